@@ -1,0 +1,502 @@
+# -*- test-case-name: tests.test_config -*-
+"""
+The configuration file: an INI file whose every section and key is declared
+here (or by a protocol plugin's L{IProxyProtocol.configSection
+<proxier.interfaces.IProxyProtocol.configSection>}), documented key by key in
+C{etc/proxier.conf}, and validated as a whole at start.
+
+A mistake stops the start with one line naming the file, the section, the key
+and the problem — an operator editing a gateway's config over SSH needs that
+line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
+
+__all__ = [
+    "ConfigError",
+    "Key",
+    "Section",
+    "Config",
+    "CORE_SECTIONS",
+    "DEFAULT_PATH",
+    "load",
+    "boolean",
+    "integer",
+    "choice",
+    "text",
+    "url",
+    "words",
+    "ipAddress",
+    "filePath",
+    "dateTime",
+]
+
+DEFAULT_PATH = "/etc/proxier/proxier.conf"
+
+
+class ConfigError(Exception):
+    """
+    A configuration mistake. C{str()} is the one line to show.
+
+    @ivar path: the file (or C{None} for built-in defaults).
+    @ivar section: the section, or C{None} for file-level problems.
+    @ivar key: the key, or C{None} for section-level problems.
+    @ivar problem: what is wrong, in a few words.
+    """
+
+    def __init__(
+        self, path: Optional[str], section: Optional[str], key: Optional[str], problem: str
+    ) -> None:
+        self.path, self.section, self.key, self.problem = path, section, key, problem
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or "(defaults)"
+        if self.section is not None:
+            where += f": [{self.section}]"
+            if self.key is not None:
+                where += f" {self.key}"
+        return f"{where}: {self.problem}"
+
+
+# Value parsers: text in, typed value out, ValueError with a short reason.
+
+Parser = Callable[[str], Any]
+
+
+def text(maxLength: int = 1024) -> Parser:
+    def parse(value: str) -> str:
+        if len(value) > maxLength:
+            raise ValueError(f"longer than {maxLength} characters")
+        return value
+
+    return parse
+
+
+def boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "yes", "true", "on"):
+        return True
+    if lowered in ("0", "no", "false", "off"):
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use true or false)")
+
+
+def integer(minimum: Optional[int] = None, maximum: Optional[int] = None) -> Parser:
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip(), 10)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number") from None
+        if minimum is not None and number < minimum:
+            raise ValueError(f"{number} is below the minimum {minimum}")
+        if maximum is not None and number > maximum:
+            raise ValueError(f"{number} is above the maximum {maximum}")
+        return number
+
+    return parse
+
+
+def choice(*choices: str) -> Parser:
+    def parse(value: str) -> str:
+        lowered = value.strip().lower()
+        for c in choices:
+            if lowered == c.lower():
+                return c
+        raise ValueError(f"{value!r} is not one of: {', '.join(choices)}")
+
+    return parse
+
+
+def url(*schemes: str, allowEmpty: bool = True) -> Parser:
+    def parse(value: str) -> str:
+        value = value.strip()
+        if not value:
+            if allowEmpty:
+                return ""
+            raise ValueError("a URL is required")
+        try:
+            parts = urlsplit(value)
+            port = parts.port  # raises ValueError on a bad port
+        except ValueError as e:
+            raise ValueError(f"{value!r} is not a valid URL ({e})") from None
+        if parts.scheme.lower() not in schemes:
+            raise ValueError(f"{value!r} must start with {' or '.join(s + '://' for s in schemes)}")
+        if not parts.hostname:
+            raise ValueError(f"{value!r} has no host")
+        if port == 0:
+            raise ValueError(f"{value!r} has port 0")
+        return value
+
+    return parse
+
+
+def words(value: str) -> tuple[str, ...]:
+    """A list separated by commas and/or white space."""
+    return tuple(w for w in value.replace(",", " ").split() if w)
+
+
+def ipAddress(allowEmpty: bool = False) -> Parser:
+    def parse(value: str) -> str:
+        value = value.strip()
+        if not value and allowEmpty:
+            return ""
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+    return parse
+
+
+def filePath(mustExist: bool = True) -> Parser:
+    def parse(value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        value = os.path.expanduser(value)
+        if mustExist and not os.access(value, os.R_OK):
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
+    return parse
+
+
+def dateTime(value: str) -> str:
+    """A TR-069 dateTime (ISO 8601); empty means the unknown time."""
+    from proxier.datamodel import _tr106time
+
+    value = value.strip()
+    if value:
+        _tr106time.parseDateTime(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """
+    One configuration key.
+
+    @ivar default: the default as it would be written in the file.
+    @ivar doc: one or a few sentences for C{etc/proxier.conf}.
+    """
+
+    name: str
+    parse: Parser
+    default: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One INI section and the keys it may hold."""
+
+    name: str
+    doc: str
+    keys: Sequence[Key] = field(default_factory=tuple)
+
+    def key(self, name: str) -> Key:
+        for k in self.keys:
+            if k.name == name:
+                return k
+        raise KeyError(name)
+
+
+class Config:
+    """
+    The validated configuration: C{config["acs"]["url"]} is the typed value.
+
+    @ivar path: the file it came from, or C{None} when only defaults are used.
+    """
+
+    def __init__(self, path: Optional[str], values: Mapping[str, Mapping[str, Any]]) -> None:
+        self.path = path
+        self._values = {s: dict(v) for s, v in values.items()}
+
+    def __getitem__(self, section: str) -> Mapping[str, Any]:
+        return self._values[section]
+
+    def __contains__(self, section: object) -> bool:
+        return section in self._values
+
+    def sections(self) -> list[str]:
+        return list(self._values)
+
+    def replace(self, section: str, **changes: Any) -> "Config":
+        """A copy with some values changed (for tests and the demo)."""
+        values = {s: dict(v) for s, v in self._values.items()}
+        values[section].update(changes)
+        return Config(self.path, values)
+
+
+def _section(name: str, doc: str, *keys: Key) -> Section:
+    return Section(name, doc, keys)
+
+
+CORE_SECTIONS: tuple[Section, ...] = (
+    _section(
+        "acs",
+        "The operator's ACS that manages the proxier and every Virtual CWMP Device.",
+        Key("url", url("http", "https"), "",
+            "ACS URL (ManagementServer.URL). Empty: no ACS; with [demo] enable = auto "
+            "the built-in demo ACS is used instead."),
+        Key("username", text(256), "", "Username towards the ACS (ManagementServer.Username)."),
+        Key("password", text(256), "", "Password towards the ACS (ManagementServer.Password)."),
+        Key("ca_file", filePath(), "",
+            "PEM file of CA certificates that sign the ACS certificate. Empty: the "
+            "system's trust store."),
+        Key("client_certificate", filePath(), "",
+            "PEM client certificate presented to the ACS over HTTPS (optional)."),
+        Key("client_key", filePath(), "", "PEM private key of client_certificate."),
+        Key("periodic_inform_enable", boolean, "true",
+            "Send periodic Informs (ManagementServer.PeriodicInformEnable)."),
+        Key("periodic_inform_interval", integer(1, 2**32 - 1), "86400",
+            "Seconds between periodic Informs (ManagementServer.PeriodicInformInterval)."),
+        Key("periodic_inform_time", dateTime, "",
+            "A reference time for the phase of periodic Informs "
+            "(ManagementServer.PeriodicInformTime). Empty: no phase."),
+        Key("retry_minimum_wait", integer(1, 65535), "5",
+            "TR-069 3.2.1.1 session retry: minimum wait m in seconds "
+            "(ManagementServer.CWMPRetryMinimumWaitInterval)."),
+        Key("retry_interval_multiplier", integer(1000, 65535), "2000",
+            "TR-069 3.2.1.1 session retry: multiplier k, in thousandths "
+            "(ManagementServer.CWMPRetryIntervalMultiplier)."),
+        Key("session_timeout", integer(5, 3600), "30",
+            "Seconds the ACS may keep a session idle; sent as cwmp:sessionTimeout and "
+            "bounds every device call inside a session."),
+        Key("request_timeout", integer(1, 3600), "30",
+            "Seconds to wait for the ACS to answer one HTTP request."),
+    ),
+    _section(
+        "device",
+        "The proxier's own identity towards the ACS (Device.DeviceInfo).",
+        Key("manufacturer", text(64), "proxier", "DeviceInfo.Manufacturer."),
+        Key("oui", text(6), "000000",
+            "DeviceInfo.ManufacturerOUI: six upper-case hexadecimal digits."),
+        Key("product_class", text(64), "Gateway", "DeviceInfo.ProductClass."),
+        Key("serial_number", text(64), "",
+            "DeviceInfo.SerialNumber. Empty: derived from /etc/machine-id."),
+        Key("hardware_version", text(64), "", "DeviceInfo.HardwareVersion."),
+        Key("software_version", text(64), "",
+            "DeviceInfo.SoftwareVersion. Empty: the proxier's own version."),
+        Key("provisioning_code", text(64), "", "Initial DeviceInfo.ProvisioningCode."),
+    ),
+    _section(
+        "connection_request",
+        "The HTTP server on which the ACS asks endpoints for a session "
+        "(one port, one path and one set of credentials per endpoint).",
+        Key("listen_address", ipAddress(), "127.0.0.1",
+            "Address to listen on: the WAN address, or 0.0.0.0 / :: for all. The "
+            "default keeps a fresh install reachable only from this machine."),
+        Key("port", integer(0, 65535), "7547",
+            "TCP port (7547 is customary; 0 picks a free port, for tests)."),
+        Key("url_host", text(253), "",
+            "Host (name or address) put in each ConnectionRequestURL. Empty: "
+            "listen_address, or when that is a wildcard, the local address of the "
+            "route towards the ACS."),
+        Key("credentials", choice("random", "shared"), "random",
+            "random: each endpoint gets its own generated username and password, kept "
+            "in the state directory; shared: every endpoint uses username and password "
+            "below."),
+        Key("username", text(256), "", "Username when credentials = shared."),
+        Key("password", text(256), "", "Password when credentials = shared."),
+    ),
+    _section(
+        "lan",
+        "Where devices are discovered.",
+        Key("interfaces", words, "",
+            "Interfaces to discover devices on, for example 'br-lan'. Empty: every "
+            "interface that is up, has an address and supports multicast, except "
+            "loopback."),
+        Key("ssdp_mode", choice("multicast", "unicast-loopback"), "multicast",
+            "multicast: join 239.255.255.250 / FF02::C / FF05::C on the interfaces. "
+            "unicast-loopback: join no group and listen on 127.0.0.1:ssdp_port only "
+            "(the demo and tests outside a network namespace; no packet leaves the host)."),
+        Key("ssdp_port", integer(0, 65535), "1900",
+            "UDP port of the SSDP listener (1900 in multicast mode; 0 picks a free port "
+            "in unicast-loopback mode, for tests)."),
+        Key("ipv6", boolean, "true", "Discover over IPv6 as well as IPv4."),
+        Key("search_interval", integer(10, 86400), "300",
+            "Seconds between periodic M-SEARCH rounds (jittered)."),
+        Key("max_devices", integer(1, 100000), "256",
+            "Most devices tracked at once; further announcements are dropped and logged."),
+    ),
+    _section(
+        "state",
+        "Durable state: events not yet delivered, ParameterKeys, attributes, "
+        "instance maps, credentials.",
+        Key("directory", text(4096), "",
+            "Directory (created with mode 0700). Empty: /var/lib/proxier when run as "
+            "root, else $XDG_STATE_HOME/proxier (~/.local/state/proxier)."),
+    ),
+    _section(
+        "log",
+        "Logging (replaces the log options of twistd / twist).",
+        Key("level", choice("debug", "info", "warn", "error", "critical"), "info",
+            "Least severe level written."),
+        Key("format", choice("text", "json"), "text",
+            "text: one human-readable line per event; json: one JSON object per line "
+            "(every field of the event, the device identity included)."),
+        Key("file", text(4096), "-", "File to append to; - for standard output."),
+    ),
+    _section(
+        "protocols",
+        "Which proxy protocol plugins run.",
+        Key("enabled", words, "",
+            "Protocol names (for example UPnP-DM). Empty: every installed plugin."),
+    ),
+    _section(
+        "demo",
+        "The built-in demonstration: simulated devices and a demo ACS on loopback.",
+        Key("enable", choice("auto", "yes", "no"), "auto",
+            "auto: run the demo when [acs] url is empty; yes: always; no: never."),
+        Key("devices", integer(0, 1000), "3", "How many simulated UPnP DM devices."),
+    ),
+)
+
+
+def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required: bool = True) -> Config:
+    """
+    Read and validate the configuration.
+
+    @param path: the INI file; C{None} for defaults only.
+    @param extraSections: sections declared by protocol plugins.
+    @param required: when C{False}, a missing file means defaults only.
+    @raise ConfigError: on the first mistake found.
+    """
+    sections = {s.name: s for s in CORE_SECTIONS}
+    for extra in extraSections:
+        if extra.name in sections:
+            raise ConfigError(path, extra.name, None, "section declared twice (by a plugin?)")
+        sections[extra.name] = extra
+
+    parser = configparser.ConfigParser(
+        interpolation=None,
+        strict=True,
+        empty_lines_in_values=False,
+        inline_comment_prefixes=None,
+        default_section="\x00no-default-section",
+    )
+    parser.optionxform = str  # keys are case-sensitive, as documented
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as f:
+                parser.read_file(f, source=path)
+        except FileNotFoundError:
+            if required:
+                raise ConfigError(path, None, None, "no such file") from None
+            path = None
+        except PermissionError:
+            raise ConfigError(path, None, None, "permission denied") from None
+        except IsADirectoryError:
+            raise ConfigError(path, None, None, "is a directory") from None
+        except UnicodeDecodeError:
+            raise ConfigError(path, None, None, "not UTF-8 text") from None
+        except configparser.DuplicateSectionError as e:
+            raise ConfigError(path, e.section, None, f"section repeated (line {e.lineno})") from None
+        except configparser.DuplicateOptionError as e:
+            raise ConfigError(path, e.section, e.option, f"key repeated (line {e.lineno})") from None
+        except configparser.MissingSectionHeaderError as e:
+            raise ConfigError(path, None, None, f"line {e.lineno}: a key before any [section]") from None
+        except configparser.ParsingError as e:
+            lineno = e.errors[0][0] if getattr(e, "errors", None) else "?"
+            raise ConfigError(path, None, None, f"line {lineno}: not 'key = value'") from None
+
+    values: dict[str, dict[str, Any]] = {}
+    for name in parser.sections():
+        if name not in sections:
+            raise ConfigError(path, name, None, "unknown section" + _didYouMean(name, sections))
+        for key in parser[name]:
+            known = [k.name for k in sections[name].keys]
+            if key not in known:
+                raise ConfigError(path, name, key, "unknown key" + _didYouMean(key, known))
+    for name, section in sections.items():
+        values[name] = {}
+        for key in section.keys:
+            raw = parser.get(name, key.name, fallback=key.default) if parser.has_section(name) else key.default
+            try:
+                values[name][key.name] = key.parse(raw.strip())
+            except ValueError as e:
+                raise ConfigError(path, name, key.name, str(e)) from None
+    config = Config(path, values)
+    _crossCheck(config)
+    return config
+
+
+def _crossCheck(config: Config) -> None:
+    """Rules that involve more than one key."""
+    acs = config["acs"]
+    if bool(acs["client_certificate"]) != bool(acs["client_key"]):
+        missing = "client_key" if acs["client_certificate"] else "client_certificate"
+        raise ConfigError(config.path, "acs", missing, "client_certificate and client_key go together")
+    cr = config["connection_request"]
+    if cr["credentials"] == "shared" and not (cr["username"] and cr["password"]):
+        raise ConfigError(
+            config.path, "connection_request", "username", "credentials = shared needs username and password"
+        )
+    oui = config["device"]["oui"]
+    if len(oui) != 6 or any(c not in "0123456789ABCDEF" for c in oui):
+        raise ConfigError(config.path, "device", "oui", f"{oui!r} is not six upper-case hexadecimal digits")
+
+
+def _didYouMean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def stateDirectory(config: Config) -> str:
+    """The state directory the config names, or the documented default."""
+    configured = config["state"]["directory"]
+    if configured:
+        return os.path.expanduser(configured)
+    if os.geteuid() == 0:
+        return "/var/lib/proxier"
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return os.path.join(base, "proxier")
+
+
+def render(sections: Iterable[Section]) -> str:
+    """
+    The documented config file: every section and key with its default,
+    commented out. C{etc/proxier.conf} is this text (a test keeps them equal;
+    regenerate with C{python -m proxier.config > etc/proxier.conf}).
+    """
+    import textwrap
+
+    lines = [
+        "# proxier configuration.",
+        "#",
+        "# Every key is shown with its default, commented out: uncomment and edit to",
+        "# change it. Unknown sections or keys stop the start with a one-line error.",
+        "# Lists are separated by commas or spaces. Booleans: true/false.",
+    ]
+    for section in sections:
+        lines.append("")
+        lines.append(f"[{section.name}]")
+        lines.extend("# " + l for l in textwrap.wrap(section.doc, 76))
+        for key in section.keys:
+            lines.append("#")
+            lines.extend("# " + l for l in textwrap.wrap(key.doc, 76))
+            lines.append(f"#{key.name} = {key.default}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def allSections() -> list[Section]:
+    """The core sections and those of every installed protocol plugin."""
+    from proxier.registry import protocolPlugins
+
+    return list(CORE_SECTIONS) + [p.configSection for p in protocolPlugins() if p.configSection is not None]
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(render(allSections()))

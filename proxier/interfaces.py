@@ -1,0 +1,297 @@
+# -*- test-case-name: tests.test_interfaces -*-
+"""
+The contracts between the parts of the proxier.
+
+    protocol plugin ──makes──▶ protocol service ──reports──▶ IProxiedDevice
+                                                                   │ adapted (registry)
+    ACS ◀──CWMP──▶ ICWMPEndpoint ◀──asks── IDataModel ◀────────────┘
+                          ▲
+                          └──── IDeviceObserver (events of the device)
+
+A protocol (UPnP DM, printers, ...) never touches CWMP: it reports devices,
+registers in the service tree's registry an adapter from its device class to
+L{IDataModel}, and tells each device's observers what happened to it in CWMP
+terms. The CWMP side never touches UPnP or IPP: an endpoint wraps one
+L{IDataModel} and one identity.
+
+Every method that may wait on a device returns a Deferred, and fails only
+with L{CWMPFault<proxier.datamodel.faults.CWMPFault>}.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Attribute, Interface
+
+__all__ = [
+    "IProxyProtocol",
+    "IProxierContext",
+    "IProxiedDevice",
+    "IDeviceObserver",
+    "IDataModel",
+    "ICWMPEndpoint",
+]
+
+
+class IProxyProtocol(Interface):
+    """
+    A proxy protocol, found as a plugin in the C{proxier.plugins} package with
+    L{twisted.plugin.getPlugins}. A third party adds a protocol by installing a
+    module into any C{proxier/plugins/} directory on C{sys.path}.
+    """
+
+    name = Attribute(
+        "str: the ProxyProtocol name (TR-181 ManagementServer.EmbeddedDevice."
+        "{i}.ProxyProtocol), for example C{'UPnP-DM'}; also the name used in "
+        "the C{[protocols] enabled} config key."
+    )
+    discoveryProtocol = Attribute(
+        "str: the DiscoveryProtocol name (TR-181), for example C{'UPnP'}."
+    )
+    configSection = Attribute(
+        "L{proxier.config.Section} or None: the INI section holding this "
+        "protocol's own keys, validated with the rest of the file at start."
+    )
+
+    def makeService(context):
+        """
+        Make the service that discovers and controls this protocol's devices.
+
+        @param context: what the proxier gives the protocol.
+        @type context: L{IProxierContext}
+        @return: an L{twisted.application.service.IService}; the proxier adds
+            it to its service tree.
+        """
+
+
+class IProxierContext(Interface):
+    """What the proxier hands a protocol plugin when making its service."""
+
+    reactor = Attribute("The reactor: IReactorTime, IReactorTCP, IReactorUDP, ...")
+    registry = Attribute(
+        "The L{zope.interface.registry.Components} of this service tree. A "
+        "protocol registers here its adapter from its device type to IDataModel."
+    )
+    config = Attribute("The validated L{proxier.config.Config}.")
+    store = Attribute(
+        "A L{proxier.store.Store} reserved for this protocol (a child of the "
+        "state directory named after it)."
+    )
+
+    def deviceAppeared(device):
+        """
+        A device this protocol can proxy is known (first discovery or again
+        after a restart of the proxier). Called once per device per run; later
+        changes go to the device's observers.
+
+        @type device: L{IProxiedDevice}
+        """
+
+    def deviceRemoved(device):
+        """
+        The device is gone for good (not merely offline): its endpoint and its
+        VirtualDevice row are removed. Durable state is kept, so that the
+        device coming back never bootstraps again.
+
+        @type device: L{IProxiedDevice}
+        """
+
+
+class IProxiedDevice(Interface):
+    """One device the proxier presents to the ACS as a Virtual CWMP Device."""
+
+    identity = Attribute("L{proxier.datamodel.values.DeviceIdentity}")
+    key = Attribute(
+        "str: stable and file-system safe; names the device's durable state. "
+        "Usually C{identity.key}."
+    )
+    proxyProtocol = Attribute("str, for example C{'UPnP-DM'}")
+    discoveryProtocol = Attribute("str, for example C{'UPnP'}")
+    host = Attribute("str: the device's current address (for logs and ProxierInfo)")
+    online = Attribute("bool: whether the device answers now")
+
+    def addObserver(observer):
+        """
+        Tell C{observer} (an L{IDeviceObserver}) about this device from now on.
+        """
+
+    def removeObserver(observer):
+        """Stop telling C{observer}."""
+
+
+class IDeviceObserver(Interface):
+    """
+    Events of a proxied device, already in CWMP terms (TR-330 Table 1). The
+    CWMP endpoint implements this and turns each call into Inform events,
+    persisted before the call returns.
+    """
+
+    def deviceOnline(device):
+        """The device answers again (TR-069 J.2.3): sessions may resume."""
+
+    def deviceOffline(device):
+        """
+        The device stopped answering: Connection Requests are answered 503 and
+        no session is started for it until it is back.
+        """
+
+    def deviceBooted(device):
+        """
+        The device rebooted ("1 BOOT"; plus "M Reboot" when the reboot was
+        asked by the ACS through L{IDataModel.reboot}).
+        """
+
+    def deviceFactoryReset(device):
+        """The device was reset to its factory state ("0 BOOTSTRAP")."""
+
+    def valuesChanged(device, values, active):
+        """
+        Parameters with Notification on changed by themselves ("4 VALUE
+        CHANGE"); changes the ACS itself made are left out by the caller.
+
+        @param values: the new values, a sequence of
+            L{proxier.datamodel.values.ParameterValue}.
+        @param active: C{True} when any of them has active notification: a
+            session is started now; otherwise they wait for the next one.
+        """
+
+    def diagnosticsComplete(device):
+        """A diagnostic the ACS asked for ended ("8 DIAGNOSTICS COMPLETE")."""
+
+    def transferComplete(device, result):
+        """
+        A transfer the ACS asked for ended ("7 TRANSFER COMPLETE", "M
+        Download"/"M ScheduleDownload"/"M Upload", and a TransferComplete RPC
+        kept until the ACS acknowledges it).
+
+        @type result: L{proxier.datamodel.values.TransferResult}
+        """
+
+    def autonomousTransferComplete(device, result):
+        """
+        A transfer the ACS did not ask for ended ("10 AUTONOMOUS TRANSFER
+        COMPLETE" and an AutonomousTransferComplete RPC, if the ACS supports
+        it and ManagementServer.AutonomousTransferCompletePolicy lets it
+        through).
+
+        @type result: L{proxier.datamodel.values.AutonomousTransferResult}
+        """
+
+
+class IDataModel(Interface):
+    """
+    The data model of one CWMP endpoint, or one part of it. Paths are CWMP
+    paths (C{"Device.DeviceInfo.SerialNumber"}, partial paths end in C{"."},
+    instance numbers are 1-based, instance aliases C{"[alias]"} may appear).
+
+    Every method returns a Deferred failing only with
+    L{CWMPFault<proxier.datamodel.faults.CWMPFault>}.
+    """
+
+    def supportedMethods():
+        """
+        @return: the CPE RPC names this model can serve (for example
+            C{{"GetParameterNames", ..., "Reboot", "Download"}}). The endpoint
+            answers 9000 for any other, and lists these in
+            GetRPCMethodsResponse.
+        @rtype: L{frozenset} of L{str}
+        """
+
+    def getParameterNames(path, nextLevel):
+        """
+        @param path: a full parameter name, a partial path, or C{""} for the
+            whole tree.
+        @return: Deferred firing with a list of
+            L{ParameterInfo<proxier.datamodel.values.ParameterInfo>}.
+        """
+
+    def getParameterValues(names):
+        """
+        @param names: full parameter names and partial paths.
+        @return: Deferred firing with a list of
+            L{ParameterValue<proxier.datamodel.values.ParameterValue>}, each
+            with its C{xsi:type}.
+        """
+
+    def setParameterValues(values):
+        """
+        Apply all or nothing.
+
+        @param values: L{ParameterValue<proxier.datamodel.values.ParameterValue>}s
+            as the ACS sent them (the type is the one the ACS gave).
+        @return: Deferred firing with the Status: 0 applied, 1 committed but
+            applied later. Failure: 9003 with per-parameter faults where they
+            are known, or a single fault.
+        """
+
+    def getParameterAttributes(names):
+        """
+        @return: Deferred firing with a list of
+            L{ParameterAttributes<proxier.datamodel.values.ParameterAttributes>}.
+        """
+
+    def setParameterAttributes(changes):
+        """
+        @param changes: L{AttributeChange<proxier.datamodel.values.AttributeChange>}s.
+        @return: Deferred firing with None; all or nothing.
+        """
+
+    def addObject(path):
+        """
+        @param path: a multi-instance object path ending in C{"."}.
+        @return: Deferred firing with C{(instanceNumber, status)}.
+        """
+
+    def deleteObject(path):
+        """
+        @param path: an instance path ending in C{"."}.
+        @return: Deferred firing with the status (0 or 1).
+        """
+
+    def reboot(commandKey):
+        """
+        Reboot the device. Called by the endpoint after the session that asked
+        for it ended; the reboot is reported back through
+        L{IDeviceObserver.deviceBooted}.
+        """
+
+    def factoryReset():
+        """Reset the device to its factory state, after the session ended."""
+
+    def download(request):
+        """
+        Start a download.
+
+        @type request: L{TransferRequest<proxier.datamodel.values.TransferRequest>}
+        @return: Deferred firing with None when the transfer goes on after the
+            response (Status 1; completion comes through
+            L{IDeviceObserver.transferComplete}), or with a
+            L{TransferResult<proxier.datamodel.values.TransferResult>} when it
+            already ended (Status 0).
+        """
+
+    def upload(request):
+        """As L{download}, for an Upload request."""
+
+
+class ICWMPEndpoint(Interface):
+    """
+    One CWMP identity towards the ACS: the proxier itself, or one Virtual
+    CWMP Device. It owns the identity's sessions, events, ParameterKey and
+    Connection Request URL, and answers every RPC from its L{IDataModel}.
+    """
+
+    identity = Attribute("L{proxier.datamodel.values.DeviceIdentity}")
+    model = Attribute("The endpoint's L{IDataModel}")
+    connectionRequestPath = Attribute(
+        "bytes: the unguessable path of this endpoint's Connection Request URL"
+    )
+    online = Attribute("bool: whether sessions may run now")
+
+    def connectionRequested():
+        """
+        The ACS asked for a session through the Connection Request URL ("6
+        CONNECTION REQUEST"). Returns at once; the session runs later.
+        """
+
+    def requestSession(eventCode, commandKey=""):
+        """Queue C{eventCode} (persisted) and start a session soon."""

@@ -1,0 +1,177 @@
+# -*- test-case-name: tests.test_service -*-
+"""
+The service tree of one running proxier.
+
+    ProxierService (MultiService)
+      ├── one service per enabled protocol plugin (discovery + control)
+      └── the parts that listen to the DeviceDirectory (CWMP endpoints, ...)
+
+The tree owns the registry, the store and the L{DeviceDirectory}: protocols
+report devices there, and whoever needs to know (the endpoints, the
+proxier's own VirtualDevice table) listens to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Protocol, Sequence
+
+from twisted.application.service import MultiService
+from twisted.logger import Logger
+from zope.interface import implementer
+from zope.interface.registry import Components
+
+from proxier._version import __version__
+from proxier.config import Config
+from proxier.interfaces import IProxiedDevice, IProxierContext, IProxyProtocol
+from proxier.log import DeviceLogger
+from proxier.registry import makeRegistry
+from proxier.store import Store
+
+__all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener"]
+
+
+class IDeviceListener(Protocol):
+    """Who wants to hear of devices appearing and being removed."""
+
+    def deviceAppeared(self, device: IProxiedDevice) -> None: ...
+
+    def deviceRemoved(self, device: IProxiedDevice) -> None: ...
+
+
+class DeviceDirectory:
+    """
+    The devices the protocols reported, keyed by L{IProxiedDevice.key}.
+
+    A listener added late is told of the devices already known, so the order
+    in which the parts of the tree start does not matter.
+    """
+
+    def __init__(self) -> None:
+        self._devices: dict[str, IProxiedDevice] = {}
+        self._listeners: list[IDeviceListener] = []
+
+    def __len__(self) -> int:
+        return len(self._devices)
+
+    def devices(self) -> list[IProxiedDevice]:
+        return list(self._devices.values())
+
+    def get(self, key: str) -> Optional[IProxiedDevice]:
+        return self._devices.get(key)
+
+    def addListener(self, listener: IDeviceListener) -> None:
+        self._listeners.append(listener)
+        for device in list(self._devices.values()):
+            listener.deviceAppeared(device)
+
+    def removeListener(self, listener: IDeviceListener) -> None:
+        self._listeners.remove(listener)
+
+    def deviceAppeared(self, device: IProxiedDevice) -> None:
+        log = DeviceLogger(device.identity)
+        if device.key in self._devices:
+            if self._devices[device.key] is not device:
+                log.warn("a second {protocol} device reported the same key {key}; ignored",
+                         protocol=device.proxyProtocol, key=device.key)
+            return
+        self._devices[device.key] = device
+        log.info("proxying {protocol} device at {host}", protocol=device.proxyProtocol, host=device.host)
+        for listener in list(self._listeners):
+            listener.deviceAppeared(device)
+
+    def deviceRemoved(self, device: IProxiedDevice) -> None:
+        if self._devices.get(device.key) is not device:
+            return
+        del self._devices[device.key]
+        DeviceLogger(device.identity).info("no longer proxied")
+        for listener in list(self._listeners):
+            listener.deviceRemoved(device)
+
+
+@implementer(IProxierContext)
+class ProtocolContext:
+    """What one protocol plugin gets from the tree (see L{IProxierContext})."""
+
+    def __init__(self, reactor: Any, registry: Components, config: Config, store: Store,
+                 directory: DeviceDirectory) -> None:
+        self.reactor = reactor
+        self.registry = registry
+        self.config = config
+        self.store = store
+        self._directory = directory
+
+    def deviceAppeared(self, device: IProxiedDevice) -> None:
+        self._directory.deviceAppeared(device)
+
+    def deviceRemoved(self, device: IProxiedDevice) -> None:
+        self._directory.deviceRemoved(device)
+
+
+class ProxierService(MultiService):
+    """
+    The root of one proxier.
+
+    @ivar registry: this tree's adapter registry.
+    @ivar directory: the devices reported so far.
+    @ivar logObserver: the observer the C{[log]} section asks for, installed
+        by L{setServiceParent} in a twistd application (see L{proxier.tap}).
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        protocols: Sequence[IProxyProtocol] = (),
+        *,
+        reactor: Any = None,
+        registry: Optional[Components] = None,
+    ) -> None:
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor  # type: ignore[no-redef]
+        self.reactor = reactor
+        self.config = config
+        self.store = store
+        self.registry = registry if registry is not None else makeRegistry()
+        self.directory = DeviceDirectory()
+        self.protocols = list(protocols)
+        self.logObserver: Any = None
+        for protocol in self.protocols:
+            context = ProtocolContext(
+                reactor, self.registry, config, store.child(_storeName(protocol.name)), self.directory
+            )
+            protocol.makeService(context).setServiceParent(self)
+
+    def setServiceParent(self, parent: Any) -> None:
+        """
+        In a twistd application, also hand twistd the configured log observer:
+        twistd asks the application for an ILogObserver component before it
+        starts logging.
+        """
+        super().setServiceParent(parent)
+        from twisted.logger import ILogObserver
+
+        if self.logObserver is not None and hasattr(parent, "setComponent"):
+            if parent.getComponent(ILogObserver, None) is None:
+                parent.setComponent(ILogObserver, self.logObserver)
+
+    def startService(self) -> None:
+        self.log.info(
+            "proxier {version} starting: state in {state}, protocols: {protocols}",
+            version=__version__,
+            state=self.store.path,
+            protocols=", ".join(p.name for p in self.protocols) or "none",
+        )
+        super().startService()
+        self.reactor.callLater(0, self._reportIdle)
+
+    def _reportIdle(self) -> None:
+        if self.running and not len(self.directory):
+            self.log.info("no devices found yet; discovery goes on")
+
+
+def _storeName(protocolName: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in protocolName)
+    return "protocol-" + safe

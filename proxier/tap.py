@@ -1,0 +1,108 @@
+# -*- test-case-name: tests.test_tap -*-
+"""
+C{twistd proxier} and C{python -m twisted proxier}: options, the config file,
+the service tree.
+
+Everything that can be wrong with the configuration (a key, a value, the
+state directory, a protocol name) is found while the options are parsed, and
+reported as one line on standard error with a non-zero exit — never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Optional
+
+from twisted.python import usage
+
+from proxier import config as configmod
+from proxier._version import __version__
+from proxier.log import LEVELS, observerFromConfig
+from proxier.registry import protocolPlugins, selectProtocols
+from proxier.store import Store, StoreError
+
+__all__ = ["Options", "makeService"]
+
+
+class Options(usage.Options):
+    synopsis = "[--config PATH]"
+    longdesc = (
+        "Run the CWMP CPE Proxier: discover UPnP DM devices (and other protocols' "
+        "devices) on the LAN and present each to the ACS as a Virtual CWMP Device "
+        "(TR-069 Annex J, TR-330). Every setting is in the config file; "
+        "etc/proxier.conf documents each key. Logging follows its [log] section, "
+        "not the runner's log options."
+    )
+    optParameters = [
+        [
+            "config",
+            "c",
+            None,
+            f"Path of the INI config file. Default: {configmod.DEFAULT_PATH} if it exists, "
+            "else built-in defaults (which run the demo).",
+        ],
+    ]
+
+    def opt_version(self) -> None:
+        """Print the proxier's version and exit."""
+        print(f"proxier {__version__}")
+        sys.exit(0)
+
+    def postOptions(self) -> None:
+        path = self["config"]
+        required = path is not None
+        if path is None:
+            path = configmod.DEFAULT_PATH
+        self.plugins = protocolPlugins()
+        sections = [p.configSection for p in self.plugins if p.configSection is not None]
+        try:
+            self.config = configmod.load(path, sections, required=required)
+            self.protocols = _protocols(self.config, self.plugins)
+            self.store = _openStore(self.config)
+        except configmod.ConfigError as e:
+            raise SystemExit(f"proxier: {e}") from None
+
+
+def _protocols(config: configmod.Config, plugins: list) -> list:
+    try:
+        return selectProtocols(plugins, config["protocols"]["enabled"])
+    except KeyError as e:
+        installed = ", ".join(p.name for p in plugins) or "none"
+        raise configmod.ConfigError(
+            config.path, "protocols", "enabled", f"no protocol plugin named {e.args[0]!r} (installed: {installed})"
+        ) from None
+
+
+def _openStore(config: configmod.Config) -> Store:
+    directory = configmod.stateDirectory(config)
+    try:
+        return Store.open(directory)
+    except StoreError as e:
+        raise configmod.ConfigError(config.path, "state", "directory", str(e)) from None
+
+
+def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
+    """The service tree for parsed C{options}."""
+    from proxier.service import ProxierService
+
+    observer = observerFromConfig(options.config["log"])
+    _handLoggingToTwist(options, observer)
+    service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)
+    service.logObserver = observer
+    return service
+
+
+def _handLoggingToTwist(options: Options, observer: Any) -> None:
+    """
+    Under C{python -m twisted} the runner starts logging after the service is
+    made, from its own options: give it the configured observer and level.
+    (Under twistd, L{ProxierService.setServiceParent} does the same through
+    the application's ILogObserver component.)
+    """
+    parent = getattr(options, "parent", None)
+    if parent is None or "fileLogObserverFactory" not in parent:
+        return
+    parent["fileLogObserverFactory"] = lambda _file: observer
+    parent["logLevel"] = LEVELS[options.config["log"]["level"]]

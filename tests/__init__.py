@@ -1,0 +1,1 @@
+"""The proxier's test suite (trial): C{python -m twisted.trial tests}."""

@@ -1,0 +1,34 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from twisted.logger import LogLevel, globalLogPublisher
+from twisted.trial import unittest
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(TOP), "shared")
+
+
+def subprocessEnv(*extraPath: str) -> dict:
+    """An environment in which a child Python imports this checkout first."""
+    path = list(extraPath) + [TOP] + [p for p in sys.path if p]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+
+
+class LogCapture:
+    """Collect the global log events for the duration of one test."""
+
+    def __init__(self, testCase: unittest.TestCase) -> None:
+        self.events: list[dict] = []
+        globalLogPublisher.addObserver(self.events.append)
+        testCase.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+
+    def atLeast(self, level: LogLevel) -> list[dict]:
+        order = [LogLevel.debug, LogLevel.info, LogLevel.warn, LogLevel.error, LogLevel.critical]
+        return [e for e in self.events if order.index(e.get("log_level", LogLevel.info)) >= order.index(level)]
+
+    def errors(self) -> list[dict]:
+        return self.atLeast(LogLevel.error)

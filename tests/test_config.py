@@ -1,0 +1,166 @@
+"""Tests for L{proxier.config}: the INI file, its validation and its documentation."""
+
+from __future__ import annotations
+
+import os
+
+from twisted.trial import unittest
+
+from proxier import config
+from proxier.config import ConfigError, Key, Section, load, render
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+
+
+class LoadTests(unittest.TestCase):
+    def write(self, text: str) -> str:
+        path = self.mktemp()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_defaults(self) -> None:
+        """Without a file, every key has its documented default, typed."""
+        c = load(None)
+        self.assertIsNone(c.path)
+        self.assertEqual(c["acs"]["url"], "")
+        self.assertIs(c["acs"]["periodic_inform_enable"], True)
+        self.assertEqual(c["acs"]["periodic_inform_interval"], 86400)
+        self.assertEqual(c["connection_request"]["port"], 7547)
+        self.assertEqual(c["lan"]["ssdp_mode"], "multicast")
+        self.assertEqual(c["lan"]["interfaces"], ())
+        self.assertEqual(c["log"]["format"], "text")
+
+    def test_values(self) -> None:
+        """Values in the file override defaults and are parsed to their types."""
+        path = self.write(
+            "[acs]\nurl = https://acs.example.net:7548/cwmp\nperiodic_inform_enable = no\n"
+            "periodic_inform_interval = 600\n"
+            "[lan]\ninterfaces = br-lan, eth1 wlan0\nssdp_mode = Unicast-Loopback\n"
+        )
+        c = load(path)
+        self.assertEqual(c.path, path)
+        self.assertEqual(c["acs"]["url"], "https://acs.example.net:7548/cwmp")
+        self.assertIs(c["acs"]["periodic_inform_enable"], False)
+        self.assertEqual(c["acs"]["periodic_inform_interval"], 600)
+        self.assertEqual(c["lan"]["interfaces"], ("br-lan", "eth1", "wlan0"))
+        self.assertEqual(c["lan"]["ssdp_mode"], "unicast-loopback")
+
+    def assertOneLine(self, path: str, section: str, key: str, words: str, **kw) -> ConfigError:
+        e = self.assertRaises(ConfigError, load, path, **kw)
+        text = str(e)
+        self.assertNotIn("\n", text)
+        self.assertTrue(text.startswith(f"{path}: [{section}] {key}: "), text)
+        self.assertIn(words, text)
+        return e
+
+    def test_typoKey(self) -> None:
+        """A misspelt key names the file, section and key, and suggests the right one."""
+        path = self.write("[acs]\nurll = http://acs/\n")
+        self.assertOneLine(path, "acs", "urll", "unknown key (did you mean 'url'?)")
+
+    def test_unknownSection(self) -> None:
+        """A misspelt section is refused."""
+        path = self.write("[acss]\nurl = http://acs/\n")
+        e = self.assertRaises(ConfigError, load, path)
+        self.assertEqual(str(e), f"{path}: [acss]: unknown section (did you mean 'acs'?)")
+
+    def test_badURL(self) -> None:
+        """URLs need an http(s) scheme, a host, and a valid port."""
+        for bad, words in [
+            ("ftp://acs/", "must start with http:// or https://"),
+            ("http://", "has no host"),
+            ("http://acs:99999/", "not a valid URL"),
+            ("acs.example.net", "must start with"),
+        ]:
+            path = self.write(f"[acs]\nurl = {bad}\n")
+            self.assertOneLine(path, "acs", "url", words)
+
+    def test_badValues(self) -> None:
+        """Numbers, booleans, choices and addresses are checked, with the reason."""
+        cases = [
+            ("acs", "periodic_inform_interval", "0", "below the minimum 1"),
+            ("acs", "periodic_inform_interval", "ten", "not a whole number"),
+            ("acs", "periodic_inform_enable", "maybe", "not a boolean"),
+            ("acs", "periodic_inform_time", "yesterday", "not a dateTime"),
+            ("lan", "ssdp_mode", "broadcast", "not one of: multicast, unicast-loopback"),
+            ("connection_request", "listen_address", "localhost", "not an IPv4 or IPv6 address"),
+            ("connection_request", "port", "70000", "above the maximum"),
+            ("acs", "ca_file", "/nonexistent/ca.pem", "not a readable file"),
+            ("device", "oui", "00d0f5", "six upper-case hexadecimal digits"),
+        ]
+        for section, key, value, words in cases:
+            path = self.write(f"[{section}]\n{key} = {value}\n")
+            self.assertOneLine(path, section, key, words)
+
+    def test_crossChecks(self) -> None:
+        """Keys that go together are checked together."""
+        cert = self.write("not really a certificate")
+        path = self.write(f"[acs]\nclient_certificate = {cert}\n")
+        self.assertOneLine(path, "acs", "client_key", "go together")
+        path = self.write("[connection_request]\ncredentials = shared\n")
+        self.assertOneLine(path, "connection_request", "username", "needs username and password")
+
+    def test_syntaxErrors(self) -> None:
+        """Malformed files are refused with a line number, not a traceback."""
+        cases = [
+            ("url = x\n", "line 1: a key before any [section]"),
+            ("[acs]\nurl = a\nurl = b\n", "key repeated (line 3)"),
+            ("[acs]\n[acs]\n", "section repeated (line 2)"),
+            ("[acs]\njust words\n", "line 2: not 'key = value'"),
+        ]
+        for text, words in cases:
+            path = self.write(text)
+            e = self.assertRaises(ConfigError, load, path)
+            self.assertIn(words, str(e))
+            self.assertNotIn("\n", str(e))
+
+    def test_missingFile(self) -> None:
+        """An explicit file must exist; the default one may be absent."""
+        e = self.assertRaises(ConfigError, load, "/nonexistent/proxier.conf")
+        self.assertEqual(str(e), "/nonexistent/proxier.conf: no such file")
+        self.assertIsNone(load("/nonexistent/proxier.conf", required=False).path)
+
+    def test_notUTF8(self) -> None:
+        """A binary file is refused in one line."""
+        path = self.mktemp()
+        with open(path, "wb") as f:
+            f.write(b"[acs]\nurl = \xff\xfe\n")
+        self.assertIn("not UTF-8", str(self.assertRaises(ConfigError, load, path)))
+
+    def test_pluginSection(self) -> None:
+        """A protocol plugin's section is validated like the core ones."""
+        extra = Section("upnp", "UPnP.", (Key("subscribe_timeout", config.integer(60, 86400), "1800", "Seconds."),))
+        path = self.write("[upnp]\nsubscribe_timeout = 30\n")
+        self.assertOneLine(path, "upnp", "subscribe_timeout", "below the minimum 60", extraSections=[extra])
+        path = self.write("[upnp]\nsubscribe_timeout = 600\n")
+        self.assertEqual(load(path, [extra])["upnp"]["subscribe_timeout"], 600)
+
+    def test_everyDefaultParses(self) -> None:
+        """Each documented default is a valid value of its key."""
+        for section in config.allSections():
+            for key in section.keys:
+                key.parse(key.default)
+
+    def test_documentedFile(self) -> None:
+        """
+        etc/proxier.conf documents exactly the keys the code knows, with their
+        defaults (regenerate it with C{python -m proxier.config}).
+        """
+        with open(os.path.join(TOP, "etc", "proxier.conf"), encoding="utf-8") as f:
+            documented = f.read()
+        self.assertEqual(documented, render(config.allSections()))
+        # and the documented file itself is a valid config
+        load(os.path.join(TOP, "etc", "proxier.conf"), [s for s in config.allSections() if s not in config.CORE_SECTIONS])
+
+    def test_stateDirectoryDefault(self) -> None:
+        """Without a configured directory, root uses /var/lib, others XDG_STATE_HOME."""
+        c = load(None)
+        self.patch(os, "geteuid", lambda: 0)
+        self.assertEqual(config.stateDirectory(c), "/var/lib/proxier")
+        self.patch(os, "geteuid", lambda: 1000)
+        self.patch(os, "environ", {"XDG_STATE_HOME": "/home/u/.state"})
+        self.assertEqual(config.stateDirectory(c), "/home/u/.state/proxier")
+        c2 = c.replace("state", directory="/srv/p")
+        self.assertEqual(config.stateDirectory(c2), "/srv/p")

@@ -1,0 +1,151 @@
+"""
+Tests for L{proxier.tap} and the twistd plugin: the two command lines a user
+types, their help, their one-line errors, and a real start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from twisted.trial import unittest
+
+from proxier import tap
+from tests._helpers import TOP, subprocessEnv
+
+RUNNERS = {
+    "twistd": [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile=", "proxier"],
+    "twist": [sys.executable, "-m", "twisted", "proxier"],
+}
+
+
+def run(argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=subprocessEnv(), cwd=TOP)
+
+
+class CommandLineTests(unittest.TestCase):
+    def write(self, text: str) -> str:
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_help(self) -> None:
+        """Both runners document the proxier's options."""
+        for name, argv in RUNNERS.items():
+            result = run(argv + ["--help"])
+            self.assertEqual(result.returncode, 0, (name, result.stderr))
+            self.assertIn("--config", result.stdout)
+            self.assertIn("Virtual CWMP Device", result.stdout)
+
+    def assertOneLineError(self, argv: list[str], expected: str) -> None:
+        result = run(argv)
+        self.assertNotEqual(result.returncode, 0)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertEqual(lines[0], expected)
+        self.assertNotIn("Traceback", result.stdout + result.stderr)
+
+    def test_typoKey(self) -> None:
+        """A misspelt key stops both runners with one line naming file, section and key."""
+        path = self.write("[connection_request]\nprot = 7547\n")
+        for argv in RUNNERS.values():
+            self.assertOneLineError(
+                argv + ["--config", path],
+                f"proxier: {path}: [connection_request] prot: unknown key (did you mean 'port'?)",
+            )
+
+    def test_badURL(self) -> None:
+        """A bad ACS URL stops the start in one line."""
+        path = self.write("[acs]\nurl = htp://acs.example.net/\n")
+        self.assertOneLineError(
+            RUNNERS["twistd"] + ["--config", path],
+            f"proxier: {path}: [acs] url: 'htp://acs.example.net/' must start with http:// or https://",
+        )
+
+    def test_unusableStateDirectory(self) -> None:
+        """A state directory that cannot be made or written stops the start in one line."""
+        blocker = self.write("a file, not a directory")
+        path = self.write(f"[state]\ndirectory = {blocker}\n")
+        self.assertOneLineError(
+            RUNNERS["twist"] + ["--config", path],
+            f"proxier: {path}: [state] directory: {blocker} is not a directory",
+        )
+
+    def test_unknownProtocol(self) -> None:
+        """Enabling a protocol that is not installed is a config error."""
+        state = os.path.abspath(self.mktemp())
+        path = self.write(f"[state]\ndirectory = {state}\n[protocols]\nenabled = Z-Wave\n")
+        result = run(RUNNERS["twistd"] + ["--config", path])
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(f"proxier: {path}: [protocols] enabled: no protocol plugin named 'Z-Wave'", result.stderr)
+
+    def test_missingConfig(self) -> None:
+        """An explicit --config that does not exist is an error, not defaults."""
+        self.assertOneLineError(
+            RUNNERS["twist"] + ["--config", "/nonexistent.conf"],
+            "proxier: /nonexistent.conf: no such file",
+        )
+
+    def startAndStop(self, argv: list[str], until: str) -> str:
+        """Start a runner, wait for C{until} in its output, stop it with SIGTERM."""
+        child = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=subprocessEnv(), cwd=TOP
+        )
+        seen = []
+        deadline = time.monotonic() + 60
+        try:
+            for line in child.stdout:
+                seen.append(line)
+                if until in line or time.monotonic() > deadline:
+                    break
+        finally:
+            child.send_signal(signal.SIGTERM)
+            rest, _ = child.communicate(timeout=30)
+        seen.append(rest)
+        output = "".join(seen)
+        # Twisted re-raises the stopping signal at exit, so a parent sees it
+        self.assertIn(child.returncode, (0, -signal.SIGTERM), output)
+        self.assertNotIn("Traceback", output)
+        self.assertIn("Main loop terminated", output)
+        return output
+
+    def test_startsWithLoggingFromConfig(self) -> None:
+        """
+        Both runners start the service tree, log in the format the [log]
+        section names, and stop cleanly on SIGTERM.
+        """
+        state = os.path.abspath(self.mktemp())
+        for fmt, name in [("json", "twistd"), ("text", "twist"), ("json", "twist"), ("text", "twistd")]:
+            path = self.write(
+                f"[state]\ndirectory = {state}\n[log]\nformat = {fmt}\n[demo]\nenable = no\n"
+                "[lan]\nssdp_mode = unicast-loopback\nssdp_port = 0\n"
+                "[connection_request]\nport = 0\n"
+            )
+            # the idle report comes once the reactor runs (and handles SIGTERM)
+            output = self.startAndStop(RUNNERS[name] + ["--config", path], "no devices found yet")
+            first = [l for l in output.splitlines() if "proxier 0." in l][0]
+            if fmt == "json":
+                self.assertTrue(first.startswith("{"), (name, first))
+                self.assertIn('"text": "proxier 0.', first)
+            else:
+                self.assertFalse(first.startswith("{"), (name, first))
+                self.assertIn(" INFO [", first)
+            self.assertTrue(os.path.isdir(state))
+
+
+class OptionsTests(unittest.TestCase):
+    def test_parses(self) -> None:
+        """Parsed options carry the validated config, the store and the protocols."""
+        state = self.mktemp()
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(f"[state]\ndirectory = {state}\n")
+        options = tap.Options()
+        options.parseOptions(["--config", path])
+        self.assertEqual(options.config.path, path)
+        self.assertEqual(options.store.path, os.path.abspath(state))
+        self.assertEqual([p.name for p in options.protocols], [p.name for p in options.plugins])
