@@ -1,0 +1,63 @@
+# -*- test-case-name: tests.test_datamodel_composite -*-
+"""
+What a data model may offer beyond L{IDataModel<proxier.interfaces.IDataModel>}.
+
+A L{CompositeDataModel<proxier.datamodel.composite.CompositeDataModel>} is
+made of several models and must keep SetParameterValues and
+SetParameterAttributes all-or-nothing across them: it asks each model to
+validate first (L{IValidatingDataModel}) and applies only when every one
+agreed. Value changes of parameters with Notification on come from models
+that can tell (L{INotifyingDataModel}); the endpoint listens on its model.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from zope.interface import Interface
+
+from proxier.datamodel.values import ParameterValue
+
+__all__ = ["IValidatingDataModel", "INotifyingDataModel", "ChangeListener"]
+
+# listener(values, active): the new values of parameters with Notification
+# on that changed by themselves; active is True when any of them has
+# active notification (2).
+ChangeListener = Callable[[Sequence[ParameterValue], bool], None]
+
+
+class IValidatingDataModel(Interface):
+    """A model that can check a request without applying it."""
+
+    def validateParameterValues(values):
+        """
+        Check a SetParameterValues request as L{IDataModel.setParameterValues}
+        would, changing nothing.
+
+        @param values: L{ParameterValue}s as the ACS sent them.
+        @return: Deferred firing with None when applying them would succeed,
+            or failing with the L{CWMPFault} C{setParameterValues} would give
+            (9003 with one SetParameterValuesFault per bad parameter).
+        """
+
+    def validateParameterAttributes(changes):
+        """
+        Check a SetParameterAttributes request, changing nothing.
+
+        @return: Deferred firing with None, or failing with the L{CWMPFault}
+            C{setParameterAttributes} would give.
+        """
+
+
+class INotifyingDataModel(Interface):
+    """A model that reports value changes of parameters with Notification on."""
+
+    def addChangeListener(listener):
+        """
+        Call C{listener(values, active)} (a L{ChangeListener}) whenever
+        parameters with Notification 1 or 2 changed value by themselves.
+        Changes the ACS made with SetParameterValues are never reported.
+        """
+
+    def removeChangeListener(listener):
+        """Stop calling C{listener}."""

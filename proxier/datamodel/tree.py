@@ -1,0 +1,1223 @@
+# -*- test-case-name: tests.test_datamodel_tree -*-
+"""
+A declarative, in-process data model that serves every parameter RPC of
+TR-069 Amendment 5 (A.3.2.1-A.3.2.7) exactly as the standard says.
+
+A tree is declared once, as data::
+
+    Object("Device",
+        Parameter("RootDataModelVersion", String(32), value="2.17"),
+        Object("DeviceInfo",
+            Parameter("UpTime", UnsignedInt(), get=lambda node: uptime()),
+            Parameter("ProvisioningCode", String(64), writable=True, persist=True,
+                      activeNotify=FORCE_ENABLED, forcedInform=True),
+        ),
+        Table("Host", Parameter("Name", String(64), writable=True, persist=True),
+              writable=True, alias=True, persist=True),
+    )
+
+and L{TreeDataModel} serves it. A L{Parameter} either keeps its own value in
+the tree (persisted through L{proxier.store} when C{persist=True}) or reads it
+with a getter and writes it with a setter; a L{Table} holds numbered
+instances, added and deleted by the ACS (when C{writable}) or by code
+(L{TreeDataModel.addInstance}), whose numbers are never reused and survive a
+restart, with its C{...NumberOfEntries} parameter made for it.
+
+Notification attributes are persisted, and value changes of parameters with
+Notification on are told to change listeners (see L{TreeDataModel.poll} and
+L{TreeDataModel.changed}); changes the ACS itself made are not.
+
+Unlike catawampus's tree (STYLE.md), GetParameterNames reports the real
+Writable, attributes and instance numbers survive a restart, and value
+changes are detected both when told and by polling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from proxier.datamodel import paths
+from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
+from proxier.datamodel.types import DataType, String, UnsignedInt, acceptValue
+from proxier.datamodel.values import (
+    AttributeChange,
+    Notification,
+    ParameterAttributes,
+    ParameterInfo,
+    ParameterValue,
+)
+from proxier.interfaces import IDataModel
+from proxier.store import Store
+
+__all__ = [
+    "Parameter",
+    "Object",
+    "Table",
+    "Batch",
+    "ObjectNode",
+    "TreeDataModel",
+    "APPLIED",
+    "APPLIED_LATER",
+    "NORMAL",
+    "CAN_DENY",
+    "FORCE_ENABLED",
+    "FORCE_DEFAULT_ENABLED",
+    "PARAMETER_METHODS",
+    "MAX_REQUEST_ITEMS",
+    "MAX_RESULT_ITEMS",
+]
+
+# SetParameterValues / AddObject / DeleteObject Status (TR-069 A.3.2.1).
+APPLIED = 0
+APPLIED_LATER = 1
+
+# The DM Schema's activeNotify values (cwmp-datamodel ActiveNotify; TR-106
+# A.2.7.1): normal; canDeny (the CPE may refuse active notification);
+# forceEnabled (always active, the ACS cannot change it); forceDefaultEnabled
+# (active unless the ACS changes it).
+NORMAL = "normal"
+CAN_DENY = "canDeny"
+FORCE_ENABLED = "forceEnabled"
+FORCE_DEFAULT_ENABLED = "forceDefaultEnabled"
+_ACTIVE_NOTIFY = (NORMAL, CAN_DENY, FORCE_ENABLED, FORCE_DEFAULT_ENABLED)
+
+# The parameter RPCs a tree serves (TR-069 A.3.2); the others come from
+# handlers given to the tree.
+PARAMETER_METHODS = frozenset(
+    {
+        "GetParameterNames",
+        "GetParameterValues",
+        "SetParameterValues",
+        "GetParameterAttributes",
+        "SetParameterAttributes",
+        "AddObject",
+        "DeleteObject",
+    }
+)
+
+# Caps: entries in one request (the envelope cap bounds it too) and entries
+# in one answer (a runaway table must not build an answer without bound).
+MAX_REQUEST_ITEMS = 10000
+MAX_RESULT_ITEMS = 200000
+
+# AccessList entries TR-069 A.3.2.4 defines.
+_ACCESS_LIST_VALUES = frozenset({"Subscriber"})
+
+_UNSET: Any = object()
+
+
+# ---- declarations --------------------------------------------------------------
+
+
+class Batch:
+    """
+    Setters that must be applied together: one SetParameterValues that sets
+    several of them makes one call of C{apply} with all their values (for
+    example one atomic L{EndpointSettings.set
+    <proxier.cwmp.settings.EndpointSettings.set>}).
+
+    @param apply: C{apply(changes)} with C{changes} a list of C{(node, key,
+        value)}; returns None, L{APPLIED} or L{APPLIED_LATER}.
+    """
+
+    def __init__(self, apply: Callable[[list], Optional[int]]) -> None:
+        self.apply = apply
+
+    def field(self, key: Any) -> "_BatchField":
+        """The setter of one parameter of this batch, known to C{apply} as C{key}."""
+        return _BatchField(self, key)
+
+
+@dataclass(frozen=True)
+class _BatchField:
+    batch: Batch
+    key: Any
+
+
+Getter = Callable[["ObjectNode"], Any]
+Setter = Union[Callable[["ObjectNode", Any], Optional[int]], _BatchField]
+
+
+class Parameter:
+    """
+    One parameter.
+
+    @param type: its L{DataType}.
+    @param value: the initial value of a parameter the tree keeps itself.
+    @param get: C{get(node)} reads the value (C{node} is the L{ObjectNode}
+        holding the parameter); without it the tree keeps the value.
+    @param set: C{set(node, value)} applies a value the ACS set (return
+        L{APPLIED_LATER} when it takes effect later), or a L{Batch} field.
+        A parameter the tree keeps is set by the tree.
+    @param check: C{check(node, value)} refuses a value before anything is
+        applied: raise C{ValueError} (9007) or a L{CWMPFault}.
+    @param writable: whether the ACS may set it; defaults to whether it has
+        a setter (always C{False} when kept by the tree unless given).
+    @param persist: keep the value across restarts (tree-kept values only).
+    @param activeNotify: one of L{NORMAL}, L{CAN_DENY}, L{FORCE_ENABLED},
+        L{FORCE_DEFAULT_ENABLED} (TR-181's C{activeNotify}).
+    @param forcedInform: TR-181's C{forcedInform}; such parameters are in
+        every Inform, and their changes are not reported to listeners unless
+        the tree is made with C{reportForcedInform=True}.
+    @param hidden: reads back as an empty string (TR-181 C{hidden}, for
+        passwords).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        type: DataType,
+        *,
+        value: Any = _UNSET,
+        get: Optional[Getter] = None,
+        set: Optional[Setter] = None,
+        check: Optional[Callable[["ObjectNode", Any], None]] = None,
+        writable: Optional[bool] = None,
+        persist: bool = False,
+        activeNotify: str = NORMAL,
+        forcedInform: bool = False,
+        hidden: bool = False,
+    ) -> None:
+        reason = paths.nameError(name)
+        if reason:
+            raise ValueError(reason)
+        if activeNotify not in _ACTIVE_NOTIFY:
+            raise ValueError(f"activeNotify {activeNotify!r} is not one of {_ACTIVE_NOTIFY}")
+        if get is None and set is not None:
+            raise ValueError(f"{name}: a setter needs a getter")
+        if get is not None and (value is not _UNSET or persist):
+            raise ValueError(f"{name}: a parameter with a getter keeps no value of its own")
+        self.name = name
+        self.type = type
+        self.get = get
+        self.set = set
+        self.check = check
+        self.stored = get is None
+        self.initial = type.default() if value is _UNSET else value
+        if self.stored:
+            type.check(self.initial)
+        self.writable = bool(set is not None) if writable is None else writable
+        if self.writable and not self.stored and set is None:
+            raise ValueError(f"{name}: writable but no setter")
+        self.persist = persist
+        self.activeNotify = activeNotify
+        self.forcedInform = forcedInform
+        self.hidden = hidden
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r}, {self.type!r})"
+
+
+class Object:
+    """A single-instance object and what it holds (parameters, objects, tables)."""
+
+    def __init__(self, name: str, *children: Union[Parameter, "Object", "Table"]) -> None:
+        reason = paths.nameError(name)
+        if reason:
+            raise ValueError(reason)
+        self.name = name
+        self.children = _checkChildren(name, children)
+
+
+class Table:
+    """
+    A multi-instance object (TR-106 C{Name.{i}.}); C{children} describe one
+    instance.
+
+    @param writable: whether the ACS may add and delete instances.
+    @param numberOfEntries: the name of the parameter counting the instances
+        in the parent object (default C{NameNumberOfEntries}); C{None} for none.
+    @param alias: give each instance an C{Alias} parameter (TR-181
+        C{Alias}: writable, unique in the table, C{cpe-N} by default) and
+        accept C{[alias]} paths for it.
+    @param persist: keep the instances the ACS added (and their persisted
+        values) across restarts. Instances added by code are added again by
+        code at start; their numbers are kept by key in any case.
+    @param maxEntries: refuse (9004) an AddObject beyond this many instances.
+    @param onAdd: C{onAdd(node)} is called for an instance the ACS adds,
+        before it is visible; raise a L{CWMPFault} to refuse; may return
+        L{APPLIED_LATER}.
+    @param onDelete: C{onDelete(node)} likewise before an ACS deletion.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *children: Union[Parameter, Object, "Table"],
+        writable: bool = False,
+        numberOfEntries: Optional[str] = _UNSET,
+        alias: bool = False,
+        persist: bool = False,
+        maxEntries: Optional[int] = None,
+        onAdd: Optional[Callable[["ObjectNode"], Optional[int]]] = None,
+        onDelete: Optional[Callable[["ObjectNode"], Optional[int]]] = None,
+    ) -> None:
+        reason = paths.nameError(name)
+        if reason:
+            raise ValueError(reason)
+        self.name = name
+        self.writable = writable
+        self.numberOfEntries = name + "NumberOfEntries" if numberOfEntries is _UNSET else numberOfEntries
+        self.alias = alias
+        self.persist = persist
+        self.maxEntries = maxEntries
+        self.onAdd = onAdd
+        self.onDelete = onDelete
+        if alias:
+            children = (
+                Parameter("Alias", String(64), writable=True, persist=persist, check=_checkAlias),
+            ) + tuple(children)
+        self.children = _checkChildren(name, children)
+
+
+def _checkChildren(owner: str, children: Sequence[Any]) -> tuple:
+    seen: set[str] = set()
+    for child in children:
+        if not isinstance(child, (Parameter, Object, Table)):
+            raise TypeError(f"{owner}: {child!r} is not a Parameter, Object or Table")
+        names = [child.name]
+        if isinstance(child, Table) and child.numberOfEntries:
+            names.append(child.numberOfEntries)
+        for name in names:
+            if name in seen:
+                raise ValueError(f"{owner}: {name} declared twice")
+            seen.add(name)
+    return tuple(children)
+
+
+def _checkAlias(node: "ObjectNode", value: str) -> None:
+    reason = paths.aliasError(value)
+    if reason:
+        raise ValueError(reason)
+    table = node.table
+    assert table is not None
+    for other in table.instances.values():
+        if other is not node and other.values.get("Alias") == value:
+            raise ValueError(f"alias {value!r} is already used by instance {other.instance}")
+
+
+# ---- the tree at run time ---------------------------------------------------------
+
+
+class ObjectNode:
+    """
+    One object of a running tree (a single-instance object or one instance
+    of a table): what getters, setters and hooks receive.
+
+    @ivar path: its path, ending in C{"."} (C{""} for the top).
+    @ivar instance: its instance number, or the enclosing instance's, or None.
+    @ivar data: what code attached to the enclosing instance (see
+        L{TreeDataModel.addInstance}), or None.
+    @ivar table: the L{_TableNode} it is an instance of, or None.
+    @ivar model: the L{TreeDataModel}.
+    """
+
+    __slots__ = ("path", "instance", "data", "table", "model", "parent", "params", "children", "values", "order")
+
+    def __init__(self, model: "TreeDataModel", path: str, children: Sequence[Any],
+                 parent: Optional["ObjectNode"], instance: Optional[int] = None, data: Any = None,
+                 table: Optional["_TableNode"] = None) -> None:
+        self.model = model
+        self.path = path
+        self.parent = parent
+        self.instance = instance if instance is not None else (parent.instance if parent else None)
+        self.data = data if data is not None or table is not None else (parent.data if parent else None)
+        self.table = table
+        self.params: dict[str, Parameter] = {}
+        self.children: dict[str, Union[ObjectNode, _TableNode]] = {}
+        self.values: dict[str, Any] = {}
+        # (name, kind) in declaration order; kind: "p" parameter, "o" object, "t" table
+        self.order: list[tuple[str, str]] = []
+        for child in children:
+            if isinstance(child, Parameter):
+                self._addParam(child)
+            elif isinstance(child, Object):
+                self.children[child.name] = ObjectNode(model, path + child.name + ".", child.children, self)
+                self.order.append((child.name, "o"))
+            else:
+                tableNode = _TableNode(model, path + child.name + ".", child, self)
+                if child.numberOfEntries:
+                    self._addParam(
+                        Parameter(child.numberOfEntries, UnsignedInt(), get=lambda node, t=tableNode: len(t.instances))
+                    )
+                self.children[child.name] = tableNode
+                self.order.append((child.name, "t"))
+
+    def _addParam(self, param: Parameter) -> None:
+        self.params[param.name] = param
+        self.order.append((param.name, "p"))
+        if param.stored:
+            self.values[param.name] = param.initial
+
+    def value(self, name: str) -> Any:
+        """The current value of this object's parameter C{name}."""
+        return self.model._read(self, self.params[name])
+
+    def __repr__(self) -> str:
+        return f"<ObjectNode {self.path}>"
+
+
+class _TableNode:
+    """A table at run time: its instances, its next number, its keys."""
+
+    __slots__ = ("model", "path", "schema", "parent", "instances", "nextNumber", "keys")
+
+    def __init__(self, model: "TreeDataModel", path: str, schema: Table, parent: ObjectNode) -> None:
+        self.model = model
+        self.path = path
+        self.schema = schema
+        self.parent = parent
+        self.instances: dict[int, ObjectNode] = {}
+        self.nextNumber = 1
+        self.keys: dict[str, int] = {}
+
+    def byAlias(self, alias: str) -> Optional[ObjectNode]:
+        for node in self.instances.values():
+            if node.values.get("Alias") == alias:
+                return node
+        return None
+
+    def newInstance(self, number: int, data: Any = None) -> ObjectNode:
+        node = ObjectNode(self.model, f"{self.path}{number}.", self.schema.children, self.parent,
+                          instance=number, data=data, table=self)
+        if self.schema.alias:
+            node.values["Alias"] = f"cpe-{number}"
+        return node
+
+    def insert(self, node: ObjectNode) -> None:
+        assert node.instance is not None
+        self.instances[node.instance] = node
+        if len(self.instances) > 1 and node.instance < max(self.instances):
+            self.instances = dict(sorted(self.instances.items()))
+        self.nextNumber = max(self.nextNumber, node.instance + 1)
+
+
+# Forgotten keys of instances no longer present, kept so that a device that
+# comes back gets its old number, are bounded per table.
+MAX_ABSENT_KEYS = 4096
+
+
+@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel)
+class TreeDataModel:
+    """
+    An L{IDataModel} serving a declared tree.
+
+    @param roots: the top-level L{Object}s (usually one, C{Device}).
+    @param store: where attributes, persisted values and instance numbers
+        live (a child store of its own); None keeps them in memory only.
+    @param handlers: the non-parameter RPCs this model serves: a mapping
+        from C{"Reboot"}, C{"FactoryReset"}, C{"Download"}, C{"Upload"} to
+        callables taking the L{IDataModel} method's arguments (and returning
+        a value or a Deferred).
+    @param reportForcedInform: report value changes of forced-inform
+        parameters too (they are in every Inform anyway).
+    @param log: a L{Logger} or L{proxier.log.DeviceLogger}.
+    """
+
+    _defaultLog = Logger()
+
+    def __init__(
+        self,
+        roots: Union[Object, Sequence[Object]],
+        store: Optional[Store] = None,
+        *,
+        handlers: Optional[Mapping[str, Callable[..., Any]]] = None,
+        reportForcedInform: bool = False,
+        log: Any = None,
+    ) -> None:
+        if isinstance(roots, Object):
+            roots = (roots,)
+        for root in roots:
+            if not isinstance(root, Object):
+                raise TypeError("the top of a tree is made of Objects")
+        self.log = log if log is not None else self._defaultLog
+        self._handlers = dict(handlers or {})
+        unknown = set(self._handlers) - {"Reboot", "FactoryReset", "Download", "Upload"}
+        if unknown:
+            raise ValueError(f"no such handler: {sorted(unknown)}")
+        self._reportForcedInform = reportForcedInform
+        self._listeners: list[ChangeListener] = []
+        self._reported: dict[str, str] = {}
+        self._acsSetting: set[str] = set()
+        self.root = ObjectNode(self, "", roots, None)
+        self._store = store
+        self._attributes: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._tableState: dict[str, dict] = {}
+        if store is not None:
+            self._attributesDoc = store.document("attributes")
+            self._valuesDoc = store.document("values")
+            self._tablesDoc = store.document("tables")
+            self._load()
+
+    # ---- persistence -----------------------------------------------------------
+
+    def _load(self) -> None:
+        raw = self._attributesDoc.load(default={}, validate=_validateAttributes)
+        self._attributes = {p: (int(n), tuple(acl)) for p, (n, acl) in raw.items()}
+        self._tableState = self._tablesDoc.load(default={}, validate=_validateTables)
+        values = self._valuesDoc.load(default={}, validate=_validateValues)
+        self._restore(self.root, values)
+
+    def _restore(self, node: ObjectNode, values: Mapping[str, str]) -> None:
+        for name, param in node.params.items():
+            if param.stored and param.persist and node.path + name in values:
+                text = values[node.path + name]
+                try:
+                    node.values[name] = param.type.parse(text)
+                except ValueError as e:
+                    self.log.warn("stored value of {path} ignored: {reason}", path=node.path + name, reason=str(e))
+        for child in node.children.values():
+            if isinstance(child, ObjectNode):
+                self._restore(child, values)
+            else:
+                state = self._tableState.get(child.path, {})
+                child.nextNumber = max(child.nextNumber, int(state.get("next", 1)))
+                child.keys = dict(state.get("keys", {}))
+                if child.schema.persist:
+                    for number in state.get("rows", []):
+                        instance = child.newInstance(int(number))
+                        child.insert(instance)
+                        self._restore(instance, values)
+
+    def _saveValues(self) -> None:
+        if self._store is None:
+            return
+        out: dict[str, str] = {}
+        for node, param in self._walkParams(self.root):
+            if param.stored and param.persist:
+                out[node.path + param.name] = param.type.format(node.values[param.name])
+        self._valuesDoc.save(out)
+
+    def _saveTables(self) -> None:
+        if self._store is None:
+            return
+        state: dict[str, dict] = {}
+        for table in self._walkTables(self.root):
+            entry: dict[str, Any] = {"next": table.nextNumber}
+            if table.keys:
+                entry["keys"] = dict(table.keys)
+            if table.schema.persist:
+                entry["rows"] = [n for n, node in table.instances.items() if not _isKeyed(table, n)]
+            state[table.path] = entry
+        # keep the numbers of tables inside instances that are gone for now
+        for path, entry in self._tableState.items():
+            state.setdefault(path, entry)
+        self._tableState = state
+        self._tablesDoc.save(state)
+
+    def _saveAttributes(self) -> None:
+        if self._store is None:
+            return
+        self._attributesDoc.save({p: [n, list(acl)] for p, (n, acl) in sorted(self._attributes.items())})
+
+    # ---- walking --------------------------------------------------------------
+
+    def _resolve(self, text: str) -> tuple[str, Any, Any]:
+        """
+        ("param", node, Parameter) | ("object", node, None) | ("table", tableNode, None).
+
+        @raise CWMPFault: 9005 for a path that is invalid or names nothing here.
+        """
+        try:
+            path = paths.parse(text)
+        except paths.PathError as e:
+            raise CWMPFault(9005, f"Invalid parameter name ({e.reason})") from None
+        current: Union[ObjectNode, _TableNode] = self.root
+        segments = path.segments
+        last = len(segments) - 1
+        for index, segment in enumerate(segments):
+            if isinstance(current, _TableNode):
+                if isinstance(segment, paths.Alias):
+                    found = current.byAlias(str(segment)) if current.schema.alias else None
+                elif isinstance(segment, int):
+                    found = current.instances.get(segment)
+                else:
+                    found = None
+                if found is None:
+                    raise _unknown(text)
+                current = found
+                continue
+            if not isinstance(segment, str) or isinstance(segment, paths.Alias):
+                raise _unknown(text)
+            if index == last and not path.partial:
+                param = current.params.get(segment)
+                if param is None:
+                    raise _unknown(text)
+                return "param", current, param
+            child = current.children.get(segment)
+            if child is None:
+                raise _unknown(text)
+            current = child
+        if isinstance(current, _TableNode):
+            return "table", current, None
+        return "object", current, None
+
+    def _walkParams(self, node: ObjectNode) -> Iterator[tuple[ObjectNode, Parameter]]:
+        for name, kind in node.order:
+            if kind == "p":
+                yield node, node.params[name]
+            elif kind == "o":
+                yield from self._walkParams(node.children[name])  # type: ignore[arg-type]
+            else:
+                for instance in list(node.children[name].instances.values()):  # type: ignore[union-attr]
+                    yield from self._walkParams(instance)
+
+    def _walkTables(self, node: ObjectNode) -> Iterator[_TableNode]:
+        for name, kind in node.order:
+            if kind == "o":
+                yield from self._walkTables(node.children[name])  # type: ignore[arg-type]
+            elif kind == "t":
+                table = node.children[name]
+                yield table  # type: ignore[misc]
+                for instance in list(table.instances.values()):  # type: ignore[union-attr]
+                    yield from self._walkTables(instance)
+
+    def _paramsUnder(self, text: str) -> Iterator[tuple[ObjectNode, Parameter]]:
+        kind, node, param = self._resolve(text)
+        if kind == "param":
+            yield node, param
+        elif kind == "object":
+            yield from self._walkParams(node)
+        else:
+            for instance in list(node.instances.values()):
+                yield from self._walkParams(instance)
+
+    def _names(self, node: ObjectNode, out: list, nextLevel: bool) -> None:
+        for name, kind in node.order:
+            if kind == "p":
+                param = node.params[name]
+                out.append(ParameterInfo(node.path + name, param.writable))
+            elif kind == "o":
+                child = node.children[name]
+                out.append(ParameterInfo(child.path, False))
+                if not nextLevel:
+                    self._names(child, out, False)  # type: ignore[arg-type]
+            else:
+                table = node.children[name]
+                out.append(ParameterInfo(table.path, table.schema.writable))  # type: ignore[union-attr]
+                if not nextLevel:
+                    self._tableNames(table, out)  # type: ignore[arg-type]
+            if len(out) > MAX_RESULT_ITEMS:
+                raise CWMPFault(9004, "Resources exceeded (the answer would be too large)")
+
+    def _tableNames(self, table: _TableNode, out: list, nextLevel: bool = False) -> None:
+        for instance in list(table.instances.values()):
+            out.append(ParameterInfo(instance.path, table.schema.writable))
+            if not nextLevel:
+                self._names(instance, out, False)
+
+    # ---- reading ---------------------------------------------------------------
+
+    def _read(self, node: ObjectNode, param: Parameter) -> Any:
+        if param.stored:
+            return node.values[param.name]
+        try:
+            return param.get(node)  # type: ignore[misc]
+        except CWMPFault:
+            raise
+        except Exception as e:
+            self.log.failure("reading {path} failed", path=node.path + param.name)
+            raise asFault(e) from None
+
+    def _text(self, node: ObjectNode, param: Parameter) -> str:
+        if param.hidden:
+            return ""
+        value = self._read(node, param)
+        try:
+            return param.type.format(value)
+        except (TypeError, ValueError, AttributeError) as e:
+            self.log.error("{path}: value {value!r} does not fit its type: {reason}",
+                           path=node.path + param.name, value=value, reason=str(e))
+            raise CWMPFault(9002, "Internal error (a value does not fit its type)") from None
+
+    def _compareText(self, node: ObjectNode, param: Parameter) -> str:
+        """The text change detection compares (hidden values too, never sent)."""
+        return param.type.format(self._read(node, param))
+
+    # ---- IDataModel: names and values -----------------------------------------
+
+    def supportedMethods(self) -> frozenset:
+        return PARAMETER_METHODS | frozenset(self._handlers)
+
+    def getParameterNames(self, path: str, nextLevel: bool) -> defer.Deferred:
+        return _call(self, self._getParameterNames, path, nextLevel)
+
+    def _getParameterNames(self, path: str, nextLevel: bool) -> list[ParameterInfo]:
+        kind, node, param = self._resolve(path)
+        out: list[ParameterInfo] = []
+        if kind == "param":
+            if nextLevel:
+                raise CWMPFault(9003, "Invalid arguments (NextLevel is true for a parameter)")
+            return [ParameterInfo(path, param.writable)]
+        if kind == "table":
+            if not nextLevel:
+                out.append(ParameterInfo(node.path, node.schema.writable))
+            self._tableNames(node, out, nextLevel)
+            return out
+        if not nextLevel and node.path:
+            out.append(ParameterInfo(node.path, node.table.schema.writable if node.table else False))
+        self._names(node, out, nextLevel)
+        return out
+
+    def getParameterValues(self, names: Sequence[str]) -> defer.Deferred:
+        return _call(self, self._getParameterValues, names)
+
+    def _getParameterValues(self, names: Sequence[str]) -> list[ParameterValue]:
+        _capRequest(names)
+        out: list[ParameterValue] = []
+        for name in names:
+            for node, param in self._paramsUnder(name):
+                out.append(ParameterValue(node.path + param.name, self._text(node, param), param.type.xsiType))
+                if len(out) > MAX_RESULT_ITEMS:
+                    raise CWMPFault(9004, "Resources exceeded (the answer would be too large)")
+        return out
+
+    # ---- IDataModel: SetParameterValues ---------------------------------------------
+
+    def validateParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        return _call(self, lambda: (self._validate(values), None)[1])
+
+    def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        return _call(self, self._setParameterValues, values)
+
+    def _validate(self, values: Sequence[ParameterValue]) -> list[tuple[ObjectNode, Parameter, Any]]:
+        _capRequest(values)
+        seen: set[str] = set()
+        for pv in values:
+            if pv.name in seen:
+                raise CWMPFault(9003, f"Invalid arguments ({pv.name} appears more than once)")
+            seen.add(pv.name)
+        faults: list[SetParameterValuesFault] = []
+        plan: list[tuple[ObjectNode, Parameter, Any]] = []
+        aliases: dict[int, set] = {}
+        for pv in values:
+            try:
+                kind, node, param = self._resolve(pv.name)
+                if kind != "param":
+                    raise CWMPFault(9005, "Invalid parameter name (an object cannot be set)")
+                if not param.writable:
+                    raise CWMPFault(9008)
+                value = acceptValue(param.type, pv.value, pv.type)
+                if param.check is not None:
+                    try:
+                        param.check(node, value)
+                    except ValueError as e:
+                        raise CWMPFault(9007, f"Invalid parameter value ({e})") from None
+                if param.name == "Alias" and node.table is not None and node.table.schema.alias:
+                    # two instances may not take the same alias in one request
+                    taken = aliases.setdefault(id(node.table), set())
+                    if value in taken:
+                        raise CWMPFault(9007, f"Invalid parameter value (alias {value!r} given twice)")
+                    taken.add(value)
+                plan.append((node, param, value))
+            except CWMPFault as fault:
+                faults.append(SetParameterValuesFault(pv.name, fault.code, fault.string))
+            except Exception as e:
+                self.log.failure("checking {path} failed", path=pv.name)
+                fault = asFault(e)
+                faults.append(SetParameterValuesFault(pv.name, fault.code, fault.string))
+        if faults:
+            raise CWMPFault(9003, parameterFaults=faults)
+        return plan
+
+    def _setParameterValues(self, values: Sequence[ParameterValue]) -> int:
+        plan = self._validate(values)
+        status = APPLIED
+        undo: list[Callable[[], None]] = []
+        persist = False
+        self._acsSetting = {node.path + param.name for node, param, _ in plan}
+        try:
+            batches: dict[int, tuple[Batch, list]] = {}
+            steps: list[Any] = []
+            for node, param, value in plan:
+                if isinstance(param.set, _BatchField):
+                    key = id(param.set.batch)
+                    if key not in batches:
+                        batches[key] = (param.set.batch, [])
+                        steps.append(batches[key])
+                    batches[key][1].append((node, param, value))
+                else:
+                    steps.append((node, param, value))
+            for step in steps:
+                if isinstance(step[0], Batch):
+                    batch, members = step
+                    old = [(n, p.set.key, self._read(n, p)) for n, p, _ in members]
+                    result = batch.apply([(n, p.set.key, v) for n, p, v in members])
+                    undo.append(lambda b=batch, o=old: b.apply(o))
+                else:
+                    node, param, value = step
+                    if param.stored:
+                        old = node.values[param.name]
+                        node.values[param.name] = value
+                        undo.append(lambda n=node, p=param, o=old: n.values.__setitem__(p.name, o))
+                        persist = persist or param.persist
+                        result = None
+                    else:
+                        old = self._read(node, param)
+                        result = param.set(node, value)  # type: ignore[misc, operator]
+                        undo.append(lambda n=node, p=param, o=old: p.set(n, o))  # type: ignore[misc, operator]
+                if result == APPLIED_LATER:
+                    status = APPLIED_LATER
+        except Exception as e:
+            self.log.failure("applying SetParameterValues failed; undoing what was applied")
+            for step in reversed(undo):
+                try:
+                    step()
+                except Exception:
+                    self.log.failure("undoing a change failed")
+            raise asFault(e) from None
+        finally:
+            acsSet = self._acsSetting
+            self._acsSetting = set()
+        if persist:
+            self._saveValues()
+        # what the ACS set is the new reference: it is never reported back
+        for path in acsSet:
+            if path in self._reported:
+                kind, node, param = self._resolve(path)
+                try:
+                    self._reported[path] = self._compareText(node, param)
+                except CWMPFault:
+                    del self._reported[path]
+        return status
+
+    # ---- IDataModel: attributes ---------------------------------------------------
+
+    def _notification(self, path: str, param: Parameter) -> int:
+        if param.activeNotify == FORCE_ENABLED:
+            return Notification.ACTIVE
+        entry = self._attributes.get(path)
+        if entry is not None:
+            return entry[0]
+        if param.activeNotify == FORCE_DEFAULT_ENABLED:
+            return Notification.ACTIVE
+        return Notification.OFF
+
+    def getParameterAttributes(self, names: Sequence[str]) -> defer.Deferred:
+        return _call(self, self._getParameterAttributes, names)
+
+    def _getParameterAttributes(self, names: Sequence[str]) -> list[ParameterAttributes]:
+        _capRequest(names)
+        out = []
+        for name in names:
+            for node, param in self._paramsUnder(name):
+                path = node.path + param.name
+                entry = self._attributes.get(path)
+                out.append(ParameterAttributes(path, self._notification(path, param), entry[1] if entry else ()))
+                if len(out) > MAX_RESULT_ITEMS:
+                    raise CWMPFault(9004, "Resources exceeded (the answer would be too large)")
+        return out
+
+    def validateParameterAttributes(self, changes: Sequence[AttributeChange]) -> defer.Deferred:
+        return _call(self, lambda: (self._planAttributes(changes), None)[1])
+
+    def setParameterAttributes(self, changes: Sequence[AttributeChange]) -> defer.Deferred:
+        return _call(self, self._setParameterAttributes, changes)
+
+    def _planAttributes(self, changes: Sequence[AttributeChange]) -> list[tuple[str, Parameter, ObjectNode, AttributeChange]]:
+        _capRequest(changes)
+        plan = []
+        for change in changes:
+            if change.notificationChange and change.notification not in Notification.ALL:
+                raise CWMPFault(
+                    9003, f"Invalid arguments (Notification {change.notification} is not supported)"
+                )
+            if change.accessListChange:
+                bad = [e for e in change.accessList if e and e not in _ACCESS_LIST_VALUES]
+                if bad:
+                    raise CWMPFault(9003, f"Invalid arguments (AccessList entry {bad[0]!r})")
+            explicit = not paths.isPartial(change.name)
+            for node, param in self._paramsUnder(change.name):
+                path = node.path + param.name
+                effective = change
+                if change.notificationChange:
+                    refused = _refusesNotification(param, change.notification)
+                    if refused:
+                        if explicit:
+                            raise CWMPFault(9009, f"Notification request rejected ({path}: {refused})")
+                        # a partial path leaves such parameters as they must be
+                        effective = _withoutNotification(change)
+                plan.append((path, param, node, effective))
+                if len(plan) > MAX_RESULT_ITEMS:
+                    raise CWMPFault(9004, "Resources exceeded (too many parameters)")
+        return plan
+
+    def _setParameterAttributes(self, changes: Sequence[AttributeChange]) -> None:
+        plan = self._planAttributes(changes)
+        for path, param, node, change in plan:
+            notification, accessList = self._attributes.get(path, (None, ()))
+            before = self._notification(path, param)
+            if change.notificationChange:
+                notification = change.notification
+            if change.accessListChange:
+                accessList = tuple(e for e in change.accessList if e)
+            default = Notification.ACTIVE if param.activeNotify in (FORCE_ENABLED, FORCE_DEFAULT_ENABLED) else 0
+            if (notification is None or notification == default) and not accessList:
+                self._attributes.pop(path, None)
+            else:
+                self._attributes[path] = (default if notification is None else notification, accessList)
+            if self._notification(path, param) != Notification.OFF and before == Notification.OFF:
+                self._baseline(path, node, param)
+            elif self._notification(path, param) == Notification.OFF:
+                self._reported.pop(path, None)
+        self._saveAttributes()
+
+    def _baseline(self, path: str, node: ObjectNode, param: Parameter) -> None:
+        try:
+            self._reported[path] = self._compareText(node, param)
+        except CWMPFault:
+            self._reported.pop(path, None)
+
+    # ---- IDataModel: objects -----------------------------------------------------------
+
+    def addObject(self, path: str) -> defer.Deferred:
+        return _call(self, self._addObject, path)
+
+    def _addObject(self, text: str) -> tuple[int, int]:
+        alias: Optional[str] = None
+        if not paths.isPartial(text) or text == "":
+            raise CWMPFault(9005, "Invalid parameter name (AddObject takes a table path ending in '.')")
+        try:
+            parsed = paths.parse(text)
+        except paths.PathError as e:
+            raise CWMPFault(9005, f"Invalid parameter name ({e.reason})") from None
+        if isinstance(parsed.last, paths.Alias):
+            alias = str(parsed.last)
+            text = parsed.parent.text
+        kind, table, _ = self._resolve(text)
+        if kind != "table":
+            raise CWMPFault(9003, f"Invalid arguments ({text} is not a multi-instance object)")
+        if not table.schema.writable:
+            raise CWMPFault(9001, f"Request denied (instances of {text} cannot be added)")
+        if alias is not None:
+            if not table.schema.alias:
+                raise CWMPFault(9003, f"Invalid arguments ({text} has no Alias)")
+            if table.byAlias(alias) is not None:
+                raise CWMPFault(9007, f"Invalid parameter value (alias {alias!r} is already used)")
+        if table.schema.maxEntries is not None and len(table.instances) >= table.schema.maxEntries:
+            raise CWMPFault(9004, f"Resources exceeded ({text} holds at most {table.schema.maxEntries})")
+        number = table.nextNumber
+        node = table.newInstance(number)
+        if alias is not None:
+            node.values["Alias"] = alias
+        status = APPLIED
+        if table.schema.onAdd is not None:
+            status = self._hook(table.schema.onAdd, node) or APPLIED
+        table.insert(node)
+        self._saveTables()
+        self._saveValues()
+        self._countChanged(table)
+        return number, status
+
+    def deleteObject(self, path: str) -> defer.Deferred:
+        return _call(self, self._deleteObject, path)
+
+    def _deleteObject(self, text: str) -> int:
+        if not paths.isPartial(text) or text == "":
+            raise CWMPFault(9005, "Invalid parameter name (DeleteObject takes an instance path ending in '.')")
+        kind, node, _ = self._resolve(text)
+        if kind != "object" or node.table is None:
+            raise CWMPFault(9003, f"Invalid arguments ({text} is not an instance of a table)")
+        table = node.table
+        if not table.schema.writable:
+            raise CWMPFault(9001, f"Request denied (instances of {table.path} cannot be deleted)")
+        status = APPLIED
+        if table.schema.onDelete is not None:
+            status = self._hook(table.schema.onDelete, node) or APPLIED
+        self._remove(table, node)
+        return status
+
+    def _hook(self, hook: Callable[[ObjectNode], Optional[int]], node: ObjectNode) -> Optional[int]:
+        try:
+            return hook(node)
+        except CWMPFault:
+            raise
+        except Exception as e:
+            self.log.failure("hook for {path} failed", path=node.path)
+            raise asFault(e) from None
+
+    def _remove(self, table: _TableNode, node: ObjectNode) -> None:
+        del table.instances[node.instance]  # type: ignore[arg-type]
+        prefix = node.path
+        for store in (self._attributes, self._reported):
+            for path in [p for p in store if p.startswith(prefix)]:
+                del store[path]  # type: ignore[attr-defined]
+        for path in [p for p in self._tableState if p.startswith(prefix)]:
+            del self._tableState[path]
+        self._saveAttributes()
+        self._saveTables()
+        self._saveValues()
+        self._countChanged(table)
+
+    def _countChanged(self, table: _TableNode) -> None:
+        name = table.schema.numberOfEntries
+        if name:
+            self._detect([(table.parent, table.parent.params[name])])
+
+    # ---- other RPCs ---------------------------------------------------------------------
+
+    def _handle(self, method: str, *args: Any) -> defer.Deferred:
+        handler = self._handlers.get(method)
+        if handler is None:
+            return defer.fail(CWMPFault(9000, f"Method not supported ({method})"))
+        try:
+            result = defer.maybeDeferred(handler, *args)
+        except Exception as e:  # pragma: no cover - maybeDeferred catches
+            return defer.fail(asFault(e))
+
+        def fault(failure: Any) -> Any:
+            if not failure.check(CWMPFault):
+                self.log.failure("{method} failed", failure, method=method)
+            return defer.fail(asFault(failure.value))
+
+        return result.addErrback(fault)
+
+    def reboot(self, commandKey: str) -> defer.Deferred:
+        return self._handle("Reboot", commandKey)
+
+    def factoryReset(self) -> defer.Deferred:
+        return self._handle("FactoryReset")
+
+    def download(self, request: Any) -> defer.Deferred:
+        return self._handle("Download", request)
+
+    def upload(self, request: Any) -> defer.Deferred:
+        return self._handle("Upload", request)
+
+    # ---- code-side API ------------------------------------------------------------------
+
+    def addInstance(self, tablePath: str, key: Optional[str] = None, data: Any = None,
+                    values: Optional[Mapping[str, Any]] = None) -> int:
+        """
+        Add an instance from code (not the ACS): for example a VirtualDevice
+        row for a device that appeared.
+
+        @param key: a stable name for what the row stands for; the same key
+            gets the same instance number, also after a restart.
+        @param data: attached to the instance as L{ObjectNode.data} for its
+            getters.
+        @param values: initial values of parameters the tree keeps.
+        @return: the instance number.
+        @raise KeyError: when C{tablePath} is not a table, or C{key} is present.
+        """
+        kind, table, _ = self._resolve(tablePath)
+        if kind != "table":
+            raise KeyError(f"{tablePath} is not a table")
+        if key is not None:
+            number = table.keys.get(key)
+            if number is not None and number in table.instances:
+                raise KeyError(f"{tablePath}: key {key!r} already has instance {number}")
+            if number is None:
+                number = table.nextNumber
+                table.keys[key] = number
+                self._forgetAbsentKeys(table)
+        else:
+            number = table.nextNumber
+        node = table.newInstance(number, data)
+        for name, value in (values or {}).items():
+            param = node.params[name]
+            if not param.stored:
+                raise KeyError(f"{name} is not kept by the tree")
+            param.type.check(value)
+            node.values[name] = value
+        table.insert(node)
+        self._saveTables()
+        if values and any(node.params[n].persist for n in values):
+            self._saveValues()
+        self._countChanged(table)
+        return number
+
+    def _forgetAbsentKeys(self, table: _TableNode) -> None:
+        absent = [k for k, n in table.keys.items() if n not in table.instances]
+        for key in absent[: max(0, len(absent) - MAX_ABSENT_KEYS)]:
+            del table.keys[key]
+
+    def removeInstance(self, tablePath: str, number: Optional[int] = None, key: Optional[str] = None) -> bool:
+        """
+        Remove an instance from code, by number or by key. Its attributes
+        go; a key keeps its number for when it comes back.
+
+        @return: whether there was such an instance.
+        """
+        kind, table, _ = self._resolve(tablePath)
+        if kind != "table":
+            raise KeyError(f"{tablePath} is not a table")
+        if number is None:
+            number = table.keys.get(key) if key is not None else None
+        node = table.instances.get(number) if number is not None else None
+        if node is None:
+            return False
+        self._remove(table, node)
+        return True
+
+    def instances(self, tablePath: str) -> list[int]:
+        """The instance numbers of a table, in order."""
+        kind, table, _ = self._resolve(tablePath)
+        if kind != "table":
+            raise KeyError(f"{tablePath} is not a table")
+        return list(table.instances)
+
+    def node(self, objectPath: str) -> ObjectNode:
+        """The running object at C{objectPath}."""
+        kind, node, _ = self._resolve(objectPath)
+        if kind != "object":
+            raise KeyError(f"{objectPath} is not an object")
+        return node
+
+    def setLocal(self, path: str, value: Any) -> None:
+        """
+        Change a value the tree keeps, from code (not the ACS): the change is
+        reported to listeners when the parameter has Notification on.
+
+        @raise KeyError: for an unknown path or a parameter with a getter.
+        @raise ValueError: when C{value} breaks the parameter's type.
+        """
+        try:
+            kind, node, param = self._resolve(path)
+        except CWMPFault:
+            raise KeyError(path) from None
+        if kind != "param" or not param.stored:
+            raise KeyError(f"{path} is not a parameter the tree keeps")
+        param.type.check(value)
+        node.values[param.name] = value
+        if param.persist:
+            self._saveValues()
+        self._detect([(node, param)])
+
+    def getLocal(self, path: str) -> Any:
+        """The Python value of a parameter (for code and tests)."""
+        kind, node, param = self._resolve(path)
+        if kind != "param":
+            raise KeyError(path)
+        return self._read(node, param)
+
+    # ---- value changes ------------------------------------------------------------------
+
+    def addChangeListener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def removeChangeListener(self, listener: ChangeListener) -> None:
+        self._listeners.remove(listener)
+
+    def changed(self, *paths_: str) -> None:
+        """
+        Code tells the tree that parameters (names or partial paths) may
+        have changed; those with Notification on whose value differs from the
+        last one reported are told to listeners.
+        """
+        candidates: list[tuple[ObjectNode, Parameter]] = []
+        for path in paths_:
+            try:
+                candidates.extend(self._paramsUnder(path))
+            except CWMPFault:
+                self.log.warn("changed() for unknown path {path}", path=path)
+        self._detect(candidates)
+
+    def poll(self) -> None:
+        """Compare every parameter with Notification on with its last reported value."""
+        self._detect(self._walkParams(self.root))
+
+    def _detect(self, candidates: Iterable[tuple[ObjectNode, Parameter]]) -> None:
+        changed: list[ParameterValue] = []
+        active = False
+        for node, param in candidates:
+            path = node.path + param.name
+            notification = self._notification(path, param)
+            if notification == Notification.OFF or path in self._acsSetting:
+                continue
+            if param.forcedInform and not self._reportForcedInform:
+                continue
+            try:
+                text = self._compareText(node, param)
+            except CWMPFault:
+                continue
+            previous = self._reported.get(path)
+            self._reported[path] = text
+            if previous is None or previous == text:
+                continue
+            changed.append(ParameterValue(path, "" if param.hidden else text, param.type.xsiType))
+            active = active or notification == Notification.ACTIVE
+        if changed:
+            for listener in list(self._listeners):
+                try:
+                    listener(changed, active)
+                except Exception:
+                    self.log.failure("a change listener failed")
+
+    def startNotifications(self) -> None:
+        """
+        Take the current values of every parameter with Notification on as
+        the reference (call once the tree is filled, at start); later changes
+        are then reported by L{poll} and L{changed}.
+        """
+        for node, param in self._walkParams(self.root):
+            path = node.path + param.name
+            if self._notification(path, param) != Notification.OFF and path not in self._reported:
+                self._baseline(path, node, param)
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+def _unknown(text: str) -> CWMPFault:
+    return CWMPFault(9005, f"Invalid parameter name ({text} does not exist)")
+
+
+def _capRequest(items: Sequence[Any]) -> None:
+    if len(items) > MAX_REQUEST_ITEMS:
+        raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST_ITEMS} entries in one request)")
+
+
+def _isKeyed(table: _TableNode, number: int) -> bool:
+    return number in table.keys.values()
+
+
+def _refusesNotification(param: Parameter, notification: int) -> str:
+    if param.activeNotify == FORCE_ENABLED and notification != Notification.ACTIVE:
+        return "active notification cannot be turned off"
+    if param.activeNotify == CAN_DENY and notification == Notification.ACTIVE:
+        return "active notification is denied"
+    return ""
+
+
+def _withoutNotification(change: AttributeChange) -> AttributeChange:
+    return AttributeChange(change.name, False, 0, change.accessListChange, change.accessList)
+
+
+def _call(model: TreeDataModel, function: Callable[..., Any], *args: Any) -> defer.Deferred:
+    try:
+        return defer.succeed(function(*args))
+    except CWMPFault as fault:
+        return defer.fail(fault)
+    except Exception as e:
+        model.log.failure("data model request failed")
+        return defer.fail(asFault(e))
+
+
+def _validateAttributes(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise ValueError("attributes are not a mapping")
+    for path, entry in payload.items():
+        notification, accessList = entry
+        if int(notification) not in Notification.ALL or not isinstance(accessList, list):
+            raise ValueError(f"bad attributes for {path}")
+
+
+def _validateTables(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise ValueError("tables are not a mapping")
+    for path, entry in payload.items():
+        int(entry["next"])
+        if not isinstance(entry.get("keys", {}), dict) or not isinstance(entry.get("rows", []), list):
+            raise ValueError(f"bad table state for {path}")
+
+
+def _validateValues(payload: Any) -> None:
+    if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
+        raise ValueError("values are not a mapping of text")
