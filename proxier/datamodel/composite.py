@@ -1,0 +1,591 @@
+# -*- test-case-name: tests.test_datamodel_composite -*-
+"""
+One data model made of several, each mounted at a path.
+
+A Virtual CWMP Device is the proxied device's own model (TR-330 §4.6) with
+objects the proxier holds itself "inserted" where they belong (TR-330
+§4.3.2 and Figure 7): its C{Device.ManagementServer.}, its
+C{Device.DeviceInfo.ProxierInfo.}, later diagnostics objects such as
+C{Device.IP.Diagnostics.IPPing.}. L{CompositeDataModel} makes that one
+L{IDataModel}:
+
+ - every name goes to the model mounted at its longest prefix, and every
+   name a model answers must route back to it (what a model says about a
+   path another model is mounted at is dropped, so overlays win);
+ - GetParameterNames/Values/Attributes on an object merge the owner's answer
+   with those of every model mounted below it, with the objects leading to
+   a mount listed when the owner does not list them, and each mounted block
+   placed after its parent's entries;
+ - SetParameterValues and SetParameterAttributes stay all-or-nothing: models
+   that can (L{IValidatingDataModel}) check first, the one model that cannot
+   (if any) is applied first, then the others; per-parameter faults of every
+   model come back merged in one 9003;
+ - independent calls to sub-models run at the same time, so one slow device
+   model does not serialise the overlay's answers (and cancelling the
+   composite's Deferred cancels the calls under way).
+
+Mount paths are absolute: a model mounted at C{Device.ManagementServer.}
+answers with full names such as C{Device.ManagementServer.URL}.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import alsoProvides, implementer
+
+from proxier.datamodel import paths
+from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
+from proxier.datamodel.values import AttributeChange, ParameterInfo, ParameterValue
+from proxier.interfaces import IDataModel
+
+__all__ = ["CompositeDataModel", "Mount"]
+
+
+class Mount:
+    """One model mounted at one object path."""
+
+    __slots__ = ("prefix", "model", "depth")
+
+    def __init__(self, prefix: str, model: Any) -> None:
+        parsed = paths.parse(prefix)
+        if not parsed.partial:
+            raise ValueError(f"a mount path is an object path ending in '.': {prefix!r}")
+        if parsed.hasAlias or any(isinstance(s, int) for s in parsed.segments):
+            raise ValueError(f"a mount path names a fixed object, not an instance: {prefix!r}")
+        if not IDataModel.providedBy(model):
+            raise TypeError(f"{model!r} does not provide IDataModel")
+        self.prefix = prefix
+        self.model = model
+        self.depth = len(parsed.segments)
+
+    def __repr__(self) -> str:
+        return f"Mount({self.prefix!r}, {self.model!r})"
+
+
+def _gather(calls: Sequence[defer.Deferred]) -> defer.Deferred:
+    """
+    Fire with the list of results (or L{Failure}s) once every call ended.
+    Cancelling the result cancels every call still under way.
+    """
+    results: list[Any] = [None] * len(calls)
+    remaining = [len(calls)]
+    cancelled = [False]
+
+    def cancel(_: defer.Deferred) -> None:
+        cancelled[0] = True
+        for call in calls:
+            call.cancel()
+
+    done: defer.Deferred = defer.Deferred(cancel)
+    if not calls:
+        done.callback(results)
+        return done
+
+    def collect(result: Any, index: int) -> None:
+        results[index] = result
+        remaining[0] -= 1
+        if remaining[0] == 0 and not done.called and not cancelled[0]:
+            done.callback(results)
+
+    for index, call in enumerate(calls):
+        call.addBoth(collect, index)
+    return done
+
+
+def _firstFault(results: Iterable[Any]) -> Optional[CWMPFault]:
+    for result in results:
+        if isinstance(result, Failure):
+            return asFault(result.value)
+    return None
+
+
+@implementer(IDataModel, INotifyingDataModel)
+class CompositeDataModel:
+    """
+    An L{IDataModel} made of models mounted at object paths.
+
+    It provides L{IValidatingDataModel} too when every model mounted does.
+
+    @param mounts: C{(path, model)} pairs; a model may be mounted at several
+        paths. The order matters only for the non-parameter RPCs (Reboot,
+        FactoryReset, Download, Upload), which go to the first model that
+        lists them in its C{supportedMethods()}.
+    """
+
+    log = Logger()
+
+    def __init__(self, mounts: Sequence[tuple[str, Any]], *, log: Any = None) -> None:
+        if log is not None:
+            self.log = log
+        self._mounts = [Mount(prefix, model) for prefix, model in mounts]
+        if not self._mounts:
+            raise ValueError("a composite needs at least one model")
+        prefixes = [m.prefix for m in self._mounts]
+        if len(set(prefixes)) != len(prefixes):
+            raise ValueError("two models mounted at the same path")
+        # longest prefix first: the first match of a name is its route
+        self._byDepth = sorted(self._mounts, key=lambda m: -m.depth)
+        self._models: list[Any] = []
+        for mount in self._mounts:
+            if not any(mount.model is m for m in self._models):
+                self._models.append(mount.model)
+        if all(IValidatingDataModel.providedBy(m) for m in self._models):
+            alsoProvides(self, IValidatingDataModel)
+        self._listeners: list[ChangeListener] = []
+        for model in self._models:
+            if INotifyingDataModel.providedBy(model):
+                model.addChangeListener(self._forwarder(model))
+
+    # ---- routing ---------------------------------------------------------------------
+
+    def route(self, name: str) -> Optional[Mount]:
+        """The mount that answers for C{name}, or None."""
+        for mount in self._byDepth:
+            if paths.isPrefix(mount.prefix, name):
+                return mount
+        return None
+
+    def mounts(self) -> list[Mount]:
+        """The mounts, in the order given."""
+        return list(self._mounts)
+
+    def _below(self, path: str) -> list[Mount]:
+        """The mounts strictly inside the object C{path}, shallowest first, then by path."""
+        inside = [m for m in self._mounts if m.prefix != path and paths.isPrefix(path, m.prefix)]
+        return sorted(inside, key=lambda m: (m.depth, m.prefix))
+
+    def _check(self, name: str) -> None:
+        reason = paths.check(name)
+        if reason:
+            raise CWMPFault(9005, f"Invalid parameter name ({reason})")
+
+    def _queries(self, name: str) -> list[tuple[Mount, str, bool]]:
+        """
+        The (mount, path, isOwner) calls that answer for C{name}: its owner
+        with the name itself, and for an object every mount below it with
+        its own path.
+
+        @raise CWMPFault: 9005 when no model answers for C{name}.
+        """
+        self._check(name)
+        owner = self.route(name)
+        queries: list[tuple[Mount, str, bool]] = []
+        if owner is not None:
+            queries.append((owner, name, True))
+        if paths.isPartial(name):
+            queries.extend((m, m.prefix, False) for m in self._below(name))
+        if not queries:
+            raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
+        return queries
+
+    def _keep(self, mount: Mount, asked: str, names: Iterable[str]) -> list[bool]:
+        """Which names a mount answered are its own and inside what it was asked."""
+        keep = []
+        stray = 0
+        for name in names:
+            own = paths.isPrefix(asked, name) and self.route(name) is mount
+            if not paths.isPrefix(asked, name):
+                stray += 1
+            keep.append(own)
+        if stray:
+            self.log.warn("model at {prefix} answered {count} names outside {asked}; dropped",
+                          prefix=mount.prefix, count=stray, asked=asked)
+        return keep
+
+    # ---- IDataModel: reads ------------------------------------------------------------------
+
+    def supportedMethods(self) -> frozenset:
+        methods: set[str] = set()
+        for model in self._models:
+            methods |= set(model.supportedMethods())
+        return frozenset(methods)
+
+    def getParameterNames(self, path: str, nextLevel: bool) -> defer.Deferred:
+        try:
+            self._check(path)
+            owner = self.route(path)
+            below = self._below(path) if paths.isPartial(path) else []
+            if owner is None and not below:
+                raise CWMPFault(9005, f"Invalid parameter name ({path} does not exist)")
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        calls = []
+        if owner is not None:
+            calls.append(_call(owner.model.getParameterNames, path, nextLevel))
+        # next level: a mount below is either listed as a child, or leads to one
+        if not nextLevel:
+            calls.extend(_call(m.model.getParameterNames, m.prefix, False) for m in below)
+
+        def merge(results: list) -> list[ParameterInfo]:
+            ownerResult: list = []
+            if owner is not None:
+                first = results.pop(0)
+                if isinstance(first, Failure):
+                    fault = asFault(first.value)
+                    # the owner may not know an object that only leads to mounts
+                    if not (fault.code == 9005 and below):
+                        raise fault
+                else:
+                    ownerResult = self._filterInfos(owner, path, first)
+            fault = _firstFault(results)
+            if fault is not None:
+                raise fault
+            if nextLevel:
+                return self._nextLevel(path, ownerResult, below)
+            merged = list(ownerResult)
+            present = {i.name for i in merged}
+            if path and path not in present:
+                merged.insert(0, ParameterInfo(path, False))
+                present.add(path)
+            for mount, infos in zip(below, results):
+                block = [ParameterInfo(o, False) for o in _between(path, mount.prefix) if o not in present]
+                block += [i for i in self._filterInfos(mount, mount.prefix, infos) if i.name not in present]
+                present.update(i.name for i in block)
+                _insert(merged, block, mount.prefix)
+            return merged
+
+        return _gather(calls).addCallback(merge)
+
+    def _filterInfos(self, mount: Mount, asked: str, infos: Sequence[ParameterInfo]) -> list[ParameterInfo]:
+        keep = self._keep(mount, asked, (i.name for i in infos))
+        return [i for i, k in zip(infos, keep) if k]
+
+    def _nextLevel(self, path: str, ownerResult: list, below: list[Mount]) -> list[ParameterInfo]:
+        merged = list(ownerResult)
+        present = {i.name for i in merged}
+        depth = len(paths.parse(path).segments)
+        for mount in below:
+            child = _prefixAt(mount.prefix, depth + 1)
+            if child not in present:
+                merged.append(ParameterInfo(child, False))
+                present.add(child)
+        return merged
+
+    def getParameterValues(self, names: Sequence[str]) -> defer.Deferred:
+        return self._readMany(names, "getParameterValues")
+
+    def getParameterAttributes(self, names: Sequence[str]) -> defer.Deferred:
+        return self._readMany(names, "getParameterAttributes")
+
+    def _readMany(self, names: Sequence[str], method: str) -> defer.Deferred:
+        """One call per model with every path it answers for, all at once; merged in order."""
+        try:
+            plan: dict[int, tuple[Any, list[str]]] = {}
+            order: list[int] = []
+            # owner queries for objects that only lead to mounts: the owner
+            # may not know them, and that is no fault
+            intermediate: set[tuple[int, str]] = set()
+            for name in names:
+                queries = self._queries(name)
+                for mount, asked, isOwner in queries:
+                    key = id(mount.model)
+                    if key not in plan:
+                        plan[key] = (mount.model, [])
+                        order.append(key)
+                    plan[key][1].append(asked)
+                    if isOwner and len(queries) > 1:
+                        intermediate.add((key, asked))
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        batches = [plan[key] for key in order]
+        calls = [_call(getattr(model, method), asked) for model, asked in batches]
+
+        def merge(results: list) -> list:
+            for index, ((model, asked), result) in enumerate(zip(batches, results)):
+                if isinstance(result, Failure):
+                    fault = asFault(result.value)
+                    if fault.code == 9005 and all((id(model), a) in intermediate for a in asked):
+                        results[index] = []
+                    else:
+                        raise fault
+            merged: list = []
+            for (model, asked), items in zip(batches, results):
+                groups: dict[int, tuple[Mount, list]] = {}
+                stray = 0
+                for item in items:
+                    if not any(paths.isPrefix(a, item.name) for a in asked):
+                        stray += 1
+                        continue
+                    mount = self.route(item.name)
+                    if mount is None or mount.model is not model:
+                        continue
+                    groups.setdefault(id(mount), (mount, []))[1].append(item)
+                if stray:
+                    self.log.warn("a model answered {count} names it was not asked; dropped", count=stray)
+                for mount, kept in groups.values():
+                    _insert(merged, kept, mount.prefix)
+            return merged
+
+        return _gather(calls).addCallback(merge)
+
+    # ---- IDataModel: SetParameterValues ---------------------------------------------------
+
+    def _groupValues(self, values: Sequence[ParameterValue]) -> tuple[list, list[SetParameterValuesFault]]:
+        seen: set[str] = set()
+        for pv in values:
+            if pv.name in seen:
+                raise CWMPFault(9003, f"Invalid arguments ({pv.name} appears more than once)")
+            seen.add(pv.name)
+        groups: dict[int, tuple[Any, list[ParameterValue]]] = {}
+        order: list[int] = []
+        faults: list[SetParameterValuesFault] = []
+        for pv in values:
+            reason = paths.check(pv.name)
+            mount = None if reason or paths.isPartial(pv.name) else self.route(pv.name)
+            if mount is None:
+                faults.append(SetParameterValuesFault(pv.name, 9005))
+                continue
+            key = id(mount.model)
+            if key not in groups:
+                groups[key] = (mount.model, [])
+                order.append(key)
+            groups[key][1].append(pv)
+        return [groups[k] for k in order], faults
+
+    def validateParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        try:
+            groups, faults = self._groupValues(values)
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        return self._validateGroups(values, groups, faults, "validateParameterValues")
+
+    def _validateGroups(self, values: Sequence[Any], groups: list, faults: list, method: str) -> defer.Deferred:
+        validating = [(m, vs) for m, vs in groups if IValidatingDataModel.providedBy(m)]
+        calls = [_call(getattr(m, method), vs) for m, vs in validating]
+
+        def merge(results: list) -> None:
+            failed = [(vs, r.value) for (m, vs), r in zip(validating, results) if isinstance(r, Failure)]
+            if not failed and not faults:
+                return None
+            if method == "validateParameterAttributes":
+                raise asFault(failed[0][1])
+            raise _mergeFaults(values, faults, failed)
+
+        return _gather(calls).addCallback(merge)
+
+    def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        try:
+            groups, faults = self._groupValues(values)
+            others = [(m, vs) for m, vs in groups if not IValidatingDataModel.providedBy(m)]
+            if len(others) > 1:
+                self.log.error("SetParameterValues spans {count} models that cannot validate; refused",
+                               count=len(others))
+                raise CWMPFault(9001, "Request denied (the parameters cannot be set all at once)")
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        return self._apply(values, groups, faults, "validateParameterValues", "setParameterValues")
+
+    def _apply(self, request: Sequence[Any], groups: list, faults: list, validate: str, apply: str) -> defer.Deferred:
+        validated = self._validateGroups(request, groups, faults, validate)
+        others = [(m, items) for m, items in groups if not IValidatingDataModel.providedBy(m)]
+        checked = [(m, items) for m, items in groups if IValidatingDataModel.providedBy(m)]
+
+        def applyOthers(_: None) -> defer.Deferred:
+            if not others:
+                return defer.succeed([])
+            model, items = others[0]
+
+            def failed(failure: Failure) -> None:
+                fault = asFault(failure.value)
+                if apply == "setParameterValues" and len(groups) > 1:
+                    raise _mergeFaults(request, [], [(items, fault)])
+                raise fault
+
+            return _call(getattr(model, apply), items).addCallbacks(lambda r: [r], failed)
+
+        def applyChecked(first: list) -> defer.Deferred:
+            calls = [_call(getattr(m, apply), items) for m, items in checked]
+
+            def done(results: list) -> Any:
+                fault = _firstFault(results)
+                if fault is not None:
+                    # validated a moment ago: only a race or a bug gets here
+                    self.log.error("a model failed to apply what it had validated: {fault}", fault=fault)
+                    raise fault
+                statuses = [r for r in first + results if r is not None]
+                return max(statuses) if statuses else None
+
+            return _gather(calls).addCallback(done)
+
+        return validated.addCallback(applyOthers).addCallback(applyChecked)
+
+    # ---- IDataModel: SetParameterAttributes ------------------------------------------------
+
+    def _groupChanges(self, changes: Sequence[AttributeChange]) -> list:
+        groups: dict[int, tuple[Any, list[AttributeChange]]] = {}
+        order: list[int] = []
+        for change in changes:
+            for mount, asked, _ in self._queries(change.name):
+                key = id(mount.model)
+                if key not in groups:
+                    groups[key] = (mount.model, [])
+                    order.append(key)
+                groups[key][1].append(_renamed(change, asked))
+        return [groups[k] for k in order]
+
+    def validateParameterAttributes(self, changes: Sequence[AttributeChange]) -> defer.Deferred:
+        try:
+            groups = self._groupChanges(changes)
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        return self._validateGroups(changes, groups, [], "validateParameterAttributes")
+
+    def setParameterAttributes(self, changes: Sequence[AttributeChange]) -> defer.Deferred:
+        try:
+            groups = self._groupChanges(changes)
+            others = [(m, cs) for m, cs in groups if not IValidatingDataModel.providedBy(m)]
+            if len(others) > 1:
+                self.log.error("SetParameterAttributes spans {count} models that cannot validate; refused",
+                               count=len(others))
+                raise CWMPFault(9001, "Request denied (the attributes cannot be set all at once)")
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        return self._apply(changes, groups, [], "validateParameterAttributes", "setParameterAttributes").addCallback(
+            lambda _: None
+        )
+
+    # ---- IDataModel: objects and the rest ---------------------------------------------------
+
+    def _routeObject(self, path: str) -> Any:
+        self._check(path)
+        mount = self.route(path)
+        if mount is None:
+            raise CWMPFault(9005, f"Invalid parameter name ({path} does not exist)")
+        return mount.model
+
+    def addObject(self, path: str) -> defer.Deferred:
+        try:
+            model = self._routeObject(path)
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        return _call(model.addObject, path)
+
+    def deleteObject(self, path: str) -> defer.Deferred:
+        try:
+            model = self._routeObject(path)
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        return _call(model.deleteObject, path)
+
+    def _method(self, rpc: str, method: str, *args: Any) -> defer.Deferred:
+        for model in self._models:
+            if rpc in model.supportedMethods():
+                return _call(getattr(model, method), *args)
+        return defer.fail(CWMPFault(9000, f"Method not supported ({rpc})"))
+
+    def reboot(self, commandKey: str) -> defer.Deferred:
+        return self._method("Reboot", "reboot", commandKey)
+
+    def factoryReset(self) -> defer.Deferred:
+        return self._method("FactoryReset", "factoryReset")
+
+    def download(self, request: Any) -> defer.Deferred:
+        return self._method("Download", "download", request)
+
+    def upload(self, request: Any) -> defer.Deferred:
+        return self._method("Upload", "upload", request)
+
+    # ---- value changes ----------------------------------------------------------------------
+
+    def _forwarder(self, model: Any) -> ChangeListener:
+        def forward(values: Sequence[ParameterValue], active: bool) -> None:
+            own = [v for v in values if (m := self.route(v.name)) is not None and m.model is model]
+            if not own:
+                return
+            for listener in list(self._listeners):
+                try:
+                    listener(own, active)
+                except Exception:
+                    self.log.failure("a change listener failed")
+
+        return forward
+
+    def addChangeListener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def removeChangeListener(self, listener: ChangeListener) -> None:
+        self._listeners.remove(listener)
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+_log = Logger()
+
+
+def _call(method: Callable[..., Any], *args: Any) -> defer.Deferred:
+    """Call a sub-model; anything but a Deferred failing with a CWMPFault becomes one."""
+    try:
+        result = method(*args)
+    except Exception as e:
+        return defer.fail(asFault(e))
+    if not isinstance(result, defer.Deferred):
+        return defer.succeed(result)
+
+    def fault(failure: Failure) -> Failure:
+        if not failure.check(CWMPFault, defer.CancelledError):
+            _log.failure("a data model failed with a bare exception", failure)
+            return Failure(asFault(failure.value))
+        return failure
+
+    return result.addErrback(fault)
+
+
+def _between(outer: str, inner: str) -> list[str]:
+    """The object paths strictly between C{outer} and C{inner} (both partial)."""
+    depthOuter = len(paths.parse(outer).segments)
+    depthInner = len(paths.parse(inner).segments)
+    return [_prefixAt(inner, d) for d in range(depthOuter + 1, depthInner)]
+
+
+def _prefixAt(path: str, depth: int) -> str:
+    """The object path made of the first C{depth} segments of C{path}."""
+    parts = path.split(".")
+    return ".".join(parts[:depth]) + "."
+
+
+def _insert(merged: list, block: list, prefix: str) -> None:
+    """Put C{block} after the last entry of its parent object's subtree (or at the end)."""
+    if not block:
+        return
+    parent = paths.parent(prefix)
+    position = None
+    for index in range(len(merged) - 1, -1, -1):
+        if paths.isPrefix(parent, merged[index].name) if parent else True:
+            position = index + 1
+            break
+    if position is None:
+        merged.extend(block)
+    else:
+        merged[position:position] = block
+
+
+def _renamed(change: AttributeChange, name: str) -> AttributeChange:
+    if change.name == name:
+        return change
+    return AttributeChange(name, change.notificationChange, change.notification, change.accessListChange,
+                           change.accessList)
+
+
+def _mergeFaults(values: Sequence[ParameterValue], faults: list[SetParameterValuesFault],
+                 failed: Sequence[tuple[Sequence[ParameterValue], Any]]) -> CWMPFault:
+    """One 9003 with the per-parameter faults of every model, in the order of the request."""
+    if not faults and len(failed) == 1 and len(failed[0][0]) == len(values):
+        # one model alone had every parameter: its own fault says it best
+        return asFault(failed[0][1])
+    perName: dict[str, SetParameterValuesFault] = {f.parameterName: f for f in faults}
+    for items, error in failed:
+        fault = asFault(error)
+        if fault.code == 9003 and fault.parameterFaults:
+            for pf in fault.parameterFaults:
+                perName.setdefault(pf.parameterName, pf)
+        else:
+            for pv in items:
+                perName.setdefault(pv.name, SetParameterValuesFault(pv.name, fault.code, fault.string))
+    ordered = [perName[pv.name] for pv in values if pv.name in perName]
+    return CWMPFault(9003, parameterFaults=ordered)

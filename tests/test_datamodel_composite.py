@@ -1,0 +1,511 @@
+"""Tests for L{proxier.datamodel.composite}: routing, merging, insertion (TR-330 Figure 7), atomic sets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+from twisted.trial import unittest
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
+
+from proxier.datamodel.capabilities import INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.composite import CompositeDataModel, Mount
+from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
+from proxier.datamodel.tree import Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.types import Boolean, String, UnsignedInt
+from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
+from proxier.interfaces import IDataModel
+from tests._helpers import LogCapture
+
+
+def deviceTree(withDeviceInfo: bool = True, shadow: bool = False) -> TreeDataModel:
+    """A proxied device's own model: DeviceInfo and a Hosts table (and, if asked, its own ManagementServer)."""
+    children: list = []
+    if withDeviceInfo:
+        children.append(Object("DeviceInfo",
+                               Parameter("Manufacturer", String(64), value="Acme"),
+                               Parameter("FriendlyName", String(64), value="tv", writable=True)))
+    children.append(Object("Hosts", Table("Host", Parameter("IPAddress", String(45), writable=True), writable=True)))
+    if shadow:
+        children.append(Object("ManagementServer", Parameter("URL", String(), value="http://device-says/")))
+    return TreeDataModel(Object("Device", Parameter("Enabled", Boolean(), value=True, writable=True), *children),
+                         handlers={"Reboot": lambda key: None, "Download": lambda request: None})
+
+
+def localTree() -> TreeDataModel:
+    """The proxier-held overlay: ManagementServer and DeviceInfo.ProxierInfo."""
+    return TreeDataModel(Object(
+        "Device",
+        Object("ManagementServer",
+               Parameter("URL", String(256), value="http://acs/", writable=True),
+               Parameter("PeriodicInformInterval", UnsignedInt(1), value=60, writable=True),
+               Parameter("ParameterKey", String(32))),
+        Object("DeviceInfo", Object("ProxierInfo", Parameter("ProductClass", String(64), value="Gateway"))),
+    ), handlers={"Reboot": lambda key: None})
+
+
+@implementer(IDataModel)
+class Plain:
+    """
+    A model that cannot validate or notify (as a device proxy might be):
+    it forwards to a tree, records calls, and can be held (slow) or broken.
+    """
+
+    def __init__(self, tree: TreeDataModel) -> None:
+        self.tree = tree
+        self.calls: list = []
+        self.held: list[defer.Deferred] | None = None
+        self.breakWith: Exception | None = None
+        self.answerExtra: list = []
+        self.cancelled = 0
+
+    def _forward(self, name: str, *args: Any) -> defer.Deferred:
+        self.calls.append((name, args))
+        if self.breakWith is not None:
+            raise self.breakWith
+        d = getattr(self.tree, name)(*args)
+        if self.answerExtra:
+            d.addCallback(lambda result: result + self.answerExtra)
+        if self.held is not None:
+            waiting: defer.Deferred = defer.Deferred(lambda _: setattr(self, "cancelled", self.cancelled + 1))
+            self.held.append(waiting)
+            return waiting.addCallback(lambda _: d)
+        return d
+
+    def supportedMethods(self):
+        return self.tree.supportedMethods()
+
+    def getParameterNames(self, path, nextLevel):
+        return self._forward("getParameterNames", path, nextLevel)
+
+    def getParameterValues(self, names):
+        return self._forward("getParameterValues", names)
+
+    def setParameterValues(self, values):
+        return self._forward("setParameterValues", values)
+
+    def getParameterAttributes(self, names):
+        return self._forward("getParameterAttributes", names)
+
+    def setParameterAttributes(self, changes):
+        return self._forward("setParameterAttributes", changes)
+
+    def addObject(self, path):
+        return self._forward("addObject", path)
+
+    def deleteObject(self, path):
+        return self._forward("deleteObject", path)
+
+    def reboot(self, commandKey):
+        return self._forward("reboot", commandKey)
+
+    def factoryReset(self):
+        return self._forward("factoryReset")
+
+    def download(self, request):
+        return self._forward("download", request)
+
+    def upload(self, request):
+        return self._forward("upload", request)
+
+
+class CompositeTestCase(unittest.TestCase):
+    def setUp(self) -> None:
+        self.device = deviceTree()
+        self.local = localTree()
+        self.model = self.compose(self.device, self.local)
+
+    def compose(self, device: Any, local: Any) -> CompositeDataModel:
+        return CompositeDataModel([("Device.", device), ("Device.ManagementServer.", local),
+                                   ("Device.DeviceInfo.ProxierInfo.", local)])
+
+    def ok(self, d: defer.Deferred) -> Any:
+        return self.successResultOf(d)
+
+    def fault(self, d: defer.Deferred, code: int) -> CWMPFault:
+        failure = self.failureResultOf(d, CWMPFault)
+        self.assertEqual(failure.value.code, code, failure.value)
+        return failure.value
+
+    def names(self, path: str, nextLevel: bool) -> list[str]:
+        return [i.name for i in self.ok(self.model.getParameterNames(path, nextLevel))]
+
+    def values(self, *names: str) -> dict[str, str]:
+        return {v.name: v.value for v in self.ok(self.model.getParameterValues(list(names)))}
+
+
+class ConstructionTests(CompositeTestCase):
+    def test_interfaces(self) -> None:
+        """A composite of validating models provides IDataModel, IValidatingDataModel and INotifyingDataModel."""
+        verifyObject(IDataModel, self.model)
+        verifyObject(IValidatingDataModel, self.model)
+        verifyObject(INotifyingDataModel, self.model)
+
+    def test_notValidatingWithPlainModel(self) -> None:
+        """With a model that cannot validate, the composite does not claim it can."""
+        model = self.compose(Plain(self.device), self.local)
+        self.assertFalse(IValidatingDataModel.providedBy(model))
+        self.assertTrue(IDataModel.providedBy(model))
+
+    def test_badMounts(self) -> None:
+        """Mounts must be object paths of fixed objects, distinct, with models providing IDataModel."""
+        for mounts in ([], [("Device", self.device)], [("Device.A.1.", self.device)], [("Device.[a].", self.device)],
+                       [("Device.", self.device), ("Device.", self.local)], [("Device..", self.device)]):
+            with self.assertRaises(ValueError, msg=mounts):
+                CompositeDataModel(mounts)
+        with self.assertRaises(TypeError):
+            CompositeDataModel([("Device.", object())])
+        self.assertIn("Device.", repr(Mount("Device.", self.device)))
+
+    def test_route(self) -> None:
+        """Names go to the longest mount prefix holding them."""
+        rows = [
+            ("Device.Enabled", "Device."), ("Device.ManagementServer.URL", "Device.ManagementServer."),
+            ("Device.ManagementServer.", "Device.ManagementServer."), ("Device.DeviceInfo.", "Device."),
+            ("Device.DeviceInfo.ProxierInfo.ProductClass", "Device.DeviceInfo.ProxierInfo."),
+            ("Device.ManagementServerX", "Device."),
+        ]
+        for name, prefix in rows:
+            self.assertEqual(self.model.route(name).prefix, prefix, name)
+        self.assertIsNone(self.model.route("Other.X"))
+        self.assertIsNone(self.model.route(""))
+        self.assertEqual([m.prefix for m in self.model.mounts()],
+                         ["Device.", "Device.ManagementServer.", "Device.DeviceInfo.ProxierInfo."])
+
+    def test_supportedMethods(self) -> None:
+        """The composite serves the union of what its models serve."""
+        self.assertIn("Download", self.model.supportedMethods())
+        self.assertIn("Reboot", self.model.supportedMethods())
+        self.assertIn("GetParameterNames", self.model.supportedMethods())
+        self.assertNotIn("Upload", self.model.supportedMethods())
+
+
+class NamesTests(CompositeTestCase):
+    def test_figure7(self) -> None:
+        """GPN(Device., false) lists the device's tree with the proxier-held objects inserted where they belong."""
+        names = self.names("Device.", False)
+        self.assertEqual(names, [
+            "Device.",
+            "Device.Enabled",
+            "Device.DeviceInfo.",
+            "Device.DeviceInfo.Manufacturer",
+            "Device.DeviceInfo.FriendlyName",
+            "Device.DeviceInfo.ProxierInfo.",
+            "Device.DeviceInfo.ProxierInfo.ProductClass",
+            "Device.Hosts.",
+            "Device.Hosts.HostNumberOfEntries",
+            "Device.Hosts.Host.",
+            "Device.ManagementServer.",
+            "Device.ManagementServer.URL",
+            "Device.ManagementServer.PeriodicInformInterval",
+            "Device.ManagementServer.ParameterKey",
+        ])
+        self.assertEqual(self.names("", False), names)
+
+    def test_nextLevel(self) -> None:
+        """NextLevel true lists a mount as a child of its parent, after the owner's own children."""
+        self.assertEqual(self.names("Device.", True), ["Device.Enabled", "Device.DeviceInfo.", "Device.Hosts.",
+                                                       "Device.ManagementServer."])
+        self.assertEqual(self.names("Device.DeviceInfo.", True), [
+            "Device.DeviceInfo.Manufacturer", "Device.DeviceInfo.FriendlyName", "Device.DeviceInfo.ProxierInfo."])
+        self.assertEqual(self.ok(self.model.getParameterNames("", True)), [ParameterInfo("Device.", False)])
+        self.assertEqual(self.names("Device.ManagementServer.", True), [
+            "Device.ManagementServer.URL", "Device.ManagementServer.PeriodicInformInterval",
+            "Device.ManagementServer.ParameterKey"])
+
+    def test_writableKept(self) -> None:
+        """Each model's Writable is kept as it said."""
+        infos = {i.name: i.writable for i in self.ok(self.model.getParameterNames("Device.", False))}
+        self.assertTrue(infos["Device.ManagementServer.URL"])
+        self.assertFalse(infos["Device.ManagementServer.ParameterKey"])
+        self.assertTrue(infos["Device.Hosts.Host."])
+        self.assertFalse(infos["Device.ManagementServer."])
+
+    def test_parameter(self) -> None:
+        """A parameter name goes to its model alone; NextLevel true on it is that model's 9003."""
+        self.assertEqual(self.ok(self.model.getParameterNames("Device.ManagementServer.URL", False)),
+                         [ParameterInfo("Device.ManagementServer.URL", True)])
+        self.fault(self.model.getParameterNames("Device.ManagementServer.URL", True), 9003)
+
+    def test_missingIntermediate(self) -> None:
+        """When the device has no DeviceInfo, the object leading to ProxierInfo is listed all the same."""
+        model = self.compose(deviceTree(withDeviceInfo=False), self.local)
+        names = [i.name for i in self.ok(model.getParameterNames("Device.", False))]
+        self.assertIn("Device.DeviceInfo.", names)
+        self.assertEqual(names.index("Device.DeviceInfo.") + 1, names.index("Device.DeviceInfo.ProxierInfo."))
+        self.assertEqual([i.name for i in self.ok(model.getParameterNames("Device.DeviceInfo.", False))],
+                         ["Device.DeviceInfo.", "Device.DeviceInfo.ProxierInfo.",
+                          "Device.DeviceInfo.ProxierInfo.ProductClass"])
+        self.assertEqual([i.name for i in self.ok(model.getParameterNames("Device.DeviceInfo.", True))],
+                         ["Device.DeviceInfo.ProxierInfo."])
+        self.assertIn("Device.DeviceInfo.", [i.name for i in self.ok(model.getParameterNames("Device.", True))])
+        self.assertEqual({v.name for v in self.ok(model.getParameterValues(["Device.DeviceInfo."]))},
+                         {"Device.DeviceInfo.ProxierInfo.ProductClass"})
+
+    def test_overlayWins(self) -> None:
+        """What the device says about a path the overlay is mounted at is dropped: the overlay answers."""
+        model = self.compose(deviceTree(shadow=True), self.local)
+        values = {v.name: v.value for v in self.ok(model.getParameterValues(["Device."]))}
+        self.assertEqual(values["Device.ManagementServer.URL"], "http://acs/")
+        names = [i.name for i in self.ok(model.getParameterNames("Device.", False))]
+        self.assertEqual(names.count("Device.ManagementServer.URL"), 1)
+        self.assertEqual(names.count("Device.ManagementServer."), 1)
+
+    def test_unknown(self) -> None:
+        """Unknown names give 9005, also outside every mount and for bad syntax."""
+        for path in ("Device.Nope.", "Other.", "Device.ManagementServer.Nope", "Device..", "Other.X"):
+            self.fault(self.model.getParameterNames(path, False), 9005)
+
+    def test_strayNamesDropped(self) -> None:
+        """Names a lying model answers outside what it was asked are dropped and logged."""
+        device = Plain(self.device)
+        device.answerExtra = [ParameterInfo("Elsewhere.X", True)]
+        model = self.compose(device, self.local)
+        logs = LogCapture(self)
+        names = [i.name for i in self.ok(model.getParameterNames("Device.Hosts.", False))]
+        self.assertNotIn("Elsewhere.X", names)
+        self.assertTrue(any("outside" in e.get("log_format", "") for e in logs.events))
+
+
+class ValuesTests(CompositeTestCase):
+    def test_merged(self) -> None:
+        """GPV on Device. merges the device's values with the overlay's."""
+        values = self.values("Device.")
+        self.assertEqual(values["Device.DeviceInfo.Manufacturer"], "Acme")
+        self.assertEqual(values["Device.ManagementServer.URL"], "http://acs/")
+        self.assertEqual(values["Device.DeviceInfo.ProxierInfo.ProductClass"], "Gateway")
+        self.assertEqual(len(values), 8)
+        got = self.ok(self.model.getParameterValues(["Device."]))
+        names = [v.name for v in got]
+        self.assertLess(names.index("Device.DeviceInfo.ProxierInfo.ProductClass"),
+                        names.index("Device.Hosts.HostNumberOfEntries"))
+        self.assertEqual(got[0].type, "xsd:boolean")
+
+    def test_names(self) -> None:
+        """A list of names is answered by one call per model, with every name."""
+        device = Plain(self.device)
+        model = self.compose(device, self.local)
+        values = {v.name: v.value for v in self.ok(model.getParameterValues(
+            ["Device.Enabled", "Device.ManagementServer.URL", "Device.DeviceInfo.Manufacturer"]))}
+        self.assertEqual(values, {"Device.Enabled": "true", "Device.ManagementServer.URL": "http://acs/",
+                                  "Device.DeviceInfo.Manufacturer": "Acme"})
+        self.assertEqual(device.calls, [("getParameterValues",
+                                         (["Device.Enabled", "Device.DeviceInfo.Manufacturer"],))])
+
+    def test_unknown(self) -> None:
+        """Any unknown name fails the request with 9005."""
+        self.fault(self.model.getParameterValues(["Device.Enabled", "Device.Nope"]), 9005)
+        self.fault(self.model.getParameterValues(["Nowhere.X"]), 9005)
+        self.fault(self.model.getParameterValues(["Device.ManagementServer.Nope"]), 9005)
+
+    def test_bareException(self) -> None:
+        """A sub-model raising a bare exception becomes 9002, never a crash."""
+        device = Plain(self.device)
+        device.breakWith = RuntimeError("device bug")
+        model = self.compose(device, self.local)
+        self.fault(model.getParameterValues(["Device."]), 9002)
+        self.fault(model.getParameterNames("Device.", False), 9002)
+
+    def test_slowModelNotSerialised(self) -> None:
+        """A slow device does not hold back the call to the overlay; the answer comes when both answered."""
+        device = Plain(self.device)
+        device.held = []
+        local = Plain(self.local)
+        model = self.compose(device, local)
+        d = model.getParameterValues(["Device."])
+        self.assertNoResult(d)
+        self.assertEqual(len(device.calls), 1)
+        self.assertEqual(len(local.calls), 1)
+        device.held[0].callback(None)
+        self.assertEqual(len(self.ok(d)), 8)
+
+    def test_cancel(self) -> None:
+        """Cancelling the composite's answer cancels the calls under way."""
+        device = Plain(self.device)
+        device.held = []
+        model = self.compose(device, self.local)
+        d = model.getParameterNames("Device.", False)
+        d.cancel()
+        self.failureResultOf(d, defer.CancelledError)
+        self.assertEqual(device.cancelled, 1)
+
+
+class SetValuesTests(CompositeTestCase):
+    def spv(self, model: Any, *triples) -> defer.Deferred:
+        return model.setParameterValues([ParameterValue(*t) for t in triples])
+
+    def test_acrossModels(self) -> None:
+        """Values for several models are all applied; the status is the highest."""
+        self.assertEqual(self.ok(self.spv(self.model, ("Device.Enabled", "false", "xsd:boolean"),
+                                          ("Device.ManagementServer.URL", "http://new/", "xsd:string"))), 0)
+        self.assertEqual(self.values("Device.Enabled", "Device.ManagementServer.URL"),
+                         {"Device.Enabled": "false", "Device.ManagementServer.URL": "http://new/"})
+
+    def test_atomicMergedFaults(self) -> None:
+        """A bad value in any model applies nothing anywhere; every model's faults come in one 9003, in order."""
+        fault = self.fault(self.spv(self.model,
+                                    ("Device.Enabled", "false", "xsd:boolean"),
+                                    ("Device.ManagementServer.PeriodicInformInterval", "0", "xsd:unsignedInt"),
+                                    ("Device.DeviceInfo.Manufacturer", "x", "xsd:string"),
+                                    ("Device.ManagementServer.URL", "http://new/", "xsd:string"),
+                                    ("Nowhere.X", "1", "xsd:string")), 9003)
+        self.assertEqual([(f.parameterName, f.faultCode) for f in fault.parameterFaults], [
+            ("Device.ManagementServer.PeriodicInformInterval", 9007),
+            ("Device.DeviceInfo.Manufacturer", 9008),
+            ("Nowhere.X", 9005)])
+        self.assertEqual(self.values("Device.Enabled", "Device.ManagementServer.URL"),
+                         {"Device.Enabled": "true", "Device.ManagementServer.URL": "http://acs/"})
+
+    def test_validateOnly(self) -> None:
+        """validateParameterValues checks every model and changes nothing."""
+        self.assertIsNone(self.ok(self.model.validateParameterValues(
+            [ParameterValue("Device.Enabled", "0", "xsd:boolean"),
+             ParameterValue("Device.ManagementServer.URL", "x", "xsd:string")])))
+        self.assertEqual(self.values("Device.Enabled"), {"Device.Enabled": "true"})
+        fault = self.fault(self.model.validateParameterValues(
+            [ParameterValue("Device.ManagementServer.ParameterKey", "x", "xsd:string")]), 9003)
+        self.assertEqual(fault.parameterFaults, (SetParameterValuesFault("Device.ManagementServer.ParameterKey", 9008),))
+
+    def test_singleModelFaultUnchanged(self) -> None:
+        """When one model had every parameter, its own fault is answered as it is."""
+        fault = self.fault(self.spv(self.model, ("Device.ManagementServer.ParameterKey", "x", "xsd:string")), 9003)
+        self.assertEqual(fault.parameterFaults,
+                         (SetParameterValuesFault("Device.ManagementServer.ParameterKey", 9008),))
+
+    def test_duplicate(self) -> None:
+        """The same name twice gives 9003 and nothing is asked of any model."""
+        device = Plain(self.device)
+        model = self.compose(device, self.local)
+        self.fault(self.spv(model, ("Device.Enabled", "0", "xsd:boolean"), ("Device.Enabled", "1", "xsd:boolean")),
+                   9003)
+        self.assertEqual(device.calls, [])
+
+    def test_objectName(self) -> None:
+        """An object path in SetParameterValues is a 9005 for that entry."""
+        fault = self.fault(self.spv(self.model, ("Device.ManagementServer.", "x", "xsd:string"),
+                                    ("Device.Enabled", "0", "xsd:boolean")), 9003)
+        self.assertEqual(fault.parameterFaults, (SetParameterValuesFault("Device.ManagementServer.", 9005),))
+
+    def test_plainModelAppliedFirst(self) -> None:
+        """A model that cannot validate is applied only after the others validated, and before they apply."""
+        device = Plain(self.device)
+        model = self.compose(device, self.local)
+        fault = self.fault(self.spv(model, ("Device.Enabled", "false", "xsd:boolean"),
+                                    ("Device.ManagementServer.PeriodicInformInterval", "0", "xsd:unsignedInt")),
+                           9003)
+        self.assertEqual(device.calls, [])
+        self.assertEqual(fault.parameterFaults[0].faultCode, 9007)
+        # the device refuses: the overlay is left untouched
+        fault = self.fault(self.spv(model, ("Device.DeviceInfo.Manufacturer", "x", "xsd:string"),
+                                    ("Device.ManagementServer.URL", "http://new/", "xsd:string")), 9003)
+        self.assertEqual([(f.parameterName, f.faultCode) for f in fault.parameterFaults],
+                         [("Device.DeviceInfo.Manufacturer", 9008)])
+        self.assertEqual(self.local.getLocal("Device.ManagementServer.URL"), "http://acs/")
+        # both fine: both applied
+        self.assertEqual(self.ok(self.spv(model, ("Device.Enabled", "false", "xsd:boolean"),
+                                          ("Device.ManagementServer.URL", "http://new/", "xsd:string"))), 0)
+        self.assertEqual(self.local.getLocal("Device.ManagementServer.URL"), "http://new/")
+        self.assertEqual(self.device.getLocal("Device.Enabled"), False)
+
+    def test_plainModelGenericFault(self) -> None:
+        """A plain model failing with a plain fault gives per-parameter entries with that code."""
+        device = Plain(self.device)
+        device.breakWith = CWMPFault(9002, "device timeout")
+        model = self.compose(device, self.local)
+        fault = self.fault(self.spv(model, ("Device.Enabled", "false", "xsd:boolean"),
+                                    ("Device.ManagementServer.URL", "http://new/", "xsd:string")), 9003)
+        self.assertEqual(fault.parameterFaults, (SetParameterValuesFault("Device.Enabled", 9002, "device timeout"),))
+        alone = self.fault(self.spv(model, ("Device.Enabled", "false", "xsd:boolean")), 9002)
+        self.assertEqual(alone.string, "device timeout")
+
+    def test_twoPlainModelsRefused(self) -> None:
+        """Two models that cannot validate cannot be set atomically together: 9001, nothing applied."""
+        device = Plain(self.device)
+        local = Plain(self.local)
+        model = self.compose(device, local)
+        self.fault(self.spv(model, ("Device.Enabled", "false", "xsd:boolean"),
+                            ("Device.ManagementServer.URL", "http://new/", "xsd:string")), 9001)
+        self.assertEqual(device.calls + local.calls, [])
+        self.assertEqual(self.ok(self.spv(model, ("Device.Enabled", "false", "xsd:boolean"))), 0)
+        self.flushLoggedErrors()
+
+
+class AttributeTests(CompositeTestCase):
+    def test_partialPathFansOut(self) -> None:
+        """SPA on Device. reaches every model; GPA on Device. merges their answers."""
+        self.ok(self.model.setParameterAttributes([AttributeChange("Device.", True, 1)]))
+        attrs = {a.name: a.notification for a in self.ok(self.model.getParameterAttributes(["Device."]))}
+        self.assertEqual(attrs["Device.Enabled"], 1)
+        self.assertEqual(attrs["Device.ManagementServer.URL"], 1)
+        self.assertEqual(attrs["Device.DeviceInfo.ProxierInfo.ProductClass"], 1)
+        self.assertEqual(len(attrs), 8)
+
+    def test_atomic(self) -> None:
+        """A refused change in one model leaves the others unchanged."""
+        self.fault(self.model.setParameterAttributes([AttributeChange("Device.Enabled", True, 1),
+                                                      AttributeChange("Device.ManagementServer.Nope", True, 1)]),
+                   9005)
+        self.assertEqual(self.ok(self.model.getParameterAttributes(["Device.Enabled"])),
+                         [ParameterAttributes("Device.Enabled", 0)])
+        self.fault(self.model.setParameterAttributes([AttributeChange("Elsewhere.", True, 1)]), 9005)
+        self.fault(self.model.validateParameterAttributes([AttributeChange("Device.Enabled", True, 5)]), 9003)
+
+    def test_plainModel(self) -> None:
+        """With a plain device model the overlay validates first, then the device applies, then the overlay."""
+        device = Plain(self.device)
+        model = self.compose(device, self.local)
+        self.fault(model.setParameterAttributes([AttributeChange("Device.", True, 1),
+                                                 AttributeChange("Device.ManagementServer.URL", True, 9)]), 9003)
+        self.assertEqual(device.calls, [])
+        self.assertIsNone(self.ok(model.setParameterAttributes([AttributeChange("Device.", True, 2)])))
+        self.assertEqual(self.ok(self.device.getParameterAttributes(["Device.Enabled"]))[0].notification, 2)
+
+
+class ObjectAndMethodTests(CompositeTestCase):
+    def test_objects(self) -> None:
+        """AddObject and DeleteObject go to the model the path routes to."""
+        self.assertEqual(self.ok(self.model.addObject("Device.Hosts.Host.")), (1, 0))
+        self.assertEqual(self.ok(self.model.deleteObject("Device.Hosts.Host.1.")), 0)
+        self.fault(self.model.addObject("Device.ManagementServer."), 9003)
+        self.fault(self.model.addObject("Nowhere."), 9005)
+        self.fault(self.model.deleteObject("Device..", ), 9005)
+
+    def test_methods(self) -> None:
+        """Reboot and Download go to the first model that serves them; others give 9000."""
+        device = Plain(self.device)
+        model = self.compose(device, self.local)
+        self.ok(model.reboot("ck"))
+        self.assertEqual(device.calls, [("reboot", ("ck",))])
+        self.ok(model.download(object()))
+        self.fault(model.upload(object()), 9000)
+        self.fault(model.factoryReset(), 9000)
+
+
+class ChangeTests(CompositeTestCase):
+    def test_forwarded(self) -> None:
+        """Changes reported by any model reach the composite's listeners; shadowed names are dropped."""
+        device = deviceTree(shadow=True)
+        model = self.compose(device, self.local)
+        seen = []
+        listener = lambda values, active: seen.append(([v.name for v in values], active))  # noqa: E731
+        model.addChangeListener(listener)
+        self.ok(self.local.setParameterAttributes([AttributeChange("Device.ManagementServer.URL", True, 2)]))
+        self.local.setLocal("Device.ManagementServer.URL", "http://moved/")
+        self.ok(device.setParameterAttributes([AttributeChange("Device.", True, 1)]))
+        device.setLocal("Device.ManagementServer.URL", "http://shadowed/")
+        device.setLocal("Device.Enabled", False)
+        self.assertEqual(seen, [(["Device.ManagementServer.URL"], True), (["Device.Enabled"], False)])
+        model.removeChangeListener(listener)
+        device.setLocal("Device.Enabled", True)
+        self.assertEqual(len(seen), 2)
+
+    def test_listenerFailure(self) -> None:
+        """A failing listener is logged and does not stop the model."""
+        def broken(values, active):
+            raise RuntimeError("bug")
+
+        self.model.addChangeListener(broken)
+        self.ok(self.device.setParameterAttributes([AttributeChange("Device.Enabled", True, 1)]))
+        self.device.setLocal("Device.Enabled", False)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
