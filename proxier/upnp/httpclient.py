@@ -1,0 +1,304 @@
+# -*- test-case-name: tests.test_upnp_httpclient -*-
+"""
+HTTP towards devices: one request with a deadline, a body cap, the Host
+header the URL policy computed, an explicit Content-Length, and redirects
+followed only after the policy checked them again.
+
+It sits on an injected treq C{HTTPClient}. L{makeHTTPClient} makes the
+default one: a non-persistent pool (device web servers are often poor at
+keep-alive) and an endpoint factory that reaches IPv6 link-local devices
+through the interface they were heard on, and that the DeviceProtection
+work can give a TLS connection creator per device (L{EndpointFactory.tls}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
+from urllib.parse import urljoin
+
+from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout
+from twisted.internet.protocol import Protocol
+from twisted.python.failure import Failure
+from twisted.web.client import PotentialDataLoss, ResponseDone
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IAgentEndpointFactory
+from zope.interface import implementer
+
+from proxier._version import __version__
+from proxier.upnp.urlpolicy import Origin, Target, URLPolicy, URLRefused
+
+__all__ = [
+    "HTTPFailure",
+    "HTTPTimeout",
+    "BodyTooLarge",
+    "HTTPResult",
+    "Requester",
+    "EndpointFactory",
+    "makeHTTPClient",
+    "readBody",
+    "USER_AGENT",
+]
+
+#: UDA 1.1 §2.2: "OS/version UPnP/1.1 product/version".
+USER_AGENT = f"Linux UPnP/1.1 proxier/{__version__}"
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class HTTPFailure(Exception):
+    """A request to a device did not give a usable answer; C{str()} says why."""
+
+
+class HTTPTimeout(HTTPFailure):
+    """No complete answer within the deadline."""
+
+
+class BodyTooLarge(HTTPFailure):
+    """The body exceeded its cap; the connection was dropped."""
+
+
+@dataclass(frozen=True)
+class HTTPResult:
+    """
+    @ivar url: the URL finally answered (after redirects), as the device gave it.
+    @ivar peer: the address that answered.
+    """
+
+    code: int
+    headers: Headers
+    body: bytes
+    url: str
+    peer: str = ""
+
+    def header(self, name: str) -> Optional[str]:
+        values = self.headers.getRawHeaders(name.encode("latin-1"))
+        return values[0].decode("latin-1") if values else None
+
+
+class _CappedBody(Protocol):
+    def __init__(self, deferred: "Deferred[bytes]", maxBytes: int) -> None:
+        self.deferred = deferred
+        self.maxBytes = maxBytes
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.deferred.called:
+            return
+        self.size += len(data)
+        if self.size > self.maxBytes:
+            self.deferred.errback(BodyTooLarge(f"body larger than {self.maxBytes} bytes"))
+            self.transport.stopProducing()
+            return
+        self.parts.append(data)
+
+    def connectionLost(self, reason: Failure = Failure(ResponseDone())) -> None:
+        if self.deferred.called:
+            return
+        if reason.check(ResponseDone, PotentialDataLoss):  # PotentialDataLoss: HTTP/1.0, no length
+            self.deferred.callback(b"".join(self.parts))
+        else:
+            self.deferred.errback(HTTPFailure(f"body cut short: {reason.getErrorMessage()}"))
+
+
+def readBody(response: Any, maxBytes: int) -> "Deferred[bytes]":
+    """
+    The whole body of a response, or L{BodyTooLarge} as soon as it exceeds
+    C{maxBytes} (a declared length over the cap fails at once). Cancelling
+    the Deferred drops the connection.
+    """
+    protocol: list[_CappedBody] = []
+
+    def cancel(d: Deferred) -> None:
+        if protocol and protocol[0].transport is not None:
+            protocol[0].transport.stopProducing()
+
+    d: Deferred[bytes] = Deferred(cancel)
+    length = getattr(response, "length", None)
+    if isinstance(length, int) and length > maxBytes:
+        d.errback(BodyTooLarge(f"declared body of {length} bytes exceeds {maxBytes}"))
+        try:
+            response.deliverBody(_Discard())
+        except Exception:  # the response may already be consumed; nothing to do
+            pass
+        return d
+    reader = _CappedBody(d, maxBytes)
+    protocol.append(reader)
+    response.deliverBody(reader)
+    return d
+
+
+class _Discard(Protocol):
+    def connectionMade(self) -> None:
+        self.transport.stopProducing()
+
+
+class Requester:
+    """
+    Makes requests to devices.
+
+    @param client: a treq C{HTTPClient} (or anything with its C{request}).
+    @param clock: for deadlines.
+    @param policy: checks every redirect.
+    @param endpoints: the client's L{EndpointFactory}, if it has one, told
+        the interface of each IPv6 link-local target.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        clock: Any,
+        policy: URLPolicy,
+        *,
+        endpoints: Optional["EndpointFactory"] = None,
+        userAgent: str = USER_AGENT,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.policy = policy
+        self.endpoints = endpoints
+        self.userAgent = userAgent
+
+    def request(
+        self,
+        method: str,
+        target: Target,
+        origin: Origin,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: Optional[bytes] = None,
+        timeout: float,
+        maxBytes: int,
+        redirects: int = 0,
+    ) -> "Deferred[HTTPResult]":
+        """
+        One request, with its redirects, all within C{timeout} seconds.
+
+        @param redirects: how many redirects to follow (each checked by the
+            policy); a redirect beyond that is returned as it is.
+        @return: a Deferred firing with the L{HTTPResult} whatever its status,
+            or failing with L{HTTPTimeout}, L{BodyTooLarge}, L{URLRefused} (a
+            redirect) or L{HTTPFailure}.
+        """
+        extra = list(headers)
+        d = self._attempt(method, target, origin, extra, body, maxBytes, redirects)
+
+        def timedOut(result: Any, seconds: float) -> Failure:
+            # whatever the cancelled request failed with, the reason is the deadline
+            return Failure(HTTPTimeout(f"{method} {target.url[:200]}: no answer within {seconds:g} s"))
+
+        d.addTimeout(timeout, self.clock, onTimeoutCancel=timedOut)
+
+        def translate(f: Failure) -> Failure:
+            if f.check(DeferredTimeout):
+                return Failure(HTTPTimeout(f"{method} {target.url[:200]}: no answer within {timeout:g} s"))
+            if f.check(HTTPFailure, URLRefused, CancelledError):
+                return f
+            return Failure(HTTPFailure(f"{method} {target.url[:200]}: {f.getErrorMessage() or f.type.__name__}"))
+
+        return d.addErrback(translate)
+
+    def _attempt(
+        self,
+        method: str,
+        target: Target,
+        origin: Origin,
+        extra: list[tuple[str, str]],
+        body: Optional[bytes],
+        maxBytes: int,
+        redirects: int,
+    ) -> "Deferred[HTTPResult]":
+        if target.scope and self.endpoints is not None:
+            self.endpoints.scopes[target.address] = target.scope
+        raw = Headers()
+        raw.setRawHeaders(b"Host", [target.hostHeader.encode("ascii")])
+        raw.setRawHeaders(b"User-Agent", [self.userAgent.encode("ascii")])
+        for name, value in extra:
+            raw.addRawHeader(name.encode("latin-1"), value.encode("utf-8"))
+        # a body is sent with the Content-Length Twisted computes from its
+        # known length: never chunked (INTEROP.md, Description and SOAP)
+        d = self.client.request(
+            method, target.connectURL, headers=raw, data=body, allow_redirects=False, unbuffered=True
+        )
+
+        def got(response: Any) -> "Deferred[HTTPResult]":
+            return readBody(response, maxBytes).addCallback(
+                lambda data: HTTPResult(response.code, response.headers, data, target.url, target.address)
+            )
+
+        d.addCallback(got)
+        if redirects > 0:
+            d.addCallback(self._redirect, method, target, origin, extra, body, maxBytes, redirects)
+        return d
+
+    def _redirect(
+        self,
+        result: HTTPResult,
+        method: str,
+        target: Target,
+        origin: Origin,
+        extra: list[tuple[str, str]],
+        body: Optional[bytes],
+        maxBytes: int,
+        redirects: int,
+    ) -> Any:
+        location = result.header("Location")
+        if result.code not in _REDIRECTS or not location:
+            return result
+        newURL = urljoin(target.url, location.strip())
+        if result.code == 303:
+            method, body = "GET", None
+        d = self.policy.check(newURL, origin)
+        d.addCallback(lambda t: self._attempt(method, t, origin, extra, body, maxBytes, redirects - 1))
+        return d
+
+
+@implementer(IAgentEndpointFactory)
+class EndpointFactory:
+    """
+    Endpoints for the default HTTP client.
+
+    @ivar scopes: IPv6 link-local address → the interface to reach it through.
+    @ivar tls: C{(host, port) → IOpenSSLClientConnectionCreator} for C{https}
+        URLs (DeviceProtection sets it per device); C{None}: https refused.
+    """
+
+    def __init__(self, reactor: Any, connectTimeout: float = 10.0) -> None:
+        self.reactor = reactor
+        self.connectTimeout = connectTimeout
+        self.scopes: dict[str, str] = {}
+        self.tls: Optional[Callable[[str, int], Any]] = None
+
+    def endpointForURI(self, uri: Any) -> Any:
+        from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint, wrapClientTLS
+        from twisted.web.error import SchemeNotSupported
+
+        host = uri.host.decode("ascii")
+        if ":" in host:
+            scope = self.scopes.get(host)
+            address = f"{host}%{scope}" if scope else host
+            endpoint: Any = TCP6ClientEndpoint(self.reactor, address, uri.port, timeout=self.connectTimeout)
+        else:
+            endpoint = TCP4ClientEndpoint(self.reactor, host, uri.port, timeout=self.connectTimeout)
+        if uri.scheme == b"https":
+            creator = self.tls(host, uri.port) if self.tls is not None else None
+            if creator is None:
+                raise SchemeNotSupported(f"no TLS identity for {host}:{uri.port}")
+            return wrapClientTLS(creator, endpoint)
+        if uri.scheme != b"http":
+            raise SchemeNotSupported(f"unsupported scheme {uri.scheme!r}")
+        return endpoint
+
+
+def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0) -> tuple[Any, EndpointFactory]:
+    """
+    The default client: a treq C{HTTPClient} on an C{Agent} with a
+    non-persistent pool and an L{EndpointFactory} (returned too, for the
+    L{Requester}).
+    """
+    from treq.client import HTTPClient
+    from twisted.web.client import Agent, HTTPConnectionPool
+
+    endpoints = EndpointFactory(reactor, connectTimeout)
+    agent = Agent.usingEndpointFactory(reactor, endpoints, pool=HTTPConnectionPool(reactor, persistent=False))
+    return HTTPClient(agent), endpoints

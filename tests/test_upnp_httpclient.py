@@ -1,0 +1,223 @@
+"""Tests for L{proxier.upnp.httpclient}: requests to devices with deadlines, caps and checked redirects."""
+
+from __future__ import annotations
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+from twisted.web.client import URI
+from twisted.web.error import SchemeNotSupported
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+from treq.testing import StubTreq
+
+from proxier.upnp.httpclient import (
+    BodyTooLarge,
+    EndpointFactory,
+    HTTPFailure,
+    HTTPTimeout,
+    Requester,
+    USER_AGENT,
+    makeHTTPClient,
+)
+from proxier.upnp.urlpolicy import Origin, URLPolicy, URLRefused
+
+from .test_upnp_urlpolicy import LAN, resolverOf
+
+ORIGIN = Origin("192.168.1.20", LAN)
+LOOPBACK = Origin("127.0.0.1", None, loopbackMode=True)
+
+
+class FakeDevice(Resource):
+    """A device web server: records requests, answers by path."""
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list = []
+        self.pending: list = []
+
+    def render(self, request):  # noqa: ANN001
+        self.requests.append((request.method, request.uri, dict(request.requestHeaders.getAllRawHeaders()),
+                              request.content.read()))
+        path = request.path
+        if path == b"/desc.xml":
+            request.setHeader(b"content-type", b"text/xml")
+            return b"<root/>"
+        if path == b"/big":
+            return b"x" * 5000
+        if path == b"/redirect":
+            request.setResponseCode(int(request.args.get(b"code", [b"302"])[0]))
+            request.setHeader(b"location", request.args[b"to"][0])
+            return b""
+        if path == b"/loop":
+            request.setResponseCode(302)
+            request.setHeader(b"location", b"/loop")
+            return b""
+        if path == b"/slow":
+            self.pending.append(request)
+            return NOT_DONE_YET
+        request.setResponseCode(404)
+        return b"no"
+
+
+class RequesterTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.device = FakeDevice()
+        self.stub = StubTreq(self.device)
+        self.clock = Clock()
+        self.policy = URLPolicy(resolverOf({}))
+        self.requester = Requester(self.stub, self.clock, self.policy)
+
+    def run_(self, method: str, url: str, **kw: object) -> object:
+        kw.setdefault("timeout", 10)
+        kw.setdefault("maxBytes", 1000)
+        target = self.policy.checkAddressLiteral(url, ORIGIN)
+        results: list = []
+        self.requester.request(method, target, ORIGIN, **kw).addBoth(results.append)
+        self.stub.flush()
+        return results[0] if results else None
+
+    def test_get(self) -> None:
+        """A GET returns status, headers and body; Host and User-Agent are ours."""
+        result = self.run_("GET", "http://192.168.1.20:49152/desc.xml")
+        self.assertEqual((result.code, result.body, result.header("Content-Type")), (200, b"<root/>", "text/xml"))
+        self.assertEqual(result.url, "http://192.168.1.20:49152/desc.xml")
+        method, uri, headers, _ = self.device.requests[0]
+        self.assertEqual((method, uri), (b"GET", b"/desc.xml"))
+        self.assertEqual(headers[b"Host"], [b"192.168.1.20:49152"])
+        self.assertEqual(headers[b"User-Agent"], [USER_AGENT.encode()])
+
+    def test_postHasContentLength(self) -> None:
+        """A body goes with an explicit Content-Length, never chunked, and the caller's headers."""
+        self.run_("POST", "http://192.168.1.20/desc.xml", body=b"<x/>", headers=[("SOAPACTION", '"a#b"')])
+        _, _, headers, body = self.device.requests[0]
+        self.assertEqual(body, b"<x/>")
+        self.assertEqual(headers[b"Content-Length"], [b"4"])
+        self.assertNotIn(b"Transfer-Encoding", headers)
+        self.assertEqual(headers[b"Soapaction"], [b'"a#b"'])
+
+    def test_statusReturned(self) -> None:
+        """Non-2xx answers are results, not failures: the caller decides."""
+        self.assertEqual(self.run_("GET", "http://192.168.1.20/nothing").code, 404)
+
+    def test_bodyCap(self) -> None:
+        """A body over the cap fails with BodyTooLarge."""
+        self.assertTrue(self.run_("GET", "http://192.168.1.20/big").check(BodyTooLarge))
+        self.assertEqual(len(self.run_("GET", "http://192.168.1.20/big", maxBytes=6000).body), 5000)
+
+    def test_deadline(self) -> None:
+        """No answer within the deadline fails with HTTPTimeout, and the request is abandoned."""
+        target = self.policy.checkAddressLiteral("http://192.168.1.20/slow", ORIGIN)
+        results: list = []
+        self.requester.request("GET", target, ORIGIN, timeout=5, maxBytes=100).addBoth(results.append)
+        self.stub.flush()
+        self.assertEqual(results, [])
+        self.clock.advance(4.9)
+        self.assertEqual(results, [])
+        self.clock.advance(0.2)
+        self.assertTrue(results[0].check(HTTPTimeout))
+        self.assertIn("within 5 s", str(results[0].value))
+
+    def test_redirectFollowedAfterCheck(self) -> None:
+        """A redirect within the policy is followed, relative or absolute, and the final URL reported."""
+        result = self.run_("GET", "http://192.168.1.20/redirect?to=/desc.xml", redirects=2)
+        self.assertEqual((result.code, result.body, result.url), (200, b"<root/>", "http://192.168.1.20/desc.xml"))
+        result = self.run_("GET", "http://192.168.1.20/redirect?to=http://192.168.1.30/desc.xml&code=307", redirects=1)
+        self.assertEqual(result.url, "http://192.168.1.30/desc.xml")
+
+    def test_redirectRefused(self) -> None:
+        """A redirect to loopback, metadata or another subnet fails with URLRefused, unfetched."""
+        for where in ("http://127.0.0.1/admin", "http://169.254.169.254/latest", "http://10.0.0.1/x", "file:///etc/passwd"):
+            self.device.requests.clear()
+            result = self.run_("GET", "http://192.168.1.20/redirect?to=" + where, redirects=3)
+            self.assertTrue(result.check(URLRefused), where)
+            self.assertEqual(len(self.device.requests), 1)
+
+    def test_redirectLimit(self) -> None:
+        """Redirects beyond the limit come back as the redirect itself; none are followed by default."""
+        result = self.run_("GET", "http://192.168.1.20/loop", redirects=3)
+        self.assertEqual(result.code, 302)
+        self.assertEqual(len(self.device.requests), 4)
+        self.device.requests.clear()
+        self.assertEqual(self.run_("GET", "http://192.168.1.20/redirect?to=/desc.xml").code, 302)
+        self.assertEqual(len(self.device.requests), 1)
+
+    def test_seeOtherBecomesGet(self) -> None:
+        """A 303 after a POST is followed with a GET without body."""
+        self.run_("POST", "http://192.168.1.20/redirect?to=/desc.xml&code=303", body=b"x", redirects=1)
+        self.assertEqual([r[0] for r in self.device.requests], [b"POST", b"GET"])
+        self.assertEqual(self.device.requests[1][3], b"")
+
+
+class HTTP10Server(Protocol):
+    """Answers like an old embedded server: HTTP/1.0, no Content-Length, then closes."""
+
+    def dataReceived(self, data: bytes) -> None:
+        if b"\r\n\r\n" in data:
+            self.transport.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n<root>old</root>\x00")
+            self.transport.loseConnection()
+
+
+class LoopbackTests(unittest.TestCase):
+    """The default client against real loopback sockets."""
+
+    def setUp(self) -> None:
+        self.port = reactor.listenTCP(0, Factory.forProtocol(HTTP10Server), interface="127.0.0.1")
+        self.addCleanup(self.port.stopListening)
+        client, endpoints = makeHTTPClient(reactor, connectTimeout=5)
+        self.policy = URLPolicy(resolverOf({}))
+        self.requester = Requester(client, reactor, self.policy, endpoints=endpoints)
+
+    def test_http10WithoutLength(self) -> None:
+        """An HTTP/1.0 answer without Content-Length is read to the end of the connection."""
+        target = self.policy.checkAddressLiteral(f"http://127.0.0.1:{self.port.getHost().port}/d.xml", LOOPBACK)
+        d = self.requester.request("GET", target, LOOPBACK, timeout=10, maxBytes=1000)
+        d.addCallback(lambda r: self.assertEqual((r.code, r.body), (200, b"<root>old</root>\x00")))
+        return d
+
+    def test_http10OverCap(self) -> None:
+        """The cap holds for a body without length too."""
+        target = self.policy.checkAddressLiteral(f"http://127.0.0.1:{self.port.getHost().port}/d.xml", LOOPBACK)
+        d = self.requester.request("GET", target, LOOPBACK, timeout=10, maxBytes=5)
+        return self.assertFailure(d, BodyTooLarge)
+
+    def test_connectionRefused(self) -> None:
+        """A closed port fails with HTTPFailure naming the URL."""
+        probe = reactor.listenTCP(0, Factory.forProtocol(Protocol), interface="127.0.0.1")
+        number = probe.getHost().port
+        d: Deferred = probe.stopListening()
+
+        def go(_: object) -> Deferred:
+            target = self.policy.checkAddressLiteral(f"http://127.0.0.1:{number}/d.xml", LOOPBACK)
+            return self.assertFailure(
+                self.requester.request("GET", target, LOOPBACK, timeout=10, maxBytes=5), HTTPFailure
+            )
+
+        return d.addCallback(go)
+
+
+class EndpointFactoryTests(unittest.TestCase):
+    def test_scopes(self) -> None:
+        """IPv6 link-local hosts are reached through their recorded interface; others as they are."""
+        f = EndpointFactory(reactor, connectTimeout=3)
+        f.scopes["fe80::2"] = "br-lan"
+        ep = f.endpointForURI(URI.fromBytes(b"http://[fe80::2]:80/"))
+        self.assertIsInstance(ep, TCP6ClientEndpoint)
+        self.assertEqual(ep._host, "fe80::2%br-lan")
+        self.assertEqual(f.endpointForURI(URI.fromBytes(b"http://[fd00::2]:80/"))._host, "fd00::2")
+        self.assertIsInstance(f.endpointForURI(URI.fromBytes(b"http://10.0.0.1:80/")), TCP4ClientEndpoint)
+
+    def test_tls(self) -> None:
+        """https needs a TLS creator for that host and port; other schemes are refused."""
+        f = EndpointFactory(reactor)
+        self.assertRaises(SchemeNotSupported, f.endpointForURI, URI.fromBytes(b"https://10.0.0.1:443/"))
+        asked = []
+        f.tls = lambda host, port: asked.append((host, port)) or None
+        self.assertRaises(SchemeNotSupported, f.endpointForURI, URI.fromBytes(b"https://10.0.0.1:443/"))
+        self.assertEqual(asked, [("10.0.0.1", 443)])
+        self.assertRaises(SchemeNotSupported, f.endpointForURI, URI.fromBytes(b"ftp://10.0.0.1:21/"))
