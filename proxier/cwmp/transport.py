@@ -1,0 +1,310 @@
+# -*- test-case-name: tests.test_cwmp_transport -*-
+"""
+The HTTP side of one CWMP session towards the ACS.
+
+A CWMP session is a series of HTTP POSTs that the ACS ties together with
+cookies (INTEROP §CWMP 2): L{ACSHTTPSession} keeps the session's own cookie
+jar (never shared with another session or endpoint) and echoes it on every
+POST, also over new TCP connections; answers 401 challenges with Basic or
+Digest (TR-069 3.4.4) and keeps answering for the rest of the session; follows
+301/302/307/308 redirects and keeps the new URL for the rest of the session
+(never to anything but http/https, at most a few per POST); bounds every POST,
+body included, with a timeout; caps the response body; sends
+C{Content-Type: text/xml; charset="utf-8"} with a body, C{Content-Length: 0}
+without one, and never C{Expect: 100-continue}.
+
+It drives an injected L{IAgent} (a real L{twisted.web.client.Agent} with the
+TLS policy of L{proxier.cwmp.tls}, or treq's in-memory
+L{treq.testing.RequestTraversalAgent} in tests) rather than a
+L{treq.HTTPClient}: treq's client always asks for gzip and inflates each chunk
+without bound, and keeps one cookie jar per client — neither is acceptable
+towards an ACS that may be hostile or shared by many endpoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
+from typing import Any, Optional
+from urllib.parse import urljoin, urlsplit
+
+from twisted.internet import defer
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.protocol import Protocol
+from twisted.python.failure import Failure
+from twisted.web.client import CookieAgent, ResponseDone
+from twisted.web.http import PotentialDataLoss
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IBodyProducer
+from zope.interface import implementer
+
+from proxier._version import __version__
+from proxier.cwmp.codec import MAX_ENVELOPE_BYTES
+from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
+
+__all__ = ["ACSHTTPSession", "HTTPResult", "TransportError", "MAX_REDIRECTS", "USER_AGENT"]
+
+MAX_REDIRECTS = 5
+USER_AGENT = f"proxier/{__version__} (CWMP CPE Proxier)"
+_REDIRECTS = (301, 302, 307, 308)
+
+
+@dataclass(frozen=True)
+class HTTPResult:
+    """What the ACS answered to one POST (after authentication and redirects)."""
+
+    status: int
+    headers: Headers
+    body: bytes
+    url: str
+
+    def header(self, name: str) -> Optional[str]:
+        """The first value of a response header, as text."""
+        values = self.headers.getRawHeaders(name.encode("ascii"))
+        return values[0].decode("latin-1") if values else None
+
+
+class TransportError(Exception):
+    """The POST got no usable HTTP answer: no connection, a timeout, a refused redirect, a body too big."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@implementer(IBodyProducer)
+class _Body:
+    """A body known in advance: written at once, with its length (so Content-Length, never chunked)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.length = len(data)
+
+    def startProducing(self, consumer: Any) -> Deferred:
+        consumer.write(self._data)
+        return succeed(None)
+
+    def pauseProducing(self) -> None:
+        pass
+
+    def resumeProducing(self) -> None:
+        pass
+
+    def stopProducing(self) -> None:
+        pass
+
+
+class _Collector(Protocol):
+    """Collects a response body up to a cap; past it, or when cancelled, drops the connection."""
+
+    def __init__(self, maxBytes: int) -> None:
+        self.finished: Deferred = Deferred(self._cancel)
+        self._maxBytes = maxBytes
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._done = False
+
+    def _cancel(self, _: Deferred) -> None:
+        self._done = True
+        if self.transport is not None:
+            self.transport.stopProducing()
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._done:
+            return
+        self._size += len(data)
+        if self._size > self._maxBytes:
+            self._done = True
+            self.transport.stopProducing()
+            self.finished.errback(TransportError(f"response body exceeds {self._maxBytes} bytes"))
+            return
+        self._parts.append(data)
+
+    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+        if self._done:
+            return
+        self._done = True
+        if reason is None or reason.check(ResponseDone, PotentialDataLoss):
+            self.finished.callback(b"".join(self._parts))
+        else:
+            self.finished.errback(TransportError(f"response body cut short: {reason.getErrorMessage()}"))
+
+
+def _readBody(response: Any, maxBytes: int) -> Deferred:
+    length = response.length
+    if isinstance(length, int) and length > maxBytes:
+        response.deliverBody(_Discard())
+        return defer.fail(TransportError(f"response body of {length} bytes exceeds {maxBytes}"))
+    collector = _Collector(maxBytes)
+    response.deliverBody(collector)
+    return collector.finished
+
+
+class _Discard(Protocol):
+    def connectionMade(self) -> None:
+        self.transport.stopProducing()
+
+
+def _requestTarget(url: str) -> str:
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return target
+
+
+class ACSHTTPSession:
+    """
+    The HTTP exchanges of one CWMP session.
+
+    @ivar url: the URL POSTs go to; a redirect changes it for the rest of the
+        session.
+    @ivar cookies: this session's cookie jar.
+    """
+
+    def __init__(
+        self,
+        agent: Any,
+        url: str,
+        username: str = "",
+        password: str = "",
+        *,
+        clock: Any = None,
+        requestTimeout: float = 30.0,
+        maxBody: int = MAX_ENVELOPE_BYTES,
+        userAgent: str = USER_AGENT,
+    ) -> None:
+        if clock is None:
+            from twisted.internet import reactor as clock  # type: ignore[no-redef]
+        self.url = url
+        self.cookies = CookieJar()
+        self._agent = CookieAgent(agent, self.cookies)
+        self._username = username
+        self._password = password
+        self._clock = clock
+        self._timeout = requestTimeout
+        self._maxBody = maxBody
+        self._userAgent = userAgent.encode("latin-1", "replace")
+        self._basic: Optional[str] = None
+        self._digest: Optional[DigestClient] = None
+        self._authHost: Optional[str] = None
+
+    def _headers(self, body: bytes) -> Headers:
+        headers = Headers({b"User-Agent": [self._userAgent]})
+        if body:
+            headers.setRawHeaders(b"Content-Type", [b'text/xml; charset="utf-8"'])
+            headers.setRawHeaders(b"SOAPAction", [b'""'])
+        host = urlsplit(self.url).netloc
+        if host == self._authHost:
+            if self._digest is not None:
+                value = self._digest.authorization("POST", _requestTarget(self.url), body)
+                headers.setRawHeaders(b"Authorization", [value.encode("utf-8")])
+            elif self._basic is not None:
+                headers.setRawHeaders(b"Authorization", [self._basic.encode("utf-8")])
+        return headers
+
+    def _exchange(self, body: bytes) -> Deferred:
+        """One HTTP request and its whole body, bounded by the request timeout."""
+        d = self._agent.request(b"POST", self.url.encode("ascii"), self._headers(body),
+                                _Body(body) if body else None)
+
+        def gotResponse(response: Any) -> Deferred:
+            reading = _readBody(response, self._maxBody)
+            reading.addCallback(lambda data: HTTPResult(response.code, response.headers, data, self.url))
+            return reading
+
+        d.addCallback(gotResponse)
+        timedOut = []
+
+        def onTimeout() -> None:
+            timedOut.append(True)
+            d.cancel()
+
+        timer = self._clock.callLater(self._timeout, onTimeout)
+
+        def finished(result: Any) -> Any:
+            if timer.active():
+                timer.cancel()
+            if isinstance(result, Failure) and not result.check(TransportError):
+                if timedOut:
+                    raise TransportError(f"no answer from {self.url} within {self._timeout:g} s")
+                if _cancelled(result):
+                    raise defer.CancelledError()
+                raise TransportError(f"POST to {self.url} failed: {_describe(result.value)}")
+            return result
+
+        d.addBoth(finished)
+        return d
+
+    @defer.inlineCallbacks
+    def post(self, body: bytes) -> Any:
+        """
+        POST C{body} (C{b""} for an empty POST) and return the final
+        L{HTTPResult} — any status, 401 included when the credentials are
+        refused. Fails with L{TransportError} when there is no answer.
+        """
+        redirects = 0
+        authTries = 0
+        while True:
+            result = yield self._exchange(body)
+            if result.status == 401 and self._username and authTries < 2:
+                if self._answerChallenge(result, firstTry=authTries == 0):
+                    authTries += 1
+                    continue
+                return result
+            if result.status in _REDIRECTS:
+                location = result.header("Location")
+                if location is None:
+                    return result
+                if redirects >= MAX_REDIRECTS:
+                    raise TransportError(f"more than {MAX_REDIRECTS} redirects from {self.url}")
+                target = urljoin(self.url, location.strip())
+                scheme = urlsplit(target).scheme.lower()
+                if scheme not in ("http", "https") or not urlsplit(target).hostname:
+                    raise TransportError(f"refused redirect from {self.url} to {target!r}")
+                redirects += 1
+                self.url = target
+                continue
+            return result
+
+    def _answerChallenge(self, result: HTTPResult, firstTry: bool) -> bool:
+        """Set up credentials for a retry; C{False} when retrying cannot help."""
+        values = [v.decode("latin-1") for v in result.headers.getRawHeaders(b"WWW-Authenticate", [])]
+        challenges = parseChallenges(values)
+        digest = DigestClient.pick(challenges)
+        host = urlsplit(self.url).netloc
+        if digest is not None:
+            stale = digest.params.get("stale", "").lower() == "true"
+            if not firstTry and not stale:
+                return False
+            try:
+                self._digest = DigestClient(self._username, self._password, digest)
+            except AuthenticationError:
+                return False
+            self._basic = None
+            self._authHost = host
+            return True
+        if any(c.scheme == "basic" for c in challenges) and firstTry:
+            self._basic = basicAuthorization(self._username, self._password)
+            self._digest = None
+            self._authHost = host
+            return True
+        return False
+
+
+def _cancelled(failure: Failure) -> bool:
+    """Whether the request failed because it was cancelled (the agent wraps the CancelledError)."""
+    if failure.check(defer.CancelledError):
+        return True
+    reasons = getattr(failure.value, "reasons", None) or ()
+    return any(isinstance(r, Failure) and r.check(defer.CancelledError) for r in reasons)
+
+
+def _describe(error: BaseException) -> str:
+    reasons = getattr(error, "reasons", None)
+    if reasons:
+        return "; ".join(r.getErrorMessage() if isinstance(r, Failure) else str(r) for r in reasons)
+    return str(error) or type(error).__name__
