@@ -1,0 +1,169 @@
+# -*- test-case-name: tests.test_upnp_fetcher -*-
+"""
+Fetching what a device describes of itself (TR-330 §4.1.1 steps 2-4): the
+root device description from its LOCATION, then the SCPD of each service the
+proxier cares about (the UPnP DM services by default).
+
+Every URL passes the URL policy first; every fetch has a deadline and a size
+cap; a description may make the proxier fetch at most C{maxSCPDs} SCPDs, so a
+device listing a hundred services costs no more than one listing four.
+Problems that leave the device usable (a refused eventSubURL, a missing
+required action, an SCPD that would not parse) are collected in
+L{DeviceInfo.problems} for the caller to log with the device's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks
+
+from proxier.upnp.description import (
+    MAX_DESCRIPTION_BYTES,
+    SCPD,
+    DescriptionError,
+    Device,
+    DeviceDescription,
+    Service,
+    missingRequiredActions,
+    parseDeviceDescription,
+    parseSCPD,
+)
+from proxier.upnp.httpclient import HTTPFailure, Requester
+from proxier.upnp.ssdp import parseType
+from proxier.upnp.urlpolicy import Origin, Target, URLPolicy, URLRefused
+
+__all__ = ["FetchError", "DeviceInfo", "DescriptionFetcher", "DM_SERVICES", "isDMService"]
+
+#: The services whose SCPDs are fetched by default (TR-330 §4.1.1 step 4,
+#: plus DeviceProtection, which guards them).
+DM_SERVICES = ("BasicManagement", "ConfigurationManagement", "SoftwareManagement", "DeviceProtection")
+
+
+def isDMService(service: Service) -> bool:
+    parsed = parseType(service.serviceType)
+    return parsed is not None and parsed.domain == "schemas-upnp-org" and parsed.name in DM_SERVICES
+
+
+class FetchError(Exception):
+    """The description could not be had or used; C{str()} says why."""
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """
+    A device as it describes itself.
+
+    @ivar scpds: C{(device UDN in lower case, serviceId)} → its SCPD, for the
+        services fetched.
+    @ivar targets: each service URL that passed the policy → its L{Target}.
+    @ivar problems: what was left out or is missing, for a log line.
+    """
+
+    description: DeviceDescription
+    origin: Origin
+    scpds: Mapping[tuple[str, str], SCPD] = field(default_factory=dict)
+    targets: Mapping[str, Target] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    def scpd(self, device: Device, service: Service) -> Optional[SCPD]:
+        return self.scpds.get((device.udn.lower(), service.serviceId))
+
+    def target(self, url: str) -> Optional[Target]:
+        return self.targets.get(url)
+
+    @property
+    def udns(self) -> list[str]:
+        return [d.udn.lower() for d in self.description.devices()]
+
+
+class DescriptionFetcher:
+    """
+    @param wanted: which services' SCPDs to fetch (default: L{isDMService}).
+    """
+
+    def __init__(
+        self,
+        requester: Requester,
+        policy: URLPolicy,
+        *,
+        timeout: float = 10.0,
+        maxBytes: int = MAX_DESCRIPTION_BYTES,
+        maxSCPDs: int = 8,
+        redirects: int = 3,
+        wanted: Callable[[Service], bool] = isDMService,
+    ) -> None:
+        self.requester = requester
+        self.policy = policy
+        self.timeout = timeout
+        self.maxBytes = maxBytes
+        self.maxSCPDs = maxSCPDs
+        self.redirects = redirects
+        self.wanted = wanted
+
+    def fetch(self, location: str, origin: Origin, schemes: tuple[str, ...] = ("http",)) -> "Deferred[DeviceInfo]":
+        """
+        The description at C{location} and the SCPDs of its wanted services.
+
+        @return: a Deferred firing with a L{DeviceInfo}, or failing with
+            L{FetchError} (or L{URLRefused} when C{location} itself is refused).
+        """
+        return self._fetch(location, origin, schemes)
+
+    @inlineCallbacks
+    def _fetch(self, location: str, origin: Origin, schemes: tuple[str, ...]) -> Any:
+        target = yield self.policy.check(location, origin, schemes)
+        body, finalURL = yield self._get(target, origin, "description")
+        try:
+            description = parseDeviceDescription(body, finalURL, self.maxBytes)
+        except DescriptionError as e:
+            raise FetchError(f"description at {location[:200]}: {e}") from None
+        problems = list(description.problems)
+        targets: dict[str, Target] = {}
+        urls = sorted({u for _, s in description.services() for u in (s.scpdURL, s.controlURL, s.eventSubURL) if u})
+        checks = yield DeferredList([self.policy.check(u, origin, schemes) for u in urls], consumeErrors=True)
+        for url, (ok, result) in zip(urls, checks):
+            if ok:
+                targets[url] = result
+            else:
+                problems.append(f"URL refused: {result.getErrorMessage()}")
+        scpds: dict[tuple[str, str], SCPD] = {}
+        fetched = 0
+        for device, service in description.services():
+            if not self.wanted(service):
+                continue
+            if fetched >= self.maxSCPDs:
+                problems.append(f"more than {self.maxSCPDs} SCPDs to fetch; {service.serviceType} skipped")
+                continue
+            scpdTarget = targets.get(service.scpdURL)
+            if scpdTarget is None:
+                problems.append(f"{device.udn} {service.serviceType}: no usable SCPDURL")
+                continue
+            fetched += 1
+            try:
+                data, _ = yield self._get(scpdTarget, origin, f"SCPD of {service.serviceType}")
+                scpd = parseSCPD(data, self.maxBytes)
+            except (FetchError, DescriptionError) as e:
+                problems.append(f"{device.udn} {service.serviceType}: {e}")
+                continue
+            problems.extend(f"{service.serviceType} SCPD: {p}" for p in scpd.problems)
+            missing = missingRequiredActions(service.serviceType, scpd)
+            if missing:
+                problems.append(f"{device.udn} {service.serviceType} lacks required actions: {', '.join(missing)}")
+            scpds[(device.udn.lower(), service.serviceId)] = scpd
+        return DeviceInfo(description, origin, scpds, targets, tuple(problems))
+
+    @inlineCallbacks
+    def _get(self, target: Target, origin: Origin, what: str) -> Any:
+        try:
+            result = yield self.requester.request(
+                "GET", target, origin, timeout=self.timeout, maxBytes=self.maxBytes, redirects=self.redirects
+            )
+        except URLRefused as e:
+            raise FetchError(f"{what}: redirect refused: {e}") from None
+        except HTTPFailure as e:
+            raise FetchError(f"{what}: {e}") from None
+        if result.code != 200:
+            raise FetchError(f"{what} at {target.url[:200]}: HTTP {result.code}")
+        return result.body, result.url

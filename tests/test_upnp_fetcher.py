@@ -1,0 +1,115 @@
+"""Tests for L{proxier.upnp.fetcher}: descriptions and SCPDs fetched under the URL policy."""
+
+from __future__ import annotations
+
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+from treq.testing import StubTreq
+
+from proxier.upnp import description as D
+from proxier.upnp.fetcher import DescriptionFetcher, FetchError, isDMService
+from proxier.upnp.httpclient import Requester
+from proxier.upnp.urlpolicy import Origin, URLPolicy, URLRefused
+
+from .test_upnp_fakes import ROOT_UDN, FakeDMDevice, dmDescription
+from .test_upnp_urlpolicy import LAN, resolverOf
+
+ORIGIN = Origin("192.168.1.20", LAN)
+LOCATION = "http://192.168.1.20:49152/desc.xml"
+
+
+class FetcherTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.device = FakeDMDevice()
+        self.stub = StubTreq(self.device)
+        self.policy = URLPolicy(resolverOf({}))
+        self.fetcher = DescriptionFetcher(Requester(self.stub, Clock(), self.policy), self.policy, timeout=5)
+
+    def fetch(self, location: str = LOCATION, **kw: object) -> object:
+        results: list = []
+        self.fetcher.fetch(location, ORIGIN, **kw).addBoth(results.append)
+        self.stub.flush()
+        return results[0]
+
+    def test_fetch(self) -> None:
+        """The description and the SCPDs of the DM services are fetched; other services' are not."""
+        info = self.fetch()
+        self.assertEqual(info.description.device.udn, ROOT_UDN)
+        self.assertEqual(info.udns, [ROOT_UDN])
+        cms, bms, cds = info.description.device.services
+        self.assertIn("GetValues", info.scpd(info.description.device, cms).actionNames)
+        self.assertIn("Reboot", info.scpd(info.description.device, bms).actionNames)
+        self.assertIsNone(info.scpd(info.description.device, cds))
+        self.assertNotIn((b"GET", b"/cds.xml"), self.device.log)
+        self.assertEqual(info.target(cms.controlURL).connectURL, "http://192.168.1.20:49152/control/cms")
+        self.assertEqual(info.problems, ())
+        self.assertIs(info.origin, ORIGIN)
+
+    def test_isDMService(self) -> None:
+        """The DM service names, any version, in the UPnP domain only."""
+        self.assertTrue(isDMService(D.Service(D.SOFTWARE_MANAGEMENT_2, "", "", "")))
+        self.assertTrue(isDMService(D.Service("urn:schemas-upnp-org:service:BasicManagement:1", "", "", "")))
+        self.assertFalse(isDMService(D.Service("urn:example-com:service:BasicManagement:2", "", "", "")))
+        self.assertFalse(isDMService(D.Service("urn:schemas-upnp-org:service:ContentDirectory:1", "", "", "")))
+
+    def test_locationRefused(self) -> None:
+        """A LOCATION the policy refuses fails with URLRefused and nothing is fetched."""
+        for location in ("http://127.0.0.1:80/desc.xml", "http://169.254.169.254/", "http://10.0.0.9/desc.xml"):
+            self.assertTrue(self.fetch(location).check(URLRefused), location)
+        self.assertEqual(self.device.log, [])
+
+    def test_serviceURLsRefused(self) -> None:
+        """Service URLs pointing elsewhere are not used: named in problems, no SCPD fetched from there."""
+        desc = dmDescription()
+        cms, bms, cds = desc.device.services
+        evil = D.Service(cms.serviceType, cms.serviceId, "http://127.0.0.1:8080/cms.xml",
+                         "http://169.254.169.254/control", cms.eventSubURL)
+        device = desc.device.__class__(**{**desc.device.__dict__, "services": (evil, bms)})
+        self.device.documents[b"/desc.xml"] = D.DeviceDescription(device=device).toBytes()
+        info = self.fetch()
+        self.assertIsNone(info.target("http://127.0.0.1:8080/cms.xml"))
+        self.assertIsNone(info.target("http://169.254.169.254/control"))
+        self.assertIsNone(info.scpd(info.description.device, info.description.device.services[0]))
+        self.assertTrue(any("127.0.0.1" in p for p in info.problems))
+        self.assertTrue(any("no usable SCPDURL" in p for p in info.problems))
+
+    def test_httpError(self) -> None:
+        """A description answered with an error status fails with FetchError naming it."""
+        result = self.fetch("http://192.168.1.20:49152/nothing.xml")
+        self.assertTrue(result.check(FetchError))
+        self.assertIn("HTTP 404", str(result.value))
+
+    def test_malformedDescription(self) -> None:
+        """A hostile or malformed description fails with FetchError."""
+        self.device.documents[b"/desc.xml"] = b'<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><root>&e;</root>'
+        self.assertTrue(self.fetch().check(FetchError))
+
+    def test_badSCPD(self) -> None:
+        """An SCPD that does not parse leaves the device usable, with a problem named."""
+        self.device.documents[b"/bms.xml"] = b"<scpd><actionList>"
+        info = self.fetch()
+        self.assertEqual(len(info.scpds), 1)
+        self.assertTrue(any("BasicManagement" in p for p in info.problems))
+
+    def test_missingRequiredActions(self) -> None:
+        """An SCPD lacking required actions is kept, and the lack is named."""
+        self.device.documents[b"/cms.xml"] = self.device.documents[b"/cms.xml"].replace(
+            b"<name>GetInstances</name>", b"<name>GetInstancesX</name>")
+        info = self.fetch()
+        self.assertEqual(len(info.scpds), 2)
+        self.assertTrue(any("lacks required actions: GetInstances" in p for p in info.problems))
+
+    def test_scpdCap(self) -> None:
+        """At most maxSCPDs SCPDs are fetched for one description."""
+        self.fetcher.maxSCPDs = 1
+        info = self.fetch()
+        self.assertEqual(len(info.scpds), 1)
+        self.assertEqual(sum(1 for m, p in self.device.log if p.endswith(b".xml")), 2)
+        self.assertTrue(any("more than 1 SCPDs" in p for p in info.problems))
+
+    def test_descriptionCap(self) -> None:
+        """A description over the size cap fails with FetchError."""
+        self.fetcher.maxBytes = 100
+        result = self.fetch()
+        self.assertTrue(result.check(FetchError))
+        self.assertIn("exceeds 100", str(result.value))
