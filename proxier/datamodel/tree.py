@@ -1090,6 +1090,16 @@ class TreeDataModel:
             self._saveValues()
         self._detect([(node, param)])
 
+    def parameter(self, path: str) -> Parameter:
+        """The declaration of the parameter at C{path} (for code and tests)."""
+        try:
+            kind, node, param = self._resolve(path)
+        except CWMPFault:
+            raise KeyError(path) from None
+        if kind != "param":
+            raise KeyError(path)
+        return param
+
     def getLocal(self, path: str) -> Any:
         """The Python value of a parameter (for code and tests)."""
         kind, node, param = self._resolve(path)

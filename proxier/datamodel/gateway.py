@@ -1,0 +1,230 @@
+# -*- test-case-name: tests.test_datamodel_gateway -*-
+"""
+The proxier's own Device:2 models.
+
+ - L{proxierModel}: the tree of the proxier itself (the gateway's own CWMP
+   endpoint): C{Device.RootDataModelVersion}, C{Device.DeviceInfo.} from
+   the config's C{[device]} section, and C{Device.ManagementServer.} with
+   its C{VirtualDevice.{i}.} table (TR-330 §4.3.1).
+ - L{virtualDeviceLocalModel}: what the proxier holds itself for each
+   Virtual CWMP Device (TR-330 §4.3.2): its C{Device.ManagementServer.} and
+   C{Device.DeviceInfo.ProxierInfo.}; L{virtualDeviceModel} mounts it over
+   the proxied device's own model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from proxier._version import __version__
+from proxier.datamodel.composite import CompositeDataModel
+from proxier.datamodel.managementserver import (
+    MANAGEMENT_SERVER,
+    PROXY_PROTOCOLS,
+    VirtualDeviceTable,
+    managementServer,
+    observeSettings,
+)
+from proxier.datamodel.tree import CAN_DENY, FORCE_ENABLED, Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.types import ListOf, String, UnsignedInt
+from proxier.datamodel.values import DeviceIdentity
+from proxier.store import Store
+
+__all__ = [
+    "ROOT_DATA_MODEL_VERSION",
+    "PROXIER_INFO",
+    "VIRTUAL_DEVICE_MOUNTS",
+    "SupportedDataModel",
+    "ProxierModel",
+    "proxierModel",
+    "virtualDeviceLocalModel",
+    "virtualDeviceModel",
+]
+
+ROOT_DATA_MODEL_VERSION = "2.17"
+PROXIER_INFO = "Device.DeviceInfo.ProxierInfo."
+# Where the proxier-held objects of a Virtual CWMP Device are mounted.
+VIRTUAL_DEVICE_MOUNTS = (MANAGEMENT_SERVER, PROXIER_INFO)
+
+_OUI = String(6, minLength=6, patterns=("[0-9A-F]{6}",))
+
+
+@dataclass(frozen=True)
+class SupportedDataModel:
+    """One C{Device.DeviceInfo.SupportedDataModel.{i}.} row (TR-181; TR-069 Annex J)."""
+
+    url: str
+    urn: str
+    features: tuple[str, ...] = ()
+    uuid: str = ""
+
+
+class ProxierModel(TreeDataModel):
+    """
+    The proxier's own tree: a L{TreeDataModel} that also keeps its
+    C{VirtualDevice} table in step with a device directory.
+
+    @ivar virtualDevices: the L{VirtualDeviceTable} listener.
+    """
+
+    virtualDevices: VirtualDeviceTable
+
+
+def _uptime(clock: Any) -> Callable[[Any], int]:
+    start = clock.seconds()
+    return lambda node: max(0, int(clock.seconds() - start))
+
+
+def _deviceInfo(identity: DeviceIdentity, deviceConfig: Mapping[str, Any], clock: Any,
+                supportedDataModels: Sequence[SupportedDataModel]) -> Object:
+    softwareVersion = deviceConfig.get("software_version") or __version__
+    return Object(
+        "DeviceInfo",
+        Parameter("Manufacturer", String(64), value=identity.manufacturer[:64]),
+        Parameter("ManufacturerOUI", _OUI, value=identity.oui),
+        Parameter("ProductClass", String(64), value=identity.productClass[:64]),
+        Parameter("SerialNumber", String(64), value=identity.serialNumber[:64]),
+        Parameter("HardwareVersion", String(64), value=deviceConfig.get("hardware_version", "")[:64],
+                  forcedInform=True),
+        Parameter("SoftwareVersion", String(64), value=softwareVersion[:64], activeNotify=FORCE_ENABLED,
+                  forcedInform=True),
+        Parameter("ProvisioningCode", String(64), value=deviceConfig.get("provisioning_code", "")[:64],
+                  writable=True, persist=True, activeNotify=FORCE_ENABLED, forcedInform=True),
+        Parameter("UpTime", UnsignedInt(), get=_uptime(clock), activeNotify=CAN_DENY),
+        Table(
+            "SupportedDataModel",
+            Parameter("URL", String(2048), get=lambda node: node.data.url),
+            Parameter("UUID", String(36, minLength=36, patterns=(
+                "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",)),
+                get=lambda node: node.data.uuid),
+            Parameter("URN", String(256), get=lambda node: node.data.urn),
+            Parameter("Features", ListOf(String()), get=lambda node: tuple(node.data.features)),
+        ),
+    )
+
+
+def proxierModel(
+    identity: DeviceIdentity,
+    deviceConfig: Mapping[str, Any],
+    settings: Any,
+    connectionRequestURL: Callable[[], str],
+    store: Store,
+    *,
+    directory: Any = None,
+    clock: Any = None,
+    supportedDataModels: Sequence[SupportedDataModel] = (),
+    hostReference: Optional[Callable[[Any], Sequence[str]]] = None,
+    handlers: Optional[Mapping[str, Callable[..., Any]]] = None,
+    log: Any = None,
+) -> ProxierModel:
+    """
+    The data model of the proxier's own endpoint.
+
+    @param identity: the proxier's DeviceIdentity (Manufacturer, OUI,
+        ProductClass, SerialNumber, as the endpoint's Inform carries them).
+    @param deviceConfig: the C{[device]} config section (hardware_version,
+        software_version (empty: the proxier's version), provisioning_code).
+        A provisioning code the operator changes in the file replaces the
+        one the ACS set; otherwise the ACS's value persists.
+    @param settings: the endpoint's L{EndpointSettings}.
+    @param connectionRequestURL: gives the endpoint's Connection Request URL.
+    @param store: the endpoint's store; the tree keeps its state in its
+        child C{datamodel}.
+    @param directory: the service tree's L{DeviceDirectory}; its devices are
+        the C{VirtualDevice} rows.
+    @param clock: C{seconds()} for UpTime (the reactor by default).
+    @param handlers: Reboot/FactoryReset/Download/Upload handlers, if the
+        gateway offers them (see L{TreeDataModel}).
+    """
+    if clock is None:
+        from twisted.internet import reactor as clock  # type: ignore[no-redef]
+    root = Object(
+        "Device",
+        Parameter("RootDataModelVersion", String(32, patterns=(r"2\.\d+",)), value=ROOT_DATA_MODEL_VERSION,
+                  forcedInform=True),
+        _deviceInfo(identity, deviceConfig, clock, supportedDataModels),
+        managementServer(settings, connectionRequestURL, virtualDevices=True, hostReference=hostReference),
+    )
+    treeStore = store.child("datamodel")
+    model = ProxierModel(root, treeStore, handlers=handlers, log=log)
+    _configWins(model, treeStore, "Device.DeviceInfo.ProvisioningCode", deviceConfig.get("provisioning_code", ""))
+    for row in supportedDataModels:
+        model.addInstance("Device.DeviceInfo.SupportedDataModel.", key=row.urn or row.url, data=row)
+    observeSettings(model, settings)
+    model.virtualDevices = VirtualDeviceTable(model)
+    if directory is not None:
+        model.virtualDevices.attach(directory)
+    model.startNotifications()
+    return model
+
+
+def _configWins(model: TreeDataModel, store: Store, path: str, configured: str) -> None:
+    """
+    A value seeded by the config and then set by the ACS: the ACS's value
+    stays until the operator writes a new one in the file.
+    """
+    document = store.document("config-seen")
+    seen = document.load(default={}, validate=_validateSeen)
+    if seen.get(path) != configured:
+        if path in seen:  # the operator changed it: the file wins
+            model.setLocal(path, configured)
+        seen = dict(seen, **{path: configured})
+        document.save(seen)
+
+
+def _validateSeen(payload: Any) -> None:
+    if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
+        raise ValueError("not a mapping of text")
+
+
+def virtualDeviceLocalModel(
+    proxierIdentity: DeviceIdentity,
+    proxyProtocol: str,
+    settings: Any,
+    connectionRequestURL: Callable[[], str],
+    store: Store,
+    *,
+    log: Any = None,
+) -> TreeDataModel:
+    """
+    The objects the proxier holds for one Virtual CWMP Device: its
+    C{Device.ManagementServer.} (bound to that endpoint's settings, without
+    the VirtualDevice table) and C{Device.DeviceInfo.ProxierInfo.} (the
+    proxier's identity and the proxy protocol). Mount it with the device's
+    own model through L{virtualDeviceModel}.
+
+    @param store: the Virtual CWMP Device endpoint's store; the tree keeps
+        its state in its child C{datamodel}.
+    """
+    root = Object(
+        "Device",
+        managementServer(settings, connectionRequestURL),
+        Object(
+            "DeviceInfo",
+            Object(
+                "ProxierInfo",
+                Parameter("ManufacturerOUI", _OUI, value=proxierIdentity.oui),
+                Parameter("ProductClass", String(64), value=proxierIdentity.productClass[:64]),
+                Parameter("SerialNumber", String(64), value=proxierIdentity.serialNumber[:64]),
+                Parameter("ProxyProtocol", String(enumeration=PROXY_PROTOCOLS), get=lambda node: proxyProtocol),
+            ),
+        ),
+    )
+    model = TreeDataModel(root, store.child("datamodel"), log=log)
+    observeSettings(model, settings)
+    model.startNotifications()
+    return model
+
+
+def virtualDeviceModel(deviceModel: Any, localModel: Any,
+                       extra: Sequence[tuple[str, Any]] = (), *, log: Any = None) -> CompositeDataModel:
+    """
+    The whole model of a Virtual CWMP Device: the proxied device's own model
+    at C{Device.}, with the proxier-held objects inserted (TR-330 §4.3.2).
+
+    @param extra: more C{(path, model)} mounts, for example diagnostics
+        objects at C{Device.IP.Diagnostics.IPPing.}.
+    """
+    mounts = [("Device.", deviceModel)] + [(prefix, localModel) for prefix in VIRTUAL_DEVICE_MOUNTS]
+    return CompositeDataModel(mounts + list(extra), log=log)

@@ -1,0 +1,225 @@
+# -*- test-case-name: tests.test_datamodel_gateway -*-
+"""
+C{Device.ManagementServer.} (TR-181 Device:2.17) bound to one endpoint's
+L{EndpointSettings<proxier.cwmp.settings.EndpointSettings>}, and its
+C{VirtualDevice.{i}.} table (TR-330 §4.3.1) fed by the service tree's
+L{DeviceDirectory<proxier.service.DeviceDirectory>}.
+
+What the ACS sets here is applied with one L{EndpointSettings.set} per
+SetParameterValues (saved durably, then the endpoint's observers are told);
+what changes the settings otherwise (the endpoint storing a ParameterKey,
+the operator's config) is told to the tree, so that parameters with
+Notification on are reported. Types, ranges and access are TR-181's
+(checked against the standard's XML by C{tests.test_datamodel_tr181}).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from twisted.logger import Logger
+
+from proxier.config import url as _urlParser
+from proxier.datamodel.tree import (
+    CAN_DENY,
+    FORCE_DEFAULT_ENABLED,
+    Batch,
+    Object,
+    ObjectNode,
+    Parameter,
+    Table,
+    TreeDataModel,
+)
+from proxier.datamodel.types import Boolean, DateTime, Enumeration, ListOf, String, UnsignedInt
+
+__all__ = [
+    "MANAGEMENT_SERVER",
+    "VIRTUAL_DEVICE_TABLE",
+    "SETTINGS_PARAMETERS",
+    "PROXY_PROTOCOLS",
+    "DISCOVERY_PROTOCOLS",
+    "FILE_TYPE_PATTERNS",
+    "managementServer",
+    "observeSettings",
+    "VirtualDeviceTable",
+]
+
+MANAGEMENT_SERVER = "Device.ManagementServer."
+VIRTUAL_DEVICE_TABLE = MANAGEMENT_SERVER + "VirtualDevice."
+
+# Which EndpointSettings value each parameter shows (relative to
+# Device.ManagementServer.).
+SETTINGS_PARAMETERS: Mapping[str, str] = {
+    "url": "URL",
+    "username": "Username",
+    "password": "Password",
+    "periodicInformEnable": "PeriodicInformEnable",
+    "periodicInformInterval": "PeriodicInformInterval",
+    "periodicInformTime": "PeriodicInformTime",
+    "parameterKey": "ParameterKey",
+    "connectionRequestUsername": "ConnectionRequestUsername",
+    "connectionRequestPassword": "ConnectionRequestPassword",
+    "retryMinimumWaitInterval": "CWMPRetryMinimumWaitInterval",
+    "retryIntervalMultiplier": "CWMPRetryIntervalMultiplier",
+    "defaultActiveNotificationThrottle": "DefaultActiveNotificationThrottle",
+    "upgradesManaged": "UpgradesManaged",
+    "autonomousTransferCompletePolicyEnable": "AutonomousTransferCompletePolicy.Enable",
+    "autonomousTransferCompletePolicyTransferTypeFilter": "AutonomousTransferCompletePolicy.TransferTypeFilter",
+    "autonomousTransferCompletePolicyResultTypeFilter": "AutonomousTransferCompletePolicy.ResultTypeFilter",
+    "autonomousTransferCompletePolicyFileTypeFilter": "AutonomousTransferCompletePolicy.FileTypeFilter",
+}
+
+# TR-181 2.17 enumerations of VirtualDevice.{i}.ProxyProtocol /
+# DeviceInfo.ProxierInfo.ProxyProtocol and VirtualDevice.{i}.DiscoveryProtocol.
+PROXY_PROTOCOLS = ("Z-Wave", "ZigBee", "UPnP-DM", "ETSI-M2M")
+DISCOVERY_PROTOCOLS = ("Z-Wave", "ZigBee", "UPnP", "ETSI-M2M")
+
+# TR-181 2.17 ManagementServer.AutonomousTransferCompletePolicy.FileTypeFilter
+# item patterns (TR-069 A.3.3.3 FileType values).
+FILE_TYPE_PATTERNS = (
+    "1 Firmware Upgrade Image",
+    "2 Web Content",
+    "3 Vendor Configuration File",
+    "4 Vendor Log File",
+    "X [0-9A-F]{6} .*",
+)
+
+_FILE_TYPE_FILTER = "autonomousTransferCompletePolicyFileTypeFilter"
+_ACS_URL = _urlParser("http", "https", allowEmpty=False)
+
+
+def _checkURL(node: ObjectNode, value: str) -> None:
+    _ACS_URL(value)
+
+
+def _fromSetting(key: str, value: Any) -> Any:
+    if key == _FILE_TYPE_FILTER:
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+def _toSetting(key: str, value: Any) -> Any:
+    if key == _FILE_TYPE_FILTER:
+        return ",".join(value)
+    return value
+
+
+def managementServer(
+    settings: Any,
+    connectionRequestURL: Callable[[], str],
+    *,
+    virtualDevices: bool = False,
+    hostReference: Optional[Callable[[Any], Sequence[str]]] = None,
+) -> Object:
+    """
+    The C{ManagementServer} object bound to C{settings}.
+
+    @param settings: the endpoint's L{EndpointSettings}.
+    @param connectionRequestURL: gives the endpoint's current Connection
+        Request URL (read-only here; tell the model
+        C{changed("Device.ManagementServer.ConnectionRequestURL")} when it
+        changes, so that its active notification reaches the ACS).
+    @param virtualDevices: add C{VirtualDeviceNumberOfEntries} and the
+        C{VirtualDevice.{i}.} table (the proxier's own endpoint only); feed
+        it with L{VirtualDeviceTable}.
+    @param hostReference: gives a device's C{Host} value: references to
+        C{Device.Hosts.Host.} rows (TR-181 says C{Host} is a list of such
+        paths, so a bare address does not belong there). Without it the
+        list is empty.
+    """
+    batch = Batch(lambda changes: settings.set(**{key: _toSetting(key, value) for _, key, value in changes}))
+
+    def bound(key: str, type_: Any, **options: Any) -> Parameter:
+        name = SETTINGS_PARAMETERS[key].rpartition(".")[2]
+        return Parameter(name, type_, get=lambda node: _fromSetting(key, getattr(settings, key)),
+                         set=batch.field(key), **options)
+
+    children: list[Any] = [
+        bound("url", String(2048), check=_checkURL),
+        bound("username", String(256)),
+        bound("password", String(256), hidden=True),
+        bound("periodicInformEnable", Boolean()),
+        bound("periodicInformInterval", UnsignedInt(1)),
+        bound("periodicInformTime", DateTime()),
+        Parameter("ParameterKey", String(32), get=lambda node: settings.parameterKey,
+                  activeNotify=CAN_DENY, forcedInform=True),
+        Parameter("ConnectionRequestURL", String(2048), get=lambda node: connectionRequestURL(),
+                  activeNotify=FORCE_DEFAULT_ENABLED, forcedInform=True),
+        bound("connectionRequestUsername", String(256)),
+        bound("connectionRequestPassword", String(256), hidden=True),
+        bound("upgradesManaged", Boolean()),
+        bound("defaultActiveNotificationThrottle", UnsignedInt()),
+        bound("retryMinimumWaitInterval", UnsignedInt(1, 65535)),
+        bound("retryIntervalMultiplier", UnsignedInt(1000, 65535)),
+        # alias-based addressing (TR-069 3.6.1) needs InstanceMode and
+        # AutoCreateInstances too; the proxier does not offer it
+        Parameter("AliasBasedAddressing", Boolean(), value=False, forcedInform=True),
+        Object(
+            "AutonomousTransferCompletePolicy",
+            bound("autonomousTransferCompletePolicyEnable", Boolean()),
+            bound("autonomousTransferCompletePolicyTransferTypeFilter", Enumeration(("Upload", "Download", "Both"))),
+            bound("autonomousTransferCompletePolicyResultTypeFilter", Enumeration(("Success", "Failure", "Both"))),
+            bound(_FILE_TYPE_FILTER, ListOf(String(patterns=FILE_TYPE_PATTERNS), maxLength=1024)),
+        ),
+    ]
+    if virtualDevices:
+        host = hostReference or (lambda device: ())
+        children.append(Table(
+            "VirtualDevice",
+            Parameter("ManufacturerOUI", String(6, minLength=6, patterns=("[0-9A-F]{6}",)),
+                      get=lambda node: node.data.identity.oui),
+            Parameter("ProductClass", String(64), get=lambda node: node.data.identity.productClass),
+            Parameter("SerialNumber", String(64), get=lambda node: node.data.identity.serialNumber),
+            Parameter("Host", ListOf(String(), maxItems=32), get=lambda node: tuple(host(node.data))),
+            Parameter("ProxyProtocol", String(enumeration=PROXY_PROTOCOLS), get=lambda node: node.data.proxyProtocol),
+            Parameter("ProxyProtocolReference", String(), get=lambda node: ""),
+            Parameter("DiscoveryProtocol", ListOf(String(enumeration=DISCOVERY_PROTOCOLS)),
+                      get=lambda node: (node.data.discoveryProtocol,) if node.data.discoveryProtocol else ()),
+            Parameter("DiscoveryProtocolReference", ListOf(String()), get=lambda node: ()),
+        ))
+    return Object("ManagementServer", *children)
+
+
+def observeSettings(model: TreeDataModel, settings: Any, prefix: str = MANAGEMENT_SERVER) -> None:
+    """
+    Tell C{model} when a setting changes by any other way than the ACS's
+    SetParameterValues (which the tree already knows not to report).
+    """
+
+    def changed(name: str, old: Any, new: Any) -> None:
+        parameter = SETTINGS_PARAMETERS.get(name)
+        if parameter is not None:
+            model.changed(prefix + parameter)
+
+    settings.observe(changed)
+
+
+class VirtualDeviceTable:
+    """
+    Keeps C{Device.ManagementServer.VirtualDevice.{i}.} in step with the
+    devices the protocols report (a L{DeviceDirectory} listener). Each
+    device keeps its instance number across restarts (by its key), and
+    C{VirtualDeviceNumberOfEntries} changes reach the change listeners
+    (TR-330 §4.3.1: "4 VALUE CHANGE" when notification is set on it).
+    """
+
+    log = Logger()
+
+    def __init__(self, model: TreeDataModel, tablePath: str = VIRTUAL_DEVICE_TABLE) -> None:
+        self.model = model
+        self.tablePath = tablePath
+
+    def attach(self, directory: Any) -> None:
+        """Listen to C{directory} (told at once of the devices it knows)."""
+        directory.addListener(self)
+
+    def deviceAppeared(self, device: Any) -> None:
+        try:
+            number = self.model.addInstance(self.tablePath, key=device.key, data=device)
+        except KeyError:
+            self.log.warn("device {key} appeared twice; its VirtualDevice row is kept", key=device.key)
+            return
+        self.log.info("VirtualDevice.{number} is {device}", number=number, device=str(device.identity))
+
+    def deviceRemoved(self, device: Any) -> None:
+        self.model.removeInstance(self.tablePath, key=device.key)
