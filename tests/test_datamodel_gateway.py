@@ -351,3 +351,24 @@ class VirtualDeviceLocalTests(GatewayTestCase):
         self.assertEqual(self.vsettings.periodicInformInterval, 120)
         self.assertEqual(self.values("Device.RootDataModelVersion", model=self.composite),
                          {"Device.RootDataModelVersion": "2.12"})
+
+
+class ForcedInformOptionTests(GatewayTestCase):
+    def test_reportForcedInform(self) -> None:
+        """With reportForcedInform, a new ConnectionRequestURL reaches listeners, actively, by default."""
+        store = Store.open(self.mktemp())
+        model = proxierModel(PROXIER, self.deviceConfig, self.settings, lambda: self.crURL, store, clock=self.clock,
+                             reportForcedInform=True)
+        seen = []
+        model.addChangeListener(lambda values, active: seen.append((list(values), active)))
+        self.crURL = "http://127.0.0.1:7547/moved"
+        model.changed(MS + "ConnectionRequestURL")
+        self.assertEqual(seen, [([ParameterValue(MS + "ConnectionRequestURL", self.crURL, "xsd:string")], True)])
+
+    def test_forcedInformQuietByDefault(self) -> None:
+        """By default a forced-inform parameter's change is left to the next Inform, which carries it anyway."""
+        seen = []
+        self.model.addChangeListener(lambda values, active: seen.append(values))
+        self.crURL = "http://127.0.0.1:7547/moved"
+        self.model.changed(MS + "ConnectionRequestURL")
+        self.assertEqual(seen, [])

@@ -1,7 +1,10 @@
 """
-Data models: CWMP paths, TR-106 types, the values and faults of the
-L{IDataModel<proxier.interfaces.IDataModel>} contract, and the proxier's own
-Device:2 tree.
+Data models: CWMP paths (L{paths}), TR-106 types (L{types}), the values and
+faults of the L{IDataModel<proxier.interfaces.IDataModel>} contract
+(L{values}, L{faults}), a declarative in-process model (L{tree}), a model
+made of mounted models (L{composite}), the optional capabilities models
+offer (L{capabilities}), and the proxier's own Device:2 trees
+(L{managementserver}, L{gateway}).
 """
 
 __all__: list[str] = []

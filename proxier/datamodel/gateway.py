@@ -116,6 +116,7 @@ def proxierModel(
     supportedDataModels: Sequence[SupportedDataModel] = (),
     hostReference: Optional[Callable[[Any], Sequence[str]]] = None,
     handlers: Optional[Mapping[str, Callable[..., Any]]] = None,
+    reportForcedInform: bool = False,
     log: Any = None,
 ) -> ProxierModel:
     """
@@ -136,6 +137,9 @@ def proxierModel(
     @param clock: C{seconds()} for UpTime (the reactor by default).
     @param handlers: Reboot/FactoryReset/Download/Upload handlers, if the
         gateway offers them (see L{TreeDataModel}).
+    @param reportForcedInform: report value changes of forced-inform
+        parameters (ConnectionRequestURL, ProvisioningCode, ...) to change
+        listeners too (see L{TreeDataModel}).
     """
     if clock is None:
         from twisted.internet import reactor as clock  # type: ignore[no-redef]
@@ -147,7 +151,7 @@ def proxierModel(
         managementServer(settings, connectionRequestURL, virtualDevices=True, hostReference=hostReference),
     )
     treeStore = store.child("datamodel")
-    model = ProxierModel(root, treeStore, handlers=handlers, log=log)
+    model = ProxierModel(root, treeStore, handlers=handlers, reportForcedInform=reportForcedInform, log=log)
     _configWins(model, treeStore, "Device.DeviceInfo.ProvisioningCode", deviceConfig.get("provisioning_code", ""))
     for row in supportedDataModels:
         model.addInstance("Device.DeviceInfo.SupportedDataModel.", key=row.urn or row.url, data=row)
@@ -185,6 +189,7 @@ def virtualDeviceLocalModel(
     connectionRequestURL: Callable[[], str],
     store: Store,
     *,
+    reportForcedInform: bool = False,
     log: Any = None,
 ) -> TreeDataModel:
     """
@@ -211,7 +216,7 @@ def virtualDeviceLocalModel(
             ),
         ),
     )
-    model = TreeDataModel(root, store.child("datamodel"), log=log)
+    model = TreeDataModel(root, store.child("datamodel"), reportForcedInform=reportForcedInform, log=log)
     observeSettings(model, settings)
     model.startNotifications()
     return model
