@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_tr106time -*-
+# -*- test-case-name: tests.test_datamodel_values -*-
 """
 TR-106 dateTime: parsing what ACSes and devices send (with or without
 fractions and offsets, the unknown time C{0001-01-01T00:00:00Z}, and the

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_faults -*-
+# -*- test-case-name: tests.test_datamodel_values -*-
 """
 CWMP fault codes (TR-069 Amendment 5, A.5.1) and the one exception every
 data model fails with.

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_values -*-
+# -*- test-case-name: tests.test_datamodel_values -*-
 """
 The values that cross the L{IDataModel<proxier.interfaces.IDataModel>}
 boundary.
