@@ -110,6 +110,13 @@ class Plain:
         return self._forward("upload", request)
 
 
+class _Garbage:
+    """Answers every call with None, as a broken proxy might."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: defer.succeed(None)
+
+
 class CompositeTestCase(unittest.TestCase):
     def setUp(self) -> None:
         self.device = deviceTree()
@@ -306,6 +313,15 @@ class ValuesTests(CompositeTestCase):
         model = self.compose(device, self.local)
         self.fault(model.getParameterValues(["Device."]), 9002)
         self.fault(model.getParameterNames("Device.", False), 9002)
+
+    def test_garbageAnswer(self) -> None:
+        """A model answering something that is not a list of results gives 9002, logged, never a bare exception."""
+        device = Plain(self.device)
+        model = self.compose(device, self.local)
+        device.tree = _Garbage()  # type: ignore[assignment]
+        self.fault(model.getParameterValues(["Device."]), 9002)
+        self.fault(model.getParameterNames("Device.", False), 9002)
+        self.assertEqual(len(self.flushLoggedErrors(TypeError, AttributeError)), 2)
 
     def test_slowModelNotSerialised(self) -> None:
         """A slow device does not hold back the call to the overlay; the answer comes when both answered."""

@@ -249,7 +249,7 @@ class CompositeDataModel:
                 _insert(merged, block, mount.prefix)
             return merged
 
-        return _gather(calls).addCallback(merge)
+        return _gather(calls).addCallback(merge).addErrback(_faultOnly)
 
     def _filterInfos(self, mount: Mount, asked: str, infos: Sequence[ParameterInfo]) -> list[ParameterInfo]:
         keep = self._keep(mount, asked, (i.name for i in infos))
@@ -321,7 +321,7 @@ class CompositeDataModel:
                     _insert(merged, kept, mount.prefix)
             return merged
 
-        return _gather(calls).addCallback(merge)
+        return _gather(calls).addCallback(merge).addErrback(_faultOnly)
 
     # ---- IDataModel: SetParameterValues ---------------------------------------------------
 
@@ -412,7 +412,7 @@ class CompositeDataModel:
 
             return _gather(calls).addCallback(done)
 
-        return validated.addCallback(applyOthers).addCallback(applyChecked)
+        return validated.addCallback(applyOthers).addCallback(applyChecked).addErrback(_faultOnly)
 
     # ---- IDataModel: SetParameterAttributes ------------------------------------------------
 
@@ -522,7 +522,10 @@ def _call(method: Callable[..., Any], *args: Any) -> defer.Deferred:
     """Call a sub-model; anything but a Deferred failing with a CWMPFault becomes one."""
     try:
         result = method(*args)
+    except CWMPFault as fault:
+        return defer.fail(fault)
     except Exception as e:
+        _log.failure("a data model raised a bare exception")
         return defer.fail(asFault(e))
     if not isinstance(result, defer.Deferred):
         return defer.succeed(result)
@@ -534,6 +537,17 @@ def _call(method: Callable[..., Any], *args: Any) -> defer.Deferred:
         return failure
 
     return result.addErrback(fault)
+
+
+def _faultOnly(failure: Failure) -> Failure:
+    """
+    Whatever went wrong while merging (a model answering something that is
+    not a list of results, ...) reaches the caller as a CWMPFault, logged.
+    """
+    if failure.check(CWMPFault, defer.CancelledError):
+        return failure
+    _log.failure("merging the answers of the models failed", failure)
+    return Failure(asFault(failure.value))
 
 
 def _between(outer: str, inner: str) -> list[str]:
