@@ -1,0 +1,533 @@
+# -*- test-case-name: tests.test_upnp_eventing -*-
+"""
+GENA on the subscriber side (UDA 1.1 §4): one subscription per evented
+service, kept alive by renewals, and one callback HTTP server for all of them.
+
+A L{Subscription} is an explicit state machine (states in its docstring),
+driven by an injected clock and requester, that tells its owner two things:
+variables that changed (C{eventReceived}) and "what you know may be stale,
+read the state again by actions" (C{stateMayBeStale}) — after a SEQ gap, after
+a subscription had to be made again, and on each tick of the polling that
+replaces eventing for devices that refuse SUBSCRIBE.
+
+The L{CallbackServer} gives each subscription an unguessable path (a fresh
+one for each new SUBSCRIBE), answers NOTIFY at once, accepts it only for the
+SID held on that path and from the device's own addresses, keeps a short
+backlog for events that arrive before the SUBSCRIBE answer, and listens only
+on the local addresses devices need (never on a wildcard address).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from typing import Any, Callable, Optional, Protocol as TypingProtocol
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import server
+from twisted.web.resource import Resource
+
+from proxier.upnp import gena
+from proxier.upnp.gena import INFINITE, EventMessage, GENAError, Subscribe, Timeout, nextSEQ
+from proxier.upnp.httpclient import HTTPFailure, Requester
+from proxier.upnp.urlpolicy import Origin, Target, URLRefused, formatHost
+
+__all__ = [
+    "ISubscriptionOwner",
+    "Subscription",
+    "CallbackServer",
+    "renewDelay",
+    "ASSUMED_TIMEOUT",
+    "RETRY_DELAYS",
+]
+
+#: A device that grants no TIMEOUT is renewed as if it had granted this much.
+ASSUMED_TIMEOUT = 300
+#: Seconds between SUBSCRIBE attempts for a device that refused, growing.
+RETRY_DELAYS = (30, 60, 120, 300, 600, 1800)
+#: More SEQ gaps than this within GAP_WINDOW seconds: stop trusting events, poll.
+MAX_GAPS = 5
+GAP_WINDOW = 600
+_MAX_ANSWER = 64 * 1024
+
+
+class ISubscriptionOwner(TypingProtocol):
+    """Who hears of a subscription's events (the control point, for one device)."""
+
+    def eventReceived(self, subscription: "Subscription", variables: list[tuple[str, str]]) -> None:
+        """Evented variables, in order (the initial event holds all of them)."""
+
+    def stateMayBeStale(self, subscription: "Subscription", reason: str) -> None:
+        """
+        Events may have been missed: re-read the state by actions. C{reason}:
+        C{"seq-gap"}, C{"resubscribed"} or C{"poll"}.
+        """
+
+
+def renewDelay(granted: Timeout, rng: random.Random) -> float:
+    """
+    When to renew a subscription granted for C{granted} seconds: about half of
+    it with jitter (40-50 %), never later than 10 s before it ends, never
+    sooner than 1 s. An infinite grant is renewed as a 1800 s one, to notice
+    a device that forgot it.
+    """
+    seconds = float(gena.DEFAULT_TIMEOUT if granted is INFINITE else granted)
+    delay = seconds * rng.uniform(0.4, 0.5)
+    if seconds > 20:
+        delay = min(delay, seconds - 10)
+    return max(1.0, delay)
+
+
+class Subscription:
+    """
+    One subscription to one service's events.
+
+    States:
+     - C{idle}: nothing held yet (before L{start}).
+     - C{subscribing}: SUBSCRIBE sent on a fresh path; events arriving on that
+       path are kept in the server's backlog until the SID is known.
+     - C{subscribed}: SID held; the renewal timer runs.
+     - C{renewing}: renewal sent; events still accepted for the SID.
+     - C{polling}: SUBSCRIBE failed or was refused, or events proved
+       unreliable; the owner is asked to poll every C{pollInterval} seconds
+       and SUBSCRIBE is tried again after L{RETRY_DELAYS}.
+     - C{closed}: L{stop} was called (UNSUBSCRIBE sent, best effort).
+
+    Transitions: C{start}: idle→subscribing. SUBSCRIBE answered 200:
+    subscribing→subscribed (backlog replayed; C{stateMayBeStale("resubscribed")}
+    unless it is the very first). SUBSCRIBE failed: subscribing→polling.
+    Renewal timer: subscribed→renewing. Renewal answered 200: →subscribed;
+    refused (412, 404, any failure): →subscribing on a new path. SEQ gap:
+    UNSUBSCRIBE, →subscribing, C{stateMayBeStale("seq-gap")}; too many gaps:
+    →polling. Retry timer: polling→subscribing. C{stop}: any→closed.
+
+    @ivar sid: the SID held, or C{None}.
+    @ivar granted: the duration the device granted (after the quirks).
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        server: "CallbackServer",
+        requester: Requester,
+        eventTarget: Target,
+        origin: Origin,
+        owner: ISubscriptionOwner,
+        clock: Any,
+        *,
+        localAddress: str,
+        scope: str = "",
+        requestedTimeout: Timeout = gena.DEFAULT_TIMEOUT,
+        pollInterval: float = 300.0,
+        requestTimeout: float = 10.0,
+        rng: Optional[random.Random] = None,
+        label: str = "",
+        log: Any = None,
+    ) -> None:
+        self.server = server
+        self.requester = requester
+        self.eventTarget = eventTarget
+        self.origin = origin
+        self.owner = owner
+        self.clock = clock
+        self.localAddress = localAddress
+        self.scope = scope
+        self.requestedTimeout = requestedTimeout
+        self.pollInterval = pollInterval
+        self.requestTimeout = requestTimeout
+        self.rng = rng or random.Random()
+        self.label = label or eventTarget.url
+        if log is not None:
+            self.log = log
+        self.state = "idle"
+        self.sid: Optional[str] = None
+        self.granted: Optional[Timeout] = None
+        self.token: Optional[str] = None
+        self.expectedSeq: Optional[int] = None
+        self.subscribedOnce = False
+        self.retries = 0
+        self.gaps: list[float] = []
+        self._generation = 0
+        self._timer: Any = None
+        self._pollTimer: Any = None
+        self._settled: list[Deferred] = []
+
+    # what the device may send from
+
+    @property
+    def peers(self) -> frozenset[str]:
+        return frozenset({self.eventTarget.address, self.origin.source.partition("%")[0]})
+
+    # inputs
+
+    def start(self) -> "Deferred[str]":
+        """
+        Subscribe. The Deferred fires with the state once it settles
+        (C{"subscribed"} or C{"polling"}); it never fails.
+        """
+        if self.state != "idle":
+            return succeed(self.state)
+        d: Deferred[str] = Deferred()
+        self._settled.append(d)
+        self._subscribe()
+        return d
+
+    def stop(self) -> "Deferred[None]":
+        """Stop for good: timers cancelled, path released, UNSUBSCRIBE sent (best effort, bounded)."""
+        if self.state == "closed":
+            return succeed(None)
+        sid = self.sid
+        self._enter("closed")
+        self._release()
+        self._settle()
+        if sid is None:
+            return succeed(None)
+        return self._unsubscribe(sid)
+
+    def eventArrived(self, message: EventMessage) -> None:
+        """A NOTIFY for our SID (the server checked path, SID and sender)."""
+        if self.state not in ("subscribed", "renewing") or message.sid != self.sid:
+            return
+        if self.expectedSeq is None:
+            if message.seq != 0:
+                self.log.info("{label}: first event has SEQ {seq}, not 0; taken as the start", label=self.label,
+                              seq=message.seq)
+        elif message.seq != self.expectedSeq:
+            if message.seq == _previous(self.expectedSeq):
+                return  # the same event delivered twice
+            self._gap(message.seq)
+            return
+        self.expectedSeq = nextSEQ(message.seq)
+        self.owner.eventReceived(self, list(message.variables))
+
+    # the machine
+
+    def _enter(self, state: str) -> None:
+        self._generation += 1
+        self.state = state
+        self._cancel("_timer")
+        if state not in ("polling", "subscribing"):  # polling goes on while SUBSCRIBE is retried
+            self._cancel("_pollTimer")
+
+    def _cancel(self, name: str) -> None:
+        timer = getattr(self, name)
+        if timer is not None and timer.active():
+            timer.cancel()
+        setattr(self, name, None)
+
+    def _settle(self) -> None:
+        waiting, self._settled = self._settled, []
+        for d in waiting:
+            d.callback(self.state)
+
+    def _release(self) -> None:
+        if self.token is not None:
+            self.server.unregister(self.token)
+            self.token = None
+        self.sid = None
+        self.expectedSeq = None
+
+    def _subscribe(self) -> None:
+        old = self.sid
+        self._release()
+        if old is not None:
+            self._unsubscribe(old)
+        self._enter("subscribing")
+        generation = self._generation
+        self.token = self.server.register(self)
+        try:
+            url = self.server.callbackURL(self.localAddress, self.token, self.scope)
+        except Exception as e:  # cannot listen on that address
+            self.log.warn("{label}: no callback server for {address}: {error}", label=self.label,
+                          address=self.localAddress, error=e)
+            self._failed(generation, f"no callback address: {e}")
+            return
+        request = Subscribe((url,), self.requestedTimeout)
+        d = self.requester.request(
+            "SUBSCRIBE", self.eventTarget, self.origin, headers=request.headers(),
+            timeout=self.requestTimeout, maxBytes=_MAX_ANSWER,
+        )
+        d.addCallbacks(self._subscribeAnswered, self._requestFailed, (generation,), None, (generation,))
+
+    def _subscribeAnswered(self, result: Any, generation: int) -> None:
+        if generation != self._generation:
+            return
+        if result.code != 200:
+            self._failed(generation, f"SUBSCRIBE answered HTTP {result.code}")
+            return
+        try:
+            answer = gena.parseSubscribeResponse(result.headers)
+        except GENAError as e:
+            self._failed(generation, f"SUBSCRIBE answer unusable: {e.reason}")
+            return
+        self._enter("subscribed")
+        self.sid = answer.sid
+        self.expectedSeq = None
+        self.retries = 0
+        self.granted = answer.timeout if answer.timeout is not None else ASSUMED_TIMEOUT
+        if isinstance(self.granted, int) and self.granted < 2:
+            self.granted = 2
+        self._timer = self.clock.callLater(renewDelay(self.granted, self.rng), self._renew)
+        self.log.debug("{label}: subscribed, SID {sid}, {granted}", label=self.label, sid=self.sid,
+                       granted=self.granted)
+        first = not self.subscribedOnce
+        self.subscribedOnce = True
+        self._settle()
+        if not first:
+            self.owner.stateMayBeStale(self, "resubscribed")
+        assert self.token is not None
+        for message in self.server.drainBacklog(self.token, answer.sid):
+            self.eventArrived(message)
+
+    def _requestFailed(self, failure: Failure, generation: int) -> None:
+        if generation != self._generation:
+            return
+        failure.trap(HTTPFailure, URLRefused)
+        self._failed(generation, failure.getErrorMessage())
+
+    def _failed(self, generation: int, why: str) -> None:
+        if generation != self._generation:
+            return
+        delay = RETRY_DELAYS[min(self.retries, len(RETRY_DELAYS) - 1)]
+        self.retries += 1
+        self.log.info("{label}: {why}; polling every {poll:g} s, SUBSCRIBE again in {delay} s",
+                      label=self.label, why=why, poll=self.pollInterval, delay=delay)
+        self._release()
+        self._enter("polling")
+        self._timer = self.clock.callLater(delay, self._retry)
+        if self._pollTimer is None:
+            self._pollTimer = self.clock.callLater(self.pollInterval, self._poll)
+        self._settle()
+
+    def _retry(self) -> None:
+        self._timer = None
+        if self.state == "polling":
+            self._subscribe()
+
+    def _poll(self) -> None:
+        self._pollTimer = None
+        if self.state not in ("polling", "subscribing"):
+            return
+        self._pollTimer = self.clock.callLater(self.pollInterval, self._poll)
+        self.owner.stateMayBeStale(self, "poll")
+
+    def _renew(self) -> None:
+        self._timer = None
+        if self.state != "subscribed" or self.sid is None:
+            return
+        sid = self.sid
+        self.state = "renewing"
+        generation = self._generation
+        d = self.requester.request(
+            "SUBSCRIBE", self.eventTarget, self.origin,
+            headers=gena.Renew(sid, self.requestedTimeout).headers(),
+            timeout=self.requestTimeout, maxBytes=_MAX_ANSWER,
+        )
+        d.addCallbacks(self._renewAnswered, self._renewFailed, (generation, sid), None, (generation,))
+
+    def _renewAnswered(self, result: Any, generation: int, sid: str) -> None:
+        if generation != self._generation or self.state != "renewing":
+            return
+        if result.code == 200:
+            try:
+                answer = gena.parseSubscribeResponse(result.headers)
+            except GENAError:
+                answer = gena.SubscribeResponse(sid, None)
+            if answer.sid == sid:
+                self.state = "subscribed"
+                self.granted = answer.timeout if answer.timeout is not None else ASSUMED_TIMEOUT
+                if isinstance(self.granted, int) and self.granted < 2:
+                    self.granted = 2
+                self._timer = self.clock.callLater(renewDelay(self.granted, self.rng), self._renew)
+                self.log.debug("{label}: renewed, {granted}", label=self.label, granted=self.granted)
+                return
+            why = "renewal answered with another SID"
+        else:
+            why = f"renewal answered HTTP {result.code}"
+        self.log.info("{label}: {why}; subscribing again", label=self.label, why=why)
+        self._subscribe()
+
+    def _renewFailed(self, failure: Failure, generation: int) -> None:
+        if generation != self._generation or self.state != "renewing":
+            return
+        failure.trap(HTTPFailure, URLRefused)
+        self.log.info("{label}: renewal failed ({why}); subscribing again", label=self.label,
+                      why=failure.getErrorMessage())
+        self._subscribe()
+
+    def _gap(self, seq: int) -> None:
+        now = self.clock.seconds()
+        self.gaps = [t for t in self.gaps if now - t < GAP_WINDOW] + [now]
+        self.log.info("{label}: event SEQ {seq} where {expected} was due; subscribing again",
+                      label=self.label, seq=seq, expected=self.expectedSeq)
+        self.owner.stateMayBeStale(self, "seq-gap")
+        if len(self.gaps) > MAX_GAPS:
+            generation = self._generation
+            self._failed(generation, f"{len(self.gaps)} SEQ gaps in {GAP_WINDOW} s")
+            return
+        self._subscribe()
+
+    def _unsubscribe(self, sid: str) -> "Deferred[None]":
+        d = self.requester.request(
+            "UNSUBSCRIBE", self.eventTarget, self.origin, headers=gena.Unsubscribe(sid).headers(),
+            timeout=min(self.requestTimeout, 5.0), maxBytes=_MAX_ANSWER,
+        )
+        return d.addBoth(lambda _: None)
+
+
+def _previous(seq: int) -> int:
+    return gena.MAX_SEQ if seq == 1 else seq - 1
+
+
+class _CappedRequest(server.Request):
+    """A request whose body may not exceed the site's C{maxBody} (NOTIFY bodies are small)."""
+
+    def gotLength(self, length: Optional[int]) -> None:
+        self._bodySize = 0
+        if length is not None and length > self.channel.site.maxBody:
+            self.channel.transport.loseConnection()
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self._bodySize = getattr(self, "_bodySize", 0) + len(data)
+        if self._bodySize > self.channel.site.maxBody:
+            self.channel.transport.loseConnection()
+            return
+        super().handleContentChunk(data)
+
+
+class _CallbackSite(server.Site):
+    requestFactory = _CappedRequest
+    maxBody = gena.MAX_BODY_BYTES
+
+
+class _NotifyResource(Resource):
+    isLeaf = True
+
+    def __init__(self, callbacks: "CallbackServer") -> None:
+        super().__init__()
+        self.callbacks = callbacks
+
+    def render(self, request: server.Request) -> bytes:
+        if request.method != b"NOTIFY":
+            request.setResponseCode(405)
+            return b""
+        status = self.callbacks.notify(request.path, request.getClientAddress(), request.requestHeaders,
+                                       request.content.read())
+        request.setResponseCode(status)
+        return b""
+
+
+class CallbackServer:
+    """
+    The HTTP server devices send events to.
+
+    @param listenTCP: C{(port, factory, interface) → IListeningPort}.
+    @param port: the TCP port on every address (0: any free one each).
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock: Any,
+        listenTCP: Callable[..., Any],
+        *,
+        port: int = 0,
+        backlogSeconds: float = 5.0,
+        maxBacklog: int = 16,
+        maxBody: int = gena.MAX_BODY_BYTES,
+        idleTimeout: float = 30.0,
+        tokenBytes: int = 18,
+    ) -> None:
+        self.clock = clock
+        self.listenTCP = listenTCP
+        self.port = port
+        self.backlogSeconds = backlogSeconds
+        self.maxBacklog = maxBacklog
+        self.tokenBytes = tokenBytes
+        self.site = _CallbackSite(_NotifyResource(self))
+        self.site.maxBody = maxBody
+        self.site.timeOut = idleTimeout
+        self.site.noisy = False
+        self.listeners: dict[str, Any] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        self.backlog: dict[str, list[tuple[float, EventMessage]]] = {}
+        self.counts = {"accepted": 0, "backlogged": 0, "refused": 0}
+
+    # listening
+
+    def callbackURL(self, localAddress: str, token: str, scope: str = "") -> str:
+        """
+        The callback URL for a path token, listening on C{localAddress} first
+        if not yet (C{scope}: the interface of an IPv6 link-local address).
+        """
+        port = self.listeners.get(localAddress)
+        if port is None:
+            interface = f"{localAddress}%{scope}" if scope and localAddress.lower().startswith("fe80") else localAddress
+            port = self.listenTCP(self.port, self.site, interface=interface)
+            self.listeners[localAddress] = port
+            self.log.info("GENA callback server listening on {address} port {port}",
+                          address=localAddress, port=port.getHost().port)
+        return f"http://{formatHost(localAddress)}:{port.getHost().port}/gena/{token}"
+
+    def stop(self) -> "Deferred[Any]":
+        from twisted.internet.defer import gatherResults
+
+        listeners, self.listeners = list(self.listeners.values()), {}
+        return gatherResults([succeed(None)] + [d for d in (p.stopListening() for p in listeners) if d is not None])
+
+    # subscriptions
+
+    def register(self, subscription: Subscription) -> str:
+        token = secrets.token_urlsafe(self.tokenBytes)
+        self.subscriptions[token] = subscription
+        return token
+
+    def unregister(self, token: str) -> None:
+        self.subscriptions.pop(token, None)
+        self.backlog.pop(token, None)
+
+    def drainBacklog(self, token: str, sid: str) -> list[EventMessage]:
+        """The events kept for a path that carry C{sid}, in SEQ order; the rest dropped."""
+        now = self.clock.seconds()
+        kept = self.backlog.pop(token, [])
+        fresh = [m for t, m in kept if now - t <= self.backlogSeconds and m.sid == sid]
+        return sorted(fresh, key=lambda m: m.seq)
+
+    def notify(self, path: bytes, peer: Any, headers: Any, body: bytes) -> int:
+        """
+        One NOTIFY: the status to answer with (200, or 400/403/412). Called by
+        the resource; public for tests and benchmarks.
+        """
+        token = path.decode("latin-1").rpartition("/")[2] if path.startswith(b"/gena/") else ""
+        subscription = self.subscriptions.get(token)
+        host = getattr(peer, "host", "")
+        if subscription is None:
+            return self._refuse(412, "unknown callback path", host)
+        if host.partition("%")[0] not in subscription.peers:
+            return self._refuse(403, f"NOTIFY for {subscription.label} from {host}, not the device", host)
+        try:
+            message = gena.parseEventMessage(headers, body, self.site.maxBody)
+        except GENAError as e:
+            return self._refuse(e.status, f"{subscription.label}: {e.reason}", host)
+        if subscription.state == "subscribing":
+            kept = self.backlog.setdefault(token, [])
+            if len(kept) >= self.maxBacklog:
+                return self._refuse(412, f"{subscription.label}: backlog full", host)
+            kept.append((self.clock.seconds(), message))
+            self.counts["backlogged"] += 1
+            return 200
+        if message.sid != subscription.sid:
+            return self._refuse(412, f"{subscription.label}: SID {message.sid[:60]} is not ours", host)
+        self.counts["accepted"] += 1
+        subscription.eventArrived(message)
+        return 200
+
+    def _refuse(self, status: int, why: str, host: str) -> int:
+        self.counts["refused"] += 1
+        self.log.debug("GENA NOTIFY refused with {status}: {why}", status=status, why=why)
+        return status

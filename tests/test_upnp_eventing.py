@@ -1,0 +1,381 @@
+"""Tests for L{proxier.upnp.eventing}: the GENA subscription state machine and the callback server."""
+
+from __future__ import annotations
+
+import random
+
+from twisted.internet import reactor
+from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+from twisted.web.client import Agent, HTTPConnectionPool
+from treq.client import HTTPClient
+from treq.testing import StubTreq
+
+from proxier.upnp import gena
+from proxier.upnp.eventing import ASSUMED_TIMEOUT, MAX_GAPS, RETRY_DELAYS, CallbackServer, Subscription, renewDelay
+from proxier.upnp.gena import INFINITE, EventMessage
+from proxier.upnp.httpclient import Requester
+from proxier.upnp.urlpolicy import Origin, URLPolicy
+
+from .test_upnp_fakes import FakeDMDevice
+from .test_upnp_urlpolicy import LAN, resolverOf
+
+ORIGIN = Origin("192.168.1.20", LAN)
+DEVICE = IPv4Address("TCP", "192.168.1.20", 40000)
+STRANGER = IPv4Address("TCP", "192.168.1.66", 40000)
+
+
+class FakePort:
+    def __init__(self, interface: str, number: int) -> None:
+        self.interface, self.number, self.stopped = interface, number, False
+
+    def getHost(self) -> IPv4Address:
+        return IPv4Address("TCP", self.interface, self.number)
+
+    def stopListening(self) -> None:
+        self.stopped = True
+
+
+class Listens:
+    def __init__(self) -> None:
+        self.calls: list = []
+
+    def __call__(self, port: int, factory: object, interface: str = "") -> FakePort:
+        self.calls.append((port, interface))
+        return FakePort(interface, 41000 + len(self.calls))
+
+
+class Owner:
+    def __init__(self) -> None:
+        self.events: list = []
+        self.stale: list = []
+
+    def eventReceived(self, subscription: Subscription, variables: list) -> None:
+        self.events.append(variables)
+
+    def stateMayBeStale(self, subscription: Subscription, reason: str) -> None:
+        self.stale.append(reason)
+
+
+def notifyHeaders(sid: str, seq: int) -> dict:
+    return {"NT": "upnp:event", "NTS": "upnp:propchange", "SID": sid, "SEQ": str(seq)}
+
+
+class SubscriptionTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.device = FakeDMDevice()
+        self.publisher = self.device.publishers[b"/event/cms"]
+        self.stub = StubTreq(self.device)
+        self.clock = Clock()
+        policy = URLPolicy(resolverOf({}))
+        self.listens = Listens()
+        self.server = CallbackServer(self.clock, self.listens)
+        self.owner = Owner()
+        target = policy.checkAddressLiteral("http://192.168.1.20:49152/event/cms", ORIGIN)
+        self.sub = Subscription(
+            self.server, Requester(self.stub, self.clock, policy), target, ORIGIN, self.owner, self.clock,
+            localAddress="192.168.1.1", requestedTimeout=1800, pollInterval=60, rng=random.Random(4), label="cms",
+        )
+        self.settled: list = []
+
+    def start(self) -> None:
+        self.sub.start().addCallback(self.settled.append)
+        self.stub.flush()
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.stub.flush()
+
+    def event(self, seq: int, sid: object = None, peer: IPv4Address = DEVICE, **variables: str) -> int:
+        message = EventMessage(sid or self.sub.sid, seq, tuple(variables.items()) or (("A", str(seq)),))
+        path = b"/gena/" + (self.sub.token or "none").encode()
+        return self.server.notify(path, peer, message.headers(), message.body())
+
+    def test_subscribe(self) -> None:
+        """SUBSCRIBE carries the callback URL on a fresh path, NT and TIMEOUT; the SID and grant are kept."""
+        self.start()
+        method, headers = self.publisher.requests[0]
+        self.assertEqual(method, b"SUBSCRIBE")
+        self.assertEqual(headers["nt"], "upnp:event")
+        self.assertEqual(headers["timeout"], "Second-1800")
+        url = gena.parseCallback(headers["callback"])[0]
+        self.assertEqual(url, f"http://192.168.1.1:41001/gena/{self.sub.token}")
+        self.assertGreaterEqual(len(self.sub.token), 24)
+        self.assertEqual((self.sub.state, self.sub.sid, self.sub.granted), ("subscribed", "uuid:sid-1", 300))
+        self.assertEqual(self.settled, ["subscribed"])
+        self.assertEqual(self.listens.calls, [(0, "192.168.1.1")])
+        self.assertEqual(self.owner.stale, [])
+
+    def test_renewal(self) -> None:
+        """The renewal goes at about half the grant with the SID and no CALLBACK, and is re-armed."""
+        self.start()
+        delay = renewDelay(300, random.Random(4))
+        self.advance(delay - 0.5)
+        self.assertEqual(len(self.publisher.requests), 1)
+        self.advance(1)
+        method, headers = self.publisher.requests[1]
+        self.assertEqual((headers["sid"], headers.get("callback")), ("uuid:sid-1", None))
+        self.assertEqual((self.sub.state, self.sub.sid), ("subscribed", "uuid:sid-1"))
+        self.advance(150)
+        self.assertEqual(len(self.publisher.requests), 3)
+
+    def test_renewRefused(self) -> None:
+        """A renewal answered 412 or 404, or failing, leads to a new SUBSCRIBE on a new path, and state may be stale."""
+        for status in (412, 404, 500):
+            self.setUp()
+            self.start()
+            token = self.sub.token
+            self.publisher.refuseRenew = status
+            self.advance(160)
+            self.assertEqual((self.sub.state, self.sub.sid), ("subscribed", "uuid:sid-2"), status)
+            self.assertNotEqual(self.sub.token, token)
+            self.assertNotIn(token, self.server.subscriptions)
+            self.assertEqual(self.owner.stale, ["resubscribed"])
+            self.assertIn(b"UNSUBSCRIBE", [m for m, _ in self.publisher.requests])
+
+    def test_quirkyGrants(self) -> None:
+        """Bare TIMEOUT, a SID without uuid:, and no TIMEOUT at all (assumed 300 s) are all held."""
+        self.publisher.granted = "1800"
+        self.publisher.sidPrefix = "sid-without-uuid-"
+        self.start()
+        self.assertEqual((self.sub.sid, self.sub.granted), ("sid-without-uuid-1", 1800))
+        self.setUp()
+        self.publisher.granted = None
+        self.start()
+        self.assertEqual(self.sub.granted, ASSUMED_TIMEOUT)
+        self.setUp()
+        self.publisher.granted = "Second-infinite"
+        self.start()
+        self.assertIs(self.sub.granted, INFINITE)
+        self.advance(renewDelay(INFINITE, random.Random(4)) + 1)
+        self.assertEqual(len(self.publisher.requests), 2)
+
+    def test_events(self) -> None:
+        """Events in SEQ order are delivered; a duplicate is dropped; SEQ wraps to 1."""
+        self.start()
+        self.assertEqual(self.event(0, A="x"), 200)
+        self.assertEqual(self.event(1), 200)
+        self.assertEqual(self.event(1), 200)
+        self.assertEqual(self.owner.events, [[("A", "x")], [("A", "1")]])
+        self.sub.expectedSeq = gena.MAX_SEQ
+        self.event(gena.MAX_SEQ)
+        self.event(1)
+        self.assertEqual(len(self.owner.events), 4)
+        self.assertEqual(self.owner.stale, [])
+
+    def test_firstSeqNotZero(self) -> None:
+        """A device whose first event is not SEQ 0 is followed from there, not resubscribed forever."""
+        self.start()
+        self.event(5)
+        self.event(6)
+        self.assertEqual(len(self.owner.events), 2)
+        self.assertEqual(self.owner.stale, [])
+
+    def test_seqGap(self) -> None:
+        """A SEQ gap: state may be stale, UNSUBSCRIBE the old SID, SUBSCRIBE again."""
+        self.start()
+        self.event(0)
+        self.event(3)
+        self.assertEqual(self.owner.stale, ["seq-gap", "resubscribed"])
+        self.assertEqual(len(self.owner.events), 1)
+        methods = [(m, h.get("sid")) for m, h in self.publisher.requests]
+        self.assertIn((b"UNSUBSCRIBE", "uuid:sid-1"), methods)
+        self.assertEqual(self.sub.sid, "uuid:sid-2")
+
+    def test_tooManyGaps(self) -> None:
+        """More than MAX_GAPS gaps within the window: events are not trusted, the device is polled."""
+        self.start()
+        for _ in range(MAX_GAPS + 1):
+            self.event(0)
+            self.event(7)
+        self.assertEqual(self.sub.state, "polling")
+
+    def test_refusedThenPolled(self) -> None:
+        """A device refusing SUBSCRIBE is polled on a timer and asked again with growing delays."""
+        self.publisher.refuse = 501
+        self.start()
+        self.assertEqual((self.sub.state, self.settled), ("polling", ["polling"]))
+        self.advance(RETRY_DELAYS[0])
+        self.assertEqual(len(self.publisher.requests), 2)
+        self.advance(30)
+        self.assertEqual(self.owner.stale, ["poll"])
+        self.advance(RETRY_DELAYS[1] - 30)
+        self.assertEqual(len(self.publisher.requests), 3)
+        self.publisher.refuse = None
+        self.advance(RETRY_DELAYS[2])
+        self.assertEqual(self.sub.state, "subscribed")
+        polls = self.owner.stale.count("poll")
+        self.assertNotIn("resubscribed", self.owner.stale)  # the first subscription: its initial event is the state
+        self.advance(600)
+        self.assertEqual(self.owner.stale.count("poll"), polls)
+
+    def test_backlog(self) -> None:
+        """An event arriving before the SUBSCRIBE answer is kept and delivered once the SID is known."""
+        self.publisher.hold = True
+        self.sub.start()
+        self.stub.flush()
+        self.assertEqual(self.sub.state, "subscribing")
+        self.assertEqual(self.event(0, sid="uuid:sid-1"), 200)
+        self.assertEqual(self.event(0, sid="uuid:other"), 200)
+        self.assertEqual(self.owner.events, [])
+        held = self.publisher.held.pop()
+        held.finish()
+        self.stub.flush()
+        self.assertEqual(self.sub.state, "subscribed")
+        self.assertEqual(self.owner.events, [[("A", "0")]])
+
+    def test_backlogExpires(self) -> None:
+        """Kept events older than the backlog time are dropped."""
+        self.publisher.hold = True
+        self.sub.start()
+        self.stub.flush()
+        self.event(0, sid="uuid:sid-1")
+        self.clock.advance(6)
+        self.publisher.held.pop().finish()
+        self.stub.flush()
+        self.assertEqual(self.owner.events, [])
+
+    def test_backlogBounded(self) -> None:
+        """The backlog of one path is bounded; beyond it NOTIFY is refused."""
+        self.publisher.hold = True
+        self.sub.start()
+        self.stub.flush()
+        statuses = [self.event(i, sid="uuid:sid-1") for i in range(20)]
+        self.assertEqual(statuses.count(200), 16)
+        self.assertEqual(statuses[-1], 412)
+
+    def test_stop(self) -> None:
+        """stop() sends UNSUBSCRIBE, releases the path, and no timer fires afterwards."""
+        self.start()
+        token = self.sub.token
+        self.sub.stop()
+        self.stub.flush()
+        self.assertEqual(self.publisher.requests[-1], (b"UNSUBSCRIBE", self.publisher.requests[-1][1]))
+        self.assertEqual(self.publisher.requests[-1][1]["sid"], "uuid:sid-1")
+        self.assertEqual(self.sub.state, "closed")
+        self.assertEqual(self.server.notify(b"/gena/" + token.encode(), DEVICE, notifyHeaders("uuid:sid-1", 0), b""), 412)
+        count = len(self.publisher.requests)
+        self.advance(10000)
+        self.assertEqual(len(self.publisher.requests), count)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_stopWhilePolling(self) -> None:
+        """stop() while polling cancels every timer and sends nothing."""
+        self.publisher.refuse = 500
+        self.start()
+        self.sub.stop()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_startTwice(self) -> None:
+        """start() on a running subscription only reports its state."""
+        self.start()
+        results: list = []
+        self.sub.start().addCallback(results.append)
+        self.assertEqual(results, ["subscribed"])
+        self.assertEqual(len(self.publisher.requests), 1)
+
+
+class RenewDelayTests(unittest.TestCase):
+    def test_bounds(self) -> None:
+        """About half of the grant, never later than N-10 s, never sooner than 1 s."""
+        rng = random.Random(1)
+        for granted, low, high in ((1800, 720, 900), (300, 120, 150), (30, 12, 15), (22, 8.8, 11), (15, 6, 7.5),
+                                   (2, 1, 1), (INFINITE, 720, 900)):
+            for _ in range(50):
+                delay = renewDelay(granted, rng)
+                self.assertTrue(low <= delay <= high, (granted, delay))
+                if granted is not INFINITE and granted > 20:
+                    self.assertLessEqual(delay, granted - 10)
+
+    def test_jitter(self) -> None:
+        """Two subscriptions with the same grant do not renew in lockstep."""
+        rng = random.Random(2)
+        self.assertGreater(len({round(renewDelay(1800, rng), 3) for _ in range(20)}), 15)
+
+
+class CallbackServerTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.listens = Listens()
+        self.server = CallbackServer(self.clock, self.listens)
+        self.owner = Owner()
+        policy = URLPolicy(resolverOf({}))
+        target = policy.checkAddressLiteral("http://192.168.1.20:49152/event/cms", ORIGIN)
+        self.sub = Subscription(self.server, None, target, ORIGIN, self.owner, self.clock, localAddress="192.168.1.1")
+        self.sub.state, self.sub.sid = "subscribed", "uuid:s"
+        self.token = self.server.register(self.sub)
+        self.path = b"/gena/" + self.token.encode()
+
+    def test_refusals(self) -> None:
+        """Unknown path 412, a stranger 403, missing NT 400, wrong NTS 412, missing SID 412, not our SID 412."""
+        body = gena.encodePropertySet({"A": "1"})
+        good = notifyHeaders("uuid:s", 0)
+        rows = (
+            (b"/gena/unknown", DEVICE, good, 412),
+            (b"/other", DEVICE, good, 412),
+            (self.path, STRANGER, good, 403),
+            (self.path, DEVICE, {k: v for k, v in good.items() if k != "NT"}, 400),
+            (self.path, DEVICE, dict(good, NTS="upnp:other"), 412),
+            (self.path, DEVICE, {k: v for k, v in good.items() if k != "SID"}, 412),
+            (self.path, DEVICE, {k: v for k, v in good.items() if k != "SEQ"}, 400),
+            (self.path, DEVICE, dict(good, SID="uuid:not-ours"), 412),
+        )
+        for path, peer, headers, status in rows:
+            self.assertEqual(self.server.notify(path, peer, headers, body), status, (path, headers))
+        self.assertEqual(self.owner.events, [])
+        self.assertEqual(self.server.notify(self.path, DEVICE, good, body), 200)
+        self.assertEqual(self.owner.events, [[("A", "1")]])
+        self.assertEqual(self.server.counts, {"accepted": 1, "backlogged": 0, "refused": 8})
+
+    def test_listenOncePerAddress(self) -> None:
+        """One listener per local address, never a wildcard; IPv6 bracketed, link-local bound with its scope."""
+        a = self.server.callbackURL("192.168.1.1", "t1")
+        b = self.server.callbackURL("192.168.1.1", "t2")
+        c = self.server.callbackURL("fe80::1", "t3", scope="br-lan")
+        self.assertEqual(a.rpartition("/")[0], b.rpartition("/")[0])
+        self.assertEqual(c, "http://[fe80::1]:41002/gena/t3")
+        self.assertEqual(self.listens.calls, [(0, "192.168.1.1"), (0, "fe80::1%br-lan")])
+        self.server.stop()
+        self.assertEqual(self.server.listeners, {})
+
+
+class RealCallbackServerTests(unittest.TestCase):
+    """The callback resource over a real loopback socket."""
+
+    def setUp(self) -> None:
+        self.server = CallbackServer(reactor, reactor.listenTCP)
+        self.owner = Owner()
+        origin = Origin("127.0.0.1", None, loopbackMode=True)
+        target = URLPolicy(resolverOf({})).checkAddressLiteral("http://127.0.0.1:1/e", origin)
+        self.sub = Subscription(self.server, None, target, origin, self.owner, reactor, localAddress="127.0.0.1")
+        self.sub.state, self.sub.sid = "subscribed", "uuid:s"
+        self.url = self.server.callbackURL("127.0.0.1", self.server.register(self.sub))
+        self.addCleanup(self.server.stop)
+        self.client = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+
+    def notify(self, body: bytes, **headers: str):  # noqa: ANN201
+        hdrs = notifyHeaders("uuid:s", 0)
+        hdrs.update(headers, Connection="close")
+        return self.client.request("NOTIFY", self.url, headers=hdrs, data=body, timeout=10)
+
+    def test_notify(self) -> None:
+        """A NOTIFY over HTTP is answered 200 and delivered; GET is 405."""
+        d = self.notify(gena.encodePropertySet({"ConfigurationUpdate": "1,/A"}))
+        d.addCallback(lambda r: self.assertEqual(r.code, 200))
+        d.addCallback(lambda _: self.assertEqual(self.owner.events, [[("ConfigurationUpdate", "1,/A")]]))
+        d.addCallback(lambda _: self.client.get(self.url, headers={"Connection": "close"}, timeout=10))
+        d.addCallback(lambda r: self.assertEqual(r.code, 405))
+        return d
+
+    def test_bodyCap(self) -> None:
+        """A body over the cap gets the connection dropped, and nothing is delivered."""
+        self.server.site.maxBody = 1000
+        d = self.notify(gena.encodePropertySet({"A": "x" * 5000}))
+
+        def done(result: object) -> None:
+            self.assertEqual(self.owner.events, [])
+            if hasattr(result, "code"):
+                self.assertNotEqual(result.code, 200)
+
+        return d.addBoth(done)
