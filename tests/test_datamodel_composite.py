@@ -313,6 +313,7 @@ class ValuesTests(CompositeTestCase):
         model = self.compose(device, self.local)
         self.fault(model.getParameterValues(["Device."]), 9002)
         self.fault(model.getParameterNames("Device.", False), 9002)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 2)
 
     def test_garbageAnswer(self) -> None:
         """A model answering something that is not a list of results gives 9002, logged, never a bare exception."""
