@@ -1,0 +1,129 @@
+# -*- test-case-name: tests.test_sim_httpclient -*-
+"""
+The two HTTP requests a simulated device makes, bounded in time and size:
+
+ - L{Notifier}: a GENA event NOTIFY to a subscriber's callback URL;
+ - L{Fetcher}: the GET of a firmware image (SoftwareManagement Update).
+
+Both take a L{treq.client.HTTPClient} (an C{Agent} with its connection
+pool), so tests run them against an in-memory site (C{treq.testing.StubTreq})
+and a fleet shares one client; neither follows redirects.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import Protocol
+from twisted.python.failure import Failure
+from twisted.web.client import ResponseDone
+from twisted.web.http import PotentialDataLoss
+
+__all__ = ["Notifier", "Fetcher", "TooBig", "HTTPStatusError", "readBody"]
+
+
+class TooBig(Exception):
+    """The body is longer than allowed."""
+
+
+class HTTPStatusError(Exception):
+    """The server answered something other than 200."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        super().__init__(f"HTTP {code}")
+
+
+class _Bounded(Protocol):
+    def __init__(self, finished: Deferred, maxBytes: int) -> None:
+        self.finished = finished
+        self.maxBytes = maxBytes
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.done = False
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.done:
+            return
+        self.size += len(data)
+        if self.size > self.maxBytes:
+            self.done = True
+            self.transport.stopProducing()
+            self.finished.errback(TooBig(f"more than {self.maxBytes} bytes"))
+            return
+        self.parts.append(data)
+
+    def connectionLost(self, reason: Failure = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        if reason is None or reason.check(ResponseDone, PotentialDataLoss):
+            self.finished.callback(b"".join(self.parts))
+        else:
+            self.finished.errback(reason)
+
+
+def readBody(response: Any, maxBytes: int, clock: Any, timeout: float) -> Deferred:
+    """The body of C{response}, at most C{maxBytes}, within C{timeout} seconds."""
+    finished: Deferred = Deferred()
+    protocol = _Bounded(finished, maxBytes)
+    response.deliverBody(protocol)
+
+    def expire() -> None:
+        if not protocol.done:
+            protocol.done = True
+            if protocol.transport is not None:
+                protocol.transport.stopProducing()
+            finished.errback(TimeoutError(f"body not received within {timeout} s"))
+
+    timer = clock.callLater(timeout, expire)
+
+    def stop(result: Any) -> Any:
+        if timer.active():
+            timer.cancel()
+        return result
+
+    return finished.addBoth(stop)
+
+
+class Notifier:
+    """Sends event NOTIFYs; fires with the HTTP status."""
+
+    def __init__(self, client: Any, clock: Any, *, timeout: float = 5.0) -> None:
+        self.client = client
+        self.clock = clock
+        self.timeout = timeout
+
+    def __call__(self, url: str, headers: Sequence[tuple[str, str]], body: bytes) -> Deferred:
+        raw: dict[bytes, list[bytes]] = {}
+        for name, value in headers:
+            raw.setdefault(name.encode("ascii"), []).append(value.encode("latin-1"))
+        d = self.client.request("NOTIFY", url, headers=raw, data=body, allow_redirects=False,
+                                unbuffered=True, reactor=self.clock, timeout=self.timeout)
+
+        def answered(response: Any) -> Deferred:
+            return readBody(response, 64 * 1024, self.clock, self.timeout).addCallback(lambda _: response.code)
+
+        return d.addCallback(answered)
+
+
+class Fetcher:
+    """GETs a firmware image; fires with its bytes (at most C{maxBytes}), fails otherwise."""
+
+    def __init__(self, client: Any, clock: Any, *, timeout: float = 30.0) -> None:
+        self.client = client
+        self.clock = clock
+        self.timeout = timeout
+
+    def __call__(self, url: str, maxBytes: int) -> Deferred:
+        d = self.client.request("GET", url, allow_redirects=False, unbuffered=True, reactor=self.clock,
+                                timeout=self.timeout)
+
+        def answered(response: Any) -> Any:
+            if response.code != 200:
+                readBody(response, 64 * 1024, self.clock, self.timeout).addErrback(lambda _: None)
+                raise HTTPStatusError(response.code)
+            return readBody(response, maxBytes, self.clock, self.timeout)
+
+        return d.addCallback(answered)
