@@ -1,0 +1,452 @@
+# -*- test-case-name: tests.test_cwmp_events -*-
+"""
+The durable CWMP state of one endpoint: what it still owes the ACS, and what
+it knows of it.
+
+ - Inform events not yet delivered, with the rules of TR-069 3.2.1 (Table 7)
+   for when each is cleared: most by the InformResponse of the Inform that
+   carried them; "7 TRANSFER COMPLETE" / "M Download" ... only when the
+   TransferComplete RPC is acknowledged (likewise "9 REQUEST DOWNLOAD" and
+   "10 AUTONOMOUS TRANSFER COMPLETE" with theirs); "6 CONNECTION REQUEST"
+   dropped when the session that carried it failed (it is never retried).
+ - The parameters of "4 VALUE CHANGE" (the latest value of each).
+ - The TransferComplete, AutonomousTransferComplete and RequestDownload RPCs
+   the CPE still has to send.
+ - The ACS URL that was bootstrapped, the RPCs each ACS said it supports,
+   the session retry count, the Reboot waiting for the device to come back,
+   actions due after a session, scheduled Informs, transfers in progress.
+
+All of it is one document of L{proxier.store}, saved atomically before any
+change is acknowledged to anyone (the caller of an IDeviceObserver method, or
+the ACS through the next message of the session): a SIGKILL at any point
+loses nothing, and redelivers only what TR-069 lets a CPE redeliver (what was
+sent but not yet acknowledged).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Sequence
+
+from proxier.cwmp import messages as m
+from proxier.datamodel._tr106time import UNKNOWN_TIME, formatDateTime, parseDateTime
+from proxier.datamodel.values import AutonomousTransferResult, ParameterValue, TransferResult
+from proxier.store import Document
+
+__all__ = [
+    "EndpointState",
+    "InformContent",
+    "SINGLE_EVENTS",
+    "MAX_EVENTS",
+    "MAX_QUEUED_EVENTS",
+    "MAX_QUEUED_RPCS",
+    "MAX_SCHEDULED_INFORMS",
+    "MAX_VALUE_CHANGES",
+    "MAX_REMEMBERED_ACS",
+]
+
+# TR-069 Amendment 5, Table 7 (Inform event codes): the events of which an
+# Inform carries at most one, whatever caused them.
+SINGLE_EVENTS = frozenset({
+    "0 BOOTSTRAP", "1 BOOT", "2 PERIODIC", "3 SCHEDULED", "4 VALUE CHANGE", "5 KICKED",
+    "6 CONNECTION REQUEST", "7 TRANSFER COMPLETE", "8 DIAGNOSTICS COMPLETE", "9 REQUEST DOWNLOAD",
+    "10 AUTONOMOUS TRANSFER COMPLETE", "11 DU STATE CHANGE COMPLETE", "12 AUTONOMOUS DU STATE CHANGE COMPLETE",
+    "13 WAKEUP", "14 HEARTBEAT",
+})
+
+MAX_EVENTS = 64  # EventStruct entries in one Inform (cwmp-1-2.xsd, EventList maxOccurs)
+# Queued events kept: leaves room in an Inform for the events of queued RPCs
+# (three codes, and one "M <method>" per TransferComplete).
+MAX_QUEUED_EVENTS = MAX_EVENTS - 3 - 16
+MAX_QUEUED_RPCS = 16  # TransferComplete (etc.) waiting, as TR-069 bounds the transfer queue
+MAX_SCHEDULED_INFORMS = 16
+MAX_VALUE_CHANGES = 1024
+MAX_REMEMBERED_ACS = 4  # GetRPCMethods answers kept, most recent ACS URLs first
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class InformContent:
+    """What one Inform carries from this state, and the handles to clear it afterwards."""
+
+    events: tuple[m.EventStruct, ...]
+    valueChanges: tuple[ParameterValue, ...]
+    eventIds: frozenset[int]
+
+
+def _time(value: datetime.datetime) -> str:
+    return formatDateTime(value)
+
+
+def _untime(raw: Any) -> datetime.datetime:
+    return parseDateTime(raw) if raw else UNKNOWN_TIME
+
+
+def _resultToJSON(result: TransferResult) -> dict:
+    return {"commandKey": result.commandKey, "method": result.method, "faultCode": result.faultCode,
+            "faultString": result.faultString, "startTime": _time(result.startTime),
+            "completeTime": _time(result.completeTime)}
+
+
+def _resultFromJSON(raw: dict) -> TransferResult:
+    return TransferResult(str(raw["commandKey"]), str(raw["method"]), int(raw["faultCode"]), str(raw["faultString"]),
+                          _untime(raw["startTime"]), _untime(raw["completeTime"]))
+
+
+def _autonomousToJSON(result: AutonomousTransferResult) -> dict:
+    return {"announceURL": result.announceURL, "transferURL": result.transferURL, "isDownload": result.isDownload,
+            "fileType": result.fileType, "fileSize": result.fileSize, "targetFileName": result.targetFileName,
+            "faultCode": result.faultCode, "faultString": result.faultString,
+            "startTime": _time(result.startTime), "completeTime": _time(result.completeTime)}
+
+
+def _autonomousFromJSON(raw: dict) -> AutonomousTransferResult:
+    return AutonomousTransferResult(
+        str(raw["announceURL"]), str(raw["transferURL"]), bool(raw["isDownload"]), str(raw["fileType"]),
+        int(raw["fileSize"]), str(raw["targetFileName"]), int(raw["faultCode"]), str(raw["faultString"]),
+        _untime(raw["startTime"]), _untime(raw["completeTime"]))
+
+
+def _empty() -> dict:
+    return {
+        "format": _FORMAT,
+        "seq": 0,
+        "bootstrappedURL": None,
+        "acsMethods": [],  # [[url, [methods]]], most recent first
+        "retryCount": 0,
+        "events": [],  # [{"id", "code", "commandKey"}]
+        "valueChanges": [],  # [[name, value, type]]
+        "rpcs": [],  # [{"id", "kind", "faults", ...}]
+        "rebootCommandKey": None,
+        "afterSession": [],  # [["reboot", commandKey] | ["factoryReset"]]
+        "scheduledInforms": [],  # [{"at": seconds, "commandKey"}]
+        "transfers": [],  # in progress: [{"commandKey", "method", "fileType", "fileSize", "targetFileName", "startAt"}]
+    }
+
+
+def _validate(payload: Any) -> None:
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError("not a CWMP endpoint state")
+    expected = _empty()
+    for key, default in expected.items():
+        if key not in payload:
+            raise KeyError(key)
+        if default is not None and not isinstance(payload[key], type(default)):
+            raise TypeError(f"{key} has the wrong type")
+    for event in payload["events"]:
+        int(event["id"]), str(event["code"]), str(event["commandKey"])
+    for rpc in payload["rpcs"]:
+        _rpcFromJSON(rpc)
+
+
+def _rpcFromJSON(raw: dict) -> m.Message:
+    kind = raw["kind"]
+    if kind == "TransferComplete":
+        return m.TransferComplete(_resultFromJSON(raw["result"]))
+    if kind == "AutonomousTransferComplete":
+        return m.AutonomousTransferComplete(_autonomousFromJSON(raw["result"]))
+    if kind == "RequestDownload":
+        return m.RequestDownload(str(raw["fileType"]), tuple((str(a), str(b)) for a, b in raw["args"]))
+    raise ValueError(f"unknown queued RPC {kind!r}")
+
+
+# The Inform event each queued RPC goes with (TR-069 Table 7).
+_RPC_EVENTS = {
+    "TransferComplete": "7 TRANSFER COMPLETE",
+    "AutonomousTransferComplete": "10 AUTONOMOUS TRANSFER COMPLETE",
+    "RequestDownload": "9 REQUEST DOWNLOAD",
+}
+
+
+class EndpointState:
+    """
+    The durable CWMP state of one endpoint (see the module docstring). Every
+    mutating method saves before it returns.
+
+    @ivar dropped: what the last call had to drop to stay within its caps, for
+        the caller to log (list of texts).
+    """
+
+    def __init__(self, document: Document) -> None:
+        self._document = document
+        self._data = document.load(default=None, validate=_validate) or _empty()
+        self.dropped: list[str] = []
+
+    def _save(self) -> None:
+        self._document.save(self._data)
+
+    def _id(self) -> int:
+        self._data["seq"] += 1
+        return self._data["seq"]
+
+    # -- events --------------------------------------------------------------
+
+    def queueEvent(self, code: str, commandKey: str = "") -> None:
+        """Queue an Inform event (one of each single event; "M ..." events once per CommandKey)."""
+        self.dropped = []
+        self._addEvent(code, commandKey)
+        self._save()
+
+    def queueEvents(self, events: Iterable[tuple[str, str]]) -> None:
+        """Queue several events in one save."""
+        self.dropped = []
+        for code, commandKey in events:
+            self._addEvent(code, commandKey)
+        self._save()
+
+    def _addEvent(self, code: str, commandKey: str) -> None:
+        events = self._data["events"]
+        for event in events:
+            if event["code"] == code and (code in SINGLE_EVENTS or event["commandKey"] == commandKey):
+                if code in SINGLE_EVENTS:
+                    event["commandKey"] = commandKey
+                return
+        events.append({"id": self._id(), "code": code, "commandKey": commandKey})
+        while len(events) > MAX_QUEUED_EVENTS:
+            # the oldest "M ..." event goes first; single events are few
+            victim = next((e for e in events if e["code"].startswith("M ")), events[0])
+            events.remove(victim)
+            self.dropped.append(f"event {victim['code']} {victim['commandKey']!r}")
+
+    def events(self) -> list[m.EventStruct]:
+        """The events waiting (queued ones, then those of queued RPCs), as an Inform would carry them."""
+        return list(self.informContent().events)
+
+    def addValueChanges(self, values: Sequence[ParameterValue]) -> None:
+        """Remember the new values of changed parameters (they bring "4 VALUE CHANGE")."""
+        self.dropped = []
+        changes = self._data["valueChanges"]
+        index = {c[0]: c for c in changes}
+        for value in values:
+            if value.name in index:
+                index[value.name][1:] = [value.value, value.type]
+            else:
+                entry = [value.name, value.value, value.type]
+                changes.append(entry)
+                index[value.name] = entry
+        while len(changes) > MAX_VALUE_CHANGES:
+            self.dropped.append(f"value change of {changes.pop(0)[0]}")
+        self._save()
+
+    def valueChanges(self) -> list[ParameterValue]:
+        return [ParameterValue(n, v, t) for n, v, t in self._data["valueChanges"]]
+
+    # -- queued RPCs -----------------------------------------------------------
+
+    def _queueRPC(self, entry: dict) -> None:
+        self.dropped = []
+        rpcs = self._data["rpcs"]
+        entry.update(id=self._id(), faults=0)
+        rpcs.append(entry)
+        sameKind = [r for r in rpcs if r["kind"] == entry["kind"]]
+        if len(sameKind) > MAX_QUEUED_RPCS:
+            rpcs.remove(sameKind[0])
+            self.dropped.append(f"{sameKind[0]['kind']} {sameKind[0].get('result', {}).get('commandKey', '')!r}")
+        self._save()
+
+    def addTransferComplete(self, result: TransferResult) -> None:
+        """Queue a TransferComplete (with "7 TRANSFER COMPLETE" and its "M <method>" event)."""
+        self._data["transfers"] = [t for t in self._data["transfers"]
+                                   if not (t["commandKey"] == result.commandKey and t["method"] == result.method)]
+        self._queueRPC({"kind": "TransferComplete", "result": _resultToJSON(result)})
+
+    def addAutonomousTransferComplete(self, result: AutonomousTransferResult) -> None:
+        self._queueRPC({"kind": "AutonomousTransferComplete", "result": _autonomousToJSON(result)})
+
+    def addRequestDownload(self, fileType: str, args: Sequence[tuple[str, str]] = ()) -> None:
+        self._queueRPC({"kind": "RequestDownload", "fileType": fileType, "args": [list(a) for a in args]})
+
+    def queuedRPCs(self) -> list[tuple[int, m.Message]]:
+        """The RPCs the CPE still has to send, oldest first, with their handles."""
+        return [(r["id"], _rpcFromJSON(r)) for r in self._data["rpcs"]]
+
+    def rpcDelivered(self, rpcId: int) -> None:
+        """The ACS acknowledged the RPC: it (and its event) are done."""
+        self._data["rpcs"] = [r for r in self._data["rpcs"] if r["id"] != rpcId]
+        self._save()
+
+    def rpcDropped(self, rpcId: int) -> None:
+        """The RPC can never be delivered (the ACS does not support it)."""
+        self.rpcDelivered(rpcId)
+
+    def rpcFaulted(self, rpcId: int, limit: int) -> bool:
+        """
+        Count a fault for the RPC; at C{limit} faults it is dropped.
+
+        @return: whether it was dropped.
+        """
+        for rpc in self._data["rpcs"]:
+            if rpc["id"] == rpcId:
+                rpc["faults"] += 1
+                if rpc["faults"] >= limit:
+                    self._data["rpcs"].remove(rpc)
+                    self._save()
+                    return True
+                self._save()
+        return False
+
+    def dropRPCs(self, kind: str) -> list[m.Message]:
+        """Drop every queued RPC of a kind (the ACS does not support it); return them for the log."""
+        dropped = [r for r in self._data["rpcs"] if r["kind"] == kind]
+        if dropped:
+            self._data["rpcs"] = [r for r in self._data["rpcs"] if r["kind"] != kind]
+            self._save()
+        return [_rpcFromJSON(r) for r in dropped]
+
+    # -- Informs ---------------------------------------------------------------
+
+    def informContent(self) -> InformContent:
+        """The events and value changes the next Inform carries."""
+        events: list[m.EventStruct] = []
+        ids = set()
+        for event in self._data["events"]:
+            events.append(m.EventStruct(event["code"], event["commandKey"]))
+            ids.add(event["id"])
+        seen = {e.code for e in events}
+        if self._data["valueChanges"] and "4 VALUE CHANGE" not in seen:
+            # "4 VALUE CHANGE" lasts as long as changed values wait.
+            events.append(m.EventStruct("4 VALUE CHANGE", ""))
+            seen.add("4 VALUE CHANGE")
+        for rpc in self._data["rpcs"]:
+            code = _RPC_EVENTS[rpc["kind"]]
+            if code not in seen:
+                events.append(m.EventStruct(code, ""))
+                seen.add(code)
+            if rpc["kind"] == "TransferComplete":
+                method = rpc["result"]["method"]
+                if method:
+                    marker = m.EventStruct(f"M {method}", rpc["result"]["commandKey"])
+                    if marker not in events:
+                        events.append(marker)
+        return InformContent(tuple(events[:MAX_EVENTS]), tuple(self.valueChanges()), frozenset(ids))
+
+    def informAcknowledged(self, content: InformContent, url: str) -> None:
+        """
+        The ACS acknowledged an Inform with C{content}: its events are
+        delivered (a BOOTSTRAP, for C{url}), and so are its value changes
+        unless the value changed again since.
+        """
+        self._data["events"] = [e for e in self._data["events"] if e["id"] not in content.eventIds]
+        delivered = {(v.name, v.value, v.type) for v in content.valueChanges}
+        self._data["valueChanges"] = [c for c in self._data["valueChanges"] if tuple(c) not in delivered]
+        if any(e.code == "0 BOOTSTRAP" for e in content.events):
+            self._data["bootstrappedURL"] = url
+        self._save()
+
+    def informFailed(self, content: InformContent) -> None:
+        """The Inform was not acknowledged: its "6 CONNECTION REQUEST" is dropped, never retried."""
+        before = len(self._data["events"])
+        self._data["events"] = [e for e in self._data["events"]
+                                if not (e["id"] in content.eventIds and e["code"] == "6 CONNECTION REQUEST")]
+        if len(self._data["events"]) != before:
+            self._save()
+
+    def hasPending(self) -> bool:
+        """Whether anything waits to be delivered."""
+        content = self.informContent()
+        return bool(content.events)
+
+    # -- the ACS ---------------------------------------------------------------
+
+    @property
+    def bootstrappedURL(self) -> Optional[str]:
+        return self._data["bootstrappedURL"]
+
+    def acsMethods(self, url: str) -> Optional[frozenset[str]]:
+        """What the ACS at C{url} said it supports, or C{None} when it was never asked."""
+        for known, methods in self._data["acsMethods"]:
+            if known == url:
+                return frozenset(methods)
+        return None
+
+    def setACSMethods(self, url: str, methods: Iterable[str]) -> None:
+        entries = [e for e in self._data["acsMethods"] if e[0] != url]
+        entries.insert(0, [url, sorted(set(methods))])
+        self._data["acsMethods"] = entries[:MAX_REMEMBERED_ACS]
+        self._save()
+
+    @property
+    def retryCount(self) -> int:
+        return self._data["retryCount"]
+
+    def setRetryCount(self, count: int) -> None:
+        if count != self._data["retryCount"]:
+            self._data["retryCount"] = count
+            self._save()
+
+    # -- after the session, and later ------------------------------------------
+
+    @property
+    def rebootCommandKey(self) -> Optional[str]:
+        """The CommandKey of a Reboot the ACS asked for, until the device is back."""
+        return self._data["rebootCommandKey"]
+
+    def rebootRequested(self, commandKey: str) -> None:
+        """A Reboot was accepted: remember its CommandKey and run it after the session."""
+        self._data["rebootCommandKey"] = commandKey
+        self._data["afterSession"].append(["reboot", commandKey])
+        self._save()
+
+    def booted(self) -> None:
+        """The device booted: "1 BOOT", and "M Reboot" when the ACS had asked for it."""
+        self.dropped = []
+        self._addEvent("1 BOOT", "")
+        if self._data["rebootCommandKey"] is not None:
+            self._addEvent("M Reboot", self._data["rebootCommandKey"])
+            self._data["rebootCommandKey"] = None
+        self._save()
+
+    def rebootAbandoned(self) -> None:
+        """The device refused to reboot: no "M Reboot" will ever come."""
+        self._data["rebootCommandKey"] = None
+        self._save()
+
+    def factoryResetRequested(self) -> None:
+        self._data["afterSession"].append(["factoryReset"])
+        self._save()
+
+    def afterSession(self) -> list[list[str]]:
+        """The actions due now that the session ended (Reboot, FactoryReset), in order."""
+        return [list(a) for a in self._data["afterSession"]]
+
+    def afterSessionDone(self, count: int) -> None:
+        del self._data["afterSession"][:count]
+        self._save()
+
+    def scheduleInform(self, at: float, commandKey: str) -> None:
+        self.dropped = []
+        scheduled = self._data["scheduledInforms"]
+        scheduled.append({"at": at, "commandKey": commandKey})
+        scheduled.sort(key=lambda s: s["at"])
+        while len(scheduled) > MAX_SCHEDULED_INFORMS:
+            victim = scheduled.pop()
+            self.dropped.append(f"ScheduleInform {victim['commandKey']!r}")
+        self._save()
+
+    def scheduledInforms(self) -> list[tuple[float, str]]:
+        return [(s["at"], s["commandKey"]) for s in self._data["scheduledInforms"]]
+
+    def scheduledInformDue(self, now: float) -> list[str]:
+        """Move every ScheduleInform due at C{now} into the events; return their CommandKeys."""
+        due = [s for s in self._data["scheduledInforms"] if s["at"] <= now]
+        if not due:
+            return []
+        self._data["scheduledInforms"] = [s for s in self._data["scheduledInforms"] if s["at"] > now]
+        self._addEvent("3 SCHEDULED", "")
+        for s in due:
+            self._addEvent("M ScheduleInform", s["commandKey"])
+        self._save()
+        return [s["commandKey"] for s in due]
+
+    def transferStarted(self, method: str, commandKey: str, fileType: str, fileSize: int, targetFileName: str,
+                        startAt: float) -> None:
+        """A Download/Upload goes on after its response (Status 1)."""
+        transfers = self._data["transfers"]
+        transfers.append({"method": method, "commandKey": commandKey, "fileType": fileType, "fileSize": fileSize,
+                          "targetFileName": targetFileName, "startAt": startAt})
+        del transfers[:-MAX_QUEUED_RPCS]
+        self._save()
+
+    def transfers(self) -> list[dict]:
+        return [dict(t) for t in self._data["transfers"]]
