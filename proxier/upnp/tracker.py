@@ -1,0 +1,509 @@
+# -*- test-case-name: tests.test_upnp_tracker -*-
+"""
+Which devices are on the LAN, keyed by UDN (TR-330 §4.1.1; INTEROP.md, SSDP).
+
+The tracker turns a stream of SSDP messages into a few facts for its
+listener: a device was found (its description and SCPDs fetched), it changed
+(a new LOCATION, BOOTID or CONFIGID, or an C{ssdp:update}: everything fetched
+again), it announced something (C{Announcement.dm.upnp.org} on a byebye:
+TR-330 Table 1 needs AboutToReboot and AboutToBaselineReset), or it is gone
+(byebye, max-age expiry, or no longer reachable).
+
+It is built to survive a hostile LAN: announcements only create an entry
+when they are about a type worth fetching (the UPnP DM types and root
+devices); entries are capped (C{[lan] max_devices}), and so are entries still
+being fetched; each new device costs at most a bounded number of description
+fetches, after which its (location, UDN) is remembered as failed for a while;
+a description must contain the UDN that announced it; and repeated log lines
+about refused packets are rate-limited.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Protocol as TypingProtocol, Union
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from proxier.log import DeviceLogger
+from proxier.upnp import ssdp
+from proxier.upnp.fetcher import DeviceInfo, isDMService
+from proxier.upnp.ssdp import Notify, SearchResponse, parseType
+from proxier.upnp.urlpolicy import Origin
+
+__all__ = ["TrackedDevice", "Change", "DeviceTracker", "ITrackerListener", "isInteresting", "RateLimitedLog"]
+
+Sighting = Union[Notify, SearchResponse]
+
+#: The types whose announcement makes a new device worth fetching.
+INTERESTING_NAMES = frozenset(
+    {"ManageableDevice", "BasicManagement", "ConfigurationManagement", "SoftwareManagement", "DeviceProtection"}
+)
+#: max-age is clamped into this range (a hostile or broken device cannot make
+#: us forget it every second or remember it for ever).
+MIN_MAX_AGE = 10
+MAX_MAX_AGE = 86400
+#: An entry expires this fraction after its max-age (re-announcements jitter).
+EXPIRY_GRACE = 0.1
+
+
+def isInteresting(nt: str) -> bool:
+    """Whether an announcement of C{nt} is worth a description fetch."""
+    if nt.strip() == ssdp.ROOT_DEVICE:
+        return True
+    parsed = parseType(nt)
+    return parsed is not None and parsed.domain == "schemas-upnp-org" and parsed.name in INTERESTING_NAMES
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed about a device, as its announcements show."""
+
+    location: bool = False
+    bootId: bool = False
+    configId: bool = False
+    update: bool = False
+    embedded: bool = False
+
+    def __or__(self, other: "Change") -> "Change":
+        return Change(*(a or b for a, b in zip(self.astuple(), other.astuple())))
+
+    def astuple(self) -> tuple[bool, ...]:
+        return (self.location, self.bootId, self.configId, self.update, self.embedded)
+
+    def __bool__(self) -> bool:
+        return any(self.astuple())
+
+    def __str__(self) -> str:
+        names = ("LOCATION", "BOOTID", "CONFIGID", "ssdp:update", "embedded device byebye")
+        return ", ".join(n for n, v in zip(names, self.astuple()) if v) or "nothing"
+
+
+class TrackedDevice:
+    """
+    One device (a root device and its embedded devices), keyed by its root
+    UDN once the description is known.
+
+    States:
+     - C{fetching}: first heard; description being fetched.
+     - C{ready}: described; the listener was told (found or changed).
+     - C{refreshing}: a change was announced; fetching again.
+     - C{ignored}: described, but without any UPnP DM service: kept (so it is
+       not fetched again) until its announcements expire.
+
+    @ivar udn: the root UDN in lower case (the announcing UDN until described).
+    @ivar info: the latest L{DeviceInfo}, or C{None} before the first.
+    """
+
+    def __init__(self, udn: str, location: str, origin: Origin, message: Sighting, now: float) -> None:
+        self.udn = udn
+        self.announcedUDN = udn
+        self.location = location
+        self.origin = origin
+        self.state = "fetching"
+        self.bootId = message.bootId
+        self.configId = message.configId
+        self.secureLocation = message.secureLocation
+        self.server = message.server
+        self.searchPort = message.searchPort
+        self.maxAge = _clamp(message.maxAge)
+        self.lastSeen = now
+        self.info: Optional[DeviceInfo] = None
+        self.udns: set[str] = {udn}
+        self.pending = Change()
+        self.failures = 0
+        self.lastAnnouncement: Optional[tuple[str, Optional[int]]] = None
+        self.fetches = 0
+        self.generation = 0
+        self.expiry: Any = None
+        self.retry: Any = None
+        self.log = DeviceLogger(f"{udn} at {origin.source}")
+
+    @property
+    def description(self) -> Any:
+        return self.info.description if self.info is not None else None
+
+    def __repr__(self) -> str:
+        return f"<TrackedDevice {self.udn} {self.state} {self.location}>"
+
+
+def _clamp(maxAge: Optional[int]) -> int:
+    return max(MIN_MAX_AGE, min(MAX_MAX_AGE, maxAge if maxAge is not None else ssdp.DEFAULT_MAX_AGE))
+
+
+class ITrackerListener(TypingProtocol):
+    def deviceFound(self, device: TrackedDevice) -> None:
+        """A new device is described (C{device.info})."""
+
+    def deviceChanged(self, device: TrackedDevice, change: Change) -> None:
+        """A known device was described again after C{change}."""
+
+    def deviceLost(self, device: TrackedDevice, reason: str) -> None:
+        """The device is gone: C{"byebye"}, C{"expired"} or C{"unreachable"}."""
+
+    def announcementReceived(self, device: TrackedDevice, value: str) -> None:
+        """An C{Announcement.dm.upnp.org} value on a byebye (once per value and BOOTID)."""
+
+
+class RateLimitedLog:
+    """Log a kind of line at most once per C{interval} seconds, counting the rest."""
+
+    def __init__(self, clock: Any, log: Logger, interval: float = 60.0) -> None:
+        self.clock, self.log, self.interval = clock, log, interval
+        self.last: dict[str, tuple[float, int]] = {}
+
+    def warn(self, key: str, format: str, **kw: Any) -> None:
+        now = self.clock.seconds()
+        last, suppressed = self.last.get(key, (None, 0))
+        if last is not None and now - last < self.interval:
+            self.last[key] = (last, suppressed + 1)
+            return
+        if len(self.last) > 256:
+            self.last.clear()
+        self.last[key] = (now, 0)
+        self.log.warn(format + (" ({suppressed} more suppressed)" if suppressed else ""), suppressed=suppressed, **kw)
+
+
+class DeviceTracker:
+    """
+    @param fetch: C{(location, origin) → Deferred[DeviceInfo]}.
+    @param maxDevices: the most entries, all states together.
+    @param maxPending: the most entries still in their first fetch.
+    @param fetchAttempts: fetches a new device gets before it is dropped (and
+        a described device gets when a refresh fails, before it is lost as
+        unreachable).
+    @param retryDelay: seconds between those attempts.
+    @param failedFor: seconds a failed (location, UDN) is not fetched again.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        fetch: Callable[[str, Origin], "Deferred[DeviceInfo]"],
+        listener: ITrackerListener,
+        clock: Any,
+        *,
+        maxDevices: int = 256,
+        maxPending: int = 32,
+        fetchAttempts: int = 3,
+        retryDelay: float = 10.0,
+        failedFor: float = 300.0,
+        failedCacheSize: int = 1024,
+        interesting: Callable[[str], bool] = isInteresting,
+    ) -> None:
+        self.fetch = fetch
+        self.listener = listener
+        self.clock = clock
+        self.maxDevices = maxDevices
+        self.maxPending = min(maxPending, maxDevices)
+        self.fetchAttempts = fetchAttempts
+        self.retryDelay = retryDelay
+        self.failedFor = failedFor
+        self.failedCacheSize = failedCacheSize
+        self.interesting = interesting
+        self.entries: dict[str, TrackedDevice] = {}
+        self.byUDN: dict[str, TrackedDevice] = {}
+        self.byLocation: dict[str, TrackedDevice] = {}
+        self.failed: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self.limited = RateLimitedLog(clock, self.log)
+        self.counts = {"dropped-full": 0, "dropped-pending": 0, "dropped-failed": 0, "fetches": 0}
+        self.stopped = False
+
+    # queries
+
+    def devices(self) -> list[TrackedDevice]:
+        return list(self.entries.values())
+
+    def get(self, udn: str) -> Optional[TrackedDevice]:
+        return self.byUDN.get(udn.lower())
+
+    @property
+    def pendingCount(self) -> int:
+        return sum(1 for e in self.entries.values() if e.state == "fetching")
+
+    # input
+
+    def received(self, message: ssdp.Message, origin: Origin) -> None:
+        """One parsed SSDP message from an on-link source (the listener checked that)."""
+        if self.stopped or isinstance(message, ssdp.Search):
+            return
+        udn = message.udn.lower()
+        if isinstance(message, Notify) and message.nts == ssdp.BYEBYE:
+            self._byebye(udn, message)
+        elif isinstance(message, Notify) and message.nts == ssdp.UPDATE:
+            self._update(udn, message, origin)
+        else:
+            self._alive(udn, message, origin)
+
+    def stop(self) -> None:
+        """Forget everything without telling the listener (the service stops)."""
+        self.stopped = True
+        for entry in list(self.entries.values()):
+            self._cancelTimers(entry)
+            entry.generation += 1
+        self.entries.clear()
+        self.byUDN.clear()
+        self.byLocation.clear()
+
+    # the machine
+
+    def _lookup(self, udn: str, location: str = "") -> Optional[TrackedDevice]:
+        entry = self.byUDN.get(udn)
+        if entry is None and location:
+            candidate = self.byLocation.get(location)
+            if candidate is not None and candidate.state == "fetching":
+                entry = candidate  # another UDN of a description not yet read
+        return entry
+
+    def _alive(self, udn: str, message: Sighting, origin: Origin) -> None:
+        now = self.clock.seconds()
+        entry = self._lookup(udn, message.location)
+        if entry is not None:
+            self._seen(entry, message, now)
+            change = Change()
+            if message.location != entry.location:
+                change |= Change(location=True)
+            if message.bootId is not None and entry.bootId is not None and message.bootId != entry.bootId:
+                change |= Change(bootId=True)
+            if message.configId is not None and entry.configId is not None and message.configId != entry.configId:
+                change |= Change(configId=True)
+            if change:
+                entry.log.info("announced a change ({change}): describing it again", change=change)
+                entry.location = message.location
+                entry.origin = origin
+                entry.bootId = message.bootId
+                entry.configId = message.configId
+                entry.secureLocation = message.secureLocation
+                self._changed(entry, change)
+            else:
+                if entry.bootId is None:
+                    entry.bootId = message.bootId
+                if entry.configId is None:
+                    entry.configId = message.configId
+            return
+        if not self.interesting(message.nt):
+            return
+        if len(self.entries) >= self.maxDevices:
+            self.counts["dropped-full"] += 1
+            self.limited.warn("full", "{count} devices tracked ([lan] max_devices): announcement of {udn} from "
+                              "{source} dropped", count=len(self.entries), udn=udn[:80], source=origin.source)
+            return
+        if self.pendingCount >= self.maxPending:
+            self.counts["dropped-pending"] += 1
+            self.limited.warn("pending", "{count} devices being described: announcement of {udn} from {source} "
+                              "dropped", count=self.maxPending, udn=udn[:80], source=origin.source)
+            return
+        failedUntil = self.failed.get((message.location, udn))
+        if failedUntil is not None:
+            if failedUntil > now:
+                self.counts["dropped-failed"] += 1
+                return
+            del self.failed[(message.location, udn)]
+        entry = TrackedDevice(udn, message.location, origin, message, now)
+        self.entries[udn] = entry
+        self.byUDN[udn] = entry
+        self.byLocation[message.location] = entry
+        self._armExpiry(entry)
+        entry.log.info("discovered ({nt}) at {location}", nt=message.nt[:120], location=message.location[:200])
+        self._fetch(entry)
+
+    def _seen(self, entry: TrackedDevice, message: Sighting, now: float) -> None:
+        entry.lastSeen = now
+        entry.maxAge = _clamp(message.maxAge)
+        entry.server = message.server or entry.server
+        if message.searchPort is not None:
+            entry.searchPort = message.searchPort
+        self._armExpiry(entry)
+
+    def _update(self, udn: str, message: Notify, origin: Origin) -> None:
+        entry = self._lookup(udn)
+        if entry is None:
+            return
+        if message.nextBootId is None:
+            self.limited.warn("update", "ssdp:update from {source} for {udn} without NEXTBOOTID.UPNP.ORG: dropped",
+                              source=origin.source, udn=udn[:80])
+            return
+        entry.log.info("ssdp:update: BOOTID {old} → {new}, LOCATION {location}", old=entry.bootId,
+                       new=message.nextBootId, location=message.location[:200])
+        change = Change(update=True, location=message.location != entry.location)
+        entry.location = message.location
+        entry.origin = origin
+        entry.bootId = message.nextBootId
+        if message.configId is not None:
+            entry.configId = message.configId
+        entry.lastSeen = self.clock.seconds()
+        self._armExpiry(entry)
+        self._changed(entry, change)
+
+    def _byebye(self, udn: str, message: Notify) -> None:
+        entry = self._lookup(udn)
+        if entry is None:
+            return
+        if message.announcement and entry.state != "ignored":
+            value = message.announcement.strip()
+            key = (value, message.bootId if message.bootId is not None else entry.bootId)
+            if entry.lastAnnouncement != key:
+                entry.lastAnnouncement = key
+                entry.log.info("announced {value}", value=value[:60])
+                if entry.state in ("ready", "refreshing"):
+                    self._tell("announcementReceived", entry, value)
+        if udn == entry.udn or entry.state == "fetching":
+            self._lose(entry, "byebye")
+        else:
+            entry.log.info("embedded device {udn} said byebye: describing again", udn=udn)
+            self._changed(entry, Change(embedded=True))
+
+    def _changed(self, entry: TrackedDevice, change: Change) -> None:
+        entry.pending |= change
+        if entry.state in ("ready", "ignored"):
+            entry.state = "refreshing" if entry.state == "ready" else "fetching"
+            entry.failures = 0
+            self._fetch(entry)
+        elif entry.retry is not None:  # waiting to retry: go now, with the new location
+            self._cancel(entry, "retry")
+            self._fetch(entry)
+
+    def _fetch(self, entry: TrackedDevice) -> None:
+        entry.generation += 1
+        generation = entry.generation
+        location = entry.location
+        entry.fetches += 1
+        self.counts["fetches"] += 1
+        self._indexLocation(entry, location)
+        d = self.fetch(location, entry.origin)
+        d.addCallbacks(self._fetched, self._fetchFailed, (entry, generation, location), None,
+                       (entry, generation, location))
+        d.addErrback(lambda f: entry.log.failure("tracker bug", f))
+
+    def _indexLocation(self, entry: TrackedDevice, location: str) -> None:
+        for loc, e in list(self.byLocation.items()):
+            if e is entry and loc != location:
+                del self.byLocation[loc]
+        self.byLocation[location] = entry
+
+    def _fetched(self, info: DeviceInfo, entry: TrackedDevice, generation: int, location: str) -> None:
+        if generation != entry.generation or self.entries.get(entry.udn) is not entry:
+            return
+        udns = set(info.udns)
+        if entry.announcedUDN not in udns and entry.udn not in udns:
+            self._fetchFailed(Failure(ValueError(f"the description at {location[:200]} does not describe "
+                                                 f"{entry.announcedUDN}")), entry, generation, location)
+            return
+        rootUDN = info.description.device.udn.lower()
+        if rootUDN != entry.udn:
+            other = self.entries.get(rootUDN)
+            if other is not None and other is not entry:
+                self._forget(entry)
+                self._changed(other, Change(location=other.location != location))
+                return
+            del self.entries[entry.udn]
+            entry.udn = rootUDN
+            self.entries[rootUDN] = entry
+            entry.log.rebind(f"{rootUDN} at {entry.origin.source}")
+        for old in [u for u, e in self.byUDN.items() if e is entry and u not in udns]:
+            del self.byUDN[old]
+        for u in udns:
+            if self.byUDN.get(u) not in (None, entry):
+                continue  # another tracked device claims that UDN; keep the first
+            self.byUDN[u] = entry
+        entry.udns = udns
+        entry.info = info
+        entry.failures = 0
+        for problem in info.problems:
+            entry.log.warn("{problem}", problem=problem)
+        previous = entry.state
+        change, entry.pending = entry.pending, Change()
+        if not any(isDMService(s) for _, s in info.description.services()):
+            if previous != "ignored":
+                entry.log.info("no UPnP DM service: ignored until its announcements expire")
+            if previous == "refreshing":
+                entry.state = "ignored"
+                self._tell("deviceLost", entry, "no longer a UPnP DM device")
+            entry.state = "ignored"
+            return
+        if location != entry.location:  # moved again while we were fetching
+            entry.pending = change
+            entry.state = "refreshing" if previous == "refreshing" else "fetching"
+            self._fetch(entry)
+            return
+        entry.state = "ready"
+        if previous == "refreshing":
+            self._tell("deviceChanged", entry, change)
+        else:
+            self._tell("deviceFound", entry)
+
+    def _fetchFailed(self, failure: Failure, entry: TrackedDevice, generation: int, location: str) -> None:
+        if generation != entry.generation or self.entries.get(entry.udn) is not entry:
+            return
+        entry.failures += 1
+        why = failure.getErrorMessage() or failure.type.__name__
+        if entry.failures < self.fetchAttempts and location == entry.location:
+            entry.log.info("description fetch failed ({why}); trying again in {delay:g} s", why=why,
+                           delay=self.retryDelay)
+            entry.retry = self.clock.callLater(self.retryDelay, self._retry, entry)
+            return
+        if entry.state == "refreshing":
+            entry.log.warn("description fetch failed {n} times ({why}): unreachable", n=entry.failures, why=why)
+            self._lose(entry, "unreachable")
+            return
+        entry.log.warn("description fetch failed ({why}): not tracked for {seconds:g} s", why=why,
+                       seconds=self.failedFor)
+        self._remember(location, entry.announcedUDN)
+        self._forget(entry)
+
+    def _retry(self, entry: TrackedDevice) -> None:
+        entry.retry = None
+        if self.entries.get(entry.udn) is entry:
+            self._fetch(entry)
+
+    def _remember(self, location: str, udn: str) -> None:
+        self.failed[(location, udn)] = self.clock.seconds() + self.failedFor
+        self.failed.move_to_end((location, udn))
+        while len(self.failed) > self.failedCacheSize:
+            self.failed.popitem(last=False)
+
+    def _armExpiry(self, entry: TrackedDevice) -> None:
+        self._cancel(entry, "expiry")
+        delay = entry.maxAge * (1 + EXPIRY_GRACE)
+        entry.expiry = self.clock.callLater(delay, self._expired, entry)
+
+    def _expired(self, entry: TrackedDevice) -> None:
+        entry.expiry = None
+        if self.entries.get(entry.udn) is entry:
+            entry.log.info("no announcement for {age} s (max-age): gone", age=entry.maxAge)
+            self._lose(entry, "expired")
+
+    def _lose(self, entry: TrackedDevice, reason: str) -> None:
+        told = entry.state in ("ready", "refreshing")
+        self._forget(entry)
+        if told:
+            self._tell("deviceLost", entry, reason)
+
+    def _forget(self, entry: TrackedDevice) -> None:
+        self._cancelTimers(entry)
+        entry.generation += 1
+        if self.entries.get(entry.udn) is entry:
+            del self.entries[entry.udn]
+        for table in (self.byUDN, self.byLocation):
+            for key in [k for k, e in table.items() if e is entry]:
+                del table[key]
+
+    def _cancelTimers(self, entry: TrackedDevice) -> None:
+        self._cancel(entry, "expiry")
+        self._cancel(entry, "retry")
+
+    def _cancel(self, entry: TrackedDevice, name: str) -> None:
+        timer = getattr(entry, name)
+        if timer is not None and timer.active():
+            timer.cancel()
+        setattr(entry, name, None)
+
+    def _tell(self, method: str, entry: TrackedDevice, *args: Any) -> None:
+        try:
+            getattr(self.listener, method)(entry, *args)
+        except Exception:
+            entry.log.failure(f"the device listener failed in {method}", Failure())

@@ -1,0 +1,351 @@
+"""Tests for L{proxier.upnp.tracker}: the device tracker's state machine, with a fake fetch and a clock."""
+
+from __future__ import annotations
+
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+
+from proxier.upnp import description as D, ssdp
+from proxier.upnp.description import Device, DeviceDescription, Service
+from proxier.upnp.fetcher import DeviceInfo
+from proxier.upnp.ssdp import Notify, SearchResponse
+from proxier.upnp.tracker import MAX_MAX_AGE, Change, DeviceTracker, isInteresting
+from proxier.upnp.urlpolicy import Origin
+
+from ._helpers import LogCapture
+from .test_upnp_fakes import ROOT_UDN, dmDescription
+from .test_upnp_urlpolicy import LAN
+
+ORIGIN = Origin("192.168.1.20", LAN)
+CMS = D.CONFIGURATION_MANAGEMENT_2
+LOC = "http://192.168.1.20:49152/desc.xml"
+EMBEDDED_UDN = "uuid:0badcafe-0000-4000-8000-0000000000e1"
+
+
+def alive(udn: str = ROOT_UDN, nt: str = CMS, location: str = LOC, **kw: object) -> Notify:
+    kw.setdefault("maxAge", 1800)
+    kw.setdefault("bootId", 1)
+    kw.setdefault("configId", 1)
+    return Notify(nts=ssdp.ALIVE, nt=nt, usn=f"{udn}::{nt}", location=location, **kw)
+
+
+def byebye(udn: str = ROOT_UDN, **kw: object) -> Notify:
+    return Notify(nts=ssdp.BYEBYE, nt="upnp:rootdevice", usn=f"{udn}::upnp:rootdevice", **kw)
+
+
+def withEmbedded(udn: str = ROOT_UDN) -> DeviceDescription:
+    """A root (no services) with an embedded ManageableDevice carrying CMS."""
+    inner = dmDescription().device
+    return DeviceDescription(device=Device(deviceType="urn:schemas-upnp-org:device:Basic:1", udn=udn,
+                                           devices=(Device(**{**inner.__dict__, "udn": EMBEDDED_UDN}),)))
+
+
+def nonDM(udn: str = ROOT_UDN) -> DeviceDescription:
+    return DeviceDescription(device=Device(deviceType="urn:schemas-upnp-org:device:MediaRenderer:1", udn=udn,
+                                           services=(Service("urn:schemas-upnp-org:service:RenderingControl:1",
+                                                             "x", "/a", "/b"),)))
+
+
+class FakeFetch:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Origin, Deferred]] = []
+
+    def __call__(self, location: str, origin: Origin) -> Deferred:
+        d: Deferred = Deferred()
+        self.calls.append((location, origin, d))
+        return d
+
+    def answer(self, description: DeviceDescription, index: int = -1) -> None:
+        self.calls[index][2].callback(DeviceInfo(description, self.calls[index][1]))
+
+    def fail(self, index: int = -1) -> None:
+        self.calls[index][2].errback(OSError("connection refused"))
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.calls: list = []
+
+    def deviceFound(self, device: object) -> None:
+        self.calls.append(("found", device.udn))
+
+    def deviceChanged(self, device: object, change: Change) -> None:
+        self.calls.append(("changed", device.udn, str(change)))
+
+    def deviceLost(self, device: object, reason: str) -> None:
+        self.calls.append(("lost", device.udn, reason))
+
+    def announcementReceived(self, device: object, value: str) -> None:
+        self.calls.append(("announcement", device.udn, value))
+
+
+class TrackerTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.fetch = FakeFetch()
+        self.listener = Listener()
+        self.tracker = DeviceTracker(self.fetch, self.listener, self.clock, maxDevices=8, maxPending=4,
+                                     fetchAttempts=3, retryDelay=10, failedFor=300)
+        self.logs = LogCapture(self)
+
+    def found(self, udn: str = ROOT_UDN) -> None:
+        self.tracker.received(alive(udn), ORIGIN)
+        self.fetch.answer(dmDescription(udn=udn))
+
+    def test_interestingTypes(self) -> None:
+        """DM device and service types (any version) and root devices are worth fetching; others not."""
+        for nt, expected in (
+            (CMS, True), ("urn:schemas-upnp-org:service:BasicManagement:1", True),
+            (D.MANAGEABLE_DEVICE_2, True), (D.DEVICE_PROTECTION_1, True), ("upnp:rootdevice", True),
+            ("urn:schemas-upnp-org:device:MediaRenderer:1", False), (ROOT_UDN, False),
+            ("urn:example-com:service:ConfigurationManagement:2", False),
+        ):
+            self.assertEqual(isInteresting(nt), expected, nt)
+
+    def test_found(self) -> None:
+        """An alive of a DM type is fetched once; the described device is found and ready."""
+        self.tracker.received(alive(), ORIGIN)
+        self.assertEqual([(loc, o) for loc, o, _ in self.fetch.calls], [(LOC, ORIGIN)])
+        self.assertEqual(self.listener.calls, [])
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        entry = self.tracker.get(ROOT_UDN.upper().replace("UUID", "uuid"))
+        self.assertEqual((entry.state, entry.bootId, entry.configId), ("ready", 1, 1))
+
+    def test_searchResponse(self) -> None:
+        """A search answer counts as an alive."""
+        self.tracker.received(SearchResponse(st=CMS, usn=f"{ROOT_UDN}::{CMS}", location=LOC, maxAge=120), ORIGIN)
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertEqual(self.tracker.get(ROOT_UDN).maxAge, 120)
+
+    def test_uninteresting(self) -> None:
+        """An alive of another type, or of a bare UDN, creates nothing."""
+        self.tracker.received(alive(nt="urn:schemas-upnp-org:device:MediaRenderer:1"), ORIGIN)
+        self.tracker.received(alive(nt=ROOT_UDN), ORIGIN)
+        self.assertEqual((self.fetch.calls, self.tracker.devices()), ([], []))
+
+    def test_burstFetchedOnce(self) -> None:
+        """The burst of a device's announcements (root, embedded, services) costs one fetch."""
+        self.tracker.received(alive(nt="upnp:rootdevice"), ORIGIN)
+        self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
+        self.tracker.received(alive(EMBEDDED_UDN, nt=D.BASIC_MANAGEMENT_2), ORIGIN)
+        self.tracker.received(alive(), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.fetch.answer(withEmbedded())
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertIs(self.tracker.get(EMBEDDED_UDN), self.tracker.get(ROOT_UDN))
+        self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 1)
+
+    def test_keyedByRootUDN(self) -> None:
+        """Discovered through an embedded device's UDN, the device is keyed by its root UDN."""
+        self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
+        self.fetch.answer(withEmbedded())
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertEqual([e.udn for e in self.tracker.devices()], [ROOT_UDN])
+
+    def test_expiry(self) -> None:
+        """Without re-announcement a device is gone after its max-age (plus grace); each alive extends it."""
+        self.tracker.received(alive(maxAge=120), ORIGIN)
+        self.fetch.answer(dmDescription())
+        self.clock.advance(100)
+        self.tracker.received(alive(maxAge=120), ORIGIN)
+        self.clock.advance(131)
+        self.assertEqual(self.listener.calls[-1], ("found", ROOT_UDN))
+        self.clock.advance(1.1)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "expired"))
+        self.assertEqual(self.tracker.devices(), [])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_maxAgeClamped(self) -> None:
+        """A max-age of 1 s is taken as 10 s, an absurd one as a day."""
+        self.tracker.received(alive(maxAge=1), ORIGIN)
+        self.fetch.answer(dmDescription())
+        self.clock.advance(10.9)
+        self.assertEqual(len(self.listener.calls), 1)
+        self.clock.advance(0.2)
+        self.assertEqual(self.listener.calls[-1][2], "expired")
+        self.tracker.received(alive(maxAge=10**9), ORIGIN)
+        self.assertEqual(self.tracker.get(ROOT_UDN).maxAge, MAX_MAX_AGE)
+
+    def test_changes(self) -> None:
+        """A new LOCATION, BOOTID or CONFIGID is fetched again and reported as that change."""
+        self.found()
+        rows = (
+            (alive(location="http://192.168.1.21:49152/desc.xml"), "LOCATION"),
+            (alive(location="http://192.168.1.21:49152/desc.xml", bootId=2), "BOOTID"),
+            (alive(location="http://192.168.1.21:49152/desc.xml", bootId=2, configId=5), "CONFIGID"),
+        )
+        for message, what in rows:
+            self.tracker.received(message, ORIGIN)
+            self.assertEqual(self.tracker.get(ROOT_UDN).state, "refreshing")
+            self.fetch.answer(dmDescription())
+            self.assertEqual(self.listener.calls[-1], ("changed", ROOT_UDN, what))
+        self.assertEqual(len(self.fetch.calls), 4)
+        self.tracker.received(rows[-1][0], ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 4)
+
+    def test_missingIdsAreNoChange(self) -> None:
+        """A UDA 1.0 device without BOOTID/CONFIGID is not seen as changing."""
+        self.tracker.received(alive(bootId=None, configId=None), ORIGIN)
+        self.fetch.answer(dmDescription())
+        self.tracker.received(alive(bootId=None, configId=None), ORIGIN)
+        self.tracker.received(alive(bootId=4, configId=4), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.assertEqual(self.tracker.get(ROOT_UDN).bootId, 4)
+
+    def test_update(self) -> None:
+        """ssdp:update with NEXTBOOTID: described again; the next alive with that BOOTID is no change."""
+        self.found()
+        update = Notify(nts=ssdp.UPDATE, nt=CMS, usn=f"{ROOT_UDN}::{CMS}", location=LOC, bootId=1, configId=1,
+                        nextBootId=2)
+        self.tracker.received(update, ORIGIN)
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls[-1], ("changed", ROOT_UDN, "ssdp:update"))
+        self.tracker.received(alive(bootId=2), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 2)
+
+    def test_updateWithoutNextBootId(self) -> None:
+        """ssdp:update without NEXTBOOTID is dropped, with a warning."""
+        self.found()
+        self.tracker.received(Notify(nts=ssdp.UPDATE, nt=CMS, usn=ROOT_UDN, location=LOC), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.assertTrue(any("NEXTBOOTID" in e.get("log_format", "") for e in self.logs.events))
+
+    def test_movedWhileFetching(self) -> None:
+        """A device that moves while being described is described again at its new place."""
+        self.tracker.received(alive(), ORIGIN)
+        self.tracker.received(alive(location="http://192.168.1.21:1/d.xml"), ORIGIN)
+        self.fetch.answer(dmDescription(), index=0)
+        self.assertEqual(self.listener.calls, [])
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.21:1/d.xml")
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+
+    def test_byebye(self) -> None:
+        """A byebye of the root UDN: gone; of an unknown UDN: nothing."""
+        self.found()
+        self.tracker.received(byebye("uuid:someone-else"), ORIGIN)
+        self.tracker.received(byebye(), ORIGIN)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_announcement(self) -> None:
+        """AboutToReboot on byebye is surfaced once per BOOTID before the device is gone, then found again."""
+        self.found()
+        for _ in range(3):
+            self.tracker.received(byebye(announcement="AboutToReboot", bootId=1), ORIGIN)
+        self.assertEqual(self.listener.calls[1:], [("announcement", ROOT_UDN, "AboutToReboot"),
+                                                   ("lost", ROOT_UDN, "byebye")])
+        self.tracker.received(alive(bootId=2), ORIGIN)
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls[-1], ("found", ROOT_UDN))
+
+    def test_embeddedByebye(self) -> None:
+        """A byebye of an embedded device only makes the root be described again."""
+        self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
+        self.fetch.answer(withEmbedded())
+        self.tracker.received(byebye(EMBEDDED_UDN), ORIGIN)
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls[-1], ("changed", ROOT_UDN, "embedded device byebye"))
+        self.assertIsNone(self.tracker.get(EMBEDDED_UDN))
+
+    def test_newDeviceFailing(self) -> None:
+        """A new device whose description fails is tried fetchAttempts times, then not again for a while."""
+        self.tracker.received(alive(), ORIGIN)
+        self.fetch.fail()
+        self.clock.advance(10)
+        self.fetch.fail()
+        self.clock.advance(10)
+        self.fetch.fail()
+        self.assertEqual((len(self.fetch.calls), self.tracker.devices()), (3, []))
+        self.tracker.received(alive(), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 3)
+        self.assertEqual(self.tracker.counts["dropped-failed"], 1)
+        self.clock.advance(301)
+        self.tracker.received(alive(), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 4)
+        self.assertEqual(self.listener.calls, [])
+
+    def test_refreshFailing(self) -> None:
+        """A described device whose new description cannot be had is lost as unreachable."""
+        self.found()
+        self.tracker.received(alive(bootId=2), ORIGIN)
+        for _ in range(3):
+            self.fetch.fail()
+            self.clock.advance(10)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "unreachable"))
+
+    def test_lyingDescription(self) -> None:
+        """A description that does not contain the announcing UDN is a failure, not a device."""
+        self.tracker.received(alive("uuid:forged"), ORIGIN)
+        for _ in range(3):
+            self.fetch.answer(dmDescription())
+            self.clock.advance(10)
+        self.assertEqual((self.listener.calls, self.tracker.devices()), ([], []))
+
+    def test_nonDMIgnored(self) -> None:
+        """A root device without DM services is kept as ignored: not reported, not fetched again."""
+        self.tracker.received(alive(nt="upnp:rootdevice"), ORIGIN)
+        self.fetch.answer(nonDM())
+        self.tracker.received(alive(nt="upnp:rootdevice"), ORIGIN)
+        self.assertEqual((self.listener.calls, len(self.fetch.calls)), ([], 1))
+        self.assertEqual(self.tracker.get(ROOT_UDN).state, "ignored")
+        self.tracker.received(byebye(announcement="AboutToReboot"), ORIGIN)
+        self.assertEqual(self.listener.calls, [])
+
+    def test_becomesNonDM(self) -> None:
+        """A device that no longer offers DM services after a change is reported lost."""
+        self.found()
+        self.tracker.received(alive(configId=2), ORIGIN)
+        self.fetch.answer(nonDM())
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "no longer a UPnP DM device"))
+
+    def test_caps(self) -> None:
+        """New devices beyond maxPending (being fetched) or maxDevices (all) are dropped."""
+        for i in range(6):
+            self.tracker.received(alive(f"uuid:d{i}", location=f"http://192.168.1.{30 + i}/d.xml"), ORIGIN)
+        self.assertEqual((len(self.fetch.calls), self.tracker.counts["dropped-pending"]), (4, 2))
+        for i in range(4):
+            self.fetch.answer(dmDescription(udn=f"uuid:d{i}"), index=i)
+        for i in range(4, 12):
+            self.tracker.received(alive(f"uuid:d{i}", location=f"http://192.168.1.{30 + i}/d.xml"), ORIGIN)
+        self.assertEqual(len(self.tracker.devices()), 8)
+        self.assertGreater(self.tracker.counts["dropped-full"], 0)
+
+    def test_flood(self) -> None:
+        """A flood of distinct USNs and locations costs at most maxPending fetches and bounded memory."""
+        for i in range(5000):
+            self.tracker.received(alive(f"uuid:flood-{i}", location=f"http://192.168.1.{i % 200 + 2}:{i}/d.xml"),
+                                  ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 4)
+        self.assertEqual(len(self.tracker.entries), 4)
+        self.assertLessEqual(len(self.tracker.byUDN) + len(self.tracker.byLocation), 8)
+        warnings = [e for e in self.logs.events if "being described" in e.get("log_format", "")]
+        self.assertEqual(len(warnings), 1)
+        for _ in range(3):
+            for index in range(len(self.fetch.calls)):
+                if not self.fetch.calls[index][2].called:
+                    self.fetch.fail(index)
+            self.clock.advance(10)
+        self.assertEqual(self.tracker.entries, {})
+        self.assertLessEqual(len(self.tracker.failed), self.tracker.failedCacheSize)
+
+    def test_listenerErrorContained(self) -> None:
+        """A listener that raises is logged; the tracker goes on."""
+        def boom(device: object) -> None:
+            raise RuntimeError("observer bug")
+        self.listener.deviceFound = boom
+        self.found()
+        self.assertEqual(self.tracker.get(ROOT_UDN).state, "ready")
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_stop(self) -> None:
+        """stop() cancels every timer and forgets every device, telling nobody; late answers are ignored."""
+        self.tracker.received(alive(), ORIGIN)
+        self.tracker.stop()
+        self.fetch.answer(dmDescription())
+        self.tracker.received(alive("uuid:other"), ORIGIN)
+        self.assertEqual((self.listener.calls, self.clock.getDelayedCalls(), len(self.fetch.calls)), ([], [], 1))
