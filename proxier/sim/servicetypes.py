@@ -173,8 +173,8 @@ BMS2 = _service(
     [
         _v('DeviceStatus', 'string', evented=True),
         _v('SequenceMode', 'boolean', evented=True, optional=True, default='0'),
-        _v('TestIDs', 'string', evented=True, optional=True),
-        _v('ActiveTestIDs', 'string', evented=True, optional=True),
+        _v('TestIDs', 'string', evented=True, optional=True, default=''),
+        _v('ActiveTestIDs', 'string', evented=True, optional=True, default=''),
         _v('LogURIs', 'string', evented=True, optional=True),
         _v('A_ARG_TYPE_Boolean', 'boolean', optional=True),
         _v('A_ARG_TYPE_String', 'string', optional=True),
