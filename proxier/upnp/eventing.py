@@ -175,15 +175,19 @@ class Subscription:
         self._subscribe()
         return d
 
-    def stop(self) -> "Deferred[None]":
-        """Stop for good: timers cancelled, path released, UNSUBSCRIBE sent (best effort, bounded)."""
+    def stop(self, unsubscribe: bool = True) -> "Deferred[None]":
+        """
+        Stop for good: timers cancelled, path released, and UNSUBSCRIBE sent
+        (best effort, bounded) unless C{unsubscribe} is false (the device is
+        gone or rebooted: it forgot the SID).
+        """
         if self.state == "closed":
             return succeed(None)
         sid = self.sid
         self._enter("closed")
         self._release()
         self._settle()
-        if sid is None:
+        if sid is None or not unsubscribe:
             return succeed(None)
         return self._unsubscribe(sid)
 

@@ -1,0 +1,482 @@
+# -*- test-case-name: tests.test_upnp_controlpoint -*-
+"""
+The UPnP control point as a service: what the UPnP DM protocol plugin (the
+TR-330 module) starts, observes and calls.
+
+    ControlPoint (MultiService)
+      ├── Discovery      SSDP sockets and search rounds   → DeviceTracker
+      ├── DeviceTracker  found / changed / lost / announcement
+      ├── per device: UPnPDevice (description, SCPDs, callAction)
+      │               + one GENA Subscription per evented DM service
+      └── CallbackServer (GENA NOTIFY), ActionClient, DescriptionFetcher
+
+Observers (L{IUPnPDeviceObserver}) hear, per device: ready (described and
+subscribed — or polling where the device refuses eventing), changed (a new
+LOCATION, BOOTID, CONFIGID, an ssdp:update: described and subscribed again),
+gone (byebye, expiry, unreachable), announcements (AboutToReboot,
+AboutToBaselineReset), events, and "state may be stale" (read it again by
+actions: after a SEQ gap, a new subscription, or on each polling tick).
+
+Everything comes from the configuration (L{Settings}); the reactor, the
+clock, the HTTP client, the listen functions and the interface list can be
+injected, so the whole service runs in tests against in-memory devices.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable, Optional, Sequence, Union
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, DeferredList, gatherResults, succeed
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import Interface
+
+from proxier.config import Config
+from proxier.log import DeviceLogger
+from proxier.upnp import ssdp
+from proxier.upnp.actions import ActionClient, ActionError
+from proxier.upnp.description import SCPD, Device, DeviceDescription, Service as UPnPService
+from proxier.upnp.discovery import Discovery
+from proxier.upnp.eventing import CallbackServer, Subscription
+from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
+from proxier.upnp.httpclient import EndpointFactory, Requester, makeHTTPClient
+from proxier.upnp.netif import NetworkInterface, listInterfaces, selectInterfaces
+from proxier.upnp.settings import Settings
+from proxier.upnp.soap import UPnPError
+from proxier.upnp.tracker import Change, DeviceTracker, TrackedDevice
+from proxier.upnp.urlpolicy import URLPolicy
+
+__all__ = ["IUPnPDeviceObserver", "UPnPDevice", "ControlPoint", "UPnPError", "ActionError", "Change"]
+
+
+class IUPnPDeviceObserver(Interface):
+    """
+    Who hears about UPnP devices (the TR-330 module). Calls never wait: an
+    observer that needs to talk to the device starts that itself.
+    """
+
+    def deviceReady(device):
+        """
+        A device is described and its evented DM services are subscribed (or
+        polled): first discovery, or back after being gone.
+
+        @type device: L{UPnPDevice}
+        """
+
+    def deviceChanged(device, change):
+        """
+        The device announced a change and was described and subscribed again.
+        C{change.bootId} or C{change.update}: it rebooted or moved (TR-330
+        Table 1 "1 BOOT" when no AboutToReboot came first); C{change.configId}:
+        its description changed.
+
+        @type change: L{Change<proxier.upnp.tracker.Change>}
+        """
+
+    def deviceGone(device, reason):
+        """
+        The device left: C{"byebye"}, C{"expired"} (max-age passed),
+        C{"unreachable"} (its description could not be fetched again) or
+        C{"no longer a UPnP DM device"}. Its actions fail from now on.
+        """
+
+    def announcement(device, value):
+        """
+        C{Announcement.dm.upnp.org} on a byebye (C{"AboutToReboot"},
+        C{"AboutToBaselineReset"}), once per value and BOOTID, before
+        L{deviceGone}. TR-330 Table 1: keep it for the next L{deviceReady}.
+        """
+
+    def eventReceived(device, service, variables):
+        """
+        A GENA event: C{variables} is a list of C{(name, value)}, the initial
+        event holding every evented variable.
+
+        @type service: L{proxier.upnp.description.Service}
+        """
+
+    def stateMayBeStale(device, service, reason):
+        """
+        Events of C{service} may have been missed: read the state again by
+        actions. C{reason}: C{"seq-gap"}, C{"resubscribed"} or C{"poll"}
+        (the device refuses subscriptions and is polled instead).
+        """
+
+
+class UPnPDevice:
+    """
+    One described UPnP device (a root device and its embedded devices), as
+    observers see it.
+
+    States: C{describing} (never shown to observers), C{subscribing},
+    C{ready}, C{gone}.
+
+    @ivar udn: the root UDN (lower case).
+    @ivar info: the latest L{DeviceInfo} (description, SCPDs, checked URLs).
+    @ivar bootId: BOOTID.UPNP.ORG as last announced (C{None}: a UDA 1.0 device).
+    @ivar configId: CONFIGID.UPNP.ORG as last announced.
+    @ivar secureLocation: SECURELOCATION.UPNP.ORG (DeviceProtection), or C{""}.
+    @ivar log: a L{DeviceLogger} naming the device; an observer that learns
+        its CWMP identity may C{rebind} it.
+    """
+
+    def __init__(self, controlPoint: "ControlPoint", entry: TrackedDevice) -> None:
+        self.controlPoint = controlPoint
+        self.udn = entry.udn
+        self.state = "describing"
+        self.log = DeviceLogger(self._name(entry))
+        self.subscriptions: dict[tuple[str, str], Subscription] = {}
+        self.generation = 0
+        self.shown = False  # observers were told deviceReady
+        self._update(entry)
+
+    def _name(self, entry: TrackedDevice) -> str:
+        return f"{entry.udn} at {entry.origin.source}"
+
+    def _update(self, entry: TrackedDevice) -> None:
+        assert entry.info is not None
+        self.info: DeviceInfo = entry.info
+        self.location = entry.location
+        self.origin = entry.origin
+        self.bootId = entry.bootId
+        self.configId = entry.configId
+        self.secureLocation = entry.secureLocation
+        self.server = entry.server
+
+    @property
+    def description(self) -> DeviceDescription:
+        return self.info.description
+
+    @property
+    def host(self) -> str:
+        """The address the device is reached at."""
+        return self.origin.source.partition("%")[0]
+
+    @property
+    def online(self) -> bool:
+        return self.state in ("subscribing", "ready")
+
+    def services(self, serviceType: Optional[str] = None) -> list[tuple[Device, UPnPService]]:
+        """Every (device, service), or those of a type (same or newer version)."""
+        pairs = self.description.services()
+        if serviceType is None:
+            return pairs
+        return [(d, s) for d, s in pairs if ssdp.searchTargetMatches(serviceType, s.serviceType)]
+
+    def scpd(self, service: UPnPService) -> Optional[SCPD]:
+        for d, s in self.description.services():
+            if s is service or (s.serviceId == service.serviceId and s.controlURL == service.controlURL):
+                return self.info.scpd(d, s)
+        return None
+
+    def subscriptionState(self, service: UPnPService) -> Optional[str]:
+        """C{"subscribed"}, C{"renewing"}, C{"polling"}, ... or C{None} (no eventing for it)."""
+        for (udn, serviceId), sub in self.subscriptions.items():
+            if serviceId == service.serviceId and sub.eventTarget.url == service.eventSubURL:
+                return sub.state
+        return None
+
+    def callAction(
+        self,
+        service: UPnPService,
+        action: str,
+        arguments: Optional[dict[str, object]] = None,
+        timeout: Optional[float] = None,
+    ) -> "Deferred[dict[str, str]]":
+        """
+        Invoke an action of one of this device's services.
+
+        @param timeout: seconds (default: C{[upnp] action_timeout}).
+        @return: Deferred firing with the output arguments (name → text, in
+            order), or failing with L{UPnPError} (the device refused, or the
+            SCPD says the call is wrong) or L{ActionError} (no usable answer,
+            or the device is gone).
+        """
+        if self.state == "gone":
+            return _failed(ActionError(f"{action}: the device is gone"))
+        target = self.info.target(service.controlURL)
+        if target is None:
+            return _failed(ActionError(f"{action}: {service.serviceType} has no usable control URL"))
+        d = self.controlPoint.actions.callAction(
+            target, self.origin, service.serviceType, action, arguments or {},
+            scpd=self.scpd(service), timeout=timeout,
+        )
+
+        def logged(f: Failure) -> Failure:
+            if f.check(ActionError):
+                self.log.warn("{action}: {why}", action=action, why=f.getErrorMessage())
+            elif f.check(UPnPError):
+                self.log.info("{action}: {error}", action=action, error=f.value)
+            return f
+
+        return d.addErrback(logged)
+
+    def __repr__(self) -> str:
+        return f"<UPnPDevice {self.udn} {self.state} {self.location}>"
+
+
+def _failed(error: Exception) -> Deferred:
+    from twisted.internet.defer import fail
+
+    return fail(error)
+
+
+class _ServiceEvents:
+    """Forwards one subscription's news to the observers, with its device and service."""
+
+    def __init__(self, controlPoint: "ControlPoint", device: UPnPDevice, service: UPnPService, generation: int):
+        self.controlPoint = controlPoint
+        self.device = device
+        self.service = service
+        self.generation = generation
+
+    def eventReceived(self, subscription: Subscription, variables: list[tuple[str, str]]) -> None:
+        if self.generation == self.device.generation:
+            self.controlPoint._tell("eventReceived", self.device, self.service, variables)
+
+    def stateMayBeStale(self, subscription: Subscription, reason: str) -> None:
+        if self.generation == self.device.generation:
+            self.controlPoint._tell("stateMayBeStale", self.device, self.service, reason)
+
+
+class ControlPoint(Service):
+    """
+    The UPnP control point (see the module docstring).
+
+    @param config: the validated configuration (C{[lan]} and, if present,
+        the UPnP section).
+    @param interfaces: the host's interfaces (default: read at start).
+    @param httpClient: a treq C{HTTPClient} for every request to devices
+        (default: L{makeHTTPClient}; then C{endpoints} is its factory).
+    @param resolve: name → Deferred list of addresses (URL policy).
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        config: Union[Config, Settings],
+        *,
+        reactor: Any = None,
+        clock: Any = None,
+        httpClient: Any = None,
+        endpoints: Optional[EndpointFactory] = None,
+        interfaces: Optional[Sequence[NetworkInterface]] = None,
+        listenUDP: Optional[Callable[..., Any]] = None,
+        listenMulticast: Optional[Callable[..., Any]] = None,
+        adoptDatagramPort: Optional[Callable[..., Any]] = None,
+        listenTCP: Optional[Callable[..., Any]] = None,
+        socketFactory: Optional[Callable[..., Any]] = None,
+        resolve: Optional[Callable[[str], Deferred]] = None,
+        rng: Optional[random.Random] = None,
+        sectionName: str = "upnp",
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor as _reactor
+
+            reactor = _reactor
+        self.reactor = reactor
+        self.clock = clock if clock is not None else reactor
+        self.settings = config if isinstance(config, Settings) else Settings.fromConfig(config, sectionName)
+        s = self.settings
+        self.loopbackMode = s.ssdpMode == "unicast-loopback"
+        self.rng = rng or random.Random()
+        if httpClient is None:
+            httpClient, endpoints = makeHTTPClient(reactor, connectTimeout=min(10.0, float(s.actionTimeout)))
+        self.httpClient = httpClient
+        self.endpoints = endpoints
+        self.policy = URLPolicy(resolve, reactor=reactor)
+        self.requester = Requester(httpClient, self.clock, self.policy, endpoints=endpoints)
+        self.fetcher = DescriptionFetcher(self.requester, self.policy, timeout=s.descriptionTimeout,
+                                          maxBytes=s.descriptionMaxBytes)
+        self.actions = ActionClient(self.requester, timeout=s.actionTimeout, maxBytes=s.actionMaxBytes)
+        self.callbacks = CallbackServer(self.clock, listenTCP or reactor.listenTCP, port=s.callbackPort)
+        self.tracker = DeviceTracker(self.fetcher.fetch, self, self.clock, maxDevices=s.maxDevices,
+                                     maxPending=s.maxPending)
+        self._interfaces = interfaces
+        self._listen = {
+            "listenUDP": listenUDP or getattr(reactor, "listenUDP", None),
+            "listenMulticast": listenMulticast or getattr(reactor, "listenMulticast", None),
+            "adoptDatagramPort": adoptDatagramPort or getattr(reactor, "adoptDatagramPort", None),
+        }
+        self._socketFactory = socketFactory
+        self.discovery: Optional[Discovery] = None
+        self.observers: list[Any] = []
+        self.byUDN: dict[str, UPnPDevice] = {}
+
+    # the public side
+
+    def addObserver(self, observer: Any) -> None:
+        """Tell C{observer} (an L{IUPnPDeviceObserver}) from now on; it first hears of every device ready now."""
+        self.observers.append(observer)
+        for device in list(self.byUDN.values()):
+            if device.state == "ready":
+                self._tellOne(observer, "deviceReady", device)
+
+    def removeObserver(self, observer: Any) -> None:
+        if observer in self.observers:
+            self.observers.remove(observer)
+
+    def devices(self) -> list[UPnPDevice]:
+        """The devices known now (subscribing or ready)."""
+        return list(self.byUDN.values())
+
+    def device(self, udn: str) -> Optional[UPnPDevice]:
+        entry = self.tracker.get(udn)
+        return self.byUDN.get(entry.udn) if entry is not None else None
+
+    def searchNow(self) -> None:
+        """Search at once (the periodic rounds go on)."""
+        if self.discovery is not None:
+            self.discovery.searchNow()
+
+    @property
+    def ssdpAddress(self) -> Optional[tuple[str, int]]:
+        """Where the SSDP socket listens in unicast-loopback mode (devices announce there)."""
+        return self.discovery.address if self.discovery is not None else None
+
+    # service
+
+    def startService(self) -> None:
+        super().startService()
+        s = self.settings
+        interfaces: list[NetworkInterface] = []
+        if not self.loopbackMode:
+            available = list(self._interfaces) if self._interfaces is not None else listInterfaces()
+            interfaces, problems = selectInterfaces(available, s.interfaces)
+            for problem in problems:
+                self.log.error("[lan] interfaces: {problem}", problem=problem)
+            if not interfaces:
+                self.log.error("no LAN interface to discover UPnP devices on")
+        extra = {"socketFactory": self._socketFactory} if self._socketFactory is not None else {}
+        self.discovery = Discovery(
+            self._received, self.clock, mode=s.ssdpMode, interfaces=interfaces, ipv6=s.ipv6,
+            ssdpPort=s.ssdpPort, searchInterval=s.searchInterval, mx=s.searchMX, copies=s.searchCopies,
+            loopbackPorts=s.loopbackSearchPorts, rng=self.rng, **self._listen, **extra,
+        )
+        self.discovery.start()
+
+    def stopService(self) -> "Deferred[Any]":
+        super().stopService()
+        self.tracker.stop()
+        waits: list[Deferred] = []
+        if self.discovery is not None:
+            waits.extend(self.discovery.stop())
+        for device in list(self.byUDN.values()):
+            waits.extend(self._stopSubscriptions(device, unsubscribe=True))
+            device.state = "gone"
+        self.byUDN.clear()
+        waits.append(self.callbacks.stop())
+        return DeferredList([d for d in waits if isinstance(d, Deferred)], consumeErrors=True)
+
+    def _received(self, message: ssdp.Message, origin: Any) -> None:
+        self.tracker.received(message, origin)
+
+    # ITrackerListener
+
+    def deviceFound(self, entry: TrackedDevice) -> None:
+        device = UPnPDevice(self, entry)
+        self.byUDN[entry.udn] = device
+        device.log.info("described: {name} ({model}), {n} service(s)", name=device.description.device.friendlyName,
+                        model=device.description.device.modelName, n=len(device.description.services()))
+        self._subscribeAll(device, lambda: self._ready(device))
+
+    def _ready(self, device: UPnPDevice) -> None:
+        device.shown = True
+        self._tell("deviceReady", device)
+
+    def deviceChanged(self, entry: TrackedDevice, change: Change) -> None:
+        device = self.byUDN.get(entry.udn)
+        if device is None:
+            self.deviceFound(entry)
+            return
+        rebooted = change.bootId or change.update
+        self._stopSubscriptions(device, unsubscribe=not rebooted)
+        device._update(entry)
+        device.log.info("described again after {change}", change=change)
+        if device.shown:
+            self._subscribeAll(device, lambda: self._tell("deviceChanged", device, change))
+        else:  # changed before it was ever ready: it is simply ready
+            self._subscribeAll(device, lambda: self._ready(device))
+
+    def deviceLost(self, entry: TrackedDevice, reason: str) -> None:
+        device = self.byUDN.pop(entry.udn, None)
+        if device is None:
+            return
+        self._stopSubscriptions(device, unsubscribe=False)
+        device.state = "gone"
+        device.log.info("gone ({reason})", reason=reason)
+        if device.shown:
+            self._tell("deviceGone", device, reason)
+
+    def announcementReceived(self, entry: TrackedDevice, value: str) -> None:
+        device = self.byUDN.get(entry.udn)
+        if device is not None:
+            self._tell("announcement", device, value)
+
+    # subscriptions
+
+    def _localAddress(self, device: UPnPDevice, targetAddress: str) -> tuple[Optional[str], str]:
+        if self.loopbackMode or device.origin.interface is None:
+            return ("::1" if ":" in targetAddress else "127.0.0.1"), ""
+        interface = device.origin.interface
+        local = interface.localAddressFor(targetAddress)
+        scope = interface.name if local is not None and local.lower().startswith("fe80") else ""
+        return local, scope
+
+    def _subscribeAll(self, device: UPnPDevice, then: Callable[[], None]) -> None:
+        device.generation += 1
+        generation = device.generation
+        device.state = "subscribing"
+        starts = []
+        s = self.settings
+        for d, service in device.description.services():
+            if not isDMService(service) or not service.eventSubURL:
+                continue
+            scpd = device.info.scpd(d, service)
+            if scpd is not None and not scpd.eventedVariables:
+                continue
+            target = device.info.target(service.eventSubURL)
+            if target is None:
+                continue
+            local, scope = self._localAddress(device, target.address)
+            if local is None:
+                device.log.warn("no local address to receive events of {service} from {address}",
+                                service=service.serviceType, address=target.address)
+                continue
+            sub = Subscription(
+                self.callbacks, self.requester, target, device.origin,
+                _ServiceEvents(self, device, service, generation), self.clock,
+                localAddress=local, scope=scope, requestedTimeout=s.subscriptionTimeout,
+                pollInterval=s.pollInterval, requestTimeout=s.descriptionTimeout, rng=self.rng,
+                label=f"{service.serviceType.rpartition(':service:')[2]} events", log=device.log,
+            )
+            device.subscriptions[(d.udn.lower(), service.serviceId)] = sub
+            starts.append(sub.start())
+
+        def settled(_: Any) -> None:
+            if device.generation != generation or device.state != "subscribing":
+                return
+            device.state = "ready"
+            then()
+
+        gatherResults(starts + [succeed(None)]).addCallback(settled)
+
+    def _stopSubscriptions(self, device: UPnPDevice, unsubscribe: bool) -> list[Deferred]:
+        subs, device.subscriptions = list(device.subscriptions.values()), {}
+        device.generation += 1
+        return [sub.stop(unsubscribe=unsubscribe) for sub in subs]
+
+    # observers
+
+    def _tell(self, method: str, *args: Any) -> None:
+        for observer in list(self.observers):
+            self._tellOne(observer, method, *args)
+
+    def _tellOne(self, observer: Any, method: str, *args: Any) -> None:
+        try:
+            getattr(observer, method)(*args)
+        except Exception:
+            self.log.failure("UPnP device observer failed in {method}", Failure(), method=method)
