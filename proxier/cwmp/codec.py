@@ -774,9 +774,11 @@ def _decodeFault(element: etree._Element, context: dict[str, Any]) -> m.SOAPFaul
     return m.SOAPFault(CWMPFault(code, string, parameterFaults), localCode)
 
 
-def _charset(contentType: Optional[str]) -> Optional[str]:
+def _charset(contentType: Optional[str | bytes]) -> Optional[str]:
     if not contentType:
         return None
+    if isinstance(contentType, bytes):
+        contentType = contentType.decode("latin-1")
     for part in contentType.split(";")[1:]:
         key, sep, value = part.partition("=")
         if sep and key.strip().lower() == "charset":
@@ -791,7 +793,7 @@ def _isUTF8(charset: str) -> bool:
         return False
 
 
-def decode(data: bytes, contentType: Optional[str] = None, maxBytes: int = MAX_ENVELOPE_BYTES) -> m.Envelope:
+def decode(data: bytes, contentType: Optional[str | bytes] = None, maxBytes: int = MAX_ENVELOPE_BYTES) -> m.Envelope:
     """
     Decode one envelope.
 

@@ -1,0 +1,848 @@
+# -*- test-case-name: tests.test_cwmp_endpoint -*-
+"""
+A CWMP endpoint: one CPE identity towards the ACS (the proxier itself, or one
+Virtual CWMP Device, TR-069 Annex J).
+
+It decides when sessions run (events, periodic and scheduled Informs,
+Connection Requests, retries with the TR-069 3.2.1.1 back-off, the device
+going offline and online), runs them (the sans-IO L{CPESession} over an
+L{ACSHTTPSession}), and answers the ACS's every request from its
+L{IDataModel}, each device call bounded so the ACS hears an answer inside its
+session timeout (INTEROP §CWMP 6). What it owes the ACS lives in an
+L{EndpointState}, saved before anyone is told.
+
+It is also the device's L{IDeviceObserver}: the proxy module reports boots,
+value changes and transfers, and the endpoint turns them into Inform events.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random as _random
+from collections import deque
+from typing import Any, Callable, Optional, Union
+
+from twisted.internet import defer
+from twisted.internet.defer import Deferred, succeed
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from proxier.cwmp import messages as m
+from proxier.cwmp.events import EndpointState
+from proxier.cwmp.retry import nextPeriodicInform, parseRetryAfter, retryDelay
+from proxier.cwmp.session import CPESession, Dispatch, Ended, Send
+from proxier.cwmp.settings import EndpointSettings
+from proxier.cwmp.transport import ACSHTTPSession, TransportError
+from proxier.datamodel.faults import CWMPFault, asFault
+from proxier.datamodel.values import (
+    UNKNOWN_TIME,
+    AutonomousTransferResult,
+    DeviceIdentity,
+    ParameterValue,
+    TransferRequest,
+    TransferResult,
+)
+from proxier.interfaces import ICWMPEndpoint, IDeviceObserver
+from proxier.log import DeviceLogger
+from proxier.store import Store
+
+__all__ = [
+    "CWMPEndpoint",
+    "FORCED_INFORM",
+    "MODEL_METHODS",
+    "ENDPOINT_METHODS",
+    "MAX_RPC_FAULTS",
+    "deviceTimeout",
+]
+
+# TR-181 Device:2.17 (tr-181-2-17-0-cwmp-full.xml): the parameters with
+# forcedInform="true", which every Inform carries.
+FORCED_INFORM: tuple[str, ...] = (
+    "Device.RootDataModelVersion",
+    "Device.DeviceInfo.HardwareVersion",
+    "Device.DeviceInfo.SoftwareVersion",
+    "Device.DeviceInfo.ProvisioningCode",
+    "Device.ManagementServer.ParameterKey",
+    "Device.ManagementServer.ConnectionRequestURL",
+    "Device.ManagementServer.AliasBasedAddressing",
+)
+
+# The CPE RPCs an endpoint serves through its data model, when the model
+# lists them in supportedMethods().
+MODEL_METHODS = frozenset({
+    "GetParameterNames", "GetParameterValues", "SetParameterValues", "GetParameterAttributes",
+    "SetParameterAttributes", "AddObject", "DeleteObject", "Reboot", "FactoryReset", "Download", "Upload",
+    "ScheduleDownload",
+})
+# The CPE RPCs an endpoint serves by itself, whatever its model.
+ENDPOINT_METHODS = frozenset({"GetRPCMethods", "ScheduleInform"})
+_TRANSFER_METHODS = frozenset({"Download", "Upload", "ScheduleDownload"})
+_QUEUE_METHODS = frozenset({"GetQueuedTransfers", "GetAllQueuedTransfers"})
+
+MAX_RPC_FAULTS = 5  # faults (other than 8000/8005) after which a TransferComplete & co. is dropped
+CR_WINDOW = 60.0  # seconds over which Connection Requests are counted
+CR_BURST = 10  # Connection Requests accepted per window; more are answered 503
+
+
+def deviceTimeout(sessionTimeout: float) -> float:
+    """
+    How long a device call inside a session may take: the session timeout
+    less a margin for the HTTP round trip, so that the ACS always hears an
+    answer (a 9002 fault if need be) before it gives up on the session.
+    """
+    return max(1.0, sessionTimeout - min(5.0, sessionTimeout * 0.2))
+
+
+class _Outbox:
+    """
+    The L{SessionDelegate} of one session: hands out what the CPE owes the
+    ACS (GetRPCMethods first when the ACS is new, then the queued
+    TransferComplete & co. the ACS supports), and records the outcome.
+    """
+
+    def __init__(self, endpoint: "CWMPEndpoint", url: str, content: Any) -> None:
+        self._endpoint = endpoint
+        self._state = endpoint.state
+        self._log = endpoint.log
+        self.url = url
+        self.content = content
+        self._askedMethods = False
+        self._sessionMethods: Optional[frozenset[str]] = None
+        self._offered: set[int] = set()
+        self._current: Optional[int] = None
+
+    def informAcknowledged(self, response: m.InformResponse) -> None:
+        self._state.informAcknowledged(self.content, self.url)
+
+    def nextRequest(self) -> Optional[m.Message]:
+        known = self._state.acsMethods(self.url)
+        if known is None and not self._askedMethods:
+            self._askedMethods = True
+            self._current = None
+            return m.GetRPCMethods()
+        usable = known if known is not None else (self._sessionMethods or m.ACS_REQUIRED_METHODS)
+        for rpcId, rpc in self._state.queuedRPCs():
+            if rpcId in self._offered:
+                continue
+            if rpc.name not in usable:
+                if known is not None:
+                    self._state.rpcDropped(rpcId)
+                    self._log.warn("the ACS does not support {method}; dropped {rpc}", method=rpc.name, rpc=rpc)
+                continue  # not known yet: wait for an ACS that says
+            self._offered.add(rpcId)
+            self._current = rpcId
+            return rpc
+        return None
+
+    def requestDelivered(self, request: m.Message, response: m.Message) -> None:
+        if isinstance(request, m.GetRPCMethods):
+            methods = frozenset(response.methods)  # type: ignore[attr-defined]
+            self._state.setACSMethods(self.url, methods)
+            self._log.info("the ACS at {url} supports {methods}", url=self.url, methods=", ".join(sorted(methods)))
+            return
+        if self._current is not None:
+            self._state.rpcDelivered(self._current)
+            self._current = None
+
+    def requestFailed(self, request: m.Message, fault: CWMPFault) -> None:
+        if isinstance(request, m.GetRPCMethods):
+            if fault.code == 8000:
+                self._state.setACSMethods(self.url, m.ACS_REQUIRED_METHODS)
+            self._sessionMethods = m.ACS_REQUIRED_METHODS
+            self._log.warn("GetRPCMethods refused by the ACS ({fault}); assuming the required methods only",
+                           fault=str(fault))
+            return
+        rpcId, self._current = self._current, None
+        if rpcId is None:
+            return
+        if fault.code == 8000:
+            self._state.rpcDropped(rpcId)
+            known = self._state.acsMethods(self.url)
+            if known is not None:
+                self._state.setACSMethods(self.url, known - {request.name})
+            self._log.warn("the ACS answered {method} with 8000 (not supported); dropped it", method=request.name)
+        elif fault.code == 8005:
+            self._log.info("the ACS asked to retry {method} later", method=request.name)
+        elif self._state.rpcFaulted(rpcId, MAX_RPC_FAULTS):
+            self._log.error("dropped {method} after {n} faults, the last {fault}", method=request.name,
+                            n=MAX_RPC_FAULTS, fault=str(fault))
+        else:
+            self._log.warn("the ACS refused {method} ({fault}); kept for the next session", method=request.name,
+                           fault=str(fault))
+
+
+@implementer(ICWMPEndpoint, IDeviceObserver)
+class CWMPEndpoint:
+    """
+    One CWMP identity and its sessions.
+
+    Its scheduling states:
+     - stopped: before L{start} and after L{stop}; events are still queued.
+     - idle: nothing to deliver, or waiting for a timer (a back-off retry,
+       a periodic or scheduled Inform, the next reactor turn).
+     - in session: one session runs; anything that asks for another marks
+       one extra session to follow (never more than one).
+     - offline: the device does not answer; no session starts,
+       Connection Requests are refused (503), events wait.
+
+    @ivar state: the durable L{EndpointState}.
+    @ivar online: whether the device answers (TR-069 J.2.3).
+    """
+
+    def __init__(
+        self,
+        identity: DeviceIdentity,
+        model: Any,
+        settings: EndpointSettings,
+        store: Store,
+        *,
+        agent: Any,
+        reactor: Any = None,
+        boot: bool = False,
+        connectionRequestPath: bytes = b"",
+        sessionTimeout: int = 30,
+        requestTimeout: float = 30.0,
+        maxSessionDuration: float = 1800.0,
+        online: bool = True,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor  # type: ignore[no-redef]
+        self.identity = identity
+        self.model = model
+        self.settings = settings
+        self.connectionRequestPath = connectionRequestPath
+        self.online = online
+        self.state = EndpointState(store.document("cwmp-state"))
+        self.log = DeviceLogger(identity)
+        self._clock = reactor
+        self._agent = agent
+        self._boot = boot
+        self._sessionTimeout = sessionTimeout
+        self._requestTimeout = requestTimeout
+        self._maxSessionDuration = maxSessionDuration
+        self._deviceTimeout = deviceTimeout(sessionTimeout)
+        self._random = random
+        self._running = False
+        self._session: Optional[Deferred] = None
+        self._again = False
+        self._timer: Any = None
+        self._retryAt: Optional[float] = None
+        self._periodicCall: Any = None
+        self._scheduledCall: Any = None
+        self._reference = 0.0
+        self._forcedNames: Optional[tuple[str, ...]] = None
+        self._inFlight: Optional[Deferred] = None
+        self._abort: Optional[str] = None
+        self._crTimes: deque[float] = deque()
+        self._lastActive: Optional[float] = None
+        self._warnedNoURL = False
+        self.sessions = 0
+        settings.observe(self._settingChanged)
+
+    # -- life ------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def inSession(self) -> bool:
+        return self._session is not None
+
+    def start(self) -> None:
+        """Start: queue "1 BOOT"/"0 BOOTSTRAP" as due, arm the timers, run a session if anything waits."""
+        if self._running:
+            return
+        self._running = True
+        self._reference = self._clock.seconds()
+        if self._boot:
+            # A restart of the proxier is the reboot of its own CPE: a Reboot
+            # it owed is done, and reported ("1 BOOT" + "M Reboot").
+            self.state.afterSessionDone(len([a for a in self.state.afterSession() if a[0] == "reboot"]))
+            self.state.booted()
+        self._checkBootstrap()
+        self._runAfterSession()
+        self._armPeriodic()
+        self._armScheduled()
+        self._wantSession()
+
+    def stop(self) -> Deferred:
+        """Stop: cancel the timers, end a running session; fires once it ended."""
+        self._running = False
+        for name in ("_timer", "_periodicCall", "_scheduledCall"):
+            call = getattr(self, name)
+            if call is not None and call.active():
+                call.cancel()
+            setattr(self, name, None)
+        session = self._session
+        if session is None:
+            return succeed(None)
+        done: Deferred = Deferred()
+        session.addBoth(lambda r: (done.callback(None), r)[1])
+        self._abortSession("the endpoint stopped")
+        return done
+
+    def _checkBootstrap(self) -> None:
+        url = self.settings.url
+        if url and self.state.bootstrappedURL != url:
+            self.state.queueEvent("0 BOOTSTRAP")
+
+    # -- ICWMPEndpoint -----------------------------------------------------------
+
+    def connectionRequestCredentials(self) -> tuple[str, str]:
+        """The username and password the ACS must give in a Connection Request."""
+        return self.settings.connectionRequestUsername, self.settings.connectionRequestPassword
+
+    def connectionRequested(self) -> bool:
+        """
+        The ACS asked for a session ("6 CONNECTION REQUEST"). Returns at once:
+        C{True} when accepted (the session runs soon, or right after the
+        running one), C{False} when refused (offline, or too many lately).
+        """
+        if not self.online:
+            return False
+        now = self._clock.seconds()
+        while self._crTimes and self._crTimes[0] <= now - CR_WINDOW:
+            self._crTimes.popleft()
+        if len(self._crTimes) >= CR_BURST:
+            self.log.warn("Connection Request refused: {n} in the last {w:g} s", n=len(self._crTimes), w=CR_WINDOW)
+            return False
+        self._crTimes.append(now)
+        self.state.queueEvent("6 CONNECTION REQUEST")
+        self.log.info("Connection Request accepted")
+        self._wantSession(urgent=True)
+        return True
+
+    def requestSession(self, eventCode: str, commandKey: str = "") -> None:
+        """Queue C{eventCode} (persisted) and start a session soon."""
+        self.state.queueEvent(eventCode, commandKey)
+        self._logDropped()
+        self._wantSession(urgent=eventCode == "6 CONNECTION REQUEST")
+
+    def requestDownload(self, fileType: str, args: tuple[tuple[str, str], ...] = ()) -> None:
+        """Ask the ACS for a file ("9 REQUEST DOWNLOAD" and a RequestDownload RPC, if the ACS supports it)."""
+        known = self.state.acsMethods(self.settings.url)
+        if known is not None and "RequestDownload" not in known:
+            self.log.warn("the ACS does not support RequestDownload; not asking for {fileType}", fileType=fileType)
+            return
+        self.state.addRequestDownload(fileType, args)
+        self._logDropped()
+        self._wantSession()
+
+    # -- IDeviceObserver -----------------------------------------------------------
+
+    def deviceOnline(self, device: Any) -> None:
+        if self.online:
+            return
+        self.online = True
+        self.log.info("device online again; sessions resume")
+        self._wantSession()
+
+    def deviceOffline(self, device: Any) -> None:
+        if not self.online:
+            return
+        self.online = False
+        self.log.info("device offline; sessions wait, Connection Requests are refused")
+
+    def deviceBooted(self, device: Any) -> None:
+        self.state.booted()
+        self._logDropped()
+        self._wantSession()
+
+    def deviceFactoryReset(self, device: Any) -> None:
+        self.state.queueEvent("0 BOOTSTRAP")
+        self._wantSession()
+
+    def valuesChanged(self, device: Any, values: Any, active: bool) -> None:
+        values = [v for v in values if isinstance(v, ParameterValue)]
+        if not values:
+            return
+        self.state.addValueChanges(values)
+        self._logDropped()
+        if active:
+            throttle = self.settings.defaultActiveNotificationThrottle
+            delay = 0.0
+            now = self._clock.seconds()
+            if throttle and self._lastActive is not None:
+                delay = max(0.0, self._lastActive + throttle - now)
+            self._lastActive = now + delay
+            self._wantSession(delay=delay)
+
+    def diagnosticsComplete(self, device: Any) -> None:
+        self.state.queueEvent("8 DIAGNOSTICS COMPLETE")
+        self._wantSession()
+
+    def transferComplete(self, device: Any, result: TransferResult) -> None:
+        known = self.state.acsMethods(self.settings.url)
+        if known is not None and "TransferComplete" not in known:
+            self.log.error("the ACS does not support TransferComplete; {key} not reported", key=result.commandKey)
+            return
+        self.state.addTransferComplete(result)
+        self._logDropped()
+        self._wantSession()
+
+    def autonomousTransferComplete(self, device: Any, result: AutonomousTransferResult) -> None:
+        why = self._autonomousFiltered(result)
+        if why:
+            self.log.debug("autonomous transfer of {url} not reported: {why}", url=result.transferURL, why=why)
+            return
+        self.state.addAutonomousTransferComplete(result)
+        self._logDropped()
+        self._wantSession()
+
+    def _autonomousFiltered(self, result: AutonomousTransferResult) -> str:
+        """Why ManagementServer.AutonomousTransferCompletePolicy (or the ACS) keeps C{result} back, or ""."""
+        s = self.settings
+        if not s.autonomousTransferCompletePolicyEnable:
+            return "AutonomousTransferCompletePolicy is disabled"
+        transfer = s.autonomousTransferCompletePolicyTransferTypeFilter
+        if (transfer == "Upload" and result.isDownload) or (transfer == "Download" and not result.isDownload):
+            return f"TransferTypeFilter is {transfer}"
+        outcome = s.autonomousTransferCompletePolicyResultTypeFilter
+        if (outcome == "Success" and result.faultCode) or (outcome == "Failure" and not result.faultCode):
+            return f"ResultTypeFilter is {outcome}"
+        types = [t.strip() for t in s.autonomousTransferCompletePolicyFileTypeFilter.split(",") if t.strip()]
+        if not any(result.fileType == t or result.fileType.startswith(t + " ") for t in types):
+            return "FileTypeFilter excludes it"
+        known = self.state.acsMethods(s.url)
+        if known is not None and "AutonomousTransferComplete" not in known:
+            return "the ACS does not support AutonomousTransferComplete"
+        return ""
+
+    def _logDropped(self) -> None:
+        for what in self.state.dropped:
+            self.log.error("queue full: dropped {what}", what=what)
+        self.state.dropped = []
+
+    # -- settings ----------------------------------------------------------------
+
+    def _settingChanged(self, name: str, old: Any, new: Any) -> None:
+        if name == "url":
+            self.log.info("ACS URL changed to {url}", url=new)
+            self._retryAt = None
+            self._forcedNames = None
+            self._checkBootstrap()
+            self._wantSession()
+        elif name in ("periodicInformEnable", "periodicInformInterval", "periodicInformTime"):
+            self._armPeriodic()
+
+    # -- timers --------------------------------------------------------------------
+
+    def _armPeriodic(self) -> None:
+        if self._periodicCall is not None and self._periodicCall.active():
+            self._periodicCall.cancel()
+        self._periodicCall = None
+        if not self._running or not self.settings.periodicInformEnable:
+            return
+        phaseTime = self.settings.periodicInformTime
+        phase = None if phaseTime == UNKNOWN_TIME else phaseTime.timestamp()
+        now = self._clock.seconds()
+        at = nextPeriodicInform(now, self.settings.periodicInformInterval, phase, self._reference)
+        self._periodicCall = self._clock.callLater(at - now, self._periodicFired)
+
+    def _periodicFired(self) -> None:
+        self._periodicCall = None
+        self.state.queueEvent("2 PERIODIC")
+        self._wantSession()
+        self._armPeriodic()
+
+    def _armScheduled(self) -> None:
+        if self._scheduledCall is not None and self._scheduledCall.active():
+            self._scheduledCall.cancel()
+        self._scheduledCall = None
+        scheduled = self.state.scheduledInforms()
+        if not self._running or not scheduled:
+            return
+        delay = max(0.0, scheduled[0][0] - self._clock.seconds())
+        self._scheduledCall = self._clock.callLater(delay, self._scheduledFired)
+
+    def _scheduledFired(self) -> None:
+        self._scheduledCall = None
+        if self.state.scheduledInformDue(self._clock.seconds()):
+            self._wantSession()
+        self._armScheduled()
+
+    def _wantSession(self, urgent: bool = False, delay: float = 0.0) -> None:
+        """Something waits for the ACS: run a session as soon as the rules allow."""
+        if not self._running or not self.online:
+            return
+        if not self.settings.url:
+            if not self._warnedNoURL:
+                self._warnedNoURL = True
+                self.log.warn("no ACS URL: events wait until ManagementServer.URL is set")
+            return
+        if self._session is not None:
+            self._again = True
+            return
+        now = self._clock.seconds()
+        at = now + delay
+        if self._retryAt is not None and not urgent:
+            at = max(at, self._retryAt)
+        if self._timer is not None and self._timer.active():
+            if self._timer.getTime() <= at:
+                return
+            self._timer.cancel()
+        self._timer = self._clock.callLater(max(0.0, at - now), self._timerFired)
+
+    def _timerFired(self) -> None:
+        self._timer = None
+        if not self._running or not self.online or not self.settings.url or self._session is not None:
+            return
+        if not self.state.hasPending():
+            return
+        self._startSession()
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def _startSession(self) -> None:
+        self._again = False
+        self._abort = None
+        self.sessions += 1
+        limit = self._clock.callLater(self._maxSessionDuration, self._abortSession,
+                                      f"session longer than {self._maxSessionDuration:g} s")
+        d = defer.maybeDeferred(self._runSession)
+
+        def finished(result: Any) -> None:
+            if limit.active():
+                limit.cancel()
+            self._sessionFinished(result)
+
+        self._session = d
+        d.addBoth(finished)
+
+    def _abortSession(self, reason: str) -> None:
+        if self._session is None:
+            return
+        self._abort = reason
+        if self._inFlight is not None:
+            self._inFlight.cancel()
+
+    @defer.inlineCallbacks
+    def _runSession(self) -> Any:
+        url = self.settings.url
+        content = self.state.informContent()
+        self._inFlight = self._informParameters(content.valueChanges)
+        try:
+            parameters = yield self._inFlight
+        except defer.CancelledError:
+            return Ended(False, self._abort or "cancelled"), None  # nothing was sent
+        finally:
+            self._inFlight = None
+        inform = m.Inform(
+            deviceId=self.identity,
+            events=content.events,
+            maxEnvelopes=1,
+            currentTime=datetime.datetime.fromtimestamp(self._clock.seconds(), datetime.timezone.utc),
+            retryCount=self.state.retryCount,
+            parameters=tuple(parameters),
+        )
+        self.log.info("session to {url}: {events}", url=url, events=", ".join(e.code for e in content.events))
+        http = ACSHTTPSession(self._agent, url, self.settings.username, self.settings.password,
+                              clock=self._clock, requestTimeout=self._requestTimeout)
+        outbox = _Outbox(self, url, content)
+        session = CPESession(outbox, sessionTimeout=self._sessionTimeout, log=self.log)
+        actions = session.start(inform)
+        while True:
+            action = actions[0]
+            if isinstance(action, Ended):
+                return action, content
+            if self._abort is not None:
+                actions = session.transportFailed(self._abort)
+                continue
+            if isinstance(action, Send):
+                self._inFlight = http.post(action.body)
+                try:
+                    result = yield self._inFlight
+                except TransportError as e:
+                    actions = session.transportFailed(str(e))
+                    continue
+                except defer.CancelledError:
+                    actions = session.transportFailed(self._abort or "cancelled")
+                    continue
+                finally:
+                    self._inFlight = None
+                retryAfter = parseRetryAfter(result.header("Retry-After"), self._clock.seconds())
+                actions = session.httpResponse(result.status, result.body, result.header("Content-Type"), retryAfter)
+            elif isinstance(action, Dispatch):
+                self._inFlight = self._serve(action.request)
+                try:
+                    answer = yield self._inFlight
+                except defer.CancelledError:
+                    answer = CWMPFault(9002, "the session was aborted")
+                finally:
+                    self._inFlight = None
+                actions = session.respond(answer)
+
+    def _sessionFinished(self, result: Any) -> None:
+        self._session = None
+        if isinstance(result, Failure):
+            self.log.failure("session crashed", result)
+            ended, content = Ended(False, f"internal error: {result.getErrorMessage()}"), None
+        else:
+            ended, content = result
+        if content is not None and not ended.informAcknowledged:
+            self.state.informFailed(content)
+        if ended.ok:
+            self.state.setRetryCount(0)
+            self._retryAt = None
+            self.log.info("session ended: {reason}", reason=ended.reason)
+        else:
+            count = self.state.retryCount + 1
+            self.state.setRetryCount(count)
+            wait = ended.retryAfter
+            if wait is None:
+                wait = retryDelay(count, self.settings.retryMinimumWaitInterval,
+                                  self.settings.retryIntervalMultiplier, self._random)
+            self._retryAt = self._clock.seconds() + wait
+            self.log.warn("session failed ({reason}); retry {count} in {wait:.0f} s if anything waits",
+                          reason=ended.reason, count=count, wait=wait)
+        self._runAfterSession()
+        if not self._running:
+            return
+        again, self._again = self._again, False
+        if ended.ok:
+            if again:
+                self._wantSession()
+        elif self.state.hasPending():
+            self._wantSession()
+
+    def _runAfterSession(self) -> None:
+        """Reboot and FactoryReset run once the session that asked for them is over (TR-069 A.3.2.9)."""
+        due = self.state.afterSession()
+        if not due:
+            return
+        self.state.afterSessionDone(len(due))
+        for action in due:
+            if action[0] == "reboot":
+                commandKey = action[1]
+                self.log.info("rebooting the device (CommandKey {key!r})", key=commandKey)
+                d = defer.maybeDeferred(self.model.reboot, commandKey)
+                d.addErrback(self._rebootFailed)
+            elif action[0] == "factoryReset":
+                self.log.info("resetting the device to its factory state")
+                d = defer.maybeDeferred(self.model.factoryReset)
+                d.addErrback(lambda f: self.log.error("factory reset failed: {why}", why=f.getErrorMessage()))
+
+    def _rebootFailed(self, failure: Failure) -> None:
+        self.log.error("reboot failed: {why}; no M Reboot will follow", why=failure.getErrorMessage())
+        self.state.rebootAbandoned()
+
+    # -- the Inform's parameters ------------------------------------------------------------
+
+    @defer.inlineCallbacks
+    def _informParameters(self, valueChanges: tuple[ParameterValue, ...]) -> Any:
+        forced = yield self._forcedParameters()
+        changed = {v.name for v in valueChanges}
+        return [p for p in forced if p.name not in changed] + list(valueChanges)
+
+    @defer.inlineCallbacks
+    def _forcedParameters(self) -> Any:
+        """The forced-inform parameters the model has (asked together, else one by one); never fails."""
+        names = self._forcedNames or FORCED_INFORM
+        answer = yield self._bounded(defer.maybeDeferred(self.model.getParameterValues, list(names)))
+        if not isinstance(answer, CWMPFault):
+            return [v for v in answer if isinstance(v, ParameterValue)]
+        if answer.code != 9005 or self._forcedNames is not None:
+            self.log.warn("forced inform parameters unavailable ({fault}); the Inform goes without",
+                          fault=str(answer))
+            return []
+        answers = yield defer.gatherResults([
+            self._bounded(defer.maybeDeferred(self.model.getParameterValues, [name])) for name in FORCED_INFORM
+        ])
+        values: list[ParameterValue] = []
+        found = []
+        timedOut = False
+        for name, one in zip(FORCED_INFORM, answers):
+            if isinstance(one, CWMPFault):
+                timedOut = timedOut or one.code == 9002
+                continue
+            found.append(name)
+            values.extend(v for v in one if isinstance(v, ParameterValue))
+        if not timedOut:
+            self._forcedNames = tuple(found)
+        return values
+
+    # -- serving the ACS ----------------------------------------------------------------------
+
+    def supportedMethods(self) -> frozenset[str]:
+        """The CPE RPCs this endpoint answers (GetRPCMethodsResponse); any other gets 9000."""
+        try:
+            modelMethods = frozenset(self.model.supportedMethods())
+        except Exception as e:
+            self.log.error("the data model cannot say what it supports ({e!r})", e=e)
+            modelMethods = frozenset()
+        methods = (modelMethods & MODEL_METHODS) | ENDPOINT_METHODS
+        if modelMethods & _TRANSFER_METHODS:
+            methods |= _QUEUE_METHODS
+        return methods
+
+    def _bounded(self, d: Deferred) -> Deferred:
+        """
+        C{d}'s result, or a L{CWMPFault} in its place: its failure as a fault
+        (9002 for anything but a CWMPFault), or 9002 when the device has not
+        answered within the device timeout (C{d} is then cancelled). Never
+        fails, except with L{defer.CancelledError} when itself cancelled.
+        """
+        result: Deferred = Deferred(lambda _: d.cancel())
+        timeout = self._deviceTimeout
+
+        def expired() -> None:
+            self.log.warn("the device did not answer within {t:g} s: 9002", t=timeout)
+            result.callback(CWMPFault(9002, f"the device did not answer within {timeout:g} s"))
+            d.cancel()
+
+        timer = self._clock.callLater(timeout, expired)
+
+        def done(outcome: Any) -> None:
+            if timer.active():
+                timer.cancel()
+            if result.called:
+                return None
+            if isinstance(outcome, Failure):
+                if outcome.check(defer.CancelledError):
+                    result.callback(CWMPFault(9002, "the call was cancelled"))
+                    return None
+                if not outcome.check(CWMPFault):
+                    self.log.failure("the data model failed without a CWMP fault", outcome)
+                result.callback(asFault(outcome.value))
+            else:
+                result.callback(outcome)
+            return None
+
+        d.addBoth(done)
+        return result
+
+    def _serve(self, request: m.Message) -> Deferred:
+        """The answer (a response or a L{CWMPFault}) to one ACS request."""
+        if request.name not in self.supportedMethods():
+            return succeed(CWMPFault(9000))
+        handler = getattr(self, "_rpc" + request.name)
+        try:
+            return self._bounded(defer.maybeDeferred(handler, request))
+        except Exception as e:  # a handler that fails before any Deferred
+            return succeed(asFault(e))
+
+    def _setParameterKey(self, key: str) -> None:
+        self.settings.set(parameterKey=key)
+
+    def _rpcGetRPCMethods(self, request: m.GetRPCMethods) -> m.Message:
+        return m.GetRPCMethodsResponse(tuple(sorted(self.supportedMethods())))
+
+    def _rpcGetParameterNames(self, request: m.GetParameterNames) -> Deferred:
+        d = defer.maybeDeferred(self.model.getParameterNames, request.path, request.nextLevel)
+        return d.addCallback(lambda infos: m.GetParameterNamesResponse(tuple(infos)))
+
+    def _rpcGetParameterValues(self, request: m.GetParameterValues) -> Deferred:
+        d = defer.maybeDeferred(self.model.getParameterValues, list(request.names))
+        return d.addCallback(lambda values: m.GetParameterValuesResponse(tuple(values)))
+
+    def _rpcSetParameterValues(self, request: m.SetParameterValues) -> Deferred:
+        names = [p.name for p in request.parameters]
+        if len(set(names)) != len(names):
+            raise CWMPFault(9003, "a parameter appears twice")
+        d = defer.maybeDeferred(self.model.setParameterValues, list(request.parameters))
+
+        def applied(status: Any) -> m.Message:
+            status = _status(status)
+            self._setParameterKey(request.parameterKey)
+            return m.SetParameterValuesResponse(status)
+
+        return d.addCallback(applied)
+
+    def _rpcGetParameterAttributes(self, request: m.GetParameterAttributes) -> Deferred:
+        d = defer.maybeDeferred(self.model.getParameterAttributes, list(request.names))
+        return d.addCallback(lambda attrs: m.GetParameterAttributesResponse(tuple(attrs)))
+
+    def _rpcSetParameterAttributes(self, request: m.SetParameterAttributes) -> Deferred:
+        d = defer.maybeDeferred(self.model.setParameterAttributes, list(request.changes))
+        return d.addCallback(lambda _: m.SetParameterAttributesResponse())
+
+    def _rpcAddObject(self, request: m.AddObject) -> Deferred:
+        d = defer.maybeDeferred(self.model.addObject, request.objectName)
+
+        def added(answer: Any) -> m.Message:
+            instance, status = answer
+            if not isinstance(instance, int) or instance < 1:
+                raise CWMPFault(9002, "the data model returned no instance number")
+            status = _status(status)
+            self._setParameterKey(request.parameterKey)
+            return m.AddObjectResponse(instance, status)
+
+        return d.addCallback(added)
+
+    def _rpcDeleteObject(self, request: m.DeleteObject) -> Deferred:
+        d = defer.maybeDeferred(self.model.deleteObject, request.objectName)
+
+        def deleted(status: Any) -> m.Message:
+            status = _status(status)
+            self._setParameterKey(request.parameterKey)
+            return m.DeleteObjectResponse(status)
+
+        return d.addCallback(deleted)
+
+    def _rpcReboot(self, request: m.Reboot) -> m.Message:
+        self.state.rebootRequested(request.commandKey)
+        return m.RebootResponse()
+
+    def _rpcFactoryReset(self, request: m.FactoryReset) -> m.Message:
+        self.state.factoryResetRequested()
+        return m.FactoryResetResponse()
+
+    def _transfer(self, call: Callable[[TransferRequest], Any], transfer: TransferRequest,
+                  respond: Callable[..., m.Message]) -> Deferred:
+        d = defer.maybeDeferred(call, transfer)
+
+        def answered(result: Union[None, TransferResult]) -> m.Message:
+            if result is None:
+                self.state.transferStarted(transfer.method, transfer.commandKey, transfer.fileType,
+                                           transfer.fileSize, transfer.targetFileName,
+                                           self._clock.seconds() + transfer.delaySeconds)
+                return respond(1, UNKNOWN_TIME, UNKNOWN_TIME)
+            if not isinstance(result, TransferResult):
+                raise CWMPFault(9002, "the data model returned no transfer result")
+            if result.faultCode:
+                raise CWMPFault(result.faultCode, result.faultString)
+            return respond(0, result.startTime, result.completeTime)
+
+        return d.addCallback(answered)
+
+    def _rpcDownload(self, request: m.Download) -> Deferred:
+        return self._transfer(self.model.download, request.request, m.DownloadResponse)
+
+    def _rpcUpload(self, request: m.Upload) -> Deferred:
+        return self._transfer(self.model.upload, request.request, m.UploadResponse)
+
+    def _rpcScheduleDownload(self, request: m.ScheduleDownload) -> Deferred:
+        from dataclasses import replace
+
+        transfer = replace(request.request, delaySeconds=request.timeWindows[0].windowStart)
+        return self._transfer(self.model.download, transfer, lambda *_: m.ScheduleDownloadResponse())
+
+    def _rpcScheduleInform(self, request: m.ScheduleInform) -> m.Message:
+        if request.delaySeconds < 1:
+            raise CWMPFault(9003, "DelaySeconds must be greater than zero")
+        self.state.scheduleInform(self._clock.seconds() + request.delaySeconds, request.commandKey)
+        self._logDropped()
+        self._armScheduled()
+        return m.ScheduleInformResponse()
+
+    def _queued(self) -> list[tuple[dict, int]]:
+        now = self._clock.seconds()
+        return [(t, 1 if t["startAt"] > now else 2) for t in self.state.transfers()]
+
+    def _rpcGetQueuedTransfers(self, request: m.GetQueuedTransfers) -> m.Message:
+        return m.GetQueuedTransfersResponse(tuple(m.QueuedTransfer(t["commandKey"], s) for t, s in self._queued()))
+
+    def _rpcGetAllQueuedTransfers(self, request: m.GetAllQueuedTransfers) -> m.Message:
+        return m.GetAllQueuedTransfersResponse(tuple(
+            m.AllQueuedTransfer(t["commandKey"], s, t["method"] != "Upload", t["fileType"], t["fileSize"],
+                                t["targetFileName"])
+            for t, s in self._queued()
+        ))
+
+
+def _status(value: Any) -> int:
+    if value not in (0, 1) or isinstance(value, bool):
+        raise CWMPFault(9002, f"the data model returned status {value!r}")
+    return int(value)
