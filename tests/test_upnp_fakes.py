@@ -12,7 +12,7 @@ from typing import Callable, Optional
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from proxier.upnp import description as D, gena, soap
+from proxier.upnp import description as D, gena, soap, ssdp
 from proxier.upnp.description import Device, DeviceDescription, Service, parseSCPD
 
 from ._helpers import SHARED
@@ -64,6 +64,9 @@ class Publisher:
         self.hold = False  # keep the next SUBSCRIBE pending
         self.held: list = []
         self.sidPrefix = "uuid:sid-"
+        self.onSubscribe: Optional[Callable] = None  # (publisher, sid, callbacks) after a first SUBSCRIBE
+        self.callbacks: dict[str, tuple] = {}
+        self.seqs: dict[str, int] = {}
 
     def render(self, request) -> bytes:  # noqa: ANN001
         headers = gena.normalizeHeaders(request.requestHeaders)
@@ -86,6 +89,9 @@ class Publisher:
             self.counter += 1
             sid = f"{self.sidPrefix}{self.counter}"
             self.sids.add(sid)
+            self.callbacks[sid] = gena.parseCallback(headers.get("callback"))
+            if self.onSubscribe is not None:
+                self.onSubscribe(self, sid, self.callbacks[sid])
         request.setHeader(b"SID", sid.encode())
         if self.granted is not None:
             request.setHeader(b"TIMEOUT", self.granted.encode())
@@ -148,3 +154,103 @@ class FakeDMDevice(Resource):
             return soap.encodeResponse(call.serviceType, call.action, out)
         request.setResponseCode(404)
         return b""
+
+
+# A device served for real on loopback (end-to-end tests and the benchmark).
+
+
+class LoopbackDevice:
+    """
+    A UPnP DM device on 127.0.0.1: HTTP (description, SCPDs, control, GENA
+    with real NOTIFYs to the subscriber's callback) and an SSDP socket that
+    announces to a control point's loopback port and answers unicast searches.
+    """
+
+    def __init__(self, reactor, httpClient, index: int = 0) -> None:  # noqa: ANN001
+        self.reactor = reactor
+        self.httpClient = httpClient
+        self.udn = f"uuid:0badcafe-0000-4000-8000-{index:012x}"
+        self.resource: Optional[FakeDMDevice] = None
+        self.http = None
+        self.udp = None
+        self.bootId = 1
+        self.configId = 1
+        self.sent: list = []
+        self.sendErrors: list = []
+        self.pending: list = []
+
+    def start(self) -> None:
+        from twisted.internet.protocol import DatagramProtocol
+        from twisted.web.server import Site
+
+        placeholder = FakeDMDevice(dmDescription("127.0.0.1", 1, self.udn))
+        site = Site(placeholder)
+        site.noisy = False
+        self.http = self.reactor.listenTCP(0, site, interface="127.0.0.1")
+        port = self.http.getHost().port
+        placeholder.description = dmDescription("127.0.0.1", port, self.udn)
+        placeholder.documents[b"/desc.xml"] = placeholder.description.toBytes()
+        for publisher in placeholder.publishers.values():
+            publisher.onSubscribe = self._initialEvent
+        self.resource = placeholder
+        device = self
+
+        class SSDP(DatagramProtocol):
+            def datagramReceived(self, data: bytes, addr) -> None:  # noqa: ANN001
+                try:
+                    message = ssdp.parse(data)
+                except ssdp.SSDPError:
+                    return
+                if isinstance(message, ssdp.Search):
+                    for nt in device.types():
+                        if ssdp.searchTargetMatches(message.st, nt):
+                            answer = ssdp.SearchResponse(st=nt, usn=device.usn(nt), location=device.location,
+                                                         maxAge=1800, bootId=device.bootId, configId=device.configId,
+                                                         server="Linux UPnP/1.1 loopback-device/1")
+                            self.transport.write(answer.toBytes(), addr)
+
+        self.udp = self.reactor.listenUDP(0, SSDP(), interface="127.0.0.1")
+
+    @property
+    def location(self) -> str:
+        return f"http://127.0.0.1:{self.http.getHost().port}/desc.xml"
+
+    @property
+    def ssdpPort(self) -> int:
+        return self.udp.getHost().port
+
+    def types(self) -> list[str]:
+        return ["upnp:rootdevice", self.udn, D.MANAGEABLE_DEVICE_2, D.CONFIGURATION_MANAGEMENT_2,
+                D.BASIC_MANAGEMENT_2]
+
+    def usn(self, nt: str) -> str:
+        return self.udn if nt == self.udn else f"{self.udn}::{nt}"
+
+    def announce(self, to: tuple[str, int], nts: str = ssdp.ALIVE, **kw: object) -> None:
+        for nt in self.types():
+            message = ssdp.Notify(nts=nts, nt=nt, usn=self.usn(nt),
+                                  location=self.location if nts != ssdp.BYEBYE else "",
+                                  maxAge=1800 if nts == ssdp.ALIVE else None, bootId=self.bootId,
+                                  configId=self.configId, host=ssdp.hostHeader(*to),
+                                  server="Linux UPnP/1.1 loopback-device/1" if nts == ssdp.ALIVE else "", **kw)
+            self.udp.write(message.toBytes(), to)
+
+    def _initialEvent(self, publisher: "Publisher", sid: str, callbacks: tuple) -> None:
+        self.reactor.callLater(0, self.sendEvent, publisher, sid, callbacks[0],
+                               (("ConfigurationUpdate", ""), ("SupportedDataModelsUpdate", "")))
+
+    def sendEvent(self, publisher: "Publisher", sid: str, url: str, variables: tuple) -> None:
+        seq = publisher.seqs.get(sid, 0)
+        publisher.seqs[sid] = gena.nextSEQ(seq)
+        message = gena.EventMessage(sid, seq, variables)
+        d = self.httpClient.request("NOTIFY", url, headers=dict(message.headers(), Connection="close"),
+                                    data=message.body(), timeout=10)
+        self.pending.append(d)
+        d.addCallbacks(lambda r: self.sent.append((url, seq, r.code)), self.sendErrors.append)
+        d.addBoth(lambda _: self.pending.remove(d))
+
+    def stop(self) -> list:
+        """Stop listening and abandon NOTIFYs still on their way."""
+        for d in list(self.pending):
+            d.cancel()
+        return [p.stopListening() for p in (self.http, self.udp) if p is not None]
