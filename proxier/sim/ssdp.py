@@ -279,6 +279,7 @@ class SearchResponder:
         self.pending = 0
         self.dropped = 0
         self.answered = 0
+        self.maxPending = MAX_PENDING_ANSWERS
 
     def datagramReceived(self, data: bytes, address: tuple) -> None:
         """One datagram from the network: answer it if it is a search."""
@@ -299,7 +300,7 @@ class SearchResponder:
         answers = [a for adv in self.advertisers() for a in adv.answers(message, self.date())]
         if not answers:
             return
-        if self.pending + len(answers) > MAX_PENDING_ANSWERS:
+        if self.pending + len(answers) > self.maxPending:
             self.dropped += 1
             self.log.warn(
                 "M-SEARCH from {address} dropped: {pending} answers already waiting",
