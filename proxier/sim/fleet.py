@@ -237,7 +237,7 @@ class Fleet(Service):
                 self._ports.append(port)
                 device.setLocation(self._url(port))
             self.devices.append(device)
-            if options.stagger > 0:
+            if options.stagger > 0 and index > 0:
                 self._powerOns.append(self.reactor.callLater(index * options.stagger, device.powerOn))
             else:
                 device.powerOn()

@@ -1,0 +1,130 @@
+"""
+Tests for L{proxier.sim.fleet}: many devices in one process, in the
+unicast-loopback SSDP mode (nothing leaves 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from treq.client import HTTPClient
+from twisted.internet import defer, reactor, task
+from twisted.internet.protocol import DatagramProtocol
+from twisted.trial import unittest
+from twisted.web.client import Agent, HTTPConnectionPool
+
+from proxier.sim.fleet import MULTICAST, Fleet, FleetOptions
+from proxier.upnp import ssdp
+
+
+class ControlPoint(DatagramProtocol):
+    def __init__(self) -> None:
+        self.messages: list[tuple[Any, tuple]] = []
+
+    def datagramReceived(self, data: bytes, address: tuple) -> None:
+        self.messages.append((ssdp.parse(data), address))
+
+    def of(self, kind: type) -> list:
+        return [m for m, _ in self.messages if isinstance(m, kind)]
+
+
+def client() -> HTTPClient:
+    return HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+
+
+def wait(seconds: float) -> defer.Deferred:
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+class FleetTestCase(unittest.TestCase):
+    def setUp(self) -> None:
+        self.cp = ControlPoint()
+        self.cpPort = reactor.listenUDP(0, self.cp, interface="127.0.0.1")
+        self.addCleanup(self.cpPort.stopListening)
+
+    def start(self, **options: Any) -> Fleet:
+        fleet = Fleet(FleetOptions(controlPoint=("127.0.0.1", self.cpPort.getHost().port), downtime=0.2, **options),
+                      reactor=reactor, client=client())
+        fleet.startService()
+        self.addCleanup(lambda: fleet.stopService() if fleet.running else None)
+        return fleet
+
+
+class UnicastLoopbackTests(FleetTestCase):
+    @defer.inlineCallbacks
+    def test_announcesToControlPoint(self) -> None:
+        """Each device announces itself to the loopback control point, with its own LOCATION and SEARCHPORT."""
+        fleet = self.start(count=3)
+        yield wait(0.6)
+        alive = [n for n in self.cp.of(ssdp.Notify) if n.nts == ssdp.ALIVE]
+        self.assertEqual(len(alive), 3 * 6 * 3)
+        self.assertEqual({n.udn for n in alive}, {d.udn for d in fleet.devices})
+        self.assertEqual(len({n.location for n in alive}), 3)
+        self.assertEqual({n.searchPort for n in alive}, {fleet.searchAddress[1]})
+        self.assertTrue(49152 <= fleet.searchAddress[1] <= 65535)
+        self.assertEqual({a for _, a in self.cp.messages}, {("127.0.0.1", fleet.searchAddress[1])})
+        self.assertEqual(len({d.identity.serialNumber for d in fleet.devices}), 3)
+
+    @defer.inlineCallbacks
+    def test_answersSearches(self) -> None:
+        """An M-SEARCH sent to the search port is answered by every matching device, to the searcher."""
+        fleet = self.start(count=2)
+        yield wait(0.1)
+        self.cpPort.write(ssdp.Search(st="urn:schemas-upnp-org:device:ManageableDevice:2", mx=1,
+                                      host=f"127.0.0.1:{fleet.searchAddress[1]}").toBytes(), fleet.searchAddress)
+        yield wait(1.3)
+        answers = self.cp.of(ssdp.SearchResponse)
+        self.assertEqual(sorted(a.udn for a in answers), sorted(d.udn for d in fleet.devices))
+
+    @defer.inlineCallbacks
+    def test_httpAndStop(self) -> None:
+        """Each device serves its description on its own port; stopping says byebye and frees every port."""
+        fleet = self.start(count=2)
+        http = client()
+        for device in fleet.devices:
+            response = yield http.get(device.location)
+            body = yield response.content()
+            self.assertIn(device.udn.encode(), body)
+        yield fleet.stopService()
+        yield wait(0.2)
+        byebye = [n for n in self.cp.of(ssdp.Notify) if n.nts == ssdp.BYEBYE]
+        self.assertEqual(len(byebye), 12)
+        failure = yield self.assertFailure(http.get(fleet.devices[0].location), Exception)
+        self.assertTrue(failure)
+
+    @defer.inlineCallbacks
+    def test_sharedPort(self) -> None:
+        """With a shared port, every device is served under its own path on one port."""
+        fleet = self.start(count=3, sharedPort=True)
+        ports = {d.location.split("/")[2] for d in fleet.devices}
+        self.assertEqual(len(ports), 1)
+        response = yield client().get(fleet.devices[2].location)
+        body = yield response.content()
+        self.assertIn(b"/dev2/cms/control", body)
+
+    @defer.inlineCallbacks
+    def test_stagger(self) -> None:
+        """Staggered devices power on one after the other."""
+        fleet = self.start(count=3, stagger=0.2)
+        self.assertEqual([d.state for d in fleet.devices], ["up", "off", "off"])
+        yield wait(0.5)
+        self.assertEqual([d.state for d in fleet.devices], ["up", "up", "up"])
+
+    def test_fixedPorts(self) -> None:
+        """Given a first HTTP port and a search port, the devices use consecutive ports."""
+        probe = reactor.listenTCP(0, __import__("twisted.web.server", fromlist=["Site"]).Site(
+            __import__("twisted.web.resource", fromlist=["Resource"]).Resource()), interface="127.0.0.1")
+        base = probe.getHost().port
+        d = probe.stopListening()
+
+        def started(_: Any) -> None:
+            fleet = self.start(count=2, httpPort=base, searchPort=0)
+            self.assertEqual([d.location.split(":")[2].split("/")[0] for d in fleet.devices],
+                             [str(base), str(base + 1)])
+
+        return d.addCallback(started)
+
+    def test_multicastNeedsInterface(self) -> None:
+        """Multicast mode refuses to start without the interface to use."""
+        fleet = Fleet(FleetOptions(ssdpMode=MULTICAST), reactor=reactor, client=client())
+        self.assertRaises(ValueError, fleet.startService)
