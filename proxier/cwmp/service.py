@@ -1,0 +1,232 @@
+# -*- test-case-name: tests.test_cwmp_service -*-
+"""
+The CWMP part of the service tree: the Connection Request server, the HTTP
+agent towards the ACS, and one endpoint per proxied device.
+
+    CWMPService (MultiService)
+      ├── ConnectionRequestServer    one port for every endpoint
+      └── EndpointManager            listens to the DeviceDirectory:
+            ├── CWMPEndpoint          the proxier's own (addOwnEndpoint)
+            └── CWMPEndpoint × n      one per device, model from makeModel()
+
+What a device's endpoint means (its data model) is not decided here: the
+service is given C{makeModel(device, settings, connectionRequestURL)} — the
+TR-330 module composes the device's own model with the proxier-held
+ManagementServer bound to C{settings}. Each endpoint keeps its durable state
+in C{store.child("endpoint-<device.key>")}, which outlives the device's
+removal, so a device that comes back never bootstraps again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
+
+from twisted.application.service import MultiService
+from twisted.internet import defer
+from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
+
+from proxier.config import Config, ConfigError
+from proxier.cwmp.connreq import ConnectionRequestServer, connectionRequestPath, ensureCredentials, localAddressToward
+from proxier.cwmp.endpoint import CWMPEndpoint
+from proxier.cwmp.settings import EndpointSettings
+from proxier.cwmp.tls import TLSConfigError, makeACSAgent
+from proxier.datamodel.values import DeviceIdentity
+from proxier.log import DeviceLogger
+from proxier.store import Store
+
+__all__ = ["CWMPService", "EndpointManager", "urlHostFor", "OWN_ENDPOINT", "MakeModel"]
+
+MakeModel = Callable[[Any, EndpointSettings, Callable[[], str]], Any]
+OWN_ENDPOINT = "self"  # the store name of the proxier's own endpoint: "endpoint-self"
+_WILDCARDS = ("0.0.0.0", "::")
+
+
+def urlHostFor(listenAddress: str, urlHost: str, acsURL: str, resolve: Callable[[str], Deferred],
+               timeout: float = 5.0, clock: Any = None) -> Deferred:
+    """
+    The host to put in Connection Request URLs (C{[connection_request]
+    url_host}): as configured; else the listen address; else, listening on
+    every address, the local address of the route towards the ACS (its name
+    resolved with C{resolve}, bounded by C{timeout}); else the host name.
+    """
+    if urlHost:
+        return succeed(urlHost)
+    if listenAddress not in _WILDCARDS:
+        return succeed(listenAddress)
+    fallback = socket.gethostname()
+    host = urlsplit(acsURL).hostname if acsURL else None
+    if not host:
+        return succeed(fallback)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        d = defer.maybeDeferred(resolve, host)
+        if clock is not None:
+            d.addTimeout(timeout, clock)
+        d.addCallback(lambda address: localAddressToward(address) or fallback)
+        d.addErrback(lambda _: fallback)
+        return d
+    return succeed(localAddressToward(host) or fallback)
+
+
+class EndpointManager:
+    """
+    One L{CWMPEndpoint} per device of the L{DeviceDirectory} (it listens to
+    it), plus the proxier's own.
+
+    @ivar endpoints: by device key.
+    """
+
+    log = Logger()
+
+    def __init__(self, config: Config, store: Store, server: ConnectionRequestServer, agent: Any,
+                 makeModel: MakeModel, *, reactor: Any) -> None:
+        self._config = config
+        self._store = store
+        self._server = server
+        self._agent = agent
+        self._makeModel = makeModel
+        self._reactor = reactor
+        self._running = False
+        self.endpoints: dict[str, CWMPEndpoint] = {}
+        self._devices: dict[str, Any] = {}
+
+    def _prepare(self, key: str) -> tuple[Store, bytes, EndpointSettings]:
+        store = self._store.child("endpoint-" + key)
+        path = connectionRequestPath(store.document("connection-request"))
+        settings = EndpointSettings(store.document("management-server"), self._config["acs"])
+        ensureCredentials(settings, self._config["connection_request"])
+        return store, path, settings
+
+    def _endpoint(self, identity: DeviceIdentity, model: Any, settings: EndpointSettings, store: Store,
+                  path: bytes, boot: bool, online: bool) -> CWMPEndpoint:
+        acs = self._config["acs"]
+        return CWMPEndpoint(identity, model, settings, store, agent=self._agent, reactor=self._reactor, boot=boot,
+                            connectionRequestPath=path, sessionTimeout=acs["session_timeout"],
+                            requestTimeout=acs["request_timeout"], online=online)
+
+    def _add(self, key: str, endpoint: CWMPEndpoint) -> None:
+        self.endpoints[key] = endpoint
+        self._server.register(endpoint)
+        if self._running:
+            endpoint.start()
+
+    def addOwnEndpoint(self, identity: DeviceIdentity,
+                       makeModel: Callable[[EndpointSettings, Callable[[], str]], Any]) -> CWMPEndpoint:
+        """
+        The proxier's own endpoint (it reports "1 BOOT" at every start):
+        C{makeModel(settings, connectionRequestURL)} gives its Device:2 model.
+        """
+        store, path, settings = self._prepare(OWN_ENDPOINT)
+        model = makeModel(settings, lambda: self._server.url(path))
+        endpoint = self._endpoint(identity, model, settings, store, path, boot=True, online=True)
+        self._add(OWN_ENDPOINT, endpoint)
+        return endpoint
+
+    def deviceAppeared(self, device: Any) -> None:
+        if device.key in self.endpoints or device.key == OWN_ENDPOINT:
+            return
+        log = DeviceLogger(device.identity)
+        try:
+            store, path, settings = self._prepare(device.key)
+            model = self._makeModel(device, settings, lambda: self._server.url(path))
+            endpoint = self._endpoint(device.identity, model, settings, store, path, boot=False,
+                                      online=bool(device.online))
+        except Exception:
+            log.failure("cannot present this device to the ACS; skipped")
+            return
+        self._devices[device.key] = device
+        device.addObserver(endpoint)
+        self._add(device.key, endpoint)
+        log.info("CWMP endpoint ready; Connection Request URL {url}", url=self._server.url(path))
+
+    def deviceRemoved(self, device: Any) -> None:
+        endpoint = self.endpoints.pop(device.key, None)
+        if endpoint is None:
+            return
+        self._devices.pop(device.key, None)
+        device.removeObserver(endpoint)
+        self._server.unregister(endpoint)
+        endpoint.stop()
+
+    def start(self) -> None:
+        self._running = True
+        for endpoint in list(self.endpoints.values()):
+            endpoint.start()
+
+    def stop(self) -> Deferred:
+        self._running = False
+        return defer.DeferredList([e.stop() for e in self.endpoints.values()], consumeErrors=True)
+
+
+class CWMPService(MultiService):
+    """
+    The Connection Request server and every endpoint.
+
+    @ivar server: the L{ConnectionRequestServer}.
+    @ivar manager: the L{EndpointManager}.
+    @ivar ready: fires once the Connection Request URL host is known and the
+        endpoints started (after L{startService}).
+    """
+
+    log = Logger()
+
+    def __init__(self, config: Config, store: Store, directory: Any, makeModel: MakeModel, *,
+                 reactor: Any = None, agent: Any = None) -> None:
+        """
+        @param directory: the tree's L{proxier.service.DeviceDirectory}.
+        @raise ConfigError: when a TLS file of the C{[acs]} section cannot be used.
+        """
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor  # type: ignore[no-redef]
+        self._reactor = reactor
+        self._config = config
+        self._directory = directory
+        cr = config["connection_request"]
+        self.server = ConnectionRequestServer(reactor=reactor, listenAddress=cr["listen_address"], port=cr["port"],
+                                              urlHost=cr["url_host"])
+        if agent is None:
+            try:
+                agent = makeACSAgent(reactor, config["acs"])
+            except TLSConfigError as e:
+                raise ConfigError(config.path, "acs", None, str(e)) from None
+        self.manager = EndpointManager(config, store, self.server, agent, makeModel, reactor=reactor)
+        self.ready: Optional[Deferred] = None
+        self._listening = False
+
+    def addOwnEndpoint(self, identity: DeviceIdentity,
+                       makeModel: Callable[[EndpointSettings, Callable[[], str]], Any]) -> CWMPEndpoint:
+        """See L{EndpointManager.addOwnEndpoint}."""
+        return self.manager.addOwnEndpoint(identity, makeModel)
+
+    def startService(self) -> None:
+        super().startService()
+        self.server.startListening()
+        cr = self._config["connection_request"]
+        self.log.info("Connection Requests on {address} port {port}", address=cr["listen_address"],
+                      port=self.server.port)
+        self.ready = urlHostFor(cr["listen_address"], cr["url_host"], self._config["acs"]["url"],
+                                self._reactor.resolve, clock=self._reactor)
+        self.ready.addCallback(self._go)
+
+    def _go(self, host: str) -> None:
+        self.server.urlHost = host
+        if not self.running:
+            return
+        self.manager.start()
+        self._directory.addListener(self.manager)
+        self._listening = True
+
+    def stopService(self) -> Deferred:
+        super().stopService()
+        if self._listening:
+            self._listening = False
+            self._directory.removeListener(self.manager)
+        d = self.manager.stop()
+        d.addBoth(lambda _: self.server.stopListening())
+        return d
