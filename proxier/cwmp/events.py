@@ -58,7 +58,7 @@ SINGLE_EVENTS = frozenset({
 MAX_EVENTS = 64  # EventStruct entries in one Inform (cwmp-1-2.xsd, EventList maxOccurs)
 # Queued events kept: leaves room in an Inform for the events of queued RPCs
 # (three codes, and one "M <method>" per TransferComplete).
-MAX_QUEUED_EVENTS = MAX_EVENTS - 3 - 16
+MAX_QUEUED_EVENTS = MAX_EVENTS - 4 - 16  # "4 VALUE CHANGE", three RPC events, sixteen "M <method>"
 MAX_QUEUED_RPCS = 16  # TransferComplete (etc.) waiting, as TR-069 bounds the transfer queue
 MAX_SCHEDULED_INFORMS = 16
 MAX_VALUE_CHANGES = 1024
@@ -300,7 +300,7 @@ class EndpointState:
         """The events and value changes the next Inform carries."""
         events: list[m.EventStruct] = []
         ids = set()
-        for event in self._data["events"]:
+        for event in self._data["events"][:MAX_QUEUED_EVENTS]:
             events.append(m.EventStruct(event["code"], event["commandKey"]))
             ids.add(event["id"])
         seen = {e.code for e in events}
@@ -319,7 +319,8 @@ class EndpointState:
                     marker = m.EventStruct(f"M {method}", rpc["result"]["commandKey"])
                     if marker not in events:
                         events.append(marker)
-        return InformContent(tuple(events[:MAX_EVENTS]), tuple(self.valueChanges()), frozenset(ids))
+        # at most 44 queued + "4 VALUE CHANGE" + 3 RPC events + 16 "M <method>" = MAX_EVENTS
+        return InformContent(tuple(events), tuple(self.valueChanges()), frozenset(ids))
 
     def informAcknowledged(self, content: InformContent, url: str) -> None:
         """
