@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
-from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.client import HTTPConnectionPool
 from twisted.web.server import Site
 
 from proxier.config import load

@@ -836,6 +836,23 @@ class ACSSupportTests(EndpointTestCase):
             why = endpoint._autonomousFiltered(atc)
             self.assertIn(expected, why) if expected else self.assertEqual(why, "")
 
+    def test_holdRequests(self) -> None:
+        """
+        An ACS that holds the CPE's requests: the TransferComplete waits while
+        the ACS asks, and goes once the ACS has nothing more, in the same session.
+        """
+        self.acs.genieacs = False
+        endpoint = self.make()
+        self.acs.holdRequests = True
+        self.acs.script([m.GetRPCMethods()], DEVICE)
+        endpoint.transferComplete(None, TransferResult("h", "Download"))
+        self.clock.advance(0)
+        (_, session) = self.acs.sessions
+        names = [msg.name if msg is not None else None for msg in session.received]
+        self.assertEqual(names, ["Inform", None, "GetRPCMethodsResponse", "TransferComplete", None])
+        self.assertTrue(session.ok)
+        self.assertEqual(endpoint.state.queuedRPCs(), [])
+
     def test_requestDownload(self) -> None:
         """RequestDownload goes only to an ACS that supports it."""
         self.acs.methods = GENIEACS_METHODS + ("RequestDownload",)

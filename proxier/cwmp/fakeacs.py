@@ -205,8 +205,14 @@ class FakeACS(Resource):
     def _sessionOf(self, request: Any) -> Optional[ACSSession]:
         token = request.getCookie(COOKIE)
         session = self._byToken.get(token.decode("latin-1")) if token else None
-        if session is None or session.ended:
+        if session is None:
             return None
+        if session.ended:
+            # After the ACS's empty answer a CPE may still send what it held
+            # back (TR-069 3.7.1.4); GenieACS has forgotten the session then.
+            if self.genieacs or not session.ok:
+                return None
+            session.ended = session.ok = False
         if self.genieacs:
             idle = session.sessionTimeout or GENIEACS_IDLE
             if self.clock.seconds() - session.lastSeen > idle:
