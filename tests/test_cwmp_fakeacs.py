@@ -193,6 +193,14 @@ class GenieACSBehaviourTests(unittest.TestCase):
         self.clock.advance(45)
         self.assertEqual(done(patient.post(b"")).status, 204)
 
+    def test_idleTimeoutConfigurable(self) -> None:
+        """The idle limit is a parameter of the fake ACS."""
+        acs = FakeACS(clock=self.clock, genieacs=True, idleTimeout=5)
+        http = ACSHTTPSession(RequestTraversalAgent(acs), URL, clock=self.clock)
+        done(http.post(inform()))
+        self.clock.advance(6)
+        self.assertEqual(done(http.post(b"")).status, 400)
+
     def test_cwmp14NamespaceRefused(self) -> None:
         """An Inform in a cwmp-1-4 namespace is refused with 400 "Unrecognized CWMP version"."""
         body = codec.encode(m.Envelope(m.Inform(IDENTITY), id="x", namespace="urn:dslforum-org:cwmp-1-4"))

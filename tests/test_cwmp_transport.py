@@ -245,6 +245,19 @@ class RedirectTests(unittest.TestCase):
             self.assertIn("refused redirect", str(caught.exception))
             self.assertEqual(session.url, ACS)
 
+    def test_noDowngradeToPlainHTTP(self) -> None:
+        """A redirect from HTTPS to plain HTTP is refused (the session would travel in clear)."""
+        def handler(request, n):  # type: ignore[no-untyped-def]
+            request.setResponseCode(302)
+            request.setHeader(b"Location", b"http://acs.example.net/acs")
+            return b""
+
+        session = ACSHTTPSession(RequestTraversalAgent(Scripted(handler)), "https://acs.example.net/acs",
+                                 clock=task.Clock())
+        with self.assertRaises(TransportError) as caught:
+            result(session.post(b"x"))
+        self.assertIn("plain HTTP", str(caught.exception))
+
     def test_redirectLoop(self) -> None:
         """A redirect loop stops after a bounded number of hops."""
         def handler(request, n):  # type: ignore[no-untyped-def]

@@ -83,6 +83,8 @@ class FakeACS(Resource):
 
     @ivar methods: what it answers to GetRPCMethods and accepts from the CPE.
     @ivar genieacs: behave as GenieACS on the points of INTEROP §CWMP.
+    @ivar idleTimeout: with C{genieacs}, seconds after which an idle session
+        is dropped unless its Inform set C{cwmp:sessionTimeout}.
     @ivar holdRequests: send C{cwmp:HoldRequests} true with the InformResponse.
     @ivar informFaults: faults to answer the next Informs with, in order.
     @ivar requestFaults: per CPE method, faults to answer its next calls with.
@@ -99,7 +101,7 @@ class FakeACS(Resource):
 
     def __init__(self, *, clock: Any = None, genieacs: bool = False, methods: tuple[str, ...] = ALL_ACS_METHODS,
                  username: str = "", password: str = "", namespace: Optional[str] = None,
-                 validator: Optional[Callable[[bytes], None]] = None) -> None:
+                 validator: Optional[Callable[[bytes], None]] = None, idleTimeout: float = GENIEACS_IDLE) -> None:
         super().__init__()
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
@@ -108,6 +110,7 @@ class FakeACS(Resource):
         self.methods = tuple(GENIEACS_METHODS if genieacs and methods is ALL_ACS_METHODS else methods)
         self.namespace = namespace
         self.validator = validator
+        self.idleTimeout = idleTimeout
         self.validationErrors: list[str] = []
         self.holdRequests = False
         self.informFaults: list[CWMPFault] = []
@@ -214,7 +217,7 @@ class FakeACS(Resource):
                 return None
             session.ended = session.ok = False
         if self.genieacs:
-            idle = session.sessionTimeout or GENIEACS_IDLE
+            idle = session.sessionTimeout or self.idleTimeout
             if self.clock.seconds() - session.lastSeen > idle:
                 session.ended = True
                 self.log.info("dropped the idle session of {device}", device=session.device)

@@ -8,7 +8,8 @@ jar (never shared with another session or endpoint) and echoes it on every
 POST, also over new TCP connections; answers 401 challenges with Basic or
 Digest (TR-069 3.4.4) and keeps answering for the rest of the session; follows
 301/302/307/308 redirects and keeps the new URL for the rest of the session
-(never to anything but http/https, at most a few per POST); bounds every POST,
+(never to anything but http/https, never from https down to http, at most
+a few per POST); bounds every POST,
 body included, with a timeout; caps the response body; sends
 C{Content-Type: text/xml; charset="utf-8"} with a body, C{Content-Length: 0}
 without one, and never C{Expect: 100-continue}.
@@ -265,6 +266,8 @@ class ACSHTTPSession:
                 scheme = urlsplit(target).scheme.lower()
                 if scheme not in ("http", "https") or not urlsplit(target).hostname:
                     raise TransportError(f"refused redirect from {self.url} to {target!r}")
+                if scheme == "http" and urlsplit(self.url).scheme.lower() == "https":
+                    raise TransportError(f"refused redirect from {self.url} to plain HTTP ({target!r})")
                 redirects += 1
                 self.url = target
                 continue
