@@ -258,6 +258,7 @@ class Fleet(Service):
         self._powerOns = []
         for device in self.devices:
             device.powerOff()
+        self.responder.stop()
         waits = [maybeDeferred(port.stopListening) for port in self._ports]
         self._ports = []
         if self._udp is not None:

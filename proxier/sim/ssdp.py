@@ -280,6 +280,7 @@ class SearchResponder:
         self.dropped = 0
         self.answered = 0
         self.maxPending = MAX_PENDING_ANSWERS
+        self._scheduled: set[Any] = set()
 
     def datagramReceived(self, data: bytes, address: tuple) -> None:
         """One datagram from the network: answer it if it is a search."""
@@ -310,9 +311,19 @@ class SearchResponder:
         for answer in answers:
             delay = self.random.uniform(0, mx) if mx else 0.0
             self.pending += 1
-            self.clock.callLater(delay, self._send, answer, address)
+            call = self.clock.callLater(delay, self._send, answer, address)
+            self._scheduled.add(call)
+
+    def stop(self) -> None:
+        """Drop the answers not sent yet (the endpoint is closing)."""
+        for call in self._scheduled:
+            if call.active():
+                call.cancel()
+        self._scheduled.clear()
+        self.pending = 0
 
     def _send(self, answer: bytes, address: tuple) -> None:
+        self._scheduled = {c for c in self._scheduled if c.active()}
         self.pending -= 1
         self.answered += 1
         try:
