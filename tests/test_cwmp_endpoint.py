@@ -313,6 +313,25 @@ class LifecycleTests(EndpointTestCase):
         headers, _ = self.acs.rawRequests[-1]
         self.assertEqual(headers["host"], ["acs2.example.net"])
 
+    def test_urlChangeDuringBootstrap(self) -> None:
+        """
+        The ACS URL changes while the Inform carrying "0 BOOTSTRAP" to the old
+        one is on its way: the old ACS acknowledges it, and the new ACS still
+        gets a BOOTSTRAP of its own.
+        """
+        self.model.hang.add("getParameterValues")
+        endpoint = self.make()
+        self.assertTrue(endpoint.inSession)
+        self.settings.set(url="http://acs2.example.net/cwmp")
+        self.clock.advance(deviceTimeout(30))  # the Inform goes, to the old URL, without parameters
+        self.clock.advance(deviceTimeout(30))  # and the next session's Inform, to the new one
+        first, second = self.acs.sessions
+        self.assertEqual(self.events(first), [("0 BOOTSTRAP", "")])
+        self.assertEqual(self.events(second), [("0 BOOTSTRAP", "")])
+        hosts = [h["host"][0] for h, body in self.acs.rawRequests if b"<cwmp:Inform>" in body]
+        self.assertEqual(hosts, ["acs.example.net:7547", "acs2.example.net"])
+        self.assertEqual(endpoint.state.bootstrappedURL, "http://acs2.example.net/cwmp")
+
     def test_factoryResetOfTheDevice(self) -> None:
         """A device reset to its factory state bootstraps again."""
         endpoint = self.make()
@@ -852,6 +871,16 @@ class ACSSupportTests(EndpointTestCase):
         self.assertEqual(names, ["Inform", None, "GetRPCMethodsResponse", "TransferComplete", None])
         self.assertTrue(session.ok)
         self.assertEqual(endpoint.state.queuedRPCs(), [])
+
+    def test_requiredMethodsAssumed(self) -> None:
+        """An ACS whose GetRPCMethods leaves out TransferComplete still gets it (every ACS must support it)."""
+        self.acs.methods = ("Inform", "GetRPCMethods")
+        endpoint = self.make()
+        self.assertIn("TransferComplete", endpoint.state.acsMethods(ACS_URL))
+        self.acs.methods = GENIEACS_METHODS
+        endpoint.transferComplete(None, TransferResult("k", "Download"))
+        self.clock.advance(0)
+        self.assertEqual(len(self.sent(self.acs.sessions[-1], "TransferComplete")), 1)
 
     def test_requestDownload(self) -> None:
         """RequestDownload goes only to an ACS that supports it."""

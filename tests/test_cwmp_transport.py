@@ -332,6 +332,20 @@ class LimitTests(unittest.TestCase):
             failure = self.failureResultOf(d, TransportError)
             self.assertIn("4096", str(failure.value))
 
+    def test_unusableURL(self) -> None:
+        """A URL the agent cannot use fails the POST with a TransportError, not an exception."""
+        for url in ("http://[::1", "ftp://acs.example.net/", "acs.example.net"):
+            session = ACSHTTPSession(RequestTraversalAgent(Scripted(ok)), url, clock=task.Clock())
+            with self.assertRaises(TransportError, msg=url):
+                result(session.post(b"x"))
+
+    def test_internationalURL(self) -> None:
+        """A URL with non-ASCII characters is sent encoded, and its digest uri is the encoded target."""
+        resource = Scripted(ok)
+        result(ACSHTTPSession(RequestTraversalAgent(resource), "http://acs.example.net/été?x=ü",
+                              clock=task.Clock()).post(b"x"))
+        self.assertEqual(resource.seen[0].uri, b"/%C3%A9t%C3%A9?x=%C3%BC")
+
     def test_cancel(self) -> None:
         """Cancelling a POST in flight stops it."""
         agent = RequestTraversalAgent(Scripted(lambda request, n: NOT_DONE_YET))

@@ -137,6 +137,13 @@ class _Outbox:
     def requestDelivered(self, request: m.Message, response: m.Message) -> None:
         if isinstance(request, m.GetRPCMethods):
             methods = frozenset(response.methods)  # type: ignore[attr-defined]
+            missing = m.ACS_REQUIRED_METHODS - methods
+            if missing:
+                # TR-069 requires them of every ACS; an answer that leaves them
+                # out is wrong, and dropping TransferCompletes would lose data.
+                self._log.warn("the ACS's GetRPCMethods omits {missing}, which every ACS supports",
+                               missing=", ".join(sorted(missing)))
+                methods |= m.ACS_REQUIRED_METHODS
             self._state.setACSMethods(self.url, methods)
             self._log.info("the ACS at {url} supports {methods}", url=self.url, methods=", ".join(sorted(methods)))
             return
@@ -226,6 +233,7 @@ class CWMPEndpoint:
         self._running = False
         self._session: Optional[Deferred] = None
         self._again = False
+        self._againUrgent = False
         self._timer: Any = None
         self._retryAt: Optional[float] = None
         self._periodicCall: Any = None
@@ -474,6 +482,7 @@ class CWMPEndpoint:
             return
         if self._session is not None:
             self._again = True
+            self._againUrgent = self._againUrgent or urgent
             return
         now = self._clock.seconds()
         at = now + delay
@@ -489,6 +498,7 @@ class CWMPEndpoint:
         self._timer = None
         if not self._running or not self.online or not self.settings.url or self._session is not None:
             return
+        self._checkBootstrap()
         if not self.state.hasPending():
             return
         self._startSession()
@@ -497,6 +507,7 @@ class CWMPEndpoint:
 
     def _startSession(self) -> None:
         self._again = False
+        self._againUrgent = False
         self._abort = None
         self.sessions += 1
         limit = self._clock.callLater(self._maxSessionDuration, self._abortSession,
@@ -521,6 +532,7 @@ class CWMPEndpoint:
     @defer.inlineCallbacks
     def _runSession(self) -> Any:
         url = self.settings.url
+        self._checkBootstrap()  # the URL may have changed while a BOOTSTRAP to the old one was in flight
         content = self.state.informContent()
         self._inFlight = self._informParameters(content.valueChanges)
         try:
@@ -601,11 +613,12 @@ class CWMPEndpoint:
         if not self._running:
             return
         again, self._again = self._again, False
+        urgent, self._againUrgent = self._againUrgent, False
         if ended.ok:
             if again:
-                self._wantSession()
+                self._wantSession(urgent=urgent)
         elif self.state.hasPending():
-            self._wantSession()
+            self._wantSession(urgent=urgent)
 
     def _runAfterSession(self) -> None:
         """Reboot and FactoryReset run once the session that asked for them is over (TR-069 A.3.2.9)."""

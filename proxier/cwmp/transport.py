@@ -29,6 +29,7 @@ from http.cookiejar import CookieJar
 from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
+from hyperlink import URL
 from twisted.internet import defer
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.protocol import Protocol
@@ -193,7 +194,7 @@ class ACSHTTPSession:
         self._digest: Optional[DigestClient] = None
         self._authHost: Optional[str] = None
 
-    def _headers(self, body: bytes) -> Headers:
+    def _headers(self, body: bytes, target: str) -> Headers:
         headers = Headers({b"User-Agent": [self._userAgent]})
         if body:
             headers.setRawHeaders(b"Content-Type", [b'text/xml; charset="utf-8"'])
@@ -201,7 +202,7 @@ class ACSHTTPSession:
         host = urlsplit(self.url).netloc
         if host == self._authHost:
             if self._digest is not None:
-                value = self._digest.authorization("POST", _requestTarget(self.url), body)
+                value = self._digest.authorization("POST", target, body)
                 headers.setRawHeaders(b"Authorization", [value.encode("utf-8")])
             elif self._basic is not None:
                 headers.setRawHeaders(b"Authorization", [self._basic.encode("utf-8")])
@@ -209,8 +210,12 @@ class ACSHTTPSession:
 
     def _exchange(self, body: bytes) -> Deferred:
         """One HTTP request and its whole body, bounded by the request timeout."""
-        d = self._agent.request(b"POST", self.url.encode("ascii"), self._headers(body),
-                                _Body(body) if body else None)
+        try:
+            uri = URL.from_text(self.url).to_uri().to_text()
+            headers = self._headers(body, _requestTarget(uri))
+            d = self._agent.request(b"POST", uri.encode("ascii"), headers, _Body(body) if body else None)
+        except Exception as e:  # a URL the agent cannot even start with
+            return defer.fail(TransportError(f"cannot POST to {self.url!r}: {_describe(e)}"))
 
         def gotResponse(response: Any) -> Deferred:
             reading = _readBody(response, self._maxBody)
