@@ -626,6 +626,22 @@ class InformParameterTests(EndpointTestCase):
         self.clock.advance(0)
         self.assertEqual(self.events(self.acs.sessions[2]), [("2 PERIODIC", "")])
 
+    def test_modelChangeListener(self) -> None:
+        """A model that reports changes itself is listened to while the endpoint runs, and only then."""
+        self.model.listeners = []
+        self.model.addChangeListener = self.model.listeners.append
+        self.model.removeChangeListener = self.model.listeners.remove
+        endpoint = self.make()
+        (listener,) = self.model.listeners
+        listener([ParameterValue("Device.ManagementServer.ConnectionRequestURL", "http://10.0.0.2:7547/x")], True)
+        self.clock.advance(0)
+        session = self.acs.sessions[-1]
+        self.assertEqual(self.events(session), [("4 VALUE CHANGE", "")])
+        self.assertIn(ParameterValue("Device.ManagementServer.ConnectionRequestURL", "http://10.0.0.2:7547/x"),
+                      session.inform.parameters)
+        endpoint.stop()
+        self.assertEqual(self.model.listeners, [])
+
     def test_activeNotificationThrottle(self) -> None:
         """DefaultActiveNotificationThrottle spaces sessions for active changes."""
         endpoint = self.make()

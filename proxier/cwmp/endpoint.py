@@ -13,6 +13,8 @@ L{EndpointState}, saved before anyone is told.
 
 It is also the device's L{IDeviceObserver}: the proxy module reports boots,
 value changes and transfers, and the endpoint turns them into Inform events.
+A model that reports value changes itself (C{addChangeListener}, as the
+proxier's own Device:2 tree does) is listened to while the endpoint runs.
 """
 
 from __future__ import annotations
@@ -271,12 +273,22 @@ class CWMPEndpoint:
             self.state.booted()
         self._checkBootstrap()
         self._runAfterSession()
+        addListener = getattr(self.model, "addChangeListener", None)
+        if callable(addListener):
+            addListener(self._modelValuesChanged)  # a model that reports value changes itself
         self._armPeriodic()
         self._armScheduled()
         self._wantSession()
 
     def stop(self) -> Deferred:
         """Stop: cancel the timers, end a running session; fires once it ended."""
+        if self._running:
+            removeListener = getattr(self.model, "removeChangeListener", None)
+            if callable(removeListener):
+                try:
+                    removeListener(self._modelValuesChanged)
+                except (KeyError, ValueError):
+                    pass
         self._running = False
         for name in ("_timer", "_periodicCall", "_scheduledCall"):
             call = getattr(self, name)
@@ -376,6 +388,10 @@ class CWMPEndpoint:
                 delay = max(0.0, self._lastActive + throttle - now)
             self._lastActive = now + delay
             self._wantSession(delay=delay)
+
+    def _modelValuesChanged(self, values: Any, active: bool) -> None:
+        """The model's own change listener (INotifyingDataModel): as L{valuesChanged}."""
+        self.valuesChanged(None, values, active)
 
     def diagnosticsComplete(self, device: Any) -> None:
         self.state.queueEvent("8 DIAGNOSTICS COMPLETE")
