@@ -784,6 +784,50 @@ class RetryTests(EndpointTestCase):
         self.assertEqual(total, 2)
         self.assertEqual(self.events(self.acs.sessions[-1]), [("2 PERIODIC", "")])
 
+    def test_poisonRPCDropped(self) -> None:
+        """
+        A TransferComplete the ACS cannot take — answered with an HTTP 500
+        error page, or with a 503 that ends the session — is dropped after
+        MAX_RPC_FAULTS tries, never blocking the endpoint for ever; sessions
+        then succeed again.
+        """
+        from proxier.cwmp.endpoint import MAX_RPC_FAULTS
+
+        for status in (500, 503):
+            self.acs.sessions.clear()
+            endpoint = self.make()
+            original = self.acs._cpeRequest
+
+            def choke(request: Any, session: Any, envelope: Any, status: int = status) -> Any:
+                if envelope.body.name == "TransferComplete":
+                    request.setResponseCode(status)
+                    return b"internal error"
+                return original(request, session, envelope)
+
+            self.acs._cpeRequest = choke
+            endpoint.transferComplete(None, TransferResult("poison", "Download"))
+            self.clock.advance(0)
+            for _ in range(MAX_RPC_FAULTS + 2):
+                endpoint.requestSession("2 PERIODIC")
+                self.clock.advance(6000)
+            tries = sum(len(self.sent(s, "TransferComplete")) for s in self.acs.sessions)
+            self.assertEqual(tries, MAX_RPC_FAULTS, status)
+            self.assertEqual(endpoint.state.queuedRPCs(), [])
+            self.assertEqual(endpoint.state.retryCount, 0)
+            self.assertTrue(self.acs.sessions[-1].ok)
+            self.acs._cpeRequest = original
+            self.restart(endpoint, start=False)
+
+    def test_eventCodesChecked(self) -> None:
+        """requestSession refuses what TR-069 does not allow as an event code or CommandKey."""
+        endpoint = self.make()
+        for code in ("BOOT", "M", "7", "M Reboot extra", "x" * 65):
+            self.assertRaises(ValueError, endpoint.requestSession, code)
+        self.assertRaises(ValueError, endpoint.requestSession, "M X_VENDOR_Thing", "k" * 33)
+        endpoint.requestSession("X 00D09E Vendor Event")
+        self.clock.advance(0)
+        self.assertEqual(self.events(self.acs.sessions[-1]), [("X 00D09E Vendor Event", "")])
+
     def test_retryRequestWithin8005(self) -> None:
         """8005 to a TransferComplete sends it again in the same session."""
         endpoint = self.make()

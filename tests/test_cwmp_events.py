@@ -134,6 +134,12 @@ class StateTests(unittest.TestCase):
         self.assertEqual(state.dropRPCs("AutonomousTransferComplete"), [m.AutonomousTransferComplete(atc)])
         self.assertEqual(self.codes(self.restart()), [("9 REQUEST DOWNLOAD", "")])
 
+    def test_longCommandKeyCut(self) -> None:
+        """A TransferComplete whose CommandKey is over 32 characters is queued with it cut, and says so."""
+        self.state.addTransferComplete(TransferResult("k" * 40, "Download"))
+        self.assertEqual(self.state.queuedRPCs()[0][1].result.commandKey, "k" * 32)
+        self.assertTrue(self.state.dropped)
+
     def test_rpcFaultLimit(self) -> None:
         """An RPC the ACS keeps faulting is dropped at the limit, not before."""
         self.state.addTransferComplete(TransferResult("ck", "Download"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import random as _random
+import re
 from collections import deque
 from typing import Any, Callable, Optional, Union
 
@@ -81,7 +82,10 @@ ENDPOINT_METHODS = frozenset({"GetRPCMethods", "ScheduleInform"})
 _TRANSFER_METHODS = frozenset({"Download", "Upload", "ScheduleDownload"})
 _QUEUE_METHODS = frozenset({"GetQueuedTransfers", "GetAllQueuedTransfers"})
 
-MAX_RPC_FAULTS = 5  # faults (other than 8000/8005) after which a TransferComplete & co. is dropped
+MAX_RPC_FAULTS = 5  # failures (faults but 8000/8005, or sessions lost while it waited) before an RPC is dropped
+
+# cwmp-1-2.xsd, EventCodeType: the patterns an event code must match.
+_EVENT_CODE = re.compile(r"^(?:\d+( \S+)+|M \S+|X [0-9A-F]{6} .+|X \S+ .+)$")
 CR_WINDOW = 60.0  # seconds over which Connection Requests are counted
 CR_BURST = 10  # Connection Requests accepted per window; more are answered 503
 
@@ -135,6 +139,17 @@ class _Outbox:
             self._current = rpcId
             return rpc
         return None
+
+    def sessionLost(self) -> None:
+        """
+        The session failed while an RPC waited for its answer. It is counted
+        like a fault: an RPC the ACS cannot swallow (it answers 500 or hangs
+        up every time) must not block the endpoint's sessions for ever.
+        """
+        rpcId, self._current = self._current, None
+        if rpcId is not None and self._state.rpcFaulted(rpcId, MAX_RPC_FAULTS):
+            self._log.error("dropped a queued RPC: {n} sessions failed while it waited for the ACS",
+                            n=MAX_RPC_FAULTS)
 
     def requestDelivered(self, request: m.Message, response: m.Message) -> None:
         if isinstance(request, m.GetRPCMethods):
@@ -335,7 +350,17 @@ class CWMPEndpoint:
         return True
 
     def requestSession(self, eventCode: str, commandKey: str = "") -> None:
-        """Queue C{eventCode} (persisted) and start a session soon."""
+        """
+        Queue C{eventCode} (persisted) and start a session soon.
+
+        @raise ValueError: for a code TR-069 does not allow (EventCodeType of
+            cwmp-1-2.xsd) or a CommandKey over 32 characters: queued, it
+            would spoil every Inform until delivered.
+        """
+        if len(eventCode) > 64 or not _EVENT_CODE.match(eventCode):
+            raise ValueError(f"not a CWMP event code: {eventCode!r}")
+        if len(commandKey) > 32:
+            raise ValueError("a CommandKey has at most 32 characters")
         self.state.queueEvent(eventCode, commandKey)
         self._logDropped()
         self._wantSession(urgent=eventCode == "6 CONNECTION REQUEST")
@@ -574,6 +599,8 @@ class CWMPEndpoint:
         while True:
             action = actions[0]
             if isinstance(action, Ended):
+                if not action.ok:
+                    outbox.sessionLost()
                 return action, content
             if self._abort is not None:
                 actions = session.transportFailed(self._abort)

@@ -26,7 +26,7 @@ sent but not yet acknowledged).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Optional, Sequence
 
 from proxier.cwmp import messages as m
@@ -246,10 +246,19 @@ class EndpointState:
         self._save()
 
     def addTransferComplete(self, result: TransferResult) -> None:
-        """Queue a TransferComplete (with "7 TRANSFER COMPLETE" and its "M <method>" event)."""
+        """
+        Queue a TransferComplete (with "7 TRANSFER COMPLETE" and its "M
+        <method>" event). A CommandKey longer than CWMP allows (32) is cut
+        (and reported in C{dropped}): the ACS gave at most 32 characters.
+        """
+        cut = len(result.commandKey) > 32
+        if cut:
+            result = replace(result, commandKey=result.commandKey[:32])
         self._data["transfers"] = [t for t in self._data["transfers"]
                                    if not (t["commandKey"] == result.commandKey and t["method"] == result.method)]
         self._queueRPC({"kind": "TransferComplete", "result": _resultToJSON(result)})
+        if cut:
+            self.dropped.append("the end of an over-long CommandKey")
 
     def addAutonomousTransferComplete(self, result: AutonomousTransferResult) -> None:
         self._queueRPC({"kind": "AutonomousTransferComplete", "result": _autonomousToJSON(result)})
