@@ -147,12 +147,14 @@ class ServiceTests(unittest.TestCase):
         """The proxier's own endpoint boots at every start, with a model made from its settings."""
         identity = DeviceIdentity("proxier", "000000", "Gateway", "GW1")
         made = []
-        self.service.addOwnEndpoint(identity, lambda settings, url: made.append(url) or FakeModel())
+        self.service.addOwnEndpoint(identity, lambda settings, url, store: made.append((url, store)) or FakeModel())
         self.start()
         (session,) = self.acs.sessions
         self.assertEqual([e.code for e in session.inform.events], ["1 BOOT", "0 BOOTSTRAP"])
         self.assertIn("endpoint-" + OWN_ENDPOINT, self.store.children())
-        self.assertTrue(made[0]().startswith("http://"))
+        url, store = made[0]
+        self.assertTrue(url().startswith("http://"))
+        self.assertEqual(store.path, self.service.manager.storeFor(OWN_ENDPOINT).path)
 
     def test_stop(self) -> None:
         """Stopping the service stops every endpoint and the listener."""

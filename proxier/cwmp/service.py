@@ -13,7 +13,8 @@ What a device's endpoint means (its data model) is not decided here: the
 service is given C{makeModel(device, settings, connectionRequestURL)} — the
 TR-330 module composes the device's own model with the proxier-held
 ManagementServer bound to C{settings}. Each endpoint keeps its durable state
-in C{store.child("endpoint-<device.key>")}, which outlives the device's
+in C{store.child("endpoint-<device.key>")} (L{EndpointManager.storeFor}, which
+a makeModel may use for the model's own state), which outlives the device's
 removal, so a device that comes back never bootstraps again.
 """
 
@@ -96,7 +97,7 @@ class EndpointManager:
         self._devices: dict[str, Any] = {}
 
     def _prepare(self, key: str) -> tuple[Store, bytes, EndpointSettings]:
-        store = self._store.child("endpoint-" + key)
+        store = self.storeFor(key)
         path = connectionRequestPath(store.document("connection-request"))
         settings = EndpointSettings(store.document("management-server"), self._config["acs"])
         ensureCredentials(settings, self._config["connection_request"])
@@ -115,14 +116,19 @@ class EndpointManager:
         if self._running:
             endpoint.start()
 
+    def storeFor(self, key: str) -> Store:
+        """The durable store of the endpoint of device C{key} (made on demand)."""
+        return self._store.child("endpoint-" + key)
+
     def addOwnEndpoint(self, identity: DeviceIdentity,
-                       makeModel: Callable[[EndpointSettings, Callable[[], str]], Any]) -> CWMPEndpoint:
+                       makeModel: Callable[[EndpointSettings, Callable[[], str], Store], Any]) -> CWMPEndpoint:
         """
         The proxier's own endpoint (it reports "1 BOOT" at every start):
-        C{makeModel(settings, connectionRequestURL)} gives its Device:2 model.
+        C{makeModel(settings, connectionRequestURL, store)} gives its Device:2
+        model (C{store}: the endpoint's own, C{endpoint-self}).
         """
         store, path, settings = self._prepare(OWN_ENDPOINT)
-        model = makeModel(settings, lambda: self._server.url(path))
+        model = makeModel(settings, lambda: self._server.url(path), store)
         endpoint = self._endpoint(identity, model, settings, store, path, boot=True, online=True)
         self._add(OWN_ENDPOINT, endpoint)
         return endpoint
@@ -200,7 +206,7 @@ class CWMPService(MultiService):
         self._listening = False
 
     def addOwnEndpoint(self, identity: DeviceIdentity,
-                       makeModel: Callable[[EndpointSettings, Callable[[], str]], Any]) -> CWMPEndpoint:
+                       makeModel: Callable[[EndpointSettings, Callable[[], str], Store], Any]) -> CWMPEndpoint:
         """See L{EndpointManager.addOwnEndpoint}."""
         return self.manager.addOwnEndpoint(identity, makeModel)
 
