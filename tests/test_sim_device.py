@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from twisted.internet import task
 from twisted.trial import unittest
 
 from proxier.sim.device import DOWN, OFF, UP, Identity
@@ -150,7 +149,6 @@ class LifeTests(unittest.TestCase):
         """A firmware update: AboutToReboot, a new BOOTID, the new version everywhere, the OperationID forgotten."""
         self.fetcher.files[FW] = makeImage("2.0.0")
         sid = self.subscribe("sms")
-        cmsEvents = self.subscribe("cms")
         opId = int(invoke(self.device.sms, "Update", DUID=0, NewDUURI=FW, HandleDependencies=False)["OperationID"])
         self.sender.clear()
         self.settle()

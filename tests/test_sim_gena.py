@@ -182,6 +182,14 @@ class EventTests(PublisherTestCase):
         sid = self.subscribe().sid
         self.assertEqual(self.publisher.subscriptions[sid].failures, 1)
 
+    def test_lostEvents(self) -> None:
+        """Events lost on purpose leave a SEQ gap the subscriber can see; the initial event is never lost."""
+        self.publisher.loseEvents(2)
+        sid = self.subscribe().sid
+        for status in ("E1", "E2", "E3"):
+            self.service.setDeviceStatus(status)
+        self.assertEqual([e.seq for e in self.notifier.events(sid)], [0, 3])
+
     def test_dropAll(self) -> None:
         """A reboot forgets every subscription and timer."""
         self.subscribe()

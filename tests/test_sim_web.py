@@ -11,7 +11,7 @@ from treq.client import HTTPClient
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 from twisted.web import resource
-from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.client import Agent, HTTPConnectionPool, ResponseNeverReceived
 from twisted.web.server import Site
 
 from proxier.sim import cmsxml
@@ -171,6 +171,25 @@ class ControlTests(WebTestCase):
             self.assertEqual(response.code, expected)
 
     @defer.inlineCallbacks
+    def test_slowDevice(self) -> None:
+        """A slow device answers each action only after its delay."""
+        self.device.actionDelay = 0.3
+        started = reactor.seconds()
+        code, body = yield self.call("cms", CMS, "GetCurrentConfigurationVersion")
+        self.assertEqual(code, 200)
+        self.assertGreaterEqual(reactor.seconds() - started, 0.25)
+
+    @defer.inlineCallbacks
+    def test_slowDeviceClientGone(self) -> None:
+        """A client that gives up on a slow device leaves nothing pending behind."""
+        self.device.actionDelay = 0.5
+        d = self.call("cms", CMS, "GetCurrentConfigurationVersion")
+        reactor.callLater(0.1, d.cancel)
+        yield self.assertFailure(d, defer.CancelledError, ResponseNeverReceived)
+        yield task.deferLater(reactor, 0.1, lambda: None)
+        self.assertEqual([c for c in reactor.getDelayedCalls() if "finish" in repr(c)], [])
+
+    @defer.inlineCallbacks
     def test_rebootThen503(self) -> None:
         """After Reboot is answered the device goes away (503), then comes back with a new BOOTID."""
         before = self.device.bootId
@@ -240,6 +259,15 @@ class EventTests(WebTestCase):
         yield response.content()
         self.assertEqual(response.code, 412)
 
+    @defer.inlineCallbacks
+    def test_deviceThatRefusesSubscriptions(self) -> None:
+        """A device set to refuse SUBSCRIBE answers its status to every one (control points must poll)."""
+        self.device.subscriptionRefusal = 501
+        response = yield self.subscribe()
+        yield response.content()
+        self.assertEqual(response.code, 501)
+        self.assertEqual(self.device.publishers["cms"].subscriptions, {})
+
 
 class SharedPortTests(unittest.TestCase):
     @defer.inlineCallbacks
@@ -264,3 +292,41 @@ class SharedPortTests(unittest.TestCase):
         response = yield treq.get(f"http://127.0.0.1:{port.getHost().port}/dev9/description.xml")
         yield response.content()
         self.assertEqual(response.code, 404)
+
+
+class PeerCertificateTests(unittest.TestCase):
+    def test_certificateForRoleChecks(self) -> None:
+        """On the TLS port, the control point's certificate reaches the role check as DER; in clear, nothing."""
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import Encoding
+        from cryptography.x509.oid import NameOID
+        from OpenSSL import crypto
+
+        from proxier.sim.web import _peerCertificate
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "control point")])
+        now = datetime.datetime(2024, 1, 1)
+        certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                       .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                       .sign(key, hashes.SHA256()))
+
+        class Transport:
+            def getPeerCertificate(self):
+                return crypto.X509.from_cryptography(certificate)
+
+        class Request:
+            transport = Transport()
+
+            def __init__(self, secure: bool) -> None:
+                self.secure = secure
+
+            def isSecure(self) -> bool:
+                return self.secure
+
+        self.assertEqual(_peerCertificate(Request(True)), certificate.public_bytes(Encoding.DER))
+        self.assertIsNone(_peerCertificate(Request(False)))

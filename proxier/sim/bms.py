@@ -32,7 +32,7 @@ configurable 705.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from proxier.sim import diagnostics
 from proxier.sim.cms import formatTime

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from proxier.sim import cmsxml
 from proxier.sim.cmstree import READ_WRITE, Changes, Model, Ref, parsePath

@@ -36,7 +36,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from twisted.internet.defer import Deferred, fail
@@ -125,6 +125,10 @@ class SimulatedDevice:
     @ivar downtime: seconds between byebye and alive across a reboot.
     @ivar baselineResetReboots: whether a baseline reset also announces
         AboutToReboot.
+    @ivar actionDelay: seconds the device takes to answer each action (a
+        slow device; the action itself takes effect at once).
+    @ivar subscriptionRefusal: an HTTP status every SUBSCRIBE is refused
+        with (a device that does not event: control points must poll), or None.
     """
 
     def __init__(
@@ -149,6 +153,8 @@ class SimulatedDevice:
         self.rebootDelay = 0.5
         self.downtime = 3.0
         self.baselineResetReboots = True
+        self.actionDelay = 0.0
+        self.subscriptionRefusal: Optional[int] = None
         self.deviceType = MANAGEABLE_DEVICE_2
         self.interface = ipaddress.ip_interface(address)
         self.softwareVersion = identity.softwareVersion

@@ -123,6 +123,7 @@ class Publisher:
         self._lastSent: dict[str, float] = {}
         self._held: dict[str, str] = {}
         self._flush: Any = None
+        self._toLose = 0
         self.sent = 0
         service.addListener(self._changed)
 
@@ -201,6 +202,13 @@ class Publisher:
         self._held.clear()
         self._lastSent.clear()
 
+    def loseEvents(self, count: int = 1) -> None:
+        """
+        Let the next C{count} events go unsent (their SEQ is used all the
+        same): a subscriber sees a gap, as after a lost NOTIFY.
+        """
+        self._toLose += count
+
     # -- events -----------------------------------------------------------
 
     def _changed(self, values: list[tuple[str, str]]) -> None:
@@ -242,6 +250,11 @@ class Publisher:
         message = gena.EventMessage(sub.sid, sub.seq, tuple(sub.pending.items()))
         sub.pending = {}
         sub.inflight = True
+        if self._toLose > 0 and message.seq > 0:
+            self._toLose -= 1
+            self.log.debug("event {seq} of {sid} lost on purpose", seq=message.seq, sid=sub.sid)
+            self._next(sub)
+            return
         self._send(sub, message, 0)
 
     def _send(self, sub: Subscription, message: gena.EventMessage, index: int) -> None:

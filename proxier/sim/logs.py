@@ -13,7 +13,7 @@ persistent (it survives a reboot) or not (a reboot empties it) — what TR-330
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Optional
+from typing import Callable
 
 __all__ = ["LOG_LEVELS", "DeviceLog"]
 

@@ -14,7 +14,7 @@ carries the CONFIGID (UDA 1.1 §2.3: C{configId} on the root element).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from lxml import etree
 

@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import Deferred
 
 from proxier.sim import firmware
-from proxier.sim.errors import SMS_ERRORS, ActionError, smsError
+from proxier.sim.errors import SMS_ERRORS, smsError
 from proxier.sim.httpclient import TooBig
 from proxier.sim.service import Service
 from proxier.sim.servicetypes import SMS2

@@ -5,7 +5,7 @@ The device side of SSDP (UDA 1.1 §1), on the project's own codec
 
 L{Advertiser} announces one device. Its states::
 
-    IDLE ──start()──▶ ANNOUNCING ──3 rounds sent──▶ ALIVE ──refresh timer──▶ ALIVE
+    IDLE ──start()──▶ ANNOUNCING ──3 rounds sent──▶ ALIVE ──refresh: 3 rounds──▶ ALIVE
       ▲                   │                           │
       └────stop()─────────┴───────────stop()──────────┘   (byebye sent)
 
@@ -162,6 +162,10 @@ class Advertiser:
         """IDLE → ANNOUNCING: three alive rounds a little apart, then ALIVE."""
         self._cancel()
         self.state = ANNOUNCING
+        self._burst()
+
+    def _burst(self) -> None:
+        """The alive round, three times a little apart (UDP is lossy), then the next refresh."""
         self._round(ssdp.ALIVE)
         for copy in (1, 2):
             delay = copy * ROUND_SPACING + self.random.uniform(0, ROUND_SPACING / 3)
@@ -176,11 +180,7 @@ class Advertiser:
     def _scheduleRefresh(self) -> None:
         """Re-announce at a random time in the second quarter of max-age (before half of it)."""
         delay = self.random.uniform(self.maxAge / 4, self.maxAge / 2 - max(1.0, self.maxAge / 20))
-        self._later(max(delay, 0.5), self._refresh)
-
-    def _refresh(self) -> None:
-        self._round(ssdp.ALIVE)
-        self._scheduleRefresh()
+        self._later(max(delay, 0.5), self._burst)
 
     def stop(self, *announcements: str) -> None:
         """

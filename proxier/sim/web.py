@@ -15,7 +15,8 @@ accepted), or a SOAPACTION that does not match the body, 401 as a UPnPError;
 whatever the service raises, its UPnPError with HTTP 500. Bodies beyond
 L{MAX_REQUEST_BYTES} are refused with 413 before they are parsed.
 
-A device that is not up (rebooting, off) answers 503 to everything.
+A device that is not up (rebooting, off) answers 503 to everything. Knobs
+of the device make it slow to answer actions, or refuse every SUBSCRIBE.
 
 L{FleetResource} serves many devices on one port, each under
 C{/dev<index>/} — the alternative to one port per device.
@@ -150,13 +151,27 @@ class _Control(_DeviceLeaf):
             request.setResponseCode(500)
             request.setHeader(b"content-type", _XML)
             request.setHeader(b"ext", b"")
-            return soap.encodeFault(e.code, e.description)
+            return self._answer(request, soap.encodeFault(e.code, e.description))
         self.device.log.debug("{service} {action} from {peer}", service=self.service.shortName,
                               action=call.action, peer=_peer(request))
         _common(request)
         request.setHeader(b"content-type", _XML)
         request.setHeader(b"ext", b"")
-        return soap.encodeResponse(call.serviceType, call.action, out)
+        return self._answer(request, soap.encodeResponse(call.serviceType, call.action, out))
+
+    def _answer(self, request: Any, body: bytes) -> Any:
+        """The body now, or after the device's L{actionDelay<SimulatedDevice.actionDelay>}."""
+        delay = self.device.actionDelay
+        if delay <= 0:
+            return body
+
+        def finish() -> None:
+            request.write(body)
+            request.finish()
+
+        later = self.device.clock.callLater(delay, finish)
+        request.notifyFinish().addErrback(lambda _: later.cancel() if later.active() else None)
+        return NOT_DONE_YET
 
 
 def _peerCertificate(request: Any) -> Optional[bytes]:
@@ -167,9 +182,9 @@ def _peerCertificate(request: Any) -> Optional[bytes]:
     certificate = getter() if getter is not None else None
     if certificate is None:
         return None
-    from OpenSSL import crypto
+    from cryptography.hazmat.primitives.serialization import Encoding
 
-    return crypto.dump_certificate(crypto.FILETYPE_ASN1, certificate)
+    return certificate.to_cryptography().public_bytes(Encoding.DER)
 
 
 class _Event(_DeviceLeaf):
@@ -183,6 +198,9 @@ class _Event(_DeviceLeaf):
         return self.device.publishers.get(self.service.shortName)
 
     def render_SUBSCRIBE(self, request: Any) -> bytes:
+        refusal = self.device.subscriptionRefusal
+        if refusal is not None:
+            return _plain(request, refusal, "this device does not accept subscriptions")
         return self._handle(request, "SUBSCRIBE")
 
     def render_UNSUBSCRIBE(self, request: Any) -> bytes:
