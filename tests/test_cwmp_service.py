@@ -165,6 +165,21 @@ class ServiceTests(unittest.TestCase):
         self.assertFalse(endpoint.running)
         self.assertIsNone(self.service.server._listening)
 
+    def test_portTaken(self) -> None:
+        """A Connection Request port that cannot be had is a ConfigError naming the key."""
+        from twisted.internet import reactor
+        from twisted.internet.protocol import Factory
+
+        taken = reactor.listenTCP(0, Factory(), interface="127.0.0.1")
+        self.addCleanup(taken.stopListening)
+        config = self.config.replace("connection_request", port=taken.getHost().port)
+        service = CWMPService(config, self.store, self.directory, self.makeModel, reactor=reactor,
+                              agent=RequestTraversalAgent(self.acs))
+        with self.assertRaises(ConfigError) as caught:
+            service.startService()
+        self.assertIn("[connection_request] port", str(caught.exception))
+        self.assertFalse(service.running)
+
     def test_badTLSFiles(self) -> None:
         """An unusable ca_file is a ConfigError naming the [acs] section."""
         path = os.path.join(self.mktemp())

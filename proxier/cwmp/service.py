@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from twisted.application.service import MultiService
 from twisted.internet import defer
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
 from proxier.config import Config, ConfigError
@@ -211,9 +212,18 @@ class CWMPService(MultiService):
         return self.manager.addOwnEndpoint(identity, makeModel)
 
     def startService(self) -> None:
-        super().startService()
-        self.server.startListening()
+        """
+        Listen for Connection Requests, then start the endpoints.
+
+        @raise ConfigError: when the Connection Request port cannot be had.
+        """
         cr = self._config["connection_request"]
+        try:
+            self.server.startListening()
+        except CannotListenError as e:
+            raise ConfigError(self._config.path, "connection_request", "port",
+                              f"cannot listen on {cr['listen_address']} port {cr['port']}: {e.socketError}") from None
+        super().startService()
         self.log.info("Connection Requests on {address} port {port}", address=cr["listen_address"],
                       port=self.server.port)
         self.ready = urlHostFor(cr["listen_address"], cr["url_host"], self._config["acs"]["url"],
