@@ -5,6 +5,7 @@ unicast-loopback SSDP mode (nothing leaves 127.0.0.1).
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from treq.client import HTTPClient
@@ -111,18 +112,26 @@ class UnicastLoopbackTests(FleetTestCase):
         self.assertEqual([d.state for d in fleet.devices], ["up", "up", "up"])
 
     def test_fixedPorts(self) -> None:
-        """Given a first HTTP port and a search port, the devices use consecutive ports."""
-        probe = reactor.listenTCP(0, __import__("twisted.web.server", fromlist=["Site"]).Site(
-            __import__("twisted.web.resource", fromlist=["Resource"]).Resource()), interface="127.0.0.1")
-        base = probe.getHost().port
-        d = probe.stopListening()
+        """Given a first HTTP port, the devices use consecutive ports from it."""
+        import socket
 
-        def started(_: Any) -> None:
-            fleet = self.start(count=2, httpPort=base, searchPort=0)
-            self.assertEqual([d.location.split(":")[2].split("/")[0] for d in fleet.devices],
-                             [str(base), str(base + 1)])
-
-        return d.addCallback(started)
+        picker = random.Random()
+        for _ in range(50):
+            base = picker.randrange(20000, 30000)  # below the ephemeral range: nobody else gets these
+            probes = [socket.socket(), socket.socket()]
+            try:
+                for offset, probe in enumerate(probes):
+                    probe.bind(("127.0.0.1", base + offset))
+                break
+            except OSError:
+                continue
+            finally:
+                for probe in probes:
+                    probe.close()
+        else:
+            raise unittest.SkipTest("no two free consecutive ports found")
+        fleet = self.start(count=2, httpPort=base)
+        self.assertEqual([d.location.split(":")[2].split("/")[0] for d in fleet.devices], [str(base), str(base + 1)])
 
     def test_multicastNeedsInterface(self) -> None:
         """Multicast mode refuses to start without the interface to use."""

@@ -87,3 +87,24 @@ class DeviceDescriptionTests(unittest.TestCase):
         self.assertEqual(services[1].findtext(f"{D}controlURL"), "/dev3/cms/control")
         self.assertEqual(services[1].findtext(f"{D}serviceId"), "urn:upnp-org:serviceId:ConfigurationManagement")
         self.assertEqual(serviceURLs("/", "bms"), ("/bms/scpd.xml", "/bms/control", "/bms/event"))
+
+
+class ControlPointViewTests(unittest.TestCase):
+    def test_projectParsersAccept(self) -> None:
+        """The project's own control point parses the description and every SCPD without a problem, and finds
+        no required action missing."""
+        from proxier.upnp import description
+
+        device = makeDevice()[0]
+        parsed = description.parseDeviceDescription(device.description(), device.location)
+        self.assertEqual(parsed.problems, ())
+        self.assertEqual(parsed.configId, device.configId)
+        self.assertEqual(parsed.device.udn, device.udn)
+        services = {s.serviceType: s for _, s in parsed.services()}
+        self.assertEqual(services["urn:schemas-upnp-org:service:ConfigurationManagement:2"].controlURL,
+                         "http://192.168.1.20:49200/cms/control")
+        for service in device.services:
+            scpd = description.parseSCPD(device.scpd(service.shortName))
+            self.assertEqual(scpd.problems, (), service.shortName)
+            self.assertEqual(description.missingRequiredActions(service.serviceType.serviceType, scpd), ())
+            self.assertEqual([a.name for a in scpd.actions], service.implementedActions())
