@@ -301,6 +301,24 @@ class LifecycleTests(EndpointTestCase):
         self.restart(endpoint, boot=False)
         self.assertEqual(len(self.acs.sessions), 2)
 
+    def test_bootOncePerProcess(self) -> None:
+        """Stopping and starting the same endpoint object is no boot: "1 BOOT" comes once."""
+        endpoint = self.make(boot=True)
+        endpoint.stop()
+        endpoint.start()
+        self.clock.advance(60)
+        self.assertEqual(len(self.acs.sessions), 1)
+
+    def test_ownRebootReported(self) -> None:
+        """The proxier's own endpoint asked to Reboot reports "1 BOOT" + "M Reboot" when it starts again."""
+        endpoint = self.make(boot=True)
+        self.acs.script([m.Reboot("self-reboot")], DEVICE)
+        endpoint.requestSession("6 CONNECTION REQUEST")
+        self.clock.advance(0)
+        self.assertIn(("reboot", "self-reboot"), self.model.calls)
+        self.restart(endpoint, boot=True)
+        self.assertEqual(self.events(self.acs.sessions[-1]), [("1 BOOT", ""), ("M Reboot", "self-reboot")])
+
     def test_acsURLChangeBootstraps(self) -> None:
         """A new ACS URL brings "0 BOOTSTRAP" and a new GetRPCMethods, to the new URL."""
         endpoint = self.make()

@@ -283,7 +283,9 @@ class CWMPEndpoint:
         self._reference = self._clock.seconds()
         if self._boot:
             # A restart of the proxier is the reboot of its own CPE: a Reboot
-            # it owed is done, and reported ("1 BOOT" + "M Reboot").
+            # it owed is done, and reported ("1 BOOT" + "M Reboot"). Once per
+            # process: a stop and start of the service is no boot.
+            self._boot = False
             self.state.afterSessionDone(len([a for a in self.state.afterSession() if a[0] == "reboot"]))
             self.state.booted()
         self._checkBootstrap()
