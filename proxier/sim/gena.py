@@ -124,6 +124,7 @@ class Publisher:
         self._held: dict[str, str] = {}
         self._flush: Any = None
         self._toLose = 0
+        self._inflight: set[Deferred] = set()
         self.sent = 0
         service.addListener(self._changed)
 
@@ -201,6 +202,9 @@ class Publisher:
         self._flush = None
         self._held.clear()
         self._lastSent.clear()
+        inflight, self._inflight = self._inflight, set()
+        for d in inflight:
+            d.cancel()
 
     def loseEvents(self, count: int = 1) -> None:
         """
@@ -265,6 +269,13 @@ class Publisher:
             from twisted.internet.defer import fail
 
             d = fail(e)
+        self._inflight.add(d)
+
+        def done(result: Any) -> Any:
+            self._inflight.discard(d)
+            return result
+
+        d.addBoth(done)
         d.addCallbacks(self._sent, self._notSent, callbackArgs=(sub, message, index),
                        errbackArgs=(sub, message, index))
 
@@ -277,6 +288,8 @@ class Publisher:
         self._next(sub)
 
     def _notSent(self, reason: Any, sub: Subscription, message: gena.EventMessage, index: int) -> None:
+        if self.subscriptions.get(sub.sid) is not sub:
+            return  # unsubscribed, expired or dropped meanwhile: nobody to tell
         text = reason.getErrorMessage() if hasattr(reason, "getErrorMessage") else str(reason)
         if index + 1 < len(sub.callbacks) and self.subscriptions.get(sub.sid) is sub:
             self._send(sub, message, index + 1)
