@@ -102,6 +102,14 @@ class SubscribeTests(PublisherTestCase):
         self.assertNotIn(sid, self.publisher.subscriptions)
         self.assertEqual(self.status(self.publisher.renew, gena.Renew(sid, 100)), 412)
 
+    def test_forget(self) -> None:
+        """A subscription whose answer never got out is dropped without an event."""
+        answer = self.publisher.subscribe(gena.Subscribe((CB,), 300), PEER)
+        self.publisher.forget(answer.sid)
+        self.publisher.start(answer.sid)
+        self.assertEqual((self.publisher.subscriptions, self.notifier.sent), ({}, []))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
     def test_unsubscribe(self) -> None:
         """UNSUBSCRIBE ends the subscription; a second one, or an unknown SID, is 412."""
         sid = self.subscribe().sid

@@ -89,7 +89,18 @@ class FleetOptions:
     identityOverrides: dict[str, str] = field(default_factory=dict)
 
 
+class _QuietSite(Site):
+    """A Site that neither announces its factory nor writes an access line per request (a thousand devices)."""
+
+    noisy = False
+
+    def log(self, request: Any) -> None:
+        pass
+
+
 class _SSDPEndpoint(DatagramProtocol):
+    noisy = False
+
     def __init__(self, fleet: "Fleet") -> None:
         self.fleet = fleet
 
@@ -217,7 +228,7 @@ class Fleet(Service):
             prefixLength = 8 if options.host.startswith("127.") else 24
         shared = FleetResource() if options.sharedPort else None
         if shared is not None:
-            port = self.reactor.listenTCP(options.httpPort, Site(shared, timeout=30), interface=options.host)
+            port = self.reactor.listenTCP(options.httpPort, _QuietSite(shared, timeout=30), interface=options.host)
             self._ports.append(port)
         for index in range(options.count):
             identity = Identity.forIndex(index, options.seed, **options.identityOverrides)
@@ -232,7 +243,7 @@ class Fleet(Service):
                 device.setLocation(self._url(self._ports[0]), f"/dev{index}/")
             else:
                 wanted = options.httpPort + index if options.httpPort else 0
-                port = self.reactor.listenTCP(wanted, Site(DeviceResource(device), timeout=30),
+                port = self.reactor.listenTCP(wanted, _QuietSite(DeviceResource(device), timeout=30),
                                               interface=options.host)
                 self._ports.append(port)
                 device.setLocation(self._url(port))

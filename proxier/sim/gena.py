@@ -162,6 +162,12 @@ class Publisher:
             sub.started = True
             self._deliver(sub)
 
+    def forget(self, sid: str) -> None:
+        """Drop a subscription whose SUBSCRIBE answer could not be delivered."""
+        sub = self.subscriptions.pop(sid, None)
+        if sub is not None:
+            self._forget(sub)
+
     def renew(self, request: gena.Renew) -> gena.SubscribeResponse:
         """@raise gena.GENAError: 412 for a SID this service does not hold."""
         sub = self.subscriptions.get(request.sid)

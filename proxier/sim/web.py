@@ -214,7 +214,10 @@ class _Event(_DeviceLeaf):
             message = gena.parseSubscriptionRequest(method, request.requestHeaders)
             if isinstance(message, gena.Subscribe):
                 answer = publisher.subscribe(message, _peer(request))
-                request.notifyFinish().addBoth(lambda _: publisher.start(answer.sid))
+                request.notifyFinish().addCallbacks(
+                    lambda _: publisher.start(answer.sid),
+                    lambda _: publisher.forget(answer.sid),  # the answer never reached the subscriber
+                )
             elif isinstance(message, gena.Renew):
                 answer = publisher.renew(message)
             else:
