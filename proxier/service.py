@@ -3,31 +3,43 @@
 The service tree of one running proxier.
 
     ProxierService (MultiService)
-      ├── one service per enabled protocol plugin (discovery + control)
-      └── the parts that listen to the DeviceDirectory (CWMP endpoints, ...)
+      ├── CWMPService: the Connection Request server and the endpoints —
+      │     the proxier's own (its Device:2 tree) and one Virtual CWMP
+      │     Device per proxied device
+      └── one service per enabled protocol plugin (discovery + control)
 
 The tree owns the registry, the store and the L{DeviceDirectory}: protocols
 report devices there, and whoever needs to know (the endpoints, the
-proxier's own VirtualDevice table) listens to it.
+proxier's own VirtualDevice table) listens to it. A Virtual CWMP Device's
+model is the protocol's own (the registry adapts the device to
+L{IDataModel}) with the proxier-held ManagementServer and
+DeviceInfo.ProxierInfo objects mounted into it (TR-069 Annex J, TR-330
+§4.3.2).
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional, Protocol, Sequence
+import socket
+from typing import Any, Callable, Optional, Protocol, Sequence
 
+from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
 from twisted.logger import Logger
 from zope.interface import implementer
 from zope.interface.registry import Components
 
 from proxier._version import __version__
-from proxier.config import Config
-from proxier.interfaces import IProxiedDevice, IProxierContext, IProxyProtocol
+from proxier.config import Config, ConfigError
+from proxier.datamodel.values import DeviceIdentity
+from proxier.interfaces import IDataModel, IProxiedDevice, IProxierContext, IProxyProtocol
 from proxier.log import DeviceLogger
 from proxier.registry import makeRegistry
 from proxier.store import Store
 
-__all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener"]
+__all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener", "ownIdentity"]
+
+# How often the proxier's own tree looks for parameters that changed by themselves.
+POLL_INTERVAL = 60.0
 
 
 class IDeviceListener(Protocol):
@@ -107,12 +119,33 @@ class ProtocolContext:
         self._directory.deviceRemoved(device)
 
 
+def ownIdentity(deviceSection: Any, machineIdPath: str = "/etc/machine-id") -> DeviceIdentity:
+    """
+    The proxier's own DeviceIdentity from the C{[device]} section; an empty
+    serial number is derived from the machine id (stable across restarts and
+    reinstalls of the proxier), else from the host name.
+    """
+    serial = deviceSection["serial_number"]
+    if not serial:
+        try:
+            with open(machineIdPath) as f:
+                serial = f.read().strip()[:16].upper()
+        except OSError:
+            serial = ""
+        serial = serial or socket.gethostname()[:64]
+    return DeviceIdentity(
+        deviceSection["manufacturer"], deviceSection["oui"], deviceSection["product_class"], serial
+    )
+
+
 class ProxierService(MultiService):
     """
     The root of one proxier.
 
     @ivar registry: this tree's adapter registry.
     @ivar directory: the devices reported so far.
+    @ivar identity: the proxier's own DeviceIdentity.
+    @ivar cwmp: the L{CWMPService} (Connection Requests and endpoints).
     @ivar logObserver: the observer the C{[log]} section asks for, installed
         by L{setServiceParent} in a twistd application (see L{proxier.tap}).
     """
@@ -127,7 +160,16 @@ class ProxierService(MultiService):
         *,
         reactor: Any = None,
         registry: Optional[Components] = None,
+        agent: Any = None,
     ) -> None:
+        """
+        @param agent: the HTTP agent towards the ACS (default: one made from
+            the C{[acs]} section's TLS settings).
+        @raise ConfigError: when the C{[acs]} TLS files cannot be used.
+        """
+        from proxier.cwmp.service import CWMPService
+        from proxier.datamodel.gateway import proxierModel
+
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor  # type: ignore[no-redef]
@@ -138,11 +180,51 @@ class ProxierService(MultiService):
         self.directory = DeviceDirectory()
         self.protocols = list(protocols)
         self.logObserver: Any = None
+        self.identity = ownIdentity(config["device"])
+
+        self.cwmp = CWMPService(config, store, self.directory, self._virtualDeviceModel,
+                                reactor=reactor, agent=agent)
+        self.cwmp.setServiceParent(self)
+
+        def ownModel(settings: Any, connectionRequestURL: Callable[[], str], endpointStore: Store) -> Any:
+            return proxierModel(self.identity, config["device"], settings, connectionRequestURL, endpointStore,
+                                directory=self.directory, clock=reactor, reportForcedInform=True)
+
+        self.ownEndpoint = self.cwmp.addOwnEndpoint(self.identity, ownModel)
+        poller = TimerService(POLL_INTERVAL, self.ownEndpoint.model.poll)
+        poller.clock = reactor
+        poller.setServiceParent(self)
+
         for protocol in self.protocols:
             context = ProtocolContext(
                 reactor, self.registry, config, store.child(_storeName(protocol.name)), self.directory
             )
             protocol.makeService(context).setServiceParent(self)
+
+    def _virtualDeviceModel(self, device: IProxiedDevice, settings: Any,
+                            connectionRequestURL: Callable[[], str]) -> Any:
+        """
+        The whole data model of a Virtual CWMP Device: the protocol's model of
+        the device, with the proxier-held ManagementServer (bound to this
+        endpoint's settings) and DeviceInfo.ProxierInfo mounted into it.
+
+        @raise LookupError: when no installed protocol can model the device.
+        """
+        from proxier.datamodel.gateway import virtualDeviceLocalModel, virtualDeviceModel
+
+        deviceModel = self.registry.queryAdapter(device, IDataModel)
+        if deviceModel is None:
+            raise LookupError(f"no data model for {device.proxyProtocol} devices is registered")
+        local = virtualDeviceLocalModel(self.identity, device.proxyProtocol, settings, connectionRequestURL,
+                                        self.cwmp.manager.storeFor(device.key), reportForcedInform=True)
+        return virtualDeviceModel(deviceModel, local)
+
+    def privilegedStartService(self) -> None:
+        """twistd binds ports here (as root, before dropping privileges)."""
+        try:
+            super().privilegedStartService()
+        except ConfigError as e:
+            raise SystemExit(f"proxier: {e}") from None
 
     def setServiceParent(self, parent: Any) -> None:
         """
@@ -164,7 +246,10 @@ class ProxierService(MultiService):
             state=self.store.path,
             protocols=", ".join(p.name for p in self.protocols) or "none",
         )
-        super().startService()
+        try:
+            super().startService()
+        except ConfigError as e:
+            raise SystemExit(f"proxier: {e}") from None
         self.reactor.callLater(0, self._reportIdle)
 
     def _reportIdle(self) -> None:

@@ -89,7 +89,10 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
 
     observer = observerFromConfig(options.config["log"])
     _handLoggingToTwist(options, observer)
-    service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)
+    try:
+        service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)
+    except configmod.ConfigError as e:
+        raise SystemExit(f"proxier: {e}") from None
     service.logObserver = observer
     return service
 

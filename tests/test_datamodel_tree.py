@@ -785,6 +785,20 @@ class ChangeTests(TreeTestCase):
         self.assertTrue(active)
         self.assertEqual({v.name for v in values}, {"Device.Info.Level", "Device.Info.Count"})
 
+    def test_rebaseline(self) -> None:
+        """
+        rebaseline() takes the current value as the reference without a
+        report; only a later change is reported.
+        """
+        self.notify("Device.Info.Level", 1)
+        self.device.level = 3
+        self.model.rebaseline("Device.Info.")
+        self.model.poll()
+        self.assertEqual(self.reports, [])
+        self.device.level = 4
+        self.model.poll()
+        self.assertEqual(self.reports, [([ParameterValue("Device.Info.Level", "4", "xsd:unsignedInt")], False)])
+
     def test_changed(self) -> None:
         """changed() checks the given names and subtrees only, and reports only real changes."""
         self.notify("Device.Info.", 1)

@@ -78,14 +78,14 @@ class PluginTests(unittest.TestCase):
         conf = os.path.abspath(self.mktemp())
         with open(conf, "w") as f:
             f.write(f"[state]\ndirectory = {state}\n[protocols]\nenabled = X_EXAMPLE-Dummy\n"
-                    "[dummy]\nanswer = 7\n[demo]\nenable = no\n")
+                    "[dummy]\nanswer = 7\n[demo]\nenable = no\n[connection_request]\nport = 0\n")
         script = textwrap.dedent(
             f"""
-            from twisted.internet import task
+            from twisted.internet.testing import MemoryReactorClock
             from proxier import tap
             o = tap.Options(); o.parseOptions(["--config", {conf!r}])
             assert o.config["dummy"]["answer"] == 7
-            svc = tap.makeService(o, reactor=task.Clock())
+            svc = tap.makeService(o, reactor=MemoryReactorClock())
             svc.startService()
             """
         )

@@ -260,6 +260,11 @@ class ConnectionRequestServer:
         self.port = self._listening.getHost().port
         return self._listening
 
+    @property
+    def listening(self) -> bool:
+        """Whether the port is bound."""
+        return self._listening is not None
+
     def stopListening(self) -> Any:
         listening, self._listening = self._listening, None
         if listening is None:

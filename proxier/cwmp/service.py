@@ -211,6 +211,26 @@ class CWMPService(MultiService):
         """See L{EndpointManager.addOwnEndpoint}."""
         return self.manager.addOwnEndpoint(identity, makeModel)
 
+    def listen(self) -> None:
+        """
+        Bind the Connection Request port, once (twistd calls this early, from
+        L{privilegedStartService}, so that a port below 1024 can be had).
+
+        @raise ConfigError: when the port cannot be had.
+        """
+        if self.server.listening:
+            return
+        cr = self._config["connection_request"]
+        try:
+            self.server.startListening()
+        except CannotListenError as e:
+            raise ConfigError(self._config.path, "connection_request", "port",
+                              f"cannot listen on {cr['listen_address']} port {cr['port']}: {e.socketError}") from None
+
+    def privilegedStartService(self) -> None:
+        self.listen()
+        super().privilegedStartService()
+
     def startService(self) -> None:
         """
         Listen for Connection Requests, then start the endpoints.
@@ -218,11 +238,7 @@ class CWMPService(MultiService):
         @raise ConfigError: when the Connection Request port cannot be had.
         """
         cr = self._config["connection_request"]
-        try:
-            self.server.startListening()
-        except CannotListenError as e:
-            raise ConfigError(self._config.path, "connection_request", "port",
-                              f"cannot listen on {cr['listen_address']} port {cr['port']}: {e.socketError}") from None
+        self.listen()
         super().startService()
         self.log.info("Connection Requests on {address} port {port}", address=cr["listen_address"],
                       port=self.server.port)
@@ -234,6 +250,12 @@ class CWMPService(MultiService):
         self.server.urlHost = host
         if not self.running:
             return
+        # The ConnectionRequestURLs became final now, before any Inform: that is
+        # no change the ACS could have seen.
+        for endpoint in self.manager.endpoints.values():
+            rebaseline = getattr(endpoint.model, "rebaseline", None)
+            if callable(rebaseline):
+                rebaseline("Device.ManagementServer.ConnectionRequestURL")
         self.manager.start()
         self._directory.addListener(self.manager)
         self._listening = True

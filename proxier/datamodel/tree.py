@@ -1160,6 +1160,20 @@ class TreeDataModel:
                 except Exception:
                     self.log.failure("a change listener failed")
 
+    def rebaseline(self, *paths_: str) -> None:
+        """
+        Take the current values of these parameters (names or partial paths)
+        as the reference without reporting them: for values that became final
+        before anyone saw the earlier ones (the Connection Request URL once
+        its host is known, before the first Inform).
+        """
+        for path in paths_:
+            try:
+                for node, param in self._paramsUnder(path):
+                    self._baseline(node.path + param.name, node, param)
+            except CWMPFault:
+                self.log.warn("rebaseline() for unknown path {path}", path=path)
+
     def startNotifications(self) -> None:
         """
         Take the current values of every parameter with Notification on as
