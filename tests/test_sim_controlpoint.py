@@ -7,7 +7,6 @@ Table 1 maps to "1 BOOT" and "0 BOOTSTRAP".
 
 from __future__ import annotations
 
-from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from twisted.trial import unittest
@@ -79,9 +78,9 @@ class ControlPointTests(unittest.TestCase):
         self.cp.addObserver(self.observer)
         self.cp.startService()
         self.addCleanup(self.cp.stopService)
-        client = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
         self.fleet = Fleet(FleetOptions(count=1, controlPoint=self.cp.ssdpAddress, downtime=0.5),
-                           reactor=reactor, client=client)
+                           reactor=reactor, agent=agent)
         self.fleet.startService()
         self.addCleanup(self.fleet.stopService)
         self.device = self.fleet.devices[0]

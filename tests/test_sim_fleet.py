@@ -29,8 +29,12 @@ class ControlPoint(DatagramProtocol):
         return [m for m, _ in self.messages if isinstance(m, kind)]
 
 
+def agent() -> Agent:
+    return Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
+
+
 def client() -> HTTPClient:
-    return HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+    return HTTPClient(agent())
 
 
 def wait(seconds: float) -> defer.Deferred:
@@ -45,7 +49,7 @@ class FleetTestCase(unittest.TestCase):
 
     def start(self, **options: Any) -> Fleet:
         fleet = Fleet(FleetOptions(controlPoint=("127.0.0.1", self.cpPort.getHost().port), downtime=0.2, **options),
-                      reactor=reactor, client=client())
+                      reactor=reactor, agent=agent())
         fleet.startService()
         self.addCleanup(lambda: fleet.stopService() if fleet.running else None)
         return fleet
@@ -133,7 +137,63 @@ class UnicastLoopbackTests(FleetTestCase):
         fleet = self.start(count=2, httpPort=base)
         self.assertEqual([d.location.split(":")[2].split("/")[0] for d in fleet.devices], [str(base), str(base + 1)])
 
+    @defer.inlineCallbacks
+    def test_ipv6Loopback(self) -> None:
+        """On ::1, devices announce bracketed IPv6 LOCATIONs, serve them, and send events to ::1 callbacks."""
+        from twisted.web import resource
+        from twisted.web.client import readBody
+        from twisted.web.server import Site
+
+        from proxier.upnp import gena
+
+        cp = ControlPoint()
+        port = reactor.listenUDP(0, cp, interface="::1")
+        self.addCleanup(port.stopListening)
+        fleet = Fleet(FleetOptions(count=1, host="::1", controlPoint=("::1", port.getHost().port)), reactor=reactor,
+                      agent=agent())
+        fleet.startService()
+        self.addCleanup(fleet.stopService)
+        device = fleet.devices[0]
+        self.assertTrue(device.location.startswith("http://[::1]:"))
+        self.assertEqual(str(device.interface.network), "::1/128")
+        yield wait(0.3)
+        self.assertIn(device.location, {m.location for m in cp.of(ssdp.Notify)})
+        http = agent()  # treq cannot write [::1] hosts
+        response = yield http.request(b"GET", device.location.encode("ascii"))
+        body = yield readBody(response)
+        self.assertIn(device.udn.encode(), body)
+
+        events: list = []
+
+        class Callback(resource.Resource):
+            isLeaf = True
+
+            def render_NOTIFY(self, request: Any) -> bytes:
+                events.append(gena.parseEventMessage(request.requestHeaders, request.content.read()))
+                return b""
+
+        callback = reactor.listenTCP(0, Site(Callback()), interface="::1")
+        self.addCleanup(callback.stopListening)
+        from twisted.web.http_headers import Headers
+
+        headers = Headers({b"CALLBACK": [f"<http://[::1]:{callback.getHost().port}/cb>".encode()],
+                           b"NT": [b"upnp:event"], b"TIMEOUT": [b"Second-60"]})
+        response = yield http.request(b"SUBSCRIBE", (device.baseURL + "cms/event").encode(), headers)
+        yield readBody(response)
+        self.assertEqual(response.code, 200)
+        for _ in range(50):
+            if events:
+                break
+            yield wait(0.1)
+        self.assertEqual(events[0].seq, 0)
+
+    def test_prefixDefaults(self) -> None:
+        """A device's subnet defaults to the loopback block or a typical LAN prefix."""
+        from proxier.sim.fleet import defaultPrefixLength
+
+        self.assertEqual([defaultPrefixLength(h) for h in ("127.0.0.1", "::1", "10.1.2.3", "fe80::2")], [8, 128, 24, 64])
+
     def test_multicastNeedsInterface(self) -> None:
         """Multicast mode refuses to start without the interface to use."""
-        fleet = Fleet(FleetOptions(ssdpMode=MULTICAST), reactor=reactor, client=client())
+        fleet = Fleet(FleetOptions(ssdpMode=MULTICAST), reactor=reactor, agent=agent())
         self.assertRaises(ValueError, fleet.startService)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from treq.client import HTTPClient
 from twisted.internet import defer, reactor
 from twisted.trial import unittest
 from twisted.web import resource
@@ -53,7 +52,7 @@ class ClientTestCase(unittest.TestCase):
         self.server = Server()
         self.port = reactor.listenTCP(0, Site(self.server), interface="127.0.0.1")
         self.addCleanup(self.port.stopListening)
-        self.client = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        self.client = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
         self.base = f"http://127.0.0.1:{self.port.getHost().port}"
 
     def tearDown(self) -> None:

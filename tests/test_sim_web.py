@@ -59,7 +59,8 @@ class Callback(resource.Resource):
 class WebTestCase(unittest.TestCase):
     def setUp(self) -> None:
         self.device = SimulatedDevice(Identity.forIndex(3, "web"), schema(), reactor, address="127.0.0.1/8",
-                                      notifier=Notifier(client(), reactor, timeout=2))
+                                      notifier=Notifier(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)), reactor,
+                                                        timeout=2))
         self.device.rebootDelay = 0.05
         self.device.downtime = 0.3
         self.port = reactor.listenTCP(0, Site(DeviceResource(self.device), timeout=5), interface="127.0.0.1")

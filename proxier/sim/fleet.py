@@ -27,6 +27,7 @@ The shared HTTP client sends GENA events and fetches firmware images.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random as _random
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from proxier.sim.ssdp import SearchResponder
 from proxier.sim.web import DeviceResource, FleetResource
 from proxier.upnp import ssdp
 
-__all__ = ["Fleet", "FleetOptions", "DEFAULT_DATA_FILE", "UNICAST_LOOPBACK", "MULTICAST"]
+__all__ = ["Fleet", "FleetOptions", "DEFAULT_DATA_FILE", "UNICAST_LOOPBACK", "MULTICAST", "defaultPrefixLength"]
 
 DEFAULT_DATA_FILE = os.path.join(os.path.dirname(__file__), "data", "manageable-device.json")
 UNICAST_LOOPBACK = "unicast-loopback"
@@ -87,6 +88,14 @@ class FleetOptions:
     stagger: float = 0.0
     downtime: float = 3.0
     identityOverrides: dict[str, str] = field(default_factory=dict)
+
+
+def defaultPrefixLength(host: str) -> int:
+    """The subnet a device assumes around its address: 8 or 128 on loopback, else 24 or 64."""
+    address = ipaddress.ip_address(host)
+    if address.version == 6:
+        return 128 if address.is_loopback else 64
+    return 8 if address.is_loopback else 24
 
 
 class _QuietSite(Site):
@@ -140,20 +149,23 @@ class Fleet(Service):
     """
     A twisted.application service running L{FleetOptions.count} devices.
 
+    @param agent: the C{IAgent} devices send events and fetch firmware with
+        (default: an C{Agent} with a small persistent pool, closed on stop).
+
     @ivar devices: the devices, in index order (after start).
     @ivar searchAddress: C{(host, port)} of the SSDP endpoint (after start).
     """
 
     log = Logger()
 
-    def __init__(self, options: FleetOptions, *, reactor: Any = None, client: Any = None,
+    def __init__(self, options: FleetOptions, *, reactor: Any = None, agent: Any = None,
                  random: Optional[_random.Random] = None) -> None:
         if reactor is None:
             from twisted.internet import reactor  # type: ignore[no-redef]
         self.reactor = reactor
         self.options = options
         self.random = random or _random.Random()
-        self._client = client
+        self._agent = agent
         self._pool: Any = None
         self.devices: list[SimulatedDevice] = []
         self._ports: list[Any] = []
@@ -168,17 +180,16 @@ class Fleet(Service):
     def _advertisers(self):
         return (d.advertiser for d in self.devices if d.advertiser is not None)
 
-    def _httpClient(self) -> Any:
-        if self._client is None:
-            from treq.client import HTTPClient
+    def _httpAgent(self) -> Any:
+        if self._agent is None:
             from twisted.web.client import Agent, HTTPConnectionPool
 
             pool = HTTPConnectionPool(self.reactor, persistent=True)
             pool.maxPersistentPerHost = 2
             pool.cachedConnectionTimeout = 30
             self._pool = pool
-            self._client = HTTPClient(Agent(self.reactor, connectTimeout=5, pool=pool))
-        return self._client
+            self._agent = Agent(self.reactor, connectTimeout=5, pool=pool)
+        return self._agent
 
     def _listenSSDP(self) -> tuple[str, int]:
         options = self.options
@@ -220,12 +231,10 @@ class Fleet(Service):
         sender = _Sender(self._endpoint, notifyTo)
         self.sender = sender
         self.responder.sender = sender
-        client = self._httpClient()
-        notifier = Notifier(client, self.reactor)
-        fetcher = Fetcher(client, self.reactor)
-        prefixLength = options.prefixLength
-        if prefixLength is None:
-            prefixLength = 8 if options.host.startswith("127.") else 24
+        agent = self._httpAgent()
+        notifier = Notifier(agent, self.reactor)
+        fetcher = Fetcher(agent, self.reactor)
+        prefixLength = options.prefixLength if options.prefixLength is not None else defaultPrefixLength(options.host)
         shared = FleetResource() if options.sharedPort else None
         if shared is not None:
             port = self.reactor.listenTCP(options.httpPort, _QuietSite(shared, timeout=30), interface=options.host)

@@ -5,22 +5,25 @@ The two HTTP requests a simulated device makes, bounded in time and size:
  - L{Notifier}: a GENA event NOTIFY to a subscriber's callback URL;
  - L{Fetcher}: the GET of a firmware image (SoftwareManagement Update).
 
-Both take a L{treq.client.HTTPClient} (an C{Agent} with its connection
-pool), so tests run them against an in-memory site (C{treq.testing.StubTreq})
-and a fleet shares one client; neither follows redirects.
+Both take an C{IAgent} (an C{Agent} with its connection pool; a fleet shares
+one), not treq: treq cannot write an IPv6 literal host (C{http://[::1]:N/}),
+which a device on IPv6 must call back. Neither follows redirects.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseDone
 from twisted.web.http import PotentialDataLoss
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IBodyProducer
+from zope.interface import implementer
 
-__all__ = ["Notifier", "Fetcher", "TooBig", "HTTPStatusError", "readBody"]
+__all__ = ["Notifier", "Fetcher", "TooBig", "HTTPStatusError", "readBody", "request"]
 
 
 class TooBig(Exception):
@@ -87,20 +90,62 @@ def readBody(response: Any, maxBytes: int, clock: Any, timeout: float) -> Deferr
     return finished.addBoth(stop)
 
 
+@implementer(IBodyProducer)
+class _Bytes:
+    """A request body held in memory."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.length = len(body)
+
+    def startProducing(self, consumer: Any) -> Deferred:
+        consumer.write(self.body)
+        return succeed(None)
+
+    def pauseProducing(self) -> None:
+        pass
+
+    def resumeProducing(self) -> None:
+        pass
+
+    def stopProducing(self) -> None:
+        pass
+
+
+def request(agent: Any, clock: Any, method: bytes, url: str, headers: Sequence[tuple[str, str]] = (),
+            body: Optional[bytes] = None, timeout: float = 30.0) -> Deferred:
+    """
+    One request through C{agent}; fires with the response (headers read),
+    or fails — cancelled after C{timeout} seconds.
+    """
+    try:
+        target = url.encode("ascii")
+    except UnicodeEncodeError:
+        return fail(ValueError(f"{url[:80]!r} is not an ASCII URL"))
+    raw = Headers()
+    for name, value in headers:
+        raw.addRawHeader(name.encode("ascii"), value.encode("latin-1"))
+    d = agent.request(method, target, raw, _Bytes(body) if body is not None else None)
+    timer = clock.callLater(timeout, d.cancel)
+
+    def done(result: Any) -> Any:
+        if timer.active():
+            timer.cancel()
+        return result
+
+    return d.addBoth(done)
+
+
 class Notifier:
     """Sends event NOTIFYs; fires with the HTTP status."""
 
-    def __init__(self, client: Any, clock: Any, *, timeout: float = 5.0) -> None:
-        self.client = client
+    def __init__(self, agent: Any, clock: Any, *, timeout: float = 5.0) -> None:
+        self.agent = agent
         self.clock = clock
         self.timeout = timeout
 
     def __call__(self, url: str, headers: Sequence[tuple[str, str]], body: bytes) -> Deferred:
-        raw: dict[bytes, list[bytes]] = {}
-        for name, value in headers:
-            raw.setdefault(name.encode("ascii"), []).append(value.encode("latin-1"))
-        d = self.client.request("NOTIFY", url, headers=raw, data=body, allow_redirects=False,
-                                unbuffered=True, reactor=self.clock, timeout=self.timeout)
+        d = request(self.agent, self.clock, b"NOTIFY", url, headers, body, self.timeout)
 
         def answered(response: Any) -> Deferred:
             return readBody(response, 64 * 1024, self.clock, self.timeout).addCallback(lambda _: response.code)
@@ -111,14 +156,13 @@ class Notifier:
 class Fetcher:
     """GETs a firmware image; fires with its bytes (at most C{maxBytes}), fails otherwise."""
 
-    def __init__(self, client: Any, clock: Any, *, timeout: float = 30.0) -> None:
-        self.client = client
+    def __init__(self, agent: Any, clock: Any, *, timeout: float = 30.0) -> None:
+        self.agent = agent
         self.clock = clock
         self.timeout = timeout
 
     def __call__(self, url: str, maxBytes: int) -> Deferred:
-        d = self.client.request("GET", url, allow_redirects=False, unbuffered=True, reactor=self.clock,
-                                timeout=self.timeout)
+        d = request(self.agent, self.clock, b"GET", url, (), None, self.timeout)
 
         def answered(response: Any) -> Any:
             if response.code != 200:

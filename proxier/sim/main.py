@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
                    help="address the devices serve HTTP on and announce (default 127.0.0.1)")
     p.add_argument("--prefix-length", type=int, default=None, metavar="BITS",
                    help="length of the host's subnet, from which GENA callbacks and firmware downloads are "
-                        "accepted (default 8 on loopback, else 24)")
+                        "accepted (default 8 on IPv4 loopback, 128 on ::1, else 24 or 64)")
     p.add_argument("--http-port", type=int, default=0, metavar="PORT",
                    help="HTTP port of the first device, the others follow; 0 picks free ports (default)")
     p.add_argument("--shared-port", action="store_true",

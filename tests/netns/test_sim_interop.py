@@ -19,7 +19,6 @@ import subprocess
 import sys
 from typing import Any, Callable, Optional
 
-from treq.client import HTTPClient
 from twisted.internet import defer, reactor, task
 from twisted.internet.protocol import DatagramProtocol, ProcessProtocol
 from twisted.trial import unittest
@@ -145,9 +144,9 @@ class InteropTestCase(unittest.TestCase):
         sh("ip", "-n", NAMESPACE, "addr", "add", f"{THERE}/24", "dev", VETH_THERE)
         sh("ip", "-n", NAMESPACE, "link", "set", VETH_THERE, "up")
         sh("ip", "-n", NAMESPACE, "route", "add", "224.0.0.0/4", "dev", VETH_THERE)
-        self.http = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        self.agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
         self.fleet = Fleet(FleetOptions(count=2, host=HERE, prefixLength=24, ssdpMode=MULTICAST,
-                                        interfaceAddress=HERE, downtime=0.5), reactor=reactor, client=self.http)
+                                        interfaceAddress=HERE, downtime=0.5), reactor=reactor, agent=self.agent)
         self.fleet.startService()
         self.addCleanup(self.fleet.stopService)
         self.device = self.fleet.devices[1]
@@ -282,7 +281,7 @@ class MulticastModeTests(unittest.TestCase):
         searchPort = reactor.listenUDP(0, searcher, interface="127.0.0.1")
         self.addCleanup(searchPort.stopListening)
         fleet = Fleet(FleetOptions(count=1, ssdpMode=MULTICAST, interfaceAddress="127.0.0.1"), reactor=reactor,
-                      client=HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))))
+                      agent=Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
         fleet.startService()
         yield waitFor(lambda: [m for m, _ in listener.messages if isinstance(m, ssdp.Notify) and m.nts == ssdp.ALIVE])
         alive = next(m for m, _ in listener.messages if isinstance(m, ssdp.Notify))
