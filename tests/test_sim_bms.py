@@ -18,8 +18,8 @@ class StubDevice:
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    def requestReboot(self) -> None:
-        self.asked.append("reboot")
+    def requestReboot(self, reason: str = "", delay=None) -> None:
+        self.asked.append("reboot" if delay is None else f"reboot in {delay}")
 
     def requestBaselineReset(self) -> None:
         self.asked.append("baselineReset")
@@ -56,6 +56,7 @@ class RebootTests(BMSTestCase):
         self.assertIn(b"reboot requested", self.bms.logs["system"].content())
         self.bms.rebootStatus = "RebootLater"
         self.assertEqual(invoke(self.bms, "Reboot"), {"RebootStatus": "RebootLater"})
+        self.assertEqual(self.device.asked[-1], "reboot in 30.0")
 
     def test_baselineReset(self) -> None:
         """BaselineReset asks the device for a factory reset."""

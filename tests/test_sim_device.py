@@ -77,6 +77,16 @@ class LifeTests(unittest.TestCase):
         self.assertEqual(self.device.model.value("/UPnP/DM/DeviceInfo/UpTime"), "0")
         self.assertRaises(gena.GENAError, self.device.publishers["cms"].renew, gena.Renew(sid, 300))
 
+    def test_rebootLater(self) -> None:
+        """A device answering RebootLater goes down only after its later delay."""
+        self.device.bms.rebootStatus = "RebootLater"
+        self.device.bms.rebootLaterDelay = 20
+        invoke(self.device.bms, "Reboot")
+        self.clock.advance(19)
+        self.assertEqual(self.device.state, UP)
+        self.clock.advance(1)
+        self.assertEqual(self.device.state, DOWN)
+
     def test_rebootOnce(self) -> None:
         """Two reboot requests in a row make one reboot."""
         self.device.requestReboot()

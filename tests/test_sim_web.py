@@ -165,8 +165,13 @@ class ControlTests(WebTestCase):
 
     @defer.inlineCallbacks
     def test_badBodies(self) -> None:
-        """A body that is not an action request is 400; one bigger than the cap is 413."""
-        for body, expected in ((b"<not xml", 400), (b"x" * (MAX_REQUEST_BYTES + 1), 413)):
+        """A body that is not an action request (malformed, entities, no action) is 400; one bigger than the cap 413."""
+        laughs = (b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+                  b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:GetValues xmlns:u="'
+                  + CMS.encode() + b'"><Parameters>&b;</Parameters></u:GetValues></s:Body></s:Envelope>')
+        empty = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>'
+        for body, expected in ((b"<not xml", 400), (laughs, 400), (empty, 400),
+                               (b"x" * (MAX_REQUEST_BYTES + 1), 413)):
             response = yield treq.post(self.base + "cms/control", data=body)
             yield response.content()
             self.assertEqual(response.code, expected)

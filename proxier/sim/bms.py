@@ -60,8 +60,8 @@ _RESULT_ACTIONS = {"GetPingResult": "Ping", "GetNSLookupResult": "NSLookup", "Ge
 class BMSDevice(Protocol):
     """What BasicManagement asks of its device."""
 
-    def requestReboot(self) -> None:
-        """Reboot, soon (after the action's response is out)."""
+    def requestReboot(self, reason: str = "", delay: Optional[float] = None) -> None:
+        """Reboot, soon (after the action's response is out), or after C{delay} seconds."""
 
     def requestBaselineReset(self) -> None:
         """Reset to factory state and reboot, soon."""
@@ -87,7 +87,8 @@ class BasicManagement(Service):
     The BMS:2 service of one device.
 
     @ivar deviceStatus: the first field of DeviceStatus (C{"OK"}, C{"Error"}...).
-    @ivar rebootStatus: what Reboot answers: C{"RebootNow"} or C{"RebootLater"}.
+    @ivar rebootStatus: what Reboot answers: C{"RebootNow"}, or C{"RebootLater"}
+        (the device then reboots L{rebootLaterDelay} seconds later).
     @ivar rules: the L{diagnostics.DiagnosticsRules} (per-host failures, speed).
     @ivar logs: the device's logs by name.
     """
@@ -107,6 +108,7 @@ class BasicManagement(Service):
         self.rules = diagnostics.DiagnosticsRules()
         self.resultWhileActiveError = 703
         self.rebootStatus = "RebootNow"
+        self.rebootLaterDelay = 30.0
         self.sequenceMode = False
         self.deviceStatus = "OK"
         self._statusTime = clock.seconds()
@@ -167,7 +169,8 @@ class BasicManagement(Service):
 
     def action_Reboot(self) -> dict:
         self.record("Notice", f"reboot requested by a control point ({self.rebootStatus})")
-        self.device.requestReboot()
+        later = self.rebootStatus == "RebootLater"
+        self.device.requestReboot("reboot requested by a control point", self.rebootLaterDelay if later else None)
         return {"RebootStatus": self.rebootStatus}
 
     def action_BaselineReset(self) -> dict:

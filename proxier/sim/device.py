@@ -335,11 +335,12 @@ class SimulatedDevice:
             log.clear()
         self._coming = self.clock.callLater(self.downtime, self._boot)
 
-    def requestReboot(self, reason: str = "reboot requested by a control point") -> None:
-        """Reboot L{rebootDelay} seconds from now (once, however often asked)."""
+    def requestReboot(self, reason: str = "reboot requested by a control point", delay: Optional[float] = None) -> None:
+        """Reboot L{rebootDelay} (or C{delay}) seconds from now — once, however often asked."""
         if self.state == UP and self._pending is None:
             self._setBinding("willReboot", "1")
-            self._pending = self.clock.callLater(self.rebootDelay, self._runPending, self.reboot, reason)
+            self._pending = self.clock.callLater(self.rebootDelay if delay is None else delay,
+                                                 self._runPending, self.reboot, reason)
 
     def requestBaselineReset(self) -> None:
         """Reset to the factory state L{rebootDelay} seconds from now."""
