@@ -108,6 +108,19 @@ class UnicastLoopbackTests(FleetTestCase):
         self.assertIn(b"/dev2/cms/control", body)
 
     @defer.inlineCallbacks
+    def test_setControlPoint(self) -> None:
+        """A control point that starts later is told where to listen: devices announce themselves to it."""
+        fleet = self.start(count=2)
+        late = ControlPoint()
+        port = reactor.listenUDP(0, late, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        fleet.setControlPoint(("127.0.0.1", port.getHost().port))
+        yield wait(0.6)
+        alive = [n for n in late.of(ssdp.Notify) if n.nts == ssdp.ALIVE]
+        self.assertEqual({n.udn for n in alive}, {d.udn for d in fleet.devices})
+        self.assertEqual({n.host for n in alive}, {f"127.0.0.1:{port.getHost().port}"})
+
+    @defer.inlineCallbacks
     def test_stagger(self) -> None:
         """Staggered devices power on one after the other."""
         fleet = self.start(count=3, stagger=0.2)

@@ -264,6 +264,22 @@ class Fleet(Service):
         self.log.info("{count} simulated devices, SSDP {mode} on {address}", count=options.count,
                       mode=options.ssdpMode, address=self.searchAddress)
 
+    def setControlPoint(self, address: tuple[str, int], announce: bool = True) -> None:
+        """
+        Send NOTIFYs (unicast-loopback mode) to C{address} from now on — for a
+        control point whose port is known only once it listens — and, with
+        C{announce}, let every device that is up announce itself there now.
+        """
+        self.options.controlPoint = address
+        if self.options.ssdpMode == MULTICAST:
+            return
+        self.sender.notifyTo = address
+        for device in self.devices:
+            if device.advertiser is not None:
+                device.advertiser.host = ssdp.hostHeader(*address)
+                if announce and device.state == "up":
+                    device.advertiser.start()
+
     def _url(self, port: Any) -> str:
         host = self.options.host
         if ":" in host:
