@@ -17,7 +17,7 @@ from twisted.web.server import Site
 from proxier.sim import cmsxml
 from proxier.sim.device import Identity, SimulatedDevice
 from proxier.sim.httpclient import Notifier
-from proxier.sim.web import MAX_REQUEST_BYTES, DeviceResource, FleetResource
+from proxier.sim.web import MAX_REQUEST_BYTES, DeviceResource, FleetResource, makeSite
 from proxier.upnp import gena, soap
 
 from tests.test_sim_fakes import schema
@@ -63,7 +63,7 @@ class WebTestCase(unittest.TestCase):
                                                         timeout=2))
         self.device.rebootDelay = 0.05
         self.device.downtime = 0.3
-        self.port = reactor.listenTCP(0, Site(DeviceResource(self.device), timeout=5), interface="127.0.0.1")
+        self.port = reactor.listenTCP(0, makeSite(DeviceResource(self.device), timeout=5), interface="127.0.0.1")
         self.addCleanup(self.port.stopListening)
         self.device.setLocation(f"http://127.0.0.1:{self.port.getHost().port}")
         self.device.powerOn()
@@ -171,7 +171,7 @@ class ControlTests(WebTestCase):
                   + CMS.encode() + b'"><Parameters>&b;</Parameters></u:GetValues></s:Body></s:Envelope>')
         empty = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>'
         for body, expected in ((b"<not xml", 400), (laughs, 400), (empty, 400),
-                               (b"x" * (MAX_REQUEST_BYTES + 1), 413)):
+                               (b"x" * (MAX_REQUEST_BYTES + 1), 413), (b"x" * (8 * MAX_REQUEST_BYTES), 413)):
             response = yield treq.post(self.base + "cms/control", data=body)
             yield response.content()
             self.assertEqual(response.code, expected)
@@ -281,7 +281,7 @@ class SharedPortTests(unittest.TestCase):
         """On one port, each device answers under its own /dev<n>/ with URLs that stay under it."""
         fleet = FleetResource()
         devices = []
-        port = reactor.listenTCP(0, Site(fleet), interface="127.0.0.1")
+        port = reactor.listenTCP(0, makeSite(fleet), interface="127.0.0.1")
         self.addCleanup(port.stopListening)
         for index in range(2):
             device = SimulatedDevice(Identity.forIndex(index, "shared"), schema(), reactor, address="127.0.0.1/8")
@@ -336,3 +336,19 @@ class PeerCertificateTests(unittest.TestCase):
 
         self.assertEqual(_peerCertificate(Request(True)), certificate.public_bytes(Encoding.DER))
         self.assertIsNone(_peerCertificate(Request(False)))
+
+
+class BoundedRequestTests(unittest.TestCase):
+    def test_bodyNotStoredBeyondCap(self) -> None:
+        """However much a client sends, a device stores one byte more than it accepts, and counts the rest."""
+        from twisted.web.test.requesthelper import DummyChannel
+
+        from proxier.sim.web import _BoundedRequest
+
+        request = _BoundedRequest(DummyChannel())
+        request.gotLength(None)
+        for _ in range(5):
+            request.handleContentChunk(b"x" * MAX_REQUEST_BYTES)
+        request.content.seek(0, 2)
+        self.assertEqual(request.content.tell(), MAX_REQUEST_BYTES + 1)
+        self.assertEqual(request.received, 5 * MAX_REQUEST_BYTES)

@@ -37,13 +37,12 @@ from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
-from twisted.web.server import Site
 
 from proxier.sim.cmstree import Schema
-from proxier.sim.device import Identity, SimulatedDevice
+from proxier.sim.device import UP, Identity, SimulatedDevice
 from proxier.sim.httpclient import Fetcher, Notifier
 from proxier.sim.ssdp import SearchResponder
-from proxier.sim.web import DeviceResource, FleetResource
+from proxier.sim.web import DeviceResource, FleetResource, makeSite
 from proxier.upnp import ssdp
 
 __all__ = ["Fleet", "FleetOptions", "DEFAULT_DATA_FILE", "UNICAST_LOOPBACK", "MULTICAST", "defaultPrefixLength"]
@@ -96,15 +95,6 @@ def defaultPrefixLength(host: str) -> int:
     if address.version == 6:
         return 128 if address.is_loopback else 64
     return 8 if address.is_loopback else 24
-
-
-class _QuietSite(Site):
-    """A Site that neither announces its factory nor writes an access line per request (a thousand devices)."""
-
-    noisy = False
-
-    def log(self, request: Any) -> None:
-        pass
 
 
 class _SSDPEndpoint(DatagramProtocol):
@@ -237,7 +227,7 @@ class Fleet(Service):
         prefixLength = options.prefixLength if options.prefixLength is not None else defaultPrefixLength(options.host)
         shared = FleetResource() if options.sharedPort else None
         if shared is not None:
-            port = self.reactor.listenTCP(options.httpPort, _QuietSite(shared, timeout=30), interface=options.host)
+            port = self.reactor.listenTCP(options.httpPort, makeSite(shared), interface=options.host)
             self._ports.append(port)
         for index in range(options.count):
             identity = Identity.forIndex(index, options.seed, **options.identityOverrides)
@@ -252,7 +242,7 @@ class Fleet(Service):
                 device.setLocation(self._url(self._ports[0]), f"/dev{index}/")
             else:
                 wanted = options.httpPort + index if options.httpPort else 0
-                port = self.reactor.listenTCP(wanted, _QuietSite(DeviceResource(device), timeout=30),
+                port = self.reactor.listenTCP(wanted, makeSite(DeviceResource(device)),
                                               interface=options.host)
                 self._ports.append(port)
                 device.setLocation(self._url(port))
@@ -277,7 +267,7 @@ class Fleet(Service):
         for device in self.devices:
             if device.advertiser is not None:
                 device.advertiser.host = ssdp.hostHeader(*address)
-                if announce and device.state == "up":
+                if announce and device.state == UP:
                     device.advertiser.start()
 
     def _url(self, port: Any) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from twisted.web import resource
-from twisted.web.server import NOT_DONE_YET
+from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from proxier.sim.device import UP, SimulatedDevice
 from proxier.sim.errors import ActionError
@@ -35,7 +35,7 @@ from proxier.sim.service import ActionContext, Service
 from proxier.sim.ssdp import SERVER
 from proxier.upnp import gena, soap, ssdp
 
-__all__ = ["DeviceResource", "FleetResource", "MAX_REQUEST_BYTES"]
+__all__ = ["DeviceResource", "FleetResource", "MAX_REQUEST_BYTES", "makeSite"]
 
 #: The largest request body a device reads (a big CMS SetValues fits).
 MAX_REQUEST_BYTES = soap.MAX_BODY_BYTES
@@ -88,6 +88,38 @@ class _SCPD(_DeviceLeaf):
         _common(request)
         request.setHeader(b"content-type", _XML)
         return self.device.scpd(self.service.shortName) or b""
+
+
+class _BoundedRequest(Request):
+    """A request that keeps at most L{MAX_REQUEST_BYTES} of its body (the rest is counted, not stored)."""
+
+    received = 0
+    stored = 0
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self.received += len(data)
+        room = MAX_REQUEST_BYTES + 1 - self.stored
+        if room > 0:
+            kept = data[:room]
+            self.stored += len(kept)
+            super().handleContentChunk(kept)
+
+
+class _QuietSite(Site):
+    """A Site that neither announces its factory nor writes an access line per request (a thousand devices)."""
+
+    noisy = False
+
+    def log(self, request: Any) -> None:
+        pass
+
+
+def makeSite(root: resource.Resource, timeout: float = 30) -> Site:
+    """
+    The Site a device (or a fleet on one port) is served with: bounded
+    request bodies, an idle timeout, and no access log.
+    """
+    return _QuietSite(root, requestFactory=_BoundedRequest, timeout=timeout)
 
 
 def _readBody(request: Any) -> Optional[bytes]:
