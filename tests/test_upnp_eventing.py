@@ -134,6 +134,15 @@ class SubscriptionTests(unittest.TestCase):
             self.assertEqual(self.owner.stale, ["resubscribed"])
             self.assertIn(b"UNSUBSCRIBE", [m for m, _ in self.publisher.requests])
 
+    def test_renewNow(self) -> None:
+        """renewNow renews at once, counts the renewal, and re-arms the timer; outside 'subscribed' it does nothing."""
+        self.assertFalse(self.sub.renewNow())
+        self.start()
+        self.assertTrue(self.sub.renewNow())
+        self.stub.flush()
+        self.assertEqual((self.sub.state, self.sub.renewals, len(self.publisher.requests)), ("subscribed", 1, 2))
+        self.assertEqual(len([c for c in self.clock.getDelayedCalls() if c.active()]), 1)
+
     def test_quirkyGrants(self) -> None:
         """Bare TIMEOUT, a SID without uuid:, and no TIMEOUT at all (assumed 300 s) are all held."""
         self.publisher.granted = "1800"
@@ -379,3 +388,4 @@ class RealCallbackServerTests(unittest.TestCase):
                 self.assertNotEqual(result.code, 200)
 
         return d.addBoth(done)
+

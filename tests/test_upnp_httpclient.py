@@ -221,3 +221,38 @@ class EndpointFactoryTests(unittest.TestCase):
         self.assertRaises(SchemeNotSupported, f.endpointForURI, URI.fromBytes(b"https://10.0.0.1:443/"))
         self.assertEqual(asked, [("10.0.0.1", 443)])
         self.assertRaises(SchemeNotSupported, f.endpointForURI, URI.fromBytes(b"ftp://10.0.0.1:21/"))
+
+
+class IPv6NameTests(unittest.TestCase):
+    def test_roundTrip(self) -> None:
+        """An IPv6 address survives the synthetic host name treq can carry; other names are not addresses."""
+        from proxier.upnp.httpclient import addressFromHostName, ipv6HostName
+
+        for address in ("fd51:1::2", "fe80::1", "::1", "2001:db8::8:800:200c:417a"):
+            name = ipv6HostName(address)
+            self.assertTrue(name.endswith(".ipv6.invalid") and ":" not in name)
+            self.assertEqual(addressFromHostName(name.upper()), address)
+        for other in ("example.com", "v6-zz.ipv6.invalid", "v6-00.ipv6.invalid", "10.0.0.1"):
+            self.assertIsNone(addressFromHostName(other), other)
+
+    def test_requestToIPv6(self) -> None:
+        """A request to an IPv6 device goes through treq (no IDNA error) and keeps the literal in Host."""
+        device = FakeDevice()
+        stub = StubTreq(device)
+        policy = URLPolicy(resolverOf({}))
+        origin = Origin("fd12:3456::20", LAN)
+        target = policy.checkAddressLiteral("http://[fd12:3456::20]:8080/desc.xml", origin)
+        results: list = []
+        Requester(stub, Clock(), policy).request("GET", target, origin, timeout=5, maxBytes=100).addBoth(results.append)
+        stub.flush()
+        self.assertEqual(results[0].code, 200)
+        self.assertEqual(device.requests[0][2][b"Host"], [b"[fd12:3456::20]:8080"])
+
+    def test_endpointForName(self) -> None:
+        """The endpoint factory maps the synthetic name back, with the link-local scope."""
+        from proxier.upnp.httpclient import ipv6HostName
+
+        f = EndpointFactory(reactor)
+        f.scopes["fe80::2"] = "br-lan"
+        ep = f.endpointForURI(URI.fromBytes(f"http://{ipv6HostName('fe80::2')}:80/".encode()))
+        self.assertEqual(ep._host, "fe80::2%br-lan")

@@ -13,6 +13,7 @@ work can give a TLS connection creator per device (L{EndpointFactory.tls}).
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import urljoin
@@ -37,6 +38,8 @@ __all__ = [
     "EndpointFactory",
     "makeHTTPClient",
     "readBody",
+    "ipv6HostName",
+    "addressFromHostName",
     "USER_AGENT",
 ]
 
@@ -210,6 +213,9 @@ class Requester:
     ) -> "Deferred[HTTPResult]":
         if target.scope and self.endpoints is not None:
             self.endpoints.scopes[target.address] = target.scope
+        url = target.connectURL
+        if ":" in target.address:  # treq cannot carry an IPv6 literal (hyperlink#68): name it
+            url = url.replace(f"[{target.address}]", ipv6HostName(target.address), 1)
         raw = Headers()
         raw.setRawHeaders(b"Host", [target.hostHeader.encode("ascii")])
         raw.setRawHeaders(b"User-Agent", [self.userAgent.encode("ascii")])
@@ -217,9 +223,7 @@ class Requester:
             raw.addRawHeader(name.encode("latin-1"), value.encode("utf-8"))
         # a body is sent with the Content-Length Twisted computes from its
         # known length: never chunked (INTEROP.md, Description and SOAP)
-        d = self.client.request(
-            method, target.connectURL, headers=raw, data=body, allow_redirects=False, unbuffered=True
-        )
+        d = self.client.request(method, url, headers=raw, data=body, allow_redirects=False, unbuffered=True)
 
         def got(response: Any) -> "Deferred[HTTPResult]":
             return readBody(response, maxBytes).addCallback(
@@ -253,6 +257,30 @@ class Requester:
         return d
 
 
+_V6_SUFFIX = ".ipv6.invalid"
+
+
+def ipv6HostName(address: str) -> str:
+    """
+    A host name standing for an IPv6 address in a URL handed to treq, which
+    cannot carry IPv6 literals (its URL library IDNA-encodes every host,
+    hyperlink issue 68). The C{.invalid} top-level domain never resolves
+    (RFC 2606); L{EndpointFactory} maps the name back to the address.
+    """
+    return "v6-" + ipaddress.IPv6Address(address.partition("%")[0]).packed.hex() + _V6_SUFFIX
+
+
+def addressFromHostName(name: str) -> Optional[str]:
+    """The IPv6 address an L{ipv6HostName} stands for, or C{None}."""
+    name = name.lower()
+    if not (name.startswith("v6-") and name.endswith(_V6_SUFFIX)):
+        return None
+    try:
+        return str(ipaddress.IPv6Address(bytes.fromhex(name[3:-len(_V6_SUFFIX)])))
+    except ValueError:
+        return None
+
+
 @implementer(IAgentEndpointFactory)
 class EndpointFactory:
     """
@@ -274,6 +302,7 @@ class EndpointFactory:
         from twisted.web.error import SchemeNotSupported
 
         host = uri.host.decode("ascii")
+        host = addressFromHostName(host) or host
         if ":" in host:
             scope = self.scopes.get(host)
             address = f"{host}%{scope}" if scope else host
