@@ -86,7 +86,8 @@ class TrackerTests(unittest.TestCase):
         self.fetch = FakeFetch()
         self.listener = Listener()
         self.tracker = DeviceTracker(self.fetch, self.listener, self.clock, maxDevices=8, maxPending=4,
-                                     fetchAttempts=3, retryDelay=10, failedFor=300)
+                                     maxPendingPerSource=4, newAttempts=2, newRetryDelay=2, fetchAttempts=3,
+                                     retryDelay=10, failedFor=300)
         self.logs = LogCapture(self)
 
     def found(self, udn: str = ROOT_UDN) -> None:
@@ -253,21 +254,32 @@ class TrackerTests(unittest.TestCase):
         self.assertIsNone(self.tracker.get(EMBEDDED_UDN))
 
     def test_newDeviceFailing(self) -> None:
-        """A new device whose description fails is tried fetchAttempts times, then not again for a while."""
+        """A new device whose description fails is tried newAttempts times, then not again for a while."""
         self.tracker.received(alive(), ORIGIN)
         self.fetch.fail()
-        self.clock.advance(10)
+        self.clock.advance(1.9)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.clock.advance(0.1)
         self.fetch.fail()
-        self.clock.advance(10)
-        self.fetch.fail()
-        self.assertEqual((len(self.fetch.calls), self.tracker.devices()), (3, []))
+        self.assertEqual((len(self.fetch.calls), self.tracker.devices()), (2, []))
         self.tracker.received(alive(), ORIGIN)
-        self.assertEqual(len(self.fetch.calls), 3)
+        self.assertEqual(len(self.fetch.calls), 2)
         self.assertEqual(self.tracker.counts["dropped-failed"], 1)
         self.clock.advance(301)
         self.tracker.received(alive(), ORIGIN)
-        self.assertEqual(len(self.fetch.calls), 4)
+        self.assertEqual(len(self.fetch.calls), 3)
         self.assertEqual(self.listener.calls, [])
+
+    def test_perSourceCap(self) -> None:
+        """One source may hold only maxPendingPerSource fetches; another source still gets its turn."""
+        self.tracker.maxPendingPerSource = 2
+        for i in range(4):
+            self.tracker.received(alive(f"uuid:s{i}", location=f"http://192.168.1.20:{i + 1}/d.xml"), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 2)
+        other = Origin("192.168.1.21", LAN)
+        self.tracker.received(alive("uuid:other", location="http://192.168.1.21/d.xml"), other)
+        self.assertEqual(len(self.fetch.calls), 3)
+        self.assertEqual(self.tracker.counts["dropped-pending"], 2)
 
     def test_refreshFailing(self) -> None:
         """A described device whose new description cannot be had is lost as unreachable."""
@@ -281,9 +293,10 @@ class TrackerTests(unittest.TestCase):
     def test_lyingDescription(self) -> None:
         """A description that does not contain the announcing UDN is a failure, not a device."""
         self.tracker.received(alive("uuid:forged"), ORIGIN)
-        for _ in range(3):
+        for _ in range(2):
             self.fetch.answer(dmDescription())
-            self.clock.advance(10)
+            self.clock.advance(2)
+        self.assertEqual(len(self.fetch.calls), 2)
         self.assertEqual((self.listener.calls, self.tracker.devices()), ([], []))
 
     def test_nonDMIgnored(self) -> None:
@@ -325,11 +338,11 @@ class TrackerTests(unittest.TestCase):
         self.assertLessEqual(len(self.tracker.byUDN) + len(self.tracker.byLocation), 8)
         warnings = [e for e in self.logs.events if "being described" in e.get("log_format", "")]
         self.assertEqual(len(warnings), 1)
-        for _ in range(3):
+        for _ in range(2):
             for index in range(len(self.fetch.calls)):
                 if not self.fetch.calls[index][2].called:
                     self.fetch.fail(index)
-            self.clock.advance(10)
+            self.clock.advance(2)
         self.assertEqual(self.tracker.entries, {})
         self.assertLessEqual(len(self.tracker.failed), self.tracker.failedCacheSize)
 

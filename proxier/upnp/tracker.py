@@ -172,10 +172,12 @@ class DeviceTracker:
     @param fetch: C{(location, origin) → Deferred[DeviceInfo]}.
     @param maxDevices: the most entries, all states together.
     @param maxPending: the most entries still in their first fetch.
-    @param fetchAttempts: fetches a new device gets before it is dropped (and
-        a described device gets when a refresh fails, before it is lost as
-        unreachable).
-    @param retryDelay: seconds between those attempts.
+    @param maxPendingPerSource: the most of those announced by one source
+        address, so that one host cannot hold every slot.
+    @param newAttempts: fetches a new device gets before it is dropped (a
+        forged announcement costs little, so few), C{newRetryDelay} apart.
+    @param fetchAttempts: fetches a described device gets when a refresh
+        fails, C{retryDelay} apart, before it is lost as unreachable.
     @param failedFor: seconds a failed (location, UDN) is not fetched again.
     """
 
@@ -189,9 +191,12 @@ class DeviceTracker:
         *,
         maxDevices: int = 256,
         maxPending: int = 32,
+        maxPendingPerSource: int = 4,
+        newAttempts: int = 2,
+        newRetryDelay: float = 2.0,
         fetchAttempts: int = 3,
         retryDelay: float = 10.0,
-        failedFor: float = 300.0,
+        failedFor: float = 60.0,
         failedCacheSize: int = 1024,
         interesting: Callable[[str], bool] = isInteresting,
     ) -> None:
@@ -200,6 +205,9 @@ class DeviceTracker:
         self.clock = clock
         self.maxDevices = maxDevices
         self.maxPending = min(maxPending, maxDevices)
+        self.maxPendingPerSource = maxPendingPerSource
+        self.newAttempts = newAttempts
+        self.newRetryDelay = newRetryDelay
         self.fetchAttempts = fetchAttempts
         self.retryDelay = retryDelay
         self.failedFor = failedFor
@@ -296,6 +304,13 @@ class DeviceTracker:
             self.counts["dropped-pending"] += 1
             self.limited.warn("pending", "{count} devices being described: announcement of {udn} from {source} "
                               "dropped", count=self.maxPending, udn=udn[:80], source=origin.source)
+            return
+        source = origin.source.partition("%")[0]
+        if sum(1 for e in self.entries.values()
+               if e.state == "fetching" and e.origin.source.partition("%")[0] == source) >= self.maxPendingPerSource:
+            self.counts["dropped-pending"] += 1
+            self.limited.warn("pending-source", "{count} devices from {source} being described: announcement of "
+                              "{udn} dropped", count=self.maxPendingPerSource, source=source, udn=udn[:80])
             return
         failedUntil = self.failed.get((message.location, udn))
         if failedUntil is not None:
@@ -441,10 +456,11 @@ class DeviceTracker:
             return
         entry.failures += 1
         why = failure.getErrorMessage() or failure.type.__name__
-        if entry.failures < self.fetchAttempts and location == entry.location:
-            entry.log.info("description fetch failed ({why}); trying again in {delay:g} s", why=why,
-                           delay=self.retryDelay)
-            entry.retry = self.clock.callLater(self.retryDelay, self._retry, entry)
+        new = entry.state == "fetching"
+        attempts, delay = (self.newAttempts, self.newRetryDelay) if new else (self.fetchAttempts, self.retryDelay)
+        if entry.failures < attempts and location == entry.location:
+            entry.log.info("description fetch failed ({why}); trying again in {delay:g} s", why=why, delay=delay)
+            entry.retry = self.clock.callLater(delay, self._retry, entry)
             return
         if entry.state == "refreshing":
             entry.log.warn("description fetch failed {n} times ({why}): unreachable", n=entry.failures, why=why)
