@@ -279,7 +279,10 @@ class TrackerTests(unittest.TestCase):
         other = Origin("192.168.1.21", LAN)
         self.tracker.received(alive("uuid:other", location="http://192.168.1.21/d.xml"), other)
         self.assertEqual(len(self.fetch.calls), 3)
-        self.assertEqual(self.tracker.counts["dropped-pending"], 2)
+        self.assertEqual(list(self.tracker.waiting), ["uuid:s2", "uuid:s3"])
+        self.fetch.answer(dmDescription(udn="uuid:s0"), index=0)
+        self.clock.advance(0)
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.20:3/d.xml")
 
     def test_refreshFailing(self) -> None:
         """A described device whose new description cannot be had is lost as unreachable."""
@@ -317,33 +320,65 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "no longer a UPnP DM device"))
 
     def test_caps(self) -> None:
-        """New devices beyond maxPending (being fetched) or maxDevices (all) are dropped."""
+        """New devices beyond maxPending wait for a slot and are then described; beyond maxDevices they are dropped."""
         for i in range(6):
-            self.tracker.received(alive(f"uuid:d{i}", location=f"http://192.168.1.{30 + i}/d.xml"), ORIGIN)
-        self.assertEqual((len(self.fetch.calls), self.tracker.counts["dropped-pending"]), (4, 2))
+            self.tracker.received(alive(f"uuid:d{i}", location=f"http://192.168.1.{30 + i}/d.xml"),
+                                  Origin(f"192.168.1.{30 + i}", LAN))
+        self.assertEqual((len(self.fetch.calls), len(self.tracker.waiting)), (4, 2))
         for i in range(4):
             self.fetch.answer(dmDescription(udn=f"uuid:d{i}"), index=i)
-        for i in range(4, 12):
-            self.tracker.received(alive(f"uuid:d{i}", location=f"http://192.168.1.{30 + i}/d.xml"), ORIGIN)
+        self.clock.advance(0)
+        self.assertEqual((len(self.fetch.calls), len(self.tracker.waiting)), (6, 0))
+        for i in (4, 5):
+            self.fetch.answer(dmDescription(udn=f"uuid:d{i}"), index=i)
+        self.assertEqual(len(self.listener.calls), 6)
+        for i in range(6, 12):
+            self.tracker.received(alive(f"uuid:d{i}", location=f"http://192.168.1.{30 + i}/d.xml"),
+                                  Origin(f"192.168.1.{30 + i}", LAN))
+        self.clock.advance(0)
         self.assertEqual(len(self.tracker.devices()), 8)
         self.assertGreater(self.tracker.counts["dropped-full"], 0)
 
+    def test_waitingExpires(self) -> None:
+        """An announcement kept waiting longer than maxWait is dropped, not fetched late."""
+        self.tracker.maxPendingPerSource = 1
+        self.tracker.received(alive("uuid:a", location="http://192.168.1.20:1/d.xml"), ORIGIN)
+        self.tracker.received(alive("uuid:b", location="http://192.168.1.20:2/d.xml"), ORIGIN)
+        self.clock.advance(121)
+        self.fetch.fail(0)
+        self.clock.advance(2)
+        self.fetch.fail(1)
+        self.clock.advance(0)
+        self.assertEqual([loc for loc, _, _ in self.fetch.calls], ["http://192.168.1.20:1/d.xml"] * 2)
+        self.assertEqual(self.tracker.waiting, {})
+
+    def test_loopbackNotCappedPerSource(self) -> None:
+        """Devices on this host (unicast-loopback mode) share one source address: no per-source cap for them."""
+        loop = Origin("127.0.0.1", None, loopbackMode=True)
+        for i in range(4):
+            self.tracker.received(alive(f"uuid:l{i}", location=f"http://127.0.0.1:{i + 1}/d.xml"), loop)
+        self.assertEqual(len(self.fetch.calls), 4)
+
     def test_flood(self) -> None:
-        """A flood of distinct USNs and locations costs at most maxPending fetches and bounded memory."""
+        """A flood of distinct USNs and locations costs bounded fetches and memory; the newest wait, the oldest go."""
         for i in range(5000):
             self.tracker.received(alive(f"uuid:flood-{i}", location=f"http://192.168.1.{i % 200 + 2}:{i}/d.xml"),
                                   ORIGIN)
         self.assertEqual(len(self.fetch.calls), 4)
         self.assertEqual(len(self.tracker.entries), 4)
+        self.assertEqual(len(self.tracker.waiting), self.tracker.maxWaiting)
+        self.assertIn("uuid:flood-4999", self.tracker.waiting)
+        self.assertEqual(self.tracker.counts["dropped-pending"], 5000 - 4 - self.tracker.maxWaiting)
         self.assertLessEqual(len(self.tracker.byUDN) + len(self.tracker.byLocation), 8)
-        warnings = [e for e in self.logs.events if "being described" in e.get("log_format", "")]
+        warnings = [e for e in self.logs.events if "waiting to be described" in e.get("log_format", "")]
         self.assertEqual(len(warnings), 1)
-        for _ in range(2):
+        for _ in range(400):  # every fetch fails at once: the waiting ones are tried, then nothing is left
             for index in range(len(self.fetch.calls)):
                 if not self.fetch.calls[index][2].called:
                     self.fetch.fail(index)
             self.clock.advance(2)
-        self.assertEqual(self.tracker.entries, {})
+        self.assertEqual((self.tracker.entries, self.tracker.waiting), ({}, {}))
+        self.assertLessEqual(len(self.fetch.calls), 2 * (4 + self.tracker.maxWaiting))
         self.assertLessEqual(len(self.tracker.failed), self.tracker.failedCacheSize)
 
     def test_listenerErrorContained(self) -> None:

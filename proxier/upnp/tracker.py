@@ -179,6 +179,8 @@ class DeviceTracker:
     @param fetchAttempts: fetches a described device gets when a refresh
         fails, C{retryDelay} apart, before it is lost as unreachable.
     @param failedFor: seconds a failed (location, UDN) is not fetched again.
+    @param maxWaiting: new devices kept waiting for a free fetch slot (the
+        oldest are dropped beyond it); each waits at most C{maxWait} seconds.
     """
 
     log = Logger()
@@ -198,6 +200,8 @@ class DeviceTracker:
         retryDelay: float = 10.0,
         failedFor: float = 60.0,
         failedCacheSize: int = 1024,
+        maxWaiting: int = 256,
+        maxWait: float = 120.0,
         interesting: Callable[[str], bool] = isInteresting,
     ) -> None:
         self.fetch = fetch
@@ -217,8 +221,12 @@ class DeviceTracker:
         self.byUDN: dict[str, TrackedDevice] = {}
         self.byLocation: dict[str, TrackedDevice] = {}
         self.failed: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self.waiting: OrderedDict[str, tuple[Sighting, Origin, float]] = OrderedDict()
+        self.maxWaiting = maxWaiting
+        self.maxWait = maxWait
+        self._drainCall: Any = None
         self.limited = RateLimitedLog(clock, self.log)
-        self.counts = {"dropped-full": 0, "dropped-pending": 0, "dropped-failed": 0, "fetches": 0}
+        self.counts = {"dropped-full": 0, "dropped-pending": 0, "dropped-failed": 0, "fetches": 0, "waited": 0}
         self.stopped = False
 
     # queries
@@ -250,6 +258,10 @@ class DeviceTracker:
     def stop(self) -> None:
         """Forget everything without telling the listener (the service stops)."""
         self.stopped = True
+        if self._drainCall is not None and self._drainCall.active():
+            self._drainCall.cancel()
+        self._drainCall = None
+        self.waiting.clear()
         for entry in list(self.entries.values()):
             self._cancelTimers(entry)
             entry.generation += 1
@@ -295,22 +307,14 @@ class DeviceTracker:
             return
         if not self.interesting(message.nt):
             return
+        self._admit(udn, message, origin, now)
+
+    def _admit(self, udn: str, message: Sighting, origin: Origin, now: float) -> None:
+        """A new device: fetch it now, or wait for a free slot, or drop it."""
         if len(self.entries) >= self.maxDevices:
             self.counts["dropped-full"] += 1
             self.limited.warn("full", "{count} devices tracked ([lan] max_devices): announcement of {udn} from "
                               "{source} dropped", count=len(self.entries), udn=udn[:80], source=origin.source)
-            return
-        if self.pendingCount >= self.maxPending:
-            self.counts["dropped-pending"] += 1
-            self.limited.warn("pending", "{count} devices being described: announcement of {udn} from {source} "
-                              "dropped", count=self.maxPending, udn=udn[:80], source=origin.source)
-            return
-        source = origin.source.partition("%")[0]
-        if sum(1 for e in self.entries.values()
-               if e.state == "fetching" and e.origin.source.partition("%")[0] == source) >= self.maxPendingPerSource:
-            self.counts["dropped-pending"] += 1
-            self.limited.warn("pending-source", "{count} devices from {source} being described: announcement of "
-                              "{udn} dropped", count=self.maxPendingPerSource, source=source, udn=udn[:80])
             return
         failedUntil = self.failed.get((message.location, udn))
         if failedUntil is not None:
@@ -318,6 +322,10 @@ class DeviceTracker:
                 self.counts["dropped-failed"] += 1
                 return
             del self.failed[(message.location, udn)]
+        if not self._hasSlot(origin):
+            self._wait(udn, message, origin, now)
+            return
+        self.waiting.pop(udn, None)
         entry = TrackedDevice(udn, message.location, origin, message, now)
         self.entries[udn] = entry
         self.byUDN[udn] = entry
@@ -325,6 +333,50 @@ class DeviceTracker:
         self._armExpiry(entry)
         entry.log.info("discovered ({nt}) at {location}", nt=message.nt[:120], location=message.location[:200])
         self._fetch(entry)
+
+    def _hasSlot(self, origin: Origin) -> bool:
+        """Whether one more first fetch may start, overall and for this source."""
+        pending = [e for e in self.entries.values() if e.state == "fetching"]
+        if len(pending) >= self.maxPending:
+            return False
+        if origin.loopbackMode:  # this host's own devices: no source to be wary of
+            return True
+        source = origin.source.partition("%")[0]
+        return sum(1 for e in pending if e.origin.source.partition("%")[0] == source) < self.maxPendingPerSource
+
+    def _wait(self, udn: str, message: Sighting, origin: Origin, now: float) -> None:
+        """Keep a new device's announcement until a fetch slot frees (bounded; oldest dropped first)."""
+        if udn not in self.waiting:
+            self.counts["waited"] += 1
+        self.waiting[udn] = (message, origin, now)
+        self.waiting.move_to_end(udn)
+        while len(self.waiting) > self.maxWaiting:
+            self.waiting.popitem(last=False)
+            self.counts["dropped-pending"] += 1
+            self.limited.warn("pending", "{count} new devices waiting to be described: the oldest announcements "
+                              "are dropped", count=self.maxWaiting)
+
+    def _scheduleDrain(self) -> None:
+        if self.waiting and self._drainCall is None and not self.stopped:
+            self._drainCall = self.clock.callLater(0, self._drain)
+
+    def _drain(self) -> None:
+        """Start fetches for waiting devices while slots are free (stale waits dropped)."""
+        self._drainCall = None
+        now = self.clock.seconds()
+        for udn, (message, origin, since) in list(self.waiting.items()):
+            if self.pendingCount >= self.maxPending:
+                break
+            if now - since > self.maxWait:
+                del self.waiting[udn]
+                self.counts["dropped-pending"] += 1
+                continue
+            if udn in self.byUDN or not self._hasSlot(origin):
+                if udn in self.byUDN:
+                    del self.waiting[udn]
+                continue
+            del self.waiting[udn]
+            self._admit(udn, message, origin, now)
 
     def _seen(self, entry: TrackedDevice, message: Sighting, now: float) -> None:
         entry.lastSeen = now
@@ -439,6 +491,7 @@ class DeviceTracker:
                 entry.state = "ignored"
                 self._tell("deviceLost", entry, "no longer a UPnP DM device")
             entry.state = "ignored"
+            self._scheduleDrain()
             return
         if location != entry.location:  # moved again while we were fetching
             entry.pending = change
@@ -446,6 +499,7 @@ class DeviceTracker:
             self._fetch(entry)
             return
         entry.state = "ready"
+        self._scheduleDrain()
         if previous == "refreshing":
             self._tell("deviceChanged", entry, change)
         else:
@@ -507,6 +561,7 @@ class DeviceTracker:
         for table in (self.byUDN, self.byLocation):
             for key in [k for k, e in table.items() if e is entry]:
                 del table[key]
+        self._scheduleDrain()
 
     def _cancelTimers(self, entry: TrackedDevice) -> None:
         self._cancel(entry, "expiry")
