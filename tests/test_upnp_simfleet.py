@@ -1,0 +1,61 @@
+"""
+The control point against the project's own simulated UPnP DM devices
+(L{proxier.sim.fleet}), on loopback in unicast-loopback mode: the pair the
+demo runs. Skipped when the simulator is not importable.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks
+from twisted.trial import unittest
+from twisted.trial.unittest import SkipTest
+
+from proxier import config as C
+from proxier.upnp import description as D, xmlstring
+from proxier.upnp.controlpoint import ControlPoint
+from proxier.upnp.settings import SECTION
+
+from .test_upnp_loopback import Waiter
+
+
+class SimFleetTests(unittest.TestCase):
+    def setUp(self) -> None:
+        try:
+            from proxier.sim.fleet import Fleet, FleetOptions
+        except ImportError as e:
+            raise SkipTest(f"the simulator is not available: {e}")
+        config = C.load(None, [SECTION]).replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
+        self.cp = ControlPoint(config, reactor=reactor)
+        self.waiter = Waiter()
+        self.cp.addObserver(self.waiter)
+        self.cp.startService()
+        self.addCleanup(self.cp.stopService)
+        self.fleet = Fleet(FleetOptions(count=3, controlPoint=self.cp.ssdpAddress, downtime=0.5), reactor=reactor)
+        self.fleet.startService()
+        self.addCleanup(self.fleet.stopService)
+
+    @inlineCallbacks
+    def test_fleet(self) -> None:
+        """Three simulated devices are described and subscribed; CMS answers; a reboot is announced, then they are back."""
+        ready = []
+        for _ in range(3):
+            _, device = yield self.waiter.wait("ready")
+            ready.append(device)
+        self.assertEqual({d.udn for d in ready}, {d.udn.lower() for d in self.fleet.devices})
+        device = ready[0]
+        cms = device.services(D.CONFIGURATION_MANAGEMENT_2)[0][1]
+        self.assertEqual(device.subscriptionState(cms), "subscribed")
+        models = yield device.callAction(cms, "GetSupportedDataModels")
+        document = xmlstring.decode(models["SupportedDataModels"])
+        self.assertIn("/UPnP/DM/", [e.text for e in document.iter("Location")])
+        bms = device.services(D.BASIC_MANAGEMENT_2)[0][1]
+        bootId = device.bootId
+        yield device.callAction(bms, "Reboot")
+        _, _, value = yield self.waiter.wait("announcement")
+        self.assertEqual(value, "AboutToReboot")
+        _, gone, reason = yield self.waiter.wait("gone")
+        self.assertEqual((gone.udn, reason), (device.udn, "byebye"))
+        _, back = yield self.waiter.wait("ready")
+        self.assertEqual(back.udn, device.udn)
+        self.assertNotEqual(back.bootId, bootId)
