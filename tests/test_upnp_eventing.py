@@ -389,3 +389,34 @@ class RealCallbackServerTests(unittest.TestCase):
 
         return d.addBoth(done)
 
+
+
+class ReentrancyTests(unittest.TestCase):
+    """An owner may stop its subscription from inside any callback."""
+
+    def setUp(self) -> None:
+        base = SubscriptionTests("test_subscribe")
+        base.setUp()
+        self.base = base
+
+    def test_stopWhenSettled(self) -> None:
+        """Stopping from the start() callback (the device became ready, the service stops) leaves no error and no timer."""
+        base = self.base
+        d = base.sub.start()
+        d.addCallback(lambda _: base.sub.stop())
+        base.stub.flush()
+        self.assertEqual(base.sub.state, "closed")
+        base.stub.flush()
+        self.assertEqual(base.clock.getDelayedCalls(), [])
+
+    def test_stopOnGap(self) -> None:
+        """Stopping from stateMayBeStale after a SEQ gap does not subscribe again."""
+        base = self.base
+        base.owner.stateMayBeStale = lambda sub, reason: sub.stop()
+        base.start()
+        base.event(0)
+        count = len(base.publisher.requests)
+        base.event(5)
+        base.stub.flush()
+        self.assertEqual(base.sub.state, "closed")
+        self.assertEqual([m for m, _ in base.publisher.requests[count:]], [b"UNSUBSCRIBE"])

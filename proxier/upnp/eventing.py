@@ -293,11 +293,18 @@ class Subscription:
                        granted=self.granted)
         first = not self.subscribedOnce
         self.subscribedOnce = True
+        generation = self._generation
+        assert self.token is not None
+        backlog = self.server.drainBacklog(self.token, answer.sid)
+        # every call out may stop or restart this subscription: check after each
         self._settle()
+        if generation != self._generation:
+            return
         if not first:
             self.owner.stateMayBeStale(self, "resubscribed")
-        assert self.token is not None
-        for message in self.server.drainBacklog(self.token, answer.sid):
+        for message in backlog:
+            if generation != self._generation:
+                return
             self.eventArrived(message)
 
     def _requestFailed(self, failure: Failure, generation: int) -> None:
@@ -382,9 +389,11 @@ class Subscription:
         self.gaps = [t for t in self.gaps if now - t < GAP_WINDOW] + [now]
         self.log.info("{label}: event SEQ {seq} where {expected} was due; subscribing again",
                       label=self.label, seq=seq, expected=self.expectedSeq)
+        generation = self._generation
         self.owner.stateMayBeStale(self, "seq-gap")
+        if generation != self._generation:  # the owner stopped or restarted it meanwhile
+            return
         if len(self.gaps) > MAX_GAPS:
-            generation = self._generation
             self._failed(generation, f"{len(self.gaps)} SEQ gaps in {GAP_WINDOW} s")
             return
         self._subscribe()
