@@ -137,6 +137,15 @@ class MulticastTests(unittest.TestCase):
         self.assertIn((socket.IPPROTO_IP, 49, 0), group.socket.options)
         self.assertEqual((sport, sinterface, search.outgoing, search.ttl), (0, "192.168.1.1", "192.168.1.1", 2))
 
+    def test_receiveBuffers(self) -> None:
+        """Every SSDP socket asks for a large receive buffer (a power cut brings every device back at once)."""
+        from proxier.upnp.discovery import RECEIVE_BUFFER
+
+        ports = [p for *_, p in self.r.multicast] + [p for *_, p in self.r.adopted]
+        self.assertEqual(len(ports), 5)
+        for port in ports:
+            self.assertIn((socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER), port.socket.options)
+
     def test_ipv6Sockets(self) -> None:
         """IPv6: FF02::C and FF05::C joined with IPV6_JOIN_GROUP and the interface index on own sockets, adopted; a search socket with IPV6_MULTICAST_IF and hops 2."""
         link, site, search = [s for s in FakeSock.made if s.family == socket.AF_INET6]

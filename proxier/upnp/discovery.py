@@ -69,6 +69,8 @@ USER_AGENT = f"Linux UPnP/1.1 proxier/{__version__}"
 _IP_MULTICAST_ALL = getattr(socket, "IP_MULTICAST_ALL", 49)
 _IPV6_MULTICAST_ALL = 29
 _MAX_LOOPBACK_TARGETS = 1024
+#: Receive buffer asked for on every SSDP socket (the kernel caps it at net.core.rmem_max).
+RECEIVE_BUFFER = 1 << 20
 
 Sink = Callable[[ssdp.Message, Origin], None]
 
@@ -93,6 +95,11 @@ class SSDPSocket(DatagramProtocol):
         self.limited = limited
         self.learn = learn
         self.port: Any = None
+
+    def startProtocol(self) -> None:
+        # a power cut brings every device back at once: their announcements
+        # arrive in one burst, and a default-sized receive buffer drops most
+        _setOption(self.transport, socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
     def datagramReceived(self, data: bytes, addr: Any) -> None:
         host, port = addr[0], addr[1]
