@@ -202,6 +202,20 @@ class MulticastTests(unittest.TestCase):
         stats = self.discovery.stats
         self.assertEqual((stats["off-link"], stats["malformed"], stats["searches"], stats["parsed"]), (2, 1, 1, 2))
 
+    def test_sinkErrorContained(self) -> None:
+        """A failure behind the sink is logged with the source; the next datagram is handled."""
+        def broken(message: object, origin: object) -> None:
+            raise RuntimeError("tracker bug")
+
+        self.discovery.sink = broken
+        group = self.r.multicast[0][3].protocol
+        group.sink = broken
+        group.datagramReceived(ALIVE, ("192.168.1.20", 1900))
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        group.sink = lambda m, o: self.received.append((m, o))
+        group.datagramReceived(ALIVE, ("192.168.1.20", 1900))
+        self.assertEqual(len(self.received), 1)
+
     def test_stop(self) -> None:
         """stop() closes every socket and cancels the rounds."""
         self.discovery.stop()

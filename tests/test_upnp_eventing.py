@@ -420,3 +420,24 @@ class ReentrancyTests(unittest.TestCase):
         base.stub.flush()
         self.assertEqual(base.sub.state, "closed")
         self.assertEqual([m for m, _ in base.publisher.requests[count:]], [b"UNSUBSCRIBE"])
+
+
+class ConnectionCapTests(unittest.TestCase):
+    def test_cap(self) -> None:
+        """The callback site refuses connections beyond its cap and counts closed ones back."""
+        from twisted.internet.testing import StringTransport
+
+        server = CallbackServer(Clock(), Listens())
+        site = server.site
+        site.maxConnections = 2
+        address = IPv4Address("TCP", "192.168.1.20", 1)
+        first, second = site.buildProtocol(address), site.buildProtocol(address)
+        self.assertIsNone(site.buildProtocol(address))
+        from twisted.internet.error import ConnectionDone
+        from twisted.python.failure import Failure
+
+        first.makeConnection(StringTransport())
+        first.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(site.openConnections, 1)
+        self.assertIsNotNone(site.buildProtocol(address))
+        del second

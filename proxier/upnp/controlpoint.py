@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 from typing import Any, Callable, Optional, Sequence, Union
 
-from twisted.application.service import Service
+from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, DeferredList, gatherResults, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -241,9 +241,10 @@ class _ServiceEvents:
             self.controlPoint._tell("stateMayBeStale", self.device, self.service, reason)
 
 
-class ControlPoint(Service):
+class ControlPoint(MultiService):
     """
-    The UPnP control point (see the module docstring).
+    The UPnP control point (see the module docstring). A C{MultiService}: the
+    protocol plugin may hang its own services under it.
 
     @param config: the validated configuration (C{[lan]} and, if present,
         the UPnP section).
@@ -305,6 +306,7 @@ class ControlPoint(Service):
         self.discovery: Optional[Discovery] = None
         self.observers: list[Any] = []
         self.byUDN: dict[str, UPnPDevice] = {}
+        super().__init__()
 
     # the public side
 
@@ -359,7 +361,7 @@ class ControlPoint(Service):
         self.discovery.start()
 
     def stopService(self) -> "Deferred[Any]":
-        super().stopService()
+        children = super().stopService()
         self.tracker.stop()
         waits: list[Deferred] = []
         if self.discovery is not None:
@@ -369,6 +371,7 @@ class ControlPoint(Service):
             device.state = "gone"
         self.byUDN.clear()
         waits.append(self.callbacks.stop())
+        waits.append(children)
         return DeferredList([d for d in waits if isinstance(d, Deferred)], consumeErrors=True)
 
     def _received(self, message: ssdp.Message, origin: Any) -> None:

@@ -121,9 +121,12 @@ class SSDPSocket(DatagramProtocol):
             self.stats["searches"] += 1  # another control point's search: not ours to answer
             return
         self.stats["parsed"] += 1
-        if self.learn is not None:
-            self.learn(host, port, message)
-        self.sink(message, origin)
+        try:
+            if self.learn is not None:
+                self.learn(host, port, message)
+            self.sink(message, origin)
+        except Exception:  # a bug behind the sink must not cost the other datagrams of this read
+            self.log.failure("SSDP packet from {host} on {socket} could not be handled", host=host, socket=self.name)
 
     def send(self, data: bytes, address: tuple[str, int]) -> None:
         try:

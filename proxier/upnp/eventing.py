@@ -428,8 +428,26 @@ class _CappedRequest(server.Request):
 
 
 class _CallbackSite(server.Site):
+    """The callback site: capped bodies, and at most C{maxConnections} open connections."""
+
     requestFactory = _CappedRequest
     maxBody = gena.MAX_BODY_BYTES
+    maxConnections = 64
+    openConnections = 0
+
+    def buildProtocol(self, addr: Any) -> Any:
+        if self.openConnections >= self.maxConnections:
+            return None  # refused: the device retries, an attacker gains nothing
+        channel = super().buildProtocol(addr)
+        self.openConnections += 1
+        lost = channel.connectionLost
+
+        def connectionLost(reason: Any) -> None:
+            self.openConnections -= 1
+            lost(reason)
+
+        channel.connectionLost = connectionLost
+        return channel
 
 
 class _NotifyResource(Resource):
