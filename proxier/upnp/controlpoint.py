@@ -241,6 +241,25 @@ class _ServiceEvents:
             self.controlPoint._tell("stateMayBeStale", self.device, self.service, reason)
 
 
+class _TrackerEvents:
+    """The tracker's listener: keeps those four methods off the ControlPoint's public face."""
+
+    def __init__(self, controlPoint: "ControlPoint") -> None:
+        self.controlPoint = controlPoint
+
+    def deviceFound(self, entry: TrackedDevice) -> None:
+        self.controlPoint._deviceFound(entry)
+
+    def deviceChanged(self, entry: TrackedDevice, change: Change) -> None:
+        self.controlPoint._deviceChanged(entry, change)
+
+    def deviceLost(self, entry: TrackedDevice, reason: str) -> None:
+        self.controlPoint._deviceLost(entry, reason)
+
+    def announcementReceived(self, entry: TrackedDevice, value: str) -> None:
+        self.controlPoint._announcementReceived(entry, value)
+
+
 class ControlPoint(MultiService):
     """
     The UPnP control point (see the module docstring). A C{MultiService}: the
@@ -294,7 +313,7 @@ class ControlPoint(MultiService):
                                           maxBytes=s.descriptionMaxBytes)
         self.actions = ActionClient(self.requester, timeout=s.actionTimeout, maxBytes=s.actionMaxBytes)
         self.callbacks = CallbackServer(self.clock, listenTCP or reactor.listenTCP, port=s.callbackPort)
-        self.tracker = DeviceTracker(self.fetcher.fetch, self, self.clock, maxDevices=s.maxDevices,
+        self.tracker = DeviceTracker(self.fetcher.fetch, _TrackerEvents(self), self.clock, maxDevices=s.maxDevices,
                                      maxPending=s.maxPending)
         self._interfaces = interfaces
         self._listen = {
@@ -377,9 +396,9 @@ class ControlPoint(MultiService):
     def _received(self, message: ssdp.Message, origin: Any) -> None:
         self.tracker.received(message, origin)
 
-    # ITrackerListener
+    # what the tracker says (through _TrackerEvents)
 
-    def deviceFound(self, entry: TrackedDevice) -> None:
+    def _deviceFound(self, entry: TrackedDevice) -> None:
         device = UPnPDevice(self, entry)
         self.byUDN[entry.udn] = device
         device.log.info("described: {name} ({model}), {n} service(s)", name=device.description.device.friendlyName,
@@ -390,10 +409,10 @@ class ControlPoint(MultiService):
         device.shown = True
         self._tell("deviceReady", device)
 
-    def deviceChanged(self, entry: TrackedDevice, change: Change) -> None:
+    def _deviceChanged(self, entry: TrackedDevice, change: Change) -> None:
         device = self.byUDN.get(entry.udn)
         if device is None:
-            self.deviceFound(entry)
+            self._deviceFound(entry)
             return
         rebooted = change.bootId or change.update
         self._stopSubscriptions(device, unsubscribe=not rebooted)
@@ -404,7 +423,7 @@ class ControlPoint(MultiService):
         else:  # changed before it was ever ready: it is simply ready
             self._subscribeAll(device, lambda: self._ready(device))
 
-    def deviceLost(self, entry: TrackedDevice, reason: str) -> None:
+    def _deviceLost(self, entry: TrackedDevice, reason: str) -> None:
         device = self.byUDN.pop(entry.udn, None)
         if device is None:
             return
@@ -414,7 +433,7 @@ class ControlPoint(MultiService):
         if device.shown:
             self._tell("deviceGone", device, reason)
 
-    def announcementReceived(self, entry: TrackedDevice, value: str) -> None:
+    def _announcementReceived(self, entry: TrackedDevice, value: str) -> None:
         device = self.byUDN.get(entry.udn)
         if device is not None:
             self._tell("announcement", device, value)
