@@ -151,6 +151,7 @@ class ControlPointTests(unittest.TestCase):
         bye = Notify(nts=ssdp.BYEBYE, nt=CMS, usn=f"{ROOT_UDN}::{CMS}", bootId=1, configId=1,
                      announcement="AboutToReboot").toBytes()
         self.announce(bye)
+        self.clock.advance(2)
         self.assertEqual(self.observer.calls[1:], [("announcement", ROOT_UDN, "AboutToReboot"),
                                                    ("gone", ROOT_UDN, "byebye")])
         self.assertIsNone(self.cp.device(ROOT_UDN))

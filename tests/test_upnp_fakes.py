@@ -178,6 +178,7 @@ class LoopbackDevice:
         self.sent: list = []
         self.sendErrors: list = []
         self.pending: list = []
+        self.left = False  # said byebye: answers no search until it announces again
 
     def start(self) -> None:
         from twisted.internet.protocol import DatagramProtocol
@@ -201,7 +202,7 @@ class LoopbackDevice:
                     message = ssdp.parse(data)
                 except ssdp.SSDPError:
                     return
-                if isinstance(message, ssdp.Search):
+                if isinstance(message, ssdp.Search) and not device.left:
                     for nt in device.types():
                         if ssdp.searchTargetMatches(message.st, nt):
                             answer = ssdp.SearchResponse(st=nt, usn=device.usn(nt), location=device.location,
@@ -227,6 +228,7 @@ class LoopbackDevice:
         return self.udn if nt == self.udn else f"{self.udn}::{nt}"
 
     def announce(self, to: tuple[str, int], nts: str = ssdp.ALIVE, **kw: object) -> None:
+        self.left = nts == ssdp.BYEBYE
         for nt in self.types():
             message = ssdp.Notify(nts=nts, nt=nt, usn=self.usn(nt),
                                   location=self.location if nts != ssdp.BYEBYE else "",

@@ -31,7 +31,7 @@ class SimFleetTests(unittest.TestCase):
         self.cp.addObserver(self.waiter)
         self.cp.startService()
         self.addCleanup(self.cp.stopService)
-        self.fleet = Fleet(FleetOptions(count=3, controlPoint=self.cp.ssdpAddress, downtime=0.5), reactor=reactor)
+        self.fleet = Fleet(FleetOptions(count=3, controlPoint=self.cp.ssdpAddress, downtime=3.0), reactor=reactor)
         self.fleet.startService()
         self.addCleanup(self.fleet.stopService)
 
@@ -59,3 +59,21 @@ class SimFleetTests(unittest.TestCase):
         _, back = yield self.waiter.wait("ready")
         self.assertEqual(back.udn, device.udn)
         self.assertNotEqual(back.bootId, bootId)
+
+    @inlineCallbacks
+    def test_quickReboot(self) -> None:
+        """A device back within the byebye grace is not gone: it changed, with a new BOOTID (TR-330: 1 BOOT)."""
+        for _ in range(3):
+            yield self.waiter.wait("ready")
+        simulated = self.fleet.devices[1]
+        simulated.downtime = 0.3
+        device = self.cp.device(simulated.udn)
+        bootId = device.bootId
+        simulated.reboot()
+        _, _, value = yield self.waiter.wait("announcement")
+        self.assertEqual(value, "AboutToReboot")
+        _, changed, change = yield self.waiter.wait("changed")
+        self.assertEqual(changed.udn, device.udn)
+        self.assertTrue(change.bootId)
+        self.assertNotEqual(changed.bootId, bootId)
+        self.assertFalse([c for c in self.waiter.calls if c[0] == "gone"])

@@ -188,6 +188,40 @@ class TrackerTests(unittest.TestCase):
         self.tracker.received(rows[-1][0], ORIGIN)
         self.assertEqual(len(self.fetch.calls), 4)
 
+    def test_multiHomed(self) -> None:
+        """A dual-stack device announcing one LOCATION per address is not described again at each announcement."""
+        self.found()
+        v6 = Origin("fd12:3456::20", LAN)
+        for _ in range(3):
+            self.tracker.received(alive(location="http://[fd12:3456::20]:49152/desc.xml"), v6)
+            self.tracker.received(alive(), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 1)
+        entry = self.tracker.get(ROOT_UDN)
+        self.assertEqual((entry.location, entry.origin), (LOC, ORIGIN))
+        self.assertEqual(list(entry.seenFrom), ["fd12:3456::20", "192.168.1.20"])
+        self.tracker.received(alive(location="http://[fd12:3456::20]:49152/desc.xml", bootId=2), v6)
+        self.assertEqual(self.fetch.calls[-1][0], LOC)  # a reboot heard on IPv6: described again where it was
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls[-1], ("changed", ROOT_UDN, "BOOTID"))
+
+    def test_addressInUseGoesQuiet(self) -> None:
+        """When the address in use stops announcing for half a max-age, another address's LOCATION is taken."""
+        self.tracker.received(alive(maxAge=100), ORIGIN)
+        self.fetch.answer(dmDescription())
+        other = Origin("192.168.1.21", LAN)
+        self.clock.advance(51)
+        self.tracker.received(alive(location="http://192.168.1.21:1/d.xml", maxAge=100), other)
+        self.assertEqual(self.fetch.calls[-1][:2], ("http://192.168.1.21:1/d.xml", other))
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls[-1], ("changed", ROOT_UDN, "LOCATION"))
+
+    def test_forgedLocationFromAnotherHost(self) -> None:
+        """Another host announcing a live device's UDN with its own LOCATION does not steer it there."""
+        self.found()
+        self.tracker.received(alive(location="http://192.168.1.66/evil.xml"), Origin("192.168.1.66", LAN))
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.assertEqual(self.tracker.get(ROOT_UDN).location, LOC)
+
     def test_missingIdsAreNoChange(self) -> None:
         """A UDA 1.0 device without BOOTID/CONFIGID is not seen as changing."""
         self.tracker.received(alive(bootId=None, configId=None), ORIGIN)
@@ -230,16 +264,40 @@ class TrackerTests(unittest.TestCase):
         self.found()
         self.tracker.received(byebye("uuid:someone-else"), ORIGIN)
         self.tracker.received(byebye(), ORIGIN)
+        self.clock.advance(1.9)
+        self.assertEqual(self.listener.calls[-1], ("found", ROOT_UDN))
+        self.clock.advance(0.1)
         self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_byebyeThenAlive(self) -> None:
+        """byebye followed at once by alive (GSSDP re-announcing) is not a departure."""
+        self.found()
+        self.tracker.received(byebye(), ORIGIN)
+        self.clock.advance(0.5)
+        self.tracker.received(alive(), ORIGIN)
+        self.clock.advance(10)
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertEqual(len(self.fetch.calls), 1)
+
+    def test_byebyeFromOtherAddress(self) -> None:
+        """A byebye from another address of a device alive at the one in use does not remove it."""
+        self.found()
+        v6 = Origin("fd12:3456::20", LAN)
+        self.tracker.received(alive(location="http://[fd12:3456::20]:1/d.xml"), v6)
+        self.tracker.received(byebye(), v6)
+        self.clock.advance(5)
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertNotIn("fd12:3456::20", self.tracker.get(ROOT_UDN).seenFrom)
 
     def test_announcement(self) -> None:
         """AboutToReboot on byebye is surfaced once per BOOTID before the device is gone, then found again."""
         self.found()
         for _ in range(3):
             self.tracker.received(byebye(announcement="AboutToReboot", bootId=1), ORIGIN)
-        self.assertEqual(self.listener.calls[1:], [("announcement", ROOT_UDN, "AboutToReboot"),
-                                                   ("lost", ROOT_UDN, "byebye")])
+        self.assertEqual(self.listener.calls[1:], [("announcement", ROOT_UDN, "AboutToReboot")])
+        self.clock.advance(2)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
         self.tracker.received(alive(bootId=2), ORIGIN)
         self.fetch.answer(dmDescription())
         self.assertEqual(self.listener.calls[-1], ("found", ROOT_UDN))

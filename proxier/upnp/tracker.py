@@ -9,6 +9,15 @@ again), it announced something (C{Announcement.dm.upnp.org} on a byebye:
 TR-330 Table 1 needs AboutToReboot and AboutToBaselineReset), or it is gone
 (byebye, max-age expiry, or no longer reachable).
 
+A device heard from several addresses (dual stack, IPv6 link-local and
+ULA, several interfaces) announces one LOCATION per address: the tracker
+keeps using the one it described, and takes another only when the device
+announces from the address in use, or when that address has gone quiet for
+half a max-age. A forged announcement from another host therefore cannot
+steer a live device elsewhere. Likewise a byebye from another address of a
+device alive at the one in use does not remove it, and a byebye followed at
+once by an alive (a re-announcement) is not a departure.
+
 It is built to survive a hostile LAN: announcements only create an entry
 when they are about a type worth fetching (the UPnP DM types and root
 devices); entries are capped (C{[lan] max_devices}), and so are entries still
@@ -48,6 +57,8 @@ MIN_MAX_AGE = 10
 MAX_MAX_AGE = 86400
 #: An entry expires this fraction after its max-age (re-announcements jitter).
 EXPIRY_GRACE = 0.1
+#: Source addresses remembered per device.
+MAX_SOURCES = 8
 
 
 def isInteresting(nt: str) -> bool:
@@ -120,7 +131,11 @@ class TrackedDevice:
         self.generation = 0
         self.expiry: Any = None
         self.retry: Any = None
+        self.leaving: Any = None
         self.log = DeviceLogger(f"{udn} at {origin.source}")
+        # the source addresses it was heard from, and when (a multi-homed or
+        # dual-stack device announces a LOCATION per address)
+        self.seenFrom: OrderedDict[str, float] = OrderedDict({_host(origin.source): now})
 
     @property
     def description(self) -> Any:
@@ -128,6 +143,17 @@ class TrackedDevice:
 
     def __repr__(self) -> str:
         return f"<TrackedDevice {self.udn} {self.state} {self.location}>"
+
+
+def _host(address: str) -> str:
+    return address.partition("%")[0]
+
+
+def _sameLocation(message: Sighting, location: str) -> Sighting:
+    """The message as if it named C{location} (its other fields still count)."""
+    from dataclasses import replace
+
+    return replace(message, location=location)
 
 
 def _clamp(maxAge: Optional[int]) -> int:
@@ -181,6 +207,9 @@ class DeviceTracker:
     @param failedFor: seconds a failed (location, UDN) is not fetched again.
     @param maxWaiting: new devices kept waiting for a free fetch slot (the
         oldest are dropped beyond it); each waits at most C{maxWait} seconds.
+    @param byebyeGrace: seconds a byebye waits before the device is gone: an
+        alive within them was a re-announcement (GSSDP and others send
+        byebye before alive), not a departure.
     """
 
     log = Logger()
@@ -202,6 +231,7 @@ class DeviceTracker:
         failedCacheSize: int = 1024,
         maxWaiting: int = 256,
         maxWait: float = 120.0,
+        byebyeGrace: float = 2.0,
         interesting: Callable[[str], bool] = isInteresting,
     ) -> None:
         self.fetch = fetch
@@ -224,6 +254,7 @@ class DeviceTracker:
         self.waiting: OrderedDict[str, tuple[Sighting, Origin, float]] = OrderedDict()
         self.maxWaiting = maxWaiting
         self.maxWait = maxWait
+        self.byebyeGrace = byebyeGrace
         self._drainCall: Any = None
         self.limited = RateLimitedLog(clock, self.log)
         self.counts = {"dropped-full": 0, "dropped-pending": 0, "dropped-failed": 0, "fetches": 0, "waited": 0}
@@ -249,7 +280,7 @@ class DeviceTracker:
             return
         udn = message.udn.lower()
         if isinstance(message, Notify) and message.nts == ssdp.BYEBYE:
-            self._byebye(udn, message)
+            self._byebye(udn, message, origin)
         elif isinstance(message, Notify) and message.nts == ssdp.UPDATE:
             self._update(udn, message, origin)
         else:
@@ -283,18 +314,28 @@ class DeviceTracker:
         now = self.clock.seconds()
         entry = self._lookup(udn, message.location)
         if entry is not None:
+            self._cancel(entry, "leaving")  # said byebye, and is back at once: it only re-announced
             self._seen(entry, message, now)
+            source, inUse = _host(origin.source), _host(entry.origin.source)
+            entry.seenFrom[source] = now
+            entry.seenFrom.move_to_end(source)
+            while len(entry.seenFrom) > MAX_SOURCES:
+                entry.seenFrom.popitem(last=False)
             change = Change()
             if message.location != entry.location:
-                change |= Change(location=True)
+                if source == inUse or now - entry.seenFrom.get(inUse, 0.0) > entry.maxAge / 2:
+                    change |= Change(location=True)  # moved, or the address in use went quiet
+                else:
+                    message = _sameLocation(message, entry.location)  # another address of a multi-homed device
             if message.bootId is not None and entry.bootId is not None and message.bootId != entry.bootId:
                 change |= Change(bootId=True)
             if message.configId is not None and entry.configId is not None and message.configId != entry.configId:
                 change |= Change(configId=True)
             if change:
                 entry.log.info("announced a change ({change}): describing it again", change=change)
-                entry.location = message.location
-                entry.origin = origin
+                if change.location:
+                    entry.location = message.location
+                    entry.origin = origin
                 entry.bootId = message.bootId
                 entry.configId = message.configId
                 entry.secureLocation = message.secureLocation
@@ -399,6 +440,7 @@ class DeviceTracker:
         change = Change(update=True, location=message.location != entry.location)
         entry.location = message.location
         entry.origin = origin
+        entry.seenFrom[_host(origin.source)] = self.clock.seconds()
         entry.bootId = message.nextBootId
         if message.configId is not None:
             entry.configId = message.configId
@@ -406,7 +448,7 @@ class DeviceTracker:
         self._armExpiry(entry)
         self._changed(entry, change)
 
-    def _byebye(self, udn: str, message: Notify) -> None:
+    def _byebye(self, udn: str, message: Notify, origin: Origin) -> None:
         entry = self._lookup(udn)
         if entry is None:
             return
@@ -418,11 +460,21 @@ class DeviceTracker:
                 entry.log.info("announced {value}", value=value[:60])
                 if entry.state in ("ready", "refreshing"):
                     self._tell("announcementReceived", entry, value)
+        source, inUse = _host(origin.source), _host(entry.origin.source)
+        if source != inUse and self.clock.seconds() - entry.seenFrom.get(inUse, 0.0) <= entry.maxAge / 2:
+            entry.seenFrom.pop(source, None)  # one address of a multi-homed device left; the one in use is alive
+            return
         if udn == entry.udn or entry.state == "fetching":
-            self._lose(entry, "byebye")
+            if entry.leaving is None:  # many stacks say byebye just before alive: wait a moment
+                entry.leaving = self.clock.callLater(self.byebyeGrace, self._left, entry)
         else:
             entry.log.info("embedded device {udn} said byebye: describing again", udn=udn)
             self._changed(entry, Change(embedded=True))
+
+    def _left(self, entry: TrackedDevice) -> None:
+        entry.leaving = None
+        if self.entries.get(entry.udn) is entry:
+            self._lose(entry, "byebye")
 
     def _changed(self, entry: TrackedDevice, change: Change) -> None:
         entry.pending |= change
@@ -566,6 +618,7 @@ class DeviceTracker:
     def _cancelTimers(self, entry: TrackedDevice) -> None:
         self._cancel(entry, "expiry")
         self._cancel(entry, "retry")
+        self._cancel(entry, "leaving")
 
     def _cancel(self, entry: TrackedDevice, name: str) -> None:
         timer = getattr(entry, name)

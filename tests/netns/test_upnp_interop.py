@@ -221,6 +221,21 @@ class RygelTests(InteropMixin, unittest.TestCase):
         """rygel over IPv6 (ULA and link-local contexts): the same, with an IPv6-only control point."""
         return self.scenario(ipv6=True)
 
+    @inlineCallbacks
+    def test_dualStack(self) -> None:
+        """rygel announcing on IPv4, IPv6 ULA and link-local at once is described once, not at every announcement."""
+        lab = Lab(self, reactor)
+        self.startRygel(lab, ipv6=True)
+        cp, waiter = self.controlPoint(lab, ipv6=True)
+        _, device = yield waiter.wait("ready").addTimeout(WAIT, reactor)
+        for _ in range(3):
+            cp.searchNow()
+            yield deferLater(reactor, 2.5, lambda: None)  # MX 2: every context answers
+        entry = cp.tracker.get(device.udn)
+        self.assertGreaterEqual(len(entry.seenFrom), 2)  # heard on several addresses
+        self.assertEqual(cp.tracker.counts["fetches"], 1)
+        self.assertFalse([c for c in waiter.calls if c[0] in ("changed", "gone")])
+
 
 class MiniUPnPdTests(InteropMixin, unittest.TestCase):
     """miniupnpd: IGD:2 with a plain-HTTP DeviceProtection:1 stub and max-age=120."""
