@@ -11,11 +11,19 @@ of L{proxier.sim} for the device side too):
  - L{proxier.upnp.description}: device descriptions and SCPDs.
 
 On top of them, thin Twisted code with the reactor, clock and HTTP client
-injected: the SSDP listener and searcher, the device tracker, the description
-fetcher, the SOAP action client, the GENA subscriber with its callback server,
-the URL policy that keeps a forged announcement from steering the proxier at
-anything but the device, and the L{ControlPoint<proxier.upnp.controlpoint>}
-service that puts them together from the configuration.
+injected: the SSDP sockets and search rounds (L{proxier.upnp.discovery}), the
+device tracker (L{proxier.upnp.tracker}), the description fetcher
+(L{proxier.upnp.fetcher}), the SOAP action client (L{proxier.upnp.actions}),
+the GENA subscriptions and callback server (L{proxier.upnp.eventing}), the
+URL policy that keeps a forged announcement from steering the proxier at
+anything but the device (L{proxier.upnp.urlpolicy}), and the HTTP requester
+under all of them (L{proxier.upnp.httpclient}).
+
+What a protocol plugin uses: L{proxier.upnp.controlpoint.ControlPoint} (the
+service, made from the configuration), L{proxier.upnp.controlpoint.
+IUPnPDeviceObserver} (what it is told), L{proxier.upnp.controlpoint.UPnPDevice}
+(what it calls actions on), and L{proxier.upnp.settings.SECTION} (the
+C{[upnp]} configuration keys to expose).
 """
 
 __all__: list[str] = []
