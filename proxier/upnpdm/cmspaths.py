@@ -1,0 +1,273 @@
+# -*- test-case-name: tests.test_upnpdm_cmspaths -*-
+"""
+CWMP paths ↔ ConfigurationManagement paths (TR-330 §4.6.1). Sans-IO.
+
+    CWMP   Device.Hosts.Host.2.IPAddress        CMS   /BBF/Hosts/Host/1/IPAddress
+    CWMP   Device.Hosts.Host.2.                 CMS   /BBF/Hosts/Host/1/
+    CWMP   Device.Hosts.Host.                   CMS   /BBF/Hosts/Host/
+    CWMP   Device.Hosts.                        CMS   /BBF/Hosts/
+
+The Virtual CWMP Device's C{Device.} is where the device mounts its
+Broadband Forum model (its GetSupportedDataModels Location, C{/BBF/} on
+most devices: CMS:2 Appendix C drops the leading C{Device}). A few
+parameters of C{Device.DeviceInfo.} may come from the UPnP DM Common Objects
+instead, when the BBF model lacks them (L{Translator.mapped}).
+
+Instance numbers are the one thing that does not map by itself: UPnP counts
+from 0, CWMP from 1, and CWMP never reuses a number. The translator asks a
+lookup (see L{proxier.upnpdm.instances}) for each instance segment; an
+instance alias (C{[cpe-laptop]}) is resolved the same way. A number the
+lookup does not know raises L{UnknownInstance} so that the caller can read
+the table again and retry.
+
+A device's answers are checked on the way back: a path that is not under
+what was asked, or not a CMS path, is dropped by the caller, never passed
+on (L{parse} says why).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional, Union
+
+from proxier.datamodel import paths as cwmppaths
+
+__all__ = [
+    "MAX_CMS_PATH",
+    "CMSPath",
+    "CMSPathError",
+    "UnknownInstance",
+    "NotInModel",
+    "parse",
+    "isInstanceSegment",
+    "structureOf",
+    "tableOf",
+    "instanceNumberOf",
+    "isUnder",
+    "Translator",
+]
+
+#: The longest CMS path taken from a device.
+MAX_CMS_PATH = 1024
+MAX_SEGMENTS = 32
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_INSTANCE = re.compile(r"(0|[1-9][0-9]{0,9})\Z")
+_MAX_UPNP_INSTANCE = 2**32 - 1
+
+Segment = Union[str, int]
+
+
+class CMSPathError(ValueError):
+    """Not a CMS path the proxier accepts; C{str()} says why."""
+
+
+class UnknownInstance(LookupError):
+    """
+    An instance segment of a CWMP path is not known (yet) in the table at
+    C{tablePath} (a CMS MultiInstancePath).
+    """
+
+    def __init__(self, tablePath: str, segment: object) -> None:
+        self.tablePath = tablePath
+        self.segment = segment
+        super().__init__(tablePath, segment)
+
+
+class NotInModel(LookupError):
+    """The CWMP path is outside what the device's models map (answer 9005)."""
+
+
+@dataclass(frozen=True)
+class CMSPath:
+    """
+    A parsed CMS path.
+
+    @ivar segments: node names (C{str}), instance numbers (C{int}) and, in
+        a StructurePath, C{"#"}.
+    @ivar partial: it ends in C{"/"} (an object, table or instance).
+    """
+
+    text: str
+    segments: tuple[Segment, ...]
+    partial: bool
+
+
+def isInstanceSegment(segment: str) -> bool:
+    return bool(_INSTANCE.match(segment))
+
+
+def parse(text: str, *, wildcard: bool = False) -> CMSPath:
+    """
+    Parse a CMS path (C{"/"}-separated, starting with C{"/"}).
+
+    @param wildcard: accept C{"#"} segments (StructurePaths).
+    @raise CMSPathError: when it is not one.
+    """
+    if not isinstance(text, str):
+        raise CMSPathError("a path is text")
+    if len(text) > MAX_CMS_PATH:
+        raise CMSPathError(f"longer than {MAX_CMS_PATH} characters")
+    if not text.startswith("/"):
+        raise CMSPathError(f"{text[:60]!r} does not start with '/'")
+    partial = text.endswith("/")
+    body = text[1:-1] if partial else text[1:]
+    if not body:
+        if not partial:
+            raise CMSPathError("empty path")
+        return CMSPath(text, (), True)
+    parts = body.split("/")
+    if len(parts) > MAX_SEGMENTS:
+        raise CMSPathError(f"deeper than {MAX_SEGMENTS} nodes")
+    segments: list[Segment] = []
+    for part in parts:
+        if part == "#" and wildcard:
+            segments.append("#")
+        elif _INSTANCE.match(part):
+            number = int(part)
+            if number > _MAX_UPNP_INSTANCE:
+                raise CMSPathError(f"instance number {part} is too large")
+            if not segments:
+                raise CMSPathError("a path cannot start with an instance number")
+            segments.append(number)
+        elif _NAME.match(part):
+            segments.append(part)
+        else:
+            raise CMSPathError(f"{part[:40]!r} is not a node name or an instance number")
+    if not partial and not isinstance(segments[-1], str):
+        raise CMSPathError("an instance path ends in '/'")
+    if not partial and segments[-1] == "#":
+        raise CMSPathError("a wildcard names an instance, which ends in '/'")
+    return CMSPath(text, tuple(segments), partial)
+
+
+def _text(segments: tuple[Segment, ...], partial: bool) -> str:
+    body = "/".join(str(s) for s in segments)
+    if not body:
+        return "/"
+    return "/" + body + ("/" if partial else "")
+
+
+def structureOf(path: str) -> str:
+    """
+    The StructurePath of a concrete CMS path: every instance number becomes
+    C{"#"} (C{/BBF/Hosts/Host/3/IPAddress} → C{/BBF/Hosts/Host/#/IPAddress}).
+    """
+    parts = path.split("/")
+    return "/".join("#" if isInstanceSegment(p) else p for p in parts)
+
+
+def tableOf(instancePath: str) -> str:
+    """C{/BBF/Hosts/Host/3/} → C{/BBF/Hosts/Host/}."""
+    body = instancePath.rstrip("/")
+    return body.rsplit("/", 1)[0] + "/"
+
+
+def instanceNumberOf(instancePath: str) -> int:
+    """C{/BBF/Hosts/Host/3/} → 3."""
+    return int(instancePath.rstrip("/").rsplit("/", 1)[1])
+
+
+def isUnder(prefix: str, path: str) -> bool:
+    """Whether the CMS path C{path} is C{prefix} or lies below it (a partial C{prefix})."""
+    return path == prefix or (prefix.endswith("/") and path.startswith(prefix))
+
+
+InstanceLookup = Callable[[str, object], Optional[int]]
+NumberFor = Callable[[str, int], int]
+
+
+class Translator:
+    """
+    Converts paths for one Virtual CWMP Device.
+
+    @ivar root: the CMS location of C{Device.} (C{"/BBF/"}), or C{None}
+        when the device has no Broadband Forum model.
+    @ivar mapped: CWMP parameter name → CMS path elsewhere (the Common
+        Objects fallbacks of C{Device.DeviceInfo.}).
+    """
+
+    CWMP_ROOT = "Device."
+
+    def __init__(self, root: Optional[str], mapped: Mapping[str, str] = {}) -> None:
+        if root is not None:
+            parsed = parse(root)
+            if not parsed.partial or any(not isinstance(s, str) for s in parsed.segments):
+                raise CMSPathError(f"the model location {root!r} is not an object path")
+        self.root = root
+        self.mapped = dict(mapped)
+        self.reverse = {cms: cwmp for cwmp, cms in self.mapped.items()}
+
+    def isMapped(self, name: str) -> bool:
+        return name in self.mapped
+
+    def toCMS(self, name: str, lookup: InstanceLookup) -> str:
+        """
+        The CMS path of CWMP path C{name} (already checked by
+        L{proxier.datamodel.paths}).
+
+        @param lookup: C{(tablePath, segment) → UPnP instance number or
+            None}; C{segment} is the CWMP number (int) or an
+            L{Alias<proxier.datamodel.paths.Alias>}.
+        @raise NotInModel: C{name} is not in the device's Device: model.
+        @raise UnknownInstance: an instance segment the lookup does not know.
+        """
+        cms = self.mapped.get(name)
+        if cms is not None:
+            return cms
+        if self.root is None:
+            raise NotInModel(name)
+        if name in ("", self.CWMP_ROOT):
+            return self.root
+        try:
+            parsed = cwmppaths.parse(name)
+        except cwmppaths.PathError:
+            raise NotInModel(name) from None
+        if not parsed.segments or parsed.segments[0] != "Device":
+            raise NotInModel(name)
+        out = self.root.rstrip("/")
+        for segment in parsed.segments[1:]:
+            if isinstance(segment, str) and not isinstance(segment, cwmppaths.Alias):
+                out += "/" + segment
+                continue
+            table = out + "/"
+            number = lookup(table, segment)
+            if number is None:
+                raise UnknownInstance(table, segment)
+            out += f"/{number}"
+        if len(out) + 1 > MAX_CMS_PATH:
+            raise NotInModel(name)
+        return out + "/" if parsed.partial else out
+
+    def toCWMP(self, cms: str, numberFor: NumberFor) -> Optional[str]:
+        """
+        The CWMP path of a CMS path a device gave, or C{None} when it is not
+        in the Virtual CWMP Device (outside the mapped models, malformed, or
+        too long for CWMP).
+
+        @param numberFor: C{(tablePath, upnpNumber) → CWMP number}, which
+            assigns one to an instance seen for the first time.
+        """
+        mapped = self.reverse.get(cms)
+        if mapped is not None:
+            return mapped
+        if self.root is None or not isUnder(self.root, cms):
+            return None
+        try:
+            parsed = parse(cms)
+        except CMSPathError:
+            return None
+        rootDepth = len(parse(self.root).segments)
+        segments = parsed.segments[rootDepth:]
+        out = "Device"
+        prefix = self.root.rstrip("/")
+        for segment in segments:
+            if isinstance(segment, int):
+                out += f".{numberFor(prefix + '/', segment)}"
+            else:
+                out += "." + segment
+            prefix += f"/{segment}"
+        text = out + "." if parsed.partial else out
+        if len(text) > cwmppaths.MAX_PATH_LENGTH:
+            return None
+        return text

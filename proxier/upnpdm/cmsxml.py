@@ -1,0 +1,296 @@
+# -*- test-case-name: tests.test_upnpdm_cmsxml -*-
+"""
+The XML documents ConfigurationManagement passes in string arguments, as a
+control point writes and reads them. Sans-IO: Python values in, argument
+text out, and back.
+
+Written exactly as the CMS:2 examples and the project's simulated devices
+write them (L{proxier.sim.cmsxml} documents the shapes): the root element
+qualified in C{urn:schemas-upnp-org:dm:cms} (prefix C{cms}), its children
+unqualified::
+
+    GetValues        Parameters          <cms:ContentPathList><ContentPath>/BBF/Time/</ContentPath>...
+    GetAttributes    Parameters          <cms:NodeAttributePathList><NodeAttributePath>..</NodeAttributePath>...
+    SetValues        ParameterValueList  <cms:ParameterValueList><Parameter><ParameterPath>..</ParameterPath>
+                                                                            <Value>..</Value></Parameter>...
+    SetAttributes    NodeAttributeValueList <cms:NodeAttributeValueList><Node>
+                                              <NodeAttributePath>/BBF/Time/NTPServer1#EventOnChange</NodeAttributePath>
+                                              <Value>1</Value></Node>...
+    CreateInstance   ChildrenInitialization <cms:ParameterInitialValueList><Parameter>
+                                              <RelativePath>Alias</RelativePath><Value>..</Value></Parameter>...
+
+Read leniently (INTEROP.md, "Description and SOAP"): any namespace or none,
+on the root and on the children; white space around paths; the inner
+document escaped, inline or with its own declaration (L{xmlstring.decode});
+unknown elements skipped; an attribute node written either as
+C{path#Attribute} with a C{<Value>} or as a plain path with one element per
+attribute. What is not such a document, or lists more than L{MAX_ENTRIES}
+entries, is refused with L{CMSDocumentError} — a device that answers that
+is not telling the proxier anything it can use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
+
+from lxml import etree
+
+from proxier.upnp import xmlstring
+
+__all__ = [
+    "CMS_NS",
+    "MAX_ENTRIES",
+    "CMSDocumentError",
+    "DataModelEntry",
+    "contentPathList",
+    "nodeAttributePathList",
+    "parameterValueList",
+    "nodeAttributeValueList",
+    "parameterInitialValueList",
+    "parseSupportedDataModels",
+    "parseStructurePathList",
+    "parseInstancePathList",
+    "parseParameterValueList",
+    "parseNodeAttributeValueList",
+    "splitAttributePath",
+]
+
+CMS_NS = "urn:schemas-upnp-org:dm:cms"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+SCHEMA_LOCATION = f"{CMS_NS} http://www.upnp.org/schemas/dm/cms.xsd"
+
+#: The most entries one answer may list (a whole data model of a large
+#: device fits; a runaway answer does not).
+MAX_ENTRIES = 20000
+#: The largest inner document read (the SOAP layer caps the body as well).
+MAX_DOCUMENT_BYTES = xmlstring.MAX_DOCUMENT_BYTES
+
+
+class CMSDocumentError(ValueError):
+    """An argument is not the CMS document it should be; C{str()} fits a log line."""
+
+
+@dataclass(frozen=True)
+class DataModelEntry:
+    """One C{SubTree} of GetSupportedDataModels."""
+
+    uri: str
+    location: str
+    url: str = ""
+    description: str = ""
+
+
+# ---- writing ---------------------------------------------------------------------------
+
+
+def _root(name: str) -> etree._Element:
+    root = etree.Element(f"{{{CMS_NS}}}{name}", nsmap={"cms": CMS_NS, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
+    return root
+
+
+def _sub(parent: etree._Element, name: str, text: str) -> etree._Element:
+    element = etree.SubElement(parent, name)
+    element.text = _xmlText(text)
+    return element
+
+
+def _xmlText(text: str) -> str:
+    """C{text} without the characters XML 1.0 cannot carry (they would make lxml refuse)."""
+    return "".join(c for c in text if c in "\t\n\r" or (" " <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd")
+                   or c >= "\U00010000")
+
+
+def _serialize(root: etree._Element) -> str:
+    return xmlstring.encode(root, declaration=True)
+
+
+def _pathList(root: str, entry: str, paths: Iterable[str]) -> str:
+    document = _root(root)
+    for path in paths:
+        _sub(document, entry, path)
+    return _serialize(document)
+
+
+def contentPathList(paths: Iterable[str]) -> str:
+    """GetValues' C{Parameters}."""
+    return _pathList("ContentPathList", "ContentPath", paths)
+
+
+def nodeAttributePathList(paths: Iterable[str]) -> str:
+    """GetAttributes' C{Parameters}."""
+    return _pathList("NodeAttributePathList", "NodeAttributePath", paths)
+
+
+def parameterValueList(pairs: Iterable[tuple[str, str]]) -> str:
+    """SetValues' C{ParameterValueList}."""
+    document = _root("ParameterValueList")
+    for path, value in pairs:
+        parameter = etree.SubElement(document, "Parameter")
+        _sub(parameter, "ParameterPath", path)
+        _sub(parameter, "Value", value)
+    return _serialize(document)
+
+
+def nodeAttributeValueList(changes: Iterable[tuple[str, str, str]]) -> str:
+    """SetAttributes' C{NodeAttributeValueList}: C{(path, attribute, value)} triples."""
+    document = _root("NodeAttributeValueList")
+    for path, attribute, value in changes:
+        node = etree.SubElement(document, "Node")
+        _sub(node, "NodeAttributePath", f"{path}#{attribute}")
+        _sub(node, "Value", value)
+    return _serialize(document)
+
+
+def parameterInitialValueList(pairs: Iterable[tuple[str, str]]) -> str:
+    """CreateInstance's C{ChildrenInitialization}; empty text when there is nothing to set."""
+    pairs = list(pairs)
+    if not pairs:
+        return ""
+    document = _root("ParameterInitialValueList")
+    for relative, value in pairs:
+        parameter = etree.SubElement(document, "Parameter")
+        _sub(parameter, "RelativePath", relative)
+        _sub(parameter, "Value", value)
+    return _serialize(document)
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _elements(element: etree._Element) -> Iterator[etree._Element]:
+    return element.iterchildren(tag=etree.Element)
+
+
+def _text(element: Optional[etree._Element]) -> str:
+    if element is None:
+        return ""
+    return "".join(element.itertext())
+
+
+def _document(value: str, *roots: str) -> etree._Element:
+    if not isinstance(value, str):
+        raise CMSDocumentError("the argument is not text")
+    try:
+        root = xmlstring.decode(value, MAX_DOCUMENT_BYTES)
+    except xmlstring.XMLStringError as e:
+        raise CMSDocumentError(str(e)) from None
+    if _local(root) not in roots:
+        raise CMSDocumentError(f"<{_local(root)[:40]}> where <{'> or <'.join(roots)}> was expected")
+    return root
+
+
+def _entries(root: etree._Element, name: str) -> list[etree._Element]:
+    entries = []
+    for node in _elements(root):
+        if _local(node) != name:
+            continue  # lenient: an element we do not know is skipped
+        entries.append(node)
+        if len(entries) > MAX_ENTRIES:
+            raise CMSDocumentError(f"more than {MAX_ENTRIES} <{name}> entries")
+    return entries
+
+
+def _field(node: etree._Element, *names: str) -> Optional[etree._Element]:
+    for child in _elements(node):
+        if _local(child) in names:
+            return child
+    return None
+
+
+def parseSupportedDataModels(value: str) -> list[DataModelEntry]:
+    """GetSupportedDataModels' C{SupportedDataModels}; entries without URI or Location are skipped."""
+    root = _document(value, "SupportedDataModels")
+    out = []
+    for subTree in _entries(root, "SubTree"):
+        uri = _text(_field(subTree, "URI")).strip()
+        location = _text(_field(subTree, "Location")).strip()
+        if not uri or not location:
+            continue
+        out.append(DataModelEntry(uri, location, _text(_field(subTree, "URL")).strip(),
+                                  _text(_field(subTree, "Description")).strip()))
+    return out
+
+
+def _paths(value: str, root: str, entry: str) -> list[str]:
+    document = _document(value, root)
+    return [p for p in (_text(node).strip() for node in _entries(document, entry)) if p]
+
+
+def parseStructurePathList(value: str) -> list[str]:
+    """GetSupportedParameters' C{Result}."""
+    return _paths(value, "StructurePathList", "StructurePath")
+
+
+def parseInstancePathList(value: str) -> list[str]:
+    """GetInstances' C{Result}."""
+    return _paths(value, "InstancePathList", "InstancePath")
+
+
+def parseParameterValueList(value: str) -> list[tuple[str, str]]:
+    """GetValues' C{ParameterValueList}: C{(path, value)} pairs in order; a missing Value is empty."""
+    document = _document(value, "ParameterValueList")
+    out = []
+    for node in _entries(document, "Parameter"):
+        path = _text(_field(node, "ParameterPath")).strip()
+        if not path:
+            raise CMSDocumentError("a <Parameter> without <ParameterPath>")
+        out.append((path, _text(_field(node, "Value"))))
+    return out
+
+
+def splitAttributePath(text: str) -> tuple[str, Optional[str]]:
+    """
+    C{"/BBF/Time/NTPServer1#EventOnChange"} → the path and the attribute; a
+    plain path → C{(path, None)}. The C{"#"} of a StructurePath's instance
+    wildcard (C{"/Host/#/"}) is not an attribute separator.
+    """
+    path, sep, attribute = text.rpartition("#")
+    if sep and attribute and "/" not in attribute:
+        return path, attribute
+    return text, None
+
+
+def parseNodeAttributeValueList(value: str) -> list[tuple[str, dict[str, str]]]:
+    """
+    GetAttributes' C{NodeAttributeValueList}: C{(path, {attribute: value})}
+    per node, in order; a node given as C{path#Attribute} and C{<Value>}
+    folds into the same entry as the other attributes of that path.
+    """
+    document = _document(value, "NodeAttributeValueList")
+    out: list[tuple[str, dict[str, str]]] = []
+    index: dict[str, int] = {}
+    for node in _entries(document, "Node"):
+        fields = list(_elements(node))
+        if not fields or _local(fields[0]) not in ("NodeAttributePath", "NodePath"):
+            raise CMSDocumentError("a <Node> that does not start with <NodeAttributePath>")
+        path, attribute = splitAttributePath(_text(fields[0]).strip())
+        if not path:
+            raise CMSDocumentError("a <Node> with an empty path")
+        attributes: dict[str, str] = {}
+        if attribute is not None:
+            valueField = _field(node, "Value")
+            attributes[attribute] = _text(valueField).strip()
+        else:
+            for field in fields[1:]:
+                attributes[_local(field)] = _text(field).strip()
+        if path in index:
+            out[index[path]][1].update(attributes)
+        else:
+            index[path] = len(out)
+            out.append((path, attributes))
+    return out
+
+
+def attributesByPath(nodes: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
+    """The entries of L{parseNodeAttributeValueList} as a mapping."""
+    return {path: dict(attributes) for path, attributes in nodes}
+
+
+__all__ += ["attributesByPath"]

@@ -1,0 +1,387 @@
+# -*- test-case-name: tests.test_upnpdm_device -*-
+"""
+One Virtual CWMP Device (TR-069 Annex J): an L{IProxiedDevice} made of one
+UPnP DM logical device — or of several that share its identity (TR-330
+§4.1.1: "devices sharing a UUID or Common Objects on one physical device"
+are one CWMP device) — and what it tells its observers (the CWMP endpoint),
+per TR-330 Table 1:
+
+    announcement AboutToReboot ─┐                        ┌─ deviceBooted ("1 BOOT" [+ "M Reboot"])
+    announcement AboutToBaselineReset ─ kept (durably) ──┤─ deviceFactoryReset ("0 BOOTSTRAP")
+    a new BOOTID without either ─┘     until it is back  └─ deviceBooted ("1 BOOT")
+    gone (byebye, expiry, unreachable) or actions unanswered ── deviceOffline (CR 503, no sessions)
+    back (ready again, or answering)                       ── deviceOnline (J.2.3: sessions resume)
+    CMS ConfigurationUpdate                                ── valuesChanged ("4 VALUE CHANGE")
+
+Its states:
+
+ - C{online}: a member is ready and its actions are answered;
+ - C{offline}: no member is ready, or actions went unanswered
+   (C{offline_after_failures} in a row); while a member is still known the
+   device is probed every C{online_probe_interval} seconds with a cheap CMS
+   action, and the first answer brings it back;
+ - C{restarting}: it announced AboutToReboot / AboutToBaselineReset and left;
+   like offline, but the next ready reports the boot or the reset.
+
+What the endpoint must hear even before it observes (a boot found when
+the proxier starts) waits, bounded, until the first observer comes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.logger import LogLevel
+from zope.interface import implementer
+
+from proxier.datamodel.composite import CompositeDataModel
+from proxier.datamodel.values import DeviceIdentity, ParameterValue
+from proxier.interfaces import IDataModel, IProxiedDevice
+from proxier.log import DeviceLogger
+from proxier.upnp.ssdp import ABOUT_TO_BASELINE_RESET, ABOUT_TO_REBOOT
+from proxier.upnpdm.changes import ChangeWatcher
+from proxier.upnpdm.gate import ActionGate
+from proxier.upnpdm.model import CMSDataModel
+from proxier.upnpdm.profile import Candidate, DeviceProfile
+from proxier.upnpdm.state import DeviceState
+
+__all__ = ["VirtualDevice", "Member", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "MAX_PENDING_EVENTS"]
+
+PROXY_PROTOCOL = "UPnP-DM"  # TR-181 ManagementServer.VirtualDevice.{i}.ProxyProtocol
+DISCOVERY_PROTOCOL = "UPnP"  # TR-181 ...DiscoveryProtocol
+MAX_PENDING_EVENTS = 64
+
+ONLINE = "online"
+OFFLINE = "offline"
+RESTARTING = "restarting"
+
+
+class Member:
+    """One UPnP logical device this Virtual CWMP Device is made of."""
+
+    __slots__ = ("upnp", "candidate")
+
+    def __init__(self, upnp: Any, candidate: Candidate) -> None:
+        self.upnp = upnp
+        self.candidate = candidate
+
+    @property
+    def udn(self) -> str:
+        return self.candidate.udn
+
+    @property
+    def ready(self) -> bool:
+        return getattr(self.upnp, "state", "") == "ready"
+
+
+def announcementKind(value: str) -> str:
+    """
+    Which TR-330 Table 1 row an C{Announcement.dm.upnp.org} value asks for:
+    a baseline reset wins over a reboot (a reset that reboots announces both).
+    """
+    words = {w.strip() for w in value.replace(",", " ").split()}
+    if ABOUT_TO_BASELINE_RESET in words:
+        return ABOUT_TO_BASELINE_RESET
+    if ABOUT_TO_REBOOT in words:
+        return ABOUT_TO_REBOOT
+    return ""
+
+
+@implementer(IProxiedDevice)
+class VirtualDevice:
+    """
+    @ivar overlays: C{(path, model)} mounts of objects the proxier holds
+        for this device over its own model (TR-330 §4.3.2) — issue 7's
+        diagnostics objects go here; L{dataModel} mounts them.
+    """
+
+    proxyProtocol = PROXY_PROTOCOL
+    discoveryProtocol = DISCOVERY_PROTOCOL
+
+    def __init__(self, profile: DeviceProfile, member: Member, state: DeviceState, *, clock: Any,
+                 gateFactory: Callable[..., ActionGate], probeInterval: float = 60.0) -> None:
+        self.identity: DeviceIdentity = profile.identity
+        self.key = self.identity.key
+        self.clock = clock
+        self.log = DeviceLogger(self.identity)
+        self.state = state
+        self.members: list[Member] = [member]
+        self.status = ONLINE
+        self.expected = ""  # "reboot" / "reset": the proxier asked for it
+        self.probeInterval = probeInterval
+        self.overlays: list[tuple[str, Any]] = []
+        self._observers: list[Any] = []
+        self._pending: list[tuple[str, tuple]] = []
+        self._probe: Any = None
+        self._composite: Optional[CompositeDataModel] = None
+        self.gate = gateFactory(self._target, onUnreachable=self._unreachable, onAnswer=self._answering,
+                                name=str(self.identity))
+        self.model = CMSDataModel(profile, self.gate, state, clock=clock, log=self.log,
+                                  onReboot=self._rebootAsked, onFactoryReset=self._resetAsked)
+        self.watcher = ChangeWatcher(self.model, state, self._valuesChanged, log=self.log)
+        self._logProfile(profile)
+
+    # -- IProxiedDevice ----------------------------------------------------------------
+
+    @property
+    def profile(self) -> DeviceProfile:
+        return self.model.profile
+
+    @property
+    def host(self) -> str:
+        member = self._member()
+        return member.upnp.host if member is not None else ""
+
+    @property
+    def online(self) -> bool:
+        return self.status == ONLINE
+
+    def addObserver(self, observer: Any) -> None:
+        self._observers.append(observer)
+        pending, self._pending = self._pending, []
+        for method, args in pending:
+            self._tellOne(observer, method, args)
+
+    def removeObserver(self, observer: Any) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def dataModel(self) -> Any:
+        """The device's IDataModel: its CMS model, with the overlays mounted when there are any."""
+        if not self.overlays:
+            return self.model
+        if self._composite is None:
+            self._composite = CompositeDataModel([("Device.", self.model)] + list(self.overlays), log=self.log)
+        return self._composite
+
+    def __repr__(self) -> str:
+        return f"<VirtualDevice {self.identity} {self.status}>"
+
+    # -- members -----------------------------------------------------------------------
+
+    def _member(self) -> Optional[Member]:
+        for member in self.members:
+            if member.ready:
+                return member
+        return self.members[0] if self.members else None
+
+    def _target(self) -> Any:
+        """The UPnP device actions go to now (the first ready member)."""
+        for member in self.members:
+            if member.ready:
+                return member.upnp
+        return None
+
+    def hasMember(self, upnp: Any) -> bool:
+        return any(m.upnp is upnp for m in self.members)
+
+    def memberFor(self, upnp: Any, serviceId: str) -> Optional[Member]:
+        for member in self.members:
+            if member.upnp is upnp and any(s.serviceId == serviceId for s in member.candidate.services.values()):
+                return member
+        return None
+
+    def _logProfile(self, profile: DeviceProfile) -> None:
+        caps = profile.capabilities
+        self.log.info("UPnP DM device {udn}: Device. at {root}, Common Objects at {common}",
+                      udn=profile.candidate.udn, root=profile.root or "(none)", common=profile.commonObjects)
+        missing = [what for what, ok in (
+            ("SetValues: parameters read-only", caps.canSetValues),
+            ("CreateInstance: no AddObject", caps.canCreateInstance),
+            ("DeleteInstance: no DeleteObject", caps.canDeleteInstance),
+            ("SetAttributes: Notification cannot change EventOnChange", caps.canSetAttributes),
+            ("BMS Reboot: Reboot answered 9000", caps.canReboot),
+            ("BMS BaselineReset: FactoryReset answered 9000", caps.canBaselineReset),
+        ) if not ok]
+        if missing:
+            self.log.warn("the device offers no {missing}", missing="; no ".join(missing))
+        for note in profile.notes:
+            self.log.info("{note}", note=note)
+
+    # -- what the proxy module tells it ------------------------------------------------------
+
+    def attached(self, upnp: Any, candidate: Candidate, profile: DeviceProfile) -> None:
+        """
+        A member is ready (first discovery of this run, a rediscovery after
+        it left, or the rediscovery after a change), freshly probed.
+        """
+        member = next((m for m in self.members if m.upnp is upnp and m.udn == candidate.udn), None)
+        if member is None:
+            # the same logical device under a new UPnPDevice object replaces the old one
+            self.members = [m for m in self.members if m.udn != candidate.udn]
+            member = Member(upnp, candidate)
+            self.members.append(member)
+        else:
+            member.candidate = candidate
+        if profile.candidate.udn == self.profile.candidate.udn or not self._othersReady(member):
+            if profile != self.profile:
+                self.model.setProfile(profile)
+        self._booted(upnp, member)
+
+    def _othersReady(self, member: Member) -> bool:
+        return any(m.ready for m in self.members if m is not member)
+
+    def _booted(self, upnp: Any, member: Member) -> None:
+        """Decide what the (re)appearance means (TR-330 Table 1) and tell the endpoint."""
+        announced = announcementKind(self.state.announcement)
+        bootId = getattr(upnp, "bootId", None)
+        previous = self.state.bootIds.get(member.udn)
+        rebooted = bootId is not None and previous is not None and bootId != previous
+        self.state.setBootId(member.udn, bootId)
+        self.state.setAnnouncement("")
+        if announced == ABOUT_TO_BASELINE_RESET:
+            self.log.info("back after a baseline reset: its caches are rebuilt, \"0 BOOTSTRAP\" follows")
+            self.state.factoryReset()
+            self.model.invalidateSchema()
+            self.watcher.swept = False
+            self.expected = ""
+            self.state.flush()
+            self._tell("deviceFactoryReset")
+        elif announced == ABOUT_TO_REBOOT or rebooted:
+            why = "as announced" if announced else f"BOOTID {previous} → {bootId}"
+            self.log.info("rebooted ({why}): \"1 BOOT\" follows", why=why)
+            self.expected = ""
+            self.model.invalidateSchema()
+            self.state.flush()
+            self._tell("deviceBooted")
+        else:
+            self.state.flush()
+        self._setOnline()
+        self.watcher.sweep()
+
+    def changed(self, upnp: Any, change: Any, candidate: Optional[Candidate] = None,
+                profile: Optional[DeviceProfile] = None) -> None:
+        """
+        A member announced a change and was described again (a new BOOTID:
+        it rebooted without byebye, or said byebye and came back within the
+        control point's grace; a new LOCATION; a new CONFIGID).
+        """
+        member = next((m for m in self.members if m.upnp is upnp), None)
+        if member is None:
+            return
+        if candidate is not None:
+            member.candidate = candidate
+        if profile is not None and profile != self.profile and member.udn == self.profile.candidate.udn:
+            self.model.setProfile(profile)
+        if getattr(change, "configId", False):
+            self.model.invalidateSchema()
+        if (getattr(change, "bootId", False) and not getattr(change, "update", False)) or self.state.announcement:
+            self._booted(upnp, member)
+            return
+        bootId = getattr(upnp, "bootId", None)
+        self.state.setBootId(member.udn, bootId)
+        self.state.flush()
+        self._setOnline(True)
+        self.watcher.check()
+
+    def announced(self, upnp: Any, value: str) -> None:
+        """C{Announcement.dm.upnp.org} on a byebye: kept durably for the alive that follows."""
+        kind = announcementKind(value)
+        if not kind:
+            self.log.info("announced {value!r}, which TR-330 Table 1 does not map", value=value[:60])
+            return
+        if kind == ABOUT_TO_REBOOT and self.state.announcement == ABOUT_TO_BASELINE_RESET:
+            return  # a reset that reboots says both; the reset is what counts
+        self.state.setAnnouncement(kind)
+        self.state.flush()
+        self.log.info("announced {kind}", kind=kind)
+
+    def memberGone(self, upnp: Any, reason: str) -> None:
+        """A member left (byebye, expiry, unreachable, no longer a DM device)."""
+        if not self.hasMember(upnp):
+            return
+        if any(m.ready for m in self.members if m.upnp is not upnp):
+            self.log.info("one of its UPnP devices left ({reason}); another still serves it", reason=reason)
+            return
+        self.gate.cancelAll("the device left")
+        self._setOffline(RESTARTING if self.state.announcement else OFFLINE, reason)
+
+    def eventReceived(self, upnp: Any, service: Any, variables: Sequence[tuple[str, str]]) -> None:
+        if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
+            self.watcher.eventReceived(variables)
+
+    def stateMayBeStale(self, upnp: Any, service: Any, reason: str) -> None:
+        if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
+            self.watcher.check()
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        self._stopProbe()
+        self.gate.cancelAll("the proxier stops")
+        self.state.flush()
+
+    # -- online / offline --------------------------------------------------------------------
+
+    def _setOnline(self, _: bool = True) -> None:
+        self._stopProbe()
+        if self.status != ONLINE:
+            self.status = ONLINE
+            self.log.info("online")
+            self._tell("deviceOnline")
+
+    def _setOffline(self, status: str, reason: str) -> None:
+        if self.status == ONLINE:
+            self.status = status
+            self.log.info("offline ({reason})", reason=reason)
+            self._tell("deviceOffline")
+        else:
+            self.status = status
+        if self._target() is not None:
+            self._armProbe()
+
+    def _unreachable(self) -> None:
+        self.log.warn("{n} actions in a row got no answer", n=self.gate.failuresInARow)
+        self._setOffline(OFFLINE, "its actions go unanswered")
+
+    def _answering(self) -> None:
+        if self.status != ONLINE and self._target() is not None:
+            self._setOnline()
+
+    def _armProbe(self) -> None:
+        if self._probe is None or not self._probe.active():
+            self._probe = self.clock.callLater(self.probeInterval, self._probeNow)
+
+    def _stopProbe(self) -> None:
+        if self._probe is not None and self._probe.active():
+            self._probe.cancel()
+        self._probe = None
+
+    def _probeNow(self) -> None:
+        """TR-330 §4.1.1: "Utilize any of the available UPnP CMS/BMS service queries" to see if it is back."""
+        self._probe = None
+        if self.status == ONLINE or self._target() is None:
+            return
+        d = self.model.cms("GetCurrentConfigurationVersion")
+        d.addCallbacks(lambda _: None, lambda f: None)
+        d.addCallback(lambda _: self._armProbe() if self.status != ONLINE else None)
+
+    # -- the model's hooks -----------------------------------------------------------------------
+
+    def _rebootAsked(self, commandKey: str) -> None:
+        self.expected = "reboot"
+
+    def _resetAsked(self) -> None:
+        self.expected = "reset"
+
+    def _valuesChanged(self, values: Sequence[ParameterValue], active: bool) -> None:
+        self._tell("valuesChanged", list(values), active)
+
+    # -- observers --------------------------------------------------------------------------
+
+    def _tell(self, method: str, *args: Any) -> None:
+        if not self._observers:
+            if len(self._pending) < MAX_PENDING_EVENTS:
+                self._pending.append((method, args))
+            else:
+                self.log.error("no observer yet and {n} events waiting: {method} dropped", n=len(self._pending),
+                               method=method)
+            return
+        for observer in list(self._observers):
+            self._tellOne(observer, method, args)
+
+    def _tellOne(self, observer: Any, method: str, args: tuple) -> None:
+        try:
+            getattr(observer, method)(self, *args)
+        except Exception:
+            self.log.failure("an observer failed in {method}", method=method, level=LogLevel.error)

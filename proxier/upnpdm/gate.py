@@ -1,0 +1,247 @@
+# -*- test-case-name: tests.test_upnpdm_gate -*-
+"""
+The one door every action to one device goes through.
+
+A Virtual CWMP Device's every CMS and BMS action — for an ACS request, an
+event, a probe — is a call of L{ActionGate.call}, which:
+
+ - queues it behind the device's other actions, at most C{concurrency} in
+   flight at once and C{queueLimit} waiting (a full queue fails at once:
+   9004 for the ACS, never an unbounded backlog);
+ - bounds it: C{timeout} seconds from the moment it was asked for, waiting
+   in the queue included, after which it fails with L{ActionTimeout} (and
+   the request in flight is cancelled); cancelling the caller's Deferred
+   withdraws it from the queue or cancels it on the wire;
+ - tells whether the device answers: after C{offlineAfter} calls in a row
+   that got no answer at all (a timeout, a refused connection, a malformed
+   body) the device is reported unreachable; any answer — a result or a
+   UPnPError — reports it reachable again;
+ - lets observers see each action start and end (the demo prints them);
+ - is where an action can be refused before it leaves (L{ActionGate.policy}):
+   DeviceProtection's role check and TLS identity (issue 8) plug in here.
+
+So one hung device holds at most its own C{concurrency} slots; every other
+device has its own gate.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable, Mapping, Optional, Protocol
+
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
+from twisted.python.failure import Failure
+
+from proxier.upnp.actions import ActionError
+from proxier.upnp.description import Service
+from proxier.upnp.soap import UPnPError
+
+__all__ = ["ActionGate", "ActionTimeout", "GateFull", "IActionObserver"]
+
+
+class ActionTimeout(ActionError):
+    """The action got no answer within its deadline (in the queue or on the wire)."""
+
+
+class GateFull(Exception):
+    """Too many actions wait for this device already."""
+
+
+class IActionObserver(Protocol):
+    def actionStarted(self, gate: "ActionGate", service: Service, action: str,
+                      arguments: Mapping[str, object]) -> None: ...
+
+    def actionEnded(self, gate: "ActionGate", service: Service, action: str, arguments: Mapping[str, object],
+                    result: Any, elapsed: float) -> None: ...
+
+
+class _Call:
+    __slots__ = ("service", "action", "arguments", "timeout", "deferred", "deadline", "timer", "inner", "started")
+
+    deadline: float
+
+    def __init__(self, service: Service, action: str, arguments: Mapping[str, object], timeout: float) -> None:
+        self.service = service
+        self.action = action
+        self.arguments = arguments
+        self.timeout = timeout
+        self.deferred: Deferred = Deferred()
+        self.timer: Any = None
+        self.inner: Optional[Deferred] = None
+        self.started = 0.0
+
+
+class ActionGate:
+    """
+    @param target: C{() → the UPnPDevice to call now} (or C{None} when none
+        is reachable); looked up when each action leaves the queue.
+    @param clock: C{callLater} and C{seconds}.
+    @param onUnreachable: called once when C{offlineAfter} calls in a row
+        got no answer.
+    @param onAnswer: called when the device answers after that.
+
+    @ivar policy: C{(service, action) → None} to let an action go, or an
+        exception to fail it with (never sent); for DeviceProtection.
+    @ivar counts: actions sent, answered, refused (UPnPError), unanswered.
+    """
+
+    def __init__(
+        self,
+        target: Callable[[], Any],
+        clock: Any,
+        *,
+        timeout: float = 30.0,
+        concurrency: int = 2,
+        queueLimit: int = 64,
+        offlineAfter: int = 3,
+        onUnreachable: Optional[Callable[[], None]] = None,
+        onAnswer: Optional[Callable[[], None]] = None,
+        name: str = "",
+    ) -> None:
+        self.target = target
+        self.clock = clock
+        self.timeout = timeout
+        self.concurrency = max(1, concurrency)
+        self.queueLimit = queueLimit
+        self.offlineAfter = max(1, offlineAfter)
+        self.onUnreachable = onUnreachable
+        self.onAnswer = onAnswer
+        self.name = name
+        self.policy: Optional[Callable[[Service, str], Optional[Exception]]] = None
+        self.observers: list[IActionObserver] = []
+        self.failuresInARow = 0
+        self.unreachable = False
+        self.counts = {"sent": 0, "answered": 0, "refused": 0, "unanswered": 0, "timeouts": 0}
+        self._waiting: deque[_Call] = deque()
+        self._inFlight: set[_Call] = set()
+
+    @property
+    def busy(self) -> int:
+        """Actions in flight plus waiting."""
+        return len(self._inFlight) + len(self._waiting)
+
+    def call(self, service: Service, action: str, arguments: Optional[Mapping[str, object]] = None, *,
+             timeout: Optional[float] = None) -> Deferred:
+        """
+        Invoke C{action} on C{service} of the device, in turn.
+
+        @return: Deferred firing with the output arguments; failing with
+            L{UPnPError} (the device refused, or the policy did),
+            L{ActionError} / L{ActionTimeout} (no usable answer) or
+            L{GateFull}.
+        """
+        if len(self._waiting) >= self.queueLimit:
+            from twisted.internet.defer import fail
+
+            return fail(GateFull(f"{len(self._waiting)} actions already wait for this device"))
+        call = _Call(service, action, dict(arguments or {}), float(timeout or self.timeout))
+        call.deferred = Deferred(lambda _: self._cancel(call))
+        call.deadline = self.clock.seconds() + call.timeout
+        call.timer = self.clock.callLater(call.timeout, self._expired, call)
+        self._waiting.append(call)
+        self._next()
+        return call.deferred
+
+    def cancelAll(self, reason: str) -> None:
+        """Fail every waiting and running action (the device is gone for now)."""
+        for call in list(self._waiting) + list(self._inFlight):
+            self._finish(call, Failure(ActionError(f"{call.action}: {reason}")), count=False)
+
+    # -- the queue -------------------------------------------------------------------
+
+    def _next(self) -> None:
+        while self._waiting and len(self._inFlight) < self.concurrency:
+            call = self._waiting.popleft()
+            self._send(call)
+
+    def _send(self, call: _Call) -> None:
+        self._inFlight.add(call)
+        refusal = self.policy(call.service, call.action) if self.policy is not None else None
+        if refusal is not None:
+            self._finish(call, Failure(refusal), count=False)
+            return
+        device = self.target()
+        if device is None:
+            self._finish(call, Failure(ActionError(f"{call.action}: the device is not reachable now")), count=False)
+            return
+        call.started = self.clock.seconds()
+        remaining = max(0.1, call.deadline - call.started)
+        self.counts["sent"] += 1
+        for observer in list(self.observers):
+            try:
+                observer.actionStarted(self, call.service, call.action, call.arguments)
+            except Exception:
+                pass
+        call.inner = maybeDeferred(device.callAction, call.service, call.action, call.arguments, remaining)
+        call.inner.addBoth(self._answered, call)
+
+    def _answered(self, result: Any, call: _Call) -> None:
+        call.inner = None
+        if call not in self._inFlight:
+            return  # already ended (timed out or cancelled)
+        self._finish(call, result, count=True)
+
+    def _expired(self, call: _Call) -> None:
+        call.timer = None
+        where = "on the wire" if call in self._inFlight else "waiting in the queue"
+        self.counts["timeouts"] += 1
+        self._finish(call, Failure(ActionTimeout(f"{call.action}: no answer within {call.timeout:g} s ({where})")),
+                     count=call in self._inFlight)
+
+    def _cancel(self, call: _Call) -> None:
+        if call in self._waiting:
+            self._waiting.remove(call)
+        self._stopTimer(call)
+        inner, call.inner = call.inner, None
+        self._inFlight.discard(call)
+        if inner is not None:
+            inner.cancel()
+        self._next()
+
+    def _stopTimer(self, call: _Call) -> None:
+        if call.timer is not None and call.timer.active():
+            call.timer.cancel()
+        call.timer = None
+
+    def _finish(self, call: _Call, result: Any, count: bool) -> None:
+        self._stopTimer(call)
+        if call in self._waiting:
+            self._waiting.remove(call)
+        self._inFlight.discard(call)
+        inner, call.inner = call.inner, None
+        if inner is not None:
+            inner.addErrback(lambda f: None if f.check(CancelledError, ActionError, UPnPError) else f)
+            inner.cancel()
+        if count:
+            self._account(call, result)
+        if not call.deferred.called:
+            if isinstance(result, Failure):
+                call.deferred.errback(result)
+            else:
+                call.deferred.callback(result)
+        self._next()
+
+    def _account(self, call: _Call, result: Any) -> None:
+        elapsed = self.clock.seconds() - call.started if call.started else 0.0
+        for observer in list(self.observers):
+            try:
+                observer.actionEnded(self, call.service, call.action, call.arguments, result, elapsed)
+            except Exception:
+                pass
+        answered = not isinstance(result, Failure) or result.check(UPnPError) is not None
+        if answered:
+            self.counts["answered" if not isinstance(result, Failure) else "refused"] += 1
+            self.failuresInARow = 0
+            if self.unreachable:
+                self.unreachable = False
+                if self.onAnswer is not None:
+                    self.onAnswer()
+            return
+        if result.check(CancelledError):
+            return
+        self.counts["unanswered"] += 1
+        self.failuresInARow += 1
+        if self.failuresInARow >= self.offlineAfter and not self.unreachable:
+            self.unreachable = True
+            if self.onUnreachable is not None:
+                self.onUnreachable()

@@ -1,0 +1,1293 @@
+# -*- test-case-name: tests.test_upnpdm_model -*-
+"""
+The data model of one Virtual CWMP Device, over the device's
+ConfigurationManagement service (TR-330 §4.6), as an L{IDataModel}.
+
+Each CWMP RPC becomes the CMS actions §4.6 gives, through the device's
+L{ActionGate<proxier.upnpdm.gate.ActionGate>}, with paths converted by
+L{Translator<proxier.upnpdm.cmspaths.Translator>} and instance numbers by the
+device's L{InstanceMap<proxier.upnpdm.instances.InstanceMap>}:
+
+ - GetParameterNames (§4.6.2.1): a parameter → GetAttributes of it; an
+   object with NextLevel true → GetSupportedParameters (depth 1); a table
+   with NextLevel true → GetInstances (depth 1); an object with NextLevel
+   false → GetInstances and GetSupportedParameters (depth 0). Writable
+   comes from each node's Access attribute — gated by the actions the SCPD
+   offers (§4.3.1: no SetValues, no writable parameter) — and a 703 from
+   GetAttributes is 9005. Attributes are kept per StructurePath (the
+   "entire object model held in the CPE Proxier" of the notes), so a node
+   is asked about once.
+ - GetParameterValues (§4.6.3.1): one GetValues for every path asked; each
+   value typed from the CMS Type attribute (L{fromCMSType}) and written as
+   CWMP writes that type (booleans C{true}/C{false}).
+ - SetParameterValues (§4.6.4.1): names, access and types checked first
+   (9005, 9008, 9006, 9007 with per-parameter details), then one SetValues,
+   atomic on the device; its Status relayed (L{STATUS}); a refusal mapped
+   by Table 2, per parameter when there was one parameter, "without
+   details" when there were several.
+ - Get/SetParameterAttributes (§4.6.5): Notification ↔ EventOnChange, the
+   passive/active level the ACS chose kept by the proxier; AccessList
+   always empty and never settable (9003); a partial path expanded by the
+   §4.6.5 steps; when one SetAttributes of several fails, those already
+   changed are set back to the attributes they had (§4.6.5.2.1).
+ - AddObject / DeleteObject (§4.6.6, §4.6.7): CreateInstance /
+   DeleteInstance, the UPnP instance mapped to a CWMP number that is never
+   reused, Status relayed; an instance alias (§4.6.8, TR-069 3.6.1) is
+   initialized through ChildrenInitialization and resolved from a cache of
+   the table's C{Alias} values.
+ - Reboot / FactoryReset: BMS Reboot / BaselineReset (offered only when
+   the SCPD has them; otherwise the endpoint answers 9000).
+
+The C{Device.DeviceInfo.} parameters the device's BBF model lacks come from
+the Common Objects (the profile's C{mapped}, through the same actions) or
+from the proxier (C{constants}: read-only, never changing).
+
+Every failure reaches the caller as a CWMPFault (L{proxier.upnpdm.errors}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+
+from twisted.internet.defer import CancelledError, Deferred, DeferredLock, gatherResults, inlineCallbacks, maybeDeferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from proxier.datamodel import paths as cwmppaths
+from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
+from proxier.datamodel.types import Boolean, DataType, String, acceptValue, fromCMSType
+from proxier.datamodel.values import (
+    AttributeChange,
+    Notification,
+    ParameterAttributes,
+    ParameterInfo,
+    ParameterValue,
+)
+from proxier.interfaces import IDataModel
+from proxier.upnp.actions import ActionError
+from proxier.upnp.soap import UPnPError
+from proxier.upnpdm import cmsxml
+from proxier.upnpdm.cmspaths import (
+    NotInModel,
+    Translator,
+    UnknownInstance,
+    instanceNumberOf,
+    isInstanceSegment,
+    isUnder,
+    parse as parseCMS,
+    CMSPathError,
+    structureOf,
+    tableOf,
+)
+from proxier.upnpdm.cmsxml import CMSDocumentError
+from proxier.upnpdm.errors import cwmpCodeFor, faultFor, noAnswerFault
+from proxier.upnpdm.gate import ActionGate, GateFull
+from proxier.upnpdm.profile import DeviceProfile
+from proxier.upnpdm.state import DeviceState
+
+__all__ = [
+    "CMSDataModel",
+    "NodeInfo",
+    "STATUS",
+    "FORCED_ACTIVE",
+    "PARAMETER_METHODS",
+    "BATCH",
+]
+
+# TR-330 §4.6.4.1 (and, by its note, §4.6.5.2.1, §4.6.6.1, §4.6.7.1): the
+# Status of every CMS write → the CWMP Status.
+STATUS: Mapping[str, int] = {
+    "ChangesApplied": 0,
+    "ChangesCommitted": 1,
+}
+
+# TR-181 2.17 (tr-181-2-17-0-cwmp-full.xml), the parameters with
+# activeNotify="forceEnabled": their Notification is always active (2); the
+# ACS cannot lower it (9009).
+FORCED_ACTIVE = frozenset({
+    "Device.DeviceInfo.SoftwareVersion",
+    "Device.DeviceInfo.ProvisioningCode",
+})
+
+PARAMETER_METHODS = frozenset({
+    "GetParameterNames", "GetParameterValues", "SetParameterValues", "GetParameterAttributes",
+    "SetParameterAttributes", "AddObject", "DeleteObject",
+})
+
+#: The most paths one CMS action carries (longer lists go in several actions).
+BATCH = 256
+#: The most names one request may hold.
+MAX_REQUEST = 10000
+#: The most nodes one answer may hold (a whole-tree GetParameterNames).
+MAX_NODES = 50000
+#: GetAttributes of one parameter at a time, to find which names of a
+#: SetParameterValues do not exist, at most this many times.
+MAX_NAME_PROBES = 32
+#: Seconds after which a change the ACS made no longer hides the device's own.
+ACS_MARK_SECONDS = 60.0
+
+READ_WRITE = "readwrite"
+_TABLE_TYPES = frozenset({"multiinstance", "table"})
+_OBJECT_TYPES = frozenset({"singleinstance", "multiinstance", "instance", "object", "table"})
+
+
+@dataclass
+class NodeInfo:
+    """What the proxier knows of one StructurePath: its CMS Type and Access."""
+
+    type: str = ""
+    access: str = ""
+
+    @property
+    def writable(self) -> bool:
+        return self.access.strip().lower() == READ_WRITE
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def _isTrue(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes")
+
+
+@implementer(IDataModel)
+class CMSDataModel:
+    """
+    One device's CMS model as an L{IDataModel}.
+
+    @ivar schema: StructurePath → L{NodeInfo}, learned from GetAttributes.
+    @ivar tables: StructurePaths of tables (C{/BBF/Hosts/Host/}) seen in
+        GetSupportedParameters answers.
+    @ivar eventOnChange: concrete CMS parameter path → its EventOnChange, as
+        last read.
+    @ivar acsMarks: CMS path → time until which a change there is the ACS's
+        own (TR-330 Table 1: "excluding those with a recent modification
+        from the ACS").
+    @ivar lock: held by writes and by value-change checks, so that a check
+        never compares a value read before an ACS write with the value the
+        write set.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        profile: DeviceProfile,
+        gate: ActionGate,
+        state: DeviceState,
+        *,
+        clock: Any,
+        log: Any = None,
+        batch: int = BATCH,
+        onReboot: Optional[Callable[[str], None]] = None,
+        onFactoryReset: Optional[Callable[[], None]] = None,
+    ) -> None:
+        if log is not None:
+            self.log = log
+        self.gate = gate
+        self.state = state
+        self.clock = clock
+        self.batch = max(1, batch)
+        self.onReboot = onReboot
+        self.onFactoryReset = onFactoryReset
+        self.schema: dict[str, NodeInfo] = {}
+        self.tables: set[str] = set()
+        self.eventOnChange: dict[str, bool] = {}
+        self.aliases: dict[str, dict[str, int]] = {}
+        self.acsMarks: dict[str, float] = {}
+        self.lock = DeferredLock()
+        self._typeWarned: set[str] = set()
+        self.setProfile(profile)
+
+    # ---- configuration -----------------------------------------------------------------
+
+    def setProfile(self, profile: DeviceProfile) -> None:
+        """The device was probed (again): its models, services and capabilities."""
+        self.profile = profile
+        self.translator = Translator(profile.root, profile.mapped)
+        self.caps = profile.capabilities
+
+    def invalidateSchema(self) -> None:
+        """The supported parameters or attributes may have changed: learn them again."""
+        self.schema.clear()
+        self.tables.clear()
+        self.aliases.clear()
+
+    # ---- actions -----------------------------------------------------------------------------
+
+    def cms(self, action: str, **arguments: object) -> Deferred:
+        """A CMS action through the gate; a UPnPError names its action."""
+        d = self.gate.call(self.profile.candidate.cms, action, arguments)
+
+        def named(failure: Failure) -> Failure:
+            if failure.check(UPnPError) and not getattr(failure.value, "action", ""):
+                failure.value.action = action
+            return failure
+
+        return d.addErrback(named)
+
+    def _asFault(self, failure: Failure, rpc: str) -> Failure:
+        """Whatever went wrong, as the CWMP fault to answer."""
+        if failure.check(CWMPFault, CancelledError):
+            return failure
+        error = failure.value
+        if failure.check(UPnPError):
+            return Failure(faultFor(error.code, error.description, getattr(error, "action", ""), rpc))
+        if failure.check(GateFull):
+            self.log.warn("{rpc}: {why}", rpc=rpc, why=str(error))
+            return Failure(CWMPFault(9004, f"Resources exceeded ({error})"))
+        if failure.check(ActionError):
+            return Failure(noAnswerFault(str(error)))
+        if failure.check(CMSDocumentError, CMSPathError):
+            self.log.warn("{rpc}: the device's answer is unusable: {why}", rpc=rpc, why=str(error))
+            return Failure(noAnswerFault(f"unusable answer ({error})"))
+        if failure.check(OverflowError):
+            self.log.warn("{rpc}: {why}", rpc=rpc, why=str(error))
+            return Failure(CWMPFault(9004, f"Resources exceeded ({error})"))
+        self.log.failure("{rpc} failed", failure, rpc=rpc)
+        return Failure(asFault(error))
+
+    def _rpc(self, rpc: str, method: Callable[..., Any], *args: Any) -> Deferred:
+        d = maybeDeferred(method, *args)
+        d.addErrback(self._asFault, rpc)
+
+        def flushed(result: Any) -> Any:
+            self.state.flush()
+            return result
+
+        return d.addBoth(flushed)
+
+    # ---- paths --------------------------------------------------------------------------------
+
+    def _lookup(self, table: str, segment: object) -> Optional[int]:
+        if isinstance(segment, cwmppaths.Alias):
+            return self.aliases.get(table, {}).get(str(segment))
+        return self.state.instances.upnpNumber(table, segment)  # type: ignore[arg-type]
+
+    def numberFor(self, table: str, upnp: int) -> int:
+        return self.state.instances.assign(table, upnp)
+
+    def toCWMP(self, cms: str) -> Optional[str]:
+        """The CWMP path of a CMS path the device gave (numbering new instances), or None."""
+        name = self.translator.toCWMP(cms, self.numberFor)
+        if name is None or cwmppaths.check(name):
+            return None
+        return name
+
+    def toCMS(self, name: str) -> Deferred:
+        """
+        The CMS path of a CWMP path; an instance number or alias not known
+        yet makes the proxier read that table (once) and try again.
+
+        @return: Deferred firing with the CMS path, failing with 9005 when
+            there is no such path.
+        """
+        return self._toCMS(name)
+
+    @inlineCallbacks
+    def _toCMS(self, name: str) -> Any:
+        refreshed: set[tuple[str, bool]] = set()
+        while True:
+            try:
+                return self.translator.toCMS(name, self._lookup)
+            except NotInModel:
+                raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)") from None
+            except UnknownInstance as e:
+                alias = isinstance(e.segment, cwmppaths.Alias)
+                key = (e.tablePath, alias)
+                if key in refreshed:
+                    what = f"[{e.segment}]" if alias else str(e.segment)
+                    raise CWMPFault(9005, f"Invalid parameter name (no instance {what} in {name})") from None
+                refreshed.add(key)
+                yield self.refreshTable(e.tablePath, aliases=alias)
+
+    def refreshTable(self, table: str, aliases: bool = False) -> Deferred:
+        """Read a table's instances (and their aliases) again: GetInstances, depth 1."""
+        return self._refreshTable(table, aliases)
+
+    @inlineCallbacks
+    def _refreshTable(self, table: str, aliases: bool) -> Any:
+        try:
+            answer = yield self.cms("GetInstances", StartingNode=table, SearchDepth=1)
+        except UPnPError as e:
+            if e.code == 703:
+                raise CWMPFault(9005, f"Invalid parameter name ({table} does not exist)") from None
+            raise
+        instances = [p for p in cmsxml.parseInstancePathList(answer.get("Result", ""))
+                     if self._isInstanceOf(p, table)]
+        self.state.instances.sync(table, [instanceNumberOf(p) for p in instances])
+        self.tables.add(structureOf(table))
+        if aliases:
+            yield self._readAliases(table, instances)
+        return instances
+
+    @inlineCallbacks
+    def _readAliases(self, table: str, instances: Sequence[str]) -> Any:
+        found: dict[str, int] = {}
+        if instances:
+            try:
+                answer = yield self.cms("GetValues", Parameters=cmsxml.contentPathList(i + "Alias" for i in instances))
+            except UPnPError as e:
+                if e.code != 703:
+                    raise
+                self.aliases[table] = {}
+                return None
+            for path, value in cmsxml.parseParameterValueList(answer.get("ParameterValueList", "")):
+                if path.endswith("/Alias") and self._isInstanceOf(path[: -len("Alias")], table):
+                    found[value.strip()] = instanceNumberOf(path[: -len("Alias")])
+        self.aliases[table] = found
+        return None
+
+    @staticmethod
+    def _isInstanceOf(path: str, table: str) -> bool:
+        if not path.startswith(table) or not path.endswith("/"):
+            return False
+        return isInstanceSegment(path[len(table):-1])
+
+    def _check(self, name: str) -> None:
+        reason = cwmppaths.check(name)
+        if reason:
+            raise CWMPFault(9005, f"Invalid parameter name ({reason})")
+
+    # ---- attributes and the schema -----------------------------------------------------------
+
+    def _learn(self, path: str, attributes: Mapping[str, str]) -> None:
+        structure = structureOf(path)
+        info = self.schema.get(structure) or NodeInfo()
+        if "Type" in attributes:
+            info.type = attributes["Type"].strip()
+        if "Access" in attributes:
+            info.access = attributes["Access"].strip()
+        self.schema[structure] = info
+        if info.type.lower() in _TABLE_TYPES and not isInstanceSegment(path.rstrip("/").rsplit("/", 1)[-1]):
+            self.tables.add(structure)
+        if "EventOnChange" in attributes and not path.endswith("/"):
+            self.eventOnChange[path] = _isTrue(attributes["EventOnChange"])
+
+    def getAttributes(self, paths: Sequence[str]) -> Deferred:
+        """
+        GetAttributes of C{paths} (concrete), in batches; learns what it reads.
+
+        @return: Deferred firing with C{{path: attributes}} for the paths asked.
+        """
+        return self._getAttributes(paths)
+
+    @inlineCallbacks
+    def _getAttributes(self, paths: Sequence[str]) -> Any:
+        asked = list(dict.fromkeys(paths))
+        out: dict[str, dict[str, str]] = {}
+        for chunk in _chunks(asked, self.batch):
+            if not chunk:
+                continue
+            answer = yield self.cms("GetAttributes", Parameters=cmsxml.nodeAttributePathList(chunk))
+            wanted = set(chunk)
+            for path, attributes in cmsxml.parseNodeAttributeValueList(answer.get("NodeAttributeValueList", "")):
+                if path not in wanted:
+                    continue  # a node we did not ask about
+                self._learn(path, attributes)
+                out[path] = attributes
+        return out
+
+    def nodeInfos(self, paths: Sequence[str]) -> Deferred:
+        """
+        The L{NodeInfo} of each concrete path, from the schema cache; the
+        StructurePaths not known yet are asked about (one node each).
+        """
+        return self._nodeInfos(paths)
+
+    @inlineCallbacks
+    def _nodeInfos(self, paths: Sequence[str]) -> Any:
+        missing: dict[str, str] = {}
+        for path in paths:
+            structure = structureOf(path)
+            if structure not in self.schema and path != self.profile.root:
+                missing.setdefault(structure, path)
+        if missing:
+            yield self._getAttributes(list(missing.values()))
+        return {p: self.schema.get(structureOf(p)) or NodeInfo() for p in paths}
+
+    def kindOf(self, path: str, info: Optional[NodeInfo] = None) -> str:
+        """C{"leaf"}, C{"instance"}, C{"table"} or C{"object"}, from the path and what is known."""
+        if not path.endswith("/"):
+            return "leaf"
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        if isInstanceSegment(last):
+            return "instance"
+        structure = structureOf(path)
+        if structure in self.tables:
+            return "table"
+        info = info or self.schema.get(structure)
+        if info is not None and info.type.lower() in _TABLE_TYPES:
+            return "table"
+        return "object"
+
+    def _writable(self, path: str, info: NodeInfo) -> bool:
+        """TR-330 §4.6.2.1 step 4 and §4.6.5 (Access), §4.3.1 (the actions the SCPD offers)."""
+        if not info.writable:
+            return False
+        kind = self.kindOf(path, info)
+        if kind == "leaf":
+            return self.caps.canSetValues
+        if kind == "table":
+            return self.caps.canCreateInstance
+        if kind == "instance":
+            return self.caps.canDeleteInstance
+        return False
+
+    # ---- walking the device's tree -------------------------------------------------------------
+
+    def children(self, cms: str) -> Deferred:
+        """The concrete children of an object or instance (GetSupportedParameters, depth 1)."""
+        return self._children(cms)
+
+    @inlineCallbacks
+    def _children(self, cms: str) -> Any:
+        start = structureOf(cms)
+        answer = yield self.cms("GetSupportedParameters", StartingNode=start, SearchDepth=1)
+        out: list[str] = []
+        for structure in cmsxml.parseStructurePathList(answer.get("Result", "")):
+            if not structure.startswith(start) or structure == start:
+                continue
+            rest = structure[len(start):]
+            if rest.endswith("/#/"):
+                name, suffix = rest[:-3], "/"
+                self.tables.add(start + name + "/")
+            elif rest.endswith("/"):
+                name, suffix = rest[:-1], "/"
+            else:
+                name, suffix = rest, ""
+            if not name or "/" in name or cwmppaths.nameError(name):
+                continue
+            path = cms + name + suffix
+            if path not in out:
+                out.append(path)
+        return out
+
+    def listTable(self, table: str) -> Deferred:
+        """A table's instances, in order (GetInstances, depth 1; the map follows)."""
+        return self.refreshTable(table)
+
+    def subtree(self, cms: str) -> Deferred:
+        """
+        Every node at and below a partial path, in tree order, concrete
+        (§4.6.2.1 with NextLevel false: GetInstances and GetSupportedParameters,
+        depth 0). Tables' instance maps are brought up to date: this is a
+        complete listing of everything below C{cms}.
+        """
+        return self._subtree(cms)
+
+    @inlineCallbacks
+    def _subtree(self, cms: str) -> Any:
+        start = structureOf(cms)
+        supported, listed = yield gatherResults([
+            self.cms("GetSupportedParameters", StartingNode=start, SearchDepth=0),
+            self.cms("GetInstances", StartingNode=cms, SearchDepth=0),
+        ], consumeErrors=True).addErrback(lambda f: f.value.subFailure)
+        structures = [s for s in cmsxml.parseStructurePathList(supported.get("Result", ""))
+                      if s.startswith(start) and s != start]
+        instances = [p for p in cmsxml.parseInstancePathList(listed.get("Result", ""))
+                     if p.startswith(cms) and p != cms and p.endswith("/")]
+        byTable: dict[str, list[int]] = {}
+        for path in instances:
+            try:
+                parseCMS(path)
+            except CMSPathError:
+                continue
+            last = path.rstrip("/").rsplit("/", 1)[-1]
+            if isInstanceSegment(last):
+                byTable.setdefault(tableOf(path), []).append(int(last))
+        for table, numbers in byTable.items():
+            self.state.instances.sync(table, numbers)
+        self.state.instances.forgetTablesBelow(cms, keep=byTable)
+        # the supported tree: structure node → children, in the order given
+        children: dict[str, list[tuple[str, str]]] = {}
+
+        def add(parent: str, child: str, kind: str) -> None:
+            entries = children.setdefault(parent, [])
+            for index, (existing, oldKind) in enumerate(entries):
+                if existing == child:
+                    if kind == "table" and oldKind != "table":
+                        entries[index] = (child, kind)
+                    return
+            entries.append((child, kind))
+
+        def register(structure: str) -> None:
+            rest = structure[len(start):]
+            isLeaf = not structure.endswith("/")
+            parts = rest.rstrip("/").split("/")
+            node = start
+            for index, part in enumerate(parts):
+                if part == "#":  # node is a table: "#" stands for its instances
+                    add(node[: node.rstrip("/").rfind("/") + 1], node, "table")
+                    self.tables.add(node)
+                    node += "#/"
+                    continue
+                if index == len(parts) - 1 and isLeaf:
+                    add(node, node + part, "leaf")
+                    return
+                add(node, node + part + "/", "object")
+                node += part + "/"
+
+        for structure in structures:
+            register(structure)
+        out: list[str] = [cms]
+        if self.kindOf(cms) == "table" or (start + "#/" in children and start not in children):
+            self.tables.add(start)
+            for number in sorted(byTable.get(cms, ())):
+                instance = f"{cms}{number}/"
+                out.append(instance)
+                self._emit(instance, start + "#/", children, byTable, out)
+        else:
+            self._emit(cms, start, children, byTable, out)
+        if len(out) > MAX_NODES:
+            raise OverflowError(f"more than {MAX_NODES} nodes below {cms}")
+        return out
+
+    def _emit(self, concrete: str, structure: str, children: Mapping[str, list[tuple[str, str]]],
+              byTable: Mapping[str, list[int]], out: list[str]) -> None:
+        for child, kind in children.get(structure, ()):
+            name = child[len(structure):]
+            if kind == "leaf":
+                out.append(concrete + name)
+            elif kind == "table":
+                table = concrete + name
+                out.append(table)
+                for number in sorted(byTable.get(table, ())):
+                    instance = f"{table}{number}/"
+                    out.append(instance)
+                    self._emit(instance, child + "#/", children, byTable, out)
+            else:
+                path = concrete + name
+                out.append(path)
+                self._emit(path, child, children, byTable, out)
+            if len(out) > MAX_NODES:
+                raise OverflowError(f"more than {MAX_NODES} nodes")
+
+    def parametersBelow(self, cms: str) -> Deferred:
+        """The concrete parameter paths at and below a CMS path."""
+        if not cms.endswith("/"):
+            from twisted.internet.defer import succeed
+
+            return succeed([cms])
+        return self.subtree(cms).addCallback(lambda nodes: [n for n in nodes if not n.endswith("/")])
+
+    # ---- what the proxier holds itself (constants, Common Objects fallbacks) ---------------------
+
+    def _localUnder(self, name: str) -> tuple[list[str], list[str]]:
+        """The constants and the mapped parameters at or below C{name}."""
+        constants = [n for n in self.profile.constants if cwmppaths.isPrefix(name, n)]
+        mapped = [n for n in self.translator.mapped if cwmppaths.isPrefix(name, n)]
+        return constants, mapped
+
+    def _deviceCovers(self, name: str) -> bool:
+        return self.profile.inBBF(name)
+
+    # ---- IDataModel: reads -----------------------------------------------------------------------
+
+    def supportedMethods(self) -> frozenset:
+        methods = set(PARAMETER_METHODS)
+        if self.caps.canReboot:
+            methods.add("Reboot")
+        if self.caps.canBaselineReset:
+            methods.add("FactoryReset")
+        return frozenset(methods)
+
+    def getParameterNames(self, path: str, nextLevel: bool) -> Deferred:
+        return self._rpc("GetParameterNames", self._gpn, path, bool(nextLevel))
+
+    @inlineCallbacks
+    def _gpn(self, path: str, nextLevel: bool) -> Any:
+        self._check(path)
+        if path == "":
+            path = "Device."
+        constants, mapped = self._localUnder(path)
+        if path in self.profile.constants:
+            return [ParameterInfo(path, False)]
+        if path in self.translator.mapped:
+            cms = self.translator.mapped[path]
+            attributes = yield self._getAttributes([cms])
+            info = NodeInfo()
+            if cms in attributes:
+                info = self.schema.get(structureOf(cms)) or info
+            return [ParameterInfo(path, self._writable(cms, info))]
+        device: list[ParameterInfo] = []
+        if self._deviceCovers(path):
+            device = yield self._deviceNames(path, nextLevel)
+        elif not (constants or mapped):
+            raise CWMPFault(9005, f"Invalid parameter name ({path} is not in this device's model)")
+        local = yield self._localNames(path, nextLevel, constants, mapped, {i.name for i in device})
+        if not device and path.endswith(".") and not nextLevel:
+            device = [ParameterInfo(path, False)]
+        return _merged(device, local)
+
+    @inlineCallbacks
+    def _deviceNames(self, path: str, nextLevel: bool) -> Any:
+        cms = yield self._toCMS(path)
+        if not cms.endswith("/"):
+            attributes = yield self._getAttributes([cms])
+            if cms not in attributes:
+                raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
+            return [ParameterInfo(path, self._writable(cms, self.schema[structureOf(cms)]))]
+        if cms != self.profile.root and self.kindOf(cms) != "instance" and structureOf(cms) not in self.schema \
+                and structureOf(cms) not in self.tables:
+            yield self._getAttributes([cms])  # learns its kind; 703 → 9005 (§4.6.2.1 step 5)
+        kind = "object" if cms == self.profile.root else self.kindOf(cms)
+        if nextLevel and kind == "instance":
+            yield self._getAttributes([cms])  # it exists now (703 → 9005)
+        if nextLevel:
+            if kind == "table":
+                nodes = yield self.listTable(cms)
+            else:
+                nodes = yield self.children(cms)
+        else:
+            nodes = yield self.subtree(cms)
+        infos = yield self.nodeInfos(nodes)
+        out = []
+        for node in nodes:
+            name = path if node == cms else self.toCWMP(node)
+            if name is None:
+                continue
+            out.append(ParameterInfo(name, False if node == self.profile.root else self._writable(node, infos[node])))
+        return out
+
+    @inlineCallbacks
+    def _localNames(self, path: str, nextLevel: bool, constants: list[str], mapped: list[str],
+                    present: set[str]) -> Any:
+        """The constants and mapped parameters below C{path}, with the objects that lead to them."""
+        names = constants + mapped
+        if not names:
+            return []
+        writable: dict[str, bool] = {}
+        if mapped:
+            cmsPaths = [self.translator.mapped[n] for n in mapped]
+            infos = yield self.nodeInfos(cmsPaths)
+            for name, cms in zip(mapped, cmsPaths):
+                writable[name] = self._writable(cms, infos[cms])
+        depth = len(cwmppaths.parse(path).segments)
+        out: list[ParameterInfo] = []
+        seen = set(present)
+
+        def emit(name: str, isWritable: bool) -> None:
+            if name not in seen:
+                seen.add(name)
+                out.append(ParameterInfo(name, isWritable))
+
+        for name in sorted(names, key=_treeOrder):
+            parts = name.split(".")
+            if nextLevel:
+                if len(parts) == depth + 1:
+                    emit(name, writable.get(name, False))
+                else:
+                    emit(".".join(parts[: depth + 1]) + ".", False)
+                continue
+            for cut in range(depth + 1, len(parts)):
+                emit(".".join(parts[:cut]) + ".", False)
+            emit(name, writable.get(name, False))
+        return out
+
+    def getParameterValues(self, names: Sequence[str]) -> Deferred:
+        return self._rpc("GetParameterValues", self._gpv, list(names))
+
+    @inlineCallbacks
+    def _gpv(self, names: list[str]) -> Any:
+        if len(names) > MAX_REQUEST:
+            raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
+        plan: list[tuple[str, Any]] = []  # ("device", cmsPath) or ("local", ParameterValue)
+        for name in names:
+            self._check(name)
+            if name == "":
+                name = "Device."
+            if name in self.profile.constants:
+                plan.append(("local", self.profile.constants[name]))
+                continue
+            if name in self.translator.mapped:
+                plan.append(("device", self.translator.mapped[name]))
+                continue
+            if not name.endswith("."):
+                cms = yield self._toCMS(name)
+                plan.append(("device", cms))
+                continue
+            constants, mapped = self._localUnder(name)
+            covered = self._deviceCovers(name)
+            if not (covered or constants or mapped):
+                raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
+            if covered:
+                cms = yield self._toCMS(name)
+                plan.append(("device", cms))
+            plan.extend(("device", self.translator.mapped[n]) for n in mapped)
+            plan.extend(("local", self.profile.constants[n]) for n in sorted(constants, key=_treeOrder))
+        contents = list(dict.fromkeys(p for kind, p in plan if kind == "device"))
+        values = yield self.readValues(contents)
+        out: list[ParameterValue] = []
+        seen: set[str] = set()
+        for kind, item in plan:
+            if kind == "local":
+                if item.name not in seen:
+                    seen.add(item.name)
+                    out.append(item)
+                continue
+            for path, value, _ in values:
+                if isUnder(item, path) and value.name not in seen:
+                    seen.add(value.name)
+                    out.append(value)
+        return out
+
+    def readValues(self, contents: Sequence[str]) -> Deferred:
+        """
+        GetValues of CMS content paths (in batches), typed: C{[(cmsPath,
+        ParameterValue)]} in the device's order, for the parameters in the
+        Virtual CWMP Device, with the device's own text: C{[(cmsPath,
+        ParameterValue, text)]}.
+        """
+        return self._readValues(contents)
+
+    @inlineCallbacks
+    def _readValues(self, contents: Sequence[str]) -> Any:
+        raw: list[tuple[str, str]] = []
+        for chunk in _chunks(list(contents), self.batch):
+            if not chunk:
+                continue
+            answer = yield self.cms("GetValues", Parameters=cmsxml.contentPathList(chunk))
+            exact = {c for c in chunk if not c.endswith("/")}
+            prefixes = [c for c in chunk if c.endswith("/")]
+            for path, value in cmsxml.parseParameterValueList(answer.get("ParameterValueList", "")):
+                if path.endswith("/"):
+                    continue
+                if path in exact or any(path.startswith(p) for p in prefixes):
+                    raw.append((path, value))
+            if len(raw) > MAX_NODES:
+                raise OverflowError(f"more than {MAX_NODES} values")
+        yield self.nodeInfos([p for p, _ in raw])
+        out = []
+        for path, text in raw:
+            name = self.toCWMP(path)
+            if name is None:
+                continue
+            out.append((path, self.typed(name, path, text), text))
+        return out
+
+    def dataType(self, cms: str) -> DataType:
+        """The TR-106 type of a CMS parameter, from its Type attribute (string when unknown)."""
+        info = self.schema.get(structureOf(cms))
+        typeName = info.type if info is not None else ""
+        try:
+            return fromCMSType(typeName)
+        except ValueError:
+            structure = structureOf(cms)
+            if structure not in self._typeWarned:
+                self._typeWarned.add(structure)
+                self.log.warn("{path} has Type {type!r}, which UPnP DM does not define: read as a string",
+                              path=structure, type=typeName[:40])
+            return String()
+
+    def typed(self, name: str, cms: str, text: str) -> ParameterValue:
+        """A device value as CWMP writes it, with its C{xsi:type}."""
+        dataType = self.dataType(cms)
+        try:
+            value = dataType.format(dataType.parse(text))
+            return ParameterValue(name, value, dataType.xsiType)
+        except (ValueError, TypeError) as e:
+            self.log.warn("{name}: the device's value is not a valid {type} ({why}); sent as a string",
+                          name=name, type=dataType.base, why=str(e)[:80])
+            return ParameterValue(name, cmsxml._xmlText(text), "xsd:string")
+
+    def sameValue(self, cms: str, a: str, b: str) -> bool:
+        """Whether two texts of a parameter are the same value of its type."""
+        if a == b:
+            return True
+        dataType = self.dataType(cms)
+        try:
+            return dataType.parse(a) == dataType.parse(b)
+        except (ValueError, TypeError):
+            return False
+
+    # ---- IDataModel: SetParameterValues --------------------------------------------------------
+
+    def setParameterValues(self, values: Sequence[ParameterValue]) -> Deferred:
+        return self._rpc("SetParameterValues", self._spv, list(values))
+
+    @inlineCallbacks
+    def _spv(self, values: list[ParameterValue]) -> Any:
+        if not values:
+            raise CWMPFault(9003, "Invalid arguments (no parameter to set)")
+        if len(values) > MAX_REQUEST:
+            raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} parameters)")
+        names = [v.name for v in values]
+        if len(set(names)) != len(names):
+            raise CWMPFault(9003, "Invalid arguments (a parameter appears twice)")
+        faults: dict[str, SetParameterValuesFault] = {}
+        targets: dict[str, str] = {}
+        for pv in values:
+            reason = cwmppaths.check(pv.name)
+            if reason or pv.name.endswith("."):
+                faults[pv.name] = SetParameterValuesFault(pv.name, 9005)
+            elif pv.name in self.profile.constants:
+                faults[pv.name] = SetParameterValuesFault(pv.name, 9008)
+            else:
+                try:
+                    targets[pv.name] = yield self._toCMS(pv.name)
+                except CWMPFault as fault:
+                    faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
+        infos = yield self._infosForSet(list(targets.items()), faults)
+        plan: list[tuple[ParameterValue, str, str]] = []
+        for pv in values:
+            if pv.name in faults or pv.name not in targets:
+                continue
+            cms = targets[pv.name]
+            info = infos[cms]
+            if self.kindOf(cms, info) != "leaf":
+                faults[pv.name] = SetParameterValuesFault(pv.name, 9005)
+            elif not info.writable or not self.caps.canSetValues:
+                faults[pv.name] = SetParameterValuesFault(pv.name, 9008)
+            else:
+                dataType = self.dataType(cms)
+                try:
+                    value = acceptValue(dataType, pv.value, pv.type)
+                except CWMPFault as fault:
+                    faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
+                    continue
+                text = ("1" if value else "0") if isinstance(dataType, Boolean) else dataType.format(value)
+                plan.append((pv, cms, text))
+        if faults:
+            raise CWMPFault(9003, parameterFaults=[faults[n] for n in names if n in faults])
+        yield self.lock.acquire()
+        try:
+            status = yield self._applyValues(plan)
+        finally:
+            self.lock.release()
+        return status
+
+    @inlineCallbacks
+    def _infosForSet(self, targets: list[tuple[str, str]], faults: dict[str, SetParameterValuesFault]) -> Any:
+        """The NodeInfo of each target; names whose node does not exist get 9005."""
+        try:
+            infos = yield self.nodeInfos([cms for _, cms in targets])
+            return infos
+        except UPnPError as e:
+            if e.code != 703:
+                raise
+        # some name does not exist: find which, one at a time (bounded)
+        unknown = [(n, c) for n, c in targets if structureOf(c) not in self.schema]
+        if len(unknown) > MAX_NAME_PROBES:
+            raise CWMPFault(9005, "Invalid parameter name (the device does not know some of them)")
+        for name, cms in unknown:
+            try:
+                yield self._getAttributes([cms])
+            except UPnPError as e:
+                if e.code != 703:
+                    raise
+                faults[name] = SetParameterValuesFault(name, 9005)
+        return {cms: self.schema.get(structureOf(cms)) or NodeInfo() for _, cms in targets}
+
+    @inlineCallbacks
+    def _applyValues(self, plan: list[tuple[ParameterValue, str, str]]) -> Any:
+        now = self.clock.seconds()
+        previous: dict[str, Optional[str]] = {}
+        for pv, cms, text in plan:
+            self.acsMarks[cms] = now + ACS_MARK_SECONDS
+            if cms in self.state.values:
+                previous[cms] = self.state.values[cms]
+                self.state.watch(cms, text)
+        try:
+            answer = yield self.cms("SetValues", ParameterValueList=cmsxml.parameterValueList(
+                (cms, text) for _, cms, text in plan))
+        except UPnPError as e:
+            for cms, old in previous.items():
+                if old is not None:
+                    self.state.watch(cms, old)
+            code = cwmpCodeFor(e.code, "SetParameterValues")
+            if len(plan) == 1 and code in (9005, 9006, 9007, 9008):
+                fault = faultFor(e.code, e.description, "SetValues", "SetParameterValues")
+                raise CWMPFault(9003, parameterFaults=[SetParameterValuesFault(plan[0][0].name, code, fault.string)])
+            # TR-330 §4.6.4.1 note: several parameters → "a failure without details"
+            raise faultFor(e.code, e.description, "SetValues", "SetParameterValues") from None
+        return self._status(answer.get("Status", ""), "SetValues")
+
+    def _status(self, text: str, action: str) -> int:
+        status = STATUS.get(text.strip())
+        if status is None:
+            self.log.warn("{action} answered Status {status!r}: taken as committed, applied later",
+                          action=action, status=text[:40])
+            return 1
+        return status
+
+    # ---- IDataModel: attributes ---------------------------------------------------------------------
+
+    def notificationOf(self, name: str, eventOnChange: bool) -> int:
+        """The CWMP Notification of a parameter whose EventOnChange is C{eventOnChange}."""
+        if not eventOnChange:
+            return Notification.OFF
+        if name in FORCED_ACTIVE:
+            return Notification.ACTIVE
+        return self.state.notifications.get(name, Notification.PASSIVE)
+
+    def getParameterAttributes(self, names: Sequence[str]) -> Deferred:
+        return self._rpc("GetParameterAttributes", self._gpa, list(names))
+
+    @inlineCallbacks
+    def _expandParameters(self, name: str) -> Any:
+        """C{[(cwmpName, cmsPath or None for a constant)]} at and below C{name}."""
+        self._check(name)
+        if name == "":
+            name = "Device."
+        if name in self.profile.constants:
+            return [(name, None)]
+        if name in self.translator.mapped:
+            return [(name, self.translator.mapped[name])]
+        if not name.endswith("."):
+            cms = yield self._toCMS(name)
+            return [(name, cms)]
+        constants, mapped = self._localUnder(name)
+        covered = self._deviceCovers(name)
+        if not (covered or constants or mapped):
+            raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
+        out: list[tuple[str, Optional[str]]] = []
+        if covered:
+            cms = yield self._toCMS(name)
+            for path in (yield self.parametersBelow(cms)):
+                cwmp = self.toCWMP(path)
+                if cwmp is not None:
+                    out.append((cwmp, path))
+        out.extend((n, self.translator.mapped[n]) for n in mapped)
+        out.extend((n, None) for n in sorted(constants, key=_treeOrder))
+        return out
+
+    @inlineCallbacks
+    def _gpa(self, names: list[str]) -> Any:
+        if len(names) > MAX_REQUEST:
+            raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
+        expanded: list[tuple[str, Optional[str]]] = []
+        for name in names:
+            expanded.extend((yield self._expandParameters(name)))
+        device = [cms for _, cms in expanded if cms is not None]
+        attributes = yield self._getAttributes(device)
+        out: list[ParameterAttributes] = []
+        seen: set[str] = set()
+        for name, cms in expanded:
+            if name in seen:
+                continue
+            seen.add(name)
+            if cms is None:
+                out.append(ParameterAttributes(name, self.state.notifications.get(name, Notification.OFF), ()))
+                continue
+            if cms not in attributes:
+                raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
+            out.append(ParameterAttributes(name, self.notificationOf(name, self.eventOnChange.get(cms, False)), ()))
+        return out
+
+    def setParameterAttributes(self, changes: Sequence[AttributeChange]) -> Deferred:
+        return self._rpc("SetParameterAttributes", self._spa, list(changes))
+
+    @inlineCallbacks
+    def _spa(self, changes: list[AttributeChange]) -> Any:
+        if len(changes) > MAX_REQUEST:
+            raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} changes)")
+        for change in changes:
+            if change.accessListChange:
+                # TR-330 §4.6.5.2.1: "The CPE Proxier sends a 9003 error response when the CWMP
+                # SetParameterAttributes request attempts to set the AccessList value."
+                raise CWMPFault(9003, "Invalid arguments (AccessList cannot be set on a UPnP DM device)")
+            if change.notificationChange and change.notification not in Notification.ALL:
+                raise CWMPFault(9003, f"Invalid arguments (Notification {change.notification} is not supported)")
+        # (name, cms, level, explicit) for every parameter the request touches
+        wanted: dict[str, tuple[Optional[str], int, bool]] = {}
+        for change in changes:
+            if not change.notificationChange:
+                self._check(change.name)
+                continue
+            explicit = not change.name.endswith(".") and change.name != ""
+            for name, cms in (yield self._expandParameters(change.name)):
+                if name in FORCED_ACTIVE and change.notification != Notification.ACTIVE:
+                    if explicit:
+                        raise CWMPFault(9009, f"Notification request rejected ({name} is always active)")
+                    continue
+                wanted[name] = (cms, change.notification, explicit)
+        device = [cms for cms, _, _ in wanted.values() if cms is not None]
+        yield self.lock.acquire()
+        try:
+            current = yield self._getAttributes(device)
+            plan: list[tuple[str, str, bool, bool]] = []  # (name, cms, new EventOnChange, explicit)
+            for name, (cms, level, explicit) in wanted.items():
+                if cms is None:
+                    continue
+                if cms not in current:
+                    raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
+                on = level != Notification.OFF
+                if self.eventOnChange.get(cms, False) != on:
+                    plan.append((name, cms, on, explicit))
+            if plan and not self.caps.canSetAttributes:
+                explicitOnes = [n for n, _, _, e in plan if e]
+                if explicitOnes:
+                    raise CWMPFault(9009, f"Notification request rejected (the device cannot change "
+                                          f"EventOnChange of {explicitOnes[0]})")
+                skipped = {n for n, _, _, _ in plan}
+                plan = []
+                for name in skipped:
+                    wanted.pop(name, None)
+            refused = yield self._applyAttributes(plan)
+            for name in refused:
+                wanted.pop(name, None)
+            for name, (cms, level, _) in wanted.items():
+                self.state.setNotification(name, level if name not in FORCED_ACTIVE else 0)
+            yield self._rebaseline([cms for name, (cms, level, _) in wanted.items() if cms is not None])
+        finally:
+            self.lock.release()
+        return None
+
+    @inlineCallbacks
+    def _applyAttributes(self, plan: list[tuple[str, str, bool, bool]]) -> Any:
+        """
+        SetAttributes for C{plan}, in batches; when one fails, the batches
+        already applied are set back (§4.6.5.2.1). A batch of parameters a
+        partial path named that is refused with 706 (an EventOnChange the
+        device keeps fixed) is tried one by one, and those refused are left
+        as they are. Returns the names left unchanged.
+        """
+        done: list[tuple[str, str, bool, bool]] = []
+        refused: list[str] = []
+        try:
+            for batch in _chunks(plan, self.batch):
+                if not batch:
+                    continue
+                try:
+                    yield self._setAttributes(batch)
+                    done.extend(batch)
+                except UPnPError as e:
+                    if e.code != 706 or any(explicit for _, _, _, explicit in batch):
+                        raise
+                    for one in batch:
+                        try:
+                            yield self._setAttributes([one])
+                            done.append(one)
+                        except UPnPError as single:
+                            if single.code != 706:
+                                raise
+                            refused.append(one[0])
+                            self.log.info("{name}: the device keeps EventOnChange fixed; left as it is", name=one[0])
+        except Exception:
+            if done:
+                self.log.warn("SetAttributes failed: setting back {n} parameter(s) already changed", n=len(done))
+                try:
+                    yield self._setAttributes([(n, c, not on, e) for n, c, on, e in done])
+                except Exception as undo:
+                    self.log.error("setting the attributes back failed: {why}", why=str(undo))
+            raise
+        return refused
+
+    @inlineCallbacks
+    def _setAttributes(self, batch: Sequence[tuple[str, str, bool, bool]]) -> Any:
+        answer = yield self.cms("SetAttributes", NodeAttributeValueList=cmsxml.nodeAttributeValueList(
+            (cms, "EventOnChange", "1" if on else "0") for _, cms, on, _ in batch))
+        self._status(answer.get("Status", "ChangesApplied"), "SetAttributes")  # committed = applied (§4.6.5.2.1)
+        for _, cms, on, _ in batch:
+            self.eventOnChange[cms] = on
+        return None
+
+    @inlineCallbacks
+    def _rebaseline(self, paths: Sequence[str]) -> Any:
+        """Watch the parameters whose EventOnChange is now on (their value now is the baseline); unwatch the others."""
+        fresh = []
+        for cms in paths:
+            if self.eventOnChange.get(cms, False):
+                if cms not in self.state.values:
+                    fresh.append(cms)
+            else:
+                self.state.unwatch(cms)
+        if fresh:
+            for path, _, text in (yield self.readValues(fresh)):
+                self.state.watch(path, text)
+        return None
+
+    # ---- IDataModel: objects -----------------------------------------------------------------------
+
+    def _counters(self, table: str) -> list[str]:
+        """The C{...NumberOfEntries} parameter that counts a table (TR-106 naming), and the table itself."""
+        name = table.rstrip("/").rsplit("/", 1)[-1]
+        parent = table[: len(table) - len(name) - 1]
+        return [parent + name + "NumberOfEntries", table]
+
+    def addObject(self, path: str) -> Deferred:
+        return self._rpc("AddObject", self._addObject, path)
+
+    @inlineCallbacks
+    def _addObject(self, path: str) -> Any:
+        if not path.endswith(".") or path in ("", "Device."):
+            raise CWMPFault(9005, "Invalid parameter name (AddObject takes a table path ending in '.')")
+        self._check(path)
+        parsed = cwmppaths.parse(path)
+        alias: Optional[str] = None
+        tablePath = path
+        if isinstance(parsed.last, cwmppaths.Alias):
+            alias = str(parsed.last)
+            tablePath = parsed.parent.text
+        elif not isinstance(parsed.last, str):
+            raise CWMPFault(9005, f"Invalid parameter name ({path} is an instance, not a table)")
+        if any(n.startswith(tablePath) for n in self.profile.constants):
+            raise CWMPFault(9001, f"Request denied ({tablePath} is held by the proxier, read-only)")
+        if not self._deviceCovers(tablePath):
+            raise CWMPFault(9005, f"Invalid parameter name ({tablePath} is not a table of this device)")
+        if not self.caps.canCreateInstance:
+            # TR-330 §4.3.1: without CreateInstance the device's tables are read-only
+            raise CWMPFault(9001, "Request denied (the device offers no CMS CreateInstance)")
+        table = yield self._toCMS(tablePath)
+        if self.kindOf(table) != "table":
+            yield self._getAttributes([table])
+            if self.kindOf(table) != "table":
+                raise CWMPFault(9005, f"Invalid parameter name ({tablePath} is not a multi-instance object)")
+        initial: list[tuple[str, str]] = []
+        if alias is not None:
+            yield self.refreshTable(table, aliases=True)
+            if structureOf(table) + "#/Alias" not in self.schema:
+                columns = yield self._columns(table)
+                if "Alias" not in columns:
+                    raise CWMPFault(9003, f"Invalid arguments ({tablePath} has no Alias)")
+            if alias in self.aliases.get(table, {}):
+                raise CWMPFault(9007, f"Invalid parameter value (alias {alias!r} is already used)")
+            initial.append(("Alias", alias))
+        yield self.lock.acquire()
+        try:
+            self._mark(self._counters(table))
+            answer = yield self.cms("CreateInstance", MultiInstanceName=table,
+                                    ChildrenInitialization=cmsxml.parameterInitialValueList(initial))
+            identifier = answer.get("InstanceIdentifier", "").strip()
+            if identifier and not identifier.endswith("/"):
+                identifier += "/"
+            if not self._isInstanceOf(identifier, table):
+                self.log.warn("CreateInstance in {table} answered InstanceIdentifier {id!r}, not an instance of it",
+                              table=table, id=identifier[:120])
+                raise CMSDocumentError(f"InstanceIdentifier {identifier[:80]!r} is not an instance of {table}")
+            upnp = instanceNumberOf(identifier)
+            self.state.instances.retire(table, upnp)  # a new instance: a number seen before is not reused
+            number = self.state.instances.assign(table, upnp)
+            if alias is not None:
+                self.aliases.setdefault(table, {})[alias] = upnp
+            status = self._status(answer.get("Status", ""), "CreateInstance")
+            self._mark([identifier])
+        finally:
+            self.lock.release()
+        return (number, status)
+
+    def _columns(self, table: str) -> Deferred:
+        """The names of a table's parameters (GetSupportedParameters of its instances, depth 1)."""
+        structure = structureOf(table) + "#/"
+        d = self.cms("GetSupportedParameters", StartingNode=structure, SearchDepth=1)
+
+        def names(answer: Mapping[str, str]) -> set[str]:
+            return {s[len(structure):] for s in cmsxml.parseStructurePathList(answer.get("Result", ""))
+                    if s.startswith(structure)}
+
+        return d.addCallback(names)
+
+    def deleteObject(self, path: str) -> Deferred:
+        return self._rpc("DeleteObject", self._deleteObject, path)
+
+    @inlineCallbacks
+    def _deleteObject(self, path: str) -> Any:
+        if not path.endswith(".") or path in ("", "Device."):
+            raise CWMPFault(9005, "Invalid parameter name (DeleteObject takes an instance path ending in '.')")
+        self._check(path)
+        parsed = cwmppaths.parse(path)
+        if isinstance(parsed.last, str) and not isinstance(parsed.last, cwmppaths.Alias):
+            raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance)")
+        if not self._deviceCovers(path):
+            raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance of this device)")
+        if not self.caps.canDeleteInstance:
+            raise CWMPFault(9001, "Request denied (the device offers no CMS DeleteInstance)")
+        instance = yield self._toCMS(path)
+        table = tableOf(instance)
+        yield self.lock.acquire()
+        try:
+            self._mark(self._counters(table) + [instance])
+            answer = yield self.cms("DeleteInstance", InstanceIdentifier=instance)
+            status = self._status(answer.get("Status", ""), "DeleteInstance")
+            cwmpName = self.toCWMP(instance) or path
+            self.state.instances.retire(table, instanceNumberOf(instance))
+            self.state.forgetBelow(cwmpName, instance)
+            for alias, number in list(self.aliases.get(table, {}).items()):
+                if number == instanceNumberOf(instance):
+                    del self.aliases[table][alias]
+            for cms in [p for p in self.eventOnChange if p.startswith(instance)]:
+                del self.eventOnChange[cms]
+        finally:
+            self.lock.release()
+        return status
+
+    def _mark(self, paths: Iterable[str]) -> None:
+        until = self.clock.seconds() + ACS_MARK_SECONDS
+        for path in paths:
+            self.acsMarks[path] = until
+
+    def markedByACS(self, path: str) -> bool:
+        """Whether a change at C{path} (or below a table the ACS changed) was the ACS's own, lately."""
+        now = self.clock.seconds()
+        for marked, until in list(self.acsMarks.items()):
+            if until < now:
+                del self.acsMarks[marked]
+                continue
+            if marked == path or (marked.endswith("/") and path.startswith(marked)):
+                return True
+        return False
+
+    def clearMarks(self) -> None:
+        """A check after the ACS's writes saw their outcome: the marks have done their job."""
+        self.acsMarks.clear()
+
+    # ---- IDataModel: Reboot, FactoryReset, transfers ---------------------------------------------------
+
+    def reboot(self, commandKey: str) -> Deferred:
+        if not self.caps.canReboot or self.profile.candidate.bms is None:
+            return _fail(CWMPFault(9000, "Method not supported (the device offers no BMS Reboot)"))
+        if self.onReboot is not None:
+            self.onReboot(commandKey)
+        d = self.gate.call(self.profile.candidate.bms, "Reboot", {})
+        d.addCallback(lambda answer: None)
+        return d.addErrback(self._asFault, "Reboot")
+
+    def factoryReset(self) -> Deferred:
+        if not self.caps.canBaselineReset or self.profile.candidate.bms is None:
+            return _fail(CWMPFault(9000, "Method not supported (the device offers no BMS BaselineReset)"))
+        if self.onFactoryReset is not None:
+            self.onFactoryReset()
+        d = self.gate.call(self.profile.candidate.bms, "BaselineReset", {})
+        d.addCallback(lambda answer: None)
+        return d.addErrback(self._asFault, "FactoryReset")
+
+    def download(self, request: Any) -> Deferred:
+        # SoftwareManagement firmware updates (TR-330 §4.7) come with issue 7.
+        return _fail(CWMPFault(9000, "Method not supported (Download)"))
+
+    def upload(self, request: Any) -> Deferred:
+        # BMS log upload (TR-330 §4.4) comes with issue 7.
+        return _fail(CWMPFault(9000, "Method not supported (Upload)"))
+
+
+def _fail(fault: CWMPFault) -> Deferred:
+    from twisted.internet.defer import fail
+
+    return fail(fault)
+
+
+def _treeOrder(name: str) -> tuple:
+    """Sort key putting names in tree order, instance numbers numerically."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in name.split("."))
+
+
+def _merged(device: list[ParameterInfo], local: list[ParameterInfo]) -> list[ParameterInfo]:
+    """The device's names with the proxier's inserted after their parent object's block."""
+    out = list(device)
+    present = {i.name for i in out}
+    for info in local:
+        if info.name in present:
+            continue
+        present.add(info.name)
+        parent = cwmppaths.parent(info.name)
+        position = len(out)
+        for index in range(len(out) - 1, -1, -1):
+            if out[index].name == parent or (parent and out[index].name.startswith(parent)):
+                position = index + 1
+                break
+        out.insert(position, info)
+    return out

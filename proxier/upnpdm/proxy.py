@@ -1,0 +1,284 @@
+# -*- test-case-name: tests.test_upnpdm_proxy -*-
+"""
+The UPnP-DM protocol's service: the control point, and the observer that
+turns what it finds into Virtual CWMP Devices.
+
+    UPnPDMService (MultiService, named "UPnP-DM")
+      └── ControlPoint ──IUPnPDeviceObserver──▶ UPnPDMProxy
+                                                  ├── per candidate logical device: probe (identity, models)
+                                                  └── VirtualDevice × n ──deviceAppeared──▶ the proxier
+
+A described UPnP device's logical devices with a ConfigurationManagement
+service are probed (L{proxier.upnpdm.profile.probe}) through a gate of their
+own, a few times if they do not answer; one that cannot be proxied is
+logged with its UDN and address and left alone until it announces itself
+again. Logical devices that turn out to have the same identity — one
+physical device announcing several UPnP devices, or the same device again
+after it left — are one L{VirtualDevice}, reported to the proxier once per
+run and kept (offline) when its UPnP devices leave: a device that comes
+back resumes its endpoint, never bootstraps again.
+
+The service registers, in the tree's registry, the adapter from
+L{VirtualDevice} to L{IDataModel} that the CWMP side uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from proxier.datamodel.gateway import ROOT_DATA_MODEL_VERSION
+from proxier.interfaces import IDataModel, IProxierContext
+from proxier.upnp.actions import ActionError
+from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver
+from proxier.upnp.soap import UPnPError
+from proxier.upnpdm.cmsxml import CMSDocumentError
+from proxier.upnpdm.device import Member, VirtualDevice
+from proxier.upnpdm.gate import ActionGate, GateFull
+from proxier.upnpdm.profile import Candidate, ProbeRefused, candidates, capabilities, probe
+from proxier.upnpdm.settings import ProxySettings
+from proxier.upnpdm.state import DeviceState
+
+__all__ = ["UPnPDMService", "UPnPDMProxy", "SERVICE_NAME", "PROBE_RETRY"]
+
+SERVICE_NAME = "UPnP-DM"
+#: Seconds before a probe that got no usable answer is tried again (times the attempt).
+PROBE_RETRY = 5.0
+
+
+def _stateName(key: str) -> str:
+    return "device-" + key[:100]
+
+
+@implementer(IUPnPDeviceObserver)
+class UPnPDMProxy:
+    """
+    @param deviceAppeared: the proxier's C{deviceAppeared} (the context's).
+    @param store: the protocol's store (a document per device).
+
+    @ivar devices: the Virtual CWMP Devices of this run, by key.
+    @ivar actionObservers: told of every action to every device (the demo).
+    """
+
+    log = Logger()
+
+    def __init__(self, deviceAppeared: Callable[[Any], None], store: Any, settings: ProxySettings, clock: Any,
+                 *, defaultRootVersion: str = ROOT_DATA_MODEL_VERSION) -> None:
+        self.deviceAppeared = deviceAppeared
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.defaultRootVersion = defaultRootVersion
+        self.devices: dict[str, VirtualDevice] = {}
+        self.actionObservers: list[Any] = []
+        self.refused: dict[tuple[str, str], str] = {}
+        self._probing: dict[tuple[str, str], Any] = {}
+        self._retries: dict[tuple[str, str], Any] = {}
+        self.stopped = False
+
+    # -- gates ---------------------------------------------------------------------
+
+    def makeGate(self, target: Callable[[], Any], **kw: Any) -> ActionGate:
+        s = self.settings
+        gate = ActionGate(target, self.clock, timeout=s.actionTimeout, concurrency=s.actionConcurrency,
+                          queueLimit=s.actionQueueLimit, offlineAfter=s.offlineAfterFailures, **kw)
+        gate.observers.extend(self.actionObservers)
+        return gate
+
+    def addActionObserver(self, observer: Any) -> None:
+        self.actionObservers.append(observer)
+        for device in self.devices.values():
+            device.gate.observers.append(observer)
+
+    # -- which devices a UPnP device belongs to -----------------------------------------
+
+    def _devicesOf(self, upnp: Any) -> list[VirtualDevice]:
+        return [d for d in self.devices.values() if d.hasMember(upnp)]
+
+    # -- IUPnPDeviceObserver ----------------------------------------------------------------
+
+    def deviceReady(self, upnp: Any) -> None:
+        self._examine(upnp, None)
+
+    def deviceChanged(self, upnp: Any, change: Any) -> None:
+        self._examine(upnp, change)
+
+    def _examine(self, upnp: Any, change: Any) -> None:
+        if self.stopped:
+            return
+        found, notes = candidates(upnp.description)
+        for note in notes:
+            upnp.log.info("{note}", note=note)
+        if not found and not notes:
+            upnp.log.debug("no UPnP DM service: not proxied")
+        if not found:
+            for device in self._devicesOf(upnp):
+                device.memberGone(upnp, "no longer a UPnP DM device")
+            return
+        for candidate in found:
+            self._probe(upnp, candidate, change, 1)
+
+    def _probe(self, upnp: Any, candidate: Candidate, change: Any, attempt: int) -> None:
+        key = (upnp.udn, candidate.udn)
+        self._cancelRetry(key)
+        caps = capabilities(candidate, upnp.scpd)
+        if self.settings.requireReboot and not caps.canReboot:
+            self._refuse(upnp, candidate, "it offers no BasicManagement Reboot, which [upnp] require_reboot asks for")
+            return
+        gate = self.makeGate(lambda: upnp if upnp.online else None, name=f"probe of {candidate.udn}")
+        d = probe(gate.call, candidate, caps, self.defaultRootVersion)
+        self._probing[key] = d
+        d.addCallbacks(self._probed, self._probeFailed, (upnp, candidate, change), None,
+                       (upnp, candidate, change, attempt))
+        d.addErrback(lambda f: upnp.log.failure("probing {udn} failed", f, udn=candidate.udn))
+        d.addBoth(lambda _: self._probing.pop(key, None) if self._probing.get(key) is d else None)
+
+    def _refuse(self, upnp: Any, candidate: Candidate, why: str) -> None:
+        key = (upnp.udn, candidate.udn)
+        if self.refused.get(key) != why:
+            self.refused[key] = why
+            upnp.log.warn("{udn} at {host} is not proxied: {why}", udn=candidate.udn, host=upnp.host, why=why)
+        for device in self._devicesOf(upnp):
+            device.memberGone(upnp, why)
+
+    def _probed(self, profile: Any, upnp: Any, candidate: Candidate, change: Any) -> None:
+        if self.stopped or not upnp.online:
+            return
+        self.refused.pop((upnp.udn, candidate.udn), None)
+        key = profile.identity.key
+        for other in self._devicesOf(upnp):
+            if other.key != key and any(m.udn == candidate.udn for m in other.members if m.upnp is upnp):
+                other.log.warn("its UPnP device {udn} now says it is {identity}", udn=candidate.udn,
+                               identity=str(profile.identity))
+                other.memberGone(upnp, "its identity changed")
+                other.members = [m for m in other.members if not (m.upnp is upnp and m.udn == candidate.udn)]
+        device = self.devices.get(key)
+        if device is None:
+            state = DeviceState(self.store.document(_stateName(key)))
+            device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock,
+                                   gateFactory=self.makeGate, probeInterval=self.settings.onlineProbeInterval)
+            self.devices[key] = device
+            if len(candidates(upnp.description)[0]) == 1:
+                upnp.log.rebind(f"{profile.identity} ({upnp.udn} at {upnp.host})")
+            device.attached(upnp, candidate, profile)
+            self.deviceAppeared(device)
+            return
+        if change is not None and device.hasMember(upnp):
+            device.changed(upnp, change, candidate, profile)
+        else:
+            device.attached(upnp, candidate, profile)
+
+    def _probeFailed(self, failure: Failure, upnp: Any, candidate: Candidate, change: Any, attempt: int) -> None:
+        if self.stopped:
+            return
+        if failure.check(ProbeRefused):
+            self._refuse(upnp, candidate, failure.getErrorMessage())
+            return
+        if not failure.check(UPnPError, ActionError, CMSDocumentError, GateFull):
+            failure.raiseException()
+        why = failure.getErrorMessage()
+        if failure.check(UPnPError):
+            why = f"{getattr(failure.value, 'action', '') or 'an action'} refused: {why}"
+        if attempt < self.settings.probeAttempts and upnp.online:
+            upnp.log.info("asking {udn} for its identity failed ({why}); trying again", udn=candidate.udn, why=why)
+            key = (upnp.udn, candidate.udn)
+            self._retries[key] = self.clock.callLater(PROBE_RETRY * attempt, self._retry, upnp, candidate, change,
+                                                      attempt + 1)
+            return
+        for device in self._devicesOf(upnp):
+            # a known device described again but not answering: keep it, as it was
+            if change is not None:
+                device.changed(upnp, change)
+                return
+        self._refuse(upnp, candidate, f"it does not tell its identity ({why}); tried {attempt} times")
+
+    def _retry(self, upnp: Any, candidate: Candidate, change: Any, attempt: int) -> None:
+        self._retries.pop((upnp.udn, candidate.udn), None)
+        if not self.stopped and upnp.online:
+            self._probe(upnp, candidate, change, attempt)
+
+    def _cancelRetry(self, key: tuple[str, str]) -> None:
+        call = self._retries.pop(key, None)
+        if call is not None and call.active():
+            call.cancel()
+
+    def deviceGone(self, upnp: Any, reason: str) -> None:
+        for key in [k for k in self._retries if k[0] == upnp.udn]:
+            self._cancelRetry(key)
+        for key in [k for k in self._probing if k[0] == upnp.udn]:
+            d = self._probing.pop(key, None)
+            if d is not None:
+                d.cancel()
+        for device in self._devicesOf(upnp):
+            device.memberGone(upnp, reason)
+
+    def announcement(self, upnp: Any, value: str) -> None:
+        for device in self._devicesOf(upnp):
+            device.announced(upnp, value)
+
+    def eventReceived(self, upnp: Any, service: Any, variables: Sequence[tuple[str, str]]) -> None:
+        for device in self._devicesOf(upnp):
+            device.eventReceived(upnp, service, variables)
+
+    def stateMayBeStale(self, upnp: Any, service: Any, reason: str) -> None:
+        for device in self._devicesOf(upnp):
+            device.stateMayBeStale(upnp, service, reason)
+
+    def stop(self) -> None:
+        self.stopped = True
+        for key in list(self._retries):
+            self._cancelRetry(key)
+        for d in list(self._probing.values()):
+            d.cancel()
+        self._probing.clear()
+        for device in self.devices.values():
+            device.stop()
+
+
+class UPnPDMService(MultiService):
+    """
+    What the UPnP-DM plugin's C{makeService} returns.
+
+    @param controlPoint: a control point to use instead of one made from
+        the configuration (tests).
+    """
+
+    log = Logger()
+
+    def __init__(self, context: IProxierContext, *, controlPoint: Optional[ControlPoint] = None) -> None:
+        super().__init__()
+        self.setName(SERVICE_NAME)
+        self.context = context
+        self.settings = ProxySettings.fromConfig(context.config)
+        if controlPoint is None:
+            controlPoint = ControlPoint(context.config, reactor=context.reactor)
+        self.controlPoint = controlPoint
+        self.proxy = UPnPDMProxy(context.deviceAppeared, context.store, self.settings, context.reactor)
+        controlPoint.addObserver(self.proxy)
+        controlPoint.setServiceParent(self)
+        context.registry.registerAdapter(_dataModelOf, (VirtualDevice,), IDataModel)
+
+    @property
+    def devices(self) -> dict[str, VirtualDevice]:
+        return self.proxy.devices
+
+    def addActionObserver(self, observer: Any) -> None:
+        """Hear of every action to every device (see L{proxier.upnpdm.gate.IActionObserver})."""
+        self.proxy.addActionObserver(observer)
+
+    def startService(self) -> None:
+        self.proxy.stopped = False
+        super().startService()
+
+    def stopService(self) -> Deferred:
+        self.proxy.stop()
+        return super().stopService()
+
+
+def _dataModelOf(device: VirtualDevice) -> Any:
+    return device.dataModel()

@@ -1,0 +1,75 @@
+# -*- test-case-name: tests.test_upnpdm_settings -*-
+"""
+The C{[upnp]} section of the config file: the control point's keys
+(L{proxier.upnp.settings.KEYS}: timeouts, caps, search and eventing) and the
+proxy module's own, in one section, every key documented in
+C{etc/proxier.conf}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from proxier.config import Config, Key, Section, boolean, integer
+from proxier.upnp import settings as cpsettings
+
+__all__ = ["KEYS", "SECTION", "ProxySettings"]
+
+KEYS: tuple[Key, ...] = (
+    Key("action_concurrency", integer(1, 16), "2",
+        "Actions in flight at once to one device; the others wait their turn. A hung device holds at "
+        "most this many, and never delays another device."),
+    Key("action_queue_limit", integer(1, 4096), "64",
+        "Actions waiting for one device at most; beyond, the ACS's request is answered 9004 at once."),
+    Key("offline_after_failures", integer(1, 100), "3",
+        "Actions in a row without an answer (timeouts, refused connections) after which a device is "
+        "offline: its Connection Requests are answered 503 and no session starts (TR-069 J.2.3)."),
+    Key("online_probe_interval", integer(5, 86400), "60",
+        "Seconds between two checks whether a device that stopped answering is back."),
+    Key("require_reboot", boolean, "false",
+        "true: a device without BasicManagement Reboot is not proxied (TR-069 Annex J asks of every "
+        "proxied device a reboot mechanism); false: it is, and the ACS's Reboot is answered 9000."),
+    Key("probe_attempts", integer(1, 20), "3",
+        "Times a newly described device is asked for its identity (GetSupportedDataModels, the Common "
+        "Objects) before it is given up until it announces itself again."),
+)
+
+SECTION = Section(
+    cpsettings.SECTION_NAME,
+    cpsettings.SECTION.doc + " Also how the UPnP DM proxy module (TR-330) treats each device.",
+    tuple(cpsettings.KEYS) + KEYS,
+)
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """The proxy module's own keys, typed."""
+
+    actionTimeout: int = 30
+    actionConcurrency: int = 2
+    actionQueueLimit: int = 64
+    offlineAfterFailures: int = 3
+    onlineProbeInterval: int = 60
+    requireReboot: bool = False
+    probeAttempts: int = 3
+
+    @classmethod
+    def fromConfig(cls, config: Config) -> "ProxySettings":
+        section: Mapping[str, Any] = config[SECTION.name] if SECTION.name in config else {}
+
+        def key(name: str) -> Any:
+            if name in section:
+                return section[name]
+            k = SECTION.key(name)
+            return k.parse(k.default)
+
+        return cls(
+            actionTimeout=key("action_timeout"),
+            actionConcurrency=key("action_concurrency"),
+            actionQueueLimit=key("action_queue_limit"),
+            offlineAfterFailures=key("offline_after_failures"),
+            onlineProbeInterval=key("online_probe_interval"),
+            requireReboot=key("require_reboot"),
+            probeAttempts=key("probe_attempts"),
+        )
