@@ -256,3 +256,18 @@ class IPv6NameTests(unittest.TestCase):
         f.scopes["fe80::2"] = "br-lan"
         ep = f.endpointForURI(URI.fromBytes(f"http://{ipv6HostName('fe80::2')}:80/".encode()))
         self.assertEqual(ep._host, "fe80::2%br-lan")
+
+
+class RaisingClientTests(unittest.TestCase):
+    def test_synchronousErrorBecomesFailure(self) -> None:
+        """A client that raises instead of returning a Deferred gives a failed Deferred (HTTPFailure), not an exception."""
+        class Raising:
+            def request(self, *args: object, **kwargs: object) -> None:
+                raise ValueError("cannot carry that URL")
+
+        policy = URLPolicy(resolverOf({}))
+        target = policy.checkAddressLiteral("http://192.168.1.20/d.xml", ORIGIN)
+        results: list = []
+        Requester(Raising(), Clock(), policy).request("GET", target, ORIGIN, timeout=1, maxBytes=10).addBoth(results.append)
+        self.assertTrue(results[0].check(HTTPFailure))
+        self.assertIn("cannot carry that URL", str(results[0].value))

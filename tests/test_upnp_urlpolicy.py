@@ -116,6 +116,7 @@ class CheckTests(unittest.TestCase):
             "http:///nohost",
             "http://192.168.1.20/a b",
             "http://192.168.1.20/\r\nX: y",
+            "http://bücher.lan/desc.xml",
             "http://127.0.0.1:8080/",
             "http://[::1]/",
             "http://169.254.169.254/latest/meta-data/",

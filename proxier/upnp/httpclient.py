@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import urljoin
 
-from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout
+from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout, maybeDeferred
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 from twisted.web.client import PotentialDataLoss, ResponseDone
@@ -184,7 +184,8 @@ class Requester:
             redirect) or L{HTTPFailure}.
         """
         extra = list(headers)
-        d = self._attempt(method, target, origin, extra, body, maxBytes, redirects)
+        # a client that raises at once (a URL its library cannot carry) fails the Deferred instead
+        d = maybeDeferred(self._attempt, method, target, origin, extra, body, maxBytes, redirects)
 
         def timedOut(result: Any, seconds: float) -> Failure:
             # whatever the cancelled request failed with, the reason is the deadline

@@ -254,6 +254,8 @@ def _split(url: str, schemes: Sequence[str]) -> tuple[str, str, int, str]:
     host = (parts.hostname or "").strip()
     if not host:
         raise URLRefused(f"{url[:200]}: no host")
+    if not host.isascii():
+        raise URLRefused(f"{url[:200]!r}: a host name that is not ASCII")
     if port == 0:
         raise URLRefused(f"{url[:200]}: port 0")
     if port is None:
