@@ -197,6 +197,26 @@ class ControlPointTests(unittest.TestCase):
         self.flush()
         self.assertIn(("stale", "urn:upnp-org:serviceId:CMS", "poll"), self.observer.calls)
 
+    def test_noEventURLPolled(self) -> None:
+        """An evented DM service whose event URL is refused is polled instead, and the device is still ready."""
+        from proxier.upnp.description import DeviceDescription
+
+        desc = self.device.description
+        cms, bms, cds = desc.device.services
+        evil = cms.__class__(cms.serviceType, cms.serviceId, cms.scpdURL, cms.controlURL,
+                             "http://127.0.0.1:9/event/cms")
+        device = desc.device.__class__(**{**desc.device.__dict__, "services": (evil, bms, cds)})
+        self.device.documents[b"/desc.xml"] = DeviceDescription(device=device).toBytes()
+        self.announce()
+        self.assertEqual(self.observer.calls, [("ready", ROOT_UDN)])
+        found = self.cp.device(ROOT_UDN)
+        cmsService = found.services(CMS)[0][1]
+        self.assertEqual(found.subscriptionState(cmsService), "polling")
+        self.clock.advance(300)
+        self.assertIn(("stale", "urn:upnp-org:serviceId:CMS", "poll"), self.observer.calls)
+        self.cp.stopService()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
     def test_lateObserver(self) -> None:
         """An observer added later first hears of the devices already ready."""
         self.announce()

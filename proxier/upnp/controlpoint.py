@@ -173,9 +173,10 @@ class UPnPDevice:
 
     def subscriptionState(self, service: UPnPService) -> Optional[str]:
         """C{"subscribed"}, C{"renewing"}, C{"polling"}, ... or C{None} (no eventing for it)."""
-        for (udn, serviceId), sub in self.subscriptions.items():
-            if serviceId == service.serviceId and sub.eventTarget.url == service.eventSubURL:
-                return sub.state
+        for d, s in self.description.services():
+            if s is service or (s.serviceId == service.serviceId and s.controlURL == service.controlURL):
+                sub = self.subscriptions.get((d.udn.lower(), s.serviceId))
+                return sub.state if sub is not None else None
         return None
 
     def callAction(
@@ -223,6 +224,30 @@ def _failed(error: Exception) -> Deferred:
     return fail(error)
 
 
+class _Poller:
+    """
+    The polling of an evented DM service that cannot be subscribed to at all
+    (no usable event URL, or no local address the device could reach): the
+    owner is asked to re-read its state every C{interval} seconds.
+    """
+
+    def __init__(self, owner: "_ServiceEvents", clock: Any, interval: float) -> None:
+        self.owner, self.clock, self.interval = owner, clock, interval
+        self.state = "polling"
+        self.timer = clock.callLater(interval, self._tick)
+
+    def _tick(self) -> None:
+        self.timer = self.clock.callLater(self.interval, self._tick)
+        self.owner.stateMayBeStale(self, "poll")
+
+    def stop(self, unsubscribe: bool = True) -> "Deferred[None]":
+        self.state = "closed"
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        return succeed(None)
+
+
 class _ServiceEvents:
     """Forwards one subscription's news to the observers, with its device and service."""
 
@@ -232,11 +257,11 @@ class _ServiceEvents:
         self.service = service
         self.generation = generation
 
-    def eventReceived(self, subscription: Subscription, variables: list[tuple[str, str]]) -> None:
+    def eventReceived(self, subscription: Any, variables: list[tuple[str, str]]) -> None:
         if self.generation == self.device.generation:
             self.controlPoint._tell("eventReceived", self.device, self.service, variables)
 
-    def stateMayBeStale(self, subscription: Subscription, reason: str) -> None:
+    def stateMayBeStale(self, subscription: Any, reason: str) -> None:
         if self.generation == self.device.generation:
             self.controlPoint._tell("stateMayBeStale", self.device, self.service, reason)
 
@@ -455,18 +480,19 @@ class ControlPoint(MultiService):
         starts = []
         s = self.settings
         for d, service in device.description.services():
-            if not isDMService(service) or not service.eventSubURL:
+            if not isDMService(service):
                 continue
             scpd = device.info.scpd(d, service)
             if scpd is not None and not scpd.eventedVariables:
                 continue
-            target = device.info.target(service.eventSubURL)
-            if target is None:
-                continue
-            local, scope = self._localAddress(device, target.address)
-            if local is None:
-                device.log.warn("no local address to receive events of {service} from {address}",
-                                service=service.serviceType, address=target.address)
+            key = (d.udn.lower(), service.serviceId)
+            events = _ServiceEvents(self, device, service, generation)
+            target = device.info.target(service.eventSubURL) if service.eventSubURL else None
+            local, scope = self._localAddress(device, target.address) if target is not None else (None, "")
+            if target is None or local is None:
+                device.log.warn("{service}: evented, but no usable event URL or local address: polled instead",
+                                service=service.serviceType)
+                device.subscriptions[key] = _Poller(events, self.clock, s.pollInterval)
                 continue
             sub = Subscription(
                 self.callbacks, self.requester, target, device.origin,
@@ -475,7 +501,7 @@ class ControlPoint(MultiService):
                 pollInterval=s.pollInterval, requestTimeout=s.descriptionTimeout, rng=self.rng,
                 label=f"{service.serviceType.rpartition(':service:')[2]} events", log=device.log,
             )
-            device.subscriptions[(d.udn.lower(), service.serviceId)] = sub
+            device.subscriptions[key] = sub
             starts.append(sub.start())
 
         def settled(_: Any) -> None:
