@@ -68,7 +68,7 @@ class _Call:
         self.deferred: Deferred = Deferred()
         self.timer: Any = None
         self.inner: Optional[Deferred] = None
-        self.started = 0.0
+        self.started: Optional[float] = None
 
 
 class ActionGate:
@@ -152,6 +152,13 @@ class ActionGate:
     def _next(self) -> None:
         while self._waiting and len(self._inFlight) < self.concurrency:
             call = self._waiting.popleft()
+            if self.clock.seconds() >= call.deadline:  # its timer is due in this same turn: never send it
+                self._stopTimer(call)
+                self.counts["timeouts"] += 1
+                if not call.deferred.called:
+                    call.deferred.errback(ActionTimeout(
+                        f"{call.action}: no answer within {call.timeout:g} s (waiting in the queue)"))
+                continue
             self._send(call)
 
     def _send(self, call: _Call) -> None:
@@ -222,7 +229,7 @@ class ActionGate:
         self._next()
 
     def _account(self, call: _Call, result: Any) -> None:
-        elapsed = self.clock.seconds() - call.started if call.started else 0.0
+        elapsed = self.clock.seconds() - call.started if call.started is not None else 0.0
         for observer in list(self.observers):
             try:
                 observer.actionEnded(self, call.service, call.action, call.arguments, result, elapsed)

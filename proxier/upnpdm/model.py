@@ -195,6 +195,7 @@ class CMSDataModel:
         self.onFactoryReset = onFactoryReset
         self.schema: dict[str, NodeInfo] = {}
         self.tables: set[str] = set()
+        self.objects: set[str] = set()
         self.eventOnChange: dict[str, bool] = {}
         self.aliases: dict[str, dict[str, int]] = {}
         self.acsMarks: dict[str, float] = {}
@@ -209,12 +210,33 @@ class CMSDataModel:
         self.profile = profile
         self.translator = Translator(profile.root, profile.mapped)
         self.caps = profile.capabilities
+        self._learnStructure(profile.rootStructure)
 
     def invalidateSchema(self) -> None:
         """The supported parameters or attributes may have changed: learn them again."""
         self.schema.clear()
         self.tables.clear()
+        self.objects.clear()
         self.aliases.clear()
+        self._learnStructure(self.profile.rootStructure)
+
+    def _learnStructure(self, structures: Iterable[str]) -> None:
+        """Tables and objects named by StructurePaths (C{.../Table/#/...}, C{.../Object/...})."""
+        for structure in structures:
+            segments = [p for p in structure.split("/") if p]
+            prefix = "/"
+            for index, segment in enumerate(segments):
+                if segment == "#":
+                    prefix += "#/"
+                    continue
+                path = prefix + segment + "/"
+                following = segments[index + 1] if index + 1 < len(segments) else None
+                if following == "#":
+                    self.tables.add(path)
+                    self.objects.discard(path)
+                elif (following is not None or structure.endswith("/")) and path not in self.tables:
+                    self.objects.add(path)
+                prefix = path
 
     # ---- actions -----------------------------------------------------------------------------
 
@@ -424,6 +446,13 @@ class CMSDataModel:
             return "table"
         return "object"
 
+    def kindKnown(self, path: str) -> bool:
+        """Whether L{kindOf} knows C{path}'s kind without asking the device."""
+        structure = structureOf(path)
+        return (not path.endswith("/") or path == self.profile.root or structure in self.tables
+                or structure in self.objects or structure in self.schema
+                or isInstanceSegment(path.rstrip("/").rsplit("/", 1)[-1]))
+
     def _writable(self, path: str, info: NodeInfo) -> bool:
         """TR-330 §4.6.2.1 step 4 and §4.6.5 (Access), §4.3.1 (the actions the SCPD offers)."""
         if not info.writable:
@@ -457,6 +486,8 @@ class CMSDataModel:
                 self.tables.add(start + name + "/")
             elif rest.endswith("/"):
                 name, suffix = rest[:-1], "/"
+                if start + name + "/" not in self.tables:
+                    self.objects.add(start + name + "/")
             else:
                 name, suffix = rest, ""
             if not name or "/" in name or cwmppaths.nameError(name):
@@ -533,6 +564,10 @@ class CMSDataModel:
 
         for structure in structures:
             register(structure)
+        for entries in children.values():
+            for child, kind in entries:
+                if kind == "object" and child not in self.tables:
+                    self.objects.add(child)
         out: list[str] = [cms]
         if self.kindOf(cms) == "table" or (start + "#/" in children and start not in children):
             self.tables.add(start)
@@ -631,8 +666,7 @@ class CMSDataModel:
             if cms not in attributes:
                 raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
             return [ParameterInfo(path, self._writable(cms, self.schema[structureOf(cms)]))]
-        if cms != self.profile.root and self.kindOf(cms) != "instance" and structureOf(cms) not in self.schema \
-                and structureOf(cms) not in self.tables:
+        if not self.kindKnown(cms):
             yield self._getAttributes([cms])  # learns its kind; 703 → 9005 (§4.6.2.1 step 5)
         kind = "object" if cms == self.profile.root else self.kindOf(cms)
         if nextLevel and kind == "instance":
