@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Sequence
 
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -174,7 +174,7 @@ class UPnPDMProxy:
             device.attached(upnp, candidate, profile)
 
     def _probeFailed(self, failure: Failure, upnp: Any, candidate: Candidate, change: Any, attempt: int) -> None:
-        if self.stopped:
+        if self.stopped or failure.check(CancelledError):
             return
         if failure.check(ProbeRefused):
             self._refuse(upnp, candidate, failure.getErrorMessage())

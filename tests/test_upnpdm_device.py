@@ -1,0 +1,224 @@
+"""
+Tests for L{proxier.upnpdm.device}: a Virtual CWMP Device's life as its
+observer (the CWMP endpoint) hears it — TR-330 Table 1's BOOT and BOOTSTRAP
+rows, offline and online (TR-069 J.2.3), value changes — on a clock, with
+the simulator's device behind it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import task
+from twisted.trial import unittest
+
+from proxier.datamodel.composite import CompositeDataModel
+from proxier.datamodel.tree import Object, Parameter, TreeDataModel
+from proxier.datamodel.types import String
+from proxier.interfaces import IProxiedDevice
+from proxier.store import Store
+from proxier.upnp.tracker import Change
+from proxier.upnpdm.device import ONLINE, VirtualDevice, announcementKind
+from proxier.upnpdm.gate import ActionGate
+from proxier.upnpdm.profile import candidates, capabilities, probe
+from proxier.upnpdm.state import DeviceState
+from tests.test_upnpdm_fakes import RecordingObserver, SimUPnPDevice
+
+
+class DeviceTestCase(unittest.TestCase):
+    def setUp(self) -> None:
+        self.clock = task.Clock()
+        self.store = Store.open(self.mktemp())
+        self.upnp = SimUPnPDevice(self.clock)
+        self.sim = self.upnp.sim
+        self.sim.downtime = 3.0
+        self.observer = RecordingObserver()
+        self.device = self.make(self.upnp)
+        self.device.addObserver(self.observer)
+
+    def profileOf(self, upnp: SimUPnPDevice) -> Any:
+        gate = ActionGate(lambda: upnp, self.clock)
+        [candidate], _ = candidates(upnp.description)
+        return candidate, self.successResultOf(probe(gate.call, candidate, capabilities(candidate, upnp.scpd), "2.17"))
+
+    def make(self, upnp: SimUPnPDevice) -> VirtualDevice:
+        candidate, profile = self.profileOf(upnp)
+        state = DeviceState(self.store.document("device"))
+        gateFactory = lambda target, **kw: ActionGate(target, self.clock, timeout=10, offlineAfter=2, **kw)
+        device = VirtualDevice(profile, _member(upnp, candidate), state, clock=self.clock, gateFactory=gateFactory,
+                               probeInterval=30)
+        device.attached(upnp, candidate, profile)
+        return device
+
+    def backAfter(self, seconds: float) -> SimUPnPDevice:
+        """The simulated device comes back: the control point's new UPnPDevice for it."""
+        self.clock.advance(seconds)
+        self.upnp.state = "gone"
+        upnp = SimUPnPDevice(self.clock, sim=self.sim)
+        return upnp
+
+    def attach(self, upnp: SimUPnPDevice) -> None:
+        candidate, profile = self.profileOf(upnp)
+        self.device.attached(upnp, candidate, profile)
+
+
+def _member(upnp: Any, candidate: Any) -> Any:
+    from proxier.upnpdm.device import Member
+
+    return Member(upnp, candidate)
+
+
+class LifeTests(DeviceTestCase):
+    def test_firstDiscovery(self) -> None:
+        """First discovery: an online IProxiedDevice, keyed by its identity, telling nothing yet."""
+        self.assertTrue(IProxiedDevice.providedBy(self.device))
+        self.assertEqual(self.device.key, "02C0DE-SimDM-SIM000000")
+        self.assertEqual((self.device.proxyProtocol, self.device.discoveryProtocol), ("UPnP-DM", "UPnP"))
+        self.assertTrue(self.device.online)
+        self.assertEqual(self.device.host, "127.0.0.1")
+        self.assertEqual(self.observer.calls, [])
+        self.assertTrue(self.device.watcher.swept)
+
+    def test_rebootAnnounced(self) -> None:
+        """Table 1 "1 BOOT": AboutToReboot kept; byebye → offline; alive → booted and online."""
+        self.device.announced(self.upnp, "AboutToReboot")
+        self.assertEqual(DeviceState(self.store.document("device")).announcement, "AboutToReboot")
+        self.sim.reboot()
+        self.device.memberGone(self.upnp, "byebye")
+        self.assertEqual(self.observer.kinds(), ["deviceOffline"])
+        self.attach(self.backAfter(3))
+        self.assertEqual(self.observer.kinds(), ["deviceOffline", "deviceBooted", "deviceOnline"])
+        self.assertEqual(self.device.state.announcement, "")
+
+    def test_baselineResetAnnounced(self) -> None:
+        """Table 1 "0 BOOTSTRAP": AboutToBaselineReset (with AboutToReboot) → factory reset, caches rebuilt."""
+        self.successResultOf(self.device.model.addObject("Device.Hosts.Host."))
+        self.device.state.setNotification("Device.Time.NTPServer1", 2)
+        self.device.announced(self.upnp, "AboutToBaselineReset")
+        self.device.announced(self.upnp, "AboutToReboot")
+        self.sim.baselineReset()
+        self.device.memberGone(self.upnp, "byebye")
+        self.attach(self.backAfter(3))
+        self.assertEqual(self.observer.kinds(), ["deviceOffline", "deviceFactoryReset", "deviceOnline"])
+        self.assertEqual(self.device.state.notifications, {})
+        self.assertEqual(self.device.state.instances.known("/BBF/Hosts/Host/"), {0: 1, 1: 2})
+
+    def test_quickRebootWithoutLeaving(self) -> None:
+        """Rebooted within the control point's byebye grace: a changed BOOTID with the announcement is a boot."""
+        self.device.announced(self.upnp, "AboutToReboot")
+        self.sim.reboot()
+        self.clock.advance(3)
+        self.upnp.bootId = self.sim.bootId
+        self.device.changed(self.upnp, Change(bootId=True))
+        self.assertEqual(self.observer.kinds(), ["deviceBooted"])
+
+    def test_rebootWithoutAnnouncement(self) -> None:
+        """A new BOOTID with no announcement (a power cycle) is a boot too."""
+        self.sim.powerOff()
+        self.device.memberGone(self.upnp, "expired")
+        self.sim.powerOn()
+        self.attach(self.backAfter(1))
+        self.assertEqual(self.observer.kinds(), ["deviceOffline", "deviceBooted", "deviceOnline"])
+
+    def test_backWithoutReboot(self) -> None:
+        """Back with the same BOOTID (it was only out of reach): online, no boot."""
+        self.device.memberGone(self.upnp, "expired")
+        self.upnp.state = "ready"
+        self.attach(self.upnp)
+        self.assertEqual(self.observer.kinds(), ["deviceOffline", "deviceOnline"])
+
+    def test_addressChangeIsNoBoot(self) -> None:
+        """An ssdp:update (new address, new BOOTID by the rules) is no boot."""
+        self.upnp.bootId += 1
+        self.device.changed(self.upnp, Change(location=True, update=True))
+        self.assertEqual(self.observer.kinds(), [])
+
+    def test_bootSeenAfterProxierRestart(self) -> None:
+        """The device rebooted while the proxier was down: told at discovery, kept until an observer comes."""
+        self.device.stop()
+        self.sim.reboot()
+        self.clock.advance(3)
+        upnp = SimUPnPDevice(self.clock, sim=self.sim)
+        device = self.make(upnp)
+        observer = RecordingObserver()
+        device.addObserver(observer)
+        self.assertEqual(observer.kinds(), ["deviceBooted"])
+
+    def test_announcementSurvivesRestart(self) -> None:
+        """AboutToReboot heard, then the proxier restarts before the alive: still a boot."""
+        self.device.announced(self.upnp, "AboutToReboot")
+        self.device.stop()
+        self.sim.reboot()
+        self.clock.advance(3)
+        device = self.make(SimUPnPDevice(self.clock, sim=self.sim))
+        observer = RecordingObserver()
+        device.addObserver(observer)
+        self.assertEqual(observer.kinds(), ["deviceBooted"])
+
+    def test_announcementKind(self) -> None:
+        """A reset wins over a reboot in one header; unknown values map to nothing."""
+        self.assertEqual(announcementKind("AboutToReboot"), "AboutToReboot")
+        self.assertEqual(announcementKind("AboutToReboot, AboutToBaselineReset"), "AboutToBaselineReset")
+        self.assertEqual(announcementKind("Whatever"), "")
+        self.device.announced(self.upnp, "Whatever")
+        self.assertEqual(self.device.state.announcement, "")
+
+
+class ReachabilityTests(DeviceTestCase):
+    def test_unansweredActionsThenBack(self) -> None:
+        """Actions unanswered (two in a row here): offline; the probe finds it answering: online."""
+        self.upnp.unreachable = True
+        self.device.model.getParameterValues(["Device.Time.Enable"]).addErrback(lambda f: None)
+        self.device.model.getParameterValues(["Device.Time.Enable"]).addErrback(lambda f: None)
+        self.assertEqual(self.observer.kinds(), ["deviceOffline"])
+        self.assertFalse(self.device.online)
+        self.clock.advance(30)
+        self.assertEqual(self.observer.kinds(), ["deviceOffline"])  # still not answering: probed again later
+        self.upnp.unreachable = False
+        self.clock.advance(30)
+        self.assertEqual(self.observer.kinds(), ["deviceOffline", "deviceOnline"])
+        self.assertEqual(self.device.status, ONLINE)
+
+    def test_otherMemberStillServes(self) -> None:
+        """A second UPnP device with the same identity keeps the Virtual CWMP Device online when one leaves."""
+        other = SimUPnPDevice(self.clock, sim=self.sim)
+        self.attach(other)
+        self.device.memberGone(self.upnp, "byebye")
+        self.assertEqual(self.observer.kinds(), [])
+        self.upnp.state = "gone"
+        self.successResultOf(self.device.model.getParameterValues(["Device.Time.Enable"]))
+        self.assertTrue(other.calls)
+
+
+class EventTests(DeviceTestCase):
+    def test_valuesChanged(self) -> None:
+        """A CMS event of the serving member reaches the watcher; the change reaches the observer."""
+        self.sim.cms.addListener(lambda variables: self.device.eventReceived(
+            self.upnp, self.upnp.service("ConfigurationManagement"), variables))
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "x.example")
+        [call] = self.observer.calls
+        self.assertEqual(call[0], "valuesChanged")
+        self.assertEqual([v.name for v in call[1]], ["Device.Time.NTPServer1"])
+
+    def test_otherServicesIgnored(self) -> None:
+        """Events of another service are not the watcher's."""
+        self.device.eventReceived(self.upnp, self.upnp.service("BasicManagement"), [("ConfigurationUpdate", "9")])
+        self.assertEqual(self.device.watcher.counts["checks"], 1)
+
+    def test_staleStateChecked(self) -> None:
+        """The control point says state may be stale: a check runs."""
+        before = self.device.watcher.counts["checks"]
+        self.device.stateMayBeStale(self.upnp, self.upnp.service("ConfigurationManagement"), "seq-gap")
+        self.assertEqual(self.device.watcher.counts["checks"], before + 1)
+
+
+class OverlayTests(DeviceTestCase):
+    def test_overlaysMounted(self) -> None:
+        """Without overlays the model is the CMS model; with one, a composite mounting it (issue 7's place)."""
+        self.assertIs(self.device.dataModel(), self.device.model)
+        overlay = TreeDataModel(Object("Device", Object("X_TEST", Parameter("A", String(), value="a"))), None)
+        self.device.overlays.append(("Device.X_TEST.", overlay))
+        model = self.device.dataModel()
+        self.assertIsInstance(model, CompositeDataModel)
+        values = self.successResultOf(model.getParameterValues(["Device.X_TEST.A", "Device.Time.Enable"]))
+        self.assertEqual([v.name for v in values], ["Device.X_TEST.A", "Device.Time.Enable"])

@@ -1,0 +1,225 @@
+"""
+Tests for L{proxier.upnpdm.proxy}: from the control point's news to Virtual
+CWMP Devices — deciding to proxy (TR-330 §4.1.1), one device per identity,
+retries, refusals logged with the UDN and address, routing of events — and
+the service the plugin makes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import task
+from twisted.logger import LogLevel
+from twisted.trial import unittest
+from zope.interface.registry import Components
+
+from proxier.config import load
+from proxier.interfaces import IDataModel
+from proxier.sim.device import Identity, SimulatedDevice
+from proxier.store import Store
+from proxier.upnp.tracker import Change
+from proxier.upnpdm.proxy import PROBE_RETRY, SERVICE_NAME, UPnPDMProxy, UPnPDMService
+from proxier.upnpdm.settings import SECTION, ProxySettings
+from tests._helpers import LogCapture
+from tests.test_upnpdm_fakes import RecordingObserver, SimUPnPDevice, schema
+
+
+class ProxyTestCase(unittest.TestCase):
+    settings = ProxySettings()
+
+    def setUp(self) -> None:
+        self.clock = task.Clock()
+        self.appeared: list = []
+        self.store = Store.open(self.mktemp())
+        self.proxy = UPnPDMProxy(self.appeared.append, self.store, self.settings, self.clock)
+        self.logs = LogCapture(self)
+
+    def warnings(self) -> list[str]:
+        from twisted.logger import formatEvent
+
+        return [formatEvent(e) for e in self.logs.atLeast(LogLevel.warn)]
+
+
+class DiscoveryTests(ProxyTestCase):
+    def test_appearsOnce(self) -> None:
+        """A UPnP DM device becomes one Virtual CWMP Device, reported once, named by its identity."""
+        upnp = SimUPnPDevice(self.clock)
+        self.proxy.deviceReady(upnp)
+        [device] = self.appeared
+        self.assertEqual(device.key, "02C0DE-SimDM-SIM000000")
+        self.assertIn("02C0DE-SimDM-SIM000000", upnp.log.device)
+        upnp.state = "gone"
+        self.proxy.deviceGone(upnp, "byebye")
+        self.assertFalse(device.online)
+        again = SimUPnPDevice(self.clock, sim=upnp.sim)
+        self.proxy.deviceReady(again)
+        self.assertEqual(len(self.appeared), 1)
+        self.assertTrue(device.online)
+
+    def test_sameIdentityIsOneDevice(self) -> None:
+        """Two UPnP devices (two UDNs) with the same Common Objects are one Virtual CWMP Device."""
+        first = SimUPnPDevice(self.clock)
+        twin = SimulatedDevice(Identity.forIndex(0, udn="uuid:11111111-2222-3333-4444-555555555555"), schema(),
+                               self.clock)
+        twin.setLocation("http://127.0.0.2:49001")
+        twin.powerOn()
+        second = SimUPnPDevice(self.clock, sim=twin, host="127.0.0.2")
+        self.proxy.deviceReady(first)
+        self.proxy.deviceReady(second)
+        [device] = self.appeared
+        self.assertEqual(len(device.members), 2)
+
+    def test_noIdentityNotProxied(self) -> None:
+        """No OUI in the Common Objects: not proxied, logged once with the UDN and the address."""
+        upnp = SimUPnPDevice(self.clock, oui="")
+        self.proxy.deviceReady(upnp)
+        self.proxy.deviceReady(upnp)
+        self.assertEqual(self.appeared, [])
+        [warning] = [w for w in self.warnings() if "not proxied" in w]
+        self.assertIn(upnp.udn, warning)
+        self.assertIn("127.0.0.1", warning)
+        self.assertIn("ManufacturerOUI", warning)
+
+    def test_noSerialNumberNotProxied(self) -> None:
+        """No serial number: not proxied either."""
+        self.proxy.deviceReady(SimUPnPDevice(self.clock, serialNumber=""))
+        self.assertEqual(self.appeared, [])
+        self.assertTrue(any("SerialNumber" in w for w in self.warnings()))
+
+    def test_transientFailureRetried(self) -> None:
+        """A device that does not answer its probe is asked again a few times, then given up (logged)."""
+        upnp = SimUPnPDevice(self.clock)
+        upnp.unreachable = True
+        self.proxy.deviceReady(upnp)
+        self.clock.advance(PROBE_RETRY)
+        self.assertEqual(self.appeared, [])
+        upnp.unreachable = False
+        self.clock.advance(PROBE_RETRY * 2)
+        self.assertEqual(len(self.appeared), 1)
+
+    def test_givenUp(self) -> None:
+        """After probe_attempts tries the device is given up until it announces itself again."""
+        upnp = SimUPnPDevice(self.clock)
+        upnp.unreachable = True
+        self.proxy.deviceReady(upnp)
+        self.clock.pump([5] * 20)
+        self.assertEqual(self.appeared, [])
+        self.assertEqual(len([c for c in upnp.calls if c[1] == "GetSupportedDataModels"]), 3)
+        self.assertTrue(any("tried 3 times" in w for w in self.warnings()))
+
+    def test_goneWhileProbing(self) -> None:
+        """A device that leaves while probed is not reported."""
+        upnp = SimUPnPDevice(self.clock)
+        upnp.delay = 1.0
+        self.proxy.deviceReady(upnp)
+        upnp.state = "gone"
+        self.proxy.deviceGone(upnp, "byebye")
+        self.clock.advance(10)
+        self.assertEqual(self.appeared, [])
+
+    def test_routing(self) -> None:
+        """Announcements, changes and events reach the Virtual CWMP Device of the UPnP device."""
+        upnp = SimUPnPDevice(self.clock)
+        self.proxy.deviceReady(upnp)
+        [device] = self.appeared
+        observer = RecordingObserver()
+        device.addObserver(observer)
+        self.proxy.announcement(upnp, "AboutToReboot")
+        self.assertEqual(device.state.announcement, "AboutToReboot")
+        upnp.sim.reboot()
+        self.clock.advance(upnp.sim.downtime)
+        upnp.bootId = upnp.sim.bootId
+        self.proxy.deviceChanged(upnp, Change(bootId=True))
+        self.assertEqual(observer.kinds(), ["deviceBooted"])
+        checks = device.watcher.counts["checks"]
+        self.proxy.stateMayBeStale(upnp, upnp.service("ConfigurationManagement"), "poll")
+        self.assertGreater(device.watcher.counts["checks"], checks)
+
+    def test_stop(self) -> None:
+        """Stopping cancels retries; nothing is reported after."""
+        upnp = SimUPnPDevice(self.clock)
+        upnp.unreachable = True
+        self.proxy.deviceReady(upnp)
+        self.proxy.stop()
+        upnp.unreachable = False
+        self.clock.advance(100)
+        self.assertEqual(self.appeared, [])
+
+
+class RequireRebootTests(ProxyTestCase):
+    settings = ProxySettings(requireReboot=True)
+
+    def test_refusedWithoutReboot(self) -> None:
+        """[upnp] require_reboot: a device without BMS Reboot is not proxied, and the log says why."""
+        sim = SimulatedDevice(Identity.forIndex(0), schema(), self.clock)
+        sim.bms.disableAction("Reboot")
+        sim.setLocation("http://127.0.0.1:49000")
+        sim.powerOn()
+        self.proxy.deviceReady(SimUPnPDevice(self.clock, sim=sim))
+        self.assertEqual(self.appeared, [])
+        self.assertTrue(any("require_reboot" in w for w in self.warnings()))
+
+    def test_withRebootProxied(self) -> None:
+        """With BMS Reboot the device is proxied as usual."""
+        self.proxy.deviceReady(SimUPnPDevice(self.clock))
+        self.assertEqual(len(self.appeared), 1)
+
+
+class FakeControlPoint:
+    """Just what UPnPDMService uses of a ControlPoint."""
+
+    def __init__(self) -> None:
+        from twisted.application.service import MultiService
+
+        self.service = MultiService()
+        self.observers: list = []
+
+    def addObserver(self, observer: Any) -> None:
+        self.observers.append(observer)
+
+    def setServiceParent(self, parent: Any) -> None:
+        self.service.setServiceParent(parent)
+
+
+class Context:
+    def __init__(self, store: Store) -> None:
+        self.reactor = task.Clock()
+        self.registry = Components()
+        self.config = load(None, [SECTION])
+        self.store = store
+        self.appeared: list = []
+
+    def deviceAppeared(self, device: Any) -> None:
+        self.appeared.append(device)
+
+    def deviceRemoved(self, device: Any) -> None:
+        pass
+
+
+class ServiceTests(unittest.TestCase):
+    def test_service(self) -> None:
+        """The service is named UPnP-DM, observes the control point, and registers the IDataModel adapter."""
+        context = Context(Store.open(self.mktemp()))
+        controlPoint = FakeControlPoint()
+        service = UPnPDMService(context, controlPoint=controlPoint)
+        self.assertEqual(service.name, SERVICE_NAME)
+        self.assertEqual(controlPoint.observers, [service.proxy])
+        upnp = SimUPnPDevice(context.reactor)
+        service.proxy.deviceReady(upnp)
+        [device] = context.appeared
+        model = context.registry.queryAdapter(device, IDataModel)
+        self.assertIs(model, device.model)
+        self.assertEqual(service.settings, ProxySettings())
+        seen: list = []
+
+        class Observer:
+            def actionStarted(self, gate, service, action, arguments):
+                seen.append(action)
+
+            def actionEnded(self, *args):
+                pass
+
+        service.addActionObserver(Observer())
+        self.successResultOf(model.getParameterValues(["Device.Time.Enable"]))
+        self.assertEqual(seen, ["GetValues"])
