@@ -303,13 +303,34 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(self.listener.calls[-1], ("found", ROOT_UDN))
 
     def test_embeddedByebye(self) -> None:
-        """A byebye of an embedded device only makes the root be described again."""
+        """A byebye of an embedded device alone makes the root be described again, after the grace."""
         self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
         self.fetch.answer(withEmbedded())
         self.tracker.received(byebye(EMBEDDED_UDN), ORIGIN)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.clock.advance(2)
         self.fetch.answer(dmDescription())
         self.assertEqual(self.listener.calls[-1], ("changed", ROOT_UDN, "embedded device byebye"))
         self.assertIsNone(self.tracker.get(EMBEDDED_UDN))
+
+    def test_leavingEmbeddedFirst(self) -> None:
+        """A device leaving says byebye for its embedded devices, then its root: gone, with no fetch between."""
+        self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
+        self.fetch.answer(withEmbedded())
+        self.tracker.received(byebye(EMBEDDED_UDN), ORIGIN)
+        self.tracker.received(byebye(), ORIGIN)
+        self.clock.advance(5)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
+        self.assertEqual(len(self.fetch.calls), 1)
+
+    def test_rootByebyeLost(self) -> None:
+        """Embedded byebyes, the root's lost, and the root no longer answering: gone as byebye at once, not after retries."""
+        self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
+        self.fetch.answer(withEmbedded())
+        self.tracker.received(byebye(EMBEDDED_UDN), ORIGIN)
+        self.clock.advance(2)
+        self.fetch.fail()
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
 
     def test_newDeviceFailing(self) -> None:
         """A new device whose description fails is tried newAttempts times, then not again for a while."""

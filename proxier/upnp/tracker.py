@@ -132,6 +132,7 @@ class TrackedDevice:
         self.expiry: Any = None
         self.retry: Any = None
         self.leaving: Any = None
+        self.embeddedLeaving: Any = None
         self.log = DeviceLogger(f"{udn} at {origin.source}")
         # the source addresses it was heard from, and when (a multi-homed or
         # dual-stack device announces a LOCATION per address)
@@ -315,6 +316,7 @@ class DeviceTracker:
         entry = self._lookup(udn, message.location)
         if entry is not None:
             self._cancel(entry, "leaving")  # said byebye, and is back at once: it only re-announced
+            self._cancel(entry, "embeddedLeaving")
             self._seen(entry, message, now)
             source, inUse = _host(origin.source), _host(entry.origin.source)
             entry.seenFrom[source] = now
@@ -465,16 +467,23 @@ class DeviceTracker:
             entry.seenFrom.pop(source, None)  # one address of a multi-homed device left; the one in use is alive
             return
         if udn == entry.udn or entry.state == "fetching":
+            self._cancel(entry, "embeddedLeaving")
             if entry.leaving is None:  # many stacks say byebye just before alive: wait a moment
                 entry.leaving = self.clock.callLater(self.byebyeGrace, self._left, entry)
-        else:
-            entry.log.info("embedded device {udn} said byebye: describing again", udn=udn)
-            self._changed(entry, Change(embedded=True))
+        elif entry.leaving is None and entry.embeddedLeaving is None:
+            # a device going away says byebye for its embedded devices first: wait for the root's
+            entry.embeddedLeaving = self.clock.callLater(self.byebyeGrace, self._embeddedLeft, entry, udn)
 
     def _left(self, entry: TrackedDevice) -> None:
         entry.leaving = None
         if self.entries.get(entry.udn) is entry:
             self._lose(entry, "byebye")
+
+    def _embeddedLeft(self, entry: TrackedDevice, udn: str) -> None:
+        entry.embeddedLeaving = None
+        if self.entries.get(entry.udn) is entry:
+            entry.log.info("embedded device {udn} said byebye: describing again", udn=udn)
+            self._changed(entry, Change(embedded=True))
 
     def _changed(self, entry: TrackedDevice, change: Change) -> None:
         entry.pending |= change
@@ -563,6 +572,11 @@ class DeviceTracker:
         entry.failures += 1
         why = failure.getErrorMessage() or failure.type.__name__
         new = entry.state == "fetching"
+        if entry.state == "refreshing" and entry.pending.embedded:
+            # embedded devices said byebye, and the root no longer answers: it left (its own byebye was lost)
+            entry.log.info("described again after embedded byebyes, but {why}: gone", why=why)
+            self._lose(entry, "byebye")
+            return
         attempts, delay = (self.newAttempts, self.newRetryDelay) if new else (self.fetchAttempts, self.retryDelay)
         if entry.failures < attempts and location == entry.location:
             entry.log.info("description fetch failed ({why}); trying again in {delay:g} s", why=why, delay=delay)
@@ -619,6 +633,7 @@ class DeviceTracker:
         self._cancel(entry, "expiry")
         self._cancel(entry, "retry")
         self._cancel(entry, "leaving")
+        self._cancel(entry, "embeddedLeaving")
 
     def _cancel(self, entry: TrackedDevice, name: str) -> None:
         timer = getattr(entry, name)
