@@ -71,6 +71,8 @@ class Waiter:
 
 class LoopbackTests(unittest.TestCase):
     def setUp(self) -> None:
+        # runs last: lets connections closed during the cleanups finish closing (no dirty reactor)
+        self.addCleanup(deferLater, reactor, 0.2, lambda: None)
         self.http = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
         self.device = LoopbackDevice(reactor, self.http)
         self.device.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
+from twisted.internet.task import deferLater
 from twisted.trial import unittest
 from twisted.trial.unittest import SkipTest
 
@@ -25,6 +26,8 @@ class SimFleetTests(unittest.TestCase):
             from proxier.sim.fleet import Fleet, FleetOptions
         except ImportError as e:
             raise SkipTest(f"the simulator is not available: {e}")
+        # runs last: lets connections closed during the cleanups finish closing (no dirty reactor)
+        self.addCleanup(deferLater, reactor, 0.2, lambda: None)
         config = C.load(None, [SECTION]).replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
         self.cp = ControlPoint(config, reactor=reactor)
         self.waiter = Waiter()
