@@ -168,3 +168,27 @@ class ChangeTests(WatcherTestCase):
         self.device.unreachable = False
         self.sim.cms.setLocal("/BBF/Time/NTPServer1", "back")
         self.assertEqual(self.names(), [["Device.Time.NTPServer1"]])
+
+
+class ResetTests(WatcherTestCase):
+    def test_workFromBeforeAResetDropped(self) -> None:
+        """
+        A sweep under way when the device is reset stores nothing: what it read belongs to before the
+        reset (here its last GetValues answers with a value from before), and the sweep asked for after
+        the reset learns the device afresh.
+        """
+        from proxier.sim import cmsxml as devicexml
+
+        self.device.hang.add("GetValues")
+        self.watcher.sweep()
+        [held] = self.device.pending
+        self.state.factoryReset()
+        self.watcher.reset()
+        self.watcher.sweep()
+        self.device.hang.clear()
+        held.callback({"ParameterValueList": devicexml.parameterValueList(
+            [("/BBF/Time/NTPServer1", "stale-from-before-the-reset")])})
+        self.assertEqual(self.reports, [])
+        self.assertEqual(self.state.values["/BBF/Time/NTPServer1"], "pool.ntp.org")
+        self.assertEqual(self.watcher.state_, "idle")
+        self.assertTrue(self.watcher.swept)

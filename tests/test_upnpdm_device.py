@@ -222,3 +222,23 @@ class OverlayTests(DeviceTestCase):
         self.assertIsInstance(model, CompositeDataModel)
         values = self.successResultOf(model.getParameterValues(["Device.X_TEST.A", "Device.Time.Enable"]))
         self.assertEqual([v.name for v in values], ["Device.X_TEST.A", "Device.Time.Enable"])
+
+
+class RestartingTests(DeviceTestCase):
+    def test_eventsIgnoredWhileRestarting(self) -> None:
+        """
+        After AboutToBaselineReset, events of the device (the new subscription's first one, even before
+        the control point says the device changed) start no check: the reset is what the ACS hears.
+        """
+        self.device.announced(self.upnp, "AboutToBaselineReset")
+        self.sim.baselineReset()
+        self.clock.advance(3)
+        checks = self.device.watcher.counts["checks"]
+        self.device.eventReceived(self.upnp, self.upnp.service("ConfigurationManagement"),
+                                  [("ConfigurationUpdate", "99,x")])
+        self.device.stateMayBeStale(self.upnp, self.upnp.service("ConfigurationManagement"), "resubscribed")
+        self.assertEqual(self.device.watcher.counts["checks"], checks)
+        self.upnp.bootId = self.sim.bootId
+        self.device.changed(self.upnp, Change(bootId=True))
+        self.assertEqual(self.observer.kinds(), ["deviceFactoryReset"])
+        self.assertFalse([c for c in self.observer.calls if c[0] == "valuesChanged"])

@@ -85,6 +85,7 @@ class ChangeWatcher:
         self.pending: Optional[str] = None
         self.swept = False
         self.stopped = False
+        self.generation = 0
         self.lastSeen: dict[str, str] = {}
         self.counts = {"sweeps": 0, "checks": 0, "reported": 0}
         self._waiters: list[Deferred] = []
@@ -102,6 +103,16 @@ class ChangeWatcher:
     def stop(self) -> None:
         self.stopped = True
         self.pending = None
+
+    def reset(self) -> None:
+        """
+        The device rebooted or was reset: what a sweep or check under way
+        read belongs to before, and is dropped; the next work is a sweep.
+        """
+        self.generation += 1
+        self.swept = False
+        if self.pending == "check":
+            self.pending = "sweep"
 
     def _want(self, kind: str) -> Deferred:
         if self.stopped:
@@ -173,6 +184,7 @@ class ChangeWatcher:
     @inlineCallbacks
     def _sweep(self) -> Any:
         self.counts["sweeps"] += 1
+        generation = self.generation
         model = self.model
         params: list[str] = []
         if model.profile.root is not None:
@@ -181,13 +193,18 @@ class ChangeWatcher:
         params.extend(model.translator.mapped.values())
         params = list(dict.fromkeys(params))
         yield model.getAttributes(params)
+        if generation != self.generation:
+            return None  # the device restarted meanwhile: a new sweep follows
         watched = [p for p in params if model.eventOnChange.get(p, False)]
         keep = set(watched)
         for path in [p for p in self.state.values if p not in keep]:
             self.state.unwatch(path)
         fresh = [p for p in watched if p not in self.state.values]
         if fresh:
-            for path, _, text in (yield model.readValues(fresh)):
+            values = yield model.readValues(fresh)
+            if generation != self.generation:
+                return None
+            for path, _, text in values:
                 if not self.state.watch(path, text):
                     self.log.warn("more parameters with EventOnChange than the proxier watches; {path} is not",
                                   path=path)
@@ -198,11 +215,12 @@ class ChangeWatcher:
     @inlineCallbacks
     def _check(self) -> Any:
         self.counts["checks"] += 1
+        generation = self.generation
         model = self.model
         yield model.lock.acquire()
         try:
             paths = list(self.state.values)
-            if not paths:
+            if not paths or generation != self.generation:
                 model.clearMarks()
                 return None
             try:
@@ -213,6 +231,8 @@ class ChangeWatcher:
                 # a watched parameter is gone (its instance deleted): learn the model again
                 self.pending = "sweep"
                 model.clearMarks()
+                return None
+            if generation != self.generation:
                 return None
             seen: set[str] = set()
             changed: list[ParameterValue] = []

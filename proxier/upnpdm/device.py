@@ -234,7 +234,7 @@ class VirtualDevice:
             self.log.info("back after a baseline reset: its caches are rebuilt, \"0 BOOTSTRAP\" follows")
             self.state.factoryReset()
             self.model.invalidateSchema()
-            self.watcher.swept = False
+            self.watcher.reset()
             self.expected = ""
             self.state.flush()
             self._tell("deviceFactoryReset")
@@ -243,6 +243,7 @@ class VirtualDevice:
             self.log.info("rebooted ({why}): \"1 BOOT\" follows", why=why)
             self.expected = ""
             self.model.invalidateSchema()
+            self.watcher.reset()
             self.state.flush()
             self._tell("deviceBooted")
         else:
@@ -285,6 +286,7 @@ class VirtualDevice:
             return  # a reset that reboots says both; the reset is what counts
         self.state.setAnnouncement(kind)
         self.state.flush()
+        self.watcher.reset()  # what it reads now belongs to before the restart
         self.log.info("announced {kind}", kind=kind)
 
     def memberGone(self, upnp: Any, reason: str) -> None:
@@ -298,10 +300,14 @@ class VirtualDevice:
         self._setOffline(RESTARTING if self.state.announcement else OFFLINE, reason)
 
     def eventReceived(self, upnp: Any, service: Any, variables: Sequence[tuple[str, str]]) -> None:
+        if self.state.announcement:
+            return  # restarting: once it is back, a sweep learns it afresh (events until then are moot)
         if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
             self.watcher.eventReceived(variables)
 
     def stateMayBeStale(self, upnp: Any, service: Any, reason: str) -> None:
+        if self.state.announcement:
+            return
         if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
             self.watcher.check()
 

@@ -1200,6 +1200,7 @@ class CMSDataModel:
                 self.aliases.setdefault(table, {})[alias] = upnp
             status = self._status(answer.get("Status", ""), "CreateInstance")
             self._mark([identifier])
+            yield self._rebaselineCounters(table)
         finally:
             self.lock.release()
         return (number, status)
@@ -1245,9 +1246,27 @@ class CMSDataModel:
                     del self.aliases[table][alias]
             for cms in [p for p in self.eventOnChange if p.startswith(instance)]:
                 del self.eventOnChange[cms]
+            yield self._rebaselineCounters(table)
         finally:
             self.lock.release()
         return status
+
+    @inlineCallbacks
+    def _rebaselineCounters(self, table: str) -> Any:
+        """
+        The ACS added or deleted an instance: the table's watched
+        C{...NumberOfEntries} takes its new value as baseline now, durably,
+        so that no later check (after a restart too) reports the ACS's own change.
+        """
+        watched = [p for p in self._counters(table) if p in self.state.values]
+        if not watched:
+            return None
+        try:
+            for path, _, text in (yield self.readValues(watched)):
+                self.state.watch(path, text)
+        except (UPnPError, ActionError, CMSDocumentError, GateFull) as e:
+            self.log.info("could not read {paths} after the change: {why}", paths=", ".join(watched), why=str(e))
+        return None
 
     def _mark(self, paths: Iterable[str]) -> None:
         until = self.clock.seconds() + ACS_MARK_SECONDS
