@@ -217,6 +217,21 @@ class ControlPointTests(unittest.TestCase):
         self.cp.stopService()
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
+    def test_silentDeparture(self) -> None:
+        """A device gone without byebye: its renewal gets no answer, it is probed, and lost as unreachable."""
+        self.announce()
+        device = self.cp.device(ROOT_UDN)
+        for publisher in self.device.publishers.values():
+            publisher.hold = True  # the event URLs stop answering
+        self.device.documents.clear()  # so does its description
+        for sub in device.subscriptions.values():
+            sub.renewNow()
+        self.flush()
+        for _ in range(5):
+            self.clock.advance(10)
+            self.flush()
+        self.assertEqual(self.observer.calls[-1], ("gone", ROOT_UDN, "unreachable"))
+
     def test_lateObserver(self) -> None:
         """An observer added later first hears of the devices already ready."""
         self.announce()

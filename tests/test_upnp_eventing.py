@@ -143,6 +143,33 @@ class SubscriptionTests(unittest.TestCase):
         self.assertEqual((self.sub.state, self.sub.renewals, len(self.publisher.requests)), ("subscribed", 1, 2))
         self.assertEqual(len([c for c in self.clock.getDelayedCalls() if c.active()]), 1)
 
+    def test_unreachableSignalled(self) -> None:
+        """A renewal with no answer at all tells the owner the device may be gone; a refusal (412) does not."""
+        calls = []
+        self.owner.unreachable = lambda sub, why: calls.append(why)
+        self.start()
+        self.publisher.refuseRenew = 412
+        self.sub.renewNow()
+        self.stub.flush()
+        self.assertEqual(calls, [])
+        self.publisher.refuseRenew = None
+        self.publisher.hold = True
+        self.sub.renewNow()
+        self.stub.flush()
+        self.advance(11)  # the renewal's deadline passes
+        self.assertEqual(len(calls), 1)
+        self.assertIn("no answer within", calls[0])
+
+    def test_neverSubscribedNotUnreachable(self) -> None:
+        """A device that never accepted a subscription is not reported unreachable for it."""
+        calls = []
+        self.owner.unreachable = lambda sub, why: calls.append(why)
+        self.publisher.hold = True
+        self.sub.start()
+        self.stub.flush()
+        self.advance(11)
+        self.assertEqual((self.sub.state, calls), ("polling", []))
+
     def test_quirkyGrants(self) -> None:
         """Bare TIMEOUT, a SID without uuid:, and no TIMEOUT at all (assumed 300 s) are all held."""
         self.publisher.granted = "1800"

@@ -32,7 +32,7 @@ class Waiter:
         self.calls: list = []
         self.waiting: list[tuple[str, Deferred]] = []
 
-    def wait(self, kind: str) -> Deferred:
+    def wait(self, kind: str, timeout: float = WAIT) -> Deferred:
         for call in self.calls:
             if call[0] == kind:
                 self.calls.remove(call)
@@ -40,7 +40,7 @@ class Waiter:
                 return succeed(call)
         d: Deferred = Deferred()
         self.waiting.append((kind, d))
-        return d.addTimeout(WAIT, reactor)
+        return d.addTimeout(timeout, reactor)
 
     def _record(self, *call: object) -> None:
         for kind, d in list(self.waiting):

@@ -332,6 +332,37 @@ class TrackerTests(unittest.TestCase):
         self.fetch.fail()
         self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
 
+    def test_probeStillThere(self) -> None:
+        """A probe of a device that answers tells nobody anything."""
+        self.found()
+        self.assertTrue(self.tracker.probe(ROOT_UDN))
+        self.assertEqual(self.tracker.get(ROOT_UDN).state, "refreshing")
+        self.fetch.answer(dmDescription())
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertEqual(self.tracker.get(ROOT_UDN).state, "ready")
+
+    def test_probeGone(self) -> None:
+        """A probe of a device that no longer answers ends, after the retries, in lost as unreachable."""
+        self.found()
+        self.tracker.probe(ROOT_UDN)
+        for _ in range(3):
+            self.fetch.fail()
+            self.clock.advance(10)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "unreachable"))
+
+    def test_probeRateLimited(self) -> None:
+        """Probes of one device are at most one per PROBE_INTERVAL; unknown or busy devices are not probed."""
+        from proxier.upnp.tracker import PROBE_INTERVAL
+
+        self.assertFalse(self.tracker.probe("uuid:unknown"))
+        self.found()
+        self.assertTrue(self.tracker.probe(ROOT_UDN))
+        self.assertFalse(self.tracker.probe(ROOT_UDN))  # busy
+        self.fetch.answer(dmDescription())
+        self.assertFalse(self.tracker.probe(ROOT_UDN))
+        self.clock.advance(PROBE_INTERVAL)
+        self.assertTrue(self.tracker.probe(ROOT_UDN))
+
     def test_newDeviceFailing(self) -> None:
         """A new device whose description fails is tried newAttempts times, then not again for a while."""
         self.tracker.received(alive(), ORIGIN)

@@ -265,6 +265,11 @@ class _ServiceEvents:
         if self.generation == self.device.generation:
             self.controlPoint._tell("stateMayBeStale", self.device, self.service, reason)
 
+    def unreachable(self, subscription: Any, why: str) -> None:
+        if self.generation == self.device.generation:
+            self.device.log.info("event subscription got no answer ({why}): is it still there?", why=why)
+            self.controlPoint.tracker.probe(self.device.udn)
+
 
 class _TrackerEvents:
     """The tracker's listener: keeps those four methods off the ControlPoint's public face."""

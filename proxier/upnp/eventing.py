@@ -65,6 +65,12 @@ class ISubscriptionOwner(TypingProtocol):
         C{"seq-gap"}, C{"resubscribed"} or C{"poll"}.
         """
 
+    def unreachable(self, subscription: "Subscription", why: str) -> None:
+        """
+        A SUBSCRIBE or renewal got no answer at all (refused, timed out): the
+        device may have left without its byebye. Optional for owners.
+        """
+
 
 def renewDelay(granted: Timeout, rng: random.Random) -> float:
     """
@@ -311,7 +317,15 @@ class Subscription:
         if generation != self._generation:
             return
         failure.trap(HTTPFailure, URLRefused)
-        self._failed(generation, failure.getErrorMessage())
+        why = failure.getErrorMessage()
+        self._failed(generation, why)
+        if self.subscribedOnce and failure.check(HTTPFailure):
+            self._unreachable(why)
+
+    def _unreachable(self, why: str) -> None:
+        tell = getattr(self.owner, "unreachable", None)
+        if tell is not None:
+            tell(self, why)
 
     def _failed(self, generation: int, why: str) -> None:
         if generation != self._generation:
@@ -380,9 +394,12 @@ class Subscription:
         if generation != self._generation or self.state != "renewing":
             return
         failure.trap(HTTPFailure, URLRefused)
-        self.log.info("{label}: renewal failed ({why}); subscribing again", label=self.label,
-                      why=failure.getErrorMessage())
+        why = failure.getErrorMessage()
+        self.log.info("{label}: renewal failed ({why}); subscribing again", label=self.label, why=why)
+        generation = self._generation
         self._subscribe()
+        if failure.check(HTTPFailure) and generation + 1 == self._generation:
+            self._unreachable(why)
 
     def _gap(self, seq: int) -> None:
         now = self.clock.seconds()

@@ -59,6 +59,8 @@ MAX_MAX_AGE = 86400
 EXPIRY_GRACE = 0.1
 #: Source addresses remembered per device.
 MAX_SOURCES = 8
+#: Seconds between two probes of one device (see L{DeviceTracker.probe}).
+PROBE_INTERVAL = 30.0
 
 
 def isInteresting(nt: str) -> bool:
@@ -133,6 +135,7 @@ class TrackedDevice:
         self.retry: Any = None
         self.leaving: Any = None
         self.embeddedLeaving: Any = None
+        self.lastProbe = float("-inf")
         self.log = DeviceLogger(f"{udn} at {origin.source}")
         # the source addresses it was heard from, and when (a multi-homed or
         # dual-stack device announces a LOCATION per address)
@@ -286,6 +289,25 @@ class DeviceTracker:
             self._update(udn, message, origin)
         else:
             self._alive(udn, message, origin)
+
+    def probe(self, udn: str) -> bool:
+        """
+        Something suggests the device left without a byebye (its event
+        subscription got no answer): fetch its description again. If that
+        works nothing is told; if it keeps failing the device is lost as
+        C{"unreachable"}. At most once per L{PROBE_INTERVAL} per device.
+
+        @return: whether a probe was started.
+        """
+        entry = self.byUDN.get(udn.lower())
+        now = self.clock.seconds()
+        if entry is None or entry.state != "ready" or now - entry.lastProbe < PROBE_INTERVAL:
+            return False
+        entry.lastProbe = now
+        entry.state = "refreshing"
+        entry.failures = 0
+        self._fetch(entry)
+        return True
 
     def stop(self) -> None:
         """Forget everything without telling the listener (the service stops)."""
@@ -561,7 +583,9 @@ class DeviceTracker:
             return
         entry.state = "ready"
         self._scheduleDrain()
-        if previous == "refreshing":
+        if previous == "refreshing" and not change:
+            entry.log.debug("probed: still there")
+        elif previous == "refreshing":
             self._tell("deviceChanged", entry, change)
         else:
             self._tell("deviceFound", entry)

@@ -279,8 +279,10 @@ class MiniUPnPdTests(InteropMixin, unittest.TestCase):
                                                                "ActionName": "y"}, 401)  # refused unsent: not in its SCPD
         yield self.upnpError(device, dp, "SendSetupMessage", {"ProtocolType": "NoSuchProtocol", "InMessage": ""}, 600)
         yield peer.stop()
-        _, _, reason = yield waiter.wait("gone").addTimeout(WAIT, reactor)
-        self.assertEqual(reason, "byebye")
+        # miniupnpd sometimes exits before its byebyes are out: then its renewal gets no answer (granted
+        # 30 s, renewed at 12-15 s), the device is probed, and lost as unreachable
+        _, _, reason = yield waiter.wait("gone", timeout=60)
+        self.assertIn(reason, ("byebye", "unreachable"))
 
     def test_ipv4(self) -> None:
         """miniupnpd over IPv4: found (max-age 120), IGD described with embedded devices, DP actions, 401 decoded, byebye."""
