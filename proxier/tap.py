@@ -84,20 +84,26 @@ def _openStore(config: configmod.Config) -> Store:
 
 
 def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
-    """The service tree for parsed C{options}."""
+    """The service tree for parsed C{options} (in demo mode when no ACS is configured: L{proxier.demo})."""
+    from proxier import demo
     from proxier.service import ProxierService
 
-    observer = observerFromConfig(options.config["log"])
-    _handLoggingToTwist(options, observer)
+    demoMode = demo.isActive(options.config)
+    logSection = demo.logSection(options.config) if demoMode else options.config["log"]
+    observer = observerFromConfig(logSection)
+    _handLoggingToTwist(options, observer, logSection["level"])
     try:
-        service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)
+        if demoMode:
+            service = demo.makeDemoService(options.config, options.store, options.protocols, reactor=reactor)
+        else:
+            service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)
     except configmod.ConfigError as e:
         raise SystemExit(f"proxier: {e}") from None
     service.logObserver = observer
     return service
 
 
-def _handLoggingToTwist(options: Options, observer: Any) -> None:
+def _handLoggingToTwist(options: Options, observer: Any, level: Optional[str] = None) -> None:
     """
     Under C{python -m twisted} the runner starts logging after the service is
     made, from its own options: give it the configured observer and level.
@@ -108,4 +114,4 @@ def _handLoggingToTwist(options: Options, observer: Any) -> None:
     if parent is None or "fileLogObserverFactory" not in parent:
         return
     parent["fileLogObserverFactory"] = lambda _file: observer
-    parent["logLevel"] = LEVELS[options.config["log"]["level"]]
+    parent["logLevel"] = LEVELS[level or options.config["log"]["level"]]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.logger import LogLevel
 from zope.interface import implementer
 
@@ -201,10 +201,13 @@ class VirtualDevice:
 
     # -- what the proxy module tells it ------------------------------------------------------
 
-    def attached(self, upnp: Any, candidate: Candidate, profile: DeviceProfile) -> None:
+    def attached(self, upnp: Any, candidate: Candidate, profile: DeviceProfile) -> Deferred:
         """
         A member is ready (first discovery of this run, a rediscovery after
         it left, or the rediscovery after a change), freshly probed.
+
+        @return: a Deferred firing (never failing) once the device's model is
+            learnt again and the endpoint told what the appearance means.
         """
         member = next((m for m in self.members if m.upnp is upnp and m.udn == candidate.udn), None)
         if member is None:
@@ -217,39 +220,46 @@ class VirtualDevice:
         if profile.candidate.udn == self.profile.candidate.udn or not self._othersReady(member):
             if profile != self.profile:
                 self.model.setProfile(profile)
-        self._booted(upnp, member)
+        return self._booted(upnp, member)
 
     def _othersReady(self, member: Member) -> bool:
         return any(m.ready for m in self.members if m is not member)
 
-    def _booted(self, upnp: Any, member: Member) -> None:
-        """Decide what the (re)appearance means (TR-330 Table 1) and tell the endpoint."""
+    def _booted(self, upnp: Any, member: Member) -> Deferred:
+        """
+        Decide what the (re)appearance means (TR-330 Table 1); learn the
+        device's model again (a sweep, which also finds the values that
+        changed meanwhile); then tell the endpoint — so that its first
+        session finds the model warm, and changes found now travel with the
+        "1 BOOT" or the next Inform.
+        """
         announced = announcementKind(self.state.announcement)
         bootId = getattr(upnp, "bootId", None)
         previous = self.state.bootIds.get(member.udn)
         rebooted = bootId is not None and previous is not None and bootId != previous
         self.state.setBootId(member.udn, bootId)
         self.state.setAnnouncement("")
+        event = ""
         if announced == ABOUT_TO_BASELINE_RESET:
             self.log.info("back after a baseline reset: its caches are rebuilt, \"0 BOOTSTRAP\" follows")
             self.state.factoryReset()
-            self.model.invalidateSchema()
-            self.watcher.reset()
-            self.expected = ""
-            self.state.flush()
-            self._tell("deviceFactoryReset")
+            event = "deviceFactoryReset"
         elif announced == ABOUT_TO_REBOOT or rebooted:
             why = "as announced" if announced else f"BOOTID {previous} → {bootId}"
             self.log.info("rebooted ({why}): \"1 BOOT\" follows", why=why)
+            event = "deviceBooted"
+        if event:
             self.expected = ""
             self.model.invalidateSchema()
             self.watcher.reset()
-            self.state.flush()
-            self._tell("deviceBooted")
-        else:
-            self.state.flush()
-        self._setOnline()
-        self.watcher.sweep()
+        self.state.flush()
+
+        def tell(_: Any) -> None:
+            if event:
+                self._tell(event)
+            self._setOnline()
+
+        return self.watcher.sweep().addCallback(tell)
 
     def changed(self, upnp: Any, change: Any, candidate: Optional[Candidate] = None,
                 profile: Optional[DeviceProfile] = None) -> None:

@@ -165,8 +165,13 @@ class UPnPDMProxy:
             self.devices[key] = device
             if len(candidates(upnp.description)[0]) == 1:
                 upnp.log.rebind(f"{profile.identity} ({upnp.udn} at {upnp.host})")
-            device.attached(upnp, candidate, profile)
-            self.deviceAppeared(device)
+
+            def ready(_: Any) -> None:
+                # its model learnt: the endpoint's first session finds it warm
+                if not self.stopped:
+                    self.deviceAppeared(device)
+
+            device.attached(upnp, candidate, profile).addCallback(ready)
             return
         if change is not None and device.hasMember(upnp):
             device.changed(upnp, change, candidate, profile)

@@ -1,0 +1,370 @@
+# -*- test-case-name: tests.test_demo -*-
+"""
+The built-in demo: what C{tools/run-demo} runs when no ACS is configured
+(C{[demo] enable = auto}, or C{yes}).
+
+Everything stays on 127.0.0.1 — nothing leaves the machine:
+
+ - the proxier itself, with the SSDP listener in C{unicast-loopback} mode
+   and the Connection Request server on 127.0.0.1;
+ - C{[demo] devices} simulated UPnP DM devices (L{proxier.sim.fleet}),
+   announcing themselves to that listener;
+ - a demo ACS (the project's L{FakeACS}) on 127.0.0.1, on a port kept in the
+   state directory so that its URL — and so the devices' BOOTSTRAP — does
+   not change from one run to the next.
+
+The demo ACS prints every Inform it gets and, once per run and per Virtual
+CWMP Device, walks it through a short script — GetParameterNames,
+GetParameterValues, SetParameterValues, AddObject, Reboot — printing each
+request and answer; every UPnP action the proxier sends on its behalf is
+printed as well. A device that starts no session by itself (a run on a
+state directory that already knows it: no BOOTSTRAP again) is sent a
+Connection Request. Then the demo keeps running (the reboot comes back as
+"1 BOOT" + "M Reboot"; devices keep being managed) until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import configparser
+import sys
+from typing import IO, Any, Callable, Mapping, Optional, Sequence
+
+from twisted.application.service import Service
+from twisted.internet.error import CannotListenError
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from proxier.config import Config, ConfigError
+from proxier.cwmp import messages as m
+from proxier.datamodel.values import ParameterValue
+from proxier.store import Store
+from proxier.upnp import xmlstring
+
+__all__ = ["isActive", "logSection", "demoConfig", "makeDemoService", "WALK", "DemoACS", "Printer", "SEED"]
+
+SEED = "proxier-demo"
+DEVICE_DOWNTIME = 2.0
+#: Seconds a Virtual CWMP Device may stay quiet before the demo ACS asks it for a session.
+QUIET = 3.0
+
+
+def isActive(config: Config) -> bool:
+    """Whether the configuration asks for the demo."""
+    enable = config["demo"]["enable"]
+    return enable == "yes" or (enable == "auto" and not config["acs"]["url"])
+
+
+def logSection(config: Config) -> Mapping[str, Any]:
+    """
+    The C{[log]} section for the demo: as configured, except that the level
+    is C{warn} unless the file sets one — the demo's own lines are what a
+    user reads.
+    """
+    section = dict(config["log"])
+    explicit = False
+    if config.path is not None:
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.optionxform = str  # type: ignore[assignment]
+        try:
+            parser.read(config.path, encoding="utf-8")
+            explicit = parser.has_option("log", "level")
+        except configparser.Error:
+            explicit = True
+    if not explicit:
+        section["level"] = "warn"
+    return section
+
+
+def demoConfig(config: Config, acsURL: str) -> Config:
+    """The configuration the demo runs with: everything on 127.0.0.1, the demo ACS as ACS."""
+    config = config.replace("acs", url=acsURL, username="", password="", ca_file="", client_certificate="",
+                            client_key="")
+    config = config.replace("connection_request", listen_address="127.0.0.1", port=0, url_host="127.0.0.1")
+    return config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0, interfaces=())
+
+
+# The short script the demo ACS runs on every Virtual CWMP Device, once per run.
+WALK: tuple[Callable[[], m.Message], ...] = (
+    lambda: m.GetParameterNames("Device.DeviceInfo.", True),
+    lambda: m.GetParameterValues(("Device.DeviceInfo.SerialNumber", "Device.DeviceInfo.SoftwareVersion",
+                                  "Device.Time.NTPServer1", "Device.Hosts.HostNumberOfEntries")),
+    lambda: m.SetParameterValues((ParameterValue("Device.Time.NTPServer1", "ntp.demo.example", "xsd:string"),),
+                                 "demo-1"),
+    lambda: m.AddObject("Device.Hosts.Host.", "demo-2"),
+    lambda: m.Reboot("demo-reboot"),
+)
+
+
+class Printer:
+    """One readable line per thing that crossed a side."""
+
+    def __init__(self, stream: Optional[IO[str]] = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+
+    def line(self, side: str, text: str) -> None:
+        self.stream.write(f"{side:<6} {text}\n")
+        self.stream.flush()
+
+
+def _short(items: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
+
+
+def describeRequest(message: m.Message) -> str:
+    """A CWMP request of the ACS, in a few words."""
+    if isinstance(message, m.GetParameterNames):
+        return f"GetParameterNames {message.path or '(all)'} next-level={str(message.nextLevel).lower()}"
+    if isinstance(message, m.GetParameterValues):
+        return f"GetParameterValues {_short(list(message.names))}"
+    if isinstance(message, m.SetParameterValues):
+        return "SetParameterValues " + _short([f"{p.name} = {p.value!r}" for p in message.parameters])
+    if isinstance(message, m.AddObject):
+        return f"AddObject {message.objectName}"
+    if isinstance(message, m.DeleteObject):
+        return f"DeleteObject {message.objectName}"
+    if isinstance(message, m.Reboot):
+        return f"Reboot (CommandKey {message.commandKey!r})"
+    return message.name
+
+
+def describeResponse(message: Optional[m.Message]) -> str:
+    """What a Virtual CWMP Device answered, in a few words."""
+    if message is None:
+        return "(nothing)"
+    if isinstance(message, m.SOAPFault):
+        return f"Fault {message.fault.code} {message.fault.string}"
+    if isinstance(message, m.GetParameterNamesResponse):
+        return f"{len(message.parameters)} names: " + _short(
+            [p.name + (" (writable)" if p.writable else "") for p in message.parameters])
+    if isinstance(message, m.GetParameterValuesResponse):
+        return _short([f"{p.name} = {p.value!r}" for p in message.parameters])
+    if isinstance(message, m.SetParameterValuesResponse):
+        return f"SetParameterValuesResponse Status {message.status}"
+    if isinstance(message, m.AddObjectResponse):
+        return f"AddObjectResponse instance {message.instanceNumber}, Status {message.status}"
+    if isinstance(message, m.DeleteObjectResponse):
+        return f"DeleteObjectResponse Status {message.status}"
+    return message.name
+
+
+def describeArguments(arguments: Mapping[str, object]) -> str:
+    """An action's arguments, the XML documents CMS passes shown by their paths and values."""
+    parts = []
+    for name, value in arguments.items():
+        text = str(value)
+        if text.lstrip().startswith("<"):
+            parts.append(_document(text))
+        elif text:
+            parts.append(f"{name}={text}")
+    return " ".join(parts)
+
+
+def _document(text: str) -> str:
+    try:
+        root = xmlstring.decode(text)
+    except xmlstring.XMLStringError:
+        return "(a document)"
+    entries = []
+    for node in root:
+        if not isinstance(node.tag, str):
+            continue
+        children = [c for c in node if isinstance(c.tag, str)]
+        if not children:
+            entries.append((node.text or "").strip())
+            continue
+        fields = [(c.tag.rpartition("}")[2], (c.text or "").strip()) for c in children]
+        path = fields[0][1]
+        rest = [f"{k}={v!r}" if k not in ("Value",) else repr(v) for k, v in fields[1:]]
+        entries.append(f"{path} = {' '.join(rest)}" if rest else path)
+    return _short(entries, 3) if entries else "(empty)"
+
+
+class DemoACS:
+    """
+    The demo's ACS: a L{FakeACS} whose script, for any device, prints each
+    Inform and each exchange, and walks each Virtual CWMP Device once.
+    """
+
+    log = Logger()
+
+    def __init__(self, printer: Printer, *, clock: Any, walk: Sequence[Callable[[], m.Message]] = WALK) -> None:
+        from proxier.cwmp.fakeacs import FakeACS
+
+        self.printer = printer
+        self.walk = walk
+        self.fake = FakeACS(clock=clock)
+        self.fake.script(self._script)
+        self.walked: set[str] = set()
+        self.walking: dict[str, int] = {}
+        self.seen: set[str] = set()
+        self._printed: set[int] = set()
+
+    def _script(self, session: Any, last: Optional[m.Message]) -> Optional[m.Message]:
+        device = session.device
+        if id(session) not in self._printed:
+            self._printed.add(id(session))
+            self.seen.add(device)
+            events = ", ".join(e.code + (f" {e.commandKey!r}" if e.commandKey else "") for e in session.inform.events)
+            version = next((p.value for p in session.inform.parameters
+                            if p.name == "Device.DeviceInfo.SoftwareVersion"), "?")
+            changed = [f"{p.name} = {p.value!r}" for p in session.inform.parameters
+                       if any(e.code == "4 VALUE CHANGE" for e in session.inform.events)
+                       and not p.name.startswith(("Device.ManagementServer.", "Device.RootDataModelVersion",
+                                                  "Device.DeviceInfo.HardwareVersion",
+                                                  "Device.DeviceInfo.SoftwareVersion",
+                                                  "Device.DeviceInfo.ProvisioningCode"))]
+            self.printer.line("CWMP", f"← Inform from {device}: {events} (SoftwareVersion {version})"
+                              + (f"; changed: {_short(changed)}" if changed else ""))
+        elif last is not None:
+            self.printer.line("CWMP", f"← {device}: {describeResponse(last)}")
+        if device in self.walked or device == self.proxier:
+            return None
+        step = self.walking.get(device, 0)
+        if step >= len(self.walk):
+            self.walked.add(device)
+            self.walking.pop(device, None)
+            self.printer.line("demo", f"{device}: walk done (GetParameterNames, GetParameterValues, "
+                                      "SetParameterValues, AddObject, Reboot)")
+            return None
+        self.walking[device] = step + 1
+        request = self.walk[step]()
+        self.printer.line("CWMP", f"→ {device}: {describeRequest(request)}")
+        return request
+
+    #: the proxier's own identity: its endpoint is not walked
+    proxier = ""
+
+
+class ActionPrinter:
+    """Prints every UPnP action the proxier sends (an IActionObserver of the UPnP-DM service)."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+
+    def actionStarted(self, gate: Any, service: Any, action: str, arguments: Mapping[str, object]) -> None:
+        kind = service.serviceType.rpartition(":service:")[2].rpartition(":")[0]
+        args = describeArguments(arguments)
+        self.printer.line("UPnP", f"→ {gate.name}: {kind} {action}" + (f" {args}" if args else ""))
+
+    def actionEnded(self, gate: Any, service: Any, action: str, arguments: Mapping[str, object], result: Any,
+                    elapsed: float) -> None:
+        if isinstance(result, Failure):
+            what = result.getErrorMessage()
+        else:
+            what = describeArguments(result) or "done"
+        self.printer.line("UPnP", f"← {gate.name}: {action} {what} ({elapsed * 1000:.0f} ms)")
+
+
+class _Demo(Service):
+    """Starts the fleet once the control point listens; asks quiet devices for a session; stops it all."""
+
+    log = Logger()
+
+    def __init__(self, tree: Any, acs: DemoACS, port: Any, count: int, printer: Printer, clock: Any) -> None:
+        self.tree = tree
+        self.acs = acs
+        self.port = port
+        self.count = count
+        self.printer = printer
+        self.clock = clock
+        self.fleet: Any = None
+        self.firstSeen: dict[str, float] = {}
+        self.asked: set[str] = set()
+        self._timer: Any = None
+
+    def startService(self) -> None:
+        super().startService()
+        from proxier.sim.fleet import Fleet, FleetOptions
+
+        service = self.tree.getServiceNamed("UPnP-DM")
+        service.addActionObserver(ActionPrinter(self.printer))
+        controlPoint = service.controlPoint
+        self.fleet = Fleet(FleetOptions(count=self.count, controlPoint=controlPoint.ssdpAddress, seed=SEED,
+                                        downtime=DEVICE_DOWNTIME), reactor=self.clock)
+        self.fleet.startService()
+        url = self.tree.config["acs"]["url"]
+        self.printer.line("demo", f"{self.count} simulated UPnP DM devices on 127.0.0.1, demo ACS at {url}, "
+                                  f"state in {self.tree.store.path}. Ctrl-C stops.")
+        self._timer = self.clock.callLater(1.0, self._askQuiet)
+
+    def _askQuiet(self) -> None:
+        """Virtual CWMP Devices that did not come by themselves get a Connection Request (a known device)."""
+        from proxier.cwmp.fakeacs import connectionRequest
+
+        self._timer = None
+        if not self.running:
+            return
+        now = self.clock.seconds()
+        manager = self.tree.cwmp.manager
+        for key, endpoint in list(manager.endpoints.items()):
+            if endpoint is self.tree.ownEndpoint:
+                continue
+            name = str(endpoint.identity)
+            self.firstSeen.setdefault(name, now)
+            if (name in self.acs.seen or name in self.asked or now - self.firstSeen[name] < QUIET
+                    or not endpoint.online or endpoint.inSession):
+                continue
+            self.asked.add(name)
+            username, password = endpoint.connectionRequestCredentials()
+            url = self.tree.cwmp.server.url(endpoint.connectionRequestPath)
+            self.printer.line("CWMP", f"→ Connection Request to {name} (it knows this ACS already: no BOOTSTRAP)")
+            d = connectionRequest(url, username, password, clock=self.clock, timeout=5.0)
+            d.addCallbacks(lambda status, name=name: self.printer.line("CWMP", f"  {name} answered HTTP {status}"),
+                           lambda f, name=name: self.printer.line("CWMP", f"  {name}: {f.getErrorMessage()}"))
+        if len(self.acs.walked) < self.count or any(name not in self.acs.seen for name in self.firstSeen):
+            self._timer = self.clock.callLater(1.0, self._askQuiet)
+
+    def stopService(self) -> Any:
+        super().stopService()
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        from twisted.internet.defer import DeferredList, maybeDeferred
+
+        waits = []
+        if self.fleet is not None:
+            waits.append(maybeDeferred(self.fleet.stopService))
+        waits.append(maybeDeferred(self.port.stopListening))
+        self.printer.line("demo", "stopped")
+        return DeferredList(waits, consumeErrors=True)
+
+
+def _listenACS(site: Any, store: Store, clock: Any) -> Any:
+    """Listen on the port of the last run (a stable ACS URL: no new BOOTSTRAP), else on a free one."""
+    document = store.child("demo").document("acs")
+    saved = document.load(default={}, validate=lambda p: int(p.get("port", 0)))
+    port = saved.get("port", 0) if isinstance(saved, dict) else 0
+    try:
+        listening = clock.listenTCP(port, site, interface="127.0.0.1")
+    except CannotListenError:
+        listening = clock.listenTCP(0, site, interface="127.0.0.1")
+    chosen = listening.getHost().port
+    if chosen != port:
+        document.save({"port": chosen})
+    return listening
+
+
+def makeDemoService(config: Config, store: Store, protocols: Sequence[Any], *, reactor: Any = None,
+                    stream: Optional[IO[str]] = None) -> Any:
+    """
+    The proxier's service tree in demo mode, with the demo ACS and the
+    simulated devices attached to it.
+
+    @raise ConfigError: the UPnP-DM protocol is not enabled.
+    """
+    from twisted.web.server import Site
+
+    from proxier.service import ProxierService
+
+    if reactor is None:
+        from twisted.internet import reactor  # type: ignore[no-redef]
+    if not any(p.name == "UPnP-DM" for p in protocols):
+        raise ConfigError(config.path, "protocols", "enabled", "the demo needs the UPnP-DM protocol")
+    printer = Printer(stream)
+    acs = DemoACS(printer, clock=reactor)
+    port = _listenACS(Site(acs.fake), store, reactor)
+    url = f"http://127.0.0.1:{port.getHost().port}/acs"
+    tree = ProxierService(demoConfig(config, url), store, protocols, reactor=reactor)
+    acs.proxier = str(tree.identity)
+    _Demo(tree, acs, port, config["demo"]["devices"], printer, reactor).setServiceParent(tree)
+    return tree

@@ -1,0 +1,245 @@
+"""
+The demo as a user runs it (L{proxier.demo}, C{tools/run-demo}): twistd
+with no ACS configured, as a child process, for a bounded time. Its printed
+walk is checked for every simulated device, every socket it opens is on
+loopback, Ctrl-C ends it cleanly, and a second run on the same state
+directory does not bootstrap the devices again.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Optional
+
+from twisted.trial import unittest
+
+from proxier import demo
+from proxier.config import load
+from proxier.cwmp import messages as m
+from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.values import ParameterInfo, ParameterValue
+from tests._helpers import TOP, subprocessEnv
+
+DEVICES = 2
+TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile=", "proxier"]
+NAMES = [f"02C0DE-SimDM-SIM{i:06d}" for i in range(DEVICES)]
+
+
+def socketInodes(pid: int) -> set[str]:
+    inodes = set()
+    fdDir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fdDir):
+        try:
+            target = os.readlink(os.path.join(fdDir, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def _address(hexAddress: str) -> tuple[str, int]:
+    host, port = hexAddress.split(":")
+    raw = bytes.fromhex(host)
+    if len(raw) == 4:
+        text = ".".join(str(b) for b in reversed(raw))
+    else:
+        words = [raw[i:i + 4][::-1].hex() for i in range(0, 16, 4)]
+        import ipaddress
+
+        text = str(ipaddress.IPv6Address(bytes.fromhex("".join(words))))
+    return text, int(port, 16)
+
+
+def boundAddresses(pid: int) -> list[tuple[str, str, int]]:
+    """(protocol, local address, port) of every TCP listener and bound UDP socket of process C{pid}."""
+    inodes = socketInodes(pid)
+    found = []
+    for protocol in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            with open(f"/proc/net/{protocol}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) < 10 or fields[9] not in inodes:
+                continue
+            host, port = _address(fields[1])
+            listening = protocol.startswith("udp") or fields[3] == "0A"
+            if listening and port:
+                found.append((protocol, host, port))
+    return found
+
+
+def isLoopback(host: str) -> bool:
+    import ipaddress
+
+    address = ipaddress.ip_address(host)
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+class DemoRun:
+    """One demo process, its output read line by line on a thread (so every wait is bounded)."""
+
+    def __init__(self, testCase: unittest.TestCase, config: str) -> None:
+        self.child = subprocess.Popen(TWISTD + ["--config", config], stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True, env=subprocessEnv(), cwd=TOP)
+        testCase.addCleanup(self.kill)
+        self.lines: list[str] = []
+        self._queue: "queue.Queue[Optional[str]]" = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.child.stdout is not None
+        for line in self.child.stdout:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def waitFor(self, predicate, timeout: float = 90.0) -> bool:  # noqa: ANN001
+        deadline = time.monotonic() + timeout
+        while not predicate(self.lines):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                line = self._queue.get(timeout=min(remaining, 1.0))
+            except queue.Empty:
+                continue
+            if line is None:
+                return predicate(self.lines)
+            self.lines.append(line.rstrip("\n"))
+        return True
+
+    def stop(self) -> int:
+        """Ctrl-C, then wait (bounded) for the process to end and its output to close."""
+        self.child.send_signal(signal.SIGINT)
+        code = self.child.wait(timeout=30)
+        self.waitFor(lambda lines: False, timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.child.poll() is None:
+            self.child.kill()
+            self.child.wait(timeout=10)
+        if self.child.stdout is not None:
+            self.child.stdout.close()
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def walkedAndRebooted(lines: list[str]) -> bool:
+    text = "\n".join(lines)
+    return all(f"{name}: walk done" in text and f"Inform from {name}: 1 BOOT, M Reboot 'demo-reboot'" in text
+               for name in NAMES)
+
+
+class DemoProcessTests(unittest.TestCase):
+    timeout = 300
+
+    def setUp(self) -> None:
+        self.state = os.path.abspath(self.mktemp())
+        self.config = os.path.abspath(self.mktemp())
+        with open(self.config, "w") as f:
+            # no [acs] url: the demo, as with no configuration at all
+            f.write(f"[state]\ndirectory = {self.state}\n[demo]\ndevices = {DEVICES}\n")
+
+    def checkWalk(self, run: DemoRun, firstEvents: str) -> None:
+        text = run.text()
+        for name in NAMES:
+            with self.subTest(device=name):
+                self.assertIn(f"Inform from {name}: {firstEvents}", text)
+                for request in ("GetParameterNames Device.DeviceInfo.", "GetParameterValues Device.DeviceInfo.SerialNumber",
+                                "SetParameterValues Device.Time.NTPServer1 = 'ntp.demo.example'",
+                                "AddObject Device.Hosts.Host.", "Reboot (CommandKey 'demo-reboot')"):
+                    self.assertIn(f"→ {name}: {request}", text)
+                self.assertIn(f"← {name}: SetParameterValuesResponse Status 0", text)
+                self.assertRegex(text, rf"← {name}: AddObjectResponse instance \d+, Status 0")
+                serial = name.rsplit("-", 1)[1]
+                self.assertIn(f"Device.DeviceInfo.SerialNumber = '{serial}'", text)
+                # the UPnP side of the same walk
+                self.assertIn(f"UPnP   → {name}: ConfigurationManagement SetValues /BBF/Time/NTPServer1 = "
+                              "'ntp.demo.example'", text)
+                self.assertIn(f"UPnP   → {name}: ConfigurationManagement CreateInstance MultiInstanceName="
+                              "/BBF/Hosts/Host/", text)
+                self.assertIn(f"UPnP   → {name}: BasicManagement Reboot", text)
+
+    def test_demoTwice(self) -> None:
+        """
+        First run: each simulated device bootstraps, is walked (both sides printed) and reboots
+        ("1 BOOT" + "M Reboot"); only loopback sockets; Ctrl-C ends it cleanly. Second run on the same
+        state: no BOOTSTRAP (the ACS URL is the same), each device is walked again.
+        """
+        run = DemoRun(self, self.config)
+        self.assertTrue(run.waitFor(walkedAndRebooted), run.text()[-3000:])
+        addresses = boundAddresses(run.child.pid)
+        self.assertTrue(addresses)
+        for protocol, host, port in addresses:
+            self.assertTrue(isLoopback(host), f"{protocol} socket on {host}:{port}")
+        self.checkWalk(run, "0 BOOTSTRAP")
+        self.assertIn(run.stop(), (0, -signal.SIGINT))
+        self.assertIn("demo   stopped", run.text())
+        self.assertNotIn("Traceback", run.text())
+        first = run.text()
+
+        again = DemoRun(self, self.config)
+        self.assertTrue(again.waitFor(walkedAndRebooted), again.text()[-3000:])
+        self.checkWalk(again, "1 BOOT")
+        self.assertNotIn("0 BOOTSTRAP", again.text())
+        self.assertEqual(first.split("demo ACS at ")[1].split(",")[0], again.text().split("demo ACS at ")[1].split(",")[0])
+        self.assertIn(again.stop(), (0, -signal.SIGINT))
+        self.assertNotIn("Traceback", again.text())
+
+
+class DemoPartsTests(unittest.TestCase):
+    """The demo's pieces, in process."""
+
+    def test_isActive(self) -> None:
+        """auto: the demo when no ACS is configured; yes: always; no: never."""
+        config = load(None)
+        self.assertTrue(demo.isActive(config))
+        self.assertFalse(demo.isActive(config.replace("acs", url="https://acs.example/")))
+        self.assertTrue(demo.isActive(config.replace("acs", url="https://acs.example/").replace("demo", enable="yes")))
+        self.assertFalse(demo.isActive(config.replace("demo", enable="no")))
+
+    def test_demoConfigStaysOnLoopback(self) -> None:
+        """The demo's configuration: SSDP unicast on loopback, Connection Requests on 127.0.0.1, the demo ACS."""
+        config = demo.demoConfig(load(None).replace("connection_request", listen_address="0.0.0.0"),
+                                 "http://127.0.0.1:1/acs")
+        self.assertEqual((config["lan"]["ssdp_mode"], config["lan"]["ssdp_port"]), ("unicast-loopback", 0))
+        self.assertEqual(config["connection_request"]["listen_address"], "127.0.0.1")
+        self.assertEqual(config["acs"]["url"], "http://127.0.0.1:1/acs")
+
+    def test_quietUnlessTheFileSaysOtherwise(self) -> None:
+        """The demo logs at warn level unless the config file sets [log] level."""
+        self.assertEqual(demo.logSection(load(None))["level"], "warn")
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("[log]\nlevel = debug\n")
+        self.assertEqual(demo.logSection(load(path))["level"], "debug")
+
+    def test_descriptions(self) -> None:
+        """What the demo prints of requests, answers and actions: short, readable, no XML."""
+        self.assertEqual(demo.describeRequest(m.AddObject("Device.Hosts.Host.", "k")), "AddObject Device.Hosts.Host.")
+        self.assertEqual(demo.describeResponse(m.GetParameterValuesResponse((ParameterValue("A.B", "1"),))),
+                         "A.B = '1'")
+        self.assertEqual(demo.describeResponse(m.SOAPFault(CWMPFault(9005))),
+                         "Fault 9005 Invalid parameter name")
+        names = demo.describeResponse(m.GetParameterNamesResponse(tuple(ParameterInfo(f"A.{i}", i == 0)
+                                                                        for i in range(6))))
+        self.assertEqual(names, "6 names: A.0 (writable), A.1, A.2, A.3, … (6 in all)")
+        from proxier.upnpdm import cmsxml
+
+        described = demo.describeArguments({"ParameterValueList": cmsxml.parameterValueList([("/BBF/A", "x")])})
+        self.assertEqual(described, "/BBF/A = 'x'")
+        self.assertEqual(demo.describeArguments({"StartingNode": "/BBF/", "SearchDepth": 1}),
+                         "StartingNode=/BBF/ SearchDepth=1")
