@@ -148,13 +148,15 @@ def _text(segments: tuple[Segment, ...], partial: bool) -> str:
     return "/" + body + ("/" if partial else "")
 
 
+_INSTANCE_SEGMENT = re.compile(r"(?<=/)(?:0|[1-9][0-9]{0,9})(?=/|$)")
+
+
 def structureOf(path: str) -> str:
     """
     The StructurePath of a concrete CMS path: every instance number becomes
     C{"#"} (C{/BBF/Hosts/Host/3/IPAddress} → C{/BBF/Hosts/Host/#/IPAddress}).
     """
-    parts = path.split("/")
-    return "/".join("#" if isInstanceSegment(p) else p for p in parts)
+    return _INSTANCE_SEGMENT.sub("#", path)
 
 
 def tableOf(instancePath: str) -> str:

@@ -293,11 +293,12 @@ class CMSDataModel:
         return self.state.instances.assign(table, upnp)
 
     def toCWMP(self, cms: str) -> Optional[str]:
-        """The CWMP path of a CMS path the device gave (numbering new instances), or None."""
-        name = self.translator.toCWMP(cms, self.numberFor)
-        if name is None or cwmppaths.check(name):
-            return None
-        return name
+        """
+        The CWMP path of a CMS path the device gave (numbering new
+        instances), or None. Valid CWMP by construction: the translator
+        takes only CMS node names that are TR-106 names, and caps the length.
+        """
+        return self.translator.toCWMP(cms, self.numberFor)
 
     def toCMS(self, name: str) -> Deferred:
         """
@@ -755,16 +756,18 @@ class CMSDataModel:
             plan.extend(("local", self.profile.constants[n]) for n in sorted(constants, key=_treeOrder))
         contents = list(dict.fromkeys(p for kind, p in plan if kind == "device"))
         values = yield self.readValues(contents)
+        byPath = {path: value for path, value, _ in values}
         out: list[ParameterValue] = []
         seen: set[str] = set()
         for kind, item in plan:
             if kind == "local":
-                if item.name not in seen:
-                    seen.add(item.name)
-                    out.append(item)
-                continue
-            for path, value, _ in values:
-                if isUnder(item, path) and value.name not in seen:
+                found = [item]
+            elif not item.endswith("/"):
+                found = [byPath[item]] if item in byPath else []
+            else:
+                found = [value for path, value, _ in values if path.startswith(item)]
+            for value in found:
+                if value.name not in seen:
                     seen.add(value.name)
                     out.append(value)
         return out

@@ -1,0 +1,131 @@
+# -*- test-case-name: tests.test_upnpdm_e2e -*-
+"""
+Benchmark (a) of the TR-330 proxy module: a proxied GetParameterValues of 1
+and of 50 parameters versus the same CMS GetValues sent straight to the
+simulated device, measured side by side in one run.
+
+One process, real loopback HTTP: the proxier's service tree with the
+UPnP-DM plugin (unicast-loopback SSDP), one simulated device, a fake ACS.
+"Proxied" is the Virtual CWMP Device's whole model as its CWMP endpoint
+calls it (the composite with the proxier-held objects, path and instance
+translation, the device's action gate, one CMS GetValues, typing of every
+value); "direct" is the control point's own C{callAction} of GetValues with
+the same CMS paths, its answer left as it comes; "direct+parse" also reads
+the answer's ParameterValueList (what any use of it needs). They take
+turns call by call (the order rotating), after a warm-up; the figures are
+medians, and the ratio is proxied over direct.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_upnpdm_gpv.py [--rounds 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+from twisted.internet import defer, task
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@defer.inlineCallbacks
+def run(reactor: Any, rounds: int) -> Any:
+    from twisted.web.client import Agent, HTTPConnectionPool
+    from twisted.web.server import Site
+
+    from proxier.config import load
+    from proxier.cwmp.fakeacs import FakeACS
+    from proxier.plugins.upnpdm import upnpdm
+    from proxier.service import ProxierService
+    from proxier.sim.fleet import Fleet, FleetOptions
+    from proxier.store import Store
+    from proxier.upnpdm import cmsxml
+
+    acs = FakeACS(clock=reactor)
+    port = reactor.listenTCP(0, Site(acs), interface="127.0.0.1")
+    config = load(None, [upnpdm.configSection])
+    config = config.replace("acs", url=f"http://127.0.0.1:{port.getHost().port}/acs", periodic_inform_enable=False)
+    config = config.replace("connection_request", port=0)
+    config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
+    config = config.replace("demo", enable="no")
+    tree = ProxierService(config, Store.open(tempfile.mkdtemp(prefix="bench-upnpdm-")), [upnpdm], reactor=reactor)
+    tree.startService()
+    service = tree.getServiceNamed("UPnP-DM")
+    fleet = Fleet(FleetOptions(count=1, controlPoint=service.controlPoint.ssdpAddress), reactor=reactor,
+                  agent=Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=True)))
+    fleet.startService()
+    sim = fleet.devices[0]
+    key = sim.identity.deviceIdentity.key
+    while key not in tree.cwmp.manager.endpoints:
+        yield task.deferLater(reactor, 0.05, lambda: None)
+    for index in range(4):  # enough parameters for 50 of them
+        sim.cms.addLocalInstance("/BBF/Hosts/Host/", [("HostName", f"bench-{index}")])
+    model = tree.cwmp.manager.endpoints[key].model
+    device = service.devices[key]
+    upnp = device._target()
+    cms = device.profile.candidate.cms
+    names = [i.name for i in (yield model.getParameterNames("Device.", False))
+             if not i.name.endswith(".") and i.name.startswith(("Device.Time.", "Device.Hosts.", "Device.Ethernet.",
+                                                               "Device.DeviceInfo."))
+             and "ProxierInfo" not in i.name and "SupportedDataModel" not in i.name]
+    cases = {}
+    for size in (1, 50):
+        chosen = names[:size]
+        if len(chosen) < size:
+            raise SystemExit(f"only {len(chosen)} parameters to read")
+        paths = []
+        for name in chosen:
+            paths.append((yield device.model.toCMS(name)))
+        cases[size] = (chosen, cmsxml.contentPathList(paths))
+
+    def proxied(size: int) -> defer.Deferred:
+        return model.getParameterValues(cases[size][0])
+
+    def direct(size: int) -> defer.Deferred:
+        return upnp.callAction(cms, "GetValues", {"Parameters": cases[size][1]})
+
+    def directParsed(size: int) -> defer.Deferred:
+        return direct(size).addCallback(lambda answer: cmsxml.parseParameterValueList(answer["ParameterValueList"]))
+
+    print(f"proxier UPnP-DM: proxied GetParameterValues vs direct CMS GetValues, one simulated device on loopback, "
+          f"{rounds} rounds each (Twisted {__import__('twisted').__version__}, Python {sys.version.split()[0]})")
+    for size in (1, 50):
+        for _ in range(20):  # warm-up: attribute caches, connections
+            answer = yield proxied(size)
+            assert len(answer) == size, (size, len(answer))
+            yield direct(size)
+        times: dict[str, list[float]] = {"proxied": [], "direct": [], "direct+parse": []}
+        calls = [("proxied", proxied), ("direct", direct), ("direct+parse", directParsed)]
+        for index in range(rounds):
+            order = calls[index % 3:] + calls[:index % 3]
+            for name, call in order:
+                start = time.perf_counter()
+                yield call(size)
+                times[name].append(time.perf_counter() - start)
+        medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
+        p90 = {name: percentile(values, 0.9) * 1000 for name, values in times.items()}
+        print(f"  {size:>2} parameter(s): " + "   ".join(
+            f"{name} {medians[name]:5.2f} ms (p90 {p90[name]:5.2f})" for name in times)
+            + f"   ratio of medians proxied/direct {medians['proxied'] / medians['direct']:4.2f}"
+            f", proxied/direct+parse {medians['proxied'] / medians['direct+parse']:4.2f}")
+    yield fleet.stopService()
+    yield tree.stopService()
+    yield port.stopListening()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=300)
+    arguments = parser.parse_args()
+    task.react(run, (arguments.rounds,))
+
+
+if __name__ == "__main__":
+    main()
