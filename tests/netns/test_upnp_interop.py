@@ -284,6 +284,18 @@ class MiniUPnPdTests(InteropMixin, unittest.TestCase):
         _, _, reason = yield waiter.wait("gone", timeout=60)
         self.assertIn(reason, ("byebye", "unreachable"))
 
+    @inlineCallbacks
+    def test_killedWithoutByebye(self) -> None:
+        """miniupnpd killed (no byebye): its renewal gets no answer, it is probed, and lost as unreachable well before max-age."""
+        lab = Lab(self, reactor, ipv6=False, extraDeviceLink=True)
+        peer = self.startMiniupnpd(lab)
+        cp, waiter = self.controlPoint(lab, ipv6=False)
+        _, device = yield waiter.wait("ready", timeout=WAIT)
+        peer.signal("KILL")
+        yield peer.ended
+        _, gone, reason = yield waiter.wait("gone", timeout=60)
+        self.assertEqual((gone.udn, reason), (self.UDN, "unreachable"))
+
     def test_ipv4(self) -> None:
         """miniupnpd over IPv4: found (max-age 120), IGD described with embedded devices, DP actions, 401 decoded, byebye."""
         return self.scenario(ipv6=False)
