@@ -7,8 +7,6 @@ real events.
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet import task
 from twisted.trial import unittest
 

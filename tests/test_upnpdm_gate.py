@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from twisted.internet import task
-from twisted.internet.defer import CancelledError, Deferred, fail, succeed
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.trial import unittest
 
 from proxier.upnp.actions import ActionError

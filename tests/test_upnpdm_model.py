@@ -12,12 +12,11 @@ from twisted.internet import task
 from twisted.internet.defer import CancelledError
 from twisted.trial import unittest
 
-from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
+from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel
 from proxier.sim import cmsxml as devicexml
 from proxier.sim.cms import CHANGES_COMMITTED
-from proxier.sim.cmstree import Schema
 from proxier.sim.device import Identity, SimulatedDevice
 from proxier.store import Store
 from proxier.upnpdm import errors
@@ -491,7 +490,7 @@ class ObjectTests(ModelTestCase):
         number, _ = self.ok(self.model.addObject("Device.Hosts.Host.[cpe-tv]."))
         [args] = self.sent("CreateInstance")
         self.assertEqual(devicexml.parseParameterInitialValueList(args["ChildrenInitialization"]), [("Alias", "cpe-tv")])
-        self.assertEqual(self.sim.model.value(f"/BBF/Hosts/Host/2/Alias"), "cpe-tv")
+        self.assertEqual(self.sim.model.value("/BBF/Hosts/Host/2/Alias"), "cpe-tv")
         self.assertEqual(number, 3)
         self.assertEqual(self.fault(self.model.addObject("Device.Hosts.Host.[cpe-tv].")).code, 9007)
         self.assertEqual(self.fault(self.model.getParameterValues(["Device.Hosts.Host.[nope].HostName"])).code, 9005)

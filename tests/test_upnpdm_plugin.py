@@ -40,8 +40,17 @@ class SectionTests(unittest.TestCase):
                 key.parse(key.default)
 
     def test_defaults(self) -> None:
-        """Without the section the documented defaults apply."""
-        self.assertEqual(ProxySettings.fromConfig(configmod.load(None)), ProxySettings())
+        """Without the section the documented defaults apply, the action deadline inside the session's bound."""
+        settings = ProxySettings.fromConfig(configmod.load(None))
+        self.assertEqual(settings.actionTimeout, 24)  # 30 s sessions: a device call may take 25 s
+        self.assertEqual(settings, ProxySettings(actionTimeout=24))
+
+    def test_actionTimeoutBoundedBySession(self) -> None:
+        """A short session timeout shortens the action deadline; a short action_timeout is kept."""
+        config = configmod.load(None, [SECTION]).replace("acs", session_timeout=6)
+        self.assertEqual(ProxySettings.fromConfig(config).actionTimeout, 3)
+        config = configmod.load(None, [SECTION]).replace("upnp", action_timeout=5)
+        self.assertEqual(ProxySettings.fromConfig(config).actionTimeout, 5)
 
     def test_fromFile(self) -> None:
         """Values from the file, validated; a bad one is a one-line ConfigError naming the key."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet import task
-from twisted.internet.defer import fail, succeed
+from twisted.internet.defer import succeed
 from twisted.trial import unittest
 
 from proxier.sim import cmsxml as devicexml
 from proxier.sim.cmstree import DataModelSpec
 from proxier.upnp.description import SCPD, Action, Device, DeviceDescription, Service
-from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import profile as P
 from proxier.upnpdm.cmsxml import DataModelEntry
 from proxier.upnpdm.gate import ActionGate

@@ -210,7 +210,7 @@ class ServiceTests(unittest.TestCase):
         [device] = context.appeared
         model = context.registry.queryAdapter(device, IDataModel)
         self.assertIs(model, device.model)
-        self.assertEqual(service.settings, ProxySettings())
+        self.assertEqual(service.settings, ProxySettings.fromConfig(context.config))
         seen: list = []
 
         class Observer:

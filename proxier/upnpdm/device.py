@@ -37,7 +37,7 @@ from zope.interface import implementer
 
 from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
-from proxier.interfaces import IDataModel, IProxiedDevice
+from proxier.interfaces import IProxiedDevice
 from proxier.log import DeviceLogger
 from proxier.upnp.ssdp import ABOUT_TO_BASELINE_RESET, ABOUT_TO_REBOOT
 from proxier.upnpdm.changes import ChangeWatcher

@@ -75,7 +75,6 @@ from proxier.upnpdm.cmspaths import (
     UnknownInstance,
     instanceNumberOf,
     isInstanceSegment,
-    isUnder,
     parse as parseCMS,
     CMSPathError,
     structureOf,

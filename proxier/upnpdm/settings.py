@@ -4,6 +4,13 @@ The C{[upnp]} section of the config file: the control point's keys
 (L{proxier.upnp.settings.KEYS}: timeouts, caps, search and eventing) and the
 proxy module's own, in one section, every key documented in
 C{etc/proxier.conf}.
+
+One derived value: the deadline of each action the proxy module sends is
+C{action_timeout}, but never more than what the CWMP endpoint allows a device
+call inside a session (L{proxier.cwmp.endpoint.deviceTimeout} of C{[acs]
+session_timeout}) less a second — so that a device that does not answer is
+found out (and counted towards C{offline_after_failures}) by the proxy
+module, and the ACS still hears a fault in time.
 """
 
 from __future__ import annotations
@@ -64,8 +71,11 @@ class ProxySettings:
             k = SECTION.key(name)
             return k.parse(k.default)
 
+        from proxier.cwmp.endpoint import deviceTimeout
+
+        bound = int(deviceTimeout(config["acs"]["session_timeout"])) - 1 if "acs" in config else key("action_timeout")
         return cls(
-            actionTimeout=key("action_timeout"),
+            actionTimeout=max(1, min(key("action_timeout"), bound)),
             actionConcurrency=key("action_concurrency"),
             actionQueueLimit=key("action_queue_limit"),
             offlineAfterFailures=key("offline_after_failures"),
