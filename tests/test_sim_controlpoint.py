@@ -115,7 +115,12 @@ class ControlPointTests(unittest.TestCase):
 
     @inlineCallbacks
     def test_rebootAnnounced(self) -> None:
-        """A BMS Reboot: the control point hears AboutToReboot, loses the device, and finds it again."""
+        """
+        A BMS Reboot that keeps the device away longer than the tracker's
+        byebye grace: the control point hears AboutToReboot, loses the device,
+        and finds it again.
+        """
+        self.device.downtime = 3.0
         device = yield self.readyDevice()
         bms = device.services(D.BASIC_MANAGEMENT_2)[0][1]
         result = yield device.callAction(bms, "Reboot")
@@ -127,6 +132,23 @@ class ControlPointTests(unittest.TestCase):
         yield self.readyDevice()
 
     @inlineCallbacks
+    def test_quickRebootAnnounced(self) -> None:
+        """
+        A reboot quicker than the byebye grace (the alive comes back at once):
+        the control point hears AboutToReboot and then sees the same device
+        with a new BOOTID, fetched again, rather than losing it.
+        """
+        device = yield self.readyDevice()
+        bms = device.services(D.BASIC_MANAGEMENT_2)[0][1]
+        yield device.callAction(bms, "Reboot")
+        _, _, value = yield self.observer.wait("announcement")
+        self.assertEqual(value, "AboutToReboot")
+        _, again, change = yield self.observer.wait("changed")
+        self.assertTrue(change.bootId, change)
+        self.assertEqual(again.udn, self.device.udn)
+        self.assertNotIn("gone", [c[0] for c in self.observer.calls])
+
+    @inlineCallbacks
     def test_baselineResetAnnounced(self) -> None:
         """A BMS BaselineReset: the control point hears AboutToBaselineReset (TR-330 "0 BOOTSTRAP")."""
         device = yield self.readyDevice()
@@ -134,4 +156,6 @@ class ControlPointTests(unittest.TestCase):
         yield device.callAction(bms, "BaselineReset")
         _, _, value = yield self.observer.wait("announcement")
         self.assertEqual(value, "AboutToBaselineReset")
-        yield self.readyDevice()
+        _, again, change = yield self.observer.wait("changed")  # back within the byebye grace
+        self.assertTrue(change.bootId, change)
+        self.assertEqual(again.udn, self.device.udn)
