@@ -242,3 +242,23 @@ class RestartingTests(DeviceTestCase):
         self.device.changed(self.upnp, Change(bootId=True))
         self.assertEqual(self.observer.kinds(), ["deviceFactoryReset"])
         self.assertFalse([c for c in self.observer.calls if c[0] == "valuesChanged"])
+
+
+class KeyTests(unittest.TestCase):
+    def test_longIdentity(self) -> None:
+        """A key fits the store's names even for 64-character product classes and serials, and stays distinct."""
+        from proxier.datamodel.values import DeviceIdentity
+        from proxier.upnpdm.device import MAX_KEY, deviceKey
+
+        short = DeviceIdentity("M", "00D0F5", "Lamp", "L-1")
+        self.assertEqual(deviceKey(short), short.key)
+        a = DeviceIdentity("M", "00D0F5", "P" * 64, "S" * 63 + "1")
+        b = DeviceIdentity("M", "00D0F5", "P" * 64, "S" * 63 + "2")
+        self.assertLessEqual(len(deviceKey(a)), MAX_KEY)
+        self.assertNotEqual(deviceKey(a), deviceKey(b))
+        self.assertEqual(deviceKey(a), deviceKey(DeviceIdentity("M", "00D0F5", "P" * 64, "S" * 63 + "1")))
+        from proxier.store import Store
+
+        store = Store.open(self.mktemp())
+        store.child("endpoint-" + deviceKey(a))
+        store.document("device-" + deviceKey(a))

@@ -556,3 +556,14 @@ class WithoutRebootTests(ModelTestCase):
         self.assertFalse({"Reboot", "FactoryReset"} & self.model.supportedMethods())
         self.assertEqual(self.fault(self.model.reboot("")).code, 9000)
         self.assertEqual(self.fault(self.model.factoryReset()).code, 9000)
+
+
+class AliasChangeTests(ModelTestCase):
+    def test_aliasChangedByTheACS(self) -> None:
+        """After the ACS sets a new Alias the old one no longer resolves, the new one does."""
+        self.ok(self.model.getParameterValues(["Device.Hosts.Host.[cpe-phone].HostName"]))
+        self.ok(self.model.setParameterValues([ParameterValue("Device.Hosts.Host.2.Alias", "cpe-tablet")]))
+        self.assertEqual(self.fault(self.model.getParameterValues(["Device.Hosts.Host.[cpe-phone].HostName"])).code,
+                         9005)
+        [value] = self.ok(self.model.getParameterValues(["Device.Hosts.Host.[cpe-tablet].HostName"]))
+        self.assertEqual(value.name, "Device.Hosts.Host.2.HostName")

@@ -144,6 +144,8 @@ class ChangeWatcher:
             waiter.callback(None)
 
     def _failed(self, failure: Failure, kind: str) -> None:
+        if self.stopped:
+            return  # the proxier stops: the device's actions were withdrawn
         if failure.check(UPnPError, ActionError, CMSDocumentError, GateFull):
             self.log.warn("value-change {kind} failed: {why}", kind=kind, why=failure.getErrorMessage())
         elif failure.check(Exception):

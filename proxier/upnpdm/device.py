@@ -29,6 +29,7 @@ the proxier starts) waits, bounded, until the first observer comes.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Callable, Optional, Sequence
 
 from twisted.internet.defer import Deferred
@@ -46,11 +47,15 @@ from proxier.upnpdm.model import CMSDataModel
 from proxier.upnpdm.profile import Candidate, DeviceProfile
 from proxier.upnpdm.state import DeviceState
 
-__all__ = ["VirtualDevice", "Member", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "MAX_PENDING_EVENTS"]
+__all__ = ["VirtualDevice", "Member", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "MAX_PENDING_EVENTS", "deviceKey",
+           "MAX_KEY"]
 
 PROXY_PROTOCOL = "UPnP-DM"  # TR-181 ManagementServer.VirtualDevice.{i}.ProxyProtocol
 DISCOVERY_PROTOCOL = "UPnP"  # TR-181 ...DiscoveryProtocol
 MAX_PENDING_EVENTS = 64
+
+#: The longest device key: it names files (C{endpoint-<key>}, C{device-<key>}) of at most 128 characters.
+MAX_KEY = 100
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -73,6 +78,18 @@ class Member:
     @property
     def ready(self) -> bool:
         return getattr(self.upnp, "state", "") == "ready"
+
+
+def deviceKey(identity: DeviceIdentity) -> str:
+    """
+    The key of a Virtual CWMP Device: its identity's (C{OUI-ProductClass-
+    SerialNumber}, file-system safe), stable across restarts; an identity
+    too long for a file name keeps its first characters and a digest of all.
+    """
+    key = identity.key
+    if len(key) <= MAX_KEY:
+        return key
+    return key[: MAX_KEY - 17] + "-" + hashlib.sha256(str(identity).encode("utf-8")).hexdigest()[:16]
 
 
 def announcementKind(value: str) -> str:
@@ -102,7 +119,7 @@ class VirtualDevice:
     def __init__(self, profile: DeviceProfile, member: Member, state: DeviceState, *, clock: Any,
                  gateFactory: Callable[..., ActionGate], probeInterval: float = 60.0) -> None:
         self.identity: DeviceIdentity = profile.identity
-        self.key = self.identity.key
+        self.key = deviceKey(self.identity)
         self.clock = clock
         self.log = DeviceLogger(self.identity)
         self.state = state

@@ -922,6 +922,9 @@ class CMSDataModel:
     def _applyValues(self, plan: list[tuple[ParameterValue, str, str]]) -> Any:
         now = self.clock.seconds()
         previous: dict[str, Optional[str]] = {}
+        for _, cms, _ in plan:
+            if cms.endswith("/Alias"):  # the alias cache of its table is stale now
+                self.aliases.pop(tableOf(cms[: -len("Alias")]), None)
         for pv, cms, text in plan:
             self.acsMarks[cms] = now + ACS_MARK_SECONDS
             if cms in self.state.values:

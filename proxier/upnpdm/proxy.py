@@ -38,7 +38,7 @@ from proxier.upnp.actions import ActionError
 from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.cmsxml import CMSDocumentError
-from proxier.upnpdm.device import Member, VirtualDevice
+from proxier.upnpdm.device import Member, VirtualDevice, deviceKey
 from proxier.upnpdm.gate import ActionGate, GateFull
 from proxier.upnpdm.profile import Candidate, ProbeRefused, candidates, capabilities, probe
 from proxier.upnpdm.settings import ProxySettings
@@ -150,7 +150,7 @@ class UPnPDMProxy:
         if self.stopped or not upnp.online:
             return
         self.refused.pop((upnp.udn, candidate.udn), None)
-        key = profile.identity.key
+        key = deviceKey(profile.identity)
         for other in self._devicesOf(upnp):
             if other.key != key and any(m.udn == candidate.udn for m in other.members if m.upnp is upnp):
                 other.log.warn("its UPnP device {udn} now says it is {identity}", udn=candidate.udn,

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_upnpdm_settings -*-
+# -*- test-case-name: tests.test_upnpdm_plugin -*-
 """
 The C{[upnp]} section of the config file: the control point's keys
 (L{proxier.upnp.settings.KEYS}: timeouts, caps, search and eventing) and the
