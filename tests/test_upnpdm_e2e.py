@@ -5,7 +5,7 @@ UPnP DM devices (L{proxier.sim.fleet.Fleet}) and the fake ACS — every CWMP
 message the proxier sends validated against the BBF schema.
 
 Covered: TR-330 Table 1 (the rows issue 6 covers: 0 BOOTSTRAP, 1 BOOT + M
-Reboot, 4 VALUE CHANGE, offline/online), Table 2 (one test per row, the
+Reboot, 4 VALUE CHANGE — also across a lost NOTIFY —, offline/online), Table 2 (one test per row, the
 device made to answer each code), the GetParameterNames examples of §4.6.2
 and Figure 7, the Status mappings of SetParameterValues, AddObject,
 DeleteObject and SetParameterAttributes, a restart of the proxier, a
@@ -270,6 +270,26 @@ class Table1Tests(unittest.TestCase):
         self.assertEqual(events(session), ["4 VALUE CHANGE", "6 CONNECTION REQUEST"])
         self.assertIn(ParameterValue("Device.Hosts.Host.2.HostName", "by-user"), session.inform.parameters)
         self.assertNotIn("Device.Hosts.Host.1.HostName", [p.name for p in session.inform.parameters])
+
+    @defer.inlineCallbacks
+    def test_lostEvent(self) -> None:
+        """
+        A ConfigurationUpdate NOTIFY is lost (a SEQ gap): the change it carried is still reported, with
+        the next one, once the device's state is read again.
+        """
+        lab = yield Lab(self).start()
+        yield lab.session([m.SetParameterAttributes((AttributeChange("Device.Time.NTPServer1", True, 2),
+                                                     AttributeChange("Device.Hosts.Host.1.HostName", True, 2)))])
+        lab.sim().publishers["cms"].loseEvents(1)
+        lab.sim().cms.setLocal("/BBF/Time/NTPServer1", "lost.example")
+        yield sleep(0.5)
+        self.assertEqual(len(lab.sessions()), 2, "nothing heard of the lost event yet")
+        lab.sim().cms.setLocal("/BBF/Hosts/Host/0/HostName", "renamed")
+        yield waitFor(lambda: len(lab.sessions()) >= 3 and lab.sessions()[2].ended, what="the VALUE CHANGE session")
+        reported = [s for s in lab.sessions()[2:] if "4 VALUE CHANGE" in events(s)]
+        values = {p.name: p.value for s in reported for p in s.inform.parameters}
+        self.assertEqual(values["Device.Time.NTPServer1"], "lost.example")
+        self.assertEqual(values["Device.Hosts.Host.1.HostName"], "renamed")
 
     @defer.inlineCallbacks
     def test_offlineAndOnline(self) -> None:
