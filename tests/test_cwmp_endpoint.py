@@ -631,6 +631,8 @@ class InformParameterTests(EndpointTestCase):
         endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
         self.clock.advance(60)
         self.assertEqual(len(self.acs.sessions), 1)
+        self.model.params["Device.X_Test.Level"][0] = "8"
+        self.model.params["Device.DeviceInfo.SoftwareVersion"][0] = "sw2"
         endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "8", "xsd:unsignedInt"),
                                       ParameterValue("Device.DeviceInfo.SoftwareVersion", "sw2")], True)
         self.clock.advance(0)
@@ -644,6 +646,38 @@ class InformParameterTests(EndpointTestCase):
         self.clock.advance(0)
         self.assertEqual(self.events(self.acs.sessions[2]), [("2 PERIODIC", "")])
 
+    def test_valueChangeReadAtInform(self) -> None:
+        """
+        A passive change waits for the next Inform; by then the value moved
+        again, and the Inform carries the value as it is then, not the one
+        recorded with the change.
+        """
+        endpoint = self.make()
+        self.model.params["Device.X_Test.Level"][0] = "6"
+        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
+        self.model.params["Device.X_Test.Level"][0] = "7"
+        endpoint.requestSession("2 PERIODIC")
+        self.clock.advance(0)
+        session = self.acs.sessions[-1]
+        self.assertEqual(sorted(self.events(session)), [("2 PERIODIC", ""), ("4 VALUE CHANGE", "")])
+        self.assertIn(ParameterValue("Device.X_Test.Level", "7", "xsd:unsignedInt"), session.inform.parameters)
+
+    def test_valueChangeDeviceSilent(self) -> None:
+        """
+        When the device does not answer in time for the fresh value, the value
+        recorded with the change goes, after the bounded wait.
+        """
+        endpoint = self.make()
+        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
+        self.model.hangNames.add("Device.X_Test.Level")
+        endpoint.requestSession("2 PERIODIC")
+        self.clock.advance(0)
+        sessions = len(self.acs.sessions)
+        self.clock.advance(deviceTimeout(30))
+        self.assertEqual(len(self.acs.sessions), sessions + 1)
+        session = self.acs.sessions[-1]
+        self.assertIn(ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt"), session.inform.parameters)
+
     def test_modelChangeListener(self) -> None:
         """A model that reports changes itself is listened to while the endpoint runs, and only then."""
         self.model.listeners = []
@@ -651,6 +685,7 @@ class InformParameterTests(EndpointTestCase):
         self.model.removeChangeListener = self.model.listeners.remove
         endpoint = self.make()
         (listener,) = self.model.listeners
+        self.model.params["Device.ManagementServer.ConnectionRequestURL"][0] = "http://10.0.0.2:7547/x"
         listener([ParameterValue("Device.ManagementServer.ConnectionRequestURL", "http://10.0.0.2:7547/x")], True)
         self.clock.advance(0)
         session = self.acs.sessions[-1]

@@ -690,9 +690,26 @@ class CWMPEndpoint:
 
     @defer.inlineCallbacks
     def _informParameters(self, valueChanges: tuple[ParameterValue, ...]) -> Any:
-        forced = yield self._forcedParameters()
-        changed = {v.name for v in valueChanges}
-        return [p for p in forced if p.name not in changed] + list(valueChanges)
+        forced, current = yield defer.gatherResults([self._forcedParameters(), self._currentValues(valueChanges)])
+        changed = {v.name for v in current}
+        return [p for p in forced if p.name not in changed] + list(current)
+
+    @defer.inlineCallbacks
+    def _currentValues(self, valueChanges: tuple[ParameterValue, ...]) -> Any:
+        """
+        The changed parameters with their values now: a passive change waits
+        for the next Inform, and the value may have moved again meanwhile (the
+        ACS itself may have set it). Where the model cannot say in time, the
+        value recorded with the change is sent. Never fails.
+        """
+        if not valueChanges:
+            return []
+        names = [v.name for v in valueChanges]
+        answer = yield self._bounded(defer.maybeDeferred(self.model.getParameterValues, names))
+        if isinstance(answer, CWMPFault):
+            return list(valueChanges)
+        fresh = {v.name: v for v in answer if isinstance(v, ParameterValue)}
+        return [fresh.get(v.name, v) for v in valueChanges]
 
     @defer.inlineCallbacks
     def _forcedParameters(self) -> Any:
