@@ -526,3 +526,22 @@ class ChangeTests(CompositeTestCase):
         self.ok(self.device.setParameterAttributes([AttributeChange("Device.Enabled", True, 1)]))
         self.device.setLocal("Device.Enabled", False)
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+
+class CoverageTests(unittest.TestCase):
+    def test_sameAsIsPrefix(self) -> None:
+        """The composite's fast coverage check agrees with paths.isPrefix on every pair of a varied set."""
+        from proxier.datamodel import paths
+        from proxier.datamodel.composite import _coverage
+
+        names = ["", "Device.", "Device.A.", "Device.A.B", "Device.A.B.", "Device.A.BC", "Device.AB.",
+                 "Device.A.1.", "Device.A.1.X", "Device.A.10.X", "Device.A.[cpe-1].X", "Device.A.[cpe-1].",
+                 "Other.", "Other.X"]
+        for size in range(0, 4):
+            for start in range(len(names)):
+                asked = names[start:start + size]
+                covers = _coverage(asked)
+                for name in names:
+                    if name == "":
+                        continue
+                    self.assertEqual(covers(name), any(paths.isPrefix(a, name) for a in asked), (asked, name))

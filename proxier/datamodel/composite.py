@@ -307,8 +307,9 @@ class CompositeDataModel:
             for (model, asked), items in zip(batches, results):
                 groups: dict[int, tuple[Mount, list]] = {}
                 stray = 0
+                covers = _coverage(asked)
                 for item in items:
-                    if not any(paths.isPrefix(a, item.name) for a in asked):
+                    if not covers(item.name):
                         stray += 1
                         continue
                     mount = self.route(item.name)
@@ -603,3 +604,27 @@ def _mergeFaults(values: Sequence[ParameterValue], faults: list[SetParameterValu
                 perName.setdefault(pv.name, SetParameterValuesFault(pv.name, fault.code, fault.string))
     ordered = [perName[pv.name] for pv in values if pv.name in perName]
     return CWMPFault(9003, parameterFaults=ordered)
+
+
+def _coverage(asked: Sequence[str]) -> Callable[[str], bool]:
+    """
+    C{name -> bool}: whether C{name} is one of C{asked} or lies under one of
+    its object paths (as L{paths.isPrefix}), in time proportional to the
+    name's depth rather than to the number of paths asked.
+    """
+    exact = set(asked)
+    if "" in exact:
+        return lambda name: True
+    objects = {a for a in exact if paths.isPartial(a)}
+
+    def covers(name: str) -> bool:
+        if name in exact:
+            return True
+        end = name.find(".")
+        while end != -1:
+            if name[: end + 1] in objects:
+                return True
+            end = name.find(".", end + 1)
+        return False
+
+    return covers
