@@ -289,8 +289,14 @@ class SettingsTests(unittest.TestCase):
                   "description_timeout": "7", "description_max_bytes": "9999", "max_pending": "3",
                   "action_timeout": "8", "action_max_bytes": "8888", "subscription_timeout": "60",
                   "poll_interval": "20", "callback_port": "4321"}
-        self.assertEqual(set(values), {k.name for k in SECTION.keys})
         with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            # the DeviceProtection keys (proxier.upnp.security); files must exist, this one does
+            values.update({"dps_certificate": f.name, "dps_private_key": f.name, "dps_certificate_chain": f.name,
+                           "dps_certificate_days": "400", "dps_renew_days": "7", "dps_device_ca_file": f.name,
+                           "dps_introduction": "pbc", "dps_introduction_timeout": "60",
+                           "dps_introduction_retry": "600", "dps_proxy_public": "true",
+                           "dps_accept_certificates": "uuid:x=SHA256:00"})
+            self.assertEqual(set(values), {k.name for k in SECTION.keys})
             f.write("[upnp]\n" + "".join(f"{k} = {v}\n" for k, v in values.items()))
         self.addCleanup(os.unlink, f.name)
         configured = Settings.fromConfig(C.load(f.name, [SECTION]))

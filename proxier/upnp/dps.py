@@ -62,6 +62,7 @@ __all__ = [
     "DPSError",
     "cpid",
     "cpidBytes",
+    "uuidBytes",
     "parseRoleList",
     "formatRoleList",
     "Permissions",
@@ -237,6 +238,11 @@ def cpid(certificateDER: bytes) -> str:
     the lower-case UUID text (C{"3543d8e6-3b8b-5000-80cb-212886b5b044"}).
     """
     return str(_uuid.UUID(bytes=cpidBytes(certificateDER)))
+
+
+def uuidBytes(text: str) -> bytes:
+    """The 16 bytes of a CPID (or any UUID) given as text."""
+    return _uuid.UUID(_checkCPID(text)).bytes
 
 
 def _checkCPID(text: str) -> str:

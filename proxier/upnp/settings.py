@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from proxier.config import Config, Key, Section, integer
+from proxier.config import Config, Key, Section, boolean, choice, filePath, integer, words
 
 __all__ = ["SECTION", "KEYS", "SECTION_NAME", "Settings"]
 
@@ -59,6 +59,43 @@ KEYS: tuple[Key, ...] = (
         "Seconds between state re-reads for a device that refuses event subscriptions."),
     Key("callback_port", integer(0, 65535), "0",
         "TCP port of the GENA callback server on each LAN address (0: any free port)."),
+    # DeviceProtection:1 (TR-330 §2.3, §2.4, §4.8): see proxier.upnp.security
+    Key("dps_certificate", filePath(), "",
+        "PEM certificate the proxier presents to DeviceProtection devices over TLS; its CPID is what "
+        "devices know it by. Carrier case (TR-330 §4.8.1.1): one signed by the operator's CA, whose "
+        "root the devices hold, so that they grant it Admin at once. Empty: a self-signed certificate "
+        "is generated on first start and kept in the state directory."),
+    Key("dps_private_key", filePath(), "",
+        "PEM private key of dps_certificate (the two go together)."),
+    Key("dps_certificate_chain", filePath(), "",
+        "PEM intermediate CA certificates sent along with dps_certificate (optional)."),
+    Key("dps_certificate_days", integer(30, 36500), "7300",
+        "Validity in days of the generated self-signed certificate. Devices know the proxier by its "
+        "certificate: a new one must be introduced again."),
+    Key("dps_renew_days", integer(1, 3650), "30",
+        "The generated certificate is renewed this many days before it expires; a configured one is "
+        "warned about daily from then on."),
+    Key("dps_device_ca_file", filePath(), "",
+        "PEM CA certificates that sign carrier-provisioned devices' certificates. A device whose "
+        "certificate chains to one is trusted by it, and the certificate must name the address the "
+        "device is reached at. Other devices' (self-signed) certificates are pinned on first use."),
+    Key("dps_introduction", choice("none", "pbc"), "none",
+        "pbc: introduce the proxier to a DeviceProtection device that grants it nothing beyond Public "
+        "with the WPS push-button method (TR-330 §4.8.1.2): a log line and the state file "
+        "dps-introductions.json ask the user to press the device's button. none: never."),
+    Key("dps_introduction_timeout", integer(10, 3600), "120",
+        "Seconds the user has to press the device's button once an introduction starts."),
+    Key("dps_introduction_retry", integer(60, 604800), "86400",
+        "Seconds before an introduction that timed out is offered again (it also restarts when the "
+        "device is found again)."),
+    Key("dps_proxy_public", boolean, "false",
+        "false (TR-330 §2.4, privacy): a DeviceProtection device is proxied only once it granted the "
+        "proxier a role beyond Public (introduction, carrier certificate, or its user). true: it is "
+        "proxied with what Public may do."),
+    Key("dps_accept_certificates", words, "",
+        "Releases quarantined devices: a device whose certificate no longer matches the one pinned is "
+        "quarantined (nothing is sent to it) until its new certificate is accepted here as "
+        "UDN=SHA256-fingerprint, exactly as the quarantine log line prints it."),
 )
 
 SECTION = Section(
@@ -90,6 +127,17 @@ class Settings:
     subscriptionTimeout: int = 1800
     pollInterval: int = 300
     callbackPort: int = 0
+    dpsCertificate: str = ""
+    dpsPrivateKey: str = ""
+    dpsCertificateChain: str = ""
+    dpsCertificateDays: int = 7300
+    dpsRenewDays: int = 30
+    dpsDeviceCAFile: str = ""
+    dpsIntroduction: str = "none"
+    dpsIntroductionTimeout: int = 120
+    dpsIntroductionRetry: int = 86400
+    dpsProxyPublic: bool = False
+    dpsAcceptCertificates: tuple[str, ...] = ()
 
     @classmethod
     def fromConfig(cls, config: Config, sectionName: str = SECTION_NAME) -> "Settings":
@@ -119,6 +167,17 @@ class Settings:
             subscriptionTimeout=key("subscription_timeout"),
             pollInterval=key("poll_interval"),
             callbackPort=key("callback_port"),
+            dpsCertificate=key("dps_certificate"),
+            dpsPrivateKey=key("dps_private_key"),
+            dpsCertificateChain=key("dps_certificate_chain"),
+            dpsCertificateDays=key("dps_certificate_days"),
+            dpsRenewDays=key("dps_renew_days"),
+            dpsDeviceCAFile=key("dps_device_ca_file"),
+            dpsIntroduction=key("dps_introduction"),
+            dpsIntroductionTimeout=key("dps_introduction_timeout"),
+            dpsIntroductionRetry=key("dps_introduction_retry"),
+            dpsProxyPublic=key("dps_proxy_public"),
+            dpsAcceptCertificates=tuple(key("dps_accept_certificates")),
         )
 
     def replace(self, **changes: Any) -> "Settings":
