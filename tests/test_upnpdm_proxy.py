@@ -209,7 +209,7 @@ class ServiceTests(unittest.TestCase):
         service.proxy.deviceReady(upnp)
         [device] = context.appeared
         model = context.registry.queryAdapter(device, IDataModel)
-        self.assertIs(model, device.model)
+        self.assertIs(model, device.dataModel())
         self.assertEqual(service.settings, ProxySettings.fromConfig(context.config))
         seen: list = []
 

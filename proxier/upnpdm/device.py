@@ -92,6 +92,19 @@ def deviceKey(identity: DeviceIdentity) -> str:
     return key[: MAX_KEY - 17] + "-" + hashlib.sha256(str(identity).encode("utf-8")).hexdigest()[:16]
 
 
+def _aliveTime(upnp: Any, clock: Any) -> float:
+    """
+    When the device last announced itself (its ssdp:alive, as the control
+    point's tracker saw it), or now when that is not known.
+    """
+    now = clock.seconds()
+    try:
+        seen = upnp.controlPoint.tracker.get(upnp.udn).lastSeen
+    except AttributeError:
+        return now
+    return seen if isinstance(seen, (int, float)) and seen <= now else now
+
+
 def announcementKind(value: str) -> str:
     """
     Which TR-330 Table 1 row an C{Announcement.dm.upnp.org} value asks for:
@@ -117,7 +130,8 @@ class VirtualDevice:
     discoveryProtocol = DISCOVERY_PROTOCOL
 
     def __init__(self, profile: DeviceProfile, member: Member, state: DeviceState, *, clock: Any,
-                 gateFactory: Callable[..., ActionGate], probeInterval: float = 60.0) -> None:
+                 gateFactory: Callable[..., ActionGate], probeInterval: float = 60.0,
+                 store: Any = None, uploadAgent: Optional[Callable[[], Any]] = None) -> None:
         self.identity: DeviceIdentity = profile.identity
         self.key = deviceKey(self.identity)
         self.clock = clock
@@ -138,6 +152,12 @@ class VirtualDevice:
                                   onReboot=self._rebootAsked, onFactoryReset=self._resetAsked)
         self.watcher = ChangeWatcher(self.model, state, self._valuesChanged, log=self.log)
         self._logProfile(profile)
+        # BMS diagnostics and logs, SMS firmware (issue 7): with a store of the device's own
+        self.management: Any = None
+        if store is not None:
+            from proxier.upnpdm.management import DeviceManagement
+
+            self.management = DeviceManagement(self, store, uploadAgent=uploadAgent)
 
     # -- IProxiedDevice ----------------------------------------------------------------
 
@@ -159,6 +179,8 @@ class VirtualDevice:
         pending, self._pending = self._pending, []
         for method, args in pending:
             self._tellOne(observer, method, args)
+        if self.management is not None:
+            self.management.observed()
 
     def removeObserver(self, observer: Any) -> None:
         if observer in self._observers:
@@ -271,10 +293,14 @@ class VirtualDevice:
             self.watcher.reset()
         self.state.flush()
 
+        alive = _aliveTime(upnp, self.clock)
+
         def tell(_: Any) -> None:
             if event:
                 self._tell(event)
             self._setOnline()
+            if self.management is not None:
+                self.management.deviceReady(bool(event), alive)
 
         return self.watcher.sweep().addCallback(tell)
 
@@ -331,14 +357,20 @@ class VirtualDevice:
             return  # restarting: once it is back, a sweep learns it afresh (events until then are moot)
         if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
             self.watcher.eventReceived(variables)
+        elif self.management is not None and upnp is self._target():
+            self.management.eventReceived(service, variables)
 
     def stateMayBeStale(self, upnp: Any, service: Any, reason: str) -> None:
         if self.state.announcement:
             return
         if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
             self.watcher.check()
+        elif self.management is not None and upnp is self._target():
+            self.management.stateMayBeStale(service)
 
     def stop(self) -> None:
+        if self.management is not None:
+            self.management.stop()
         self.watcher.stop()
         self._stopProbe()
         self.gate.cancelAll("the proxier stops")
@@ -370,6 +402,8 @@ class VirtualDevice:
     def _answering(self) -> None:
         if self.status != ONLINE and self._target() is not None:
             self._setOnline()
+            if self.management is not None:
+                self.management.deviceReady(False)
 
     def _armProbe(self) -> None:
         if self._probe is None or not self._probe.active():

@@ -55,6 +55,11 @@ def _stateName(key: str) -> str:
     return "device-" + key[:100]
 
 
+def _managementName(key: str) -> str:
+    """The device's own store: its diagnostics, logs and transfers (issue 7)."""
+    return "manage-" + key[:100]
+
+
 @implementer(IUPnPDeviceObserver)
 class UPnPDMProxy:
     """
@@ -68,12 +73,14 @@ class UPnPDMProxy:
     log = Logger()
 
     def __init__(self, deviceAppeared: Callable[[Any], None], store: Any, settings: ProxySettings, clock: Any,
-                 *, defaultRootVersion: str = ROOT_DATA_MODEL_VERSION) -> None:
+                 *, defaultRootVersion: str = ROOT_DATA_MODEL_VERSION,
+                 uploadAgent: Optional[Callable[[], Any]] = None) -> None:
         self.deviceAppeared = deviceAppeared
         self.store = store
         self.settings = settings
         self.clock = clock
         self.defaultRootVersion = defaultRootVersion
+        self.uploadAgent = uploadAgent
         self.devices: dict[str, VirtualDevice] = {}
         self.actionObservers: list[Any] = []
         self.refused: dict[tuple[str, str], str] = {}
@@ -161,7 +168,8 @@ class UPnPDMProxy:
         if device is None:
             state = DeviceState(self.store.document(_stateName(key)))
             device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock,
-                                   gateFactory=self.makeGate, probeInterval=self.settings.onlineProbeInterval)
+                                   gateFactory=self.makeGate, probeInterval=self.settings.onlineProbeInterval,
+                                   store=self.store.child(_managementName(key)), uploadAgent=self.uploadAgent)
             self.devices[key] = device
             if len(candidates(upnp.description)[0]) == 1:
                 upnp.log.rebind(f"{profile.identity} ({upnp.udn} at {upnp.host})")
@@ -263,7 +271,9 @@ class UPnPDMService(MultiService):
         if controlPoint is None:
             controlPoint = ControlPoint(context.config, reactor=context.reactor)
         self.controlPoint = controlPoint
-        self.proxy = UPnPDMProxy(context.deviceAppeared, context.store, self.settings, context.reactor)
+        self._agent: Any = None
+        self.proxy = UPnPDMProxy(context.deviceAppeared, context.store, self.settings, context.reactor,
+                                 uploadAgent=self._uploadAgent)
         controlPoint.addObserver(self.proxy)
         controlPoint.setServiceParent(self)
         context.registry.registerAdapter(_dataModelOf, (VirtualDevice,), IDataModel)
@@ -275,6 +285,22 @@ class UPnPDMService(MultiService):
     def addActionObserver(self, observer: Any) -> None:
         """Hear of every action to every device (see L{proxier.upnpdm.gate.IActionObserver})."""
         self.proxy.addActionObserver(observer)
+
+    def _uploadAgent(self) -> Any:
+        """
+        The HTTP agent log uploads go to the ACS's file server with (TR-330
+        §4.4.2): the C{[acs]} section's trust root and client certificate,
+        made when first needed.
+        """
+        if self._agent is None:
+            from twisted.web.client import HTTPConnectionPool
+
+            from proxier.cwmp.tls import makeACSAgent
+
+            reactor = self.context.reactor
+            self._agent = makeACSAgent(reactor, self.context.config["acs"],
+                                       pool=HTTPConnectionPool(reactor, persistent=False))
+        return self._agent
 
     def startService(self) -> None:
         self.proxy.stopped = False

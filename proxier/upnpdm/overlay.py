@@ -1,0 +1,116 @@
+# -*- test-case-name: tests.test_upnpdm_diag -*-
+"""
+An object the proxier holds for a Virtual CWMP Device (TR-330 §4.3.2: "the
+CPE Proxier holds the noted objects and parameters locally and inserts them
+when queries ... are requested"): a L{TreeDataModel} with two hooks a plain
+tree lacks.
+
+ - C{beforeRead}: run before every GetParameterNames/Values/Attributes, and
+   waited for — the VendorLogFile table is refreshed from the device there
+   (§4.4.1: "refreshes its data model if needed before responding"). It
+   never fails; what it cannot learn in time is answered from what is known.
+ - C{checkValues}: a check of a whole SetParameterValues before the tree's
+   own per-parameter checks — a diagnostic requested without its Host is
+   refused in the same SetParameterValues (TR-181 DiagnosticsState: "errors
+   or inconsistencies in the test parameters MUST be detected ... at the same
+   time as" the request). It raises a L{CWMPFault}.
+
+It validates (L{IValidatingDataModel}) so that a SetParameterValues that
+spans it and the device's own model stays all-or-nothing in the composite.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+from twisted.internet import defer
+from zope.interface import implementer
+
+from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.faults import CWMPFault, asFault
+from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
+from proxier.datamodel.values import ParameterValue
+from proxier.interfaces import IDataModel
+
+__all__ = ["HeldModel"]
+
+
+@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel)
+class HeldModel:
+    """
+    @param tree: the objects themselves.
+    @param beforeRead: C{(names) → Deferred} (never failing), run before a read.
+    @param checkValues: C{(values) → None}, raising a L{CWMPFault} to refuse.
+    """
+
+    def __init__(self, tree: TreeDataModel, *, beforeRead: Optional[Callable[[Sequence[str]], Any]] = None,
+                 checkValues: Optional[Callable[[Sequence[ParameterValue]], None]] = None) -> None:
+        self.tree = tree
+        self._beforeRead = beforeRead
+        self._checkValues = checkValues
+
+    def supportedMethods(self) -> frozenset:
+        return PARAMETER_METHODS
+
+    def _read(self, names: Sequence[str], then: Callable[[], defer.Deferred]) -> defer.Deferred:
+        if self._beforeRead is None:
+            return then()
+        d = defer.maybeDeferred(self._beforeRead, list(names))
+        d.addErrback(lambda f: self.tree.log.failure("refreshing before a read failed", f))
+        return d.addCallback(lambda _: then())
+
+    def getParameterNames(self, path: str, nextLevel: bool) -> defer.Deferred:
+        return self._read([path], lambda: self.tree.getParameterNames(path, nextLevel))
+
+    def getParameterValues(self, names: Sequence[str]) -> defer.Deferred:
+        return self._read(names, lambda: self.tree.getParameterValues(names))
+
+    def getParameterAttributes(self, names: Sequence[str]) -> defer.Deferred:
+        return self._read(names, lambda: self.tree.getParameterAttributes(names))
+
+    def _checked(self, values: Sequence[ParameterValue], then: Callable[[], defer.Deferred]) -> defer.Deferred:
+        if self._checkValues is not None:
+            try:
+                self._checkValues(values)
+            except CWMPFault as fault:
+                return defer.fail(fault)
+            except Exception as e:
+                self.tree.log.failure("checking SetParameterValues failed")
+                return defer.fail(asFault(e))
+        return then()
+
+    def validateParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        return self._checked(values, lambda: self.tree.validateParameterValues(values))
+
+    def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        return self._checked(values, lambda: self.tree.setParameterValues(values))
+
+    def validateParameterAttributes(self, changes: Sequence[Any]) -> defer.Deferred:
+        return self.tree.validateParameterAttributes(changes)
+
+    def setParameterAttributes(self, changes: Sequence[Any]) -> defer.Deferred:
+        return self.tree.setParameterAttributes(changes)
+
+    def addObject(self, path: str) -> defer.Deferred:
+        return self.tree.addObject(path)
+
+    def deleteObject(self, path: str) -> defer.Deferred:
+        return self.tree.deleteObject(path)
+
+    def reboot(self, commandKey: str) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))
+
+    def factoryReset(self) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))
+
+    def download(self, request: Any) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))
+
+    def upload(self, request: Any) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))
+
+    def addChangeListener(self, listener: ChangeListener) -> None:
+        self.tree.addChangeListener(listener)
+
+    def removeChangeListener(self, listener: ChangeListener) -> None:
+        self.tree.removeChangeListener(listener)
