@@ -299,4 +299,5 @@ class TrustTests(unittest.SynchronousTestCase):
         self.assertIn("plain HTTP", describeTLSFailure("[('SSL routines', '', 'wrong version number')]"))
         self.assertIn("TLS 1.2", describeTLSFailure("tlsv1 alert protocol version"))
         self.assertIn("cipher", describeTLSFailure("sslv3 alert handshake failure"))
+        self.assertIn("no TLS answer", describeTLSFailure("GET https://x/: no answer within 2 s"))
         self.assertEqual(describeTLSFailure("something else"), "something else")

@@ -31,7 +31,7 @@ import ipaddress
 import os
 import random as _random
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
@@ -70,6 +70,9 @@ class FleetOptions:
     @ivar interfaceAddress: in multicast mode, the address of the interface
         to join the group on and send from.
     @ivar stagger: seconds between two devices' power-on.
+    @ivar prepare: called with C{(index, device)} for each device once it is
+        made and served, before power-on — for what must precede the first
+        announcement (DeviceProtection: L{proxier.sim.dps.protect}).
     """
 
     count: int = 1
@@ -87,6 +90,7 @@ class FleetOptions:
     stagger: float = 0.0
     downtime: float = 3.0
     identityOverrides: dict[str, str] = field(default_factory=dict)
+    prepare: Optional[Callable[[int, SimulatedDevice], None]] = None
 
 
 def defaultPrefixLength(host: str) -> int:
@@ -247,6 +251,8 @@ class Fleet(Service):
                 self._ports.append(port)
                 device.setLocation(self._url(port))
             self.devices.append(device)
+            if options.prepare is not None:
+                options.prepare(index, device)
             if options.stagger > 0 and index > 0:
                 self._powerOns.append(self.reactor.callLater(index * options.stagger, device.powerOn))
             else:

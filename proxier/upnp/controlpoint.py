@@ -17,6 +17,13 @@ gone (byebye, expiry, unreachable), announcements (AboutToReboot,
 AboutToBaselineReset), events, and "state may be stale" (read it again by
 actions: after a SEQ gap, a new subscription, or on each polling tick).
 
+Before observers hear of a device it passes the DeviceProtection layer
+(L{proxier.upnp.security}): a device announcing SECURELOCATION.UPNP.ORG is
+talked to over TLS from then on, its certificate pinned, its roles read
+(C{UPnPDevice.security}); a quarantined or refused device is never shown,
+and neither is one that grants the proxier nothing beyond Public (TR-330
+§2.4) until it does.
+
 Everything comes from the configuration (L{Settings}); the reactor, the
 clock, the HTTP client, the listen functions and the interface list can be
 injected, so the whole service runs in tests against in-memory devices.
@@ -37,12 +44,14 @@ from proxier.config import Config
 from proxier.log import DeviceLogger
 from proxier.upnp import ssdp
 from proxier.upnp.actions import ActionClient, ActionError
+from proxier.upnp.cpidentity import IdentityKeeper
 from proxier.upnp.description import SCPD, Device, DeviceDescription, Service as UPnPService
 from proxier.upnp.discovery import Discovery
 from proxier.upnp.eventing import CallbackServer, Subscription
 from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
 from proxier.upnp.httpclient import EndpointFactory, Requester, makeHTTPClient
 from proxier.upnp.netif import NetworkInterface, listInterfaces, selectInterfaces
+from proxier.upnp.security import DeviceSecurity, SecurityManager
 from proxier.upnp.settings import Settings
 from proxier.upnp.soap import UPnPError
 from proxier.upnp.tracker import Change, DeviceTracker, TrackedDevice
@@ -110,8 +119,10 @@ class UPnPDevice:
     One described UPnP device (a root device and its embedded devices), as
     observers see it.
 
-    States: C{describing} (never shown to observers), C{subscribing},
-    C{ready}, C{gone}.
+    States: C{describing} (never shown to observers), C{securing} (the
+    DeviceProtection layer decides), C{held} (not shown: quarantined,
+    refused, or granting nothing beyond Public), C{subscribing}, C{ready},
+    C{gone}.
 
     @ivar udn: the root UDN (lower case).
     @ivar info: the latest L{DeviceInfo} (description, SCPDs, checked URLs).
@@ -120,6 +131,9 @@ class UPnPDevice:
     @ivar secureLocation: SECURELOCATION.UPNP.ORG (DeviceProtection), or C{""}.
     @ivar log: a L{DeviceLogger} naming the device; an observer that learns
         its CWMP identity may C{rebind} it.
+    @ivar security: its L{DeviceSecurity<proxier.upnp.security.DeviceSecurity>}:
+        whether it is talked to over TLS, and what the proxier's roles allow
+        (C{security.allows(serviceType, action)}).
     """
 
     def __init__(self, controlPoint: "ControlPoint", entry: TrackedDevice) -> None:
@@ -130,6 +144,7 @@ class UPnPDevice:
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self.generation = 0
         self.shown = False  # observers were told deviceReady
+        self.security = DeviceSecurity()
         self._update(entry)
 
     def _name(self, entry: TrackedDevice) -> str:
@@ -197,6 +212,9 @@ class UPnPDevice:
         """
         if self.state == "gone":
             return _failed(ActionError(f"{action}: the device is gone"))
+        if self.security.state in ("quarantined", "refused", "held"):
+            return _failed(ActionError(f"{action}: not sent: DeviceProtection {self.security.state} "
+                                       f"({self.security.reason})"))
         target = self.info.target(service.controlURL)
         if target is None:
             return _failed(ActionError(f"{action}: {service.serviceType} has no usable control URL"))
@@ -216,6 +234,19 @@ class UPnPDevice:
 
     def __repr__(self) -> str:
         return f"<UPnPDevice {self.udn} {self.state} {self.location}>"
+
+
+def _deviceCAs(path: str) -> tuple[Any, ...]:
+    """The certificates of C{[upnp] dps_device_ca_file}, or a ConfigError naming it."""
+    if not path:
+        return ()
+    from proxier.config import ConfigError
+    from proxier.upnp.tls import loadCAFile
+
+    try:
+        return tuple(loadCAFile(path))
+    except (OSError, ValueError) as e:
+        raise ConfigError(None, "upnp", "dps_device_ca_file", f"{path}: {e}") from None
 
 
 def _failed(error: Exception) -> Deferred:
@@ -301,6 +332,12 @@ class ControlPoint(MultiService):
     @param httpClient: a treq C{HTTPClient} for every request to devices
         (default: L{makeHTTPClient}; then C{endpoints} is its factory).
     @param resolve: name → Deferred list of addresses (URL policy).
+    @param store: where DeviceProtection keeps its identity, pins,
+        quarantine and introduction status (C{None}: in memory).
+    @param identity: an L{IdentityKeeper<proxier.upnp.cpidentity.IdentityKeeper>}
+        to use instead of one made from the settings.
+    @param commonName: the common name of a generated certificate.
+    @raise ConfigError: C{[upnp] dps_device_ca_file} cannot be read.
     """
 
     log = Logger()
@@ -322,6 +359,9 @@ class ControlPoint(MultiService):
         resolve: Optional[Callable[[str], Deferred]] = None,
         rng: Optional[random.Random] = None,
         sectionName: str = "upnp",
+        store: Any = None,
+        identity: Any = None,
+        commonName: str = "proxier",
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as _reactor
@@ -343,8 +383,11 @@ class ControlPoint(MultiService):
                                           maxBytes=s.descriptionMaxBytes)
         self.actions = ActionClient(self.requester, timeout=s.actionTimeout, maxBytes=s.actionMaxBytes)
         self.callbacks = CallbackServer(self.clock, listenTCP or reactor.listenTCP, port=s.callbackPort)
-        self.tracker = DeviceTracker(self.fetcher.fetch, _TrackerEvents(self), self.clock, maxDevices=s.maxDevices,
-                                     maxPending=s.maxPending)
+        self.tracker = DeviceTracker(self._fetchDescription, _TrackerEvents(self), self.clock,
+                                     maxDevices=s.maxDevices, maxPending=s.maxPending)
+        self.security = SecurityManager(self, s, store, identity or IdentityKeeper(s, store, self.clock,
+                                                                                   commonName=commonName),
+                                        caCertificates=_deviceCAs(s.dpsDeviceCAFile))
         self._interfaces = interfaces
         self._listen = {
             "listenUDP": listenUDP or getattr(reactor, "listenUDP", None),
@@ -392,6 +435,7 @@ class ControlPoint(MultiService):
 
     def startService(self) -> None:
         super().startService()
+        self.security.start()
         s = self.settings
         interfaces: list[NetworkInterface] = []
         if not self.loopbackMode:
@@ -411,6 +455,7 @@ class ControlPoint(MultiService):
 
     def stopService(self) -> "Deferred[Any]":
         children = super().stopService()
+        self.security.stop()
         self.tracker.stop()
         waits: list[Deferred] = []
         if self.discovery is not None:
@@ -426,6 +471,10 @@ class ControlPoint(MultiService):
     def _received(self, message: ssdp.Message, origin: Any) -> None:
         self.tracker.received(message, origin)
 
+    def _fetchDescription(self, location: str, origin: Any) -> "Deferred[DeviceInfo]":
+        """The tracker's fetch, through the DeviceProtection layer (TLS, or nothing for a quarantined device)."""
+        return self.security.fetch(self.fetcher.fetch, location, origin, self.tracker.byLocation.get(location))
+
     # what the tracker says (through _TrackerEvents)
 
     def _deviceFound(self, entry: TrackedDevice) -> None:
@@ -433,7 +482,49 @@ class ControlPoint(MultiService):
         self.byUDN[entry.udn] = device
         device.log.info("described: {name} ({model}), {n} service(s)", name=device.description.device.friendlyName,
                         model=device.description.device.modelName, n=len(device.description.services()))
-        self._subscribeAll(device, lambda: self._ready(device))
+        self._secure(device, lambda: self._subscribeAll(device, lambda: self._ready(device)))
+
+    def _secure(self, device: UPnPDevice, then: Callable[[], None]) -> None:
+        """Let the DeviceProtection layer decide; then subscribe (and show), or hold the device."""
+        device.state = "securing"
+
+        def decided(show: bool) -> None:
+            if self.byUDN.get(device.udn) is not device or device.state != "securing":
+                return
+            if show:
+                then()
+            else:
+                self._hold(device)
+
+        self.security.admit(device).addCallback(decided)
+
+    def _hold(self, device: UPnPDevice) -> None:
+        """Not shown (quarantined, refused, or nothing granted): observers that knew it hear it is gone."""
+        self._stopSubscriptions(device, unsubscribe=device.security.state != "quarantined")
+        device.state = "held"
+        if device.shown:
+            device.shown = False
+            security = device.security
+            self._tell("deviceGone", device, f"DeviceProtection {security.state}: {security.reason}")
+
+    def _securityChanged(self, device: UPnPDevice, readmit: bool = False) -> None:
+        """
+        The DeviceProtection layer changed its mind (an introduction
+        succeeded, a certificate changed, the proxier's certificate was
+        renewed): show, hold, or decide again.
+        """
+        if self.byUDN.get(device.udn) is not device or device.state == "gone":
+            return
+        if readmit:
+            shown = device.shown
+            self._stopSubscriptions(device, unsubscribe=True)
+            after = (lambda: self._tell("deviceChanged", device, Change())) if shown else (lambda: self._ready(device))
+            self._secure(device, lambda: self._subscribeAll(device, after))
+            return
+        if not device.security.proxiable:
+            self._hold(device)
+        elif device.state == "held":
+            self._subscribeAll(device, lambda: self._ready(device))
 
     def _ready(self, device: UPnPDevice) -> None:
         device.shown = True
@@ -449,15 +540,16 @@ class ControlPoint(MultiService):
         device._update(entry)
         device.log.info("described again after {change}", change=change)
         if device.shown:
-            self._subscribeAll(device, lambda: self._tell("deviceChanged", device, change))
+            self._secure(device, lambda: self._subscribeAll(device, lambda: self._tell("deviceChanged", device, change)))
         else:  # changed before it was ever ready: it is simply ready
-            self._subscribeAll(device, lambda: self._ready(device))
+            self._secure(device, lambda: self._subscribeAll(device, lambda: self._ready(device)))
 
     def _deviceLost(self, entry: TrackedDevice, reason: str) -> None:
         device = self.byUDN.pop(entry.udn, None)
         if device is None:
             return
         self._stopSubscriptions(device, unsubscribe=False)
+        self.security.forget(device)
         device.state = "gone"
         device.log.info("gone ({reason})", reason=reason)
         if device.shown:

@@ -333,4 +333,7 @@ def describeTLSFailure(text: str) -> str:
         return "it offers no cipher suite the proxier accepts (NULL, export and weak suites are refused)"
     if "certificate verify failed" in lowered:
         return "its certificate was refused"
+    if "no answer within" in lowered:
+        return ("no TLS answer in time (a plain HTTP server where TLS was announced, or nothing listening): "
+                + text[:160])
     return text[:200]

@@ -1,0 +1,440 @@
+"""
+The control point's DeviceProtection layer (L{proxier.upnp.security})
+against simulated DeviceProtection devices (L{proxier.sim.dps}) over TLS on
+127.0.0.1: the carrier case, Public-only devices, the retail push-button
+introduction, certificate pinning and quarantine, and every bad peer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from OpenSSL import SSL
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.task import deferLater
+from twisted.logger import LogLevel
+from twisted.trial import unittest
+
+from proxier import config as C
+from proxier.sim.dps import TLSKnobs, makeCertificate, protect
+from proxier.sim.fleet import Fleet, FleetOptions
+from proxier.store import Store
+from proxier.upnp import description as D, dps, security as S
+from proxier.upnp.actions import ActionClient, ActionError
+from proxier.upnp.controlpoint import ControlPoint
+from proxier.upnp.cpidentity import generateSelfSigned
+from proxier.upnp.httpclient import Requester, makeHTTPClient
+from proxier.upnp.soap import UPnPError
+from proxier.upnp.tls import ClientTLS, DeviceTrust
+from proxier.upnp.urlpolicy import URLPolicy
+from proxier.upnpdm.settings import SECTION
+from tests._helpers import LogCapture
+from tests.test_upnp_loopback import Waiter
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+@inlineCallbacks
+def waitUntil(predicate, timeout=15.0, step=0.05):
+    """Wait (bounded) until C{predicate()} is true."""
+    deadline = time.time() + timeout
+    while not predicate():
+        if time.time() > deadline:
+            raise AssertionError("condition not met in time")
+        yield deferLater(reactor, step, lambda: None)
+
+
+class DPSCase(unittest.TestCase):
+    """One control point and a fleet of DeviceProtection devices on loopback."""
+
+    def setUp(self):
+        self.addCleanup(deferLater, reactor, 0.2, lambda: None)  # runs last: closing connections finish
+        self.stateDir = self.mktemp()
+        self.secure = []
+        self.capture = LogCapture(self)
+
+    def startControlPoint(self, **upnp):
+        config = C.load(None, [SECTION]).replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
+        config = config.replace("upnp", **upnp)
+        self.store = Store.open(self.stateDir).child("protocol-UPnP-DM")
+        cp = ControlPoint(config, reactor=reactor, store=self.store, commonName="proxier test")
+        cp.security.buttonPoll = 0.1
+        waiter = Waiter()
+        cp.addObserver(waiter)
+        cp.startService()
+        self.addCleanup(cp.stopService)
+        self.cp, self.waiter = cp, waiter
+        return cp
+
+    def startFleet(self, count=1, **protection):
+        options = protection
+
+        def prepare(index, device):
+            perDevice = dict(options)
+            if callable(perDevice.get("certificate")):
+                perDevice["certificate"] = perDevice["certificate"](device)
+            secure = protect(device, reactor, **perDevice)
+            self.secure.append(secure)
+            self.addCleanup(secure.stop)
+            calls = secure.calls = []
+            for service in device.services:
+                original = service.invoke
+
+                def counting(name, arguments, context=None, original=original, service=service):
+                    calls.append((service.shortName, name, context.secure if context is not None else None))
+                    return original(name, arguments, context) if context is not None else original(name, arguments)
+
+                service.invoke = counting
+
+        fleet = Fleet(FleetOptions(count=count, controlPoint=self.cp.ssdpAddress, downtime=0.5, prepare=prepare),
+                      reactor=reactor)
+        self.addCleanup(fleet.stopService)
+        fleet.startService()
+        self.fleet = fleet
+        return fleet
+
+    def device(self, index=0):
+        return self.cp.device(self.fleet.devices[index].udn)
+
+    @inlineCallbacks
+    def decided(self, index=0, states=(S.GRANTED, S.PUBLIC, S.HELD, S.QUARANTINED, S.REFUSED, S.PLAIN)):
+        """The index-th device's security state, once the layer decided."""
+        yield waitUntil(lambda: self.device(index) is not None and self.device(index).security.state in states
+                        and self.device(index).state not in ("securing", "describing"))
+        return self.device(index)
+
+    def logged(self, text, level=LogLevel.warn):
+        return [e for e in self.capture.atLeast(level) if text in (e.get("log_format", "") % () if False else
+                                                                   _formatted(e))]
+
+
+def _formatted(event):
+    from twisted.logger import formatEvent
+
+    return formatEvent(event)
+
+
+def _writePEM(directory, name, certificate, key):
+    os.makedirs(directory, exist_ok=True)
+    cert = os.path.join(directory, name + ".pem")
+    keyPath = os.path.join(directory, name + ".key")
+    with open(cert, "wb") as f:
+        f.write(certificate.public_bytes(Encoding.PEM))
+    with open(keyPath, "wb") as f:
+        f.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    return cert, keyPath
+
+
+class StrangerMixin:
+    """An unknown control point (its own self-signed certificate) calling a device directly over TLS."""
+
+    @inlineCallbacks
+    def strangerCall(self, device, serviceType, action, arguments):
+        stranger = generateSelfSigned("stranger", 30, NOW)
+        client, endpoints = makeHTTPClient(reactor, connectTimeout=5)
+        trust = DeviceTrust(device.udn, device.host, now=time.time)
+        endpoints.tls = lambda host, port: ClientTLS(stranger).creator(trust)
+        actions = ActionClient(Requester(client, reactor, URLPolicy(reactor=reactor), endpoints=endpoints), timeout=10)
+        owner, service = device.services(serviceType)[0]
+        result = yield actions.callAction(device.info.target(service.controlURL), device.origin, service.serviceType,
+                                          action, arguments, scpd=device.scpd(service))
+        return result
+
+
+class CarrierTests(DPSCase, StrangerMixin):
+    """TR-330 §4.8.1.1: a CA-signed proxier certificate, devices holding the CA root."""
+
+    def setUp(self):
+        DPSCase.setUp(self)
+        self.ca = makeCertificate("Operator CPE Proxier CA", ca=True)
+        certificate, key = makeCertificate("proxier gateway 0001", issuer=self.ca, rsa=True)
+        self.cert, self.key = _writePEM(self.mktemp(), "proxier", certificate, key)
+        self.proxierCPID = dps.cpid(certificate.public_bytes(Encoding.DER))
+
+    @inlineCallbacks
+    def test_autoAdmin(self):
+        """The device verifies the proxier's certificate, adds its CPID with Admin; the proxier sees Admin over TLS."""
+        self.startControlPoint(dps_certificate=self.cert, dps_private_key=self.key)
+        self.startFleet(caRoots=[self.ca[0]])
+        _, device = yield self.waiter.wait("ready")
+        self.assertEqual(device.security.state, S.GRANTED)
+        self.assertIn("Admin", device.security.roles)
+        self.assertTrue(device.security.secure)
+        cms = device.services(D.CONFIGURATION_MANAGEMENT_2)[0][1]
+        self.assertEqual(device.info.target(cms.controlURL).scheme, "https")
+        entry = self.secure[0].access.acl[self.proxierCPID]
+        self.assertEqual((entry.roles, entry.name), (frozenset({"Admin"}), "proxier gateway 0001"))
+        self.assertEqual(device.subscriptionState(cms), "subscribed")
+
+    @inlineCallbacks
+    def test_adminOnlyActionAcceptedRefusedForStranger(self):
+        """An Admin-only action (BMS SetSequenceMode) works for the proxier; an unknown control point gets 606."""
+        self.startControlPoint(dps_certificate=self.cert, dps_private_key=self.key)
+        self.startFleet(caRoots=[self.ca[0]])
+        _, device = yield self.waiter.wait("ready")
+        bms = device.services(D.BASIC_MANAGEMENT_2)[0][1]
+        self.assertFalse(dps.Permissions().allows(bms.serviceType, "SetSequenceMode"))
+        yield device.callAction(bms, "SetSequenceMode", {"NewSequenceMode": "1"})
+        error = yield self.assertFailure(
+            self.strangerCall(device, D.BASIC_MANAGEMENT_2, "SetSequenceMode", {"NewSequenceMode": "0"}), UPnPError)
+        self.assertEqual(error.code, 606)
+        answer = yield self.strangerCall(device, D.BASIC_MANAGEMENT_2, "GetSequenceMode", {})
+        self.assertEqual(answer["SequenceMode"], "1")
+
+    @inlineCallbacks
+    def test_rolesForActionRefineDefaults(self):
+        """The device's GetRolesForAction answers replace the default rows (here: SetValues opened to Basic only)."""
+        self.startControlPoint(dps_certificate=self.cert, dps_private_key=self.key)
+        fleet = self.startFleet(caRoots=[self.ca[0]])
+        self.secure[0].access.roleOverrides[("ConfigurationManagement", "SetValues")] = frozenset({"Basic"})
+        _, device = yield self.waiter.wait("ready")
+        self.assertFalse(device.security.allows(D.CONFIGURATION_MANAGEMENT_2, "SetValues"))
+        self.assertTrue(device.security.allows(D.BASIC_MANAGEMENT_2, "Reboot"))
+        asked = [c for c in self.secure[0].calls if c[1] == "GetRolesForAction"]
+        self.assertEqual(len(asked), len(S.ROLE_QUESTIONS))
+        self.assertTrue(fleet)
+
+
+class PublicOnlyTests(DPSCase):
+    """A device that knows nothing of the proxier: Public only."""
+
+    @inlineCallbacks
+    def test_heldForPrivacy(self):
+        """By default (TR-330 §2.4) it is not shown, and no DM action is sent to it; the log says why."""
+        self.startControlPoint()
+        self.startFleet()
+        device = yield self.decided()
+        self.assertEqual(device.security.state, S.HELD)
+        self.assertEqual(device.state, "held")
+        self.assertEqual([c for c in self.waiter.calls if c[0] == "ready"], [])
+        dm = [c for c in self.secure[0].calls if c[0] != "dps"]
+        self.assertEqual(dm, [])
+        self.assertTrue(self.logged("not proxied until the device grants"))
+        cms = device.services(D.CONFIGURATION_MANAGEMENT_2)[0][1]
+        yield self.assertFailure(device.callAction(cms, "GetSupportedDataModels"), ActionError)
+        self.assertEqual([c for c in self.secure[0].calls if c[0] != "dps"], [])
+
+    @inlineCallbacks
+    def test_proxiedWithPublicRights(self):
+        """With dps_proxy_public it is shown; its permissions forbid Reboot and SetValues, allow reads."""
+        self.startControlPoint(dps_proxy_public=True)
+        self.startFleet()
+        _, device = yield self.waiter.wait("ready")
+        self.assertEqual(device.security.state, S.PUBLIC)
+        self.assertEqual(device.security.roles, {"Public"})
+        self.assertFalse(device.security.allows(D.BASIC_MANAGEMENT_2, "Reboot"))
+        self.assertFalse(device.security.allows(D.CONFIGURATION_MANAGEMENT_2, "SetValues"))
+        self.assertTrue(device.security.allows(D.CONFIGURATION_MANAGEMENT_2, "GetValues"))
+        self.assertEqual([c for c in self.secure[0].calls if c[1] == "GetRolesForAction"], [])
+
+    @inlineCallbacks
+    def test_grantedOnTheDevice(self):
+        """A role granted on the device itself (its own UI) counts once the device is asked again."""
+        self.startControlPoint()
+        self.startFleet()
+        device = yield self.decided()
+        self.assertEqual(device.security.state, S.HELD)
+        self.secure[0].grant(self.cp.security.credentials.der, frozenset({"Basic"}))
+        changed = yield self.cp.security.refresh(device)
+        self.assertTrue(changed)
+        self.cp._securityChanged(device)
+        _, shown = yield self.waiter.wait("ready")
+        self.assertIs(shown, device)
+        self.assertEqual(device.security.state, S.GRANTED)
+
+
+class IntroductionTests(DPSCase):
+    """TR-330 §4.8.1.2: the retail case, the WPS push-button introduction."""
+
+    @inlineCallbacks
+    def test_pushButton(self):
+        """
+        The proxier asks for the button (log line, status file), nothing is
+        proxied meanwhile; the button pressed, the introduction completes, the
+        device grants Admin and is shown.
+        """
+        self.startControlPoint(dps_introduction="pbc", dps_introduction_timeout=30)
+        self.startFleet()
+        device = yield self.decided()
+        self.assertEqual(device.security.state, S.HELD)
+        yield waitUntil(lambda: self.logged("press the WPS"))
+        with open(os.path.join(self.store.path, S.INTRODUCTIONS + ".json")) as f:
+            status = json.load(f)["payload"]
+        self.assertEqual(status[device.udn]["state"], "waiting-for-button")
+        yield deferLater(reactor, 0.5, lambda: None)
+        self.assertEqual([c for c in self.waiter.calls if c[0] == "ready"], [])
+        self.assertEqual([c for c in self.secure[0].calls if c[0] != "dps"], [])
+        self.assertGreater(len([c for c in self.secure[0].calls if c[1] == "SendSetupMessage"]), 2)
+        self.secure[0].pressButton()
+        _, shown = yield self.waiter.wait("ready")
+        self.assertIs(shown, device)
+        self.assertEqual(device.security.state, S.GRANTED)
+        self.assertIn("Admin", device.security.roles)
+        entry = self.secure[0].access.acl[self.cp.security.credentials.cpid]
+        self.assertTrue(entry.introduced)
+        with open(os.path.join(self.store.path, S.INTRODUCTIONS + ".json")) as f:
+            self.assertEqual(json.load(f)["payload"][device.udn]["state"], "introduced")
+        self.assertEqual(self.secure[0].introductions.completed, 1)
+        self.assertFalse(self.secure[0].button.active)
+
+    @inlineCallbacks
+    def test_timeout(self):
+        """Nobody presses: the introduction times out (logged, status file), the device stays held."""
+        self.startControlPoint(dps_introduction="pbc", dps_introduction_timeout=10)
+        self.startFleet()
+        device = yield self.decided()
+        introduction = self.cp.security.introductions[device.udn]
+        introduction._deadline = time.time() + 0.5  # the user had their chance
+        yield waitUntil(lambda: self.cp.security.status.get(device.udn, {}).get("state") == "timed-out")
+        self.assertEqual(device.security.state, S.HELD)
+        self.assertIn(device.udn, self.cp.security.retries)
+        self.assertTrue(self.logged("introduction timed-out"))
+
+
+class PinningTests(DPSCase):
+    """Certificates pinned per UDN; a changed one quarantines the device."""
+
+    @inlineCallbacks
+    def test_pinnedOnFirstUse(self):
+        """The first TLS session pins the device's certificate in the state directory."""
+        self.startControlPoint(dps_proxy_public=True)
+        self.startFleet()
+        _, device = yield self.waiter.wait("ready")
+        with open(os.path.join(self.store.path, S.PINS + ".json")) as f:
+            pins = json.load(f)["payload"]
+        self.assertEqual(pins[device.udn]["sha256"], self.secure[0].fingerprint)
+        self.assertEqual(device.security.fingerprint, self.secure[0].fingerprint)
+
+    @inlineCallbacks
+    def test_changedCertificateQuarantines(self):
+        """
+        A device that comes back (new BOOTID) with another certificate is
+        quarantined: gone for observers, the error log names it and the way
+        out, nothing more is sent to it; a restart keeps it quarantined.
+        """
+        self.startControlPoint(dps_proxy_public=True)
+        fleet = self.startFleet()
+        _, device = yield self.waiter.wait("ready")
+        old = self.secure[0].fingerprint
+        self.secure[0].useCertificate(*makeCertificate(device.udn, uris=(device.udn,)))
+        fleet.devices[0].reboot()
+        _, gone, reason = yield self.waiter.wait("gone")
+        yield waitUntil(lambda: self.cp.security.pins.isQuarantined(device.udn))
+        errors = [e for e in self.capture.errors() if "QUARANTINED" in _formatted(e)]
+        self.assertTrue(errors)
+        self.assertIn(f"{device.udn}={self.secure[0].fingerprint}", _formatted(errors[0]))
+        with open(os.path.join(self.store.path, S.QUARANTINE + ".json")) as f:
+            entry = json.load(f)["payload"][device.udn]
+        self.assertEqual((entry["pinned"], entry["presented"]), (old, self.secure[0].fingerprint))
+        yield deferLater(reactor, 1.0, lambda: None)
+        held = self.cp.device(device.udn)
+        if held is not None:
+            self.assertEqual(held.security.state, S.QUARANTINED)
+        before = len(self.secure[0].calls)
+        yield deferLater(reactor, 0.5, lambda: None)
+        self.assertEqual(len(self.secure[0].calls), before)
+        self.assertEqual([c for c in self.waiter.calls if c[0] == "ready"], [])
+
+    def test_operatorAcceptsNewCertificate(self):
+        """A restart with UDN=fingerprint in dps_accept_certificates lifts the quarantine and pins the new one."""
+        store = Store.open(self.stateDir).child("protocol-UPnP-DM")
+        udn = "uuid:12345678-1234-5123-8123-123456789abc"
+        pins = S.PinStore(store, reactor)
+        pins.pin(udn, "SHA256:AA", "127.0.0.1")
+        self.assertTrue(pins.quarantine(udn, "SHA256:AA", "SHA256:BB", "127.0.0.1", "the device"))
+        again = S.PinStore(store, reactor, (f"{udn}=sha256:bb",))
+        self.assertFalse(again.isQuarantined(udn))
+        self.assertEqual(again.pinned(udn), "SHA256:BB")
+        self.assertFalse(S.PinStore(store, reactor).isQuarantined(udn))
+
+    def test_preAcceptedCertificateNotQuarantined(self):
+        """A change to a certificate the operator listed in advance is pinned at once, not quarantined."""
+        udn = "uuid:12345678-1234-5123-8123-123456789abc"
+        pins = S.PinStore(None, reactor, (f"{udn}=SHA256:CC",))
+        pins.pin(udn, "SHA256:AA", "127.0.0.1")
+        self.assertFalse(pins.quarantine(udn, "SHA256:AA", "SHA256:CC", "127.0.0.1", "the device"))
+        self.assertEqual(pins.pinned(udn), "SHA256:CC")
+
+    def test_badAcceptEntriesIgnored(self):
+        """Entries that are not UDN=SHA256:... are logged and ignored."""
+        capture = LogCapture(self)
+        pins = S.PinStore(None, reactor, ("nonsense", "uuid:x=MD5:00"))
+        self.assertEqual(pins.accepted, {})
+        self.assertEqual(len(capture.errors()), 2)
+
+
+class BadPeerTests(DPSCase):
+    """Each bad peer: refused, logged with the device's identity, nothing sent, never shown."""
+
+    @inlineCallbacks
+    def refused(self, reasonText, **protection):
+        self.startControlPoint(dps_proxy_public=True, description_timeout=2)
+        self.startFleet(**protection)
+        device = yield self.decided()
+        self.assertEqual(device.security.state, S.REFUSED, device.security.reason)
+        self.assertIn(reasonText, device.security.reason)
+        self.assertEqual(self.secure[0].calls, [])
+        self.assertEqual([c for c in self.waiter.calls if c[0] == "ready"], [])
+        lines = [_formatted(e) for e in self.capture.errors() if "refused" in _formatted(e)]
+        self.assertTrue([line for line in lines if device.udn in line])
+        return device
+
+    def test_expiredCertificate(self):
+        """A device presenting an expired certificate."""
+        return self.refused("expired", certificate=lambda device: makeCertificate(
+            device.udn, start=NOW - datetime.timedelta(days=400), days=365))
+
+    def test_certificateNamingAnotherDevice(self):
+        """A device whose certificate names another UDN (it lies about who it is)."""
+        return self.refused("names uuid:", certificate=lambda device: makeCertificate(
+            "uuid:00000000-0000-5000-8000-000000000000"))
+
+    def test_oldTLSOnly(self):
+        """A device offering only TLS 1.0/1.1 (a downgrade attempt)."""
+        return self.refused("TLS 1.2", knobs=TLSKnobs(maxVersion=SSL.TLS1_1_VERSION))
+
+    def test_nullCiphersOnly(self):
+        """A device offering only NULL cipher suites."""
+        return self.refused("cipher", certificate=lambda device: makeCertificate(device.udn, rsa=True),
+                            knobs=TLSKnobs(ciphers="NULL-SHA256:@SECLEVEL=0"))
+
+    def test_plainHTTPWhereTLSWasAnnounced(self):
+        """A device answering plain HTTP on the port it announced as TLS."""
+        return self.refused("no TLS answer", knobs=TLSKnobs(plainOnTLSPort=True))
+
+    def test_secureLocationOnAnotherHost(self):
+        """A device whose SECURELOCATION points to another host than its LOCATION."""
+        return self.refused("another host", knobs=TLSKnobs(secureHost="127.0.0.2"))
+
+
+class UnprotectedTests(DPSCase):
+    """DeviceProtection without SECURELOCATION (miniupnpd's plain stub): not secure."""
+
+    @inlineCallbacks
+    def test_plainStub(self):
+        """The device is an unprotected device: shown, no TLS, its DeviceProtection not trusted, a warning."""
+        self.startControlPoint()
+        self.startFleet(listen=False)
+        _, device = yield self.waiter.wait("ready")
+        self.assertEqual(device.security.state, S.PLAIN)
+        self.assertFalse(device.security.secure)
+        cms = device.services(D.CONFIGURATION_MANAGEMENT_2)[0][1]
+        self.assertEqual(device.info.target(cms.controlURL).scheme, "http")
+        self.assertTrue(self.logged("announces no SECURELOCATION"))
+        self.assertEqual([c for c in self.secure[0].calls if c[0] == "dps"], [])
+
+    @inlineCallbacks
+    def test_noDeviceProtection(self):
+        """A device without DeviceProtection is proxied as before, without a warning."""
+        self.startControlPoint()
+        fleet = Fleet(FleetOptions(count=1, controlPoint=self.cp.ssdpAddress), reactor=reactor)
+        self.addCleanup(fleet.stopService)
+        fleet.startService()
+        _, device = yield self.waiter.wait("ready")
+        self.assertEqual(device.security.state, S.PLAIN)
+        self.assertFalse(self.logged("SECURELOCATION"))
