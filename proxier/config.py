@@ -335,7 +335,8 @@ CORE_SECTIONS: tuple[Section, ...] = (
         "instance maps, credentials.",
         Key("directory", text(4096), "",
             "Directory (created with mode 0700). Empty: /var/lib/proxier when run as "
-            "root, else $XDG_STATE_HOME/proxier (~/.local/state/proxier)."),
+            "root, else $XDG_STATE_HOME/proxier (~/.local/state/proxier); the demo uses "
+            "that path with -demo appended."),
     ),
     _section(
         "log",

@@ -77,6 +77,11 @@ def _protocols(config: configmod.Config, plugins: list) -> list:
 
 def _openStore(config: configmod.Config) -> Store:
     directory = configmod.stateDirectory(config)
+    from proxier import demo
+
+    if demo.isActive(config) and not config["state"]["directory"]:
+        # The demo's simulated devices and demo ACS never share a gateway's real state.
+        directory += "-demo"
     try:
         return Store.open(directory)
     except StoreError as e:

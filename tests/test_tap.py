@@ -149,3 +149,24 @@ class OptionsTests(unittest.TestCase):
         self.assertEqual(options.config.path, path)
         self.assertEqual(options.store.path, os.path.abspath(state))
         self.assertEqual([p.name for p in options.protocols], [p.name for p in options.plugins])
+
+    def test_demoStateApart(self) -> None:
+        """
+        Unconfigured (the demo), the state goes beside the default directory
+        with "-demo" appended, never into a gateway's real state; configured
+        for an ACS, into the default directory itself.
+        """
+        home = os.path.abspath(self.mktemp())
+        self.patch(os, "geteuid", lambda: 1000)
+        self.patch(os, "environ", dict(os.environ, XDG_STATE_HOME=home))
+        demo = tap.Options()
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write("[connection_request]\nport = 0\n")
+        demo.parseOptions(["--config", path])
+        self.assertEqual(demo.store.path, os.path.join(home, "proxier-demo"))
+        with open(path, "w") as f:
+            f.write("[acs]\nurl = http://127.0.0.1:9/acs\n")
+        real = tap.Options()
+        real.parseOptions(["--config", path])
+        self.assertEqual(real.store.path, os.path.join(home, "proxier"))
