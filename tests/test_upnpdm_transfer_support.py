@@ -14,10 +14,15 @@ test can lose them), and plays the endpoint with an observer that can be
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Optional
 
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.trial import unittest
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Site
+
+from proxier.cwmp.digest import DigestServer
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.sim.device import Identity, SimulatedDevice
@@ -47,7 +52,8 @@ class ManagedDevice:
 
     def __init__(self, testCase: unittest.TestCase, *, disabled: tuple[str, ...] = (),
                  storePath: Optional[str] = None, clock: Optional[task.Clock] = None,
-                 sim: Optional[SimulatedDevice] = None, uploadAgent: Any = None, observe: bool = True) -> None:
+                 sim: Optional[SimulatedDevice] = None, uploadAgent: Any = None, observe: bool = True,
+                 setup: Optional[Any] = None) -> None:
         self.testCase = testCase
         self.clock = clock or task.Clock()
         if sim is None:
@@ -66,6 +72,7 @@ class ManagedDevice:
         self.upnp = SimUPnPDevice(self.clock, sim=sim)
         self.observer = SessionObserver()
         self.uploadAgent = uploadAgent
+        self.setup = setup
         self.device = self._make(self.upnp)
         self._bridged = False
         self._bridge()
@@ -85,6 +92,8 @@ class ManagedDevice:
         device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock, gateFactory=gateFactory,
                                probeInterval=30, store=self.store.child("manage"),
                                uploadAgent=(lambda: self.uploadAgent) if self.uploadAgent is not None else None)
+        if self.setup is not None:
+            self.setup(device)  # what a test puts in place before the device is first ready
         device.attached(upnp, candidate, profile)
         return device
 
@@ -144,7 +153,7 @@ class ManagedDevice:
         candidate, profile = self._profile(self.upnp)
         self.device.attached(self.upnp, candidate, profile)
 
-    def restartProxier(self, observe: bool = True) -> "ManagedDevice":
+    def restartProxier(self, observe: bool = True, setup: Optional[Any] = None) -> "ManagedDevice":
         """
         The proxier stops (without cleanup) and a new one starts on the same
         state: a new Virtual CWMP Device for the same simulated device.
@@ -160,6 +169,7 @@ class ManagedDevice:
         again.upnp = SimUPnPDevice(self.clock, sim=self.sim)
         again.observer = SessionObserver()
         again.uploadAgent = self.uploadAgent
+        again.setup = setup if setup is not None else self.setup
         self.lose = {"bms", "sms", "cms"}  # the old one hears nothing more
         again.device = again._make(again.upnp)
         again._bridged = False
@@ -167,6 +177,132 @@ class ManagedDevice:
         if observe:
             again.device.addObserver(again.observer)
         return again
+
+
+class FileServer(Resource):
+    """
+    A file server on 127.0.0.1 as an ACS names one for Upload and Download:
+    it stores what is PUT or POSTed, serves what it holds with GET, and can
+    demand credentials (Basic or Digest), refuse PUT (405), fail (any
+    status) or hang.
+
+    @ivar files: path → bytes.
+    @ivar requests: C{(method, path, headers)} of every request.
+    """
+
+    isLeaf = True
+
+    def __init__(self, *, username: str = "", password: str = "", scheme: str = "digest",
+                 refusePut: bool = False, status: Optional[int] = None, hang: bool = False) -> None:
+        super().__init__()
+        self.username = username
+        self.password = password
+        self.scheme = scheme
+        self.refusePut = refusePut
+        self.status = status
+        self.hang = hang
+        self.files: dict[str, bytes] = {}
+        self.requests: list[tuple[str, str, dict]] = []
+        self.hung: list = []
+        self._digest = DigestServer("files", clock=lambda: __import__("time").time())
+
+    def listen(self, testCase: unittest.TestCase) -> str:
+        """Listen on 127.0.0.1 (port 0) until the test ends; the base URL."""
+        from twisted.internet import reactor
+
+        port = reactor.listenTCP(0, Site(self), interface="127.0.0.1")
+        testCase.addCleanup(port.stopListening)
+        testCase.addCleanup(self._release)
+        return f"http://127.0.0.1:{port.getHost().port}"
+
+    def _release(self) -> None:
+        for request in self.hung:
+            if not request.finished and not request._disconnected:
+                request.setResponseCode(500)
+                request.finish()
+        self.hung = []
+
+    def _authorized(self, request: Any, method: str) -> bool:
+        if not (self.username or self.password):
+            return True
+        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
+        if self.scheme == "basic":
+            expected = "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            if header == expected:
+                return True
+            request.setHeader(b"WWW-Authenticate", b'Basic realm="files"')
+            return False
+        if header:
+            verdict = self._digest.check(method, request.uri.decode("latin-1"), header,
+                                         lambda user: self.password if user == self.username else None)
+            if verdict.ok:
+                return True
+        request.setHeader(b"WWW-Authenticate", self._digest.challenge().encode())
+        return False
+
+    def render(self, request: Any) -> Any:
+        method = request.method.decode("ascii")
+        path = request.path.decode("latin-1")
+        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
+                   for k, v in request.requestHeaders.getAllRawHeaders()}
+        self.requests.append((method, path, headers))
+        if self.hang:
+            self.hung.append(request)
+            return NOT_DONE_YET
+        if self.status is not None:
+            request.setResponseCode(self.status)
+            return b""
+        if method == "GET":
+            if path not in self.files:
+                request.setResponseCode(404)
+                return b"no such file"
+            return self.files[path]
+        if method not in ("PUT", "POST"):
+            request.setResponseCode(405)
+            return b""
+        if not self._authorized(request, method):
+            request.setResponseCode(401)
+            return b"credentials please"
+        if method == "PUT" and self.refusePut:
+            request.setResponseCode(405)
+            request.setHeader(b"Allow", b"POST")
+            return b""
+        self.files[path] = request.content.read()
+        request.setResponseCode(201 if method == "PUT" else 200)
+        return b""
+
+
+class FakeUploader:
+    """An uploader that records what it is asked and answers as told (C{failure}: a TransferFailed)."""
+
+    def __init__(self) -> None:
+        self.uploads: list[tuple[str, bytes, str, str]] = []
+        self.failure: Any = None
+        self.pending: Optional[defer.Deferred] = None
+        self.hold = False
+
+    def upload(self, url: str, body: bytes, username: str = "", password: str = "", **kw: Any) -> defer.Deferred:
+        self.uploads.append((url, body, username, password))
+        if self.hold:
+            self.pending = defer.Deferred()
+            return self.pending
+        if self.failure is not None:
+            return defer.fail(self.failure)
+        return defer.succeed(None)
+
+
+def simLogFetcher(sim: SimulatedDevice) -> Any:
+    """A device fetch that serves the simulated device's logs by their LogURL (as its HTTP server does)."""
+
+    def fetch(url: str) -> defer.Deferred:
+        for name, log in sim.bms.logs.items():
+            if url == sim.logURL(name):
+                return defer.succeed(log.content())
+        from proxier.upnpdm.httpfiles import TransferFailed
+
+        return defer.fail(TransferFailed(9011, f"the device answered 404 for {url}"))
+
+    return fetch
 
 
 class SupportTests(unittest.TestCase):

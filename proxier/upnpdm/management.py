@@ -29,7 +29,10 @@ from proxier.store import Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import diagnostics
 from proxier.upnpdm.diagcontrol import DiagnosticsService
+from proxier.upnpdm.httpfiles import TransferFailed, Uploader, fetchFromDevice
 from proxier.upnpdm.link import IDLE_LIMIT, IDLE_POLL
+from proxier.upnpdm.logs import LogsService
+from proxier.upnpdm.transfers import TransferQueue
 
 __all__ = ["DeviceManagement", "DeviceLinkOf"]
 
@@ -45,6 +48,7 @@ class DeviceLinkOf:
         self.log = device.log
         self.idlePoll = IDLE_POLL
         self.idleLimit = IDLE_LIMIT
+        self.fetcher: Optional[Callable[[str], Deferred]] = None
 
     @property
     def online(self) -> bool:
@@ -62,6 +66,24 @@ class DeviceLinkOf:
         if target is None:
             return fail(UPnPError(401, f"the device has no {_SERVICES[service]} service"))
         return self.device.gate.call(target, action, arguments or {})
+
+    def fetch(self, url: str) -> Deferred:
+        """Read C{url} from the device over HTTP (its own host only, bounded): a log (TR-330 §4.4.2)."""
+        if self.fetcher is not None:
+            return self.fetcher(url)
+        target = self.device._target()
+        if target is None:
+            return fail(TransferFailed(9011, "the device is not reachable now"))
+        return fetchFromDevice(target, url)
+
+    def observers(self) -> list[Any]:
+        return list(self.device._observers)
+
+    @property
+    def bootId(self) -> Optional[int]:
+        """BOOTID.UPNP.ORG of the UPnP device actions go to now (None: unknown)."""
+        target = self.device._target()
+        return getattr(target, "bootId", None) if target is not None else None
 
     def inSession(self) -> bool:
         return any(getattr(o, "inSession", False) for o in list(self.device._observers))
@@ -101,62 +123,68 @@ class DeviceManagement:
 
     @param store: the device's own store (a child of the protocol's store);
         each part keeps its document there.
+    @param uploadAgent: C{() → IAgent} for uploads to the ACS's file servers.
+
+    @ivar queue: the transfers the ACS asked for (L{TransferQueue}).
     """
 
-    def __init__(self, device: Any, store: Store, *, uploadAgent: Optional[Callable[[], Any]] = None,
-                 fetchLog: Optional[Callable[..., Deferred]] = None) -> None:
+    def __init__(self, device: Any, store: Store, *, uploadAgent: Optional[Callable[[], Any]] = None) -> None:
         self.device = device
         self.link = DeviceLinkOf(device)
         self.log = device.log
         caps = device.profile.capabilities
-        self.parts: list[Any] = []
+        candidate = device.profile.candidate
+        model = device.model
+        self.queue = TransferQueue(self.link, store.document("transfers"))
         self.diagnostics: Optional[DiagnosticsService] = None
-        kinds = diagnostics.supportedKinds(caps.bms) if device.profile.candidate.bms is not None else ()
+        self.logs: Optional[LogsService] = None
+        kinds = diagnostics.supportedKinds(caps.bms) if candidate.bms is not None else ()
         if kinds:
             self.diagnostics = DiagnosticsService(kinds, self.link, store.document("diagnostics"),
                                                   store.child("diagnostics-tree"))
-            self.parts.append(self.diagnostics)
             device.overlays.extend(self.diagnostics.mounts)
             self.log.info("diagnostics offered: {kinds}", kinds=", ".join(k.path for k in kinds))
-        self._bmsId = device.profile.candidate.bms.serviceId if device.profile.candidate.bms else None
-        self._smsId = device.profile.candidate.sms.serviceId if device.profile.candidate.sms else None
+        if candidate.bms is not None and {"GetLogURIs", "GetLogInfo"} <= caps.bms:
+            self.logs = LogsService(self.link, store.document("logs"), store.child("logs-tree"), self.queue,
+                                    fetch=self.link.fetch, uploader=Uploader(uploadAgent, self.link.clock))
+            device.overlays.extend(self.logs.mounts)
+            model.extraConstants.append(self.logs.count)
+            model.transferHandlers["Upload"] = self.logs.upload
+            self.queue.handlers["upload"] = self.logs
+            self.log.info("vendor logs offered (Upload \"4 Vendor Log File <i>\")")
+        self._bmsId = candidate.bms.serviceId if candidate.bms is not None else None
+        self._smsId = candidate.sms.serviceId if candidate.sms is not None else None
 
     # -- the device's news ---------------------------------------------------------------
 
     def eventReceived(self, service: Any, variables: Sequence[tuple[str, str]]) -> None:
         if service.serviceId == self._bmsId:
-            for part in self.parts:
-                if hasattr(part, "bmsEvent"):
-                    part.bmsEvent(variables)
             if self.diagnostics is not None:
                 self.diagnostics.eventReceived(variables)
-        elif service.serviceId == self._smsId:
-            for part in self.parts:
-                if hasattr(part, "smsEvent"):
-                    part.smsEvent(variables)
+            if self.logs is not None:
+                self.logs.bmsEvent(variables)
 
     def stateMayBeStale(self, service: Any) -> None:
         if service.serviceId == self._bmsId and self.diagnostics is not None:
             self.diagnostics.stateMayBeStale()
-        for part in self.parts:
-            if hasattr(part, "serviceMayBeStale"):
-                part.serviceMayBeStale(service.serviceId == self._smsId, service.serviceId == self._bmsId)
 
     def deviceReady(self, rebooted: bool, aliveTime: Optional[float] = None) -> None:
         """The device is online (first seen this run, back, or booted); C{aliveTime}: when it announced itself."""
-        for part in self.parts:
-            if hasattr(part, "deviceReady"):
-                if aliveTime is not None and getattr(part, "wantsAliveTime", False):
-                    part.deviceReady(rebooted, aliveTime)
-                else:
-                    part.deviceReady(rebooted)
+        if self.diagnostics is not None:
+            self.diagnostics.deviceReady(rebooted)
+        if self.logs is not None:
+            self.logs.deviceReady(rebooted)
+        self.queue.deviceReady(rebooted, aliveTime)
 
     def observed(self) -> None:
         """An observer (the endpoint) listens now: what is owed to it is told."""
-        for part in self.parts:
-            if hasattr(part, "observed"):
-                part.observed()
+        if self.diagnostics is not None:
+            self.diagnostics.observed()
+        self.queue.observed()
 
     def stop(self) -> None:
-        for part in self.parts:
-            part.stop()
+        if self.diagnostics is not None:
+            self.diagnostics.stop()
+        if self.logs is not None:
+            self.logs.stop()
+        self.queue.stop()

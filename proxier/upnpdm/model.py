@@ -200,6 +200,11 @@ class CMSDataModel:
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
         self._typeWarned: set[str] = set()
+        # what the device's management adds (issue 7): proxier-held values
+        # that change (VendorLogFileNumberOfEntries), refreshed before a read
+        # that touches them, and the Download/Upload handlers
+        self.extraConstants: list[Any] = []
+        self.transferHandlers: dict[str, Callable[[Any], Any]] = {}
         self.setProfile(profile)
 
     # ---- configuration -----------------------------------------------------------------
@@ -613,12 +618,37 @@ class CMSDataModel:
 
     def _localUnder(self, name: str) -> tuple[list[str], list[str]]:
         """The constants and the mapped parameters at or below C{name}."""
-        constants = [n for n in self.profile.constants if cwmppaths.isPrefix(name, n)]
+        constants = [n for n in self.constants if cwmppaths.isPrefix(name, n)]
         mapped = [n for n in self.translator.mapped if cwmppaths.isPrefix(name, n)]
         return constants, mapped
 
     def _deviceCovers(self, name: str) -> bool:
         return self.profile.inBBF(name)
+
+    @property
+    def constants(self) -> Mapping[str, ParameterValue]:
+        """The profile's constants, and the values the extra sources hold now."""
+        if not self.extraConstants:
+            return self.profile.constants
+        merged = dict(self.profile.constants)
+        for source in self.extraConstants:
+            merged.update(source.values())
+        return merged
+
+    def _refreshLocal(self, names: Sequence[str]) -> Deferred:
+        """
+        Refresh the extra sources whose parameters C{names} touch (at, below
+        or above them); fires when they are done (never fails: a source
+        answers from what it knows).
+        """
+        from twisted.internet.defer import gatherResults, succeed
+
+        due = []
+        for source in self.extraConstants:
+            held = list(source.values())
+            if any(n in ("", "Device.") or any(cwmppaths.isPrefix(n, h) or n == h for h in held) for n in names):
+                due.append(maybeDeferred(source.refresh).addErrback(lambda f: None))
+        return gatherResults(due) if due else succeed(None)
 
     # ---- IDataModel: reads -----------------------------------------------------------------------
 
@@ -628,6 +658,7 @@ class CMSDataModel:
             methods.add("Reboot")
         if self.caps.canBaselineReset:
             methods.add("FactoryReset")
+        methods.update(self.transferHandlers)
         return frozenset(methods)
 
     def getParameterNames(self, path: str, nextLevel: bool) -> Deferred:
@@ -636,10 +667,12 @@ class CMSDataModel:
     @inlineCallbacks
     def _gpn(self, path: str, nextLevel: bool) -> Any:
         self._check(path)
+        if self.extraConstants:
+            yield self._refreshLocal([path])
         if path == "":
             path = "Device."
         constants, mapped = self._localUnder(path)
-        if path in self.profile.constants:
+        if path in self.constants:
             return [ParameterInfo(path, False)]
         if path in self.translator.mapped:
             cms = self.translator.mapped[path]
@@ -729,13 +762,15 @@ class CMSDataModel:
     def _gpv(self, names: list[str]) -> Any:
         if len(names) > MAX_REQUEST:
             raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
+        if self.extraConstants:
+            yield self._refreshLocal(names)
         plan: list[tuple[str, Any]] = []  # ("device", cmsPath) or ("local", ParameterValue)
         for name in names:
             self._check(name)
             if name == "":
                 name = "Device."
-            if name in self.profile.constants:
-                plan.append(("local", self.profile.constants[name]))
+            if name in self.constants:
+                plan.append(("local", self.constants[name]))
                 continue
             if name in self.translator.mapped:
                 plan.append(("device", self.translator.mapped[name]))
@@ -752,7 +787,7 @@ class CMSDataModel:
                 cms = yield self._toCMS(name)
                 plan.append(("device", cms))
             plan.extend(("device", self.translator.mapped[n]) for n in mapped)
-            plan.extend(("local", self.profile.constants[n]) for n in sorted(constants, key=_treeOrder))
+            plan.extend(("local", self.constants[n]) for n in sorted(constants, key=_treeOrder))
         contents = list(dict.fromkeys(p for kind, p in plan if kind == "device"))
         values = yield self.readValues(contents)
         byPath = {path: value for path, value, _ in values}
@@ -860,7 +895,7 @@ class CMSDataModel:
             reason = cwmppaths.check(pv.name)
             if reason or pv.name.endswith("."):
                 faults[pv.name] = SetParameterValuesFault(pv.name, 9005)
-            elif pv.name in self.profile.constants:
+            elif pv.name in self.constants:
                 faults[pv.name] = SetParameterValuesFault(pv.name, 9008)
             else:
                 try:
@@ -972,7 +1007,7 @@ class CMSDataModel:
         self._check(name)
         if name == "":
             name = "Device."
-        if name in self.profile.constants:
+        if name in self.constants:
             return [(name, None)]
         if name in self.translator.mapped:
             return [(name, self.translator.mapped[name])]
@@ -1164,7 +1199,7 @@ class CMSDataModel:
             tablePath = parsed.parent.text
         elif not isinstance(parsed.last, str):
             raise CWMPFault(9005, f"Invalid parameter name ({path} is an instance, not a table)")
-        if any(n.startswith(tablePath) for n in self.profile.constants):
+        if any(n.startswith(tablePath) for n in self.constants):
             raise CWMPFault(9001, f"Request denied ({tablePath} is held by the proxier, read-only)")
         if not self._deviceCovers(tablePath):
             raise CWMPFault(9005, f"Invalid parameter name ({tablePath} is not a table of this device)")
@@ -1314,12 +1349,19 @@ class CMSDataModel:
         return d.addErrback(self._asFault, "FactoryReset")
 
     def download(self, request: Any) -> Deferred:
-        # SoftwareManagement firmware updates (TR-330 §4.7) come with issue 7.
-        return _fail(CWMPFault(9000, "Method not supported (Download)"))
+        """SoftwareManagement firmware updates (TR-330 §4.7), when the device's management offers them."""
+        return self._transfer("Download", request)
 
     def upload(self, request: Any) -> Deferred:
-        # BMS log upload (TR-330 §4.4) comes with issue 7.
-        return _fail(CWMPFault(9000, "Method not supported (Upload)"))
+        """BasicManagement log uploads (TR-330 §4.4), when the device's management offers them."""
+        return self._transfer("Upload", request)
+
+    def _transfer(self, rpc: str, request: Any) -> Deferred:
+        handler = self.transferHandlers.get(rpc)
+        if handler is None:
+            return _fail(CWMPFault(9000, f"Method not supported ({rpc})"))
+        d = maybeDeferred(handler, request)
+        return d.addErrback(self._asFault, rpc)
 
 
 def _fail(fault: CWMPFault) -> Deferred:

@@ -41,13 +41,16 @@ class HeldModel:
     @param tree: the objects themselves.
     @param beforeRead: C{(names) → Deferred} (never failing), run before a read.
     @param checkValues: C{(values) → None}, raising a L{CWMPFault} to refuse.
+    @param afterSet: C{(values) → None}, told of a SetParameterValues applied.
     """
 
     def __init__(self, tree: TreeDataModel, *, beforeRead: Optional[Callable[[Sequence[str]], Any]] = None,
-                 checkValues: Optional[Callable[[Sequence[ParameterValue]], None]] = None) -> None:
+                 checkValues: Optional[Callable[[Sequence[ParameterValue]], None]] = None,
+                 afterSet: Optional[Callable[[Sequence[ParameterValue]], None]] = None) -> None:
         self.tree = tree
         self._beforeRead = beforeRead
         self._checkValues = checkValues
+        self._afterSet = afterSet
 
     def supportedMethods(self) -> frozenset:
         return PARAMETER_METHODS
@@ -83,7 +86,17 @@ class HeldModel:
         return self._checked(values, lambda: self.tree.validateParameterValues(values))
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
-        return self._checked(values, lambda: self.tree.setParameterValues(values))
+        d = self._checked(values, lambda: self.tree.setParameterValues(values))
+        if self._afterSet is not None:
+            def applied(status: Any) -> Any:
+                try:
+                    self._afterSet(values)
+                except Exception:
+                    self.tree.log.failure("after SetParameterValues")
+                return status
+
+            d.addCallback(applied)
+        return d
 
     def validateParameterAttributes(self, changes: Sequence[Any]) -> defer.Deferred:
         return self.tree.validateParameterAttributes(changes)

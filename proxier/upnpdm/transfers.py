@@ -1,0 +1,280 @@
+# -*- test-case-name: tests.test_upnpdm_transfer -*-
+"""
+The transfers the ACS asked of one Virtual CWMP Device — a Download of its
+firmware (TR-330 §4.7.1), an Upload of one of its logs (§4.4.2) — from the
+response with Status 1 to the TransferComplete the endpoint owes the ACS,
+durably: a proxier killed at any point reports each transfer after its
+restart, once.
+
+A transfer (a "job", one JSON object in the device's C{transfers}
+document) goes through three phases:
+
+ - C{waiting}: accepted; waits for its start time (the request's
+   DelaySeconds, counted from when it was received), for the session that
+   asked to end, for the device to answer, and for the transfer of its kind
+   before it (one at a time per kind, in order). A job that cannot start
+   within L{WAIT_LIMIT} seconds of its start time ends with its kind's
+   "unreachable" fault.
+ - C{running}: its kind's handler carries it out, keeping what it needs in
+   the job (saved through L{TransferQueue.save}); after a restart the handler
+   is asked to resume it.
+ - C{reporting}: the outcome is known and saved; it is told to the endpoint
+   (L{IDeviceObserver.transferComplete}) and the job goes. If the proxier
+   dies between saving the outcome and the endpoint saving its
+   TransferComplete, the job is found in C{reporting} at the restart: it is
+   told again unless the endpoint's own state shows it already took it (its
+   transfer in progress is gone) — no second TransferComplete.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Mapping, Optional
+
+from twisted.internet.defer import CancelledError
+
+from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.values import UNKNOWN_TIME, TransferRequest, TransferResult
+from proxier.store import Document
+
+__all__ = ["TransferQueue", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf"]
+
+#: Transfers a device may have queued or under way (TR-069: a full queue is 9004).
+MAX_TRANSFERS = 8
+#: Seconds past its start time a transfer may wait for the device.
+WAIT_LIMIT = 3600.0
+_PHASES = ("waiting", "running", "reporting")
+_KEYS = {"id": int, "kind": str, "method": str, "commandKey": str, "fileType": str, "url": str, "username": str,
+         "password": str, "receivedAt": (int, float), "startAt": (int, float), "phase": str, "data": dict}
+
+
+def timeOf(seconds: Optional[float]) -> datetime.datetime:
+    """A clock's seconds as a TransferComplete time (None: the unknown time)."""
+    if seconds is None:
+        return UNKNOWN_TIME
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+
+
+def _validate(payload: Any) -> None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("jobs"), list):
+        raise ValueError("not a transfers document")
+    int(payload["seq"])
+    for job in payload["jobs"]:
+        for key, kind in _KEYS.items():
+            if not isinstance(job[key], kind) or isinstance(job[key], bool):
+                raise TypeError(f"{key} of a transfer has the wrong type")
+        if job["phase"] not in _PHASES:
+            raise ValueError(f"unknown phase {job['phase']!r}")
+        if job["phase"] == "reporting":
+            result = job["result"]
+            int(result["faultCode"]), str(result["faultString"])
+
+
+class TransferQueue:
+    """
+    The durable transfers of one device (see the module docstring).
+
+    @param handlers: kind → handler; a handler has C{run(job)} (start or
+        resume a running job; it ends it with L{finish}), C{unreachable}
+        (the C{(faultCode, faultString)} of a job that never started) and
+        optionally C{jobDeviceReady(job, rebooted, aliveTime)} (the device is
+        back while the job runs) and C{stop()}.
+    """
+
+    def __init__(self, link: Any, document: Document, handlers: Optional[Mapping[str, Any]] = None) -> None:
+        self.link = link
+        self.clock = link.clock
+        self.log = link.log
+        self.handlers: dict[str, Any] = dict(handlers or {})
+        self._document = document
+        stored = document.load(default=None, validate=_validate)
+        self._seq = int(stored["seq"]) if stored else 0
+        self.jobs: list[dict] = list(stored["jobs"]) if stored else []
+        self._recovered = {job["id"] for job in self.jobs if job["phase"] == "reporting"}
+        self._resume = {job["id"] for job in self.jobs if job["phase"] == "running"}
+        self._timer: Any = None
+        self._waiting: Any = None
+        self._ready = False
+        self._stopped = False
+
+    def save(self) -> None:
+        try:
+            self._document.save({"seq": self._seq, "jobs": self.jobs})
+        except OSError as e:
+            self.log.error("cannot save the transfers: {why}", why=e.strerror or str(e))
+
+    def ofKind(self, kind: str, phase: Optional[str] = None) -> list[dict]:
+        return [j for j in self.jobs if j["kind"] == kind and (phase is None or j["phase"] == phase)]
+
+    # -- accepting -------------------------------------------------------------------------
+
+    def add(self, kind: str, request: TransferRequest, **data: Any) -> dict:
+        """
+        Accept a transfer (saved before the ACS hears Status 1).
+
+        @raise CWMPFault: 9004 when L{MAX_TRANSFERS} are queued already.
+        """
+        if len(self.jobs) >= MAX_TRANSFERS:
+            raise CWMPFault(9004, f"Resources exceeded ({MAX_TRANSFERS} transfers are queued already)")
+        self._seq += 1
+        now = self.clock.seconds()
+        job = {"id": self._seq, "kind": kind, "method": request.method, "commandKey": request.commandKey,
+               "fileType": request.fileType, "url": request.url, "username": request.username,
+               "password": request.password, "receivedAt": now, "startAt": now + request.delaySeconds,
+               "phase": "waiting", "data": dict(data)}
+        self.jobs.append(job)
+        self.save()
+        self.log.info("{method} {fileType!r} (CommandKey {key!r}) accepted; starts in {delay} s at the earliest",
+                      method=request.method, fileType=request.fileType, key=request.commandKey,
+                      delay=request.delaySeconds)
+        self._arm()
+        return job
+
+    # -- starting --------------------------------------------------------------------------
+
+    def deviceReady(self, rebooted: bool, aliveTime: Optional[float] = None) -> None:
+        self._ready = True
+        for job in [j for j in self.jobs if j["phase"] == "running"]:
+            handler = self.handlers[job["kind"]]
+            if job["id"] in self._resume:
+                self._resume.discard(job["id"])
+                handler.run(job)
+            elif hasattr(handler, "jobDeviceReady"):
+                handler.jobDeviceReady(job, rebooted, aliveTime if aliveTime is not None else self.clock.seconds())
+        self._arm()
+
+    def _arm(self) -> None:
+        """Start what is due; arm the timer for what comes next."""
+        if self._stopped:
+            return
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        now = self.clock.seconds()
+        nextAt: Optional[float] = None
+        for job in [j for j in self.jobs if j["phase"] == "waiting"]:
+            if now >= job["startAt"] + WAIT_LIMIT:
+                code, why = self.handlers[job["kind"]].unreachable
+                self.finish(job, code, why, None, now)
+                continue
+            due = job["startAt"]
+            if due <= now and self._ready and self.link.online and not self._busy(job):
+                self._startWhenIdle()
+                nextAt = now + WAIT_LIMIT if nextAt is None else nextAt
+                continue
+            at = max(due, now) if due > now else job["startAt"] + WAIT_LIMIT
+            nextAt = at if nextAt is None else min(nextAt, at)
+        if nextAt is not None:
+            self._timer = self.clock.callLater(max(0.0, nextAt - now), self._arm)
+
+    def _busy(self, job: dict) -> bool:
+        """One transfer of a kind at a time, oldest first."""
+        for other in self.jobs:
+            if other is job:
+                return False
+            if other["kind"] == job["kind"] and other["phase"] in ("waiting", "running"):
+                return True
+        return False
+
+    def _startWhenIdle(self) -> None:
+        if self._waiting is not None:
+            return
+        self._waiting = self.link.idle()
+
+        def idle(_: Any) -> None:
+            self._waiting = None
+            self._start()
+
+        def gone(failure: Any) -> None:
+            self._waiting = None
+            if not failure.check(CancelledError):
+                self.log.failure("waiting for the session's end failed", failure)
+
+        self._waiting.addCallbacks(idle, gone)
+
+    def _start(self) -> None:
+        if self._stopped:
+            return
+        now = self.clock.seconds()
+        for job in [j for j in self.jobs if j["phase"] == "waiting"]:
+            if job["startAt"] <= now and self.link.online and not self._busy(job):
+                job["phase"] = "running"
+                self.save()
+                self.log.info("{method} {fileType!r} (CommandKey {key!r}) starts", method=job["method"],
+                              fileType=job["fileType"], key=job["commandKey"])
+                self.handlers[job["kind"]].run(job)
+        self._arm()
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def finish(self, job: dict, faultCode: int, faultString: str, startTime: Optional[float],
+               completeTime: Optional[float]) -> None:
+        """A transfer ended (C{faultCode} 0: done): saved, then told to the endpoint."""
+        if job not in self.jobs or job["phase"] == "reporting":
+            return
+        job["phase"] = "reporting"
+        job["result"] = {"faultCode": int(faultCode), "faultString": _clean(faultString) if faultCode else "",
+                         "startTime": startTime, "completeTime": completeTime}
+        self.save()
+        if faultCode:
+            self.log.warn("{method} (CommandKey {key!r}) failed: {code} {why}", method=job["method"],
+                          key=job["commandKey"], code=faultCode, why=job["result"]["faultString"])
+        else:
+            self.log.info("{method} (CommandKey {key!r}) done", method=job["method"], key=job["commandKey"])
+        self._report(job)
+        self._arm()
+
+    def observed(self) -> None:
+        """The endpoint listens now: what is owed to it is told."""
+        for job in [j for j in self.jobs if j["phase"] == "reporting"]:
+            self._report(job)
+
+    def _report(self, job: dict) -> None:
+        observers = list(getattr(self.link, "observers", lambda: [])())
+        if not observers:
+            return  # told once the endpoint observes
+        if job["id"] in self._recovered:
+            self._recovered.discard(job["id"])
+            if self._alreadyTaken(job, observers):
+                self.log.info("the TransferComplete of CommandKey {key!r} was queued before the restart",
+                              key=job["commandKey"])
+                self._forget(job)
+                return
+        r = job["result"]
+        result = TransferResult(job["commandKey"], job["method"], r["faultCode"], r["faultString"],
+                                timeOf(r["startTime"]), timeOf(r["completeTime"]))
+        self.link.tell("transferComplete", result)
+        self._forget(job)
+
+    def _alreadyTaken(self, job: dict, observers: list) -> bool:
+        """Whether an observer's durable state shows this transfer is no longer in progress there."""
+        for observer in observers:
+            state = getattr(observer, "state", None)
+            transfers = getattr(state, "transfers", None)
+            if callable(transfers):
+                inProgress = {(t.get("commandKey"), t.get("method")) for t in transfers()}
+                return (job["commandKey"], job["method"]) not in inProgress
+        return False
+
+    def _forget(self, job: dict) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+            self.save()
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        if self._waiting is not None:
+            waiting, self._waiting = self._waiting, None
+            waiting.cancel()
+        for handler in self.handlers.values():
+            if hasattr(handler, "stop"):
+                handler.stop()
+
+
+def _clean(text: str, limit: int = 256) -> str:
+    """A FaultString: printable, at most 256 characters (cwmp-1-2.xsd)."""
+    cleaned = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    return cleaned[:limit]

@@ -1,0 +1,148 @@
+"""
+TR-181 2.17 conformance of every object and parameter the diagnostics and
+log parts add to a Virtual CWMP Device (../shared/ref/datamodel/
+tr-181-2-17-0-cwmp-full.xml): each name exists there, with TR-181's type
+(base, xsi:type, list-ness; every facet for the writable ones), access and
+notification facts, and every value answered parses with TR-181's own type
+— walked row by row over the real trees, with rows in every table (a
+traceroute and an NSLookup completed, the simulator's logs listed), as the
+same checks of tests.test_datamodel_tr181 do for the proxier's own trees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.trial import unittest
+
+from proxier.datamodel import paths
+from proxier.datamodel.types import ListOf
+from proxier.datamodel.values import ParameterValue
+from proxier.upnpdm import diagnostics as d
+from proxier.upnpdm.logs import COUNT
+from tests import tr181
+from tests.test_upnpdm_transfer_support import ManagedDevice
+
+# Values a BMS device cannot give that TR-181 constrains: RouteHops.{i}.RTTimes
+# has minItems 1, but BMS:2 HopHosts carries no round-trip times; the list is
+# left empty rather than reporting every response lost (an item of 0).
+NO_VALUE_FROM_BMS = frozenset({"Device.IP.Diagnostics.TraceRoute.RouteHops.{i}.RTTimes"})
+
+
+class ConformanceTests(unittest.TestCase):
+    def setUp(self) -> None:
+        if not tr181.available():
+            raise unittest.SkipTest(f"{tr181.TR181_FULL} is not here")
+        self.standard = tr181.load()
+        self.lab = ManagedDevice(self)
+        model = self.lab.model
+        for kind, target in ((d.TRACEROUTE, "Host"), (d.NSLOOKUP, "HostName"), (d.IPPING, "Host")):
+            self.lab.ok(model.setParameterValues([ParameterValue(kind.path + target, "example.com"),
+                                                  ParameterValue(kind.path + "DiagnosticsState", "Requested")]))
+        self.lab.advance(5.0)
+        management = self.lab.device.management
+        self.trees = [("diagnostics", management.diagnostics.tree), ("logs", management.logs.tree)]
+        self.lab.values("Device.DeviceInfo.VendorLogFile.")  # the table is filled from the device
+
+    def objectDef(self, schema: str) -> Any:
+        if schema in self.standard.objects:
+            return self.standard.objects[schema]
+        return self.standard.objects.get(schema + "{i}.")
+
+    def walk(self, tree: Any) -> list:
+        return [i for i in self.lab.ok(tree.getParameterNames("", False)) if i.name.count(".") > 1]
+
+    def test_everyTableHasRows(self) -> None:
+        """The walk below is not empty: rows in RouteHops, Result and VendorLogFile."""
+        names = [i.name for _, tree in self.trees for i in self.walk(tree)]
+        for row in ("Device.IP.Diagnostics.TraceRoute.RouteHops.1.Host", "Device.DeviceInfo.VendorLogFile.1.Name",
+                    "Device.DNS.Diagnostics.NSLookupDiagnostics.Result.1.Status"):
+            self.assertIn(row, names)
+
+    def test_namesExist(self) -> None:
+        """Every object and parameter is a TR-181 2.17 name (rows as {i})."""
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                schema = paths.schemaPath(info.name)
+                if paths.isPartial(info.name):
+                    self.assertIsNotNone(self.objectDef(schema), f"{label}: object {info.name}")
+                else:
+                    self.assertIn(schema, self.standard.parameters, f"{label}: parameter {info.name}")
+        self.assertIn(paths.schemaPath(COUNT), self.standard.parameters)
+
+    def test_access(self) -> None:
+        """Writable exactly where TR-181 says readWrite (or writeOnceReadOnly: Alias); tables read-only."""
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                schema = paths.schemaPath(info.name)
+                if paths.isPartial(info.name):
+                    definition = self.objectDef(schema)
+                    expected = definition.access == "readWrite" and definition.isTable
+                    self.assertEqual(info.writable, expected, f"{label}: {info.name}")
+                else:
+                    self.assertEqual(info.writable, self.standard.parameters[schema].writable, f"{label}: {info.name}")
+
+    def test_types(self) -> None:
+        """Each parameter has TR-181's type; writable ones every facet (enumerations, ranges, lengths)."""
+        checked = 0
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                if paths.isPartial(info.name):
+                    continue
+                standard = self.standard.parameters[paths.schemaPath(info.name)]
+                expected = standard.type()
+                declared = tree.parameter(info.name).type
+                where = f"{label}: {info.name}"
+                self.assertEqual(declared.xsiType, expected.xsiType, where)
+                self.assertEqual(declared.base, expected.base, where)
+                self.assertEqual(isinstance(declared, ListOf), isinstance(expected, ListOf), where)
+                if standard.writable:
+                    self.assertEqual(declared.spec(), expected.spec(), where)
+                checked += 1
+        self.assertGreater(checked, 50)
+        count = self.standard.parameters[paths.schemaPath(COUNT)].type()
+        self.assertEqual(self.lab.ok(self.lab.model.getParameterValues([COUNT]))[0].type, count.xsiType)
+
+    def test_notificationFacts(self) -> None:
+        """activeNotify, forcedInform and hidden are TR-181's for every parameter."""
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                if paths.isPartial(info.name):
+                    continue
+                standard = self.standard.parameters[paths.schemaPath(info.name)]
+                declared = tree.parameter(info.name)
+                where = f"{label}: {info.name}"
+                self.assertEqual(declared.activeNotify, standard.activeNotify, where)
+                self.assertEqual(declared.forcedInform, standard.forcedInform, where)
+                self.assertEqual(declared.hidden, standard.hidden, where)
+
+    def test_valuesFitTheirTypes(self) -> None:
+        """Every value answered parses with TR-181's own type for it (but the one BMS cannot give)."""
+        for label, tree in self.trees:
+            for value in self.lab.ok(tree.getParameterValues([""])):
+                schema = paths.schemaPath(value.name)
+                dataType = self.standard.parameters[schema].type()
+                self.assertEqual(value.type, dataType.xsiType, f"{label}: {value.name}")
+                if schema in NO_VALUE_FROM_BMS:
+                    self.assertEqual(value.value, "")
+                    continue
+                dataType.parse(value.value)
+
+    def test_declarationsAreTR181(self) -> None:
+        """The tables of diagnostics.KINDS themselves, row by row: names, writability, activeNotify, types."""
+        for kind in d.KINDS:
+            rows = [(kind.path, p) for p in kind.parameters]
+            if kind.table is not None:
+                rows += [(f"{kind.path}{kind.table.name}.{{i}}.", c) for c in kind.table.columns]
+                count = self.standard.parameters[kind.path + kind.table.numberOfEntries]
+                self.assertEqual(count.activeNotify, "canDeny")
+            for prefix, param in rows:
+                standard = self.standard.parameters[prefix + param.name]
+                self.assertEqual(param.writable, standard.writable, param.name)
+                self.assertEqual(param.activeNotify, standard.activeNotify, param.name)
+                if param.writable:
+                    self.assertEqual(param.type.spec(), standard.type().spec(), param.name)
+                    if param.initial is not None:
+                        standard.type().check(param.initial)
+                else:
+                    self.assertEqual(param.type.base, standard.type().base, param.name)
