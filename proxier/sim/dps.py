@@ -49,7 +49,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
+from twisted.internet.interfaces import IOpenSSLContextFactory
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from proxier.sim.errors import ActionError
 from proxier.sim.service import ActionContext, Service
@@ -563,6 +565,7 @@ class TLSKnobs:
     secureHost: Optional[str] = None
 
 
+@implementer(IOpenSSLContextFactory)
 class ServerTLS:
     """The device's TLS server context factory (C{getContext()}, as C{listenSSL} asks)."""
 
