@@ -368,6 +368,42 @@ class PinningTests(DPSCase):
         self.assertEqual(len(capture.errors()), 2)
 
 
+class ChangeTests(DPSCase):
+    """A secured device that changes after it was admitted."""
+
+    @inlineCallbacks
+    def test_droppingSecureLocationIsRefused(self):
+        """A pinned device that reboots announcing no SECURELOCATION (a downgrade to plain HTTP) is refused."""
+        self.startControlPoint(dps_proxy_public=True)
+        fleet = self.startFleet()
+        _, device = yield self.waiter.wait("ready")
+        fleet.devices[0].secureLocation = ""
+        fleet.devices[0].reboot()
+        _, gone, reason = yield self.waiter.wait("gone")
+        yield waitUntil(lambda: self.device() is not None and self.device().security.state == S.REFUSED)
+        self.assertIn("downgrade", self.device().security.reason)
+        self.assertEqual([c for c in self.waiter.calls if c[0] in ("ready", "changed")], [])
+
+    @inlineCallbacks
+    def test_movedTLSPort(self):
+        """A device back from a reboot on another TLS port is followed there (same certificate): still granted."""
+        self.startControlPoint(dps_proxy_public=True)
+        fleet = self.startFleet()
+        _, device = yield self.waiter.wait("ready")
+        secure = self.secure[0]
+        oldPort = secure.port.getHost().port
+        yield secure.stop()
+        secure.listen()
+        self.assertNotEqual(secure.port.getHost().port, oldPort)
+        fleet.devices[0].reboot()
+        call = yield self.waiter.wait("changed")  # downtime 0.5 s: within the byebye grace, a change
+        back = call[1]
+        self.assertIs(back, device)
+        self.assertTrue(call[2].bootId)
+        self.assertEqual(back.security.state, S.PUBLIC)
+        self.assertIn(str(secure.port.getHost().port), back.secureLocation)
+
+
 class BadPeerTests(DPSCase):
     """Each bad peer: refused, logged with the device's identity, nothing sent, never shown."""
 

@@ -199,6 +199,21 @@ class HandshakeTests(unittest.TestCase):
         self.assertTrue(all(not d.startswith(b"ping") for d in server.received))
 
     @defer.inlineCallbacks
+    def test_unjudgeableCertificate(self):
+        """A verdict that cannot be reached (the judge raises) refuses the certificate; nothing escapes the callback."""
+        port, server, _ = self.serve()
+
+        class Broken(DeviceTrust):
+            def _judge(self, chain, chainVerified):
+                raise ValueError("a certificate extension that cannot be parsed")
+
+        trust = Broken(UDN, "127.0.0.1", now=time.time)
+        (outcome, _), verdicts = yield self.connect(port, trust)
+        self.assertEqual((outcome, verdicts[-1].kind), ("failed", "claims"))
+        self.assertIn("cannot be read", verdicts[-1].reason)
+        self.assertEqual(server.received, [])
+
+    @defer.inlineCallbacks
     def test_caSignedDevice(self):
         """A device certificate from a configured device CA is trusted by it when it names the device's address."""
         ca = makeCertificate("Operator Device CA", ca=True)

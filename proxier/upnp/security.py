@@ -500,7 +500,8 @@ class SecurityManager:
             security = device.security
             security.state, security.reason = QUARANTINED, verdict.reason
             self._stopIntroduction(trust.udn)
-            self.controlPoint._securityChanged(device)
+            # not from inside the TLS handshake: observers react by cancelling work on this device
+            self.clock.callLater(0, self.controlPoint._securityChanged, device)
 
     # -- the tracker's fetches ------------------------------------------------------------------
 
@@ -517,7 +518,15 @@ class SecurityManager:
             return fail(FetchError(f"{udn} is quarantined (DeviceProtection): not fetched"))
         device = self.devices.get(udn) if udn else None
         secureLocation = getattr(entry, "secureLocation", "") if entry is not None else ""
-        if device is not None and device.security.secure and secureLocation and udn in self.trusts:
+        trust = self.trusts.get(udn) if udn else None
+        if device is not None and device.security.secure and secureLocation and trust is not None:
+            parts = urlsplit(secureLocation)
+            try:
+                host, port = (parts.hostname or "").partition("%")[0], parts.port or 443
+            except ValueError:
+                host, port = "", 0
+            if host == trust.address and port:
+                self._route(trust, host, port)  # the device may have moved its TLS port (a reboot)
             return fetcher(secureLocation, origin, ("https",))
         return fetcher(location, origin)
 
@@ -561,6 +570,9 @@ class SecurityManager:
         security = device.security
         secureLocation = device.secureLocation
         protected = _dpService(device.info) is not None
+        if not secureLocation and self.pins.pinned(device.udn) is not None:
+            return self._refuse(device, "it was a DeviceProtection device (its certificate is pinned) and now "
+                                        "announces no SECURELOCATION: a downgrade to plain HTTP is refused")
         if not secureLocation:
             security.state = PLAIN
             security.permissions = DeviceSecurity().permissions

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+from twisted.logger import Logger
 from zope.interface import implementer
 
 from proxier.upnp.cpidentity import Credentials, fingerprint, notAfter, notBefore
@@ -53,6 +54,8 @@ __all__ = [
     "certificateUDNs",
     "describeTLSFailure",
 ]
+
+_log = Logger()
 
 #: OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are all acceptable).
 CIPHERS = (
@@ -307,9 +310,16 @@ class ClientTLS:
             if depth != 0:
                 return True  # the decision is taken on the leaf, with the whole chain seen
             ordered = [chain[d] for d in sorted(chain)]
-            verdict = trust.verify(ordered, chainVerified=not failed)
+            try:  # never raise inside OpenSSL's callback: a certificate that cannot be judged is refused
+                verdict = trust.verify(ordered, chainVerified=not failed)
+            except Exception as e:
+                verdict = Verdict("claims", f"its certificate cannot be read ({type(e).__name__}: {e})")
+                trust.verdict = verdict
             if onVerdict is not None:
-                onVerdict(verdict)
+                try:
+                    onVerdict(verdict)
+                except Exception:
+                    _log.failure("a TLS verdict listener failed")
             return verdict.ok
 
         context.set_verify(SSL.VERIFY_PEER, verify)
