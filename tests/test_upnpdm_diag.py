@@ -556,7 +556,7 @@ class DurabilityTests(DiagnosticsCase):
         self.request(pv(PING + "Host", "example.com"), pv(PING + "DiagnosticsState", "Requested"))
         self.endSession()
         self.lab.advance(0.5)
-        self.lab.device.stop()
+        self.lab.stopProxier()
         self.sim.reboot("while the proxier is down")
         self.lab.advance(self.sim.downtime + 0.1)
         again = self.lab.restartProxier()
@@ -575,7 +575,7 @@ class DurabilityTests(DiagnosticsCase):
 
     def test_corruptRecord(self) -> None:
         """A stored record that breaks TR-181's types is logged and replaced by a fresh one."""
-        self.lab.device.stop()
+        self.lab.stopProxier()
         store = Store.open(self.lab.storePath).child("manage")
         store.document("diagnostics").save({"IPPing": {"state": "Bananas"}})
         logs = LogCapture(self)

@@ -76,8 +76,47 @@ class ManagedDevice:
         self.device = self._make(self.upnp)
         self._bridged = False
         self._bridge()
+        self._follow()
         if observe:
             self.device.addObserver(self.observer)
+
+    def _follow(self) -> None:
+        """
+        The simulated device's own going down and coming up (a reboot it
+        decides on, after a firmware install) reach the Virtual CWMP Device
+        as the control point tells them: the byebye's announcement and the
+        device gone, then found again. Only the newest lab of a device hears.
+        """
+        sim = self.sim
+        labs = getattr(sim, "_testLabs", None)
+        if labs is None:
+            labs = sim._testLabs = []
+            goDown, boot = sim._goDown, sim._boot
+
+            def wrappedDown(*announcements: str) -> None:
+                goDown(*announcements)
+                if labs:
+                    labs[-1]._wentDown(announcements)
+
+            def wrappedBoot() -> None:
+                wasDown = sim.state != "up"
+                boot()
+                if labs and wasDown:
+                    labs[-1]._cameUp()
+
+            sim._goDown, sim._boot = wrappedDown, wrappedBoot
+        labs.append(self)
+
+    def _wentDown(self, announcements: tuple) -> None:
+        if self.upnp.state == "gone":
+            return
+        for value in announcements:
+            self.device.announced(self.upnp, value)
+        self.upnp.state = "gone"
+        self.device.memberGone(self.upnp, "byebye")
+
+    def _cameUp(self) -> None:
+        self.comeBack()
 
     def _profile(self, upnp: SimUPnPDevice) -> tuple[Any, Any]:
         gate = ActionGate(lambda: upnp, self.clock)
@@ -135,17 +174,10 @@ class ManagedDevice:
         """Let C{seconds} pass in small steps (timers that arm timers fire in turn)."""
         self.clock.pump([step] * int(round(seconds / step)))
 
-    def reboot(self, downtime: Optional[float] = None) -> None:
-        """The device reboots (byebye AboutToReboot, gone, back with a new BOOTID): as the control point tells it."""
+    def reboot(self) -> None:
+        """The device reboots (byebye AboutToReboot, gone, back with a new BOOTID after its downtime)."""
         self.sim.reboot("test reboot")
-        self.announceReboot()
-        self.clock.advance(downtime if downtime is not None else self.sim.downtime)
-        self.comeBack()
-
-    def announceReboot(self) -> None:
-        self.device.announced(self.upnp, "AboutToReboot")
-        self.upnp.state = "gone"
-        self.device.memberGone(self.upnp, "byebye")
+        self.clock.advance(self.sim.downtime)
 
     def comeBack(self) -> None:
         """The device is found again (a new control-point view of it)."""
@@ -153,12 +185,21 @@ class ManagedDevice:
         candidate, profile = self._profile(self.upnp)
         self.device.attached(self.upnp, candidate, profile)
 
+    def stopProxier(self) -> None:
+        """The proxier stops (or dies): this Virtual CWMP Device hears nothing more of the device."""
+        if not getattr(self, "_stopped", False):
+            self._stopped = True
+            self.device.stop()
+        self.lose = {"bms", "sms", "cms"}
+        if self in getattr(self.sim, "_testLabs", []):
+            self.sim._testLabs.remove(self)
+
     def restartProxier(self, observe: bool = True, setup: Optional[Any] = None) -> "ManagedDevice":
         """
         The proxier stops (without cleanup) and a new one starts on the same
         state: a new Virtual CWMP Device for the same simulated device.
         """
-        self.device.stop()
+        self.stopProxier()
         again = ManagedDevice.__new__(ManagedDevice)
         again.testCase = self.testCase
         again.clock = self.clock
@@ -174,6 +215,7 @@ class ManagedDevice:
         again.device = again._make(again.upnp)
         again._bridged = False
         again._bridge()
+        again._follow()
         if observe:
             again.device.addObserver(again.observer)
         return again

@@ -96,6 +96,7 @@ class Diagnostic:
         self._ready = False
         self._stopped = False
         self._cancelling = False
+        self._cancelWait: Optional[Deferred] = None
 
     # -- what the ACS asks (inside its session) ------------------------------------------
 
@@ -167,6 +168,8 @@ class Diagnostic:
         """The proxier stops: timers and actions under way go; the record stays as saved."""
         self._stopped = True
         self._stopTimers()
+        if self._cancelWait is not None:
+            self._cancelWait.cancel()
         if self._inFlight is not None:
             inFlight, self._inFlight = self._inFlight, None
             inFlight.cancel()
@@ -479,8 +482,10 @@ class Diagnostic:
 
         def done(_: Any) -> None:
             self._cancelling = False
+            self._cancelWait = None
 
-        self.link.idle().addCallback(cancel).addBoth(done)
+        self._cancelWait = self.link.idle()
+        self._cancelWait.addCallback(cancel).addBoth(done)
 
     def _cancelled(self, result: Any, testId: int) -> None:
         if isinstance(result, Failure) and not result.check(UPnPError):

@@ -29,6 +29,7 @@ from proxier.store import Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import diagnostics
 from proxier.upnpdm.diagcontrol import DiagnosticsService
+from proxier.upnpdm.firmware import FirmwareService
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, fetchFromDevice
 from proxier.upnpdm.link import IDLE_LIMIT, IDLE_POLL
 from proxier.upnpdm.logs import LogsService
@@ -152,6 +153,13 @@ class DeviceManagement:
             model.transferHandlers["Upload"] = self.logs.upload
             self.queue.handlers["upload"] = self.logs
             self.log.info("vendor logs offered (Upload \"4 Vendor Log File <i>\")")
+        self.firmware: Optional[FirmwareService] = None
+        if candidate.sms is not None and {"Update", "GetOperationInfo"} <= caps.sms:
+            self.firmware = FirmwareService(self.link, self.queue, store.document("firmware"),
+                                            device.profile.commonObjects)
+            self.queue.handlers["firmware"] = self.firmware
+            model.transferHandlers["Download"] = self.firmware.download
+            self.log.info("firmware updates offered (Download \"1 Firmware Upgrade Image\")")
         self._bmsId = candidate.bms.serviceId if candidate.bms is not None else None
         self._smsId = candidate.sms.serviceId if candidate.sms is not None else None
 
@@ -163,10 +171,14 @@ class DeviceManagement:
                 self.diagnostics.eventReceived(variables)
             if self.logs is not None:
                 self.logs.bmsEvent(variables)
+        elif service.serviceId == self._smsId and self.firmware is not None:
+            self.firmware.smsEvent(variables)
 
     def stateMayBeStale(self, service: Any) -> None:
         if service.serviceId == self._bmsId and self.diagnostics is not None:
             self.diagnostics.stateMayBeStale()
+        elif service.serviceId == self._smsId and self.firmware is not None:
+            self.firmware.serviceMayBeStale()
 
     def deviceReady(self, rebooted: bool, aliveTime: Optional[float] = None) -> None:
         """The device is online (first seen this run, back, or booted); C{aliveTime}: when it announced itself."""
@@ -174,12 +186,16 @@ class DeviceManagement:
             self.diagnostics.deviceReady(rebooted)
         if self.logs is not None:
             self.logs.deviceReady(rebooted)
+        if self.firmware is not None:
+            self.firmware.deviceReady(rebooted, aliveTime)
         self.queue.deviceReady(rebooted, aliveTime)
 
     def observed(self) -> None:
         """An observer (the endpoint) listens now: what is owed to it is told."""
         if self.diagnostics is not None:
             self.diagnostics.observed()
+        if self.firmware is not None:
+            self.firmware.observed()
         self.queue.observed()
 
     def stop(self) -> None:
@@ -187,4 +203,6 @@ class DeviceManagement:
             self.diagnostics.stop()
         if self.logs is not None:
             self.logs.stop()
+        if self.firmware is not None:
+            self.firmware.stop()
         self.queue.stop()
