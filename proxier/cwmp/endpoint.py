@@ -130,6 +130,8 @@ class _Outbox:
         for rpcId, rpc in self._state.queuedRPCs():
             if rpcId in self._offered:
                 continue
+            if not self._announced(rpc):
+                continue  # queued after this session's Inform: it goes in the next session, with its events
             if rpc.name not in usable:
                 if known is not None:
                     self._state.rpcDropped(rpcId)
@@ -139,6 +141,26 @@ class _Outbox:
             self._current = rpcId
             return rpc
         return None
+
+    def _announced(self, rpc: m.Message) -> bool:
+        """
+        Whether this session's Inform carried the events of C{rpc} (TR-069
+        A.3.3: a TransferComplete belongs to a session whose Inform holds "7
+        TRANSFER COMPLETE" and its "M <method>" with the CommandKey; an
+        AutonomousTransferComplete to one with "10 AUTONOMOUS TRANSFER
+        COMPLETE"; a RequestDownload to one with "9 REQUEST DOWNLOAD").
+        """
+        codes = {e.code for e in self.content.events}
+        if isinstance(rpc, m.TransferComplete):
+            method = rpc.result.method
+            if method and m.EventStruct(f"M {method}", rpc.result.commandKey) not in self.content.events:
+                return False
+            return "7 TRANSFER COMPLETE" in codes
+        if isinstance(rpc, m.AutonomousTransferComplete):
+            return "10 AUTONOMOUS TRANSFER COMPLETE" in codes
+        if isinstance(rpc, m.RequestDownload):
+            return "9 REQUEST DOWNLOAD" in codes
+        return True
 
     def sessionLost(self) -> None:
         """
