@@ -194,3 +194,49 @@ class QuarantineTests(unittest.TestCase):
         self.assertEqual(status, 503)
         yield sleep(1.0)
         self.assertEqual(calls, [])
+
+
+class PublicRoleTests(unittest.TestCase):
+    """A device that grants the proxier only Public, proxied because [upnp] dps_proxy_public."""
+
+    timeout = 120
+
+    @defer.inlineCallbacks
+    def test_roleLimitsTheACSUpFront(self):
+        """
+        The Virtual CWMP Device offers only what Public may do, refused up
+        front and never sent to the device: GetRPCMethods without Reboot and
+        FactoryReset (Reboot answered 9000), GetParameterNames Writable false
+        for a parameter the device itself has writable, SetParameterValues
+        9003 with 9008 for it, AddObject 9001; reading still works.
+        """
+        lab = DPSLab(self, upnp={"dps_proxy_public": True})
+        yield lab.start()
+        calls = []
+        for service in lab.sim().services:
+            original = service.invoke
+            service.invoke = (lambda name, arguments, context=None, original=original:
+                              calls.append(name) or original(name, arguments, context))
+        self.assertEqual(lab.sim().model.schema.byStructurePath("/BBF/Time/NTPServer1").access, "readWrite")
+        session = yield lab.session([
+            m.GetRPCMethods(),
+            m.GetParameterNames("Device.Time.NTPServer1", False),
+            m.SetParameterValues((ParameterValue("Device.Time.NTPServer1", "ntp.example"),), "k"),
+            m.AddObject("Device.Hosts.Host.", "k"),
+            m.GetParameterValues(("Device.Time.NTPServer1",)),
+            m.Reboot("r"),
+        ])
+        methods, names, spv, added, values, reboot = answers(session)
+        self.assertNotIn("Reboot", methods.methods)
+        self.assertNotIn("FactoryReset", methods.methods)
+        self.assertIn("GetParameterValues", methods.methods)
+        self.assertEqual([(p.name, p.writable) for p in names.parameters], [("Device.Time.NTPServer1", False)])
+        self.assertEqual(spv.fault.code, 9003)
+        self.assertEqual([(f.parameterName, f.faultCode) for f in spv.fault.parameterFaults],
+                         [("Device.Time.NTPServer1", 9008)])
+        self.assertEqual(added.fault.code, 9001)
+        self.assertEqual(values.parameters[0].name, "Device.Time.NTPServer1")
+        self.assertEqual(reboot.fault.code, 9000)
+        self.assertFalse({"SetValues", "CreateInstance", "Reboot"} & set(calls))
+        yield sleep(1.0)
+        self.assertEqual(lab.sim().boots, 1)

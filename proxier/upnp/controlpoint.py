@@ -32,6 +32,7 @@ injected, so the whole service runs in tests against in-memory devices.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any, Callable, Optional, Sequence, Union
 
 from twisted.application.service import MultiService
@@ -181,6 +182,22 @@ class UPnPDevice:
         return [(d, s) for d, s in pairs if ssdp.searchTargetMatches(serviceType, s.serviceType)]
 
     def scpd(self, service: UPnPService) -> Optional[SCPD]:
+        """
+        The SCPD of one of its services as the proxier may use it: for a
+        DeviceProtection device, the actions the proxier's roles forbid are
+        left out, so that observers neither offer nor invoke them (TR-330
+        §4.8: an action the role forbids is refused up front, never a 606 at
+        run time). L{fullSCPD} is what the device describes.
+        """
+        full = self.fullSCPD(service)
+        security = self.security
+        if full is None or not security.secure:
+            return full
+        allowed = tuple(a for a in full.actions if security.allows(service.serviceType, a.name))
+        return full if len(allowed) == len(full.actions) else replace(full, actions=allowed)
+
+    def fullSCPD(self, service: UPnPService) -> Optional[SCPD]:
+        """The SCPD of one of its services as the device describes it."""
         for d, s in self.description.services():
             if s is service or (s.serviceId == service.serviceId and s.controlURL == service.controlURL):
                 return self.info.scpd(d, s)
@@ -212,9 +229,13 @@ class UPnPDevice:
         """
         if self.state == "gone":
             return _failed(ActionError(f"{action}: the device is gone"))
-        if self.security.state in ("quarantined", "refused", "held"):
-            return _failed(ActionError(f"{action}: not sent: DeviceProtection {self.security.state} "
-                                       f"({self.security.reason})"))
+        security = self.security
+        if security.state in ("quarantined", "refused", "held"):
+            return _failed(ActionError(f"{action}: not sent: DeviceProtection {security.state} ({security.reason})"))
+        if security.secure and not security.allows(service.serviceType, action):
+            roles = " ".join(sorted(security.roles))
+            return _failed(UPnPError(401, f"{action} is not allowed to the proxier by the device's DeviceProtection "
+                                          f"roles ({roles}) (checked by the proxier; not sent)"))
         target = self.info.target(service.controlURL)
         if target is None:
             return _failed(ActionError(f"{action}: {service.serviceType} has no usable control URL"))
