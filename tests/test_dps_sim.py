@@ -384,3 +384,58 @@ class LoginTests(unittest.SynchronousTestCase):
             self.h.call("SetUserLoginPassword", secure(self.admin), ProtocolType="PKCS5", Name="bob",
                         Stored=base64.b64encode(b"s").decode(), Salt=base64.b64encode(b"t").decode())
         self.assertEqual(caught.exception.code, 600)
+
+
+class CommandLineTests(unittest.TestCase):
+    """C{proxier-sim --device-protection}: DeviceProtection devices from the command line."""
+
+    def test_protectionOptions(self):
+        """Without the flag nothing is protected; with it, the CA roots of --ca-root are pre-installed."""
+        from proxier.sim.main import parser, protectionFrom
+
+        self.assertIsNone(protectionFrom(parser().parse_args([])))
+        ca = makeCertificate("CA", ca=True)[0]
+        path = self.mktemp()
+        with open(path, "wb") as f:
+            f.write(ca.public_bytes(Encoding.PEM))
+        options = protectionFrom(parser().parse_args(["--device-protection", "--ca-root", path]))
+        self.assertEqual([c.subject for c in options["caRoots"]], [ca.subject])
+        with self.assertRaises(SystemExit):
+            protectionFrom(parser().parse_args(["--device-protection", "--ca-root", "/nonexistent.pem"]))
+
+    def test_buttonBySignal(self):
+        """The devices announce a SECURELOCATION; SIGUSR1 presses their button (logged); the run ends by itself."""
+        import json
+        import select
+        import signal
+        import subprocess
+        import sys
+        import time
+
+        from tests._helpers import subprocessEnv
+
+        process = subprocess.Popen(
+            [sys.executable, "-m", "proxier.sim.main", "--device-protection", "--quit-after", "4",
+             "--control-point", "127.0.0.1:9"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=subprocessEnv())
+        self.addCleanup(lambda: process.poll() is None and process.kill())
+        self.addCleanup(process.stdout.close)
+        lines: list[str] = []
+        deadline = time.time() + 20
+
+        def until(predicate):
+            while not predicate():
+                if time.time() > deadline:
+                    self.fail(f"not seen in time; output: {lines}")
+                ready, _, _ = select.select([process.stdout], [], [], 0.2)
+                if ready:
+                    line = process.stdout.readline().decode("utf-8", "replace")
+                    if line:
+                        lines.append(line)
+
+        until(lambda: any('"secureLocation": "https://127.0.0.1:' in line for line in lines))
+        device = json.loads([line for line in lines if "secureLocation" in line][0])
+        self.assertTrue(device["secureLocation"].endswith("/description.xml"))
+        process.send_signal(signal.SIGUSR1)
+        until(lambda: any("WPS button pressed" in line for line in lines))
+        self.assertEqual(process.wait(timeout=20), 0)

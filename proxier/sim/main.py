@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 
 from proxier.sim.fleet import DEFAULT_DATA_FILE, MULTICAST, UNICAST_LOOPBACK, Fleet, FleetOptions
 
-__all__ = ["main", "parser", "optionsFrom"]
+__all__ = ["main", "parser", "optionsFrom", "protectionFrom"]
 
 
 def _hostPort(text: str) -> tuple[str, int]:
@@ -85,7 +85,29 @@ def parser() -> argparse.ArgumentParser:
                    help="least severe log level shown (default info)")
     p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
                    help="stop (with byebye) after this long; default: run until interrupted")
+    p.add_argument("--device-protection", action="store_true",
+                   help="make every device a DeviceProtection:1 device: a TLS port announced as "
+                        "SECURELOCATION.UPNP.ORG, roles enforced, the WPS push-button introduction "
+                        "(SIGUSR1 presses every device's button)")
+    p.add_argument("--ca-root", default="", metavar="FILE",
+                   help="with --device-protection: PEM CA certificates pre-installed on the devices (the carrier "
+                        "case: a control point whose certificate they signed is granted Admin)")
     return p
+
+
+def protectionFrom(arguments: argparse.Namespace) -> Optional[dict]:
+    """The L{proxier.sim.dps.protect} options the arguments ask for, or C{None}."""
+    if not arguments.device_protection:
+        return None
+    roots: list = []
+    if arguments.ca_root:
+        from proxier.upnp.tls import loadCAFile
+
+        try:
+            roots = loadCAFile(arguments.ca_root)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"proxier-sim: --ca-root {arguments.ca_root}: {e}")
+    return {"caRoots": roots}
 
 
 def optionsFrom(arguments: argparse.Namespace) -> FleetOptions:
@@ -110,7 +132,8 @@ def optionsFrom(arguments: argparse.Namespace) -> FleetOptions:
     )
 
 
-def _run(reactor: Any, options: FleetOptions, level: str, quitAfter: Optional[float]) -> Any:
+def _run(reactor: Any, options: FleetOptions, level: str, quitAfter: Optional[float],
+         protection: Optional[dict] = None) -> Any:
     from twisted.internet.defer import Deferred
     from twisted.logger import globalLogBeginner
 
@@ -119,12 +142,28 @@ def _run(reactor: Any, options: FleetOptions, level: str, quitAfter: Optional[fl
     globalLogBeginner.beginLoggingTo(
         [observerFromConfig({"file": "-", "format": "text", "level": level})], redirectStandardIO=False
     )
+    secured: list = []
+    if protection is not None:
+        import signal
+
+        from proxier.sim.dps import protect
+
+        def prepare(index: int, device: Any) -> None:
+            secured.append(protect(device, reactor, host=options.host, **protection))
+
+        options.prepare = prepare
+
+        def pressAll(*_: Any) -> None:
+            reactor.callFromThread(lambda: [s.pressButton() for s in secured])
+
+        signal.signal(signal.SIGUSR1, pressAll)
     fleet = Fleet(options, reactor=reactor)
     fleet.startService()
     print(json.dumps({"ssdp": list(fleet.searchAddress), "devices": len(fleet.devices)}), flush=True)
     for device in fleet.devices[:20]:
         print(json.dumps({"serialNumber": device.identity.serialNumber, "udn": device.identity.udn,
-                          "location": device.location}), flush=True)
+                          "location": device.location, **({"secureLocation": device.secureLocation}
+                                                          if device.secureLocation else {})}), flush=True)
     done: Deferred = Deferred()
 
     def stop(*_: Any) -> None:
@@ -151,7 +190,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         raise SystemExit(2)
     from twisted.internet.task import react
 
-    react(_run, (options, arguments.log_level, arguments.quit_after))
+    react(_run, (options, arguments.log_level, arguments.quit_after, protectionFrom(arguments)))
 
 
 if __name__ == "__main__":

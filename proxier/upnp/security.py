@@ -766,13 +766,12 @@ class SecurityManager:
         me = wps.DeviceAttributes(uuid=dps.cpidBytes(credentials.der), manufacturer="proxier",
                                   modelName="CPE Proxier", modelNumber="1", serialNumber=credentials.cpid[:32],
                                   deviceName=credentials.commonName[:32] or "proxier")
-        info = device.info
         certificate = device.security.certificate
         deviceUUID = dps.cpidBytes(certificate) if certificate else None
         timeout = float(self.settings.dpsIntroductionTimeout)
 
         def call(action: str, arguments: dict) -> Deferred:
-            return self._call(device, info, action, arguments)
+            return self._call(device, device.info, action, arguments)  # its latest TLS description
 
         introduction = Introduction(call, me, deviceUUID or bytes(16), self.clock, timeout,
                                     lambda state, reason: self._introduced(device, state, reason), log=device.log,
