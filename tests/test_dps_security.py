@@ -248,6 +248,32 @@ class PublicOnlyTests(DPSCase):
         self.assertEqual(device.security.state, S.GRANTED)
 
 
+class RenewalTests(DPSCase):
+    @inlineCallbacks
+    def test_renewedIdentityMustBeGrantedAgain(self):
+        """
+        A renewed (self-signed) certificate is a new CPID: every secured
+        device is asked again; one that granted the old CPID now grants
+        nothing, so it is held (gone for observers) and introduction is offered.
+        """
+        self.startControlPoint(dps_introduction="pbc", dps_introduction_timeout=30)
+        self.startFleet()
+        device = yield self.decided()
+        self.secure[0].grant(self.cp.security.credentials.der, frozenset({"Admin"}))
+        self.cp.security._stopIntroduction(device.udn)
+        self.cp._securityChanged(device, readmit=True)
+        _, shown = yield self.waiter.wait("ready")
+        self.assertEqual(shown.security.state, S.GRANTED)
+        renewed = generateSelfSigned("proxier test", 30, NOW)
+        for listener in self.cp.security.identity.listeners:
+            listener(renewed)
+        _, gone, reason = yield self.waiter.wait("gone")
+        self.assertIs(gone, device)
+        self.assertIn("held", reason)
+        yield waitUntil(lambda: device.udn in self.cp.security.introductions)
+        self.assertEqual(self.cp.security.credentials.cpid, renewed.cpid)
+
+
 class IntroductionTests(DPSCase):
     """TR-330 §4.8.1.2: the retail case, the WPS push-button introduction."""
 
