@@ -386,6 +386,38 @@ class QueueTests(unittest.TestCase):
             self.assertEqual(len(link.told), expected, inProgress)
             self.assertEqual(queue.jobs, [])
 
+    def test_recoveryAgainstTheRealEndpointState(self) -> None:
+        """
+        The dedupe reads the real endpoint's durable state: a transfer it still has in progress is reported
+        after the restart; one whose TransferComplete it already queued (transfer gone) is not reported again.
+        """
+        from proxier.cwmp.events import EndpointState
+
+        job = self.queue.add("firmware", request())
+        self.link._observers = []
+        self.queue.finish(job, 0, "", 1.0, 2.0)
+        saved = Store.open(self.path).document("transfers").load()
+        for taken, expected in ((False, 1), (True, 0)):
+            endpointStore = Store.open(self.mktemp())
+            state = EndpointState(endpointStore.document("cwmp-state"))
+            state.transferStarted("Download", "k1", "1 Firmware Upgrade Image", 0, "", 0.0)
+            if taken:
+                from proxier.datamodel.values import TransferResult
+
+                state.addTransferComplete(TransferResult("k1", "Download"))
+
+            class Endpoint:
+                pass
+
+            endpoint = Endpoint()
+            endpoint.state = state  # type: ignore[attr-defined]
+            link = FakeLink(self.clock)
+            link._observers = [endpoint]
+            store = Store.open(self.mktemp())
+            store.document("transfers").save(saved)
+            TransferQueue(link, store.document("transfers"), {"firmware": self.handler}).observed()
+            self.assertEqual(len(link.told), expected, taken)
+
     def test_corruptDocument(self) -> None:
         """A transfers document that is not one is moved aside; the queue starts empty."""
         Store.open(self.path).document("transfers").save({"seq": 1, "jobs": [{"id": "x"}]})
