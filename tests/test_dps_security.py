@@ -187,6 +187,23 @@ class CarrierTests(DPSCase, StrangerMixin):
         self.assertEqual(answer["SequenceMode"], "1")
 
     @inlineCallbacks
+    def test_eventsWhileSubscribedOverTLS(self):
+        """The CMS subscription is made over TLS; the device's ConfigurationUpdate events arrive."""
+        self.startControlPoint(dps_certificate=self.cert, dps_private_key=self.key)
+        fleet = self.startFleet(caRoots=[self.ca[0]])
+        _, device = yield self.waiter.wait("ready")
+        cms = device.services(D.CONFIGURATION_MANAGEMENT_2)[0][1]
+        self.assertEqual(device.info.target(cms.eventSubURL).scheme, "https")
+        self.waiter.calls = [c for c in self.waiter.calls if c[0] != "event"]
+        fleet.devices[0].cms.setLocal("/BBF/Time/NTPServer1", "ntp.events.example")
+        while True:
+            _, _, service, variables = yield self.waiter.wait("event")
+            update = dict(variables).get("ConfigurationUpdate", "")
+            if service.serviceId == cms.serviceId and update and not update.startswith("0,"):
+                break  # the initial event carries version 0; the change raises it
+        self.assertTrue(update.startswith("1,"))
+
+    @inlineCallbacks
     def test_rolesForActionRefineDefaults(self):
         """The device's GetRolesForAction answers replace the default rows (here: SetValues opened to Basic only)."""
         self.startControlPoint(dps_certificate=self.cert, dps_private_key=self.key)
@@ -365,6 +382,29 @@ class PinningTests(DPSCase):
         yield deferLater(reactor, 0.5, lambda: None)
         self.assertEqual(len(self.secure[0].calls), before)
         self.assertEqual([c for c in self.waiter.calls if c[0] == "ready"], [])
+
+    @inlineCallbacks
+    def test_releasedByOperatorAfterRestart(self):
+        """
+        The operator adds the UDN=fingerprint the quarantine log line printed
+        to [upnp] dps_accept_certificates and restarts: the device is proxied
+        again, its new certificate pinned.
+        """
+        self.startControlPoint(dps_proxy_public=True)
+        fleet = self.startFleet()
+        _, device = yield self.waiter.wait("ready")
+        self.secure[0].useCertificate(*makeCertificate(device.udn, uris=(device.udn,)))
+        fleet.devices[0].reboot()
+        yield waitUntil(lambda: self.cp.security.pins.isQuarantined(device.udn))
+        yield self.cp.stopService()
+        accepted = f"{device.udn}={self.secure[0].fingerprint}"
+        self.startControlPoint(dps_proxy_public=True, dps_accept_certificates=(accepted,))
+        fleet.setControlPoint(self.cp.ssdpAddress)
+        _, back = yield self.waiter.wait("ready")
+        self.assertEqual(back.udn, device.udn)
+        self.assertEqual(back.security.fingerprint, self.secure[0].fingerprint)
+        self.assertEqual(self.cp.security.pins.pinned(device.udn), self.secure[0].fingerprint)
+        self.assertFalse(self.cp.security.pins.isQuarantined(device.udn))
 
     def test_operatorAcceptsNewCertificate(self):
         """A restart with UDN=fingerprint in dps_accept_certificates lifts the quarantine and pins the new one."""
