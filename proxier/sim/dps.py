@@ -46,7 +46,7 @@ import datetime
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 from twisted.internet.interfaces import IOpenSSLContextFactory

@@ -68,7 +68,7 @@ import hmac
 import os
 import secrets
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence
 
 __all__ = [
