@@ -24,7 +24,7 @@ from twisted.internet.defer import Deferred
 __all__ = ["DeviceLink", "IDLE_POLL", "IDLE_LIMIT"]
 
 #: Seconds between two looks at whether the device's session ended.
-IDLE_POLL = 0.25
+IDLE_POLL = 0.05
 #: The longest wait for a session to end (the endpoint's own cap on a
 #: session's length); past it the work goes ahead.
 IDLE_LIMIT = 1800.0
