@@ -386,7 +386,7 @@ class LoginTests(unittest.SynchronousTestCase):
         self.assertEqual(caught.exception.code, 600)
 
 
-class CommandLineTests(unittest.TestCase):
+class CommandLineTests(unittest.SynchronousTestCase):
     """C{proxier-sim --device-protection}: DeviceProtection devices from the command line."""
 
     def test_protectionOptions(self):
@@ -421,17 +421,22 @@ class CommandLineTests(unittest.TestCase):
         self.addCleanup(lambda: process.poll() is None and process.kill())
         self.addCleanup(process.stdout.close)
         lines: list[str] = []
+        pending = [b""]
         deadline = time.time() + 20
+        fd = process.stdout.fileno()
 
         def until(predicate):
+            # raw reads: a buffered readline could hold lines select() no longer sees
             while not predicate():
                 if time.time() > deadline:
                     self.fail(f"not seen in time; output: {lines}")
-                ready, _, _ = select.select([process.stdout], [], [], 0.2)
+                ready, _, _ = select.select([fd], [], [], 0.2)
                 if ready:
-                    line = process.stdout.readline().decode("utf-8", "replace")
-                    if line:
-                        lines.append(line)
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        continue
+                    *complete, pending[0] = (pending[0] + chunk).split(b"\n")
+                    lines.extend(line.decode("utf-8", "replace") for line in complete)
 
         until(lambda: any('"secureLocation": "https://127.0.0.1:' in line for line in lines))
         device = json.loads([line for line in lines if "secureLocation" in line][0])
