@@ -432,6 +432,16 @@ class AutonomousTests(FirmwareCase):
         near(self, result.startTime.timestamp(), started, 0.1)
         self.assertEqual(self.autonomous(), [])
 
+    def test_forgottenAfterLimit(self) -> None:
+        """An autonomous update whose end is never seen is forgotten after AUTONOMOUS_LIMIT, unreported."""
+        self.sim.sms.installDelay = 10**7
+        self.sim.sms.startAutonomousUpdate(BASE + "fw-2.0.0.bin")
+        self.lab.advance(1.0)
+        self.assertEqual(len(self.lab.device.management.firmware.autonomous), 1)
+        self.lab.advance(firmware.AUTONOMOUS_LIMIT + 2 * firmware.POLL_INTERVAL, step=60.0)
+        self.assertEqual(self.lab.device.management.firmware.autonomous, [])
+        self.assertEqual(self.autonomous(), [])
+
     def test_bounded(self) -> None:
         """More simultaneous autonomous updates than MAX_AUTONOMOUS are not all followed (nothing piles up)."""
         firmwareService = self.lab.device.management.firmware

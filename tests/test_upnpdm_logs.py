@@ -232,13 +232,18 @@ class UploadTests(LogsCase):
         self.assertEqual(result.faultCode, 9011)
 
     def test_deviceUnreachableRetriedThenFails(self) -> None:
-        """GetLogInfo unanswered: tried UPLOAD_ATTEMPTS times, then 9011."""
+        """
+        GetLogInfo unanswered: asked again (the device's outages meanwhile not counted, but bounded by
+        OFFLINE_WAIT), at most UPLOAD_ATTEMPTS times while it answers other actions, then 9011.
+        """
         self.uploadOK(upload())
         self.lab.upnp.hang.add("GetLogInfo")
         self.lab.observer.inSession = False
-        self.lab.advance(logs.UPLOAD_ATTEMPTS * (logs.UPLOAD_RETRY + 10) + 5, step=0.5)
+        self.lab.advance(logs.OFFLINE_WAIT + logs.UPLOAD_ATTEMPTS * (logs.UPLOAD_RETRY + 10) + 30, step=1.0)
         [result] = self.transferred()
         self.assertEqual(result.faultCode, 9011)
+        asked = self.lab.calls("bms").count("GetLogInfo")
+        self.assertLessEqual(asked, 1 + logs.UPLOAD_ATTEMPTS + logs.OFFLINE_WAIT / logs.UPLOAD_RETRY + 1)
 
     def test_acsSideFails(self) -> None:
         """The file server refuses the credentials: 9012; fails otherwise: 9011 — each in the TransferComplete."""

@@ -318,6 +318,17 @@ class QueueTests(unittest.TestCase):
         self.clock.advance(1)
         self.assertEqual([j["commandKey"] for j in self.handler.runs], ["a", "b"])
 
+    def test_queuedBehindDoesNotExpire(self) -> None:
+        """A job waiting behind a long one of its kind is not given up as unreachable; it runs after it."""
+        self.queue.deviceReady(False)
+        first = self.queue.add("firmware", request("a"))
+        self.queue.add("firmware", request("b"))
+        self.clock.advance(transfers.WAIT_LIMIT + 100)
+        self.assertEqual(self.link.told, [])
+        self.queue.finish(first, 0, "", 1.0, 2.0)
+        self.clock.advance(1)
+        self.assertEqual([j["commandKey"] for j in self.handler.runs], ["a", "b"])
+
     def test_full(self) -> None:
         """Beyond MAX_TRANSFERS: 9004, nothing queued."""
         for i in range(transfers.MAX_TRANSFERS):

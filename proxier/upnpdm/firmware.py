@@ -116,6 +116,8 @@ RETRY_DELAY = 30.0
 MAX_AUTONOMOUS = 4
 #: OperationIDs remembered as seen (when first seen) or as not being firmware updates.
 MAX_REMEMBERED = 64
+#: Seconds after which an autonomous update whose end was never seen is forgotten (the state stays bounded).
+AUTONOMOUS_LIMIT = 86400.0
 
 
 def _clean(text: Any, limit: int = 256) -> str:
@@ -328,8 +330,10 @@ class FirmwareService:
                 for name, value in cmsxml.parseParameterValueList(answer.get("ParameterValueList", "")):
                     if name == self.common + path:
                         out[path] = value
-            except (UPnPError, cmsxml.CMSDocumentError):
-                continue
+            except CancelledError:
+                raise
+            except Exception:
+                continue  # refused, unusable or unanswered: absent
         return out
 
     @inlineCallbacks
@@ -365,7 +369,8 @@ class FirmwareService:
             except CancelledError:
                 raise
             except Exception as e:
-                data["attempts"] += 1
+                if self.link.online:
+                    data["attempts"] += 1  # an outage of the device is bounded by UPDATE_LIMIT instead
                 self.queue.save()
                 if data["attempts"] >= ATTEMPTS:
                     self._finish(job, 9002, f"Internal error (SMS Update got no answer: {_why(e)})",
@@ -530,10 +535,22 @@ class FirmwareService:
             self._examine(operationId, at)
         self._armPoll()
 
+    def _prune(self) -> None:
+        """Forget autonomous updates whose end was not seen within AUTONOMOUS_LIMIT."""
+        now = self.clock.seconds()
+        stale = [a for a in self.autonomous if a["phase"] != "reporting" and now - a["startTime"] > AUTONOMOUS_LIMIT]
+        for entry in stale:
+            self.log.warn("the update by another control point (OperationID {id}) never ended as far as the proxier "
+                          "saw; not reported", id=entry["operationId"])
+            self.autonomous.remove(entry)
+        if stale:
+            self._save()
+
     def _armPoll(self, now: bool = False) -> None:
         """Poll GetOperationIDs while an update is followed (events may be lost)."""
         if self._stopped:
             return
+        self._prune()
         following = self._jobs("operating") or any(a["phase"] == "running" for a in self.autonomous)
         if self._poll is not None and self._poll.active():
             if not now:

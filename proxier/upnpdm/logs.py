@@ -79,6 +79,8 @@ REFRESH_BUDGET = 5.0
 #: Times the device is asked for a log's URL when it does not answer.
 UPLOAD_ATTEMPTS = 3
 UPLOAD_RETRY = 10.0
+#: Seconds an Upload under way waits for a device that went away.
+OFFLINE_WAIT = 600.0
 #: The bytes of a log's tail remembered (as a digest) to tell whether it survived a reboot.
 TAIL_BYTES = 512
 
@@ -438,9 +440,12 @@ class LogsService:
             except CancelledError:
                 raise
             except Exception as e:
-                data["attempts"] = data.get("attempts", 0) + 1
+                if self.link.online or data.get("attempts", 0) == 0:
+                    data["attempts"] = data.get("attempts", 0) + 1
+                else:
+                    data["offline"] = data.get("offline", 0) + 1  # the device is away: waited for, bounded
                 self.queue.save()
-                if data["attempts"] >= UPLOAD_ATTEMPTS:
+                if data["attempts"] >= UPLOAD_ATTEMPTS or data.get("offline", 0) * UPLOAD_RETRY > OFFLINE_WAIT:
                     self.queue.finish(job, 9011, f"Upload failure (the device did not answer: {_why(e)})",
                                       data["startTime"], self.clock.seconds())
                     return

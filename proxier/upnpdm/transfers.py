@@ -12,9 +12,9 @@ document) goes through three phases:
  - C{waiting}: accepted; waits for its start time (the request's
    DelaySeconds, counted from when it was received), for the session that
    asked to end, for the device to answer, and for the transfer of its kind
-   before it (one at a time per kind, in order). A job that cannot start
-   within L{WAIT_LIMIT} seconds of its start time ends with its kind's
-   "unreachable" fault.
+   before it (one at a time per kind, in order). A job the device keeps
+   from starting for L{WAIT_LIMIT} seconds (counted from when nothing else
+   held it back) ends with its kind's "unreachable" fault.
  - C{running}: its kind's handler carries it out, keeping what it needs in
    the job (saved through L{TransferQueue.save}); after a restart the handler
    is asked to resume it.
@@ -96,6 +96,7 @@ class TransferQueue:
         self._waiting: Any = None
         self._ready = False
         self._stopped = False
+        self._arming = False
 
     def save(self) -> None:
         try:
@@ -145,24 +146,38 @@ class TransferQueue:
 
     def _arm(self) -> None:
         """Start what is due; arm the timer for what comes next."""
-        if self._stopped:
+        if self._stopped or self._arming:
             return
+        self._arming = True
+        try:
+            self._armNow()
+        finally:
+            self._arming = False
+
+    def _armNow(self) -> None:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
         now = self.clock.seconds()
         nextAt: Optional[float] = None
         for job in [j for j in self.jobs if j["phase"] == "waiting"]:
-            if now >= job["startAt"] + WAIT_LIMIT:
+            if self._busy(job):
+                continue  # the end of the job before it arms the queue again
+            due = job["startAt"]
+            if due <= now and "eligibleAt" not in job:
+                job["eligibleAt"] = now  # from now on only the device keeps it waiting
+                self.save()
+            if due <= now and now >= job["eligibleAt"] + WAIT_LIMIT:
                 code, why = self.handlers[job["kind"]].unreachable
                 self.finish(job, code, why, None, now)
                 continue
-            due = job["startAt"]
-            if due <= now and self._ready and self.link.online and not self._busy(job):
-                self._startWhenIdle()
-                nextAt = now + WAIT_LIMIT if nextAt is None else nextAt
-                continue
-            at = max(due, now) if due > now else job["startAt"] + WAIT_LIMIT
+            if due <= now:
+                if self._ready and self.link.online:
+                    self._startWhenIdle()  # its start arms the queue again
+                    continue
+                at = job["eligibleAt"] + WAIT_LIMIT  # given up then (deviceReady starts it before)
+            else:
+                at = due
             nextAt = at if nextAt is None else min(nextAt, at)
         if nextAt is not None:
             self._timer = self.clock.callLater(max(0.0, nextAt - now), self._arm)
