@@ -15,6 +15,18 @@ becomes one Virtual CWMP Device (TR-069 Amendment 5 Annex J).
  - C{device}: one Virtual CWMP Device (IProxiedDevice) and its life.
  - C{proxy}: the control point's observer that makes and feeds them.
  - C{settings}: the C{[upnp]} config section.
+
+BasicManagement and SoftwareManagement behind CWMP (§4.3.2, §4.4, §4.5, §4.7):
+
+ - C{management}: which of the parts below a device gets, and its news to them.
+ - C{link}: what those parts ask of the Virtual CWMP Device.
+ - C{overlay}: a proxier-held object mounted over the device's model.
+ - C{diagnostics} / C{diagcontrol}: IPPing, TraceRoute, NSLookupDiagnostics
+   over BMS tests (the tables, sans-IO; the Figure 6 state machine).
+ - C{logs}: VendorLogFile from the BMS logs, and their Upload.
+ - C{firmware}: Download of firmware over SMS Update, Table 3, autonomous updates.
+ - C{transfers}: the durable queue of Downloads and Uploads, TransferComplete once.
+ - C{httpfiles}: reading a log from the device, sending it to the ACS's server.
 """
 
 __all__: list[str] = []

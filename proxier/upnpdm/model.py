@@ -37,10 +37,15 @@ device's L{InstanceMap<proxier.upnpdm.instances.InstanceMap>}:
    the table's C{Alias} values.
  - Reboot / FactoryReset: BMS Reboot / BaselineReset (offered only when
    the SCPD has them; otherwise the endpoint answers 9000).
+ - Download / Upload: handed to the device's management (C{transferHandlers}:
+   firmware over SMS, logs over BMS — L{proxier.upnpdm.management}); offered
+   only when it set a handler.
 
 The C{Device.DeviceInfo.} parameters the device's BBF model lacks come from
 the Common Objects (the profile's C{mapped}, through the same actions) or
-from the proxier (C{constants}: read-only, never changing).
+from the proxier (C{constants}: read-only; the profile's never change, those
+of C{extraConstants} — VendorLogFileNumberOfEntries — are refreshed before a
+read that touches them).
 
 Every failure reaches the caller as a CWMPFault (L{proxier.upnpdm.errors}).
 """
