@@ -77,40 +77,45 @@ class DiagnosticsE2ETests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_deviceErrors(self) -> None:
-        """The device's own errors: Error_CannotResolveHostName (ping), Error_DNSServerNotResolved (nslookup)."""
+        """
+        The device's own errors, one per type: Error_CannotResolveHostName (ping, traceroute),
+        Error_DNSServerNotResolved (nslookup).
+        """
         lab = yield Lab(self).start()
         got = yield self.diagnose(lab, PING, ParameterValue(PING + "Host", "nowhere.invalid"))
         self.assertEqual(got[PING + "DiagnosticsState"], "Error_CannotResolveHostName")
+        got = yield self.diagnose(lab, TRACE, ParameterValue(TRACE + "Host", "nowhere.invalid"))
+        self.assertEqual(got[TRACE + "DiagnosticsState"], "Error_CannotResolveHostName")
         got = yield self.diagnose(lab, NSL, ParameterValue(NSL + "HostName", "example.com"),
-                             ParameterValue(NSL + "DNSServer", "192.0.2.53"))
+                                  ParameterValue(NSL + "DNSServer", "192.0.2.53"))
         self.assertEqual(got[NSL + "DiagnosticsState"], "Error_DNSServerNotResolved")
 
     @defer.inlineCallbacks
     def test_deviceGoneMidTest(self) -> None:
         """
-        The device loses power during the test and comes back: the test is lost with it — Error_Other,
-        "8 DIAGNOSTICS COMPLETE" once it is back, the result read from the proxier.
+        For each type: the device loses power during the test and comes back; the test is lost with it —
+        Error_Other, "8 DIAGNOSTICS COMPLETE" once it is back (once), the result read from the proxier.
         """
         lab = yield Lab(self).start()
         lab.sim().bms.rules.secondsPerStep = 60.0
-        before = len(lab.sessions())
-        session = yield lab.session([m.SetParameterValues((ParameterValue(TRACE + "Host", "example.com"),
-                                                           ParameterValue(TRACE + "DiagnosticsState", "Requested")),
-                                                          "diag")])
-        self.assertEqual(answers(session), [m.SetParameterValuesResponse(0)])
-        yield waitFor(lambda: lab.sim().bms.value_ActiveTestIDs() != "", what="the test under way")
-        lab.sim().powerOff()
-        yield waitFor(lambda: not lab.endpoint().online, what="the device offline")
-        yield sleep(0.5)
-        lab.acs.script([m.GetParameterValues((TRACE + "DiagnosticsState",))], lab.name())
-        lab.sim().powerOn()
-        yield waitFor(lambda: any("8 DIAGNOSTICS COMPLETE" in events(s) for s in lab.sessions()[before + 1:]),
-                      what="the DIAGNOSTICS COMPLETE session")
-        yield waitFor(lab.ended(0, len(lab.sessions())))
-        complete = [s for s in lab.sessions()[before + 1:] if "8 DIAGNOSTICS COMPLETE" in events(s)][0]
-        self.assertEqual(values(answers(complete)[0]), {TRACE + "DiagnosticsState": "Error_Other"})
-        reported = [s for s in lab.sessions() if "8 DIAGNOSTICS COMPLETE" in events(s)]
-        self.assertEqual(len(reported), 1)
+        for path, target in ((PING, "Host"), (TRACE, "Host"), (NSL, "HostName")):
+            before = len(lab.sessions())
+            session = yield lab.session([m.SetParameterValues((
+                ParameterValue(path + target, "example.com"),
+                ParameterValue(path + "DiagnosticsState", "Requested")), "diag")])
+            self.assertEqual(answers(session), [m.SetParameterValuesResponse(0)])
+            yield waitFor(lambda: lab.sim().bms.value_ActiveTestIDs() != "", what="the test under way")
+            lab.sim().powerOff()
+            yield waitFor(lambda: not lab.endpoint().online, what="the device offline")
+            yield sleep(0.5)
+            lab.acs.script([m.GetParameterValues((path + "DiagnosticsState",))], lab.name())
+            lab.sim().powerOn()
+            yield waitFor(lambda: any("8 DIAGNOSTICS COMPLETE" in events(s) for s in lab.sessions()[before + 1:]),
+                          what="the DIAGNOSTICS COMPLETE session")
+            yield waitFor(lab.ended(0, len(lab.sessions())))
+            complete = [s for s in lab.sessions()[before + 1:] if "8 DIAGNOSTICS COMPLETE" in events(s)]
+            self.assertEqual(len(complete), 1, path)
+            self.assertEqual(values(answers(complete[0])[0]), {path + "DiagnosticsState": "Error_Other"})
 
     @defer.inlineCallbacks
     def test_namesInTheTree(self) -> None:
