@@ -583,3 +583,41 @@ class DurabilityTests(DiagnosticsCase):
         self.assertEqual(again.values(PING + "DiagnosticsState")[PING + "DiagnosticsState"], "None")
         self.assertTrue(any("unusable" in str(e.get("log_format", "")) for e in logs.errors()))
         self.assertIsInstance(again.fault(again.model.getParameterValues([PING + "Nope"])), CWMPFault)
+
+
+class LinkTests(unittest.TestCase):
+    def test_idleWaitsForTheSessionEnd(self) -> None:
+        """The link's idle() fires once the endpoint is out of its session — not before, and not in the same turn."""
+        lab = ManagedDevice(self)
+        link = lab.device.management.link
+        lab.observer.inSession = True
+        d = link.idle()
+        lab.clock.advance(10.0)
+        self.assertNoResult(d)
+        lab.observer.inSession = False
+        lab.clock.advance(link.idlePoll)
+        self.successResultOf(d)
+        lab.observer.inSession = False
+        d = link.idle()
+        self.assertNoResult(d)  # one turn later at least: the answer that asked goes out first
+        lab.clock.advance(0)
+        self.successResultOf(d)
+
+    def test_idleBounded(self) -> None:
+        """A session that never ends: idle() fires after IDLE_LIMIT all the same (logged); cancelling stops it."""
+        from proxier.upnpdm.link import IDLE_LIMIT
+
+        lab = ManagedDevice(self)
+        link = lab.device.management.link
+        lab.observer.inSession = True
+        logs = LogCapture(self)
+        d = link.idle()
+        lab.advance(IDLE_LIMIT - 20, step=10.0)
+        self.assertNoResult(d)
+        lab.advance(30.0, step=1.0)
+        self.successResultOf(d)
+        self.assertTrue(any("goes ahead" in str(e.get("log_format", "")) for e in logs.events))
+        d = link.idle()
+        d.cancel()
+        self.failureResultOf(d)
+        self.assertEqual([c for c in lab.clock.getDelayedCalls() if c.func.__name__ == "look"], [])
