@@ -719,8 +719,8 @@ class OnlineTests(EndpointTestCase):
         endpoint.deviceOffline(None)
         self.assertFalse(endpoint.online)
         self.assertFalse(endpoint.connectionRequested())
-        endpoint.diagnosticsComplete(None)
         endpoint.transferComplete(None, TransferResult("t", "Download"))
+        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], True)
         self.clock.advance(3600)
         self.assertEqual(len(self.acs.sessions), 1)
         endpoint = self.restart(endpoint, online=False)
@@ -729,9 +729,27 @@ class OnlineTests(EndpointTestCase):
         endpoint.deviceOnline(None)
         self.clock.advance(0)
         session = self.acs.sessions[1]
-        self.assertEqual(self.events(session), [("8 DIAGNOSTICS COMPLETE", ""), ("7 TRANSFER COMPLETE", ""),
-                                                ("M Download", "t")])
+        self.assertEqual(sorted(self.events(session)), [("4 VALUE CHANGE", ""), ("7 TRANSFER COMPLETE", ""),
+                                                        ("M Download", "t")])
         self.assertEqual(len(self.sent(session, "TransferComplete")), 1)
+
+    def test_diagnosticsCompleteWhileOffline(self) -> None:
+        """
+        A diagnostic whose results the proxier holds is reported even while the
+        device is offline (TR-330 §4.5.1, Figure 6 notes: no link test needed;
+        the ACS reads the results from the proxier); Connection Requests stay
+        refused.
+        """
+        endpoint = self.make()
+        endpoint.deviceOffline(None)
+        endpoint.diagnosticsComplete(None)
+        self.clock.advance(0)
+        self.assertEqual(len(self.acs.sessions), 2)
+        self.assertEqual(self.events(self.acs.sessions[1]), [("8 DIAGNOSTICS COMPLETE", "")])
+        self.assertFalse(endpoint.connectionRequested())
+        endpoint.requestSession("2 PERIODIC")
+        self.clock.advance(3600)
+        self.assertEqual(len(self.acs.sessions), 2)
 
     def test_connectionRequestDuringSession(self) -> None:
         """Connection Requests during a session queue exactly one more session after it."""

@@ -536,9 +536,20 @@ class CWMPEndpoint:
             self._wantSession()
         self._armScheduled()
 
+    def _mayRunSession(self) -> bool:
+        """
+        Whether a session may start now: the device is online, or what waits
+        is a "8 DIAGNOSTICS COMPLETE" — its results are held by the proxier,
+        so TR-330 §4.5.1 (the notes of Figure 6) needs no link to the device
+        to deliver it; the ACS reads them from the proxier's cache.
+        """
+        if self.online:
+            return True
+        return any(e.code == "8 DIAGNOSTICS COMPLETE" for e in self.state.events())
+
     def _wantSession(self, urgent: bool = False, delay: float = 0.0) -> None:
         """Something waits for the ACS: run a session as soon as the rules allow."""
-        if not self._running or not self.online:
+        if not self._running or not self._mayRunSession():
             return
         if not self.settings.url:
             if not self._warnedNoURL:
@@ -561,7 +572,7 @@ class CWMPEndpoint:
 
     def _timerFired(self) -> None:
         self._timer = None
-        if not self._running or not self.online or not self.settings.url or self._session is not None:
+        if not self._running or not self._mayRunSession() or not self.settings.url or self._session is not None:
             return
         self._checkBootstrap()
         if not self.state.hasPending():

@@ -49,6 +49,7 @@ class Peer(ProcessProtocol):
         self.waiters: list[tuple[str, Deferred]] = []
         self.ended: Deferred = Deferred()
         self.exited = False
+        self.killed = False  # stop() had to KILL it: it never had the chance to say goodbye
         self._buffer = b""
 
     def outReceived(self, data: bytes) -> None:
@@ -101,7 +102,12 @@ class Peer(ProcessProtocol):
         if self.exited:
             return succeed(None)
         self.signal("TERM")
-        killer = self.reactor.callLater(timeout, self.signal, "KILL")
+
+        def kill() -> None:
+            self.killed = True
+            self.signal("KILL")
+
+        killer = self.reactor.callLater(timeout, kill)
 
         def done(result: Any) -> Any:
             if killer.active():
