@@ -31,18 +31,15 @@ from urllib.parse import urljoin, urlsplit
 
 from hyperlink import URL
 from twisted.internet import defer
-from twisted.internet.defer import Deferred, succeed
-from twisted.internet.protocol import Protocol
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
-from twisted.web.client import CookieAgent, ResponseDone
-from twisted.web.http import PotentialDataLoss
+from twisted.web.client import CookieAgent
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer
-from zope.interface import implementer
 
 from proxier._version import __version__
 from proxier.cwmp.codec import MAX_ENVELOPE_BYTES
 from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
+from proxier.httpbody import BytesProducer, readBody
 
 __all__ = ["ACSHTTPSession", "HTTPResult", "TransportError", "MAX_REDIRECTS", "USER_AGENT"]
 
@@ -75,79 +72,6 @@ class TransportError(Exception):
 
     def __str__(self) -> str:
         return self.reason
-
-
-@implementer(IBodyProducer)
-class _Body:
-    """A body known in advance: written at once, with its length (so Content-Length, never chunked)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self.length = len(data)
-
-    def startProducing(self, consumer: Any) -> Deferred:
-        consumer.write(self._data)
-        return succeed(None)
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
-
-
-class _Collector(Protocol):
-    """Collects a response body up to a cap; past it, or when cancelled, drops the connection."""
-
-    def __init__(self, maxBytes: int) -> None:
-        self.finished: Deferred = Deferred(self._cancel)
-        self._maxBytes = maxBytes
-        self._parts: list[bytes] = []
-        self._size = 0
-        self._done = False
-
-    def _cancel(self, _: Deferred) -> None:
-        self._done = True
-        if self.transport is not None:
-            self.transport.stopProducing()
-
-    def dataReceived(self, data: bytes) -> None:
-        if self._done:
-            return
-        self._size += len(data)
-        if self._size > self._maxBytes:
-            self._done = True
-            self.transport.stopProducing()
-            self.finished.errback(TransportError(f"response body exceeds {self._maxBytes} bytes"))
-            return
-        self._parts.append(data)
-
-    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
-        if self._done:
-            return
-        self._done = True
-        if reason is None or reason.check(ResponseDone, PotentialDataLoss):
-            self.finished.callback(b"".join(self._parts))
-        else:
-            self.finished.errback(TransportError(f"response body cut short: {reason.getErrorMessage()}"))
-
-
-def _readBody(response: Any, maxBytes: int) -> Deferred:
-    length = response.length
-    if isinstance(length, int) and length > maxBytes:
-        response.deliverBody(_Discard())
-        return defer.fail(TransportError(f"response body of {length} bytes exceeds {maxBytes}"))
-    collector = _Collector(maxBytes)
-    response.deliverBody(collector)
-    return collector.finished
-
-
-class _Discard(Protocol):
-    def connectionMade(self) -> None:
-        self.transport.stopProducing()
 
 
 def _requestTarget(url: str) -> str:
@@ -213,12 +137,12 @@ class ACSHTTPSession:
         try:
             uri = URL.from_text(self.url).to_uri().to_text()
             headers = self._headers(body, _requestTarget(uri))
-            d = self._agent.request(b"POST", uri.encode("ascii"), headers, _Body(body) if body else None)
+            d = self._agent.request(b"POST", uri.encode("ascii"), headers, BytesProducer(body) if body else None)
         except Exception as e:  # a URL the agent cannot even start with
             return defer.fail(TransportError(f"cannot POST to {self.url!r}: {_describe(e)}"))
 
         def gotResponse(response: Any) -> Deferred:
-            reading = _readBody(response, self._maxBody)
+            reading = readBody(response, self._maxBody, tooLarge=TransportError, cutShort=TransportError)
             reading.addCallback(lambda data: HTTPResult(response.code, response.headers, data, self.url))
             return reading
 

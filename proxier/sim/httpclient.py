@@ -14,14 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from twisted.internet.defer import Deferred, fail, succeed
-from twisted.internet.protocol import Protocol
+from twisted.internet.defer import Deferred, fail
 from twisted.python.failure import Failure
-from twisted.web.client import ResponseDone
-from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer
-from zope.interface import implementer
+
+from proxier import httpbody
 
 __all__ = ["Notifier", "Fetcher", "TooBig", "HTTPStatusError", "readBody", "request"]
 
@@ -38,78 +35,13 @@ class HTTPStatusError(Exception):
         super().__init__(f"HTTP {code}")
 
 
-class _Bounded(Protocol):
-    def __init__(self, finished: Deferred, maxBytes: int) -> None:
-        self.finished = finished
-        self.maxBytes = maxBytes
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.done = False
-
-    def dataReceived(self, data: bytes) -> None:
-        if self.done:
-            return
-        self.size += len(data)
-        if self.size > self.maxBytes:
-            self.done = True
-            self.transport.stopProducing()
-            self.finished.errback(TooBig(f"more than {self.maxBytes} bytes"))
-            return
-        self.parts.append(data)
-
-    def connectionLost(self, reason: Failure = None) -> None:
-        if self.done:
-            return
-        self.done = True
-        if reason is None or reason.check(ResponseDone, PotentialDataLoss):
-            self.finished.callback(b"".join(self.parts))
-        else:
-            self.finished.errback(reason)
-
-
 def readBody(response: Any, maxBytes: int, clock: Any, timeout: float) -> Deferred:
     """The body of C{response}, at most C{maxBytes}, within C{timeout} seconds."""
-    finished: Deferred = Deferred()
-    protocol = _Bounded(finished, maxBytes)
-    response.deliverBody(protocol)
 
-    def expire() -> None:
-        if not protocol.done:
-            protocol.done = True
-            if protocol.transport is not None:
-                protocol.transport.stopProducing()
-            finished.errback(TimeoutError(f"body not received within {timeout} s"))
+    def expired(result: Any, seconds: float) -> Failure:
+        return Failure(TimeoutError(f"body not received within {seconds} s"))
 
-    timer = clock.callLater(timeout, expire)
-
-    def stop(result: Any) -> Any:
-        if timer.active():
-            timer.cancel()
-        return result
-
-    return finished.addBoth(stop)
-
-
-@implementer(IBodyProducer)
-class _Bytes:
-    """A request body held in memory."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.length = len(body)
-
-    def startProducing(self, consumer: Any) -> Deferred:
-        consumer.write(self.body)
-        return succeed(None)
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
+    return httpbody.readBody(response, maxBytes, tooLarge=TooBig).addTimeout(timeout, clock, onTimeoutCancel=expired)
 
 
 def request(agent: Any, clock: Any, method: bytes, url: str, headers: Sequence[tuple[str, str]] = (),
@@ -125,7 +57,7 @@ def request(agent: Any, clock: Any, method: bytes, url: str, headers: Sequence[t
     raw = Headers()
     for name, value in headers:
         raw.addRawHeader(name.encode("ascii"), value.encode("latin-1"))
-    d = agent.request(method, target, raw, _Bytes(body) if body is not None else None)
+    d = agent.request(method, target, raw, httpbody.BytesProducer(body) if body is not None else None)
     timer = clock.callLater(timeout, d.cancel)
 
     def done(result: Any) -> Any:

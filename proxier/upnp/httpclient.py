@@ -19,13 +19,12 @@ from typing import Any, Callable, Iterable, Optional
 from urllib.parse import urljoin
 
 from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout, maybeDeferred
-from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
-from twisted.web.client import PotentialDataLoss, ResponseDone
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgentEndpointFactory
 from zope.interface import implementer
 
+from proxier import httpbody
 from proxier._version import __version__
 from proxier.upnp.urlpolicy import Origin, Target, URLPolicy, URLRefused
 
@@ -78,62 +77,13 @@ class HTTPResult:
         return values[0].decode("latin-1") if values else None
 
 
-class _CappedBody(Protocol):
-    def __init__(self, deferred: "Deferred[bytes]", maxBytes: int) -> None:
-        self.deferred = deferred
-        self.maxBytes = maxBytes
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def dataReceived(self, data: bytes) -> None:
-        if self.deferred.called:
-            return
-        self.size += len(data)
-        if self.size > self.maxBytes:
-            self.deferred.errback(BodyTooLarge(f"body larger than {self.maxBytes} bytes"))
-            self.transport.stopProducing()
-            return
-        self.parts.append(data)
-
-    def connectionLost(self, reason: Failure = Failure(ResponseDone())) -> None:
-        if self.deferred.called:
-            return
-        if reason.check(ResponseDone, PotentialDataLoss):  # PotentialDataLoss: HTTP/1.0, no length
-            self.deferred.callback(b"".join(self.parts))
-        else:
-            self.deferred.errback(HTTPFailure(f"body cut short: {reason.getErrorMessage()}"))
-
-
 def readBody(response: Any, maxBytes: int) -> "Deferred[bytes]":
     """
     The whole body of a response, or L{BodyTooLarge} as soon as it exceeds
     C{maxBytes} (a declared length over the cap fails at once). Cancelling
     the Deferred drops the connection.
     """
-    protocol: list[_CappedBody] = []
-
-    def cancel(d: Deferred) -> None:
-        if protocol and protocol[0].transport is not None:
-            protocol[0].transport.stopProducing()
-
-    d: Deferred[bytes] = Deferred(cancel)
-    length = getattr(response, "length", None)
-    if isinstance(length, int) and length > maxBytes:
-        d.errback(BodyTooLarge(f"declared body of {length} bytes exceeds {maxBytes}"))
-        try:
-            response.deliverBody(_Discard())
-        except Exception:  # the response may already be consumed; nothing to do
-            pass
-        return d
-    reader = _CappedBody(d, maxBytes)
-    protocol.append(reader)
-    response.deliverBody(reader)
-    return d
-
-
-class _Discard(Protocol):
-    def connectionMade(self) -> None:
-        self.transport.stopProducing()
+    return httpbody.readBody(response, maxBytes, tooLarge=BodyTooLarge, cutShort=HTTPFailure)
 
 
 class Requester:

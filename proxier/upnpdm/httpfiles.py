@@ -32,11 +32,10 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import CancelledError, Deferred, fail, inlineCallbacks
 from twisted.python.failure import Failure
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer
-from zope.interface import implementer
 
 from proxier._version import __version__
 from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
+from proxier.httpbody import BytesProducer
 from proxier.upnp.httpclient import readBody
 
 __all__ = [
@@ -153,30 +152,6 @@ def checkUploadURL(url: str) -> Optional[str]:
     return None
 
 
-@implementer(IBodyProducer)
-class _Body:
-    """A body known in advance, written at once with its length (Content-Length, never chunked)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self.length = len(data)
-
-    def startProducing(self, consumer: Any) -> Deferred:
-        consumer.write(self._data)
-        from twisted.internet.defer import succeed
-
-        return succeed(None)
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
-
-
 class Uploader:
     """
     Sends one file to a file server (see the module docstring).
@@ -242,7 +217,7 @@ class Uploader:
         if authorization:
             headers.setRawHeaders(b"Authorization", [authorization.encode("utf-8")])
         try:
-            d = self._agentNow().request(method.encode("ascii"), url.encode("ascii"), headers, _Body(body))
+            d = self._agentNow().request(method.encode("ascii"), url.encode("ascii"), headers, BytesProducer(body))
         except Exception as e:
             return fail(TransferFailed(9011, f"cannot {method} to the file server: {type(e).__name__}"))
 
