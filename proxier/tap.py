@@ -11,7 +11,6 @@ traceback.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, Optional
 

@@ -64,6 +64,6 @@ class SettingsTests(unittest.TestCase):
 
     def test_corruptIgnored(self) -> None:
         """A stored document with wrongly typed values is dropped for the config's values."""
-        s = self.make()
+        self.make()
         self.store.document("ms").save({"values": {"periodicInformInterval": "soon"}, "configSeen": {}})
         self.assertEqual(self.make().periodicInformInterval, 600)

@@ -13,7 +13,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from proxier import config as C
-from proxier.upnp import description as D, gena, ssdp
+from proxier.upnp import description as D, ssdp
 from proxier.upnp.controlpoint import ActionError, ControlPoint, IUPnPDeviceObserver, UPnPError
 from proxier.upnp.gena import EventMessage
 from proxier.upnp.settings import SECTION, Settings
