@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from proxier.sim.errors import ActionError, cmsError
+from proxier.upnp.cmsdoc import DataModelEntry as DataModelSpec  # one SubTree, as the control point reads it
 
 __all__ = [
     "Schema",
@@ -142,16 +143,6 @@ class SchemaNode:
 
     def __repr__(self) -> str:
         return f"<SchemaNode {self.structurePath} {self.kind}>"
-
-
-@dataclass(frozen=True)
-class DataModelSpec:
-    """One entry of GetSupportedDataModels (a CMS:2 SubTree element)."""
-
-    uri: str
-    location: str
-    url: str = ""
-    description: str = ""
 
 
 class Schema:

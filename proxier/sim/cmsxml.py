@@ -37,13 +37,24 @@ with 709 (Resources Exceeded).
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 from lxml import etree
 
 from proxier.sim.cmstree import DataModelSpec
 from proxier.sim.errors import cmsError
 from proxier.upnp import xmlstring
+from proxier.upnp.cmsdoc import (
+    CMS_NS,
+    SCHEMA_LOCATION,
+    addText,
+    children,
+    localName,
+    newDocument,
+    parameterValueList,
+    pathList,
+    serialize,
+)
 
 __all__ = [
     "CMS_NS",
@@ -66,10 +77,6 @@ __all__ = [
     "aclData",
 ]
 
-CMS_NS = "urn:schemas-upnp-org:dm:cms"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-SCHEMA_LOCATION = f"{CMS_NS} http://www.upnp.org/schemas/dm/cms.xsd"
-
 #: The most entries one document may carry (paths, parameters, nodes).
 MAX_ENTRIES = 1024
 
@@ -77,19 +84,9 @@ MAX_ENTRIES = 1024
 ATTRIBUTE_NAMES = ("Access", "Type", "EventOnChange", "AlarmOnChange", "Version")
 
 
-def _localName(element: etree._Element) -> str:
-    tag = element.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _children(element: etree._Element) -> Iterator[etree._Element]:
-    for node in element.iterchildren(tag=etree.Element):
-        yield node
-
-
 def _text(element: etree._Element) -> str:
-    if any(True for _ in _children(element)):
-        raise cmsError(702, f"<{_localName(element)}> holds elements where text is expected")
+    if any(True for _ in children(element)):
+        raise cmsError(702, f"<{localName(element)}> holds elements where text is expected")
     return "".join(element.itertext())
 
 
@@ -104,16 +101,16 @@ def parseDocument(value: str, *roots: str) -> etree._Element:
         root = xmlstring.decode(value)
     except xmlstring.XMLStringError as e:
         raise cmsError(702, str(e)) from None
-    if _localName(root) not in roots:
-        raise cmsError(702, f"root element <{_localName(root)[:40]}> is not <{'> or <'.join(roots)}>")
+    if localName(root) not in roots:
+        raise cmsError(702, f"root element <{localName(root)[:40]}> is not <{'> or <'.join(roots)}>")
     return root
 
 
 def _entries(root: etree._Element, name: str) -> list[etree._Element]:
     entries = []
-    for node in _children(root):
-        if _localName(node) != name:
-            raise cmsError(702, f"<{_localName(node)[:40]}> in <{_localName(root)}>, where <{name}> is expected")
+    for node in children(root):
+        if localName(node) != name:
+            raise cmsError(702, f"<{localName(node)[:40]}> in <{localName(root)}>, where <{name}> is expected")
         entries.append(node)
         if len(entries) > MAX_ENTRIES:
             raise cmsError(709, f"more than {MAX_ENTRIES} <{name}> elements")
@@ -141,7 +138,7 @@ def parsePathList(value: str) -> list[str]:
     a C{StructurePathList}, C{ContentPathList} or C{ACLDataPathList}).
     """
     document = parseDocument(value, "StructurePathList", "ContentPathList", "ACLDataPathList", "NodePathList")
-    entries = list(_children(document))
+    entries = list(children(document))
     if len(entries) > MAX_ENTRIES:
         raise cmsError(709, f"more than {MAX_ENTRIES} paths")
     return [_text(node).strip() for node in entries]
@@ -152,8 +149,8 @@ def _pairs(document: etree._Element, pathNames: Sequence[str]) -> list[tuple[str
     for node in _entries(document, "Parameter"):
         path: Optional[str] = None
         value: Optional[str] = None
-        for field in _children(node):
-            name = _localName(field)
+        for field in children(node):
+            name = localName(field)
             if name in pathNames and path is None:
                 path = _text(field).strip()
             elif name == "Value" and value is None:
@@ -202,102 +199,70 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, str, str]]:
     document = parseDocument(value, "NodeAttributeValueList")
     triples = []
     for node in _entries(document, "Node"):
-        fields = list(_children(node))
-        if not fields or _localName(fields[0]) not in ("NodeAttributePath", "NodePath"):
+        fields = list(children(node))
+        if not fields or localName(fields[0]) not in ("NodeAttributePath", "NodePath"):
             raise cmsError(702, "<Node> does not start with <NodeAttributePath>")
         path, attribute = splitAttributePath(_text(fields[0]).strip())
         rest = fields[1:]
         if attribute is not None:
-            if len(rest) != 1 or _localName(rest[0]) != "Value":
+            if len(rest) != 1 or localName(rest[0]) != "Value":
                 raise cmsError(702, f"<Node> for {path}#{attribute} needs exactly one <Value>")
             triples.append((path, attribute, _text(rest[0]).strip()))
             continue
         if not rest:
             raise cmsError(702, f"<Node> for {path} sets no attribute")
         for field in rest:
-            triples.append((path, _localName(field), _text(field).strip()))
+            triples.append((path, localName(field), _text(field).strip()))
         if len(triples) > MAX_ENTRIES:
             raise cmsError(709, f"more than {MAX_ENTRIES} attributes")
     return triples
 
 
-# Writing
-
-
-def _root(name: str) -> etree._Element:
-    root = etree.Element(f"{{{CMS_NS}}}{name}", nsmap={"cms": CMS_NS, "xsi": XSI_NS})
-    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
-    return root
-
-
-def _serialize(root: etree._Element) -> str:
-    return xmlstring.encode(root, declaration=True)
-
-
-def _sub(parent: etree._Element, name: str, text: str) -> etree._Element:
-    element = etree.SubElement(parent, name)
-    element.text = text
-    return element
-
-
-def _list(root: str, entry: str, paths: Iterable[str]) -> str:
-    document = _root(root)
-    for path in paths:
-        _sub(document, entry, path)
-    return _serialize(document)
+# Writing (on L{proxier.upnp.cmsdoc}, which also writes GetValues' and
+# GetSelectedValues' output, and an alarm list: L{parameterValueList})
 
 
 def supportedDataModels(models: Iterable[DataModelSpec]) -> str:
     """GetSupportedDataModels' output."""
-    document = _root("SupportedDataModels")
+    document = newDocument("SupportedDataModels")
     for model in models:
         subTree = etree.SubElement(document, "SubTree")
-        _sub(subTree, "URI", model.uri)
-        _sub(subTree, "Location", model.location)
+        addText(subTree, "URI", model.uri)
+        addText(subTree, "Location", model.location)
         if model.url:
-            _sub(subTree, "URL", model.url)
+            addText(subTree, "URL", model.url)
         if model.description:
-            _sub(subTree, "Description", model.description)
-    return _serialize(document)
+            addText(subTree, "Description", model.description)
+    return serialize(document)
 
 
 def structurePathList(paths: Iterable[str]) -> str:
     """GetSupportedParameters' output."""
-    return _list("StructurePathList", "StructurePath", paths)
+    return pathList("StructurePathList", "StructurePath", paths)
 
 
 def instancePathList(paths: Iterable[str]) -> str:
     """GetInstances' output."""
-    return _list("InstancePathList", "InstancePath", paths)
-
-
-def parameterValueList(pairs: Iterable[tuple[str, str]]) -> str:
-    """GetValues' and GetSelectedValues' output (also an alarm list)."""
-    document = _root("ParameterValueList")
-    for path, value in pairs:
-        parameter = etree.SubElement(document, "Parameter")
-        _sub(parameter, "ParameterPath", path)
-        _sub(parameter, "Value", value)
-    return _serialize(document)
+    return pathList("InstancePathList", "InstancePath", paths)
 
 
 def nodeAttributeValueList(nodes: Iterable[tuple[str, Mapping[str, str]]]) -> str:
     """GetAttributes' output: each node's path and its attributes, in order."""
-    document = _root("NodeAttributeValueList")
+    document = newDocument("NodeAttributeValueList")
     for path, attributes in nodes:
         node = etree.SubElement(document, "Node")
-        _sub(node, "NodeAttributePath", path)
+        addText(node, "NodeAttributePath", path)
         for name, value in attributes.items():
-            _sub(node, name, value)
-    return _serialize(document)
+            addText(node, name, value)
+    return serialize(document)
 
 
 def aclData(nodes: Iterable[tuple[str, str, str]]) -> str:
     """GetACLData's output: C{(path, readRoles, writeRoles)} per node."""
-    document = _root("ACLData")
+    document = newDocument("ACLData")
     for path, readRoles, writeRoles in nodes:
         node = etree.SubElement(document, "Node")
-        _sub(node, "NodePath", path)
-        _sub(node, "ReadRoles", readRoles)
-        _sub(node, "WriteRoles", writeRoles)
-    return _serialize(document)
+        addText(node, "NodePath", path)
+        addText(node, "ReadRoles", readRoles)
+        addText(node, "WriteRoles", writeRoles)
+    return serialize(document)

@@ -31,13 +31,22 @@ is not telling the proxier anything it can use.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 from lxml import etree
 
 from proxier.upnp import xmlstring
+from proxier.upnp.cmsdoc import (
+    CMS_NS,
+    DataModelEntry,
+    addText,
+    children,
+    localName,
+    newDocument,
+    parameterValueList,
+    pathList,
+    serialize,
+)
 
 __all__ = [
     "CMS_NS",
@@ -57,10 +66,6 @@ __all__ = [
     "splitAttributePath",
 ]
 
-CMS_NS = "urn:schemas-upnp-org:dm:cms"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-SCHEMA_LOCATION = f"{CMS_NS} http://www.upnp.org/schemas/dm/cms.xsd"
-
 #: The most entries one answer may list (a whole data model of a large
 #: device fits; a runaway answer does not).
 MAX_ENTRIES = 20000
@@ -72,79 +77,27 @@ class CMSDocumentError(ValueError):
     """An argument is not the CMS document it should be; C{str()} fits a log line."""
 
 
-@dataclass(frozen=True)
-class DataModelEntry:
-    """One C{SubTree} of GetSupportedDataModels."""
-
-    uri: str
-    location: str
-    url: str = ""
-    description: str = ""
-
-
-# ---- writing ---------------------------------------------------------------------------
-
-
-def _root(name: str) -> etree._Element:
-    root = etree.Element(f"{{{CMS_NS}}}{name}", nsmap={"cms": CMS_NS, "xsi": XSI_NS})
-    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
-    return root
-
-
-def _sub(parent: etree._Element, name: str, text: str) -> etree._Element:
-    element = etree.SubElement(parent, name)
-    element.text = _xmlText(text)
-    return element
-
-
-# The characters XML 1.0 cannot carry (lxml refuses them).
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _xmlText(text: str) -> str:
-    """C{text} without the characters XML 1.0 cannot carry."""
-    return _NOT_XML.sub("", text)
-
-
-def _serialize(root: etree._Element) -> str:
-    return xmlstring.encode(root, declaration=True)
-
-
-def _pathList(root: str, entry: str, paths: Iterable[str]) -> str:
-    document = _root(root)
-    for path in paths:
-        _sub(document, entry, path)
-    return _serialize(document)
+# ---- writing (on L{proxier.upnp.cmsdoc}, which also writes SetValues' C{ParameterValueList}) ----
 
 
 def contentPathList(paths: Iterable[str]) -> str:
     """GetValues' C{Parameters}."""
-    return _pathList("ContentPathList", "ContentPath", paths)
+    return pathList("ContentPathList", "ContentPath", paths)
 
 
 def nodeAttributePathList(paths: Iterable[str]) -> str:
     """GetAttributes' C{Parameters}."""
-    return _pathList("NodeAttributePathList", "NodeAttributePath", paths)
-
-
-def parameterValueList(pairs: Iterable[tuple[str, str]]) -> str:
-    """SetValues' C{ParameterValueList}."""
-    document = _root("ParameterValueList")
-    for path, value in pairs:
-        parameter = etree.SubElement(document, "Parameter")
-        _sub(parameter, "ParameterPath", path)
-        _sub(parameter, "Value", value)
-    return _serialize(document)
+    return pathList("NodeAttributePathList", "NodeAttributePath", paths)
 
 
 def nodeAttributeValueList(changes: Iterable[tuple[str, str, str]]) -> str:
     """SetAttributes' C{NodeAttributeValueList}: C{(path, attribute, value)} triples."""
-    document = _root("NodeAttributeValueList")
+    document = newDocument("NodeAttributeValueList")
     for path, attribute, value in changes:
         node = etree.SubElement(document, "Node")
-        _sub(node, "NodeAttributePath", f"{path}#{attribute}")
-        _sub(node, "Value", value)
-    return _serialize(document)
+        addText(node, "NodeAttributePath", f"{path}#{attribute}")
+        addText(node, "Value", value)
+    return serialize(document)
 
 
 def parameterInitialValueList(pairs: Iterable[tuple[str, str]]) -> str:
@@ -152,24 +105,15 @@ def parameterInitialValueList(pairs: Iterable[tuple[str, str]]) -> str:
     pairs = list(pairs)
     if not pairs:
         return ""
-    document = _root("ParameterInitialValueList")
+    document = newDocument("ParameterInitialValueList")
     for relative, value in pairs:
         parameter = etree.SubElement(document, "Parameter")
-        _sub(parameter, "RelativePath", relative)
-        _sub(parameter, "Value", value)
-    return _serialize(document)
+        addText(parameter, "RelativePath", relative)
+        addText(parameter, "Value", value)
+    return serialize(document)
 
 
 # ---- reading ---------------------------------------------------------------------------
-
-
-def _local(element: etree._Element) -> str:
-    tag = element.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _elements(element: etree._Element) -> Iterator[etree._Element]:
-    return element.iterchildren(tag=etree.Element)
 
 
 def _text(element: Optional[etree._Element]) -> str:
@@ -185,15 +129,15 @@ def _document(value: str, *roots: str) -> etree._Element:
         root = xmlstring.decode(value, MAX_DOCUMENT_BYTES)
     except xmlstring.XMLStringError as e:
         raise CMSDocumentError(str(e)) from None
-    if _local(root) not in roots:
-        raise CMSDocumentError(f"<{_local(root)[:40]}> where <{'> or <'.join(roots)}> was expected")
+    if localName(root) not in roots:
+        raise CMSDocumentError(f"<{localName(root)[:40]}> where <{'> or <'.join(roots)}> was expected")
     return root
 
 
 def _entries(root: etree._Element, name: str) -> list[etree._Element]:
     entries = []
-    for node in _elements(root):
-        if _local(node) != name:
+    for node in children(root):
+        if localName(node) != name:
             continue  # lenient: an element we do not know is skipped
         entries.append(node)
         if len(entries) > MAX_ENTRIES:
@@ -202,8 +146,8 @@ def _entries(root: etree._Element, name: str) -> list[etree._Element]:
 
 
 def _field(node: etree._Element, *names: str) -> Optional[etree._Element]:
-    for child in _elements(node):
-        if _local(child) in names:
+    for child in children(node):
+        if localName(child) in names:
             return child
     return None
 
@@ -271,8 +215,8 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, dict[str, str]]]:
     out: list[tuple[str, dict[str, str]]] = []
     index: dict[str, int] = {}
     for node in _entries(document, "Node"):
-        fields = list(_elements(node))
-        if not fields or _local(fields[0]) not in ("NodeAttributePath", "NodePath"):
+        fields = list(children(node))
+        if not fields or localName(fields[0]) not in ("NodeAttributePath", "NodePath"):
             raise CMSDocumentError("a <Node> that does not start with <NodeAttributePath>")
         path, attribute = splitAttributePath(_text(fields[0]).strip())
         if not path:
@@ -283,7 +227,7 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, dict[str, str]]]:
             attributes[attribute] = _text(valueField).strip()
         else:
             for field in fields[1:]:
-                attributes[_local(field)] = _text(field).strip()
+                attributes[localName(field)] = _text(field).strip()
         if path in index:
             out[index[path]][1].update(attributes)
         else:

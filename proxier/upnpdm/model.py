@@ -72,6 +72,7 @@ from proxier.datamodel.values import (
 )
 from proxier.interfaces import IDataModel
 from proxier.upnp.actions import ActionError
+from proxier.upnp.cmsdoc import xmlText
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.cmspaths import (
@@ -868,7 +869,7 @@ class CMSDataModel:
         except (ValueError, TypeError) as e:
             self.log.warn("{name}: the device's value is not a valid {type} ({why}); sent as a string",
                           name=name, type=dataType.base, why=str(e)[:80])
-            return ParameterValue(name, cmsxml._xmlText(text), "xsd:string")
+            return ParameterValue(name, xmlText(text), "xsd:string")
 
     def sameValue(self, cms: str, a: str, b: str) -> bool:
         """Whether two texts of a parameter are the same value of its type."""

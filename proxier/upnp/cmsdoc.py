@@ -1,0 +1,97 @@
+# -*- test-case-name: tests.test_upnpdm_cmsxml,tests.test_sim_cmsxml -*-
+"""
+What both ends share of the ConfigurationManagement:2 documents: how one is
+written, and the C{SubTree} entry of C{SupportedDataModels}.
+
+A device (L{proxier.sim.cmsxml}) and a control point (L{proxier.upnpdm.cmsxml})
+write the same documents the same way — the root qualified in
+C{urn:schemas-upnp-org:dm:cms} (prefix C{cms}) with its schema location, the
+children unqualified — so the writing is here, once. Reading stays with each
+end: a device refuses what is not the document, a control point skips what it
+does not know.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from lxml import etree
+
+from proxier.upnp import xmlstring
+from proxier.upnp._xmlutil import children, localName
+
+__all__ = [
+    "CMS_NS",
+    "XSI_NS",
+    "SCHEMA_LOCATION",
+    "DataModelEntry",
+    "newDocument",
+    "addText",
+    "xmlText",
+    "serialize",
+    "pathList",
+    "parameterValueList",
+    "localName",
+    "children",
+]
+
+CMS_NS = "urn:schemas-upnp-org:dm:cms"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+SCHEMA_LOCATION = f"{CMS_NS} http://www.upnp.org/schemas/dm/cms.xsd"
+
+@dataclass(frozen=True)
+class DataModelEntry:
+    """One C{SubTree} of GetSupportedDataModels."""
+
+    uri: str
+    location: str
+    url: str = ""
+    description: str = ""
+
+
+# The characters XML 1.0 cannot carry (lxml refuses them).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xmlText(text: str) -> str:
+    """C{text} without the characters XML 1.0 cannot carry."""
+    return _NOT_XML.sub("", text)
+
+
+def newDocument(name: str) -> etree._Element:
+    """An empty document: its root C{cms:name}."""
+    root = etree.Element(f"{{{CMS_NS}}}{name}", nsmap={"cms": CMS_NS, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
+    return root
+
+
+def addText(parent: etree._Element, name: str, text: str) -> etree._Element:
+    """An unqualified child element holding C{text} (less what XML cannot carry)."""
+    element = etree.SubElement(parent, name)
+    element.text = xmlText(text)
+    return element
+
+
+def serialize(root: etree._Element) -> str:
+    """The argument's text, with its XML declaration as the CMS:2 examples write it."""
+    return xmlstring.encode(root, declaration=True)
+
+
+def pathList(root: str, entry: str, paths: Iterable[str]) -> str:
+    """A list of paths: C{<cms:root><entry>path</entry>...}."""
+    document = newDocument(root)
+    for path in paths:
+        addText(document, entry, path)
+    return serialize(document)
+
+
+def parameterValueList(pairs: Iterable[tuple[str, str]]) -> str:
+    """A C{ParameterValueList} of C{(ParameterPath, Value)} pairs."""
+    document = newDocument("ParameterValueList")
+    for path, value in pairs:
+        parameter = etree.SubElement(document, "Parameter")
+        addText(parameter, "ParameterPath", path)
+        addText(parameter, "Value", value)
+    return serialize(document)
