@@ -34,7 +34,7 @@ from proxier.upnp.tls import ClientTLS, DeviceTrust
 from proxier.upnp.urlpolicy import URLPolicy
 from proxier.upnpdm.settings import SECTION
 from tests._helpers import LogCapture
-from tests.test_upnp_loopback import Waiter
+from tests._waiter import watch
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
@@ -64,11 +64,7 @@ class DPSCase(unittest.TestCase):
         self.store = Store.open(self.stateDir).child("protocol-UPnP-DM")
         cp = ControlPoint(config, reactor=reactor, store=self.store, commonName="proxier test")
         cp.security.buttonPoll = 0.1
-        waiter = Waiter()
-        cp.addObserver(waiter)
-        cp.startService()
-        self.addCleanup(cp.stopService)
-        self.cp, self.waiter = cp, waiter
+        self.cp, self.waiter = cp, watch(self, cp)
         return cp
 
     def startFleet(self, count=1, **protection):

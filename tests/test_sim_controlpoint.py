@@ -8,64 +8,20 @@ Table 1 maps to "1 BOOT" and "0 BOOTSTRAP".
 from __future__ import annotations
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred, inlineCallbacks, succeed
+from twisted.internet.defer import inlineCallbacks
 from twisted.trial import unittest
 from twisted.web.client import Agent, HTTPConnectionPool
-from zope.interface import implementer
 
 from proxier import config as C
 from proxier.sim import cmsxml
 from proxier.sim.fleet import Fleet, FleetOptions
 from proxier.upnp import description as D
-from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver
+from proxier.upnp.controlpoint import ControlPoint
 from proxier.upnp.settings import SECTION
+from tests._waiter import watch
 
 WAIT = 15.0
 NS = 'xmlns:cms="urn:schemas-upnp-org:dm:cms"'
-
-
-@implementer(IUPnPDeviceObserver)
-class Waiter:
-    """Records the control point's calls; a test waits (bounded) for the next one of a kind."""
-
-    def __init__(self) -> None:
-        self.calls: list = []
-        self.waiting: list[tuple[str, Deferred]] = []
-
-    def wait(self, kind: str) -> Deferred:
-        for call in self.calls:
-            if call[0] == kind:
-                self.calls.remove(call)
-                return succeed(call)
-        d: Deferred = Deferred()
-        self.waiting.append((kind, d))
-        return d.addTimeout(WAIT, reactor)
-
-    def _record(self, *call: object) -> None:
-        for kind, d in list(self.waiting):
-            if kind == call[0]:
-                self.waiting.remove((kind, d))
-                d.callback(call)
-                return
-        self.calls.append(call)
-
-    def deviceReady(self, device):  # noqa: ANN001, ANN201
-        self._record("ready", device)
-
-    def deviceChanged(self, device, change):  # noqa: ANN001, ANN201
-        self._record("changed", device, change)
-
-    def deviceGone(self, device, reason):  # noqa: ANN001, ANN201
-        self._record("gone", device, reason)
-
-    def announcement(self, device, value):  # noqa: ANN001, ANN201
-        self._record("announcement", device, value)
-
-    def eventReceived(self, device, service, variables):  # noqa: ANN001, ANN201
-        self._record("event", device, service, variables)
-
-    def stateMayBeStale(self, device, service, reason):  # noqa: ANN001, ANN201
-        self._record("stale", device, service, reason)
 
 
 class ControlPointTests(unittest.TestCase):
@@ -74,10 +30,7 @@ class ControlPointTests(unittest.TestCase):
     def setUp(self) -> None:
         config = C.load(None, [SECTION]).replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
         self.cp = ControlPoint(config, reactor=reactor)
-        self.observer = Waiter()
-        self.cp.addObserver(self.observer)
-        self.cp.startService()
-        self.addCleanup(self.cp.stopService)
+        self.observer = watch(self, self.cp, timeout=WAIT)
         agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
         self.fleet = Fleet(FleetOptions(count=1, controlPoint=self.cp.ssdpAddress, downtime=0.5),
                            reactor=reactor, agent=agent)

@@ -6,67 +6,20 @@ in unicast-loopback mode against a device served for real on 127.0.0.1.
 from __future__ import annotations
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred, gatherResults, inlineCallbacks
+from twisted.internet.defer import gatherResults, inlineCallbacks
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import deferLater
 from twisted.trial import unittest
 from twisted.web.client import Agent, HTTPConnectionPool
 from treq.client import HTTPClient
-from zope.interface import implementer
 
 from proxier import config as C
 from proxier.upnp import description as D, ssdp
-from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver, UPnPError
+from proxier.upnp.controlpoint import ControlPoint, UPnPError
 from proxier.upnp.settings import SECTION
 
+from ._waiter import watch
 from .test_upnp_fakes import LoopbackDevice
-
-WAIT = 10.0  # seconds any one step may take
-
-
-@implementer(IUPnPDeviceObserver)
-class Waiter:
-    """Records every call and lets a test wait for the next one of a kind (bounded)."""
-
-    def __init__(self) -> None:
-        self.calls: list = []
-        self.waiting: list[tuple[str, Deferred]] = []
-
-    def wait(self, kind: str, timeout: float = WAIT) -> Deferred:
-        for call in self.calls:
-            if call[0] == kind:
-                self.calls.remove(call)
-                from twisted.internet.defer import succeed
-                return succeed(call)
-        d: Deferred = Deferred()
-        self.waiting.append((kind, d))
-        return d.addTimeout(timeout, reactor)
-
-    def _record(self, *call: object) -> None:
-        for kind, d in list(self.waiting):
-            if kind == call[0]:
-                self.waiting.remove((kind, d))
-                d.callback(call)
-                return
-        self.calls.append(call)
-
-    def deviceReady(self, device):  # noqa: ANN001, ANN201
-        self._record("ready", device)
-
-    def deviceChanged(self, device, change):  # noqa: ANN001, ANN201
-        self._record("changed", device, change)
-
-    def deviceGone(self, device, reason):  # noqa: ANN001, ANN201
-        self._record("gone", device, reason)
-
-    def announcement(self, device, value):  # noqa: ANN001, ANN201
-        self._record("announcement", device, value)
-
-    def eventReceived(self, device, service, variables):  # noqa: ANN001, ANN201
-        self._record("event", device, service, variables)
-
-    def stateMayBeStale(self, device, service, reason):  # noqa: ANN001, ANN201
-        self._record("stale", device, service, reason)
 
 
 class LoopbackTests(unittest.TestCase):
@@ -83,10 +36,7 @@ class LoopbackTests(unittest.TestCase):
         if upnp:
             config = config.replace("upnp", **upnp)
         cp = ControlPoint(config, reactor=reactor)
-        self.observer = Waiter()
-        cp.addObserver(self.observer)
-        cp.startService()
-        self.addCleanup(cp.stopService)
+        self.observer = watch(self, cp)
         return cp
 
     @inlineCallbacks

@@ -17,7 +17,7 @@ from proxier.upnp import description as D, xmlstring
 from proxier.upnp.controlpoint import ControlPoint
 from proxier.upnp.settings import SECTION
 
-from .test_upnp_loopback import Waiter
+from ._waiter import watch
 
 
 class SimFleetTests(unittest.TestCase):
@@ -30,10 +30,7 @@ class SimFleetTests(unittest.TestCase):
         self.addCleanup(deferLater, reactor, 0.2, lambda: None)
         config = C.load(None, [SECTION]).replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
         self.cp = ControlPoint(config, reactor=reactor)
-        self.waiter = Waiter()
-        self.cp.addObserver(self.waiter)
-        self.cp.startService()
-        self.addCleanup(self.cp.stopService)
+        self.waiter = watch(self, self.cp)
         self.fleet = Fleet(FleetOptions(count=3, controlPoint=self.cp.ssdpAddress, downtime=3.0), reactor=reactor)
         self.fleet.startService()
         self.addCleanup(self.fleet.stopService)

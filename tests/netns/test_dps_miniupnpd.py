@@ -26,7 +26,7 @@ from tests._helpers import LogCapture
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.netns import test_upnp_interop as interop
 from tests.peers.lab import Lab
-from tests.test_upnp_loopback import Waiter
+from tests._waiter import watch
 
 
 class MiniUPnPdStubTests(unittest.TestCase):
@@ -49,10 +49,7 @@ class MiniUPnPdStubTests(unittest.TestCase):
         config = config.replace("upnp", subscription_timeout=30, dps_introduction="pbc")
         store = Store.open(self.mktemp()).child("protocol-UPnP-DM")
         cp = ControlPoint(config, reactor=reactor, store=store)
-        waiter = Waiter()
-        cp.addObserver(waiter)
-        cp.startService()
-        self.addCleanup(cp.stopService)
+        waiter = watch(self, cp)
         _, device = yield waiter.wait("ready", timeout=interop.WAIT)
         self.assertEqual(device.udn, self.UDN)
         self.assertEqual(device.secureLocation, "")

@@ -26,7 +26,7 @@ from proxier.upnp.settings import SECTION
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.peers.lab import IP, Lab, run
 from tests.test_upnp_fakes import templateSCPD
-from tests.test_upnp_loopback import Waiter
+from tests._waiter import Waiter, watch
 
 from .._helpers import LogCapture, TOP
 
@@ -73,11 +73,7 @@ class HostileTests(unittest.TestCase):
         config = C.load(None, [SECTION]).replace(
             "lan", interfaces=(self.lab.cpIf,), ipv6=False, ssdp_mode="multicast", ssdp_port=1900, search_interval=60)
         cp = ControlPoint(config, reactor=reactor)
-        waiter = Waiter()
-        cp.addObserver(waiter)
-        cp.startService()
-        self.addCleanup(cp.stopService)
-        return cp, waiter
+        return cp, watch(self, cp)
 
     @inlineCallbacks
     def send(self, *datagrams: bytes, source: str = ""):  # noqa: ANN201
@@ -103,7 +99,7 @@ class HostileTests(unittest.TestCase):
         yield self.startDevice()
         cp, waiter = self.controlPoint()
         yield self.send(self.sloppyAlive(self.location))
-        _, device = yield waiter.wait("ready").addTimeout(WAIT, reactor)
+        _, device = yield waiter.wait("ready", timeout=WAIT)
         self.assertEqual((device.udn, device.bootId), (UDN, 5))
         self.assertEqual(cp.tracker.get(UDN).maxAge, ssdp.DEFAULT_MAX_AGE)
         cms = device.services(D.CONFIGURATION_MANAGEMENT_2)[0][1]
@@ -144,7 +140,7 @@ class HostileTests(unittest.TestCase):
         yield self.startDevice()
         cp, waiter = self.controlPoint()
         yield self.send(self.sloppyAlive(self.location))
-        yield waiter.wait("ready").addTimeout(WAIT, reactor)
+        yield waiter.wait("ready", timeout=WAIT)
         update = ssdp.Notify(nts=ssdp.UPDATE, nt=D.MANAGEABLE_DEVICE_2, usn=f"{UDN}::{D.MANAGEABLE_DEVICE_2}",
                              location=self.location, bootId=5, configId=1)
         yield self.send(update.toBytes())
@@ -153,7 +149,7 @@ class HostileTests(unittest.TestCase):
         self.assertTrue([e for e in self.logs.events if "NEXTBOOTID" in e.get("log_format", "")])
         yield self.send(ssdp.Notify(nts=ssdp.UPDATE, nt=D.MANAGEABLE_DEVICE_2, usn=f"{UDN}::{D.MANAGEABLE_DEVICE_2}",
                                     location=self.location, bootId=5, configId=1, nextBootId=6).toBytes())
-        _, device, change = yield waiter.wait("changed").addTimeout(WAIT, reactor)
+        _, device, change = yield waiter.wait("changed", timeout=WAIT)
         self.assertTrue(change.update)
         self.assertEqual(device.bootId, 6)
 
@@ -188,7 +184,7 @@ class HostileTests(unittest.TestCase):
                                          self.lab.devIf, "--source", flooder, "--count", "5000"])
         yield flood.waitFor("DONE", timeout=30)
         yield self.send(self.sloppyAlive(self.location))
-        _, device = yield waiter.wait("ready").addTimeout(WAIT, reactor)
+        _, device = yield waiter.wait("ready", timeout=WAIT)
         self.assertEqual(device.udn, UDN)
         tracker = cp.tracker
         self.assertLessEqual(len(tracker.entries), tracker.maxDevices)

@@ -27,7 +27,7 @@ from proxier.upnp.controlpoint import ControlPoint, UPnPError
 from proxier.upnp.settings import SECTION
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.peers.lab import Lab
-from tests.test_upnp_loopback import Waiter
+from tests._waiter import Waiter, watch
 
 from .._helpers import SHARED, TOP
 
@@ -59,11 +59,7 @@ class InteropMixin:
         upnp.setdefault("subscription_timeout", 30)
         config = config.replace("upnp", **upnp)
         cp = ControlPoint(config, reactor=reactor)
-        waiter = Waiter()
-        cp.addObserver(waiter)
-        cp.startService()
-        self.addCleanup(cp.stopService)
-        return cp, waiter
+        return cp, watch(self, cp)
 
     @inlineCallbacks
     def waitUntil(self, predicate, timeout: float = WAIT, step: float = 0.2):  # noqa: ANN001, ANN201
@@ -78,7 +74,7 @@ class InteropMixin:
     @inlineCallbacks
     def found(self, cp: ControlPoint, waiter: Waiter, udn: str):  # noqa: ANN201
         """The device is ready within the first search cycle."""
-        _, device = yield waiter.wait("ready").addTimeout(WAIT, reactor)
+        _, device = yield waiter.wait("ready", timeout=WAIT)
         self.assertEqual(device.udn, udn.lower())
         self.assertLessEqual(cp.discovery.stats["rounds"], 1, "found only after more than one search cycle")
         return device
@@ -196,7 +192,7 @@ class RygelTests(InteropMixin, unittest.TestCase):
         peer = self.startRygel(lab, ipv6)
         yield deferLater(reactor, 2.0, lambda: None)  # MediaExport harvests, then the device is announced
         cp, waiter = self.controlPoint(lab, ipv6)
-        _, device = yield waiter.wait("ready").addTimeout(WAIT, reactor)
+        _, device = yield waiter.wait("ready", timeout=WAIT)
         self.assertLessEqual(cp.discovery.stats["rounds"], 1, "found only after more than one search cycle")
         self.assertEqual(":" in device.host, ipv6)
         bms = device.services(D.BASIC_MANAGEMENT_2)[0][1]
@@ -229,7 +225,7 @@ class RygelTests(InteropMixin, unittest.TestCase):
         lab = Lab(self, reactor)
         self.startRygel(lab, ipv6=True)
         cp, waiter = self.controlPoint(lab, ipv6=True)
-        _, device = yield waiter.wait("ready").addTimeout(WAIT, reactor)
+        _, device = yield waiter.wait("ready", timeout=WAIT)
         for _ in range(3):
             cp.searchNow()
             yield deferLater(reactor, 2.5, lambda: None)  # MX 2: every context answers
