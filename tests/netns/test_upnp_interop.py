@@ -94,6 +94,18 @@ class InteropMixin:
         return subs
 
     @inlineCallbacks
+    def byebyeOnStop(self, peer, waiter: Waiter):  # noqa: ANN001, ANN201
+        """
+        The peer, sent TERM, exits by itself within 20 s (it sends its
+        byebyes while it shuts down, which takes a busy machine a while), and
+        the control point loses the device to its byebye.
+        """
+        yield peer.stop(timeout=20.0)
+        self.assertFalse(peer.killed, f"{peer.name} did not exit within 20 s of TERM: {peer.tail()}")
+        _, _, reason = yield waiter.wait("gone", timeout=WAIT)
+        self.assertEqual(reason, "byebye")
+
+    @inlineCallbacks
     def upnpError(self, device, service, action: str, arguments: dict, code: int):  # noqa: ANN001, ANN201
         try:
             yield device.callAction(service, action, arguments)
@@ -205,11 +217,7 @@ class RygelTests(InteropMixin, unittest.TestCase):
         self.assertTrue(ping["TestID"].isdigit())
         yield self.upnpError(device, bms, "GetPingResult", {"TestID": 4000000}, 706)
         yield self.renewed(device, "urn:schemas-upnp-org:service:BasicManagement")
-        # rygel sends its byebyes while it shuts down, which takes a busy machine a while
-        yield peer.stop(timeout=20.0)
-        self.assertFalse(peer.killed, f"rygel did not exit within 20 s of TERM: {peer.tail()}")
-        _, _, reason = yield waiter.wait("gone", timeout=WAIT)
-        self.assertEqual(reason, "byebye")
+        yield self.byebyeOnStop(peer, waiter)
 
     def test_ipv4(self) -> None:
         """rygel over IPv4: BMS:2 found, described, GetDeviceStatus and Ping answered, 706 decoded, renewal held, byebye."""
@@ -338,11 +346,7 @@ class AsyncUPnPClientTests(InteropMixin, unittest.TestCase):
         peer.signal("USR1")
         _, _, _, variables = yield waiter.wait("event")
         self.assertEqual(dict(variables)["ConfigurationUpdate"], "2,/UPnP/DM/")
-        # rygel sends its byebyes while it shuts down, which takes a busy machine a while
-        yield peer.stop(timeout=20.0)
-        self.assertFalse(peer.killed, f"rygel did not exit within 20 s of TERM: {peer.tail()}")
-        _, _, reason = yield waiter.wait("gone", timeout=WAIT)
-        self.assertEqual(reason, "byebye")
+        yield self.byebyeOnStop(peer, waiter)
 
     def test_ipv4(self) -> None:
         """async_upnp_client.server over IPv4: found, actions and 703, quirky SID/TIMEOUT held across a real renewal, events, byebye."""
