@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
+from proxier.upnp import soap
+
 __all__ = [
     "ActionError",
     "UDA_ERRORS",
@@ -21,21 +23,9 @@ __all__ = [
     "errorDescription",
 ]
 
-# UPnP Device Architecture 1.1, §3.2.2 "Action Response" table of errorCode
-# values defined by the architecture (and 606, "Action not authorized", used
-# by DeviceProtection:1 §2.5 for a role check that fails).
-UDA_ERRORS: Mapping[int, str] = {
-    401: "Invalid Action",
-    402: "Invalid Args",
-    501: "Action Failed",
-    600: "Argument Value Invalid",
-    601: "Argument Value Out of Range",
-    602: "Optional Action Not Implemented",
-    603: "Out of Memory",
-    604: "Human Intervention Required",
-    605: "String Argument Too Long",
-    606: "Action not authorized",
-}
+# UPnP Device Architecture 1.1, §3.2.2: the SOAP codec's table, so that a
+# device and the control point give a code the same text.
+UDA_ERRORS: Mapping[int, str] = soap.UDA_ERRORS
 
 # ConfigurationManagement:2 error codes 701-709, as TR-330 Table 2 ("UPnP
 # Error Codes Mapping for CWMP Faults", §4.6.9) lists them, plus 707, which
