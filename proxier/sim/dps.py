@@ -77,7 +77,7 @@ def _v(name: str, dataType: str, evented: bool = False) -> StateVariable:
 
 
 def _a(name: str, ins: list, outs: list) -> Action:
-    return Action(name, False, tuple(Argument(n, "in", v) for n, v in ins)
+    return Action(name, tuple(Argument(n, "in", v) for n, v in ins)
                   + tuple(Argument(n, "out", v) for n, v in outs))
 
 

@@ -19,6 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
+# An action row is what the control point reads from a service template.
+from proxier.upnp.description import Action, Argument
+
 __all__ = [
     "StateVariable",
     "Argument",
@@ -54,28 +57,6 @@ class StateVariable:
 
 
 @dataclass(frozen=True)
-class Argument:
-    name: str
-    direction: str
-    relatedStateVariable: str
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    optional: bool
-    arguments: tuple[Argument, ...]
-
-    @property
-    def inArguments(self) -> tuple[Argument, ...]:
-        return tuple(a for a in self.arguments if a.direction == "in")
-
-    @property
-    def outArguments(self) -> tuple[Argument, ...]:
-        return tuple(a for a in self.arguments if a.direction == "out")
-
-
-@dataclass(frozen=True)
 class ServiceType:
     """
     A service type: its URN, the serviceId devices give it, its tables.
@@ -98,8 +79,8 @@ def _v(name: str, dataType: str, **kw) -> StateVariable:
 def _a(name: str, optional: bool, ins: list, outs: list) -> Action:
     return Action(
         name,
-        optional,
         tuple(Argument(n, "in", v) for n, v in ins) + tuple(Argument(n, "out", v) for n, v in outs),
+        optional,
     )
 
 
