@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from typing import Any, Callable, Optional
@@ -30,6 +29,7 @@ from proxier.upnp import ssdp
 
 from tests._helpers import TOP
 from tests.netns.isolation import requireIsolatedNamespace
+from tests.netns.vethpair import vethPair
 
 SUFFIX = os.getpid() % 10000
 SUBNET = 100 + os.getpid() % 100
@@ -62,10 +62,6 @@ cp.set_active(True)
 GLib.timeout_add_seconds(20, loop.quit)
 loop.run()
 '''
-
-
-def sh(*command: str) -> None:
-    subprocess.run(command, check=True, timeout=30, capture_output=True)
 
 
 def peerBin(name: str) -> str:
@@ -131,19 +127,7 @@ class InteropTestCase(unittest.TestCase):
 
     def setUp(self) -> defer.Deferred:
         requireIsolatedNamespace()
-        if os.geteuid() != 0 or shutil.which("ip") is None:
-            raise unittest.SkipTest("needs root and iproute2 to make a namespace pair")
-        for leftover in (("ip", "netns", "del", NAMESPACE), ("ip", "link", "del", VETH_HERE)):
-            subprocess.run(leftover, timeout=30, capture_output=True)
-        sh("ip", "netns", "add", NAMESPACE)
-        self.addCleanup(sh, "ip", "netns", "del", NAMESPACE)
-        sh("ip", "link", "add", VETH_HERE, "type", "veth", "peer", "name", VETH_THERE, "netns", NAMESPACE)
-        sh("ip", "addr", "add", f"{HERE}/24", "dev", VETH_HERE)
-        sh("ip", "link", "set", VETH_HERE, "up")
-        sh("ip", "-n", NAMESPACE, "link", "set", "lo", "up")
-        sh("ip", "-n", NAMESPACE, "addr", "add", f"{THERE}/24", "dev", VETH_THERE)
-        sh("ip", "-n", NAMESPACE, "link", "set", VETH_THERE, "up")
-        sh("ip", "-n", NAMESPACE, "route", "add", "224.0.0.0/4", "dev", VETH_THERE)
+        vethPair(self, NAMESPACE, VETH_HERE, VETH_THERE, HERE, THERE)
         self.agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
         self.fleet = Fleet(FleetOptions(count=2, host=HERE, prefixLength=24, ssdpMode=MULTICAST,
                                         interfaceAddress=HERE, downtime=0.5), reactor=reactor, agent=self.agent)

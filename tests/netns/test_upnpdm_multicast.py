@@ -14,8 +14,6 @@ Run as root: PYTHONPATH=. unshare --net -- tools/in-netns .venv/bin/python -m tw
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from typing import Any, Callable
@@ -35,6 +33,7 @@ from proxier.store import Store
 from tests._helpers import TOP, subprocessEnv
 from tests.cwmpxsd import assertValidCWMP
 from tests.netns.isolation import requireIsolatedNamespace
+from tests.netns.vethpair import sh, vethPair
 
 NAMESPACE = "pxt-upnpdm"
 VETH_HERE = "vethdm0"
@@ -43,9 +42,6 @@ HERE = "10.252.0.1"
 THERE = "10.252.0.2"
 NAMES = ["02C0DE-SimDM-SIM000000", "02C0DE-SimDM-SIM000001"]
 
-
-def sh(*argv: str) -> None:
-    subprocess.run(argv, check=True, timeout=30, capture_output=True)
 
 
 @defer.inlineCallbacks
@@ -62,23 +58,11 @@ class MulticastTests(unittest.TestCase):
 
     def setUp(self) -> None:
         requireIsolatedNamespace()
-        if os.geteuid() != 0 or shutil.which("ip") is None:
-            raise unittest.SkipTest("needs root and iproute2 to make a namespace pair")
-        for leftover in (("ip", "netns", "del", NAMESPACE), ("ip", "link", "del", VETH_HERE)):
-            subprocess.run(leftover, timeout=30, capture_output=True)
-        sh("ip", "netns", "add", NAMESPACE)
-        self.addCleanup(sh, "ip", "netns", "del", NAMESPACE)
-        sh("ip", "link", "add", VETH_HERE, "type", "veth", "peer", "name", VETH_THERE, "netns", NAMESPACE)
-        sh("ip", "addr", "add", f"{HERE}/24", "dev", VETH_HERE)
-        sh("ip", "link", "set", VETH_HERE, "up")
+        vethPair(self, NAMESPACE, VETH_HERE, VETH_THERE, HERE, THERE)
         sh("ip", "route", "replace", "224.0.0.0/4", "dev", VETH_HERE)
         # tools/in-netns routes the group to lo for the other multicast tests: put that back
         self.addCleanup(subprocess.run, ["ip", "route", "replace", "224.0.0.0/4", "dev", "lo"], timeout=30,
                         capture_output=True)
-        sh("ip", "-n", NAMESPACE, "link", "set", "lo", "up")
-        sh("ip", "-n", NAMESPACE, "addr", "add", f"{THERE}/24", "dev", VETH_THERE)
-        sh("ip", "-n", NAMESPACE, "link", "set", VETH_THERE, "up")
-        sh("ip", "-n", NAMESPACE, "route", "add", "224.0.0.0/4", "dev", VETH_THERE)
         self.acs = FakeACS(clock=reactor, validator=lambda body: assertValidCWMP(self, body))
         port = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
         self.addCleanup(port.stopListening)
