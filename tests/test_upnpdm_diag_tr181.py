@@ -5,8 +5,9 @@ tr-181-2-17-0-cwmp-full.xml): each name exists there, with TR-181's type
 (base, xsi:type, list-ness; every facet for the writable ones), access and
 notification facts, and every value answered parses with TR-181's own type
 — walked row by row over the real trees, with rows in every table (a
-traceroute and an NSLookup completed, the simulator's logs listed), as the
-same checks of tests.test_datamodel_tr181 do for the proxier's own trees.
+traceroute and an NSLookup completed, the simulator's logs listed), with
+the checks (L{tests.tr181.ConformanceChecks}) tests.test_datamodel_tr181
+runs over the proxier's own trees.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from twisted.trial import unittest
 
 from proxier.datamodel import paths
-from proxier.datamodel.types import ListOf
 from proxier.datamodel.values import ParameterValue
 from proxier.upnpdm import diagnostics as d
 from proxier.upnpdm.logs import COUNT
@@ -29,7 +29,7 @@ from tests.test_upnpdm_transfer_support import ManagedDevice
 NO_VALUE_FROM_BMS = frozenset({"Device.IP.Diagnostics.TraceRoute.RouteHops.{i}.RTTimes"})
 
 
-class ConformanceTests(unittest.TestCase):
+class ConformanceTests(tr181.ConformanceChecks, unittest.TestCase):
     def setUp(self) -> None:
         if not tr181.available():
             raise unittest.SkipTest(f"{tr181.TR181_FULL} is not here")
@@ -44,11 +44,6 @@ class ConformanceTests(unittest.TestCase):
         self.trees = [("diagnostics", management.diagnostics.tree), ("logs", management.logs.tree)]
         self.lab.values("Device.DeviceInfo.VendorLogFile.")  # the table is filled from the device
 
-    def objectDef(self, schema: str) -> Any:
-        if schema in self.standard.objects:
-            return self.standard.objects[schema]
-        return self.standard.objects.get(schema + "{i}.")
-
     def walk(self, tree: Any) -> list:
         return [i for i in self.lab.ok(tree.getParameterNames("", False)) if i.name.count(".") > 1]
 
@@ -61,60 +56,22 @@ class ConformanceTests(unittest.TestCase):
 
     def test_namesExist(self) -> None:
         """Every object and parameter is a TR-181 2.17 name (rows as {i})."""
-        for label, tree in self.trees:
-            for info in self.walk(tree):
-                schema = paths.schemaPath(info.name)
-                if paths.isPartial(info.name):
-                    self.assertIsNotNone(self.objectDef(schema), f"{label}: object {info.name}")
-                else:
-                    self.assertIn(schema, self.standard.parameters, f"{label}: parameter {info.name}")
+        self.checkNamesExist()
         self.assertIn(paths.schemaPath(COUNT), self.standard.parameters)
 
     def test_access(self) -> None:
         """Writable exactly where TR-181 says readWrite (or writeOnceReadOnly: Alias); tables read-only."""
-        for label, tree in self.trees:
-            for info in self.walk(tree):
-                schema = paths.schemaPath(info.name)
-                if paths.isPartial(info.name):
-                    definition = self.objectDef(schema)
-                    expected = definition.access == "readWrite" and definition.isTable
-                    self.assertEqual(info.writable, expected, f"{label}: {info.name}")
-                else:
-                    self.assertEqual(info.writable, self.standard.parameters[schema].writable, f"{label}: {info.name}")
+        self.checkAccess()
 
     def test_types(self) -> None:
         """Each parameter has TR-181's type; writable ones every facet (enumerations, ranges, lengths)."""
-        checked = 0
-        for label, tree in self.trees:
-            for info in self.walk(tree):
-                if paths.isPartial(info.name):
-                    continue
-                standard = self.standard.parameters[paths.schemaPath(info.name)]
-                expected = standard.type()
-                declared = tree.parameter(info.name).type
-                where = f"{label}: {info.name}"
-                self.assertEqual(declared.xsiType, expected.xsiType, where)
-                self.assertEqual(declared.base, expected.base, where)
-                self.assertEqual(isinstance(declared, ListOf), isinstance(expected, ListOf), where)
-                if standard.writable:
-                    self.assertEqual(declared.spec(), expected.spec(), where)
-                checked += 1
-        self.assertGreater(checked, 50)
+        self.assertGreater(self.checkTypes(), 50)
         count = self.standard.parameters[paths.schemaPath(COUNT)].type()
         self.assertEqual(self.lab.ok(self.lab.model.getParameterValues([COUNT]))[0].type, count.xsiType)
 
     def test_notificationFacts(self) -> None:
         """activeNotify, forcedInform and hidden are TR-181's for every parameter."""
-        for label, tree in self.trees:
-            for info in self.walk(tree):
-                if paths.isPartial(info.name):
-                    continue
-                standard = self.standard.parameters[paths.schemaPath(info.name)]
-                declared = tree.parameter(info.name)
-                where = f"{label}: {info.name}"
-                self.assertEqual(declared.activeNotify, standard.activeNotify, where)
-                self.assertEqual(declared.forcedInform, standard.forcedInform, where)
-                self.assertEqual(declared.hidden, standard.hidden, where)
+        self.checkNotificationFacts()
 
     def test_valuesFitTheirTypes(self) -> None:
         """Every value answered parses with TR-181's own type for it (but the one BMS cannot give)."""

@@ -1,5 +1,6 @@
 """
-A reader of the TR-181 Device:2 XML (Broadband Forum DM Schema) for tests.
+A reader of the TR-181 Device:2 XML (Broadband Forum DM Schema) for tests,
+and the checks of a declared tree against it (L{ConformanceChecks}).
 
 The file is trusted reference data from ../shared/ref, 4 MB: it is parsed
 once per test run (with plain lxml, no network, no entities) and kept.
@@ -14,12 +15,13 @@ from typing import Any, Optional
 
 from lxml import etree
 
-from proxier.datamodel.types import DataType, fromSyntax
+from proxier.datamodel import paths
+from proxier.datamodel.types import DataType, ListOf, fromSyntax
 from tests._helpers import SHARED
 
 TR181_FULL = os.path.join(SHARED, "ref", "datamodel", "tr-181-2-17-0-cwmp-full.xml")
 
-__all__ = ["TR181_FULL", "ParameterDef", "ObjectDef", "DataModel", "load", "available"]
+__all__ = ["TR181_FULL", "ParameterDef", "ObjectDef", "DataModel", "load", "available", "ConformanceChecks"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +110,85 @@ def available() -> bool:
 def load() -> DataModel:
     """The TR-181 2.17 model, parsed once per process."""
     return DataModel()
+
+
+class ConformanceChecks:
+    """
+    The checks of declared trees against TR-181, one row at a time, shared
+    by the conformance tests of the proxier's own trees and of the parts the
+    UPnP-DM management adds. Mixed into a C{TestCase} that sets C{standard}
+    (L{load}) and C{trees} (label, model) and says which names of a tree
+    C{walk} lists (L{IDataModel.getParameterNames} infos).
+    """
+
+    standard: DataModel
+    trees: list[tuple[str, Any]]
+
+    def walk(self, tree: Any) -> list:
+        raise NotImplementedError
+
+    def objectDef(self, schema: str) -> Optional[ObjectDef]:
+        """
+        The TR-181 object for an object path: a table itself (C{X.}, as
+        GetParameterNames lists it) is TR-181's C{X.{i}.}.
+        """
+        if schema in self.standard.objects:
+            return self.standard.objects[schema]
+        return self.standard.objects.get(schema + "{i}.")
+
+    def checkNamesExist(self) -> None:
+        """Every object and parameter walked is a TR-181 name (rows as {i})."""
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                schema = paths.schemaPath(info.name)
+                if paths.isPartial(info.name):
+                    self.assertIsNotNone(self.objectDef(schema), f"{label}: object {info.name}")
+                else:
+                    self.assertIn(schema, self.standard.parameters, f"{label}: parameter {info.name}")
+
+    def checkAccess(self) -> None:
+        """Parameters writable exactly where TR-181 says so; tables only where TR-181 lets the ACS add rows."""
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                schema = paths.schemaPath(info.name)
+                if paths.isPartial(info.name):
+                    definition = self.objectDef(schema)
+                    expected = definition.access == "readWrite" and definition.isTable
+                    self.assertEqual(info.writable, expected, f"{label}: {info.name}")
+                else:
+                    self.assertEqual(info.writable, self.standard.parameters[schema].writable, f"{label}: {info.name}")
+
+    def checkTypes(self) -> int:
+        """
+        Each parameter has TR-181's type (base, xsi:type, list-ness), the
+        writable ones every facet too; returns how many were checked.
+        """
+        checked = 0
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                if paths.isPartial(info.name):
+                    continue
+                standard = self.standard.parameters[paths.schemaPath(info.name)]
+                expected = standard.type()
+                declared = tree.parameter(info.name).type
+                where = f"{label}: {info.name}"
+                self.assertEqual(declared.xsiType, expected.xsiType, where)
+                self.assertEqual(declared.base, expected.base, where)
+                self.assertEqual(isinstance(declared, ListOf), isinstance(expected, ListOf), where)
+                if standard.writable:
+                    self.assertEqual(declared.spec(), expected.spec(), where)
+                checked += 1
+        return checked
+
+    def checkNotificationFacts(self) -> None:
+        """activeNotify, forcedInform and hidden are TR-181's for every parameter."""
+        for label, tree in self.trees:
+            for info in self.walk(tree):
+                if paths.isPartial(info.name):
+                    continue
+                standard = self.standard.parameters[paths.schemaPath(info.name)]
+                declared = tree.parameter(info.name)
+                where = f"{label}: {info.name}"
+                self.assertEqual(declared.activeNotify, standard.activeNotify, where)
+                self.assertEqual(declared.forcedInform, standard.forcedInform, where)
+                self.assertEqual(declared.hidden, standard.hidden, where)
