@@ -209,6 +209,22 @@ class Section:
                 return k
         raise KeyError(name)
 
+    def reader(self, config: "Config", sectionName: Optional[str] = None) -> Callable[[str], Any]:
+        """
+        A key's value in C{config}, or its documented default when the file
+        has no such key or section (a plugin that does not expose it, a test).
+        """
+        section = sectionName or self.name
+        values: Mapping[str, Any] = config[section] if section in config else {}
+
+        def read(name: str) -> Any:
+            if name in values:
+                return values[name]
+            key = self.key(name)
+            return key.parse(key.default)
+
+        return read
+
 
 class Config:
     """

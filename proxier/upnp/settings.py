@@ -13,7 +13,7 @@ documented defaults.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from proxier.config import Config, Key, Section, boolean, choice, filePath, integer, words
 
@@ -142,13 +142,7 @@ class Settings:
     @classmethod
     def fromConfig(cls, config: Config, sectionName: str = SECTION_NAME) -> "Settings":
         lan = config["lan"]
-        upnp: Mapping[str, Any] = config[sectionName] if sectionName in config else {}
-
-        def key(name: str) -> Any:
-            if name in upnp:
-                return upnp[name]
-            return SECTION.key(name).parse(SECTION.key(name).default)
-
+        key = SECTION.reader(config, sectionName)
         return cls(
             interfaces=tuple(lan["interfaces"]),
             ssdpMode=lan["ssdp_mode"],

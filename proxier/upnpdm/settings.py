@@ -16,7 +16,6 @@ module, and the ACS still hears a fault in time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 from proxier.config import Config, Key, Section, boolean, integer
 from proxier.upnp import settings as cpsettings
@@ -63,14 +62,7 @@ class ProxySettings:
 
     @classmethod
     def fromConfig(cls, config: Config) -> "ProxySettings":
-        section: Mapping[str, Any] = config[SECTION.name] if SECTION.name in config else {}
-
-        def key(name: str) -> Any:
-            if name in section:
-                return section[name]
-            k = SECTION.key(name)
-            return k.parse(k.default)
-
+        key = SECTION.reader(config)
         from proxier.cwmp.endpoint import deviceTimeout
 
         bound = int(deviceTimeout(config["acs"]["session_timeout"])) - 1 if "acs" in config else key("action_timeout")
