@@ -108,6 +108,20 @@ def _rtt(host: str, index: int) -> int:
     return 1 + (h % 40) + ((h >> (index % 48)) % 5)
 
 
+def _refusal(host: str, rules: DiagnosticsRules, *limits: tuple[str, int, int]) -> Optional[tuple[str, str]]:
+    """
+    The status and AdditionalInfo of a test that ends before it starts: an
+    argument over its limit (each C{(name, value, limit)}, in order), or a
+    failure configured for its host.
+    """
+    for name, value, limit in limits:
+        if value > limit:
+            return "Error_Other", f"{name} {value} is not in [1, {limit}]"
+    if host.strip().lower() in rules.failures:
+        return rules.failures[host.strip().lower()], "failure configured for this host"
+    return None
+
+
 @dataclass(frozen=True)
 class PingResult:
     status: str
@@ -123,12 +137,10 @@ def ping(host: str, repetitions: int, timeoutMs: int, blockSize: int, rules: Dia
     """The result of Ping(Host, NumberOfRepetitions, Timeout, DataBlockSize, DSCP)."""
     repetitions = repetitions or 1
     timeoutMs = timeoutMs or DEFAULT_TIMEOUT_MS
-    if repetitions > MAX_REPETITIONS:
-        return PingResult("Error_Other", f"NumberOfRepetitions {repetitions} is not in [1, {MAX_REPETITIONS}]")
-    if timeoutMs > MAX_TIMEOUT_MS:
-        return PingResult("Error_Other", f"Timeout {timeoutMs} is not in [1, {MAX_TIMEOUT_MS}]")
-    if host.strip().lower() in rules.failures:
-        return PingResult(rules.failures[host.strip().lower()], "failure configured for this host")
+    refused = _refusal(host, rules, ("NumberOfRepetitions", repetitions, MAX_REPETITIONS),
+                       ("Timeout", timeoutMs, MAX_TIMEOUT_MS))
+    if refused is not None:
+        return PingResult(*refused)
     if not resolve(host):
         return PingResult("Error_CannotResolveHostName", f"cannot resolve {host}")
     if _silent(host):
@@ -151,15 +163,10 @@ def nslookup(hostName: str, dnsServer: str, repetitions: int, timeoutMs: int, ru
     """The result of NSLookup(HostName, DNSServer, NumberOfRepetitions, Timeout)."""
     repetitions = repetitions or 1
     timeoutMs = timeoutMs or DEFAULT_TIMEOUT_MS
-    if repetitions > MAX_REPETITIONS:
-        return NSLookupResult("Error_Other", f"NumberOfRepetitions {repetitions} is not in [1, {MAX_REPETITIONS}]",
-                              0, _nslookupDocument([]))
-    if timeoutMs > MAX_TIMEOUT_MS:
-        return NSLookupResult("Error_Other", f"Timeout {timeoutMs} is not in [1, {MAX_TIMEOUT_MS}]",
-                              0, _nslookupDocument([]))
-    if hostName.strip().lower() in rules.failures:
-        return NSLookupResult(rules.failures[hostName.strip().lower()], "failure configured for this host",
-                              0, _nslookupDocument([]))
+    refused = _refusal(hostName, rules, ("NumberOfRepetitions", repetitions, MAX_REPETITIONS),
+                       ("Timeout", timeoutMs, MAX_TIMEOUT_MS))
+    if refused is not None:
+        return NSLookupResult(*refused, 0, _nslookupDocument([]))
     server = dnsServer.strip() or "192.168.1.1"
     serverAddresses = resolve(server)
     if not serverAddresses or _silent(server):
@@ -204,12 +211,9 @@ def traceroute(host: str, timeoutMs: int, blockSize: int, maxHops: int, rules: D
     """The result of Traceroute(Host, Timeout, DataBlockSize, MaxHopCount, DSCP)."""
     maxHops = maxHops or DEFAULT_MAX_HOPS
     timeoutMs = timeoutMs or DEFAULT_TIMEOUT_MS
-    if maxHops > MAX_HOPS:
-        return TracerouteResult("Error_Other", f"MaxHopCount {maxHops} is not in [1, {MAX_HOPS}]")
-    if timeoutMs > MAX_TIMEOUT_MS:
-        return TracerouteResult("Error_Other", f"Timeout {timeoutMs} is not in [1, {MAX_TIMEOUT_MS}]")
-    if host.strip().lower() in rules.failures:
-        return TracerouteResult(rules.failures[host.strip().lower()], "failure configured for this host")
+    refused = _refusal(host, rules, ("MaxHopCount", maxHops, MAX_HOPS), ("Timeout", timeoutMs, MAX_TIMEOUT_MS))
+    if refused is not None:
+        return TracerouteResult(*refused)
     addresses = resolve(host)
     if not addresses:
         return TracerouteResult("Error_CannotResolveHostName", f"cannot resolve {host}")
