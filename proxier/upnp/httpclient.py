@@ -182,29 +182,17 @@ class Requester:
             )
 
         d.addCallback(got)
-        if redirects > 0:
-            d.addCallback(self._redirect, method, target, origin, extra, body, maxBytes, redirects)
-        return d
 
-    def _redirect(
-        self,
-        result: HTTPResult,
-        method: str,
-        target: Target,
-        origin: Origin,
-        extra: list[tuple[str, str]],
-        body: Optional[bytes],
-        maxBytes: int,
-        redirects: int,
-    ) -> Any:
-        location = result.header("Location")
-        if result.code not in _REDIRECTS or not location:
-            return result
-        newURL = urljoin(target.url, location.strip())
-        if result.code == 303:
-            method, body = "GET", None
-        d = self.policy.check(newURL, origin)
-        d.addCallback(lambda t: self._attempt(method, t, origin, extra, body, maxBytes, redirects - 1))
+        def redirect(result: HTTPResult) -> Any:
+            location = result.header("Location")
+            if result.code not in _REDIRECTS or not location:
+                return result
+            again, data = ("GET", None) if result.code == 303 else (method, body)
+            checked = self.policy.check(urljoin(target.url, location.strip()), origin)
+            return checked.addCallback(lambda t: self._attempt(again, t, origin, extra, data, maxBytes, redirects - 1))
+
+        if redirects > 0:
+            d.addCallback(redirect)
         return d
 
 
