@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.logger import LogLevel, globalLogPublisher
 from twisted.trial import unittest
+
+from proxier.datamodel.faults import CWMPFault
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(TOP), "shared")
@@ -32,3 +36,27 @@ class LogCapture:
 
     def errors(self) -> list[dict]:
         return self.atLeast(LogLevel.error)
+
+
+class ModelCalls:
+    """
+    Short forms for a C{TestCase} calling a data model (C{self.model}, or
+    the one given) whose answers have fired by the time they are read.
+    """
+
+    model: Any
+
+    def ok(self, d: Deferred) -> Any:
+        return self.successResultOf(d)
+
+    def fault(self, d: Deferred, code: int) -> CWMPFault:
+        """The CWMP fault C{d} failed with, which has C{code}."""
+        failure = self.failureResultOf(d, CWMPFault)
+        self.assertEqual(failure.value.code, code, failure.value)
+        return failure.value
+
+    def names(self, path: str, nextLevel: bool, model: Any = None) -> list[str]:
+        return [i.name for i in self.ok((model or self.model).getParameterNames(path, nextLevel))]
+
+    def values(self, *names: str, model: Any = None) -> dict[str, str]:
+        return {v.name: v.value for v in self.ok((model or self.model).getParameterValues(list(names)))}

@@ -16,7 +16,7 @@ from proxier.datamodel.tree import Object, Parameter, Table, TreeDataModel
 from proxier.datamodel.types import Boolean, String, UnsignedInt
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel
-from tests._helpers import LogCapture
+from tests._helpers import LogCapture, ModelCalls
 
 
 def deviceTree(withDeviceInfo: bool = True, shadow: bool = False) -> TreeDataModel:
@@ -117,7 +117,7 @@ class _Garbage:
         return lambda *args: defer.succeed(None)
 
 
-class CompositeTestCase(unittest.TestCase):
+class CompositeTestCase(ModelCalls, unittest.TestCase):
     def setUp(self) -> None:
         self.device = deviceTree()
         self.local = localTree()
@@ -126,20 +126,6 @@ class CompositeTestCase(unittest.TestCase):
     def compose(self, device: Any, local: Any) -> CompositeDataModel:
         return CompositeDataModel([("Device.", device), ("Device.ManagementServer.", local),
                                    ("Device.DeviceInfo.ProxierInfo.", local)])
-
-    def ok(self, d: defer.Deferred) -> Any:
-        return self.successResultOf(d)
-
-    def fault(self, d: defer.Deferred, code: int) -> CWMPFault:
-        failure = self.failureResultOf(d, CWMPFault)
-        self.assertEqual(failure.value.code, code, failure.value)
-        return failure.value
-
-    def names(self, path: str, nextLevel: bool) -> list[str]:
-        return [i.name for i in self.ok(self.model.getParameterNames(path, nextLevel))]
-
-    def values(self, *names: str) -> dict[str, str]:
-        return {v.name: v.value for v in self.ok(self.model.getParameterValues(list(names)))}
 
 
 class ConstructionTests(CompositeTestCase):

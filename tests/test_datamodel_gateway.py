@@ -26,6 +26,7 @@ from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterV
 from proxier.interfaces import IProxiedDevice
 from proxier.service import DeviceDirectory
 from proxier.store import Store
+from tests._helpers import ModelCalls
 
 MS = "Device.ManagementServer."
 VD = MS + "VirtualDevice."
@@ -52,7 +53,7 @@ class FakeDevice:
         pass
 
 
-class GatewayTestCase(unittest.TestCase):
+class GatewayTestCase(ModelCalls, unittest.TestCase):
     def setUp(self) -> None:
         self.storePath = self.mktemp()
         self.acs = dict(load(None)["acs"], url="http://acs.example.net/cwmp")
@@ -75,17 +76,6 @@ class GatewayTestCase(unittest.TestCase):
             supportedDataModels=[SupportedDataModel("http://127.0.0.1/dm.xml", "urn:broadband-forum-org:tr-181-2-17-0",
                                                     ("Feature1", "Feature2"))],
         )
-
-    def ok(self, d: defer.Deferred) -> Any:
-        return self.successResultOf(d)
-
-    def fault(self, d: defer.Deferred, code: int) -> CWMPFault:
-        failure = self.failureResultOf(d, CWMPFault)
-        self.assertEqual(failure.value.code, code, failure.value)
-        return failure.value
-
-    def values(self, *names: str, model: Any = None) -> dict[str, str]:
-        return {v.name: v.value for v in self.ok((model or self.model).getParameterValues(list(names)))}
 
     def spv(self, *triples, model: Any = None) -> defer.Deferred:
         return (model or self.model).setParameterValues([ParameterValue(*t) for t in triples])

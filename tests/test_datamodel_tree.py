@@ -27,7 +27,7 @@ from proxier.datamodel.types import Boolean, DateTime, Int, String, UnsignedInt
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel
 from proxier.store import Store
-from tests._helpers import LogCapture
+from tests._helpers import LogCapture, ModelCalls
 
 UTC = datetime.timezone.utc
 
@@ -108,7 +108,7 @@ def sampleTree(device: Device, **tableOptions) -> Object:
     )
 
 
-class TreeTestCase(unittest.TestCase):
+class TreeTestCase(ModelCalls, unittest.TestCase):
     def setUp(self) -> None:
         self.device = Device()
         self.storePath = self.mktemp()
@@ -120,20 +120,6 @@ class TreeTestCase(unittest.TestCase):
                               **options)
         self.device.model = model
         return model
-
-    def ok(self, d: defer.Deferred):
-        return self.successResultOf(d)
-
-    def fault(self, d: defer.Deferred, code: int) -> CWMPFault:
-        failure = self.failureResultOf(d, CWMPFault)
-        self.assertEqual(failure.value.code, code, failure.value)
-        return failure.value
-
-    def names(self, path: str, nextLevel: bool) -> list[str]:
-        return [i.name for i in self.ok(self.model.getParameterNames(path, nextLevel))]
-
-    def values(self, *names: str) -> dict[str, str]:
-        return {v.name: v.value for v in self.ok(self.model.getParameterValues(list(names)))}
 
     def spv(self, *triples) -> defer.Deferred:
         return self.model.setParameterValues([ParameterValue(*t) for t in triples])
