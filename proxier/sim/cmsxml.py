@@ -43,18 +43,8 @@ from lxml import etree
 
 from proxier.sim.cmstree import DataModelSpec
 from proxier.sim.errors import cmsError
-from proxier.upnp import xmlstring
-from proxier.upnp.cmsdoc import (
-    CMS_NS,
-    SCHEMA_LOCATION,
-    addText,
-    children,
-    localName,
-    newDocument,
-    parameterValueList,
-    pathList,
-    serialize,
-)
+from proxier.upnp import cmsdoc, xmlstring
+from proxier.upnp.cmsdoc import CMS_NS, SCHEMA_LOCATION, parameterValueList, splitAttributePath
 
 __all__ = [
     "CMS_NS",
@@ -85,8 +75,8 @@ ATTRIBUTE_NAMES = ("Access", "Type", "EventOnChange", "AlarmOnChange", "Version"
 
 
 def _text(element: etree._Element) -> str:
-    if any(True for _ in children(element)):
-        raise cmsError(702, f"<{localName(element)}> holds elements where text is expected")
+    if any(True for _ in cmsdoc.children(element)):
+        raise cmsError(702, f"<{cmsdoc.localName(element)}> holds elements where text is expected")
     return "".join(element.itertext())
 
 
@@ -101,16 +91,16 @@ def parseDocument(value: str, *roots: str) -> etree._Element:
         root = xmlstring.decode(value)
     except xmlstring.XMLStringError as e:
         raise cmsError(702, str(e)) from None
-    if localName(root) not in roots:
-        raise cmsError(702, f"root element <{localName(root)[:40]}> is not <{'> or <'.join(roots)}>")
+    if cmsdoc.localName(root) not in roots:
+        raise cmsError(702, f"root element <{cmsdoc.localName(root)[:40]}> is not <{'> or <'.join(roots)}>")
     return root
 
 
 def _entries(root: etree._Element, name: str) -> list[etree._Element]:
     entries = []
-    for node in children(root):
-        if localName(node) != name:
-            raise cmsError(702, f"<{localName(node)[:40]}> in <{localName(root)}>, where <{name}> is expected")
+    for node in cmsdoc.children(root):
+        if cmsdoc.localName(node) != name:
+            raise cmsError(702, f"<{cmsdoc.localName(node)[:40]}> in <{cmsdoc.localName(root)}>, where <{name}> is expected")
         entries.append(node)
         if len(entries) > MAX_ENTRIES:
             raise cmsError(709, f"more than {MAX_ENTRIES} <{name}> elements")
@@ -138,7 +128,7 @@ def parsePathList(value: str) -> list[str]:
     a C{StructurePathList}, C{ContentPathList} or C{ACLDataPathList}).
     """
     document = parseDocument(value, "StructurePathList", "ContentPathList", "ACLDataPathList", "NodePathList")
-    entries = list(children(document))
+    entries = list(cmsdoc.children(document))
     if len(entries) > MAX_ENTRIES:
         raise cmsError(709, f"more than {MAX_ENTRIES} paths")
     return [_text(node).strip() for node in entries]
@@ -149,8 +139,8 @@ def _pairs(document: etree._Element, pathNames: Sequence[str]) -> list[tuple[str
     for node in _entries(document, "Parameter"):
         path: Optional[str] = None
         value: Optional[str] = None
-        for field in children(node):
-            name = localName(field)
+        for field in cmsdoc.children(node):
+            name = cmsdoc.localName(field)
             if name in pathNames and path is None:
                 path = _text(field).strip()
             elif name == "Value" and value is None:
@@ -179,18 +169,6 @@ def parseParameterInitialValueList(value: str) -> list[tuple[str, str]]:
     return _pairs(document, ("RelativePath", "ParameterPath"))
 
 
-def splitAttributePath(text: str) -> tuple[str, Optional[str]]:
-    """
-    C{"/BBF/Time/NTPServer1#EventOnChange"} → the path and the attribute
-    name; a plain path → C{(path, None)}. The C{"#"} of an instance wildcard
-    (C{"/Host/#/"}) is not an attribute separator.
-    """
-    path, sep, attribute = text.rpartition("#")
-    if sep and attribute and "/" not in attribute:
-        return path, attribute
-    return text, None
-
-
 def parseNodeAttributeValueList(value: str) -> list[tuple[str, str, str]]:
     """
     SetAttributes' C{NodeAttributeValueList}: C{(path, attribute, value)}
@@ -199,20 +177,20 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, str, str]]:
     document = parseDocument(value, "NodeAttributeValueList")
     triples = []
     for node in _entries(document, "Node"):
-        fields = list(children(node))
-        if not fields or localName(fields[0]) not in ("NodeAttributePath", "NodePath"):
+        fields = list(cmsdoc.children(node))
+        if not fields or cmsdoc.localName(fields[0]) not in ("NodeAttributePath", "NodePath"):
             raise cmsError(702, "<Node> does not start with <NodeAttributePath>")
         path, attribute = splitAttributePath(_text(fields[0]).strip())
         rest = fields[1:]
         if attribute is not None:
-            if len(rest) != 1 or localName(rest[0]) != "Value":
+            if len(rest) != 1 or cmsdoc.localName(rest[0]) != "Value":
                 raise cmsError(702, f"<Node> for {path}#{attribute} needs exactly one <Value>")
             triples.append((path, attribute, _text(rest[0]).strip()))
             continue
         if not rest:
             raise cmsError(702, f"<Node> for {path} sets no attribute")
         for field in rest:
-            triples.append((path, localName(field), _text(field).strip()))
+            triples.append((path, cmsdoc.localName(field), _text(field).strip()))
         if len(triples) > MAX_ENTRIES:
             raise cmsError(709, f"more than {MAX_ENTRIES} attributes")
     return triples
@@ -224,45 +202,45 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, str, str]]:
 
 def supportedDataModels(models: Iterable[DataModelSpec]) -> str:
     """GetSupportedDataModels' output."""
-    document = newDocument("SupportedDataModels")
+    document = cmsdoc.newDocument("SupportedDataModels")
     for model in models:
         subTree = etree.SubElement(document, "SubTree")
-        addText(subTree, "URI", model.uri)
-        addText(subTree, "Location", model.location)
+        cmsdoc.addText(subTree, "URI", model.uri)
+        cmsdoc.addText(subTree, "Location", model.location)
         if model.url:
-            addText(subTree, "URL", model.url)
+            cmsdoc.addText(subTree, "URL", model.url)
         if model.description:
-            addText(subTree, "Description", model.description)
-    return serialize(document)
+            cmsdoc.addText(subTree, "Description", model.description)
+    return cmsdoc.serialize(document)
 
 
 def structurePathList(paths: Iterable[str]) -> str:
     """GetSupportedParameters' output."""
-    return pathList("StructurePathList", "StructurePath", paths)
+    return cmsdoc.pathList("StructurePathList", "StructurePath", paths)
 
 
 def instancePathList(paths: Iterable[str]) -> str:
     """GetInstances' output."""
-    return pathList("InstancePathList", "InstancePath", paths)
+    return cmsdoc.pathList("InstancePathList", "InstancePath", paths)
 
 
 def nodeAttributeValueList(nodes: Iterable[tuple[str, Mapping[str, str]]]) -> str:
     """GetAttributes' output: each node's path and its attributes, in order."""
-    document = newDocument("NodeAttributeValueList")
+    document = cmsdoc.newDocument("NodeAttributeValueList")
     for path, attributes in nodes:
         node = etree.SubElement(document, "Node")
-        addText(node, "NodeAttributePath", path)
+        cmsdoc.addText(node, "NodeAttributePath", path)
         for name, value in attributes.items():
-            addText(node, name, value)
-    return serialize(document)
+            cmsdoc.addText(node, name, value)
+    return cmsdoc.serialize(document)
 
 
 def aclData(nodes: Iterable[tuple[str, str, str]]) -> str:
     """GetACLData's output: C{(path, readRoles, writeRoles)} per node."""
-    document = newDocument("ACLData")
+    document = cmsdoc.newDocument("ACLData")
     for path, readRoles, writeRoles in nodes:
         node = etree.SubElement(document, "Node")
-        addText(node, "NodePath", path)
-        addText(node, "ReadRoles", readRoles)
-        addText(node, "WriteRoles", writeRoles)
-    return serialize(document)
+        cmsdoc.addText(node, "NodePath", path)
+        cmsdoc.addText(node, "ReadRoles", readRoles)
+        cmsdoc.addText(node, "WriteRoles", writeRoles)
+    return cmsdoc.serialize(document)

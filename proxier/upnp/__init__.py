@@ -7,7 +7,7 @@ of L{proxier.sim} for the device side too):
  - L{proxier.upnp.ssdp}: NOTIFY, M-SEARCH and search responses.
  - L{proxier.upnp.soap}: action envelopes and UPnPError faults.
  - L{proxier.upnp.xmlstring}: XML documents carried in string arguments.
- - L{proxier.upnp.cmsdoc}: writing the ConfigurationManagement documents.
+ - L{proxier.upnp.cmsdoc}: what both ends share of the ConfigurationManagement documents.
  - L{proxier.upnp.gena}: event property sets and the GENA header fields.
  - L{proxier.upnp.description}: device descriptions and SCPDs.
 

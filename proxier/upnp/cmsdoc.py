@@ -1,7 +1,8 @@
 # -*- test-case-name: tests.test_upnpdm_cmsxml,tests.test_sim_cmsxml -*-
 """
 What both ends share of the ConfigurationManagement:2 documents: how one is
-written, and the C{SubTree} entry of C{SupportedDataModels}.
+written, the C{SubTree} entry of C{SupportedDataModels}, and the
+C{path#Attribute} form of a NodeAttributePath.
 
 A device (L{proxier.sim.cmsxml}) and a control point (L{proxier.upnpdm.cmsxml})
 write the same documents the same way — the root qualified in
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Optional
 
 from lxml import etree
 
@@ -32,7 +33,9 @@ __all__ = [
     "xmlText",
     "serialize",
     "pathList",
+    "parameterList",
     "parameterValueList",
+    "splitAttributePath",
     "localName",
     "children",
 ]
@@ -87,11 +90,28 @@ def pathList(root: str, entry: str, paths: Iterable[str]) -> str:
     return serialize(document)
 
 
-def parameterValueList(pairs: Iterable[tuple[str, str]]) -> str:
-    """A C{ParameterValueList} of C{(ParameterPath, Value)} pairs."""
-    document = newDocument("ParameterValueList")
+def parameterList(root: str, pathName: str, pairs: Iterable[tuple[str, str]]) -> str:
+    """A list of parameters: C{<cms:root><Parameter><pathName>path</pathName><Value>value</Value></Parameter>...}."""
+    document = newDocument(root)
     for path, value in pairs:
         parameter = etree.SubElement(document, "Parameter")
-        addText(parameter, "ParameterPath", path)
+        addText(parameter, pathName, path)
         addText(parameter, "Value", value)
     return serialize(document)
+
+
+def parameterValueList(pairs: Iterable[tuple[str, str]]) -> str:
+    """A C{ParameterValueList} of C{(ParameterPath, Value)} pairs."""
+    return parameterList("ParameterValueList", "ParameterPath", pairs)
+
+
+def splitAttributePath(text: str) -> tuple[str, Optional[str]]:
+    """
+    C{"/BBF/Time/NTPServer1#EventOnChange"} → the path and the attribute
+    name; a plain path → C{(path, None)}. The C{"#"} of a StructurePath's
+    instance wildcard (C{"/Host/#/"}) is not an attribute separator.
+    """
+    path, sep, attribute = text.rpartition("#")
+    if sep and attribute and "/" not in attribute:
+        return path, attribute
+    return text, None

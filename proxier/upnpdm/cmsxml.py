@@ -35,18 +35,8 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 from lxml import etree
 
-from proxier.upnp import xmlstring
-from proxier.upnp.cmsdoc import (
-    CMS_NS,
-    DataModelEntry,
-    addText,
-    children,
-    localName,
-    newDocument,
-    parameterValueList,
-    pathList,
-    serialize,
-)
+from proxier.upnp import cmsdoc, xmlstring
+from proxier.upnp.cmsdoc import CMS_NS, DataModelEntry, parameterValueList, splitAttributePath
 
 __all__ = [
     "CMS_NS",
@@ -82,22 +72,22 @@ class CMSDocumentError(ValueError):
 
 def contentPathList(paths: Iterable[str]) -> str:
     """GetValues' C{Parameters}."""
-    return pathList("ContentPathList", "ContentPath", paths)
+    return cmsdoc.pathList("ContentPathList", "ContentPath", paths)
 
 
 def nodeAttributePathList(paths: Iterable[str]) -> str:
     """GetAttributes' C{Parameters}."""
-    return pathList("NodeAttributePathList", "NodeAttributePath", paths)
+    return cmsdoc.pathList("NodeAttributePathList", "NodeAttributePath", paths)
 
 
 def nodeAttributeValueList(changes: Iterable[tuple[str, str, str]]) -> str:
     """SetAttributes' C{NodeAttributeValueList}: C{(path, attribute, value)} triples."""
-    document = newDocument("NodeAttributeValueList")
+    document = cmsdoc.newDocument("NodeAttributeValueList")
     for path, attribute, value in changes:
         node = etree.SubElement(document, "Node")
-        addText(node, "NodeAttributePath", f"{path}#{attribute}")
-        addText(node, "Value", value)
-    return serialize(document)
+        cmsdoc.addText(node, "NodeAttributePath", f"{path}#{attribute}")
+        cmsdoc.addText(node, "Value", value)
+    return cmsdoc.serialize(document)
 
 
 def parameterInitialValueList(pairs: Iterable[tuple[str, str]]) -> str:
@@ -105,12 +95,7 @@ def parameterInitialValueList(pairs: Iterable[tuple[str, str]]) -> str:
     pairs = list(pairs)
     if not pairs:
         return ""
-    document = newDocument("ParameterInitialValueList")
-    for relative, value in pairs:
-        parameter = etree.SubElement(document, "Parameter")
-        addText(parameter, "RelativePath", relative)
-        addText(parameter, "Value", value)
-    return serialize(document)
+    return cmsdoc.parameterList("ParameterInitialValueList", "RelativePath", pairs)
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -129,15 +114,15 @@ def _document(value: str, *roots: str) -> etree._Element:
         root = xmlstring.decode(value, MAX_DOCUMENT_BYTES)
     except xmlstring.XMLStringError as e:
         raise CMSDocumentError(str(e)) from None
-    if localName(root) not in roots:
-        raise CMSDocumentError(f"<{localName(root)[:40]}> where <{'> or <'.join(roots)}> was expected")
+    if cmsdoc.localName(root) not in roots:
+        raise CMSDocumentError(f"<{cmsdoc.localName(root)[:40]}> where <{'> or <'.join(roots)}> was expected")
     return root
 
 
 def _entries(root: etree._Element, name: str) -> list[etree._Element]:
     entries = []
-    for node in children(root):
-        if localName(node) != name:
+    for node in cmsdoc.children(root):
+        if cmsdoc.localName(node) != name:
             continue  # lenient: an element we do not know is skipped
         entries.append(node)
         if len(entries) > MAX_ENTRIES:
@@ -146,8 +131,8 @@ def _entries(root: etree._Element, name: str) -> list[etree._Element]:
 
 
 def _field(node: etree._Element, *names: str) -> Optional[etree._Element]:
-    for child in children(node):
-        if localName(child) in names:
+    for child in cmsdoc.children(node):
+        if cmsdoc.localName(child) in names:
             return child
     return None
 
@@ -193,18 +178,6 @@ def parseParameterValueList(value: str) -> list[tuple[str, str]]:
     return out
 
 
-def splitAttributePath(text: str) -> tuple[str, Optional[str]]:
-    """
-    C{"/BBF/Time/NTPServer1#EventOnChange"} → the path and the attribute; a
-    plain path → C{(path, None)}. The C{"#"} of a StructurePath's instance
-    wildcard (C{"/Host/#/"}) is not an attribute separator.
-    """
-    path, sep, attribute = text.rpartition("#")
-    if sep and attribute and "/" not in attribute:
-        return path, attribute
-    return text, None
-
-
 def parseNodeAttributeValueList(value: str) -> list[tuple[str, dict[str, str]]]:
     """
     GetAttributes' C{NodeAttributeValueList}: C{(path, {attribute: value})}
@@ -215,8 +188,8 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, dict[str, str]]]:
     out: list[tuple[str, dict[str, str]]] = []
     index: dict[str, int] = {}
     for node in _entries(document, "Node"):
-        fields = list(children(node))
-        if not fields or localName(fields[0]) not in ("NodeAttributePath", "NodePath"):
+        fields = list(cmsdoc.children(node))
+        if not fields or cmsdoc.localName(fields[0]) not in ("NodeAttributePath", "NodePath"):
             raise CMSDocumentError("a <Node> that does not start with <NodeAttributePath>")
         path, attribute = splitAttributePath(_text(fields[0]).strip())
         if not path:
@@ -227,7 +200,7 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, dict[str, str]]]:
             attributes[attribute] = _text(valueField).strip()
         else:
             for field in fields[1:]:
-                attributes[localName(field)] = _text(field).strip()
+                attributes[cmsdoc.localName(field)] = _text(field).strip()
         if path in index:
             out[index[path]][1].update(attributes)
         else:
