@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,27 +34,6 @@ import time
 from typing import Any
 
 from twisted.internet import defer, task
-
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def freePort(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def freeSearchPort() -> int:
-    """A free UDP port in 49152-65535 (SEARCHPORT.UPNP.ORG's range) on 127.0.0.1."""
-    for port in range(52000, 65000, 7):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise SystemExit("no free UDP port for the fleet's searches")
-
 
 def procStatus(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
@@ -72,21 +50,18 @@ def cpuSeconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def env() -> dict:
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([HERE] + [p for p in sys.path if p]))
-
-
 @defer.inlineCallbacks
 def measure(reactor: Any, count: int, timeout: float) -> Any:
     from twisted.web.server import Site
 
     from proxier.cwmp.fakeacs import FakeACS
+    from tests._helpers import freeSearchPort, freeUDPPort, subprocessEnv
 
     acs = FakeACS(clock=reactor)
     acsPort = reactor.listenTCP(0, Site(acs), interface="127.0.0.1")
     workdir = tempfile.mkdtemp(prefix=f"bench-scale-{count}-")
-    ssdpPort = freePort(socket.SOCK_DGRAM)
-    searchPort = freeSearchPort()
+    ssdpPort = freeUDPPort()
+    searchPort = freeSearchPort(52000, 7)  # OSError: no free port for the fleet's searches
     config = os.path.join(workdir, "proxier.conf")
     with open(config, "w") as f:
         f.write(f"""[acs]
@@ -113,13 +88,13 @@ enable = no
     fleet = subprocess.Popen(
         [sys.executable, "-m", "proxier.sim.main", "--count", str(count), "--control-point", f"127.0.0.1:{ssdpPort}",
          "--search-port", str(searchPort), "--log-level", "error", "--stagger", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env(), cwd=workdir, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=workdir, text=True)
     assert fleet.stdout is not None
     fleet.stdout.readline()  # its first line: the fleet is up
     started = time.monotonic()
     proxier = subprocess.Popen(
         [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile=", "proxier",
-         "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env(), cwd=workdir)
+         "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=workdir)
     wanted = {f"02C0DE-SimDM-SIM{i:06d}" for i in range(count)}
     done: set[str] = set()
     peak = 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
-from typing import Any
+from typing import Any, Callable
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import LogLevel, globalLogPublisher
 from twisted.trial import unittest
 
@@ -20,6 +21,41 @@ def subprocessEnv(*extraPath: str) -> dict:
     """An environment in which a child Python imports this checkout first."""
     path = list(extraPath) + [TOP] + [p for p in sys.path if p]
     return dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+
+
+@inlineCallbacks
+def waitFor(predicate: Callable[[], bool], timeout: float, what: str = "", step: float = 0.02) -> Any:
+    """Poll C{predicate} on the real reactor every C{step} s; fail after C{timeout} s."""
+    from twisted.internet import reactor, task
+
+    deadline = reactor.seconds() + timeout
+    while not predicate():
+        if reactor.seconds() > deadline:
+            raise AssertionError(f"still not true after {timeout} s" + (f": {what}" if what else ""))
+        yield task.deferLater(reactor, step, lambda: None)
+
+
+def freeUDPPort() -> int:
+    """A UDP port free on 127.0.0.1 when asked."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def freeSearchPort(first: int, step: int) -> int:
+    """
+    A UDP port free on 127.0.0.1 in 49152-65535 (SEARCHPORT.UPNP.ORG's
+    range), tried from C{first} by C{step} (apart from other users' ports);
+    C{OSError} if there is none.
+    """
+    for port in range(first, 65000, step):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free UDP port in 49152-65535")
 
 
 class LogCapture:

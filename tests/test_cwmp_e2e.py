@@ -8,6 +8,7 @@ is bounded.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable
 
 from twisted.internet import defer, reactor, task
@@ -24,20 +25,13 @@ from proxier.cwmp.settings import EndpointSettings
 from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.store import Store
+from tests import _helpers
 from tests.cwmpxsd import assertValidCWMP
 from tests.test_cwmp_endpoint import FakeModel
 
 IDENTITY = DeviceIdentity("ACME", "00D09E", "Printer", "E2E-1")
 
-
-@defer.inlineCallbacks
-def waitFor(predicate: Callable[[], bool], timeout: float = 10.0) -> Any:
-    """Poll C{predicate} on the real reactor until true; fail after C{timeout} seconds."""
-    deadline = reactor.seconds() + timeout
-    while not predicate():
-        if reactor.seconds() > deadline:
-            raise AssertionError(f"still not true after {timeout} s")
-        yield task.deferLater(reactor, 0.01, lambda: None)
+waitFor = partial(_helpers.waitFor, timeout=10.0, step=0.01)
 
 
 class EndToEndTests(unittest.TestCase):

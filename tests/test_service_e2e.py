@@ -8,6 +8,7 @@ Every message the proxier sends is validated against the CWMP schema.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable
 
 from twisted.application.service import Service
@@ -27,20 +28,13 @@ from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.interfaces import IDataModel, IProxiedDevice, IProxyProtocol
 from proxier.service import ProxierService
 from proxier.store import Store
+from tests import _helpers
 from tests.cwmpxsd import assertValidCWMP
 
 DEVICE = DeviceIdentity("ExampleCo", "00D0F5", "Lamp", "L-0001")
 PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-TEST-1")
 
-
-@defer.inlineCallbacks
-def waitFor(predicate: Callable[[], bool], timeout: float = 15.0) -> Any:
-    """Poll C{predicate} on the real reactor; fail after C{timeout} seconds."""
-    deadline = reactor.seconds() + timeout
-    while not predicate():
-        if reactor.seconds() > deadline:
-            raise AssertionError(f"still not true after {timeout} s")
-        yield task.deferLater(reactor, 0.02, lambda: None)
+waitFor = partial(_helpers.waitFor, timeout=15.0)
 
 
 @implementer(IProxiedDevice)

@@ -14,6 +14,7 @@ restart of a device, and ten devices at once with one of them hung.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Optional
 
 from twisted.internet import defer, reactor, task
@@ -32,19 +33,12 @@ from proxier.sim.cms import CHANGES_APPLIED, CHANGES_COMMITTED
 from proxier.sim.fleet import Fleet, FleetOptions
 from proxier.store import Store
 from proxier.upnpdm import errors
+from tests import _helpers
 from tests.cwmpxsd import assertValidCWMP
 
 WAIT = 30.0
 
-
-@defer.inlineCallbacks
-def waitFor(predicate: Callable[[], bool], timeout: float = WAIT, what: str = "") -> Any:
-    """Poll C{predicate} on the real reactor; fail after C{timeout} seconds."""
-    deadline = reactor.seconds() + timeout
-    while not predicate():
-        if reactor.seconds() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {what}")
-        yield task.deferLater(reactor, 0.02, lambda: None)
+waitFor = partial(_helpers.waitFor, timeout=WAIT)
 
 
 def sleep(seconds: float) -> defer.Deferred:

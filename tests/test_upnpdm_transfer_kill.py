@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-from typing import Any, Callable, Optional
+from functools import partial
+from typing import Any, Optional
 
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
@@ -31,38 +31,15 @@ from proxier.cwmp.fakeacs import FakeACS
 from proxier.datamodel.values import TransferRequest
 from proxier.sim import firmware as simfirmware
 from proxier.sim.fleet import Fleet, FleetOptions
-from tests._helpers import subprocessEnv
+from tests import _helpers
+from tests._helpers import freeSearchPort, freeUDPPort, subprocessEnv
 from tests.cwmpxsd import assertValidCWMP
 from tests.test_upnpdm_transfer_support import FileServer
 
 DEVICE = "02C0DE-SimDM-SIM000000"
 WAIT = 60.0
 
-
-def _freeUDP() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _freeSearchPort() -> int:
-    for port in range(53100, 65000, 13):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise unittest.SkipTest("no free UDP port in 49152-65535")
-
-
-@defer.inlineCallbacks
-def waitFor(predicate: Callable[[], bool], timeout: float = WAIT, what: str = "") -> Any:
-    deadline = reactor.seconds() + timeout
-    while not predicate():
-        if reactor.seconds() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {what}")
-        yield task.deferLater(reactor, 0.05, lambda: None)
+waitFor = partial(_helpers.waitFor, timeout=WAIT, step=0.05)
 
 
 class KillLab:
@@ -79,8 +56,11 @@ class KillLab:
         self.files = FileServer()
         self.filesURL = self.files.listen(testCase)
         self.files.files["/fw-2.0.0.bin"] = simfirmware.makeImage("2.0.0")
-        self.ssdpPort = _freeUDP()
-        self.searchPort = _freeSearchPort()
+        self.ssdpPort = freeUDPPort()
+        try:
+            self.searchPort = freeSearchPort(53100, 13)
+        except OSError as e:
+            raise unittest.SkipTest(str(e))
         self.config = os.path.join(self.workdir, "proxier.conf")
         with open(self.config, "w") as f:
             f.write(f"""[acs]

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any, Callable
+from functools import partial
+from typing import Callable
 
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, reactor
 from twisted.trial import unittest
 from twisted.web.client import HTTPConnectionPool
 from twisted.web.server import Site
@@ -30,6 +31,7 @@ from proxier.cwmp.tls import makeACSAgent
 from proxier.plugins.upnpdm import upnpdm
 from proxier.service import ProxierService
 from proxier.store import Store
+from tests import _helpers
 from tests._helpers import TOP, subprocessEnv
 from tests.cwmpxsd import assertValidCWMP
 from tests.netns.isolation import requireIsolatedNamespace
@@ -42,15 +44,7 @@ HERE = "10.252.0.1"
 THERE = "10.252.0.2"
 NAMES = ["02C0DE-SimDM-SIM000000", "02C0DE-SimDM-SIM000001"]
 
-
-
-@defer.inlineCallbacks
-def waitFor(predicate: Callable[[], bool], timeout: float = 40.0, what: str = "") -> Any:
-    deadline = reactor.seconds() + timeout
-    while not predicate():
-        if reactor.seconds() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        yield task.deferLater(reactor, 0.05, lambda: None)
+waitFor = partial(_helpers.waitFor, timeout=40.0, step=0.05)
 
 
 class MulticastTests(unittest.TestCase):
