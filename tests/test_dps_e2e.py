@@ -21,17 +21,10 @@ import os
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from twisted.internet import defer, reactor
 from twisted.trial import unittest
-from twisted.web.client import Agent, HTTPConnectionPool
 
-from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel.values import ParameterValue
-from proxier.plugins.upnpdm import upnpdm
-from proxier.service import ProxierService
 from proxier.sim.dps import makeCertificate, protect
-from proxier.sim.fleet import Fleet, FleetOptions
-from proxier.store import Store
 from proxier.upnp import dps, security as S
 from tests.test_upnpdm_e2e import Lab, answers, events, sleep, waitFor
 
@@ -46,20 +39,7 @@ class DPSLab(Lab):
         self.secure = []
 
     def startTree(self):
-        config = load(None, [upnpdm.configSection])
-        config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False,
-                                session_timeout=self.sessionTimeout, retry_minimum_wait=1,
-                                retry_interval_multiplier=1000)
-        config = config.replace("connection_request", port=0)
-        config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
-        config = config.replace("demo", enable="no")
-        config = config.replace("upnp", action_timeout=self.actionTimeout, online_probe_interval=5,
-                                **self.upnpOptions)
-        agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
-        tree = ProxierService(config, Store.open(self.state), [upnpdm], reactor=reactor, agent=agent)
-        tree.startService()
-        self.tree = tree
-        self.testCase.addCleanup(self._stopTree, tree)
+        tree = super().startTree()
         self.controlPoint.security.buttonPoll = 0.2
         return tree
 
@@ -69,12 +49,7 @@ class DPSLab(Lab):
             self.secure.append(secure)
             self.testCase.addCleanup(secure.stop)
 
-        agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
-        self.fleet = Fleet(FleetOptions(count=self.count, controlPoint=self.controlPoint.ssdpAddress, downtime=1.0,
-                                        prepare=prepare), reactor=reactor, agent=agent)
-        self.fleet.startService()
-        self.testCase.addCleanup(self.fleet.stopService)
-        return self.fleet
+        return super().startFleet(prepare=prepare)
 
     def virtualDevices(self):
         own = self.tree.ownEndpoint.model

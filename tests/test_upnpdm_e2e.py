@@ -60,6 +60,7 @@ class Lab:
         self.fleet: Optional[Fleet] = None
         self.sessionTimeout = 30
         self.actionTimeout = 10
+        self.upnpOptions: dict = {}  # more [upnp] settings
         testCase.addCleanup(self._validated)
 
     def _validated(self) -> None:
@@ -73,7 +74,8 @@ class Lab:
         config = config.replace("connection_request", port=0)
         config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
         config = config.replace("demo", enable="no")
-        config = config.replace("upnp", action_timeout=self.actionTimeout, online_probe_interval=5)
+        config = config.replace("upnp", action_timeout=self.actionTimeout, online_probe_interval=5,
+                                **self.upnpOptions)
         store = Store.open(self.state)
         agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
         tree = ProxierService(config, store, [upnpdm], reactor=reactor, agent=agent)
@@ -97,10 +99,11 @@ class Lab:
     def upnpdm(self) -> Any:
         return self.tree.getServiceNamed("UPnP-DM")
 
-    def startFleet(self) -> Fleet:
+    def startFleet(self, **options: Any) -> Fleet:
+        """The simulated devices, started (more L{FleetOptions} in C{options})."""
         agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
-        self.fleet = Fleet(FleetOptions(count=self.count, controlPoint=self.controlPoint.ssdpAddress, downtime=1.0),
-                           reactor=reactor, agent=agent)
+        self.fleet = Fleet(FleetOptions(count=self.count, controlPoint=self.controlPoint.ssdpAddress, downtime=1.0,
+                                        **options), reactor=reactor, agent=agent)
         self.fleet.startService()
         self.testCase.addCleanup(self.fleet.stopService)
         return self.fleet
