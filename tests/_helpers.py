@@ -23,6 +23,16 @@ def subprocessEnv(*extraPath: str) -> dict:
     return dict(os.environ, PYTHONPATH=os.pathsep.join(path))
 
 
+def fired(d: Deferred) -> Any:
+    """The result of a Deferred that has fired (in-memory agents are synchronous); its failure is raised."""
+    out: list = []
+    d.addBoth(out.append)
+    assert out, "the Deferred has not fired"
+    if hasattr(out[0], "raiseException"):
+        out[0].raiseException()
+    return out[0]
+
+
 @inlineCallbacks
 def waitFor(predicate: Callable[[], bool], timeout: float, what: str = "", step: float = 0.02) -> Any:
     """Poll C{predicate} on the real reactor every C{step} s; fail after C{timeout} s."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from treq.testing import RequestTraversalAgent
-from twisted.internet import defer, task
+from twisted.internet import task
 from twisted.trial import unittest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
@@ -19,6 +19,7 @@ from proxier.cwmp.fakeacs import GENIEACS_METHODS, FakeACS, connectionRequest
 from proxier.cwmp.transport import ACSHTTPSession
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import DeviceIdentity, ParameterValue, TransferResult
+from tests._helpers import fired
 from tests.cwmpxsd import assertValidCWMP
 
 IDENTITY = DeviceIdentity("ACME", "00D09E", "GW", "SN9")
@@ -33,15 +34,6 @@ def envelope(message: Optional[m.Message], id: str = "c1") -> bytes:
     return codec.encode(m.Envelope(message, id=id))
 
 
-def done(d: defer.Deferred) -> Any:
-    out: list = []
-    d.addBoth(out.append)
-    assert out, "not fired"
-    if hasattr(out[0], "raiseException"):
-        out[0].raiseException()
-    return out[0]
-
-
 class FakeACSTests(unittest.TestCase):
     def setUp(self) -> None:
         self.clock = task.Clock()
@@ -52,7 +44,7 @@ class FakeACSTests(unittest.TestCase):
         return ACSHTTPSession(self.agent, URL, clock=self.clock, **kw)
 
     def post(self, http: ACSHTTPSession, body: bytes) -> tuple[int, Optional[m.Envelope]]:
-        result = done(http.post(body))
+        result = fired(http.post(body))
         if result.body.strip() and result.body.startswith(b"<?xml version='1.0'"):
             assertValidCWMP(self, result.body)
             return result.status, codec.decode(result.body)
@@ -117,7 +109,7 @@ class FakeACSTests(unittest.TestCase):
     def test_sessionNeedsItsCookie(self) -> None:
         """A POST of a session without its cookie is refused with 400 "Invalid session", as GenieACS does."""
         self.post(self.session(), inform())
-        result = done(self.session().post(b""))
+        result = fired(self.session().post(b""))
         self.assertEqual((result.status, result.body), (400, b"Invalid session"))
 
     def test_informAnswers(self) -> None:
@@ -126,7 +118,7 @@ class FakeACSTests(unittest.TestCase):
         status, answer = self.post(self.session(), inform())
         self.assertEqual((status, answer.body.fault.code), (500, 8005))
         self.acs.unavailable = (503, 30)
-        result = done(self.session().post(inform()))
+        result = fired(self.session().post(inform()))
         self.assertEqual((result.status, result.header("Retry-After")), (503, "30"))
         self.acs.unavailable = None
         self.acs.holdRequests = True
@@ -136,23 +128,23 @@ class FakeACSTests(unittest.TestCase):
     def test_validator(self) -> None:
         """What fails the validator is recorded and answered 500."""
         acs = FakeACS(clock=self.clock, validator=lambda body: (_ for _ in ()).throw(AssertionError("bad")))
-        result = done(ACSHTTPSession(RequestTraversalAgent(acs), URL, clock=self.clock).post(inform()))
+        result = fired(ACSHTTPSession(RequestTraversalAgent(acs), URL, clock=self.clock).post(inform()))
         self.assertEqual(result.status, 500)
         self.assertEqual(acs.validationErrors, ["bad"])
 
     def test_unreadable(self) -> None:
         """An unreadable envelope is answered 400 (when no validator answered 500 first)."""
         self.acs.validator = None
-        result = done(self.session().post(b"<not-soap/>"))
+        result = fired(self.session().post(b"<not-soap/>"))
         self.assertEqual(result.status, 400)
 
     def test_digest(self) -> None:
         """An ACS with credentials challenges with Digest and accepts the right answer."""
         acs = FakeACS(clock=self.clock, username="cpe", password="secret")
         agent = RequestTraversalAgent(acs)
-        self.assertEqual(done(ACSHTTPSession(agent, URL, clock=self.clock).post(inform())).status, 401)
-        self.assertEqual(done(ACSHTTPSession(agent, URL, "cpe", "wrong", clock=self.clock).post(inform())).status, 401)
-        self.assertEqual(done(ACSHTTPSession(agent, URL, "cpe", "secret", clock=self.clock).post(inform())).status, 200)
+        self.assertEqual(fired(ACSHTTPSession(agent, URL, clock=self.clock).post(inform())).status, 401)
+        self.assertEqual(fired(ACSHTTPSession(agent, URL, "cpe", "wrong", clock=self.clock).post(inform())).status, 401)
+        self.assertEqual(fired(ACSHTTPSession(agent, URL, "cpe", "secret", clock=self.clock).post(inform())).status, 200)
 
 
 class GenieACSBehaviourTests(unittest.TestCase):
@@ -171,40 +163,40 @@ class GenieACSBehaviourTests(unittest.TestCase):
     def test_brokenFaultForUnknownRPC(self) -> None:
         """An RPC it does not support gets the namespace-broken fault INTEROP §CWMP 4 describes."""
         http = self.session()
-        done(http.post(inform()))
-        result = done(http.post(envelope(m.AutonomousTransferComplete())))
+        fired(http.post(inform()))
+        result = fired(http.post(envelope(m.AutonomousTransferComplete())))
         self.assertRaises(codec.DecodeError, codec.decode, result.body)
         self.assertEqual(codec.salvageFault(result.body).code, 8000)
 
     def test_endWith204(self) -> None:
         """The end of the session is a 204."""
         http = self.session()
-        done(http.post(inform()))
-        self.assertEqual(done(http.post(b"")).status, 204)
+        fired(http.post(inform()))
+        self.assertEqual(fired(http.post(b"")).status, 204)
 
     def test_idleSessionsDropped(self) -> None:
         """After 30 s idle the session is gone (400), unless the Inform set a longer session timeout."""
         http = self.session()
-        done(http.post(inform()))
+        fired(http.post(inform()))
         self.clock.advance(31)
-        self.assertEqual(done(http.post(b"")).status, 400)
+        self.assertEqual(fired(http.post(b"")).status, 400)
         patient = self.session()
-        done(patient.post(inform(sessionTimeout=60)))
+        fired(patient.post(inform(sessionTimeout=60)))
         self.clock.advance(45)
-        self.assertEqual(done(patient.post(b"")).status, 204)
+        self.assertEqual(fired(patient.post(b"")).status, 204)
 
     def test_idleTimeoutConfigurable(self) -> None:
         """The idle limit is a parameter of the fake ACS."""
         acs = FakeACS(clock=self.clock, genieacs=True, idleTimeout=5)
         http = ACSHTTPSession(RequestTraversalAgent(acs), URL, clock=self.clock)
-        done(http.post(inform()))
+        fired(http.post(inform()))
         self.clock.advance(6)
-        self.assertEqual(done(http.post(b"")).status, 400)
+        self.assertEqual(fired(http.post(b"")).status, 400)
 
     def test_cwmp14NamespaceRefused(self) -> None:
         """An Inform in a cwmp-1-4 namespace is refused with 400 "Unrecognized CWMP version"."""
         body = codec.encode(m.Envelope(m.Inform(IDENTITY), id="x", namespace="urn:dslforum-org:cwmp-1-4"))
-        result = done(self.session().post(body))
+        result = fired(self.session().post(body))
         self.assertEqual((result.status, result.body), (400, b"Unrecognized CWMP version"))
 
 

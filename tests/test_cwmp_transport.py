@@ -25,6 +25,7 @@ from twisted.web.server import NOT_DONE_YET, Site
 from proxier.cwmp.digest import DigestServer, parseAuthorization
 from proxier.cwmp.tls import ACSTLSPolicy, TLSConfigError, loadClientCertificate, loadTrustRoot, makeACSAgent
 from proxier.cwmp.transport import MAX_REDIRECTS, ACSHTTPSession, TransportError
+from tests._helpers import fired
 
 ACS = "http://acs.example.net:7547/acs"
 
@@ -57,16 +58,6 @@ def ok(request, n):  # type: ignore[no-untyped-def]
     return b"<answer/>"
 
 
-def result(d: defer.Deferred):  # type: ignore[no-untyped-def]
-    """The result of a Deferred that has fired (the in-memory agent is synchronous)."""
-    out: list = []
-    d.addBoth(out.append)
-    assert out, "the Deferred has not fired"
-    if hasattr(out[0], "raiseException"):
-        out[0].raiseException()
-    return out[0]
-
-
 class HeaderAndCookieTests(unittest.TestCase):
     def session(self, resource: Resource, **kw) -> ACSHTTPSession:  # type: ignore[no-untyped-def]
         return ACSHTTPSession(RequestTraversalAgent(resource), kw.pop("url", ACS), clock=task.Clock(), **kw)
@@ -74,7 +65,7 @@ class HeaderAndCookieTests(unittest.TestCase):
     def test_postHeaders(self) -> None:
         """A POST with a body carries the CWMP content type, its length and no Expect."""
         resource = Scripted(ok)
-        answer = result(self.session(resource).post(b"<Envelope/>"))
+        answer = fired(self.session(resource).post(b"<Envelope/>"))
         self.assertEqual((answer.status, answer.body), (200, b"<answer/>"))
         seen = resource.seen[0]
         self.assertEqual(seen.body, b"<Envelope/>")
@@ -90,7 +81,7 @@ class HeaderAndCookieTests(unittest.TestCase):
     def test_emptyPost(self) -> None:
         """The empty POST says Content-Length: 0, with neither content type nor SOAPAction."""
         resource = Scripted(ok)
-        result(self.session(resource).post(b""))
+        fired(self.session(resource).post(b""))
         seen = resource.seen[0]
         self.assertEqual(seen.headers["content-length"], ["0"])
         self.assertEqual(seen.body, b"")
@@ -115,10 +106,10 @@ class HeaderAndCookieTests(unittest.TestCase):
         agent = RequestTraversalAgent(resource)
         first = ACSHTTPSession(agent, ACS, clock=task.Clock())
         for body in (b"<Inform/>", b"", b"<r/>", b""):
-            result(first.post(body))
+            fired(first.post(body))
         cookies = [sorted(s.headers.get("cookie", [""])[0].split("; ")) for s in resource.seen]
         self.assertEqual(cookies, [[""], ["node=a", "session=s1"], ["node=a", "session=s1"], ["node=a", "session=s2"]])
-        result(ACSHTTPSession(agent, ACS, clock=task.Clock()).post(b"<Inform/>"))
+        fired(ACSHTTPSession(agent, ACS, clock=task.Clock()).post(b"<Inform/>"))
         self.assertNotIn("cookie", resource.seen[-1].headers)
 
 
@@ -149,8 +140,8 @@ class AuthenticationTests(unittest.TestCase):
         """
         resource, _ = self.digestResource()
         session = ACSHTTPSession(RequestTraversalAgent(resource), ACS + "?x=1", "cpe", "pw", clock=task.Clock())
-        self.assertEqual(result(session.post(b"<Inform/>")).status, 200)
-        self.assertEqual(result(session.post(b"")).status, 200)
+        self.assertEqual(fired(session.post(b"<Inform/>")).status, 200)
+        self.assertEqual(fired(session.post(b"")).status, 200)
         self.assertEqual(len(resource.seen), 3)
         self.assertNotIn("authorization", resource.seen[0].headers)
         params = [parseAuthorization(s.headers["authorization"][0]).params for s in resource.seen[1:]]
@@ -160,7 +151,7 @@ class AuthenticationTests(unittest.TestCase):
     def test_digestWrongPassword(self) -> None:
         """Refused credentials end in the 401 after one retry, never a loop."""
         resource, _ = self.digestResource(password="other")
-        answer = result(ACSHTTPSession(RequestTraversalAgent(resource), ACS, "cpe", "pw", clock=task.Clock())
+        answer = fired(ACSHTTPSession(RequestTraversalAgent(resource), ACS, "cpe", "pw", clock=task.Clock())
                         .post(b"<Inform/>"))
         self.assertEqual(answer.status, 401)
         self.assertEqual(len(resource.seen), 2)
@@ -170,9 +161,9 @@ class AuthenticationTests(unittest.TestCase):
         now = [1000.0]
         resource, _ = self.digestResource(lifetime=10, clock=lambda: now[0])
         session = ACSHTTPSession(RequestTraversalAgent(resource), ACS, "cpe", "pw", clock=task.Clock())
-        self.assertEqual(result(session.post(b"<Inform/>")).status, 200)
+        self.assertEqual(fired(session.post(b"<Inform/>")).status, 200)
         now[0] += 60
-        self.assertEqual(result(session.post(b"")).status, 200)
+        self.assertEqual(fired(session.post(b"")).status, 200)
         self.assertEqual(len(resource.seen), 4)  # challenge, answer, stale, answer
 
     def test_basic(self) -> None:
@@ -185,14 +176,14 @@ class AuthenticationTests(unittest.TestCase):
 
         resource = Scripted(handler)
         session = ACSHTTPSession(RequestTraversalAgent(resource), ACS, "cpe", "pw", clock=task.Clock())
-        self.assertEqual(result(session.post(b"<Inform/>")).status, 200)
-        self.assertEqual(result(session.post(b"")).status, 200)
+        self.assertEqual(fired(session.post(b"<Inform/>")).status, 200)
+        self.assertEqual(fired(session.post(b"")).status, 200)
         self.assertEqual([("authorization" in s.headers) for s in resource.seen], [False, True, True])
 
     def test_withoutCredentials(self) -> None:
         """Without credentials a 401 is simply the answer."""
         resource, _ = self.digestResource()
-        answer = result(ACSHTTPSession(RequestTraversalAgent(resource), ACS, clock=task.Clock()).post(b"<x/>"))
+        answer = fired(ACSHTTPSession(RequestTraversalAgent(resource), ACS, clock=task.Clock()).post(b"<x/>"))
         self.assertEqual(answer.status, 401)
         self.assertEqual(len(resource.seen), 1)
 
@@ -204,7 +195,7 @@ class AuthenticationTests(unittest.TestCase):
             return b""
 
         resource = Scripted(handler)
-        answer = result(ACSHTTPSession(RequestTraversalAgent(resource), ACS, "u", "p", clock=task.Clock()).post(b"x"))
+        answer = fired(ACSHTTPSession(RequestTraversalAgent(resource), ACS, "u", "p", clock=task.Clock()).post(b"x"))
         self.assertEqual(answer.status, 401)
         self.assertEqual(len(resource.seen), 1)
 
@@ -223,11 +214,11 @@ class RedirectTests(unittest.TestCase):
 
         resource = Scripted(handler)
         session = ACSHTTPSession(RequestTraversalAgent(resource), ACS, clock=task.Clock())
-        answer = result(session.post(b"<Inform/>"))
+        answer = fired(session.post(b"<Inform/>"))
         self.assertEqual(answer.status, 200)
         self.assertEqual(session.url, "http://acs2.example.net/cwmp/b?node=2")
         self.assertEqual(answer.url, session.url)
-        result(session.post(b""))
+        fired(session.post(b""))
         self.assertEqual([s.uri for s in resource.seen], [b"/acs", b"/cwmp/a", b"/cwmp/b?node=2", b"/cwmp/b?node=2"])
         self.assertEqual([s.body for s in resource.seen[:3]], [b"<Inform/>"] * 3)
 
@@ -241,7 +232,7 @@ class RedirectTests(unittest.TestCase):
 
             session = ACSHTTPSession(RequestTraversalAgent(Scripted(handler)), ACS, clock=task.Clock())
             with self.assertRaises(TransportError, msg=location) as caught:
-                result(session.post(b"x"))
+                fired(session.post(b"x"))
             self.assertIn("refused redirect", str(caught.exception))
             self.assertEqual(session.url, ACS)
 
@@ -255,7 +246,7 @@ class RedirectTests(unittest.TestCase):
         session = ACSHTTPSession(RequestTraversalAgent(Scripted(handler)), "https://acs.example.net/acs",
                                  clock=task.Clock())
         with self.assertRaises(TransportError) as caught:
-            result(session.post(b"x"))
+            fired(session.post(b"x"))
         self.assertIn("plain HTTP", str(caught.exception))
 
     def test_redirectLoop(self) -> None:
@@ -267,7 +258,7 @@ class RedirectTests(unittest.TestCase):
 
         resource = Scripted(handler)
         with self.assertRaises(TransportError):
-            result(ACSHTTPSession(RequestTraversalAgent(resource), ACS, clock=task.Clock()).post(b"x"))
+            fired(ACSHTTPSession(RequestTraversalAgent(resource), ACS, clock=task.Clock()).post(b"x"))
         self.assertEqual(len(resource.seen), MAX_REDIRECTS + 1)
 
     def test_basicCredentialsStayWithTheirHost(self) -> None:
@@ -283,7 +274,7 @@ class RedirectTests(unittest.TestCase):
             return b""
 
         resource = Scripted(handler)
-        result(ACSHTTPSession(RequestTraversalAgent(resource), ACS, "u", "p", clock=task.Clock()).post(b"x"))
+        fired(ACSHTTPSession(RequestTraversalAgent(resource), ACS, "u", "p", clock=task.Clock()).post(b"x"))
         self.assertEqual([("authorization" in s.headers) for s in resource.seen], [False, True, False])
 
 
@@ -337,12 +328,12 @@ class LimitTests(unittest.TestCase):
         for url in ("http://[::1", "ftp://acs.example.net/", "acs.example.net"):
             session = ACSHTTPSession(RequestTraversalAgent(Scripted(ok)), url, clock=task.Clock())
             with self.assertRaises(TransportError, msg=url):
-                result(session.post(b"x"))
+                fired(session.post(b"x"))
 
     def test_internationalURL(self) -> None:
         """A URL with non-ASCII characters is sent encoded, and its digest uri is the encoded target."""
         resource = Scripted(ok)
-        result(ACSHTTPSession(RequestTraversalAgent(resource), "http://acs.example.net/été?x=ü",
+        fired(ACSHTTPSession(RequestTraversalAgent(resource), "http://acs.example.net/été?x=ü",
                               clock=task.Clock()).post(b"x"))
         self.assertEqual(resource.seen[0].uri, b"/%C3%A9t%C3%A9?x=%C3%BC")
 
