@@ -67,12 +67,16 @@ class ManagedDevice:
             sim.powerOn()
         self.sim = sim
         self.storePath = storePath or testCase.mktemp()
-        self.store = Store.open(self.storePath)
-        self.lose: set[str] = set()
-        self.upnp = SimUPnPDevice(self.clock, sim=sim)
-        self.observer = SessionObserver()
         self.uploadAgent = uploadAgent
         self.setup = setup
+        self._start(observe)
+
+    def _start(self, observe: bool) -> None:
+        """A Virtual CWMP Device for the simulated device, on the state in C{storePath}, hearing its events."""
+        self.store = Store.open(self.storePath)
+        self.lose: set[str] = set()
+        self.upnp = SimUPnPDevice(self.clock, sim=self.sim)
+        self.observer = SessionObserver()
         self.device = self._make(self.upnp)
         self._bridged = False
         self._bridge()
@@ -199,25 +203,15 @@ class ManagedDevice:
         The proxier stops (without cleanup) and a new one starts on the same
         state: a new Virtual CWMP Device for the same simulated device.
         """
-        self.stopProxier()
+        self.stopProxier()  # the old one hears nothing more
         again = ManagedDevice.__new__(ManagedDevice)
         again.testCase = self.testCase
         again.clock = self.clock
         again.sim = self.sim
         again.storePath = self.storePath
-        again.store = Store.open(self.storePath)
-        again.lose = set()
-        again.upnp = SimUPnPDevice(self.clock, sim=self.sim)
-        again.observer = SessionObserver()
         again.uploadAgent = self.uploadAgent
         again.setup = setup if setup is not None else self.setup
-        self.lose = {"bms", "sms", "cms"}  # the old one hears nothing more
-        again.device = again._make(again.upnp)
-        again._bridged = False
-        again._bridge()
-        again._follow()
-        if observe:
-            again.device.addObserver(again.observer)
+        again._start(observe)
         return again
 
 
