@@ -30,10 +30,7 @@ from typing import Any
 
 from twisted.internet import defer, task
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+from bench._harness import percentile
 
 
 def line(label: str, values: list[float], unit: str = "ms") -> None:

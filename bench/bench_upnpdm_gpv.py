@@ -20,47 +20,26 @@ medians, and the ratio is proxied over direct.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any
 
 from twisted.internet import defer, task
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+from bench._harness import percentile, reactWithRounds, startWithOneDevice
 
 
 @defer.inlineCallbacks
 def run(reactor: Any, rounds: int) -> Any:
-    from twisted.web.client import Agent, HTTPConnectionPool
     from twisted.web.server import Site
 
-    from proxier.config import load
     from proxier.cwmp.fakeacs import FakeACS
-    from proxier.plugins.upnpdm import upnpdm
-    from proxier.service import ProxierService
-    from proxier.sim.fleet import Fleet, FleetOptions
-    from proxier.store import Store
     from proxier.upnpdm import cmsxml
 
     acs = FakeACS(clock=reactor)
     port = reactor.listenTCP(0, Site(acs), interface="127.0.0.1")
-    config = load(None, [upnpdm.configSection])
-    config = config.replace("acs", url=f"http://127.0.0.1:{port.getHost().port}/acs", periodic_inform_enable=False)
-    config = config.replace("connection_request", port=0)
-    config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
-    config = config.replace("demo", enable="no")
-    tree = ProxierService(config, Store.open(tempfile.mkdtemp(prefix="bench-upnpdm-")), [upnpdm], reactor=reactor)
-    tree.startService()
-    service = tree.getServiceNamed("UPnP-DM")
-    fleet = Fleet(FleetOptions(count=1, controlPoint=service.controlPoint.ssdpAddress), reactor=reactor,
-                  agent=Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=True)))
-    fleet.startService()
+    tree, service, fleet = startWithOneDevice(reactor, f"http://127.0.0.1:{port.getHost().port}/acs", "bench-upnpdm-")
     sim = fleet.devices[0]
     key = sim.identity.deviceIdentity.key
     while key not in tree.cwmp.manager.endpoints:
@@ -121,10 +100,7 @@ def run(reactor: Any, rounds: int) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=300)
-    arguments = parser.parse_args()
-    task.react(run, (arguments.rounds,))
+    reactWithRounds(run, __doc__, 300)
 
 
 if __name__ == "__main__":

@@ -28,14 +28,14 @@ rate-limits them). Medians of --rounds runs each.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any, Callable
 
 from twisted.internet import defer, task
+
+from bench._harness import reactWithRounds, startWithOneDevice
 
 
 @defer.inlineCallbacks
@@ -49,19 +49,13 @@ def waitFor(reactor: Any, predicate: Callable[[], bool], timeout: float = 60.0) 
 
 @defer.inlineCallbacks
 def run(reactor: Any, rounds: int) -> Any:
-    from twisted.web.client import Agent, HTTPConnectionPool
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
-    from proxier.config import load
     from proxier.cwmp import messages as m
     from proxier.cwmp.fakeacs import FakeACS
     from proxier.datamodel.values import ParameterValue, TransferRequest
-    from proxier.plugins.upnpdm import upnpdm
-    from proxier.service import ProxierService
     from proxier.sim import firmware as simfirmware
-    from proxier.sim.fleet import Fleet, FleetOptions
-    from proxier.store import Store
 
     class Files(Resource):
         isLeaf = True
@@ -87,17 +81,8 @@ def run(reactor: Any, rounds: int) -> Any:
     filesPort = reactor.listenTCP(0, Site(files), interface="127.0.0.1")
     filesURL = f"http://127.0.0.1:{filesPort.getHost().port}"
     files.files["/fw.bin"] = simfirmware.makeImage("9.9.9")
-    config = load(None, [upnpdm.configSection])
-    config = config.replace("acs", url=f"http://127.0.0.1:{acsPort.getHost().port}/acs", periodic_inform_enable=False)
-    config = config.replace("connection_request", port=0)
-    config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
-    config = config.replace("demo", enable="no")
-    tree = ProxierService(config, Store.open(tempfile.mkdtemp(prefix="bench-transfers-")), [upnpdm], reactor=reactor)
-    tree.startService()
-    service = tree.getServiceNamed("UPnP-DM")
-    fleet = Fleet(FleetOptions(count=1, controlPoint=service.controlPoint.ssdpAddress), reactor=reactor,
-                  agent=Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=True)))
-    fleet.startService()
+    tree, service, fleet = startWithOneDevice(reactor, f"http://127.0.0.1:{acsPort.getHost().port}/acs",
+                                              "bench-transfers-")
     sim = fleet.devices[0]
     name = str(sim.identity.deviceIdentity)
     key = sim.identity.deviceIdentity.key
@@ -222,10 +207,7 @@ def run(reactor: Any, rounds: int) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    arguments = parser.parse_args()
-    task.react(run, (arguments.rounds,))
+    reactWithRounds(run, __doc__, 5)
 
 
 if __name__ == "__main__":
