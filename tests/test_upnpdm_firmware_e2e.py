@@ -85,7 +85,7 @@ class FirmwareE2ETests(unittest.TestCase):
     def test_table3(self) -> None:
         """
         Every row of TR-330 Table 3, made by the device, reaches the ACS as its TransferComplete FaultCode
-        (the ACS sends each next Download in the session that brings the previous TransferComplete).
+        (the ACS sends each next Download in the session that brings the previous TransferComplete, and in no other).
         """
         server, base = images(self)
         lab = yield Lab(self).start()
@@ -111,6 +111,10 @@ class FirmwareE2ETests(unittest.TestCase):
 
         def script(session: Any, last: Any) -> Any:
             if len(sent) == len(plan) or (sent and sent[-1] is session):
+                return None
+            # only once the previous update has ended: a session of another cause (the "4 VALUE CHANGE"
+            # of SoftwareVersion after a successful row) must not change the outcome of an update in progress
+            if sent and not self.completeOf(session, plan[len(sent) - 1][0]):
                 return None
             key, apply, _ = plan[len(sent)]
             apply()
