@@ -499,6 +499,53 @@ class DurabilityTests(FirmwareCase):
         self.assertEqual(again.calls("sms").count("Update"), 0)
         self.assertEqual(self.once(again).faultCode, 0)
 
+    def test_killedAfterUpdateTakenThenRebooted(self) -> None:
+        """
+        Killed after the device took Update but before its answer was saved, and the device installed by
+        rebooting meanwhile (forgetting the OperationID): the new version says it worked — not sent twice.
+        """
+        self.sim.sms.rebootAfterUpdate = True
+        updates = self.countUpdates()
+        self.accept(download())
+        self.lab.observer.inSession = False
+        self.lab.advance(0.3)
+        jobs = self.lab.device.management.queue.jobs
+        jobs[0]["data"].update(step="updating", operationId=None)
+        self.lab.device.management.queue.save()  # as if the answer never made it to the disk
+        self.lab.stopProxier()
+        self.lab.advance(self.sim.sms.startDelay + self.sim.sms.installDelay + self.sim.rebootDelay
+                         + self.sim.downtime + 1.0)
+        self.assertEqual(self.sim.softwareVersion, "2.0.0")
+        again = self.restart()
+        again.advance(5.0)
+        self.assertEqual(len(updates), 1)
+        self.assertEqual(self.once(again).faultCode, 0)
+
+    def test_killedDuringUpdateNotTaken(self) -> None:
+        """The same restart when the device never took the Update (same version): it is sent, once."""
+        self.lab.upnp.hang.add("Update")
+        updates = self.countUpdates()
+        self.accept(download())
+        self.endSession(0.5)
+        self.lab.stopProxier()
+        self.assertEqual((updates, self.sim.softwareVersion), ([], "1.0.0"))
+        again = self.restart()
+        again.advance(5.0)
+        self.assertEqual(len(updates), 1)
+        self.assertEqual(self.once(again).faultCode, 0)
+
+    def countUpdates(self) -> list:
+        """The URIs of every SMS Update the simulated device itself is asked for, whichever proxier asks."""
+        updates: list = []
+        original = self.sim.sms.update
+
+        def counted(duid: int, uri: str, handleDependencies: bool = False) -> Any:
+            updates.append(uri)
+            return original(duid, uri, handleDependencies)
+
+        self.sim.sms.update = counted  # type: ignore[method-assign]
+        return updates
+
     def test_killedWhileOperating(self) -> None:
         """Killed while the operation runs: the new proxier follows the same OperationID to its end."""
         self.sim.sms.installDelay = 20.0

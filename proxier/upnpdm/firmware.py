@@ -382,6 +382,9 @@ class FirmwareService:
                 adopted = yield self._adopt(job)
                 if adopted:
                     return
+                installed = yield self._installedMeanwhile(job)
+                if installed:
+                    return
         ids = parseIDList(str(answer.get("OperationID", "")))
         if not ids or len(ids) != 1:
             self.log.warn("SMS Update answered OperationID {id!r}, not an ID", id=str(answer.get("OperationID"))[:40])
@@ -407,8 +410,37 @@ class FirmwareService:
     def _adoptOrUpdate(self, job: dict) -> Any:
         """After a restart during Update: the operation the device started for it, if any; else Update again."""
         adopted = yield self._adopt(job)
-        if not adopted:
+        if adopted:
+            return
+        installed = yield self._installedMeanwhile(job)
+        if not installed:
             yield self._sendUpdate(job)
+
+    @inlineCallbacks
+    def _installedMeanwhile(self, job: dict) -> Any:
+        """
+        Whether an Update whose answer was lost (the proxier restarted, or
+        the device went away) was taken and installed by a reboot that made
+        the device forget its OperationID: the version (or URI) differs from
+        the one read before the Update. Then the job ends in success — the
+        device is never asked to install the same image twice.
+        """
+        data = job["data"]
+        before, uriBefore = data.get("versionBefore", ""), data.get("uriBefore", "")
+        if not before and not uriBefore:
+            return False
+        try:
+            version, uri = yield self.version()
+        except CancelledError:
+            raise
+        except Exception:
+            return False
+        if not ((version and before and version != before) or (uri and uri == job["url"] and uriBefore != uri)):
+            return False
+        self.log.info("firmware {old} → {new} while the Update's answer was lost: the device installed it "
+                      "(and forgot the operation); not sent again", old=before or "?", new=version or "?")
+        self._finish(job, 0, "", data.get("sentAt"), self.clock.seconds())
+        return True
 
     @inlineCallbacks
     def _adopt(self, job: dict) -> Any:
