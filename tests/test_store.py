@@ -175,6 +175,7 @@ class KillTests(unittest.TestCase):
             child = subprocess.Popen(
                 [sys.executable, "-c", WRITER, path, str(last)],
                 stdout=subprocess.PIPE,
+                bufsize=0,  # unbuffered: communicate(timeout=) reads the pipe itself, past a reader's buffer
                 env=env,
             )
             try:
