@@ -53,7 +53,8 @@ def run(reactor: Any, rounds: int) -> Any:
     names = [i.name for i in (yield model.getParameterNames("Device.", False))
              if not i.name.endswith(".") and i.name.startswith(("Device.Time.", "Device.Hosts.", "Device.Ethernet.",
                                                                "Device.DeviceInfo."))
-             and "ProxierInfo" not in i.name and "SupportedDataModel" not in i.name]
+             # what the proxier itself holds has no CMS path: only the device's own parameters
+             and not any(held in i.name for held in ("ProxierInfo", "SupportedDataModel", "VendorLogFile"))]
     cases = {}
     for size in (1, 50):
         chosen = names[:size]
