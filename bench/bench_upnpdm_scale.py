@@ -51,7 +51,7 @@ def cpuSeconds(pid: int) -> float:
 
 
 @defer.inlineCallbacks
-def measure(reactor: Any, count: int, timeout: float) -> Any:
+def measure(reactor: Any, count: int, timeout: float, profile: str = "") -> Any:
     from twisted.web.server import Site
 
     from proxier.cwmp.fakeacs import FakeACS
@@ -93,8 +93,9 @@ enable = no
     fleet.stdout.readline()  # its first line: the fleet is up
     started = time.monotonic()
     proxier = subprocess.Popen(
-        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile=", "proxier",
-         "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=workdir)
+        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile="]
+        + ([f"--profile={profile}", "--profiler=cprofile", "--savestats"] if profile else [])
+        + ["proxier", "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=workdir)
     wanted = {f"02C0DE-SimDM-SIM{i:06d}" for i in range(count)}
     done: set[str] = set()
     peak = 0
@@ -134,12 +135,12 @@ enable = no
 
 
 @defer.inlineCallbacks
-def run(reactor: Any, sizes: list[int], timeout: float) -> Any:
+def run(reactor: Any, sizes: list[int], timeout: float, profile: str = "") -> Any:
     print(f"proxier UPnP-DM: N simulated devices → every Virtual CWMP Device's BOOTSTRAP session done "
           f"(Python {sys.version.split()[0]}, Twisted {__import__('twisted').__version__}, "
           f"{os.cpu_count()} CPUs)")
     for count in sizes:
-        result = yield measure(reactor, count, timeout)
+        result = yield measure(reactor, count, timeout, profile and f"{profile}.{count}")
         if result["seconds"] is None:
             print(f"  N = {count:>5}: only {result['done']} of {count} within {timeout:.0f} s; "
                   f"peak RSS {result['peak'] / 2**20:6.1f} MiB, CPU {result['cpu']:6.1f} s")
@@ -152,9 +153,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--profile", default="", metavar="FILE",
+                        help="cProfile the proxier (twistd --profile) into FILE.<N>; the figures then include its cost")
     arguments = parser.parse_args()
     sizes = [int(s) for s in arguments.sizes.split(",") if s]
-    task.react(run, (sizes, arguments.timeout))
+    task.react(run, (sizes, arguments.timeout, os.path.abspath(arguments.profile) if arguments.profile else ""))
 
 
 if __name__ == "__main__":

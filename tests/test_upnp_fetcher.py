@@ -99,6 +99,34 @@ class FetcherTests(unittest.TestCase):
         self.assertEqual(len(info.scpds), 2)
         self.assertTrue(any("lacks required actions: GetInstances" in p for p in info.problems))
 
+    def test_sameSCPDParsedOnce(self) -> None:
+        """
+        A second device of the same model: its SCPDs are fetched (they may have changed) but the same
+        bytes are parsed once — the same SCPD object — while changed bytes are parsed again.
+        """
+        first = self.fetch()
+        again = self.fetch()
+        device = first.description.device
+        cms, bms, _ = device.services
+        self.assertIs(again.scpd(device, cms), first.scpd(device, cms))
+        self.assertEqual(sum(1 for _, p in self.device.log if p == b"/cms.xml"), 2)
+        self.device.documents[b"/cms.xml"] = self.device.documents[b"/cms.xml"].replace(
+            b"<name>GetInstances</name>", b"<name>GetInstancesX</name>")
+        changed = self.fetch()
+        self.assertIsNot(changed.scpd(device, cms), first.scpd(device, cms))
+        self.assertIn("GetInstancesX", changed.scpd(device, cms).actionNames)
+        self.assertIs(changed.scpd(device, bms), first.scpd(device, bms))
+
+    def test_scpdCacheBounded(self) -> None:
+        """The parsed SCPDs kept are bounded (the least recently used go first)."""
+        from proxier.upnp import fetcher
+
+        for index in range(fetcher.SCPD_CACHE_SIZE + 10):
+            self.device.documents[b"/cms.xml"] = self.device.documents[b"/cms.xml"].replace(
+                b"</scpd>", b"<!-- %d --></scpd>" % index)
+            self.fetch()
+        self.assertEqual(len(self.fetcher._parsed), fetcher.SCPD_CACHE_SIZE)
+
     def test_scpdCap(self) -> None:
         """At most maxSCPDs SCPDs are fetched for one description."""
         self.fetcher.maxSCPDs = 1

@@ -14,6 +14,8 @@ L{DeviceInfo.problems} for the caller to log with the device's name.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
@@ -78,6 +80,11 @@ class DeviceInfo:
         return [d.udn.lower() for d in self.description.devices()]
 
 
+#: Parsed SCPDs kept by their content's digest: a home or an office holds many
+#: devices of one model, whose SCPDs are the same bytes; an SCPD is immutable.
+SCPD_CACHE_SIZE = 64
+
+
 class DescriptionFetcher:
     """
     @param wanted: which services' SCPDs to fetch (default: L{isDMService}).
@@ -101,6 +108,7 @@ class DescriptionFetcher:
         self.maxSCPDs = maxSCPDs
         self.redirects = redirects
         self.wanted = wanted
+        self._parsed: OrderedDict[bytes, SCPD] = OrderedDict()
 
     def fetch(self, location: str, origin: Origin, schemes: tuple[str, ...] = ("http",)) -> "Deferred[DeviceInfo]":
         """
@@ -143,7 +151,7 @@ class DescriptionFetcher:
             fetched += 1
             try:
                 data, _ = yield self._get(scpdTarget, origin, f"SCPD of {service.serviceType}")
-                scpd = parseSCPD(data, self.maxBytes)
+                scpd = self._parseSCPD(data)
             except (FetchError, DescriptionError) as e:
                 problems.append(f"{device.udn} {service.serviceType}: {e}")
                 continue
@@ -153,6 +161,19 @@ class DescriptionFetcher:
                 problems.append(f"{device.udn} {service.serviceType} lacks required actions: {', '.join(missing)}")
             scpds[(device.udn.lower(), service.serviceId)] = scpd
         return DeviceInfo(description, origin, scpds, targets, tuple(problems))
+
+    def _parseSCPD(self, data: bytes) -> SCPD:
+        """L{parseSCPD}, once per distinct content (its failures are not kept: they are cheap and rare)."""
+        key = hashlib.sha256(data).digest()
+        scpd = self._parsed.get(key)
+        if scpd is None:
+            scpd = parseSCPD(data, self.maxBytes)
+            self._parsed[key] = scpd
+            if len(self._parsed) > SCPD_CACHE_SIZE:
+                self._parsed.popitem(last=False)
+        else:
+            self._parsed.move_to_end(key)
+        return scpd
 
     @inlineCallbacks
     def _get(self, target: Target, origin: Origin, what: str) -> Any:
