@@ -488,12 +488,7 @@ class DurabilityTests(FirmwareCase):
     def test_killedAfterUpdateTaken(self) -> None:
         """Killed after the device took Update but before its answer was saved: adopted, not sent twice."""
         self.sim.sms.installDelay = 20.0
-        self.accept(download())
-        self.lab.observer.inSession = False
-        self.lab.advance(0.3)
-        jobs = self.lab.device.management.queue.jobs
-        jobs[0]["data"].update(step="updating", operationId=None)
-        self.lab.device.management.queue.save()  # as if the answer never made it to the disk
+        self.updateTakenAnswerLost()
         again = self.restart()
         again.advance(25.0, step=0.5)
         self.assertEqual(again.calls("sms").count("Update"), 0)
@@ -506,12 +501,7 @@ class DurabilityTests(FirmwareCase):
         """
         self.sim.sms.rebootAfterUpdate = True
         updates = self.countUpdates()
-        self.accept(download())
-        self.lab.observer.inSession = False
-        self.lab.advance(0.3)
-        jobs = self.lab.device.management.queue.jobs
-        jobs[0]["data"].update(step="updating", operationId=None)
-        self.lab.device.management.queue.save()  # as if the answer never made it to the disk
+        self.updateTakenAnswerLost()
         self.lab.stopProxier()
         self.lab.advance(self.sim.sms.startDelay + self.sim.sms.installDelay + self.sim.rebootDelay
                          + self.sim.downtime + 1.0)
@@ -533,6 +523,15 @@ class DurabilityTests(FirmwareCase):
         again.advance(5.0)
         self.assertEqual(len(updates), 1)
         self.assertEqual(self.once(again).faultCode, 0)
+
+    def updateTakenAnswerLost(self) -> None:
+        """A Download whose Update the device took, but whose answer never made it to the proxier's disk."""
+        self.accept(download())
+        self.lab.observer.inSession = False
+        self.lab.advance(0.3)
+        jobs = self.lab.device.management.queue.jobs
+        jobs[0]["data"].update(step="updating", operationId=None)
+        self.lab.device.management.queue.save()
 
     def countUpdates(self) -> list:
         """The URIs of every SMS Update the simulated device itself is asked for, whichever proxier asks."""
