@@ -944,11 +944,33 @@ class ACSSupportTests(EndpointTestCase):
         self.clock.advance(0)
         (session,) = self.acs.sessions
         self.assertEqual(self.sent(session, "AutonomousTransferComplete"), [])
+        self.assertNotIn("10 AUTONOMOUS TRANSFER COMPLETE", [c for c, _ in self.events(session)])  # never announced
         self.assertEqual(endpoint.state.queuedRPCs(), [])
         endpoint.autonomousTransferComplete(None, atc)
         self.assertEqual(endpoint.state.queuedRPCs(), [])
         self.clock.advance(3600)
         self.assertEqual(len(self.acs.sessions), 1)
+
+    def test_autonomousAnnouncedOnceTheACSSaidSo(self) -> None:
+        """
+        Queued before the first session with an ACS that was never asked: that Inform does not announce
+        "10 AUTONOMOUS TRANSFER COMPLETE" (the RPC might be unsupported); once GetRPCMethods says it is
+        supported, the next session announces it and delivers it.
+        """
+        self.acs.methods = GENIEACS_METHODS + ("AutonomousTransferComplete",)
+        endpoint = self.make(start=False)
+        self.enablePolicy()
+        endpoint.autonomousTransferComplete(None, AutonomousTransferResult("", "u", True, "1 Firmware Upgrade Image"))
+        endpoint.start()
+        self.clock.advance(0)
+        first, second = self.acs.sessions
+        self.assertNotIn("10 AUTONOMOUS TRANSFER COMPLETE", [c for c, _ in self.events(first)])
+        self.assertEqual(self.sent(first, "AutonomousTransferComplete"), [])
+        self.assertIn("10 AUTONOMOUS TRANSFER COMPLETE", [c for c, _ in self.events(second)])
+        self.assertEqual(len(self.sent(second, "AutonomousTransferComplete")), 1)
+        self.assertEqual(endpoint.state.queuedRPCs(), [])
+        self.clock.advance(3600)
+        self.assertEqual(len(self.acs.sessions), 2)
 
     def test_brokenFaultDropsAndRemembers(self) -> None:
         """

@@ -130,12 +130,13 @@ class _Outbox:
         for rpcId, rpc in self._state.queuedRPCs():
             if rpcId in self._offered:
                 continue
+            if known is not None and rpc.name not in known:
+                self._state.rpcDropped(rpcId)
+                self._log.warn("the ACS does not support {method}; dropped {rpc}", method=rpc.name, rpc=rpc)
+                continue
             if not self._announced(rpc):
-                continue  # queued after this session's Inform: it goes in the next session, with its events
+                continue  # queued after this session's Inform (or held back by it): the next session, with its events
             if rpc.name not in usable:
-                if known is not None:
-                    self._state.rpcDropped(rpcId)
-                    self._log.warn("the ACS does not support {method}; dropped {rpc}", method=rpc.name, rpc=rpc)
                 continue  # not known yet: wait for an ACS that says
             self._offered.add(rpcId)
             self._current = rpcId
@@ -272,6 +273,7 @@ class CWMPEndpoint:
         self._running = False
         self._session: Optional[Deferred] = None
         self._again = False
+        self._withheld: frozenset[str] = frozenset()  # RPC kinds the running session's Inform held back
         self._againUrgent = False
         self._timer: Any = None
         self._retryAt: Optional[float] = None
@@ -609,7 +611,8 @@ class CWMPEndpoint:
     def _runSession(self) -> Any:
         url = self.settings.url
         self._checkBootstrap()  # the URL may have changed while a BOOTSTRAP to the old one was in flight
-        content = self.state.informContent()
+        self._withheld = self.state.withheldKinds(url)
+        content = self.state.informContent(self._withheld)
         self._inFlight = self._informParameters(content.valueChanges)
         try:
             parameters = yield self._inFlight
@@ -692,8 +695,11 @@ class CWMPEndpoint:
             return
         again, self._again = self._again, False
         urgent, self._againUrgent = self._againUrgent, False
+        withheld, self._withheld = self._withheld, frozenset()
         if ended.ok:
-            if again:
+            if again or (withheld and not self.state.withheldKinds(self.settings.url)
+                         and any(rpc.name in withheld for _, rpc in self.state.queuedRPCs())):
+                # the session asked GetRPCMethods; what its Inform held back may now be announced
                 self._wantSession(urgent=urgent)
         elif self.state.hasPending():
             self._wantSession(urgent=urgent)

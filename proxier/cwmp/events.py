@@ -305,8 +305,12 @@ class EndpointState:
 
     # -- Informs ---------------------------------------------------------------
 
-    def informContent(self) -> InformContent:
-        """The events and value changes the next Inform carries."""
+    def informContent(self, withheld: frozenset[str] = frozenset()) -> InformContent:
+        """
+        The events and value changes the next Inform carries. The events of
+        queued RPCs of the kinds in C{withheld} are left out: their RPCs wait
+        for a later session (see L{withheldKinds}).
+        """
         events: list[m.EventStruct] = []
         ids = set()
         for event in self._data["events"][:MAX_QUEUED_EVENTS]:
@@ -318,6 +322,8 @@ class EndpointState:
             events.append(m.EventStruct("4 VALUE CHANGE", ""))
             seen.add("4 VALUE CHANGE")
         for rpc in self._data["rpcs"]:
+            if rpc["kind"] in withheld:
+                continue
             code = _RPC_EVENTS[rpc["kind"]]
             if code not in seen:
                 events.append(m.EventStruct(code, ""))
@@ -351,6 +357,18 @@ class EndpointState:
                                 if not (e["id"] in content.eventIds and e["code"] == "6 CONNECTION REQUEST")]
         if len(self._data["events"]) != before:
             self._save()
+
+    def withheldKinds(self, url: str) -> frozenset[str]:
+        """
+        The queued RPCs an Inform to C{url} must not announce yet: while the
+        ACS has not said what it supports, an AutonomousTransferComplete or
+        a RequestDownload (which an ACS need not support) is announced only
+        in a session after its GetRPCMethods — never an event whose RPC
+        would then be dropped.
+        """
+        if self.acsMethods(url) is not None:
+            return frozenset()
+        return frozenset(r["kind"] for r in self._data["rpcs"] if r["kind"] not in m.ACS_REQUIRED_METHODS)
 
     def hasPending(self) -> bool:
         """Whether anything waits to be delivered."""
