@@ -128,6 +128,26 @@ class UnicastLoopbackTests(FleetTestCase):
         yield wait(0.5)
         self.assertEqual([d.state for d in fleet.devices], ["up", "up", "up"])
 
+    def test_searchPortTakenTriesAnother(self) -> None:
+        """A random search port that is taken (Twisted raises CannotListenError, not OSError) is skipped."""
+        taken = reactor.listenUDP(0, DatagramProtocol(), interface="127.0.0.1")
+        self.addCleanup(taken.stopListening)
+
+        class Picks(random.Random):
+            picks = 0
+
+            def randint(self, a: int, b: int) -> int:
+                self.picks += 1
+                return taken.getHost().port if self.picks == 1 else super().randint(a, b)
+
+        picks = Picks(7)
+        fleet = Fleet(FleetOptions(controlPoint=("127.0.0.1", self.cpPort.getHost().port), downtime=0.2, count=1),
+                      reactor=reactor, agent=agent(), random=picks)
+        fleet.startService()
+        self.addCleanup(fleet.stopService)
+        self.assertGreaterEqual(picks.picks, 2)
+        self.assertNotEqual(fleet.searchAddress[1], taken.getHost().port)
+
     def test_fixedPorts(self) -> None:
         """Given a first HTTP port, the devices use consecutive ports from it."""
         import socket

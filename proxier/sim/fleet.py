@@ -35,6 +35,7 @@ from typing import Any, Callable, Optional
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
+from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
@@ -204,7 +205,7 @@ class Fleet(Service):
                 try:
                     self._udp = self.reactor.listenUDP(port, self._endpoint, interface=options.host)
                     break
-                except OSError:
+                except (CannotListenError, OSError):  # taken: Twisted's error is not an OSError
                     continue
             else:
                 raise OSError("no free UDP port for SSDP searches in 49152-65535")
