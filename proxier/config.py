@@ -233,9 +233,15 @@ class Config:
     @ivar path: the file it came from, or C{None} when only defaults are used.
     """
 
-    def __init__(self, path: Optional[str], values: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, path: Optional[str], values: Mapping[str, Mapping[str, Any]],
+                 given: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.path = path
         self._values = {s: dict(v) for s, v in values.items()}
+        self._given = given
+
+    def given(self, section: str, key: str) -> bool:
+        """Whether the file set C{key} itself (rather than leaving it at its default)."""
+        return (section, key) in self._given
 
     def __getitem__(self, section: str) -> Mapping[str, Any]:
         return self._values[section]
@@ -250,7 +256,7 @@ class Config:
         """A copy with some values changed (for tests and the demo)."""
         values = {s: dict(v) for s, v in self._values.items()}
         values[section].update(changes)
-        return Config(self.path, values)
+        return Config(self.path, values, self._given)
 
 
 def _section(name: str, doc: str, *keys: Key) -> Section:
@@ -443,7 +449,8 @@ def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required
                 values[name][key.name] = key.parse(raw.strip())
             except ValueError as e:
                 raise ConfigError(path, name, key.name, str(e)) from None
-    config = Config(path, values)
+    given = frozenset((name, key) for name in parser.sections() for key in parser[name])
+    config = Config(path, values, given)
     _crossCheck(config)
     return config
 

@@ -25,7 +25,6 @@ Connection Request. Then the demo keeps running (the reboot comes back as
 
 from __future__ import annotations
 
-import configparser
 import sys
 from typing import IO, Any, Callable, Mapping, Optional, Sequence
 
@@ -61,16 +60,7 @@ def logSection(config: Config) -> Mapping[str, Any]:
     user reads.
     """
     section = dict(config["log"])
-    explicit = False
-    if config.path is not None:
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        parser.optionxform = str  # type: ignore[assignment]
-        try:
-            parser.read(config.path, encoding="utf-8")
-            explicit = parser.has_option("log", "level")
-        except configparser.Error:
-            explicit = True
-    if not explicit:
+    if not config.given("log", "level"):
         section["level"] = "warn"
     return section
 
