@@ -697,9 +697,9 @@ class CWMPEndpoint:
         urgent, self._againUrgent = self._againUrgent, False
         withheld, self._withheld = self._withheld, frozenset()
         if ended.ok:
-            if again or (withheld and not self.state.withheldKinds(self.settings.url)
+            if again or (withheld and self.state.acsMethods(self.settings.url) is not None
                          and any(rpc.name in withheld for _, rpc in self.state.queuedRPCs())):
-                # the session asked GetRPCMethods; what its Inform held back may now be announced
+                # the session asked GetRPCMethods: what its Inform held back (and the ACS supports) goes now
                 self._wantSession(urgent=urgent)
         elif self.state.hasPending():
             self._wantSession(urgent=urgent)
