@@ -130,11 +130,6 @@ class DeviceSecurity:
         return self.state in (CONNECTING, GRANTED, PUBLIC, HELD)
 
     @property
-    def blocked(self) -> bool:
-        """Nothing may be sent to it by observers (quarantined, refused, or held for privacy)."""
-        return self.state in (QUARANTINED, REFUSED, HELD, CONNECTING)
-
-    @property
     def proxiable(self) -> bool:
         return self.state in (PLAIN, GRANTED, PUBLIC)
 

@@ -587,6 +587,8 @@ class _Side:
     """What the registrar and the enrollee share: nonces, keys, the last M-message, building messages."""
 
     state: str
+    #: why a secret nonce did not match its hash (C{which}: "first" or "second")
+    _passwordMismatch: str
 
     def __init__(self, me: DeviceAttributes, password: bytes, passwordId: int, keyPair: Optional[KeyPair],
                  random: Callable[[int], bytes]) -> None:
@@ -647,6 +649,15 @@ class _Side:
         assert self.keys is not None
         return secretHash(self.keys.authKey, secret, psk, self.enrolleeKey, self.registrarKey)
 
+    def _checkSecret(self, message: Message, kind: int, expected: bytes, psk: bytes, which: str) -> None:
+        """The peer's secret nonce in C{message} must hash, with C{psk}, to the hash it committed to."""
+        secret = _find(self._encrypted(message), kind)
+        if secret is None or len(secret) != 16:
+            raise RegistrationError(f"{message.name}: no {ATTRIBUTES[kind][0]} in its encrypted settings")
+        if not hmac.compare_digest(self._hash(secret, psk), expected):
+            raise RegistrationError(f"{message.name}: " + self._passwordMismatch.format(which=which),
+                                    PASSWORD_FAILURE)
+
     def _nonces(self) -> list[tuple[int, bytes]]:
         """Both nonces; one not known yet goes as zeros (as hostapd sends it)."""
         return [(ATTR.ENROLLEE_NONCE, self.enrolleeNonce or bytes(16)),
@@ -682,6 +693,8 @@ class Registrar(_Side):
     @param gate: send M2D first and wait for the enrollee's WSC_ACK (the
         push-button readiness gate); default: for the push-button method.
     """
+
+    _passwordMismatch = "the {which} half of the device password does not match"
 
     def __init__(self, me: DeviceAttributes, password: bytes = PUSH_BUTTON_PASSWORD,
                  passwordId: int = PASSWORD_ID_PUSH_BUTTON, *, expectedUUID: Optional[bytes] = None,
@@ -793,14 +806,6 @@ class Registrar(_Side):
                                 (ATTR.R_HASH2, self._hash(self.rSecret2, self.psk2)),
                                 (ATTR.ENCRYPTED_SETTINGS, settings)], authenticated=True)
 
-    def _checkSecret(self, message: Message, kind: int, expected: bytes, psk: bytes, which: str) -> None:
-        secret = _find(self._encrypted(message), kind)
-        if secret is None or len(secret) != 16:
-            raise RegistrationError(f"{message.name}: no {ATTRIBUTES[kind][0]} in its encrypted settings")
-        if not hmac.compare_digest(self._hash(secret, psk), expected):
-            raise RegistrationError(f"{message.name}: the {which} half of the device password does not match",
-                                    PASSWORD_FAILURE)
-
     def _onM5(self, m5: Message) -> bytes:
         self._checkNonce(m5, ATTR.REGISTRAR_NONCE, self.registrarNonce)
         self._checkAuthenticator(m5)
@@ -854,6 +859,8 @@ class Enrollee(_Side):
     @param expectedUUID: the UUID-R the registrar must announce (the CPID of
         the TLS client certificate), or C{None}.
     """
+
+    _passwordMismatch = "the registrar does not know the {which} half of the device password"
 
     def __init__(self, me: DeviceAttributes, password: bytes = PUSH_BUTTON_PASSWORD,
                  passwordId: int = PASSWORD_ID_PUSH_BUTTON, *, ready: Callable[[], bool] = lambda: True,
@@ -972,14 +979,6 @@ class Enrollee(_Side):
         self.state = "sentM5"
         return self._build(M5, [(ATTR.REGISTRAR_NONCE, self.registrarNonce), (ATTR.ENCRYPTED_SETTINGS, settings)],
                            authenticated=True)
-
-    def _checkSecret(self, message: Message, kind: int, expected: bytes, psk: bytes, which: str) -> None:
-        secret = _find(self._encrypted(message), kind)
-        if secret is None or len(secret) != 16:
-            raise RegistrationError(f"{message.name}: no {ATTRIBUTES[kind][0]} in its encrypted settings")
-        if not hmac.compare_digest(self._hash(secret, psk), expected):
-            raise RegistrationError(f"{message.name}: the registrar does not know the {which} half of the "
-                                    f"device password", PASSWORD_FAILURE)
 
     def _onM6(self, m6: Message) -> bytes:
         self._checkNonce(m6, ATTR.ENROLLEE_NONCE, self.enrolleeNonce)
