@@ -200,9 +200,6 @@ class Translator:
         self.mapped = dict(mapped)
         self.reverse = {cms: cwmp for cwmp, cms in self.mapped.items()}
 
-    def isMapped(self, name: str) -> bool:
-        return name in self.mapped
-
     def toCMS(self, name: str, lookup: InstanceLookup) -> str:
         """
         The CMS path of CWMP path C{name} (already checked by

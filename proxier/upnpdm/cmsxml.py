@@ -31,7 +31,7 @@ is not telling the proxier anything it can use.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Optional
 
 from lxml import etree
 
@@ -207,11 +207,3 @@ def parseNodeAttributeValueList(value: str) -> list[tuple[str, dict[str, str]]]:
             index[path] = len(out)
             out.append((path, attributes))
     return out
-
-
-def attributesByPath(nodes: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
-    """The entries of L{parseNodeAttributeValueList} as a mapping."""
-    return {path: dict(attributes) for path, attributes in nodes}
-
-
-__all__ += ["attributesByPath"]

@@ -215,12 +215,6 @@ class VirtualDevice:
     def hasMember(self, upnp: Any) -> bool:
         return any(m.upnp is upnp for m in self.members)
 
-    def memberFor(self, upnp: Any, serviceId: str) -> Optional[Member]:
-        for member in self.members:
-            if member.upnp is upnp and any(s.serviceId == serviceId for s in member.candidate.services.values()):
-                return member
-        return None
-
     def _logProfile(self, profile: DeviceProfile) -> None:
         caps = profile.capabilities
         self.log.info("UPnP DM device {udn}: Device. at {root}, Common Objects at {common}",

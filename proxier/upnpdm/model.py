@@ -55,13 +55,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from twisted.internet.defer import CancelledError, Deferred, DeferredLock, gatherResults, inlineCallbacks, maybeDeferred
+from twisted.internet.defer import (
+    CancelledError,
+    Deferred,
+    DeferredLock,
+    fail,
+    gatherResults,
+    inlineCallbacks,
+    maybeDeferred,
+    succeed,
+)
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
+from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import Boolean, DataType, String, acceptValue, fromCMSType
 from proxier.datamodel.values import (
     AttributeChange,
@@ -116,15 +126,10 @@ FORCED_ACTIVE = frozenset({
     "Device.DeviceInfo.ProvisioningCode",
 })
 
-PARAMETER_METHODS = frozenset({
-    "GetParameterNames", "GetParameterValues", "SetParameterValues", "GetParameterAttributes",
-    "SetParameterAttributes", "AddObject", "DeleteObject",
-})
-
 #: The most paths one CMS action carries (longer lists go in several actions).
 BATCH = 256
 #: The most names one request may hold.
-MAX_REQUEST = 10000
+MAX_REQUEST = MAX_REQUEST_ITEMS
 #: The most nodes one answer may hold (a whole-tree GetParameterNames).
 MAX_NODES = 50000
 #: GetAttributes of one parameter at a time, to find which names of a
@@ -135,7 +140,6 @@ ACS_MARK_SECONDS = 60.0
 
 READ_WRITE = "readwrite"
 _TABLE_TYPES = frozenset({"multiinstance", "table"})
-_OBJECT_TYPES = frozenset({"singleinstance", "multiinstance", "instance", "object", "table"})
 
 
 @dataclass
@@ -615,16 +619,14 @@ class CMSDataModel:
     def parametersBelow(self, cms: str) -> Deferred:
         """The concrete parameter paths at and below a CMS path."""
         if not cms.endswith("/"):
-            from twisted.internet.defer import succeed
-
             return succeed([cms])
         return self.subtree(cms).addCallback(lambda nodes: [n for n in nodes if not n.endswith("/")])
 
     # ---- what the proxier holds itself (constants, Common Objects fallbacks) ---------------------
 
-    def _localUnder(self, name: str) -> tuple[list[str], list[str]]:
-        """The constants and the mapped parameters at or below C{name}."""
-        constants = [n for n in self.constants if cwmppaths.isPrefix(name, n)]
+    def _localUnder(self, name: str, held: Optional[Mapping[str, ParameterValue]] = None) -> tuple[list[str], list[str]]:
+        """The constants (of C{held}, L{constants} by default) and the mapped parameters at or below C{name}."""
+        constants = [n for n in (self.constants if held is None else held) if cwmppaths.isPrefix(name, n)]
         mapped = [n for n in self.translator.mapped if cwmppaths.isPrefix(name, n)]
         return constants, mapped
 
@@ -647,8 +649,6 @@ class CMSDataModel:
         or above them); fires when they are done (never fails: a source
         answers from what it knows).
         """
-        from twisted.internet.defer import gatherResults, succeed
-
         due = []
         for source in self.extraConstants:
             held = list(source.values())
@@ -677,8 +677,9 @@ class CMSDataModel:
             yield self._refreshLocal([path])
         if path == "":
             path = "Device."
-        constants, mapped = self._localUnder(path)
-        if path in self.constants:
+        held = self.constants
+        constants, mapped = self._localUnder(path, held)
+        if path in held:
             return [ParameterInfo(path, False)]
         if path in self.translator.mapped:
             cms = self.translator.mapped[path]
@@ -770,13 +771,14 @@ class CMSDataModel:
             raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
         if self.extraConstants:
             yield self._refreshLocal(names)
+        held = self.constants  # built once: with extra sources it is a merge
         plan: list[tuple[str, Any]] = []  # ("device", cmsPath) or ("local", ParameterValue)
         for name in names:
             self._check(name)
             if name == "":
                 name = "Device."
-            if name in self.constants:
-                plan.append(("local", self.constants[name]))
+            if name in held:
+                plan.append(("local", held[name]))
                 continue
             if name in self.translator.mapped:
                 plan.append(("device", self.translator.mapped[name]))
@@ -785,7 +787,7 @@ class CMSDataModel:
                 cms = yield self._toCMS(name)
                 plan.append(("device", cms))
                 continue
-            constants, mapped = self._localUnder(name)
+            constants, mapped = self._localUnder(name, held)
             covered = self._deviceCovers(name)
             if not (covered or constants or mapped):
                 raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
@@ -793,7 +795,7 @@ class CMSDataModel:
                 cms = yield self._toCMS(name)
                 plan.append(("device", cms))
             plan.extend(("device", self.translator.mapped[n]) for n in mapped)
-            plan.extend(("local", self.constants[n]) for n in sorted(constants, key=_treeOrder))
+            plan.extend(("local", held[n]) for n in sorted(constants, key=_treeOrder))
         contents = list(dict.fromkeys(p for kind, p in plan if kind == "device"))
         values = yield self.readValues(contents)
         byPath = {path: value for path, value, _ in values}
@@ -897,11 +899,12 @@ class CMSDataModel:
             raise CWMPFault(9003, "Invalid arguments (a parameter appears twice)")
         faults: dict[str, SetParameterValuesFault] = {}
         targets: dict[str, str] = {}
+        held = self.constants
         for pv in values:
             reason = cwmppaths.check(pv.name)
             if reason or pv.name.endswith("."):
                 faults[pv.name] = SetParameterValuesFault(pv.name, 9005)
-            elif pv.name in self.constants:
+            elif pv.name in held:
                 faults[pv.name] = SetParameterValuesFault(pv.name, 9008)
             else:
                 try:
@@ -1013,14 +1016,15 @@ class CMSDataModel:
         self._check(name)
         if name == "":
             name = "Device."
-        if name in self.constants:
+        held = self.constants
+        if name in held:
             return [(name, None)]
         if name in self.translator.mapped:
             return [(name, self.translator.mapped[name])]
         if not name.endswith("."):
             cms = yield self._toCMS(name)
             return [(name, cms)]
-        constants, mapped = self._localUnder(name)
+        constants, mapped = self._localUnder(name, held)
         covered = self._deviceCovers(name)
         if not (covered or constants or mapped):
             raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
@@ -1338,7 +1342,7 @@ class CMSDataModel:
 
     def reboot(self, commandKey: str) -> Deferred:
         if not self.caps.canReboot or self.profile.candidate.bms is None:
-            return _fail(CWMPFault(9000, "Method not supported (the device offers no BMS Reboot)"))
+            return fail(CWMPFault(9000, "Method not supported (the device offers no BMS Reboot)"))
         if self.onReboot is not None:
             self.onReboot(commandKey)
         d = self.gate.call(self.profile.candidate.bms, "Reboot", {})
@@ -1347,7 +1351,7 @@ class CMSDataModel:
 
     def factoryReset(self) -> Deferred:
         if not self.caps.canBaselineReset or self.profile.candidate.bms is None:
-            return _fail(CWMPFault(9000, "Method not supported (the device offers no BMS BaselineReset)"))
+            return fail(CWMPFault(9000, "Method not supported (the device offers no BMS BaselineReset)"))
         if self.onFactoryReset is not None:
             self.onFactoryReset()
         d = self.gate.call(self.profile.candidate.bms, "BaselineReset", {})
@@ -1365,15 +1369,9 @@ class CMSDataModel:
     def _transfer(self, rpc: str, request: Any) -> Deferred:
         handler = self.transferHandlers.get(rpc)
         if handler is None:
-            return _fail(CWMPFault(9000, f"Method not supported ({rpc})"))
+            return fail(CWMPFault(9000, f"Method not supported ({rpc})"))
         d = maybeDeferred(handler, request)
         return d.addErrback(self._asFault, rpc)
-
-
-def _fail(fault: CWMPFault) -> Deferred:
-    from twisted.internet.defer import fail
-
-    return fail(fault)
 
 
 def _treeOrder(name: str) -> tuple:

@@ -372,10 +372,6 @@ class DeviceProfile:
         relative = "/".join(parts)
         return any(self.root + relative + end in self.rootStructure for end in ("", "/", "/#/"))
 
-    @property
-    def bbfModels(self) -> list[DataModelEntry]:
-        return [m for m in self.models if BBF_URI.match(m.uri)]
-
     def constantObjects(self) -> list[str]:
         """The object paths the constants live in (for GetParameterNames)."""
         objects: list[str] = []
