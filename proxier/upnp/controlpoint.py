@@ -52,7 +52,7 @@ from proxier.upnp.eventing import CallbackServer, Subscription
 from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
 from proxier.upnp.httpclient import EndpointFactory, Requester, makeHTTPClient
 from proxier.upnp.netif import NetworkInterface, listInterfaces, selectInterfaces
-from proxier.upnp.security import DeviceSecurity, SecurityManager
+from proxier.upnp.security import HELD, QUARANTINED, REFUSED, DeviceSecurity, SecurityManager
 from proxier.upnp.settings import Settings
 from proxier.upnp.soap import UPnPError
 from proxier.upnp.tracker import Change, DeviceTracker, TrackedDevice
@@ -230,7 +230,7 @@ class UPnPDevice:
         if self.state == "gone":
             return _failed(ActionError(f"{action}: the device is gone"))
         security = self.security
-        if security.state in ("quarantined", "refused", "held"):
+        if security.state in (HELD, QUARANTINED, REFUSED):
             return _failed(ActionError(f"{action}: not sent: DeviceProtection {security.state} ({security.reason})"))
         if security.secure and not security.allows(service.serviceType, action):
             roles = " ".join(sorted(security.roles))
@@ -521,7 +521,7 @@ class ControlPoint(MultiService):
 
     def _hold(self, device: UPnPDevice) -> None:
         """Not shown (quarantined, refused, or nothing granted): observers that knew it hear it is gone."""
-        self._stopSubscriptions(device, unsubscribe=device.security.state != "quarantined")
+        self._stopSubscriptions(device, unsubscribe=device.security.state != QUARANTINED)
         device.state = "held"
         if device.shown:
             device.shown = False
