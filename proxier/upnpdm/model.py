@@ -399,7 +399,7 @@ class CMSDataModel:
         if "Access" in attributes:
             info.access = attributes["Access"].strip()
         self.schema[structure] = info
-        if info.type.lower() in _TABLE_TYPES and not isInstanceSegment(path.rstrip("/").rsplit("/", 1)[-1]):
+        if info.type.lower() in _TABLE_TYPES and not _isInstancePath(path):
             self.tables.add(structure)
         if "EventOnChange" in attributes and not path.endswith("/"):
             self.eventOnChange[path] = _isTrue(attributes["EventOnChange"])
@@ -450,8 +450,7 @@ class CMSDataModel:
         """C{"leaf"}, C{"instance"}, C{"table"} or C{"object"}, from the path and what is known."""
         if not path.endswith("/"):
             return "leaf"
-        last = path.rstrip("/").rsplit("/", 1)[-1]
-        if isInstanceSegment(last):
+        if _isInstancePath(path):
             return "instance"
         structure = structureOf(path)
         if structure in self.tables:
@@ -466,7 +465,7 @@ class CMSDataModel:
         structure = structureOf(path)
         return (not path.endswith("/") or path == self.profile.root or structure in self.tables
                 or structure in self.objects or structure in self.schema
-                or isInstanceSegment(path.rstrip("/").rsplit("/", 1)[-1]))
+                or _isInstancePath(path))
 
     def _writable(self, path: str, info: NodeInfo) -> bool:
         """TR-330 §4.6.2.1 step 4 and §4.6.5 (Access), §4.3.1 (the actions the SCPD offers)."""
@@ -1395,3 +1394,8 @@ def _merged(device: list[ParameterInfo], local: list[ParameterInfo]) -> list[Par
                 break
         out.insert(position, info)
     return out
+
+
+def _isInstancePath(path: str) -> bool:
+    """Whether the last segment of a CMS object path (C{/BBF/Hosts/Host/2/}) is an instance number."""
+    return isInstanceSegment(path.rstrip("/").rsplit("/", 1)[-1])
