@@ -37,6 +37,7 @@ from typing import Any, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks
+from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
 from proxier.datamodel.faults import CWMPFault
@@ -378,15 +379,12 @@ class FirmwareService:
                     return
                 self.log.info("SMS Update got no answer ({why}); asked again in {s:g} s", why=_why(e),
                               s=RETRY_DELAY)
-                yield _sleep(self.clock, RETRY_DELAY)
-                adopted = yield self._adopt(job)
-                if adopted:
-                    return
-                installed = yield self._installedMeanwhile(job)
-                if installed:
+                yield deferLater(self.clock, RETRY_DELAY)
+                taken = yield self._takenMeanwhile(job)
+                if taken:
                     return
         ids = parseIDList(str(answer.get("OperationID", "")))
-        if not ids or len(ids) != 1:
+        if ids is None or len(ids) != 1:
             self.log.warn("SMS Update answered OperationID {id!r}, not an ID", id=str(answer.get("OperationID"))[:40])
             self._finish(job, 9002, "Internal error (the device's OperationID is unusable)",
                               data.get("startTime"), self.clock.seconds())
@@ -409,12 +407,18 @@ class FirmwareService:
     @inlineCallbacks
     def _adoptOrUpdate(self, job: dict) -> Any:
         """After a restart during Update: the operation the device started for it, if any; else Update again."""
+        taken = yield self._takenMeanwhile(job)
+        if not taken:
+            yield self._sendUpdate(job)
+
+    @inlineCallbacks
+    def _takenMeanwhile(self, job: dict) -> Any:
+        """Whether the device took this job's Update whose answer was lost: adopted, or installed already."""
         adopted = yield self._adopt(job)
         if adopted:
-            return
+            return True
         installed = yield self._installedMeanwhile(job)
-        if not installed:
-            yield self._sendUpdate(job)
+        return installed
 
     @inlineCallbacks
     def _installedMeanwhile(self, job: dict) -> Any:
@@ -481,8 +485,8 @@ class FirmwareService:
             data["step"] = "concluding"
             data["completeTime"] = completeTime
             self.queue.save()
-        outcome = yield self._outcome(data["operationId"], data.get("versionBefore", ""),
-                                      data.get("uriBefore", ""), job["url"])
+        outcome, _ = yield self._outcome(data["operationId"], data.get("versionBefore", ""),
+                                         data.get("uriBefore", ""), job["url"])
         if outcome is None:
             if rebooted or not self.link.online:
                 return  # the device is away: the next deviceReady (or the deadline) goes on
@@ -497,9 +501,10 @@ class FirmwareService:
     def _outcome(self, operationId: Optional[int], versionBefore: str, uriBefore: str,
                  url: Optional[str]) -> Any:
         """
-        C{(faultCode, faultString)} from GetOperationInfo, or from the version
-        when the device forgot the operation; None: not over yet (or unknown
-        for now).
+        C{(outcome, running)}: the outcome C{(faultCode, faultString)} from
+        GetOperationInfo, or from the version when the device forgot the
+        operation (None: not over yet, or unknown for now); C{running}: the
+        C{(version, URI)} read to decide it (None: not read).
         """
         if operationId is not None:
             try:
@@ -511,13 +516,14 @@ class FirmwareService:
                 raise
             except Exception as e:
                 self.log.info("GetOperationInfo({id}) got no answer ({why})", id=operationId, why=_why(e))
-                return None
+                return None, None
             else:
                 if _isFirmwareUpdate(info):
                     state = str(info.get("OperationState", "")).strip()
                     if state in ("Requested", "InProgress"):
-                        return None
-                    return resultOf(state, str(info.get("ErrorDescription", "")), str(info.get("AdditionalInfo", "")))
+                        return None, None
+                    return resultOf(state, str(info.get("ErrorDescription", "")),
+                                    str(info.get("AdditionalInfo", ""))), None
                 self.log.info("OperationID {id} now names another operation: the device forgot the update",
                               id=operationId)
         try:
@@ -526,14 +532,14 @@ class FirmwareService:
             raise
         except Exception as e:
             self.log.info("the firmware version could not be read ({why})", why=_why(e))
-            return None
+            return None, None
         if not version and not uri:
-            return None
+            return None, None
         if (version and versionBefore and version != versionBefore) or (url and uri == url and uriBefore != url):
             self.log.info("firmware {old} → {new}: the update succeeded", old=versionBefore or "?", new=version or "?")
-            return 0, ""
-        return 9010, _clean(f"File transfer failure (the device still runs {version or 'the same firmware'}: the "
-                            "update did not take effect, or was rolled back)")
+            return (0, ""), (version, uri)
+        return (9010, _clean(f"File transfer failure (the device still runs {version or 'the same firmware'}: the "
+                             "update did not take effect, or was rolled back)")), (version, uri)
 
     # -- OperationIDs ---------------------------------------------------------------------------
 
@@ -672,7 +678,8 @@ class FirmwareService:
             entry["phase"] = "concluding"
             entry["completeTime"] = completeTime
             self._save()
-        outcome = yield self._outcome(entry["operationId"], entry["versionBefore"], entry["uriBefore"], None)
+        outcome, running = yield self._outcome(entry["operationId"], entry["versionBefore"], entry["uriBefore"],
+                                               None)
         if outcome is None:
             if rebooted or not self.link.online:
                 return
@@ -681,11 +688,14 @@ class FirmwareService:
             self._armPoll()
             return
         code, why = outcome
-        version, uri = "", ""
-        try:
-            version, uri = yield self.version()
-        except Exception:
-            pass
+        uri = ""
+        if running is not None:
+            uri = running[1]  # read just now to decide the outcome
+        else:
+            try:
+                _, uri = yield self.version()
+            except Exception:
+                pass
         size = 0
         values = yield self._readModel(["Software/DU/0/Size"])
         if values.get("Software/DU/0/Size", "").strip().isdigit():
@@ -747,12 +757,6 @@ def _isFirmwareUpdate(info: Mapping[str, str]) -> bool:
     """§4.7.1.3 step 2: Action "Update" and the first of TargetedIDs is 0."""
     targets = [t.strip() for t in str(info.get("TargetedIDs", "")).split(",")]
     return str(info.get("Action", "")).strip() == "Update" and targets[0] == "0"
-
-
-def _sleep(clock: Any, seconds: float) -> Deferred:
-    from twisted.internet import task
-
-    return task.deferLater(clock, seconds, lambda: None)
 
 
 def _validate(payload: Any) -> None:

@@ -40,6 +40,7 @@ import re
 from typing import Any, Callable, Optional, Sequence
 
 from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks, succeed
+from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
 from proxier.datamodel import paths
@@ -450,7 +451,7 @@ class LogsService:
                                       data["startTime"], self.clock.seconds())
                     return
                 self.log.info("GetLogInfo got no answer ({why}); the Upload tries again", why=_why(e))
-                yield _sleep(self.clock, UPLOAD_RETRY)
+                yield deferLater(self.clock, UPLOAD_RETRY)
         url = str(info.get("LogURL", "")).strip()
         try:
             body = yield self.fetch(url)
@@ -514,12 +515,6 @@ def _why(error: BaseException) -> str:
     if isinstance(error, UPnPError):
         return f"UPnP error {error.code} {error.description}".strip()
     return str(error) or type(error).__name__
-
-
-def _sleep(clock: Any, seconds: float) -> Deferred:
-    from twisted.internet import task
-
-    return task.deferLater(clock, seconds, lambda: None)
 
 
 def _validate(payload: Any) -> None:
