@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.python.failure import Failure
 
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import Batch, Object, Parameter, Table, TreeDataModel
-from proxier.datamodel.types import acceptValue
+from proxier.datamodel.types import UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
 from proxier.store import Document, Store
 from proxier.upnp.soap import UPnPError
@@ -383,9 +383,13 @@ class Diagnostic:
         if self.link.has("bms", "GetTestInfo"):
             call = self._track(self.link.call("bms", "GetTestInfo", {"TestID": r.testId}))
             call.addCallbacks(self._testInfo, self._collectFailed, (generation, True), None, (generation,))
+            call.addErrback(self._crashed, generation)
         else:
-            call = self._track(self.link.call("bms", self.kind.resultAction, {"TestID": r.testId}))
-            call.addCallbacks(self._result, self._collectFailed, (generation,), None, (generation,))
+            self._readResult(generation)
+
+    def _readResult(self, generation: int) -> None:
+        call = self._track(self.link.call("bms", self.kind.resultAction, {"TestID": self.record.testId}))
+        call.addCallbacks(self._result, self._collectFailed, (generation,), None, (generation,))
         call.addErrback(self._crashed, generation)
 
     def _testInfo(self, answer: Mapping[str, str], generation: int, collecting: bool) -> None:
@@ -403,9 +407,7 @@ class Diagnostic:
             self._finish(d.ERROR_OTHER, "the test was canceled on the device")
         elif state == "Completed":
             r.phase = "collecting"
-            call = self._track(self.link.call("bms", self.kind.resultAction, {"TestID": r.testId}))
-            call.addCallbacks(self._result, self._collectFailed, (generation,), None, (generation,))
-            call.addErrback(self._crashed, generation)
+            self._readResult(generation)
         else:
             self.log.warn("{kind}: GetTestInfo answered State {state!r}", kind=self.kind.key, state=state[:20])
             self._collectFailed(Failure(ValueError(f"unknown test state {state[:20]!r}")), generation)
@@ -472,8 +474,6 @@ class Diagnostic:
         self._cancelling = True
 
         def cancel(_: Any) -> Any:
-            from twisted.internet.defer import DeferredList
-
             calls = []
             for testId in list(r.cancel):
                 call = self.link.call("bms", "CancelTest", {"TestID": testId})
@@ -660,19 +660,13 @@ def _object(diagnostic: Diagnostic, name: str) -> Object:
                                       get=lambda node, k=param.result, v=default: record.values.get(k, v),
                                       activeNotify=param.activeNotify))
         if kind.table is not None and param.name == _countAfter(kind):
-            children.append(Parameter(kind.table.numberOfEntries, _countType(),
+            children.append(Parameter(kind.table.numberOfEntries, UnsignedInt(),
                                       get=lambda node: len(record.rows), activeNotify="canDeny"))
     if kind.table is not None:
         columns = [Parameter(c.name, c.type, get=lambda node, k=c.result: node.data[k], activeNotify=c.activeNotify)
                    for c in kind.table.columns]
         children.append(Table(kind.table.name, *columns, numberOfEntries=None))
     return Object(name, *children)
-
-
-def _countType() -> Any:
-    from proxier.datamodel.types import UnsignedInt
-
-    return UnsignedInt()
 
 
 def _countAfter(kind: d.Kind) -> str:

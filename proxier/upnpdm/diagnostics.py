@@ -208,6 +208,12 @@ TRACEROUTE = Kind(
     )),
 )
 
+# BasicManagement:2 A_ARG_TYPE_NSLookupResult's Result/Status and AnswerType,
+# which TR-181 Result.{i}.Status and AnswerType enumerate alike.
+_RESULT_STATUS = ("Success", "Error_DNSServerNotAvailable", "Error_HostNameNotResolved", "Error_Timeout",
+                  "Error_Other")
+_ANSWER_TYPES = ("None", "Authoritative", "NonAuthoritative")
+
 # TR-181 Device:2.17 Device.DNS.Diagnostics.NSLookupDiagnostics. and its
 # Result.{i}., with BMS:2 NSLookup / GetNSLookupResult (the Result argument is
 # a bms:NSLookupResult document with one Result element per repetition).
@@ -229,11 +235,8 @@ NSLOOKUP = Kind(
         ParamDef("SuccessCount", UnsignedInt(), activeNotify=CAN_DENY, result="SuccessCount"),
     ),
     table=TableDef("Result", "ResultNumberOfEntries", (
-        ParamDef("Status", String(enumeration=("Success", "Error_DNSServerNotAvailable", "Error_HostNameNotResolved",
-                                               "Error_Timeout", "Error_Other")),
-                 activeNotify=CAN_DENY, result="Status"),
-        ParamDef("AnswerType", String(enumeration=("None", "Authoritative", "NonAuthoritative")),
-                 activeNotify=CAN_DENY, result="AnswerType"),
+        ParamDef("Status", String(enumeration=_RESULT_STATUS), activeNotify=CAN_DENY, result="Status"),
+        ParamDef("AnswerType", String(enumeration=_ANSWER_TYPES), activeNotify=CAN_DENY, result="AnswerType"),
         ParamDef("HostNameReturned", String(256), result="HostNameReturned"),
         ParamDef("IPAddresses", ListOf(String(45), maxItems=10), activeNotify=CAN_DENY, result="IPAddresses"),
         ParamDef("DNSServerIP", String(45), activeNotify=CAN_DENY, result="DNSServerIP"),
@@ -271,12 +274,6 @@ STATUS_MAPS: Mapping[str, Mapping[str, str]] = {
 
 #: What every diagnostic that cannot be carried out ends in (TR-330 Figure 6).
 ERROR_OTHER = "Error_Other"
-
-# BasicManagement:2 A_ARG_TYPE_NSLookupResult's Result/Status and AnswerType,
-# which TR-181 Result.{i}.Status and AnswerType enumerate alike.
-_RESULT_STATUS = ("Success", "Error_DNSServerNotAvailable", "Error_HostNameNotResolved", "Error_Timeout",
-                  "Error_Other")
-_ANSWER_TYPES = ("None", "Authoritative", "NonAuthoritative")
 
 
 def diagnosticsState(kind: Kind, status: str) -> str:
