@@ -29,7 +29,7 @@ from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.python.failure import Failure
 
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
-from proxier.datamodel.tree import Batch, Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.tree import CAN_DENY, Batch, Object, Parameter, Table, TreeDataModel
 from proxier.datamodel.types import UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
 from proxier.store import Document, Store
@@ -338,7 +338,7 @@ class Diagnostic:
             call.addCallbacks(answered, self._pollFailed, errbackArgs=(generation,))
         else:
             call = self._track(self.link.call("bms", "GetTestInfo", {"TestID": r.testId}))
-            call.addCallbacks(self._testInfo, self._pollFailed, (generation, False), None, (generation,))
+            call.addCallbacks(self._testInfo, self._pollFailed, (generation,), None, (generation,))
         call.addErrback(self._crashed, generation)
 
     def _pollInterval(self) -> float:
@@ -382,7 +382,7 @@ class Diagnostic:
         generation = r.generation
         if self.link.has("bms", "GetTestInfo"):
             call = self._track(self.link.call("bms", "GetTestInfo", {"TestID": r.testId}))
-            call.addCallbacks(self._testInfo, self._collectFailed, (generation, True), None, (generation,))
+            call.addCallbacks(self._testInfo, self._collectFailed, (generation,), None, (generation,))
             call.addErrback(self._crashed, generation)
         else:
             self._readResult(generation)
@@ -392,7 +392,7 @@ class Diagnostic:
         call.addCallbacks(self._result, self._collectFailed, (generation,), None, (generation,))
         call.addErrback(self._crashed, generation)
 
-    def _testInfo(self, answer: Mapping[str, str], generation: int, collecting: bool) -> None:
+    def _testInfo(self, answer: Mapping[str, str], generation: int) -> None:
         r = self.record
         if generation != r.generation:
             return
@@ -445,7 +445,7 @@ class Diagnostic:
         r.additionalInfo = info[:256]
         if outcome is not None:
             r.values = dict(outcome.values)
-            r.rows = d.rowsFor(self.kind, outcome.rows)
+            r.rows = d.rowsFor(outcome.rows)
         r.notify = True
         self._save()
         self._changed(self, True)
@@ -661,7 +661,7 @@ def _object(diagnostic: Diagnostic, name: str) -> Object:
                                       activeNotify=param.activeNotify))
         if kind.table is not None and param.name == _countAfter(kind):
             children.append(Parameter(kind.table.numberOfEntries, UnsignedInt(),
-                                      get=lambda node: len(record.rows), activeNotify="canDeny"))
+                                      get=lambda node: len(record.rows), activeNotify=CAN_DENY))
     if kind.table is not None:
         columns = [Parameter(c.name, c.type, get=lambda node, k=c.result: node.data[k], activeNotify=c.activeNotify)
                    for c in kind.table.columns]

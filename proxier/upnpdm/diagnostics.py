@@ -560,6 +560,6 @@ class Record:
         return record
 
 
-def rowsFor(kind: Kind, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Result rows as the record keeps them (lists as tuples, bounded)."""
+def rowsFor(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Result rows as the record keeps them: copies, at most L{MAX_ROWS}."""
     return [dict(row) for row in rows[:MAX_ROWS]]

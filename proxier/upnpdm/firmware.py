@@ -224,7 +224,6 @@ class FirmwareService:
         self._busy: dict[Any, Deferred] = {}
         self._deadlines: dict[int, Any] = {}
         self._poll: Any = None
-        self._ready = False
         self._stopped = False
 
     def _save(self) -> None:
@@ -723,7 +722,6 @@ class FirmwareService:
     # -- the device --------------------------------------------------------------------------------
 
     def deviceReady(self, rebooted: bool, aliveTime: Optional[float] = None) -> None:
-        self._ready = True
         at = aliveTime if aliveTime is not None else self.clock.seconds()
         for entry in list(self.autonomous):
             if entry["phase"] == "concluding" or (rebooted and entry["phase"] == "running"):
