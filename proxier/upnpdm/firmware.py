@@ -46,7 +46,7 @@ from proxier.store import Document
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.diagnostics import parseIDList
-from proxier.upnpdm.transfers import timeOf
+from proxier.upnpdm.transfers import describeError, faultText, timeOf
 
 __all__ = [
     "FIRMWARE",
@@ -121,10 +121,6 @@ MAX_REMEMBERED = 64
 AUTONOMOUS_LIMIT = 86400.0
 
 
-def _clean(text: Any, limit: int = 256) -> str:
-    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())[:limit]
-
-
 def resultOf(operationState: str, errorDescription: str, additionalInfo: str) -> tuple[int, str]:
     """
     The TransferComplete FaultCode and FaultString of a GetOperationInfo
@@ -137,16 +133,16 @@ def resultOf(operationState: str, errorDescription: str, additionalInfo: str) ->
         code = UNKNOWN_ERROR_FAULT  # Error with Error_None: a device that contradicts itself failed
     if code == 0:
         return 0, ""
-    info = _clean(additionalInfo)
-    return code, info or _clean(description or "Error_Other")
+    info = faultText(additionalInfo)
+    return code, info or faultText(description or "Error_Other")
 
 
 def updateRefused(code: int, description: str) -> tuple[int, str]:
     """The TransferComplete of an Update the device refused (Table 3; other UPnP errors: 9001, Table 2's note)."""
     fault, text = UPDATE_ERRORS.get(code, (9001, ""))
-    detail = _clean(description, 120)
+    detail = faultText(description, 120)
     what = f"{code} {text}" if text else str(code)
-    return fault, _clean(f"SMS Update refused: {what}" + (f" ({detail})" if detail else ""))
+    return fault, faultText(f"SMS Update refused: {what}" + (f" ({detail})" if detail else ""))
 
 
 def checkDownload(request: TransferRequest) -> None:
@@ -177,12 +173,6 @@ def checkDownload(request: TransferRequest) -> None:
     if request.username or request.password:
         raise CWMPFault(9001, "Request denied (SMS Update cannot pass the file server's Username and Password "
                               "to the device)")
-
-
-def _why(error: BaseException) -> str:
-    if isinstance(error, UPnPError):
-        return f"UPnP error {error.code} {error.description}".strip()
-    return str(error) or type(error).__name__
 
 
 class FirmwareService:
@@ -312,12 +302,12 @@ class FirmwareService:
         if self.link.has("sms", "GetDUInfo"):
             try:
                 info = yield self.link.call("sms", "GetDUInfo", {"DUID": 0})
-                return _clean(info.get("DUVersion", ""), 64), str(info.get("DUURI", "")).strip()[:1024]
+                return faultText(info.get("DUVersion", ""), 64), str(info.get("DUURI", "")).strip()[:1024]
             except UPnPError as e:
-                self.log.info("GetDUInfo(0) refused ({why}); the data model is read instead", why=_why(e))
+                self.log.info("GetDUInfo(0) refused ({why}); the data model is read instead", why=describeError(e))
         values = yield self._readModel(["Software/DU/0/Version", "Software/DU/0/URI", "DeviceInfo/SoftwareVersion"])
         version = values.get("Software/DU/0/Version") or values.get("DeviceInfo/SoftwareVersion", "")
-        return _clean(version, 64), values.get("Software/DU/0/URI", "")[:1024]
+        return faultText(version, 64), values.get("Software/DU/0/URI", "")[:1024]
 
     @inlineCallbacks
     def _readModel(self, relative: Sequence[str]) -> Any:
@@ -347,7 +337,7 @@ class FirmwareService:
         except CancelledError:
             raise
         except Exception as e:
-            self.log.info("the firmware version could not be read before the update ({why})", why=_why(e))
+            self.log.info("the firmware version could not be read before the update ({why})", why=describeError(e))
         data["step"] = "updating"
         self.queue.save()
         yield self._sendUpdate(job)
@@ -373,10 +363,10 @@ class FirmwareService:
                     data["attempts"] += 1  # an outage of the device is bounded by UPDATE_LIMIT instead
                 self.queue.save()
                 if data["attempts"] >= ATTEMPTS:
-                    self._finish(job, 9002, f"Internal error (SMS Update got no answer: {_why(e)})",
+                    self._finish(job, 9002, f"Internal error (SMS Update got no answer: {describeError(e)})",
                                       data.get("startTime"), self.clock.seconds())
                     return
-                self.log.info("SMS Update got no answer ({why}); asked again in {s:g} s", why=_why(e),
+                self.log.info("SMS Update got no answer ({why}); asked again in {s:g} s", why=describeError(e),
                               s=RETRY_DELAY)
                 yield deferLater(self.clock, RETRY_DELAY)
                 taken = yield self._takenMeanwhile(job)
@@ -510,11 +500,11 @@ class FirmwareService:
                 info = yield self.link.call("sms", "GetOperationInfo", {"OperationID": operationId})
             except UPnPError as e:
                 self.log.info("GetOperationInfo({id}) refused ({why}): the device forgot it; the version tells",
-                              id=operationId, why=_why(e))
+                              id=operationId, why=describeError(e))
             except CancelledError:
                 raise
             except Exception as e:
-                self.log.info("GetOperationInfo({id}) got no answer ({why})", id=operationId, why=_why(e))
+                self.log.info("GetOperationInfo({id}) got no answer ({why})", id=operationId, why=describeError(e))
                 return None, None
             else:
                 if _isFirmwareUpdate(info):
@@ -530,14 +520,14 @@ class FirmwareService:
         except CancelledError:
             raise
         except Exception as e:
-            self.log.info("the firmware version could not be read ({why})", why=_why(e))
+            self.log.info("the firmware version could not be read ({why})", why=describeError(e))
             return None, None
         if not version and not uri:
             return None, None
         if (version and versionBefore and version != versionBefore) or (url and uri == url and uriBefore != url):
             self.log.info("firmware {old} → {new}: the update succeeded", old=versionBefore or "?", new=version or "?")
             return (0, ""), (version, uri)
-        return (9010, _clean(f"File transfer failure (the device still runs {version or 'the same firmware'}: the "
+        return (9010, faultText(f"File transfer failure (the device still runs {version or 'the same firmware'}: the "
                              "update did not take effect, or was rolled back)")), (version, uri)
 
     # -- OperationIDs ---------------------------------------------------------------------------
@@ -609,7 +599,7 @@ class FirmwareService:
             # no GetOperationIDs: ask about each operation followed
             d = self._pollEach()
         d.addErrback(lambda f: None if f.check(CancelledError) else self.log.info(
-            "polling the firmware operations failed ({why})", why=_why(f.value)))
+            "polling the firmware operations failed ({why})", why=describeError(f.value)))
         d.addBoth(lambda _: self._armPoll())
 
     def _polled(self, value: str) -> None:
@@ -668,7 +658,7 @@ class FirmwareService:
 
         d.addCallback(answered)
         d.addErrback(lambda f: None if f.check(CancelledError) else self.log.info(
-            "GetOperationInfo({id}) failed ({why})", id=operationId, why=_why(f.value)))
+            "GetOperationInfo({id}) failed ({why})", id=operationId, why=describeError(f.value)))
         d.addBoth(lambda _: self._examining.discard(operationId))
 
     @inlineCallbacks

@@ -52,6 +52,7 @@ from proxier.store import Document, Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL
 from proxier.upnpdm.overlay import HeldModel
+from proxier.upnpdm.transfers import describeError
 
 __all__ = [
     "LogsService",
@@ -280,7 +281,7 @@ class LogsService:
         try:
             answer = yield self.link.call("bms", "GetLogURIs")
         except Exception as e:
-            self.log.info("GetLogURIs failed ({why}); the log table stays as it was", why=_why(e))
+            self.log.info("GetLogURIs failed ({why}); the log table stays as it was", why=describeError(e))
             return
         uris = parseLogURIs(str(answer.get("LogURIs", "")))
         infos: dict[str, Optional[dict]] = {}
@@ -288,10 +289,10 @@ class LogsService:
             try:
                 infos[uri] = yield self.link.call("bms", "GetLogInfo", {"LogURI": uri})
             except UPnPError as e:
-                self.log.info("GetLogInfo of {uri} refused ({why}); not shown", uri=uri[:80], why=_why(e))
+                self.log.info("GetLogInfo of {uri} refused ({why}); not shown", uri=uri[:80], why=describeError(e))
             except Exception as e:
                 infos[uri] = None  # no answer: what is known of it stays
-                self.log.info("GetLogInfo of {uri} got no answer ({why})", uri=uri[:80], why=_why(e))
+                self.log.info("GetLogInfo of {uri} got no answer ({why})", uri=uri[:80], why=describeError(e))
         changed = [u for u in uris if u in infos] != self.order
         order = []
         for uri in uris:
@@ -384,7 +385,7 @@ class LogsService:
         d.addCallback(lambda info: self.fetch(str(info.get("LogURL", ""))))
         d.addCallback(lambda data: self._observe(uri, data))
         d.addErrback(lambda f: self.log.info("reading log {uri} after the reboot failed ({why})", uri=uri[:80],
-                                             why=_why(f.value)))
+                                             why=describeError(f.value)))
 
     def bmsEvent(self, variables: Sequence[tuple[str, str]]) -> None:
         if any(name == "LogURIs" for name, _ in variables):
@@ -435,7 +436,7 @@ class LogsService:
                 info = yield self.link.call("bms", "GetLogInfo", {"LogURI": uri})
                 break
             except UPnPError as e:
-                self.queue.finish(job, 9011, f"Upload failure (the device refused GetLogInfo of its log: {_why(e)})",
+                self.queue.finish(job, 9011, f"Upload failure (the device refused GetLogInfo of its log: {describeError(e)})",
                                   data["startTime"], self.clock.seconds())
                 return
             except CancelledError:
@@ -447,10 +448,10 @@ class LogsService:
                     data["offline"] = data.get("offline", 0) + 1  # the device is away: waited for, bounded
                 self.queue.save()
                 if data["attempts"] >= UPLOAD_ATTEMPTS or data.get("offline", 0) * UPLOAD_RETRY > OFFLINE_WAIT:
-                    self.queue.finish(job, 9011, f"Upload failure (the device did not answer: {_why(e)})",
+                    self.queue.finish(job, 9011, f"Upload failure (the device did not answer: {describeError(e)})",
                                       data["startTime"], self.clock.seconds())
                     return
-                self.log.info("GetLogInfo got no answer ({why}); the Upload tries again", why=_why(e))
+                self.log.info("GetLogInfo got no answer ({why}); the Upload tries again", why=describeError(e))
                 yield deferLater(self.clock, UPLOAD_RETRY)
         url = str(info.get("LogURL", "")).strip()
         try:
@@ -461,7 +462,7 @@ class LogsService:
             self.queue.finish(job, 9011, f"Upload failure ({e.reason})", data["startTime"], self.clock.seconds())
             return
         except Exception as e:
-            self.queue.finish(job, 9011, f"Upload failure (the log could not be read: {_why(e)})",
+            self.queue.finish(job, 9011, f"Upload failure (the log could not be read: {describeError(e)})",
                               data["startTime"], self.clock.seconds())
             return
         self._observe(uri, body)
@@ -509,12 +510,6 @@ def _uint(text: Any) -> int:
     except ValueError:
         return 0
     return value if 0 <= value <= 2**32 - 1 else 0
-
-
-def _why(error: BaseException) -> str:
-    if isinstance(error, UPnPError):
-        return f"UPnP error {error.code} {error.description}".strip()
-    return str(error) or type(error).__name__
 
 
 def _validate(payload: Any) -> None:

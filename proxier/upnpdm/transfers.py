@@ -36,8 +36,9 @@ from twisted.internet.defer import CancelledError
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import UNKNOWN_TIME, TransferRequest, TransferResult
 from proxier.store import Document
+from proxier.upnp.soap import UPnPError
 
-__all__ = ["TransferQueue", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf"]
+__all__ = ["TransferQueue", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf", "faultText", "describeError"]
 
 #: Transfers a device may have queued or under way (TR-069: a full queue is 9004).
 MAX_TRANSFERS = 8
@@ -228,7 +229,7 @@ class TransferQueue:
         if job not in self.jobs or job["phase"] == "reporting":
             return
         job["phase"] = "reporting"
-        job["result"] = {"faultCode": int(faultCode), "faultString": _clean(faultString) if faultCode else "",
+        job["result"] = {"faultCode": int(faultCode), "faultString": faultText(faultString) if faultCode else "",
                          "startTime": startTime, "completeTime": completeTime}
         self.save()
         if faultCode:
@@ -289,7 +290,14 @@ class TransferQueue:
                 handler.stop()
 
 
-def _clean(text: str, limit: int = 256) -> str:
+def describeError(error: BaseException) -> str:
+    """Why a transfer's call to the device failed, for a log line or a FaultString."""
+    if isinstance(error, UPnPError):
+        return f"UPnP error {error.code} {error.description}".strip()
+    return str(error) or type(error).__name__
+
+
+def faultText(text: Any, limit: int = 256) -> str:
     """A FaultString: printable, at most 256 characters (cwmp-1-2.xsd)."""
     cleaned = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
     return cleaned[:limit]
