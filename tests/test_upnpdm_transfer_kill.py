@@ -32,7 +32,7 @@ from proxier.datamodel.values import TransferRequest
 from proxier.sim import firmware as simfirmware
 from proxier.sim.fleet import Fleet, FleetOptions
 from tests import _helpers
-from tests._helpers import freeSearchPort, freeUDPPort, subprocessEnv
+from tests._helpers import freeUDPPort, subprocessEnv
 from tests.cwmpxsd import assertValidCWMP
 from tests.test_upnpdm_transfer_support import FileServer
 
@@ -57,10 +57,14 @@ class KillLab:
         self.filesURL = self.files.listen(testCase)
         self.files.files["/fw-2.0.0.bin"] = simfirmware.makeImage("2.0.0")
         self.ssdpPort = freeUDPPort()
-        try:
-            self.searchPort = freeSearchPort(53100, 13)
-        except OSError as e:
-            raise unittest.SkipTest(str(e))
+        # the device first, on a search port of its own choosing (bound, so no other test can take it
+        # meanwhile); the proxier's config then names that port
+        agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
+        self.fleet = Fleet(FleetOptions(count=1, controlPoint=("127.0.0.1", self.ssdpPort), downtime=1.0),
+                           reactor=reactor, agent=agent)
+        self.fleet.startService()
+        testCase.addCleanup(self.fleet.stopService)
+        self.searchPort = self.fleet.searchAddress[1]
         self.config = os.path.join(self.workdir, "proxier.conf")
         with open(self.config, "w") as f:
             f.write(f"""[acs]
@@ -88,11 +92,6 @@ enable = no
         self.child: Optional[subprocess.Popen] = None
         self.starts = 0
         testCase.addCleanup(self.stopChild)
-        agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
-        self.fleet = Fleet(FleetOptions(count=1, controlPoint=("127.0.0.1", self.ssdpPort),
-                                        searchPort=self.searchPort, downtime=1.0), reactor=reactor, agent=agent)
-        self.fleet.startService()
-        testCase.addCleanup(self.fleet.stopService)
         self.sim = self.fleet.devices[0]
         self.updates: list[str] = []
         original = self.sim.sms.update
