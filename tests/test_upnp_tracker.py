@@ -290,6 +290,57 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
         self.assertNotIn("fd12:3456::20", self.tracker.get(ROOT_UDN).seenFrom)
 
+    def test_multiHomedShutsDownAddressByAddress(self) -> None:
+        """
+        The address in use says byebye, another address answers a search
+        once more, then says byebye too (rygel stopping): the device is
+        gone — the late alive does not keep it for ever.
+        """
+        self.found()
+        v6 = Origin("fd12:3456::20", LAN)
+        v6Location = "http://[fd12:3456::20]:1/d.xml"
+        self.tracker.received(alive(location=v6Location), v6)
+        self.tracker.received(byebye(), ORIGIN)
+        self.clock.advance(0.5)
+        self.tracker.received(alive(location=v6Location), v6)
+        self.tracker.received(byebye(), v6)
+        self.clock.advance(1.5)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
+        self.assertIsNone(self.tracker.get(ROOT_UDN))
+        self.assertEqual(len(self.fetch.calls), 1)
+
+    def test_addressInUseLeavesOtherStays(self) -> None:
+        """The address in use says byebye and another is alive after it, and stays: the device moves there."""
+        self.found()
+        v6 = Origin("fd12:3456::20", LAN)
+        v6Location = "http://[fd12:3456::20]:1/d.xml"
+        self.tracker.received(byebye(), ORIGIN)
+        self.clock.advance(0.5)
+        self.tracker.received(alive(location=v6Location), v6)
+        self.assertEqual(len(self.fetch.calls), 1)  # nothing decided before the grace ends
+        self.clock.advance(1.5)
+        self.assertEqual(self.fetch.calls[-1][:2], (v6Location, v6))
+        self.fetch.answer(dmDescription())
+        self.clock.advance(10)
+        self.assertEqual(self.listener.calls[1:], [("changed", ROOT_UDN, "LOCATION")])
+        self.assertEqual(self.tracker.get(ROOT_UDN).location, v6Location)
+
+    def test_multiHomedReannounces(self) -> None:
+        """Both addresses say byebye then alive (GSSDP re-announcing on each context): no change, nothing fetched."""
+        self.found()
+        v6 = Origin("fd12:3456::20", LAN)
+        v6Location = "http://[fd12:3456::20]:1/d.xml"
+        self.tracker.received(alive(location=v6Location), v6)
+        for first, second in ((ORIGIN, v6), (v6, ORIGIN)):
+            self.tracker.received(byebye(), first)
+            self.tracker.received(byebye(), second)
+            self.tracker.received(alive(location=v6Location), v6)
+            self.tracker.received(alive(), ORIGIN)
+            self.clock.advance(10)
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.assertEqual(self.tracker.get(ROOT_UDN).location, LOC)
+
     def test_announcement(self) -> None:
         """AboutToReboot on byebye is surfaced once per BOOTID before the device is gone, then found again."""
         self.found()

@@ -16,7 +16,12 @@ announces from the address in use, or when that address has gone quiet for
 half a max-age. A forged announcement from another host therefore cannot
 steer a live device elsewhere. Likewise a byebye from another address of a
 device alive at the one in use does not remove it, and a byebye followed at
-once by an alive (a re-announcement) is not a departure.
+once by an alive (a re-announcement) is not a departure. When the address in
+use says byebye, an alive from another address within the grace does not
+cancel the departure (a multi-homed device shuts its addresses down one by
+one, and may answer a search from one while the other has left): if that
+address has not said byebye too by the end of the grace, the device moves
+there; otherwise it is gone.
 
 It is built to survive a hostile LAN: announcements only create an entry
 when they are about a type worth fetching (the UPnP DM types and root
@@ -135,6 +140,8 @@ class TrackedDevice:
         self.retry: Any = None
         self.leaving: Any = None
         self.embeddedLeaving: Any = None
+        # while leaving: the (location, origin) of another address heard alive since the byebye
+        self.fallback: Optional[tuple[str, Origin]] = None
         self.lastProbe = float("-inf")
         self.log = DeviceLogger(f"{udn} at {origin.source}")
         # the source addresses it was heard from, and when (a multi-homed or
@@ -337,10 +344,14 @@ class DeviceTracker:
         now = self.clock.seconds()
         entry = self._lookup(udn, message.location)
         if entry is not None:
+            source, inUse = _host(origin.source), _host(entry.origin.source)
+            if entry.leaving is not None and source != inUse and message.location != entry.location:
+                entry.fallback = (message.location, origin)  # decided when the grace ends
+                return
             self._cancel(entry, "leaving")  # said byebye, and is back at once: it only re-announced
+            entry.fallback = None
             self._cancel(entry, "embeddedLeaving")
             self._seen(entry, message, now)
-            source, inUse = _host(origin.source), _host(entry.origin.source)
             entry.seenFrom[source] = now
             entry.seenFrom.move_to_end(source)
             while len(entry.seenFrom) > MAX_SOURCES:
@@ -485,8 +496,11 @@ class DeviceTracker:
                 if entry.state in ("ready", "refreshing"):
                     self._tell("announcementReceived", entry, value)
         source, inUse = _host(origin.source), _host(entry.origin.source)
+        if entry.fallback is not None and _host(entry.fallback[1].source) == source:
+            entry.fallback = None  # the other address is leaving too
         if source != inUse and self.clock.seconds() - entry.seenFrom.get(inUse, 0.0) <= entry.maxAge / 2:
             entry.seenFrom.pop(source, None)  # one address of a multi-homed device left; the one in use is alive
+            entry.log.debug("byebye from {source}: still alive at {inUse}", source=source, inUse=inUse)
             return
         if udn == entry.udn or entry.state == "fetching":
             self._cancel(entry, "embeddedLeaving")
@@ -498,8 +512,17 @@ class DeviceTracker:
 
     def _left(self, entry: TrackedDevice) -> None:
         entry.leaving = None
-        if self.entries.get(entry.udn) is entry:
+        fallback, entry.fallback = entry.fallback, None
+        if self.entries.get(entry.udn) is not entry:
+            return
+        if fallback is None:
             self._lose(entry, "byebye")
+            return
+        entry.seenFrom.pop(_host(entry.origin.source), None)
+        entry.location, entry.origin = fallback
+        entry.log.info("said byebye at one address, still alive at {location}: describing it there",
+                       location=fallback[0][:200])
+        self._changed(entry, Change(location=True))
 
     def _embeddedLeft(self, entry: TrackedDevice, udn: str) -> None:
         entry.embeddedLeaving = None

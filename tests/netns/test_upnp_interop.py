@@ -14,10 +14,12 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import deque
 
-from twisted.internet import reactor
+from twisted.internet import defer, reactor
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import deferLater
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial import unittest
 from twisted.trial.unittest import SkipTest
 
@@ -51,6 +53,10 @@ class InteropMixin:
 
     def setUp(self) -> None:
         requireIsolatedNamespace()
+        self.recentLog: deque[str] = deque(maxlen=30)  # what the control point said last, for a failure message
+        observer = lambda event: self.recentLog.append(formatEvent(event) or "")  # noqa: E731
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
 
     def controlPoint(self, lab: Lab, ipv6: bool, **upnp: object) -> tuple[ControlPoint, Waiter]:
         config = C.load(None, [SECTION]).replace(
@@ -102,7 +108,11 @@ class InteropMixin:
         """
         yield peer.stop(timeout=20.0)
         self.assertFalse(peer.killed, f"{peer.name} did not exit within 20 s of TERM: {peer.tail()}")
-        _, _, reason = yield waiter.wait("gone", timeout=WAIT)
+        try:
+            _, _, reason = yield waiter.wait("gone", timeout=WAIT)
+        except defer.TimeoutError:
+            self.fail(f"no byebye heard within {WAIT:g} s of {peer.name} ending ({peer.exitReason}): "
+                      f"{peer.tail()}\ncontrol point, last lines:\n" + "\n".join(self.recentLog))
         self.assertEqual(reason, "byebye")
 
     @inlineCallbacks

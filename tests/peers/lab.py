@@ -50,6 +50,7 @@ class Peer(ProcessProtocol):
         self.ended: Deferred = Deferred()
         self.exited = False
         self.killed = False  # stop() had to KILL it: it never had the chance to say goodbye
+        self.exitReason = ""  # how it ended: "exit code N" or "signal N"
         self._buffer = b""
 
     def outReceived(self, data: bytes) -> None:
@@ -69,6 +70,9 @@ class Peer(ProcessProtocol):
 
     def processEnded(self, reason: Any) -> None:
         self.exited = True
+        status = reason.value
+        self.exitReason = (f"signal {status.signal}" if getattr(status, "signal", None) is not None
+                           else f"exit code {getattr(status, 'exitCode', '?')}")
         for prefix, d in self.waiters:
             d.errback(RuntimeError(f"{self.name} exited before printing {prefix!r}: {self.tail()}"))
         self.waiters = []
