@@ -29,6 +29,7 @@ from proxier.upnpdm.firmware import (
     resultOf,
     updateRefused,
 )
+from proxier.upnpdm.settings import ProxySettings
 from tests.cwmpxsd import assertValidCWMP
 from tests.test_upnpdm_transfer_support import ManagedDevice
 
@@ -255,6 +256,20 @@ class DownloadTests(FirmwareCase):
         self.endSession(firmware.UPDATE_LIMIT + 10)
         [result] = self.completes()
         self.assertEqual(result.faultCode, 9002)
+
+    def test_updateLimitFromConfig(self) -> None:
+        """C{[upnp] firmware_update_limit} bounds the wait: 9002 once it has passed, not before."""
+        self.lab = ManagedDevice(self, setup=serveImages, settings=ProxySettings(firmwareUpdateLimit=600))
+        self.sim = self.lab.sim
+        self.sim.sms.installDelay = 10**7
+        self.lab.clock.advance(1000)
+        self.accept(download())
+        self.endSession(590)
+        self.assertEqual(self.completes(), [])
+        self.endSession(20)
+        [result] = self.completes()
+        self.assertEqual(result.faultCode, 9002)
+        self.assertIn("600 s", result.faultString)
 
     def test_lyingOperationID(self) -> None:
         """An OperationID that is not one: 9002, logged."""

@@ -56,9 +56,13 @@ class SectionTests(unittest.TestCase):
         """Values from the file, validated; a bad one is a one-line ConfigError naming the key."""
         path = self.mktemp()
         with open(path, "w") as f:
-            f.write("[upnp]\naction_timeout = 12\naction_concurrency = 4\nrequire_reboot = yes\n")
+            f.write("[upnp]\naction_timeout = 12\naction_concurrency = 4\nrequire_reboot = yes\n"
+                    "firmware_update_limit = 7200\nlog_max_bytes = 65536\nlog_fetch_timeout = 20\n"
+                    "upload_timeout = 900\n")
         settings = ProxySettings.fromConfig(configmod.load(path, [SECTION]))
         self.assertEqual((settings.actionTimeout, settings.actionConcurrency, settings.requireReboot), (12, 4, True))
+        self.assertEqual((settings.firmwareUpdateLimit, settings.logMaxBytes, settings.logFetchTimeout,
+                          settings.uploadTimeout), (7200, 65536, 20, 900))
         with open(path, "w") as f:
             f.write("[upnp]\naction_concurrency = 0\n")
         with self.assertRaises(configmod.ConfigError) as caught:

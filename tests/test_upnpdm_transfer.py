@@ -23,6 +23,8 @@ from proxier.upnp.httpclient import Requester, makeHTTPClient
 from proxier.upnp.urlpolicy import Origin, URLPolicy
 from proxier.upnpdm import httpfiles, transfers
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL, fetchFromDevice, uploadVerdict
+from proxier.upnpdm.management import DeviceLinkOf
+from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.transfers import TransferQueue
 from tests.test_upnpdm_transfer_support import FileServer
 
@@ -229,6 +231,19 @@ class FetchTests(unittest.TestCase):
         base = server.listen(self)
         failure = yield self.assertFailure(fetchFromDevice(FakeUPnP(), base + "/gone"), TransferFailed)
         self.assertIn("404", failure.reason)
+
+    @defer.inlineCallbacks
+    def test_configuredCap(self) -> None:
+        """A Virtual CWMP Device reads its logs under C{[upnp] log_max_bytes}: a log over it is refused (9011)."""
+        server = FileServer()
+        base = server.listen(self)
+        server.files["/log"] = b"x" * 5000
+        device = type("Device", (), {"clock": task.Clock(), "log": None, "_target": lambda self: FakeUPnP()})()
+        small = DeviceLinkOf(device, ProxySettings(logMaxBytes=4096))
+        failure = yield self.assertFailure(small.fetch(base + "/log"), TransferFailed)
+        self.assertEqual(failure.code, 9011)
+        body = yield DeviceLinkOf(device, ProxySettings(logMaxBytes=8192)).fetch(base + "/log")
+        self.assertEqual(len(body), 5000)
 
     def test_noControlPoint(self) -> None:
         """A device the proxier cannot reach over HTTP now: 9011."""

@@ -30,6 +30,7 @@ from proxier.store import Store
 from proxier.upnpdm.device import Member, VirtualDevice
 from proxier.upnpdm.gate import ActionGate
 from proxier.upnpdm.profile import candidates, capabilities, probe
+from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.state import DeviceState
 from tests.test_upnpdm_fakes import RecordingObserver, SimUPnPDevice, schema
 
@@ -53,8 +54,9 @@ class ManagedDevice:
     def __init__(self, testCase: unittest.TestCase, *, disabled: tuple[str, ...] = (),
                  storePath: Optional[str] = None, clock: Optional[task.Clock] = None,
                  sim: Optional[SimulatedDevice] = None, uploadAgent: Any = None, observe: bool = True,
-                 setup: Optional[Any] = None) -> None:
+                 setup: Optional[Any] = None, settings: Optional[ProxySettings] = None) -> None:
         self.testCase = testCase
+        self.settings = settings
         self.clock = clock or task.Clock()
         if sim is None:
             sim = SimulatedDevice(Identity.forIndex(0), schema(), self.clock)
@@ -134,7 +136,8 @@ class ManagedDevice:
         gateFactory = lambda target, **kw: ActionGate(target, self.clock, timeout=10, offlineAfter=2, **kw)
         device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock, gateFactory=gateFactory,
                                probeInterval=30, store=self.store.child("manage"),
-                               uploadAgent=(lambda: self.uploadAgent) if self.uploadAgent is not None else None)
+                               uploadAgent=(lambda: self.uploadAgent) if self.uploadAgent is not None else None,
+                               settings=self.settings)
         if self.setup is not None:
             self.setup(device)  # what a test puts in place before the device is first ready
         device.attached(upnp, candidate, profile)
@@ -211,6 +214,7 @@ class ManagedDevice:
         again.storePath = self.storePath
         again.uploadAgent = self.uploadAgent
         again.setup = setup if setup is not None else self.setup
+        again.settings = self.settings
         again._start(observe)
         return again
 

@@ -45,6 +45,7 @@ from proxier.upnpdm.changes import ChangeWatcher
 from proxier.upnpdm.gate import ActionGate
 from proxier.upnpdm.model import CMSDataModel
 from proxier.upnpdm.profile import Candidate, DeviceProfile
+from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.state import DeviceState
 
 __all__ = ["VirtualDevice", "Member", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "MAX_PENDING_EVENTS", "deviceKey",
@@ -131,7 +132,8 @@ class VirtualDevice:
 
     def __init__(self, profile: DeviceProfile, member: Member, state: DeviceState, *, clock: Any,
                  gateFactory: Callable[..., ActionGate], probeInterval: float = 60.0,
-                 store: Any = None, uploadAgent: Optional[Callable[[], Any]] = None) -> None:
+                 store: Any = None, uploadAgent: Optional[Callable[[], Any]] = None,
+                 settings: Optional[ProxySettings] = None) -> None:
         self.identity: DeviceIdentity = profile.identity
         self.key = deviceKey(self.identity)
         self.clock = clock
@@ -157,7 +159,8 @@ class VirtualDevice:
         if store is not None:
             from proxier.upnpdm.management import DeviceManagement
 
-            self.management = DeviceManagement(self, store, uploadAgent=uploadAgent)
+            self.management = DeviceManagement(self, store, uploadAgent=uploadAgent,
+                                               settings=settings or ProxySettings())
 
     # -- IProxiedDevice ----------------------------------------------------------------
 

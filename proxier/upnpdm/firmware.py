@@ -27,7 +27,8 @@ TR-330 §4.7.1: the device's firmware through SoftwareManagement (DUID 0).
    applies the Virtual CWMP Device's AutonomousTransferCompletePolicy and
    drops it for an ACS without the RPC.
 
-Every wait is bounded (L{UPDATE_LIMIT}); the autonomous updates followed
+Every wait is bounded (C{[upnp] firmware_update_limit}, L{UPDATE_LIMIT} by
+default); the autonomous updates followed
 are few (L{MAX_AUTONOMOUS}) and kept durably with their StartTime.
 """
 
@@ -105,8 +106,9 @@ ERROR_ALIASES: Mapping[str, str] = {"Error Other": "Error_Other"}
 #: An ErrorDescription SMS:2 does not define is a failure like Error_Other.
 UNKNOWN_ERROR_FAULT = 9001
 
-#: Seconds from the Update's acceptance to its end, at most; past it the
-#: TransferComplete says 9002 (the outcome could not be learnt).
+#: Seconds from the Update's acceptance to its end, at most, unless the config
+#: says otherwise; past it the TransferComplete says 9002 (the outcome could
+#: not be learnt).
 UPDATE_LIMIT = 3600.0
 #: Seconds between two GetOperationIDs while an update is followed (events may be lost).
 POLL_INTERVAL = 60.0
@@ -198,8 +200,10 @@ class FirmwareService:
 
     wantsAliveTime = True
 
-    def __init__(self, link: Any, queue: Any, document: Document, commonObjects: str) -> None:
+    def __init__(self, link: Any, queue: Any, document: Document, commonObjects: str, *,
+                 updateLimit: float = UPDATE_LIMIT) -> None:
         self.link = link
+        self.updateLimit = updateLimit
         self.clock = link.clock
         self.log = link.log
         self.queue = queue
@@ -278,7 +282,7 @@ class FirmwareService:
         if job["data"].get("acceptedAt") is None:
             job["data"]["acceptedAt"] = start
             self.queue.save()
-        delay = max(0.0, start + UPDATE_LIMIT - self.clock.seconds())
+        delay = max(0.0, start + self.updateLimit - self.clock.seconds())
         self._deadlines[job["id"]] = self.clock.callLater(delay, self._expired, job)
 
     def _finish(self, job: dict, code: int, why: str, startTime: Optional[float],
@@ -292,7 +296,7 @@ class FirmwareService:
         self._deadlines.pop(job["id"], None)
         if job in self.queue.jobs and job["phase"] == "running":
             self._finish(job, 9002, f"Internal error (the device did not report the update's end within "
-                                         f"{UPDATE_LIMIT:g} s)", job["data"].get("startTime"), self.clock.seconds())
+                                         f"{self.updateLimit:g} s)", job["data"].get("startTime"), self.clock.seconds())
 
     # -- the steps ------------------------------------------------------------------------------
 
@@ -360,7 +364,7 @@ class FirmwareService:
                 raise
             except Exception as e:
                 if self.link.online:
-                    data["attempts"] += 1  # an outage of the device is bounded by UPDATE_LIMIT instead
+                    data["attempts"] += 1  # an outage of the device is bounded by the update limit instead
                 self.queue.save()
                 if data["attempts"] >= ATTEMPTS:
                     self._finish(job, 9002, f"Internal error (SMS Update got no answer: {describeError(e)})",

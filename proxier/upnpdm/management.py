@@ -33,6 +33,7 @@ from proxier.upnpdm.firmware import FirmwareService
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, fetchFromDevice
 from proxier.upnpdm.link import IDLE_LIMIT, IDLE_POLL
 from proxier.upnpdm.logs import LogsService
+from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.transfers import TransferQueue
 
 __all__ = ["DeviceManagement", "DeviceLinkOf"]
@@ -43,8 +44,9 @@ _SERVICES = {"bms": "BasicManagement", "sms": "SoftwareManagement", "cms": "Conf
 class DeviceLinkOf:
     """The L{DeviceLink<proxier.upnpdm.link.DeviceLink>} of a L{VirtualDevice<proxier.upnpdm.device.VirtualDevice>}."""
 
-    def __init__(self, device: Any) -> None:
+    def __init__(self, device: Any, settings: ProxySettings) -> None:
         self.device = device
+        self.settings = settings
         self.clock = device.clock
         self.log = device.log
         self.idlePoll = IDLE_POLL
@@ -75,7 +77,8 @@ class DeviceLinkOf:
         target = self.device._target()
         if target is None:
             return fail(TransferFailed(9011, "the device is not reachable now"))
-        return fetchFromDevice(target, url)
+        return fetchFromDevice(target, url, maxBytes=self.settings.logMaxBytes,
+                               timeout=self.settings.logFetchTimeout)
 
     def observers(self) -> list[Any]:
         return list(self.device._observers)
@@ -125,13 +128,16 @@ class DeviceManagement:
     @param store: the device's own store (a child of the protocol's store);
         each part keeps its document there.
     @param uploadAgent: C{() → IAgent} for uploads to the ACS's file servers.
+    @param settings: the C{[upnp]} limits on transfers (log size, timeouts,
+        how long a firmware update may take).
 
     @ivar queue: the transfers the ACS asked for (L{TransferQueue}).
     """
 
-    def __init__(self, device: Any, store: Store, *, uploadAgent: Optional[Callable[[], Any]] = None) -> None:
+    def __init__(self, device: Any, store: Store, *, uploadAgent: Optional[Callable[[], Any]] = None,
+                 settings: ProxySettings = ProxySettings()) -> None:
         self.device = device
-        self.link = DeviceLinkOf(device)
+        self.link = DeviceLinkOf(device, settings)
         self.log = device.log
         caps = device.profile.capabilities
         candidate = device.profile.candidate
@@ -147,7 +153,8 @@ class DeviceManagement:
             self.log.info("diagnostics offered: {kinds}", kinds=", ".join(k.path for k in kinds))
         if candidate.bms is not None and {"GetLogURIs", "GetLogInfo"} <= caps.bms:
             self.logs = LogsService(self.link, store.document("logs"), store.child("logs-tree"), self.queue,
-                                    fetch=self.link.fetch, uploader=Uploader(uploadAgent, self.link.clock))
+                                    fetch=self.link.fetch,
+                                    uploader=Uploader(uploadAgent, self.link.clock, timeout=settings.uploadTimeout))
             device.overlays.extend(self.logs.mounts)
             model.extraConstants.append(self.logs.count)
             model.transferHandlers["Upload"] = self.logs.upload
@@ -156,7 +163,7 @@ class DeviceManagement:
         self.firmware: Optional[FirmwareService] = None
         if candidate.sms is not None and {"Update", "GetOperationInfo"} <= caps.sms:
             self.firmware = FirmwareService(self.link, self.queue, store.document("firmware"),
-                                            device.profile.commonObjects)
+                                            device.profile.commonObjects, updateLimit=settings.firmwareUpdateLimit)
             self.queue.handlers["firmware"] = self.firmware
             model.transferHandlers["Download"] = self.firmware.download
             self.log.info("firmware updates offered (Download \"1 Firmware Upgrade Image\")")

@@ -169,7 +169,8 @@ class UPnPDMProxy:
             state = DeviceState(self.store.document(_stateName(key)))
             device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock,
                                    gateFactory=self.makeGate, probeInterval=self.settings.onlineProbeInterval,
-                                   store=self.store.child(_managementName(key)), uploadAgent=self.uploadAgent)
+                                   store=self.store.child(_managementName(key)), uploadAgent=self.uploadAgent,
+                                   settings=self.settings)
             self.devices[key] = device
             if len(candidates(upnp.description)[0]) == 1:
                 upnp.log.rebind(f"{profile.identity} ({upnp.udn} at {upnp.host})")

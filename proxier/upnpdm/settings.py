@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from proxier.config import Config, Key, Section, boolean, integer
 from proxier.upnp import settings as cpsettings
+from proxier.upnpdm.firmware import UPDATE_LIMIT
+from proxier.upnpdm.httpfiles import FETCH_TIMEOUT, MAX_LOG_BYTES, UPLOAD_TIMEOUT
 
 __all__ = ["KEYS", "SECTION", "ProxySettings"]
 
@@ -39,6 +41,17 @@ KEYS: tuple[Key, ...] = (
     Key("probe_attempts", integer(1, 20), "3",
         "Times a newly described device is asked for its identity (GetSupportedDataModels, the Common "
         "Objects) before it is given up until it announces itself again."),
+    Key("firmware_update_limit", integer(60, 7 * 86400), str(int(UPDATE_LIMIT)),
+        "Seconds a firmware update (SoftwareManagement Update) may take from the device's acceptance to "
+        "its end, reboot included; past it the ACS's TransferComplete says 9002 (outcome unknown)."),
+    Key("log_max_bytes", integer(4096, 256 * 1024 * 1024), str(MAX_LOG_BYTES),
+        "The largest vendor log read from a device for an Upload (TR-330 §4.4); a larger one ends the "
+        "Upload with 9011. The log is held in memory while it is sent."),
+    Key("log_fetch_timeout", integer(5, 3600), str(int(FETCH_TIMEOUT)),
+        "Seconds to read a vendor log from the device; past it the Upload ends with 9011."),
+    Key("upload_timeout", integer(10, 86400), str(int(UPLOAD_TIMEOUT)),
+        "Seconds for one upload to the ACS's file server, the body included; past it the Upload ends "
+        "with 9011."),
 )
 
 SECTION = Section(
@@ -59,6 +72,10 @@ class ProxySettings:
     onlineProbeInterval: int = 60
     requireReboot: bool = False
     probeAttempts: int = 3
+    firmwareUpdateLimit: float = UPDATE_LIMIT
+    logMaxBytes: int = MAX_LOG_BYTES
+    logFetchTimeout: float = FETCH_TIMEOUT
+    uploadTimeout: float = UPLOAD_TIMEOUT
 
     @classmethod
     def fromConfig(cls, config: Config) -> "ProxySettings":
@@ -74,4 +91,8 @@ class ProxySettings:
             onlineProbeInterval=key("online_probe_interval"),
             requireReboot=key("require_reboot"),
             probeAttempts=key("probe_attempts"),
+            firmwareUpdateLimit=key("firmware_update_limit"),
+            logMaxBytes=key("log_max_bytes"),
+            logFetchTimeout=key("log_fetch_timeout"),
+            uploadTimeout=key("upload_timeout"),
         )
