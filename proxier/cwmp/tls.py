@@ -13,7 +13,6 @@ is used for nothing else.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping, Optional
 
 from twisted.internet import ssl
@@ -21,9 +20,9 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
-__all__ = ["ACSTLSPolicy", "loadTrustRoot", "loadClientCertificate", "makeACSAgent", "TLSConfigError"]
+from proxier.pem import certificateBlocks
 
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+__all__ = ["ACSTLSPolicy", "loadTrustRoot", "loadClientCertificate", "makeACSAgent", "TLSConfigError"]
 
 
 class TLSConfigError(ValueError):
@@ -45,7 +44,7 @@ def loadTrustRoot(caFile: str = "") -> Any:
     """
     if not caFile:
         return ssl.platformTrust()
-    blocks = _PEM_CERT.findall(_read(caFile))
+    blocks = certificateBlocks(_read(caFile))
     if not blocks:
         raise TLSConfigError(f"{caFile}: no PEM certificate in it")
     try:

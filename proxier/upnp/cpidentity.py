@@ -33,6 +33,7 @@ from typing import Any, Callable, Optional
 from twisted.logger import Logger
 
 from proxier.config import ConfigError
+from proxier.pem import certificateBlocks
 from proxier.upnp.dps import cpid
 
 __all__ = ["Credentials", "IdentityKeeper", "generateSelfSigned", "loadPEMFiles", "notAfter", "notBefore",
@@ -213,18 +214,12 @@ def _loadAll(data: bytes) -> list[Any]:
     """Every certificate of a PEM bundle (cryptography 38 has no load_pem_x509_certificates)."""
     from cryptography import x509
 
-    marker = b"-----END CERTIFICATE-----"
-    certificates = []
-    for part in data.split(marker)[:-1]:
-        start = part.find(b"-----BEGIN CERTIFICATE-----")
-        if start == -1:
-            raise ValueError("a PEM block without its BEGIN line")
-        certificates.append(x509.load_pem_x509_certificate(part[start:] + marker + b"\n"))
-        if len(certificates) > 16:
-            raise ValueError("more than 16 certificates")
-    if not certificates:
+    blocks = certificateBlocks(data)
+    if not blocks:
         raise ValueError("no PEM certificate")
-    return certificates
+    if len(blocks) > 16:
+        raise ValueError("more than 16 certificates")
+    return [x509.load_pem_x509_certificate(block) for block in blocks]
 
 
 class IdentityKeeper:
