@@ -771,42 +771,21 @@ class CMSDataModel:
         if self.extraConstants:
             yield self._refreshLocal(names)
         held = self.constants  # built once: with extra sources it is a merge
-        plan: list[tuple[str, Any]] = []  # ("device", cmsPath) or ("local", ParameterValue)
+        plan: list[tuple[str, Optional[str]]] = []
         for name in names:
-            self._check(name)
-            if name == "":
-                name = "Device."
-            if name in held:
-                plan.append(("local", held[name]))
-                continue
-            if name in self.translator.mapped:
-                plan.append(("device", self.translator.mapped[name]))
-                continue
-            if not name.endswith("."):
-                cms = yield self._toCMS(name)
-                plan.append(("device", cms))
-                continue
-            constants, mapped = self._localUnder(name, held)
-            covered = self._deviceCovers(name)
-            if not (covered or constants or mapped):
-                raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
-            if covered:
-                cms = yield self._toCMS(name)
-                plan.append(("device", cms))
-            plan.extend(("device", self.translator.mapped[n]) for n in mapped)
-            plan.extend(("local", held[n]) for n in sorted(constants, key=_treeOrder))
-        contents = list(dict.fromkeys(p for kind, p in plan if kind == "device"))
+            plan.extend((yield self._resolve(name, held)))
+        contents = list(dict.fromkeys(cms for _, cms in plan if cms is not None))
         values = yield self.readValues(contents)
         byPath = {path: value for path, value, _ in values}
         out: list[ParameterValue] = []
         seen: set[str] = set()
-        for kind, item in plan:
-            if kind == "local":
-                found = [item]
-            elif not item.endswith("/"):
-                found = [byPath[item]] if item in byPath else []
+        for name, cms in plan:
+            if cms is None:
+                found = [held[name]]
+            elif not cms.endswith("/"):
+                found = [byPath[cms]] if cms in byPath else []
             else:
-                found = [value for path, value, _ in values if path.startswith(item)]
+                found = [value for path, value, _ in values if path.startswith(cms)]
             for value in found:
                 if value.name not in seen:
                     seen.add(value.name)
@@ -1010,32 +989,43 @@ class CMSDataModel:
         return self._rpc("GetParameterAttributes", self._gpa, list(names))
 
     @inlineCallbacks
-    def _expandParameters(self, name: str) -> Any:
-        """C{[(cwmpName, cmsPath or None for a constant)]} at and below C{name}."""
+    def _resolve(self, name: str, held: Mapping[str, ParameterValue]) -> Any:
+        """
+        What one requested name stands for, in the answer's order:
+        C{[(cwmpName, cmsPath)]}, the CMS path C{None} for a value the
+        proxier holds, and ending in C{/} for a partial path the device
+        covers (its cwmpName then the partial path asked).
+        """
         self._check(name)
         if name == "":
             name = "Device."
-        held = self.constants
         if name in held:
             return [(name, None)]
         if name in self.translator.mapped:
             return [(name, self.translator.mapped[name])]
         if not name.endswith("."):
-            cms = yield self._toCMS(name)
-            return [(name, cms)]
+            return [(name, (yield self._toCMS(name)))]
         constants, mapped = self._localUnder(name, held)
         covered = self._deviceCovers(name)
         if not (covered or constants or mapped):
             raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
+        plan: list[tuple[str, Optional[str]]] = [(name, (yield self._toCMS(name)))] if covered else []
+        plan.extend((n, self.translator.mapped[n]) for n in mapped)
+        plan.extend((n, None) for n in sorted(constants, key=_treeOrder))
+        return plan
+
+    @inlineCallbacks
+    def _expandParameters(self, name: str) -> Any:
+        """C{[(cwmpName, cmsPath or None for a constant)]} at and below C{name}."""
         out: list[tuple[str, Optional[str]]] = []
-        if covered:
-            cms = yield self._toCMS(name)
+        for cwmp, cms in (yield self._resolve(name, self.constants)):
+            if cms is None or not cms.endswith("/"):
+                out.append((cwmp, cms))
+                continue
             for path in (yield self.parametersBelow(cms)):
-                cwmp = self.toCWMP(path)
-                if cwmp is not None:
-                    out.append((cwmp, path))
-        out.extend((n, self.translator.mapped[n]) for n in mapped)
-        out.extend((n, None) for n in sorted(constants, key=_treeOrder))
+                below = self.toCWMP(path)
+                if below is not None:
+                    out.append((below, path))
         return out
 
     @inlineCallbacks
