@@ -310,10 +310,11 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(len(self.fetch.calls), 1)
 
     def test_addressInUseLeavesOtherStays(self) -> None:
-        """The address in use says byebye and another is alive after it, and stays: the device moves there."""
+        """The address in use says byebye; another of its addresses is alive after it, and stays: it moves there."""
         self.found()
         v6 = Origin("fd12:3456::20", LAN)
         v6Location = "http://[fd12:3456::20]:1/d.xml"
+        self.tracker.received(alive(location=v6Location), v6)
         self.tracker.received(byebye(), ORIGIN)
         self.clock.advance(0.5)
         self.tracker.received(alive(location=v6Location), v6)
@@ -324,6 +325,15 @@ class TrackerTests(unittest.TestCase):
         self.clock.advance(10)
         self.assertEqual(self.listener.calls[1:], [("changed", ROOT_UDN, "LOCATION")])
         self.assertEqual(self.tracker.get(ROOT_UDN).location, v6Location)
+
+    def test_strangerDuringByebyeGrace(self) -> None:
+        """An alive for the UDN from an address the device was never heard from, during the grace: not taken; gone."""
+        self.found()
+        self.tracker.received(byebye(), ORIGIN)
+        self.tracker.received(alive(location="http://192.168.1.66/evil.xml"), Origin("192.168.1.66", LAN))
+        self.clock.advance(2)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
+        self.assertEqual(len(self.fetch.calls), 1)
 
     def test_multiHomedReannounces(self) -> None:
         """Both addresses say byebye then alive (GSSDP re-announcing on each context): no change, nothing fetched."""

@@ -20,8 +20,8 @@ once by an alive (a re-announcement) is not a departure. When the address in
 use says byebye, an alive from another address within the grace does not
 cancel the departure (a multi-homed device shuts its addresses down one by
 one, and may answer a search from one while the other has left): if that
-address has not said byebye too by the end of the grace, the device moves
-there; otherwise it is gone.
+address is one the device was heard from before and has not said byebye too
+by the end of the grace, the device moves there; otherwise it is gone.
 
 It is built to survive a hostile LAN: announcements only create an entry
 when they are about a type worth fetching (the UPnP DM types and root
@@ -346,7 +346,8 @@ class DeviceTracker:
         if entry is not None:
             source, inUse = _host(origin.source), _host(entry.origin.source)
             if entry.leaving is not None and source != inUse and message.location != entry.location:
-                entry.fallback = (message.location, origin)  # decided when the grace ends
+                if source in entry.seenFrom:  # an address it was heard from before: decided when the grace ends
+                    entry.fallback = (message.location, origin)
                 return
             self._cancel(entry, "leaving")  # said byebye, and is back at once: it only re-announced
             entry.fallback = None
