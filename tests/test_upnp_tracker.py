@@ -290,16 +290,21 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
         self.assertNotIn("fd12:3456::20", self.tracker.get(ROOT_UDN).seenFrom)
 
+    def foundDualStack(self) -> tuple[Origin, str]:
+        """The device described at its IPv4 address, and heard at an IPv6 ULA too: that origin and LOCATION."""
+        self.found()
+        v6 = Origin("fd12:3456::20", LAN)
+        v6Location = "http://[fd12:3456::20]:1/d.xml"
+        self.tracker.received(alive(location=v6Location), v6)
+        return v6, v6Location
+
     def test_multiHomedShutsDownAddressByAddress(self) -> None:
         """
         The address in use says byebye, another address answers a search
         once more, then says byebye too (rygel stopping): the device is
         gone — the late alive does not keep it for ever.
         """
-        self.found()
-        v6 = Origin("fd12:3456::20", LAN)
-        v6Location = "http://[fd12:3456::20]:1/d.xml"
-        self.tracker.received(alive(location=v6Location), v6)
+        v6, v6Location = self.foundDualStack()
         self.tracker.received(byebye(), ORIGIN)
         self.clock.advance(0.5)
         self.tracker.received(alive(location=v6Location), v6)
@@ -311,10 +316,7 @@ class TrackerTests(unittest.TestCase):
 
     def test_addressInUseLeavesOtherStays(self) -> None:
         """The address in use says byebye; another of its addresses is alive after it, and stays: it moves there."""
-        self.found()
-        v6 = Origin("fd12:3456::20", LAN)
-        v6Location = "http://[fd12:3456::20]:1/d.xml"
-        self.tracker.received(alive(location=v6Location), v6)
+        v6, v6Location = self.foundDualStack()
         self.tracker.received(byebye(), ORIGIN)
         self.clock.advance(0.5)
         self.tracker.received(alive(location=v6Location), v6)
@@ -337,10 +339,7 @@ class TrackerTests(unittest.TestCase):
 
     def test_multiHomedReannounces(self) -> None:
         """Both addresses say byebye then alive (GSSDP re-announcing on each context): no change, nothing fetched."""
-        self.found()
-        v6 = Origin("fd12:3456::20", LAN)
-        v6Location = "http://[fd12:3456::20]:1/d.xml"
-        self.tracker.received(alive(location=v6Location), v6)
+        v6, v6Location = self.foundDualStack()
         for first, second in ((ORIGIN, v6), (v6, ORIGIN)):
             self.tracker.received(byebye(), first)
             self.tracker.received(byebye(), second)
