@@ -94,6 +94,14 @@ class TrackerTests(unittest.TestCase):
         self.tracker.received(alive(udn), ORIGIN)
         self.fetch.answer(dmDescription(udn=udn))
 
+    def foundDualStack(self) -> tuple[Origin, str]:
+        """The device described at its IPv4 address, and heard at an IPv6 ULA too: that origin and LOCATION."""
+        self.found()
+        v6 = Origin("fd12:3456::20", LAN)
+        v6Location = "http://[fd12:3456::20]:1/d.xml"
+        self.tracker.received(alive(location=v6Location), v6)
+        return v6, v6Location
+
     def test_interestingTypes(self) -> None:
         """DM device and service types (any version) and root devices are worth fetching; others not."""
         for nt, expected in (
@@ -281,22 +289,47 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(len(self.fetch.calls), 1)
 
     def test_byebyeFromOtherAddress(self) -> None:
-        """A byebye from another address of a device alive at the one in use does not remove it."""
-        self.found()
-        v6 = Origin("fd12:3456::20", LAN)
-        self.tracker.received(alive(location="http://[fd12:3456::20]:1/d.xml"), v6)
-        self.tracker.received(byebye(), v6)
+        """
+        A byebye from another address of a device alive at the one in use
+        does not remove it: after the grace its description is read again
+        where it is in use (once, however many byebyes), and as it answers
+        nothing is told.
+        """
+        v6, _ = self.foundDualStack()
+        for _ in range(7):  # one per NT
+            self.tracker.received(byebye(), v6)
+        self.clock.advance(1.9)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.clock.advance(0.1)
+        self.assertEqual(self.fetch.calls[-1][:2], (LOC, ORIGIN))
+        self.fetch.answer(dmDescription())
         self.clock.advance(5)
         self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+        self.assertEqual(len(self.fetch.calls), 2)
         self.assertNotIn("fd12:3456::20", self.tracker.get(ROOT_UDN).seenFrom)
 
-    def foundDualStack(self) -> tuple[Origin, str]:
-        """The device described at its IPv4 address, and heard at an IPv6 ULA too: that origin and LOCATION."""
-        self.found()
-        v6 = Origin("fd12:3456::20", LAN)
-        v6Location = "http://[fd12:3456::20]:1/d.xml"
-        self.tracker.received(alive(location=v6Location), v6)
-        return v6, v6Location
+    def test_byebyeFromOtherAddressAndGone(self) -> None:
+        """
+        Described at its ULA, but every multicast packet comes from its
+        link-local address: its byebyes come from there, and the description
+        no longer answers: gone, as byebye, at once.
+        """
+        v6, _ = self.foundDualStack()
+        self.tracker.received(byebye(), v6)
+        self.clock.advance(2)
+        self.fetch.fail()
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_byebyeFromOtherAddressThenAliveInUse(self) -> None:
+        """The address in use announces itself after another address's byebye: nothing is read again."""
+        v6, _ = self.foundDualStack()
+        self.tracker.received(byebye(), v6)
+        self.clock.advance(1)
+        self.tracker.received(alive(), ORIGIN)
+        self.clock.advance(5)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
 
     def test_multiHomedShutsDownAddressByAddress(self) -> None:
         """

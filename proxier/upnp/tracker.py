@@ -15,8 +15,11 @@ keeps using the one it described, and takes another only when the device
 announces from the address in use, or when that address has gone quiet for
 half a max-age. A forged announcement from another host therefore cannot
 steer a live device elsewhere. Likewise a byebye from another address of a
-device alive at the one in use does not remove it, and a byebye followed at
-once by an alive (a re-announcement) is not a departure. When the address in
+device alive at the one in use does not remove it at once: after the grace
+its description is read again where it is in use, and it is gone only if
+that fails (a stack may send every multicast packet from one address while
+it was described at another). A byebye followed at once by an alive (a
+re-announcement) is not a departure. When the address in
 use says byebye, an alive from another address within the grace does not
 cancel the departure (a multi-homed device shuts its addresses down one by
 one, and may answer a search from one while the other has left): if that
@@ -142,6 +145,9 @@ class TrackedDevice:
         self.embeddedLeaving: Any = None
         # while leaving: the (location, origin) of another address heard alive since the byebye
         self.fallback: Optional[tuple[str, Origin]] = None
+        # a byebye came from another address: the address in use is looked at after the grace
+        self.checking: Any = None
+        self.doubted = False  # that look is under way: a failure means the device left
         self.lastProbe = float("-inf")
         self.log = DeviceLogger(f"{udn} at {origin.source}")
         # the source addresses it was heard from, and when (a multi-homed or
@@ -351,6 +357,8 @@ class DeviceTracker:
                 return
             self._cancel(entry, "leaving")  # said byebye, and is back at once: it only re-announced
             entry.fallback = None
+            if source == inUse:
+                self._cancel(entry, "checking")  # the address in use speaks: it is there
             self._cancel(entry, "embeddedLeaving")
             self._seen(entry, message, now)
             entry.seenFrom[source] = now
@@ -500,8 +508,11 @@ class DeviceTracker:
         if entry.fallback is not None and _host(entry.fallback[1].source) == source:
             entry.fallback = None  # the other address is leaving too
         if source != inUse and self.clock.seconds() - entry.seenFrom.get(inUse, 0.0) <= entry.maxAge / 2:
-            entry.seenFrom.pop(source, None)  # one address of a multi-homed device left; the one in use is alive
-            entry.log.debug("byebye from {source}: still alive at {inUse}", source=source, inUse=inUse)
+            entry.seenFrom.pop(source, None)  # one address of a multi-homed device left; the one in use is alive?
+            if entry.checking is None and entry.state == "ready":
+                entry.log.debug("byebye from {source}: looking whether it is still at {inUse}", source=source,
+                                inUse=inUse)
+                entry.checking = self.clock.callLater(self.byebyeGrace, self._check, entry)
             return
         if udn == entry.udn or entry.state == "fetching":
             self._cancel(entry, "embeddedLeaving")
@@ -524,6 +535,18 @@ class DeviceTracker:
         entry.log.info("said byebye at one address, still alive at {location}: describing it there",
                        location=fallback[0][:200])
         self._changed(entry, Change(location=True))
+
+    def _check(self, entry: TrackedDevice) -> None:
+        """Another address said byebye: read the description where it is in use (once per L{PROBE_INTERVAL})."""
+        entry.checking = None
+        now = self.clock.seconds()
+        if self.entries.get(entry.udn) is not entry or entry.state != "ready" or now - entry.lastProbe < PROBE_INTERVAL:
+            return
+        entry.lastProbe = now
+        entry.doubted = True
+        entry.state = "refreshing"
+        entry.failures = 0
+        self._fetch(entry)
 
     def _embeddedLeft(self, entry: TrackedDevice, udn: str) -> None:
         entry.embeddedLeaving = None
@@ -587,6 +610,7 @@ class DeviceTracker:
         entry.udns = udns
         entry.info = info
         entry.failures = 0
+        entry.doubted = False
         for problem in info.problems:
             entry.log.warn("{problem}", problem=problem)
         previous = entry.state
@@ -620,9 +644,11 @@ class DeviceTracker:
         entry.failures += 1
         why = failure.getErrorMessage() or failure.type.__name__
         new = entry.state == "fetching"
-        if entry.state == "refreshing" and entry.pending.embedded:
-            # embedded devices said byebye, and the root no longer answers: it left (its own byebye was lost)
-            entry.log.info("described again after embedded byebyes, but {why}: gone", why=why)
+        if entry.state == "refreshing" and (entry.pending.embedded or entry.doubted):
+            # embedded devices, or another of its addresses, said byebye, and it no longer answers: it left
+            # (its own byebye was lost, or came from that other address)
+            entry.log.info("described again after byebyes {where}, but {why}: gone",
+                           where="of embedded devices" if entry.pending.embedded else "from another address", why=why)
             self._lose(entry, "byebye")
             return
         attempts, delay = (self.newAttempts, self.newRetryDelay) if new else (self.fetchAttempts, self.retryDelay)
@@ -682,6 +708,7 @@ class DeviceTracker:
         self._cancel(entry, "retry")
         self._cancel(entry, "leaving")
         self._cancel(entry, "embeddedLeaving")
+        self._cancel(entry, "checking")
 
     def _cancel(self, entry: TrackedDevice, name: str) -> None:
         timer = getattr(entry, name)
