@@ -296,9 +296,10 @@ class TrackerTests(unittest.TestCase):
         nothing is told.
         """
         v6, _ = self.foundDualStack()
-        for _ in range(7):  # one per NT
+        for _ in range(7):  # one per NT, 120 ms apart: looked at 2 s after the last
             self.tracker.received(byebye(), v6)
-        self.clock.advance(1.9)
+            self.clock.advance(0.12)
+        self.clock.advance(1.78)
         self.assertEqual(len(self.fetch.calls), 1)
         self.clock.advance(0.1)
         self.assertEqual(self.fetch.calls[-1][:2], (LOC, ORIGIN))
@@ -310,9 +311,10 @@ class TrackerTests(unittest.TestCase):
 
     def test_byebyeFromOtherAddressAndGone(self) -> None:
         """
-        Described at its ULA, but every multicast packet comes from its
-        link-local address: its byebyes come from there, and the description
-        no longer answers: gone, as byebye, at once.
+        Described at one address, its byebyes all from another (a stack
+        sending every multicast packet from its IPv6 link-local address
+        while a search answer came from its ULA), and the description no
+        longer answers: gone, as byebye, at once.
         """
         v6, _ = self.foundDualStack()
         self.tracker.received(byebye(), v6)

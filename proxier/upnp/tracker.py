@@ -509,7 +509,9 @@ class DeviceTracker:
             entry.fallback = None  # the other address is leaving too
         if source != inUse and self.clock.seconds() - entry.seenFrom.get(inUse, 0.0) <= entry.maxAge / 2:
             entry.seenFrom.pop(source, None)  # one address of a multi-homed device left; the one in use is alive?
-            if entry.checking is None and entry.state == "ready":
+            if entry.checking is not None and entry.checking.active():
+                entry.checking.reset(self.byebyeGrace)  # a burst of byebyes (one per NT): look after the last
+            elif entry.state == "ready":
                 entry.log.debug("byebye from {source}: looking whether it is still at {inUse}", source=source,
                                 inUse=inUse)
                 entry.checking = self.clock.callLater(self.byebyeGrace, self._check, entry)
