@@ -28,8 +28,8 @@ TR-330 §4.7.1: the device's firmware through SoftwareManagement (DUID 0).
    drops it for an ACS without the RPC.
 
 Every wait is bounded (C{[upnp] firmware_update_limit}, L{UPDATE_LIMIT} by
-default); the autonomous updates followed
-are few (L{MAX_AUTONOMOUS}) and kept durably with their StartTime.
+default); the autonomous updates followed are few (L{MAX_AUTONOMOUS}) and
+kept durably with their StartTime.
 """
 
 from __future__ import annotations

@@ -992,9 +992,9 @@ class CMSDataModel:
     def _resolve(self, name: str, held: Mapping[str, ParameterValue]) -> Any:
         """
         What one requested name stands for, in the answer's order:
-        C{[(cwmpName, cmsPath)]}, the CMS path C{None} for a value the
-        proxier holds, and ending in C{/} for a partial path the device
-        covers (its cwmpName then the partial path asked).
+        C{[(cwmpName, cmsPath)]}; C{cmsPath} is C{None} for a value the
+        proxier holds, and for a partial path the device covers it is the
+        CMS partial path (ending in C{/}) beside the partial path asked.
         """
         self._check(name)
         if name == "":
