@@ -10,7 +10,7 @@ from proxier.upnp import description as D, ssdp
 from proxier.upnp.description import Device, DeviceDescription, Service
 from proxier.upnp.fetcher import DeviceInfo
 from proxier.upnp.ssdp import Notify, SearchResponse
-from proxier.upnp.tracker import MAX_MAX_AGE, Change, DeviceTracker, isInteresting
+from proxier.upnp.tracker import CHECKS_AFTER_BYEBYE, MAX_MAX_AGE, Change, DeviceTracker, isInteresting
 from proxier.upnp.urlpolicy import Origin
 
 from ._helpers import LogCapture
@@ -291,9 +291,9 @@ class TrackerTests(unittest.TestCase):
     def test_byebyeFromOtherAddress(self) -> None:
         """
         A byebye from another address of a device alive at the one in use
-        does not remove it: after the grace its description is read again
-        where it is in use (once, however many byebyes), and as it answers
-        nothing is told.
+        does not remove it: 2 s after the last of a burst of byebyes its
+        description is read again where it is in use, then again after 4, 8
+        and 16 s; as it answers, nothing is told.
         """
         v6, _ = self.foundDualStack()
         for _ in range(7):  # one per NT, 120 ms apart: looked at 2 s after the last
@@ -303,11 +303,23 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(len(self.fetch.calls), 1)
         self.clock.advance(0.1)
         self.assertEqual(self.fetch.calls[-1][:2], (LOC, ORIGIN))
-        self.fetch.answer(dmDescription())
-        self.clock.advance(5)
+        for wait in (4, 8, 16, 32):  # looked at again, the wait doubling: CHECKS_AFTER_BYEBYE in all
+            self.fetch.answer(dmDescription())
+            self.clock.advance(wait)
+        self.assertEqual(len(self.fetch.calls), 1 + CHECKS_AFTER_BYEBYE)
         self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
-        self.assertEqual(len(self.fetch.calls), 2)
+        self.assertIsNone(self.tracker.get(ROOT_UDN).checking)  # and then no more
         self.assertNotIn("fd12:3456::20", self.tracker.get(ROOT_UDN).seenFrom)
+
+    def test_byebyeFromOtherAddressSlowShutdown(self) -> None:
+        """The device still answers at the first look, not at the second (it took a while to stop): gone."""
+        v6, _ = self.foundDualStack()
+        self.tracker.received(byebye(), v6)
+        self.clock.advance(2)
+        self.fetch.answer(dmDescription())
+        self.clock.advance(4)
+        self.fetch.fail()
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
 
     def test_byebyeFromOtherAddressAndGone(self) -> None:
         """

@@ -9,22 +9,24 @@ again), it announced something (C{Announcement.dm.upnp.org} on a byebye:
 TR-330 Table 1 needs AboutToReboot and AboutToBaselineReset), or it is gone
 (byebye, max-age expiry, or no longer reachable).
 
-A device heard from several addresses (dual stack, IPv6 link-local and
-ULA, several interfaces) announces one LOCATION per address: the tracker
-keeps using the one it described, and takes another only when the device
-announces from the address in use, or when that address has gone quiet for
-half a max-age. A forged announcement from another host therefore cannot
-steer a live device elsewhere. Likewise a byebye from another address of a
-device alive at the one in use does not remove it at once: after the grace
-its description is read again where it is in use, and it is gone only if
-that fails (a stack may send every multicast packet from one address while
-it was described at another). A byebye followed at once by an alive (a
-re-announcement) is not a departure. When the address in
-use says byebye, an alive from another address within the grace does not
-cancel the departure (a multi-homed device shuts its addresses down one by
-one, and may answer a search from one while the other has left): if that
-address is one the device was heard from before and has not said byebye too
-by the end of the grace, the device moves there; otherwise it is gone.
+A device heard from several addresses (dual stack, IPv6 link-local and ULA,
+several interfaces) announces one LOCATION per address: the tracker keeps
+using the one it described, and takes another only when the device announces
+from the address in use, or when that address has gone quiet for half a
+max-age. A forged announcement from another host therefore cannot steer a live
+device elsewhere. Likewise a byebye from another address of a device alive
+at the one in use does not remove it at once: after the grace its
+description is read again where it is in use (a few times, the wait
+doubling), and it is gone when that fails. rygel, for one, multicasts only
+from its IPv6 link-local address while its ULA answers searches too, and a
+device described at the ULA would otherwise never be seen to leave. A byebye
+followed at once by an alive (a re-announcement) is not a departure. When
+the address in use says byebye, an alive from another address within the
+grace does not cancel the departure (a multi-homed device shuts its
+addresses down one by one, and may answer a search from one while the other
+has left): if that address is one the device was heard from before and has
+not said byebye too by the end of the grace, the device moves there;
+otherwise it is gone.
 
 It is built to survive a hostile LAN: announcements only create an entry
 when they are about a type worth fetching (the UPnP DM types and root
@@ -69,6 +71,9 @@ EXPIRY_GRACE = 0.1
 MAX_SOURCES = 8
 #: Seconds between two probes of one device (see L{DeviceTracker.probe}).
 PROBE_INTERVAL = 30.0
+#: Looks at the address in use after another address's byebye, the grace
+#: doubling between them: a device still shutting down is not "still there".
+CHECKS_AFTER_BYEBYE = 4
 
 
 def isInteresting(nt: str) -> bool:
@@ -147,7 +152,8 @@ class TrackedDevice:
         self.fallback: Optional[tuple[str, Origin]] = None
         # a byebye came from another address: the address in use is looked at after the grace
         self.checking: Any = None
-        self.doubted = False  # that look is under way: a failure means the device left
+        self.checks = 0  # looks taken since that byebye
+        self.doubted = False  # a look is under way: a failure means the device left
         self.lastProbe = float("-inf")
         self.log = DeviceLogger(f"{udn} at {origin.source}")
         # the source addresses it was heard from, and when (a multi-homed or
@@ -359,6 +365,7 @@ class DeviceTracker:
             entry.fallback = None
             if source == inUse:
                 self._cancel(entry, "checking")  # the address in use speaks: it is there
+                entry.checks = 0
             self._cancel(entry, "embeddedLeaving")
             self._seen(entry, message, now)
             entry.seenFrom[source] = now
@@ -514,6 +521,7 @@ class DeviceTracker:
             elif entry.state == "ready":
                 entry.log.debug("byebye from {source}: looking whether it is still at {inUse}", source=source,
                                 inUse=inUse)
+                entry.checks = 0
                 entry.checking = self.clock.callLater(self.byebyeGrace, self._check, entry)
             return
         if udn == entry.udn or entry.state == "fetching":
@@ -539,12 +547,19 @@ class DeviceTracker:
         self._changed(entry, Change(location=True))
 
     def _check(self, entry: TrackedDevice) -> None:
-        """Another address said byebye: read the description where it is in use (once per L{PROBE_INTERVAL})."""
+        """
+        Another address said byebye: read the description where it is in
+        use. A round of L{CHECKS_AFTER_BYEBYE} looks starts at most once
+        per L{PROBE_INTERVAL}.
+        """
         entry.checking = None
         now = self.clock.seconds()
-        if self.entries.get(entry.udn) is not entry or entry.state != "ready" or now - entry.lastProbe < PROBE_INTERVAL:
+        if self.entries.get(entry.udn) is not entry or entry.state != "ready":
+            return
+        if entry.checks == 0 and now - entry.lastProbe < PROBE_INTERVAL:
             return
         entry.lastProbe = now
+        entry.checks += 1
         entry.doubted = True
         entry.state = "refreshing"
         entry.failures = 0
@@ -612,7 +627,7 @@ class DeviceTracker:
         entry.udns = udns
         entry.info = info
         entry.failures = 0
-        entry.doubted = False
+        doubted, entry.doubted = entry.doubted, False
         for problem in info.problems:
             entry.log.warn("{problem}", problem=problem)
         previous = entry.state
@@ -633,6 +648,8 @@ class DeviceTracker:
             return
         entry.state = "ready"
         self._scheduleDrain()
+        if doubted and 0 < entry.checks < CHECKS_AFTER_BYEBYE:
+            entry.checking = self.clock.callLater(self.byebyeGrace * 2 ** entry.checks, self._check, entry)
         if previous == "refreshing" and not change:
             entry.log.debug("probed: still there")
         elif previous == "refreshing":

@@ -212,7 +212,10 @@ class RygelTests(InteropMixin, unittest.TestCase):
     def scenario(self, ipv6: bool):  # noqa: ANN201
         lab = Lab(self, reactor, ipv4=not ipv6)
         peer = self.startRygel(lab, ipv6)
-        yield deferLater(reactor, 2.0, lambda: None)  # MediaExport harvests, then the device is announced
+        # MediaExport harvests, then the device is announced. Over IPv6 the control point starts after
+        # rygel's alive burst: found by a search, which its ULA and link-local contexts both answer, the
+        # first at random; at the ULA every later multicast (the byebyes too) comes from the link-local one
+        yield deferLater(reactor, 6.0 if ipv6 else 2.0, lambda: None)
         cp, waiter = self.controlPoint(lab, ipv6)
         _, device = yield waiter.wait("ready", timeout=WAIT)
         self.assertLessEqual(cp.discovery.stats["rounds"], 1, "found only after more than one search cycle")
@@ -234,7 +237,11 @@ class RygelTests(InteropMixin, unittest.TestCase):
         return self.scenario(ipv6=False)
 
     def test_ipv6(self) -> None:
-        """rygel over IPv6 (ULA and link-local contexts): the same, with an IPv6-only control point."""
+        """
+        rygel over IPv6 (ULA and link-local contexts): the same, with an
+        IPv6-only control point — also when it was described at its ULA
+        and says byebye from its link-local address only.
+        """
         return self.scenario(ipv6=True)
 
     @inlineCallbacks
