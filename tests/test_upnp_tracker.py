@@ -10,7 +10,7 @@ from proxier.upnp import description as D, ssdp
 from proxier.upnp.description import Device, DeviceDescription, Service
 from proxier.upnp.fetcher import DeviceInfo
 from proxier.upnp.ssdp import Notify, SearchResponse
-from proxier.upnp.tracker import CHECKS_AFTER_BYEBYE, MAX_MAX_AGE, Change, DeviceTracker, isInteresting
+from proxier.upnp.tracker import CHECKS_AFTER_BYEBYE, MAX_MAX_AGE, PROBE_INTERVAL, Change, DeviceTracker, isInteresting
 from proxier.upnp.urlpolicy import Origin
 
 from ._helpers import LogCapture
@@ -310,6 +310,34 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
         self.assertIsNone(self.tracker.get(ROOT_UDN).checking)  # and then no more
         self.assertNotIn("fd12:3456::20", self.tracker.get(ROOT_UDN).seenFrom)
+
+    def test_byebyeFromStranger(self) -> None:
+        """Byebyes for the UDN from an address the device was never heard from: nothing read, nothing lost."""
+        self.found()
+        stranger = Origin("192.168.1.66", LAN)
+        for _ in range(100):
+            self.tracker.received(byebye(), stranger)
+            self.clock.advance(3)
+        self.assertEqual(len(self.fetch.calls), 1)
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
+
+    def test_byebyeFloodFromOtherAddressIsBounded(self) -> None:
+        """
+        Its other address alternating alive and byebye every 3 s for 5
+        minutes: at most CHECKS_AFTER_BYEBYE looks per PROBE_INTERVAL.
+        """
+        v6, v6Location = self.foundDualStack()
+        for _ in range(100):
+            self.tracker.received(byebye(), v6)
+            self.clock.advance(1.5)
+            self.tracker.received(alive(location=v6Location), v6)
+            self.clock.advance(1.5)
+            while len(self.fetch.calls) > 1 and not self.fetch.calls[-1][2].called:
+                self.fetch.answer(dmDescription())
+        looks = len(self.fetch.calls) - 1
+        self.assertGreater(looks, 0)
+        self.assertLessEqual(looks, CHECKS_AFTER_BYEBYE * (300 // PROBE_INTERVAL + 1))
+        self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
 
     def test_byebyeFromOtherAddressSlowShutdown(self) -> None:
         """The device still answers at the first look, not at the second (it took a while to stop): gone."""
