@@ -153,7 +153,6 @@ class TrackedDevice:
         # a byebye came from another address: the address in use is looked at after the grace
         self.checking: Any = None
         self.checks = 0  # looks taken since that byebye
-        self.checkSource = ""  # the address whose byebye started them
         self.doubted = False  # a look is under way: a failure means the device left
         self.lastProbe = float("-inf")
         self.log = DeviceLogger(f"{udn} at {origin.source}")
@@ -516,17 +515,16 @@ class DeviceTracker:
         if entry.fallback is not None and _host(entry.fallback[1].source) == source:
             entry.fallback = None  # the other address is leaving too
         if source != inUse and self.clock.seconds() - entry.seenFrom.get(inUse, 0.0) <= entry.maxAge / 2:
-            # one address of a multi-homed device left; is the one in use still there? (only an address it was
-            # heard from asks: a stranger's byebyes cost nothing)
-            known = entry.seenFrom.pop(source, None) is not None
+            # one address of a multi-homed device left; is the one in use still there? Any on-link address may
+            # ask (rygel's link-local byebyes come from an address a control point that joined after its alive
+            # burst never heard otherwise); what a stranger's byebyes cost is bounded by _check
+            entry.seenFrom.pop(source, None)
             if entry.checking is not None and entry.checking.active():
-                if known or source == entry.checkSource:
-                    entry.checking.reset(self.byebyeGrace)  # a burst of byebyes (one per NT): look after the last
-            elif known and entry.state == "ready":
+                entry.checking.reset(self.byebyeGrace)  # a burst of byebyes (one per NT): look after the last
+            elif entry.state == "ready":
                 entry.log.debug("byebye from {source}: looking whether it is still at {inUse}", source=source,
                                 inUse=inUse)
                 entry.checks = 0
-                entry.checkSource = source
                 entry.checking = self.clock.callLater(self.byebyeGrace, self._check, entry)
             return
         if udn == entry.udn or entry.state == "fetching":
