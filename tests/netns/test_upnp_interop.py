@@ -213,8 +213,9 @@ class RygelTests(InteropMixin, unittest.TestCase):
         lab = Lab(self, reactor, ipv4=not ipv6)
         peer = self.startRygel(lab, ipv6)
         # MediaExport harvests, then the device is announced. Over IPv6 the control point starts after
-        # rygel's alive burst: found by a search, which its ULA and link-local contexts both answer, the
-        # first at random; at the ULA every later multicast (the byebyes too) comes from the link-local one
+        # rygel's alive burst: rygel is found by its ULA context's answer to the search or by its link-local
+        # context's next alive, whichever comes first; found at the ULA, every later multicast from it (the
+        # byebyes too) comes from the link-local address
         yield deferLater(reactor, 6.0 if ipv6 else 2.0, lambda: None)
         cp, waiter = self.controlPoint(lab, ipv6)
         _, device = yield waiter.wait("ready", timeout=WAIT)
