@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import time
+from functools import partial
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from OpenSSL import SSL
@@ -33,20 +34,14 @@ from proxier.upnp.soap import UPnPError
 from proxier.upnp.tls import ClientTLS, DeviceTrust
 from proxier.upnp.urlpolicy import URLPolicy
 from proxier.upnpdm.settings import SECTION
+from tests import _helpers
 from tests._helpers import LogCapture
 from tests._waiter import watch
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
-@inlineCallbacks
-def waitUntil(predicate, timeout=15.0, step=0.05):
-    """Wait (bounded) until C{predicate()} is true."""
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            raise AssertionError("condition not met in time")
-        yield deferLater(reactor, step, lambda: None)
+waitUntil = partial(_helpers.waitFor, timeout=15.0, step=0.05)
 
 
 class DPSCase(unittest.TestCase):

@@ -16,7 +16,8 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Callable, Optional
+from functools import partial
+from typing import Any, Optional
 
 from twisted.internet import defer, reactor, task
 from twisted.internet.protocol import DatagramProtocol, ProcessProtocol
@@ -27,6 +28,7 @@ from proxier.sim import cmsxml
 from proxier.sim.fleet import MULTICAST, Fleet, FleetOptions
 from proxier.upnp import ssdp
 
+from tests import _helpers
 from tests._helpers import TOP
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.netns.vethpair import vethPair
@@ -105,19 +107,7 @@ class Lines(ProcessProtocol):
         return out
 
 
-def waitFor(predicate: Callable[[], Any], timeout: float = 20.0) -> defer.Deferred:
-    """Fires with the predicate's value once it is true; fails after C{timeout} seconds."""
-
-    @defer.inlineCallbacks
-    def poll() -> Any:
-        for _ in range(int(timeout / 0.1)):
-            value = predicate()
-            if value:
-                return value
-            yield task.deferLater(reactor, 0.1, lambda: None)
-        raise AssertionError(f"condition not met within {timeout} s")
-
-    return poll()
+waitFor = partial(_helpers.waitFor, timeout=20.0, step=0.1)
 
 
 class InteropTestCase(unittest.TestCase):
@@ -271,7 +261,7 @@ class MulticastModeTests(unittest.TestCase):
         alive = next(m for m, _ in listener.messages if isinstance(m, ssdp.Notify))
         self.assertEqual((alive.host, alive.searchPort), ("239.255.255.250:1900", None))
         searchPort.write(ssdp.Search(st="ssdp:all", mx=1).toBytes(), (ssdp.IPV4_GROUP, 1900))
-        yield waitFor(lambda: [m for m, _ in searcher.messages if isinstance(m, ssdp.SearchResponse)], 5)
+        yield waitFor(lambda: [m for m, _ in searcher.messages if isinstance(m, ssdp.SearchResponse)], timeout=5)
         self.assertEqual({m.udn for m, _ in searcher.messages}, {fleet.devices[0].udn})
         yield fleet.stopService()
-        yield waitFor(lambda: [m for m, _ in listener.messages if getattr(m, "nts", "") == ssdp.BYEBYE], 5)
+        yield waitFor(lambda: [m for m, _ in listener.messages if getattr(m, "nts", "") == ssdp.BYEBYE], timeout=5)

@@ -31,7 +31,7 @@ from tests.netns.isolation import requireIsolatedNamespace
 from tests.peers.lab import Lab
 from tests._waiter import Waiter, watch
 
-from .._helpers import SHARED, TOP
+from .._helpers import SHARED, TOP, waitFor
 
 TEMPLATES = os.path.join(SHARED, "ref", "upnp-dm", "service-templates")
 PEERS = os.path.join(TOP, "tests", "peers")
@@ -67,15 +67,9 @@ class InteropMixin:
         cp = ControlPoint(config, reactor=reactor)
         return cp, watch(self, cp)
 
-    @inlineCallbacks
-    def waitUntil(self, predicate, timeout: float = WAIT, step: float = 0.2):  # noqa: ANN001, ANN201
+    def waitUntil(self, predicate, timeout: float = WAIT):  # noqa: ANN001, ANN201
         """Poll a condition, bounded."""
-        waited = 0.0
-        while not predicate():
-            if waited >= timeout:
-                self.fail(f"condition not met within {timeout} s")
-            yield deferLater(reactor, step, lambda: None)
-            waited += step
+        return waitFor(predicate, timeout, step=0.2)
 
     @inlineCallbacks
     def found(self, cp: ControlPoint, waiter: Waiter, udn: str):  # noqa: ANN201
