@@ -432,7 +432,7 @@ class FirmwareService:
             raise
         except Exception:
             return False
-        if not ((version and before and version != before) or (uri and uri == job["url"] and uriBefore != uri)):
+        if not _installed(version, uri, before, uriBefore, job["url"]):
             return False
         self.log.info("firmware {old} → {new} while the Update's answer was lost: the device installed it "
                       "(and forgot the operation); not sent again", old=before or "?", new=version or "?")
@@ -528,7 +528,7 @@ class FirmwareService:
             return None, None
         if not version and not uri:
             return None, None
-        if (version and versionBefore and version != versionBefore) or (url and uri == url and uriBefore != url):
+        if _installed(version, uri, versionBefore, uriBefore, url):
             self.log.info("firmware {old} → {new}: the update succeeded", old=versionBefore or "?", new=version or "?")
             return (0, ""), (version, uri)
         return (9010, faultText(f"File transfer failure (the device still runs {version or 'the same firmware'}: the "
@@ -749,6 +749,11 @@ def _isFirmwareUpdate(info: Mapping[str, str]) -> bool:
     """§4.7.1.3 step 2: Action "Update" and the first of TargetedIDs is 0."""
     targets = [t.strip() for t in str(info.get("TargetedIDs", "")).split(",")]
     return str(info.get("Action", "")).strip() == "Update" and targets[0] == "0"
+
+
+def _installed(version: str, uri: str, versionBefore: str, uriBefore: str, url: Optional[str]) -> bool:
+    """Whether the running firmware is not the one before the update: another version, or the update's URI."""
+    return bool((version and versionBefore and version != versionBefore) or (url and uri == url and uriBefore != url))
 
 
 def _validate(payload: Any) -> None:

@@ -623,9 +623,9 @@ class CMSDataModel:
 
     # ---- what the proxier holds itself (constants, Common Objects fallbacks) ---------------------
 
-    def _localUnder(self, name: str, held: Optional[Mapping[str, ParameterValue]] = None) -> tuple[list[str], list[str]]:
-        """The constants (of C{held}, L{constants} by default) and the mapped parameters at or below C{name}."""
-        constants = [n for n in (self.constants if held is None else held) if cwmppaths.isPrefix(name, n)]
+    def _localUnder(self, name: str, held: Mapping[str, ParameterValue]) -> tuple[list[str], list[str]]:
+        """The constants of C{held} (L{constants}, read once) and the mapped parameters at or below C{name}."""
+        constants = [n for n in held if cwmppaths.isPrefix(name, n)]
         mapped = [n for n in self.translator.mapped if cwmppaths.isPrefix(name, n)]
         return constants, mapped
 
