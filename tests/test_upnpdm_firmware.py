@@ -517,10 +517,7 @@ class DurabilityTests(FirmwareCase):
         self.sim.sms.rebootAfterUpdate = True
         updates = self.countUpdates()
         self.updateTakenAnswerLost()
-        self.lab.stopProxier()
-        self.lab.advance(self.sim.sms.startDelay + self.sim.sms.installDelay + self.sim.rebootDelay
-                         + self.sim.downtime + 1.0)
-        self.assertEqual(self.sim.softwareVersion, "2.0.0")
+        self.installedWhileStopped()
         again = self.restart()
         again.advance(5.0)
         self.assertEqual(len(updates), 1)
@@ -538,6 +535,13 @@ class DurabilityTests(FirmwareCase):
         again.advance(5.0)
         self.assertEqual(len(updates), 1)
         self.assertEqual(self.once(again).faultCode, 0)
+
+    def installedWhileStopped(self) -> None:
+        """The proxier stops; meanwhile the device installs the image and reboots (forgetting the OperationID)."""
+        self.lab.stopProxier()
+        self.lab.advance(self.sim.sms.startDelay + self.sim.sms.installDelay + self.sim.rebootDelay
+                         + self.sim.downtime + 1.0)
+        self.assertEqual(self.sim.softwareVersion, "2.0.0")
 
     def updateTakenAnswerLost(self) -> None:
         """A Download whose Update the device took, but whose answer never made it to the proxier's disk."""
@@ -577,10 +581,7 @@ class DurabilityTests(FirmwareCase):
         self.sim.sms.rebootAfterUpdate = True
         self.accept(download())
         self.endSession(0.4)
-        self.lab.stopProxier()
-        self.lab.advance(self.sim.sms.startDelay + self.sim.sms.installDelay + self.sim.rebootDelay
-                         + self.sim.downtime + 1.0)
-        self.assertEqual(self.sim.softwareVersion, "2.0.0")
+        self.installedWhileStopped()
         again = self.restart()
         again.advance(3.0)
         self.assertEqual(self.once(again).faultCode, 0)
