@@ -134,8 +134,8 @@ class DeviceManagement:
     @ivar queue: the transfers the ACS asked for (L{TransferQueue}).
     """
 
-    def __init__(self, device: Any, store: Store, *, uploadAgent: Optional[Callable[[], Any]] = None,
-                 settings: ProxySettings = ProxySettings()) -> None:
+    def __init__(self, device: Any, store: Store, *, settings: ProxySettings,
+                 uploadAgent: Optional[Callable[[], Any]] = None) -> None:
         self.device = device
         self.link = DeviceLinkOf(device, settings)
         self.log = device.log
