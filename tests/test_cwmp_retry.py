@@ -59,10 +59,30 @@ class RetryAfterTests(unittest.TestCase):
         """A huge Retry-After is capped at a day."""
         self.assertEqual(parseRetryAfter("99999999", self.NOW), MAX_RETRY_AFTER)
 
+    def test_cappedWithoutConversion(self) -> None:
+        """Hundreds of ASCII digits are more than a day: capped, never a ValueError from int()."""
+        self.assertEqual(parseRetryAfter("9" * 300, self.NOW), MAX_RETRY_AFTER)
+        self.assertEqual(parseRetryAfter("9" * 5000, self.NOW), MAX_RETRY_AFTER)
+
     def test_unreadable(self) -> None:
         """Missing or garbage values give None."""
         for value in (None, "", "soon", "-5", "1.5", "Mon, 99 Foo 2025"):
             self.assertIsNone(parseRetryAfter(value, self.NOW), value)
+
+    def test_hostile(self) -> None:
+        """
+        What a broken or hostile ACS sends is unreadable, hence absent (None),
+        never an exception: non-ASCII digits (ValueError before), hundreds of
+        digits, dates whose fields overflow (OverflowError before), bytes
+        that are no text.
+        """
+        for value in ("\xb3", "²", "①", "١٢٣", "１２", "1_000", "+5", "9" * 300 + "²",
+                      "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",
+                      "Mon, 01 Jan 2020 99999999999999999999:00:00 GMT",
+                      "Mon, 01 Jan 2020 00:00:00 +99999999999999999999",
+                      "Mon, 01 Jan 2020 00:00:00 +9959", "Mon, ³ Jan 2020 00:00:00 GMT",
+                      "Mon, 01 Jan 2020 00:00:00 GMT" + " x" * 100, "\x00", "\xff\xfe"):
+            self.assertIsNone(parseRetryAfter(value, self.NOW), repr(value))
 
 
 class PeriodicTests(unittest.TestCase):

@@ -13,6 +13,8 @@ import math
 import random as _random
 from typing import Callable, Optional
 
+from proxier.asciinum import isUnsigned, parseUnsigned
+
 __all__ = [
     "MAX_RETRY_EXPONENT",
     "DEFAULT_RETRY_TABLE",
@@ -72,22 +74,31 @@ def parseRetryAfter(value: Optional[str], now: float) -> Optional[float]:
     """
     Seconds to wait from a C{Retry-After} header (delay-seconds or an
     HTTP-date, RFC 9110 10.2.3), capped at L{MAX_RETRY_AFTER}; C{None} when
-    absent or unreadable.
+    absent or unreadable (not ASCII digits, a date that is no date or out
+    of range): an ACS that always sends a broken one
+    is then retried on the TR-069 schedule. Never raises.
     """
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(int(value)), MAX_RETRY_AFTER)
+    value = value.strip(" \t")
+    if value[:1].isdigit():
+        if isUnsigned(value, maxDigits=len(value)) and len(value) > 10:
+            return MAX_RETRY_AFTER  # far more than a day, without making a huge int of it
+        try:
+            return min(float(parseUnsigned(value, maxDigits=10, what="Retry-After")), MAX_RETRY_AFTER)
+        except ValueError:
+            return None
+    if not value.isascii() or len(value) > 64:
+        return None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        return min(max(when.timestamp() - now, 0.0), MAX_RETRY_AFTER)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return min(max(when.timestamp() - now, 0.0), MAX_RETRY_AFTER)
 
 
 def nextPeriodicInform(now: float, interval: int, phase: Optional[float], reference: float) -> float:
