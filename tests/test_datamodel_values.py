@@ -69,6 +69,22 @@ class DateTimeTests(unittest.TestCase):
         for bad in ["", "2024-05-01", "2024-13-01T00:00:00Z", "yesterday", "2024-05-01T10:00:00+25:00"]:
             self.assertRaises(ValueError, parseDateTime, bad)
 
+    def test_rejectOverflowAndUnicodeDigits(self) -> None:
+        """
+        A year beyond 9999 (an OverflowError before: 11 digits do not fit a C
+        int) and digits that are not ASCII (which \\d took) are ValueError.
+        """
+        for bad in ["99999999999-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "9" * 5000 + "-01-01T00:00:00Z",
+                    "-0001-01-01T00:00:00Z", "١٢٣٤-01-01T00:00:00Z", "2024-0²-01T00:00:00Z",
+                    "2024-05-01T10:00:00.٥Z", "2024-05-01T10:00:00+0١:00", "２０２４-05-01T10:00:00Z"]:
+            e = self.assertRaises(ValueError, parseDateTime, bad)
+            self.assertLess(len(str(e)), 120, "the message shows a shortened text")
+
+    def test_extremesStillParse(self) -> None:
+        """The edges of the range still parse: 9999-12-31 with a negative offset, 0001-01-01 with a positive one."""
+        self.assertEqual(parseDateTime("9999-12-31T23:59:59-23:59").year, 9999)
+        self.assertEqual(parseDateTime("0001-01-01T00:00:00+23:59").year, 1)
+
     def test_format(self) -> None:
         """Output is UTC with Z and no fraction; the unknown time is kept."""
         self.assertEqual(

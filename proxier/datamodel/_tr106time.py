@@ -15,12 +15,19 @@ __all__ = ["parseDateTime", "formatDateTime", "UNKNOWN_TIME"]
 
 UNKNOWN_TIME = datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
 
+# ASCII digits only (\d would take any Unicode digit, "١٢٣٤" for a year).
 _DATETIME = re.compile(
-    r"^(?P<year>-?\d{4,})-(?P<month>\d{2})-(?P<day>\d{2})"
-    r"T(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})"
-    r"(?:\.(?P<fraction>\d+))?"
-    r"(?P<tz>Z|[+-]\d{2}:\d{2})?$"
+    r"^(?P<year>-?[0-9]{4,})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]+))?"
+    r"(?P<tz>Z|[+-][0-9]{2}:[0-9]{2})?$",
+    re.ASCII,
 )
+
+
+def _short(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def parseDateTime(text: str) -> datetime.datetime:
@@ -34,10 +41,12 @@ def parseDateTime(text: str) -> datetime.datetime:
     """
     m = _DATETIME.match(text.strip())
     if not m:
-        raise ValueError(f"{text!r} is not a dateTime")
+        raise ValueError(f"{_short(text)} is not a dateTime")
+    if len(m["year"]) > 4:  # beyond 9999, or negative: no datetime holds it (and no huge int is made)
+        raise ValueError(f"{_short(text)}: year out of range")
     year = int(m["year"])
     if year < 1:
-        raise ValueError(f"{text!r}: year {year} out of range")
+        raise ValueError(f"{_short(text)}: year {year} out of range")
     fraction = m["fraction"] or "0"
     micro = int((fraction + "000000")[:6])
     second = int(m["second"])
@@ -48,14 +57,14 @@ def parseDateTime(text: str) -> datetime.datetime:
             year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]), second, micro
         )
     except ValueError as e:
-        raise ValueError(f"{text!r}: {e}") from None
+        raise ValueError(f"{_short(text)}: {e}") from None
     tz = m["tz"]
     if tz is None or tz == "Z":
         return value.replace(tzinfo=datetime.timezone.utc)
     sign = 1 if tz[0] == "+" else -1
     offset = datetime.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])) * sign
     if abs(offset) >= datetime.timedelta(hours=24):
-        raise ValueError(f"{text!r}: offset out of range")
+        raise ValueError(f"{_short(text)}: offset out of range")
     aware = value.replace(tzinfo=datetime.timezone(offset))
     try:
         return aware.astimezone(datetime.timezone.utc)
