@@ -599,3 +599,60 @@ class CharsetTests(unittest.TestCase):
         """An unknown charset, or bytes that are not in the named one, are refused."""
         self.assertRaises(DecodeError, decode, envelopeText(self.BODY), "text/xml; charset=x-klingon")
         self.assertRaises(DecodeError, decode, b"\xff\xfe\xfa" + envelopeText(self.BODY), "text/xml; charset=utf-8")
+
+    def test_hostileCharsets(self) -> None:
+        """
+        Charsets that made decode raise something else than DecodeError (a
+        crashed session) are refused with DecodeError: a codec that always
+        fails (UnicodeError), a NUL in the name (ValueError), codecs that are
+        no charset of a document (bytes-to-bytes, escapes, host names), a
+        name of a thousand characters.
+        """
+        data = envelopeText(self.BODY)
+        for charset in ("undefined", "utf\x00-8", '"utf\x00"', "punycode", "idna", "unicode_escape",
+                        "raw-unicode-escape", "utf-7", "rot13", "hex", "base64", "zlib", "uu", "a" * 1000,
+                        "utf-8\u00e9", "utf 8"):
+            e = self.assertRaises(DecodeError, decode, data, f"text/xml; charset={charset}")
+            self.assertIn("charset", str(e))
+            self.assertLess(len(str(e)), 120)
+
+    def test_charsetNamesStillRead(self) -> None:
+        """Real charset names in their usual spellings still decode."""
+        for charset in ("utf-8", "UTF-8", "utf8", '"utf-8"', "'utf-8'", "us-ascii", "ISO-8859-1", "latin1",
+                        "windows-1252"):
+            body = envelopeText("<cwmp:Reboot><CommandKey>k</CommandKey></cwmp:Reboot>")
+            body = body.replace(b'<?xml version="1.0" encoding="UTF-8"?>\n', b"")
+            self.assertEqual(decode(body, f"text/xml; charset={charset}").body.commandKey, "k", charset)
+
+
+class OutOfRangeValueTests(unittest.TestCase):
+    def test_hugeYear(self) -> None:
+        """
+        A dateTime beyond 9999 in any RPC (OverflowError out of decode before)
+        is an invalid argument: a DecodeError, with fault 9003 for a request.
+        """
+        response = ("<cwmp:DownloadResponse><Status>1</Status><StartTime>99999999999-01-01T00:00:00Z</StartTime>"
+                    "<CompleteTime>0001-01-01T00:00:00Z</CompleteTime></cwmp:DownloadResponse>")
+        e = self.assertRaises(DecodeError, decode, envelopeText(response))
+        self.assertIn("year out of range", str(e))
+        request = ("<cwmp:TransferComplete><CommandKey>k</CommandKey><FaultStruct><FaultCode>0</FaultCode>"
+                   "<FaultString></FaultString></FaultStruct><StartTime>2024-01-01T00:00:00Z</StartTime>"
+                   "<CompleteTime>99999999999-01-01T00:00:00Z</CompleteTime></cwmp:TransferComplete>")
+        e = self.assertRaises(DecodeError, decode, envelopeText(request))
+        self.assertEqual(e.fault.code, 9003)
+
+    def test_unicodeDigitsInIntegers(self) -> None:
+        """Integer arguments are ASCII digits: '²', '١' and '1_0' are 9003, not values."""
+        for text in ("²", "١", "1_0", "５", "\u00a05"):
+            body = f"<cwmp:ScheduleInform><DelaySeconds>{text}</DelaySeconds><CommandKey>k</CommandKey>" \
+                   "</cwmp:ScheduleInform>"
+            e = self.assertRaises(DecodeError, decode, envelopeText(body))
+            self.assertEqual(e.fault.code, 9003, text)
+        body = "<cwmp:ScheduleInform><DelaySeconds>\n 5 \t</DelaySeconds><CommandKey>k</CommandKey></cwmp:ScheduleInform>"
+        self.assertEqual(decode(envelopeText(body)).body.delaySeconds, 5)
+
+    def test_sessionTimeoutASCII(self) -> None:
+        """A cwmp:SessionTimeout header of Unicode digits is ignored, as any unreadable one is."""
+        header = '<cwmp:SessionTimeout xmlns:cwmp="urn:dslforum-org:cwmp-1-0">١٢</cwmp:SessionTimeout>'
+        envelope = decode(envelopeText("<cwmp:GetRPCMethods/>", header=header))
+        self.assertIsNone(envelope.sessionTimeout)

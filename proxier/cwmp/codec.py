@@ -33,6 +33,7 @@ from typing import Any, Callable, Optional
 from lxml import etree
 
 from proxier import xmlsafe
+from proxier.asciinum import isUnsigned, parseSigned
 from proxier.cwmp import messages as m
 from proxier.datamodel._tr106time import UNKNOWN_TIME, formatDateTime, parseDateTime
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
@@ -425,6 +426,14 @@ class _Invalid(Exception):
 
 
 _REQUIRED: Any = object()
+# XML's white space (XML 1.0 production 3): what xsd's whiteSpace="collapse" removes.
+_XML_SPACE = " \t\r\n"
+
+
+def _short(text: str) -> str:
+    """C{text} quoted for a message, cut when long (a peer's text may be megabytes)."""
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _local(element: etree._Element) -> str:
@@ -492,11 +501,11 @@ class _Fields:
         element = self.element(name, default is _REQUIRED)
         if element is None:
             return default
-        text = (element.text or "").strip()
+        text = (element.text or "").strip(_XML_SPACE)
         try:
-            number = int(text, 10)
+            number = parseSigned(text, what=name)
         except ValueError:
-            raise _Invalid(f"{self.where}: {name} {text!r} is not a whole number") from None
+            raise _Invalid(f"{self.where}: {name} {_short(text)} is not a whole number") from None
         if minimum is not None and number < minimum or maximum is not None and number > maximum:
             raise _Invalid(f"{self.where}: {name} {number} out of range")
         return number
@@ -774,6 +783,13 @@ def _decodeFault(element: etree._Element, context: dict[str, Any]) -> m.SOAPFaul
     return m.SOAPFault(CWMPFault(code, string, parameterFaults), localCode)
 
 
+# RFC 2978 2.3, mime-charset: the characters a charset name may have.
+_CHARSET_NAME = re.compile(r"[A-Za-z0-9!#$%&'+\-^_`{}~]{1,40}", re.ASCII)
+# Python codecs that are text encodings by name but no charset of a document:
+# they rewrite escapes or host names (and fail on ordinary text).
+_NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-7"})
+
+
 def _charset(contentType: Optional[str | bytes]) -> Optional[str]:
     if not contentType:
         return None
@@ -786,11 +802,21 @@ def _charset(contentType: Optional[str | bytes]) -> Optional[str]:
     return None
 
 
-def _isUTF8(charset: str) -> bool:
+def _codecOf(charset: str) -> codecs.CodecInfo:
+    """The Python codec for a charset the peer named; L{DecodeError} when it names none that decodes text."""
+    if not _CHARSET_NAME.fullmatch(charset):
+        raise DecodeError(f"unusable charset {_short(charset)}")
     try:
-        return codecs.lookup(charset).name == "utf-8"
-    except LookupError:
-        return False
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):
+        raise DecodeError(f"unknown charset {_short(charset)}") from None
+    if not getattr(info, "_is_text_encoding", True) or info.name.replace("_", "-") in _NOT_CHARSETS:
+        raise DecodeError(f"unusable charset {_short(charset)}")
+    return info
+
+
+def _isUTF8(charset: str) -> bool:
+    return _codecOf(charset).name == "utf-8"
 
 
 def decode(data: bytes, contentType: Optional[str | bytes] = None, maxBytes: int = MAX_ENVELOPE_BYTES) -> m.Envelope:
@@ -810,9 +836,9 @@ def decode(data: bytes, contentType: Optional[str | bytes] = None, maxBytes: int
         try:
             source = data.decode(charset)
         except LookupError:
-            raise DecodeError(f"unknown charset {charset!r}") from None
-        except UnicodeDecodeError as e:
-            raise DecodeError(f"body is not {charset}: {e.reason}") from None
+            raise DecodeError(f"unknown charset {_short(charset)}") from None
+        except (UnicodeError, ValueError) as e:
+            raise DecodeError(f"body is not {charset}: {getattr(e, 'reason', e)}") from None
         source = source.lstrip("\ufeff \t\r\n")
     elif charset:
         # The header says UTF-8: drop a declaration that says otherwise.
@@ -853,7 +879,7 @@ def decode(data: bytes, contentType: Optional[str | bytes] = None, maxBytes: int
                 except _Invalid:
                     pass
             elif local in ("SessionTimeout", "sessionTimeout"):
-                if text.isdigit():
+                if isUnsigned(text, maxDigits=10):
                     headers.setdefault("sessionTimeout", int(text))
             elif local == "SupportedCWMPVersions":
                 headers.setdefault("supportedVersions", text)
@@ -889,7 +915,9 @@ def decode(data: bytes, contentType: Optional[str | bytes] = None, maxBytes: int
         return m.Envelope(m.UnknownMethod(local, namespace), namespace=namespace, **headers)
     try:
         message = decoder(_Fields(element, local))
-    except _Invalid as e:
+    except (_Invalid, ValueError, OverflowError) as e:
+        # _Invalid says what is wrong; a ValueError or OverflowError from a
+        # value type is a bad argument too, never a crash of the session.
         reason = str(e)
         raise DecodeError(f"invalid {local}: {reason}", fault=CWMPFault(9003, f"Invalid arguments: {reason}"),
                           **context) from None
