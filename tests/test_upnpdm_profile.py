@@ -211,11 +211,20 @@ class MakeProfileTests(unittest.TestCase):
         self.assertFalse(profile.inBBF("Device.Time."))
 
     def test_inBBF(self) -> None:
-        """What the top of the BBF model holds, two levels deep; below that, assumed."""
-        profile = self.make(["/BBF/Hosts/", "/BBF/Hosts/Host/#/", "/BBF/DeviceInfo/", "/BBF/DeviceInfo/UpTime"])
+        """
+        What the top of the BBF model holds, two levels deep; below that,
+        assumed only where the top two levels are the model's (issue 17.2:
+        not below the SupportedDataModel table the proxier holds).
+        """
+        profile = self.make(["/BBF/Hosts/", "/BBF/Hosts/Host/#/", "/BBF/DeviceInfo/", "/BBF/DeviceInfo/UpTime",
+                             "/BBF/Top/#/"])
         for name, expected in [("Device.", True), ("Device.Hosts.", True), ("Device.Hosts.Host.", True),
                                ("Device.Hosts.Host.1.HostName", True), ("Device.Time.", False),
                                ("Device.DeviceInfo.UpTime", True), ("Device.DeviceInfo.Manufacturer", False),
+                               ("Device.DeviceInfo.SupportedDataModel.1.", False),
+                               ("Device.DeviceInfo.SupportedDataModel.1.URL", False),
+                               ("Device.Time.Deeper.Object.", False), ("Device.Top.3.Name", True),
+                               ("Device.Top.[a].Name", True), ("Device.Other.3.Name", False),
                                ("Other.", False)]:
             with self.subTest(name=name):
                 self.assertEqual(profile.inBBF(name), expected)

@@ -358,7 +358,12 @@ class DeviceProfile:
     def inBBF(self, name: str) -> bool:
         """
         Whether the CWMP path C{name} may be in the BBF model: known for the
-        top two levels (the probe's GetSupportedParameters), assumed below.
+        top two levels (the probe's GetSupportedParameters), assumed below
+        them when its top two levels are in the model. A path below an
+        object the model lacks (C{Device.DeviceInfo.SupportedDataModel.1.}
+        when the proxier holds that table) is not the device's: asking the
+        device about it gets 703, which would hide what the proxier holds
+        (issue 17.2).
         """
         if self.root is None:
             return False
@@ -368,7 +373,9 @@ class DeviceProfile:
             return False
         parts = [p for p in name[len("Device."):].rstrip(".").split(".") if p]
         if len(parts) > 2:
-            return True
+            if parts[1].isdigit() or parts[1].startswith("["):  # an instance of a table at the top
+                return self.root + parts[0] + "/#/" in self.rootStructure
+            parts = parts[:2]
         relative = "/".join(parts)
         return any(self.root + relative + end in self.rootStructure for end in ("", "/", "/#/"))
 

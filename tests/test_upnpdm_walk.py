@@ -1,0 +1,174 @@
+"""
+A property of a whole Virtual CWMP Device (issue 17.2): every object and
+parameter GetParameterNames lists answers every parameter RPC, at every
+depth, and the answers agree with each other.
+
+The device is built as the proxier builds it: the simulator's device behind
+a L{VirtualDevice} with its management (diagnostics and vendor-log objects
+mounted over the CMS model), inside the Virtual CWMP Device's composite with
+the proxier-held C{Device.ManagementServer.} and C{DeviceInfo.ProxierInfo.}
+(L{virtualDeviceModel}), on a L{task.Clock}. From the whole listing
+(GetParameterNames of C{Device.}, NextLevel false) the walk asks, for every
+name listed:
+
+ - GetParameterNames with NextLevel false: an object lists exactly the names
+   the whole listing has below it (with the same Writable flags), a
+   parameter lists itself;
+ - GetParameterNames with NextLevel true: an object lists exactly its
+   children of the whole listing, a parameter itself;
+ - GetParameterValues and GetParameterAttributes: an object gives exactly
+   the parameters listed below it, a parameter itself;
+ - SetParameterValues of a parameter's own value: a read-only one is
+   refused with 9008 for that parameter, a writable one is never 9008 or
+   9005.
+
+No name listed is ever answered 9005. The whole tree's answers are encoded
+as the endpoint would send them and validated against the CWMP schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.trial import unittest
+
+from proxier.config import load
+from proxier.cwmp import codec
+from proxier.cwmp import messages as m
+from proxier.cwmp.settings import EndpointSettings
+from proxier.datamodel import paths
+from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.gateway import virtualDeviceLocalModel, virtualDeviceModel
+from proxier.datamodel.values import DeviceIdentity, ParameterInfo, ParameterValue
+from proxier.store import Store
+from tests.cwmpxsd import assertValidCWMP
+from tests.test_upnpdm_transfer_support import ManagedDevice
+
+PROXIER = DeviceIdentity("proxier", "00D0F5", "Gateway", "GW-0001")
+
+
+def _depth(name: str) -> int:
+    return len(paths.parse(name).segments)
+
+
+class WholeDeviceWalkTests(unittest.TestCase):
+    """Issue 17.2: GetParameterNames, GetParameterValues and GetParameterAttributes agree at every node."""
+
+    def setUp(self) -> None:
+        self.lab = ManagedDevice(self)
+        store = Store.open(self.mktemp())
+        acs = dict(load(None)["acs"], url="http://127.0.0.1:9/acs")
+        self.settings = EndpointSettings(store.document("settings"), acs)
+        local = virtualDeviceLocalModel(PROXIER, "UPnP-DM", self.settings, lambda: "http://127.0.0.1:7547/v1", store)
+        self.model = virtualDeviceModel(self.lab.device.dataModel(), local)
+
+    def ok(self, d: Any, what: str) -> Any:
+        """The result of C{d}, which must have fired; a fault fails the test naming C{what}."""
+        results: list = []
+        d.addBoth(results.append)
+        self.assertTrue(results, f"{what}: no answer")
+        result = results[0]
+        if hasattr(result, "value") and isinstance(result.value, Exception):
+            self.fail(f"{what}: {result.value!r}")
+        return result
+
+    def parameterNextLevel(self, name: str, writable: bool) -> list:
+        """
+        GetParameterNames of a parameter with NextLevel true: the parameter
+        itself (TR-330 §4.6.2.1's example, as the device's model answers) or
+        9003 (TR-069 A.3.2.3, as the proxier's own trees answer); never 9005.
+        """
+        results: list = []
+        self.model.getParameterNames(name, True).addBoth(results.append)
+        self.assertTrue(results, f"GPN {name} true: no answer")
+        result = results[0]
+        if hasattr(result, "value") and isinstance(result.value, Exception):
+            self.assertIsInstance(result.value, CWMPFault, f"GPN {name} true")
+            self.assertEqual(result.value.code, 9003, f"GPN {name} true: {result.value!r}")
+            return [ParameterInfo(name, writable)]
+        return result
+
+    def whole(self) -> list:
+        infos = self.ok(self.model.getParameterNames("Device.", False), "GPN Device. false")
+        names = [i.name for i in infos]
+        self.assertEqual(len(names), len(set(names)), "a name listed twice")
+        return infos
+
+    def test_proxierHeldTableAtEveryDepth(self) -> None:
+        """
+        The reported case: C{Device.DeviceInfo.SupportedDataModel.1.}, listed
+        under C{Device.DeviceInfo.}, answers GetParameterNames itself (the
+        proxier holds it) instead of going to the device and answering 9005.
+        """
+        under = [i.name for i in self.ok(self.model.getParameterNames("Device.DeviceInfo.", False), "GPN")]
+        self.assertIn("Device.DeviceInfo.SupportedDataModel.1.", under)
+        infos = self.ok(self.model.getParameterNames("Device.DeviceInfo.SupportedDataModel.1.", True), "GPN")
+        self.assertEqual(sorted(i.name for i in infos),
+                         [f"Device.DeviceInfo.SupportedDataModel.1.{p}" for p in ("Features", "URL", "URN", "UUID")])
+        asked = [args for _, a, args in self.lab.upnp.calls if a in ("GetInstances", "GetAttributes")]
+        self.assertFalse([a for a in asked if "SupportedDataModel" in repr(a)],
+                         "the device was asked about a table the proxier holds")
+
+    def test_everyNodeAgrees(self) -> None:
+        """Every object and parameter of the whole listing answers GPN (both levels), GPV and GPA consistently."""
+        infos = self.whole()
+        writable = {i.name: i.writable for i in infos}
+        names = [i.name for i in infos]
+        objects = [n for n in names if paths.isPartial(n)]
+        parameters = [n for n in names if not paths.isPartial(n)]
+        self.assertGreater(len(objects), 20)
+        self.assertGreater(len(parameters), 100)
+        for name in names:
+            below = [n for n in names if paths.isPrefix(name, n)] if paths.isPartial(name) else [name]
+            listed = self.ok(self.model.getParameterNames(name, False), f"GPN {name} false")
+            self.assertEqual(sorted(i.name for i in listed), sorted(below), f"GPN {name} false")
+            for info in listed:
+                self.assertEqual(info.writable, writable[info.name], f"Writable of {info.name} under {name}")
+            if paths.isPartial(name):
+                children = [n for n in below if n != name and _depth(n) == _depth(name) + 1]
+                listed = self.ok(self.model.getParameterNames(name, True), f"GPN {name} true")
+            else:
+                children = [name]
+                listed = self.parameterNextLevel(name, writable[name])
+            self.assertEqual(sorted(i.name for i in listed), sorted(children), f"GPN {name} true")
+            for info in listed:
+                self.assertEqual(info.writable, writable[info.name], f"Writable of {info.name} next to {name}")
+            leaves = sorted(n for n in below if not paths.isPartial(n))
+            values = self.ok(self.model.getParameterValues([name]), f"GPV {name}")
+            self.assertEqual(sorted(v.name for v in values), leaves, f"GPV {name}")
+            attributes = self.ok(self.model.getParameterAttributes([name]), f"GPA {name}")
+            self.assertEqual(sorted(a.name for a in attributes), leaves, f"GPA {name}")
+
+    def test_writableAgreesWithSetParameterValues(self) -> None:
+        """
+        SetParameterValues of each parameter's own value: a parameter listed
+        read-only is refused with 9008, a writable one never with 9008 or 9005.
+        """
+        infos = self.whole()
+        values = {v.name: v for v in self.ok(self.model.getParameterValues(["Device."]), "GPV Device.")}
+        for info in infos:
+            if paths.isPartial(info.name):
+                continue
+            current = values[info.name]
+            results: list = []
+            self.model.setParameterValues([ParameterValue(info.name, current.value, current.type)]).addBoth(
+                results.append)
+            self.assertTrue(results, f"SPV {info.name}: no answer")
+            result = results[0]
+            fault = result.value if hasattr(result, "value") and isinstance(result.value, CWMPFault) else None
+            codes = {f.faultCode for f in fault.parameterFaults} if fault is not None else set()
+            if info.writable:
+                self.assertFalse(codes & {9005, 9008}, f"{info.name} is listed writable but SPV says {fault}")
+                self.assertNotIn(getattr(fault, "code", None), (9005, 9008), f"{info.name}: {fault}")
+            else:
+                self.assertIsNotNone(fault, f"{info.name} is listed read-only but SPV accepted it")
+                self.assertEqual(codes, {9008}, f"{info.name} is read-only: {fault}")
+
+    def test_wholeTreeAnswersAreValidCWMP(self) -> None:
+        """The whole tree's GPN, GPV and GPA answers, encoded for the ACS, are valid under the CWMP schema."""
+        infos = self.whole()
+        values = self.ok(self.model.getParameterValues(["Device."]), "GPV Device.")
+        attributes = self.ok(self.model.getParameterAttributes(["Device."]), "GPA Device.")
+        for message in (m.GetParameterNamesResponse(tuple(infos)), m.GetParameterValuesResponse(tuple(values)),
+                        m.GetParameterAttributesResponse(tuple(attributes))):
+            assertValidCWMP(self, codec.encode(m.Envelope(message, id="1")), message.name)
