@@ -88,6 +88,7 @@ MAX_RPC_FAULTS = 5  # failures (faults but 8000/8005, or sessions lost while it 
 _EVENT_CODE = re.compile(r"^(?:\d+( \S+)+|M \S+|X [0-9A-F]{6} .+|X \S+ .+)$")
 CR_WINDOW = 60.0  # seconds over which Connection Requests are counted
 CR_BURST = 10  # Connection Requests accepted per window; more are answered 503
+CLOSE_TIMEOUT = 5.0  # seconds a session's end waits for its connection to close
 
 
 def deviceTimeout(sessionTimeout: float) -> float:
@@ -590,7 +591,22 @@ class CWMPEndpoint:
         self.sessions += 1
         limit = self._clock.callLater(self._maxSessionDuration, self._abortSession,
                                       f"session longer than {self._maxSessionDuration:g} s")
-        d = defer.maybeDeferred(self._runSession)
+        # The session's own connection (INTEROP §CWMP 6: an ACS binds a
+        # session to its TCP connection), closed when the session ends.
+        opener = getattr(self._agent, "sessionAgent", None)
+        agent = opener() if callable(opener) else self._agent
+        d = defer.maybeDeferred(self._runSession, agent)
+
+        def closeConnection(result: Any) -> Any:
+            close = getattr(agent, "close", None)
+            if agent is self._agent or not callable(close):
+                return result
+            closing = defer.maybeDeferred(close)
+            closing.addTimeout(CLOSE_TIMEOUT, self._clock)
+            closing.addErrback(lambda f: self.log.warn("the session's connection did not close: {why}",
+                                                       why=f.getErrorMessage()))
+            closing.addCallback(lambda _: result)
+            return closing
 
         def finished(result: Any) -> None:
             if limit.active():
@@ -598,6 +614,7 @@ class CWMPEndpoint:
             self._sessionFinished(result)
 
         self._session = d
+        d.addBoth(closeConnection)
         d.addBoth(finished)
 
     def _abortSession(self, reason: str) -> None:
@@ -608,7 +625,7 @@ class CWMPEndpoint:
             self._inFlight.cancel()
 
     @defer.inlineCallbacks
-    def _runSession(self) -> Any:
+    def _runSession(self, agent: Any = None) -> Any:
         url = self.settings.url
         self._checkBootstrap()  # the URL may have changed while a BOOTSTRAP to the old one was in flight
         self._withheld = self.state.withheldKinds(url)
@@ -629,8 +646,8 @@ class CWMPEndpoint:
             parameters=tuple(parameters),
         )
         self.log.info("session to {url}: {events}", url=url, events=", ".join(e.code for e in content.events))
-        http = ACSHTTPSession(self._agent, url, self.settings.username, self.settings.password,
-                              clock=self._clock, requestTimeout=self._requestTimeout)
+        http = ACSHTTPSession(agent if agent is not None else self._agent, url, self.settings.username,
+                              self.settings.password, clock=self._clock, requestTimeout=self._requestTimeout)
         outbox = _Outbox(self, url, content)
         session = CPESession(outbox, sessionTimeout=self._sessionTimeout, log=self.log)
         actions = session.start(inform)

@@ -1,7 +1,17 @@
-# -*- test-case-name: tests.test_cwmp_transport -*-
+# -*- test-case-name: tests.test_cwmp_transport,tests.test_cwmp_connections -*-
 """
 HTTPS towards the ACS: the trust root and client certificate the C{[acs]}
-section names, and the HTTP agent every endpoint's sessions share.
+section names, and the HTTP agents towards the ACS.
+
+A CWMP session owns its TCP connection (INTEROP §CWMP 6, TR-069 3.4.1): an
+ACS such as GenieACS binds a session to the connection it began on, and a
+request of one session arriving on another session's connection gets 400
+"Invalid session" and ends both. So L{ACSAgent.sessionAgent} gives every
+session an agent with a connection pool of its own (at most one persistent
+connection, never shared), closed when the session ends; a connection the
+ACS closes (C{Connection: close}, a drop) is replaced by a new one of the
+same session. The L{ACSAgent} itself still serves one-off requests (file
+transfers) over a pool of their own.
 
 The ACS certificate is verified against C{ca_file} (or the platform's trust
 store) and its name against the URL's host through service-identity, by
@@ -16,13 +26,15 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from twisted.internet import ssl
+from twisted.internet.defer import Deferred
 from twisted.web.client import Agent, HTTPConnectionPool
-from twisted.web.iweb import IPolicyForHTTPS
+from twisted.web.iweb import IAgent, IPolicyForHTTPS
 from zope.interface import implementer
 
 from proxier.pem import certificateBlocks
 
-__all__ = ["ACSTLSPolicy", "loadTrustRoot", "loadClientCertificate", "makeACSAgent", "TLSConfigError"]
+__all__ = ["ACSTLSPolicy", "ACSAgent", "SessionAgent", "loadTrustRoot", "loadClientCertificate", "makeACSAgent",
+           "TLSConfigError"]
 
 
 class TLSConfigError(ValueError):
@@ -79,17 +91,72 @@ class ACSTLSPolicy:
         return ssl.optionsForClientTLS(name, trustRoot=self.trustRoot, clientCertificate=self.clientCertificate)
 
 
-def makeACSAgent(reactor: Any, acs: Mapping[str, Any], *, pool: Optional[HTTPConnectionPool] = None) -> Agent:
+@implementer(IAgent)
+class SessionAgent:
     """
-    The agent for all sessions to the ACS, from the C{[acs]} config section
+    The L{IAgent} of one CWMP session: its own connection pool, holding at
+    most one persistent connection, that no other session ever uses.
+
+    @ivar pool: the session's L{HTTPConnectionPool}.
+    """
+
+    def __init__(self, reactor: Any, policy: IPolicyForHTTPS, connectTimeout: float, persistent: bool) -> None:
+        self.pool = HTTPConnectionPool(reactor, persistent=persistent)
+        self.pool.maxPersistentPerHost = 1
+        self._agent = Agent(reactor, contextFactory=policy, pool=self.pool, connectTimeout=connectTimeout)
+
+    def request(self, method: bytes, uri: bytes, headers: Any = None, bodyProducer: Any = None) -> Deferred:
+        """See L{IAgent.request}."""
+        return self._agent.request(method, uri, headers, bodyProducer)
+
+    def close(self) -> Deferred:
+        """Close the session's connection; fires once it is closed."""
+        return self.pool.closeCachedConnections()
+
+
+@implementer(IAgent)
+class ACSAgent:
+    """
+    The agents towards the ACS, all with the TLS policy of the C{[acs]}
+    section: L{sessionAgent} for each CWMP session, and L{request} for
+    one-off requests (file transfers), over a pool of their own.
+    """
+
+    def __init__(self, reactor: Any, policy: IPolicyForHTTPS, connectTimeout: float,
+                 pool: Optional[HTTPConnectionPool] = None) -> None:
+        self._reactor = reactor
+        self.policy = policy
+        self._connectTimeout = connectTimeout
+        self._sessionsPersistent = pool is None or bool(pool.persistent)
+        if pool is None:
+            pool = HTTPConnectionPool(reactor, persistent=True)
+            pool.maxPersistentPerHost = 4
+            pool.cachedConnectionTimeout = 60
+        self.pool = pool
+        self._agent = Agent(reactor, contextFactory=policy, pool=pool, connectTimeout=connectTimeout)
+
+    def request(self, method: bytes, uri: bytes, headers: Any = None, bodyProducer: Any = None) -> Deferred:
+        """A one-off request (never a CWMP session's: see L{sessionAgent})."""
+        return self._agent.request(method, uri, headers, bodyProducer)
+
+    def sessionAgent(self) -> SessionAgent:
+        """
+        A new agent for one CWMP session (its own connection; with a
+        non-persistent pool given to L{makeACSAgent}, a new connection for
+        every request, as tests ask).
+        """
+        return SessionAgent(self._reactor, self.policy, self._connectTimeout, self._sessionsPersistent)
+
+
+def makeACSAgent(reactor: Any, acs: Mapping[str, Any], *, pool: Optional[HTTPConnectionPool] = None) -> ACSAgent:
+    """
+    The agents towards the ACS, from the C{[acs]} config section
     (C{ca_file}, C{client_certificate}, C{client_key}, C{request_timeout}).
+    C{pool} serves one-off requests; when it is not persistent, sessions do
+    not keep their connection either.
 
     @raise TLSConfigError: when a file cannot be used.
     """
     policy = ACSTLSPolicy(loadTrustRoot(acs.get("ca_file", "")),
                           loadClientCertificate(acs.get("client_certificate", ""), acs.get("client_key", "")))
-    if pool is None:
-        pool = HTTPConnectionPool(reactor, persistent=True)
-        pool.maxPersistentPerHost = 4
-        pool.cachedConnectionTimeout = 60
-    return Agent(reactor, contextFactory=policy, pool=pool, connectTimeout=acs.get("request_timeout", 30))
+    return ACSAgent(reactor, policy, acs.get("request_timeout", 30), pool)

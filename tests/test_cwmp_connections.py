@@ -1,0 +1,143 @@
+"""
+A CWMP session owns its TCP connection (issue 17.1, INTEROP §CWMP 6): the
+agents of L{proxier.cwmp.tls} over real loopback connections, plain and TLS,
+seen from the server side — which connection each request arrived on.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Optional
+
+from twisted.internet import defer, reactor, ssl
+from twisted.trial import unittest
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+
+from proxier.cwmp.tls import makeACSAgent
+from proxier.cwmp.transport import ACSHTTPSession
+from tests import _helpers
+from tests.test_cwmp_transport import makeCertificate, pem
+
+
+class Connections(Resource):
+    """Answers every POST, recording the server-side connection (HTTP channel) it came on."""
+
+    isLeaf = True
+
+    def __init__(self, close: Callable[[int], bool] = lambda n: False) -> None:
+        super().__init__()
+        self.channels: list[Any] = []
+        self.close = close
+
+    def render_POST(self, request: Any) -> bytes:
+        self.channels.append(request.channel)
+        if self.close(len(self.channels)):
+            request.setHeader(b"Connection", b"close")
+            request.channel.persistent = False
+        return b"ok"
+
+
+def closed(channel: Any) -> bool:
+    transport = channel.transport
+    return bool(getattr(transport, "disconnected", False) or getattr(transport, "disconnecting", False))
+
+
+class SessionAgentTests(unittest.TestCase):
+    def serve(self, resource: Resource, contextFactory: Any = None) -> str:
+        if contextFactory is None:
+            port = reactor.listenTCP(0, Site(resource), interface="127.0.0.1")
+            scheme = "http"
+        else:
+            port = reactor.listenSSL(0, Site(resource), contextFactory, interface="127.0.0.1")
+            scheme = "https"
+        self.addCleanup(port.stopListening)
+        return f"{scheme}://127.0.0.1:{port.getHost().port}/acs"
+
+    def sessions(self, url: str, count: int, acs: Optional[dict] = None) -> list:
+        agents = makeACSAgent(reactor, dict({"request_timeout": 10}, **(acs or {})))
+        result = []
+        for _ in range(count):
+            agent = agents.sessionAgent()
+            self.addCleanup(agent.close)
+            result.append((agent, ACSHTTPSession(agent, url, requestTimeout=10)))
+        return result
+
+    @defer.inlineCallbacks
+    def test_sessionsKeepTheirOwnConnection(self) -> None:
+        """
+        Three sessions whose POSTs alternate, each waiting for the others (the
+        pattern that made a shared pool hand one session's idle connection to
+        another): every POST of a session arrives on that session's one
+        connection, and no two sessions share one.
+        """
+        resource = Connections()
+        url = self.serve(resource)
+        sessions = self.sessions(url, 3)
+        seen: dict[int, list] = {0: [], 1: [], 2: []}
+        for _ in range(4):
+            for i, (_, http) in enumerate(sessions):
+                answer = yield http.post(b"<x/>")
+                self.assertEqual(answer.status, 200)
+                seen[i].append(resource.channels[-1])
+        for i in seen:
+            self.assertEqual(len({id(c) for c in seen[i]}), 1, f"session {i} changed connections")
+        self.assertEqual(len({id(seen[i][0]) for i in seen}), 3, "two sessions shared a connection")
+
+    @defer.inlineCallbacks
+    def test_closedAtSessionEnd(self) -> None:
+        """Closing a session's agent closes its connection; the next session's goes on a new one."""
+        resource = Connections()
+        url = self.serve(resource)
+        [(first, http)] = self.sessions(url, 1)
+        yield http.post(b"<x/>")
+        yield first.close()
+        channel = resource.channels[0]
+        yield _helpers.waitFor(lambda: closed(channel), timeout=10.0, step=0.01)
+        [(_, nextSession)] = self.sessions(url, 1)
+        yield nextSession.post(b"<x/>")
+        self.assertIsNot(resource.channels[1], channel)
+
+    @defer.inlineCallbacks
+    def test_connectionCloseHonoured(self) -> None:
+        """
+        An ACS that answers C{Connection: close}: the session's next POST goes
+        on a new connection of its own, never on the connection of the
+        session running beside it.
+        """
+        resource = Connections(close=lambda n: n == 1)
+        url = self.serve(resource)
+        (_, a), (_, b) = self.sessions(url, 2)
+        yield a.post(b"<x/>")  # answered "Connection: close"
+        yield b.post(b"<x/>")
+        yield a.post(b"<x/>")
+        yield b.post(b"<x/>")
+        first, other, second, otherAgain = resource.channels
+        self.assertIsNot(second, first)
+        self.assertIsNot(second, other)
+        self.assertIs(otherAgain, other)
+        yield _helpers.waitFor(lambda: closed(first), timeout=10.0, step=0.01)
+
+    @defer.inlineCallbacks
+    def test_tls(self) -> None:
+        """
+        Over HTTPS with the C{[acs]} CA file, a session keeps its one verified
+        connection for every POST, and another session has its own.
+        """
+        directory = self.mktemp()
+        os.makedirs(directory)
+        ca = makeCertificate("Test ACS CA", ca=True)
+        caFile = os.path.join(directory, "ca.pem")
+        with open(caFile, "wb") as f:
+            f.write(pem(ca[0]))
+        server = ssl.PrivateCertificate.loadPEM(pem(*makeCertificate("127.0.0.1", ca, ("127.0.0.1",))))
+        resource = Connections()
+        url = self.serve(resource, server.options())
+        (_, a), (_, b) = self.sessions(url, 2, {"ca_file": caFile})
+        for http in (a, b, a, b):
+            answer = yield http.post(b"<x/>")
+            self.assertEqual(answer.status, 200)
+        first, other, second, otherAgain = resource.channels
+        self.assertIs(second, first)
+        self.assertIs(otherAgain, other)
+        self.assertIsNot(first, other)
