@@ -222,8 +222,56 @@ class ServerTests(unittest.TestCase):
         client = DigestClient("acs", "s3cret", Challenge("digest", {"realm": "proxier", "nonce": nonce}))
         self.assertIn("qop", self.check(client.authorization("GET", self.URI)).reason)
 
-    def test_cacheBounded(self) -> None:
-        """The nonce-count cache never holds more than its cap."""
-        for _ in range(10):
-            self.assertTrue(self.check(self.answer()[1]).ok)
-        self.assertEqual(len(self.server._counts), 4)
+    def test_storeBoundedRefusesNotForgets(self) -> None:
+        """
+        The store of used nonces never holds more than its cap; when it is full
+        of live nonces a new one is refused (busy, not a challenge), while every
+        nonce held stays refused on replay — once the nonces expire, room comes
+        back (issue 11: refuse, don't forget).
+        """
+        headers = [self.answer()[1] for _ in range(6)]
+        for header in headers[:4]:
+            self.assertTrue(self.check(header).ok)
+        full = self.check(headers[4])
+        self.assertEqual((full.ok, full.busy, full.stale), (False, True, False))
+        self.assertEqual(self.server.usedNonces, 4)
+        for header in headers[:4]:
+            self.assertIn("replayed", self.check(header).reason)
+        self.clock.now += 61
+        self.assertEqual(self.server.usedNonces, 0)
+        self.assertTrue(self.check(self.answer()[1]).ok)
+        for header in headers[:4]:
+            self.assertTrue(self.check(header).stale)  # expired: a stale challenge, never accepted
+
+    def test_noReplayAfterManyOthers(self) -> None:
+        """
+        A captured Authorization header stays refused for its nonce's whole
+        lifetime however many other requests authenticate meanwhile (issue 11:
+        a cache of 1024 forgot it after 1100 others).
+        """
+        server = DigestServer("proxier", secret=b"k" * 32, clock=self.clock, nonceLifetime=300)
+        self.server = server
+        _, captured = self.answer()
+        start = self.clock.now
+        self.assertTrue(self.check(captured).ok)
+        for i in range(1100):
+            self.clock.now += 0.2
+            self.assertTrue(self.check(self.answer()[1]).ok, i)
+        self.assertLess(self.clock.now - start, 300)  # the captured nonce is still within its lifetime
+        replay = self.check(captured)
+        self.assertFalse(replay.ok)
+        self.assertIn("replayed", replay.reason)
+        self.assertLessEqual(server.usedNonces, 1101)
+
+    def test_clockSetBack(self) -> None:
+        """A wall clock set back does not revive an expired nonce: digest time never goes back."""
+        _, header = self.answer()
+        self.assertTrue(self.check(header).ok)
+        self.clock.now += 61
+        self.assertTrue(self.check(header).stale)
+        self.assertEqual(self.server.usedNonces, 0)
+        self.clock.now -= 61
+        result = self.check(header)
+        self.assertFalse(result.ok)
+        self.assertTrue(result.stale)
+        self.assertTrue(self.check(self.answer()[1]).ok)  # nonces made meanwhile still work

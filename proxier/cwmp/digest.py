@@ -11,20 +11,24 @@ treq 22.2 (Debian 12) has no Digest, and an ACS may demand it of the CPE
 (TR-069 3.2.2, INTEROP §CWMP 7). Both live here, with no I/O.
 
 Server nonces are stateless (a timestamp, random bytes and an HMAC under a
-per-server secret), so an unauthenticated request costs no memory at all;
-only authenticated ones enter a bounded cache that refuses a replayed nonce
-count.
+per-server secret), so an unauthenticated request costs no memory at all.
+A nonce that authenticated a request is remembered, with the last nonce
+count it came with, until its lifetime ends — never forgotten earlier, or a
+captured C{Authorization} header would work again (issue 11: a cache that
+dropped its oldest entries gave a replay after 1100 other requests). The
+store is bounded: when it is full of nonces still alive, a request with a
+nonce it does not hold is refused (C{busy}) until some expire.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import hmac
 import os
 import struct
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
@@ -276,6 +280,8 @@ class CheckResult:
     @ivar stale: the answer was right but its nonce expired: challenge again
         with C{stale=true} (RFC 7616 3.3), the client retries without asking
         its user.
+    @ivar busy: the answer was right, but the store of used nonces is full
+        of live ones: refused without a challenge (answer 503), for now.
     @ivar reason: why not, for the log.
     """
 
@@ -283,35 +289,51 @@ class CheckResult:
     username: str = ""
     stale: bool = False
     reason: str = ""
+    busy: bool = False
 
 
 class DigestServer:
     """
     The server side of Digest (MD5, C{qop=auth}, as ACSes speak it towards a
     Connection Request URL). Stateless nonces valid for C{nonceLifetime}
-    seconds; replayed nonce counts refused through a cache of at most
-    C{maxNonces} nonces.
+    seconds; each used nonce is held with its last nonce count until it
+    expires, at most C{maxNonces} of them (then new ones are refused, C{busy}).
+
+    Time is the highest the clock has shown: a wall clock set back does not
+    bring an expired — and so forgotten — nonce back to life.
     """
 
     def __init__(self, realm: str, *, secret: Optional[bytes] = None, clock: Callable[[], float] = time.time,
-                 nonceLifetime: float = 300.0, maxNonces: int = 1024) -> None:
+                 nonceLifetime: float = 300.0, maxNonces: int = 8192) -> None:
         self.realm = realm
         self._secret = secret if secret is not None else os.urandom(32)
         self._clock = clock
+        self._now = float("-inf")
         self._lifetime = nonceLifetime
         self._maxNonces = maxNonces
-        self._counts: "OrderedDict[str, int]" = OrderedDict()
+        self._counts: dict[bytes, int] = {}  # used nonce (its signature) → the last nonce count
+        self._expiries: list[tuple[float, bytes]] = []  # heap: when each used nonce stops being valid
         self.opaque = hashlib.sha256(self._secret + b"opaque").hexdigest()[:32]
+
+    @property
+    def usedNonces(self) -> int:
+        """How many used nonces are held (they are all still valid)."""
+        self._expire(self._time())
+        return len(self._counts)
+
+    def _time(self) -> float:
+        self._now = max(self._now, self._clock())
+        return self._now
 
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:16]
 
     def makeNonce(self) -> str:
-        payload = struct.pack(">d", self._clock()) + os.urandom(8)
+        payload = struct.pack(">d", self._time()) + os.urandom(8)
         return base64.urlsafe_b64encode(payload + self._sign(payload)).decode("ascii").rstrip("=")
 
-    def _nonceAge(self, nonce: str) -> Optional[float]:
-        """Seconds since C{nonce} was made, or C{None} if it is not one of ours."""
+    def _nonce(self, nonce: str) -> Optional[tuple[float, bytes]]:
+        """When C{nonce} was made and its signature (its key), or C{None} if it is not one of ours."""
         try:
             raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
         except (ValueError, TypeError):
@@ -322,7 +344,12 @@ class DigestServer:
         if not hmac.compare_digest(signature, self._sign(payload)):
             return None
         (made,) = struct.unpack(">d", payload[:8])
-        return self._clock() - made
+        return made, signature
+
+    def _expire(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] < now:
+            _, key = heapq.heappop(self._expiries)
+            self._counts.pop(key, None)
 
     def challenge(self, stale: bool = False) -> str:
         """A C{WWW-Authenticate} value with a fresh nonce."""
@@ -367,9 +394,10 @@ class DigestServer:
             count = int(nc, 16)
         except ValueError:
             return CheckResult(False, reason="nc is not hexadecimal")
-        age = self._nonceAge(p["nonce"])
-        if age is None:
+        nonce = self._nonce(p["nonce"])
+        if nonce is None:
             return CheckResult(False, reason="nonce not issued here")
+        made, key = nonce
         password = lookup(p["username"])
         if password is None:
             return CheckResult(False, reason="unknown username")
@@ -377,13 +405,19 @@ class DigestServer:
                                    cnonce, "auth")
         if not hmac.compare_digest(expected.encode("ascii"), p["response"].lower().encode("ascii", "replace")):
             return CheckResult(False, reason="wrong digest response (password?)")
-        if age < -5 or age > self._lifetime:
+        now = self._time()
+        if now > made + self._lifetime:  # the very sum the store forgets it by
             return CheckResult(False, stale=True, reason="nonce expired")
-        last = self._counts.get(p["nonce"])
-        if last is not None and count <= last:
+        if made > now:
+            return CheckResult(False, reason="nonce from the future")  # only with our secret elsewhere
+        self._expire(now)
+        last = self._counts.get(key)
+        if last is None:
+            if len(self._counts) >= self._maxNonces:
+                return CheckResult(False, busy=True,
+                                   reason=f"{len(self._counts)} nonces in use, the most held: refused until some expire")
+            heapq.heappush(self._expiries, (made + self._lifetime, key))
+        elif count <= last:
             return CheckResult(False, reason="nonce count replayed")
-        self._counts[p["nonce"]] = count
-        self._counts.move_to_end(p["nonce"])
-        while len(self._counts) > self._maxNonces:
-            self._counts.popitem(last=False)
+        self._counts[key] = count
         return CheckResult(True, username=p["username"])
