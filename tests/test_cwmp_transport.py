@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from treq.testing import RequestTraversalAgent
 from twisted.internet import defer, ssl, task
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.resource import Resource
@@ -478,3 +479,72 @@ class TLSTests(unittest.TestCase):
         policy = ACSTLSPolicy(loadTrustRoot(self.caFile))
         self.assertIsNotNone(policy.creatorForNetloc(b"[::1]", 443))
         self.assertIsNotNone(policy.creatorForNetloc(b"acs.example.net", 443))
+
+
+class HostileAnswerTests(unittest.TestCase):
+    """
+    Headers of a broken or hostile ACS end the POST cleanly: a TransportError
+    that says what, or the answer as it is — never another exception, which
+    would crash the session.
+    """
+
+    def post(self, handler: Callable, username: str = "", password: str = "") -> tuple[Scripted, object]:
+        resource = Scripted(handler)
+        session = ACSHTTPSession(RequestTraversalAgent(resource), ACS, username, password, clock=task.Clock())
+        d = session.post(b"<Inform/>")
+        results: list = []
+        d.addBoth(results.append)
+        self.assertEqual(len(results), 1, "the POST ended")
+        return resource, results[0]
+
+    def test_unreadableLocation(self) -> None:
+        """
+        A Location that is no URL (an unclosed IPv6 bracket raised ValueError
+        from urljoin before), holds a bad port, or controls and spaces, or is
+        empty (a redirect to itself), is a refused redirect.
+        """
+        for location in (b"http://[::1", b"http://[fe80::1%zz/acs", b"http://acs.example.net:99999/acs",
+                         b"http://acs.example.net:\xc2\xb2/acs", b"http://acs.example.net:\xd9\xa1/acs",
+                         b"http://acs.example.net/a\x00b", b"http://acs.example.net/a b", b"http://acs.example.net/\x7f",
+                         b"\x00", b"//[::1", b" "):
+            def handler(request, n, location=location):  # type: ignore[no-untyped-def]
+                request.setResponseCode(302)
+                request.setHeader(b"Location", location)
+                return b""
+
+            resource, result = self.post(handler)
+            self.assertIsInstance(result, Failure, location)
+            self.assertTrue(result.check(TransportError), (location, result))
+            self.assertIn("refused redirect", str(result.value))
+            self.assertEqual(len(resource.seen), 1)
+
+    def test_hostileChallenges(self) -> None:
+        """WWW-Authenticate values that cannot be answered end in the 401, never in an exception."""
+        for challenge in (b"Digest", b'Digest nonce="', b"Digest nonce=\xff\xfe, algorithm=\xc3\xbc",
+                          b'Digest realm="\x00", nonce="n\x00", qop="auth"', b"Digest " + b"a=b, " * 2000,
+                          b'Digest nonce="n", algorithm="SHA-512"', b'Digest nonce="n", qop="x"', b",,,", b"=",
+                          b'Basic realm="\xff"'):
+            def handler(request, n, challenge=challenge):  # type: ignore[no-untyped-def]
+                request.setResponseCode(401)
+                request.setHeader(b"WWW-Authenticate", challenge)
+                return b""
+
+            resource, result = self.post(handler, "cpe", "pw")
+            if isinstance(result, Failure):
+                self.assertTrue(result.check(TransportError), (challenge, result))
+            else:
+                self.assertEqual(result.status, 401, challenge)  # type: ignore[attr-defined]
+            self.assertLessEqual(len(resource.seen), 3)
+
+    def test_hostileCookies(self) -> None:
+        """Set-Cookie values no cookie jar expects are ignored or kept; the answer still arrives."""
+        for cookie in (b"a=b; Max-Age=" + b"9" * 300, b"a=b; Max-Age=\xc2\xb2", b"a=b; Expires=Mon, 01 Jan 99999 00:00:00",
+                       b"a=b; Expires=\xff", b"\xff=\xfe", b"=; ;=", b"a=b; Domain=..", b"a=b; Path=\x00",
+                       b"a=" + b"x" * 5000, b"a=b; Version=\xd9\xa1"):
+            def handler(request, n, cookie=cookie):  # type: ignore[no-untyped-def]
+                request.setHeader(b"Set-Cookie", cookie)
+                return b"<ok/>"
+
+            _, result = self.post(handler)
+            self.assertFalse(isinstance(result, Failure), (cookie, result))
+            self.assertEqual(result.status, 200)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ towards an ACS that may be hostile or shared by many endpoints.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
 from typing import Any, Optional
@@ -46,6 +47,12 @@ __all__ = ["ACSHTTPSession", "HTTPResult", "TransportError", "MAX_REDIRECTS", "U
 MAX_REDIRECTS = 5
 USER_AGENT = f"proxier/{__version__} (CWMP CPE Proxier)"
 _REDIRECTS = (301, 302, 307, 308)
+# What no URL may hold (RFC 3986 has no place for controls or spaces; a
+# Location that holds them is garbage or an attempt to smuggle a header).
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What a cookie the jar can read never holds: anything but printable ASCII and tab.
+_UNREADABLE_COOKIE = re.compile(rb"[^\t\x20-\x7e]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,34 @@ class TransportError(Exception):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class _CookieFilter:
+    """
+    An agent that drops the C{Set-Cookie} values no cookie jar can read (not
+    printable ASCII: the stdlib jar decodes them as ASCII and fails the whole
+    POST) before L{CookieAgent} sees them. A broken cookie is ignored, as a
+    browser ignores it; the answer still counts.
+    """
+
+    def __init__(self, agent: Any) -> None:
+        self._agent = agent
+
+    def request(self, *args: Any, **kw: Any) -> Deferred:
+        return self._agent.request(*args, **kw).addCallback(self._filter)
+
+    @staticmethod
+    def _filter(response: Any) -> Any:
+        for name in (b"Set-Cookie", b"Set-Cookie2"):
+            values = response.headers.getRawHeaders(name)
+            if values is None:
+                continue
+            kept = [v for v in values if not _UNREADABLE_COOKIE.search(v)]
+            if len(kept) != len(values):
+                response.headers.removeHeader(name)
+                if kept:
+                    response.headers.setRawHeaders(name, kept)
+        return response
 
 
 def _requestTarget(url: str) -> str:
@@ -107,7 +142,7 @@ class ACSHTTPSession:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
         self.url = url
         self.cookies = CookieJar()
-        self._agent = CookieAgent(agent, self.cookies)
+        self._agent = CookieAgent(_CookieFilter(agent), self.cookies)
         self._username = username
         self._password = password
         self._clock = clock
@@ -191,10 +226,16 @@ class ACSHTTPSession:
                     return result
                 if redirects >= MAX_REDIRECTS:
                     raise TransportError(f"more than {MAX_REDIRECTS} redirects from {self.url}")
-                target = urljoin(self.url, location.strip())
-                scheme = urlsplit(target).scheme.lower()
-                if scheme not in ("http", "https") or not urlsplit(target).hostname:
-                    raise TransportError(f"refused redirect from {self.url} to {target!r}")
+                if not location.strip(" \t\x00"):
+                    raise TransportError(f"refused redirect from {self.url} without a Location")
+                try:
+                    target = urljoin(self.url, location.strip())
+                    parts = urlsplit(target)
+                    scheme, host, _ = parts.scheme.lower(), parts.hostname, parts.port
+                except ValueError as e:  # "http://[::1", a port of "99999" or "²": no URL at all
+                    raise TransportError(f"refused redirect from {self.url} to {location[:200]!r}: {e}") from None
+                if scheme not in ("http", "https") or not host or _UNSAFE_URL.search(target):
+                    raise TransportError(f"refused redirect from {self.url} to {target[:200]!r}")
                 if scheme == "http" and urlsplit(self.url).scheme.lower() == "https":
                     raise TransportError(f"refused redirect from {self.url} to plain HTTP ({target!r})")
                 redirects += 1
@@ -208,6 +249,8 @@ class ACSHTTPSession:
         challenges = parseChallenges(values)
         digest = DigestClient.pick(challenges)
         host = urlsplit(self.url).netloc
+        if digest is not None and any(_CONTROL.search(digest.params.get(k, "")) for k in ("realm", "nonce", "opaque")):
+            digest = None  # it could not be sent back in an Authorization header
         if digest is not None:
             stale = digest.params.get("stale", "").lower() == "true"
             if not firstTry and not stale:
