@@ -672,8 +672,16 @@ class CWMPEndpoint:
                     continue
                 finally:
                     self._inFlight = None
-                retryAfter = parseRetryAfter(result.header("Retry-After"), self._clock.seconds())
-                actions = session.httpResponse(result.status, result.body, result.header("Content-Type"), retryAfter)
+                try:
+                    retryAfter = parseRetryAfter(result.header("Retry-After"), self._clock.seconds())
+                    actions = session.httpResponse(result.status, result.body, result.header("Content-Type"),
+                                                   retryAfter)
+                except Exception as e:
+                    # An answer no parser foresaw: a protocol error of this session (its outbox
+                    # accounted for as any failed session's), never a crash that loses it.
+                    self.log.failure("unusable answer from the ACS", Failure())
+                    reason = f"unusable answer from the ACS ({type(e).__name__}: {e})"
+                    actions = session.transportFailed(reason) or [Ended(False, reason)]
             elif isinstance(action, Dispatch):
                 self._inFlight = self._serve(action.request)
                 try:
