@@ -249,7 +249,10 @@ class GetParameterValuesTests(ModelTestCase):
         self.assertEqual(self.fault(self.model.getParameterValues(["Device.Hosts.Host.7.HostName"])).code, 9005)
 
     def test_lyingDeviceValue(self) -> None:
-        """A value that is not of its type is sent as a string (and logged), never as an invalid typed value."""
+        """
+        A value that is not of its TR-181 type is refused (and logged), never
+        sent as an invalid typed value nor as a string (issue 17.3).
+        """
         self.ok(self.model.getParameterValues(["Device.Hosts.Host.1.Active"]))
 
         def lie(action: str, out: dict) -> dict:
@@ -260,7 +263,7 @@ class GetParameterValuesTests(ModelTestCase):
 
         self.device.rewrite = lie
         values = self.ok(self.model.getParameterValues(["Device.Hosts.Host.1.Active"]))
-        self.assertEqual(values, [ParameterValue("Device.Hosts.Host.1.Active", "maybe", "xsd:string")])
+        self.assertEqual(values, [])
 
     def test_unusableAnswer(self) -> None:
         """An answer that is not a CMS document is 9002 (no usable answer)."""
@@ -350,7 +353,8 @@ class SetParameterValuesTests(ModelTestCase):
 
     def test_deviceRefusesSeveral(self) -> None:
         """Several parameters and the device refuses: a failure without details (§4.6.4.1 note), nothing set."""
-        fault = self.fault(self.model.setParameterValues([ParameterValue("Device.Time.NTPServer1", "x" * 100),
+        self.sim.cms.injectFault(705, "SetValues")  # values TR-181 allows, refused by the device itself
+        fault = self.fault(self.model.setParameterValues([ParameterValue("Device.Time.NTPServer1", "a"),
                                                           ParameterValue("Device.Time.NTPServer2", "b")]))
         self.assertEqual((fault.code, fault.parameterFaults), (9007, ()))
         self.assertEqual(self.sim.model.value("/BBF/Time/NTPServer2"), "")

@@ -3,8 +3,9 @@ Data models: CWMP paths (L{paths}), TR-106 types (L{types}), the values and
 faults of the L{IDataModel<proxier.interfaces.IDataModel>} contract
 (L{values}, L{faults}), a declarative in-process model (L{tree}), a model
 made of mounted models (L{composite}), the optional capabilities models
-offer (L{capabilities}), and the proxier's own Device:2 trees
-(L{managementserver}, L{gateway}).
+offer (L{capabilities}), the proxier's own Device:2 trees
+(L{managementserver}, L{gateway}), and the types TR-181 gives its
+parameters (L{standard}).
 """
 
 __all__: list[str] = []

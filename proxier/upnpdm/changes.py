@@ -248,7 +248,7 @@ class ChangeWatcher:
                 self.state.watch(path, text)
                 if path.endswith("NumberOfEntries"):
                     resized = True
-                if model.markedByACS(path):
+                if model.markedByACS(path) or value is None:  # (None: refused by its TR-181 type, logged)
                     continue
                 changed.append(value)
                 active = active or model.notificationOf(value.name, True) == Notification.ACTIVE

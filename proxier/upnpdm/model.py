@@ -19,7 +19,10 @@ device's L{InstanceMap<proxier.upnpdm.instances.InstanceMap>}:
    is asked about once.
  - GetParameterValues (§4.6.3.1): one GetValues for every path asked; each
    value typed from the CMS Type attribute (L{fromCMSType}) and written as
-   CWMP writes that type (booleans C{true}/C{false}).
+   CWMP writes that type (booleans C{true}/C{false}) — except where TR-181
+   defines the parameter: its type and facets win, the value converted or
+   refused (L{proxier.datamodel.standard}; issue 17.3). SetParameterValues
+   checks TR-181's type and facets too, before the device's.
  - SetParameterValues (§4.6.4.1): names, access and types checked first
    (9005, 9008, 9006, 9007 with per-parameter details), then one SetValues,
    atomic on the device; its Status relayed (L{STATUS}); a refusal mapped
@@ -70,6 +73,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from proxier.datamodel import paths as cwmppaths
+from proxier.datamodel import standard
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import Boolean, DataType, String, acceptValue, fromCMSType
@@ -210,6 +214,7 @@ class CMSDataModel:
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
         self._typeWarned: set[str] = set()
+        self._refused: dict[str, str] = {}  # CWMP name → the device's text last refused by its TR-181 type
         # what the device's management adds (issue 7): proxier-held values
         # that change (VendorLogFileNumberOfEntries), refreshed before a read
         # that touches them, and the Download/Upload handlers
@@ -787,6 +792,8 @@ class CMSDataModel:
             else:
                 found = [value for path, value, _ in values if path.startswith(cms)]
             for value in found:
+                if value is None:
+                    continue  # refused by its TR-181 type (logged): not sent
                 if value.name not in seen:
                     seen.add(value.name)
                     out.append(value)
@@ -797,7 +804,8 @@ class CMSDataModel:
         GetValues of CMS content paths (in batches), typed: C{[(cmsPath,
         ParameterValue)]} in the device's order, for the parameters in the
         Virtual CWMP Device, with the device's own text: C{[(cmsPath,
-        ParameterValue, text)]}.
+        ParameterValue, text)]}. The ParameterValue is C{None} for a value
+        its TR-181 type refuses (L{typed}): it is not sent.
         """
         return self._readValues(contents)
 
@@ -840,9 +848,36 @@ class CMSDataModel:
                               path=structure, type=typeName[:40])
             return String()
 
-    def typed(self, name: str, cms: str, text: str) -> ParameterValue:
-        """A device value as CWMP writes it, with its C{xsi:type}."""
+    def typed(self, name: str, cms: str, text: str) -> Optional[ParameterValue]:
+        """
+        A device value as CWMP writes it, with its C{xsi:type}.
+
+        Where TR-181 defines the parameter, its type and facets win over the
+        device's Type attribute (issue 17.3): the value is converted to it,
+        and one that cannot be is refused — C{None}, with a warning naming
+        the device and the parameter. A refused value is left out of the
+        answer rather than failing it: a fault would make every other value
+        of the same GetParameterValues unreadable (an ACS that refreshes by
+        batches of names, as GenieACS does, would fail every refresh of the
+        device), while an ACS takes a parameter missing from an answer as
+        one it knows nothing new of.
+        """
         dataType = self.dataType(cms)
+        tr181 = standard.typeOf(name)
+        if tr181 is not None:
+            try:
+                value = standard.convert(text, dataType, tr181)
+            except ValueError as e:
+                if self._refused.get(name) != text:
+                    if len(self._refused) >= MAX_NODES:
+                        self._refused.clear()
+                    self._refused[name] = text
+                    self.log.warn("{name}: the device's value {value} is not a valid {type} as TR-181 defines "
+                                  "it ({why}); not sent", name=name, value=repr(text[:40]), type=tr181.base,
+                                  why=str(e)[:80])
+                return None
+            self._refused.pop(name, None)
+            return ParameterValue(name, tr181.format(value), tr181.xsiType)
         try:
             value = dataType.format(dataType.parse(text))
             return ParameterValue(name, value, dataType.xsiType)
@@ -903,11 +938,10 @@ class CMSDataModel:
             else:
                 dataType = self.dataType(cms)
                 try:
-                    value = acceptValue(dataType, pv.value, pv.type)
+                    text = self._deviceText(pv, dataType)
                 except CWMPFault as fault:
                     faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
                     continue
-                text = ("1" if value else "0") if isinstance(dataType, Boolean) else dataType.format(value)
                 plan.append((pv, cms, text))
         if faults:
             raise CWMPFault(9003, parameterFaults=[faults[n] for n in names if n in faults])
@@ -917,6 +951,27 @@ class CMSDataModel:
         finally:
             self.lock.release()
         return status
+
+    def _deviceText(self, pv: ParameterValue, dataType: DataType) -> str:
+        """
+        The text SetValues carries for one SetParameterValues entry: checked
+        first against the parameter's TR-181 type and facets where TR-181
+        defines it (issue 17.3: 9006/9007 before the device is touched), then
+        written as the device's own type (C{dataType}) writes it.
+
+        @raise CWMPFault: 9006 or 9007.
+        """
+        tr181 = standard.typeOf(pv.name)
+        if tr181 is None:
+            value = acceptValue(dataType, pv.value, pv.type)
+        else:
+            checked = tr181.format(acceptValue(tr181, pv.value, pv.type))
+            try:
+                value = standard.convert(checked, tr181, dataType)
+            except ValueError as e:
+                raise CWMPFault(9007, f"Invalid parameter value (the device's {dataType.base} cannot hold it: "
+                                      f"{str(e)[:80]})") from None
+        return ("1" if value else "0") if isinstance(dataType, Boolean) else dataType.format(value)
 
     @inlineCallbacks
     def _infosForSet(self, targets: list[tuple[str, str]], faults: dict[str, SetParameterValuesFault]) -> Any:
