@@ -1,0 +1,255 @@
+# -*- test-case-name: tests.test_httpguard,tests.test_cwmp_connreq,tests.test_upnp_eventing -*-
+"""
+The proxier's HTTP servers (Connection Requests from the ACS, GENA events
+from devices) under hostile clients: one guard, used by both.
+
+A client that trickles a request one byte at a time keeps Twisted's idle
+timer from ever firing (it restarts on every byte), so a few dozen of them
+held every slot of a server for as long as they liked (issue 11, slowloris).
+L{GuardedSite} bounds instead:
+
+ - the time to receive a whole request, head and body
+   (C{requestTimeout}, counted from the connection, or from the end of the
+   previous response on a kept-alive one), whatever the pace of the bytes;
+ - the connections open at once (C{maxConnections}): a new one takes the
+   slot of the oldest connection still I{waiting for} a complete request —
+   never one whose request is being served — and is refused only when every
+   slot is serving;
+ - the connections one peer address holds (C{maxPerPeer}), the same way
+   within that peer's own connections;
+ - the request body (C{maxBody}): a declared C{Content-Length} over it is
+   answered 413 as soon as the head is read, a chunked or unbounded body is
+   cut off (413) the moment it passes it; nothing past the cap is kept, in
+   memory or on disk.
+
+What it did is logged as one warning line per C{logInterval} at most, with
+counts, so a flood of packets is not a flood of lines. The clock is the
+site's reactor (injected: a L{twisted.internet.task.Clock} in tests).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from io import BytesIO
+from typing import Any, Optional
+
+from twisted.logger import Logger
+from twisted.web import http, server
+
+__all__ = ["GuardedSite", "GuardedChannel", "BoundedRequest"]
+
+_TOO_LARGE = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class GuardedChannel(http.HTTPChannel):
+    """
+    An HTTP/1.1 channel whose time to read each request is bounded, and which
+    tells its L{GuardedSite} when it waits for a request (evictable) and when
+    it serves one (not evictable).
+
+    States: C{reading} (from the connection, or the end of a response, to
+    the last byte of the next request; a deadline runs), C{serving} (the
+    request is being answered; no deadline), C{closed}.
+    """
+
+    state = "reading"
+    _deadline: Any = None
+    _refused = False
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self._reading()
+
+    def _reading(self) -> None:
+        self.state = "reading"
+        self._cancelDeadline()
+        self._deadline = self.site.reactor.callLater(self.site.requestTimeout, self._tooSlow)
+        self.site._reading(self)
+
+    def _cancelDeadline(self) -> None:
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+
+    def _tooSlow(self) -> None:
+        self._deadline = None
+        self.site._note("slow", self._peer())
+        self.site._forget(self)
+        self.drop()
+
+    def _peer(self) -> str:
+        return getattr(self.transport.getPeer(), "host", "") if self.transport is not None else ""
+
+    def drop(self) -> None:
+        """Close at once: nothing is owed to a client that has not finished its request."""
+        self._refused = True
+        self._cancelDeadline()
+        abort = getattr(self.transport, "abortConnection", None)
+        if abort is not None:
+            abort()
+        else:
+            self.transport.loseConnection()
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._refused:
+            return  # closing: what still arrives is not parsed
+        super().dataReceived(data)
+
+    def allHeadersReceived(self) -> None:
+        if self.length is not None and self.length > self.site.maxBody:
+            self.bodyTooLarge()
+            return
+        super().allHeadersReceived()
+
+    def bodyTooLarge(self) -> None:
+        """Answer 413 and close, keeping nothing (called on a declared or a streamed body over the cap)."""
+        if self._refused:
+            return
+        self._refused = True
+        self._cancelDeadline()
+        self.site._note("large", self._peer())
+        self.site._forget(self)
+        self.transport.write(_TOO_LARGE)
+        self.loseConnection()
+
+    def allContentReceived(self) -> None:
+        self._cancelDeadline()
+        self.state = "serving"
+        self.site._serving(self)
+        super().allContentReceived()
+
+    def requestDone(self, request: Any) -> None:
+        if self.persistent and not self._refused:
+            # before the parent: it may parse a pipelined request at once
+            self._reading()
+        super().requestDone(request)
+
+    def connectionLost(self, reason: Any) -> None:
+        self.state = "closed"
+        self._cancelDeadline()
+        self.site._forget(self)
+        super().connectionLost(reason)
+
+
+class BoundedRequest(server.Request):
+    """
+    A request whose body is kept in memory up to the site's C{maxBody}
+    (never in a temporary file) — or not at all when C{keepBody} is false —
+    and whose streamed body past the cap ends the connection with 413.
+    """
+
+    keepBody = True
+    _bodySize = 0
+
+    def gotLength(self, length: Optional[int]) -> None:
+        self._bodySize = 0
+        self.content = BytesIO()
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self._bodySize += len(data)
+        if self._bodySize > self.channel.site.maxBody:
+            self.channel.bodyTooLarge()
+            return
+        if self.keepBody:
+            self.content.write(data)
+
+
+class GuardedSite(server.Site):
+    """
+    A L{server.Site} whose connections are L{GuardedChannel}s, counted and
+    evicted as the module docstring says.
+
+    @ivar counts: what the guard did, since the start: C{evicted} (a waiting
+        connection closed to make room), C{refused} (no room at all),
+        C{slow} (request not complete in time), C{large} (body over the cap).
+    """
+
+    protocol = GuardedChannel  # type: ignore[assignment]  # HTTP/1.1 only: no h2 negotiation behind it
+    requestFactory = BoundedRequest
+    _logger = Logger()
+
+    def __init__(self, resource: Any, *, clock: Any = None, name: str = "HTTP server", maxConnections: int = 64,
+                 maxPerPeer: int = 32, requestTimeout: float = 10.0, maxBody: int = 64 * 1024,
+                 idleTimeout: float = 60.0, logInterval: float = 60.0) -> None:
+        if clock is None:
+            from twisted.internet import reactor as clock  # type: ignore[no-redef]
+        super().__init__(resource, timeout=idleTimeout, reactor=clock)
+        self.name = name
+        self.maxConnections = maxConnections
+        self.maxPerPeer = maxPerPeer
+        self.requestTimeout = requestTimeout
+        self.maxBody = maxBody
+        self.logInterval = logInterval
+        self.displayTracebacks = False
+        self.noisy = False
+        self._open: dict[GuardedChannel, str] = {}  # every counted connection → its peer
+        self._waiting: "OrderedDict[GuardedChannel, None]" = OrderedDict()  # reading, oldest first
+        self._perPeer: dict[str, int] = {}
+        self.counts = {"evicted": 0, "refused": 0, "slow": 0, "large": 0}
+        self._unlogged = dict(self.counts)
+        self._lastLog: Optional[float] = None
+
+    @property
+    def openConnections(self) -> int:
+        """Connections counted against the limits now."""
+        return len(self._open)
+
+    def buildProtocol(self, addr: Any) -> Any:
+        host = getattr(addr, "host", "") or ""
+        if self._perPeer.get(host, 0) >= self.maxPerPeer:
+            if not self._evict(lambda channel: self._open.get(channel) == host):
+                self._note("refused", host)
+                return None
+        if len(self._open) >= self.maxConnections:
+            if not self._evict(lambda channel: True):
+                self._note("refused", host)
+                return None
+        channel = super().buildProtocol(addr)
+        self._open[channel] = host
+        self._perPeer[host] = self._perPeer.get(host, 0) + 1
+        return channel
+
+    def _evict(self, eligible: Any) -> bool:
+        """Close the oldest waiting connection C{eligible} accepts; whether there was one."""
+        for channel in self._waiting:
+            if eligible(channel):
+                self._note("evicted", self._open.get(channel, ""))
+                self._forget(channel)
+                channel.drop()
+                return True
+        return False
+
+    def _reading(self, channel: GuardedChannel) -> None:
+        if channel in self._open:
+            self._waiting.pop(channel, None)
+            self._waiting[channel] = None  # to the end: the freshest
+
+    def _serving(self, channel: GuardedChannel) -> None:
+        self._waiting.pop(channel, None)
+
+    def _forget(self, channel: GuardedChannel) -> None:
+        """Stop counting C{channel} (closed, or being closed: its slot is free now)."""
+        self._waiting.pop(channel, None)
+        host = self._open.pop(channel, None)
+        if host is None:
+            return
+        left = self._perPeer.get(host, 1) - 1
+        if left > 0:
+            self._perPeer[host] = left
+        else:
+            self._perPeer.pop(host, None)
+
+    def _note(self, what: str, host: str) -> None:
+        """Count what the guard did; one warning per C{logInterval} at most, with the counts since the last."""
+        self.counts[what] += 1
+        self._unlogged[what] += 1
+        now = self.reactor.seconds()
+        if self._lastLog is not None and now - self._lastLog < self.logInterval:
+            return
+        self._lastLog = now
+        done, self._unlogged = self._unlogged, {k: 0 for k in self.counts}
+        self._logger.warn(
+            "{name} under pressure (latest from {host}): {evicted} waiting connections closed to make room, "
+            "{refused} refused (no room), {slow} too slow to send their request in {timeout:g} s, "
+            "{large} with a body over {maxBody} bytes — since the last such line",
+            name=self.name, host=host or "?", timeout=self.requestTimeout, maxBody=self.maxBody, **done)

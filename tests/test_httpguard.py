@@ -1,0 +1,166 @@
+"""
+Tests for L{proxier.httpguard}: the whole-request deadline, slots taken
+from the oldest waiting connection, per-peer limits, body caps and the
+rate-limited log line, on fake transports and a L{task.Clock}.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.task import Clock
+from twisted.logger import LogLevel, globalLogPublisher
+from twisted.trial import unittest
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from proxier.httpguard import GuardedSite
+from tests._fakehttp import FakeConnection, status
+
+
+class Echo(Resource):
+    """Answers every request with the size of the body it received."""
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[int] = []
+
+    def render(self, request: object) -> bytes:
+        body = request.content.read()  # type: ignore[attr-defined]
+        self.bodies.append(len(body))
+        return b"%d" % len(body)
+
+
+class GuardTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.resource = Echo()
+        self.site = GuardedSite(self.resource, clock=self.clock, maxConnections=4, maxPerPeer=3,
+                                requestTimeout=10, maxBody=1000)
+        self.logged: list[dict] = []
+        globalLogPublisher.addObserver(self.logged.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.logged.append)
+
+    def connect(self, host: str = "192.0.2.10") -> FakeConnection:
+        return FakeConnection(self.site, host)
+
+    def warnings(self) -> list[dict]:
+        return [e for e in self.logged if e.get("log_level") == LogLevel.warn and "name" in e]
+
+    def test_deadlineCountsTheWholeRequest(self) -> None:
+        """
+        A client sending a byte every 2 s is closed when the whole request is
+        not in after the deadline, though no gap between bytes ever reached the
+        idle timeout (the idle timer restarts on every byte; this one does not).
+        """
+        slow = self.connect()
+        request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        for i in range(5):
+            slow.send(request[i:i + 1])
+            self.clock.advance(2)
+        self.assertTrue(slow.closing)
+        self.assertEqual(self.site.counts["slow"], 1)
+        self.assertEqual(self.site.openConnections, 0)
+
+    def test_deadlineRestartsAfterEachResponse(self) -> None:
+        """A kept-alive connection gets the full deadline again for each request, none while being served."""
+        client = self.connect()
+        for _ in range(3):
+            self.clock.advance(9)
+            self.assertEqual(status(client.request("GET", "/")), 200)
+        self.assertFalse(client.closing)
+        self.clock.advance(10)
+        self.assertTrue(client.closing)
+
+    def test_newConnectionEvictsOldestWaiting(self) -> None:
+        """
+        With every slot taken, a new connection takes the slot of the oldest
+        connection still sending its request — not of one being served — and
+        is refused only when every slot is serving.
+        """
+        hosts = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
+        first, second, third, fourth = (self.connect(h) for h in hosts)
+        first.send(b"GET / HT")
+        fresh = self.connect("192.0.2.5")
+        self.assertFalse(fresh.refused)
+        self.assertTrue(first.closing)
+        self.assertFalse(any(c.closing for c in (second, third, fourth)))
+        self.assertEqual(status(fresh.request("GET", "/")), 200)
+        self.assertEqual(self.site.counts["evicted"], 1)
+
+    def test_servingConnectionsAreNeverEvicted(self) -> None:
+        """Connections whose request is being answered keep their slot; a newcomer is refused instead."""
+        self.resource.render = lambda request: NOT_DONE_YET
+        busy = [self.connect(h) for h in ("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4")]
+        for client in busy:
+            client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        extra = self.connect("192.0.2.9")
+        self.assertTrue(extra.refused)
+        self.assertFalse(any(c.closing for c in busy))
+        self.clock.advance(3600)  # no deadline while serving
+        self.assertFalse(any(c.closing for c in busy))
+        self.assertEqual(self.site.counts["refused"], 1)
+
+    def test_perPeerLimit(self) -> None:
+        """
+        One address holds at most maxPerPeer connections: its fourth takes the
+        place of its own oldest waiting one, and other peers are untouched.
+        """
+        other = self.connect("192.0.2.99")
+        mine = [self.connect("192.0.2.10") for _ in range(3)]
+        fourth = self.connect("192.0.2.10")
+        self.assertFalse(fourth.refused)
+        self.assertEqual([c.closing for c in mine], [True, False, False])
+        self.assertFalse(other.closing)
+        self.assertEqual(self.site.openConnections, 4)
+
+    def test_closedConnectionsFreeTheirSlot(self) -> None:
+        """A connection that ends (here after its answer) no longer counts."""
+        client = self.connect()
+        client.send(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assertTrue(client.closing)
+        client.finish()
+        self.assertEqual(self.site.openConnections, 0)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_declaredBodyTooLarge(self) -> None:
+        """A Content-Length over the cap is answered 413 as soon as the head is in; nothing is read or kept."""
+        client = self.connect()
+        client.send(b"POST / HTTP/1.1\r\nContent-Length: 104857600\r\n\r\n")
+        answer = client.received()
+        self.assertEqual(status(answer), 413)
+        self.assertTrue(client.closing)
+        self.assertEqual(self.resource.bodies, [])
+        self.assertEqual(self.site.counts["large"], 1)
+
+    def test_chunkedBodyTooLarge(self) -> None:
+        """A chunked body is cut off with 413 the moment it passes the cap, never buffered whole."""
+        client = self.connect()
+        client.send(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        sent = 0
+        while not client.closing and sent < 100 * 1024 * 1024:
+            client.send(b"100\r\n" + b"x" * 256 + b"\r\n")
+            sent += 256
+        self.assertLessEqual(sent, 1000 + 256)
+        self.assertEqual(status(client.received()), 413)
+        self.assertEqual(self.resource.bodies, [])
+
+    def test_bodyWithinCapKept(self) -> None:
+        """A body within the cap reaches the resource whole, chunked or not."""
+        client = self.connect()
+        self.assertEqual(client.request("POST", "/", body=b"y" * 1000).rsplit(b"\r\n", 1)[1], b"1000")
+        client.send(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        self.assertEqual(self.resource.bodies, [1000, 5])
+
+    def test_logRateLimited(self) -> None:
+        """Seventy evictions and refusals in a minute make one warning; the next minute's first makes one more, with counts."""
+        for i in range(70):
+            self.connect(f"192.0.2.{i + 1}")
+        self.assertEqual(len(self.warnings()), 1)
+        self.clock.advance(11)  # the four left waiting time out: counted, not logged yet
+        self.clock.advance(50)
+        self.connect("192.0.2.200")  # the four waiting ones timed out meanwhile: no eviction now
+        for i in range(5):
+            self.connect(f"198.51.100.{i + 1}")
+        self.assertEqual(len(self.warnings()), 2)
+        self.assertEqual((self.warnings()[1]["slow"], self.warnings()[1]["evicted"]), (4, 66))
