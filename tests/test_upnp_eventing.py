@@ -18,6 +18,7 @@ from proxier.upnp.gena import INFINITE, EventMessage
 from proxier.upnp.httpclient import Requester
 from proxier.upnp.urlpolicy import Origin, URLPolicy
 
+from ._fakehttp import FakeConnection, status
 from .test_upnp_fakes import FakeDMDevice
 from .test_upnp_urlpolicy import LAN, resolverOf
 
@@ -468,3 +469,78 @@ class ConnectionCapTests(unittest.TestCase):
         self.assertEqual(site.openConnections, 1)
         self.assertIsNotNone(site.buildProtocol(address))
         del second
+
+
+class HostileClientTests(unittest.TestCase):
+    """The callback server under a slowloris and a huge body (issue 11), on fake transports and a clock."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.server = CallbackServer(self.clock, Listens())
+        self.owner = Owner()
+        policy = URLPolicy(resolverOf({}))
+        target = policy.checkAddressLiteral("http://192.168.1.20:49152/event/cms", ORIGIN)
+        self.sub = Subscription(self.server, None, target, ORIGIN, self.owner, self.clock, localAddress="192.168.1.1")
+        self.sub.state, self.sub.sid = "subscribed", "uuid:s"
+        self.path = "/gena/" + self.server.register(self.sub)
+
+    def slowloris(self, hosts: list[str], seconds: float) -> list:
+        """Connections from C{hosts} that each send one byte of a NOTIFY head every 2 s, for C{seconds}."""
+        head = f"NOTIFY {self.path} HTTP/1.1\r\nHost: 192.168.1.1\r\n".encode() + b"X-Pad: " + b"a" * 10_000
+        attackers = [FakeConnection(self.server.site, host) for host in hosts]
+        for step in range(int(seconds / 2)):
+            for i, attacker in enumerate(attackers):
+                if attacker.closing:  # the attacker reconnects at once, as a slowloris does
+                    attacker.finish()
+                    attackers[i] = attacker = FakeConnection(self.server.site, attacker.address.host)
+                attacker.send(head[step:step + 1])
+            self.clock.advance(2)
+        return attackers
+
+    def notify(self, seq: int) -> int:
+        device = FakeConnection(self.server.site, DEVICE.host)
+        body = gena.encodePropertySet({"A": str(seq)})
+        return status(device.request("NOTIFY", self.path, dict(notifyHeaders("uuid:s", seq), Connection="close"),
+                                     body))
+
+    def test_slowlorisFromManyAddresses(self) -> None:
+        """
+        70 connections from 70 addresses trickling a byte every 2 s (more than
+        the 64 slots) do not keep a device's NOTIFY out: it is answered 200 and
+        delivered, during the attack and after each round of it.
+        """
+        hosts = [f"192.168.1.{100 + i}" for i in range(70)]
+        self.slowloris(hosts, 30)
+        self.assertEqual(self.notify(0), 200)
+        self.slowloris(hosts, 30)
+        self.assertEqual(self.notify(1), 200)
+        self.assertEqual(self.owner.events, [[("A", "0")], [("A", "1")]])
+        self.assertLessEqual(self.server.site.openConnections, 64)
+
+    def test_slowlorisFromOneAddress(self) -> None:
+        """One address holds at most its share of the slots; the device's NOTIFY is served beside it."""
+        attackers = self.slowloris(["192.168.1.66"] * 70, 8)
+        self.assertLessEqual(sum(not a.closing for a in attackers), self.server.site.maxPerPeer)
+        self.assertEqual(self.notify(0), 200)
+        self.assertEqual(self.owner.events, [[("A", "0")]])
+
+    def test_hugeBodies(self) -> None:
+        """
+        A NOTIFY declaring 100 MB is answered 413 right after its head; a
+        chunked one is cut off with 413 once past the cap: at most the cap is
+        ever read, nothing delivered.
+        """
+        device = FakeConnection(self.server.site, DEVICE.host)
+        headers = "".join(f"{k}: {v}\r\n" for k, v in notifyHeaders("uuid:s", 0).items())
+        device.send(f"NOTIFY {self.path} HTTP/1.1\r\n{headers}Content-Length: {100 * 2**20}\r\n\r\n".encode())
+        self.assertEqual(status(device.received()), 413)
+        self.assertTrue(device.closing)
+        device = FakeConnection(self.server.site, DEVICE.host)
+        device.send(f"NOTIFY {self.path} HTTP/1.1\r\n{headers}Transfer-Encoding: chunked\r\n\r\n".encode())
+        chunk, sent = b"10000\r\n" + b"<" * 0x10000 + b"\r\n", 0
+        while not device.closing and sent < 100 * 2**20:
+            device.send(chunk)
+            sent += 0x10000
+        self.assertLessEqual(sent, gena.MAX_BODY_BYTES + 0x10000)
+        self.assertEqual(status(device.received()), 413)
+        self.assertEqual(self.owner.events, [])

@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 from twisted.web import server
 from twisted.web.resource import Resource
 
+from proxier.httpguard import GuardedSite
 from proxier.upnp import gena
 from proxier.upnp.gena import INFINITE, EventMessage, GENAError, Subscribe, Timeout, nextSEQ
 from proxier.upnp.httpclient import HTTPFailure, Requester
@@ -427,46 +428,6 @@ def _previous(seq: int) -> int:
     return gena.MAX_SEQ if seq == 1 else seq - 1
 
 
-class _CappedRequest(server.Request):
-    """A request whose body may not exceed the site's C{maxBody} (NOTIFY bodies are small)."""
-
-    def gotLength(self, length: Optional[int]) -> None:
-        self._bodySize = 0
-        if length is not None and length > self.channel.site.maxBody:
-            self.channel.transport.loseConnection()
-        super().gotLength(length)
-
-    def handleContentChunk(self, data: bytes) -> None:
-        self._bodySize = getattr(self, "_bodySize", 0) + len(data)
-        if self._bodySize > self.channel.site.maxBody:
-            self.channel.transport.loseConnection()
-            return
-        super().handleContentChunk(data)
-
-
-class _CallbackSite(server.Site):
-    """The callback site: capped bodies, and at most C{maxConnections} open connections."""
-
-    requestFactory = _CappedRequest
-    maxBody = gena.MAX_BODY_BYTES
-    maxConnections = 64
-    openConnections = 0
-
-    def buildProtocol(self, addr: Any) -> Any:
-        if self.openConnections >= self.maxConnections:
-            return None  # refused: the device retries, an attacker gains nothing
-        channel = super().buildProtocol(addr)
-        self.openConnections += 1
-        lost = channel.connectionLost
-
-        def connectionLost(reason: Any) -> None:
-            self.openConnections -= 1
-            lost(reason)
-
-        channel.connectionLost = connectionLost
-        return channel
-
-
 class _NotifyResource(Resource):
     isLeaf = True
 
@@ -490,6 +451,10 @@ class CallbackServer:
 
     @param listenTCP: C{(port, factory, interface) → IListeningPort}.
     @param port: the TCP port on every address (0: any free one each).
+    @param requestTimeout: seconds a device has to send a whole NOTIFY;
+        C{maxConnections} and C{maxPerPeer} bound the connections open at
+        once, a new one taking the place of the oldest still sending its
+        request (L{proxier.httpguard}: slowloris, issue 11).
     """
 
     log = Logger()
@@ -504,6 +469,9 @@ class CallbackServer:
         maxBacklog: int = 16,
         maxBody: int = gena.MAX_BODY_BYTES,
         idleTimeout: float = 30.0,
+        requestTimeout: float = 10.0,
+        maxConnections: int = 64,
+        maxPerPeer: int = 16,
         tokenBytes: int = 18,
     ) -> None:
         self.clock = clock
@@ -512,10 +480,9 @@ class CallbackServer:
         self.backlogSeconds = backlogSeconds
         self.maxBacklog = maxBacklog
         self.tokenBytes = tokenBytes
-        self.site = _CallbackSite(_NotifyResource(self))
-        self.site.maxBody = maxBody
-        self.site.timeOut = idleTimeout
-        self.site.noisy = False
+        self.site = GuardedSite(_NotifyResource(self), clock=clock, name="GENA callback server",
+                                maxConnections=maxConnections, maxPerPeer=maxPerPeer, requestTimeout=requestTimeout,
+                                maxBody=maxBody, idleTimeout=idleTimeout)
         self.listeners: dict[str, Any] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.backlog: dict[str, list[tuple[float, EventMessage]]] = {}
