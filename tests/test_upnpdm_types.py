@@ -50,15 +50,15 @@ WRONG = {
 VENDOR = {"path": "/BBF/DeviceInfo/X_ACME_Colour", "type": "hexBinary", "default": "00FF00", "version": "2"}
 
 
-def wrongSchema() -> Schema:
-    """The simulator's schema with the types of L{WRONG} and the vendor parameter."""
+def wrongSchemaDocument(wrong: dict = WRONG) -> dict:
+    """The simulator's data file with the rows changed as C{wrong} says (C{None}: dropped) and the vendor parameter."""
     with open(DEFAULT_DATA_FILE, encoding="utf-8") as f:
         document = json.load(f)
     document = copy.deepcopy(document)
     nodes = []
     for row in document["nodes"]:
         row = dict(row)
-        for key, value in WRONG.get(row["path"], {}).items():
+        for key, value in wrong.get(row["path"], {}).items():
             if value is None:
                 row.pop(key, None)
             else:
@@ -67,7 +67,12 @@ def wrongSchema() -> Schema:
         if row["path"] == "/BBF/DeviceInfo/ManufacturerOUI":
             nodes.append(dict(VENDOR))
     document["nodes"] = nodes
-    return Schema.fromDocument(document)
+    return document
+
+
+def wrongSchema() -> Schema:
+    """The simulator's schema with the types of L{WRONG} and the vendor parameter."""
+    return Schema.fromDocument(wrongSchemaDocument())
 
 
 class TypesTestCase(unittest.TestCase):
