@@ -9,6 +9,7 @@ from twisted.trial import unittest
 from proxier.upnp import ssdp
 from proxier.upnp.ssdp import (
     ALIVE,
+    DEFAULT_MAX_AGE,
     BYEBYE,
     UPDATE,
     Notify,
@@ -150,6 +151,36 @@ class NotifyParseTests(unittest.TestCase):
             data = GUPNP_ALIVE.replace(b"\r\n\r\n", b"\r\nSEARCHPORT.UPNP.ORG: " + bad + b"\r\n\r\n")
             self.assertIsNone(parse(data).searchPort, bad)
         self.assertEqual(parse(GUPNP_ALIVE.replace(b"BOOTID.UPNP.ORG: 7", b"BOOTID.UPNP.ORG: 2147483647")).bootId, 2**31 - 1)
+
+    def test_unicodeDigitsInNumbers(self) -> None:
+        """
+        BOOTID, CONFIGID, NEXTBOOTID and SEARCHPORT of Unicode digits (which
+        isdigit() took and int() refused: a ValueError out of parse) are an
+        SSDPError: the packet is dropped, its reason logged by the socket.
+        """
+        for name in (b"BOOTID.UPNP.ORG", b"CONFIGID.UPNP.ORG", b"NEXTBOOTID.UPNP.ORG", b"SEARCHPORT.UPNP.ORG"):
+            for bad in ("①", "²", "١٢", "５００００"):
+                lines = [line for line in GUPNP_ALIVE.split(b"\r\n") if not line.startswith(name + b":")]
+                data = b"\r\n".join(lines).replace(b"\r\n\r\n", b"\r\n" + name + b": " + bad.encode() + b"\r\n\r\n")
+                e = self.assertRaises(SSDPError, parse, data)
+                self.assertIn(name.decode(), str(e))
+        # A Latin-1 superscript arrives as U+FFFD: not ASCII either.
+        self.assertRaises(SSDPError, parse, GUPNP_ALIVE.replace(b"BOOTID.UPNP.ORG: 7", b"BOOTID.UPNP.ORG: \xb2"))
+
+    def test_unicodeDigitsElsewhere(self) -> None:
+        """An MX of Unicode digits is refused; a type version or max-age of them is no number."""
+        base = b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nST: ssdp:all\r\n"
+        for bad in ("²", "①", "٣"):
+            self.assertRaises(SSDPError, parse, base + b"MX: " + bad.encode() + b"\r\n\r\n")
+            self.assertIsNone(parseType("urn:schemas-upnp-org:service:ConnectionManager:" + bad))
+            self.assertIsNone(parseCacheControl("max-age=" + bad))
+        self.assertEqual(parseCacheControl("max-age=1800"), 1800)
+
+    def test_expiresOverflow(self) -> None:
+        """An EXPIRES whose fields overflow (OverflowError before) is no date: the default max-age."""
+        data = GUPNP_ALIVE.replace(b"CACHE-CONTROL", b"X-CC").replace(
+            b"\r\n\r\n", b"\r\nEXPIRES: Mon, 01 Jan 99999999999999999999 00:00:00 GMT\r\n\r\n")
+        self.assertEqual(parse(data, now=1_700_000_000).maxAge, DEFAULT_MAX_AGE)
 
     def test_rejected(self) -> None:
         """Messages missing what they cannot do without are SSDPError."""

@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence, Union
 
+from proxier.asciinum import isUnsigned, parseUnsigned
+
 __all__ = [
     "SSDP_PORT",
     "IPV4_GROUP",
@@ -121,7 +123,7 @@ _KNOWN = {
 
 _MAX_ID = 2**31 - 1  # UDA 1.1 §1.2.2: BOOTID and CONFIGID are 31-bit non-negative
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_MAX_AGE = re.compile(r'(?:^|[,;\s])max-age\s*=\s*"?\s*(\d{1,10})\s*"?', re.IGNORECASE)
+_MAX_AGE = re.compile(r'(?:^|[,;\s])max-age\s*=\s*"?\s*([0-9]{1,10})\s*"?', re.IGNORECASE | re.ASCII)
 
 
 class SSDPError(ValueError):
@@ -406,20 +408,35 @@ def _require(headers: Mapping[str, str], name: str, what: str) -> str:
     return value
 
 
-def _id(headers: Mapping[str, str], name: str) -> Optional[int]:
-    """A 31-bit identifier; an absent or malformed one is C{None}."""
+def _numeric(headers: Mapping[str, str], name: str) -> str:
+    """
+    The value of a numeric header; L{SSDPError} when it holds anything but
+    ASCII (a Unicode digit such as C{"①"} is no UDA 1.0 quirk but a corrupt
+    or forged packet, dropped with its reason logged).
+    """
     value = headers.get(name.lower(), "").strip()
-    if not value.isdigit() or len(value) > 10:
+    if not value.isascii():
+        raise SSDPError(f"{name} {value[:20]!r} is not an ASCII number")
+    return value
+
+
+def _id(headers: Mapping[str, str], name: str) -> Optional[int]:
+    """A 31-bit identifier; an absent or malformed (ASCII) one is C{None}."""
+    try:
+        return parseUnsigned(_numeric(headers, name), _MAX_ID, maxDigits=10, what=name)
+    except SSDPError:
+        raise
+    except ValueError:
         return None
-    number = int(value)
-    return number if number <= _MAX_ID else None
 
 
 def _port(headers: Mapping[str, str]) -> Optional[int]:
-    value = headers.get(H_SEARCHPORT.lower(), "").strip()
-    if value.isdigit() and len(value) <= 5 and 49152 <= int(value) <= 65535:
-        return int(value)  # UDA 1.1 §1.2.2: SEARCHPORT is in 49152-65535
-    return None
+    try:  # UDA 1.1 §1.2.2: SEARCHPORT is in 49152-65535
+        return parseUnsigned(_numeric(headers, H_SEARCHPORT), 65535, minValue=49152, maxDigits=5)
+    except SSDPError:
+        raise
+    except ValueError:
+        return None
 
 
 def parseCacheControl(value: str) -> Optional[int]:
@@ -452,7 +469,7 @@ def _httpDate(value: str) -> Optional[float]:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # fields of 20 digits overflow
         return None
     if parsed is None:
         return None
@@ -501,7 +518,7 @@ def _search(headers: dict[str, str], extra: Headers) -> Search:
     mxText = headers.get(H_MX.lower())
     mx: Optional[int] = None
     if mxText is not None and mxText != "":
-        if not mxText.isdigit() or len(mxText) > 10:
+        if not isUnsigned(mxText, maxDigits=10):
             raise SSDPError(f"M-SEARCH with MX {mxText[:20]!r}")
         mx = int(mxText)
     return Search(
@@ -579,7 +596,7 @@ def parseType(text: str) -> Optional[UPnPType]:
     parts = text.strip().split(":")
     if len(parts) != 5 or parts[0].lower() != "urn" or parts[2] not in ("device", "service"):
         return None
-    if not parts[4].isdigit() or not parts[1] or not parts[3]:
+    if not isUnsigned(parts[4], maxDigits=9) or not parts[1] or not parts[3]:
         return None
     return UPnPType(parts[1], parts[2], parts[3], int(parts[4]))
 
