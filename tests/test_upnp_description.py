@@ -141,6 +141,18 @@ class DeviceDescriptionTests(unittest.TestCase):
             d = parseDeviceDescription(DESCRIPTION.replace(b'configId="17"', b'configId="' + bad + b'"'), "http://x/")
             self.assertIsNone(d.configId)
 
+    def test_unicodeDigits(self) -> None:
+        """
+        A configId or specVersion of Unicode digits ('²' passed isdigit() and
+        raised ValueError out of the parser, past the fetcher) reads as absent.
+        """
+        for bad in ("²", "①", "١٧"):
+            data = DESCRIPTION.replace(b'configId="17"', b'configId="' + bad.encode() + b'"')
+            self.assertIsNone(parseDeviceDescription(data, "http://x/").configId, bad)
+            data = DESCRIPTION.replace(b"<major>1</major><minor>1</minor>",
+                                       b"<major>" + bad.encode() + b"</major><minor>" + bad.encode() + b"</minor>")
+            self.assertEqual(parseDeviceDescription(data, "http://x/").specVersion, (1, 0), bad)
+
     def test_rejected(self) -> None:
         """Empty, malformed, hostile, foreign or UDN-less documents are DescriptionError."""
         cases = (

@@ -365,6 +365,14 @@ class CallbackServerTests(unittest.TestCase):
         self.assertEqual(self.owner.events, [[("A", "1")]])
         self.assertEqual(self.server.counts, {"accepted": 1, "backlogged": 0, "refused": 8})
 
+    def test_seqOfUnicodeDigits(self) -> None:
+        """A NOTIFY whose SEQ is '²' or '①' is refused 400 (it was an HTTP 500) and delivers nothing."""
+        body = gena.encodePropertySet({"A": "1"})
+        for bad in ("²", "①", "١"):
+            headers = dict(notifyHeaders("uuid:s", 0), SEQ=bad)
+            self.assertEqual(self.server.notify(self.path, DEVICE, headers, body), 400, bad)
+        self.assertEqual(self.owner.events, [])
+
     def test_listenOncePerAddress(self) -> None:
         """One listener per local address, never a wildcard; IPv6 bracketed, link-local bound with its scope."""
         a = self.server.callbackURL("192.168.1.1", "t1")

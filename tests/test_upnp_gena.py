@@ -97,6 +97,13 @@ class FieldTests(unittest.TestCase):
         for bad in (None, "", "-1", "x", "4294967296", "1.0"):
             self.assertEqual(self.assertRaises(GENAError, parseSEQ, bad).status, 400)
 
+    def test_seqUnicodeDigits(self) -> None:
+        """A SEQ of Unicode digits ('²' passed isdigit() and failed int(): HTTP 500) is a 400, like any bad SEQ."""
+        for bad in ("²", "①", "١٢", "１", "1_0", "+1", "9" * 300):
+            e = self.assertRaises(GENAError, parseSEQ, bad)
+            self.assertEqual(e.status, 400, bad)
+            self.assertIn("SEQ", e.reason)
+
     def test_nextSEQ(self) -> None:
         """SEQ counts 0, 1, 2, ... and wraps from 2**32-1 to 1, never back to 0."""
         self.assertEqual([nextSEQ(s) for s in (0, 1, 41, gena.MAX_SEQ - 1, gena.MAX_SEQ)], [1, 2, 42, gena.MAX_SEQ, 1])

@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from proxier import xmlsafe
+from proxier.asciinum import isUnsigned
 from proxier.upnp._xmlutil import child, childText, children, localName, parseBody
 from proxier.upnp.ssdp import parseType
 
@@ -269,8 +270,9 @@ def _root(data: bytes, maxBytes: int, expected: str) -> Optional[etree._Element]
 
 
 def _int(text: str) -> Optional[int]:
+    """A whole number of ASCII digits (C{"²"} passed isdigit() and failed int(), out of the fetcher)."""
     text = text.strip()
-    return int(text) if text.isdigit() and len(text) <= 10 else None
+    return int(text) if isUnsigned(text, maxDigits=10) else None
 
 
 def _version(root: etree._Element) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 from lxml import etree
 
 from proxier import xmlsafe
+from proxier.asciinum import parseUnsigned
 from proxier.upnp._xmlutil import children, innerValue, localName, parseBody
 
 __all__ = [
@@ -152,9 +153,12 @@ def parseSEQ(value: Optional[str]) -> int:
     @raise GENAError: (400) missing, not a number, or beyond 32 bits.
     """
     text = (value or "").strip()
-    if not text.isdigit() or len(text) > 10 or int(text) > MAX_SEQ:
-        raise GENAError(400, f"SEQ {text[:20]!r} is not a 32-bit counter" if text else "missing SEQ")
-    return int(text)
+    if not text:
+        raise GENAError(400, "missing SEQ")
+    try:
+        return parseUnsigned(text, MAX_SEQ, maxDigits=10, what="SEQ")
+    except ValueError:  # '²' passed isdigit() and failed int(): an HTTP 500 before
+        raise GENAError(400, f"SEQ {text[:20]!r} is not a 32-bit counter") from None
 
 
 def nextSEQ(seq: int) -> int:
