@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from treq.testing import RequestTraversalAgent
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.trial import unittest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
@@ -230,3 +230,135 @@ class ConnectionRequestClientTests(unittest.TestCase):
         d = connectionRequest("http://cpe.example.net/x", "u", "p", agent=RequestTraversalAgent(BasicOnly()),
                               clock=task.Clock())
         self.assertEqual(self.successResultOf(d), 401)
+
+
+class StrictConnectionTests(unittest.TestCase):
+    """
+    The fake ACS binds a session to its TCP connection as GenieACS does (its
+    lib/cwmp.ts): real loopback connections, requests made by hand so that
+    the test picks which connection and which cookie each one carries.
+    """
+
+    def setUp(self) -> None:
+        from twisted.internet import reactor
+        from twisted.web.server import Site
+
+        self.reactor = reactor
+        self.acs = FakeACS(clock=reactor, validator=lambda body: assertValidCWMP(self, body))
+        port = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        self.url = f"http://127.0.0.1:{port.getHost().port}/acs".encode()
+
+    def connection(self) -> Any:
+        """An agent with one persistent connection of its own (closed at the end of the test)."""
+        from twisted.web.client import Agent, HTTPConnectionPool
+
+        pool = HTTPConnectionPool(self.reactor, persistent=True)
+        pool.maxPersistentPerHost = 1
+        self.addCleanup(pool.closeCachedConnections)
+        return Agent(self.reactor, pool=pool)
+
+    @defer.inlineCallbacks
+    def post(self, agent: Any, body: bytes, cookie: Optional[bytes] = None) -> Any:
+        """POST C{body}; fires with (status, headers, body, the Set-Cookie value)."""
+        from twisted.web.client import readBody
+        from twisted.web.http_headers import Headers
+
+        from proxier.httpbody import BytesProducer
+
+        headers = Headers({b"Content-Type": [b"text/xml"]})
+        if cookie:
+            headers.setRawHeaders(b"Cookie", [cookie])
+        response = yield agent.request(b"POST", self.url, headers, BytesProducer(body) if body else None)
+        data = yield readBody(response)
+        setCookie = response.headers.getRawHeaders(b"Set-Cookie", [b""])[0].split(b";")[0]
+        return response.code, response.headers, data, setCookie
+
+    @defer.inlineCallbacks
+    def test_requestOnAnotherSessionsConnection(self) -> None:
+        """
+        A session's POST on the connection of another running session (what a
+        shared connection pool does) gets 400 "Invalid session" with
+        C{Connection: close}, and both sessions end, recorded as invalid.
+        """
+        first, second = self.connection(), self.connection()
+        _, _, _, cookieA = yield self.post(first, inform())
+        _, _, _, cookieB = yield self.post(second, codec.encode(m.Envelope(
+            m.Inform(DeviceIdentity("ACME", "00D09E", "GW", "SN10"), (m.EventStruct("2 PERIODIC"),)), id="i2")))
+        status, headers, body, _ = yield self.post(second, b"", cookieA)  # A's empty POST on B's connection
+        self.assertEqual((status, body), (400, b"Invalid session"))
+        a, b = self.acs.sessions
+        self.assertTrue(a.ended and b.ended)
+        self.assertFalse(a.ok or b.ok)
+        self.assertIn("belongs to", b.invalid)
+        self.assertEqual(len(self.acs.invalidSessions), 1)
+        self.assertNotEqual(cookieA, cookieB)
+        yield self.post(second, inform())  # the ACS closed that connection: a new one
+        self.assertEqual(self.acs.sessions[-1].connections, [3])
+
+    @defer.inlineCallbacks
+    def test_newConnectionWhileOwnIsOpen(self) -> None:
+        """A session's POST on a new connection while its own connection is still open is an invalid session."""
+        own, other = self.connection(), self.connection()
+        _, _, _, cookie = yield self.post(own, inform())
+        status, _, body, _ = yield self.post(other, b"", cookie)
+        self.assertEqual((status, body), (400, b"Invalid session"))
+        (session,) = self.acs.sessions
+        self.assertIn("while its own connection 1 is open", session.invalid)
+
+    @defer.inlineCallbacks
+    def test_newConnectionAfterConnectionClose(self) -> None:
+        """
+        After the ACS answered C{Connection: close}, the session goes on over a
+        new connection (with its cookie) — allowed — and ends well; the
+        connections it used are recorded.
+        """
+        self.acs.closeResponses = {1}
+        agent = self.connection()
+        status, headers, _, cookie = yield self.post(agent, inform())  # answered "Connection: close"
+        self.assertEqual(status, 200)
+        status, _, body, _ = yield self.post(agent, b"", cookie)
+        self.assertEqual((status, body), (200, b""))
+        (session,) = self.acs.sessions
+        self.assertTrue(session.ok)
+        self.assertEqual(session.connections, [1, 2])
+        self.assertEqual(self.acs.invalidSessions, [])
+
+    @defer.inlineCallbacks
+    def test_sameConnectionNextSession(self) -> None:
+        """A session that ended leaves its connection free: the next Inform on it starts a session."""
+        agent = self.connection()
+        _, _, _, cookie = yield self.post(agent, inform())
+        yield self.post(agent, b"", cookie)
+        status, _, _, _ = yield self.post(agent, inform())
+        self.assertEqual(status, 200)
+        self.assertEqual([s.connections for s in self.acs.sessions], [[1, 1], [1]])
+        self.assertEqual(self.acs.invalidSessions, [])
+
+    @defer.inlineCallbacks
+    def test_genieACSClosesAtTheEnd(self) -> None:
+        """As GenieACS, the 204 that ends a session carries C{Connection: close}: the next goes on a new one."""
+        self.acs.genieacs = True
+        agent = self.connection()
+        _, _, _, cookie = yield self.post(agent, inform())
+        status, _, _, _ = yield self.post(agent, b"", cookie)
+        self.assertEqual(status, 204)
+        yield self.post(agent, inform())
+        self.assertEqual([s.connections for s in self.acs.sessions], [[1, 1], [2]])
+
+
+class SchemaValidationTests(unittest.TestCase):
+    def test_validatesByDefault(self) -> None:
+        """
+        Without a validator of its own the fake ACS validates every message
+        against the BBF schemas (here, beside the checkout): an Inform whose
+        declared header is invalid, or with an undeclared header marked
+        mustUnderstand, is answered 500 and recorded.
+        """
+        acs = FakeACS(clock=task.Clock())
+        http = ACSHTTPSession(RequestTraversalAgent(acs), URL, clock=task.Clock())
+        self.assertEqual(fired(http.post(inform(sessionTimeout=30))).status, 200)
+        bad = inform().replace(b"<cwmp:ID", b'<cwmp:Extra soapenv:mustUnderstand="1">x</cwmp:Extra><cwmp:ID')
+        self.assertEqual(fired(ACSHTTPSession(RequestTraversalAgent(acs), URL, clock=task.Clock()).post(bad)).status,
+                         500)
+        self.assertIn("mustUnderstand", acs.validationErrors[0])

@@ -3,22 +3,34 @@
 A scriptable ACS, for the tests and the demo: a L{twisted.web} resource that
 speaks CWMP with the proxier's own codec.
 
-It tracks a session per device with a cookie (and refuses a session's later
-POSTs without it, as GenieACS does), records every message both ways (parsed
-and raw), answers Informs and the CPE's requests, and runs a script of
-requests per device: a list, or a callable that picks the next request from
-the last response. Behaviours of GenieACS (INTEROP §CWMP) can be switched on:
-an RPC it does not support answered 8000 in a fault that is not
-namespace-well-formed, sessions dropped after 30 s idle unless the Inform
-set a session timeout, 204 at the end of a session. It can demand Digest
-authentication, hand everything it receives to a validator, and perform
-Connection Requests the way GenieACS does (GET, no credentials first, then
-Digest, 2 s timeout).
+It is as strict as a real ACS (GenieACS's C{lib/cwmp.ts}) on what ties a
+session together: a session is its cookie (a later POST without it is
+refused) and its TCP connection — a request arriving on the connection of
+another session that is still running, or a session's request arriving on a
+new connection while its own is still open, gets 400 "Invalid session" with
+C{Connection: close}, and both sessions end (recorded in
+C{invalidSessions}). A session may move to a new connection once its own is
+closed or closing (a C{Connection: close} either way, a drop). It can answer
+chosen responses with C{Connection: close}, and validates every message it
+receives against the BBF schemas (L{proxier.cwmp.schema}) when they are on
+this machine, or with the validator it is given.
+
+It records every message both ways (parsed and raw), answers Informs and the
+CPE's requests, and runs a script of requests per device: a list, or a
+callable that picks the next request from the last response. Behaviours of
+GenieACS (INTEROP §CWMP) can be switched on: an RPC it does not support
+answered 8000 in a fault that is not namespace-well-formed, sessions dropped
+after 30 s idle unless the Inform set a session timeout, 204 with
+C{Connection: close} at the end of a session. It can demand Digest
+authentication and perform Connection Requests the way GenieACS does (GET,
+no credentials first, then Digest, 2 s timeout).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 from urllib.parse import urlsplit
@@ -31,6 +43,7 @@ from twisted.web.server import NOT_DONE_YET
 from proxier.cwmp import codec
 from proxier.cwmp import messages as m
 from proxier.cwmp.digest import DigestClient, DigestServer, parseChallenges
+from proxier.cwmp.schema import InvalidCWMP, schemaDirectory, validationErrors
 from proxier.datamodel.faults import CWMPFault
 
 __all__ = ["FakeACS", "ACSSession", "Exchange", "connectionRequest", "GENIEACS_METHODS", "ALL_ACS_METHODS"]
@@ -39,10 +52,21 @@ __all__ = ["FakeACS", "ACSSession", "Exchange", "connectionRequest", "GENIEACS_M
 GENIEACS_METHODS = ("Inform", "GetRPCMethods", "TransferComplete")
 ALL_ACS_METHODS = ("Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete", "RequestDownload")
 
+_GENIEACS_NAMESPACES = (m.CWMP_1_0, m.CWMP_1_1, m.CWMP_1_2, "urn:dslforum-org:cwmp-1-3")
+_CWMP_NAMESPACE = re.compile(rb"""xmlns(?::[\w.-]+)?\s*=\s*["'](urn:dslforum-org:cwmp-[^"']*)["']""")
+
 COOKIE = b"fakeacs-session"
 GENIEACS_IDLE = 30.0
 
 Script = Union[list, Callable[["ACSSession", Optional[m.Message]], Optional[m.Message]]]
+SCHEMA = object()  # FakeACS(validator=SCHEMA): validate against the BBF schemas when they are here
+
+
+def schemaValidator(body: bytes) -> None:
+    """Raise L{InvalidCWMP} unless C{body} is valid under the BBF CWMP schemas."""
+    errors = validationErrors(body)
+    if errors:
+        raise InvalidCWMP(errors)
 
 
 @dataclass
@@ -70,6 +94,9 @@ class ACSSession:
     ended: bool = False
     ok: bool = False
     sequence: int = 0
+    connections: list = field(default_factory=list)  # the connection (number) of every request, in order
+    invalid: Optional[str] = None  # why the ACS declared it an invalid session
+    channel: Any = field(default=None, repr=False, compare=False)  # weak reference to its connection
 
     @property
     def received(self) -> list[m.Message]:
@@ -91,7 +118,13 @@ class FakeACS(Resource):
     @ivar unavailable: C{(status, retryAfter)} to answer every Inform with.
     @ivar silent: never answer (the request hangs until the client gives up).
     @ivar validator: called with every body received; what it raises is kept
-        in C{validationErrors} and answered with HTTP 500.
+        in C{validationErrors} and answered with HTTP 500. By default the BBF
+        schemas (when this machine has them, else nothing).
+    @ivar closeResponses: the responses of each session (counted from 1,
+        the InformResponse) sent with C{Connection: close}.
+    @ivar invalidSessions: a line per request refused as "Invalid session"
+        for being on another session's connection.
+    @ivar connections: how many TCP connections requests came on.
     @ivar sessions: every session, in the order they began.
     @ivar hung: requests left unanswered while C{silent}.
     """
@@ -101,7 +134,7 @@ class FakeACS(Resource):
 
     def __init__(self, *, clock: Any = None, genieacs: bool = False, methods: tuple[str, ...] = ALL_ACS_METHODS,
                  username: str = "", password: str = "", namespace: Optional[str] = None,
-                 validator: Optional[Callable[[bytes], None]] = None, idleTimeout: float = GENIEACS_IDLE) -> None:
+                 validator: Any = SCHEMA, idleTimeout: float = GENIEACS_IDLE) -> None:
         super().__init__()
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
@@ -109,7 +142,11 @@ class FakeACS(Resource):
         self.genieacs = genieacs
         self.methods = tuple(GENIEACS_METHODS if genieacs and methods is ALL_ACS_METHODS else methods)
         self.namespace = namespace
-        self.validator = validator
+        if validator is SCHEMA:
+            validator = schemaValidator if schemaDirectory() is not None else None
+            if validator is None:
+                self.log.info("no BBF CWMP schemas on this machine: the fake ACS does not validate messages")
+        self.validator: Optional[Callable[[bytes], None]] = validator
         self.idleTimeout = idleTimeout
         self.validationErrors: list[str] = []
         self.holdRequests = False
@@ -120,6 +157,10 @@ class FakeACS(Resource):
         self.hung: list = []
         self.sessions: list[ACSSession] = []
         self.rawRequests: list[tuple[dict, bytes]] = []
+        self.closeResponses: set[int] = set()
+        self.invalidSessions: list[str] = []
+        self.connections = 0
+        self._connections: "weakref.WeakKeyDictionary[Any, _Connection]" = weakref.WeakKeyDictionary()
         self._scripts: dict[Optional[str], Script] = {}
         self._byToken: dict[str, ACSSession] = {}
         self._digest = DigestServer("fakeacs", clock=lambda: self.clock.seconds()) if username else None
@@ -159,6 +200,10 @@ class FakeACS(Resource):
             return NOT_DONE_YET
         if self._digest is not None and not self._authenticated(request):
             return b""
+        namespaces = {ns.decode("latin-1") for ns in _CWMP_NAMESPACE.findall(body)}
+        if self.genieacs and namespaces - set(_GENIEACS_NAMESPACES):
+            request.setResponseCode(400)  # before anything else, as GenieACS's lib/soap.ts
+            return b"Unrecognized CWMP version"
         if body.strip() and self.validator is not None:
             try:
                 self.validator(body)
@@ -174,11 +219,16 @@ class FakeACS(Resource):
             except codec.DecodeError as e:
                 request.setResponseCode(400)
                 return f"unreadable envelope: {e}".encode()
-        if envelope is not None and isinstance(envelope.body, m.Inform):
-            return self._inform(request, envelope, body)
+        isInform = envelope is not None and isinstance(envelope.body, m.Inform)
+        refused = self._checkConnection(request, None if isInform else session)
+        if refused:
+            return refused
+        if isInform:
+            return self._inform(request, envelope, body)  # type: ignore[arg-type]
         if session is None:
             request.setResponseCode(400)
             return b"Invalid session"
+        self._bind(request, session)
         session.lastSeen = self.clock.seconds()
         session.exchanges.append(Exchange("cpe", envelope, body))
         message = envelope.body if envelope is not None else None
@@ -188,6 +238,62 @@ class FakeACS(Resource):
             session.responses.append((session.pending, message))
             session.pending = None
         return self._next(request, session, message)
+
+    # -- connections (GenieACS binds a session to its TCP connection) -----------------
+
+    def _connection(self, request: Any) -> Optional["_Connection"]:
+        """What this ACS knows of the TCP connection C{request} came on (C{None}: no channel to tell)."""
+        channel = getattr(request, "channel", None)
+        if channel is None:
+            return None
+        try:
+            connection = self._connections.get(channel)
+        except TypeError:  # not weakly referenceable: cannot be told apart
+            return None
+        if connection is None:
+            self.connections += 1
+            connection = self._connections[channel] = _Connection(self.connections)
+        return connection
+
+    def _checkConnection(self, request: Any, session: Optional[ACSSession]) -> Optional[bytes]:
+        """
+        Refuse, as GenieACS does (400 "Invalid session", the connection
+        closed, both sessions ended), a request on the connection of another
+        session still running, and a request of C{session} on a new
+        connection while its own is open.
+        """
+        connection = self._connection(request)
+        if connection is None:
+            return None
+        bound = connection.session
+        if bound is not None and not bound.ended and bound is not session:
+            what = f"a request of {session.device}'s session" if session is not None else "a request of no session"
+            reason = f"{what} on connection {connection.number}, which belongs to {bound.device}'s session"
+        elif session is not None and not session.ended and session.channel is not None:
+            own = session.channel()
+            if own is None or own is request.channel or _closing(own):
+                return None
+            reason = (f"{session.device}'s session continued on connection {connection.number} while its own "
+                      f"connection {session.connections[-1]} is open")
+        else:
+            return None
+        for ended in (bound, session):
+            if ended is not None and not ended.ended:
+                ended.ended, ended.ok, ended.invalid = True, False, reason
+        self.invalidSessions.append(reason)
+        self.log.warn("Invalid session: {reason}", reason=reason)
+        request.setResponseCode(400)
+        _closeAfter(request)
+        return b"Invalid session"
+
+    def _bind(self, request: Any, session: ACSSession) -> None:
+        """C{session}'s request came on this connection: it is the session's connection now."""
+        connection = self._connection(request)
+        if connection is None:
+            return
+        connection.session = session
+        session.channel = weakref.ref(request.channel)
+        session.connections.append(connection.number)
 
     def _authenticated(self, request: Any) -> bool:
         header = request.getHeader(b"authorization")
@@ -229,17 +335,24 @@ class FakeACS(Resource):
         if message is None:
             session.exchanges.append(Exchange("acs", None, b""))
             request.setResponseCode(204 if self.genieacs else 200)
+            self._maybeClose(request, session, last=True)
             return b""
         data = codec.encode(m.Envelope(message, id=id, namespace=session.namespace, **headers))
         session.exchanges.append(Exchange("acs", codec.decode(data), data))
         request.setHeader(b"Content-Type", b'text/xml; charset="utf-8"')
+        self._maybeClose(request, session)
         return data
+
+    def _maybeClose(self, request: Any, session: ACSSession, last: bool = False) -> None:
+        """C{Connection: close} on the chosen responses, and (as GenieACS) on the last of a session."""
+        sent = sum(1 for e in session.exchanges if e.direction == "acs")
+        if sent in self.closeResponses or (last and self.genieacs):
+            _closeAfter(request)
 
     def _inform(self, request: Any, envelope: m.Envelope, body: bytes) -> bytes:
         inform = envelope.body
         assert isinstance(inform, m.Inform)
-        if self.genieacs and envelope.namespace not in (m.CWMP_1_0, m.CWMP_1_1, m.CWMP_1_2,
-                                                        "urn:dslforum-org:cwmp-1-3"):
+        if self.genieacs and envelope.namespace not in _GENIEACS_NAMESPACES:
             request.setResponseCode(400)
             return b"Unrecognized CWMP version"
         if self.unavailable is not None:
@@ -255,6 +368,7 @@ class FakeACS(Resource):
         session.exchanges.append(Exchange("cpe", envelope, body))
         self.sessions.append(session)
         self._byToken[token] = session
+        self._bind(request, session)
         request.addCookie(COOKIE, token.encode(), path=b"/")
         if self.informFaults:
             session.ended = True
@@ -295,6 +409,7 @@ class FakeACS(Resource):
         ).encode()
         session.exchanges.append(Exchange("acs", None, data))
         request.setHeader(b"Content-Type", b'text/xml; charset="utf-8"')
+        self._maybeClose(request, session)
         return data
 
     def _next(self, request: Any, session: ACSSession, last: Optional[m.Message]) -> bytes:
@@ -313,6 +428,34 @@ class FakeACS(Resource):
                           timeout: float = 2.0) -> defer.Deferred:
         """Ask the CPE at C{url} for a session, as GenieACS does; fires with the final HTTP status."""
         return connectionRequest(url, username, password, agent=agent, clock=self.clock, timeout=timeout)
+
+
+@dataclass
+class _Connection:
+    """One TCP connection to the ACS: its number, and the session it belongs to (the last one on it)."""
+
+    number: int
+    session: Optional[ACSSession] = None
+
+
+def _closing(channel: Any) -> bool:
+    """Whether a server connection is closed or will close after its current answer."""
+    if not getattr(channel, "persistent", True):
+        return True
+    transport = getattr(channel, "transport", None)
+    while transport is not None:
+        if getattr(transport, "disconnected", False) or getattr(transport, "disconnecting", False):
+            return True
+        transport = getattr(transport, "transport", None)
+    return False
+
+
+def _closeAfter(request: Any) -> None:
+    """Answer C{request} with C{Connection: close}, and close its connection after the answer."""
+    request.setHeader(b"Connection", b"close")
+    channel = getattr(request, "channel", None)
+    if channel is not None:
+        channel.persistent = False
 
 
 def connectionRequest(url: str, username: str, password: str, *, agent: Any = None, clock: Any = None,
