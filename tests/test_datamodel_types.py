@@ -60,6 +60,14 @@ PARSE_ERRORS = [
     (T.Int(), "1.5", "whole number"),
     (T.Int(), "", "whole number"),
     (T.Int(), "0x10", "whole number"),
+    # ASCII digits only, bounded (asciinum): no Unicode digits, no NBSP taken
+    # for white space, no underscores, no int() of thousands of digits.
+    (T.UnsignedInt(), "²", "whole number"),
+    (T.Int(), "١٢", "whole number"),
+    (T.Int(), "1_000", "whole number"),
+    (T.Int(), "\u00a05", "whole number"),
+    (T.UnsignedLong(), "1" * 5000, "whole number"),
+    (T.ListOf(T.UnsignedInt()), "1,①", "item 2"),
     (T.Int(), "2147483648", "outside int"),
     (T.Int(), "-2147483649", "outside int"),
     (T.UnsignedInt(), "-1", "outside unsignedInt"),

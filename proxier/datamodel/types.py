@@ -42,6 +42,7 @@ import datetime
 import re
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
+from proxier.asciinum import parseSigned
 from proxier.datamodel._tr106time import UNKNOWN_TIME, formatDateTime, parseDateTime
 from proxier.datamodel.faults import CWMPFault
 
@@ -245,10 +246,12 @@ class Integer(DataType):
         return max(self.high if hi is None else hi for _, hi in self.ranges)
 
     def _parse(self, text: str) -> int:
-        stripped = text.strip()
-        if not re.fullmatch(r"[+-]?[0-9]+", stripped):
-            raise ValueError(f"{_short(text)} is not a whole number")
-        return int(stripped, 10)
+        # xsd whiteSpace="collapse" removes XML white space only (not U+00A0 & co.);
+        # 64 digits leave room for leading zeros and none for a huge int.
+        try:
+            return parseSigned(text.strip(" \t\r\n"), maxDigits=64)
+        except ValueError:
+            raise ValueError(f"{_short(text)} is not a whole number") from None
 
     def check(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
