@@ -571,3 +571,18 @@ class AliasChangeTests(ModelTestCase):
                          9005)
         [value] = self.ok(self.model.getParameterValues(["Device.Hosts.Host.[cpe-tablet].HostName"]))
         self.assertEqual(value.name, "Device.Hosts.Host.2.HostName")
+
+
+class TreeOrderTests(unittest.TestCase):
+    def test_unicodeDigitsAreNames(self) -> None:
+        """
+        Tree order sorts ASCII instance numbers numerically and anything else
+        as a name: a segment of Unicode digits ('²' passed isdigit() and
+        raised ValueError from int(), failing the whole RPC) sorts after the
+        numbers, and never raises.
+        """
+        from proxier.upnpdm.model import _treeOrder
+
+        names = ["Device.X.10", "Device.X.²", "Device.X.2", "Device.X.١", "Device.X.B"]
+        self.assertEqual(sorted(names, key=_treeOrder),
+                         ["Device.X.2", "Device.X.10", "Device.X.B", "Device.X.²", "Device.X.١"])

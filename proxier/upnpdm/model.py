@@ -72,6 +72,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from proxier.asciinum import isUnsigned
 from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel import standard
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
@@ -1419,8 +1420,8 @@ class CMSDataModel:
 
 
 def _treeOrder(name: str) -> tuple:
-    """Sort key putting names in tree order, instance numbers numerically."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in name.split("."))
+    """Sort key putting names in tree order, instance numbers (ASCII digits: '²' is a name) numerically."""
+    return tuple((0, int(p), "") if isUnsigned(p) else (1, 0, p) for p in name.split("."))
 
 
 def _merged(device: list[ParameterInfo], local: list[ParameterInfo]) -> list[ParameterInfo]:
