@@ -98,8 +98,17 @@ class KindsTests(unittest.TestCase):
         """ID lists: empty, several, spaces; anything else (or beyond ui4) is not one."""
         self.assertEqual(d.parseIDList(""), set())
         self.assertEqual(d.parseIDList("1, 2,3"), {1, 2, 3})
-        for bad in ("1,,2", "a", "-1", "4294967296", "1;2"):
+        for bad in ("1,,2", "a", "-1", "4294967296", "1;2", "²", "1,①", "١٢", "1\n", "\u00a01"):
             self.assertIsNone(d.parseIDList(bad), bad)
+
+    def test_resultNumbersASCII(self) -> None:
+        """A result count of Unicode digits ('١٢', which int() read as 12) or '1_0' is a lie: 0."""
+        for bad in ("١٢", "1_0", "²", "+4"):
+            outcome = d.parseResult(d.IPPING, {"Status": "Success", "SuccessCount": bad, "FailureCount": "0",
+                                               "AverageResponseTime": bad})
+            self.assertEqual(outcome.values["SuccessCount"], 0, bad)
+            self.assertEqual(outcome.values["AverageResponseTime"], 0, bad)
+        self.assertEqual(d.parseResult(d.IPPING, {"Status": "Success", "SuccessCount": " 4\n"}).values["SuccessCount"], 4)
 
 
 def _answer(result: Any, **fields: str) -> dict[str, str]:

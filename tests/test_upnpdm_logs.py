@@ -149,6 +149,15 @@ class TableTests(LogsCase):
         values = self.refreshed()
         self.assertEqual(len([n for n in values if n.endswith(".Name")]), 0)
 
+    def test_unicodeDigitsInMaxSize(self) -> None:
+        """A MaxSize of Unicode digits ('١٢٣', which int() read as 123) or '1_000' is no number: 0, like any lie."""
+        for bad in ("١٢٣", "1_000", "²"):
+            self.lab.upnp.rewrite = lambda action, out, bad=bad: dict(out, MaxSize=bad) if action == "GetLogInfo" else out
+            values = self.refreshed()
+            sizes = [v for n, v in values.items() if n.endswith(".MaximumSize")]
+            self.assertTrue(sizes)
+            self.assertEqual(set(sizes), {"0"}, bad)
+
     def test_aliasWrittenOnce(self) -> None:
         """Alias: the ACS writes it once (kept across a restart), a second write is 9008."""
         self.lab.values(TABLE)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from proxier import xmlsafe
+from proxier.asciinum import parseUnsigned
 from proxier.datamodel.tree import CAN_DENY, NORMAL
 from proxier.datamodel.types import DataType, ListOf, String, UnsignedInt
 
@@ -317,7 +318,7 @@ def testSeconds(kind: Kind, config: Mapping[str, Any]) -> float:
 
 # ---- the device's answers -----------------------------------------------------------------
 
-_CSV_ID = re.compile(r"^\s*[0-9]{1,10}\s*$")
+_CSV_ID = re.compile(r"[ \t]*[0-9]{1,10}[ \t]*\Z")
 
 
 def parseIDList(text: str, limit: int = 4096) -> Optional[set[int]]:
@@ -338,12 +339,11 @@ def parseIDList(text: str, limit: int = 4096) -> Optional[set[int]]:
 
 
 def _uint(text: Any, limit: int = 2**32 - 1) -> int:
-    """A ui4 from the device's text; anything else (a device that lies) is 0."""
+    """A ui4 from the device's text (ASCII digits); anything else (a device that lies) is 0."""
     try:
-        value = int(str(text).strip(), 10)
+        return parseUnsigned(str(text).strip(" \t\r\n"), limit)
     except ValueError:
         return 0
-    return value if 0 <= value <= limit else 0
 
 
 def _clean(text: Any, limit: int) -> str:

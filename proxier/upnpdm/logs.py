@@ -43,6 +43,7 @@ from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks, su
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
+from proxier.asciinum import isUnsigned, parseUnsigned
 from proxier.datamodel import paths
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import Object, Parameter, Table, TreeDataModel
@@ -501,15 +502,15 @@ def _aliasInstance(name: str) -> Optional[int]:
     if not name.startswith(TABLE) or not name.endswith(".Alias"):
         return None
     middle = name[len(TABLE):-len(".Alias")]
-    return int(middle) if middle.isdigit() else None
+    return int(middle) if isUnsigned(middle, maxDigits=10) else None
 
 
 def _uint(text: Any) -> int:
+    """A ui4 from the device's text (ASCII digits); anything else is 0."""
     try:
-        value = int(str(text).strip(), 10)
+        return parseUnsigned(str(text).strip(" \t\r\n"), 2**32 - 1)
     except ValueError:
         return 0
-    return value if 0 <= value <= 2**32 - 1 else 0
 
 
 def _validate(payload: Any) -> None:
