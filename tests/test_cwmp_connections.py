@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional
 
-from twisted.internet import defer, reactor, ssl
+from twisted.internet import defer, reactor, ssl, task
 from twisted.trial import unittest
 from twisted.web.resource import Resource
 from twisted.web.server import Site
@@ -141,3 +141,117 @@ class SessionAgentTests(unittest.TestCase):
         self.assertIs(second, first)
         self.assertIs(otherAgain, other)
         self.assertIsNot(first, other)
+
+
+class ManyDevicesTests(unittest.TestCase):
+    """
+    Issue 17.1 end to end: many Virtual CWMP Devices of one proxier (the
+    real CWMPService, with the agents it makes from the C{[acs]} section)
+    refresh C{Device.DeviceInfo.} at the same time, round after round, with a
+    fake ACS that binds each session to its TCP connection as GenieACS does.
+    No request may reach the ACS on another session's connection.
+    """
+
+    DEVICES = 8
+    ROUNDS = 6
+    genieacs = False
+
+    def setUp(self) -> None:
+        from proxier.config import load
+        from proxier.cwmp.fakeacs import FakeACS
+        from proxier.cwmp.service import CWMPService
+        from proxier.service import DeviceDirectory
+        from proxier.store import Store
+        from tests.cwmpxsd import assertValidCWMP
+        from tests.test_cwmp_endpoint import FakeModel
+        from tests.test_cwmp_service import FakeDevice
+
+        self.acs = FakeACS(clock=reactor, genieacs=self.genieacs,
+                           validator=lambda body: assertValidCWMP(self, body))
+        port = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        config = load(None).replace(
+            "acs", url=f"http://127.0.0.1:{port.getHost().port}/acs", periodic_inform_enable=False,
+            retry_minimum_wait=1, retry_interval_multiplier=1000).replace(
+            "connection_request", port=0, listen_address="127.0.0.1", url_host="127.0.0.1")
+        self.directory = DeviceDirectory()
+        self.devices = [FakeDevice(f"MANY-{i}") for i in range(self.DEVICES)]
+        for device in self.devices:
+            self.directory.deviceAppeared(device)
+        class DeviceModel(FakeModel):
+            """A device whose answers take a few milliseconds, as a real one's do over the network."""
+
+            def __init__(self, delay: float) -> None:
+                super().__init__()
+                self.delay = delay
+
+            def getParameterNames(self, path: str, nextLevel: bool) -> Any:
+                return task.deferLater(reactor, self.delay, FakeModel.getParameterNames, self, path, nextLevel)
+
+            def getParameterValues(self, names: Any) -> Any:
+                return task.deferLater(reactor, self.delay, FakeModel.getParameterValues, self, names)
+
+        delays = iter([0.002 * (1 + i % 4) for i in range(self.DEVICES)])
+        self.service = CWMPService(config, Store.open(self.mktemp()), self.directory,
+                                   lambda device, settings, url: DeviceModel(next(delays)), reactor=reactor)
+        self.service.startService()
+        self.addCleanup(self.service.stopService)
+
+    def ended(self, count: int) -> Callable[[], bool]:
+        return lambda: len(self.acs.sessions) >= count and all(s.ended for s in self.acs.sessions)
+
+    @defer.inlineCallbacks
+    def test_simultaneousRefreshes(self) -> None:
+        """
+        After the bootstrap sessions (all at once), each round every device
+        gets a Connection Request at the same moment and the ACS asks
+        GetParameterNames and GetParameterValues of C{Device.DeviceInfo.}:
+        every session ends well with the device's own answers, the ACS never
+        sees a request on another session's connection, no connection serves
+        two sessions, and every message is valid CWMP.
+        """
+        from proxier.cwmp import messages as m
+
+        wait = dict(timeout=30.0, step=0.02)
+        yield self.service.ready
+        yield _helpers.waitFor(self.ended(self.DEVICES), what="the bootstrap sessions", **wait)
+        endpoints = self.service.manager.endpoints
+        for round in range(self.ROUNDS):
+            for device in self.devices:
+                self.acs.script([m.GetParameterNames("Device.DeviceInfo.", False),
+                                 m.GetParameterValues(("Device.DeviceInfo.",))], str(device.identity))
+            requests = []
+            for device in self.devices:
+                endpoint = endpoints[device.key]
+                username, password = endpoint.connectionRequestCredentials()
+                requests.append(self.acs.connectionRequest(self.service.server.url(endpoint.connectionRequestPath),
+                                                           username, password))
+            statuses = yield defer.gatherResults(requests)
+            self.assertEqual(statuses, [200] * self.DEVICES)
+            yield _helpers.waitFor(self.ended(self.DEVICES * (round + 2)), what=f"the sessions of round {round}",
+                                   **wait)
+            self.assertEqual(self.acs.invalidSessions, [], f"round {round}")
+        self.assertEqual(self.acs.invalidSessions, [])
+        self.assertEqual(self.acs.validationErrors, [])
+        self.assertEqual(len(self.acs.sessions), self.DEVICES * (self.ROUNDS + 1))
+        self.assertTrue(all(s.ok for s in self.acs.sessions), [s.invalid for s in self.acs.sessions if not s.ok])
+        owners: dict[int, set] = {}
+        for session in self.acs.sessions:
+            for number in session.connections:
+                owners.setdefault(number, set()).add(id(session))
+        self.assertEqual([n for n, s in owners.items() if len(s) > 1], [], "connections serving two sessions")
+        for device in self.devices:
+            refreshes = [s for s in self.acs.sessionsFor(str(device.identity))
+                         if s.inform.events[0].code == "6 CONNECTION REQUEST"]
+            self.assertEqual(len(refreshes), self.ROUNDS)
+            for session in refreshes:
+                (_, gpn), (_, gpv) = session.responses
+                self.assertIn("Device.DeviceInfo.SoftwareVersion", [p.name for p in gpn.parameters])
+                self.assertIn(("Device.DeviceInfo.SoftwareVersion", "sw1"),
+                              [(p.name, p.value) for p in gpv.parameters])
+
+
+class ManyDevicesGenieACSTests(ManyDevicesTests):
+    """The same with a fake ACS behaving as GenieACS (204 and C{Connection: close} at each session's end)."""
+
+    genieacs = True
