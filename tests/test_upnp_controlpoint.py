@@ -311,3 +311,11 @@ class SettingsTests(unittest.TestCase):
         self.addCleanup(os.unlink, f.name)
         e = self.assertRaises(C.ConfigError, C.load, f.name, [SECTION])
         self.assertIn("[upnp] loopback_search_ports: 'x' is not a port number", str(e))
+
+    def test_portsOfUnicodeDigits(self) -> None:
+        """A port of Unicode digits ('٤٠٠٠', which int() read as 4000) is not a port number."""
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False, encoding="utf-8") as f:
+            f.write("[upnp]\nloopback_search_ports = 4001 ٤٠٠٠\n")
+        self.addCleanup(os.unlink, f.name)
+        e = self.assertRaises(C.ConfigError, C.load, f.name, [SECTION])
+        self.assertIn("is not a port number", str(e))

@@ -162,6 +162,16 @@ class ResponseTests(unittest.TestCase):
         self.assertEqual((e.code, e.description, e.faultString), (703, "No such name", "UPnPError"))
         self.assertEqual(str(e), "UPnPError 703: No such name")
 
+    def test_errorCodeASCII(self) -> None:
+        """An errorCode of Unicode digits ('٧٠٣', which int() read as 703), '7_03' or beyond ui2 is malformed: 501."""
+        for bad in ("٧٠٣", "7_03", "+703", "²", "70300000"):
+            body = GUPNP_FAULT.replace(b"<errorCode>703</errorCode>", f"<errorCode>{bad}</errorCode>".encode())
+            e = self.assertRaises(UPnPError, decodeResponse, body, "GetValues")
+            self.assertEqual(e.code, 501, bad)
+            self.assertIn("malformed errorCode", e.description)
+        body = GUPNP_FAULT.replace(b"<errorCode>703</errorCode>", b"<errorCode>\n 703 </errorCode>")
+        self.assertEqual(self.assertRaises(UPnPError, decodeResponse, body, "GetValues").code, 703)
+
     def test_malformed(self) -> None:
         """Bodies that are not envelopes, hostile or empty are SOAPError, never a crash."""
         for body in (

@@ -135,6 +135,13 @@ class ModelLocationTests(unittest.TestCase):
         self.assertEqual(P.rootDataModelVersion(MODELS, "2.17"), "2.11")
         self.assertEqual(P.rootDataModelVersion(MODELS[:1], "2.17"), "2.17")
 
+    def test_versionsASCII(self) -> None:
+        """A TR-181 or Common Objects URI whose version is in Unicode digits is not one (\\d took them)."""
+        models = [DataModelEntry("urn:broadband-forum-org:tr-181-٢-٩٩-0", "/BBF/")]
+        self.assertEqual(P.rootDataModelVersion(models, "2.17"), "2.17")
+        self.assertIsNone(P.commonObjectsLocation([DataModelEntry(
+            "urn:schemas-upnp-org:dm:ConfigurationManagement:²", "/X/")]))
+
 
 class IdentityTests(unittest.TestCase):
     def test_identity(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from proxier.asciinum import parseUnsigned
 from proxier.config import Config, Key, Section, boolean, choice, filePath, integer, words
 
 __all__ = ["SECTION", "KEYS", "SECTION_NAME", "Settings"]
@@ -26,7 +27,7 @@ def _ports(value: str) -> tuple[int, ...]:
     ports = []
     for word in value.replace(",", " ").split():
         try:
-            port = int(word, 10)
+            port = parseUnsigned(word, maxDigits=5)
         except ValueError:
             raise ValueError(f"{word!r} is not a port number") from None
         if not 1 <= port <= 65535:

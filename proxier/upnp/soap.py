@@ -23,6 +23,7 @@ from typing import Iterable, Mapping, Optional, Union
 from lxml import etree
 
 from proxier import xmlsafe
+from proxier.asciinum import parseUnsigned
 from proxier.upnp._xmlutil import child, children, childText, innerValue, localName, namespace, parseBody
 
 __all__ = [
@@ -261,8 +262,8 @@ def _faultFrom(element: etree._Element) -> UPnPError:
         return UPnPError(501, faultString or "SOAP fault without UPnPError", faultString)
     codeText = childText(error, "errorCode")
     description = childText(error, "errorDescription")
-    try:
-        code = int(codeText)
+    try:  # a ui2 (UDA 1.1 §3.2.2): ASCII digits, '١٢' or '1_0' are not one
+        code = parseUnsigned(codeText.strip(" \t\r\n"), 65535, maxDigits=5, what="errorCode")
     except ValueError:
         return UPnPError(501, f"malformed errorCode {codeText[:20]!r}: {description}"[:256], faultString)
     return UPnPError(code, description[:1024], faultString)

@@ -77,10 +77,10 @@ CMS_READ_ACTIONS = frozenset({"GetSupportedDataModels", "GetSupportedParameters"
 
 #: The URI of the UPnP DM Common Objects in GetSupportedDataModels (CMS:2
 #: §2.3; INTEROP.md "UPnP DM data models"): any version.
-COMMON_OBJECTS_URI = re.compile(r"^urn:schemas-upnp-org:dm:ConfigurationManagement:\d+$")
+COMMON_OBJECTS_URI = re.compile(r"^urn:schemas-upnp-org:dm:ConfigurationManagement:[0-9]+\Z", re.ASCII)
 #: The URIs of Broadband Forum data models (TR-181 and its component models).
 BBF_URI = re.compile(r"^urn:broadband-forum-org:")
-_TR181 = re.compile(r"^urn:broadband-forum-org:tr-181-(\d+)-(\d+)-\d+")
+_TR181 = re.compile(r"^urn:broadband-forum-org:tr-181-([0-9]{1,4})-([0-9]{1,4})-[0-9]+", re.ASCII)
 
 # The identity a Virtual CWMP Device needs (TR-069 Annex J.1: a unique OUI
 # and serial number), relative to the Common Objects' location (the one
