@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
+from proxier.asciinum import parseSigned
+
 __all__ = [
     "ConfigError",
     "Key",
@@ -92,8 +94,8 @@ def boolean(value: str) -> bool:
 
 def integer(minimum: Optional[int] = None, maximum: Optional[int] = None) -> Parser:
     def parse(value: str) -> int:
-        try:
-            number = int(value.strip(), 10)
+        try:  # ASCII digits (asciinum): int() would take '٤٠٠٠' or '1_000'
+            number = parseSigned(value.strip(" \t"), maxDigits=20)
         except ValueError:
             raise ValueError(f"{value!r} is not a whole number") from None
         if minimum is not None and number < minimum:

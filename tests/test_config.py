@@ -82,6 +82,9 @@ class LoadTests(unittest.TestCase):
         cases = [
             ("acs", "periodic_inform_interval", "0", "below the minimum 1"),
             ("acs", "periodic_inform_interval", "ten", "not a whole number"),
+            ("acs", "periodic_inform_interval", "٣٠٠", "not a whole number"),  # int() read it as 300
+            ("acs", "periodic_inform_interval", "3_600", "not a whole number"),
+            ("acs", "periodic_inform_interval", "9" * 30, "not a whole number"),
             ("acs", "periodic_inform_enable", "maybe", "not a boolean"),
             ("acs", "periodic_inform_time", "yesterday", "not a dateTime"),
             ("lan", "ssdp_mode", "broadcast", "not one of: multicast, unicast-loopback"),
