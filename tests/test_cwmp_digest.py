@@ -186,6 +186,24 @@ class ServerTests(unittest.TestCase):
         self.assertFalse(second.ok)
         self.assertIn("replayed", second.reason)
 
+    def test_ncHexDigitsOnly(self) -> None:
+        """
+        An nc that int(nc, 16) reads but is not 8LHEX (an underscore, a sign,
+        spaces, Unicode digits) is refused, even with a right response for it.
+        """
+        from proxier.cwmp.digest import _digestResponse
+
+        for nc in ("0000_002", " +000002", "0000000²", "٠٠٠٠٠٠٠٢", "0000000g"):
+            client, header = self.answer()
+            params = parseAuthorization(header).params
+            response = _digestResponse("MD5", "acs", "proxier", "s3cret", "GET", self.URI, params["nonce"], nc,
+                                       params["cnonce"], "auth")
+            forged = header.replace("nc=00000001", f"nc={nc}").replace(params["response"], response)
+            result = self.check(forged)
+            self.assertFalse(result.ok, nc)
+            self.assertIn("nc", result.reason)
+        self.assertTrue(self.check(self.answer()[1]).ok)
+
     def test_expiredNonceIsStale(self) -> None:
         """A right answer with an expired nonce is refused as stale (retry without asking the user)."""
         _, header = self.answer()

@@ -27,6 +27,7 @@ import hashlib
 import heapq
 import hmac
 import os
+import re
 import struct
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 MAX_HEADER = 4096  # the longest Authorization / WWW-Authenticate header looked at
+_NC = re.compile(r"[0-9A-Fa-f]{8}", re.ASCII)  # RFC 7616 3.4: nc-value = 8LHEX
 
 
 class AuthenticationError(ValueError):
@@ -390,10 +392,9 @@ class DigestServer:
         nc, cnonce = p.get("nc", ""), p.get("cnonce", "")
         if len(nc) != 8 or not cnonce:
             return CheckResult(False, reason="nc and cnonce are required with qop=auth")
-        try:
-            count = int(nc, 16)
-        except ValueError:
+        if _NC.fullmatch(nc) is None:  # int(nc, 16) would take '0000_002', ' +00002' and Unicode digits
             return CheckResult(False, reason="nc is not hexadecimal")
+        count = int(nc, 16)
         nonce = self._nonce(p["nonce"])
         if nonce is None:
             return CheckResult(False, reason="nonce not issued here")
