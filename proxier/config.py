@@ -294,8 +294,12 @@ CORE_SECTIONS: tuple[Section, ...] = (
             "TR-069 3.2.1.1 session retry: multiplier k, in thousandths "
             "(ManagementServer.CWMPRetryIntervalMultiplier)."),
         Key("session_timeout", integer(5, 3600), "30",
-            "Seconds the ACS may keep a session idle; sent as cwmp:sessionTimeout and "
+            "Seconds the ACS may keep a session idle; sent as cwmp:SessionTimeout and "
             "bounds every device call inside a session."),
+        Key("lowercase_session_timeout", boolean, "true",
+            "Also send the session timeout as cwmp:sessionTimeout (lower case, without "
+            "mustUnderstand), the only spelling GenieACS reads; no CWMP schema declares "
+            "it. false: leave it out, for an ACS that refuses headers it does not know."),
         Key("request_timeout", integer(1, 3600), "30",
             "Seconds to wait for the ACS to answer one HTTP request."),
     ),

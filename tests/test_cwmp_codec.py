@@ -260,8 +260,27 @@ class RoundTripTests(unittest.TestCase):
         self.assertEqual(decode(data), envelope)
         root = etree.fromstring(data)
         mu = {etree.QName(h).localname: h.get(f"{{{SOAP}}}mustUnderstand") for h in root.find(f"{{{SOAP}}}Header")}
-        self.assertEqual(mu, {"ID": "1", "HoldRequests": "1", "SessionTimeout": "0", "sessionTimeout": "0",
+        self.assertEqual(mu, {"ID": "1", "HoldRequests": "1", "SessionTimeout": "0", "sessionTimeout": None,
                               "SupportedCWMPVersions": "0", "UseCWMPVersion": "1", "NoMoreRequests": "0"})
+
+    def test_lowercaseSessionTimeout(self) -> None:
+        """
+        The lower-case cwmp:sessionTimeout GenieACS reads (INTEROP §CWMP 6) goes
+        beside the declared cwmp:SessionTimeout with the same value and no
+        mustUnderstand, and the envelope stays valid under the schema's lax
+        Header rule (undeclared headers allowed only without mustUnderstand);
+        switched off, only the declared one goes.
+        """
+        inform = m.Envelope(m.Inform(IDENTITY), id="1", sessionTimeout=40)
+        for lowercase, expected in ((True, {"SessionTimeout": ("40", "0"), "sessionTimeout": ("40", None)}),
+                                    (False, {"SessionTimeout": ("40", "0")})):
+            data = encode(inform, lowercaseSessionTimeout=lowercase)
+            assertValidCWMP(self, data)
+            header = etree.fromstring(data).find(f"{{{SOAP}}}Header")
+            found = {etree.QName(h).localname: (h.text, h.get(f"{{{SOAP}}}mustUnderstand")) for h in header
+                     if etree.QName(h).localname.lower() == "sessiontimeout"}
+            self.assertEqual(found, expected)
+            self.assertEqual(decode(data).sessionTimeout, 40)
 
     def test_noHeaderWithoutID(self) -> None:
         """An envelope without ID or other header has no Header element and is valid."""

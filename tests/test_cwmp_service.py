@@ -156,6 +156,25 @@ class ServiceTests(unittest.TestCase):
         self.assertTrue(url().startswith("http://"))
         self.assertEqual(store.path, self.service.manager.storeFor(OWN_ENDPOINT).path)
 
+    def test_lowercaseSessionTimeout(self) -> None:
+        """
+        [acs] lowercase_session_timeout reaches every endpoint's Informs: on by
+        default (the spelling GenieACS reads beside the declared one), off for
+        an ACS that refuses headers it does not know.
+        """
+        self.directory.deviceAppeared(FakeDevice("SN7"))
+        self.start()
+        self.assertIn(b"<cwmp:sessionTimeout>30</cwmp:sessionTimeout>", self.acs.rawRequests[0][1])
+        self.successResultOf(self.service.stopService())
+        self.config = self.config.replace("acs", lowercase_session_timeout=False)
+        self.acs = FakeACS(clock=self.reactor, validator=lambda body: assertValidCWMP(self, body))
+        self.store = Store.open(self.mktemp())
+        self.service = self.makeService()
+        self.start()
+        inform = self.acs.rawRequests[0][1]
+        self.assertNotIn(b"cwmp:sessionTimeout", inform)
+        self.assertIn(b">30</cwmp:SessionTimeout>", inform)
+
     def test_stop(self) -> None:
         """Stopping the service stops every endpoint and the listener."""
         self.directory.deviceAppeared(FakeDevice("SN6"))

@@ -86,6 +86,14 @@ class SessionTests(unittest.TestCase):
         self.assertEqual(session.state, "informing")
         self.assertRaises(RuntimeError, session.start, INFORM)
 
+    def test_lowercaseSessionTimeoutOff(self) -> None:
+        """Asked so, the Inform carries only the declared cwmp:SessionTimeout, not GenieACS's spelling."""
+        body = self.make(lowercaseSessionTimeout=False).start(INFORM)[0].body
+        assertValidCWMP(self, body)
+        self.assertNotIn(b"cwmp:sessionTimeout", body)
+        self.assertEqual(codec.decode(body).sessionTimeout, 30)
+        self.assertIn(b"cwmp:sessionTimeout", self.make().start(INFORM)[0].body)
+
     def test_shortestSession(self) -> None:
         """Inform, InformResponse, empty POST, 204: a successful session."""
         session = self.make()

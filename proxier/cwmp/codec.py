@@ -372,14 +372,14 @@ def _encodeFault(msg: m.SOAPFault, body: etree._Element, namespace: str) -> None
         _sub(struct, "FaultString", pf.faultString)
 
 
-def encode(envelope: m.Envelope) -> bytes:
+def encode(envelope: m.Envelope, *, lowercaseSessionTimeout: bool = True) -> bytes:
     """
     The UTF-8 bytes of C{envelope}, with an XML declaration.
 
-    A C{sessionTimeout} is sent twice: as C{cwmp:SessionTimeout}, the element
-    the BBF schema (cwmp-1-3.xsd) declares, and as C{cwmp:sessionTimeout},
-    the spelling GenieACS reads (INTEROP §CWMP 6); both carry
-    C{mustUnderstand="0"}, so a peer that knows only one ignores the other.
+    A C{sessionTimeout} is sent as C{cwmp:SessionTimeout}, the element the BBF
+    schema (cwmp-1-3.xsd) declares, with C{mustUnderstand="0"}; and, unless
+    C{lowercaseSessionTimeout} is false, also as C{cwmp:sessionTimeout} (see
+    below), so that a peer that knows only one ignores the other.
     """
     namespace = envelope.namespace or m.DEFAULT_NAMESPACE
     nsmap = dict(_PREFIXES, cwmp=namespace)
@@ -392,7 +392,15 @@ def encode(envelope: m.Envelope) -> bytes:
         headers.append(("HoldRequests", _bool(envelope.holdRequests), "1"))
     if envelope.sessionTimeout is not None:
         headers.append(("SessionTimeout", int(envelope.sessionTimeout), "0"))
-        headers.append(("sessionTimeout", int(envelope.sessionTimeout), "0"))
+        if lowercaseSessionTimeout:
+            # A compatibility header (INTEROP §CWMP 6): GenieACS reads the session
+            # timeout only as lower-case cwmp:sessionTimeout (its lib/soap.ts matches
+            # that spelling exactly) and drops a session idle for 30 s otherwise; no
+            # BBF schema declares that spelling. It goes without mustUnderstand (SOAP
+            # 1.1 §4.2.3: a receiver that does not know it ignores it), as the
+            # envelope schema's lax Header allows; [acs] lowercase_session_timeout =
+            # false leaves it out for an ACS that refuses headers it does not know.
+            headers.append(("sessionTimeout", int(envelope.sessionTimeout), None))
     if envelope.supportedVersions is not None:
         headers.append(("SupportedCWMPVersions", envelope.supportedVersions, "0"))
     if envelope.useVersion is not None:

@@ -249,6 +249,7 @@ class CWMPEndpoint:
         boot: bool = False,
         connectionRequestPath: bytes = b"",
         sessionTimeout: int = 30,
+        lowercaseSessionTimeout: bool = True,
         requestTimeout: float = 30.0,
         maxSessionDuration: float = 1800.0,
         online: bool = True,
@@ -267,6 +268,7 @@ class CWMPEndpoint:
         self._agent = agent
         self._boot = boot
         self._sessionTimeout = sessionTimeout
+        self._lowercaseSessionTimeout = lowercaseSessionTimeout
         self._requestTimeout = requestTimeout
         self._maxSessionDuration = maxSessionDuration
         self._deviceTimeout = deviceTimeout(sessionTimeout)
@@ -649,7 +651,8 @@ class CWMPEndpoint:
         http = ACSHTTPSession(agent if agent is not None else self._agent, url, self.settings.username,
                               self.settings.password, clock=self._clock, requestTimeout=self._requestTimeout)
         outbox = _Outbox(self, url, content)
-        session = CPESession(outbox, sessionTimeout=self._sessionTimeout, log=self.log)
+        session = CPESession(outbox, sessionTimeout=self._sessionTimeout, log=self.log,
+                             lowercaseSessionTimeout=self._lowercaseSessionTimeout)
         actions = session.start(inform)
         while True:
             action = actions[0]

@@ -109,6 +109,7 @@ class EndpointManager:
         acs = self._config["acs"]
         return CWMPEndpoint(identity, model, settings, store, agent=self._agent, reactor=self._reactor, boot=boot,
                             connectionRequestPath=path, sessionTimeout=acs["session_timeout"],
+                            lowercaseSessionTimeout=acs["lowercase_session_timeout"],
                             requestTimeout=acs["request_timeout"], online=online)
 
     def _add(self, key: str, endpoint: CWMPEndpoint) -> None:

@@ -122,13 +122,14 @@ class CPESession:
 
     def __init__(self, delegate: SessionDelegate, *, sessionTimeout: Optional[int] = None,
                  idPrefix: Optional[str] = None, log: object = None,
-                 maxExchanges: int = MAX_EXCHANGES) -> None:
+                 maxExchanges: int = MAX_EXCHANGES, lowercaseSessionTimeout: bool = True) -> None:
         self.delegate = delegate
         self.state = "new"
         self.namespace = m.DEFAULT_NAMESPACE
         self.holdRequests = False
         self.informAcknowledged = False
         self._sessionTimeout = sessionTimeout
+        self._lowercaseSessionTimeout = lowercaseSessionTimeout  # INTEROP §CWMP 6, see codec.encode
         self._idPrefix = idPrefix if idPrefix is not None else os.urandom(4).hex()
         self._ids = 0
         self._log = log
@@ -187,7 +188,8 @@ class CPESession:
 
     def _encodeInform(self) -> bytes:
         return codec.encode(m.Envelope(self._inform, id=self._nextId(), sessionTimeout=self._sessionTimeout,
-                                       supportedVersions=codec.SUPPORTED_VERSIONS))
+                                       supportedVersions=codec.SUPPORTED_VERSIONS),
+                            lowercaseSessionTimeout=self._lowercaseSessionTimeout)
 
     def transportFailed(self, reason: str) -> list[Action]:
         """The last POST got no HTTP answer (connection, timeout, TLS, size)."""
