@@ -39,6 +39,9 @@ INVALID = [
     ("1.Device.", "cannot start with an instance"),
     ("[a].Device.", "cannot start with an instance alias"),
     ("Device.1abc", "starts with a digit"),
+    ("Device.1²", "starts with a digit"),  # not "leading zeros": '²' is no digit of an instance number
+    ("Device.0١.", "starts with a digit"),
+    ("Device.²", "characters other than"),
     ("Device.Info Name", "characters other than"),
     ("Device.Info$", "characters other than"),
     ("Device.Inf\u00f6", "characters other than"),

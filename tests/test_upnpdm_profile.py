@@ -232,6 +232,7 @@ class MakeProfileTests(unittest.TestCase):
                                ("Device.DeviceInfo.SupportedDataModel.1.URL", False),
                                ("Device.Time.Deeper.Object.", False), ("Device.Top.3.Name", True),
                                ("Device.Top.[a].Name", True), ("Device.Other.3.Name", False),
+                               ("Device.Top.².Name", False),  # '²' is no instance number (isdigit() said it was)
                                ("Other.", False)]:
             with self.subTest(name=name):
                 self.assertEqual(profile.inBBF(name), expected)

@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Union
 
+from proxier.asciinum import isUnsigned
+
 __all__ = [
     "MAX_PATH_LENGTH",
     "MAX_ALIAS_LENGTH",
@@ -85,7 +87,7 @@ def nameError(name: str) -> str:
     if not name:
         return "empty node name"
     if not _NAME.match(name):
-        if name[0].isdigit():
+        if "0" <= name[0] <= "9":
             return f"node name {name!r} starts with a digit"
         return f"node name {name!r} has characters other than letters, digits, '_' and '-'"
     return ""
@@ -203,7 +205,7 @@ def parse(text: str) -> Path:
             segments.append(Alias(alias))
         elif "0" <= first <= "9":
             if not _INSTANCE.match(part):
-                if part.isdigit():
+                if isUnsigned(part, maxDigits=len(part)):
                     raise PathError(text, f"instance number {part!r} is zero or has leading zeros")
                 raise PathError(text, f"node name {part!r} starts with a digit")
             number = int(part)

@@ -39,6 +39,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
+from proxier.asciinum import isUnsigned
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.upnp.description import Device, DeviceDescription, Service, requiredActions
 from proxier.upnp.ssdp import parseType
@@ -373,7 +374,7 @@ class DeviceProfile:
             return False
         parts = [p for p in name[len("Device."):].rstrip(".").split(".") if p]
         if len(parts) > 2:
-            if parts[1].isdigit() or parts[1].startswith("["):  # an instance of a table at the top
+            if isUnsigned(parts[1], maxDigits=10) or parts[1].startswith("["):  # an instance of a table at the top
                 return self.root + parts[0] + "/#/" in self.rootStructure
             parts = parts[:2]
         relative = "/".join(parts)
