@@ -16,6 +16,7 @@ from twisted.trial import unittest
 
 from proxier.cwmp import messages as m
 from proxier.cwmp.fakeacs import GENIEACS_METHODS
+from proxier.cwmp.transferfaults import faultCodeFor
 from proxier.datamodel.values import ParameterValue, TransferRequest
 from proxier.sim import firmware as simfirmware
 from proxier.upnpdm.firmware import ERROR_DESCRIPTIONS, UPDATE_ERRORS
@@ -128,11 +129,41 @@ class FirmwareE2ETests(unittest.TestCase):
                       timeout=120, what="every TransferComplete")
         for key, _, fault in plan:
             [result] = [self.completeOf(s, key) for s in lab.sessions() if self.completeOf(s, key)]
-            self.assertEqual(result.faultCode, fault, key)
+            self.assertEqual(result.faultCode, faultCodeFor(fault, m.DEFAULT_NAMESPACE), key)
             if key.startswith("u"):
                 self.assertIn(key[1:], result.faultString)
             else:
                 self.assertEqual(result.faultString, "" if not fault else f"the device says Error_{key}")
+
+    @defer.inlineCallbacks
+    def diskFull(self, namespace: Optional[str]) -> Any:
+        """A Download the device ends with Error_DiskFull, the ACS speaking C{namespace}: its TransferComplete."""
+        server, base = images(self)
+        lab = yield Lab(self, namespace=namespace).start()
+        sms = lab.sim().sms
+        sms.rebootAfterUpdate = False
+        sms.updateOutcome = "Error_DiskFull"
+        sms.updateOutcomeInfo = "no room for the image"
+        session, result = yield self.download(lab, "full", base + "/fw-2.0.0.bin")
+        self.assertEqual(result.faultString, "no room for the image")
+        self.assertEqual(session.namespace, namespace or m.DEFAULT_NAMESPACE)
+        return result
+
+    @defer.inlineCallbacks
+    def test_diskFullNamespace12(self) -> None:
+        """
+        Issue 17.6: TR-330 Table 3's 9027 for Error_DiskFull is not in the
+        cwmp-1-2 namespace's TransferComplete FaultCodes (CWMP 1.2-1.4):
+        9017 is sent, valid under cwmp-1-4.xsd (the fake ACS validates).
+        """
+        result = yield self.diskFull(None)
+        self.assertEqual(result.faultCode, 9017)
+
+    @defer.inlineCallbacks
+    def test_diskFullNamespace11(self) -> None:
+        """Issue 17.6: an ACS speaking cwmp-1-1 gets Table 3's 9027 itself, valid under cwmp-1-1.xsd."""
+        result = yield self.diskFull("urn:dslforum-org:cwmp-1-1")
+        self.assertEqual(result.faultCode, 9027)
 
     @defer.inlineCallbacks
     def test_scheduleDownloadNotOffered(self) -> None:

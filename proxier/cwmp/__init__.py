@@ -7,6 +7,8 @@ L{IDataModel<proxier.interfaces.IDataModel>} what every parameter means.
  - C{messages}, C{codec}: every RPC of TR-069 Amendment 5 as value objects,
    and their SOAP encoding (sans-IO).
  - C{session}: one CWMP session, CPE side, as a sans-IO state machine.
+ - C{transferfaults}: the TransferComplete FaultCodes each CWMP namespace
+   allows, and what is sent for one the ACS's namespace lacks.
  - C{digest}, C{transport}, C{tls}: HTTP authentication, the POSTs of one
    session to the ACS (cookies, redirects, timeouts, caps), HTTPS.
  - C{retry}, C{events}: when to try again; what an endpoint owes the ACS,

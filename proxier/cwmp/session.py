@@ -20,6 +20,7 @@ from typing import Optional, Protocol, Union
 
 from proxier.cwmp import codec
 from proxier.cwmp import messages as m
+from proxier.cwmp import transferfaults
 from proxier.datamodel.faults import CWMPFault
 
 __all__ = [
@@ -160,8 +161,17 @@ class CPESession:
         self.state = "requesting"
         self._request = request
         self._retries = 0
-        self._requestEnvelope = m.Envelope(request, id=self._nextId(), namespace=self.namespace)
+        self._requestEnvelope = self._envelopeOf(request)
         return [Send(codec.encode(self._requestEnvelope))]
+
+    def _envelopeOf(self, request: m.Message) -> m.Envelope:
+        """
+        A request's envelope in the namespace the ACS answered the Inform in,
+        its content as that namespace allows (a TransferComplete FaultCode:
+        L{transferfaults}).
+        """
+        return m.Envelope(transferfaults.forNamespace(request, self.namespace), id=self._nextId(),
+                          namespace=self.namespace)
 
     def _listen(self) -> list[Action]:
         self.state = "listening"
@@ -257,7 +267,7 @@ class CPESession:
         if isinstance(answer, m.SOAPFault):
             if answer.fault.code == 8005 and self._retries < MAX_RETRY_REQUESTS:
                 self._retries += 1
-                self._requestEnvelope = m.Envelope(request, id=self._nextId(), namespace=self.namespace)
+                self._requestEnvelope = self._envelopeOf(request)
                 return [Send(codec.encode(self._requestEnvelope))]
             return self._requestRefused(request, answer.fault)
         if answer is not None and answer.name == request.name + "Response":

@@ -54,7 +54,6 @@ __all__ = [
     "UPDATE_ERRORS",
     "ERROR_DESCRIPTIONS",
     "TABLE_3_DISK_FULL",
-    "DISK_FULL_FAULT",
     "resultOf",
     "updateRefused",
     "checkDownload",
@@ -78,28 +77,30 @@ UPDATE_ERRORS: Mapping[int, tuple[int, str]] = {
     710: (9001, "NewDUURI not supported"),
 }
 
-#: What Table 3 gives for Error_DiskFull.
+#: What Table 3 gives for Error_DiskFull: 9027 "System Resources Exceeded".
+#: Kept as the outcome; the session that carries the TransferComplete sends
+#: it as the ACS's negotiated namespace allows (proxier.cwmp.transferfaults):
+#: 9027 itself in the cwmp-1-1 namespace (its schema allows 9014-9899), 9017
+#: "Download failure: unable to complete download" in cwmp-1-2 — which CWMP
+#: 1.2, 1.3 and 1.4 all use: cwmp-1-3.xsd and cwmp-1-4.xsd include
+#: cwmp-1-2.xsd's TransferCompleteFaultStruct unchanged (0, 9001, 9002,
+#: 9010-9012, 9014-9020, 9033-9899), so no 1.x version after 1.1 allows
+#: 9027 — and 9010 "Download failure" in cwmp-1-0, which knows no specific
+#: download failure (so 9015 and 9018 below go as 9010 there too).
 TABLE_3_DISK_FULL = 9027
-#: What the proxier sends instead. cwmp-1-2.xsd's TransferCompleteFaultStruct
-#: allows only 0, 9001, 9002, 9010-9012, 9014-9020 and the 9033-9899
-#: extension/vendor ranges, so 9027 "System Resources Exceeded" would make
-#: the TransferComplete invalid. 9017 "File transfer failure: unable to
-#: complete download" is the closest allowed: the image could not be
-#: brought onto the device; it is the code TR-069 devices commonly give for
-#: lack of storage during a download.
-DISK_FULL_FAULT = 9017
 
 # TR-330 Table 3, the SMS::GetOperationInfo() rows: ErrorDescription → the
-# TransferComplete FaultCode (0: success), with Error_DiskFull moved to an
-# allowed code (see DISK_FULL_FAULT). "Error Other" is the table's spelling
-# of SMS:2's Error_Other; both are accepted (ERROR_ALIASES).
+# TransferComplete FaultCode (0: success), as the table gives it (what is
+# sent depends on the ACS's namespace: see TABLE_3_DISK_FULL). "Error Other"
+# is the table's spelling of SMS:2's Error_Other; both are accepted
+# (ERROR_ALIASES).
 ERROR_DESCRIPTIONS: Mapping[str, int] = {
     "Error_None": 0,
     "Error_ConcurrentAccess": 9001,
     "Error_MissingDependency": 9001,
     "Error_Network": 9015,
     "Error_CorruptedFile": 9018,
-    "Error_DiskFull": DISK_FULL_FAULT,
+    "Error_DiskFull": TABLE_3_DISK_FULL,
     "Error_Other": 9001,
 }
 ERROR_ALIASES: Mapping[str, str] = {"Error Other": "Error_Other"}
