@@ -251,7 +251,33 @@ class ManyDevicesTests(unittest.TestCase):
                               [(p.name, p.value) for p in gpv.parameters])
 
 
+    @defer.inlineCallbacks
+    def test_connectionCloseMidSession(self) -> None:
+        """
+        An ACS that closes the connection after chosen responses (the
+        InformResponse, the third answer): each session of every device goes
+        on over a new connection of its own and ends well; none is ever
+        refused as an invalid session.
+        """
+        from proxier.cwmp import messages as m
+
+        self.acs.closeResponses = {1, 3}
+        yield self.service.ready
+        yield _helpers.waitFor(self.ended(self.DEVICES), what="the bootstrap sessions", timeout=30.0, step=0.02)
+        for device in self.devices:
+            self.acs.script([m.GetParameterValues(("Device.DeviceInfo.",))] * 3, str(device.identity))
+            self.service.manager.endpoints[device.key].connectionRequested()
+        yield _helpers.waitFor(self.ended(2 * self.DEVICES), what="the refreshes", timeout=30.0, step=0.02)
+        self.assertEqual(self.acs.invalidSessions, [])
+        self.assertTrue(all(s.ok for s in self.acs.sessions))
+        for session in self.acs.sessions[self.DEVICES:]:
+            self.assertEqual(len(session.responses), 3)
+            changes = [i for i in range(1, len(session.connections))
+                       if session.connections[i] != session.connections[i - 1]]
+            self.assertEqual(changes, [1, 3], session.connections)
+
 class ManyDevicesGenieACSTests(ManyDevicesTests):
     """The same with a fake ACS behaving as GenieACS (204 and C{Connection: close} at each session's end)."""
 
     genieacs = True
+
