@@ -118,6 +118,9 @@ class WholeDeviceWalkTests(unittest.TestCase):
         parameters = [n for n in names if not paths.isPartial(n)]
         self.assertGreater(len(objects), 20)
         self.assertGreater(len(parameters), 100)
+        for held in ("Device.ManagementServer.", "Device.DeviceInfo.ProxierInfo.", "Device.DeviceInfo.VendorLogFile.",
+                     "Device.DeviceInfo.SupportedDataModel.1.", "Device.IP.Diagnostics.", "Device.DNS.Diagnostics."):
+            self.assertIn(held, objects)  # the walk covers every kind of proxier-held object
         for name in names:
             below = [n for n in names if paths.isPrefix(name, n)] if paths.isPartial(name) else [name]
             listed = self.ok(self.model.getParameterNames(name, False), f"GPN {name} false")
