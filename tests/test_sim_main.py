@@ -54,6 +54,16 @@ class ParserTests(unittest.TestCase):
             self.assertEqual(result.returncode, 2, arguments)
             self.assertIn("proxier-sim", result.stderr)
 
+    def test_numbersASCII(self) -> None:
+        """--count and the control point's port are ASCII digits: int() took '١٢' as 12."""
+        import argparse
+
+        for bad in ("١٢", "²", "1_0", "+3", "0"):
+            self.assertRaises(argparse.ArgumentTypeError, main._positive, bad)
+            self.assertRaises(argparse.ArgumentTypeError, main._hostPort, "127.0.0.1:" + (bad if bad != "0" else "0"))
+        self.assertEqual(main._positive("12"), 12)
+        self.assertEqual(main._hostPort("[::1]:4000"), ("::1", 4000))
+
     def test_badDataFile(self) -> None:
         """A data file that is not a data model stops the start with one line naming it."""
         path = self.mktemp()

@@ -352,3 +352,20 @@ class BoundedRequestTests(unittest.TestCase):
         request.content.seek(0, 2)
         self.assertEqual(request.content.tell(), MAX_REQUEST_BYTES + 1)
         self.assertEqual(request.received, 5 * MAX_REQUEST_BYTES)
+
+
+class ReadBodyTests(unittest.TestCase):
+    def test_contentLengthASCII(self) -> None:
+        """A Content-Length that is not ASCII digits ('1_0', '-1', which int() took) is refused like a huge one."""
+        import io
+
+        from twisted.web.test.requesthelper import DummyRequest
+
+        from proxier.sim.web import _readBody
+
+        for length, expected in ((b"10", b"x" * 10), (b" 10 ", b"x" * 10), (b"1_0", None), (b"-1", None),
+                                 (b"+10", None), ("١٠".encode(), None)):
+            request = DummyRequest([b""])
+            request.requestHeaders.setRawHeaders(b"content-length", [length])
+            request.content = io.BytesIO(b"x" * 10)
+            self.assertEqual(_readBody(request), expected, length)

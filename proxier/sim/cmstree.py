@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
+from proxier.asciinum import parseSigned
 from proxier.sim.errors import ActionError, cmsError
 from proxier.upnp.cmsdoc import DataModelEntry as DataModelSpec  # one SubTree, as the control point reads it
 
@@ -82,7 +83,6 @@ MAX_VALUE_LENGTH = 4096
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INSTANCE = re.compile(r"^(0|[1-9][0-9]{0,8})$")
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _HEX = re.compile(r"^([0-9A-Fa-f]{2})*$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 _DATETIME = re.compile(
@@ -771,10 +771,10 @@ class Model:
             raise cmsError(704, f"{text[:40]!r} is not a boolean")
         numeric = LEAF_TYPES.get(type_)
         if numeric is not None:
-            stripped = text.strip()
-            if not _INTEGER.match(stripped):
-                raise cmsError(704, f"{text[:40]!r} is not an integer")
-            number = int(stripped)
+            try:  # ASCII digits, bounded: 5000 of them raised ValueError out of int()
+                number = parseSigned(text.strip(" \t\r\n"), maxDigits=20)
+            except ValueError:
+                raise cmsError(704, f"{text[:40]!r} is not an integer") from None
             low, high = numeric
             if node.minimum is not None:
                 low = max(low, node.minimum)

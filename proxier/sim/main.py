@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any, Optional, Sequence
 
+from proxier.asciinum import parseUnsigned
 from proxier.sim.fleet import DEFAULT_DATA_FILE, MULTICAST, UNICAST_LOOPBACK, Fleet, FleetOptions
 
 __all__ = ["main", "parser", "optionsFrom", "protectionFrom"]
@@ -22,15 +23,20 @@ __all__ = ["main", "parser", "optionsFrom", "protectionFrom"]
 
 def _hostPort(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    try:
+        number = parseUnsigned(port, 65535, minValue=1, maxDigits=5) if sep else 0
+    except ValueError:
+        number = 0
+    if not number:
         raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    return host.strip("[]") or "127.0.0.1", number
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
+    try:
+        return parseUnsigned(text, minValue=1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number") from None
 
 
 def parser() -> argparse.ArgumentParser:

@@ -29,6 +29,7 @@ from typing import Any, Optional
 from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
+from proxier.asciinum import parseUnsigned
 from proxier.sim.device import UP, SimulatedDevice
 from proxier.sim.errors import ActionError
 from proxier.sim.service import ActionContext, Service
@@ -126,8 +127,8 @@ def _readBody(request: Any) -> Optional[bytes]:
     """The body, or None when it is (or says it is) bigger than allowed."""
     length = request.getHeader(b"content-length")
     if length is not None:
-        try:
-            if int(length) > MAX_REQUEST_BYTES:
+        try:  # ASCII digits only: int() took b"1_0" and b"-1"
+            if parseUnsigned(length.strip(b" \t")) > MAX_REQUEST_BYTES:
                 return None
         except ValueError:
             return None
