@@ -67,3 +67,35 @@ class SettingsTests(unittest.TestCase):
         self.make()
         self.store.document("ms").save({"values": {"periodicInformInterval": "soon"}, "configSeen": {}})
         self.assertEqual(self.make().periodicInformInterval, 600)
+
+
+class SharedCredentialsTests(unittest.TestCase):
+    """credentials = shared seeds the Connection Request pair the way [acs] seeds the rest (issue 17 item 7)."""
+
+    def setUp(self) -> None:
+        self.store = Store.open(self.mktemp())
+        self.config = load(None).replace("connection_request", credentials="shared", username="u", password="p")
+
+    def start(self, config=None) -> EndpointSettings:
+        """One start of the endpoint: its settings, then the credentials the config asks for."""
+        from proxier.cwmp.connreq import ensureCredentials
+
+        config = config or self.config
+        settings = EndpointSettings(self.store.document("ms"), config["acs"])
+        ensureCredentials(settings, config["connection_request"])
+        return settings
+
+    def test_acsChoiceKept(self) -> None:
+        """Credentials the ACS set are still there after a restart with the same config."""
+        self.assertEqual((self.start().connectionRequestUsername, self.start().connectionRequestPassword), ("u", "p"))
+        self.start().set(connectionRequestUsername="acs-u", connectionRequestPassword="acs-p")
+        again = self.start()
+        self.assertEqual((again.connectionRequestUsername, again.connectionRequestPassword), ("acs-u", "acs-p"))
+
+    def test_newConfigPairWins(self) -> None:
+        """A pair the operator changes in the config replaces what the ACS had set."""
+        self.start().set(connectionRequestUsername="acs-u", connectionRequestPassword="acs-p")
+        config = self.config.replace("connection_request", username="u2", password="p2")
+        again = self.start(config)
+        self.assertEqual((again.connectionRequestUsername, again.connectionRequestPassword), ("u2", "p2"))
+        self.assertEqual(self.start(config).connectionRequestUsername, "u2")

@@ -84,12 +84,14 @@ def ensureCredentials(settings: Any, section: Mapping[str, Any]) -> None:
     """
     Give an endpoint the Connection Request credentials the
     C{[connection_request]} section asks for: its own random ones (made once,
-    kept in its settings), or the shared ones of the config.
+    kept in its settings), or the shared ones of the config — taken when the
+    config's pair is new, so that credentials the ACS set later are kept.
     """
     if section["credentials"] == "shared":
-        wanted = {"connectionRequestUsername": section["username"], "connectionRequestPassword": section["password"]}
-        if any(getattr(settings, k) != v for k, v in wanted.items()):
-            settings.set(**wanted)
+        # taken when the config names a new pair, not at every start: the
+        # ACS may have set others since (issue 17 item 7)
+        settings.adopt(connectionRequestUsername=section["username"],
+                       connectionRequestPassword=section["password"])
     elif not settings.connectionRequestUsername or not settings.connectionRequestPassword:
         settings.set(connectionRequestUsername="cr-" + secrets.token_hex(6),
                      connectionRequestPassword=secrets.token_urlsafe(18))

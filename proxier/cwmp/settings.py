@@ -161,6 +161,28 @@ class EndpointSettings:
                 for observer in list(self._observers):
                     observer(name, old[name], new)
 
+    def adopt(self, **configured: Any) -> None:
+        """
+        Take values the config gives for settings that are not in C{[acs]}
+        (the shared Connection Request credentials) the way C{[acs]} values
+        are taken: only when the config says something new since it was last
+        read, so that what the ACS set since survives a restart.
+        """
+        changes = {}
+        for name, value in configured.items():
+            encoded = _encode(value)
+            if self._configSeen.get(name, _MISSING) != encoded:
+                changes[name] = value
+        if not changes:
+            return
+        before = dict(self._configSeen)
+        self._configSeen.update({name: _encode(value) for name, value in changes.items()})
+        try:
+            self.set(**changes)
+        except BaseException:
+            self._configSeen = before
+            raise
+
     def _save(self) -> None:
         self._document.save(
             {
