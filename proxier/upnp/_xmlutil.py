@@ -76,10 +76,13 @@ def innerValue(element: etree._Element) -> str:
 def parseBody(data: bytes, maxBytes: int) -> etree._Element:
     """
     Parse a device's body with the hardened parser, after dropping the
-    trailing NUL bytes and white space some devices send.
+    trailing NUL bytes and white space some devices send (not from a UTF-16
+    body, whose last character ends in a NUL byte).
 
     @raise xmlsafe.XMLRejected: malformed, too big or hostile.
     """
     if len(data) > maxBytes:
         raise xmlsafe.XMLRejected(f"document of {len(data)} bytes exceeds the {maxBytes}-byte cap")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and b"\x00" in data[:2] and b"<" in data[:2]):
+        return xmlsafe.parse(data, maxBytes=maxBytes)
     return xmlsafe.parse(data.rstrip(b"\x00 \t\r\n").lstrip(b" \t\r\n"), maxBytes=maxBytes)
