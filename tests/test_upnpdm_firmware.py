@@ -417,6 +417,31 @@ class AutonomousTests(FirmwareCase):
         [result] = self.autonomous()
         self.assertEqual(result.faultCode, 9018)
 
+    def test_sizeOfUnicodeDigits(self) -> None:
+        """
+        A DU Size of Unicode digits ('²' passed isdigit() and raised ValueError
+        from int(), losing the report) is no size: the update is reported,
+        with FileSize 0; a size of 30 digits is capped at 2^32-1.
+        """
+        import re
+
+        for size, expected in (("²", 0), ("١٢", 0), ("9" * 30, 2**32 - 1)):
+            def rewrite(action: str, out: dict, size: str = size) -> dict:
+                if action == "GetValues" and "Software/DU/0/Size" in out.get("ParameterValueList", ""):
+                    out = dict(out, ParameterValueList=re.sub(
+                        r"(DU/0/Size</ParameterPath>\s*<Value>)[^<]*", lambda m: m.group(1) + size,
+                        out["ParameterValueList"]))
+                return out
+
+            self.lab.upnp.rewrite = rewrite
+            before = len(self.autonomous())
+            self.sim.sms.startAutonomousUpdate(BASE + "fw-2.0.0.bin")
+            self.lab.advance(3.0)
+            results = self.autonomous()
+            self.assertEqual(len(results), before + 1, size)
+            self.assertEqual(results[-1].fileSize, expected, size)
+            self.lab.upnp.rewrite = lambda action, out: out
+
     def test_withReboot(self) -> None:
         """An autonomous update that reboots the device: the version tells the outcome; CompleteTime the alive."""
         self.sim.sms.rebootAfterUpdate = True

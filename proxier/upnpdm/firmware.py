@@ -41,6 +41,7 @@ from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
+from proxier.asciinum import isUnsigned
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AutonomousTransferResult, TransferRequest
 from proxier.store import Document
@@ -692,8 +693,9 @@ class FirmwareService:
                 pass
         size = 0
         values = yield self._readModel(["Software/DU/0/Size"])
-        if values.get("Software/DU/0/Size", "").strip().isdigit():
-            size = min(int(values["Software/DU/0/Size"].strip()), 2**32 - 1)
+        text = values.get("Software/DU/0/Size", "").strip(" \t\r\n")
+        if isUnsigned(text, maxDigits=len(text)):  # '²' passed isdigit() and raised ValueError from int()
+            size = min(int(text), 2**32 - 1) if len(text) <= 10 else 2**32 - 1
         entry["phase"] = "reporting"
         entry["result"] = {"transferURL": uri if len(uri) <= 1024 else "", "fileSize": size, "faultCode": code,
                            "faultString": why}
