@@ -548,3 +548,64 @@ class HostileAnswerTests(unittest.TestCase):
             _, result = self.post(handler)
             self.assertFalse(isinstance(result, Failure), (cookie, result))
             self.assertEqual(result.status, 200)  # type: ignore[attr-defined]
+
+
+class RawAnswerTests(unittest.TestCase):
+    """Answers no twisted.web resource would write, from a loopback server that sends canned bytes."""
+
+    ANSWERS = (
+        b"HTTP/1.1 \xc2\xb200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 2\xd9\xa100 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 99999999999999999999 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \xc2\xb2\r\n\r\nxx",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \xd9\xa1\r\n\r\nx",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999999\r\n\r\nx",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nx",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\xc2\xb2\r\nxx\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=\x00\r\nContent-Length: 1\r\n\r\nx",
+        b"HTTP/1.1 503 Busy\r\nRetry-After: \xb3\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 401 No\r\nWWW-Authenticate: Digest nonce=\"\xff\x00\"\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: \xff\xfe=\x00; Max-Age=\xc2\xb2\r\nContent-Length: 0\r\n\r\n",
+    )
+
+    def test_neverAnotherException(self) -> None:
+        """
+        Every broken status line, Content-Length, chunk size or header ends the
+        POST with a TransportError or an answer — never another exception.
+        """
+        from twisted.internet import reactor
+        from twisted.internet.protocol import Factory, Protocol
+
+        answers = list(self.ANSWERS)
+        outcomes: list = []
+
+        class Canned(Protocol):
+            def connectionMade(self) -> None:
+                self.transport.write(answers[len(outcomes)])
+                self.transport.loseConnection()
+
+        port = reactor.listenTCP(0, Factory.forProtocol(Canned), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        url = f"http://127.0.0.1:{port.getHost().port}/acs"
+
+        @defer.inlineCallbacks
+        def postAll():  # type: ignore[no-untyped-def]
+            for answer in answers:
+                agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False), connectTimeout=5)
+                session = ACSHTTPSession(agent, url, "cpe", "pw", requestTimeout=5)
+                try:
+                    result = yield session.post(b"<Inform/>")
+                except TransportError as e:
+                    outcomes.append(e)
+                except Exception as e:  # noqa: BLE001 - the point of the test
+                    outcomes.append(e)
+                    self.fail(f"{answer!r} raised {e!r}")
+                else:
+                    outcomes.append(result)
+                    result.header("Retry-After")
+                    result.header("Content-Type")
+
+        d = postAll()
+        d.addCallback(lambda _: self.assertEqual(len(outcomes), len(answers)))
+        return d
