@@ -336,6 +336,21 @@ CORE_SECTIONS: tuple[Section, ...] = (
             "below."),
         Key("username", text(256), "", "Username when credentials = shared."),
         Key("password", text(256), "", "Password when credentials = shared."),
+        Key("rate_limit", integer(0, 100000), "10",
+            "Connection Requests per endpoint that may start a session within rate_window "
+            "seconds; more are answered 503 (TR-069 3.2.2). Only requests that authenticate "
+            "count, and not those arriving during a session (it is followed by one more, "
+            "which serves them). 0: no limit."),
+        Key("rate_window", integer(1, 86400), "60", "Seconds over which rate_limit counts."),
+        Key("max_connections", integer(1, 100000), "64",
+            "Connections open at once. Past it a new connection takes the place of the "
+            "oldest one still sending its request (never of one being answered)."),
+        Key("max_connections_per_peer", integer(1, 100000), "32",
+            "Connections one address may hold at once, the same way. Raise it for an ACS "
+            "that asks many endpoints at the same moment from one address."),
+        Key("request_timeout", integer(1, 3600), "10",
+            "Seconds a client has to send a whole request, however it paces its bytes; "
+            "a slower one is disconnected (slowloris)."),
     ),
     _section(
         "lan",

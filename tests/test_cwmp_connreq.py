@@ -1,7 +1,10 @@
 """
 Tests for L{proxier.cwmp.connreq}: the Connection Request server on a real
 loopback port, asked the way GenieACS asks (GET, no credentials, then Digest
-with the query in the uri), and its path and credential helpers.
+with the query in the uri), and its path and credential helpers; under
+hostile clients (slowloris, wrong credentials by the thousand, huge bodies)
+on fake transports and a clock; its rate limit, alone and with a real
+endpoint in session.
 """
 
 from __future__ import annotations
@@ -9,7 +12,11 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, task
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import Protocol
+from twisted.internet.testing import MemoryReactorClock
+from twisted.logger import LogLevel, globalLogPublisher
 from twisted.trial import unittest
 from twisted.web.client import Agent, HTTPConnectionPool
 from treq.client import HTTPClient
@@ -22,10 +29,16 @@ from proxier.cwmp.connreq import (
     formatURL,
     localAddressToward,
 )
-from proxier.cwmp.digest import DigestClient, basicAuthorization, parseChallenges
+from proxier.cwmp import messages as m
+from proxier.cwmp.digest import DigestClient, DigestServer, basicAuthorization, parseChallenges
 from proxier.cwmp.fakeacs import connectionRequest
+from proxier.cwmp.service import CWMPService
 from proxier.cwmp.settings import EndpointSettings
+from proxier.service import DeviceDirectory
 from proxier.store import Store
+from tests._fakehttp import FakeConnection, header, status
+from tests._helpers import waitFor
+from tests.test_cwmp_endpoint import DEVICE, EndpointTestCase, deviceTimeout
 
 
 class Target:
@@ -45,6 +58,85 @@ class Target:
         self.requests += 1
         return self.accept
 
+
+def waitUntil(predicate: Any) -> defer.Deferred:
+    return waitFor(predicate, 10, "the server closing slow clients")
+
+
+class Slowloris:
+    """
+    C{count} clients on 127.0.0.1 that each send one byte of a request head
+    every 50 ms (a head that never ends), and connect again when closed.
+    """
+
+    def __init__(self, port: int, path: bytes, count: int, reconnect: bool = True) -> None:
+        self.endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port, timeout=5)
+        self.head = b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 100_000
+        self.count = count
+        self.reconnect = reconnect
+        self.closed = 0
+        self.pending = 0
+        self.clients: list[Any] = []
+        self.running = True
+        self.ticker = task.LoopingCall(self.tick)
+
+    def start(self) -> defer.Deferred:
+        d = defer.gatherResults([self.connect() for _ in range(self.count)])
+        return d.addCallback(lambda _: self.ticker.start(0.05) and None)  # (the ticker's Deferred fires at its stop)
+
+    def connect(self) -> defer.Deferred:
+        attack = self
+
+        class Client(Protocol):
+            sent = 0
+
+            def connectionMade(self) -> None:
+                if not attack.running:
+                    self.transport.abortConnection()
+                    return
+                attack.clients.append(self)
+
+            def connectionLost(self, reason: Any = None) -> None:
+                if self not in attack.clients:
+                    return
+                attack.clients.remove(self)
+                attack.closed += 1
+                if attack.running and attack.reconnect:
+                    attack.connect()
+
+        def done(result: Any) -> None:
+            self.pending -= 1
+
+        self.pending += 1
+        return connectProtocol(self.endpoint, Client()).addBoth(done)
+
+    def tick(self) -> None:
+        for client in list(self.clients):
+            client.transport.write(self.head[client.sent:client.sent + 1])
+            client.sent += 1
+
+    def stop(self) -> defer.Deferred:
+        self.running = False
+        if self.ticker.running:
+            self.ticker.stop()
+        for client in list(self.clients):
+            client.transport.abortConnection()
+        return waitFor(lambda: not self.clients and not self.pending, 10, "slow clients closed")
+
+
+def askFake(site: Any, path: bytes, host: str, username: str = "acs", password: str = "pw",
+            uri: str = "") -> int:
+    """A Connection Request on a fake connection from C{host}, the way GenieACS makes it; the final status."""
+    client = FakeConnection(site, host)
+    target = uri or path.decode()
+    answer = client.request("GET", target)
+    if status(answer) != 401:
+        return status(answer)
+    challenge = parseChallenges([header(answer, "WWW-Authenticate") or ""])[0]
+    authorization = DigestClient(username, password, challenge).authorization("GET", target)
+    code = status(client.request("GET", target, {"Authorization": authorization, "Connection": "close"}))
+    client.finish()
+    return code
 
 class ServerTests(unittest.TestCase):
     def setUp(self) -> None:
@@ -129,8 +221,8 @@ class ServerTests(unittest.TestCase):
         self.assertEqual(self.target.requests, 0)
 
     @defer.inlineCallbacks
-    def test_rateLimited(self) -> None:
-        """An endpoint that refuses more sessions gets 503 with Retry-After."""
+    def test_endpointRefuses(self) -> None:
+        """An endpoint that refuses the session (its device went offline meanwhile) gets 503."""
         self.target.accept = False
         status = yield self.ask()
         self.assertEqual(status, 503)
@@ -176,33 +268,40 @@ class ServerTests(unittest.TestCase):
         self.assertEqual(self.target.requests, 0)
 
     @defer.inlineCallbacks
-    def test_connectionLimit(self) -> None:
-        """Connections beyond the limit are closed at once; those within stay open."""
-        from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-        from twisted.internet.protocol import Protocol
-
-        small = ConnectionRequestServer(reactor=reactor, listenAddress="127.0.0.1", port=0, maxConnections=2)
+    def test_slowlorisRealSockets(self) -> None:
+        """
+        Over real loopback sockets, clients that trickle their request a byte
+        at a time and reconnect when closed — more of them than the server's
+        slots — do not keep a Connection Request out: it is answered 200.
+        """
+        small = ConnectionRequestServer(reactor=reactor, listenAddress="127.0.0.1", port=0, maxConnections=4,
+                                        maxPerPeer=4, requestTimeout=60)
+        small.register(self.target)
         small.startListening()
         self.addCleanup(small.stopListening)
+        attack = Slowloris(small.port, self.target.connectionRequestPath, count=6)
+        self.addCleanup(attack.stop)
+        yield attack.start()
+        yield waitUntil(lambda: attack.closed >= 2)  # the server took slots back from the oldest
+        status = yield connectionRequest(small.url(self.target.connectionRequestPath), "acs", "pw",
+                                         agent=self.agent, clock=reactor, timeout=10)
+        self.assertEqual(status, 200)
+        self.assertEqual(self.target.requests, 1)
+        self.assertGreaterEqual(small.site.counts["evicted"], 2)
 
-        class Idle(Protocol):
-            def __init__(self) -> None:
-                self.closed = defer.Deferred()
-
-            def connectionLost(self, reason: Any = None) -> None:
-                self.closed.callback(None)
-
-        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", small.port, timeout=5)
-        kept = []
-        for _ in range(2):
-            protocol = yield connectProtocol(endpoint, Idle())
-            kept.append(protocol)
-        extra = yield connectProtocol(endpoint, Idle())
-        yield extra.closed.addTimeout(5, reactor)
-        for protocol in kept:
-            self.assertFalse(protocol.closed.called)
-            protocol.transport.loseConnection()
-            yield protocol.closed
+    @defer.inlineCallbacks
+    def test_requestDeadlineRealSockets(self) -> None:
+        """Over a real socket, a client still sending its request after request_timeout is disconnected."""
+        small = ConnectionRequestServer(reactor=reactor, listenAddress="127.0.0.1", port=0, requestTimeout=1)
+        small.register(self.target)
+        small.startListening()
+        self.addCleanup(small.stopListening)
+        attack = Slowloris(small.port, self.target.connectionRequestPath, count=1, reconnect=False)
+        self.addCleanup(attack.stop)
+        yield attack.start()
+        yield waitUntil(lambda: attack.closed == 1)
+        self.assertEqual(small.site.counts["slow"], 1)
+        self.assertEqual(self.target.requests, 0)
 
     def test_registerChecks(self) -> None:
         """A path must start with / and be unique."""
@@ -264,3 +363,222 @@ class HelperTests(unittest.TestCase):
         self.assertIsNone(localAddressToward("acs.example.net"))
         if socket.has_ipv6:
             self.assertIn(localAddressToward("::1"), ("::1", None))
+
+
+class HostileClientTests(unittest.TestCase):
+    """The server under hostile clients, on fake transports and a clock (issue 11)."""
+
+    def setUp(self) -> None:
+        self.clock = task.Clock()
+        self.clock.advance(1_700_000_000)
+        self.server = ConnectionRequestServer(reactor=self.clock, port=0)
+        self.target = Target(b"/AbCdEfGhIjKlMnOpQrStUvWx01")
+        self.server.register(self.target)
+        self.site = self.server.site
+        self.path = self.target.connectionRequestPath
+        self.logged: list[dict] = []
+        globalLogPublisher.addObserver(self.logged.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.logged.append)
+
+    def slowloris(self, hosts: list[str], seconds: float) -> list[FakeConnection]:
+        """Connections from C{hosts} sending a byte every 2 s for C{seconds}, reconnecting when closed."""
+        head = b"GET " + self.path + b" HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 10_000
+        attackers = [FakeConnection(self.site, host) for host in hosts]
+        for step in range(int(seconds / 2)):
+            for i, attacker in enumerate(attackers):
+                if attacker.closing:
+                    attacker.finish()
+                    attackers[i] = attacker = FakeConnection(self.site, attacker.address.host)
+                attacker.send(head[step:step + 1])
+            self.clock.advance(2)
+        return attackers
+
+    def test_slowloris(self) -> None:
+        """
+        70 connections trickling a byte every 2 s (more than the 64 slots, from
+        70 addresses, reconnecting when closed) do not keep the ACS out: its
+        Connection Request is answered 200, during the attack and after it.
+        """
+        hosts = [f"203.0.113.{i + 1}" for i in range(70)]
+        self.slowloris(hosts, 30)
+        self.assertEqual(askFake(self.site, self.path, "198.51.100.7"), 200)
+        attackers = self.slowloris(hosts, 30)
+        self.assertEqual(askFake(self.site, self.path, "198.51.100.7"), 200)
+        self.assertEqual(self.target.requests, 2)
+        self.assertLessEqual(self.site.openConnections, 64)
+        for attacker in attackers:
+            attacker.finish()
+        self.clock.advance(60)
+        self.assertEqual(self.site.openConnections, 0)
+        warnings = [e for e in self.logged if e.get("log_level") == LogLevel.warn and "evicted" in e]
+        self.assertLessEqual(len(warnings), 2)  # a minute of attack: one line (plus the next minute's)
+
+    def test_slowlorisFromTheACSAddress(self) -> None:
+        """Even from the ACS's own address, the slow connections are the oldest waiting ones: the request gets in."""
+        self.slowloris(["198.51.100.7"] * 70, 8)
+        self.assertEqual(askFake(self.site, self.path, "198.51.100.7"), 200)
+
+    def test_badCredentials(self) -> None:
+        """
+        10,000 requests with wrong credentials of every kind (wrong password,
+        unknown user, forged or foreign nonce, Basic, garbage, another path's
+        uri), on 100 kept-alive connections: none accepted, no session asked,
+        nothing kept per request (no used nonce, no connection left), and the
+        log says so in a few lines, not ten thousand.
+        """
+        foreign = DigestServer("proxier", secret=b"x" * 32, clock=self.clock.seconds)
+        path = self.path.decode()
+        codes: dict[int, int] = {}
+        for c in range(100):
+            client = FakeConnection(self.site, f"203.0.113.{c % 250 + 1}")
+            for i in range(100):
+                kind = (c * 100 + i) % 7
+                answer = client.request("GET", path)
+                challenge = parseChallenges([header(answer, "WWW-Authenticate") or ""])[0]
+                if kind == 0:
+                    auth = DigestClient("acs", f"guess{i}", challenge).authorization("GET", path)
+                elif kind == 1:
+                    auth = DigestClient(f"root{i}", "pw", challenge).authorization("GET", path)
+                elif kind == 2:
+                    other = parseChallenges([foreign.challenge()])[0]
+                    auth = DigestClient("acs", "pw", other).authorization("GET", path)
+                elif kind == 3:
+                    auth = basicAuthorization("acs", "pw")
+                elif kind == 4:
+                    auth = "Digest " + "x" * (i * 40)
+                elif kind == 5:
+                    auth = DigestClient("acs", "pw", challenge).authorization("GET", "/other")
+                else:
+                    forged = dict(challenge.params, nonce=challenge.params["nonce"][:-4] + "AAAA")
+                    auth = DigestClient("acs", "pw", type(challenge)("digest", forged)).authorization("GET", path)
+                code = status(client.request("GET", path, {"Authorization": auth}))
+                codes[code] = codes.get(code, 0) + 1
+            self.assertFalse(client.closing)
+            client.finish()
+        self.assertEqual(sum(codes.values()), 10_000)
+        self.assertNotIn(200, codes)
+        self.assertEqual(self.target.requests, 0)
+        self.assertEqual(self.server.digest.usedNonces, 0)
+        self.assertEqual(self.site.openConnections, 0)
+        warnings = [e for e in self.logged if e.get("log_level") == LogLevel.warn]
+        self.assertLessEqual(len(warnings), 2)
+        self.assertEqual(askFake(self.site, self.path, "198.51.100.7"), 200)  # the ACS still gets in
+
+    def test_hugeBodies(self) -> None:
+        """
+        A request declaring 100 MB is answered 413 right after its head; a
+        chunked 100 MB body is cut off with 413 past the 1 KB cap: nothing
+        near 100 MB is ever read or kept, and no session is asked.
+        """
+        client = FakeConnection(self.site, "203.0.113.5")
+        client.send(b"GET " + self.path + b" HTTP/1.1\r\nContent-Length: 104857600\r\n\r\n")
+        self.assertEqual(status(client.received()), 413)
+        self.assertTrue(client.closing)
+        client = FakeConnection(self.site, "203.0.113.5")
+        client.send(b"GET " + self.path + b" HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk, sent = b"10000\r\n" + b"x" * 0x10000 + b"\r\n", 0
+        while not client.closing and sent < 100 * 2**20:
+            client.send(chunk)
+            sent += 0x10000
+        self.assertEqual(sent, 0x10000)
+        self.assertEqual(status(client.received()), 413)
+        self.assertEqual(self.target.requests, 0)
+        self.assertEqual(self.site.counts["large"], 2)
+
+
+class RateLimitTests(unittest.TestCase):
+    """How many Connection Requests may start sessions (issue 17.5: configurable, authenticated only, not in session)."""
+
+    def setUp(self) -> None:
+        self.clock = task.Clock()
+        self.clock.advance(1_700_000_000)
+        self.server = ConnectionRequestServer(reactor=self.clock, port=0, rateLimit=3, rateWindow=60)
+        self.target = Target(b"/AbCdEfGhIjKlMnOpQrStUvWx01")
+        self.target.inSession = False
+        self.server.register(self.target)
+
+    def ask(self, password: str = "pw") -> int:
+        return askFake(self.server.site, self.target.connectionRequestPath, "198.51.100.7", password=password)
+
+    def test_limitAndWindow(self) -> None:
+        """
+        The configured number of sessions per window is accepted, the next
+        request is 503 without Retry-After (TR-069 3.2.2), and once the window
+        has passed requests are accepted again.
+        """
+        self.assertEqual([self.ask() for _ in range(3)], [200] * 3)
+        client = FakeConnection(self.server.site, "198.51.100.7")
+        path = self.target.connectionRequestPath.decode()
+        challenge = parseChallenges([header(client.request("GET", path), "WWW-Authenticate") or ""])[0]
+        answer = client.request("GET", path, {"Authorization": DigestClient("acs", "pw", challenge)
+                                              .authorization("GET", path)})
+        self.assertEqual(status(answer), 503)
+        self.assertIsNone(header(answer, "Retry-After"))
+        self.clock.advance(61)
+        self.assertEqual(self.ask(), 200)
+        self.assertEqual(self.target.requests, 4)
+
+    def test_onlyAuthenticatedCount(self) -> None:
+        """Challenges and wrong passwords, however many, use none of the limit."""
+        for _ in range(50):
+            self.assertEqual(self.ask(password="guess"), 401)
+        self.assertEqual([self.ask() for _ in range(4)], [200, 200, 200, 503])
+
+    def test_duringSessionNotCounted(self) -> None:
+        """
+        Requests arriving while the endpoint is in a session are all accepted
+        (200: the session under way is followed by one that serves them) and
+        use none of the limit.
+        """
+        self.target.inSession = True
+        self.assertEqual([self.ask() for _ in range(20)], [200] * 20)
+        self.assertEqual(self.target.requests, 20)
+        self.target.inSession = False
+        self.assertEqual([self.ask() for _ in range(4)], [200, 200, 200, 503])
+
+    def test_noLimit(self) -> None:
+        """rate_limit = 0: no limit at all."""
+        self.server.resource.rateLimit = 0
+        self.assertEqual([self.ask() for _ in range(30)], [200] * 30)
+
+    def test_configured(self) -> None:
+        """The [connection_request] keys reach the server the CWMP service makes."""
+        config = load(None).replace("acs", url="http://acs.example.net/acs").replace(
+            "connection_request", port=0, rate_limit=25, rate_window=120, max_connections=100,
+            max_connections_per_peer=50, request_timeout=7)
+        service = CWMPService(config, Store.open(self.mktemp()), DeviceDirectory(), lambda *a: None,
+                              reactor=MemoryReactorClock(), agent=object())
+        server = service.server
+        self.assertEqual((server.resource.rateLimit, server.resource.rateWindow), (25, 120))
+        self.assertEqual((server.site.maxConnections, server.site.maxPerPeer, server.site.requestTimeout),
+                         (100, 50, 7))
+
+
+class DuringSessionTests(EndpointTestCase):
+    """A real endpoint behind the server: Connection Requests while a session runs (issue 17.5, TR-069 3.2.2)."""
+
+    def test_manyDuringSessionThenOneSession(self) -> None:
+        """
+        An ACS that sends Connection Requests again and again while a long
+        session runs (as when it waits on a firmware update) gets 200 every
+        time, never 503 ("device offline"); the session under way is followed
+        by exactly one more, with "6 CONNECTION REQUEST".
+        """
+        endpoint = self.make()
+        server = ConnectionRequestServer(reactor=self.clock, port=0)
+        endpoint.connectionRequestPath = b"/AbCdEfGhIjKlMnOpQrStUvWx01"
+        server.register(endpoint)
+        self.model.hang.add("getParameterNames")
+        self.acs.script([m.GetParameterNames("Device.", False)], DEVICE)
+        endpoint.requestSession("6 CONNECTION REQUEST")
+        self.clock.advance(0)
+        self.assertTrue(endpoint.inSession)
+        sessions = len(self.acs.sessions)
+        codes = [askFake(server.site, endpoint.connectionRequestPath, "198.51.100.7", "cr", "pw")
+                 for _ in range(15)]
+        self.assertEqual(codes, [200] * 15)
+        self.clock.advance(deviceTimeout(30))
+        self.assertEqual(len(self.acs.sessions), sessions + 1)
+        self.assertEqual(self.events(self.acs.sessions[-1]), [("6 CONNECTION REQUEST", "")])
+        self.clock.advance(60)
+        self.assertEqual(len(self.acs.sessions), sessions + 1)

@@ -21,7 +21,7 @@ from zope.interface.verify import verifyObject
 
 from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.cwmp.endpoint import CR_BURST, FORCED_INFORM, CWMPEndpoint, deviceTimeout
+from proxier.cwmp.endpoint import FORCED_INFORM, CWMPEndpoint, deviceTimeout
 from proxier.cwmp.fakeacs import GENIEACS_METHODS, FakeACS
 from proxier.cwmp.settings import EndpointSettings
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
@@ -767,13 +767,19 @@ class OnlineTests(EndpointTestCase):
         self.clock.advance(60)
         self.assertEqual(len(self.acs.sessions), 3)
 
-    def test_connectionRequestRateLimit(self) -> None:
-        """More than the burst of Connection Requests within a minute are refused, then accepted again."""
+    def test_connectionRequestsCoalesced(self) -> None:
+        """
+        Many Connection Requests before the session starts are all accepted
+        and make one session (TR-069 3.2.2); the limit on how many may start
+        sessions is the server's (tests.test_cwmp_connreq).
+        """
         endpoint = self.make()
-        accepted = [endpoint.connectionRequested() for _ in range(CR_BURST + 3)]
-        self.assertEqual(accepted, [True] * CR_BURST + [False] * 3)
-        self.clock.advance(61)
-        self.assertTrue(endpoint.connectionRequested())
+        self.clock.advance(0)
+        before = len(self.acs.sessions)
+        self.assertEqual([endpoint.connectionRequested() for _ in range(30)], [True] * 30)
+        self.clock.advance(0)
+        self.assertEqual(len(self.acs.sessions), before + 1)
+        self.assertEqual(self.events(self.acs.sessions[-1]), [("6 CONNECTION REQUEST", "")])
 
 
 class RetryTests(EndpointTestCase):

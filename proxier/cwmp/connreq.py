@@ -14,10 +14,14 @@ whenever it is offered.
 
 Answers, all at once (GenieACS waits 2 s; the session runs afterwards): 404
 for an unknown path (nothing else revealed), 401 with a challenge, 503 when
-the endpoint's device is offline (TR-069 Annex J, J.2.3) or when it already
-has a session queued behind the running one and asks for no more, 200 when
-accepted. Unauthenticated requests cost no state (stateless nonces);
-bodies are not kept; connections are few and short-lived.
+the endpoint's device is offline (TR-069 Annex J, J.2.3) or when more
+requests than C{rate_limit} asked it for a session within C{rate_window}
+(TR-069 3.2.2: 503 without Retry-After), 200 when accepted. Only requests
+that authenticate are counted, and not those that arrive during a session:
+the running session is followed by one more, which serves them. Unauthenticated
+requests cost no state (stateless nonces); bodies are not kept; connections
+are bounded in number, per peer and in the time to send a request
+(L{proxier.httpguard}).
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ import secrets
 import socket
 from typing import Any, Mapping, Optional, Protocol
 
+from collections import deque
+
 from twisted.logger import Logger
-from twisted.protocols.policies import WrappingFactory
 from twisted.web.resource import Resource
-from twisted.web.server import Request, Site
 
 from proxier.cwmp.digest import MAX_HEADER, DigestServer
+from proxier.httpguard import BoundedRequest, GuardedSite
 from proxier.store import Document
 
 __all__ = [
@@ -53,7 +58,10 @@ _PATH = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
 
 class IConnectionRequestTarget(Protocol):
-    """What the server needs of an endpoint (L{CWMPEndpoint} provides it)."""
+    """
+    What the server needs of an endpoint (L{CWMPEndpoint} provides it; an
+    C{inSession} attribute, when present, says whether a session runs now).
+    """
 
     connectionRequestPath: bytes
     online: bool
@@ -127,28 +135,10 @@ def localAddressToward(address: str) -> Optional[str]:
     return local.split("%", 1)[0]
 
 
-class _CappedRequest(Request):
-    """A request whose body is counted, never kept, and cut off past L{MAX_BODY}."""
+class _DiscardedBody(BoundedRequest):
+    """A Connection Request has no body: a few bytes are counted and dropped, more end the connection (413)."""
 
-    _bodySize = 0
-
-    def handleContentChunk(self, data: bytes) -> None:
-        self._bodySize += len(data)
-        if self._bodySize > MAX_BODY:
-            self.channel.transport.loseConnection()
-
-
-class _ConnectionLimit(WrappingFactory):
-    """Refuse connections beyond a total (the wrapper tracks the open ones)."""
-
-    def __init__(self, wrappedFactory: Any, limit: int) -> None:
-        super().__init__(wrappedFactory)
-        self.limit = limit
-
-    def buildProtocol(self, addr: Any) -> Any:
-        if len(self.protocols) >= self.limit:
-            return None
-        return super().buildProtocol(addr)
+    keepBody = False
 
 
 class ConnectionRequestResource(Resource):
@@ -157,12 +147,35 @@ class ConnectionRequestResource(Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, digest: DigestServer, clock: Any) -> None:
+    def __init__(self, digest: DigestServer, clock: Any, *, rateLimit: int = 10, rateWindow: float = 60.0) -> None:
+        """
+        @param rateLimit: Connection Requests per endpoint that may start a
+            session within C{rateWindow} seconds (0: no limit).
+        """
         super().__init__()
         self.endpoints: dict[bytes, IConnectionRequestTarget] = {}
+        self.rateLimit = rateLimit
+        self.rateWindow = rateWindow
         self._digest = digest
         self._clock = clock
         self._lastWarning: dict[bytes, float] = {}
+        self._started: dict[bytes, deque[float]] = {}  # per path: when accepted requests started a session
+
+    def forget(self, path: bytes) -> None:
+        """Drop what is kept about the endpoint at C{path} (it was unregistered)."""
+        self._lastWarning.pop(path, None)
+        self._started.pop(path, None)
+
+    def _overRate(self, path: bytes) -> bool:
+        if self.rateLimit <= 0:
+            return False
+        times = self._started.get(path)
+        if times is None:
+            return False
+        now = self._clock.seconds()
+        while times and times[0] <= now - self.rateWindow:
+            times.popleft()
+        return len(times) >= self.rateLimit
 
     def _plain(self, request: Any, code: int, text: bytes = b"") -> bytes:
         request.setResponseCode(code)
@@ -201,15 +214,30 @@ class ConnectionRequestResource(Resource):
             request.method.decode("ascii"), request.uri.decode("latin-1"), header.decode("latin-1"),
             lambda user: password if username and user == username else None,
         )
+        if verdict.busy:
+            self._refused(request.path, endpoint, verdict.reason)
+            return self._plain(request, 503, b"busy\n")
         if not verdict.ok:
             self._refused(request.path, endpoint, verdict.reason)
             return self._challenge(request, stale=verdict.stale)
         if not endpoint.online:
             self._refused(request.path, endpoint, "the device is offline")
             return self._plain(request, 503, b"device offline\n")
+        # TR-069 3.2.2: a request that arrives during a session is accepted
+        # (the endpoint follows the running session with one more, which
+        # carries "6 CONNECTION REQUEST") and not counted against the limit:
+        # counting it made an ACS that polls a firmware update by Connection
+        # Requests see 503, "device offline" (issue 17).
+        inSession = bool(getattr(endpoint, "inSession", False))
+        if not inSession and self._overRate(request.path):
+            self._refused(request.path, endpoint,
+                          f"more than {self.rateLimit} sessions asked for in {self.rateWindow:g} s")
+            return self._plain(request, 503, b"busy\n")  # no Retry-After (TR-069 3.2.2)
         if not endpoint.connectionRequested():
-            request.setHeader(b"Retry-After", b"60")
+            self._refused(request.path, endpoint, "the endpoint refused it")
             return self._plain(request, 503, b"busy\n")
+        if not inSession and self.rateLimit > 0:
+            self._started.setdefault(request.path, deque()).append(self._clock.seconds())
         return self._plain(request, 200)
 
 
@@ -222,8 +250,17 @@ class ConnectionRequestServer:
     """
 
     def __init__(self, *, reactor: Any = None, listenAddress: str = "127.0.0.1", port: int = 7547,
-                 urlHost: str = "", realm: str = REALM, maxConnections: int = 64, idleTimeout: float = 10.0,
-                 digest: Optional[DigestServer] = None) -> None:
+                 urlHost: str = "", realm: str = REALM, maxConnections: int = 64, maxPerPeer: int = 32,
+                 requestTimeout: float = 10.0, idleTimeout: float = 10.0, rateLimit: int = 10,
+                 rateWindow: float = 60.0, digest: Optional[DigestServer] = None) -> None:
+        """
+        @param maxConnections: connections open at once; past it a new one
+            takes the slot of the oldest one still sending its request.
+        @param maxPerPeer: the same, for the connections of one address.
+        @param requestTimeout: seconds a client has to send a whole request.
+        @param rateLimit: Connection Requests per endpoint that may start a
+            session within C{rateWindow} seconds; more get 503 (0: no limit).
+        """
         if reactor is None:
             from twisted.internet import reactor  # type: ignore[no-redef]
         self._reactor = reactor
@@ -231,11 +268,12 @@ class ConnectionRequestServer:
         self.port = port
         self.urlHost = urlHost or listenAddress
         self.digest = digest or DigestServer(realm, clock=reactor.seconds)
-        self.resource = ConnectionRequestResource(self.digest, reactor)
-        self.site = Site(self.resource, timeout=idleTimeout)
-        self.site.requestFactory = _CappedRequest
-        self.site.displayTracebacks = False
-        self.factory = _ConnectionLimit(self.site, maxConnections)
+        self.resource = ConnectionRequestResource(self.digest, reactor, rateLimit=rateLimit, rateWindow=rateWindow)
+        self.site = GuardedSite(self.resource, clock=reactor, name="Connection Request server",
+                                maxConnections=maxConnections, maxPerPeer=maxPerPeer, requestTimeout=requestTimeout,
+                                maxBody=MAX_BODY, idleTimeout=idleTimeout)
+        self.site.requestFactory = _DiscardedBody
+        self.factory = self.site
         self._listening: Any = None
 
     def register(self, endpoint: IConnectionRequestTarget) -> None:
@@ -251,6 +289,7 @@ class ConnectionRequestServer:
     def unregister(self, endpoint: IConnectionRequestTarget) -> None:
         if self.resource.endpoints.get(endpoint.connectionRequestPath) is endpoint:
             del self.resource.endpoints[endpoint.connectionRequestPath]
+            self.resource.forget(endpoint.connectionRequestPath)
 
     def url(self, path: bytes) -> str:
         """The Connection Request URL of the endpoint at C{path}."""

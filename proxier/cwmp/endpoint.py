@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime
 import random as _random
 import re
-from collections import deque
 from typing import Any, Callable, Optional, Union
 
 from twisted.internet import defer
@@ -86,8 +85,6 @@ MAX_RPC_FAULTS = 5  # failures (faults but 8000/8005, or sessions lost while it 
 
 # cwmp-1-2.xsd, EventCodeType: the patterns an event code must match.
 _EVENT_CODE = re.compile(r"^(?:\d+( \S+)+|M \S+|X [0-9A-F]{6} .+|X \S+ .+)$")
-CR_WINDOW = 60.0  # seconds over which Connection Requests are counted
-CR_BURST = 10  # Connection Requests accepted per window; more are answered 503
 CLOSE_TIMEOUT = 5.0  # seconds a session's end waits for its connection to close
 
 
@@ -286,7 +283,6 @@ class CWMPEndpoint:
         self._forcedNames: Optional[tuple[str, ...]] = None
         self._inFlight: Optional[Deferred] = None
         self._abort: Optional[str] = None
-        self._crTimes: deque[float] = deque()
         self._lastActive: Optional[float] = None
         self._warnedNoURL = False
         self.sessions = 0
@@ -362,17 +358,11 @@ class CWMPEndpoint:
         """
         The ACS asked for a session ("6 CONNECTION REQUEST"). Returns at once:
         C{True} when accepted (the session runs soon, or right after the
-        running one), C{False} when refused (offline, or too many lately).
+        running one: TR-069 3.2.2), C{False} when refused (offline). How
+        many may start a session is the Connection Request server's limit.
         """
         if not self.online:
             return False
-        now = self._clock.seconds()
-        while self._crTimes and self._crTimes[0] <= now - CR_WINDOW:
-            self._crTimes.popleft()
-        if len(self._crTimes) >= CR_BURST:
-            self.log.warn("Connection Request refused: {n} in the last {w:g} s", n=len(self._crTimes), w=CR_WINDOW)
-            return False
-        self._crTimes.append(now)
         self.state.queueEvent("6 CONNECTION REQUEST")
         self.log.info("Connection Request accepted")
         self._wantSession(urgent=True)

@@ -197,7 +197,10 @@ class CWMPService(MultiService):
         self._directory = directory
         cr = config["connection_request"]
         self.server = ConnectionRequestServer(reactor=reactor, listenAddress=cr["listen_address"], port=cr["port"],
-                                              urlHost=cr["url_host"])
+                                              urlHost=cr["url_host"], rateLimit=cr["rate_limit"],
+                                              rateWindow=cr["rate_window"], maxConnections=cr["max_connections"],
+                                              maxPerPeer=cr["max_connections_per_peer"],
+                                              requestTimeout=cr["request_timeout"])
         if agent is None:
             try:
                 agent = makeACSAgent(reactor, config["acs"])
