@@ -101,7 +101,8 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
             service = demo.makeDemoService(options.config, options.store, options.protocols, reactor=reactor)
         else:
             service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)
-    except configmod.ConfigError as e:
+    except (configmod.ConfigError, StoreError) as e:
+        # StoreError: a state file that cannot be read; starting on defaults would overwrite it
         raise SystemExit(f"proxier: {e}") from None
     service.logObserver = observer
     return service

@@ -75,6 +75,24 @@ class CommandLineTests(unittest.TestCase):
             f"proxier: {path}: [state] directory: {blocker} is not a directory",
         )
 
+    def test_unreadableStateFile(self) -> None:
+        """
+        A state file that cannot be read (here a directory in its place: EISDIR)
+        stops the start in one line naming it, instead of defaults that would
+        overwrite it (issue 11 item 7).
+        """
+        state = os.path.abspath(self.mktemp())
+        document = os.path.join(state, "endpoint-self", "management-server.json")
+        os.makedirs(document)
+        path = self.write(f"[state]\ndirectory = {state}\n[demo]\nenable = no\n"
+                          "[lan]\nssdp_mode = unicast-loopback\nssdp_port = 0\n[connection_request]\nport = 0\n")
+        self.assertOneLineError(
+            RUNNERS["twistd"] + ["--config", path],
+            f"proxier: state {document} cannot be read (Is a directory); not replacing it with defaults: "
+            "repair it or move it aside",
+        )
+        self.assertTrue(os.path.isdir(document))
+
     def test_unknownProtocol(self) -> None:
         """Enabling a protocol that is not installed is a config error."""
         state = os.path.abspath(self.mktemp())

@@ -121,7 +121,12 @@ class EndpointSettings:
         self._values = values
         self._configSeen = seen
         if changed:
-            self._save()
+            try:
+                self._save()
+            except OSError:
+                # logged by the store; what the config gives is taken again at
+                # the next start, and the next set() saves everything
+                pass
 
     @staticmethod
     def _validate(payload: Any) -> None:
@@ -147,14 +152,23 @@ class EndpointSettings:
         """
         Change settings, all at once: saved durably first, then observers are
         told of each value that really changed.
+
+        @raise OSError: the save failed; nothing changed.
         """
         unknown = set(changes) - set(_NAMES)
         if unknown:
             raise AttributeError(f"no ManagementServer setting {sorted(unknown)[0]!r}")
         old = {name: getattr(self._values, name) for name in changes}
-        for name, value in changes.items():
-            setattr(self._values, name, _decode(name, _encode(value)))
-        self._save()
+        try:
+            for name, value in changes.items():
+                setattr(self._values, name, _decode(name, _encode(value)))
+            self._save()
+        except BaseException:
+            # not on disk, so not applied: memory stays what the disk holds
+            # and the caller (the ACS's RPC: 9002) may try again
+            for name, value in old.items():
+                setattr(self._values, name, value)
+            raise
         for name in changes:
             new = getattr(self._values, name)
             if new != old[name]:

@@ -764,6 +764,9 @@ class TreeDataModel:
                         undo.append(lambda n=node, p=param, o=old: p.set(n, o))  # type: ignore[misc, operator]
                 if result == APPLIED_LATER:
                     status = APPLIED_LATER
+            if persist:
+                # on disk before the answer; if it cannot be, undone (9002)
+                self._saveValues()
         except Exception as e:
             self.log.failure("applying SetParameterValues failed; undoing what was applied")
             for step in reversed(undo):
@@ -775,8 +778,6 @@ class TreeDataModel:
         finally:
             acsSet = self._acsSetting
             self._acsSetting = set()
-        if persist:
-            self._saveValues()
         # what the ACS set is the new reference: it is never reported back
         for path in acsSet:
             if path in self._reported:
@@ -850,6 +851,16 @@ class TreeDataModel:
 
     def _setParameterAttributes(self, changes: Sequence[AttributeChange]) -> None:
         plan = self._planAttributes(changes)
+        kept = dict(self._attributes)
+        try:
+            self._applyAttributes(plan)
+            self._saveAttributes()
+        except OSError as e:
+            # not on disk, so not applied (the store logged why): 9002
+            self._attributes = kept
+            raise asFault(e) from None
+
+    def _applyAttributes(self, plan: list) -> None:
         for path, param, node, change in plan:
             notification, accessList = self._attributes.get(path, (None, ()))
             before = self._notification(path, param)
@@ -866,7 +877,6 @@ class TreeDataModel:
                 self._baseline(path, node, param)
             elif self._notification(path, param) == Notification.OFF:
                 self._reported.pop(path, None)
-        self._saveAttributes()
 
     def _baseline(self, path: str, node: ObjectNode, param: Parameter) -> None:
         try:

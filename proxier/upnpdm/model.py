@@ -116,6 +116,10 @@ __all__ = [
     "BATCH",
 ]
 
+# The RPCs whose success includes state the proxier holds (instance maps,
+# Notification levels): answered only once that state is on disk.
+_HELD_WRITES = frozenset({"SetParameterValues", "SetParameterAttributes", "AddObject", "DeleteObject"})
+
 # TR-330 §4.6.4.1 (and, by its note, §4.6.5.2.1, §4.6.6.1, §4.6.7.1): the
 # Status of every CMS write → the CWMP Status.
 STATUS: Mapping[str, int] = {
@@ -297,7 +301,11 @@ class CMSDataModel:
         d.addErrback(self._asFault, rpc)
 
         def flushed(result: Any) -> Any:
-            self.state.flush()
+            if not self.state.flush() and rpc in _HELD_WRITES and not isinstance(result, Failure):
+                # what the proxier holds of this change (instance numbers,
+                # Notification) is not on disk: not a success (issue 17 item 7);
+                # kept in memory and saved again later, so the ACS's retry finds it
+                return Failure(CWMPFault(9002, "Internal error (the change could not be saved)"))
             return result
 
         return d.addBoth(flushed)

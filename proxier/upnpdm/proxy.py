@@ -34,6 +34,7 @@ from zope.interface import implementer
 
 from proxier.datamodel.gateway import ROOT_DATA_MODEL_VERSION
 from proxier.interfaces import IDataModel, IProxierContext
+from proxier.store import StoreError
 from proxier.upnp.actions import ActionError
 from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver
 from proxier.upnp.soap import UPnPError
@@ -166,11 +167,15 @@ class UPnPDMProxy:
                 other.members = [m for m in other.members if not (m.upnp is upnp and m.udn == candidate.udn)]
         device = self.devices.get(key)
         if device is None:
-            state = DeviceState(self.store.document(_stateName(key)))
-            device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock,
-                                   gateFactory=self.makeGate, probeInterval=self.settings.onlineProbeInterval,
-                                   store=self.store.child(_managementName(key)), uploadAgent=self.uploadAgent,
-                                   settings=self.settings)
+            try:
+                state = DeviceState(self.store.document(_stateName(key)), clock=self.clock)
+                device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock,
+                                       gateFactory=self.makeGate, probeInterval=self.settings.onlineProbeInterval,
+                                       store=self.store.child(_managementName(key)), uploadAgent=self.uploadAgent,
+                                       settings=self.settings)
+            except StoreError as e:  # a state file that cannot be read: not replaced by a blank one
+                self._refuse(upnp, candidate, str(e))
+                return
             self.devices[key] = device
             if len(candidates(upnp.description)[0]) == 1:
                 upnp.log.rebind(f"{profile.identity} ({upnp.udn} at {upnp.host})")

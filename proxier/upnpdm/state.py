@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from twisted.logger import Logger
 
-from proxier.store import Document
+from proxier.store import Document, Retrier
 from proxier.upnpdm.instances import InstanceMap
 
 __all__ = ["DeviceState", "MAX_WATCHED"]
@@ -40,8 +40,14 @@ _ANNOUNCEMENTS = ("", "AboutToReboot", "AboutToBaselineReset")
 class DeviceState:
     log = Logger()
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, clock: Any = None) -> None:
+        """
+        @param clock: C{callLater}, to save again after a failed save (the
+            change stays in memory meanwhile); without it the next L{flush}
+            tries again.
+        """
         self._document = document
+        self._retrier = Retrier(document, self._payload, clock)
         self.instances = InstanceMap()
         self.notifications: dict[str, int] = {}
         self.values: dict[str, str] = {}
@@ -135,20 +141,31 @@ class DeviceState:
         self.values.clear()
         self.dirty = True
 
-    def flush(self) -> None:
-        """Write the document if anything changed (atomically, durably)."""
+    def flush(self) -> bool:
+        """
+        Write the document if anything changed (atomically, durably).
+
+        @return: whether what is in memory is on disk; when the save failed
+            (logged once by the store) the change stays in memory, marked not
+            yet durable, and is saved again later.
+        """
         if not (self.dirty or self.instances.dirty):
-            return
-        payload = {
+            return True
+        self.dirty = True  # until it is on disk (toJSON forgets the instance map's own mark)
+        if not self._retrier.save():
+            return False
+        self.dirty = False
+        return True
+
+    def _payload(self) -> dict:
+        return {
             "instances": self.instances.toJSON(),
             "notifications": dict(self.notifications),
             "values": dict(self.values),
             "bootIds": dict(self.bootIds),
             "announcement": self.announcement,
         }
-        try:
-            self._document.save(payload)
-        except OSError as e:
-            self.log.error("cannot save {path}: {why}", path=self._document.path, why=e.strerror or str(e))
-            return
-        self.dirty = False
+
+    def stop(self) -> None:
+        """No more saves retried (the device is gone for good)."""
+        self._retrier.stop()
