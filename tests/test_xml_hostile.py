@@ -28,7 +28,7 @@ from proxier.sim.errors import ActionError
 from proxier.upnp import description, dps, gena, soap, xmlstring
 from proxier.upnpdm import cmsxml, diagnostics
 from tests._helpers import subprocessEnv
-from tests.hostilexml import CAPPED, INERT, PAYLOAD, REFUSED, Hostile, Tripwire, corpus
+from tests.hostilexml import INERT, PAYLOAD, REFUSED, Hostile, Tripwire, corpus
 
 _SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 _CMS = "urn:schemas-upnp-org:dm:cms"
