@@ -67,6 +67,11 @@ class TimeoutTests(unittest.TestCase):
         for bad in ("Second--1", "Minute-5", "Second-1.5", "Second-abc", "Second-99999999999"):
             self.assertEqual(self.assertRaises(GENAError, parseTimeout, bad).status, 400, bad)
 
+    def test_unicodeDigits(self) -> None:
+        """Only ASCII digits are a duration: Second-١٢٣ and Second-²  are a 400, not 123 or 2."""
+        for bad in ("Second-\u0661\u0662\u0663", "Second-\u00b2", "\uff11\uff12"):
+            self.assertEqual(self.assertRaises(GENAError, parseTimeout, bad).status, 400, ascii(bad))
+
     def test_format(self) -> None:
         """Durations format as Second-N / Second-infinite, and parse back."""
         self.assertEqual(formatTimeout(1800), "Second-1800")

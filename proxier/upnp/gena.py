@@ -102,7 +102,7 @@ class GENAError(ValueError):
         super().__init__(f"{status}: {reason}")
 
 
-_TIMEOUT = re.compile(r"^(?:second-?)?\s*(\d{1,10}|infinite)$", re.IGNORECASE)
+_TIMEOUT = re.compile(r"^(?:second-?)?[ \t]*([0-9]{1,10}|infinite)$", re.IGNORECASE | re.ASCII)  # ASCII digits only
 
 
 def parseTimeout(value: Optional[str], default: Optional[Timeout] = None) -> Optional[Timeout]:
