@@ -39,7 +39,7 @@ from proxier.cwmp.settings import EndpointSettings
 from proxier.datamodel import paths
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.gateway import virtualDeviceLocalModel, virtualDeviceModel
-from proxier.datamodel.values import DeviceIdentity, ParameterInfo, ParameterValue
+from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterInfo, ParameterValue
 from proxier.store import Store
 from tests.cwmpxsd import assertValidCWMP
 from tests.test_upnpdm_transfer_support import ManagedDevice
@@ -166,6 +166,31 @@ class WholeDeviceWalkTests(unittest.TestCase):
             else:
                 self.assertIsNotNone(fault, f"{info.name} is listed read-only but SPV accepted it")
                 self.assertEqual(codes, {9008}, f"{info.name} is read-only: {fault}")
+
+    def test_attributesAndObjectsAnswer(self) -> None:
+        """
+        SetParameterAttributes changing nothing succeeds on every name
+        listed; AddObject on a read-only table the proxier holds and
+        DeleteObject on its rows are denied (9001), as for any read-only
+        table, never "no such name" (9005).
+        """
+        infos = self.whole()
+        for info in infos:
+            self.ok(self.model.setParameterAttributes([AttributeChange(info.name, False, 0)]), f"SPA {info.name}")
+        held = ["Device.DeviceInfo.SupportedDataModel.", "Device.DeviceInfo.VendorLogFile."]
+        for table in held:
+            self.assertEqual(self.fault(self.model.addObject(table)).code, 9001, f"AddObject {table}")
+            rows = [i.name for i in infos if i.name.startswith(table) and _depth(i.name) == _depth(table) + 1]
+            self.assertTrue(rows, table)
+            for row in rows:
+                self.assertEqual(self.fault(self.model.deleteObject(row)).code, 9001, f"DeleteObject {row}")
+
+    def fault(self, d: Any) -> CWMPFault:
+        results: list = []
+        d.addBoth(results.append)
+        self.assertTrue(results, "no answer")
+        self.assertIsInstance(getattr(results[0], "value", None), CWMPFault)
+        return results[0].value
 
     def test_wholeTreeAnswersAreValidCWMP(self) -> None:
         """The whole tree's GPN, GPV and GPA answers, encoded for the ACS, are valid under the CWMP schema."""

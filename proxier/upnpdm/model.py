@@ -1330,6 +1330,8 @@ class CMSDataModel:
         parsed = cwmppaths.parse(path)
         if isinstance(parsed.last, str) and not isinstance(parsed.last, cwmppaths.Alias):
             raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance)")
+        if any(n.startswith(path) for n in self.constants):  # as AddObject says of the table
+            raise CWMPFault(9001, f"Request denied ({path} is held by the proxier, read-only)")
         if not self._deviceCovers(path):
             raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance of this device)")
         if not self.caps.canDeleteInstance:
