@@ -54,8 +54,10 @@ def _depth(name: str) -> int:
 class WholeDeviceWalkTests(unittest.TestCase):
     """Issue 17.2: GetParameterNames, GetParameterValues and GetParameterAttributes agree at every node."""
 
+    disabled: tuple[str, ...] = ()
+
     def setUp(self) -> None:
-        self.lab = ManagedDevice(self)
+        self.lab = ManagedDevice(self, disabled=self.disabled)
         store = Store.open(self.mktemp())
         acs = dict(load(None)["acs"], url="http://127.0.0.1:9/acs")
         self.settings = EndpointSettings(store.document("settings"), acs)
@@ -200,3 +202,13 @@ class WholeDeviceWalkTests(unittest.TestCase):
         for message in (m.GetParameterNamesResponse(tuple(infos)), m.GetParameterValuesResponse(tuple(values)),
                         m.GetParameterAttributesResponse(tuple(attributes))):
             assertValidCWMP(self, codec.encode(m.Envelope(message, id="1")), message.name)
+
+
+class ReadOnlyDeviceWalkTests(WholeDeviceWalkTests):
+    """
+    The same walk over a device whose CMS offers no SetValues, CreateInstance
+    or DeleteInstance (TR-330 §4.3.1: its parameters and tables read-only):
+    Writable and SetParameterValues still agree everywhere.
+    """
+
+    disabled = ("SetValues", "CreateInstance", "DeleteInstance", "SetAttributes")
