@@ -10,7 +10,8 @@ L{IDataModel<proxier.interfaces.IDataModel>} what every parameter means.
  - C{transferfaults}: the TransferComplete FaultCodes each CWMP namespace
    allows, and what is sent for one the ACS's namespace lacks.
  - C{digest}, C{transport}, C{tls}: HTTP authentication, the POSTs of one
-   session to the ACS (cookies, redirects, timeouts, caps), HTTPS.
+   session to the ACS (cookies, redirects, timeouts, caps), HTTPS and the
+   session's own TCP connection.
  - C{retry}, C{events}: when to try again; what an endpoint owes the ACS,
    durably.
  - C{endpoint}: one CPE identity, its sessions, and its answers from its
@@ -18,7 +19,9 @@ L{IDataModel<proxier.interfaces.IDataModel>} what every parameter means.
  - C{connreq}: the Connection Request server of all endpoints.
  - C{service}: the CWMP part of the service tree (one endpoint per device).
  - C{settings}: an endpoint's ManagementServer settings.
- - C{fakeacs}: a scriptable ACS for the tests and the demo.
+ - C{fakeacs}: a scriptable ACS for the tests and the demo, as strict as
+   GenieACS; C{schema}: validation against the BBF CWMP schemas, when this
+   machine has them.
 """
 
 __all__: list[str] = []
