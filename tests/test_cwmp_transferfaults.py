@@ -83,7 +83,7 @@ class TableTests(unittest.TestCase):
     """ALLOWED is what each schema file allows, code by code."""
 
     def test_tableIsTheSchemas(self) -> None:
-        """Every code of 0 and 8990-10009, in a TransferComplete of each namespace, validates exactly when ALLOWED says."""
+        """Each code of 0 and 8990-10009, in a TransferComplete of each namespace, is valid just when ALLOWED says."""
         for name, namespace in SCHEMAS.items():
             for code in [0] + list(range(8990, 10010)):
                 valid = rpcValid(codec.encode(m.Envelope(transferComplete(code), id="1", namespace=namespace)), name)
