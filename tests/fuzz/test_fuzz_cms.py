@@ -41,25 +41,30 @@ _PARSERS = (
 
 
 def parseCMSDocument(data: bytes) -> None:
-    """Every reader of L{proxier.upnpdm.cmsxml}, then L{cmspaths.parse} on each path it gave."""
+    """
+    Every reader of L{proxier.upnpdm.cmsxml}, then L{cmspaths.parse} on
+    each path they gave; L{cmsxml.CMSDocumentError} when none of them
+    accepted the document.
+    """
     value = _text(data)
     paths: list[tuple[str, bool]] = []
+    accepted = 0
     for parser, wildcard in _PARSERS:
         try:
             paths += [(p, wildcard) for p in parser(value)]
         except cmsxml.CMSDocumentError:
-            pass
-    try:
-        paths += [(path, False) for path, _ in cmsxml.parseParameterValueList(value)]
-    except cmsxml.CMSDocumentError:
-        pass
-    try:
-        paths += [(path, False) for path, _ in cmsxml.parseNodeAttributeValueList(value)]
-    except cmsxml.CMSDocumentError:
-        pass
+            continue
+        accepted += 1
+    for pairs in (cmsxml.parseParameterValueList, cmsxml.parseNodeAttributeValueList):
+        try:
+            paths += [(path, False) for path, _ in pairs(value)]  # type: ignore[operator]
+        except cmsxml.CMSDocumentError:
+            continue
+        accepted += 1
     try:
         for entry in cmsxml.parseSupportedDataModels(value):
             assert entry.uri and entry.location
+        accepted += 1
     except cmsxml.CMSDocumentError:
         pass
     for path, wildcard in paths:
@@ -71,7 +76,8 @@ def parseCMSDocument(data: bytes) -> None:
         cmsdoc.splitAttributePath(parsed.text)
         if parsed.partial and parsed.segments and type(parsed.segments[-1]) is int:
             assert cmspaths.instanceNumberOf(parsed.text) == parsed.segments[-1]
-    cmsxml.parseStructurePathList(value)  # the documented error of the last reader is the target's
+    if not accepted:
+        raise cmsxml.CMSDocumentError("no reader accepted the document")
 
 
 def _seeds() -> list[str]:

@@ -73,7 +73,16 @@ def _templates(pattern: str) -> list[bytes]:
 def _descriptionSeeds() -> list[bytes]:
     from tests.test_upnp_description import DESCRIPTION
 
-    return [DESCRIPTION, _device().description()] + _templates("service-templates/*device-template.xml")
+    cms = description.Service("urn:schemas-upnp-org:service:ConfigurationManagement:2",
+                              "urn:upnp-org:serviceId:CMS", "/cms.xml", "/cms/control", "/cms/event")
+    embedded = description.Device("urn:schemas-upnp-org:device:ManageableDevice:1",
+                                  "uuid:00000000-0000-4000-8000-000000000002", "inner", services=(cms,))
+    nested = description.DeviceDescription(
+        description.Device("urn:schemas-upnp-org:device:ManageableDevice:2", "uuid:00000000-0000-4000-8000-000000000001",
+                           "outer", "maker", "http://127.0.0.1:1/", modelName="m", serialNumber="1",
+                           services=(cms,), devices=(embedded,)),
+        urlBase="http://127.0.0.1:49200/base/", specVersion=(1, 1), configId=12345)
+    return [DESCRIPTION, _device().description(), nested.toBytes()]
 
 
 def _scpdSeeds() -> list[bytes]:
@@ -92,8 +101,8 @@ TARGETS = [
 class DescriptionFuzzTests(unittest.TestCase):
     def test_deviceDescription(self) -> None:
         """
-        Mutated device descriptions (the simulator's, the test fixture, the
-        ManageableDevice templates) parse or fail with L{DescriptionError},
+        Mutated device descriptions (the simulator's, the test fixture, one
+        with URLBase and an embedded device) parse or fail with L{DescriptionError},
         within a second each, opening no file and no connection.
         """
         assertFuzzClean(self, TARGETS[0])

@@ -157,6 +157,22 @@ class ToolTests(unittest.TestCase):
                      "digest-authorization", "datetime", "types"):
             self.assertIn(name, names)
 
+    def test_seedsAreUsable(self) -> None:
+        """
+        Every family's seeds run without a crash, and most are accepted
+        (mutations of valid inputs reach past the first check).
+        """
+        for target in _tool.allTargets():
+            seeds = list(target.seeds())
+            accepted = 0
+            for seed in seeds:
+                try:
+                    target.function(seed)
+                except target.documented:
+                    continue
+                accepted += 1
+            self.assertGreater(accepted, len(seeds) // 2, f"{target.name}: {accepted} of {len(seeds)} accepted")
+
     def test_minimize(self) -> None:
         """A crash is cut down to a small input that still crashes the same way."""
         data = b"x" * 200 + b"crash" + b"y" * 200
