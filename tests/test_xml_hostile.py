@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from twisted.trial import unittest
 
 from proxier import demo, xmlsafe
-from proxier.cwmp import codec
+from proxier.cwmp import codec, schema
 from proxier.sim import cmsxml as simcmsxml
 from proxier.sim.errors import ActionError
 from proxier.upnp import description, dps, gena, soap, xmlstring
@@ -151,6 +151,8 @@ ENTRIES = (
     Entry("diagnostics.parseNSLookupResult", NSLOOKUP, diagnostics.parseNSLookupResult, (), text=True,
           refused=lambda rows: rows == ()),
     Entry("sim.cmsxml.parseContentPathList", CONTENT_PATHS, simcmsxml.parseContentPathList, (ActionError,), text=True),
+    Entry("cwmp.schema.validationErrors (the fake ACS's check)", CWMP, schema.validationErrors, (),
+          refused=lambda errors: errors != []),
     Entry("demo.describeArguments", PARAMETER_VALUES, lambda text: demo.describeArguments({"A": text}), (), text=True,
           refused=lambda shown: shown == "(a document)"),
 )
@@ -261,7 +263,7 @@ class CorpusTests(unittest.TestCase):
                     if re.search(r"\bxmlsafe\.parse\(|\bparseBody\(|\bxmlstring\.decode\(", source):
                         users.add(os.path.relpath(os.path.join(directory, name), top))
         covered = {"demo.py", "upnp/_xmlutil.py", "upnp/description.py", "upnp/soap.py", "upnp/gena.py", "upnp/xmlstring.py",
-                   "upnpdm/cmsxml.py", "cwmp/codec.py", "upnp/dps.py", "upnpdm/diagnostics.py", "sim/cmsxml.py"}
+                   "upnpdm/cmsxml.py", "cwmp/codec.py", "cwmp/schema.py", "upnp/dps.py", "upnpdm/diagnostics.py", "sim/cmsxml.py"}
         self.assertEqual(users - covered, set(), "XML entry points without a corpus entry")
 
     def test_noOtherParser(self) -> None:
@@ -289,8 +291,6 @@ _TRUSTED_PARSES = {
     # the BBF CWMP schemas, local files, with a resolver confined to their directory
     ("cwmp/schema.py", "parser = etree.XMLParser(no_network=True)"),
     ("cwmp/schema.py", "tree = etree.parse(os.path.join(directory, CWMP_NAMESPACES[namespace]), parser)"),
-    # the fake ACS (test tooling) validating an envelope the proxier itself sent
-    ("cwmp/schema.py", "root = etree.fromstring(envelope, etree.XMLParser(resolve_entities=False, no_network=True))"),
 }
 
 

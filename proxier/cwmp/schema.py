@@ -33,6 +33,8 @@ from typing import Optional
 
 from lxml import etree
 
+from proxier import xmlsafe
+
 __all__ = ["validationErrors", "schemaFor", "schemaDirectory", "InvalidCWMP", "SOAP_ENV", "CWMP_NAMESPACES"]
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -59,12 +61,22 @@ class InvalidCWMP(ValueError):
         self.errors = errors
 
 
+_found: dict[str, Optional[str]] = {}
+
+
 def schemaDirectory() -> Optional[str]:
-    """The directory of the BBF CWMP schemas, or C{None} when they are not on this machine."""
-    for candidate in (os.environ.get("PROXIER_CWMP_SCHEMAS", ""), _CHECKOUT):
-        if candidate and os.path.isfile(os.path.join(candidate, CWMP_NAMESPACES["urn:dslforum-org:cwmp-1-2"])):
-            return candidate
-    return None
+    """
+    The directory of the BBF CWMP schemas, or C{None} when they are not on
+    this machine; looked for once per value of C{PROXIER_CWMP_SCHEMAS}, so
+    that validating a message touches no file once the schemas are loaded.
+    """
+    wanted = os.environ.get("PROXIER_CWMP_SCHEMAS", "")
+    if wanted not in _found:
+        _found[wanted] = next(
+            (candidate for candidate in (wanted, _CHECKOUT)
+             if candidate and os.path.isfile(os.path.join(candidate, CWMP_NAMESPACES["urn:dslforum-org:cwmp-1-2"]))),
+            None)
+    return _found[wanted]
 
 
 class _LocalResolver(etree.Resolver):
@@ -153,9 +165,9 @@ def validationErrors(envelope: bytes, directory: Optional[str] = None) -> list[s
     @raise LookupError: when the schemas are not on this machine.
     """
     try:
-        root = etree.fromstring(envelope, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as e:
-        return [f"not well-formed: {e}"]
+        root = xmlsafe.parse(envelope)
+    except xmlsafe.XMLRejected as e:
+        return [f"refused: {e}"]
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
         return [f"root element is {root.tag}, not a SOAP 1.1 Envelope"]
     namespaces = {e.tag.split("}")[0][1:] for e in root.iter()
