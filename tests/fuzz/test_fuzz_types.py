@@ -1,9 +1,11 @@
 """
-Fuzz the TR-106 value parsers (L{proxier.datamodel._tr106time},
-L{proxier.datamodel.types}): a dateTime or a typed value from an ACS or a
-device is read or refused with the documented error (C{ValueError}; from
-L{types.acceptValue}, a L{CWMPFault}), and what is read can be written back
-and read again (issue 11, item 3: C{99999999999-01-01T00:00:00Z}).
+Fuzz the value parsers (L{proxier.datamodel._tr106time},
+L{proxier.datamodel.types}, L{proxier.asciinum}): a dateTime, a typed value
+or a number from an ACS or a device is read or refused with the documented
+error (C{ValueError}; from L{types.acceptValue}, a L{CWMPFault}), what is
+read can be written back and read again (issue 11, item 3:
+C{99999999999-01-01T00:00:00Z}), and a number is read exactly when it is
+ASCII digits (item 4).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime
 
 from twisted.trial import unittest
 
+from proxier import asciinum
 from proxier.datamodel import types as T
 from proxier.datamodel._tr106time import formatDateTime, parseDateTime
 from proxier.datamodel.faults import CWMPFault
@@ -67,6 +70,35 @@ def acceptValue(data: bytes) -> None:
         assert again == value, f"{text!r} read as {value!r}, written {wire!r}, read again as {again!r}"
 
 
+def _asciiNumber(text: str, signed: bool) -> bool:
+    body = text[1:] if signed and text[:1] in ("+", "-") else text
+    return 0 < len(body) <= asciinum.MAX_DIGITS and all("0" <= c <= "9" for c in body)
+
+
+def parseNumber(data: bytes) -> None:
+    """
+    L{asciinum.parseUnsigned}, L{asciinum.parseSigned} and
+    L{asciinum.isUnsigned} against the rule they stand for: C{[0-9]+}
+    (with an optional sign for the signed reading), at most
+    L{asciinum.MAX_DIGITS} digits, read as base 10.
+    """
+    text = data.decode("utf-8", "replace")
+    for signed, parse in ((False, asciinum.parseUnsigned), (True, asciinum.parseSigned)):
+        expected = _asciiNumber(text, signed)
+        try:
+            value = parse(text)
+        except ValueError:
+            assert not expected, f"{parse.__name__} refused {text!r}"
+        else:
+            assert expected and value == int(text, 10), f"{parse.__name__} read {text!r} as {value!r}"
+    assert asciinum.isUnsigned(text) == _asciiNumber(text, False), f"isUnsigned({text!r})"
+    asciinum.isUnsigned(data)
+
+
+def _numberSeeds() -> list[bytes]:
+    return [b"0", b"7", b"1800", b"4294967295", b"18446744073709551615", b"-5", b"+12", b"00012"]
+
+
 def _timeSeeds() -> list[bytes]:
     from tests.test_datamodel_types import PARSE_FORMAT
 
@@ -88,6 +120,7 @@ def _valueSeeds() -> list[bytes]:
 TARGETS = [
     Target("datetime", __name__, parseTime, (ValueError,), _timeSeeds, _TOKENS),
     Target("types", __name__, acceptValue, (CWMPFault,), _valueSeeds, _TOKENS),
+    Target("asciinum", __name__, parseNumber, (), _numberSeeds, _TOKENS),
 ]
 
 
@@ -107,3 +140,11 @@ class TypesFuzzTests(unittest.TestCase):
         written back and reads again as the same value.
         """
         assertFuzzClean(self, TARGETS[1])
+
+    def test_numbers(self) -> None:
+        """
+        Mutated numbers (Unicode digits, signs, white space, underscores,
+        thousands of digits) are read by L{asciinum} exactly when they are
+        ASCII digits within its length bound, as base 10.
+        """
+        assertFuzzClean(self, TARGETS[2])
