@@ -7,7 +7,14 @@ import socket
 
 from twisted.trial import unittest
 
-from proxier.upnp.netif import NetworkInterface, listInterfaces, selectInterfaces
+from proxier.upnp.netif import (
+    NetworkInterface,
+    defaultRouteInterfaces,
+    listInterfaces,
+    parseIPv4Routes,
+    parseIPv6Routes,
+    selectInterfaces,
+)
 
 
 def iface(name: str, index: int, *addresses: str, **kw: bool) -> NetworkInterface:
@@ -35,10 +42,61 @@ class ListTests(unittest.TestCase):
 
 class SelectTests(unittest.TestCase):
     def test_default(self) -> None:
-        """With no names: up, multicast, addressed, not loopback — the WAN included, as configured nothing else."""
+        """With no names: up, multicast, addressed, not loopback — and not an interface holding a default route."""
         chosen, problems = selectInterfaces([LO, LAN, WAN, DOWN, NOMC, BARE])
         self.assertEqual([i.name for i in chosen], ["br-lan", "eth0"])
         self.assertEqual(problems, [])
+        chosen, problems = selectInterfaces([LO, LAN, WAN, DOWN, NOMC, BARE], wan={"eth0"})
+        self.assertEqual([i.name for i in chosen], ["br-lan"])
+        self.assertEqual(problems, [])
+
+    def test_namedWANIsUsed(self) -> None:
+        """An interface the operator names is used even when it holds the default route (their explicit choice)."""
+        chosen, problems = selectInterfaces([LAN, WAN], ["eth0"], wan={"eth0"})
+        self.assertEqual([i.name for i in chosen], ["eth0"])
+        self.assertEqual(problems, [])
+
+
+# /proc/net/route and /proc/net/ipv6_route as a Linux gateway shows them.
+ROUTE_V4 = """\
+Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t00000000\t0171A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
+eth0\t0071A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+br-lan\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+wg0\t00000000\t00000000\t0000\t0\t0\t0\t00000000\t0\t0\t0
+tun0\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0
+bad line
+eth9\t00000000\t00000000\tZZ\t0\t0\t0\t00000000\t0\t0\t0
+"""
+ROUTE_V6 = """\
+fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     br-lan
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000002 00000000 00000003     pppoe-wan
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       eth5
+short line
+"""
+
+
+class DefaultRouteTests(unittest.TestCase):
+    def test_ipv4(self) -> None:
+        """The IPv4 default route: destination and mask 0, flag RTF_UP, not reject; other routes and junk skipped."""
+        self.assertEqual(parseIPv4Routes(ROUTE_V4), {"eth0"})
+
+    def test_ipv6(self) -> None:
+        """The IPv6 default route ::/0; the unreachable ones (on lo, or flagged reject) are no way out."""
+        self.assertEqual(parseIPv6Routes(ROUTE_V6), {"pppoe-wan"})
+
+    def test_files(self) -> None:
+        """Both tables are read; a missing one counts as empty."""
+        v4 = self.mktemp()
+        v6 = self.mktemp()
+        with open(v4, "w") as f:
+            f.write(ROUTE_V4)
+        with open(v6, "w") as f:
+            f.write(ROUTE_V6)
+        self.assertEqual(defaultRouteInterfaces(v4, v6), {"eth0", "pppoe-wan"})
+        self.assertEqual(defaultRouteInterfaces(v4, v6 + ".missing"), {"eth0"})
+        self.assertEqual(defaultRouteInterfaces(v4 + ".missing", v6 + ".missing"), set())
 
     def test_named(self) -> None:
         """Named interfaces are used; each unusable one is reported with its reason."""

@@ -18,7 +18,15 @@ import socket
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence, Union
 
-__all__ = ["NetworkInterface", "listInterfaces", "selectInterfaces", "IPInterface"]
+__all__ = [
+    "NetworkInterface",
+    "listInterfaces",
+    "selectInterfaces",
+    "IPInterface",
+    "defaultRouteInterfaces",
+    "parseIPv4Routes",
+    "parseIPv6Routes",
+]
 
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 
@@ -170,21 +178,87 @@ def listInterfaces() -> list[NetworkInterface]:
     return sorted(result, key=lambda i: i.index)
 
 
+_RTF_UP = 0x1
+_RTF_REJECT = 0x200
+
+
+def parseIPv4Routes(text: str) -> set[str]:
+    """
+    The interfaces holding an IPv4 default route, from the text of
+    C{/proc/net/route} (a header line, then C{Iface Destination Gateway Flags
+    RefCnt Use Metric Mask ...} in hexadecimal). Lines that do not parse are
+    skipped.
+    """
+    found = set()
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 8:
+            continue
+        try:
+            flags = int(fields[3], 16)
+        except ValueError:
+            continue
+        if fields[1] == "00000000" and fields[7] == "00000000" and flags & _RTF_UP and not flags & _RTF_REJECT:
+            found.add(fields[0])
+    return found
+
+
+def parseIPv6Routes(text: str) -> set[str]:
+    """
+    The interfaces holding an IPv6 default route (::/0), from the text of
+    C{/proc/net/ipv6_route} (destination, prefix length, source, source
+    prefix, next hop, metric, refcount, use, flags, device). Unreachable
+    routes (on C{lo}, or flagged reject) are not a way out.
+    """
+    found = set()
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 10:
+            continue
+        try:
+            flags = int(fields[8], 16)
+        except ValueError:
+            continue
+        if fields[0] == "0" * 32 and fields[1] == "00" and fields[9] != "lo" and not flags & _RTF_REJECT:
+            found.add(fields[9])
+    return found
+
+
+def defaultRouteInterfaces(ipv4Path: str = "/proc/net/route", ipv6Path: str = "/proc/net/ipv6_route") -> set[str]:
+    """
+    The interfaces that hold a default route (IPv4 or IPv6): the WAN side of
+    a gateway, where discovery must never run unless named. A table that
+    cannot be read counts as empty.
+    """
+    found: set[str] = set()
+    for path, parse in ((ipv4Path, parseIPv4Routes), (ipv6Path, parseIPv6Routes)):
+        try:
+            with open(path, encoding="ascii", errors="replace") as f:
+                found |= parse(f.read(1 << 20))
+        except OSError:
+            pass
+    return found
+
+
 def selectInterfaces(
-    interfaces: Iterable[NetworkInterface], names: Sequence[str] = ()
+    interfaces: Iterable[NetworkInterface], names: Sequence[str] = (), wan: Iterable[str] = ()
 ) -> tuple[list[NetworkInterface], list[str]]:
     """
     The interfaces to discover on (the C{[lan] interfaces} rule): those named,
     or when none is named, every interface that is up, supports multicast,
-    has an address and is not loopback.
+    has an address, is not loopback and does not hold a default route.
 
+    @param wan: the interfaces holding a default route
+        (L{defaultRouteInterfaces}); left out unless named.
     @return: the interfaces, and a line per named interface that cannot be
         used (missing, down, without multicast or address) for the log.
     """
     interfaces = list(interfaces)
     problems: list[str] = []
     if not names:
-        chosen = [i for i in interfaces if i.up and i.multicast and i.addresses and not i.loopback]
+        wan = set(wan)
+        chosen = [i for i in interfaces
+                  if i.up and i.multicast and i.addresses and not i.loopback and i.name not in wan]
         return chosen, problems
     byName = {i.name: i for i in interfaces}
     chosen = []
