@@ -302,6 +302,12 @@ CORE_SECTIONS: tuple[Section, ...] = (
             "it. false: leave it out, for an ACS that refuses headers it does not know."),
         Key("request_timeout", integer(1, 3600), "30",
             "Seconds to wait for the ACS to answer one HTTP request."),
+        Key("local_targets", words, "",
+            "Hosts (names or addresses, as URLs spell them) the proxier may reach on the "
+            "ACS's behalf although they are loopback, link-local or this gateway's own "
+            "addresses: an Upload's file server, a redirect during a session. Empty on a "
+            "gateway (such URLs are refused: Upload 9011, the session fails); a lab with "
+            "its ACS on this machine names 127.0.0.1."),
     ),
     _section(
         "device",

@@ -68,7 +68,7 @@ def logSection(config: Config) -> Mapping[str, Any]:
 def demoConfig(config: Config, acsURL: str) -> Config:
     """The configuration the demo runs with: everything on 127.0.0.1, the demo ACS as ACS."""
     config = config.replace("acs", url=acsURL, username="", password="", ca_file="", client_certificate="",
-                            client_key="")
+                            client_key="", local_targets=("127.0.0.1",))
     config = config.replace("connection_request", listen_address="127.0.0.1", port=0, url_host="127.0.0.1")
     return config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0, interfaces=())
 

@@ -42,6 +42,10 @@ ADDRESS_ROWS = (
     ("fe80::20", FROM_V6, True),               # link-local: only the source itself
     ("fe80::21", FROM_V6, False),
     ("fe80::20", FROM_DEVICE, False),
+    ("192.168.1.1", FROM_DEVICE, False),       # the gateway's own addresses, on any port (issue 11 item 6)
+    ("fd12:3456::1", FROM_DEVICE, False),
+    ("fe80::1", Origin("fe80::1", LAN), False),  # even when a packet claims to come from there
+    ("192.168.1.1", Origin("192.168.1.1", LAN), False),
     ("127.0.0.1", LOOPBACK, True),             # unicast-loopback mode: loopback only
     ("::1", LOOPBACK, True),
     ("192.168.1.20", LOOPBACK, False),

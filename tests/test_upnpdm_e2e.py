@@ -70,7 +70,7 @@ class Lab:
         config = load(None, [upnpdm.configSection])
         config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False,
                                 session_timeout=self.sessionTimeout, retry_minimum_wait=1,
-                                retry_interval_multiplier=1000)
+                                retry_interval_multiplier=1000, local_targets=("127.0.0.1",))
         config = config.replace("connection_request", port=0)
         config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
         config = config.replace("demo", enable="no")

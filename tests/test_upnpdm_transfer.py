@@ -18,6 +18,7 @@ from twisted.web.client import Agent, HTTPConnectionPool
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import TransferRequest
+from proxier.outbound import TargetPolicy
 from proxier.store import Store
 from proxier.upnp.httpclient import Requester, makeHTTPClient
 from proxier.upnp.urlpolicy import Origin, URLPolicy
@@ -65,7 +66,7 @@ class UploaderTests(unittest.TestCase):
 
     def uploader(self, timeout: float = 10.0) -> Uploader:
         agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
-        return Uploader(agent, reactor, timeout=timeout)
+        return Uploader(agent, reactor, timeout=timeout, targets=TargetPolicy(["127.0.0.1"]))
 
     @defer.inlineCallbacks
     def test_put(self) -> None:

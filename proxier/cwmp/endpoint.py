@@ -251,7 +251,12 @@ class CWMPEndpoint:
         maxSessionDuration: float = 1800.0,
         online: bool = True,
         random: Callable[[], float] = _random.random,
+        targets: Any = None,
     ) -> None:
+        """
+        @param targets: the L{proxier.outbound.TargetPolicy} an ACS redirect's
+            target must pass (None: not checked).
+        """
         if reactor is None:
             from twisted.internet import reactor  # type: ignore[no-redef]
         self.identity = identity
@@ -270,6 +275,7 @@ class CWMPEndpoint:
         self._maxSessionDuration = maxSessionDuration
         self._deviceTimeout = deviceTimeout(sessionTimeout)
         self._random = random
+        self._targets = targets
         self._running = False
         self._session: Optional[Deferred] = None
         self._again = False
@@ -639,7 +645,8 @@ class CWMPEndpoint:
         )
         self.log.info("session to {url}: {events}", url=url, events=", ".join(e.code for e in content.events))
         http = ACSHTTPSession(agent if agent is not None else self._agent, url, self.settings.username,
-                              self.settings.password, clock=self._clock, requestTimeout=self._requestTimeout)
+                              self.settings.password, clock=self._clock, requestTimeout=self._requestTimeout,
+                              targets=self._targets)
         outbox = _Outbox(self, url, content)
         session = CPESession(outbox, sessionTimeout=self._sessionTimeout, log=self.log,
                              lowercaseSessionTimeout=self._lowercaseSessionTimeout)

@@ -38,6 +38,7 @@ from proxier.cwmp.settings import EndpointSettings
 from proxier.cwmp.tls import TLSConfigError, makeACSAgent
 from proxier.datamodel.values import DeviceIdentity
 from proxier.log import DeviceLogger
+from proxier.outbound import TargetPolicy
 from proxier.store import Store
 
 __all__ = ["CWMPService", "EndpointManager", "urlHostFor", "OWN_ENDPOINT", "MakeModel"]
@@ -110,7 +111,8 @@ class EndpointManager:
         return CWMPEndpoint(identity, model, settings, store, agent=self._agent, reactor=self._reactor, boot=boot,
                             connectionRequestPath=path, sessionTimeout=acs["session_timeout"],
                             lowercaseSessionTimeout=acs["lowercase_session_timeout"],
-                            requestTimeout=acs["request_timeout"], online=online)
+                            requestTimeout=acs["request_timeout"], online=online,
+                            targets=TargetPolicy(acs["local_targets"], reactor=self._reactor))
 
     def _add(self, key: str, endpoint: CWMPEndpoint) -> None:
         self.endpoints[key] = endpoint

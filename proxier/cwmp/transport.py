@@ -8,8 +8,9 @@ jar (never shared with another session or endpoint) and echoes it on every
 POST, also over new TCP connections; answers 401 challenges with Basic or
 Digest (TR-069 3.4.4) and keeps answering for the rest of the session; follows
 301/302/307/308 redirects and keeps the new URL for the rest of the session
-(never to anything but http/https, never from https down to http, at most
-a few per POST); bounds every POST,
+(never to anything but http/https, never from https down to http, never to
+this gateway, loopback or link-local unless allowed — L{proxier.outbound} —,
+at most a few per POST); bounds every POST,
 body included, with a timeout; caps the response body; sends
 C{Content-Type: text/xml; charset="utf-8"} with a body, C{Content-Length: 0}
 without one, and never C{Expect: 100-continue}.
@@ -24,6 +25,7 @@ towards an ACS that may be hostile or shared by many endpoints.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
@@ -109,6 +111,20 @@ class _CookieFilter:
         return response
 
 
+def _toURI(url: str) -> str:
+    """
+    C{url} as the agent takes it (IDNA host, percent-encoded path). An
+    address literal's host is left alone: IDNA refuses the colons of an
+    IPv6 one (C{http://[2001:db8::1]:7547/acs} failed every POST).
+    """
+    parsed = URL.from_text(url)
+    try:
+        ipaddress.ip_address(parsed.host.partition("%")[0])
+    except ValueError:
+        return parsed.to_uri().to_text()
+    return parsed.replace(host="address.invalid").to_uri().replace(host=parsed.host).to_text()
+
+
 def _requestTarget(url: str) -> str:
     parts = urlsplit(url)
     target = parts.path or "/"
@@ -137,7 +153,13 @@ class ACSHTTPSession:
         requestTimeout: float = 30.0,
         maxBody: int = MAX_ENVELOPE_BYTES,
         userAgent: str = USER_AGENT,
+        targets: Any = None,
     ) -> None:
+        """
+        @param targets: a L{proxier.outbound.TargetPolicy} every redirect's
+            target must pass (the URL given here is the operator's, not
+            checked); None: no such check.
+        """
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
         self.url = url
@@ -152,6 +174,7 @@ class ACSHTTPSession:
         self._basic: Optional[str] = None
         self._digest: Optional[DigestClient] = None
         self._authHost: Optional[str] = None
+        self._targets = targets
 
     def _headers(self, body: bytes, target: str) -> Headers:
         headers = Headers({b"User-Agent": [self._userAgent]})
@@ -170,7 +193,7 @@ class ACSHTTPSession:
     def _exchange(self, body: bytes) -> Deferred:
         """One HTTP request and its whole body, bounded by the request timeout."""
         try:
-            uri = URL.from_text(self.url).to_uri().to_text()
+            uri = _toURI(self.url)
             headers = self._headers(body, _requestTarget(uri))
             d = self._agent.request(b"POST", uri.encode("ascii"), headers, BytesProducer(body) if body else None)
         except Exception as e:  # a URL the agent cannot even start with
@@ -238,6 +261,11 @@ class ACSHTTPSession:
                     raise TransportError(f"refused redirect from {self.url} to {target[:200]!r}")
                 if scheme == "http" and urlsplit(self.url).scheme.lower() == "https":
                     raise TransportError(f"refused redirect from {self.url} to plain HTTP ({target!r})")
+                if self._targets is not None:
+                    try:
+                        yield self._targets.check(target, cameFrom=self.url)
+                    except Exception as e:  # TargetRefused: loopback, link-local, the gateway itself
+                        raise TransportError(f"refused redirect from {self.url}: {e}") from None
                 redirects += 1
                 self.url = target
                 continue

@@ -12,7 +12,9 @@ redirect — passes L{URLPolicy.check} first (INTEROP.md, Security):
  - it is C{http} (C{https} where asked for: DeviceProtection), with no user
    information;
  - its host, once resolved, is the SSDP packet's source address or an
-   address within the receiving interface's subnets;
+   address within the receiving interface's subnets, but never one of the
+   receiving interface's own addresses (the gateway's admin pages, its
+   Connection Request port);
  - and never loopback, link-local IPv4, multicast, unspecified, broadcast or
    a name resolving to one of those (an IPv6 link-local address is allowed
    only when it is the source itself, and is reached through the receiving
@@ -113,6 +115,9 @@ def addressRefusal(address: Union[str, IPAddress], origin: Origin) -> Optional[s
     if ip.version == 4 and any(ip in net for net in _RESERVED_V4):
         return f"{ip} is a reserved or broadcast address"
     interface = origin.interface
+    if interface is not None and any(ip == a.ip for a in interface.addresses):
+        # its admin pages, its Connection Request port: never a device's (issue 11 item 6)
+        return f"{ip} is an address of this gateway ({interface.name})"
     networks = [a.network for a in interface.addresses if a.version == ip.version] if interface else []
     if ip.version == 4 and any(ip == net.broadcast_address and net.prefixlen < 31 for net in networks):
         return f"{ip} is the subnet's broadcast address"

@@ -9,7 +9,9 @@ URL policy: no loopback but in the loopback lab mode, no other network) and
 must moreover name the device's own host, so that a device cannot make the
 gateway fetch from another machine; bounded in size and time, no redirects.
 
-To the ACS's file server: C{PUT} with the body's length (TR-069 A.4.1 and
+To the ACS's file server — never loopback, link-local or this gateway
+unless the operator allows the host (L{proxier.outbound}; refused: 9011) —:
+C{PUT} with the body's length (TR-069 A.4.1 and
 §3.4.5: HTTP PUT; an ACS that answers 405 Method Not Allowed or 501 gets a
 C{POST} instead, as some file servers expect), answering a C{401} with the
 Upload's Username and Password — Digest (the strongest challenge offered,
@@ -36,6 +38,7 @@ from twisted.web.http_headers import Headers
 from proxier._version import __version__
 from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
 from proxier.httpbody import BytesProducer
+from proxier.outbound import TargetPolicy, TargetRefused
 from proxier.upnp.httpclient import readBody
 
 __all__ = [
@@ -159,10 +162,16 @@ class Uploader:
     @param agent: an C{IAgent} (or C{() → IAgent}, made when first needed).
     """
 
-    def __init__(self, agent: Any, clock: Any, *, timeout: float = UPLOAD_TIMEOUT) -> None:
+    def __init__(self, agent: Any, clock: Any, *, timeout: float = UPLOAD_TIMEOUT, targets: Any = None) -> None:
+        """
+        @param targets: the L{TargetPolicy} file servers must pass (default:
+            one allowing no local host: no loopback, link-local or address
+            of this gateway).
+        """
         self._agent = agent
         self.clock = clock
         self.timeout = timeout
+        self.targets = targets if targets is not None else TargetPolicy()
 
     def _agentNow(self) -> Any:
         agent = self._agent
@@ -181,7 +190,15 @@ class Uploader:
             return fail(TransferFailed(9011, reason))
         if self._agent is None:
             return fail(TransferFailed(9011, "the proxier has no HTTP client for uploads"))
-        return self._upload(url, body, username, password, contentType)
+        d = self.targets.check(url)
+
+        def refused(failure: Failure) -> Failure:
+            if failure.check(TargetRefused):
+                return Failure(TransferFailed(9011, f"the file server is refused: {failure.value}"))
+            return failure
+
+        d.addErrback(refused)
+        return d.addCallback(lambda _: self._upload(url, body, username, password, contentType))
 
     @inlineCallbacks
     def _upload(self, url: str, body: bytes, username: str, password: str, contentType: str) -> Any:

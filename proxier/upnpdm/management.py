@@ -33,6 +33,7 @@ from proxier.upnpdm.firmware import FirmwareService
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, fetchFromDevice
 from proxier.upnpdm.link import IDLE_LIMIT, IDLE_POLL
 from proxier.upnpdm.logs import LogsService
+from proxier.outbound import TargetPolicy
 from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.transfers import TransferQueue
 
@@ -154,7 +155,8 @@ class DeviceManagement:
         if candidate.bms is not None and {"GetLogURIs", "GetLogInfo"} <= caps.bms:
             self.logs = LogsService(self.link, store.document("logs"), store.child("logs-tree"), self.queue,
                                     fetch=self.link.fetch,
-                                    uploader=Uploader(uploadAgent, self.link.clock, timeout=settings.uploadTimeout))
+                                    uploader=Uploader(uploadAgent, self.link.clock, timeout=settings.uploadTimeout,
+                                                      targets=TargetPolicy(settings.localTargets)))
             device.overlays.extend(self.logs.mounts)
             model.extraConstants.append(self.logs.count)
             model.transferHandlers["Upload"] = self.logs.upload

@@ -76,6 +76,7 @@ class ProxySettings:
     logMaxBytes: int = MAX_LOG_BYTES
     logFetchTimeout: float = FETCH_TIMEOUT
     uploadTimeout: float = UPLOAD_TIMEOUT
+    localTargets: tuple = ()  # [acs] local_targets: hosts uploads may reach though local
 
     @classmethod
     def fromConfig(cls, config: Config) -> "ProxySettings":
@@ -95,4 +96,5 @@ class ProxySettings:
             logMaxBytes=key("log_max_bytes"),
             logFetchTimeout=key("log_fetch_timeout"),
             uploadTimeout=key("upload_timeout"),
+            localTargets=tuple(config["acs"]["local_targets"]) if "acs" in config else (),
         )
