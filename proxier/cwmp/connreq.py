@@ -30,9 +30,8 @@ import ipaddress
 import re
 import secrets
 import socket
-from typing import Any, Mapping, Optional, Protocol
-
 from collections import deque
+from typing import Any, Mapping, Optional, Protocol
 
 from twisted.logger import Logger
 from twisted.web.resource import Resource
