@@ -383,9 +383,10 @@ CORE_SECTIONS: tuple[Section, ...] = (
         "Durable state: events not yet delivered, ParameterKeys, attributes, "
         "instance maps, credentials.",
         Key("directory", text(4096), "",
-            "Directory (created with mode 0700). Empty: /var/lib/proxier when run as "
-            "root, else $XDG_STATE_HOME/proxier (~/.local/state/proxier); the demo uses "
-            "that path with -demo appended."),
+            "Directory (created with mode 0700). Empty: $STATE_DIRECTORY when systemd "
+            "sets it (StateDirectory=), else /var/lib/proxier when run as root, else "
+            "$XDG_STATE_HOME/proxier (~/.local/state/proxier); the demo uses that path "
+            "with -demo appended."),
     ),
     _section(
         "log",
@@ -508,6 +509,10 @@ def stateDirectory(config: Config) -> str:
     configured = config["state"]["directory"]
     if configured:
         return os.path.expanduser(configured)
+    # systemd's StateDirectory= (the Debian unit): a colon-separated list, ours first
+    systemd = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if os.path.isabs(systemd):
+        return systemd
     if os.geteuid() == 0:
         return "/var/lib/proxier"
     base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")

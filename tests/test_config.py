@@ -167,3 +167,22 @@ class LoadTests(unittest.TestCase):
         self.assertEqual(config.stateDirectory(c), "/home/u/.state/proxier")
         c2 = c.replace("state", directory="/srv/p")
         self.assertEqual(config.stateDirectory(c2), "/srv/p")
+
+    def test_stateDirectoryFromSystemd(self) -> None:
+        """
+        Under systemd's StateDirectory= (the Debian unit, running as the proxier
+        user), $STATE_DIRECTORY is the default, before the root and XDG
+        defaults; the first of a colon-separated list is ours; a configured
+        directory still wins, and a relative or empty value is ignored.
+        """
+        c = load(None)
+        self.patch(os, "geteuid", lambda: 998)
+        self.patch(os, "environ", {"STATE_DIRECTORY": "/var/lib/proxier:/var/lib/other",
+                                   "XDG_STATE_HOME": "/home/u/.state"})
+        self.assertEqual(config.stateDirectory(c), "/var/lib/proxier")
+        self.assertEqual(config.stateDirectory(c.replace("state", directory="/srv/p")), "/srv/p")
+        self.patch(os, "environ", {"STATE_DIRECTORY": "relative", "XDG_STATE_HOME": "/home/u/.state"})
+        self.assertEqual(config.stateDirectory(c), "/home/u/.state/proxier")
+        self.patch(os, "geteuid", lambda: 0)
+        self.patch(os, "environ", {"STATE_DIRECTORY": ""})
+        self.assertEqual(config.stateDirectory(c), "/var/lib/proxier")
