@@ -364,7 +364,12 @@ CORE_SECTIONS: tuple[Section, ...] = (
         Key("interfaces", words, "",
             "Interfaces to discover devices on, for example 'br-lan'. Empty: every "
             "interface that is up, has an address and supports multicast, except "
-            "loopback."),
+            "loopback and any interface holding a default route (the WAN)."),
+        Key("interface_check_interval", integer(0, 86400), "30",
+            "Seconds between looks at the interfaces: one that comes up later (a "
+            "bridge made after the daemon started) is discovered on from then on, one "
+            "that went away or changed address is closed or reopened. SIGHUP looks at "
+            "once. 0: only at start and on SIGHUP."),
         Key("ssdp_mode", choice("multicast", "unicast-loopback"), "multicast",
             "multicast: join 239.255.255.250 / FF02::C / FF05::C on the interfaces. "
             "unicast-loopback: join no group and listen on 127.0.0.1:ssdp_port only "

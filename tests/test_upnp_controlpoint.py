@@ -7,6 +7,7 @@ import random
 import tempfile
 
 from twisted.internet.task import Clock
+from twisted.logger import LogLevel
 from twisted.trial import unittest
 from treq.testing import StubTreq
 from zope.interface import implementer
@@ -23,6 +24,7 @@ from ._helpers import LogCapture
 from .test_upnp_discovery import FakeSock, Reactorish
 from .test_upnp_eventing import Listens
 from .test_upnp_fakes import ROOT_UDN, FakeDMDevice
+from .test_upnp_netif import WAN
 from .test_upnp_urlpolicy import LAN
 
 LOC = "http://192.168.1.20:49152/desc.xml"
@@ -268,6 +270,95 @@ class ControlPointTests(unittest.TestCase):
         self.flush()
         self.assertEqual([m for m, _ in self.device.log].count(b"UNSUBSCRIBE"), 2)
         self.assertTrue(all(p.stopped for *_, p in self.r.multicast))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class InterfaceTests(unittest.TestCase):
+    """Which interfaces discovery runs on, and when they change (issue 16: discovery only on the LAN)."""
+
+    def setUp(self) -> None:
+        FakeSock.made = []
+        self.clock = Clock()
+        self.r = Reactorish()
+        self.available: list = [WAN]
+        self.routes = {"eth0"}
+        self.logs = LogCapture(self)
+
+    def start(self, **lan: object) -> ControlPoint:
+        config = C.load(None, [SECTION]).replace("lan", ipv6=False, **lan)
+        cp = ControlPoint(
+            config, reactor=object(), clock=self.clock, httpClient=StubTreq(FakeDMDevice()),
+            interfaces=lambda: list(self.available), defaultRoutes=lambda: set(self.routes),
+            listenUDP=self.r.listenUDP, listenMulticast=self.r.listenMulticast,
+            adoptDatagramPort=self.r.adoptDatagramPort, listenTCP=Listens(), socketFactory=FakeSock,
+            resolve=lambda name: None, rng=random.Random(5),
+        )
+        cp.startService()
+        self.addCleanup(lambda: cp.running and cp.stopService())
+        return cp
+
+    def joinedOn(self) -> list:
+        return [iface for port, iface, _, p in self.r.multicast if port == 0 and not p.stopped]
+
+    def test_neverOnTheWAN(self) -> None:
+        """With no [lan] interfaces, the interface holding the default route is left out, and the log says why."""
+        cp = self.start()
+        self.assertEqual(self.r.multicast, [], "no socket at all on eth0 (the WAN)")
+        self.assertEqual(cp.discovery.ports, [])
+        infos = [e["log_format"].format(**e) for e in self.logs.atLeast(LogLevel.info) if "log_format" in e]
+        self.assertTrue(any("no discovery on eth0: it holds the default route" in line for line in infos), infos)
+
+    def test_namedWAN(self) -> None:
+        """Named in [lan] interfaces, even the interface holding the default route is discovered on."""
+        self.start(interfaces=("eth0",))
+        self.assertEqual(self.joinedOn(), ["203.0.113.7"])
+
+    def test_lateBridge(self) -> None:
+        """A bridge that comes up after the start is discovered on at the next check, without a restart."""
+        cp = self.start()
+        self.clock.advance(29)
+        self.available = [WAN, LAN]
+        self.assertEqual(self.joinedOn(), [])
+        self.clock.advance(1)
+        self.assertEqual(self.joinedOn(), ["192.168.1.1"])
+        self.assertEqual(cp.discovery.interfaces, [LAN])
+        self.available = [WAN]
+        self.clock.advance(30)
+        self.assertEqual(self.joinedOn(), [], "gone again: its sockets are closed")
+
+    def test_lateNamedInterface(self) -> None:
+        """A named interface missing at start is reported once and used when it appears; checkInterfaces looks at once."""
+        cp = self.start(interfaces=("br-lan",))
+        errors = len(self.logs.errors())
+        self.assertTrue(any("br-lan does not exist" in e["log_format"].format(**e) for e in self.logs.errors()))
+        self.clock.advance(90)
+        self.assertEqual(len(self.logs.errors()), errors, "the same problem is not logged again at each check")
+        self.available = [WAN, LAN]
+        self.assertTrue(cp.checkInterfaces())
+        self.assertEqual(self.joinedOn(), ["192.168.1.1"])
+
+    def test_routeBecomesWAN(self) -> None:
+        """An interface that starts holding the default route stops being discovered on."""
+        self.available = [WAN, LAN]
+        self.routes = set()
+        self.start()
+        self.assertEqual(sorted(self.joinedOn()), ["192.168.1.1", "203.0.113.7"])
+        self.routes = {"eth0"}
+        self.clock.advance(30)
+        self.assertEqual(self.joinedOn(), ["192.168.1.1"])
+
+    def test_checkOff(self) -> None:
+        """interface_check_interval = 0: no periodic look (SIGHUP still calls checkInterfaces)."""
+        cp = self.start(interface_check_interval=0)
+        self.assertIsNone(cp._interfaceCheck)
+        self.available = [WAN, LAN]
+        self.clock.advance(3600)
+        self.assertEqual(self.joinedOn(), [])
+
+    def test_stopCancelsCheck(self) -> None:
+        """Stopping the control point cancels the periodic check."""
+        cp = self.start()
+        cp.stopService()
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import socket
 import struct
@@ -13,6 +14,7 @@ from twisted.trial import unittest
 
 from proxier.upnp import ssdp
 from proxier.upnp.discovery import SEARCH_TARGETS, Discovery, openIPv6GroupSocket, openIPv6SearchSocket
+from proxier.upnp.netif import NetworkInterface
 from proxier.upnp.ssdp import Notify, Search
 
 from ._helpers import LogCapture
@@ -235,6 +237,67 @@ class MulticastTests(unittest.TestCase):
             self.clock.advance(1)
         self.assertEqual(self.discovery.stats["send-errors"], 3 * len(SEARCH_TARGETS))
         self.assertGreater(self.discovery.stats["sent"], 0)
+
+
+BRIDGE = NetworkInterface("br-guest", 9, addresses=(ipaddress.ip_interface("192.168.7.1/24"),))
+
+
+class InterfaceChangeTests(unittest.TestCase):
+    """An interface that appears, changes or goes while discovery runs (issue 16)."""
+
+    def setUp(self) -> None:
+        FakeSock.made = []
+        self.clock = Clock()
+        self.r = Reactorish()
+        self.logs = LogCapture(self)
+        self.discovery = Discovery(
+            lambda m, o: None, self.clock, interfaces=[], ipv6=False, copies=1,
+            listenUDP=self.r.listenUDP, listenMulticast=self.r.listenMulticast,
+            adoptDatagramPort=self.r.adoptDatagramPort, socketFactory=FakeSock, rng=random.Random(3),
+        )
+        self.discovery.start()
+
+    def test_lateInterface(self) -> None:
+        """Started with no interface, discovery waits (not 'off'); a bridge that comes up later is opened and searched."""
+        self.assertEqual(self.discovery.ports, [])
+        self.assertTrue(any("waits for a usable LAN interface" in e["log_format"] for e in self.logs.errors()))
+        self.assertTrue(self.discovery.setInterfaces([BRIDGE]))
+        self.assertEqual([(port, iface) for port, iface, _, _ in self.r.multicast],
+                         [(1900, "239.255.255.250"), (0, "192.168.7.1")])
+        self.assertEqual(self.r.multicast[0][3].joined, [("239.255.255.250", "192.168.7.1")])
+        self.clock.advance(1.0)
+        search = self.r.multicast[1][3]
+        self.assertEqual(len(search.written), len(SEARCH_TARGETS))
+        self.assertFalse(self.discovery.setInterfaces([BRIDGE]), "nothing changed: nothing reopened")
+        self.assertEqual(len(self.r.multicast), 2)
+
+    def test_goneAndChanged(self) -> None:
+        """A vanished interface's sockets are closed; one whose address changed is reopened on the new address."""
+        self.discovery.setInterfaces([BRIDGE, LAN])
+        bridgePorts = [p for _, iface, _, p in self.r.multicast if iface in ("239.255.255.250", "192.168.7.1")][:2]
+        self.discovery.setInterfaces([LAN])
+        self.assertTrue(all(p.stopped for p in bridgePorts))
+        self.assertEqual(len(self.discovery.searchers), 1)
+        self.assertNotIn(bridgePorts[0], self.discovery.ports)
+        moved = NetworkInterface("br-lan", LAN.index, addresses=(ipaddress.ip_interface("192.168.8.1/24"),))
+        self.discovery.setInterfaces([moved])
+        self.assertEqual(self.r.multicast[-1][1], "192.168.8.1")
+        self.assertEqual(len(self.discovery.searchers), 1)
+        self.assertEqual(len(self.discovery.ports), 2)
+        self.discovery.setInterfaces([])
+        self.assertEqual(self.discovery.ports, [])
+        self.assertEqual(self.clock.getDelayedCalls(), [], "no round left scheduled")
+
+    def test_newInterfaceSearchedAtOnce(self) -> None:
+        """While rounds run, a new interface gets a search round of its own at once, the others none extra."""
+        self.discovery.setInterfaces([LAN])
+        self.clock.advance(1.0)
+        lanSearch = self.r.multicast[1][3]
+        sent = len(lanSearch.written)
+        self.discovery.setInterfaces([LAN, BRIDGE])
+        bridgeSearch = self.r.multicast[3][3]
+        self.assertEqual(len(bridgeSearch.written), len(SEARCH_TARGETS))
+        self.assertEqual(len(lanSearch.written), sent)
 
 
 class PartialTests(unittest.TestCase):

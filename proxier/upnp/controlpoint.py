@@ -51,7 +51,7 @@ from proxier.upnp.discovery import Discovery
 from proxier.upnp.eventing import CallbackServer, Subscription
 from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
 from proxier.upnp.httpclient import EndpointFactory, Requester, makeHTTPClient
-from proxier.upnp.netif import NetworkInterface, listInterfaces, selectInterfaces
+from proxier.upnp.netif import NetworkInterface, defaultRouteInterfaces, listInterfaces, selectInterfaces
 from proxier.upnp.security import HELD, QUARANTINED, REFUSED, DeviceSecurity, SecurityManager
 from proxier.upnp.settings import Settings
 from proxier.upnp.soap import UPnPError
@@ -349,7 +349,12 @@ class ControlPoint(MultiService):
 
     @param config: the validated configuration (C{[lan]} and, if present,
         the UPnP section).
-    @param interfaces: the host's interfaces (default: read at start).
+    @param interfaces: the host's interfaces, or a function returning them
+        (default: L{listInterfaces}, read at start and at every check).
+    @param defaultRoutes: a function returning the names of the interfaces
+        that hold a default route, left out of discovery unless named
+        (default: L{defaultRouteInterfaces} when C{interfaces} is not given,
+        else none).
     @param httpClient: a treq C{HTTPClient} for every request to devices
         (default: L{makeHTTPClient}; then C{endpoints} is its factory).
     @param resolve: name → Deferred list of addresses (URL policy).
@@ -371,7 +376,8 @@ class ControlPoint(MultiService):
         clock: Any = None,
         httpClient: Any = None,
         endpoints: Optional[EndpointFactory] = None,
-        interfaces: Optional[Sequence[NetworkInterface]] = None,
+        interfaces: Union[None, Sequence[NetworkInterface], Callable[[], Sequence[NetworkInterface]]] = None,
+        defaultRoutes: Optional[Callable[[], Any]] = None,
         listenUDP: Optional[Callable[..., Any]] = None,
         listenMulticast: Optional[Callable[..., Any]] = None,
         adoptDatagramPort: Optional[Callable[..., Any]] = None,
@@ -409,7 +415,15 @@ class ControlPoint(MultiService):
         self.security = SecurityManager(self, s, store, identity or IdentityKeeper(s, store, self.clock,
                                                                                    commonName=commonName),
                                         caCertificates=_deviceCAs(s.dpsDeviceCAFile))
-        self._interfaces = interfaces
+        if interfaces is None:
+            self._listInterfaces: Callable[[], Sequence[NetworkInterface]] = listInterfaces
+            self._defaultRoutes: Callable[[], Any] = defaultRoutes or defaultRouteInterfaces
+        else:
+            fixed = interfaces
+            self._listInterfaces = fixed if callable(fixed) else (lambda: list(fixed))  # type: ignore[misc]
+            self._defaultRoutes = defaultRoutes or set
+        self._interfaceReport: Any = None
+        self._interfaceCheck: Any = None
         self._listen = {
             "listenUDP": listenUDP or getattr(reactor, "listenUDP", None),
             "listenMulticast": listenMulticast or getattr(reactor, "listenMulticast", None),
@@ -460,12 +474,7 @@ class ControlPoint(MultiService):
         s = self.settings
         interfaces: list[NetworkInterface] = []
         if not self.loopbackMode:
-            available = list(self._interfaces) if self._interfaces is not None else listInterfaces()
-            interfaces, problems = selectInterfaces(available, s.interfaces)
-            for problem in problems:
-                self.log.error("[lan] interfaces: {problem}", problem=problem)
-            if not interfaces:
-                self.log.error("no LAN interface to discover UPnP devices on")
+            interfaces = self._lanInterfaces() or []
         extra = {"socketFactory": self._socketFactory} if self._socketFactory is not None else {}
         self.discovery = Discovery(
             self._received, self.clock, mode=s.ssdpMode, interfaces=interfaces, ipv6=s.ipv6,
@@ -473,8 +482,68 @@ class ControlPoint(MultiService):
             loopbackPorts=s.loopbackSearchPorts, rng=self.rng, **self._listen, **extra,
         )
         self.discovery.start()
+        if not self.loopbackMode and s.interfaceCheckInterval:
+            self._interfaceCheck = self.clock.callLater(s.interfaceCheckInterval, self._periodicCheck)
+
+    def _lanInterfaces(self) -> Optional[list[NetworkInterface]]:
+        """
+        The interfaces to discover on now (the C{[lan] interfaces} rule, the
+        WAN left out), or C{None} when they cannot be read. What is wrong is
+        logged when it changes, not at every check.
+        """
+        s = self.settings
+        try:
+            available = list(self._listInterfaces())
+            wan = set() if s.interfaces else set(self._defaultRoutes())
+        except OSError as e:
+            self.log.error("cannot list the network interfaces: {error}", error=e)
+            return None
+        chosen, problems = selectInterfaces(available, s.interfaces, wan)
+        eligible = {i.name for i in selectInterfaces(available)[0]}
+        leftOut = tuple(sorted(wan & eligible))
+        report = (tuple(problems), leftOut, tuple(i.name for i in chosen))
+        if report != self._interfaceReport:
+            self._interfaceReport = report
+            for problem in problems:
+                self.log.error("[lan] interfaces: {problem}", problem=problem)
+            if leftOut:
+                self.log.info("no discovery on {wan}: it holds the default route (the WAN); name it in "
+                              "[lan] interfaces to discover there anyway", wan=", ".join(leftOut))
+            if chosen:
+                self.log.info("discovering UPnP devices on {names}", names=", ".join(i.name for i in chosen))
+            else:
+                self.log.error("no LAN interface to discover UPnP devices on yet; "
+                               "discovery starts when one comes up")
+        return chosen
+
+    def checkInterfaces(self) -> bool:
+        """
+        Look at the interfaces again (periodically, and on SIGHUP): discover
+        on one that came up, stop on one that went away.
+
+        @return: whether the interfaces discovered on changed.
+        """
+        if self.discovery is None or self.loopbackMode or not self.running:
+            return False
+        chosen = self._lanInterfaces()
+        if chosen is None:
+            return False
+        return self.discovery.setInterfaces(chosen)
+
+    def _periodicCheck(self) -> None:
+        self._interfaceCheck = None
+        if not self.running:
+            return
+        try:
+            self.checkInterfaces()
+        except Exception:
+            self.log.failure("checking the network interfaces failed", Failure())
+        self._interfaceCheck = self.clock.callLater(self.settings.interfaceCheckInterval, self._periodicCheck)
 
     def stopService(self) -> "Deferred[Any]":
+        if self._interfaceCheck is not None and self._interfaceCheck.active():
+            self._interfaceCheck.cancel()
+        self._interfaceCheck = None
         children = super().stopService()
         self.security.stop()
         self.tracker.stop()

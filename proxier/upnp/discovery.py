@@ -243,6 +243,8 @@ class Discovery:
         # (socket, destination) pairs a search round sends to
         self.searchers: list[tuple[SSDPSocket, tuple[str, int], str]] = []
         self.loopbackSocket: Optional[SSDPSocket] = None
+        # interface name -> (the interface as opened, its ports, its searchers)
+        self._opened: dict[str, tuple[NetworkInterface, list[Any], list[tuple[SSDPSocket, tuple[str, int], str]]]] = {}
         self.timer: Any = None
         self.pending: list[Any] = []
         self.running = False
@@ -256,11 +258,67 @@ class Discovery:
             self._openLoopback()
         else:
             for interface in self.interfaces:
-                self._openInterface(interface)
+                self._openOne(interface)
         if not self.ports:
-            self.log.error("SSDP: no socket could be opened; discovery is off")
+            if self.mode == "unicast-loopback":
+                self.log.error("SSDP: no socket could be opened; discovery is off")
+            else:
+                self.log.error("SSDP: no socket could be opened; discovery waits for a usable LAN interface")
             return
         self.timer = self.clock.callLater(self.rng.uniform(0.1, 1.0), self._round)
+
+    def setInterfaces(self, interfaces: Sequence[NetworkInterface]) -> bool:
+        """
+        Discover on these interfaces from now on (multicast mode): the
+        sockets of an interface that is gone or changed (index, flags,
+        addresses) are closed, a new or changed one is opened and searched
+        at once. A bridge that comes up after the daemon is picked up here.
+
+        @return: whether anything changed.
+        """
+        if self.mode != "multicast" or not self.running:
+            self.interfaces = list(interfaces)
+            return False
+        wanted = {i.name: i for i in interfaces}
+        changed = False
+        for name, (old, ports, searchers) in list(self._opened.items()):
+            if wanted.get(name) == old:
+                continue
+            del self._opened[name]
+            changed = True
+            for port in ports:
+                if port in self.ports:
+                    self.ports.remove(port)
+                try:
+                    port.stopListening()
+                except Exception as e:
+                    self.log.warn("SSDP: closing a socket of {iface}: {error}", iface=name, error=e)
+            self.searchers = [entry for entry in self.searchers if entry not in searchers]
+            self.log.info("SSDP: interface {iface} {what}; its sockets are closed", iface=name,
+                          what="changed" if name in wanted else "is gone")
+        fresh: list[tuple[SSDPSocket, tuple[str, int], str]] = []
+        for name, interface in wanted.items():
+            if name not in self._opened:
+                changed = True
+                fresh.extend(self._openOne(interface))
+        self.interfaces = list(interfaces)
+        if fresh and self.timer is None:
+            self.timer = self.clock.callLater(self.rng.uniform(0.1, 1.0), self._round)
+        elif fresh:
+            self._send(fresh)
+        elif not self.ports and self.timer is not None:
+            if self.timer.active():
+                self.timer.cancel()
+            self.timer = None
+        return changed
+
+    def _openOne(self, interface: NetworkInterface) -> list[tuple[SSDPSocket, tuple[str, int], str]]:
+        """Open one interface's sockets and remember which they are; returns its searchers."""
+        ports, searchers = len(self.ports), len(self.searchers)
+        self._openInterface(interface)
+        opened = (interface, self.ports[ports:], self.searchers[searchers:])
+        self._opened[interface.name] = opened
+        return opened[2]
 
     def stop(self) -> list[Any]:
         """Close every socket and cancel every timer; returns the ports' stop Deferreds."""
@@ -271,6 +329,7 @@ class Discovery:
         self.timer, self.pending = None, []
         results = [p.stopListening() for p in self.ports]
         self.ports, self.searchers, self.loopbackSocket = [], [], None
+        self._opened = {}
         return [r for r in results if r is not None]
 
     @property
@@ -404,18 +463,19 @@ class Discovery:
         self._send()
         self.timer = self.clock.callLater(self.searchInterval * self.rng.uniform(0.9, 1.1), self._round)
 
-    def _send(self) -> None:
+    def _send(self, searchers: Optional[list[tuple[SSDPSocket, tuple[str, int], str]]] = None) -> None:
+        """A round on every searcher, or on C{searchers} only (an interface that just appeared)."""
         self.stats["rounds"] += 1
         self.pending = [c for c in self.pending if c.active()]
         for copy in range(self.copies):
             delay = copy * self.copyGap
             if delay == 0:
-                self._sendCopy()
+                self._sendCopy(searchers)
             else:
                 self.pending.append(self.clock.callLater(delay + self.rng.uniform(0, self.copyGap / 5),
-                                                         self._sendCopy))
+                                                         self._sendCopy, searchers))
 
-    def _sendCopy(self) -> None:
+    def _sendCopy(self, only: Optional[list[tuple[SSDPSocket, tuple[str, int], str]]] = None) -> None:
         if not self.running:
             return
         if self.mode == "unicast-loopback":
@@ -429,6 +489,8 @@ class Discovery:
                     self.loopbackSocket.send(data, ("127.0.0.1", port))
             return
         for searcher, destination, host in self.searchers:
+            if only is not None and (searcher, destination, host) not in only:
+                continue  # (a searcher closed since is no longer in self.searchers either)
             for st in self.searchTargets:
                 data = Search(st=st, mx=self.mx, host=host, userAgent=USER_AGENT,
                               extra=(("CPFN.UPNP.ORG", "proxier"),)).toBytes()

@@ -112,6 +112,7 @@ class Settings:
     """Everything the control point reads from the configuration."""
 
     interfaces: tuple[str, ...] = ()
+    interfaceCheckInterval: int = 30
     ssdpMode: str = "multicast"
     ssdpPort: int = 1900
     ipv6: bool = True
@@ -146,6 +147,7 @@ class Settings:
         key = SECTION.reader(config, sectionName)
         return cls(
             interfaces=tuple(lan["interfaces"]),
+            interfaceCheckInterval=lan.get("interface_check_interval", 30),
             ssdpMode=lan["ssdp_mode"],
             ssdpPort=lan["ssdp_port"],
             ipv6=lan["ipv6"],
