@@ -15,8 +15,11 @@ L{GuardedSite} bounds instead:
    slot of the oldest connection still I{waiting for} a complete request —
    never one whose request is being served — and is refused only when every
    slot is serving;
- - the connections one peer address holds (C{maxPerPeer}), the same way
-   within that peer's own connections;
+ - the connections one peer holds (C{maxPerPeer}), the same way within
+   that peer's own connections — a peer being an IPv4 address, or an IPv6
+   prefix of C{ipv6PeerPrefix} bits (64 where one host may take any
+   address of its /64, as towards the WAN; 128 on a LAN whose devices all
+   share one /64);
  - the request body (C{maxBody}): a declared C{Content-Length} over it is
    answered 413 as soon as the head is read, a chunked or unbounded body is
    cut off (413) the moment it passes it; nothing past the cap is kept, in
@@ -29,6 +32,7 @@ site's reactor (injected: a L{twisted.internet.task.Clock} in tests).
 
 from __future__ import annotations
 
+import ipaddress
 from collections import OrderedDict
 from io import BytesIO
 from typing import Any, Optional
@@ -169,14 +173,15 @@ class GuardedSite(server.Site):
     _logger = Logger()
 
     def __init__(self, resource: Any, *, clock: Any = None, name: str = "HTTP server", maxConnections: int = 64,
-                 maxPerPeer: int = 32, requestTimeout: float = 10.0, maxBody: int = 64 * 1024,
-                 idleTimeout: float = 60.0, logInterval: float = 60.0) -> None:
+                 maxPerPeer: int = 32, ipv6PeerPrefix: int = 128, requestTimeout: float = 10.0,
+                 maxBody: int = 64 * 1024, idleTimeout: float = 60.0, logInterval: float = 60.0) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
         super().__init__(resource, timeout=idleTimeout, reactor=clock)
         self.name = name
         self.maxConnections = maxConnections
         self.maxPerPeer = maxPerPeer
+        self.ipv6PeerPrefix = ipv6PeerPrefix
         self.requestTimeout = requestTimeout
         self.maxBody = maxBody
         self.logInterval = logInterval
@@ -194,8 +199,18 @@ class GuardedSite(server.Site):
         """Connections counted against the limits now."""
         return len(self._open)
 
+    def peer(self, host: str) -> str:
+        """Whose quota a connection from C{host} counts against (an address, or an IPv6 prefix)."""
+        if ":" not in host or self.ipv6PeerPrefix >= 128:
+            return host
+        try:
+            network = ipaddress.IPv6Network((host.partition("%")[0], self.ipv6PeerPrefix), strict=False)
+        except ValueError:
+            return host
+        return str(network)
+
     def buildProtocol(self, addr: Any) -> Any:
-        host = getattr(addr, "host", "") or ""
+        host = self.peer(getattr(addr, "host", "") or "")
         if self._perPeer.get(host, 0) >= self.maxPerPeer:
             if not self._evict(lambda channel: self._open.get(channel) == host):
                 self._note("refused", host)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from twisted.internet.address import IPv4Address
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
@@ -26,7 +26,7 @@ class FakeConnection:
 
     def __init__(self, site: Any, host: str = "192.0.2.10") -> None:
         FakeConnection._port += 1
-        self.address = IPv4Address("TCP", host, FakeConnection._port)
+        self.address = (IPv6Address if ":" in host else IPv4Address)("TCP", host, FakeConnection._port)
         self.protocol = site.buildProtocol(self.address)
         self.refused = self.protocol is None
         self.transport = StringTransport(peerAddress=self.address,

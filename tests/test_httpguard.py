@@ -164,3 +164,31 @@ class GuardTests(unittest.TestCase):
             self.connect(f"198.51.100.{i + 1}")
         self.assertEqual(len(self.warnings()), 2)
         self.assertEqual((self.warnings()[1]["slow"], self.warnings()[1]["evicted"]), (4, 66))
+
+    def test_pipelinedRequests(self) -> None:
+        """Two requests in one packet are both answered; the connection then waits, with a fresh deadline, for more."""
+        client = self.connect()
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        self.assertEqual(client.received().count(b"HTTP/1.1 200"), 2)
+        self.assertEqual(self.resource.bodies, [0, 3])
+        self.assertEqual(list(self.site._waiting), [client.protocol])
+        self.clock.advance(10)
+        self.assertTrue(client.closing)
+
+    def test_ipv6PeersByPrefix(self) -> None:
+        """
+        With ipv6PeerPrefix 64, the addresses of one /64 are one peer (a host
+        may take any of them); with 128 (the default, for a LAN) each address
+        is its own.
+        """
+        self.site.ipv6PeerPrefix = 64
+        self.assertEqual(self.site.peer("2001:db8:1:2::5"), self.site.peer("2001:db8:1:2:abcd::9"))
+        self.assertNotEqual(self.site.peer("2001:db8:1:2::5"), self.site.peer("2001:db8:1:3::5"))
+        self.assertEqual(self.site.peer("192.0.2.1"), "192.0.2.1")
+        self.assertEqual(self.site.peer("fe80::1%eth0"), "fe80::/64")
+        mine = [FakeConnection(self.site, f"2001:db8:1:2::{i + 1}") for i in range(3)]
+        fourth = FakeConnection(self.site, "2001:db8:1:2::99")
+        self.assertEqual([c.closing for c in mine], [True, False, False])
+        self.assertFalse(fourth.closing)
+        self.site.ipv6PeerPrefix = 128
+        self.assertNotEqual(self.site.peer("2001:db8:1:2::5"), self.site.peer("2001:db8:1:2::6"))

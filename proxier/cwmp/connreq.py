@@ -255,7 +255,8 @@ class ConnectionRequestServer:
         """
         @param maxConnections: connections open at once; past it a new one
             takes the slot of the oldest one still sending its request.
-        @param maxPerPeer: the same, for the connections of one address.
+        @param maxPerPeer: the same, for the connections of one address (of
+            one IPv6 /64: a host on the WAN may use any address of its /64).
         @param requestTimeout: seconds a client has to send a whole request.
         @param rateLimit: Connection Requests per endpoint that may start a
             session within C{rateWindow} seconds; more get 503 (0: no limit).
@@ -269,7 +270,8 @@ class ConnectionRequestServer:
         self.digest = digest or DigestServer(realm, clock=reactor.seconds)
         self.resource = ConnectionRequestResource(self.digest, reactor, rateLimit=rateLimit, rateWindow=rateWindow)
         self.site = GuardedSite(self.resource, clock=reactor, name="Connection Request server",
-                                maxConnections=maxConnections, maxPerPeer=maxPerPeer, requestTimeout=requestTimeout,
+                                maxConnections=maxConnections, maxPerPeer=maxPerPeer, ipv6PeerPrefix=64,
+                                requestTimeout=requestTimeout,
                                 maxBody=MAX_BODY, idleTimeout=idleTimeout)
         self.site.requestFactory = _DiscardedBody
         self.factory = self.site
