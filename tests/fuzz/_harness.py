@@ -22,6 +22,9 @@ sorts out:
     began. The child is killed and the input tried again alone, with ten
     seconds; only when it takes more than a second again is it a hang (a
     loaded machine does not make one);
+  - a child that dies (a segfault, an abort) on an input is a crash too,
+    and the run goes on in a new child; the child's address space is
+    capped (2 GiB), so a memory bomb is a C{MemoryError}, a crash;
   - an B{escape} (XML targets): the child runs under C{strace}, and any
     C{open}/C{openat} after the target started, other than the Python
     import system's own files, and any C{connect} at all, is reported with
@@ -82,6 +85,9 @@ RETRY_SECONDS = 5.0
 STARTUP_SECONDS = 60.0
 # Between two inputs the child does nothing but write a line.
 BETWEEN_SECONDS = 30.0
+
+# The address space a child may use: parsers that expand input fail here.
+CHILD_MEMORY = 2 << 30
 
 STRACE = "/usr/bin/strace"
 _MARK = "/nonexistent-proxier-fuzz-mark"
@@ -210,6 +216,7 @@ class Report:
     escapes: list[Finding] = field(default_factory=list)
     suspectedHangs: int = 0
     watched: bool = False
+    xml: bool = False
 
     @property
     def findings(self) -> list[Finding]:
@@ -229,7 +236,7 @@ class Report:
         return (f"{self.target}: {self.inputs} inputs in {self.elapsed:.1f} s ({rate:.0f}/s), "
                 f"{self.documented} refused as documented, {len(self.crashes)} crashes, "
                 f"{len(self.hangs)} hangs, {len(self.escapes)} file/network escapes"
-                + ("" if self.watched or not self.escapes else "")
+                + (", file opens and connects NOT watched (no strace)" if self.xml and not self.watched else "")
                 + f" [seed {self.seed}]")
 
     def describe(self, limit: int = 400) -> str:
@@ -411,7 +418,7 @@ def fuzz(target: Target, *, seconds: float, maxInputs: int, seed: int, watch: Op
     if inputs is None:
         inputs = Mutator(seeds, target.tokens, _targetSeed(seed, target.name)).inputs(maxInputs)
     inputs = list(inputs)
-    report = Report(target.name, seed, watched=watch)
+    report = Report(target.name, seed, watched=watch, xml=target.xml)
     work = tempfile.mkdtemp(prefix=f"proxier-fuzz-{target.name}-")
     try:
         start = 0
@@ -422,6 +429,11 @@ def fuzz(target: Target, *, seconds: float, maxInputs: int, seed: int, watch: Op
             report.elapsed += run.elapsed
             budgetLeft -= run.elapsed
             _collect(report, run, inputs)
+            if run.died is not None:  # a segfault, an abort, the memory limit: a crash of the worst kind
+                report.inputs += 1
+                report.crashes.append(Finding("crash", run.died, inputs[run.died], run.death))
+                start = run.died + 1
+                continue
             if run.hung is None:
                 break
             report.suspectedHangs += 1
@@ -466,6 +478,8 @@ class _Child:
         self.crashes: list[tuple[int, str, str, str]] = []
         self.escapes: list[tuple[int, str]] = []
         self.hung: Optional[int] = None
+        self.died: Optional[int] = None
+        self.death = ""
         self.elapsed = 0.0
         self.slowest = 0.0
         self._hangSeconds = hangSeconds
@@ -540,6 +554,13 @@ class _Child:
                 process.wait(10)
         if self._started is None and not ended:
             raise RuntimeError(f"fuzz child failed to start: {stderr.decode('utf-8', 'replace')[-2000:]}")
+        if not ended and self.hung is None:
+            if current is None:
+                raise RuntimeError(f"fuzz child died between two inputs: {stderr.decode('utf-8', 'replace')[-2000:]}")
+            self.died = current
+            status = process.returncode
+            how = f"killed by signal {-status}" if status is not None and status < 0 else f"exit status {status}"
+            self.death = f"the child died ({how}): {stderr.decode('utf-8', 'replace')[-300:].strip()}"
         if self._watch:
             self.escapes = _escapes(self._trace, self.offset)
 
@@ -646,6 +667,11 @@ def _mark(what: str) -> None:
 
 
 def _child(module: str, name: str, batchPath: str) -> int:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = CHILD_MEMORY if hard == resource.RLIM_INFINITY else min(CHILD_MEMORY, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))  # a memory bomb is a MemoryError, not the machine's
     with open(batchPath, "rb") as f:
         batch = pickle.load(f)
     target = next(t for t in importlib.import_module(module).TARGETS if t.name == name)

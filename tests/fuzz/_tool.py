@@ -60,7 +60,7 @@ def fuzzFor(target: Target, seconds: float, seed: int, *, maxInputs: Optional[in
     """
     seeds = list(target.seeds())
     mutator = Mutator(seeds, target.tokens, _targetSeed(seed, target.name))
-    total = Report(target.name, seed)
+    total = Report(target.name, seed, xml=target.xml)
     batch = 2000
     first = True
     deadline = time.monotonic() + seconds

@@ -67,6 +67,14 @@ def _once(data: bytes) -> None:
         time.sleep(1.5)
 
 
+def _dying(data: bytes) -> None:
+    """A parser that kills its process on C{die} (as a segfault in C code would)."""
+    import signal
+
+    if b"die" in data:
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+
 def _seeds() -> list[bytes]:
     return [b"fine", b"also fine"]
 
@@ -76,6 +84,7 @@ TARGETS = [
     Target("test-escaping", __name__, _escaping, (), _seeds, xml=True),
     Target("test-sleeping", __name__, _sleeping, (), _seeds),
     Target("test-once", __name__, _once, (), _seeds),
+    Target("test-dying", __name__, _dying, (), _seeds),
 ]
 
 
@@ -116,6 +125,13 @@ class HarnessTests(unittest.TestCase):
         self.assertIn("test_fuzz_harness.py", crash.trace)
         self.assertIn("b'xx crash'", report.describe())
         self.assertEqual((report.hangs, report.escapes), ([], []))
+
+    def test_childDies(self) -> None:
+        """A child killed by an input (SIGSEGV) is a crash pinned on that input; the run goes on in a new child."""
+        report = self.run_(TARGETS[4], [b"fine", b"die", b"fine", b"fine"])
+        self.assertEqual([(f.index, f.data) for f in report.crashes], [(1, b"die")], report.describe())
+        self.assertIn("signal 11", report.crashes[0].error)
+        self.assertEqual(report.inputs, 4)
 
     def test_fileOpenAndConnect(self) -> None:
         """Under strace, a file opened and a connect tried after start are found, each with its input."""
