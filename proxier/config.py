@@ -317,7 +317,9 @@ CORE_SECTIONS: tuple[Section, ...] = (
             "DeviceInfo.ManufacturerOUI: six upper-case hexadecimal digits."),
         Key("product_class", text(64), "Gateway", "DeviceInfo.ProductClass."),
         Key("serial_number", text(64), "",
-            "DeviceInfo.SerialNumber. Empty: derived from /etc/machine-id."),
+            "DeviceInfo.SerialNumber. Empty: derived from /etc/machine-id, else from "
+            "the base MAC address (OpenWrt: the label MAC of /etc/board.json), else the "
+            "host name."),
         Key("hardware_version", text(64), "", "DeviceInfo.HardwareVersion."),
         Key("software_version", text(64), "",
             "DeviceInfo.SoftwareVersion. Empty: the proxier's own version."),

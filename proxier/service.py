@@ -19,7 +19,6 @@ DeviceInfo.ProxierInfo objects mounted into it (TR-069 Annex J, TR-330
 
 from __future__ import annotations
 
-import socket
 from typing import Any, Callable, Optional, Protocol, Sequence
 
 from twisted.application.internet import TimerService
@@ -119,20 +118,17 @@ class ProtocolContext:
         self._directory.deviceRemoved(device)
 
 
-def ownIdentity(deviceSection: Any, machineIdPath: str = "/etc/machine-id") -> DeviceIdentity:
+def ownIdentity(deviceSection: Any, machineIdPath: str = "/etc/machine-id", boardJSON: str = "/etc/board.json",
+                sysClassNet: str = "/sys/class/net") -> DeviceIdentity:
     """
     The proxier's own DeviceIdentity from the C{[device]} section; an empty
     serial number is derived from the machine id (stable across restarts and
-    reinstalls of the proxier), else from the host name.
+    reinstalls of the proxier), else from the base MAC address (OpenWrt has
+    no machine id), else from the host name (L{proxier.hostid}).
     """
-    serial = deviceSection["serial_number"]
-    if not serial:
-        try:
-            with open(machineIdPath) as f:
-                serial = f.read().strip()[:16].upper()
-        except OSError:
-            serial = ""
-        serial = serial or socket.gethostname()[:64]
+    from proxier.hostid import serialNumber
+
+    serial = deviceSection["serial_number"] or serialNumber(machineIdPath, boardJSON, sysClassNet)
     return DeviceIdentity(
         deviceSection["manufacturer"], deviceSection["oui"], deviceSection["product_class"], serial
     )
