@@ -15,6 +15,7 @@ from twisted.web.server import NOT_DONE_YET
 from treq.testing import StubTreq
 
 from proxier.upnp.httpclient import (
+    AgentHTTPClient,
     BodyTooLarge,
     EndpointFactory,
     HTTPFailure,
@@ -154,6 +155,28 @@ class RequesterTests(unittest.TestCase):
         self.assertEqual(self.device.requests[1][3], b"")
 
 
+class AgentClientRequesterTests(RequesterTests):
+    """
+    Every Requester test again on L{AgentHTTPClient} — the client used where
+    treq is not installed (OpenWrt) — over the same in-memory device.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.requester = Requester(AgentHTTPClient(self.stub._agent), self.clock, self.policy)
+
+    def test_onlyWhatTheRequesterAsks(self) -> None:
+        """Redirects and buffering are the Requester's: asking the client for them is a plain error."""
+        client = AgentHTTPClient(self.stub._agent)
+        self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", allow_redirects=True)
+        self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", unbuffered=False)
+
+    def test_iri(self) -> None:
+        """A non-ASCII path is sent percent-encoded."""
+        self.run_("GET", "http://192.168.1.20/d\u00e9sc.xml")
+        self.assertEqual(self.device.requests[0][1], b"/d%C3%A9sc.xml")
+
+
 class HTTP10Server(Protocol):
     """Answers like an old embedded server: HTTP/1.0, no Content-Length, then closes."""
 
@@ -199,6 +222,30 @@ class LoopbackTests(unittest.TestCase):
             )
 
         return d.addCallback(go)
+
+
+class AgentClientLoopbackTests(LoopbackTests):
+    """The loopback tests again with makeHTTPClient's client when treq is not installed."""
+
+    def setUp(self) -> None:
+        import sys
+
+        saved = {name: sys.modules.get(name) for name in ("treq", "treq.client")}
+        sys.modules["treq"] = sys.modules["treq.client"] = None  # type: ignore[assignment]
+        try:
+            super().setUp()
+        finally:
+            for name, module in saved.items():
+                if module is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module
+        self.assertIsInstance(self.requester.client, AgentHTTPClient)
+
+    def test_treqDemanded(self) -> None:
+        """makeHTTPClient(useTreq=False) never uses treq; useTreq=True uses it."""
+        self.assertIsInstance(makeHTTPClient(reactor, useTreq=False)[0], AgentHTTPClient)
+        self.assertNotIsInstance(makeHTTPClient(reactor, useTreq=True)[0], AgentHTTPClient)
 
 
 class EndpointFactoryTests(unittest.TestCase):

@@ -4,8 +4,10 @@ HTTP towards devices: one request with a deadline, a body cap, the Host
 header the URL policy computed, an explicit Content-Length, and redirects
 followed only after the policy checked them again.
 
-It sits on an injected treq C{HTTPClient}. L{makeHTTPClient} makes the
-default one: a non-persistent pool (device web servers are often poor at
+It sits on an injected client with treq's C{HTTPClient.request}: treq's
+own when it is installed, else L{AgentHTTPClient} on Twisted's C{Agent}
+alone (treq is not in OpenWrt's packages feed; nothing here needs more than
+its C{request}). L{makeHTTPClient} makes the default one: a non-persistent pool (device web servers are often poor at
 keep-alive) and an endpoint factory that reaches IPv6 link-local devices
 through the interface they were heard on, and that the DeviceProtection
 work can give a TLS connection creator per device (L{EndpointFactory.tls}).
@@ -18,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import urljoin
 
-from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout, maybeDeferred
+from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout, maybeDeferred, succeed
 from twisted.python.failure import Failure
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IAgentEndpointFactory
+from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer
 from zope.interface import implementer
 
 from proxier import httpbody
@@ -36,6 +38,7 @@ __all__ = [
     "Requester",
     "EndpointFactory",
     "makeHTTPClient",
+    "AgentHTTPClient",
     "readBody",
     "ipv6HostName",
     "addressFromHostName",
@@ -258,15 +261,72 @@ class EndpointFactory:
         return endpoint
 
 
-def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0) -> tuple[Any, EndpointFactory]:
+@implementer(IBodyProducer)
+class _BytesProducer:
+    """A body already in memory, written at once, its length known (so sent with Content-Length)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.length = len(data)
+
+    def startProducing(self, consumer: Any) -> "Deferred[None]":
+        consumer.write(self.data)
+        return succeed(None)
+
+    def pauseProducing(self) -> None:
+        pass
+
+    def resumeProducing(self) -> None:
+        pass
+
+    def stopProducing(self) -> None:
+        pass
+
+
+class AgentHTTPClient:
     """
-    The default client: a treq C{HTTPClient} on an C{Agent} with a
-    non-persistent pool and an L{EndpointFactory} (returned too, for the
-    L{Requester}).
+    The one call of treq's C{HTTPClient} the L{Requester} makes, on a bare
+    Twisted C{IAgent}: for a system without treq (OpenWrt). The response is
+    the agent's own C{IResponse}, read with L{readBody}; a body is sent with
+    its length known (C{Content-Length}, never chunked).
     """
-    from treq.client import HTTPClient
+
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+
+    def request(self, method: str, url: str, *, headers: Optional[Headers] = None, data: Optional[bytes] = None,
+                allow_redirects: bool = False, unbuffered: bool = True) -> "Deferred[Any]":
+        if allow_redirects or not unbuffered:
+            raise ValueError("AgentHTTPClient follows no redirect and buffers nothing (the Requester does both)")
+        try:
+            uri = url.encode("ascii")
+        except UnicodeEncodeError:  # an IRI: percent-encode it as treq would
+            import hyperlink
+
+            uri = hyperlink.URL.from_text(url).to_uri().to_text().encode("ascii")
+        producer = _BytesProducer(data) if data is not None else None
+        return self.agent.request(method.encode("ascii"), uri, headers, producer)
+
+
+def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0,
+                   useTreq: Optional[bool] = None) -> tuple[Any, EndpointFactory]:
+    """
+    The default client: treq's C{HTTPClient} (or, without treq, an
+    L{AgentHTTPClient}) on an C{Agent} with a non-persistent pool and an
+    L{EndpointFactory} (returned too, for the L{Requester}).
+
+    @param useTreq: C{None}: treq when it can be imported.
+    """
     from twisted.web.client import Agent, HTTPConnectionPool
 
     endpoints = EndpointFactory(reactor, connectTimeout)
     agent = Agent.usingEndpointFactory(reactor, endpoints, pool=HTTPConnectionPool(reactor, persistent=False))
-    return HTTPClient(agent), endpoints
+    if useTreq is not False:
+        try:
+            from treq.client import HTTPClient
+        except ImportError:
+            if useTreq:
+                raise
+        else:
+            return HTTPClient(agent), endpoints
+    return AgentHTTPClient(agent), endpoints
