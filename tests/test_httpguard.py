@@ -44,6 +44,12 @@ class GuardTests(unittest.TestCase):
     def connect(self, host: str = "192.0.2.10") -> FakeConnection:
         return FakeConnection(self.site, host)
 
+    def slow(self, host: str = "192.0.2.10") -> FakeConnection:
+        """A connection that has begun a request (as a slowloris does at once) and stops there."""
+        connection = self.connect(host)
+        connection.send(b"GET / HT")
+        return connection
+
     def warnings(self) -> list[dict]:
         return [e for e in self.logged if e.get("log_level") == LogLevel.warn and "name" in e]
 
@@ -79,14 +85,31 @@ class GuardTests(unittest.TestCase):
         is refused only when every slot is serving.
         """
         hosts = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
-        first, second, third, fourth = (self.connect(h) for h in hosts)
-        first.send(b"GET / HT")
+        first, second, third, fourth = (self.slow(h) for h in hosts)
         fresh = self.connect("192.0.2.5")
         self.assertFalse(fresh.refused)
         self.assertTrue(first.closing)
         self.assertFalse(any(c.closing for c in (second, third, fourth)))
         self.assertEqual(status(fresh.request("GET", "/")), 200)
         self.assertEqual(self.site.counts["evicted"], 1)
+
+    def test_silentNewcomersHaveTheirChance(self) -> None:
+        """
+        A connection just accepted that has sent nothing yet is not pushed out
+        by the next newcomer (in a burst of connections it has not been read
+        yet): the newcomer is refused — until the grace is over, or the silent
+        one is the oldest of those that sent something.
+        """
+        older = self.slow("192.0.2.1")
+        silent = [self.connect(h) for h in ("192.0.2.2", "192.0.2.3", "192.0.2.4")]
+        self.assertFalse(self.connect("192.0.2.5").refused)  # takes the slot of the one that sent something
+        self.assertTrue(older.closing)
+        self.assertTrue(self.connect("192.0.2.6").refused)
+        self.assertFalse(any(c.closing for c in silent))
+        self.clock.advance(self.site.grace)
+        self.assertFalse(self.connect("192.0.2.7").refused)
+        self.assertTrue(silent[0].closing)
+        self.assertEqual((self.site.counts["evicted"], self.site.counts["refused"]), (2, 1))
 
     def test_servingConnectionsAreNeverEvicted(self) -> None:
         """Connections whose request is being answered keep their slot; a newcomer is refused instead."""
@@ -106,8 +129,8 @@ class GuardTests(unittest.TestCase):
         One address holds at most maxPerPeer connections: its fourth takes the
         place of its own oldest waiting one, and other peers are untouched.
         """
-        other = self.connect("192.0.2.99")
-        mine = [self.connect("192.0.2.10") for _ in range(3)]
+        other = self.slow("192.0.2.99")
+        mine = [self.slow("192.0.2.10") for _ in range(3)]
         fourth = self.connect("192.0.2.10")
         self.assertFalse(fourth.refused)
         self.assertEqual([c.closing for c in mine], [True, False, False])
@@ -155,13 +178,13 @@ class GuardTests(unittest.TestCase):
     def test_logRateLimited(self) -> None:
         """Seventy evictions and refusals in a minute make one warning; the next minute's first makes one more, with counts."""
         for i in range(70):
-            self.connect(f"192.0.2.{i + 1}")
+            self.slow(f"192.0.2.{i + 1}")
         self.assertEqual(len(self.warnings()), 1)
         self.clock.advance(11)  # the four left waiting time out: counted, not logged yet
         self.clock.advance(50)
-        self.connect("192.0.2.200")  # the four waiting ones timed out meanwhile: no eviction now
+        self.slow("192.0.2.200")  # the four waiting ones timed out meanwhile: no eviction now
         for i in range(5):
-            self.connect(f"198.51.100.{i + 1}")
+            self.slow(f"198.51.100.{i + 1}")
         self.assertEqual(len(self.warnings()), 2)
         self.assertEqual((self.warnings()[1]["slow"], self.warnings()[1]["evicted"]), (4, 66))
 
@@ -186,7 +209,7 @@ class GuardTests(unittest.TestCase):
         self.assertNotEqual(self.site.peer("2001:db8:1:2::5"), self.site.peer("2001:db8:1:3::5"))
         self.assertEqual(self.site.peer("192.0.2.1"), "192.0.2.1")
         self.assertEqual(self.site.peer("fe80::1%eth0"), "fe80::/64")
-        mine = [FakeConnection(self.site, f"2001:db8:1:2::{i + 1}") for i in range(3)]
+        mine = [self.slow(f"2001:db8:1:2::{i + 1}") for i in range(3)]
         fourth = FakeConnection(self.site, "2001:db8:1:2::99")
         self.assertEqual([c.closing for c in mine], [True, False, False])
         self.assertFalse(fourth.closing)
