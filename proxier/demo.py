@@ -334,13 +334,32 @@ def _listenACS(site: Any, store: Store, clock: Any) -> Any:
     return listening
 
 
+def _requireSimulator(config: Config) -> None:
+    """
+    The simulated devices and the demo ACS are there: a gateway's package
+    ships without them (Debian: they are the C{proxier-sim} package).
+
+    @raise ConfigError: they are not, as one line saying what to install.
+    """
+    import importlib
+
+    for name in ("proxier.sim.fleet", "proxier.cwmp.fakeacs"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise ConfigError(config.path, "demo", "enable",
+                              f"the demo needs the simulated devices and the demo ACS ({name}), not installed here: "
+                              "install them (Debian: the proxier-sim package) or set enable = no") from None
+
+
 def makeDemoService(config: Config, store: Store, protocols: Sequence[Any], *, reactor: Any = None,
                     stream: Optional[IO[str]] = None) -> Any:
     """
     The proxier's service tree in demo mode, with the demo ACS and the
     simulated devices attached to it.
 
-    @raise ConfigError: the UPnP-DM protocol is not enabled.
+    @raise ConfigError: the UPnP-DM protocol is not enabled, or the simulator
+        is not installed.
     """
     from twisted.web.server import Site
 
@@ -350,6 +369,7 @@ def makeDemoService(config: Config, store: Store, protocols: Sequence[Any], *, r
         from twisted.internet import reactor  # type: ignore[no-redef]
     if not any(p.name == "UPnP-DM" for p in protocols):
         raise ConfigError(config.path, "protocols", "enabled", "the demo needs the UPnP-DM protocol")
+    _requireSimulator(config)
     printer = Printer(stream)
     acs = DemoACS(printer, clock=reactor)
     port = _listenACS(Site(acs.fake), store, reactor)

@@ -227,6 +227,37 @@ class DemoPartsTests(unittest.TestCase):
             f.write("[log]\nlevel = debug\n")
         self.assertEqual(demo.logSection(load(path))["level"], "debug")
 
+    def test_withoutTheSimulator(self) -> None:
+        """
+        Where the simulator is not installed (the Debian gateway package
+        without proxier-sim), asking for the demo stops with one line naming
+        [demo] enable and the package to install, not an ImportError
+        traceback; nothing listens.
+        """
+        from twisted.internet.task import Clock
+
+        from proxier.config import ConfigError
+        from proxier.plugins.upnpdm import upnpdm
+        from proxier.store import Store
+
+        saved = sys.modules.pop("proxier.sim.fleet", None)
+
+        def restore() -> None:
+            del sys.modules["proxier.sim.fleet"]
+            if saved is not None:
+                sys.modules["proxier.sim.fleet"] = saved
+
+        sys.modules["proxier.sim.fleet"] = None  # type: ignore[assignment]  # import raises ImportError
+        self.addCleanup(restore)
+        clock = Clock()
+        store = Store.open(self.mktemp())
+        with self.assertRaises(ConfigError) as raised:
+            demo.makeDemoService(load(None), store, [upnpdm], reactor=clock)
+        line = str(raised.exception)
+        self.assertIn("[demo] enable", line)
+        self.assertIn("proxier-sim", line)
+        self.assertNotIn("\n", line)
+
     def test_descriptions(self) -> None:
         """What the demo prints of requests, answers and actions: short, readable, no XML."""
         self.assertEqual(demo.describeRequest(m.AddObject("Device.Hosts.Host.", "k")), "AddObject Device.Hosts.Host.")
