@@ -124,6 +124,8 @@ class GuardedChannel(http.HTTPChannel):
         self.loseConnection()
 
     def allContentReceived(self) -> None:
+        if self._refused:
+            return  # a body cut off (413) may still end in the same read: it is not a request
         self._cancelDeadline()
         self.state = "serving"
         self.site._serving(self)

@@ -215,3 +215,13 @@ class GuardTests(unittest.TestCase):
         self.assertFalse(fourth.closing)
         self.site.ipv6PeerPrefix = 128
         self.assertNotEqual(self.site.peer("2001:db8:1:2::5"), self.site.peer("2001:db8:1:2::6"))
+
+    def test_cutOffBodyEndingInTheSameRead(self) -> None:
+        """A chunked body that passes the cap and ends in the same packet is still refused, never rendered."""
+        client = self.connect()
+        client.send(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"800\r\n" + b"x" * 0x800 + b"\r\n0\r\n\r\n")
+        answer = client.received()
+        self.assertEqual(status(answer), 413)
+        self.assertNotIn(b"200", answer)
+        self.assertEqual(self.resource.bodies, [])
