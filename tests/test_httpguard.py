@@ -225,3 +225,44 @@ class GuardTests(unittest.TestCase):
         self.assertEqual(status(answer), 413)
         self.assertNotIn(b"200", answer)
         self.assertEqual(self.resource.bodies, [])
+
+    def test_randomInputsKeepTheBooksRight(self) -> None:
+        """
+        Random request-shaped input (heads cut anywhere, bad chunk sizes,
+        pipelined requests, bodies around the cap, garbage), split at random
+        and mixed with the clock moving: nothing raises, every connection is
+        answered or closed, and once all are gone nothing is counted or timed.
+        """
+        import random
+
+        rng = random.Random(11)
+        pieces = [b"GET / HTTP/1.1\r\n", b"Host: x\r\n", b"\r\n", b"POST / HTTP/1.1\r\n", b"Content-Length: 5\r\n",
+                  b"Content-Length: 99999\r\n", b"Transfer-Encoding: chunked\r\n", b"5\r\nhello\r\n", b"0\r\n\r\n",
+                  b"zz\r\n", b"3e9\r\n" + b"q" * 1001, b"abcde", b"\x00\xff" * 10, b"X: " + b"y" * 20000 + b"\r\n",
+                  b"Connection: close\r\n", b"Expect: 100-continue\r\n", b"GET /\r\n"]
+        connections = []
+        for n in range(300):
+            client = self.connect(f"192.0.2.{rng.randrange(1, 9)}")
+            connections.append(client)
+            stream = rng.choice(pieces[:1] + pieces[3:4]) + b"".join(  # a request line, headers, a blank line
+                rng.choice(pieces) for _ in range(rng.randrange(0, 4))) + b"\r\n" + b"".join(
+                rng.choice(pieces) for _ in range(rng.randrange(0, 4)))  # then anything: body, next request
+            cut = sorted(rng.sample(range(len(stream) + 1), min(3, len(stream) + 1)))
+            for a, b in zip([0] + cut, cut + [len(stream)]):
+                client.send(stream[a:b])
+            if rng.random() < 0.3:
+                self.clock.advance(rng.choice((0.1, 1, 5, 11)))
+            for c in connections:
+                if c.closing and not c.refused:
+                    c.finish()
+        self.clock.advance(11)
+        answers = b"".join(c.transport.value() for c in connections)
+        for code in (b"200", b"400", b"413"):
+            self.assertIn(b"HTTP/1.1 " + code, answers)  # the inputs reached each outcome
+        self.assertGreater(self.site.counts["slow"] + self.site.counts["evicted"], 0)
+        for c in connections:
+            c.finish()
+        self.assertEqual(self.site.openConnections, 0)
+        self.assertEqual(list(self.site._waiting), [])
+        self.assertEqual([call for call in self.clock.getDelayedCalls()
+                          if call.func.__name__ == "_tooSlow"], [])
