@@ -469,6 +469,28 @@ class HostileClientTests(unittest.TestCase):
         self.assertLessEqual(len(warnings), 2)
         self.assertEqual(askFake(self.site, self.path, "198.51.100.7"), 200)  # the ACS still gets in
 
+    def test_capturedRequestReplayed(self) -> None:
+        """
+        A Connection Request captured on the wire (its Authorization header)
+        and replayed after 1100 other accepted requests, within its nonce's
+        lifetime, is refused and asks for no session (issue 11.5: the nonce
+        cache of 1024 had forgotten it).
+        """
+        self.server.resource.rateLimit = 0
+        path = self.path.decode()
+        client = FakeConnection(self.site, "198.51.100.7")
+        challenge = parseChallenges([header(client.request("GET", path), "WWW-Authenticate") or ""])[0]
+        captured = DigestClient("acs", "pw", challenge).authorization("GET", path)
+        self.assertEqual(status(client.request("GET", path, {"Authorization": captured})), 200)
+        for _ in range(1100):
+            self.clock.advance(0.1)
+            self.assertEqual(askFake(self.site, self.path, "198.51.100.7"), 200)
+        self.assertEqual(self.target.requests, 1101)
+        attacker = FakeConnection(self.site, "203.0.113.66")
+        answer = attacker.request("GET", path, {"Authorization": captured})
+        self.assertEqual(status(answer), 401)
+        self.assertEqual(self.target.requests, 1101)
+
     def test_hugeBodies(self) -> None:
         """
         A request declaring 100 MB is answered 413 right after its head; a
