@@ -24,6 +24,7 @@ from proxier.asciinum import parseSigned
 
 __all__ = [
     "ConfigError",
+    "ConfigErrors",
     "Key",
     "Section",
     "Config",
@@ -60,6 +61,11 @@ class ConfigError(Exception):
         self.path, self.section, self.key, self.problem = path, section, key, problem
         super().__init__(str(self))
 
+    @property
+    def errors(self) -> list["ConfigError"]:
+        """Every mistake found (this one alone; see L{ConfigErrors})."""
+        return [self]
+
     def __str__(self) -> str:
         where = self.path or "(defaults)"
         if self.section is not None:
@@ -67,6 +73,26 @@ class ConfigError(Exception):
             if self.key is not None:
                 where += f" {self.key}"
         return f"{where}: {self.problem}"
+
+
+class ConfigErrors(ConfigError):
+    """
+    Several mistakes of one file, all found in one reading, so that an
+    operator fixes them in one edit rather than one per restart. C{str()} is
+    one line per mistake; the attributes are the first one's.
+    """
+
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        self._errors = list(errors)
+        first = self._errors[0]
+        super().__init__(first.path, first.section, first.key, first.problem)
+
+    @property
+    def errors(self) -> list[ConfigError]:
+        return list(self._errors)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self._errors)
 
 
 # Value parsers: text in, typed value out, ValueError with a short reason.
@@ -428,7 +454,8 @@ def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required
     @param path: the INI file; C{None} for defaults only.
     @param extraSections: sections declared by protocol plugins.
     @param required: when C{False}, a missing file means defaults only.
-    @raise ConfigError: on the first mistake found.
+    @raise ConfigError: on a mistake (L{ConfigErrors} when there are several:
+        every mistake of the file is reported at once).
     """
     sections = {s.name: s for s in CORE_SECTIONS}
     for extra in extraSections:
@@ -444,10 +471,13 @@ def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required
         default_section="\x00no-default-section",
     )
     parser.optionxform = str  # keys are case-sensitive, as documented
+    lineProblems: list[ConfigError] = []
     if path is not None:
         try:
             with open(path, encoding="utf-8") as f:
-                parser.read_file(f, source=path)
+                text = f.read()
+            text, lineProblems = _closeHeaders(path, text)
+            parser.read_string(text, source=path)
         except FileNotFoundError:
             if required:
                 raise ConfigError(path, None, None, "no such file") from None
@@ -463,19 +493,23 @@ def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required
         except configparser.DuplicateOptionError as e:
             raise ConfigError(path, e.section, e.option, f"key repeated (line {e.lineno})") from None
         except configparser.MissingSectionHeaderError as e:
-            raise ConfigError(path, None, None, f"line {e.lineno}: a key before any [section]") from None
+            raise ConfigError(path, None, None, _lineProblem(e.lineno, e.line, "a key before any [section]")) from None
         except configparser.ParsingError as e:
-            lineno = e.errors[0][0] if getattr(e, "errors", None) else "?"
-            raise ConfigError(path, None, None, f"line {lineno}: not 'key = value'") from None
+            # every bad line (configparser reads on past them), then what is wrong with the rest
+            lineProblems += [ConfigError(path, None, None, _lineProblem(lineno, line, "not 'key = value'"))
+                             for lineno, line in getattr(e, "errors", [])[:50]]
 
+    problems: list[ConfigError] = list(lineProblems)
     values: dict[str, dict[str, Any]] = {}
     for name in parser.sections():
         if name not in sections:
-            raise ConfigError(path, name, None, "unknown section" + _didYouMean(name, sections))
+            problems.append(ConfigError(path, name, None, "unknown section" + _didYouMean(name, sections)))
+            continue
         for key in parser[name]:
             known = [k.name for k in sections[name].keys]
             if key not in known:
-                raise ConfigError(path, name, key, "unknown key" + _didYouMean(key, known))
+                problems.append(ConfigError(path, name, key, "unknown key" + _didYouMean(key, known)))
+    bad: set[tuple[str, str]] = set()
     for name, section in sections.items():
         values[name] = {}
         for key in section.keys:
@@ -483,27 +517,71 @@ def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required
             try:
                 values[name][key.name] = key.parse(raw.strip())
             except ValueError as e:
-                raise ConfigError(path, name, key.name, str(e)) from None
+                problems.append(ConfigError(path, name, key.name, str(e)))
+                bad.add((name, key.name))
+                values[name][key.name] = key.parse(key.default)  # so that the rules below can still be checked
     given = frozenset((name, key) for name in parser.sections() for key in parser[name])
     config = Config(path, values, given)
-    _crossCheck(config)
+    problems.extend(e for e in _crossCheck(config) if (e.section, e.key) not in bad)
+    if problems:
+        raise _several(problems)
     return config
 
 
-def _crossCheck(config: Config) -> None:
-    """Rules that involve more than one key."""
+def _several(problems: list[ConfigError]) -> ConfigError:
+    return problems[0] if len(problems) == 1 else ConfigErrors(problems)
+
+
+def _closeHeaders(path: str, text: str) -> tuple[str, list[ConfigError]]:
+    """
+    Every section header without its closing bracket, named as such; the
+    text with them closed, so that the keys below are still checked in the
+    section meant.
+    """
+    problems = []
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and "]" not in stripped:
+            problems.append(ConfigError(path, None, None,
+                                        f"line {number}: the section header {stripped[:60]!r} has no closing ']'"))
+            lines[number - 1] = stripped + "]"
+    return "\n".join(lines), problems
+
+
+def _lineProblem(lineno: Any, line: Any, otherwise: str) -> str:
+    """What is wrong with one line that is not 'key = value': an unclosed [section] header is named as such."""
+    text = line if isinstance(line, str) else ""
+    if text.startswith(("'", '"')):  # configparser gives repr(line)
+        try:
+            import ast
+
+            text = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            pass
+    text = text.strip()
+    if text.startswith("[") and "]" not in text:
+        return f"line {lineno}: the section header {text[:60]!r} has no closing ']'"
+    return f"line {lineno}: {otherwise}"
+
+
+def _crossCheck(config: Config) -> list[ConfigError]:
+    """Rules that involve more than one key: what each broken one says."""
+    problems = []
     acs = config["acs"]
     if bool(acs["client_certificate"]) != bool(acs["client_key"]):
         missing = "client_key" if acs["client_certificate"] else "client_certificate"
-        raise ConfigError(config.path, "acs", missing, "client_certificate and client_key go together")
+        problems.append(ConfigError(config.path, "acs", missing, "client_certificate and client_key go together"))
     cr = config["connection_request"]
     if cr["credentials"] == "shared" and not (cr["username"] and cr["password"]):
-        raise ConfigError(
+        problems.append(ConfigError(
             config.path, "connection_request", "username", "credentials = shared needs username and password"
-        )
+        ))
     oui = config["device"]["oui"]
     if len(oui) != 6 or any(c not in "0123456789ABCDEF" for c in oui):
-        raise ConfigError(config.path, "device", "oui", f"{oui!r} is not six upper-case hexadecimal digits")
+        problems.append(ConfigError(config.path, "device", "oui",
+                                    f"{oui!r} is not six upper-case hexadecimal digits"))
+    return problems
 
 
 def _didYouMean(word: str, known: Iterable[str]) -> str:

@@ -61,7 +61,12 @@ class Options(usage.Options):
             self.protocols = _protocols(self.config, self.plugins)
             self.store = _openStore(self.config)
         except configmod.ConfigError as e:
-            raise SystemExit(f"proxier: {e}") from None
+            raise SystemExit(_lines(e)) from None
+
+
+def _lines(error: Exception) -> str:
+    """One 'proxier: ' line per mistake (a config file reports all of its mistakes at once)."""
+    return "\n".join(f"proxier: {line}" for line in str(error).splitlines() or [""])
 
 
 def _protocols(config: configmod.Config, plugins: list) -> list:
@@ -103,7 +108,7 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
             service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)
     except (configmod.ConfigError, StoreError) as e:
         # StoreError: a state file that cannot be read; starting on defaults would overwrite it
-        raise SystemExit(f"proxier: {e}") from None
+        raise SystemExit(_lines(e)) from None
     service.logObserver = observer
     return service
 

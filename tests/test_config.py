@@ -119,6 +119,32 @@ class LoadTests(unittest.TestCase):
             self.assertIn(words, str(e))
             self.assertNotIn("\n", str(e))
 
+    def test_allAtOnce(self) -> None:
+        """Every mistake of a file is reported at once, one line each (not one per restart), parse errors included."""
+        path = self.write("[lan]\nssdp_port = 99999\njunk line\n[device]\noui = abc\nserail_number = 1\n"
+                          "[acss]\n[acs]\nperiodic_inform_enable = maybe\n")
+        e = self.assertRaises(ConfigError, load, path)
+        self.assertEqual(str(e).split("\n"), [
+            f"{path}: line 3: not 'key = value'",
+            f"{path}: [device] serail_number: unknown key (did you mean 'serial_number'?)",
+            f"{path}: [acss]: unknown section (did you mean 'acs'?)",
+            f"{path}: [acs] periodic_inform_enable: 'maybe' is not a boolean (use true or false)",
+            f"{path}: [lan] ssdp_port: 99999 is above the maximum 65535",
+            f"{path}: [device] oui: 'abc' is not six upper-case hexadecimal digits",
+        ])
+        self.assertEqual(len(e.errors), 6)
+        self.assertEqual((e.section, e.key), (None, None), "the attributes are the first mistake's")
+
+    def test_unclosedHeader(self) -> None:
+        """A section header without its ']' is named as such, first line or not; the keys below it are still checked."""
+        path = self.write("[acs\nurl = ftp://acs/\n[lan\ninterfaces = br-lan\n")
+        lines = str(self.assertRaises(ConfigError, load, path)).split("\n")
+        self.assertEqual(lines, [
+            f"{path}: line 1: the section header '[acs' has no closing ']'",
+            f"{path}: line 3: the section header '[lan' has no closing ']'",
+            f"{path}: [acs] url: 'ftp://acs/' must start with http:// or https://",
+        ])
+
     def test_missingFile(self) -> None:
         """An explicit file must exist; the default one may be absent."""
         e = self.assertRaises(ConfigError, load, "/nonexistent/proxier.conf")

@@ -101,6 +101,39 @@ class CommandLineTests(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(f"proxier: {path}: [protocols] enabled: no protocol plugin named 'Z-Wave'", result.stderr)
 
+    def test_portInUse(self) -> None:
+        """A Connection Request port already taken stops both runners with one plain line, no traceback."""
+        import socket
+
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        state = os.path.abspath(self.mktemp())
+        path = self.write(f"[state]\ndirectory = {state}\n[demo]\nenable = no\n[lan]\nssdp_mode = unicast-loopback\n"
+                          f"ssdp_port = 0\n[connection_request]\nport = {port}\n")
+        expected = (f"proxier: {path}: [connection_request] port: port {port} on 127.0.0.1 is already in use by "
+                    "another program (the gateway's own CWMP client? choose another port)")
+        self.assertOneLineError(RUNNERS["twist"] + ["--config", path], expected)
+        result = run(RUNNERS["twistd"] + ["--config", path])
+        self.assertNotEqual(result.returncode, 0)
+        output = result.stdout + result.stderr
+        self.assertNotIn("Traceback", output)
+        self.assertEqual([line for line in output.splitlines() if "already in use" in line][0].split("] ", 1)[-1],
+                         expected)
+
+    def test_everyMistakeAtOnce(self) -> None:
+        """Several mistakes: one 'proxier: ' line each, in one run."""
+        path = self.write("[acs\nurl = htp://acs/\n[lan]\nssdp_port = -1\n")
+        result = run(RUNNERS["twist"] + ["--config", path])
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(result.stderr.strip().splitlines(), [
+            f"proxier: {path}: line 1: the section header '[acs' has no closing ']'",
+            f"proxier: {path}: [acs] url: 'htp://acs/' must start with http:// or https://",
+            f"proxier: {path}: [lan] ssdp_port: -1 is below the minimum 0",
+        ])
+
     def test_missingConfig(self) -> None:
         """An explicit --config that does not exist is an error, not defaults."""
         self.assertOneLineError(

@@ -20,6 +20,8 @@ removal, so a device that comes back never bootstraps again.
 
 from __future__ import annotations
 
+import errno
+
 import ipaddress
 import socket
 from typing import Any, Callable, Optional
@@ -230,8 +232,16 @@ class CWMPService(MultiService):
         try:
             self.server.startListening()
         except CannotListenError as e:
-            raise ConfigError(self._config.path, "connection_request", "port",
-                              f"cannot listen on {cr['listen_address']} port {cr['port']}: {e.socketError}") from None
+            reason = e.socketError
+            if getattr(reason, "errno", None) == errno.EADDRINUSE:
+                problem = (f"port {cr['port']} on {cr['listen_address']} is already in use by another program "
+                           "(the gateway's own CWMP client? choose another port)")
+            elif getattr(reason, "errno", None) == errno.EACCES:
+                problem = f"no permission to listen on port {cr['port']} (below 1024: run as root or choose another)"
+            else:
+                why = getattr(reason, "strerror", None) or reason
+                problem = f"cannot listen on {cr['listen_address']} port {cr['port']}: {why}"
+            raise ConfigError(self._config.path, "connection_request", "port", problem) from None
 
     def privilegedStartService(self) -> None:
         self.listen()
