@@ -140,6 +140,8 @@ class BrokenACSTests(unittest.TestCase):
             self.assertEqual([e.code for e in endpoint.state.events()], ["0 BOOTSTRAP"], what)
             failed = [line for line in self.lines() if "session failed" in line]
             self.assertEqual(len(failed), 1, (what, self.lines()))
+            self.assertRegex(failed[0], r"; trying again in \d+ s \(retry 1\) if there is still an event or request "
+                                        "to deliver to the ACS$", "said plainly")
             self.assertNoCrash(what)
             waits = (5, 10) if schedule else (MAX_RETRY_AFTER, MAX_RETRY_AFTER)
             for count, wait in enumerate(waits, start=2):

@@ -365,7 +365,9 @@ class LifecycleTests(EndpointTestCase):
         self.clock.advance(10)
         self.assertEqual(self.acs.sessions, [])
         self.assertEqual([e.code for e in endpoint.state.events()], ["2 PERIODIC"])
-        self.assertEqual(len([e for e in logs.events if "no ACS URL" in e.get("log_format", "")]), 1)
+        warnings = [e["log_format"] for e in logs.events if "no ACS URL" in e.get("log_format", "")]
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("[acs] url", warnings[0], "the line names the key an operator sets")
 
     def test_diagnosticsComplete(self) -> None:
         """A finished diagnostic starts a session with "8 DIAGNOSTICS COMPLETE"."""

@@ -555,7 +555,8 @@ class CWMPEndpoint:
         if not self.settings.url:
             if not self._warnedNoURL:
                 self._warnedNoURL = True
-                self.log.warn("no ACS URL: events wait until ManagementServer.URL is set")
+                self.log.warn("no ACS URL: [acs] url in the config file is empty and the ACS has set no "
+                              "ManagementServer.URL; nothing is sent, events wait until one is set")
             return
         if self._session is not None:
             self._again = True
@@ -713,7 +714,8 @@ class CWMPEndpoint:
                 wait = retryDelay(count, self.settings.retryMinimumWaitInterval,
                                   self.settings.retryIntervalMultiplier, self._random)
             self._retryAt = self._clock.seconds() + wait
-            self.log.warn("session failed ({reason}); retry {count} in {wait:.0f} s if anything waits",
+            self.log.warn("session failed ({reason}); trying again in {wait:.0f} s (retry {count}) if there is "
+                          "still an event or request to deliver to the ACS",
                           reason=ended.reason, count=count, wait=wait)
         self._runAfterSession()
         if not self._running:
