@@ -246,3 +246,46 @@ class HeldWritesTests(ModelTestCase):
         self.store._write = disk.write
         disk.writeError = errno.ENOSPC
         self.assertEqual(self.fault(self.model.addObject("Device.Hosts.Host.")).code, 9002)
+
+
+class TransferQueueTests(unittest.TestCase):
+    """The transfer queue on a failing disk: not accepted unless saved; its later saves retried."""
+
+    def setUp(self) -> None:
+        from twisted.logger import Logger
+
+        from proxier.upnpdm.transfers import TransferQueue
+
+        self.disk = Disk()
+        self.store = Store.open(self.mktemp(), read=self.disk.read, write=self.disk.write)
+        self.clock = task.Clock()
+        link = type("Link", (), {"clock": self.clock, "log": Logger()})()
+        self.queue = TransferQueue(link, self.store.document("transfers"))
+
+    def request(self, key: str):
+        from proxier.datamodel.values import TransferRequest
+
+        return TransferRequest("Upload", key, "4 Vendor Log File 1", "http://198.51.100.1/up", delaySeconds=60)
+
+    def test_notAcceptedUnlessSaved(self) -> None:
+        """A Download/Upload that cannot be saved is 9002 (no Status 1), and memory holds what the disk does."""
+        self.disk.writeError = errno.ENOSPC
+        with self.assertRaises(CWMPFault) as caught:
+            self.queue.add("upload", self.request("k1"))
+        self.assertEqual(caught.exception.code, 9002)
+        self.assertEqual(self.queue.jobs, [])
+        self.disk.writeError = 0
+        self.queue.add("upload", self.request("k2"))
+        self.assertEqual([j["commandKey"] for j in onDisk(self.store.document("transfers"))["jobs"]], ["k2"])
+
+    def test_laterSaveRetried(self) -> None:
+        """A change of an accepted transfer that fails to save is saved again by the clock."""
+        job = self.queue.add("upload", self.request("k"))
+        self.disk.writeError = errno.EROFS
+        job["data"]["attempts"] = 1
+        self.queue.save()
+        self.assertNotIn("attempts", onDisk(self.store.document("transfers"))["jobs"][0]["data"])
+        self.disk.writeError = 0
+        self.clock.advance(RETRY_INTERVAL)
+        self.assertEqual(onDisk(self.store.document("transfers"))["jobs"][0]["data"]["attempts"], 1)
+        self.queue.stop()

@@ -32,7 +32,7 @@ from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import CAN_DENY, Batch, Object, Parameter, Table, TreeDataModel
 from proxier.datamodel.types import UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
-from proxier.store import Document, Store
+from proxier.store import Document, Retrier, Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import diagnostics as d
 from proxier.upnpdm.overlay import HeldModel
@@ -510,6 +510,8 @@ class DiagnosticsService:
         self.log = link.log
         self.kinds = tuple(kinds)
         self._document = document
+        self._saver = Retrier(document, lambda: {key: diagnostic.record.toJSON()
+                                                 for key, diagnostic in self.diagnostics.items()}, link.clock)
         stored = document.load(default={}, validate=self._validate)
         self.diagnostics: dict[str, Diagnostic] = {}
         for kind in self.kinds:
@@ -535,11 +537,7 @@ class DiagnosticsService:
             raise ValueError("not a mapping")
 
     def _save(self) -> None:
-        payload = {key: diagnostic.record.toJSON() for key, diagnostic in self.diagnostics.items()}
-        try:
-            self._document.save(payload)
-        except OSError as e:
-            self.log.error("cannot save the diagnostics: {why}", why=e.strerror or str(e))
+        self._saver.save()  # a failure is logged once by the store and tried again with the clock
 
     def _changed(self, diagnostic: Diagnostic, report: bool) -> None:
         """
@@ -621,6 +619,7 @@ class DiagnosticsService:
             diagnostic.announce()
 
     def stop(self) -> None:
+        self._saver.stop()
         for diagnostic in self.diagnostics.values():
             diagnostic.stop()
 

@@ -44,7 +44,7 @@ from twisted.python.failure import Failure
 from proxier.asciinum import isUnsigned
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AutonomousTransferResult, TransferRequest
-from proxier.store import Document
+from proxier.store import Document, Retrier
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.diagnostics import parseIDList
@@ -212,6 +212,8 @@ class FirmwareService:
         self.common = commonObjects
         self.unreachable = (9002, "Internal error (the device was not reachable to start the update)")
         self._document = document
+        self._saver = Retrier(document, lambda: {"autonomous": self.autonomous,
+                                                 "notFirmware": self.notFirmware[-MAX_REMEMBERED:]}, self.clock)
         stored = document.load(default=None, validate=_validate)
         self.autonomous: list[dict] = list(stored["autonomous"]) if stored else []
         self.notFirmware: list[int] = list(stored["notFirmware"]) if stored else []
@@ -223,10 +225,7 @@ class FirmwareService:
         self._stopped = False
 
     def _save(self) -> None:
-        try:
-            self._document.save({"autonomous": self.autonomous, "notFirmware": self.notFirmware[-MAX_REMEMBERED:]})
-        except OSError as e:
-            self.log.error("cannot save the firmware state: {why}", why=e.strerror or str(e))
+        self._saver.save()  # a failure is logged once by the store and tried again with the clock
 
     # -- the ACS's Download -----------------------------------------------------------------------
 
@@ -736,6 +735,7 @@ class FirmwareService:
 
     def stop(self) -> None:
         self._stopped = True
+        self._saver.stop()
         if self._poll is not None and self._poll.active():
             self._poll.cancel()
         self._poll = None

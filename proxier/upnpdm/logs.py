@@ -49,7 +49,7 @@ from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import Object, Parameter, Table, TreeDataModel
 from proxier.datamodel.types import Boolean, String, UnsignedInt
 from proxier.datamodel.values import ParameterValue, TransferRequest
-from proxier.store import Document, Store
+from proxier.store import Document, Retrier, Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL
 from proxier.upnpdm.overlay import HeldModel
@@ -190,6 +190,7 @@ class LogsService:
         self.uploader = uploader
         self.unreachable = (9011, "Upload failure (the device was not reachable to read its log)")
         self._document = document
+        self._saver = Retrier(document, lambda: {"logs": self.logs, "order": self.order}, self.clock)
         stored = document.load(default={}, validate=_validate)
         self.logs: dict[str, dict] = {uri: dict(entry) for uri, entry in stored.get("logs", {}).items()}
         self.order: list[str] = [uri for uri in stored.get("order", []) if uri in self.logs]
@@ -210,10 +211,7 @@ class LogsService:
         return [(TABLE, self.model)]
 
     def _save(self) -> None:
-        try:
-            self._document.save({"logs": self.logs, "order": self.order})
-        except OSError as e:
-            self.log.error("cannot save the log table: {why}", why=e.strerror or str(e))
+        self._saver.save()  # a failure is logged once by the store and tried again with the clock
 
     # -- the table ---------------------------------------------------------------------------
 
@@ -478,6 +476,7 @@ class LogsService:
         self.queue.finish(job, 0, "", data["startTime"], self.clock.seconds())
 
     def stop(self) -> None:
+        self._saver.stop()
         for d in list(self._running.values()):
             d.cancel()
         self._running.clear()

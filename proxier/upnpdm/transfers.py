@@ -35,7 +35,7 @@ from twisted.internet.defer import CancelledError
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import UNKNOWN_TIME, TransferRequest, TransferResult
-from proxier.store import Document
+from proxier.store import Document, Retrier
 from proxier.upnp.soap import UPnPError
 
 __all__ = ["TransferQueue", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf", "faultText", "describeError"]
@@ -88,6 +88,8 @@ class TransferQueue:
         self.log = link.log
         self.handlers: dict[str, Any] = dict(handlers or {})
         self._document = document
+        # a failed save (logged once by the store) is tried again with the clock
+        self._saver = Retrier(document, lambda: {"seq": self._seq, "jobs": self.jobs}, self.clock)
         stored = document.load(default=None, validate=_validate)
         self._seq = int(stored["seq"]) if stored else 0
         self.jobs: list[dict] = list(stored["jobs"]) if stored else []
@@ -100,10 +102,8 @@ class TransferQueue:
         self._arming = False
 
     def save(self) -> None:
-        try:
-            self._document.save({"seq": self._seq, "jobs": self.jobs})
-        except OSError as e:
-            self.log.error("cannot save the transfers: {why}", why=e.strerror or str(e))
+        """Write the queue; when that fails it stays in memory and is saved again later."""
+        self._saver.save()
 
     def ofKind(self, kind: str, phase: Optional[str] = None) -> list[dict]:
         return [j for j in self.jobs if j["kind"] == kind and (phase is None or j["phase"] == phase)]
@@ -114,7 +114,8 @@ class TransferQueue:
         """
         Accept a transfer (saved before the ACS hears Status 1).
 
-        @raise CWMPFault: 9004 when L{MAX_TRANSFERS} are queued already.
+        @raise CWMPFault: 9004 when L{MAX_TRANSFERS} are queued already;
+            9002 when it cannot be saved.
         """
         if len(self.jobs) >= MAX_TRANSFERS:
             raise CWMPFault(9004, f"Resources exceeded ({MAX_TRANSFERS} transfers are queued already)")
@@ -125,7 +126,11 @@ class TransferQueue:
                "password": request.password, "receivedAt": now, "startAt": now + request.delaySeconds,
                "phase": "waiting", "data": dict(data)}
         self.jobs.append(job)
-        self.save()
+        if not self._saver.save():
+            # not on disk, so not accepted: a Status 1 would promise a
+            # TransferComplete that a restart could forget
+            self.jobs.remove(job)
+            raise CWMPFault(9002, "Internal error (the transfer could not be saved)")
         self.log.info("{method} {fileType!r} (CommandKey {key!r}) accepted; starts in {delay} s at the earliest",
                       method=request.method, fileType=request.fileType, key=request.commandKey,
                       delay=request.delaySeconds)
@@ -279,6 +284,7 @@ class TransferQueue:
 
     def stop(self) -> None:
         self._stopped = True
+        self._saver.stop()
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
