@@ -11,11 +11,18 @@ Two things the proxier adds:
    device carries its identity in a C{device} field (JSON) and a
    C{"[device OUI-PC-SN] "} prefix (text). An operator grepping a log for a
    serial number finds every line about that device.
+
+Twisted's own start/stop chatter ("Starting factory ...", "Site starting on
+7547", "(UDP Port 1900 Closed)", one pair per HTTP request to a device or
+the ACS) is logged at debug, not info (L{isChatter}): the proxier says itself
+where it listens. The observer's level can change and its file be reopened
+while running (SIGHUP: L{ConfiguredObserver.reconfigure}).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import sys
 from typing import IO, Any, Optional
 
@@ -32,7 +39,8 @@ from twisted.logger import (
 )
 from zope.interface import implementer
 
-__all__ = ["DeviceLogger", "observerFromConfig", "textObserver", "jsonLinesObserver", "LEVELS"]
+__all__ = ["DeviceLogger", "observerFromConfig", "textObserver", "jsonLinesObserver", "LEVELS", "isChatter",
+           "ConfiguredObserver"]
 
 LEVELS = {
     "debug": LogLevel.debug,
@@ -121,29 +129,77 @@ def _openLog(path: str) -> IO[str]:
     return io.open(path, "a", encoding="utf-8", buffering=1)
 
 
-def observerFromConfig(section: dict, stream: Optional[IO[str]] = None) -> ILogObserver:
+def observerFromConfig(section: dict, stream: Optional[IO[str]] = None) -> "ConfiguredObserver":
     """
     The observer the C{[log]} section describes.
 
     @param stream: write here instead of C{section["file"]} (tests).
     """
-    out = stream if stream is not None else _openLog(section["file"])
-    base = jsonLinesObserver(out) if section["format"] == "json" else textObserver(out)
-    predicate = LogLevelFilterPredicate(defaultLogLevel=LEVELS[section["level"]])
-    return _Closable(FilteringLogObserver(base, [predicate]), None if stream is not None or out is sys.stdout else out)
+    return ConfiguredObserver(section, stream)
+
+
+# Twisted's lifecycle lines, at info level in Twisted itself.
+_CHATTER = re.compile(
+    r"^(?:(?:Starting|Stopping) (?:factory|protocol) "
+    r"|\((?:TCP|UDP|SSL|TLS|Unix)\w* Port \S+ Closed\)$"
+    r"|\S+ starting on \S+$)"
+)
+
+
+def isChatter(event: dict) -> bool:
+    """Whether an event is Twisted's factory/protocol/port start and stop chatter (logged at debug instead of info)."""
+    if event.get("log_level") is not LogLevel.info:
+        return False
+    namespace = event.get("log_namespace") or ""
+    if not (namespace.startswith("twisted.") or namespace == "log_legacy"):
+        return False
+    try:
+        text = formatEvent_(event)
+    except Exception:
+        return False
+    return bool(_CHATTER.match(text or ""))
 
 
 @implementer(ILogObserver)
-class _Closable:
-    """An observer that also owns the file it writes to."""
+class ConfiguredObserver:
+    """
+    The configured observer: text or JSON lines at the configured level,
+    Twisted's chatter moved to debug; it owns the file it writes to.
+    """
 
-    def __init__(self, observer: ILogObserver, owned: Optional[IO[str]]) -> None:
-        self._observer = observer
-        self._owned = owned
+    def __init__(self, section: dict, stream: Optional[IO[str]] = None) -> None:
+        self._stream = stream
+        self._owned: Optional[IO[str]] = None
+        self._observer: Any = None
+        self.section: dict = {}
+        self.reconfigure(section)
+
+    def reconfigure(self, section: dict) -> None:
+        """
+        Apply a (new) C{[log]} section: level and format at once; the file is
+        opened again (after log rotation, or a new path). A file that cannot
+        be opened keeps the previous one.
+
+        @raise OSError: the new file cannot be opened (the old one stays).
+        """
+        out = self._stream if self._stream is not None else _openLog(section["file"])
+        base = jsonLinesObserver(out) if section["format"] == "json" else textObserver(out)
+        predicate = LogLevelFilterPredicate(defaultLogLevel=LEVELS[section["level"]])
+        old = self._owned
+        self._observer = FilteringLogObserver(base, [predicate])
+        self._owned = None if self._stream is not None or out is sys.stdout else out
+        self.section = dict(section)
+        if old is not None and old is not self._owned:
+            old.close()
 
     def __call__(self, event: dict) -> None:
+        if isChatter(event):
+            event = dict(event, log_level=LogLevel.debug)
         self._observer(event)
 
     def close(self) -> None:
         if self._owned is not None:
             self._owned.close()
+            self._owned = None
+
+

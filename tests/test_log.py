@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import json
 
-from twisted.logger import LogPublisher
+from twisted.logger import Logger, LogLevel, LogPublisher
+from twisted.python import log as legacyLog
 from twisted.trial import unittest
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.log import DeviceLogger, observerFromConfig
+from proxier.log import DeviceLogger, isChatter, observerFromConfig
 
 IDENTITY = DeviceIdentity("ExampleCo", "00D0F5", "MFP4000", "SN123")
 
@@ -73,3 +74,75 @@ class LogTests(unittest.TestCase):
         log.info("second")
         self.assertIn("[device uuid:1234 at 10.0.0.5] first", out.getvalue())
         self.assertIn("[device 00D0F5-MFP4000-SN123] second", out.getvalue())
+
+
+class ChatterTests(unittest.TestCase):
+    """Twisted's factory/protocol/port start and stop lines are debug, not info (issue 16)."""
+
+    def events(self) -> list:
+        """What Twisted emits around one HTTP request and one listening port, captured as events."""
+        from twisted.internet.protocol import ClientFactory, DatagramProtocol
+
+        captured: list = []
+        publisher = LogPublisher()
+        publisher.addObserver(captured.append)
+        factory = ClientFactory()
+        factory._log = Logger(observer=publisher)  # Twisted >= 21 logs through this one
+        saved = legacyLog.theLogPublisher.observers[:]
+        legacyLog.addObserver(lambda e: captured.append(dict(e, log_namespace="log_legacy",
+                                                            log_level=LogLevel.info, log_format="{log_text}",
+                                                            log_text=legacyLog.textFromEventDict(e))))
+        try:
+            factory.doStart()
+            factory.doStop()
+            proto = DatagramProtocol()
+            proto.noisy = True
+            proto.doStart()
+            proto.doStop()
+            legacyLog.msg("GuardedSite starting on 7547")
+            legacyLog.msg("(UDP Port 1900 Closed)")
+        finally:
+            legacyLog.theLogPublisher.observers[:] = saved
+        return captured
+
+    def test_demoted(self) -> None:
+        """At info, none of the chatter is written; at debug all of it is; the proxier's own lines are untouched."""
+        chatter = self.events()
+        self.assertGreaterEqual(len(chatter), 4)
+        self.assertTrue(all(isChatter(e) for e in chatter), chatter)
+        for level, shown in (("info", False), ("debug", True)):
+            out = io.StringIO()
+            observer = observerFromConfig({"format": "text", "level": level, "file": "-"}, out)
+            for event in chatter:
+                observer(event)
+            text = out.getvalue()
+            self.assertEqual("Starting factory" in text, shown, text)
+            self.assertEqual("starting on 7547" in text, shown, text)
+            self.assertEqual("Port 1900 Closed" in text, shown, text)
+
+    def test_notChatter(self) -> None:
+        """A proxier line that happens to read alike, a warning, and Twisted's other lines are left alone."""
+        own = {"log_level": LogLevel.info, "log_namespace": "proxier.upnp.discovery", "log_format": "Starting factory x"}
+        warn = {"log_level": LogLevel.warn, "log_namespace": "twisted.web.client", "log_format": "Starting factory x"}
+        loop = {"log_level": LogLevel.info, "log_namespace": "twisted.internet.base", "log_format": "Main loop terminated."}
+        self.assertEqual([isChatter(e) for e in (own, warn, loop)], [False, False, False])
+
+
+class ReconfigureTests(unittest.TestCase):
+    def test_levelAndFile(self) -> None:
+        """reconfigure() applies a new level at once and reopens the file (log rotation), closing the old one."""
+        path = self.mktemp()
+        observer = observerFromConfig({"format": "text", "level": "warn", "file": path})
+        self.addCleanup(observer.close)
+        log = Logger(observer=observer)
+        log.info("hidden")
+        import os
+
+        os.rename(path, path + ".1")
+        observer.reconfigure({"format": "json", "level": "debug", "file": path})
+        log.debug("shown {n}", n=1)
+        with open(path) as f:
+            lines = f.read().splitlines()
+        self.assertEqual([json.loads(l)["text"] for l in lines], ["shown 1"])
+        with open(path + ".1") as f:
+            self.assertEqual(f.read(), "")
