@@ -366,8 +366,9 @@ CORE_SECTIONS: tuple[Section, ...] = (
             "route towards the ACS."),
         Key("credentials", choice("random", "shared"), "random",
             "random: each endpoint gets its own generated username and password, kept "
-            "in the state directory; shared: every endpoint uses username and password "
-            "below."),
+            "in the state directory; shared: every endpoint starts with username and "
+            "password below. Either way the ACS may set others (ManagementServer."
+            "ConnectionRequestUsername/Password), kept until the pair below changes."),
         Key("username", text(256), "", "Username when credentials = shared."),
         Key("password", text(256), "", "Password when credentials = shared."),
         Key("rate_limit", integer(0, 100000), "10",
