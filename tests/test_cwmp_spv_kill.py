@@ -208,6 +208,18 @@ class SPVKillTests(unittest.TestCase):
         self.assertEqual(len(instances), len(set(instances)))
 
     @defer.inlineCallbacks
+    def test_addObjectWithAlias(self) -> None:
+        """AddObject with an instance alias: after the kill its number and its Alias name the same instance."""
+        lab = self.lab()
+        [added] = yield self.killedAfter(lab, [m.AddObject("Device.Hosts.Host.[cpe-kill].", "key-alias")],
+                                         m.AddObjectResponse)
+        number = added.instanceNumber
+        session, [values] = yield self.restarted(lab, [
+            m.GetParameterValues((f"Device.Hosts.Host.{number}.Alias", f"Device.Hosts.Host.{number}.HostName"))])
+        self.assertEqual(informValue(session, PARAMETER_KEY), "key-alias")
+        self.assertEqual([v.value for v in values.parameters], ["cpe-kill", ""])
+
+    @defer.inlineCallbacks
     def test_deleteObject(self) -> None:
         """DeleteObject after an AddObject in the same session: the number is not given again after the kill."""
         lab = self.lab()
