@@ -169,6 +169,9 @@ class ConfiguredObserver:
 
     def __init__(self, section: dict, stream: Optional[IO[str]] = None) -> None:
         self._stream = stream
+        # standard output as it is now: once logging begins, the runners put a LoggingFile in sys.stdout,
+        # and writing log lines to that would log each line again
+        self._stdout = sys.stdout
         self._owned: Optional[IO[str]] = None
         self._observer: Any = None
         self.section: dict = {}
@@ -182,12 +185,17 @@ class ConfiguredObserver:
 
         @raise OSError: the new file cannot be opened (the old one stays).
         """
-        out = self._stream if self._stream is not None else _openLog(section["file"])
+        if self._stream is not None:
+            out = self._stream
+        elif section["file"] == "-":
+            out = self._stdout
+        else:
+            out = _openLog(section["file"])
         base = jsonLinesObserver(out) if section["format"] == "json" else textObserver(out)
         predicate = LogLevelFilterPredicate(defaultLogLevel=LEVELS[section["level"]])
         old = self._owned
         self._observer = FilteringLogObserver(base, [predicate])
-        self._owned = None if self._stream is not None or out is sys.stdout else out
+        self._owned = None if self._stream is not None or out is self._stdout else out
         self.section = dict(section)
         if old is not None and old is not self._owned:
             old.close()

@@ -33,9 +33,19 @@ from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IDataModel, IProxiedDevice, IProxierContext, IProxyProtocol
 from proxier.log import DeviceLogger
 from proxier.registry import makeRegistry
+from proxier.sdnotify import Notifier
 from proxier.store import Store
 
-__all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener", "ownIdentity"]
+__all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener", "ownIdentity", "RELOADABLE"]
+
+#: What SIGHUP applies without a restart (README.rst, "Reloading"); every other key waits for one.
+RELOADABLE = frozenset({
+    ("log", "level"),
+    ("log", "format"),
+    ("log", "file"),
+    ("lan", "interfaces"),
+    ("lan", "interface_check_interval"),
+})
 
 # How often the proxier's own tree looks for parameters that changed by themselves.
 POLL_INTERVAL = 60.0
@@ -157,10 +167,13 @@ class ProxierService(MultiService):
         reactor: Any = None,
         registry: Optional[Components] = None,
         agent: Any = None,
+        notifier: Optional[Notifier] = None,
     ) -> None:
         """
         @param agent: the HTTP agent towards the ACS (default: one made from
             the C{[acs]} section's TLS settings).
+        @param notifier: tells systemd READY/RELOADING/STOPPING/WATCHDOG
+            (default: from C{$NOTIFY_SOCKET}; nothing without it).
         @raise ConfigError: when the C{[acs]} TLS files cannot be used.
         """
         from proxier.cwmp.service import CWMPService
@@ -177,6 +190,12 @@ class ProxierService(MultiService):
         self.protocols = list(protocols)
         self.logObserver: Any = None
         self.identity = ownIdentity(config["device"])
+        #: install a SIGHUP handler that calls L{reload} (the daemon's runners set it; tests call reload)
+        self.handleSIGHUP = False
+        self.notifier = notifier if notifier is not None else Notifier()
+        self._watchdog: Any = None
+        self._previousSIGHUP: Any = None
+        self._running = config  # the configuration in force, for SIGHUP to compare with
 
         self.cwmp = CWMPService(config, store, self.directory, self._virtualDeviceModel,
                                 reactor=reactor, agent=agent)
@@ -247,10 +266,130 @@ class ProxierService(MultiService):
         except ConfigError as e:
             raise SystemExit(f"proxier: {e}") from None
         self.reactor.callLater(0, self._reportIdle)
+        self.reactor.callLater(0, self._ready)
+        if self.handleSIGHUP:
+            self._installSIGHUP()
+
+    def stopService(self) -> Any:
+        self.notifier.stopping()
+        if self._watchdog is not None and self._watchdog.running:
+            self._watchdog.stop()
+        self._watchdog = None
+        self._restoreSIGHUP()
+        return super().stopService()
+
+    def _ready(self) -> None:
+        """The ports are bound and the reactor runs: tell systemd, and start the watchdog beat it asked for."""
+        if not self.running:
+            return
+        self.notifier.ready("running")
+        if self.notifier.watchdogSeconds and self._watchdog is None:
+            from twisted.internet.task import LoopingCall
+
+            self._watchdog = LoopingCall(self.notifier.watchdog)
+            self._watchdog.clock = self.reactor
+            self._watchdog.start(self.notifier.watchdogSeconds / 2, now=True)
+
+    # SIGHUP: reload the configuration
+
+    def _installSIGHUP(self) -> None:
+        import signal
+
+        def received(signum: int, frame: Any) -> None:
+            self.reactor.callFromThread(self.reload)  # a signal handler does no work itself
+
+        self._previousSIGHUP = signal.signal(signal.SIGHUP, received)
+
+    def _restoreSIGHUP(self) -> None:
+        import signal
+
+        if self._previousSIGHUP is not None:
+            signal.signal(signal.SIGHUP, self._previousSIGHUP)
+            self._previousSIGHUP = None
+
+    def reload(self) -> list[tuple[str, str]]:
+        """
+        Read the config file again (SIGHUP) and apply what can change while
+        running (L{RELOADABLE}: the C{[log]} section, the C{[lan]} interfaces
+        and their check interval; the interfaces are looked at at once in any
+        case). Every other change is named in one line as taking effect at
+        the next restart. A file with mistakes changes nothing: its mistakes
+        are logged, the running configuration stays.
+
+        @return: the keys applied.
+        """
+        from proxier import config as configmod
+
+        self.notifier.reloading()
+        try:
+            path = self.config.path
+            sections = [p.configSection for p in self.protocols if p.configSection is not None]
+            try:
+                new = configmod.load(path, sections, required=path is not None)
+            except ConfigError as e:
+                for line in str(e).splitlines():
+                    self.log.error("SIGHUP: {problem}", problem=line)
+                self.log.error("SIGHUP: {path} has mistakes; nothing reloaded, the running configuration stays",
+                               path=path)
+                return []
+            changed = _changedKeys(self._running, new)
+            applied = [k for k in changed if k in RELOADABLE]
+            if any(section == "log" for section, _ in applied) and hasattr(self.logObserver, "reconfigure"):
+                try:
+                    self.logObserver.reconfigure(new["log"])
+                except OSError as e:
+                    self.log.error("SIGHUP: [log] file {file} cannot be opened ({error}); logging stays as it was",
+                                   file=new["log"]["file"], error=e)
+                    applied = [k for k in applied if k[0] != "log"]
+            for service in _walk(self):
+                hook = getattr(service, "configReloaded", None)
+                if hook is not None and service is not self:
+                    try:
+                        hook(new)
+                    except Exception:
+                        self.log.failure("SIGHUP: {service} failed to apply the new configuration",
+                                         service=type(service).__name__)
+            self._running = _merge(self._running, new, applied)
+            later = [k for k in changed if k not in applied]
+            self.log.info("SIGHUP: {path} reloaded; {applied}", path=path or "(defaults)",
+                          applied="applied: " + ", ".join(f"[{s}] {k}" for s, k in applied) if applied
+                          else "nothing to apply now")
+            if later:
+                self.log.warn("SIGHUP: changed, but used only at start, so they take effect at the next restart: "
+                              "{keys}", keys=", ".join(f"[{s}] {k}" for s, k in later))
+            return applied
+        finally:
+            self.notifier.ready("running")
 
     def _reportIdle(self) -> None:
         if self.running and not len(self.directory):
             self.log.info("no devices found yet; discovery goes on")
+
+
+def _changedKeys(old: Config, new: Config) -> list[tuple[str, str]]:
+    changed = []
+    for section in new.sections():
+        before = old[section] if section in old else {}
+        for key, value in new[section].items():
+            if before.get(key) != value:
+                changed.append((section, key))
+    return changed
+
+
+def _merge(old: Config, new: Config, applied: list[tuple[str, str]]) -> Config:
+    """The configuration in force after a reload: the old one with the applied keys taken from the new."""
+    merged = old
+    for section, key in applied:
+        merged = merged.replace(section, **{key: new[section][key]})
+    return merged
+
+
+def _walk(service: Any) -> list[Any]:
+    """A service and every service under it."""
+    found = [service]
+    for child in list(getattr(service, "services", [])):
+        found.extend(_walk(child))
+    return found
 
 
 def _storeName(protocolName: str) -> str:

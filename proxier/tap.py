@@ -99,6 +99,7 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
 
     demoMode = demo.isActive(options.config)
     logSection = demo.logSection(options.config) if demoMode else options.config["log"]
+    logSection = _daemonLogFile(options, logSection)
     observer = observerFromConfig(logSection)
     _handLoggingToTwist(options, observer, logSection["level"])
     try:
@@ -110,7 +111,26 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
         # StoreError: a state file that cannot be read; starting on defaults would overwrite it
         raise SystemExit(_lines(e)) from None
     service.logObserver = observer
+    service.handleSIGHUP = True  # reload the config (README.rst, "Reloading the configuration")
     return service
+
+
+def _daemonLogFile(options: Options, logSection: Any) -> Any:
+    """
+    twistd without C{--nodaemon} points standard output at /dev/null: with
+    C{[log] file = -} every line would be lost. Say so on standard error
+    (still the terminal here, before twistd forks) and log to C{proxier.log}
+    in the state directory instead.
+    """
+    parent = getattr(options, "parent", None)
+    if parent is None or "nodaemon" not in parent or parent["nodaemon"] or logSection["file"] != "-":
+        return logSection
+    import os
+
+    path = os.path.join(options.store.path, "proxier.log")
+    sys.stderr.write(f"proxier: [log] file = - but twistd runs as a daemon (no --nodaemon), where standard output "
+                     f"goes nowhere: logging to {path} instead; set [log] file, or run with --nodaemon\n")
+    return dict(logSection, file=path)
 
 
 def _handLoggingToTwist(options: Options, observer: Any, level: Optional[str] = None) -> None:
@@ -124,4 +144,5 @@ def _handLoggingToTwist(options: Options, observer: Any, level: Optional[str] = 
     if parent is None or "fileLogObserverFactory" not in parent:
         return
     parent["fileLogObserverFactory"] = lambda _file: observer
-    parent["logLevel"] = LEVELS[level or options.config["log"]["level"]]
+    # the observer filters by the configured level itself, which SIGHUP may lower: let twist pass everything
+    parent["logLevel"] = LEVELS["debug"]

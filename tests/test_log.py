@@ -146,3 +146,19 @@ class ReconfigureTests(unittest.TestCase):
         self.assertEqual([json.loads(l)["text"] for l in lines], ["shown 1"])
         with open(path + ".1") as f:
             self.assertEqual(f.read(), "")
+
+    def test_stdoutKeptAcrossReconfigure(self) -> None:
+        """
+        With file = -, a reconfigure keeps writing to standard output as it was
+        at start: once logging begins the runners put a LoggingFile in
+        sys.stdout, and writing there would log each line again (lost lines).
+        """
+        import sys
+
+        real = io.StringIO()
+        self.patch(sys, "stdout", real)
+        observer = observerFromConfig({"format": "text", "level": "info", "file": "-"})
+        self.patch(sys, "stdout", io.StringIO())  # what twist puts there once it logs
+        observer.reconfigure({"format": "text", "level": "debug", "file": "-"})
+        Logger(observer=observer).debug("after the reload")
+        self.assertIn("after the reload", real.getvalue())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twisted.application.service import Service
+from twisted.application.service import MultiService, Service
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial import unittest
 from zope.interface import implementer
@@ -129,3 +129,103 @@ class ServiceTests(unittest.TestCase):
         texts = [e.get("log_format", "") for e in log.events]
         self.assertTrue(any("no devices found yet" in t for t in texts), texts)
         service.stopService()
+
+
+class ReloadRecorder(Service):
+    """A service deep in the tree that applies reloads (as the UPnP control point does)."""
+
+    def __init__(self) -> None:
+        self.reloaded: list = []
+
+    def configReloaded(self, config: object) -> None:
+        self.reloaded.append(config)
+
+
+class ReactorWithThreads(MemoryReactorClock):
+    """A memory reactor that records callFromThread (what the SIGHUP handler uses)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fromThread: list = []
+
+    def callFromThread(self, f: object, *args: object, **kw: object) -> None:
+        self.fromThread.append(f)
+
+
+class ReloadTests(unittest.TestCase):
+    """SIGHUP: what a reload applies, what it leaves for the next restart, and a file with mistakes."""
+
+    def setUp(self) -> None:
+        import io
+
+        from proxier.log import observerFromConfig
+
+        self.path = self.mktemp()
+        self.write("[log]\nlevel = warn\n[lan]\ninterfaces = br-lan\n[acs]\nurl = http://acs.example.net/\n"
+                   "[connection_request]\nport = 0\n")
+        self.clock = ReactorWithThreads()
+        self.service = ProxierService(load(self.path),
+                                      Store.open(self.mktemp()), [], reactor=self.clock)
+        self.recorder = ReloadRecorder()
+        inner = MultiService()
+        self.recorder.setServiceParent(inner)
+        inner.setServiceParent(self.service)
+        self.out = io.StringIO()
+        self.service.logObserver = observerFromConfig(self.service.config["log"], self.out)
+        self.logs = LogCapture(self)
+
+    def write(self, text: str) -> None:
+        with open(self.path, "w") as f:
+            f.write(text)
+
+    def lines(self, level: str) -> list[str]:
+        from twisted.logger import formatEvent
+
+        return [formatEvent(e) for e in self.logs.events if e.get("log_level").name == level]
+
+    def test_applied(self) -> None:
+        """The log level and the LAN interfaces change at once; an ACS URL change is named as waiting for a restart."""
+        from twisted.logger import Logger
+
+        self.write("[log]\nlevel = debug\n[lan]\ninterfaces = br-lan, br-guest\n[acs]\nurl = http://acs2.example.net/\n"
+                   "[connection_request]\nport = 0\n")
+        applied = self.service.reload()
+        self.assertEqual(applied, [("lan", "interfaces"), ("log", "level")])
+        Logger(observer=self.service.logObserver).debug("now shown")
+        self.assertIn("now shown", self.out.getvalue())
+        [config] = self.recorder.reloaded
+        self.assertEqual(config["lan"]["interfaces"], ("br-lan", "br-guest"))
+        [later] = [l for l in self.lines("warn") if "next restart" in l]
+        self.assertTrue(later.endswith(": [acs] url"), later)
+        # the same file again: nothing new to apply, the URL still waits for the restart
+        self.assertEqual(self.service.reload(), [])
+        self.assertEqual(len([l for l in self.lines("warn") if "next restart" in l]), 2)
+
+    def test_mistakes(self) -> None:
+        """A file with mistakes changes nothing: each mistake is logged, the running configuration stays."""
+        self.write("[log\nlevel = loud\n")
+        self.assertEqual(self.service.reload(), [])
+        errors = self.lines("error")
+        self.assertTrue(any("has no closing ']'" in l for l in errors), errors)
+        self.assertTrue(any("[log] level: 'loud' is not one of" in l for l in errors), errors)
+        self.assertTrue(any("nothing reloaded, the running configuration stays" in l for l in errors), errors)
+        self.assertEqual(self.recorder.reloaded, [])
+        self.assertEqual(self.service._running["log"]["level"], "warn")
+
+    def test_signal(self) -> None:
+        """With handleSIGHUP, a real SIGHUP asks the reactor to reload (no work in the handler); stop restores the old handler."""
+        import os
+        import signal
+
+        before = signal.getsignal(signal.SIGHUP)
+        self.service.handleSIGHUP = True
+        self.service.startService()
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+            for _ in range(100):  # the handler runs between bytecodes of this thread: at once, bounded anyway
+                if self.clock.fromThread:
+                    break
+            self.assertEqual(self.clock.fromThread, [self.service.reload])
+        finally:
+            self.service.stopService()
+        self.assertEqual(signal.getsignal(signal.SIGHUP), before)

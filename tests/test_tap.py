@@ -221,3 +221,36 @@ class OptionsTests(unittest.TestCase):
         real = tap.Options()
         real.parseOptions(["--config", path])
         self.assertEqual(real.store.path, os.path.join(home, "proxier"))
+
+    def test_daemonWithStdoutLog(self) -> None:
+        """
+        twistd as a daemon with [log] file = -: a warning on standard error and
+        the log in the state directory, instead of every line lost in /dev/null;
+        in the foreground (--nodaemon, or twist) standard output stays.
+        """
+        import io
+
+        from twisted.logger import Logger
+
+        state = os.path.abspath(self.mktemp())
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(f"[state]\ndirectory = {state}\n[acs]\nurl = http://127.0.0.1:9/acs\n[connection_request]\nport = 0\n"
+                    "[lan]\nssdp_mode = unicast-loopback\nssdp_port = 0\n")
+        for nodaemon in (False, True):
+            options = tap.Options()
+            options.parseOptions(["--config", path])
+            options.parent = {"nodaemon": nodaemon}
+            err = io.StringIO()
+            self.patch(sys, "stderr", err)
+            service = tap.makeService(options)
+            Logger(observer=service.logObserver).info("a line")
+            service.logObserver.close()
+            logFile = os.path.join(state, "proxier.log")
+            if nodaemon:
+                self.assertEqual(err.getvalue(), "")
+            else:
+                self.assertIn("[log] file = - but twistd runs as a daemon", err.getvalue())
+                with open(logFile) as f:
+                    self.assertIn("a line", f.read())
+            self.assertTrue(service.handleSIGHUP)

@@ -355,6 +355,16 @@ class InterfaceTests(unittest.TestCase):
         self.clock.advance(3600)
         self.assertEqual(self.joinedOn(), [])
 
+    def test_configReloaded(self) -> None:
+        """SIGHUP's new [lan] interfaces apply at once, and the interfaces are looked at at once (hotplug's reload)."""
+        self.available = [WAN, LAN]
+        cp = self.start(interfaces=("eth0",))
+        self.assertEqual(self.joinedOn(), ["203.0.113.7"])
+        config = C.load(None, [SECTION]).replace("lan", interfaces=("br-lan",), interface_check_interval=600)
+        cp.configReloaded(config)
+        self.assertEqual(self.joinedOn(), ["192.168.1.1"])
+        self.assertEqual([c.getTime() for c in self.clock.getDelayedCalls() if c.func == cp._periodicCheck], [600])
+
     def test_stopCancelsCheck(self) -> None:
         """Stopping the control point cancels the periodic check."""
         cp = self.start()

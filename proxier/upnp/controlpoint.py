@@ -530,6 +530,23 @@ class ControlPoint(MultiService):
             return False
         return self.discovery.setInterfaces(chosen)
 
+    def configReloaded(self, config: Config) -> None:
+        """
+        SIGHUP (L{ProxierService.reload<proxier.service.ProxierService.reload>}):
+        take the new C{[lan] interfaces} and C{interface_check_interval}, and
+        look at the interfaces at once (the OpenWrt hotplug script reloads on
+        every interface that comes up).
+        """
+        lan = config["lan"]
+        interval = lan.get("interface_check_interval", self.settings.interfaceCheckInterval)
+        self.settings = replace(self.settings, interfaces=tuple(lan["interfaces"]), interfaceCheckInterval=interval)
+        if self._interfaceCheck is not None and self._interfaceCheck.active():
+            self._interfaceCheck.cancel()
+        self._interfaceCheck = None
+        if self.running and not self.loopbackMode and interval:
+            self._interfaceCheck = self.clock.callLater(interval, self._periodicCheck)
+        self.checkInterfaces()
+
     def _periodicCheck(self) -> None:
         self._interfaceCheck = None
         if not self.running:
