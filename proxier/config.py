@@ -617,8 +617,13 @@ def render(sections: Iterable[Section]) -> str:
         "# proxier configuration.",
         "#",
         "# Every key is shown with its default, commented out: uncomment and edit to",
-        "# change it. Unknown sections or keys stop the start with a one-line error.",
+        "# change it. Unknown sections or keys stop the start, one line per mistake.",
         "# Lists are separated by commas or spaces. Booleans: true/false.",
+        "#",
+        "# SIGHUP reloads this file. Applied at once: [log] level, format and file",
+        "# (reopened), [lan] interfaces and interface_check_interval. Every other key",
+        "# is read at start only: a reload names those that changed, for the next",
+        "# restart. A file with mistakes changes nothing (they are logged).",
     ]
     for section in sections:
         lines.append("")

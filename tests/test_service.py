@@ -229,3 +229,18 @@ class ReloadTests(unittest.TestCase):
         finally:
             self.service.stopService()
         self.assertEqual(signal.getsignal(signal.SIGHUP), before)
+
+    def test_documented(self) -> None:
+        """Every key a reload applies is named in the documented config file's header."""
+        import os
+
+        from proxier.service import RELOADABLE
+
+        top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with open(os.path.join(top, "etc", "proxier.conf")) as f:
+            text = f.read()
+        start = text.index("# SIGHUP reloads this file.")
+        header = " ".join(l.lstrip("# ") for l in text[start:text.index("\n[", start)].splitlines())
+        for section, key in sorted(RELOADABLE):
+            self.assertIn(f"[{section}]", header)
+            self.assertIn(key, header)
