@@ -132,13 +132,23 @@ def _prefix(mask: Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]],
     return bin(int(mask)).count("1")
 
 
+_LIBC: list = []
+
+
+def _libc() -> ctypes.CDLL:
+    """libc, found once: find_library runs ldconfig, and the interfaces are listed every check interval."""
+    if not _LIBC:
+        _LIBC.append(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True))
+    return _LIBC[0]
+
+
 def listInterfaces() -> list[NetworkInterface]:
     """
     The interfaces of this network namespace, from C{getifaddrs(3)}.
 
     @raise OSError: the call failed.
     """
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc = _libc()
     head = ctypes.POINTER(_IfAddrs)()
     if libc.getifaddrs(ctypes.byref(head)) != 0:
         errno = ctypes.get_errno()
