@@ -305,7 +305,8 @@ class MakefileTests(unittest.TestCase):
         self.assertTrue(script.startswith("#!/bin/sh /etc/rc.common\n"))
         for line in ("USE_PROCD=1", "procd_set_param respawn", "procd_set_param stdout 1",
                      "procd_set_param stderr 1", "procd_set_param reload_signal HUP",
-                     "procd_add_reload_trigger", 'config_get url acs url ""', "-m twisted proxier --config"):
+                     "procd_add_reload_trigger", 'config_get url acs url ""', "-m twisted proxier --config",
+                     "procd_send_signal \"$NAME\" '*' HUP"):
             self.assertIn(line, script)
         with open(os.path.join(FILES, "proxier.hotplug")) as f:
             self.assertIn("/etc/init.d/proxier reload", f.read())
