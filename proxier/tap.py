@@ -111,7 +111,8 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
         # StoreError: a state file that cannot be read; starting on defaults would overwrite it
         raise SystemExit(_lines(e)) from None
     service.logObserver = observer
-    service.handleSIGHUP = True  # reload the config (README.rst, "Reloading the configuration")
+    # reload the config (README.rst, "Reloading the configuration"); not the demo, whose config is made up
+    service.handleSIGHUP = not demoMode
     return service
 
 
