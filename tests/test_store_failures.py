@@ -289,3 +289,48 @@ class TransferQueueTests(unittest.TestCase):
         self.clock.advance(RETRY_INTERVAL)
         self.assertEqual(onDisk(self.store.document("transfers"))["jobs"][0]["data"]["attempts"], 1)
         self.queue.stop()
+
+
+class EndpointStateTests(unittest.TestCase):
+    """The CWMP endpoint's outbox on a failing disk: memory goes ahead, nothing raises, the clock saves it."""
+
+    def test_eventKeptAndSavedLater(self) -> None:
+        """
+        An event queued while the disk is full is not refused (the device's
+        observer call does not fail) and is still owed to the ACS; one error
+        line, and the clock writes it once the disk has room.
+        """
+        from proxier.cwmp.events import EndpointState
+
+        log = LogCapture(self)
+        disk = Disk()
+        store = Store.open(self.mktemp(), read=disk.read, write=disk.write)
+        clock = task.Clock()
+        state = EndpointState(store.document("cwmp-state"), clock)
+        disk.writeError = errno.ENOSPC
+        state.queueEvent("4 VALUE CHANGE")
+        state.queueEvent("8 DIAGNOSTICS COMPLETE")
+        self.assertEqual([e.code for e in state.events()], ["4 VALUE CHANGE", "8 DIAGNOSTICS COMPLETE"])
+        self.assertFalse(state.durable)
+        self.assertIsNone(onDisk(store.document("cwmp-state")))
+        self.assertEqual(len(log.errors()), 1, log.errors())
+        disk.writeError = 0
+        clock.advance(RETRY_INTERVAL)
+        self.assertTrue(state.durable)
+        self.assertEqual([e.code for e in EndpointState(store.document("cwmp-state")).events()],
+                         ["4 VALUE CHANGE", "8 DIAGNOSTICS COMPLETE"])
+        self.assertEqual(clock.getDelayedCalls(), [])
+
+    def test_stopEndsAttempts(self) -> None:
+        """An endpoint going away leaves no save scheduled behind it."""
+        from proxier.cwmp.events import EndpointState
+
+        disk = Disk()
+        store = Store.open(self.mktemp(), read=disk.read, write=disk.write)
+        clock = task.Clock()
+        state = EndpointState(store.document("cwmp-state"), clock)
+        disk.writeError = errno.EROFS
+        state.queueEvent("4 VALUE CHANGE")
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+        state.stop()
+        self.assertEqual(clock.getDelayedCalls(), [])

@@ -264,7 +264,7 @@ class CWMPEndpoint:
         self.settings = settings
         self.connectionRequestPath = connectionRequestPath
         self.online = online
-        self.state = EndpointState(store.document("cwmp-state"))
+        self.state = EndpointState(store.document("cwmp-state"), reactor)
         self.log = DeviceLogger(identity)
         self._clock = reactor
         self._agent = agent
@@ -336,6 +336,7 @@ class CWMPEndpoint:
                 except (KeyError, ValueError):
                     pass
         self._running = False
+        self.state.stop()
         for name in ("_timer", "_periodicCall", "_scheduledCall"):
             call = getattr(self, name)
             if call is not None and call.active():

@@ -21,6 +21,14 @@ change is acknowledged to anyone (the caller of an IDeviceObserver method, or
 the ACS through the next message of the session): a SIGKILL at any point
 loses nothing, and redelivers only what TR-069 lets a CPE redeliver (what was
 sent but not yet acknowledged).
+
+When the disk refuses a save (full, read-only, failing), memory goes ahead of
+it rather than the change being refused: an event or a TransferComplete the
+CPE owes the ACS is still delivered by this process, and an acknowledgement
+still clears it here (after a restart it would at worst be sent again, which
+TR-069 allows). The failure is logged once by the store, and the latest state
+is saved again every L{proxier.store.RETRY_INTERVAL} seconds until a save
+succeeds (L{EndpointState.durable} says whether it has).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from typing import Any, Iterable, Optional, Sequence
 from proxier.cwmp import messages as m
 from proxier.datamodel._tr106time import UNKNOWN_TIME, formatDateTime, parseDateTime
 from proxier.datamodel.values import AutonomousTransferResult, ParameterValue, TransferResult
-from proxier.store import Document
+from proxier.store import Document, Retrier
 
 __all__ = [
     "EndpointState",
@@ -168,13 +176,27 @@ class EndpointState:
         the caller to log (list of texts).
     """
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, clock: Any = None) -> None:
+        """
+        @param clock: schedules the next attempt after a failed save (None:
+            the next change saves again).
+        """
         self._document = document
         self._data = document.load(default=None, validate=_validate) or _empty()
+        self._saver = Retrier(document, lambda: self._data, clock)
         self.dropped: list[str] = []
 
+    @property
+    def durable(self) -> bool:
+        """Whether what is in memory is on disk (False after a failed save, until one succeeds)."""
+        return not self._saver.pending
+
+    def stop(self) -> None:
+        """No more attempts to save (the endpoint is going away)."""
+        self._saver.stop()
+
     def _save(self) -> None:
-        self._document.save(self._data)
+        self._saver.save()
 
     def _id(self) -> int:
         self._data["seq"] += 1
