@@ -47,9 +47,12 @@ class ACSConfiguredTests(unittest.TestCase):
         self.assertEqual(self.check("[acs]\nurl =\n[demo]\nenable = auto\n")[0], 1)
 
     def test_configuredStarts(self) -> None:
-        """An ACS URL, or the demo asked for by name, starts it (exit 0, nothing said)."""
+        """
+        An ACS URL starts it (exit 0, nothing said); the demo does not: it is
+        proxier-demo's, run as a user, not the gateway service's.
+        """
         self.assertEqual(self.check("[acs]\nurl = https://acs.example.net/cwmp\n"), (0, ""))
-        self.assertEqual(self.check("[demo]\nenable = yes\n"), (0, ""))
+        self.assertEqual(self.check("[demo]\nenable = yes\n")[0], 1)
 
     def test_unreadableLeftToTheProxier(self) -> None:
         """
