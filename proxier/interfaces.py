@@ -29,6 +29,7 @@ __all__ = [
     "IDeviceObserver",
     "IDataModel",
     "ICWMPEndpoint",
+    "IReloadable",
 ]
 
 
@@ -295,3 +296,17 @@ class ICWMPEndpoint(Interface):
 
     def requestSession(eventCode, commandKey=""):
         """Queue C{eventCode} (persisted) and start a session soon."""
+
+
+class IReloadable(Interface):
+    """
+    A service of the tree that can take part of a new configuration without a
+    restart (SIGHUP: L{proxier.service.ProxierService.reload}).
+    """
+
+    def configReloaded(config):
+        """
+        Apply what this service can of C{config} (a loaded, checked
+        L{proxier.config.Config}); keys it cannot apply take effect at the
+        next restart, as the reload says.
+        """

@@ -30,7 +30,7 @@ from zope.interface.registry import Components
 from proxier._version import __version__
 from proxier.config import Config, ConfigError
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IDataModel, IProxiedDevice, IProxierContext, IProxyProtocol
+from proxier.interfaces import IDataModel, IProxiedDevice, IProxierContext, IProxyProtocol, IReloadable
 from proxier.log import DeviceLogger
 from proxier.registry import makeRegistry
 from proxier.sdnotify import Notifier
@@ -342,10 +342,9 @@ class ProxierService(MultiService):
                                    file=new["log"]["file"], error=e)
                     applied = [k for k in applied if k[0] != "log"]
             for service in _walk(self):
-                hook = getattr(service, "configReloaded", None)
-                if hook is not None and service is not self:
+                if IReloadable.providedBy(service) and service is not self:
                     try:
-                        hook(new)
+                        IReloadable(service).configReloaded(new)
                     except Exception:
                         self.log.failure("SIGHUP: {service} failed to apply the new configuration",
                                          service=type(service).__name__)

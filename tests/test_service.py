@@ -10,7 +10,7 @@ from zope.interface.verify import verifyObject
 
 from proxier.config import load
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IProxiedDevice, IProxierContext, IProxyProtocol
+from proxier.interfaces import IProxiedDevice, IProxierContext, IProxyProtocol, IReloadable
 from proxier.service import DeviceDirectory, ProxierService
 from proxier.store import Store
 from tests._helpers import LogCapture
@@ -131,6 +131,7 @@ class ServiceTests(unittest.TestCase):
         service.stopService()
 
 
+@implementer(IReloadable)
 class ReloadRecorder(Service):
     """A service deep in the tree that applies reloads (as the UPnP control point does)."""
 

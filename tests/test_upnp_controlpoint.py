@@ -14,6 +14,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from proxier import config as C
+from proxier.interfaces import IReloadable
 from proxier.upnp import description as D, ssdp
 from proxier.upnp.controlpoint import ActionError, ControlPoint, IUPnPDeviceObserver, UPnPError
 from proxier.upnp.gena import EventMessage
@@ -361,6 +362,7 @@ class InterfaceTests(unittest.TestCase):
         cp = self.start(interfaces=("eth0",))
         self.assertEqual(self.joinedOn(), ["203.0.113.7"])
         config = C.load(None, [SECTION]).replace("lan", interfaces=("br-lan",), interface_check_interval=600)
+        verifyObject(IReloadable, cp)
         cp.configReloaded(config)
         self.assertEqual(self.joinedOn(), ["192.168.1.1"])
         self.assertEqual([c.getTime() for c in self.clock.getDelayedCalls() if c.func == cp._periodicCheck], [600])

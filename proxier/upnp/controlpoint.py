@@ -39,9 +39,10 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, DeferredList, gatherResults, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from zope.interface import Interface
+from zope.interface import Interface, implementer
 
 from proxier.config import Config
+from proxier.interfaces import IReloadable
 from proxier.log import DeviceLogger
 from proxier.upnp import ssdp
 from proxier.upnp.actions import ActionClient, ActionError
@@ -342,6 +343,7 @@ class _TrackerEvents:
         self.controlPoint._announcementReceived(entry, value)
 
 
+@implementer(IReloadable)
 class ControlPoint(MultiService):
     """
     The UPnP control point (see the module docstring). A C{MultiService}: the
