@@ -411,7 +411,8 @@ def encode(envelope: m.Envelope, *, lowercaseSessionTimeout: bool = True) -> byt
         header = etree.SubElement(root, f"{{{SOAP_ENV}}}Header")
         for local, text, mustUnderstand in headers:
             element = _sub(header, f"{{{namespace}}}{local}", text)
-            element.set(mu, mustUnderstand)
+            if mustUnderstand is not None:
+                element.set(mu, mustUnderstand)
     body = etree.SubElement(root, f"{{{SOAP_ENV}}}Body")
     msg = envelope.body
     if isinstance(msg, m.SOAPFault):
