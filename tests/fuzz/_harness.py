@@ -188,7 +188,12 @@ class Finding:
 
     @property
     def signature(self) -> str:
-        """What makes two findings the same defect: the kind, the exception type and where it was raised."""
+        """
+        What makes two findings the same defect: the kind, the exception
+        type and where it was raised (an escape: the call and its path).
+        """
+        if self.kind == "escape":
+            return re.sub(r"\s*=\s*-?\d+.*$", "", self.error)
         return f"{self.kind}:{self.error.split(':', 1)[0]}@{self.where}"
 
     def describe(self, limit: int = 400) -> str:
