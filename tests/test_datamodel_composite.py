@@ -516,18 +516,176 @@ class ChangeTests(CompositeTestCase):
 
 class CoverageTests(unittest.TestCase):
     def test_sameAsIsPrefix(self) -> None:
-        """The composite's fast coverage check agrees with paths.isPrefix on every pair of a varied set."""
+        """
+        The composite's fast coverage check agrees with paths.isPrefix on
+        every pair of a varied set of paths without aliases.
+        """
         from proxier.datamodel import paths
         from proxier.datamodel.composite import _coverage
 
         names = ["", "Device.", "Device.A.", "Device.A.B", "Device.A.B.", "Device.A.BC", "Device.AB.",
                  "Device.A.1.", "Device.A.1.X", "Device.A.10.X", "Device.A.[cpe-1].X", "Device.A.[cpe-1].",
                  "Other.", "Other.X"]
+        plain = [n for n in names if "[" not in n]
         for size in range(0, 4):
-            for start in range(len(names)):
-                asked = names[start:start + size]
+            for start in range(len(plain)):
+                asked = plain[start:start + size]
                 covers = _coverage(asked)
                 for name in names:
                     if name == "":
                         continue
                     self.assertEqual(covers(name), any(paths.isPrefix(a, name) for a in asked), (asked, name))
+
+    def test_aliasCoversOneInstanceByNumber(self) -> None:
+        """
+        A path asked with instance aliases covers the names of one instance
+        under its instance number (the form every answer uses): in the
+        middle, at the end and nested; the first name covered fixes the
+        number, so another instance's rows are strays; the alias form itself
+        and other tables are not covered, and the resolved path is the
+        asked one with the numbers.
+        """
+        from proxier.datamodel.composite import _coverage
+
+        covers = _coverage(["Device.A.[cpe-1].X"])
+        self.assertEqual(covers.resolve("Device.A.[cpe-1].X"), None)
+        self.assertFalse(covers("Device.A.[cpe-1].X"))
+        self.assertFalse(covers("Device.A.1.Y"))
+        self.assertFalse(covers("Device.A.1.X.Z"))
+        self.assertFalse(covers("Device.AB.1.X"))
+        self.assertTrue(covers("Device.A.10.X"))
+        self.assertFalse(covers("Device.A.1.X"))  # another instance than the first answer's
+        self.assertEqual(covers.resolve("Device.A.[cpe-1].X"), "Device.A.10.X")
+        covers = _coverage(["Device.A.[a].B.[b].", "Device.C.", "Device.A.2.X"])
+        self.assertTrue(covers("Device.C.Y"))
+        self.assertTrue(covers("Device.A.2.X"))
+        self.assertFalse(covers("Device.A.2.B."))
+        self.assertTrue(covers("Device.A.3.B.7."))
+        self.assertTrue(covers("Device.A.3.B.7.Y"))
+        self.assertFalse(covers("Device.A.3.B.8.Y"))
+        self.assertFalse(covers("Device.A.3.B.Y"))
+        self.assertEqual(covers.resolve("Device.A.[a].B.[b]."), "Device.A.3.B.7.")
+        self.assertEqual(covers.resolve("Device.C."), "Device.C.")
+
+
+def aliasTrees() -> tuple[TreeDataModel, TreeDataModel]:
+    """
+    A device with nested tables that have an Alias (Hosts.Host.{i}.Port.{i}.)
+    and a proxier-held table with one (DeviceInfo.VendorLogFile.{i}.).
+    """
+    device = TreeDataModel(Object("Device", Object("Hosts", Table(
+        "Host", Parameter("Name", String(64), writable=True),
+        Table("Port", Parameter("Number", UnsignedInt(), writable=True), writable=True, alias=True),
+        writable=True, alias=True))))
+    held = TreeDataModel(Object("Device", Object("DeviceInfo", Table(
+        "VendorLogFile", Parameter("Name", String(64), writable=True), writable=True, alias=True))))
+    return device, held
+
+
+class AliasTests(ModelCalls, unittest.TestCase):
+    """
+    Instance aliases (TR-069 3.6.1) through the composite, at every depth:
+    every RPC by alias answers as by instance number, with the names under
+    the instance numbers (TR-181 ManagementServer.InstanceMode's default,
+    InstanceNumber, the only mode the proxier offers).
+    """
+
+    def setUp(self) -> None:
+        device, held = aliasTrees()
+        self.model = CompositeDataModel([("Device.", device), ("Device.DeviceInfo.VendorLogFile.", held)])
+        for path in ("Device.Hosts.Host.[lan].", "Device.Hosts.Host.[wan].", "Device.Hosts.Host.[wan].Port.[http].",
+                     "Device.Hosts.Host.[wan].Port.[ssh].", "Device.DeviceInfo.VendorLogFile.[syslog]."):
+            self.ok(self.model.addObject(path))
+        self.ok(self.model.setParameterValues([ParameterValue("Device.Hosts.Host.2.Port.2.Number", "22", "xsd:unsignedInt"),
+                                               ParameterValue("Device.DeviceInfo.VendorLogFile.1.Name", "syslog")]))
+
+    # the same instance, by alias and by number, at every depth and both ends
+    PAIRS = [
+        ("Device.Hosts.Host.[wan].Name", "Device.Hosts.Host.2.Name"),
+        ("Device.Hosts.Host.[wan].", "Device.Hosts.Host.2."),
+        ("Device.Hosts.Host.[wan].Port.", "Device.Hosts.Host.2.Port."),
+        ("Device.Hosts.Host.[wan].Port.[ssh].", "Device.Hosts.Host.2.Port.2."),
+        ("Device.Hosts.Host.[wan].Port.[ssh].Number", "Device.Hosts.Host.2.Port.2.Number"),
+        ("Device.Hosts.Host.2.Port.[ssh].Number", "Device.Hosts.Host.2.Port.2.Number"),
+        ("Device.Hosts.Host.[wan].Port.2.", "Device.Hosts.Host.2.Port.2."),
+        ("Device.DeviceInfo.VendorLogFile.[syslog].", "Device.DeviceInfo.VendorLogFile.1."),
+        ("Device.DeviceInfo.VendorLogFile.[syslog].Name", "Device.DeviceInfo.VendorLogFile.1.Name"),
+    ]
+
+    def test_readsAsByNumber(self) -> None:
+        """GetParameterValues, GetParameterAttributes and GetParameterNames (both levels) by alias answer as by number."""
+        for alias, number in self.PAIRS:
+            self.assertEqual(self.ok(self.model.getParameterValues([alias])),
+                             self.ok(self.model.getParameterValues([number])), alias)
+            self.assertTrue(self.ok(self.model.getParameterValues([alias])), alias)
+            self.assertEqual(self.ok(self.model.getParameterAttributes([alias])),
+                             self.ok(self.model.getParameterAttributes([number])), alias)
+            self.assertEqual(self.ok(self.model.getParameterNames(alias, False)),
+                             self.ok(self.model.getParameterNames(number, False)), alias)
+            if number.endswith("."):
+                self.assertEqual(self.ok(self.model.getParameterNames(alias, True)),
+                                 self.ok(self.model.getParameterNames(number, True)), alias)
+
+    def test_manyNamesAtOnce(self) -> None:
+        """One GetParameterValues with alias paths of both models and a number path, in the order asked."""
+        values = self.ok(self.model.getParameterValues(["Device.DeviceInfo.VendorLogFile.[syslog].Name",
+                                                        "Device.Hosts.Host.[wan].Port.[ssh].Number",
+                                                        "Device.Hosts.Host.[lan].Name"]))
+        self.assertEqual([(v.name, v.value) for v in values],
+                         [("Device.DeviceInfo.VendorLogFile.1.Name", "syslog"),
+                          ("Device.Hosts.Host.2.Port.2.Number", "22"), ("Device.Hosts.Host.1.Name", "")])
+
+    def test_setsByAlias(self) -> None:
+        """SetParameterValues and SetParameterAttributes by nested alias reach the instance the numbers name."""
+        self.assertEqual(self.ok(self.model.setParameterValues([
+            ParameterValue("Device.Hosts.Host.[wan].Port.[http].Number", "80", "xsd:unsignedInt"),
+            ParameterValue("Device.DeviceInfo.VendorLogFile.[syslog].Name", "messages")])), 0)
+        self.assertEqual(self.values("Device.Hosts.Host.2.Port.1.Number", "Device.DeviceInfo.VendorLogFile.1.Name"),
+                         {"Device.Hosts.Host.2.Port.1.Number": "80", "Device.DeviceInfo.VendorLogFile.1.Name": "messages"})
+        self.ok(self.model.setParameterAttributes([AttributeChange("Device.Hosts.Host.[wan].Port.[http].Number", True, 2),
+                                                   AttributeChange("Device.DeviceInfo.VendorLogFile.[syslog].", True, 1)]))
+        attributes = {a.name: a.notification for a in self.ok(self.model.getParameterAttributes(
+            ["Device.Hosts.Host.2.Port.", "Device.DeviceInfo.VendorLogFile.1."]))}
+        self.assertEqual(attributes, {"Device.Hosts.Host.2.Port.1.Alias": 0, "Device.Hosts.Host.2.Port.1.Number": 2,
+                                      "Device.Hosts.Host.2.Port.2.Alias": 0, "Device.Hosts.Host.2.Port.2.Number": 0,
+                                      "Device.DeviceInfo.VendorLogFile.1.Alias": 1,
+                                      "Device.DeviceInfo.VendorLogFile.1.Name": 1})
+
+    def test_sameParameterByAliasAndNumber(self) -> None:
+        """One parameter given by alias and by number in one SetParameterValues is 9003 (given twice); nothing set."""
+        fault = self.fault(self.model.setParameterValues([
+            ParameterValue("Device.Hosts.Host.[wan].Port.[ssh].Number", "2222", "xsd:unsignedInt"),
+            ParameterValue("Device.Hosts.Host.2.Port.2.Number", "22", "xsd:unsignedInt")]), 9003)
+        self.assertIn("same parameter", fault.string)
+        self.assertEqual(self.values("Device.Hosts.Host.2.Port.2.Number"), {"Device.Hosts.Host.2.Port.2.Number": "22"})
+
+    def test_objectsByAlias(self) -> None:
+        """AddObject in a table below an alias, with an alias; DeleteObject by nested alias and in the held table."""
+        self.assertEqual(self.ok(self.model.addObject("Device.Hosts.Host.[lan].Port.[dns].")), (1, 0))
+        self.assertEqual(self.values("Device.Hosts.Host.1.Port.1.Alias"), {"Device.Hosts.Host.1.Port.1.Alias": "dns"})
+        self.assertEqual(self.ok(self.model.addObject("Device.Hosts.Host.[wan].Port.")), (3, 0))
+        self.assertEqual(self.ok(self.model.deleteObject("Device.Hosts.Host.[wan].Port.[http].")), 0)
+        self.assertEqual(self.names("Device.Hosts.Host.2.Port.", True),
+                         ["Device.Hosts.Host.2.Port.2.", "Device.Hosts.Host.2.Port.3."])
+        self.assertEqual(self.ok(self.model.deleteObject("Device.DeviceInfo.VendorLogFile.[syslog].")), 0)
+        self.assertEqual(self.names("Device.DeviceInfo.VendorLogFile.", True), [])
+
+    def test_unknownAlias(self) -> None:
+        """
+        An alias no instance has, at the end, in the middle or nested, is
+        9005 (Invalid parameter name) on every RPC; in SetParameterValues
+        for that parameter, inside a 9003.
+        """
+        for path in ("Device.Hosts.Host.[nope].", "Device.Hosts.Host.[nope].Name", "Device.Hosts.Host.[nope].Port.",
+                     "Device.Hosts.Host.[wan].Port.[nope].", "Device.Hosts.Host.[lan].Port.[ssh].Number",
+                     "Device.DeviceInfo.VendorLogFile.[nope].Name"):
+            self.fault(self.model.getParameterValues([path]), 9005)
+            self.fault(self.model.getParameterAttributes([path]), 9005)
+            self.fault(self.model.getParameterNames(path, False), 9005)
+            self.fault(self.model.setParameterAttributes([AttributeChange(path, True, 1)]), 9005)
+            if path.endswith("."):
+                self.fault(self.model.deleteObject(path), 9005)
+            else:
+                fault = self.fault(self.model.setParameterValues([ParameterValue(path, "x")]), 9003)
+                self.assertEqual([(f.parameterName, f.faultCode) for f in fault.parameterFaults], [(path, 9005)])
+        self.fault(self.model.addObject("Device.Hosts.Host.[nope].Port."), 9005)

@@ -30,6 +30,7 @@ answers with full names such as C{Device.ManagementServer.URL}.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from twisted.internet import defer
@@ -183,15 +184,20 @@ class CompositeDataModel:
             raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
         return queries
 
-    def _keep(self, mount: Mount, asked: str, names: Iterable[str]) -> list[bool]:
-        """Which names a mount answered are its own and inside what it was asked."""
+    def _keep(self, mount: Mount, asked: str, names: Iterable[str], covers: Optional["_Coverage"] = None) -> list[bool]:
+        """
+        Which names a mount answered are its own and inside what it was
+        asked (for a path asked with aliases: under its instance numbers).
+        """
+        if covers is None:
+            covers = _coverage([asked])
         keep = []
         stray = 0
         for name in names:
-            own = paths.isPrefix(asked, name) and self.route(name) is mount
-            if not paths.isPrefix(asked, name):
+            inside = covers(name)
+            keep.append(inside and self.route(name) is mount)
+            if not inside:
                 stray += 1
-            keep.append(own)
         if stray:
             self.log.warn("model at {prefix} answered {count} names outside {asked}; dropped",
                           prefix=mount.prefix, count=stray, asked=asked)
@@ -214,6 +220,7 @@ class CompositeDataModel:
                 raise CWMPFault(9005, f"Invalid parameter name ({path} does not exist)")
         except CWMPFault as fault:
             return defer.fail(fault)
+        covers = _coverage([path])
         calls = []
         if owner is not None:
             calls.append(_call(owner.model.getParameterNames, path, nextLevel))
@@ -231,7 +238,7 @@ class CompositeDataModel:
                     if not (fault.code == 9005 and below):
                         raise fault
                 else:
-                    ownerResult = self._filterInfos(owner, path, first)
+                    ownerResult = self._filterInfos(owner, path, first, covers)
             fault = _firstFault(results)
             if fault is not None:
                 raise fault
@@ -239,9 +246,11 @@ class CompositeDataModel:
                 return self._nextLevel(path, ownerResult, below)
             merged = list(ownerResult)
             present = {i.name for i in merged}
-            if path and path not in present:
-                merged.insert(0, ParameterInfo(path, False))
-                present.add(path)
+            # a path asked with aliases is listed under its instance numbers
+            itself = covers.resolve(path)
+            if itself and itself not in present:
+                merged.insert(0, ParameterInfo(itself, False))
+                present.add(itself)
             for mount, infos in zip(below, results):
                 block = [ParameterInfo(o, False) for o in _between(path, mount.prefix) if o not in present]
                 block += [i for i in self._filterInfos(mount, mount.prefix, infos) if i.name not in present]
@@ -251,8 +260,9 @@ class CompositeDataModel:
 
         return _gather(calls).addCallback(merge).addErrback(_faultOnly)
 
-    def _filterInfos(self, mount: Mount, asked: str, infos: Sequence[ParameterInfo]) -> list[ParameterInfo]:
-        keep = self._keep(mount, asked, (i.name for i in infos))
+    def _filterInfos(self, mount: Mount, asked: str, infos: Sequence[ParameterInfo],
+                     covers: Optional["_Coverage"] = None) -> list[ParameterInfo]:
+        keep = self._keep(mount, asked, (i.name for i in infos), covers)
         return [i for i, k in zip(infos, keep) if k]
 
     def _nextLevel(self, path: str, ownerResult: list, below: list[Mount]) -> list[ParameterInfo]:
@@ -606,25 +616,90 @@ def _mergeFaults(values: Sequence[ParameterValue], faults: list[SetParameterValu
     return CWMPFault(9003, parameterFaults=ordered)
 
 
-def _coverage(asked: Sequence[str]) -> Callable[[str], bool]:
+def _coverage(asked: Sequence[str]) -> "_Coverage":
     """
     C{name -> bool}: whether C{name} is one of C{asked} or lies under one of
     its object paths (as L{paths.isPrefix}), in time proportional to the
-    name's depth rather than to the number of paths asked.
+    name's depth rather than to the number of paths asked. A path asked
+    with instance aliases covers the names of the instance the alias stands
+    for, under its instance number (see L{_AliasPath}).
     """
-    exact = set(asked)
-    if "" in exact:
-        return lambda name: True
-    objects = {a for a in exact if paths.isPartial(a)}
+    return _Coverage(asked)
 
-    def covers(name: str) -> bool:
-        if name in exact:
+
+class _Coverage:
+    """What L{_coverage} returns: callable on a name; L{resolve} an asked path."""
+
+    __slots__ = ("_all", "_exact", "_objects", "_aliased")
+
+    def __init__(self, asked: Sequence[str]) -> None:
+        self._exact = set()
+        self._aliased: dict[str, _AliasPath] = {}
+        for path in asked:
+            if "[" in path:
+                if path not in self._aliased:
+                    self._aliased[path] = _AliasPath(path)
+            else:
+                self._exact.add(path)
+        self._all = "" in self._exact
+        self._objects = {a for a in self._exact if paths.isPartial(a)}
+
+    def __call__(self, name: str) -> bool:
+        if self._all or name in self._exact:
             return True
         end = name.find(".")
         while end != -1:
-            if name[: end + 1] in objects:
+            if name[: end + 1] in self._objects:
                 return True
             end = name.find(".", end + 1)
-        return False
+        return any(alias.covers(name) for alias in self._aliased.values())
 
-    return covers
+    def resolve(self, path: str) -> Optional[str]:
+        """
+        C{path} as the answer names it: itself, or for a path with aliases
+        the same path under the instance numbers the answers showed (None
+        when no answer showed them).
+        """
+        alias = self._aliased.get(path)
+        return path if alias is None else alias.resolved()
+
+
+class _AliasPath:
+    """
+    A path asked with instance aliases (TR-069 3.6.1): C{Device.Hosts.Host.[cpe-tv].HostName}.
+
+    Models answer under instance numbers (C{Device.Hosts.Host.2.HostName}):
+    TR-181 C{ManagementServer.InstanceMode} says whether a CPE returns path
+    names with instance numbers or aliases, and its factory default,
+    C{InstanceNumber}, is the only mode the proxier offers (it has no
+    C{InstanceMode}, and C{AliasBasedAddressing} is false). An alias
+    segment matches one instance number; the first answer covered fixes
+    it, so a model answering rows of two instances for one alias is caught
+    as a stray.
+    """
+
+    __slots__ = ("_pattern", "_segments", "_partial", "_numbers")
+
+    def __init__(self, asked: str) -> None:
+        parsed = paths.parse(asked)
+        self._segments = parsed.segments
+        self._partial = parsed.partial
+        self._numbers: Optional[tuple[str, ...]] = None
+        parts = [r"([1-9][0-9]*)" if isinstance(s, paths.Alias) else re.escape(str(s)) for s in parsed.segments]
+        self._pattern = re.compile(r"\.".join(parts) + (r"\." if parsed.partial else r"\Z"))
+
+    def covers(self, name: str) -> bool:
+        match = self._pattern.match(name)
+        if match is None:
+            return False
+        numbers = match.groups()
+        if self._numbers is None:
+            self._numbers = numbers
+        return numbers == self._numbers
+
+    def resolved(self) -> Optional[str]:
+        if self._numbers is None:
+            return None
+        numbers = iter(self._numbers)
+        segments = [next(numbers) if isinstance(s, paths.Alias) else str(s) for s in self._segments]
+        return ".".join(segments) + ("." if self._partial else "")

@@ -654,7 +654,8 @@ class TreeDataModel:
         if kind == "param":
             if nextLevel:
                 raise CWMPFault(9003, "Invalid arguments (NextLevel is true for a parameter)")
-            return [ParameterInfo(path, param.writable)]
+            # under its instance numbers, as every answer (an alias path asked)
+            return [ParameterInfo(node.path + param.name, param.writable)]
         if kind == "table":
             if not nextLevel:
                 out.append(ParameterInfo(node.path, node.schema.writable))
@@ -724,6 +725,13 @@ class TreeDataModel:
                 faults.append(SetParameterValuesFault(pv.name, fault.code, fault.string))
         if faults:
             raise CWMPFault(9003, parameterFaults=faults)
+        named: dict[str, str] = {}
+        for (node, param, _), pv in zip(plan, values):
+            full = node.path + param.name
+            if full in named:
+                # by number and by alias (TR-069 A.3.2.1: a parameter given twice is 9003)
+                raise CWMPFault(9003, f"Invalid arguments ({named[full]} and {pv.name} are the same parameter)")
+            named[full] = pv.name
         return plan
 
     def _setParameterValues(self, values: Sequence[ParameterValue]) -> int:
