@@ -573,6 +573,51 @@ class AliasChangeTests(ModelTestCase):
         self.assertEqual(value.name, "Device.Hosts.Host.2.HostName")
 
 
+class AliasAnswersTests(ModelTestCase):
+    """
+    Every RPC by alias answers under the instance numbers (TR-181
+    ManagementServer.InstanceMode's default, InstanceNumber, the only mode
+    the proxier offers), and what the proxier keeps of a parameter is kept
+    under that name.
+    """
+
+    def test_readsNameTheNumber(self) -> None:
+        """GetParameterNames (a parameter, an object, both levels) and GetParameterAttributes by alias, as by number."""
+        for alias, number in (("Device.Hosts.Host.[cpe-phone].HostName", "Device.Hosts.Host.2.HostName"),
+                              ("Device.Hosts.Host.[cpe-phone].", "Device.Hosts.Host.2.")):
+            self.assertEqual(self.ok(self.model.getParameterNames(alias, False)),
+                             self.ok(self.model.getParameterNames(number, False)), alias)
+            self.assertEqual(self.ok(self.model.getParameterNames(alias, True)),
+                             self.ok(self.model.getParameterNames(number, True)), alias)
+            self.assertEqual(self.ok(self.model.getParameterAttributes([alias])),
+                             self.ok(self.model.getParameterAttributes([number])), alias)
+        self.assertEqual(self.ok(self.model.getParameterNames("Device.Hosts.Host.[cpe-phone].", False))[0],
+                         ParameterInfo("Device.Hosts.Host.2.", True))
+
+    def test_notificationByAlias(self) -> None:
+        """
+        SetParameterAttributes by alias keeps the Notification under the
+        instance number: GetParameterAttributes by number reads Active (it
+        was kept under the alias text, and read Passive).
+        """
+        self.ok(self.model.setParameterAttributes([AttributeChange("Device.Hosts.Host.[cpe-phone].HostName", True, 2)]))
+        [attributes] = self.ok(self.model.getParameterAttributes(["Device.Hosts.Host.2.HostName"]))
+        self.assertEqual(attributes.notification, 2)
+        self.assertNotIn("Device.Hosts.Host.[cpe-phone].HostName", self.state.notifications)
+
+    def test_sameParameterTwice(self) -> None:
+        """
+        One parameter by alias and by number in one SetParameterValues is
+        9003 (TR-069 A.3.2.1), and nothing is sent to the device (it
+        answered 707 Multiple Set, a 9001).
+        """
+        fault = self.fault(self.model.setParameterValues([
+            ParameterValue("Device.Hosts.Host.[cpe-phone].HostName", "a"),
+            ParameterValue("Device.Hosts.Host.2.HostName", "b")]))
+        self.assertEqual(fault.code, 9003)
+        self.assertEqual(self.sent("SetValues"), [])
+
+
 class TreeOrderTests(unittest.TestCase):
     def test_unicodeDigitsAreNames(self) -> None:
         """

@@ -355,6 +355,20 @@ class CMSDataModel:
                 refreshed.add(key)
                 yield self.refreshTable(e.tablePath, aliases=alias)
 
+    @inlineCallbacks
+    def _numbered(self, name: str) -> Any:
+        """
+        C{name} with each instance alias replaced by its instance number:
+        the name answers carry (TR-181 C{ManagementServer.InstanceMode}'s
+        default, C{InstanceNumber}, the only mode the proxier offers), and
+        the one the proxier keeps state under (Notification). 9005 for an
+        alias no instance has.
+        """
+        if "[" not in name:
+            return name
+        numbered = self.toCWMP((yield self._toCMS(name)))
+        return name if numbered is None else numbered
+
     def refreshTable(self, table: str, aliases: bool = False) -> Deferred:
         """Read a table's instances (and their aliases) again: GetInstances, depth 1."""
         return self._refreshTable(table, aliases)
@@ -686,6 +700,7 @@ class CMSDataModel:
     @inlineCallbacks
     def _gpn(self, path: str, nextLevel: bool) -> Any:
         self._check(path)
+        path = yield self._numbered(path)
         if self.extraConstants:
             yield self._refreshLocal([path])
         if path == "":
@@ -933,6 +948,12 @@ class CMSDataModel:
                     targets[pv.name] = yield self._toCMS(pv.name)
                 except CWMPFault as fault:
                     faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
+        named: dict[str, str] = {}
+        for name, cms in targets.items():
+            if cms in named:
+                # by number and by alias (TR-069 A.3.2.1: a parameter given twice is 9003)
+                raise CWMPFault(9003, f"Invalid arguments ({named[cms]} and {name} are the same parameter)")
+            named[cms] = name
         infos = yield self._infosForSet(list(targets.items()), faults)
         plan: list[tuple[ParameterValue, str, str]] = []
         for pv in values:
@@ -1061,6 +1082,7 @@ class CMSDataModel:
         CMS partial path (ending in C{/}) beside the partial path asked.
         """
         self._check(name)
+        name = yield self._numbered(name)
         if name == "":
             name = "Device."
         if name in held:
