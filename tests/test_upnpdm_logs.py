@@ -13,7 +13,7 @@ from typing import Any
 from twisted.trial import unittest
 
 from proxier.datamodel.faults import CWMPFault
-from proxier.datamodel.values import ParameterValue, TransferRequest
+from proxier.datamodel.values import AttributeChange, ParameterValue, TransferRequest
 from proxier.sim.logs import DeviceLog
 from proxier.sim.cms import formatTime
 from proxier.upnpdm import logs, transfers
@@ -166,6 +166,22 @@ class TableTests(LogsCase):
         self.assertEqual(fault.parameterFaults[0].faultCode, 9008)
         again = self.lab.restartProxier()
         self.assertEqual(again.values(TABLE + "1.Alias"), {TABLE + "1.Alias": "main"})
+
+    def test_writesBeforeAnyRead(self) -> None:
+        """
+        A write that is a session's first call finds the rows, as a read
+        would (issue 17): SetParameterValues and SetParameterAttributes by
+        number and by alias apply, DeleteObject is 9001 (read-only table),
+        not 9005 (no such row) because nothing had refreshed the table yet.
+        """
+        self.assertEqual(self.lab.ok(self.model.setParameterValues([ParameterValue(TABLE + "[cpe-1].Alias", "main")])), 0)
+        self.assertEqual(self.lab.values(TABLE + "[main].Alias"), {TABLE + "1.Alias": "main"})
+        fresh = ManagedDevice(self, setup=fakes(FakeUploader()))
+        self.assertIsNone(fresh.ok(fresh.model.setParameterAttributes([AttributeChange(TABLE + "[cpe-2].Name", True, 1)])))
+        fresh = ManagedDevice(self, setup=fakes(FakeUploader()))
+        self.assertEqual(fresh.fault(fresh.model.deleteObject(TABLE + "1.")).code, 9001)
+        fresh = ManagedDevice(self, setup=fakes(FakeUploader()))
+        self.assertEqual(fresh.ok(fresh.model.setParameterValues([ParameterValue(TABLE + "2.Alias", "boot")])), 0)
 
     def test_readableOffline(self) -> None:
         """The device offline: the table answers from what the proxier knows."""

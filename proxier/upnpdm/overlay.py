@@ -9,6 +9,11 @@ tree lacks.
    waited for — the VendorLogFile table is refreshed from the device there
    (§4.4.1: "refreshes its data model if needed before responding"). It
    never fails; what it cannot learn in time is answered from what is known.
+   It runs before every call that names a path too (SetParameterValues,
+   SetParameterAttributes, AddObject, DeleteObject, and their checks): a
+   session may write to a row before reading anything, and the row must be
+   there (issue 17: DeleteObject or SetParameterValues of
+   C{VendorLogFile.1.} as a session's first request answered 9005).
  - C{checkValues}: a check of a whole SetParameterValues before the tree's
    own per-parameter checks — a diagnostic requested without its Host is
    refused in the same SetParameterValues (TR-181 DiagnosticsState: "errors
@@ -39,7 +44,8 @@ __all__ = ["HeldModel"]
 class HeldModel:
     """
     @param tree: the objects themselves.
-    @param beforeRead: C{(names) → Deferred} (never failing), run before a read.
+    @param beforeRead: C{(names) → Deferred} (never failing), run before a
+        call that names a path (a read, or a write).
     @param checkValues: C{(values) → None}, raising a L{CWMPFault} to refuse.
     @param afterSet: C{(values) → None}, told of a SetParameterValues applied.
     """
@@ -83,10 +89,12 @@ class HeldModel:
         return then()
 
     def validateParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
-        return self._checked(values, lambda: self.tree.validateParameterValues(values))
+        return self._read([v.name for v in values],
+                          lambda: self._checked(values, lambda: self.tree.validateParameterValues(values)))
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
-        d = self._checked(values, lambda: self.tree.setParameterValues(values))
+        d = self._read([v.name for v in values],
+                       lambda: self._checked(values, lambda: self.tree.setParameterValues(values)))
         if self._afterSet is not None:
             def applied(status: Any) -> Any:
                 try:
@@ -99,16 +107,16 @@ class HeldModel:
         return d
 
     def validateParameterAttributes(self, changes: Sequence[Any]) -> defer.Deferred:
-        return self.tree.validateParameterAttributes(changes)
+        return self._read([c.name for c in changes], lambda: self.tree.validateParameterAttributes(changes))
 
     def setParameterAttributes(self, changes: Sequence[Any]) -> defer.Deferred:
-        return self.tree.setParameterAttributes(changes)
+        return self._read([c.name for c in changes], lambda: self.tree.setParameterAttributes(changes))
 
     def addObject(self, path: str) -> defer.Deferred:
-        return self.tree.addObject(path)
+        return self._read([path], lambda: self.tree.addObject(path))
 
     def deleteObject(self, path: str) -> defer.Deferred:
-        return self.tree.deleteObject(path)
+        return self._read([path], lambda: self.tree.deleteObject(path))
 
     def reboot(self, commandKey: str) -> defer.Deferred:
         return defer.fail(CWMPFault(9000))
