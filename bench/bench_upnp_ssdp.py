@@ -82,9 +82,9 @@ def benchReceivePath() -> None:
 
     from proxier.upnp.discovery import SSDPSocket
     from proxier.upnp.fetcher import DeviceInfo
-    from proxier.upnp.netif import NetworkInterface
+    from proxier.lan.netif import NetworkInterface
     from proxier.upnp.tracker import DeviceTracker, RateLimitedLog
-    from proxier.upnp.urlpolicy import Origin
+    from proxier.lan.urlpolicy import Origin
     from tests.test_upnp_fakes import dmDescription
     from twisted.logger import Logger
 

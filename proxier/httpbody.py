@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_upnp_httpclient,tests.test_cwmp_transport,tests.test_sim_httpclient -*-
+# -*- test-case-name: tests.test_lan_httpclient,tests.test_cwmp_transport,tests.test_sim_httpclient -*-
 """
 HTTP bodies over Twisted's C{IAgent}, both ways, for every HTTP client here
 (towards the ACS, towards devices, the simulated devices' own).

@@ -48,7 +48,7 @@ class TargetRefused(Exception):
 
 def gatewayAddresses() -> frozenset:
     """Every address of every interface of this host (no zone), as C{ipaddress} objects."""
-    from proxier.upnp.netif import listInterfaces
+    from proxier.lan.netif import listInterfaces
 
     try:
         interfaces = listInterfaces()

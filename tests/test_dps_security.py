@@ -29,10 +29,10 @@ from proxier.upnp import description as D, dps, security as S
 from proxier.upnp.actions import ActionClient, ActionError
 from proxier.upnp.controlpoint import ControlPoint
 from proxier.upnp.cpidentity import generateSelfSigned
-from proxier.upnp.httpclient import Requester, makeHTTPClient
+from proxier.lan.httpclient import Requester, makeHTTPClient
 from proxier.upnp.soap import UPnPError
 from proxier.upnp.tls import ClientTLS, DeviceTrust
-from proxier.upnp.urlpolicy import URLPolicy
+from proxier.lan.urlpolicy import URLPolicy
 from proxier.upnpdm.settings import SECTION
 from tests import _helpers
 from tests._helpers import LogCapture

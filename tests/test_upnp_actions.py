@@ -11,12 +11,12 @@ from treq.testing import StubTreq
 from proxier.upnp import description as D, soap, xmlstring
 from proxier.upnp.actions import ActionClient, ActionError, orderArguments
 from proxier.upnp.description import parseSCPD
-from proxier.upnp.httpclient import Requester
+from proxier.lan.httpclient import Requester
 from proxier.upnp.soap import UPnPError
-from proxier.upnp.urlpolicy import Origin, URLPolicy
+from proxier.lan.urlpolicy import Origin, URLPolicy
 
 from .test_upnp_fakes import FakeDMDevice, templateSCPD
-from .test_upnp_urlpolicy import LAN, resolverOf
+from .test_lan_urlpolicy import LAN, resolverOf
 
 ORIGIN = Origin("192.168.1.20", LAN)
 CMS = D.CONFIGURATION_MANAGEMENT_2

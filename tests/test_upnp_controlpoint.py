@@ -25,8 +25,8 @@ from ._helpers import LogCapture
 from .test_upnp_discovery import FakeSock, Reactorish
 from .test_upnp_eventing import Listens
 from .test_upnp_fakes import ROOT_UDN, FakeDMDevice
-from .test_upnp_netif import WAN
-from .test_upnp_urlpolicy import LAN
+from .test_lan_netif import WAN
+from .test_lan_urlpolicy import LAN
 
 LOC = "http://192.168.1.20:49152/desc.xml"
 CMS = D.CONFIGURATION_MANAGEMENT_2

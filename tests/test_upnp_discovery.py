@@ -14,11 +14,11 @@ from twisted.trial import unittest
 
 from proxier.upnp import ssdp
 from proxier.upnp.discovery import SEARCH_TARGETS, Discovery, openIPv6GroupSocket, openIPv6SearchSocket
-from proxier.upnp.netif import NetworkInterface
+from proxier.lan.netif import NetworkInterface
 from proxier.upnp.ssdp import Notify, Search
 
 from ._helpers import LogCapture
-from .test_upnp_urlpolicy import LAN
+from .test_lan_urlpolicy import LAN
 
 UDN = "uuid:0badcafe-0000-4000-8000-000000000001"
 ALIVE = Notify(nts=ssdp.ALIVE, nt="upnp:rootdevice", usn=UDN + "::upnp:rootdevice",

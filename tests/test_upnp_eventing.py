@@ -15,12 +15,12 @@ from treq.testing import StubTreq
 from proxier.upnp import gena
 from proxier.upnp.eventing import ASSUMED_TIMEOUT, MAX_GAPS, RETRY_DELAYS, CallbackServer, Subscription, renewDelay
 from proxier.upnp.gena import INFINITE, EventMessage
-from proxier.upnp.httpclient import Requester
-from proxier.upnp.urlpolicy import Origin, URLPolicy
+from proxier.lan.httpclient import Requester
+from proxier.lan.urlpolicy import Origin, URLPolicy
 
 from ._fakehttp import FakeConnection, status
 from .test_upnp_fakes import FakeDMDevice
-from .test_upnp_urlpolicy import LAN, resolverOf
+from .test_lan_urlpolicy import LAN, resolverOf
 
 ORIGIN = Origin("192.168.1.20", LAN)
 DEVICE = IPv4Address("TCP", "192.168.1.20", 40000)

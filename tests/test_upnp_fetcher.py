@@ -8,11 +8,11 @@ from treq.testing import StubTreq
 
 from proxier.upnp import description as D
 from proxier.upnp.fetcher import DescriptionFetcher, FetchError, isDMService
-from proxier.upnp.httpclient import Requester
-from proxier.upnp.urlpolicy import Origin, URLPolicy, URLRefused
+from proxier.lan.httpclient import Requester
+from proxier.lan.urlpolicy import Origin, URLPolicy, URLRefused
 
 from .test_upnp_fakes import ROOT_UDN, FakeDMDevice, dmDescription
-from .test_upnp_urlpolicy import LAN, resolverOf
+from .test_lan_urlpolicy import LAN, resolverOf
 
 ORIGIN = Origin("192.168.1.20", LAN)
 LOCATION = "http://192.168.1.20:49152/desc.xml"

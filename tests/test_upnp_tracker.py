@@ -11,11 +11,11 @@ from proxier.upnp.description import Device, DeviceDescription, Service
 from proxier.upnp.fetcher import DeviceInfo
 from proxier.upnp.ssdp import Notify, SearchResponse
 from proxier.upnp.tracker import CHECKS_AFTER_BYEBYE, MAX_MAX_AGE, PROBE_INTERVAL, Change, DeviceTracker, isInteresting
-from proxier.upnp.urlpolicy import Origin
+from proxier.lan.urlpolicy import Origin
 
 from ._helpers import LogCapture
 from .test_upnp_fakes import ROOT_UDN, dmDescription
-from .test_upnp_urlpolicy import LAN
+from .test_lan_urlpolicy import LAN
 
 ORIGIN = Origin("192.168.1.20", LAN)
 CMS = D.CONFIGURATION_MANAGEMENT_2

@@ -20,8 +20,8 @@ from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import TransferRequest
 from proxier.outbound import TargetPolicy
 from proxier.store import Store
-from proxier.upnp.httpclient import Requester, makeHTTPClient
-from proxier.upnp.urlpolicy import Origin, URLPolicy
+from proxier.lan.httpclient import Requester, makeHTTPClient
+from proxier.lan.urlpolicy import Origin, URLPolicy
 from proxier.upnpdm import httpfiles, transfers
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL, fetchFromDevice, uploadVerdict
 from proxier.upnpdm.management import DeviceLinkOf

@@ -15,10 +15,11 @@ On top of them, thin Twisted code with the reactor, clock and HTTP client
 injected: the SSDP sockets and search rounds (L{proxier.upnp.discovery}), the
 device tracker (L{proxier.upnp.tracker}), the description fetcher
 (L{proxier.upnp.fetcher}), the SOAP action client (L{proxier.upnp.actions}),
-the GENA subscriptions and callback server (L{proxier.upnp.eventing}), the
-URL policy that keeps a forged announcement from steering the proxier at
-anything but the device (L{proxier.upnp.urlpolicy}), and the HTTP requester
-under all of them (L{proxier.upnp.httpclient}).
+and the GENA subscriptions and callback server (L{proxier.upnp.eventing}).
+Under all of them, the LAN plumbing shared with the other protocols
+(L{proxier.lan}): the interface list, the URL policy that keeps a forged
+announcement from steering the proxier at anything but the device, and the
+HTTP requester.
 
 What a protocol plugin uses: L{proxier.upnp.controlpoint.ControlPoint} (the
 service, made from the configuration), L{proxier.upnp.controlpoint.

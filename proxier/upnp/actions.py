@@ -21,9 +21,9 @@ from twisted.internet.defer import Deferred, fail, inlineCallbacks
 
 from proxier.upnp import soap
 from proxier.upnp.description import SCPD
-from proxier.upnp.httpclient import HTTPFailure, HTTPResult, Requester
+from proxier.lan.httpclient import HTTPFailure, HTTPResult, Requester
 from proxier.upnp.soap import SOAPError, UPnPError
-from proxier.upnp.urlpolicy import Origin, Target, URLRefused
+from proxier.lan.urlpolicy import Origin, Target, URLRefused
 
 __all__ = ["ActionError", "ActionClient", "orderArguments"]
 

@@ -51,13 +51,13 @@ from proxier.upnp.description import SCPD, Device, DeviceDescription, Service as
 from proxier.upnp.discovery import Discovery
 from proxier.upnp.eventing import CallbackServer, Subscription
 from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
-from proxier.upnp.httpclient import EndpointFactory, Requester, makeHTTPClient
-from proxier.upnp.netif import NetworkInterface, defaultRouteInterfaces, listInterfaces, selectInterfaces
+from proxier.lan.httpclient import EndpointFactory, Requester, makeHTTPClient
+from proxier.lan.netif import NetworkInterface, defaultRouteInterfaces, listInterfaces, selectInterfaces
 from proxier.upnp.security import HELD, QUARANTINED, REFUSED, DeviceSecurity, SecurityManager
 from proxier.upnp.settings import Settings
 from proxier.upnp.soap import UPnPError
 from proxier.upnp.tracker import Change, DeviceTracker, TrackedDevice
-from proxier.upnp.urlpolicy import URLPolicy
+from proxier.lan.urlpolicy import URLPolicy
 
 __all__ = ["IUPnPDeviceObserver", "UPnPDevice", "ControlPoint", "UPnPError", "ActionError", "Change"]
 

@@ -7,7 +7,7 @@ A device description names the root device and its embedded devices, each
 with its services and their SCPD, control and event URLs; relative URLs are
 resolved against C{URLBase} when there is one, else against the URL the
 description came from (UDA 1.1 §2.3). Whether a resolved URL may be used is
-not decided here: L{proxier.upnp.urlpolicy} does that before any fetch.
+not decided here: L{proxier.lan.urlpolicy} does that before any fetch.
 
 Parsing tolerates what devices serve (INTEROP.md, Description and SOAP): no
 default namespace or a wrong one (every lookup is by local name), an empty

@@ -39,10 +39,10 @@ from twisted.logger import Logger
 
 from proxier._version import __version__
 from proxier.upnp import ssdp
-from proxier.upnp.netif import NetworkInterface
+from proxier.lan.netif import NetworkInterface
 from proxier.upnp.ssdp import Search, SSDPError
 from proxier.upnp.tracker import RateLimitedLog
-from proxier.upnp.urlpolicy import Origin
+from proxier.lan.urlpolicy import Origin
 
 __all__ = [
     "Discovery",

@@ -32,8 +32,8 @@ from twisted.web.resource import Resource
 from proxier.httpguard import GuardedSite
 from proxier.upnp import gena
 from proxier.upnp.gena import INFINITE, EventMessage, GENAError, Subscribe, Timeout, nextSEQ
-from proxier.upnp.httpclient import HTTPFailure, Requester
-from proxier.upnp.urlpolicy import Origin, Target, URLRefused, formatHost
+from proxier.lan.httpclient import HTTPFailure, Requester
+from proxier.lan.urlpolicy import Origin, Target, URLRefused, formatHost
 
 __all__ = [
     "ISubscriptionOwner",

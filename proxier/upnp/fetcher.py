@@ -32,9 +32,9 @@ from proxier.upnp.description import (
     parseDeviceDescription,
     parseSCPD,
 )
-from proxier.upnp.httpclient import HTTPFailure, Requester
+from proxier.lan.httpclient import HTTPFailure, Requester
 from proxier.upnp.ssdp import parseType
-from proxier.upnp.urlpolicy import Origin, Target, URLPolicy, URLRefused
+from proxier.lan.urlpolicy import Origin, Target, URLPolicy, URLRefused
 
 __all__ = ["FetchError", "DeviceInfo", "DescriptionFetcher", "DM_SERVICES", "isDMService"]
 

@@ -58,7 +58,7 @@ from proxier.upnp.fetcher import DeviceInfo, FetchError
 from proxier.upnp.soap import UPnPError
 from proxier.upnp.ssdp import parseType
 from proxier.upnp.tls import ClientTLS, DeviceTrust, Verdict, describeTLSFailure
-from proxier.upnp.urlpolicy import URLRefused
+from proxier.lan.urlpolicy import URLRefused
 
 __all__ = [
     "DeviceSecurity",

@@ -51,7 +51,7 @@ from proxier.log import DeviceLogger
 from proxier.upnp import ssdp
 from proxier.upnp.fetcher import DeviceInfo, isDMService
 from proxier.upnp.ssdp import Notify, SearchResponse, parseType
-from proxier.upnp.urlpolicy import Origin
+from proxier.lan.urlpolicy import Origin
 
 __all__ = ["TrackedDevice", "Change", "DeviceTracker", "ITrackerListener", "isInteresting", "RateLimitedLog"]
 

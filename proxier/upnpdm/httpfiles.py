@@ -39,7 +39,7 @@ from proxier._version import __version__
 from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
 from proxier.httpbody import BytesProducer
 from proxier.outbound import TargetPolicy, TargetRefused
-from proxier.upnp.httpclient import readBody
+from proxier.lan.httpclient import readBody
 
 __all__ = [
     "TransferFailed",

@@ -1,4 +1,4 @@
-"""Tests for L{proxier.upnp.urlpolicy}: which device URLs may be used."""
+"""Tests for L{proxier.lan.urlpolicy}: which device URLs may be used."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import ipaddress
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.trial import unittest
 
-from proxier.upnp.netif import NetworkInterface
-from proxier.upnp.urlpolicy import Origin, Target, URLPolicy, URLRefused, addressRefusal, formatHost
+from proxier.lan.netif import NetworkInterface
+from proxier.lan.urlpolicy import Origin, Target, URLPolicy, URLRefused, addressRefusal, formatHost
 
 LAN = NetworkInterface(
     "br-lan", 5,

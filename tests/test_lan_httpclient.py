@@ -1,4 +1,4 @@
-"""Tests for L{proxier.upnp.httpclient}: requests to devices with deadlines, caps and checked redirects."""
+"""Tests for L{proxier.lan.httpclient}: requests to devices with deadlines, caps and checked redirects."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 from treq.testing import StubTreq
 
-from proxier.upnp.httpclient import (
+from proxier.lan.httpclient import (
     AgentHTTPClient,
     BodyTooLarge,
     EndpointFactory,
@@ -24,9 +24,9 @@ from proxier.upnp.httpclient import (
     USER_AGENT,
     makeHTTPClient,
 )
-from proxier.upnp.urlpolicy import Origin, URLPolicy, URLRefused
+from proxier.lan.urlpolicy import Origin, URLPolicy, URLRefused
 
-from .test_upnp_urlpolicy import LAN, resolverOf
+from .test_lan_urlpolicy import LAN, resolverOf
 
 ORIGIN = Origin("192.168.1.20", LAN)
 LOOPBACK = Origin("127.0.0.1", None, loopbackMode=True)
@@ -273,7 +273,7 @@ class EndpointFactoryTests(unittest.TestCase):
 class IPv6NameTests(unittest.TestCase):
     def test_roundTrip(self) -> None:
         """An IPv6 address survives the synthetic host name treq can carry; other names are not addresses."""
-        from proxier.upnp.httpclient import addressFromHostName, ipv6HostName
+        from proxier.lan.httpclient import addressFromHostName, ipv6HostName
 
         for address in ("fd51:1::2", "fe80::1", "::1", "2001:db8::8:800:200c:417a"):
             name = ipv6HostName(address)
@@ -297,7 +297,7 @@ class IPv6NameTests(unittest.TestCase):
 
     def test_endpointForName(self) -> None:
         """The endpoint factory maps the synthetic name back, with the link-local scope."""
-        from proxier.upnp.httpclient import ipv6HostName
+        from proxier.lan.httpclient import ipv6HostName
 
         f = EndpointFactory(reactor)
         f.scopes["fe80::2"] = "br-lan"

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_upnp_urlpolicy -*-
+# -*- test-case-name: tests.test_lan_urlpolicy -*-
 """
 Which URLs taken from a device the proxier may fetch or post to.
 
@@ -11,8 +11,9 @@ redirect — passes L{URLPolicy.check} first (INTEROP.md, Security):
 
  - it is C{http} (C{https} where asked for: DeviceProtection), with no user
    information;
- - its host, once resolved, is the SSDP packet's source address or an
-   address within the receiving interface's subnets, but never one of the
+ - its host, once resolved, is the address the device was heard from (for
+   UPnP, the SSDP packet's source) or an address within the receiving
+   interface's subnets, but never one of the
    receiving interface's own addresses (the gateway's admin pages, its
    Connection Request port);
  - and never loopback, link-local IPv4, multicast, unspecified, broadcast or
@@ -38,7 +39,7 @@ from urllib.parse import urlsplit
 
 from twisted.internet.defer import Deferred, fail, succeed
 
-from proxier.upnp.netif import NetworkInterface
+from proxier.lan.netif import NetworkInterface
 
 __all__ = ["URLRefused", "Origin", "Target", "URLPolicy", "addressRefusal", "formatHost"]
 
@@ -60,7 +61,8 @@ class Origin:
     """
     Where a device was heard: what its URLs are checked against.
 
-    @ivar source: the SSDP packet's source address (no zone).
+    @ivar source: the address the device was heard from (no zone): for UPnP,
+        the SSDP packet's source.
     @ivar interface: the receiving interface (C{None} in unicast-loopback mode).
     @ivar loopbackMode: the unicast-loopback mode: loopback only.
     """

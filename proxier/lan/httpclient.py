@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_upnp_httpclient -*-
+# -*- test-case-name: tests.test_lan_httpclient -*-
 """
 HTTP towards devices: one request with a deadline, a body cap, the Host
 header the URL policy computed, an explicit Content-Length, and redirects
@@ -28,7 +28,7 @@ from zope.interface import implementer
 
 from proxier import httpbody
 from proxier._version import __version__
-from proxier.upnp.urlpolicy import Origin, Target, URLPolicy, URLRefused
+from proxier.lan.urlpolicy import Origin, Target, URLPolicy, URLRefused
 
 __all__ = [
     "HTTPFailure",

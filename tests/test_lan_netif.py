@@ -1,4 +1,4 @@
-"""Tests for L{proxier.upnp.netif}: the host's interfaces and their subnets."""
+"""Tests for L{proxier.lan.netif}: the host's interfaces and their subnets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 
 from twisted.trial import unittest
 
-from proxier.upnp.netif import (
+from proxier.lan.netif import (
     NetworkInterface,
     defaultRouteInterfaces,
     listInterfaces,

@@ -1,7 +1,7 @@
-# -*- test-case-name: tests.test_upnp_netif -*-
+# -*- test-case-name: tests.test_lan_netif -*-
 """
 The host's network interfaces: name, index, flags and addresses with their
-prefixes — what the SSDP listener needs to join groups per interface, and
+prefixes — what a discovery listener (SSDP) needs to join groups per interface, and
 what the URL policy needs to know a device's subnet.
 
 L{listInterfaces} reads them with C{getifaddrs(3)} through ctypes (the
