@@ -22,6 +22,10 @@ name listed:
    refused with 9008 for that parameter, a writable one is never 9008 or
    9005.
 
+Every name under an instance that has an Alias is asked again in its alias
+form (C{Device.Hosts.Host.[cpe-phone].HostName}, TR-069 3.6.1) and must be
+answered exactly as by number (issue 17).
+
 No name listed is ever answered 9005. The whole tree's answers are encoded
 as the endpoint would send them and validated against the CWMP schema.
 """
@@ -143,6 +147,70 @@ class WholeDeviceWalkTests(unittest.TestCase):
             self.assertEqual(sorted(v.name for v in values), leaves, f"GPV {name}")
             attributes = self.ok(self.model.getParameterAttributes([name]), f"GPA {name}")
             self.assertEqual(sorted(a.name for a in attributes), leaves, f"GPA {name}")
+
+    def aliasForms(self, infos: list) -> dict[str, str]:
+        """
+        C{{aliasForm: numberForm}} of every name listed under an instance
+        that has an Alias (TR-069 3.6.1), with each such instance in the
+        path written C{[alias]}: C{Device.Hosts.Host.[cpe-phone].HostName}.
+        """
+        values = {v.name: v.value for v in self.ok(self.model.getParameterValues(["Device."]), "GPV Device.")}
+        aliases = {n[: -len("Alias")]: values[n] for n in values if n.endswith(".Alias")}
+        forms: dict[str, str] = {}
+        for info in infos:
+            parts = info.name.split(".")
+            changed = False
+            for cut in range(len(parts) - 1, 0, -1):
+                instance = ".".join(parts[:cut]) + "."
+                if instance in aliases and parts[cut - 1].isdigit():
+                    parts[cut - 1] = f"[{aliases[instance]}]"
+                    changed = True
+            if changed:
+                forms[".".join(parts)] = info.name
+        return forms
+
+    def test_aliasFormsAgree(self) -> None:
+        """
+        Every name under an instance with an Alias answers by alias exactly
+        as by number (issue 17): GPN (both levels), GPV and GPA give the
+        same names — under the instance numbers — and the same writable
+        flags, values and attributes; SPV of a parameter's own value by
+        alias is refused (9008) or not exactly as by number, and a no-op
+        SPA by alias succeeds.
+        """
+        infos = self.whole()
+        forms = self.aliasForms(infos)
+        for table in ("Device.Hosts.Host.", "Device.DeviceInfo.VendorLogFile."):
+            self.assertTrue([a for a in forms if a.startswith(table + "[")], table)  # the walk covers both kinds
+        writable = {i.name: i.writable for i in infos}
+        checked = 0
+        for alias, number in sorted(forms.items()):
+            for nextLevel in (False, True):
+                if nextLevel and not paths.isPartial(number):
+                    continue  # a parameter with NextLevel true: see parameterNextLevel
+                self.assertEqual(self.ok(self.model.getParameterNames(alias, nextLevel), f"GPN {alias} {nextLevel}"),
+                                 self.ok(self.model.getParameterNames(number, nextLevel), f"GPN {number}"),
+                                 f"GPN {alias} {nextLevel}")
+            self.assertEqual(self.ok(self.model.getParameterValues([alias]), f"GPV {alias}"),
+                             self.ok(self.model.getParameterValues([number]), f"GPV {number}"), f"GPV {alias}")
+            self.assertEqual(self.ok(self.model.getParameterAttributes([alias]), f"GPA {alias}"),
+                             self.ok(self.model.getParameterAttributes([number]), f"GPA {number}"), f"GPA {alias}")
+            self.ok(self.model.setParameterAttributes([AttributeChange(alias, False, 0)]), f"SPA {alias}")
+            if paths.isPartial(number):
+                continue
+            [current] = self.ok(self.model.getParameterValues([number]), f"GPV {number}")
+            results: list = []
+            self.model.setParameterValues([ParameterValue(alias, current.value, current.type)]).addBoth(results.append)
+            self.assertTrue(results, f"SPV {alias}: no answer")
+            checked += 1
+            fault = getattr(results[0], "value", None)
+            codes = {f.faultCode for f in fault.parameterFaults} if isinstance(fault, CWMPFault) else set()
+            if writable[number]:
+                self.assertFalse(codes & {9005, 9008}, f"{alias}: {fault}")
+                self.assertNotIn(getattr(fault, "code", None), (9005, 9008), f"{alias}: {fault}")
+            else:
+                self.assertEqual(codes, {9008}, f"{alias} is read-only: {fault}")
+        self.assertGreater(checked, 10)
 
     def test_writableAgreesWithSetParameterValues(self) -> None:
         """
