@@ -4,7 +4,9 @@ How long the in-process data model takes to answer whole-tree requests.
 Builds a TreeDataModel of a few thousand parameters (a table of rows with
 kept values and getters), and a CompositeDataModel mounting it with a small
 overlay, then times GetParameterNames("", false), GetParameterValues([""]),
-GetParameterAttributes([""]), a 100-value SetParameterValues and poll().
+GetParameterAttributes([""]), the composite's GetParameterValues of 100
+names and of 100 rows by instance number and by instance alias, a 100-value
+SetParameterValues and poll().
 
     PYTHONPATH=. .venv/bin/python bench/datamodel_tree.py [ROWS] [REPEAT]
 """
@@ -67,6 +69,16 @@ def main() -> None:
               lambda: run(composite.getParameterNames("Device.", False)))
         timed("composite GetParameterValues(['Device.'])", repeat,
               lambda: run(composite.getParameterValues(["Device."])))
+        byNumber = [f"Device.Hosts.Host.{n}.Name0" for n in range(1, 101)]
+        byAlias = [f"Device.Hosts.Host.[cpe-{n}].Name0" for n in range(1, 101)]
+        timed("composite GetParameterValues(100 names by number)", repeat,
+              lambda: run(composite.getParameterValues(byNumber)))
+        timed("composite GetParameterValues(100 names by alias)", repeat,
+              lambda: run(composite.getParameterValues(byAlias)))
+        timed("composite GetParameterValues(100 rows by number)", repeat,
+              lambda: run(composite.getParameterValues([n[: -len("Name0")] for n in byNumber])))
+        timed("composite GetParameterValues(100 rows by alias)", repeat,
+              lambda: run(composite.getParameterValues([n[: -len("Name0")] for n in byAlias])))
         values = [ParameterValue(f"Device.Hosts.Host.{n}.Name0", f"v{n}", "xsd:string") for n in range(1, 101)]
         timed("SetParameterValues (100 values, in memory)", repeat, lambda: run(model.setParameterValues(values)))
         timed("SetParameterAttributes('', 1) (persisted)", 1,

@@ -628,12 +628,17 @@ def _coverage(asked: Sequence[str]) -> "_Coverage":
 
 
 class _Coverage:
-    """What L{_coverage} returns: callable on a name; L{resolve} an asked path."""
+    """
+    What L{_coverage} returns: callable on a name; L{resolve} an asked path.
+    A path asked with aliases joins the plain ones once an answer showed
+    its numbers, so each name costs its depth plus, at most, the aliases
+    not resolved yet.
+    """
 
-    __slots__ = ("_all", "_exact", "_objects", "_aliased")
+    __slots__ = ("_all", "_exact", "_objects", "_aliased", "_pending")
 
     def __init__(self, asked: Sequence[str]) -> None:
-        self._exact = set()
+        self._exact: set[str] = set()
         self._aliased: dict[str, _AliasPath] = {}
         for path in asked:
             if "[" in path:
@@ -641,6 +646,7 @@ class _Coverage:
                     self._aliased[path] = _AliasPath(path)
             else:
                 self._exact.add(path)
+        self._pending = list(self._aliased.values())
         self._all = "" in self._exact
         self._objects = {a for a in self._exact if paths.isPartial(a)}
 
@@ -652,7 +658,15 @@ class _Coverage:
             if name[: end + 1] in self._objects:
                 return True
             end = name.find(".", end + 1)
-        return any(alias.covers(name) for alias in self._aliased.values())
+        for index, alias in enumerate(self._pending):
+            if alias.covers(name):
+                del self._pending[index]
+                resolved = alias.resolved()
+                self._exact.add(resolved)
+                if paths.isPartial(resolved):
+                    self._objects.add(resolved)
+                return True
+        return False
 
     def resolve(self, path: str) -> Optional[str]:
         """
