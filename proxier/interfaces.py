@@ -5,7 +5,8 @@ The contracts between the parts of the proxier.
     protocol plugin ──makes──▶ protocol service ──reports──▶ IProxiedDevice
                                                                    │ adapted (registry)
     ACS ◀──CWMP──▶ ICWMPEndpoint ◀──asks── IDataModel ◀────────────┘
-                          ▲
+                          ▲  │
+                          │  └── ISessionObserver (a session ended)
                           └──── IDeviceObserver (events of the device)
 
 A protocol (UPnP DM, printers, ...) never touches CWMP: it reports devices,
@@ -28,7 +29,10 @@ __all__ = [
     "IProxiedDevice",
     "IDeviceObserver",
     "IDataModel",
+    "IRebaselining",
     "ICWMPEndpoint",
+    "ISessionNotifier",
+    "ISessionObserver",
     "IReloadable",
 ]
 
@@ -274,7 +278,49 @@ class IDataModel(Interface):
         """As L{download}, for an Upload request."""
 
 
-class ICWMPEndpoint(Interface):
+class IRebaselining(Interface):
+    """
+    A data model that detects value changes against a reference (its
+    baselines), and can move the reference without reporting anything.
+    """
+
+    def rebaseline(*paths):
+        """
+        Take the current values of these parameters (names or partial paths)
+        as the reference without reporting them: for values that became final
+        before the ACS could have seen the earlier ones (the Connection Request
+        URL once its host is known, before the first Inform).
+        """
+
+
+class ISessionObserver(Interface):
+    """Told when a CWMP session of an L{ICWMPEndpoint} ends."""
+
+    def sessionEnded(endpoint):
+        """
+        A session of C{endpoint} ended, whatever its outcome (another may
+        already have started: look at C{endpoint.inSession}).
+
+        @type endpoint: L{ISessionNotifier}
+        """
+
+
+class ISessionNotifier(Interface):
+    """Runs CWMP sessions, one at a time, and says when one ends."""
+
+    inSession = Attribute("bool: whether a session with the ACS runs now")
+
+    def addSessionObserver(observer):
+        """
+        Tell C{observer} (an L{ISessionObserver}) each time a session ends,
+        from now on, until L{removeSessionObserver}.
+        """
+
+    def removeSessionObserver(observer):
+        """Stop telling C{observer}; an observer not added is ignored."""
+
+
+class ICWMPEndpoint(ISessionNotifier):
     """
     One CWMP identity towards the ACS: the proxier itself, or one Virtual
     CWMP Device. It owns the identity's sessions, events, ParameterKey and
@@ -287,6 +333,7 @@ class ICWMPEndpoint(Interface):
         "bytes: the unguessable path of this endpoint's Connection Request URL"
     )
     online = Attribute("bool: whether sessions may run now")
+    log = Attribute("L{proxier.log.DeviceLogger}: log lines about this endpoint name its device")
 
     def connectionRequested():
         """

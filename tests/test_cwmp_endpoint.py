@@ -35,7 +35,7 @@ from proxier.datamodel.values import (
     TransferRequest,
     TransferResult,
 )
-from proxier.interfaces import ICWMPEndpoint, IDataModel, IDeviceObserver
+from proxier.interfaces import ICWMPEndpoint, IDataModel, IDeviceObserver, ISessionNotifier, ISessionObserver
 from proxier.store import Store
 from tests._helpers import LogCapture
 from tests.cwmpxsd import assertValidCWMP
@@ -388,6 +388,48 @@ class LifecycleTests(EndpointTestCase):
         self.assertFalse(endpoint.inSession)
         self.clock.advance(3600)
         self.assertEqual(len(self.acs.hung), 1)
+
+    def test_sessionEndedSignalled(self) -> None:
+        """
+        Session observers hear each session's end, after it (endpoint out of
+        its session), whether it succeeded, failed or was cut off by stop();
+        a removed observer hears nothing more.
+        """
+        endpoint = self.make(start=False)
+        verifyObject(ISessionNotifier, endpoint)
+        ended: list[bool] = []
+
+        @implementer(ISessionObserver)
+        class Watcher:
+            def sessionEnded(self, which: Any) -> None:
+                ended.append(which.inSession)
+                self.endpoint = which
+
+        watcher = Watcher()
+        verifyObject(ISessionObserver, watcher)
+        endpoint.addSessionObserver(watcher)
+        endpoint.addSessionObserver(watcher)  # once only
+        endpoint.start()
+        self.clock.advance(0)
+        self.assertEqual(len(self.acs.sessions), 1)
+        self.assertEqual(ended, [False])
+        self.assertIs(watcher.endpoint, endpoint)
+        self.acs.silent = True
+        endpoint.requestSession("6 CONNECTION REQUEST")
+        self.clock.advance(0)
+        self.assertTrue(endpoint.inSession)
+        self.assertEqual(ended, [False])
+        self.successResultOf(endpoint.stop())
+        self.assertEqual(ended, [False, False])
+        endpoint.removeSessionObserver(watcher)
+        endpoint.removeSessionObserver(watcher)  # not there: ignored
+        self.acs.silent = False
+        endpoint.start()
+        endpoint.requestSession("6 CONNECTION REQUEST")
+        self.clock.advance(0)
+        self.assertEqual(len(self.acs.sessions), 2)  # the silent ACS's session is not among them
+        self.assertFalse(endpoint.inSession)
+        self.assertEqual(ended, [False, False])
 
     def test_sessionDurationBound(self) -> None:
         """A session longer than its bound is cut off and counts as failed."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.trial import unittest
+from zope.interface.verify import verifyObject
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterValue
+from proxier.interfaces import ISessionObserver
 from proxier.sim import diagnostics as simdiag
 from proxier.store import Store
 from proxier.upnpdm import diagcontrol
@@ -603,9 +605,12 @@ class LinkTests(unittest.TestCase):
         d = link.idle()
         lab.clock.advance(10.0)
         self.assertNoResult(d)
-        lab.observer.inSession = False
-        lab.clock.advance(link.idlePoll)
+        [watcher] = lab.observer.sessionObservers
+        verifyObject(ISessionObserver, watcher)
+        lab.observer.inSession = False  # the endpoint signals the end: no polling, no clock step needed
         self.successResultOf(d)
+        self.assertEqual(lab.observer.sessionObservers, [])
+        self.assertEqual(lab.clock.getDelayedCalls(), [])
         lab.observer.inSession = False
         d = link.idle()
         self.assertNoResult(d)  # one turn later at least: the answer that asked goes out first
@@ -629,4 +634,18 @@ class LinkTests(unittest.TestCase):
         d = link.idle()
         d.cancel()
         self.failureResultOf(d)
-        self.assertEqual([c for c in lab.clock.getDelayedCalls() if c.func.__name__ == "look"], [])
+        self.assertEqual(lab.observer.sessionObservers, [])
+        self.assertEqual([c for c in lab.clock.getDelayedCalls() if c.func.__self__.__class__.__name__ == "_Idle"], [])
+
+    def test_idleAfterAnotherSession(self) -> None:
+        """A session that ends while another already started: idle() waits for the end of that one too."""
+        lab = ManagedDevice(self)
+        link = lab.device.management.link
+        lab.observer.inSession = True
+        d = link.idle()
+        lab.clock.advance(0)
+        [watcher] = lab.observer.sessionObservers
+        watcher.sessionEnded(lab.observer)  # told, but the endpoint is in a session again
+        self.assertNoResult(d)
+        lab.observer.inSession = False
+        self.successResultOf(d)

@@ -21,10 +21,12 @@ from twisted.internet import defer, task
 from twisted.trial import unittest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
+from zope.interface import implementer
 
 from proxier.cwmp.digest import DigestServer
 
 from proxier.datamodel.faults import CWMPFault
+from proxier.interfaces import ISessionNotifier
 from proxier.sim.device import Identity, SimulatedDevice
 from proxier.store import Store
 from proxier.upnpdm.device import Member, VirtualDevice
@@ -35,12 +37,38 @@ from proxier.upnpdm.state import DeviceState
 from tests.test_upnpdm_fakes import RecordingObserver, SimUPnPDevice, schema
 
 
+@implementer(ISessionNotifier)
 class SessionObserver(RecordingObserver):
-    """The endpoint as the device sees it: records what it is told, and may be in a session."""
+    """
+    The endpoint as the device sees it: records what it is told, and may be
+    in a session (setting C{inSession} false ends it: its session observers
+    are told, as the endpoint tells them).
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.inSession = False
+        self._inSession = False
+        self.sessionObservers: list[Any] = []
+
+    @property
+    def inSession(self) -> bool:
+        return self._inSession
+
+    @inSession.setter
+    def inSession(self, value: bool) -> None:
+        ended = self._inSession and not value
+        self._inSession = value
+        if ended:
+            for observer in list(self.sessionObservers):
+                observer.sessionEnded(self)
+
+    def addSessionObserver(self, observer: Any) -> None:
+        if observer not in self.sessionObservers:
+            self.sessionObservers.append(observer)
+
+    def removeSessionObserver(self, observer: Any) -> None:
+        if observer in self.sessionObservers:
+            self.sessionObservers.remove(observer)
 
 
 class ManagedDevice:

@@ -44,7 +44,7 @@ from proxier.datamodel.values import (
     TransferRequest,
     TransferResult,
 )
-from proxier.interfaces import ICWMPEndpoint, IDeviceObserver
+from proxier.interfaces import ICWMPEndpoint, IDeviceObserver, ISessionObserver
 from proxier.log import DeviceLogger
 from proxier.store import Store
 
@@ -278,6 +278,7 @@ class CWMPEndpoint:
         self._targets = targets
         self._running = False
         self._session: Optional[Deferred] = None
+        self._sessionObservers: list[ISessionObserver] = []
         self._again = False
         self._withheld: frozenset[str] = frozenset()  # RPC kinds the running session's Inform held back
         self._againUrgent = False
@@ -390,6 +391,15 @@ class CWMPEndpoint:
         self.state.queueEvent(eventCode, commandKey)
         self._logDropped()
         self._wantSession(urgent=eventCode == "6 CONNECTION REQUEST")
+
+    def addSessionObserver(self, observer: ISessionObserver) -> None:
+        """Tell C{observer} each time a session ends."""
+        if observer not in self._sessionObservers:
+            self._sessionObservers.append(observer)
+
+    def removeSessionObserver(self, observer: ISessionObserver) -> None:
+        if observer in self._sessionObservers:
+            self._sessionObservers.remove(observer)
 
     def requestDownload(self, fileType: str, args: tuple[tuple[str, str], ...] = ()) -> None:
         """Ask the ACS for a file ("9 REQUEST DOWNLOAD" and a RequestDownload RPC, if the ACS supports it)."""
@@ -612,6 +622,7 @@ class CWMPEndpoint:
             if limit.active():
                 limit.cancel()
             self._sessionFinished(result)
+            self._tellSessionEnded()
 
         self._session = d
         d.addBoth(closeConnection)
@@ -731,6 +742,13 @@ class CWMPEndpoint:
                 self._wantSession(urgent=urgent)
         elif self.state.hasPending():
             self._wantSession(urgent=urgent)
+
+    def _tellSessionEnded(self) -> None:
+        for observer in list(self._sessionObservers):
+            try:
+                observer.sessionEnded(self)
+            except Exception:
+                self.log.failure("a session observer failed")
 
     def _runAfterSession(self) -> None:
         """Reboot and FactoryReset run once the session that asked for them is over (TR-069 A.3.2.9)."""

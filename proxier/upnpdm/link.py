@@ -11,7 +11,8 @@ this link, tested with the simulator's real services behind it.
  - L{DeviceLink.idle}: a Deferred firing once no CWMP session of the device
    runs — TR-330 §4.5.1, "it is suggested the test is not executed until
    the session completes", and the same for a firmware update that would
-   reboot the device under the ACS's feet;
+   reboot the device under the ACS's feet (the endpoint signals each
+   session's end: L{proxier.interfaces.ISessionNotifier});
  - telling the endpoint (L{proxier.interfaces.IDeviceObserver}).
 """
 
@@ -21,10 +22,8 @@ from typing import Any, Optional, Protocol
 
 from twisted.internet.defer import Deferred
 
-__all__ = ["DeviceLink", "IDLE_POLL", "IDLE_LIMIT"]
+__all__ = ["DeviceLink", "IDLE_LIMIT"]
 
-#: Seconds between two looks at whether the device's session ended.
-IDLE_POLL = 0.05
 #: The longest wait for a session to end (the endpoint's own cap on a
 #: session's length); past it the work goes ahead.
 IDLE_LIMIT = 1800.0

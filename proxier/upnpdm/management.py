@@ -24,14 +24,16 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Sequence
 
 from twisted.internet.defer import Deferred, fail
+from zope.interface import implementer
 
+from proxier.interfaces import ISessionNotifier, ISessionObserver
 from proxier.store import Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import diagnostics
 from proxier.upnpdm.diagcontrol import DiagnosticsService
 from proxier.upnpdm.firmware import FirmwareService
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, fetchFromDevice
-from proxier.upnpdm.link import IDLE_LIMIT, IDLE_POLL
+from proxier.upnpdm.link import IDLE_LIMIT
 from proxier.upnpdm.logs import LogsService
 from proxier.outbound import TargetPolicy
 from proxier.upnpdm.settings import ProxySettings
@@ -50,7 +52,6 @@ class DeviceLinkOf:
         self.settings = settings
         self.clock = device.clock
         self.log = device.log
-        self.idlePoll = IDLE_POLL
         self.idleLimit = IDLE_LIMIT
         self.fetcher: Optional[Callable[[str], Deferred]] = None
 
@@ -90,35 +91,67 @@ class DeviceLinkOf:
         target = self.device._target()
         return getattr(target, "bootId", None) if target is not None else None
 
+    def _endpoints(self) -> list[Any]:
+        """The observers that run CWMP sessions for this device (its endpoint)."""
+        return [o for o in self.device._observers if ISessionNotifier.providedBy(o)]
+
     def inSession(self) -> bool:
-        return any(getattr(o, "inSession", False) for o in list(self.device._observers))
+        return any(e.inSession for e in self._endpoints())
 
     def idle(self) -> Deferred:
-        started = self.clock.seconds()
-        timer: list[Any] = [None]
-
-        def cancel(_: Deferred) -> None:
-            if timer[0] is not None and timer[0].active():
-                timer[0].cancel()
-
-        waiting: Deferred = Deferred(cancel)
-
-        def look() -> None:
-            timer[0] = None
-            if not self.inSession():
-                waiting.callback(None)
-            elif self.clock.seconds() - started >= self.idleLimit:
-                self.log.warn("a session has lasted {s:g} s; what waited for its end goes ahead", s=self.idleLimit)
-                waiting.callback(None)
-            else:
-                timer[0] = self.clock.callLater(self.idlePoll, look)
-
-        # one turn later at the least: the answer to the request that asked is on its way first
-        timer[0] = self.clock.callLater(0, look)
-        return waiting
+        return _Idle(self).waiting
 
     def tell(self, method: str, *args: Any) -> None:
         self.device._tell(method, *args)
+
+
+@implementer(ISessionObserver)
+class _Idle:
+    """
+    One wait for the end of the device's CWMP session: checked one turn
+    later (the answer to the request that asked is on its way first), then
+    at each session end its endpoints signal, at most C{link.idleLimit}
+    seconds.
+    """
+
+    def __init__(self, link: DeviceLinkOf) -> None:
+        self.link = link
+        self.waiting: Deferred = Deferred(lambda _: self._done())
+        self._watched: list[Any] = []
+        self._limit: Any = None
+        self._first: Any = link.clock.callLater(0, self._look)
+
+    def _look(self) -> None:
+        self._first = None
+        if not self.link.inSession():
+            self._done()
+            self.waiting.callback(None)
+            return
+        for endpoint in self.link._endpoints():
+            if endpoint not in self._watched:
+                endpoint.addSessionObserver(self)
+                self._watched.append(endpoint)
+        if self._limit is None:
+            self._limit = self.link.clock.callLater(self.link.idleLimit, self._tooLong)
+
+    def sessionEnded(self, endpoint: Any) -> None:
+        if not self.waiting.called:
+            self._look()
+
+    def _tooLong(self) -> None:
+        self._limit = None
+        self.link.log.warn("a session has lasted {s:g} s; what waited for its end goes ahead", s=self.link.idleLimit)
+        self._done()
+        self.waiting.callback(None)
+
+    def _done(self) -> None:
+        for call in (self._first, self._limit):
+            if call is not None and call.active():
+                call.cancel()
+        self._first = self._limit = None
+        for endpoint in self._watched:
+            endpoint.removeSessionObserver(self)
+        self._watched = []
 
 
 class DeviceManagement:
