@@ -34,6 +34,7 @@ sys.path.insert(0, ".")
 from twisted.internet import defer, task  # noqa: E402
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol  # noqa: E402
 from twisted.internet.protocol import Protocol  # noqa: E402
+from twisted.logger import Logger  # noqa: E402
 from twisted.web.client import Agent, HTTPConnectionPool  # noqa: E402
 
 from bench._harness import percentile  # noqa: E402
@@ -50,6 +51,7 @@ class Target:
     connectionRequestPath = PATH
     online = True
     inSession = False
+    log = Logger()
 
     def __init__(self) -> None:
         self.requests = 0

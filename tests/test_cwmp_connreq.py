@@ -16,7 +16,7 @@ from twisted.internet import defer, reactor, task
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import LogLevel, globalLogPublisher
+from twisted.logger import LogLevel, Logger, globalLogPublisher
 from twisted.trial import unittest
 from twisted.web.client import Agent, HTTPConnectionPool
 from treq.client import HTTPClient
@@ -47,6 +47,8 @@ class Target:
     def __init__(self, path: bytes, username: str = "acs", password: str = "pw", accept: bool = True) -> None:
         self.connectionRequestPath = path
         self.online = True
+        self.inSession = False
+        self.log = Logger(namespace="target")
         self.accept = accept
         self.requests = 0
         self.credentials = (username, password)

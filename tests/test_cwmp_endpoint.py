@@ -16,7 +16,7 @@ from typing import Any, Optional
 from treq.testing import RequestTraversalAgent
 from twisted.internet import defer, task
 from twisted.trial import unittest
-from zope.interface import implementer
+from zope.interface import alsoProvides, implementer
 from zope.interface.verify import verifyObject
 
 from proxier.config import load
@@ -24,6 +24,7 @@ from proxier.cwmp import messages as m
 from proxier.cwmp.endpoint import FORCED_INFORM, CWMPEndpoint, deviceTimeout
 from proxier.cwmp.fakeacs import GENIEACS_METHODS, FakeACS
 from proxier.cwmp.settings import EndpointSettings
+from proxier.datamodel.capabilities import INotifyingDataModel
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.values import (
     AttributeChange,
@@ -723,10 +724,18 @@ class InformParameterTests(EndpointTestCase):
         self.assertIn(ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt"), session.inform.parameters)
 
     def test_modelChangeListener(self) -> None:
-        """A model that reports changes itself is listened to while the endpoint runs, and only then."""
+        """
+        A model that reports changes itself (declares INotifyingDataModel) is
+        listened to while the endpoint runs, and only then.
+        """
         self.model.listeners = []
         self.model.addChangeListener = self.model.listeners.append
         self.model.removeChangeListener = self.model.listeners.remove
+        undeclared = self.make(start=False)
+        undeclared.start()
+        self.assertEqual(self.model.listeners, [], "methods of that name are no contract: nothing declared")
+        self.successResultOf(undeclared.stop())
+        alsoProvides(self.model, INotifyingDataModel)
         endpoint = self.make()
         (listener,) = self.model.listeners
         self.model.params["Device.ManagementServer.ConnectionRequestURL"][0] = "http://10.0.0.2:7547/x"

@@ -13,13 +13,13 @@ from treq.testing import RequestTraversalAgent
 from twisted.internet import defer, task
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial import unittest
-from zope.interface import implementer
+from zope.interface import alsoProvides, implementer
 
 from proxier.config import ConfigError, load
 from proxier.cwmp.fakeacs import FakeACS
 from proxier.cwmp.service import OWN_ENDPOINT, CWMPService, urlHostFor
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IProxiedDevice
+from proxier.interfaces import IProxiedDevice, IRebaselining
 from proxier.service import DeviceDirectory
 from proxier.store import Store
 from tests._helpers import LogCapture
@@ -155,6 +155,27 @@ class ServiceTests(unittest.TestCase):
         url, store = made[0]
         self.assertTrue(url().startswith("http://"))
         self.assertEqual(store.path, self.service.manager.storeFor(OWN_ENDPOINT).path)
+
+    def test_rebaselineDeclared(self) -> None:
+        """
+        Once the Connection Request URL is final, before the first Inform,
+        an own model that declares IRebaselining takes it as its baseline
+        (it is no change the ACS could have seen); a model merely having a
+        method of that name is not called.
+        """
+        identity = DeviceIdentity("proxier", "000000", "Gateway", "GW1")
+        calls: list = []
+        for declared in (False, True):
+            model = FakeModel()
+            model.rebaseline = lambda *paths, model=model: calls.append((model, paths))
+            if declared:
+                alsoProvides(model, IRebaselining)
+            self.service = self.makeService()
+            self.service.addOwnEndpoint(identity, lambda settings, url, store, model=model: model)
+            self.start()
+            self.assertEqual(len(self.service.manager.endpoints), 1)
+            self.successResultOf(self.service.stopService())
+        self.assertEqual(calls, [(model, ("Device.ManagementServer.ConnectionRequestURL",))])
 
     def test_lowercaseSessionTimeout(self) -> None:
         """

@@ -25,7 +25,7 @@ from proxier.datamodel.tree import (
 )
 from proxier.datamodel.types import Boolean, DateTime, Int, String, UnsignedInt
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
-from proxier.interfaces import IDataModel
+from proxier.interfaces import IDataModel, IRebaselining
 from proxier.store import Store
 from tests._helpers import LogCapture, ModelCalls
 
@@ -131,6 +131,7 @@ class InterfaceTests(TreeTestCase):
         verifyObject(IDataModel, self.model)
         verifyObject(IValidatingDataModel, self.model)
         verifyObject(INotifyingDataModel, self.model)
+        verifyObject(IRebaselining, self.model)
 
     def test_supportedMethods(self) -> None:
         """It lists the parameter RPCs, plus the handlers it was given."""

@@ -58,12 +58,15 @@ _PATH = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
 class IConnectionRequestTarget(Protocol):
     """
-    What the server needs of an endpoint (L{CWMPEndpoint} provides it; an
-    C{inSession} attribute, when present, says whether a session runs now).
+    What the server needs of an endpoint: the Connection Request part of
+    L{ICWMPEndpoint<proxier.interfaces.ICWMPEndpoint>} (L{CWMPEndpoint}
+    provides it).
     """
 
     connectionRequestPath: bytes
     online: bool
+    inSession: bool
+    log: Any
 
     def connectionRequested(self) -> bool: ...
 
@@ -189,10 +192,9 @@ class ConnectionRequestResource(Resource):
     def _refused(self, path: bytes, endpoint: Any, why: str) -> None:
         """Log a refused request: a warning now and then, debug otherwise (no log flood from a scanner)."""
         now = self._clock.seconds()
-        log = getattr(endpoint, "log", None)
-        if now - self._lastWarning.get(path, -1e9) >= 10 and log is not None:
+        if now - self._lastWarning.get(path, -1e9) >= 10:
             self._lastWarning[path] = now
-            log.warn("Connection Request refused: {why}", why=why)
+            endpoint.log.warn("Connection Request refused: {why}", why=why)
         else:
             self.log.debug("Connection Request refused: {why}", why=why)
 
@@ -227,7 +229,7 @@ class ConnectionRequestResource(Resource):
         # carries "6 CONNECTION REQUEST") and not counted against the limit:
         # counting it made an ACS that polls a firmware update by Connection
         # Requests see 503, "device offline" (issue 17).
-        inSession = bool(getattr(endpoint, "inSession", False))
+        inSession = bool(endpoint.inSession)
         if not inSession and self._overRate(request.path):
             self._refused(request.path, endpoint,
                           f"more than {self.rateLimit} sessions asked for in {self.rateWindow:g} s")

@@ -13,7 +13,7 @@ L{EndpointState}, saved before anyone is told.
 
 It is also the device's L{IDeviceObserver}: the proxy module reports boots,
 value changes and transfers, and the endpoint turns them into Inform events.
-A model that reports value changes itself (C{addChangeListener}, as the
+A model that reports value changes itself (L{INotifyingDataModel}, as the
 proxier's own Device:2 tree does) is listened to while the endpoint runs.
 """
 
@@ -35,6 +35,7 @@ from proxier.cwmp.retry import nextPeriodicInform, parseRetryAfter, retryDelay
 from proxier.cwmp.session import CPESession, Dispatch, Ended, Send
 from proxier.cwmp.settings import EndpointSettings
 from proxier.cwmp.transport import ACSHTTPSession, TransportError
+from proxier.datamodel.capabilities import INotifyingDataModel
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.values import (
     UNKNOWN_TIME,
@@ -320,9 +321,8 @@ class CWMPEndpoint:
             self.state.booted()
         self._checkBootstrap()
         self._runAfterSession()
-        addListener = getattr(self.model, "addChangeListener", None)
-        if callable(addListener):
-            addListener(self._modelValuesChanged)  # a model that reports value changes itself
+        if INotifyingDataModel.providedBy(self.model):
+            self.model.addChangeListener(self._modelValuesChanged)  # a model that reports value changes itself
         self._armPeriodic()
         self._armScheduled()
         self._wantSession()
@@ -330,10 +330,9 @@ class CWMPEndpoint:
     def stop(self) -> Deferred:
         """Stop: cancel the timers, end a running session; fires once it ended."""
         if self._running:
-            removeListener = getattr(self.model, "removeChangeListener", None)
-            if callable(removeListener):
+            if INotifyingDataModel.providedBy(self.model):
                 try:
-                    removeListener(self._modelValuesChanged)
+                    self.model.removeChangeListener(self._modelValuesChanged)
                 except (KeyError, ValueError):
                     pass
         self._running = False

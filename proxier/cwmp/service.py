@@ -39,6 +39,7 @@ from proxier.cwmp.endpoint import CWMPEndpoint
 from proxier.cwmp.settings import EndpointSettings
 from proxier.cwmp.tls import TLSConfigError, makeACSAgent
 from proxier.datamodel.values import DeviceIdentity
+from proxier.interfaces import IRebaselining
 from proxier.log import DeviceLogger
 from proxier.outbound import TargetPolicy
 from proxier.store import Store
@@ -269,9 +270,8 @@ class CWMPService(MultiService):
         # The ConnectionRequestURLs became final now, before any Inform: that is
         # no change the ACS could have seen.
         for endpoint in self.manager.endpoints.values():
-            rebaseline = getattr(endpoint.model, "rebaseline", None)
-            if callable(rebaseline):
-                rebaseline("Device.ManagementServer.ConnectionRequestURL")
+            if IRebaselining.providedBy(endpoint.model):
+                endpoint.model.rebaseline("Device.ManagementServer.ConnectionRequestURL")
         self.manager.start()
         self._directory.addListener(self.manager)
         self._listening = True

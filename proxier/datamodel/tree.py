@@ -52,7 +52,7 @@ from proxier.datamodel.values import (
     ParameterInfo,
     ParameterValue,
 )
-from proxier.interfaces import IDataModel
+from proxier.interfaces import IDataModel, IRebaselining
 from proxier.store import Store
 
 __all__ = [
@@ -403,7 +403,7 @@ class _TableNode:
 MAX_ABSENT_KEYS = 4096
 
 
-@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel)
+@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, IRebaselining)
 class TreeDataModel:
     """
     An L{IDataModel} serving a declared tree.
