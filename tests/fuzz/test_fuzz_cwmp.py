@@ -5,13 +5,19 @@ fields as the session reads them (L{proxier.cwmp.transport}: Set-Cookie,
 WWW-Authenticate, Location; L{proxier.cwmp.retry.parseRetryAfter};
 Content-Type). An answer is used, or refused with L{codec.DecodeError} or
 L{TransportError}, opening no file and no connection; a Retry-After is a
-number of seconds within bounds or absent (issue 11, item 3).
+number of seconds within bounds or absent (issue 11, item 3); a URL an
+ACS redirects to passes L{proxier.outbound.TargetPolicy} only when it
+names no address the proxier must not reach, however spelt (item 6).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
+import socket
+
+from urllib.parse import urlsplit
 
 from twisted.internet import defer, task
 from twisted.python.failure import Failure
@@ -23,6 +29,7 @@ from proxier.cwmp import codec
 from proxier.cwmp import messages as m
 from proxier.cwmp.retry import MAX_RETRY_AFTER, parseRetryAfter
 from proxier.cwmp.transport import ACSHTTPSession, TransportError
+from proxier.outbound import TargetPolicy, TargetRefused
 from tests.fuzz._harness import HEADER_TOKENS, SHARED, XML_TOKENS, Target, assertFuzzClean, splitHead
 
 _NOW = 1_780_000_000.0
@@ -139,6 +146,74 @@ def answerACS(data: bytes) -> None:
     session.post(b"")  # the cookies the answer set are sent back
 
 
+_GATEWAY = ("192.168.1.1", "fe80::1", "2001:db8::1")
+
+
+def _resolve(host: str) -> defer.Deferred:
+    """
+    What a resolver would answer, without asking one: C{inet_aton}'s reading
+    of the name when it has one (C{0x7f.1} is 127.0.0.1 to getaddrinfo too),
+    else a documentation address; a name with C{fail} in it does not resolve.
+    """
+    try:
+        return defer.succeed([socket.inet_ntoa(socket.inet_aton(host))])
+    except (OSError, ValueError):
+        pass
+    if "fail" in host:
+        return defer.fail(OSError("no such name"))
+    return defer.succeed(["192.0.2.7", "2001:db8:ffff::7"])
+
+
+_POLICY = TargetPolicy(("lab.example",), ownAddresses=lambda: _GATEWAY, resolve=_resolve)
+
+
+def _refusedAddress(text: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(text.strip("[]").partition("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast
+            or str(ip) in ("255.255.255.255",) + _GATEWAY)
+
+
+def checkTarget(data: bytes) -> None:
+    """
+    L{TargetPolicy.check} on a URL an ACS could redirect to (name lookups
+    answered by L{_resolve}): allowed, or refused with L{TargetRefused};
+    never allowed when its host is a loopback, link-local, unspecified,
+    multicast or broadcast address or one of the gateway's, spelt any way
+    C{getaddrinfo} reads it.
+    """
+    url = data.decode("utf-8", "replace")
+    quick = _POLICY.quickRefusal(url)
+    assert quick is None or isinstance(quick, str)
+    out: list = []
+    _POLICY.check(url, cameFrom="http://acs.example.net:7547/acs").addBoth(out.append)
+    assert out, "the check did not finish"
+    if isinstance(out[0], Failure):
+        out[0].raiseException()
+    host = urlsplit(url).hostname or ""
+    if host.rstrip(".") in ("lab.example", "acs.example.net"):
+        return
+    try:
+        seen = socket.inet_ntoa(socket.inet_aton(host))
+    except (OSError, ValueError):
+        seen = host
+    assert not _refusedAddress(seen), f"{url!r} allowed, its host {host!r} is {seen}"
+    assert quick is None, f"{url!r} allowed by check, refused at once: {quick}"
+
+
+def _urlSeeds() -> list[bytes]:
+    return [
+        b"http://acs2.example.net:7547/acs?x=1", b"https://[2001:db8::5]:7547/acs", b"http://127.0.0.1:7547/",
+        b"http://192.168.1.1/admin", b"http://[fe80::1%25eth0]:80/", b"http://localhost./", b"http://0x7f.1/",
+        b"http://[::ffff:127.0.0.1]/", b"http://lab.example:8080/up", b"http://fail.example/", b"http://169.254.169.254/",
+        b"http://user:pw@files.example.org:21/log?a=b#c", b"http://acs.example.net:7547/other",
+    ]
+
+
 def _envelopeSeeds() -> list[bytes]:
     from tests.test_cwmp_codec import GENIE_ID, SAMPLES, envelopeText
 
@@ -183,6 +258,10 @@ def _answerSeeds() -> list[bytes]:
 TARGETS = [
     Target("cwmp-envelope", __name__, decodeEnvelope, (codec.DecodeError,), _envelopeSeeds, _TOKENS, xml=True),
     Target("cwmp-http", __name__, answerACS, (codec.DecodeError, TransportError), _answerSeeds, _TOKENS, xml=True),
+    Target("outbound-url", __name__, checkTarget, (TargetRefused,), _urlSeeds, _TOKENS + (
+        b"http://", b"https://", b"[", b"]", b"%25", b"@", b"::ffff:", b"127.", b"0x7f", b"0177.0.0.1", b"2130706433",
+        b"localhost", b".localhost", b"[::]", b"0.0.0.0", b"255.255.255.255", b"fe80::", b"ff02::1", b"224.0.0.1",
+        b"192.168.1.1", b"169.254.", b"\\", b"\t", b"#@", b"?@")),
 ]
 
 
@@ -219,3 +298,12 @@ class CWMPFuzzTests(unittest.TestCase):
         within L{MAX_RETRY_AFTER}.
         """
         assertFuzzClean(self, TARGETS[1])
+
+    def test_redirectTargets(self) -> None:
+        """
+        Mutated URLs an ACS could redirect the session to are allowed or
+        refused with L{TargetRefused}, and never allowed when they name
+        loopback, link-local, unspecified, multicast or broadcast addresses
+        or the gateway's own, however spelt.
+        """
+        assertFuzzClean(self, TARGETS[2])
