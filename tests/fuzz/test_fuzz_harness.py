@@ -175,8 +175,9 @@ class ToolTests(unittest.TestCase):
 
     def test_seedsAreUsable(self) -> None:
         """
-        Every family's seeds run without a crash, and most are accepted
-        (mutations of valid inputs reach past the first check).
+        Every family's seeds run without a crash, and some are accepted
+        (mutations of valid inputs reach past the first check; a policy
+        target also seeds with what it must refuse).
         """
         for target in _tool.allTargets():
             seeds = list(target.seeds())
@@ -187,7 +188,7 @@ class ToolTests(unittest.TestCase):
                 except target.documented:
                     continue
                 accepted += 1
-            self.assertGreater(accepted, len(seeds) // 2, f"{target.name}: {accepted} of {len(seeds)} accepted")
+            self.assertGreater(accepted, len(seeds) // 3, f"{target.name}: {accepted} of {len(seeds)} accepted")
 
     def test_minimize(self) -> None:
         """A crash is cut down to a small input that still crashes the same way."""
