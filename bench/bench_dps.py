@@ -39,7 +39,7 @@ def line(label: str, values: list[float], unit: str = "ms") -> None:
 
 
 def benchWPS(rounds: int) -> None:
-    from proxier.upnp import wps
+    from proxier.upnp.dps import wps
 
     print("(a) WPS registration protocol, sans-IO")
     pairs = []
@@ -65,7 +65,7 @@ def benchWPS(rounds: int) -> None:
 
 
 def benchIdentity() -> None:
-    from proxier.upnp.cpidentity import generateSelfSigned
+    from proxier.upnp.dps.cpidentity import generateSelfSigned
 
     print("(d) the proxier's identity")
     times = []

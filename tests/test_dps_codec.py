@@ -1,5 +1,5 @@
 """
-Tests for L{proxier.upnp.dps}: CPIDs, role lists, the role-action tables
+Tests for L{proxier.upnp.dps.codec}: CPIDs, role lists, the role-action tables
 walked row by row, and the DeviceProtection:1 XML documents.
 """
 
@@ -13,7 +13,7 @@ from lxml import etree
 from twisted.trial import unittest
 
 from proxier.sim.servicetypes import SERVICE_TYPES
-from proxier.upnp import dps
+from proxier.upnp.dps import codec
 from tests._helpers import SHARED
 
 TEMPLATES = os.path.join(SHARED, "ref", "upnp-dm", "service-templates")
@@ -54,47 +54,47 @@ class CPIDTests(unittest.SynchronousTestCase):
         """A CPID is the first 128 bits of SHA-256 of the certificate, marked as an RFC 4122 version-5 UUID."""
         der = b"\x30\x82certificate bytes"
         expected = uuid.UUID(bytes=hashlib.sha256(der).digest()[:16], version=5)
-        self.assertEqual(dps.cpid(der), str(expected))
-        self.assertEqual(dps.cpidBytes(der), expected.bytes)
-        self.assertEqual(uuid.UUID(dps.cpid(der)).version, 5)
+        self.assertEqual(codec.cpid(der), str(expected))
+        self.assertEqual(codec.cpidBytes(der), expected.bytes)
+        self.assertEqual(uuid.UUID(codec.cpid(der)).version, 5)
 
     def test_differentCertificates(self):
         """Two certificates give two CPIDs; the same one always the same."""
-        self.assertNotEqual(dps.cpid(b"a"), dps.cpid(b"b"))
-        self.assertEqual(dps.cpid(b"a"), dps.cpid(b"a"))
+        self.assertNotEqual(codec.cpid(b"a"), codec.cpid(b"b"))
+        self.assertEqual(codec.cpid(b"a"), codec.cpid(b"a"))
 
 
 class RoleListTests(unittest.SynchronousTestCase):
     def test_parse(self):
         """Space- or comma-separated names; the DM roles with their prefix."""
-        self.assertEqual(dps.parseRoleList("Admin Basic  Public"), {"Admin", "Basic", "Public"})
-        self.assertEqual(dps.parseRoleList("Public,dm:UserAdmin"), {"Public", "dm:UserAdmin"})
-        self.assertEqual(dps.parseRoleList(""), frozenset())
+        self.assertEqual(codec.parseRoleList("Admin Basic  Public"), {"Admin", "Basic", "Public"})
+        self.assertEqual(codec.parseRoleList("Public,dm:UserAdmin"), {"Public", "dm:UserAdmin"})
+        self.assertEqual(codec.parseRoleList(""), frozenset())
 
     def test_refused(self):
         """Names that are no role names, or too many, are refused."""
         for text in ("Admin <b>", "1Admin", "x" * 70, " ".join(f"R{i}" for i in range(40))):
-            with self.assertRaises(dps.DPSError):
-                dps.parseRoleList(text)
+            with self.assertRaises(codec.DPSError):
+                codec.parseRoleList(text)
 
     def test_format(self):
         """Admin, Basic, Public first, then the rest alphabetically; duplicates once."""
-        self.assertEqual(dps.formatRoleList(["Public", "dm:UserAdmin", "Admin", "Admin", "Basic"]),
+        self.assertEqual(codec.formatRoleList(["Public", "dm:UserAdmin", "Admin", "Admin", "Basic"]),
                          "Admin Basic Public dm:UserAdmin")
 
 
 class PermissionTests(unittest.SynchronousTestCase):
     def test_tableRowByRow(self):
         """Each row of the DM role-action table: a holder of each role may act exactly when the row names it."""
-        for (service, action), allowed in dps.DM_ROLE_ACTIONS.items():
+        for (service, action), allowed in codec.DM_ROLE_ACTIONS.items():
             serviceType = f"urn:schemas-upnp-org:service:{service}:2"
-            for role in dps.EVERYONE:
-                permitted = dps.Permissions(frozenset({role})).allows(serviceType, action)
-                self.assertEqual(permitted, role in allowed or dps.PUBLIC in allowed, (service, action, role))
+            for role in codec.EVERYONE:
+                permitted = codec.Permissions(frozenset({role})).allows(serviceType, action)
+                self.assertEqual(permitted, role in allowed or codec.PUBLIC in allowed, (service, action, role))
 
     def test_tableCoversTheTemplates(self):
         """Every action of the BMS:2, CMS:2 and SMS:2 templates has a row; no row names an unknown action."""
-        rows = set(dps.DM_ROLE_ACTIONS)
+        rows = set(codec.DM_ROLE_ACTIONS)
         names = {"BasicManagement": "BasicManagement-2", "ConfigurationManagement": "ConfigurationManagement-2",
                  "SoftwareManagement": "SoftwareManagement-2"}
         expected = set()
@@ -108,13 +108,13 @@ class PermissionTests(unittest.SynchronousTestCase):
 
     def test_dpActionTableCoversTheTemplate(self):
         """DeviceProtection's own table has a row for every action of the DeviceProtection:1 template."""
-        self.assertEqual(set(dps.DP_ACTION_ROLES),
+        self.assertEqual(set(codec.DP_ACTION_ROLES),
                          set(_templateActions("DeviceProtection-1.service-template.xml")))
 
     def test_rebootNeedsAdmin(self):
         """TR-330 §4.8's example: Reboot needs Admin, GetSupportedDataModels is open to all."""
-        public = dps.Permissions()
-        admin = dps.Permissions(frozenset({"Admin"}))
+        public = codec.Permissions()
+        admin = codec.Permissions(frozenset({"Admin"}))
         bms, cms = "urn:schemas-upnp-org:service:BasicManagement:2", "urn:schemas-upnp-org:service:ConfigurationManagement:2"
         self.assertFalse(public.allows(bms, "Reboot"))
         self.assertTrue(admin.allows(bms, "Reboot"))
@@ -122,14 +122,14 @@ class PermissionTests(unittest.SynchronousTestCase):
 
     def test_publicImplied(self):
         """Every control point holds Public; granted means more than Public."""
-        self.assertEqual(dps.Permissions(frozenset()).roles, {"Public"})
-        self.assertFalse(dps.Permissions(frozenset({"Public"})).granted)
-        self.assertTrue(dps.Permissions(frozenset({"Basic"})).granted)
+        self.assertEqual(codec.Permissions(frozenset()).roles, {"Public"})
+        self.assertFalse(codec.Permissions(frozenset({"Public"})).granted)
+        self.assertTrue(codec.Permissions(frozenset({"Basic"})).granted)
 
     def test_overridesWin(self):
         """The device's GetRolesForAction answer replaces the table's row, both ways."""
         cms = "urn:schemas-upnp-org:service:ConfigurationManagement:2"
-        basic = dps.Permissions(frozenset({"Basic"}))
+        basic = codec.Permissions(frozenset({"Basic"}))
         self.assertFalse(basic.allows(cms, "SetValues"))
         opened = basic.withOverrides({("ConfigurationManagement", "SetValues"): frozenset({"Basic"})})
         self.assertTrue(opened.allows(cms, "SetValues"))
@@ -139,26 +139,26 @@ class PermissionTests(unittest.SynchronousTestCase):
 
     def test_unknownActionLeftToDevice(self):
         """An action neither the table nor the device describes is allowed (the device is the judge)."""
-        self.assertTrue(dps.Permissions().allows("urn:example-com:service:Vendor:1", "DoIt"))
-        self.assertIsNone(dps.Permissions().rolesFor("urn:example-com:service:Vendor:1", "DoIt"))
+        self.assertTrue(codec.Permissions().allows("urn:example-com:service:Vendor:1", "DoIt"))
+        self.assertIsNone(codec.Permissions().rolesFor("urn:example-com:service:Vendor:1", "DoIt"))
 
 
 class ACLTests(unittest.SynchronousTestCase):
     def test_referenceACL(self):
         """The reference implementation's ACL parses: one user, three roles, no control point."""
-        acl = dps.parseACL(REFERENCE_ACL)
-        self.assertEqual(acl.users, (dps.UserEntry("Administrator", frozenset({"Admin", "Basic", "Public"})),))
+        acl = codec.parseACL(REFERENCE_ACL)
+        self.assertEqual(acl.users, (codec.UserEntry("Administrator", frozenset({"Admin", "Basic", "Public"})),))
         self.assertEqual(acl.controlPoints, ())
         self.assertEqual(acl.roles, ("Admin", "Basic", "Public"))
 
     def test_roundTrip(self):
         """An ACL written and read back is the same ACL, introduced flag, name and alias included."""
-        cp = dps.CPEntry(dps.cpid(b"x"), frozenset({"Admin", "Public"}), "proxier", "gateway", True)
-        acl = dps.ACL((cp, dps.CPEntry(dps.cpid(b"y"))), (dps.UserEntry("u", frozenset({"Basic"})),))
-        again = dps.parseACL(dps.formatACL(acl))
+        cp = codec.CPEntry(codec.cpid(b"x"), frozenset({"Admin", "Public"}), "proxier", "gateway", True)
+        acl = codec.ACL((cp, codec.CPEntry(codec.cpid(b"y"))), (codec.UserEntry("u", frozenset({"Basic"})),))
+        again = codec.parseACL(codec.formatACL(acl))
         self.assertEqual(again, acl)
         self.assertEqual(again.controlPoint(cp.id), cp)
-        self.assertIsNone(again.controlPoint(dps.cpid(b"z")))
+        self.assertIsNone(again.controlPoint(codec.cpid(b"z")))
 
     def test_refused(self):
         """Hostile or broken ACLs are refused with DPSError: entities, wrong root, CP without or with a bad ID."""
@@ -168,68 +168,68 @@ class ACLTests(unittest.SynchronousTestCase):
             b"<ACL><Identities><CP><Name>x</Name></CP></Identities></ACL>",
             b"<ACL><Identities><CP><ID>not-a-uuid</ID></CP></Identities></ACL>",
             b"<ACL><Identities><User><RoleList>Admin</RoleList></User></Identities></ACL>",
-            b"<ACL><Identities><CP><ID>" + dps.cpid(b"x").encode() + b"</ID><RoleList>Adm!n</RoleList></CP>"
+            b"<ACL><Identities><CP><ID>" + codec.cpid(b"x").encode() + b"</ID><RoleList>Adm!n</RoleList></CP>"
             b"</Identities></ACL>",
             b"not xml",
-            b"<ACL>" + b" " * (dps.MAX_DOCUMENT_BYTES + 1) + b"</ACL>",
+            b"<ACL>" + b" " * (codec.MAX_DOCUMENT_BYTES + 1) + b"</ACL>",
         ]
         for document in documents:
-            with self.assertRaises(dps.DPSError, msg=document[:60]):
-                dps.parseACL(document)
+            with self.assertRaises(codec.DPSError, msg=document[:60]):
+                codec.parseACL(document)
 
     def test_entryCap(self):
         """An ACL with more identities than the cap is refused."""
-        users = "".join(f"<User><Name>u{i}</Name></User>" for i in range(dps.MAX_ENTRIES + 1))
-        with self.assertRaises(dps.DPSError):
-            dps.parseACL(f"<ACL><Identities>{users}</Identities></ACL>")
+        users = "".join(f"<User><Name>u{i}</Name></User>" for i in range(codec.MAX_ENTRIES + 1))
+        with self.assertRaises(codec.DPSError):
+            codec.parseACL(f"<ACL><Identities>{users}</Identities></ACL>")
 
     def test_noNamespaceTolerated(self):
         """An ACL without the DeviceProtection namespace is read by local names."""
-        acl = dps.parseACL(f"<ACL><Identities><CP><ID>{dps.cpid(b'x').upper()}</ID><RoleList>Basic</RoleList>"
+        acl = codec.parseACL(f"<ACL><Identities><CP><ID>{codec.cpid(b'x').upper()}</ID><RoleList>Basic</RoleList>"
                            f"</CP></Identities></ACL>")
-        self.assertEqual(acl.controlPoints[0].id, dps.cpid(b"x"))
+        self.assertEqual(acl.controlPoints[0].id, codec.cpid(b"x"))
 
 
 class IdentityTests(unittest.SynchronousTestCase):
     def test_controlPoint(self):
         """A control point identity round-trips through its document."""
-        text = dps.formatIdentity(cpidText=dps.cpid(b"x"))
-        self.assertEqual(dps.parseIdentity(text), ("CP", dps.cpid(b"x")))
-        self.assertIn(dps.NAMESPACE, text)
+        text = codec.formatIdentity(cpidText=codec.cpid(b"x"))
+        self.assertEqual(codec.parseIdentity(text), ("CP", codec.cpid(b"x")))
+        self.assertIn(codec.NAMESPACE, text)
 
     def test_user(self):
         """A user identity round-trips."""
-        self.assertEqual(dps.parseIdentity(dps.formatIdentity(userName="alice")), ("User", "alice"))
+        self.assertEqual(codec.parseIdentity(codec.formatIdentity(userName="alice")), ("User", "alice"))
 
     def test_exactlyOne(self):
         """Making an identity of both or neither fails; a document with two is refused."""
         with self.assertRaises(ValueError):
-            dps.formatIdentity()
+            codec.formatIdentity()
         with self.assertRaises(ValueError):
-            dps.formatIdentity(cpidText=dps.cpid(b"x"), userName="a")
-        with self.assertRaises(dps.DPSError):
-            dps.parseIdentity("<Identity><User><Name>a</Name></User><User><Name>b</Name></User></Identity>")
-        with self.assertRaises(dps.DPSError):
-            dps.parseIdentity("<Identity><CP/></Identity>")
+            codec.formatIdentity(cpidText=codec.cpid(b"x"), userName="a")
+        with self.assertRaises(codec.DPSError):
+            codec.parseIdentity("<Identity><User><Name>a</Name></User><User><Name>b</Name></User></Identity>")
+        with self.assertRaises(codec.DPSError):
+            codec.parseIdentity("<Identity><CP/></Identity>")
 
     def test_identityList(self):
         """An identity list round-trips."""
-        cps = [dps.CPEntry(dps.cpid(b"x"), frozenset({"Admin"}), "cp")]
-        users = [dps.UserEntry("bob", frozenset({"Basic"}))]
-        self.assertEqual(dps.parseIdentityList(dps.formatIdentityList(cps, users)), (cps, users))
+        cps = [codec.CPEntry(codec.cpid(b"x"), frozenset({"Admin"}), "cp")]
+        users = [codec.UserEntry("bob", frozenset({"Basic"}))]
+        self.assertEqual(codec.parseIdentityList(codec.formatIdentityList(cps, users)), (cps, users))
 
 
 class SupportedProtocolsTests(unittest.SynchronousTestCase):
     def test_reference(self):
         """The reference implementation's value: WPS introduction, PKCS5 login."""
-        self.assertEqual(dps.parseSupportedProtocols(REFERENCE_PROTOCOLS), dps.SupportedProtocols(("WPS",), ("PKCS5",)))
+        self.assertEqual(codec.parseSupportedProtocols(REFERENCE_PROTOCOLS), codec.SupportedProtocols(("WPS",), ("PKCS5",)))
 
     def test_roundTrip(self):
         """Written and read back, both lists survive."""
-        value = dps.SupportedProtocols(("WPS", "X-Other"), ())
-        self.assertEqual(dps.parseSupportedProtocols(dps.formatSupportedProtocols(value)), value)
+        value = codec.SupportedProtocols(("WPS", "X-Other"), ())
+        self.assertEqual(codec.parseSupportedProtocols(codec.formatSupportedProtocols(value)), value)
 
     def test_refused(self):
         """Another document is refused."""
-        with self.assertRaises(dps.DPSError):
-            dps.parseSupportedProtocols("<Other/>")
+        with self.assertRaises(codec.DPSError):
+            codec.parseSupportedProtocols("<Other/>")

@@ -25,7 +25,7 @@ from twisted.trial import unittest
 from proxier.cwmp import messages as m
 from proxier.datamodel.values import ParameterValue
 from proxier.sim.dps import makeCertificate, protect
-from proxier.upnp import dps, security as S
+from proxier.upnp.dps import codec, security as S
 from tests.test_upnpdm_e2e import Lab, answers, events, sleep, waitFor
 
 
@@ -104,7 +104,7 @@ def _proxierCertificate(testCase):
         f.write(certificate.public_bytes(Encoding.PEM))
     with open(keyPath, "wb") as f:
         f.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
-    return ca, cert, keyPath, dps.cpid(certificate.public_bytes(Encoding.DER))
+    return ca, cert, keyPath, codec.cpid(certificate.public_bytes(Encoding.DER))
 
 
 class CarrierTests(unittest.TestCase):
@@ -127,7 +127,7 @@ class CarrierTests(unittest.TestCase):
 
         def recording(name, arguments, context=None):
             calls.append((name, context.secure if context else False,
-                          dps.cpid(context.certificate) if context is not None and context.certificate else None))
+                          codec.cpid(context.certificate) if context is not None and context.certificate else None))
             return original(name, arguments, context) if context is not None else original(name, arguments)
 
         lab.sim().cms.invoke = recording

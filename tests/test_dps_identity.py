@@ -1,5 +1,5 @@
 """
-Tests for L{proxier.upnp.cpidentity}: the proxier's DeviceProtection
+Tests for L{proxier.upnp.dps.cpidentity}: the proxier's DeviceProtection
 identity — generated and kept in the state directory, renewed, or
 configured (the carrier case) — and the [upnp] keys that describe it.
 """
@@ -18,7 +18,7 @@ from twisted.trial import unittest
 from proxier.config import ConfigError, load
 from proxier.sim.dps import makeCertificate
 from proxier.store import Store
-from proxier.upnp import cpidentity, dps
+from proxier.upnp.dps import codec, cpidentity
 from proxier.upnp.settings import Settings
 from proxier.upnpdm.settings import SECTION
 from tests._helpers import LogCapture
@@ -47,7 +47,7 @@ class GeneratedTests(unittest.SynchronousTestCase):
         second = self.keeper().load()
         self.assertEqual(first.cpid, second.cpid)
         self.assertTrue(second.generated)
-        self.assertEqual(first.cpid, dps.cpid(first.der))
+        self.assertEqual(first.cpid, codec.cpid(first.der))
         self.assertEqual(second.commonName, "proxier SN1")
 
     def test_certificateShape(self):
@@ -135,7 +135,7 @@ class ConfiguredTests(unittest.SynchronousTestCase):
         chain = self.write("chain.pem", self.ca[0].public_bytes(Encoding.PEM) * 2)
         credentials = self.keeper(dpsCertificate=cert, dpsPrivateKey=key, dpsCertificateChain=chain).load()
         self.assertFalse(credentials.generated)
-        self.assertEqual(credentials.cpid, dps.cpid(self.certificate.public_bytes(Encoding.DER)))
+        self.assertEqual(credentials.cpid, codec.cpid(self.certificate.public_bytes(Encoding.DER)))
         self.assertEqual(len(credentials.chain), 2)
 
     def test_keyMismatch(self):

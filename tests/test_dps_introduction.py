@@ -1,5 +1,5 @@
 """
-Tests for L{proxier.upnp.security.Introduction}: the proxier's side of the
+Tests for L{proxier.upnp.dps.security.Introduction}: the proxier's side of the
 push-button introduction as a state machine, on a Clock, against the
 simulated device's L{Introductions} (no network).
 """
@@ -16,9 +16,9 @@ from twisted.trial import unittest
 from proxier.sim.dps import AccessControl, makeCertificate
 from proxier.sim.errors import ActionError as DeviceError
 from proxier.sim.wps import Introductions, PushButton
-from proxier.upnp import dps, wps
+from proxier.upnp.dps import codec, wps
 from proxier.upnp.actions import ActionError
-from proxier.upnp.security import Introduction
+from proxier.upnp.dps.security import Introduction
 from proxier.upnp.soap import UPnPError
 
 
@@ -33,13 +33,13 @@ class Fixture:
         self.cpCert = der(makeCertificate("proxier")[0])
         self.access = AccessControl()
         self.button = PushButton(self.clock)
-        self.device = Introductions(wps.DeviceAttributes(uuid=dps.cpidBytes(self.deviceCert)), self.button,
+        self.device = Introductions(wps.DeviceAttributes(uuid=codec.cpidBytes(self.deviceCert)), self.button,
                                     self.clock, self.access.introduced)
         self.calls = []
         self.faults = []  # exceptions to answer instead, in turn
         self.results = []
-        self.introduction = Introduction(self.call, wps.DeviceAttributes(uuid=dps.cpidBytes(self.cpCert)),
-                                         dps.cpidBytes(self.deviceCert), self.clock, timeout,
+        self.introduction = Introduction(self.call, wps.DeviceAttributes(uuid=codec.cpidBytes(self.cpCert)),
+                                         codec.cpidBytes(self.deviceCert), self.clock, timeout,
                                          lambda state, reason: self.results.append((state, reason)), poll=5.0)
 
     def call(self, action: str, arguments: dict) -> Deferred:
@@ -68,7 +68,7 @@ class IntroductionMachineTests(unittest.SynchronousTestCase):
         f.clock.advance(5)
         self.assertEqual(f.results, [("done", "")])
         self.assertEqual(f.introduction.state, "done")
-        self.assertIn(dps.cpid(f.cpCert), f.access.acl)
+        self.assertIn(codec.cpid(f.cpCert), f.access.acl)
         names = [wps.Message.parse(base64.b64decode(c[1])).name for c in f.calls if c[1]]
         self.assertEqual(names[-5:], ["M2D", "M2", "M4", "M6", "M8"])
         self.assertEqual(names[:2], ["M2D", "M2D"])  # the two runs before the button: the gate only

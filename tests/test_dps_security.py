@@ -1,5 +1,5 @@
 """
-The control point's DeviceProtection layer (L{proxier.upnp.security})
+The control point's DeviceProtection layer (L{proxier.upnp.dps.security})
 against simulated DeviceProtection devices (L{proxier.sim.dps}) over TLS on
 127.0.0.1: the carrier case, Public-only devices, the retail push-button
 introduction, certificate pinning and quarantine, and every bad peer.
@@ -25,13 +25,14 @@ from proxier import config as C
 from proxier.sim.dps import TLSKnobs, makeCertificate, protect
 from proxier.sim.fleet import Fleet, FleetOptions
 from proxier.store import Store
-from proxier.upnp import description as D, dps, security as S
+from proxier.upnp import description as D
+from proxier.upnp.dps import codec, security as S
 from proxier.upnp.actions import ActionClient, ActionError
 from proxier.upnp.controlpoint import ControlPoint
-from proxier.upnp.cpidentity import generateSelfSigned
+from proxier.upnp.dps.cpidentity import generateSelfSigned
 from proxier.lan.httpclient import Requester, makeHTTPClient
 from proxier.upnp.soap import UPnPError
-from proxier.upnp.tls import ClientTLS, DeviceTrust
+from proxier.upnp.dps.tls import ClientTLS, DeviceTrust
 from proxier.lan.urlpolicy import URLPolicy
 from proxier.upnpdm.settings import SECTION
 from tests import _helpers
@@ -145,7 +146,7 @@ class CarrierTests(DPSCase, StrangerMixin):
         self.ca = makeCertificate("Operator CPE Proxier CA", ca=True)
         certificate, key = makeCertificate("proxier gateway 0001", issuer=self.ca, rsa=True)
         self.cert, self.key = _writePEM(self.mktemp(), "proxier", certificate, key)
-        self.proxierCPID = dps.cpid(certificate.public_bytes(Encoding.DER))
+        self.proxierCPID = codec.cpid(certificate.public_bytes(Encoding.DER))
 
     @inlineCallbacks
     def test_autoAdmin(self):
@@ -169,7 +170,7 @@ class CarrierTests(DPSCase, StrangerMixin):
         self.startFleet(caRoots=[self.ca[0]])
         _, device = yield self.waiter.wait("ready")
         bms = device.services(D.BASIC_MANAGEMENT_2)[0][1]
-        self.assertFalse(dps.Permissions().allows(bms.serviceType, "SetSequenceMode"))
+        self.assertFalse(codec.Permissions().allows(bms.serviceType, "SetSequenceMode"))
         yield device.callAction(bms, "SetSequenceMode", {"NewSequenceMode": "1"})
         error = yield self.assertFailure(
             self.strangerCall(device, D.BASIC_MANAGEMENT_2, "SetSequenceMode", {"NewSequenceMode": "0"}), UPnPError)

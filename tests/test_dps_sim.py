@@ -22,7 +22,7 @@ from proxier.sim.dps import DP1, AccessControl, DeviceProtection, makeCertificat
 from proxier.sim.errors import ActionError
 from proxier.sim.service import ActionContext
 from proxier.sim.wps import Introductions, PushButton, WALK_TIME
-from proxier.upnp import dps, wps
+from proxier.upnp.dps import codec, wps
 from tests._helpers import SHARED
 
 TEMPLATE = os.path.join(SHARED, "ref", "upnp-dm", "service-templates", "DeviceProtection-1.service-template.xml")
@@ -51,7 +51,7 @@ class Harness:
         self.deviceCert = der(cert("device")[0])
         self.access = AccessControl(**access)
         self.button = PushButton(self.clock)
-        attributes = wps.DeviceAttributes(uuid=dps.cpidBytes(self.deviceCert), macAddress=b"\x02" * 6)
+        attributes = wps.DeviceAttributes(uuid=codec.cpidBytes(self.deviceCert), macAddress=b"\x02" * 6)
         self.introductions = Introductions(attributes, self.button, self.clock, self.access.introduced)
         self.service = DeviceProtection(self.access, self.introductions, [UDN], self.deviceCert, self.clock)
         self.service.authorizer = self.access.authorize
@@ -90,26 +90,26 @@ class AuthorizationTests(unittest.SynchronousTestCase):
     def test_dmRowsAgainstRoles(self):
         """Each DM table row: a control point holding a role may invoke the action exactly when the row names it."""
         h = Harness()
-        for role in sorted(dps.EVERYONE):
+        for role in sorted(codec.EVERYONE):
             certificate = makeCertificate(f"cp {role}")[0]
-            h.access.add(dps.cpid(der(certificate)), frozenset({role}))
+            h.access.add(codec.cpid(der(certificate)), frozenset({role}))
             context = secure(certificate)
-            for (service, action), allowed in dps.DM_ROLE_ACTIONS.items():
+            for (service, action), allowed in codec.DM_ROLE_ACTIONS.items():
                 serviceId = f"urn:upnp-org:serviceId:{service}"
                 self.assertEqual(h.access.authorize(serviceId, action, context),
-                                 role in allowed or dps.PUBLIC in allowed, (service, action, role))
+                                 role in allowed or codec.PUBLIC in allowed, (service, action, role))
 
     def test_dpRowsForPublic(self):
         """DeviceProtection's own rows for a stranger: only the EVERYONE actions pass."""
         h = Harness()
         context = secure(cert("stranger")[0])
-        for action, allowed in dps.DP_ACTION_ROLES.items():
-            self.assertEqual(h.access.authorize(DP1.serviceId, action, context), dps.PUBLIC in allowed, action)
+        for action, allowed in codec.DP_ACTION_ROLES.items():
+            self.assertEqual(h.access.authorize(DP1.serviceId, action, context), codec.PUBLIC in allowed, action)
 
     def test_plainPortIsPublic(self):
         """Over the plain port every control point is Public, whatever its ACL entry (606 for Admin actions)."""
         h = Harness()
-        h.access.add(dps.cpid(der(cert("admin")[0])), frozenset({"Admin"}))
+        h.access.add(codec.cpid(der(cert("admin")[0])), frozenset({"Admin"}))
         plain = ActionContext(peer="127.0.0.1", secure=False, certificate=der(cert("admin")[0]))
         self.assertEqual(h.access.roles(plain), {"Public"})
         self.assertFalse(h.access.authorize("urn:upnp-org:serviceId:BasicManagement", "Reboot", plain))
@@ -121,7 +121,7 @@ class AuthorizationTests(unittest.SynchronousTestCase):
         """A role override changes both GetRolesForAction's answer and the check."""
         h = Harness()
         basic = cert("basic")[0]
-        h.access.add(dps.cpid(der(basic)), frozenset({"Basic"}))
+        h.access.add(codec.cpid(der(basic)), frozenset({"Basic"}))
         h.access.roleOverrides[("ConfigurationManagement", "SetValues")] = frozenset({"Basic"})
         answer = h.call("GetRolesForAction", secure(basic), DeviceUDN=UDN,
                         ServiceId="urn:upnp-org:serviceId:ConfigurationManagement", ActionName="SetValues")
@@ -133,7 +133,7 @@ class AuthorizationTests(unittest.SynchronousTestCase):
         """GetRolesForAction of another device or an unknown action: 600."""
         h = Harness()
         admin = cert("admin")[0]
-        h.access.add(dps.cpid(der(admin)), frozenset({"Admin"}))
+        h.access.add(codec.cpid(der(admin)), frozenset({"Admin"}))
         for kw in ({"DeviceUDN": "uuid:other", "ServiceId": "urn:upnp-org:serviceId:BasicManagement",
                     "ActionName": "Reboot"},
                    {"DeviceUDN": UDN, "ServiceId": "urn:upnp-org:serviceId:BasicManagement", "ActionName": "Nope"}):
@@ -149,7 +149,7 @@ class CarrierTests(unittest.SynchronousTestCase):
         proxier = makeCertificate("proxier 1", issuer=ca)[0]
         h = Harness(caRoots=[ca[0]])
         self.assertEqual(h.call("GetAssignedRoles", secure(proxier)), {"RoleList": "Admin Public"})
-        entry = h.access.acl[dps.cpid(der(proxier))]
+        entry = h.access.acl[codec.cpid(der(proxier))]
         self.assertEqual((entry.roles, entry.name), (frozenset({"Admin"}), "proxier 1"))
 
     def test_otherCAOrSelfSigned(self):
@@ -173,22 +173,22 @@ class ACLActionTests(unittest.SynchronousTestCase):
     def setUp(self):
         self.h = Harness()
         self.admin = cert("admin")[0]
-        self.h.access.add(dps.cpid(der(self.admin)), frozenset({"Admin"}))
+        self.h.access.add(codec.cpid(der(self.admin)), frozenset({"Admin"}))
         self.other = cert("other")[0]
 
     def test_getACLData(self):
         """GetACLData returns the ACL document with its entries."""
-        acl = dps.parseACL(self.h.call("GetACLData", secure(self.admin))["ACL"])
-        self.assertEqual([e.id for e in acl.controlPoints], [dps.cpid(der(self.admin))])
+        acl = codec.parseACL(self.h.call("GetACLData", secure(self.admin))["ACL"])
+        self.assertEqual([e.id for e in acl.controlPoints], [codec.cpid(der(self.admin))])
 
     def test_identityManagement(self):
         """AddIdentityList, AddRolesForIdentity, RemoveRolesForIdentity and RemoveIdentity change the ACL."""
         context = secure(self.admin)
-        otherID = dps.cpid(der(self.other))
-        listed = dps.formatIdentityList([dps.CPEntry(otherID, frozenset({"Basic"}), "other")])
+        otherID = codec.cpid(der(self.other))
+        listed = codec.formatIdentityList([codec.CPEntry(otherID, frozenset({"Basic"}), "other")])
         result = self.h.call("AddIdentityList", context, IdentityList=listed)
         self.assertIn(otherID, result["IdentityListResult"])
-        identity = dps.formatIdentity(cpidText=otherID)
+        identity = codec.formatIdentity(cpidText=otherID)
         self.h.call("AddRolesForIdentity", context, Identity=identity, RoleList="Admin")
         self.assertEqual(self.h.access.roles(secure(self.other)), {"Public", "Basic", "Admin"})
         self.h.call("RemoveRolesForIdentity", context, Identity=identity, RoleList="Admin Basic")
@@ -199,8 +199,8 @@ class ACLActionTests(unittest.SynchronousTestCase):
     def test_identityErrors(self):
         """Unknown identities, unknown roles, broken documents: 600; a non-Admin: 606."""
         context = secure(self.admin)
-        unknown = dps.formatIdentity(cpidText=dps.cpid(b"nobody"))
-        known = dps.formatIdentity(cpidText=dps.cpid(der(self.admin)))
+        unknown = codec.formatIdentity(cpidText=codec.cpid(b"nobody"))
+        known = codec.formatIdentity(cpidText=codec.cpid(der(self.admin)))
         for action, kw in (("RemoveIdentity", {"Identity": unknown}),
                            ("AddRolesForIdentity", {"Identity": known, "RoleList": "Superuser"}),
                            ("AddRolesForIdentity", {"Identity": known, "RoleList": ""}),
@@ -216,7 +216,7 @@ class ACLActionTests(unittest.SynchronousTestCase):
     def test_supportedProtocols(self):
         """GetSupportedProtocols names WPS and the PKCS5 login."""
         answer = self.h.call("GetSupportedProtocols")
-        self.assertEqual(dps.parseSupportedProtocols(answer["ProtocolList"]), dps.SupportedProtocols(("WPS",),
+        self.assertEqual(codec.parseSupportedProtocols(answer["ProtocolList"]), codec.SupportedProtocols(("WPS",),
                                                                                                       ("PKCS5",)))
 
 
@@ -226,7 +226,7 @@ class IntroductionTests(unittest.SynchronousTestCase):
     def setUp(self):
         self.h = Harness()
         self.cp = cert("proxier")[0]
-        self.me = wps.DeviceAttributes(uuid=dps.cpidBytes(der(self.cp)))
+        self.me = wps.DeviceAttributes(uuid=codec.cpidBytes(der(self.cp)))
 
     def send(self, message: bytes, certificate=None, protocol="WPS") -> bytes:
         out = self.h.call("SendSetupMessage", secure(certificate or self.cp), ProtocolType=protocol,
@@ -235,7 +235,7 @@ class IntroductionTests(unittest.SynchronousTestCase):
 
     def introduce(self, certificate=None) -> wps.Registrar:
         registrar = wps.Registrar(self.me if certificate is None else wps.DeviceAttributes(
-            uuid=dps.cpidBytes(der(certificate))), expectedUUID=dps.cpidBytes(self.h.deviceCert))
+            uuid=codec.cpidBytes(der(certificate))), expectedUUID=codec.cpidBytes(self.h.deviceCert))
         message = self.send(b"", certificate)
         while True:
             reply = registrar.receive(message)
@@ -248,7 +248,7 @@ class IntroductionTests(unittest.SynchronousTestCase):
         self.h.button.press()
         registrar = self.introduce()
         self.assertTrue(registrar.succeeded)
-        entry = self.h.access.acl[dps.cpid(der(self.cp))]
+        entry = self.h.access.acl[codec.cpid(der(self.cp))]
         self.assertEqual((entry.roles, entry.introduced), (frozenset({"Admin"}), True))
         self.assertFalse(self.h.button.active)
         self.assertEqual(self.h.introductions.state, "idle")
@@ -317,16 +317,16 @@ class LoginTests(unittest.SynchronousTestCase):
     def setUp(self):
         self.h = Harness()
         self.admin = cert("admin")[0]
-        self.h.access.add(dps.cpid(der(self.admin)), frozenset({"Admin"}))
+        self.h.access.add(codec.cpid(der(self.admin)), frozenset({"Admin"}))
         self.cp = cert("login cp")[0]
-        self.h.access.add(dps.cpid(der(self.cp)), frozenset({"Public"}))
+        self.h.access.add(codec.cpid(der(self.cp)), frozenset({"Public"}))
         self.stored, self.salt = os.urandom(32), os.urandom(16)
         self.h.call("SetUserLoginPassword", secure(self.admin), ProtocolType="PKCS5", Name="alice",
                     Stored=base64.b64encode(self.stored).decode(), Salt=base64.b64encode(self.salt).decode())
         self.h.access.users["alice"].roles = frozenset({"Basic"})
 
     def authenticator(self, challenge: bytes, stored=None) -> str:
-        mac = hmac.new(stored or self.stored, challenge + dps.cpidBytes(self.h.deviceCert) + dps.cpidBytes(der(self.cp)),
+        mac = hmac.new(stored or self.stored, challenge + codec.cpidBytes(self.h.deviceCert) + codec.cpidBytes(der(self.cp)),
                        hashlib.sha256).digest()[:20]
         return base64.b64encode(mac).decode()
 

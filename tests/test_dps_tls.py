@@ -1,5 +1,5 @@
 """
-Tests for L{proxier.upnp.tls}: the proxier's TLS client towards devices,
+Tests for L{proxier.upnp.dps.tls}: the proxier's TLS client towards devices,
 over real loopback handshakes with the simulated device's TLS server
 (L{proxier.sim.dps.ServerTLS}) and its bad-peer knobs, and L{DeviceTrust}'s
 verdicts on their own.
@@ -18,9 +18,9 @@ from twisted.trial import unittest
 from zope.interface import implementer
 
 from proxier.sim.dps import ServerTLS, TLSKnobs, makeCertificate
-from proxier.upnp import dps
-from proxier.upnp.cpidentity import Credentials, fingerprint, generateSelfSigned
-from proxier.upnp.tls import CIPHERS, ClientTLS, DeviceTrust, certificateUDNs, describeTLSFailure
+from proxier.upnp.dps import codec
+from proxier.upnp.dps.cpidentity import Credentials, fingerprint, generateSelfSigned
+from proxier.upnp.dps.tls import CIPHERS, ClientTLS, DeviceTrust, certificateUDNs, describeTLSFailure
 
 UDN = "uuid:11111111-2222-5333-8444-555555555555"
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -142,7 +142,7 @@ class HandshakeTests(unittest.TestCase):
         self.addCleanup(port.stopListening)
         (outcome, _), _ = yield self.connect(port.getHost().port, self.trust())
         self.assertEqual(outcome, "ok")
-        self.assertEqual(dps.cpid(der(seen[0])), credentials().cpid)
+        self.assertEqual(codec.cpid(der(seen[0])), credentials().cpid)
 
     @defer.inlineCallbacks
     def test_pinMismatch(self):

@@ -1,5 +1,5 @@
 """
-Tests for L{proxier.upnp.wps}: the WPS registration protocol codec, its
+Tests for L{proxier.upnp.dps.wps}: the WPS registration protocol codec, its
 cryptography against known-answer vectors from real devices, and the
 registrar and enrollee state machines run against each other.
 """
@@ -11,8 +11,8 @@ import struct
 
 from twisted.trial import unittest
 
-from proxier.upnp import wps
-from proxier.upnp.wps import ATTR
+from proxier.upnp.dps import wps
+from proxier.upnp.dps.wps import ATTR
 
 # ---- known-answer vectors -------------------------------------------------------------------
 

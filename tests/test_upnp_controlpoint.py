@@ -393,7 +393,7 @@ class SettingsTests(unittest.TestCase):
                   "action_timeout": "8", "action_max_bytes": "8888", "subscription_timeout": "60",
                   "poll_interval": "20", "callback_port": "4321"}
         with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
-            # the DeviceProtection keys (proxier.upnp.security); files must exist, this one does
+            # the DeviceProtection keys (proxier.upnp.dps.security); files must exist, this one does
             values.update({"dps_certificate": f.name, "dps_private_key": f.name, "dps_certificate_chain": f.name,
                            "dps_certificate_days": "400", "dps_renew_days": "7", "dps_device_ca_file": f.name,
                            "dps_introduction": "pbc", "dps_introduction_timeout": "60",

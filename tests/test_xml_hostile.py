@@ -25,7 +25,8 @@ from proxier import demo, xmlsafe
 from proxier.cwmp import codec, schema
 from proxier.sim import cmsxml as simcmsxml
 from proxier.sim.errors import ActionError
-from proxier.upnp import description, dps, gena, soap, xmlstring
+from proxier.upnp import description, gena, soap, xmlstring
+from proxier.upnp.dps import codec as dpscodec
 from proxier.upnpdm import cmsxml, diagnostics
 from tests._helpers import subprocessEnv
 from tests.hostilexml import INERT, PAYLOAD, REFUSED, Hostile, Tripwire, corpus
@@ -146,8 +147,8 @@ ENTRIES = (
           (codec.DecodeError,), textual=True),
     Entry("cwmp.codec.decode (charset=iso-8859-1)", CWMP, lambda data: codec.decode(data, "text/xml; charset=iso-8859-1"),
           (codec.DecodeError,), textual=True),
-    Entry("dps.parseIdentity (text)", IDENTITY, dps.parseIdentity, (dps.DPSError,), text=True),
-    Entry("dps.parseACL (bytes)", ACL, dps.parseACL, (dps.DPSError,)),
+    Entry("dps.parseIdentity (text)", IDENTITY, dpscodec.parseIdentity, (dpscodec.DPSError,), text=True),
+    Entry("dps.parseACL (bytes)", ACL, dpscodec.parseACL, (dpscodec.DPSError,)),
     Entry("diagnostics.parseNSLookupResult", NSLOOKUP, diagnostics.parseNSLookupResult, (), text=True,
           refused=lambda rows: rows == ()),
     Entry("sim.cmsxml.parseContentPathList", CONTENT_PATHS, simcmsxml.parseContentPathList, (ActionError,), text=True),
@@ -263,7 +264,7 @@ class CorpusTests(unittest.TestCase):
                     if re.search(r"\bxmlsafe\.parse\(|\bparseBody\(|\bxmlstring\.decode\(", source):
                         users.add(os.path.relpath(os.path.join(directory, name), top))
         covered = {"demo.py", "upnp/_xmlutil.py", "upnp/description.py", "upnp/soap.py", "upnp/gena.py", "upnp/xmlstring.py",
-                   "upnpdm/cmsxml.py", "cwmp/codec.py", "cwmp/schema.py", "upnp/dps.py", "upnpdm/diagnostics.py", "sim/cmsxml.py"}
+                   "upnpdm/cmsxml.py", "cwmp/codec.py", "cwmp/schema.py", "upnp/dps/codec.py", "upnpdm/diagnostics.py", "sim/cmsxml.py"}
         self.assertEqual(users - covered, set(), "XML entry points without a corpus entry")
 
     def test_noOtherParser(self) -> None:

@@ -16,7 +16,7 @@ into a DeviceProtection device:
    the certificate's CPID is who the client is. Actions over the plain
    HTTP port come from Public;
  - every action of every service is checked through the device's
-   authorizer against the role-action tables of L{proxier.upnp.dps}
+   authorizer against the role-action tables of L{proxier.upnp.dps.codec}
    (L{AccessControl.roleOverrides} change rows): 606 when the caller's
    roles do not allow it;
  - the carrier case (TR-330 §4.8.1.1): with CA roots pre-installed
@@ -57,7 +57,7 @@ from proxier.sim.errors import ActionError
 from proxier.sim.service import ActionContext, Service
 from proxier.sim.servicetypes import Action, Argument, ServiceType, StateVariable
 from proxier.sim.wps import Introductions, PushButton
-from proxier.upnp import dps, wps
+from proxier.upnp.dps import codec, wps
 
 __all__ = [
     "DP1",
@@ -85,7 +85,7 @@ def _a(name: str, ins: list, outs: list) -> Action:
 # (shared/ref/upnp-dm/service-templates/DeviceProtection-1.service-template.xml;
 # tests.test_dps_sim walks it row by row). Every action is required.
 DP1 = ServiceType(
-    dps.SERVICE_TYPE,
+    codec.SERVICE_TYPE,
     "urn:upnp-org:serviceId:DeviceProtection",
     {v.name: v for v in [
         _v("A_ARG_TYPE_ACL", "string"),
@@ -180,7 +180,7 @@ def verifiedBy(certificate: Any, roots: Sequence[Any], now: Optional[datetime.da
     """Whether one of C{roots} signed C{certificate} directly, and it is valid now."""
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-    from proxier.upnp.cpidentity import notAfter, notBefore
+    from proxier.upnp.dps.cpidentity import notAfter, notBefore
 
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if not notBefore(certificate) <= now <= notAfter(certificate):
@@ -235,7 +235,7 @@ class AccessControl:
     """
     Who may do what on one device.
 
-    @ivar acl: CPID → L{dps.CPEntry}.
+    @ivar acl: CPID → L{codec.CPEntry}.
     @ivar users: user name → roles and login secrets.
     @ivar caRoots: CA certificates pre-installed for the carrier case.
     @ivar carrierRoles: what a carrier-signed control point is granted.
@@ -246,9 +246,9 @@ class AccessControl:
 
     log = Logger()
 
-    def __init__(self, *, caRoots: Sequence[Any] = (), introducedRoles: frozenset[str] = frozenset({dps.ADMIN}),
-                 carrierRoles: frozenset[str] = frozenset({dps.ADMIN}), log: Any = None) -> None:
-        self.acl: dict[str, dps.CPEntry] = {}
+    def __init__(self, *, caRoots: Sequence[Any] = (), introducedRoles: frozenset[str] = frozenset({codec.ADMIN}),
+                 carrierRoles: frozenset[str] = frozenset({codec.ADMIN}), log: Any = None) -> None:
+        self.acl: dict[str, codec.CPEntry] = {}
         self.users: dict[str, _User] = {}
         self.caRoots = list(caRoots)
         self.carrierRoles = frozenset(carrierRoles)
@@ -260,12 +260,12 @@ class AccessControl:
         if log is not None:
             self.log = log
 
-    def add(self, cpidText: str, roles: frozenset[str], *, name: str = "", introduced: bool = False) -> dps.CPEntry:
+    def add(self, cpidText: str, roles: frozenset[str], *, name: str = "", introduced: bool = False) -> codec.CPEntry:
         entry = self.acl.get(cpidText)
         if entry is None:
-            entry = dps.CPEntry(cpidText, frozenset(roles), name, "", introduced)
+            entry = codec.CPEntry(cpidText, frozenset(roles), name, "", introduced)
         else:
-            entry = dps.CPEntry(cpidText, entry.roles | frozenset(roles), entry.name or name, entry.alias,
+            entry = codec.CPEntry(cpidText, entry.roles | frozenset(roles), entry.name or name, entry.alias,
                                 entry.introduced or introduced)
         self.acl[cpidText] = entry
         return entry
@@ -274,7 +274,7 @@ class AccessControl:
         """TR-330 §4.8.1.1: a control point signed by a pre-installed CA gets Admin on first contact."""
         if not self.caRoots:
             return
-        identity = dps.cpid(certificate)
+        identity = codec.cpid(certificate)
         if identity in self.acl:
             return
         from cryptography import x509
@@ -287,15 +287,15 @@ class AccessControl:
             self.add(identity, self.carrierRoles, name=_commonName(certificate))
             self.log.info("control point {cpid} ({name}) carries a certificate of a pre-installed CA: added with "
                           "{roles}", cpid=identity, name=_commonName(certificate),
-                          roles=dps.formatRoleList(self.carrierRoles))
+                          roles=codec.formatRoleList(self.carrierRoles))
 
     def roles(self, context: ActionContext) -> frozenset[str]:
         """The roles of whoever sent an action (Public over the plain port or without a certificate)."""
         if not context.secure or context.certificate is None:
-            return frozenset({dps.PUBLIC})
+            return frozenset({codec.PUBLIC})
         self._carrier(context.certificate)
-        identity = dps.cpid(context.certificate)
-        roles = {dps.PUBLIC}
+        identity = codec.cpid(context.certificate)
+        roles = {codec.PUBLIC}
         entry = self.acl.get(identity)
         if entry is not None:
             roles |= entry.roles
@@ -307,14 +307,14 @@ class AccessControl:
     def rolesFor(self, serviceId: str, action: str) -> Optional[frozenset[str]]:
         """The roles that may invoke an action (the overrides, else the tables), or C{None} if unknown."""
         service = serviceId.rpartition(":")[2]
-        if service.startswith(dps.SERVICE_NAME):
-            service = dps.SERVICE_NAME
+        if service.startswith(codec.SERVICE_NAME):
+            service = codec.SERVICE_NAME
         key = (service, action)
         if key in self.roleOverrides:
             return self.roleOverrides[key]
-        if service == dps.SERVICE_NAME:
-            return dps.DP_ACTION_ROLES.get(action)
-        return dps.DM_ROLE_ACTIONS.get(key)
+        if service == codec.SERVICE_NAME:
+            return codec.DP_ACTION_ROLES.get(action)
+        return codec.DM_ROLE_ACTIONS.get(key)
 
     def authorize(self, serviceId: str, action: str, context: ActionContext) -> bool:
         """The device's authorizer (L{proxier.sim.service.Authorizer}): 606 when it says no."""
@@ -326,11 +326,11 @@ class AccessControl:
     def introduced(self, cpidText: str, certificate: bytes) -> None:
         entry = self.add(cpidText, self.introducedRoles, name=_commonName(certificate), introduced=True)
         self.log.info("control point {cpid} introduced: {roles}", cpid=cpidText,
-                      roles=dps.formatRoleList(entry.roles))
+                      roles=codec.formatRoleList(entry.roles))
 
-    def document(self) -> dps.ACL:
-        return dps.ACL(tuple(self.acl.values()),
-                       tuple(dps.UserEntry(n, u.roles) for n, u in self.users.items()))
+    def document(self) -> codec.ACL:
+        return codec.ACL(tuple(self.acl.values()),
+                       tuple(codec.UserEntry(n, u.roles) for n, u in self.users.items()))
 
 
 # ---- the service ----------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ class DeviceProtection(Service):
 
     serviceType = DP1
     shortName = "dps"
-    errorTable = dps.DP_ERRORS
+    errorTable = codec.DP_ERRORS
 
     def __init__(self, access: AccessControl, introductions: Introductions, udns: Sequence[str],
                  certificate: bytes, clock: Any, *, loginProtocols: Sequence[str] = ("PKCS5",)) -> None:
@@ -376,7 +376,7 @@ class DeviceProtection(Service):
 
     def _cpid(self) -> Optional[str]:
         certificate = self._context.certificate if self._context.secure else None
-        return dps.cpid(certificate) if certificate is not None else None
+        return codec.cpid(certificate) if certificate is not None else None
 
     def value_SetupReady(self) -> bool:
         return self.introductions.state == "idle"
@@ -394,12 +394,12 @@ class DeviceProtection(Service):
         return {"OutMessage": out}
 
     def action_GetSupportedProtocols(self) -> dict:
-        return {"ProtocolList": dps.formatSupportedProtocols(dps.SupportedProtocols(("WPS",), self.loginProtocols))}
+        return {"ProtocolList": codec.formatSupportedProtocols(codec.SupportedProtocols(("WPS",), self.loginProtocols))}
 
     # -- roles ---------------------------------------------------------------------------------
 
     def action_GetAssignedRoles(self) -> dict:
-        return {"RoleList": dps.formatRoleList(self.access.roles(self._context))}
+        return {"RoleList": codec.formatRoleList(self.access.roles(self._context))}
 
     def action_GetRolesForAction(self, DeviceUDN: str, ServiceId: str, ActionName: str) -> dict:
         if DeviceUDN.strip().lower() not in self.udns:
@@ -407,17 +407,17 @@ class DeviceProtection(Service):
         roles = self.access.rolesFor(ServiceId.strip(), ActionName.strip())
         if roles is None:
             raise ActionError(600, detail=f"no action {ActionName[:60]!r} of {ServiceId[:80]!r}")
-        return {"RoleList": dps.formatRoleList(roles), "RestrictedRoleList": ""}
+        return {"RoleList": codec.formatRoleList(roles), "RestrictedRoleList": ""}
 
     # -- the ACL -----------------------------------------------------------------------------------
 
     def action_GetACLData(self) -> dict:
-        return {"ACL": dps.formatACL(self.access.document())}
+        return {"ACL": codec.formatACL(self.access.document())}
 
     def _identity(self, text: str) -> tuple[str, str]:
         try:
-            kind, value = dps.parseIdentity(text)
-        except dps.DPSError as e:
+            kind, value = codec.parseIdentity(text)
+        except codec.DPSError as e:
             raise ActionError(600, detail=str(e)) from None
         known = self.access.acl if kind == "CP" else self.access.users
         if value not in known:
@@ -426,25 +426,25 @@ class DeviceProtection(Service):
 
     def _roles(self, text: str) -> frozenset[str]:
         try:
-            roles = dps.parseRoleList(text)
-        except dps.DPSError as e:
+            roles = codec.parseRoleList(text)
+        except codec.DPSError as e:
             raise ActionError(600, detail=str(e)) from None
-        unknown = roles - dps.EVERYONE
+        unknown = roles - codec.EVERYONE
         if unknown or not roles:
             raise ActionError(600, detail=f"unknown roles {sorted(unknown)}" if unknown else "no role")
         return roles
 
     def action_AddIdentityList(self, IdentityList: str) -> dict:
         try:
-            cps, users = dps.parseIdentityList(IdentityList)
-        except dps.DPSError as e:
+            cps, users = codec.parseIdentityList(IdentityList)
+        except codec.DPSError as e:
             raise ActionError(600, detail=str(e)) from None
         for cp in cps:
-            self.access.add(cp.id, cp.roles & dps.EVERYONE, name=cp.name)
+            self.access.add(cp.id, cp.roles & codec.EVERYONE, name=cp.name)
         for user in users:
-            self.access.users.setdefault(user.name, _User(user.roles & dps.EVERYONE))
+            self.access.users.setdefault(user.name, _User(user.roles & codec.EVERYONE))
         document = self.access.document()
-        return {"IdentityListResult": dps.formatIdentityList(document.controlPoints, document.users)}
+        return {"IdentityListResult": codec.formatIdentityList(document.controlPoints, document.users)}
 
     def action_RemoveIdentity(self, Identity: str) -> dict:
         kind, value = self._identity(Identity)
@@ -471,7 +471,7 @@ class DeviceProtection(Service):
         roles = self._roles(RoleList)
         if kind == "CP":
             entry = self.access.acl[value]
-            self.access.acl[value] = dps.CPEntry(entry.id, entry.roles - roles, entry.name, entry.alias,
+            self.access.acl[value] = codec.CPEntry(entry.id, entry.roles - roles, entry.name, entry.alias,
                                                  entry.introduced)
         else:
             self.access.users[value].roles -= roles
@@ -499,7 +499,7 @@ class DeviceProtection(Service):
             raise ActionError(600, detail="Stored and Salt of at least 16 bytes are needed")
         user = self.access.users.get(name)
         if user is None:
-            self.access.users[name] = _User(frozenset({dps.PUBLIC}), salt, stored)
+            self.access.users[name] = _User(frozenset({codec.PUBLIC}), salt, stored)
         else:
             user.salt, user.stored = salt, stored
         return {}
@@ -528,7 +528,7 @@ class DeviceProtection(Service):
         if failures >= MAX_LOGIN_ATTEMPTS:
             raise ActionError(606, detail="too many failed logins")
         user = self.access.users[name]
-        expected = hmac.new(user.stored, challenge + dps.cpidBytes(self.certificate) + dps.uuidBytes(identity),
+        expected = hmac.new(user.stored, challenge + codec.cpidBytes(self.certificate) + codec.uuidBytes(identity),
                             hashlib.sha256).digest()[:AUTHENTICATOR_BYTES]
         if not hmac.compare_digest(_b64(Authenticator, "Authenticator"), expected):
             self.access.loginFailures[identity] = failures + 1
@@ -577,7 +577,7 @@ class ServerTLS:
     def getContext(self) -> Any:
         from OpenSSL import SSL
 
-        from proxier.upnp.tls import _useCertificate, _usePrivateKey
+        from proxier.upnp.dps.tls import _useCertificate, _usePrivateKey
 
         context = SSL.Context(SSL.TLS_METHOD)
         if self.knobs.maxVersion is not None:
@@ -612,7 +612,7 @@ class SecureDevice:
 
     def __init__(self, device: Any, reactor: Any, *, host: str, certificate: Optional[tuple[Any, Any]] = None,
                  knobs: Optional[TLSKnobs] = None, caRoots: Sequence[Any] = (),
-                 introducedRoles: frozenset[str] = frozenset({dps.ADMIN}), tlsPort: int = 0) -> None:
+                 introducedRoles: frozenset[str] = frozenset({codec.ADMIN}), tlsPort: int = 0) -> None:
         self.device = device
         self.reactor = reactor
         self.host = host
@@ -623,7 +623,7 @@ class SecureDevice:
         identity = device.identity
         mac = bytes(int(x, 16) for x in identity.macAddress.split(":")) if identity.macAddress else bytes(6)
         attributes = wps.DeviceAttributes(
-            uuid=dps.cpidBytes(_der(self.certificate)), macAddress=mac, manufacturer=identity.manufacturer,
+            uuid=codec.cpidBytes(_der(self.certificate)), macAddress=mac, manufacturer=identity.manufacturer,
             modelName=identity.modelName, modelNumber=identity.modelNumber, serialNumber=identity.serialNumber,
             deviceName=identity.friendlyName)
         self.introductions = Introductions(attributes, self.button, device.clock, self.access.introduced,
@@ -658,7 +658,7 @@ class SecureDevice:
 
     @property
     def fingerprint(self) -> str:
-        from proxier.upnp.cpidentity import fingerprint
+        from proxier.upnp.dps.cpidentity import fingerprint
 
         return fingerprint(_der(self.certificate))
 
@@ -674,7 +674,7 @@ class SecureDevice:
 
     def grant(self, certificateDER: bytes, roles: frozenset[str]) -> None:
         """The device's own user grants a control point roles (its local UI)."""
-        self.access.add(dps.cpid(certificateDER), roles, name=_commonName(certificateDER))
+        self.access.add(codec.cpid(certificateDER), roles, name=_commonName(certificateDER))
 
 
 def protect(device: Any, reactor: Any, *, host: str = "127.0.0.1", listen: bool = True, **options: Any) -> SecureDevice:

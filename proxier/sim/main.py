@@ -107,7 +107,7 @@ def protectionFrom(arguments: argparse.Namespace) -> Optional[dict]:
         return None
     roots: list = []
     if arguments.ca_root:
-        from proxier.upnp.tls import loadCAFile
+        from proxier.upnp.dps.tls import loadCAFile
 
         try:
             roots = loadCAFile(arguments.ca_root)

@@ -3,7 +3,7 @@
 The device side of a DeviceProtection introduction: the WPS push button,
 and one registration run at a time over SendSetupMessage.
 
-The device is the WPS enrollee (L{proxier.upnp.wps.Enrollee}); the control
+The device is the WPS enrollee (L{proxier.upnp.dps.wps.Enrollee}); the control
 point introducing itself is the registrar. As in the reference
 implementation (linux-igd2 C{deviceprotection.c}):
 
@@ -19,7 +19,7 @@ implementation (linux-igd2 C{deviceprotection.c}):
    C{onIntroduced} adds it to the ACL, and the button press is used up.
 
 The run is bound to the TLS session: the registrar's UUID-R must be the CPID
-of the client certificate (L{proxier.upnp.wps.Enrollee} checks it), and the
+of the client certificate (L{proxier.upnp.dps.wps.Enrollee} checks it), and the
 device's UUID-E is derived from its own certificate.
 
 Sans-IO but for the clock.
@@ -34,7 +34,7 @@ from typing import Any, Callable, Optional
 from twisted.logger import Logger
 
 from proxier.sim.errors import ActionError
-from proxier.upnp import dps, wps
+from proxier.upnp.dps import codec, wps
 
 __all__ = ["PushButton", "Introductions", "WALK_TIME", "RUN_TIMEOUT"]
 
@@ -126,14 +126,14 @@ class Introductions:
             raise ActionError(600, detail=f"introduction protocol {protocolType[:40]!r} is not WPS")
         if certificate is None:
             raise ActionError(606, detail="an introduction needs a TLS session with a client certificate")
-        cpid = dps.cpid(certificate)
+        cpid = codec.cpid(certificate)
         self._expire()
         run = self.current
         if run is not None and run.cpid != cpid:
             raise ActionError(708, "Busy", detail=f"introducing {run.cpid} already")
         if not inMessage.strip():
             enrollee = wps.Enrollee(self.attributes, ready=lambda: self.button.active,
-                                    expectedUUID=dps.cpidBytes(certificate))
+                                    expectedUUID=codec.cpidBytes(certificate))
             self.current = _Run(cpid, enrollee, self.clock.seconds())
             self.log.info("introduction of {cpid} begins (button {state})", cpid=cpid,
                           state="pressed" if self.button.active else "not pressed")

@@ -19,7 +19,8 @@ and the GENA subscriptions and callback server (L{proxier.upnp.eventing}).
 Under all of them, the LAN plumbing shared with the other protocols
 (L{proxier.lan}): the interface list, the URL policy that keeps a forged
 announcement from steering the proxier at anything but the device, and the
-HTTP requester.
+HTTP requester. DeviceProtection (TLS, roles, introduction) is the
+subpackage L{proxier.upnp.dps}.
 
 What a protocol plugin uses: L{proxier.upnp.controlpoint.ControlPoint} (the
 service, made from the configuration), L{proxier.upnp.controlpoint.

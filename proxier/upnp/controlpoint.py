@@ -18,7 +18,7 @@ AboutToBaselineReset), events, and "state may be stale" (read it again by
 actions: after a SEQ gap, a new subscription, or on each polling tick).
 
 Before observers hear of a device it passes the DeviceProtection layer
-(L{proxier.upnp.security}): a device announcing SECURELOCATION.UPNP.ORG is
+(L{proxier.upnp.dps.security}): a device announcing SECURELOCATION.UPNP.ORG is
 talked to over TLS from then on, its certificate pinned, its roles read
 (C{UPnPDevice.security}); a quarantined or refused device is never shown,
 and neither is one that grants the proxier nothing beyond Public (TR-330
@@ -46,14 +46,14 @@ from proxier.interfaces import IReloadable
 from proxier.log import DeviceLogger
 from proxier.upnp import ssdp
 from proxier.upnp.actions import ActionClient, ActionError
-from proxier.upnp.cpidentity import IdentityKeeper
+from proxier.upnp.dps.cpidentity import IdentityKeeper
 from proxier.upnp.description import SCPD, Device, DeviceDescription, Service as UPnPService
 from proxier.upnp.discovery import Discovery
 from proxier.upnp.eventing import CallbackServer, Subscription
 from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
 from proxier.lan.httpclient import EndpointFactory, Requester, makeHTTPClient
 from proxier.lan.netif import NetworkInterface, defaultRouteInterfaces, listInterfaces, selectInterfaces
-from proxier.upnp.security import HELD, QUARANTINED, REFUSED, DeviceSecurity, SecurityManager
+from proxier.upnp.dps.security import HELD, QUARANTINED, REFUSED, DeviceSecurity, SecurityManager
 from proxier.upnp.settings import Settings
 from proxier.upnp.soap import UPnPError
 from proxier.upnp.tracker import Change, DeviceTracker, TrackedDevice
@@ -133,7 +133,7 @@ class UPnPDevice:
     @ivar secureLocation: SECURELOCATION.UPNP.ORG (DeviceProtection), or C{""}.
     @ivar log: a L{DeviceLogger} naming the device; an observer that learns
         its CWMP identity may C{rebind} it.
-    @ivar security: its L{DeviceSecurity<proxier.upnp.security.DeviceSecurity>}:
+    @ivar security: its L{DeviceSecurity<proxier.upnp.dps.security.DeviceSecurity>}:
         whether it is talked to over TLS, and what the proxier's roles allow
         (C{security.allows(serviceType, action)}).
     """
@@ -263,7 +263,7 @@ def _deviceCAs(path: str) -> tuple[Any, ...]:
     if not path:
         return ()
     from proxier.config import ConfigError
-    from proxier.upnp.tls import loadCAFile
+    from proxier.upnp.dps.tls import loadCAFile
 
     try:
         return tuple(loadCAFile(path))
@@ -362,7 +362,7 @@ class ControlPoint(MultiService):
     @param resolve: name → Deferred list of addresses (URL policy).
     @param store: where DeviceProtection keeps its identity, pins,
         quarantine and introduction status (C{None}: in memory).
-    @param identity: an L{IdentityKeeper<proxier.upnp.cpidentity.IdentityKeeper>}
+    @param identity: an L{IdentityKeeper<proxier.upnp.dps.cpidentity.IdentityKeeper>}
         to use instead of one made from the settings.
     @param commonName: the common name of a generated certificate.
     @raise ConfigError: C{[upnp] dps_device_ca_file} cannot be read.

@@ -60,7 +60,7 @@ KEYS: tuple[Key, ...] = (
         "Seconds between state re-reads for a device that refuses event subscriptions."),
     Key("callback_port", integer(0, 65535), "0",
         "TCP port of the GENA callback server on each LAN address (0: any free port)."),
-    # DeviceProtection:1 (TR-330 §2.3, §2.4, §4.8): see proxier.upnp.security
+    # DeviceProtection:1 (TR-330 §2.3, §2.4, §4.8): see proxier.upnp.dps.security
     Key("dps_certificate", filePath(), "",
         "PEM certificate the proxier presents to DeviceProtection devices over TLS; its CPID is what "
         "devices know it by. Carrier case (TR-330 §4.8.1.1): one signed by the operator's CA, whose "

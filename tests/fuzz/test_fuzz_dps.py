@@ -1,7 +1,7 @@
 """
-Fuzz DeviceProtection (L{proxier.upnp.dps}, L{proxier.upnp.wps}): the XML
+Fuzz DeviceProtection (L{proxier.upnp.dps.codec}, L{proxier.upnp.dps.wps}): the XML
 documents a device returns (ACL, Identity, IdentityList,
-SupportedProtocols, role lists) are read or refused with L{dps.DPSError},
+SupportedProtocols, role lists) are read or refused with L{codec.DPSError},
 opening no file and no connection; a WPS registration message from a
 device is parsed and answered by a registrar, or refused with
 L{wps.WPSDecodeError} or L{wps.RegistrationError}.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from twisted.trial import unittest
 
-from proxier.upnp import dps, wps
+from proxier.upnp.dps import codec, wps
 from tests.fuzz._harness import XML_TOKENS, Target, assertFuzzClean
 
 _XML_TOKENS = XML_TOKENS + (
@@ -28,21 +28,21 @@ _WPS_TOKENS = (
 
 
 def parseDocument(data: bytes) -> None:
-    """Every DeviceProtection document reader; L{dps.DPSError} when none accepts it."""
+    """Every DeviceProtection document reader; L{codec.DPSError} when none accepts it."""
     accepted = 0
-    for reader in (dps.parseACL, dps.parseIdentity, dps.parseIdentityList, dps.parseSupportedProtocols):
+    for reader in (codec.parseACL, codec.parseIdentity, codec.parseIdentityList, codec.parseSupportedProtocols):
         try:
             reader(data)
-        except dps.DPSError:
+        except codec.DPSError:
             continue
         accepted += 1
     try:
-        dps.parseRoleList(data.decode("utf-8", "replace"))
+        codec.parseRoleList(data.decode("utf-8", "replace"))
         accepted += 1
-    except dps.DPSError:
+    except codec.DPSError:
         pass
     if not accepted:
-        raise dps.DPSError("no reader accepted it")
+        raise codec.DPSError("no reader accepted it")
 
 
 def _registrar():  # type: ignore[no-untyped-def]
@@ -63,14 +63,14 @@ def registrationMessage(data: bytes) -> None:
 def _documentSeeds() -> list[bytes]:
     from tests.test_dps_codec import REFERENCE_ACL, REFERENCE_PROTOCOLS
 
-    acl = dps.parseACL(REFERENCE_ACL)
+    acl = codec.parseACL(REFERENCE_ACL)
     return [
         REFERENCE_ACL,
         REFERENCE_PROTOCOLS.encode(),
-        dps.formatACL(acl).encode(),
-        dps.formatIdentity(cpidText="6ba7b810-9dad-51d1-80b4-00c04fd430c8").encode(),
-        dps.formatIdentity(userName="Administrator").encode(),
-        dps.formatIdentityList(acl.controlPoints, acl.users).encode(),
+        codec.formatACL(acl).encode(),
+        codec.formatIdentity(cpidText="6ba7b810-9dad-51d1-80b4-00c04fd430c8").encode(),
+        codec.formatIdentity(userName="Administrator").encode(),
+        codec.formatIdentityList(acl.controlPoints, acl.users).encode(),
         b"Admin Basic Public",
     ]
 
@@ -83,7 +83,7 @@ def _messageSeeds() -> list[bytes]:
 
 
 TARGETS = [
-    Target("dps-documents", __name__, parseDocument, (dps.DPSError,), _documentSeeds, _XML_TOKENS, xml=True),
+    Target("dps-documents", __name__, parseDocument, (codec.DPSError,), _documentSeeds, _XML_TOKENS, xml=True),
     Target("wps", __name__, registrationMessage, (wps.WPSDecodeError, wps.RegistrationError), _messageSeeds,
            _WPS_TOKENS),
 ]
@@ -93,7 +93,7 @@ class DPSFuzzTests(unittest.TestCase):
     def test_documents(self) -> None:
         """
         Mutated ACL, Identity, IdentityList, SupportedProtocols and role
-        lists are read or refused with L{dps.DPSError}, within a second
+        lists are read or refused with L{codec.DPSError}, within a second
         each, opening no file and no connection.
         """
         assertFuzzClean(self, TARGETS[0])

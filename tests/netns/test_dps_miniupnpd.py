@@ -19,7 +19,8 @@ from twisted.trial.unittest import SkipTest
 
 from proxier import config as C
 from proxier.store import Store
-from proxier.upnp import description as D, security as S
+from proxier.upnp import description as D
+from proxier.upnp.dps import security as S
 from proxier.upnp.controlpoint import ControlPoint
 from proxier.upnpdm.settings import SECTION
 from tests._helpers import LogCapture

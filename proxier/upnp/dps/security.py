@@ -9,7 +9,7 @@ hear of it. A device that announces SECURELOCATION.UPNP.ORG is secured:
 
  1. its SECURELOCATION must be an https URL on the same host as its
     LOCATION (else: refused);
- 2. its description is fetched again over TLS (L{proxier.upnp.tls}: the
+ 2. its description is fetched again over TLS (L{proxier.upnp.dps.tls}: the
     proxier's client certificate; the device's certificate checked against
     its pin, or pinned now on first use, or trusted through C{[upnp]
     dps_device_ca_file}); from then on its descriptions, actions and event
@@ -50,14 +50,14 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from proxier.upnp import dps, wps
+from proxier.upnp.dps import codec, wps
 from proxier.upnp.actions import ActionError
-from proxier.upnp.cpidentity import Credentials, fingerprint
+from proxier.upnp.dps.cpidentity import Credentials, fingerprint
 from proxier.upnp.description import Service
 from proxier.upnp.fetcher import DeviceInfo, FetchError
 from proxier.upnp.soap import UPnPError
 from proxier.upnp.ssdp import parseType
-from proxier.upnp.tls import ClientTLS, DeviceTrust, Verdict, describeTLSFailure
+from proxier.upnp.dps.tls import ClientTLS, DeviceTrust, Verdict, describeTLSFailure
 from proxier.lan.urlpolicy import URLRefused
 
 __all__ = [
@@ -118,7 +118,7 @@ class DeviceSecurity:
     """
 
     state: str = PLAIN
-    permissions: dps.Permissions = field(default_factory=lambda: dps.Permissions(dps.EVERYONE, table={}))
+    permissions: codec.Permissions = field(default_factory=lambda: codec.Permissions(codec.EVERYONE, table={}))
     reason: str = ""
     fingerprint: str = ""
     certificate: bytes = b""
@@ -232,7 +232,7 @@ def _serviceName(service: Service) -> str:
 def _dpService(info: DeviceInfo) -> Optional[tuple[Any, Service]]:
     for device, service in info.description.services():
         parsed = parseType(service.serviceType)
-        if parsed is not None and parsed.domain == "schemas-upnp-org" and parsed.name == dps.SERVICE_NAME:
+        if parsed is not None and parsed.domain == "schemas-upnp-org" and parsed.name == codec.SERVICE_NAME:
             return device, service
     return None
 
@@ -240,7 +240,7 @@ def _dpService(info: DeviceInfo) -> Optional[tuple[Any, Service]]:
 class Introduction:
     """
     The WPS push-button introduction of the proxier to one device (TR-330
-    §4.8.1.2), the proxier being the registrar (L{proxier.upnp.wps.Registrar}).
+    §4.8.1.2), the proxier being the registrar (L{proxier.upnp.dps.wps.Registrar}).
 
     States: C{waiting} (the user may press the device's button: an attempt
     every L{BUTTON_POLL} seconds, each a fresh run M1 → M2D → ACK/NACK),
@@ -375,7 +375,7 @@ class SecurityManager:
         C{endpoints} (the HTTP client's L{EndpointFactory}, or C{None}:
         no TLS possible), C{clock}, and is told L{granted}/L{withdrawn}
         changes (C{_securityChanged(device)}).
-    @param identity: the L{IdentityKeeper<proxier.upnp.cpidentity.IdentityKeeper>}.
+    @param identity: the L{IdentityKeeper<proxier.upnp.dps.cpidentity.IdentityKeeper>}.
     """
 
     log = Logger()
@@ -667,8 +667,8 @@ class SecurityManager:
         security = device.security
         try:
             answer = yield self._call(device, info, "GetAssignedRoles")
-            roles = dps.parseRoleList(answer.get("RoleList", ""))
-        except (UPnPError, ActionError, dps.DPSError) as e:
+            roles = codec.parseRoleList(answer.get("RoleList", ""))
+        except (UPnPError, ActionError, codec.DPSError) as e:
             if security.generation == generation:
                 if isinstance(e, ActionError) and self.trusts.get(device.udn) is not None \
                         and (self.trusts[device.udn].verdict or Verdict("ok")).kind == "pin-mismatch":
@@ -676,11 +676,11 @@ class SecurityManager:
                     return None
                 self._refuse(device, f"GetAssignedRoles failed: {e}")
             return None
-        permissions = dps.Permissions(roles)
+        permissions = codec.Permissions(roles)
         if permissions.granted:
             permissions = permissions.withOverrides((yield self._askRoles(device, info)))
         device.log.info("DeviceProtection: over TLS (certificate {fp}), roles {roles}", fp=security.fingerprint,
-                        roles=dps.formatRoleList(permissions.roles))
+                        roles=codec.formatRoleList(permissions.roles))
         return permissions
 
     @inlineCallbacks
@@ -706,9 +706,9 @@ class SecurityManager:
                 answer = yield self._call(device, info, "GetRolesForAction",
                                           {"DeviceUDN": owner.udn, "ServiceId": service.serviceId,
                                            "ActionName": action})
-                roles = dps.parseRoleList(answer.get("RoleList", "")) | dps.parseRoleList(
+                roles = codec.parseRoleList(answer.get("RoleList", "")) | codec.parseRoleList(
                     answer.get("RestrictedRoleList", ""))
-            except (UPnPError, dps.DPSError) as e:
+            except (UPnPError, codec.DPSError) as e:
                 device.log.info("GetRolesForAction({action}) not answered ({e}): the default roles apply",
                                 action=action, e=e)
                 break
@@ -758,11 +758,11 @@ class SecurityManager:
         if udn in self.introductions or udn in self.retries:
             return
         credentials = self.credentials
-        me = wps.DeviceAttributes(uuid=dps.cpidBytes(credentials.der), manufacturer="proxier",
+        me = wps.DeviceAttributes(uuid=codec.cpidBytes(credentials.der), manufacturer="proxier",
                                   modelName="CPE Proxier", modelNumber="1", serialNumber=credentials.cpid[:32],
                                   deviceName=credentials.commonName[:32] or "proxier")
         certificate = device.security.certificate
-        deviceUUID = dps.cpidBytes(certificate) if certificate else None
+        deviceUUID = codec.cpidBytes(certificate) if certificate else None
         timeout = float(self.settings.dpsIntroductionTimeout)
 
         def call(action: str, arguments: dict) -> Deferred:

@@ -4,7 +4,7 @@ DeviceProtection:1 as data: what a control point and a device say to each
 other about identities and roles (TR-330 §2.3, §4.8).
 
 Sans-IO; used by the control point's security layer
-(L{proxier.upnp.security}) and by the simulated devices
+(L{proxier.upnp.dps.security}) and by the simulated devices
 (L{proxier.sim.dps}).
 
  - L{cpid}: a control point's identity, "a UUID derived from the first 128

@@ -2,7 +2,7 @@
 """
 The proxier's identity as a DeviceProtection control point: a key pair and
 an X.509 certificate, whose hash is the CPID devices know it by
-(L{proxier.upnp.dps.cpid}).
+(L{proxier.upnp.dps.codec.cpid}).
 
 Two sources (TR-330 §4.8.1):
 
@@ -34,7 +34,7 @@ from twisted.logger import Logger
 
 from proxier.config import ConfigError
 from proxier.pem import certificateBlocks
-from proxier.upnp.dps import cpid
+from proxier.upnp.dps.codec import cpid
 
 __all__ = ["Credentials", "IdentityKeeper", "generateSelfSigned", "loadPEMFiles", "notAfter", "notBefore",
            "fingerprint", "DOCUMENT"]

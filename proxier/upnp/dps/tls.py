@@ -15,7 +15,7 @@ factory wraps around the TCP endpoint):
    older DeviceProtection stacks need (DeviceProtection:1 dates from the
    TLS 1.0 era); never NULL, export, DES, 3DES, RC4, MD5 or anonymous
    suites;
- - the proxier's certificate and key (L{proxier.upnp.cpidentity}) as the
+ - the proxier's certificate and key (L{proxier.upnp.dps.cpidentity}) as the
    client certificate — the device knows the proxier by it;
  - the device's certificate judged by L{DeviceTrust} inside the handshake,
    so that a refused device never receives a byte of HTTP: it must be
@@ -43,7 +43,7 @@ from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from proxier.upnp.cpidentity import Credentials, fingerprint, notAfter, notBefore
+from proxier.upnp.dps.cpidentity import Credentials, fingerprint, notAfter, notBefore
 
 __all__ = [
     "CIPHERS",
@@ -109,7 +109,7 @@ def certificateUDNs(certificate: Any) -> set[str]:
 
 def loadCAFile(path: str) -> list[Any]:
     """The certificates of a PEM CA file (for L{DeviceTrust}); C{ValueError} when none."""
-    from proxier.upnp.cpidentity import _loadAll
+    from proxier.upnp.dps.cpidentity import _loadAll
 
     with open(path, "rb") as f:
         return _loadAll(f.read(4 * 1024 * 1024))

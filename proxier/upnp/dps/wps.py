@@ -54,7 +54,7 @@ M8 carries, in its Encrypted Settings, a Credential naming no network
 What a DeviceProtection device adds (binding the introduction to the TLS
 session): the UUID-E of M1 is the UUID derived from the device's TLS
 certificate, UUID-R of M2 the control point's CPID (both as
-L{proxier.upnp.dps.cpid} derives them); each side may check the other's
+L{proxier.upnp.dps.codec.cpid} derives them); each side may check the other's
 (C{expectedUUID}).
 
 Not implemented: the PIN display/keypad gates of a real Wi-Fi device, the
