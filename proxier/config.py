@@ -8,6 +8,14 @@ C{etc/proxier.conf}, and validated as a whole at start.
 A mistake stops the start with one line naming the file, the section, the key
 and the problem — an operator editing a gateway's config over SSH needs that
 line, not a traceback.
+
+This is the schema library at the bottom of the project: it knows no
+protocol and imports nothing of the project but the two leaf readers every
+layer shares for text from outside (L{proxier.asciinum} for whole numbers,
+L{proxier.datamodel._tr106time} for dateTimes; modules that import nothing
+of the project themselves). Which sections make up the file — these core
+ones and each enabled protocol plugin's — is assembled where the service
+tree is made (L{proxier.tap.configSections}).
 """
 
 from __future__ import annotations
@@ -608,8 +616,9 @@ def stateDirectory(config: Config) -> str:
 def render(sections: Iterable[Section]) -> str:
     """
     The documented config file: every section and key with its default,
-    commented out. C{etc/proxier.conf} is this text (a test keeps them equal;
-    regenerate with C{python -m proxier.config > etc/proxier.conf}).
+    commented out. C{etc/proxier.conf} is this text for the core sections
+    and the installed plugins' (a test keeps them equal; regenerate with
+    C{python -m proxier.tap > etc/proxier.conf}).
     """
     import textwrap
 
@@ -634,16 +643,3 @@ def render(sections: Iterable[Section]) -> str:
             lines.extend("# " + l for l in textwrap.wrap(key.doc, 76))
             lines.append(f"#{key.name} = {key.default}".rstrip())
     return "\n".join(lines) + "\n"
-
-
-def allSections() -> list[Section]:
-    """The core sections and those of every installed protocol plugin."""
-    from proxier.registry import protocolPlugins
-
-    return list(CORE_SECTIONS) + [p.configSection for p in protocolPlugins() if p.configSection is not None]
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.stdout.write(render(allSections()))

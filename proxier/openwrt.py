@@ -234,7 +234,10 @@ def renderFile(uciPath: str, outPath: str, *, cwmpConfigs: Sequence[str] = CWMP_
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(ini)
         if extraSections is None:
-            extraSections = configmod.allSections()[len(configmod.CORE_SECTIONS):]
+            from proxier.registry import protocolPlugins
+            from proxier.tap import pluginSections
+
+            extraSections = pluginSections(protocolPlugins())
         try:
             configmod.load(temporary, extraSections)
         except configmod.ConfigError as e:

@@ -12,7 +12,7 @@ traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from twisted.python import usage
 
@@ -22,7 +22,23 @@ from proxier.log import LEVELS, observerFromConfig
 from proxier.registry import protocolPlugins, selectProtocols
 from proxier.store import Store, StoreError
 
-__all__ = ["Options", "makeService"]
+__all__ = ["Options", "makeService", "pluginSections", "configSections"]
+
+
+def pluginSections(plugins: Sequence[Any]) -> list[configmod.Section]:
+    """The config sections the protocol plugins C{plugins} declare (L{IProxyProtocol.configSection})."""
+    return [p.configSection for p in plugins if p.configSection is not None]
+
+
+def configSections(plugins: Optional[Sequence[Any]] = None) -> list[configmod.Section]:
+    """
+    The whole schema of the config file: the core sections, then those of
+    C{plugins} (by default every installed protocol plugin). C{python -m
+    proxier.tap} writes it documented: C{etc/proxier.conf}.
+    """
+    if plugins is None:
+        plugins = protocolPlugins()
+    return list(configmod.CORE_SECTIONS) + pluginSections(plugins)
 
 
 class Options(usage.Options):
@@ -55,9 +71,8 @@ class Options(usage.Options):
         if path is None:
             path = configmod.DEFAULT_PATH
         self.plugins = protocolPlugins()
-        sections = [p.configSection for p in self.plugins if p.configSection is not None]
         try:
-            self.config = configmod.load(path, sections, required=required)
+            self.config = configmod.load(path, pluginSections(self.plugins), required=required)
             self.protocols = _protocols(self.config, self.plugins)
             self.store = _openStore(self.config)
         except configmod.ConfigError as e:
@@ -147,3 +162,7 @@ def _handLoggingToTwist(options: Options, observer: Any, level: Optional[str] = 
     parent["fileLogObserverFactory"] = lambda _file: observer
     # the observer filters by the configured level itself, which SIGHUP may lower: let twist pass everything
     parent["logLevel"] = LEVELS["debug"]
+
+
+if __name__ == "__main__":
+    sys.stdout.write(configmod.render(configSections()))

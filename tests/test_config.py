@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import os
 
 from twisted.trial import unittest
 
 from proxier import config
 from proxier.config import ConfigError, Key, Section, load, render
+from proxier.registry import protocolPlugins
+from proxier.tap import configSections, pluginSections
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -168,20 +171,20 @@ class LoadTests(unittest.TestCase):
 
     def test_everyDefaultParses(self) -> None:
         """Each documented default is a valid value of its key."""
-        for section in config.allSections():
+        for section in configSections():
             for key in section.keys:
                 key.parse(key.default)
 
     def test_documentedFile(self) -> None:
         """
         etc/proxier.conf documents exactly the keys the code knows, with their
-        defaults (regenerate it with C{python -m proxier.config}).
+        defaults (regenerate it with C{python -m proxier.tap}).
         """
         with open(os.path.join(TOP, "etc", "proxier.conf"), encoding="utf-8") as f:
             documented = f.read()
-        self.assertEqual(documented, render(config.allSections()))
+        self.assertEqual(documented, render(configSections()))
         # and the documented file itself is a valid config
-        load(os.path.join(TOP, "etc", "proxier.conf"), [s for s in config.allSections() if s not in config.CORE_SECTIONS])
+        load(os.path.join(TOP, "etc", "proxier.conf"), pluginSections(protocolPlugins()))
 
     def test_stateDirectoryDefault(self) -> None:
         """Without a configured directory, root uses /var/lib, others XDG_STATE_HOME."""
@@ -212,3 +215,53 @@ class LoadTests(unittest.TestCase):
         self.patch(os, "geteuid", lambda: 0)
         self.patch(os, "environ", {"STATE_DIRECTORY": ""})
         self.assertEqual(config.stateDirectory(c), "/var/lib/proxier")
+
+
+def _projectImports(path: str) -> set[str]:
+    """The C{proxier} modules a source file imports, at its top or inside a function."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "proxier")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "proxier":
+            if node.module != "proxier":  # the top package (its version) comes with any module of it
+                found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names
+                         if os.path.exists(_sourceOf(f"{node.module}.{a.name}")))
+    return found
+
+
+def _sourceOf(module: str) -> str:
+    path = os.path.join(TOP, *module.split("."))
+    return os.path.join(path, "__init__.py") if os.path.isdir(path) else path + ".py"
+
+
+class LayeringTests(unittest.TestCase):
+    def test_schemaLibraryImportsNoLayer(self) -> None:
+        """
+        config.py is the schema library under every layer (issue 12): the
+        only project modules it imports, anywhere in it, are leaves that
+        import nothing of the project themselves (nor do their packages) —
+        never the registry, a plugin or a protocol, which would make the
+        schema depend on what it describes. The sections are assembled in
+        L{proxier.tap}.
+        """
+        imported = _projectImports(_sourceOf("proxier.config"))
+        self.assertNotIn("proxier.registry", imported)
+        for module in sorted(imported):
+            parts = module.split(".")
+            for depth in range(2, len(parts) + 1):  # the module and each package above it but the top one
+                name = ".".join(parts[:depth])
+                self.assertEqual(_projectImports(_sourceOf(name)) - {"proxier._version"}, set(),
+                                 f"proxier.config imports {module}, which is not a leaf: {name} imports the project")
+
+    def test_sectionsAssembledInTap(self) -> None:
+        """The file's schema is the core sections then each plugin's, once each, in L{proxier.tap}."""
+        plugins = protocolPlugins()
+        sections = configSections(plugins)
+        self.assertEqual(sections[:len(config.CORE_SECTIONS)], list(config.CORE_SECTIONS))
+        self.assertEqual(sections[len(config.CORE_SECTIONS):], pluginSections(plugins))
+        self.assertIn("upnp", [s.name for s in pluginSections(plugins)])
+        self.assertEqual(len({s.name for s in sections}), len(sections))

@@ -20,6 +20,8 @@ from twisted.trial import unittest
 from proxier import config as C
 from proxier._version import __version__
 from proxier.openwrt import UCIError, gatewayCWMPPort, main, parseUCI, render, renderFile
+from proxier.registry import protocolPlugins
+from proxier.tap import pluginSections
 
 from ._helpers import subprocessEnv
 
@@ -156,7 +158,7 @@ class RenderTests(unittest.TestCase):
         self.assertEqual(config["connection_request"]["port"], 7548)
         # and with the plugins' sections, as the init script runs it
         renderFile(host.uci, host.out, cwmpConfigs=[], boardJSON=host.board)
-        C.load(host.out, C.allSections()[len(C.CORE_SECTIONS):])
+        C.load(host.out, pluginSections(protocolPlugins()))
 
     def test_mistakesNamed(self) -> None:
         """A mistake names the UCI file and the key, in the daemon's words; the previous INI file stays."""
