@@ -1,7 +1,8 @@
 # -*- test-case-name: tests.test_demo -*-
 """
 The built-in demo: what C{tools/run-demo} runs when no ACS is configured
-(C{[demo] enable = auto}, or C{yes}).
+(C{[demo] enable = auto}, or C{yes}: L{proxier.tap.demoActive}). A plain start
+with an ACS never imports this module, nor the simulator.
 
 Everything stays on 127.0.0.1 — nothing leaves the machine:
 
@@ -39,30 +40,12 @@ from proxier.datamodel.values import ParameterValue
 from proxier.store import Store
 from proxier.upnp import xmlstring
 
-__all__ = ["isActive", "logSection", "demoConfig", "makeDemoService", "WALK", "DemoACS", "Printer", "SEED"]
+__all__ = ["demoConfig", "makeDemoService", "WALK", "DemoACS", "Printer", "SEED"]
 
 SEED = "proxier-demo"
 DEVICE_DOWNTIME = 2.0
 #: Seconds a Virtual CWMP Device may stay quiet before the demo ACS asks it for a session.
 QUIET = 3.0
-
-
-def isActive(config: Config) -> bool:
-    """Whether the configuration asks for the demo."""
-    enable = config["demo"]["enable"]
-    return enable == "yes" or (enable == "auto" and not config["acs"]["url"])
-
-
-def logSection(config: Config) -> Mapping[str, Any]:
-    """
-    The C{[log]} section for the demo: as configured, except that the level
-    is C{warn} unless the file sets one — the demo's own lines are what a
-    user reads.
-    """
-    section = dict(config["log"])
-    if not config.given("log", "level"):
-        section["level"] = "warn"
-    return section
 
 
 def demoConfig(config: Config, acsURL: str) -> Config:

@@ -12,7 +12,7 @@ traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from twisted.python import usage
 
@@ -22,7 +22,7 @@ from proxier.log import LEVELS, observerFromConfig
 from proxier.registry import protocolPlugins, selectProtocols
 from proxier.store import Store, StoreError
 
-__all__ = ["Options", "makeService", "pluginSections", "configSections"]
+__all__ = ["Options", "makeService", "pluginSections", "configSections", "demoActive", "demoLogSection"]
 
 
 def pluginSections(plugins: Sequence[Any]) -> list[configmod.Section]:
@@ -94,11 +94,31 @@ def _protocols(config: configmod.Config, plugins: list) -> list:
         ) from None
 
 
+def demoActive(config: configmod.Config) -> bool:
+    """
+    Whether the configuration asks for the demo: C{[demo] enable = yes}, or
+    C{auto} with no C{[acs] url}. Decided here, so that a plain start never
+    imports L{proxier.demo} (nor the simulator behind it).
+    """
+    enable = config["demo"]["enable"]
+    return enable == "yes" or (enable == "auto" and not config["acs"]["url"])
+
+
+def demoLogSection(config: configmod.Config) -> Mapping[str, Any]:
+    """
+    The C{[log]} section for the demo: as configured, except that the level
+    is C{warn} unless the file sets one — the demo's own lines are what a
+    user reads.
+    """
+    section = dict(config["log"])
+    if not config.given("log", "level"):
+        section["level"] = "warn"
+    return section
+
+
 def _openStore(config: configmod.Config) -> Store:
     directory = configmod.stateDirectory(config)
-    from proxier import demo
-
-    if demo.isActive(config) and not config["state"]["directory"]:
+    if demoActive(config) and not config["state"]["directory"]:
         # The demo's simulated devices and demo ACS never share a gateway's real state.
         directory += "-demo"
     try:
@@ -109,16 +129,17 @@ def _openStore(config: configmod.Config) -> Store:
 
 def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
     """The service tree for parsed C{options} (in demo mode when no ACS is configured: L{proxier.demo})."""
-    from proxier import demo
     from proxier.service import ProxierService
 
-    demoMode = demo.isActive(options.config)
-    logSection = demo.logSection(options.config) if demoMode else options.config["log"]
+    demoMode = demoActive(options.config)
+    logSection = demoLogSection(options.config) if demoMode else options.config["log"]
     logSection = _daemonLogFile(options, logSection)
     observer = observerFromConfig(logSection)
     _handLoggingToTwist(options, observer, logSection["level"])
     try:
         if demoMode:
+            from proxier import demo
+
             service = demo.makeDemoService(options.config, options.store, options.protocols, reactor=reactor)
         else:
             service = ProxierService(options.config, options.store, options.protocols, reactor=reactor)

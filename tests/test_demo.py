@@ -203,14 +203,6 @@ class DemoProcessTests(unittest.TestCase):
 class DemoPartsTests(unittest.TestCase):
     """The demo's pieces, in process."""
 
-    def test_isActive(self) -> None:
-        """auto: the demo when no ACS is configured; yes: always; no: never."""
-        config = load(None)
-        self.assertTrue(demo.isActive(config))
-        self.assertFalse(demo.isActive(config.replace("acs", url="https://acs.example/")))
-        self.assertTrue(demo.isActive(config.replace("acs", url="https://acs.example/").replace("demo", enable="yes")))
-        self.assertFalse(demo.isActive(config.replace("demo", enable="no")))
-
     def test_demoConfigStaysOnLoopback(self) -> None:
         """The demo's configuration: SSDP unicast on loopback, Connection Requests on 127.0.0.1, the demo ACS."""
         config = demo.demoConfig(load(None).replace("connection_request", listen_address="0.0.0.0"),
@@ -218,14 +210,6 @@ class DemoPartsTests(unittest.TestCase):
         self.assertEqual((config["lan"]["ssdp_mode"], config["lan"]["ssdp_port"]), ("unicast-loopback", 0))
         self.assertEqual(config["connection_request"]["listen_address"], "127.0.0.1")
         self.assertEqual(config["acs"]["url"], "http://127.0.0.1:1/acs")
-
-    def test_quietUnlessTheFileSaysOtherwise(self) -> None:
-        """The demo logs at warn level unless the config file sets [log] level."""
-        self.assertEqual(demo.logSection(load(None))["level"], "warn")
-        path = self.mktemp()
-        with open(path, "w") as f:
-            f.write("[log]\nlevel = debug\n")
-        self.assertEqual(demo.logSection(load(path))["level"], "debug")
 
     def test_withoutTheSimulator(self) -> None:
         """

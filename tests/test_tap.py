@@ -14,6 +14,7 @@ import time
 from twisted.trial import unittest
 
 from proxier import tap
+from proxier.config import load
 from tests._helpers import TOP, subprocessEnv
 
 RUNNERS = {
@@ -254,3 +255,59 @@ class OptionsTests(unittest.TestCase):
                 with open(logFile) as f:
                     self.assertIn("a line", f.read())
             self.assertTrue(service.handleSIGHUP)
+
+
+# Run in a child: which modules a start imports, in a fresh interpreter.
+_IMPORTED_BY_START = """
+import sys
+from proxier import tap
+options = tap.Options()
+options.parseOptions(["--config", sys.argv[1]])
+service = tap.makeService(options)
+print(" ".join(sorted(m for m in sys.modules if m == "proxier.demo" or m.startswith("proxier.sim")
+                      or m == "proxier.cwmp.fakeacs")))
+"""
+
+
+class DemoChoiceTests(unittest.TestCase):
+    """Whether a start is the demo is decided in L{proxier.tap}, without the demo."""
+
+    def test_demoActive(self) -> None:
+        """auto: the demo when no ACS is configured; yes: always; no: never."""
+        config = load(None)
+        self.assertTrue(tap.demoActive(config))
+        self.assertFalse(tap.demoActive(config.replace("acs", url="https://acs.example/")))
+        self.assertTrue(tap.demoActive(config.replace("acs", url="https://acs.example/").replace("demo", enable="yes")))
+        self.assertFalse(tap.demoActive(config.replace("demo", enable="no")))
+
+    def test_quietUnlessTheFileSaysOtherwise(self) -> None:
+        """The demo logs at warn level unless the config file sets [log] level."""
+        self.assertEqual(tap.demoLogSection(load(None))["level"], "warn")
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("[log]\nlevel = debug\n")
+        self.assertEqual(tap.demoLogSection(load(path))["level"], "debug")
+
+    def importedByStart(self, text: str) -> list[str]:
+        state = os.path.abspath(self.mktemp())
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write(f"[state]\ndirectory = {state}\n[connection_request]\nport = 0\n"
+                    f"[lan]\nssdp_mode = unicast-loopback\nssdp_port = 0\n{text}")
+        result = run([sys.executable, "-c", _IMPORTED_BY_START, path])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout.split()
+
+    def test_plainStartWithoutDemo(self) -> None:
+        """
+        A start with an ACS configured makes its whole service tree without
+        importing the demo, the simulated devices or the demo ACS (a gateway
+        package may ship without them: Debian's proxier without proxier-sim);
+        with [demo] enable = no either.
+        """
+        self.assertEqual(self.importedByStart("[acs]\nurl = http://127.0.0.1:9/acs\n"), [])
+        self.assertEqual(self.importedByStart("[demo]\nenable = no\n"), [])
+
+    def test_demoStartImportsDemo(self) -> None:
+        """The same check sees the demo when it is asked for ([demo] enable = yes): it is not blind."""
+        self.assertIn("proxier.demo", self.importedByStart("[acs]\nurl = http://127.0.0.1:9/acs\n[demo]\nenable = yes\n"))
