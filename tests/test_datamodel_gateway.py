@@ -298,6 +298,25 @@ class VirtualDeviceTests(GatewayTestCase):
         self.assertEqual(seen, [([ParameterValue(MS + "VirtualDeviceNumberOfEntries", "1", "xsd:unsignedInt")],
                                  True)])
 
+    def test_noAliases(self) -> None:
+        """
+        The proxier's own tables without an Alias (VirtualDevice: TR-181
+        has none; SupportedDataModel: the proxier gives none) answer an
+        alias path with 9005 on every RPC that takes one (issue 17), as
+        for any instance that does not exist; the rows by number answer.
+        """
+        self.directory.deviceAppeared(FakeDevice("A1"))
+        self.assertEqual(self.values(VD + "1.SerialNumber"), {VD + "1.SerialNumber": "A1"})
+        for path in (VD + "[cpe-1].", VD + "[cpe-1].SerialNumber", "Device.DeviceInfo.SupportedDataModel.[cpe-1].URL"):
+            self.fault(self.model.getParameterValues([path]), 9005)
+            self.fault(self.model.getParameterNames(path, False), 9005)
+            self.fault(self.model.getParameterAttributes([path]), 9005)
+            self.fault(self.model.setParameterAttributes([AttributeChange(path, True, 1)]), 9005)
+        fault = self.fault(self.spv((VD + "[cpe-1].SerialNumber", "B", "xsd:string")), 9003)
+        self.assertEqual(self.perParameter(fault), [(VD + "[cpe-1].SerialNumber", 9005)])
+        self.fault(self.model.deleteObject(VD + "[cpe-1]."), 9005)
+        self.fault(self.model.addObject(VD + "[cpe-9]."), 9001)  # a read-only table, as without an alias
+
     def test_duplicateAppearance(self) -> None:
         """A device told twice keeps its one row, with a warning instead of a crash."""
         device = FakeDevice("A")
