@@ -1,4 +1,3 @@
-# -*- test-case-name: tests.test_upnpdm_alias_e2e -*-
 """
 Instance aliases (TR-069 3.6.1) end to end, issue 17 ("every object answers
 every RPC at every depth"): over real loopback sockets, the proxier's tree
