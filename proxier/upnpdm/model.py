@@ -364,8 +364,6 @@ class CMSDataModel:
         the one the proxier keeps state under (Notification). 9005 for an
         alias no instance has.
         """
-        if "[" not in name:
-            return name
         numbered = self.toCWMP((yield self._toCMS(name)))
         return name if numbered is None else numbered
 
@@ -700,7 +698,8 @@ class CMSDataModel:
     @inlineCallbacks
     def _gpn(self, path: str, nextLevel: bool) -> Any:
         self._check(path)
-        path = yield self._numbered(path)
+        if "[" in path:
+            path = yield self._numbered(path)
         if self.extraConstants:
             yield self._refreshLocal([path])
         if path == "":
@@ -1082,7 +1081,8 @@ class CMSDataModel:
         CMS partial path (ending in C{/}) beside the partial path asked.
         """
         self._check(name)
-        name = yield self._numbered(name)
+        if "[" in name:
+            name = yield self._numbered(name)
         if name == "":
             name = "Device."
         if name in held:
