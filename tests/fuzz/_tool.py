@@ -127,7 +127,8 @@ def _save(directory: str, report: Report, finding: Finding, suffix: str = "", da
     with open(os.path.join(folder, name + ".bin"), "wb") as f:
         f.write(data)
     with open(os.path.join(folder, name + ".txt"), "w", encoding="utf-8") as f:
-        f.write(f"target {report.target}, seed {report.seed}\n{Finding(**{**finding.__dict__, 'data': data}).describe(10**6)}\n")
+        shown = Finding(**{**finding.__dict__, "data": data})
+        f.write(f"target {report.target}, seed {report.seed}\n{shown.describe(10**6)}\n")
     return os.path.join(folder, name + ".bin")
 
 

@@ -209,7 +209,8 @@ def _urlSeeds() -> list[bytes]:
     return [
         b"http://acs2.example.net:7547/acs?x=1", b"https://[2001:db8::5]:7547/acs", b"http://127.0.0.1:7547/",
         b"http://192.168.1.1/admin", b"http://[fe80::1%25eth0]:80/", b"http://localhost./", b"http://0x7f.1/",
-        b"http://[::ffff:127.0.0.1]/", b"http://lab.example:8080/up", b"http://fail.example/", b"http://169.254.169.254/",
+        b"http://[::ffff:127.0.0.1]/", b"http://lab.example:8080/up", b"http://fail.example/",
+        b"http://169.254.169.254/",
         b"http://user:pw@files.example.org:21/log?a=b#c", b"http://acs.example.net:7547/other",
     ]
 

@@ -78,7 +78,8 @@ def _descriptionSeeds() -> list[bytes]:
     embedded = description.Device("urn:schemas-upnp-org:device:ManageableDevice:1",
                                   "uuid:00000000-0000-4000-8000-000000000002", "inner", services=(cms,))
     nested = description.DeviceDescription(
-        description.Device("urn:schemas-upnp-org:device:ManageableDevice:2", "uuid:00000000-0000-4000-8000-000000000001",
+        description.Device("urn:schemas-upnp-org:device:ManageableDevice:2",
+                           "uuid:00000000-0000-4000-8000-000000000001",
                            "outer", "maker", "http://127.0.0.1:1/", modelName="m", serialNumber="1",
                            services=(cms,), devices=(embedded,)),
         urlBase="http://127.0.0.1:49200/base/", specVersion=(1, 1), configId=12345)

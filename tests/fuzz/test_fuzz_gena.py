@@ -71,7 +71,8 @@ def _notifySeeds() -> list[bytes]:
         b"NOTIFY / HTTP/1.1\r\nNT: upnp:event\r\nNTS: upnp:propchange\r\nSID: " + SID.encode()
         + b"\r\nSEQ: 0\r\n\r\n" + gena.encodePropertySet({}),
         b"NOTIFY / HTTP/1.1\r\nNT: upnp:event\r\nNTS: upnp:propchange\r\nSID: " + SID.encode()
-        + b"\r\nSEQ: 4294967295\r\n\r\n<?xml version=\"1.0\"?>\n<e:propertyset xmlns:e=\"urn:schemas-upnp-org:event-1-0\">"
+        + b"\r\nSEQ: 4294967295\r\n\r\n<?xml version=\"1.0\"?>\n"
+        b"<e:propertyset xmlns:e=\"urn:schemas-upnp-org:event-1-0\">"
         b"<e:property><SystemUpdateID>3</SystemUpdateID></e:property></e:propertyset>",
     ]
 
