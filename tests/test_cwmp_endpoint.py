@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from treq.testing import RequestTraversalAgent
 from twisted.internet import defer, task
+from twisted.logger import LogLevel
 from twisted.trial import unittest
 from zope.interface import alsoProvides, implementer
 from zope.interface.verify import verifyObject
@@ -575,6 +576,14 @@ class RPCTests(EndpointTestCase):
         self.clock.advance(0)
         self.assertEqual(self.events(self.acs.sessions[-1]), [("2 PERIODIC", "")])
         self.assertEqual(self.sent(self.acs.sessions[-1], "TransferComplete"), [])
+        logs = LogCapture(self)
+        sessions = len(self.acs.sessions)
+        self.endpoint.transferComplete(None, TransferResult("dl-1", "Download", 0, "", T0, T0))  # told again
+        self.clock.advance(60)
+        self.assertEqual(len(self.acs.sessions), sessions, "a repeat asks for no session")
+        self.assertEqual(self.endpoint.state.queuedRPCs(), [])
+        self.assertTrue(any("repeat dropped" in str(e.get("log_format")) and e["log_level"] == LogLevel.debug
+                            for e in logs.events))
 
     def test_transferDoneAtOnce(self) -> None:
         """A transfer already over is Status 0 with its times; a failed one is its fault."""
@@ -935,7 +944,7 @@ class RetryTests(EndpointTestCase):
                 return original(request, session, envelope)
 
             self.acs._cpeRequest = choke
-            endpoint.transferComplete(None, TransferResult("poison", "Download"))
+            endpoint.transferComplete(None, TransferResult(f"poison{status}", "Download"))  # one transfer each
             self.clock.advance(0)
             for _ in range(MAX_RPC_FAULTS + 2):
                 endpoint.requestSession("2 PERIODIC")

@@ -14,6 +14,7 @@ from twisted.trial import unittest
 
 from proxier.cwmp import messages as m
 from proxier.cwmp.events import (
+    MAX_COMPLETED_TRANSFERS,
     MAX_EVENTS,
     MAX_QUEUED_EVENTS,
     MAX_QUEUED_RPCS,
@@ -155,6 +156,75 @@ class StateTests(unittest.TestCase):
         self.assertEqual(self.restart().transfers()[0]["commandKey"], "ck")
         self.state.addTransferComplete(TransferResult("ck", "Download"))
         self.assertEqual(self.restart().transfers(), [])
+
+    def test_transferCompleteOncePerTransfer(self) -> None:
+        """
+        A TransferComplete told again for the same (CommandKey, method) —
+        while queued, after it was delivered, after a restart — is dropped
+        (False) and changes nothing; another method or key is another
+        transfer, and a new transfer of the same key (transferStarted)
+        brings a new one, also when two of that key run at once.
+        """
+        self.state.transferStarted("Download", "ck", "1 Firmware Upgrade Image", 10, "fw", 100.0)
+        self.assertTrue(self.state.addTransferComplete(TransferResult("ck", "Download")))
+        self.assertFalse(self.state.addTransferComplete(TransferResult("ck", "Download", 9010, "again")))
+        self.assertFalse(self.restart().addTransferComplete(TransferResult("ck", "Download")))
+        self.assertTrue(self.state.addTransferComplete(TransferResult("ck", "Upload")))
+        self.assertTrue(self.state.addTransferComplete(TransferResult("other", "Download")))
+        ids = [i for i, _ in self.state.queuedRPCs()]
+        self.assertEqual([(r.result.commandKey, r.result.method, r.result.faultCode) for _, r in self.state.queuedRPCs()],
+                         [("ck", "Download", 0), ("ck", "Upload", 0), ("other", "Download", 0)])
+        for rpcId in ids:
+            self.state.rpcDelivered(rpcId)
+        self.assertFalse(self.restart().addTransferComplete(TransferResult("ck", "Download")), "delivered, remembered")
+        self.assertEqual(self.state.queuedRPCs(), [])
+        self.assertFalse(self.state.hasPending())
+        for _ in range(2):
+            self.state.transferStarted("Download", "ck", "1 Firmware Upgrade Image", 10, "fw", 200.0)
+        self.assertTrue(self.state.addTransferComplete(TransferResult("ck", "Download")))
+        self.assertEqual(len(self.state.transfers()), 1, "one of the two ended")
+        self.assertTrue(self.restart().addTransferComplete(TransferResult("ck", "Download")))
+        self.assertFalse(self.state.addTransferComplete(TransferResult("ck", "Download")))
+        self.assertEqual(len(self.state.queuedRPCs()), 2)
+        self.assertEqual(self.state.transfers(), [])
+
+    def test_completedTransfersBounded(self) -> None:
+        """The memory of TransferCompletes taken keeps the last MAX_COMPLETED_TRANSFERS; older keys are new again."""
+        for i in range(MAX_COMPLETED_TRANSFERS + 1):
+            self.assertTrue(self.state.addTransferComplete(TransferResult(f"k{i}", "Download")))
+            for rpcId, _ in self.state.queuedRPCs():
+                self.state.rpcDelivered(rpcId)
+        state = self.restart()
+        self.assertFalse(state.addTransferComplete(TransferResult("k1", "Download")))
+        self.assertTrue(state.addTransferComplete(TransferResult("k0", "Download")))
+
+    def test_formatOneDocumentLoads(self) -> None:
+        """
+        A state document of format 1 (written before the memory of
+        TransferCompletes) is read with everything it held, and upgraded.
+        """
+        payload = {
+            "format": 1, "seq": 3, "bootstrappedURL": ACS, "acsMethods": [[ACS, ["Inform", "TransferComplete"]]],
+            "retryCount": 2, "events": [{"id": 1, "code": "1 BOOT", "commandKey": ""}],
+            "valueChanges": [["Device.X", "1", "xsd:string"]],
+            "rpcs": [{"kind": "TransferComplete", "id": 2, "faults": 0,
+                      "result": {"commandKey": "ck", "method": "Download", "faultCode": 0, "faultString": "",
+                                 "startTime": "0001-01-01T00:00:00Z", "completeTime": "0001-01-01T00:00:00Z"}}],
+            "rebootCommandKey": None, "afterSession": [], "scheduledInforms": [],
+            "transfers": [{"method": "Upload", "commandKey": "up", "fileType": "4 Vendor Log File 1", "fileSize": 0,
+                           "targetFileName": "", "startAt": 5.0}],
+        }
+        self.store.document("cwmp").save(payload)
+        state = self.restart()
+        self.assertEqual(state.bootstrappedURL, ACS)
+        self.assertEqual(state.retryCount, 2)
+        self.assertEqual(self.codes(state), [("1 BOOT", ""), ("4 VALUE CHANGE", ""), ("7 TRANSFER COMPLETE", ""),
+                                             ("M Download", "ck")])
+        self.assertEqual(state.transfers()[0]["commandKey"], "up")
+        self.assertFalse(state.addTransferComplete(TransferResult("ck", "Download")), "the queued one counts")
+        self.assertTrue(state.addTransferComplete(TransferResult("up", "Upload")))
+        self.assertEqual(self.store.document("cwmp").load()["format"], 2)
+        self.assertEqual(len(self.restart().queuedRPCs()), 2)
 
     def test_acsMethods(self) -> None:
         """What each ACS supports is remembered per URL, the most recent few."""

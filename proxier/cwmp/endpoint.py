@@ -462,7 +462,10 @@ class CWMPEndpoint:
         if known is not None and "TransferComplete" not in known:
             self.log.error("the ACS does not support TransferComplete; {key} not reported", key=result.commandKey)
             return
-        self.state.addTransferComplete(result)
+        if not self.state.addTransferComplete(result):
+            self.log.debug("the TransferComplete of {method} CommandKey {key!r} was taken before; a repeat dropped",
+                           method=result.method, key=result.commandKey)
+            return
         self._logDropped()
         self._wantSession()
 

@@ -11,7 +11,11 @@ it knows of it.
    dropped when the session that carried it failed (it is never retried).
  - The parameters of "4 VALUE CHANGE" (the latest value of each).
  - The TransferComplete, AutonomousTransferComplete and RequestDownload RPCs
-   the CPE still has to send.
+   the CPE still has to send. A TransferComplete is taken once per transfer:
+   the same (CommandKey, method) told again, while it is queued or after it
+   was (the last L{MAX_COMPLETED_TRANSFERS} are remembered), is dropped
+   unless a transfer of that key is in progress (a protocol that cannot know
+   whether it told the endpoint before a crash tells it again).
  - The ACS URL that was bootstrapped, the RPCs each ACS said it supports,
    the session retry count, the Reboot waiting for the device to come back,
    actions due after a session, scheduled Informs, transfers in progress.
@@ -52,6 +56,7 @@ __all__ = [
     "MAX_SCHEDULED_INFORMS",
     "MAX_VALUE_CHANGES",
     "MAX_REMEMBERED_ACS",
+    "MAX_COMPLETED_TRANSFERS",
 ]
 
 # TR-069 Amendment 5, Table 7 (Inform event codes): the events of which an
@@ -71,7 +76,8 @@ MAX_QUEUED_RPCS = 16  # TransferComplete (etc.) waiting, as TR-069 bounds the tr
 MAX_SCHEDULED_INFORMS = 16
 MAX_VALUE_CHANGES = 1024
 MAX_REMEMBERED_ACS = 4  # GetRPCMethods answers kept, most recent ACS URLs first
-_FORMAT = 1
+MAX_COMPLETED_TRANSFERS = 64  # (CommandKey, method) of TransferCompletes taken, to drop a repeat
+_FORMAT = 2  # 1: without "completedTransfers"
 
 
 @dataclass(frozen=True)
@@ -130,10 +136,19 @@ def _empty() -> dict:
         "afterSession": [],  # [["reboot", commandKey] | ["factoryReset"]]
         "scheduledInforms": [],  # [{"at": seconds, "commandKey"}]
         "transfers": [],  # in progress: [{"commandKey", "method", "fileType", "fileSize", "targetFileName", "startAt"}]
+        "completedTransfers": [],  # [[commandKey, method]] of TransferCompletes taken, oldest first
     }
 
 
+def _upgrade(payload: Any) -> None:
+    """Bring a document of an earlier format to this one, in place."""
+    if isinstance(payload, dict) and payload.get("format") == 1:
+        payload["completedTransfers"] = []
+        payload["format"] = 2
+
+
 def _validate(payload: Any) -> None:
+    _upgrade(payload)
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise ValueError("not a CWMP endpoint state")
     expected = _empty()
@@ -146,6 +161,8 @@ def _validate(payload: Any) -> None:
         int(event["id"]), str(event["code"]), str(event["commandKey"])
     for rpc in payload["rpcs"]:
         _rpcFromJSON(rpc)
+    for commandKey, method in payload["completedTransfers"]:
+        str(commandKey), str(method)
 
 
 def _rpcFromJSON(raw: dict) -> m.Message:
@@ -267,20 +284,40 @@ class EndpointState:
             self.dropped.append(f"{sameKind[0]['kind']} {sameKind[0].get('result', {}).get('commandKey', '')!r}")
         self._save()
 
-    def addTransferComplete(self, result: TransferResult) -> None:
+    def addTransferComplete(self, result: TransferResult) -> bool:
         """
         Queue a TransferComplete (with "7 TRANSFER COMPLETE" and its "M
-        <method>" event). A CommandKey longer than CWMP allows (32) is cut
-        (and reported in C{dropped}): the ACS gave at most 32 characters.
+        <method>" event), once per transfer: the same (CommandKey, method)
+        again, queued or taken before (within the last
+        L{MAX_COMPLETED_TRANSFERS}), is a repeat and changes nothing, unless
+        a transfer of that key is in progress (L{transferStarted}). A
+        CommandKey longer than CWMP allows (32) is cut (and reported in
+        C{dropped}): the ACS gave at most 32 characters.
+
+        @return: whether it was queued (C{False}: a repeat, dropped).
         """
+        self.dropped = []
         cut = len(result.commandKey) > 32
         if cut:
             result = replace(result, commandKey=result.commandKey[:32])
-        self._data["transfers"] = [t for t in self._data["transfers"]
-                                   if not (t["commandKey"] == result.commandKey and t["method"] == result.method)]
+        key = [result.commandKey, result.method]
+        transfers = self._data["transfers"]
+        started = next((t for t in transfers if [t["commandKey"], t["method"]] == key), None)
+        if started is None and (key in self._data["completedTransfers"] or any(
+                r["kind"] == "TransferComplete" and [r["result"]["commandKey"], r["result"]["method"]] == key
+                for r in self._data["rpcs"])):
+            return False
+        if started is not None:
+            transfers.remove(started)
+        completed = self._data["completedTransfers"]
+        if key in completed:
+            completed.remove(key)
+        completed.append(key)
+        del completed[:-MAX_COMPLETED_TRANSFERS]
         self._queueRPC({"kind": "TransferComplete", "result": _resultToJSON(result)})
         if cut:
             self.dropped.append("the end of an over-long CommandKey")
+        return True
 
     def addAutonomousTransferComplete(self, result: AutonomousTransferResult) -> None:
         self._queueRPC({"kind": "AutonomousTransferComplete", "result": _autonomousToJSON(result)})

@@ -21,9 +21,9 @@ document) goes through three phases:
  - C{reporting}: the outcome is known and saved; it is told to the endpoint
    (L{IDeviceObserver.transferComplete}) and the job goes. If the proxier
    dies between saving the outcome and the endpoint saving its
-   TransferComplete, the job is found in C{reporting} at the restart: it is
-   told again unless the endpoint's own state shows it already took it (its
-   transfer in progress is gone) — no second TransferComplete.
+   TransferComplete, the job is found in C{reporting} at the restart and
+   told again: the endpoint takes one TransferComplete per (CommandKey,
+   method) and drops the repeat — no second TransferComplete.
 """
 
 from __future__ import annotations
@@ -93,7 +93,6 @@ class TransferQueue:
         stored = document.load(default=None, validate=_validate)
         self._seq = int(stored["seq"]) if stored else 0
         self.jobs: list[dict] = list(stored["jobs"]) if stored else []
-        self._recovered = {job["id"] for job in self.jobs if job["phase"] == "reporting"}
         self._resume = {job["id"] for job in self.jobs if job["phase"] == "running"}
         self._timer: Any = None
         self._waiting: Any = None
@@ -251,31 +250,13 @@ class TransferQueue:
             self._report(job)
 
     def _report(self, job: dict) -> None:
-        observers = list(getattr(self.link, "observers", lambda: [])())
-        if not observers:
+        if not self.link.observers():
             return  # told once the endpoint observes
-        if job["id"] in self._recovered:
-            self._recovered.discard(job["id"])
-            if self._alreadyTaken(job, observers):
-                self.log.info("the TransferComplete of CommandKey {key!r} was queued before the restart",
-                              key=job["commandKey"])
-                self._forget(job)
-                return
         r = job["result"]
         result = TransferResult(job["commandKey"], job["method"], r["faultCode"], r["faultString"],
                                 timeOf(r["startTime"]), timeOf(r["completeTime"]))
         self.link.tell("transferComplete", result)
         self._forget(job)
-
-    def _alreadyTaken(self, job: dict, observers: list) -> bool:
-        """Whether an observer's durable state shows this transfer is no longer in progress there."""
-        for observer in observers:
-            state = getattr(observer, "state", None)
-            transfers = getattr(state, "transfers", None)
-            if callable(transfers):
-                inProgress = {(t.get("commandKey"), t.get("method")) for t in transfers()}
-                return (job["commandKey"], job["method"]) not in inProgress
-        return False
 
     def _forget(self, job: dict) -> None:
         if job in self.jobs:
