@@ -79,6 +79,28 @@ class LifeTests(DeviceTestCase):
         self.assertEqual(self.observer.calls, [])
         self.assertTrue(self.device.watcher.swept)
 
+    def test_observersDeclared(self) -> None:
+        """
+        Observers are IDeviceObservers, called through that interface: an
+        object that merely has methods of those names is refused (TypeError)
+        and never told; one observer failing does not keep the event from the
+        others (logged).
+        """
+
+        class Lookalike:
+            def deviceOffline(self, device: Any) -> None:
+                raise AssertionError("called by name")
+
+        self.assertRaises(TypeError, self.device.addObserver, Lookalike())
+        broken = RecordingObserver()
+        broken.deviceOffline = lambda device: 1 / 0  # type: ignore[method-assign]
+        self.device.removeObserver(self.observer)
+        self.device.addObserver(broken)
+        self.device.addObserver(self.observer)
+        self.device.memberGone(self.upnp, "byebye")
+        self.assertEqual(self.observer.kinds(), ["deviceOffline"])
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+
     def test_rebootAnnounced(self) -> None:
         """Table 1 "1 BOOT": AboutToReboot kept; byebye → offline; alive → booted and online."""
         self.device.announced(self.upnp, "AboutToReboot")

@@ -280,8 +280,8 @@ class FakeLink:
     def observers(self) -> list:
         return self._observers
 
-    def tell(self, method: str, *args: Any) -> None:
-        self.told.append((method, args))
+    def transferComplete(self, result: Any) -> None:
+        self.told.append(("transferComplete", (result,)))
 
 
 class RecordingHandler:
@@ -368,7 +368,7 @@ class QueueTests(unittest.TestCase):
         self.queue.deviceReady(False)
         job = self.queue.add("firmware", request())
         seen = []
-        self.link.tell = lambda method, *args: seen.append(Store.open(self.path).document("transfers").load())
+        self.link.transferComplete = lambda result: seen.append(Store.open(self.path).document("transfers").load())
         self.queue.finish(job, 9010, "bad\nthing\x00" + "x" * 400, 5.0, 6.0)
         [stored] = seen
         self.assertEqual(stored["jobs"][0]["phase"], "reporting")
@@ -426,7 +426,7 @@ class QueueTests(unittest.TestCase):
                 state.addTransferComplete(TransferResult("k1", "Download"))
             state = EndpointState(endpointStore.document("cwmp-state"))  # the restart
             link = FakeLink(self.clock)
-            link.tell = lambda method, result, state=state: state.addTransferComplete(result)  # type: ignore
+            link.transferComplete = lambda result, state=state: state.addTransferComplete(result)  # type: ignore
             store = Store.open(self.mktemp())
             store.document("transfers").save(saved)
             TransferQueue(link, store.document("transfers"), {"firmware": self.handler}).observed()

@@ -38,7 +38,7 @@ from zope.interface import implementer
 
 from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
-from proxier.interfaces import IProxiedDevice
+from proxier.interfaces import IDeviceObserver, IProxiedDevice
 from proxier.log import DeviceLogger
 from proxier.upnp.ssdp import ABOUT_TO_BASELINE_RESET, ABOUT_TO_REBOOT
 from proxier.upnpdm.changes import ChangeWatcher
@@ -54,6 +54,9 @@ __all__ = ["VirtualDevice", "Member", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "M
 PROXY_PROTOCOL = "UPnP-DM"  # TR-181 ManagementServer.VirtualDevice.{i}.ProxyProtocol
 DISCOVERY_PROTOCOL = "UPnP"  # TR-181 ...DiscoveryProtocol
 MAX_PENDING_EVENTS = 64
+
+#: One event for the device's observers: called with each of them (an L{IDeviceObserver}).
+ObserverCall = Callable[[IDeviceObserver], Any]
 
 #: The longest device key: it names files (C{endpoint-<key>}, C{device-<key>}) of at most 128 characters.
 MAX_KEY = 100
@@ -145,7 +148,7 @@ class VirtualDevice:
         self.probeInterval = probeInterval
         self.overlays: list[tuple[str, Any]] = []
         self._observers: list[Any] = []
-        self._pending: list[tuple[str, tuple]] = []
+        self._pending: list[tuple[str, ObserverCall]] = []
         self._probe: Any = None
         self._composite: Optional[CompositeDataModel] = None
         self.gate = gateFactory(self._target, onUnreachable=self._unreachable, onAnswer=self._answering,
@@ -178,10 +181,12 @@ class VirtualDevice:
         return self.status == ONLINE
 
     def addObserver(self, observer: Any) -> None:
+        """Tell C{observer} (an L{IDeviceObserver}; anything else is a TypeError) from now on."""
+        observer = IDeviceObserver(observer)
         self._observers.append(observer)
         pending, self._pending = self._pending, []
-        for method, args in pending:
-            self._tellOne(observer, method, args)
+        for what, call in pending:
+            self._tellOne(observer, what, call)
         if self.management is not None:
             self.management.observed()
 
@@ -276,10 +281,12 @@ class VirtualDevice:
         self.state.setBootId(member.udn, bootId)
         self.state.setAnnouncement("")
         event = ""
+        call: ObserverCall = lambda o: o.deviceBooted(self)
         if announced == ABOUT_TO_BASELINE_RESET:
             self.log.info("back after a baseline reset: its caches are rebuilt, \"0 BOOTSTRAP\" follows")
             self.state.factoryReset()
             event = "deviceFactoryReset"
+            call = lambda o: o.deviceFactoryReset(self)
         elif announced == ABOUT_TO_REBOOT or rebooted:
             why = "as announced" if announced else f"BOOTID {previous} → {bootId}"
             self.log.info("rebooted ({why}): \"1 BOOT\" follows", why=why)
@@ -294,7 +301,7 @@ class VirtualDevice:
 
         def tell(_: Any) -> None:
             if event:
-                self._tell(event)
+                self._tell(event, call)
             self._setOnline()
             if self.management is not None:
                 self.management.deviceReady(bool(event), alive)
@@ -380,13 +387,13 @@ class VirtualDevice:
         if self.status != ONLINE:
             self.status = ONLINE
             self.log.info("online")
-            self._tell("deviceOnline")
+            self._tell("deviceOnline", lambda o: o.deviceOnline(self))
 
     def _setOffline(self, status: str, reason: str) -> None:
         if self.status == ONLINE:
             self.status = status
             self.log.info("offline ({reason})", reason=reason)
-            self._tell("deviceOffline")
+            self._tell("deviceOffline", lambda o: o.deviceOffline(self))
         else:
             self.status = status
         if self._target() is not None:
@@ -429,23 +436,30 @@ class VirtualDevice:
         self.expected = "reset"
 
     def _valuesChanged(self, values: Sequence[ParameterValue], active: bool) -> None:
-        self._tell("valuesChanged", list(values), active)
+        values = list(values)
+        self._tell("valuesChanged", lambda o: o.valuesChanged(self, values, active))
 
     # -- observers --------------------------------------------------------------------------
 
-    def _tell(self, method: str, *args: Any) -> None:
+    def _tell(self, what: str, call: ObserverCall) -> None:
+        """
+        Tell every observer C{call(observer)} (an L{IDeviceObserver} method);
+        kept until the first observer comes when there is none yet.
+
+        @param what: the event's name, for log lines.
+        """
         if not self._observers:
             if len(self._pending) < MAX_PENDING_EVENTS:
-                self._pending.append((method, args))
+                self._pending.append((what, call))
             else:
                 self.log.error("no observer yet and {n} events waiting: {method} dropped", n=len(self._pending),
-                               method=method)
+                               method=what)
             return
         for observer in list(self._observers):
-            self._tellOne(observer, method, args)
+            self._tellOne(observer, what, call)
 
-    def _tellOne(self, observer: Any, method: str, args: tuple) -> None:
+    def _tellOne(self, observer: IDeviceObserver, what: str, call: ObserverCall) -> None:
         try:
-            getattr(observer, method)(self, *args)
+            call(observer)
         except Exception:
-            self.log.failure("an observer failed in {method}", method=method, level=LogLevel.error)
+            self.log.failure("an observer failed in {method}", method=what, level=LogLevel.error)

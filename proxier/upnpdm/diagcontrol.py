@@ -458,7 +458,7 @@ class Diagnostic:
     def announce(self) -> None:
         """Tell the endpoint "8 DIAGNOSTICS COMPLETE" if it is owed (also after a restart)."""
         if self.record.notify:
-            self.link.tell("diagnosticsComplete")
+            self.link.diagnosticsComplete()
             self.record.notify = False
             self._save()
 

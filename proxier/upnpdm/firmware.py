@@ -711,7 +711,7 @@ class FirmwareService:
             announceURL="", transferURL=r["transferURL"], isDownload=True, fileType=FIRMWARE,
             fileSize=r["fileSize"], targetFileName="", faultCode=r["faultCode"], faultString=r["faultString"],
             startTime=timeOf(entry["startTime"]), completeTime=timeOf(entry["completeTime"]))
-        self.link.tell("autonomousTransferComplete", result)
+        self.link.autonomousTransferComplete(result)
         self.autonomous.remove(entry)
         self._save()
 

@@ -13,7 +13,8 @@ this link, tested with the simulator's real services behind it.
    the session completes", and the same for a firmware update that would
    reboot the device under the ACS's feet (the endpoint signals each
    session's end: L{proxier.interfaces.ISessionNotifier});
- - telling the endpoint (L{proxier.interfaces.IDeviceObserver}).
+ - telling the endpoint (L{proxier.interfaces.IDeviceObserver}), one method
+   per event the parts have.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from __future__ import annotations
 from typing import Any, Optional, Protocol
 
 from twisted.internet.defer import Deferred
+
+from proxier.datamodel.values import AutonomousTransferResult, TransferResult
 
 __all__ = ["DeviceLink", "IDLE_LIMIT"]
 
@@ -53,5 +56,14 @@ class DeviceLink(Protocol):
     def idle(self) -> Deferred:
         """Fires (never fails) once no CWMP session of the device runs; cancellable."""
 
-    def tell(self, method: str, *args: Any) -> None:
-        """Tell the device's observers (the endpoint) C{method(device, *args)}."""
+    def observers(self) -> list[Any]:
+        """The device's observers now (L{IDeviceObserver}s; empty until the endpoint observes)."""
+
+    def diagnosticsComplete(self) -> None:
+        """Tell the endpoint: L{IDeviceObserver.diagnosticsComplete}."""
+
+    def transferComplete(self, result: TransferResult) -> None:
+        """Tell the endpoint: L{IDeviceObserver.transferComplete}."""
+
+    def autonomousTransferComplete(self, result: AutonomousTransferResult) -> None:
+        """Tell the endpoint: L{IDeviceObserver.autonomousTransferComplete}."""

@@ -101,8 +101,14 @@ class DeviceLinkOf:
     def idle(self) -> Deferred:
         return _Idle(self).waiting
 
-    def tell(self, method: str, *args: Any) -> None:
-        self.device._tell(method, *args)
+    def diagnosticsComplete(self) -> None:
+        self.device._tell("diagnosticsComplete", lambda o: o.diagnosticsComplete(self.device))
+
+    def transferComplete(self, result: Any) -> None:
+        self.device._tell("transferComplete", lambda o: o.transferComplete(self.device, result))
+
+    def autonomousTransferComplete(self, result: Any) -> None:
+        self.device._tell("autonomousTransferComplete", lambda o: o.autonomousTransferComplete(self.device, result))
 
 
 @implementer(ISessionObserver)

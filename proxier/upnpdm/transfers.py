@@ -255,7 +255,7 @@ class TransferQueue:
         r = job["result"]
         result = TransferResult(job["commandKey"], job["method"], r["faultCode"], r["faultString"],
                                 timeOf(r["startTime"]), timeOf(r["completeTime"]))
-        self.link.tell("transferComplete", result)
+        self.link.transferComplete(result)
         self._forget(job)
 
     def _forget(self, job: dict) -> None:
