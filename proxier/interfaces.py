@@ -21,6 +21,7 @@ with L{CWMPFault<proxier.datamodel.faults.CWMPFault>}.
 
 from __future__ import annotations
 
+from twisted.web.iweb import IAgent
 from zope.interface import Attribute, Interface
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "ISessionNotifier",
     "ISessionObserver",
     "IReloadable",
+    "IACSAgent",
+    "ISessionAgent",
 ]
 
 
@@ -357,3 +360,21 @@ class IReloadable(Interface):
         L{proxier.config.Config}); keys it cannot apply take effect at the
         next restart, as the reload says.
         """
+
+
+class ISessionAgent(IAgent):
+    """The HTTP agent of one CWMP session: its own connection, closed when the session ends."""
+
+    def close():
+        """Close the session's connection; returns a Deferred firing once it is closed."""
+
+
+class IACSAgent(IAgent):
+    """
+    The HTTP agent towards the ACS: L{IAgent.request} for one-off requests
+    (file transfers); every CWMP session gets an agent of its own (an ACS
+    binds a session to its TCP connection: INTEROP §CWMP 6).
+    """
+
+    def sessionAgent():
+        """A new L{ISessionAgent} for one CWMP session."""

@@ -13,9 +13,11 @@ from twisted.internet import defer, reactor, ssl, task
 from twisted.trial import unittest
 from twisted.web.resource import Resource
 from twisted.web.server import Site
+from zope.interface.verify import verifyObject
 
 from proxier.cwmp.tls import makeACSAgent
 from proxier.cwmp.transport import ACSHTTPSession
+from proxier.interfaces import IACSAgent, ISessionAgent
 from tests import _helpers
 from tests.test_cwmp_transport import makeCertificate, pem
 
@@ -57,8 +59,10 @@ class SessionAgentTests(unittest.TestCase):
     def sessions(self, url: str, count: int, acs: Optional[dict] = None) -> list:
         agents = makeACSAgent(reactor, dict({"request_timeout": 10}, **(acs or {})))
         result = []
+        verifyObject(IACSAgent, agents)
         for _ in range(count):
             agent = agents.sessionAgent()
+            verifyObject(ISessionAgent, agent)
             self.addCleanup(agent.close)
             result.append((agent, ACSHTTPSession(agent, url, requestTimeout=10)))
         return result

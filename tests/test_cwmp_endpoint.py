@@ -37,7 +37,15 @@ from proxier.datamodel.values import (
     TransferRequest,
     TransferResult,
 )
-from proxier.interfaces import ICWMPEndpoint, IDataModel, IDeviceObserver, ISessionNotifier, ISessionObserver
+from proxier.interfaces import (
+    IACSAgent,
+    ICWMPEndpoint,
+    IDataModel,
+    IDeviceObserver,
+    ISessionAgent,
+    ISessionNotifier,
+    ISessionObserver,
+)
 from proxier.store import Store
 from tests._helpers import LogCapture
 from tests.cwmpxsd import assertValidCWMP
@@ -432,6 +440,55 @@ class LifecycleTests(EndpointTestCase):
         self.assertEqual(len(self.acs.sessions), 2)  # the silent ACS's session is not among them
         self.assertFalse(endpoint.inSession)
         self.assertEqual(ended, [False, False])
+
+    def test_sessionAgentDeclared(self) -> None:
+        """
+        Each session runs on its own agent from an IACSAgent and closes it
+        at its end; an agent that merely has methods of those names is used
+        as it is, for every session, and never closed.
+        """
+        log: list[str] = []
+        fakeACS = self.agent
+
+        @implementer(ISessionAgent)
+        class Session:
+            def __init__(self, n: int) -> None:
+                self.n = n
+
+            def request(self, *args: Any, **kw: Any) -> Any:
+                log.append(f"request {self.n}")
+                return fakeACS.request(*args, **kw)
+
+            def close(self) -> Any:
+                log.append(f"close {self.n}")
+                return defer.succeed(None)
+
+        class Agents:
+            def request(self, *args: Any, **kw: Any) -> Any:
+                log.append("one-off")
+                return fakeACS.request(*args, **kw)
+
+            def sessionAgent(self) -> Session:
+                log.append("sessionAgent")
+                return Session(len([e for e in log if e == "sessionAgent"]))
+
+        self.agent = Agents()
+        endpoint = self.make()
+        self.assertEqual(len(self.acs.sessions), 1)
+        self.assertEqual(set(log), {"one-off"}, "undeclared: the agent itself")
+        self.successResultOf(endpoint.stop())
+        log.clear()
+        alsoProvides(self.agent, IACSAgent)
+        verifyObject(IACSAgent, self.agent)
+        verifyObject(ISessionAgent, Session(0))
+        endpoint = self.make()
+        for _ in range(2):
+            endpoint.requestSession("6 CONNECTION REQUEST")
+            self.clock.advance(0)
+        self.assertEqual(len(self.acs.sessions), 3)
+        self.assertEqual([e for e in log if not e.startswith("request")], ["sessionAgent", "close 1", "sessionAgent",
+                                                                         "close 2"])
+        self.assertEqual({e for e in log if e.startswith("request")}, {"request 1", "request 2"})
 
     def test_sessionDurationBound(self) -> None:
         """A session longer than its bound is cut off and counts as failed."""

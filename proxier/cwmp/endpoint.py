@@ -45,7 +45,7 @@ from proxier.datamodel.values import (
     TransferRequest,
     TransferResult,
 )
-from proxier.interfaces import ICWMPEndpoint, IDeviceObserver, ISessionObserver
+from proxier.interfaces import IACSAgent, ICWMPEndpoint, IDeviceObserver, ISessionAgent, ISessionObserver
 from proxier.log import DeviceLogger
 from proxier.store import Store
 
@@ -605,15 +605,13 @@ class CWMPEndpoint:
                                       f"session longer than {self._maxSessionDuration:g} s")
         # The session's own connection (INTEROP §CWMP 6: an ACS binds a
         # session to its TCP connection), closed when the session ends.
-        opener = getattr(self._agent, "sessionAgent", None)
-        agent = opener() if callable(opener) else self._agent
+        agent = self._agent.sessionAgent() if IACSAgent.providedBy(self._agent) else self._agent
         d = defer.maybeDeferred(self._runSession, agent)
 
         def closeConnection(result: Any) -> Any:
-            close = getattr(agent, "close", None)
-            if agent is self._agent or not callable(close):
+            if agent is self._agent or not ISessionAgent.providedBy(agent):
                 return result
-            closing = defer.maybeDeferred(close)
+            closing = defer.maybeDeferred(agent.close)
             closing.addTimeout(CLOSE_TIMEOUT, self._clock)
             closing.addErrback(lambda f: self.log.warn("the session's connection did not close: {why}",
                                                        why=f.getErrorMessage()))

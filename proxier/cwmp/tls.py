@@ -28,9 +28,10 @@ from typing import Any, Mapping, Optional
 from twisted.internet import ssl
 from twisted.internet.defer import Deferred
 from twisted.web.client import Agent, HTTPConnectionPool
-from twisted.web.iweb import IAgent, IPolicyForHTTPS
+from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
+from proxier.interfaces import IACSAgent, ISessionAgent
 from proxier.pem import certificateBlocks
 
 __all__ = ["ACSTLSPolicy", "ACSAgent", "SessionAgent", "loadTrustRoot", "loadClientCertificate", "makeACSAgent",
@@ -91,7 +92,7 @@ class ACSTLSPolicy:
         return ssl.optionsForClientTLS(name, trustRoot=self.trustRoot, clientCertificate=self.clientCertificate)
 
 
-@implementer(IAgent)
+@implementer(ISessionAgent)
 class SessionAgent:
     """
     The L{IAgent} of one CWMP session: its own connection pool, holding at
@@ -114,7 +115,7 @@ class SessionAgent:
         return self.pool.closeCachedConnections()
 
 
-@implementer(IAgent)
+@implementer(IACSAgent)
 class ACSAgent:
     """
     The agents towards the ACS, all with the TLS policy of the C{[acs]}
