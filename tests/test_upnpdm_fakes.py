@@ -62,6 +62,7 @@ class SimUPnPDevice:
         self.sim = sim
         self.udn = sim.udn.lower()
         self.host = host
+        self.controlPoint = None  # no HTTP to the simulated device: fetchFromDevice answers 9011
         self.state = "ready"
         self.bootId = sim.bootId
         self.log = DeviceLogger(f"{self.udn} at {host}")

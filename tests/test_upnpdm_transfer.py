@@ -27,6 +27,7 @@ from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL, f
 from proxier.upnpdm.management import DeviceLinkOf
 from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.transfers import TransferQueue
+from tests.test_upnpdm_fakes import SimUPnPDevice
 from tests.test_upnpdm_transfer_support import FileServer
 
 
@@ -247,8 +248,10 @@ class FetchTests(unittest.TestCase):
         self.assertEqual(len(body), 5000)
 
     def test_noControlPoint(self) -> None:
-        """A device the proxier cannot reach over HTTP now: 9011."""
-        self.failureResultOf(fetchFromDevice(object(), "http://127.0.0.1/x"), TransferFailed)
+        """A device without a control point to reach it over HTTP (the simulator's stand-in): 9011."""
+        failure = self.failureResultOf(fetchFromDevice(SimUPnPDevice(task.Clock()), "http://127.0.0.1/x"),
+                                       TransferFailed)
+        self.assertEqual(failure.value.code, 9011)
 
 
 # ---- the queue ----------------------------------------------------------------------------

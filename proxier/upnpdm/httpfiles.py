@@ -89,13 +89,15 @@ def _sameHost(a: str, b: str) -> bool:
 @inlineCallbacks
 def fetchFromDevice(upnp: Any, url: str, *, maxBytes: int = MAX_LOG_BYTES, timeout: float = FETCH_TIMEOUT) -> Any:
     """
-    GET C{url} from the device C{upnp} (the control point's L{UPnPDevice}).
+    GET C{url} from the device C{upnp} (the control point's L{UPnPDevice},
+    through its C{controlPoint}'s URL policy and requester; a stand-in whose
+    C{controlPoint} is None cannot be reached over HTTP).
 
     @return: Deferred firing with the body; failing with L{TransferFailed}
         (code 9011) when the URL is refused, the device does not answer in
         time, answers other than 200, or sends more than C{maxBytes}.
     """
-    controlPoint = getattr(upnp, "controlPoint", None)
+    controlPoint = upnp.controlPoint
     if controlPoint is None:
         raise TransferFailed(9011, "the device cannot be reached over HTTP now")
     parts = urlsplit(url)
