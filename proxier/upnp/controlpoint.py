@@ -411,7 +411,9 @@ class ControlPoint(MultiService):
         self.fetcher = DescriptionFetcher(self.requester, self.policy, timeout=s.descriptionTimeout,
                                           maxBytes=s.descriptionMaxBytes)
         self.actions = ActionClient(self.requester, timeout=s.actionTimeout, maxBytes=s.actionMaxBytes)
-        self.callbacks = CallbackServer(self.clock, listenTCP or reactor.listenTCP, port=s.callbackPort)
+        self.callbacks = CallbackServer(self.clock, listenTCP or reactor.listenTCP, port=s.callbackPort,
+                                        requestTimeout=s.callbackRequestTimeout,
+                                        maxConnections=s.callbackMaxConnections, maxPerPeer=s.callbackMaxPerPeer)
         self.tracker = DeviceTracker(self._fetchDescription, _TrackerEvents(self), self.clock,
                                      maxDevices=s.maxDevices, maxPending=s.maxPending)
         self.security = SecurityManager(self, s, store, identity or IdentityKeeper(s, store, self.clock,

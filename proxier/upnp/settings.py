@@ -60,6 +60,13 @@ KEYS: tuple[Key, ...] = (
         "Seconds between state re-reads for a device that refuses event subscriptions."),
     Key("callback_port", integer(0, 65535), "0",
         "TCP port of the GENA callback server on each LAN address (0: any free port)."),
+    Key("callback_request_timeout", integer(1, 300), "10",
+        "Seconds a device has to send a whole NOTIFY, head and body, however it paces its bytes."),
+    Key("callback_max_connections", integer(4, 4096), "64",
+        "Connections the GENA callback server holds open at once; past it a new one takes the slot of the "
+        "oldest still waiting for its request. Raise it for a LAN with many devices that notify at once."),
+    Key("callback_max_connections_per_peer", integer(1, 4096), "16",
+        "Connections one LAN address may hold open on the GENA callback server at once."),
     # DeviceProtection:1 (TR-330 §2.3, §2.4, §4.8): see proxier.upnp.dps.security
     Key("dps_certificate", filePath(), "",
         "PEM certificate the proxier presents to DeviceProtection devices over TLS; its CPID is what "
@@ -129,6 +136,9 @@ class Settings:
     subscriptionTimeout: int = 1800
     pollInterval: int = 300
     callbackPort: int = 0
+    callbackRequestTimeout: int = 10
+    callbackMaxConnections: int = 64
+    callbackMaxPerPeer: int = 16
     dpsCertificate: str = ""
     dpsPrivateKey: str = ""
     dpsCertificateChain: str = ""
@@ -164,6 +174,9 @@ class Settings:
             subscriptionTimeout=key("subscription_timeout"),
             pollInterval=key("poll_interval"),
             callbackPort=key("callback_port"),
+            callbackRequestTimeout=key("callback_request_timeout"),
+            callbackMaxConnections=key("callback_max_connections"),
+            callbackMaxPerPeer=key("callback_max_connections_per_peer"),
             dpsCertificate=key("dps_certificate"),
             dpsPrivateKey=key("dps_private_key"),
             dpsCertificateChain=key("dps_certificate_chain"),
