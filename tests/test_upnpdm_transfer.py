@@ -15,6 +15,8 @@ from typing import Any
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 from twisted.web.client import Agent, HTTPConnectionPool
+from zope.interface import implementer
+from zope.interface.verify import verifyClass, verifyObject
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import TransferRequest
@@ -26,7 +28,7 @@ from proxier.upnpdm import httpfiles, transfers
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL, fetchFromDevice, uploadVerdict
 from proxier.upnpdm.management import DeviceLinkOf
 from proxier.upnpdm.settings import ProxySettings
-from proxier.upnpdm.transfers import TransferQueue
+from proxier.upnpdm.transfers import ITransferHandler, TransferQueue
 from tests.test_upnpdm_fakes import SimUPnPDevice
 from tests.test_upnpdm_transfer_support import FileServer
 
@@ -287,14 +289,23 @@ class FakeLink:
         self.told.append(("transferComplete", (result,)))
 
 
+@implementer(ITransferHandler)
 class RecordingHandler:
     unreachable = (9002, "the device was never reachable")
 
     def __init__(self) -> None:
         self.runs: list[dict] = []
+        self.ready: list[tuple] = []
+        self.stopped = 0
 
     def run(self, job: dict) -> None:
         self.runs.append(job)
+
+    def jobDeviceReady(self, job: dict, rebooted: bool, aliveTime: float) -> None:
+        self.ready.append((job["commandKey"], rebooted, aliveTime))
+
+    def stop(self) -> None:
+        self.stopped += 1
 
 
 def request(key: str = "k1", delay: int = 0, method: str = "Download") -> TransferRequest:
@@ -390,6 +401,29 @@ class QueueTests(unittest.TestCase):
         self.assertEqual(handler.runs, [])
         queue.deviceReady(False)
         self.assertEqual([j["commandKey"] for j in handler.runs], ["k1"])
+
+    def test_handlerContract(self) -> None:
+        """
+        Handlers are ITransferHandlers, called through it: a running job's handler hears the device come
+        back (not resumed twice), and stop() reaches every handler. The real handlers declare it completely.
+        """
+        from proxier.upnpdm.firmware import FirmwareService
+        from proxier.upnpdm.logs import LogsService
+
+        for cls in (FirmwareService, LogsService):
+            self.assertTrue(ITransferHandler.implementedBy(cls), cls)
+            verifyClass(ITransferHandler, cls)
+        verifyObject(ITransferHandler, self.handler)
+        self.queue.deviceReady(False)
+        self.queue.add("firmware", request())
+        self.clock.advance(1)
+        self.assertEqual(len(self.handler.runs), 1)
+        self.clock.advance(5)
+        self.queue.deviceReady(True, 1_000_003.0)
+        self.assertEqual(self.handler.ready, [("k1", True, 1_000_003.0)])
+        self.assertEqual(len(self.handler.runs), 1)
+        self.queue.stop()
+        self.assertEqual(self.handler.stopped, 1)
 
     def test_reportingRecoveredOnce(self) -> None:
         """

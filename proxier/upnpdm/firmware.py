@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from proxier.asciinum import isUnsigned
 from proxier.datamodel.faults import CWMPFault
@@ -48,7 +49,7 @@ from proxier.store import Document, Retrier
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.diagnostics import parseIDList
-from proxier.upnpdm.transfers import describeError, faultText, timeOf
+from proxier.upnpdm.transfers import ITransferHandler, describeError, faultText, timeOf
 
 __all__ = [
     "FIRMWARE",
@@ -179,6 +180,7 @@ def checkDownload(request: TransferRequest) -> None:
                               "to the device)")
 
 
+@implementer(ITransferHandler)
 class FirmwareService:
     """
     Firmware updates of one device: the ACS's Downloads (a handler of the

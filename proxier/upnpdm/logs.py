@@ -42,6 +42,7 @@ from typing import Any, Callable, Optional, Sequence
 from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks, succeed
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from proxier.asciinum import isUnsigned, parseUnsigned
 from proxier.datamodel import paths
@@ -53,7 +54,7 @@ from proxier.store import Document, Retrier, Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL
 from proxier.upnpdm.overlay import HeldModel
-from proxier.upnpdm.transfers import describeError
+from proxier.upnpdm.transfers import ITransferHandler, describeError
 
 __all__ = [
     "LogsService",
@@ -171,6 +172,7 @@ class CountSource:
         return self.service.refresh()
 
 
+@implementer(ITransferHandler)
 class LogsService:
     """
     The VendorLogFile table of one device and the Uploads of its logs.
@@ -474,6 +476,9 @@ class LogsService:
             return
         self.log.info("log {uri} ({n} bytes) uploaded", uri=uri[:80], n=len(body))
         self.queue.finish(job, 0, "", data["startTime"], self.clock.seconds())
+
+    def jobDeviceReady(self, job: dict, rebooted: bool, aliveTime: float) -> None:
+        """An Upload's log was read before it runs on: the device coming back changes nothing."""
 
     def stop(self) -> None:
         self._saver.stop()

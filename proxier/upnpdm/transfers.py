@@ -32,13 +32,14 @@ import datetime
 from typing import Any, Mapping, Optional
 
 from twisted.internet.defer import CancelledError
+from zope.interface import Attribute, Interface
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import UNKNOWN_TIME, TransferRequest, TransferResult
 from proxier.store import Document, Retrier
 from proxier.upnp.soap import UPnPError
 
-__all__ = ["TransferQueue", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf", "faultText", "describeError"]
+__all__ = ["TransferQueue", "ITransferHandler", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf", "faultText", "describeError"]
 
 #: Transfers a device may have queued or under way (TR-069: a full queue is 9004).
 MAX_TRANSFERS = 8
@@ -71,15 +72,26 @@ def _validate(payload: Any) -> None:
             int(result["faultCode"]), str(result["faultString"])
 
 
+class ITransferHandler(Interface):
+    """What carries out the transfers of one kind (a firmware Download, a log Upload)."""
+
+    unreachable = Attribute("(faultCode, faultString): the end of a job the device kept from starting")
+
+    def run(job):
+        """Start a job, or resume a running one after a restart; it ends it with L{TransferQueue.finish}."""
+
+    def jobDeviceReady(job, rebooted, aliveTime):
+        """The device is back (C{rebooted} or not, alive since C{aliveTime}) while C{job} runs."""
+
+    def stop():
+        """No more work: cancel what runs (the jobs stay saved)."""
+
+
 class TransferQueue:
     """
     The durable transfers of one device (see the module docstring).
 
-    @param handlers: kind → handler; a handler has C{run(job)} (start or
-        resume a running job; it ends it with L{finish}), C{unreachable}
-        (the C{(faultCode, faultString)} of a job that never started) and
-        optionally C{jobDeviceReady(job, rebooted, aliveTime)} (the device is
-        back while the job runs) and C{stop()}.
+    @param handlers: kind → L{ITransferHandler}.
     """
 
     def __init__(self, link: Any, document: Document, handlers: Optional[Mapping[str, Any]] = None) -> None:
@@ -145,7 +157,7 @@ class TransferQueue:
             if job["id"] in self._resume:
                 self._resume.discard(job["id"])
                 handler.run(job)
-            elif hasattr(handler, "jobDeviceReady"):
+            else:
                 handler.jobDeviceReady(job, rebooted, aliveTime if aliveTime is not None else self.clock.seconds())
         self._arm()
 
@@ -273,8 +285,7 @@ class TransferQueue:
             waiting, self._waiting = self._waiting, None
             waiting.cancel()
         for handler in self.handlers.values():
-            if hasattr(handler, "stop"):
-                handler.stop()
+            handler.stop()
 
 
 def describeError(error: BaseException) -> str:
