@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence
 from urllib.parse import urlsplit
 
 from twisted.internet.defer import Deferred, fail, succeed
 
-__all__ = ["TargetPolicy", "TargetRefused", "gatewayAddresses", "LOCAL_NAMES"]
+from proxier.lan.urlpolicy import normalizeAddress
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+__all__ = ["TargetPolicy", "TargetRefused", "gatewayAddresses", "LOCAL_NAMES"]
 
 #: Names that mean this host whatever DNS says (RFC 6761 §6.3).
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
@@ -55,13 +55,6 @@ def gatewayAddresses() -> frozenset:
     except OSError:
         return frozenset()
     return frozenset(a.ip for i in interfaces for a in i.addresses)
-
-
-def _normalize(text: str) -> IPAddress:
-    ip = ipaddress.ip_address(text.partition("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
 
 
 class TargetPolicy:
@@ -88,7 +81,7 @@ class TargetPolicy:
 
     def addressRefusal(self, address: str) -> Optional[str]:
         """Why the proxier may not connect to the IP C{address} for the ACS, or None."""
-        ip = _normalize(address)
+        ip = normalizeAddress(address)
         if ip.is_loopback:
             return f"{ip} is a loopback address"
         if ip.is_link_local:
@@ -102,7 +95,7 @@ class TargetPolicy:
         own = set()
         for a in self._own():
             try:
-                own.add(_normalize(str(a)))
+                own.add(normalizeAddress(str(a)))
             except ValueError:
                 continue
         if ip in own:
@@ -131,7 +124,7 @@ class TargetPolicy:
         try:
             parts = urlsplit(url)
             host = parts.hostname or ""
-            port = parts.port
+            parts.port  # noqa: B018 - read for its ValueError on a port that is no number or out of range
         except ValueError as e:
             return fail(TargetRefused(f"{url[:200]!r} is not a valid URL ({e})"))
         if not host:
@@ -142,7 +135,7 @@ class TargetPolicy:
         if cameFrom is not None and _sameOrigin(url, cameFrom):
             return succeed(None)
         try:
-            _normalize(host)
+            normalizeAddress(host)
         except ValueError:
             pass
         else:

@@ -41,7 +41,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 
 from proxier.lan.netif import NetworkInterface
 
-__all__ = ["URLRefused", "Origin", "Target", "URLPolicy", "addressRefusal", "formatHost"]
+__all__ = ["URLRefused", "Origin", "Target", "URLPolicy", "addressRefusal", "formatHost", "normalizeAddress"]
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
@@ -94,7 +94,8 @@ class Target:
     scope: str = ""
 
 
-def _normalize(address: Union[str, IPAddress]) -> IPAddress:
+def normalizeAddress(address: Union[str, IPAddress]) -> IPAddress:
+    """An IP address without its zone, an IPv4-mapped IPv6 address as the IPv4 one it is (a policy sees one form)."""
     ip = ipaddress.ip_address(str(address).partition("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
@@ -103,7 +104,7 @@ def _normalize(address: Union[str, IPAddress]) -> IPAddress:
 
 def addressRefusal(address: Union[str, IPAddress], origin: Origin) -> Optional[str]:
     """Why a device URL may not point at C{address}, or C{None} when it may."""
-    ip = _normalize(address)
+    ip = normalizeAddress(address)
     if origin.loopbackMode:
         return None if ip.is_loopback else f"{ip} is not a loopback address (unicast-loopback mode)"
     if ip.is_unspecified:
@@ -124,7 +125,7 @@ def addressRefusal(address: Union[str, IPAddress], origin: Origin) -> Optional[s
     if ip.version == 4 and any(ip == net.broadcast_address and net.prefixlen < 31 for net in networks):
         return f"{ip} is the subnet's broadcast address"
     try:
-        source = _normalize(origin.source)
+        source = normalizeAddress(origin.source)
     except ValueError:
         source = None
     if ip == source:
@@ -231,7 +232,7 @@ class URLPolicy:
         reason = addressRefusal(address, origin)
         if reason is not None:
             raise URLRefused(f"{url[:200]}: {reason}")
-        ip = _normalize(address)
+        ip = normalizeAddress(address)
         scope = ""
         if ip.version == 6 and ip.is_link_local and origin.interface is not None:
             scope = origin.interface.name
