@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
 
 from twisted.internet import task
 from twisted.logger import globalLogPublisher
