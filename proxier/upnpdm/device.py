@@ -81,7 +81,7 @@ class Member:
 
     @property
     def ready(self) -> bool:
-        return getattr(self.upnp, "state", "") == "ready"
+        return self.upnp.state == "ready"
 
 
 def deviceKey(identity: DeviceIdentity) -> str:
@@ -275,7 +275,7 @@ class VirtualDevice:
         "1 BOOT" or the next Inform.
         """
         announced = announcementKind(self.state.announcement)
-        bootId = getattr(upnp, "bootId", None)
+        bootId = upnp.bootId
         previous = self.state.bootIds.get(member.udn)
         rebooted = bootId is not None and previous is not None and bootId != previous
         self.state.setBootId(member.udn, bootId)
@@ -322,12 +322,12 @@ class VirtualDevice:
             member.candidate = candidate
         if profile is not None and profile != self.profile and member.udn == self.profile.candidate.udn:
             self.model.setProfile(profile)
-        if getattr(change, "configId", False):
+        if change.configId:
             self.model.invalidateSchema()
-        if (getattr(change, "bootId", False) and not getattr(change, "update", False)) or self.state.announcement:
+        if (change.bootId and not change.update) or self.state.announcement:
             self._booted(upnp, member)
             return
-        bootId = getattr(upnp, "bootId", None)
+        bootId = upnp.bootId
         self.state.setBootId(member.udn, bootId)
         self.state.flush()
         self._setOnline(True)

@@ -89,7 +89,7 @@ class DeviceLinkOf:
     def bootId(self) -> Optional[int]:
         """BOOTID.UPNP.ORG of the UPnP device actions go to now (None: unknown)."""
         target = self.device._target()
-        return getattr(target, "bootId", None) if target is not None else None
+        return target.bootId if target is not None else None
 
     def _endpoints(self) -> list[Any]:
         """The observers that run CWMP sessions for this device (its endpoint)."""
