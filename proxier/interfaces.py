@@ -107,7 +107,7 @@ class IProxierContext(Interface):
 class IProxiedDevice(Interface):
     """One device the proxier presents to the ACS as a Virtual CWMP Device."""
 
-    identity = Attribute("L{proxier.datamodel.values.DeviceIdentity}")
+    identity = Attribute("The device's identity: a L{proxier.datamodel.values.DeviceIdentity}")
     key = Attribute(
         "str: stable and file-system safe; names the device's durable state. "
         "Usually C{identity.key}."
@@ -330,7 +330,7 @@ class ICWMPEndpoint(ISessionNotifier):
     Connection Request URL, and answers every RPC from its L{IDataModel}.
     """
 
-    identity = Attribute("L{proxier.datamodel.values.DeviceIdentity}")
+    identity = Attribute("The CWMP identity: a L{proxier.datamodel.values.DeviceIdentity}")
     model = Attribute("The endpoint's L{IDataModel}")
     connectionRequestPath = Attribute(
         "bytes: the unguessable path of this endpoint's Connection Request URL"
