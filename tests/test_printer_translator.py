@@ -169,7 +169,7 @@ class CommittedDocumentTests(unittest.TestCase):
         self.assertFalse(schema.validate(etree.fromstring(broken)))
 
     def test_model(self) -> None:
-        """One service model PrintService:1.0 (isService): PrintServiceNumberOfEntries and the PrintService.{i}. table."""
+        """One service model PrintService:1.0 (isService): PrintServiceNumberOfEntries, the PrintService.{i}. table."""
         root = etree.fromstring(COMMITTED)
         models = root.findall("model")
         self.assertEqual([(m.get("name"), m.get("isService")) for m in models], [("PrintService:1.0", "true")])
@@ -304,7 +304,8 @@ class CommittedDocumentTests(unittest.TestCase):
             r"|The [a-z0-9 ]+ group \(PWG SM element \w+\)\."
             r"|The [a-z0-9 ]+ \(PWG SM element \w+\)\."
             r"|The number of entries in the \w+ table\."
-            r"|The values of the PWG SM's \w+\.)"
+            r"|The values of the PWG SM's \w+\."
+            r"|The parameters the proxier fills for a printer \(the [\w:]+ rows of the control file\)\.)"
             r"(?: SM mapping hint: (?:see|similar to) [^.]*? in \[[A-Za-z0-9-]+\](?: and \[[A-Za-z0-9-]+\])?\.)*"
             r"(?: Path of the associated \.[\w.]+\{i\}\. row \(the SM holds the row itself\)\.)?"
             r"(?: Other values are vendor extensions, written X_<VENDOR>_\.\.\. \(TR-106 section 3\.3\)\.)?"
@@ -317,6 +318,20 @@ class CommittedDocumentTests(unittest.TestCase):
         level = MODEL[ROOT + "PrintServiceConfiguration.Markers.Marker.{i}.MarkerSupplies.MarkerSupply.{i}."
                              "MarkerSupplyDescription.MarkerSupplyCurrentLevel"]
         self.assertIn("SM mapping hint: see prtMarkerSuppliesLevel in [RFC3805].", level.findtext("description"))
+
+    def test_profile(self) -> None:
+        """The Demo:1 profile names every demo-table row, with its access as the requirement, and nothing else."""
+        (profile,) = etree.fromstring(COMMITTED).iterfind("model/profile")
+        self.assertEqual(profile.get("name"), "Demo:1")
+        listed = {}
+        for obj in profile.iterfind("object"):
+            self.assertIn(obj.get("ref"), MODEL)
+            for p in obj.iterfind("parameter"):
+                listed[obj.get("ref") + p.get("ref")] = p.get("requirement")
+        for row, slides, path, access in DEMO_TABLE:
+            self.assertEqual(listed.get(ROOT + path), access, row)
+        for path, requirement in listed.items():
+            self.assertEqual(MODEL[path].get("access"), requirement, path)
 
     def test_asciiOnly(self) -> None:
         """The document is printable ASCII (TR-106's rule for DM instance documents)."""
@@ -504,6 +519,22 @@ Id
 [canDeny]
 *Count
 """
+
+
+class ProfileErrorTests(unittest.TestCase):
+    """A profile row the model lacks stops the translation."""
+
+    def test_missingProfilePath(self) -> None:
+        """A [profile] path that is not in the model is a TranslationError naming it, not a silent omission."""
+        requireShared("sm")
+        control = self.mktemp()
+        with open(CONTROL, encoding="utf-8") as f:
+            text = f.read().replace("PrintServiceDescription.ServiceLocation\n",
+                                    "PrintServiceDescription.ServiceLocation\nPrintServiceDescription.NoSuchThing\n")
+        with open(control, "w", encoding="utf-8") as f:
+            f.write(text)
+        error = self.assertRaises(tool.TranslationError, tool.translate, SM_DIR, control)
+        self.assertIn("PrintService.{i}.PrintServiceDescription.NoSuchThing", str(error))
 
 
 class SyntheticSchemaTests(unittest.TestCase):
