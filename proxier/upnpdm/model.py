@@ -55,7 +55,6 @@ Every failure reaches the caller as a CWMPFault (L{proxier.upnpdm.errors}).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from twisted.internet.defer import (
@@ -74,10 +73,9 @@ from zope.interface import implementer
 
 from proxier.asciinum import isUnsigned
 from proxier.datamodel import paths as cwmppaths
-from proxier.datamodel import standard
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
-from proxier.datamodel.types import Boolean, DataType, String, acceptValue, fromCMSType
+from proxier.datamodel.types import DataType
 from proxier.datamodel.values import (
     AttributeChange,
     Notification,
@@ -87,20 +85,19 @@ from proxier.datamodel.values import (
 )
 from proxier.interfaces import IDataModel
 from proxier.upnp.actions import ActionError
-from proxier.upnp.cmsdoc import xmlText
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
+from proxier.upnpdm.cmsnames import NameResolver, checkName, isInstanceOf
 from proxier.upnpdm.cmspaths import (
-    NotInModel,
-    Translator,
-    UnknownInstance,
-    instanceNumberOf,
-    isInstanceSegment,
-    parse as parseCMS,
     CMSPathError,
+    Translator,
+    instanceNumberOf,
     structureOf,
     tableOf,
 )
+from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
+from proxier.upnpdm.cmsvalues import ValueTyping
+from proxier.upnpdm.cmswalk import MAX_NODES, TreeWalker
 from proxier.upnpdm.cmsxml import CMSDocumentError
 from proxier.upnpdm.errors import cwmpCodeFor, faultFor, noAnswerFault
 from proxier.upnpdm.gate import ActionGate, GateFull
@@ -139,48 +136,28 @@ FORCED_ACTIVE = frozenset({
 BATCH = 256
 #: The most names one request may hold.
 MAX_REQUEST = MAX_REQUEST_ITEMS
-#: The most nodes one answer may hold (a whole-tree GetParameterNames).
-MAX_NODES = 50000
 #: GetAttributes of one parameter at a time, to find which names of a
 #: SetParameterValues do not exist, at most this many times.
 MAX_NAME_PROBES = 32
 #: Seconds after which a change the ACS made no longer hides the device's own.
 ACS_MARK_SECONDS = 60.0
 
-READ_WRITE = "readwrite"
-_TABLE_TYPES = frozenset({"multiinstance", "table"})
-
-
-@dataclass
-class NodeInfo:
-    """What the proxier knows of one StructurePath: its CMS Type and Access."""
-
-    type: str = ""
-    access: str = ""
-
-    @property
-    def writable(self) -> bool:
-        return self.access.strip().lower() == READ_WRITE
-
-
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
-
-
-def _isTrue(text: str) -> bool:
-    return text.strip().lower() in ("1", "true", "yes")
-
 
 @implementer(IDataModel)
 class CMSDataModel:
     """
-    One device's CMS model as an L{IDataModel}.
+    One device's CMS model as an L{IDataModel}: the CWMP RPCs, composed of
+    the device's schema cache (L{CMSSchema}), name resolution
+    (L{NameResolver}), tree walks (L{TreeWalker}) and value typing
+    (L{ValueTyping}).
 
-    @ivar schema: StructurePath → L{NodeInfo}, learned from GetAttributes.
+    @ivar schema: StructurePath → L{NodeInfo}, learned from GetAttributes
+        (the L{CMSSchema}'s C{nodes}).
     @ivar tables: StructurePaths of tables (C{/BBF/Hosts/Host/}) seen in
         GetSupportedParameters answers.
     @ivar eventOnChange: concrete CMS parameter path → its EventOnChange, as
         last read.
+    @ivar aliases: CMS table → {alias: UPnP instance}, as last read.
     @ivar acsMarks: CMS path → time until which a change there is the ACS's
         own (TR-330 Table 1: "excluding those with a recent modification
         from the ACS").
@@ -211,15 +188,17 @@ class CMSDataModel:
         self.batch = max(1, batch)
         self.onReboot = onReboot
         self.onFactoryReset = onFactoryReset
-        self.schema: dict[str, NodeInfo] = {}
-        self.tables: set[str] = set()
-        self.objects: set[str] = set()
-        self.eventOnChange: dict[str, bool] = {}
-        self.aliases: dict[str, dict[str, int]] = {}
+        self.knowledge = CMSSchema(self.cms)
+        self.schema = self.knowledge.nodes
+        self.tables = self.knowledge.tables
+        self.objects = self.knowledge.objects
+        self.eventOnChange = self.knowledge.eventOnChange
+        self.names = NameResolver(self.cms, self.knowledge, state, Translator(profile.root, profile.mapped))
+        self.aliases = self.names.aliases
+        self.walker = TreeWalker(self.cms, self.knowledge, state)
+        self.typing = ValueTyping(self.knowledge, self.log)
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
-        self._typeWarned: set[str] = set()
-        self._refused: dict[str, str] = {}  # CWMP name → the device's text last refused by its TR-181 type
         # what the device's management adds (issue 7): proxier-held values
         # that change (VendorLogFileNumberOfEntries), refreshed before a read
         # that touches them, and the Download/Upload handlers
@@ -232,35 +211,20 @@ class CMSDataModel:
     def setProfile(self, profile: DeviceProfile) -> None:
         """The device was probed (again): its models, services and capabilities."""
         self.profile = profile
-        self.translator = Translator(profile.root, profile.mapped)
+        self.names.translator = Translator(profile.root, profile.mapped)
         self.caps = profile.capabilities
-        self._learnStructure(profile.rootStructure)
+        self.knowledge.learnStructure(profile.rootStructure)
+
+    @property
+    def translator(self) -> Translator:
+        """The profile's CWMP ↔ CMS path translator."""
+        return self.names.translator
 
     def invalidateSchema(self) -> None:
         """The supported parameters or attributes may have changed: learn them again."""
-        self.schema.clear()
-        self.tables.clear()
-        self.objects.clear()
+        self.knowledge.forget()
         self.aliases.clear()
-        self._learnStructure(self.profile.rootStructure)
-
-    def _learnStructure(self, structures: Iterable[str]) -> None:
-        """Tables and objects named by StructurePaths (C{.../Table/#/...}, C{.../Object/...})."""
-        for structure in structures:
-            segments = [p for p in structure.split("/") if p]
-            prefix = "/"
-            for index, segment in enumerate(segments):
-                if segment == "#":
-                    prefix += "#/"
-                    continue
-                path = prefix + segment + "/"
-                following = segments[index + 1] if index + 1 < len(segments) else None
-                if following == "#":
-                    self.tables.add(path)
-                    self.objects.discard(path)
-                elif (following is not None or structure.endswith("/")) and path not in self.tables:
-                    self.objects.add(path)
-                prefix = path
+        self.knowledge.learnStructure(self.profile.rootStructure)
 
     # ---- actions -----------------------------------------------------------------------------
 
@@ -310,194 +274,41 @@ class CMSDataModel:
 
         return d.addBoth(flushed)
 
-    # ---- paths --------------------------------------------------------------------------------
-
-    def _lookup(self, table: str, segment: object) -> Optional[int]:
-        if isinstance(segment, cwmppaths.Alias):
-            return self.aliases.get(table, {}).get(str(segment))
-        return self.state.instances.upnpNumber(table, segment)  # type: ignore[arg-type]
-
-    def numberFor(self, table: str, upnp: int) -> int:
-        return self.state.instances.assign(table, upnp)
+    # ---- paths, the schema, walks: the parts this model is composed of ----------------------
 
     def toCWMP(self, cms: str) -> Optional[str]:
-        """
-        The CWMP path of a CMS path the device gave (numbering new
-        instances), or None. Valid CWMP by construction: the translator
-        takes only CMS node names that are TR-106 names, and caps the length.
-        """
-        return self.translator.toCWMP(cms, self.numberFor)
+        """The CWMP path of a CMS path the device gave, or None (L{NameResolver.toCWMP})."""
+        return self.names.toCWMP(cms)
 
     def toCMS(self, name: str) -> Deferred:
-        """
-        The CMS path of a CWMP path; an instance number or alias not known
-        yet makes the proxier read that table (once) and try again.
-
-        @return: Deferred firing with the CMS path, failing with 9005 when
-            there is no such path.
-        """
-        return self._toCMS(name)
-
-    @inlineCallbacks
-    def _toCMS(self, name: str) -> Any:
-        refreshed: set[tuple[str, bool]] = set()
-        while True:
-            try:
-                return self.translator.toCMS(name, self._lookup)
-            except NotInModel:
-                raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)") from None
-            except UnknownInstance as e:
-                alias = isinstance(e.segment, cwmppaths.Alias)
-                key = (e.tablePath, alias)
-                if key in refreshed:
-                    what = f"[{e.segment}]" if alias else str(e.segment)
-                    raise CWMPFault(9005, f"Invalid parameter name (no instance {what} in {name})") from None
-                refreshed.add(key)
-                yield self.refreshTable(e.tablePath, aliases=alias)
-
-    @inlineCallbacks
-    def _numbered(self, name: str) -> Any:
-        """
-        C{name} with each instance alias replaced by its instance number:
-        the name answers carry (TR-181 C{ManagementServer.InstanceMode}'s
-        default, C{InstanceNumber}, the only mode the proxier offers), and
-        the one the proxier keeps state under (Notification). 9005 for an
-        alias no instance has.
-        """
-        numbered = self.toCWMP((yield self._toCMS(name)))
-        return name if numbered is None else numbered
+        """The CMS path of a CWMP path (L{NameResolver.toCMS}); 9005 when there is none."""
+        return self.names.toCMS(name)
 
     def refreshTable(self, table: str, aliases: bool = False) -> Deferred:
         """Read a table's instances (and their aliases) again: GetInstances, depth 1."""
-        return self._refreshTable(table, aliases)
-
-    @inlineCallbacks
-    def _refreshTable(self, table: str, aliases: bool) -> Any:
-        try:
-            answer = yield self.cms("GetInstances", StartingNode=table, SearchDepth=1)
-        except UPnPError as e:
-            if e.code == 703:
-                raise CWMPFault(9005, f"Invalid parameter name ({table} does not exist)") from None
-            raise
-        instances = [p for p in cmsxml.parseInstancePathList(answer.get("Result", ""))
-                     if self._isInstanceOf(p, table)]
-        self.state.instances.sync(table, [instanceNumberOf(p) for p in instances])
-        self.tables.add(structureOf(table))
-        if aliases:
-            yield self._readAliases(table, instances)
-        return instances
-
-    @inlineCallbacks
-    def _readAliases(self, table: str, instances: Sequence[str]) -> Any:
-        found: dict[str, int] = {}
-        if instances:
-            try:
-                answer = yield self.cms("GetValues", Parameters=cmsxml.contentPathList(i + "Alias" for i in instances))
-            except UPnPError as e:
-                if e.code != 703:
-                    raise
-                self.aliases[table] = {}
-                return None
-            for path, value in cmsxml.parseParameterValueList(answer.get("ParameterValueList", "")):
-                if path.endswith("/Alias") and self._isInstanceOf(path[: -len("Alias")], table):
-                    found[value.strip()] = instanceNumberOf(path[: -len("Alias")])
-        self.aliases[table] = found
-        return None
-
-    @staticmethod
-    def _isInstanceOf(path: str, table: str) -> bool:
-        if not path.startswith(table) or not path.endswith("/"):
-            return False
-        return isInstanceSegment(path[len(table):-1])
-
-    def _check(self, name: str) -> None:
-        reason = cwmppaths.check(name)
-        if reason:
-            raise CWMPFault(9005, f"Invalid parameter name ({reason})")
-
-    # ---- attributes and the schema -----------------------------------------------------------
-
-    def _learn(self, path: str, attributes: Mapping[str, str]) -> None:
-        structure = structureOf(path)
-        info = self.schema.get(structure) or NodeInfo()
-        if "Type" in attributes:
-            info.type = attributes["Type"].strip()
-        if "Access" in attributes:
-            info.access = attributes["Access"].strip()
-        self.schema[structure] = info
-        if info.type.lower() in _TABLE_TYPES and not _isInstancePath(path):
-            self.tables.add(structure)
-        if "EventOnChange" in attributes and not path.endswith("/"):
-            self.eventOnChange[path] = _isTrue(attributes["EventOnChange"])
+        return self.names.refreshTable(table, aliases)
 
     def getAttributes(self, paths: Sequence[str]) -> Deferred:
-        """
-        GetAttributes of C{paths} (concrete), in batches; learns what it reads.
-
-        @return: Deferred firing with C{{path: attributes}} for the paths asked.
-        """
-        return self._getAttributes(paths)
-
-    @inlineCallbacks
-    def _getAttributes(self, paths: Sequence[str]) -> Any:
-        asked = list(dict.fromkeys(paths))
-        out: dict[str, dict[str, str]] = {}
-        for chunk in _chunks(asked, self.batch):
-            if not chunk:
-                continue
-            answer = yield self.cms("GetAttributes", Parameters=cmsxml.nodeAttributePathList(chunk))
-            wanted = set(chunk)
-            for path, attributes in cmsxml.parseNodeAttributeValueList(answer.get("NodeAttributeValueList", "")):
-                if path not in wanted:
-                    continue  # a node we did not ask about
-                self._learn(path, attributes)
-                out[path] = attributes
-        return out
+        """GetAttributes of C{paths}, in batches, learned by the schema: C{{path: attributes}}."""
+        return self.knowledge.getAttributes(paths, self.batch)
 
     def nodeInfos(self, paths: Sequence[str]) -> Deferred:
-        """
-        The L{NodeInfo} of each concrete path, from the schema cache; the
-        StructurePaths not known yet are asked about (one node each).
-        """
-        return self._nodeInfos(paths)
-
-    @inlineCallbacks
-    def _nodeInfos(self, paths: Sequence[str]) -> Any:
-        missing: dict[str, str] = {}
-        for path in paths:
-            structure = structureOf(path)
-            if structure not in self.schema and path != self.profile.root:
-                missing.setdefault(structure, path)
-        if missing:
-            yield self._getAttributes(list(missing.values()))
-        return {p: self.schema.get(structureOf(p)) or NodeInfo() for p in paths}
+        """The L{NodeInfo} of each concrete path, asking the device of those not known yet."""
+        return self.knowledge.nodeInfos(paths, self.profile.root, self.batch)
 
     def kindOf(self, path: str, info: Optional[NodeInfo] = None) -> str:
         """C{"leaf"}, C{"instance"}, C{"table"} or C{"object"}, from the path and what is known."""
-        if not path.endswith("/"):
-            return "leaf"
-        if _isInstancePath(path):
-            return "instance"
-        structure = structureOf(path)
-        if structure in self.tables:
-            return "table"
-        info = info or self.schema.get(structure)
-        if info is not None and info.type.lower() in _TABLE_TYPES:
-            return "table"
-        return "object"
+        return self.knowledge.kindOf(path, info)
 
     def kindKnown(self, path: str) -> bool:
         """Whether L{kindOf} knows C{path}'s kind without asking the device."""
-        structure = structureOf(path)
-        return (not path.endswith("/") or path == self.profile.root or structure in self.tables
-                or structure in self.objects or structure in self.schema
-                or _isInstancePath(path))
+        return self.knowledge.kindKnown(path, self.profile.root)
 
     def _writable(self, path: str, info: NodeInfo) -> bool:
         """TR-330 §4.6.2.1 step 4 and §4.6.5 (Access), §4.3.1 (the actions the SCPD offers)."""
         if not info.writable:
             return False
-        kind = self.kindOf(path, info)
+        kind = self.knowledge.kindOf(path, info)
         if kind == "leaf":
             return self.caps.canSetValues
         if kind == "table":
@@ -506,146 +317,33 @@ class CMSDataModel:
             return self.caps.canDeleteInstance
         return False
 
-    # ---- walking the device's tree -------------------------------------------------------------
-
     def children(self, cms: str) -> Deferred:
-        """The concrete children of an object or instance (GetSupportedParameters, depth 1)."""
-        return self._children(cms)
-
-    @inlineCallbacks
-    def _children(self, cms: str) -> Any:
-        start = structureOf(cms)
-        answer = yield self.cms("GetSupportedParameters", StartingNode=start, SearchDepth=1)
-        out: list[str] = []
-        for structure in cmsxml.parseStructurePathList(answer.get("Result", "")):
-            if not structure.startswith(start) or structure == start:
-                continue
-            rest = structure[len(start):]
-            if rest.endswith("/#/"):
-                name, suffix = rest[:-3], "/"
-                self.tables.add(start + name + "/")
-            elif rest.endswith("/"):
-                name, suffix = rest[:-1], "/"
-                if start + name + "/" not in self.tables:
-                    self.objects.add(start + name + "/")
-            else:
-                name, suffix = rest, ""
-            if not name or "/" in name or cwmppaths.nameError(name):
-                continue
-            path = cms + name + suffix
-            if path not in out:
-                out.append(path)
-        return out
+        """The concrete children of an object or instance (L{TreeWalker.children})."""
+        return self.walker.children(cms)
 
     def listTable(self, table: str) -> Deferred:
         """A table's instances, in order (GetInstances, depth 1; the map follows)."""
-        return self.refreshTable(table)
+        return self.names.refreshTable(table)
 
     def subtree(self, cms: str) -> Deferred:
-        """
-        Every node at and below a partial path, in tree order, concrete
-        (§4.6.2.1 with NextLevel false: GetInstances and GetSupportedParameters,
-        depth 0). Tables' instance maps are brought up to date: this is a
-        complete listing of everything below C{cms}.
-        """
-        return self._subtree(cms)
-
-    @inlineCallbacks
-    def _subtree(self, cms: str) -> Any:
-        start = structureOf(cms)
-        supported, listed = yield gatherResults([
-            self.cms("GetSupportedParameters", StartingNode=start, SearchDepth=0),
-            self.cms("GetInstances", StartingNode=cms, SearchDepth=0),
-        ], consumeErrors=True).addErrback(lambda f: f.value.subFailure)
-        structures = [s for s in cmsxml.parseStructurePathList(supported.get("Result", ""))
-                      if s.startswith(start) and s != start]
-        instances = [p for p in cmsxml.parseInstancePathList(listed.get("Result", ""))
-                     if p.startswith(cms) and p != cms and p.endswith("/")]
-        byTable: dict[str, list[int]] = {}
-        for path in instances:
-            try:
-                parseCMS(path)
-            except CMSPathError:
-                continue
-            last = path.rstrip("/").rsplit("/", 1)[-1]
-            if isInstanceSegment(last):
-                byTable.setdefault(tableOf(path), []).append(int(last))
-        for table, numbers in byTable.items():
-            self.state.instances.sync(table, numbers)
-        self.state.instances.forgetTablesBelow(cms, keep=byTable)
-        # the supported tree: structure node → children, in the order given
-        children: dict[str, list[tuple[str, str]]] = {}
-
-        def add(parent: str, child: str, kind: str) -> None:
-            entries = children.setdefault(parent, [])
-            for index, (existing, oldKind) in enumerate(entries):
-                if existing == child:
-                    if kind == "table" and oldKind != "table":
-                        entries[index] = (child, kind)
-                    return
-            entries.append((child, kind))
-
-        def register(structure: str) -> None:
-            rest = structure[len(start):]
-            isLeaf = not structure.endswith("/")
-            parts = rest.rstrip("/").split("/")
-            node = start
-            for index, part in enumerate(parts):
-                if part == "#":  # node is a table: "#" stands for its instances
-                    add(node[: node.rstrip("/").rfind("/") + 1], node, "table")
-                    self.tables.add(node)
-                    node += "#/"
-                    continue
-                if index == len(parts) - 1 and isLeaf:
-                    add(node, node + part, "leaf")
-                    return
-                add(node, node + part + "/", "object")
-                node += part + "/"
-
-        for structure in structures:
-            register(structure)
-        for entries in children.values():
-            for child, kind in entries:
-                if kind == "object" and child not in self.tables:
-                    self.objects.add(child)
-        out: list[str] = [cms]
-        if self.kindOf(cms) == "table" or (start + "#/" in children and start not in children):
-            self.tables.add(start)
-            for number in sorted(byTable.get(cms, ())):
-                instance = f"{cms}{number}/"
-                out.append(instance)
-                self._emit(instance, start + "#/", children, byTable, out)
-        else:
-            self._emit(cms, start, children, byTable, out)
-        if len(out) > MAX_NODES:
-            raise OverflowError(f"more than {MAX_NODES} nodes below {cms}")
-        return out
-
-    def _emit(self, concrete: str, structure: str, children: Mapping[str, list[tuple[str, str]]],
-              byTable: Mapping[str, list[int]], out: list[str]) -> None:
-        for child, kind in children.get(structure, ()):
-            name = child[len(structure):]
-            if kind == "leaf":
-                out.append(concrete + name)
-            elif kind == "table":
-                table = concrete + name
-                out.append(table)
-                for number in sorted(byTable.get(table, ())):
-                    instance = f"{table}{number}/"
-                    out.append(instance)
-                    self._emit(instance, child + "#/", children, byTable, out)
-            else:
-                path = concrete + name
-                out.append(path)
-                self._emit(path, child, children, byTable, out)
-            if len(out) > MAX_NODES:
-                raise OverflowError(f"more than {MAX_NODES} nodes")
+        """Every node at and below a partial path, in tree order, concrete (L{TreeWalker.subtree})."""
+        return self.walker.subtree(cms)
 
     def parametersBelow(self, cms: str) -> Deferred:
         """The concrete parameter paths at and below a CMS path."""
-        if not cms.endswith("/"):
-            return succeed([cms])
-        return self.subtree(cms).addCallback(lambda nodes: [n for n in nodes if not n.endswith("/")])
+        return self.walker.parametersBelow(cms)
+
+    def dataType(self, cms: str) -> DataType:
+        """The TR-106 type of a CMS parameter (L{ValueTyping.dataType})."""
+        return self.typing.dataType(cms)
+
+    def typed(self, name: str, cms: str, text: str) -> Optional[ParameterValue]:
+        """A device value as CWMP writes it, or None when TR-181 refuses it (L{ValueTyping.typed})."""
+        return self.typing.typed(name, cms, text)
+
+    def sameValue(self, cms: str, a: str, b: str) -> bool:
+        """Whether two texts of a parameter are the same value of its type."""
+        return self.typing.sameValue(cms, a, b)
 
     # ---- what the proxier holds itself (constants, Common Objects fallbacks) ---------------------
 
@@ -697,9 +395,9 @@ class CMSDataModel:
 
     @inlineCallbacks
     def _gpn(self, path: str, nextLevel: bool) -> Any:
-        self._check(path)
+        checkName(path)
         if "[" in path:
-            path = yield self._numbered(path)
+            path = yield self.names.numbered(path)
         if self.extraConstants:
             yield self._refreshLocal([path])
         if path == "":
@@ -710,7 +408,7 @@ class CMSDataModel:
             return [ParameterInfo(path, False)]
         if path in self.translator.mapped:
             cms = self.translator.mapped[path]
-            attributes = yield self._getAttributes([cms])
+            attributes = yield self.getAttributes([cms])
             info = NodeInfo()
             if cms in attributes:
                 info = self.schema.get(structureOf(cms)) or info
@@ -727,17 +425,17 @@ class CMSDataModel:
 
     @inlineCallbacks
     def _deviceNames(self, path: str, nextLevel: bool) -> Any:
-        cms = yield self._toCMS(path)
+        cms = yield self.names.toCMS(path)
         if not cms.endswith("/"):
-            attributes = yield self._getAttributes([cms])
+            attributes = yield self.getAttributes([cms])
             if cms not in attributes:
                 raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
             return [ParameterInfo(path, self._writable(cms, self.schema[structureOf(cms)]))]
         if not self.kindKnown(cms):
-            yield self._getAttributes([cms])  # learns its kind; 703 → 9005 (§4.6.2.1 step 5)
+            yield self.getAttributes([cms])  # learns its kind; 703 → 9005 (§4.6.2.1 step 5)
         kind = "object" if cms == self.profile.root else self.kindOf(cms)
         if nextLevel and kind == "instance":
-            yield self._getAttributes([cms])  # it exists now (703 → 9005)
+            yield self.getAttributes([cms])  # it exists now (703 → 9005)
         if nextLevel:
             if kind == "table":
                 nodes = yield self.listTable(cms)
@@ -835,7 +533,7 @@ class CMSDataModel:
     @inlineCallbacks
     def _readValues(self, contents: Sequence[str]) -> Any:
         raw: list[tuple[str, str]] = []
-        for chunk in _chunks(list(contents), self.batch):
+        for chunk in chunks(list(contents), self.batch):
             if not chunk:
                 continue
             answer = yield self.cms("GetValues", Parameters=cmsxml.contentPathList(chunk))
@@ -856,68 +554,6 @@ class CMSDataModel:
                 continue
             out.append((path, self.typed(name, path, text), text))
         return out
-
-    def dataType(self, cms: str) -> DataType:
-        """The TR-106 type of a CMS parameter, from its Type attribute (string when unknown)."""
-        info = self.schema.get(structureOf(cms))
-        typeName = info.type if info is not None else ""
-        try:
-            return fromCMSType(typeName)
-        except ValueError:
-            structure = structureOf(cms)
-            if structure not in self._typeWarned:
-                self._typeWarned.add(structure)
-                self.log.warn("{path} has Type {type!r}, which UPnP DM does not define: read as a string",
-                              path=structure, type=typeName[:40])
-            return String()
-
-    def typed(self, name: str, cms: str, text: str) -> Optional[ParameterValue]:
-        """
-        A device value as CWMP writes it, with its C{xsi:type}.
-
-        Where TR-181 defines the parameter, its type and facets win over the
-        device's Type attribute (issue 17.3): the value is converted to it,
-        and one that cannot be is refused — C{None}, with a warning naming
-        the device and the parameter. A refused value is left out of the
-        answer rather than failing it: a fault would make every other value
-        of the same GetParameterValues unreadable (an ACS that refreshes by
-        batches of names, as GenieACS does, would fail every refresh of the
-        device), while an ACS takes a parameter missing from an answer as
-        one it knows nothing new of.
-        """
-        dataType = self.dataType(cms)
-        tr181 = standard.typeOf(name)
-        if tr181 is not None:
-            try:
-                value = standard.convert(text, dataType, tr181)
-            except ValueError as e:
-                if self._refused.get(name) != text:
-                    if len(self._refused) >= MAX_NODES:
-                        self._refused.clear()
-                    self._refused[name] = text
-                    self.log.warn("{name}: the device's value {value} is not a valid {type} as TR-181 defines "
-                                  "it ({why}); not sent", name=name, value=repr(text[:40]), type=tr181.base,
-                                  why=str(e)[:80])
-                return None
-            self._refused.pop(name, None)
-            return ParameterValue(name, tr181.format(value), tr181.xsiType)
-        try:
-            value = dataType.format(dataType.parse(text))
-            return ParameterValue(name, value, dataType.xsiType)
-        except (ValueError, TypeError) as e:
-            self.log.warn("{name}: the device's value is not a valid {type} ({why}); sent as a string",
-                          name=name, type=dataType.base, why=str(e)[:80])
-            return ParameterValue(name, xmlText(text), "xsd:string")
-
-    def sameValue(self, cms: str, a: str, b: str) -> bool:
-        """Whether two texts of a parameter are the same value of its type."""
-        if a == b:
-            return True
-        dataType = self.dataType(cms)
-        try:
-            return dataType.parse(a) == dataType.parse(b)
-        except (ValueError, TypeError):
-            return False
 
     # ---- IDataModel: SetParameterValues --------------------------------------------------------
 
@@ -944,7 +580,7 @@ class CMSDataModel:
                 faults[pv.name] = SetParameterValuesFault(pv.name, 9008)
             else:
                 try:
-                    targets[pv.name] = yield self._toCMS(pv.name)
+                    targets[pv.name] = yield self.names.toCMS(pv.name)
                 except CWMPFault as fault:
                     faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
         named: dict[str, str] = {}
@@ -967,7 +603,7 @@ class CMSDataModel:
             else:
                 dataType = self.dataType(cms)
                 try:
-                    text = self._deviceText(pv, dataType)
+                    text = self.typing.deviceText(pv, dataType)
                 except CWMPFault as fault:
                     faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
                     continue
@@ -980,27 +616,6 @@ class CMSDataModel:
         finally:
             self.lock.release()
         return status
-
-    def _deviceText(self, pv: ParameterValue, dataType: DataType) -> str:
-        """
-        The text SetValues carries for one SetParameterValues entry: checked
-        first against the parameter's TR-181 type and facets where TR-181
-        defines it (issue 17.3: 9006/9007 before the device is touched), then
-        written as the device's own type (C{dataType}) writes it.
-
-        @raise CWMPFault: 9006 or 9007.
-        """
-        tr181 = standard.typeOf(pv.name)
-        if tr181 is None:
-            value = acceptValue(dataType, pv.value, pv.type)
-        else:
-            checked = tr181.format(acceptValue(tr181, pv.value, pv.type))
-            try:
-                value = standard.convert(checked, tr181, dataType)
-            except ValueError as e:
-                raise CWMPFault(9007, f"Invalid parameter value (the device's {dataType.base} cannot hold it: "
-                                      f"{str(e)[:80]})") from None
-        return ("1" if value else "0") if isinstance(dataType, Boolean) else dataType.format(value)
 
     @inlineCallbacks
     def _infosForSet(self, targets: list[tuple[str, str]], faults: dict[str, SetParameterValuesFault]) -> Any:
@@ -1017,7 +632,7 @@ class CMSDataModel:
             raise CWMPFault(9005, "Invalid parameter name (the device does not know some of them)")
         for name, cms in unknown:
             try:
-                yield self._getAttributes([cms])
+                yield self.getAttributes([cms])
             except UPnPError as e:
                 if e.code != 703:
                     raise
@@ -1080,9 +695,9 @@ class CMSDataModel:
         proxier holds, and for a partial path the device covers it is the
         CMS partial path (ending in C{/}) beside the partial path asked.
         """
-        self._check(name)
+        checkName(name)
         if "[" in name:
-            name = yield self._numbered(name)
+            name = yield self.names.numbered(name)
         if name == "":
             name = "Device."
         if name in held:
@@ -1090,12 +705,12 @@ class CMSDataModel:
         if name in self.translator.mapped:
             return [(name, self.translator.mapped[name])]
         if not name.endswith("."):
-            return [(name, (yield self._toCMS(name)))]
+            return [(name, (yield self.names.toCMS(name)))]
         constants, mapped = self._localUnder(name, held)
         covered = self._deviceCovers(name)
         if not (covered or constants or mapped):
             raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
-        plan: list[tuple[str, Optional[str]]] = [(name, (yield self._toCMS(name)))] if covered else []
+        plan: list[tuple[str, Optional[str]]] = [(name, (yield self.names.toCMS(name)))] if covered else []
         plan.extend((n, self.translator.mapped[n]) for n in mapped)
         plan.extend((n, None) for n in sorted(constants, key=_treeOrder))
         return plan
@@ -1122,7 +737,7 @@ class CMSDataModel:
         for name in names:
             expanded.extend((yield self._expandParameters(name)))
         device = [cms for _, cms in expanded if cms is not None]
-        attributes = yield self._getAttributes(device)
+        attributes = yield self.getAttributes(device)
         out: list[ParameterAttributes] = []
         seen: set[str] = set()
         for name, cms in expanded:
@@ -1155,7 +770,7 @@ class CMSDataModel:
         wanted: dict[str, tuple[Optional[str], int, bool]] = {}
         for change in changes:
             if not change.notificationChange:
-                self._check(change.name)
+                checkName(change.name)
                 continue
             explicit = not change.name.endswith(".") and change.name != ""
             for name, cms in (yield self._expandParameters(change.name)):
@@ -1167,7 +782,7 @@ class CMSDataModel:
         device = [cms for cms, _, _ in wanted.values() if cms is not None]
         yield self.lock.acquire()
         try:
-            current = yield self._getAttributes(device)
+            current = yield self.getAttributes(device)
             plan: list[tuple[str, str, bool, bool]] = []  # (name, cms, new EventOnChange, explicit)
             for name, (cms, level, explicit) in wanted.items():
                 if cms is None:
@@ -1208,7 +823,7 @@ class CMSDataModel:
         done: list[tuple[str, str, bool, bool]] = []
         refused: list[str] = []
         try:
-            for batch in _chunks(plan, self.batch):
+            for batch in chunks(plan, self.batch):
                 if not batch:
                     continue
                 try:
@@ -1275,7 +890,7 @@ class CMSDataModel:
     def _addObject(self, path: str) -> Any:
         if not path.endswith(".") or path in ("", "Device."):
             raise CWMPFault(9005, "Invalid parameter name (AddObject takes a table path ending in '.')")
-        self._check(path)
+        checkName(path)
         parsed = cwmppaths.parse(path)
         alias: Optional[str] = None
         tablePath = path
@@ -1291,9 +906,9 @@ class CMSDataModel:
         if not self.caps.canCreateInstance:
             # TR-330 §4.3.1: without CreateInstance the device's tables are read-only
             raise CWMPFault(9001, "Request denied (the device offers no CMS CreateInstance)")
-        table = yield self._toCMS(tablePath)
+        table = yield self.names.toCMS(tablePath)
         if self.kindOf(table) != "table":
-            yield self._getAttributes([table])
+            yield self.getAttributes([table])
             if self.kindOf(table) != "table":
                 raise CWMPFault(9005, f"Invalid parameter name ({tablePath} is not a multi-instance object)")
         initial: list[tuple[str, str]] = []
@@ -1314,7 +929,7 @@ class CMSDataModel:
             identifier = answer.get("InstanceIdentifier", "").strip()
             if identifier and not identifier.endswith("/"):
                 identifier += "/"
-            if not self._isInstanceOf(identifier, table):
+            if not isInstanceOf(identifier, table):
                 self.log.warn("CreateInstance in {table} answered InstanceIdentifier {id!r}, not an instance of it",
                               table=table, id=identifier[:120])
                 raise CMSDocumentError(f"InstanceIdentifier {identifier[:80]!r} is not an instance of {table}")
@@ -1348,7 +963,7 @@ class CMSDataModel:
     def _deleteObject(self, path: str) -> Any:
         if not path.endswith(".") or path in ("", "Device."):
             raise CWMPFault(9005, "Invalid parameter name (DeleteObject takes an instance path ending in '.')")
-        self._check(path)
+        checkName(path)
         parsed = cwmppaths.parse(path)
         if isinstance(parsed.last, str) and not isinstance(parsed.last, cwmppaths.Alias):
             raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance)")
@@ -1358,7 +973,7 @@ class CMSDataModel:
             raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance of this device)")
         if not self.caps.canDeleteInstance:
             raise CWMPFault(9001, "Request denied (the device offers no CMS DeleteInstance)")
-        instance = yield self._toCMS(path)
+        instance = yield self.names.toCMS(path)
         table = tableOf(instance)
         yield self.lock.acquire()
         try:
@@ -1472,8 +1087,3 @@ def _merged(device: list[ParameterInfo], local: list[ParameterInfo]) -> list[Par
                 break
         out.insert(position, info)
     return out
-
-
-def _isInstancePath(path: str) -> bool:
-    """Whether the last segment of a CMS object path (C{/BBF/Hosts/Host/2/}) is an instance number."""
-    return isInstanceSegment(path.rstrip("/").rsplit("/", 1)[-1])

@@ -1,0 +1,122 @@
+# -*- test-case-name: tests.test_upnpdm_types -*-
+"""
+How a device's CMS value texts become CWMP values, and back: the TR-106
+type of a parameter from its CMS Type attribute (L{fromCMSType}), overruled
+by TR-181's type and facets where TR-181 defines the parameter
+(L{proxier.datamodel.standard}; issue 17.3).
+
+Kept apart from the RPCs because it is pure (no action to the device): it
+reads only the L{CMSSchema<proxier.upnpdm.cmsschema.CMSSchema>} and
+remembers what it already warned about, so that a device repeating a bad
+value is not a log line per read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from proxier.datamodel import standard
+from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.types import Boolean, DataType, String, acceptValue, fromCMSType
+from proxier.datamodel.values import ParameterValue
+from proxier.upnp.cmsdoc import xmlText
+from proxier.upnpdm.cmspaths import structureOf
+from proxier.upnpdm.cmsschema import CMSSchema
+
+__all__ = ["ValueTyping", "MAX_REFUSED"]
+
+#: The most refused values remembered (to warn once per value), then forgotten at once.
+MAX_REFUSED = 50000
+
+
+class ValueTyping:
+    """The typing of one device's values, from its schema."""
+
+    def __init__(self, schema: CMSSchema, log: Any) -> None:
+        self.schema = schema
+        self.log = log
+        self._typeWarned: set[str] = set()
+        self._refused: dict[str, str] = {}  # CWMP name → the device's text last refused by its TR-181 type
+
+    def dataType(self, cms: str) -> DataType:
+        """The TR-106 type of a CMS parameter, from its Type attribute (string when unknown)."""
+        info = self.schema.nodes.get(structureOf(cms))
+        typeName = info.type if info is not None else ""
+        try:
+            return fromCMSType(typeName)
+        except ValueError:
+            structure = structureOf(cms)
+            if structure not in self._typeWarned:
+                self._typeWarned.add(structure)
+                self.log.warn("{path} has Type {type!r}, which UPnP DM does not define: read as a string",
+                              path=structure, type=typeName[:40])
+            return String()
+
+    def typed(self, name: str, cms: str, text: str) -> Optional[ParameterValue]:
+        """
+        A device value as CWMP writes it, with its C{xsi:type}.
+
+        Where TR-181 defines the parameter, its type and facets win over the
+        device's Type attribute (issue 17.3): the value is converted to it,
+        and one that cannot be is refused — C{None}, with a warning naming
+        the device and the parameter. A refused value is left out of the
+        answer rather than failing it: a fault would make every other value
+        of the same GetParameterValues unreadable (an ACS that refreshes by
+        batches of names, as GenieACS does, would fail every refresh of the
+        device), while an ACS takes a parameter missing from an answer as
+        one it knows nothing new of.
+        """
+        dataType = self.dataType(cms)
+        tr181 = standard.typeOf(name)
+        if tr181 is not None:
+            try:
+                value = standard.convert(text, dataType, tr181)
+            except ValueError as e:
+                if self._refused.get(name) != text:
+                    if len(self._refused) >= MAX_REFUSED:
+                        self._refused.clear()
+                    self._refused[name] = text
+                    self.log.warn("{name}: the device's value {value} is not a valid {type} as TR-181 defines "
+                                  "it ({why}); not sent", name=name, value=repr(text[:40]), type=tr181.base,
+                                  why=str(e)[:80])
+                return None
+            self._refused.pop(name, None)
+            return ParameterValue(name, tr181.format(value), tr181.xsiType)
+        try:
+            value = dataType.format(dataType.parse(text))
+            return ParameterValue(name, value, dataType.xsiType)
+        except (ValueError, TypeError) as e:
+            self.log.warn("{name}: the device's value is not a valid {type} ({why}); sent as a string",
+                          name=name, type=dataType.base, why=str(e)[:80])
+            return ParameterValue(name, xmlText(text), "xsd:string")
+
+    def sameValue(self, cms: str, a: str, b: str) -> bool:
+        """Whether two texts of a parameter are the same value of its type."""
+        if a == b:
+            return True
+        dataType = self.dataType(cms)
+        try:
+            return dataType.parse(a) == dataType.parse(b)
+        except (ValueError, TypeError):
+            return False
+
+    def deviceText(self, pv: ParameterValue, dataType: DataType) -> str:
+        """
+        The text SetValues carries for one SetParameterValues entry: checked
+        first against the parameter's TR-181 type and facets where TR-181
+        defines it (issue 17.3: 9006/9007 before the device is touched), then
+        written as the device's own type (C{dataType}) writes it.
+
+        @raise CWMPFault: 9006 or 9007.
+        """
+        tr181 = standard.typeOf(pv.name)
+        if tr181 is None:
+            value = acceptValue(dataType, pv.value, pv.type)
+        else:
+            checked = tr181.format(acceptValue(tr181, pv.value, pv.type))
+            try:
+                value = standard.convert(checked, tr181, dataType)
+            except ValueError as e:
+                raise CWMPFault(9007, f"Invalid parameter value (the device's {dataType.base} cannot hold it: "
+                                      f"{str(e)[:80]})") from None
+        return ("1" if value else "0") if isinstance(dataType, Boolean) else dataType.format(value)
