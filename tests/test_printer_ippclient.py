@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
-import time
 from typing import Any, Callable, Optional
 
 from treq.testing import StubTreq
@@ -374,3 +370,144 @@ class PinningTests(unittest.TestCase):
         store = Store.open(self.mktemp())
         store.document("ipps-pins").save({"127.0.0.1:631": 5})
         self.assertIsNone(CertificatePins(store.document("ipps-pins")).pinned("127.0.0.1:631"))
+
+
+class _RealPeer:
+    """Starts the peers of L{tests.peers.printers} in a temp directory of the test."""
+
+    timeout = 120  # trial's bound on each test; every step inside has its own
+
+    def startPrinter(self: Any) -> int:
+        from tests.peers import printers
+
+        reason = printers.missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf",
+                                  "dbus-private-system-bus.conf")
+        if reason:
+            raise unittest.SkipTest(reason)
+        self.directory = tempfile.mkdtemp(prefix="proxier-ipp-")
+        self.addCleanup(shutil.rmtree, self.directory, True)
+        self.env = printers.startBus(self, self.directory)
+        return printers.startIppeveprinter(self, self.directory, self.env, location="Room 1")
+
+    def realClient(self: Any, url: str, **kw: Any) -> IPPClient:
+        from twisted.internet import reactor
+
+        # the default requester's pool keeps no connection open (non-persistent)
+        return IPPClient(url, reactor=reactor, timeout=20, **kw)
+
+
+class IppeveprinterTests(_RealPeer, unittest.TestCase):
+    def setUp(self) -> None:
+        self.port = self.startPrinter()
+        self.url = f"ipp://127.0.0.1:{self.port}/ipp/print"
+
+    @defer.inlineCallbacks
+    def test_readAttributes(self) -> Any:
+        """
+        Get-Printer-Attributes of a real ippeveprinter reads through our
+        codec with the MFP 4000 file's values and their types: text,
+        boolean, keyword, enum, resolution, rangeOfInteger, octetString rows,
+        and the operations it offers.
+        """
+        printer = yield self.realClient(self.url).getPrinterAttributes()
+        self.assertEqual(printer.get("printer-location"), "Room 1")
+        self.assertEqual(printer.get("printer-make-and-model"), "ExampleCo MFP 4000 Color")
+        self.assertIs(printer.get("color-supported"), True)
+        self.assertEqual(printer.get("sides-default"), "two-sided-long-edge")
+        self.assertEqual(printer.get("orientation-requested-default"), 3)
+        self.assertEqual(printer.get("printer-resolution-default"), ipp.Resolution(600, 600, 3))
+        self.assertEqual(printer.get("copies-supported"), (1, 999))
+        self.assertEqual(printer.getAll("marker-levels"), [8, 55])
+        supplies = printer.getAll("printer-supply")
+        self.assertEqual(len(supplies), 2)
+        self.assertTrue(supplies[0].startswith(b"index=1;class=supplyThatIsConsumed;type=toner;"))
+        self.assertIn(printer.get("printer-state"), (3, 4, 5))
+        self.assertIsInstance(printer.get("printer-up-time"), int)
+        offered = printer.getAll("operations-supported")
+        self.assertIn(0x000B, offered)
+        self.assertIsNone(IPPClient.restartOperation(printer) if 0x29 not in offered and 0x60 not in offered else None)
+
+    @defer.inlineCallbacks
+    def test_requestedAttributesOnly(self) -> Any:
+        """A request naming two attributes gets those two (the request's keywords were read right)."""
+        printer = yield self.realClient(self.url).getPrinterAttributes(["printer-location", "printer-state"])
+        self.assertEqual(sorted(a.name for a in printer), ["printer-location", "printer-state"])
+
+    @defer.inlineCallbacks
+    def test_setRefusedAsStatus(self) -> Any:
+        """
+        ippeveprinter refuses Set-Printer-Attributes: the refusal arrives
+        as L{IPPStatusError} with its IPP status, and the location is unchanged.
+        """
+        client = self.realClient(self.url)
+        try:
+            yield client.setPrinterAttributes([Attribute("printer-location", (Value(0x41, "Lab 7"),))])
+        except IPPStatusError as e:
+            self.assertEqual(e.statusName, "server-error-operation-not-supported")
+        else:
+            self.fail("ippeveprinter accepted Set-Printer-Attributes")
+        printer = yield client.getPrinterAttributes(["printer-location"])
+        self.assertEqual(printer.get("printer-location"), "Room 1")
+
+    @defer.inlineCallbacks
+    def test_ippsPinnedOnFirstUse(self) -> Any:
+        """
+        Over ipps:// the printer's self-signed key is pinned at the first
+        connection and accepted again; a client whose pin differs refuses
+        the printer (L{IPPTransportError}) and records both hashes.
+        """
+        url = f"ipps://127.0.0.1:{self.port}/ipp/print"
+        pins = CertificatePins()
+        printer = yield self.realClient(url, pins=pins).getPrinterAttributes(["printer-location"])
+        self.assertEqual(printer.get("printer-location"), "Room 1")
+        key = f"127.0.0.1:{self.port}"
+        pinned = pins.pinned(key)
+        self.assertRegex(pinned, "^[0-9a-f]{64}$")
+        yield self.realClient(url, pins=pins).getPrinterAttributes(["printer-location"])
+        self.assertEqual(pins.mismatches, {})
+        other = CertificatePins()
+        other.check(key, "0" * 64)
+        try:
+            yield self.realClient(url, pins=other).getPrinterAttributes(["printer-location"])
+        except IPPTransportError:
+            pass
+        else:
+            self.fail("a printer presenting another key was accepted")
+        self.assertEqual(other.mismatches[key], ("0" * 64, pinned))
+
+
+class CupsQueueTests(_RealPeer, unittest.TestCase):
+    def setUp(self) -> None:
+        from tests.peers import printers
+
+        reason = printers.missing("cupsd", "lpadmin", "cupsd-private.conf", "cups-files-private.conf")
+        if reason:
+            raise unittest.SkipTest(reason)
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
+        printerPort = self.startPrinter()
+        self.cupsPort = printers.startCupsd(self, self.directory, self.env)
+        printers.addQueue(self.env, self.cupsPort, printerPort)
+        self.url = f"ipp://127.0.0.1:{self.cupsPort}/printers/TestQ"
+
+    @defer.inlineCallbacks
+    def test_setLocationReadBack(self) -> Any:
+        """
+        Through a cupsd queue, Set-Printer-Attributes printer-location is
+        accepted (it is in printer-settable-attributes-supported) and reads back.
+        """
+        client = self.realClient(self.url)
+        before = yield client.getPrinterAttributes(["printer-location", "printer-settable-attributes-supported"])
+        self.assertIn("printer-location", before.getAll("printer-settable-attributes-supported"))
+        response = yield client.setPrinterAttributes([Attribute("printer-location", (Value(0x41, "Lab 7"),))])
+        self.assertLess(response.code, 0x0400)
+        after = yield client.getPrinterAttributes(["printer-location"])
+        self.assertEqual(after.get("printer-location"), "Lab 7")
+
+    @defer.inlineCallbacks
+    def test_cupsAddModifyPrinter(self) -> Any:
+        """CUPS-Add-Modify-Printer changes the queue's printer-info, read back through Get-Printer-Attributes."""
+        client = self.realClient(self.url)
+        yield client.cupsAddModifyPrinter([Attribute("printer-info", (Value(0x41, "Second floor MFP"),))])
+        after = yield client.getPrinterAttributes(["printer-info"])
+        self.assertEqual(after.get("printer-info"), "Second floor MFP")
