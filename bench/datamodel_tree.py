@@ -18,7 +18,8 @@ import tempfile
 import time
 
 from proxier.datamodel.composite import CompositeDataModel
-from proxier.datamodel.tree import Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.declarations import Object, Parameter, Table
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import Boolean, DateTime, String, UnsignedInt
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.store import Store

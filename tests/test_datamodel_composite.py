@@ -11,8 +11,9 @@ from zope.interface.verify import verifyObject
 
 from proxier.datamodel.capabilities import INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.composite import CompositeDataModel, Mount
+from proxier.datamodel.declarations import Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
-from proxier.datamodel.tree import Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import Boolean, String, UnsignedInt
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel

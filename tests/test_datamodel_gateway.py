@@ -12,6 +12,7 @@ from zope.interface import implementer
 from proxier._version import __version__
 from proxier.config import load
 from proxier.cwmp.settings import EndpointSettings
+from proxier.datamodel.declarations import Object, Parameter
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.gateway import (
     ROOT_DATA_MODEL_VERSION,
@@ -20,7 +21,7 @@ from proxier.datamodel.gateway import (
     virtualDeviceLocalModel,
     virtualDeviceModel,
 )
-from proxier.datamodel.tree import Object, Parameter, TreeDataModel
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
 from proxier.interfaces import IProxiedDevice

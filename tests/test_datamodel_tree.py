@@ -10,19 +10,18 @@ from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
 from proxier.datamodel.capabilities import INotifyingDataModel, IValidatingDataModel
-from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
-from proxier.datamodel.tree import (
+from proxier.datamodel.declarations import (
     APPLIED_LATER,
     CAN_DENY,
     FORCE_DEFAULT_ENABLED,
     FORCE_ENABLED,
-    PARAMETER_METHODS,
     Batch,
     Object,
     Parameter,
     Table,
-    TreeDataModel,
 )
+from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
+from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
 from proxier.datamodel.types import Boolean, DateTime, Int, String, UnsignedInt
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel, IRebaselining

@@ -23,7 +23,8 @@ from proxier.cwmp import messages as m
 from proxier.cwmp.fakeacs import FakeACS
 from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel import types
-from proxier.datamodel.tree import Object, Parameter, TreeDataModel
+from proxier.datamodel.declarations import Object, Parameter
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.interfaces import IDataModel, IProxiedDevice, IProxyProtocol
 from proxier.service import ProxierService

@@ -13,7 +13,8 @@ from twisted.internet import task
 from twisted.trial import unittest
 
 from proxier.datamodel.composite import CompositeDataModel
-from proxier.datamodel.tree import Object, Parameter, TreeDataModel
+from proxier.datamodel.declarations import Object, Parameter
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
 from proxier.interfaces import IProxiedDevice
 from proxier.store import Store

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from proxier._version import __version__
 from proxier.datamodel.composite import CompositeDataModel
+from proxier.datamodel.declarations import CAN_DENY, FORCE_ENABLED, Object, Parameter, Table
 from proxier.datamodel.managementserver import (
     MANAGEMENT_SERVER,
     PROXY_PROTOCOLS,
@@ -26,7 +27,7 @@ from proxier.datamodel.managementserver import (
     managementServer,
     observeSettings,
 )
-from proxier.datamodel.tree import CAN_DENY, FORCE_ENABLED, Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt
 from proxier.datamodel.values import DeviceIdentity
 from proxier.store import Store

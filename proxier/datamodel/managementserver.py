@@ -20,16 +20,8 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from twisted.logger import Logger
 
 from proxier.config import url as _urlParser
-from proxier.datamodel.tree import (
-    CAN_DENY,
-    FORCE_DEFAULT_ENABLED,
-    Batch,
-    Object,
-    ObjectNode,
-    Parameter,
-    Table,
-    TreeDataModel,
-)
+from proxier.datamodel.declarations import CAN_DENY, FORCE_DEFAULT_ENABLED, Batch, Object, Parameter, Table
+from proxier.datamodel.tree import ObjectNode, TreeDataModel
 from proxier.datamodel.types import Boolean, DateTime, Enumeration, ListOf, String, UnsignedInt
 
 __all__ = [

@@ -28,8 +28,9 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.python.failure import Failure
 
+from proxier.datamodel.declarations import CAN_DENY, Batch, Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
-from proxier.datamodel.tree import CAN_DENY, Batch, Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
 from proxier.store import Document, Retrier, Store

@@ -27,7 +27,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from proxier import xmlsafe
 from proxier.asciinum import parseUnsigned
-from proxier.datamodel.tree import CAN_DENY, NORMAL
+from proxier.datamodel.declarations import CAN_DENY, NORMAL
 from proxier.datamodel.types import DataType, ListOf, String, UnsignedInt
 
 __all__ = [

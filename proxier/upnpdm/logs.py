@@ -46,8 +46,9 @@ from zope.interface import implementer
 
 from proxier.asciinum import isUnsigned, parseUnsigned
 from proxier.datamodel import paths
+from proxier.datamodel.declarations import Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
-from proxier.datamodel.tree import Object, Parameter, Table, TreeDataModel
+from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import Boolean, String, UnsignedInt
 from proxier.datamodel.values import ParameterValue, TransferRequest
 from proxier.store import Document, Retrier, Store
