@@ -377,7 +377,7 @@ class _RealPeer:
 
     timeout = 120  # trial's bound on each test; every step inside has its own
 
-    def startPrinter(self: Any) -> int:
+    def startPrinter(self: Any, extra: str = "") -> int:
         from tests.peers import printers
 
         reason = printers.missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf",
@@ -387,7 +387,7 @@ class _RealPeer:
         self.directory = tempfile.mkdtemp(prefix="proxier-ipp-")
         self.addCleanup(shutil.rmtree, self.directory, True)
         self.env = printers.startBus(self, self.directory)
-        return printers.startIppeveprinter(self, self.directory, self.env, location="Room 1")
+        return printers.startIppeveprinter(self, self.directory, self.env, location="Room 1", extra=extra)
 
     def realClient(self: Any, url: str, **kw: Any) -> IPPClient:
         from twisted.internet import reactor
@@ -476,6 +476,33 @@ class IppeveprinterTests(_RealPeer, unittest.TestCase):
         self.assertEqual(other.mismatches[key], ("0" * 64, pinned))
 
 
+class RealDuplicateTests(_RealPeer, unittest.TestCase):
+    def setUp(self) -> None:
+        # with printer-organization in its -a file, ippeveprinter 2.4 sends it, then its own empty one
+        self.port = self.startPrinter(extra='ATTR text printer-organization "ExampleCo"\n')
+        self.events: list = []
+        globalLogPublisher.addObserver(self.events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+
+    @defer.inlineCallbacks
+    def test_firstValueWins(self) -> Any:
+        """
+        ippeveprinter's real duplicate (printer-organization "ExampleCo",
+        then an empty one): the first value is kept, the duplicate is
+        named in the answer and logged once.
+        """
+        from twisted.logger import formatEvent
+
+        client = self.realClient(f"ipp://127.0.0.1:{self.port}/ipp/print")
+        response = yield client.call(ippclient.OP_GET_PRINTER_ATTRIBUTES,
+                                     [("requested-attributes", [Value(0x44, "all")])])
+        self.assertEqual(response.duplicates, [(0x04, "printer-organization")])
+        self.assertEqual(response.group(0x04).getAll("printer-organization"), ["ExampleCo"])
+        lines = [formatEvent(e) for e in self.events if "duplicate attribute" in formatEvent(e)]
+        self.assertEqual(len(lines), 1)
+        self.assertIn("printer-organization in printer-attributes-tag", lines[0])
+
+
 class CupsQueueTests(_RealPeer, unittest.TestCase):
     def setUp(self) -> None:
         from tests.peers import printers
@@ -485,7 +512,7 @@ class CupsQueueTests(_RealPeer, unittest.TestCase):
             raise unittest.SkipTest(reason)
         if os.geteuid() != 0:
             raise unittest.SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
-        printerPort = self.startPrinter()
+        self.printerPort = printerPort = self.startPrinter()
         self.cupsPort = printers.startCupsd(self, self.directory, self.env)
         printers.addQueue(self.env, self.cupsPort, printerPort)
         self.url = f"ipp://127.0.0.1:{self.cupsPort}/printers/TestQ"

@@ -102,13 +102,23 @@ def startBus(testCase: Any, directory: str) -> dict:
 
 
 def startIppeveprinter(testCase: Any, directory: str, env: dict, location: str = "Room 1",
-                       name: str = "MFP4000") -> int:
-    """ippeveprinter with the MFP 4000 attribute file on a free loopback port; returns the port."""
+                       name: str = "MFP4000", extra: str = "") -> int:
+    """
+    ippeveprinter with the MFP 4000 attribute file (plus the C{extra} ATTR
+    lines) on a free loopback port; returns the port.
+    """
     port = freePort()
     spool = os.path.join(directory, "spool")
     os.makedirs(spool, exist_ok=True)
+    attributes = os.path.join(FIXTURES, "ippeveprinter-mfp4000.conf")
+    if extra:
+        with open(attributes) as f:
+            text = f.read()
+        attributes = os.path.join(directory, "attributes.conf")
+        with open(attributes, "w") as f:
+            f.write(text.rstrip("\n") + "\n" + extra)
     argv = [_which("ippeveprinter"), "-n", "localhost", "-p", str(port), "-r", "off", "-l", location,
-            "-a", os.path.join(FIXTURES, "ippeveprinter-mfp4000.conf"), "-d", spool, "-v", name]
+            "-a", attributes, "-d", spool, "-v", name]
     process = _spawn(testCase, argv, env, directory, "ippeveprinter")
     waitForPort(port, process)
     return port
