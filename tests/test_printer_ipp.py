@@ -314,7 +314,10 @@ class CapTests(unittest.TestCase):
 class EncodeErrorTests(unittest.TestCase):
     def test_unencodable(self) -> None:
         """Values that do not fit their tag raise L{IPPError}, not C{struct.error}."""
-        for v in [Value(0x21, 2 ** 31), Value(0x31, b"short"), Value(0x41, "x" * 40000), Value(0x41, 3)]:
+        for v in [Value(0x21, 2 ** 31), Value(0x31, b"short"), Value(0x41, "x" * 40000), Value(0x41, 3),
+                  Value(0x21, "7"), Value(0x32, (600, 600, 3)), Value(0x33, 5), Value(0x33, (1, 2, 3)),
+                  Value(0x35, "no language"), Value(0x34, "not a collection"),
+                  Value(0x34, Collection([Attribute("m", ())]))]:
             message = IPPMessage(0x0B, 1, [AttributeGroup(0x04, [Attribute("a", (v,))])])
             self.assertRaises(IPPError, encode, message)
         self.assertRaises(IPPError, encode, IPPMessage(0x10000, 1))

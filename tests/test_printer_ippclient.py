@@ -155,6 +155,22 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(printer.get("printer-organization"), "ExampleCo")
         self.assertEqual(len(self.logged("duplicate attribute printer-organization")), 1)
 
+    def test_foreignRequestIdLogged(self) -> None:
+        """An answer whose request-id is not the request's is used, and the mismatch logged."""
+        self.printer.answer = lambda m, h: (200, {}, printerAnswer(IPPMessage(0, m.requestId + 41), printer=[]))
+        self.run_(self.client().getPrinterAttributes())
+        self.assertEqual(len(self.logged("the answer names request-id 42, not ours")), 1)
+
+    def test_statusMessageWithLanguage(self) -> None:
+        """A status-message sent as textWithLanguage gives its text in L{IPPStatusError.message}."""
+        def answer(m: IPPMessage, h: dict) -> Any:
+            return 200, {}, ipp.encode(IPPMessage(0x0413, m.requestId, [AttributeGroup(0x01, [
+                Attribute("status-message", (Value(0x35, ipp.TextWithLanguage("fr", "non modifiable")),))])]))
+
+        self.printer.answer = answer
+        f = self.run_(self.client().setPrinterAttributes([Attribute("printer-location", (Value(0x41, "L"),))]))
+        self.assertEqual((f.value.statusName, f.value.message), ("client-error-attributes-not-settable", "non modifiable"))
+
     def test_setRefusedIsStatus(self) -> None:
         """
         A printer refusing Set-Printer-Attributes (ippeveprinter's

@@ -463,12 +463,19 @@ def _encodeValue(tag: int, v: Any) -> bytes:
                 raise IPPError("a dateTime is eleven octets")
             return bytes(v)
         if tag == 0x32:
+            if not isinstance(v, Resolution):
+                raise IPPError(f"a resolution value is a Resolution, not {type(v).__name__}")
             return struct.pack(">iib", v.crossFeed, v.feed, v.units)
         if tag == 0x33:
-            return struct.pack(">ii", v[0], v[1])
-    except struct.error as e:
-        raise IPPError(f"{T.tagName(tag)} value {v!r}: {e}") from None
+            low, high = v
+            return struct.pack(">ii", low, high)
+    except (struct.error, TypeError, ValueError) as e:
+        if isinstance(e, IPPError):
+            raise
+        raise IPPError(f"{T.tagName(tag)} value {repr(v)[:80]}: {e}") from None
     if tag in (0x35, 0x36):
+        if not isinstance(v, TextWithLanguage):
+            raise IPPError(f"a {T.tagName(tag)} value is a TextWithLanguage, not {type(v).__name__}")
         language, text = v.language.encode("utf-8"), v.text.encode("utf-8")
         return _short(len(language), "language") + language + _short(len(text), "text") + text
     if isinstance(v, str):
@@ -482,7 +489,11 @@ def _encodeOne(out: list[bytes], tag: int, name: str, v: Any) -> None:
     rawName = name.encode("utf-8")
     if tag == T.BEGIN_COLLECTION:
         out += [bytes([tag]), _short(len(rawName), "name"), rawName, b"\x00\x00"]
+        if not isinstance(v, Collection):
+            raise IPPError(f"a begCollection value is a Collection, not {type(v).__name__}")
         for member in v:
+            if not member.values:
+                raise IPPError(f"collection member {member.name!r} has no value")
             memberName = member.name.encode("utf-8")
             out += [bytes([T.MEMBER_ATTR_NAME]), b"\x00\x00", _short(len(memberName), "member name"), memberName]
             for item in member.values:

@@ -81,7 +81,8 @@ class IPPStatusError(IPPClientError):
     def __init__(self, operation: int, response: ipp.IPPMessage) -> None:
         self.status = response.code
         self.statusName = ipptags.statusName(response.code)
-        self.message = str(response.operation.get("status-message", "") or "")
+        message = response.operation.get("status-message", "") or ""
+        self.message = message.text if isinstance(message, ipp.TextWithLanguage) else str(message)
         self.response = response
         detail = f" ({self.message[:200]})" if self.message else ""
         super().__init__(f"{ipptags.operationName(operation)}: {self.statusName}{detail}")
@@ -297,6 +298,9 @@ class IPPClient:
         except ipp.IPPError as e:
             self.log.warn("{operation}: a malformed IPP answer ({reason})", operation=name, reason=str(e))
             raise IPPProtocolError(f"{name}: malformed IPP answer: {e}") from None
+        if response.requestId != int.from_bytes(body[4:8], "big"):  # RFC 8011 §4.1.1: it must echo ours
+            self.log.warn("{operation}: the answer names request-id {got}, not ours; used anyway", operation=name,
+                          got=response.requestId)
         for tag, attribute in response.duplicates:
             self.log.info("{operation}: duplicate attribute {attribute} in {group}; the first value is kept",
                           operation=name, attribute=attribute, group=ipptags.tagName(tag))
