@@ -15,11 +15,13 @@ from typing import Any, Callable, Optional
 
 from treq.testing import StubTreq
 from twisted.internet import defer
+from twisted.internet.interfaces import IOpenSSLContextFactory
 from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
+from zope.interface import implementer
 
 from proxier.cwmp import digest
 from proxier.lan.httpclient import Requester
@@ -386,6 +388,95 @@ class PinningTests(unittest.TestCase):
         store = Store.open(self.mktemp())
         store.document("ipps-pins").save({"127.0.0.1:631": 5})
         self.assertIsNone(CertificatePins(store.document("ipps-pins")).pinned("127.0.0.1:631"))
+
+
+@implementer(IOpenSSLContextFactory)
+class _ServerContext:
+    """A server TLS context from PEM files (pyOpenSSL's C{SSL} module only: no C{OpenSSL.crypto})."""
+
+    def __init__(self, certPath: str, keyPath: str) -> None:
+        from OpenSSL import SSL
+
+        self.context = SSL.Context(SSL.TLS_METHOD)
+        self.context.use_certificate_file(certPath)
+        self.context.use_privatekey_file(keyPath)
+
+    def getContext(self) -> Any:
+        return self.context
+
+
+class LoopbackTLSTests(unittest.TestCase):
+    """L{PinnedTLS} in a real handshake with a Twisted TLS server on 127.0.0.1 (no third-party peer needed)."""
+
+    timeout = 60
+
+    def setUp(self) -> None:
+        from twisted.internet import reactor
+        from twisted.web.server import Site
+
+        directory = self.mktemp()
+        os.makedirs(directory)
+        certPEM, keyPEM = _selfSigned("127.0.0.1")
+        certPath, keyPath = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+        for path, data in ((certPath, certPEM), (keyPath, keyPEM)):
+            with open(path, "wb") as f:
+                f.write(data)
+        from cryptography import x509
+
+        self.expected = spkiHash(x509.load_pem_x509_certificate(certPEM))
+        self.printer = FakePrinter()
+        site = Site(self.printer)
+        self.port = reactor.listenSSL(0, site, _ServerContext(certPath, keyPath), interface="127.0.0.1")
+        self.addCleanup(self.port.stopListening)
+        self.url = f"ipps://127.0.0.1:{self.port.getHost().port}/ipp/print"
+        self.key = f"127.0.0.1:{self.port.getHost().port}"
+
+    def client(self, pins: CertificatePins) -> IPPClient:
+        from twisted.internet import reactor
+
+        return IPPClient(self.url, reactor=reactor, pins=pins, timeout=20)
+
+    @defer.inlineCallbacks
+    def test_pinnedOnFirstUseAndKept(self) -> Any:
+        """
+        The first handshake pins the server's SPKI hash in the store
+        document; a later client reading the same document connects again.
+        """
+        store = Store.open(self.mktemp())
+        printer = yield self.client(CertificatePins(store.document("ipps-pins"))).getPrinterAttributes()
+        self.assertEqual(printer.get("printer-location"), "Room 1")
+        again = CertificatePins(store.document("ipps-pins"))
+        self.assertEqual(again.pinned(self.key), self.expected)
+        yield self.client(again).getPrinterAttributes()
+        self.assertEqual(again.mismatches, {})
+        self.assertEqual(len(self.printer.requests), 2)
+
+    @defer.inlineCallbacks
+    def test_otherKeyRefused(self) -> Any:
+        """A server whose key is not the pinned one is refused before any request reaches it."""
+        pins = CertificatePins()
+        pins.check(self.key, "ab" * 32)
+        try:
+            yield self.client(pins).getPrinterAttributes()
+        except IPPTransportError:
+            pass
+        else:
+            self.fail("the handshake with another key succeeded")
+        self.assertEqual(pins.mismatches[self.key], ("ab" * 32, self.expected))
+        self.assertEqual(self.printer.requests, [])
+
+    @defer.inlineCallbacks
+    def test_ippsWithoutPinsRefused(self) -> Any:
+        """Without a pin store an ipps:// printer is not reached at all (no unverified TLS)."""
+        from twisted.internet import reactor
+
+        try:
+            yield IPPClient(self.url, reactor=reactor, timeout=20).getPrinterAttributes()
+        except IPPTransportError as e:
+            self.assertIn("no TLS identity", str(e))
+        else:
+            self.fail("an ipps:// printer was reached without pinning")
+        self.assertEqual(self.printer.requests, [])
 
 
 class _RealPeer:
