@@ -188,6 +188,61 @@ class RecordTests(unittest.TestCase):
             self.assertRaises(d.RecordError, d.Record.fromJSON, d.IPPING, dict(good, **change))
 
 
+class PhaseTransitionTests(unittest.TestCase):
+    """The diagnostic's phase machine (L{d.TRANSITIONS}), move by move."""
+
+    # every move, as Diagnostic makes it: (from, to, why)
+    ALLOWED = [
+        ("idle", "waiting", "the ACS requests a test"),
+        ("waiting", "waiting", "the retry delay, or the device back"),
+        ("waiting", "sending", "the test action goes out"),
+        ("waiting", "idle", "ended (new request, Canceled, no answer, watchdog)"),
+        ("sending", "waiting", "the action failed (retry), or was in flight at a restart"),
+        ("sending", "running", "the TestID came"),
+        ("sending", "idle", "refused, unusable TestID, device rebooted, watchdog"),
+        ("running", "running", "a poll says it still runs"),
+        ("running", "collecting", "it ended on the device"),
+        ("running", "idle", "given up, 706, device rebooted, watchdog"),
+        ("collecting", "collecting", "the result read again after a restart; GetTestInfo says Completed"),
+        ("collecting", "running", "GetTestInfo or the result action say it still runs"),
+        ("collecting", "idle", "the result, or it could not be read"),
+    ]
+
+    def test_tableRowByRow(self) -> None:
+        """L{d.TRANSITIONS} allows exactly the moves listed, for every phase."""
+        self.assertEqual(set(d.TRANSITIONS), set(d.Phase))
+        table = {(a.value, b.value) for a, targets in d.TRANSITIONS.items() for b in targets}
+        self.assertEqual(table, {(a, b) for a, b, _ in self.ALLOWED})
+
+    def test_everyMove(self) -> None:
+        """Each allowed move is made; each other one raises IllegalTransition and leaves the phase as it was."""
+        allowed = {(a, b) for a, b, _ in self.ALLOWED}
+        for start in d.Phase:
+            for target in d.Phase:
+                record = d.Record.fresh(d.IPPING)
+                record.phase = start
+                if (start.value, target.value) in allowed:
+                    record.moveTo(target)
+                    self.assertIs(record.phase, target)
+                else:
+                    with self.assertRaises(d.IllegalTransition, msg=f"{start} → {target}"):
+                        record.moveTo(target)
+                    self.assertIs(record.phase, start)
+        self.assertEqual(len(allowed), 13)
+        self.assertEqual(len(d.Phase) ** 2 - len(allowed), 12)  # the refused moves walked above
+
+    def test_savedAsItsValue(self) -> None:
+        """A phase is saved as the same string as before the enum (records written by today's main load)."""
+        record = d.Record.fresh(d.IPPING)
+        record.moveTo(d.Phase.WAITING)
+        self.assertEqual(record.toJSON()["phase"], "waiting")
+        self.assertEqual(d.PHASES, ("idle", "waiting", "sending", "running", "collecting"))
+        again = d.Record.fromJSON(d.IPPING, dict(record.toJSON(), phase="collecting"))
+        self.assertIs(again.phase, d.Phase.COLLECTING)
+        again.moveTo(d.Phase.RUNNING)  # a loaded phase moves by the table too
+        self.assertRaises(d.IllegalTransition, again.moveTo, d.Phase.SENDING)
+
+
 # ---- the state machine over the simulator ----------------------------------------------------
 
 

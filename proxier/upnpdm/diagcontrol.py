@@ -80,6 +80,11 @@ class Diagnostic:
     A new request, a Canceled, or any other test parameter set while a test
     is under way ends it (CancelTest on the device, best effort) — TR-181
     DiagnosticsState's rules.
+
+    The phase moves only as L{diagnostics.TRANSITIONS<proxier.upnpdm.diagnostics.TRANSITIONS>}
+    allows (L{Record.moveTo<proxier.upnpdm.diagnostics.Record.moveTo>}); any
+    other move is a bug, raised as C{IllegalTransition} — in an action's
+    callback it ends the diagnostic in Error_Other (C{_crashed}).
     """
 
     def __init__(self, kind: d.Kind, record: d.Record, link: Any, save: Callable[[], None],
@@ -113,7 +118,7 @@ class Diagnostic:
         r.config.update(config)
         if state == "Requested":
             r.state = "Requested"
-            r.phase = "waiting"
+            r.moveTo(d.Phase.WAITING)
             r.generation += 1
             r.testId = None
             r.attempts = r.polls = 0
@@ -128,7 +133,7 @@ class Diagnostic:
             r.state = "None"
         self._save()
         self._changed(self, False)  # the ACS's own doing: not reported back to it
-        if r.phase == "waiting":
+        if r.phase == d.Phase.WAITING:
             self._arm()
         self._flushCancels()
 
@@ -140,7 +145,7 @@ class Diagnostic:
         if r.testId is not None and r.testId not in r.cancel:
             r.cancel.append(r.testId)
             del r.cancel[:-16]
-        r.phase = "idle"
+        r.moveTo(d.Phase.IDLE)
         r.testId = None
         r.generation += 1
         self._stopTimers()
@@ -153,7 +158,7 @@ class Diagnostic:
         r = self.record
         if rebooted:
             r.cancel.clear()  # a reboot ended every test on the device
-            if r.phase in ("running", "collecting", "sending"):
+            if r.phase in (d.Phase.RUNNING, d.Phase.COLLECTING, d.Phase.SENDING):
                 self._finish(d.ERROR_OTHER, "the device rebooted during the test")
                 return
         self._arm()
@@ -162,7 +167,7 @@ class Diagnostic:
     def activeTests(self, active: set[int]) -> None:
         """An ActiveTestIDs event (or GetActiveTestIDs): a running test that is not in it ended."""
         r = self.record
-        if r.phase == "running" and r.testId is not None and r.testId not in active:
+        if r.phase == d.Phase.RUNNING and r.testId is not None and r.testId not in active:
             self._collect()
 
     def stop(self) -> None:
@@ -211,13 +216,13 @@ class Diagnostic:
                                                   self._expired, r.generation)
         if not self._ready or self._inFlight is not None:
             return
-        if r.phase in ("waiting", "sending"):
-            r.phase = "waiting"
+        if r.phase in (d.Phase.WAITING, d.Phase.SENDING):
+            r.moveTo(d.Phase.WAITING)
             self._waitThenSend()
-        elif r.phase == "running":
+        elif r.phase == d.Phase.RUNNING:
             due = r.sentAt + d.testSeconds(self.kind, r.config)
             self._later(due - self.clock.seconds(), self._poll)
-        elif r.phase == "collecting":
+        elif r.phase == d.Phase.COLLECTING:
             self._collect()
 
     def _expired(self, generation: int) -> None:
@@ -260,12 +265,12 @@ class Diagnostic:
 
     def _send(self, generation: int) -> None:
         r = self.record
-        if self._stopped or generation != r.generation or r.phase != "waiting":
+        if self._stopped or generation != r.generation or r.phase != d.Phase.WAITING:
             return
         if not self.link.online:
             self.log.info("{kind}: the device is offline; the test waits for it", kind=self.kind.key)
             return  # deviceReady goes on; the watchdog bounds the wait
-        r.phase = "sending"
+        r.moveTo(d.Phase.SENDING)
         self._save()
         arguments = d.testArguments(self.kind, r.config)
         call = self._track(self.link.call("bms", self.kind.action, arguments))
@@ -283,7 +288,7 @@ class Diagnostic:
             self._finish(d.ERROR_OTHER, "the device's TestID is unusable")
             return
         r.testId = testId.pop()
-        r.phase = "running"
+        r.moveTo(d.Phase.RUNNING)
         r.sentAt = self.clock.seconds()
         r.attempts = 0
         self._save()
@@ -296,7 +301,7 @@ class Diagnostic:
         r = self.record
         if generation != r.generation or failure.check(CancelledError):
             return
-        r.phase = "waiting"
+        r.moveTo(d.Phase.WAITING)
         if failure.check(UPnPError):
             # Figure 6: the device refused the request ("Fail") → Error_Other
             self.log.warn("{kind}: the device refused the test: {why}", kind=self.kind.key, why=_describe(failure))
@@ -314,7 +319,7 @@ class Diagnostic:
 
     def _poll(self) -> None:
         r = self.record
-        if r.phase != "running" or self._stopped:
+        if r.phase != d.Phase.RUNNING or self._stopped:
             return
         if not self.link.online:
             # the device is away: no poll is counted; deviceReady goes on (a
@@ -326,7 +331,7 @@ class Diagnostic:
             call = self._track(self.link.call("bms", "GetActiveTestIDs"))
 
             def answered(answer: Mapping[str, str]) -> None:
-                if generation != r.generation or r.phase != "running":
+                if generation != r.generation or r.phase != d.Phase.RUNNING:
                     return
                 active = d.parseIDList(str(answer.get("TestIDs", "")))
                 if active is None:
@@ -361,7 +366,7 @@ class Diagnostic:
 
     def _pollFailed(self, failure: Failure, generation: int) -> None:
         r = self.record
-        if generation != r.generation or r.phase != "running" or failure.check(CancelledError):
+        if generation != r.generation or r.phase != d.Phase.RUNNING or failure.check(CancelledError):
             return
         if failure.check(UPnPError) and failure.value.code == 706:
             self._finish(d.ERROR_OTHER, "the device no longer knows the test")
@@ -376,9 +381,9 @@ class Diagnostic:
             return
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        if self._inFlight is not None and r.phase == "collecting":
+        if self._inFlight is not None and r.phase == d.Phase.COLLECTING:
             return
-        r.phase = "collecting"
+        r.moveTo(d.Phase.COLLECTING)
         self._save()
         generation = r.generation
         if self.link.has("bms", "GetTestInfo"):
@@ -402,12 +407,12 @@ class Diagnostic:
         if testType and testType != self.kind.testType:
             self._finish(d.ERROR_OTHER, f"the device says test {r.testId} is a {testType[:20]} test")
         elif state in ("Requested", "InProgress"):
-            r.phase = "running"
+            r.moveTo(d.Phase.RUNNING)
             self._stillActive()
         elif state == "Canceled":
             self._finish(d.ERROR_OTHER, "the test was canceled on the device")
         elif state == "Completed":
-            r.phase = "collecting"
+            r.moveTo(d.Phase.COLLECTING)
             self._readResult(generation)
         else:
             self.log.warn("{kind}: GetTestInfo answered State {state!r}", kind=self.kind.key, state=state[:20])
@@ -426,7 +431,7 @@ class Diagnostic:
         if failure.check(UPnPError):
             code = failure.value.code
             if code in _STILL_ACTIVE and not self.link.has("bms", "GetTestInfo"):
-                r.phase = "running"
+                r.moveTo(d.Phase.RUNNING)
                 self._stillActive()
                 return
             self._finish(d.ERROR_OTHER, f"the result could not be read ({_describe(failure)})")
@@ -440,7 +445,7 @@ class Diagnostic:
         r = self.record
         self._stopTimers()
         r.state = state
-        r.phase = "idle"
+        r.moveTo(d.Phase.IDLE)
         r.testId = None
         r.generation += 1
         r.additionalInfo = info[:256]
@@ -607,7 +612,7 @@ class DiagnosticsService:
 
     def stateMayBeStale(self) -> None:
         for diagnostic in self.diagnostics.values():
-            if diagnostic.record.phase == "running":
+            if diagnostic.record.phase == d.Phase.RUNNING:
                 diagnostic._poll()
 
     def deviceReady(self, rebooted: bool) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Mapping, Optional, Sequence
 
 from proxier import xmlsafe
@@ -31,6 +32,9 @@ from proxier.datamodel.declarations import CAN_DENY, NORMAL
 from proxier.datamodel.types import DataType, ListOf, String, UnsignedInt
 
 __all__ = [
+    "Phase",
+    "TRANSITIONS",
+    "IllegalTransition",
     "ParamDef",
     "TableDef",
     "Kind",
@@ -448,8 +452,42 @@ def parseNSLookupResult(document: str) -> tuple[Mapping[str, Any], ...]:
 
 # ---- the durable record ----------------------------------------------------------------
 
-#: The phases of one diagnostic (see L{proxier.upnpdm.diagcontrol.Diagnostic}).
-PHASES = ("idle", "waiting", "sending", "running", "collecting")
+class Phase(str, Enum):
+    """
+    The phases of one diagnostic (see L{proxier.upnpdm.diagcontrol.Diagnostic});
+    each is saved by its value.
+    """
+
+    IDLE = "idle"
+    WAITING = "waiting"
+    SENDING = "sending"
+    RUNNING = "running"
+    COLLECTING = "collecting"
+
+
+#: The phases' saved values.
+PHASES = tuple(phase.value for phase in Phase)
+
+#: The moves a diagnostic's phase may make (TR-330 §4.5 Figure 6, as
+#: L{proxier.upnpdm.diagcontrol.Diagnostic} drives it): phase → the phases it
+#: may go to. Any phase under way goes back to idle (an end, or the ACS's new
+#: request or Canceled); idle goes only to waiting (a request).
+TRANSITIONS: Mapping[Phase, frozenset] = {
+    Phase.IDLE: frozenset({Phase.WAITING}),
+    # the session or the device is awaited (again, after a retry delay);
+    # the test action goes out
+    Phase.WAITING: frozenset({Phase.WAITING, Phase.SENDING, Phase.IDLE}),
+    # the action failed (retry) or was in flight at a restart; its TestID came
+    Phase.SENDING: frozenset({Phase.WAITING, Phase.RUNNING, Phase.IDLE}),
+    # a poll says it still runs; it ended on the device
+    Phase.RUNNING: frozenset({Phase.RUNNING, Phase.COLLECTING, Phase.IDLE}),
+    # the result read again (after a restart); GetTestInfo says it still runs
+    Phase.COLLECTING: frozenset({Phase.COLLECTING, Phase.RUNNING, Phase.IDLE}),
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A diagnostic's phase was asked to make a move L{TRANSITIONS} refuses (a bug)."""
 
 
 class RecordError(ValueError):
@@ -473,7 +511,7 @@ class Record:
     kind: Kind
     config: dict[str, Any]
     state: str = "None"
-    phase: str = "idle"
+    phase: Phase = Phase.IDLE
     generation: int = 0
     testId: Optional[int] = None
     requestedAt: float = 0.0
@@ -493,12 +531,24 @@ class Record:
     @property
     def pending(self) -> bool:
         """A test is requested and not yet over."""
-        return self.phase != "idle"
+        return self.phase != Phase.IDLE
+
+    def moveTo(self, phase: Phase) -> None:
+        """
+        Go to C{phase}.
+
+        @raise IllegalTransition: when L{TRANSITIONS} does not allow the move
+            (the phase is left as it was).
+        """
+        current = Phase(self.phase)
+        if phase not in TRANSITIONS[current]:
+            raise IllegalTransition(f"{self.kind.key}: no move from {current.value} to {Phase(phase).value}")
+        self.phase = phase
 
     def toJSON(self) -> dict:
         return {
             "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.config.items()},
-            "state": self.state, "phase": self.phase, "generation": self.generation, "testId": self.testId,
+            "state": self.state, "phase": Phase(self.phase).value, "generation": self.generation, "testId": self.testId,
             "requestedAt": self.requestedAt, "sentAt": self.sentAt, "attempts": self.attempts, "polls": self.polls,
             "notify": self.notify, "cancel": list(self.cancel),
             "values": dict(self.values),
@@ -525,7 +575,7 @@ class Record:
             record.state = state
             if raw["phase"] not in PHASES:
                 raise RecordError(f"unknown phase {raw['phase']!r}")
-            record.phase = raw["phase"]
+            record.phase = Phase(raw["phase"])
             record.generation = int(raw["generation"])
             record.testId = None if raw["testId"] is None else int(raw["testId"])
             record.requestedAt = float(raw["requestedAt"])
