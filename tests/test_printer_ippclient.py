@@ -173,6 +173,48 @@ class ClientTests(unittest.TestCase):
         f = self.run_(self.client().setPrinterAttributes([Attribute("printer-location", (Value(0x41, "L"),))]))
         self.assertEqual((f.value.statusName, f.value.message), ("client-error-attributes-not-settable", "non modifiable"))
 
+    def test_subscriptionRequests(self) -> None:
+        """
+        Create-Printer-Subscriptions sends ippget as a keyword with the
+        events and lease in a subscription group and reads the id and lease
+        granted; Get-Notifications asks from a sequence number without
+        waiting and returns the event groups and the printer's interval.
+        """
+        def answer(m: IPPMessage, h: dict) -> Any:
+            if m.code == 0x16:
+                groups = [AttributeGroup(0x06, [Attribute("notify-subscription-id", (Value(0x21, 12),)),
+                                                Attribute("notify-lease-duration", (Value(0x21, 600),))])]
+            else:
+                groups = [AttributeGroup(0x07, [Attribute("notify-sequence-number", (Value(0x21, n),)),
+                                                Attribute("notify-subscribed-event", (Value(0x44, "printer-state-changed"),))])
+                          for n in (3, 4)]
+            operation = AttributeGroup(0x01, [Attribute("attributes-charset", (Value(0x47, "utf-8"),)),
+                                              Attribute("notify-get-interval", (Value(0x21, 30),))])
+            return 200, {}, ipp.encode(IPPMessage(0, m.requestId, [operation, *groups]))
+
+        self.printer.answer = answer
+        client = self.client()
+        subscription = self.run_(client.createPrinterSubscription(["printer-config-changed"], lease=3600))
+        self.assertEqual(subscription, ippclient.Subscription(12, 600))
+        create = self.printer.requests[0][0]
+        self.assertEqual(create.code, 0x16)
+        self.assertEqual(create.group(0x06)["notify-pull-method"].values, (Value(0x44, "ippget"),))
+        self.assertEqual(create.group(0x06).getAll("notify-events"), ["printer-config-changed"])
+        self.assertEqual(create.group(0x06).get("notify-lease-duration"), 3600)
+        notifications = self.run_(client.getNotifications(12, 3))
+        self.assertEqual((notifications.interval, len(notifications.events)), (30, 2))
+        self.assertEqual(notifications.sequenceAfter(3), 5)
+        self.assertEqual(ippclient.Notifications(30, []).sequenceAfter(3), 3)
+        get = self.printer.requests[1][0]
+        self.assertEqual((get.code, get.operation.get("notify-subscription-ids"), get.operation.get("notify-sequence-numbers"),
+                          get.operation.get("notify-wait")), (0x1C, 12, 3, False))
+
+    def test_subscriptionWithoutId(self) -> None:
+        """A successful Create-Printer-Subscriptions answer without a subscription id is a protocol error."""
+        self.printer.answer = lambda m, h: (200, {}, printerAnswer(m))
+        f = self.run_(self.client().createPrinterSubscription())
+        self.assertIsInstance(f.value, IPPProtocolError)
+
     def test_setRefusedIsStatus(self) -> None:
         """
         A printer refusing Set-Printer-Attributes (ippeveprinter's
@@ -557,6 +599,16 @@ class IppeveprinterTests(_RealPeer, unittest.TestCase):
         self.assertEqual(printer.get("printer-location"), "Room 1")
 
     @defer.inlineCallbacks
+    def test_subscriptionsRefused(self) -> Any:
+        """ippeveprinter 2.4 refuses ippget subscriptions: an IPP status the caller can fall back on."""
+        try:
+            yield self.realClient(self.url).createPrinterSubscription()
+        except IPPStatusError as e:
+            self.assertEqual(e.statusName, "server-error-operation-not-supported")
+        else:
+            self.fail("ippeveprinter accepted a subscription")
+
+    @defer.inlineCallbacks
     def test_ippsPinnedOnFirstUse(self) -> Any:
         """
         Over ipps:// the printer's self-signed key is pinned at the first
@@ -637,6 +689,31 @@ class CupsQueueTests(_RealPeer, unittest.TestCase):
         self.assertLess(response.code, 0x0400)
         after = yield client.getPrinterAttributes(["printer-location"])
         self.assertEqual(after.get("printer-location"), "Lab 7")
+
+    @defer.inlineCallbacks
+    def test_ippgetSubscription(self) -> Any:
+        """
+        On cupsd an ippget subscription to printer-config-changed is
+        granted; a location change is then among its notifications; it
+        renews and cancels (a cancelled one is no longer known).
+        """
+        client = self.realClient(self.url)
+        subscription = yield client.createPrinterSubscription(["printer-config-changed"], lease=600)
+        self.assertGreater(subscription.identifier, 0)
+        yield client.setPrinterAttributes([Attribute("printer-location", (Value(0x41, "Lab 9"),))])
+        notifications = yield client.getNotifications(subscription.identifier, 1)
+        events = [e.get("notify-subscribed-event") for e in notifications.events]
+        self.assertIn("printer-config-changed", events)
+        self.assertGreater(notifications.sequenceAfter(1), 1)
+        self.assertIsInstance(notifications.interval, int)
+        yield client.renewSubscription(subscription.identifier, 600)
+        yield client.cancelSubscription(subscription.identifier)
+        try:
+            yield client.getNotifications(subscription.identifier, 1)
+        except IPPStatusError as e:
+            self.assertTrue(e.statusName.startswith("client-error-"), e.statusName)
+        else:
+            self.fail("a cancelled subscription still answered")
 
     @defer.inlineCallbacks
     def test_cupsAddModifyPrinter(self) -> Any:

@@ -11,8 +11,10 @@ L{ipp.Limits}; duplicate attributes are logged (the first wins, L{ipp}).
 
 Operations: Get-Printer-Attributes, Set-Printer-Attributes (RFC 3380),
 CUPS-Add-Modify-Printer (for a CUPS queue, CUPS Implementation of IPP
-§3.3), and Restart-Printer (RFC 3998) or Restart-System (PWG 5100.22) where
-the printer's C{operations-supported} lists it.
+§3.3), Restart-Printer (RFC 3998) or Restart-System (PWG 5100.22) where
+the printer's C{operations-supported} lists it, and the ippget
+subscriptions of RFC 3995/3996 (create, Get-Notifications, renew, cancel),
+which only ever tell the caller to poll now.
 
 Failures are L{IPPClientError}s whose text is a log line:
 L{IPPStatusError} (the printer answered with an error status, parsed),
@@ -47,6 +49,8 @@ __all__ = [
     "IPPProtocolError",
     "IPPTransportError",
     "Credentials",
+    "Subscription",
+    "Notifications",
     "httpURL",
     "OP_GET_PRINTER_ATTRIBUTES",
     "OP_SET_PRINTER_ATTRIBUTES",
@@ -105,6 +109,32 @@ class Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials({self.username!r}, ...)"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An ippget subscription: its id and the lease the printer granted (seconds, 0 = none)."""
+
+    identifier: int
+    lease: int
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """
+    What Get-Notifications returned.
+
+    @ivar interval: the printer's C{notify-get-interval} (seconds), if given.
+    @ivar events: the event-notification groups, oldest first.
+    """
+
+    interval: Optional[int]
+    events: list
+
+    def sequenceAfter(self, current: int) -> int:
+        """The notify-sequence-number to ask for next."""
+        numbers = [e.get("notify-sequence-number") for e in self.events]
+        return max([current - 1] + [n for n in numbers if isinstance(n, int)]) + 1
 
 
 def httpURL(url: str) -> tuple[str, str]:
@@ -245,6 +275,58 @@ class IPPClient:
         if op == OP_RESTART_SYSTEM:
             return self.call(op, [], target=("system-uri", self.printerURI))
         return self.call(op, [])
+
+    # ------------------------------------------------------------ ippget (RFC 3995, RFC 3996)
+
+    def createPrinterSubscription(self, events: Sequence[str] = ("printer-state-changed", "printer-config-changed"),
+                                  lease: int = 3600) -> "Deferred[Subscription]":
+        """
+        Create-Printer-Subscriptions (RFC 3995 §11.1.2) with the C{ippget}
+        pull method (RFC 3996; a keyword: a uri is a bad request to cupsd).
+        ippeveprinter 2.4 answers server-error-operation-not-supported
+        (L{IPPStatusError}): polling must not depend on it.
+        """
+        group = ipp.AttributeGroup(0x06, [
+            ipp.Attribute("notify-pull-method", (ipp.Value(0x44, "ippget"),)),
+            ipp.Attribute("notify-events", tuple(ipp.Value(0x44, e) for e in events)),
+            ipp.Attribute("notify-lease-duration", (ipp.Value(0x21, lease),)),
+        ])
+
+        def created(response: ipp.IPPMessage) -> Subscription:
+            subscription = response.group(0x06)
+            identifier = subscription.get("notify-subscription-id") if subscription is not None else None
+            if not isinstance(identifier, int) or isinstance(identifier, bool):
+                raise IPPProtocolError("Create-Printer-Subscriptions: no notify-subscription-id in the answer")
+            granted = subscription.get("notify-lease-duration") if subscription is not None else None
+            return Subscription(identifier, granted if isinstance(granted, int) else lease)
+
+        return self.call(0x0016, [], [group]).addCallback(created)
+
+    def getNotifications(self, subscriptionId: int, sequenceNumber: int = 1) -> "Deferred[Notifications]":
+        """
+        Get-Notifications (RFC 3996 §5) without waiting: the events from
+        C{sequenceNumber} on, and the printer's C{notify-get-interval}.
+        """
+        def got(response: ipp.IPPMessage) -> Notifications:
+            interval = response.operation.get("notify-get-interval")
+            return Notifications(interval if isinstance(interval, int) else None, response.allGroups(0x07))
+
+        return self.call(0x001C, [
+            ("notify-subscription-ids", ipp.Value(0x21, subscriptionId)),
+            ("notify-sequence-numbers", ipp.Value(0x21, sequenceNumber)),
+            ("notify-wait", ipp.Value(0x22, False)),
+        ]).addCallback(got)
+
+    def renewSubscription(self, subscriptionId: int, lease: int = 3600) -> "Deferred[ipp.IPPMessage]":
+        """Renew-Subscription (RFC 3995 §11.2.6)."""
+        return self.call(0x001A, [
+            ("notify-subscription-id", ipp.Value(0x21, subscriptionId)),
+            ("notify-lease-duration", ipp.Value(0x21, lease)),
+        ])
+
+    def cancelSubscription(self, subscriptionId: int) -> "Deferred[ipp.IPPMessage]":
+        """Cancel-Subscription (RFC 3995 §11.2.7)."""
+        return self.call(0x001B, [("notify-subscription-id", ipp.Value(0x21, subscriptionId))])
 
     # ------------------------------------------------------------ the call
 
