@@ -170,7 +170,8 @@ class ToolTests(unittest.TestCase):
         self.assertEqual(len(names), len(set(names)))
         for name in ("ssdp", "description", "scpd", "soap-response", "soap-request", "gena-notify",
                      "gena-subscription", "xmlstring", "cms", "cwmp-envelope", "cwmp-http", "digest-challenge",
-                     "digest-authorization", "datetime", "types", "asciinum", "dps-documents", "wps", "outbound-url"):
+                     "digest-authorization", "datetime", "types", "asciinum", "dps-documents", "wps", "outbound-url",
+                     "ipp-message"):
             self.assertIn(name, names)
 
     def test_seedsAreUsable(self) -> None:
