@@ -626,8 +626,8 @@ class TreeOrderTests(unittest.TestCase):
         raised ValueError from int(), failing the whole RPC) sorts after the
         numbers, and never raises.
         """
-        from proxier.upnpdm.model import _treeOrder
+        from proxier.upnpdm.cmsrouting import treeOrder
 
         names = ["Device.X.10", "Device.X.²", "Device.X.2", "Device.X.١", "Device.X.B"]
-        self.assertEqual(sorted(names, key=_treeOrder),
+        self.assertEqual(sorted(names, key=treeOrder),
                          ["Device.X.2", "Device.X.10", "Device.X.B", "Device.X.²", "Device.X.١"])

@@ -62,16 +62,13 @@ from twisted.internet.defer import (
     Deferred,
     DeferredLock,
     fail,
-    gatherResults,
     inlineCallbacks,
     maybeDeferred,
-    succeed,
 )
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from proxier.asciinum import isUnsigned
 from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
@@ -95,6 +92,7 @@ from proxier.upnpdm.cmspaths import (
     structureOf,
     tableOf,
 )
+from proxier.upnpdm.cmsrouting import NameRouting, treeOrder
 from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
 from proxier.upnpdm.cmsvalues import ValueTyping
 from proxier.upnpdm.cmswalk import MAX_NODES, TreeWalker
@@ -147,9 +145,10 @@ ACS_MARK_SECONDS = 60.0
 class CMSDataModel:
     """
     One device's CMS model as an L{IDataModel}: the CWMP RPCs, composed of
-    the device's schema cache (L{CMSSchema}), name resolution
-    (L{NameResolver}), tree walks (L{TreeWalker}) and value typing
-    (L{ValueTyping}).
+    the device's schema cache (L{CMSSchema}), CWMP ↔ CMS name resolution
+    (L{NameResolver}), the routing of a name to the device, the Common
+    Objects or the proxier's own values (L{NameRouting}), tree walks
+    (L{TreeWalker}) and value typing (L{ValueTyping}).
 
     @ivar schema: StructurePath → L{NodeInfo}, learned from GetAttributes
         (the L{CMSSchema}'s C{nodes}).
@@ -197,12 +196,11 @@ class CMSDataModel:
         self.aliases = self.names.aliases
         self.walker = TreeWalker(self.cms, self.knowledge, state)
         self.typing = ValueTyping(self.knowledge, self.log)
+        self.routing = NameRouting(profile, self.names, self.walker)
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
-        # what the device's management adds (issue 7): proxier-held values
-        # that change (VendorLogFileNumberOfEntries), refreshed before a read
-        # that touches them, and the Download/Upload handlers
-        self.extraConstants: list[Any] = []
+        # what the device's management adds (issue 7): the Download/Upload
+        # handlers (and, in extraConstants, proxier-held values that change)
         self.transferHandlers: dict[str, Callable[[Any], Any]] = {}
         self.setProfile(profile)
 
@@ -211,6 +209,7 @@ class CMSDataModel:
     def setProfile(self, profile: DeviceProfile) -> None:
         """The device was probed (again): its models, services and capabilities."""
         self.profile = profile
+        self.routing.profile = profile
         self.names.translator = Translator(profile.root, profile.mapped)
         self.caps = profile.capabilities
         self.knowledge.learnStructure(profile.rootStructure)
@@ -347,37 +346,15 @@ class CMSDataModel:
 
     # ---- what the proxier holds itself (constants, Common Objects fallbacks) ---------------------
 
-    def _localUnder(self, name: str, held: Mapping[str, ParameterValue]) -> tuple[list[str], list[str]]:
-        """The constants of C{held} (L{constants}, read once) and the mapped parameters at or below C{name}."""
-        constants = [n for n in held if cwmppaths.isPrefix(name, n)]
-        mapped = [n for n in self.translator.mapped if cwmppaths.isPrefix(name, n)]
-        return constants, mapped
-
-    def _deviceCovers(self, name: str) -> bool:
-        return self.profile.inBBF(name)
+    @property
+    def extraConstants(self) -> list[Any]:
+        """The sources of proxier-held values the device's management adds (L{NameRouting.extraConstants})."""
+        return self.routing.extraConstants
 
     @property
     def constants(self) -> Mapping[str, ParameterValue]:
         """The profile's constants, and the values the extra sources hold now."""
-        if not self.extraConstants:
-            return self.profile.constants
-        merged = dict(self.profile.constants)
-        for source in self.extraConstants:
-            merged.update(source.values())
-        return merged
-
-    def _refreshLocal(self, names: Sequence[str]) -> Deferred:
-        """
-        Refresh the extra sources whose parameters C{names} touch (at, below
-        or above them); fires when they are done (never fails: a source
-        answers from what it knows).
-        """
-        due = []
-        for source in self.extraConstants:
-            held = list(source.values())
-            if any(n in ("", "Device.") or any(cwmppaths.isPrefix(n, h) or n == h for h in held) for n in names):
-                due.append(maybeDeferred(source.refresh).addErrback(lambda f: None))
-        return gatherResults(due) if due else succeed(None)
+        return self.routing.constants
 
     # ---- IDataModel: reads -----------------------------------------------------------------------
 
@@ -399,11 +376,11 @@ class CMSDataModel:
         if "[" in path:
             path = yield self.names.numbered(path)
         if self.extraConstants:
-            yield self._refreshLocal([path])
+            yield self.routing.refreshLocal([path])
         if path == "":
             path = "Device."
         held = self.constants
-        constants, mapped = self._localUnder(path, held)
+        constants, mapped = self.routing.localUnder(path, held)
         if path in held:
             return [ParameterInfo(path, False)]
         if path in self.translator.mapped:
@@ -414,7 +391,7 @@ class CMSDataModel:
                 info = self.schema.get(structureOf(cms)) or info
             return [ParameterInfo(path, self._writable(cms, info))]
         device: list[ParameterInfo] = []
-        if self._deviceCovers(path):
+        if self.routing.deviceCovers(path):
             device = yield self._deviceNames(path, nextLevel)
         elif not (constants or mapped):
             raise CWMPFault(9005, f"Invalid parameter name ({path} is not in this device's model)")
@@ -474,7 +451,7 @@ class CMSDataModel:
                 seen.add(name)
                 out.append(ParameterInfo(name, isWritable))
 
-        for name in sorted(names, key=_treeOrder):
+        for name in sorted(names, key=treeOrder):
             parts = name.split(".")
             if nextLevel:
                 if len(parts) == depth + 1:
@@ -495,11 +472,11 @@ class CMSDataModel:
         if len(names) > MAX_REQUEST:
             raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
         if self.extraConstants:
-            yield self._refreshLocal(names)
+            yield self.routing.refreshLocal(names)
         held = self.constants  # built once: with extra sources it is a merge
         plan: list[tuple[str, Optional[str]]] = []
         for name in names:
-            plan.extend((yield self._resolve(name, held)))
+            plan.extend((yield self.routing.resolve(name, held)))
         contents = list(dict.fromkeys(cms for _, cms in plan if cms is not None))
         values = yield self.readValues(contents)
         byPath = {path: value for path, value, _ in values}
@@ -688,54 +665,12 @@ class CMSDataModel:
         return self._rpc("GetParameterAttributes", self._gpa, list(names))
 
     @inlineCallbacks
-    def _resolve(self, name: str, held: Mapping[str, ParameterValue]) -> Any:
-        """
-        What one requested name stands for, in the answer's order:
-        C{[(cwmpName, cmsPath)]}; C{cmsPath} is C{None} for a value the
-        proxier holds, and for a partial path the device covers it is the
-        CMS partial path (ending in C{/}) beside the partial path asked.
-        """
-        checkName(name)
-        if "[" in name:
-            name = yield self.names.numbered(name)
-        if name == "":
-            name = "Device."
-        if name in held:
-            return [(name, None)]
-        if name in self.translator.mapped:
-            return [(name, self.translator.mapped[name])]
-        if not name.endswith("."):
-            return [(name, (yield self.names.toCMS(name)))]
-        constants, mapped = self._localUnder(name, held)
-        covered = self._deviceCovers(name)
-        if not (covered or constants or mapped):
-            raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
-        plan: list[tuple[str, Optional[str]]] = [(name, (yield self.names.toCMS(name)))] if covered else []
-        plan.extend((n, self.translator.mapped[n]) for n in mapped)
-        plan.extend((n, None) for n in sorted(constants, key=_treeOrder))
-        return plan
-
-    @inlineCallbacks
-    def _expandParameters(self, name: str) -> Any:
-        """C{[(cwmpName, cmsPath or None for a constant)]} at and below C{name}."""
-        out: list[tuple[str, Optional[str]]] = []
-        for cwmp, cms in (yield self._resolve(name, self.constants)):
-            if cms is None or not cms.endswith("/"):
-                out.append((cwmp, cms))
-                continue
-            for path in (yield self.parametersBelow(cms)):
-                below = self.toCWMP(path)
-                if below is not None:
-                    out.append((below, path))
-        return out
-
-    @inlineCallbacks
     def _gpa(self, names: list[str]) -> Any:
         if len(names) > MAX_REQUEST:
             raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
         expanded: list[tuple[str, Optional[str]]] = []
         for name in names:
-            expanded.extend((yield self._expandParameters(name)))
+            expanded.extend((yield self.routing.expandParameters(name)))
         device = [cms for _, cms in expanded if cms is not None]
         attributes = yield self.getAttributes(device)
         out: list[ParameterAttributes] = []
@@ -773,7 +708,7 @@ class CMSDataModel:
                 checkName(change.name)
                 continue
             explicit = not change.name.endswith(".") and change.name != ""
-            for name, cms in (yield self._expandParameters(change.name)):
+            for name, cms in (yield self.routing.expandParameters(change.name)):
                 if name in FORCED_ACTIVE and change.notification != Notification.ACTIVE:
                     if explicit:
                         raise CWMPFault(9009, f"Notification request rejected ({name} is always active)")
@@ -901,7 +836,7 @@ class CMSDataModel:
             raise CWMPFault(9005, f"Invalid parameter name ({path} is an instance, not a table)")
         if any(n.startswith(tablePath) for n in self.constants):
             raise CWMPFault(9001, f"Request denied ({tablePath} is held by the proxier, read-only)")
-        if not self._deviceCovers(tablePath):
+        if not self.routing.deviceCovers(tablePath):
             raise CWMPFault(9005, f"Invalid parameter name ({tablePath} is not a table of this device)")
         if not self.caps.canCreateInstance:
             # TR-330 §4.3.1: without CreateInstance the device's tables are read-only
@@ -969,7 +904,7 @@ class CMSDataModel:
             raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance)")
         if any(n.startswith(path) for n in self.constants):  # as AddObject says of the table
             raise CWMPFault(9001, f"Request denied ({path} is held by the proxier, read-only)")
-        if not self._deviceCovers(path):
+        if not self.routing.deviceCovers(path):
             raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance of this device)")
         if not self.caps.canDeleteInstance:
             raise CWMPFault(9001, "Request denied (the device offers no CMS DeleteInstance)")
@@ -1064,11 +999,6 @@ class CMSDataModel:
             return fail(CWMPFault(9000, f"Method not supported ({rpc})"))
         d = maybeDeferred(handler, request)
         return d.addErrback(self._asFault, rpc)
-
-
-def _treeOrder(name: str) -> tuple:
-    """Sort key putting names in tree order, instance numbers (ASCII digits: '²' is a name) numerically."""
-    return tuple((0, int(p), "") if isUnsigned(p) else (1, 0, p) for p in name.split("."))
 
 
 def _merged(device: list[ParameterInfo], local: list[ParameterInfo]) -> list[ParameterInfo]:

@@ -1,0 +1,128 @@
+# -*- test-case-name: tests.test_upnpdm_model -*-
+"""
+What a CWMP name of a Virtual CWMP Device stands for: a node of the
+device's BBF tree (read through CMS), a C{Device.DeviceInfo.} parameter the
+device's BBF model lacks and the profile maps to the Common Objects
+(C{mapped}), or a value the proxier holds itself (C{constants}: the
+profile's, and the extra sources the device's management adds, such as
+VendorLogFileNumberOfEntries, refreshed before a read that touches them).
+
+Kept apart from the RPCs because every read RPC (GetParameterNames,
+GetParameterValues, GetParameterAttributes) and SetParameterAttributes start
+by this same routing of each name they are given, and the three sources
+answer in one order: the device's nodes, then the mapped ones, then the
+constants, in tree order (L{treeOrder}).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Sequence
+
+from twisted.internet.defer import Deferred, gatherResults, inlineCallbacks, maybeDeferred, succeed
+
+from proxier.asciinum import isUnsigned
+from proxier.datamodel import paths as cwmppaths
+from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.values import ParameterValue
+from proxier.upnpdm.cmsnames import NameResolver, checkName
+from proxier.upnpdm.cmswalk import TreeWalker
+from proxier.upnpdm.profile import DeviceProfile
+
+__all__ = ["NameRouting", "treeOrder"]
+
+
+def treeOrder(name: str) -> tuple:
+    """Sort key putting names in tree order, instance numbers (ASCII digits: '²' is a name) numerically."""
+    return tuple((0, int(p), "") if isUnsigned(p) else (1, 0, p) for p in name.split("."))
+
+
+class NameRouting:
+    """
+    The routing of one device's names.
+
+    @ivar profile: the device's profile (replaced when it is probed again).
+    @ivar extraConstants: the sources of proxier-held values that change
+        (each with C{values()} and C{refresh()}), added by the device's management.
+    """
+
+    def __init__(self, profile: DeviceProfile, names: NameResolver, walker: TreeWalker) -> None:
+        self.profile = profile
+        self.names = names
+        self.walker = walker
+        self.extraConstants: list[Any] = []
+
+    @property
+    def constants(self) -> Mapping[str, ParameterValue]:
+        """The profile's constants, and the values the extra sources hold now."""
+        if not self.extraConstants:
+            return self.profile.constants
+        merged = dict(self.profile.constants)
+        for source in self.extraConstants:
+            merged.update(source.values())
+        return merged
+
+    def localUnder(self, name: str, held: Mapping[str, ParameterValue]) -> tuple[list[str], list[str]]:
+        """The constants of C{held} (L{constants}, read once) and the mapped parameters at or below C{name}."""
+        constants = [n for n in held if cwmppaths.isPrefix(name, n)]
+        mapped = [n for n in self.names.translator.mapped if cwmppaths.isPrefix(name, n)]
+        return constants, mapped
+
+    def deviceCovers(self, name: str) -> bool:
+        """Whether C{name} is in (or above) the device's own BBF tree."""
+        return self.profile.inBBF(name)
+
+    def refreshLocal(self, names: Sequence[str]) -> Deferred:
+        """
+        Refresh the extra sources whose parameters C{names} touch (at, below
+        or above them); fires when they are done (never fails: a source
+        answers from what it knows).
+        """
+        due = []
+        for source in self.extraConstants:
+            held = list(source.values())
+            if any(n in ("", "Device.") or any(cwmppaths.isPrefix(n, h) or n == h for h in held) for n in names):
+                due.append(maybeDeferred(source.refresh).addErrback(lambda f: None))
+        return gatherResults(due) if due else succeed(None)
+
+    @inlineCallbacks
+    def resolve(self, name: str, held: Mapping[str, ParameterValue]) -> Any:
+        """
+        What one requested name stands for, in the answer's order:
+        C{[(cwmpName, cmsPath)]}; C{cmsPath} is C{None} for a value the
+        proxier holds, and for a partial path the device covers it is the
+        CMS partial path (ending in C{/}) beside the partial path asked.
+        """
+        checkName(name)
+        if "[" in name:
+            name = yield self.names.numbered(name)
+        if name == "":
+            name = "Device."
+        if name in held:
+            return [(name, None)]
+        mapped = self.names.translator.mapped
+        if name in mapped:
+            return [(name, mapped[name])]
+        if not name.endswith("."):
+            return [(name, (yield self.names.toCMS(name)))]
+        constants, mappedBelow = self.localUnder(name, held)
+        covered = self.deviceCovers(name)
+        if not (covered or constants or mappedBelow):
+            raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
+        plan: list[tuple[str, Optional[str]]] = [(name, (yield self.names.toCMS(name)))] if covered else []
+        plan.extend((n, mapped[n]) for n in mappedBelow)
+        plan.extend((n, None) for n in sorted(constants, key=treeOrder))
+        return plan
+
+    @inlineCallbacks
+    def expandParameters(self, name: str) -> Any:
+        """C{[(cwmpName, cmsPath or None for a constant)]} of the parameters at and below C{name}."""
+        out: list[tuple[str, Optional[str]]] = []
+        for cwmp, cms in (yield self.resolve(name, self.constants)):
+            if cms is None or not cms.endswith("/"):
+                out.append((cwmp, cms))
+                continue
+            for path in (yield self.walker.parametersBelow(cms)):
+                below = self.names.toCWMP(path)
+                if below is not None:
+                    out.append((below, path))
+        return out
