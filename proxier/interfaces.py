@@ -84,6 +84,16 @@ class IProxierContext(Interface):
         "A L{proxier.store.Store} reserved for this protocol (a child of the "
         "state directory named after it)."
     )
+    deviceTimeout = Attribute(
+        "float: the seconds one call of the endpoint to a device may take "
+        "while the ACS waits in a session (derived from C{[acs] "
+        "session_timeout}); a protocol keeps its own deadlines below it."
+    )
+    acsAgent = Attribute(
+        "L{IACSAgent}: HTTP toward the ACS's file servers (the Upload of a "
+        "device's log, TR-069 A.4.1.5) with the C{[acs]} section's trust "
+        "root and client certificate; made when first used."
+    )
 
     def deviceAppeared(device):
         """

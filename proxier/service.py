@@ -115,11 +115,27 @@ class ProtocolContext:
 
     def __init__(self, reactor: Any, registry: Components, config: Config, store: Store,
                  directory: DeviceDirectory) -> None:
+        from proxier.cwmp.endpoint import deviceTimeout
+
         self.reactor = reactor
         self.registry = registry
         self.config = config
         self.store = store
+        self.deviceTimeout = deviceTimeout(config["acs"]["session_timeout"])
         self._directory = directory
+        self._acsAgent: Any = None
+
+    @property
+    def acsAgent(self) -> Any:
+        """One-off requests only (a pool of its own, no persistent connections): see L{IProxierContext}."""
+        if self._acsAgent is None:
+            from twisted.web.client import HTTPConnectionPool
+
+            from proxier.cwmp.tls import makeACSAgent
+
+            self._acsAgent = makeACSAgent(self.reactor, self.config["acs"],
+                                          pool=HTTPConnectionPool(self.reactor, persistent=False))
+        return self._acsAgent
 
     def deviceAppeared(self, device: IProxiedDevice) -> None:
         self._directory.deviceAppeared(device)

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import os
 
+from twisted.internet import task
 from twisted.plugin import IPlugin
 from twisted.trial import unittest
+from zope.interface.registry import Components
 
 from proxier import config as configmod
+from proxier.cwmp.endpoint import deviceTimeout
 from proxier.interfaces import IProxyProtocol
 from proxier.registry import protocolPlugins
+from proxier.service import DeviceDirectory, ProtocolContext
+from proxier.store import Store
 from proxier.upnp import settings as cpsettings
 from proxier.upnpdm.settings import KEYS, SECTION, ProxySettings
 
@@ -41,16 +46,22 @@ class SectionTests(unittest.TestCase):
 
     def test_defaults(self) -> None:
         """Without the section the documented defaults apply, the action deadline inside the session's bound."""
-        settings = ProxySettings.fromConfig(configmod.load(None))
+        settings = ProxySettings.fromConfig(configmod.load(None), deviceTimeout(30))
         self.assertEqual(settings.actionTimeout, 24)  # 30 s sessions: a device call may take 25 s
         self.assertEqual(settings, ProxySettings(actionTimeout=24))
+        self.assertEqual(ProxySettings.fromConfig(configmod.load(None)).actionTimeout, 30, "no bound given")
 
     def test_actionTimeoutBoundedBySession(self) -> None:
-        """A short session timeout shortens the action deadline; a short action_timeout is kept."""
+        """
+        A short session timeout shortens the action deadline (through the
+        plugin context's deviceTimeout); a short action_timeout is kept.
+        """
         config = configmod.load(None, [SECTION]).replace("acs", session_timeout=6)
-        self.assertEqual(ProxySettings.fromConfig(config).actionTimeout, 3)
+        context = ProtocolContext(task.Clock(), Components(), config, Store.open(self.mktemp()), DeviceDirectory())
+        self.assertEqual(context.deviceTimeout, deviceTimeout(6))
+        self.assertEqual(ProxySettings.fromConfig(config, context.deviceTimeout).actionTimeout, 3)
         config = configmod.load(None, [SECTION]).replace("upnp", action_timeout=5)
-        self.assertEqual(ProxySettings.fromConfig(config).actionTimeout, 5)
+        self.assertEqual(ProxySettings.fromConfig(config, deviceTimeout(30)).actionTimeout, 5)
 
     def test_fromFile(self) -> None:
         """Values from the file, validated; a bad one is a one-line ConfigError naming the key."""

@@ -188,6 +188,8 @@ class Context:
         self.registry = Components()
         self.config = load(None, [SECTION])
         self.store = store
+        self.deviceTimeout = 10.0
+        self.acsAgent = object()  # never used: no upload here
         self.appeared: list = []
 
     def deviceAppeared(self, device: Any) -> None:
@@ -210,7 +212,9 @@ class ServiceTests(unittest.TestCase):
         [device] = context.appeared
         model = context.registry.queryAdapter(device, IDataModel)
         self.assertIs(model, device.dataModel())
-        self.assertEqual(service.settings, ProxySettings.fromConfig(context.config))
+        self.assertEqual(service.settings, ProxySettings.fromConfig(context.config, 10.0))
+        self.assertEqual(service.settings.actionTimeout, 9, "inside the context's deviceTimeout")
+        self.assertIs(service._uploadAgent(), context.acsAgent)
         seen: list = []
 
         class Observer:

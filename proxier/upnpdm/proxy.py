@@ -273,11 +273,10 @@ class UPnPDMService(MultiService):
         super().__init__()
         self.setName(SERVICE_NAME)
         self.context = context
-        self.settings = ProxySettings.fromConfig(context.config)
+        self.settings = ProxySettings.fromConfig(context.config, context.deviceTimeout)
         if controlPoint is None:
             controlPoint = ControlPoint(context.config, reactor=context.reactor)
         self.controlPoint = controlPoint
-        self._agent: Any = None
         self.proxy = UPnPDMProxy(context.deviceAppeared, context.store, self.settings, context.reactor,
                                  uploadAgent=self._uploadAgent)
         controlPoint.addObserver(self.proxy)
@@ -295,18 +294,9 @@ class UPnPDMService(MultiService):
     def _uploadAgent(self) -> Any:
         """
         The HTTP agent log uploads go to the ACS's file server with (TR-330
-        §4.4.2): the C{[acs]} section's trust root and client certificate,
-        made when first needed.
+        §4.4.2): the context's, made when first needed.
         """
-        if self._agent is None:
-            from twisted.web.client import HTTPConnectionPool
-
-            from proxier.cwmp.tls import makeACSAgent
-
-            reactor = self.context.reactor
-            self._agent = makeACSAgent(reactor, self.context.config["acs"],
-                                       pool=HTTPConnectionPool(reactor, persistent=False))
-        return self._agent
+        return self.context.acsAgent
 
     def startService(self) -> None:
         self.proxy.stopped = False

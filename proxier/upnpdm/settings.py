@@ -7,7 +7,7 @@ C{etc/proxier.conf}.
 
 One derived value: the deadline of each action the proxy module sends is
 C{action_timeout}, but never more than what the CWMP endpoint allows a device
-call inside a session (L{proxier.cwmp.endpoint.deviceTimeout} of C{[acs]
+call inside a session (the plugin context's C{deviceTimeout}, from C{[acs]
 session_timeout}) less a second — so that a device that does not answer is
 found out (and counted towards C{offline_after_failures}) by the proxy
 module, and the ACS still hears a fault in time.
@@ -16,6 +16,7 @@ module, and the ACS still hears a fault in time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from proxier.config import Config, Key, Section, boolean, integer
 from proxier.upnp import settings as cpsettings
@@ -79,11 +80,14 @@ class ProxySettings:
     localTargets: tuple = ()  # [acs] local_targets: hosts uploads may reach though local
 
     @classmethod
-    def fromConfig(cls, config: Config) -> "ProxySettings":
+    def fromConfig(cls, config: Config, deviceTimeout: Optional[float] = None) -> "ProxySettings":
+        """
+        @param deviceTimeout: the endpoint's bound on a device call
+            (L{IProxierContext.deviceTimeout<proxier.interfaces.IProxierContext>});
+            None: no bound but C{action_timeout}.
+        """
         key = SECTION.reader(config)
-        from proxier.cwmp.endpoint import deviceTimeout
-
-        bound = int(deviceTimeout(config["acs"]["session_timeout"])) - 1 if "acs" in config else key("action_timeout")
+        bound = int(deviceTimeout) - 1 if deviceTimeout is not None else key("action_timeout")
         return cls(
             actionTimeout=max(1, min(key("action_timeout"), bound)),
             actionConcurrency=key("action_concurrency"),
