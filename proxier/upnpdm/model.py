@@ -75,8 +75,6 @@ from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import DataType
 from proxier.datamodel.values import (
     AttributeChange,
-    Notification,
-    ParameterAttributes,
     ParameterInfo,
     ParameterValue,
 )
@@ -84,6 +82,7 @@ from proxier.interfaces import IDataModel
 from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
+from proxier.upnpdm.cmsattributes import NotificationAttributes
 from proxier.upnpdm.cmsnames import NameResolver, checkName, isInstanceOf
 from proxier.upnpdm.cmspaths import (
     CMSPathError,
@@ -106,7 +105,6 @@ __all__ = [
     "CMSDataModel",
     "NodeInfo",
     "STATUS",
-    "FORCED_ACTIVE",
     "PARAMETER_METHODS",
     "BATCH",
 ]
@@ -121,14 +119,6 @@ STATUS: Mapping[str, int] = {
     "ChangesApplied": 0,
     "ChangesCommitted": 1,
 }
-
-# TR-181 2.17 (tr-181-2-17-0-cwmp-full.xml), the parameters with
-# activeNotify="forceEnabled": their Notification is always active (2); the
-# ACS cannot lower it (9009).
-FORCED_ACTIVE = frozenset({
-    "Device.DeviceInfo.SoftwareVersion",
-    "Device.DeviceInfo.ProvisioningCode",
-})
 
 #: The most paths one CMS action carries (longer lists go in several actions).
 BATCH = 256
@@ -197,6 +187,7 @@ class CMSDataModel:
         self.walker = TreeWalker(self.cms, self.knowledge, state)
         self.typing = ValueTyping(self.knowledge, self.log)
         self.routing = NameRouting(profile, self.names, self.walker)
+        self.attributes = NotificationAttributes(self)
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
         # what the device's management adds (issue 7): the Download/Upload
@@ -651,164 +642,17 @@ class CMSDataModel:
             return 1
         return status
 
-    # ---- IDataModel: attributes ---------------------------------------------------------------------
+    # ---- IDataModel: attributes (L{NotificationAttributes}) -----------------------------------------
 
     def notificationOf(self, name: str, eventOnChange: bool) -> int:
         """The CWMP Notification of a parameter whose EventOnChange is C{eventOnChange}."""
-        if not eventOnChange:
-            return Notification.OFF
-        if name in FORCED_ACTIVE:
-            return Notification.ACTIVE
-        return self.state.notifications.get(name, Notification.PASSIVE)
+        return self.attributes.notificationOf(name, eventOnChange)
 
     def getParameterAttributes(self, names: Sequence[str]) -> Deferred:
-        return self._rpc("GetParameterAttributes", self._gpa, list(names))
-
-    @inlineCallbacks
-    def _gpa(self, names: list[str]) -> Any:
-        if len(names) > MAX_REQUEST:
-            raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
-        expanded: list[tuple[str, Optional[str]]] = []
-        for name in names:
-            expanded.extend((yield self.routing.expandParameters(name)))
-        device = [cms for _, cms in expanded if cms is not None]
-        attributes = yield self.getAttributes(device)
-        out: list[ParameterAttributes] = []
-        seen: set[str] = set()
-        for name, cms in expanded:
-            if name in seen:
-                continue
-            seen.add(name)
-            if cms is None:
-                out.append(ParameterAttributes(name, self.state.notifications.get(name, Notification.OFF), ()))
-                continue
-            if cms not in attributes:
-                raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
-            out.append(ParameterAttributes(name, self.notificationOf(name, self.eventOnChange.get(cms, False)), ()))
-        return out
+        return self._rpc("GetParameterAttributes", self.attributes.get, list(names))
 
     def setParameterAttributes(self, changes: Sequence[AttributeChange]) -> Deferred:
-        return self._rpc("SetParameterAttributes", self._spa, list(changes))
-
-    @inlineCallbacks
-    def _spa(self, changes: list[AttributeChange]) -> Any:
-        if len(changes) > MAX_REQUEST:
-            raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} changes)")
-        for change in changes:
-            if change.accessListChange:
-                # TR-330 §4.6.5.2.1: "The CPE Proxier sends a 9003 error response when the CWMP
-                # SetParameterAttributes request attempts to set the AccessList value."
-                raise CWMPFault(9003, "Invalid arguments (AccessList cannot be set on a UPnP DM device)")
-            if change.notificationChange and change.notification not in Notification.ALL:
-                raise CWMPFault(9003, f"Invalid arguments (Notification {change.notification} is not supported)")
-        # (name, cms, level, explicit) for every parameter the request touches
-        wanted: dict[str, tuple[Optional[str], int, bool]] = {}
-        for change in changes:
-            if not change.notificationChange:
-                checkName(change.name)
-                continue
-            explicit = not change.name.endswith(".") and change.name != ""
-            for name, cms in (yield self.routing.expandParameters(change.name)):
-                if name in FORCED_ACTIVE and change.notification != Notification.ACTIVE:
-                    if explicit:
-                        raise CWMPFault(9009, f"Notification request rejected ({name} is always active)")
-                    continue
-                wanted[name] = (cms, change.notification, explicit)
-        device = [cms for cms, _, _ in wanted.values() if cms is not None]
-        yield self.lock.acquire()
-        try:
-            current = yield self.getAttributes(device)
-            plan: list[tuple[str, str, bool, bool]] = []  # (name, cms, new EventOnChange, explicit)
-            for name, (cms, level, explicit) in wanted.items():
-                if cms is None:
-                    continue
-                if cms not in current:
-                    raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
-                on = level != Notification.OFF
-                if self.eventOnChange.get(cms, False) != on:
-                    plan.append((name, cms, on, explicit))
-            if plan and not self.caps.canSetAttributes:
-                explicitOnes = [n for n, _, _, e in plan if e]
-                if explicitOnes:
-                    raise CWMPFault(9009, f"Notification request rejected (the device cannot change "
-                                          f"EventOnChange of {explicitOnes[0]})")
-                skipped = {n for n, _, _, _ in plan}
-                plan = []
-                for name in skipped:
-                    wanted.pop(name, None)
-            refused = yield self._applyAttributes(plan)
-            for name in refused:
-                wanted.pop(name, None)
-            for name, (cms, level, _) in wanted.items():
-                self.state.setNotification(name, level if name not in FORCED_ACTIVE else 0)
-            yield self._rebaseline([cms for name, (cms, level, _) in wanted.items() if cms is not None])
-        finally:
-            self.lock.release()
-        return None
-
-    @inlineCallbacks
-    def _applyAttributes(self, plan: list[tuple[str, str, bool, bool]]) -> Any:
-        """
-        SetAttributes for C{plan}, in batches; when one fails, the batches
-        already applied are set back (§4.6.5.2.1). A batch of parameters a
-        partial path named that is refused with 706 (an EventOnChange the
-        device keeps fixed) is tried one by one, and those refused are left
-        as they are. Returns the names left unchanged.
-        """
-        done: list[tuple[str, str, bool, bool]] = []
-        refused: list[str] = []
-        try:
-            for batch in chunks(plan, self.batch):
-                if not batch:
-                    continue
-                try:
-                    yield self._setAttributes(batch)
-                    done.extend(batch)
-                except UPnPError as e:
-                    if e.code != 706 or any(explicit for _, _, _, explicit in batch):
-                        raise
-                    for one in batch:
-                        try:
-                            yield self._setAttributes([one])
-                            done.append(one)
-                        except UPnPError as single:
-                            if single.code != 706:
-                                raise
-                            refused.append(one[0])
-                            self.log.info("{name}: the device keeps EventOnChange fixed; left as it is", name=one[0])
-        except Exception:
-            if done:
-                self.log.warn("SetAttributes failed: setting back {n} parameter(s) already changed", n=len(done))
-                try:
-                    yield self._setAttributes([(n, c, not on, e) for n, c, on, e in done])
-                except Exception as undo:
-                    self.log.error("setting the attributes back failed: {why}", why=str(undo))
-            raise
-        return refused
-
-    @inlineCallbacks
-    def _setAttributes(self, batch: Sequence[tuple[str, str, bool, bool]]) -> Any:
-        answer = yield self.cms("SetAttributes", NodeAttributeValueList=cmsxml.nodeAttributeValueList(
-            (cms, "EventOnChange", "1" if on else "0") for _, cms, on, _ in batch))
-        self._status(answer.get("Status", "ChangesApplied"), "SetAttributes")  # committed = applied (§4.6.5.2.1)
-        for _, cms, on, _ in batch:
-            self.eventOnChange[cms] = on
-        return None
-
-    @inlineCallbacks
-    def _rebaseline(self, paths: Sequence[str]) -> Any:
-        """Watch the parameters whose EventOnChange is now on (their value now is the baseline); unwatch the others."""
-        fresh = []
-        for cms in paths:
-            if self.eventOnChange.get(cms, False):
-                if cms not in self.state.values:
-                    fresh.append(cms)
-            else:
-                self.state.unwatch(cms)
-        if fresh:
-            for path, _, text in (yield self.readValues(fresh)):
-                self.state.watch(path, text)
-        return None
+        return self._rpc("SetParameterAttributes", self.attributes.set, list(changes))
 
     # ---- IDataModel: objects -----------------------------------------------------------------------
 
