@@ -344,6 +344,7 @@ class FakeUploader:
     """An uploader that records what it is asked and answers as told (C{failure}: a TransferFailed)."""
 
     def __init__(self) -> None:
+        self.targets = None  # no file server is refused before the upload
         self.uploads: list[tuple[str, bytes, str, str]] = []
         self.failure: Any = None
         self.pending: Optional[defer.Deferred] = None

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import CancelledError, Deferred, fail, inlineCallbacks
 from twisted.python.failure import Failure
 from twisted.web.http_headers import Headers
+from twisted.web.iweb import IAgent
 
 from proxier._version import __version__
 from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
@@ -177,7 +178,7 @@ class Uploader:
 
     def _agentNow(self) -> Any:
         agent = self._agent
-        if callable(agent) and not hasattr(agent, "request"):
+        if not IAgent.providedBy(agent) and callable(agent):  # made when first needed
             agent = self._agent = agent()
         return agent
 

@@ -408,7 +408,7 @@ class LogsService:
         uri = self.uriOf(instance)
         if uri is None:
             raise CWMPFault(9011, f"Upload failure (no VendorLogFile.{instance})")
-        targets = getattr(self.uploader, "targets", None)  # a local file server is refused at once (9011)
+        targets = self.uploader.targets  # a local file server is refused at once (9011)
         reason = checkUploadURL(request.url) or (targets.quickRefusal(request.url) if targets is not None else None)
         if reason is not None:
             raise CWMPFault(9011, f"Upload failure ({reason})")
