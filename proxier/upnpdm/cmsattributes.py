@@ -189,7 +189,8 @@ class NotificationAttributes:
     def _setAttributes(self, batch: Sequence[tuple[str, str, bool, bool]]) -> Any:
         answer = yield self.model.cms("SetAttributes", NodeAttributeValueList=cmsxml.nodeAttributeValueList(
             (cms, "EventOnChange", "1" if on else "0") for _, cms, on, _ in batch))
-        self.model._status(answer.get("Status", "ChangesApplied"), "SetAttributes")  # committed = applied (§4.6.5.2.1)
+        # committed = applied (§4.6.5.2.1)
+        self.model.statusOf(answer.get("Status", "ChangesApplied"), "SetAttributes")
         for _, cms, on, _ in batch:
             self.model.eventOnChange[cms] = on
         return None

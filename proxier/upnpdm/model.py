@@ -83,11 +83,11 @@ from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.cmsattributes import NotificationAttributes
-from proxier.upnpdm.cmsnames import NameResolver, checkName, isInstanceOf
+from proxier.upnpdm.cmsnames import NameResolver, checkName
+from proxier.upnpdm.cmsobjects import TableInstances
 from proxier.upnpdm.cmspaths import (
     CMSPathError,
     Translator,
-    instanceNumberOf,
     structureOf,
     tableOf,
 )
@@ -188,6 +188,7 @@ class CMSDataModel:
         self.typing = ValueTyping(self.knowledge, self.log)
         self.routing = NameRouting(profile, self.names, self.walker)
         self.attributes = NotificationAttributes(self)
+        self.tableInstances = TableInstances(self)
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
         # what the device's management adds (issue 7): the Download/Upload
@@ -632,9 +633,10 @@ class CMSDataModel:
                 raise CWMPFault(9003, parameterFaults=[SetParameterValuesFault(plan[0][0].name, code, fault.string)])
             # TR-330 §4.6.4.1 note: several parameters → "a failure without details"
             raise faultFor(e.code, e.description, "SetValues", "SetParameterValues") from None
-        return self._status(answer.get("Status", ""), "SetValues")
+        return self.statusOf(answer.get("Status", ""), "SetValues")
 
-    def _status(self, text: str, action: str) -> int:
+    def statusOf(self, text: str, action: str) -> int:
+        """The CWMP Status of a CMS write's Status (L{STATUS}; an unknown one is taken as committed)."""
         status = STATUS.get(text.strip())
         if status is None:
             self.log.warn("{action} answered Status {status!r}: taken as committed, applied later",
@@ -654,142 +656,19 @@ class CMSDataModel:
     def setParameterAttributes(self, changes: Sequence[AttributeChange]) -> Deferred:
         return self._rpc("SetParameterAttributes", self.attributes.set, list(changes))
 
-    # ---- IDataModel: objects -----------------------------------------------------------------------
-
-    def _counters(self, table: str) -> list[str]:
-        """The C{...NumberOfEntries} parameter that counts a table (TR-106 naming), and the table itself."""
-        name = table.rstrip("/").rsplit("/", 1)[-1]
-        parent = table[: len(table) - len(name) - 1]
-        return [parent + name + "NumberOfEntries", table]
+    # ---- IDataModel: objects (L{TableInstances}) ------------------------------------------------------
 
     def addObject(self, path: str) -> Deferred:
-        return self._rpc("AddObject", self._addObject, path)
-
-    @inlineCallbacks
-    def _addObject(self, path: str) -> Any:
-        if not path.endswith(".") or path in ("", "Device."):
-            raise CWMPFault(9005, "Invalid parameter name (AddObject takes a table path ending in '.')")
-        checkName(path)
-        parsed = cwmppaths.parse(path)
-        alias: Optional[str] = None
-        tablePath = path
-        if isinstance(parsed.last, cwmppaths.Alias):
-            alias = str(parsed.last)
-            tablePath = parsed.parent.text
-        elif not isinstance(parsed.last, str):
-            raise CWMPFault(9005, f"Invalid parameter name ({path} is an instance, not a table)")
-        if any(n.startswith(tablePath) for n in self.constants):
-            raise CWMPFault(9001, f"Request denied ({tablePath} is held by the proxier, read-only)")
-        if not self.routing.deviceCovers(tablePath):
-            raise CWMPFault(9005, f"Invalid parameter name ({tablePath} is not a table of this device)")
-        if not self.caps.canCreateInstance:
-            # TR-330 §4.3.1: without CreateInstance the device's tables are read-only
-            raise CWMPFault(9001, "Request denied (the device offers no CMS CreateInstance)")
-        table = yield self.names.toCMS(tablePath)
-        if self.kindOf(table) != "table":
-            yield self.getAttributes([table])
-            if self.kindOf(table) != "table":
-                raise CWMPFault(9005, f"Invalid parameter name ({tablePath} is not a multi-instance object)")
-        initial: list[tuple[str, str]] = []
-        if alias is not None:
-            yield self.refreshTable(table, aliases=True)
-            if structureOf(table) + "#/Alias" not in self.schema:
-                columns = yield self._columns(table)
-                if "Alias" not in columns:
-                    raise CWMPFault(9003, f"Invalid arguments ({tablePath} has no Alias)")
-            if alias in self.aliases.get(table, {}):
-                raise CWMPFault(9007, f"Invalid parameter value (alias {alias!r} is already used)")
-            initial.append(("Alias", alias))
-        yield self.lock.acquire()
-        try:
-            self._mark(self._counters(table))
-            answer = yield self.cms("CreateInstance", MultiInstanceName=table,
-                                    ChildrenInitialization=cmsxml.parameterInitialValueList(initial))
-            identifier = answer.get("InstanceIdentifier", "").strip()
-            if identifier and not identifier.endswith("/"):
-                identifier += "/"
-            if not isInstanceOf(identifier, table):
-                self.log.warn("CreateInstance in {table} answered InstanceIdentifier {id!r}, not an instance of it",
-                              table=table, id=identifier[:120])
-                raise CMSDocumentError(f"InstanceIdentifier {identifier[:80]!r} is not an instance of {table}")
-            upnp = instanceNumberOf(identifier)
-            self.state.instances.retire(table, upnp)  # a new instance: a number seen before is not reused
-            number = self.state.instances.assign(table, upnp)
-            if alias is not None:
-                self.aliases.setdefault(table, {})[alias] = upnp
-            status = self._status(answer.get("Status", ""), "CreateInstance")
-            self._mark([identifier])
-            yield self._rebaselineCounters(table)
-        finally:
-            self.lock.release()
-        return (number, status)
-
-    def _columns(self, table: str) -> Deferred:
-        """The names of a table's parameters (GetSupportedParameters of its instances, depth 1)."""
-        structure = structureOf(table) + "#/"
-        d = self.cms("GetSupportedParameters", StartingNode=structure, SearchDepth=1)
-
-        def names(answer: Mapping[str, str]) -> set[str]:
-            return {s[len(structure):] for s in cmsxml.parseStructurePathList(answer.get("Result", ""))
-                    if s.startswith(structure)}
-
-        return d.addCallback(names)
+        return self._rpc("AddObject", self.tableInstances.add, path)
 
     def deleteObject(self, path: str) -> Deferred:
-        return self._rpc("DeleteObject", self._deleteObject, path)
+        return self._rpc("DeleteObject", self.tableInstances.delete, path)
 
-    @inlineCallbacks
-    def _deleteObject(self, path: str) -> Any:
-        if not path.endswith(".") or path in ("", "Device."):
-            raise CWMPFault(9005, "Invalid parameter name (DeleteObject takes an instance path ending in '.')")
-        checkName(path)
-        parsed = cwmppaths.parse(path)
-        if isinstance(parsed.last, str) and not isinstance(parsed.last, cwmppaths.Alias):
-            raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance)")
-        if any(n.startswith(path) for n in self.constants):  # as AddObject says of the table
-            raise CWMPFault(9001, f"Request denied ({path} is held by the proxier, read-only)")
-        if not self.routing.deviceCovers(path):
-            raise CWMPFault(9005, f"Invalid parameter name ({path} is not an instance of this device)")
-        if not self.caps.canDeleteInstance:
-            raise CWMPFault(9001, "Request denied (the device offers no CMS DeleteInstance)")
-        instance = yield self.names.toCMS(path)
-        table = tableOf(instance)
-        yield self.lock.acquire()
-        try:
-            self._mark(self._counters(table) + [instance])
-            answer = yield self.cms("DeleteInstance", InstanceIdentifier=instance)
-            status = self._status(answer.get("Status", ""), "DeleteInstance")
-            cwmpName = self.toCWMP(instance) or path
-            self.state.instances.retire(table, instanceNumberOf(instance))
-            self.state.forgetBelow(cwmpName, instance)
-            for alias, number in list(self.aliases.get(table, {}).items()):
-                if number == instanceNumberOf(instance):
-                    del self.aliases[table][alias]
-            for cms in [p for p in self.eventOnChange if p.startswith(instance)]:
-                del self.eventOnChange[cms]
-            yield self._rebaselineCounters(table)
-        finally:
-            self.lock.release()
-        return status
+    # ---- what the ACS changed lately ------------------------------------------------------------------
 
-    @inlineCallbacks
-    def _rebaselineCounters(self, table: str) -> Any:
-        """
-        The ACS added or deleted an instance: the table's watched
-        C{...NumberOfEntries} takes its new value as baseline now, durably,
-        so that no later check (after a restart too) reports the ACS's own change.
-        """
-        watched = [p for p in self._counters(table) if p in self.state.values]
-        if not watched:
-            return None
-        try:
-            for path, _, text in (yield self.readValues(watched)):
-                self.state.watch(path, text)
-        except (UPnPError, ActionError, CMSDocumentError, GateFull) as e:
-            self.log.info("could not read {paths} after the change: {why}", paths=", ".join(watched), why=str(e))
-        return None
 
-    def _mark(self, paths: Iterable[str]) -> None:
+    def markACSChange(self, paths: Iterable[str]) -> None:
+        """A change at C{paths} (or below, for a path ending in C{/}) is the ACS's own, for L{ACS_MARK_SECONDS}."""
         until = self.clock.seconds() + ACS_MARK_SECONDS
         for path in paths:
             self.acsMarks[path] = until
