@@ -70,7 +70,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from proxier.datamodel import paths as cwmppaths
-from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
+from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import DataType
 from proxier.datamodel.values import (
@@ -89,14 +89,14 @@ from proxier.upnpdm.cmspaths import (
     CMSPathError,
     Translator,
     structureOf,
-    tableOf,
 )
 from proxier.upnpdm.cmsrouting import NameRouting, treeOrder
 from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
 from proxier.upnpdm.cmsvalues import ValueTyping
 from proxier.upnpdm.cmswalk import MAX_NODES, TreeWalker
+from proxier.upnpdm.cmswrites import ValueWrites
 from proxier.upnpdm.cmsxml import CMSDocumentError
-from proxier.upnpdm.errors import cwmpCodeFor, faultFor, noAnswerFault
+from proxier.upnpdm.errors import faultFor, noAnswerFault
 from proxier.upnpdm.gate import ActionGate, GateFull
 from proxier.upnpdm.profile import DeviceProfile
 from proxier.upnpdm.state import DeviceState
@@ -124,9 +124,6 @@ STATUS: Mapping[str, int] = {
 BATCH = 256
 #: The most names one request may hold.
 MAX_REQUEST = MAX_REQUEST_ITEMS
-#: GetAttributes of one parameter at a time, to find which names of a
-#: SetParameterValues do not exist, at most this many times.
-MAX_NAME_PROBES = 32
 #: Seconds after which a change the ACS made no longer hides the device's own.
 ACS_MARK_SECONDS = 60.0
 
@@ -189,6 +186,7 @@ class CMSDataModel:
         self.routing = NameRouting(profile, self.names, self.walker)
         self.attributes = NotificationAttributes(self)
         self.tableInstances = TableInstances(self)
+        self.writes = ValueWrites(self)
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
         # what the device's management adds (issue 7): the Download/Upload
@@ -524,116 +522,10 @@ class CMSDataModel:
             out.append((path, self.typed(name, path, text), text))
         return out
 
-    # ---- IDataModel: SetParameterValues --------------------------------------------------------
+    # ---- IDataModel: SetParameterValues (L{ValueWrites}) ---------------------------------------------
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> Deferred:
-        return self._rpc("SetParameterValues", self._spv, list(values))
-
-    @inlineCallbacks
-    def _spv(self, values: list[ParameterValue]) -> Any:
-        if not values:
-            raise CWMPFault(9003, "Invalid arguments (no parameter to set)")
-        if len(values) > MAX_REQUEST:
-            raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} parameters)")
-        names = [v.name for v in values]
-        if len(set(names)) != len(names):
-            raise CWMPFault(9003, "Invalid arguments (a parameter appears twice)")
-        faults: dict[str, SetParameterValuesFault] = {}
-        targets: dict[str, str] = {}
-        held = self.constants
-        for pv in values:
-            reason = cwmppaths.check(pv.name)
-            if reason or pv.name.endswith("."):
-                faults[pv.name] = SetParameterValuesFault(pv.name, 9005)
-            elif pv.name in held:
-                faults[pv.name] = SetParameterValuesFault(pv.name, 9008)
-            else:
-                try:
-                    targets[pv.name] = yield self.names.toCMS(pv.name)
-                except CWMPFault as fault:
-                    faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
-        named: dict[str, str] = {}
-        for name, cms in targets.items():
-            if cms in named:
-                # by number and by alias (TR-069 A.3.2.1: a parameter given twice is 9003)
-                raise CWMPFault(9003, f"Invalid arguments ({named[cms]} and {name} are the same parameter)")
-            named[cms] = name
-        infos = yield self._infosForSet(list(targets.items()), faults)
-        plan: list[tuple[ParameterValue, str, str]] = []
-        for pv in values:
-            if pv.name in faults or pv.name not in targets:
-                continue
-            cms = targets[pv.name]
-            info = infos[cms]
-            if self.kindOf(cms, info) != "leaf":
-                faults[pv.name] = SetParameterValuesFault(pv.name, 9005)
-            elif not info.writable or not self.caps.canSetValues:
-                faults[pv.name] = SetParameterValuesFault(pv.name, 9008)
-            else:
-                dataType = self.dataType(cms)
-                try:
-                    text = self.typing.deviceText(pv, dataType)
-                except CWMPFault as fault:
-                    faults[pv.name] = SetParameterValuesFault(pv.name, fault.code, fault.string)
-                    continue
-                plan.append((pv, cms, text))
-        if faults:
-            raise CWMPFault(9003, parameterFaults=[faults[n] for n in names if n in faults])
-        yield self.lock.acquire()
-        try:
-            status = yield self._applyValues(plan)
-        finally:
-            self.lock.release()
-        return status
-
-    @inlineCallbacks
-    def _infosForSet(self, targets: list[tuple[str, str]], faults: dict[str, SetParameterValuesFault]) -> Any:
-        """The NodeInfo of each target; names whose node does not exist get 9005."""
-        try:
-            infos = yield self.nodeInfos([cms for _, cms in targets])
-            return infos
-        except UPnPError as e:
-            if e.code != 703:
-                raise
-        # some name does not exist: find which, one at a time (bounded)
-        unknown = [(n, c) for n, c in targets if structureOf(c) not in self.schema]
-        if len(unknown) > MAX_NAME_PROBES:
-            raise CWMPFault(9005, "Invalid parameter name (the device does not know some of them)")
-        for name, cms in unknown:
-            try:
-                yield self.getAttributes([cms])
-            except UPnPError as e:
-                if e.code != 703:
-                    raise
-                faults[name] = SetParameterValuesFault(name, 9005)
-        return {cms: self.schema.get(structureOf(cms)) or NodeInfo() for _, cms in targets}
-
-    @inlineCallbacks
-    def _applyValues(self, plan: list[tuple[ParameterValue, str, str]]) -> Any:
-        now = self.clock.seconds()
-        previous: dict[str, Optional[str]] = {}
-        for _, cms, _ in plan:
-            if cms.endswith("/Alias"):  # the alias cache of its table is stale now
-                self.aliases.pop(tableOf(cms[: -len("Alias")]), None)
-        for pv, cms, text in plan:
-            self.acsMarks[cms] = now + ACS_MARK_SECONDS
-            if cms in self.state.values:
-                previous[cms] = self.state.values[cms]
-                self.state.watch(cms, text)
-        try:
-            answer = yield self.cms("SetValues", ParameterValueList=cmsxml.parameterValueList(
-                (cms, text) for _, cms, text in plan))
-        except UPnPError as e:
-            for cms, old in previous.items():
-                if old is not None:
-                    self.state.watch(cms, old)
-            code = cwmpCodeFor(e.code, "SetParameterValues")
-            if len(plan) == 1 and code in (9005, 9006, 9007, 9008):
-                fault = faultFor(e.code, e.description, "SetValues", "SetParameterValues")
-                raise CWMPFault(9003, parameterFaults=[SetParameterValuesFault(plan[0][0].name, code, fault.string)])
-            # TR-330 §4.6.4.1 note: several parameters → "a failure without details"
-            raise faultFor(e.code, e.description, "SetValues", "SetParameterValues") from None
-        return self.statusOf(answer.get("Status", ""), "SetValues")
+        return self._rpc("SetParameterValues", self.writes.set, list(values))
 
     def statusOf(self, text: str, action: str) -> int:
         """The CWMP Status of a CMS write's Status (L{STATUS}; an unknown one is taken as committed)."""
