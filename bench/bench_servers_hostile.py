@@ -39,7 +39,7 @@ from twisted.web.client import Agent, HTTPConnectionPool  # noqa: E402
 
 from bench._harness import percentile  # noqa: E402
 from proxier.cwmp.connreq import ConnectionRequestServer  # noqa: E402
-from proxier.cwmp.digest import DigestClient, parseChallenges  # noqa: E402
+from proxier.httpauth import DigestClient, parseChallenges  # noqa: E402
 from proxier.cwmp.fakeacs import connectionRequest  # noqa: E402
 from proxier.upnp.eventing import CallbackServer  # noqa: E402
 from tests._fakehttp import FakeConnection, header, status  # noqa: E402

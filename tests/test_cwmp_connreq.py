@@ -30,7 +30,7 @@ from proxier.cwmp.connreq import (
     localAddressToward,
 )
 from proxier.cwmp import messages as m
-from proxier.cwmp.digest import DigestClient, DigestServer, basicAuthorization, parseChallenges
+from proxier.httpauth import DigestClient, DigestServer, basicAuthorization, parseChallenges
 from proxier.cwmp.fakeacs import connectionRequest
 from proxier.cwmp.service import CWMPService
 from proxier.cwmp.settings import EndpointSettings

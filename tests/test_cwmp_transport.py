@@ -23,7 +23,7 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
 
-from proxier.cwmp.digest import DigestServer, parseAuthorization
+from proxier.httpauth import DigestServer, parseAuthorization
 from proxier.cwmp.tls import ACSTLSPolicy, TLSConfigError, loadClientCertificate, loadTrustRoot, makeACSAgent
 from proxier.cwmp.transport import MAX_REDIRECTS, ACSHTTPSession, TransportError
 from tests._helpers import fired

@@ -23,7 +23,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
-from proxier.cwmp import digest
+from proxier import httpauth
 from proxier.lan.httpclient import Requester
 from proxier.lan.urlpolicy import URLPolicy
 from proxier.printer import ipp, ippclient
@@ -313,10 +313,10 @@ class ClientTests(unittest.TestCase):
     def test_digest(self) -> None:
         """
         A 401 with a Digest challenge is answered once with the configured
-        credentials (L{proxier.cwmp.digest}); the next request answers at
+        credentials (L{proxier.httpauth}); the next request answers at
         once, counting nc up; the password is never sent.
         """
-        server = digest.DigestServer("CUPS", secret=b"s" * 32, clock=lambda: 1_700_000_000.0)
+        server = httpauth.DigestServer("CUPS", secret=b"s" * 32, clock=lambda: 1_700_000_000.0)
 
         def answer(m: IPPMessage, h: dict) -> Any:
             header = (h.get("authorization") or [""])[0]
@@ -338,7 +338,7 @@ class ClientTests(unittest.TestCase):
 
     def test_wrongPassword(self) -> None:
         """Credentials refused: one retry only, then L{IPPProtocolError} saying so."""
-        server = digest.DigestServer("CUPS", secret=b"s" * 32, clock=lambda: 1_700_000_000.0)
+        server = httpauth.DigestServer("CUPS", secret=b"s" * 32, clock=lambda: 1_700_000_000.0)
         self.printer.answer = lambda m, h: (401, {"www-authenticate": server.challenge()}, b"")
         f = self.run_(self.client(credentials=Credentials("admin", "wrong")).getPrinterAttributes())
         self.assertIsInstance(f.value, IPPProtocolError)
@@ -356,7 +356,7 @@ class ClientTests(unittest.TestCase):
     def test_basicOverIPPS(self) -> None:
         """Over ipps:// a Basic challenge is answered with the configured credentials."""
         def answer(m: IPPMessage, h: dict) -> Any:
-            if h.get("authorization") != [digest.basicAuthorization("admin", "pw")]:
+            if h.get("authorization") != [httpauth.basicAuthorization("admin", "pw")]:
                 return 401, {"www-authenticate": 'Basic realm="CUPS"'}, b""
             return 200, {}, printerAnswer(m, printer=[])
 

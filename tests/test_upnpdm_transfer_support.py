@@ -23,7 +23,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
 from zope.interface import implementer
 
-from proxier.cwmp.digest import DigestServer
+from proxier.httpauth import DigestServer
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.interfaces import ISessionNotifier

@@ -9,9 +9,9 @@ L{IDataModel<proxier.interfaces.IDataModel>} what every parameter means.
  - C{session}: one CWMP session, CPE side, as a sans-IO state machine.
  - C{transferfaults}: the TransferComplete FaultCodes each CWMP namespace
    allows, and what is sent for one the ACS's namespace lacks.
- - C{digest}, C{transport}, C{tls}: HTTP authentication, the POSTs of one
-   session to the ACS (cookies, redirects, timeouts, caps), HTTPS and the
-   session's own TCP connection.
+ - C{transport}, C{tls}: the POSTs of one session to the ACS (cookies,
+   redirects, authentication with L{proxier.httpauth}, timeouts, caps),
+   HTTPS and the session's own TCP connection.
  - C{retry}, C{events}: when to try again; what an endpoint owes the ACS,
    durably.
  - C{endpoint}: one CPE identity, its sessions, and its answers from its

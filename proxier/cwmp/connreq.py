@@ -36,7 +36,7 @@ from typing import Any, Mapping, Optional, Protocol
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 
-from proxier.cwmp.digest import MAX_HEADER, DigestServer
+from proxier.httpauth import MAX_HEADER, DigestServer
 from proxier.httpguard import BoundedRequest, GuardedSite
 from proxier.store import Document
 

@@ -42,7 +42,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from proxier.cwmp import codec
 from proxier.cwmp import messages as m
-from proxier.cwmp.digest import DigestClient, DigestServer, parseChallenges
+from proxier.httpauth import DigestClient, DigestServer, parseChallenges
 from proxier.cwmp.schema import InvalidCWMP, schemaDirectory, validationErrors
 from proxier.datamodel.faults import CWMPFault
 

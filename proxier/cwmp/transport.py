@@ -41,7 +41,7 @@ from twisted.web.http_headers import Headers
 
 from proxier._version import __version__
 from proxier.cwmp.codec import MAX_ENVELOPE_BYTES
-from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
+from proxier.httpauth import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
 from proxier.httpbody import BytesProducer, readBody
 
 __all__ = ["ACSHTTPSession", "HTTPResult", "TransportError", "MAX_REDIRECTS", "USER_AGENT"]

@@ -22,7 +22,7 @@ L{IPPProtocolError} (not an IPP answer: HTTP status, malformed message),
 L{IPPTransportError} (no answer: timeout, connection, TLS key mismatch).
 
 Credentials (config, per printer): on a 401 the challenge is answered once
-per request with L{proxier.cwmp.digest} — Digest wherever offered, Basic
+per request with L{proxier.httpauth} — Digest wherever offered, Basic
 only over C{ipps} (a password never crosses the LAN in the clear). IPPS
 keys are pinned on first use (L{proxier.printer.pinning}).
 """
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import Deferred, fail, inlineCallbacks
 
 from proxier._version import __version__
-from proxier.cwmp import digest
+from proxier import httpauth
 from proxier.lan.httpclient import HTTPFailure, HTTPResult, Requester
 from proxier.lan.urlpolicy import Origin, URLPolicy, URLRefused, normalizeAddress
 from proxier.log import DeviceLogger
@@ -224,7 +224,7 @@ class IPPClient:
         self.limits = limits
         self.userName = userName or (credentials.username if credentials else "proxier")
         self._requestId = 0
-        self._digest: Optional[digest.DigestClient] = None
+        self._digest: Optional[httpauth.DigestClient] = None
         self._basic = False
 
     # ------------------------------------------------------------ operations
@@ -414,22 +414,22 @@ class IPPClient:
         if self._digest is not None:
             return self._digest.authorization("POST", self._requestTarget(target), body)
         if self._basic:
-            return digest.basicAuthorization(self.credentials.username, self.credentials.password)
+            return httpauth.basicAuthorization(self.credentials.username, self.credentials.password)
         return None
 
     def _answerChallenge(self, name: str, result: HTTPResult, target: Any, body: bytes) -> Optional[str]:
         assert self.credentials is not None
         lines = [v.decode("latin-1") for v in result.headers.getRawHeaders(b"WWW-Authenticate", [])]
         try:
-            challenges = digest.parseChallenges(lines)
-        except digest.AuthenticationError as e:
+            challenges = httpauth.parseChallenges(lines)
+        except httpauth.AuthenticationError as e:
             self.log.warn("{operation}: unreadable challenge ({reason})", operation=name, reason=str(e))
             return None
-        chosen = digest.DigestClient.pick(challenges)
+        chosen = httpauth.DigestClient.pick(challenges)
         if chosen is not None:
             try:
-                self._digest = digest.DigestClient(self.credentials.username, self.credentials.password, chosen)
-            except digest.AuthenticationError as e:
+                self._digest = httpauth.DigestClient(self.credentials.username, self.credentials.password, chosen)
+            except httpauth.AuthenticationError as e:
                 self.log.warn("{operation}: cannot answer the Digest challenge ({reason})", operation=name,
                               reason=str(e))
                 return None
@@ -441,6 +441,6 @@ class IPPClient:
                               "in the clear (use ipps://)", operation=name)
                 return None
             self._basic = True
-            return digest.basicAuthorization(self.credentials.username, self.credentials.password)
+            return httpauth.basicAuthorization(self.credentials.username, self.credentials.password)
         self.log.warn("{operation}: no Digest or Basic challenge to answer", operation=name)
         return None

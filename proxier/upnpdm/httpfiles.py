@@ -15,7 +15,7 @@ C{PUT} with the body's length (TR-069 A.4.1 and
 §3.4.5: HTTP PUT; an ACS that answers 405 Method Not Allowed or 501 gets a
 C{POST} instead, as some file servers expect), answering a C{401} with the
 Upload's Username and Password — Digest (the strongest challenge offered,
-L{proxier.cwmp.digest}) or Basic — bounded in time; the ACS's TLS trust
+L{proxier.httpauth}) or Basic — bounded in time; the ACS's TLS trust
 root and client certificate apply to C{https} (the agent given is the
 endpoints' own kind, L{proxier.cwmp.tls.makeACSAgent}).
 
@@ -37,7 +37,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgent
 
 from proxier._version import __version__
-from proxier.cwmp.digest import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
+from proxier.httpauth import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
 from proxier.httpbody import BytesProducer
 from proxier.outbound import TargetPolicy, TargetRefused
 from proxier.lan.httpclient import readBody

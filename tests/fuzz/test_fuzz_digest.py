@@ -1,5 +1,5 @@
 """
-Fuzz HTTP authentication (L{proxier.cwmp.digest}): an ACS's
+Fuzz HTTP authentication (L{proxier.httpauth}): an ACS's
 C{WWW-Authenticate} is parsed and answered, or the challenge refused with
 L{AuthenticationError}; an C{Authorization} header sent to the Connection
 Request URL gets a verdict, never an exception, and only a right answer
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from twisted.trial import unittest
 
-from proxier.cwmp import digest
+from proxier import httpauth
 from tests.fuzz._harness import HEADER_TOKENS, Target, assertFuzzClean
 
 _URI = "/cr/abc?ts=1&id=2"
@@ -34,35 +34,35 @@ class _Clock:
 
 def answerChallenge(data: bytes) -> None:
     """
-    L{digest.parseChallenges} on the header lines, then what the transport
+    L{httpauth.parseChallenges} on the header lines, then what the transport
     does: pick, answer, and answer again; the answer must read back with
     the server's parser, naming the same nonce.
     """
     lines = [line.decode("latin-1") for line in data.split(b"\n")]
-    challenges = digest.parseChallenges(lines)
+    challenges = httpauth.parseChallenges(lines)
     for challenge in challenges:
         assert challenge.scheme == challenge.scheme.lower()
-    chosen = digest.DigestClient.pick(challenges)
+    chosen = httpauth.DigestClient.pick(challenges)
     if chosen is None:
         return
-    client = digest.DigestClient("cpe", "secret", chosen, cnonce=lambda: "0a4f113b")
+    client = httpauth.DigestClient("cpe", "secret", chosen, cnonce=lambda: "0a4f113b")
     for body in (b"", b"<soap/>"):
         header = client.authorization("POST", "/acs?x=1", body)
-        parsed = digest.parseAuthorization(header)
-        if len(header) <= digest.MAX_HEADER:
+        parsed = httpauth.parseAuthorization(header)
+        if len(header) <= httpauth.MAX_HEADER:
             assert parsed is not None and parsed.params.get("nonce") == chosen.params["nonce"], (header, parsed)
 
 
-_SERVER = digest.DigestServer("proxier", secret=_SECRET, clock=_Clock(), nonceLifetime=300)
+_SERVER = httpauth.DigestServer("proxier", secret=_SECRET, clock=_Clock(), nonceLifetime=300)
 
 
 def checkAuthorization(data: bytes) -> None:
-    """L{digest.DigestServer.check} as the Connection Request server calls it."""
+    """L{httpauth.DigestServer.check} as the Connection Request server calls it."""
     result = _SERVER.check("GET", _URI, data.decode("latin-1"), {"acs": "s3cret"}.get)
-    assert isinstance(result, digest.CheckResult)
+    assert isinstance(result, httpauth.CheckResult)
     if result.ok:
         assert result.username == "acs", result
-        parsed = digest.parseAuthorization(data.decode("latin-1"))
+        parsed = httpauth.parseAuthorization(data.decode("latin-1"))
         assert parsed is not None and parsed.scheme == "digest"
 
 
@@ -82,17 +82,17 @@ def _challengeSeeds() -> list[bytes]:
 def _authorizationSeeds() -> list[bytes]:
     out = []
     for qop in ("auth",):
-        challenge = digest.parseChallenges([_SERVER.challenge()])[0]
-        client = digest.DigestClient("acs", "s3cret", challenge, cnonce=lambda: "0a4f113b")
+        challenge = httpauth.parseChallenges([_SERVER.challenge()])[0]
+        client = httpauth.DigestClient("acs", "s3cret", challenge, cnonce=lambda: "0a4f113b")
         out += [client.authorization("GET", _URI).encode() for _ in range(2)]
-    out.append(digest.basicAuthorization("acs", "s3cret").encode())
+    out.append(httpauth.basicAuthorization("acs", "s3cret").encode())
     out.append(b'Digest username="acs", realm="proxier", nonce="x", uri="' + _URI.encode()
                + b'", response="6629fae49393a05397450978507c4ef1", qop=auth, nc=00000001, cnonce="0a4f113b"')
     return out
 
 
 TARGETS = [
-    Target("digest-challenge", __name__, answerChallenge, (digest.AuthenticationError,), _challengeSeeds, _TOKENS),
+    Target("digest-challenge", __name__, answerChallenge, (httpauth.AuthenticationError,), _challengeSeeds, _TOKENS),
     Target("digest-authorization", __name__, checkAuthorization, (), _authorizationSeeds, _TOKENS),
 ]
 
@@ -102,14 +102,14 @@ class DigestFuzzTests(unittest.TestCase):
         """
         Mutated C{WWW-Authenticate} headers are parsed and answered (an
         answer the server side reads back with the same nonce) or refused
-        with L{digest.AuthenticationError}, within a second each.
+        with L{httpauth.AuthenticationError}, within a second each.
         """
         assertFuzzClean(self, TARGETS[0])
 
     def test_authorization(self) -> None:
         """
         Mutated C{Authorization} headers (Digest answers to our own nonces,
-        Basic, forgeries) get a L{digest.CheckResult}, never an exception,
+        Basic, forgeries) get a L{httpauth.CheckResult}, never an exception,
         within a second each; an accepted one names the known user.
         """
         assertFuzzClean(self, TARGETS[1])

@@ -1,10 +1,10 @@
-"""Tests for L{proxier.cwmp.digest}: challenges, Basic, Digest client (RFC vectors) and server."""
+"""Tests for L{proxier.httpauth}: challenges, Basic, Digest client (RFC vectors) and server."""
 
 from __future__ import annotations
 
 from twisted.trial import unittest
 
-from proxier.cwmp.digest import (
+from proxier.httpauth import (
     MAX_HEADER,
     AuthenticationError,
     Challenge,
@@ -191,7 +191,7 @@ class ServerTests(unittest.TestCase):
         An nc that int(nc, 16) reads but is not 8LHEX (an underscore, a sign,
         spaces, Unicode digits) is refused, even with a right response for it.
         """
-        from proxier.cwmp.digest import _digestResponse
+        from proxier.httpauth import _digestResponse
 
         for nc in ("0000_002", " +000002", "0000000²", "٠٠٠٠٠٠٠٢", "0000000g"):
             client, header = self.answer()

@@ -1,14 +1,16 @@
-# -*- test-case-name: tests.test_cwmp_digest -*-
+# -*- test-case-name: tests.test_httpauth,tests.test_cwmp_connreq,tests.test_cwmp_transport -*-
 """
-HTTP authentication for CWMP, sans-IO: parsing C{WWW-Authenticate}
-challenges, answering them (Basic, and Digest per RFC 7616 / RFC 2617 with
-MD5, MD5-sess, SHA-256 and SHA-256-sess, C{qop=auth} or C{auth-int}, or the
-RFC 2069 form without qop), and checking Digest answers on the server side of
-Connection Requests.
+HTTP authentication, sans-IO, for every HTTP client and server here (towards
+the ACS, the ACS's file servers, printers; the Connection Request server):
+parsing C{WWW-Authenticate} challenges, answering them (Basic, and Digest per
+RFC 7616 / RFC 2617 with MD5, MD5-sess, SHA-256 and SHA-256-sess,
+C{qop=auth} or C{auth-int}, or the RFC 2069 form without qop), and checking
+Digest answers on the server side of Connection Requests.
 
-treq 22.2 (Debian 12) has no Digest, and an ACS may demand it of the CPE
-(TR-069 3.4.4); the Connection Request server must demand it of the ACS
-(TR-069 3.2.2, INTEROP §CWMP 7). Both live here, with no I/O.
+treq 22.2 (Debian 12) has no Digest, and an ACS (or its file server, or a
+printer) may demand it of the client (TR-069 3.4.4); the Connection Request
+server must demand it of the ACS (TR-069 3.2.2, INTEROP §CWMP 7). Both live
+here, with no I/O, and nothing of a protocol above HTTP.
 
 Server nonces are stateless (a timestamp, random bytes and an HMAC under a
 per-server secret), so an unauthenticated request costs no memory at all.
