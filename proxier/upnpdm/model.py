@@ -51,6 +51,16 @@ of C{extraConstants} — VendorLogFileNumberOfEntries — are refreshed before a
 read that touches them).
 
 Every failure reaches the caller as a CWMPFault (L{proxier.upnpdm.errors}).
+
+This module is the facade: the RPCs' wrapping (faults, the durable flush),
+GetParameterValues, Reboot/FactoryReset/transfers and the ACS's marks; the
+rest is in the modules it composes, one idea each: C{cmsschema} (what the
+device's answers taught: Type, Access, kinds, EventOnChange), C{cmsnames}
+(CWMP ↔ CMS paths, instance numbers, aliases), C{cmsrouting} (device,
+Common Objects or proxier-held), C{cmswalk} (tree walks), C{cmsvalues}
+(typing), C{cmslisting} (GetParameterNames), C{cmswrites}
+(SetParameterValues), C{cmsattributes} (Get/SetParameterAttributes),
+C{cmsobjects} (AddObject/DeleteObject).
 """
 
 from __future__ import annotations
@@ -69,28 +79,20 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import DataType
-from proxier.datamodel.values import (
-    AttributeChange,
-    ParameterInfo,
-    ParameterValue,
-)
+from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.interfaces import IDataModel
 from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.cmsattributes import NotificationAttributes
-from proxier.upnpdm.cmsnames import NameResolver, checkName
+from proxier.upnpdm.cmslisting import NameListing
+from proxier.upnpdm.cmsnames import NameResolver
 from proxier.upnpdm.cmsobjects import TableInstances
-from proxier.upnpdm.cmspaths import (
-    CMSPathError,
-    Translator,
-    structureOf,
-)
-from proxier.upnpdm.cmsrouting import NameRouting, treeOrder
+from proxier.upnpdm.cmspaths import CMSPathError, Translator
+from proxier.upnpdm.cmsrouting import NameRouting
 from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
 from proxier.upnpdm.cmsvalues import ValueTyping
 from proxier.upnpdm.cmswalk import MAX_NODES, TreeWalker
@@ -103,7 +105,6 @@ from proxier.upnpdm.state import DeviceState
 
 __all__ = [
     "CMSDataModel",
-    "NodeInfo",
     "STATUS",
     "PARAMETER_METHODS",
     "BATCH",
@@ -187,6 +188,7 @@ class CMSDataModel:
         self.attributes = NotificationAttributes(self)
         self.tableInstances = TableInstances(self)
         self.writes = ValueWrites(self)
+        self.listing = NameListing(self)
         self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
         # what the device's management adds (issue 7): the Download/Upload
@@ -293,19 +295,6 @@ class CMSDataModel:
         """Whether L{kindOf} knows C{path}'s kind without asking the device."""
         return self.knowledge.kindKnown(path, self.profile.root)
 
-    def _writable(self, path: str, info: NodeInfo) -> bool:
-        """TR-330 §4.6.2.1 step 4 and §4.6.5 (Access), §4.3.1 (the actions the SCPD offers)."""
-        if not info.writable:
-            return False
-        kind = self.knowledge.kindOf(path, info)
-        if kind == "leaf":
-            return self.caps.canSetValues
-        if kind == "table":
-            return self.caps.canCreateInstance
-        if kind == "instance":
-            return self.caps.canDeleteInstance
-        return False
-
     def children(self, cms: str) -> Deferred:
         """The concrete children of an object or instance (L{TreeWalker.children})."""
         return self.walker.children(cms)
@@ -358,101 +347,7 @@ class CMSDataModel:
         return frozenset(methods)
 
     def getParameterNames(self, path: str, nextLevel: bool) -> Deferred:
-        return self._rpc("GetParameterNames", self._gpn, path, bool(nextLevel))
-
-    @inlineCallbacks
-    def _gpn(self, path: str, nextLevel: bool) -> Any:
-        checkName(path)
-        if "[" in path:
-            path = yield self.names.numbered(path)
-        if self.extraConstants:
-            yield self.routing.refreshLocal([path])
-        if path == "":
-            path = "Device."
-        held = self.constants
-        constants, mapped = self.routing.localUnder(path, held)
-        if path in held:
-            return [ParameterInfo(path, False)]
-        if path in self.translator.mapped:
-            cms = self.translator.mapped[path]
-            attributes = yield self.getAttributes([cms])
-            info = NodeInfo()
-            if cms in attributes:
-                info = self.schema.get(structureOf(cms)) or info
-            return [ParameterInfo(path, self._writable(cms, info))]
-        device: list[ParameterInfo] = []
-        if self.routing.deviceCovers(path):
-            device = yield self._deviceNames(path, nextLevel)
-        elif not (constants or mapped):
-            raise CWMPFault(9005, f"Invalid parameter name ({path} is not in this device's model)")
-        local = yield self._localNames(path, nextLevel, constants, mapped, {i.name for i in device})
-        if not device and path.endswith(".") and not nextLevel:
-            device = [ParameterInfo(path, False)]
-        return _merged(device, local)
-
-    @inlineCallbacks
-    def _deviceNames(self, path: str, nextLevel: bool) -> Any:
-        cms = yield self.names.toCMS(path)
-        if not cms.endswith("/"):
-            attributes = yield self.getAttributes([cms])
-            if cms not in attributes:
-                raise CMSDocumentError(f"GetAttributes did not answer for {cms}")
-            return [ParameterInfo(path, self._writable(cms, self.schema[structureOf(cms)]))]
-        if not self.kindKnown(cms):
-            yield self.getAttributes([cms])  # learns its kind; 703 → 9005 (§4.6.2.1 step 5)
-        kind = "object" if cms == self.profile.root else self.kindOf(cms)
-        if nextLevel and kind == "instance":
-            yield self.getAttributes([cms])  # it exists now (703 → 9005)
-        if nextLevel:
-            if kind == "table":
-                nodes = yield self.listTable(cms)
-            else:
-                nodes = yield self.children(cms)
-        else:
-            nodes = yield self.subtree(cms)
-        infos = yield self.nodeInfos(nodes)
-        out = []
-        for node in nodes:
-            name = path if node == cms else self.toCWMP(node)
-            if name is None:
-                continue
-            out.append(ParameterInfo(name, False if node == self.profile.root else self._writable(node, infos[node])))
-        return out
-
-    @inlineCallbacks
-    def _localNames(self, path: str, nextLevel: bool, constants: list[str], mapped: list[str],
-                    present: set[str]) -> Any:
-        """The constants and mapped parameters below C{path}, with the objects that lead to them."""
-        names = constants + mapped
-        if not names:
-            return []
-        writable: dict[str, bool] = {}
-        if mapped:
-            cmsPaths = [self.translator.mapped[n] for n in mapped]
-            infos = yield self.nodeInfos(cmsPaths)
-            for name, cms in zip(mapped, cmsPaths):
-                writable[name] = self._writable(cms, infos[cms])
-        depth = len(cwmppaths.parse(path).segments)
-        out: list[ParameterInfo] = []
-        seen = set(present)
-
-        def emit(name: str, isWritable: bool) -> None:
-            if name not in seen:
-                seen.add(name)
-                out.append(ParameterInfo(name, isWritable))
-
-        for name in sorted(names, key=treeOrder):
-            parts = name.split(".")
-            if nextLevel:
-                if len(parts) == depth + 1:
-                    emit(name, writable.get(name, False))
-                else:
-                    emit(".".join(parts[: depth + 1]) + ".", False)
-                continue
-            for cut in range(depth + 1, len(parts)):
-                emit(".".join(parts[:cut]) + ".", False)
-            emit(name, writable.get(name, False))
-        return out
+        return self._rpc("GetParameterNames", self.listing.get, path, bool(nextLevel))
 
     def getParameterValues(self, names: Sequence[str]) -> Deferred:
         return self._rpc("GetParameterValues", self._gpv, list(names))
@@ -614,21 +509,3 @@ class CMSDataModel:
             return fail(CWMPFault(9000, f"Method not supported ({rpc})"))
         d = maybeDeferred(handler, request)
         return d.addErrback(self._asFault, rpc)
-
-
-def _merged(device: list[ParameterInfo], local: list[ParameterInfo]) -> list[ParameterInfo]:
-    """The device's names with the proxier's inserted after their parent object's block."""
-    out = list(device)
-    present = {i.name for i in out}
-    for info in local:
-        if info.name in present:
-            continue
-        present.add(info.name)
-        parent = cwmppaths.parent(info.name)
-        position = len(out)
-        for index in range(len(out) - 1, -1, -1):
-            if out[index].name == parent or (parent and out[index].name.startswith(parent)):
-                position = index + 1
-                break
-        out.insert(position, info)
-    return out
