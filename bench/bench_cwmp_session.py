@@ -29,16 +29,19 @@ from proxier.cwmp.fakeacs import FakeACS
 from proxier.cwmp.settings import EndpointSettings
 from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.standard import FORCED_INFORM
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
-from proxier.interfaces import IDataModel
+from proxier.interfaces import IDataModel, IForcedInform
 from proxier.store import Store
 
 IDENTITY = DeviceIdentity("Bench", "00D09E", "Bench", "B-1")
 
 
-@implementer(IDataModel)
+@implementer(IDataModel, IForcedInform)
 class BenchModel:
     """Fifty parameters held in memory; only what a GetParameterValues session needs."""
+
+    forcedInform = FORCED_INFORM
 
     def __init__(self) -> None:
         self.values = {f"Device.X_Bench.Param{i}": ParameterValue(f"Device.X_Bench.Param{i}", str(i * 7),

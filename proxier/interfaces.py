@@ -31,6 +31,7 @@ __all__ = [
     "IDeviceObserver",
     "IDataModel",
     "IRebaselining",
+    "IForcedInform",
     "ICWMPEndpoint",
     "ISessionNotifier",
     "ISessionObserver",
@@ -304,6 +305,24 @@ class IRebaselining(Interface):
         before the ACS could have seen the earlier ones (the Connection Request
         URL once its host is known, before the first Inform).
         """
+
+
+class IForcedInform(Interface):
+    """
+    A data model that says which of its parameters every Inform carries
+    (TR-069 A.3.3.1: the parameters its root data model marks
+    C{forcedInform="true"}; for a C{Device:2} root, TR-181's
+    RootDataModelVersion, DeviceInfo.HardwareVersion, SoftwareVersion,
+    ProvisioningCode, ManagementServer.ParameterKey, ConnectionRequestURL
+    and AliasBasedAddressing). The endpoint knows no data model: an Inform of
+    a model that does not provide this carries only its changed values.
+    """
+
+    forcedInform = Attribute(
+        "tuple of str: the full names of the forced-inform parameters, in the "
+        "order the Inform lists them; the endpoint leaves out those the model "
+        "answers 9005 (Invalid parameter name) for."
+    )
 
 
 class ISessionObserver(Interface):

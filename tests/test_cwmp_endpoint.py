@@ -22,11 +22,12 @@ from zope.interface.verify import verifyObject
 
 from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.cwmp.endpoint import FORCED_INFORM, CWMPEndpoint, deviceTimeout
+from proxier.cwmp.endpoint import CWMPEndpoint, deviceTimeout
 from proxier.cwmp.fakeacs import GENIEACS_METHODS, FakeACS
 from proxier.cwmp.settings import EndpointSettings
 from proxier.datamodel.capabilities import INotifyingDataModel
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
+from proxier.datamodel.standard import FORCED_INFORM
 from proxier.datamodel.values import (
     AttributeChange,
     AutonomousTransferResult,
@@ -42,6 +43,7 @@ from proxier.interfaces import (
     ICWMPEndpoint,
     IDataModel,
     IDeviceObserver,
+    IForcedInform,
     ISessionAgent,
     ISessionNotifier,
     ISessionObserver,
@@ -67,11 +69,19 @@ class FakeModel:
     """
     A small but faithful IDataModel: typed parameters, read-only ones, one
     table, attributes, all-or-nothing SetParameterValues with per-parameter
-    faults; every call recorded; named methods can be made to hang.
+    faults; every call recorded; named methods can be made to hang. Its
+    root is Device:2: it declares TR-181's forced-inform parameters
+    (L{IForcedInform}) unless told other ones (C{declared}), or none
+    (C{declared=None}: it does not provide L{IForcedInform}); C{forced} are
+    those of them it has.
     """
 
-    def __init__(self, methods: frozenset = ALL_METHODS, forced: tuple = FORCED_INFORM) -> None:
+    def __init__(self, methods: frozenset = ALL_METHODS, forced: tuple = FORCED_INFORM,
+                 declared: Optional[tuple] = FORCED_INFORM) -> None:
         self.methods = methods
+        if declared is not None:
+            self.forcedInform = declared
+            alsoProvides(self, IForcedInform)
         self.params: dict[str, list] = {
             "Device.RootDataModelVersion": ["2.17", "xsd:string", False],
             "Device.DeviceInfo.HardwareVersion": ["hw1", "xsd:string", False],
@@ -732,6 +742,33 @@ class InformParameterTests(EndpointTestCase):
         self.assertEqual([p.name for p in self.acs.sessions[1].inform.parameters], list(FORCED_INFORM[:3]))
         gpvCalls = [c for c in model.calls if c[0] == "getParameterValues"]
         self.assertEqual(len(gpvCalls), 1 + len(FORCED_INFORM) + 1)
+
+    def test_forcedFromTheModel(self) -> None:
+        """
+        The forced-inform parameters are the ones the model declares, whatever
+        its root: the endpoint knows no Device: path of its own.
+        """
+        model = FakeModel(declared=("Device.X_Test.Level", "Device.DeviceInfo.UpTime"))
+        self.make(model=model)
+        (session,) = self.acs.sessions
+        self.assertEqual([(p.name, p.value) for p in session.inform.parameters],
+                         [("Device.X_Test.Level", "5"), ("Device.DeviceInfo.UpTime", "100")])
+        self.assertEqual([c for c in model.calls if c[0] == "getParameterValues"],
+                         [("getParameterValues", ("Device.X_Test.Level", "Device.DeviceInfo.UpTime"))])
+
+    def test_noForcedDeclared(self) -> None:
+        """A model that declares no forced-inform parameters is not asked for any; its Inform carries none."""
+        model = FakeModel(declared=None)
+        self.assertFalse(IForcedInform.providedBy(model))
+        endpoint = self.make(model=model)
+        (session,) = self.acs.sessions
+        self.assertEqual(session.inform.parameters, ())
+        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], True)
+        self.clock.advance(0)
+        self.assertEqual([(p.name, p.value) for p in self.acs.sessions[1].inform.parameters],
+                         [("Device.X_Test.Level", "5")])
+        self.assertEqual([c for c in model.calls if c[0] == "getParameterValues"],
+                         [("getParameterValues", ("Device.X_Test.Level",))])
 
     def test_valueChanges(self) -> None:
         """

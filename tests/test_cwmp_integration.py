@@ -13,10 +13,11 @@ from twisted.trial import unittest
 
 from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.cwmp.endpoint import FORCED_INFORM, CWMPEndpoint
+from proxier.cwmp.endpoint import CWMPEndpoint
 from proxier.cwmp.fakeacs import FakeACS
 from proxier.cwmp.settings import EndpointSettings
 from proxier.datamodel.gateway import proxierModel, virtualDeviceLocalModel, virtualDeviceModel
+from proxier.datamodel.standard import FORCED_INFORM
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
 from proxier.store import Store
 from tests.cwmpxsd import assertValidCWMP

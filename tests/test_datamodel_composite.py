@@ -6,7 +6,7 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.trial import unittest
-from zope.interface import implementer
+from zope.interface import alsoProvides, implementer
 from zope.interface.verify import verifyObject
 
 from proxier.datamodel.capabilities import INotifyingDataModel, IValidatingDataModel
@@ -16,7 +16,7 @@ from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import Boolean, String, UnsignedInt
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
-from proxier.interfaces import IDataModel
+from proxier.interfaces import IDataModel, IForcedInform
 from tests._helpers import LogCapture, ModelCalls
 
 
@@ -135,6 +135,19 @@ class ConstructionTests(CompositeTestCase):
         verifyObject(IDataModel, self.model)
         verifyObject(IValidatingDataModel, self.model)
         verifyObject(INotifyingDataModel, self.model)
+
+    def test_forcedInform(self) -> None:
+        """
+        The composite's forced-inform parameters are its own, then those its
+        models declare (IForcedInform), each once; none when nobody declares any.
+        """
+        self.assertEqual(self.model.forcedInform, ())
+        alsoProvides(self.local, IForcedInform)
+        self.local.forcedInform = ("Device.ManagementServer.URL", "Device.RootDataModelVersion")
+        model = CompositeDataModel([("Device.", self.device), ("Device.ManagementServer.", self.local)],
+                                   forcedInform=("Device.RootDataModelVersion",))
+        verifyObject(IForcedInform, model)
+        self.assertEqual(model.forcedInform, ("Device.RootDataModelVersion", "Device.ManagementServer.URL"))
 
     def test_notValidatingWithPlainModel(self) -> None:
         """With a model that cannot validate, the composite does not claim it can."""

@@ -8,6 +8,7 @@ from typing import Any
 from twisted.internet import defer, task
 from twisted.trial import unittest
 from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
 from proxier._version import __version__
 from proxier.config import load
@@ -21,10 +22,11 @@ from proxier.datamodel.gateway import (
     virtualDeviceLocalModel,
     virtualDeviceModel,
 )
+from proxier.datamodel.standard import FORCED_INFORM
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
-from proxier.interfaces import IProxiedDevice
+from proxier.interfaces import IForcedInform, IProxiedDevice
 from proxier.service import DeviceDirectory
 from proxier.store import Store
 from tests._helpers import ModelCalls
@@ -374,6 +376,21 @@ class ForcedInformOptionTests(GatewayTestCase):
         self.crURL = "http://127.0.0.1:7547/moved"
         model.changed(MS + "ConnectionRequestURL")
         self.assertEqual(seen, [([ParameterValue(MS + "ConnectionRequestURL", self.crURL, "xsd:string")], True)])
+
+    def test_forcedInformDeclared(self) -> None:
+        """
+        The proxier's own model and a Virtual CWMP Device's say which
+        parameters every Inform carries: TR-181's forcedInform ones of their
+        Device:2 root, which the proxier's tree has, each with a value.
+        """
+        for model in (self.model, virtualDeviceModel(TreeDataModel(Object("Device")), virtualDeviceLocalModel(
+                PROXIER, "UPnP-DM", self.settings, lambda: self.crURL, Store.open(self.mktemp())))):
+            verifyObject(IForcedInform, model)
+            self.assertEqual(model.forcedInform, FORCED_INFORM)
+        values = self.values(*FORCED_INFORM)
+        self.assertEqual(list(values), list(FORCED_INFORM))
+        self.assertEqual(values["Device.DeviceInfo.HardwareVersion"], "HW1")
+        self.assertEqual(values[MS + "ConnectionRequestURL"], self.crURL)
 
     def test_forcedInformQuietByDefault(self) -> None:
         """By default a forced-inform parameter's change is left to the next Inform, which carries it anyway."""

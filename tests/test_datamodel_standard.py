@@ -29,6 +29,14 @@ from tests import tr181
 class TableTests(unittest.TestCase):
     """The shipped table is TR-181 2.17's."""
 
+    def test_forcedInform(self) -> None:
+        """FORCED_INFORM is exactly the XML's forcedInform="true" parameters, in its order."""
+        if not tr181.available():
+            raise unittest.SkipTest("../shared/ref/datamodel is not beside the checkout")
+        model = tr181.load()
+        xml = tuple(name for name, d in model.parameters.items() if d.forcedInform)
+        self.assertEqual(standard.FORCED_INFORM, xml)
+
     def test_everyParameterOfTheXML(self) -> None:
         """Every parameter of the XML whose type TR-106's classes cover is in the table, with its exact spec."""
         if not tr181.available():

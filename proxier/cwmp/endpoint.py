@@ -45,30 +45,24 @@ from proxier.datamodel.values import (
     TransferRequest,
     TransferResult,
 )
-from proxier.interfaces import IACSAgent, ICWMPEndpoint, IDeviceObserver, ISessionAgent, ISessionObserver
+from proxier.interfaces import (
+    IACSAgent,
+    ICWMPEndpoint,
+    IDeviceObserver,
+    IForcedInform,
+    ISessionAgent,
+    ISessionObserver,
+)
 from proxier.log import DeviceLogger
 from proxier.store import Store
 
 __all__ = [
     "CWMPEndpoint",
-    "FORCED_INFORM",
     "MODEL_METHODS",
     "ENDPOINT_METHODS",
     "MAX_RPC_FAULTS",
     "deviceTimeout",
 ]
-
-# TR-181 Device:2.17 (tr-181-2-17-0-cwmp-full.xml): the parameters with
-# forcedInform="true", which every Inform carries.
-FORCED_INFORM: tuple[str, ...] = (
-    "Device.RootDataModelVersion",
-    "Device.DeviceInfo.HardwareVersion",
-    "Device.DeviceInfo.SoftwareVersion",
-    "Device.DeviceInfo.ProvisioningCode",
-    "Device.ManagementServer.ParameterKey",
-    "Device.ManagementServer.ConnectionRequestURL",
-    "Device.ManagementServer.AliasBasedAddressing",
-)
 
 # The CPE RPCs an endpoint serves through its data model, when the model
 # lists them in supportedMethods().
@@ -798,8 +792,14 @@ class CWMPEndpoint:
 
     @defer.inlineCallbacks
     def _forcedParameters(self) -> Any:
-        """The forced-inform parameters the model has (asked together, else one by one); never fails."""
-        names = self._forcedNames or FORCED_INFORM
+        """
+        The forced-inform parameters the model declares (L{IForcedInform})
+        and has (asked together, else one by one); never fails.
+        """
+        declared: tuple[str, ...] = tuple(self.model.forcedInform) if IForcedInform.providedBy(self.model) else ()
+        names = self._forcedNames or declared
+        if not names:
+            return []
         answer = yield self._bounded(defer.maybeDeferred(self.model.getParameterValues, list(names)))
         if not isinstance(answer, CWMPFault):
             return [v for v in answer if isinstance(v, ParameterValue)]
@@ -808,12 +808,12 @@ class CWMPEndpoint:
                           fault=str(answer))
             return []
         answers = yield defer.gatherResults([
-            self._bounded(defer.maybeDeferred(self.model.getParameterValues, [name])) for name in FORCED_INFORM
+            self._bounded(defer.maybeDeferred(self.model.getParameterValues, [name])) for name in declared
         ])
         values: list[ParameterValue] = []
         found = []
         timedOut = False
-        for name, one in zip(FORCED_INFORM, answers):
+        for name, one in zip(declared, answers):
             if isinstance(one, CWMPFault):
                 timedOut = timedOut or one.code == 9002
                 continue

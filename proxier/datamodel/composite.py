@@ -42,7 +42,7 @@ from proxier.datamodel import paths
 from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.values import AttributeChange, ParameterInfo, ParameterValue
-from proxier.interfaces import IDataModel
+from proxier.interfaces import IDataModel, IForcedInform
 
 __all__ = ["CompositeDataModel", "Mount"]
 
@@ -105,7 +105,7 @@ def _firstFault(results: Iterable[Any]) -> Optional[CWMPFault]:
     return None
 
 
-@implementer(IDataModel, INotifyingDataModel)
+@implementer(IDataModel, INotifyingDataModel, IForcedInform)
 class CompositeDataModel:
     """
     An L{IDataModel} made of models mounted at object paths.
@@ -116,11 +116,15 @@ class CompositeDataModel:
         paths. The order matters only for the non-parameter RPCs (Reboot,
         FactoryReset, Download, Upload), which go to the first model that
         lists them in its C{supportedMethods()}.
+    @param forcedInform: the forced-inform parameters of the root the
+        composite presents (L{IForcedInform}); those the mounted models
+        declare follow, each name once.
     """
 
     log = Logger()
 
-    def __init__(self, mounts: Sequence[tuple[str, Any]], *, log: Any = None) -> None:
+    def __init__(self, mounts: Sequence[tuple[str, Any]], *, forcedInform: Sequence[str] = (),
+                 log: Any = None) -> None:
         if log is not None:
             self.log = log
         self._mounts = [Mount(prefix, model) for prefix, model in mounts]
@@ -137,6 +141,11 @@ class CompositeDataModel:
                 self._models.append(mount.model)
         if all(IValidatingDataModel.providedBy(m) for m in self._models):
             alsoProvides(self, IValidatingDataModel)
+        names = list(forcedInform)
+        for model in self._models:
+            if IForcedInform.providedBy(model):
+                names.extend(n for n in model.forcedInform if n not in names)
+        self.forcedInform: tuple[str, ...] = tuple(names)
         self._listeners: list[ChangeListener] = []
         for model in self._models:
             if INotifyingDataModel.providedBy(model):

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from zope.interface import implementer
+
 from proxier._version import __version__
 from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.declarations import CAN_DENY, FORCE_ENABLED, Object, Parameter, Table
@@ -27,9 +29,11 @@ from proxier.datamodel.managementserver import (
     managementServer,
     observeSettings,
 )
+from proxier.datamodel.standard import FORCED_INFORM
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt
 from proxier.datamodel.values import DeviceIdentity
+from proxier.interfaces import IForcedInform
 from proxier.store import Store
 
 __all__ = [
@@ -61,15 +65,18 @@ class SupportedDataModel:
     uuid: str = ""
 
 
+@implementer(IForcedInform)
 class ProxierModel(TreeDataModel):
     """
     The proxier's own tree: a L{TreeDataModel} that also keeps its
-    C{VirtualDevice} table in step with a device directory.
+    C{VirtualDevice} table in step with a device directory. Its root is
+    Device:2, so its Informs carry TR-181's forced-inform parameters.
 
     @ivar virtualDevices: the L{VirtualDeviceTable} listener.
     """
 
     virtualDevices: VirtualDeviceTable
+    forcedInform = FORCED_INFORM
 
 
 def _uptime(clock: Any) -> Callable[[Any], int]:
@@ -228,9 +235,11 @@ def virtualDeviceModel(deviceModel: Any, localModel: Any,
     """
     The whole model of a Virtual CWMP Device: the proxied device's own model
     at C{Device.}, with the proxier-held objects inserted (TR-330 §4.3.2).
+    Its root is Device:2: its Informs carry TR-181's forced-inform
+    parameters (L{IForcedInform}), those the device lacks left out.
 
     @param extra: more C{(path, model)} mounts, for example diagnostics
         objects at C{Device.IP.Diagnostics.IPPing.}.
     """
     mounts = [("Device.", deviceModel)] + [(prefix, localModel) for prefix in VIRTUAL_DEVICE_MOUNTS]
-    return CompositeDataModel(mounts + list(extra), log=log)
+    return CompositeDataModel(mounts + list(extra), forcedInform=FORCED_INFORM, log=log)

@@ -32,12 +32,25 @@ from typing import Any, Mapping, Optional
 from proxier.datamodel import paths
 from proxier.datamodel.types import DataType, ListOf, fromSpec
 
-__all__ = ["DATA_FILE", "MODEL", "typeOf", "convert", "table"]
+__all__ = ["DATA_FILE", "MODEL", "FORCED_INFORM", "typeOf", "convert", "table"]
 
 DATA_FILE = os.path.join(os.path.dirname(__file__), "data", "tr-181-2-17-types.json")
 #: What the table describes.
 MODEL = "Device:2.17"
 FORMAT = "proxier-tr181-types/1"
+#: The parameters of a Device:2.17 root with forcedInform="true", in the
+#: document's order: every Inform of a Device:2 endpoint carries them (TR-069
+#: A.3.3.1). A model with that root declares them as its
+#: L{IForcedInform<proxier.interfaces.IForcedInform>}.
+FORCED_INFORM: tuple[str, ...] = (
+    "Device.RootDataModelVersion",
+    "Device.DeviceInfo.HardwareVersion",
+    "Device.DeviceInfo.SoftwareVersion",
+    "Device.DeviceInfo.ProvisioningCode",
+    "Device.ManagementServer.ParameterKey",
+    "Device.ManagementServer.ConnectionRequestURL",
+    "Device.ManagementServer.AliasBasedAddressing",
+)
 
 _table: Optional[dict[str, DataType]] = None
 
