@@ -10,7 +10,13 @@ becomes one Virtual CWMP Device (TR-069 Amendment 5 Annex J).
  - C{gate}: the one door every action to a device goes through (queue,
    concurrency, timeouts, failure counting, observers).
  - C{state}: what a Virtual CWMP Device keeps across restarts.
- - C{model}: the device's IDataModel over CMS (§4.6).
+ - C{model}: the device's IDataModel over CMS (§4.6), the facade composing:
+   C{cmsschema} (what the device's answers taught: Type, Access, kinds,
+   EventOnChange), C{cmsnames} (CWMP ↔ CMS names, instance numbers,
+   aliases), C{cmsrouting} (device, Common Objects or proxier-held),
+   C{cmswalk} (tree walks), C{cmsvalues} (typing), C{cmslisting}
+   (GetParameterNames), C{cmswrites} (SetParameterValues), C{cmsattributes}
+   (Get/SetParameterAttributes), C{cmsobjects} (AddObject/DeleteObject).
  - C{changes}: ConfigurationUpdate → "4 VALUE CHANGE" (Table 1).
  - C{device}: one Virtual CWMP Device (IProxiedDevice) and its life.
  - C{proxy}: the control point's observer that makes and feeds them.
