@@ -49,12 +49,17 @@ class IProxyProtocol(Interface):
     """
 
     name = Attribute(
-        "str: the ProxyProtocol name (TR-181 ManagementServer.EmbeddedDevice."
-        "{i}.ProxyProtocol), for example C{'UPnP-DM'}; also the name used in "
-        "the C{[protocols] enabled} config key."
+        "str: the ProxyProtocol value (TR-181 ManagementServer.VirtualDevice."
+        "{i}.ProxyProtocol and DeviceInfo.ProxierInfo.ProxyProtocol), for "
+        "example C{'UPnP-DM'}: one of TR-181's values, or a TR-106 §3.3 "
+        "vendor name C{X_<OUI>_Name} for a protocol TR-181 lacks (the "
+        "parameter's enumeration is TR-181's plus the installed plugins'); "
+        "also the name used in the C{[protocols] enabled} config key."
     )
     discoveryProtocol = Attribute(
-        "str: the DiscoveryProtocol name (TR-181), for example C{'UPnP'}."
+        "str: the DiscoveryProtocol value (TR-181 ManagementServer."
+        "VirtualDevice.{i}.DiscoveryProtocol), for example C{'UPnP'}: TR-181's "
+        "or C{X_<OUI>_Name}, as L{name}; empty when there is none."
     )
     configSection = Attribute(
         "L{proxier.config.Section} or None: the INI section holding this "

@@ -219,7 +219,8 @@ class ProxierService(MultiService):
 
         def ownModel(settings: Any, connectionRequestURL: Callable[[], str], endpointStore: Store) -> Any:
             return proxierModel(self.identity, config["device"], settings, connectionRequestURL, endpointStore,
-                                directory=self.directory, clock=reactor, reportForcedInform=True)
+                                directory=self.directory, clock=reactor, reportForcedInform=True,
+                                protocols=self.protocols)
 
         self.ownEndpoint = self.cwmp.addOwnEndpoint(self.identity, ownModel)
         poller = TimerService(POLL_INTERVAL, self.ownEndpoint.model.poll)

@@ -29,7 +29,7 @@ from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterV
 from proxier.interfaces import IForcedInform, IProxiedDevice
 from proxier.service import DeviceDirectory
 from proxier.store import Store
-from tests._helpers import ModelCalls
+from tests._helpers import LogCapture, ModelCalls
 
 MS = "Device.ManagementServer."
 VD = MS + "VirtualDevice."
@@ -54,6 +54,14 @@ class FakeDevice:
 
     def removeObserver(self, observer: Any) -> None:
         pass
+
+
+class Protocol:
+    """What the gateway reads of an installed protocol plugin (IProxyProtocol)."""
+
+    def __init__(self, name: str, discoveryProtocol: str) -> None:
+        self.name = name
+        self.discoveryProtocol = discoveryProtocol
 
 
 class GatewayTestCase(ModelCalls, unittest.TestCase):
@@ -272,6 +280,37 @@ class VirtualDeviceTests(GatewayTestCase):
         self.assertEqual(self.values(MS + "VirtualDeviceNumberOfEntries"), {MS + "VirtualDeviceNumberOfEntries": "1"})
         self.fault(self.model.addObject(VD), 9001)
         self.fault(self.model.deleteObject(VD + "2."), 9001)
+
+    def test_pluginProtocolValues(self) -> None:
+        """
+        ProxyProtocol and DiscoveryProtocol take the installed plugins'
+        values: TR-181's, or TR-106 vendor names (X_<OUI>_) for those TR-181
+        lacks, which their declared types then accept. A plugin value that is
+        neither is logged at start and stays outside the types.
+        """
+        printer = Protocol("X_00D0F5_IPP", "X_00D0F5_DNS-SD")
+        bad = Protocol("IPP", "mDNS")
+        capture = LogCapture(self)
+        store = Store.open(self.mktemp())
+        model = proxierModel(PROXIER, self.deviceConfig, self.settings, lambda: "", store, clock=self.clock,
+                             protocols=[Protocol("UPnP-DM", "UPnP"), printer, bad])
+        self.assertEqual(sorted(str(e.get("value")) for e in capture.errors()), ["IPP", "mDNS"])
+        model.virtualDevices.deviceAppeared(FakeDevice("P1", protocol=printer.name, discovery=printer.discoveryProtocol))
+        model.virtualDevices.deviceAppeared(FakeDevice("U1"))
+        values = self.values(VD + "1.ProxyProtocol", VD + "1.DiscoveryProtocol", VD + "2.ProxyProtocol", model=model)
+        self.assertEqual(values, {VD + "1.ProxyProtocol": "X_00D0F5_IPP", VD + "1.DiscoveryProtocol": "X_00D0F5_DNS-SD",
+                                  VD + "2.ProxyProtocol": "UPnP-DM"})
+        proxyType = model.parameter(VD + "1.ProxyProtocol").type
+        discoveryType = model.parameter(VD + "1.DiscoveryProtocol").type
+        for value in ("UPnP-DM", "ZigBee", "X_00D0F5_IPP"):
+            proxyType.check(value)
+        discoveryType.check(("UPnP", "X_00D0F5_DNS-SD"))
+        self.assertRaises(ValueError, proxyType.check, "IPP")
+        self.assertRaises(ValueError, discoveryType.check, ("mDNS",))
+        local = virtualDeviceLocalModel(PROXIER, printer.name, self.settings, lambda: "", Store.open(self.mktemp()))
+        self.assertEqual(self.values("Device.DeviceInfo.ProxierInfo.ProxyProtocol", model=local),
+                         {"Device.DeviceInfo.ProxierInfo.ProxyProtocol": "X_00D0F5_IPP"})
+        local.parameter("Device.DeviceInfo.ProxierInfo.ProxyProtocol").type.check("X_00D0F5_IPP")
 
     def test_stableAcrossRestart(self) -> None:
         """Each device keeps its instance number after a restart, whatever order devices come back in."""

@@ -28,6 +28,7 @@ from proxier.datamodel.managementserver import (
     VirtualDeviceTable,
     managementServer,
     observeSettings,
+    protocolEnumeration,
 )
 from proxier.datamodel.standard import FORCED_INFORM
 from proxier.datamodel.tree import TreeDataModel
@@ -125,6 +126,7 @@ def proxierModel(
     hostReference: Optional[Callable[[Any], Sequence[str]]] = None,
     handlers: Optional[Mapping[str, Callable[..., Any]]] = None,
     reportForcedInform: bool = False,
+    protocols: Sequence[Any] = (),
     log: Any = None,
 ) -> ProxierModel:
     """
@@ -148,6 +150,8 @@ def proxierModel(
     @param reportForcedInform: report value changes of forced-inform
         parameters (ConnectionRequestURL, ProvisioningCode, ...) to change
         listeners too (see L{TreeDataModel}).
+    @param protocols: the installed protocol plugins (L{IProxyProtocol}),
+        whose values the C{VirtualDevice} rows may show.
     """
     if clock is None:
         from twisted.internet import reactor as clock  # type: ignore[no-redef]
@@ -156,7 +160,8 @@ def proxierModel(
         Parameter("RootDataModelVersion", String(32, patterns=(r"2\.\d+",)), value=ROOT_DATA_MODEL_VERSION,
                   forcedInform=True),
         _deviceInfo(identity, deviceConfig, clock, supportedDataModels),
-        managementServer(settings, connectionRequestURL, virtualDevices=True, hostReference=hostReference),
+        managementServer(settings, connectionRequestURL, virtualDevices=True, hostReference=hostReference,
+                         protocols=protocols),
     )
     treeStore = store.child("datamodel")
     model = ProxierModel(root, treeStore, handlers=handlers, reportForcedInform=reportForcedInform, log=log)
@@ -220,7 +225,8 @@ def virtualDeviceLocalModel(
                 Parameter("ManufacturerOUI", _OUI, value=proxierIdentity.oui),
                 Parameter("ProductClass", String(64), value=proxierIdentity.productClass[:64]),
                 Parameter("SerialNumber", String(64), value=proxierIdentity.serialNumber[:64]),
-                Parameter("ProxyProtocol", String(enumeration=PROXY_PROTOCOLS), get=lambda node: proxyProtocol),
+                Parameter("ProxyProtocol", String(enumeration=protocolEnumeration(PROXY_PROTOCOLS, [proxyProtocol])),
+                          get=lambda node: proxyProtocol),
             ),
         ),
     )

@@ -15,7 +15,8 @@ Notification on are reported. Types, ranges and access are TR-181's
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence
+import re
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from twisted.logger import Logger
 
@@ -30,6 +31,7 @@ __all__ = [
     "SETTINGS_PARAMETERS",
     "PROXY_PROTOCOLS",
     "DISCOVERY_PROTOCOLS",
+    "protocolEnumeration",
     "FILE_TYPE_PATTERNS",
     "managementServer",
     "observeSettings",
@@ -63,8 +65,16 @@ SETTINGS_PARAMETERS: Mapping[str, str] = {
 
 # TR-181 2.17 enumerations of VirtualDevice.{i}.ProxyProtocol /
 # DeviceInfo.ProxierInfo.ProxyProtocol and VirtualDevice.{i}.DiscoveryProtocol.
+# The values the proxier reports are its installed protocol plugins'
+# (IProxyProtocol.name / discoveryProtocol); see protocolEnumeration.
 PROXY_PROTOCOLS = ("Z-Wave", "ZigBee", "UPnP-DM", "ETSI-M2M")
 DISCOVERY_PROTOCOLS = ("Z-Wave", "ZigBee", "UPnP", "ETSI-M2M")
+
+# TR-106 §3.3: a vendor's extension of an enumeration is X_<VENDOR>_<value>,
+# VENDOR being the vendor's OUI (six upper-case hex digits) or its domain name.
+_VENDOR_VALUE = re.compile(r"X_(?:[0-9A-F]{6}|[A-Za-z0-9][A-Za-z0-9.-]*)_[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+_log = Logger()
 
 # TR-181 2.17 ManagementServer.AutonomousTransferCompletePolicy.FileTypeFilter
 # item patterns (TR-069 A.3.3.3 FileType values).
@@ -96,12 +106,37 @@ def _toSetting(key: str, value: Any) -> Any:
     return value
 
 
+def protocolEnumeration(standard: Sequence[str], values: Iterable[str], *, log: Any = _log) -> tuple[str, ...]:
+    """
+    The enumeration of a ProxyProtocol or DiscoveryProtocol parameter: TR-181's
+    values, extended (TR-106 §3.3) by the installed plugins' values TR-181
+    lacks, which must be vendor names (C{X_<OUI>_Name}). A plugin value that
+    is neither is logged and left out, so a device reporting it reads as a
+    9002 fault naming the parameter rather than as a non-standard value.
+
+    @param standard: TR-181's values (L{PROXY_PROTOCOLS} or L{DISCOVERY_PROTOCOLS}).
+    @param values: the plugins' values.
+    """
+    enumeration = list(standard)
+    for value in values:
+        if value in enumeration:
+            continue
+        if not isinstance(value, str) or not _VENDOR_VALUE.match(value):
+            log.error("protocol value {value!r} is neither TR-181's ({standard}) nor a TR-106 vendor name "
+                      "(X_<OUI>_Name); devices reporting it cannot be read", value=value,
+                      standard=", ".join(standard))
+            continue
+        enumeration.append(value)
+    return tuple(enumeration)
+
+
 def managementServer(
     settings: Any,
     connectionRequestURL: Callable[[], str],
     *,
     virtualDevices: bool = False,
     hostReference: Optional[Callable[[Any], Sequence[str]]] = None,
+    protocols: Sequence[Any] = (),
 ) -> Object:
     """
     The C{ManagementServer} object bound to C{settings}.
@@ -118,6 +153,11 @@ def managementServer(
         C{Device.Hosts.Host.} rows (TR-181 says C{Host} is a list of such
         paths, so a bare address does not belong there). Without it the
         list is empty.
+    @param protocols: the installed protocol plugins
+        (L{IProxyProtocol<proxier.interfaces.IProxyProtocol>}): their names
+        and discovery protocols are the C{VirtualDevice.{i}.ProxyProtocol}
+        and C{DiscoveryProtocol} values beside TR-181's
+        (L{protocolEnumeration}).
     """
     batch = Batch(lambda changes: settings.set(**{key: _toSetting(key, value) for _, key, value in changes}))
 
@@ -156,6 +196,8 @@ def managementServer(
     ]
     if virtualDevices:
         host = hostReference or (lambda device: ())
+        proxyValues = [p.name for p in protocols]
+        discoveryValues = [p.discoveryProtocol for p in protocols if p.discoveryProtocol]
         children.append(Table(
             "VirtualDevice",
             Parameter("ManufacturerOUI", String(6, minLength=6, patterns=("[0-9A-F]{6}",)),
@@ -163,9 +205,11 @@ def managementServer(
             Parameter("ProductClass", String(64), get=lambda node: node.data.identity.productClass),
             Parameter("SerialNumber", String(64), get=lambda node: node.data.identity.serialNumber),
             Parameter("Host", ListOf(String(), maxItems=32), get=lambda node: tuple(host(node.data))),
-            Parameter("ProxyProtocol", String(enumeration=PROXY_PROTOCOLS), get=lambda node: node.data.proxyProtocol),
+            Parameter("ProxyProtocol", String(enumeration=protocolEnumeration(PROXY_PROTOCOLS, proxyValues)),
+                      get=lambda node: node.data.proxyProtocol),
             Parameter("ProxyProtocolReference", String(), get=lambda node: ""),
-            Parameter("DiscoveryProtocol", ListOf(String(enumeration=DISCOVERY_PROTOCOLS)),
+            Parameter("DiscoveryProtocol",
+                      ListOf(String(enumeration=protocolEnumeration(DISCOVERY_PROTOCOLS, discoveryValues))),
                       get=lambda node: (node.data.discoveryProtocol,) if node.data.discoveryProtocol else ()),
             Parameter("DiscoveryProtocolReference", ListOf(String()), get=lambda node: ()),
         ))
