@@ -21,8 +21,8 @@ from proxier.datamodel.types import (
     ListOf,
     String,
     UnsignedInt,
-    fromCMSType,
 )
+from proxier.upnpdm.cmstypes import fromCMSType
 from tests import tr181
 
 

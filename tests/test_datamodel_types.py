@@ -1,4 +1,4 @@
-"""Tests for L{proxier.datamodel.types}: TR-106 data types, ACS type faults, CMS and TR-181 mappings."""
+"""Tests for L{proxier.datamodel.types}: TR-106 data types, ACS type faults, TR-181 mappings."""
 
 from __future__ import annotations
 
@@ -265,40 +265,6 @@ class AcceptValueTests(unittest.TestCase):
         with self.assertRaises(CWMPFault) as caught:
             T.acceptValue(T.ListOf(T.UnsignedInt()), "1,-2", "xsd:string")
         self.assertEqual(caught.exception.code, 9007)
-
-
-class CMSTypeTests(unittest.TestCase):
-    def test_table(self) -> None:
-        """Every UPnP DM CMS type maps onto the TR-106 type of the same meaning."""
-        expected = {
-            "string": (T.String, "xsd:string"), "boolean": (T.Boolean, "xsd:boolean"),
-            "int": (T.Int, "xsd:int"), "unsignedInt": (T.UnsignedInt, "xsd:unsignedInt"),
-            "long": (T.Long, "xsd:long"), "unsignedLong": (T.UnsignedLong, "xsd:unsignedLong"),
-            "dateTime": (T.DateTime, "xsd:dateTime"), "base64": (T.Base64, "xsd:base64Binary"),
-            "hexBinary": (T.HexBinary, "xsd:hexBinary"), "uuid": (T.String, "xsd:string"),
-            "URI": (T.String, "xsd:string"),
-        }
-        self.assertEqual(set(T.CMS_TYPES), set(expected))
-        for name, (cls, xsi) in expected.items():
-            dataType = T.fromCMSType(name)
-            self.assertIs(type(dataType), cls, name)
-            self.assertEqual(dataType.xsiType, xsi, name)
-
-    def test_facets(self) -> None:
-        """uuid and URI carry TR-106's UUID and URI facets."""
-        uuid = T.fromCMSType("uuid")
-        self.assertEqual(uuid.parse("5d3b1c0e-4f7a-4a2b-9a6e-0123456789ab"), "5d3b1c0e-4f7a-4a2b-9a6e-0123456789ab")
-        with self.assertRaises(ValueError):
-            uuid.parse("not-a-uuid")
-        with self.assertRaises(ValueError):
-            T.fromCMSType("URI").parse("x" * 2049)
-
-    def test_caseAndUnknown(self) -> None:
-        """Case is not significant; an unknown type is refused."""
-        self.assertIsInstance(T.fromCMSType("UnsignedInt"), T.UnsignedInt)
-        self.assertIsInstance(T.fromCMSType(" uri "), T.String)
-        with self.assertRaises(ValueError):
-            T.fromCMSType("float")
 
 
 NAMED = """

@@ -30,8 +30,9 @@ L{acceptValue} decides what SetParameterValues answers when the ACS's value
 and C{xsi:type} do not fit the parameter: 9006 for a type that cannot be
 this parameter's, 9007 for a value outside its syntax or facets.
 
-L{fromCMSType} maps the types of UPnP DM ConfigurationManagement:2 onto
-these; L{fromSyntax} maps a TR-181 (DM Schema) C{<syntax>} element.
+L{fromSyntax} maps a TR-181 (DM Schema) C{<syntax>} element onto these (a
+proxied protocol maps its own types in its folder, for example
+L{proxier.upnpdm.cmstypes}).
 """
 
 from __future__ import annotations
@@ -62,10 +63,8 @@ __all__ = [
     "ListOf",
     "BASE_TYPES",
     "ACCEPTED_XSI_TYPES",
-    "CMS_TYPES",
     "acceptValue",
     "xsiLocalName",
-    "fromCMSType",
     "fromSyntax",
 ]
 
@@ -533,43 +532,6 @@ def acceptValue(dataType: DataType, text: str, xsiType: str) -> Any:
 
 def _listOrBase(dataType: DataType) -> str:
     return "string" if isinstance(dataType, ListOf) else dataType.base
-
-
-# UPnP DM ConfigurationManagement:2, the data types a parameter's C{Type}
-# attribute names (GetAttributes; the UPnP DM data model types), mapped to
-# TR-106 types. C{uuid} and C{URI} are strings with TR-106's UUID and URI
-# facets (TR-106 named data types of the same names).
-CMS_TYPES: Mapping[str, Callable[[], DataType]] = {
-    "string": String,
-    "boolean": Boolean,
-    "int": Int,
-    "unsignedInt": UnsignedInt,
-    "long": Long,
-    "unsignedLong": UnsignedLong,
-    "dateTime": DateTime,
-    "base64": Base64,
-    "hexBinary": HexBinary,
-    "uuid": lambda: String(
-        36,
-        minLength=36,
-        patterns=("[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",),
-    ),
-    "URI": lambda: String(2048),
-}
-_CMS_FOLDED = {name.lower(): name for name in CMS_TYPES}
-
-
-def fromCMSType(name: str) -> DataType:
-    """
-    The type of a UPnP DM parameter whose CMS C{Type} attribute is C{name}
-    (case is not significant: devices differ).
-
-    @raise ValueError: for a type UPnP DM does not define.
-    """
-    key = _CMS_FOLDED.get(name.strip().lower())
-    if key is None:
-        raise ValueError(f"{_short(name)} is not a UPnP DM data type")
-    return CMS_TYPES[key]()
 
 
 # ---- TR-181 / DM Schema <syntax> ---------------------------------------------

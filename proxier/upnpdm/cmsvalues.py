@@ -17,11 +17,12 @@ from typing import Any, Optional
 
 from proxier.datamodel import standard
 from proxier.datamodel.faults import CWMPFault
-from proxier.datamodel.types import Boolean, DataType, String, acceptValue, fromCMSType
+from proxier.datamodel.types import Boolean, DataType, String, acceptValue
 from proxier.datamodel.values import ParameterValue
 from proxier.upnp.cmsdoc import xmlText
 from proxier.upnpdm.cmspaths import structureOf
 from proxier.upnpdm.cmsschema import CMSSchema
+from proxier.upnpdm.cmstypes import fromCMSType
 
 __all__ = ["ValueTyping", "MAX_REFUSED"]
 
