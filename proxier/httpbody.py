@@ -1,19 +1,27 @@
-# -*- test-case-name: tests.test_lan_httpclient,tests.test_cwmp_transport,tests.test_sim_httpclient -*-
+# -*- test-case-name: tests.test_httpbody,tests.test_lan_httpclient,tests.test_cwmp_transport,tests.test_sim_httpclient,tests.test_upnpdm_transfer -*-
 """
 HTTP bodies over Twisted's C{IAgent}, both ways, for every HTTP client here
-(towards the ACS, towards devices, the simulated devices' own).
+(towards the ACS and its file servers, towards devices, the simulated
+devices' own), and one request bounded as a whole.
 
 A response body is read up to a cap, because the peer may be hostile or
 broken: past the cap, or when a declared length is already over it, the
 connection is dropped instead of buffering. A request body is known in
 advance, so it goes with its length: C{Content-Length}, never chunked.
+
+L{requestWithin} makes one request and reads its answer within a deadline
+that covers both (a peer that trickles its body does not hold the caller
+past it): at the deadline the request is cancelled — the connection dropped
+— and the caller's own error says so; a cancellation by the caller stays a
+C{CancelledError}.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseDone
@@ -21,7 +29,7 @@ from twisted.web.http import PotentialDataLoss
 from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 
-__all__ = ["readBody", "BytesProducer"]
+__all__ = ["readBody", "BytesProducer", "Answer", "requestWithin", "describe"]
 
 
 class _Bounded(Protocol):
@@ -109,3 +117,96 @@ class BytesProducer:
 
     def stopProducing(self) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response read whole: its status, headers and body (C{None}: a body that did not matter and failed)."""
+
+    status: int
+    headers: Any
+    body: Optional[bytes]
+
+
+def _cancelled(failure: Failure) -> bool:
+    """Whether a request failed because it was cancelled (the agent wraps the CancelledError)."""
+    if failure.check(CancelledError):
+        return True
+    reasons = getattr(failure.value, "reasons", None) or ()
+    return any(isinstance(r, Failure) and r.check(CancelledError) for r in reasons)
+
+
+def describe(error: BaseException) -> str:
+    """An agent's failure as one line: the reasons it wraps (C{ResponseNeverReceived}...), else the error."""
+    reasons = getattr(error, "reasons", None)
+    if reasons:
+        return "; ".join(r.getErrorMessage() if isinstance(r, Failure) else str(r) for r in reasons)
+    return str(error) or type(error).__name__
+
+
+def requestWithin(agent: Any, method: bytes, uri: bytes, headers: Any, body: Optional[bytes], *,
+                  clock: Any, timeout: float, maxBytes: int,
+                  timedOut: Callable[[], Exception], failed: Callable[[BaseException], Exception],
+                  tooLarge: Callable[[str], Exception], cutShort: Optional[Callable[[str], Exception]] = None,
+                  cannotStart: Optional[Callable[[BaseException], Exception]] = None,
+                  bodyMatters: bool = True) -> "Deferred[Answer]":
+    """
+    One request through C{agent} (C{body} sent with its length; C{None}: no
+    body) and its answer's body read up to C{maxBytes}, all within
+    C{timeout} seconds of C{clock}.
+
+    @param timedOut: the error when the deadline passes (the request is
+        cancelled: the connection dropped).
+    @param failed: the error for any other failure of the request, given
+        what went wrong; C{cannotStart} (default: C{failed}), for an error
+        the agent raises at once (a URL it cannot use).
+    @param tooLarge: the error for a body over C{maxBytes}; C{cutShort}, for
+        a body that ends early (see L{readBody}).
+    @param bodyMatters: C{False}: only the status counts; a body that cannot
+        be read (too large, cut short, still coming at the deadline) leaves
+        the answer standing, with C{body} None.
+    @return: a Deferred firing with the L{Answer}, or failing with one of the
+        caller's errors, or with C{CancelledError} when the caller cancels it.
+    """
+    try:
+        d = agent.request(method, uri, headers, BytesProducer(body) if body is not None else None)
+    except Exception as e:  # a URL the agent cannot even start with
+        return fail((cannotStart or failed)(e))
+    made: list[BaseException] = []  # the errors tooLarge and cutShort made: the caller's own, passed on
+
+    def overLimit(reason: str) -> Exception:
+        made.append(tooLarge(reason))
+        return made[-1]
+
+    def endedEarly(reason: str) -> Exception:
+        assert cutShort is not None
+        made.append(cutShort(reason))
+        return made[-1]
+
+    def answered(response: Any) -> Deferred:
+        reading = readBody(response, maxBytes, tooLarge=overLimit, cutShort=endedEarly if cutShort else None)
+        if not bodyMatters:
+            reading.addErrback(lambda failure: None)
+        return reading.addCallback(lambda data: Answer(response.code, response.headers, data))
+
+    d.addCallback(answered)
+    expired: list[bool] = []
+
+    def expire() -> None:
+        expired.append(True)
+        d.cancel()
+
+    timer = clock.callLater(timeout, expire)
+
+    def finished(result: Any) -> Any:
+        if timer.active():
+            timer.cancel()
+        if not isinstance(result, Failure) or any(result.value is e for e in made):
+            return result
+        if expired:
+            return Failure(timedOut())
+        if _cancelled(result):
+            return Failure(CancelledError())
+        return Failure(failed(result.value))
+
+    return d.addBoth(finished)

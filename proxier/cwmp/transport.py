@@ -11,7 +11,8 @@ Digest (TR-069 3.4.4) and keeps answering for the rest of the session; follows
 (never to anything but http/https, never from https down to http, never to
 this gateway, loopback or link-local unless allowed — L{proxier.outbound} —,
 at most a few per POST); bounds every POST,
-body included, with a timeout; caps the response body; sends
+body included, with a timeout and caps the response body
+(L{proxier.httpbody.requestWithin}); sends
 C{Content-Type: text/xml; charset="utf-8"} with a body, C{Content-Length: 0}
 without one, and never C{Expect: 100-continue}.
 
@@ -35,14 +36,13 @@ from urllib.parse import urljoin, urlsplit
 from hyperlink import URL
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
-from twisted.python.failure import Failure
 from twisted.web.client import CookieAgent
 from twisted.web.http_headers import Headers
 
 from proxier._version import __version__
 from proxier.cwmp.codec import MAX_ENVELOPE_BYTES
 from proxier.httpauth import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
-from proxier.httpbody import BytesProducer, readBody
+from proxier.httpbody import describe, requestWithin
 
 __all__ = ["ACSHTTPSession", "HTTPResult", "TransportError", "MAX_REDIRECTS", "USER_AGENT"]
 
@@ -192,40 +192,24 @@ class ACSHTTPSession:
 
     def _exchange(self, body: bytes) -> Deferred:
         """One HTTP request and its whole body, bounded by the request timeout."""
+        url = self.url
+
+        def cannotStart(e: BaseException) -> TransportError:
+            return TransportError(f"cannot POST to {url!r}: {describe(e)}")
+
         try:
-            uri = _toURI(self.url)
+            uri = _toURI(url)
             headers = self._headers(body, _requestTarget(uri))
-            d = self._agent.request(b"POST", uri.encode("ascii"), headers, BytesProducer(body) if body else None)
+            target = uri.encode("ascii")
         except Exception as e:  # a URL the agent cannot even start with
-            return defer.fail(TransportError(f"cannot POST to {self.url!r}: {_describe(e)}"))
-
-        def gotResponse(response: Any) -> Deferred:
-            reading = readBody(response, self._maxBody, tooLarge=TransportError, cutShort=TransportError)
-            reading.addCallback(lambda data: HTTPResult(response.code, response.headers, data, self.url))
-            return reading
-
-        d.addCallback(gotResponse)
-        timedOut = []
-
-        def onTimeout() -> None:
-            timedOut.append(True)
-            d.cancel()
-
-        timer = self._clock.callLater(self._timeout, onTimeout)
-
-        def finished(result: Any) -> Any:
-            if timer.active():
-                timer.cancel()
-            if isinstance(result, Failure) and not result.check(TransportError):
-                if timedOut:
-                    raise TransportError(f"no answer from {self.url} within {self._timeout:g} s")
-                if _cancelled(result):
-                    raise defer.CancelledError()
-                raise TransportError(f"POST to {self.url} failed: {_describe(result.value)}")
-            return result
-
-        d.addBoth(finished)
-        return d
+            return defer.fail(cannotStart(e))
+        d = requestWithin(
+            self._agent, b"POST", target, headers, body or None,
+            clock=self._clock, timeout=self._timeout, maxBytes=self._maxBody,
+            timedOut=lambda: TransportError(f"no answer from {url} within {self._timeout:g} s"),
+            failed=lambda e: TransportError(f"POST to {url} failed: {describe(e)}"), cannotStart=cannotStart,
+            tooLarge=TransportError, cutShort=TransportError)
+        return d.addCallback(lambda answer: HTTPResult(answer.status, answer.headers, answer.body, url))
 
     @defer.inlineCallbacks
     def post(self, body: bytes) -> Any:
@@ -297,17 +281,3 @@ class ACSHTTPSession:
             return True
         return False
 
-
-def _cancelled(failure: Failure) -> bool:
-    """Whether the request failed because it was cancelled (the agent wraps the CancelledError)."""
-    if failure.check(defer.CancelledError):
-        return True
-    reasons = getattr(failure.value, "reasons", None) or ()
-    return any(isinstance(r, Failure) and r.check(defer.CancelledError) for r in reasons)
-
-
-def _describe(error: BaseException) -> str:
-    reasons = getattr(error, "reasons", None)
-    if reasons:
-        return "; ".join(r.getErrorMessage() if isinstance(r, Failure) else str(r) for r in reasons)
-    return str(error) or type(error).__name__

@@ -15,9 +15,11 @@ C{PUT} with the body's length (TR-069 A.4.1 and
 §3.4.5: HTTP PUT; an ACS that answers 405 Method Not Allowed or 501 gets a
 C{POST} instead, as some file servers expect), answering a C{401} with the
 Upload's Username and Password — Digest (the strongest challenge offered,
-L{proxier.httpauth}) or Basic — bounded in time; the ACS's TLS trust
+L{proxier.httpauth}) or Basic — each request bounded in time, body
+included (L{proxier.httpbody.requestWithin}); the ACS's TLS trust
 root and client certificate apply to C{https} (the agent given is the
-endpoints' own kind, L{proxier.cwmp.tls.makeACSAgent}).
+plugin context's C{acsAgent}, L{proxier.interfaces.IProxierContext}: the
+endpoints' own kind).
 
 What each failure means in the TransferComplete is data (L{UPLOAD_VERDICTS}
 and L{uploadVerdict}): authentication refused → 9012; anything else → 9011
@@ -31,16 +33,15 @@ import ipaddress
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
-from twisted.internet.defer import CancelledError, Deferred, fail, inlineCallbacks
+from twisted.internet.defer import Deferred, fail, inlineCallbacks
 from twisted.python.failure import Failure
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgent
 
 from proxier._version import __version__
 from proxier.httpauth import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
-from proxier.httpbody import BytesProducer
+from proxier.httpbody import describe, requestWithin
 from proxier.outbound import TargetPolicy, TargetRefused
-from proxier.lan.httpclient import readBody
 
 __all__ = [
     "TransferFailed",
@@ -236,38 +237,21 @@ class Uploader:
                            b"Content-Type": [contentType.encode("ascii")]})
         if authorization:
             headers.setRawHeaders(b"Authorization", [authorization.encode("utf-8")])
+
+        def cannotStart(e: BaseException) -> TransferFailed:
+            return TransferFailed(9011, f"cannot {method} to the file server: {type(e).__name__}")
+
         try:
-            d = self._agentNow().request(method.encode("ascii"), url.encode("ascii"), headers, BytesProducer(body))
+            agent, target = self._agentNow(), url.encode("ascii")
         except Exception as e:
-            return fail(TransferFailed(9011, f"cannot {method} to the file server: {type(e).__name__}"))
-
-        def answered(response: Any) -> Deferred:
-            reading = readBody(response, MAX_ANSWER_BYTES)
-            reading.addErrback(lambda f: None)  # the answer's body does not matter
-            return reading.addCallback(lambda _: (response.code, response.headers))
-
-        d.addCallback(answered)
-        timedOut: list[bool] = []
-
-        def expire() -> None:
-            timedOut.append(True)
-            d.cancel()
-
-        timer = self.clock.callLater(self.timeout, expire)
-
-        def finished(result: Any) -> Any:
-            if timer.active():
-                timer.cancel()
-            if not isinstance(result, Failure) or result.check(TransferFailed):
-                return result
-            if timedOut:
-                raise TransferFailed(9011, f"the file server did not answer within {self.timeout:g} s")
-            if result.check(CancelledError):
-                return result
-            raise TransferFailed(9011, f"the file server could not be reached: "
-                                       f"{result.getErrorMessage() or result.type.__name__}"[:200])
-
-        return d.addBoth(finished)
+            return fail(cannotStart(e))
+        d = requestWithin(
+            agent, method.encode("ascii"), target, headers, body,
+            clock=self.clock, timeout=self.timeout, maxBytes=MAX_ANSWER_BYTES, bodyMatters=False,
+            timedOut=lambda: TransferFailed(9011, f"the file server did not answer within {self.timeout:g} s"),
+            failed=lambda e: TransferFailed(9011, f"the file server could not be reached: {describe(e)}"[:200]),
+            cannotStart=cannotStart, tooLarge=lambda reason: TransferFailed(9011, reason))  # not looked at
+        return d.addCallback(lambda answer: (answer.status, answer.headers))
 
 
 def _requestTarget(url: str) -> str:
