@@ -9,7 +9,8 @@ going offline and online), runs them (the sans-IO L{CPESession} over an
 L{ACSHTTPSession}), and answers the ACS's every request from its
 L{IDataModel}, each device call bounded so the ACS hears an answer inside its
 session timeout (INTEROP §CWMP 6). What it owes the ACS lives in an
-L{EndpointState}, saved before anyone is told.
+L{EndpointState}, saved before anyone is told; what its Informs carry is read
+by an L{InformParameters<proxier.cwmp.inform.InformParameters>}.
 
 It is also the device's L{IDeviceObserver}: the proxy module reports boots,
 value changes and transfers, and the endpoint turns them into Inform events.
@@ -31,6 +32,7 @@ from zope.interface import implementer
 
 from proxier.cwmp import messages as m
 from proxier.cwmp.events import EndpointState
+from proxier.cwmp.inform import InformParameters
 from proxier.cwmp.retry import nextPeriodicInform, parseRetryAfter, retryDelay
 from proxier.cwmp.session import CPESession, Dispatch, Ended, Send
 from proxier.cwmp.settings import EndpointSettings
@@ -49,7 +51,6 @@ from proxier.interfaces import (
     IACSAgent,
     ICWMPEndpoint,
     IDeviceObserver,
-    IForcedInform,
     ISessionAgent,
     ISessionObserver,
 )
@@ -282,7 +283,7 @@ class CWMPEndpoint:
         self._periodicCall: Any = None
         self._scheduledCall: Any = None
         self._reference = 0.0
-        self._forcedNames: Optional[tuple[str, ...]] = None
+        self._inform = InformParameters(model, self._bounded, self.log)
         self._inFlight: Optional[Deferred] = None
         self._abort: Optional[str] = None
         self._lastActive: Optional[float] = None
@@ -502,7 +503,7 @@ class CWMPEndpoint:
         if name == "url":
             self.log.info("ACS URL changed to {url}", url=new)
             self._retryAt = None
-            self._forcedNames = None
+            self._inform.forget()
             self._checkBootstrap()
             self._wantSession()
         elif name in ("periodicInformEnable", "periodicInformInterval", "periodicInformTime"):
@@ -635,7 +636,7 @@ class CWMPEndpoint:
         self._checkBootstrap()  # the URL may have changed while a BOOTSTRAP to the old one was in flight
         self._withheld = self.state.withheldKinds(url)
         content = self.state.informContent(self._withheld)
-        self._inFlight = self._informParameters(content.valueChanges)
+        self._inFlight = self._inform.parameters(content.valueChanges)
         try:
             parameters = yield self._inFlight
         except defer.CancelledError:
@@ -764,64 +765,6 @@ class CWMPEndpoint:
     def _rebootFailed(self, failure: Failure) -> None:
         self.log.error("reboot failed: {why}; no M Reboot will follow", why=failure.getErrorMessage())
         self.state.rebootAbandoned()
-
-    # -- the Inform's parameters ------------------------------------------------------------
-
-    @defer.inlineCallbacks
-    def _informParameters(self, valueChanges: tuple[ParameterValue, ...]) -> Any:
-        forced, current = yield defer.gatherResults([self._forcedParameters(), self._currentValues(valueChanges)])
-        changed = {v.name for v in current}
-        return [p for p in forced if p.name not in changed] + list(current)
-
-    @defer.inlineCallbacks
-    def _currentValues(self, valueChanges: tuple[ParameterValue, ...]) -> Any:
-        """
-        The changed parameters with their values now: a passive change waits
-        for the next Inform, and the value may have moved again meanwhile (the
-        ACS itself may have set it). Where the model cannot say in time, the
-        value recorded with the change is sent. Never fails.
-        """
-        if not valueChanges:
-            return []
-        names = [v.name for v in valueChanges]
-        answer = yield self._bounded(defer.maybeDeferred(self.model.getParameterValues, names))
-        if isinstance(answer, CWMPFault):
-            return list(valueChanges)
-        fresh = {v.name: v for v in answer if isinstance(v, ParameterValue)}
-        return [fresh.get(v.name, v) for v in valueChanges]
-
-    @defer.inlineCallbacks
-    def _forcedParameters(self) -> Any:
-        """
-        The forced-inform parameters the model declares (L{IForcedInform})
-        and has (asked together, else one by one); never fails.
-        """
-        declared: tuple[str, ...] = tuple(self.model.forcedInform) if IForcedInform.providedBy(self.model) else ()
-        names = self._forcedNames or declared
-        if not names:
-            return []
-        answer = yield self._bounded(defer.maybeDeferred(self.model.getParameterValues, list(names)))
-        if not isinstance(answer, CWMPFault):
-            return [v for v in answer if isinstance(v, ParameterValue)]
-        if answer.code != 9005 or self._forcedNames is not None:
-            self.log.warn("forced inform parameters unavailable ({fault}); the Inform goes without",
-                          fault=str(answer))
-            return []
-        answers = yield defer.gatherResults([
-            self._bounded(defer.maybeDeferred(self.model.getParameterValues, [name])) for name in declared
-        ])
-        values: list[ParameterValue] = []
-        found = []
-        timedOut = False
-        for name, one in zip(declared, answers):
-            if isinstance(one, CWMPFault):
-                timedOut = timedOut or one.code == 9002
-                continue
-            found.append(name)
-            values.extend(v for v in one if isinstance(v, ParameterValue))
-        if not timedOut:
-            self._forcedNames = tuple(found)
-        return values
 
     # -- serving the ACS ----------------------------------------------------------------------
 
