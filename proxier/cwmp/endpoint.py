@@ -12,7 +12,9 @@ session timeout (INTEROP §CWMP 6). What it owes the ACS lives in an
 L{EndpointState}, saved before anyone is told. It is the facade of its
 parts: the ACS's requests are answered by an
 L{RPCDispatcher<proxier.cwmp.dispatch.RPCDispatcher>}, what its Informs
-carry is read by an L{InformParameters<proxier.cwmp.inform.InformParameters>}.
+carry is read by an L{InformParameters<proxier.cwmp.inform.InformParameters>},
+the periodic and scheduled Informs fall due by an
+L{InformTimers<proxier.cwmp.informtimers.InformTimers>}.
 
 It is also the device's L{IDeviceObserver}: the proxy module reports boots,
 value changes and transfers, and the endpoint turns them into Inform events.
@@ -36,14 +38,14 @@ from proxier.cwmp import messages as m
 from proxier.cwmp.dispatch import RPCDispatcher
 from proxier.cwmp.events import EndpointState
 from proxier.cwmp.inform import InformParameters
-from proxier.cwmp.retry import nextPeriodicInform, parseRetryAfter, retryDelay
+from proxier.cwmp.informtimers import InformTimers
+from proxier.cwmp.retry import parseRetryAfter, retryDelay
 from proxier.cwmp.session import CPESession, Dispatch, Ended, Send
 from proxier.cwmp.settings import EndpointSettings
 from proxier.cwmp.transport import ACSHTTPSession, TransportError
 from proxier.datamodel.capabilities import INotifyingDataModel
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import (
-    UNKNOWN_TIME,
     AutonomousTransferResult,
     DeviceIdentity,
     ParameterValue,
@@ -269,12 +271,10 @@ class CWMPEndpoint:
         self._againUrgent = False
         self._timer: Any = None
         self._retryAt: Optional[float] = None
-        self._periodicCall: Any = None
-        self._scheduledCall: Any = None
-        self._reference = 0.0
         self._rpcs = RPCDispatcher(model, settings, self.state, reactor, self._deviceTimeout, self.log,
                                    self._informScheduled)
         self._inform = InformParameters(model, self._rpcs.bounded, self.log)
+        self._timers = InformTimers(reactor, settings, self.state, self._wantSession)
         self._inFlight: Optional[Deferred] = None
         self._abort: Optional[str] = None
         self._lastActive: Optional[float] = None
@@ -297,7 +297,7 @@ class CWMPEndpoint:
         if self._running:
             return
         self._running = True
-        self._reference = self._clock.seconds()
+        reference = self._clock.seconds()
         if self._boot:
             # A restart of the proxier is the reboot of its own CPE: a Reboot
             # it owed is done, and reported ("1 BOOT" + "M Reboot"). Once per
@@ -309,8 +309,7 @@ class CWMPEndpoint:
         self._runAfterSession()
         if INotifyingDataModel.providedBy(self.model):
             self.model.addChangeListener(self._modelValuesChanged)  # a model that reports value changes itself
-        self._armPeriodic()
-        self._armScheduled()
+        self._timers.start(reference)
         self._wantSession()
 
     def stop(self) -> Deferred:
@@ -323,11 +322,10 @@ class CWMPEndpoint:
                     pass
         self._running = False
         self.state.stop()
-        for name in ("_timer", "_periodicCall", "_scheduledCall"):
-            call = getattr(self, name)
-            if call is not None and call.active():
-                call.cancel()
-            setattr(self, name, None)
+        self._timers.stop()
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
         session = self._session
         if session is None:
             return succeed(None)
@@ -498,48 +496,14 @@ class CWMPEndpoint:
             self._checkBootstrap()
             self._wantSession()
         elif name in ("periodicInformEnable", "periodicInformInterval", "periodicInformTime"):
-            self._armPeriodic()
+            self._timers.armPeriodic()
 
     # -- timers --------------------------------------------------------------------
-
-    def _armPeriodic(self) -> None:
-        if self._periodicCall is not None and self._periodicCall.active():
-            self._periodicCall.cancel()
-        self._periodicCall = None
-        if not self._running or not self.settings.periodicInformEnable:
-            return
-        phaseTime = self.settings.periodicInformTime
-        phase = None if phaseTime == UNKNOWN_TIME else phaseTime.timestamp()
-        now = self._clock.seconds()
-        at = nextPeriodicInform(now, self.settings.periodicInformInterval, phase, self._reference)
-        self._periodicCall = self._clock.callLater(at - now, self._periodicFired)
-
-    def _periodicFired(self) -> None:
-        self._periodicCall = None
-        self.state.queueEvent("2 PERIODIC")
-        self._wantSession()
-        self._armPeriodic()
-
-    def _armScheduled(self) -> None:
-        if self._scheduledCall is not None and self._scheduledCall.active():
-            self._scheduledCall.cancel()
-        self._scheduledCall = None
-        scheduled = self.state.scheduledInforms()
-        if not self._running or not scheduled:
-            return
-        delay = max(0.0, scheduled[0][0] - self._clock.seconds())
-        self._scheduledCall = self._clock.callLater(delay, self._scheduledFired)
 
     def _informScheduled(self) -> None:
         """The ACS's ScheduleInform was recorded: log what the queue dropped, arm its timer."""
         self._logDropped()
-        self._armScheduled()
-
-    def _scheduledFired(self) -> None:
-        self._scheduledCall = None
-        if self.state.scheduledInformDue(self._clock.seconds()):
-            self._wantSession()
-        self._armScheduled()
+        self._timers.armScheduled()
 
     def _mayRunSession(self) -> bool:
         """
