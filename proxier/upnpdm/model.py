@@ -18,7 +18,7 @@ device's L{InstanceMap<proxier.upnpdm.instances.InstanceMap>}:
    "entire object model held in the CPE Proxier" of the notes), so a node
    is asked about once.
  - GetParameterValues (§4.6.3.1): one GetValues for every path asked; each
-   value typed from the CMS Type attribute (L{fromCMSType}) and written as
+   value typed from the CMS Type attribute (L{proxier.upnpdm.cmstypes.fromCMSType}) and written as
    CWMP writes that type (booleans C{true}/C{false}) — except where TR-181
    defines the parameter: its type and facets win, the value converted or
    refused (L{proxier.datamodel.standard}; issue 17.3). SetParameterValues
