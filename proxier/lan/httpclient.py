@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import urljoin
 
-from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout, maybeDeferred, succeed
+from twisted.internet.defer import CancelledError, Deferred, TimeoutError as DeferredTimeout, maybeDeferred
 from twisted.python.failure import Failure
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer
+from twisted.web.iweb import IAgentEndpointFactory
 from zope.interface import implementer
 
 from proxier import httpbody
@@ -261,28 +261,6 @@ class EndpointFactory:
         return endpoint
 
 
-@implementer(IBodyProducer)
-class _BytesProducer:
-    """A body already in memory, written at once, its length known (so sent with Content-Length)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.length = len(data)
-
-    def startProducing(self, consumer: Any) -> "Deferred[None]":
-        consumer.write(self.data)
-        return succeed(None)
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
-
-
 class AgentHTTPClient:
     """
     The one call of treq's C{HTTPClient} the L{Requester} makes, on a bare
@@ -304,7 +282,7 @@ class AgentHTTPClient:
             import hyperlink
 
             uri = hyperlink.URL.from_text(url).to_uri().to_text().encode("ascii")
-        producer = _BytesProducer(data) if data is not None else None
+        producer = httpbody.BytesProducer(data) if data is not None else None
         return self.agent.request(method.encode("ascii"), uri, headers, producer)
 
 
