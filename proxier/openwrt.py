@@ -40,6 +40,8 @@ import shlex
 import sys
 from typing import Optional, Sequence
 
+from proxier.asciinum import isUnsigned
+
 __all__ = ["UCIError", "parseUCI", "render", "gatewayCWMPPort", "OPENWRT_DEFAULTS", "main"]
 
 #: What the init script renders when the UCI file leaves a key out.
@@ -139,8 +141,7 @@ def gatewayCWMPPort(paths: Sequence[str] = CWMP_CLIENT_CONFIGS) -> dict[str, int
             continue
         for _type, _name, options in sections:
             for key, value, _ in options:
-                if key in ("port", "connection_request_port", "cr_port") and value.strip().isascii() \
-                        and value.strip().isdigit():
+                if key in ("port", "connection_request_port", "cr_port") and isUnsigned(value.strip(), maxDigits=5):
                     found[path] = int(value.strip())
                     break
             if path in found:

@@ -21,6 +21,8 @@ from typing import Any, Callable, Mapping, Optional
 
 from twisted.logger import Logger
 
+from proxier.asciinum import isUnsigned
+
 __all__ = ["Notifier"]
 
 
@@ -47,7 +49,7 @@ class Notifier:
             self.address = raw
         self.watchdogSeconds: Optional[float] = None
         usec, pid = env.get("WATCHDOG_USEC", ""), env.get("WATCHDOG_PID", "")
-        if usec.isascii() and usec.isdigit() and int(usec) > 0 and (not pid or pid == str(self._pid)):
+        if isUnsigned(usec) and int(usec) > 0 and (not pid or pid == str(self._pid)):
             self.watchdogSeconds = int(usec) / 1_000_000
 
     @property

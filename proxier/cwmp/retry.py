@@ -81,7 +81,7 @@ def parseRetryAfter(value: Optional[str], now: float) -> Optional[float]:
     if not value:
         return None
     value = value.strip(" \t")
-    if value[:1].isdigit():
+    if value[:1].isdigit():  # a digit of any script: delay-seconds, read as ASCII digits or refused
         if isUnsigned(value, maxDigits=len(value)) and len(value) > 10:
             return MAX_RETRY_AFTER  # far more than a day, without making a huge int of it
         try:
