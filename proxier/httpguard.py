@@ -61,6 +61,7 @@ class GuardedChannel(http.HTTPChannel):
     state = "reading"
     since = 0.0  # when the present wait for a request began
     heard = False  # whether any byte came during the present wait
+    served = False  # whether a request of this connection was answered (it is kept alive)
     _deadline: Any = None
     _refused = False
 
@@ -83,6 +84,13 @@ class GuardedChannel(http.HTTPChannel):
 
     def _tooSlow(self) -> None:
         self._deadline = None
+        if self.served and not self.heard:
+            # a kept-alive connection nothing came on since its last answer: an
+            # idle close, what every client that keeps connections expects (GUPnP
+            # and the simulators do, between NOTIFYs) — not a sign of pressure
+            self.site._forget(self)
+            self.drop()
+            return
         self.site._note("slow", self._peer())
         self.site._forget(self)
         self.drop()
@@ -132,6 +140,7 @@ class GuardedChannel(http.HTTPChannel):
         super().allContentReceived()
 
     def requestDone(self, request: Any) -> None:
+        self.served = True
         if self.persistent and not self._refused:
             # before the parent: it may parse a pipelined request at once
             self._reading()

@@ -175,6 +175,25 @@ class GuardTests(unittest.TestCase):
         client.send(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
         self.assertEqual(self.resource.bodies, [1000, 5])
 
+    def test_idleKeptAliveIsNoPressure(self) -> None:
+        """
+        A kept-alive connection that sends nothing after its answer is closed
+        at the deadline quietly (an idle close, as between a device's NOTIFYs);
+        one that starts its next request and stalls is still too slow.
+        """
+        idle = self.connect()
+        self.assertEqual(status(idle.request("GET", "/")), 200)
+        self.clock.advance(10)
+        self.assertTrue(idle.closing)
+        self.assertEqual((self.site.counts["slow"], self.warnings()), (0, []))
+        self.assertEqual(self.site.openConnections, 0)
+        stalled = self.connect("192.0.2.11")
+        self.assertEqual(status(stalled.request("GET", "/")), 200)
+        stalled.send(b"GET / HT")
+        self.clock.advance(10)
+        self.assertTrue(stalled.closing)
+        self.assertEqual(self.site.counts["slow"], 1)
+
     def test_logRateLimited(self) -> None:
         """Seventy evictions and refusals in a minute make one warning; the next minute's first makes one more, with counts."""
         for i in range(70):
