@@ -29,7 +29,7 @@ import os
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 __all__ = ["Hostile", "Tripwire", "corpus", "REFUSED", "INERT", "CAPPED", "PAYLOAD"]
 
@@ -262,3 +262,15 @@ def corpus(trip: Tripwire) -> list[Hostile]:
         Hostile("many character references", CAPPED, payload="&#x41;" * 100000),
     ]
     return out
+
+
+def tripwireFor(testCase: Any) -> Tripwire:
+    """A L{Tripwire} in the test's own temp directory, closed at its end; the test is skipped without inotify."""
+    from twisted.trial import unittest
+
+    try:
+        trip = Tripwire(testCase.mktemp())
+    except OSError as e:
+        raise unittest.SkipTest(f"no inotify here: {e}")
+    testCase.addCleanup(trip.close)
+    return trip

@@ -29,7 +29,7 @@ from proxier.upnp import description, gena, soap, xmlstring
 from proxier.upnp.dps import codec as dpscodec
 from proxier.upnpdm import cmsxml, diagnostics
 from tests._helpers import subprocessEnv
-from tests.hostilexml import INERT, PAYLOAD, REFUSED, Hostile, Tripwire, corpus
+from tests.hostilexml import INERT, PAYLOAD, REFUSED, Hostile, Tripwire, corpus, tripwireFor
 
 _SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 _CMS = "urn:schemas-upnp-org:dm:cms"
@@ -193,11 +193,7 @@ class TripwireTests(unittest.TestCase):
     """The tripwire sees what it must, or the other tests prove nothing."""
 
     def setUp(self) -> None:
-        try:
-            self.trip = Tripwire(self.mktemp())
-        except OSError as e:
-            raise unittest.SkipTest(f"no inotify here: {e}")
-        self.addCleanup(self.trip.close)
+        self.trip = tripwireFor(self)
 
     def test_seesOpenAndConnect(self) -> None:
         """Opening a canary and connecting to the listener both show up, once."""
@@ -225,11 +221,7 @@ class CorpusTests(unittest.TestCase):
     """Every corpus document at every entry point."""
 
     def setUp(self) -> None:
-        try:
-            self.trip = Tripwire(self.mktemp())
-        except OSError as e:
-            raise unittest.SkipTest(f"no inotify here: {e}")
-        self.addCleanup(self.trip.close)
+        self.trip = tripwireFor(self)
 
     def test_templatesAccepted(self) -> None:
         """Each entry point accepts its template with a harmless payload, so a refusal below is the hostility's doing."""

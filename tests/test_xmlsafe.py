@@ -83,13 +83,9 @@ class HostileTests(unittest.TestCase):
     """
 
     def setUp(self) -> None:
-        from tests.hostilexml import Tripwire
+        from tests.hostilexml import tripwireFor
 
-        try:
-            self.trip = Tripwire(self.mktemp())
-        except OSError as e:
-            raise unittest.SkipTest(f"no inotify here: {e}")
-        self.addCleanup(self.trip.close)
+        self.trip = tripwireFor(self)
 
     def assertRefusedUnopened(self, document: bytes | str, reason: str = "") -> None:
         """No canary was opened, and C{document} is refused (with C{reason} in the message)."""
