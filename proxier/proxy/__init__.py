@@ -1,0 +1,13 @@
+"""
+What every proxied device needs, whatever its protocol (UPnP DM today, IPP
+printers next), written once; a protocol package such as L{proxier.upnpdm}
+keeps only the translation between CWMP and its device's protocol:
+
+ - L{proxier.proxy.gate}: the one door every action to a device goes
+   through (queue, concurrency, deadline, offline after failures,
+   observers); what counts as "the device answered" is the protocol's.
+ - L{proxier.proxy.transfers}: the durable queue of Downloads and Uploads,
+   TransferComplete once.
+"""
+
+__all__: list[str] = []
