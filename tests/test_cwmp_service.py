@@ -19,7 +19,7 @@ from proxier.config import ConfigError, load
 from proxier.cwmp.fakeacs import FakeACS
 from proxier.cwmp.service import OWN_ENDPOINT, CWMPService, urlHostFor
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IProxiedDevice, IRebaselining
+from proxier.interfaces import IForcedInform, IProxiedDevice, IRebaselining
 from proxier.service import DeviceDirectory
 from proxier.store import Store
 from tests._helpers import LogCapture
@@ -160,22 +160,36 @@ class ServiceTests(unittest.TestCase):
         """
         Once the Connection Request URL is final, before the first Inform,
         an own model that declares IRebaselining takes it as its baseline
-        (it is no change the ACS could have seen); a model merely having a
-        method of that name is not called.
+        (it is no change the ACS could have seen), under the root its
+        forced-inform list names; a model merely having a method of that
+        name, or naming no Connection Request URL, is not called.
         """
         identity = DeviceIdentity("proxier", "000000", "Gateway", "GW1")
         calls: list = []
-        for declared in (False, True):
+        cases = [
+            (False, ("Device.ManagementServer.ConnectionRequestURL",)),
+            (True, ("Device.DeviceInfo.SoftwareVersion",)),
+            (True, ("Device.DeviceInfo.SoftwareVersion", "Device.ManagementServer.ConnectionRequestURL")),
+            (True, ("InternetGatewayDevice.ManagementServer.ConnectionRequestURL",)),
+        ]
+        models = []
+        for declared, forced in cases:
             model = FakeModel()
             model.rebaseline = lambda *paths, model=model: calls.append((model, paths))
+            alsoProvides(model, IForcedInform)
+            model.forcedInform = forced
             if declared:
                 alsoProvides(model, IRebaselining)
+            models.append(model)
             self.service = self.makeService()
             self.service.addOwnEndpoint(identity, lambda settings, url, store, model=model: model)
             self.start()
             self.assertEqual(len(self.service.manager.endpoints), 1)
             self.successResultOf(self.service.stopService())
-        self.assertEqual(calls, [(model, ("Device.ManagementServer.ConnectionRequestURL",))])
+        self.assertEqual(calls, [
+            (models[2], ("Device.ManagementServer.ConnectionRequestURL",)),
+            (models[3], ("InternetGatewayDevice.ManagementServer.ConnectionRequestURL",)),
+        ])
 
     def test_lowercaseSessionTimeout(self) -> None:
         """

@@ -39,7 +39,7 @@ from proxier.cwmp.endpoint import CWMPEndpoint
 from proxier.cwmp.settings import EndpointSettings
 from proxier.cwmp.tls import TLSConfigError, makeACSAgent
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IRebaselining
+from proxier.interfaces import IForcedInform, IRebaselining
 from proxier.log import DeviceLogger
 from proxier.outbound import TargetPolicy
 from proxier.store import Store
@@ -49,6 +49,25 @@ __all__ = ["CWMPService", "EndpointManager", "urlHostFor", "OWN_ENDPOINT", "Make
 MakeModel = Callable[[Any, EndpointSettings, Callable[[], str]], Any]
 OWN_ENDPOINT = "self"  # the store name of the proxier's own endpoint: "endpoint-self"
 _WILDCARDS = ("0.0.0.0", "::")
+
+
+#: The TR-069 parameter (A.3.3.1, forced inform) the Connection Request server owns, by its name below the root.
+CONNECTION_REQUEST_URL = "ManagementServer.ConnectionRequestURL"
+
+
+def rebaselineConnectionRequestURL(model: Any) -> None:
+    """
+    Take a model's Connection Request URL as its reference value without
+    reporting it. The model names the parameter in its forced-inform list
+    (L{IForcedInform}); a model that does not detect changes
+    (L{IRebaselining}) or has no such parameter is left alone.
+    """
+    if not (IRebaselining.providedBy(model) and IForcedInform.providedBy(model)):
+        return
+    names = [name for name in model.forcedInform
+             if name == CONNECTION_REQUEST_URL or name.endswith("." + CONNECTION_REQUEST_URL)]
+    if names:
+        model.rebaseline(*names)
 
 
 def urlHostFor(listenAddress: str, urlHost: str, acsURL: str, resolve: Callable[[str], Deferred],
@@ -268,10 +287,10 @@ class CWMPService(MultiService):
         if not self.running:
             return
         # The ConnectionRequestURLs became final now, before any Inform: that is
-        # no change the ACS could have seen.
+        # no change the ACS could have seen. Where it lives is the model's word
+        # (its forced-inform list names it, under whatever root it mounts).
         for endpoint in self.manager.endpoints.values():
-            if IRebaselining.providedBy(endpoint.model):
-                endpoint.model.rebaseline("Device.ManagementServer.ConnectionRequestURL")
+            rebaselineConnectionRequestURL(endpoint.model)
         self.manager.start()
         self._directory.addListener(self.manager)
         self._listening = True
