@@ -8,6 +8,9 @@ keeps only the translation between CWMP and its device's protocol:
    observers); what counts as "the device answered" is the protocol's.
  - L{proxier.proxy.transfers}: the durable queue of Downloads and Uploads,
    TransferComplete once.
+ - L{proxier.proxy.heldmodel}: an object the proxier holds for a device,
+   mounted over the device's own model, with reads that may wait for the
+   device.
 """
 
 __all__: list[str] = []

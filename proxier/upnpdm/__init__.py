@@ -26,7 +26,6 @@ BasicManagement and SoftwareManagement behind CWMP (§4.3.2, §4.4, §4.5, §4.7
 
  - C{management}: which of the parts below a device gets, and its news to them.
  - C{link}: what those parts ask of the Virtual CWMP Device.
- - C{overlay}: a proxier-held object mounted over the device's model.
  - C{diagnostics} / C{diagcontrol}: IPPing, TraceRoute, NSLookupDiagnostics
    over BMS tests (the tables, sans-IO; the Figure 6 state machine).
  - C{logs}: VendorLogFile from the BMS logs, and their Upload.

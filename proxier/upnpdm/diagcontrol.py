@@ -33,10 +33,10 @@ from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
+from proxier.proxy.heldmodel import HeldModel
 from proxier.store import Document, Retrier, Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import diagnostics as d
-from proxier.upnpdm.overlay import HeldModel
 
 __all__ = ["Diagnostic", "DiagnosticsService", "SEND_ATTEMPTS", "RETRY_DELAYS", "POLL_ATTEMPTS", "SLACK"]
 

@@ -51,10 +51,10 @@ from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import Boolean, String, UnsignedInt
 from proxier.datamodel.values import ParameterValue, TransferRequest
+from proxier.proxy.heldmodel import HeldModel
 from proxier.store import Document, Retrier, Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL
-from proxier.upnpdm.overlay import HeldModel
 from proxier.upnpdm.transfers import ITransferHandler, describeError
 
 __all__ = [

@@ -1,9 +1,9 @@
-# -*- test-case-name: tests.test_upnpdm_diag -*-
+# -*- test-case-name: tests.test_upnpdm_diag,tests.test_upnpdm_logs -*-
 """
-An object the proxier holds for a Virtual CWMP Device (TR-330 §4.3.2: "the
-CPE Proxier holds the noted objects and parameters locally and inserts them
-when queries ... are requested"): a L{TreeDataModel} with two hooks a plain
-tree lacks.
+An object the proxier holds for a proxied device (TR-330 §4.3.2: "the CPE
+Proxier holds the noted objects and parameters locally and inserts them
+when queries ... are requested"), whatever the device's protocol: a
+L{TreeDataModel} with two hooks a plain tree lacks.
 
  - C{beforeRead}: run before every GetParameterNames/Values/Attributes, and
    waited for — the VendorLogFile table is refreshed from the device there
