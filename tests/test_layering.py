@@ -2,7 +2,9 @@
 The layers' imports (issue 12.3): a protocol module — C{proxier/upnpdm},
 C{proxier/printer}, the plugins — reaches the CWMP endpoint only through the
 contracts of L{proxier.interfaces} and the plugin context, never by importing
-C{proxier.cwmp}, directly or through another module of the project.
+C{proxier.cwmp}, directly or through another module of the project. The
+shared core of proxied devices (C{proxier/proxy}, issue 12) is below every
+protocol: it imports none of them, nor the endpoint.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: the packages that must not depend on the CWMP endpoint
 PROTOCOLS = ("proxier.upnpdm", "proxier.printer", "proxier.plugins")
 FORBIDDEN = "proxier.cwmp"
+#: the shared core, and what it must not depend on (the protocols and the endpoint)
+CORE = "proxier.proxy"
+ABOVE_CORE = ("proxier.upnp", "proxier.upnpdm", "proxier.printer", "proxier.cwmp")
 
 
 def sourceOf(module: str) -> Optional[str]:
@@ -99,6 +104,23 @@ class ProtocolLayerTests(unittest.TestCase):
             self.assertTrue(modules, package)
             for module in modules:
                 chain = pathTo(module, FORBIDDEN)
+                if chain is not None:
+                    chains.append(" -> ".join(chain))
+        self.assertEqual(chains, [])
+
+    def test_coreImportsNoProtocol(self) -> None:
+        """
+        No module of C{proxier/proxy} imports a protocol (C{proxier.upnp},
+        C{proxier.upnpdm}, C{proxier.printer}) or C{proxier.cwmp}, even
+        through another module: a protocol implements the core's
+        interfaces, never the reverse.
+        """
+        modules = modulesOf(CORE)
+        self.assertIn(CORE, modules)
+        chains = []
+        for module in modules:
+            for forbidden in ABOVE_CORE:
+                chain = pathTo(module, forbidden)
                 if chain is not None:
                     chains.append(" -> ".join(chain))
         self.assertEqual(chains, [])
