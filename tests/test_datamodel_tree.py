@@ -890,6 +890,65 @@ class ChangeTests(TreeTestCase):
         self.assertEqual(len(seen), 2)
         self.assertEqual(self.flushLoggedErrors(RuntimeError), [])
 
+    def restart(self) -> TreeDataModel:
+        """The proxier restarts: a new tree on the same store, started, with a listener."""
+        self.model = self.make()
+        self.model.startNotifications()
+        self.model.addChangeListener(lambda values, active: self.reports.append((list(values), active)))
+        return self.model
+
+    def test_changeWhileDownReported(self) -> None:
+        """A value that changed while the proxier was down is reported by the first poll after it starts again."""
+        self.notify("Device.Info.Level", 2)
+        self.model.startNotifications()
+        self.device.level = 6
+        self.restart().poll()
+        self.assertEqual(self.reports, [([ParameterValue("Device.Info.Level", "6", "xsd:unsignedInt")], True)])
+        self.restart().poll()
+        self.assertEqual(len(self.reports), 1)
+
+    def test_acsChangeNotReportedAfterRestart(self) -> None:
+        """What the ACS set stays unreported across a restart; a later change by others is reported."""
+        self.notify("Device.Info.Level", 1)
+        self.ok(self.model.setParameterValues([ParameterValue("Device.Info.Level", "4", "xsd:unsignedInt")]))
+        self.restart().poll()
+        self.assertEqual(self.reports, [])
+        self.device.level = 5
+        self.restart().changed("Device.Info.Level")
+        self.assertEqual(self.reports, [([ParameterValue("Device.Info.Level", "5", "xsd:unsignedInt")], False)])
+
+    def test_startKeepsStoredBaselines(self) -> None:
+        """startNotifications fills only missing references: it does not take a changed value as the reference."""
+        self.notify("Device.Info.Level", 1)
+        self.device.level = 8
+        model = self.make()
+        model.startNotifications()
+        model.startNotifications()
+        seen: list = []
+        model.addChangeListener(lambda values, active: seen.append(values))
+        model.poll()
+        self.assertEqual(seen, [[ParameterValue("Device.Info.Level", "8", "xsd:unsignedInt")]])
+
+    def test_changeWaitsForAListener(self) -> None:
+        """A change detected while no listener is there is not lost: the first detection with one reports it."""
+        self.notify("Device.Info.Level", 1)
+        model = self.make()
+        self.device.level = 2
+        model.poll()
+        model.addChangeListener(lambda values, active: self.reports.append(list(values)))
+        model.poll()
+        self.assertEqual(self.reports, [[ParameterValue("Device.Info.Level", "2", "xsd:unsignedInt")]])
+
+    def test_deletedInstanceForgotten(self) -> None:
+        """A deleted instance's references go with its attributes, also on disk."""
+        self.ok(self.model.addObject("Device.Host."))
+        self.notify("Device.Host.1.Port", 1)
+        self.ok(self.model.deleteObject("Device.Host.1."))
+        self.ok(self.model.addObject("Device.Host."))
+        self.restart().poll()
+        self.assertEqual(self.reports, [])
+        self.assertNotIn("Device.Host.1.Port", self.make()._baselines.values)
+
     def test_getterFaultSkipped(self) -> None:
         """A parameter whose getter fails is skipped by change detection, not reported nor crashed on."""
         self.notify("Device.Info.Level", 1)

@@ -24,9 +24,11 @@ instances, added and deleted by the ACS (when C{writable}) or by code
 (L{TreeDataModel.addInstance}), whose numbers are never reused and survive a
 restart, with its C{...NumberOfEntries} parameter made for it.
 
-Notification attributes are persisted, and value changes of parameters with
-Notification on are told to change listeners (see L{TreeDataModel.poll} and
-L{TreeDataModel.changed}); changes the ACS itself made are not.
+Notification attributes and the values last reported are persisted (in a
+L{Baselines<proxier.proxy.baselines.Baselines>}), and value changes of
+parameters with Notification on are told to change listeners (see
+L{TreeDataModel.poll} and L{TreeDataModel.changed}) — also a change made
+while the proxier was down; changes the ACS itself made are not.
 
 Unlike catawampus's tree (STYLE.md), GetParameterNames reports the real
 Writable, attributes and instance numbers survive a restart, and value
@@ -65,7 +67,8 @@ from proxier.datamodel.values import (
     ParameterValue,
 )
 from proxier.interfaces import IDataModel, IRebaselining
-from proxier.store import Store
+from proxier.proxy.baselines import Baselines, Observed, sameText
+from proxier.store import Retrier, Store
 
 __all__ = [
     "ObjectNode",
@@ -238,23 +241,25 @@ class TreeDataModel:
             raise ValueError(f"no such handler: {sorted(unknown)}")
         self._reportForcedInform = reportForcedInform
         self._listeners: list[ChangeListener] = []
-        self._reported: dict[str, str] = {}
-        self._acsSetting: set[str] = set()
         self.root = ObjectNode(self, "", roots, None)
         self._store = store
-        self._attributes: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._baselines = Baselines()
         self._tableState: dict[str, dict] = {}
         if store is not None:
             self._attributesDoc = store.document("attributes")
             self._valuesDoc = store.document("values")
             self._tablesDoc = store.document("tables")
+            self._baselinesDoc = store.document("baselines")
+            # a failed save is tried again at the next change (the store logs it)
+            self._baselinesSaver = Retrier(self._baselinesDoc, lambda: dict(self._baselines.values))
             self._load()
 
     # ---- persistence -----------------------------------------------------------
 
     def _load(self) -> None:
         raw = self._attributesDoc.load(default={}, validate=_validateAttributes)
-        self._attributes = {p: (int(n), tuple(acl)) for p, (n, acl) in raw.items()}
+        reported = self._baselinesDoc.load(default={}, validate=_validateValues)
+        self._baselines = Baselines({p: (int(n), tuple(acl)) for p, (n, acl) in raw.items()}, reported)
         self._tableState = self._tablesDoc.load(default={}, validate=_validateTables)
         values = self._valuesDoc.load(default={}, validate=_validateValues)
         self._restore(self.root, values)
@@ -309,7 +314,14 @@ class TreeDataModel:
     def _saveAttributes(self) -> None:
         if self._store is None:
             return
-        self._attributesDoc.save({p: [n, list(acl)] for p, (n, acl) in sorted(self._attributes.items())})
+        self._attributesDoc.save({p: [n, list(acl)] for p, (n, acl) in sorted(self._baselines.attributes.items())})
+
+    def _saveBaselines(self) -> None:
+        """The values last reported, on disk when they changed (a failed save is retried at the next change)."""
+        if self._store is None or not self._baselines.dirty:
+            return
+        if self._baselinesSaver.save():
+            self._baselines.dirty = False
 
     # ---- walking --------------------------------------------------------------
 
@@ -534,7 +546,8 @@ class TreeDataModel:
         status = APPLIED
         undo: list[Callable[[], None]] = []
         persist = False
-        self._acsSetting = {node.path + param.name for node, param, _ in plan}
+        acsSet = {node.path + param.name for node, param, _ in plan}
+        self._baselines.markACS(acsSet)
         try:
             batches: dict[int, tuple[Batch, list]] = {}
             steps: list[Any] = []
@@ -579,16 +592,13 @@ class TreeDataModel:
                     self.log.failure("undoing a change failed")
             raise asFault(e) from None
         finally:
-            acsSet = self._acsSetting
-            self._acsSetting = set()
+            self._baselines.clearMarks()
         # what the ACS set is the new reference: it is never reported back
         for path in acsSet:
-            if path in self._reported:
+            if path in self._baselines.values:
                 kind, node, param = self._resolve(path)
-                try:
-                    self._reported[path] = self._compareText(node, param)
-                except CWMPFault:
-                    del self._reported[path]
+                self._baseline(path, node, param)
+        self._saveBaselines()
         return status
 
     # ---- IDataModel: attributes ---------------------------------------------------
@@ -596,7 +606,7 @@ class TreeDataModel:
     def _notification(self, path: str, param: Parameter) -> int:
         if param.activeNotify == FORCE_ENABLED:
             return Notification.ACTIVE
-        entry = self._attributes.get(path)
+        entry = self._baselines.attributesOf(path)
         if entry is not None:
             return entry[0]
         if param.activeNotify == FORCE_DEFAULT_ENABLED:
@@ -612,7 +622,7 @@ class TreeDataModel:
         for name in names:
             for node, param in self._paramsUnder(name):
                 path = node.path + param.name
-                entry = self._attributes.get(path)
+                entry = self._baselines.attributesOf(path)
                 out.append(ParameterAttributes(path, self._notification(path, param), entry[1] if entry else ()))
                 if len(out) > MAX_RESULT_ITEMS:
                     raise CWMPFault(9004, "Resources exceeded (the answer would be too large)")
@@ -654,38 +664,39 @@ class TreeDataModel:
 
     def _setParameterAttributes(self, changes: Sequence[AttributeChange]) -> None:
         plan = self._planAttributes(changes)
-        kept = dict(self._attributes)
+        kept = self._baselines.copy()
         try:
             self._applyAttributes(plan)
             self._saveAttributes()
         except OSError as e:
             # not on disk, so not applied (the store logged why): 9002
-            self._attributes = kept
+            self._baselines = kept
             raise asFault(e) from None
+        self._saveBaselines()
 
     def _applyAttributes(self, plan: list) -> None:
         for path, param, node, change in plan:
-            notification, accessList = self._attributes.get(path, (None, ()))
+            default = Notification.ACTIVE if param.activeNotify in (FORCE_ENABLED, FORCE_DEFAULT_ENABLED) else 0
+            notification, accessList = self._baselines.attributesOf(path) or (default, ())
             before = self._notification(path, param)
             if change.notificationChange:
                 notification = change.notification
             if change.accessListChange:
                 accessList = tuple(e for e in change.accessList if e)
-            default = Notification.ACTIVE if param.activeNotify in (FORCE_ENABLED, FORCE_DEFAULT_ENABLED) else 0
-            if (notification is None or notification == default) and not accessList:
-                self._attributes.pop(path, None)
-            else:
-                self._attributes[path] = (default if notification is None else notification, accessList)
+            self._baselines.setAttributes(path, notification, accessList, default)
             if self._notification(path, param) != Notification.OFF and before == Notification.OFF:
                 self._baseline(path, node, param)
             elif self._notification(path, param) == Notification.OFF:
-                self._reported.pop(path, None)
+                self._baselines.unwatch(path)
 
     def _baseline(self, path: str, node: ObjectNode, param: Parameter) -> None:
         try:
-            self._reported[path] = self._compareText(node, param)
+            watched = self._baselines.watch(path, self._compareText(node, param))
         except CWMPFault:
-            self._reported.pop(path, None)
+            self._baselines.unwatch(path)
+            return
+        if not watched:
+            self.log.warn("more parameters with Notification than the tree watches; {path} is not", path=path)
 
     # ---- IDataModel: objects -----------------------------------------------------------
 
@@ -758,14 +769,13 @@ class TreeDataModel:
     def _remove(self, table: _TableNode, node: ObjectNode) -> None:
         del table.instances[node.instance]  # type: ignore[arg-type]
         prefix = node.path
-        for store in (self._attributes, self._reported):
-            for path in [p for p in store if p.startswith(prefix)]:
-                del store[path]  # type: ignore[attr-defined]
+        self._baselines.forgetBelow(prefix)
         for path in [p for p in self._tableState if p.startswith(prefix)]:
             del self._tableState[path]
         self._saveAttributes()
         self._saveTables()
         self._saveValues()
+        self._saveBaselines()
         self._countChanged(table)
 
     def _countChanged(self, table: _TableNode) -> None:
@@ -932,7 +942,8 @@ class TreeDataModel:
         """
         Code tells the tree that parameters (names or partial paths) may
         have changed; those with Notification on whose value differs from the
-        last one reported are told to listeners.
+        last one reported are told to listeners (while there are none, a
+        change waits for the first detection that has one).
         """
         candidates: list[tuple[ObjectNode, Parameter]] = []
         for path in paths_:
@@ -947,12 +958,27 @@ class TreeDataModel:
         self._detect(self._walkParams(self.root))
 
     def _detect(self, candidates: Iterable[tuple[ObjectNode, Parameter]]) -> None:
-        changed: list[ParameterValue] = []
-        active = False
+        if not self._listeners:
+            return  # nobody would hear it: the baselines stay, the change is reported later
+        found = self._baselines.detect(self._observe(candidates), sameText)
+        if found.refused:
+            self.log.warn("more parameters with Notification than the tree watches; {path} is not",
+                          path=found.refused[0])
+        if found.values:
+            for listener in list(self._listeners):
+                try:
+                    listener(found.values, found.active)
+                except Exception:
+                    self.log.failure("a change listener failed")
+        # saved after the listeners heard it: a crash in between reports it again, never loses it
+        self._saveBaselines()
+
+    def _observe(self, candidates: Iterable[tuple[ObjectNode, Parameter]]) -> Iterator[Observed]:
+        """The current value of each candidate whose changes are reported."""
         for node, param in candidates:
             path = node.path + param.name
             notification = self._notification(path, param)
-            if notification == Notification.OFF or path in self._acsSetting:
+            if notification == Notification.OFF:
                 continue
             if param.forcedInform and not self._reportForcedInform:
                 continue
@@ -960,18 +986,8 @@ class TreeDataModel:
                 text = self._compareText(node, param)
             except CWMPFault:
                 continue
-            previous = self._reported.get(path)
-            self._reported[path] = text
-            if previous is None or previous == text:
-                continue
-            changed.append(ParameterValue(path, "" if param.hidden else text, param.type.xsiType))
-            active = active or notification == Notification.ACTIVE
-        if changed:
-            for listener in list(self._listeners):
-                try:
-                    listener(changed, active)
-                except Exception:
-                    self.log.failure("a change listener failed")
+            yield Observed(path, text, ParameterValue(path, "" if param.hidden else text, param.type.xsiType),
+                           notification)
 
     def rebaseline(self, *paths_: str) -> None:
         """
@@ -986,17 +1002,21 @@ class TreeDataModel:
                     self._baseline(node.path + param.name, node, param)
             except CWMPFault:
                 self.log.warn("rebaseline() for unknown path {path}", path=path)
+        self._saveBaselines()
 
     def startNotifications(self) -> None:
         """
-        Take the current values of every parameter with Notification on as
-        the reference (call once the tree is filled, at start); later changes
-        are then reported by L{poll} and L{changed}.
+        Take the current values of every parameter with Notification on and
+        no reference yet as the reference (call once the tree is filled, at
+        start); later changes — and those made while the proxier was down,
+        against the references kept on disk — are then reported by L{poll}
+        and L{changed}.
         """
         for node, param in self._walkParams(self.root):
             path = node.path + param.name
-            if self._notification(path, param) != Notification.OFF and path not in self._reported:
+            if self._notification(path, param) != Notification.OFF and path not in self._baselines.values:
                 self._baseline(path, node, param)
+        self._saveBaselines()
 
 
 # ---- helpers ----------------------------------------------------------------------------

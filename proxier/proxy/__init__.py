@@ -11,6 +11,10 @@ keeps only the translation between CWMP and its device's protocol:
  - L{proxier.proxy.heldmodel}: an object the proxier holds for a device,
    mounted over the device's own model, with reads that may wait for the
    device.
+ - L{proxier.proxy.baselines}: notification attributes and value
+   baselines, persisted by their owner, and the one change detector
+   ("here are the current values" → what to report), the ACS's own
+   changes excepted.
 """
 
 __all__: list[str] = []
