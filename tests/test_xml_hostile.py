@@ -23,6 +23,7 @@ from twisted.trial import unittest
 
 from proxier import demo, xmlsafe
 from proxier.cwmp import codec, schema
+from proxier.printer import model as printermodel
 from proxier.sim import cmsxml as simcmsxml
 from proxier.sim.errors import ActionError
 from proxier.upnp import description, gena, soap, xmlstring
@@ -80,6 +81,15 @@ CWMP = (
     f'<soap:Envelope xmlns:soap="{_SOAP}" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Header>'
     f'<cwmp:ID soap:mustUnderstand="1">id{PAYLOAD}</cwmp:ID></soap:Header>'
     "<soap:Body><cwmp:GetRPCMethods/></soap:Body></soap:Envelope>"
+)
+
+PRINT_SERVICE = (
+    '<dm:document xmlns:dm="urn:broadband-forum-org:cwmp:datamodel-1-8" spec="urn:x">'
+    f"<description>{PAYLOAD}</description>"
+    '<model name="PrintService:1.0"><parameter name="PrintServiceNumberOfEntries" access="readOnly">'
+    "<syntax><unsignedInt/></syntax></parameter>"
+    '<object name="PrintService.{i}." access="readOnly" minEntries="0" maxEntries="unbounded"'
+    ' numEntriesParameter="PrintServiceNumberOfEntries"/></model></dm:document>'
 )
 
 
@@ -154,6 +164,7 @@ ENTRIES = (
     Entry("sim.cmsxml.parseContentPathList", CONTENT_PATHS, simcmsxml.parseContentPathList, (ActionError,), text=True),
     Entry("cwmp.schema.validationErrors (the fake ACS's check)", CWMP, schema.validationErrors, (),
           refused=lambda errors: errors != []),
+    Entry("printer.model.parseDocument", PRINT_SERVICE, printermodel.parseDocument, (printermodel.DocumentError,)),
     Entry("demo.describeArguments", PARAMETER_VALUES, lambda text: demo.describeArguments({"A": text}), (), text=True,
           refused=lambda shown: shown == "(a document)"),
 )
@@ -256,7 +267,8 @@ class CorpusTests(unittest.TestCase):
                     if re.search(r"\bxmlsafe\.parse\(|\bparseBody\(|\bxmlstring\.decode\(", source):
                         users.add(os.path.relpath(os.path.join(directory, name), top))
         covered = {"demo.py", "upnp/_xmlutil.py", "upnp/description.py", "upnp/soap.py", "upnp/gena.py", "upnp/xmlstring.py",
-                   "upnpdm/cmsxml.py", "cwmp/codec.py", "cwmp/schema.py", "upnp/dps/codec.py", "upnpdm/diagnostics.py", "sim/cmsxml.py"}
+                   "upnpdm/cmsxml.py", "cwmp/codec.py", "cwmp/schema.py", "upnp/dps/codec.py", "upnpdm/diagnostics.py", "sim/cmsxml.py",
+                   "printer/model.py"}
         self.assertEqual(users - covered, set(), "XML entry points without a corpus entry")
 
     def test_noOtherParser(self) -> None:
