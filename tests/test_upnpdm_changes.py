@@ -11,9 +11,10 @@ from twisted.internet import task
 from twisted.trial import unittest
 
 from proxier.datamodel.values import AttributeChange, ParameterValue
+from proxier.proxy.gate import ActionGate
 from proxier.store import Store
 from proxier.upnpdm.changes import ChangeWatcher
-from proxier.upnpdm.gate import ActionGate
+from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.model import CMSDataModel
 from proxier.upnpdm.profile import candidates, capabilities, probe
 from proxier.upnpdm.state import DeviceState
@@ -25,7 +26,7 @@ class WatcherTestCase(unittest.TestCase):
         self.clock = task.Clock()
         self.device = SimUPnPDevice(self.clock)
         self.sim = self.device.sim
-        self.gate = ActionGate(lambda: self.device, self.clock)
+        self.gate = ActionGate(lambda: self.device, self.clock, refused=refusedByDevice)
         [candidate], _ = candidates(self.device.description)
         self.profile = self.successResultOf(probe(self.gate.call, candidate,
                                                   capabilities(candidate, self.device.scpd), "2.17"))

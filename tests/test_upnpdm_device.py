@@ -17,10 +17,11 @@ from proxier.datamodel.declarations import Object, Parameter
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
 from proxier.interfaces import IProxiedDevice
+from proxier.proxy.gate import ActionGate
 from proxier.store import Store
 from proxier.upnp.tracker import Change
 from proxier.upnpdm.device import ONLINE, VirtualDevice, announcementKind
-from proxier.upnpdm.gate import ActionGate
+from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import candidates, capabilities, probe
 from proxier.upnpdm.state import DeviceState
 from tests.test_upnpdm_fakes import RecordingObserver, SimUPnPDevice
@@ -38,14 +39,15 @@ class DeviceTestCase(unittest.TestCase):
         self.device.addObserver(self.observer)
 
     def profileOf(self, upnp: SimUPnPDevice) -> Any:
-        gate = ActionGate(lambda: upnp, self.clock)
+        gate = ActionGate(lambda: upnp, self.clock, refused=refusedByDevice)
         [candidate], _ = candidates(upnp.description)
         return candidate, self.successResultOf(probe(gate.call, candidate, capabilities(candidate, upnp.scpd), "2.17"))
 
     def make(self, upnp: SimUPnPDevice) -> VirtualDevice:
         candidate, profile = self.profileOf(upnp)
         state = DeviceState(self.store.document("device"))
-        gateFactory = lambda target, **kw: ActionGate(target, self.clock, timeout=10, offlineAfter=2, **kw)
+        gateFactory = lambda target, **kw: ActionGate(target, self.clock, refused=refusedByDevice, timeout=10,
+                                                      offlineAfter=2, **kw)
         device = VirtualDevice(profile, _member(upnp, candidate), state, clock=self.clock, gateFactory=gateFactory,
                                probeInterval=30)
         device.attached(upnp, candidate, profile)

@@ -6,10 +6,14 @@ device errors.
 
 from __future__ import annotations
 
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 
 from proxier.datamodel.faults import CPE_FAULTS, CWMPFault
+from proxier.proxy.gate import ActionTimeout
 from proxier.sim.errors import CMS_ERRORS, UDA_ERRORS
+from proxier.upnp.actions import ActionError
+from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import errors
 
 # TR-330 Issue 1 §4.6.9 Table 2, typed in again from the text (code or range,
@@ -87,3 +91,15 @@ class FaultTests(unittest.TestCase):
         fault = errors.noAnswerFault("GetValues: no answer within 30 s")
         self.assertEqual(fault.code, 9002)
         self.assertIn("no answer within 30 s", fault.string)
+
+
+class GateTests(unittest.TestCase):
+    def test_refusedByDevice(self) -> None:
+        """
+        For the action gate, only a UPnPError is the device's answer (it is
+        reachable); an ActionError, the gate's own timeout or anything else
+        is none.
+        """
+        self.assertTrue(errors.refusedByDevice(Failure(UPnPError(703, "No Such Name"))))
+        for error in (ActionError("connection refused"), ActionTimeout("no answer"), ValueError("malformed")):
+            self.assertFalse(errors.refusedByDevice(Failure(error)), error)

@@ -15,12 +15,12 @@ from twisted.trial import unittest
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterAttributes, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel
+from proxier.proxy.gate import ActionGate
 from proxier.sim import cmsxml as devicexml
 from proxier.sim.cms import CHANGES_COMMITTED
 from proxier.sim.device import Identity, SimulatedDevice
 from proxier.store import Store
 from proxier.upnpdm import errors
-from proxier.upnpdm.gate import ActionGate
 from proxier.upnpdm.model import STATUS, CMSDataModel
 from proxier.upnpdm.profile import candidates, capabilities, probe
 from proxier.upnpdm.state import DeviceState
@@ -42,7 +42,7 @@ class ModelTestCase(unittest.TestCase):
         sim.powerOn()
         self.sim = sim
         self.device = SimUPnPDevice(self.clock, sim=sim)
-        self.gate = ActionGate(lambda: self.device, self.clock, timeout=30)
+        self.gate = ActionGate(lambda: self.device, self.clock, refused=errors.refusedByDevice, timeout=30)
         [candidate], _ = candidates(self.device.description)
         caps = capabilities(candidate, self.device.scpd)
         self.profile = self.successResultOf(probe(self.gate.call, candidate, caps, "2.17"))

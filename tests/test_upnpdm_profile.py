@@ -12,12 +12,13 @@ from twisted.internet import task
 from twisted.internet.defer import succeed
 from twisted.trial import unittest
 
+from proxier.proxy.gate import ActionGate
 from proxier.sim import cmsxml as devicexml
 from proxier.sim.cmstree import DataModelSpec
 from proxier.upnp.description import SCPD, Action, Device, DeviceDescription, Service
 from proxier.upnpdm import profile as P
 from proxier.upnpdm.cmsxml import DataModelEntry
-from proxier.upnpdm.gate import ActionGate
+from proxier.upnpdm.errors import refusedByDevice
 from tests.test_upnpdm_fakes import SimUPnPDevice
 
 CMS2 = "urn:schemas-upnp-org:service:ConfigurationManagement:2"
@@ -242,7 +243,7 @@ class ProbeTests(unittest.TestCase):
     def setUp(self) -> None:
         self.clock = task.Clock()
         self.device = SimUPnPDevice(self.clock)
-        self.gate = ActionGate(lambda: self.device, self.clock)
+        self.gate = ActionGate(lambda: self.device, self.clock, refused=refusedByDevice)
         [self.candidate], _ = P.candidates(self.device.description)
         self.caps = P.capabilities(self.candidate, self.device.scpd)
 

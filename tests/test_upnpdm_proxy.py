@@ -19,6 +19,7 @@ from proxier.interfaces import IDataModel
 from proxier.sim.device import Identity, SimulatedDevice
 from proxier.store import Store
 from proxier.upnp.tracker import Change
+from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.proxy import PROBE_RETRY, SERVICE_NAME, UPnPDMProxy, UPnPDMService
 from proxier.upnpdm.settings import SECTION, ProxySettings
 from tests._helpers import LogCapture
@@ -145,6 +146,16 @@ class DiscoveryTests(ProxyTestCase):
         upnp.unreachable = False
         self.clock.advance(100)
         self.assertEqual(self.appeared, [])
+
+
+class GateTests(ProxyTestCase):
+    def test_gatesKnowUPnP(self) -> None:
+        """The gates the proxy makes are told UPnP's refusals, and take the [upnp] settings."""
+        settings = ProxySettings(actionTimeout=12, actionConcurrency=3, actionQueueLimit=5, offlineAfterFailures=4)
+        proxy = UPnPDMProxy(self.appeared.append, self.store, settings, self.clock)
+        gate = proxy.makeGate(lambda: None)
+        self.assertIs(gate.refused, refusedByDevice)
+        self.assertEqual((gate.timeout, gate.concurrency, gate.queueLimit, gate.offlineAfter), (12.0, 3, 5, 4))
 
 
 class RequireRebootTests(ProxyTestCase):

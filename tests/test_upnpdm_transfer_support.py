@@ -27,10 +27,11 @@ from proxier.httpauth import DigestServer
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.interfaces import ISessionNotifier
+from proxier.proxy.gate import ActionGate
 from proxier.sim.device import Identity, SimulatedDevice
 from proxier.store import Store
 from proxier.upnpdm.device import Member, VirtualDevice
-from proxier.upnpdm.gate import ActionGate
+from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import candidates, capabilities, probe
 from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.state import DeviceState
@@ -153,7 +154,7 @@ class ManagedDevice:
         self.comeBack()
 
     def _profile(self, upnp: SimUPnPDevice) -> tuple[Any, Any]:
-        gate = ActionGate(lambda: upnp, self.clock)
+        gate = ActionGate(lambda: upnp, self.clock, refused=refusedByDevice)
         [candidate], _ = candidates(upnp.description)
         return candidate, self.testCase.successResultOf(
             probe(gate.call, candidate, capabilities(candidate, upnp.scpd), "2.17"))
@@ -161,7 +162,8 @@ class ManagedDevice:
     def _make(self, upnp: SimUPnPDevice) -> VirtualDevice:
         candidate, profile = self._profile(upnp)
         state = DeviceState(self.store.document("device"))
-        gateFactory = lambda target, **kw: ActionGate(target, self.clock, timeout=10, offlineAfter=2, **kw)
+        gateFactory = lambda target, **kw: ActionGate(target, self.clock, refused=refusedByDevice, timeout=10,
+                                                      offlineAfter=2, **kw)
         device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock, gateFactory=gateFactory,
                                probeInterval=30, store=self.store.child("manage"),
                                uploadAgent=(lambda: self.uploadAgent) if self.uploadAgent is not None else None,

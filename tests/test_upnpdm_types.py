@@ -25,12 +25,13 @@ from proxier.cwmp import codec
 from proxier.cwmp import messages as m
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import ParameterValue
+from proxier.proxy.gate import ActionGate
 from proxier.sim.cmstree import Schema
 from proxier.sim.device import Identity, SimulatedDevice
 from proxier.sim.fleet import DEFAULT_DATA_FILE
 from proxier.store import Store
 from proxier.upnpdm.device import Member, VirtualDevice
-from proxier.upnpdm.gate import ActionGate
+from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import candidates, capabilities, probe
 from proxier.upnpdm.state import DeviceState
 from tests.cwmpxsd import assertValidCWMP
@@ -84,11 +85,12 @@ class TypesTestCase(unittest.TestCase):
         sim.powerOn()
         self.sim = sim
         self.upnp = SimUPnPDevice(self.clock, sim=sim)
-        gate = ActionGate(lambda: self.upnp, self.clock)
+        gate = ActionGate(lambda: self.upnp, self.clock, refused=refusedByDevice)
         [candidate], _ = candidates(self.upnp.description)
         profile = self.successResultOf(probe(gate.call, candidate, capabilities(candidate, self.upnp.scpd), "2.17"))
         store = Store.open(self.mktemp())
-        gateFactory = lambda target, **kw: ActionGate(target, self.clock, timeout=10, offlineAfter=2, **kw)
+        gateFactory = lambda target, **kw: ActionGate(target, self.clock, refused=refusedByDevice, timeout=10,
+                                                      offlineAfter=2, **kw)
         self.device = VirtualDevice(profile, Member(self.upnp, candidate), DeviceState(store.document("device")),
                                     clock=self.clock, gateFactory=gateFactory, probeInterval=30)
         self.device.attached(self.upnp, candidate, profile)

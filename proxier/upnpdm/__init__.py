@@ -7,8 +7,6 @@ becomes one Virtual CWMP Device (TR-069 Amendment 5 Annex J).
  - C{cmspaths}: CWMP paths ↔ CMS paths (TR-330 §4.6.1), instance numbers.
  - C{instances}: the durable UPnP → CWMP instance-number maps.
  - C{profile}: deciding to proxy (§4.1.1, §4.3.1): services, identity, models.
- - C{gate}: the one door every action to a device goes through (queue,
-   concurrency, timeouts, failure counting, observers).
  - C{state}: what a Virtual CWMP Device keeps across restarts.
  - C{model}: the device's IDataModel over CMS (§4.6), the facade composing:
    C{cmsschema} (what the device's answers taught: Type, Access, kinds,

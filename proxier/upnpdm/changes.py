@@ -45,10 +45,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from proxier.datamodel.values import Notification, ParameterValue
+from proxier.proxy.gate import GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.cmsxml import CMSDocumentError
-from proxier.upnpdm.gate import GateFull
 from proxier.upnpdm.model import CMSDataModel
 from proxier.upnpdm.state import DeviceState
 
@@ -146,7 +146,7 @@ class ChangeWatcher:
     def _failed(self, failure: Failure, kind: str) -> None:
         if self.stopped:
             return  # the proxier stops: the device's actions were withdrawn
-        if failure.check(UPnPError, ActionError, CMSDocumentError, GateFull):
+        if failure.check(UPnPError, ActionError, NoAnswer, CMSDocumentError, GateFull):
             self.log.warn("value-change {kind} failed: {why}", kind=kind, why=failure.getErrorMessage())
         elif failure.check(Exception):
             self.log.failure("value-change {kind} failed", failure, kind=kind)

@@ -21,13 +21,13 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 
 from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel.faults import CWMPFault
+from proxier.proxy.gate import GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.cmsnames import checkName, isInstanceOf
 from proxier.upnpdm.cmspaths import instanceNumberOf, structureOf, tableOf
 from proxier.upnpdm.cmsxml import CMSDocumentError
-from proxier.upnpdm.gate import GateFull
 
 if TYPE_CHECKING:  # pragma: no cover
     from proxier.upnpdm.model import CMSDataModel
@@ -168,6 +168,6 @@ class TableInstances:
         try:
             for path, _, text in (yield self.model.readValues(watched)):
                 self.model.state.watch(path, text)
-        except (UPnPError, ActionError, CMSDocumentError, GateFull) as e:
+        except (UPnPError, ActionError, NoAnswer, CMSDocumentError, GateFull) as e:
             self.log.info("could not read {paths} after the change: {why}", paths=", ".join(watched), why=str(e))
         return None

@@ -40,9 +40,9 @@ from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.interfaces import IDeviceObserver, IProxiedDevice
 from proxier.log import DeviceLogger
+from proxier.proxy.gate import ActionGate
 from proxier.upnp.ssdp import ABOUT_TO_BASELINE_RESET, ABOUT_TO_REBOOT
 from proxier.upnpdm.changes import ChangeWatcher
-from proxier.upnpdm.gate import ActionGate
 from proxier.upnpdm.model import CMSDataModel
 from proxier.upnpdm.profile import Candidate, DeviceProfile
 from proxier.upnpdm.settings import ProxySettings

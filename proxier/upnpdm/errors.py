@@ -23,7 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
+from twisted.python.failure import Failure
+
 from proxier.datamodel.faults import CWMPFault, faultString
+from proxier.upnp.soap import UPnPError
 
 __all__ = [
     "Row",
@@ -35,6 +38,7 @@ __all__ = [
     "faultFor",
     "noAnswerFault",
     "cleanText",
+    "refusedByDevice",
 ]
 
 
@@ -154,3 +158,12 @@ def noAnswerFault(why: str, action: str = "") -> CWMPFault:
     if action and not text.startswith(action):
         text = f"{action}: {text}"
     return CWMPFault(9002, f"{faultString(9002)} (the device gave no usable answer: {text})")
+
+
+def refusedByDevice(failure: Failure) -> bool:
+    """
+    What the action gate (L{proxier.proxy.gate}) is told of UPnP: a
+    UPnPError is the device's answer (it refused; it is reachable); an
+    ActionError or anything else is no usable answer.
+    """
+    return failure.check(UPnPError) is not None

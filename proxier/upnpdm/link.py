@@ -49,8 +49,9 @@ class DeviceLink(Protocol):
         """
         One action through the device's gate: fires with the output
         arguments (text), fails with L{UPnPError<proxier.upnp.soap.UPnPError>}
-        (refused), L{ActionError<proxier.upnp.actions.ActionError>} (no
-        answer) or L{GateFull<proxier.upnpdm.gate.GateFull>}.
+        (refused), L{ActionError<proxier.upnp.actions.ActionError>} or
+        L{NoAnswer<proxier.proxy.gate.NoAnswer>} (no answer) or
+        L{GateFull<proxier.proxy.gate.GateFull>}.
         """
 
     def idle(self) -> Deferred:

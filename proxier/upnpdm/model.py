@@ -4,7 +4,7 @@ The data model of one Virtual CWMP Device, over the device's
 ConfigurationManagement service (TR-330 §4.6), as an L{IDataModel}.
 
 Each CWMP RPC becomes the CMS actions §4.6 gives, through the device's
-L{ActionGate<proxier.upnpdm.gate.ActionGate>}, with paths converted by
+L{ActionGate<proxier.proxy.gate.ActionGate>}, with paths converted by
 L{Translator<proxier.upnpdm.cmspaths.Translator>} and instance numbers by the
 device's L{InstanceMap<proxier.upnpdm.instances.InstanceMap>}:
 
@@ -84,6 +84,7 @@ from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import DataType
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.interfaces import IDataModel
+from proxier.proxy.gate import ActionGate, GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
@@ -99,7 +100,6 @@ from proxier.upnpdm.cmswalk import MAX_NODES, TreeWalker
 from proxier.upnpdm.cmswrites import ValueWrites
 from proxier.upnpdm.cmsxml import CMSDocumentError
 from proxier.upnpdm.errors import faultFor, noAnswerFault
-from proxier.upnpdm.gate import ActionGate, GateFull
 from proxier.upnpdm.profile import DeviceProfile
 from proxier.upnpdm.state import DeviceState
 
@@ -240,7 +240,7 @@ class CMSDataModel:
         if failure.check(GateFull):
             self.log.warn("{rpc}: {why}", rpc=rpc, why=str(error))
             return Failure(CWMPFault(9004, f"Resources exceeded ({error})"))
-        if failure.check(ActionError):
+        if failure.check(ActionError, NoAnswer):
             return Failure(noAnswerFault(str(error)))
         if failure.check(CMSDocumentError, CMSPathError):
             self.log.warn("{rpc}: the device's answer is unusable: {why}", rpc=rpc, why=str(error))

@@ -465,7 +465,7 @@ def probe(call: Call, candidate: Candidate, caps: Capabilities, defaultRootVersi
     docstring).
 
     @param call: C{(service, action, arguments) → Deferred} of the output
-        arguments (through the device's L{ActionGate<proxier.upnpdm.gate.ActionGate>}).
+        arguments (through the device's L{ActionGate<proxier.proxy.gate.ActionGate>}).
     @return: Deferred firing with a L{DeviceProfile}.
     @raise ProbeRefused: the device cannot be proxied (a lasting reason).
     Other failures (no answer, a malformed answer) are transient: the caller

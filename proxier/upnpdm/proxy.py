@@ -35,12 +35,13 @@ from zope.interface import implementer
 from proxier.datamodel.gateway import ROOT_DATA_MODEL_VERSION
 from proxier.interfaces import IDataModel, IProxierContext
 from proxier.store import StoreError
+from proxier.proxy.gate import ActionGate, GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
 from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.cmsxml import CMSDocumentError
 from proxier.upnpdm.device import Member, VirtualDevice, deviceKey
-from proxier.upnpdm.gate import ActionGate, GateFull
+from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import Candidate, ProbeRefused, candidates, capabilities, probe
 from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.state import DeviceState
@@ -93,8 +94,9 @@ class UPnPDMProxy:
 
     def makeGate(self, target: Callable[[], Any], **kw: Any) -> ActionGate:
         s = self.settings
-        gate = ActionGate(target, self.clock, timeout=s.actionTimeout, concurrency=s.actionConcurrency,
-                          queueLimit=s.actionQueueLimit, offlineAfter=s.offlineAfterFailures, **kw)
+        gate = ActionGate(target, self.clock, refused=refusedByDevice, timeout=s.actionTimeout,
+                          concurrency=s.actionConcurrency, queueLimit=s.actionQueueLimit,
+                          offlineAfter=s.offlineAfterFailures, **kw)
         gate.observers.extend(self.actionObservers)
         return gate
 
@@ -198,7 +200,7 @@ class UPnPDMProxy:
         if failure.check(ProbeRefused):
             self._refuse(upnp, candidate, failure.getErrorMessage())
             return
-        if not failure.check(UPnPError, ActionError, CMSDocumentError, GateFull):
+        if not failure.check(UPnPError, ActionError, NoAnswer, CMSDocumentError, GateFull):
             failure.raiseException()
         why = failure.getErrorMessage()
         if failure.check(UPnPError):
@@ -288,7 +290,7 @@ class UPnPDMService(MultiService):
         return self.proxy.devices
 
     def addActionObserver(self, observer: Any) -> None:
-        """Hear of every action to every device (see L{proxier.upnpdm.gate.IActionObserver})."""
+        """Hear of every action to every device (see L{proxier.proxy.gate.IActionObserver})."""
         self.proxy.addActionObserver(observer)
 
     def _uploadAgent(self) -> Any:

@@ -1,9 +1,10 @@
-# -*- test-case-name: tests.test_upnpdm_gate -*-
+# -*- test-case-name: tests.test_proxy_gate -*-
 """
 The one door every action to one device goes through.
 
-A Virtual CWMP Device's every CMS and BMS action — for an ACS request, an
-event, a probe — is a call of L{ActionGate.call}, which:
+A Virtual CWMP Device's every action on its device — for an ACS request, an
+event, a probe; CMS and BMS for UPnP DM — is a call of L{ActionGate.call},
+which:
 
  - queues it behind the device's other actions, at most C{concurrency} in
    flight at once and C{queueLimit} waiting (a full queue fails at once:
@@ -15,13 +16,17 @@ event, a probe — is a call of L{ActionGate.call}, which:
  - tells whether the device answers: after C{offlineAfter} calls in a row
    that got no answer at all (a timeout, a refused connection, a malformed
    body) the device is reported unreachable; any answer — a result or a
-   UPnPError — reports it reachable again;
+   refusal — reports it reachable again;
  - lets observers see each action start and end (the demo prints them);
  - is where an action can be refused before it leaves (L{ActionGate.policy}):
    DeviceProtection's role check and TLS identity (issue 8) plug in here.
 
 So one hung device holds at most its own C{concurrency} slots; every other
 device has its own gate.
+
+The gate knows no protocol: the device, the service and the arguments are
+the protocol's, passed through; which failures are nonetheless the device's
+answer (a UPnPError) the protocol tells it (C{refused}).
 """
 
 from __future__ import annotations
@@ -29,17 +34,17 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Mapping, Optional, Protocol
 
-from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
+from twisted.internet.defer import CancelledError, Deferred, fail, maybeDeferred
 from twisted.python.failure import Failure
 
-from proxier.upnp.actions import ActionError
-from proxier.upnp.description import Service
-from proxier.upnp.soap import UPnPError
-
-__all__ = ["ActionGate", "ActionTimeout", "GateFull", "IActionObserver"]
+__all__ = ["ActionGate", "ActionTimeout", "GateFull", "IActionObserver", "NoAnswer"]
 
 
-class ActionTimeout(ActionError):
+class NoAnswer(Exception):
+    """The gate ended the action without an answer: no device reachable, the device left, the deadline passed."""
+
+
+class ActionTimeout(NoAnswer):
     """The action got no answer within its deadline (in the queue or on the wire)."""
 
 
@@ -48,10 +53,10 @@ class GateFull(Exception):
 
 
 class IActionObserver(Protocol):
-    def actionStarted(self, gate: "ActionGate", service: Service, action: str,
+    def actionStarted(self, gate: "ActionGate", service: Any, action: str,
                       arguments: Mapping[str, object]) -> None: ...
 
-    def actionEnded(self, gate: "ActionGate", service: Service, action: str, arguments: Mapping[str, object],
+    def actionEnded(self, gate: "ActionGate", service: Any, action: str, arguments: Mapping[str, object],
                     result: Any, elapsed: float) -> None: ...
 
 
@@ -60,7 +65,7 @@ class _Call:
 
     deadline: float
 
-    def __init__(self, service: Service, action: str, arguments: Mapping[str, object], timeout: float) -> None:
+    def __init__(self, service: Any, action: str, arguments: Mapping[str, object], timeout: float) -> None:
         self.service = service
         self.action = action
         self.arguments = arguments
@@ -73,16 +78,21 @@ class _Call:
 
 class ActionGate:
     """
-    @param target: C{() → the UPnPDevice to call now} (or C{None} when none
-        is reachable); looked up when each action leaves the queue.
+    @param target: C{() → the device to call now} (or C{None} when none is
+        reachable), looked up when each action leaves the queue: anything
+        with C{callAction(service, action, arguments, timeout) → Deferred}
+        (a UPnPDevice).
     @param clock: C{callLater} and C{seconds}.
+    @param refused: C{failure → bool}: whether a failed call is the
+        device's answer all the same (it refused: a UPnPError), which shows
+        it reachable; every other failure is no answer. The protocol's.
     @param onUnreachable: called once when C{offlineAfter} calls in a row
         got no answer.
     @param onAnswer: called when the device answers after that.
 
     @ivar policy: C{(service, action) → None} to let an action go, or an
         exception to fail it with (never sent); for DeviceProtection.
-    @ivar counts: actions sent, answered, refused (UPnPError), unanswered.
+    @ivar counts: actions sent, answered, refused, unanswered.
     """
 
     def __init__(
@@ -90,6 +100,7 @@ class ActionGate:
         target: Callable[[], Any],
         clock: Any,
         *,
+        refused: Callable[[Failure], bool],
         timeout: float = 30.0,
         concurrency: int = 2,
         queueLimit: int = 64,
@@ -100,6 +111,7 @@ class ActionGate:
     ) -> None:
         self.target = target
         self.clock = clock
+        self.refused = refused
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
         self.queueLimit = queueLimit
@@ -107,7 +119,7 @@ class ActionGate:
         self.onUnreachable = onUnreachable
         self.onAnswer = onAnswer
         self.name = name
-        self.policy: Optional[Callable[[Service, str], Optional[Exception]]] = None
+        self.policy: Optional[Callable[[Any, str], Optional[Exception]]] = None
         self.observers: list[IActionObserver] = []
         self.failuresInARow = 0
         self.unreachable = False
@@ -120,19 +132,17 @@ class ActionGate:
         """Actions in flight plus waiting."""
         return len(self._inFlight) + len(self._waiting)
 
-    def call(self, service: Service, action: str, arguments: Optional[Mapping[str, object]] = None, *,
+    def call(self, service: Any, action: str, arguments: Optional[Mapping[str, object]] = None, *,
              timeout: Optional[float] = None) -> Deferred:
         """
         Invoke C{action} on C{service} of the device, in turn.
 
-        @return: Deferred firing with the output arguments; failing with
-            L{UPnPError} (the device refused, or the policy did),
-            L{ActionError} / L{ActionTimeout} (no usable answer) or
+        @return: Deferred firing with the output arguments; failing with a
+            refusal (the device's, or the policy's), the protocol's or the
+            gate's no usable answer (L{NoAnswer}, L{ActionTimeout}) or
             L{GateFull}.
         """
         if len(self._waiting) >= self.queueLimit:
-            from twisted.internet.defer import fail
-
             return fail(GateFull(f"{len(self._waiting)} actions already wait for this device"))
         call = _Call(service, action, dict(arguments or {}), float(timeout or self.timeout))
         call.deferred = Deferred(lambda _: self._cancel(call))
@@ -145,7 +155,7 @@ class ActionGate:
     def cancelAll(self, reason: str) -> None:
         """Fail every waiting and running action (the device is gone for now)."""
         for call in list(self._waiting) + list(self._inFlight):
-            self._finish(call, Failure(ActionError(f"{call.action}: {reason}")), count=False)
+            self._finish(call, Failure(NoAnswer(f"{call.action}: {reason}")), count=False)
 
     # -- the queue -------------------------------------------------------------------
 
@@ -169,7 +179,7 @@ class ActionGate:
             return
         device = self.target()
         if device is None:
-            self._finish(call, Failure(ActionError(f"{call.action}: the device is not reachable now")), count=False)
+            self._finish(call, Failure(NoAnswer(f"{call.action}: the device is not reachable now")), count=False)
             return
         call.started = self.clock.seconds()
         remaining = max(0.1, call.deadline - call.started)
@@ -217,7 +227,6 @@ class ActionGate:
         self._inFlight.discard(call)
         inner, call.inner = call.inner, None
         if inner is not None:
-            inner.addErrback(lambda f: None if f.check(CancelledError, ActionError, UPnPError) else f)
             inner.cancel()
         if count:
             self._account(call, result)
@@ -235,7 +244,7 @@ class ActionGate:
                 observer.actionEnded(self, call.service, call.action, call.arguments, result, elapsed)
             except Exception:
                 pass
-        answered = not isinstance(result, Failure) or result.check(UPnPError) is not None
+        answered = not isinstance(result, Failure) or self.refused(result)
         if answered:
             self.counts["answered" if not isinstance(result, Failure) else "refused"] += 1
             self.failuresInARow = 0

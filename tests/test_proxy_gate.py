@@ -1,7 +1,8 @@
 """
-Tests for L{proxier.upnpdm.gate}: the per-device queue, its bounds, its
+Tests for L{proxier.proxy.gate}: the per-device queue, its bounds, its
 timeouts and cancellation, whether the device answers, observers and the
-policy hook — all on a L{task.Clock} with a scripted device.
+policy hook — all on a L{task.Clock} with a scripted device of a neutral
+protocol (its own refusal and no-answer errors), since the gate knows none.
 """
 
 from __future__ import annotations
@@ -10,14 +11,26 @@ from typing import Any, Optional
 
 from twisted.internet import task
 from twisted.internet.defer import CancelledError, Deferred
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 
-from proxier.upnp.actions import ActionError
-from proxier.upnp.description import Service
-from proxier.upnp.soap import UPnPError
-from proxier.upnpdm.gate import ActionGate, ActionTimeout, GateFull
+from proxier.proxy.gate import ActionGate, ActionTimeout, GateFull, NoAnswer
 
-CMS = Service("urn:schemas-upnp-org:service:ConfigurationManagement:2", "urn:upnp-org:serviceId:CMS", "s", "c")
+#: the protocol's service handle: the gate passes it through
+CMS = object()
+
+
+class Refused(Exception):
+    """The scripted protocol's answer that says no."""
+
+
+class Unreachable(Exception):
+    """The scripted protocol's "no usable answer"."""
+
+
+def refused(failure: Failure) -> bool:
+    """The scripted protocol's word on a failed call: a Refused is the device's answer."""
+    return failure.check(Refused) is not None
 
 
 class ScriptedDevice:
@@ -27,7 +40,7 @@ class ScriptedDevice:
         self.started: list[tuple[str, Deferred, Optional[float]]] = []
         self.cancelled: list[str] = []
 
-    def callAction(self, service: Service, action: str, arguments: Any = None, timeout: Optional[float] = None):
+    def callAction(self, service: Any, action: str, arguments: Any = None, timeout: Optional[float] = None):
         d: Deferred = Deferred(lambda _: self.cancelled.append(action))
         self.started.append((action, d, timeout))
         return d
@@ -45,8 +58,8 @@ class GateTests(unittest.TestCase):
         self.clock = task.Clock()
         self.device = ScriptedDevice()
         self.events: list[str] = []
-        self.gate = ActionGate(lambda: self.device, self.clock, timeout=10, concurrency=2, queueLimit=3,
-                               offlineAfter=2, onUnreachable=lambda: self.events.append("unreachable"),
+        self.gate = ActionGate(lambda: self.device, self.clock, refused=refused, timeout=10, concurrency=2,
+                               queueLimit=3, offlineAfter=2, onUnreachable=lambda: self.events.append("unreachable"),
                                onAnswer=lambda: self.events.append("answer"))
 
     def test_concurrencyAndOrder(self) -> None:
@@ -116,12 +129,12 @@ class GateTests(unittest.TestCase):
         """Two calls in a row without an answer: unreachable (once); any answer, a refusal too: back."""
         for i in range(3):
             d = self.gate.call(CMS, f"A{i}")
-            self.device.answer(i, ActionError("connection refused"))
-            self.failureResultOf(d, ActionError)
+            self.device.answer(i, Unreachable("connection refused"))
+            self.failureResultOf(d, Unreachable)
         self.assertEqual(self.events, ["unreachable"])
         d = self.gate.call(CMS, "B")
-        self.device.answer(3, UPnPError(703, "No Such Name"))
-        self.failureResultOf(d, UPnPError)
+        self.device.answer(3, Refused("No Such Name"))
+        self.failureResultOf(d, Refused)
         self.assertEqual(self.events, ["unreachable", "answer"])
         self.assertEqual(self.gate.failuresInARow, 0)
         self.assertEqual(self.gate.counts["unanswered"], 3)
@@ -136,16 +149,15 @@ class GateTests(unittest.TestCase):
         self.assertEqual(self.events, ["unreachable"])
 
     def test_noTarget(self) -> None:
-        """With no reachable device the call fails at once with ActionError, and is not counted."""
-        gate = ActionGate(lambda: None, self.clock)
-        self.failureResultOf(gate.call(CMS, "A"), ActionError)
+        """With no reachable device the call fails at once with NoAnswer, and is not counted."""
+        gate = ActionGate(lambda: None, self.clock, refused=refused)
+        self.failureResultOf(gate.call(CMS, "A"), NoAnswer)
         self.assertEqual(gate.failuresInARow, 0)
 
     def test_policy(self) -> None:
         """The policy may refuse an action before it leaves (DeviceProtection's hook)."""
-        self.gate.policy = lambda service, action: UPnPError(606, "Action not authorized") if action == "SetValues" \
-            else None
-        self.failureResultOf(self.gate.call(CMS, "SetValues"), UPnPError)
+        self.gate.policy = lambda service, action: Refused("Action not authorized") if action == "SetValues" else None
+        self.failureResultOf(self.gate.call(CMS, "SetValues"), Refused)
         self.assertEqual(self.device.started, [])
         self.gate.call(CMS, "GetValues")
         self.assertEqual([a for a, _, _ in self.device.started], ["GetValues"])
@@ -174,7 +186,7 @@ class GateTests(unittest.TestCase):
         ds = [self.gate.call(CMS, f"A{i}") for i in range(3)]
         self.gate.cancelAll("the device left")
         for d in ds:
-            self.failureResultOf(d, ActionError)
+            self.failureResultOf(d, NoAnswer)
         self.assertEqual(self.gate.failuresInARow, 0)
         self.assertEqual(self.gate.busy, 0)
 
@@ -184,3 +196,12 @@ class GateTests(unittest.TestCase):
         self.clock.advance(10)
         self.failureResultOf(d, ActionTimeout)
         self.assertEqual(self.gate.busy, 0)
+
+    def test_otherFailuresCountAsNoAnswer(self) -> None:
+        """An error the protocol does not call a refusal is no answer: it counts towards unreachable."""
+        for i in range(2):
+            d = self.gate.call(CMS, f"A{i}")
+            self.device.answer(i, ValueError("malformed"))
+            self.failureResultOf(d, ValueError)
+        self.assertEqual(self.events, ["unreachable"])
+        self.assertEqual(self.gate.counts["refused"], 0)
