@@ -3,6 +3,9 @@ What every proxied device needs, whatever its protocol (UPnP DM today, IPP
 printers next), written once; a protocol package such as L{proxier.upnpdm}
 keeps only the translation between CWMP and its device's protocol:
 
+ - L{proxier.proxy.device}: the generic half of a proxied device: its
+   identity and key, its observers and the events waiting for the first,
+   its online / offline / restarting moves.
  - L{proxier.proxy.gate}: the one door every action to a device goes
    through (queue, concurrency, deadline, offline after failures,
    observers); what counts as "the device answered" is the protocol's.
