@@ -238,7 +238,8 @@ class HeldWritesTests(ModelTestCase):
         self.assertIsNone(onDisk(self.store.document("device")))
         disk.writeError = 0
         self.ok(self.model.setParameterAttributes([AttributeChange("Device.Time.NTPServer1", True, 2)]))
-        self.assertEqual(DeviceState(self.store.document("device")).notifications, {"Device.Time.NTPServer1": 2})
+        self.assertEqual(DeviceState(self.store.document("device")).baselines.attributes,
+                         {"Device.Time.NTPServer1": (2, ())})
 
     def test_addObjectNotSaved(self) -> None:
         """AddObject on a full disk: 9002 rather than a number that a restart could give to another instance."""

@@ -53,12 +53,12 @@ class SweepTests(WatcherTestCase):
     def test_watchSet(self) -> None:
         """The sweep watches exactly the parameters whose EventOnChange is on, with their values now."""
         self.swept()
-        self.assertEqual(sorted(self.state.values), [
+        self.assertEqual(sorted(self.state.baselines.values), [
             "/BBF/DeviceInfo/ProvisioningCode", "/BBF/DeviceInfo/SoftwareVersion",
             "/BBF/Ethernet/Interface/0/Enable", "/BBF/Ethernet/Interface/0/Status",
             "/BBF/Hosts/Host/0/HostName", "/BBF/Hosts/Host/1/HostName", "/BBF/Hosts/HostNumberOfEntries",
             "/BBF/Time/NTPServer1"])
-        self.assertEqual(self.state.values["/BBF/Time/NTPServer1"], "pool.ntp.org")
+        self.assertEqual(self.state.baselines.values["/BBF/Time/NTPServer1"], "pool.ntp.org")
         self.assertEqual(self.reports, [])
         self.assertTrue(self.watcher.swept)
 
@@ -77,7 +77,7 @@ class ChangeTests(WatcherTestCase):
         """The device's own change: ConfigurationUpdate → exactly that parameter, passive by default."""
         self.sim.cms.setLocal("/BBF/Time/NTPServer1", "ntp.local")
         self.assertEqual(self.reports, [([ParameterValue("Device.Time.NTPServer1", "ntp.local")], False)])
-        self.assertEqual(self.state.values["/BBF/Time/NTPServer1"], "ntp.local")
+        self.assertEqual(self.state.baselines.values["/BBF/Time/NTPServer1"], "ntp.local")
 
     def test_activeNotification(self) -> None:
         """A parameter the ACS set to active notification is reported active."""
@@ -107,14 +107,14 @@ class ChangeTests(WatcherTestCase):
         """An instance the device adds: the count is reported, and the new instance's parameters watched."""
         self.sim.cms.addLocalInstance("/BBF/Hosts/Host/", [("HostName", "printer")])
         self.assertEqual(self.names(), [["Device.Hosts.HostNumberOfEntries"]])
-        self.assertIn("/BBF/Hosts/Host/2/HostName", self.state.values)
+        self.assertIn("/BBF/Hosts/Host/2/HostName", self.state.baselines.values)
         self.sim.cms.setLocal("/BBF/Hosts/Host/2/HostName", "printer-2")
         self.assertEqual(self.names()[-1], ["Device.Hosts.Host.3.HostName"])
 
     def test_deletedInstance(self) -> None:
         """An instance the device deletes: its parameters are no longer watched, the count is reported."""
         self.sim.cms.deleteLocalInstance("/BBF/Hosts/Host/0/")
-        self.assertNotIn("/BBF/Hosts/Host/0/HostName", self.state.values)
+        self.assertNotIn("/BBF/Hosts/Host/0/HostName", self.state.baselines.values)
         self.assertEqual(self.names(), [["Device.Hosts.HostNumberOfEntries"]])
 
     def test_severalAtOnce(self) -> None:
@@ -188,6 +188,6 @@ class ResetTests(WatcherTestCase):
         held.callback({"ParameterValueList": devicexml.parameterValueList(
             [("/BBF/Time/NTPServer1", "stale-from-before-the-reset")])})
         self.assertEqual(self.reports, [])
-        self.assertEqual(self.state.values["/BBF/Time/NTPServer1"], "pool.ntp.org")
+        self.assertEqual(self.state.baselines.values["/BBF/Time/NTPServer1"], "pool.ntp.org")
         self.assertEqual(self.watcher.state_, "idle")
         self.assertTrue(self.watcher.swept)

@@ -118,14 +118,14 @@ class LifeTests(DeviceTestCase):
     def test_baselineResetAnnounced(self) -> None:
         """Table 1 "0 BOOTSTRAP": AboutToBaselineReset (with AboutToReboot) → factory reset, caches rebuilt."""
         self.successResultOf(self.device.model.addObject("Device.Hosts.Host."))
-        self.device.state.setNotification("Device.Time.NTPServer1", 2)
+        self.device.state.baselines.setAttributes("Device.Time.NTPServer1", 2)
         self.device.announced(self.upnp, "AboutToBaselineReset")
         self.device.announced(self.upnp, "AboutToReboot")
         self.sim.baselineReset()
         self.device.memberGone(self.upnp, "byebye")
         self.attach(self.backAfter(3))
         self.assertEqual(self.observer.kinds(), ["deviceOffline", "deviceFactoryReset", "deviceOnline"])
-        self.assertEqual(self.device.state.notifications, {})
+        self.assertEqual(self.device.state.baselines.attributes, {})
         self.assertEqual(self.device.state.instances.known("/BBF/Hosts/Host/"), {0: 1, 1: 2})
 
     def test_quickRebootWithoutLeaving(self) -> None:

@@ -444,7 +444,7 @@ class RestartTests(unittest.TestCase):
         """A value change the ACS could not take before the restart is informed after it."""
         lab = yield Lab(self).start()
         lab.acs.unavailable = (503, 60)
-        lab.device().state.setNotification("Device.Time.NTPServer1", 2)
+        lab.device().state.baselines.setAttributes("Device.Time.NTPServer1", 2)
         lab.sim().cms.setLocal("/BBF/Time/NTPServer1", "pending")
         yield waitFor(lambda: len(lab.acs.rawRequests) >= 3, what="the refused Inform")
         yield lab.tree.stopService()

@@ -400,7 +400,7 @@ class AttributeTests(ModelTestCase):
         self.ok(self.model.setParameterAttributes([AttributeChange("Device.Time.NTPServer1", True, 2)]))
         self.assertEqual(self.sent("SetAttributes"), [])
         self.assertEqual(self.ok(self.model.getParameterAttributes(["Device.Time.NTPServer1"]))[0].notification, 2)
-        self.assertEqual(DeviceState(self.store.document("device")).notifications, {"Device.Time.NTPServer1": 2})
+        self.assertEqual(DeviceState(self.store.document("device")).baselines.attributes, {"Device.Time.NTPServer1": (2, ())})
 
     def test_setTurnsEventOnChangeOnAndOff(self) -> None:
         """Notification on → SetAttributes EventOnChange 1 and the value watched; off → 0 and unwatched."""
@@ -409,10 +409,10 @@ class AttributeTests(ModelTestCase):
         self.assertEqual(devicexml.parseNodeAttributeValueList(args["NodeAttributeValueList"]),
                          [("/BBF/Time/NTPServer2", "EventOnChange", "1")])
         self.assertTrue(self.sim.model.eventOnChangeOf("/BBF/Time/NTPServer2"))
-        self.assertIn("/BBF/Time/NTPServer2", self.state.values)
+        self.assertIn("/BBF/Time/NTPServer2", self.state.baselines.values)
         self.ok(self.model.setParameterAttributes([AttributeChange("Device.Time.NTPServer2", True, 0)]))
         self.assertFalse(self.sim.model.eventOnChangeOf("/BBF/Time/NTPServer2"))
-        self.assertNotIn("/BBF/Time/NTPServer2", self.state.values)
+        self.assertNotIn("/BBF/Time/NTPServer2", self.state.baselines.values)
 
     def test_accessList(self) -> None:
         """Setting the AccessList is 9003 (§4.6.5.2.1), and nothing is sent."""
@@ -458,7 +458,7 @@ class AttributeTests(ModelTestCase):
         self.assertEqual(len(self.sent("SetAttributes")), 3)
         self.assertFalse(self.sim.model.eventOnChangeOf("/BBF/Time/NTPServer2"))
         self.assertFalse(self.sim.model.eventOnChangeOf("/BBF/Time/Enable"))
-        self.assertEqual(self.state.notifications, {})
+        self.assertEqual(self.state.baselines.attributes, {})
 
 
 class ObjectTests(ModelTestCase):
@@ -603,7 +603,7 @@ class AliasAnswersTests(ModelTestCase):
         self.ok(self.model.setParameterAttributes([AttributeChange("Device.Hosts.Host.[cpe-phone].HostName", True, 2)]))
         [attributes] = self.ok(self.model.getParameterAttributes(["Device.Hosts.Host.2.HostName"]))
         self.assertEqual(attributes.notification, 2)
-        self.assertNotIn("Device.Hosts.Host.[cpe-phone].HostName", self.state.notifications)
+        self.assertNotIn("Device.Hosts.Host.[cpe-phone].HostName", self.state.baselines.attributes)
 
     def test_sameParameterTwice(self) -> None:
         """

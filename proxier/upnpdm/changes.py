@@ -8,9 +8,11 @@ UPnP CMS events → "4 VALUE CHANGE" (TR-330 Table 1, §4.6.5.2.1).
     from the ACS) and compare to a cached value to determine which have
     changed."
 
-L{ChangeWatcher} keeps, in the device's durable state, the last value of
-every parameter whose EventOnChange is on (the watch set), and runs two
-kinds of work, one at a time, coalesced:
+L{ChangeWatcher} keeps, in the device's durable state (its
+L{Baselines<proxier.proxy.baselines.Baselines>}, the store and detector
+every proxied device uses), the last value of every parameter whose
+EventOnChange is on (the watch set), and runs two kinds of work, one at a
+time, coalesced:
 
  - a I{sweep} learns which parameters have EventOnChange on (GetSupported-
    Parameters, GetInstances, GetAttributes of the whole model: the "entire
@@ -45,6 +47,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from proxier.datamodel.values import Notification, ParameterValue
+from proxier.proxy.baselines import Observed
 from proxier.proxy.gate import GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
@@ -199,19 +202,20 @@ class ChangeWatcher:
             return None  # the device restarted meanwhile: a new sweep follows
         watched = [p for p in params if model.eventOnChange.get(p, False)]
         keep = set(watched)
-        for path in [p for p in self.state.values if p not in keep]:
-            self.state.unwatch(path)
-        fresh = [p for p in watched if p not in self.state.values]
+        baselines = self.state.baselines
+        for path in [p for p in baselines.values if p not in keep]:
+            baselines.unwatch(path)
+        fresh = [p for p in watched if p not in baselines.values]
         if fresh:
             values = yield model.readValues(fresh)
             if generation != self.generation:
                 return None
             for path, _, text in values:
-                if not self.state.watch(path, text):
+                if not baselines.watch(path, text):
                     self.log.warn("more parameters with EventOnChange than the proxier watches; {path} is not",
                                   path=path)
         self.swept = True
-        self.log.debug("watching {n} parameters with EventOnChange", n=len(self.state.values))
+        self.log.debug("watching {n} parameters with EventOnChange", n=len(baselines.values))
         yield self._check()
 
     @inlineCallbacks
@@ -219,11 +223,12 @@ class ChangeWatcher:
         self.counts["checks"] += 1
         generation = self.generation
         model = self.model
+        baselines = self.state.baselines
         yield model.lock.acquire()
         try:
-            paths = list(self.state.values)
+            paths = list(baselines.values)
             if not paths or generation != self.generation:
-                model.clearMarks()
+                baselines.clearMarks()
                 return None
             try:
                 values = yield model.readValues(paths)
@@ -232,30 +237,22 @@ class ChangeWatcher:
                     raise
                 # a watched parameter is gone (its instance deleted): learn the model again
                 self.pending = "sweep"
-                model.clearMarks()
+                baselines.clearMarks()
                 return None
             if generation != self.generation:
                 return None
-            seen: set[str] = set()
-            changed: list[ParameterValue] = []
-            active = False
-            resized = False
-            for path, value, text in values:
-                seen.add(path)
-                old = self.state.values.get(path)
-                if old is None or model.sameValue(path, old, text):
-                    continue
-                self.state.watch(path, text)
-                if path.endswith("NumberOfEntries"):
-                    resized = True
-                if model.markedByACS(path) or value is None:  # (None: refused by its TR-181 type, logged)
-                    continue
-                changed.append(value)
-                active = active or model.notificationOf(value.name, True) == Notification.ACTIVE
-            for path in set(paths) - seen:
-                self.state.unwatch(path)
+            # (a value None: refused by its TR-181 type, logged; its baseline moves, nothing is sent)
+            found = baselines.detect(
+                [Observed(path, text, value,
+                          Notification.OFF if value is None else model.notificationOf(value.name, True))
+                 for path, value, text in values],
+                model.sameValue, now=model.clock.seconds(), adopt=False)
+            changed, active = found.values, found.active
+            resized = any(path.endswith("NumberOfEntries") for path in found.moved)
+            for path in set(paths) - {path for path, _, _ in values}:
+                baselines.unwatch(path)
                 resized = True
-            model.clearMarks()
+            baselines.clearMarks()
             if resized and self.pending is None:
                 self.pending = "sweep"
         finally:

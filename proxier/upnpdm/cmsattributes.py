@@ -3,6 +3,7 @@
 GetParameterAttributes and SetParameterAttributes of one device (TR-330
 §4.6.5): the CWMP Notification is the device's EventOnChange, with the
 passive/active level the ACS chose kept by the proxier (in the device's
+L{Baselines<proxier.proxy.baselines.Baselines>}, part of its
 L{DeviceState<proxier.upnpdm.state.DeviceState>}); AccessList always empty
 and never settable (9003); a partial path expanded by the §4.6.5 steps;
 when one SetAttributes of several fails, those already changed are set
@@ -60,7 +61,12 @@ class NotificationAttributes:
             return Notification.OFF
         if name in FORCED_ACTIVE:
             return Notification.ACTIVE
-        return self.model.state.notifications.get(name, Notification.PASSIVE)
+        return self._level(name, Notification.PASSIVE)
+
+    def _level(self, name: str, default: int) -> int:
+        """The level the ACS chose for C{name}, or C{default} when it chose none."""
+        entry = self.model.state.baselines.attributesOf(name)
+        return entry[0] if entry is not None else default
 
     @inlineCallbacks
     def get(self, names: list[str]) -> Any:
@@ -79,7 +85,7 @@ class NotificationAttributes:
                 continue
             seen.add(name)
             if cms is None:
-                level = self.model.state.notifications.get(name, Notification.OFF)
+                level = self._level(name, Notification.OFF)
                 out.append(ParameterAttributes(name, level, ()))
                 continue
             if cms not in attributes:
@@ -139,7 +145,7 @@ class NotificationAttributes:
             for name in refused:
                 wanted.pop(name, None)
             for name, (cms, level, _) in wanted.items():
-                self.model.state.setNotification(name, level if name not in FORCED_ACTIVE else 0)
+                self.model.state.baselines.setAttributes(name, level if name not in FORCED_ACTIVE else 0)
             yield self._rebaseline([cms for name, (cms, level, _) in wanted.items() if cms is not None])
         finally:
             self.model.lock.release()
@@ -198,14 +204,15 @@ class NotificationAttributes:
     @inlineCallbacks
     def _rebaseline(self, paths: Sequence[str]) -> Any:
         """Watch the parameters whose EventOnChange is now on (their value now is the baseline); unwatch the others."""
+        baselines = self.model.state.baselines
         fresh = []
         for cms in paths:
             if self.model.eventOnChange.get(cms, False):
-                if cms not in self.model.state.values:
+                if cms not in baselines.values:
                     fresh.append(cms)
             else:
-                self.model.state.unwatch(cms)
+                baselines.unwatch(cms)
         if fresh:
             for path, _, text in (yield self.model.readValues(fresh)):
-                self.model.state.watch(path, text)
+                baselines.watch(path, text)
         return None

@@ -144,7 +144,7 @@ class TableInstances:
             status = self.model.statusOf(answer.get("Status", ""), "DeleteInstance")
             cwmpName = self.model.toCWMP(instance) or path
             self.model.state.instances.retire(table, instanceNumberOf(instance))
-            self.model.state.forgetBelow(cwmpName, instance)
+            self.model.state.baselines.forgetBelow(cwmpName, instance)
             for alias, number in list(self.model.aliases.get(table, {}).items()):
                 if number == instanceNumberOf(instance):
                     del self.model.aliases[table][alias]
@@ -162,12 +162,12 @@ class TableInstances:
         C{...NumberOfEntries} takes its new value as baseline now, durably,
         so that no later check (after a restart too) reports the ACS's own change.
         """
-        watched = [p for p in self._counters(table) if p in self.model.state.values]
+        watched = [p for p in self._counters(table) if p in self.model.state.baselines.values]
         if not watched:
             return None
         try:
             for path, _, text in (yield self.model.readValues(watched)):
-                self.model.state.watch(path, text)
+                self.model.state.baselines.watch(path, text)
         except (UPnPError, ActionError, NoAnswer, CMSDocumentError, GateFull) as e:
             self.log.info("could not read {paths} after the change: {why}", paths=", ".join(watched), why=str(e))
         return None

@@ -132,17 +132,18 @@ class ValueWrites:
             if cms.endswith("/Alias"):  # the alias cache of its table is stale now
                 self.model.aliases.pop(tableOf(cms[: -len("Alias")]), None)
         self.model.markACSChange([cms for _, cms, _ in plan])
+        baselines = self.model.state.baselines
         for pv, cms, text in plan:
-            if cms in self.model.state.values:
-                previous[cms] = self.model.state.values[cms]
-                self.model.state.watch(cms, text)
+            if cms in baselines.values:
+                previous[cms] = baselines.values[cms]
+                baselines.watch(cms, text)
         try:
             answer = yield self.model.cms("SetValues", ParameterValueList=cmsxml.parameterValueList(
                 (cms, text) for _, cms, text in plan))
         except UPnPError as e:
             for cms, old in previous.items():
                 if old is not None:
-                    self.model.state.watch(cms, old)
+                    baselines.watch(cms, old)
             code = cwmpCodeFor(e.code, "SetParameterValues")
             if len(plan) == 1 and code in (9005, 9006, 9007, 9008):
                 fault = faultFor(e.code, e.description, "SetValues", "SetParameterValues")

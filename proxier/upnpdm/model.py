@@ -145,9 +145,6 @@ class CMSDataModel:
     @ivar eventOnChange: concrete CMS parameter path → its EventOnChange, as
         last read.
     @ivar aliases: CMS table → {alias: UPnP instance}, as last read.
-    @ivar acsMarks: CMS path → time until which a change there is the ACS's
-        own (TR-330 Table 1: "excluding those with a recent modification
-        from the ACS").
     @ivar lock: held by writes and by value-change checks, so that a check
         never compares a value read before an ACS write with the value the
         write set.
@@ -189,7 +186,6 @@ class CMSDataModel:
         self.tableInstances = TableInstances(self)
         self.writes = ValueWrites(self)
         self.listing = NameListing(self)
-        self.acsMarks: dict[str, float] = {}
         self.lock = DeferredLock()
         # what the device's management adds (issue 7): the Download/Upload
         # handlers (and, in extraConstants, proxier-held values that change)
@@ -455,25 +451,13 @@ class CMSDataModel:
 
 
     def markACSChange(self, paths: Iterable[str]) -> None:
-        """A change at C{paths} (or below, for a path ending in C{/}) is the ACS's own, for L{ACS_MARK_SECONDS}."""
-        until = self.clock.seconds() + ACS_MARK_SECONDS
-        for path in paths:
-            self.acsMarks[path] = until
-
-    def markedByACS(self, path: str) -> bool:
-        """Whether a change at C{path} (or below a table the ACS changed) was the ACS's own, lately."""
-        now = self.clock.seconds()
-        for marked, until in list(self.acsMarks.items()):
-            if until < now:
-                del self.acsMarks[marked]
-                continue
-            if marked == path or (marked.endswith("/") and path.startswith(marked)):
-                return True
-        return False
-
-    def clearMarks(self) -> None:
-        """A check after the ACS's writes saw their outcome: the marks have done their job."""
-        self.acsMarks.clear()
+        """
+        A change at C{paths} (or below, for a path ending in C{/}) is the
+        ACS's own for L{ACS_MARK_SECONDS} (TR-330 Table 1: "excluding those
+        with a recent modification from the ACS"), or until the next check
+        saw it (L{Baselines.markACS<proxier.proxy.baselines.Baselines.markACS>}).
+        """
+        self.state.baselines.markACS(paths, until=self.clock.seconds() + ACS_MARK_SECONDS)
 
     # ---- IDataModel: Reboot, FactoryReset, transfers ---------------------------------------------------
 

@@ -10,6 +10,9 @@ device's key:
  - C{values}: the last value seen of each parameter whose EventOnChange is
    on, by CMS path: what a ConfigurationUpdate is compared with, so that a
    change made while the proxier was down is still reported;
+
+   (these two are the device's L{Baselines<proxier.proxy.baselines.Baselines>},
+   which every proxied device keeps; the AccessList is always empty here)
  - C{bootIds}: BOOTID.UPNP.ORG per UDN last seen, so that a device that
    rebooted while nobody watched is reported "1 BOOT";
  - C{announcement}: an AboutToReboot / AboutToBaselineReset heard on a
@@ -26,14 +29,12 @@ from typing import Any, Optional
 
 from twisted.logger import Logger
 
+from proxier.proxy.baselines import Baselines
 from proxier.store import Document, Retrier
 from proxier.upnpdm.instances import InstanceMap
 
-__all__ = ["DeviceState", "MAX_WATCHED"]
+__all__ = ["DeviceState"]
 
-#: Parameters with EventOnChange remembered per device (a device with more
-#: is watched for the first ones only, and says so in the log).
-MAX_WATCHED = 10000
 _ANNOUNCEMENTS = ("", "AboutToReboot", "AboutToBaselineReset")
 
 
@@ -49,23 +50,22 @@ class DeviceState:
         self._document = document
         self._retrier = Retrier(document, self._payload, clock)
         self.instances = InstanceMap()
-        self.notifications: dict[str, int] = {}
-        self.values: dict[str, str] = {}
+        self.baselines = Baselines()
         self.bootIds: dict[str, int] = {}
         self.announcement = ""
         self.dirty = False
         stored = document.load(default=None, validate=self._validate)
         if stored is not None:
             self.instances = InstanceMap.fromJSON(stored["instances"])
-            self.notifications = dict(stored["notifications"])
-            self.values = dict(stored["values"])
+            self.baselines = Baselines({name: (level, ()) for name, level in stored["notifications"].items()},
+                                       stored["values"])
             self.bootIds = dict(stored["bootIds"])
             self.announcement = stored["announcement"]
 
     @property
     def known(self) -> bool:
         """Whether this device was seen before (its document exists)."""
-        return self._document is not None and bool(self.bootIds or self.values or self.instances.tables())
+        return self._document is not None and bool(self.bootIds or self.baselines.values or self.instances.tables())
 
     @staticmethod
     def _validate(payload: Any) -> None:
@@ -92,36 +92,6 @@ class DeviceState:
     def changed(self) -> None:
         self.dirty = True
 
-    def setNotification(self, name: str, level: int) -> None:
-        if level:
-            if self.notifications.get(name) != level:
-                self.notifications[name] = level
-                self.dirty = True
-        elif self.notifications.pop(name, None) is not None:
-            self.dirty = True
-
-    def forgetBelow(self, cwmpPrefix: str, cmsPrefix: str) -> None:
-        """An instance was deleted: drop what is kept about its parameters."""
-        for name in [n for n in self.notifications if n.startswith(cwmpPrefix)]:
-            del self.notifications[name]
-            self.dirty = True
-        for path in [p for p in self.values if p.startswith(cmsPrefix)]:
-            del self.values[path]
-            self.dirty = True
-
-    def watch(self, path: str, value: str) -> bool:
-        """Remember C{value} as the baseline of C{path}; False when the cap is reached."""
-        if path not in self.values and len(self.values) >= MAX_WATCHED:
-            return False
-        if self.values.get(path) != value:
-            self.values[path] = value
-            self.dirty = True
-        return True
-
-    def unwatch(self, path: str) -> None:
-        if self.values.pop(path, None) is not None:
-            self.dirty = True
-
     def setBootId(self, udn: str, bootId: Optional[int]) -> None:
         if bootId is not None and self.bootIds.get(udn) != bootId:
             self.bootIds[udn] = bootId
@@ -137,8 +107,7 @@ class DeviceState:
     def factoryReset(self) -> None:
         """The device is back to its factory state: instance maps, notifications and baselines go."""
         self.instances.reset()
-        self.notifications.clear()
-        self.values.clear()
+        self.baselines.factoryReset()
         self.dirty = True
 
     def flush(self) -> bool:
@@ -149,19 +118,19 @@ class DeviceState:
             (logged once by the store) the change stays in memory, marked not
             yet durable, and is saved again later.
         """
-        if not (self.dirty or self.instances.dirty):
+        if not (self.dirty or self.instances.dirty or self.baselines.dirty):
             return True
         self.dirty = True  # until it is on disk (toJSON forgets the instance map's own mark)
         if not self._retrier.save():
             return False
-        self.dirty = False
+        self.dirty = self.baselines.dirty = False
         return True
 
     def _payload(self) -> dict:
         return {
             "instances": self.instances.toJSON(),
-            "notifications": dict(self.notifications),
-            "values": dict(self.values),
+            "notifications": {name: level for name, (level, _) in self.baselines.attributes.items()},
+            "values": dict(self.baselines.values),
             "bootIds": dict(self.bootIds),
             "announcement": self.announcement,
         }
