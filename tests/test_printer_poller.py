@@ -35,10 +35,10 @@ class Recorder:
         if self.failIn == "polled":
             raise RuntimeError("observer bug")
 
-    def offline(self, reason: str) -> None:
+    def silent(self, reason: str) -> None:
         self.events.append(("offline", reason))
 
-    def online(self) -> None:
+    def answering(self) -> None:
         self.events.append(("online",))
 
     def restarted(self, expected: bool) -> None:
@@ -343,3 +343,24 @@ class PollerTests(unittest.TestCase):
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
         self.assertEqual(poller.phase, Phase.WAITING)
         self.assertEqual(self.slots.busy, 0)
+
+    def test_observerStops(self) -> None:
+        """An observer that stops the poller while told of an answer ends it there: nothing more is told or fetched."""
+        poller = self.make(random=lambda: 0.0)
+        self.observer.polled = lambda attributes, full: poller.stop()  # type: ignore[method-assign]
+        poller.start()
+        self.clock.advance(0)
+        self.printer.answer(1)
+        self.assertEqual((poller.phase, self.slots.busy), (Phase.STOPPED, 0))
+        self.assertEqual(self.observer.events, [])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_seed(self) -> None:
+        """A seeded answer counts as the last full read: the first poll is cheap, and no online is told."""
+        poller = self.make(random=lambda: 0.0)
+        poller.seed({"printer-up-time": 10, "printer-config-change-time": 1, "printer-state-change-time": 1})
+        poller.start()
+        self.clock.advance(0)
+        self.assertFalse(self.printer.answer(1, upTime=10))
+        self.assertEqual(self.observer.events, [("polled", 1, False)])
+        self.assertRaises(RuntimeError, poller.seed, {})

@@ -25,8 +25,9 @@ are the table L{TRANSITIONS}):
 
 What the answers mean (L{Health}, told to an L{IPollObserver}):
 
- - C{offlineAfter} polls in a row without an answer: C{offline} once,
-   however many more fail (no flood of changes); the next answer: C{online};
+ - C{offlineAfter} polls in a row without an answer: C{silent} once,
+   however many more fail (no flood of changes); the next answer:
+   C{answering} (also the first answer ever);
  - a restart: C{printer-up-time} went backwards, or the boot time it gives
    (now − up-time) moved later by more than L{RESTART_TOLERANCE} (a long
    outage hides a restart from the first rule; the boot time survives a
@@ -35,7 +36,7 @@ What the answers mean (L{Health}, told to an L{IPollObserver}):
    within L{RESTART_WINDOW}.
 
 On an answer the observer hears C{restarted} (if so), then C{polled}, then
-C{online} (if it was not): its values are in place before sessions resume.
+C{answering} (if it was not): its values are in place before sessions resume.
 """
 
 from __future__ import annotations
@@ -94,11 +95,11 @@ class IPollObserver(Interface):
         C{get(name)}); C{full} when every attribute was asked for.
         """
 
-    def offline(reason):
+    def silent(reason):
         """The printer stopped answering (once, after C{offlineAfter} polls in a row)."""
 
-    def online():
-        """The printer answers: the first answer ever, or the first after C{offline}."""
+    def answering():
+        """The printer answers: the first answer ever, or the first after L{silent}."""
 
     def restarted(expected):
         """The printer restarted; C{expected} when the proxier asked for it."""
@@ -244,6 +245,18 @@ class PrinterPoller:
         elif self.phase in (Phase.QUEUED, Phase.POLLING):
             self._again = True
 
+    def seed(self, attributes: Any) -> None:
+        """
+        A full answer read before this poller existed (the read that found
+        the printer): remembered as the last full read, told to nobody.
+        """
+        if self.phase is not Phase.STOPPED:
+            raise RuntimeError("seed before start")
+        now = self.clock.seconds()
+        self._remember(attributes, now)
+        self.lastFull = now
+        self.health = Health.ONLINE
+
     def expectRestart(self) -> None:
         """The proxier asked the printer to restart: the restart found next is the one asked for."""
         self._restartAsked = self.clock.seconds()
@@ -304,10 +317,12 @@ class PrinterPoller:
             expected = self._restartAsked is not None and now - self._restartAsked <= RESTART_WINDOW
             self._restartAsked = None
             self._tell("restarted", lambda o: o.restarted(expected))
-        self._tell("polled", lambda o: o.polled(attributes, full))
-        if not wasOnline:
-            self._tell("online", lambda o: o.online())
-        self._done()
+        if self.phase is Phase.POLLING:
+            self._tell("polled", lambda o: o.polled(attributes, full))
+        if not wasOnline and self.phase is Phase.POLLING:
+            self._tell("answering", lambda o: o.answering())
+        if self.phase is Phase.POLLING:  # the observer may have stopped it
+            self._done()
 
     def _failed(self, failure: Failure) -> None:
         if self.phase is not Phase.POLLING or failure.check(CancelledError):
@@ -318,10 +333,11 @@ class PrinterPoller:
         if self.failures >= self.offlineAfter and self.health is not Health.OFFLINE:
             self.health = Health.OFFLINE
             self.log.info("no answer to {n} polls in a row ({reason}): offline", n=self.failures, reason=reason)
-            self._tell("offline", lambda o: o.offline(reason))
+            self._tell("silent", lambda o: o.silent(reason))
         elif self.health is not Health.OFFLINE:
             self.log.debug("a poll got no answer ({reason})", reason=reason)
-        self._done()
+        if self.phase is Phase.POLLING:  # the observer may have stopped it
+            self._done()
 
     def _tell(self, method: str, call: Callable[[Any], None]) -> None:
         """C{call(observer)}; its failure is logged (naming C{method}) and the polls go on."""

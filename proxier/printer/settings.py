@@ -24,9 +24,17 @@ from urllib.parse import urlsplit
 from proxier.config import Config, Key, Section, integer, url, words
 from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
 
-__all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "credentials"]
+__all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "credentials", "VENDOR", "PROXY_PROTOCOL",
+           "DISCOVERY_PROTOCOL"]
 
 SECTION_NAME = "printer"
+#: TR-106 §3.3 vendor prefix of the values TR-181 lacks: the proxier's default ManufacturerOUI ([device] oui),
+#: one constant until the project has an OUI of its own.
+VENDOR = "000000"
+#: ManagementServer.VirtualDevice.{i}.ProxyProtocol (and the [protocols] enabled name): TR-181 lists no IPP.
+PROXY_PROTOCOL = f"X_{VENDOR}_IPP"
+#: ...DiscoveryProtocol of a printer listed in [printer] printers (PRINTERS.md §3, §8).
+DISCOVERY_PROTOCOL = f"X_{VENDOR}_Static"
 
 _ippURL = url("ipp", "ipps", allowEmpty=False)
 
@@ -76,6 +84,13 @@ def credentials(value: str) -> dict[str, Credentials]:
     return found
 
 
+def oui(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 6 or any(c not in "0123456789ABCDEF" for c in value):
+        raise ValueError(f"{value[:20]!r} is not six hexadecimal digits")
+    return value
+
+
 KEYS: tuple[Key, ...] = (
     Key("printers", printerURLs, "",
         "IPP printers to proxy, each an ipp:// or ipps:// URL (for example "
@@ -93,6 +108,9 @@ KEYS: tuple[Key, ...] = (
         "are answered 503 and no session starts (TR-069 J.2.3). It is online again at its first answer."),
     Key("request_timeout", integer(1, 3600), "15",
         "Seconds one IPP operation may take (never more than the ACS's session allows a device)."),
+    Key("oui", oui, VENDOR,
+        "DeviceInfo.ManufacturerOUI of the printers' Virtual CWMP Devices: IPP does not tell a printer's OUI "
+        "(PRINTERS.md section 4). Part of each printer's identity: changing it makes every printer a new device."),
     Key("credentials", credentials, "",
         "Admin credentials of printers whose writes need them, one line per printer: the printer's URL "
         "as in printers, a space, username:password. Digest is used where the printer offers it, "
@@ -117,6 +135,7 @@ class PrinterSettings:
     maxConcurrentPolls: int = 4
     offlineAfterFailures: int = 3
     requestTimeout: float = 15.0
+    oui: str = VENDOR
     credentials: Mapping[str, Credentials] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -136,6 +155,7 @@ class PrinterSettings:
             maxConcurrentPolls=key("max_concurrent_polls"),
             offlineAfterFailures=key("offline_after_failures"),
             requestTimeout=float(timeout),
+            oui=key("oui"),
             credentials=key("credentials"),
         )
 

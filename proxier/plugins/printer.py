@@ -1,0 +1,40 @@
+# -*- test-case-name: tests.test_printer_plugin -*-
+"""
+The IPP printer protocol plugin (PRINTERS.md): each printer listed in
+C{[printer] printers} presented to the ACS as a Virtual CWMP Device whose
+C{Device.Services.PrintService.1.} follows the PWG Semantic Model.
+
+TR-181 lists no ProxyProtocol nor DiscoveryProtocol for IPP or for static
+entries: both are TR-106 §3.3 vendor values (C{X_<OUI>_IPP},
+C{X_<OUI>_Static}).
+
+Kept light: the plugin system imports this module to list protocols; the
+printer service itself is imported when the service is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.plugin import IPlugin
+from zope.interface import implementer
+
+from proxier.interfaces import IProxyProtocol
+from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, SECTION
+
+
+@implementer(IPlugin, IProxyProtocol)
+class PrinterProtocol:
+    """C{[protocols] enabled = X_000000_IPP}; its keys are the C{[printer]} section."""
+
+    name = PROXY_PROTOCOL
+    discoveryProtocol = DISCOVERY_PROTOCOL
+    configSection = SECTION
+
+    def makeService(self, context: Any) -> Any:
+        from proxier.printer.proxy import PrinterService
+
+        return PrinterService(context)
+
+
+printer = PrinterProtocol()

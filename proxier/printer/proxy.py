@@ -1,0 +1,218 @@
+# -*- test-case-name: tests.test_printer_device -*-
+"""
+The printer protocol's service: one Virtual CWMP Device per printer listed
+in C{[printer] printers} (PRINTERS.md §8, static entries).
+
+    PrinterService (named "X_000000_IPP")
+      ├── per URL not yet known: a probe (Get-Printer-Attributes, again every poll_interval)
+      └── PrinterDevice × n ──deviceAppeared──▶ the proxier
+
+A printer's identity (PRINTERS.md §4) comes from its first answer and is
+kept by URL in the protocol's store, so that a printer known from an
+earlier run is proxied at once — offline until it answers — and never
+bootstraps again. A printer whose answer names another identity than the
+one kept (it was replaced behind the same address) becomes that new device
+from then on; the old one is removed.
+
+The service registers, in the tree's registry, the adapter from
+L{PrinterDevice} to L{IDataModel}.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from twisted.application.service import Service
+from twisted.logger import Logger
+
+from proxier.datamodel.values import DeviceIdentity
+from proxier.interfaces import IDataModel, IProxierContext
+from proxier.log import DeviceLogger
+from proxier.printer import ipp
+from proxier.printer.device import PrinterDevice
+from proxier.printer.ippclient import IPPClient
+from proxier.printer.pinning import CertificatePins
+from proxier.printer.poller import PollSlots
+from proxier.printer.settings import PROXY_PROTOCOL, PrinterSettings
+from proxier.proxy.device import deviceKey
+from proxier.store import StoreError
+
+__all__ = ["PrinterService", "identityOf", "SERVICE_NAME"]
+
+SERVICE_NAME = PROXY_PROTOCOL
+_FIELD = 64  # DeviceIdStruct fields: at most 64 characters
+
+
+def _deviceId(group: Any) -> dict[str, str]:
+    """The IEEE 1284 device ID's C{KEY:value;} pairs (C{printer-device-id}), keys upper-cased."""
+    raw = group.get("printer-device-id")
+    if not isinstance(raw, str):
+        return {}
+    pairs = {}
+    for item in raw.split(";"):
+        key, colon, value = item.partition(":")
+        if colon and key.strip():
+            pairs.setdefault(key.strip().upper(), value.strip())
+    return pairs
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def identityOf(group: Any, oui: str) -> Optional[DeviceIdentity]:
+    """
+    A printer's identity from its attributes (PRINTERS.md §4): the
+    Manufacturer from the device ID's C{MFG}, else the first word of
+    C{printer-make-and-model}; the ProductClass from C{printer-make-and-
+    model}, else the device ID's C{MDL}; the SerialNumber from
+    C{printer-serial-number}, else the device ID's C{SN}/C{SERN}, else
+    C{printer-uuid}. None when the printer tells no serial number at all.
+    """
+    deviceId = _deviceId(group)
+    makeAndModel = _text(group.get("printer-make-and-model"))
+    manufacturer = deviceId.get("MFG") or deviceId.get("MANUFACTURER") or makeAndModel.partition(" ")[0]
+    productClass = makeAndModel or deviceId.get("MDL") or deviceId.get("MODEL", "")
+    uuid = _text(group.get("printer-uuid"))
+    if uuid.lower().startswith("urn:uuid:"):
+        uuid = uuid[len("urn:uuid:"):]
+    serial = (_text(group.get("printer-serial-number")) or deviceId.get("SN") or deviceId.get("SERN")
+              or uuid)
+    if not serial:
+        return None
+    return DeviceIdentity(manufacturer[:_FIELD], oui, productClass[:_FIELD], serial[:_FIELD])
+
+
+def _validateKnown(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise ValueError("not a mapping")
+    for url, fields in payload.items():
+        if not isinstance(fields, list) or len(fields) != 4 or not all(isinstance(f, str) for f in fields):
+            raise ValueError(f"{url}: not four identity fields")
+
+
+class PrinterService(Service):
+    """
+    What the printer plugin's C{makeService} returns.
+
+    @param clientFactory: C{(url, credentials, timeout) → IPPClient}
+        (tests give one on a fake printer); by default a client on the
+        reactor with the protocol's certificate pins.
+    """
+
+    log = Logger()
+
+    def __init__(self, context: IProxierContext, *,
+                 clientFactory: Optional[Callable[..., IPPClient]] = None,
+                 random: Optional[Callable[[], float]] = None) -> None:
+        super().__init__()
+        self.setName(SERVICE_NAME)
+        self.context = context
+        self.clock = context.reactor
+        self.settings = PrinterSettings.fromConfig(context.config, context.deviceTimeout)
+        self.store = context.store
+        self.random = random
+        self.slots = PollSlots(self.settings.maxConcurrentPolls)
+        self.pins = CertificatePins(self.store.document("ipps-pins"))
+        self.clientFactory = clientFactory or self._makeClient
+        self.devices: dict[str, PrinterDevice] = {}  # by URL
+        self._known = self.store.document("printers")
+        self._probes: dict[str, Any] = {}
+        context.registry.registerAdapter(_dataModelOf, (PrinterDevice,), IDataModel)
+
+    def _makeClient(self, url: str, credentials: Any, timeout: float) -> IPPClient:
+        return IPPClient(url, reactor=self.clock, credentials=credentials, pins=self.pins, timeout=timeout)
+
+    def _client(self, url: str) -> IPPClient:
+        return self.clientFactory(url, self.settings.credentialsFor(url), self.settings.requestTimeout)
+
+    # -- the service ------------------------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()
+        for url in self.settings.strayCredentials():
+            self.log.warn("[printer] credentials are given for {url}, which [printer] printers does not list",
+                          url=url)
+        known = self._loadKnown()
+        for url in self.settings.printers:
+            fields = known.get(url)
+            if fields is not None:
+                self._appear(url, DeviceIdentity(*fields), self._client(url), None)
+            else:
+                self._probe(url, self._client(url))
+
+    def stopService(self) -> Any:
+        for call in self._probes.values():
+            if call.active():
+                call.cancel()
+        self._probes.clear()
+        for device in self.devices.values():
+            device.stop()
+        return super().stopService()
+
+    def _loadKnown(self) -> dict[str, list]:
+        try:
+            return self._known.load(default={}, validate=_validateKnown)
+        except StoreError as e:
+            self.log.error("the printers known from earlier runs cannot be read ({why}): each is found again",
+                           why=str(e))
+            return {}
+
+    # -- finding a printer -------------------------------------------------------------------
+
+    def _probe(self, url: str, client: IPPClient) -> None:
+        """Ask a printer not known yet who it is; again every poll_interval until it says."""
+        self._probes.pop(url, None)
+        d = client.getPrinterAttributes()
+        d.addCallback(self._probed, url, client)
+        d.addErrback(self._probeFailed, url, client)
+
+    def _probed(self, group: ipp.AttributeGroup, url: str, client: IPPClient) -> None:
+        if not self.running:
+            return
+        identity = identityOf(group, self.settings.oui)
+        if identity is None:
+            self.log.warn("{url} tells no serial number, device ID SN nor printer-uuid: not proxied", url=url)
+            return
+        known = self._loadKnown()
+        known[url] = [identity.manufacturer, identity.oui, identity.productClass, identity.serialNumber]
+        try:
+            self._known.save(known)
+        except StoreError as e:
+            self.log.error("{url}: its identity cannot be kept ({why}): not proxied", url=url, why=str(e))
+            return
+        self._appear(url, identity, client, group)
+
+    def _probeFailed(self, failure: Any, url: str, client: IPPClient) -> None:
+        if not self.running:
+            return
+        self.log.info("{url} does not answer yet ({why}); asking again in {n:g} s", url=url,
+                      why=failure.getErrorMessage(), n=self.settings.pollInterval)
+        self._probes[url] = self.clock.callLater(self.settings.pollInterval, self._probe, url, client)
+
+    def _appear(self, url: str, identity: DeviceIdentity, client: IPPClient,
+                found: Optional[ipp.AttributeGroup]) -> None:
+        extra = {"random": self.random} if self.random is not None else {}
+        store = self.store.child("printer-" + deviceKey(identity))
+        device = PrinterDevice(identity, url, client, store, self.slots, self.settings, self.clock, found=found,
+                               identify=lambda group: identityOf(group, self.settings.oui), replaced=self._replaced,
+                               **extra)
+        self.devices[url] = device
+        DeviceLogger(identity).info("IPP printer at {url}", url=url)
+        self.context.deviceAppeared(device)
+        device.start()
+
+    def _replaced(self, device: PrinterDevice, group: ipp.AttributeGroup) -> None:
+        """Its answer names another printer: the old device goes, the new one is found from this answer."""
+        identity = identityOf(group, self.settings.oui)
+        device.log.warn("the printer at {url} now says it is {identity}: proxied as that device from now on",
+                        url=device.url, identity=str(identity))
+        device.stop()
+        self.devices.pop(device.url, None)
+        self.context.deviceRemoved(device)
+        self._probed(group, device.url, device.client)
+
+
+def _dataModelOf(device: PrinterDevice) -> Any:
+    return device.model
+

@@ -1,0 +1,169 @@
+"""
+Tests for the IPP printer protocol plugin (L{proxier.plugins.printer}): it
+is found by the plugin system with its vendor names and C{[printer]}
+section, and a real L{ProxierService} with it proxies a configured printer
+(in memory, L{tests._fakeprinter}) to the fake ACS over loopback HTTP: the
+printer bootstraps as a Virtual CWMP Device, answers GetParameterValues and
+is listed in the gateway's C{ManagementServer.VirtualDevice.{i}}. Every
+CWMP message both ways is validated against the BBF schema.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Optional
+
+from twisted.internet import defer, reactor
+from twisted.plugin import IPlugin
+from twisted.trial import unittest
+from twisted.web.client import HTTPConnectionPool
+from twisted.web.server import Site
+
+from proxier.config import load
+from proxier.cwmp import messages as m
+from proxier.cwmp.fakeacs import FakeACS
+from proxier.cwmp.tls import makeACSAgent
+from proxier.datamodel.values import DeviceIdentity
+from proxier.interfaces import IProxyProtocol
+from proxier.plugins.printer import PrinterProtocol
+from proxier.printer.proxy import PrinterService
+from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, SECTION
+from proxier.registry import protocolPlugins, selectProtocols
+from proxier.service import ProxierService
+from proxier.store import Store
+from proxier.tap import pluginSections
+from tests import _helpers
+from tests._fakeprinter import URL, FakeClient, FakePrinter
+from tests.cwmpxsd import assertValidCWMP, validationErrors
+
+PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-PRINTER-1")
+PRINTER = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
+
+waitFor = partial(_helpers.waitFor, timeout=20.0)
+
+
+class PluginTests(unittest.TestCase):
+    def test_found(self) -> None:
+        """
+        The plugin is found by the plugin system; its ProxyProtocol and
+        DiscoveryProtocol are TR-106 vendor values (TR-181 lists no IPP),
+        its keys the [printer] section.
+        """
+        [plugin] = [p for p in protocolPlugins() if p.name == PROXY_PROTOCOL]
+        self.assertTrue(IProxyProtocol.providedBy(plugin))
+        self.assertTrue(IPlugin.providedBy(plugin))
+        self.assertEqual((plugin.name, plugin.discoveryProtocol), ("X_000000_IPP", "X_000000_Static"))
+        self.assertIs(plugin.configSection, SECTION)
+
+
+class FakePrinterProtocol(PrinterProtocol):
+    """The plugin, with its printers' IPP clients on in-memory printers."""
+
+    def __init__(self, printer: FakePrinter) -> None:
+        self.printer = printer
+
+    def makeService(self, context: Any) -> PrinterService:
+        return PrinterService(context, clientFactory=lambda url, credentials, timeout: FakeClient(self.printer, url))
+
+
+class Lab:
+    """The proxier tree with the printer protocol only, one printer, and the fake ACS on 127.0.0.1."""
+
+    def __init__(self, testCase: unittest.TestCase) -> None:
+        self.testCase = testCase
+        self.acs = FakeACS(clock=reactor, validator=lambda body: assertValidCWMP(testCase, body))
+        port = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
+        testCase.addCleanup(port.stopListening)
+        self.acsURL = f"http://127.0.0.1:{port.getHost().port}/acs"
+        self.state = testCase.mktemp()
+        self.printer = FakePrinter(reactor)
+        self.plugins = [FakePrinterProtocol(self.printer)]
+        self.tree: Optional[ProxierService] = None
+        testCase.addCleanup(self._validated)
+
+    def _validated(self) -> None:
+        self.testCase.assertEqual(self.acs.validationErrors, [])
+        for session in self.acs.sessions:
+            for exchange in session.exchanges:
+                if exchange.direction == "acs" and exchange.raw:
+                    self.testCase.assertEqual(validationErrors(exchange.raw), [])
+
+    def startTree(self) -> ProxierService:
+        config = load(None, pluginSections(self.plugins))
+        config = config.replace("protocols", enabled=(PROXY_PROTOCOL,))
+        config = config.replace("printer", printers=(URL,))
+        config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False, retry_minimum_wait=1)
+        config = config.replace("connection_request", port=0)
+        config = config.replace("device", serial_number=PROXIER.serialNumber)
+        config = config.replace("demo", enable="no")
+        protocols = selectProtocols(self.plugins, config["protocols"]["enabled"])
+        agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
+        tree = ProxierService(config, Store.open(self.state), protocols, reactor=reactor, agent=agent)
+        tree.startService()
+        self.tree = tree
+        self.testCase.addCleanup(lambda: tree.stopService() if tree.running else None)
+        return tree
+
+    def sessions(self, who: DeviceIdentity) -> list:
+        return self.acs.sessionsFor(str(who))
+
+    def ended(self, who: DeviceIdentity, count: int) -> Callable[[], bool]:
+        return lambda: len(self.sessions(who)) >= count and all(s.ended for s in self.sessions(who)[:count])
+
+    def endpoint(self, who: DeviceIdentity) -> Any:
+        manager = self.tree.cwmp.manager  # type: ignore[union-attr]
+        return self.tree.ownEndpoint if who == PROXIER else manager.endpoints[who.key]  # type: ignore[union-attr]
+
+    @defer.inlineCallbacks
+    def session(self, requests: list, who: DeviceIdentity) -> Any:
+        """A Connection Request and a session running C{requests}; returns the session."""
+        before = len(self.sessions(who))
+        self.acs.script(requests, str(who))
+        endpoint = self.endpoint(who)
+        username, password = endpoint.connectionRequestCredentials()
+        status = yield self.acs.connectionRequest(self.tree.cwmp.server.url(endpoint.connectionRequestPath),
+                                                  username, password)
+        self.testCase.assertEqual(status, 200)
+        yield waitFor(self.ended(who, before + 1), what=f"the session of {who}")
+        return self.sessions(who)[before]
+
+
+class ProxiedTests(unittest.TestCase):
+    timeout = 60
+
+    @defer.inlineCallbacks
+    def test_bootstrapsAndAnswers(self) -> Any:
+        """
+        The configured printer bootstraps ("0 BOOTSTRAP") as a Virtual CWMP
+        Device of its own identity, with its firmware as SoftwareVersion;
+        GetParameterValues reads its DeviceInfo and PrintService rows; the
+        gateway lists it with the plugin's ProxyProtocol and
+        DiscoveryProtocol.
+        """
+        lab = Lab(self)
+        lab.startTree()
+        for who in (PROXIER, PRINTER):
+            yield waitFor(lab.ended(who, 1), what=f"the BOOTSTRAP session of {who}")
+        [session] = lab.sessions(PRINTER)
+        self.assertEqual(sorted(e.code for e in session.inform.events), ["0 BOOTSTRAP"])
+        self.assertEqual(session.inform.deviceId, PRINTER)
+        informed = {p.name: p.value for p in session.inform.parameters}
+        self.assertEqual(informed["Device.DeviceInfo.SoftwareVersion"], "4.2.1")
+        self.assertEqual(informed["Device.RootDataModelVersion"], "2.17")
+
+        session = yield lab.session([m.GetParameterValues((
+            "Device.DeviceInfo.SerialNumber", "Device.DeviceInfo.ProxierInfo.ProxyProtocol",
+            "Device.Services.PrintServiceNumberOfEntries"))], PRINTER)
+        [(_, answer)] = session.responses
+        self.assertEqual({p.name: p.value for p in answer.parameters}, {
+            "Device.DeviceInfo.SerialNumber": "EX4000-0001",
+            "Device.DeviceInfo.ProxierInfo.ProxyProtocol": PROXY_PROTOCOL,
+            "Device.Services.PrintServiceNumberOfEntries": "1",
+        })
+
+        table = "Device.ManagementServer.VirtualDevice."
+        session = yield lab.session([m.GetParameterValues((table,))], PROXIER)
+        [(_, answer)] = session.responses
+        values = {p.name: p.value for p in answer.parameters}
+        self.assertEqual((values[table + "1.SerialNumber"], values[table + "1.ProxyProtocol"],
+                          values[table + "1.DiscoveryProtocol"]), ("EX4000-0001", PROXY_PROTOCOL, DISCOVERY_PROTOCOL))
