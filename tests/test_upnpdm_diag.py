@@ -1,24 +1,30 @@
 """
-Tests for TR-330 §4.3.2 / §4.5 (Figure 6): the diagnostics objects of a
-Virtual CWMP Device — L{proxier.upnpdm.diagnostics} (the tables and
-parsers, sans-IO) and L{proxier.upnpdm.diagcontrol} (the state machine) —
-over the simulator's real BasicManagement:2, on a clock.
+Tests for TR-330 §4.3.2 / §4.5 (Figure 6) on a UPnP DM device: the
+diagnostics objects of a Virtual CWMP Device run as BMS tests —
+L{proxier.upnpdm.bmsdiagnostics} (the BMS tables and parsers, sans-IO, and
+the runner) under the core's state machine (L{proxier.proxy.diagnostics},
+tested alone in tests.test_proxy_diagnostics) — over the simulator's real
+BasicManagement:2, on a clock.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.logger import Logger
 from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.interfaces import ISessionObserver
+from proxier.proxy import diagnostics as core
+from proxier.proxy import diagtables as tables
 from proxier.sim import diagnostics as simdiag
 from proxier.store import Store
-from proxier.upnpdm import diagcontrol
-from proxier.upnpdm import diagnostics as d
+from proxier.upnp.soap import UPnPError
+from proxier.upnpdm import bmsdiagnostics as bms
 from tests._helpers import LogCapture
 from tests.test_upnpdm_transfer_support import ManagedDevice
 
@@ -41,26 +47,26 @@ def uint(name: str, value: int) -> ParameterValue:
 class StatusMapTests(unittest.TestCase):
     def test_everyRow(self) -> None:
         """Each row of the BMS Status → DiagnosticsState tables gives its state, and it is one TR-181 allows."""
-        for kind in d.KINDS:
+        for kind in tables.KINDS:
             states = kind.parameter("DiagnosticsState").type.enumeration
-            for status, state in d.STATUS_MAPS[kind.key].items():
-                self.assertEqual(d.diagnosticsState(kind, status), state, (kind.key, status))
+            for status, state in bms.STATUS_MAPS[kind.key].items():
+                self.assertEqual(bms.diagnosticsState(kind, status), state, (kind.key, status))
                 self.assertIn(state, states, (kind.key, status))
 
     def test_everyBMSStatusIsMapped(self) -> None:
         """Every value of the BMS:2 A_ARG_TYPE_*Status allowed values (the sim's) has a row."""
-        bms = {"IPPing": ("Success", "Error_CannotResolveHostName", "Error_Internal", "Error_Other"),
-               "TraceRoute": ("Success", "Error_CannotResolveHostName", "Error_MaxHopCountExceeded",
-                              "Error_Internal", "Error_Other"),
-               "NSLookup": ("Success", "Error_DNSServerNotResolved", "Error_Internal", "Error_Other")}
-        for key, statuses in bms.items():
-            self.assertEqual(sorted(d.STATUS_MAPS[key]), sorted(statuses))
+        allowed = {"IPPing": ("Success", "Error_CannotResolveHostName", "Error_Internal", "Error_Other"),
+                   "TraceRoute": ("Success", "Error_CannotResolveHostName", "Error_MaxHopCountExceeded",
+                                  "Error_Internal", "Error_Other"),
+                   "NSLookup": ("Success", "Error_DNSServerNotResolved", "Error_Internal", "Error_Other")}
+        for key, statuses in allowed.items():
+            self.assertEqual(sorted(bms.STATUS_MAPS[key]), sorted(statuses))
 
     def test_madeUpStatus(self) -> None:
         """A status the device makes up (or none) is Error_Other."""
-        for kind in d.KINDS:
-            self.assertEqual(d.diagnosticsState(kind, "Error_Bananas"), "Error_Other")
-            self.assertEqual(d.diagnosticsState(kind, ""), "Error_Other")
+        for kind in tables.KINDS:
+            self.assertEqual(bms.diagnosticsState(kind, "Error_Bananas"), "Error_Other")
+            self.assertEqual(bms.diagnosticsState(kind, ""), "Error_Other")
 
 
 class KindsTests(unittest.TestCase):
@@ -68,49 +74,40 @@ class KindsTests(unittest.TestCase):
         """A kind needs its test and result actions and a way to see the end (GetActiveTestIDs or GetTestInfo)."""
         every = frozenset({"Ping", "GetPingResult", "Traceroute", "GetTracerouteResult", "NSLookup",
                            "GetNSLookupResult", "GetActiveTestIDs", "GetTestInfo"})
-        self.assertEqual([k.key for k in d.supportedKinds(every)], ["IPPing", "TraceRoute", "NSLookup"])
-        self.assertEqual(d.supportedKinds(every - {"GetActiveTestIDs", "GetTestInfo"}), ())
-        self.assertEqual([k.key for k in d.supportedKinds(every - {"GetActiveTestIDs"})],
+        self.assertEqual([k.key for k in bms.supportedKinds(every)], ["IPPing", "TraceRoute", "NSLookup"])
+        self.assertEqual(bms.supportedKinds(every - {"GetActiveTestIDs", "GetTestInfo"}), ())
+        self.assertEqual([k.key for k in bms.supportedKinds(every - {"GetActiveTestIDs"})],
                          ["IPPing", "TraceRoute", "NSLookup"])
-        self.assertEqual([k.key for k in d.supportedKinds(every - {"GetPingResult"})], ["TraceRoute", "NSLookup"])
+        self.assertEqual([k.key for k in bms.supportedKinds(every - {"GetPingResult"})], ["TraceRoute", "NSLookup"])
 
     def test_testArguments(self) -> None:
         """The BMS arguments come from the test parameters that map to them; the others stay in the proxier."""
-        config = d.IPPING.initialConfig()
+        config = tables.IPPING.initialConfig()
         config["Host"] = "h"
-        self.assertEqual(d.testArguments(d.IPPING, config),
+        self.assertEqual(bms.testArguments(tables.IPPING, config),
                          {"Host": "h", "NumberOfRepetitions": 3, "Timeout": 1000, "DataBlockSize": 56, "DSCP": 0})
-        config = dict(d.TRACEROUTE.initialConfig(), Host="t")
-        self.assertEqual(d.testArguments(d.TRACEROUTE, config),
+        config = dict(tables.TRACEROUTE.initialConfig(), Host="t")
+        self.assertEqual(bms.testArguments(tables.TRACEROUTE, config),
                          {"Host": "t", "Timeout": 5000, "DataBlockSize": 38, "MaxHopCount": 30, "DSCP": 0})
-        config = dict(d.NSLOOKUP.initialConfig(), HostName="n", DNSServer="s")
-        self.assertEqual(d.testArguments(d.NSLOOKUP, config),
+        config = dict(tables.NSLOOKUP.initialConfig(), HostName="n", DNSServer="s")
+        self.assertEqual(bms.testArguments(tables.NSLOOKUP, config),
                          {"HostName": "n", "DNSServer": "s", "Timeout": 1000, "NumberOfRepetitions": 1})
-
-    def test_testSeconds(self) -> None:
-        """The test timer: repetitions × timeout (ping: one a second), hops × tries × timeout, plus grace, bounded."""
-        self.assertEqual(d.testSeconds(d.IPPING, {"NumberOfRepetitions": 4, "Timeout": 2000}), 4 * 2.0 + d.TEST_GRACE)
-        self.assertEqual(d.testSeconds(d.IPPING, {"NumberOfRepetitions": 4, "Timeout": 100}), 4 * 1.0 + d.TEST_GRACE)
-        self.assertEqual(d.testSeconds(d.TRACEROUTE, {"MaxHopCount": 10, "NumberOfTries": 2, "Timeout": 500}),
-                         10 * 2 * 0.5 + d.TEST_GRACE)
-        self.assertEqual(d.testSeconds(d.NSLOOKUP, {"NumberOfRepetitions": 3, "Timeout": 1000}), 3.0 + d.TEST_GRACE)
-        self.assertEqual(d.testSeconds(d.IPPING, {"NumberOfRepetitions": 10**6, "Timeout": 10**6}), d.MAX_TEST_SECONDS)
 
     def test_parseIDList(self) -> None:
         """ID lists: empty, several, spaces; anything else (or beyond ui4) is not one."""
-        self.assertEqual(d.parseIDList(""), set())
-        self.assertEqual(d.parseIDList("1, 2,3"), {1, 2, 3})
+        self.assertEqual(bms.parseIDList(""), set())
+        self.assertEqual(bms.parseIDList("1, 2,3"), {1, 2, 3})
         for bad in ("1,,2", "a", "-1", "4294967296", "1;2", "²", "1,①", "١٢", "1\n", "\u00a01"):
-            self.assertIsNone(d.parseIDList(bad), bad)
+            self.assertIsNone(bms.parseIDList(bad), bad)
 
     def test_resultNumbersASCII(self) -> None:
         """A result count of Unicode digits ('١٢', which int() read as 12) or '1_0' is a lie: 0."""
         for bad in ("١٢", "1_0", "²", "+4"):
-            outcome = d.parseResult(d.IPPING, {"Status": "Success", "SuccessCount": bad, "FailureCount": "0",
+            outcome = bms.parseResult(tables.IPPING, {"Status": "Success", "SuccessCount": bad, "FailureCount": "0",
                                                "AverageResponseTime": bad})
             self.assertEqual(outcome.values["SuccessCount"], 0, bad)
             self.assertEqual(outcome.values["AverageResponseTime"], 0, bad)
-        self.assertEqual(d.parseResult(d.IPPING, {"Status": "Success", "SuccessCount": " 4\n"}).values["SuccessCount"], 4)
+        self.assertEqual(bms.parseResult(tables.IPPING, {"Status": "Success", "SuccessCount": " 4\n"}).values["SuccessCount"], 4)
 
 
 def _answer(result: Any, **fields: str) -> dict[str, str]:
@@ -121,7 +118,7 @@ class ParseResultTests(unittest.TestCase):
     def test_ping(self) -> None:
         """GetPingResult → the IPPing results, milliseconds and (×1000) microseconds."""
         r = simdiag.ping("example.com", 4, 1000, 56, simdiag.DiagnosticsRules())
-        outcome = d.parseResult(d.IPPING, {"Status": r.status, "AdditionalInfo": "", "SuccessCount": str(r.successCount),
+        outcome = bms.parseResult(tables.IPPING, {"Status": r.status, "AdditionalInfo": "", "SuccessCount": str(r.successCount),
                                            "FailureCount": "0", "AverageResponseTime": str(r.average),
                                            "MinimumResponseTime": str(r.minimum),
                                            "MaximumResponseTime": str(r.maximum)})
@@ -132,7 +129,7 @@ class ParseResultTests(unittest.TestCase):
 
     def test_traceroute(self) -> None:
         """GetTracerouteResult → ResponseTime and one RouteHops row per HopHosts entry (addresses as HostAddress)."""
-        outcome = d.parseResult(d.TRACEROUTE, {"Status": "Success", "ResponseTime": "12",
+        outcome = bms.parseResult(tables.TRACEROUTE, {"Status": "Success", "ResponseTime": "12",
                                                "HopHosts": "192.168.1.1,gw.example,10.1.2.1"})
         self.assertEqual(outcome.values["ResponseTime"], 12)
         self.assertEqual([(r["Host"], r["HostAddress"]) for r in outcome.rows],
@@ -141,7 +138,7 @@ class ParseResultTests(unittest.TestCase):
     def test_nslookup(self) -> None:
         """GetNSLookupResult's document (as the simulator, shaped like rygel, writes it) → the Result rows."""
         r = simdiag.nslookup("example.com", "192.168.1.1", 2, 1000, simdiag.DiagnosticsRules())
-        outcome = d.parseResult(d.NSLOOKUP, {"Status": r.status, "SuccessCount": str(r.successCount),
+        outcome = bms.parseResult(tables.NSLOOKUP, {"Status": r.status, "SuccessCount": str(r.successCount),
                                              "Result": r.result})
         self.assertEqual(outcome.values["SuccessCount"], 2)
         self.assertEqual(len(outcome.rows), 2)
@@ -151,96 +148,138 @@ class ParseResultTests(unittest.TestCase):
 
     def test_lyingDevice(self) -> None:
         """Numbers that are not ui4 read 0; an unknown row Status is Error_Other; hostile or broken XML gives no rows."""
-        outcome = d.parseResult(d.IPPING, {"Status": "Success", "SuccessCount": "many", "AverageResponseTime": "-5"})
+        outcome = bms.parseResult(tables.IPPING, {"Status": "Success", "SuccessCount": "many", "AverageResponseTime": "-5"})
         self.assertEqual((outcome.values["SuccessCount"], outcome.values["AverageResponseTime"]), (0, 0))
-        rows = d.parseNSLookupResult("<r><Result><Status>Maybe</Status><AnswerType>Kinda</AnswerType>"
+        rows = bms.parseNSLookupResult("<r><Result><Status>Maybe</Status><AnswerType>Kinda</AnswerType>"
                                      "<IPAddresses>" + ",".join(["10.0.0.1"] * 20) + "</IPAddresses></Result></r>")
         self.assertEqual((rows[0]["Status"], rows[0]["AnswerType"], len(rows[0]["IPAddresses"])),
                          ("Error_Other", "None", 10))
-        self.assertEqual(d.parseNSLookupResult("<r><Result>"), ())
-        self.assertEqual(d.parseNSLookupResult('<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>'), ())
+        self.assertEqual(bms.parseNSLookupResult("<r><Result>"), ())
+        self.assertEqual(bms.parseNSLookupResult('<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>'), ())
 
     def test_rowsBounded(self) -> None:
         """A device that lists thousands of hops or answers is kept to MAX_ROWS."""
-        outcome = d.parseResult(d.TRACEROUTE, {"Status": "Success", "HopHosts": ",".join(["h"] * 5000)})
-        self.assertEqual(len(outcome.rows), d.MAX_ROWS)
+        outcome = bms.parseResult(tables.TRACEROUTE, {"Status": "Success", "HopHosts": ",".join(["h"] * 5000)})
+        self.assertEqual(len(outcome.rows), core.MAX_ROWS)
         document = "<r>" + "<Result><Status>Success</Status></Result>" * 500 + "</r>"
-        self.assertEqual(len(d.parseNSLookupResult(document)), d.MAX_ROWS)
+        self.assertEqual(len(bms.parseNSLookupResult(document)), core.MAX_ROWS)
 
 
-class RecordTests(unittest.TestCase):
-    def test_roundTrip(self) -> None:
-        """A record survives JSON as it was (lists, rows, the test under way)."""
-        record = d.Record.fresh(d.NSLOOKUP)
-        record.config["HostName"] = "x"
-        record.state, record.phase, record.testId, record.cancel = "Requested", "running", 7, [3]
-        record.rows = [{"Status": "Success", "AnswerType": "None", "HostNameReturned": "x", "IPAddresses": ("1.2.3.4",),
-                        "DNSServerIP": "", "ResponseTime": 3}]
-        again = d.Record.fromJSON(d.NSLOOKUP, record.toJSON())
-        self.assertEqual(again.toJSON(), record.toJSON())
-        self.assertEqual(again.rows[0]["IPAddresses"], ("1.2.3.4",))
+class ScriptedLink:
+    """A device's BMS as the runner sees it: the actions its SCPD has, each answering as scripted."""
 
-    def test_badRecords(self) -> None:
-        """A record with a value outside TR-181's type, an unknown name or phase is refused."""
-        good = d.Record.fresh(d.IPPING).toJSON()
-        for change in ({"state": "Bananas"}, {"phase": "flying"}, {"config": {"DSCP": 99}},
-                       {"config": {"Nope": 1}}, {"values": {"SuccessCount": -1}}, {"generation": "x"}):
-            self.assertRaises(d.RecordError, d.Record.fromJSON, d.IPPING, dict(good, **change))
+    def __init__(self, actions: set[str], **answers: Any) -> None:
+        self.actions = actions
+        self.answers = answers
+        self.calls: list[tuple[str, dict]] = []
+        self.log = Logger(namespace="test_upnpdm_diag")
+
+    def has(self, service: str, action: str) -> bool:
+        return service == "bms" and action in self.actions
+
+    def call(self, service: str, action: str, arguments: Optional[dict] = None) -> Deferred:
+        self.calls.append((action, dict(arguments or {})))
+        answer = self.answers[action]
+        return fail(answer) if isinstance(answer, Exception) else succeed(answer)
 
 
-class PhaseTransitionTests(unittest.TestCase):
-    """The diagnostic's phase machine (L{d.TRANSITIONS}), move by move."""
+class BMSTestRunnerTests(unittest.TestCase):
+    """L{bms.BMSTestRunner}: the core's contract (L{core.ITestRunner}) kept with BMS actions and errors."""
 
-    # every move, as Diagnostic makes it: (from, to, why)
-    ALLOWED = [
-        ("idle", "waiting", "the ACS requests a test"),
-        ("waiting", "waiting", "the retry delay, or the device back"),
-        ("waiting", "sending", "the test action goes out"),
-        ("waiting", "idle", "ended (new request, Canceled, no answer, watchdog)"),
-        ("sending", "waiting", "the action failed (retry), or was in flight at a restart"),
-        ("sending", "running", "the TestID came"),
-        ("sending", "idle", "refused, unusable TestID, device rebooted, watchdog"),
-        ("running", "running", "a poll says it still runs"),
-        ("running", "collecting", "it ended on the device"),
-        ("running", "idle", "given up, 706, device rebooted, watchdog"),
-        ("collecting", "collecting", "the result read again after a restart; GetTestInfo says Completed"),
-        ("collecting", "running", "GetTestInfo or the result action say it still runs"),
-        ("collecting", "idle", "the result, or it could not be read"),
-    ]
+    EVERY = {"Ping", "GetPingResult", "GetActiveTestIDs", "GetTestInfo", "CancelTest"}
 
-    def test_tableRowByRow(self) -> None:
-        """L{d.TRANSITIONS} allows exactly the moves listed, for every phase."""
-        self.assertEqual(set(d.TRANSITIONS), set(d.Phase))
-        table = {(a.value, b.value) for a, targets in d.TRANSITIONS.items() for b in targets}
-        self.assertEqual(table, {(a, b) for a, b, _ in self.ALLOWED})
+    def test_isARunner(self) -> None:
+        """It provides ITestRunner fully."""
+        verifyObject(core.ITestRunner, bms.BMSTestRunner(ScriptedLink(self.EVERY)))
 
-    def test_everyMove(self) -> None:
-        """Each allowed move is made; each other one raises IllegalTransition and leaves the phase as it was."""
-        allowed = {(a, b) for a, b, _ in self.ALLOWED}
-        for start in d.Phase:
-            for target in d.Phase:
-                record = d.Record.fresh(d.IPPING)
-                record.phase = start
-                if (start.value, target.value) in allowed:
-                    record.moveTo(target)
-                    self.assertIs(record.phase, target)
-                else:
-                    with self.assertRaises(d.IllegalTransition, msg=f"{start} → {target}"):
-                        record.moveTo(target)
-                    self.assertIs(record.phase, start)
-        self.assertEqual(len(allowed), 13)
-        self.assertEqual(len(d.Phase) ** 2 - len(allowed), 12)  # the refused moves walked above
+    def test_start(self) -> None:
+        """The test action with its BMS arguments gives the TestID; a refusal or an unusable TestID is TestFailed."""
+        link = ScriptedLink(self.EVERY, Ping={"TestID": "12"})
+        runner = bms.BMSTestRunner(link)
+        config = dict(tables.IPPING.initialConfig(), Host="h")
+        self.assertEqual(self.successResultOf(runner.start(tables.IPPING, config)), 12)
+        self.assertEqual(link.calls, [("Ping", bms.testArguments(tables.IPPING, config))])
+        link.answers["Ping"] = UPnPError(402, "Invalid Args")
+        failure = self.failureResultOf(runner.start(tables.IPPING, config), core.TestFailed)
+        self.assertEqual(failure.value.text, "UPnP error 402 Invalid Args")
+        link.answers["Ping"] = {"TestID": "1,2"}
+        self.failureResultOf(runner.start(tables.IPPING, config), core.TestFailed)
+        link.answers["Ping"] = OSError("no answer")
+        self.failureResultOf(runner.start(tables.IPPING, config), OSError)
 
-    def test_savedAsItsValue(self) -> None:
-        """A phase is saved as the same string as before the enum (records written by today's main load)."""
-        record = d.Record.fresh(d.IPPING)
-        record.moveTo(d.Phase.WAITING)
-        self.assertEqual(record.toJSON()["phase"], "waiting")
-        self.assertEqual(d.PHASES, ("idle", "waiting", "sending", "running", "collecting"))
-        again = d.Record.fromJSON(d.IPPING, dict(record.toJSON(), phase="collecting"))
-        self.assertIs(again.phase, d.Phase.COLLECTING)
-        again.moveTo(d.Phase.RUNNING)  # a loaded phase moves by the table too
-        self.assertRaises(d.IllegalTransition, again.moveTo, d.Phase.SENDING)
+    def test_pollActiveTestIDs(self) -> None:
+        """GetActiveTestIDs: running while listed; not an ID list is no answer; 706 is TestFailed."""
+        link = ScriptedLink(self.EVERY, GetActiveTestIDs={"TestIDs": "3,12"})
+        runner = bms.BMSTestRunner(link)
+        self.assertTrue(self.successResultOf(runner.poll(tables.IPPING, 12)))
+        self.assertFalse(self.successResultOf(runner.poll(tables.IPPING, 4)))
+        link.answers["GetActiveTestIDs"] = {"TestIDs": "many"}
+        self.failureResultOf(runner.poll(tables.IPPING, 4), ValueError)
+        link.answers["GetActiveTestIDs"] = UPnPError(706, "No Such Test")
+        self.assertEqual(self.failureResultOf(runner.poll(tables.IPPING, 4), core.TestFailed).value.text,
+                         "the device no longer knows the test")
+        link.answers["GetActiveTestIDs"] = UPnPError(501)
+        self.failureResultOf(runner.poll(tables.IPPING, 4), UPnPError)
+
+    def test_pollGetTestInfoThenResultOnce(self) -> None:
+        """Without GetActiveTestIDs GetTestInfo polls; once it said Completed the result is read without asking again."""
+        link = ScriptedLink(self.EVERY - {"GetActiveTestIDs"}, GetTestInfo={"Type": "Ping", "State": "Completed"},
+                            GetPingResult={"Status": "Success", "SuccessCount": "3"})
+        runner = bms.BMSTestRunner(link)
+        self.assertFalse(self.successResultOf(runner.poll(tables.IPPING, 5)))
+        outcome = self.successResultOf(runner.result(tables.IPPING, 5))
+        self.assertEqual((outcome.state, outcome.values["SuccessCount"]), ("Complete", 3))
+        self.assertEqual([a for a, _ in link.calls], ["GetTestInfo", "GetPingResult"])
+        self.successResultOf(runner.result(tables.IPPING, 5))  # read again (a restart): GetTestInfo first
+        self.assertEqual([a for a, _ in link.calls][2:], ["GetTestInfo", "GetPingResult"])
+
+    def test_testInfoStates(self) -> None:
+        """GetTestInfo: InProgress is still running, Canceled or another test's Type is TestFailed, an unknown State no answer."""
+        link = ScriptedLink(self.EVERY, GetTestInfo={"Type": "Ping", "State": "InProgress"})
+        runner = bms.BMSTestRunner(link)
+        self.failureResultOf(runner.result(tables.IPPING, 5), core.TestStillRunning)
+        link.answers["GetTestInfo"] = {"Type": "Ping", "State": "Canceled"}
+        self.assertEqual(self.failureResultOf(runner.result(tables.IPPING, 5), core.TestFailed).value.text,
+                         "the test was canceled on the device")
+        link.answers["GetTestInfo"] = {"Type": "Traceroute", "State": "Completed"}
+        self.assertEqual(self.failureResultOf(runner.result(tables.IPPING, 5), core.TestFailed).value.text,
+                         "the device says test 5 is a Traceroute test")
+        link.answers["GetTestInfo"] = {"Type": "Ping", "State": "Pondering"}
+        self.failureResultOf(runner.result(tables.IPPING, 5), ValueError)
+        link.answers["GetTestInfo"] = UPnPError(501, "Action Failed")
+        self.assertEqual(self.failureResultOf(runner.result(tables.IPPING, 5), core.TestFailed).value.text,
+                         "the result could not be read (UPnP error 501 Action Failed)")
+
+    def test_resultStillActive(self) -> None:
+        """Without GetTestInfo, the result action's 703/708 means still running; other UPnP errors end it."""
+        link = ScriptedLink(self.EVERY - {"GetTestInfo"}, GetPingResult=UPnPError(708))
+        runner = bms.BMSTestRunner(link)
+        self.failureResultOf(runner.result(tables.IPPING, 5), core.TestStillRunning)
+        link.answers["GetPingResult"] = UPnPError(703)
+        self.failureResultOf(runner.result(tables.IPPING, 5), core.TestStillRunning)
+        link.answers["GetPingResult"] = UPnPError(706)
+        self.failureResultOf(runner.result(tables.IPPING, 5), core.TestFailed)
+        link.answers["GetPingResult"] = OSError("no answer")
+        self.failureResultOf(runner.result(tables.IPPING, 5), OSError)
+
+    def test_cancel(self) -> None:
+        """CancelTest: a UPnP error settles it (TestFailed), no answer does not; without CancelTest it cannot."""
+        link = ScriptedLink(self.EVERY, CancelTest=UPnPError(706))
+        runner = bms.BMSTestRunner(link)
+        self.assertTrue(runner.canCancel())
+        self.failureResultOf(runner.cancel(5), core.TestFailed)
+        self.assertEqual(link.calls, [("CancelTest", {"TestID": 5})])
+        link.answers["CancelTest"] = OSError("no answer")
+        self.failureResultOf(runner.cancel(5), OSError)
+        self.assertFalse(bms.BMSTestRunner(ScriptedLink(self.EVERY - {"CancelTest"})).canCancel())
+
+    def test_activeTestIDs(self) -> None:
+        """The ActiveTestIDs of an event; one that is not an ID list is logged and skipped, other variables ignored."""
+        logs = LogCapture(self)
+        log = Logger(namespace="test_upnpdm_diag")
+        variables = [("ActiveTestIDs", "1,2"), ("LastChange", "x"), ("ActiveTestIDs", "soon"), ("ActiveTestIDs", "")]
+        self.assertEqual(list(bms.activeTestIDs(variables, log)), [{1, 2}, set()])
+        self.assertTrue(any("not an ID list" in str(e.get("log_format", "")) for e in logs.events))
 
 
 # ---- the state machine over the simulator ----------------------------------------------------
@@ -363,7 +402,7 @@ class SuccessTests(DiagnosticsCase):
         self.endSession()
         self.lab.advance(5.0)
         self.assertEqual(self.state(PING), "Requested")
-        self.lab.advance(d.testSeconds(d.IPPING, d.IPPING.initialConfig()))
+        self.lab.advance(tables.testSeconds(tables.IPPING, tables.IPPING.initialConfig()))
         self.assertIn("GetActiveTestIDs", self.lab.calls("bms"))
         self.assertEqual(self.state(PING), "Complete")
         self.assertEqual(len(self.completes()), 1)
@@ -374,7 +413,7 @@ class SuccessTests(DiagnosticsCase):
         lab.lose.add("bms")
         lab.ok(lab.model.setParameterValues([pv(PING + "Host", "example.com"),
                                              pv(PING + "DiagnosticsState", "Requested")]))
-        lab.advance(d.testSeconds(d.IPPING, d.IPPING.initialConfig()) + 2)
+        lab.advance(tables.testSeconds(tables.IPPING, tables.IPPING.initialConfig()) + 2)
         self.assertNotIn("GetActiveTestIDs", lab.calls("bms"))
         self.assertEqual(lab.values(PING + "DiagnosticsState")[PING + "DiagnosticsState"], "Complete")
 
@@ -428,9 +467,9 @@ class DeviceErrorTests(DiagnosticsCase):
         self.upnp.hang.add("Ping")
         self.request(pv(PING + "Host", "example.com"), pv(PING + "DiagnosticsState", "Requested"))
         self.endSession()
-        self.lab.advance(d.testSeconds(d.IPPING, d.IPPING.initialConfig()) + diagcontrol.SLACK + 1, step=0.5)
+        self.lab.advance(tables.testSeconds(tables.IPPING, tables.IPPING.initialConfig()) + core.SLACK + 1, step=0.5)
         self.assertGreaterEqual(self.lab.calls("bms").count("Ping"), 2)
-        self.assertLessEqual(self.lab.calls("bms").count("Ping"), diagcontrol.SEND_ATTEMPTS)
+        self.assertLessEqual(self.lab.calls("bms").count("Ping"), core.SEND_ATTEMPTS)
         self.assertEqual(self.state(PING), "Error_Other")
         self.assertEqual(len(self.completes()), 1)
 
@@ -439,8 +478,8 @@ class DeviceErrorTests(DiagnosticsCase):
         self.sim.bms.rules.secondsPerStep = 10**5
         self.request(pv(PING + "Host", "example.com"), pv(PING + "DiagnosticsState", "Requested"))
         self.endSession()
-        self.lab.advance(d.testSeconds(d.IPPING, d.IPPING.initialConfig()) + 60 * diagcontrol.POLL_ATTEMPTS, step=0.5)
-        self.assertEqual(self.lab.calls("bms").count("GetActiveTestIDs"), diagcontrol.POLL_ATTEMPTS)
+        self.lab.advance(tables.testSeconds(tables.IPPING, tables.IPPING.initialConfig()) + 60 * core.POLL_ATTEMPTS, step=0.5)
+        self.assertEqual(self.lab.calls("bms").count("GetActiveTestIDs"), core.POLL_ATTEMPTS)
         self.assertEqual(self.state(PING), "Error_Other")
         self.assertIn("CancelTest", self.lab.calls("bms"))
         self.assertEqual(len(self.completes()), 1)
@@ -462,7 +501,7 @@ class DeviceErrorTests(DiagnosticsCase):
         self.endSession()
         self.lab.advance(0.5)
         self.sim.bms.halt()  # the device lost its tests without rebooting
-        self.lab.advance(d.testSeconds(d.IPPING, d.IPPING.initialConfig()) + 1)
+        self.lab.advance(tables.testSeconds(tables.IPPING, tables.IPPING.initialConfig()) + 1)
         self.assertEqual(self.state(PING), "Error_Other")
 
 
@@ -487,7 +526,7 @@ class DeviceGoneTests(DiagnosticsCase):
         self.sim.powerOff()
         self.upnp.state = "gone"
         self.lab.device.memberGone(self.upnp, "byebye")
-        self.lab.advance(d.testSeconds(d.IPPING, d.IPPING.initialConfig()) + diagcontrol.SLACK + 1, step=1.0)
+        self.lab.advance(tables.testSeconds(tables.IPPING, tables.IPPING.initialConfig()) + core.SLACK + 1, step=1.0)
         self.assertEqual(self.state(PING), "Error_Other")
         self.assertEqual(len(self.completes()), 1)
 
@@ -611,7 +650,7 @@ class DurabilityTests(DiagnosticsCase):
         self.endSession()
         self.lab.advance(0.5)
         again = self.lab.restartProxier()
-        again.advance(d.testSeconds(d.IPPING, d.IPPING.initialConfig()) + 1)
+        again.advance(tables.testSeconds(tables.IPPING, tables.IPPING.initialConfig()) + 1)
         self.assertEqual(again.calls("bms").count("Ping"), 0)
         self.assertEqual(again.values(PING + "DiagnosticsState")[PING + "DiagnosticsState"], "Complete")
         self.assertEqual(len(again.told("diagnosticsComplete")), 1)

@@ -7,7 +7,9 @@ notification facts, and every value answered parses with TR-181's own type
 — walked row by row over the real trees, with rows in every table (a
 traceroute and an NSLookup completed, the simulator's logs listed), with
 the checks (L{tests.tr181.ConformanceChecks}) tests.test_datamodel_tr181
-runs over the proxier's own trees.
+runs over the proxier's own trees. The diagnostics declarations themselves
+(L{proxier.proxy.diagtables}) are checked row by row in
+tests.test_proxy_diagnostics.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from twisted.trial import unittest
 
 from proxier.datamodel import paths
 from proxier.datamodel.values import ParameterValue
-from proxier.upnpdm import diagnostics as d
+from proxier.proxy import diagtables as d
 from proxier.upnpdm.logs import COUNT
 from tests import tr181
 from tests.test_upnpdm_transfer_support import ManagedDevice
@@ -84,22 +86,3 @@ class ConformanceTests(tr181.ConformanceChecks, unittest.TestCase):
                     self.assertEqual(value.value, "")
                     continue
                 dataType.parse(value.value)
-
-    def test_declarationsAreTR181(self) -> None:
-        """The tables of diagnostics.KINDS themselves, row by row: names, writability, activeNotify, types."""
-        for kind in d.KINDS:
-            rows = [(kind.path, p) for p in kind.parameters]
-            if kind.table is not None:
-                rows += [(f"{kind.path}{kind.table.name}.{{i}}.", c) for c in kind.table.columns]
-                count = self.standard.parameters[kind.path + kind.table.numberOfEntries]
-                self.assertEqual(count.activeNotify, "canDeny")
-            for prefix, param in rows:
-                standard = self.standard.parameters[prefix + param.name]
-                self.assertEqual(param.writable, standard.writable, param.name)
-                self.assertEqual(param.activeNotify, standard.activeNotify, param.name)
-                if param.writable:
-                    self.assertEqual(param.type.spec(), standard.type().spec(), param.name)
-                    if param.initial is not None:
-                        standard.type().check(param.initial)
-                else:
-                    self.assertEqual(param.type.base, standard.type().base, param.name)

@@ -28,7 +28,7 @@ from proxier.sim import cmsxml as simcmsxml
 from proxier.sim.errors import ActionError
 from proxier.upnp import description, gena, soap, xmlstring
 from proxier.upnp.dps import codec as dpscodec
-from proxier.upnpdm import cmsxml, diagnostics
+from proxier.upnpdm import bmsdiagnostics, cmsxml
 from tests._helpers import subprocessEnv
 from tests.hostilexml import INERT, PAYLOAD, REFUSED, Hostile, Tripwire, corpus, tripwireFor
 
@@ -159,7 +159,7 @@ ENTRIES = (
           (codec.DecodeError,), textual=True),
     Entry("dps.parseIdentity (text)", IDENTITY, dpscodec.parseIdentity, (dpscodec.DPSError,), text=True),
     Entry("dps.parseACL (bytes)", ACL, dpscodec.parseACL, (dpscodec.DPSError,)),
-    Entry("diagnostics.parseNSLookupResult", NSLOOKUP, diagnostics.parseNSLookupResult, (), text=True,
+    Entry("upnpdm.bmsdiagnostics.parseNSLookupResult", NSLOOKUP, bmsdiagnostics.parseNSLookupResult, (), text=True,
           refused=lambda rows: rows == ()),
     Entry("sim.cmsxml.parseContentPathList", CONTENT_PATHS, simcmsxml.parseContentPathList, (ActionError,), text=True),
     Entry("cwmp.schema.validationErrors (the fake ACS's check)", CWMP, schema.validationErrors, (),
@@ -267,7 +267,7 @@ class CorpusTests(unittest.TestCase):
                     if re.search(r"\bxmlsafe\.parse\(|\bparseBody\(|\bxmlstring\.decode\(", source):
                         users.add(os.path.relpath(os.path.join(directory, name), top))
         covered = {"demo.py", "upnp/_xmlutil.py", "upnp/description.py", "upnp/soap.py", "upnp/gena.py", "upnp/xmlstring.py",
-                   "upnpdm/cmsxml.py", "cwmp/codec.py", "cwmp/schema.py", "upnp/dps/codec.py", "upnpdm/diagnostics.py", "sim/cmsxml.py",
+                   "upnpdm/cmsxml.py", "cwmp/codec.py", "cwmp/schema.py", "upnp/dps/codec.py", "upnpdm/bmsdiagnostics.py", "sim/cmsxml.py",
                    "printer/model.py"}
         self.assertEqual(users - covered, set(), "XML entry points without a corpus entry")
 

@@ -14,6 +14,10 @@ keeps only the translation between CWMP and its device's protocol:
  - L{proxier.proxy.heldmodel}: an object the proxier holds for a device,
    mounted over the device's own model, with reads that may wait for the
    device.
+ - L{proxier.proxy.diagnostics}: the TR-181 diagnostics objects
+   (declared in L{proxier.proxy.diagtables}), their DiagnosticsState
+   machine, durable results and "8 DIAGNOSTICS COMPLETE", over a
+   protocol's test runner (L{proxier.proxy.diagnostics.ITestRunner}).
  - L{proxier.proxy.baselines}: notification attributes and value
    baselines, persisted by their owner, and the one change detector
    ("here are the current values" → what to report), the ACS's own

@@ -24,8 +24,9 @@ BasicManagement and SoftwareManagement behind CWMP (§4.3.2, §4.4, §4.5, §4.7
 
  - C{management}: which of the parts below a device gets, and its news to them.
  - C{link}: what those parts ask of the Virtual CWMP Device.
- - C{diagnostics} / C{diagcontrol}: IPPing, TraceRoute, NSLookupDiagnostics
-   over BMS tests (the tables, sans-IO; the Figure 6 state machine).
+ - C{bmsdiagnostics}: the core's IPPing, TraceRoute, NSLookupDiagnostics
+   (L{proxier.proxy.diagnostics}) run as BMS tests: the BMS tables and
+   parsers, and the test runner.
  - C{logs}: VendorLogFile from the BMS logs, and their Upload.
  - C{firmware}: Download of firmware over SMS Update, Table 3, autonomous updates.
  - C{transfers}: the durable queue of Downloads and Uploads, TransferComplete once.

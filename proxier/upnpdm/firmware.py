@@ -48,7 +48,7 @@ from proxier.datamodel.values import AutonomousTransferResult, TransferRequest
 from proxier.store import Document, Retrier
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
-from proxier.upnpdm.diagnostics import parseIDList
+from proxier.upnpdm.bmsdiagnostics import parseIDList
 from proxier.upnpdm.transfers import ITransferHandler, describeError, faultText, timeOf
 
 __all__ = [

@@ -5,8 +5,8 @@ The BasicManagement and SoftwareManagement side of one Virtual CWMP Device
 objects they add to its model, and the device's news they are fed.
 
     VirtualDevice ── DeviceManagement
-                       ├── DiagnosticsService  BMS Ping/Traceroute/NSLookup → Device.IP.Diagnostics.*,
-                       │                        Device.DNS.Diagnostics.NSLookupDiagnostics. (§4.5)
+                       ├── DiagnosticsService  Device.IP.Diagnostics.*, Device.DNS.Diagnostics.NSLookupDiagnostics.
+                       │                        (the core's, §4.5) run as BMS Ping/Traceroute/NSLookup (BMSTestRunner)
                        ├── LogsService         BMS GetLogURIs/GetLogInfo → Device.DeviceInfo.VendorLogFile.{i},
                        │                        Upload "4 Vendor Log File <i>" (§4.4)
                        └── FirmwareService     SMS Update → Download "1 Firmware Upgrade Image",
@@ -27,10 +27,10 @@ from twisted.internet.defer import Deferred, fail
 from zope.interface import implementer
 
 from proxier.interfaces import ISessionNotifier, ISessionObserver
+from proxier.proxy.diagnostics import DiagnosticsService
 from proxier.store import Store
 from proxier.upnp.soap import UPnPError
-from proxier.upnpdm import diagnostics
-from proxier.upnpdm.diagcontrol import DiagnosticsService
+from proxier.upnpdm import bmsdiagnostics
 from proxier.upnpdm.firmware import FirmwareService
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, fetchFromDevice
 from proxier.upnpdm.link import IDLE_LIMIT
@@ -185,10 +185,10 @@ class DeviceManagement:
         self.queue = TransferQueue(self.link, store.document("transfers"))
         self.diagnostics: Optional[DiagnosticsService] = None
         self.logs: Optional[LogsService] = None
-        kinds = diagnostics.supportedKinds(caps.bms) if candidate.bms is not None else ()
+        kinds = bmsdiagnostics.supportedKinds(caps.bms) if candidate.bms is not None else ()
         if kinds:
-            self.diagnostics = DiagnosticsService(kinds, self.link, store.document("diagnostics"),
-                                                  store.child("diagnostics-tree"))
+            self.diagnostics = DiagnosticsService(kinds, bmsdiagnostics.BMSTestRunner(self.link), self.link,
+                                                  store.document("diagnostics"), store.child("diagnostics-tree"))
             device.overlays.extend(self.diagnostics.mounts)
             self.log.info("diagnostics offered: {kinds}", kinds=", ".join(k.path for k in kinds))
         if candidate.bms is not None and {"GetLogURIs", "GetLogInfo"} <= caps.bms:
@@ -216,7 +216,8 @@ class DeviceManagement:
     def eventReceived(self, service: Any, variables: Sequence[tuple[str, str]]) -> None:
         if service.serviceId == self._bmsId:
             if self.diagnostics is not None:
-                self.diagnostics.eventReceived(variables)
+                for active in bmsdiagnostics.activeTestIDs(variables, self.log):
+                    self.diagnostics.testsActive(active)
             if self.logs is not None:
                 self.logs.bmsEvent(variables)
         elif service.serviceId == self._smsId and self.firmware is not None:

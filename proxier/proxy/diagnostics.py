@@ -1,20 +1,23 @@
-# -*- test-case-name: tests.test_upnpdm_diag -*-
+# -*- test-case-name: tests.test_proxy_diagnostics -*-
 """
-TR-330 §4.5 Figure 6, as a state machine per diagnostics object, and the
-objects themselves as the Virtual CWMP Device shows them (§4.3.2).
+TR-330 §4.5 Figure 6 for any proxied device: the TR-181 diagnostics objects
+(L{proxier.proxy.diagtables}) the proxier holds, one state machine per
+object, its durable record, and "8 DIAGNOSTICS COMPLETE". How a test runs on
+the device is the protocol's (L{ITestRunner}: BMS tests for a UPnP DM
+device, L{proxier.upnpdm.bmsdiagnostics}).
 
 The ACS's SetParameterValues of DiagnosticsState=Requested (with the test's
 parameters, possibly in the same request) is recorded durably in the
-proxier and answered at once; the BMS test action goes out once the
-session is over; its TestID is kept; a test timer computed from the test's
-parameters (L{diagnostics.testSeconds}) bounds the wait for the
-ActiveTestIDs event that says the test ended (GetActiveTestIDs, else
-GetTestInfo, are polled when it does not come); the result is read
-(GetTestInfo, Get…Result), stored in the proxier, and "8 DIAGNOSTICS
-COMPLETE" told to the endpoint. The ACS reads the results from the proxier,
-device or no device.
+proxier and answered at once; the test starts once the session is over
+(L{ITestRunner.start}); its ID is kept; a test timer computed from the
+test's parameters (L{diagtables.testSeconds<proxier.proxy.diagtables.testSeconds>})
+bounds the wait for the device's word that the test ended
+(L{DiagnosticsService.testsActive}; the runner is polled when it does not
+come); the result is read (L{ITestRunner.result}), stored in the proxier,
+and "8 DIAGNOSTICS COMPLETE" told to the endpoint. The ACS reads the results
+from the proxier, device or no device.
 
-Every step is bounded: retries of an action that got no answer ("max ?" in
+Every step is bounded: retries of a step that got no answer ("max ?" in
 Figure 6) and polls of a test that does not end are counted, and a
 watchdog ends any diagnostic still open L{SLACK} seconds past its test
 timer. A diagnostic that cannot be carried out ends in Error_Other (or the
@@ -23,24 +26,46 @@ TR-181 error the device's result names), with "8 DIAGNOSTICS COMPLETE".
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.python.failure import Failure
+from zope.interface import Interface
 
 from proxier.datamodel.declarations import CAN_DENY, Batch, Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.tree import TreeDataModel
-from proxier.datamodel.types import UnsignedInt, acceptValue
+from proxier.datamodel.types import ListOf, UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
+from proxier.proxy import diagtables as d
 from proxier.proxy.heldmodel import HeldModel
 from proxier.store import Document, Retrier, Store
-from proxier.upnp.soap import UPnPError
-from proxier.upnpdm import diagnostics as d
 
-__all__ = ["Diagnostic", "DiagnosticsService", "SEND_ATTEMPTS", "RETRY_DELAYS", "POLL_ATTEMPTS", "SLACK"]
+__all__ = [
+    "ITestRunner",
+    "TestFailed",
+    "TestStillRunning",
+    "Outcome",
+    "DiagnosticsLink",
+    "Phase",
+    "PHASES",
+    "TRANSITIONS",
+    "IllegalTransition",
+    "Record",
+    "RecordError",
+    "rowsFor",
+    "MAX_ROWS",
+    "Diagnostic",
+    "DiagnosticsService",
+    "SEND_ATTEMPTS",
+    "RETRY_DELAYS",
+    "POLL_ATTEMPTS",
+    "SLACK",
+]
 
-#: Times the test action (or a result action) is sent when it gets no answer.
+#: Times a step (starting the test, reading its result) is tried when it gets no answer.
 SEND_ATTEMPTS = 4
 #: Seconds before each retry.
 RETRY_DELAYS = (5.0, 15.0, 45.0)
@@ -48,49 +73,311 @@ RETRY_DELAYS = (5.0, 15.0, 45.0)
 POLL_ATTEMPTS = 5
 #: Seconds past the test timer after which any diagnostic still open ends (Error_Other).
 SLACK = 900.0
+#: Result rows kept (route hops, NSLookup answers): a device that lies about
+#: them cannot grow the proxier's state beyond this.
+MAX_ROWS = 64
 
-# BMS:2 errors of the result actions: 703 "test active" (TR-330 §4.5.1) and
-# 708 (rygel answers a result of an active test with it); 706 no such test.
-_STILL_ACTIVE = frozenset({703, 708})
+
+# ---- the protocol side ------------------------------------------------------------------
+
+
+class TestFailed(Exception):
+    """
+    The device answered, and the test cannot go on (it refused it, lost it,
+    canceled it): the diagnostic ends in Error_Other with this text as its
+    reason.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class TestStillRunning(Exception):
+    """The result was asked for, and the device says the test still runs."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """
+    What a finished test gave: its DiagnosticsState (Complete or one of the
+    object's errors), the device's word on it (AdditionalInfo, kept for the
+    log), the result parameters' values by name, and the result table's
+    rows (by column name).
+    """
+
+    state: str
+    additionalInfo: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    rows: tuple[Mapping[str, Any], ...] = ()
+
+
+class ITestRunner(Interface):
+    """
+    The protocol side of one device's diagnostics: runs a test with the
+    test parameters the ACS set and tells what came of it. Everything else —
+    the objects, phases, durable record, retries, timers and "8 DIAGNOSTICS
+    COMPLETE" — is L{DiagnosticsService}'s.
+
+    A method's Deferred fails with L{TestFailed} when the device answered
+    and the test cannot go on; any other failure means no usable answer (a
+    timeout, a broken reply), and the step is tried again within the
+    service's bounds.
+    """
+
+    def start(kind: d.Kind, parameters: Mapping[str, Any]) -> Deferred:
+        """
+        Start a C{kind} test with the test parameters C{parameters} (TR-181
+        names; the runner takes those its protocol has): fires with the
+        test's ID on the device (an C{int}, kept across restarts).
+        """
+
+    def poll(kind: d.Kind, testId: int) -> Deferred:
+        """Whether test C{testId} still runs: fires with C{True} while it does, C{False} once it ended."""
+
+    def result(kind: d.Kind, testId: int) -> Deferred:
+        """
+        The L{Outcome} of test C{testId}, which ended; fails with
+        L{TestStillRunning} when the device says it has not.
+        """
+
+    def canCancel() -> bool:
+        """Whether the device can cancel a test (else the proxier only stops following it)."""
+
+    def cancel(testId: int) -> Deferred:
+        """
+        Cancel test C{testId} on the device (the ACS ended it): fires once the
+        device took it; L{TestFailed} means the device will not (it is done
+        with all the same), any other failure that it is asked again later.
+        """
+
+
+class DiagnosticsLink(Protocol):
+    """
+    What the diagnostics need of their device besides its tests
+    (L{proxier.upnpdm.link.DeviceLink} is one).
+    """
+
+    clock: Any
+    log: Any
+
+    @property
+    def online(self) -> bool:
+        """Whether the device answers now."""
+
+    def idle(self) -> Deferred:
+        """Fires (never fails) once no CWMP session of the device runs (TR-330 §4.5.1); cancellable."""
+
+    def diagnosticsComplete(self) -> None:
+        """Tell the endpoint "8 DIAGNOSTICS COMPLETE"."""
 
 
 def _describe(failure: Failure) -> str:
-    if failure.check(UPnPError):
-        return f"UPnP error {failure.value.code} {failure.value.description}".strip()
+    if failure.check(TestFailed):
+        return failure.value.text
     return failure.getErrorMessage() or failure.type.__name__
+
+
+# ---- the durable record ----------------------------------------------------------------
+
+
+class Phase(str, Enum):
+    """
+    The phases of one diagnostic (see L{Diagnostic}); each is saved by its
+    value. DiagnosticsState is Requested while the phase is not idle.
+    """
+
+    IDLE = "idle"
+    WAITING = "waiting"
+    SENDING = "sending"
+    RUNNING = "running"
+    COLLECTING = "collecting"
+
+
+#: The phases' saved values.
+PHASES = tuple(phase.value for phase in Phase)
+
+#: The moves a diagnostic's phase may make (TR-330 §4.5 Figure 6, as
+#: L{Diagnostic} drives it): phase → the phases it may go to. Any phase
+#: under way goes back to idle (an end, or the ACS's new request or
+#: Canceled); idle goes only to waiting (a request).
+TRANSITIONS: Mapping[Phase, frozenset] = {
+    Phase.IDLE: frozenset({Phase.WAITING}),
+    # the session or the device is awaited (again, after a retry delay);
+    # the test starts
+    Phase.WAITING: frozenset({Phase.WAITING, Phase.SENDING, Phase.IDLE}),
+    # the start failed (retry) or was in flight at a restart; its test ID came
+    Phase.SENDING: frozenset({Phase.WAITING, Phase.RUNNING, Phase.IDLE}),
+    # a poll says it still runs; it ended on the device
+    Phase.RUNNING: frozenset({Phase.RUNNING, Phase.COLLECTING, Phase.IDLE}),
+    # the result read again (after a restart); the device says it still runs
+    Phase.COLLECTING: frozenset({Phase.COLLECTING, Phase.RUNNING, Phase.IDLE}),
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A diagnostic's phase was asked to make a move L{TRANSITIONS} refuses (a bug)."""
+
+
+class RecordError(ValueError):
+    """A stored record that cannot be used."""
+
+
+@dataclass
+class Record:
+    """
+    Everything the proxier keeps about one diagnostics object, saved before
+    anyone is told: the test parameters the ACS set, the DiagnosticsState, the
+    phase of the test under way (and its ID on the device), and the last
+    results.
+
+    @ivar generation: counts requests, so that an answer about an earlier
+        request is recognised and ignored.
+    @ivar notify: "8 DIAGNOSTICS COMPLETE" is owed to the endpoint (set with
+        the final state, cleared once told).
+    @ivar cancel: IDs of tests the ACS terminated, to cancel on the device.
+    """
+
+    kind: d.Kind
+    config: dict[str, Any]
+    state: str = "None"
+    phase: Phase = Phase.IDLE
+    generation: int = 0
+    testId: Optional[int] = None
+    requestedAt: float = 0.0
+    sentAt: float = 0.0
+    attempts: int = 0
+    polls: int = 0
+    notify: bool = False
+    cancel: list[int] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    additionalInfo: str = ""
+
+    @classmethod
+    def fresh(cls, kind: d.Kind) -> "Record":
+        return cls(kind, kind.initialConfig())
+
+    @property
+    def pending(self) -> bool:
+        """A test is requested and not yet over."""
+        return self.phase != Phase.IDLE
+
+    def moveTo(self, phase: Phase) -> None:
+        """
+        Go to C{phase}.
+
+        @raise IllegalTransition: when L{TRANSITIONS} does not allow the move
+            (the phase is left as it was).
+        """
+        current = Phase(self.phase)
+        if phase not in TRANSITIONS[current]:
+            raise IllegalTransition(f"{self.kind.key}: no move from {current.value} to {Phase(phase).value}")
+        self.phase = phase
+
+    def toJSON(self) -> dict:
+        return {
+            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.config.items()},
+            "state": self.state, "phase": Phase(self.phase).value, "generation": self.generation, "testId": self.testId,
+            "requestedAt": self.requestedAt, "sentAt": self.sentAt, "attempts": self.attempts, "polls": self.polls,
+            "notify": self.notify, "cancel": list(self.cancel),
+            "values": dict(self.values),
+            "rows": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in row.items()} for row in self.rows],
+            "additionalInfo": self.additionalInfo,
+        }
+
+    @classmethod
+    def fromJSON(cls, kind: d.Kind, raw: Any) -> "Record":
+        """
+        @raise RecordError: when C{raw} is not a record of C{kind} whose every
+            value fits TR-181's type (a hand edit, a bug of another version).
+        """
+        try:
+            record = cls(kind, kind.initialConfig())
+            for name, value in dict(raw["config"]).items():
+                param = kind.parameter(name)
+                if not param.writable or name == "DiagnosticsState":
+                    raise RecordError(f"{name} is not a test parameter")
+                param.type.check(value)
+                record.config[name] = value
+            state = raw["state"]
+            kind.parameter("DiagnosticsState").type.check(state)
+            record.state = state
+            if raw["phase"] not in PHASES:
+                raise RecordError(f"unknown phase {raw['phase']!r}")
+            record.phase = Phase(raw["phase"])
+            record.generation = int(raw["generation"])
+            record.testId = None if raw["testId"] is None else int(raw["testId"])
+            record.requestedAt = float(raw["requestedAt"])
+            record.sentAt = float(raw["sentAt"])
+            record.attempts = int(raw["attempts"])
+            record.polls = int(raw["polls"])
+            record.notify = bool(raw["notify"])
+            record.cancel = [int(i) for i in raw["cancel"]][:16]
+            record.additionalInfo = str(raw["additionalInfo"])[:256]
+            results = {p.name: p for p in kind.results}
+            for key, value in dict(raw["values"]).items():
+                param = results[key]
+                param.type.check(value)
+                record.values[key] = value
+            columns = {c.name: c for c in kind.table.columns} if kind.table else {}
+            for row in list(raw["rows"])[:MAX_ROWS]:
+                clean: dict[str, Any] = {}
+                for key, value in dict(row).items():
+                    column = columns[key]
+                    if isinstance(column.type, ListOf):
+                        value = tuple(value)
+                        if value:
+                            column.type.check(value)
+                    else:
+                        column.type.check(value)
+                    clean[key] = value
+                record.rows.append(clean)
+        except RecordError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise RecordError(f"{kind.key}: {e}") from None
+        return record
+
+
+def rowsFor(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Result rows as the record keeps them: copies, at most L{MAX_ROWS}."""
+    return [dict(row) for row in rows[:MAX_ROWS]]
+
+
+# ---- one diagnostic ----------------------------------------------------------------------
 
 
 class Diagnostic:
     """
-    One diagnostics object of one device and the BMS test behind it.
+    One diagnostics object of one device and the test behind it.
 
-    Its phases (L{Record.phase<proxier.upnpdm.diagnostics.Record>}), each
-    durable:
+    Its phases (L{Record.phase}), each durable:
      - C{idle}: nothing under way; DiagnosticsState is None, Complete or an
        error, with the last results.
      - C{waiting}: requested; waits for the session to end and the device to
-       answer, then sends the test action (after a failed attempt, waits the
-       retry delay).
-     - C{sending}: the test action is in flight (after a restart: sent again).
-     - C{running}: the TestID is known; the test timer runs; an ActiveTestIDs
-       without it, or a poll after the timer, ends the wait.
-     - C{collecting}: the test ended on the device; GetTestInfo and the result
-       action are in flight.
+       answer, then starts the test (after a failed attempt, waits the retry
+       delay).
+     - C{sending}: the start is in flight (after a restart: sent again).
+     - C{running}: the test's ID is known; the test timer runs; the device's
+       word that the test is no longer active, or a poll after the timer,
+       ends the wait.
+     - C{collecting}: the test ended on the device; its result is being read.
 
     A new request, a Canceled, or any other test parameter set while a test
-    is under way ends it (CancelTest on the device, best effort) — TR-181
+    is under way ends it (cancelled on the device, best effort) — TR-181
     DiagnosticsState's rules.
 
-    The phase moves only as L{diagnostics.TRANSITIONS<proxier.upnpdm.diagnostics.TRANSITIONS>}
-    allows (L{Record.moveTo<proxier.upnpdm.diagnostics.Record.moveTo>}); any
-    other move is a bug, raised as C{IllegalTransition} — in an action's
+    The phase moves only as L{TRANSITIONS} allows (L{Record.moveTo}); any
+    other move is a bug, raised as C{IllegalTransition} — in a step's
     callback it ends the diagnostic in Error_Other (C{_crashed}).
     """
 
-    def __init__(self, kind: d.Kind, record: d.Record, link: Any, save: Callable[[], None],
-                 changed: Callable[["Diagnostic", bool], None]) -> None:
+    def __init__(self, kind: d.Kind, record: Record, runner: ITestRunner, link: DiagnosticsLink,
+                 save: Callable[[], None], changed: Callable[["Diagnostic", bool], None]) -> None:
         self.kind = kind
         self.record = record
+        self.runner = runner
         self.link = link
         self.clock = link.clock
         self.log = link.log
@@ -118,7 +405,7 @@ class Diagnostic:
         r.config.update(config)
         if state == "Requested":
             r.state = "Requested"
-            r.moveTo(d.Phase.WAITING)
+            r.moveTo(Phase.WAITING)
             r.generation += 1
             r.testId = None
             r.attempts = r.polls = 0
@@ -133,19 +420,19 @@ class Diagnostic:
             r.state = "None"
         self._save()
         self._changed(self, False)  # the ACS's own doing: not reported back to it
-        if r.phase == d.Phase.WAITING:
+        if r.phase == Phase.WAITING:
             self._arm()
         self._flushCancels()
 
     def _terminate(self) -> None:
-        """End the test under way, if any: its TestID goes on the list to cancel on the device."""
+        """End the test under way, if any: its ID goes on the list to cancel on the device."""
         r = self.record
         if not r.pending:
             return
         if r.testId is not None and r.testId not in r.cancel:
             r.cancel.append(r.testId)
             del r.cancel[:-16]
-        r.moveTo(d.Phase.IDLE)
+        r.moveTo(Phase.IDLE)
         r.testId = None
         r.generation += 1
         self._stopTimers()
@@ -158,16 +445,16 @@ class Diagnostic:
         r = self.record
         if rebooted:
             r.cancel.clear()  # a reboot ended every test on the device
-            if r.phase in (d.Phase.RUNNING, d.Phase.COLLECTING, d.Phase.SENDING):
+            if r.phase in (Phase.RUNNING, Phase.COLLECTING, Phase.SENDING):
                 self._finish(d.ERROR_OTHER, "the device rebooted during the test")
                 return
         self._arm()
         self._flushCancels()
 
     def activeTests(self, active: set[int]) -> None:
-        """An ActiveTestIDs event (or GetActiveTestIDs): a running test that is not in it ended."""
+        """The device named the tests it runs (C{active}): a running test that is not among them ended."""
         r = self.record
-        if r.phase == d.Phase.RUNNING and r.testId is not None and r.testId not in active:
+        if r.phase == Phase.RUNNING and r.testId is not None and r.testId not in active:
             self._collect()
 
     def stop(self) -> None:
@@ -216,13 +503,13 @@ class Diagnostic:
                                                   self._expired, r.generation)
         if not self._ready or self._inFlight is not None:
             return
-        if r.phase in (d.Phase.WAITING, d.Phase.SENDING):
-            r.moveTo(d.Phase.WAITING)
+        if r.phase in (Phase.WAITING, Phase.SENDING):
+            r.moveTo(Phase.WAITING)
             self._waitThenSend()
-        elif r.phase == d.Phase.RUNNING:
+        elif r.phase == Phase.RUNNING:
             due = r.sentAt + d.testSeconds(self.kind, r.config)
             self._later(due - self.clock.seconds(), self._poll)
-        elif r.phase == d.Phase.COLLECTING:
+        elif r.phase == Phase.COLLECTING:
             self._collect()
 
     def _expired(self, generation: int) -> None:
@@ -265,30 +552,23 @@ class Diagnostic:
 
     def _send(self, generation: int) -> None:
         r = self.record
-        if self._stopped or generation != r.generation or r.phase != d.Phase.WAITING:
+        if self._stopped or generation != r.generation or r.phase != Phase.WAITING:
             return
         if not self.link.online:
             self.log.info("{kind}: the device is offline; the test waits for it", kind=self.kind.key)
             return  # deviceReady goes on; the watchdog bounds the wait
-        r.moveTo(d.Phase.SENDING)
+        r.moveTo(Phase.SENDING)
         self._save()
-        arguments = d.testArguments(self.kind, r.config)
-        call = self._track(self.link.call("bms", self.kind.action, arguments))
+        call = self._track(self.runner.start(self.kind, dict(r.config)))
         call.addCallbacks(self._sent, self._sendFailed, (generation,), None, (generation,))
         call.addErrback(self._crashed, generation)
 
-    def _sent(self, answer: Mapping[str, str], generation: int) -> None:
+    def _sent(self, testId: int, generation: int) -> None:
         r = self.record
         if generation != r.generation:
             return
-        testId = d.parseIDList(str(answer.get("TestID", "")))
-        if not testId or len(testId) != 1:
-            self.log.warn("{kind}: the device answered TestID {id!r}, not a test ID", kind=self.kind.key,
-                          id=str(answer.get("TestID", ""))[:40])
-            self._finish(d.ERROR_OTHER, "the device's TestID is unusable")
-            return
-        r.testId = testId.pop()
-        r.moveTo(d.Phase.RUNNING)
+        r.testId = int(testId)
+        r.moveTo(Phase.RUNNING)
         r.sentAt = self.clock.seconds()
         r.attempts = 0
         self._save()
@@ -301,8 +581,8 @@ class Diagnostic:
         r = self.record
         if generation != r.generation or failure.check(CancelledError):
             return
-        r.moveTo(d.Phase.WAITING)
-        if failure.check(UPnPError):
+        r.moveTo(Phase.WAITING)
+        if failure.check(TestFailed):
             # Figure 6: the device refused the request ("Fail") → Error_Other
             self.log.warn("{kind}: the device refused the test: {why}", kind=self.kind.key, why=_describe(failure))
             self._finish(d.ERROR_OTHER, _describe(failure))
@@ -319,7 +599,7 @@ class Diagnostic:
 
     def _poll(self) -> None:
         r = self.record
-        if r.phase != d.Phase.RUNNING or self._stopped:
+        if r.phase != Phase.RUNNING or self._stopped:
             return
         if not self.link.online:
             # the device is away: no poll is counted; deviceReady goes on (a
@@ -327,24 +607,17 @@ class Diagnostic:
             self._later(self._pollInterval(), self._poll)
             return
         generation = r.generation
-        if self.link.has("bms", "GetActiveTestIDs"):
-            call = self._track(self.link.call("bms", "GetActiveTestIDs"))
+        call = self._track(self.runner.poll(self.kind, r.testId))
 
-            def answered(answer: Mapping[str, str]) -> None:
-                if generation != r.generation or r.phase != d.Phase.RUNNING:
-                    return
-                active = d.parseIDList(str(answer.get("TestIDs", "")))
-                if active is None:
-                    self._pollFailed(Failure(ValueError("GetActiveTestIDs answered no ID list")), generation)
-                elif r.testId in active:
-                    self._stillActive()
-                else:
-                    self._collect()
+        def answered(running: bool) -> None:
+            if generation != r.generation or r.phase != Phase.RUNNING:
+                return
+            if running:
+                self._stillActive()
+            else:
+                self._collect()
 
-            call.addCallbacks(answered, self._pollFailed, errbackArgs=(generation,))
-        else:
-            call = self._track(self.link.call("bms", "GetTestInfo", {"TestID": r.testId}))
-            call.addCallbacks(self._testInfo, self._pollFailed, (generation,), None, (generation,))
+        call.addCallbacks(answered, self._pollFailed, errbackArgs=(generation,))
         call.addErrback(self._crashed, generation)
 
     def _pollInterval(self) -> float:
@@ -366,10 +639,10 @@ class Diagnostic:
 
     def _pollFailed(self, failure: Failure, generation: int) -> None:
         r = self.record
-        if generation != r.generation or r.phase != d.Phase.RUNNING or failure.check(CancelledError):
+        if generation != r.generation or r.phase != Phase.RUNNING or failure.check(CancelledError):
             return
-        if failure.check(UPnPError) and failure.value.code == 706:
-            self._finish(d.ERROR_OTHER, "the device no longer knows the test")
+        if failure.check(TestFailed):
+            self._finish(d.ERROR_OTHER, _describe(failure))
             return
         self.log.info("{kind}: asking about test {id} failed ({why})", kind=self.kind.key, id=r.testId,
                       why=_describe(failure))
@@ -381,77 +654,47 @@ class Diagnostic:
             return
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        if self._inFlight is not None and r.phase == d.Phase.COLLECTING:
+        if self._inFlight is not None and r.phase == Phase.COLLECTING:
             return
-        r.moveTo(d.Phase.COLLECTING)
+        r.moveTo(Phase.COLLECTING)
         self._save()
         generation = r.generation
-        if self.link.has("bms", "GetTestInfo"):
-            call = self._track(self.link.call("bms", "GetTestInfo", {"TestID": r.testId}))
-            call.addCallbacks(self._testInfo, self._collectFailed, (generation,), None, (generation,))
-            call.addErrback(self._crashed, generation)
-        else:
-            self._readResult(generation)
-
-    def _readResult(self, generation: int) -> None:
-        call = self._track(self.link.call("bms", self.kind.resultAction, {"TestID": self.record.testId}))
+        call = self._track(self.runner.result(self.kind, r.testId))
         call.addCallbacks(self._result, self._collectFailed, (generation,), None, (generation,))
         call.addErrback(self._crashed, generation)
 
-    def _testInfo(self, answer: Mapping[str, str], generation: int) -> None:
-        r = self.record
-        if generation != r.generation:
-            return
-        state = str(answer.get("State", "")).strip()
-        testType = str(answer.get("Type", "")).strip()
-        if testType and testType != self.kind.testType:
-            self._finish(d.ERROR_OTHER, f"the device says test {r.testId} is a {testType[:20]} test")
-        elif state in ("Requested", "InProgress"):
-            r.moveTo(d.Phase.RUNNING)
-            self._stillActive()
-        elif state == "Canceled":
-            self._finish(d.ERROR_OTHER, "the test was canceled on the device")
-        elif state == "Completed":
-            r.moveTo(d.Phase.COLLECTING)
-            self._readResult(generation)
-        else:
-            self.log.warn("{kind}: GetTestInfo answered State {state!r}", kind=self.kind.key, state=state[:20])
-            self._collectFailed(Failure(ValueError(f"unknown test state {state[:20]!r}")), generation)
-
-    def _result(self, answer: Mapping[str, str], generation: int) -> None:
+    def _result(self, outcome: Outcome, generation: int) -> None:
         if generation != self.record.generation:
             return
-        outcome = d.parseResult(self.kind, answer)
         self._finish(outcome.state, outcome.additionalInfo, outcome)
 
     def _collectFailed(self, failure: Failure, generation: int) -> None:
         r = self.record
         if generation != r.generation or failure.check(CancelledError):
             return
-        if failure.check(UPnPError):
-            code = failure.value.code
-            if code in _STILL_ACTIVE and not self.link.has("bms", "GetTestInfo"):
-                r.moveTo(d.Phase.RUNNING)
-                self._stillActive()
-                return
-            self._finish(d.ERROR_OTHER, f"the result could not be read ({_describe(failure)})")
+        if failure.check(TestStillRunning):
+            r.moveTo(Phase.RUNNING)
+            self._stillActive()
+            return
+        if failure.check(TestFailed):
+            self._finish(d.ERROR_OTHER, _describe(failure))
             return
         if not self._retry(f"reading the result failed ({_describe(failure)})"):
             self._finish(d.ERROR_OTHER, f"the result could not be read ({_describe(failure)})")
 
     # -- the end ----------------------------------------------------------------------------
 
-    def _finish(self, state: str, info: str = "", outcome: Optional[d.Outcome] = None) -> None:
+    def _finish(self, state: str, info: str = "", outcome: Optional[Outcome] = None) -> None:
         r = self.record
         self._stopTimers()
         r.state = state
-        r.moveTo(d.Phase.IDLE)
+        r.moveTo(Phase.IDLE)
         r.testId = None
         r.generation += 1
         r.additionalInfo = info[:256]
         if outcome is not None:
             r.values = dict(outcome.values)
-            r.rows = d.rowsFor(outcome.rows)
+            r.rows = rowsFor(outcome.rows)
         r.notify = True
         self._save()
         self._changed(self, True)
@@ -473,7 +716,7 @@ class Diagnostic:
         r = self.record
         if not r.cancel or self._stopped or not self._ready or self._cancelling:
             return
-        if not self.link.has("bms", "CancelTest"):
+        if not self.runner.canCancel():
             r.cancel.clear()  # the device cannot cancel: the proxier only stops following the test
             self._save()
             return
@@ -482,7 +725,7 @@ class Diagnostic:
         def cancel(_: Any) -> Any:
             calls = []
             for testId in list(r.cancel):
-                call = self.link.call("bms", "CancelTest", {"TestID": testId})
+                call = self.runner.cancel(testId)
                 calls.append(call.addBoth(self._cancelled, testId))
             return DeferredList(calls)
 
@@ -494,7 +737,7 @@ class Diagnostic:
         self._cancelWait.addCallback(cancel).addBoth(done)
 
     def _cancelled(self, result: Any, testId: int) -> None:
-        if isinstance(result, Failure) and not result.check(UPnPError):
+        if isinstance(result, Failure) and not result.check(TestFailed):
             return  # no answer: tried again when the device is back
         if testId in self.record.cancel:
             self.record.cancel.remove(testId)
@@ -506,12 +749,14 @@ class Diagnostic:
 
 class DiagnosticsService:
     """
-    The diagnostics objects of one Virtual CWMP Device: one L{Diagnostic} per
-    BMS test the device offers, their durable document, and the overlay that
-    shows them (mount L{model} at each of L{mounts}).
+    The diagnostics objects of one proxied device: one L{Diagnostic} per
+    test its C{runner} can run, their durable document, and the held model
+    that shows them (mount L{model} at each of L{mounts}).
     """
 
-    def __init__(self, kinds: Sequence[d.Kind], link: Any, document: Document, treeStore: Optional[Store]) -> None:
+    def __init__(self, kinds: Sequence[d.Kind], runner: ITestRunner, link: DiagnosticsLink, document: Document,
+                 treeStore: Optional[Store]) -> None:
+        self.runner = runner
         self.link = link
         self.log = link.log
         self.kinds = tuple(kinds)
@@ -522,11 +767,11 @@ class DiagnosticsService:
         self.diagnostics: dict[str, Diagnostic] = {}
         for kind in self.kinds:
             try:
-                record = d.Record.fromJSON(kind, stored[kind.key]) if kind.key in stored else d.Record.fresh(kind)
-            except d.RecordError as e:
+                record = Record.fromJSON(kind, stored[kind.key]) if kind.key in stored else Record.fresh(kind)
+            except RecordError as e:
                 self.log.error("stored diagnostic {kind} unusable ({why}); starting afresh", kind=kind.key, why=str(e))
-                record = d.Record.fresh(kind)
-            self.diagnostics[kind.key] = Diagnostic(kind, record, link, self._save, self._changed)
+                record = Record.fresh(kind)
+            self.diagnostics[kind.key] = Diagnostic(kind, record, runner, link, self._save, self._changed)
         self.tree = TreeDataModel(_roots(self), treeStore, log=link.log)
         for diagnostic in self.diagnostics.values():
             self._showRows(diagnostic)
@@ -600,19 +845,15 @@ class DiagnosticsService:
 
     # -- what the device says --------------------------------------------------------------
 
-    def eventReceived(self, variables: Sequence[tuple[str, str]]) -> None:
-        for name, value in variables:
-            if name == "ActiveTestIDs":
-                active = d.parseIDList(value)
-                if active is None:
-                    self.log.warn("ActiveTestIDs {value!r} is not an ID list; ignored", value=value[:60])
-                    continue
-                for diagnostic in self.diagnostics.values():
-                    diagnostic.activeTests(active)
+    def testsActive(self, active: set[int]) -> None:
+        """The device named the tests it runs now (a BMS ActiveTestIDs event): those not named ended."""
+        for diagnostic in self.diagnostics.values():
+            diagnostic.activeTests(active)
 
     def stateMayBeStale(self) -> None:
+        """The device's word on its tests may have been lost (events missed): running tests are polled."""
         for diagnostic in self.diagnostics.values():
-            if diagnostic.record.phase == d.Phase.RUNNING:
+            if diagnostic.record.phase == Phase.RUNNING:
                 diagnostic._poll()
 
     def deviceReady(self, rebooted: bool) -> None:
@@ -662,13 +903,13 @@ def _object(diagnostic: Diagnostic, name: str) -> Object:
         else:
             default = param.type.default()
             children.append(Parameter(param.name, param.type,
-                                      get=lambda node, k=param.result, v=default: record.values.get(k, v),
+                                      get=lambda node, k=param.name, v=default: record.values.get(k, v),
                                       activeNotify=param.activeNotify))
         if kind.table is not None and param.name == _countAfter(kind):
             children.append(Parameter(kind.table.numberOfEntries, UnsignedInt(),
                                       get=lambda node: len(record.rows), activeNotify=CAN_DENY))
     if kind.table is not None:
-        columns = [Parameter(c.name, c.type, get=lambda node, k=c.result: node.data[k], activeNotify=c.activeNotify)
+        columns = [Parameter(c.name, c.type, get=lambda node, k=c.name: node.data[k], activeNotify=c.activeNotify)
                    for c in kind.table.columns]
         children.append(Table(kind.table.name, *columns, numberOfEntries=None))
     return Object(name, *children)
