@@ -228,6 +228,22 @@ class BindingTests(unittest.TestCase):
         self.assertEqual([f.faultCode for f in caught.exception.parameterFaults], [9007])
         self.assertEqual(written, [])
 
+    def test_sharedDeclarations(self) -> None:
+        """Unbound declarations are shared between trees; a binding of one tree never shows in another."""
+        path = DESCRIPTION + "ServiceLocation"
+        bound = model.declare({path: Binding(lambda n: "A")})
+        unbound = model.declare({LEVEL: Binding(lambda n: 0)})
+        again = model.declare({LEVEL: Binding(lambda n: 1)})
+        status = [next(c for c in d.children[0].children[0].children if c.name == "PrintServiceStatus")
+                  for d in (bound, unbound, again)]
+        self.assertIs(status[1], status[2])
+        self.assertIs(status[0], status[1])
+        tree = TreeDataModel(model.declare({LEVEL: Binding(lambda n: 0), path: Binding(lambda n: "B")}))
+        tree.addInstance(model.SERVICE_TABLE)
+        self.assertEqual(tree.getLocal(PS + path), "B")
+        tree = _tree({LEVEL: Binding(lambda n: 0)})
+        self.assertEqual(tree.getLocal(PS + path), "")
+
     def test_rowGetter(self) -> None:
         """A getter in a table row sees the row's data."""
         tree = _tree({LEVEL: Binding(lambda node: node.data["level"])})

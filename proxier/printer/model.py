@@ -33,10 +33,14 @@ API (what a printer device uses)::
    L{proxier.xmlsafe}, as every parse in the product); L{Document.tables}
    gives each table's C{uniqueKey} parameters and C{NumberOfEntries} name.
 
-Measured (Debian 12 python3, this machine): L{document} parses in ~60 ms
-once; a full declaration plus its L{TreeDataModel} with one PrintService
-instance takes ~8 ms and ~0.5 MiB (pruned to the demo rows: ~1 ms,
-~0.1 MiB); see C{tests.test_printer_model.CostTests}.
+Measured on this machine (CPython 3.11, the same on Debian 12's python3):
+L{document} parses in ~30 ms, once per process. One printer's tree (the
+declarations and its L{TreeDataModel} with the PrintService instance)
+takes ~0.7 ms and ~180 KiB unpruned (876 names), ~0.7 ms and ~45 KiB
+pruned to what L{proxier.printer.ippsource} fills (141 names), because
+the declarations of what is not bound are made once and shared by every
+printer's tree (they hold no state); see
+C{tests.test_printer_model.CostTests}.
 """
 
 from __future__ import annotations
@@ -125,6 +129,9 @@ class ObjectSpec:
     uniqueKey: tuple[str, ...] = ()
     parameters: dict[str, ParameterSpec] = field(default_factory=dict)
     children: list["ObjectSpec"] = field(default_factory=list)
+    # declarations with nothing bound, shared by every printer's tree (they hold
+    # no state): an unbound parameter by its name, an unbound subtree by ("tree", prune)
+    shared: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -321,7 +328,11 @@ def _declareChildren(spec: ObjectSpec, bindings: Mapping[str, Binding], counted:
             continue  # the engine makes a table's NumberOfEntries with the table
         binding = bindings.get(spec.path + name)
         if binding is None:
-            children.append(Parameter(name, param.type, get=_empty(param.type), activeNotify=param.activeNotify))
+            declared = spec.shared.get(name)
+            if declared is None:
+                declared = spec.shared[name] = Parameter(name, param.type, get=_empty(param.type),
+                                                         activeNotify=param.activeNotify)
+            children.append(declared)
         else:
             children.append(Parameter(name, param.type, get=binding.get, set=binding.set, check=binding.check,
                                       activeNotify=param.activeNotify))
@@ -333,6 +344,15 @@ def _declareChildren(spec: ObjectSpec, bindings: Mapping[str, Binding], counted:
 
 
 def _declare(spec: ObjectSpec, bindings: Mapping[str, Binding], bound: frozenset, prune: bool) -> Union[Object, Table]:
+    if not _bound(spec, bound):
+        declared = spec.shared.get(("tree", prune))
+        if declared is None:
+            declared = spec.shared[("tree", prune)] = _build(spec, bindings, bound, prune)
+        return declared
+    return _build(spec, bindings, bound, prune)
+
+
+def _build(spec: ObjectSpec, bindings: Mapping[str, Binding], bound: frozenset, prune: bool) -> Union[Object, Table]:
     counted = frozenset(c.numberOfEntries for c in spec.children if c.table and c.numberOfEntries)
     children = _declareChildren(spec, bindings, counted, bound, prune)
     if spec.table:
