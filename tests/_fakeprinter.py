@@ -60,9 +60,9 @@ def mfp4000(location: str = "Room 1") -> list[ipp.Attribute]:
 
 class FakePrinter:
     """
-    The printer: C{up} or not; C{ignoreWrites} answers successful-ok and
-    changes nothing; C{refuseWrites} answers client-error-attributes-not-
-    settable.
+    The printer: C{up} or not; the attributes named in C{ignored} are
+    answered successful-ok and not changed (cupsd does so for some);
+    C{refuseWrites} answers client-error-attributes-not-settable.
     """
 
     def __init__(self, clock: Any, attributes: Optional[Iterable[ipp.Attribute]] = None) -> None:
@@ -70,7 +70,7 @@ class FakePrinter:
         self.attributes = {a.name: a for a in (attributes if attributes is not None else mfp4000())}
         self.bootedAt = clock.seconds() - 100
         self.up = True
-        self.ignoreWrites = False
+        self.ignored: set[str] = set()
         self.refuseWrites = False
         self.requests: list[tuple[str, Any]] = []
 
@@ -116,8 +116,8 @@ class FakeClient:
             return down
         if self.printer.refuseWrites:
             return fail(_status(OP_SET_PRINTER_ATTRIBUTES, 0x0413))  # client-error-attributes-not-settable
-        if not self.printer.ignoreWrites:
-            for a in attributes:
+        for a in attributes:
+            if a.name not in self.printer.ignored:
                 self.printer.attributes[a.name] = a
         return succeed(ipp.IPPMessage(0, 1, [ipp.AttributeGroup(0x01, [])]))
 

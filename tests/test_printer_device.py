@@ -7,7 +7,7 @@ C{ippeveprinter} on 127.0.0.1 when it is installed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from twisted.internet import task
 from twisted.trial import unittest
@@ -16,6 +16,7 @@ from zope.interface import implementer
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IDataModel, IDeviceObserver
+from proxier.printer import ipp, ippsource
 from proxier.printer.device import PrinterDevice
 from proxier.printer.poller import PollSlots
 from proxier.printer.proxy import identityOf
@@ -71,33 +72,24 @@ def result(d: Any) -> Any:
 
 
 class IdentityTests(unittest.TestCase):
+    def identity(self, attributes: Any, oui: str = "000000") -> Optional[DeviceIdentity]:
+        return identityOf(ippsource.read(ipp.AttributeGroup(0x04, attributes)), oui)
+
     def test_order(self) -> None:
         """
         PRINTERS.md §4: the serial number from printer-serial-number, else
         the device ID's SN, else printer-uuid; the manufacturer from the
-        device ID's MFG; the product class from printer-make-and-model.
+        device ID's MFG; the product class from printer-make-and-model; the
+        OUI from the config. No serial number at all: no identity.
         """
-        attributes = {a.name: a for a in mfp4000()}
-        group = _Group(attributes.values())
-        self.assertEqual(identityOf(group, "000000"), IDENTITY)
-        withSerial = _Group(list(attributes.values()) + [attribute("printer-serial-number", TEXT, "S-1")])
-        self.assertEqual(identityOf(withSerial, "ABCDEF").serialNumber, "S-1")
-        self.assertEqual(identityOf(withSerial, "ABCDEF").oui, "ABCDEF")
-        noId = _Group(a for a in attributes.values() if a.name != "printer-device-id")
-        self.assertEqual(identityOf(noId, "000000"),
-                         DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color",
-                                        "7d1c7a5e-0000-4000-8000-000000004000"))
-        nothing = _Group(a for a in attributes.values() if a.name not in ("printer-device-id", "printer-uuid"))
-        self.assertIsNone(identityOf(nothing, "000000"))
-
-
-class _Group:
-    def __init__(self, attributes: Any) -> None:
-        self.byName = {a.name: a for a in attributes}
-
-    def get(self, name: str, default: Any = None) -> Any:
-        a = self.byName.get(name)
-        return a.value if a is not None else default
+        attributes = mfp4000()
+        self.assertEqual(self.identity(attributes), IDENTITY)
+        withSerial = self.identity(attributes + [attribute("printer-serial-number", TEXT, "S-1")], "ABCDEF")
+        self.assertEqual((withSerial.serialNumber, withSerial.oui), ("S-1", "ABCDEF"))
+        noId = [a for a in attributes if a.name != "printer-device-id"]
+        self.assertEqual(self.identity(noId), DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color",
+                                                             "7d1c7a5e-0000-4000-8000-000000004000"))
+        self.assertIsNone(self.identity([a for a in noId if a.name != "printer-uuid"]))
 
 
 class DeviceTests(unittest.TestCase):
@@ -114,7 +106,7 @@ class DeviceTests(unittest.TestCase):
     def device(self, found: bool = True) -> PrinterDevice:
         group = self.printer.group(("all",)) if found else None
         device = PrinterDevice(IDENTITY, URL, self.client, self.state.child("printer"), self.slots, SETTINGS,
-                               self.clock, found=group, identify=lambda g: identityOf(g, "000000"),
+                               self.clock, found=group, identify=lambda readings: identityOf(readings, "000000"),
                                replaced=lambda d, g: self.replaced.append(d), random=lambda: 0.0)
         device.addObserver(self.endpoint)
         device.start()
@@ -229,3 +221,160 @@ class DeviceTests(unittest.TestCase):
     def test_adapter(self) -> None:
         """The device's model is an IDataModel."""
         self.assertTrue(IDataModel.providedBy(self.device().model))
+
+
+SERVICE = "Device.Services.PrintService.1."
+LOCATION = SERVICE + "PrintServiceDescription.ServiceLocation"
+INFO = SERVICE + "PrintServiceDescription.ServiceInfo"
+SIDES = SERVICE + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing.Sides"
+SUPPLIES = SERVICE + "PrintServiceConfiguration.Markers.Marker.1.MarkerSupplies."
+LEVEL = "MarkerSupplyDescription.MarkerSupplyCurrentLevel"
+
+
+class PrintServiceTests(DeviceTests):
+    """The PrintService rows: read from the printer's answers, written with a read-back, all or nothing."""
+
+    def sets(self) -> list:
+        return [r[1] for r in self.printer.requests if r[0] == "Set-Printer-Attributes"]
+
+    def spv(self, device: PrinterDevice, *pairs: tuple[str, str]) -> Any:
+        from proxier.datamodel.values import ParameterValue
+
+        return device.model.setParameterValues([ParameterValue(n, v) for n, v in pairs])
+
+    def test_demoRowsRead(self) -> None:
+        """The demo table's IPP rows read from the printer (PRINTERS.md §4)."""
+        values = self.gpv(self.device(), SERVICE)
+        self.assertEqual(values[LOCATION], "Room 1")
+        self.assertEqual(values[INFO], "MFP4000")
+        self.assertEqual(values[SERVICE + "PrintServiceDescription.ColorSupported"], "true")
+        self.assertEqual(values[SERVICE + "PrintServiceStatus.State"], "Idle")
+        self.assertEqual(values[SIDES], "TwoSidedLongEdge")
+        self.assertEqual(values[SUPPLIES + "MarkerSupply.1." + LEVEL], "8")
+        self.assertEqual(values[SUPPLIES + "MarkerSupply.2." + LEVEL], "55")
+        self.assertEqual(values[SUPPLIES + "MarkerSupplyNumberOfEntries"], "2")
+
+    def test_writableIsPerPrinter(self) -> None:
+        """Writable only where printer-settable-attributes-supported lists the attribute."""
+        device = self.device()
+        infos = {i.name: i.writable for i in result(device.model.getParameterNames(SERVICE, False))}
+        self.assertEqual(sorted(n for n, w in infos.items() if w), [INFO, LOCATION])
+        self.printer.set("printer-settable-attributes-supported", 0x44, "printer-location", "sides-default")
+        self.printer.set("printer-config-change-time", INTEGER, 2)
+        self.clock.advance(60)
+        infos = {i.name: i.writable for i in result(device.model.getParameterNames(SERVICE, False))}
+        self.assertEqual(sorted(n for n, w in infos.items() if w), [SIDES, LOCATION])
+        self.assertEqual(self.gpv(device, LOCATION)[LOCATION], "Room 1", "its values are still read")
+
+    def test_writeReadBack(self) -> None:
+        """
+        printer-location is written with Set-Printer-Attributes and read
+        back before the answer; the value the ACS set is not reported back
+        as a change.
+        """
+        from proxier.datamodel.values import AttributeChange
+
+        device = self.device()
+        changes: list = []
+        device.model.addChangeListener(lambda values, active: changes.append([v.name for v in values]))
+        result(device.model.setParameterAttributes([AttributeChange(LOCATION, True, 2)]))
+        self.assertEqual(result(self.spv(device, (LOCATION, "Lab 7"))), 0)
+        [[written]] = self.sets()
+        self.assertEqual((written.name, written.value), ("printer-location", "Lab 7"))
+        self.assertEqual(self.printer.requests[-1], ("Get-Printer-Attributes", ("printer-location",)))
+        self.assertEqual(self.gpv(device, LOCATION)[LOCATION], "Lab 7")
+        self.clock.advance(60)
+        self.assertEqual(changes, [])
+
+    def test_refused(self) -> None:
+        """The printer refuses the write: 9001, nothing changed."""
+        device = self.device()
+        self.printer.refuseWrites = True
+        fault = self.assertRaises(CWMPFault, result, self.spv(device, (LOCATION, "Lab 7")))
+        self.assertEqual(fault.code, 9001)
+        self.assertEqual(self.gpv(device, LOCATION)[LOCATION], "Room 1")
+
+    def test_notTaken(self) -> None:
+        """successful-ok but the value read back is the old one (cupsd): 9001."""
+        device = self.device()
+        self.printer.ignored = {"printer-location"}
+        fault = self.assertRaises(CWMPFault, result, self.spv(device, (LOCATION, "Lab 7")))
+        self.assertEqual(fault.code, 9001)
+        self.assertIn("did not take printer-location", fault.string)
+
+    def test_notSettable(self) -> None:
+        """A parameter this printer cannot write: 9003 with 9008 for it, and nothing is sent."""
+        device = self.device()
+        fault = self.assertRaises(CWMPFault, result, self.spv(device, (SIDES, "OneSided"), (LOCATION, "Lab 7")))
+        self.assertEqual(fault.code, 9003)
+        self.assertEqual([(f.parameterName, f.faultCode) for f in fault.parameterFaults], [(SIDES, 9008)])
+        self.assertEqual(self.sets(), [])
+
+    def test_invalidValue(self) -> None:
+        """A value the model's type refuses (longer than ServiceLocation's 127) is 9003/9007 before any write."""
+        device = self.device()
+        fault = self.assertRaises(CWMPFault, result, self.spv(device, (LOCATION, "x" * 200)))
+        self.assertEqual([f.faultCode for f in fault.parameterFaults], [9007])
+        self.assertEqual(self.sets(), [])
+
+    def test_allOrNothing(self) -> None:
+        """
+        Two attributes: the first takes, the second does not; the first is
+        written back to its earlier value, and the tree's own
+        ProvisioningCode is not set.
+        """
+        device = self.device()
+        self.printer.ignored = {"printer-info"}
+        fault = self.assertRaises(CWMPFault, result, self.spv(
+            device, (LOCATION, "Lab 7"), (INFO, "Front desk"), ("Device.DeviceInfo.ProvisioningCode", "P1")))
+        self.assertEqual(fault.code, 9001)
+        self.assertEqual([[a.value for a in s] for s in self.sets()], [["Lab 7"], ["Front desk"], ["Room 1"]])
+        self.assertEqual(self.printer.attributes["printer-location"].value, "Room 1")
+        values = self.gpv(device, LOCATION, "Device.DeviceInfo.ProvisioningCode")
+        self.assertEqual(values, {LOCATION: "Room 1", "Device.DeviceInfo.ProvisioningCode": ""})
+
+    def test_valueChange(self) -> None:
+        """
+        A toner level the printer lowers by itself is a value change of its
+        supply row (passive Notification: the model denies active for a
+        level), found by the next cheap poll.
+        """
+        from proxier.datamodel.values import AttributeChange
+
+        device = self.device()
+        changes: list = []
+        device.model.addChangeListener(lambda values, active: changes.append(([(v.name, v.value) for v in values],
+                                                                              active)))
+        result(device.model.setParameterAttributes([AttributeChange(SUPPLIES + "MarkerSupply.2." + LEVEL, True, 1)]))
+        self.clock.advance(60)
+        self.assertEqual(changes, [])
+        self.printer.set("printer-supply", 0x30,
+                         b"index=1;class=supplyThatIsConsumed;type=toner;unit=percent;maxcapacity=100;level=8;",
+                         b"index=2;class=supplyThatIsConsumed;type=toner;unit=percent;maxcapacity=100;level=54;")
+        self.clock.advance(60)
+        self.assertEqual(changes, [([(SUPPLIES + "MarkerSupply.2." + LEVEL, "54")], False)])
+        self.assertEqual(self.printer.requests[-1][1][0], "printer-state", "found by a cheap poll")
+
+    def test_rowsFollowIndexes(self) -> None:
+        """
+        Supply rows follow the printer's index= through the durable map: a
+        supply that goes is removed, and back it takes its number again,
+        also in a new device on the same state (a restart of the proxier).
+        """
+        device = self.device()
+        only2 = b"index=2;class=supplyThatIsConsumed;type=toner;unit=percent;maxcapacity=100;level=55;"
+        self.printer.set("printer-supply", 0x30, only2)
+        self.clock.advance(60)
+        values = self.gpv(device, SUPPLIES)
+        self.assertEqual(values[SUPPLIES + "MarkerSupplyNumberOfEntries"], "1")
+        self.assertEqual(values[SUPPLIES + "MarkerSupply.2." + LEVEL], "55")
+        self.printer.set("printer-supply", 0x30,
+                         b"index=1;class=supplyThatIsConsumed;type=toner;unit=percent;maxcapacity=100;level=7;", only2)
+        self.clock.advance(60)
+        self.assertEqual(self.gpv(device, SUPPLIES + "MarkerSupply.1." + LEVEL),
+                         {SUPPLIES + "MarkerSupply.1." + LEVEL: "7"})
+        device.stop()
+        self.printer.set("printer-supply", 0x30, only2)
+        again = self.device()
+        self.assertEqual(self.gpv(again, SUPPLIES + "MarkerSupply.2." + LEVEL),
+                         {SUPPLIES + "MarkerSupply.2." + LEVEL: "55"})

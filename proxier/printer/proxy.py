@@ -28,7 +28,7 @@ from twisted.logger import Logger
 from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IDataModel, IProxierContext
 from proxier.log import DeviceLogger
-from proxier.printer import ipp
+from proxier.printer import ipp, ippsource
 from proxier.printer.device import PrinterDevice
 from proxier.printer.ippclient import IPPClient
 from proxier.printer.pinning import CertificatePins
@@ -43,44 +43,16 @@ SERVICE_NAME = PROXY_PROTOCOL
 _FIELD = 64  # DeviceIdStruct fields: at most 64 characters
 
 
-def _deviceId(group: Any) -> dict[str, str]:
-    """The IEEE 1284 device ID's C{KEY:value;} pairs (C{printer-device-id}), keys upper-cased."""
-    raw = group.get("printer-device-id")
-    if not isinstance(raw, str):
-        return {}
-    pairs = {}
-    for item in raw.split(";"):
-        key, colon, value = item.partition(":")
-        if colon and key.strip():
-            pairs.setdefault(key.strip().upper(), value.strip())
-    return pairs
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def identityOf(group: Any, oui: str) -> Optional[DeviceIdentity]:
+def identityOf(readings: ippsource.Readings, oui: str) -> Optional[DeviceIdentity]:
     """
-    A printer's identity from its attributes (PRINTERS.md §4): the
-    Manufacturer from the device ID's C{MFG}, else the first word of
-    C{printer-make-and-model}; the ProductClass from C{printer-make-and-
-    model}, else the device ID's C{MDL}; the SerialNumber from
-    C{printer-serial-number}, else the device ID's C{SN}/C{SERN}, else
-    C{printer-uuid}. None when the printer tells no serial number at all.
+    The Virtual CWMP Device's identity from a printer's readings
+    (L{ippsource.Identity}: PRINTERS.md §4) and the configured OUI; None
+    when the printer tells no serial number, device ID SN nor printer-uuid.
     """
-    deviceId = _deviceId(group)
-    makeAndModel = _text(group.get("printer-make-and-model"))
-    manufacturer = deviceId.get("MFG") or deviceId.get("MANUFACTURER") or makeAndModel.partition(" ")[0]
-    productClass = makeAndModel or deviceId.get("MDL") or deviceId.get("MODEL", "")
-    uuid = _text(group.get("printer-uuid"))
-    if uuid.lower().startswith("urn:uuid:"):
-        uuid = uuid[len("urn:uuid:"):]
-    serial = (_text(group.get("printer-serial-number")) or deviceId.get("SN") or deviceId.get("SERN")
-              or uuid)
-    if not serial:
+    found = readings.identity
+    if found is None or not found.serialNumber:
         return None
-    return DeviceIdentity(manufacturer[:_FIELD], oui, productClass[:_FIELD], serial[:_FIELD])
+    return DeviceIdentity(found.manufacturer[:_FIELD], oui, found.productClass[:_FIELD], found.serialNumber[:_FIELD])
 
 
 def _validateKnown(payload: Any) -> None:
@@ -170,7 +142,7 @@ class PrinterService(Service):
     def _probed(self, group: ipp.AttributeGroup, url: str, client: IPPClient) -> None:
         if not self.running:
             return
-        identity = identityOf(group, self.settings.oui)
+        identity = identityOf(ippsource.read(group), self.settings.oui)
         if identity is None:
             self.log.warn("{url} tells no serial number, device ID SN nor printer-uuid: not proxied", url=url)
             return
@@ -195,8 +167,8 @@ class PrinterService(Service):
         extra = {"random": self.random} if self.random is not None else {}
         store = self.store.child("printer-" + deviceKey(identity))
         device = PrinterDevice(identity, url, client, store, self.slots, self.settings, self.clock, found=found,
-                               identify=lambda group: identityOf(group, self.settings.oui), replaced=self._replaced,
-                               **extra)
+                               identify=lambda readings: identityOf(readings, self.settings.oui),
+                               replaced=self._replaced, **extra)
         self.devices[url] = device
         DeviceLogger(identity).info("IPP printer at {url}", url=url)
         self.context.deviceAppeared(device)
@@ -204,7 +176,7 @@ class PrinterService(Service):
 
     def _replaced(self, device: PrinterDevice, group: ipp.AttributeGroup) -> None:
         """Its answer names another printer: the old device goes, the new one is found from this answer."""
-        identity = identityOf(group, self.settings.oui)
+        identity = identityOf(ippsource.read(group), self.settings.oui)
         device.log.warn("the printer at {url} now says it is {identity}: proxied as that device from now on",
                         url=device.url, identity=str(identity))
         device.stop()

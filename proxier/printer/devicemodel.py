@@ -1,0 +1,349 @@
+# -*- test-case-name: tests.test_printer_device -*-
+"""
+The data model of one printer's Virtual CWMP Device (PRINTERS.md §2-§5):
+
+    Device.RootDataModelVersion, Device.DeviceInfo.       the printer's identity (§4), firmware, up-time
+    Device.Services.PrintService.1.                       L{proxier.printer.model}'s tree, bound to
+                                                          L{proxier.printer.ippsource}'s readings
+
+served by one L{TreeDataModel} (the proxier mounts ManagementServer and
+ProxierInfo over it). Getters read the device's last L{Readings
+<proxier.printer.ippsource.Readings>}; after each answer the table rows
+(supplies, markers, trays, media used) follow the printer's native indexes
+through the tree's durable instance map, and the tree compares values with
+its baselines: "4 VALUE CHANGE" for parameters with Notification on.
+
+Writable is per printer (§5): a parameter is writable only when its IPP
+attribute is in this printer's C{printer-settable-attributes-supported};
+elsewhere the ACS hears 9008. SetParameterValues is all or nothing:
+
+ 1. everything is checked first (type, enumeration, size, writability);
+ 2. each IPP attribute is written (Set-Printer-Attributes) and read back
+    through the same protocol; a value that did not take (cupsd answers
+    successful-ok to some and changes nothing) fails the request with
+    9001, as does a refusal;
+ 3. on a failure the attributes already written are written back to their
+    earlier values (best effort, logged), and the tree's own parameters
+    (ProvisioningCode) are set only once every IPP write took;
+ 4. what the ACS set becomes the baseline: never reported back as a change.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from twisted.internet.defer import Deferred, fail, inlineCallbacks
+from zope.interface import implementer
+
+from proxier.datamodel.capabilities import INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.declarations import FORCE_ENABLED, Object, Parameter, Table
+from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
+from proxier.datamodel.types import ListOf, String, UnsignedInt, acceptValue
+from proxier.datamodel.values import ParameterValue
+from proxier.interfaces import IDataModel, IRebaselining
+from proxier.printer import ippsource, model as printmodel
+
+__all__ = ["PrinterModel", "ROOT_DATA_MODEL_VERSION", "SUPPORTED_DATA_MODELS", "SERVICE_PATH"]
+
+ROOT_DATA_MODEL_VERSION = "2.17"
+#: The printer's one print service instance.
+SERVICE_PATH = printmodel.SERVICE_TABLE + "1."
+#: TR-181 DeviceInfo.SupportedDataModel rows, (URN, Features): the root model and the print service, whose
+#: URN is the generated document's own (PRINTERS.md §3: the PWG's proposal, not a BBF-published model).
+SUPPORTED_DATA_MODELS = (
+    ("urn:broadband-forum-org:tr-181-2-17-0", ()),
+    ("urn:x-proxier:pwg-sm-printservice-1-0", (printmodel.ROOT + ":1.0",)),
+)
+
+
+def _upTime(readings: Any) -> int:
+    value = readings.identity.upTime if readings.identity is not None else None
+    return value if isinstance(value, int) and 0 <= value < 2**32 else 0
+
+
+def deviceInfo(identity: Any, readings: Callable[[], Any]) -> Object:
+    """
+    C{Device.DeviceInfo.} of a printer: its identity (PRINTERS.md §4),
+    SoftwareVersion from C{printer-firmware-string-version}, UpTime from
+    C{printer-up-time}, and the two models it supports.
+    """
+    return Object(
+        "DeviceInfo",
+        Parameter("Manufacturer", String(64), value=identity.manufacturer[:64]),
+        Parameter("ManufacturerOUI", String(6, minLength=6, patterns=("[0-9A-F]{6}",)), value=identity.oui),
+        Parameter("ProductClass", String(64), value=identity.productClass[:64]),
+        Parameter("SerialNumber", String(64), value=identity.serialNumber[:64]),
+        Parameter("HardwareVersion", String(64), value="", forcedInform=True),
+        Parameter("SoftwareVersion", String(64),
+                  get=lambda node: readings().identity.softwareVersion if readings().identity else "",
+                  activeNotify=FORCE_ENABLED, forcedInform=True),
+        Parameter("ProvisioningCode", String(64), writable=True, persist=True, activeNotify=FORCE_ENABLED,
+                  forcedInform=True),
+        Parameter("UpTime", UnsignedInt(), get=lambda node: _upTime(readings())),
+        Table(
+            "SupportedDataModel",
+            Parameter("URL", String(2048), get=lambda node: ""),
+            Parameter("URN", String(256), get=lambda node: node.data[0]),
+            Parameter("Features", ListOf(String()), get=lambda node: node.data[1]),
+        ),
+    )
+
+
+def _refuseDirect(node: Any, value: Any) -> None:
+    raise RuntimeError("a printer's parameters are written through PrinterModel.setParameterValues")
+
+
+def bindings(readings: Callable[[], Any], settable: frozenset) -> dict[str, printmodel.Binding]:
+    """
+    Every path L{ippsource} fills, bound to the device's current readings;
+    the paths in C{settable} writable (PrinterModel writes them, never the
+    tree).
+    """
+    doc = printmodel.document()
+    out: dict[str, printmodel.Binding] = {}
+
+    def scalar(path: str) -> Callable[[Any], Any]:
+        empty = doc.parameters[path].type.default()
+        return lambda node: readings().values.get(path, empty)
+
+    def row(table: str, relative: str) -> Callable[[Any], Any]:
+        empty = doc.parameters[table + relative].type.default()
+        return lambda node: readings().rows.get(table, {}).get(node.data, {}).get(relative, empty)
+
+    for path in [p for p, _, _ in ippsource.SCALARS] + [ippsource.STATE_REASONS, ippsource.STATUS + "Id"] + [
+            ippsource.RESOLUTION + f for f in ("CrossFeedDir", "FeedDir", "Units")]:
+        out[path] = printmodel.Binding(scalar(path), set=_refuseDirect if path in settable else None)
+    for table, relatives in ippsource.ROW_PATHS.items():
+        for relative in relatives:
+            out[table + relative] = printmodel.Binding(row(table, relative))
+    return out
+
+
+@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, IRebaselining)
+class PrinterModel:
+    """
+    @param device: the L{PrinterDevice<proxier.printer.device.PrinterDevice>}:
+        its C{identity}, C{readings}, C{settable}, C{log}, and the IPP
+        operations C{write(attributes)} and C{reboot()}.
+    @param store: the tree's store (state across restarts).
+    """
+
+    def __init__(self, device: Any, store: Any) -> None:
+        self.device = device
+        self.store = store
+        self._listeners: list[Any] = []
+        self._rows: dict[tuple[str, tuple[int, ...]], int] = {}
+        self.settable = frozenset(device.settable)
+        self.tree = self._build()
+
+    def _build(self) -> TreeDataModel:
+        device = self.device
+        services = printmodel.declare(bindings(lambda: device.readings, self.settable))
+        root = Object(
+            "Device",
+            Parameter("RootDataModelVersion", String(32), value=ROOT_DATA_MODEL_VERSION, forcedInform=True),
+            deviceInfo(device.identity, lambda: device.readings),
+            *services.children,
+        )
+        tree = TreeDataModel(root, self.store, log=device.log)
+        for urn, features in SUPPORTED_DATA_MODELS:
+            tree.addInstance("Device.DeviceInfo.SupportedDataModel.", key=urn, data=(urn, features))
+        tree.addInstance(printmodel.SERVICE_TABLE, key="1")
+        self._rows = {}
+        self.tree = tree
+        self._followRows()
+        for listener in self._listeners:
+            tree.addChangeListener(listener)
+        tree.startNotifications()
+        return tree
+
+    # -- after each answer ----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """
+        The printer answered (the device's readings are new): the tree is
+        declared again if what this printer can write changed, the table rows
+        follow the printer's, and changes are reported.
+        """
+        if frozenset(self.device.settable) != self.settable:
+            self.settable = frozenset(self.device.settable)
+            self.device.log.info("the attributes it can set changed: its writable parameters follow")
+            for listener in self._listeners:
+                self.tree.removeChangeListener(listener)
+            self._build()
+        else:
+            self._followRows()
+        self.tree.poll()
+
+    def _rowPath(self, table: str, key: tuple[int, ...]) -> Optional[str]:
+        """The concrete path of C{table}'s rows for C{key} (its outer rows must be there)."""
+        parts = table.split("{i}.")
+        path = SERVICE_PATH + parts[0]
+        for depth in range(len(key) - 1):
+            number = self._rows.get((_prefix(table, depth + 1), key[: depth + 1]))
+            if number is None:
+                return None
+            path += f"{number}." + parts[depth + 1]
+        return path
+
+    def _followRows(self) -> None:
+        readings = self.device.readings
+        wanted = {(table, key) for table in ippsource.ROW_PATHS for key in readings.rows.get(table, {})}
+        # inner rows first out, outer rows first in
+        for table, key in sorted(set(self._rows) - wanted, key=lambda tk: -tk[0].count("{i}")):
+            path = self._rowPath(table, key)
+            if path is not None:
+                self.tree.removeInstance(path, key=_keyText(key))
+            del self._rows[(table, key)]
+        for table, key in sorted(wanted - set(self._rows), key=lambda tk: (tk[0].count("{i}"), tk[1])):
+            path = self._rowPath(table, key)
+            if path is None:
+                self.device.log.info("{table} row {key}: its outer row is missing; left out", table=table, key=key)
+                continue
+            self._rows[(table, key)] = self.tree.addInstance(path, key=_keyText(key), data=key)
+
+    # -- IDataModel -------------------------------------------------------------------------------
+
+    def supportedMethods(self) -> frozenset:
+        return PARAMETER_METHODS | ({"Reboot"} if self.device.restartOffered() else set())
+
+    def getParameterNames(self, path: str, nextLevel: bool) -> Deferred:
+        return self.tree.getParameterNames(path, nextLevel)
+
+    def getParameterValues(self, names: Sequence[str]) -> Deferred:
+        return self.tree.getParameterValues(names)
+
+    def getParameterAttributes(self, names: Sequence[str]) -> Deferred:
+        return self.tree.getParameterAttributes(names)
+
+    def validateParameterAttributes(self, changes: Sequence[Any]) -> Deferred:
+        return self.tree.validateParameterAttributes(changes)
+
+    def setParameterAttributes(self, changes: Sequence[Any]) -> Deferred:
+        return self.tree.setParameterAttributes(changes)
+
+    def validateParameterValues(self, values: Sequence[ParameterValue]) -> Deferred:
+        return self.tree.validateParameterValues(values)
+
+    def setParameterValues(self, values: Sequence[ParameterValue]) -> Deferred:
+        return self._setParameterValues(list(values))
+
+    @inlineCallbacks
+    def _setParameterValues(self, values: list[ParameterValue]) -> Any:
+        tree = self.tree
+        yield tree.validateParameterValues(values)
+        changes: dict[str, Any] = {}  # relative path -> value, for the printer
+        local: list[ParameterValue] = []  # for the tree itself
+        for pv in values:
+            relative = pv.name[len(SERVICE_PATH):] if pv.name.startswith(SERVICE_PATH) else ""
+            if relative in ippsource.WRITES:
+                changes[relative] = acceptValue(tree.parameter(pv.name).type, pv.value, pv.type)
+            else:
+                local.append(pv)
+        written: list[Mapping[str, Any]] = []  # the earlier values of each attribute written, to restore
+        status = 0
+        try:
+            for attribute, group in _byAttribute(changes).items():
+                before = {path: self.device.readings.values.get(path) for path in _siblings(attribute)}
+                yield self._write(attribute, group)
+                written.append(before)
+            if local:
+                status = yield tree.setParameterValues(local)
+        except Exception:
+            for before in reversed(written):
+                yield self._restore(before)
+            raise
+        tree.rebaseline(*(SERVICE_PATH + path for path in changes))
+        return status
+
+    @inlineCallbacks
+    def _write(self, attribute: str, changes: Mapping[str, Any]) -> Any:
+        """Write one attribute and read it back; 9001 when refused or when the value did not take."""
+        try:
+            attributes = ippsource.encodeWrites(changes, self.device.readings.values)
+        except ippsource.WriteError as e:
+            raise CWMPFault(9007, f"Invalid parameter value ({e})") from None
+        try:
+            group = yield self.device.write(attributes)
+        except Exception as e:
+            self.device.log.warn("writing {attribute} failed: {why}", attribute=attribute, why=str(e))
+            raise CWMPFault(9001, f"Request denied ({attribute}: {str(e)[:200]})") from None
+        missed = ippsource.notTaken(changes, ippsource.read(group))
+        if missed:
+            self.device.log.warn("the printer answered the write of {attribute} but did not take it", attribute=attribute)
+            raise CWMPFault(9001, f"Request denied (the printer did not take {attribute})")
+
+    @inlineCallbacks
+    def _restore(self, before: Mapping[str, Any]) -> Any:
+        """Write an attribute back to its earlier value (best effort: a failure is logged)."""
+        known = {path: value for path, value in before.items() if value is not None}
+        if not known:
+            self.device.log.warn("cannot restore {paths}: no earlier value was read", paths=sorted(before))
+            return
+        try:
+            yield self.device.write(ippsource.encodeWrites(known, self.device.readings.values))
+        except Exception as e:
+            self.device.log.warn("restoring {paths} failed: {why}", paths=sorted(known), why=str(e))
+
+    def addObject(self, path: str) -> Deferred:
+        return self.tree.addObject(path)
+
+    def deleteObject(self, path: str) -> Deferred:
+        return self.tree.deleteObject(path)
+
+    def reboot(self, commandKey: str) -> Deferred:
+        if not self.device.restartOffered():
+            return fail(CWMPFault(9000, "Method not supported (the printer offers no Restart-Printer)"))
+        d = self.device.reboot()
+
+        def denied(failure: Any) -> Any:
+            self.device.log.warn("the restart failed: {why}", why=failure.getErrorMessage())
+            raise CWMPFault(9001, f"Request denied (restart: {failure.getErrorMessage()[:200]})")
+
+        return d.addErrback(denied)
+
+    def factoryReset(self) -> Deferred:
+        return fail(CWMPFault(9000, "Method not supported (IPP has no factory reset)"))
+
+    def download(self, request: Any) -> Deferred:
+        return fail(CWMPFault(9000))
+
+    def upload(self, request: Any) -> Deferred:
+        return fail(CWMPFault(9000))
+
+    # -- INotifyingDataModel, IRebaselining ------------------------------------------------------
+
+    def addChangeListener(self, listener: Any) -> None:
+        self._listeners.append(listener)
+        self.tree.addChangeListener(listener)
+
+    def removeChangeListener(self, listener: Any) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+            self.tree.removeChangeListener(listener)
+
+    def rebaseline(self, *paths: str) -> None:
+        self.tree.rebaseline(*paths)
+
+
+def _prefix(table: str, depth: int) -> str:
+    """The outer table at C{depth} (1: the outermost) of a nested table path."""
+    parts = table.split("{i}.")
+    return "{i}.".join(parts[:depth]) + "{i}."
+
+
+def _keyText(key: tuple[int, ...]) -> str:
+    return str(key[-1])
+
+
+def _siblings(attribute: str) -> list[str]:
+    """Every path one attribute writes (the three Resolution fields write one value)."""
+    return [path for path, name in ippsource.WRITES.items() if name == attribute]
+
+
+def _byAttribute(changes: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    grouped: dict[str, dict[str, Any]] = {}
+    for path, value in changes.items():
+        grouped.setdefault(ippsource.WRITES[path], {})[path] = value
+    return grouped
