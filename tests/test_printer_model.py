@@ -7,6 +7,7 @@ build time, pruning, and the document's cost.
 
 from __future__ import annotations
 
+import random
 import time
 import tracemalloc
 
@@ -342,6 +343,9 @@ class ParseTests(unittest.TestCase):
             (_DOC.replace('ref="S.Id"', 'ref="S.Key"'), "uniqueKey"),
             (_DOC.replace('name="PrintService.{i}.S.Row.{i}."', 'name="PrintService.{i}.T.Row.{i}."'), "before its parent"),
             (_DOC.replace('name="Id"', 'name="1d"'), "bad parameter name"),
+            (_DOC.replace('name="PrintService.{i}.S."', 'name="PrintService.{i}.{i}."'), "bad name"),
+            (_DOC.replace('name="W" access', 'name="Row" access'), "used twice"),
+            (_DOC.replace("<string><size", '<string><pattern value="("/><size'), "S.Row.{i}.N"),
             (_DOC.replace('name="N"', 'name="Id"').replace('name="PrintService.{i}.S.Row.{i}."', 'name="PrintService.{i}.S."'),
              "declared twice"),
             (_DOC.replace("<parameter name=\"RowNumberOfEntries\"", "<parameter name=\"W\""), "declared twice"),
@@ -351,6 +355,23 @@ class ParseTests(unittest.TestCase):
         ]
         for document, reason in cases:
             self.assertRefused(document, reason)
+
+    def test_fuzz(self) -> None:
+        """Mutated documents are refused with DocumentError or build a tree; nothing else escapes."""
+        rng = random.Random(106)
+        accepted = 0
+        for _ in range(1500):
+            text = list(_DOC)
+            for _ in range(rng.randint(1, 4)):
+                at = rng.randrange(len(text))
+                text[at:at + rng.randint(0, 2)] = rng.choice(['"', ".", "{i}.", "0", "unbounded", "x", "", "<", "W", "1"])
+            try:
+                doc = model.parseDocument("".join(text))
+            except DocumentError:
+                continue
+            accepted += 1
+            TreeDataModel(model.declare({}, doc=doc, prune=False))
+        self.assertGreater(accepted, 0)
 
     def test_tooBig(self) -> None:
         """The size cap applies to this parse too."""

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Union
 
@@ -88,6 +89,8 @@ DOCUMENT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
 MAX_DOCUMENT_BYTES = 4 << 20
 
 _ACCESS = {"readOnly": False, "readWrite": True}
+# An object path below the instance: TR-106 names, each optionally a table row.
+_OBJECT_PATH = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_-]*\.(?:\{i\}\.)?)*\Z")
 _ACTIVE_NOTIFY = frozenset({NORMAL, CAN_DENY, FORCE_ENABLED, FORCE_DEFAULT_ENABLED})
 
 
@@ -200,7 +203,7 @@ def _parameter(element: Any, namedTypes: Mapping[str, Any], owner: str) -> Param
         raise DocumentError(f"{owner}{name}: {len(syntax)} syntax elements")
     try:
         dataType = fromSyntax(syntax[0], namedTypes)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, re.error) as e:
         raise DocumentError(f"{owner}{name}: {e}") from None
     return ParameterSpec(name, dataType, _ACCESS[access], activeNotify)
 
@@ -244,7 +247,7 @@ def parseDocument(data: Union[bytes, str]) -> Document:
             raise DocumentError(f"object {name[:80]!r} is not below {INSTANCE}")
         relative = name[len(INSTANCE):]
         table = name.endswith(".{i}.")
-        if relative and any(paths.nameError(s) for s in relative[:-1].split(".") if s != "{i}"):
+        if not _OBJECT_PATH.match(relative) or len(name) > paths.MAX_PATH_LENGTH:
             raise DocumentError(f"object {name[:80]!r}: bad name")
         if relative in objects or (not relative and root is not None):
             raise DocumentError(f"object {name[:80]!r} declared twice")
@@ -252,7 +255,7 @@ def parseDocument(data: Union[bytes, str]) -> Document:
         if access not in _ACCESS:
             raise DocumentError(f"{name}: access {access!r}")
         if access != "readOnly":
-            raise DocumentError(f"{name}: a table the ACS adds to is not supported")
+            raise DocumentError(f"{name}: an object the ACS adds or deletes is not supported")
         minEntries = _entries(element.get("minEntries"), name)
         maxEntries = _entries(element.get("maxEntries"), name)
         if not table and maxEntries != 1:
@@ -290,6 +293,9 @@ def parseDocument(data: Union[bytes, str]) -> Document:
         for p in spec.parameters.values():
             parameters[spec.path + p.name] = p
     for spec in objects.values():
+        names = list(spec.parameters) + [c.name for c in spec.children]
+        if len(set(names)) != len(names):
+            raise DocumentError(f"{INSTANCE}{spec.path}: a name is used twice")
         if spec.table:
             owner = objects[_split(spec.path)[0]].parameters if spec.path else topParameters
             count = owner.get(spec.numberOfEntries or "")
