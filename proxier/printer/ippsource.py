@@ -147,6 +147,7 @@ def _vcard(values: Values) -> str:
     contact = values[0]
     if not isinstance(contact, ipp.Collection):
         raise ConversionError("printer-contact-col is not a collection")
+    # contact-vcard is 1setOf text(1023): a longer vCard is split across values, so they are joined as they are
     vcard = [v.text if isinstance(v, ipp.TextWithLanguage) else v for v in contact.getAll("contact-vcard")]
     if vcard and all(isinstance(line, str) for line in vcard):
         return "".join(vcard)
