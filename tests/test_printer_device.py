@@ -7,9 +7,11 @@ C{ippeveprinter} on 127.0.0.1 when it is installed.
 
 from __future__ import annotations
 
+import os
+from functools import partial
 from typing import Any, Optional
 
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.trial import unittest
 from zope.interface import implementer
 
@@ -22,6 +24,7 @@ from proxier.printer.poller import PollSlots
 from proxier.printer.proxy import identityOf
 from proxier.printer.settings import PrinterSettings
 from proxier.store import Store
+from tests import _helpers
 from tests._fakeprinter import INTEGER, TEXT, URL, FakeClient, FakePrinter, attribute, mfp4000
 
 IDENTITY = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
@@ -378,3 +381,131 @@ class PrintServiceTests(DeviceTests):
         again = self.device()
         self.assertEqual(self.gpv(again, SUPPLIES + "MarkerSupply.2." + LEVEL),
                          {SUPPLIES + "MarkerSupply.2." + LEVEL: "55"})
+
+
+
+class RealPrinterTests(unittest.TestCase):
+    """
+    The device against a real ippeveprinter (and a private cupsd queue in
+    front of it) on 127.0.0.1, started and stopped by PID by the test
+    (L{tests.peers.printers}); skipped with the reason when absent.
+    """
+
+    timeout = 120  # trial's bound on each test; every wait inside has its own
+
+    def setUp(self) -> Any:
+        import shutil
+        import tempfile
+
+        from tests.peers import printers
+
+        reason = printers.missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf",
+                                  "dbus-private-system-bus.conf")
+        if reason:
+            raise unittest.SkipTest(reason)
+        self.peers = printers
+        self.directory = tempfile.mkdtemp(prefix="proxier-ipp-")
+        self.addCleanup(shutil.rmtree, self.directory, True)
+        self.env = printers.startBus(self, self.directory)
+        self.port, self.process = printers.spawnIppeveprinter(self, self.directory, self.env, location="Room 1")
+        self.endpoint = Endpoint()
+
+    @defer.inlineCallbacks
+    def device(self, url: str) -> Any:
+        """A device on a real client, found by a real Get-Printer-Attributes, polled twice a second."""
+        from twisted.internet import reactor
+
+        from proxier.printer.ippclient import IPPClient
+
+        settings = PrinterSettings(printers=(url,), pollInterval=0.5, fullPollInterval=900, offlineAfterFailures=2,
+                                   requestTimeout=5)
+        client = IPPClient(url, reactor=reactor, timeout=settings.requestTimeout)
+        found = yield client.getPrinterAttributes()
+        identity = identityOf(ippsource.read(found), "000000")
+        device = PrinterDevice(identity, url, client, Store.open(self.mktemp()), PollSlots(1), settings, reactor,
+                               found=found)
+        device.addObserver(self.endpoint)
+        device.start()
+        self.addCleanup(device.stop)
+        return device
+
+    @defer.inlineCallbacks
+    def test_demoRowsRead(self) -> Any:
+        """Every demo-table row ippeveprinter serves reads through the device's model."""
+        device = yield self.device(f"ipp://127.0.0.1:{self.port}/ipp/print")
+        values = {v.name: v.value for v in (yield device.model.getParameterValues([SERVICE, "Device.DeviceInfo."]))}
+        pdp = SERVICE + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing."
+        self.assertEqual(values[LOCATION], "Room 1")
+        self.assertEqual(values[SERVICE + "PrintServiceDescription.ColorSupported"], "true")
+        self.assertIn(values[SERVICE + "PrintServiceStatus.State"], ("Idle", "Processing", "Stopped"))
+        self.assertEqual(values[SUPPLIES + "MarkerSupply.1." + LEVEL], "8")
+        self.assertEqual(values[SUPPLIES + "MarkerSupply.2." + LEVEL], "55")
+        self.assertEqual(values[SIDES], "TwoSidedLongEdge")
+        self.assertEqual(values[pdp + "OrientationRequested"], "Portrait")
+        self.assertEqual(values[pdp + "Copies"], "1")
+        self.assertEqual((values[pdp + "Resolution.CrossFeedDir"], values[pdp + "Resolution.FeedDir"]), ("600", "600"))
+        trays = SERVICE + "PrintServiceConfiguration.InputTrays.InputTray."
+        self.assertEqual(values[trays + "2.InputTrayDescription.InputTrayCurrentLevel"], "275")
+        self.assertEqual(values["Device.DeviceInfo.SoftwareVersion"], "2.11.3")
+        self.assertEqual(values["Device.DeviceInfo.ProductClass"], "ExampleCo MFP 4000 Color")
+
+    @defer.inlineCallbacks
+    def test_refusedWrite(self) -> Any:
+        """
+        ippeveprinter lists no settable attribute: printer-location is not
+        writable here, and the ACS hears 9003 with 9008 for it.
+        """
+        from proxier.datamodel.values import ParameterValue
+
+        device = yield self.device(f"ipp://127.0.0.1:{self.port}/ipp/print")
+        try:
+            yield device.model.setParameterValues([ParameterValue(LOCATION, "Lab 7")])
+        except CWMPFault as fault:
+            self.assertEqual([(f.parameterName, f.faultCode) for f in fault.parameterFaults], [(LOCATION, 9008)])
+        else:
+            self.fail("a printer-location ippeveprinter cannot set was written")
+
+    @defer.inlineCallbacks
+    def test_killedOfflineRestartedBoot(self) -> Any:
+        """The printer killed: offline (once); started again on its port: "1 BOOT", then online."""
+        device = yield self.device(f"ipp://127.0.0.1:{self.port}/ipp/print")
+        yield deferLater(1.5)  # it has been up a while: its restart shows as printer-up-time going back
+        self.peers.stopProcess(self.process)
+        yield waitFor(lambda: not device.online, what="the printer offline")
+        self.assertEqual(self.endpoint.events, ["offline"])
+        self.peers.spawnIppeveprinter(self, self.directory, self.env, location="Room 1", port=self.port)
+        yield waitFor(lambda: device.online, what="the printer online again")
+        self.assertEqual(self.endpoint.events, ["offline", "1 BOOT", "online"])
+
+    @defer.inlineCallbacks
+    def test_locationThroughCupsd(self) -> Any:
+        """
+        Through a private cupsd queue in front of the printer,
+        printer-location is writable, set, read back, and read as the new
+        ServiceLocation.
+        """
+        from proxier.datamodel.values import ParameterValue
+
+        reason = self.peers.missing("cupsd", "lpadmin", "cupsd-private.conf", "cups-files-private.conf")
+        if reason:
+            raise unittest.SkipTest(reason)
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
+        cupsPort = self.peers.startCupsd(self, self.directory, self.env)
+        self.peers.addQueue(self.env, cupsPort, self.port)
+        device = yield self.device(f"ipp://127.0.0.1:{cupsPort}/printers/TestQ")
+        names = {i.name: i.writable for i in (yield device.model.getParameterNames(LOCATION, False))}
+        self.assertEqual(names, {LOCATION: True})
+        status = yield device.model.setParameterValues([ParameterValue(LOCATION, "Lab 7")])
+        self.assertEqual(status, 0)
+        values = yield device.model.getParameterValues([LOCATION])
+        self.assertEqual([v.value for v in values], ["Lab 7"])
+
+
+def deferLater(seconds: float) -> Any:
+    from twisted.internet import reactor, task
+
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+waitFor = partial(_helpers.waitFor, timeout=30.0)

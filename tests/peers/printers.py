@@ -18,8 +18,8 @@ import subprocess
 import time
 from typing import Any, Optional
 
-__all__ = ["FIXTURES", "missing", "freePort", "waitForPort", "startBus", "startIppeveprinter", "startCupsd",
-           "addQueue"]
+__all__ = ["FIXTURES", "missing", "freePort", "waitForPort", "startBus", "startIppeveprinter", "spawnIppeveprinter",
+           "stopProcess", "startCupsd", "addQueue"]
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                         "..", "shared", "fixtures", "ipp")
@@ -107,7 +107,17 @@ def startIppeveprinter(testCase: Any, directory: str, env: dict, location: str =
     ippeveprinter with the MFP 4000 attribute file (plus the C{extra} ATTR
     lines) on a free loopback port; returns the port.
     """
-    port = freePort()
+    port, _ = spawnIppeveprinter(testCase, directory, env, location=location, name=name, extra=extra)
+    return port
+
+
+def spawnIppeveprinter(testCase: Any, directory: str, env: dict, location: str = "Room 1", name: str = "MFP4000",
+                       extra: str = "", port: Optional[int] = None) -> tuple[int, subprocess.Popen]:
+    """
+    As L{startIppeveprinter}, on C{port} if given (a printer started again
+    where it was); returns the port and the process, for L{stopProcess}.
+    """
+    port = port or freePort()
     spool = os.path.join(directory, "spool")
     os.makedirs(spool, exist_ok=True)
     attributes = os.path.join(FIXTURES, "ippeveprinter-mfp4000.conf")
@@ -121,7 +131,12 @@ def startIppeveprinter(testCase: Any, directory: str, env: dict, location: str =
             "-a", attributes, "-d", spool, "-v", name]
     process = _spawn(testCase, argv, env, directory, "ippeveprinter")
     waitForPort(port, process)
-    return port
+    return port, process
+
+
+def stopProcess(process: subprocess.Popen) -> None:
+    """Stop a peer now, by its PID (a printer switched off); bounded."""
+    _stopPid(process.pid, process)
 
 
 def startCupsd(testCase: Any, directory: str, env: dict) -> int:
