@@ -702,6 +702,30 @@ class CodeInstanceTests(TreeTestCase):
         self.assertEqual(again.addInstance("Device.Ro.", key="d"), 4)
         self.assertEqual(again.instances("Device.Ro."), [2, 3, 4])
 
+    def test_tablesOfTheFirstVersion(self) -> None:
+        """
+        A C{tables} document the tree wrote before its numbers were an
+        InstanceMap (this one by that code: Host 1 of 3 deleted, two Subs in
+        Host 2, keys a, b, c with b removed) loads as it did, and is written
+        back in the new form.
+        """
+        document = Store.open(self.storePath).child("tree").document("tables")
+        document.save({"Device.Host.": {"next": 4, "rows": [2, 3]}, "Device.Host.2.Sub.": {"next": 3},
+                       "Device.Host.3.Sub.": {"next": 1}, "Device.Ro.": {"keys": {"a": 1, "b": 2, "c": 3}, "next": 4}})
+        model = self.make()
+        self.assertEqual(model.instances("Device.Host."), [2, 3])
+        self.assertEqual(model.addInstance("Device.Ro.", key="b"), 2)
+        self.assertEqual(model.addInstance("Device.Ro.", key="d"), 4)
+        self.assertEqual(self.ok(model.addObject("Device.Host.2.Sub.")), (3, 0))
+        self.assertEqual(self.ok(model.addObject("Device.Host.3.Sub.")), (1, 0))
+        self.assertEqual(self.ok(model.deleteObject("Device.Host.3.")), 0)
+        self.assertEqual(document.load()["version"], 2)
+        again = self.make()
+        self.assertEqual(again.instances("Device.Host."), [2])
+        self.assertEqual(again.addInstance("Device.Ro.", key="a"), 1)
+        self.assertEqual(self.ok(again.addObject("Device.Host.")), (4, 0))
+        self.assertEqual(self.ok(again.addObject("Device.Host.2.Sub.")), (4, 0))
+
     def test_errors(self) -> None:
         """Code mistakes raise at once: a non-table path, a key present twice, values of getter parameters."""
         with self.assertRaises(KeyError):

@@ -221,8 +221,8 @@ class DeviceStateTests(unittest.TestCase):
         self.assertFalse(state.flush())  # still not durable: the mark is kept
         disk.writeError = 0
         clock.advance(RETRY_INTERVAL)
-        self.assertEqual(DeviceState(store.document("device")).instances.cwmpNumber("/BBF/Hosts/Host/", 2),
-                         state.instances.cwmpNumber("/BBF/Hosts/Host/", 2))
+        self.assertEqual(DeviceState(store.document("device")).instances.number("/BBF/Hosts/Host/", 2),
+                         state.instances.number("/BBF/Hosts/Host/", 2))
 
 
 class HeldWritesTests(ModelTestCase):

@@ -1,26 +1,28 @@
 """
 Tests for L{proxier.upnpdm.instances}: UPnP instance numbers → CWMP instance
-numbers that start at 1 and are never reused, and their durable form.
+numbers that start at 1 and are never reused, and their durable form (the
+shared map's own rules are in L{tests.test_proxy_instances}).
 """
 
 from __future__ import annotations
 
 from twisted.trial import unittest
 
-from proxier.upnpdm.instances import MAX_INSTANCES, InstanceMap
+from proxier.proxy.instances import MAX_INSTANCES
+from proxier.upnpdm.instances import UPnPInstances
 
 HOST = "/BBF/Hosts/Host/"
 
 
 class NumberingTests(unittest.TestCase):
     def setUp(self) -> None:
-        self.map = InstanceMap()
+        self.map = UPnPInstances()
 
     def test_freshDeviceReadsNaturally(self) -> None:
         """TR-330 §4.6.1: UPnP 0, 1, 2 are CWMP 1, 2, 3."""
         self.assertEqual([self.map.assign(HOST, n) for n in (0, 1, 2)], [1, 2, 3])
-        self.assertEqual(self.map.upnpNumber(HOST, 2), 1)
-        self.assertEqual(self.map.cwmpNumber(HOST, 2), 3)
+        self.assertEqual(self.map.keyOf(HOST, 2), 1)
+        self.assertEqual(self.map.number(HOST, 2), 3)
         self.assertTrue(self.map.dirty)
 
     def test_stable(self) -> None:
@@ -32,7 +34,7 @@ class NumberingTests(unittest.TestCase):
         """A retired number is never given again, even to the UPnP number it had."""
         self.map.sync(HOST, [0, 1])
         self.assertEqual(self.map.retire(HOST, 1), 2)
-        self.assertIsNone(self.map.upnpNumber(HOST, 2))
+        self.assertIsNone(self.map.keyOf(HOST, 2))
         self.assertEqual(self.map.assign(HOST, 1), 3)
         self.assertEqual(self.map.assign(HOST, 2), 4)
 
@@ -76,12 +78,12 @@ class NumberingTests(unittest.TestCase):
 class PersistenceTests(unittest.TestCase):
     def test_roundTrip(self) -> None:
         """toJSON/fromJSON keep numbers and the high-water mark (no reuse after a restart)."""
-        original = InstanceMap()
+        original = UPnPInstances()
         original.sync(HOST, [0, 1, 2])
         original.retire(HOST, 2)
         data = original.toJSON()
         self.assertFalse(original.dirty)
-        restored = InstanceMap.fromJSON(data)
+        restored = UPnPInstances.fromJSON(data)
         self.assertEqual(restored.known(HOST), {0: 1, 1: 2})
         self.assertEqual(restored.assign(HOST, 7), 8)
         self.assertEqual(restored.assign(HOST, 2), 9)
@@ -95,4 +97,4 @@ class PersistenceTests(unittest.TestCase):
         ]
         for data in bad:
             with self.subTest(data=data):
-                self.assertRaises(ValueError, InstanceMap.fromJSON, data)
+                self.assertRaises(ValueError, UPnPInstances.fromJSON, data)

@@ -470,7 +470,7 @@ class ObjectTests(ModelTestCase):
         self.assertEqual((number, status), (3, 0))
         self.assertEqual(self.sent("CreateInstance"), [{"MultiInstanceName": "/BBF/Hosts/Host/",
                                                         "ChildrenInitialization": ""}])
-        self.assertEqual(DeviceState(self.store.document("device")).instances.cwmpNumber("/BBF/Hosts/Host/", 2), 3)
+        self.assertEqual(DeviceState(self.store.document("device")).instances.number("/BBF/Hosts/Host/", 2), 3)
         self.assertEqual(self.ok(self.model.getParameterValues(["Device.Hosts.Host.3.Active"]))[0].value, "true")
 
     def test_addObjectCommitted(self) -> None:

@@ -22,7 +22,8 @@ the tree (persisted through L{proxier.store} when C{persist=True}) or reads it
 with a getter and writes it with a setter; a L{Table} holds numbered
 instances, added and deleted by the ACS (when C{writable}) or by code
 (L{TreeDataModel.addInstance}), whose numbers are never reused and survive a
-restart, with its C{...NumberOfEntries} parameter made for it.
+restart (an L{InstanceMap<proxier.proxy.instances.InstanceMap>}, keyed by
+the key code gives), with its C{...NumberOfEntries} parameter made for it.
 
 Notification attributes and the values last reported are persisted (in a
 L{Baselines<proxier.proxy.baselines.Baselines>}), and value changes of
@@ -68,6 +69,7 @@ from proxier.datamodel.values import (
 )
 from proxier.interfaces import IDataModel, IRebaselining
 from proxier.proxy.baselines import Baselines, Observed, sameText
+from proxier.proxy.instances import InstanceMap
 from proxier.store import Retrier, Store
 
 __all__ = [
@@ -96,6 +98,10 @@ PARAMETER_METHODS = frozenset(
 # in one answer (a runaway table must not build an answer without bound).
 MAX_REQUEST_ITEMS = 10000
 MAX_RESULT_ITEMS = 200000
+
+# The form of the "tables" document: {"version", "numbers": InstanceMap.toJSON(),
+# "rows": {table path: [numbers of the instances without key kept]}}.
+TABLES_VERSION = 2
 
 # AccessList entries TR-069 A.3.2.4 defines.
 _ACCESS_LIST_VALUES = frozenset({"Subscriber"})
@@ -162,9 +168,9 @@ class ObjectNode:
 
 
 class _TableNode:
-    """A table at run time: its instances, its next number, its keys."""
+    """A table at run time: its instances (their numbers are the model's L{InstanceMap})."""
 
-    __slots__ = ("model", "path", "schema", "parent", "instances", "nextNumber", "keys")
+    __slots__ = ("model", "path", "schema", "parent", "instances")
 
     def __init__(self, model: "TreeDataModel", path: str, schema: Table, parent: ObjectNode) -> None:
         self.model = model
@@ -172,8 +178,6 @@ class _TableNode:
         self.schema = schema
         self.parent = parent
         self.instances: dict[int, ObjectNode] = {}
-        self.nextNumber = 1
-        self.keys: dict[str, int] = {}
 
     def byAlias(self, alias: str) -> Optional[ObjectNode]:
         for node in self.instances.values():
@@ -193,12 +197,6 @@ class _TableNode:
         self.instances[node.instance] = node
         if len(self.instances) > 1 and node.instance < max(self.instances):
             self.instances = dict(sorted(self.instances.items()))
-        self.nextNumber = max(self.nextNumber, node.instance + 1)
-
-
-# Forgotten keys of instances no longer present, kept so that a device that
-# comes back gets its old number, are bounded per table.
-MAX_ABSENT_KEYS = 4096
 
 
 @implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, IRebaselining)
@@ -244,7 +242,9 @@ class TreeDataModel:
         self.root = ObjectNode(self, "", roots, None)
         self._store = store
         self._baselines = Baselines()
-        self._tableState: dict[str, dict] = {}
+        self._numbers = InstanceMap()
+        # table path → numbers of the instances without key kept across restarts (tables with persist)
+        self._rows: dict[str, list[int]] = {}
         if store is not None:
             self._attributesDoc = store.document("attributes")
             self._valuesDoc = store.document("values")
@@ -260,7 +260,7 @@ class TreeDataModel:
         raw = self._attributesDoc.load(default={}, validate=_validateAttributes)
         reported = self._baselinesDoc.load(default={}, validate=_validateValues)
         self._baselines = Baselines({p: (int(n), tuple(acl)) for p, (n, acl) in raw.items()}, reported)
-        self._tableState = self._tablesDoc.load(default={}, validate=_validateTables)
+        self._numbers, self._rows = _loadTables(self._tablesDoc.load(default={}, validate=_validateTables))
         values = self._valuesDoc.load(default={}, validate=_validateValues)
         self._restore(self.root, values)
 
@@ -275,15 +275,11 @@ class TreeDataModel:
         for child in node.children.values():
             if isinstance(child, ObjectNode):
                 self._restore(child, values)
-            else:
-                state = self._tableState.get(child.path, {})
-                child.nextNumber = max(child.nextNumber, int(state.get("next", 1)))
-                child.keys = dict(state.get("keys", {}))
-                if child.schema.persist:
-                    for number in state.get("rows", []):
-                        instance = child.newInstance(int(number))
-                        child.insert(instance)
-                        self._restore(instance, values)
+            elif child.schema.persist:
+                for number in self._rows.get(child.path, []):
+                    instance = child.newInstance(number)
+                    child.insert(instance)
+                    self._restore(instance, values)
 
     def _saveValues(self) -> None:
         if self._store is None:
@@ -297,19 +293,15 @@ class TreeDataModel:
     def _saveTables(self) -> None:
         if self._store is None:
             return
-        state: dict[str, dict] = {}
+        # (the rows of tables inside instances that are gone for now stay as they were)
         for table in self._walkTables(self.root):
-            entry: dict[str, Any] = {"next": table.nextNumber}
-            if table.keys:
-                entry["keys"] = dict(table.keys)
             if table.schema.persist:
-                entry["rows"] = [n for n, node in table.instances.items() if not _isKeyed(table, n)]
-            state[table.path] = entry
-        # keep the numbers of tables inside instances that are gone for now
-        for path, entry in self._tableState.items():
-            state.setdefault(path, entry)
-        self._tableState = state
-        self._tablesDoc.save(state)
+                rows = [n for n in table.instances if self._numbers.keyOf(table.path, n) is None]
+                if rows:
+                    self._rows[table.path] = rows
+                else:
+                    self._rows.pop(table.path, None)
+        self._tablesDoc.save({"version": TABLES_VERSION, "numbers": self._numbers.toJSON(), "rows": self._rows})
 
     def _saveAttributes(self) -> None:
         if self._store is None:
@@ -726,13 +718,17 @@ class TreeDataModel:
                 raise CWMPFault(9007, f"Invalid parameter value (alias {alias!r} is already used)")
         if table.schema.maxEntries is not None and len(table.instances) >= table.schema.maxEntries:
             raise CWMPFault(9004, f"Resources exceeded ({text} holds at most {table.schema.maxEntries})")
-        number = table.nextNumber
+        number = self._numbers.following(table.path)
         node = table.newInstance(number)
         if alias is not None:
             node.values["Alias"] = alias
         status = APPLIED
         if table.schema.onAdd is not None:
             status = self._hook(table.schema.onAdd, node) or APPLIED
+        try:
+            self._numbers.fresh(table.path)
+        except OverflowError as e:
+            raise CWMPFault(9004, f"Resources exceeded ({e})") from None
         table.insert(node)
         self._saveTables()
         self._saveValues()
@@ -770,8 +766,9 @@ class TreeDataModel:
         del table.instances[node.instance]  # type: ignore[arg-type]
         prefix = node.path
         self._baselines.forgetBelow(prefix)
-        for path in [p for p in self._tableState if p.startswith(prefix)]:
-            del self._tableState[path]
+        self._numbers.forgetTables(prefix)
+        for path in [p for p in self._rows if p.startswith(prefix)]:
+            del self._rows[path]
         self._saveAttributes()
         self._saveTables()
         self._saveValues()
@@ -822,44 +819,39 @@ class TreeDataModel:
         row for a device that appeared.
 
         @param key: a stable name for what the row stands for; the same key
-            gets the same instance number, also after a restart.
+            gets the same instance number, also after a restart (the last
+            L{MAX_ABSENT_KEYS<proxier.proxy.instances.MAX_ABSENT_KEYS>}
+            keys absent are remembered).
         @param data: attached to the instance as L{ObjectNode.data} for its
             getters.
         @param values: initial values of parameters the tree keeps.
         @return: the instance number.
         @raise KeyError: when C{tablePath} is not a table, or C{key} is present.
+        @raise OverflowError: the table holds too many keys (L{InstanceMap}'s caps).
         """
         kind, table, _ = self._resolve(tablePath)
         if kind != "table":
             raise KeyError(f"{tablePath} is not a table")
-        if key is not None:
-            number = table.keys.get(key)
-            if number is not None and number in table.instances:
-                raise KeyError(f"{tablePath}: key {key!r} already has instance {number}")
-            if number is None:
-                number = table.nextNumber
-                table.keys[key] = number
-                self._forgetAbsentKeys(table)
-        else:
-            number = table.nextNumber
-        node = table.newInstance(number, data)
+        number = self._numbers.number(table.path, key) if key is not None else None
+        if number is not None and number in table.instances:
+            raise KeyError(f"{tablePath}: key {key!r} already has instance {number}")
+        node = table.newInstance(number or self._numbers.following(table.path), data)
         for name, value in (values or {}).items():
             param = node.params[name]
             if not param.stored:
                 raise KeyError(f"{name} is not kept by the tree")
             param.type.check(value)
             node.values[name] = value
+        # the number is taken once the instance is sure to be added (the same as following() gave)
+        number = self._numbers.assign(table.path, key) if key is not None else self._numbers.fresh(table.path)
         table.insert(node)
+        if key is not None:
+            self._numbers.forgetAbsent(table.path, table.instances)
         self._saveTables()
         if values and any(node.params[n].persist for n in values):
             self._saveValues()
         self._countChanged(table)
         return number
-
-    def _forgetAbsentKeys(self, table: _TableNode) -> None:
-        absent = [k for k, n in table.keys.items() if n not in table.instances]
-        for key in absent[: max(0, len(absent) - MAX_ABSENT_KEYS)]:
-            del table.keys[key]
 
     def removeInstance(self, tablePath: str, number: Optional[int] = None, key: Optional[str] = None) -> bool:
         """
@@ -872,7 +864,7 @@ class TreeDataModel:
         if kind != "table":
             raise KeyError(f"{tablePath} is not a table")
         if number is None:
-            number = table.keys.get(key) if key is not None else None
+            number = self._numbers.number(table.path, key) if key is not None else None
         node = table.instances.get(number) if number is not None else None
         if node is None:
             return False
@@ -1031,10 +1023,6 @@ def _capRequest(items: Sequence[Any]) -> None:
         raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST_ITEMS} entries in one request)")
 
 
-def _isKeyed(table: _TableNode, number: int) -> bool:
-    return number in table.keys.values()
-
-
 def _refusesNotification(param: Parameter, notification: int) -> str:
     if param.activeNotify == FORCE_ENABLED and notification != Notification.ACTIVE:
         return "active notification cannot be turned off"
@@ -1066,13 +1054,48 @@ def _validateAttributes(payload: Any) -> None:
             raise ValueError(f"bad attributes for {path}")
 
 
-def _validateTables(payload: Any) -> None:
+def _loadTables(payload: Any) -> tuple[InstanceMap, dict[str, list[int]]]:
+    """
+    The instance numbers and kept rows of a C{tables} document, of this
+    version or the first (written before the numbers were an
+    L{InstanceMap}: C{{path: {"next", "keys", "rows"}}}).
+
+    @raise ValueError: the document is neither.
+    """
     if not isinstance(payload, dict):
         raise ValueError("tables are not a mapping")
+    if "version" not in payload:
+        payload = _tablesFromVersion1(payload)
+    if payload["version"] != TABLES_VERSION or not isinstance(payload.get("rows"), dict):
+        raise ValueError("not a tables document of a known version")
+    numbers = InstanceMap.fromJSON(payload["numbers"])
+    rows: dict[str, list[int]] = {}
+    for path, numbered in payload["rows"].items():
+        if not isinstance(numbered, list) or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in numbered):
+            raise ValueError(f"bad rows for {path}")
+        rows[path] = list(numbered)
+    return numbers, rows
+
+
+def _tablesFromVersion1(payload: dict) -> dict:
+    """A first-version C{tables} document in this version's form (tables that never numbered anything left out)."""
+    numbers: dict[str, dict] = {}
+    rows: dict[str, list] = {}
     for path, entry in payload.items():
-        int(entry["next"])
-        if not isinstance(entry.get("keys", {}), dict) or not isinstance(entry.get("rows", []), list):
+        keys, kept = entry.get("keys", {}), entry.get("rows", [])
+        if not isinstance(keys, dict) or not isinstance(kept, list):
             raise ValueError(f"bad table state for {path}")
+        highest = max([int(entry["next"]) - 1, *keys.values(), *kept])
+        if highest > 0:
+            numbers[path] = {"highest": highest, "numbers": [[k, n] for k, n in keys.items()]}
+        if kept:
+            rows[path] = kept
+    return {"version": TABLES_VERSION, "numbers": numbers, "rows": rows}
+
+
+def _validateTables(payload: Any) -> None:
+    _loadTables(payload)
 
 
 def _validateValues(payload: Any) -> None:

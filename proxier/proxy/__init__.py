@@ -22,6 +22,8 @@ keeps only the translation between CWMP and its device's protocol:
    baselines, persisted by their owner, and the one change detector
    ("here are the current values" → what to report), the ACS's own
    changes excepted.
+ - L{proxier.proxy.instances}: native keys → CWMP instance numbers, per
+   table, never reused (a protocol chooses the number it prefers).
 """
 
 __all__: list[str] = []

@@ -2,7 +2,7 @@
 """
 CWMP names ↔ one device's CMS paths: the profile's
 L{Translator<proxier.upnpdm.cmspaths.Translator>} with the device's
-L{InstanceMap<proxier.upnpdm.instances.InstanceMap>} for instance numbers
+L{UPnPInstances<proxier.upnpdm.instances.UPnPInstances>} for instance numbers
 and a cache of each table's C{Alias} values for instance aliases (TR-330
 §4.6.8, TR-069 3.6.1).
 
@@ -64,7 +64,7 @@ class NameResolver:
     def _lookup(self, table: str, segment: object) -> Optional[int]:
         if isinstance(segment, cwmppaths.Alias):
             return self.aliases.get(table, {}).get(str(segment))
-        return self.state.instances.upnpNumber(table, segment)  # type: ignore[arg-type]
+        return self.state.instances.keyOf(table, segment)  # type: ignore[arg-type, return-value]
 
     def numberFor(self, table: str, upnp: int) -> int:
         """The CWMP instance number of UPnP instance C{upnp} of C{table} (assigned if new)."""

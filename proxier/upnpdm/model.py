@@ -6,7 +6,7 @@ ConfigurationManagement service (TR-330 §4.6), as an L{IDataModel}.
 Each CWMP RPC becomes the CMS actions §4.6 gives, through the device's
 L{ActionGate<proxier.proxy.gate.ActionGate>}, with paths converted by
 L{Translator<proxier.upnpdm.cmspaths.Translator>} and instance numbers by the
-device's L{InstanceMap<proxier.upnpdm.instances.InstanceMap>}:
+device's L{UPnPInstances<proxier.upnpdm.instances.UPnPInstances>}:
 
  - GetParameterNames (§4.6.2.1): a parameter → GetAttributes of it; an
    object with NextLevel true → GetSupportedParameters (depth 1); a table

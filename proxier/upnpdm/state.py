@@ -31,7 +31,7 @@ from twisted.logger import Logger
 
 from proxier.proxy.baselines import Baselines
 from proxier.store import Document, Retrier
-from proxier.upnpdm.instances import InstanceMap
+from proxier.upnpdm.instances import UPnPInstances
 
 __all__ = ["DeviceState"]
 
@@ -49,14 +49,14 @@ class DeviceState:
         """
         self._document = document
         self._retrier = Retrier(document, self._payload, clock)
-        self.instances = InstanceMap()
+        self.instances = UPnPInstances()
         self.baselines = Baselines()
         self.bootIds: dict[str, int] = {}
         self.announcement = ""
         self.dirty = False
         stored = document.load(default=None, validate=self._validate)
         if stored is not None:
-            self.instances = InstanceMap.fromJSON(stored["instances"])
+            self.instances = UPnPInstances.fromJSON(stored["instances"])
             self.baselines = Baselines({name: (level, ()) for name, level in stored["notifications"].items()},
                                        stored["values"])
             self.bootIds = dict(stored["bootIds"])
@@ -71,7 +71,7 @@ class DeviceState:
     def _validate(payload: Any) -> None:
         if not isinstance(payload, dict):
             raise ValueError("not a mapping")
-        InstanceMap.fromJSON(payload["instances"])
+        UPnPInstances.fromJSON(payload["instances"])
         notifications = payload["notifications"]
         if not isinstance(notifications, dict) or not all(
                 isinstance(k, str) and v in (1, 2) and not isinstance(v, bool) for k, v in notifications.items()):

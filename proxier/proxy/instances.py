@@ -1,0 +1,247 @@
+# -*- test-case-name: tests.test_proxy_instances -*-
+"""
+Native keys → CWMP instance numbers, per table, for good.
+
+TR-069 (A.3.2.6) says the CPE never reuses an instance number the ACS may
+still hold. Whatever stands behind an instance — a UPnP instance number, a
+device's key in a tree the proxier holds — the proxier keeps, per table
+(named by any path its owner chooses, ending in C{.} or C{/}), the CWMP
+number given to each native key, and the highest number ever given:
+
+ - a key seen for the first time gets the number its owner prefers (UPnP
+   DM: its UPnP number plus one, so that a fresh device reads naturally)
+   when no number at least that high was ever given in the table, else one
+   more than the highest ever given;
+ - an instance without a native key (one the ACS added to a tree) gets one
+   more than the highest ever given (L{InstanceMap.fresh});
+ - a retired key's number is never given again, even to the same key
+   (UPnP DM: an instance that disappeared); a key may also be kept while
+   its instance is absent, so that it comes back under its old number
+   (a tree's rows for devices), at most L{MAX_ABSENT_KEYS} per table;
+ - a factory reset starts every table afresh.
+
+Plain data (L{InstanceMap.toJSON}), saved by its owner when L{dirty}.
+Sans-IO.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Container, Iterable, Optional, Union
+
+__all__ = ["InstanceMap", "Key", "MAX_TABLES", "MAX_INSTANCES", "MAX_ABSENT_KEYS"]
+
+#: Caps: tables remembered per owner, keys per table (a device that reports
+#: more is not one the proxier can present sensibly).
+MAX_TABLES = 4096
+MAX_INSTANCES = 65536
+#: Keys of absent instances kept per table by L{InstanceMap.forgetAbsent}.
+MAX_ABSENT_KEYS = 4096
+_MAX_CWMP = 2**32 - 1
+
+#: A native key: what the owner's protocol names an instance by (JSON-able).
+Key = Union[int, str]
+
+
+class _Table:
+    __slots__ = ("numbers", "reverse", "highest")
+
+    def __init__(self) -> None:
+        self.numbers: dict[Key, int] = {}  # key → CWMP number
+        self.reverse: dict[int, Key] = {}  # CWMP number → key
+        self.highest = 0
+
+
+class InstanceMap:
+    """
+    The instance numbers of one owner (a device, a tree).
+
+    @ivar dirty: something changed since L{toJSON} was last called.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[str, _Table] = {}
+        self.dirty = False
+
+    # -- queries -------------------------------------------------------------------
+
+    def number(self, table: str, key: Key) -> Optional[int]:
+        """The CWMP number of a key already seen, or C{None}."""
+        found = self._tables.get(table)
+        return found.numbers.get(key) if found is not None else None
+
+    def keyOf(self, table: str, number: int) -> Optional[Key]:
+        """The key behind a CWMP number, or C{None} (none, or an instance without a key)."""
+        found = self._tables.get(table)
+        return found.reverse.get(number) if found is not None else None
+
+    def known(self, table: str) -> dict[Key, int]:
+        """Key → CWMP number of a table's keys seen and not retired."""
+        found = self._tables.get(table)
+        return dict(found.numbers) if found is not None else {}
+
+    def tables(self) -> list[str]:
+        return sorted(self._tables)
+
+    def following(self, table: str) -> int:
+        """The number L{fresh} would give now (one more than the highest ever given)."""
+        found = self._tables.get(table)
+        return (found.highest if found is not None else 0) + 1
+
+    # -- changes --------------------------------------------------------------------
+
+    def _table(self, table: str) -> _Table:
+        found = self._tables.get(table)
+        if found is None:
+            if len(self._tables) >= MAX_TABLES:
+                raise OverflowError(f"more than {MAX_TABLES} tables")
+            found = self._tables[table] = _Table()
+        return found
+
+    def assign(self, table: str, key: Key, preferred: Optional[int] = None) -> int:
+        """
+        The CWMP number of C{key}, given now if it is new: C{preferred} when
+        no number that high was given in the table yet, else the next one.
+
+        @raise OverflowError: more tables or keys than the caps, or the
+            table ran out of CWMP numbers.
+        """
+        found = self._table(table)
+        number = found.numbers.get(key)
+        if number is not None:
+            return number
+        if len(found.numbers) >= MAX_INSTANCES:
+            raise OverflowError(f"more than {MAX_INSTANCES} instances in {table}")
+        number = preferred if preferred is not None and preferred > found.highest else found.highest + 1
+        if number > _MAX_CWMP:
+            raise OverflowError(f"no CWMP instance number left in {table}")
+        found.numbers[key] = number
+        found.reverse[number] = key
+        found.highest = max(found.highest, number)
+        self.dirty = True
+        return number
+
+    def fresh(self, table: str) -> int:
+        """
+        A number for an instance without a native key (never given before).
+
+        @raise OverflowError: more tables than the cap, or no number left.
+        """
+        found = self._table(table)
+        if found.highest >= _MAX_CWMP:
+            raise OverflowError(f"no CWMP instance number left in {table}")
+        found.highest += 1
+        self.dirty = True
+        return found.highest
+
+    def retire(self, table: str, key: Key, below: Optional[str] = None) -> Optional[int]:
+        """
+        The instance is gone: its CWMP number is never given again, not even
+        to C{key}; the tables whose path starts with C{below} (those inside
+        it) are forgotten. Returns the retired CWMP number.
+        """
+        found = self._tables.get(table)
+        if found is None or key not in found.numbers:
+            return None
+        number = found.numbers.pop(key)
+        del found.reverse[number]
+        if below is not None:
+            self.forgetTables(below)
+        self.dirty = True
+        return number
+
+    def sync(self, table: str, present: Iterable[Key]) -> list[int]:
+        """
+        A complete listing of the table: assign numbers to the new keys (in
+        order), retire those that are gone. Returns the retired CWMP numbers.
+        """
+        present = list(dict.fromkeys(present))
+        found = self._tables.get(table)
+        retired = []
+        if found is not None:
+            keep = set(present)
+            for key in sorted(k for k in found.numbers if k not in keep):  # type: ignore[type-var]
+                number = self.retire(table, key)
+                if number is not None:
+                    retired.append(number)
+        for key in sorted(present):  # type: ignore[type-var]
+            self.assign(table, key)
+        return retired
+
+    def forgetTablesBelow(self, prefix: str, keep: Iterable[str] = ()) -> None:
+        """
+        A complete listing of everything below C{prefix}: a table below it
+        that is not in C{keep} holds no instance any more.
+        """
+        keep = set(keep)
+        for path in [p for p in self._tables if p.startswith(prefix) and p not in keep]:
+            found = self._tables.get(path)
+            for key in list(found.numbers) if found is not None else ():
+                self.retire(path, key)
+
+    def forgetTables(self, prefix: str) -> None:
+        """The tables whose path starts with C{prefix} are gone with their instance: forgotten."""
+        for path in [p for p in self._tables if p.startswith(prefix)]:
+            del self._tables[path]
+            self.dirty = True
+
+    def forgetAbsent(self, table: str, present: Container[int], keep: int = MAX_ABSENT_KEYS) -> None:
+        """Of the keys whose instance is not C{present}, keep the C{keep} given last (their numbers stay retired)."""
+        found = self._tables.get(table)
+        if found is None:
+            return
+        absent = [k for k, n in found.numbers.items() if n not in present]
+        for key in absent[: max(0, len(absent) - keep)]:
+            self.retire(table, key)
+
+    def reset(self) -> None:
+        """The device was reset to its factory state: every table starts afresh."""
+        if self._tables:
+            self._tables.clear()
+            self.dirty = True
+
+    # -- persistence ----------------------------------------------------------------
+
+    def toJSON(self) -> dict:
+        self.dirty = False
+        return {
+            path: {"highest": t.highest, "numbers": [[k, n] for k, n in t.numbers.items()]}
+            for path, t in sorted(self._tables.items())
+        }
+
+    @classmethod
+    def fromJSON(cls, data: Any) -> "InstanceMap":
+        """
+        @raise ValueError: the data is not a map this class wrote.
+        """
+        if not isinstance(data, dict):
+            raise ValueError("an instance map is a mapping")
+        if len(data) > MAX_TABLES:
+            raise ValueError("too many tables")
+        result = cls()
+        for path, entry in data.items():
+            if not isinstance(path, str) or not path.endswith((".", "/")) or not isinstance(entry, dict):
+                raise ValueError(f"bad table entry {path!r}")
+            highest = entry.get("highest")
+            numbers = entry.get("numbers")
+            if not _isNumber(highest) or not isinstance(numbers, list) or len(numbers) > MAX_INSTANCES:
+                raise ValueError(f"bad table entry {path!r}")
+            table = _Table()
+            for pair in numbers:
+                if not isinstance(pair, list) or len(pair) != 2 or not _isKey(pair[0]) or not _isNumber(pair[1]):
+                    raise ValueError(f"bad instance pair in {path!r}")
+                key, number = pair
+                if not 1 <= number <= highest or number in table.reverse or key in table.numbers:
+                    raise ValueError(f"inconsistent instance pair {pair} in {path!r}")
+                table.numbers[key] = number
+                table.reverse[number] = key
+            table.highest = highest
+            result._tables[path] = table
+        return result
+
+
+def _isNumber(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_CWMP
+
+
+def _isKey(value: Any) -> bool:
+    return isinstance(value, str) or _isNumber(value)
