@@ -23,7 +23,7 @@ from proxier.config import load
 from proxier.cwmp import messages as m
 from proxier.cwmp.fakeacs import FakeACS
 from proxier.cwmp.tls import makeACSAgent
-from proxier.datamodel.values import DeviceIdentity
+from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.interfaces import IProxyProtocol
 from proxier.plugins.printer import PrinterProtocol
 from proxier.printer.proxy import PrinterService
@@ -167,3 +167,34 @@ class ProxiedTests(unittest.TestCase):
         values = {p.name: p.value for p in answer.parameters}
         self.assertEqual((values[table + "1.SerialNumber"], values[table + "1.ProxyProtocol"],
                           values[table + "1.DiscoveryProtocol"]), ("EX4000-0001", PROXY_PROTOCOL, DISCOVERY_PROTOCOL))
+
+    @defer.inlineCallbacks
+    def test_printServiceRows(self) -> Any:
+        """
+        Through CWMP: GetParameterNames shows ServiceLocation writable (the
+        printer lists printer-location as settable) and Sides not;
+        GetParameterValues reads a toner level and the location;
+        SetParameterValues sets the location on the printer, read back.
+        """
+        lab = Lab(self)
+        lab.startTree()
+        yield waitFor(lab.ended(PRINTER, 1), what="the BOOTSTRAP session of the printer")
+        service = "Device.Services.PrintService.1."
+        location = service + "PrintServiceDescription.ServiceLocation"
+        sides = service + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing.Sides"
+        level = (service + "PrintServiceConfiguration.Markers.Marker.1.MarkerSupplies.MarkerSupply.2."
+                 "MarkerSupplyDescription.MarkerSupplyCurrentLevel")
+        session = yield lab.session([
+            m.GetParameterNames(service + "PrintServiceDescription.", True),
+            m.GetParameterNames(sides, False),
+            m.GetParameterValues((location, level)),
+            m.SetParameterValues((ParameterValue(location, "Lab 7"),), "pk-1"),
+            m.GetParameterValues((location,)),
+        ], PRINTER)
+        description, sideNames, before, spv, after = [answer for _, answer in session.responses]
+        self.assertTrue({p.name: p.writable for p in description.parameters}[location])
+        self.assertEqual([(p.name, p.writable) for p in sideNames.parameters], [(sides, False)])
+        self.assertEqual({p.name: p.value for p in before.parameters}, {location: "Room 1", level: "55"})
+        self.assertEqual(spv, m.SetParameterValuesResponse(0))
+        self.assertEqual([p.value for p in after.parameters], ["Lab 7"])
+        self.assertEqual(lab.printer.attributes["printer-location"].value, "Lab 7")
