@@ -198,3 +198,19 @@ class ProxiedTests(unittest.TestCase):
         self.assertEqual(spv, m.SetParameterValuesResponse(0))
         self.assertEqual([p.value for p in after.parameters], ["Lab 7"])
         self.assertEqual(lab.printer.attributes["printer-location"].value, "Lab 7")
+
+    @defer.inlineCallbacks
+    def test_restartOfTheProxier(self) -> Any:
+        """
+        A printer known from an earlier run is proxied again at once from
+        the kept identity, never bootstraps again, and reports "1 BOOT" for
+        the restart it made while the proxier was down.
+        """
+        lab = Lab(self)
+        first = lab.startTree()
+        yield waitFor(lab.ended(PRINTER, 1), what="the BOOTSTRAP session of the printer")
+        yield first.stopService()
+        lab.printer.restart()
+        lab.startTree()
+        yield waitFor(lab.ended(PRINTER, 2), what="the session after the restart")
+        self.assertEqual(sorted(e.code for e in lab.sessions(PRINTER)[1].inform.events), ["1 BOOT"])
