@@ -517,6 +517,23 @@ class ChangeTests(CompositeTestCase):
         device.setLocal("Device.Enabled", True)
         self.assertEqual(len(seen), 2)
 
+    def test_heldUntilListened(self) -> None:
+        """
+        The composite listens on its models only while it has listeners: a
+        change made while nobody listens (before the endpoint starts) stays
+        against the model's baseline and is reported once someone listens,
+        instead of being taken as the new reference unheard.
+        """
+        device = deviceTree()
+        model = self.compose(device, self.local)
+        self.ok(device.setParameterAttributes([AttributeChange("Device.Enabled", True, 1)]))
+        device.setLocal("Device.Enabled", False)
+        seen = []
+        model.addChangeListener(lambda values, active: seen.append(([v.name for v in values], active)))
+        self.assertEqual(seen, [])
+        device.poll()
+        self.assertEqual(seen, [(["Device.Enabled"], False)])
+
     def test_listenerFailure(self) -> None:
         """A failing listener is logged and does not stop the model."""
         def broken(values, active):

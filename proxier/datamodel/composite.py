@@ -147,9 +147,11 @@ class CompositeDataModel:
                 names.extend(n for n in model.forcedInform if n not in names)
         self.forcedInform: tuple[str, ...] = tuple(names)
         self._listeners: list[ChangeListener] = []
-        for model in self._models:
-            if INotifyingDataModel.providedBy(model):
-                model.addChangeListener(self._forwarder(model))
+        # Listening on the mounted models only while someone listens here: a
+        # model that detects changes without a listener keeps its baselines,
+        # so what changes before the endpoint listens is reported once it does.
+        self._forwarders = [(model, self._forwarder(model)) for model in self._models
+                            if INotifyingDataModel.providedBy(model)]
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -527,9 +529,15 @@ class CompositeDataModel:
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
+        if len(self._listeners) == 1:
+            for model, forward in self._forwarders:
+                model.addChangeListener(forward)
 
     def removeChangeListener(self, listener: ChangeListener) -> None:
         self._listeners.remove(listener)
+        if not self._listeners:
+            for model, forward in self._forwarders:
+                model.removeChangeListener(forward)
 
 
 # ---- helpers ------------------------------------------------------------------------------
