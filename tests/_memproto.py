@@ -5,7 +5,7 @@ a handful of in-memory devices, each with a small declared tree, proxied as
 Virtual CWMP Devices by the same core as UPnP DM — to prove that adding a
 protocol is one plugin and nothing changed in C{cwmp/} or C{datamodel/}.
 
-    Bench (the devices themselves: what they measure, whether they are up)
+    Bench (the devices themselves: what they measure, how often they booted)
       └── MemoryProtocol ──makeService──▶ MemoryService
                                             ├── MemoryDevice × n (IProxiedDevice)
                                             │     └── TreeDataModel (Device.DeviceInfo, Device.X_000000_Thing.)
@@ -30,8 +30,8 @@ from proxier.datamodel.declarations import FORCE_ENABLED, Object, Parameter, Tab
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import Boolean, Int, String
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IDataModel, IDeviceObserver, IProxiedDevice, IProxyProtocol
-from proxier.log import DeviceLogger
+from proxier.interfaces import IDataModel, IProxyProtocol
+from proxier.proxy.device import DeviceStatus, ProxiedDevice
 from proxier.store import Store
 
 __all__ = ["OUI", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "SECTION", "Thing", "Bench", "MemoryDevice",
@@ -110,13 +110,14 @@ def thingTree(thing: Thing) -> Object:
     )
 
 
-@implementer(IProxiedDevice)
-class MemoryDevice:
+class MemoryDevice(ProxiedDevice):
     """
     One in-memory device as the proxier presents it: a L{TreeDataModel} over
-    a L{Thing}, whose Reboot takes the device away for C{rebootTime}
-    seconds and brings it back booted ("1 BOOT"; the endpoint adds "M
-    Reboot" for the reboot it asked for).
+    a L{Thing}, whose Reboot takes the device away (restarting) for
+    C{rebootTime} seconds and brings it back booted ("1 BOOT"; the endpoint
+    adds "M Reboot" for the reboot it asked for). Observers, the events
+    waiting for the first one and the online/offline/restarting moves are
+    the shared L{ProxiedDevice}'s.
     """
 
     proxyProtocol = PROXY_PROTOCOL
@@ -124,39 +125,24 @@ class MemoryDevice:
     host = "memory"
 
     def __init__(self, thing: Thing, store: Store, *, clock: Any, rebootTime: float) -> None:
+        super().__init__(thing.identity)
         self.thing = thing
-        self.identity = thing.identity
-        self.key = thing.identity.key
-        self.log = DeviceLogger(self.identity)
-        self.online = True
         self._clock = clock
         self._rebootTime = rebootTime
-        self._observers: list[IDeviceObserver] = []
         self._back: Any = None
         self.model = TreeDataModel(thingTree(thing), store, handlers={"Reboot": self._reboot}, log=self.log)
         self.model.startNotifications()
 
-    def addObserver(self, observer: Any) -> None:
-        self._observers.append(IDeviceObserver(observer))
-
-    def removeObserver(self, observer: Any) -> None:
-        if observer in self._observers:
-            self._observers.remove(observer)
-
     def _reboot(self, commandKey: str) -> None:
         self.log.info("rebooting (CommandKey {key!r})", key=commandKey)
-        self.online = False
-        for observer in list(self._observers):
-            observer.deviceOffline(self)
+        self._moveTo(DeviceStatus.RESTARTING, "it reboots")
         self._back = self._clock.callLater(self._rebootTime, self._booted)
 
     def _booted(self) -> None:
         self._back = None
         self.thing.reboot()
-        self.online = True
-        for observer in list(self._observers):
-            observer.deviceBooted(self)
-            observer.deviceOnline(self)
+        self._tellBooted()
+        self._moveTo(DeviceStatus.ONLINE)
 
     def stop(self) -> None:
         if self._back is not None and self._back.active():

@@ -317,5 +317,3 @@ class LifeTests(unittest.TestCase):
         self.assertEqual({p.name: p.value for p in answers(session)[0].parameters},
                          {THING + "Label": "attic", THING + "SetpointNumberOfEntries": "1"})
         self.assertNotIn("0 BOOTSTRAP", [e for s in lab.sessions(who)[1:] for e in events(s)])
-
-    test_valueChangedWhileProxierDown.skip = "waits for persisted tree baselines (H3)"  # type: ignore[attr-defined]
