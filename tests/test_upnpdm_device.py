@@ -17,10 +17,11 @@ from proxier.datamodel.declarations import Object, Parameter
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
 from proxier.interfaces import IProxiedDevice
+from proxier.proxy.device import DeviceStatus
 from proxier.proxy.gate import ActionGate
 from proxier.store import Store
 from proxier.upnp.tracker import Change
-from proxier.upnpdm.device import ONLINE, VirtualDevice, announcementKind
+from proxier.upnpdm.device import VirtualDevice, announcementKind
 from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import candidates, capabilities, probe
 from proxier.upnpdm.state import DeviceState
@@ -202,7 +203,7 @@ class ReachabilityTests(DeviceTestCase):
         self.upnp.unreachable = False
         self.clock.advance(30)
         self.assertEqual(self.observer.kinds(), ["deviceOffline", "deviceOnline"])
-        self.assertEqual(self.device.status, ONLINE)
+        self.assertEqual(self.device.status, DeviceStatus.ONLINE)
 
     def test_otherMemberStillServes(self) -> None:
         """A second UPnP device with the same identity keeps the Virtual CWMP Device online when one leaves."""
@@ -273,7 +274,7 @@ class KeyTests(unittest.TestCase):
     def test_longIdentity(self) -> None:
         """A key fits the store's names even for 64-character product classes and serials, and stays distinct."""
         from proxier.datamodel.values import DeviceIdentity
-        from proxier.upnpdm.device import MAX_KEY, deviceKey
+        from proxier.proxy.device import MAX_KEY, deviceKey
 
         short = DeviceIdentity("M", "00D0F5", "Lamp", "L-1")
         self.assertEqual(deviceKey(short), short.key)

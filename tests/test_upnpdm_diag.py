@@ -20,6 +20,7 @@ from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.interfaces import ISessionObserver
 from proxier.proxy import diagnostics as core
+from proxier.proxy.device import DeviceStatus
 from proxier.proxy import diagtables as tables
 from proxier.sim import diagnostics as simdiag
 from proxier.store import Store
@@ -544,7 +545,7 @@ class DeviceGoneTests(DiagnosticsCase):
     def test_requestedWhileOffline(self) -> None:
         """A test requested while the device is offline runs when it is back."""
         self.upnp.unreachable = True
-        self.lab.device._setOffline("offline", "test")
+        self.lab.device._setOffline(DeviceStatus.OFFLINE, "test")
         self.request(pv(PING + "Host", "example.com"), pv(PING + "DiagnosticsState", "Requested"))
         self.endSession()
         self.lab.advance(5.0)

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_upnpdm_device -*-
 """
-One Virtual CWMP Device (TR-069 Annex J): an L{IProxiedDevice} made of one
+One Virtual CWMP Device (TR-069 Annex J): a L{ProxiedDevice} made of one
 UPnP DM logical device — or of several that share its identity (TR-330
 §4.1.1: "devices sharing a UUID or Common Objects on one physical device"
 are one CWMP device) — and what it tells its observers (the CWMP endpoint),
@@ -13,7 +13,7 @@ per TR-330 Table 1:
     back (ready again, or answering)                       ── deviceOnline (J.2.3: sessions resume)
     CMS ConfigurationUpdate                                ── valuesChanged ("4 VALUE CHANGE")
 
-Its states:
+Its states (L{DeviceStatus}):
 
  - C{online}: a member is ready and its actions are answered;
  - C{offline}: no member is ready, or actions went unanswered
@@ -23,23 +23,18 @@ Its states:
  - C{restarting}: it announced AboutToReboot / AboutToBaselineReset and left;
    like offline, but the next ready reports the boot or the reset.
 
-What the endpoint must hear even before it observes (a boot found when
-the proxier starts) waits, bounded, until the first observer comes.
+Its identity, its observers and what it tells them are
+L{proxier.proxy.device}'s; this module reads the UPnP side.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Callable, Optional, Sequence
 
 from twisted.internet.defer import Deferred
-from twisted.logger import LogLevel
-from zope.interface import implementer
 
 from proxier.datamodel.composite import CompositeDataModel
-from proxier.datamodel.values import DeviceIdentity, ParameterValue
-from proxier.interfaces import IDeviceObserver, IProxiedDevice
-from proxier.log import DeviceLogger
+from proxier.proxy.device import DeviceStatus, ProxiedDevice
 from proxier.proxy.gate import ActionGate
 from proxier.upnp.ssdp import ABOUT_TO_BASELINE_RESET, ABOUT_TO_REBOOT
 from proxier.upnpdm.changes import ChangeWatcher
@@ -48,22 +43,10 @@ from proxier.upnpdm.profile import Candidate, DeviceProfile
 from proxier.upnpdm.settings import ProxySettings
 from proxier.upnpdm.state import DeviceState
 
-__all__ = ["VirtualDevice", "Member", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "MAX_PENDING_EVENTS", "deviceKey",
-           "MAX_KEY"]
+__all__ = ["VirtualDevice", "Member", "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL"]
 
 PROXY_PROTOCOL = "UPnP-DM"  # TR-181 ManagementServer.VirtualDevice.{i}.ProxyProtocol
 DISCOVERY_PROTOCOL = "UPnP"  # TR-181 ...DiscoveryProtocol
-MAX_PENDING_EVENTS = 64
-
-#: One event for the device's observers: called with each of them (an L{IDeviceObserver}).
-ObserverCall = Callable[[IDeviceObserver], Any]
-
-#: The longest device key: it names files (C{endpoint-<key>}, C{device-<key>}) of at most 128 characters.
-MAX_KEY = 100
-
-ONLINE = "online"
-OFFLINE = "offline"
-RESTARTING = "restarting"
 
 
 class Member:
@@ -82,18 +65,6 @@ class Member:
     @property
     def ready(self) -> bool:
         return self.upnp.state == "ready"
-
-
-def deviceKey(identity: DeviceIdentity) -> str:
-    """
-    The key of a Virtual CWMP Device: its identity's (C{OUI-ProductClass-
-    SerialNumber}, file-system safe), stable across restarts; an identity
-    too long for a file name keeps its first characters and a digest of all.
-    """
-    key = identity.key
-    if len(key) <= MAX_KEY:
-        return key
-    return key[: MAX_KEY - 17] + "-" + hashlib.sha256(str(identity).encode("utf-8")).hexdigest()[:16]
 
 
 def _aliveTime(upnp: Any, clock: Any) -> float:
@@ -122,8 +93,7 @@ def announcementKind(value: str) -> str:
     return ""
 
 
-@implementer(IProxiedDevice)
-class VirtualDevice:
+class VirtualDevice(ProxiedDevice):
     """
     @ivar overlays: C{(path, model)} mounts of objects the proxier holds
         for this device over its own model (TR-330 §4.3.2) — issue 7's
@@ -137,25 +107,20 @@ class VirtualDevice:
                  gateFactory: Callable[..., ActionGate], probeInterval: float = 60.0,
                  store: Any = None, uploadAgent: Optional[Callable[[], Any]] = None,
                  settings: Optional[ProxySettings] = None) -> None:
-        self.identity: DeviceIdentity = profile.identity
-        self.key = deviceKey(self.identity)
+        super().__init__(profile.identity)
         self.clock = clock
-        self.log = DeviceLogger(self.identity)
         self.state = state
         self.members: list[Member] = [member]
-        self.status = ONLINE
         self.expected = ""  # "reboot" / "reset": the proxier asked for it
         self.probeInterval = probeInterval
         self.overlays: list[tuple[str, Any]] = []
-        self._observers: list[Any] = []
-        self._pending: list[tuple[str, ObserverCall]] = []
         self._probe: Any = None
         self._composite: Optional[CompositeDataModel] = None
         self.gate = gateFactory(self._target, onUnreachable=self._unreachable, onAnswer=self._answering,
                                 name=str(self.identity))
         self.model = CMSDataModel(profile, self.gate, state, clock=clock, log=self.log,
                                   onReboot=self._rebootAsked, onFactoryReset=self._resetAsked)
-        self.watcher = ChangeWatcher(self.model, state, self._valuesChanged, log=self.log)
+        self.watcher = ChangeWatcher(self.model, state, self._tellValuesChanged, log=self.log)
         self._logProfile(profile)
         # BMS diagnostics and logs, SMS firmware (issue 7): with a store of the device's own
         self.management: Any = None
@@ -176,23 +141,11 @@ class VirtualDevice:
         member = self._member()
         return member.upnp.host if member is not None else ""
 
-    @property
-    def online(self) -> bool:
-        return self.status == ONLINE
-
     def addObserver(self, observer: Any) -> None:
-        """Tell C{observer} (an L{IDeviceObserver}; anything else is a TypeError) from now on."""
-        observer = IDeviceObserver(observer)
-        self._observers.append(observer)
-        pending, self._pending = self._pending, []
-        for what, call in pending:
-            self._tellOne(observer, what, call)
+        """As L{ProxiedDevice.addObserver}; then its management parts may send what waited for an endpoint."""
+        super().addObserver(observer)
         if self.management is not None:
             self.management.observed()
-
-    def removeObserver(self, observer: Any) -> None:
-        if observer in self._observers:
-            self._observers.remove(observer)
 
     def dataModel(self) -> Any:
         """The device's IDataModel: its CMS model, with the overlays mounted when there are any."""
@@ -201,9 +154,6 @@ class VirtualDevice:
         if self._composite is None:
             self._composite = CompositeDataModel([("Device.", self.model)] + list(self.overlays), log=self.log)
         return self._composite
-
-    def __repr__(self) -> str:
-        return f"<VirtualDevice {self.identity} {self.status}>"
 
     # -- members -----------------------------------------------------------------------
 
@@ -280,18 +230,16 @@ class VirtualDevice:
         rebooted = bootId is not None and previous is not None and bootId != previous
         self.state.setBootId(member.udn, bootId)
         self.state.setAnnouncement("")
-        event = ""
-        call: ObserverCall = lambda o: o.deviceBooted(self)
+        event: Optional[Callable[[], None]] = None
         if announced == ABOUT_TO_BASELINE_RESET:
             self.log.info("back after a baseline reset: its caches are rebuilt, \"0 BOOTSTRAP\" follows")
             self.state.factoryReset()
-            event = "deviceFactoryReset"
-            call = lambda o: o.deviceFactoryReset(self)
+            event = self._tellFactoryReset
         elif announced == ABOUT_TO_REBOOT or rebooted:
             why = "as announced" if announced else f"BOOTID {previous} → {bootId}"
             self.log.info("rebooted ({why}): \"1 BOOT\" follows", why=why)
-            event = "deviceBooted"
-        if event:
+            event = self._tellBooted
+        if event is not None:
             self.expected = ""
             self.model.invalidateSchema()
             self.watcher.reset()
@@ -300,11 +248,11 @@ class VirtualDevice:
         alive = _aliveTime(upnp, self.clock)
 
         def tell(_: Any) -> None:
-            if event:
-                self._tell(event, call)
+            if event is not None:
+                event()
             self._setOnline()
             if self.management is not None:
-                self.management.deviceReady(bool(event), alive)
+                self.management.deviceReady(event is not None, alive)
 
         return self.watcher.sweep().addCallback(tell)
 
@@ -354,7 +302,7 @@ class VirtualDevice:
             self.log.info("one of its UPnP devices left ({reason}); another still serves it", reason=reason)
             return
         self.gate.cancelAll("the device left")
-        self._setOffline(RESTARTING if self.state.announcement else OFFLINE, reason)
+        self._setOffline(DeviceStatus.RESTARTING if self.state.announcement else DeviceStatus.OFFLINE, reason)
 
     def eventReceived(self, upnp: Any, service: Any, variables: Sequence[tuple[str, str]]) -> None:
         if self.state.announcement:
@@ -384,27 +332,20 @@ class VirtualDevice:
 
     def _setOnline(self, _: bool = True) -> None:
         self._stopProbe()
-        if self.status != ONLINE:
-            self.status = ONLINE
-            self.log.info("online")
-            self._tell("deviceOnline", lambda o: o.deviceOnline(self))
+        self._moveTo(DeviceStatus.ONLINE)
 
-    def _setOffline(self, status: str, reason: str) -> None:
-        if self.status == ONLINE:
-            self.status = status
-            self.log.info("offline ({reason})", reason=reason)
-            self._tell("deviceOffline", lambda o: o.deviceOffline(self))
-        else:
-            self.status = status
+    def _setOffline(self, status: DeviceStatus, reason: str) -> None:
+        """Offline or restarting; probed while a member is still known."""
+        self._moveTo(status, reason)
         if self._target() is not None:
             self._armProbe()
 
     def _unreachable(self) -> None:
         self.log.warn("{n} actions in a row got no answer", n=self.gate.failuresInARow)
-        self._setOffline(OFFLINE, "its actions go unanswered")
+        self._setOffline(DeviceStatus.OFFLINE, "its actions go unanswered")
 
     def _answering(self) -> None:
-        if self.status != ONLINE and self._target() is not None:
+        if not self.online and self._target() is not None:
             self._setOnline()
             if self.management is not None:
                 self.management.deviceReady(False)
@@ -421,11 +362,11 @@ class VirtualDevice:
     def _probeNow(self) -> None:
         """TR-330 §4.1.1: "Utilize any of the available UPnP CMS/BMS service queries" to see if it is back."""
         self._probe = None
-        if self.status == ONLINE or self._target() is None:
+        if self.online or self._target() is None:
             return
         d = self.model.cms("GetCurrentConfigurationVersion")
         d.addCallbacks(lambda _: None, lambda f: None)
-        d.addCallback(lambda _: self._armProbe() if self.status != ONLINE else None)
+        d.addCallback(lambda _: self._armProbe() if not self.online else None)
 
     # -- the model's hooks -----------------------------------------------------------------------
 
@@ -434,32 +375,3 @@ class VirtualDevice:
 
     def _resetAsked(self) -> None:
         self.expected = "reset"
-
-    def _valuesChanged(self, values: Sequence[ParameterValue], active: bool) -> None:
-        values = list(values)
-        self._tell("valuesChanged", lambda o: o.valuesChanged(self, values, active))
-
-    # -- observers --------------------------------------------------------------------------
-
-    def _tell(self, what: str, call: ObserverCall) -> None:
-        """
-        Tell every observer C{call(observer)} (an L{IDeviceObserver} method);
-        kept until the first observer comes when there is none yet.
-
-        @param what: the event's name, for log lines.
-        """
-        if not self._observers:
-            if len(self._pending) < MAX_PENDING_EVENTS:
-                self._pending.append((what, call))
-            else:
-                self.log.error("no observer yet and {n} events waiting: {method} dropped", n=len(self._pending),
-                               method=what)
-            return
-        for observer in list(self._observers):
-            self._tellOne(observer, what, call)
-
-    def _tellOne(self, observer: IDeviceObserver, what: str, call: ObserverCall) -> None:
-        try:
-            call(observer)
-        except Exception:
-            self.log.failure("an observer failed in {method}", method=what, level=LogLevel.error)

@@ -83,7 +83,7 @@ class DeviceLinkOf:
                                timeout=self.settings.logFetchTimeout)
 
     def observers(self) -> list[Any]:
-        return list(self.device._observers)
+        return list(self.device.observers)
 
     @property
     def bootId(self) -> Optional[int]:
@@ -93,7 +93,7 @@ class DeviceLinkOf:
 
     def _endpoints(self) -> list[Any]:
         """The observers that run CWMP sessions for this device (its endpoint)."""
-        return [o for o in self.device._observers if ISessionNotifier.providedBy(o)]
+        return [o for o in self.device.observers if ISessionNotifier.providedBy(o)]
 
     def inSession(self) -> bool:
         return any(e.inSession for e in self._endpoints())
@@ -102,13 +102,13 @@ class DeviceLinkOf:
         return _Idle(self).waiting
 
     def diagnosticsComplete(self) -> None:
-        self.device._tell("diagnosticsComplete", lambda o: o.diagnosticsComplete(self.device))
+        self.device._tellDiagnosticsComplete()
 
     def transferComplete(self, result: Any) -> None:
-        self.device._tell("transferComplete", lambda o: o.transferComplete(self.device, result))
+        self.device._tellTransferComplete(result)
 
     def autonomousTransferComplete(self, result: Any) -> None:
-        self.device._tell("autonomousTransferComplete", lambda o: o.autonomousTransferComplete(self.device, result))
+        self.device._tellAutonomousTransferComplete(result)
 
 
 @implementer(ISessionObserver)

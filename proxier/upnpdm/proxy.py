@@ -35,12 +35,13 @@ from zope.interface import implementer
 from proxier.datamodel.gateway import ROOT_DATA_MODEL_VERSION
 from proxier.interfaces import IDataModel, IProxierContext
 from proxier.store import StoreError
+from proxier.proxy.device import deviceKey
 from proxier.proxy.gate import ActionGate, GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
 from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.cmsxml import CMSDocumentError
-from proxier.upnpdm.device import Member, VirtualDevice, deviceKey
+from proxier.upnpdm.device import Member, VirtualDevice
 from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import Candidate, ProbeRefused, candidates, capabilities, probe
 from proxier.upnpdm.settings import ProxySettings
