@@ -255,7 +255,7 @@ class TransferQueueTests(unittest.TestCase):
     def setUp(self) -> None:
         from twisted.logger import Logger
 
-        from proxier.upnpdm.transfers import TransferQueue
+        from proxier.proxy.transfers import TransferQueue
 
         self.disk = Disk()
         self.store = Store.open(self.mktemp(), read=self.disk.read, write=self.disk.write)

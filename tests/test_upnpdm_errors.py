@@ -93,7 +93,7 @@ class FaultTests(unittest.TestCase):
         self.assertIn("no answer within 30 s", fault.string)
 
 
-class GateTests(unittest.TestCase):
+class CallFailureTests(unittest.TestCase):
     def test_refusedByDevice(self) -> None:
         """
         For the action gate, only a UPnPError is the device's answer (it is
@@ -103,3 +103,10 @@ class GateTests(unittest.TestCase):
         self.assertTrue(errors.refusedByDevice(Failure(UPnPError(703, "No Such Name"))))
         for error in (ActionError("connection refused"), ActionTimeout("no answer"), ValueError("malformed")):
             self.assertFalse(errors.refusedByDevice(Failure(error)), error)
+
+    def test_describeError(self) -> None:
+        """A failed call in a log line or FaultString: a UPnPError by its code and description, else its text."""
+        self.assertEqual(errors.describeError(UPnPError(714, "No such entry in array")),
+                         "UPnP error 714 No such entry in array")
+        self.assertEqual(errors.describeError(ActionError("connection refused")), "connection refused")
+        self.assertEqual(errors.describeError(ActionTimeout()), "ActionTimeout")

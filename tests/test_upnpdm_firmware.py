@@ -18,9 +18,10 @@ from proxier.cwmp import codec
 from proxier.cwmp import messages as m
 from proxier.cwmp.transferfaults import faultCodeFor
 from proxier.datamodel.values import TransferRequest, TransferResult
+from proxier.proxy import transfers
 from proxier.sim import firmware as simfirmware
 from proxier.sim.sms import ERROR_DESCRIPTIONS as SMS_ERROR_DESCRIPTIONS
-from proxier.upnpdm import firmware, transfers
+from proxier.upnpdm import firmware
 from proxier.upnpdm.firmware import (
     ERROR_DESCRIPTIONS,
     TABLE_3_DISK_FULL,

@@ -14,9 +14,10 @@ from twisted.trial import unittest
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterValue, TransferRequest
+from proxier.proxy import transfers
 from proxier.sim.logs import DeviceLog
 from proxier.sim.cms import formatTime
-from proxier.upnpdm import logs, transfers
+from proxier.upnpdm import logs
 from proxier.upnpdm.httpfiles import TransferFailed
 from proxier.upnpdm.logs import COUNT, TABLE, instanceOf, logName, parseLogURIs
 from tests.test_upnpdm_transfer_support import FakeUploader, ManagedDevice, simLogFetcher

@@ -29,7 +29,6 @@ BasicManagement and SoftwareManagement behind CWMP (§4.3.2, §4.4, §4.5, §4.7
    parsers, and the test runner.
  - C{logs}: VendorLogFile from the BMS logs, and their Upload.
  - C{firmware}: Download of firmware over SMS Update, Table 3, autonomous updates.
- - C{transfers}: the durable queue of Downloads and Uploads, TransferComplete once.
  - C{httpfiles}: reading a log from the device, sending it to the ACS's server.
 """
 

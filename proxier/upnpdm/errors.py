@@ -39,6 +39,7 @@ __all__ = [
     "noAnswerFault",
     "cleanText",
     "refusedByDevice",
+    "describeError",
 ]
 
 
@@ -167,3 +168,10 @@ def refusedByDevice(failure: Failure) -> bool:
     ActionError or anything else is no usable answer.
     """
     return failure.check(UPnPError) is not None
+
+
+def describeError(error: BaseException) -> str:
+    """Why a call to the device failed, for a log line or a FaultString (a UPnPError by its code)."""
+    if isinstance(error, UPnPError):
+        return f"UPnP error {error.code} {error.description}".strip()
+    return str(error) or type(error).__name__

@@ -4,7 +4,7 @@ TR-330 §4.7.1: the device's firmware through SoftwareManagement (DUID 0).
 
  - §4.7.1.1: the ACS's Download with FileType "1 Firmware Upgrade Image" is
    validated (L{checkDownload}: 9001, 9003, 9013 up front), answered with
-   Status 1 and queued durably (L{proxier.upnpdm.transfers}); once its
+   Status 1 and queued durably (L{proxier.proxy.transfers}); once its
    DelaySeconds passed and the session is over, SMS C{Update(DUID 0,
    NewDUURI = the URL, HandleDependencies 0)}; the OperationID is kept with
    the CommandKey. ScheduleDownload is not offered (the guideline's
@@ -45,11 +45,12 @@ from zope.interface import implementer
 from proxier.asciinum import isUnsigned
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AutonomousTransferResult, TransferRequest
+from proxier.proxy.transfers import ITransferHandler, faultText, timeOf
 from proxier.store import Document, Retrier
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.bmsdiagnostics import parseIDList
-from proxier.upnpdm.transfers import ITransferHandler, describeError, faultText, timeOf
+from proxier.upnpdm.errors import describeError
 
 __all__ = [
     "FIRMWARE",
@@ -184,7 +185,7 @@ def checkDownload(request: TransferRequest) -> None:
 class FirmwareService:
     """
     Firmware updates of one device: the ACS's Downloads (a handler of the
-    device's L{TransferQueue<proxier.upnpdm.transfers.TransferQueue>}) and
+    device's L{TransferQueue<proxier.proxy.transfers.TransferQueue>}) and
     the updates other control points start.
 
     A Download's steps (in its job's C{data["step"]}, durable):

@@ -26,7 +26,7 @@ never a hung session). Each LogURI keeps its instance number for good
 
 §4.4.2: an Upload with FileType "4 Vendor Log File <i>" is checked (9011 up
 front: another FileType, an instance that is not there, a URL that is not
-http/https), accepted with Status 1 and queued (L{proxier.upnpdm.transfers});
+http/https), accepted with Status 1 and queued (L{proxier.proxy.transfers});
 once the session is over, GetLogInfo gives the log's URL, the log is read
 from the device (L{proxier.upnpdm.httpfiles}) and sent to the ACS's URL;
 then "7 TRANSFER COMPLETE", "M Upload" and the TransferComplete — 9011 when
@@ -52,10 +52,11 @@ from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import Boolean, String, UnsignedInt
 from proxier.datamodel.values import ParameterValue, TransferRequest
 from proxier.proxy.heldmodel import HeldModel
+from proxier.proxy.transfers import ITransferHandler
 from proxier.store import Document, Retrier, Store
 from proxier.upnp.soap import UPnPError
+from proxier.upnpdm.errors import describeError
 from proxier.upnpdm.httpfiles import TransferFailed, Uploader, checkUploadURL
-from proxier.upnpdm.transfers import ITransferHandler, describeError
 
 __all__ = [
     "LogsService",

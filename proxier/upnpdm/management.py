@@ -28,6 +28,7 @@ from zope.interface import implementer
 
 from proxier.interfaces import ISessionNotifier, ISessionObserver
 from proxier.proxy.diagnostics import DiagnosticsService
+from proxier.proxy.transfers import TransferQueue
 from proxier.store import Store
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import bmsdiagnostics
@@ -37,7 +38,6 @@ from proxier.upnpdm.link import IDLE_LIMIT
 from proxier.upnpdm.logs import LogsService
 from proxier.outbound import TargetPolicy
 from proxier.upnpdm.settings import ProxySettings
-from proxier.upnpdm.transfers import TransferQueue
 
 __all__ = ["DeviceManagement", "DeviceLinkOf"]
 

@@ -1,10 +1,10 @@
-# -*- test-case-name: tests.test_upnpdm_transfer -*-
+# -*- test-case-name: tests.test_proxy_transfers -*-
 """
-The transfers the ACS asked of one Virtual CWMP Device — a Download of its
-firmware (TR-330 §4.7.1), an Upload of one of its logs (§4.4.2) — from the
-response with Status 1 to the TransferComplete the endpoint owes the ACS,
-durably: a proxier killed at any point reports each transfer after its
-restart, once.
+The transfers the ACS asked of one Virtual CWMP Device — for a UPnP DM
+device a Download of its firmware (TR-330 §4.7.1) or an Upload of one of
+its logs (§4.4.2) — from the response with Status 1 to the TransferComplete
+the endpoint owes the ACS, durably: a proxier killed at any point reports
+each transfer after its restart, once.
 
 A transfer (a "job", one JSON object in the device's C{transfers}
 document) goes through three phases:
@@ -24,22 +24,25 @@ document) goes through three phases:
    TransferComplete, the job is found in C{reporting} at the restart and
    told again: the endpoint takes one TransferComplete per (CommandKey,
    method) and drops the repeat — no second TransferComplete.
+
+The queue knows no protocol: how a transfer of a kind is carried out is
+its L{ITransferHandler}'s, what the device is doing its L{TransferLink}'s.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Protocol
 
-from twisted.internet.defer import CancelledError
+from twisted.internet.defer import CancelledError, Deferred
 from zope.interface import Attribute, Interface
 
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import UNKNOWN_TIME, TransferRequest, TransferResult
 from proxier.store import Document, Retrier
-from proxier.upnp.soap import UPnPError
 
-__all__ = ["TransferQueue", "ITransferHandler", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf", "faultText", "describeError"]
+__all__ = ["TransferQueue", "ITransferHandler", "TransferLink", "MAX_TRANSFERS", "WAIT_LIMIT", "timeOf",
+           "faultText"]
 
 #: Transfers a device may have queued or under way (TR-069: a full queue is 9004).
 MAX_TRANSFERS = 8
@@ -87,6 +90,26 @@ class ITransferHandler(Interface):
         """No more work: cancel what runs (the jobs stay saved)."""
 
 
+class TransferLink(Protocol):
+    """What the queue asks of the Virtual CWMP Device whose transfers it keeps."""
+
+    clock: Any
+    log: Any
+
+    @property
+    def online(self) -> bool:
+        """Whether the device answers now."""
+
+    def idle(self) -> Deferred:
+        """Fires (never fails) once no CWMP session of the device runs; cancellable."""
+
+    def observers(self) -> list[Any]:
+        """The device's observers now (empty until the endpoint observes)."""
+
+    def transferComplete(self, result: TransferResult) -> None:
+        """Tell the endpoint: L{IDeviceObserver.transferComplete<proxier.interfaces.IDeviceObserver>}."""
+
+
 class TransferQueue:
     """
     The durable transfers of one device (see the module docstring).
@@ -94,7 +117,8 @@ class TransferQueue:
     @param handlers: kind → L{ITransferHandler}.
     """
 
-    def __init__(self, link: Any, document: Document, handlers: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(self, link: TransferLink, document: Document,
+                 handlers: Optional[Mapping[str, Any]] = None) -> None:
         self.link = link
         self.clock = link.clock
         self.log = link.log
@@ -286,13 +310,6 @@ class TransferQueue:
             waiting.cancel()
         for handler in self.handlers.values():
             handler.stop()
-
-
-def describeError(error: BaseException) -> str:
-    """Why a transfer's call to the device failed, for a log line or a FaultString."""
-    if isinstance(error, UPnPError):
-        return f"UPnP error {error.code} {error.description}".strip()
-    return str(error) or type(error).__name__
 
 
 def faultText(text: Any, limit: int = 256) -> str:
