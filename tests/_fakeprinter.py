@@ -20,6 +20,8 @@ from proxier.printer.ippclient import (
     IPPClient,
     IPPStatusError,
     IPPTransportError,
+    Notifications,
+    Subscription,
     httpURL,
 )
 
@@ -73,12 +75,23 @@ class FakePrinter:
         self.ignored: set[str] = set()
         self.refuseWrites = False
         self.requests: list[tuple[str, Any]] = []
+        self.offersEvents = False  # ippget subscriptions (cupsd does; ippeveprinter 2.4 does not)
+        self.events: list[ipp.AttributeGroup] = []  # since the subscription, oldest first
+        self.subscriptions: set[int] = set()
 
     def set(self, name: str, tag: int, *values: Any) -> None:
         self.attributes[name] = attribute(name, tag, *values)
 
     def restart(self) -> None:
         self.bootedAt = self.clock.seconds()
+        self.subscriptions.clear()
+
+    def notify(self, event: str) -> None:
+        """An event for the subscriptions (printer-config-changed, ...)."""
+        self.events.append(ipp.AttributeGroup(0x07, [
+            attribute("notify-subscribed-event", KEYWORD, event),
+            attribute("notify-sequence-number", INTEGER, len(self.events) + 1),
+        ]))
 
     def group(self, requested: Sequence[str]) -> ipp.AttributeGroup:
         wanted = set(requested)
@@ -120,6 +133,37 @@ class FakeClient:
             if a.name not in self.printer.ignored:
                 self.printer.attributes[a.name] = a
         return succeed(ipp.IPPMessage(0, 1, [ipp.AttributeGroup(0x01, [])]))
+
+    def createPrinterSubscription(self, events: Sequence[str], lease: int = 3600) -> Deferred:
+        self.printer.requests.append(("Create-Printer-Subscriptions", tuple(events)))
+        down = self._down()
+        if down is not None:
+            return down
+        if not self.printer.offersEvents:
+            return fail(_status(0x0016, 0x0501))  # server-error-operation-not-supported
+        identifier = len(self.printer.subscriptions) + 1
+        self.printer.subscriptions.add(identifier)
+        return succeed(Subscription(identifier, lease))
+
+    def getNotifications(self, subscriptionId: int, sequenceNumber: int = 1) -> Deferred:
+        self.printer.requests.append(("Get-Notifications", (subscriptionId, sequenceNumber)))
+        down = self._down()
+        if down is not None:
+            return down
+        if subscriptionId not in self.printer.subscriptions:
+            return fail(_status(0x001C, 0x0406))  # client-error-not-found
+        return succeed(Notifications(30, self.printer.events[sequenceNumber - 1:]))
+
+    def renewSubscription(self, subscriptionId: int, lease: int = 3600) -> Deferred:
+        self.printer.requests.append(("Renew-Subscription", subscriptionId))
+        if subscriptionId not in self.printer.subscriptions:
+            return fail(_status(0x001A, 0x0406))
+        return succeed(ipp.IPPMessage(0, 1, [ipp.AttributeGroup(0x01, [])]))
+
+    def cancelSubscription(self, subscriptionId: int) -> Deferred:
+        self.printer.requests.append(("Cancel-Subscription", subscriptionId))
+        self.printer.subscriptions.discard(subscriptionId)
+        return self._down() or succeed(ipp.IPPMessage(0, 1, [ipp.AttributeGroup(0x01, [])]))
 
     def restart(self, printer: ipp.AttributeGroup) -> Deferred:
         self.printer.requests.append(("Restart", None))

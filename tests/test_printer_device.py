@@ -150,7 +150,8 @@ class DeviceTests(unittest.TestCase):
         self.clock.advance(0)
         self.assertTrue(device.online)
         self.assertEqual(self.endpoint.events, ["online"])
-        self.assertEqual(self.printer.requests[0], ("Get-Printer-Attributes", ("all",)))
+        self.assertEqual([r for r in self.printer.requests if r[0] == "Get-Printer-Attributes"][0],
+                         ("Get-Printer-Attributes", ("all",)), "its first read is a full one")
 
     def test_offlineOnceThenOnline(self) -> None:
         """
@@ -220,6 +221,25 @@ class DeviceTests(unittest.TestCase):
         self.assertEqual(self.replaced, [device])
         self.clock.advance(600)
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_eventMakesThePollComeNow(self) -> None:
+        """
+        A printer offering ippget events: a printer-config-changed event makes
+        the next poll come at once (its diff is the truth), not an interval
+        later; a printer without them is polled alone.
+        """
+        self.printer.offersEvents = True
+        device = self.device()
+        self.clock.advance(60)
+        self.printer.set("printer-location", TEXT, "Lab 9")
+        self.printer.set("printer-config-change-time", INTEGER, 2)
+        self.printer.notify("printer-config-changed")
+        self.clock.advance(30)
+        self.assertEqual(self.gpv(device, "Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation"),
+                         {"Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation": "Lab 9"})
+        self.assertEqual(device.events.state.value, "subscribed")
+        result(device.stop())
+        self.assertEqual(self.printer.subscriptions, set(), "cancelled when the device stops")
 
     def test_adapter(self) -> None:
         """The device's model is an IDataModel."""
@@ -469,7 +489,7 @@ class RealPrinterTests(unittest.TestCase):
     def test_killedOfflineRestartedBoot(self) -> Any:
         """The printer killed: offline (once); started again on its port: "1 BOOT", then online."""
         device = yield self.device(f"ipp://127.0.0.1:{self.port}/ipp/print")
-        yield deferLater(1.5)  # it has been up a while: its restart shows as printer-up-time going back
+        yield deferLater(3)  # up a few seconds: its restart shows as printer-up-time going back (whole seconds)
         self.peers.stopProcess(self.process)
         yield waitFor(lambda: not device.online, what="the printer offline")
         self.assertEqual(self.endpoint.events, ["offline"])

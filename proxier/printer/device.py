@@ -10,7 +10,8 @@ One IPP printer as one Virtual CWMP Device (TR-069 Annex J; PRINTERS.md §1,
           ▲
           └── PrinterModel (IDataModel): SetParameterValues, Reboot
 
-Every IPP operation on the printer — polls, writes, the restart — goes
+Every IPP operation on the printer — polls, writes, the restart, the
+ippget events that make a poll come at once (L{proxier.printer.events}) — goes
 through its one L{ActionGate} (one at a time), so a write and its read-back
 are never interleaved with a poll. Whether the printer answers is the
 poller's to say (C{offline_after_failures} polls in a row), not the gate's.
@@ -36,6 +37,7 @@ from zope.interface import implementer
 from proxier.datamodel.values import DeviceIdentity
 from proxier.printer import ipp, ippsource
 from proxier.printer.devicemodel import PrinterModel
+from proxier.printer.events import IPPEvents
 from proxier.printer.ippclient import IPPClient, IPPStatusError
 from proxier.printer.poller import CHEAP_ATTRIBUTES, IPollObserver, Phase, PollSlots, PrinterPoller
 from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, PrinterSettings
@@ -63,6 +65,14 @@ class IPPTarget:
             return self.client.setPrinterAttributes(arguments["attributes"])
         if action == "Restart":
             return self.client.restart(arguments["printer"])
+        if action == "Create-Printer-Subscriptions":
+            return self.client.createPrinterSubscription(arguments["events"], arguments["lease"])
+        if action == "Get-Notifications":
+            return self.client.getNotifications(arguments["id"], arguments["sequence"])
+        if action == "Renew-Subscription":
+            return self.client.renewSubscription(arguments["id"], arguments["lease"])
+        if action == "Cancel-Subscription":
+            return self.client.cancelSubscription(arguments["id"])
         return fail(ValueError(f"no IPP action {action!r}"))
 
 
@@ -144,6 +154,9 @@ class PrinterDevice(ProxiedDevice):
                                     fullInterval=settings.fullPollInterval,
                                     offlineAfter=settings.offlineAfterFailures, bootTime=self._bootTime,
                                     log=self.log, **extra)
+        self.events = IPPEvents(lambda action, arguments: self.gate.call(SERVICE, action, arguments),
+                                self.poller.pollNow, clock, interval=settings.pollInterval,
+                                retry=settings.fullPollInterval, log=self.log)
         if found is not None:
             self.poller.seed(found)
             self._read(found, None)
@@ -156,11 +169,20 @@ class PrinterDevice(ProxiedDevice):
 
     def start(self) -> None:
         self.poller.start()
+        self.events.start()
 
-    def stop(self) -> None:
+    def stop(self) -> Deferred:
+        """
+        No more polls; what waits for the printer is dropped, and its event
+        subscription cancelled.
+
+        @return: a Deferred firing (never failing) once the printer answered
+            the cancellation, or could not.
+        """
         if self.poller.phase is not Phase.STOPPED:
             self.poller.stop()
-        self.gate.cancelAll("the proxier stops")
+        self.gate.cancelAll("the device stops")
+        return self.events.stop()
 
     def _fetch(self, full: bool) -> Deferred:
         requested = ("all",) if full else CHEAP_ATTRIBUTES

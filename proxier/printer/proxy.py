@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from twisted.application.service import Service
+from twisted.internet.defer import DeferredList
 from twisted.logger import Logger
 
 from proxier.datamodel.values import DeviceIdentity
@@ -118,9 +119,9 @@ class PrinterService(Service):
             if call.active():
                 call.cancel()
         self._probes.clear()
-        for device in self.devices.values():
-            device.stop()
-        return super().stopService()
+        stopped = [device.stop() for device in self.devices.values()]
+        super().stopService()
+        return DeferredList(stopped)
 
     def _loadKnown(self) -> dict[str, list]:
         try:
