@@ -14,6 +14,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 from proxier.lan.urlpolicy import Origin
 from proxier.printer import ipp
 from proxier.printer.ippclient import (
+    OP_CUPS_ADD_MODIFY_PRINTER,
     OP_GET_PRINTER_ATTRIBUTES,
     OP_RESTART_PRINTER,
     OP_SET_PRINTER_ATTRIBUTES,
@@ -129,6 +130,19 @@ class FakeClient:
             return down
         if self.printer.refuseWrites:
             return fail(_status(OP_SET_PRINTER_ATTRIBUTES, 0x0413))  # client-error-attributes-not-settable
+        for a in attributes:
+            if a.name not in self.printer.ignored:
+                self.printer.attributes[a.name] = a
+        return succeed(ipp.IPPMessage(0, 1, [ipp.AttributeGroup(0x01, [])]))
+
+    def cupsAddModifyPrinter(self, attributes: Iterable[ipp.Attribute]) -> Deferred:
+        attributes = list(attributes)
+        self.printer.requests.append(("CUPS-Add-Modify-Printer", attributes))
+        down = self._down()
+        if down is not None:
+            return down
+        if OP_CUPS_ADD_MODIFY_PRINTER not in [v.value for v in self.printer.attributes["operations-supported"].values]:
+            return fail(_status(OP_CUPS_ADD_MODIFY_PRINTER, 0x0501))
         for a in attributes:
             if a.name not in self.printer.ignored:
                 self.printer.attributes[a.name] = a

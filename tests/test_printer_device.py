@@ -95,7 +95,9 @@ class IdentityTests(unittest.TestCase):
         self.assertIsNone(self.identity([a for a in noId if a.name != "printer-uuid"]))
 
 
-class DeviceTests(unittest.TestCase):
+class _PrinterCase(unittest.TestCase):
+    """A device on an in-memory printer, a clock, and what its endpoint hears."""
+
     def setUp(self) -> None:
         self.clock = task.Clock()
         self.clock.advance(1_000_000)
@@ -120,6 +122,8 @@ class DeviceTests(unittest.TestCase):
         model = device.model
         return {v.name: v.value for v in result(model.getParameterValues(list(names)))}
 
+
+class DeviceTests(_PrinterCase):
     def test_found(self) -> None:
         """
         A printer found now is online with the answer that found it: its
@@ -254,7 +258,7 @@ SUPPLIES = SERVICE + "PrintServiceConfiguration.Markers.Marker.1.MarkerSupplies.
 LEVEL = "MarkerSupplyDescription.MarkerSupplyCurrentLevel"
 
 
-class PrintServiceTests(DeviceTests):
+class PrintServiceTests(_PrinterCase):
     """The PrintService rows: read from the printer's answers, written with a read-back, all or nothing."""
 
     def sets(self) -> list:
@@ -308,6 +312,26 @@ class PrintServiceTests(DeviceTests):
         self.assertEqual(self.gpv(device, LOCATION)[LOCATION], "Lab 7")
         self.clock.advance(60)
         self.assertEqual(changes, [])
+
+    def test_cupsQueueDefaults(self) -> None:
+        """
+        A CUPS queue (operations-supported lists CUPS-Add-Modify-Printer)
+        writes the demo table's job defaults with CUPS-Add-Modify-Printer,
+        read back like any write; printer-location still goes through
+        Set-Printer-Attributes.
+        """
+        self.printer.set("operations-supported", 0x23, 0x000B, 0x0013, 0x4003)
+        device = self.device()
+        copies = SERVICE + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing.Copies"
+        infos = {i.name: i.writable for i in result(device.model.getParameterNames(copies, False))}
+        self.assertEqual(infos, {copies: True})
+        self.assertEqual(result(self.spv(device, (copies, "3"), (SIDES, "OneSided"), (LOCATION, "Lab 7"))), 0)
+        writes = [(r[0], [a.name for a in r[1]]) for r in self.printer.requests
+                  if r[0] in ("CUPS-Add-Modify-Printer", "Set-Printer-Attributes")]
+        self.assertEqual(sorted(writes), [("CUPS-Add-Modify-Printer", ["copies-default"]),
+                                          ("CUPS-Add-Modify-Printer", ["sides-default"]),
+                                          ("Set-Printer-Attributes", ["printer-location"])])
+        self.assertEqual(self.gpv(device, copies, SIDES), {copies: "3", SIDES: "OneSided"})
 
     def test_refused(self) -> None:
         """The printer refuses the write: 9001, nothing changed."""
@@ -502,7 +526,8 @@ class RealPrinterTests(unittest.TestCase):
         """
         Through a private cupsd queue in front of the printer,
         printer-location is writable, set, read back, and read as the new
-        ServiceLocation.
+        ServiceLocation; the queue's copies and sides defaults are set with
+        CUPS-Add-Modify-Printer and read back.
         """
         from proxier.datamodel.values import ParameterValue
 
@@ -520,6 +545,12 @@ class RealPrinterTests(unittest.TestCase):
         self.assertEqual(status, 0)
         values = yield device.model.getParameterValues([LOCATION])
         self.assertEqual([v.value for v in values], ["Lab 7"])
+        copies = SERVICE + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing.Copies"
+        status = yield device.model.setParameterValues([ParameterValue(copies, "3"),
+                                                        ParameterValue(SIDES, "TwoSidedLongEdge")])
+        self.assertEqual(status, 0)
+        values = yield device.model.getParameterValues([copies, SIDES])
+        self.assertEqual([v.value for v in values], ["3", "TwoSidedLongEdge"])
 
 
 def deferLater(seconds: float) -> Any:

@@ -38,7 +38,7 @@ from proxier.datamodel.values import DeviceIdentity
 from proxier.printer import ipp, ippsource
 from proxier.printer.devicemodel import PrinterModel
 from proxier.printer.events import IPPEvents
-from proxier.printer.ippclient import IPPClient, IPPStatusError
+from proxier.printer.ippclient import OP_CUPS_ADD_MODIFY_PRINTER, IPPClient, IPPStatusError
 from proxier.printer.poller import CHEAP_ATTRIBUTES, IPollObserver, Phase, PollSlots, PrinterPoller
 from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, PrinterSettings
 from proxier.proxy.device import DeviceStatus, ProxiedDevice
@@ -50,6 +50,8 @@ __all__ = ["PrinterDevice", "IPPTarget", "SERVICE", "QUEUE_LIMIT"]
 SERVICE = "IPP"
 #: Actions waiting for one printer at most (polls and the ACS's requests).
 QUEUE_LIMIT = 16
+#: What a CUPS queue writes with CUPS-Add-Modify-Printer: the job-template defaults of the demo table.
+_CUPS_DEFAULTS = frozenset(path for path, attribute in ippsource.WRITES.items() if attribute.endswith("-default"))
 
 
 class IPPTarget:
@@ -63,6 +65,8 @@ class IPPTarget:
             return self.client.getPrinterAttributes(arguments["requested"])
         if action == "Set-Printer-Attributes":
             return self.client.setPrinterAttributes(arguments["attributes"])
+        if action == "CUPS-Add-Modify-Printer":
+            return self.client.cupsAddModifyPrinter(arguments["attributes"])
         if action == "Restart":
             return self.client.restart(arguments["printer"])
         if action == "Create-Printer-Subscriptions":
@@ -143,6 +147,7 @@ class PrinterDevice(ProxiedDevice):
         self.attributes = _Attributes()
         self.readings = ippsource.Readings()
         self.settable: frozenset = frozenset()
+        self.cupsQueue = False  # its operations-supported lists CUPS-Add-Modify-Printer
         self._problems: frozenset = frozenset()
         self._state = store.document("printer")
         self._bootTime = self._state.load(default={}, validate=_validateState).get("bootTime")
@@ -197,7 +202,8 @@ class PrinterDevice(ProxiedDevice):
         group = self.attributes.group()
         self.readings = ippsource.read(group)
         if requested is None:
-            self.settable = ippsource.settablePaths(group)
+            self.cupsQueue = OP_CUPS_ADD_MODIFY_PRINTER in group.getAll("operations-supported")
+            self.settable = ippsource.settablePaths(group) | (_CUPS_DEFAULTS if self.cupsQueue else frozenset())
         problems = frozenset(self.readings.problems)
         for problem in sorted(problems - self._problems):
             self.log.info("left out: {problem}", problem=problem)
@@ -249,12 +255,16 @@ class PrinterDevice(ProxiedDevice):
 
     def write(self, attributes: Sequence[ipp.Attribute]) -> Deferred:
         """
-        Set-Printer-Attributes, then the same attributes read back (one gate
-        turn each); fires with the read-back attributes, also taken as the
-        device's readings.
+        Set-Printer-Attributes — for a job-template default of a CUPS
+        queue, CUPS-Add-Modify-Printer (cupsd lists no C{*-default} as
+        settable: PRINTERS.md §4) — then the same attributes read back (one
+        gate turn each); fires with the read-back attributes, also taken as
+        the device's readings.
         """
         names = [a.name for a in attributes]
-        d = self.gate.call(SERVICE, "Set-Printer-Attributes", {"attributes": list(attributes)})
+        cups = self.cupsQueue and all(name.endswith("-default") for name in names)
+        operation = "CUPS-Add-Modify-Printer" if cups else "Set-Printer-Attributes"
+        d = self.gate.call(SERVICE, operation, {"attributes": list(attributes)})
         d.addCallback(lambda _: self.gate.call(SERVICE, "Get-Printer-Attributes", {"requested": names}))
 
         def readBack(group: Any) -> Any:
