@@ -10,6 +10,7 @@ CWMP message both ways is validated against the BBF schema.
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from typing import Any, Callable, Optional
 
@@ -214,3 +215,76 @@ class ProxiedTests(unittest.TestCase):
         lab.startTree()
         yield waitFor(lab.ended(PRINTER, 2), what="the session after the restart")
         self.assertEqual(sorted(e.code for e in lab.sessions(PRINTER)[1].inform.events), ["1 BOOT"])
+
+
+class ServiceTests(unittest.TestCase):
+    """L{PrinterService} alone, sans-IO: finding printers, knowing them again, another printer at a URL."""
+
+    def setUp(self) -> None:
+        from twisted.internet import task
+        from zope.interface.registry import Components
+
+        from proxier.service import DeviceDirectory, ProtocolContext
+
+        self.clock = task.Clock()
+        self.clock.advance(1_000_000)
+        self.printer = FakePrinter(self.clock)
+        self.directory = DeviceDirectory()
+        self.state = self.mktemp()
+        config = load(None, [SECTION]).replace("printer", printers=(URL,))
+        self.context = lambda: ProtocolContext(self.clock, Components(), config, Store.open(self.state),
+                                               self.directory)
+
+    def service(self) -> PrinterService:
+        service = PrinterService(self.context(), clientFactory=lambda url, c, t: FakeClient(self.printer, url),
+                                 random=lambda: 0.0)
+        service.startService()
+        self.addCleanup(lambda: service.stopService() if service.running else None)
+        return service
+
+    def test_foundWhenItAnswers(self) -> None:
+        """A printer that does not answer yet is asked again every poll interval, and proxied once it answers."""
+        self.printer.up = False
+        self.service()
+        self.assertEqual(self.directory.devices(), [])
+        self.printer.up = True
+        self.clock.advance(60)
+        [device] = self.directory.devices()
+        self.assertEqual((device.identity, device.online), (PRINTER, True))
+
+    def test_knownAgain(self) -> None:
+        """Known from an earlier run: proxied at start though silent, offline until it answers."""
+        first = self.service()
+        first.stopService()
+        self.directory = type(self.directory)()
+        self.printer.up = False
+        self.service()
+        [device] = self.directory.devices()
+        self.assertEqual((device.identity, device.online), (PRINTER, False))
+
+    def test_unreadableState(self) -> None:
+        """A device state that cannot be read is not replaced by a blank one: the printer is not proxied."""
+        from proxier.proxy.device import deviceKey
+
+        first = self.service()
+        first.stopService()
+        self.directory = type(self.directory)()
+        path = Store.open(self.state).child("printer-" + deviceKey(PRINTER)).document("printer").path
+        os.remove(path)
+        os.mkdir(path)
+        self.service()
+        self.assertEqual(self.directory.devices(), [])
+        self.assertEqual(len(self.flushLoggedErrors()), 0)
+
+    def test_anotherPrinterAtTheURL(self) -> None:
+        """Another printer answers at the URL: the old device is removed, the new one proxied."""
+        from tests._fakeprinter import INTEGER, TEXT
+
+        self.service()
+        [old] = self.directory.devices()
+        self.printer.set("printer-device-id", TEXT, "MFG:ExampleCo;MDL:MFP 4000 Color;SN:EX4000-0002;")
+        self.printer.set("printer-config-change-time", INTEGER, 2)
+        self.clock.advance(60)
+        [new] = self.directory.devices()
+        self.assertEqual(new.identity.serialNumber, "EX4000-0002")
+        self.assertEqual(old.poller.phase.value, "stopped")

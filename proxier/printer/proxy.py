@@ -166,10 +166,14 @@ class PrinterService(Service):
     def _appear(self, url: str, identity: DeviceIdentity, client: IPPClient,
                 found: Optional[ipp.AttributeGroup]) -> None:
         extra = {"random": self.random} if self.random is not None else {}
-        store = self.store.child("printer-" + deviceKey(identity))
-        device = PrinterDevice(identity, url, client, store, self.slots, self.settings, self.clock, found=found,
-                               identify=lambda readings: identityOf(readings, self.settings.oui),
-                               replaced=self._replaced, **extra)
+        try:
+            store = self.store.child("printer-" + deviceKey(identity))
+            device = PrinterDevice(identity, url, client, store, self.slots, self.settings, self.clock, found=found,
+                                   identify=lambda readings: identityOf(readings, self.settings.oui),
+                                   replaced=self._replaced, **extra)
+        except StoreError as e:  # state that cannot be read is not replaced by a blank one
+            DeviceLogger(identity).error("IPP printer at {url} not proxied: {why}", url=url, why=str(e))
+            return
         self.devices[url] = device
         DeviceLogger(identity).info("IPP printer at {url}", url=url)
         self.context.deviceAppeared(device)
