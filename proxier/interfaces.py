@@ -7,12 +7,15 @@ The contracts between the parts of the proxier.
     ACS ◀──CWMP──▶ ICWMPEndpoint ◀──asks── IDataModel ◀────────────┘
                           ▲  │
                           │  └── ISessionObserver (a session ended)
-                          └──── IDeviceObserver (events of the device)
+                          ├──── IDeviceObserver (events of the device)
+                          └──── INotifyingDataModel (value changes, the model's own)
 
 A protocol (UPnP DM, printers, ...) never touches CWMP: it reports devices,
 registers in the service tree's registry an adapter from its device class to
 L{IDataModel}, and tells each device's observers what happened to it in CWMP
-terms. The CWMP side never touches UPnP or IPP: an endpoint wraps one
+terms. Value changes ("4 VALUE CHANGE") come by one route only: from the
+model, which the endpoint listens to when it provides
+L{proxier.datamodel.capabilities.INotifyingDataModel}. The CWMP side never touches UPnP or IPP: an endpoint wraps one
 L{IDataModel} and one identity.
 
 Every method that may wait on a device returns a Deferred, and fails only
@@ -146,7 +149,8 @@ class IDeviceObserver(Interface):
     """
     Events of a proxied device, already in CWMP terms (TR-330 Table 1). The
     CWMP endpoint implements this and turns each call into Inform events,
-    persisted before the call returns.
+    persisted before the call returns. Value changes are not among them:
+    the device's data model reports those (C{INotifyingDataModel}).
     """
 
     def deviceOnline(device):
@@ -166,17 +170,6 @@ class IDeviceObserver(Interface):
 
     def deviceFactoryReset(device):
         """The device was reset to its factory state ("0 BOOTSTRAP")."""
-
-    def valuesChanged(device, values, active):
-        """
-        Parameters with Notification on changed by themselves ("4 VALUE
-        CHANGE"); changes the ACS itself made are left out by the caller.
-
-        @param values: the new values, a sequence of
-            L{proxier.datamodel.values.ParameterValue}.
-        @param active: C{True} when any of them has active notification: a
-            session is started now; otherwise they wait for the next one.
-        """
 
     def diagnosticsComplete(device):
         """A diagnostic the ACS asked for ended ("8 DIAGNOSTICS COMPLETE")."""

@@ -70,16 +70,16 @@ class KillTests(unittest.TestCase):
         settings = EndpointSettings(store.document("management-server"), self.acsConfig)
         endpoint = CWMPEndpoint(IDENTITY, FakeModel(), settings, store, agent=RequestTraversalAgent(resource),
                                 reactor=clock, random=lambda: 0.0)
-        if prepare is not None:
-            prepare(endpoint)
         endpoint.start()
+        if prepare is not None:
+            prepare(endpoint)  # before its first session starts
         clock.advance(0)
         return endpoint, clock
 
     def owed(self, endpoint: CWMPEndpoint) -> None:
         """What the killed session has to deliver: an event, a value change and a TransferComplete."""
         endpoint.diagnosticsComplete(None)
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "3", "xsd:unsignedInt")], False)
+        endpoint.model.changed([ParameterValue("Device.X_Test.Level", "3", "xsd:unsignedInt")], False)
         endpoint.transferComplete(None, TransferResult("ck-1", "Download"))
 
     def scenario(self, allow: int, mode: str) -> tuple[FakeACS, CWMPEndpoint]:

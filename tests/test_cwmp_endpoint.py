@@ -73,15 +73,20 @@ class FakeModel:
     root is Device:2: it declares TR-181's forced-inform parameters
     (L{IForcedInform}) unless told other ones (C{declared}), or none
     (C{declared=None}: it does not provide L{IForcedInform}); C{forced} are
-    those of them it has.
+    those of them it has. It reports value changes as a proxied device's
+    model does (L{INotifyingDataModel}: L{changed} tells its listeners),
+    unless made with C{notifying=False}.
     """
 
     def __init__(self, methods: frozenset = ALL_METHODS, forced: tuple = FORCED_INFORM,
-                 declared: Optional[tuple] = FORCED_INFORM) -> None:
+                 declared: Optional[tuple] = FORCED_INFORM, notifying: bool = True) -> None:
         self.methods = methods
         if declared is not None:
             self.forcedInform = declared
             alsoProvides(self, IForcedInform)
+        self.listeners: list[Any] = []
+        if notifying:
+            alsoProvides(self, INotifyingDataModel)
         self.params: dict[str, list] = {
             "Device.RootDataModelVersion": ["2.17", "xsd:string", False],
             "Device.DeviceInfo.HardwareVersion": ["hw1", "xsd:string", False],
@@ -116,6 +121,17 @@ class FakeModel:
 
     def supportedMethods(self) -> frozenset:
         return self.methods
+
+    def addChangeListener(self, listener: Any) -> None:
+        self.listeners.append(listener)
+
+    def removeChangeListener(self, listener: Any) -> None:
+        self.listeners.remove(listener)
+
+    def changed(self, values: list, active: bool) -> None:
+        """Parameters changed by themselves: the listeners hear it."""
+        for listener in list(self.listeners):
+            listener(values, active)
 
     def _all(self) -> dict[str, list]:
         names = dict(self.params)
@@ -763,7 +779,7 @@ class InformParameterTests(EndpointTestCase):
         endpoint = self.make(model=model)
         (session,) = self.acs.sessions
         self.assertEqual(session.inform.parameters, ())
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], True)
+        model.changed([ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], True)
         self.clock.advance(0)
         self.assertEqual([(p.name, p.value) for p in self.acs.sessions[1].inform.parameters],
                          [("Device.X_Test.Level", "5")])
@@ -776,12 +792,12 @@ class InformParameterTests(EndpointTestCase):
         Inform carries "4 VALUE CHANGE" with the latest values, delivered once.
         """
         endpoint = self.make()
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
+        self.model.changed([ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
         self.clock.advance(60)
         self.assertEqual(len(self.acs.sessions), 1)
         self.model.params["Device.X_Test.Level"][0] = "8"
         self.model.params["Device.DeviceInfo.SoftwareVersion"][0] = "sw2"
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "8", "xsd:unsignedInt"),
+        self.model.changed([ParameterValue("Device.X_Test.Level", "8", "xsd:unsignedInt"),
                                       ParameterValue("Device.DeviceInfo.SoftwareVersion", "sw2")], True)
         self.clock.advance(0)
         session = self.acs.sessions[1]
@@ -802,7 +818,7 @@ class InformParameterTests(EndpointTestCase):
         """
         endpoint = self.make()
         self.model.params["Device.X_Test.Level"][0] = "6"
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
+        self.model.changed([ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
         self.model.params["Device.X_Test.Level"][0] = "7"
         endpoint.requestSession("2 PERIODIC")
         self.clock.advance(0)
@@ -816,7 +832,7 @@ class InformParameterTests(EndpointTestCase):
         recorded with the change goes, after the bounded wait.
         """
         endpoint = self.make()
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
+        self.model.changed([ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], False)
         self.model.hangNames.add("Device.X_Test.Level")
         endpoint.requestSession("2 PERIODIC")
         self.clock.advance(0)
@@ -829,17 +845,19 @@ class InformParameterTests(EndpointTestCase):
     def test_modelChangeListener(self) -> None:
         """
         A model that reports changes itself (declares INotifyingDataModel) is
-        listened to while the endpoint runs, and only then.
+        listened to while the endpoint runs, and only then: the one route by
+        which value changes reach the endpoint.
         """
-        self.model.listeners = []
-        self.model.addChangeListener = self.model.listeners.append
-        self.model.removeChangeListener = self.model.listeners.remove
-        undeclared = self.make(start=False)
+        model = FakeModel(notifying=False)
+        undeclared = self.make(start=False, model=model)
         undeclared.start()
-        self.assertEqual(self.model.listeners, [], "methods of that name are no contract: nothing declared")
+        self.assertEqual(model.listeners, [], "methods of that name are no contract: nothing declared")
         self.successResultOf(undeclared.stop())
-        alsoProvides(self.model, INotifyingDataModel)
-        endpoint = self.make()
+        self.assertEqual(self.model.listeners, [])
+        endpoint = self.make(start=False)
+        self.assertEqual(self.model.listeners, [])
+        endpoint.start()
+        self.clock.advance(0)
         (listener,) = self.model.listeners
         self.model.params["Device.ManagementServer.ConnectionRequestURL"][0] = "http://10.0.0.2:7547/x"
         listener([ParameterValue("Device.ManagementServer.ConnectionRequestURL", "http://10.0.0.2:7547/x")], True)
@@ -855,10 +873,10 @@ class InformParameterTests(EndpointTestCase):
         """DefaultActiveNotificationThrottle spaces sessions for active changes."""
         endpoint = self.make()
         self.settings.set(defaultActiveNotificationThrottle=120)
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "1")], True)
+        self.model.changed([ParameterValue("Device.X_Test.Level", "1")], True)
         self.clock.advance(0)
         self.assertEqual(len(self.acs.sessions), 2)
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "2")], True)
+        self.model.changed([ParameterValue("Device.X_Test.Level", "2")], True)
         self.clock.advance(119)
         self.assertEqual(len(self.acs.sessions), 2)
         self.clock.advance(1)
@@ -876,7 +894,7 @@ class OnlineTests(EndpointTestCase):
         self.assertFalse(endpoint.online)
         self.assertFalse(endpoint.connectionRequested())
         endpoint.transferComplete(None, TransferResult("t", "Download"))
-        endpoint.valuesChanged(None, [ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], True)
+        self.model.changed([ParameterValue("Device.X_Test.Level", "6", "xsd:unsignedInt")], True)
         self.clock.advance(3600)
         self.assertEqual(len(self.acs.sessions), 1)
         endpoint = self.restart(endpoint, online=False)

@@ -33,9 +33,12 @@ class ContractTests(unittest.TestCase):
         """The classes on each side of a contract declare it and implement every method of it."""
         from proxier.cwmp.endpoint import CWMPEndpoint
         from proxier.cwmp.tls import ACSAgent, SessionAgent
+        from proxier.datamodel.capabilities import INotifyingDataModel
+        from proxier.datamodel.composite import CompositeDataModel
         from proxier.datamodel.tree import TreeDataModel
         from proxier.upnpdm.device import VirtualDevice
         from proxier.upnpdm.management import _Idle
+        from proxier.upnpdm.model import CMSDataModel
 
         pairs = [
             (interfaces.ICWMPEndpoint, CWMPEndpoint),
@@ -47,7 +50,20 @@ class ContractTests(unittest.TestCase):
             (interfaces.IACSAgent, ACSAgent),
             (interfaces.ISessionAgent, SessionAgent),
             (interfaces.IProxiedDevice, VirtualDevice),
+            (interfaces.IDataModel, CMSDataModel),
+            (INotifyingDataModel, CMSDataModel),
+            (INotifyingDataModel, CompositeDataModel),
+            (INotifyingDataModel, TreeDataModel),
         ]
         for iface, cls in pairs:
             self.assertTrue(iface.implementedBy(cls), f"{cls.__name__} does not declare {iface.__name__}")
             verifyClass(iface, cls)
+
+    def test_valueChangesByOneRoute(self) -> None:
+        """
+        Value changes reach the endpoint only from its model (it listens when
+        the model provides INotifyingDataModel): no device event carries values.
+        """
+        observer = interfaces.IDeviceObserver
+        for name in observer.names():
+            self.assertNotIn("values", observer[name].getSignatureInfo()["positional"], name)

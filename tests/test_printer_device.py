@@ -51,9 +51,6 @@ class Endpoint:
     def deviceFactoryReset(self, device: Any) -> None:
         self.events.append("0 BOOTSTRAP")
 
-    def valuesChanged(self, device: Any, values: Any, active: bool) -> None:
-        self.events.append("4 VALUE CHANGE")
-
     def diagnosticsComplete(self, device: Any) -> None:
         self.events.append("8 DIAGNOSTICS COMPLETE")
 

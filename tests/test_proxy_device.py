@@ -14,7 +14,7 @@ from twisted.trial import unittest
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from proxier.datamodel.values import DeviceIdentity, ParameterValue
+from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IDeviceObserver, IProxiedDevice
 from proxier.proxy.device import MAX_PENDING_EVENTS, TRANSITIONS, DeviceStatus, ProxiedDevice, deviceKey
 
@@ -50,9 +50,6 @@ class Recorder:
 
     def deviceFactoryReset(self, device: Any) -> None:
         self.calls.append(("deviceFactoryReset", device))
-
-    def valuesChanged(self, device: Any, values: Any, active: bool) -> None:
-        self.calls.append(("valuesChanged", device, values, active))
 
     def diagnosticsComplete(self, device: Any) -> None:
         self.calls.append(("diagnosticsComplete", device))
@@ -100,17 +97,14 @@ class ObserverTests(ProxiedDeviceTestCase):
     def test_everyEventThroughTheInterface(self) -> None:
         """Each helper calls the IDeviceObserver method of its event, naming the device and passing its arguments."""
         self.device.addObserver(self.observer)
-        values = (ParameterValue("Device.X.A", "1", "xsd:string"),)
         self.device._tellBooted()
         self.device._tellFactoryReset()
-        self.device._tellValuesChanged(values, True)
         self.device._tellDiagnosticsComplete()
         self.device._tellTransferComplete("t")
         self.device._tellAutonomousTransferComplete("a")
         self.assertEqual(self.observer.calls, [
             ("deviceBooted", self.device),
             ("deviceFactoryReset", self.device),
-            ("valuesChanged", self.device, list(values), True),
             ("diagnosticsComplete", self.device),
             ("transferComplete", self.device, "t"),
             ("autonomousTransferComplete", self.device, "a"),

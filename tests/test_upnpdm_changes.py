@@ -2,14 +2,18 @@
 Tests for L{proxier.upnpdm.changes}: TR-330 Table 1's "4 VALUE CHANGE" row —
 ConfigurationUpdate, the parameters with EventOnChange, the cached values,
 and the ACS's own changes left out — against the simulator's CMS and its
-real events.
+real events; what is found reaches the listeners of the device's model,
+and nothing is detected while nobody listens.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from twisted.internet import task
 from twisted.trial import unittest
 
+from proxier.datamodel.capabilities import INotifyingDataModel
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.proxy.gate import ActionGate
 from proxier.store import Store
@@ -39,8 +43,12 @@ class WatcherTestCase(unittest.TestCase):
     def build(self) -> None:
         self.state = DeviceState(self.store.document("device"))
         self.model = CMSDataModel(self.profile, self.gate, self.state, clock=self.clock)
-        self.watcher = ChangeWatcher(self.model, self.state, lambda values, active: self.reports.append(
-            (list(values), active)))
+        self.watcher = ChangeWatcher(self.model, self.state)
+        self.model.addChangeListener(self.listener)
+
+    def listener(self, values: Sequence[ParameterValue], active: bool) -> None:
+        """As the endpoint listens on the device's model (INotifyingDataModel)."""
+        self.reports.append((list(values), active))
 
     def swept(self) -> None:
         self.successResultOf(self.watcher.sweep())
@@ -166,6 +174,65 @@ class ChangeTests(WatcherTestCase):
         self.assertEqual(self.watcher.state_, "idle")
         self.device.unreachable = False
         self.sim.cms.setLocal("/BBF/Time/NTPServer1", "back")
+        self.assertEqual(self.names(), [["Device.Time.NTPServer1"]])
+
+
+class ListeningTests(WatcherTestCase):
+    """No listener, no detection: a check waits for the first one, so nothing is lost or told twice."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.swept()
+        self.model.removeChangeListener(self.listener)
+
+    def test_modelNotifies(self) -> None:
+        """The device's model is what the endpoint listens to; a listener that fails does not stop the others."""
+        self.assertTrue(INotifyingDataModel.providedBy(self.model))
+        self.model.addChangeListener(lambda values, active: 1 / 0)
+        self.model.addChangeListener(self.listener)
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "ntp.local")
+        self.assertEqual(self.names(), [["Device.Time.NTPServer1"]])
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+
+    def test_putOffUntilListened(self) -> None:
+        """
+        A change while nobody listens: no check runs, its baseline stays (on
+        disk too); the first listener gets it, once — a second listener
+        brings no second report.
+        """
+        checks = self.watcher.counts["checks"]
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "ntp.local")
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "ntp.later")
+        self.assertEqual(self.watcher.counts["checks"], checks)
+        self.assertTrue(self.watcher.waiting)
+        self.assertEqual(DeviceState(self.store.document("device")).baselines.values["/BBF/Time/NTPServer1"],
+                         "pool.ntp.org")
+        self.model.addChangeListener(self.listener)
+        self.assertEqual(self.reports, [([ParameterValue("Device.Time.NTPServer1", "ntp.later")], False)])
+        self.assertFalse(self.watcher.waiting)
+        self.model.addChangeListener(lambda values, active: self.reports.append((list(values), active)))
+        self.assertEqual(len(self.reports), 1)
+
+    def test_listenerLeavesDuringTheRead(self) -> None:
+        """The only listener goes while the values are read: the baselines stay, the next listener hears it."""
+        self.model.addChangeListener(self.listener)
+        self.device.delay = 1.0
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "ntp.local")
+        self.model.removeChangeListener(self.listener)
+        self.clock.advance(1)
+        self.assertEqual(self.reports, [])
+        self.assertEqual(self.state.baselines.values["/BBF/Time/NTPServer1"], "pool.ntp.org")
+        self.model.addChangeListener(self.listener)
+        self.clock.advance(1)
+        self.assertEqual(self.names(), [["Device.Time.NTPServer1"]])
+        self.assertEqual(self.state.baselines.values["/BBF/Time/NTPServer1"], "ntp.local")
+
+    def test_sweepDoneWithoutListener(self) -> None:
+        """A sweep (a device's discovery) completes without a listener: only its check waits."""
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "ntp.local")
+        self.successResultOf(self.watcher.sweep())
+        self.assertEqual(self.reports, [])
+        self.model.addChangeListener(self.listener)
         self.assertEqual(self.names(), [["Device.Time.NTPServer1"]])
 
 

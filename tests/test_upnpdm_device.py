@@ -16,6 +16,7 @@ from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.declarations import Object, Parameter
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
+from proxier.datamodel.values import ParameterValue
 from proxier.interfaces import IProxiedDevice
 from proxier.proxy.device import DeviceStatus
 from proxier.proxy.gate import ActionGate
@@ -38,6 +39,7 @@ class DeviceTestCase(unittest.TestCase):
         self.observer = RecordingObserver()
         self.device = self.make(self.upnp)
         self.device.addObserver(self.observer)
+        self.device.dataModel().addChangeListener(self.observer.changed)  # as the endpoint listens
 
     def profileOf(self, upnp: SimUPnPDevice) -> Any:
         gate = ActionGate(lambda: upnp, self.clock, refused=refusedByDevice)
@@ -217,14 +219,47 @@ class ReachabilityTests(DeviceTestCase):
 
 
 class EventTests(DeviceTestCase):
-    def test_valuesChanged(self) -> None:
-        """A CMS event of the serving member reaches the watcher; the change reaches the observer."""
+    def test_valueChange(self) -> None:
+        """A CMS event of the serving member reaches the watcher; the change reaches the model's listeners."""
         self.sim.cms.addListener(lambda variables: self.device.eventReceived(
             self.upnp, self.upnp.service("ConfigurationManagement"), variables))
         self.sim.cms.setLocal("/BBF/Time/NTPServer1", "x.example")
         [call] = self.observer.calls
-        self.assertEqual(call[0], "valuesChanged")
+        self.assertEqual(call[0], "valueChange")
         self.assertEqual([v.name for v in call[1]], ["Device.Time.NTPServer1"])
+
+    def test_changeBeforeAnyoneListens(self) -> None:
+        """
+        A change found before the endpoint listens (the device known from an
+        earlier run, changed while the proxier was down) leaves the durable
+        baseline as it was, goes to no observer, and is reported to the first
+        listener of the model, once.
+        """
+        self.device.stop()
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "changed-while-down")
+        device = self.make(SimUPnPDevice(self.clock, sim=self.sim))
+        observer = RecordingObserver()
+        device.addObserver(observer)
+        self.assertEqual(observer.calls, [])
+        self.assertEqual(DeviceState(self.store.document("device")).baselines.values["/BBF/Time/NTPServer1"],
+                         "pool.ntp.org")
+        device.dataModel().addChangeListener(observer.changed)
+        self.assertEqual(observer.calls, [
+            ("valueChange", (ParameterValue("Device.Time.NTPServer1", "changed-while-down"),), False)])
+        device.dataModel().addChangeListener(RecordingObserver().changed)
+        self.assertEqual(len(observer.calls), 1)
+
+    def test_changeThroughOverlays(self) -> None:
+        """With overlays mounted, the device's changes reach the listeners of the composite it gives."""
+        overlay = TreeDataModel(Object("Device", Object("X_TEST", Parameter("A", String(), value="a"))), None)
+        self.device.model.removeChangeListener(self.observer.changed)
+        self.device.overlays.append(("Device.X_TEST.", overlay))
+        self.device.dataModel().addChangeListener(self.observer.changed)
+        self.sim.cms.addListener(lambda variables: self.device.eventReceived(
+            self.upnp, self.upnp.service("ConfigurationManagement"), variables))
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "x.example")
+        self.assertEqual(self.observer.calls, [
+            ("valueChange", (ParameterValue("Device.Time.NTPServer1", "x.example"),), False)])
 
     def test_otherServicesIgnored(self) -> None:
         """Events of another service are not the watcher's."""
@@ -267,7 +302,7 @@ class RestartingTests(DeviceTestCase):
         self.upnp.bootId = self.sim.bootId
         self.device.changed(self.upnp, Change(bootId=True))
         self.assertEqual(self.observer.kinds(), ["deviceFactoryReset"])
-        self.assertFalse([c for c in self.observer.calls if c[0] == "valuesChanged"])
+        self.assertFalse([c for c in self.observer.calls if c[0] == "valueChange"])
 
 
 class KeyTests(unittest.TestCase):

@@ -134,7 +134,11 @@ class SimUPnPDevice:
 
 @implementer(IDeviceObserver)
 class RecordingObserver:
-    """An IDeviceObserver that records every call (as the endpoint would get them)."""
+    """
+    An IDeviceObserver that records every call (as the endpoint would get
+    them), and the value changes of the device's model when listening on it
+    as the endpoint does (L{changed}, an INotifyingDataModel change listener).
+    """
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
@@ -154,8 +158,8 @@ class RecordingObserver:
     def deviceFactoryReset(self, device: Any) -> None:
         self.calls.append(("deviceFactoryReset",))
 
-    def valuesChanged(self, device: Any, values: Any, active: bool) -> None:
-        self.calls.append(("valuesChanged", tuple(values), active))
+    def changed(self, values: Any, active: bool) -> None:
+        self.calls.append(("valueChange", tuple(values), active))
 
     def diagnosticsComplete(self, device: Any) -> None:
         self.calls.append(("diagnosticsComplete",))
@@ -218,9 +222,9 @@ class SimUPnPDeviceTests(unittest.TestCase):
         self.failureResultOf(self.device.callAction(cms, "GetCurrentConfigurationVersion"), ActionError)
 
     def test_recordingObserver(self) -> None:
-        """The recording observer keeps each call with its arguments."""
+        """The recording observer keeps each call with its arguments, value changes heard as a listener among them."""
         observer = RecordingObserver()
-        observer.valuesChanged(None, [ParameterValue("Device.X", "1")], True)
+        observer.changed([ParameterValue("Device.X", "1")], True)
         observer.deviceBooted(None)
-        self.assertEqual(observer.kinds(), ["valuesChanged", "deviceBooted"])
+        self.assertEqual(observer.kinds(), ["valueChange", "deviceBooted"])
         self.assertEqual(observer.calls[0][2], True)

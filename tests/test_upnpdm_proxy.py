@@ -126,6 +126,7 @@ class DiscoveryTests(ProxyTestCase):
         [device] = self.appeared
         observer = RecordingObserver()
         device.addObserver(observer)
+        device.dataModel().addChangeListener(observer.changed)  # as the endpoint listens
         self.proxy.announcement(upnp, "AboutToReboot")
         self.assertEqual(device.state.announcement, "AboutToReboot")
         upnp.sim.reboot()

@@ -96,6 +96,7 @@ class TypesTestCase(unittest.TestCase):
         self.device.attached(self.upnp, candidate, profile)
         self.observer = RecordingObserver()
         self.device.addObserver(self.observer)
+        self.device.dataModel().addChangeListener(self.observer.changed)
         self.model = self.device.model
         self.events: list[dict] = []
         globalLogPublisher.addObserver(self.events.append)
@@ -182,7 +183,7 @@ class ChangeTests(TypesTestCase):
         self.sim.cms.addListener(lambda variables: self.device.eventReceived(
             self.upnp, self.upnp.service("ConfigurationManagement"), variables))
         self.sim.cms.setLocal("/BBF/Time/Enable", "0")
-        [call] = [c for c in self.observer.calls if c[0] == "valuesChanged"]
+        [call] = [c for c in self.observer.calls if c[0] == "valueChange"]
         self.assertEqual(list(call[1]), [ParameterValue("Device.Time.Enable", "false", "xsd:boolean")])
 
     def test_refusedChangeNotReported(self) -> None:
@@ -190,9 +191,9 @@ class ChangeTests(TypesTestCase):
         self.sim.cms.addListener(lambda variables: self.device.eventReceived(
             self.upnp, self.upnp.service("ConfigurationManagement"), variables))
         self.sim.cms.setLocal("/BBF/Time/Enable", "perhaps")
-        self.assertEqual([c for c in self.observer.calls if c[0] == "valuesChanged"], [])
+        self.assertEqual([c for c in self.observer.calls if c[0] == "valueChange"], [])
         self.sim.cms.setLocal("/BBF/Time/Enable", "0")
-        [call] = [c for c in self.observer.calls if c[0] == "valuesChanged"]
+        [call] = [c for c in self.observer.calls if c[0] == "valueChange"]
         self.assertEqual(list(call[1]), [ParameterValue("Device.Time.Enable", "false", "xsd:boolean")])
 
 

@@ -17,9 +17,10 @@ the periodic and scheduled Informs fall due by an
 L{InformTimers<proxier.cwmp.informtimers.InformTimers>}.
 
 It is also the device's L{IDeviceObserver}: the proxy module reports boots,
-value changes and transfers, and the endpoint turns them into Inform events.
-A model that reports value changes itself (L{INotifyingDataModel}, as the
-proxier's own Device:2 tree does) is listened to while the endpoint runs.
+reachability and transfers, and the endpoint turns them into Inform events.
+Value changes come from the model alone: one that reports them
+(L{INotifyingDataModel}: the proxier's own Device:2 tree, a proxied
+device's model) is listened to while the endpoint runs.
 """
 
 from __future__ import annotations
@@ -308,7 +309,7 @@ class CWMPEndpoint:
         self._checkBootstrap()
         self._runAfterSession()
         if INotifyingDataModel.providedBy(self.model):
-            self.model.addChangeListener(self._modelValuesChanged)  # a model that reports value changes itself
+            self.model.addChangeListener(self._parametersChanged)
         self._timers.start(reference)
         self._wantSession()
 
@@ -317,7 +318,7 @@ class CWMPEndpoint:
         if self._running:
             if INotifyingDataModel.providedBy(self.model):
                 try:
-                    self.model.removeChangeListener(self._modelValuesChanged)
+                    self.model.removeChangeListener(self._parametersChanged)
                 except (KeyError, ValueError):
                     pass
         self._running = False
@@ -418,25 +419,6 @@ class CWMPEndpoint:
         self.state.queueEvent("0 BOOTSTRAP")
         self._wantSession()
 
-    def valuesChanged(self, device: Any, values: Any, active: bool) -> None:
-        values = [v for v in values if isinstance(v, ParameterValue)]
-        if not values:
-            return
-        self.state.addValueChanges(values)
-        self._logDropped()
-        if active:
-            throttle = self.settings.defaultActiveNotificationThrottle
-            delay = 0.0
-            now = self._clock.seconds()
-            if throttle and self._lastActive is not None:
-                delay = max(0.0, self._lastActive + throttle - now)
-            self._lastActive = now + delay
-            self._wantSession(delay=delay)
-
-    def _modelValuesChanged(self, values: Any, active: bool) -> None:
-        """The model's own change listener (INotifyingDataModel): as L{valuesChanged}."""
-        self.valuesChanged(None, values, active)
-
     def diagnosticsComplete(self, device: Any) -> None:
         self.state.queueEvent("8 DIAGNOSTICS COMPLETE")
         self._wantSession()
@@ -485,6 +467,24 @@ class CWMPEndpoint:
         for what in self.state.dropped:
             self.log.error("queue full: dropped {what}", what=what)
         self.state.dropped = []
+
+    # -- the model's change listener (INotifyingDataModel) ------------------------------
+
+    def _parametersChanged(self, values: Any, active: bool) -> None:
+        """Parameters with Notification on changed by themselves: "4 VALUE CHANGE", a session now when active."""
+        values = [v for v in values if isinstance(v, ParameterValue)]
+        if not values:
+            return
+        self.state.addValueChanges(values)
+        self._logDropped()
+        if active:
+            throttle = self.settings.defaultActiveNotificationThrottle
+            delay = 0.0
+            now = self._clock.seconds()
+            if throttle and self._lastActive is not None:
+                delay = max(0.0, self._lastActive + throttle - now)
+            self._lastActive = now + delay
+            self._wantSession(delay=delay)
 
     # -- settings ----------------------------------------------------------------
 

@@ -17,19 +17,23 @@ requests fare meanwhile: the restart it announced, not its silence, is what
 its return reports. Any other move is refused and logged.
 
 What the endpoint must hear even before it observes (a boot found when the
-proxier starts) waits, bounded, until the first observer comes.
+proxier starts) waits, bounded, until the first observer comes. Value
+changes are not device events: the device's data model reports them to its
+listeners (L{INotifyingDataModel
+<proxier.datamodel.capabilities.INotifyingDataModel>}), and detects none
+while nobody listens.
 """
 
 from __future__ import annotations
 
 import hashlib
 from enum import Enum
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 from twisted.logger import LogLevel
 from zope.interface import implementer
 
-from proxier.datamodel.values import DeviceIdentity, ParameterValue
+from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IDeviceObserver, IProxiedDevice
 from proxier.log import DeviceLogger
 
@@ -164,11 +168,6 @@ class ProxiedDevice:
     def _tellFactoryReset(self) -> None:
         """It was reset to its factory state: "0 BOOTSTRAP"."""
         self._tell("deviceFactoryReset", lambda o: o.deviceFactoryReset(self))
-
-    def _tellValuesChanged(self, values: Sequence[ParameterValue], active: bool) -> None:
-        """Parameters with Notification on changed by themselves: "4 VALUE CHANGE"."""
-        values = list(values)
-        self._tell("valuesChanged", lambda o: o.valuesChanged(self, values, active))
 
     def _tellDiagnosticsComplete(self) -> None:
         """A diagnostic the ACS asked for ended: "8 DIAGNOSTICS COMPLETE"."""

@@ -31,11 +31,18 @@ time, coalesced:
    the device's state may be stale (a SEQ gap, a new subscription, a
    polling tick).
 
-Because the baselines are durable, a change made while the proxier was
-down is reported by the first check after it starts again.
+What a check finds goes to the listeners of the device's model
+(L{CMSDataModel.tellChanges}: the model is the endpoint's
+L{INotifyingDataModel<proxier.datamodel.capabilities.INotifyingDataModel>}).
+While nobody listens (the endpoint is not there yet, or stopped) a check
+is put off, the baselines untouched, and runs when the first listener
+comes: because the baselines are durable, a change made before anyone
+listened — while the proxier was down, or before the endpoint started —
+is reported then, once.
 
 States: C{idle}; C{running} (a sweep or a check); with C{pending} C{"check"}
-or C{"sweep"} asked for while running (a sweep includes a check).
+or C{"sweep"} asked for while running (a sweep includes a check); apart
+from them, C{waiting}: a check was put off until the model has a listener.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from proxier.datamodel.values import Notification, ParameterValue
+from proxier.datamodel.values import Notification
 from proxier.proxy.baselines import Observed
 from proxier.proxy.gate import GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
@@ -64,28 +71,25 @@ ATTRIBUTE_VARIABLES = ("AttributeValuesUpdate",)
 #: ... whose change means values of parameters with EventOnChange changed.
 CHANGE_VARIABLE = "ConfigurationUpdate"
 
-Report = Callable[[Sequence[ParameterValue], bool], None]
-
 
 class ChangeWatcher:
     """
-    @param report: C{(values, active)}: the changed parameters, in CWMP terms.
     @param schemaChanged: called when the device's data models changed (the
         device probes them again).
     """
 
     log = Logger()
 
-    def __init__(self, model: CMSDataModel, state: DeviceState, report: Report, *, log: Any = None,
+    def __init__(self, model: CMSDataModel, state: DeviceState, *, log: Any = None,
                  schemaChanged: Optional[Callable[[], None]] = None) -> None:
         if log is not None:
             self.log = log
         self.model = model
         self.state = state
-        self.report = report
         self.schemaChanged = schemaChanged
         self.state_ = "idle"
         self.pending: Optional[str] = None
+        self.waiting = False
         self.swept = False
         self.stopped = False
         self.generation = 0
@@ -218,11 +222,24 @@ class ChangeWatcher:
         self.log.debug("watching {n} parameters with EventOnChange", n=len(baselines.values))
         yield self._check()
 
+    def _putOff(self) -> None:
+        """Nobody would hear what a check finds: the baselines stay, the check waits for a listener."""
+        if not self.waiting:
+            self.waiting = True
+            self.model.whenListened(self._listened)
+
+    def _listened(self) -> None:
+        self.waiting = False
+        self.check()
+
     @inlineCallbacks
     def _check(self) -> Any:
+        model = self.model
+        if not model.listened:
+            self._putOff()
+            return None
         self.counts["checks"] += 1
         generation = self.generation
-        model = self.model
         baselines = self.state.baselines
         yield model.lock.acquire()
         try:
@@ -240,6 +257,9 @@ class ChangeWatcher:
                 baselines.clearMarks()
                 return None
             if generation != self.generation:
+                return None
+            if not model.listened:
+                self._putOff()  # the listener left while the values were read
                 return None
             # (a value None: refused by its TR-181 type, logged; its baseline moves, nothing is sent)
             found = baselines.detect(
@@ -261,5 +281,5 @@ class ChangeWatcher:
             self.counts["reported"] += len(changed)
             self.log.info("{n} value change(s): {names}", n=len(changed),
                           names=", ".join(v.name for v in changed[:8]) + (" ..." if len(changed) > 8 else ""))
-            self.report(changed, active)
+            model.tellChanges(changed, active)
         return None

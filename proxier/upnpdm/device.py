@@ -11,7 +11,7 @@ per TR-330 Table 1:
     a new BOOTID without either ─┘     until it is back  └─ deviceBooted ("1 BOOT")
     gone (byebye, expiry, unreachable) or actions unanswered ── deviceOffline (CR 503, no sessions)
     back (ready again, or answering)                       ── deviceOnline (J.2.3: sessions resume)
-    CMS ConfigurationUpdate                                ── valuesChanged ("4 VALUE CHANGE")
+    CMS ConfigurationUpdate ── a check ── the listeners of its data model ("4 VALUE CHANGE")
 
 Its states (L{DeviceStatus}):
 
@@ -24,7 +24,10 @@ Its states (L{DeviceStatus}):
    like offline, but the next ready reports the boot or the reset.
 
 Its identity, its observers and what it tells them are
-L{proxier.proxy.device}'s; this module reads the UPnP side.
+L{proxier.proxy.device}'s; this module reads the UPnP side. Value changes
+are no device event: they reach the endpoint the way every model's do, as
+the model's own (L{INotifyingDataModel
+<proxier.datamodel.capabilities.INotifyingDataModel>}).
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ class VirtualDevice(ProxiedDevice):
                                 name=str(self.identity))
         self.model = CMSDataModel(profile, self.gate, state, clock=clock, log=self.log,
                                   onReboot=self._rebootAsked, onFactoryReset=self._resetAsked)
-        self.watcher = ChangeWatcher(self.model, state, self._tellValuesChanged, log=self.log)
+        self.watcher = ChangeWatcher(self.model, state, log=self.log)
         self._logProfile(profile)
         # BMS diagnostics and logs, SMS firmware (issue 7): with a store of the device's own
         self.management: Any = None
@@ -220,9 +223,10 @@ class VirtualDevice(ProxiedDevice):
         """
         Decide what the (re)appearance means (TR-330 Table 1); learn the
         device's model again (a sweep, which also finds the values that
-        changed meanwhile); then tell the endpoint — so that its first
-        session finds the model warm, and changes found now travel with the
-        "1 BOOT" or the next Inform.
+        changed meanwhile, or leaves them for the endpoint's first listening
+        when it is not listening yet); then tell the endpoint — so that its
+        first session finds the model warm, and changes found now travel
+        with the "1 BOOT" or the next Inform.
         """
         announced = announcementKind(self.state.announcement)
         bootId = upnp.bootId

@@ -79,6 +79,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import DataType
@@ -129,7 +130,7 @@ MAX_REQUEST = MAX_REQUEST_ITEMS
 ACS_MARK_SECONDS = 60.0
 
 
-@implementer(IDataModel)
+@implementer(IDataModel, INotifyingDataModel)
 class CMSDataModel:
     """
     One device's CMS model as an L{IDataModel}: the CWMP RPCs, composed of
@@ -148,6 +149,12 @@ class CMSDataModel:
     @ivar lock: held by writes and by value-change checks, so that a check
         never compares a value read before an ACS write with the value the
         write set.
+
+    Its value changes (L{INotifyingDataModel}) are found by the device's
+    L{ChangeWatcher<proxier.upnpdm.changes.ChangeWatcher>}, which reports
+    them here (L{tellChanges}) and, like a tree, detects nothing while
+    nobody listens: the durable baselines keep what changed meanwhile, and
+    the first listener brings the check that was put off (L{whenListened}).
     """
 
     log = Logger()
@@ -187,6 +194,8 @@ class CMSDataModel:
         self.writes = ValueWrites(self)
         self.listing = NameListing(self)
         self.lock = DeferredLock()
+        self._listeners: list[ChangeListener] = []
+        self._whenListened: list[Callable[[], None]] = []
         # what the device's management adds (issue 7): the Download/Upload
         # handlers (and, in extraConstants, proxier-held values that change)
         self.transferHandlers: dict[str, Callable[[Any], Any]] = {}
@@ -458,6 +467,34 @@ class CMSDataModel:
         saw it (L{Baselines.markACS<proxier.proxy.baselines.Baselines.markACS>}).
         """
         self.state.baselines.markACS(paths, until=self.clock.seconds() + ACS_MARK_SECONDS)
+
+    # ---- INotifyingDataModel -------------------------------------------------------------------------
+
+    def addChangeListener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+        waiting, self._whenListened = self._whenListened, []
+        for callback in waiting:
+            callback()
+
+    def removeChangeListener(self, listener: ChangeListener) -> None:
+        self._listeners.remove(listener)
+
+    @property
+    def listened(self) -> bool:
+        """Whether someone hears this model's value changes now."""
+        return bool(self._listeners)
+
+    def whenListened(self, callback: Callable[[], None]) -> None:
+        """Call C{callback} once, when a listener is next added."""
+        self._whenListened.append(callback)
+
+    def tellChanges(self, values: Sequence[ParameterValue], active: bool) -> None:
+        """The device's parameters with EventOnChange changed by themselves: tell the listeners."""
+        for listener in list(self._listeners):
+            try:
+                listener(values, active)
+            except Exception:
+                self.log.failure("a change listener failed")
 
     # ---- IDataModel: Reboot, FactoryReset, transfers ---------------------------------------------------
 
