@@ -22,6 +22,7 @@ from proxier.proxy.device import DeviceStatus
 from proxier.proxy.gate import ActionGate
 from proxier.store import Store
 from proxier.upnp.tracker import Change
+from proxier.upnpdm.cmspaths import CWMP_ROOT
 from proxier.upnpdm.device import VirtualDevice, announcementKind
 from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import candidates, capabilities, probe
@@ -283,6 +284,15 @@ class OverlayTests(DeviceTestCase):
         self.assertIsInstance(model, CompositeDataModel)
         values = self.successResultOf(model.getParameterValues(["Device.X_TEST.A", "Device.Time.Enable"]))
         self.assertEqual([v.name for v in values], ["Device.X_TEST.A", "Device.Time.Enable"])
+
+    def test_mountedWhereTheModelSays(self) -> None:
+        """The CMS model is mounted where it says it mounts (TR-330 §4.6.1's root), not at a path the device picks."""
+        self.assertEqual(self.device.model.mountPoint, CWMP_ROOT)
+        self.device.model.mountPoint = "Device.X_TEST_Elsewhere."
+        overlay = TreeDataModel(Object("Device", Object("X_TEST", Parameter("A", String(), value="a"))), None)
+        self.device.overlays.append(("Device.X_TEST.", overlay))
+        self.assertEqual([m.prefix for m in self.device.dataModel().mounts()],
+                         ["Device.X_TEST_Elsewhere.", "Device.X_TEST."])
 
 
 class RestartingTests(DeviceTestCase):

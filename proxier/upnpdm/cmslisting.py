@@ -24,7 +24,7 @@ from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import ParameterInfo
 from proxier.upnpdm.cmsnames import checkName
-from proxier.upnpdm.cmspaths import structureOf
+from proxier.upnpdm.cmspaths import CWMP_ROOT, structureOf
 from proxier.upnpdm.cmsrouting import treeOrder
 from proxier.upnpdm.cmsschema import NodeInfo
 from proxier.upnpdm.cmsxml import CMSDocumentError
@@ -63,7 +63,7 @@ class NameListing:
         if self.model.extraConstants:
             yield self.model.routing.refreshLocal([path])
         if path == "":
-            path = "Device."
+            path = CWMP_ROOT
         held = self.model.constants
         constants, mapped = self.model.routing.localUnder(path, held)
         if path in held:

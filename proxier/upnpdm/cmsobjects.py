@@ -26,7 +26,7 @@ from proxier.upnp.actions import ActionError
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.cmsnames import checkName, isInstanceOf
-from proxier.upnpdm.cmspaths import instanceNumberOf, structureOf, tableOf
+from proxier.upnpdm.cmspaths import CWMP_ROOT, instanceNumberOf, structureOf, tableOf
 from proxier.upnpdm.cmsxml import CMSDocumentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,7 +52,7 @@ class TableInstances:
     @inlineCallbacks
     def add(self, path: str) -> Any:
         """AddObject of C{path} (a table, or C{Table.[alias].}): C{(instance number, Status)}."""
-        if not path.endswith(".") or path in ("", "Device."):
+        if not path.endswith(".") or path in ("", CWMP_ROOT):
             raise CWMPFault(9005, "Invalid parameter name (AddObject takes a table path ending in '.')")
         checkName(path)
         parsed = cwmppaths.parse(path)
@@ -123,7 +123,7 @@ class TableInstances:
     @inlineCallbacks
     def delete(self, path: str) -> Any:
         """DeleteObject of C{path} (an instance, by number or alias): its Status."""
-        if not path.endswith(".") or path in ("", "Device."):
+        if not path.endswith(".") or path in ("", CWMP_ROOT):
             raise CWMPFault(9005, "Invalid parameter name (DeleteObject takes an instance path ending in '.')")
         checkName(path)
         parsed = cwmppaths.parse(path)

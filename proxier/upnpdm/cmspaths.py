@@ -46,7 +46,14 @@ __all__ = [
     "instanceNumberOf",
     "isUnder",
     "Translator",
+    "CWMP_ROOT",
 ]
+
+#: Where a device's Broadband Forum model mounts in its Virtual CWMP Device
+#: (TR-330 §4.6.1): Device:2's root, the CMS location standing for it (CMS:2
+#: Appendix C drops the leading C{Device}). The one place this is decided.
+CWMP_ROOT = "Device."
+_ROOT_NAME = CWMP_ROOT[:-1]
 
 #: The longest CMS path taken from a device.
 MAX_CMS_PATH = 1024
@@ -183,13 +190,11 @@ class Translator:
     """
     Converts paths for one Virtual CWMP Device.
 
-    @ivar root: the CMS location of C{Device.} (C{"/BBF/"}), or C{None}
+    @ivar root: the CMS location of L{CWMP_ROOT} (C{"/BBF/"}), or C{None}
         when the device has no Broadband Forum model.
     @ivar mapped: CWMP parameter name → CMS path elsewhere (the Common
         Objects fallbacks of C{Device.DeviceInfo.}).
     """
-
-    CWMP_ROOT = "Device."
 
     def __init__(self, root: Optional[str], mapped: Mapping[str, str] = {}) -> None:
         if root is not None:
@@ -216,13 +221,13 @@ class Translator:
             return cms
         if self.root is None:
             raise NotInModel(name)
-        if name in ("", self.CWMP_ROOT):
+        if name in ("", CWMP_ROOT):
             return self.root
         try:
             parsed = cwmppaths.parse(name)
         except cwmppaths.PathError:
             raise NotInModel(name) from None
-        if not parsed.segments or parsed.segments[0] != "Device":
+        if not parsed.segments or parsed.segments[0] != _ROOT_NAME:
             raise NotInModel(name)
         out = self.root.rstrip("/")
         for segment in parsed.segments[1:]:
@@ -258,7 +263,7 @@ class Translator:
             return None
         rootDepth = len(parse(self.root).segments)
         segments = parsed.segments[rootDepth:]
-        out = "Device"
+        out = _ROOT_NAME
         prefix = self.root.rstrip("/")
         for segment in segments:
             if isinstance(segment, int):

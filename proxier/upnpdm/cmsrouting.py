@@ -25,6 +25,7 @@ from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import ParameterValue
 from proxier.upnpdm.cmsnames import NameResolver, checkName
+from proxier.upnpdm.cmspaths import CWMP_ROOT
 from proxier.upnpdm.cmswalk import TreeWalker
 from proxier.upnpdm.profile import DeviceProfile
 
@@ -80,7 +81,7 @@ class NameRouting:
         due = []
         for source in self.extraConstants:
             held = list(source.values())
-            if any(n in ("", "Device.") or any(cwmppaths.isPrefix(n, h) or n == h for h in held) for n in names):
+            if any(n in ("", CWMP_ROOT) or any(cwmppaths.isPrefix(n, h) or n == h for h in held) for n in names):
                 due.append(maybeDeferred(source.refresh).addErrback(lambda f: None))
         return gatherResults(due) if due else succeed(None)
 
@@ -96,7 +97,7 @@ class NameRouting:
         if "[" in name:
             name = yield self.names.numbered(name)
         if name == "":
-            name = "Device."
+            name = CWMP_ROOT
         if name in held:
             return [(name, None)]
         mapped = self.names.translator.mapped

@@ -151,11 +151,12 @@ class VirtualDevice(ProxiedDevice):
             self.management.observed()
 
     def dataModel(self) -> Any:
-        """The device's IDataModel: its CMS model, with the overlays mounted when there are any."""
+        """The device's IDataModel: its CMS model, mounted where it says, with the overlays when there are any."""
         if not self.overlays:
             return self.model
         if self._composite is None:
-            self._composite = CompositeDataModel([("Device.", self.model)] + list(self.overlays), log=self.log)
+            self._composite = CompositeDataModel([(self.model.mountPoint, self.model)] + list(self.overlays),
+                                                 log=self.log)
         return self._composite
 
     # -- members -----------------------------------------------------------------------

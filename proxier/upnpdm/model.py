@@ -93,7 +93,7 @@ from proxier.upnpdm.cmsattributes import NotificationAttributes
 from proxier.upnpdm.cmslisting import NameListing
 from proxier.upnpdm.cmsnames import NameResolver
 from proxier.upnpdm.cmsobjects import TableInstances
-from proxier.upnpdm.cmspaths import CMSPathError, Translator
+from proxier.upnpdm.cmspaths import CWMP_ROOT, CMSPathError, Translator
 from proxier.upnpdm.cmsrouting import NameRouting
 from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
 from proxier.upnpdm.cmsvalues import ValueTyping
@@ -158,6 +158,9 @@ class CMSDataModel:
     """
 
     log = Logger()
+
+    #: Where this model mounts in the Virtual CWMP Device (TR-330 §4.6.1).
+    mountPoint = CWMP_ROOT
 
     def __init__(
         self,

@@ -45,6 +45,7 @@ from proxier.upnp.description import Device, DeviceDescription, Service, require
 from proxier.upnp.ssdp import parseType
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
+from proxier.upnpdm.cmspaths import CWMP_ROOT
 from proxier.upnpdm.cmsxml import DataModelEntry
 
 __all__ = [
@@ -368,11 +369,11 @@ class DeviceProfile:
         """
         if self.root is None:
             return False
-        if name in ("", "Device."):
+        if name in ("", CWMP_ROOT):
             return True
-        if not name.startswith("Device."):
+        if not name.startswith(CWMP_ROOT):
             return False
-        parts = [p for p in name[len("Device."):].rstrip(".").split(".") if p]
+        parts = [p for p in name[len(CWMP_ROOT):].rstrip(".").split(".") if p]
         if len(parts) > 2:
             if isUnsigned(parts[1], maxDigits=10) or parts[1].startswith("["):  # an instance of a table at the top
                 return self.root + parts[0] + "/#/" in self.rootStructure
@@ -412,7 +413,7 @@ def makeProfile(candidate: Candidate, caps: Capabilities, models: Sequence[DataM
     def inBBF(name: str) -> bool:
         if root is None:
             return False
-        relative = name[len("Device."):].replace(".", "/")
+        relative = name[len(CWMP_ROOT):].replace(".", "/")
         return any(root + relative + end in structure for end in ("", "/", "/#/"))
 
     mapped: dict[str, str] = {}
