@@ -199,6 +199,20 @@ class StatusTests(ProxiedDeviceTestCase):
         self.assertEqual(set(TRANSITIONS), {(S.ONLINE, S.OFFLINE), (S.ONLINE, S.RESTARTING), (S.OFFLINE, S.ONLINE),
                                             (S.RESTARTING, S.ONLINE), (S.OFFLINE, S.RESTARTING)})
 
+    def test_madeOffline(self) -> None:
+        """
+        Made offline (known from an earlier run only), it starts there without
+        a move to tell; its first answer is a move the table allows and the
+        observers hear.
+        """
+        device = Lamp(IDENTITY, DeviceStatus.OFFLINE)
+        device.addObserver(self.observer)
+        self.assertFalse(device.online)
+        self.assertEqual(repr(device).rsplit(" ", 1)[1], "offline>")
+        self.assertEqual(self.observer.kinds(), [])
+        self.assertTrue(device._moveTo(DeviceStatus.ONLINE))
+        self.assertEqual(self.observer.kinds(), ["deviceOnline"])
+
     def test_offlineAndBack(self) -> None:
         """Online → offline → online: the observers hear both moves, each logged (the reason with the first)."""
         self.assertTrue(self.device._moveTo(DeviceStatus.OFFLINE, "unplugged"))

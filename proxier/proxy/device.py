@@ -85,7 +85,9 @@ def deviceKey(identity: DeviceIdentity) -> str:
 @implementer(IProxiedDevice)
 class ProxiedDevice:
     """
-    A device presented to the ACS as a Virtual CWMP Device; online when made.
+    A device presented to the ACS as a Virtual CWMP Device; online when made,
+    unless told otherwise (a device known only from an earlier run is
+    offline until it answers: its first answer is a move the observers hear).
 
     Subclasses set L{proxyProtocol} and L{discoveryProtocol}, and give
     L{host} when they know it.
@@ -98,11 +100,11 @@ class ProxiedDevice:
     discoveryProtocol: str
     host = ""
 
-    def __init__(self, identity: DeviceIdentity) -> None:
+    def __init__(self, identity: DeviceIdentity, status: DeviceStatus = DeviceStatus.ONLINE) -> None:
         self.identity = identity
         self.key = deviceKey(identity)
         self.log = DeviceLogger(identity, namespace=type(self).__module__)
-        self.status = DeviceStatus.ONLINE
+        self.status = status
         self._observers: list[IDeviceObserver] = []
         self._pending: list[tuple[str, ObserverCall]] = []
 
