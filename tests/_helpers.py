@@ -106,3 +106,12 @@ class ModelCalls:
 
     def values(self, *names: str, model: Any = None) -> dict[str, str]:
         return {v.name: v.value for v in self.ok((model or self.model).getParameterValues(list(names)))}
+
+
+def processRuns(pid: int) -> bool:
+    """Whether process C{pid} runs (a zombie, which a container's init may never reap, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
