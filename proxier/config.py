@@ -452,6 +452,10 @@ CORE_SECTIONS: tuple[Section, ...] = (
         Key("enable", choice("auto", "yes", "no"), "auto",
             "auto: run the demo when [acs] url is empty; yes: always; no: never."),
         Key("devices", integer(0, 1000), "3", "How many simulated UPnP DM devices."),
+        Key("printer", choice("auto", "ippeveprinter", "fake", "no"), "auto",
+            "The demo's printer, when the printer protocol is enabled: ippeveprinter (CUPS), "
+            "fake (an in-process IPP printer), auto: ippeveprinter where it is installed, else fake; "
+            "no: none."),
     ),
 )
 

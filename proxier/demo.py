@@ -12,22 +12,38 @@ Everything stays on 127.0.0.1 — nothing leaves the machine:
    announcing themselves to that listener;
  - a demo ACS (the project's L{FakeACS}) on 127.0.0.1, on a port kept in the
    state directory so that its URL — and so the devices' BOOTSTRAP — does
-   not change from one run to the next.
+   not change from one run to the next;
+ - with the printer protocol enabled, one printer on 127.0.0.1 (a port kept
+   likewise: ippeveprinter's printer-uuid, its serial number here, follows
+   its port): a real C{ippeveprinter} where it is installed
+   (L{proxier.sim.ippeveprinter}: its own temp directory and private D-Bus
+   bus, stopped by PID), else the in-process fake printer
+   (L{proxier.sim.ippprinter}); both describe the same printer
+   (C{proxier/sim/data/demo-printer.conf}). Its black toner level goes down
+   by one every L{DRAIN_PERIOD} seconds (through ippeveprinter's
+   C{/supplies} form).
 
 The demo ACS prints every Inform it gets and, once per run and per Virtual
 CWMP Device, walks it through a short script — GetParameterNames,
 GetParameterValues, SetParameterValues, AddObject, Reboot — printing each
 request and answer; every UPnP action the proxier sends on its behalf is
-printed as well. A device that starts no session by itself (a run on a
-state directory that already knows it: no BOOTSTRAP again) is sent a
-Connection Request. Then the demo keeps running (the reboot comes back as
+printed as well. The printer's walk (L{PRINTER_WALK}) reads the demo-table
+rows IPP serves, sets the location and reads it back (ippeveprinter lets no
+attribute be set: there the ACS hears 9003 with 9008 and reads the location
+unchanged), and turns on passive notification for the black toner level
+(the model lets a printer deny active notification on levels, and the
+proxier does); after each drop, once a poll has seen it, the demo ACS
+sends the printer a Connection Request and the session's Inform carries
+"4 VALUE CHANGE" with the new level. A device that starts no session by
+itself (a run on a state directory that already knows it: no BOOTSTRAP
+again) is sent a Connection Request. Then the demo keeps running (the reboot comes back as
 "1 BOOT" + "M Reboot"; devices keep being managed) until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import IO, Any, Callable, Mapping, Optional, Sequence
+from typing import IO, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from twisted.application.service import Service
 from twisted.internet.error import CannotListenError
@@ -36,16 +52,45 @@ from twisted.python.failure import Failure
 
 from proxier.config import Config, ConfigError
 from proxier.cwmp import messages as m
-from proxier.datamodel.values import ParameterValue
+from proxier.datamodel.faults import CPE_FAULTS
+from proxier.datamodel.values import AttributeChange, Notification, ParameterValue
 from proxier.store import Store
 from proxier.upnp import xmlstring
 
-__all__ = ["demoConfig", "makeDemoService", "WALK", "DemoACS", "Printer", "SEED"]
+__all__ = ["demoConfig", "makeDemoService", "WALK", "PRINTER_WALK", "DemoACS", "Printer", "SEED"]
 
 SEED = "proxier-demo"
 DEVICE_DOWNTIME = 2.0
 #: Seconds a Virtual CWMP Device may stay quiet before the demo ACS asks it for a session.
 QUIET = 3.0
+#: Seconds between two drops of the demo printer's black toner level.
+DRAIN_PERIOD = 20.0
+#: The demo printer's poll period ([printer] poll_interval's least): a level drop is seen within it (+ a tenth).
+PRINTER_POLL = 10
+#: Seconds after a drop at which the demo ACS asks the printer for a session, the drop seen by then.
+AFTER_DROP = PRINTER_POLL * 1.1 + 1.5
+#: The demo printer's black toner: its printer-supply index= (an ippeveprinter /supplies slot), and its row.
+BLACK = 2
+_SERVICE = "Device.Services.PrintService.1."
+_BLACK_LEVEL = (_SERVICE + f"PrintServiceConfiguration.Markers.Marker.1.MarkerSupplies.MarkerSupply.{BLACK}."
+                "MarkerSupplyDescription.MarkerSupplyCurrentLevel")
+_LOCATION = _SERVICE + "PrintServiceDescription.ServiceLocation"
+_DOCUMENT = _SERVICE + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing."
+#: The demo-table rows (PRINTERS.md section 4) the demo printer serves over IPP.
+PRINTER_ROWS = (
+    "Device.DeviceInfo.SerialNumber",
+    _SERVICE + "PrintServiceDescription.ServiceInfo",
+    _LOCATION,
+    _SERVICE + "PrintServiceDescription.ColorSupported",
+    _SERVICE + "PrintServiceStatus.State",
+    _BLACK_LEVEL,
+    _SERVICE + "PrintServiceConfiguration.InputTrays.InputTray.2.InputTrayDescription.InputTrayCurrentLevel",
+    _DOCUMENT + "OrientationRequested",
+    _DOCUMENT + "Sides",
+    _DOCUMENT + "Resolution.CrossFeedDir",
+    _DOCUMENT + "Copies",
+)
+DEMO_LOCATION = "Demo lab, shelf 2"
 
 
 def demoConfig(config: Config, acsURL: str) -> Config:
@@ -66,6 +111,19 @@ WALK: tuple[Callable[[], m.Message], ...] = (
     lambda: m.AddObject("Device.Hosts.Host.", "demo-2"),
     lambda: m.Reboot("demo-reboot"),
 )
+WALK_DONE = "GetParameterNames, GetParameterValues, SetParameterValues, AddObject, Reboot"
+
+# The printer's: the demo-table rows, the location set and read back, notification on a toner level.
+PRINTER_WALK: tuple[Callable[[], m.Message], ...] = (
+    lambda: m.GetParameterValues(PRINTER_ROWS),
+    lambda: m.SetParameterValues((ParameterValue(_LOCATION, DEMO_LOCATION, "xsd:string"),), "demo-location"),
+    lambda: m.GetParameterValues((_LOCATION,)),
+    # passive: the model lets a printer deny active notification on levels (activeNotify canDeny, they move
+    # with every page: pwgsm2tr106.control), and the proxier does; the demo asks for a session after a drop
+    lambda: m.SetParameterAttributes((AttributeChange(_BLACK_LEVEL, True, Notification.PASSIVE),)),
+)
+PRINTER_WALK_DONE = ("the demo rows read, the location set and read back, passive notification on the black "
+                     "toner level")
 
 
 class Printer:
@@ -98,6 +156,9 @@ def describeRequest(message: m.Message) -> str:
         return f"DeleteObject {message.objectName}"
     if isinstance(message, m.Reboot):
         return f"Reboot (CommandKey {message.commandKey!r})"
+    if isinstance(message, m.SetParameterAttributes):
+        return "SetParameterAttributes " + _short([f"{c.name} Notification={c.notification}"
+                                                   for c in message.changes if c.notificationChange])
     return message.name
 
 
@@ -106,7 +167,9 @@ def describeResponse(message: Optional[m.Message]) -> str:
     if message is None:
         return "(nothing)"
     if isinstance(message, m.SOAPFault):
-        return f"Fault {message.fault.code} {message.fault.string}"
+        each = [f"{f.parameterName.rpartition('.')[2]}: {f.faultCode} {CPE_FAULTS.get(f.faultCode, '')}".rstrip()
+                for f in message.fault.parameterFaults]
+        return f"Fault {message.fault.code} {message.fault.string}" + (f" ({_short(each)})" if each else "")
     if isinstance(message, m.GetParameterNamesResponse):
         return f"{len(message.parameters)} names: " + _short(
             [p.name + (" (writable)" if p.writable else "") for p in message.parameters])
@@ -118,6 +181,8 @@ def describeResponse(message: Optional[m.Message]) -> str:
         return f"AddObjectResponse instance {message.instanceNumber}, Status {message.status}"
     if isinstance(message, m.DeleteObjectResponse):
         return f"DeleteObjectResponse Status {message.status}"
+    if isinstance(message, m.SetParameterAttributesResponse):
+        return "SetParameterAttributesResponse (done)"
     return message.name
 
 
@@ -166,6 +231,8 @@ class DemoACS:
 
         self.printer = printer
         self.walk = walk
+        #: the identities of the demo's printers: they are walked through L{PRINTER_WALK}
+        self.printers: Callable[[], Iterable[str]] = lambda: ()
         self.fake = FakeACS(clock=clock)
         self.fake.script(self._script)
         self.walked: set[str] = set()
@@ -189,19 +256,22 @@ class DemoACS:
                                                   "Device.DeviceInfo.ProvisioningCode"))]
             self.printer.line("CWMP", f"← Inform from {device}: {events} (SoftwareVersion {version})"
                               + (f"; changed: {_short(changed)}" if changed else ""))
+        elif isinstance(last, m.GetParameterValuesResponse) and device in self.printers():
+            for p in last.parameters:  # the printer's demo-table rows, one a line
+                self.printer.line("CWMP", f"← {device}: {p.name.removeprefix(_SERVICE)} = {p.value!r}")
         elif last is not None:
             self.printer.line("CWMP", f"← {device}: {describeResponse(last)}")
         if device in self.walked or device == self.proxier:
             return None
+        walk, done = (PRINTER_WALK, PRINTER_WALK_DONE) if device in self.printers() else (self.walk, WALK_DONE)
         step = self.walking.get(device, 0)
-        if step >= len(self.walk):
+        if step >= len(walk):
             self.walked.add(device)
             self.walking.pop(device, None)
-            self.printer.line("demo", f"{device}: walk done (GetParameterNames, GetParameterValues, "
-                                      "SetParameterValues, AddObject, Reboot)")
+            self.printer.line("demo", f"{device}: walk done ({done})")
             return None
         self.walking[device] = step + 1
-        request = self.walk[step]()
+        request = walk[step]()
         self.printer.line("CWMP", f"→ {device}: {describeRequest(request)}")
         return request
 
@@ -229,13 +299,119 @@ class ActionPrinter:
         self.printer.line("UPnP", f"← {gate.name}: {action} {what} ({elapsed * 1000:.0f} ms)")
 
 
+class DemoPrinter:
+    """
+    The demo's printer on 127.0.0.1:C{port}: ippeveprinter when C{real}
+    (the fake printer instead when it does not start), else the fake; its
+    black toner drops one percent every L{DRAIN_PERIOD} seconds, from 100
+    again once empty.
+    """
+
+    def __init__(self, port: int, printer: Printer, clock: Any, *, real: bool) -> None:
+        from proxier.sim.ippeveprinter import IppevePrinter
+
+        self.port = port
+        self.url = f"ipp://127.0.0.1:{port}/ipp/print"
+        self.printer = printer
+        self.clock = clock
+        self.real: Any = IppevePrinter(clock, port, location="Front office") if real else None
+        self.fake: Any = None
+        self.listening: Any = None
+        self._drain: Any = None
+        #: called after each drop of the level
+        self.dropped: Callable[[], None] = lambda: None
+        self.stopped = False
+
+    def start(self) -> None:
+        if self.real is None:
+            self._startFake()
+            return
+        d = self.real.start()
+        d.addCallbacks(self._started, self._realFailed)
+
+    def _started(self, url: str) -> None:
+        if self.stopped:
+            return
+        pids = self.real.pids
+        self.printer.line("demo", f"printer: a real ippeveprinter (PID {pids['printer']}, its private D-Bus bus "
+                                  f"PID {pids['bus']}) at {url}; its black toner goes down through its /supplies "
+                                  f"form every {DRAIN_PERIOD:g} s")
+        self._startDrain()
+
+    def _realFailed(self, failure: Failure) -> None:
+        if self.stopped:
+            return
+        self.printer.line("demo", f"printer: ippeveprinter did not start ({failure.getErrorMessage()}): "
+                                  "the in-process fake printer instead")
+        self.real = None
+        self._startFake()
+
+    def _startFake(self) -> None:
+        from proxier.sim import ippprinter
+
+        with open(ippprinter.DEMO_ATTRIBUTES) as f:
+            attributes = ippprinter.readAttributeFile(f.read())
+        self.fake = ippprinter.IPPPrinter(self.clock, attributes, location="Front office")
+        try:
+            self.listening = ippprinter.listen(self.clock, self.fake, self.port)
+        except CannotListenError as e:
+            self.printer.line("demo", f"printer: the fake printer cannot listen on 127.0.0.1:{self.port} ({e}): "
+                                      "no printer")
+            return
+        self.printer.line("demo", f"printer: the in-process fake IPP printer at {self.url} (ippeveprinter is not "
+                                  f"used); its black toner goes down every {DRAIN_PERIOD:g} s")
+        self._startDrain()
+
+    def _startDrain(self) -> None:
+        from twisted.internet.task import LoopingCall
+
+        self._drain = LoopingCall(self._lower)
+        self._drain.clock = self.clock
+        self._drain.start(DRAIN_PERIOD, now=False)
+
+    def level(self) -> int:
+        return self.real.levels[BLACK] if self.real is not None else self.fake.level(BLACK)
+
+    def _lower(self) -> Any:
+        level = self.level() - 1 if self.level() > 0 else 100
+        if self.real is None:
+            self.fake.setLevel(BLACK, level)
+            self.printer.line("IPP", f"printer: black toner now {level} % (the fake printer used some)")
+            self.dropped()
+            return None
+        d = self.real.setLevel(BLACK, level)
+
+        def done(code: int) -> None:
+            self.printer.line("IPP", f"printer: black toner set to {level} % through ippeveprinter's /supplies "
+                                     f"form (HTTP {code})")
+            self.dropped()
+
+        d.addCallbacks(done, lambda f: self.printer.line("IPP", f"printer: the /supplies form failed: "
+                                                                f"{f.getErrorMessage()}"))
+        return d
+
+    def stop(self) -> Any:
+        from twisted.internet.defer import maybeDeferred, succeed
+
+        self.stopped = True
+        if self._drain is not None and self._drain.running:
+            self._drain.stop()
+        if self.real is not None:
+            return self.real.stop()
+        if self.listening is not None:
+            return maybeDeferred(self.listening.stopListening)
+        return succeed(None)
+
+
 class _Demo(Service):
     """Starts the fleet once the control point listens; asks quiet devices for a session; stops it all."""
 
     log = Logger()
 
-    def __init__(self, tree: Any, acs: DemoACS, port: Any, count: int, printer: Printer, clock: Any) -> None:
+    def __init__(self, tree: Any, acs: DemoACS, port: Any, count: int, printer: Printer, clock: Any,
+                 demoPrinter: Optional[DemoPrinter] = None) -> None:
         self.tree = tree
+        self.demoPrinter = demoPrinter
         self.acs = acs
         self.port = port
         self.count = count
@@ -245,6 +421,7 @@ class _Demo(Service):
         self.firstSeen: dict[str, float] = {}
         self.asked: set[str] = set()
         self._timer: Any = None
+        self._printerCalls: list[Any] = []
 
     def startService(self) -> None:
         super().startService()
@@ -259,12 +436,14 @@ class _Demo(Service):
         url = self.tree.config["acs"]["url"]
         self.printer.line("demo", f"{self.count} simulated UPnP DM devices on 127.0.0.1, demo ACS at {url}, "
                                   f"state in {self.tree.store.path}. Ctrl-C stops.")
+        if self.demoPrinter is not None:
+            self.acs.printers = self._printerNames
+            self.demoPrinter.dropped = self._printerDropped
+            self.demoPrinter.start()
         self._timer = self.clock.callLater(1.0, self._askQuiet)
 
     def _askQuiet(self) -> None:
         """Virtual CWMP Devices that did not come by themselves get a Connection Request (a known device)."""
-        from proxier.cwmp.fakeacs import connectionRequest
-
         self._timer = None
         if not self.running:
             return
@@ -279,24 +458,56 @@ class _Demo(Service):
                     or not endpoint.online or endpoint.inSession):
                 continue
             self.asked.add(name)
-            username, password = endpoint.connectionRequestCredentials()
-            url = self.tree.cwmp.server.url(endpoint.connectionRequestPath)
-            self.printer.line("CWMP", f"→ Connection Request to {name} (it knows this ACS already: no BOOTSTRAP)")
-            d = connectionRequest(url, username, password, clock=self.clock, timeout=5.0)
-            d.addCallbacks(lambda status, name=name: self.printer.line("CWMP", f"  {name} answered HTTP {status}"),
-                           lambda f, name=name: self.printer.line("CWMP", f"  {name}: {f.getErrorMessage()}"))
-        if len(self.acs.walked) < self.count or any(name not in self.acs.seen for name in self.firstSeen):
+            self._connectionRequest(endpoint, "it knows this ACS already: no BOOTSTRAP")
+        expected = self.count + (1 if self.demoPrinter is not None else 0)
+        if len(self.acs.walked) < expected or any(name not in self.acs.seen for name in self.firstSeen):
             self._timer = self.clock.callLater(1.0, self._askQuiet)
+
+    def _connectionRequest(self, endpoint: Any, why: str) -> None:
+        from proxier.cwmp.fakeacs import connectionRequest
+
+        name = str(endpoint.identity)
+        username, password = endpoint.connectionRequestCredentials()
+        url = self.tree.cwmp.server.url(endpoint.connectionRequestPath)
+        self.printer.line("CWMP", f"→ Connection Request to {name} ({why})")
+        d = connectionRequest(url, username, password, clock=self.clock, timeout=5.0)
+        d.addCallbacks(lambda status: self.printer.line("CWMP", f"  {name} answered HTTP {status}"),
+                       lambda f: self.printer.line("CWMP", f"  {name}: {f.getErrorMessage()}"))
+
+    def _printerDropped(self) -> None:
+        """Once the printer is walked (its level's notification on), a session after the poll saw the drop."""
+        if any(name in self.acs.walked for name in self._printerNames()):
+            self._printerCalls = [c for c in self._printerCalls if c.active()]
+            self._printerCalls.append(self.clock.callLater(AFTER_DROP, self._askPrinter))
+
+    def _askPrinter(self) -> None:
+        names = set(self._printerNames())
+        for endpoint in list(self.tree.cwmp.manager.endpoints.values()):
+            if str(endpoint.identity) in names and endpoint.online and not endpoint.inSession:
+                self._connectionRequest(endpoint, "its black toner level changed: passive notification, so the "
+                                                  "VALUE CHANGE comes with the next session")
+
+    def _printerNames(self) -> list[str]:
+        """The identities of the printer protocol's devices (the demo's printer)."""
+        from proxier.printer.settings import PROXY_PROTOCOL
+
+        service = self.tree.getServiceNamed(PROXY_PROTOCOL)
+        return [str(device.identity) for device in service.devices.values()]
 
     def stopService(self) -> Any:
         super().stopService()
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
+        for call in self._printerCalls:
+            if call.active():
+                call.cancel()
         from twisted.internet.defer import DeferredList, maybeDeferred
 
         waits = []
         if self.fleet is not None:
             waits.append(maybeDeferred(self.fleet.stopService))
+        if self.demoPrinter is not None:
+            waits.append(self.demoPrinter.stop())
         waits.append(maybeDeferred(self.port.stopListening))
         self.printer.line("demo", "stopped")
         return DeferredList(waits, consumeErrors=True)
@@ -357,7 +568,53 @@ def makeDemoService(config: Config, store: Store, protocols: Sequence[Any], *, r
     acs = DemoACS(printer, clock=reactor)
     port = _listenACS(Site(acs.fake), store, reactor)
     url = f"http://127.0.0.1:{port.getHost().port}/acs"
-    tree = ProxierService(demoConfig(config, url), store, protocols, reactor=reactor)
+    demoPrinter = _demoPrinter(config, store, protocols, printer, reactor)
+    settings = demoConfig(config, url)
+    if demoPrinter is not None:
+        settings = settings.replace("printer", printers=(demoPrinter.url,), poll_interval=PRINTER_POLL)
+    tree = ProxierService(settings, store, protocols, reactor=reactor)
     acs.proxier = str(tree.identity)
-    _Demo(tree, acs, port, config["demo"]["devices"], printer, reactor).setServiceParent(tree)
+    _Demo(tree, acs, port, config["demo"]["devices"], printer, reactor, demoPrinter).setServiceParent(tree)
     return tree
+
+
+def _demoPrinter(config: Config, store: Store, protocols: Sequence[Any], printer: Printer,
+                 reactor: Any) -> Optional[DemoPrinter]:
+    """The demo's printer as C{[demo] printer} asks, when the printer protocol runs; None: no printer."""
+    from proxier.printer.settings import PROXY_PROTOCOL
+
+    wanted = config["demo"]["printer"]
+    if wanted == "no" or not any(p.name == PROXY_PROTOCOL for p in protocols):
+        return None
+    if wanted == "fake":
+        real = False
+    else:
+        from proxier.sim.ippeveprinter import binaries
+
+        real = binaries() is not None
+        if wanted == "ippeveprinter" and not real:
+            printer.line("demo", "printer: ippeveprinter or dbus-daemon is not installed (Debian: cups-ipp-utils, "
+                                 "dbus): the in-process fake printer instead")
+    return DemoPrinter(_printerPort(store), printer, reactor, real=real)
+
+
+def _printerPort(store: Store) -> int:
+    """
+    The printer's port of the last run if it is free, else a free one:
+    ippeveprinter's printer-uuid (the printer's serial number here) follows
+    its port, so a kept port keeps the printer one device across runs.
+    """
+    import socket
+
+    document = store.child("demo").document("printer")
+    saved = document.load(default={}, validate=lambda p: int(p.get("port", 0)))
+    wanted = saved.get("port", 0) if isinstance(saved, dict) else 0
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", wanted))
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+        chosen = s.getsockname()[1]
+    if chosen != wanted:
+        document.save({"port": chosen})
+    return chosen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from proxier.config import load
 from proxier.cwmp import messages as m
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import ParameterInfo, ParameterValue
-from tests._helpers import TOP, subprocessEnv
+from tests._helpers import TOP, processRuns, subprocessEnv
 
 DEVICES = 2
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile=", "proxier"]
@@ -258,3 +259,91 @@ class DemoPartsTests(unittest.TestCase):
         self.assertEqual(described, "/BBF/A = 'x'")
         self.assertEqual(demo.describeArguments({"StartingNode": "/BBF/", "SearchDepth": 1}),
                          "StartingNode=/BBF/ SearchDepth=1")
+
+
+PRINTER = "000000-ExampleCo Demo MFP-"
+LEVEL = "MarkerSupply.2.MarkerSupplyDescription.MarkerSupplyCurrentLevel"
+
+
+def printerChanged(lines: list[str]) -> bool:
+    """The printer walked, and an Inform of it with "4 VALUE CHANGE" for the black toner level."""
+    return any("walk done (the demo rows read" in line for line in lines) and any(
+        f"Inform from {PRINTER}" in line and "4 VALUE CHANGE" in line and LEVEL in line for line in lines)
+
+
+class DemoPrinterTests(unittest.TestCase):
+    """
+    The demo's printer (no UPnP device here): started on 127.0.0.1, walked
+    by the demo ACS — the demo-table rows read, the location set and read
+    back, passive notification on the black toner level — and its level's
+    drop reported as "4 VALUE CHANGE"; Ctrl-C stops it.
+    """
+
+    timeout = 300
+
+    def start(self, kind: str) -> DemoRun:
+        state = os.path.abspath(self.mktemp())
+        config = os.path.abspath(self.mktemp())
+        with open(config, "w") as f:
+            f.write(f"[state]\ndirectory = {state}\n[demo]\ndevices = 0\nprinter = {kind}\n")
+        run = DemoRun(self, config)
+        self.assertTrue(run.waitFor(printerChanged), run.text()[-3000:])
+        return run
+
+    def checkWalk(self, run: DemoRun) -> None:
+        text = run.text()
+        for row in ("Device.DeviceInfo.SerialNumber = '", "PrintServiceDescription.ServiceLocation = 'Front office'",
+                    "PrintServiceDescription.ColorSupported = 'true'", "PrintServiceStatus.State = 'Idle'",
+                    f"{LEVEL} = '", "InputTray.2.InputTrayDescription.InputTrayCurrentLevel = '275'",
+                    "PrintDocumentProcessing.OrientationRequested = 'Portrait'",
+                    "PrintDocumentProcessing.Sides = 'TwoSidedLongEdge'",
+                    "PrintDocumentProcessing.Resolution.CrossFeedDir = '600'", "PrintDocumentProcessing.Copies = '1'"):
+            with self.subTest(row=row):
+                self.assertRegex(text, rf"← {PRINTER}[-0-9a-f]+: (\S+\.)?{re.escape(row)}")
+        self.assertIn("SetParameterValues Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation = "
+                      "'Demo lab, shelf 2'", text)
+        self.assertIn(f"{LEVEL} Notification=1", text)
+        self.assertRegex(text, rf"Inform from {PRINTER}[-0-9a-f]+: 6 CONNECTION REQUEST, 4 VALUE CHANGE .*; changed: "
+                               rf"Device\.Services\.PrintService\.1\.\S+{LEVEL} = '7\d'")
+
+    def stop(self, run: DemoRun) -> None:
+        self.assertIn(run.stop(), (0, -signal.SIGINT))
+        self.assertIn("demo   stopped", run.text())
+        self.assertNotIn("Traceback", run.text())
+
+    def test_fakePrinter(self) -> None:
+        """The in-process fake printer: the location is set and read back as set."""
+        run = self.start("fake")
+        self.assertIn("printer: the in-process fake IPP printer at ipp://127.0.0.1:", run.text())
+        self.checkWalk(run)
+        self.assertRegex(run.text(), rf"← {PRINTER}[-0-9a-f]+: SetParameterValuesResponse Status 0\n.*\n"
+                                     rf".*← {PRINTER}[-0-9a-f]+: PrintServiceDescription.ServiceLocation = "
+                                     "'Demo lab, shelf 2'")
+        self.assertIn("black toner now 7", run.text())
+        for protocol, host, port in boundAddresses(run.child.pid):
+            self.assertTrue(isLoopback(host), f"{protocol} socket on {host}:{port}")
+        self.stop(run)
+
+    def test_ippeveprinter(self) -> None:
+        """
+        A real ippeveprinter: it lets no attribute be set, so the location
+        write is refused (9003 with 9008) and reads back unchanged; its
+        level drops through its /supplies form; after Ctrl-C neither it
+        nor its D-Bus bus runs.
+        """
+        from proxier.sim.ippeveprinter import binaries
+
+        if binaries() is None:
+            raise unittest.SkipTest("ippeveprinter or dbus-daemon is not installed (tools/install-test-peers)")
+        run = self.start("ippeveprinter")
+        started = re.search(r"a real ippeveprinter \(PID (\d+), its private D-Bus bus PID (\d+)\)", run.text())
+        self.assertIsNotNone(started, run.text()[-3000:])
+        self.checkWalk(run)
+        self.assertRegex(run.text(), rf"← {PRINTER}[-0-9a-f]+: Fault 9003 Invalid arguments \(ServiceLocation: "
+                                     rf"9008 Attempt to set a non-writable parameter\)\n.*\n"
+                                     rf".*← {PRINTER}[-0-9a-f]+: PrintServiceDescription.ServiceLocation = "
+                                     "'Front office'")
+        self.assertRegex(run.text(), r"black toner set to 7\d % through ippeveprinter's /supplies form \(HTTP 200\)")
+        self.stop(run)
+        for pid in started.groups():
+            self.assertFalse(processRuns(int(pid)), f"PID {pid} still runs after the demo stopped")
