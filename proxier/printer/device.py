@@ -136,7 +136,8 @@ class PrinterDevice(ProxiedDevice):
                  identify: Optional[Callable[[Any], Optional[DeviceIdentity]]] = None,
                  replaced: Optional[Callable[["PrinterDevice", Any], None]] = None,
                  random: Optional[Callable[[], float]] = None) -> None:
-        super().__init__(identity)
+        # known from an earlier run only: offline until it answers
+        super().__init__(identity, DeviceStatus.ONLINE if found is not None else DeviceStatus.OFFLINE)
         self.url = url
         self.client = client
         self.clock = clock
@@ -166,8 +167,6 @@ class PrinterDevice(ProxiedDevice):
             self.poller.seed(found)
             self._read(found, None)
             self._saveBootTime()
-        else:
-            self.status = DeviceStatus.OFFLINE  # until it answers: known from an earlier run only
         self.model = PrinterModel(self, store.child("datamodel"))
 
     # -- the polls ------------------------------------------------------------------------
