@@ -1,7 +1,10 @@
 """
 What the benchmark scripts share: a percentile of their timings, the
-command line of those run for a number of rounds, and the proxier's tree
-with the UPnP-DM plugin and one simulated device on loopback.
+command line of those run for a number of rounds, cleanups of the peers a
+script starts, its log kept to warnings (an unstarted log would keep
+every event in memory), and the proxier's tree with the UPnP-DM plugin and
+one simulated device on loopback, or with the printer plugin on given
+printers.
 """
 
 from __future__ import annotations
@@ -12,12 +15,47 @@ from typing import Any, Callable
 
 from twisted.internet import task
 
-__all__ = ["percentile", "reactWithRounds", "startWithOneDevice"]
+__all__ = ["percentile", "reactWithRounds", "startWithOneDevice", "startWithPrinters", "Cleanups", "warningsOnly",
+           "residentBytes"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class Cleanups:
+    """What L{tests.peers.printers} asks of a test case: cleanups, run last first."""
+
+    def __init__(self) -> None:
+        self.cleanups: list = []
+
+    def addCleanup(self, f: Callable[..., Any], *a: Any) -> None:
+        self.cleanups.append((f, a))
+
+    def run(self) -> None:
+        for f, a in reversed(self.cleanups):
+            f(*a)
+
+
+def warningsOnly() -> None:
+    """Log warnings and worse to stderr, nothing else: before logging starts Twisted buffers every event."""
+    import sys
+
+    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate, globalLogBeginner,
+                                textFileLogObserver)
+
+    globalLogBeginner.beginLoggingTo([FilteringLogObserver(textFileLogObserver(sys.stderr), [
+        LogLevelFilterPredicate(LogLevel.warn)])], redirectStandardIO=False)
+
+
+def residentBytes() -> int:
+    """This process's resident set size now (the kernel's VmRSS)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def reactWithRounds(run: Callable[[Any, int], Any], doc: str, rounds: int) -> None:
@@ -56,3 +94,29 @@ def startWithOneDevice(reactor: Any, acsURL: str, prefix: str) -> tuple[Any, Any
                   agent=Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=True)))
     fleet.startService()
     return tree, service, fleet
+
+
+def startWithPrinters(reactor: Any, acsURL: str, prefix: str, printers: tuple[str, ...], **keys: Any) -> tuple[Any, Any]:
+    """
+    The proxier's tree with the printer plugin only (its state in a new
+    folder named from C{prefix}), proxying C{printers} with the C{[printer]}
+    C{keys} given, informing the ACS at C{acsURL}: started.
+
+    @return: the tree and its printer service.
+    """
+    from proxier.config import load
+    from proxier.plugins.printer import printer
+    from proxier.printer.proxy import SERVICE_NAME
+    from proxier.service import ProxierService
+    from proxier.store import Store
+    from proxier.tap import pluginSections
+
+    config = load(None, pluginSections([printer]))
+    config = config.replace("protocols", enabled=(printer.name,))
+    config = config.replace("printer", printers=printers, **keys)
+    config = config.replace("acs", url=acsURL, periodic_inform_enable=False)
+    config = config.replace("connection_request", port=0)
+    config = config.replace("demo", enable="no")
+    tree = ProxierService(config, Store.open(tempfile.mkdtemp(prefix=prefix)), [printer], reactor=reactor)
+    tree.startService()
+    return tree, tree.getServiceNamed(SERVICE_NAME)

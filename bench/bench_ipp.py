@@ -27,21 +27,9 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import percentile, reactWithRounds  # noqa: E402
+from bench._harness import Cleanups, percentile, reactWithRounds  # noqa: E402
 from proxier.printer import ipp, ippclient  # noqa: E402
 from tests.peers import printers  # noqa: E402
-
-
-class _Cleanups:
-    def __init__(self) -> None:
-        self.cleanups: list = []
-
-    def addCleanup(self, f: Any, *a: Any) -> None:
-        self.cleanups.append((f, a))
-
-    def run(self) -> None:
-        for f, a in reversed(self.cleanups):
-            f(*a)
 
 
 def line(label: str, values: list[float]) -> None:
@@ -63,7 +51,7 @@ async def _run(reactor: Any, rounds: int) -> None:
     if reason:
         print(f"skipped: {reason}")
         return
-    peers = _Cleanups()
+    peers = Cleanups()
     directory = tempfile.mkdtemp(prefix="proxier-bench-ipp-")
     peers.addCleanup(shutil.rmtree, directory, True)
     try:
