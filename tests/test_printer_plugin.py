@@ -11,36 +11,27 @@ CWMP message both ways is validated against the BBF schema.
 from __future__ import annotations
 
 import os
-from functools import partial
-from typing import Any, Callable, Optional
+from typing import Any
 
 from twisted.internet import defer, reactor
 from twisted.plugin import IPlugin
 from twisted.trial import unittest
-from twisted.web.client import HTTPConnectionPool
-from twisted.web.server import Site
 
 from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.cwmp.fakeacs import FakeACS
-from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.interfaces import IProxyProtocol
 from proxier.plugins.printer import PrinterProtocol
 from proxier.printer.proxy import PrinterService
 from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, SECTION
-from proxier.registry import protocolPlugins, selectProtocols
-from proxier.service import ProxierService
+from proxier.registry import protocolPlugins
 from proxier.store import Store
-from proxier.tap import pluginSections
-from tests import _helpers
+from tests import _e2e
+from tests._e2e import answers, events, waitFor
 from tests._fakeprinter import URL, FakeClient, FakePrinter
-from tests.cwmpxsd import assertValidCWMP, validationErrors
 
 PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-PRINTER-1")
 PRINTER = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
-
-waitFor = partial(_helpers.waitFor, timeout=20.0)
 
 
 class PluginTests(unittest.TestCase):
@@ -67,66 +58,15 @@ class FakePrinterProtocol(PrinterProtocol):
         return PrinterService(context, clientFactory=lambda url, credentials, timeout: FakeClient(self.printer, url))
 
 
-class Lab:
-    """The proxier tree with the printer protocol only, one printer, and the fake ACS on 127.0.0.1."""
+class Lab(_e2e.Lab):
+    """The proxier tree with the printer protocol only, one in-memory printer, and the fake ACS on 127.0.0.1."""
 
     def __init__(self, testCase: unittest.TestCase) -> None:
-        self.testCase = testCase
-        self.acs = FakeACS(clock=reactor, validator=lambda body: assertValidCWMP(testCase, body))
-        port = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
-        testCase.addCleanup(port.stopListening)
-        self.acsURL = f"http://127.0.0.1:{port.getHost().port}/acs"
-        self.state = testCase.mktemp()
         self.printer = FakePrinter(reactor)
-        self.plugins = [FakePrinterProtocol(self.printer)]
-        self.tree: Optional[ProxierService] = None
-        testCase.addCleanup(self._validated)
+        super().__init__(testCase, [FakePrinterProtocol(self.printer)], PROXIER, {"printer": {"printers": (URL,)}})
 
-    def _validated(self) -> None:
-        self.testCase.assertEqual(self.acs.validationErrors, [])
-        for session in self.acs.sessions:
-            for exchange in session.exchanges:
-                if exchange.direction == "acs" and exchange.raw:
-                    self.testCase.assertEqual(validationErrors(exchange.raw), [])
-
-    def startTree(self) -> ProxierService:
-        config = load(None, pluginSections(self.plugins))
-        config = config.replace("protocols", enabled=(PROXY_PROTOCOL,))
-        config = config.replace("printer", printers=(URL,))
-        config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False, retry_minimum_wait=1)
-        config = config.replace("connection_request", port=0)
-        config = config.replace("device", serial_number=PROXIER.serialNumber)
-        config = config.replace("demo", enable="no")
-        protocols = selectProtocols(self.plugins, config["protocols"]["enabled"])
-        agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
-        tree = ProxierService(config, Store.open(self.state), protocols, reactor=reactor, agent=agent)
-        tree.startService()
-        self.tree = tree
-        self.testCase.addCleanup(lambda: tree.stopService() if tree.running else None)
-        return tree
-
-    def sessions(self, who: DeviceIdentity) -> list:
-        return self.acs.sessionsFor(str(who))
-
-    def ended(self, who: DeviceIdentity, count: int) -> Callable[[], bool]:
-        return lambda: len(self.sessions(who)) >= count and all(s.ended for s in self.sessions(who)[:count])
-
-    def endpoint(self, who: DeviceIdentity) -> Any:
-        manager = self.tree.cwmp.manager  # type: ignore[union-attr]
-        return self.tree.ownEndpoint if who == PROXIER else manager.endpoints[who.key]  # type: ignore[union-attr]
-
-    @defer.inlineCallbacks
-    def session(self, requests: list, who: DeviceIdentity) -> Any:
-        """A Connection Request and a session running C{requests}; returns the session."""
-        before = len(self.sessions(who))
-        self.acs.script(requests, str(who))
-        endpoint = self.endpoint(who)
-        username, password = endpoint.connectionRequestCredentials()
-        status = yield self.acs.connectionRequest(self.tree.cwmp.server.url(endpoint.connectionRequestPath),
-                                                  username, password)
-        self.testCase.assertEqual(status, 200)
-        yield waitFor(self.ended(who, before + 1), what=f"the session of {who}")
-        return self.sessions(who)[before]
+    def devices(self) -> list[DeviceIdentity]:
+        return [PRINTER]
 
 
 class ProxiedTests(unittest.TestCase):
@@ -141,12 +81,9 @@ class ProxiedTests(unittest.TestCase):
         gateway lists it with the plugin's ProxyProtocol and
         DiscoveryProtocol.
         """
-        lab = Lab(self)
-        lab.startTree()
-        for who in (PROXIER, PRINTER):
-            yield waitFor(lab.ended(who, 1), what=f"the BOOTSTRAP session of {who}")
+        lab = yield Lab(self).start()
         [session] = lab.sessions(PRINTER)
-        self.assertEqual(sorted(e.code for e in session.inform.events), ["0 BOOTSTRAP"])
+        self.assertEqual(events(session), ["0 BOOTSTRAP"])
         self.assertEqual(session.inform.deviceId, PRINTER)
         informed = {p.name: p.value for p in session.inform.parameters}
         self.assertEqual(informed["Device.DeviceInfo.SoftwareVersion"], "4.2.1")
@@ -155,7 +92,7 @@ class ProxiedTests(unittest.TestCase):
         session = yield lab.session([m.GetParameterValues((
             "Device.DeviceInfo.SerialNumber", "Device.DeviceInfo.ProxierInfo.ProxyProtocol",
             "Device.Services.PrintServiceNumberOfEntries"))], PRINTER)
-        [(_, answer)] = session.responses
+        [answer] = answers(session)
         self.assertEqual({p.name: p.value for p in answer.parameters}, {
             "Device.DeviceInfo.SerialNumber": "EX4000-0001",
             "Device.DeviceInfo.ProxierInfo.ProxyProtocol": PROXY_PROTOCOL,
@@ -164,7 +101,7 @@ class ProxiedTests(unittest.TestCase):
 
         table = "Device.ManagementServer.VirtualDevice."
         session = yield lab.session([m.GetParameterValues((table,))], PROXIER)
-        [(_, answer)] = session.responses
+        [answer] = answers(session)
         values = {p.name: p.value for p in answer.parameters}
         self.assertEqual((values[table + "1.SerialNumber"], values[table + "1.ProxyProtocol"],
                           values[table + "1.DiscoveryProtocol"]), ("EX4000-0001", PROXY_PROTOCOL, DISCOVERY_PROTOCOL))
@@ -177,9 +114,7 @@ class ProxiedTests(unittest.TestCase):
         GetParameterValues reads a toner level and the location;
         SetParameterValues sets the location on the printer, read back.
         """
-        lab = Lab(self)
-        lab.startTree()
-        yield waitFor(lab.ended(PRINTER, 1), what="the BOOTSTRAP session of the printer")
+        lab = yield Lab(self).start()
         service = "Device.Services.PrintService.1."
         location = service + "PrintServiceDescription.ServiceLocation"
         sides = service + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing.Sides"
@@ -192,7 +127,7 @@ class ProxiedTests(unittest.TestCase):
             m.SetParameterValues((ParameterValue(location, "Lab 7"),), "pk-1"),
             m.GetParameterValues((location,)),
         ], PRINTER)
-        description, sideNames, before, spv, after = [answer for _, answer in session.responses]
+        description, sideNames, before, spv, after = answers(session)
         self.assertTrue({p.name: p.writable for p in description.parameters}[location])
         self.assertEqual([(p.name, p.writable) for p in sideNames.parameters], [(sides, False)])
         self.assertEqual({p.name: p.value for p in before.parameters}, {location: "Room 1", level: "55"})
@@ -214,7 +149,7 @@ class ProxiedTests(unittest.TestCase):
         lab.printer.restart()
         lab.startTree()
         yield waitFor(lab.ended(PRINTER, 2), what="the session after the restart")
-        self.assertEqual(sorted(e.code for e in lab.sessions(PRINTER)[1].inform.events), ["1 BOOT"])
+        self.assertEqual(events(lab.sessions(PRINTER)[1]), ["1 BOOT"])
 
 
 class ServiceTests(unittest.TestCase):

@@ -12,115 +12,32 @@ validated against the BBF schema.
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, Callable, Optional
-
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 from twisted.trial import unittest
-from twisted.web.client import HTTPConnectionPool
-from twisted.web.server import Site
 
-from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.cwmp.fakeacs import FakeACS
-from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel.faults import SetParameterValuesFault
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterAttributes, ParameterValue
-from proxier.registry import selectProtocols
-from proxier.service import ProxierService
-from proxier.store import Store
-from proxier.tap import pluginSections
-from tests import _helpers
+from tests import _e2e
+from tests._e2e import answers, events, waitFor
 from tests._memproto import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, THING, Bench, MemoryProtocol, Thing
-from tests.cwmpxsd import assertValidCWMP, validationErrors
 
 COUNT = 3
 PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-MEMORY-1")
 
-waitFor = partial(_helpers.waitFor, timeout=20.0)
 
-
-class Lab:
+class Lab(_e2e.Lab):
     """The proxier tree with the memory protocol only, its bench of devices, and the fake ACS on 127.0.0.1."""
 
     def __init__(self, testCase: unittest.TestCase, count: int = COUNT) -> None:
-        self.testCase = testCase
-        self.acs = FakeACS(clock=reactor, validator=lambda body: assertValidCWMP(testCase, body))
-        port = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
-        testCase.addCleanup(port.stopListening)
-        self.acsURL = f"http://127.0.0.1:{port.getHost().port}/acs"
-        self.state = testCase.mktemp()
         self.bench = Bench(count)
-        self.plugins = [MemoryProtocol(self.bench)]
-        self.tree: Optional[ProxierService] = None
-        testCase.addCleanup(self._validated)
+        super().__init__(testCase, [MemoryProtocol(self.bench)], PROXIER)
 
-    def _validated(self) -> None:
-        """What the ACS received was checked as it came; what it sent is checked here."""
-        self.testCase.assertEqual(self.acs.validationErrors, [])
-        for session in self.acs.sessions:
-            for exchange in session.exchanges:
-                if exchange.direction == "acs" and exchange.raw:
-                    self.testCase.assertEqual(validationErrors(exchange.raw), [])
-
-    def startTree(self) -> ProxierService:
-        """A new proxier on the lab's state directory, with the protocols C{[protocols] enabled} names."""
-        config = load(None, pluginSections(self.plugins))
-        config = config.replace("protocols", enabled=(PROXY_PROTOCOL,))
-        config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False, retry_minimum_wait=1,
-                                local_targets=("127.0.0.1",))
-        config = config.replace("connection_request", port=0)
-        config = config.replace("device", serial_number=PROXIER.serialNumber)
-        config = config.replace("demo", enable="no")
-        protocols = selectProtocols(self.plugins, config["protocols"]["enabled"])
-        agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
-        tree = ProxierService(config, Store.open(self.state), protocols, reactor=reactor, agent=agent)
-        tree.startService()
-        self.tree = tree
-        self.testCase.addCleanup(lambda: tree.stopService() if tree.running else None)
-        return tree
-
-    @defer.inlineCallbacks
-    def start(self) -> Any:
-        """The tree up, the gateway and every device bootstrapped."""
-        self.startTree()
-        for who in [PROXIER] + [thing.identity for thing in self.bench.things]:
-            yield waitFor(self.ended(who, 1), what=f"the BOOTSTRAP session of {who}")
-        return self
+    def devices(self) -> list[DeviceIdentity]:
+        return [thing.identity for thing in self.bench.things]
 
     def thing(self, index: int = 0) -> Thing:
         return self.bench.things[index]
-
-    def sessions(self, who: DeviceIdentity) -> list:
-        return self.acs.sessionsFor(str(who))
-
-    def ended(self, who: DeviceIdentity, count: int) -> Callable[[], bool]:
-        return lambda: len(self.sessions(who)) >= count and all(s.ended for s in self.sessions(who)[:count])
-
-    def endpoint(self, who: DeviceIdentity) -> Any:
-        manager = self.tree.cwmp.manager  # type: ignore[union-attr]
-        return self.tree.ownEndpoint if who == PROXIER else manager.endpoints[who.key]  # type: ignore[union-attr]
-
-    @defer.inlineCallbacks
-    def session(self, requests: list, who: DeviceIdentity) -> Any:
-        """A Connection Request and a session running C{requests}; returns the session."""
-        before = len(self.sessions(who))
-        self.acs.script(requests, str(who))
-        endpoint = self.endpoint(who)
-        username, password = endpoint.connectionRequestCredentials()
-        status = yield self.acs.connectionRequest(self.tree.cwmp.server.url(endpoint.connectionRequestPath),
-                                                  username, password)
-        self.testCase.assertEqual(status, 200)
-        yield waitFor(self.ended(who, before + 1), what=f"the session of {who}")
-        return self.sessions(who)[before]
-
-
-def events(session: Any) -> list[str]:
-    return sorted(e.code for e in session.inform.events)
-
-
-def answers(session: Any) -> list:
-    return [answer for _, answer in session.responses]
 
 
 def names(answer: m.GetParameterNamesResponse) -> dict[str, bool]:
