@@ -26,6 +26,7 @@ from proxier.printer.settings import PrinterSettings
 from proxier.store import Store
 from tests import _helpers
 from tests._fakeprinter import INTEGER, TEXT, URL, FakeClient, FakePrinter, attribute, mfp4000
+from tests._helpers import fired
 
 IDENTITY = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
 SETTINGS = PrinterSettings(printers=(URL,), pollInterval=60, fullPollInterval=900, offlineAfterFailures=3,
@@ -59,16 +60,6 @@ class Endpoint:
 
     def autonomousTransferComplete(self, device: Any, result: Any) -> None:
         self.events.append("10 AUTONOMOUS TRANSFER COMPLETE")
-
-
-def result(d: Any) -> Any:
-    """The result of a Deferred that has fired (a Failure's exception is raised)."""
-    out: list = []
-    d.addBoth(out.append)
-    assert out, "the Deferred has not fired"
-    if hasattr(out[0], "raiseException"):
-        out[0].raiseException()
-    return out[0]
 
 
 class IdentityTests(unittest.TestCase):
@@ -117,7 +108,7 @@ class _PrinterCase(unittest.TestCase):
 
     def gpv(self, device: PrinterDevice, *names: str) -> dict[str, str]:
         model = device.model
-        return {v.name: v.value for v in result(model.getParameterValues(list(names)))}
+        return {v.name: v.value for v in fired(model.getParameterValues(list(names)))}
 
 
 class DeviceTests(_PrinterCase):
@@ -200,7 +191,7 @@ class DeviceTests(_PrinterCase):
         """
         device = self.device()
         self.assertIn("Reboot", device.model.supportedMethods())
-        result(device.model.reboot("key"))
+        fired(device.model.reboot("key"))
         self.assertIn(("Restart", None), self.printer.requests)
         self.clock.advance(0)
         self.assertEqual(self.endpoint.events, ["1 BOOT"])
@@ -210,7 +201,7 @@ class DeviceTests(_PrinterCase):
         self.printer.set("operations-supported", 0x23, 0x000B)
         device = self.device()
         self.assertNotIn("Reboot", device.model.supportedMethods())
-        fault = self.assertRaises(CWMPFault, result, device.model.reboot("key"))
+        fault = self.assertRaises(CWMPFault, fired, device.model.reboot("key"))
         self.assertEqual(fault.code, 9000)
 
     def test_anotherPrinter(self) -> None:
@@ -239,7 +230,7 @@ class DeviceTests(_PrinterCase):
         self.assertEqual(self.gpv(device, "Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation"),
                          {"Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation": "Lab 9"})
         self.assertEqual(device.events.state.value, "subscribed")
-        result(device.stop())
+        fired(device.stop())
         self.assertEqual(self.printer.subscriptions, set(), "cancelled when the device stops")
 
     def test_adapter(self) -> None:
@@ -281,12 +272,12 @@ class PrintServiceTests(_PrinterCase):
     def test_writableIsPerPrinter(self) -> None:
         """Writable only where printer-settable-attributes-supported lists the attribute."""
         device = self.device()
-        infos = {i.name: i.writable for i in result(device.model.getParameterNames(SERVICE, False))}
+        infos = {i.name: i.writable for i in fired(device.model.getParameterNames(SERVICE, False))}
         self.assertEqual(sorted(n for n, w in infos.items() if w), [INFO, LOCATION])
         self.printer.set("printer-settable-attributes-supported", 0x44, "printer-location", "sides-default")
         self.printer.set("printer-config-change-time", INTEGER, 2)
         self.clock.advance(60)
-        infos = {i.name: i.writable for i in result(device.model.getParameterNames(SERVICE, False))}
+        infos = {i.name: i.writable for i in fired(device.model.getParameterNames(SERVICE, False))}
         self.assertEqual(sorted(n for n, w in infos.items() if w), [SIDES, LOCATION])
         self.assertEqual(self.gpv(device, LOCATION)[LOCATION], "Room 1", "its values are still read")
 
@@ -301,8 +292,8 @@ class PrintServiceTests(_PrinterCase):
         device = self.device()
         changes: list = []
         device.model.addChangeListener(lambda values, active: changes.append([v.name for v in values]))
-        result(device.model.setParameterAttributes([AttributeChange(LOCATION, True, 2)]))
-        self.assertEqual(result(self.spv(device, (LOCATION, "Lab 7"))), 0)
+        fired(device.model.setParameterAttributes([AttributeChange(LOCATION, True, 2)]))
+        self.assertEqual(fired(self.spv(device, (LOCATION, "Lab 7"))), 0)
         [[written]] = self.sets()
         self.assertEqual((written.name, written.value), ("printer-location", "Lab 7"))
         self.assertEqual(self.printer.requests[-1], ("Get-Printer-Attributes", ("printer-location",)))
@@ -320,9 +311,9 @@ class PrintServiceTests(_PrinterCase):
         self.printer.set("operations-supported", 0x23, 0x000B, 0x0013, 0x4003)
         device = self.device()
         copies = SERVICE + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing.Copies"
-        infos = {i.name: i.writable for i in result(device.model.getParameterNames(copies, False))}
+        infos = {i.name: i.writable for i in fired(device.model.getParameterNames(copies, False))}
         self.assertEqual(infos, {copies: True})
-        self.assertEqual(result(self.spv(device, (copies, "3"), (SIDES, "OneSided"), (LOCATION, "Lab 7"))), 0)
+        self.assertEqual(fired(self.spv(device, (copies, "3"), (SIDES, "OneSided"), (LOCATION, "Lab 7"))), 0)
         writes = [(r[0], [a.name for a in r[1]]) for r in self.printer.requests
                   if r[0] in ("CUPS-Add-Modify-Printer", "Set-Printer-Attributes")]
         self.assertEqual(sorted(writes), [("CUPS-Add-Modify-Printer", ["copies-default"]),
@@ -334,7 +325,7 @@ class PrintServiceTests(_PrinterCase):
         """The printer refuses the write: 9001, nothing changed."""
         device = self.device()
         self.printer.refuseWrites = True
-        fault = self.assertRaises(CWMPFault, result, self.spv(device, (LOCATION, "Lab 7")))
+        fault = self.assertRaises(CWMPFault, fired, self.spv(device, (LOCATION, "Lab 7")))
         self.assertEqual(fault.code, 9001)
         self.assertEqual(self.gpv(device, LOCATION)[LOCATION], "Room 1")
 
@@ -342,14 +333,14 @@ class PrintServiceTests(_PrinterCase):
         """successful-ok but the value read back is the old one (cupsd): 9001."""
         device = self.device()
         self.printer.ignored = {"printer-location"}
-        fault = self.assertRaises(CWMPFault, result, self.spv(device, (LOCATION, "Lab 7")))
+        fault = self.assertRaises(CWMPFault, fired, self.spv(device, (LOCATION, "Lab 7")))
         self.assertEqual(fault.code, 9001)
         self.assertIn("did not take printer-location", fault.string)
 
     def test_notSettable(self) -> None:
         """A parameter this printer cannot write: 9003 with 9008 for it, and nothing is sent."""
         device = self.device()
-        fault = self.assertRaises(CWMPFault, result, self.spv(device, (SIDES, "OneSided"), (LOCATION, "Lab 7")))
+        fault = self.assertRaises(CWMPFault, fired, self.spv(device, (SIDES, "OneSided"), (LOCATION, "Lab 7")))
         self.assertEqual(fault.code, 9003)
         self.assertEqual([(f.parameterName, f.faultCode) for f in fault.parameterFaults], [(SIDES, 9008)])
         self.assertEqual(self.sets(), [])
@@ -357,7 +348,7 @@ class PrintServiceTests(_PrinterCase):
     def test_invalidValue(self) -> None:
         """A value the model's type refuses (longer than ServiceLocation's 127) is 9003/9007 before any write."""
         device = self.device()
-        fault = self.assertRaises(CWMPFault, result, self.spv(device, (LOCATION, "x" * 200)))
+        fault = self.assertRaises(CWMPFault, fired, self.spv(device, (LOCATION, "x" * 200)))
         self.assertEqual([f.faultCode for f in fault.parameterFaults], [9007])
         self.assertEqual(self.sets(), [])
 
@@ -369,7 +360,7 @@ class PrintServiceTests(_PrinterCase):
         """
         device = self.device()
         self.printer.ignored = {"printer-info"}
-        fault = self.assertRaises(CWMPFault, result, self.spv(
+        fault = self.assertRaises(CWMPFault, fired, self.spv(
             device, (LOCATION, "Lab 7"), (INFO, "Front desk"), ("Device.DeviceInfo.ProvisioningCode", "P1")))
         self.assertEqual(fault.code, 9001)
         self.assertEqual([[a.value for a in s] for s in self.sets()], [["Lab 7"], ["Front desk"], ["Room 1"]])
@@ -389,7 +380,7 @@ class PrintServiceTests(_PrinterCase):
         changes: list = []
         device.model.addChangeListener(lambda values, active: changes.append(([(v.name, v.value) for v in values],
                                                                               active)))
-        result(device.model.setParameterAttributes([AttributeChange(SUPPLIES + "MarkerSupply.2." + LEVEL, True, 1)]))
+        fired(device.model.setParameterAttributes([AttributeChange(SUPPLIES + "MarkerSupply.2." + LEVEL, True, 1)]))
         self.clock.advance(60)
         self.assertEqual(changes, [])
         self.printer.set("printer-supply", 0x30,
