@@ -30,11 +30,10 @@ request and answer; every UPnP action the proxier sends on its behalf is
 printed as well. The printer's walk (L{PRINTER_WALK}) reads the demo-table
 rows IPP serves, sets the location and reads it back (ippeveprinter lets no
 attribute be set: there the ACS hears 9003 with 9008 and reads the location
-unchanged), and turns on passive notification for the black toner level
-(the model lets a printer deny active notification on levels, and the
-proxier does); after each drop, once a poll has seen it, the demo ACS
-sends the printer a Connection Request and the session's Inform carries
-"4 VALUE CHANGE" with the new level. A device that starts no session by
+unchanged), and turns on active notification for the black toner level:
+after each drop, once a poll has seen it, the printer's Virtual CWMP Device
+starts a session by itself, its Inform carrying "4 VALUE CHANGE" with the
+new level. A device that starts no session by
 itself (a run on a state directory that already knows it: no BOOTSTRAP
 again) is sent a Connection Request. Then the demo keeps running (the reboot comes back as
 "1 BOOT" + "M Reboot"; devices keep being managed) until Ctrl-C.
@@ -67,8 +66,6 @@ QUIET = 3.0
 DRAIN_PERIOD = 20.0
 #: The demo printer's poll period ([printer] poll_interval's least): a level drop is seen within it (+ a tenth).
 PRINTER_POLL = 10
-#: Seconds after a drop at which the demo ACS asks the printer for a session, the drop seen by then.
-AFTER_DROP = PRINTER_POLL * 1.1 + 1.5
 #: The demo printer's black toner: its printer-supply index= (an ippeveprinter /supplies slot), and its row.
 BLACK = 2
 _SERVICE = "Device.Services.PrintService.1."
@@ -118,11 +115,10 @@ PRINTER_WALK: tuple[Callable[[], m.Message], ...] = (
     lambda: m.GetParameterValues(PRINTER_ROWS),
     lambda: m.SetParameterValues((ParameterValue(_LOCATION, DEMO_LOCATION, "xsd:string"),), "demo-location"),
     lambda: m.GetParameterValues((_LOCATION,)),
-    # passive: the model lets a printer deny active notification on levels (activeNotify canDeny, they move
-    # with every page: pwgsm2tr106.control), and the proxier does; the demo asks for a session after a drop
-    lambda: m.SetParameterAttributes((AttributeChange(_BLACK_LEVEL, True, Notification.PASSIVE),)),
+    # active: a drop starts a session by itself (throttled by DefaultActiveNotificationThrottle)
+    lambda: m.SetParameterAttributes((AttributeChange(_BLACK_LEVEL, True, Notification.ACTIVE),)),
 )
-PRINTER_WALK_DONE = ("the demo rows read, the location set and read back, passive notification on the black "
+PRINTER_WALK_DONE = ("the demo rows read, the location set and read back, active notification on the black "
                      "toner level")
 
 
@@ -318,8 +314,6 @@ class DemoPrinter:
         self.fake: Any = None
         self.listening: Any = None
         self._drain: Any = None
-        #: called after each drop of the level
-        self.dropped: Callable[[], None] = lambda: None
         self.stopped = False
 
     def start(self) -> None:
@@ -377,14 +371,12 @@ class DemoPrinter:
         if self.real is None:
             self.fake.setLevel(BLACK, level)
             self.printer.line("IPP", f"printer: black toner now {level} % (the fake printer used some)")
-            self.dropped()
             return None
         d = self.real.setLevel(BLACK, level)
 
         def done(code: int) -> None:
             self.printer.line("IPP", f"printer: black toner set to {level} % through ippeveprinter's /supplies "
                                      f"form (HTTP {code})")
-            self.dropped()
 
         d.addCallbacks(done, lambda f: self.printer.line("IPP", f"printer: the /supplies form failed: "
                                                                 f"{f.getErrorMessage()}"))
@@ -421,7 +413,6 @@ class _Demo(Service):
         self.firstSeen: dict[str, float] = {}
         self.asked: set[str] = set()
         self._timer: Any = None
-        self._printerCalls: list[Any] = []
 
     def startService(self) -> None:
         super().startService()
@@ -438,7 +429,6 @@ class _Demo(Service):
                                   f"state in {self.tree.store.path}. Ctrl-C stops.")
         if self.demoPrinter is not None:
             self.acs.printers = self._printerNames
-            self.demoPrinter.dropped = self._printerDropped
             self.demoPrinter.start()
         self._timer = self.clock.callLater(1.0, self._askQuiet)
 
@@ -474,19 +464,6 @@ class _Demo(Service):
         d.addCallbacks(lambda status: self.printer.line("CWMP", f"  {name} answered HTTP {status}"),
                        lambda f: self.printer.line("CWMP", f"  {name}: {f.getErrorMessage()}"))
 
-    def _printerDropped(self) -> None:
-        """Once the printer is walked (its level's notification on), a session after the poll saw the drop."""
-        if any(name in self.acs.walked for name in self._printerNames()):
-            self._printerCalls = [c for c in self._printerCalls if c.active()]
-            self._printerCalls.append(self.clock.callLater(AFTER_DROP, self._askPrinter))
-
-    def _askPrinter(self) -> None:
-        names = set(self._printerNames())
-        for endpoint in list(self.tree.cwmp.manager.endpoints.values()):
-            if str(endpoint.identity) in names and endpoint.online and not endpoint.inSession:
-                self._connectionRequest(endpoint, "its black toner level changed: passive notification, so the "
-                                                  "VALUE CHANGE comes with the next session")
-
     def _printerNames(self) -> list[str]:
         """The identities of the printer protocol's devices (the demo's printer)."""
         from proxier.printer.settings import PROXY_PROTOCOL
@@ -498,9 +475,6 @@ class _Demo(Service):
         super().stopService()
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        for call in self._printerCalls:
-            if call.active():
-                call.cancel()
         from twisted.internet.defer import DeferredList, maybeDeferred
 
         waits = []

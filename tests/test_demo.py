@@ -275,8 +275,9 @@ class DemoPrinterTests(unittest.TestCase):
     """
     The demo's printer (no UPnP device here): started on 127.0.0.1, walked
     by the demo ACS — the demo-table rows read, the location set and read
-    back, passive notification on the black toner level — and its level's
-    drop reported as "4 VALUE CHANGE"; Ctrl-C stops it.
+    back, active notification on the black toner level — and its level's
+    drop reported as "4 VALUE CHANGE" in a session the device starts by
+    itself; Ctrl-C stops it.
     """
 
     timeout = 300
@@ -302,8 +303,8 @@ class DemoPrinterTests(unittest.TestCase):
                 self.assertRegex(text, rf"← {PRINTER}[-0-9a-f]+: (\S+\.)?{re.escape(row)}")
         self.assertIn("SetParameterValues Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation = "
                       "'Demo lab, shelf 2'", text)
-        self.assertIn(f"{LEVEL} Notification=1", text)
-        self.assertRegex(text, rf"Inform from {PRINTER}[-0-9a-f]+: 6 CONNECTION REQUEST, 4 VALUE CHANGE .*; changed: "
+        self.assertIn(f"{LEVEL} Notification=2", text)
+        self.assertRegex(text, rf"Inform from {PRINTER}[-0-9a-f]+: 4 VALUE CHANGE .*; changed: "
                                rf"Device\.Services\.PrintService\.1\.\S+{LEVEL} = '7\d'")
 
     def stop(self, run: DemoRun) -> None:

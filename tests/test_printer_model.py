@@ -140,8 +140,9 @@ class TypeTests(unittest.TestCase):
         self.assertEqual(version.item.patterns, (r"[0-9]+\.[0-9]+",))
 
     def test_activeNotify(self) -> None:
-        """canDeny comes from the document; others are normal."""
-        self.assertEqual(self.param(LEVEL).activeNotify, CAN_DENY)
+        """canDeny comes from the document (page counters); others, supply levels included, are normal."""
+        self.assertEqual(self.param("PrintServiceStatus.ImpressionsCompleted").activeNotify, CAN_DENY)
+        self.assertEqual(self.param(LEVEL).activeNotify, NORMAL)
         self.assertEqual(self.param(DESCRIPTION + "ServiceLocation").activeNotify, NORMAL)
 
     def test_everyParameterServed(self) -> None:
