@@ -3,39 +3,30 @@ The whole service tree end to end over real loopback sockets: the proxier's
 own endpoint and a Virtual CWMP Device (from a protocol that registers an
 adapter to IDataModel) talking to the fake ACS, a Connection Request to the
 virtual endpoint, and a restart of the tree on the same state directory.
-Every message the proxier sends is validated against the CWMP schema.
+Every CWMP message both ways is validated against the schema (L{tests._e2e}).
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
-from twisted.web.client import HTTPConnectionPool
-from twisted.web.server import Site
 from zope.interface import implementer
 
-from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.cwmp.fakeacs import FakeACS
-from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel import types
 from proxier.datamodel.declarations import Object, Parameter
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.interfaces import IDataModel, IProxiedDevice, IProxyProtocol
-from proxier.service import ProxierService
 from proxier.store import Store
-from tests import _helpers
-from tests.cwmpxsd import assertValidCWMP
+from tests import _e2e
+from tests._e2e import answers, events, waitFor
 
 DEVICE = DeviceIdentity("ExampleCo", "00D0F5", "Lamp", "L-0001")
 PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-TEST-1")
-
-waitFor = partial(_helpers.waitFor, timeout=15.0)
 
 
 @implementer(IProxiedDevice)
@@ -100,31 +91,8 @@ class LampProtocol:
 
 class ServiceTreeTests(unittest.TestCase):
     def setUp(self) -> None:
-        self.acs = FakeACS(clock=reactor, validator=lambda body: assertValidCWMP(self, body))
-        port = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        self.acsURL = f"http://127.0.0.1:{port.getHost().port}/acs"
-        self.state = self.mktemp()
-        self.addCleanup(lambda: self.assertEqual(self.acs.validationErrors, []))
-
-    def makeTree(self) -> ProxierService:
-        config = load(None)
-        config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False)
-        config = config.replace("connection_request", port=0)
-        config = config.replace("device", serial_number=PROXIER.serialNumber)
-        store = Store.open(self.state)
-        protocol = LampProtocol(Lamp(), store.child("lamp-model"))
-        agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
-        tree = ProxierService(config, store, [protocol], reactor=reactor, agent=agent)
-        tree.startService()
-        self.addCleanup(tree.stopService)
-        return tree
-
-    def sessions(self, identity: DeviceIdentity) -> list:
-        return self.acs.sessionsFor(str(identity))
-
-    def ended(self, identity: DeviceIdentity, count: int) -> Callable[[], bool]:
-        return lambda: len(self.sessions(identity)) >= count and all(s.ended for s in self.sessions(identity))
+        protocol = LampProtocol(Lamp(), Store.open(self.mktemp()).child("lamp-model"))
+        self.lab = _e2e.Lab(self, [protocol], PROXIER)
 
     @defer.inlineCallbacks
     def test_bootstrapThenRestart(self) -> None:
@@ -136,37 +104,38 @@ class ServiceTreeTests(unittest.TestCase):
         table lists the device. After a restart on the same state: "1 BOOT"
         for the proxier, and no second BOOTSTRAP for either.
         """
-        self.acs.script([m.GetParameterValues(("Device.ManagementServer.VirtualDeviceNumberOfEntries",
-                                               "Device.ManagementServer.VirtualDevice.1."))], str(PROXIER))
-        tree = self.makeTree()
-        yield waitFor(self.ended(PROXIER, 1))
-        yield waitFor(self.ended(DEVICE, 1))
-        own = self.sessions(PROXIER)[0]
-        self.assertEqual(sorted(e.code for e in own.inform.events), ["0 BOOTSTRAP", "1 BOOT"])
+        lab = self.lab
+        lab.acs.script([m.GetParameterValues(("Device.ManagementServer.VirtualDeviceNumberOfEntries",
+                                              "Device.ManagementServer.VirtualDevice.1."))], str(PROXIER))
+        tree = lab.startTree()
+        yield waitFor(lab.ended(PROXIER, 1))
+        yield waitFor(lab.ended(DEVICE, 1))
+        own = lab.sessions(PROXIER)[0]
+        self.assertEqual(events(own), ["0 BOOTSTRAP", "1 BOOT"])
         informed = {p.name: p.value for p in own.inform.parameters}
         self.assertEqual(informed["Device.RootDataModelVersion"], "2.17")
         self.assertEqual(informed["Device.ManagementServer.ConnectionRequestURL"],
                          tree.cwmp.server.url(tree.ownEndpoint.connectionRequestPath))
-        [(_, answer)] = own.responses
+        [answer] = answers(own)
         values = {p.name: p.value for p in answer.parameters}
         self.assertEqual(values["Device.ManagementServer.VirtualDeviceNumberOfEntries"], "1")
         self.assertEqual(values["Device.ManagementServer.VirtualDevice.1.SerialNumber"], DEVICE.serialNumber)
         self.assertEqual(values["Device.ManagementServer.VirtualDevice.1.ProxyProtocol"], "X_TEST-Lamp")
 
-        virtual = self.sessions(DEVICE)[0]
-        self.assertEqual([e.code for e in virtual.inform.events], ["0 BOOTSTRAP"])
+        virtual = lab.sessions(DEVICE)[0]
+        self.assertEqual(events(virtual), ["0 BOOTSTRAP"])
         self.assertEqual(virtual.inform.deviceId, DEVICE)
         self.assertIn(ParameterValue("Device.DeviceInfo.SoftwareVersion", "1.2.3", "xsd:string"),
                       virtual.inform.parameters)
 
         yield tree.stopService()
-        before = len(self.acs.sessions)
-        self.makeTree()
-        yield waitFor(lambda: len(self.sessions(PROXIER)) >= 2 and self.sessions(PROXIER)[-1].ended)
+        before = len(lab.acs.sessions)
+        lab.startTree()
+        yield waitFor(lab.ended(PROXIER, 2))
         yield task.deferLater(reactor, 0.3, lambda: None)
-        self.assertEqual([e.code for e in self.sessions(PROXIER)[-1].inform.events], ["1 BOOT"])
-        self.assertEqual(len(self.sessions(DEVICE)), 1, "no new session for the virtual device")
-        self.assertEqual(len(self.acs.sessions), before + 1)
+        self.assertEqual(events(lab.sessions(PROXIER)[-1]), ["1 BOOT"])
+        self.assertEqual(len(lab.sessions(DEVICE)), 1, "no new session for the virtual device")
+        self.assertEqual(len(lab.acs.sessions), before + 1)
 
     @defer.inlineCallbacks
     def test_virtualDeviceManaged(self) -> None:
@@ -175,27 +144,18 @@ class ServiceTreeTests(unittest.TestCase):
         session, in which the ACS reads the proxier-held ProxierInfo and the
         device's own values, and sets a device value (ParameterKey updated).
         """
-        tree = self.makeTree()
-        yield waitFor(self.ended(DEVICE, 1))
-        endpoint = tree.cwmp.manager.endpoints[DEVICE.key]
+        lab = self.lab
+        tree = lab.startTree()
+        yield waitFor(lab.ended(DEVICE, 1))
+        endpoint = lab.endpoint(DEVICE)
         self.assertNotEqual(endpoint.connectionRequestPath, tree.ownEndpoint.connectionRequestPath)
-        self.acs.script(
-            [
-                m.GetParameterValues(("Device.DeviceInfo.ProxierInfo.", "Device.X_TEST_Light.Brightness")),
-                m.SetParameterValues((ParameterValue("Device.X_TEST_Light.Brightness", "80", "xsd:unsignedInt"),),
-                                     "pk-1"),
-                m.GetParameterNames("Device.", True),
-            ],
-            str(DEVICE),
-        )
-        username, password = endpoint.connectionRequestCredentials()
-        status = yield self.acs.connectionRequest(tree.cwmp.server.url(endpoint.connectionRequestPath),
-                                                  username, password)
-        self.assertEqual(status, 200)
-        yield waitFor(self.ended(DEVICE, 2))
-        session = self.sessions(DEVICE)[1]
-        self.assertEqual([e.code for e in session.inform.events], ["6 CONNECTION REQUEST"])
-        (gpv, spv, gpn) = [answer for _, answer in session.responses]
+        session = yield lab.session([
+            m.GetParameterValues(("Device.DeviceInfo.ProxierInfo.", "Device.X_TEST_Light.Brightness")),
+            m.SetParameterValues((ParameterValue("Device.X_TEST_Light.Brightness", "80", "xsd:unsignedInt"),), "pk-1"),
+            m.GetParameterNames("Device.", True),
+        ], DEVICE)
+        self.assertEqual(events(session), ["6 CONNECTION REQUEST"])
+        gpv, spv, gpn = answers(session)
         values = {p.name: p.value for p in gpv.parameters}
         self.assertEqual(values["Device.DeviceInfo.ProxierInfo.SerialNumber"], PROXIER.serialNumber)
         self.assertEqual(values["Device.DeviceInfo.ProxierInfo.ProxyProtocol"], "X_TEST-Lamp")
