@@ -10,9 +10,12 @@ values in the PrintService tree (PRINTERS.md section 4), as data tables:
    (L{PRINTER_STATE}), resolution units (L{RESOLUTION_UNITS});
  - PrtSubUnitStatusTC bits -> the SM's C{SubunitStateWKV} list
    (L{subunitStates});
- - the IANA-PRINTER-MIB textual conventions by number (L{MIB_LABELS}) and
-   their labels -> SM values (L{labelToWKV}), which PWG 5100.13 rows carry
-   as labels and SNMP as numbers;
+ - the Printer-MIB's textual conventions by number (L{MIB_LABELS}, generated
+   from the MIB text) and their labels -> SM values (L{labelToWKV}), which
+   PWG 5100.13 rows carry as labels and SNMP as numbers;
+ - HOST-RESOURCES-MIB printer status -> the SM's State (L{HR_PRINTER_STATUS},
+   L{HR_DEVICE_STATUS}) and hrPrinterDetectedErrorState bits -> StateReasons
+   (L{detectedErrors});
  - RFC 2579 DateAndTime octets (IPP C{dateTime}) -> an aware datetime.
 
 Every function raises L{ConversionError} (a C{ValueError}) for a value it
@@ -26,6 +29,8 @@ import datetime
 import re
 from typing import Mapping
 
+from proxier.printer import mib
+
 __all__ = [
     "ConversionError",
     "KEYWORD_EXCEPTIONS",
@@ -36,6 +41,10 @@ __all__ = [
     "SUBUNIT_AVAILABILITY",
     "SUBUNIT_FLAGS",
     "MIB_LABELS",
+    "HR_PRINTER_STATUS",
+    "HR_DEVICE_STATUS",
+    "DETECTED_ERRORS",
+    "detectedErrors",
     "keywordToWKV",
     "wkvToKeyword",
     "stateReasonToWKV",
@@ -110,6 +119,8 @@ def stateReasonToWKV(keyword: str) -> str:
 # the SM's spelling.
 LABEL_EXCEPTIONS: Mapping[str, str] = {
     "unRemovableBin": "UnremovableBin",  # PrtOutputTypeTC 4; SM OutputTrayTypeWKV
+    "impactMovingHeadDotMatrix9pin": "ImpactMovingHeadDotMatrix9Pin",  # PrtMarkerMarkTechTC 6; SM MarkerTechnology
+    "impactMovingHeadDotMatrix24pin": "ImpactMovingHeadDotMatrix24Pin",  # PrtMarkerMarkTechTC 7
 }
 
 
@@ -123,44 +134,14 @@ def labelToWKV(label: str) -> str:
     return label[0].upper() + label[1:]
 
 
-# IANA-PRINTER-MIB textual conventions (RFC 3805 / IANA-PRINTER-MIB), by name:
-# number -> label. PWG 5100.13 rows carry the labels, SNMP the numbers.
-MIB_LABELS: Mapping[str, Mapping[int, str]] = {
-    "PrtMarkerSuppliesTypeTC": {
-        1: "other", 2: "unknown", 3: "toner", 4: "wasteToner", 5: "ink", 6: "inkCartridge", 7: "inkRibbon",
-        8: "wasteInk", 9: "opc", 10: "developer", 11: "fuserOil", 12: "solidWax", 13: "ribbonWax", 14: "wasteWax",
-        15: "fuser", 16: "coronaWire", 17: "fuserOilWick", 18: "cleanerUnit", 19: "fuserCleaningPad",
-        20: "transferUnit", 21: "tonerCartridge", 22: "fuserOiler", 23: "water", 24: "wasteWater",
-        25: "glueWaterAdditive", 26: "wastePaper", 27: "bindingSupply", 28: "bandingSupply", 29: "stitchingWire",
-        30: "shrinkWrap", 31: "paperWrap", 32: "staples", 33: "inserts", 34: "covers",
-    },
-    "PrtMarkerSuppliesClassTC": {1: "other", 2: "unknown", 3: "supplyThatIsConsumed", 4: "receptacleThatIsFilled"},
-    "PrtMarkerSuppliesSupplyUnitTC": {
-        1: "other", 2: "unknown", 3: "tenThousandthsOfInches", 4: "micrometers", 7: "impressions", 8: "sheets",
-        11: "hours", 12: "thousandthsOfOunces", 13: "tenthsOfGrams", 14: "hundrethsOfFluidOunces",
-        15: "tenthsOfMilliliters", 16: "feet", 17: "meters", 18: "items", 19: "percent",
-    },
-    "PrtInputTypeTC": {
-        1: "other", 2: "unknown", 3: "sheetFeedAutoRemovableTray", 4: "sheetFeedAutoNonRemovableTray",
-        5: "sheetFeedManual", 6: "continuousRoll", 7: "continuousFanFold",
-    },
-    "PrtOutputTypeTC": {
-        1: "other", 2: "unknown", 3: "removableBin", 4: "unRemovableBin", 5: "continuousRollDevice", 6: "mailBox",
-        7: "continuousFanFold",
-    },
-    "PrtCapacityUnitTC": {
-        1: "other", 2: "unknown", 3: "tenThousandthsOfInches", 4: "micrometers", 8: "sheets", 16: "feet",
-        17: "meters", 18: "items", 19: "percent",
-    },
-    "PrtMarkerCounterUnitTC": {
-        3: "tenThousandthsOfInches", 4: "micrometers", 5: "characters", 6: "lines", 7: "impressions", 8: "sheets",
-        9: "dotRow", 11: "hours", 16: "feet", 17: "meters",
-    },
-}
+# The Printer-MIB's and IANA-PRINTER-MIB's textual conventions (RFC 3805), by
+# name: number -> label, generated from the MIB text (proxier.printer.mib, one
+# source). PWG 5100.13 rows carry the labels, SNMP the numbers.
+MIB_LABELS: Mapping[str, Mapping[int, str]] = mib.LABELS
 
 
 def mibLabel(convention: str, number: int) -> str:
-    """The label of C{number} in the IANA-PRINTER-MIB textual convention C{convention}."""
+    """The label of C{number} in the textual convention C{convention} (L{MIB_LABELS})."""
     labels = MIB_LABELS.get(convention)
     if labels is None:
         raise ConversionError(f"no textual convention {convention!r}")
@@ -191,6 +172,40 @@ def wkvToEnum(table: Mapping[int, str], value: str, what: str) -> int:
         if name == value:
             return number
     raise ConversionError(f"{value!r} is not a known {what} value")
+
+
+# HOST-RESOURCES-MIB (RFC 2790) hrPrinterStatus -> the SM's State (PRINTERS.md
+# section 4). warmup(5) is work under way towards printing, not idle.
+HR_PRINTER_STATUS: Mapping[int, str] = {1: "Other", 2: "Unknown", 3: "Idle", 4: "Processing", 5: "Processing"}
+# hrDeviceStatus values that say more than hrPrinterStatus: down(5) -> Down
+# (PRINTERS.md section 4), testing(4) -> Testing; the others leave it.
+HR_DEVICE_STATUS: Mapping[int, str] = {4: "Testing", 5: "Down"}
+# hrPrinterDetectedErrorState (RFC 2790): bit number (0 = the first octet's
+# most significant bit) -> SM StateReason, the IPP printer-state-reasons each
+# condition is. offline(6), serviceRequested(7), markerSupplyMissing(10) and
+# overduePreventMaint(14) have no SM StateReason and are not reported.
+DETECTED_ERRORS: tuple[tuple[int, str], ...] = (
+    (0, "MediaLow"),
+    (1, "MediaEmpty"),
+    (2, "TonerLow"),
+    (3, "TonerEmpty"),
+    (4, "DoorOpen"),
+    (5, "MediaJam"),
+    (8, "InputTrayMissing"),
+    (9, "OutputTrayMissing"),
+    (11, "OutputAreaAlmostFull"),
+    (12, "OutputAreaFull"),
+    (13, "InputTrayEmpty"),
+)
+
+
+def detectedErrors(octets: object) -> tuple[str, ...]:
+    """hrPrinterDetectedErrorState -> StateReason list (C{("None",)} when no known bit is set): 0x20 -> TonerLow."""
+    if not isinstance(octets, bytes) or len(octets) > 8:
+        raise ConversionError(f"hrPrinterDetectedErrorState {octets!r:.40} is not up to eight octets")
+    reasons = tuple(reason for bit, reason in DETECTED_ERRORS
+                    if bit // 8 < len(octets) and octets[bit // 8] & (0x80 >> bit % 8))
+    return reasons or ("None",)
 
 
 # PrtSubUnitStatusTC (RFC 3805): bits 0-2 the availability, then one bit each.
