@@ -7,7 +7,6 @@ C{ippeveprinter} on 127.0.0.1 when it is installed.
 
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import Any, Optional
 
@@ -27,6 +26,7 @@ from proxier.store import Store
 from tests import _helpers
 from tests._fakeprinter import INTEGER, TEXT, URL, FakeClient, FakePrinter, attribute, mfp4000
 from tests._helpers import fired
+from tests.peers import printers
 
 IDENTITY = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
 SETTINGS = PrinterSettings(printers=(URL,), pollInterval=60, fullPollInterval=900, offlineAfterFailures=3,
@@ -426,20 +426,7 @@ class RealPrinterTests(unittest.TestCase):
     timeout = 120  # trial's bound on each test; every wait inside has its own
 
     def setUp(self) -> Any:
-        import shutil
-        import tempfile
-
-        from tests.peers import printers
-
-        reason = printers.missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf",
-                                  "dbus-private-system-bus.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        self.peers = printers
-        self.directory = tempfile.mkdtemp(prefix="proxier-ipp-")
-        self.addCleanup(shutil.rmtree, self.directory, True)
-        self.env = printers.startBus(self, self.directory)
-        self.port, self.process = printers.spawnIppeveprinter(self, self.directory, self.env, location="Room 1")
+        self.peer = printers.startPrinter(self, location="Room 1")
         self.endpoint = Endpoint()
 
     @defer.inlineCallbacks
@@ -464,7 +451,7 @@ class RealPrinterTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_demoRowsRead(self) -> Any:
         """Every demo-table row ippeveprinter serves reads through the device's model."""
-        device = yield self.device(f"ipp://127.0.0.1:{self.port}/ipp/print")
+        device = yield self.device(self.peer.url)
         values = {v.name: v.value for v in (yield device.model.getParameterValues([SERVICE, "Device.DeviceInfo."]))}
         pdp = SERVICE + "PrintServiceDefaults.DefaultPrintJobTicket.PrintDocumentProcessing."
         self.assertEqual(values[LOCATION], "Room 1")
@@ -489,7 +476,7 @@ class RealPrinterTests(unittest.TestCase):
         """
         from proxier.datamodel.values import ParameterValue
 
-        device = yield self.device(f"ipp://127.0.0.1:{self.port}/ipp/print")
+        device = yield self.device(self.peer.url)
         try:
             yield device.model.setParameterValues([ParameterValue(LOCATION, "Lab 7")])
         except CWMPFault as fault:
@@ -500,12 +487,12 @@ class RealPrinterTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_killedOfflineRestartedBoot(self) -> Any:
         """The printer killed: offline (once); started again on its port: "1 BOOT", then online."""
-        device = yield self.device(f"ipp://127.0.0.1:{self.port}/ipp/print")
+        device = yield self.device(self.peer.url)
         yield deferLater(3)  # up a few seconds: its restart shows as printer-up-time going back (whole seconds)
-        self.peers.stopProcess(self.process)
+        self.peer.stop()
         yield waitFor(lambda: not device.online, what="the printer offline")
         self.assertEqual(self.endpoint.events, ["offline"])
-        self.peers.spawnIppeveprinter(self, self.directory, self.env, location="Room 1", port=self.port)
+        self.peer.restart(self)
         yield waitFor(lambda: device.online, what="the printer online again")
         self.assertEqual(self.endpoint.events, ["offline", "1 BOOT", "online"])
 
@@ -519,14 +506,7 @@ class RealPrinterTests(unittest.TestCase):
         """
         from proxier.datamodel.values import ParameterValue
 
-        reason = self.peers.missing("cupsd", "lpadmin", "cupsd-private.conf", "cups-files-private.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
-        cupsPort = self.peers.startCupsd(self, self.directory, self.env)
-        self.peers.addQueue(self.env, cupsPort, self.port)
-        device = yield self.device(f"ipp://127.0.0.1:{cupsPort}/printers/TestQ")
+        device = yield self.device(printers.startQueue(self, self.peer))
         names = {i.name: i.writable for i in (yield device.model.getParameterNames(LOCATION, False))}
         self.assertEqual(names, {LOCATION: True})
         status = yield device.model.setParameterValues([ParameterValue(LOCATION, "Lab 7")])

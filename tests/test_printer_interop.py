@@ -10,9 +10,6 @@ fixture is absent; every peer is stopped by its PID.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from typing import Any
 
@@ -26,6 +23,7 @@ from proxier.plugins.printer import PrinterProtocol
 from proxier.printer.ippclient import IPPClient
 from tests import _e2e
 from tests._e2e import answers, events, waitFor
+from tests.peers import printers
 
 PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-INTEROP-1")
 SERVICE = "Device.Services.PrintService.1."
@@ -71,19 +69,9 @@ class _PeersCase(unittest.TestCase):
     timeout = 60  # trial's bound on each test; every wait inside has its own
 
     def setUp(self) -> None:
-        from tests.peers import printers
-
-        reason = printers.missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf",
-                                  "dbus-private-system-bus.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        self.peers = printers
-        self.directory = tempfile.mkdtemp(prefix="proxier-interop-")
-        self.addCleanup(shutil.rmtree, self.directory, True)
-        self.env = printers.startBus(self, self.directory)
-        self.port, self.process = printers.spawnIppeveprinter(self, self.directory, self.env, location="Room 1")
+        self.peer = printers.startPrinter(self, location="Room 1")
         self.started = time.monotonic()
-        self.url = f"ipp://127.0.0.1:{self.port}/ipp/print"
+        self.url = self.peer.url
 
     @defer.inlineCallbacks
     def attributes(self, url: str, *names: str) -> Any:
@@ -175,13 +163,13 @@ class IppeveprinterTests(_PeersCase):
         lab = yield Lab(self, self.url).start()
         endpoint = lab.endpoint(lab.printer)
         yield task.deferLater(reactor, max(0.0, UP_BEFORE_KILL - (time.monotonic() - self.started)), lambda: None)
-        self.peers.stopProcess(self.process)
+        self.peer.stop()
         yield waitFor(lambda: not endpoint.online, what="the printer's Virtual CWMP Device offline")
         status = yield lab.connectionRequest(lab.printer)
         self.assertEqual(status, 503)
         self.assertEqual(len(lab.sessions(lab.printer)), 1, "no session while offline")
 
-        self.peers.spawnIppeveprinter(self, self.directory, self.env, location="Room 1", port=self.port)
+        self.peer.restart(self)
         yield waitFor(lab.ended(lab.printer, 2), what="the session after the printer's restart")
         self.assertTrue(endpoint.online)
         self.assertEqual(events(lab.sessions(lab.printer)[1]), ["1 BOOT"])
@@ -191,15 +179,9 @@ class CupsdTests(_PeersCase):
     """The same printer behind a private cupsd queue, which lets printer-location be set."""
 
     def setUp(self) -> None:
+        printers.skipUnlessQueue()
         super().setUp()
-        reason = self.peers.missing("cupsd", "lpadmin", "cupsd-private.conf", "cups-files-private.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
-        cupsPort = self.peers.startCupsd(self, self.directory, self.env)
-        self.peers.addQueue(self.env, cupsPort, self.port)
-        self.queue = f"ipp://127.0.0.1:{cupsPort}/printers/TestQ"
+        self.queue = printers.startQueue(self, self.peer)
 
     @defer.inlineCallbacks
     def test_locationSetAndReadBack(self) -> Any:

@@ -9,8 +9,6 @@ the real C{ippeveprinter} (and a private C{cupsd} queue in front of it) on
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from typing import Any, Callable, Optional
 
 from treq.testing import StubTreq
@@ -38,6 +36,7 @@ from proxier.printer.ippclient import (
 )
 from proxier.printer.pinning import CertificatePins, spkiHash
 from proxier.store import Store
+from tests.peers import printers
 
 URL = "ipp://127.0.0.1:8631/ipp/print"
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared")
@@ -522,21 +521,9 @@ class LoopbackTLSTests(unittest.TestCase):
 
 
 class _RealPeer:
-    """Starts the peers of L{tests.peers.printers} in a temp directory of the test."""
+    """Clients of the real peers of L{tests.peers.printers}, which a test starts."""
 
     timeout = 120  # trial's bound on each test; every step inside has its own
-
-    def startPrinter(self: Any, extra: str = "") -> int:
-        from tests.peers import printers
-
-        reason = printers.missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf",
-                                  "dbus-private-system-bus.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        self.directory = tempfile.mkdtemp(prefix="proxier-ipp-")
-        self.addCleanup(shutil.rmtree, self.directory, True)
-        self.env = printers.startBus(self, self.directory)
-        return printers.startIppeveprinter(self, self.directory, self.env, location="Room 1", extra=extra)
 
     def realClient(self: Any, url: str, **kw: Any) -> IPPClient:
         from twisted.internet import reactor
@@ -547,8 +534,8 @@ class _RealPeer:
 
 class IppeveprinterTests(_RealPeer, unittest.TestCase):
     def setUp(self) -> None:
-        self.port = self.startPrinter()
-        self.url = f"ipp://127.0.0.1:{self.port}/ipp/print"
+        peer = printers.startPrinter(self)
+        self.port, self.url = peer.port, peer.url
 
     @defer.inlineCallbacks
     def test_readAttributes(self) -> Any:
@@ -638,7 +625,7 @@ class IppeveprinterTests(_RealPeer, unittest.TestCase):
 class RealDuplicateTests(_RealPeer, unittest.TestCase):
     def setUp(self) -> None:
         # with printer-organization in its -a file, ippeveprinter 2.4 sends it, then its own empty one
-        self.port = self.startPrinter(extra='ATTR text printer-organization "ExampleCo"\n')
+        self.port = printers.startPrinter(self, extra='ATTR text printer-organization "ExampleCo"\n').port
         self.events: list = []
         globalLogPublisher.addObserver(self.events.append)
         self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
@@ -664,17 +651,8 @@ class RealDuplicateTests(_RealPeer, unittest.TestCase):
 
 class CupsQueueTests(_RealPeer, unittest.TestCase):
     def setUp(self) -> None:
-        from tests.peers import printers
-
-        reason = printers.missing("cupsd", "lpadmin", "cupsd-private.conf", "cups-files-private.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
-        self.printerPort = printerPort = self.startPrinter()
-        self.cupsPort = printers.startCupsd(self, self.directory, self.env)
-        printers.addQueue(self.env, self.cupsPort, printerPort)
-        self.url = f"ipp://127.0.0.1:{self.cupsPort}/printers/TestQ"
+        printers.skipUnlessQueue()
+        self.url = printers.startQueue(self, printers.startPrinter(self))
 
     @defer.inlineCallbacks
     def test_setLocationReadBack(self) -> Any:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import tempfile
 from typing import Any
 
 from twisted.internet import defer
@@ -28,6 +26,7 @@ from proxier.printer import ipp, model
 from proxier.printer import ippsource as S
 from proxier.printer.ipp import Attribute, AttributeGroup, Collection, Resolution, TextWithLanguage, Value
 from proxier.printer.ippclient import IPPClient
+from tests.peers import printers
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "ipp")
 PS = "Device.Services.PrintService.1."
@@ -352,21 +351,9 @@ class TreeTests(unittest.TestCase):
 
 
 class _Peers:
-    """The real peers of L{tests.peers.printers}, in a temp directory of the test."""
+    """Clients of the real peers of L{tests.peers.printers}, which a test starts."""
 
     timeout = 120
-
-    def startPrinter(self: Any) -> int:
-        from tests.peers import printers
-
-        reason = printers.missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf",
-                                  "dbus-private-system-bus.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        self.directory = tempfile.mkdtemp(prefix="proxier-ippsource-")
-        self.addCleanup(shutil.rmtree, self.directory, True)
-        self.env = printers.startBus(self, self.directory)
-        return printers.startIppeveprinter(self, self.directory, self.env, location="Room 1")
 
     def client(self: Any, url: str) -> IPPClient:
         from twisted.internet import reactor
@@ -380,8 +367,7 @@ class LiveIppeveprinterTests(_Peers, unittest.TestCase):
     @defer.inlineCallbacks
     def test_demoRows(self) -> Any:
         """Every IPP-served demo row reads from the live printer as from the recording."""
-        port = self.startPrinter()
-        group = yield self.client(f"ipp://127.0.0.1:{port}/ipp/print").getPrinterAttributes()
+        group = yield self.client(printers.startPrinter(self).url).getPrinterAttributes()
         readings = S.read(group)
         self.assertEqual(readings.problems, [])
         self.assertEqual(demoRows(readings), demoRows(S.read(ippeveprinter())))
@@ -395,17 +381,8 @@ class LiveCupsQueueTests(_Peers, unittest.TestCase):
     @defer.inlineCallbacks
     def test_locationWriteReadBack(self) -> Any:
         """ServiceLocation is settable on the queue; its encoded write is accepted and reads back."""
-        from tests.peers import printers
-
-        reason = printers.missing("cupsd", "lpadmin", "cupsd-private.conf", "cups-files-private.conf")
-        if reason:
-            raise unittest.SkipTest(reason)
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
-        printerPort = self.startPrinter()
-        cupsPort = printers.startCupsd(self, self.directory, self.env)
-        printers.addQueue(self.env, cupsPort, printerPort)
-        client = self.client(f"ipp://127.0.0.1:{cupsPort}/printers/TestQ")
+        printers.skipUnlessQueue()
+        client = self.client(printers.startQueue(self, printers.startPrinter(self)))
         before = S.read((yield client.getPrinterAttributes()))
         path = S.DESCRIPTION + "ServiceLocation"
         group = yield client.getPrinterAttributes(["printer-settable-attributes-supported"])

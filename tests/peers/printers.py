@@ -15,11 +15,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
 from typing import Any, Optional
+from unittest import SkipTest
 
 __all__ = ["FIXTURES", "missing", "freePort", "waitForPort", "startBus", "startIppeveprinter", "spawnIppeveprinter",
-           "stopProcess", "startCupsd", "addQueue"]
+           "stopProcess", "startCupsd", "addQueue", "Printer", "startPrinter", "skipUnlessQueue", "startQueue"]
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                         "..", "shared", "fixtures", "ipp")
@@ -168,3 +171,61 @@ def addQueue(env: dict, cupsPort: int, printerPort: int, queue: str = "TestQ") -
     subprocess.run([_which("lpadmin"), "-p", queue, "-E", "-v", f"ipp://localhost:{printerPort}/ipp/print",
                     "-m", "everywhere"], env=env, capture_output=True, timeout=60, check=True,
                    stdin=subprocess.DEVNULL)
+
+
+@dataclass
+class Printer:
+    """An ippeveprinter a test started: its temp directory, the private bus's environment, its port and process."""
+
+    directory: str
+    env: dict
+    location: str
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"ipp://127.0.0.1:{self.port}/ipp/print"
+
+    def stop(self) -> None:
+        """Stopped now, by its PID (switched off)."""
+        stopProcess(self.process)
+
+    def restart(self, testCase: Any) -> None:
+        """Started again where it was (same port, so the same printer-uuid)."""
+        _, self.process = spawnIppeveprinter(testCase, self.directory, self.env, location=self.location,
+                                             port=self.port)
+
+
+def startPrinter(testCase: Any, location: str = "Room 1", extra: str = "") -> Printer:
+    """
+    What a test of the real printer needs: a temp directory (removed at the
+    cleanup), a private bus and ippeveprinter with the MFP 4000 file (plus
+    the C{extra} ATTR lines). C{SkipTest} naming the first binary or fixture
+    that is absent.
+    """
+    reason = missing("ippeveprinter", "dbus-daemon", "ippeveprinter-mfp4000.conf", "dbus-private-system-bus.conf")
+    if reason:
+        raise SkipTest(reason)
+    directory = tempfile.mkdtemp(prefix="proxier-ipp-")
+    testCase.addCleanup(shutil.rmtree, directory, True)
+    env = startBus(testCase, directory)
+    port, process = spawnIppeveprinter(testCase, directory, env, location=location, extra=extra)
+    return Printer(directory, env, location, port, process)
+
+
+def skipUnlessQueue() -> None:
+    """C{SkipTest} with the reason when a private cupsd queue cannot be started here."""
+    reason = missing("cupsd", "lpadmin", "cupsd-private.conf", "cups-files-private.conf")
+    if reason:
+        raise SkipTest(reason)
+    if os.geteuid() != 0:
+        raise SkipTest("the private cupsd of the fixtures runs its children as lp: needs root")
+
+
+def startQueue(testCase: Any, printer: Printer) -> str:
+    """A private cupsd with a queue in front of C{printer} (L{skipUnlessQueue} first); returns the queue's URL."""
+    skipUnlessQueue()
+    cupsPort = startCupsd(testCase, printer.directory, printer.env)
+    addQueue(printer.env, cupsPort, printer.port)
+    return f"ipp://127.0.0.1:{cupsPort}/printers/TestQ"
