@@ -84,11 +84,13 @@ class IppeveprinterTests(_PeersCase):
     @defer.inlineCallbacks
     def test_identityAndDemoRows(self) -> Any:
         """
-        The printer bootstraps with its own identity (ippeveprinter ignores
-        the fixture's printer-serial-number: the serial number is its
-        printer-uuid) and its firmware; GetParameterValues reads every demo
-        row IPP serves with the fixture's values (PRINTERS.md §4; Contact,
-        Memory, MAC and Front Panel are SNMP's).
+        The printer bootstraps with its own identity (it tells neither
+        printer-serial-number nor printer-device-id: the serial number is
+        its printer-uuid, which follows its port) and its firmware;
+        GetParameterValues reads every demo row it serves with the fixture's
+        values (PRINTERS.md §4; it tells no printer-contact-col nor
+        printer-media-sheets-completed, and Memory, MAC and Front Panel are
+        SNMP's).
         """
         lab = yield Lab(self, self.url).start()
         told = yield self.attributes(self.url, "printer-uuid")
