@@ -41,6 +41,10 @@ __all__ = [
     "WRITES",
     "WriteError",
     "Identity",
+    "fits",
+    "addRow",
+    "addSupply",
+    "addInputTray",
     "Readings",
     "read",
     "deviceId",
@@ -223,8 +227,8 @@ class Readings:
     problems: list[str] = field(default_factory=list)
 
 
-def _fits(path: str, value: Any, readings: Readings) -> bool:
-    """Whether C{value} fits the document's type of C{path}; a misfit is a problem."""
+def fits(path: str, value: Any, readings: Readings) -> bool:
+    """Whether C{value} fits the document's type of C{path}; a misfit is a problem (SNMP's readings too)."""
     try:
         model.document().parameters[path].type.check(value)
     except (TypeError, ValueError) as e:
@@ -251,7 +255,7 @@ def _scalars(printer: ipp.AttributeGroup, readings: Readings) -> None:
         except ConversionError as e:
             readings.problems.append(f"{name}: {e}")
             continue
-        if _fits(path, value, readings):
+        if fits(path, value, readings):
             readings.values[path] = value
     reasons = _present(printer, "printer-state-reasons")
     if reasons:
@@ -282,16 +286,17 @@ def _scalars(printer: ipp.AttributeGroup, readings: Readings) -> None:
         except ConversionError as e:
             readings.problems.append(f"printer-resolution-default: {e}")
         else:
-            if all(_fits(p, v, readings) for p, v in fields.items()):
+            if all(fits(p, v, readings) for p, v in fields.items()):
                 readings.values.update(fields)
 
 
-def _addRow(readings: Readings, table: str, key: tuple[int, ...], row: dict[str, Any]) -> None:
+def addRow(readings: Readings, table: str, key: tuple[int, ...], row: dict[str, Any]) -> None:
+    """Row C{key} of C{table}, the values that fit; a second row with the same key is a problem."""
     rows = readings.rows.setdefault(table, {})
     if key in rows:
         readings.problems.append(f"{table}: a second row with index {key} left out")
         return
-    rows[key] = {rel: value for rel, value in row.items() if _fits(table + rel, value, readings)}
+    rows[key] = {rel: value for rel, value in row.items() if fits(table + rel, value, readings)}
 
 
 def _supplyRows(printer: ipp.AttributeGroup, readings: Readings) -> None:
@@ -304,7 +309,7 @@ def _supplyRows(printer: ipp.AttributeGroup, readings: Readings) -> None:
             readings.problems.append(f"printer-supply {position}: {e}")
             continue
         info = descriptions[position - 1] if position <= len(descriptions) else ""
-        _supply(readings, s, info.text if isinstance(info, ipp.TextWithLanguage) else info)
+        addSupply(readings, s, info.text if isinstance(info, ipp.TextWithLanguage) else info)
     if raw:
         return
     # CUPS queues: marker-levels and its sibling lists (percentages; -1/-2/-3 as in the MIB)
@@ -321,12 +326,13 @@ def _supplyRows(printer: ipp.AttributeGroup, readings: Readings) -> None:
         except (SupplyError, ConversionError) as e:
             readings.problems.append(f"marker-levels {position}: {e}")
             continue
-        _supply(readings, s, names[position - 1] if position <= len(names) else "")
+        addSupply(readings, s, names[position - 1] if position <= len(names) else "")
 
 
-def _supply(readings: Readings, s: supplies.Supply, info: Any) -> None:
+def addSupply(readings: Readings, s: supplies.Supply, info: Any) -> None:
+    """The supply's row, keyed (marker, index), and its marker's row; C{info} is its description."""
     readings.rows.setdefault(MARKER, {}).setdefault((s.marker,), {"MarkerStatus.Id": s.marker})
-    _addRow(readings, SUPPLY, (s.marker, s.index), {
+    addRow(readings, SUPPLY, (s.marker, s.index), {
         "MarkerSupplyStatus.Id": s.index,
         "MarkerSupplyDescription.MarkerSupplyCurrentLevel": s.level.value,
         "MarkerSupplyDescription.MarkerSupplyCurrentLevelBasis": s.level.basis,
@@ -339,6 +345,21 @@ def _supply(readings: Readings, s: supplies.Supply, info: Any) -> None:
     })
 
 
+def addInputTray(readings: Readings, key: tuple[int, ...], t: supplies.InputTray) -> None:
+    """The input tray's row, keyed by its native index."""
+    addRow(readings, INPUT_TRAY, key, {
+        "InputTrayStatus.Id": key[-1],
+        "InputTrayDescription.InputTrayName": t.name,
+        "InputTrayDescription.InputTrayCurrentLevel": t.level.value,
+        "InputTrayDescription.InputTrayCurrentLevelBasis": t.level.basis,
+        "InputTrayDescription.InputTrayMaxCapacity": t.maxCapacity.value,
+        "InputTrayDescription.InputTrayMaxCapacityBasis": t.maxCapacity.basis,
+        "InputTrayStatus.InputTrayType": t.type,
+        "InputTrayStatus.InputTrayCapacityUnit": t.unit,
+        "InputTrayStatus.SubunitStates.SubunitState": t.states,
+    })
+
+
 def _trayRows(printer: ipp.AttributeGroup, readings: Readings) -> None:
     for position, data in enumerate(_present(printer, "printer-input-tray"), 1):
         try:
@@ -346,24 +367,14 @@ def _trayRows(printer: ipp.AttributeGroup, readings: Readings) -> None:
         except SupplyError as e:
             readings.problems.append(f"printer-input-tray {position}: {e}")
             continue
-        _addRow(readings, INPUT_TRAY, (position,), {
-            "InputTrayStatus.Id": position,
-            "InputTrayDescription.InputTrayName": t.name,
-            "InputTrayDescription.InputTrayCurrentLevel": t.level.value,
-            "InputTrayDescription.InputTrayCurrentLevelBasis": t.level.basis,
-            "InputTrayDescription.InputTrayMaxCapacity": t.maxCapacity.value,
-            "InputTrayDescription.InputTrayMaxCapacityBasis": t.maxCapacity.basis,
-            "InputTrayStatus.InputTrayType": t.type,
-            "InputTrayStatus.InputTrayCapacityUnit": t.unit,
-            "InputTrayStatus.SubunitStates.SubunitState": t.states,
-        })
+        addInputTray(readings, (position,), t)
     for position, data in enumerate(_present(printer, "printer-output-tray"), 1):
         try:
             o = supplies.outputTray(supplies.parseRow(data))
         except SupplyError as e:
             readings.problems.append(f"printer-output-tray {position}: {e}")
             continue
-        _addRow(readings, OUTPUT_TRAY, (position,), {
+        addRow(readings, OUTPUT_TRAY, (position,), {
             "OutputTrayStatus.Id": position,
             "OutputTrayDescription.OutputTrayName": o.name,
             "OutputTrayDescription.OutputTrayRemainingCapacity": o.remaining.value,
@@ -380,7 +391,7 @@ def _counters(printer: ipp.AttributeGroup, readings: Readings) -> None:
     sheets = _present(printer, "printer-media-sheets-completed")
     if sheets:
         if type(sheets[0]) is int:
-            _addRow(readings, MEDIA_USED, (1,), {"MediaUsedTotalSheets": sheets[0]})
+            addRow(readings, MEDIA_USED, (1,), {"MediaUsedTotalSheets": sheets[0]})
         else:
             readings.problems.append(f"printer-media-sheets-completed: {sheets[0]!r:.40} is not an integer")
 
