@@ -9,7 +9,7 @@ from twisted.trial import unittest
 from zope.interface import alsoProvides, implementer
 from zope.interface.verify import verifyObject
 
-from proxier.datamodel.capabilities import INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import ILocalWrites, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.composite import CompositeDataModel, Mount
 from proxier.datamodel.declarations import Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
@@ -533,6 +533,31 @@ class ChangeTests(CompositeTestCase):
         self.assertEqual(seen, [])
         device.poll()
         self.assertEqual(seen, [(["Device.Enabled"], False)])
+
+    def test_localWrites(self) -> None:
+        """
+        A composite of models that take local writes takes them too
+        (ILocalWrites), each model its part, all or nothing: the parts with
+        Notification on are reported, where the same write by the ACS is
+        not; with a model that cannot tell, the composite does not claim to.
+        """
+        verifyObject(ILocalWrites, self.model)
+        seen = []
+        self.model.addChangeListener(lambda values, active: seen.append([(v.name, v.value) for v in values]))
+        self.ok(self.model.setParameterAttributes([AttributeChange("Device.Enabled", True, 1),
+                                                   AttributeChange("Device.ManagementServer.URL", True, 1)]))
+        self.ok(self.model.setParameterValues([ParameterValue("Device.Enabled", "false", "xsd:boolean")]))
+        self.assertEqual(seen, [])
+        self.ok(self.model.setParameterValuesLocally([
+            ParameterValue("Device.Enabled", "true", "xsd:boolean"),
+            ParameterValue("Device.ManagementServer.URL", "http://local/", "xsd:string")]))
+        self.assertEqual(sorted(sum(seen, [])), [("Device.Enabled", "true"),
+                                                 ("Device.ManagementServer.URL", "http://local/")])
+        self.fault(self.model.setParameterValuesLocally([
+            ParameterValue("Device.Enabled", "false", "xsd:boolean"),
+            ParameterValue("Device.ManagementServer.ParameterKey", "k", "xsd:string")]), 9003)
+        self.assertEqual(self.device.getLocal("Device.Enabled"), True)
+        self.assertFalse(ILocalWrites.providedBy(self.compose(Plain(self.device), self.local)))
 
     def test_listenerFailure(self) -> None:
         """A failing listener is logged and does not stop the model."""

@@ -843,6 +843,27 @@ class ChangeTests(TreeTestCase):
         self.model.poll()
         self.assertEqual(self.reports, [([ParameterValue("Device.Info.Level", "5", "xsd:unsignedInt")], True)])
 
+    def test_localWritesReported(self) -> None:
+        """
+        What the local console set (setParameterValuesLocally) is applied as
+        the ACS's write would be, and reported at once where Notification is
+        on (not where it is off); a refused one changes and reports nothing.
+        """
+        self.notify("Device.Info.Level", 1)
+        status = self.ok(self.model.setParameterValuesLocally([
+            ParameterValue("Device.Info.Level", "4", "xsd:unsignedInt"),
+            ParameterValue("Device.Info.Name", "x", "xsd:string")]))
+        self.assertEqual(status, 0)
+        self.assertEqual(self.device.level, 4)
+        self.assertEqual(self.reports, [([ParameterValue("Device.Info.Level", "4", "xsd:unsignedInt")], False)])
+        self.model.poll()
+        self.assertEqual(len(self.reports), 1)
+        self.fault(self.model.setParameterValuesLocally([
+            ParameterValue("Device.Info.Level", "5", "xsd:unsignedInt"),
+            ParameterValue("Device.Info.UpTime", "1", "xsd:unsignedInt")]), 9003)
+        self.assertEqual(self.device.level, 4)
+        self.assertEqual(len(self.reports), 1)
+
     def test_forcedInform(self) -> None:
         """Forced-inform parameters are not reported, unless the tree is told to."""
         self.notify("Device.RootDataModelVersion", 2)

@@ -8,6 +8,8 @@ SetParameterAttributes all-or-nothing across them: it asks each model to
 validate first (L{IValidatingDataModel}) and applies only when every one
 agreed. Value changes of parameters with Notification on come from models
 that can tell (L{INotifyingDataModel}); the endpoint listens on its model.
+A write made on the gateway itself (the local console) is not the ACS's:
+a model that can tell the two apart offers it (L{ILocalWrites}).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from zope.interface import Interface
 
 from proxier.datamodel.values import ParameterValue
 
-__all__ = ["IValidatingDataModel", "INotifyingDataModel", "ChangeListener"]
+__all__ = ["IValidatingDataModel", "INotifyingDataModel", "ILocalWrites", "ChangeListener"]
 
 # listener(values, active): the new values of parameters with Notification
 # on that changed by themselves; active is True when any of them has
@@ -61,3 +63,24 @@ class INotifyingDataModel(Interface):
 
     def removeChangeListener(listener):
         """Stop calling C{listener}."""
+
+
+class ILocalWrites(Interface):
+    """
+    A model that takes SetParameterValues from someone other than the ACS
+    (the local console). TR-069 A.3.2.4: a parameter with Notification on is
+    reported when its value changes for any reason but the ACS's own write —
+    so such a write must not be taken for the ACS's, which is never reported
+    back (L{INotifyingDataModel}).
+    """
+
+    def setParameterValuesLocally(values):
+        """
+        As L{IDataModel.setParameterValues<proxier.interfaces.IDataModel.setParameterValues>}
+        (all or nothing, the same Status and faults), but the change is not
+        the ACS's: parameters with Notification on that it changes are told
+        to the change listeners as changes of their own (at once, or when
+        the model next sees the device's value).
+
+        @param values: L{ParameterValue}s, each with its C{xsi:type}.
+        """

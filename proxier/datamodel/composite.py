@@ -39,7 +39,7 @@ from twisted.python.failure import Failure
 from zope.interface import alsoProvides, implementer
 
 from proxier.datamodel import paths
-from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.values import AttributeChange, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel, IForcedInform
@@ -110,7 +110,8 @@ class CompositeDataModel:
     """
     An L{IDataModel} made of models mounted at object paths.
 
-    It provides L{IValidatingDataModel} too when every model mounted does.
+    It provides L{IValidatingDataModel} too when every model mounted does,
+    and L{ILocalWrites} likewise.
 
     @param mounts: C{(path, model)} pairs; a model may be mounted at several
         paths. The order matters only for the non-parameter RPCs (Reboot,
@@ -141,6 +142,8 @@ class CompositeDataModel:
                 self._models.append(mount.model)
         if all(IValidatingDataModel.providedBy(m) for m in self._models):
             alsoProvides(self, IValidatingDataModel)
+        if all(ILocalWrites.providedBy(m) for m in self._models):
+            alsoProvides(self, ILocalWrites)
         names = list(forcedInform)
         for model in self._models:
             if IForcedInform.providedBy(model):
@@ -391,6 +394,13 @@ class CompositeDataModel:
         return _gather(calls).addCallback(merge)
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        return self._setValues(values, "setParameterValues")
+
+    def setParameterValuesLocally(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        """L{ILocalWrites} (provided when every model mounted does): each model applies its part locally."""
+        return self._setValues(values, "setParameterValuesLocally")
+
+    def _setValues(self, values: Sequence[ParameterValue], apply: str) -> defer.Deferred:
         try:
             groups, faults = self._groupValues(values)
             others = [(m, vs) for m, vs in groups if not IValidatingDataModel.providedBy(m)]
@@ -400,7 +410,7 @@ class CompositeDataModel:
                 raise CWMPFault(9001, "Request denied (the parameters cannot be set all at once)")
         except CWMPFault as fault:
             return defer.fail(fault)
-        return self._apply(values, groups, faults, "validateParameterValues", "setParameterValues")
+        return self._apply(values, groups, faults, "validateParameterValues", apply)
 
     def _apply(self, request: Sequence[Any], groups: list, faults: list, validate: str, apply: str) -> defer.Deferred:
         validated = self._validateGroups(request, groups, faults, validate)
@@ -414,7 +424,7 @@ class CompositeDataModel:
 
             def failed(failure: Failure) -> None:
                 fault = asFault(failure.value)
-                if apply == "setParameterValues" and len(groups) > 1:
+                if apply != "setParameterAttributes" and len(groups) > 1:
                     raise _mergeFaults(request, [], [(items, fault)])
                 raise fault
 

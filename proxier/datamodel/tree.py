@@ -29,7 +29,8 @@ Notification attributes and the values last reported are persisted (in a
 L{Baselines<proxier.proxy.baselines.Baselines>}), and value changes of
 parameters with Notification on are told to change listeners (see
 L{TreeDataModel.poll} and L{TreeDataModel.changed}) — also a change made
-while the proxier was down; changes the ACS itself made are not.
+while the proxier was down; changes the ACS itself made are not (a write
+made on the gateway itself, L{TreeDataModel.setParameterValuesLocally}, is).
 
 Unlike catawampus's tree (STYLE.md), GetParameterNames reports the real
 Writable, attributes and instance numbers survive a restart, and value
@@ -45,7 +46,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from proxier.datamodel import paths
-from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.declarations import (
     APPLIED,
     APPLIED_LATER,
@@ -199,7 +200,7 @@ class _TableNode:
             self.instances = dict(sorted(self.instances.items()))
 
 
-@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, IRebaselining)
+@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, IRebaselining, ILocalWrites)
 class TreeDataModel:
     """
     An L{IDataModel} serving a declared tree.
@@ -486,6 +487,10 @@ class TreeDataModel:
     def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
         return _call(self, self._setParameterValues, values)
 
+    def setParameterValuesLocally(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        """L{ILocalWrites}: applied as the ACS's would be, then reported where Notification is on."""
+        return _call(self, self._setParameterValues, values, False)
+
     def _validate(self, values: Sequence[ParameterValue]) -> list[tuple[ObjectNode, Parameter, Any]]:
         _capRequest(values)
         seen: set[str] = set()
@@ -533,12 +538,12 @@ class TreeDataModel:
             named[full] = pv.name
         return plan
 
-    def _setParameterValues(self, values: Sequence[ParameterValue]) -> int:
+    def _setParameterValues(self, values: Sequence[ParameterValue], byACS: bool = True) -> int:
         plan = self._validate(values)
         status = APPLIED
         undo: list[Callable[[], None]] = []
         persist = False
-        acsSet = {node.path + param.name for node, param, _ in plan}
+        acsSet = {node.path + param.name for node, param, _ in plan} if byACS else set()
         self._baselines.markACS(acsSet)
         try:
             batches: dict[int, tuple[Batch, list]] = {}
@@ -585,6 +590,10 @@ class TreeDataModel:
             raise asFault(e) from None
         finally:
             self._baselines.clearMarks()
+        if not byACS:
+            # someone else's change: reported like any change by itself (TR-069 A.3.2.4)
+            self._detect([(node, param) for node, param, _ in plan])
+            return status
         # what the ACS set is the new reference: it is never reported back
         for path in acsSet:
             if path in self._baselines.values:

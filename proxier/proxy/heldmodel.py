@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional, Sequence
 from twisted.internet import defer
 from zope.interface import implementer
 
-from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
 from proxier.datamodel.values import ParameterValue
@@ -40,7 +40,7 @@ from proxier.interfaces import IDataModel
 __all__ = ["HeldModel"]
 
 
-@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel)
+@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, ILocalWrites)
 class HeldModel:
     """
     @param tree: the objects themselves.
@@ -93,8 +93,15 @@ class HeldModel:
                           lambda: self._checked(values, lambda: self.tree.validateParameterValues(values)))
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
-        d = self._read([v.name for v in values],
-                       lambda: self._checked(values, lambda: self.tree.setParameterValues(values)))
+        return self._set(values, self.tree.setParameterValues)
+
+    def setParameterValuesLocally(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        """L{ILocalWrites}: the same checks and hooks; the tree reports the change."""
+        return self._set(values, self.tree.setParameterValuesLocally)
+
+    def _set(self, values: Sequence[ParameterValue], apply: Callable[[Sequence[ParameterValue]], defer.Deferred]
+             ) -> defer.Deferred:
+        d = self._read([v.name for v in values], lambda: self._checked(values, lambda: apply(values)))
         if self._afterSet is not None:
             def applied(status: Any) -> Any:
                 try:
