@@ -214,6 +214,23 @@ class DeviceTests(_PrinterCase):
         self.clock.advance(600)
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
+    def test_fullAnswerReadOnce(self) -> None:
+        """
+        A full answer is made into PrintService values once: the identity
+        check's readings are the device's (bench_printer_gpv: each reading
+        costs about a tenth of a millisecond); the values are the answer's.
+        """
+        device = self.device()
+        reads: list = []
+        read = ippsource.read
+        self.patch(ippsource, "read", lambda group: reads.append(group) or read(group))
+        self.printer.set("printer-location", TEXT, "Room 2")
+        self.printer.set("printer-config-change-time", INTEGER, 2)
+        self.clock.advance(60)
+        self.assertEqual([r for r in self.printer.requests if r[0] == "Get-Printer-Attributes"][-1][1], ("all",))
+        self.assertEqual(len(reads), 1)
+        self.assertEqual(self.gpv(device, LOCATION), {LOCATION: "Room 2"})
+
     def test_eventMakesThePollComeNow(self) -> None:
         """
         A printer offering ippget events: a printer-config-changed event makes

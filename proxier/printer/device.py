@@ -192,14 +192,19 @@ class PrinterDevice(ProxiedDevice):
         requested = ("all",) if full else CHEAP_ATTRIBUTES
         return self.gate.call(SERVICE, "Get-Printer-Attributes", {"requested": requested})
 
-    def _read(self, attributes: Any, requested: Optional[Sequence[str]]) -> None:
+    def _read(self, attributes: Any, requested: Optional[Sequence[str]],
+              readings: Optional[ippsource.Readings] = None) -> None:
         """
         Take an answer (to C{requested}; None: a full read): the attributes
         merged, the readings made again, their problems logged once.
+
+        @param readings: a full answer's readings when they are made
+            already (a full read replaces every attribute: they are the
+            merged attributes' too).
         """
         self.attributes.update(attributes, requested)
         group = self.attributes.group()
-        self.readings = ippsource.read(group)
+        self.readings = readings if readings is not None and requested is None else ippsource.read(group)
         if requested is None:
             self.cupsQueue = OP_CUPS_ADD_MODIFY_PRINTER in group.getAll("operations-supported")
             self.settable = ippsource.settablePaths(group) | (_CUPS_DEFAULTS if self.cupsQueue else frozenset())
@@ -211,13 +216,15 @@ class PrinterDevice(ProxiedDevice):
     # -- IPollObserver ----------------------------------------------------------------------
 
     def polled(self, attributes: Any, full: bool) -> None:
+        readings = None
         if full and self.identify is not None and self.replaced is not None:
-            identity = self.identify(ippsource.read(attributes))
+            readings = ippsource.read(attributes)  # made once: the identity's, then the device's
+            identity = self.identify(readings)
             if identity is not None and identity != self.identity:
                 self.stop()
                 self.replaced(self, attributes)
                 return
-        self._read(attributes, None if full else CHEAP_ATTRIBUTES)
+        self._read(attributes, None if full else CHEAP_ATTRIBUTES, readings)
         self._saveBootTime()
         self.model.refresh()
 
