@@ -40,17 +40,18 @@ request, its answer), as the ACS sees them. C{--profile FILE} profiles
 Last measured (2 cores shared with other work; 200 rounds, 10 sessions; ippeveprinter v2.4.2, 86
 attributes -> 223 values), .venv (Python 3.11.7, Twisted 26.10) / Debian 12 (Python 3.11.2, Twisted 22.4):
 
-  raw                                             1.44 / 1.40 ms
-  fresh GPV                                       2.60 / 2.47 ms   1.81x / 1.76x: the 1.3x target is missed
-  cached GPV                                      0.64 / 0.52 ms   0.44x / 0.37x
-  device.polled(answer, full)                     0.42 / 0.36 ms   ippsource.read 0.14 / 0.13 ms, made twice
-  GPV, the printer's own model                    0.24 / 0.18 ms
-  GPV, the endpoint's model (composite)           0.62 / 0.46 ms   its routing of 223 names: +0.38 / +0.28 ms
-  CWMP: Connection Request to the answer          12.6 / 12.9 ms   the GPV exchange alone 4.7 / 4.6 ms
+  raw                                             1.38 / 1.36 ms
+  fresh GPV                                       2.38 / 2.25 ms   1.73x / 1.65x: the 1.3x target is missed
+  cached GPV                                      0.60 / 0.52 ms   0.43x / 0.38x
+  device.polled(answer, full)                     0.25 / 0.23 ms   ippsource.read 0.14 / 0.12 ms of it
+  GPV, the printer's own model                    0.22 / 0.18 ms
+  GPV, the endpoint's model (composite)           0.57 / 0.45 ms   its routing of 223 names: +0.35 / +0.27 ms
+  CWMP: Connection Request to the answer          12.8 / 15.5 ms   the GPV exchange alone 4.6 / 4.4 ms
 
-On loopback the printer answers in about a millisecond, as long as the
-proxier's own part (polled, then the composite's GPV); a printer on a LAN
-answers slower, which this bench does not show.
+On loopback the printer answers in 1.4 ms, not much more than the
+proxier's own part of a fresh GPV (about 1 ms: the gate, polled, the
+composite's GPV); a printer on a LAN answers slower, which this bench
+does not show.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def run(reactor: Any, rounds: int, profile: str, sessions: int) -> Any:
         for label, part in [
                 ("device.polled(answer, full): readings, rows, compared with the baselines",
                  lambda: device.polled(answer, True)),
-                ("  of which ippsource.read (done twice: the identity check, then the readings)",
+                ("  of which ippsource.read (one for a full answer)",
                  lambda: ippsource.read(answer)),
                 ("GetParameterValues on the printer's own model (no composite)",
                  lambda: device.model.getParameterValues([SERVICE_PATH])),
