@@ -2,15 +2,19 @@
 """
 Tests for L{proxier.printer.snmpclient}: an in-memory agent on the project's
 own codec, fed through a fake transport with C{datagramReceived}, on a
-L{task.Clock} (PRINTERS.md §10 [A]).
+L{task.Clock} (PRINTERS.md §10 [A]); then interop with snmpsim on loopback.
 """
 
 from __future__ import annotations
 
 import bisect
+import os
+import shutil
+import subprocess
 from typing import Any, Optional
 
-from twisted.internet import task
+from twisted.internet import reactor, task, threads
+from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 from twisted.trial import unittest
 
@@ -28,8 +32,10 @@ from proxier.printer.snmpclient import (
     SNMPTimeout,
     SNMPWalkLimit,
     TooBig,
+    listen,
     statusError,
 )
+from tests.peers import snmp as peer
 
 AGENT = ("127.0.0.1", 161)
 SYS_DESCR = parseOID("1.3.6.1.2.1.1.1.0")
@@ -406,3 +412,104 @@ class WalkTests(ClientTestsMixin, unittest.TestCase):
             VarBind(SUPPLIES + (9, 1, 1), Value(snmp.INTEGER, 1)), VarBind(SUPPLIES + (8, 1, 1), Value(snmp.INTEGER, 1)),
         )))), AGENT)
         self.assertIn("does not follow", str(self.failureResultOf(d, SNMPProtocolError).value))
+
+
+class SnmpsimTests(unittest.TestCase):
+    """
+    Interop with snmpsim on 127.0.0.1 (PRINTERS.md §10), a fresh one per
+    test: the MFP 4000 fixture and the partial walk of a real Brother.
+    """
+
+    def setUp(self) -> None:
+        reason = peer.missing()
+        if reason:
+            raise unittest.SkipTest(reason)
+        directory = self.mktemp()
+        os.makedirs(directory)
+        self.port = peer.startSnmpsim(self, directory)
+        self.protocol = SNMPProtocol()
+        listening = listen(reactor, self.protocol, "127.0.0.1")
+        self.addCleanup(listening.stopListening)
+
+    def client(self, community: str = "printer-mfp4000", **kwargs: Any) -> SNMPClient:
+        kwargs.setdefault("timeout", 3.0)
+        return SNMPClient(self.protocol, "127.0.0.1", self.port, community=community.encode(), **kwargs)
+
+    def fixtureOIDs(self, community: str, subtree: tuple[int, ...]) -> list[tuple[int, ...]]:
+        return [oid for oid, _, _ in peer.records(community) if snmp.inSubtree(oid, subtree)]
+
+    def fixtureRows(self, community: str, subtree: tuple[int, ...]) -> list[VarBind]:
+        """The recording's INTEGER and OCTET STRING rows (the types of the supplies table) as bindings."""
+        rows = []
+        for oid, kind, text in peer.records(community):
+            if snmp.inSubtree(oid, subtree):
+                self.assertIn(kind, ("2", "4"))
+                rows.append(VarBind(oid, Value(snmp.INTEGER, int(text)) if kind == "2"
+                                    else Value(snmp.OCTET_STRING, text.encode())))
+        return rows
+
+    @inlineCallbacks
+    def test_getSysDescr(self) -> Any:
+        """GET sysDescr.0 from both recordings, on v2c and v1."""
+        [mfp] = yield self.client().get([SYS_DESCR])
+        self.assertEqual(mfp.value, Value(snmp.OCTET_STRING, b"ExampleCo MFP 4000 Color; FW 2.11.3; Printer-MIB v2"))
+        [brother] = yield self.client("brother-mfc-l2710dw", version=snmp.V1).get([SYS_DESCR])
+        self.assertEqual(brother.value.tag, snmp.OCTET_STRING)
+        self.assertIn(b"Brother", brother.value.value)
+
+    @inlineCallbacks
+    def test_walkSupplies(self) -> Any:
+        """
+        prtMarkerSuppliesTable: GETBULK (v2c) and GETNEXT (v1) walks give
+        the recording's rows in order, as net-snmp's snmpbulkwalk does.
+        """
+        for community in peer.COMMUNITIES:
+            bulk = yield self.client(community, maxRepetitions=10).walk(SUPPLIES)
+            self.assertEqual(bulk, self.fixtureRows(community, SUPPLIES))
+            nexts = yield self.client(community, version=snmp.V1).walk(SUPPLIES)
+            self.assertEqual(nexts, bulk)
+        self.assertEqual(len(self.fixtureOIDs("printer-mfp4000", SUPPLIES)), 56)
+        walker = shutil.which("snmpbulkwalk")
+        if walker is not None:
+            out = yield threads.deferToThread(subprocess.run, [
+                walker, "-v2c", "-On", "-Oq", "-c", "printer-mfp4000", f"127.0.0.1:{self.port}",
+                snmp.formatOID(SUPPLIES)], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertEqual([snmp.parseOID(line.split()[0]) for line in out.stdout.splitlines()],
+                             self.fixtureOIDs("printer-mfp4000", SUPPLIES))
+
+    @inlineCallbacks
+    def test_setSysContact(self) -> Any:
+        """SET sysContact.0 (a writecache record) with the write community, then read it back."""
+        client = self.client(writeCommunity=b"printer-mfp4000")
+        new = Value(snmp.OCTET_STRING, b"ops@example.net")
+        written = yield client.set([VarBind(SYS_CONTACT, new)])
+        self.assertEqual(written, [VarBind(SYS_CONTACT, new)])
+        [back] = yield client.get([SYS_CONTACT])
+        self.assertEqual(back.value, new)
+
+    @inlineCallbacks
+    def test_setReadOnly(self) -> Any:
+        """
+        SET of read-only sysDescr.0: snmpsim answers noSuchInstance under
+        error-status 0 — L{SNMPNotWritten} — and the value is unchanged.
+        """
+        client = self.client()
+        try:
+            yield client.set([VarBind(SYS_DESCR, Value(snmp.OCTET_STRING, b"x"))])
+        except SNMPNotWritten as e:
+            self.assertEqual(e.refused, [VarBind(SYS_DESCR, Value(snmp.NO_SUCH_INSTANCE))])
+        else:
+            self.fail("the SET of a read-only OID was not refused")
+        [back] = yield client.get([SYS_DESCR])
+        self.assertEqual(back.value.value, b"ExampleCo MFP 4000 Color; FW 2.11.3; Printer-MIB v2")
+
+    @inlineCallbacks
+    def test_wrongCommunityTimesOut(self) -> Any:
+        """snmpsim does not answer an unknown community: a timeout after every try."""
+        started = reactor.seconds()
+        try:
+            yield self.client("nobody-here", timeout=0.3, retries=1).get([SYS_DESCR])
+        except SNMPTimeout:
+            self.assertGreaterEqual(reactor.seconds() - started, 0.6)
+        else:
+            self.fail("an unknown community was answered")
