@@ -156,6 +156,25 @@ class RecordedTests(unittest.TestCase):
         self.assertEqual(S.settablePaths(ippeveprinter()), frozenset())  # "none"
 
 
+class MoreInfoTests(unittest.TestCase):
+    """C{MoreInfoUri}, the EWS address (PRINTERS.md §9): printer-more-info, else the discovery record's adminurl."""
+
+    def test_recorded(self) -> None:
+        """Both real peers tell their web pages' address in printer-more-info."""
+        self.assertEqual(S.read(ippeveprinter()).values[S.MORE_INFO], "https://127.0.0.1:47935/")
+        self.assertEqual(S.read(cupsQueue()).values[S.MORE_INFO], "http://127.0.0.1:55111/printers/TestQ")
+
+    def test_adminURL(self) -> None:
+        """The DNS-SD adminurl fills MoreInfoUri only where the printer tells no printer-more-info."""
+        self.assertEqual(S.read(ippeveprinter(), adminURL="http://192.0.2.7/admin").values[S.MORE_INFO],
+                         "https://127.0.0.1:47935/")
+        self.assertEqual(S.read(printer(), adminURL="http://192.0.2.7/admin").values[S.MORE_INFO],
+                         "http://192.0.2.7/admin")
+        self.assertNotIn(S.MORE_INFO, S.read(printer()).values)
+        outOfBand = AttributeGroup(0x04, [Attribute("printer-more-info", (Value(0x13, None),))])  # unknown
+        self.assertEqual(S.read(outOfBand, adminURL="http://192.0.2.7/").values[S.MORE_INFO], "http://192.0.2.7/")
+
+
 class ValueTests(unittest.TestCase):
     """Conversions and what is left out."""
 

@@ -37,6 +37,7 @@ __all__ = [
     "OUTPUT_TRAY",
     "MEDIA_USED",
     "SCALARS",
+    "MORE_INFO",
     "ROW_PATHS",
     "WRITES",
     "WriteError",
@@ -172,6 +173,7 @@ SCALARS: tuple[tuple[str, str, Callable[[Values], Any]], ...] = (
     (DESCRIPTION + "MakeAndModel", "printer-make-and-model", _text),
     (DESCRIPTION + "DeviceId", "printer-device-id", _text),
     (DESCRIPTION + "ServiceName", "printer-name", _text),
+    (DESCRIPTION + "MoreInfoUri", "printer-more-info", _text),
     (DESCRIPTION + "MessageFromOperator", "printer-message-from-operator", _text),
     (DESCRIPTION + "ServiceConfigChangeTime", "printer-config-change-time", _integer),
     (DESCRIPTION + "ServiceConfigChangeDateTime", "printer-config-change-date-time", _dateTime),
@@ -431,11 +433,22 @@ def _identity(printer: ipp.AttributeGroup) -> Identity:
     )
 
 
-def read(printer: ipp.AttributeGroup) -> Readings:
-    """The L{Readings} of one Get-Printer-Attributes answer's printer group."""
+MORE_INFO = DESCRIPTION + "MoreInfoUri"
+
+
+def read(printer: ipp.AttributeGroup, adminURL: str = "") -> Readings:
+    """
+    The L{Readings} of one Get-Printer-Attributes answer's printer group.
+
+    @param adminURL: the DNS-SD C{adminurl} of the printer's discovery
+        record, if it has one: C{MoreInfoUri} (the EWS address, PRINTERS.md
+        §9) where the printer gives no C{printer-more-info}.
+    """
     readings = Readings(identity=_identity(printer))
     readings.values[STATUS + "Id"] = 1  # the service's uniqueKey: a printer has one PrintService
     _scalars(printer, readings)
+    if adminURL and MORE_INFO not in readings.values and fits(MORE_INFO, adminURL, readings):
+        readings.values[MORE_INFO] = adminURL
     _supplyRows(printer, readings)
     _trayRows(printer, readings)
     _counters(printer, readings)
