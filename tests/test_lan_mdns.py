@@ -182,7 +182,7 @@ class ResolvingTests(QuerierCase):
         self.assertEqual(self.events, [InstanceEvent(APPEARED, ServiceInstance(
             interface="br-lan", name="Office._ipp._tcp.local", instance="Office", serviceType=IPP,
             host="printer.local", port=631, txt=(("rp", b"ipp/print"), ("uuid", b"x")),
-            addresses=(PRINTER, "fe80::20")))])
+            addresses=(PRINTER, "fe80::20"), source=PRINTER))])
         self.advance(0.5)
         self.assertEqual(self.sent, [])
 
@@ -259,6 +259,13 @@ class ResolvingTests(QuerierCase):
         self.receive(response(a("192.168.1.21", flush=False)))
         self.advance(2)
         self.assertEqual(self.events[-1].instance.addresses, (PRINTER, "192.168.1.21", "fe80::20"))
+
+    def test_sourceIsTheFirstSRVSender(self) -> None:
+        """The instance's source is the responder that first sent its SRV; the SRV heard again from its IPv6 address changes nothing."""
+        self.advance(0.2)
+        self.announce()
+        self.receive(response(srv(), a(), aaaa()), source="fe80::20")
+        self.assertEqual([(e.kind, e.instance.source) for e in self.events], [(APPEARED, PRINTER)])
 
     def test_severalSRVs(self) -> None:
         """The SRV with the lowest priority (then highest weight) names host and port."""

@@ -123,6 +123,9 @@ class ServiceInstance:
     @ivar port: the SRV port.
     @ivar txt: the TXT attributes (L{parseTXT}).
     @ivar addresses: the host's IPv4 then IPv6 addresses, sorted.
+    @ivar source: the address of the responder that sent the SRV record,
+        what a URL built from the instance is checked against (the URL
+        policy of L{proxier.lan.urlpolicy}).
     """
 
     interface: str
@@ -133,6 +136,7 @@ class ServiceInstance:
     port: int
     txt: tuple[tuple[str, Optional[bytes]], ...] = ()
     addresses: tuple[str, ...] = ()
+    source: str = ""
 
     def text(self, key: str) -> Optional[str]:
         """A TXT value as text (UTF-8, RFC 6763 §6.5), or C{None} when absent or valueless."""
@@ -198,6 +202,7 @@ class _Entry:
     ttl: int
     received: float
     expires: float
+    source: str
     refreshes: list[float] = field(default_factory=list)
 
     def remaining(self, now: float) -> float:
@@ -301,7 +306,7 @@ class Querier:
         records = message.answers + message.additional
         # addresses last: they are cached only for hosts an SRV names, maybe in this packet
         for rr in sorted(records, key=lambda r: r.type in (dns.A, dns.AAAA)):
-            self._record(rr, now)
+            self._record(rr, source, now)
         self._update(now)
 
     def _decode(self, data: bytes, source: str) -> Optional[dns.Message]:
@@ -335,7 +340,7 @@ class Querier:
             return None
         return message
 
-    def _record(self, rr: dns.RRHeader, now: float) -> None:
+    def _record(self, rr: dns.RRHeader, source: str, now: float) -> None:
         if rr.cls & ~_CACHE_FLUSH != dns.IN:
             return
         name = rr.name.name
@@ -365,10 +370,11 @@ class Querier:
             value = key = socket.inet_ntop(family, payload.address)
         else:
             return
-        self._store(name, lname, rr.type, key, value, min(rr.ttl, MAX_TTL), bool(rr.cls & _CACHE_FLUSH), now)
+        self._store(name, lname, rr.type, key, value, min(rr.ttl, MAX_TTL), bool(rr.cls & _CACHE_FLUSH), source,
+                    now)
 
     def _store(self, name: bytes, lname: bytes, rtype: int, key: Any, value: Any, ttl: int, flush: bool,
-               now: float) -> None:
+               source: str, now: float) -> None:
         rrset = self.rrsets.get((lname, rtype))
         if flush and rrset:
             for other in rrset.values():  # RFC 6762 §10.2: what came within a second is the same set
@@ -385,9 +391,10 @@ class Querier:
                 self.limited.warn("cache-full", "mDNS cache on {iface} full ({size} records): a record dropped",
                                   iface=self.interface or "?", size=self.size)
                 return
-            entry = _Entry(name, rtype, key, value, ttl, now, now + ttl)
+            entry = _Entry(name, rtype, key, value, ttl, now, now + ttl, source)
             self.rrsets.setdefault((lname, rtype), {})[key] = entry
             self.size += 1
+        # (its source stays the first sender's: the same record heard over IPv4 and IPv6 is no change)
         entry.name, entry.value, entry.ttl, entry.received, entry.expires = name, value, ttl, now, now + ttl
         entry.refreshes = [now + ttl * (f + self.rng.uniform(0, 0.02)) for f in _REFRESH_AT]
 
@@ -504,6 +511,7 @@ class Querier:
                     port=srv.value[2],
                     txt=parseTXT(txt.value),
                     addresses=tuple(sorted(addresses, key=lambda a: (":" in a, ipaddress.ip_address(a)))),
+                    source=srv.source,
                 )
         events = [InstanceEvent(GONE, old) for lname, old in sorted(self.instances.items()) if lname not in found]
         for lname, new in sorted(found.items()):
@@ -716,6 +724,11 @@ class Browser:
         self.running = True
         for interface in self.interfaces:
             self._open(interface)
+
+    def interfaceNamed(self, name: str) -> Optional[NetworkInterface]:
+        """The interface browsed on under this name (what an instance's URL is checked against), or C{None}."""
+        opened = self.opened.get(name)
+        return opened[0] if opened is not None else None
 
     def stop(self) -> list[Any]:
         """Close every socket and stop every querier; returns the ports' stop Deferreds."""
