@@ -19,9 +19,12 @@ placeholder for "not offered" and yields no candidate; so does an instance
 whose addresses are all unusable, or whose C{rp} is not a path.
 
 The URL holds the address the querier resolved, not the C{.local} name: the
-gateway resolves no mDNS names, and an address is what the URL policy
-checks. IPv4 is preferred, then a routable IPv6 address, then a link-local
-one with its zone (RFC 6874).
+gateway resolves no mDNS names. A forged answer costs nothing, so the
+address must pass the URL policy (L{proxier.lan.urlpolicy.addressRefusal})
+against the responder and the receiving interface: the responder itself or
+an address on that interface's subnet, never the gateway's own, loopback,
+multicast or broadcast. IPv4 is preferred, then a routable IPv6 address,
+then a link-local one with its zone (RFC 6874).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from urllib.parse import quote, urlsplit
 from twisted.logger import Logger
 
 from proxier.lan.mdns import APPEARED, CHANGED, GONE, InstanceEvent, ServiceInstance
+from proxier.lan.netif import NetworkInterface
+from proxier.lan.urlpolicy import Origin, addressRefusal
 from proxier.printer.settings import VENDOR
 
 __all__ = [
@@ -103,9 +108,11 @@ class PrinterCandidate:
     discoveryProtocol: str = DISCOVERY_PROTOCOL
 
 
-def candidateOf(instance: ServiceInstance) -> PrinterCandidate:
+def candidateOf(instance: ServiceInstance, interface: NetworkInterface) -> PrinterCandidate:
     """
     The printer candidate a resolved instance advertises.
+
+    @param interface: the interface it was heard on.
 
     @raise CandidateRefused: it advertises none (port 0, no usable address,
         a bad C{rp}, a type that is not a printer's).
@@ -115,7 +122,7 @@ def candidateOf(instance: ServiceInstance) -> PrinterCandidate:
         raise CandidateRefused(f"{instance.serviceType} is not a printer service type")
     if not 0 < instance.port < 65536:
         raise CandidateRefused(f"port {instance.port}: the service is not offered")
-    address = _address(instance.addresses, instance.interface)
+    address = _address(instance.addresses, Origin(instance.source, interface))
     if address is None:
         raise CandidateRefused(f"no usable address among {', '.join(instance.addresses) or 'none'}")
     ippURL = snmpAddress = None
@@ -140,22 +147,22 @@ def candidateOf(instance: ServiceInstance) -> PrinterCandidate:
     )
 
 
-def _address(addresses: tuple[str, ...], interface: str) -> Optional[str]:
-    """The address to reach the printer at: IPv4, else routable IPv6, else link-local IPv6 with its zone."""
+def _address(addresses: tuple[str, ...], origin: Origin) -> Optional[str]:
+    """
+    The address to reach the printer at, among those the URL policy allows:
+    IPv4, else routable IPv6, else link-local IPv6 with its zone.
+    """
+    assert origin.interface is not None
     usable = []
     for text in addresses:
         try:
             ip = ipaddress.ip_address(text.partition("%")[0])
+            if addressRefusal(ip, origin) is not None:
+                continue
         except ValueError:
             continue
-        if ip.is_loopback or ip.is_multicast or ip.is_unspecified or ip.is_reserved or str(ip) == "255.255.255.255":
-            continue
-        if ip.version == 4 and ip.is_link_local:
-            continue  # as the URL policy: 169.254/16 is no printer's place on a managed LAN
         linkLocal = ip.version == 6 and ip.is_link_local
-        if linkLocal and not interface:
-            continue
-        usable.append(((ip.version, linkLocal), f"{ip}%{interface}" if linkLocal else str(ip)))
+        usable.append(((ip.version, linkLocal), f"{ip}%{origin.interface.name}" if linkLocal else str(ip)))
     return min(usable)[1] if usable else None
 
 
@@ -217,13 +224,18 @@ class CandidateTracker:
     a new candidate, C{changed} when what it says changed, C{lost} (with the
     last candidate) when its instance is gone or no longer a candidate.
     An instance that is no candidate is logged once per change.
+
+    @param interfaceNamed: an interface's name → the interface browsed on
+        (L{proxier.lan.mdns.Browser.interfaceNamed}), or C{None}.
     """
 
     log = Logger()
 
     def __init__(self, found: Callable[[PrinterCandidate], None], changed: Callable[[PrinterCandidate], None],
-                 lost: Callable[[PrinterCandidate], None]) -> None:
+                 lost: Callable[[PrinterCandidate], None],
+                 interfaceNamed: Callable[[str], Optional[NetworkInterface]]) -> None:
         self.found, self.changed, self.lost = found, changed, lost
+        self.interfaceNamed = interfaceNamed
         self.candidates: dict[str, PrinterCandidate] = {}
 
     def __call__(self, event: InstanceEvent) -> None:
@@ -233,7 +245,10 @@ class CandidateTracker:
         new: Optional[PrinterCandidate] = None
         if event.kind in (APPEARED, CHANGED):
             try:
-                new = candidateOf(instance)
+                interface = self.interfaceNamed(instance.interface)
+                if interface is None:
+                    raise CandidateRefused(f"interface {instance.interface} is no longer browsed on")
+                new = candidateOf(instance, interface)
             except CandidateRefused as e:
                 self.log.info("DNS-SD: {name} on {iface} is no printer candidate: {why}", name=instance.name,
                               iface=instance.interface, why=str(e))

@@ -23,7 +23,7 @@ import os
 import shutil
 import subprocess
 from functools import partial
-from typing import Callable
+from typing import Callable, Optional
 
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
@@ -116,8 +116,8 @@ class AvahiTests(unittest.TestCase):
         self.found: list[PrinterCandidate] = []
         self.lost: list[PrinterCandidate] = []
         self.current: dict[str, PrinterCandidate] = {}
-        self.browser: Browser | None = None
-        self.avahi: subprocess.Popen | None = None
+        self.browser: Optional[Browser] = None
+        self.avahi: Optional[subprocess.Popen] = None
         self.log = open(os.path.join(self.directory, "avahi.log"), "wb")
         self.addCleanup(self.log.close)
 
@@ -133,15 +133,16 @@ class AvahiTests(unittest.TestCase):
             self.lost.append(candidate)
             del self.current[candidate.key]
 
-        tracker = CandidateTracker(found, changed, lost)
+        tracker = CandidateTracker(found, changed, lost,
+                                   lambda name: self.browser.interfaceNamed(name) if self.browser else None)
         [interface] = [i for i in listInterfaces() if i.name == VETH_HERE]
-        self.browser = Browser(discovery.SERVICE_TYPES, tracker, reactor, interfaces=[interface], ipv6=True,
-                               listenMulticast=reactor.listenMulticast,
-                               adoptDatagramPort=reactor.adoptDatagramPort)
-        self.browser.start()
-        self.addCleanup(lambda: defer.gatherResults(self.browser.stop()))
-        self.assertEqual(len(self.browser.opened[VETH_HERE][2]), 2)  # IPv4 and IPv6 sockets
-        return self.browser
+        browser = Browser(discovery.SERVICE_TYPES, tracker, reactor, interfaces=[interface], ipv6=True,
+                          listenMulticast=reactor.listenMulticast, adoptDatagramPort=reactor.adoptDatagramPort)
+        self.browser = browser
+        browser.start()
+        self.addCleanup(lambda: defer.gatherResults(browser.stop()))
+        self.assertEqual(len(browser.opened[VETH_HERE][2]), 2)  # IPv4 and IPv6 sockets
+        return browser
 
     def startAvahi(self) -> None:
         # "ip netns exec", unshare and sh exec in turn: this PID is avahi-daemon's
