@@ -10,6 +10,7 @@ from zope.interface import alsoProvides, implementer
 from zope.interface.verify import verifyObject
 
 from proxier.datamodel.capabilities import ILocalWrites, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel import composite
 from proxier.datamodel.composite import CompositeDataModel, Mount
 from proxier.datamodel.declarations import Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
@@ -583,14 +584,42 @@ class CoverageTests(unittest.TestCase):
                  "Device.A.1.", "Device.A.1.X", "Device.A.10.X", "Device.A.[cpe-1].X", "Device.A.[cpe-1].",
                  "Other.", "Other.X"]
         plain = [n for n in names if "[" not in n]
-        for size in range(0, 4):
-            for start in range(len(plain)):
-                asked = plain[start:start + size]
-                covers = _coverage(asked)
-                for name in names:
-                    if name == "":
-                        continue
-                    self.assertEqual(covers(name), any(paths.isPrefix(a, name) for a in asked), (asked, name))
+        # both ways of checking: a few object paths at once, and many walked by the name's depth
+        for few in (composite._FEW_PREFIXES, 0):
+            self.patch(composite, "_FEW_PREFIXES", few)
+            for size in range(0, 4):
+                for start in range(len(plain)):
+                    asked = plain[start:start + size]
+                    covers = _coverage(asked)
+                    for name in names:
+                        if name == "":
+                            continue
+                        self.assertEqual(covers(name), any(paths.isPrefix(a, name) for a in asked),
+                                         (few, asked, name))
+
+    def test_routeRemembered(self) -> None:
+        """
+        A name routes as the object holding it, remembered: the same mount as
+        the deepest mount path holding the name, for parameters, objects,
+        alias paths and names outside every mount, also once the memory was
+        emptied at its cap.
+        """
+        from proxier.datamodel import paths
+
+        def tree() -> TreeDataModel:
+            return TreeDataModel(Object("Device", Parameter("X", String())))
+
+        model = CompositeDataModel([("Device.", tree()), ("Device.ManagementServer.", tree()),
+                                    ("Device.DeviceInfo.ProxierInfo.", tree())])
+        names = ["Device.X", "Device.", "Device.ManagementServer.", "Device.ManagementServer.URL",
+                 "Device.ManagementServerX.URL", "Device.DeviceInfo.ProxierInfo.A.1.B", "Device.DeviceInfo.X",
+                 "Device.A.[x.y].B", "Other.X", "Other.", "X"]
+        self.patch(composite, "_MAX_ROUTES", 3)
+        for _ in range(2):
+            for name in names:
+                expected = next((m for m in sorted(model.mounts(), key=lambda m: -m.depth)
+                                 if paths.isPrefix(m.prefix, name)), None)
+                self.assertIs(model.route(name), expected, name)
 
     def test_aliasCoversOneInstanceByNumber(self) -> None:
         """

@@ -136,6 +136,7 @@ class CompositeDataModel:
             raise ValueError("two models mounted at the same path")
         # longest prefix first: the first match of a name is its route
         self._byDepth = sorted(self._mounts, key=lambda m: -m.depth)
+        self._routes: dict[str, Optional[Mount]] = {}
         self._models: list[Any] = []
         for mount in self._mounts:
             if not any(mount.model is m for m in self._models):
@@ -159,7 +160,25 @@ class CompositeDataModel:
     # ---- routing ---------------------------------------------------------------------
 
     def route(self, name: str) -> Optional[Mount]:
-        """The mount that answers for C{name}, or None."""
+        """
+        The mount that answers for C{name}, or None. Mounts are object paths,
+        so a name routes as the object holding it; those routes are
+        remembered (a GetParameterValues of a subtree routes every answered
+        name, and they share a few objects).
+        """
+        if "[" in name:
+            return self._route(name)
+        key = name[: name.rfind(".") + 1]
+        try:
+            return self._routes[key]
+        except KeyError:
+            pass
+        if len(self._routes) >= _MAX_ROUTES:
+            self._routes.clear()
+        mount = self._routes[key] = self._route(key)
+        return mount
+
+    def _route(self, name: str) -> Optional[Mount]:
         for mount in self._byDepth:
             if paths.isPrefix(mount.prefix, name):
                 return mount
@@ -552,6 +571,11 @@ class CompositeDataModel:
 
 # ---- helpers ------------------------------------------------------------------------------
 
+#: Object paths whose route a composite remembers (then it starts afresh).
+_MAX_ROUTES = 4096
+#: Up to this many object paths asked, a name's coverage is one str.startswith.
+_FEW_PREFIXES = 32
+
 
 _log = Logger()
 
@@ -662,7 +686,7 @@ class _Coverage:
     not resolved yet.
     """
 
-    __slots__ = ("_all", "_exact", "_objects", "_aliased", "_pending")
+    __slots__ = ("_all", "_exact", "_objects", "_prefixes", "_aliased", "_pending")
 
     def __init__(self, asked: Sequence[str]) -> None:
         self._exact: set[str] = set()
@@ -676,15 +700,27 @@ class _Coverage:
         self._pending = list(self._aliased.values())
         self._all = "" in self._exact
         self._objects = {a for a in self._exact if paths.isPartial(a)}
+        self._prefixes = self._fewPrefixes()
+
+    def _fewPrefixes(self) -> Optional[tuple[str, ...]]:
+        # a few object paths (the usual request) are checked at once by str.startswith
+        return tuple(self._objects) if len(self._objects) <= _FEW_PREFIXES else None
 
     def __call__(self, name: str) -> bool:
         if self._all or name in self._exact:
             return True
+        if self._prefixes is not None:
+            if name.startswith(self._prefixes):
+                return True
+            return bool(self._pending) and self._aliasCovers(name)
         end = name.find(".")
         while end != -1:
             if name[: end + 1] in self._objects:
                 return True
             end = name.find(".", end + 1)
+        return self._aliasCovers(name)
+
+    def _aliasCovers(self, name: str) -> bool:
         for index, alias in enumerate(self._pending):
             if alias.covers(name):
                 del self._pending[index]
@@ -692,6 +728,7 @@ class _Coverage:
                 self._exact.add(resolved)
                 if paths.isPartial(resolved):
                     self._objects.add(resolved)
+                    self._prefixes = self._fewPrefixes()
                 return True
         return False
 
