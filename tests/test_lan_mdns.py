@@ -186,6 +186,11 @@ class ResolvingTests(QuerierCase):
         self.advance(0.5)
         self.assertEqual(self.sent, [])
 
+    def test_addressesBeforeTheirSRV(self) -> None:
+        """Addresses placed before the SRV naming their host in the same packet are kept all the same."""
+        self.receive(response(a(), aaaa(), ptr(), srv(), txt()))
+        self.assertEqual([(e.kind, e.instance.addresses) for e in self.events], [(APPEARED, (PRINTER, "fe80::20"))])
+
     def test_stepByStep(self) -> None:
         """PTR only: SRV and TXT are asked for (20-120 ms later); an SRV: its host's A and AAAA; an A: the instance."""
         self.advance(0.2)

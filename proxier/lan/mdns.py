@@ -304,9 +304,14 @@ class Querier:
             return
         now = self.clock.seconds()
         records = message.answers + message.additional
+        addresses = [rr for rr in records if rr.type in (dns.A, dns.AAAA)]
+        for rr in records:
+            if rr.type not in (dns.A, dns.AAAA):
+                self._record(rr, source, now, set())
         # addresses last: they are cached only for hosts an SRV names, maybe in this packet
-        for rr in sorted(records, key=lambda r: r.type in (dns.A, dns.AAAA)):
-            self._record(rr, source, now)
+        targets = self._targets() if addresses else set()
+        for rr in addresses:
+            self._record(rr, source, now, targets)
         self._update(now)
 
     def _decode(self, data: bytes, source: str) -> Optional[dns.Message]:
@@ -340,7 +345,7 @@ class Querier:
             return None
         return message
 
-    def _record(self, rr: dns.RRHeader, source: str, now: float) -> None:
+    def _record(self, rr: dns.RRHeader, source: str, now: float, targets: set[bytes]) -> None:
         if rr.cls & ~_CACHE_FLUSH != dns.IN:
             return
         name = rr.name.name
@@ -364,7 +369,7 @@ class Querier:
             else:
                 value = key = tuple(payload.data)
         elif rr.type in (dns.A, dns.AAAA):
-            if not self._isTarget(lname):
+            if lname not in targets:
                 return
             family = socket.AF_INET if rr.type == dns.A else socket.AF_INET6
             value = key = socket.inet_ntop(family, payload.address)
@@ -405,11 +410,9 @@ class Querier:
                 return t
         return None
 
-    def _isTarget(self, lname: bytes) -> bool:
-        for (owner, rtype), rrset in self.rrsets.items():
-            if rtype == dns.SRV and any(e.key[3] == lname for e in rrset.values()):
-                return True
-        return False
+    def _targets(self) -> set[bytes]:
+        """The hosts the cached SRVs name (lower-case): the only ones whose addresses matter."""
+        return {e.key[3] for (_, rtype), rrset in self.rrsets.items() if rtype == dns.SRV for e in rrset.values()}
 
     # time
 
@@ -465,12 +468,15 @@ class Querier:
                 asked[lkey] = shown
                 question.nextAt = max(now, question.nextAt + question.interval)
                 question.interval = min(question.interval * 2, MAX_QUERY_INTERVAL)
+        targets: Optional[set[bytes]] = None
         for (lname, rtype), rrset in self.rrsets.items():
             for e in rrset.values():
                 if e.refreshes and e.refreshes[0] <= now:
                     while e.refreshes and e.refreshes[0] <= now:
                         e.refreshes.pop(0)
-                    if self._needed(lname, rtype):
+                    if targets is None:
+                        targets = self._targets()
+                    if self._needed(lname, rtype, targets):
                         asked[(lname, rtype)] = e.name
         if asked:
             self._query(asked, now)
@@ -528,14 +534,14 @@ class Querier:
                 self.log.failure("mDNS: the listener failed on {event}", event=event)
         return wanted
 
-    def _needed(self, lname: bytes, rtype: int) -> bool:
+    def _needed(self, lname: bytes, rtype: int, targets: set[bytes]) -> bool:
         """Whether a cached record still matters (so is worth refreshing)."""
         if rtype == dns.PTR:
             return True
         if rtype in (dns.SRV, dns.TXT):
             t = self._typeOf(lname)
             return t is not None and any(p.key == lname for p in self.rrsets.get((t, dns.PTR), {}).values())
-        return self._isTarget(lname)
+        return lname in targets
 
     # asking
 
