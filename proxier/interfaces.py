@@ -374,6 +374,19 @@ class ICWMPEndpoint(ISessionNotifier):
     def requestSession(eventCode, commandKey=""):
         """Queue C{eventCode} (persisted) and start a session soon."""
 
+    def snapshot():
+        """
+        What the endpoint is doing, read only, as plain data (the local
+        console shows it): a dict with C{acsURL}, C{online}, C{inSession},
+        C{sessions} (started in this run), C{retryCount}, C{pendingEvents}
+        (the event codes the next Inform carries), C{pendingValueChanges}
+        (parameter names), C{transfers} (methods going on), and
+        C{lastSession} — None before the first one ends, else C{started},
+        C{ended} (clock seconds), C{ok}, C{reason}, C{events} (its
+        Inform's codes) and C{faults} (C{method}, C{code}, C{string} of
+        each fault it answered the ACS).
+        """
+
 
 class IReloadable(Interface):
     """

@@ -11,6 +11,7 @@ message the endpoint sends is validated against the CWMP schema by the ACS.
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any, Optional
 
 from treq.testing import RequestTraversalAgent
@@ -713,6 +714,24 @@ class RPCTests(EndpointTestCase):
         broken, = self.ask(m.GetParameterNames("Device.", False))
         self.assertEqual(broken.fault.code, 9002)
         self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
+    def test_snapshot(self) -> None:
+        """
+        snapshot() says, as plain data, what waits for the ACS and how the
+        last session went: its Inform's events and the faults it answered.
+        """
+        self.ask(m.GetParameterValues(("Device.Nope",)))
+        snapshot = self.endpoint.snapshot()
+        last = snapshot["lastSession"]
+        self.assertEqual((last["ok"], last["events"]), (True, ["6 CONNECTION REQUEST"]))
+        self.assertEqual([(f["method"], f["code"]) for f in last["faults"]], [("GetParameterValues", 9005)])
+        self.assertEqual((snapshot["pendingEvents"], snapshot["inSession"], snapshot["online"]), ([], False, True))
+        self.assertEqual(snapshot["acsURL"], self.endpoint.settings.url)
+        self.endpoint.requestSession("6 CONNECTION REQUEST")
+        self.endpoint.deviceOffline(None)
+        self.assertEqual(self.endpoint.snapshot()["pendingEvents"], ["6 CONNECTION REQUEST"])
+        self.assertFalse(self.endpoint.snapshot()["online"])
+        json.dumps(self.endpoint.snapshot())
 
     def test_hungDeviceAnswered9002InTime(self) -> None:
         """

@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 
+MAX_SHOWN_FAULTS = 20  # the faults of one session snapshot() keeps
 MAX_RPC_FAULTS = 5  # failures (faults but 8000/8005, or sessions lost while it waited) before an RPC is dropped
 
 # cwmp-1-2.xsd, EventCodeType: the patterns an event code must match.
@@ -281,6 +282,9 @@ class CWMPEndpoint:
         self._lastActive: Optional[float] = None
         self._warnedNoURL = False
         self.sessions = 0
+        self._lastSession: Optional[dict[str, Any]] = None  # for snapshot(): how the last session went
+        self._sessionStarted = 0.0
+        self._sessionFaults: list[dict[str, Any]] = []  # the faults the running session answered
         settings.observe(self._settingChanged)
 
     # -- life ------------------------------------------------------------------
@@ -341,6 +345,20 @@ class CWMPEndpoint:
             self.state.queueEvent("0 BOOTSTRAP")
 
     # -- ICWMPEndpoint -----------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """L{ICWMPEndpoint.snapshot}: what the endpoint is doing, as plain data."""
+        return {
+            "acsURL": self.settings.url,
+            "online": bool(self.online),
+            "inSession": self.inSession,
+            "sessions": self.sessions,
+            "retryCount": self.state.retryCount,
+            "pendingEvents": [e.code for e in self.state.events()],
+            "pendingValueChanges": [v.name for v in self.state.valueChanges()],
+            "transfers": [t["method"] for t in self.state.transfers()],
+            "lastSession": dict(self._lastSession) if self._lastSession is not None else None,
+        }
 
     def connectionRequestCredentials(self) -> tuple[str, str]:
         """The username and password the ACS must give in a Connection Request."""
@@ -556,6 +574,8 @@ class CWMPEndpoint:
         self._againUrgent = False
         self._abort = None
         self.sessions += 1
+        self._sessionStarted = self._clock.seconds()
+        self._sessionFaults = []
         limit = self._clock.callLater(self._maxSessionDuration, self._abortSession,
                                       f"session longer than {self._maxSessionDuration:g} s")
         # The session's own connection (INTEROP §CWMP 6: an ACS binds a
@@ -658,6 +678,9 @@ class CWMPEndpoint:
                     answer = CWMPFault(9002, "the session was aborted")
                 finally:
                     self._inFlight = None
+                if isinstance(answer, CWMPFault) and len(self._sessionFaults) < MAX_SHOWN_FAULTS:
+                    self._sessionFaults.append({"method": type(action.request).__name__, "code": answer.code,
+                                                "string": answer.string})
                 actions = session.respond(answer)
 
     def _sessionFinished(self, result: Any) -> None:
@@ -669,6 +692,9 @@ class CWMPEndpoint:
             ended, content = result
         if content is not None and not ended.informAcknowledged:
             self.state.informFailed(content)
+        self._lastSession = {"started": self._sessionStarted, "ended": self._clock.seconds(), "ok": ended.ok,
+                             "reason": ended.reason, "faults": self._sessionFaults,
+                             "events": [e.code for e in content.events] if content is not None else []}
         if ended.ok:
             self.state.setRetryCount(0)
             self._retryAt = None
