@@ -83,7 +83,8 @@ def benchReceivePath() -> None:
     from proxier.upnp.discovery import SSDPSocket
     from proxier.upnp.fetcher import DeviceInfo
     from proxier.lan.netif import NetworkInterface
-    from proxier.upnp.tracker import DeviceTracker, RateLimitedLog
+    from proxier.log import RateLimitedLog
+    from proxier.upnp.tracker import DeviceTracker
     from proxier.lan.urlpolicy import Origin
     from tests.test_upnp_fakes import dmDescription
     from twisted.logger import Logger

@@ -2,7 +2,7 @@
 """
 Logging, on L{twisted.logger}.
 
-Two things the proxier adds:
+Three things the proxier adds:
 
  - L{observerFromConfig}: the observer the C{[log]} section asks for (text
    lines or JSON lines, a level, a file), which the service tree installs in
@@ -11,6 +11,9 @@ Two things the proxier adds:
    device carries its identity in a C{device} field (JSON) and a
    C{"[device OUI-PC-SN] "} prefix (text). An operator grepping a log for a
    serial number finds every line about that device.
+ - L{RateLimitedLog}: a kind of warning at most once a minute, the rest
+   counted, for what a hostile or broken peer can repeat at will (malformed
+   datagrams, off-link sources).
 
 Twisted's own start/stop chatter ("Starting factory ...", "Site starting on
 7547", "(UDP Port 1900 Closed)", one pair per HTTP request to a device or
@@ -40,7 +43,7 @@ from twisted.logger import (
 from zope.interface import implementer
 
 __all__ = ["DeviceLogger", "observerFromConfig", "textObserver", "jsonLinesObserver", "LEVELS", "isChatter",
-           "ConfiguredObserver"]
+           "ConfiguredObserver", "RateLimitedLog"]
 
 LEVELS = {
     "debug": LogLevel.debug,
@@ -91,6 +94,25 @@ class DeviceLogger:
     def failure(self, format: str, failure: Any = None, level: LogLevel = LogLevel.critical, **kwargs: Any) -> None:
         kwargs.setdefault("device", self.device)
         self._logger.failure("[device {device}] " + format, failure, level, **kwargs)
+
+
+class RateLimitedLog:
+    """Log a kind of line at most once per C{interval} seconds, counting the rest."""
+
+    def __init__(self, clock: Any, log: Logger, interval: float = 60.0) -> None:
+        self.clock, self.log, self.interval = clock, log, interval
+        self.last: dict[str, tuple[float, int]] = {}
+
+    def warn(self, key: str, format: str, **kw: Any) -> None:
+        now = self.clock.seconds()
+        last, suppressed = self.last.get(key, (None, 0))
+        if last is not None and now - last < self.interval:
+            self.last[key] = (last, suppressed + 1)
+            return
+        if len(self.last) > 256:
+            self.last.clear()
+        self.last[key] = (now, 0)
+        self.log.warn(format + (" ({suppressed} more suppressed)" if suppressed else ""), suppressed=suppressed, **kw)
 
 
 def textObserver(stream: IO[str]) -> FileLogObserver:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 
+from twisted.internet.task import Clock
 from twisted.logger import Logger, LogLevel, LogPublisher
 from twisted.python import log as legacyLog
 from twisted.trial import unittest
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.log import DeviceLogger, isChatter, observerFromConfig
+from proxier.log import DeviceLogger, RateLimitedLog, isChatter, observerFromConfig
 
 IDENTITY = DeviceIdentity("ExampleCo", "00D0F5", "MFP4000", "SN123")
 
@@ -162,3 +163,25 @@ class ReconfigureTests(unittest.TestCase):
         observer.reconfigure({"format": "text", "level": "debug", "file": "-"})
         Logger(observer=observer).debug("after the reload")
         self.assertIn("after the reload", real.getvalue())
+
+
+class RateLimitedLogTests(unittest.TestCase):
+    def test_oncePerIntervalPerKind(self) -> None:
+        """A kind of line is logged at most once per interval, the next one saying how many were suppressed; kinds are apart."""
+        clock = Clock()
+        events: list = []
+        publisher = LogPublisher()
+        publisher.addObserver(events.append)
+        limited = RateLimitedLog(clock, Logger(observer=publisher), interval=60)
+        for _ in range(5):
+            limited.warn("a", "bad packet from {host}", host="h")
+        limited.warn("b", "other")
+        clock.advance(59)
+        limited.warn("a", "bad packet from {host}", host="h")
+        clock.advance(1)
+        limited.warn("a", "bad packet from {host}", host="h")
+        self.assertEqual([(e["log_format"], e["suppressed"], e["log_level"]) for e in events], [
+            ("bad packet from {host}", 0, LogLevel.warn),
+            ("other", 0, LogLevel.warn),
+            ("bad packet from {host} ({suppressed} more suppressed)", 5, LogLevel.warn),
+        ])

@@ -56,6 +56,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.names import dns
 
 from proxier.lan.netif import NetworkInterface
+from proxier.log import RateLimitedLog
 
 __all__ = [
     "MDNS_PORT",
@@ -217,25 +218,6 @@ class _Question:
     interval: float = FIRST_QUERY_INTERVAL
 
 
-class _LimitedLog:
-    """A kind of warning at most once a minute, counting the rest (a flood must not flood the log)."""
-
-    def __init__(self, clock: Any, log: Logger, interval: float = 60.0) -> None:
-        self.clock, self.log, self.interval = clock, log, interval
-        self.last: dict[str, tuple[float, int]] = {}
-
-    def warn(self, key: str, format: str, **kw: Any) -> None:
-        now = self.clock.seconds()
-        last, suppressed = self.last.get(key, (None, 0))
-        if last is not None and now - last < self.interval:
-            self.last[key] = (last, suppressed + 1)
-            return
-        if len(self.last) > 256:
-            self.last.clear()
-        self.last[key] = (now, 0)
-        self.log.warn(format + (" ({suppressed} more suppressed)" if suppressed else ""), suppressed=suppressed, **kw)
-
-
 class Querier:
     """
     The RFC 6762 querier of one interface for a set of DNS-SD service types
@@ -262,7 +244,7 @@ class Querier:
         self.interface = interface
         self.rng = rng or random.Random()
         self.maxCache = maxCache
-        self.limited = _LimitedLog(clock, self.log)
+        self.limited = RateLimitedLog(clock, self.log)
         self.stats = {k: 0 for k in ("received", "dropped", "ignored", "queries", "cache-full")}
         # (lower-case name, type) -> {key: entry}
         self.rrsets: dict[tuple[bytes, int], dict[Any, _Entry]] = {}

@@ -38,10 +38,10 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
 from proxier._version import __version__
+from proxier.log import RateLimitedLog
 from proxier.upnp import ssdp
 from proxier.lan.netif import NetworkInterface
 from proxier.upnp.ssdp import Search, SSDPError
-from proxier.upnp.tracker import RateLimitedLog
 from proxier.lan.urlpolicy import Origin
 
 __all__ = [

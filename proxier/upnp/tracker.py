@@ -47,13 +47,13 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from proxier.log import DeviceLogger
+from proxier.log import DeviceLogger, RateLimitedLog
 from proxier.upnp import ssdp
 from proxier.upnp.fetcher import DeviceInfo, isDMService
 from proxier.upnp.ssdp import Notify, SearchResponse, parseType
 from proxier.lan.urlpolicy import Origin
 
-__all__ = ["TrackedDevice", "Change", "DeviceTracker", "ITrackerListener", "isInteresting", "RateLimitedLog"]
+__all__ = ["TrackedDevice", "Change", "DeviceTracker", "ITrackerListener", "isInteresting"]
 
 Sighting = Union[Notify, SearchResponse]
 
@@ -195,25 +195,6 @@ class ITrackerListener(TypingProtocol):
 
     def announcementReceived(self, device: TrackedDevice, value: str) -> None:
         """An C{Announcement.dm.upnp.org} value on a byebye (once per value and BOOTID)."""
-
-
-class RateLimitedLog:
-    """Log a kind of line at most once per C{interval} seconds, counting the rest."""
-
-    def __init__(self, clock: Any, log: Logger, interval: float = 60.0) -> None:
-        self.clock, self.log, self.interval = clock, log, interval
-        self.last: dict[str, tuple[float, int]] = {}
-
-    def warn(self, key: str, format: str, **kw: Any) -> None:
-        now = self.clock.seconds()
-        last, suppressed = self.last.get(key, (None, 0))
-        if last is not None and now - last < self.interval:
-            self.last[key] = (last, suppressed + 1)
-            return
-        if len(self.last) > 256:
-            self.last.clear()
-        self.last[key] = (now, 0)
-        self.log.warn(format + (" ({suppressed} more suppressed)" if suppressed else ""), suppressed=suppressed, **kw)
 
 
 class DeviceTracker:
