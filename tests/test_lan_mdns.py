@@ -272,6 +272,15 @@ class ResolvingTests(QuerierCase):
         self.receive(response(srv(), a(), aaaa()), source="fe80::20")
         self.assertEqual([(e.kind, e.instance.source) for e in self.events], [(APPEARED, PRINTER)])
 
+    def test_srvNamingTheRoot(self) -> None:
+        """An SRV whose target is the root ("." : not offered, RFC 2782) is no instance, and no address is asked for."""
+        self.advance(0.2)
+        self.receive(response(ptr(), additional=(srv(host=""), txt())))
+        self.sent.clear()
+        self.advance(5)
+        self.assertEqual(self.events, [])
+        self.assertFalse(any(t in (dns.A, dns.AAAA) for _, d in self.sent for _, t in questions(d)))
+
     def test_severalSRVs(self) -> None:
         """The SRV with the lowest priority (then highest weight) names host and port."""
         self.advance(0.2)

@@ -480,8 +480,8 @@ class Querier:
                     wanted[(lname, dns.SRV)] = name
                 if txt is None:
                     wanted[(lname, dns.TXT)] = name
-                if srv is None:
-                    continue
+                if srv is None or not srv.key[3]:
+                    continue  # (an SRV naming the root, ".", says the service is not offered: RFC 2782)
                 target = srv.value[3]
                 addresses = [e.value for rtype in (dns.A, dns.AAAA)
                              for e in self.rrsets.get((srv.key[3], rtype), {}).values()]
