@@ -31,6 +31,7 @@ __all__ = [
     "IProxyProtocol",
     "IProxierContext",
     "IProxiedDevice",
+    "IEmbeddedDevice",
     "IDeviceObserver",
     "IDataModel",
     "IRebaselining",
@@ -143,6 +144,32 @@ class IProxiedDevice(Interface):
 
     def removeObserver(observer):
         """Stop telling C{observer}."""
+
+
+class IEmbeddedDevice(Interface):
+    """
+    A protocol service that makes the proxier one device's own CWMP CPE
+    (embedded mode: the proxier runs on that device, PRINTERS.md §11) instead
+    of a gateway proxying others. The service tree looks for one among the
+    protocol services: when there is one, the tree's own endpoint takes the
+    device's identity, and its model is the device's own (the registry
+    adapts the device to L{IDataModel}) with the proxier-held
+    C{Device.ManagementServer.} mounted into it; no Virtual CWMP Device is
+    made and no other protocol runs.
+
+    The endpoint must never Inform with an identity the device did not
+    give, so it is made only once this service has one; the device is then
+    an L{IProxiedDevice} whose events (offline, online, "1 BOOT") the
+    endpoint hears like a Virtual CWMP Device's.
+    """
+
+    def identified():
+        """
+        @return: a Deferred firing once, with the L{IProxiedDevice} whose
+            identity was learnt from the device itself (at this run, or at
+            an earlier one when the device is silent too long at start); it
+            never fires while neither is known.
+        """
 
 
 class IDeviceObserver(Interface):

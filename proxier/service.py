@@ -8,6 +8,12 @@ The service tree of one running proxier.
       │     Device per proxied device
       └── one service per enabled protocol plugin (discovery + control)
 
+In embedded mode a protocol service provides L{IEmbeddedDevice}: the
+proxier runs on that one device as its own CWMP CPE. Only that service
+runs; the own endpoint waits for the device's identity and then serves the
+device's model with ManagementServer mounted into it; no Virtual CWMP
+Device, no VirtualDevice table, no ProxierInfo.
+
 The tree owns the registry, the store and the L{DeviceDirectory}: protocols
 report devices there, and whoever needs to know (the endpoints, the
 proxier's own VirtualDevice table) listens to it. A Virtual CWMP Device's
@@ -30,7 +36,14 @@ from zope.interface.registry import Components
 from proxier._version import __version__
 from proxier.config import Config, ConfigError
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IDataModel, IProxiedDevice, IProxierContext, IProxyProtocol, IReloadable
+from proxier.interfaces import (
+    IDataModel,
+    IEmbeddedDevice,
+    IProxiedDevice,
+    IProxierContext,
+    IProxyProtocol,
+    IReloadable,
+)
 from proxier.log import DeviceLogger
 from proxier.registry import makeRegistry
 from proxier.sdnotify import Notifier
@@ -217,6 +230,26 @@ class ProxierService(MultiService):
                                 reactor=reactor, agent=agent)
         self.cwmp.setServiceParent(self)
 
+        services = [(protocol, protocol.makeService(ProtocolContext(
+            reactor, self.registry, config, store.child(_storeName(protocol.name)), self.directory)))
+            for protocol in self.protocols]
+        embedded = [(protocol, service) for protocol, service in services if IEmbeddedDevice.providedBy(service)]
+        #: the protocol service whose device the proxier is the own CWMP CPE of (embedded mode), or None
+        self.embedded: Any = None
+        #: the proxier's own endpoint; in embedded mode None until the device told its identity
+        self.ownEndpoint: Any = None
+        if embedded:
+            protocol, self.embedded = embedded[0]
+            for other, _ in services:
+                if other is not protocol:
+                    self.log.warn("embedded mode ({embedded}): the {protocol} protocol is not started, as the "
+                                  "proxier is one device's own CWMP CPE and proxies none",
+                                  embedded=protocol.name, protocol=other.name)
+            self.protocols = [protocol]
+            self.embedded.setServiceParent(self)
+            self.embedded.identified().addCallback(self._embeddedIdentified)
+            return
+
         def ownModel(settings: Any, connectionRequestURL: Callable[[], str], endpointStore: Store) -> Any:
             return proxierModel(self.identity, config["device"], settings, connectionRequestURL, endpointStore,
                                 directory=self.directory, clock=reactor, reportForcedInform=True,
@@ -226,12 +259,33 @@ class ProxierService(MultiService):
         poller = TimerService(POLL_INTERVAL, self.ownEndpoint.model.poll)
         poller.clock = reactor
         poller.setServiceParent(self)
+        for _, service in services:
+            service.setServiceParent(self)
 
-        for protocol in self.protocols:
-            context = ProtocolContext(
-                reactor, self.registry, config, store.child(_storeName(protocol.name)), self.directory
-            )
-            protocol.makeService(context).setServiceParent(self)
+    def _embeddedIdentified(self, device: IProxiedDevice) -> None:
+        """
+        Embedded mode: the device told who it is; the proxier's own endpoint
+        is made with its identity and its model, and hears its events.
+        """
+        from proxier.datamodel.gateway import embeddedDeviceModel
+
+        deviceModel = self.registry.queryAdapter(device, IDataModel)
+        if deviceModel is None:
+            self.log.error("embedded mode: no data model for {protocol} devices is registered; no CWMP CPE",
+                           protocol=device.proxyProtocol)
+            return
+
+        def ownModel(settings: Any, connectionRequestURL: Callable[[], str], endpointStore: Store) -> Any:
+            return embeddedDeviceModel(deviceModel, settings, connectionRequestURL, endpointStore,
+                                       reportForcedInform=True)
+
+        self.identity = device.identity
+        self.ownEndpoint = self.cwmp.addOwnEndpoint(device.identity, ownModel, key=device.key,
+                                                    online=bool(device.online))
+        device.addObserver(self.ownEndpoint)
+        DeviceLogger(device.identity).info("embedded mode: the proxier's CWMP CPE has this device's identity "
+                                           "(protocol {protocol}, at {host})", protocol=device.proxyProtocol,
+                                           host=device.host)
 
     def _virtualDeviceModel(self, device: IProxiedDevice, settings: Any,
                             connectionRequestURL: Callable[[], str]) -> Any:
@@ -378,7 +432,7 @@ class ProxierService(MultiService):
             self.notifier.ready("running")
 
     def _reportIdle(self) -> None:
-        if self.running and not len(self.directory):
+        if self.running and self.embedded is None and not len(self.directory):
             self.log.info("no devices found yet; discovery goes on")
 
 

@@ -147,16 +147,23 @@ class EndpointManager:
         return self._store.child("endpoint-" + key)
 
     def addOwnEndpoint(self, identity: DeviceIdentity,
-                       makeModel: Callable[[EndpointSettings, Callable[[], str], Store], Any]) -> CWMPEndpoint:
+                       makeModel: Callable[[EndpointSettings, Callable[[], str], Store], Any], *,
+                       key: str = OWN_ENDPOINT, online: bool = True) -> CWMPEndpoint:
         """
         The proxier's own endpoint (it reports "1 BOOT" at every start):
         C{makeModel(settings, connectionRequestURL, store)} gives its Device:2
-        model (C{store}: the endpoint's own, C{endpoint-self}).
+        model (C{store}: the endpoint's own, C{endpoint-self}). It may be
+        added once the endpoints run (it then starts at once).
+
+        @param key: names its state (C{endpoint-<key>}): the proxier's own,
+            or in embedded mode that of the device the proxier runs on, so
+            that another device's identity never inherits it.
+        @param online: whether sessions may run from the start.
         """
-        store, path, settings = self._prepare(OWN_ENDPOINT)
+        store, path, settings = self._prepare(key)
         model = makeModel(settings, lambda: self._server.url(path), store)
-        endpoint = self._endpoint(identity, model, settings, store, path, boot=True, online=True)
-        self._add(OWN_ENDPOINT, endpoint)
+        endpoint = self._endpoint(identity, model, settings, store, path, boot=True, online=online)
+        self._add(key, endpoint)
         return endpoint
 
     def deviceAppeared(self, device: Any) -> None:
@@ -235,9 +242,10 @@ class CWMPService(MultiService):
         self._listening = False
 
     def addOwnEndpoint(self, identity: DeviceIdentity,
-                       makeModel: Callable[[EndpointSettings, Callable[[], str], Store], Any]) -> CWMPEndpoint:
+                       makeModel: Callable[[EndpointSettings, Callable[[], str], Store], Any], *,
+                       key: str = OWN_ENDPOINT, online: bool = True) -> CWMPEndpoint:
         """See L{EndpointManager.addOwnEndpoint}."""
-        return self.manager.addOwnEndpoint(identity, makeModel)
+        return self.manager.addOwnEndpoint(identity, makeModel, key=key, online=online)
 
     def listen(self) -> None:
         """

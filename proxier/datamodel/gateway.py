@@ -10,6 +10,9 @@ The proxier's own Device:2 models.
    Virtual CWMP Device (TR-330 §4.3.2): its C{Device.ManagementServer.} and
    C{Device.DeviceInfo.ProxierInfo.}; L{virtualDeviceModel} mounts it over
    the proxied device's own model.
+ - L{embeddedDeviceModel}: the tree of the proxier running on one device as
+   that device's own CWMP CPE (embedded mode): the device's own model with
+   the proxier-held C{Device.ManagementServer.} mounted into it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ __all__ = [
     "proxierModel",
     "virtualDeviceLocalModel",
     "virtualDeviceModel",
+    "embeddedDeviceModel",
 ]
 
 ROOT_DATA_MODEL_VERSION = "2.17"
@@ -249,3 +253,24 @@ def virtualDeviceModel(deviceModel: Any, localModel: Any,
     """
     mounts = [("Device.", deviceModel)] + [(prefix, localModel) for prefix in VIRTUAL_DEVICE_MOUNTS]
     return CompositeDataModel(mounts + list(extra), forcedInform=FORCED_INFORM, log=log)
+
+
+def embeddedDeviceModel(deviceModel: Any, settings: Any, connectionRequestURL: Callable[[], str], store: Store, *,
+                        reportForcedInform: bool = False, log: Any = None) -> CompositeDataModel:
+    """
+    The whole model of the proxier running on one device as its own CWMP
+    CPE: the device's own model at C{Device.} (its DeviceInfo and services)
+    with C{Device.ManagementServer.} bound to the endpoint's settings
+    mounted into it. Nothing of a proxier shows: this CPE proxies no device,
+    so there is no C{VirtualDevice} table and no C{DeviceInfo.ProxierInfo}.
+    Its root is Device:2 (L{IForcedInform}), as a Virtual CWMP Device's.
+
+    @param store: the endpoint's store; the ManagementServer tree keeps its
+        state in its child C{datamodel}.
+    """
+    local = TreeDataModel(Object("Device", managementServer(settings, connectionRequestURL)), store.child("datamodel"),
+                          reportForcedInform=reportForcedInform, log=log)
+    observeSettings(local, settings)
+    local.startNotifications()
+    return CompositeDataModel([("Device.", deviceModel), (MANAGEMENT_SERVER, local)], forcedInform=FORCED_INFORM,
+                              log=log)

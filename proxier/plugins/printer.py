@@ -8,6 +8,10 @@ TR-181 lists no ProxyProtocol nor DiscoveryProtocol for IPP or for static
 entries: both are TR-106 §3.3 vendor values (C{X_<OUI>_IPP},
 C{X_<OUI>_Static}).
 
+With C{[printer] embedded} set, the proxier runs on that printer as its own
+CWMP CPE instead (PRINTERS.md §11): the service made is then an
+L{IEmbeddedDevice<proxier.interfaces.IEmbeddedDevice>}.
+
 Kept light: the plugin system imports this module to list protocols; the
 printer service itself is imported when the service is made.
 """
@@ -20,7 +24,7 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from proxier.interfaces import IProxyProtocol
-from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, SECTION
+from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, SECTION, SECTION_NAME
 
 
 @implementer(IPlugin, IProxyProtocol)
@@ -32,8 +36,10 @@ class PrinterProtocol:
     configSection = SECTION
 
     def makeService(self, context: Any) -> Any:
-        from proxier.printer.proxy import PrinterService
+        from proxier.printer.proxy import EmbeddedPrinterService, PrinterService
 
+        if context.config[SECTION_NAME]["embedded"]:
+            return EmbeddedPrinterService(context)
         return PrinterService(context)
 
 

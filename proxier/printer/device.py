@@ -122,6 +122,8 @@ class PrinterDevice(ProxiedDevice):
     @param replaced: C{replaced(device, attributes)} when a full answer
         names another identity: another printer answers at this URL; this
         device stops and hears nothing more.
+    @param embedded: the proxier runs on this printer as its own CWMP CPE
+        (its model then answers as a CPE does, see L{PrinterModel}).
 
     @ivar readings: the PrintService values of the printer's last answers.
     @ivar settable: the paths this printer can write (its
@@ -135,7 +137,7 @@ class PrinterDevice(ProxiedDevice):
                  settings: PrinterSettings, clock: Any, *, found: Optional[ipp.AttributeGroup] = None,
                  identify: Optional[Callable[[Any], Optional[DeviceIdentity]]] = None,
                  replaced: Optional[Callable[["PrinterDevice", Any], None]] = None,
-                 random: Optional[Callable[[], float]] = None) -> None:
+                 random: Optional[Callable[[], float]] = None, embedded: bool = False) -> None:
         # known from an earlier run only: offline until it answers
         super().__init__(identity, DeviceStatus.ONLINE if found is not None else DeviceStatus.OFFLINE)
         self.url = url
@@ -167,7 +169,7 @@ class PrinterDevice(ProxiedDevice):
             self.poller.seed(found)
             self._read(found, None)
             self._saveBootTime()
-        self.model = PrinterModel(self, store.child("datamodel"))
+        self.model = PrinterModel(self, store.child("datamodel"), embedded=embedded)
 
     # -- the polls ------------------------------------------------------------------------
 

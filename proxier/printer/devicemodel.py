@@ -127,11 +127,16 @@ class PrinterModel:
         its C{identity}, C{readings}, C{settable}, C{log}, and the IPP
         operations C{write(attributes)} and C{reboot()}.
     @param store: the tree's store (state across restarts).
+    @param embedded: the model of the printer's own CWMP CPE (the proxier
+        runs on it, PRINTERS.md §11) rather than of a Virtual CWMP Device:
+        it then lists Download, an RPC TR-069 requires of every CPE, and
+        refuses every file type (L{download}).
     """
 
-    def __init__(self, device: Any, store: Any) -> None:
+    def __init__(self, device: Any, store: Any, *, embedded: bool = False) -> None:
         self.device = device
         self.store = store
+        self.embedded = embedded
         self._listeners: list[Any] = []
         self._rows: dict[tuple[str, tuple[int, ...]], int] = {}
         self.settable = frozenset(device.settable)
@@ -206,7 +211,8 @@ class PrinterModel:
     # -- IDataModel -------------------------------------------------------------------------------
 
     def supportedMethods(self) -> frozenset:
-        return PARAMETER_METHODS | ({"Reboot"} if self.device.restartOffered() else set())
+        return (PARAMETER_METHODS | ({"Reboot"} if self.device.restartOffered() else set())
+                | ({"Download"} if self.embedded else set()))
 
     def getParameterNames(self, path: str, nextLevel: bool) -> Deferred:
         return self.tree.getParameterNames(path, nextLevel)
@@ -307,7 +313,20 @@ class PrinterModel:
         return fail(CWMPFault(9000, "Method not supported (IPP has no factory reset)"))
 
     def download(self, request: Any) -> Deferred:
-        return fail(CWMPFault(9000))
+        """
+        IPP has no way to take a file, a firmware image least of all: the
+        embedded CPE refuses every FileType (TR-069 A.3.2.8 defines them) as
+        one it does not support. The CPE fault codes (cwmp-1-2.xsd,
+        CPEFaultCodeType) have none of their own for that: 9013 is about the
+        URL's transfer protocol, 9010-9020 about a transfer that was tried,
+        and 9000 would deny Download itself, which TR-069 requires of every
+        CPE. What is refused is one argument's value, so: 9003 "Invalid
+        arguments".
+        """
+        if not self.embedded:
+            return fail(CWMPFault(9000))
+        return fail(CWMPFault(9003, f"Invalid arguments (FileType {request.fileType[:64]!r} is not supported: "
+                                    "this printer takes no file through IPP)"))
 
     def upload(self, request: Any) -> Deferred:
         return fail(CWMPFault(9000))

@@ -16,6 +16,11 @@ from then on; the old one is removed.
 
 The service registers, in the tree's registry, the adapter from
 L{PrinterDevice} to L{IDataModel}.
+
+With C{[printer] embedded} set the proxier runs on that one printer as its
+own CWMP CPE (PRINTERS.md §11) and the plugin makes an
+L{EmbeddedPrinterService} instead: the same device and model, offered to the
+tree as L{IEmbeddedDevice} rather than reported as a Virtual CWMP Device.
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from twisted.application.service import Service
-from twisted.internet.defer import DeferredList
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IDataModel, IProxierContext
+from proxier.interfaces import IDataModel, IEmbeddedDevice, IProxierContext
 from proxier.log import DeviceLogger
 from proxier.printer import ipp, ippsource
 from proxier.printer.device import PrinterDevice
@@ -38,10 +44,13 @@ from proxier.printer.settings import PROXY_PROTOCOL, PrinterSettings
 from proxier.proxy.device import deviceKey
 from proxier.store import StoreError
 
-__all__ = ["PrinterService", "identityOf", "SERVICE_NAME"]
+__all__ = ["PrinterService", "EmbeddedPrinterService", "identityOf", "SERVICE_NAME", "EMBEDDED_WAIT"]
 
 SERVICE_NAME = PROXY_PROTOCOL
 _FIELD = 64  # DeviceIdStruct fields: at most 64 characters
+#: Seconds the embedded CPE waits at start for its printer to tell who it is before it takes the identity
+#: the printer told at an earlier run (a printer whose IPP server starts late, or hangs, still reaches its ACS).
+EMBEDDED_WAIT = 120.0
 
 
 def identityOf(readings: ippsource.Readings, oui: str) -> Optional[DeviceIdentity]:
@@ -188,6 +197,130 @@ class PrinterService(Service):
         self.devices.pop(device.url, None)
         self.context.deviceRemoved(device)
         self._probed(group, device.url, device.client)
+
+
+@implementer(IEmbeddedDevice)
+class EmbeddedPrinterService(PrinterService):
+    """
+    The printer service of embedded mode: the one printer at C{[printer]
+    embedded} is the proxier's own CWMP CPE (PRINTERS.md §11).
+
+    Its identity is the printer's (§4), learnt from its first answer: the
+    CPE never informs with one it made up. The printer is asked at start
+    and again every C{poll_interval} until it answers, each try logged;
+    after L{EMBEDDED_WAIT} seconds without an answer the identity it told
+    at an earlier run, kept by URL as for any printer, is taken (the device
+    then starts offline, as a known printer does); with none kept, the CPE
+    keeps waiting, and says so.
+
+    The identity is fixed for the run: a CWMP DeviceId never changes under
+    the ACS, and the endpoint's durable state is that identity's. A printer
+    that later names another identity goes offline (sessions wait,
+    Connection Requests get 503) with an error saying that a restart makes
+    the CPE that printer's, which then bootstraps as a new CPE.
+
+    C{[printer] printers} is not proxied in this mode (said in the log).
+    """
+
+    def __init__(self, context: IProxierContext, *, wait: float = EMBEDDED_WAIT, **kwargs: Any) -> None:
+        super().__init__(context, **kwargs)
+        self.wait = wait
+        self.device: Optional[PrinterDevice] = None
+        self._waiters: list[Deferred] = []
+        self._bound: Any = None
+
+    def identified(self) -> Deferred:
+        d: Deferred = Deferred()
+        if self.device is not None:
+            d.callback(self.device)
+        else:
+            self._waiters.append(d)
+        return d
+
+    def startService(self) -> None:
+        Service.startService(self)
+        url = self.settings.embedded
+        if self.settings.printers:
+            self.log.warn("[printer] embedded is set: the proxier is the CWMP CPE of the printer at {url}, so the "
+                          "{n} printer(s) of [printer] printers are not proxied", url=url,
+                          n=len(self.settings.printers))
+        for stray in self.settings.strayCredentials():
+            self.log.warn("[printer] credentials are given for {url}, which [printer] embedded does not name",
+                          url=stray)
+        self.log.info("embedded mode: waiting for the printer at {url} to tell who it is; the CWMP CPE informs the "
+                      "ACS only then", url=url)
+        self._bound = self.clock.callLater(self.wait, self._waitedLong)
+        self._probe(url, self._client(url))
+
+    def stopService(self) -> Any:
+        if self._bound is not None and self._bound.active():
+            self._bound.cancel()
+        self._bound = None
+        return super().stopService()
+
+    def _probeFailed(self, failure: Any, url: str, client: IPPClient) -> None:
+        if not self.running or self.device is not None:
+            return
+        self.log.warn("embedded mode: the printer at {url} does not answer yet ({why}); the CWMP CPE waits for it, "
+                      "asking again in {n:g} s", url=url, why=failure.getErrorMessage(), n=self.settings.pollInterval)
+        self._probes[url] = self.clock.callLater(self.settings.pollInterval, self._probe, url, client)
+
+    def _probed(self, group: ipp.AttributeGroup, url: str, client: IPPClient) -> None:
+        if self.device is not None:  # the identity kept from an earlier run was taken meanwhile
+            return
+        super()._probed(group, url, client)
+        if self.running and self.device is None:  # it tells no identity (logged): ask again
+            self._probes[url] = self.clock.callLater(self.settings.pollInterval, self._probe, url, client)
+
+    def _waitedLong(self) -> None:
+        """L{EMBEDDED_WAIT} passed with no answer: the identity of an earlier run, if one is kept."""
+        self._bound = None
+        url = self.settings.embedded
+        if self.device is not None or not self.running:
+            return
+        fields = self._loadKnown().get(url)
+        if fields is None:
+            self.log.error("embedded mode: the printer at {url} has not told who it is in {n:g} s and no identity "
+                           "of it is known from an earlier run: the CWMP CPE does not inform until it answers",
+                           url=url, n=self.wait)
+            return
+        call = self._probes.pop(url, None)
+        if call is not None and call.active():
+            call.cancel()
+        self.log.warn("embedded mode: the printer at {url} has not answered in {n:g} s: the CWMP CPE starts with "
+                      "the identity it told at an earlier run, offline until it answers", url=url, n=self.wait)
+        self._appear(url, DeviceIdentity(*fields), self._client(url), None)
+
+    def _appear(self, url: str, identity: DeviceIdentity, client: IPPClient,
+                found: Optional[ipp.AttributeGroup]) -> None:
+        extra = {"random": self.random} if self.random is not None else {}
+        try:
+            store = self.store.child("printer-" + deviceKey(identity))
+            device = PrinterDevice(identity, url, client, store, self.slots, self.settings, self.clock, found=found,
+                                   identify=lambda readings: identityOf(readings, self.settings.oui),
+                                   replaced=self._replaced, embedded=True, **extra)
+        except StoreError as e:
+            DeviceLogger(identity).error("embedded mode: the printer's state cannot be read ({why}): the CWMP CPE "
+                                         "does not start", why=str(e))
+            return
+        if self._bound is not None and self._bound.active():
+            self._bound.cancel()
+        self._bound = None
+        self.device = device
+        self.devices[url] = device
+        DeviceLogger(identity).info("embedded mode: the proxier is the CWMP CPE of the IPP printer at {url}", url=url)
+        device.start()
+        waiters, self._waiters = self._waiters, []
+        for d in waiters:
+            d.callback(device)
+
+    def _replaced(self, device: PrinterDevice, group: ipp.AttributeGroup) -> None:
+        """Another identity at the URL: kept for the run (see the class), the device stopped and offline."""
+        identity = identityOf(ippsource.read(group), self.settings.oui)
+        device.silent(f"it now says it is {identity}")
+        device.log.error("the printer at {url} now says it is {identity}: this CWMP CPE keeps the identity it "
+                         "started with and stays offline; restart the proxier to make it that printer's CPE",
+                         url=device.url, identity=str(identity))
 
 
 def _dataModelOf(device: PrinterDevice) -> Any:

@@ -2,8 +2,10 @@
 """
 The C{[printer]} section of the config file: which printers are proxied
 (static C{ipp://}/C{ipps://} URLs, PRINTERS.md §8), how often they are polled
-(§6), when one counts as offline, and the admin credentials a printer's
-writes need (§5) — every key documented in C{etc/proxier.conf}.
+(§6), when one counts as offline, the admin credentials a printer's
+writes need (§5), and C{embedded}: the one printer whose own CWMP CPE the
+proxier is when it runs on that printer (§11) — every key documented in
+C{etc/proxier.conf}.
 
 Credentials are one line per printer, C{URL username:password}; a
 password never appears in a log line or in a config error (an error names
@@ -24,8 +26,8 @@ from urllib.parse import urlsplit
 from proxier.config import Config, Key, Section, integer, url, words
 from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
 
-__all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "credentials", "VENDOR", "PROXY_PROTOCOL",
-           "DISCOVERY_PROTOCOL"]
+__all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "credentials", "VENDOR",
+           "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL"]
 
 SECTION_NAME = "printer"
 #: TR-106 §3.3 vendor prefix of the values TR-181 lacks: the proxier's default ManufacturerOUI ([device] oui),
@@ -55,6 +57,16 @@ def _check(word: str) -> None:
         httpURL(word)
     except IPPClientError as e:
         raise ValueError(str(e)) from None
+
+
+def embeddedURL(value: str) -> str:
+    """One C{ipp://} / C{ipps://} printer URL, or empty (embedded mode off)."""
+    value = value.strip()
+    if value:
+        if len(words(value)) != 1:
+            raise ValueError("one printer URL only: the proxier is the CWMP CPE of one printer")
+        _check(value)
+    return value
 
 
 def credentials(value: str) -> dict[str, Credentials]:
@@ -95,6 +107,11 @@ KEYS: tuple[Key, ...] = (
     Key("printers", printerURLs, "",
         "IPP printers to proxy, each an ipp:// or ipps:// URL (for example "
         "ipp://192.168.1.20/ipp/print); each becomes a Virtual CWMP Device. Empty: none."),
+    Key("embedded", embeddedURL, "",
+        "Embedded mode: the proxier runs on this one printer (for example ipp://localhost:631/ipp/print) "
+        "and is its own CWMP CPE: the proxier's endpoint has the printer's identity, its DeviceInfo and its "
+        "Device.Services.PrintService.1., and no Virtual CWMP Device is made (printers and every other "
+        "protocol are then left off). Empty: off, the proxier is a gateway."),
     Key("poll_interval", integer(10, 86400), "60",
         "Seconds between two polls of a printer's state, state reasons and supplies (a tenth of it "
         "added at random, so a fleet is not polled in step)."),
@@ -130,6 +147,7 @@ class PrinterSettings:
     """The section's keys, typed."""
 
     printers: tuple[str, ...] = ()
+    embedded: str = ""
     pollInterval: float = 60.0
     fullPollInterval: float = 900.0
     maxConcurrentPolls: int = 4
@@ -150,6 +168,7 @@ class PrinterSettings:
             timeout = max(1, min(timeout, int(deviceTimeout) - 1))
         return cls(
             printers=key("printers"),
+            embedded=key("embedded"),
             pollInterval=float(key("poll_interval")),
             fullPollInterval=float(key("full_poll_interval")),
             maxConcurrentPolls=key("max_concurrent_polls"),
@@ -163,5 +182,5 @@ class PrinterSettings:
         return self.credentials.get(printerURL)
 
     def strayCredentials(self) -> list[str]:
-        """The URLs credentials are given for but which C{printers} does not list (a typo, for a log line)."""
-        return [u for u in self.credentials if u not in self.printers]
+        """The URLs credentials are given for but neither C{printers} nor C{embedded} names (a typo, for a log line)."""
+        return [u for u in self.credentials if u not in self.printers and u != self.embedded]
