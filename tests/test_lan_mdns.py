@@ -108,8 +108,9 @@ class QuerierCase(unittest.TestCase):
         return [round(t, 2) for t, data in self.sent if (IPP.encode(), dns.PTR) in questions(data)]
 
     def announce(self) -> None:
-        """The whole printer in one packet: PTR with SRV, TXT, A and AAAA as additionals."""
+        """The whole printer in one packet (PTR with SRV, TXT, A and AAAA as additionals), and the settle time."""
         self.receive(response(ptr(), additional=(srv(), txt(b"rp=ipp/print", b"UUID=x"), a(), aaaa())))
+        self.clock.advance(mdns.SETTLE)
 
 
 class ContinuousQueryingTests(QuerierCase):
@@ -175,10 +176,13 @@ class ContinuousQueryingTests(QuerierCase):
 
 class ResolvingTests(QuerierCase):
     def test_allInOnePacket(self) -> None:
-        """A PTR with SRV, TXT, A and AAAA as additionals is an instance at once; nothing more is asked."""
+        """A PTR with SRV, TXT, A and AAAA as additionals is an instance, told SETTLE later; nothing more is asked."""
         self.advance(0.2)
         self.sent.clear()
-        self.announce()
+        self.receive(response(ptr(), additional=(srv(), txt(b"rp=ipp/print", b"UUID=x"), a(), aaaa())))
+        self.clock.advance(mdns.SETTLE - 0.01)
+        self.assertEqual(self.events, [])
+        self.clock.advance(0.01)
         self.assertEqual(self.events, [InstanceEvent(APPEARED, ServiceInstance(
             interface="br-lan", name="Office._ipp._tcp.local", instance="Office", serviceType=IPP,
             host="printer.local", port=631, txt=(("rp", b"ipp/print"), ("uuid", b"x")),
@@ -189,7 +193,22 @@ class ResolvingTests(QuerierCase):
     def test_addressesBeforeTheirSRV(self) -> None:
         """Addresses placed before the SRV naming their host in the same packet are kept all the same."""
         self.receive(response(a(), aaaa(), ptr(), srv(), txt()))
+        self.clock.advance(mdns.SETTLE)
         self.assertEqual([(e.kind, e.instance.addresses) for e in self.events], [(APPEARED, (PRINTER, "fe80::20"))])
+
+    def test_settle(self) -> None:
+        """
+        The answers of one burst are one appearance: the AAAA alone (over
+        IPv6), then A and AAAA (over IPv4) within SETTLE, are told once with
+        both.
+        """
+        self.receive(response(ptr(), additional=(srv(), txt(), aaaa())), source="fe80::20")
+        self.clock.advance(0.005)
+        self.receive(response(ptr(), additional=(srv(), txt(), a(), aaaa())))
+        self.clock.advance(mdns.SETTLE)
+        self.assertEqual([(e.kind, e.instance.addresses) for e in self.events], [(APPEARED, (PRINTER, "fe80::20"))])
+        self.receive(response(a("192.168.1.21", flush=False)))  # once told, a change is told at once
+        self.assertEqual([e.kind for e in self.events], [APPEARED, CHANGED])
 
     def test_stepByStep(self) -> None:
         """PTR only: SRV and TXT are asked for (20-120 ms later); an SRV: its host's A and AAAA; an A: the instance."""
@@ -206,6 +225,7 @@ class ResolvingTests(QuerierCase):
                          sorted([(b"printer.local", dns.A), (b"printer.local", dns.AAAA)]))
         self.assertEqual(self.events, [])
         self.receive(response(a()))
+        self.clock.advance(mdns.SETTLE)
         self.assertEqual([(e.kind, e.instance.addresses, e.instance.port) for e in self.events],
                          [(APPEARED, (PRINTER,), 631)])
 
@@ -287,6 +307,7 @@ class ResolvingTests(QuerierCase):
         low = rr(f"Office.{IPP}", dns.Record_SRV(10, 0, 8631, "printer.local"), 120)
         high = rr(f"Office.{IPP}", dns.Record_SRV(0, 5, 631, "printer.local"), 120)
         self.receive(response(ptr(), additional=(low, high, txt(), a())))
+        self.clock.advance(mdns.SETTLE)
         self.assertEqual(self.events[-1].instance.port, 631)
 
 
@@ -401,6 +422,7 @@ class CacheTests(QuerierCase):
         self.q.listener = self.events.append
         self.receive(response(ptr("Lab"), additional=(srv("Lab", host="lab.local"), txt(instance="Lab"),
                                                       a("192.168.1.30", host="lab.local"))))
+        self.clock.advance(mdns.SETTLE)
         self.assertEqual([e.instance.instance for e in self.events], ["Lab"])
 
 
@@ -518,12 +540,14 @@ class BrowserTests(unittest.TestCase):
         self.assertEqual(self.events, [])
         self.assertEqual(len([e for e in self.logs.atLeast(LogLevel.warn) if "on-link" in e["log_format"]]), 1)
         v6.protocol.datagramReceived(whole, ("fe80::20%br-lan", 5353, 0, 5))
+        self.clock.advance(mdns.SETTLE)
         self.assertEqual([(e.kind, e.instance.interface) for e in self.events], [(APPEARED, "br-lan")])
 
     def test_interfaceGone(self) -> None:
         """An interface no longer listed is closed, its instances told gone; a new one is opened."""
         self.r.multicast[0][3].protocol.datagramReceived(response(ptr(), additional=(srv(), txt(), a())),
                                                           (PRINTER, 5353))
+        self.clock.advance(mdns.SETTLE)
         other = type(LAN)("eth1", 7, addresses=LAN.addresses[:1])
         self.assertTrue(self.browser.setInterfaces([other]))
         self.assertEqual([e.kind for e in self.events], [APPEARED, GONE])

@@ -21,7 +21,9 @@ and the RFC's rule for each:
  - the cache-flush bit expires, one second later, the other records of that
    name and type received more than a second ago (§10.2);
  - responses from a source port other than 5353, with a non-zero opcode or
-   rcode, and queries are ignored (§6, §18).
+   rcode, and queries are ignored (§6, §18);
+ - a new instance is told L{SETTLE} seconds after it resolves, so that the
+   rest of a burst of answers is in it.
 
 Hostile input costs little: a datagram larger than L{MAX_PACKET_BYTES} or
 holding more than L{MAX_RECORDS_PER_PACKET} records is dropped unread; one
@@ -67,6 +69,7 @@ __all__ = [
     "MAX_CACHE_RECORDS",
     "MAX_TTL",
     "MAX_QUERY_INTERVAL",
+    "SETTLE",
     "ServiceInstance",
     "InstanceEvent",
     "APPEARED",
@@ -97,6 +100,11 @@ FIRST_QUERY_INTERVAL = 1.0
 MAX_QUERY_INTERVAL = 3600.0
 #: RFC 6762 §10.1, §10.2: what is left of a goodbye or a flushed record.
 GRACE = 1.0
+#: A new instance is told this long after it first resolves, with what came
+#: meanwhile: a responder's answers over IPv6 and IPv4 (the AAAA alone in
+#: one, A and AAAA in the other, as avahi sends them) are one appearance,
+#: not an appearance and a change.
+SETTLE = 0.2
 #: The most bytes of one query we send (an Ethernet MTU less the IPv6 and
 #: UDP headers and some slack); known answers beyond go into more packets.
 MAX_QUERY_BYTES = 1440
@@ -250,6 +258,8 @@ class Querier:
         self.rrsets: dict[tuple[bytes, int], dict[Any, _Entry]] = {}
         self.size = 0
         self.instances: dict[bytes, ServiceInstance] = {}
+        # instances resolved but not told yet -> when they are (SETTLE)
+        self.settling: dict[bytes, float] = {}
         # (lower-case name, type) -> question; the browse of the types is one
         self.questions: dict[tuple[bytes, int], _Question] = {}
         self.browse: Optional[_Question] = None
@@ -270,6 +280,7 @@ class Querier:
             self.timer.cancel()
         self.timer = None
         self.rrsets, self.size, self.instances, self.questions, self.browse = {}, 0, {}, {}, None
+        self.settling = {}
 
     # receiving
 
@@ -404,7 +415,7 @@ class Querier:
         self.timer = None
         if not self.running:
             return
-        times = [q.nextAt for q in self.questions.values()]
+        times = [q.nextAt for q in self.questions.values()] + list(self.settling.values())
         if self.browse is not None:
             times.append(self.browse.nextAt)
         for rrset in self.rrsets.values():
@@ -431,7 +442,7 @@ class Querier:
 
     def _update(self, now: float) -> None:
         """Resolve, tell what changed, ask what is due, and wait for the next deadline."""
-        wanted = self._resolve()
+        wanted = self._resolve(now)
         asked: dict[tuple[bytes, int], bytes] = {}
         if self.browse is not None and self.browse.nextAt <= now:
             for t, shown in self.types.items():
@@ -466,7 +477,7 @@ class Querier:
 
     # resolving
 
-    def _resolve(self) -> dict[tuple[bytes, int], bytes]:
+    def _resolve(self, now: float) -> dict[tuple[bytes, int], bytes]:
         """Build the instances, tell the listener what changed; return the questions still open."""
         found: dict[bytes, ServiceInstance] = {}
         wanted: dict[tuple[bytes, int], bytes] = {}
@@ -502,13 +513,20 @@ class Querier:
                     source=srv.source,
                 )
         events = [InstanceEvent(GONE, old) for lname, old in sorted(self.instances.items()) if lname not in found]
+        self.settling = {lname: at for lname, at in self.settling.items() if lname in found}
+        told: dict[bytes, ServiceInstance] = {}
         for lname, new in sorted(found.items()):
             old = self.instances.get(lname)
             if old is None:
+                at = self.settling.setdefault(lname, now + SETTLE)
+                if at > now:
+                    continue
+                del self.settling[lname]
                 events.append(InstanceEvent(APPEARED, new))
             elif old != new:
                 events.append(InstanceEvent(CHANGED, new))
-        self.instances = found
+            told[lname] = new
+        self.instances = told
         for event in events:
             try:
                 self.listener(event)
