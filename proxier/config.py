@@ -193,6 +193,19 @@ def ipAddress(allowEmpty: bool = False) -> Parser:
     return parse
 
 
+def credentials(value: str) -> tuple[str, str]:
+    """C{user:password} (the password may hold colons), or empty: C{("", "")}."""
+    value = value.strip()
+    if not value:
+        return ("", "")
+    user, colon, password = value.partition(":")
+    if not colon or not user or not password:
+        raise ValueError("not user:password (both non-empty)")
+    if len(value) > 512:
+        raise ValueError("longer than 512 characters")
+    return (user, password)
+
+
 def filePath(mustExist: bool = True) -> Parser:
     def parse(value: str) -> str:
         value = value.strip()
@@ -421,6 +434,21 @@ CORE_SECTIONS: tuple[Section, ...] = (
             "Most devices tracked at once; further announcements are dropped and logged."),
     ),
     _section(
+        "console",
+        "The local console: a web page and a JSON API on the gateway showing the "
+        "proxier and every Virtual CWMP Device, with a parameter browser (README.rst, "
+        "\"The local console\").",
+        Key("enable", boolean, "false", "Serve the console."),
+        Key("listen_address", ipAddress(), "127.0.0.1",
+            "Address to listen on: a loopback address, or an address of a LAN interface "
+            "(one named in [lan] interfaces; when that is empty, one holding no default "
+            "route). Never a wildcard (0.0.0.0, ::): that would serve the WAN too."),
+        Key("port", integer(0, 65535), "8547", "TCP port (0 picks a free port, for tests)."),
+        Key("credentials", credentials, "",
+            "user:password asked with HTTP Digest. Required unless listen_address is "
+            "loopback; with none, every local user of this machine may use the console."),
+    ),
+    _section(
         "state",
         "Durable state: events not yet delivered, ParameterKeys, attributes, "
         "instance maps, credentials.",
@@ -590,6 +618,14 @@ def _crossCheck(config: Config) -> list[ConfigError]:
         problems.append(ConfigError(
             config.path, "connection_request", "username", "credentials = shared needs username and password"
         ))
+    console = config["console"]
+    address = ipaddress.ip_address(console["listen_address"])
+    if address.is_unspecified:
+        problems.append(ConfigError(config.path, "console", "listen_address",
+                                    f"{address} would serve the WAN too: give a loopback or LAN address"))
+    elif console["enable"] and not address.is_loopback and not console["credentials"][0]:
+        problems.append(ConfigError(config.path, "console", "credentials",
+                                    f"required when listen_address ({address}) is not loopback"))
     oui = config["device"]["oui"]
     if len(oui) != 6 or any(c not in "0123456789ABCDEF" for c in oui):
         problems.append(ConfigError(config.path, "device", "oui",

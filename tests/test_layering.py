@@ -19,6 +19,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: the packages that must not depend on the CWMP endpoint
 PROTOCOLS = ("proxier.upnpdm", "proxier.printer", "proxier.plugins")
 FORBIDDEN = "proxier.cwmp"
+#: the local console sits above everything: it reads devices and endpoints through the interfaces only
+CONSOLE = "proxier.console"
+BELOW_CONSOLE = ("proxier.upnp", "proxier.upnpdm", "proxier.printer", "proxier.plugins", "proxier.cwmp")
 #: the shared core, and what it must not depend on (the protocols and the endpoint)
 CORE = "proxier.proxy"
 ABOVE_CORE = ("proxier.upnp", "proxier.upnpdm", "proxier.printer", "proxier.cwmp")
@@ -120,6 +123,23 @@ class ProtocolLayerTests(unittest.TestCase):
         chains = []
         for module in modules:
             for forbidden in ABOVE_CORE:
+                chain = pathTo(module, forbidden)
+                if chain is not None:
+                    chains.append(" -> ".join(chain))
+        self.assertEqual(chains, [])
+
+    def test_consoleImportsNoProtocolNorEndpoint(self) -> None:
+        """
+        No module of C{proxier/console} imports a protocol or C{proxier.cwmp},
+        even through another module: it shows every device through
+        L{IProxiedDevice}, L{ICWMPEndpoint} and the endpoint's model, so a
+        new protocol appears in it without a line of console code.
+        """
+        modules = modulesOf(CONSOLE)
+        self.assertIn("proxier.console.api", modules)
+        chains = []
+        for module in modules:
+            for forbidden in BELOW_CONSOLE:
                 chain = pathTo(module, forbidden)
                 if chain is not None:
                     chains.append(" -> ".join(chain))

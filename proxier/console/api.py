@@ -1,0 +1,333 @@
+# -*- test-case-name: tests.test_console -*-
+"""
+The console's JSON API (README.rst, "The local console"): what the proxier
+and each Virtual CWMP Device are doing, and a parameter browser reading and
+writing through the very model the ACS's RPCs use — so what the console
+shows is what the ACS would get, and a write is refused with the CWMP fault
+the ACS would see.
+
+Devices are reached through the shared interfaces only (L{IProxiedDevice},
+L{ICWMPEndpoint} and its model): nothing here knows a protocol. A write is
+made with L{ILocalWrites}, never as the ACS's: where Notification is on the
+ACS hears of it as "4 VALUE CHANGE" (TR-069 A.3.2.4).
+
+Writes need the session's token in an C{X-Proxier-CSRF} header and a JSON
+body (C{Content-Type: application/json}): a page of another origin can send
+neither without a CORS preflight, which is never answered, and cannot read
+the token (GET /api/session) either.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from typing import Any, Optional, Protocol, Sequence
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web.server import NOT_DONE_YET
+
+from proxier._version import __version__
+from proxier.datamodel import paths
+from proxier.datamodel.capabilities import ILocalWrites
+from proxier.datamodel.faults import CWMPFault, asFault
+from proxier.datamodel.values import DeviceIdentity, ParameterValue
+
+__all__ = ["ConsoleAPI", "ConsoleSource", "TreeSource", "OWN_KEY", "CSRF_HEADER", "MODEL_TIMEOUT", "MAX_VALUES"]
+
+#: the key of the proxier's own endpoint in the API's URLs (a device key always holds a "-")
+OWN_KEY = "self"
+CSRF_HEADER = b"X-Proxier-CSRF"
+#: seconds a read or write through a model may take before the console answers 504
+MODEL_TIMEOUT = 30.0
+#: parameters one write may set, and the longest path the API looks at
+MAX_VALUES = 64
+MAX_PATH = 1024
+
+# The HTTP status of a CWMP fault (every other code, the caller's mistakes, is 400).
+_FAULT_STATUS = {9000: 405, 9001: 403, 9002: 502, 9008: 403}
+
+
+class ConsoleSource(Protocol):
+    """What the console reads: the proxier's own endpoint and each device with its endpoint."""
+
+    identity: DeviceIdentity
+
+    def ownEndpoint(self) -> Any: ...
+
+    def devices(self) -> list[tuple[Any, Any]]: ...
+
+    def device(self, key: str) -> Optional[tuple[Any, Any]]: ...
+
+    def connectionRequestURL(self, endpoint: Any) -> str: ...
+
+
+class TreeSource:
+    """L{ConsoleSource} over a running L{ProxierService<proxier.service.ProxierService>}."""
+
+    def __init__(self, tree: Any) -> None:
+        self._tree = tree
+        self.identity = tree.identity
+
+    def ownEndpoint(self) -> Any:
+        return self._tree.ownEndpoint
+
+    def devices(self) -> list[tuple[Any, Any]]:
+        """Every device of the directory that has an endpoint (a device no model fits has none)."""
+        endpoints = self._tree.cwmp.manager.endpoints
+        return [(d, endpoints[d.key]) for d in self._tree.directory.devices() if d.key in endpoints]
+
+    def device(self, key: str) -> Optional[tuple[Any, Any]]:
+        device = self._tree.directory.get(key)
+        endpoint = self._tree.cwmp.manager.endpoints.get(key)
+        return (device, endpoint) if device is not None and endpoint is not None else None
+
+    def connectionRequestURL(self, endpoint: Any) -> str:
+        return self._tree.cwmp.server.url(endpoint.connectionRequestPath)
+
+
+class BadRequest(Exception):
+    """The request is wrong (400, or C{status}), with a CWMP fault to show for it."""
+
+    def __init__(self, fault: CWMPFault, status: int = 400) -> None:
+        super().__init__(fault)
+        self.fault = fault
+        self.status = status
+
+
+def _identity(identity: DeviceIdentity) -> dict[str, str]:
+    return {"manufacturer": identity.manufacturer, "oui": identity.oui, "productClass": identity.productClass,
+            "serialNumber": identity.serialNumber, "key": identity.key}
+
+
+def faultJSON(fault: CWMPFault) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": fault.code, "string": fault.string}
+    if fault.parameterFaults:
+        out["parameterFaults"] = [{"name": f.parameterName, "code": f.faultCode, "string": f.faultString}
+                                  for f in fault.parameterFaults]
+    return out
+
+
+class ConsoleAPI:
+    """
+    Everything under C{/api/}, on a L{ConsoleSource}; each request handled by
+    L{render} with the user the server authenticated.
+
+    @param clock: for uptime and the model timeout.
+    """
+
+    log = Logger()
+
+    def __init__(self, source: ConsoleSource, clock: Any, *, timeout: float = MODEL_TIMEOUT) -> None:
+        self.source = source
+        self.clock = clock
+        self.timeout = timeout
+        self.started = clock.seconds()
+        self.csrfToken = secrets.token_urlsafe(24)
+
+    # ---- HTTP ------------------------------------------------------------------------
+
+    def render(self, request: Any, segments: Sequence[bytes], user: str) -> Any:
+        """Answer C{request} for C{/api/<segments>} on behalf of C{user} (a name, or C{"loopback"})."""
+        d = defer.maybeDeferred(self._route, request, [s.decode("ascii", "replace") for s in segments], user)
+        done: list[bool] = []
+
+        def answered(result: tuple[int, Any]) -> None:
+            status, payload = result
+            if not done:
+                done.append(True)
+                request.write(self._json(request, status, payload))
+                request.finish()
+
+        def failed(failure: Any) -> None:
+            if failure.check(BadRequest):
+                error = failure.value
+                answered((error.status, {"error": faultJSON(error.fault)}))
+            elif failure.check(CWMPFault):
+                fault = failure.value
+                answered((_FAULT_STATUS.get(fault.code, 400), {"error": faultJSON(fault)}))
+            elif failure.check(defer.TimeoutError, defer.CancelledError):
+                answered((504, {"error": faultJSON(CWMPFault(
+                    9002, f"Internal error (the device did not answer in {self.timeout:g} s)"))}))
+            else:
+                self.log.failure("console request {uri} failed", failure, uri=request.uri)
+                answered((500, {"error": faultJSON(asFault(failure.value))}))
+
+        d.addCallbacks(answered, failed)
+        if not done:
+            def gone(_: Any) -> None:
+                done.append(True)  # nothing may be written to a lost connection
+                d.cancel()  # and nobody waits on the device any more
+
+            request.notifyFinish().addErrback(gone)
+        return NOT_DONE_YET
+
+    @staticmethod
+    def _json(request: Any, status: int, payload: Any) -> bytes:
+        request.setResponseCode(status)
+        request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
+        request.setHeader(b"Cache-Control", b"no-store")
+        return json.dumps(payload, sort_keys=True).encode("utf-8")
+
+    def _route(self, request: Any, segments: list[str], user: str) -> Any:
+        method = request.method
+        if segments == ["status"] and method == b"GET":
+            return (200, self.status())
+        if segments == ["session"] and method == b"GET":
+            return (200, {"user": user, "csrf": self.csrfToken})
+        if segments == ["devices"] and method == b"GET":
+            return (200, {"devices": self.devices()})
+        if len(segments) == 3 and segments[0] == "devices" and segments[2] in ("names", "values"):
+            endpoint = self._endpoint(segments[1])
+            if segments[2] == "names" and method == b"GET":
+                return self._names(endpoint, request)
+            if segments[2] == "values" and method == b"GET":
+                return self._values(endpoint, request)
+            if segments[2] == "values" and method == b"POST":
+                return self._set(endpoint, request, user)
+            raise BadRequest(CWMPFault(9000, "Method not supported (use GET, or POST for values)"), 405)
+        raise BadRequest(CWMPFault(9000, "Method not supported (no such API)"), 404)
+
+    # ---- what is shown ---------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The proxier itself: identity, version, ACS, uptime, how many devices (online)."""
+        own = self.source.ownEndpoint()  # None in embedded mode until the device is identified
+        pairs = self.source.devices()
+        return {
+            "identity": _identity(own.identity if own is not None else self.source.identity),
+            "version": __version__,
+            "acsURL": own.snapshot()["acsURL"] if own is not None else "",
+            "uptime": int(self.clock.seconds() - self.started),
+            "devices": len(pairs),
+            "online": sum(1 for device, _ in pairs if device.online),
+            "endpoint": self._endpointJSON(own) if own is not None else None,
+        }
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every Virtual CWMP Device, by key."""
+        out = []
+        for device, endpoint in sorted(self.source.devices(), key=lambda pair: pair[0].key):
+            row = {"key": device.key, "identity": _identity(device.identity), "protocol": device.proxyProtocol,
+                   "discovery": device.discoveryProtocol, "host": device.host, "online": bool(device.online)}
+            row.update(self._endpointJSON(endpoint))
+            out.append(row)
+        return out
+
+    def _endpointJSON(self, endpoint: Any) -> dict[str, Any]:
+        snapshot = endpoint.snapshot()
+        return {"connectionRequestURL": self.source.connectionRequestURL(endpoint),
+                "writable": ILocalWrites.providedBy(endpoint.model), "cwmp": snapshot}
+
+    # ---- the parameter browser ----------------------------------------------------------------
+
+    def _endpoint(self, key: str) -> Any:
+        found = (None, self.source.ownEndpoint()) if key == OWN_KEY else self.source.device(key)
+        if found is None or found[1] is None:
+            raise BadRequest(CWMPFault(9005, "Invalid parameter name (no such device)"), 404)
+        return found[1]
+
+    @staticmethod
+    def _path(request: Any, allowEmpty: bool) -> str:
+        raw = request.args.get(b"path", [b""])
+        if len(raw) != 1:
+            raise BadRequest(CWMPFault(9003, "Invalid arguments (give path once)"))
+        return _checkedPath(raw[0], allowEmpty)
+
+    def _bounded(self, d: defer.Deferred) -> defer.Deferred:
+        return d.addTimeout(self.timeout, self.clock)
+
+    @defer.inlineCallbacks
+    def _names(self, endpoint: Any, request: Any) -> Any:
+        path = self._path(request, allowEmpty=True)
+        nextLevel = request.args.get(b"next", [b"0"])[0] in (b"1", b"true")
+        infos = yield self._bounded(defer.maybeDeferred(endpoint.model.getParameterNames, path, nextLevel))
+        return (200, {"path": path, "next": nextLevel,
+                      "names": [{"name": i.name, "writable": bool(i.writable)} for i in infos]})
+
+    @defer.inlineCallbacks
+    def _values(self, endpoint: Any, request: Any) -> Any:
+        path = self._path(request, allowEmpty=False)
+        values = yield self._bounded(defer.maybeDeferred(endpoint.model.getParameterValues, [path]))
+        return (200, {"path": path, "values": [{"name": v.name, "value": v.value, "type": v.type} for v in values]})
+
+    def _checkWrite(self, request: Any) -> None:
+        """CSRF: the session's token in a header, a JSON body, and no foreign Origin."""
+        contentType = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
+        token = request.getHeader(CSRF_HEADER) or b""
+        if contentType != b"application/json" or not hmac.compare_digest(token, self.csrfToken.encode("ascii")):
+            raise BadRequest(CWMPFault(9001, "Request denied (a write needs Content-Type: application/json and "
+                                             "the X-Proxier-CSRF token of GET /api/session)"), 403)
+        origin = request.getHeader(b"origin")
+        host = request.getHeader(b"host")
+        if origin is not None and origin.split(b"://", 1)[-1] != host:
+            raise BadRequest(CWMPFault(9001, "Request denied (a write from another origin)"), 403)
+
+    @staticmethod
+    def _parseValues(body: bytes) -> list[dict[str, str]]:
+        try:
+            document = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest(CWMPFault(9003, "Invalid arguments (the body is not JSON)")) from None
+        items = document.get("values") if isinstance(document, dict) else None
+        if not isinstance(items, list) or not items:
+            raise BadRequest(CWMPFault(9003, 'Invalid arguments (give {"values": [{"name": ..., "value": ...}]})'))
+        if len(items) > MAX_VALUES:
+            raise BadRequest(CWMPFault(9004, f"Resources exceeded (more than {MAX_VALUES} parameters)"))
+        out = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str) \
+                    or not isinstance(item.get("value"), str) or not isinstance(item.get("type", ""), str):
+                raise BadRequest(CWMPFault(9003, "Invalid arguments (each value: name and value as strings, "
+                                                 "type optional)"))
+            name = _checkedPath(item["name"].encode("utf-8"), allowEmpty=False)
+            if paths.isPartial(name):
+                raise BadRequest(CWMPFault(9005, f"Invalid parameter name ({name} is an object)"))
+            out.append({"name": name, "value": item["value"], "type": item.get("type", "")})
+        return out
+
+    @defer.inlineCallbacks
+    def _set(self, endpoint: Any, request: Any, user: str) -> Any:
+        self._checkWrite(request)
+        request.content.seek(0)
+        items = self._parseValues(request.content.read())
+        model = endpoint.model
+        if not ILocalWrites.providedBy(model):
+            raise CWMPFault(9001, "Request denied (this device's model cannot tell a local write from the ACS's, "
+                                  "so the ACS would not hear of it)")
+        untyped = [i["name"] for i in items if not i["type"]]
+        types: dict[str, str] = {}
+        if untyped:
+            # the type the model answers with, as the ACS would give it
+            current = yield self._bounded(defer.maybeDeferred(model.getParameterValues, untyped))
+            types = {v.name: v.type for v in current}
+        values = [ParameterValue(i["name"], i["value"], i["type"] or types.get(i["name"], "xsd:string"))
+                  for i in items]
+        names = ", ".join(v.name for v in values)
+        try:
+            status = yield self._bounded(defer.maybeDeferred(model.setParameterValuesLocally, values))
+        except CWMPFault as fault:
+            endpoint.log.info("console: {user} could not set {names}: {fault}", user=user, names=names,
+                              fault=str(fault))
+            raise
+        endpoint.log.info("console: {user} set {names}", user=user, names=names)
+        return (200, {"status": status})
+
+
+def _checkedPath(raw: bytes, allowEmpty: bool) -> str:
+    """A CWMP path from a query or a body, or BadRequest with the 9005 text of why not."""
+    if len(raw) > MAX_PATH:
+        raise BadRequest(CWMPFault(9005, f"Invalid parameter name (longer than {MAX_PATH} characters)"))
+    try:
+        path = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(CWMPFault(9005, "Invalid parameter name (not UTF-8)")) from None
+    if not path:
+        if allowEmpty:
+            return path
+        raise BadRequest(CWMPFault(9005, "Invalid parameter name (a path is required)"))
+    reason = paths.check(path)
+    if reason:
+        raise BadRequest(CWMPFault(9005, f"Invalid parameter name ({reason})"))
+    return path

@@ -1,0 +1,185 @@
+// The proxier console: the device list (polled every 2 s) and a parameter
+// browser over the JSON API of the same server (README.rst, "The local
+// console"). No framework, no build step; data is put in the page as text only.
+"use strict";
+
+const REFRESH_MS = 2000;
+let csrf = "";
+let chosen = null;
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+
+async function api(path, options) {
+  const response = await fetch("/api/" + path, Object.assign({credentials: "same-origin"}, options || {}));
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = body.error || {code: response.status, string: response.statusText};
+    throw Object.assign(new Error(error.string), {fault: error});
+  }
+  return body;
+}
+
+function faultText(fault) {
+  let text = "fault " + fault.code + ": " + fault.string;
+  for (const p of fault.parameterFaults || []) text += "; " + p.name + ": " + p.code + " " + p.string;
+  return text;
+}
+
+function ago(seconds) {
+  if (seconds === null || seconds === undefined) return "";
+  const s = Math.max(0, Math.round(Date.now() / 1000 - seconds));
+  return s < 90 ? s + " s ago" : Math.round(s / 60) + " min ago";
+}
+
+function showProblem(text) {
+  const p = document.getElementById("problem");
+  p.textContent = text || "";
+  p.hidden = !text;
+}
+
+function lastSession(cwmp) {
+  const last = cwmp.lastSession;
+  if (!last) return el("span", "none yet", "small");
+  const cell = el("span");
+  cell.append(el("span", (last.ok ? "ok" : "failed: " + last.reason) + ", " + ago(last.ended),
+                 last.ok ? "" : "fault"));
+  cell.append(el("div", (last.events || []).join(", "), "small"));
+  for (const f of last.faults || []) cell.append(el("div", f.method + ": " + f.code + " " + f.string, "fault small"));
+  return cell;
+}
+
+function deviceRow(device) {
+  const row = el("tr");
+  const name = el("td");
+  name.append(el("div", device.identity.manufacturer + " " + device.identity.productClass));
+  name.append(el("div", device.key, "small"));
+  row.append(name);
+  row.append(el("td", device.protocol));
+  row.append(el("td", device.online ? "online" : "offline", device.online ? "online" : "offline"));
+  const waiting = [...device.cwmp.pendingEvents];
+  if (device.cwmp.transfers.length) waiting.push("transfers: " + device.cwmp.transfers.join(", "));
+  if (device.cwmp.inSession) waiting.push("in session");
+  row.append(el("td", waiting.join(", ") || "nothing"));
+  const last = el("td");
+  last.append(lastSession(device.cwmp));
+  row.append(last);
+  row.append(el("td", device.connectionRequestURL, "small"));
+  if (chosen === device.key) row.classList.add("chosen");
+  row.addEventListener("click", () => browse(device.key, device.identity.serialNumber));
+  return row;
+}
+
+async function refresh() {
+  try {
+    const status = await api("status");
+    const id = status.identity;
+    document.getElementById("proxier").textContent =
+      id.manufacturer + " " + id.productClass + " " + id.serialNumber + " — proxier " + status.version +
+      " — ACS " + (status.acsURL || "(none)") + " — " + status.online + " of " + status.devices +
+      " devices online — up " + Math.round(status.uptime / 60) + " min";
+    const devices = (await api("devices")).devices;
+    const body = document.querySelector("#devices tbody");
+    body.replaceChildren(...devices.map(deviceRow));
+    document.getElementById("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
+    showProblem("");
+  } catch (e) {
+    showProblem("cannot read the proxier: " + e.message);
+  }
+}
+
+async function setValue(key, name, type, input, note) {
+  note.textContent = "setting…";
+  note.className = "small";
+  try {
+    await api("devices/" + encodeURIComponent(key) + "/values", {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "X-Proxier-CSRF": csrf},
+      body: JSON.stringify({values: [{name: name, value: input.value, type: type}]}),
+    });
+    note.textContent = "set";
+  } catch (e) {
+    note.textContent = e.fault ? faultText(e.fault) : e.message;
+    note.className = "fault small";
+  }
+}
+
+function parameterItem(key, info, value) {
+  const item = el("li", null, "parameter");
+  item.append(el("span", info.name.split(".").pop(), "name"));
+  if (!value) {
+    item.append(el("span", "(no value)", "small"));
+    return item;
+  }
+  if (info.writable) {
+    const input = el("input", null, "edit");
+    input.value = value.value;
+    const button = el("button", "Set");
+    const note = el("span", "", "small");
+    button.addEventListener("click", () => setValue(key, info.name, value.type, input, note));
+    item.append(input, button, el("span", value.type, "type"), note);
+  } else {
+    item.append(el("span", value.value, "value"), el("span", value.type, "type"));
+  }
+  return item;
+}
+
+async function openObject(key, path, list) {
+  list.replaceChildren(el("li", "loading…", "small"));
+  try {
+    const names = (await api("devices/" + encodeURIComponent(key) + "/names?next=1&path=" +
+                             encodeURIComponent(path))).names;
+    const params = names.filter((n) => !n.name.endsWith("."));
+    let values = {};
+    if (params.length && path) {
+      const answer = await api("devices/" + encodeURIComponent(key) + "/values?path=" + encodeURIComponent(path));
+      for (const v of answer.values) values[v.name] = v;
+    }
+    const items = [];
+    for (const info of names) {
+      if (info.name === path) continue;
+      if (info.name.endsWith(".")) items.push(objectItem(key, info.name));
+      else items.push(parameterItem(key, info, values[info.name]));
+    }
+    list.replaceChildren(...items);
+  } catch (e) {
+    list.replaceChildren(el("li", e.fault ? faultText(e.fault) : e.message, "fault"));
+  }
+}
+
+function objectItem(key, path) {
+  const item = el("li", null, "object");
+  const label = el("span", path.split(".").slice(-2)[0] + ".", "name");
+  const children = el("ul");
+  label.addEventListener("click", () => {
+    if (item.classList.toggle("open")) openObject(key, path, children);
+    else children.replaceChildren();
+  });
+  item.append(label, children);
+  return item;
+}
+
+function browse(key, label) {
+  chosen = key;
+  document.getElementById("browser").hidden = false;
+  document.getElementById("browsing").textContent = label;
+  openObject(key, "", document.getElementById("tree"));
+  refresh();
+}
+
+async function start() {
+  document.getElementById("own").addEventListener("click", () => browse("self", "the proxier itself"));
+  try {
+    csrf = (await api("session")).csrf;
+  } catch (e) {
+    showProblem("cannot open a session: " + e.message);
+  }
+  await refresh();
+  setInterval(refresh, REFRESH_MS);
+}
+
+document.addEventListener("DOMContentLoaded", start);

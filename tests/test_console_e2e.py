@@ -1,0 +1,91 @@
+"""
+The console end to end (issue 15): a real L{ProxierService} with the
+in-memory test protocol (L{tests._memproto}), the fake ACS on 127.0.0.1 and
+the console on a loopback port, spoken to over HTTP. A value set from the
+console where the ACS asked for Notification reaches the ACS as "4 VALUE
+CHANGE" in the next Inform, with the new value (TR-069 A.3.2.4); the same
+parameter set by the ACS itself is not reported back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import treq
+from twisted.internet import defer, reactor
+from twisted.trial import unittest
+from twisted.web.client import Agent, HTTPConnectionPool
+
+from proxier.console.api import CSRF_HEADER
+from proxier.console.server import addConsole
+from proxier.cwmp import messages as m
+from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
+from tests import _e2e
+from tests._e2e import events
+from tests._memproto import THING, Bench, MemoryProtocol
+
+PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-CONSOLE-1")
+LABEL = THING + "Label"
+
+
+class Lab(_e2e.Lab):
+    """One in-memory device, the console enabled on a free loopback port."""
+
+    def __init__(self, testCase: unittest.TestCase) -> None:
+        self.bench = Bench(1)
+        super().__init__(testCase, [MemoryProtocol(self.bench)], PROXIER,
+                         sections={"console": {"enable": True, "port": 0}})
+
+    def devices(self) -> list[DeviceIdentity]:
+        return [thing.identity for thing in self.bench.things]
+
+
+class ConsoleWriteTests(unittest.TestCase):
+    timeout = 60
+
+    @defer.inlineCallbacks
+    def test_consoleWriteIsValueChange(self) -> None:
+        """
+        The ACS turns Notification on for a parameter; the console lists the
+        device and sets the parameter (with the session's CSRF token); the
+        next session's Inform carries "4 VALUE CHANGE" with the console's
+        value. The ACS's own write of it afterwards brings no VALUE CHANGE.
+        """
+        lab = yield Lab(self).start()
+        console = addConsole(lab.tree)
+        http = treq.client.HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        base = console.url() + "api/"
+        device = lab.devices()[0]
+
+        @defer.inlineCallbacks
+        def call(method: str, path: str, **kwargs: Any) -> Any:
+            response = yield http.request(method, base + path, **kwargs)
+            body = yield response.content()
+            return response.code, json.loads(body)
+
+        yield lab.session([m.SetParameterAttributes((AttributeChange(LABEL, True, 1),))], device)
+        code, listed = yield call("GET", "devices")
+        self.assertEqual(code, 200)
+        [row] = listed["devices"]
+        self.assertEqual((row["key"], row["online"], row["writable"]), (device.key, True, True))
+        self.assertEqual(row["cwmp"]["lastSession"]["events"], ["6 CONNECTION REQUEST"])
+        code, session = yield call("GET", "session")
+        code, answer = yield call("POST", f"devices/{device.key}/values",
+                                  data=json.dumps({"values": [{"name": LABEL, "value": "set at the gateway"}]}).encode(),
+                                  headers={"Content-Type": "application/json",
+                                           CSRF_HEADER.decode(): session["csrf"]})
+        self.assertEqual((code, answer), (200, {"status": 0}))
+        code, listed = yield call("GET", "devices")
+        self.assertIn("4 VALUE CHANGE", listed["devices"][0]["cwmp"]["pendingEvents"])
+
+        after = yield lab.session([], device)
+        self.assertEqual(events(after), ["4 VALUE CHANGE", "6 CONNECTION REQUEST"])
+        self.assertIn(ParameterValue(LABEL, "set at the gateway", "xsd:string"), after.inform.parameters)
+
+        yield lab.session([m.SetParameterValues((ParameterValue(LABEL, "set by the ACS"),), "k1")], device)
+        again = yield lab.session([m.GetParameterValues((LABEL,))], device)
+        self.assertEqual(events(again), ["6 CONNECTION REQUEST"])
+        self.assertEqual(_e2e.answers(again)[0].parameters, (ParameterValue(LABEL, "set by the ACS", "xsd:string"),))
+        code, values = yield call("GET", f"devices/{device.key}/values?path={LABEL}")
+        self.assertEqual(values["values"][0]["value"], "set by the ACS")
