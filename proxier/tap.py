@@ -146,6 +146,10 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
     except (configmod.ConfigError, StoreError) as e:
         # StoreError: a state file that cannot be read; starting on defaults would overwrite it
         raise SystemExit(_lines(e)) from None
+    if options.config["console"]["enable"]:
+        from proxier.console.server import addConsole
+
+        addConsole(service)
     service.logObserver = observer
     # reload the config (README.rst, "Reloading the configuration"); not the demo, whose config is made up
     service.handleSIGHUP = not demoMode

@@ -223,6 +223,26 @@ class OptionsTests(unittest.TestCase):
         real.parseOptions(["--config", path])
         self.assertEqual(real.store.path, os.path.join(home, "proxier"))
 
+    def test_console(self) -> None:
+        """[console] enable puts the console in the service tree, on the configured address; off, there is none."""
+        from twisted.internet.testing import MemoryReactorClock
+
+        from proxier.console.server import ConsoleService
+
+        state = os.path.abspath(self.mktemp())
+        path = self.mktemp()
+        for enable in (False, True):
+            with open(path, "w") as f:
+                f.write(f"[state]\ndirectory = {state}\n[acs]\nurl = http://127.0.0.1:9/acs\n"
+                        f"[console]\nenable = {enable}\nport = 0\n")
+            options = tap.Options()
+            options.parseOptions(["--config", path])
+            service = tap.makeService(options, reactor=MemoryReactorClock())
+            consoles = [s for s in service if isinstance(s, ConsoleService)]
+            self.assertEqual(len(consoles), int(enable))
+            if enable:
+                self.assertEqual(consoles[0].section["listen_address"], "127.0.0.1")
+
     def test_daemonWithStdoutLog(self) -> None:
         """
         twistd as a daemon with [log] file = -: a warning on standard error and
