@@ -12,8 +12,9 @@ from typing import Sequence
 
 from twisted.internet import task
 from twisted.trial import unittest
+from zope.interface.verify import verifyObject
 
-from proxier.datamodel.capabilities import INotifyingDataModel
+from proxier.datamodel.capabilities import ILocalWrites, INotifyingDataModel
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.proxy.gate import ActionGate
 from proxier.store import Store
@@ -104,6 +105,19 @@ class ChangeTests(WatcherTestCase):
         self.assertEqual(self.reports, [])
         self.sim.cms.setLocal("/BBF/Time/NTPServer1", "after")
         self.assertEqual(self.names(), [["Device.Time.NTPServer1"]])
+
+    def test_localWriteReported(self) -> None:
+        """
+        A value set on the gateway (the local console, ILocalWrites) goes to
+        the device as the ACS's would, and is reported as the device's own
+        change where the ACS's is not.
+        """
+        verifyObject(ILocalWrites, self.model)
+        self.assertEqual(self.successResultOf(self.model.setParameterValuesLocally(
+            [ParameterValue("Device.Time.NTPServer1", "console.example")])), 0)
+        self.assertEqual(self.reports, [([ParameterValue("Device.Time.NTPServer1", "console.example")], False)])
+        [read] = self.successResultOf(self.model.getParameterValues(["Device.Time.NTPServer1"]))
+        self.assertEqual(read.value, "console.example")
 
     def test_acsAddAndDeleteLeftOut(self) -> None:
         """AddObject and DeleteObject change HostNumberOfEntries, which is then not reported."""

@@ -7,7 +7,9 @@ SetValues, atomic on the device; its Status relayed; a refusal mapped by
 Table 2, per parameter when there was one parameter, "without details"
 when there were several. Each parameter set is marked as the ACS's own
 change, and a watched one takes the value set as its baseline (set back
-when the device refuses).
+when the device refuses) — unless the write is not the ACS's (the local
+console, L{ILocalWrites<proxier.datamodel.capabilities.ILocalWrites>}):
+then neither, and the change watcher reports it as the device's own.
 
 Kept apart from the reads because it is the model's one write of values,
 with its own order of checks and its own undo.
@@ -46,8 +48,14 @@ class ValueWrites:
         self.model = model
 
     @inlineCallbacks
-    def set(self, values: list[ParameterValue]) -> Any:
-        """SetParameterValues of C{values}: the Status, or a CWMPFault with per-parameter details."""
+    def set(self, values: list[ParameterValue], byACS: bool = True) -> Any:
+        """
+        SetParameterValues of C{values}: the Status, or a CWMPFault with
+        per-parameter details.
+
+        @param byACS: whether the ACS made it (never reported back), or
+            someone else (reported where Notification is on).
+        """
         if not values:
             raise CWMPFault(9003, "Invalid arguments (no parameter to set)")
         if len(values) > MAX_REQUEST:
@@ -98,7 +106,7 @@ class ValueWrites:
             raise CWMPFault(9003, parameterFaults=[faults[n] for n in names if n in faults])
         yield self.model.lock.acquire()
         try:
-            status = yield self._applyValues(plan)
+            status = yield self._applyValues(plan, byACS)
         finally:
             self.model.lock.release()
         return status
@@ -126,15 +134,16 @@ class ValueWrites:
         return {cms: self.model.schema.get(structureOf(cms)) or NodeInfo() for _, cms in targets}
 
     @inlineCallbacks
-    def _applyValues(self, plan: list[tuple[ParameterValue, str, str]]) -> Any:
+    def _applyValues(self, plan: list[tuple[ParameterValue, str, str]], byACS: bool) -> Any:
         previous: dict[str, Optional[str]] = {}
         for _, cms, _ in plan:
             if cms.endswith("/Alias"):  # the alias cache of its table is stale now
                 self.model.aliases.pop(tableOf(cms[: -len("Alias")]), None)
-        self.model.markACSChange([cms for _, cms, _ in plan])
+        if byACS:
+            self.model.markACSChange([cms for _, cms, _ in plan])
         baselines = self.model.state.baselines
         for pv, cms, text in plan:
-            if cms in baselines.values:
+            if byACS and cms in baselines.values:
                 previous[cms] = baselines.values[cms]
                 baselines.watch(cms, text)
         try:

@@ -79,7 +79,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from proxier.datamodel.capabilities import ChangeListener, INotifyingDataModel
+from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotifyingDataModel
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.tree import MAX_REQUEST_ITEMS, PARAMETER_METHODS
 from proxier.datamodel.types import DataType
@@ -130,7 +130,7 @@ MAX_REQUEST = MAX_REQUEST_ITEMS
 ACS_MARK_SECONDS = 60.0
 
 
-@implementer(IDataModel, INotifyingDataModel)
+@implementer(IDataModel, INotifyingDataModel, ILocalWrites)
 class CMSDataModel:
     """
     One device's CMS model as an L{IDataModel}: the CWMP RPCs, composed of
@@ -429,6 +429,10 @@ class CMSDataModel:
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> Deferred:
         return self._rpc("SetParameterValues", self.writes.set, list(values))
+
+    def setParameterValuesLocally(self, values: Sequence[ParameterValue]) -> Deferred:
+        """L{ILocalWrites}: the same SetValues, left for the change watcher to report as the device's own change."""
+        return self._rpc("SetParameterValues", self.writes.set, list(values), False)
 
     def statusOf(self, text: str, action: str) -> int:
         """The CWMP Status of a CMS write's Status (L{STATUS}; an unknown one is taken as committed)."""
