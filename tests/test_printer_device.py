@@ -223,7 +223,7 @@ class DeviceTests(_PrinterCase):
         device = self.device()
         reads: list = []
         read = ippsource.read
-        self.patch(ippsource, "read", lambda group: reads.append(group) or read(group))
+        self.patch(ippsource, "read", lambda group, *rest: reads.append(group) or read(group, *rest))
         self.printer.set("printer-location", TEXT, "Room 2")
         self.printer.set("printer-config-change-time", INTEGER, 2)
         self.clock.advance(60)

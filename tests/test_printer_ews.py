@@ -26,10 +26,16 @@ from zope.interface.verify import verifyObject
 from proxier import httpauth
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.types import String, UnsignedInt
+from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.lan.httpclient import Requester
 from proxier.lan.urlpolicy import Origin, URLPolicy
 from proxier.printer import ews
+from proxier.printer.device import PrinterDevice
 from proxier.printer.ippclient import Credentials
+from proxier.printer.poller import PollSlots
+from proxier.printer.settings import PrinterSettings
+from proxier.store import Store
+from tests._fakeprinter import URL, FakeClient, FakePrinter
 from tests._helpers import LogCapture
 from tests.peers import printers
 
@@ -396,3 +402,137 @@ class IppeveprinterTests(unittest.TestCase):
         rows = [bytes(v).decode() for v in supplies.getAll("printer-supply")]
         self.assertIn("level=42;", rows[0])
         self.assertIn("level=55;", rows[1])  # the cyan slot sent unchanged
+
+
+@implementer(ews.IEWSAdapter)
+class MFPAdapter(SettingsAdapter):
+    """The same form, for the fake MFP 4000 of L{tests._fakeprinter}."""
+
+    def matches(self, makeAndModel: str) -> bool:
+        return makeAndModel == "ExampleCo MFP 4000 Color"
+
+
+class ModelTests(Base):
+    """
+    The device model mounts X_000000_EWS only where an adapter matches;
+    GetParameterValues reads the web server, SetParameterValues writes it
+    through the printer's gate, all or nothing with the IPP writes.
+    """
+
+    EWS = "Device.Services.PrintService.1.X_000000_EWS."
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.clock.advance(1_000_000)
+        self.printer = FakePrinter(self.clock)
+        self.printer.set("printer-more-info", 0x45, "http://127.0.0.1:8080/")
+        self.ipp = FakeClient(self.printer)
+        self.ipp.origin = Origin("127.0.0.1", None, loopbackMode=True)
+        self.ipp.requester = Requester(self.stub, self.clock, URLPolicy(_noResolve, schemes=("http", "https")))
+        self.ipp.credentials = None
+        self.state = Store.open(self.mktemp())
+        self.slots = PollSlots(4)
+
+    def device(self, adapters: Any = None, found: bool = True, adminURL: str = "") -> PrinterDevice:
+        group = self.printer.group(("all",)) if found else None
+        identity = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
+        device = PrinterDevice(identity, URL, self.ipp, self.state.child("printer"), self.slots,
+                               PrinterSettings(printers=(URL,), requestTimeout=10), self.clock, found=group,
+                               random=lambda: 0.0,
+                               ewsAdapters=(MFPAdapter(),) if adapters is None else adapters, adminURL=adminURL)
+        device.start()
+        self.addCleanup(device.stop)
+        return device
+
+    def names(self, device: Any) -> list[str]:
+        return [i.name for i in self.result(device.model.getParameterNames("Device.Services.PrintService.1.", True))]
+
+    def gpv(self, device: Any, *names: str) -> Any:
+        return self.result(device.model.getParameterValues(list(names)))
+
+    def spv(self, device: Any, *pairs: tuple[str, str, str]) -> defer.Deferred:
+        return device.model.setParameterValues([ParameterValue(n, v, t) for n, v, t in pairs])
+
+    def test_mountedOnlyWhereAnAdapterMatches(self) -> None:
+        self.assertIn(self.EWS, self.names(self.device()))
+        self.assertNotIn(self.EWS, self.names(self.device(adapters=())))
+        self.assertNotIn(self.EWS, self.names(self.device(adapters=(SettingsAdapter(),))))  # "Acme " only
+        self.assertEqual(self.server.requests, [])  # naming reads nothing
+
+    def test_matchedOnceTheMakeAndModelIsKnown(self) -> None:
+        """A printer known from an earlier run has no make and model until it answers: then it is mounted."""
+        device = self.device(found=False)
+        self.assertNotIn(self.EWS, self.names(device))
+        self.clock.advance(0)
+        self.assertIn(self.EWS, self.names(device))
+
+    def test_moreInfo(self) -> None:
+        """
+        MoreInfoUri is the printer's printer-more-info; without it, the
+        adminurl its discovery record gave, which is then the web server's
+        address too.
+        """
+        more = "Device.Services.PrintService.1.PrintServiceDescription.MoreInfoUri"
+        device = self.device()
+        self.assertEqual(self.gpv(device, more)[0].value, "http://127.0.0.1:8080/")
+        self.assertEqual(device.model.ews.client.base, "http://127.0.0.1:8080/")
+        del self.printer.attributes["printer-more-info"]
+        device = self.device(adminURL="http://127.0.0.1:8080/admin/")
+        self.assertEqual(self.gpv(device, more)[0].value, "http://127.0.0.1:8080/admin/")
+        self.assertEqual(device.model.ews.client.base, "http://127.0.0.1:8080/admin/")
+        self.assertEqual(self.gpv(self.device(), more)[0].value, "")
+        self.assertEqual(self.device().model.ews.client.base, "http://127.0.0.1/")  # the printer's host
+
+    def test_getReadsTheWebServer(self) -> None:
+        """Each GetParameterValues that reaches X_000000_EWS reads the pages again (through the gate)."""
+        device = self.device()
+        sent = device.gate.counts["sent"]
+        values = {v.name: v.value for v in self.gpv(device, self.EWS)}
+        self.assertEqual(device.gate.counts["sent"], sent + 1)
+        self.assertEqual(values, {self.EWS + "X_ACME_SMTPServer": "mail.example",
+                                  self.EWS + "X_ACME_SleepMinutes": "15", self.EWS + "X_ACME_Firmware": "1.2"})
+        self.server.settings["sleep"] = "20"
+        values = {v.name: v.value for v in self.gpv(device, "Device.Services.PrintService.1.")}
+        self.assertEqual(values[self.EWS + "X_ACME_SleepMinutes"], "20")
+        self.gpv(device, "Device.DeviceInfo.SerialNumber")
+        self.assertEqual(len(self.server.requests), 2)  # not for a GPV elsewhere
+
+    def test_getFailure(self) -> None:
+        """
+        The web server fails: 9002 for names in X_000000_EWS; a GPV of a
+        path above it still answers, with the values last read.
+        """
+        device = self.device()
+        self.gpv(device, self.EWS)
+        self.server.page = b"<html>" + b"x" * ews.MAX_PAGE
+        fault = self.failure(device.model.getParameterValues([self.EWS + "X_ACME_SleepMinutes"]), CWMPFault)
+        self.assertEqual(fault.code, 9002)
+        values = {v.name: v.value for v in self.gpv(device, "Device.Services.PrintService.1.")}
+        self.assertEqual(values[self.EWS + "X_ACME_SleepMinutes"], "15")
+
+    def test_set(self) -> None:
+        """Written and read back; the read-only one is 9008 without a request."""
+        device = self.device()
+        self.assertEqual(self.result(self.spv(device, (self.EWS + "X_ACME_SleepMinutes", "45", "xsd:unsignedInt"))), 0)
+        self.assertEqual(self.server.settings["sleep"], "45")
+        sent = len(self.server.requests)
+        fault = self.failure(self.spv(device, (self.EWS + "X_ACME_Firmware", "2", "xsd:string")), CWMPFault)
+        self.assertEqual(fault.code, 9003)
+        self.assertEqual(fault.parameterFaults[0].faultCode, 9008)
+        self.assertEqual(len(self.server.requests), sent)
+
+    def test_setNotTakenAllOrNothing(self) -> None:
+        """
+        ServiceLocation (IPP) and the sleep delay (EWS) in one request; the
+        web server does not take its value: 9001, and ServiceLocation is
+        written back to what it was.
+        """
+        self.printer.set("printer-settable-attributes-supported", 0x44, "printer-location")
+        device = self.device()
+        self.server.ignored = {"sleep"}
+        fault = self.failure(self.spv(
+            device, ("Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation", "Room 9", "xsd:string"),
+            (self.EWS + "X_ACME_SleepMinutes", "45", "xsd:unsignedInt")), CWMPFault)
+        self.assertEqual(fault.code, 9001)
+        self.assertEqual(self.printer.attributes["printer-location"].values[0].value, "Room 1")
+        self.assertEqual(self.server.settings["sleep"], "15")

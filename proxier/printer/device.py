@@ -35,7 +35,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.printer import ipp, ippsource
+from proxier.printer import ews, ipp, ippsource
 from proxier.printer.devicemodel import PrinterModel
 from proxier.printer.events import IPPEvents
 from proxier.printer.ippclient import OP_CUPS_ADD_MODIFY_PRINTER, IPPClient, IPPStatusError
@@ -55,12 +55,17 @@ _CUPS_DEFAULTS = frozenset(path for path, attribute in ippsource.WRITES.items() 
 
 
 class IPPTarget:
-    """What the gate calls: one IPP operation, by name, on the printer's client."""
+    """
+    What the gate calls: one IPP operation, by name, on the printer's
+    client; or C{Run}, an exchange with its web server (L{PrinterDevice.inTurn}).
+    """
 
     def __init__(self, client: IPPClient) -> None:
         self.client = client
 
     def callAction(self, service: str, action: str, arguments: Mapping[str, Any], timeout: float) -> Deferred:
+        if action == "Run":
+            return arguments["run"]()
         if action == "Get-Printer-Attributes":
             return self.client.getPrinterAttributes(arguments["requested"])
         if action == "Set-Printer-Attributes":
@@ -124,6 +129,11 @@ class PrinterDevice(ProxiedDevice):
         device stops and hears nothing more.
     @param embedded: the proxier runs on this printer as its own CWMP CPE
         (its model then answers as a CPE does, see L{PrinterModel}).
+    @param ewsAdapters: the EWS adapters its model looks it up in (none
+        shipped, PRINTERS.md §9).
+    @param adminURL: the DNS-SD C{adminurl} of the printer's discovery
+        record, for discovery to give: its C{MoreInfoUri} where the printer
+        tells no C{printer-more-info}.
 
     @ivar readings: the PrintService values of the printer's last answers.
     @ivar settable: the paths this printer can write (its
@@ -137,7 +147,8 @@ class PrinterDevice(ProxiedDevice):
                  settings: PrinterSettings, clock: Any, *, found: Optional[ipp.AttributeGroup] = None,
                  identify: Optional[Callable[[Any], Optional[DeviceIdentity]]] = None,
                  replaced: Optional[Callable[["PrinterDevice", Any], None]] = None,
-                 random: Optional[Callable[[], float]] = None, embedded: bool = False) -> None:
+                 random: Optional[Callable[[], float]] = None, embedded: bool = False,
+                 ewsAdapters: Sequence[Any] = ews.ADAPTERS, adminURL: str = "") -> None:
         # known from an earlier run only: offline until it answers
         super().__init__(identity, DeviceStatus.ONLINE if found is not None else DeviceStatus.OFFLINE)
         self.url = url
@@ -146,6 +157,7 @@ class PrinterDevice(ProxiedDevice):
         self.settings = settings
         self.identify = identify
         self.replaced = replaced
+        self.adminURL = adminURL
         self.host = client.origin.source
         self.attributes = _Attributes()
         self.readings = ippsource.Readings()
@@ -169,7 +181,7 @@ class PrinterDevice(ProxiedDevice):
             self.poller.seed(found)
             self._read(found, None)
             self._saveBootTime()
-        self.model = PrinterModel(self, store.child("datamodel"), embedded=embedded)
+        self.model = PrinterModel(self, store.child("datamodel"), embedded=embedded, adapters=ewsAdapters)
 
     # -- the polls ------------------------------------------------------------------------
 
@@ -206,7 +218,9 @@ class PrinterDevice(ProxiedDevice):
         """
         self.attributes.update(attributes, requested)
         group = self.attributes.group()
-        self.readings = readings if readings is not None and requested is None else ippsource.read(group)
+        if readings is None or requested is not None:
+            readings = ippsource.read(group, self.adminURL)
+        self.readings = readings
         if requested is None:
             self.cupsQueue = OP_CUPS_ADD_MODIFY_PRINTER in group.getAll("operations-supported")
             self.settable = ippsource.settablePaths(group) | (_CUPS_DEFAULTS if self.cupsQueue else frozenset())
@@ -220,7 +234,7 @@ class PrinterDevice(ProxiedDevice):
     def polled(self, attributes: Any, full: bool) -> None:
         readings = None
         if full and self.identify is not None and self.replaced is not None:
-            readings = ippsource.read(attributes)  # made once: the identity's, then the device's
+            readings = ippsource.read(attributes, self.adminURL)  # made once: the identity's, then the device's
             identity = self.identify(readings)
             if identity is not None and identity != self.identity:
                 self.stop()
@@ -280,6 +294,15 @@ class PrinterDevice(ProxiedDevice):
             return group
 
         return d.addCallback(readBack)
+
+    def inTurn(self, run: Callable[[], Deferred]) -> Deferred:
+        """C{run()}, an exchange with the printer's web server, in the printer's turn at its gate."""
+        return self.gate.call(SERVICE, "Run", {"run": run})
+
+    def ewsClient(self, base: str) -> ews.EWSClient:
+        """The client of its web server at C{base}: its IPP client's requester, origin and credentials."""
+        return ews.EWSClient(base, self.client.requester, self.client.origin, credentials=self.client.credentials,
+                             timeout=self.settings.requestTimeout)
 
 
 def _validateState(payload: Any) -> None:

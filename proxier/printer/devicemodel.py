@@ -5,6 +5,8 @@ The data model of one printer's Virtual CWMP Device (PRINTERS.md §2-§5):
     Device.RootDataModelVersion, Device.DeviceInfo.       the printer's identity (§4), firmware, up-time
     Device.Services.PrintService.1.                       L{proxier.printer.model}'s tree, bound to
                                                           L{proxier.printer.ippsource}'s readings
+    Device.Services.PrintService.1.X_000000_EWS.          an EWS adapter's parameters, only when one
+                                                          matches the printer (L{proxier.printer.ews})
 
 served by one L{TreeDataModel} (the proxier mounts ManagementServer and
 ProxierInfo over it). Getters read the device's last L{Readings
@@ -26,11 +28,17 @@ elsewhere the ACS hears 9008. SetParameterValues is all or nothing:
     earlier values (best effort, logged), and the tree's own parameters
     (ProvisioningCode) are set only once every IPP write took;
  4. what the ACS set becomes the baseline: never reported back as a change.
+
+Parameters of an EWS adapter (PRINTERS.md §9) are read from the printer's
+web server whenever a GetParameterValues reaches them, and written after
+the IPP attributes, read back the same way (L{ews.EWSSettings}); their
+requests take the printer's turn at its gate like every IPP operation.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
 from twisted.internet.defer import Deferred, fail, inlineCallbacks
 from zope.interface import implementer
@@ -42,13 +50,15 @@ from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
 from proxier.interfaces import IDataModel, IRebaselining
-from proxier.printer import ippsource, model as printmodel
+from proxier.printer import ews, ippsource, model as printmodel
 
 __all__ = ["PrinterModel", "ROOT_DATA_MODEL_VERSION", "SUPPORTED_DATA_MODELS", "SERVICE_PATH"]
 
 ROOT_DATA_MODEL_VERSION = "2.17"
 #: The printer's one print service instance.
 SERVICE_PATH = printmodel.SERVICE_TABLE + "1."
+#: Where a matching EWS adapter's parameters are mounted.
+EWS_PATH = SERVICE_PATH + ews.OBJECT + "."
 #: TR-181 DeviceInfo.SupportedDataModel rows, (URN, Features): the root model and the print service, whose
 #: URN is the generated document's own (PRINTERS.md §3: the PWG's proposal, not a BBF-published model).
 SUPPORTED_DATA_MODELS = (
@@ -124,32 +134,44 @@ def bindings(readings: Callable[[], Any], settable: frozenset) -> dict[str, prin
 class PrinterModel:
     """
     @param device: the L{PrinterDevice<proxier.printer.device.PrinterDevice>}:
-        its C{identity}, C{readings}, C{settable}, C{log}, and the IPP
-        operations C{write(attributes)} and C{reboot()}.
+        its C{identity}, C{readings}, C{settable}, C{log}, the IPP
+        operations C{write(attributes)} and C{reboot()}, and for the EWS
+        C{ewsClient(base)} and C{inTurn(run)}.
     @param store: the tree's store (state across restarts).
+    @param adapters: the EWS adapters to look the printer up in (none
+        shipped: L{ews.ADAPTERS}).
     @param embedded: the model of the printer's own CWMP CPE (the proxier
         runs on it, PRINTERS.md §11) rather than of a Virtual CWMP Device:
         it then lists Download, an RPC TR-069 requires of every CPE, and
         refuses every file type (L{download}).
     """
 
-    def __init__(self, device: Any, store: Any, *, embedded: bool = False) -> None:
+    def __init__(self, device: Any, store: Any, *, embedded: bool = False,
+                 adapters: Sequence[Any] = ews.ADAPTERS) -> None:
         self.device = device
         self.store = store
         self.embedded = embedded
         self._listeners: list[Any] = []
         self._rows: dict[tuple[str, tuple[int, ...]], int] = {}
         self.settable = frozenset(device.settable)
+        self.adapters = tuple(adapters)
+        self.adapter = self._adapter()
+        self.ews: Optional[ews.EWSSettings] = None
         self.tree = self._build()
 
     def _build(self) -> TreeDataModel:
         device = self.device
-        services = printmodel.declare(bindings(lambda: device.readings, self.settable))
+        table = printmodel.printServiceTable(bindings(lambda: device.readings, self.settable))
+        self.ews = None
+        if self.adapter is not None:
+            self.ews = ews.EWSSettings(self.adapter, device.ewsClient(self._ewsBase()), device.inTurn, device.log)
+            table = Table(table.name, *table.children, self.ews.declaration(_refuseDirect),
+                          numberOfEntries=table.numberOfEntries)
         root = Object(
             "Device",
             Parameter("RootDataModelVersion", String(32), value=ROOT_DATA_MODEL_VERSION, forcedInform=True),
             deviceInfo(device.identity, lambda: device.readings),
-            *services.children,
+            Object("Services", table),
         )
         tree = TreeDataModel(root, self.store, log=device.log)
         for urn, features in SUPPORTED_DATA_MODELS:
@@ -168,18 +190,38 @@ class PrinterModel:
     def refresh(self) -> None:
         """
         The printer answered (the device's readings are new): the tree is
-        declared again if what this printer can write changed, the table rows
-        follow the printer's, and changes are reported.
+        declared again if what this printer can write or its EWS adapter
+        changed, the table rows follow the printer's, and changes are
+        reported.
         """
-        if frozenset(self.device.settable) != self.settable:
+        adapter = self._adapter()
+        if frozenset(self.device.settable) != self.settable or adapter is not self.adapter:
+            if frozenset(self.device.settable) != self.settable:
+                self.device.log.info("the attributes it can set changed: its writable parameters follow")
+            if adapter is not self.adapter:
+                self.device.log.info("its EWS adapter is now {name}", name=adapter.name if adapter else "none")
             self.settable = frozenset(self.device.settable)
-            self.device.log.info("the attributes it can set changed: its writable parameters follow")
+            self.adapter = adapter
             for listener in self._listeners:
                 self.tree.removeChangeListener(listener)
             self._build()
         else:
+            if self.ews is not None:
+                self.ews.client.base = self._ewsBase()
             self._followRows()
         self.tree.poll()
+
+    def _adapter(self) -> Any:
+        """The EWS adapter matching the printer's make and model, if any."""
+        return ews.lookup(self.device.readings.values.get(ippsource.DESCRIPTION + "MakeAndModel", ""), self.adapters)
+
+    def _ewsBase(self) -> str:
+        """The web server's address: C{MoreInfoUri} when it is an http(s) URL, else the printer's host."""
+        more = self.device.readings.values.get(ippsource.MORE_INFO, "")
+        if urlsplit(more).scheme.lower() in ("http", "https"):
+            return more
+        host = self.device.client.origin.source
+        return f"http://[{host}]/" if ":" in host else f"http://{host}/"
 
     def _rowPath(self, table: str, key: tuple[int, ...]) -> Optional[str]:
         """The concrete path of C{table}'s rows for C{key} (its outer rows must be there)."""
@@ -218,7 +260,26 @@ class PrinterModel:
         return self.tree.getParameterNames(path, nextLevel)
 
     def getParameterValues(self, names: Sequence[str]) -> Deferred:
+        if self.ews is not None and any(_reaches(name, EWS_PATH) for name in names):
+            return self._readEWS(names)
         return self.tree.getParameterValues(names)
+
+    @inlineCallbacks
+    def _readEWS(self, names: Sequence[str]) -> Any:
+        """
+        The EWS parameters read again first. When the web server fails, a
+        name inside X_000000_EWS is 9002; a path above it is answered with
+        the values last read (the IPP values need no web server).
+        """
+        assert self.ews is not None
+        try:
+            yield self.ews.read()
+        except Exception as e:
+            self.device.log.warn("reading the printer's web server failed: {why}", why=str(e)[:200])
+            if any(name.startswith(EWS_PATH) for name in names):
+                raise CWMPFault(9002, f"Internal error (printer web server: {str(e)[:200]})") from None
+        result = yield self.tree.getParameterValues(names)
+        return result
 
     def getParameterAttributes(self, names: Sequence[str]) -> Deferred:
         return self.tree.getParameterAttributes(names)
@@ -240,27 +301,37 @@ class PrinterModel:
         tree = self.tree
         yield tree.validateParameterValues(values)
         changes: dict[str, Any] = {}  # relative path -> value, for the printer
+        webChanges: dict[str, Any] = {}  # EWS parameter name -> value, for its web server
         local: list[ParameterValue] = []  # for the tree itself
         for pv in values:
             relative = pv.name[len(SERVICE_PATH):] if pv.name.startswith(SERVICE_PATH) else ""
             if relative in ippsource.WRITES:
                 changes[relative] = acceptValue(tree.parameter(pv.name).type, pv.value, pv.type)
+            elif self.ews is not None and pv.name.startswith(EWS_PATH):
+                webChanges[pv.name[len(EWS_PATH):]] = acceptValue(tree.parameter(pv.name).type, pv.value, pv.type)
             else:
                 local.append(pv)
         written: list[Mapping[str, Any]] = []  # the earlier values of each attribute written, to restore
+        webEarlier: Mapping[str, Any] = {}
         status = 0
         try:
             for attribute, group in _byAttribute(changes).items():
                 before = {path: self.device.readings.values.get(path) for path in _siblings(attribute)}
                 yield self._write(attribute, group)
                 written.append(before)
+            if webChanges:
+                assert self.ews is not None
+                webEarlier = yield self.ews.write(webChanges)
             if local:
                 status = yield tree.setParameterValues(local)
         except Exception:
+            if webEarlier:
+                assert self.ews is not None
+                yield self.ews.restore(webEarlier)
             for before in reversed(written):
                 yield self._restore(before)
             raise
-        tree.rebaseline(*(SERVICE_PATH + path for path in changes))
+        tree.rebaseline(*(SERVICE_PATH + path for path in changes), *(EWS_PATH + name for name in webChanges))
         return status
 
     @inlineCallbacks
@@ -350,6 +421,11 @@ def _prefix(table: str, depth: int) -> str:
     """The outer table at C{depth} (1: the outermost) of a nested table path."""
     parts = table.split("{i}.")
     return "{i}.".join(parts[:depth]) + "{i}."
+
+
+def _reaches(name: str, path: str) -> bool:
+    """Whether a GetParameterValues name (a parameter or a partial path) covers something in C{path}."""
+    return name.startswith(path) or ((name == "" or name.endswith(".")) and path.startswith(name))
 
 
 def _keyText(key: tuple[int, ...]) -> str:
