@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_proxy_diagnostics,tests.test_upnpdm_logs -*-
+# -*- test-case-name: tests.test_proxy_heldmodel,tests.test_proxy_diagnostics,tests.test_upnpdm_logs -*-
 """
 An object the proxier holds for a proxied device (TR-330 §4.3.2: "the CPE
 Proxier holds the noted objects and parameters locally and inserts them
