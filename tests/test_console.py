@@ -188,11 +188,13 @@ class ReadTests(ConsoleTestCase):
         self.assertEqual(body["names"][0]["name"], "Device.")
 
     def test_values(self) -> None:
-        """GET values: GetParameterValues through the same model, with the xsi:type."""
-        code, body, _ = self.fetch("GET", f"/api/devices/{self.device.key}/values?path=Device.DeviceInfo.SerialNumber")
+        """GET values: one GetParameterValues of every path given, through the same model, with the xsi:type."""
+        code, body, _ = self.fetch("GET", f"/api/devices/{self.device.key}/values?path=Device.DeviceInfo.SerialNumber"
+                                   "&path=Device.X_000000_Thing.Temperature")
         self.assertEqual(code, 200)
-        self.assertEqual(body["values"], [{"name": "Device.DeviceInfo.SerialNumber", "value": "MEM-0001",
-                                           "type": "xsd:string"}])
+        self.assertEqual(body["values"], [
+            {"name": "Device.DeviceInfo.SerialNumber", "value": "MEM-0001", "type": "xsd:string"},
+            {"name": "Device.X_000000_Thing.Temperature", "value": "20", "type": "xsd:int"}])
 
     def test_unknownDevice(self) -> None:
         """An unknown device is 404 whatever is asked of it, with a JSON error."""
@@ -214,8 +216,11 @@ class ReadTests(ConsoleTestCase):
         self.assertEqual((code, body["error"]["code"]), (400, 9005))
         code, body, _ = self.fetch("GET", f"/api/devices/{key}/values")
         self.assertEqual((code, body["error"]["code"]), (400, 9005))
-        code, body, _ = self.fetch("GET", f"/api/devices/{key}/values?path=Device.&path=Device.")
+        code, body, _ = self.fetch("GET", f"/api/devices/{key}/names?path=Device.&path=Device.")
         self.assertEqual((code, body["error"]["code"]), (400, 9003))
+        many = "&".join(["path=Device.DeviceInfo.SerialNumber"] * (MAX_VALUES + 1))
+        code, body, _ = self.fetch("GET", f"/api/devices/{key}/values?{many}")
+        self.assertEqual((code, body["error"]["code"]), (400, 9004))
 
     def test_routes(self) -> None:
         """An unknown API is 404, a wrong method 405, both JSON; an unknown page is 404."""

@@ -235,6 +235,14 @@ class ConsoleAPI:
             raise BadRequest(CWMPFault(9003, "Invalid arguments (give path once)"))
         return _checkedPath(raw[0], allowEmpty)
 
+    @staticmethod
+    def _paths(request: Any) -> list[str]:
+        """The C{path}s of a read of values: one to L{MAX_VALUES}, as one GetParameterValues asks them."""
+        raw = request.args.get(b"path", [])
+        if len(raw) > MAX_VALUES:
+            raise BadRequest(CWMPFault(9004, f"Resources exceeded (more than {MAX_VALUES} paths)"))
+        return [_checkedPath(r, allowEmpty=False) for r in raw or [b""]]
+
     def _bounded(self, d: defer.Deferred) -> defer.Deferred:
         return d.addTimeout(self.timeout, self.clock)
 
@@ -248,9 +256,9 @@ class ConsoleAPI:
 
     @defer.inlineCallbacks
     def _values(self, endpoint: Any, request: Any) -> Any:
-        path = self._path(request, allowEmpty=False)
-        values = yield self._bounded(defer.maybeDeferred(endpoint.model.getParameterValues, [path]))
-        return (200, {"path": path, "values": [{"name": v.name, "value": v.value, "type": v.type} for v in values]})
+        names = self._paths(request)
+        values = yield self._bounded(defer.maybeDeferred(endpoint.model.getParameterValues, names))
+        return (200, {"paths": names, "values": [{"name": v.name, "value": v.value, "type": v.type} for v in values]})
 
     def _checkWrite(self, request: Any) -> None:
         """CSRF: the session's token in a header, a JSON body, and no foreign Origin."""

@@ -134,9 +134,11 @@ async function openObject(key, path, list) {
     const names = (await api("devices/" + encodeURIComponent(key) + "/names?next=1&path=" +
                              encodeURIComponent(path))).names;
     const params = names.filter((n) => !n.name.endsWith("."));
-    let values = {};
-    if (params.length && path) {
-      const answer = await api("devices/" + encodeURIComponent(key) + "/values?path=" + encodeURIComponent(path));
+    const values = {};
+    // the values of this level only, at most 64 a request (the API's limit)
+    for (let i = 0; i < params.length; i += 64) {
+      const query = params.slice(i, i + 64).map((n) => "path=" + encodeURIComponent(n.name)).join("&");
+      const answer = await api("devices/" + encodeURIComponent(key) + "/values?" + query);
       for (const v of answer.values) values[v.name] = v;
     }
     const items = [];
