@@ -340,6 +340,25 @@ class SettingsTests(Base):
             self.assertEqual(fault.code, 9001)
             self.assertIn("printer web server", fault.string)
 
+    def test_failuresAreEWSErrors(self) -> None:
+        """
+        An adapter that raises at once, or a turn at the printer's gate that
+        never comes (its timeout), is an EWSError saying which.
+        """
+        from proxier.proxy.gate import ActionTimeout
+
+        class Raising(SettingsAdapter):
+            def read(self, web: ews.EWSClient) -> Any:
+                raise KeyError("smtp")
+
+        settings = ews.EWSSettings(Raising(), self.client(), lambda run: run(), self.logger)
+        self.assertIn("cannot read the pages (KeyError", str(self.failure(settings.read(), ews.EWSError)))
+        late = ews.EWSSettings(SettingsAdapter(), self.client(), lambda run: defer.fail(ActionTimeout("Run: 10 s")),
+                               self.logger)
+        self.assertIn("no turn to read the printer's web server (Run: 10 s)",
+                      str(self.failure(late.read(), ews.EWSError)))
+        self.assertEqual(self.server.requests, [])
+
     def test_valuesThatDoNotFit(self) -> None:
         """A value outside its type (or a name the adapter does not declare) is left out and logged."""
         settings = self.settings()

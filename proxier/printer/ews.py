@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks, maybeDeferred
+from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface
 
 from proxier import httpauth
@@ -220,9 +221,9 @@ class EWSClient:
 
     @inlineCallbacks
     def _send(self, method: str, target: Any, body: Optional[bytes]) -> Any:
-        result = yield self._one(method, target, body, self._authorization(method, target))
+        result = yield self._one(method, target, body, self._authorization(method, target, body))
         if result.code == 401 and self.credentials is not None:
-            header = self._answer(method, target, result)
+            header = self._answer(method, target, body, result)
             if header is not None:
                 result = yield self._one(method, target, body, header)
         return result
@@ -245,20 +246,20 @@ class EWSClient:
         parts = urlsplit(target.url)
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
-    def _authorization(self, method: str, target: Any) -> Optional[str]:
+    def _authorization(self, method: str, target: Any, body: Optional[bytes]) -> Optional[str]:
         """A pre-emptive answer to the Digest challenge already met (nc counts up)."""
         if self.credentials is None or self._digest is None:
             return None
-        return self._digest.authorization(method, self._requestTarget(target))
+        return self._digest.authorization(method, self._requestTarget(target), body or b"")
 
-    def _answer(self, method: str, target: Any, result: HTTPResult) -> Optional[str]:
+    def _answer(self, method: str, target: Any, body: Optional[bytes], result: HTTPResult) -> Optional[str]:
         lines = [v.decode("latin-1") for v in result.headers.getRawHeaders(b"WWW-Authenticate", [])]
         try:
             challenges = httpauth.parseChallenges(lines)
             chosen = httpauth.DigestClient.pick(challenges)
             if chosen is not None:
                 self._digest = httpauth.DigestClient(self.credentials.username, self.credentials.password, chosen)
-                return self._digest.authorization(method, self._requestTarget(target))
+                return self._digest.authorization(method, self._requestTarget(target), body or b"")
         except httpauth.AuthenticationError:
             return None
         if target.scheme == "https" and any(c.scheme == "basic" for c in challenges):
@@ -300,20 +301,38 @@ class EWSSettings:
         return Object(OBJECT, *(Parameter(p.name, p.type, get=getter(p), set=refuse if p.writable else None,
                                           activeNotify=CAN_DENY) for p in self.parameters.values()))
 
+    def _run(self, what: str, call: Callable[[], Any]) -> Deferred:
+        """
+        The adapter's C{call()} in the printer's turn; whatever fails is an
+        L{EWSError}: the adapter's parse of a page it does not know is the
+        printer's fault, not ours, and so is a turn that never came.
+        """
+        def adapter() -> Deferred:
+            def failed(f: Failure) -> Any:
+                if f.check(EWSError):
+                    return f
+                raise EWSError(f"{self.adapter.name} cannot {what} the pages "
+                               f"({f.type.__name__}: {f.getErrorMessage()[:200]})")
+
+            return maybeDeferred(call).addErrback(failed)
+
+        def outside(f: Failure) -> Any:
+            if f.check(EWSError):
+                return f
+            why = f.getErrorMessage()[:200] or f.type.__name__
+            raise EWSError(f"no turn to {what} the printer's web server ({why})")
+
+        return maybeDeferred(self.serialize, adapter).addErrback(outside)
+
     @inlineCallbacks
     def read(self) -> Any:
         """
         Read every parameter again; a value that does not fit its type is
         left out (logged). Fails with L{EWSError} when nothing usable came.
         """
-        try:
-            raw = yield self.serialize(lambda: self.adapter.read(self.client))
-            if not isinstance(raw, Mapping):
-                raise EWSError(f"the adapter gave {type(raw).__name__}, not a mapping")
-        except EWSError:
-            raise
-        except Exception as e:  # an adapter's parse of a page it does not know: the printer's fault, not ours
-            raise EWSError(f"{self.adapter.name} cannot read the page ({type(e).__name__}: {str(e)[:200]})") from None
+        raw = yield self._run("read", lambda: self.adapter.read(self.client))
+        if not isinstance(raw, Mapping):
+            raise EWSError(f"{self.adapter.name} gave {type(raw).__name__}, not a mapping")
         values: dict[str, Any] = {}
         for name, value in raw.items():
             p = self.parameters.get(name)
@@ -343,9 +362,9 @@ class EWSSettings:
             raise CWMPFault(9001, f"Request denied (printer web server: {str(e)[:200]})") from None
         earlier = {name: before[name] for name in changes if name in before}
         try:
-            yield self.serialize(lambda: self.adapter.write(self.client, dict(changes)))
+            yield self._run("write", lambda: self.adapter.write(self.client, dict(changes)))
             after = yield self.read()
-        except Exception as e:
+        except EWSError as e:
             self.log.warn("EWS {adapter}: writing {names} failed: {why}", adapter=self.adapter.name,
                           names=sorted(changes), why=str(e)[:200])
             yield self.restore(earlier)
@@ -364,7 +383,7 @@ class EWSSettings:
         if not earlier:
             return
         try:
-            yield self.serialize(lambda: self.adapter.write(self.client, dict(earlier)))
-        except Exception as e:
+            yield self._run("write", lambda: self.adapter.write(self.client, dict(earlier)))
+        except EWSError as e:
             self.log.warn("EWS {adapter}: restoring {names} failed: {why}", adapter=self.adapter.name,
                           names=sorted(earlier), why=str(e)[:200])
