@@ -488,13 +488,18 @@ CORE_SECTIONS: tuple[Section, ...] = (
 )
 
 
-def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required: bool = True) -> Config:
+def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required: bool = True,
+         otherSections: bool = False) -> Config:
     """
     Read and validate the configuration.
 
     @param path: the INI file; C{None} for defaults only.
     @param extraSections: sections declared by protocol plugins.
     @param required: when C{False}, a missing file means defaults only.
+    @param otherSections: when C{True}, a section neither core nor in
+        C{extraSections} is left unread instead of refused: for a tool
+        (C{proxier-ctl}) that reads core keys without loading every protocol
+        plugin to learn their sections.
     @raise ConfigError: on a mistake (L{ConfigErrors} when there are several:
         every mistake of the file is reported at once).
     """
@@ -544,7 +549,8 @@ def load(path: Optional[str], extraSections: Iterable[Section] = (), *, required
     values: dict[str, dict[str, Any]] = {}
     for name in parser.sections():
         if name not in sections:
-            problems.append(ConfigError(path, name, None, "unknown section" + _didYouMean(name, sections)))
+            if not otherSections:
+                problems.append(ConfigError(path, name, None, "unknown section" + _didYouMean(name, sections)))
             continue
         for key in parser[name]:
             known = [k.name for k in sections[name].keys]

@@ -38,6 +38,18 @@ class ManPageTests(unittest.TestCase):
         options = {o for action in parser()._actions for o in action.option_strings if o.startswith("--")}
         self.assertEqual(_options(_page("proxier-sim.1")), options)
 
+    def test_proxierCtl(self) -> None:
+        """proxier-ctl(1) lists every option of proxier-ctl's parser and its commands', and no other."""
+        from proxier.console.ctl import parser
+
+        options = set()
+        for action in parser()._actions:
+            options |= {o for o in action.option_strings if o.startswith("--")}
+            for command in getattr(action, "choices", None) or {}:
+                options |= {o for a in action.choices[command]._actions for o in a.option_strings
+                            if o.startswith("--")}
+        self.assertEqual(_options(_page("proxier-ctl.1")), options)
+
     def test_proxierDaemon(self) -> None:
         """proxier(8) names every option of the twistd plugin (and twistd's --nodaemon/--pidfile it adds)."""
         from proxier.tap import Options

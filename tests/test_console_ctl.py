@@ -1,0 +1,144 @@
+"""
+Tests for L{proxier.console.ctl} (C{proxier-ctl}): its commands against a
+real console server on a free 127.0.0.1 port of the test's reactor, with
+Digest credentials, the console found through a config file. The command
+blocks (urllib), so it runs on a thread while the reactor serves it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from twisted.internet import defer, reactor, threads
+from twisted.trial import unittest
+
+from proxier import config as configmod
+from proxier.console import ctl
+from proxier.console.server import ConsoleService
+from tests.test_console import FakeSource
+
+USER, PASSWORD = "installer", "s3cret"
+
+
+class CtlTests(unittest.TestCase):
+    timeout = 60
+
+    def setUp(self) -> None:
+        self.source = FakeSource()
+        self.device, self.endpoint = self.source.add("MEM-0001")
+        self.source.add("MEM-0002", online=False)
+        config = configmod.load(None).replace("console", enable=True, port=0, credentials=(USER, PASSWORD))
+        self.service = ConsoleService(config, self.source, reactor=reactor, interfaces=lambda: [], wan=lambda: [])
+        self.service.listen()
+        self.addCleanup(self.service.stopService)
+        self.config = self.writeConfig(credentials=f"{USER}:{PASSWORD}")
+
+    def writeConfig(self, credentials: str, port: Any = None, extra: str = "") -> str:
+        path = self.mktemp()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f"[console]\nenable = yes\nport = {port if port is not None else self.service.port}\n"
+                    f"credentials = {credentials}\n{extra}")
+        return path
+
+    @defer.inlineCallbacks
+    def ctl(self, *argv: str, config: Any = None) -> Any:
+        """The command's exit status, standard output and standard error."""
+        out, err = io.StringIO(), io.StringIO()
+        code = yield threads.deferToThread(ctl.main, ["--config", config or self.config, *argv], out, err)
+        return code, out.getvalue(), err.getvalue()
+
+    @defer.inlineCallbacks
+    def test_status(self) -> None:
+        """status: the proxier's identity, ACS, devices online, as a two-column table; --json the API's answer."""
+        code, out, err = yield self.ctl("status")
+        self.assertEqual((code, err), (0, ""))
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^proxier +Example Gateways Gateway GW-1 \(version .+\)$")
+        self.assertIn("ACS                 http://acs.example/", lines)
+        self.assertIn("devices             2 (1 online)", lines)
+        self.assertIn("waiting             4 VALUE CHANGE", lines)
+        code, out, err = yield self.ctl("--json", "status")
+        self.assertEqual(code, 0)
+        self.assertEqual((json.loads(out)["devices"], json.loads(out)["identity"]["serialNumber"]), (2, "GW-1"))
+
+    @defer.inlineCallbacks
+    def test_devices(self) -> None:
+        """devices: one row per device by key, protocol, state, what waits, the last session."""
+        code, out, err = yield self.ctl("devices")
+        self.assertEqual((code, err), (0, ""))
+        header, first, second = out.splitlines()
+        self.assertEqual(header.split("  ")[0], "DEVICE")
+        self.assertEqual(first.split(), ["000000-Thing-MEM-0001", "X_000000_MemoryDevice", "online", "4", "VALUE",
+                                         "CHANGE", "none", "yet"])
+        self.assertEqual(second.split()[:3], ["000000-Thing-MEM-0002", "X_000000_MemoryDevice", "offline"])
+        code, out, _ = yield self.ctl("--json", "devices")
+        self.assertEqual([d["key"] for d in json.loads(out)["devices"]],
+                         ["000000-Thing-MEM-0001", "000000-Thing-MEM-0002"])
+
+    @defer.inlineCallbacks
+    def test_get(self) -> None:
+        """get: name, value and type per parameter, through the model; a partial path reads what is below it."""
+        code, out, err = yield self.ctl("get", self.device.key, "Device.DeviceInfo.SerialNumber",
+                                        "Device.X_000000_Thing.Temperature")
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual([line.split() for line in out.splitlines()],
+                         [["Device.DeviceInfo.SerialNumber", "MEM-0001", "xsd:string"],
+                          ["Device.X_000000_Thing.Temperature", "20", "xsd:int"]])
+        code, out, _ = yield self.ctl("get", "self", "Device.DeviceInfo.")
+        self.assertEqual(code, 0)
+        self.assertIn(["Device.DeviceInfo.SerialNumber", "GW-1", "xsd:string"], [line.split() for line in out.splitlines()])
+
+    @defer.inlineCallbacks
+    def test_set(self) -> None:
+        """set: a local write (CSRF token first, then the POST, both under Digest), read back by get."""
+        code, out, err = yield self.ctl("set", self.device.key, "Device.X_000000_Thing.Label", "hall way")
+        self.assertEqual((code, out, err), (0, "set\n", ""))
+        self.assertEqual(self.endpoint.model.getLocal("Device.X_000000_Thing.Label"), "hall way")
+        code, out, _ = yield self.ctl("get", self.device.key, "Device.X_000000_Thing.Label")
+        self.assertEqual(out.split(), ["Device.X_000000_Thing.Label", "hall", "way", "xsd:string"])
+
+    @defer.inlineCallbacks
+    def test_faults(self) -> None:
+        """The console's CWMP faults are printed, per parameter where given, with status 1."""
+        code, out, err = yield self.ctl("set", self.device.key, "Device.DeviceInfo.SerialNumber", "x")
+        self.assertEqual((code, out), (1, ""))
+        self.assertIn("proxier-ctl: fault 9003", err)
+        self.assertIn("Device.DeviceInfo.SerialNumber: fault 9008", err)
+        code, out, err = yield self.ctl("get", "000000-Thing-NOPE", "Device.")
+        self.assertEqual((code, out), (1, ""))
+        self.assertIn("fault 9005: Invalid parameter name (no such device)", err)
+
+    @defer.inlineCallbacks
+    def test_wrongCredentials(self) -> None:
+        """Credentials the console refuses: status 1, the server's 401 said."""
+        code, out, err = yield self.ctl("status", config=self.writeConfig(credentials=f"{USER}:wrong"))
+        self.assertEqual((code, out), (1, ""))
+        self.assertIn("HTTP 401", err)
+
+    @defer.inlineCallbacks
+    def test_unreachable(self) -> None:
+        """No console listening: status 3 and a line saying where it looked and what to check."""
+        port = self.service.port
+        yield self.service.stopService()
+        code, out, err = yield self.ctl("status")
+        self.assertEqual((code, out), (3, ""))
+        self.assertIn(f"cannot reach the console at http://127.0.0.1:{port}/", err)
+        self.assertIn("[console] enable = yes", err)
+
+    @defer.inlineCallbacks
+    def test_url(self) -> None:
+        """--url overrides the config's address; a plugin's section in the file does not stop it being read."""
+        config = self.writeConfig(credentials=f"{USER}:{PASSWORD}", port=1, extra="[upnp]\nanything = 1\n")
+        code, out, err = yield self.ctl("--url", self.service.url(), "devices", config=config)
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("000000-Thing-MEM-0001", out)
+
+    @defer.inlineCallbacks
+    def test_badConfig(self) -> None:
+        """A config mistake in a core section: status 2 and the key named."""
+        code, out, err = yield self.ctl("status", config=self.writeConfig(credentials="nocolon"))
+        self.assertEqual((code, out), (2, ""))
+        self.assertIn("proxier-ctl: ", err)
+        self.assertIn("credentials", err)
