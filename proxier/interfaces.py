@@ -63,7 +63,8 @@ class IProxyProtocol(Interface):
     discoveryProtocol = Attribute(
         "str: the DiscoveryProtocol value (TR-181 ManagementServer."
         "VirtualDevice.{i}.DiscoveryProtocol), for example C{'UPnP'}: TR-181's "
-        "or C{X_<OUI>_Name}, as L{name}; empty when there is none."
+        "or C{X_<OUI>_Name}, as L{name}; empty when there is none. A protocol "
+        "whose devices are found in several ways gives a tuple of them."
     )
     configSection = Attribute(
         "L{proxier.config.Section} or None: the INI section holding this "

@@ -59,7 +59,7 @@ class FakeDevice:
 class Protocol:
     """What the gateway reads of an installed protocol plugin (IProxyProtocol)."""
 
-    def __init__(self, name: str, discoveryProtocol: str) -> None:
+    def __init__(self, name: str, discoveryProtocol: Any) -> None:
         self.name = name
         self.discoveryProtocol = discoveryProtocol
 
@@ -311,6 +311,16 @@ class VirtualDeviceTests(GatewayTestCase):
         self.assertEqual(self.values("Device.DeviceInfo.ProxierInfo.ProxyProtocol", model=local),
                          {"Device.DeviceInfo.ProxierInfo.ProxyProtocol": "X_00D0F5_IPP"})
         local.parameter("Device.DeviceInfo.ProxierInfo.ProxyProtocol").type.check("X_00D0F5_IPP")
+
+    def test_severalDiscoveryProtocols(self) -> None:
+        """A plugin whose devices are found in several ways gives a tuple: each value is in the enumeration."""
+        printer = Protocol("X_00D0F5_IPP", ("X_00D0F5_Static", "X_00D0F5_DNS-SD"))
+        model = proxierModel(PROXIER, self.deviceConfig, self.settings, lambda: "", Store.open(self.mktemp()),
+                             clock=self.clock, protocols=[printer])
+        model.virtualDevices.deviceAppeared(FakeDevice("P1", protocol=printer.name, discovery="X_00D0F5_DNS-SD"))
+        self.assertEqual(self.values(VD + "1.DiscoveryProtocol", model=model),
+                         {VD + "1.DiscoveryProtocol": "X_00D0F5_DNS-SD"})
+        model.parameter(VD + "1.DiscoveryProtocol").type.check(("X_00D0F5_Static", "X_00D0F5_DNS-SD"))
 
     def test_stableAcrossRestart(self) -> None:
         """Each device keeps its instance number after a restart, whatever order devices come back in."""

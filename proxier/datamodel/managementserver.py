@@ -32,6 +32,7 @@ __all__ = [
     "PROXY_PROTOCOLS",
     "DISCOVERY_PROTOCOLS",
     "protocolEnumeration",
+    "discoveryProtocols",
     "FILE_TYPE_PATTERNS",
     "managementServer",
     "observeSettings",
@@ -130,6 +131,13 @@ def protocolEnumeration(standard: Sequence[str], values: Iterable[str], *, log: 
     return tuple(enumeration)
 
 
+def discoveryProtocols(protocol: Any) -> tuple[str, ...]:
+    """A protocol plugin's DiscoveryProtocol values (L{IProxyProtocol.discoveryProtocol}: one, or a tuple)."""
+    value = protocol.discoveryProtocol
+    values = (value,) if isinstance(value, str) else tuple(value or ())
+    return tuple(v for v in values if v)
+
+
 def managementServer(
     settings: Any,
     connectionRequestURL: Callable[[], str],
@@ -197,7 +205,7 @@ def managementServer(
     if virtualDevices:
         host = hostReference or (lambda device: ())
         proxyValues = [p.name for p in protocols]
-        discoveryValues = [p.discoveryProtocol for p in protocols if p.discoveryProtocol]
+        discoveryValues = [v for p in protocols for v in discoveryProtocols(p)]
         children.append(Table(
             "VirtualDevice",
             Parameter("ManufacturerOUI", String(6, minLength=6, patterns=("[0-9A-F]{6}",)),
