@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_console_browser -*-
 """
 A small Chrome DevTools Protocol client for the browser tests (issue 15):
 headless Chromium (Debian's C{chromium}) as a child process, spoken to over
