@@ -30,8 +30,8 @@ from twisted.trial import unittest
 from proxier.console.api import TreeSource
 from proxier.console.server import ConsoleService
 from proxier.cwmp import messages as m
-from proxier.datamodel.values import AttributeChange
-from tests import _cdp
+from proxier.datamodel.values import AttributeChange, ParameterValue
+from tests import _cdp, _helpers
 from tests.test_upnpdm_e2e import Lab, events
 
 CHROMIUM = _cdp.findChromium()
@@ -113,7 +113,8 @@ class BrowserTests(unittest.TestCase):
         in the device list without a reload (its VALUE CHANGE session, the
         list being refreshed by the page itself) and in the parameter
         browser when its object is opened again; a value typed into the
-        page's input and set with its button reaches the simulated device.
+        page's input and set with its button reaches the simulated device,
+        and the ACS as a VALUE CHANGE (not its own write).
         No uncaught exception in the page; a screenshot is left.
         """
         lab = self.lab
@@ -154,6 +155,11 @@ class BrowserTests(unittest.TestCase):
                                   WAIT, "the page's answer to the write")
         self.assertEqual(note, "set")
         self.assertEqual(lab.sim().cms.model.value(SIM_NTP), "ntp.set-in-the-browser")
+        written = ParameterValue(NTP, "ntp.set-in-the-browser")
+        yield _helpers.waitFor(lambda: any(s.ended and written in s.inform.parameters for s in lab.sessions()),
+                               WAIT, "the browser's write told to the ACS")
+        [told] = [s for s in lab.sessions() if written in s.inform.parameters]
+        self.assertEqual(events(told), ["4 VALUE CHANGE"])
 
         path = yield page.screenshot(os.path.join(self.home, "console.png"))
         log.info("the console as the browser drew it: {path}", path=path)
