@@ -5,6 +5,7 @@ from __future__ import annotations
 from twisted.trial import unittest
 
 from proxier import config as configmod
+from proxier.printer import snmp
 from proxier.printer.ippclient import Credentials
 from proxier.printer.settings import SECTION, PrinterSettings
 
@@ -78,3 +79,60 @@ class SectionTests(unittest.TestCase):
         settings = PrinterSettings.fromConfig(configmod.load(path, [SECTION]))
         self.assertEqual(settings.strayCredentials(), ["ipp://other.lan/ipp/print"])
 
+
+
+class SNMPEntryTests(unittest.TestCase):
+    """C{snmp://community@address[:port][?version=1]} entries and their write communities."""
+
+    def write(self, text: str) -> str:
+        path = self.mktemp()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_entries(self) -> None:
+        """v2c by default, v1 by query; the port 161 unless given; IPv6; a community percent-decoded."""
+        path = self.write(
+            "[printer]\n"
+            "printers = ipp://127.0.0.1:8631/ipp/print snmp://public@127.0.0.1:1161\n"
+            "    snmp://p%40ss@[::1]?version=1 snmp://public@192.0.2.7\n"
+            "credentials =\n"
+            "    snmp://public@127.0.0.1:1161 top secret\n"
+        )
+        settings = PrinterSettings.fromConfig(configmod.load(path, [SECTION]))
+        self.assertEqual(settings.ippPrinters, ("ipp://127.0.0.1:8631/ipp/print",))
+        self.assertEqual([(e.host, e.port, e.community, e.version) for e in settings.snmpPrinters], [
+            ("127.0.0.1", 1161, b"public", snmp.V2C), ("::1", 161, b"p@ss", snmp.V1),
+            ("192.0.2.7", 161, b"public", snmp.V2C)])
+        self.assertEqual([e.where for e in settings.snmpPrinters],
+                         ["snmp://127.0.0.1:1161", "snmp://[::1]:161", "snmp://192.0.2.7:161"])
+        self.assertEqual(settings.writeCommunityFor("snmp://public@127.0.0.1:1161"), b"top secret")
+        self.assertIsNone(settings.writeCommunityFor("snmp://public@192.0.2.7"))
+        self.assertIsNone(settings.credentialsFor("snmp://public@127.0.0.1:1161"))
+        self.assertNotIn("secret", repr(settings))
+        self.assertNotIn("public", repr(settings.snmpPrinters))
+
+    def test_mistakes(self) -> None:
+        """A name for an address, no community, a path, another query: refused, the community never shown."""
+        cases = [
+            ("printers = snmp://secret@printer.lan", "must be an IP address"),
+            ("printers = snmp://192.0.2.7", "give the community"),
+            ("printers = snmp://secret:x@192.0.2.7", "only snmp://community@address"),
+            ("printers = snmp://secret@192.0.2.7/ctx", "only snmp://community@address"),
+            ("printers = snmp://secret@192.0.2.7?version=3", "version=1"),
+            ("printers = snmp://secret@192.0.2.7:99999", "not a valid URL"),
+            ("credentials = snmp://secret@192.0.2.7", "give the write community"),
+            ("credentials =\n  snmp://secret@192.0.2.7 a\n  snmp://secret@192.0.2.7 b", "given twice"),
+        ]
+        for line, why in cases:
+            with self.subTest(line=line):
+                e = self.assertRaises(configmod.ConfigError, configmod.load, self.write("[printer]\n" + line + "\n"),
+                                      [SECTION])
+                self.assertIn(why, str(e))
+                self.assertNotIn("secret", str(e))
+
+    def test_strayWriteCommunity(self) -> None:
+        """A write community for an entry not listed is named without its communities."""
+        path = self.write("[printer]\ncredentials = snmp://secret@192.0.2.7 private\n")
+        settings = PrinterSettings.fromConfig(configmod.load(path, [SECTION]))
+        self.assertEqual(settings.strayCredentials(), ["snmp://192.0.2.7:161"])

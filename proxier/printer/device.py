@@ -24,6 +24,17 @@ CHANGE" comes from — never while the printer is silent.
 
 A printer known from an earlier run starts offline until it answers; one
 found now starts online with the answer that found it.
+
+When an SNMP entry of the proxier is the same printer (PRINTERS.md §8,
+L{proxier.printer.sources}), the device takes it (L{attachSNMP}): one
+printer, one device. Its SNMP polls, writes and resets are turns of the
+same gate (L{SNMPPart<proxier.printer.snmpreader.SNMPPart>}); its readings
+are both sources' merged (IPP preferred, except what PRINTERS.md §4 names
+SNMP for); each path is written through the protocol
+L{sources.writeProtocol} names; it is offline only when neither protocol
+answers; a restart is IPP's to find (printer-up-time) unless IPP tells no
+up-time; Reboot goes through IPP where offered, else prtGeneralReset, which
+also offers FactoryReset.
 """
 
 from __future__ import annotations
@@ -35,16 +46,16 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.printer import ews, ipp, ippsource
+from proxier.printer import ews, ipp, ippsource, snmp, snmpreader, sources
 from proxier.printer.devicemodel import PrinterModel
 from proxier.printer.events import IPPEvents
 from proxier.printer.ippclient import OP_CUPS_ADD_MODIFY_PRINTER, IPPClient, IPPStatusError
-from proxier.printer.poller import CHEAP_ATTRIBUTES, IPollObserver, Phase, PollSlots, PrinterPoller
+from proxier.printer.poller import CHEAP_ATTRIBUTES, Health, IPollObserver, Phase, PollSlots, PrinterPoller
 from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, PrinterSettings
 from proxier.proxy.device import DeviceStatus, ProxiedDevice
 from proxier.proxy.gate import ActionGate
 
-__all__ = ["PrinterDevice", "IPPTarget", "SERVICE", "QUEUE_LIMIT"]
+__all__ = ["PrinterDevice", "IPPTarget", "SERVICE", "QUEUE_LIMIT", "validateState"]
 
 #: The service operations the gate is given (its C{service} argument).
 SERVICE = "IPP"
@@ -135,9 +146,12 @@ class PrinterDevice(ProxiedDevice):
         record, for discovery to give: its C{MoreInfoUri} where the printer
         tells no C{printer-more-info}.
 
-    @ivar readings: the PrintService values of the printer's last answers.
-    @ivar settable: the paths this printer can write (its
+    @ivar readings: the PrintService values of the printer's last answers
+        (IPP's and, with an SNMP source, SNMP's merged).
+    @ivar ippReadings: IPP's alone.
+    @ivar ippSettable: the paths IPP can write on this printer (its
         C{printer-settable-attributes-supported}, as last read in full).
+    @ivar snmp: its L{SNMPPart<proxier.printer.snmpreader.SNMPPart>}, or None.
     """
 
     proxyProtocol = PROXY_PROTOCOL
@@ -160,13 +174,17 @@ class PrinterDevice(ProxiedDevice):
         self.adminURL = adminURL
         self.host = client.origin.source
         self.attributes = _Attributes()
-        self.readings = ippsource.Readings()
-        self.settable: frozenset = frozenset()
+        self.readings = self.ippReadings = ippsource.Readings()
+        self.ippSettable: frozenset = frozenset()
+        self.snmp: Optional[snmpreader.SNMPPart] = None
+        self._random = random
+        self._slots = slots
         self.cupsQueue = False  # its operations-supported lists CUPS-Add-Modify-Printer
         self._problems: frozenset = frozenset()
         self._state = store.document("printer")
-        self._bootTime = self._state.load(default={}, validate=_validateState).get("bootTime")
-        self.gate = ActionGate(lambda: IPPTarget(client), clock, refused=_answered, timeout=settings.requestTimeout,
+        self._bootTime = self._state.load(default={}, validate=validateState).get("bootTime")
+        self.gate = ActionGate(self._target, clock, refused=snmpreader.refusedBy(_answered, snmpreader.answered),
+                               timeout=settings.requestTimeout,
                                concurrency=1, queueLimit=QUEUE_LIMIT, offlineAfter=settings.offlineAfterFailures,
                                name=str(identity))
         extra = {"random": random} if random is not None else {}
@@ -183,11 +201,50 @@ class PrinterDevice(ProxiedDevice):
             self._saveBootTime()
         self.model = PrinterModel(self, store.child("datamodel"), embedded=embedded, adapters=ewsAdapters)
 
+    @property
+    def settable(self) -> frozenset:
+        """The paths this printer can write, through either protocol."""
+        return self.ippSettable | (self.snmp.settable if self.snmp is not None else frozenset())
+
+    @property
+    def hasSNMP(self) -> bool:
+        return self.snmp is not None
+
+    def _target(self) -> snmpreader.Targets:
+        targets: dict[str, Any] = {SERVICE: IPPTarget(self.client)}
+        if self.snmp is not None:
+            targets[snmpreader.SERVICE] = snmpreader.SNMPTarget(self.snmp.reader)
+        return snmpreader.Targets(targets)
+
+    def attachSNMP(self, url: str, reader: snmpreader.SNMPReader,
+                   found: Optional[snmpreader.SNMPAnswer] = None) -> None:
+        """
+        The printer's SNMP entry is this printer: its polls, writes and
+        resets join this device (started with it, or at once when it runs).
+        """
+        if self.snmp is not None:
+            raise RuntimeError(f"{self.identity} has an SNMP source already")
+        extra = {"random": self._random} if self._random is not None else {}
+        self.snmp = snmpreader.SNMPPart(
+            url, reader, lambda action, arguments, timeout: self.gate.call(snmpreader.SERVICE, action, arguments,
+                                                                             timeout=timeout),
+            self._slots, self.settings, self.clock, self, self.log, found=found, **extra)
+        self.log.info("its SNMP agent at {where} is the same printer: one device", where=reader.where)
+        self._merge()
+        self.model.refresh()
+        if self.poller.phase is not Phase.STOPPED:
+            self.snmp.start()
+
+    def _merge(self) -> None:
+        self.readings = sources.merge(self.ippReadings, self.snmp.readings if self.snmp is not None else None)
+
     # -- the polls ------------------------------------------------------------------------
 
     def start(self) -> None:
         self.poller.start()
         self.events.start()
+        if self.snmp is not None:
+            self.snmp.start()
 
     def stop(self) -> Deferred:
         """
@@ -199,6 +256,8 @@ class PrinterDevice(ProxiedDevice):
         """
         if self.poller.phase is not Phase.STOPPED:
             self.poller.stop()
+        if self.snmp is not None:
+            self.snmp.stop()
         self.gate.cancelAll("the device stops")
         return self.events.stop()
 
@@ -220,10 +279,11 @@ class PrinterDevice(ProxiedDevice):
         group = self.attributes.group()
         if readings is None or requested is not None:
             readings = ippsource.read(group, self.adminURL)
-        self.readings = readings
+        self.ippReadings = readings
+        self._merge()
         if requested is None:
             self.cupsQueue = OP_CUPS_ADD_MODIFY_PRINTER in group.getAll("operations-supported")
-            self.settable = ippsource.settablePaths(group) | (_CUPS_DEFAULTS if self.cupsQueue else frozenset())
+            self.ippSettable = ippsource.settablePaths(group) | (_CUPS_DEFAULTS if self.cupsQueue else frozenset())
         problems = frozenset(self.readings.problems)
         for problem in sorted(problems - self._problems):
             self.log.info("left out: {problem}", problem=problem)
@@ -245,13 +305,37 @@ class PrinterDevice(ProxiedDevice):
         self.model.refresh()
 
     def silent(self, reason: str) -> None:
-        self._moveTo(DeviceStatus.OFFLINE, reason)
+        if self.snmp is None or self.snmp.poller.health is Health.OFFLINE:
+            self._moveTo(DeviceStatus.OFFLINE, reason)
+        else:
+            self.log.info("IPP does not answer ({reason}); SNMP does: online", reason=reason)
 
     def answering(self) -> None:
         self._moveTo(DeviceStatus.ONLINE)
 
     def restarted(self, expected: bool) -> None:
         self.log.info("restarted ({why}): \"1 BOOT\" follows", why="as asked" if expected else "printer-up-time")
+        self._tellBooted()
+
+    # -- its SNMP part's news ---------------------------------------------------------------
+
+    def snmpPolled(self) -> None:
+        self._merge()
+        self.model.refresh()
+
+    def snmpSilent(self, reason: str) -> None:
+        if self.poller.health is Health.OFFLINE:
+            self._moveTo(DeviceStatus.OFFLINE, reason)
+        else:
+            self.log.info("SNMP does not answer ({reason}); IPP does: online", reason=reason)
+
+    def snmpAnswering(self) -> None:
+        self._moveTo(DeviceStatus.ONLINE)
+
+    def snmpRestarted(self, expected: bool) -> None:
+        if self.attributes.byName.get("printer-up-time") is not None:
+            return  # printer-up-time tells the same restart: one "1 BOOT"
+        self.log.info("restarted ({why}): \"1 BOOT\" follows", why="as asked" if expected else "sysUpTime")
         self._tellBooted()
 
     def _saveBootTime(self) -> None:
@@ -263,10 +347,40 @@ class PrinterDevice(ProxiedDevice):
     # -- what the model asks ------------------------------------------------------------------
 
     def restartOffered(self) -> bool:
+        return self._ippRestart() or self.factoryResetOffered()
+
+    def _ippRestart(self) -> bool:
         return IPPClient.restartOperation(self.attributes.group()) is not None
 
+    def factoryResetOffered(self) -> bool:
+        """prtGeneralReset took a SET (IPP has no factory reset)."""
+        return self.snmp is not None and self.snmp.resetOffered
+
+    def factoryReset(self) -> Deferred:
+        assert self.snmp is not None
+        return self.snmp.reset("FactoryReset")
+
+    def writeProtocol(self, path: str) -> Optional[str]:
+        """Which protocol writes C{path} on this printer (None: neither)."""
+        return sources.writeProtocol(path, self.ippSettable, self.snmp.settable if self.snmp is not None else ())
+
+    def writeSNMP(self, varBinds: Sequence[snmp.VarBind]) -> Deferred:
+        """SET and read back through SNMP; fires with SNMP's readings read back, merged into the device's."""
+        assert self.snmp is not None
+
+        def readBack(readings: ippsource.Readings) -> ippsource.Readings:
+            self._merge()
+            return readings
+
+        return self.snmp.write(varBinds).addCallback(readBack)
+
     def reboot(self) -> Deferred:
-        """Restart-Printer / Restart-System; the restart is found by the polls that follow."""
+        """
+        Restart-Printer / Restart-System, else prtGeneralReset
+        powerCycleReset; the restart is found by the polls that follow.
+        """
+        if not self._ippRestart() and self.snmp is not None:
+            return self.snmp.reset("Reboot")
         d = self.gate.call(SERVICE, "Restart", {"printer": self.attributes.group()})
 
         def sent(_: Any) -> None:
@@ -305,7 +419,8 @@ class PrinterDevice(ProxiedDevice):
                              timeout=self.settings.requestTimeout)
 
 
-def _validateState(payload: Any) -> None:
+def validateState(payload: Any) -> None:
+    """A printer device's own state: its boot time."""
     if not isinstance(payload, dict):
         raise ValueError("not a mapping")
     bootTime = payload.get("bootTime")

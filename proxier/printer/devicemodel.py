@@ -15,15 +15,24 @@ ProxierInfo over it). Getters read the device's last L{Readings
 through the tree's durable instance map, and the tree compares values with
 its baselines: "4 VALUE CHANGE" for parameters with Notification on.
 
+With an SNMP source (an SNMP-only printer, or one whose IPP and SNMP
+entries merged: L{proxier.printer.sources}) the paths SNMP serves are
+bound too; without one, the tree is an IPP printer's alone.
+
 Writable is per printer (§5): a parameter is writable only when its IPP
-attribute is in this printer's C{printer-settable-attributes-supported};
-elsewhere the ACS hears 9008. SetParameterValues is all or nothing:
+attribute is in this printer's C{printer-settable-attributes-supported}
+or its SNMP object took a SET at probe time; elsewhere the ACS hears 9008.
+SetParameterValues is all or nothing:
 
  1. everything is checked first (type, enumeration, size, writability);
- 2. each IPP attribute is written (Set-Printer-Attributes) and read back
-    through the same protocol; a value that did not take (cupsd answers
-    successful-ok to some and changes nothing) fails the request with
-    9001, as does a refusal;
+ 2. each IPP attribute or SNMP object is written through the protocol the
+    device names for it (L{sources.writeProtocol}: Set-Printer-Attributes,
+    or an SNMP SET with the write community) and read back through the
+    same protocol; a value that did not take (cupsd answers successful-ok
+    to some and changes nothing) fails the request with 9001, as does a
+    refusal — except an SNMP object the agent says is not writable
+    (notWritable, or snmpsim's noSuchInstance under status 0): 9008;
+    sysContact over 255 octets is 9007 before any SET;
  3. on a failure the attributes already written are written back to their
     earlier values (best effort, logged), and the tree's own parameters
     (ProvisioningCode) are set only once every IPP write took;
@@ -50,7 +59,7 @@ from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
 from proxier.interfaces import IDataModel, IRebaselining
-from proxier.printer import ews, ippsource, model as printmodel
+from proxier.printer import ews, ippsource, model as printmodel, snmpreader, snmpsource, sources
 
 __all__ = ["PrinterModel", "ROOT_DATA_MODEL_VERSION", "SUPPORTED_DATA_MODELS", "SERVICE_PATH"]
 
@@ -104,11 +113,11 @@ def _refuseDirect(node: Any, value: Any) -> None:
     raise RuntimeError("a printer's parameters are written through PrinterModel.setParameterValues")
 
 
-def bindings(readings: Callable[[], Any], settable: frozenset) -> dict[str, printmodel.Binding]:
+def bindings(readings: Callable[[], Any], settable: frozenset, snmp: bool = False) -> dict[str, printmodel.Binding]:
     """
-    Every path L{ippsource} fills, bound to the device's current readings;
-    the paths in C{settable} writable (PrinterModel writes them, never the
-    tree).
+    Every path L{ippsource} fills — with C{snmp}, and L{snmpsource} —
+    bound to the device's current readings; the paths in C{settable}
+    writable (PrinterModel writes them, never the tree).
     """
     doc = printmodel.document()
     out: dict[str, printmodel.Binding] = {}
@@ -121,10 +130,13 @@ def bindings(readings: Callable[[], Any], settable: frozenset) -> dict[str, prin
         empty = doc.parameters[table + relative].type.default()
         return lambda node: readings().rows.get(table, {}).get(node.data, {}).get(relative, empty)
 
-    for path in [p for p, _, _ in ippsource.SCALARS] + [ippsource.STATE_REASONS, ippsource.STATUS + "Id"] + [
-            ippsource.RESOLUTION + f for f in ("CrossFeedDir", "FeedDir", "Units")]:
+    scalars = [p for p, _, _ in ippsource.SCALARS] + [ippsource.STATE_REASONS, ippsource.STATUS + "Id"] + [
+        ippsource.RESOLUTION + f for f in ("CrossFeedDir", "FeedDir", "Units")]
+    if snmp:
+        scalars += [path for path in snmpsource.SCALARS if path not in scalars]
+    for path in scalars:
         out[path] = printmodel.Binding(scalar(path), set=_refuseDirect if path in settable else None)
-    for table, relatives in ippsource.ROW_PATHS.items():
+    for table, relatives in (sources.ROW_PATHS if snmp else ippsource.ROW_PATHS).items():
         for relative in relatives:
             out[table + relative] = printmodel.Binding(row(table, relative))
     return out
@@ -154,6 +166,7 @@ class PrinterModel:
         self._listeners: list[Any] = []
         self._rows: dict[tuple[str, tuple[int, ...]], int] = {}
         self.settable = frozenset(device.settable)
+        self.hasSNMP = device.hasSNMP
         self.adapters = tuple(adapters)
         self.adapter = self._adapter()
         self.ews: Optional[ews.EWSSettings] = None
@@ -161,7 +174,7 @@ class PrinterModel:
 
     def _build(self) -> TreeDataModel:
         device = self.device
-        table = printmodel.printServiceTable(bindings(lambda: device.readings, self.settable))
+        table = printmodel.printServiceTable(bindings(lambda: device.readings, self.settable, self.hasSNMP))
         self.ews = None
         if self.adapter is not None:
             self.ews = ews.EWSSettings(self.adapter, device.ewsClient(self._ewsBase()), device.inTurn, device.log)
@@ -195,12 +208,14 @@ class PrinterModel:
         reported.
         """
         adapter = self._adapter()
-        if frozenset(self.device.settable) != self.settable or adapter is not self.adapter:
+        if (frozenset(self.device.settable) != self.settable or adapter is not self.adapter
+                or self.device.hasSNMP != self.hasSNMP):
             if frozenset(self.device.settable) != self.settable:
                 self.device.log.info("the attributes it can set changed: its writable parameters follow")
             if adapter is not self.adapter:
                 self.device.log.info("its EWS adapter is now {name}", name=adapter.name if adapter else "none")
             self.settable = frozenset(self.device.settable)
+            self.hasSNMP = self.device.hasSNMP
             self.adapter = adapter
             for listener in self._listeners:
                 self.tree.removeChangeListener(listener)
@@ -236,7 +251,8 @@ class PrinterModel:
 
     def _followRows(self) -> None:
         readings = self.device.readings
-        wanted = {(table, key) for table in ippsource.ROW_PATHS for key in readings.rows.get(table, {})}
+        tables = sources.ROW_PATHS if self.hasSNMP else ippsource.ROW_PATHS
+        wanted = {(table, key) for table in tables for key in readings.rows.get(table, {})}
         # inner rows first out, outer rows first in
         for table, key in sorted(set(self._rows) - wanted, key=lambda tk: -tk[0].count("{i}")):
             path = self._rowPath(table, key)
@@ -254,6 +270,7 @@ class PrinterModel:
 
     def supportedMethods(self) -> frozenset:
         return (PARAMETER_METHODS | ({"Reboot"} if self.device.restartOffered() else set())
+                | ({"FactoryReset"} if self.device.factoryResetOffered() else set())
                 | ({"Download"} if self.embedded else set()))
 
     def getParameterNames(self, path: str, nextLevel: bool) -> Deferred:
@@ -305,20 +322,20 @@ class PrinterModel:
         local: list[ParameterValue] = []  # for the tree itself
         for pv in values:
             relative = pv.name[len(SERVICE_PATH):] if pv.name.startswith(SERVICE_PATH) else ""
-            if relative in ippsource.WRITES:
+            if relative in ippsource.WRITES or relative in snmpsource.WRITES:
                 changes[relative] = acceptValue(tree.parameter(pv.name).type, pv.value, pv.type)
             elif self.ews is not None and pv.name.startswith(EWS_PATH):
                 webChanges[pv.name[len(EWS_PATH):]] = acceptValue(tree.parameter(pv.name).type, pv.value, pv.type)
             else:
                 local.append(pv)
-        written: list[Mapping[str, Any]] = []  # the earlier values of each attribute written, to restore
+        written: list[tuple[str, Mapping[str, Any]]] = []  # each write's protocol and earlier values, to restore
         webEarlier: Mapping[str, Any] = {}
         status = 0
         try:
-            for attribute, group in _byAttribute(changes).items():
-                before = {path: self.device.readings.values.get(path) for path in _siblings(attribute)}
-                yield self._write(attribute, group)
-                written.append(before)
+            for (protocol, attribute), group in _byAttribute(changes, self.device.writeProtocol).items():
+                before = {path: self.device.readings.values.get(path) for path in _siblings(protocol, attribute)}
+                yield self._write(protocol, attribute, group)
+                written.append((protocol, before))
             if webChanges:
                 assert self.ews is not None
                 webEarlier = yield self.ews.write(webChanges)
@@ -328,15 +345,18 @@ class PrinterModel:
             if webEarlier:
                 assert self.ews is not None
                 yield self.ews.restore(webEarlier)
-            for before in reversed(written):
-                yield self._restore(before)
+            for protocol, before in reversed(written):
+                yield self._restore(protocol, before)
             raise
         tree.rebaseline(*(SERVICE_PATH + path for path in changes), *(EWS_PATH + name for name in webChanges))
         return status
 
     @inlineCallbacks
-    def _write(self, attribute: str, changes: Mapping[str, Any]) -> Any:
-        """Write one attribute and read it back; 9001 when refused or when the value did not take."""
+    def _write(self, protocol: str, attribute: str, changes: Mapping[str, Any]) -> Any:
+        """Write one attribute (or SNMP object) and read it back; 9001 when refused or when the value did not take."""
+        if protocol == sources.SNMP:
+            yield self._writeSNMP(attribute, changes)
+            return
         try:
             attributes = ippsource.encodeWrites(changes, self.device.readings.values)
         except ippsource.WriteError as e:
@@ -352,14 +372,40 @@ class PrinterModel:
             raise CWMPFault(9001, f"Request denied (the printer did not take {attribute})")
 
     @inlineCallbacks
-    def _restore(self, before: Mapping[str, Any]) -> Any:
-        """Write an attribute back to its earlier value (best effort: a failure is logged)."""
+    def _writeSNMP(self, name: str, changes: Mapping[str, Any]) -> Any:
+        """
+        SET one object and read it back through SNMP: 9007 when it does not
+        fit the object, 9008 when the agent says it is not writable, 9001
+        when refused otherwise or when the value did not take.
+        """
+        try:
+            varBinds = snmpsource.encodeWrites(changes)
+        except ippsource.WriteError as e:
+            raise CWMPFault(9007, f"Invalid parameter value ({e})") from None
+        try:
+            readings = yield self.device.writeSNMP(varBinds)
+        except Exception as e:
+            self.device.log.warn("setting {name} failed: {why}", name=name, why=str(e))
+            if snmpreader.notWritable(e):
+                raise CWMPFault(9008, f"Attempt to set a non-writable parameter ({name}: the printer's SNMP agent "
+                                      "does not let it be set)") from None
+            raise CWMPFault(9001, f"Request denied ({name}: {str(e)[:200]})") from None
+        if ippsource.notTaken(changes, readings):
+            self.device.log.warn("the printer answered the SET of {name} but did not take it", name=name)
+            raise CWMPFault(9001, f"Request denied (the printer did not take {name})")
+
+    @inlineCallbacks
+    def _restore(self, protocol: str, before: Mapping[str, Any]) -> Any:
+        """Write an attribute or object back to its earlier value (best effort: a failure is logged)."""
         known = {path: value for path, value in before.items() if value is not None}
         if not known:
             self.device.log.warn("cannot restore {paths}: no earlier value was read", paths=sorted(before))
             return
         try:
-            yield self.device.write(ippsource.encodeWrites(known, self.device.readings.values))
+            if protocol == sources.SNMP:
+                yield self.device.writeSNMP(snmpsource.encodeWrites(known))
+            else:
+                yield self.device.write(ippsource.encodeWrites(known, self.device.readings.values))
         except Exception as e:
             self.device.log.warn("restoring {paths} failed: {why}", paths=sorted(known), why=str(e))
 
@@ -381,7 +427,17 @@ class PrinterModel:
         return d.addErrback(denied)
 
     def factoryReset(self) -> Deferred:
-        return fail(CWMPFault(9000, "Method not supported (IPP has no factory reset)"))
+        """prtGeneralReset resetToFactoryDefaults(6) where the printer took a SET of it (IPP has no factory reset)."""
+        if not self.device.factoryResetOffered():
+            return fail(CWMPFault(9000, "Method not supported (IPP has no factory reset, and no SNMP "
+                                        "prtGeneralReset is writable)"))
+        d = self.device.factoryReset()
+
+        def denied(failure: Any) -> Any:
+            self.device.log.warn("the factory reset failed: {why}", why=failure.getErrorMessage())
+            raise CWMPFault(9001, f"Request denied (factory reset: {failure.getErrorMessage()[:200]})")
+
+        return d.addErrback(denied)
 
     def download(self, request: Any) -> Deferred:
         """
@@ -432,13 +488,20 @@ def _keyText(key: tuple[int, ...]) -> str:
     return str(key[-1])
 
 
-def _siblings(attribute: str) -> list[str]:
+def _writes(protocol: str) -> Mapping[str, str]:
+    return snmpsource.WRITES if protocol == sources.SNMP else ippsource.WRITES
+
+
+def _siblings(protocol: str, attribute: str) -> list[str]:
     """Every path one attribute writes (the three Resolution fields write one value)."""
-    return [path for path, name in ippsource.WRITES.items() if name == attribute]
+    return [path for path, name in _writes(protocol).items() if name == attribute]
 
 
-def _byAttribute(changes: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    grouped: dict[str, dict[str, Any]] = {}
+def _byAttribute(changes: Mapping[str, Any],
+                 protocolOf: Callable[[str], Optional[str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The changes by (protocol, attribute or object) that writes them (every path checked writable before)."""
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
     for path, value in changes.items():
-        grouped.setdefault(ippsource.WRITES[path], {})[path] = value
+        protocol = protocolOf(path) or sources.IPP
+        grouped.setdefault((protocol, _writes(protocol)[path]), {})[path] = value
     return grouped

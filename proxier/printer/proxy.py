@@ -5,7 +5,9 @@ in C{[printer] printers} (PRINTERS.md §8, static entries).
 
     PrinterService (named "X_000000_IPP")
       ├── per URL not yet known: a probe (Get-Printer-Attributes, again every poll_interval)
-      └── PrinterDevice × n ──deviceAppeared──▶ the proxier
+      ├── PrinterDevice × n ──deviceAppeared──▶ the proxier
+      └── SNMPPrinters: per snmp:// entry, the SNMP source of the IPP device of the
+          same printer, or an SNMPPrinterDevice of its own (L{proxier.printer.snmpdevice})
 
 A printer's identity (PRINTERS.md §4) comes from its first answer and is
 kept by URL in the protocol's store, so that a printer known from an
@@ -14,8 +16,8 @@ bootstraps again. A printer whose answer names another identity than the
 one kept (it was replaced behind the same address) becomes that new device
 from then on; the old one is removed.
 
-The service registers, in the tree's registry, the adapter from
-L{PrinterDevice} to L{IDataModel}.
+The service registers, in the tree's registry, the adapters from
+L{PrinterDevice} and L{SNMPPrinterDevice} to L{IDataModel}.
 
 With C{[printer] embedded} set the proxier runs on that one printer as its
 own CWMP CPE (PRINTERS.md §11) and the plugin makes an
@@ -41,6 +43,7 @@ from proxier.printer.ippclient import IPPClient
 from proxier.printer.pinning import CertificatePins
 from proxier.printer.poller import PollSlots
 from proxier.printer.settings import PROXY_PROTOCOL, PrinterSettings
+from proxier.printer.snmpdevice import SNMPPrinterDevice, SNMPPrinters
 from proxier.proxy.device import deviceKey
 from proxier.store import StoreError
 
@@ -80,13 +83,16 @@ class PrinterService(Service):
     @param clientFactory: C{(url, credentials, timeout) → IPPClient}
         (tests give one on a fake printer); by default a client on the
         reactor with the protocol's certificate pins.
+    @param snmpClientFactory: C{(entry, writeCommunity) → SNMPClient} for
+        the C{snmp://} entries (L{SNMPPrinters}).
     """
 
     log = Logger()
 
     def __init__(self, context: IProxierContext, *,
                  clientFactory: Optional[Callable[..., IPPClient]] = None,
-                 random: Optional[Callable[[], float]] = None) -> None:
+                 random: Optional[Callable[[], float]] = None,
+                 snmpClientFactory: Optional[Callable[..., Any]] = None) -> None:
         super().__init__()
         self.setName(SERVICE_NAME)
         self.context = context
@@ -100,7 +106,9 @@ class PrinterService(Service):
         self.devices: dict[str, PrinterDevice] = {}  # by URL
         self._known = self.store.document("printers")
         self._probes: dict[str, Any] = {}
+        self.snmpPrinters = SNMPPrinters(self, clientFactory=snmpClientFactory)
         context.registry.registerAdapter(_dataModelOf, (PrinterDevice,), IDataModel)
+        context.registry.registerAdapter(_dataModelOf, (SNMPPrinterDevice,), IDataModel)
 
     def _makeClient(self, url: str, credentials: Any, timeout: float) -> IPPClient:
         return IPPClient(url, reactor=self.clock, credentials=credentials, pins=self.pins, timeout=timeout)
@@ -116,19 +124,20 @@ class PrinterService(Service):
             self.log.warn("[printer] credentials are given for {url}, which [printer] printers does not list",
                           url=url)
         known = self._loadKnown()
-        for url in self.settings.printers:
+        for url in self.settings.ippPrinters:
             fields = known.get(url)
             if fields is not None:
                 self._appear(url, DeviceIdentity(*fields), self._client(url), None)
             else:
                 self._probe(url, self._client(url))
+        self.snmpPrinters.start()
 
     def stopService(self) -> Any:
         for call in self._probes.values():
             if call.active():
                 call.cancel()
         self._probes.clear()
-        stopped = [device.stop() for device in self.devices.values()]
+        stopped = [device.stop() for device in self.devices.values()] + self.snmpPrinters.stop()
         super().stopService()
         return DeferredList(stopped)
 
@@ -187,6 +196,8 @@ class PrinterService(Service):
         DeviceLogger(identity).info("IPP printer at {url}", url=url)
         self.context.deviceAppeared(device)
         device.start()
+        if found is not None:
+            self.snmpPrinters.ippAnswered(device)
 
     def _replaced(self, device: PrinterDevice, group: ipp.AttributeGroup) -> None:
         """Its answer names another printer: the old device goes, the new one is found from this answer."""
@@ -196,6 +207,7 @@ class PrinterService(Service):
         device.stop()
         self.devices.pop(device.url, None)
         self.context.deviceRemoved(device)
+        self.snmpPrinters.ippGone(device)
         self._probed(group, device.url, device.client)
 
 

@@ -11,6 +11,14 @@ Credentials are one line per printer, C{URL username:password}; a
 password never appears in a log line or in a config error (an error names
 the URL only).
 
+A printer that speaks SNMP (Printer-MIB, §4) is listed as
+C{snmp://community@address[:port]} (SNMPv2c; C{?version=1} for SNMPv1,
+the one query an entry takes), its write community on a credentials line
+of its own, C{snmp://community@address[:port] write-community}. The
+address is an IP address (SNMP goes to one unicast address, never a
+name's several). A community is a password: errors and log lines name the
+entry as L{SNMPEntry.where}, without it.
+
 One derived value, as for the UPnP DM module: an IPP operation's deadline is
 C{request_timeout}, but never more than the endpoint allows a device call
 inside a session (the plugin context's C{deviceTimeout}) less a second, so
@@ -19,15 +27,17 @@ a silent printer is found out here and the ACS still hears a fault in time.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
-from urllib.parse import urlsplit
+from typing import Any, Mapping, Optional
+from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from proxier.config import Config, Key, Section, integer, url, words
+from proxier.printer import snmp
 from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
 
 __all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "credentials", "VENDOR",
-           "PROXY_PROTOCOL", "DISCOVERY_PROTOCOL"]
+           "PROXY_PROTOCOL", "SNMP_PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "SNMPEntry", "snmpEntry", "isSNMP"]
 
 SECTION_NAME = "printer"
 #: TR-106 §3.3 vendor prefix of the values TR-181 lacks: the proxier's default ManufacturerOUI ([device] oui),
@@ -35,17 +45,75 @@ SECTION_NAME = "printer"
 VENDOR = "000000"
 #: ManagementServer.VirtualDevice.{i}.ProxyProtocol (and the [protocols] enabled name): TR-181 lists no IPP.
 PROXY_PROTOCOL = f"X_{VENDOR}_IPP"
+#: ...ProxyProtocol of a printer that speaks only SNMP (one that also speaks IPP is an IPP device).
+SNMP_PROXY_PROTOCOL = f"X_{VENDOR}_SNMP"
 #: ...DiscoveryProtocol of a printer listed in [printer] printers (PRINTERS.md §3, §8).
 DISCOVERY_PROTOCOL = f"X_{VENDOR}_Static"
 
 _ippURL = url("ipp", "ipps", allowEmpty=False)
 
 
+@dataclass(frozen=True)
+class SNMPEntry:
+    """One C{snmp://} entry of C{[printer] printers}: where its agent is, its read community and version."""
+
+    url: str = field(repr=False)
+    host: str
+    port: int
+    community: bytes = field(repr=False)
+    version: int = snmp.V2C
+
+    @property
+    def where(self) -> str:
+        """The entry without its community, for log lines and errors."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"snmp://{host}:{self.port}"
+
+
+def isSNMP(entry: str) -> bool:
+    return entry[:7].lower() == "snmp://"
+
+
+def snmpEntry(word: str) -> SNMPEntry:
+    """
+    C{snmp://community@address[:port][?version=1]}; errors never echo
+    the community.
+    """
+    try:
+        parts = urlsplit(word)
+        port = parts.port or 161
+        host = parts.hostname or ""
+    except ValueError:
+        raise ValueError("an snmp:// entry is not a valid URL (its port?)") from None
+    where = f"snmp://{host or '?'}"
+    if parts.scheme.lower() != "snmp":
+        raise ValueError(f"{where}: not an snmp:// entry")
+    try:
+        host = str(ipaddress.ip_address(host))
+    except ValueError:
+        raise ValueError(f"{where}: the address must be an IP address") from None
+    if "@" not in parts.netloc or not parts.username:
+        raise ValueError(f"{where}: give the community before the address (snmp://community@address)")
+    if parts.password is not None or parts.path not in ("", "/") or parts.fragment:
+        raise ValueError(f"{where}: only snmp://community@address[:port][?version=1]")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if query not in ([], [("version", "1")], [("version", "2c")]):
+        raise ValueError(f"{where}: the one query an entry takes is version=1 (or 2c, the default)")
+    version = snmp.V1 if query == [("version", "1")] else snmp.V2C
+    return SNMPEntry(word, host, port, unquote_to_bytes(parts.username), version)
+
+
 def printerURLs(value: str) -> tuple[str, ...]:
-    """A list of C{ipp://} / C{ipps://} printer URLs, each once, without credentials in them."""
+    """
+    A list of C{ipp://} / C{ipps://} printer URLs without credentials in
+    them, and C{snmp://} entries (L{snmpEntry}), each once.
+    """
     found: list[str] = []
     for word in words(value):
-        _check(word)
+        if isSNMP(word):
+            snmpEntry(word)
+        else:
+            _check(word)
         if word not in found:
             found.append(word)
     return tuple(found)
@@ -69,19 +137,28 @@ def embeddedURL(value: str) -> str:
     return value
 
 
-def credentials(value: str) -> dict[str, Credentials]:
+def credentials(value: str) -> dict[str, Any]:
     """
     One line per printer, C{URL username:password} (the password may hold
-    any character but a line break). Errors name the URL, never the
-    password.
+    any character but a line break): L{Credentials}; or C{snmp://...
+    write-community}: the write community's octets. Errors name the URL,
+    never the password (nor, for SNMP, a community).
     """
-    found: dict[str, Credentials] = {}
+    found: dict[str, Any] = {}
     for number, line in enumerate(value.splitlines(), 1):
         line = line.strip()
         if not line:
             continue
         target, _, secret = line.partition(" ")
         secret = secret.strip()
+        if isSNMP(target):
+            entry = snmpEntry(target)
+            if not secret:
+                raise ValueError(f"{entry.where}: give the write community after the entry")
+            if target in found:
+                raise ValueError(f"{entry.where}: a write community given twice")
+            found[target] = secret.encode("utf-8")
+            continue
         if urlsplit(target).scheme.lower() not in ("ipp", "ipps"):
             raise ValueError(f"line {number}: does not start with an ipp:// or ipps:// printer URL")
         if "@" in urlsplit(target).netloc:
@@ -105,8 +182,12 @@ def oui(value: str) -> str:
 
 KEYS: tuple[Key, ...] = (
     Key("printers", printerURLs, "",
-        "IPP printers to proxy, each an ipp:// or ipps:// URL (for example "
-        "ipp://192.168.1.20/ipp/print); each becomes a Virtual CWMP Device. Empty: none."),
+        "Printers to proxy: IPP printers, each an ipp:// or ipps:// URL (for example "
+        "ipp://192.168.1.20/ipp/print), and SNMP agents, each snmp://community@address[:port] (SNMPv2c; "
+        "add ?version=1 for SNMPv1; the address an IP address, the port 161 by default). Each printer "
+        "becomes one Virtual CWMP Device: an IPP URL and an SNMP entry of the same printer (the same "
+        "printer-uuid, else serial number, else MAC) make one device, whose values come from IPP where both "
+        "answer, except Contact (sysContact) and what only SNMP tells. Empty: none."),
     Key("embedded", embeddedURL, "",
         "Embedded mode: the proxier runs on this one printer (for example ipp://localhost:631/ipp/print) "
         "and is its own CWMP CPE: the proxier's endpoint has the printer's identity, its DeviceInfo and its "
@@ -131,12 +212,13 @@ KEYS: tuple[Key, ...] = (
     Key("credentials", credentials, "",
         "Admin credentials of printers whose writes need them, one line per printer: the printer's URL "
         "as in printers, a space, username:password. Digest is used where the printer offers it, "
-        "Basic only over ipps://. Never logged."),
+        "Basic only over ipps://. For an snmp:// entry: the entry as in printers, a space, its write "
+        "community (without one, SETs use the read community). Never logged."),
 )
 
 SECTION = Section(
     SECTION_NAME,
-    "IPP printers and MFDs, each presented to the ACS as a Virtual CWMP Device whose "
+    "IPP and SNMP printers and MFDs, each presented to the ACS as a Virtual CWMP Device whose "
     "Device.Services.PrintService.1. follows the PWG Semantic Model.",
     KEYS,
 )
@@ -155,6 +237,7 @@ class PrinterSettings:
     requestTimeout: float = 15.0
     oui: str = VENDOR
     credentials: Mapping[str, Credentials] = field(default_factory=dict, repr=False)
+    writeCommunities: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
     @classmethod
     def fromConfig(cls, config: Config, deviceTimeout: Optional[float] = None) -> "PrinterSettings":
@@ -163,6 +246,7 @@ class PrinterSettings:
             no bound but C{request_timeout}.
         """
         key = SECTION.reader(config)
+        secrets = key("credentials")
         timeout = key("request_timeout")
         if deviceTimeout is not None:
             timeout = max(1, min(timeout, int(deviceTimeout) - 1))
@@ -175,12 +259,32 @@ class PrinterSettings:
             offlineAfterFailures=key("offline_after_failures"),
             requestTimeout=float(timeout),
             oui=key("oui"),
-            credentials=key("credentials"),
+            credentials={u: c for u, c in secrets.items() if isinstance(c, Credentials)},
+            writeCommunities={u: c for u, c in secrets.items() if isinstance(c, bytes)},
         )
+
+    @property
+    def ippPrinters(self) -> tuple[str, ...]:
+        """The C{ipp://} and C{ipps://} URLs of C{printers}."""
+        return tuple(p for p in self.printers if not isSNMP(p))
+
+    @property
+    def snmpPrinters(self) -> tuple[SNMPEntry, ...]:
+        """The C{snmp://} entries of C{printers}."""
+        return tuple(snmpEntry(p) for p in self.printers if isSNMP(p))
 
     def credentialsFor(self, printerURL: str) -> Optional[Credentials]:
         return self.credentials.get(printerURL)
 
+    def writeCommunityFor(self, entry: str) -> Optional[bytes]:
+        """The write community of an C{snmp://} entry; None: its read community writes too."""
+        return self.writeCommunities.get(entry)
+
     def strayCredentials(self) -> list[str]:
-        """The URLs credentials are given for but neither C{printers} nor C{embedded} names (a typo, for a log line)."""
-        return [u for u in self.credentials if u not in self.printers and u != self.embedded]
+        """
+        The URLs credentials are given for but neither C{printers} nor
+        C{embedded} names (a typo, for a log line; an SNMP entry as its
+        L{SNMPEntry.where}).
+        """
+        stray = [u for u in self.credentials if u not in self.printers and u != self.embedded]
+        return stray + [snmpEntry(u).where for u in self.writeCommunities if u not in self.printers]

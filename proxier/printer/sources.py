@@ -28,7 +28,7 @@ from typing import Iterable, Optional
 from proxier.printer import ippsource, snmpsource
 from proxier.printer.ippsource import DESCRIPTION, STATUS, Readings
 
-__all__ = ["SNMP_FIRST", "IPP", "SNMP", "MatchKeys", "matchKeys", "samePrinter", "merge", "writeProtocol"]
+__all__ = ["SNMP_FIRST", "ROW_PATHS", "IPP", "SNMP", "MatchKeys", "matchKeys", "samePrinter", "merge", "writeProtocol"]
 
 IPP = "IPP"
 SNMP = "SNMP"
@@ -40,6 +40,11 @@ SNMP_FIRST: frozenset = frozenset((
     snmpsource.INTERFACE,
     snmpsource.CONSOLE,
 ))
+#: The row parameters of every table either source fills (relative to the row).
+ROW_PATHS: dict[str, tuple[str, ...]] = {
+    table: tuple(dict.fromkeys(ippsource.ROW_PATHS.get(table, ()) + snmpsource.ROW_PATHS.get(table, ())))
+    for table in {**ippsource.ROW_PATHS, **snmpsource.ROW_PATHS}
+}
 # The order PRINTERS.md §8 merges on.
 _KINDS = ("uuid", "serial", "mac")
 
