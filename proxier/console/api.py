@@ -29,6 +29,7 @@ from twisted.logger import Logger
 from twisted.web.server import NOT_DONE_YET
 
 from proxier._version import __version__
+from proxier.console.events import EventHub
 from proxier.datamodel import paths
 from proxier.datamodel.capabilities import ILocalWrites
 from proxier.datamodel.faults import CWMPFault, asFault
@@ -125,11 +126,14 @@ class ConsoleAPI:
         self.timeout = timeout
         self.started = clock.seconds()
         self.csrfToken = secrets.token_urlsafe(24)
+        self.events = EventHub(source, clock)
 
     # ---- HTTP ------------------------------------------------------------------------
 
     def render(self, request: Any, segments: Sequence[bytes], user: str) -> Any:
         """Answer C{request} for C{/api/<segments>} on behalf of C{user} (a name, or C{"loopback"})."""
+        if list(segments) == [b"events"] and request.method == b"GET":
+            return self.events.render(request)  # a stream, not one JSON answer
         d = defer.maybeDeferred(self._route, request, [s.decode("ascii", "replace") for s in segments], user)
         done: list[bool] = []
 

@@ -248,6 +248,7 @@ class ConsoleService(Service):
 
     def stopService(self) -> Any:
         super().stopService()
+        self.api.events.stop()
         listening, self._listening = self._listening, None
         return listening.stopListening() if listening is not None else None
 

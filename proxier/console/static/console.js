@@ -1,11 +1,17 @@
-// The proxier console: the device list (polled every 2 s) and a parameter
-// browser over the JSON API of the same server (README.rst, "The local
-// console"). No framework, no build step; data is put in the page as text only.
+// The proxier console: the device list, refreshed when /api/events says
+// something changed (polled every 2 s while that stream is not open), and a
+// parameter browser over the JSON API of the same server (README.rst, "The
+// local console"). No framework, no build step; data is put in the page as
+// text only.
 "use strict";
 
 const REFRESH_MS = 2000;
+const EVENTS_SHOWN = 12;
+const EVENT_NAMES = ["device", "online", "offline", "session", "value-change"];
 let csrf = "";
 let chosen = null;
+let polling = null;
+let refreshing = null;
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
@@ -110,6 +116,7 @@ async function setValue(key, name, type, input, note) {
 
 function parameterItem(key, info, value) {
   const item = el("li", null, "parameter");
+  item.dataset.name = info.name;
   item.append(el("span", info.name.split(".").pop(), "name"));
   if (!value) {
     item.append(el("span", "(no value)", "small"));
@@ -173,6 +180,76 @@ function browse(key, label) {
   refresh();
 }
 
+// values the endpoint saw change, shown again where the browser shows them (not in a field being edited)
+async function showChanged(key, names) {
+  const items = [...document.querySelectorAll("#tree li.parameter")].filter(
+    (li) => names.includes(li.dataset.name));
+  if (key !== chosen || !items.length) return;
+  try {
+    const query = items.map((li) => "path=" + encodeURIComponent(li.dataset.name)).join("&");
+    const answer = await api("devices/" + encodeURIComponent(key) + "/values?" + query);
+    for (const v of answer.values) {
+      const item = items.find((li) => li.dataset.name === v.name);
+      const field = item.querySelector("input.edit") || item.querySelector(".value");
+      if (field.tagName === "INPUT" && document.activeElement !== field) field.value = v.value;
+      else if (field.tagName !== "INPUT") field.textContent = v.value;
+    }
+  } catch (e) {
+    // the next look at the object shows it
+  }
+}
+
+function describeEvent(name, data) {
+  const who = data.key === "self" ? "the proxier" : data.key;
+  if (name === "device") return who + " " + data.what;
+  if (name === "session") {
+    return who + ": session " + (data.what === "start" ? "started" :
+      "ended " + (data.ok ? "ok" : "(" + data.reason + ")") +
+      (data.events && data.events.length ? ", Inform: " + data.events.join(", ") : ""));
+  }
+  if (name === "value-change") return who + ": changed " + data.names.join(", ");
+  return who + " " + name;
+}
+
+function noteEvent(name, data) {
+  const list = document.getElementById("events");
+  const item = el("li", new Date().toLocaleTimeString() + " " + describeEvent(name, data));
+  item.dataset.event = name;
+  list.prepend(item);
+  while (list.children.length > EVENTS_SHOWN) list.lastChild.remove();
+  document.getElementById("events-section").hidden = false;
+  if (name === "value-change") showChanged(data.key, data.names);
+  clearTimeout(refreshing);
+  refreshing = setTimeout(refresh, 200);  // one refresh for a burst of events
+}
+
+function setLive(live) {
+  const mark = document.getElementById("live");
+  mark.textContent = live ? "live" : "polling every " + REFRESH_MS / 1000 + " s";
+  mark.dataset.live = live ? "yes" : "no";
+  if (live && polling !== null) {
+    clearInterval(polling);
+    polling = null;
+  } else if (!live && polling === null) {
+    polling = setInterval(refresh, REFRESH_MS);
+  }
+}
+
+// Server-Sent Events while the stream is open (the browser reconnects it), polling meanwhile
+function listen() {
+  setLive(false);
+  if (!window.EventSource) return;
+  const source = new EventSource("/api/events");
+  source.onopen = () => {
+    setLive(true);
+    refresh();  // what changed while the stream was not open
+  };
+  source.onerror = () => setLive(false);
+  for (const name of EVENT_NAMES) {
+    source.addEventListener(name, (e) => noteEvent(name, JSON.parse(e.data)));
+  }
+}
+
 async function start() {
   document.getElementById("own").addEventListener("click", () => browse("self", "the proxier itself"));
   try {
@@ -181,7 +258,7 @@ async function start() {
     showProblem("cannot open a session: " + e.message);
   }
   await refresh();
-  setInterval(refresh, REFRESH_MS);
+  listen();
 }
 
 document.addEventListener("DOMContentLoaded", start);

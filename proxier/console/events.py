@@ -1,0 +1,183 @@
+# -*- test-case-name: tests.test_console_events -*-
+"""
+The console's live updates: C{GET /api/events}, a stream of Server-Sent
+Events (the HTML standard's C{text/event-stream}) telling the page what
+changed, so that it refreshes then rather than polling.
+
+Nothing here subscribes to a device or an endpoint (the console knows no
+protocol and adds no hook to the CWMP side): while at least one client
+listens, every L{PERIOD} seconds the hub takes what the API shows — each
+device's online state and its endpoint's C{snapshot()} — and sends what
+differs from its last look (L{changes}). A change that comes and goes
+within one period (a value change delivered by a session started at once)
+is seen as that session.
+
+Events (each C{data} is a JSON object with the device's C{key}, C{"self"}
+for the proxier's own endpoint):
+
+ - C{device}: C{what} C{appeared} (with C{online}) or C{removed};
+ - C{online}, C{offline};
+ - C{session}: C{what} C{start}, or C{end} with C{ok}, C{reason} and the
+   Inform's C{events};
+ - C{value-change}: the C{names} of parameters whose change the endpoint
+   now holds for the ACS (Notification on).
+
+A comment line every L{HEARTBEAT} seconds of silence keeps proxies and
+NATs from dropping the connection, and shows a dead client at the next
+write. At most L{MAX_CLIENTS} streams are open (each holds a connection
+of the guarded site for as long as it lasts); one more is answered 503 and
+the page polls instead. The guard's whole-request deadline bounds reading
+a request, not the answer: a stream lasts as long as its client.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from twisted.logger import Logger
+from twisted.web.server import NOT_DONE_YET
+
+__all__ = ["EventHub", "look", "changes", "PERIOD", "HEARTBEAT", "MAX_CLIENTS", "RETRY"]
+
+#: seconds between two looks at the devices while a client listens
+PERIOD = 1.0
+#: seconds of silence after which a comment line is sent
+HEARTBEAT = 15.0
+#: event streams open at once
+MAX_CLIENTS = 4
+#: milliseconds a browser waits before it reconnects a lost stream
+RETRY = 5000
+
+#: the key of the proxier's own endpoint (L{proxier.console.api.OWN_KEY})
+_OWN = "self"
+
+
+def look(source: Any) -> dict[str, dict[str, Any]]:
+    """What is compared, by device key: online, in session, sessions started, value changes held, last session."""
+    found: list[tuple[str, bool, Any]] = []
+    own = source.ownEndpoint()
+    if own is not None:
+        found.append((_OWN, bool(own.online), own))
+    found += [(device.key, bool(device.online), endpoint) for device, endpoint in source.devices()]
+    out = {}
+    for key, online, endpoint in found:
+        snapshot = endpoint.snapshot()
+        out[key] = {"online": online, "inSession": bool(snapshot["inSession"]), "sessions": snapshot["sessions"],
+                    "valueChanges": tuple(snapshot["pendingValueChanges"]),
+                    "lastSession": snapshot["lastSession"] or {}}
+    return out
+
+
+def changes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The events that take C{before} to C{after} (two L{look}s), devices removed first, then by key."""
+    events: list[tuple[str, dict[str, Any]]] = [("device", {"key": key, "what": "removed"})
+                                                for key in sorted(before.keys() - after.keys())]
+    for key in sorted(after):
+        now, was = after[key], before.get(key)
+        if was is None:
+            events.append(("device", {"key": key, "what": "appeared", "online": now["online"]}))
+            continue
+        if now["online"] != was["online"]:
+            events.append(("online" if now["online"] else "offline", {"key": key}))
+        if now["sessions"] > was["sessions"]:
+            events.append(("session", {"key": key, "what": "start"}))
+        last = now["lastSession"]
+        if last and last.get("ended") != was["lastSession"].get("ended"):
+            events.append(("session", {"key": key, "what": "end", "ok": bool(last.get("ok")),
+                                       "reason": last.get("reason", ""), "events": list(last.get("events", []))}))
+        new = [name for name in now["valueChanges"] if name not in was["valueChanges"]]
+        if new:
+            events.append(("value-change", {"key": key, "names": new}))
+    return events
+
+
+def encode(event: str, data: dict[str, Any]) -> bytes:
+    """One event as the stream carries it (JSON has no newline: one data line)."""
+    return b"event: " + event.encode("ascii") + b"\ndata: " + json.dumps(data, sort_keys=True).encode("utf-8") + \
+        b"\n\n"
+
+
+class EventHub:
+    """
+    The open event streams of one console, and the look that feeds them.
+
+    @param source: a L{ConsoleSource<proxier.console.api.ConsoleSource>}.
+    @param clock: the reactor's time and calls.
+    """
+
+    log = Logger()
+
+    def __init__(self, source: Any, clock: Any, *, maxClients: int = MAX_CLIENTS, period: float = PERIOD,
+                 heartbeat: float = HEARTBEAT) -> None:
+        self.source = source
+        self.clock = clock
+        self.maxClients = maxClients
+        self.period = period
+        self.heartbeat = heartbeat
+        self.clients: list[Any] = []
+        self._last: dict[str, dict[str, Any]] = {}
+        self._lastWrite = 0.0
+        self._timer: Any = None
+
+    def render(self, request: Any) -> Any:
+        """Open a stream on C{request}, or answer 503 when L{maxClients} are open."""
+        if len(self.clients) >= self.maxClients:
+            request.setResponseCode(503)
+            request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
+            request.setHeader(b"Retry-After", b"60")
+            return json.dumps({"error": {"code": 9004, "string": f"Resources exceeded ({self.maxClients} event "
+                                                                 "streams open: poll /api/devices instead)"}},
+                              sort_keys=True).encode("utf-8")
+        request.setHeader(b"Content-Type", b"text/event-stream; charset=utf-8")
+        request.setHeader(b"Cache-Control", b"no-store")
+        if not self.clients:
+            self._last = self._look() or {}
+            self._schedule()
+        self.clients.append(request)
+        request.notifyFinish().addBoth(lambda _: self._forget(request))
+        # the headers and this go at once: the browser's EventSource is open
+        request.write(b"retry: %d\n\n" % RETRY)
+        self._lastWrite = self.clock.seconds()
+        return NOT_DONE_YET
+
+    def stop(self) -> None:
+        """End every stream (the console stops)."""
+        for request in list(self.clients):
+            self._forget(request)
+            request.finish()
+
+    def _forget(self, request: Any) -> None:
+        if request in self.clients:
+            self.clients.remove(request)
+        if not self.clients and self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+
+    def _schedule(self) -> None:
+        self._timer = self.clock.callLater(self.period, self._tick)
+
+    def _look(self) -> Optional[dict[str, dict[str, Any]]]:
+        try:
+            return look(self.source)
+        except Exception:
+            self.log.failure("console: the look at the devices for the event streams failed")
+            return None
+
+    def _tick(self) -> None:
+        self._timer = None
+        now = self._look()
+        if now is not None:
+            events, self._last = changes(self._last, now), now
+            if events:
+                self._send(b"".join(encode(name, data) for name, data in events))
+        if self.clients and self.clock.seconds() - self._lastWrite >= self.heartbeat:
+            self._send(b": heartbeat\n\n")
+        if self.clients:
+            self._schedule()
+
+    def _send(self, data: bytes) -> None:
+        self._lastWrite = self.clock.seconds()
+        for request in list(self.clients):
+            request.write(data)
