@@ -4,9 +4,10 @@ The IPP printer protocol plugin (PRINTERS.md): each printer listed in
 C{[printer] printers} presented to the ACS as a Virtual CWMP Device whose
 C{Device.Services.PrintService.1.} follows the PWG Semantic Model.
 
-TR-181 lists no ProxyProtocol nor DiscoveryProtocol for IPP or for static
-entries: both are TR-106 §3.3 vendor values (C{X_<OUI>_IPP},
-C{X_<OUI>_Static}).
+TR-181 lists no ProxyProtocol nor DiscoveryProtocol for IPP, static
+entries or DNS-SD: all are TR-106 §3.3 vendor values (C{X_<OUI>_IPP},
+C{X_<OUI>_Static}, C{X_<OUI>_DNS-SD} for the printers C{[printer]
+discovery = dns-sd} finds).
 
 With C{[printer] embedded} set, the proxier runs on that printer as its own
 CWMP CPE instead (PRINTERS.md §11): the service made is then an
@@ -24,7 +25,14 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from proxier.interfaces import IProxyProtocol
-from proxier.printer.settings import DISCOVERY_PROTOCOL, PROXY_PROTOCOL, SECTION, SECTION_NAME
+from proxier.printer.settings import (
+    DISCOVERY_PROTOCOL,
+    DNS_SD_DISCOVERY_PROTOCOL,
+    PROXY_PROTOCOL,
+    SECTION,
+    SECTION_NAME,
+    SNMP_PROXY_PROTOCOL,
+)
 
 
 @implementer(IPlugin, IProxyProtocol)
@@ -32,7 +40,8 @@ class PrinterProtocol:
     """C{[protocols] enabled = X_000000_IPP}; its keys are the C{[printer]} section."""
 
     name = PROXY_PROTOCOL
-    discoveryProtocol = DISCOVERY_PROTOCOL
+    otherProxyProtocols = (SNMP_PROXY_PROTOCOL,)  # a printer that speaks only SNMP
+    discoveryProtocol = (DISCOVERY_PROTOCOL, DNS_SD_DISCOVERY_PROTOCOL)
     configSection = SECTION
 
     def makeService(self, context: Any) -> Any:

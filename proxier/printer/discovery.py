@@ -40,7 +40,7 @@ from twisted.logger import Logger
 from proxier.lan.mdns import APPEARED, CHANGED, GONE, InstanceEvent, ServiceInstance
 from proxier.lan.netif import NetworkInterface
 from proxier.lan.urlpolicy import Origin, addressRefusal
-from proxier.printer.settings import VENDOR
+from proxier.printer.settings import DNS_SD_DISCOVERY_PROTOCOL
 
 __all__ = [
     "IPP",
@@ -61,7 +61,7 @@ PDL_DATASTREAM = "_pdl-datastream._tcp.local"
 LPD = "_printer._tcp.local"
 SERVICE_TYPES = (IPP, IPPS, PDL_DATASTREAM, LPD)
 #: ManagementServer.VirtualDevice.{i}.DiscoveryProtocol of a printer found so (PRINTERS.md §3).
-DISCOVERY_PROTOCOL = f"X_{VENDOR}_DNS-SD"
+DISCOVERY_PROTOCOL = DNS_SD_DISCOVERY_PROTOCOL
 
 #: The URL scheme of each IPP service type.
 _SCHEMES = {IPP: "ipp", IPPS: "ipps"}

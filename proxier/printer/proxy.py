@@ -16,6 +16,10 @@ bootstraps again. A printer whose answer names another identity than the
 one kept (it was replaced behind the same address) becomes that new device
 from then on; the old one is removed.
 
+With C{[printer] discovery = dns-sd} the printers DNS-SD finds on the LAN
+are proxied too (L{proxier.printer.finder}); a printer also listed here is
+that entry's one device.
+
 The service registers, in the tree's registry, the adapters from
 L{PrinterDevice} and L{SNMPPrinterDevice} to L{IDataModel}.
 
@@ -35,14 +39,14 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IDataModel, IEmbeddedDevice, IProxierContext
+from proxier.interfaces import IDataModel, IEmbeddedDevice, IProxierContext, IReloadable
 from proxier.log import DeviceLogger
 from proxier.printer import ipp, ippsource
 from proxier.printer.device import PrinterDevice
 from proxier.printer.ippclient import IPPClient
 from proxier.printer.pinning import CertificatePins
 from proxier.printer.poller import PollSlots
-from proxier.printer.settings import PROXY_PROTOCOL, PrinterSettings
+from proxier.printer.settings import DNS_SD, PROXY_PROTOCOL, PrinterSettings
 from proxier.printer.snmpdevice import SNMPPrinterDevice, SNMPPrinters
 from proxier.proxy.device import deviceKey
 from proxier.store import StoreError
@@ -76,6 +80,7 @@ def _validateKnown(payload: Any) -> None:
             raise ValueError(f"{url}: not four identity fields")
 
 
+@implementer(IReloadable)
 class PrinterService(Service):
     """
     What the printer plugin's C{makeService} returns.
@@ -85,6 +90,8 @@ class PrinterService(Service):
         reactor with the protocol's certificate pins.
     @param snmpClientFactory: C{(entry, writeCommunity) → SNMPClient} for
         the C{snmp://} entries (L{SNMPPrinters}).
+    @param discovery: C{(service) → DNSSDDiscovery}, made at start when
+        C{[printer] discovery = dns-sd} (tests give one on a fake browser).
     """
 
     log = Logger()
@@ -92,7 +99,8 @@ class PrinterService(Service):
     def __init__(self, context: IProxierContext, *,
                  clientFactory: Optional[Callable[..., IPPClient]] = None,
                  random: Optional[Callable[[], float]] = None,
-                 snmpClientFactory: Optional[Callable[..., Any]] = None) -> None:
+                 snmpClientFactory: Optional[Callable[..., Any]] = None,
+                 discovery: Optional[Callable[["PrinterService"], Any]] = None) -> None:
         super().__init__()
         self.setName(SERVICE_NAME)
         self.context = context
@@ -106,6 +114,8 @@ class PrinterService(Service):
         self.devices: dict[str, PrinterDevice] = {}  # by URL
         self._known = self.store.document("printers")
         self._probes: dict[str, Any] = {}
+        self._discoveryFactory = discovery
+        self.discovery: Any = None
         self.snmpPrinters = SNMPPrinters(self, clientFactory=snmpClientFactory)
         context.registry.registerAdapter(_dataModelOf, (PrinterDevice,), IDataModel)
         context.registry.registerAdapter(_dataModelOf, (SNMPPrinterDevice,), IDataModel)
@@ -131,6 +141,11 @@ class PrinterService(Service):
             else:
                 self._probe(url, self._client(url))
         self.snmpPrinters.start()
+        if self.settings.discovery == DNS_SD:
+            from proxier.printer.finder import DNSSDDiscovery
+
+            self.discovery = (self._discoveryFactory or DNSSDDiscovery)(self)
+            self.discovery.start()
 
     def stopService(self) -> Any:
         for call in self._probes.values():
@@ -138,6 +153,9 @@ class PrinterService(Service):
                 call.cancel()
         self._probes.clear()
         stopped = [device.stop() for device in self.devices.values()] + self.snmpPrinters.stop()
+        if self.discovery is not None:
+            stopped += self.discovery.stop()
+            self.discovery = None
         super().stopService()
         return DeferredList(stopped)
 
@@ -148,6 +166,11 @@ class PrinterService(Service):
             self.log.error("the printers known from earlier runs cannot be read ({why}): each is found again",
                            why=str(e))
             return {}
+
+    def configReloaded(self, config: Any) -> None:
+        """SIGHUP: DNS-SD follows the new C{[lan]} interfaces."""
+        if self.discovery is not None:
+            self.discovery.configReloaded(config)
 
     # -- finding a printer -------------------------------------------------------------------
 
@@ -183,6 +206,8 @@ class PrinterService(Service):
 
     def _appear(self, url: str, identity: DeviceIdentity, client: IPPClient,
                 found: Optional[ipp.AttributeGroup]) -> None:
+        if self.discovery is not None:  # one printer, one device: the static entry's
+            self.discovery.lifecycle.release(identity)
         extra = {"random": self.random} if self.random is not None else {}
         try:
             store = self.store.child("printer-" + deviceKey(identity))

@@ -1,8 +1,9 @@
 # -*- test-case-name: tests.test_printer_settings -*-
 """
 The C{[printer]} section of the config file: which printers are proxied
-(static C{ipp://}/C{ipps://} URLs, PRINTERS.md §8), how often they are polled
-(§6), when one counts as offline, the admin credentials a printer's
+(static C{ipp://}/C{ipps://} URLs, PRINTERS.md §8; C{discovery}: DNS-SD
+finds more, and C{forget_after} says when one gone is removed), how often
+they are polled (§6), when one counts as offline, the admin credentials a printer's
 writes need (§5), and C{embedded}: the one printer whose own CWMP CPE the
 proxier is when it runs on that printer (§11) — every key documented in
 C{etc/proxier.conf}.
@@ -32,12 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
-from proxier.config import Config, Key, Section, integer, url, words
+from proxier.config import Config, Key, Section, choice, integer, url, words
 from proxier.printer import snmp
 from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
 
 __all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "credentials", "VENDOR",
-           "PROXY_PROTOCOL", "SNMP_PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "SNMPEntry", "snmpEntry", "isSNMP"]
+           "PROXY_PROTOCOL", "SNMP_PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "SNMPEntry", "snmpEntry", "isSNMP",
+           "NO_DISCOVERY", "DNS_SD", "DNS_SD_DISCOVERY_PROTOCOL"]
 
 SECTION_NAME = "printer"
 #: TR-106 §3.3 vendor prefix of the values TR-181 lacks: the proxier's default ManufacturerOUI ([device] oui),
@@ -49,6 +51,11 @@ PROXY_PROTOCOL = f"X_{VENDOR}_IPP"
 SNMP_PROXY_PROTOCOL = f"X_{VENDOR}_SNMP"
 #: ...DiscoveryProtocol of a printer listed in [printer] printers (PRINTERS.md §3, §8).
 DISCOVERY_PROTOCOL = f"X_{VENDOR}_Static"
+#: ...DiscoveryProtocol of a printer DNS-SD found (proxier.printer.discovery).
+DNS_SD_DISCOVERY_PROTOCOL = f"X_{VENDOR}_DNS-SD"
+#: [printer] discovery: none, or DNS-SD on the LAN interfaces (PRINTERS.md §8; proxier.printer.finder).
+NO_DISCOVERY = "none"
+DNS_SD = "dns-sd"
 
 _ippURL = url("ipp", "ipps", allowEmpty=False)
 
@@ -209,6 +216,15 @@ KEYS: tuple[Key, ...] = (
     Key("oui", oui, VENDOR,
         "DeviceInfo.ManufacturerOUI of the printers' Virtual CWMP Devices: IPP does not tell a printer's OUI "
         "(PRINTERS.md section 4). Part of each printer's identity: changing it makes every printer a new device."),
+    Key("discovery", choice(NO_DISCOVERY, DNS_SD), NO_DISCOVERY,
+        "none: only the printers listed in printers are proxied. dns-sd: the printers advertised by DNS-SD "
+        "(_ipp._tcp, _ipps._tcp) on the [lan] interfaces are proxied too, each a Virtual CWMP Device whose "
+        "DiscoveryProtocol is X_000000_DNS-SD; a printer also listed in printers is that entry's one device. "
+        "Off in embedded mode."),
+    Key("forget_after", integer(60, 365 * 86400), "86400",
+        "Seconds a printer found by DNS-SD stays, offline, after its last advertisement went (a goodbye, or "
+        "its TTL ran out) before it is removed from the proxier. Its state is kept: coming back, it is the "
+        "same Virtual CWMP Device, with the same VirtualDevice instance number, and never bootstraps again."),
     Key("credentials", credentials, "",
         "Admin credentials of printers whose writes need them, one line per printer: the printer's URL "
         "as in printers, a space, username:password. Digest is used where the printer offers it, "
@@ -238,6 +254,8 @@ class PrinterSettings:
     oui: str = VENDOR
     credentials: Mapping[str, Credentials] = field(default_factory=dict, repr=False)
     writeCommunities: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    discovery: str = NO_DISCOVERY
+    forgetAfter: float = 86400.0
 
     @classmethod
     def fromConfig(cls, config: Config, deviceTimeout: Optional[float] = None) -> "PrinterSettings":
@@ -261,6 +279,8 @@ class PrinterSettings:
             oui=key("oui"),
             credentials={u: c for u, c in secrets.items() if isinstance(c, Credentials)},
             writeCommunities={u: c for u, c in secrets.items() if isinstance(c, bytes)},
+            discovery=key("discovery"),
+            forgetAfter=float(key("forget_after")),
         )
 
     @property

@@ -13,26 +13,41 @@ by its PID; SIGTERM makes it send its goodbyes.
 Checked over the wire: the printer is found (PTR, SRV, TXT and addresses,
 the instance name holding dots) as the printer candidate PRINTERS.md §8
 wants, over IPv4 and IPv6; avahi's goodbye makes it go within seconds.
+And the whole path (C{[printer] discovery = dns-sd}, L{proxier.printer.finder}):
+the printer avahi announces is an in-process fake IPP printer
+(L{proxier.sim.ippprinter}) whose socket is made inside the second namespace,
+at avahi's address; it becomes a Virtual CWMP Device of the real tree,
+bootstrapping to the fake ACS on this namespace's loopback, and goes offline
+with avahi's goodbye.
 
 Run as root: PYTHONPATH=. unshare --net -- tools/in-netns .venv/bin/python -m twisted.trial tests.netns.test_mdns_avahi
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import socket
 import subprocess
 from functools import partial
 from typing import Callable, Optional
 
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
+from twisted.web.server import Site
 
+from proxier.cwmp import messages as m
+from proxier.datamodel.values import DeviceIdentity
 from proxier.lan.mdns import Browser
 from proxier.lan.netif import listInterfaces
 from proxier.printer import discovery
 from proxier.printer.discovery import CandidateTracker, PrinterCandidate
-from tests import _helpers
+from proxier.plugins.printer import printer as printerPlugin
+from proxier.printer import ippsource
+from proxier.printer.proxy import identityOf
+from proxier.sim.ippprinter import DEMO_ATTRIBUTES, IPPPrinter, IPPPrinterResource, readAttributeFile
+from tests import _e2e, _helpers
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.netns.vethpair import sh, vethPair
 
@@ -87,6 +102,37 @@ START = ('mount -t tmpfs tmpfs /run && mkdir /run/avahi-daemon && mount --bind "
          'exec avahi-daemon -f "$2" --no-drop-root --no-chroot --no-rlimits --no-proc-title')
 
 waitFor = partial(_helpers.waitFor, step=0.05)
+_CLONE_NEWNET = 0x40000000
+
+
+def listenInNamespace(namespace: str, address: str, port: int, factory: Site) -> object:
+    """
+    A TCP port of this process's reactor whose socket lives in C{namespace}
+    (made there with setns(2) on this thread, which then comes back): an
+    in-process server reached at that namespace's C{address}.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    there = os.open(f"/var/run/netns/{namespace}", os.O_RDONLY)
+    try:
+        if libc.setns(there, _CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into {namespace}")
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, port))
+            s.listen(16)
+            s.setblocking(False)
+        finally:
+            if libc.setns(here, _CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(here)
+        os.close(there)
+    try:
+        return reactor.adoptStreamPort(s.fileno(), socket.AF_INET, factory)
+    finally:
+        s.close()  # the reactor holds its own copy of the descriptor
 
 
 class AvahiTests(unittest.TestCase):
@@ -223,3 +269,44 @@ class AvahiTests(unittest.TestCase):
         # told once, with the answers over IPv6 (AAAA only) and IPv4 (A and AAAA) together
         self.assertEqual([c.ippURL for c in self.found], [f"ipp://{THERE}:8631/ipp/print"])
         self.assertGreater(browser.opened[VETH_HERE][1].stats["queries"], 0)
+
+    @defer.inlineCallbacks
+    def test_proxiedAsVirtualDevice(self) -> None:
+        """
+        [printer] discovery = dns-sd on the veth: the printer avahi announces
+        (a fake IPP printer at avahi's address, port 8631) is asked who it
+        is and bootstraps as a Virtual CWMP Device with DiscoveryProtocol
+        X_000000_DNS-SD and avahi's adminurl as MoreInfoUri; avahi's goodbye
+        makes it offline (its Connection Requests 503).
+        """
+        printer = IPPPrinter(reactor, readAttributeFile(open(DEMO_ATTRIBUTES).read()), name="Lab Printer")
+        site = Site(IPPPrinterResource(printer))
+        site.noisy = False
+        port = listenInNamespace(NAMESPACE, THERE, 8631, site)
+        self.addCleanup(port.stopListening)
+        identity = identityOf(ippsource.read(printer.group()), "000000")
+        assert identity is not None
+        lab = _e2e.Lab(self, [printerPlugin], DeviceIdentity("proxier", "000000", "Gateway", "GW-MDNS-1"),
+                       {"printer": {"discovery": "dns-sd"}, "lan": {"interfaces": (VETH_HERE,)}})
+        yield lab.start()
+        self.startAvahi()
+        try:
+            yield waitFor(lab.ended(identity, 1), timeout=30, what="the BOOTSTRAP of the printer avahi announces")
+        except AssertionError:
+            self.fail(f"not proxied; avahi said:\n{self.avahiLog()}")
+        [session] = lab.sessions(identity)
+        self.assertEqual(_e2e.events(session), ["0 BOOTSTRAP"])
+        table = "Device.ManagementServer.VirtualDevice.1."
+        session = yield lab.session([m.GetParameterValues((table + "DiscoveryProtocol", table + "SerialNumber"))],
+                                    lab.proxier)
+        self.assertEqual([p.value for p in _e2e.answers(session)[0].parameters],
+                         ["X_000000_DNS-SD", identity.serialNumber])
+        session = yield lab.session([m.GetParameterValues((
+            "Device.Services.PrintService.1.PrintServiceDescription.MoreInfoUri",))], identity)
+        self.assertEqual([p.value for p in _e2e.answers(session)[0].parameters], ["http://pxt-printer.local:8631/"])
+
+        self._stopAvahi()
+        endpoint = lab.endpoint(identity)
+        yield waitFor(lambda: not endpoint.online, timeout=10, what="the printer offline after avahi's goodbye")
+        status = yield lab.connectionRequest(identity)
+        self.assertEqual(status, 503)
