@@ -110,12 +110,12 @@ class BrowserTests(unittest.TestCase):
         """
         The page lists both simulated devices; after the ACS turned active
         Notification on for NTPServer1, the device's own change of it shows
-        in the device list without a reload (its VALUE CHANGE session, the
-        list being refreshed by the page itself) and in the parameter
+        in the device list without a reload (its VALUE CHANGE, waiting or
+        sent: the page refreshes the list itself) and in the parameter
         browser when its object is opened again; a value typed into the
         page's input and set with its button reaches the simulated device,
-        and the ACS as a VALUE CHANGE (not its own write).
-        No uncaught exception in the page; a screenshot is left.
+        and the ACS as a VALUE CHANGE (not its own write). No uncaught
+        exception in the page; a screenshot is left.
         """
         lab = self.lab
         keys = [lab.sim(i).identity.deviceIdentity.key for i in range(2)]
@@ -140,7 +140,9 @@ class BrowserTests(unittest.TestCase):
         sessions = len(lab.sessions())
         lab.sim().cms.setLocal(SIM_NTP, "ntp.changed-on-the-device")
         yield page.waitFor(f"proxierTest.row({js(keys[0])}).textContent.includes('4 VALUE CHANGE')",
-                           WAIT, "the device's VALUE CHANGE session in its row, without a reload")
+                           WAIT, "the device's VALUE CHANGE in its row, without a reload")
+        # the row may have shown the event waiting, before the session that delivers it
+        yield _helpers.waitFor(lab.ended(0, sessions + 1), WAIT, "the VALUE CHANGE session")
         self.assertEqual(events(lab.sessions()[sessions]), ["4 VALUE CHANGE"])
         yield page.evaluate(f"proxierTest.reopen({js(NTP)})")
         yield page.waitFor(f"(() => {{ const item = proxierTest.parameter({js(NTP)}); "
