@@ -27,8 +27,11 @@ from proxier.printer.proxy import PrinterService
 from proxier.proxy.device import deviceKey
 from tests import _e2e
 from tests._e2e import answers, events, waitFor
-from tests._fakeprinter import TEXT, URI, FakeClient, FakePrinter, mfp4000
+from proxier.printer.snmpdevice import SNMPPrinterDevice
+from tests._fakeprinter import TEXT, URI, FakeClient, FakePrinter, attribute, mfp4000
 from tests._helpers import LogCapture
+from tests.test_printer_snmpclient import AGENT
+from tests.test_printer_snmpdevice import SERIAL as SNMP_SERIAL, _AgentCase
 from tests.test_lan_urlpolicy import LAN
 
 A = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
@@ -38,6 +41,7 @@ URL_A = "ipp://192.168.1.20:631/ipp/print"
 URL_B = "ipp://192.168.1.21:631/ipp/print"
 FORGET = 3600.0
 RETRY = 60.0
+ENTRY = f"snmp://public@{AGENT[0]}:{AGENT[1]}"  # the in-memory agent of tests.test_printer_snmpdevice
 
 
 def candidate(name: str = "Office", url: Optional[str] = URL_A, serviceType: str = IPP,
@@ -492,3 +496,69 @@ class ServiceTests(unittest.TestCase):
         service = self.service()
         self.assertIsNone(service.discovery)
         self.assertIsNone(self.browser)
+
+
+class SNMPEntryTests(_AgentCase):
+    """An snmp:// entry of [printer] printers and the same printer found by DNS-SD over IPP: one device."""
+
+    def service(self) -> PrinterService:
+        from zope.interface.registry import Components
+
+        from proxier.config import load
+        from proxier.printer.settings import SECTION
+        from proxier.printer.snmpclient import SNMPClient
+        from proxier.service import DeviceDirectory, ProtocolContext
+        from proxier.store import Store
+
+        printer = FakePrinter(self.clock, mfp4000() + [attribute("printer-serial-number", TEXT, SNMP_SERIAL)])
+        config = load(None, [SECTION]).replace("printer", printers=(ENTRY,), discovery="dns-sd")
+        self.directory = DeviceDirectory()
+        context = ProtocolContext(self.clock, Components(), config, Store.open(self.mktemp()), self.directory)
+        service = PrinterService(
+            context, clientFactory=lambda url, c, t: FakeClient(printer, url), random=lambda: 0.0,
+            snmpClientFactory=lambda entry, write: SNMPClient(self.protocol, entry.host, entry.port,
+                                                              community=entry.community, timeout=1.0, retries=1),
+            discovery=lambda s: DNSSDDiscovery(s, browserFactory=self._browser, interfaces=lambda: [LAN]))
+        service.startService()
+        self.addCleanup(lambda: service.stopService() if service.running else None)
+        self.clock.advance(0)
+        return service
+
+    def _browser(self, *args: Any) -> FakeBrowser:
+        self.browser = FakeBrowser(*args)
+        return self.browser
+
+    def test_joinsTheDeviceFound(self) -> None:
+        """
+        The entry answers first and is a device of its own; the printer
+        found by DNS-SD takes it as its SNMP source (the SNMP-only device
+        goes); that device forgotten, the entry is its own device again.
+        """
+        service = self.service()
+        [alone] = self.directory.devices()
+        self.assertIsInstance(alone, SNMPPrinterDevice)
+        self.browser.hear(APPEARED, OFFICE)
+        self.clock.advance(0)
+        [device] = self.directory.devices()
+        self.assertEqual((device.discoveryProtocol, device.hasSNMP, device.identity.serialNumber),
+                         ("X_000000_DNS-SD", True, SNMP_SERIAL))
+        self.assertEqual(service.ippDevices(), [device])
+        self.browser.hear(GONE, OFFICE)
+        self.assertEqual(service.ippDevices(), [])
+        self.clock.advance(86400)
+        [again] = self.directory.devices()
+        self.assertIsInstance(again, SNMPPrinterDevice)
+
+    def test_entryAnswersLater(self) -> None:
+        """The entry's agent answers only after the printer was found by DNS-SD: it joins that device."""
+        self.transport.silent = True
+        service = self.service()
+        self.browser.hear(APPEARED, OFFICE)
+        self.clock.advance(0)
+        [device] = self.directory.devices()
+        self.assertFalse(device.hasSNMP)
+        self.transport.silent = False
+        self.clock.pump([1.0] * 70)
+        self.assertEqual(self.directory.devices(), [device])
+        self.assertTrue(device.hasSNMP)
+        self.assertEqual(service.ippDevices(), [device])

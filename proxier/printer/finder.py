@@ -31,6 +31,9 @@ finds, keyed by identity (the device key), with the clock injected:
  - coming back (or moving to another address) makes a new device from the
    answer that found it, online; the old one is removed first (a device's
    IPP client is bound to its URL), the endpoint then resumes from its state;
+ - an C{snmp://} entry of C{[printer] printers} of the same printer
+   (L{proxier.printer.snmpdevice}) joins the device found, as it joins a
+   static entry's, and is found again when that device goes;
  - C{_pdl-datastream._tcp} and C{_printer._tcp} candidates would be probed
    over SNMP; not yet: each is logged once.
 
@@ -320,7 +323,7 @@ class DNSSDDiscovery:
         self._listInterfaces = interfaces or listInterfaces
         self._defaultRoutes = defaultRoutes or (defaultRouteInterfaces if interfaces is None else set)
         self.lifecycle = PrinterLifecycle(self.clock, probe=self._probe, makeDevice=self._makeDevice,
-                                          appeared=self._appeared, removed=service.context.deviceRemoved,
+                                          appeared=self._appeared, removed=self._removed,
                                           held=self._held, forgetAfter=service.settings.forgetAfter,
                                           retry=service.settings.pollInterval)
         self.tracker = CandidateTracker(self.lifecycle.found, self.lifecycle.changed, self.lifecycle.lost,
@@ -336,6 +339,10 @@ class DNSSDDiscovery:
         reactor = self.service.context.reactor
         return Browser(serviceTypes, listener, clock, interfaces=interfaces, ipv6=self.ipv6,
                        listenMulticast=reactor.listenMulticast, adoptDatagramPort=reactor.adoptDatagramPort)
+
+    def devices(self) -> list[PrinterDevice]:
+        """The devices of the printers found and advertised now (not those offline, waiting to be forgotten)."""
+        return [p.device for p in self.lifecycle.printers.values() if p.forget is None]
 
     def _interfaceNamed(self, name: str) -> Optional[NetworkInterface]:
         return self.browser.interfaceNamed(name) if self.browser is not None else None
@@ -434,5 +441,12 @@ class DNSSDDiscovery:
         return device
 
     def _appeared(self, device: PrinterDevice) -> None:
+        """Proxied, polled, and the SNMP entry of [printer] printers of the same printer, if any, joins it."""
         self.service.context.deviceAppeared(device)
         device.start()
+        self.service.snmpPrinters.ippAnswered(device)
+
+    def _removed(self, device: PrinterDevice) -> None:
+        """No longer proxied; the SNMP entry that joined it, if any, is found again."""
+        self.service.snmpPrinters.ippGone(device)
+        self.service.context.deviceRemoved(device)

@@ -167,6 +167,10 @@ class PrinterService(Service):
                            why=str(e))
             return {}
 
+    def ippDevices(self) -> list[PrinterDevice]:
+        """The IPP devices running now: the static entries' and those DNS-SD found (an SNMP entry may join one)."""
+        return [*self.devices.values(), *(self.discovery.devices() if self.discovery is not None else ())]
+
     def configReloaded(self, config: Any) -> None:
         """SIGHUP: DNS-SD follows the new C{[lan]} interfaces."""
         if self.discovery is not None:

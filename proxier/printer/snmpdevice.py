@@ -291,7 +291,7 @@ class SNMPPrinters:
     def _match(self, readings: Readings) -> Any:
         """The IPP device of the same printer (PRINTERS.md §8), if one answered already."""
         keys = sources.matchKeys(readings)
-        for device in self.service.devices.values():
+        for device in self.service.ippDevices():
             if not device.hasSNMP and device.ippReadings.identity is not None:
                 if sources.samePrinter(sources.matchKeys(device.ippReadings), keys):
                     return device
