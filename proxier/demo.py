@@ -91,12 +91,17 @@ DEMO_LOCATION = "Demo lab, shelf 2"
 
 
 def demoConfig(config: Config, acsURL: str) -> Config:
-    """The configuration the demo runs with: everything on 127.0.0.1, the demo ACS as ACS."""
+    """The configuration the demo runs with: everything on 127.0.0.1, the demo ACS as ACS, the console on."""
     config = config.replace("acs", url=acsURL, username="", password="", ca_file="", client_certificate="",
                             client_key="", local_targets=("127.0.0.1",))
     config = config.replace("connection_request", listen_address="127.0.0.1", port=0, url_host="127.0.0.1")
+    # the console, for whoever runs the demo on this machine: loopback, no credentials, its port as configured
+    config = config.replace("console", enable=True, listen_address="127.0.0.1", credentials=("", ""))
     return config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0, interfaces=())
 
+
+#: the parameter the demo suggests changing from the console: its notification is active
+TRY_PARAMETER = "Device.Time.NTPServer1"
 
 # The short script the demo ACS runs on every Virtual CWMP Device, once per run.
 WALK: tuple[Callable[[], m.Message], ...] = (
@@ -106,9 +111,11 @@ WALK: tuple[Callable[[], m.Message], ...] = (
     lambda: m.SetParameterValues((ParameterValue("Device.Time.NTPServer1", "ntp.demo.example", "xsd:string"),),
                                  "demo-1"),
     lambda: m.AddObject("Device.Hosts.Host.", "demo-2"),
+    # so that a change made from the console is told to this ACS at once (the walk's end says to try it)
+    lambda: m.SetParameterAttributes((AttributeChange(TRY_PARAMETER, True, Notification.ACTIVE),)),
     lambda: m.Reboot("demo-reboot"),
 )
-WALK_DONE = "GetParameterNames, GetParameterValues, SetParameterValues, AddObject, Reboot"
+WALK_DONE = "GetParameterNames, GetParameterValues, SetParameterValues, AddObject, SetParameterAttributes, Reboot"
 
 # The printer's: the demo-table rows, the location set and read back, notification on a toner level.
 PRINTER_WALK: tuple[Callable[[], m.Message], ...] = (
@@ -401,8 +408,10 @@ class _Demo(Service):
     log = Logger()
 
     def __init__(self, tree: Any, acs: DemoACS, port: Any, count: int, printer: Printer, clock: Any,
-                 demoPrinter: Optional[DemoPrinter] = None) -> None:
+                 demoPrinter: Optional[DemoPrinter] = None, consoleURL: str = "") -> None:
         self.tree = tree
+        self.consoleURL = consoleURL
+        self.hinted = False
         self.demoPrinter = demoPrinter
         self.acs = acs
         self.port = port
@@ -424,6 +433,9 @@ class _Demo(Service):
         self.fleet = Fleet(FleetOptions(count=self.count, controlPoint=controlPoint.ssdpAddress, seed=SEED,
                                         downtime=DEVICE_DOWNTIME), reactor=self.clock)
         self.fleet.startService()
+        if self.consoleURL:
+            self.printer.line("demo", f"console at {self.consoleURL} — open it in a browser: the devices, live, "
+                                      "and their parameters")
         url = self.tree.config["acs"]["url"]
         self.printer.line("demo", f"{self.count} simulated UPnP DM devices on 127.0.0.1, demo ACS at {url}, "
                                   f"state in {self.tree.store.path}. Ctrl-C stops.")
@@ -452,6 +464,23 @@ class _Demo(Service):
         expected = self.count + (1 if self.demoPrinter is not None else 0)
         if len(self.acs.walked) < expected or any(name not in self.acs.seen for name in self.firstSeen):
             self._timer = self.clock.callLater(1.0, self._askQuiet)
+        elif not self.hinted:
+            self.hinted = True
+            self._tryNext()
+
+    def _tryNext(self) -> None:
+        """Once every device is walked: what a new user may try with the console."""
+        example = sorted(d.key for d in self.tree.directory.devices() if d.proxyProtocol == "UPnP-DM")[:1]
+        key = example[0] if example else "KEY"
+        lines = ["every device walked. Try next:"]
+        if self.consoleURL:
+            lines += [f"  open {self.consoleURL} and pick a device: its parameters as this ACS reads them",
+                      f"  change {TRY_PARAMETER} there (or: proxier-ctl --url {self.consoleURL} set {key} "
+                      f"{TRY_PARAMETER} ntp.example.org);",
+                      "  the ACS turned its notification on, so it hears of it at once: "
+                      "'← Inform from …: 4 VALUE CHANGE' here"]
+        for line in lines:
+            self.printer.line("demo", line)
 
     def _connectionRequest(self, endpoint: Any, why: str) -> None:
         from proxier.cwmp.fakeacs import connectionRequest
@@ -548,8 +577,31 @@ def makeDemoService(config: Config, store: Store, protocols: Sequence[Any], *, r
         settings = settings.replace("printer", printers=(demoPrinter.url,), poll_interval=PRINTER_POLL)
     tree = ProxierService(settings, store, protocols, reactor=reactor)
     acs.proxier = str(tree.identity)
-    _Demo(tree, acs, port, config["demo"]["devices"], printer, reactor, demoPrinter).setServiceParent(tree)
+    console = _addConsole(tree, reactor)
+    _Demo(tree, acs, port, config["demo"]["devices"], printer, reactor, demoPrinter,
+          console.url()).setServiceParent(tree)
     return tree
+
+
+def _addConsole(tree: Any, reactor: Any) -> Any:
+    """
+    The console of the demo's C{tree}, listening now on its configured port,
+    or on a free one when that is taken (a gateway's console, another demo):
+    its address is the demo's first line.
+    """
+    from proxier.console.api import TreeSource
+    from proxier.console.server import ConsoleService
+
+    console = ConsoleService(tree.config, TreeSource(tree), reactor=reactor)
+    try:
+        console.listen()
+    except ConfigError as e:
+        if e.key != "port":
+            raise
+        console = ConsoleService(tree.config.replace("console", port=0), TreeSource(tree), reactor=reactor)
+        console.listen()
+    console.setServiceParent(tree)
+    return console
 
 
 def _demoPrinter(config: Config, store: Store, protocols: Sequence[Any], printer: Printer,

@@ -146,7 +146,7 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
     except (configmod.ConfigError, StoreError) as e:
         # StoreError: a state file that cannot be read; starting on defaults would overwrite it
         raise SystemExit(_lines(e)) from None
-    if options.config["console"]["enable"]:
+    if options.config["console"]["enable"] and not demoMode:  # the demo has its own, always
         from proxier.console.server import addConsole
 
         addConsole(service)

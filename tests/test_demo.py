@@ -138,6 +138,16 @@ class DemoRun:
         return "\n".join(self.lines)
 
 
+def consoleDevices(url: str) -> list[dict]:
+    """The devices the console at C{url} lists (no proxy of the environment: it is on loopback)."""
+    import json
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url + "api/devices", timeout=10) as response:
+        return json.loads(response.read())["devices"]
+
+
 def walkedAndRebooted(lines: list[str]) -> bool:
     text = "\n".join(lines)
     return all(f"{name}: walk done" in text and f"Inform from {name}: 1 BOOT, M Reboot 'demo-reboot'" in text
@@ -173,6 +183,7 @@ class DemoProcessTests(unittest.TestCase):
                 self.assertIn(f"UPnP   → {name}: ConfigurationManagement CreateInstance MultiInstanceName="
                               "/BBF/Hosts/Host/", text)
                 self.assertIn(f"UPnP   → {name}: BasicManagement Reboot", text)
+                self.assertIn(f"→ {name}: SetParameterAttributes {demo.TRY_PARAMETER} Notification=2", text)
 
     def test_demoTwice(self) -> None:
         """
@@ -182,6 +193,13 @@ class DemoProcessTests(unittest.TestCase):
         """
         run = DemoRun(self, self.config)
         self.assertTrue(run.waitFor(walkedAndRebooted), run.text()[-3000:])
+        console = re.match(r"demo   console at (http://127\.0\.0\.1:\d+/) — open it in a browser", run.lines[0])
+        self.assertIsNotNone(console, run.lines[:3])
+        self.assertEqual(sorted(d["key"] for d in consoleDevices(console.group(1))), NAMES)
+        tryNext = f"demo     open {console.group(1)} and pick a device"
+        self.assertTrue(run.waitFor(lambda lines: any(line.startswith(tryNext) for line in lines), timeout=10),
+                        run.text()[-2000:])
+        self.assertIn("demo   every device walked. Try next:", run.text())
         addresses = boundAddresses(run.child.pid)
         self.assertTrue(addresses)
         for protocol, host, port in addresses:
@@ -211,6 +229,27 @@ class DemoPartsTests(unittest.TestCase):
         self.assertEqual((config["lan"]["ssdp_mode"], config["lan"]["ssdp_port"]), ("unicast-loopback", 0))
         self.assertEqual(config["connection_request"]["listen_address"], "127.0.0.1")
         self.assertEqual(config["acs"]["url"], "http://127.0.0.1:1/acs")
+        self.assertEqual((config["console"]["enable"], config["console"]["listen_address"],
+                          config["console"]["credentials"]), (True, "127.0.0.1", ("", "")))
+
+    def test_consoleOnAFreePortWhenTaken(self) -> None:
+        """The demo's console takes a free port when its configured one is taken, and says where."""
+        from twisted.application.service import MultiService
+        from twisted.internet import reactor
+        from twisted.web.resource import Resource
+        from twisted.web.server import Site
+
+        taken = reactor.listenTCP(0, Site(Resource()), interface="127.0.0.1")
+        self.addCleanup(taken.stopListening)
+        tree = MultiService()
+        tree.config = demo.demoConfig(load(None).replace("console", port=taken.getHost().port),
+                                      "http://127.0.0.1:1/acs")
+        tree.identity = None
+        console = demo._addConsole(tree, reactor)
+        self.addCleanup(console.stopService)
+        self.assertNotEqual(console.port, taken.getHost().port)
+        self.assertEqual(console.url(), f"http://127.0.0.1:{console.port}/")
+        self.assertIs(console.parent, tree)
 
     def test_withoutTheSimulator(self) -> None:
         """

@@ -243,6 +243,25 @@ class OptionsTests(unittest.TestCase):
             if enable:
                 self.assertEqual(consoles[0].section["listen_address"], "127.0.0.1")
 
+    def test_demoConsole(self) -> None:
+        """The demo always has its console, once, on loopback without credentials, whatever [console] says."""
+        from twisted.internet.testing import MemoryReactorClock
+
+        from proxier.console.server import ConsoleService
+
+        state = os.path.abspath(self.mktemp())
+        path = self.mktemp()
+        for enable in (False, True):
+            with open(path, "w") as f:
+                f.write(f"[state]\ndirectory = {state}\n[demo]\nprinter = no\n"
+                        f"[console]\nenable = {enable}\nport = 0\n")
+            options = tap.Options()
+            options.parseOptions(["--config", path])
+            service = tap.makeService(options, reactor=MemoryReactorClock())
+            [console] = [s for s in service if isinstance(s, ConsoleService)]
+            self.assertEqual((console.section["listen_address"], console.section["credentials"]),
+                             ("127.0.0.1", ("", "")))
+
     def test_daemonWithStdoutLog(self) -> None:
         """
         twistd as a daemon with [log] file = -: a warning on standard error and
