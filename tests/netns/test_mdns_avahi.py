@@ -31,7 +31,7 @@ import shutil
 import socket
 import subprocess
 from functools import partial
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
@@ -105,7 +105,7 @@ waitFor = partial(_helpers.waitFor, step=0.05)
 _CLONE_NEWNET = 0x40000000
 
 
-def listenInNamespace(namespace: str, address: str, port: int, factory: Site) -> object:
+def listenInNamespace(namespace: str, address: str, port: int, factory: Site) -> Any:
     """
     A TCP port of this process's reactor whose socket lives in C{namespace}
     (made there with setns(2) on this thread, which then comes back): an
@@ -279,7 +279,8 @@ class AvahiTests(unittest.TestCase):
         X_000000_DNS-SD and avahi's adminurl as MoreInfoUri; avahi's goodbye
         makes it offline (its Connection Requests 503).
         """
-        printer = IPPPrinter(reactor, readAttributeFile(open(DEMO_ATTRIBUTES).read()), name="Lab Printer")
+        with open(DEMO_ATTRIBUTES, encoding="utf-8") as f:
+            printer = IPPPrinter(reactor, readAttributeFile(f.read()), name="Lab Printer")
         site = Site(IPPPrinterResource(printer))
         site.noisy = False
         port = listenInNamespace(NAMESPACE, THERE, 8631, site)
