@@ -12,6 +12,7 @@ Run as root: PYTHONPATH=. unshare --net -- tools/in-netns .venv/bin/python -m tw
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from functools import partial
@@ -33,7 +34,7 @@ from tests.cwmpxsd import assertValidCWMP
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.netns.vethpair import sh, vethPair
 
-NAMESPACE = "pxt-late"
+NAMESPACE = f"pxt-late{os.getpid()}"  # /run/netns is shared: one name per run
 VETH_HERE = "vethlt0"
 VETH_THERE = "vethlt1"
 HERE = "10.253.0.1"

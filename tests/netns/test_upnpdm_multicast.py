@@ -14,6 +14,7 @@ Run as root: PYTHONPATH=. unshare --net -- tools/in-netns .venv/bin/python -m tw
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from functools import partial
@@ -37,7 +38,7 @@ from tests.cwmpxsd import assertValidCWMP
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.netns.vethpair import sh, vethPair
 
-NAMESPACE = "pxt-upnpdm"
+NAMESPACE = f"pxt-upnpdm{os.getpid()}"  # /run/netns is shared: one name per run
 VETH_HERE = "vethdm0"
 VETH_THERE = "vethdm1"
 HERE = "10.252.0.1"
