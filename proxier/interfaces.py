@@ -60,6 +60,12 @@ class IProxyProtocol(Interface):
         "parameter's enumeration is TR-181's plus the installed plugins'); "
         "also the name used in the C{[protocols] enabled} config key."
     )
+    otherProxyProtocols = Attribute(
+        "tuple of str, optional (none when absent): ProxyProtocol values, as "
+        "L{name}, that some of this plugin's devices report instead of it (the "
+        "printer plugin's printers that speak only SNMP are C{X_<OUI>_SNMP}); "
+        "the enumeration of VirtualDevice.{i}.ProxyProtocol lists them too."
+    )
     discoveryProtocol = Attribute(
         "str: the DiscoveryProtocol value (TR-181 ManagementServer."
         "VirtualDevice.{i}.DiscoveryProtocol), for example C{'UPnP'}: TR-181's "

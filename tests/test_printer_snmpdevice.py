@@ -404,3 +404,14 @@ class ServiceTests(_AgentCase):
         self.addCleanup(self.stop, service)
         [device] = self.directory.devices()
         self.assertIsInstance(device, SNMPPrinterDevice)
+
+
+class PluginTests(unittest.TestCase):
+    def test_proxyProtocols(self) -> None:
+        """An SNMP-only printer's X_000000_SNMP is in VirtualDevice.{i}.ProxyProtocol's enumeration."""
+        from proxier.datamodel.managementserver import PROXY_PROTOCOLS, protocolEnumeration, proxyProtocols
+        from proxier.plugins.printer import PrinterProtocol
+
+        self.assertEqual(proxyProtocols(PrinterProtocol()), ("X_000000_IPP", "X_000000_SNMP"))
+        self.assertEqual(protocolEnumeration(PROXY_PROTOCOLS, proxyProtocols(PrinterProtocol()))[-2:],
+                         ("X_000000_IPP", "X_000000_SNMP"))

@@ -32,6 +32,7 @@ __all__ = [
     "PROXY_PROTOCOLS",
     "DISCOVERY_PROTOCOLS",
     "protocolEnumeration",
+    "proxyProtocols",
     "discoveryProtocols",
     "FILE_TYPE_PATTERNS",
     "managementServer",
@@ -131,6 +132,11 @@ def protocolEnumeration(standard: Sequence[str], values: Iterable[str], *, log: 
     return tuple(enumeration)
 
 
+def proxyProtocols(protocol: Any) -> tuple[str, ...]:
+    """A protocol plugin's ProxyProtocol values: its L{IProxyProtocol.name}, then its C{otherProxyProtocols}."""
+    return (protocol.name, *getattr(protocol, "otherProxyProtocols", ()))
+
+
 def discoveryProtocols(protocol: Any) -> tuple[str, ...]:
     """A protocol plugin's DiscoveryProtocol values (L{IProxyProtocol.discoveryProtocol}: one, or a tuple)."""
     value = protocol.discoveryProtocol
@@ -204,7 +210,7 @@ def managementServer(
     ]
     if virtualDevices:
         host = hostReference or (lambda device: ())
-        proxyValues = [p.name for p in protocols]
+        proxyValues = [v for p in protocols for v in proxyProtocols(p)]
         discoveryValues = [v for p in protocols for v in discoveryProtocols(p)]
         children.append(Table(
             "VirtualDevice",
