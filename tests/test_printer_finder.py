@@ -562,3 +562,26 @@ class SNMPEntryTests(_AgentCase):
         self.assertEqual(self.directory.devices(), [device])
         self.assertTrue(device.hasSNMP)
         self.assertEqual(service.ippDevices(), [device])
+
+
+class EmbeddedTests(unittest.TestCase):
+    def test_noDiscovery(self) -> None:
+        """In embedded mode DNS-SD finds nothing: no browser, and the log says why."""
+        from zope.interface.registry import Components
+
+        from proxier.config import load
+        from proxier.printer.proxy import EmbeddedPrinterService
+        from proxier.printer.settings import SECTION
+        from proxier.service import DeviceDirectory, ProtocolContext
+        from proxier.store import Store
+
+        clock = task.Clock()
+        config = load(None, [SECTION]).replace("printer", embedded=URL_A, discovery="dns-sd")
+        context = ProtocolContext(clock, Components(), config, Store.open(self.mktemp()), DeviceDirectory())
+        logs = LogCapture(self)
+        service = EmbeddedPrinterService(context, clientFactory=lambda url, c, t: FakeClient(FakePrinter(clock), url),
+                                         discovery=lambda s: self.fail("a browser in embedded mode"))
+        service.startService()
+        self.addCleanup(service.stopService)
+        self.assertIsNone(service.discovery)
+        self.assertEqual(len([e for e in logs.events if "finds no printer" in e.get("log_format", "")]), 1)

@@ -285,6 +285,9 @@ class EmbeddedPrinterService(PrinterService):
             self.log.warn("[printer] embedded is set: the proxier is the CWMP CPE of the printer at {url}, so the "
                           "{n} printer(s) of [printer] printers are not proxied", url=url,
                           n=len(self.settings.printers))
+        if self.settings.discovery == DNS_SD:
+            self.log.warn("[printer] embedded is set: the proxier is the CWMP CPE of the printer at {url}, so "
+                          "[printer] discovery = dns-sd finds no printer", url=url)
         for stray in self.settings.strayCredentials():
             self.log.warn("[printer] credentials are given for {url}, which [printer] embedded does not name",
                           url=stray)
