@@ -205,7 +205,12 @@ class SNMPOnlyTests(_AgentCase):
         self.assertEqual(self.endpoint.events, ["1 BOOT", "offline", "online"])
 
     def test_reboot(self) -> None:
-        """Reboot: prtGeneralReset powerCycleReset(4); the restart found next is "1 BOOT" as asked."""
+        """
+        Reboot: prtGeneralReset powerCycleReset(4), the restart found next
+        "1 BOOT"; FactoryReset: resetToFactoryDefaults(6), the restart found
+        next "0 BOOTSTRAP" (TR-069: a CPE reset to its factory state
+        bootstraps).
+        """
         device = self.device()
         d = device.model.reboot("key")
         self.clock.advance(0)
@@ -218,6 +223,9 @@ class SNMPOnlyTests(_AgentCase):
         self.clock.advance(0)
         self.successResultOf(d)
         self.assertEqual(self.agent.values[RESET], Value(snmp.INTEGER, 6))
+        self.agent.restart()
+        self.clock.pump([60.0] * 2)
+        self.assertEqual(self.endpoint.events, ["1 BOOT", "0 BOOTSTRAP"])
 
     def test_known(self) -> None:
         """Known from an earlier run: offline until the first walk, then online with its values."""
@@ -311,13 +319,29 @@ class MergedTests(_AgentCase):
         self.assertEqual(self.endpoint.events, ["offline"])
 
     def test_rebootThroughIPP(self) -> None:
-        """Reboot goes through IPP where offered; FactoryReset through prtGeneralReset."""
+        """
+        Reboot goes through IPP where offered; FactoryReset through
+        prtGeneralReset, whose restart (seen by both) is one "0 BOOTSTRAP".
+        """
         device = self.device()
         self.assertLessEqual({"Reboot", "FactoryReset"}, device.model.supportedMethods())
         d = device.model.reboot("k")
         self.clock.advance(0)
         self.successResultOf(d)
         self.assertEqual(self.agent.values[RESET], Value(snmp.INTEGER, 3))
+        self.assertIn(("Restart", None), self.printer.requests)
+        self.printer.restart()
+        self.agent.restart()
+        self.clock.pump([60.0] * 3)
+        self.assertEqual(self.endpoint.events, ["1 BOOT"])
+        d = device.model.factoryReset()
+        self.clock.advance(0)
+        self.successResultOf(d)
+        self.assertEqual(self.agent.values[RESET], Value(snmp.INTEGER, 6))
+        self.printer.restart()
+        self.agent.restart()
+        self.clock.pump([60.0] * 3)
+        self.assertEqual(self.endpoint.events, ["1 BOOT", "0 BOOTSTRAP"])
 
 
 class ServiceTests(_AgentCase):

@@ -34,7 +34,9 @@ SNMP for); each path is written through the protocol
 L{sources.writeProtocol} names; it is offline only when neither protocol
 answers; a restart is IPP's to find (printer-up-time) unless IPP tells no
 up-time; Reboot goes through IPP where offered, else prtGeneralReset, which
-also offers FactoryReset.
+also offers FactoryReset. The restart after a FactoryReset the ACS asked
+for is reported as "0 BOOTSTRAP" (a CPE back in its factory state
+bootstraps), any other as "1 BOOT".
 """
 
 from __future__ import annotations
@@ -177,6 +179,7 @@ class PrinterDevice(ProxiedDevice):
         self.readings = self.ippReadings = ippsource.Readings()
         self.ippSettable: frozenset = frozenset()
         self.snmp: Optional[snmpreader.SNMPPart] = None
+        self._resetAsked: Optional[str] = None  # Reboot / FactoryReset asked for, until its restart is found
         self._random = random
         self._slots = slots
         self.cupsQueue = False  # its operations-supported lists CUPS-Add-Modify-Printer
@@ -314,8 +317,17 @@ class PrinterDevice(ProxiedDevice):
         self._moveTo(DeviceStatus.ONLINE)
 
     def restarted(self, expected: bool) -> None:
-        self.log.info("restarted ({why}): \"1 BOOT\" follows", why="as asked" if expected else "printer-up-time")
-        self._tellBooted()
+        factoryReset = expected and self._resetAsked == "FactoryReset"
+        self._resetAsked = None
+        self._restarted(expected, factoryReset, "printer-up-time")
+
+    def _restarted(self, expected: bool, factoryReset: bool, seen: str) -> None:
+        if factoryReset:
+            self.log.info("back from the factory reset asked for: \"0 BOOTSTRAP\" follows")
+            self._tellFactoryReset()
+        else:
+            self.log.info("restarted ({why}): \"1 BOOT\" follows", why="as asked" if expected else seen)
+            self._tellBooted()
 
     # -- its SNMP part's news ---------------------------------------------------------------
 
@@ -332,11 +344,11 @@ class PrinterDevice(ProxiedDevice):
     def snmpAnswering(self) -> None:
         self._moveTo(DeviceStatus.ONLINE)
 
-    def snmpRestarted(self, expected: bool) -> None:
+    def snmpRestarted(self, expected: bool, factoryReset: bool) -> None:
         if self.attributes.byName.get("printer-up-time") is not None:
-            return  # printer-up-time tells the same restart: one "1 BOOT"
-        self.log.info("restarted ({why}): \"1 BOOT\" follows", why="as asked" if expected else "sysUpTime")
-        self._tellBooted()
+            return  # printer-up-time tells the same restart: one event
+        self._resetAsked = None
+        self._restarted(expected, factoryReset, "sysUpTime")
 
     def _saveBootTime(self) -> None:
         bootTime = self.poller.bootTime
@@ -357,8 +369,15 @@ class PrinterDevice(ProxiedDevice):
         return self.snmp is not None and self.snmp.resetOffered
 
     def factoryReset(self) -> Deferred:
+        """prtGeneralReset resetToFactoryDefaults; its restart, found next, is "0 BOOTSTRAP"."""
         assert self.snmp is not None
-        return self.snmp.reset("FactoryReset")
+
+        def sent(_: Any) -> None:
+            self._resetAsked = "FactoryReset"
+            self.poller.expectRestart()
+            self.poller.pollNow()
+
+        return self.snmp.reset("FactoryReset").addCallback(sent)
 
     def writeProtocol(self, path: str) -> Optional[str]:
         """Which protocol writes C{path} on this printer (None: neither)."""
@@ -380,10 +399,12 @@ class PrinterDevice(ProxiedDevice):
         powerCycleReset; the restart is found by the polls that follow.
         """
         if not self._ippRestart() and self.snmp is not None:
-            return self.snmp.reset("Reboot")
-        d = self.gate.call(SERVICE, "Restart", {"printer": self.attributes.group()})
+            d = self.snmp.reset("Reboot")
+        else:
+            d = self.gate.call(SERVICE, "Restart", {"printer": self.attributes.group()})
 
         def sent(_: Any) -> None:
+            self._resetAsked = "Reboot"
             self.poller.expectRestart()
             self.poller.pollNow()
 

@@ -21,8 +21,9 @@ prtGeneralConfigChanges moved or C{full_poll_interval} passed.
 Writable (§5) is what the agent accepted at probe time: after the first
 full walk, sysContact, sysLocation and prtGeneralReset are each SET to the
 value they have (L{SNMPReader.probe}); Contact and Location are then
-writable, and Reboot/FactoryReset offered through prtGeneralReset. A probe
-without an answer is tried again after the next full walk.
+writable, and Reboot/FactoryReset offered through prtGeneralReset (the
+restart after a FactoryReset is "0 BOOTSTRAP"). A probe without an answer
+is tried again after the next full walk.
 """
 
 from __future__ import annotations
@@ -119,7 +120,11 @@ class SNMPPrinterDevice(ProxiedDevice):
     def snmpAnswering(self) -> None:
         self._moveTo(DeviceStatus.ONLINE)
 
-    def snmpRestarted(self, expected: bool) -> None:
+    def snmpRestarted(self, expected: bool, factoryReset: bool) -> None:
+        if factoryReset:
+            self.log.info("back from the factory reset asked for: \"0 BOOTSTRAP\" follows")
+            self._tellFactoryReset()
+            return
         self.log.info("restarted ({why}): \"1 BOOT\" follows", why="as asked" if expected else "sysUpTime")
         self._tellBooted()
 

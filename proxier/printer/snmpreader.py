@@ -260,7 +260,8 @@ class SNMPPart:
     @param call: C{call(action, arguments, timeout)} → Deferred: an
         L{SNMPTarget} action in the owner's gate.
     @param owner: told C{snmpPolled()}, C{snmpSilent(reason)},
-        C{snmpAnswering()}, C{snmpRestarted(expected)}.
+        C{snmpAnswering()}, C{snmpRestarted(expected, factoryReset)}
+        (C{factoryReset}: the restart is the factory reset the proxier asked for).
     @param found: the full answer that found the printer, or None (known
         from an earlier run: nothing read yet).
     @param bootTime: the boot time kept from an earlier run.
@@ -284,6 +285,7 @@ class SNMPPart:
         self.writable: frozenset = frozenset()
         self._probing = False
         self._probed = False
+        self._asked: Optional[str] = None  # the reset last asked for (RESETS), until the restart is found
         extra = {"random": random} if random is not None else {}
         self.poller = PrinterPoller(self._fetch, self, slots, clock, interval=settings.pollInterval,
                                     fullInterval=settings.fullPollInterval,
@@ -349,7 +351,9 @@ class SNMPPart:
         self.owner.snmpAnswering()
 
     def restarted(self, expected: bool) -> None:
-        self.owner.snmpRestarted(expected)
+        factoryReset = expected and self._asked == "FactoryReset"
+        self._asked = None
+        self.owner.snmpRestarted(expected, factoryReset)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -362,10 +366,10 @@ class SNMPPart:
         return self.call("Write", {"varBinds": list(varBinds)}, None).addCallback(readBack)
 
     def reset(self, rpc: str) -> Deferred:
-        """prtGeneralReset for C{rpc}; a Reboot's restart is found by the polls that follow."""
+        """prtGeneralReset for C{rpc}; the restart that follows is found by the polls, as the one asked for."""
         def sent(_: Any) -> None:
-            if rpc == "Reboot":
-                self.poller.expectRestart()
+            self._asked = rpc
+            self.poller.expectRestart()
             self.poller.pollNow()
 
         return self.call("Reset", {"rpc": rpc}, None).addCallback(sent)
