@@ -13,7 +13,8 @@ from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 from proxier.upnp import ssdp
-from proxier.upnp.discovery import SEARCH_TARGETS, Discovery, openIPv6GroupSocket, openIPv6SearchSocket
+from proxier.lan.multicast import openIPv6GroupSocket
+from proxier.upnp.discovery import SEARCH_TARGETS, Discovery, openIPv6SearchSocket
 from proxier.lan.netif import NetworkInterface
 from proxier.upnp.ssdp import Notify, Search
 

@@ -57,6 +57,7 @@ from twisted.logger import Logger
 from twisted.internet.protocol import DatagramProtocol
 from twisted.names import dns
 
+from proxier.lan.multicast import IP_MULTICAST_ALL, openIPv6GroupSocket, setSocketOption
 from proxier.lan.netif import NetworkInterface
 from proxier.log import RateLimitedLog
 
@@ -78,7 +79,6 @@ __all__ = [
     "parseTXT",
     "Querier",
     "Browser",
-    "openIPv6Socket",
 ]
 
 MDNS_PORT = 5353
@@ -634,37 +634,6 @@ def _first(rrset: Optional[dict[Any, _Entry]], order: Callable[[_Entry], Any]) -
 
 # Twisted glue
 
-_IP_MULTICAST_ALL = getattr(socket, "IP_MULTICAST_ALL", 49)
-_IPV6_MULTICAST_ALL = 29
-
-
-def openIPv6Socket(ifindex: int, port: int = MDNS_PORT, socketFactory: Callable[..., Any] = socket.socket) -> Any:
-    """
-    A non-blocking IPv6 UDP socket bound to ff02::fb:C{port} on one
-    interface, member of the group there and hearing no other membership,
-    that multicasts through that interface with hop limit 255 (RFC 6762 §11).
-    Twisted's C{joinGroup} is IPv4 only, hence a socket of our own.
-    """
-    s = socketFactory(socket.AF_INET6, socket.SOCK_DGRAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if hasattr(socket, "SO_REUSEPORT"):
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        try:
-            s.setsockopt(socket.IPPROTO_IPV6, _IPV6_MULTICAST_ALL, 0)
-        except OSError:
-            pass  # kernels before 4.20: the group binding still filters by group
-        s.bind((IPV6_GROUP, port, 0, ifindex))
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
-                     socket.inet_pton(socket.AF_INET6, IPV6_GROUP) + struct.pack("@I", ifindex))
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, ifindex)
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
-        s.setblocking(False)
-    except BaseException:
-        s.close()
-        raise
-    return s
 
 
 class _Socket(DatagramProtocol):
@@ -783,7 +752,7 @@ class Browser:
                 port = self.listenMulticast(self.port, proto, interface=IPV4_GROUP, listenMultiple=True,
                                             maxPacketSize=MAX_PACKET_BYTES)
                 ports.append(port)
-                _setOption(port, socket.IPPROTO_IP, _IP_MULTICAST_ALL, 0)
+                setSocketOption(port, socket.IPPROTO_IP, IP_MULTICAST_ALL, 0)
                 port.joinGroup(IPV4_GROUP, address).addErrback(
                     lambda f: self.log.error("mDNS: joining {group} on {iface} failed: {why}", group=IPV4_GROUP,
                                              iface=interface.name, why=f.getErrorMessage()))
@@ -797,7 +766,7 @@ class Browser:
                 self.log.error("mDNS: cannot listen on {iface} over IPv4: {error}", iface=interface.name, error=e)
         if self.ipv6 and interface.addressesOf(socket.AF_INET6):
             try:
-                s = openIPv6Socket(interface.index, self.port, self.socketFactory)
+                s = openIPv6GroupSocket(IPV6_GROUP, self.port, interface.index, self.socketFactory, hops=255)
                 try:
                     proto = _Socket(f"{interface.name}/IPv6", interface, querier,
                                     (f"{IPV6_GROUP}%{interface.name}", self.port))
@@ -824,13 +793,3 @@ class Browser:
             for instance in gone:
                 self.listener(InstanceEvent(GONE, instance))
         return [port.stopListening() for port in ports]
-
-
-def _setOption(port: Any, level: int, option: int, value: int) -> None:
-    sock = getattr(port, "socket", None)
-    if sock is None:
-        return
-    try:
-        sock.setsockopt(level, option, value)
-    except OSError:
-        pass

@@ -30,7 +30,6 @@ from __future__ import annotations
 import ipaddress
 import random
 import socket
-import struct
 from collections import OrderedDict
 from typing import Any, Callable, Iterable, Optional, Sequence
 
@@ -40,6 +39,7 @@ from twisted.logger import Logger
 from proxier._version import __version__
 from proxier.log import RateLimitedLog
 from proxier.upnp import ssdp
+from proxier.lan.multicast import IP_MULTICAST_ALL, openIPv6GroupSocket, setSocketOption
 from proxier.lan.netif import NetworkInterface
 from proxier.upnp.ssdp import Search, SSDPError
 from proxier.lan.urlpolicy import Origin
@@ -48,7 +48,6 @@ __all__ = [
     "Discovery",
     "SSDPSocket",
     "SEARCH_TARGETS",
-    "openIPv6GroupSocket",
     "openIPv6SearchSocket",
     "Sink",
 ]
@@ -66,8 +65,6 @@ SEARCH_TARGETS = (
 
 USER_AGENT = f"Linux UPnP/1.1 proxier/{__version__}"
 # Linux socket options the socket module may lack.
-_IP_MULTICAST_ALL = getattr(socket, "IP_MULTICAST_ALL", 49)
-_IPV6_MULTICAST_ALL = 29
 _MAX_LOOPBACK_TARGETS = 1024
 #: Receive buffer asked for on every SSDP socket (the kernel caps it at net.core.rmem_max).
 RECEIVE_BUFFER = 1 << 20
@@ -99,7 +96,7 @@ class SSDPSocket(DatagramProtocol):
     def startProtocol(self) -> None:
         # a power cut brings every device back at once: their announcements
         # arrive in one burst, and a default-sized receive buffer drops most
-        _setOption(self.transport, socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        setSocketOption(self.transport, socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
     def datagramReceived(self, data: bytes, addr: Any) -> None:
         host, port = addr[0], addr[1]
@@ -136,33 +133,6 @@ class SSDPSocket(DatagramProtocol):
             self.stats["send-errors"] += 1
             self.limited.warn(f"send-{self.name}", "SSDP send on {socket} to {address} failed: {error}",
                               socket=self.name, address=address, error=e)
-
-
-def openIPv6GroupSocket(group: str, port: int, ifindex: int,
-                        socketFactory: Callable[..., Any] = socket.socket) -> Any:
-    """
-    A non-blocking IPv6 UDP socket bound to C{group}:C{port} on one
-    interface, member of C{group} there, hearing no other membership.
-    """
-    s = socketFactory(socket.AF_INET6, socket.SOCK_DGRAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if hasattr(socket, "SO_REUSEPORT"):
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        try:
-            s.setsockopt(socket.IPPROTO_IPV6, _IPV6_MULTICAST_ALL, 0)
-        except OSError:
-            pass  # kernels before 4.20: the group binding still filters by group
-        scope = ifindex if ipaddress.IPv6Address(group).is_link_local or group.lower().startswith("ff02") else 0
-        s.bind((group, port, 0, scope))
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
-                     socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", ifindex))
-        s.setblocking(False)
-    except BaseException:
-        s.close()
-        raise
-    return s
 
 
 def openIPv6SearchSocket(ifindex: int, hops: int = 2, socketFactory: Callable[..., Any] = socket.socket) -> Any:
@@ -381,7 +351,7 @@ class Discovery:
                                         maxPacketSize=ssdp.MAX_DATAGRAM_BYTES)
             proto.port = port
             self.ports.append(port)
-            _setOption(port, socket.IPPROTO_IP, _IP_MULTICAST_ALL, 0)
+            setSocketOption(port, socket.IPPROTO_IP, IP_MULTICAST_ALL, 0)
             port.joinGroup(ssdp.IPV4_GROUP, address).addErrback(
                 lambda f: self.log.error("SSDP: joining {group} on {iface} failed: {why}", group=ssdp.IPV4_GROUP,
                                          iface=interface.name, why=f.getErrorMessage()))
@@ -504,13 +474,3 @@ def _loopbackOrigin(host: str) -> Optional[Origin]:
     except ValueError:
         return None
     return Origin(host, None, loopbackMode=True)
-
-
-def _setOption(port: Any, level: int, option: int, value: int) -> None:
-    sock = getattr(port, "socket", None)
-    if sock is None:
-        return
-    try:
-        sock.setsockopt(level, option, value)
-    except OSError:
-        pass
