@@ -88,7 +88,8 @@ class CtlTests(unittest.TestCase):
                           ["Device.X_000000_Thing.Temperature", "20", "xsd:int"]])
         code, out, _ = yield self.ctl("get", "self", "Device.DeviceInfo.")
         self.assertEqual(code, 0)
-        self.assertIn(["Device.DeviceInfo.SerialNumber", "GW-1", "xsd:string"], [line.split() for line in out.splitlines()])
+        self.assertIn(["Device.DeviceInfo.SerialNumber", "GW-1", "xsd:string"],
+                      [line.split() for line in out.splitlines()])
 
     @defer.inlineCallbacks
     def test_set(self) -> None:
