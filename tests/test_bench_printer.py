@@ -1,8 +1,9 @@
 """
-Tests for the printer benchmarks (issue 13, "Measured"): the fake printers
-of C{bench/_ippresponder.py} answer as a printer does, and each benchmark
-script runs to its end with tiny sizes and prints every figure it
-promises (the figures themselves are not checked: they are measurements).
+Tests for the printer benchmarks (issue 13 and issue 14, "Measured"): the
+fake printers of C{bench/_ippresponder.py} and C{bench/_snmpresponder.py}
+answer as a printer does, and each benchmark script runs to its end with
+tiny sizes and prints every figure it promises (the figures themselves
+are not checked: they are measurements).
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from twisted.trial import unittest
 from treq.testing import StubTreq
 
 from bench._ippresponder import FakePrinters, recordedAttributes
+from bench._snmpresponder import MAC, SERIAL, UPTIME, FakeSNMPPrinters
 from proxier.lan.httpclient import Requester
 from proxier.lan.urlpolicy import URLPolicy
-from proxier.printer import ippclient
+from proxier.printer import ippclient, mib, snmp
 from proxier.printer.ippclient import IPPClient, IPPProtocolError, IPPStatusError
+from proxier.printer.snmpclient import SNMPClient, SNMPNotWritten, SNMPProtocol, SNMPTimeout
+from proxier.printer.snmpreader import SNMPReader
+from tests import _snmprec
 from tests._helpers import TOP, subprocessEnv
 
 
@@ -77,6 +82,72 @@ class ResponderTests(unittest.TestCase):
             self.assertIsInstance(self.result(client.getPrinterAttributes()).value, IPPProtocolError)
 
 
+class SNMPResponderTests(unittest.TestCase):
+    """The fake SNMP printers, through the proxier's own reader and client on a fake transport."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.clock.advance(100)
+        self.printers = FakeSNMPPrinters(3, self.clock.seconds)
+        self.protocol = SNMPProtocol(self.clock)
+        self.protocol.makeConnection(self)  # type: ignore[arg-type]
+
+    def write(self, datagram: bytes, addr: tuple[str, int]) -> None:
+        """The transport's: printer C{n} is port 1000 + n, its answer comes back at once."""
+        reply = self.printers.answer(addr[1] - 1000, datagram)
+        if reply is not None:
+            self.clock.callLater(0, self.protocol.datagramReceived, reply, addr)
+
+    def client(self, n: int, **kwargs: Any) -> SNMPClient:
+        return SNMPClient(self.protocol, "127.0.0.1", 1000 + n, timeout=1.0, retries=0, **kwargs)
+
+    def result(self, d: Any) -> Any:
+        self.clock.advance(0)
+        return self.successResultOf(d)
+
+    def test_walk(self) -> None:
+        """
+        A full walk reads the recording, but for a serial number and a MAC
+        of each printer's own and the up-time, which runs on.
+        """
+        recorded = _snmprec.load("printer-mfp4000.snmprec")
+        walks = []
+        for n in range(3):
+            reader = SNMPReader(self.client(n), self.clock)
+            self.result(reader.fetch(True))
+            walks.append(reader.varbinds)
+        self.assertEqual(len({walk[SERIAL] for walk in walks}), 3)
+        self.assertEqual(len({walk[MAC] for walk in walks}), 3)
+        self.assertEqual(walks[0][UPTIME], recorded[UPTIME])
+        for walk in walks:
+            self.assertGreater(len(walk), 100)
+            self.assertEqual({k: v for k, v in walk.items() if k not in (SERIAL, MAC)},
+                             {k: recorded[k] for k in walk if k not in (SERIAL, MAC)})
+        self.clock.advance(5)
+        self.assertEqual(self.result(self.client(0).get([UPTIME]))[0].value.value, recorded[UPTIME] + 500)
+        self.assertEqual(self.printers.received, self.printers.sent)
+
+    def test_set(self) -> None:
+        """
+        A writable object is set; another is refused as snmpsim does
+        (noSuchInstance); a wrong community is not answered.
+        """
+        contact = mib.OID["sysContact"] + (0,)
+        descr = mib.OID["sysDescr"] + (0,)
+        written = self.result(self.client(1).set([snmp.VarBind(contact, snmp.Value(snmp.OCTET_STRING, b"me"))]))
+        self.assertEqual(written[0].value.value, b"me")
+        refused = self.client(1).set([snmp.VarBind(descr, snmp.Value(snmp.OCTET_STRING, b"no"))])
+        self.clock.advance(0)
+        self.assertEqual(self.failureResultOf(refused, SNMPNotWritten).value.varBinds[0].value.tag,
+                         snmp.NO_SUCH_INSTANCE)
+        self.assertEqual(self.result(self.client(1).get([contact]))[0].value.value, b"me")
+        self.assertNotEqual(self.result(self.client(0).get([contact]))[0].value.value, b"me")
+        d = self.client(0, community=b"private").get([contact])
+        self.clock.advance(2)
+        self.failureResultOf(d, SNMPTimeout)
+        self.assertEqual(self.printers.received, self.printers.sent + 1)
+
+
 class ScriptTests(unittest.TestCase):
     """Each script as it is run by hand, with tiny sizes, on this interpreter."""
 
@@ -103,4 +174,12 @@ class ScriptTests(unittest.TestCase):
         for line in ("2 printers: every BOOTSTRAP session done", "0 offline after the window", "polls/s",
                      "% of one core", "at the default period (60 s, 900 s)", "KiB a printer",
                      "tracemalloc, 10 devices"):
+            self.assertIn(line, out)
+
+    def test_snmpFleet(self) -> None:
+        """bench_printer_snmp_fleet: every printer bootstrapped and online; CPU, polls, memory and packet figures."""
+        out = self.run_("bench_printer_snmp_fleet.py", "--count", "2", "--window", "1")
+        for line in ("2 printers: every BOOTSTRAP session done", "0 offline after the window", "packets until then",
+                     "polls/s", "% of one core", "packets in the window", "at the default period (60 s, 900 s)",
+                     "KiB a printer", "one full poll (walk)", "one cheap poll", "tracemalloc, 10 devices"):
             self.assertIn(line, out)
