@@ -726,6 +726,33 @@ class CodeInstanceTests(TreeTestCase):
         self.assertEqual(self.ok(again.addObject("Device.Host.")), (4, 0))
         self.assertEqual(self.ok(again.addObject("Device.Host.2.Sub.")), (4, 0))
 
+    def test_batch(self) -> None:
+        """
+        Rows added and removed from code inside a batch are written once, at
+        its end (nested batches: at the outermost end), and survive a restart
+        like rows added one by one; outside a batch each change is written.
+        """
+        from proxier.store import Document
+
+        saved: list[str] = []
+        original = Document.save
+        self.patch(Document, "save", lambda doc, payload: (saved.append(doc.name), original(doc, payload))[1])
+        with self.model.batch():
+            for key in "abcdef":
+                self.model.addInstance("Device.Ro.", key=key, data=key)
+            with self.model.batch():
+                self.model.removeInstance("Device.Ro.", key="b")
+                self.model.addInstance("Device.Host.", values={"Name": "printer"})
+            self.assertEqual(saved, [])
+        self.assertEqual(sorted(saved), ["attributes", "tables", "values"])  # each once
+        self.model.addInstance("Device.Ro.", key="g")
+        self.assertEqual(saved[-1], "tables")
+        again = self.make()
+        self.assertEqual(again.instances("Device.Host."), [1])
+        self.assertEqual(self.values("Device.Host.1.Name"), {"Device.Host.1.Name": "printer"})
+        self.assertEqual(again.addInstance("Device.Ro.", key="b"), 2)
+        self.assertEqual(again.addInstance("Device.Ro.", key="h"), 8)
+
     def test_errors(self) -> None:
         """Code mistakes raise at once: a non-table path, a key present twice, values of getter parameters."""
         with self.assertRaises(KeyError):

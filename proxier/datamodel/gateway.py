@@ -170,8 +170,9 @@ def proxierModel(
     treeStore = store.child("datamodel")
     model = ProxierModel(root, treeStore, handlers=handlers, reportForcedInform=reportForcedInform, log=log)
     _configWins(model, treeStore, "Device.DeviceInfo.ProvisioningCode", deviceConfig.get("provisioning_code", ""))
-    for row in supportedDataModels:
-        model.addInstance("Device.DeviceInfo.SupportedDataModel.", key=row.urn or row.url, data=row)
+    with model.batch():
+        for row in supportedDataModels:
+            model.addInstance("Device.DeviceInfo.SupportedDataModel.", key=row.urn or row.url, data=row)
     observeSettings(model, settings)
     model.virtualDevices = VirtualDeviceTable(model)
     if directory is not None:

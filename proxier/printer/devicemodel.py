@@ -187,12 +187,13 @@ class PrinterModel:
             Object("Services", table),
         )
         tree = TreeDataModel(root, self.store, log=device.log)
-        for urn, features in SUPPORTED_DATA_MODELS:
-            tree.addInstance("Device.DeviceInfo.SupportedDataModel.", key=urn, data=(urn, features))
-        tree.addInstance(printmodel.SERVICE_TABLE, key="1")
         self._rows = {}
         self.tree = tree
-        self._followRows()
+        with tree.batch():
+            for urn, features in SUPPORTED_DATA_MODELS:
+                tree.addInstance("Device.DeviceInfo.SupportedDataModel.", key=urn, data=(urn, features))
+            tree.addInstance(printmodel.SERVICE_TABLE, key="1")
+            self._followRows()
         for listener in self._listeners:
             tree.addChangeListener(listener)
         tree.startNotifications()
@@ -250,6 +251,10 @@ class PrinterModel:
         return path
 
     def _followRows(self) -> None:
+        with self.tree.batch():  # the rows one poll brings or takes, written once
+            self._followRowsNow()
+
+    def _followRowsNow(self) -> None:
         readings = self.device.readings
         tables = sources.ROW_PATHS if self.hasSNMP else ippsource.ROW_PATHS
         wanted = {(table, key) for table in tables for key in readings.rows.get(table, {})}

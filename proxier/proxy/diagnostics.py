@@ -810,14 +810,15 @@ class DiagnosticsService:
         tablePath = diagnostic.kind.path + table.name + "."
         rows = diagnostic.record.rows
         present = self.tree.instances(tablePath)
-        for number in present:
-            if number > len(rows):
-                self.tree.removeInstance(tablePath, number)
-        for index, row in enumerate(rows, start=1):
-            if index in present:
-                self.tree.node(f"{tablePath}{index}.").data = row
-            else:
-                self.tree.addInstance(tablePath, key=str(index), data=row)
+        with self.tree.batch():  # a result's rows written once
+            for number in present:
+                if number > len(rows):
+                    self.tree.removeInstance(tablePath, number)
+            for index, row in enumerate(rows, start=1):
+                if index in present:
+                    self.tree.node(f"{tablePath}{index}.").data = row
+                else:
+                    self.tree.addInstance(tablePath, key=str(index), data=row)
 
     def _checkValues(self, values: Sequence[ParameterValue]) -> None:
         """

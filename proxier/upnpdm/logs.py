@@ -223,20 +223,21 @@ class LogsService:
         """The tree's rows follow L{order}: one per log, numbered by LogURI for good."""
         present = set(self.tree.instances(TABLE))
         wanted: dict[int, str] = {}
-        for uri in self.order:
-            entry = self.logs[uri]
-            number = entry.get("instance")
-            if number is None or number not in present:
-                values = {"Alias": entry["alias"]} if entry.get("alias") else None
-                number = self.tree.addInstance(TABLE, key=uri, data=entry, values=values)
-                if entry.get("instance") != number:
-                    entry["instance"] = number
-                    entry["name"] = logName(number, uri)
-            else:
-                self.tree.node(f"{TABLE}{number}.").data = entry
-            wanted[number] = uri
-        for number in present - set(wanted):
-            self.tree.removeInstance(TABLE, number)
+        with self.tree.batch():  # the rows of one listing written once
+            for uri in self.order:
+                entry = self.logs[uri]
+                number = entry.get("instance")
+                if number is None or number not in present:
+                    values = {"Alias": entry["alias"]} if entry.get("alias") else None
+                    number = self.tree.addInstance(TABLE, key=uri, data=entry, values=values)
+                    if entry.get("instance") != number:
+                        entry["instance"] = number
+                        entry["name"] = logName(number, uri)
+                else:
+                    self.tree.node(f"{TABLE}{number}.").data = entry
+                wanted[number] = uri
+            for number in present - set(wanted):
+                self.tree.removeInstance(TABLE, number)
 
     def uriOf(self, instance: int) -> Optional[str]:
         for uri in self.order:
