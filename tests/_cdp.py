@@ -222,7 +222,11 @@ class Page:
 
     @defer.inlineCallbacks
     def waitFor(self, expression: str, timeout: float, what: str, step: float = 0.1) -> Any:
-        """Evaluate C{expression} every C{step} s until it is truthy (its value returned); fail after C{timeout} s."""
+        """
+        Evaluate C{expression} every C{step} s until its value, as Python
+        has it (a DOM node comes as C{{}}), is true; return it. Fail after
+        C{timeout} s.
+        """
         deadline = self._reactor.seconds() + timeout
         while True:
             value = yield self.evaluate(expression)

@@ -31,7 +31,7 @@ from proxier.console.api import TreeSource
 from proxier.console.server import ConsoleService
 from proxier.cwmp import messages as m
 from proxier.datamodel.values import AttributeChange, ParameterValue
-from tests import _cdp, _helpers
+from tests import _cdp
 from tests.test_upnpdm_e2e import Lab, events
 
 CHROMIUM = _cdp.findChromium()
@@ -40,7 +40,7 @@ SIM_NTP = "/BBF/Time/NTPServer1"
 WAIT = 20.0
 log = Logger()
 
-#: page helpers, in the page's own terms (index.html's ids, console.js's classes); each returns null until done
+#: page helpers over the hooks index.html documents (ids, classes, data-*); each returns null until done
 HELPERS = """
 window.proxierTest = {
   rows() {
@@ -49,14 +49,11 @@ window.proxierTest = {
   row(key) {
     return [...document.querySelectorAll("#devices tbody tr")].find((row) => row.textContent.includes(key));
   },
-  // the item of a parameter in the browser, opening each object on the way (one level a call)
+  // a parameter's item in the browser, opening each object on the way there (one level a call)
   parameter(path) {
-    const parts = path.split(".");
-    const name = parts.pop();
+    const parts = path.split(".").slice(0, -1);
     let list = document.getElementById("tree");
-    let prefix = "";
     for (const part of parts) {
-      prefix += part + ".";
       const item = [...list.children].find(
         (li) => li.classList.contains("object") && li.querySelector(":scope > .name").textContent === part + ".");
       if (!item) return null;
@@ -66,14 +63,20 @@ window.proxierTest = {
       }
       list = item.querySelector(":scope > ul");
     }
-    return [...list.children].find(
-      (li) => li.classList.contains("parameter") && li.querySelector(":scope > .name").textContent === name) || null;
+    return [...list.children].find((li) => li.dataset.name === path) || null;
   },
-  reopen(path) {
-    const object = this.parameter(path).parentElement.parentElement;
-    const label = object.querySelector(":scope > .name");
-    label.click();
-    label.click();
+  value(path) {
+    const item = this.parameter(path);
+    return item && item.querySelector("input.edit").value;
+  },
+  set(path, value) {
+    const item = this.parameter(path);
+    item.querySelector("input.edit").value = value;
+    item.querySelector("button").click();
+  },
+  note(path) {
+    const text = this.parameter(path).lastChild.textContent;
+    return text !== "setting…" && text;
   },
 };
 true
@@ -108,14 +111,15 @@ class BrowserTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_devicesLiveValuesAndWrite(self) -> None:
         """
-        The page lists both simulated devices; after the ACS turned active
-        Notification on for NTPServer1, the device's own change of it shows
-        in the device list without a reload (its VALUE CHANGE, waiting or
-        sent: the page refreshes the list itself) and in the parameter
-        browser when its object is opened again; a value typed into the
-        page's input and set with its button reaches the simulated device,
-        and the ACS as a VALUE CHANGE (not its own write). No uncaught
-        exception in the page; a screenshot is left.
+        The page lists both simulated devices and listens to the console's
+        event stream. After the ACS turned passive Notification on for
+        NTPServer1, the device's own change of it shows without a reload or
+        a click: the new value in the open parameter browser, the VALUE
+        CHANGE waiting in the device's row. A value typed into the page's
+        input and set with its button reaches the simulated device, and the
+        ACS in the next session as a VALUE CHANGE with that value (a session
+        the page then lists among its latest events). No uncaught exception
+        in the page; a screenshot is left.
         """
         lab = self.lab
         keys = [lab.sim(i).identity.deviceIdentity.key for i in range(2)]
@@ -128,40 +132,30 @@ class BrowserTests(unittest.TestCase):
                                   WAIT, "both devices listed")
         self.assertEqual(len(rows), 2)
         self.assertTrue(all("online" in row for row in rows), rows)
+        yield page.waitFor("document.getElementById('live').dataset.live === 'yes'", WAIT, "the event stream open")
 
-        yield lab.session([m.SetParameterAttributes((AttributeChange(NTP, True, 2),))])
+        yield lab.session([m.SetParameterAttributes((AttributeChange(NTP, True, 1),))])
         yield page.evaluate(f"proxierTest.row({js(keys[0])}).click()")
-        before = lab.sim().cms.model.value(SIM_NTP)
-        shown = yield page.waitFor(f"(() => {{ const item = proxierTest.parameter({js(NTP)}); "
-                                   "return item && item.querySelector('input').value; })()",
-                                   WAIT, "NTPServer1 in the parameter browser")
-        self.assertEqual(shown, before)
+        shown = yield page.waitFor(f"proxierTest.value({js(NTP)})", WAIT, "NTPServer1 in the parameter browser")
+        self.assertEqual(shown, lab.sim().cms.model.value(SIM_NTP))
 
-        sessions = len(lab.sessions())
         lab.sim().cms.setLocal(SIM_NTP, "ntp.changed-on-the-device")
+        yield page.waitFor(f"proxierTest.value({js(NTP)}) === 'ntp.changed-on-the-device'",
+                           WAIT, "the device's new value in the open browser, without a reload")
         yield page.waitFor(f"proxierTest.row({js(keys[0])}).textContent.includes('4 VALUE CHANGE')",
-                           WAIT, "the device's VALUE CHANGE in its row, without a reload")
-        # the row may have shown the event waiting, before the session that delivers it
-        yield _helpers.waitFor(lab.ended(0, sessions + 1), WAIT, "the VALUE CHANGE session")
-        self.assertEqual(events(lab.sessions()[sessions]), ["4 VALUE CHANGE"])
-        yield page.evaluate(f"proxierTest.reopen({js(NTP)})")
-        yield page.waitFor(f"(() => {{ const item = proxierTest.parameter({js(NTP)}); "
-                           "return item && item.querySelector('input').value === 'ntp.changed-on-the-device'; })()",
-                           WAIT, "the device's new value in the parameter browser")
+                           WAIT, "the VALUE CHANGE waiting, in the device's row")
+        yield page.waitFor("document.querySelector('#events li[data-event=\"value-change\"]') !== null",
+                           WAIT, "the value change among the latest events")
 
-        yield page.evaluate(f"(() => {{ const item = proxierTest.parameter({js(NTP)}); "
-                            "item.querySelector('input').value = 'ntp.set-in-the-browser'; "
-                            "item.querySelector('button').click(); })()")
-        note = yield page.waitFor(f"(() => {{ const text = proxierTest.parameter({js(NTP)}).lastChild.textContent; "
-                                  "return text !== 'setting…' && text; })()",
-                                  WAIT, "the page's answer to the write")
+        yield page.evaluate(f"proxierTest.set({js(NTP)}, 'ntp.set-in-the-browser')")
+        note = yield page.waitFor(f"proxierTest.note({js(NTP)})", WAIT, "the page's answer to the write")
         self.assertEqual(note, "set")
         self.assertEqual(lab.sim().cms.model.value(SIM_NTP), "ntp.set-in-the-browser")
-        written = ParameterValue(NTP, "ntp.set-in-the-browser")
-        yield _helpers.waitFor(lambda: any(s.ended and written in s.inform.parameters for s in lab.sessions()),
-                               WAIT, "the browser's write told to the ACS")
-        [told] = [s for s in lab.sessions() if written in s.inform.parameters]
-        self.assertEqual(events(told), ["4 VALUE CHANGE"])
+        session = yield lab.session([])
+        self.assertEqual(events(session), ["4 VALUE CHANGE", "6 CONNECTION REQUEST"])
+        self.assertIn(ParameterValue(NTP, "ntp.set-in-the-browser"), session.inform.parameters)
+        yield page.waitFor("[...document.querySelectorAll('#events li[data-event=\"session\"]')].some("
+                           "(li) => li.textContent.includes('4 VALUE CHANGE'))", WAIT, "that session among the events")
 
         path = yield page.screenshot(os.path.join(self.home, "console.png"))
         log.info("the console as the browser drew it: {path}", path=path)
