@@ -51,7 +51,7 @@ from tests import _e2e, _helpers
 from tests.netns.isolation import requireIsolatedNamespace
 from tests.netns.vethpair import sh, vethPair
 
-NAMESPACE = "pxt-mdns"
+NAMESPACE = f"pxt-mdns{os.getpid()}"  # /run/netns is shared: one name per run
 VETH_HERE = "vethmd0"
 VETH_THERE = "vethmd1"
 HERE = "10.253.0.1"
