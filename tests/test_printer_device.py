@@ -385,6 +385,50 @@ class PrintServiceTests(_PrinterCase):
         values = self.gpv(device, LOCATION, "Device.DeviceInfo.ProvisioningCode")
         self.assertEqual(values, {LOCATION: "Room 1", "Device.DeviceInfo.ProvisioningCode": ""})
 
+    def test_localWrite(self) -> None:
+        """
+        A write from the gateway itself (the console: ILocalWrites) takes
+        the ACS's way — Set-Printer-Attributes, then the read-back — but
+        what the printer took is a change: told at once where Notification
+        is on, not on a later poll (the ProvisioningCode set with it is a
+        Forced Inform parameter: every Inform carries it, no change told).
+        """
+        from proxier.datamodel.capabilities import ILocalWrites
+        from proxier.datamodel.values import AttributeChange, ParameterValue
+
+        device = self.device()
+        self.assertTrue(ILocalWrites.providedBy(device.model))
+        changes: list = []
+        device.model.addChangeListener(lambda values, active: changes.append(([(v.name, v.value) for v in values],
+                                                                              active)))
+        code = "Device.DeviceInfo.ProvisioningCode"
+        fired(device.model.setParameterAttributes([AttributeChange(LOCATION, True, 1)]))
+        self.assertEqual(fired(device.model.setParameterValuesLocally(
+            [ParameterValue(LOCATION, "Lab 7"), ParameterValue(code, "P1")])), 0)
+        [[written]] = self.sets()
+        self.assertEqual((written.name, written.value), ("printer-location", "Lab 7"))
+        self.assertEqual(self.printer.requests[-1], ("Get-Printer-Attributes", ("printer-location",)))
+        self.assertEqual(changes, [([(LOCATION, "Lab 7")], False)])
+        self.assertEqual(self.gpv(device, code), {code: "P1"})
+        self.clock.advance(60)
+        self.assertEqual(len(changes), 1, "reported once")
+
+    def test_localWriteAllOrNothing(self) -> None:
+        """A local write the printer does not take: 9001, written back, nothing reported."""
+        from proxier.datamodel.values import AttributeChange, ParameterValue
+
+        device = self.device()
+        changes: list = []
+        device.model.addChangeListener(lambda values, active: changes.append(values))
+        fired(device.model.setParameterAttributes([AttributeChange(LOCATION, True, 2)]))
+        self.printer.ignored = {"printer-info"}
+        fault = self.assertRaises(CWMPFault, fired, device.model.setParameterValuesLocally(
+            [ParameterValue(LOCATION, "Lab 7"), ParameterValue(INFO, "Front desk")]))
+        self.assertEqual(fault.code, 9001)
+        self.assertEqual(self.printer.attributes["printer-location"].value, "Room 1")
+        self.clock.advance(60)
+        self.assertEqual(changes, [])
+
     def test_valueChange(self) -> None:
         """
         A toner level the printer lowers by itself is a value change of its

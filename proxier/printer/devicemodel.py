@@ -38,6 +38,10 @@ SetParameterValues is all or nothing:
     (ProvisioningCode) are set only once every IPP write took;
  4. what the ACS set becomes the baseline: never reported back as a change.
 
+A write from the gateway itself (the local console, L{ILocalWrites}) takes
+the same way, but what the printer took is compared with the value last
+reported: where Notification is on, it is the ACS's "4 VALUE CHANGE".
+
 Parameters of an EWS adapter (PRINTERS.md §9) are read from the printer's
 web server whenever a GetParameterValues reaches them, and written after
 the IPP attributes, read back the same way (L{ews.EWSSettings}); their
@@ -52,7 +56,7 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import Deferred, fail, inlineCallbacks
 from zope.interface import implementer
 
-from proxier.datamodel.capabilities import INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import ILocalWrites, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.declarations import FORCE_ENABLED, Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
@@ -142,7 +146,7 @@ def bindings(readings: Callable[[], Any], settable: frozenset, snmp: bool = Fals
     return out
 
 
-@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, IRebaselining)
+@implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, IRebaselining, ILocalWrites)
 class PrinterModel:
     """
     @param device: the L{PrinterDevice<proxier.printer.device.PrinterDevice>}:
@@ -316,10 +320,14 @@ class PrinterModel:
         return self.tree.validateParameterValues(values)
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> Deferred:
-        return self._setParameterValues(list(values))
+        return self._setParameterValues(list(values), byACS=True)
+
+    def setParameterValuesLocally(self, values: Sequence[ParameterValue]) -> Deferred:
+        """L{ILocalWrites}: the same checks, writes, read-backs and undo; the values taken are reported, not baselined."""
+        return self._setParameterValues(list(values), byACS=False)
 
     @inlineCallbacks
-    def _setParameterValues(self, values: list[ParameterValue]) -> Any:
+    def _setParameterValues(self, values: list[ParameterValue], byACS: bool) -> Any:
         tree = self.tree
         yield tree.validateParameterValues(values)
         changes: dict[str, Any] = {}  # relative path -> value, for the printer
@@ -345,7 +353,7 @@ class PrinterModel:
                 assert self.ews is not None
                 webEarlier = yield self.ews.write(webChanges)
             if local:
-                status = yield tree.setParameterValues(local)
+                status = yield (tree.setParameterValues if byACS else tree.setParameterValuesLocally)(local)
         except Exception:
             if webEarlier:
                 assert self.ews is not None
@@ -353,7 +361,11 @@ class PrinterModel:
             for protocol, before in reversed(written):
                 yield self._restore(protocol, before)
             raise
-        tree.rebaseline(*(SERVICE_PATH + path for path in changes), *(EWS_PATH + name for name in webChanges))
+        taken = [SERVICE_PATH + path for path in changes] + [EWS_PATH + name for name in webChanges]
+        if byACS:
+            tree.rebaseline(*taken)
+        elif taken:
+            tree.changed(*taken)  # the read-back is the device's readings now
         return status
 
     @inlineCallbacks
