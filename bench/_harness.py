@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from twisted.internet import task
 
-__all__ = ["percentile", "reactWithRounds", "startWithOneDevice", "startWithPrinters", "Cleanups", "warningsOnly",
-           "residentBytes"]
+__all__ = ["percentile", "reactWithRounds", "reactFleet", "startWithOneDevice", "startWithPrinters", "Cleanups",
+           "warningsOnly", "residentBytes", "processCPUSeconds", "memoryPerDevice"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -56,6 +56,55 @@ def residentBytes() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def processCPUSeconds(pid: int) -> float:
+    """User and system CPU seconds a process (another one: a peer's) used so far."""
+    import os
+
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memoryPerDevice(build: Callable[[int], Any], devices: int = 10) -> tuple[float, float]:
+    """
+    What one device holds, by tracemalloc over C{devices} built with
+    C{build(n)} (one is built first, so that modules and shared
+    declarations are not counted): bytes a device, and of them those
+    allocated in C{proxier/datamodel} (its tree).
+    """
+    import gc
+    import os
+    import tracemalloc
+
+    build(0)
+    gc.collect()
+    tracemalloc.start()
+    first = tracemalloc.take_snapshot()
+    kept = [build(n) for n in range(1, devices + 1)]
+    gc.collect()
+    second = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    del kept
+    stats = second.compare_to(first, "filename")
+    tree = f"{os.sep}proxier{os.sep}datamodel{os.sep}"
+    total = sum(s.size_diff for s in stats)
+    datamodel = sum(s.size_diff for s in stats if tree in s.traceback[0].filename)
+    return total / devices, datamodel / devices
+
+
+def reactFleet(run: Callable[[Any, int, float, str], Any], doc: str, count: int, window: float) -> None:
+    """Run C{run(reactor, count, window, profile)} to its end, with C{--count}, C{--window} and C{--profile}."""
+    import os
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=count)
+    parser.add_argument("--window", type=float, default=window, help="seconds measured")
+    parser.add_argument("--profile", default="", metavar="FILE", help="cProfile the window into FILE")
+    arguments = parser.parse_args()
+    profile = os.path.abspath(arguments.profile) if arguments.profile else ""
+    task.react(run, (arguments.count, arguments.window, profile))
 
 
 def reactWithRounds(run: Callable[[Any, int], Any], doc: str, rounds: int) -> None:

@@ -61,7 +61,6 @@ its baselines.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import subprocess
@@ -74,7 +73,8 @@ from twisted.internet import defer, task
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import residentBytes, startWithPrinters, warningsOnly  # noqa: E402
+from bench._harness import (memoryPerDevice, processCPUSeconds, reactFleet, residentBytes, startWithPrinters,  # noqa: E402
+                            warningsOnly)
 
 #: The default period (the [printer] keys' defaults) over the one measured.
 COMPRESSION = 6
@@ -84,12 +84,6 @@ FULL_POLL_INTERVAL = 900 // COMPRESSION
 #: interval) after: a window of a full period and two poll intervals holds that burst once.
 WINDOW = FULL_POLL_INTERVAL + 2 * POLL_INTERVAL
 SAMPLES = 10
-
-
-def cpuSeconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def startPrinters(count: int, port: int) -> subprocess.Popen:
@@ -182,14 +176,14 @@ def fleet(reactor: Any, count: int, window: float, profile: str) -> Any:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        cpu, printersCPU, wall = time.process_time(), cpuSeconds(printers.pid), time.monotonic()
+        cpu, printersCPU, wall = time.process_time(), processCPUSeconds(printers.pid), time.monotonic()
         samples = []
         for _ in range(SAMPLES):
             yield task.deferLater(reactor, window / SAMPLES, lambda: None)
             samples.append(residentBytes())
         wall = time.monotonic() - wall
         cpu = time.process_time() - cpu
-        printersCPU = cpuSeconds(printers.pid) - printersCPU
+        printersCPU = processCPUSeconds(printers.pid) - printersCPU
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(profile)
@@ -239,24 +233,12 @@ def oneDevice(reactor: Any, store: Any, n: int) -> Any:
 
 def treeMemory(reactor: Any, devices: int = 10) -> None:
     """What one printer's client, device, model and tree hold, by tracemalloc, over C{devices} of them."""
-    import tracemalloc
-
     from proxier.store import Store
 
     store = Store.open(tempfile.mkdtemp(prefix="bench-printer-memory-"))
-    oneDevice(reactor, store, 0)
-    gc.collect()
-    tracemalloc.start()
-    first = tracemalloc.take_snapshot()
-    kept = [oneDevice(reactor, store, n) for n in range(1, devices + 1)]
-    gc.collect()
-    second = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    stats = second.compare_to(first, "filename")
-    total = sum(s.size_diff for s in stats)
-    datamodel = sum(s.size_diff for s in stats if f"{os.sep}proxier{os.sep}datamodel{os.sep}" in s.traceback[0].filename)
-    print(f"  tracemalloc, {len(kept)} devices built from the recorded answer: {total / devices / 1024:6.1f} KiB a "
-          f"printer (IPP client, device, readings, model, tree), of which {datamodel / devices / 1024:6.1f} KiB "
+    total, datamodel = memoryPerDevice(lambda n: oneDevice(reactor, store, n), devices)
+    print(f"  tracemalloc, {devices} devices built from the recorded answer: {total / 1024:6.1f} KiB a "
+          f"printer (IPP client, device, readings, model, tree), of which {datamodel / 1024:6.1f} KiB "
           f"allocated in proxier/datamodel (the tree)")
 
 
@@ -270,12 +252,7 @@ def run(reactor: Any, count: int, window: float, profile: str) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--window", type=float, default=float(WINDOW), help="seconds measured")
-    parser.add_argument("--profile", default="", metavar="FILE", help="cProfile the window into FILE")
-    arguments = parser.parse_args()
-    task.react(run, (arguments.count, arguments.window, os.path.abspath(arguments.profile) if arguments.profile else ""))
+    reactFleet(run, __doc__, 100, float(WINDOW))
 
 
 if __name__ == "__main__":

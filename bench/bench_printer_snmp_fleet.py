@@ -74,7 +74,6 @@ compared with the tree, as the IPP printers' are.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import subprocess
@@ -87,8 +86,8 @@ from twisted.internet import defer, task
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import residentBytes, startWithPrinters, warningsOnly  # noqa: E402
-from bench.bench_printer_fleet import cpuSeconds  # noqa: E402
+from bench._harness import (memoryPerDevice, processCPUSeconds, reactFleet, residentBytes, startWithPrinters,  # noqa: E402
+                            warningsOnly)
 
 #: The default period (the [printer] keys' defaults) over the one measured.
 COMPRESSION = 6
@@ -225,14 +224,14 @@ def fleet(reactor: Any, count: int, window: float, profile: str) -> Any:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        cpu, printersCPU, wall = time.process_time(), cpuSeconds(responder.process.pid), time.monotonic()
+        cpu, printersCPU, wall = time.process_time(), processCPUSeconds(responder.process.pid), time.monotonic()
         samples = []
         for _ in range(SAMPLES):
             yield task.deferLater(reactor, window / SAMPLES, lambda: None)
             samples.append(residentBytes())
         wall = time.monotonic() - wall
         cpu = time.process_time() - cpu
-        printersCPU = cpuSeconds(responder.process.pid) - printersCPU
+        printersCPU = processCPUSeconds(responder.process.pid) - printersCPU
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(profile)
@@ -299,24 +298,11 @@ def oneDevice(reactor: Any, store: Any, n: int) -> Any:
 
 def treeMemory(reactor: Any, devices: int = 10) -> None:
     """What one printer's client, reader, device, model and tree hold, by tracemalloc, over C{devices} of them."""
-    import tracemalloc
-
     store = tempStore()
-    oneDevice(reactor, store, 0)
-    gc.collect()
-    tracemalloc.start()
-    first = tracemalloc.take_snapshot()
-    kept = [oneDevice(reactor, store, n) for n in range(1, devices + 1)]
-    gc.collect()
-    second = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    stats = second.compare_to(first, "filename")
-    total = sum(s.size_diff for s in stats)
-    tree = f"{os.sep}proxier{os.sep}datamodel{os.sep}"
-    datamodel = sum(s.size_diff for s in stats if tree in s.traceback[0].filename)
-    print(f"  tracemalloc, {len(kept)} devices built from the recording: {total / devices / 1024:6.1f} KiB a "
+    total, datamodel = memoryPerDevice(lambda n: oneDevice(reactor, store, n), devices)
+    print(f"  tracemalloc, {devices} devices built from the recording: {total / 1024:6.1f} KiB a "
           f"printer (SNMP client and reader, device, readings, model, tree), of which "
-          f"{datamodel / devices / 1024:6.1f} KiB allocated in proxier/datamodel (the tree)")
+          f"{datamodel / 1024:6.1f} KiB allocated in proxier/datamodel (the tree)")
 
 
 @defer.inlineCallbacks
@@ -329,13 +315,7 @@ def run(reactor: Any, count: int, window: float, profile: str) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--window", type=float, default=float(WINDOW), help="seconds measured")
-    parser.add_argument("--profile", default="", metavar="FILE", help="cProfile the window into FILE")
-    arguments = parser.parse_args()
-    profile = os.path.abspath(arguments.profile) if arguments.profile else ""
-    task.react(run, (arguments.count, arguments.window, profile))
+    reactFleet(run, __doc__, 200, float(WINDOW))
 
 
 if __name__ == "__main__":

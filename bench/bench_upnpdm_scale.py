@@ -35,19 +35,16 @@ from typing import Any
 
 from twisted.internet import defer, task
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench._harness import processCPUSeconds  # noqa: E402
+
 def procStatus(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
-
-
-def cpuSeconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 @defer.inlineCallbacks
@@ -108,7 +105,7 @@ enable = no
                     done.add(session.device)
             try:
                 peak = max(peak, procStatus(proxier.pid, "VmHWM"))
-                cpu = cpuSeconds(proxier.pid)
+                cpu = processCPUSeconds(proxier.pid)
             except OSError:
                 raise SystemExit(f"the proxier exited ({proxier.poll()}); see {workdir}/proxier.log")
             if len(done) == count:
