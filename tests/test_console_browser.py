@@ -32,7 +32,7 @@ from proxier.console.server import ConsoleService
 from proxier.cwmp import messages as m
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from tests import _cdp
-from tests.test_upnpdm_e2e import Lab, events
+from tests.test_upnpdm_e2e import Lab, events, waitFor
 
 CHROMIUM = _cdp.findChromium()
 NTP = "Device.Time.NTPServer1"
@@ -118,8 +118,11 @@ class BrowserTests(unittest.TestCase):
         CHANGE waiting in the device's row. A value typed into the page's
         input and set with its button reaches the simulated device, and the
         ACS in the next session as a VALUE CHANGE with that value (a session
-        the page then lists among its latest events). No uncaught exception
-        in the page; a screenshot is left.
+        the page then lists among its latest events), its "set" note spaced
+        from the type. With active Notification, whose session hands the
+        change to the ACS at once, the device's next change still shows
+        live: the value in the browser, a value-change event more. No
+        uncaught exception in the page; a screenshot is left.
         """
         lab = self.lab
         keys = [lab.sim(i).identity.deviceIdentity.key for i in range(2)]
@@ -150,12 +153,25 @@ class BrowserTests(unittest.TestCase):
         yield page.evaluate(f"proxierTest.set({js(NTP)}, 'ntp.set-in-the-browser')")
         note = yield page.waitFor(f"proxierTest.note({js(NTP)})", WAIT, "the page's answer to the write")
         self.assertEqual(note, "set")
+        margin = yield page.evaluate(f"getComputedStyle(proxierTest.parameter({js(NTP)}).lastChild).marginLeft")
+        self.assertNotEqual(margin, "0px", "the note stands apart from the type")
         self.assertEqual(lab.sim().cms.model.value(SIM_NTP), "ntp.set-in-the-browser")
         session = yield lab.session([])
         self.assertEqual(events(session), ["4 VALUE CHANGE", "6 CONNECTION REQUEST"])
         self.assertIn(ParameterValue(NTP, "ntp.set-in-the-browser"), session.inform.parameters)
         yield page.waitFor("[...document.querySelectorAll('#events li[data-event=\"session\"]')].some("
                            "(li) => li.textContent.includes('4 VALUE CHANGE'))", WAIT, "that session among the events")
+
+        yield lab.session([m.SetParameterAttributes((AttributeChange(NTP, True, 2),))])
+        count = "document.querySelectorAll('#events li[data-event=\"value-change\"]').length"
+        before = yield page.evaluate(count)
+        done = len(lab.sessions())
+        lab.sim().cms.setLocal(SIM_NTP, "ntp.active-change")
+        yield page.waitFor(f"proxierTest.value({js(NTP)}) === 'ntp.active-change'",
+                           WAIT, "the active change in the open browser")
+        yield page.waitFor(f"{count} > {before}", WAIT, "the active change among the latest events")
+        yield waitFor(lab.ended(0, done + 1), what="the session the active change started")
+        self.assertEqual(events(lab.sessions()[done]), ["4 VALUE CHANGE"])
 
         path = yield page.screenshot(os.path.join(self.home, "console.png"))
         log.info("the console as the browser drew it: {path}", path=path)

@@ -21,7 +21,14 @@ from proxier import config as configmod
 from proxier.console.events import HEARTBEAT, MAX_CLIENTS, EventHub, changes
 from proxier.console.server import ConsoleService
 from tests._fakehttp import FakeConnection
+from proxier.datamodel.tree import TreeDataModel
+from proxier.datamodel.values import AttributeChange, ParameterValue
+from tests._helpers import fired
+from tests._memproto import Thing, thingTree
 from tests.test_console import FakeSource
+
+TEMPERATURE = "Device.X_000000_Thing.Temperature"
+LABEL = "Device.X_000000_Thing.Label"
 
 
 def parse(stream: bytes) -> list[tuple[str, Any]]:
@@ -51,24 +58,19 @@ class LiveSource(FakeSource):
 
 class ChangesTests(unittest.TestCase):
     def test_changes(self) -> None:
-        """Each difference of two looks is its event: devices, online, sessions, value changes held."""
-        base = {"online": True, "inSession": False, "sessions": 3, "valueChanges": (), "lastSession": {}}
+        """Each difference of two looks is its event: devices, online, sessions."""
+        base = {"online": True, "inSession": False, "sessions": 3, "lastSession": {}}
         before = {"a": base, "b": base}
         ended = {"started": 10.0, "ended": 11.0, "ok": False, "reason": "HTTP 500", "events": ["2 PERIODIC"]}
-        after = {"a": dict(base, online=False, sessions=4, lastSession=ended, valueChanges=("Device.X.Y",)),
-                 "c": dict(base, online=False)}
+        after = {"a": dict(base, online=False, sessions=4, lastSession=ended), "c": dict(base, online=False)}
         self.assertEqual(changes(before, after), [
             ("device", {"key": "b", "what": "removed"}),
             ("offline", {"key": "a"}),
             ("session", {"key": "a", "what": "start"}),
             ("session", {"key": "a", "what": "end", "ok": False, "reason": "HTTP 500", "events": ["2 PERIODIC"]}),
-            ("value-change", {"key": "a", "names": ["Device.X.Y"]}),
             ("device", {"key": "c", "what": "appeared", "online": False}),
         ])
         self.assertEqual(changes(after, after), [])
-        # a name already held is not told again; a new one is
-        again = dict(after, a=dict(after["a"], valueChanges=("Device.X.Y", "Device.X.Z")))
-        self.assertEqual(changes(after, again), [("value-change", {"key": "a", "names": ["Device.X.Z"]})])
 
 
 class HubTests(unittest.TestCase):
@@ -88,7 +90,7 @@ class HubTests(unittest.TestCase):
     def test_stream(self) -> None:
         """
         The stream opens with its retry line; what changed is sent within a
-        period: a device appearing, going offline, a session, a value change.
+        period: a device appearing, going offline, a session.
         """
         request = self.open()
         self.assertEqual(request.responseHeaders.getRawHeaders(b"content-type"), [b"text/event-stream; charset=utf-8"])
@@ -97,18 +99,55 @@ class HubTests(unittest.TestCase):
         self.assertEqual(len(request.written), 1)  # nothing changed: nothing sent
         other, _ = self.source.add("MEM-0002")
         self.device.online = False
-        self.endpoint.state.update(sessions=1, pendingValueChanges=["Device.X_000000_Thing.Label"])
+        self.endpoint.state.update(sessions=1)
         self.clock.advance(1)
         self.assertEqual(parse(b"".join(request.written)), [
             ("offline", {"key": self.device.key}),
             ("session", {"key": self.device.key, "what": "start"}),
-            ("value-change", {"key": self.device.key, "names": ["Device.X_000000_Thing.Label"]}),
             ("device", {"key": other.key, "what": "appeared", "online": True}),
         ])
         self.source.own.state.update(lastSession={"ended": 1001.5, "ok": True, "reason": "done", "events": []})
         self.clock.advance(1)
         self.assertEqual(parse(request.written[-1]), [
             ("session", {"key": "self", "what": "end", "ok": True, "reason": "done", "events": []})])
+
+    def test_valueChanges(self) -> None:
+        """
+        Value changes come from the models' change route, as they happen (no
+        look waited for): a reading that changed by itself with active
+        notification — which a session started at once would hand to the
+        ACS before any look saw it held — and a passive one set from the
+        console, of a device that appeared after the stream opened. The hub
+        listens only while a client does.
+        """
+        thing = Thing("MEM-0003")
+        model = TreeDataModel(thingTree(thing))
+        fired(model.setParameterAttributes([AttributeChange(TEMPERATURE, True, 2)]))
+        device, _ = self.source.add("MEM-0003", model=model)
+        self.assertEqual(model._listeners, [])
+        request = self.open()
+        self.assertEqual(len(model._listeners), 1)
+        thing.temperature = 31
+        model.changed(TEMPERATURE)
+        self.assertEqual(parse(request.written[-1]), [
+            ("value-change", {"key": device.key, "names": [TEMPERATURE], "active": True})])
+        later = Thing("MEM-0004")
+        laterModel = TreeDataModel(thingTree(later))
+        fired(laterModel.setParameterAttributes([AttributeChange(LABEL, True, 1)]))
+        added, _ = self.source.add("MEM-0004", model=laterModel)
+        self.clock.advance(1)
+        fired(laterModel.setParameterValuesLocally([ParameterValue(LABEL, "set at the gateway")]))
+        self.assertEqual(parse(request.written[-1]), [
+            ("value-change", {"key": added.key, "names": [LABEL], "active": False})])
+        del self.source.pairs[added.key]
+        self.clock.advance(1)
+        self.assertEqual(laterModel._listeners, [], "a device gone is not listened on")
+        request.finish()
+        self.assertEqual(model._listeners, [], "no client, no listener")
+        thing.temperature = 32
+        model.changed(TEMPERATURE)
+        self.assertEqual([name for name, _ in parse(b"".join(request.written))],
+                         ["value-change", "device", "value-change", "device"], "the second change is not sent")
 
     def test_heartbeat(self) -> None:
         """A comment line after HEARTBEAT seconds of silence, not before."""

@@ -8,9 +8,17 @@ Nothing here subscribes to a device or an endpoint (the console knows no
 protocol and adds no hook to the CWMP side): while at least one client
 listens, every L{PERIOD} seconds the hub takes what the API shows — each
 device's online state and its endpoint's C{snapshot()} — and sends what
-differs from its last look (L{changes}). A change that comes and goes
-within one period (a value change delivered by a session started at once)
-is seen as that session.
+differs from its last look (L{changes}). A session that comes and goes
+within one period is seen when it ended.
+
+Value changes take the models' own route instead: while a client listens
+the hub is a change listener of each endpoint's model
+(L{INotifyingDataModel}), the one way a change with Notification on takes
+to the endpoint, so that it is told as it happens — also a change with
+active notification, which a session started at once hands to the ACS
+before any look would see it held. The hub stops listening with its last
+client (the endpoint listens anyway while it runs, so its models detect
+changes with or without the console).
 
 Events (each C{data} is a JSON object with the device's C{key}, C{"self"}
 for the proxier's own endpoint):
@@ -19,8 +27,9 @@ for the proxier's own endpoint):
  - C{online}, C{offline};
  - C{session}: C{what} C{start}, or C{end} with C{ok}, C{reason} and the
    Inform's C{events};
- - C{value-change}: the C{names} of parameters whose change the endpoint
-   now holds for the ACS (Notification on).
+ - C{value-change}: the C{names} of parameters with Notification on that
+   changed by themselves or from the console (what the ACS hears as
+   "4 VALUE CHANGE"), and whether any of them is C{active}.
 
 A comment line every L{HEARTBEAT} seconds of silence keeps proxies and
 NATs from dropping the connection, and shows a dead client at the next
@@ -33,12 +42,14 @@ a request, not the answer: a stream lasts as long as its client.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from twisted.logger import Logger
 from twisted.web.server import NOT_DONE_YET
 
-__all__ = ["EventHub", "look", "changes", "PERIOD", "HEARTBEAT", "MAX_CLIENTS", "RETRY"]
+from proxier.datamodel.capabilities import INotifyingDataModel
+
+__all__ = ["EventHub", "endpoints", "look", "changes", "PERIOD", "HEARTBEAT", "MAX_CLIENTS", "RETRY"]
 
 #: seconds between two looks at the devices while a client listens
 PERIOD = 1.0
@@ -53,18 +64,22 @@ RETRY = 5000
 _OWN = "self"
 
 
-def look(source: Any) -> dict[str, dict[str, Any]]:
-    """What is compared, by device key: online, in session, sessions started, value changes held, last session."""
+def endpoints(source: Any) -> list[tuple[str, bool, Any]]:
+    """The proxier's own endpoint and each device's, as (key, online, endpoint)."""
     found: list[tuple[str, bool, Any]] = []
     own = source.ownEndpoint()
     if own is not None:
         found.append((_OWN, bool(own.online), own))
     found += [(device.key, bool(device.online), endpoint) for device, endpoint in source.devices()]
+    return found
+
+
+def look(source: Any) -> dict[str, dict[str, Any]]:
+    """What is compared, by device key: online, in session, sessions started, last session."""
     out = {}
-    for key, online, endpoint in found:
+    for key, online, endpoint in endpoints(source):
         snapshot = endpoint.snapshot()
         out[key] = {"online": online, "inSession": bool(snapshot["inSession"]), "sessions": snapshot["sessions"],
-                    "valueChanges": tuple(snapshot["pendingValueChanges"]),
                     "lastSession": snapshot["lastSession"] or {}}
     return out
 
@@ -86,9 +101,6 @@ def changes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]])
         if last and last.get("ended") != was["lastSession"].get("ended"):
             events.append(("session", {"key": key, "what": "end", "ok": bool(last.get("ok")),
                                        "reason": last.get("reason", ""), "events": list(last.get("events", []))}))
-        new = [name for name in now["valueChanges"] if name not in was["valueChanges"]]
-        if new:
-            events.append(("value-change", {"key": key, "names": new}))
     return events
 
 
@@ -119,6 +131,8 @@ class EventHub:
         self._last: dict[str, dict[str, Any]] = {}
         self._lastWrite = 0.0
         self._timer: Any = None
+        #: by device key: the model the hub listens on, and its listener
+        self._watched: dict[str, tuple[Any, Callable[..., None]]] = {}
 
     def render(self, request: Any) -> Any:
         """Open a stream on C{request}, or answer 503 when L{maxClients} are open."""
@@ -133,6 +147,7 @@ class EventHub:
         request.setHeader(b"Cache-Control", b"no-store")
         if not self.clients:
             self._last = self._look() or {}
+            self._watch()
             self._schedule()
         self.clients.append(request)
         request.notifyFinish().addBoth(lambda _: self._forget(request))
@@ -150,10 +165,12 @@ class EventHub:
     def _forget(self, request: Any) -> None:
         if request in self.clients:
             self.clients.remove(request)
-        if not self.clients and self._timer is not None:
-            if self._timer.active():
-                self._timer.cancel()
-            self._timer = None
+        if not self.clients:
+            self._unwatch(set(self._watched))
+            if self._timer is not None:
+                if self._timer.active():
+                    self._timer.cancel()
+                self._timer = None
 
     def _schedule(self) -> None:
         self._timer = self.clock.callLater(self.period, self._tick)
@@ -165,8 +182,44 @@ class EventHub:
             self.log.failure("console: the look at the devices for the event streams failed")
             return None
 
+    def _watch(self) -> None:
+        """Listen on the model of each endpoint there is now, no longer on those gone (or replaced)."""
+        try:
+            models = {key: endpoint.model for key, _, endpoint in endpoints(self.source)
+                      if INotifyingDataModel.providedBy(endpoint.model)}
+        except Exception:
+            self.log.failure("console: listing the devices' models for the event streams failed")
+            return
+        self._unwatch({key for key, (model, _) in self._watched.items() if models.get(key) is not model})
+        for key, model in models.items():
+            if key not in self._watched:
+                listener = self._listener(key)
+                try:
+                    model.addChangeListener(listener)
+                except Exception:
+                    self.log.failure("console: listening on the model of {key} failed", key=key)
+                    continue
+                self._watched[key] = (model, listener)
+
+    def _unwatch(self, keys: set[str]) -> None:
+        for key in keys:
+            model, listener = self._watched.pop(key)
+            try:
+                model.removeChangeListener(listener)
+            except (KeyError, ValueError):
+                pass  # the model was reset without it
+
+    def _listener(self, key: str) -> Callable[[Sequence[Any], bool], None]:
+        def changed(values: Sequence[Any], active: bool) -> None:
+            names = [value.name for value in values]
+            if names and self.clients:
+                self._send(encode("value-change", {"key": key, "names": names, "active": bool(active)}))
+
+        return changed
+
     def _tick(self) -> None:
         self._timer = None
+        self._watch()
         now = self._look()
         if now is not None:
             events, self._last = changes(self._last, now), now

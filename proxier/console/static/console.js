@@ -100,7 +100,7 @@ async function refresh() {
 
 async function setValue(key, name, type, input, note) {
   note.textContent = "setting…";
-  note.className = "small";
+  note.className = "note small";
   try {
     await api("devices/" + encodeURIComponent(key) + "/values", {
       method: "POST",
@@ -110,7 +110,7 @@ async function setValue(key, name, type, input, note) {
     note.textContent = "set";
   } catch (e) {
     note.textContent = e.fault ? faultText(e.fault) : e.message;
-    note.className = "fault small";
+    note.className = "note fault small";
   }
 }
 
@@ -126,7 +126,7 @@ function parameterItem(key, info, value) {
     const input = el("input", null, "edit");
     input.value = value.value;
     const button = el("button", "Set");
-    const note = el("span", "", "small");
+    const note = el("span", "", "note small");
     button.addEventListener("click", () => setValue(key, info.name, value.type, input, note));
     item.append(input, button, el("span", value.type, "type"), note);
   } else {
