@@ -39,7 +39,8 @@ from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
 
 __all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "credentials", "VENDOR",
            "PROXY_PROTOCOL", "SNMP_PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "SNMPEntry", "snmpEntry", "isSNMP",
-           "NO_DISCOVERY", "DNS_SD", "DNS_SD_DISCOVERY_PROTOCOL"]
+           "NO_DISCOVERY", "DNS_SD", "DNS_SD_DISCOVERY_PROTOCOL", "SNMP_DISCOVERY_PROTOCOL", "snmpTargets",
+           "MAX_PROBED_ADDRESSES"]
 
 SECTION_NAME = "printer"
 #: TR-106 §3.3 vendor prefix of the values TR-181 lacks: the proxier's default ManufacturerOUI ([device] oui),
@@ -53,6 +54,10 @@ SNMP_PROXY_PROTOCOL = f"X_{VENDOR}_SNMP"
 DISCOVERY_PROTOCOL = f"X_{VENDOR}_Static"
 #: ...DiscoveryProtocol of a printer DNS-SD found (proxier.printer.discovery).
 DNS_SD_DISCOVERY_PROTOCOL = f"X_{VENDOR}_DNS-SD"
+#: ...DiscoveryProtocol of a printer an SNMP probe of [printer] snmp_targets found (proxier.printer.snmpprobe).
+SNMP_DISCOVERY_PROTOCOL = f"X_{VENDOR}_SNMP"
+#: The addresses snmp_targets may name at most (a /22): a typo such as /8 must not probe millions.
+MAX_PROBED_ADDRESSES = 1024
 #: [printer] discovery: none, or DNS-SD on the LAN interfaces (PRINTERS.md §8; proxier.printer.finder).
 NO_DISCOVERY = "none"
 DNS_SD = "dns-sd"
@@ -180,6 +185,34 @@ def credentials(value: str) -> dict[str, Any]:
     return found
 
 
+def snmpTargets(value: str) -> tuple[str, ...]:
+    """
+    IPv4/IPv6 addresses and CIDR ranges, each once, as networks
+    (C{192.0.2.7/32}); never a multicast, broadcast or unspecified one, and
+    L{MAX_PROBED_ADDRESSES} at most in all.
+    """
+    found: list[str] = []
+    total = 0
+    for word in words(value):
+        try:
+            network = ipaddress.ip_network(word, strict=False)
+        except ValueError:
+            raise ValueError(f"{word[:50]!r} is not an IP address or CIDR range") from None
+        if network.is_multicast or network.is_unspecified or network.network_address == ipaddress.ip_address(
+                "255.255.255.255"):
+            raise ValueError(f"{word}: SNMP probes go to unicast addresses only")
+        total += min(network.num_addresses, MAX_PROBED_ADDRESSES + 1)
+        if total > MAX_PROBED_ADDRESSES:
+            raise ValueError(f"more than {MAX_PROBED_ADDRESSES} addresses to probe (a /22): list smaller ranges")
+        if str(network) not in found:
+            found.append(str(network))
+    return tuple(found)
+
+
+def communities(value: str) -> tuple[bytes, ...]:
+    return tuple(w.encode("utf-8") for w in words(value))
+
+
 def oui(value: str) -> str:
     value = value.strip().upper()
     if len(value) != 6 or any(c not in "0123456789ABCDEF" for c in value):
@@ -225,6 +258,19 @@ KEYS: tuple[Key, ...] = (
         "Seconds a printer found by DNS-SD stays, offline, after its last advertisement went (a goodbye, or "
         "its TTL ran out) before it is removed from the proxier. Its state is kept: coming back, it is the "
         "same Virtual CWMP Device, with the same VirtualDevice instance number, and never bootstraps again."),
+    Key("snmp_targets", snmpTargets, "",
+        "Addresses and CIDR ranges (IPv4 or IPv6, for example 192.168.1.0/24) whose SNMP agents are probed, "
+        "one unicast GET at a time and never a broadcast (a range's network and broadcast addresses are left "
+        "out; 1024 addresses at most). An agent whose hrDeviceTable lists a printer becomes a Virtual CWMP "
+        "Device (DiscoveryProtocol X_000000_SNMP), as an snmp:// entry of printers would; one that stops "
+        "answering is offline, then forgotten after forget_after. Empty: no probe."),
+    Key("snmp_communities", communities, "public",
+        "The read communities tried in turn on each address probed (and on the printers DNS-SD advertises "
+        "as _pdl-datastream._tcp or _printer._tcp): the first one answered is the printer's. Never logged."),
+    Key("snmp_probe_rate", integer(1, 1000), "10",
+        "SNMP probes sent per second at most."),
+    Key("snmp_probe_interval", integer(60, 7 * 86400), "3600",
+        "Seconds between two probes of snmp_targets: a printer that came is found, one that went goes offline."),
     Key("credentials", credentials, "",
         "Admin credentials of printers whose writes need them, one line per printer: the printer's URL "
         "as in printers, a space, username:password. Digest is used where the printer offers it, "
@@ -256,6 +302,10 @@ class PrinterSettings:
     writeCommunities: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     discovery: str = NO_DISCOVERY
     forgetAfter: float = 86400.0
+    snmpTargets: tuple[str, ...] = ()
+    snmpCommunities: tuple[bytes, ...] = field(default=(b"public",), repr=False)
+    snmpProbeRate: float = 10.0
+    snmpProbeInterval: float = 3600.0
 
     @classmethod
     def fromConfig(cls, config: Config, deviceTimeout: Optional[float] = None) -> "PrinterSettings":
@@ -281,6 +331,10 @@ class PrinterSettings:
             writeCommunities={u: c for u, c in secrets.items() if isinstance(c, bytes)},
             discovery=key("discovery"),
             forgetAfter=float(key("forget_after")),
+            snmpTargets=key("snmp_targets"),
+            snmpCommunities=key("snmp_communities"),
+            snmpProbeRate=float(key("snmp_probe_rate")),
+            snmpProbeInterval=float(key("snmp_probe_interval")),
         )
 
     @property
