@@ -323,7 +323,7 @@ class PrinterModel:
         return self._setParameterValues(list(values), byACS=True)
 
     def setParameterValuesLocally(self, values: Sequence[ParameterValue]) -> Deferred:
-        """L{ILocalWrites}: the same checks, writes, read-backs and undo; the values taken are reported, not baselined."""
+        """L{ILocalWrites}: the same checks, writes, read-backs and undo; what was taken is reported, not baselined."""
         return self._setParameterValues(list(values), byACS=False)
 
     @inlineCallbacks
