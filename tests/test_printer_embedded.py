@@ -7,8 +7,11 @@ on that wait; another identity later); the whole tree with the in-memory
 printer and the fake ACS on loopback (BOOTSTRAP as the printer, its tree
 without VirtualDevice nor ProxierInfo, Download refused, Reboot through
 IPP, other protocols not started); and the same against a real
-ippeveprinter (skipped with the reason without it). Every CWMP message
-both ways is validated against the BBF schema (L{tests._e2e}).
+ippeveprinter (skipped with the reason without it). C{[printer]
+embedded_snmp}: the printer's own SNMP agent merged into the CPE's device,
+on the in-memory agent, and through the fake ACS with ippeveprinter and
+snmpsim (skipped with the reason without them). Every CWMP message both
+ways is validated against the BBF schema (L{tests._e2e}).
 """
 
 from __future__ import annotations
@@ -27,20 +30,28 @@ from proxier.datamodel.faults import SetParameterValuesFault
 from proxier.datamodel.values import DeviceIdentity, ParameterValue, TransferRequest
 from proxier.interfaces import IDeviceObserver, IEmbeddedDevice
 from proxier.plugins.printer import PrinterProtocol
-from proxier.printer import ippsource
+from proxier.printer import ippsource, snmp
 from proxier.printer.ippclient import Credentials, IPPClient
 from proxier.printer.proxy import EMBEDDED_WAIT, EmbeddedPrinterService, PrinterService, identityOf
 from proxier.printer.settings import SECTION, PrinterSettings
+from proxier.printer.snmp import Value
+from proxier.printer.snmpclient import SNMPClient
 from proxier.service import DeviceDirectory, ProtocolContext
 from proxier.store import Store
 from tests import _e2e
 from tests._e2e import answers, events, waitFor
-from tests._fakeprinter import INTEGER, TEXT, URL, FakeClient, FakePrinter
+from tests._fakeprinter import INTEGER, TEXT, URL, FakeClient, FakePrinter, attribute, mfp4000
 from tests.peers import printers
+from tests.peers import snmp as snmpPeer
+from tests.test_printer_snmpdevice import SERIAL, _AgentCase
+from tests.test_printer_snmpreader import CONTACT
 
 PRINTER = DeviceIdentity("ExampleCo", "000000", "ExampleCo MFP 4000 Color", "EX4000-0001")
 SERVICE = "Device.Services.PrintService.1."
 LOCATION = SERVICE + "PrintServiceDescription.ServiceLocation"
+CONTACT_ROW = SERVICE + "PrintServiceDescription.OwnerVCard"
+MAC_ROW = SERVICE + "PrintServiceConfiguration.Interfaces.Interface.1.InterfaceStatus.InterfacePhysicalAddress"
+AGENT_ENTRY = "snmp://public@127.0.0.1:161"
 FIRMWARE = TransferRequest("Download", "fw-1", "1 Firmware Upgrade Image", "http://127.0.0.1:9/fw.bin")
 
 
@@ -59,6 +70,22 @@ class SettingsTests(unittest.TestCase):
         settings = PrinterSettings(embedded=URL, credentials={URL: Credentials("a", "b"),
                                                               "ipp://x/ipp/print": Credentials("a", "b")})
         self.assertEqual(settings.strayCredentials(), ["ipp://x/ipp/print"])
+
+    def test_embeddedSNMPKey(self) -> None:
+        """
+        [printer] embedded_snmp takes one snmp:// entry, empty by default;
+        its write community on a credentials line is not stray.
+        """
+        self.assertEqual(load(None, [SECTION])["printer"]["embedded_snmp"], "")
+        parse = SECTION.key("embedded_snmp").parse
+        self.assertEqual(parse(" snmp://public@127.0.0.1:1161 "), "snmp://public@127.0.0.1:1161")
+        self.assertEqual(parse(""), "")
+        for bad in ("ipp://localhost/ipp/print", "snmp://127.0.0.1", "snmp://public@printer.local",
+                    "snmp://a@127.0.0.1 snmp://b@127.0.0.1"):
+            self.assertRaises(ValueError, parse, bad)
+        settings = PrinterSettings(embedded=URL, embeddedSNMP=AGENT_ENTRY,
+                                   writeCommunities={AGENT_ENTRY: b"private", "snmp://x@127.0.0.2": b"private"})
+        self.assertEqual(settings.strayCredentials(), ["snmp://127.0.0.2:161"])
 
 
 @implementer(IDeviceObserver)
@@ -227,6 +254,76 @@ class EmbeddedServiceTests(unittest.TestCase):
         plain.startService()
         self.addCleanup(plain.stopService)
         self.assertNotIn("Download", plain.devices[URL].model.supportedMethods())
+
+
+class EmbeddedSNMPTests(_AgentCase):
+    """
+    C{[printer] embedded_snmp}: the in-memory agent (the MFP 4000 recording)
+    is the embedded printer's SNMP source, merged as for a printer listed
+    both ways, on task.Clock.
+    """
+
+    def service(self, serial: str = SERIAL) -> EmbeddedPrinterService:
+        self.printer = FakePrinter(self.clock, mfp4000() + [attribute("printer-serial-number", TEXT, serial)])
+        config = load(None, [SECTION]).replace("printer", embedded=URL, embedded_snmp=AGENT_ENTRY)
+        context = ProtocolContext(self.clock, Components(), config, self.state, DeviceDirectory())
+        self.entries: list = []
+
+        def snmpClient(entry: Any, writeCommunity: Any) -> SNMPClient:
+            self.entries.append(entry.url)
+            return SNMPClient(self.protocol, entry.host, entry.port, community=entry.community,
+                              writeCommunity=b"private", timeout=1.0, retries=1)
+
+        service = EmbeddedPrinterService(context, clientFactory=lambda url, c, t: FakeClient(self.printer, url),
+                                         snmpClientFactory=snmpClient, random=lambda: 0.0)
+        service.startService()
+        self.addCleanup(lambda: service.stopService() if service.running else None)
+        self.clock.advance(0)
+        return service
+
+    def test_merged(self) -> None:
+        """
+        The CPE's device has the agent as its SNMP source: the MAC only SNMP
+        tells, Location from IPP where both answer, Contact from sysContact.
+        """
+        service = self.service()
+        device = service.device
+        self.assertTrue(device.hasSNMP)
+        self.assertEqual(self.entries, [AGENT_ENTRY])
+        self.clock.pump([1.0] * 3)
+        values = self.gpv(device, LOCATION, CONTACT_ROW, MAC_ROW)
+        self.assertEqual(values, {LOCATION: "Room 1", CONTACT_ROW: "helpdesk@example.net",
+                                  MAC_ROW: "00:02:a5:c0:ff:ee"})
+
+    def test_notMatched(self) -> None:
+        """The configured agent is the printer's even when their serial numbers differ: no matching here."""
+        device = self.service(serial="OTHER-1").device
+        self.assertEqual(device.identity.serialNumber, "OTHER-1")
+        self.assertTrue(device.hasSNMP)
+
+    def test_contactWrittenAndReadBack(self) -> None:
+        """SetParameterValues of OwnerVCard is an SNMP SET of sysContact; the value read back is the CPE's."""
+        device = self.service().device
+        self.clock.pump([1.0] * 3)
+        self.assertEqual(device.writeProtocol("PrintServiceDescription.OwnerVCard"), "SNMP")
+        self.assertEqual(self.successResultOf(self.spv(device, ParameterValue(CONTACT_ROW, "ops@example.org"))), 0)
+        self.assertEqual(self.agent.values[CONTACT], Value(snmp.OCTET_STRING, b"ops@example.org"))
+        self.assertEqual(self.gpv(device, CONTACT_ROW), {CONTACT_ROW: "ops@example.org"})
+
+    def test_restartOneBoot(self) -> None:
+        """The printer restarted (printer-up-time and sysUpTime back): one "1 BOOT"; SNMP alone keeps it online."""
+        device = self.service().device
+        recorder = _Recorder()
+        device.addObserver(recorder)
+        self.clock.pump([60.0] * 2)
+        self.printer.restart()
+        self.agent.restart()
+        self.clock.pump([60.0] * 3)
+        self.assertEqual(recorder.heard, ["deviceBooted"])
+        self.printer.up = False
+        for _ in range(4):
+            self.clock.pump([60.0] + [1.0] * 11)
+        self.assertTrue(device.online)
 
 
 class FakeEmbeddedProtocol(PrinterProtocol):

@@ -46,7 +46,7 @@ from proxier.printer.device import PrinterDevice
 from proxier.printer.ippclient import IPPClient
 from proxier.printer.pinning import CertificatePins
 from proxier.printer.poller import PollSlots
-from proxier.printer.settings import DNS_SD, PROXY_PROTOCOL, PrinterSettings
+from proxier.printer.settings import DNS_SD, PROXY_PROTOCOL, PrinterSettings, snmpEntry
 from proxier.printer.snmpdevice import SNMPPrinterDevice, SNMPPrinters
 from proxier.proxy.device import deviceKey
 from proxier.store import StoreError
@@ -133,6 +133,8 @@ class PrinterService(Service):
         for url in self.settings.strayCredentials():
             self.log.warn("[printer] credentials are given for {url}, which [printer] printers does not list",
                           url=url)
+        if self.settings.embeddedSNMP:
+            self.log.warn("[printer] embedded_snmp is set without [printer] embedded: it is not read")
         known = self._loadKnown()
         for url in self.settings.ippPrinters:
             fields = known.get(url)
@@ -261,6 +263,10 @@ class EmbeddedPrinterService(PrinterService):
     the CPE that printer's, which then bootstraps as a new CPE.
 
     C{[printer] printers} is not proxied in this mode (said in the log).
+    C{[printer] embedded_snmp}, the printer's own agent, is its device's
+    SNMP source from the start (merged as a printer listed both ways is,
+    L{PrinterDevice.attachSNMP}): the configuration says it is this
+    printer, so it is not matched.
     """
 
     def __init__(self, context: IProxierContext, *, wait: float = EMBEDDED_WAIT, **kwargs: Any) -> None:
@@ -350,6 +356,9 @@ class EmbeddedPrinterService(PrinterService):
         if self._bound is not None and self._bound.active():
             self._bound.cancel()
         self._bound = None
+        if self.settings.embeddedSNMP:
+            entry = snmpEntry(self.settings.embeddedSNMP)
+            device.attachSNMP(entry.url, self.snmpPrinters._reader(entry))
         self.device = device
         self.devices[url] = device
         DeviceLogger(identity).info("embedded mode: the proxier is the CWMP CPE of the IPP printer at {url}", url=url)

@@ -5,8 +5,8 @@ The C{[printer]} section of the config file: which printers are proxied
 finds more, and C{forget_after} says when one gone is removed), how often
 they are polled (§6), when one counts as offline, the admin credentials a printer's
 writes need (§5), and C{embedded}: the one printer whose own CWMP CPE the
-proxier is when it runs on that printer (§11) — every key documented in
-C{etc/proxier.conf}.
+proxier is when it runs on that printer (§11), with C{embedded_snmp} its
+own SNMP agent — every key documented in C{etc/proxier.conf}.
 
 Credentials are one line per printer, C{URL username:password}; a
 password never appears in a log line or in a config error (an error names
@@ -37,7 +37,8 @@ from proxier.config import Config, Key, Section, choice, integer, url, words
 from proxier.printer import snmp
 from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
 
-__all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "credentials", "VENDOR",
+__all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "embeddedSNMP", "credentials",
+           "VENDOR",
            "PROXY_PROTOCOL", "SNMP_PROXY_PROTOCOL", "DISCOVERY_PROTOCOL", "SNMPEntry", "snmpEntry", "isSNMP",
            "NO_DISCOVERY", "DNS_SD", "DNS_SD_DISCOVERY_PROTOCOL", "SNMP_DISCOVERY_PROTOCOL", "snmpTargets",
            "MAX_PROBED_ADDRESSES"]
@@ -149,6 +150,16 @@ def embeddedURL(value: str) -> str:
     return value
 
 
+def embeddedSNMP(value: str) -> str:
+    """One C{snmp://} entry (L{snmpEntry}), or empty: the embedded printer is read over IPP alone."""
+    value = value.strip()
+    if value:
+        if len(words(value)) != 1:
+            raise ValueError("one snmp:// entry only: the agent of the printer the proxier runs on")
+        snmpEntry(value)
+    return value
+
+
 def credentials(value: str) -> dict[str, Any]:
     """
     One line per printer, C{URL username:password} (the password may hold
@@ -233,6 +244,13 @@ KEYS: tuple[Key, ...] = (
         "and is its own CWMP CPE: the proxier's endpoint has the printer's identity, its DeviceInfo and its "
         "Device.Services.PrintService.1., and no Virtual CWMP Device is made (printers and every other "
         "protocol are then left off). Empty: off, the proxier is a gateway."),
+    Key("embedded_snmp", embeddedSNMP, "",
+        "Embedded mode only: the SNMP agent of the printer named by embedded, as snmp://community@address[:port] "
+        "(for example snmp://public@127.0.0.1; ?version=1 for SNMPv1). Its values are merged into the CPE's "
+        "as for a printer listed both ways in printers: IPP where both answer, except Contact (written by an "
+        "SNMP SET of sysContact, then read back) and what only SNMP tells (MAC, memory, front panel); its "
+        "sysUpTime going back is a restart too. It is taken as that printer's without matching. Its write "
+        "community goes in credentials. Empty: the printer is read over IPP alone."),
     Key("poll_interval", integer(10, 86400), "60",
         "Seconds between two polls of a printer's state, state reasons and supplies (a tenth of it "
         "added at random, so a fleet is not polled in step)."),
@@ -292,6 +310,7 @@ class PrinterSettings:
 
     printers: tuple[str, ...] = ()
     embedded: str = ""
+    embeddedSNMP: str = ""
     pollInterval: float = 60.0
     fullPollInterval: float = 900.0
     maxConcurrentPolls: int = 4
@@ -321,6 +340,7 @@ class PrinterSettings:
         return cls(
             printers=key("printers"),
             embedded=key("embedded"),
+            embeddedSNMP=key("embedded_snmp"),
             pollInterval=float(key("poll_interval")),
             fullPollInterval=float(key("full_poll_interval")),
             maxConcurrentPolls=key("max_concurrent_polls"),
@@ -357,8 +377,9 @@ class PrinterSettings:
     def strayCredentials(self) -> list[str]:
         """
         The URLs credentials are given for but neither C{printers} nor
-        C{embedded} names (a typo, for a log line; an SNMP entry as its
-        L{SNMPEntry.where}).
+        C{embedded} / C{embedded_snmp} names (a typo, for a log line; an
+        SNMP entry as its L{SNMPEntry.where}).
         """
         stray = [u for u in self.credentials if u not in self.printers and u != self.embedded]
-        return stray + [snmpEntry(u).where for u in self.writeCommunities if u not in self.printers]
+        return stray + [snmpEntry(u).where for u in self.writeCommunities
+                        if u not in self.printers and u != self.embeddedSNMP]
