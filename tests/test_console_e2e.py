@@ -4,7 +4,10 @@ in-memory test protocol (L{tests._memproto}), the fake ACS on 127.0.0.1 and
 the console on a loopback port, spoken to over HTTP. A value set from the
 console where the ACS asked for Notification reaches the ACS as "4 VALUE
 CHANGE" in the next Inform, with the new value (TR-069 A.3.2.4); the same
-parameter set by the ACS itself is not reported back.
+parameter set by the ACS itself is not reported back. So too for a printer
+(the real printer plugin polling the demo's IPP printer,
+L{proxier.sim.ippprinter}, on 127.0.0.1): the console's write goes through
+Set-Printer-Attributes and its read-back.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ from proxier.console.api import CSRF_HEADER
 from proxier.console.server import addConsole
 from proxier.cwmp import messages as m
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
+from proxier.sim import ippprinter
 from tests import _e2e
 from tests._e2e import events
 from tests._memproto import THING, Bench, MemoryProtocol
+from tests.test_printer_interop import LOCATION
+from tests.test_printer_interop import Lab as PrinterLab
 
 PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-CONSOLE-1")
 LABEL = THING + "Label"
@@ -44,6 +50,47 @@ class Lab(_e2e.Lab):
 class ConsoleWriteTests(unittest.TestCase):
     timeout = 60
 
+    def client(self, console: Any) -> Any:
+        """C{call(method, path, **kwargs)}: the console's API over HTTP; fires with the status and the JSON."""
+        http = treq.client.HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        base = console.url() + "api/"
+
+        @defer.inlineCallbacks
+        def call(method: str, path: str, **kwargs: Any) -> Any:
+            response = yield http.request(method, base + path, **kwargs)
+            body = yield response.content()
+            return response.code, json.loads(body)
+
+        return call
+
+    @defer.inlineCallbacks
+    def test_printerConsoleWrite(self) -> None:
+        """
+        A printer is written from the console as any device: the ACS turns
+        Notification on for ServiceLocation, the console sets it (200, the
+        printer now has it), and the next Inform carries "4 VALUE CHANGE"
+        with the console's value.
+        """
+        with open(ippprinter.DEMO_ATTRIBUTES) as f:
+            printer = ippprinter.IPPPrinter(reactor, ippprinter.readAttributeFile(f.read()), location="Room 1")
+        port = ippprinter.listen(reactor, printer)
+        self.addCleanup(port.stopListening)
+        lab = PrinterLab(self, f"ipp://127.0.0.1:{port.getHost().port}/ipp/print")
+        lab.sections["console"] = {"enable": True, "port": 0}
+        yield lab.start()
+        call = self.client(addConsole(lab.tree))
+        yield lab.session([m.SetParameterAttributes((AttributeChange(LOCATION, True, 1),))], lab.printer)
+        code, session = yield call("GET", "session")
+        code, answer = yield call("POST", f"devices/{lab.printer.key}/values",
+                                  data=json.dumps({"values": [{"name": LOCATION, "value": "Lab 7"}]}).encode(),
+                                  headers={"Content-Type": "application/json",
+                                           CSRF_HEADER.decode(): session["csrf"]})
+        self.assertEqual((code, answer), (200, {"status": 0}))
+        self.assertEqual(printer.attributes["printer-location"].value, "Lab 7")
+        after = yield lab.session([], lab.printer)
+        self.assertEqual(events(after), ["4 VALUE CHANGE", "6 CONNECTION REQUEST"])
+        self.assertIn(ParameterValue(LOCATION, "Lab 7", "xsd:string"), after.inform.parameters)
+
     @defer.inlineCallbacks
     def test_consoleWriteIsValueChange(self) -> None:
         """
@@ -53,17 +100,8 @@ class ConsoleWriteTests(unittest.TestCase):
         value. The ACS's own write of it afterwards brings no VALUE CHANGE.
         """
         lab = yield Lab(self).start()
-        console = addConsole(lab.tree)
-        http = treq.client.HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
-        base = console.url() + "api/"
+        call = self.client(addConsole(lab.tree))
         device = lab.devices()[0]
-
-        @defer.inlineCallbacks
-        def call(method: str, path: str, **kwargs: Any) -> Any:
-            response = yield http.request(method, base + path, **kwargs)
-            body = yield response.content()
-            return response.code, json.loads(body)
-
         yield lab.session([m.SetParameterAttributes((AttributeChange(LABEL, True, 1),))], device)
         code, listed = yield call("GET", "devices")
         self.assertEqual(code, 200)
