@@ -73,8 +73,8 @@ from twisted.internet import defer, task
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import (memoryPerDevice, processCPUSeconds, reactFleet, residentBytes, startWithPrinters,  # noqa: E402
-                            warningsOnly)
+from bench._harness import (  # noqa: E402
+    memoryPerDevice, processCPUSeconds, reactFleet, residentBytes, startWithPrinters, warningsOnly)
 
 #: The default period (the [printer] keys' defaults) over the one measured.
 COMPRESSION = 6
