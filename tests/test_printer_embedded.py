@@ -16,6 +16,7 @@ ways is validated against the BBF schema (L{tests._e2e}).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from twisted.application.service import Service
@@ -516,3 +517,50 @@ class IppeveprinterTests(unittest.TestCase):
             self.assertIsInstance(reboot, m.SOAPFault)
             self.assertEqual(reboot.fault.code, 9000)
         self.assertEqual([s.device for s in lab.acs.sessions], [str(self.identity)] * len(lab.acs.sessions))
+
+
+class IppeveprinterSnmpsimTests(unittest.TestCase):
+    """
+    The proxier as the CPE of a real ippeveprinter with C{[printer]
+    embedded_snmp} on snmpsim serving the MFP 4000 recording, on loopback.
+    """
+
+    timeout = 120
+
+    @defer.inlineCallbacks
+    def setUp(self) -> Any:
+        reason = snmpPeer.missing()
+        if reason:
+            raise unittest.SkipTest(reason)
+        self.peer = printers.startPrinter(self, location="Room 1")
+        directory = self.mktemp()
+        os.makedirs(directory)
+        port = snmpPeer.startSnmpsim(self, directory)
+        group = yield IPPClient(self.peer.url, reactor=reactor, timeout=5).getPrinterAttributes()
+        self.identity = identityOf(ippsource.read(group), "000000")
+        self.lab = _e2e.Lab(self, [PrinterProtocol()], self.identity, {
+            "printer": {"embedded": self.peer.url, "embedded_snmp": f"snmp://printer-mfp4000@127.0.0.1:{port}",
+                        "poll_interval": 10, "request_timeout": 2}})
+
+    @defer.inlineCallbacks
+    def test_snmpRowsAndContact(self) -> Any:
+        """
+        The embedded CPE reads an IPP row (Location: ippeveprinter's) and
+        SNMP-only rows (the MAC, the front panel text); OwnerVCard is
+        writable, set through sysContact and read back.
+        """
+        lab = yield self.lab.start()
+        yield waitFor(lambda: lab.tree.embedded.device.snmp.readings is not None, what="snmpsim's first answer")
+        panel = SERVICE + "PrintServiceConfiguration.Consoles.Console.1.ConsoleDescription.ConsoleDisplayBuffer."
+        rows = {LOCATION: "Room 1", MAC_ROW: "00:02:a5:c0:ff:ee", panel + "ConsoleDisplayText": "Ready,Black toner low"}
+        session = yield lab.session([
+            m.GetParameterValues(tuple(rows)),
+            m.GetParameterNames(CONTACT_ROW, False),
+            m.SetParameterValues((ParameterValue(CONTACT_ROW, "ops@example.org"),), "k"),
+            m.GetParameterValues((CONTACT_ROW,)),
+        ], self.identity)
+        got, names, spv, after = answers(session)
+        self.assertEqual(_values(got), rows)
+        self.assertEqual([(p.name, p.writable) for p in names.parameters], [(CONTACT_ROW, True)])
+        self.assertEqual(spv, m.SetParameterValuesResponse(0))
+        self.assertEqual(_values(after), {CONTACT_ROW: "ops@example.org"})
