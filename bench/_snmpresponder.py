@@ -8,7 +8,7 @@ Each answers as the MFP 4000 recording
 (prtGeneralSerialNumber) and a MAC (ifPhysAddress) of its own and a
 sysUpTime that runs on from the recorded one: GET, GETNEXT and GETBULK
 (RFC 3416 §4.2.3) over the sorted recording, SET of the recording's
-writable (writecache) objects, on the project's own codec. One community,
+writable (writecache) objects: L{proxier.sim.snmpagent.SNMPAgent}. One community,
 C{public}, reads and writes; another is not answered (RFC 3584 §4.1).
 Every datagram received and answer sent is counted.
 
@@ -23,7 +23,6 @@ its stdin is closed:
 from __future__ import annotations
 
 import argparse
-import bisect
 import os
 import sys
 import time
@@ -32,7 +31,8 @@ from typing import Any, Callable, Optional
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from proxier.printer import mib, snmp  # noqa: E402
-from proxier.printer.snmp import Message, PDU, Value, VarBind  # noqa: E402
+from proxier.printer.snmp import Value  # noqa: E402
+from proxier.sim.snmpagent import SNMPAgent  # noqa: E402
 from tests import _snmprec  # noqa: E402
 
 __all__ = ["RECORDED", "COMMUNITY", "UPTIME", "SERIAL", "MAC", "recordedValues", "FakeSNMPPrinters", "serve"]
@@ -67,72 +67,21 @@ class FakeSNMPPrinters:
 
     def __init__(self, count: int, seconds: Callable[[], float]) -> None:
         values, self.writable = recordedValues()
-        self.seconds = seconds
-        self.booted = seconds() - values[UPTIME].value / 100
-        self.keys = sorted(values)
         self.printers = []
         for n in range(count):
             own = dict(values)
             own[SERIAL] = Value(snmp.OCTET_STRING, f"EXC4K-BENCH-{n:06d}".encode())
             own[MAC] = Value(snmp.OCTET_STRING, bytes.fromhex("0002a5") + n.to_bytes(3, "big"))
-            self.printers.append(own)
+            self.printers.append(SNMPAgent(own, self.writable, community=COMMUNITY, writeCommunity=COMMUNITY,
+                                           maxBindings=None, record=False, seconds=seconds))
         self.received = self.sent = 0
-
-    def _next(self, values: dict, oid: tuple[int, ...], version: int) -> Optional[VarBind]:
-        i = bisect.bisect_right(self.keys, oid)
-        if i < len(self.keys):
-            return VarBind(self.keys[i], values[self.keys[i]])
-        return None if version == snmp.V1 else VarBind(oid, Value(snmp.END_OF_MIB_VIEW))
 
     def answer(self, n: int, datagram: bytes) -> Optional[bytes]:
         self.received += 1
-        try:
-            request = snmp.decode(datagram)
-        except snmp.SNMPError:
-            return None
-        if request.community != COMMUNITY:
-            return None
-        values = self.printers[n]
-        values[UPTIME] = Value(snmp.TIMETICKS, int((self.seconds() - self.booted) * 100) % 2**32)
-        pdu, version = request.pdu, request.version
-        status, index, out = 0, 0, []
-        if pdu.tag == snmp.GET:
-            for i, b in enumerate(pdu.varBinds, 1):
-                if b.oid in values:
-                    out.append(VarBind(b.oid, values[b.oid]))
-                elif version == snmp.V1:
-                    status, index = status or 2, index or i
-                    out.append(b)
-                else:
-                    out.append(VarBind(b.oid, Value(snmp.NO_SUCH_INSTANCE)))
-        elif pdu.tag == snmp.GET_NEXT:
-            for i, b in enumerate(pdu.varBinds, 1):
-                found = self._next(values, b.oid, version)
-                if found is None:
-                    status, index = status or 2, index or i
-                out.append(found or b)
-        elif pdu.tag == snmp.GET_BULK:
-            nonRepeaters = min(pdu.errorStatus, len(pdu.varBinds))
-            out = [self._next(values, b.oid, version) for b in pdu.varBinds[:nonRepeaters]]  # type: ignore[misc]
-            current = [b.oid for b in pdu.varBinds[nonRepeaters:]]
-            for _ in range(pdu.errorIndex):
-                row = [self._next(values, oid, version) for oid in current]
-                out += row  # type: ignore[arg-type]
-                current = [b.oid for b in row]  # type: ignore[union-attr]
-                if all(b.value.tag == snmp.END_OF_MIB_VIEW for b in row):  # type: ignore[union-attr]
-                    break
-        elif pdu.tag == snmp.SET:
-            for b in pdu.varBinds:
-                if b.oid in self.writable:
-                    values[b.oid] = b.value
-                    out.append(b)
-                else:  # as snmpsim refuses it
-                    out.append(VarBind(b.oid, Value(snmp.NO_SUCH_INSTANCE)))
-        else:
-            return None
-        self.sent += 1
-        return snmp.encode(Message(version, request.community, PDU(snmp.RESPONSE, pdu.requestId, status, index,
-                                                                   tuple(out))))
+        reply = self.printers[n].answer(datagram)
+        if reply is not None:
+            self.sent += 1
+        return reply
 
 
 def serve(reactor: Any, count: int) -> list[int]:

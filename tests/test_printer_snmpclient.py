@@ -1,17 +1,16 @@
 # -*- test-case-name: tests.test_printer_snmpclient -*-
 """
-Tests for L{proxier.printer.snmpclient}: an in-memory agent on the project's
-own codec, fed through a fake transport with C{datagramReceived}, on a
+Tests for L{proxier.printer.snmpclient}: the in-memory agent of
+L{proxier.sim.snmpagent}, fed through a fake transport with C{datagramReceived}, on a
 L{task.Clock} (PRINTERS.md §10 [A]); then interop with snmpsim on loopback.
 """
 
 from __future__ import annotations
 
-import bisect
 import os
 import shutil
 import subprocess
-from typing import Any, Optional
+from typing import Any
 
 from twisted.internet import reactor, task, threads
 from twisted.internet.defer import inlineCallbacks
@@ -35,6 +34,7 @@ from proxier.printer.snmpclient import (
     listen,
     statusError,
 )
+from proxier.sim.snmpagent import SNMPAgent
 from tests.peers import snmp as peer
 
 AGENT = ("127.0.0.1", 161)
@@ -56,87 +56,6 @@ def printerValues() -> dict[tuple[int, ...], Value]:
     return values
 
 
-class FakeAgent:
-    """
-    An SNMP agent in memory: GET, GETNEXT, GETBULK (RFC 3416 §4.2.3) and SET
-    over a sorted table; a wrong community is not answered (RFC 3584 §4.1).
-
-    @ivar readOnly: how a SET of a read-only OID is refused: C{"snmpsim"}
-        (noSuchInstance under error-status 0) or C{"notWritable"}.
-    @ivar maxBindings: answers with more bindings are tooBig.
-    """
-
-    def __init__(self, values: dict[tuple[int, ...], Value], writable: tuple[tuple[int, ...], ...] = (),
-                 community: bytes = b"public", writeCommunity: bytes = b"private", readOnly: str = "snmpsim",
-                 maxBindings: int = 64) -> None:
-        self.values = dict(values)
-        self.writable = set(writable)
-        self.community = community
-        self.writeCommunity = writeCommunity
-        self.readOnly = readOnly
-        self.maxBindings = maxBindings
-        self.requests: list[Message] = []
-
-    def _next(self, oid: tuple[int, ...]) -> Optional[tuple[int, ...]]:
-        keys = sorted(self.values)
-        i = bisect.bisect_right(keys, oid)
-        return keys[i] if i < len(keys) else None
-
-    def _nextBinding(self, oid: tuple[int, ...], version: int) -> Optional[VarBind]:
-        following = self._next(oid)
-        if following is None:
-            return None if version == snmp.V1 else VarBind(oid, Value(snmp.END_OF_MIB_VIEW))
-        return VarBind(following, self.values[following])
-
-    def answer(self, datagram: bytes) -> Optional[bytes]:
-        request = snmp.decode(datagram)
-        self.requests.append(request)
-        pdu, version = request.pdu, request.version
-        if request.community not in ((self.writeCommunity,) if pdu.tag == snmp.SET else
-                                     (self.community, self.writeCommunity)):
-            return None
-        status, index, out = 0, 0, []
-        if pdu.tag == snmp.GET:
-            for i, b in enumerate(pdu.varBinds, 1):
-                if b.oid in self.values:
-                    out.append(VarBind(b.oid, self.values[b.oid]))
-                elif version == snmp.V1:
-                    status, index = status or 2, index or i
-                    out.append(b)
-                else:
-                    out.append(VarBind(b.oid, Value(snmp.NO_SUCH_INSTANCE)))
-        elif pdu.tag == snmp.GET_NEXT:
-            for i, b in enumerate(pdu.varBinds, 1):
-                found = self._nextBinding(b.oid, version)
-                if found is None:
-                    status, index = status or 2, index or i
-                out.append(found or b)
-        elif pdu.tag == snmp.GET_BULK:
-            nonRepeaters = min(pdu.errorStatus, len(pdu.varBinds))
-            out = [self._nextBinding(b.oid, version) for b in pdu.varBinds[:nonRepeaters]]  # type: ignore[misc]
-            current = [b.oid for b in pdu.varBinds[nonRepeaters:]]
-            for _ in range(pdu.errorIndex):
-                row = [self._nextBinding(oid, version) for oid in current]
-                out += row  # type: ignore[arg-type]
-                current = [b.oid for b in row]  # type: ignore[union-attr]
-                if all(b.value.tag == snmp.END_OF_MIB_VIEW for b in row):  # type: ignore[union-attr]
-                    break
-        elif pdu.tag == snmp.SET:
-            for i, b in enumerate(pdu.varBinds, 1):
-                if b.oid in self.writable:
-                    self.values[b.oid] = b.value
-                    out.append(b)
-                elif self.readOnly == "snmpsim":
-                    out.append(VarBind(b.oid, Value(snmp.NO_SUCH_INSTANCE)))
-                else:
-                    status, index = status or 17, index or i
-                    out.append(b)
-        if len(out) > self.maxBindings:
-            status, index, out = 1, 0, list(pdu.varBinds)
-        return snmp.encode(Message(version, request.community, PDU(snmp.RESPONSE, pdu.requestId, status, index,
-                                                                   tuple(out))))
-
-
 class FakeTransport:
     """
     What the protocol writes to: each datagram is recorded and, for an
@@ -148,7 +67,7 @@ class FakeTransport:
         self.clock = clock
         self.protocol = protocol
         self.sent: list[tuple[bytes, tuple[str, int]]] = []
-        self.agents: dict[tuple[str, int], FakeAgent] = {}
+        self.agents: dict[tuple[str, int], SNMPAgent] = {}
         self.delay = 0.0
         self.silent = False
 
@@ -170,7 +89,7 @@ class ClientTestsMixin:
         self.protocol.log = Logger(observer=self.events.append)
         self.transport = FakeTransport(self.clock, self.protocol)
         self.protocol.makeConnection(self.transport)  # type: ignore[arg-type]
-        self.agent = FakeAgent(printerValues(), writable=(SYS_CONTACT,))
+        self.agent = SNMPAgent(printerValues(), writable=(SYS_CONTACT,))
         self.transport.agents[AGENT] = self.agent
 
     def client(self, **kwargs: Any) -> SNMPClient:

@@ -29,12 +29,13 @@ from proxier.printer.snmpclient import SNMPClient, SNMPProtocol
 from proxier.printer.snmpdevice import SNMPPrinterDevice, knownKey, snmpIdentity
 from proxier.printer.snmpreader import SNMPReader
 from proxier.service import DeviceDirectory, ProtocolContext
+from proxier.sim.snmpagent import SNMPAgent
 from proxier.store import Store
 from tests._fakeprinter import TEXT, URL, FakeClient, FakePrinter, attribute, mfp4000
 from tests._helpers import fired
 from tests.test_printer_device import Endpoint
 from tests.test_printer_snmpclient import AGENT, FakeTransport
-from tests.test_printer_snmpreader import CONTACT, LOCATION, RESET, RunningAgent, recorded
+from tests.test_printer_snmpreader import CONTACT, LOCATION, RESET, recorded
 
 SERIAL = "EXC4K-2024-000123"  # the recording's prtGeneralSerialNumber
 SNMP_ONLY = DeviceIdentity("ExampleCo", "0002A5", "ExampleCo MFP 4000 Color", SERIAL)
@@ -51,7 +52,7 @@ class _AgentCase(unittest.TestCase):
         self.protocol = SNMPProtocol(self.clock, firstRequestId=1)
         self.transport = FakeTransport(self.clock, self.protocol)
         self.protocol.makeConnection(self.transport)  # type: ignore[arg-type]
-        self.agent = RunningAgent(self.clock, recorded(), writable=(CONTACT, RESET))
+        self.agent = SNMPAgent(recorded(), writable=(CONTACT, RESET), seconds=self.clock.seconds)
         self.transport.agents[AGENT] = self.agent
         self.state = Store.open(self.mktemp())
         self.endpoint = Endpoint()

@@ -21,12 +21,12 @@ from proxier.printer.poller import IPollObserver, PollSlots, PrinterPoller
 from proxier.printer.snmp import Value
 from proxier.printer.snmpclient import SNMPClient, SNMPNotWritten, SNMPProtocol, SNMPTimeout
 from proxier.printer.snmpreader import SERVICE, SNMPReader, SNMPTarget, Targets, answered, refusedBy
+from proxier.sim.snmpagent import SNMPAgent
 from tests import _snmprec
-from tests.test_printer_snmpclient import AGENT, FakeAgent, FakeTransport
+from tests.test_printer_snmpclient import AGENT, FakeTransport
 
 CONTACT = mib.OID["sysContact"] + (0,)
 LOCATION = mib.OID["sysLocation"] + (0,)
-UPTIME = mib.OID["sysUpTime"] + (0,)
 CHANGES = mib.OID["prtGeneralConfigChanges"] + (1,)
 RESET = mib.OID["prtGeneralReset"] + (1,)
 
@@ -43,29 +43,13 @@ def recorded(name: str = "printer-mfp4000.snmprec") -> dict[tuple[int, ...], Val
     return values
 
 
-class RunningAgent(FakeAgent):
-    """The recorded agent, its sysUpTime going on with the clock as a printer's does."""
-
-    def __init__(self, clock: task.Clock, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.clock = clock
-        self.booted = self.clock.seconds() - self.values[UPTIME].value / 100
-
-    def restart(self) -> None:
-        self.booted = self.clock.seconds()
-
-    def answer(self, datagram: bytes) -> Any:
-        self.values[UPTIME] = Value(snmp.TIMETICKS, int((self.clock.seconds() - self.booted) * 100) % 2**32)
-        return super().answer(datagram)
-
-
 class ReaderTestsMixin:
     def setUp(self) -> None:
         self.clock = task.Clock()
         self.protocol = SNMPProtocol(self.clock, firstRequestId=1)
         self.transport = FakeTransport(self.clock, self.protocol)
         self.protocol.makeConnection(self.transport)  # type: ignore[arg-type]
-        self.agent = RunningAgent(self.clock, recorded(), writable=(CONTACT, RESET))
+        self.agent = SNMPAgent(recorded(), writable=(CONTACT, RESET), seconds=self.clock.seconds)
         self.transport.agents[AGENT] = self.agent
         self.client = SNMPClient(self.protocol, *AGENT, writeCommunity=b"private", timeout=1.0, retries=1)
         self.reader = SNMPReader(self.client, self.clock)
