@@ -16,12 +16,12 @@ from typing import Any
 
 from twisted.trial import unittest
 
-from proxier.datamodel.tree import TreeDataModel
-from proxier.printer import ippsource, mib, model, proxy, snmp
+from proxier.printer import ippsource, mib, proxy, snmp
 from proxier.printer import snmpsource as S
 from proxier.printer.ippsource import WriteError
 from proxier.printer.snmp import Value, VarBind
 from tests import _snmprec
+from tests.test_printer_sources import boundTree
 
 PS = "Device.Services.PrintService.1."
 LEVEL = "MarkerSupplyDescription.MarkerSupplyCurrentLevel"
@@ -367,30 +367,13 @@ class WriteTests(unittest.TestCase):
         self.assertEqual(ippsource.notTaken({S.DESCRIPTION + "OwnerVCard": "x"}, readBack), [S.DESCRIPTION + "OwnerVCard"])
 
 
-def boundTree(readings: ippsource.Readings) -> TreeDataModel:
-    """A PrintService tree with every path SNMP serves bound to C{readings}, its rows added by native index."""
-    bindings = {path: model.Binding(lambda node, p=path: readings.values[p]) for path in S.SCALARS}
-    for table, rels in S.ROW_PATHS.items():
-        for rel in rels:
-            bindings[table + rel] = model.Binding(lambda node, t=table, r=rel: readings.rows[t][node.data].get(r))
-    tree = TreeDataModel(model.declare(bindings))
-    tree.addInstance(model.SERVICE_TABLE, key="1")
-    for table in sorted(readings.rows, key=len):
-        for key in readings.rows[table]:
-            parent = table[: -len("{i}.")]
-            for number in key[:-1]:
-                parent = parent.replace("{i}", str(number), 1)
-            tree.addInstance(PS + parent, key=".".join(map(str, key)), data=key)
-    return tree
-
-
 class TreeTests(unittest.TestCase):
     """Every path SNMP serves is in the model, and reads through the tree."""
 
     def test_pathsInModel(self) -> None:
         """Binding every served path raises no BindingError, and every reading's path is one of them."""
         readings = S.read(mfp())
-        self.assertIsNotNone(boundTree(readings))
+        self.assertIsNotNone(boundTree(readings, S.SCALARS, S.ROW_PATHS, dict.get))
         self.assertLessEqual(set(readings.values), set(S.SCALARS))
         for table, rows in readings.rows.items():
             for row in rows.values():
@@ -398,7 +381,7 @@ class TreeTests(unittest.TestCase):
 
     def test_readThroughTree(self) -> None:
         """GetParameterValues of the SNMP-served demo rows gives their wire values."""
-        tree = boundTree(S.read(mfp()))
+        tree = boundTree(S.read(mfp()), S.SCALARS, S.ROW_PATHS, dict.get)  # an SNMP row may lack a column
         conf = PS + "PrintServiceConfiguration."
         names = {
             PS + S.STATUS + "SerialNumber": "EXC4K-2024-000123",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from twisted.internet import defer
 from twisted.trial import unittest
@@ -318,14 +318,21 @@ class WriteTests(unittest.TestCase):
         self.assertEqual(S.notTaken({S.PDP + "Sides": "OneSided"}, readBack), [S.PDP + "Sides"])
 
 
-def boundTree(readings: S.Readings) -> TreeDataModel:
-    """A PrintService tree with every path IPP serves bound to C{readings}, its rows added by native index."""
-    bindings = {path: model.Binding(lambda node, p=path: readings.values[p])
-                for path in [p for p, _, _ in S.SCALARS] + [S.STATE_REASONS, S.STATUS + "Id"]
-                + [S.RESOLUTION + f for f in ("CrossFeedDir", "FeedDir", "Units")]}
-    for table, rels in S.ROW_PATHS.items():
+SERVED = ([p for p, _, _ in S.SCALARS] + [S.STATE_REASONS, S.STATUS + "Id"]
+          + [S.RESOLUTION + f for f in ("CrossFeedDir", "FeedDir", "Units")])  # the scalar paths IPP serves
+
+
+def boundTree(readings: S.Readings, scalars: Iterable[str], rowPaths: dict[str, Iterable[str]],
+              column: Callable[[dict, str], Any] = dict.__getitem__) -> TreeDataModel:
+    """
+    A PrintService tree with C{scalars} and the C{rowPaths} columns bound to
+    C{readings} (a row's column read by C{column}), its rows added by native
+    index: how the model serves a source's readings (IPP's here, SNMP's too).
+    """
+    bindings = {path: model.Binding(lambda node, p=path: readings.values[p]) for path in scalars}
+    for table, rels in rowPaths.items():
         for rel in rels:
-            bindings[table + rel] = model.Binding(lambda node, t=table, r=rel: readings.rows[t][node.data][r])
+            bindings[table + rel] = model.Binding(lambda node, t=table, r=rel: column(readings.rows[t][node.data], r))
     tree = TreeDataModel(model.declare(bindings))
     tree.addInstance(model.SERVICE_TABLE, key="1")
     for table in sorted(readings.rows, key=len):
@@ -343,10 +350,8 @@ class TreeTests(unittest.TestCase):
     def test_pathsInModel(self) -> None:
         """Binding every served path raises no BindingError, and every reading's path is one of them."""
         readings = S.read(ippeveprinter())
-        tree = boundTree(readings)
-        served = {p for p, _, _ in S.SCALARS} | {S.STATE_REASONS, S.STATUS + "Id"} | {
-            S.RESOLUTION + f for f in ("CrossFeedDir", "FeedDir", "Units")}
-        self.assertLessEqual(set(readings.values), served)
+        tree = boundTree(readings, SERVED, S.ROW_PATHS)
+        self.assertLessEqual(set(readings.values), set(SERVED))
         for table, rows in readings.rows.items():
             for row in rows.values():
                 self.assertLessEqual(set(row), set(S.ROW_PATHS[table]))
@@ -354,7 +359,7 @@ class TreeTests(unittest.TestCase):
 
     def test_readThroughTree(self) -> None:
         """GetParameterValues of the demo rows gives the SM wire values."""
-        tree = boundTree(S.read(ippeveprinter()))
+        tree = boundTree(S.read(ippeveprinter()), SERVED, S.ROW_PATHS)
         names = [
             PS + S.DESCRIPTION + "ServiceLocation",
             PS + S.STATUS + "State",
