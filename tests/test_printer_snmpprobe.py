@@ -1,8 +1,9 @@
 # -*- test-case-name: tests.test_printer_snmpprobe -*-
 """
 Tests for L{proxier.printer.snmpprobe}: the probe's rate, addresses,
-community order and printer test against in-memory agents (the
-L{tests.test_printer_snmpclient} agent and transport) on a L{task.Clock}.
+community order and printer test against in-memory agents
+(L{proxier.sim.snmpagent}, through L{tests.test_printer_snmpclient}'s
+transport) on a L{task.Clock}.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from proxier.printer.settings import snmpTargets
 from proxier.printer.snmp import Value
 from proxier.printer.snmpclient import SNMPClient, SNMPProtocol
 from proxier.printer.snmpprobe import SNMPProbe, addresses, isPrinter
-from tests.test_printer_snmpclient import FakeAgent, FakeTransport
+from proxier.sim.snmpagent import SNMPAgent
+from tests.test_printer_snmpclient import FakeTransport
 
 
 def agentValues(deviceType: str = "hrDevicePrinter") -> dict[tuple[int, ...], Value]:
@@ -53,9 +55,9 @@ class ProbeTests(unittest.TestCase):
         self.protocol.makeConnection(self.transport)  # type: ignore[arg-type]
         self.events: list[tuple[Any, ...]] = []
 
-    def agent(self, host: str, **kwargs: Any) -> FakeAgent:
+    def agent(self, host: str, **kwargs: Any) -> SNMPAgent:
         deviceType = kwargs.pop("deviceType", "hrDevicePrinter")
-        agent = FakeAgent(agentValues(deviceType), **kwargs)
+        agent = SNMPAgent(agentValues(deviceType), **kwargs)
         self.transport.agents[(host, 161)] = agent
         return agent
 
