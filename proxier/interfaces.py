@@ -33,6 +33,7 @@ __all__ = [
     "IProxiedDevice",
     "IEmbeddedDevice",
     "IDeviceObserver",
+    "IDeviceAttention",
     "IDataModel",
     "IRebaselining",
     "IForcedInform",
@@ -225,6 +226,23 @@ class IDeviceObserver(Interface):
         through).
 
         @type result: L{proxier.datamodel.values.AutonomousTransferResult}
+        """
+
+
+class IDeviceAttention(Interface):
+    """
+    Optional on an L{IProxiedDevice}: what a person should know or do about
+    the device now (the local console shows it prominently), told without
+    naming a protocol — a certificate to accept, a button to press on the
+    device, a role granted, a diagnostic running.
+    """
+
+    def notices():
+        """
+        @return: a sequence of C{(kind, text, since)} of plain text, most
+            pressing first: C{kind} is C{"action"} (someone must do
+            something: the text says what and where), C{"warning"} or
+            C{"info"}; C{since} is when it began (ISO 8601 UTC) or C{""}.
         """
 
 

@@ -24,7 +24,7 @@ from proxier.console.server import ConsoleRoot, ConsoleService, checkListenAddre
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
 from proxier.httpauth import DigestClient, DigestServer, parseChallenges
-from proxier.interfaces import IDataModel
+from proxier.interfaces import IDataModel, IDeviceAttention
 from proxier.lan.netif import NetworkInterface
 from proxier.log import DeviceLogger
 from tests._helpers import LogCapture
@@ -59,6 +59,18 @@ class FakeDevice:
         self.identity = identity
         self.key = identity.key
         self.online = online
+
+
+@implementer(IDeviceAttention)
+class AttentiveDevice(FakeDevice):
+    """A device that says what a person must do about it."""
+
+    def __init__(self, identity: DeviceIdentity, notices: list) -> None:
+        super().__init__(identity)
+        self._notices = notices
+
+    def notices(self) -> tuple:
+        return tuple(self._notices)
 
 
 class FakeSource:
@@ -175,6 +187,24 @@ class ReadTests(ConsoleTestCase):
         self.assertEqual(first["connectionRequestURL"], "http://127.0.0.1:7547/cr-MEM-0001")
         self.assertEqual(first["cwmp"]["pendingEvents"], ["4 VALUE CHANGE"])
         self.assertEqual(first["identity"]["serialNumber"], "MEM-0001")
+
+    def test_notices(self) -> None:
+        """
+        A device providing IDeviceAttention has its notices in its entry, as
+        given; one that does not has none, and neither is asked per protocol.
+        """
+        attentive = AttentiveDevice(Thing("MEM-0002").identity, [
+            ("action", "DeviceProtection: press the device's WPS/introduction button", "2026-12-06T13:00:00+00:00"),
+            ("info", "diagnostics IPPing running (asked by the ACS)", "")])
+        self.source.pairs[attentive.key] = (attentive, self.endpoint)
+        code, body, _ = self.fetch("GET", "/api/devices")
+        self.assertEqual(code, 200)
+        plain, second = body["devices"]
+        self.assertEqual(plain["notices"], [])
+        self.assertEqual(second["notices"], [
+            {"kind": "action", "text": "DeviceProtection: press the device's WPS/introduction button",
+             "since": "2026-12-06T13:00:00+00:00"},
+            {"kind": "info", "text": "diagnostics IPPing running (asked by the ACS)", "since": ""}])
 
     def test_names(self) -> None:
         """GET names: GetParameterNames through the endpoint's model, next level or the whole subtree."""

@@ -12,12 +12,13 @@ import json
 import os
 import time
 from functools import partial
+from types import SimpleNamespace
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from OpenSSL import SSL
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
-from twisted.internet.task import deferLater
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.task import Clock, deferLater
 from twisted.logger import LogLevel
 from twisted.trial import unittest
 
@@ -26,7 +27,7 @@ from proxier.sim.dps import TLSKnobs, makeCertificate, protect
 from proxier.sim.fleet import Fleet, FleetOptions
 from proxier.store import Store
 from proxier.upnp import description as D
-from proxier.upnp.dps import codec, security as S
+from proxier.upnp.dps import codec, security as S, wps
 from proxier.upnp.actions import ActionClient, ActionError
 from proxier.upnp.controlpoint import ControlPoint
 from proxier.upnp.dps.cpidentity import generateSelfSigned
@@ -532,3 +533,53 @@ class UnprotectedTests(DPSCase):
         _, device = yield self.waiter.wait("ready")
         self.assertEqual(device.security.state, S.PLAIN)
         self.assertFalse(self.logged("SECURELOCATION"))
+
+
+class NoticeTests(unittest.TestCase):
+    """What the layer says a person must know or do about a device (the console's notices), state by state."""
+
+    UDN = "uuid:12345678-1234-5123-8123-123456789abc"
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1796562000)  # 2026-12-06 13:00 UTC
+        controlPoint = SimpleNamespace(clock=self.clock)
+        settings = SimpleNamespace(dpsAcceptCertificates=())
+        self.layer = S.SecurityManager(controlPoint, settings, None, None)
+        self.device = SimpleNamespace(udn=self.UDN, security=S.DeviceSecurity())
+
+    def test_plainSaysNothing(self):
+        """An unprotected device asks nothing of anyone."""
+        self.assertEqual(self.layer.notices(self.device), [])
+
+    def test_quarantined(self):
+        """Quarantined: accept the new certificate on the gateway, as UDN=fingerprint, since the quarantine."""
+        self.layer.pins.quarantine(self.UDN, "SHA256:AA", "SHA256:BB", "127.0.0.1", "the device")
+        self.device.security.state = S.QUARANTINED
+        [(kind, text, since)] = self.layer.notices(self.device)
+        self.assertEqual((kind, since), ("action", "2026-12-06T13:00:00+00:00"))
+        self.assertIn(f"accept {self.UDN}=SHA256:BB in [upnp] dps_accept_certificates", text)
+
+    def test_pressTheButton(self):
+        """Held while the push-button introduction waits: press the device's button, before its deadline."""
+        self.device.security.state = S.HELD
+        self.assertEqual([k for k, _, _ in self.layer.notices(self.device)], ["action"], "grant a role on it")
+        introduction = S.Introduction(lambda action, arguments: Deferred(), wps.DeviceAttributes(bytes(16)),
+                                      bytes(16), self.clock, 120.0, lambda state, reason: None)
+        self.layer.introductions[self.UDN] = introduction
+        introduction.start()
+        self.assertEqual(self.layer.notices(self.device), [
+            ("action", "DeviceProtection: press the device's WPS/introduction button (before 13:02 UTC) to let the "
+                       "proxier manage it", "2026-12-06T13:00:00+00:00")])
+        introduction.cancel()
+
+    def test_roles(self):
+        """Granted: the roles held (Public left out); Public only and proxied: a warning; refused: why."""
+        self.device.security.state = S.GRANTED
+        self.device.security.permissions = codec.Permissions(frozenset({"Admin"}))
+        self.assertEqual(self.layer.notices(self.device), [("info", "DeviceProtection: role granted: Admin", "")])
+        self.device.security.state = S.PUBLIC
+        self.assertEqual([k for k, _, _ in self.layer.notices(self.device)], ["warning"])
+        self.device.security.state, self.device.security.reason = S.REFUSED, "an expired certificate"
+        self.assertEqual(self.layer.notices(self.device),
+                         [("warning", "DeviceProtection refused it: an expired certificate", "")])

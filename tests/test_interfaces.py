@@ -50,6 +50,7 @@ class ContractTests(unittest.TestCase):
             (interfaces.IACSAgent, ACSAgent),
             (interfaces.ISessionAgent, SessionAgent),
             (interfaces.IProxiedDevice, VirtualDevice),
+            (interfaces.IDeviceAttention, VirtualDevice),
             (interfaces.IDataModel, CMSDataModel),
             (INotifyingDataModel, CMSDataModel),
             (INotifyingDataModel, CompositeDataModel),

@@ -319,6 +319,23 @@ class PhaseTests(ServiceCase):
         self.assertFalse(self.saved()["notify"], "told, so no longer owed")
         self.assertEqual(self.clock.getDelayedCalls(), [], "no timer left behind")
 
+    def test_notices(self) -> None:
+        """
+        A diagnostic under way is a notice (IDeviceAttention's plain items):
+        which test, its phase in words, since the ACS asked; none once it ended.
+        """
+        self.assertEqual(self.service.notices(), [])
+        self.clock.advance(1796562000)  # 2026-12-06 13:00 UTC
+        self.requestPing()
+        self.assertEqual(self.service.notices(), [
+            ("info", "diagnostics IPPing waiting to start (asked by the ACS)", "2026-12-06T13:00:00+00:00")])
+        self.started()
+        self.assertEqual([text for _, text, _ in self.service.notices()],
+                         ["diagnostics IPPing running (asked by the ACS)"])
+        self.service.testsActive(set())
+        self.runner.open("result").callback(core.Outcome("Complete", "fine", {"SuccessCount": 3}))
+        self.assertEqual(self.service.notices(), [])
+
     def test_noEventPolls(self) -> None:
         """No word from the device: the test timer's poll finds the end (False), then the result is read."""
         self.requestPing()

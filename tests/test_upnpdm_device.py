@@ -7,20 +7,23 @@ the simulator's device behind it.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from twisted.internet import task
 from twisted.trial import unittest
+from zope.interface.verify import verifyObject
 
 from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.declarations import Object, Parameter
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
 from proxier.datamodel.values import ParameterValue
-from proxier.interfaces import IProxiedDevice
+from proxier.interfaces import IDeviceAttention, IProxiedDevice
 from proxier.proxy.device import DeviceStatus
 from proxier.proxy.gate import ActionGate
 from proxier.store import Store
+from proxier.upnp.dps.security import DeviceSecurity
 from proxier.upnp.tracker import Change
 from proxier.upnpdm.cmspaths import CWMP_ROOT
 from proxier.upnpdm.device import VirtualDevice, announcementKind
@@ -293,6 +296,45 @@ class OverlayTests(DeviceTestCase):
         self.device.overlays.append(("Device.X_TEST.", overlay))
         self.assertEqual([m.prefix for m in self.device.dataModel().mounts()],
                          ["Device.X_TEST_Elsewhere.", "Device.X_TEST."])
+
+
+class _Layer:
+    """The control point's DeviceProtection layer as a member's notices come from it."""
+
+    def __init__(self, notices: list) -> None:
+        self._notices = notices
+
+    def notices(self, upnp: Any) -> list:
+        return list(self._notices)
+
+
+class _Management:
+    def __init__(self, diagnostics: Any) -> None:
+        self.diagnostics = diagnostics
+
+    def stop(self) -> None:
+        pass
+
+
+class AttentionTests(DeviceTestCase):
+    def test_notices(self) -> None:
+        """
+        IDeviceAttention: nothing for an unprotected device without
+        diagnostics; else its members' DeviceProtection notices and its
+        diagnostics' (the generic part), what someone must do first.
+        """
+        verifyObject(IDeviceAttention, self.device)
+        self.assertEqual(self.device.notices(), ())
+        self.upnp.security = DeviceSecurity()
+        self.upnp.controlPoint = SimpleNamespace(security=_Layer([
+            ("info", "DeviceProtection: role granted: Admin", ""),
+            ("action", "DeviceProtection: press the device's WPS/introduction button", "2026-12-06T13:00:00+00:00")]))
+        self.device.management = _Management(SimpleNamespace(notices=lambda: [
+            ("info", "diagnostics IPPing running (asked by the ACS)", "")]))
+        self.assertEqual([text for _, text, _ in self.device.notices()], [
+            "DeviceProtection: press the device's WPS/introduction button",
+            "DeviceProtection: role granted: Admin",
+            "diagnostics IPPing running (asked by the ACS)"])
 
 
 class RestartingTests(DeviceTestCase):

@@ -7,7 +7,8 @@ shows is what the ACS would get, and a write is refused with the CWMP fault
 the ACS would see.
 
 Devices are reached through the shared interfaces only (L{IProxiedDevice},
-L{ICWMPEndpoint} and its model): nothing here knows a protocol. A write is
+the optional L{IDeviceAttention} for what a person must do, L{ICWMPEndpoint}
+and its model): nothing here knows a protocol. A write is
 made with L{ILocalWrites}, never as the ACS's: where Notification is on the
 ACS hears of it as "4 VALUE CHANGE" (TR-069 A.3.2.4).
 
@@ -34,6 +35,7 @@ from proxier.datamodel import paths
 from proxier.datamodel.capabilities import ILocalWrites
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
+from proxier.interfaces import IDeviceAttention
 
 __all__ = ["ConsoleAPI", "ConsoleSource", "TreeSource", "OWN_KEY", "CSRF_HEADER", "MODEL_TIMEOUT", "MAX_VALUES"]
 
@@ -100,6 +102,13 @@ class BadRequest(Exception):
 def _identity(identity: DeviceIdentity) -> dict[str, str]:
     return {"manufacturer": identity.manufacturer, "oui": identity.oui, "productClass": identity.productClass,
             "serialNumber": identity.serialNumber, "key": identity.key}
+
+
+def _notices(device: Any) -> list[dict[str, str]]:
+    """What a person must know or do about C{device} (L{IDeviceAttention}, optional): none when it says nothing."""
+    if not IDeviceAttention.providedBy(device):
+        return []
+    return [{"kind": kind, "text": text, "since": since} for kind, text, since in device.notices()]
 
 
 def faultJSON(fault: CWMPFault) -> dict[str, Any]:
@@ -215,6 +224,7 @@ class ConsoleAPI:
         for device, endpoint in sorted(self.source.devices(), key=lambda pair: pair[0].key):
             row = {"key": device.key, "identity": _identity(device.identity), "protocol": device.proxyProtocol,
                    "discovery": device.discoveryProtocol, "host": device.host, "online": bool(device.online)}
+            row["notices"] = _notices(device)
             row.update(self._endpointJSON(endpoint))
             out.append(row)
         return out

@@ -34,7 +34,7 @@ from twisted.logger import LogLevel
 from zope.interface import implementer
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IDeviceObserver, IProxiedDevice
+from proxier.interfaces import IDeviceAttention, IDeviceObserver, IProxiedDevice
 from proxier.log import DeviceLogger
 
 __all__ = ["ProxiedDevice", "DeviceStatus", "TRANSITIONS", "MAX_PENDING_EVENTS", "deviceKey", "MAX_KEY"]
@@ -82,7 +82,7 @@ def deviceKey(identity: DeviceIdentity) -> str:
     return key[: MAX_KEY - 17] + "-" + hashlib.sha256(str(identity).encode("utf-8")).hexdigest()[:16]
 
 
-@implementer(IProxiedDevice)
+@implementer(IProxiedDevice, IDeviceAttention)
 class ProxiedDevice:
     """
     A device presented to the ACS as a Virtual CWMP Device; online when made,
@@ -94,11 +94,14 @@ class ProxiedDevice:
 
     @ivar status: a L{DeviceStatus}, changed only by L{_moveTo}.
     @ivar log: log lines naming the device, in the subclass's namespace.
+    @ivar diagnostics: the L{DiagnosticsService<proxier.proxy.diagnostics.DiagnosticsService>}
+        the proxier holds for it, or None.
     """
 
     proxyProtocol: str
     discoveryProtocol: str
     host = ""
+    diagnostics: Any = None
 
     def __init__(self, identity: DeviceIdentity, status: DeviceStatus = DeviceStatus.ONLINE) -> None:
         self.identity = identity
@@ -134,6 +137,13 @@ class ProxiedDevice:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.identity} {self.status.value}>"
+
+    def notices(self) -> tuple[tuple[str, str, str], ...]:
+        """
+        L{IDeviceAttention}: the part every protocol shares, the diagnostics
+        under way; a protocol adds its own before them.
+        """
+        return tuple(self.diagnostics.notices()) if self.diagnostics is not None else ()
 
     # -- status ------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ TR-181 error the device's result names), with "8 DIAGNOSTICS COMPLETE".
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
@@ -213,6 +214,22 @@ TRANSITIONS: Mapping[Phase, frozenset] = {
     # the result read again (after a restart); the device says it still runs
     Phase.COLLECTING: frozenset({Phase.COLLECTING, Phase.RUNNING, Phase.IDLE}),
 }
+
+
+#: How a diagnostic under way is told to a person (L{DiagnosticsService.notices}).
+_PHASE_TEXT = {
+    Phase.WAITING: "waiting to start",
+    Phase.SENDING: "starting",
+    Phase.RUNNING: "running",
+    Phase.COLLECTING: "reading its result",
+}
+
+
+def _isoTime(seconds: float) -> str:
+    """Clock seconds as ISO 8601 UTC text (C{""} for 0: not known)."""
+    if not seconds:
+        return ""
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 class IllegalTransition(RuntimeError):
@@ -781,6 +798,20 @@ class DiagnosticsService:
     @property
     def mounts(self) -> list[tuple[str, Any]]:
         return [(kind.path, self.model) for kind in self.kinds]
+
+    def notices(self) -> list[tuple[str, str, str]]:
+        """
+        The diagnostics under way, as L{IDeviceAttention<proxier.interfaces.IDeviceAttention>}
+        notices: which test, how far it is, since the ACS asked for it.
+        """
+        out = []
+        for diagnostic in self.diagnostics.values():
+            record = diagnostic.record
+            if record.pending:
+                name = diagnostic.kind.path.rstrip(".").rpartition(".")[2]
+                out.append(("info", f"diagnostics {name} {_PHASE_TEXT[Phase(record.phase)]} (asked by the ACS)",
+                            _isoTime(record.requestedAt)))
+        return out
 
     @staticmethod
     def _validate(payload: Any) -> None:

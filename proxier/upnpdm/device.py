@@ -136,6 +136,28 @@ class VirtualDevice(ProxiedDevice):
     # -- IProxiedDevice ----------------------------------------------------------------
 
     @property
+    def diagnostics(self) -> Any:  # type: ignore[override]
+        """The BMS diagnostics the proxier holds for it (issue 7), or None."""
+        return self.management.diagnostics if self.management is not None else None
+
+    def notices(self) -> tuple[tuple[str, str, str], ...]:
+        """
+        L{IDeviceAttention<proxier.interfaces.IDeviceAttention>}: each
+        member's DeviceProtection (the control point's layer says what its
+        state asks of a person: a certificate to accept, a button to press,
+        the role granted), then the diagnostics under way; what must be
+        done first.
+        """
+        out: list[tuple[str, str, str]] = []
+        for member in self.members:
+            layer = getattr(getattr(member.upnp, "controlPoint", None), "security", None)
+            if layer is not None and getattr(member.upnp, "security", None) is not None:
+                out.extend(layer.notices(member.upnp))
+        out.extend(super().notices())
+        order = {"action": 0, "warning": 1}
+        return tuple(sorted(out, key=lambda notice: order.get(notice[0], 2)))
+
+    @property
     def profile(self) -> DeviceProfile:
         return self.model.profile
 

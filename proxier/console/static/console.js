@@ -59,6 +59,29 @@ function lastSession(cwmp) {
   return cell;
 }
 
+function noticeItem(tag, notice) {
+  const node = el(tag, notice.text, "notice " + notice.kind);
+  node.dataset.kind = notice.kind;
+  if (notice.since) node.title = "since " + new Date(notice.since).toLocaleString();
+  return node;
+}
+
+// What someone must do (press a device's button, accept a certificate), above everything else.
+function showAttention(devices) {
+  const items = [];
+  for (const device of devices) {
+    for (const notice of device.notices || []) {
+      if (notice.kind !== "action") continue;
+      const item = noticeItem("li", notice);
+      item.prepend(el("strong", device.identity.manufacturer + " " + device.identity.productClass + " (" +
+                      device.key + "): "));
+      items.push(item);
+    }
+  }
+  document.getElementById("attention").replaceChildren(...items);
+  document.getElementById("attention-section").hidden = !items.length;
+}
+
 function deviceRow(device) {
   const row = el("tr");
   const name = el("td");
@@ -66,7 +89,9 @@ function deviceRow(device) {
   name.append(el("div", device.key, "small"));
   row.append(name);
   row.append(el("td", device.protocol));
-  row.append(el("td", device.online ? "online" : "offline", device.online ? "online" : "offline"));
+  const state = el("td");
+  state.append(el("div", device.online ? "online" : "offline", device.online ? "online" : "offline"));
+  for (const notice of device.notices || []) state.append(noticeItem("div", notice));
   const waiting = [...device.cwmp.pendingEvents];
   if (device.cwmp.transfers.length) waiting.push("transfers: " + device.cwmp.transfers.join(", "));
   if (device.cwmp.inSession) waiting.push("in session");
@@ -91,6 +116,7 @@ async function refresh() {
     const devices = (await api("devices")).devices;
     const body = document.querySelector("#devices tbody");
     body.replaceChildren(...devices.map(deviceRow));
+    showAttention(devices);
     document.getElementById("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
     showProblem("");
   } catch (e) {

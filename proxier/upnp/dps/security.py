@@ -224,6 +224,10 @@ class PinStore:
                       "certificate {fp} is pinned", udn=udn, fp=fp)
 
 
+def _iso(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 def _serviceName(service: Service) -> str:
     parsed = parseType(service.serviceType)
     return parsed.name if parsed is not None else ""
@@ -270,13 +274,15 @@ class Introduction:
         self.state = "idle"
         self.reason = ""
         self.attempts = 0
+        self.started = 0.0  # clock seconds: when the user was first asked to press
         self._deadline = 0.0
         self._timer: Any = None
         self._running: Optional[Deferred] = None
 
     def start(self) -> None:
         self.state = "waiting"
-        self._deadline = self.clock.seconds() + self.timeout
+        self.started = self.clock.seconds()
+        self._deadline = self.started + self.timeout
         self._timer = self.clock.callLater(0, self._attempt)
 
     def cancel(self) -> None:
@@ -823,15 +829,56 @@ class SecurityManager:
         if self.devices.get(device.udn) is device and device.security.state in (HELD, PUBLIC):
             self._startIntroduction(device)
 
+    # -- what a person must know (the console) ----------------------------------------------
+
+    def notices(self, device: Any) -> list[tuple[str, str, str]]:
+        """
+        What the person at home or the operator must know or do about
+        C{device}'s protection, as C{(kind, text, since)}
+        (L{IDeviceAttention<proxier.interfaces.IDeviceAttention>}): accept a
+        changed certificate, press the device's button, grant a role; the
+        role held; nothing for an unprotected device.
+        """
+        udn = device.udn
+        security = device.security
+        out: list[tuple[str, str, str]] = []
+        if security.state == QUARANTINED:
+            entry = self.pins.quarantined.get(udn, {})
+            presented = entry.get("presented") or security.fingerprint or "SHA256:..."
+            out.append(("action", f"quarantined: its certificate changed — if the device was reset or replaced, "
+                                  f"accept {udn}={presented} in [upnp] dps_accept_certificates on the gateway",
+                        str(entry.get("since", ""))))
+            return out
+        if security.state == REFUSED:
+            return [("warning", f"DeviceProtection refused it: {security.reason}", "")]
+        introduction = self.introductions.get(udn)
+        if introduction is not None and introduction.state == "waiting":
+            out.append(("action", f"DeviceProtection: press the device's WPS/introduction button (before "
+                                  f"{_iso(introduction.started + introduction.timeout)[11:16]} UTC) to let the proxier "
+                                  f"manage it", _iso(introduction.started)))
+        elif introduction is not None and introduction.state == "registering":
+            out.append(("info", "DeviceProtection: button pressed, introduction under way", ""))
+        elif udn in self.status and self.status[udn].get("state") in ("timed-out", "failed"):
+            entry = self.status[udn]
+            out.append(("warning", f"DeviceProtection: introduction {entry['state']} "
+                                   f"({entry.get('reason', '')}); it is offered again later",
+                        entry.get("since", "")))
+        if security.state == HELD and introduction is None:
+            out.append(("action", "DeviceProtection: it grants the proxier nothing beyond Public — grant the "
+                                  "proxier a role on the device, or set [upnp] dps_introduction = pbc", ""))
+        elif security.state == PUBLIC:
+            out.append(("warning", "DeviceProtection: only Public granted; proxied with what Public may do", ""))
+        elif security.state == GRANTED:
+            roles = ", ".join(sorted(r for r in security.roles if r != codec.PUBLIC)) or "none"
+            out.append(("info", f"DeviceProtection: role granted: {roles}", ""))
+        return out
+
     def _setStatus(self, udn: str, state: str, name: str, host: str, timeout: float, reason: str = "") -> None:
         now = self.clock.seconds()
 
-        def iso(t: float) -> str:
-            return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat(timespec="seconds")
-
-        entry = {"state": state, "device": name, "address": host, "since": iso(now)}
+        entry = {"state": state, "device": name, "address": host, "since": _iso(now)}
         if timeout:
-            entry["pressBefore"] = iso(now + timeout)
+            entry["pressBefore"] = _iso(now + timeout)
         if reason:
             entry["reason"] = reason[:200]
         self.status[udn] = entry
