@@ -21,7 +21,7 @@ from proxier.datamodel.values import DeviceIdentity
 from proxier.lan.mdns import APPEARED, GONE, InstanceEvent, ServiceInstance, parseTXT
 from proxier.log import DeviceLogger
 from proxier.plugins.printer import PrinterProtocol
-from proxier.printer.discovery import IPP, IPPS, PDL_DATASTREAM, PrinterCandidate
+from proxier.printer.discovery import IPP, IPPS, LPD, PDL_DATASTREAM, PrinterCandidate
 from proxier.printer.finder import GONE_REASON, DNSSDDiscovery, PrinterLifecycle
 from proxier.printer.proxy import PrinterService
 from proxier.proxy.device import deviceKey
@@ -242,14 +242,26 @@ class LifecycleTests(unittest.TestCase):
         self.assertEqual(self.told, [("appeared", old), ("removed", old), ("appeared", new)])
 
     def test_snmpOnly(self) -> None:
-        """A _pdl-datastream candidate is logged once (no SNMP probe yet), never asked over IPP."""
-        logs = LogCapture(self)
+        """
+        A _pdl-datastream or _printer candidate's address is given to the
+        SNMP probe once, taken back when no such candidate advertises it,
+        and moved when the advertisement moves; never asked over IPP.
+        """
+        probed: list[tuple[str, str]] = []
+        self.lifecycle.snmpAdded = lambda address: probed.append(("add", address))
+        self.lifecycle.snmpRemoved = lambda address: probed.append(("discard", address))
         raw = candidate(url=None, serviceType=PDL_DATASTREAM)
+        lpd = candidate(url=None, serviceType=LPD)
         self.lifecycle.found(raw)
         self.lifecycle.changed(replace(raw, location="Room 9"))
-        self.assertEqual((self.asked, self.made), ([], []))
-        said = [e for e in logs.events if "SNMP probe not yet" in e.get("log_format", "")]
-        self.assertEqual(len(said), 1)
+        self.lifecycle.found(lpd)
+        self.lifecycle.lost(raw)
+        self.assertEqual(probed, [("add", "192.168.1.20")])
+        self.lifecycle.changed(replace(lpd, address="192.168.1.30", snmpAddress="192.168.1.30"))
+        self.lifecycle.lost(lpd)
+        self.assertEqual(probed, [("add", "192.168.1.20"), ("discard", "192.168.1.20"), ("add", "192.168.1.30"),
+                                  ("discard", "192.168.1.30")])
+        self.assertEqual((self.asked, self.made, self.lifecycle.snmpOnly), ([], [], {}))
 
     def test_stop(self) -> None:
         """Stopping: the running devices stop, no timer is left."""
@@ -501,7 +513,7 @@ class ServiceTests(unittest.TestCase):
 class SNMPEntryTests(_AgentCase):
     """An snmp:// entry of [printer] printers and the same printer found by DNS-SD over IPP: one device."""
 
-    def service(self) -> PrinterService:
+    def service(self, printers: tuple[str, ...] = (ENTRY,)) -> PrinterService:
         from zope.interface.registry import Components
 
         from proxier.config import load
@@ -511,7 +523,7 @@ class SNMPEntryTests(_AgentCase):
         from proxier.store import Store
 
         printer = FakePrinter(self.clock, mfp4000() + [attribute("printer-serial-number", TEXT, SNMP_SERIAL)])
-        config = load(None, [SECTION]).replace("printer", printers=(ENTRY,), discovery="dns-sd")
+        config = load(None, [SECTION]).replace("printer", printers=printers, discovery="dns-sd")
         self.directory = DeviceDirectory()
         context = ProtocolContext(self.clock, Components(), config, Store.open(self.mktemp()), self.directory)
         service = PrinterService(
@@ -548,6 +560,24 @@ class SNMPEntryTests(_AgentCase):
         self.clock.advance(86400)
         [again] = self.directory.devices()
         self.assertIsInstance(again, SNMPPrinterDevice)
+
+    def test_snmpCandidate(self) -> None:
+        """
+        A _pdl-datastream candidate's address is probed over SNMP: its
+        printer is a device (X_000000_SNMP); the advertisement gone, it is
+        offline, then forgotten after forget_after.
+        """
+        service = self.service(printers=())
+        raw = candidate("Raw", None, PDL_DATASTREAM, address=AGENT[0])
+        service.discovery.lifecycle.found(raw)
+        self.clock.advance(0)
+        [device] = self.directory.devices()
+        self.assertEqual((device.identity.serialNumber, device.discoveryProtocol, device.online),
+                         (SNMP_SERIAL, "X_000000_SNMP", True))
+        service.discovery.lifecycle.lost(raw)
+        self.assertEqual((self.directory.devices(), device.online), ([device], False))
+        self.clock.advance(86400)
+        self.assertEqual(self.directory.devices(), [])
 
     def test_entryAnswersLater(self) -> None:
         """The entry's agent answers only after the printer was found by DNS-SD: it joins that device."""

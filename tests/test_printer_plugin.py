@@ -38,14 +38,14 @@ class PluginTests(unittest.TestCase):
     def test_found(self) -> None:
         """
         The plugin is found by the plugin system; its ProxyProtocol and
-        DiscoveryProtocols (static entries, DNS-SD) are TR-106 vendor values
+        DiscoveryProtocols (static entries, DNS-SD, the SNMP probe) are TR-106 vendor values
         (TR-181 lists no IPP), its keys the [printer] section.
         """
         [plugin] = [p for p in protocolPlugins() if p.name == PROXY_PROTOCOL]
         self.assertTrue(IProxyProtocol.providedBy(plugin))
         self.assertTrue(IPlugin.providedBy(plugin))
         self.assertEqual((plugin.name, plugin.discoveryProtocol),
-                         ("X_000000_IPP", ("X_000000_Static", "X_000000_DNS-SD")))
+                         ("X_000000_IPP", ("X_000000_Static", "X_000000_DNS-SD", "X_000000_SNMP")))
         self.assertIs(plugin.configSection, SECTION)
 
 

@@ -431,6 +431,81 @@ class ServiceTests(_AgentCase):
         self.assertIsInstance(device, SNMPPrinterDevice)
 
 
+class ProbedTests(_AgentCase):
+    """
+    [printer] snmp_targets: the printer service runs the SNMP probe; a
+    printer it finds is a device (X_000000_SNMP), one it loses goes offline
+    and is forgotten after forget_after.
+    """
+
+    def service(self, **printer: Any) -> Any:
+        values = dict(poll_interval=60, forget_after=3600, snmp_targets=("127.0.0.1/32",), snmp_probe_interval=600,
+                      snmp_communities=(b"wrong", b"public"))
+        values.update(printer)
+        config = load(None, [SECTION]).replace("printer", **values)
+        self.directory = DeviceDirectory()
+        self.context = ProtocolContext(self.clock, Components(), config, Store.open(self.mktemp()), self.directory)
+        service = PrinterService(self.context, random=lambda: 0.0,
+                                 snmpClientFactory=lambda entry, write: SNMPClient(
+                                     self.protocol, entry.host, entry.port, community=entry.community, timeout=1.0,
+                                     retries=1))
+        service.startService()
+        self.addCleanup(lambda: service.stopService() if service.running else None)
+        self.clock.advance(0)
+        return service
+
+    def test_foundLostForgotten(self) -> None:
+        """
+        Found with the community that answers (the first one does not): a
+        device of its own, online; silent at the next round: offline, then
+        forgotten; answering again: a device again.
+        """
+        self.service()
+        self.assertEqual(self.directory.devices(), [])
+        self.clock.pump([1.0] * 5)
+        [device] = self.directory.devices()
+        self.assertIsInstance(device, SNMPPrinterDevice)
+        self.assertEqual((device.identity, device.discoveryProtocol, device.online),
+                         (SNMP_ONLY, "X_000000_SNMP", True))
+        self.transport.silent = True
+        self.clock.pump([1.0] * 600)
+        self.assertEqual(self.directory.devices(), [device])
+        self.assertFalse(device.online)
+        self.clock.advance(3600)
+        self.assertEqual(self.directory.devices(), [])
+        self.transport.silent = False
+        self.clock.pump([1.0] * 600)
+        [back] = self.directory.devices()
+        self.assertEqual((back.identity, back.online), (SNMP_ONLY, True))
+
+    def test_stop(self) -> None:
+        """Stopping the service stops the probe: no timer is left."""
+        service = self.service()
+        self.clock.pump([1.0] * 5)
+        self.transport.silent = True
+        self.clock.pump([1.0] * 600)
+        d = service.stopService()
+        self.clock.advance(0)
+        self.successResultOf(d)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_reloaded(self) -> None:
+        """SIGHUP without snmp_targets: the printer found is lost (offline); one with: found."""
+        service = self.service(snmp_targets=())
+        self.clock.pump([1.0] * 5)
+        self.assertEqual(self.directory.devices(), [])
+        config = load(None, [SECTION]).replace("printer", snmp_targets=("127.0.0.1/32",))
+        service.configReloaded(config)
+        self.clock.pump([1.0] * 5)
+        [device] = self.directory.devices()
+        service.configReloaded(config)
+        self.clock.pump([1.0] * 5)
+        self.assertEqual(self.directory.devices(), [device])
+        self.assertTrue(device.online)
+        service.configReloaded(config.replace("printer", snmp_targets=()))
+        self.assertFalse(device.online)
+
+
 class PluginTests(unittest.TestCase):
     def test_proxyProtocols(self) -> None:
         """An SNMP-only printer's X_000000_SNMP is in VirtualDevice.{i}.ProxyProtocol's enumeration."""

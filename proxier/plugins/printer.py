@@ -31,6 +31,7 @@ from proxier.printer.settings import (
     PROXY_PROTOCOL,
     SECTION,
     SECTION_NAME,
+    SNMP_DISCOVERY_PROTOCOL,
     SNMP_PROXY_PROTOCOL,
 )
 
@@ -41,7 +42,7 @@ class PrinterProtocol:
 
     name = PROXY_PROTOCOL
     otherProxyProtocols = (SNMP_PROXY_PROTOCOL,)  # a printer that speaks only SNMP
-    discoveryProtocol = (DISCOVERY_PROTOCOL, DNS_SD_DISCOVERY_PROTOCOL)
+    discoveryProtocol = (DISCOVERY_PROTOCOL, DNS_SD_DISCOVERY_PROTOCOL, SNMP_DISCOVERY_PROTOCOL)
     configSection = SECTION
 
     def makeService(self, context: Any) -> Any:

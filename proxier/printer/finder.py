@@ -34,8 +34,12 @@ finds, keyed by identity (the device key), with the clock injected:
  - an C{snmp://} entry of C{[printer] printers} of the same printer
    (L{proxier.printer.snmpdevice}) joins the device found, as it joins a
    static entry's, and is found again when that device goes;
- - C{_pdl-datastream._tcp} and C{_printer._tcp} candidates would be probed
-   over SNMP; not yet: each is logged once.
+ - a C{_pdl-datastream._tcp} or C{_printer._tcp} candidate's address is
+   given to the SNMP probe (L{proxier.printer.snmpprobe}, through
+   L{SNMPPrinters.probeAddress<proxier.printer.snmpdevice.SNMPPrinters.probeAddress>}),
+   and taken back when no such candidate advertises it any more: a
+   printer found there is one of the probe's (DiscoveryProtocol
+   C{X_000000_SNMP}).
 
 L{DNSSDDiscovery} is the glue on a L{PrinterService}: the L{Browser} on the
 C{[lan]} interfaces, looked at again every C{interface_check_interval} and
@@ -92,6 +96,9 @@ class PrinterLifecycle:
     @param appeared: C{appeared(device)}: report it to the proxier and start it.
     @param removed: C{removed(device)}: the proxier forgets it (state kept).
     @param held: C{held(identity)}: a device of C{[printer] printers} has it.
+    @param snmpAdded: C{snmpAdded(address)}: a candidate that may speak
+        SNMP only advertises this address (probe it).
+    @param snmpRemoved: C{snmpRemoved(address)}: no such candidate does now.
     @param forgetAfter: seconds a printer stays offline before it is removed.
     @param retry: seconds before a silent candidate is asked again.
     """
@@ -100,18 +107,21 @@ class PrinterLifecycle:
 
     def __init__(self, clock: Any, *, probe: Callable[[PrinterCandidate], Deferred],
                  makeDevice: Callable[..., Any], appeared: Callable[[Any], None], removed: Callable[[Any], None],
-                 held: Callable[[DeviceIdentity], bool] = lambda identity: False, forgetAfter: float = 86400.0,
+                 held: Callable[[DeviceIdentity], bool] = lambda identity: False,
+                 snmpAdded: Callable[[str], None] = lambda address: None,
+                 snmpRemoved: Callable[[str], None] = lambda address: None, forgetAfter: float = 86400.0,
                  retry: float = 60.0) -> None:
         self.clock = clock
         self.probe, self.makeDevice = probe, makeDevice
         self.appeared, self.removed, self.held = appeared, removed, held
+        self.snmpAdded, self.snmpRemoved = snmpAdded, snmpRemoved
         self.forgetAfter = forgetAfter
         self.retry = retry
         self.printers: dict[str, _Printer] = {}  # by device key
         self.candidates: dict[str, PrinterCandidate] = {}  # advertised now, by candidate key
         self.identified: dict[str, str] = {}  # candidate key -> the device key it answered as
         self._asking: dict[str, Any] = {}  # candidate key -> the probe's Deferred or its retry timer
-        self._notYet: set[str] = set()  # SNMP-only candidates logged
+        self.snmpOnly: dict[str, str] = {}  # SNMP-only candidate key -> the address given to the probe
         self.running = True
 
     # -- the candidate events (CandidateTracker) --------------------------------------------------
@@ -119,26 +129,41 @@ class PrinterLifecycle:
     def found(self, candidate: PrinterCandidate) -> None:
         self.candidates[candidate.key] = candidate
         if candidate.ippURL is None:
-            if candidate.key not in self._notYet:
-                self._notYet.add(candidate.key)
-                self.log.info("DNS-SD: {name} ({type}) at {address} may speak SNMP only: SNMP probe not yet, "
-                              "not proxied", name=candidate.name, type=candidate.serviceType,
-                              address=candidate.address)
+            self._snmpOnly(candidate)
             return
         self._ask(candidate)
 
     def changed(self, candidate: PrinterCandidate) -> None:
-        """A new URL is asked again (the printer is the answer's); anything else changes nothing proxied."""
+        """A new URL (or SNMP address) is asked again (the printer is the answer's); nothing else changes it."""
         old = self.candidates.get(candidate.key)
         self.candidates[candidate.key] = candidate
-        if old is None or old.ippURL != candidate.ippURL:
+        if old is None or (old.ippURL, old.snmpAddress) != (candidate.ippURL, candidate.snmpAddress):
             self.found(candidate)
 
     def lost(self, candidate: PrinterCandidate) -> None:
         self.candidates.pop(candidate.key, None)
-        self._notYet.discard(candidate.key)
+        self._snmpOnlyGone(candidate.key)
         self._cancel(candidate.key)
         self._detach(candidate.key)
+
+    # -- the candidates that may speak SNMP only --------------------------------------------------
+
+    def _snmpOnly(self, candidate: PrinterCandidate) -> None:
+        address = candidate.snmpAddress or candidate.address
+        if self.snmpOnly.get(candidate.key) == address:
+            return
+        self._snmpOnlyGone(candidate.key)
+        given = address in self.snmpOnly.values()
+        self.snmpOnly[candidate.key] = address
+        self.log.info("DNS-SD: {name} ({type}) at {address} may speak SNMP only: probed over SNMP",
+                      name=candidate.name, type=candidate.serviceType, address=address)
+        if not given:
+            self.snmpAdded(address)
+
+    def _snmpOnlyGone(self, candidateKey: str) -> None:
+        address = self.snmpOnly.pop(candidateKey, None)
+        if address is not None and address not in self.snmpOnly.values():
+            self.snmpRemoved(address)
 
     # -- asking a candidate who it is --------------------------------------------------------------
 
@@ -324,7 +349,9 @@ class DNSSDDiscovery:
         self._defaultRoutes = defaultRoutes or (defaultRouteInterfaces if interfaces is None else set)
         self.lifecycle = PrinterLifecycle(self.clock, probe=self._probe, makeDevice=self._makeDevice,
                                           appeared=self._appeared, removed=self._removed,
-                                          held=self._held, forgetAfter=service.settings.forgetAfter,
+                                          held=self._held, snmpAdded=service.snmpPrinters.probeAddress,
+                                          snmpRemoved=service.snmpPrinters.unprobeAddress,
+                                          forgetAfter=service.settings.forgetAfter,
                                           retry=service.settings.pollInterval)
         self.tracker = CandidateTracker(self.lifecycle.found, self.lifecycle.changed, self.lifecycle.lost,
                                         self._interfaceNamed)

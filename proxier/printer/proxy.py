@@ -18,7 +18,9 @@ from then on; the old one is removed.
 
 With C{[printer] discovery = dns-sd} the printers DNS-SD finds on the LAN
 are proxied too (L{proxier.printer.finder}); a printer also listed here is
-that entry's one device.
+that entry's one device. With C{[printer] snmp_targets} (or DNS-SD's
+candidates that may speak SNMP only) the printers an SNMP probe finds are
+too (L{SNMPPrinters}, DiscoveryProtocol C{X_000000_SNMP}).
 
 The service registers, in the tree's registry, the adapters from
 L{PrinterDevice} and L{SNMPPrinterDevice} to L{IDataModel}.
@@ -174,9 +176,10 @@ class PrinterService(Service):
         return [*self.devices.values(), *(self.discovery.devices() if self.discovery is not None else ())]
 
     def configReloaded(self, config: Any) -> None:
-        """SIGHUP: DNS-SD follows the new C{[lan]} interfaces."""
+        """SIGHUP: DNS-SD follows the new C{[lan]} interfaces, the SNMP probe the new C{snmp_*} keys."""
         if self.discovery is not None:
             self.discovery.configReloaded(config)
+        self.snmpPrinters.configReloaded(PrinterSettings.fromConfig(config, self.context.deviceTimeout))
 
     # -- finding a printer -------------------------------------------------------------------
 

@@ -41,19 +41,23 @@ from proxier.printer.ippsource import Readings
 from proxier.printer.poller import PollSlots
 from proxier.log import DeviceLogger
 from proxier.printer.settings import (
-    DISCOVERY_PROTOCOL, SNMP_PROXY_PROTOCOL, VENDOR, PrinterSettings, SNMPEntry, snmpEntry,
+    DISCOVERY_PROTOCOL, DNS_SD, SNMP_DISCOVERY_PROTOCOL, SNMP_PROXY_PROTOCOL, VENDOR, PrinterSettings, SNMPEntry,
+    snmpEntry,
 )
-from proxier.printer.snmpclient import SNMPClient, SNMPProtocol, listen
+from proxier.printer.snmpclient import SNMP_PORT, SNMPClient, SNMPProtocol, listen
+from proxier.printer.snmpprobe import SNMPProbe, isPrinter
 from proxier.printer.snmpreader import SERVICE, SNMPAnswer, SNMPPart, SNMPReader, SNMPTarget, Targets, answered
 from proxier.proxy.device import DeviceStatus, ProxiedDevice, deviceKey
 from proxier.proxy.gate import ActionGate
 from proxier.store import StoreError
 
-__all__ = ["SNMPPrinterDevice", "SNMPPrinters", "snmpIdentity", "knownKey", "QUEUE_LIMIT"]
+__all__ = ["SNMPPrinterDevice", "SNMPPrinters", "snmpIdentity", "knownKey", "QUEUE_LIMIT", "LOST_REASON"]
 
 _FIELD = 64  # DeviceIdStruct fields: at most 64 characters
 #: Actions waiting for one printer at most (polls and the ACS's requests).
 QUEUE_LIMIT = 16
+#: Why a printer the SNMP probe found is offline (its log line).
+LOST_REASON = "it no longer answers the SNMP probe as a printer"
 
 
 class SNMPPrinterDevice(ProxiedDevice):
@@ -199,12 +203,22 @@ class SNMPPrinters:
     source of the IPP device it joined, or its own device again — offline
     until it answers.
 
+    The printers the SNMP probe (L{SNMPProbe}: C{[printer] snmp_targets},
+    and the DNS-SD candidates L{probeAddress} is given) finds are entries
+    too, made at run time (DiscoveryProtocol C{X_000000_SNMP}): each joins
+    the IPP device of its printer or is a device of its own, as a static
+    entry. One the probe loses is stopped and offline, and forgotten after
+    C{forget_after} (its state kept, as for a printer DNS-SD lost); found
+    again, it is walked again and made anew.
+
     @param clientFactory: C{(entry, writeCommunity) → SNMPClient} (tests
         give one on an in-memory agent); by default a client on one UDP
         socket of the reactor's, opened when there is an entry.
+    @param port: the UDP port probed (tests: an agent's own port).
     """
 
-    def __init__(self, service: Any, *, clientFactory: Optional[Callable[..., SNMPClient]] = None) -> None:
+    def __init__(self, service: Any, *, clientFactory: Optional[Callable[..., SNMPClient]] = None,
+                 port: int = SNMP_PORT) -> None:
         self.service = service
         self.settings: PrinterSettings = service.settings
         self.clock = service.clock
@@ -215,6 +229,10 @@ class SNMPPrinters:
         self.joined: dict[str, Any] = {}  # entry -> the IPP device it is the SNMP source of
         self._probes: dict[str, Any] = {}  # entry -> the next probe's call
         self._waiting: dict[str, tuple[SNMPReader, SNMPAnswer, Any]] = {}  # answered, no IPP match yet
+        self.port_ = port
+        self.probe: Optional[SNMPProbe] = None
+        self.discovered: dict[str, str] = {}  # address -> the entry the probe found there
+        self._forget: dict[str, Any] = {}  # entry -> the forget call of its device, offline since it was lost
         self.running = False
 
     def _makeClient(self, entry: SNMPEntry, writeCommunity: Optional[bytes]) -> SNMPClient:
@@ -241,19 +259,125 @@ class SNMPPrinters:
                 self._join(device, entry, self._reader(entry), None)
             else:
                 self._own(entry, identity, self._reader(entry), None)
+        self._startProbe(self.settings)
+
+    def _startProbe(self, settings: PrinterSettings) -> None:
+        if settings.snmpTargets or settings.discovery == DNS_SD:
+            self.probe = SNMPProbe(self.clock, self._ask, settings.snmpCommunities, found=self.found,
+                                   lost=self.lost, rate=settings.snmpProbeRate,
+                                   interval=settings.snmpProbeInterval, targets=settings.snmpTargets)
+            self.probe.start()
+
+    def configReloaded(self, settings: PrinterSettings) -> None:
+        """
+        SIGHUP: the probe takes the new snmp_targets, snmp_communities,
+        rate and interval at once. A printer found at an address still
+        probed, with a community still listed, stays as it is; one at an
+        address no longer probed is lost.
+        """
+        if not self.running:
+            return
+        old = self.probe
+        if old is not None:
+            old.stop()
+        self.probe = None
+        self._startProbe(settings)
+        new = self.probe
+        kept = {}
+        if new is not None and old is not None:
+            for address in sorted(old.extra):
+                new.add(address)
+            probed = set(new.targets) | new.extra
+            kept = {a: c for a, c in old.printers.items() if a in probed and c in new.communities}
+            new.printers.update(kept)
+        for address in list(self.discovered):
+            if address not in kept:
+                self.lost(address)
 
     def stop(self) -> list[Deferred]:
         self.running = False
-        for call in [*self._probes.values(), *(w[2] for w in self._waiting.values())]:
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
+        calls = [*self._probes.values(), *(w[2] for w in self._waiting.values()), *self._forget.values()]
+        for call in calls:
             if call is not None and call.active():
                 call.cancel()
         self._probes.clear()
         self._waiting.clear()
-        stopped = [device.stop() for device in self.devices.values()]
+        stopped = [device.stop() for url, device in self.devices.items() if url not in self._forget]
+        self._forget.clear()
         if self.port is not None:
             stopped.append(self.port.stopListening() or succeed(None))
             self.port = None
         return stopped
+
+    # -- the printers the SNMP probe finds ---------------------------------------------------
+
+    def _entryAt(self, address: str, community: bytes) -> SNMPEntry:
+        host = f"[{address}]" if ":" in address else address
+        url = f"snmp://{community.decode('latin-1')}@{host}:{self.port_}"
+        return SNMPEntry(url, address, self.port_, community)
+
+    def _ask(self, address: str, community: bytes) -> Deferred:
+        return isPrinter(self.clientFactory(self._entryAt(address, community), None))
+
+    def probeAddress(self, address: str) -> None:
+        """A DNS-SD candidate that may speak SNMP only: probed with the others."""
+        if self.probe is not None:
+            self.probe.add(address)
+
+    def unprobeAddress(self, address: str) -> None:
+        """That candidate is no longer advertised: no longer probed (a printer found there is lost)."""
+        if self.probe is not None:
+            self.probe.discard(address)
+
+    def found(self, address: str, community: bytes) -> None:
+        """The probe found a printer (or found it again): walked, then joined or its own device."""
+        if not self.running:
+            return
+        self.lost(address, quiet=True)
+        entry = self._entryAt(address, community)
+        self.discovered[address] = entry.url
+        if entry.url in self.joined:  # its IPP device's SNMP source still: its polls tell it answers
+            return
+        old = self.devices.get(entry.url)
+        if old is not None:  # offline since it was lost: a new device from the new walk
+            self._forget.pop(entry.url).cancel()
+            del self.devices[entry.url]
+            old.log.info("back: answers the SNMP probe at {where}", where=entry.where)
+            self.service.context.deviceRemoved(old)
+        self._probe(entry, self._reader(entry))
+
+    def lost(self, address: str, quiet: bool = False) -> None:
+        """
+        The probe lost a printer: its own device stops, offline, forgotten
+        after forget_after; the SNMP source of an IPP device it joined stays
+        that device's, told silent by the device's own polls.
+        """
+        url = self.discovered.pop(address, None)
+        if url is None:
+            return
+        call = self._probes.pop(url, None) or self._waiting.pop(url, (None, None, None))[2]
+        if call is not None and call.active():
+            call.cancel()
+        device = self.devices.get(url)
+        if device is not None and url not in self._forget:
+            if quiet:  # the same printer under another community: the old entry goes now
+                del self.devices[url]
+                device.stop()
+                self.service.context.deviceRemoved(device)
+                return
+            device.stop()
+            device.snmpSilent(LOST_REASON)
+            self._forget[url] = self.clock.callLater(self.settings.forgetAfter, self._forgotten, url)
+
+    def _forgotten(self, url: str) -> None:
+        del self._forget[url]
+        device = self.devices.pop(url)
+        device.log.info("lost by the SNMP probe {n:g} s ago: forgotten (its state is kept for its return)",
+                        n=self.settings.forgetAfter)
+        self.service.context.deviceRemoved(device)
 
     # -- finding which printer an entry is ----------------------------------------------------
 
@@ -376,6 +500,8 @@ class SNMPPrinters:
         except StoreError as e:
             DeviceLogger(identity).error("SNMP printer at {where} not proxied: {why}", where=entry.where, why=str(e))
             return
+        if entry.url in self.discovered.values():
+            device.discoveryProtocol = SNMP_DISCOVERY_PROTOCOL
         self.devices[entry.url] = device
         DeviceLogger(identity).info("SNMP printer at {where}", where=entry.where)
         self.service.context.deviceAppeared(device)
