@@ -447,6 +447,9 @@ CORE_SECTIONS: tuple[Section, ...] = (
         Key("credentials", credentials, "",
             "user:password asked with HTTP Digest. Required unless listen_address is "
             "loopback; with none, every local user of this machine may use the console."),
+        Key("certificate", filePath(), "",
+            "PEM certificate the console serves HTTPS with (optional; with key). Empty: plain HTTP."),
+        Key("key", filePath(), "", "PEM private key of certificate."),
     ),
     _section(
         "state",
@@ -625,6 +628,9 @@ def _crossCheck(config: Config) -> list[ConfigError]:
             config.path, "connection_request", "username", "credentials = shared needs username and password"
         ))
     console = config["console"]
+    if bool(console["certificate"]) != bool(console["key"]):
+        missing = "key" if console["certificate"] else "certificate"
+        problems.append(ConfigError(config.path, "console", missing, "certificate and key go together"))
     address = ipaddress.ip_address(console["listen_address"])
     if address.is_unspecified:
         problems.append(ConfigError(config.path, "console", "listen_address",

@@ -105,6 +105,10 @@ class LoadTests(unittest.TestCase):
         cert = self.write("not really a certificate")
         path = self.write(f"[acs]\nclient_certificate = {cert}\n")
         self.assertOneLine(path, "acs", "client_key", "go together")
+        path = self.write(f"[console]\ncertificate = {cert}\n")
+        self.assertOneLine(path, "console", "key", "go together")
+        path = self.write(f"[console]\nkey = {cert}\n")
+        self.assertOneLine(path, "console", "certificate", "go together")
         path = self.write("[connection_request]\ncredentials = shared\n")
         self.assertOneLine(path, "connection_request", "username", "needs username and password")
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from typing import Any, Optional
 
 from treq.testing import StubTreq
-from twisted.internet import defer, task
+from twisted.internet import defer, ssl, task
+from twisted.internet import reactor as liveReactor
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial import unittest
+from twisted.web.client import Agent, ResponseFailed, ResponseNeverReceived, readBody
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
 from proxier import config as configmod
@@ -470,6 +475,75 @@ class BindRuleTests(unittest.TestCase):
         self.assertEqual(reactor.tcpServers[0][3], "192.168.1.1")
         self.assertEqual(service.url(), f"http://192.168.1.1:{service.port}/")
         service.stopService()
+
+
+def throwawayCertificate(folder: str) -> tuple[str, str, bytes]:
+    """A self-signed certificate for 127.0.0.1 and its key, written in C{folder}: their paths and the PEM."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from proxier.sim.dps import makeCertificate
+
+    certificate, key = makeCertificate("proxier console", addresses=("127.0.0.1",))
+    os.makedirs(folder)
+    cert, keyPath = os.path.join(folder, "console.pem"), os.path.join(folder, "console.key")
+    pem = certificate.public_bytes(Encoding.PEM)
+    with open(cert, "wb") as f:
+        f.write(pem)
+    with open(keyPath, "wb") as f:
+        f.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    return cert, keyPath, pem
+
+
+@implementer(IPolicyForHTTPS)
+class _TrustOnly:
+    """An HTTPS client policy trusting the one certificate given (the console's throwaway one)."""
+
+    def __init__(self, pem: bytes) -> None:
+        self.root = ssl.Certificate.loadPEM(pem)
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+        return ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self.root)
+
+
+class TLSTests(unittest.TestCase):
+    """[console] certificate and key: the port speaks HTTPS only (on loopback, a certificate made here)."""
+
+    def setUp(self) -> None:
+        self.cert, self.key, self.pem = throwawayCertificate(self.mktemp())
+
+    def service(self, **console: Any) -> ConsoleService:
+        config = configmod.load(None).replace("console", enable=True, port=0, **console)
+        service = ConsoleService(config, FakeSource(), reactor=liveReactor, interfaces=lambda: [LOOPBACK],
+                                 wan=lambda: [])
+        service.startService()
+        self.addCleanup(service.stopService)
+        return service
+
+    @defer.inlineCallbacks
+    def test_httpsOnly(self) -> None:
+        """The console answers over HTTPS (its URL says https); plain HTTP on that port gets no answer."""
+        service = self.service(certificate=self.cert, key=self.key)
+        self.assertEqual(service.url(), f"https://127.0.0.1:{service.port}/")
+        agent = Agent(liveReactor, contextFactory=_TrustOnly(self.pem))
+        response = yield agent.request(b"GET", service.url().encode() + b"api/status",
+                                       Headers({b"Host": [f"127.0.0.1:{service.port}".encode()]}))
+        body = json.loads((yield readBody(response)))
+        self.assertEqual((response.code, body["identity"]["serialNumber"]), (200, "GW-1"))
+        plain = Agent(liveReactor).request(b"GET", f"http://127.0.0.1:{service.port}/api/status".encode())
+        yield self.assertFailure(plain, ResponseNeverReceived, ResponseFailed)
+        yield task.deferLater(liveReactor, 0.05, lambda: None)  # the refused connection closes
+
+    def test_plainWithout(self) -> None:
+        """Without certificate and key the console is plain HTTP, as before."""
+        self.assertEqual(self.service().url()[:7], "http://")
+
+    def test_unusableFilesRefused(self) -> None:
+        """A key that is not one: refused at start with a ConfigError naming [console] certificate."""
+        with open(self.key, "w") as f:
+            f.write("garbage")
+        with self.assertRaises(configmod.ConfigError) as caught:
+            self.service(certificate=self.cert, key=self.key)
+        self.assertIn("[console] certificate", str(caught.exception))
 
 
 class SectionTests(unittest.TestCase):

@@ -17,7 +17,8 @@ from twisted.trial import unittest
 from proxier import config as configmod
 from proxier.console import ctl
 from proxier.console.server import ConsoleService
-from tests.test_console import FakeSource
+from tests._memproto import Thing
+from tests.test_console import AttentiveDevice, FakeSource, throwawayCertificate
 
 USER, PASSWORD = "installer", "s3cret"
 
@@ -143,3 +144,33 @@ class CtlTests(unittest.TestCase):
         self.assertEqual((code, out), (2, ""))
         self.assertIn("proxier-ctl: ", err)
         self.assertIn("credentials", err)
+
+
+class CtlTLSTests(unittest.TestCase):
+    """A console serving HTTPS: proxier-ctl finds it from [console] certificate and trusts that certificate."""
+
+    timeout = 60
+
+    @defer.inlineCallbacks
+    def test_https(self) -> None:
+        """status over https; devices lists each device's notices under the table, actions first."""
+        cert, key, _ = throwawayCertificate(self.mktemp())
+        source = FakeSource()
+        source.add("MEM-0001")
+        attentive = AttentiveDevice(Thing("MEM-0002").identity, [
+            ("info", "DeviceProtection: role granted: Admin", ""),
+            ("action", "DeviceProtection: press the device's WPS/introduction button", "")])
+        source.pairs[attentive.key] = (attentive, source.pairs["000000-Thing-MEM-0001"][1])
+        config = configmod.load(None).replace("console", enable=True, port=0, certificate=cert, key=key)
+        service = ConsoleService(config, source, reactor=reactor, interfaces=lambda: [], wan=lambda: [])
+        service.listen()
+        self.addCleanup(service.stopService)
+        path = self.mktemp()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f"[console]\nenable = yes\nport = {service.port}\ncertificate = {cert}\nkey = {key}\n")
+        out, err = io.StringIO(), io.StringIO()
+        code = yield threads.deferToThread(ctl.main, ["--config", path, "devices"], out, err)
+        self.assertEqual((code, err.getvalue()), (0, ""))
+        self.assertEqual(out.getvalue().splitlines()[-2:], [
+            "000000-Thing-MEM-0002: action: DeviceProtection: press the device's WPS/introduction button",
+            "000000-Thing-MEM-0002: info: DeviceProtection: role granted: Admin"])

@@ -24,8 +24,9 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
 
 from proxier.httpauth import DigestServer, parseAuthorization
-from proxier.cwmp.tls import ACSTLSPolicy, TLSConfigError, loadClientCertificate, loadTrustRoot, makeACSAgent
+from proxier.cwmp.tls import ACSTLSPolicy, loadTrustRoot, makeACSAgent
 from proxier.cwmp.transport import MAX_REDIRECTS, ACSHTTPSession, TransportError
+from proxier.pem import TLSConfigError, loadCertificateAndKey
 from tests._helpers import fired
 
 ACS = "http://acs.example.net:7547/acs"
@@ -470,8 +471,8 @@ class TLSTests(unittest.TestCase):
             loadTrustRoot(os.path.join(self.dir, "missing.pem"))
         self.assertIn("missing.pem", str(caught.exception))
         self.assertRaises(TLSConfigError, loadTrustRoot, self.write("empty.pem", b"nothing here"))
-        self.assertRaises(TLSConfigError, loadClientCertificate, self.caFile, self.write("bad.key", b"garbage"))
-        self.assertIsNone(loadClientCertificate("", ""))
+        self.assertRaises(TLSConfigError, loadCertificateAndKey, self.caFile, self.write("bad.key", b"garbage"))
+        self.assertIsNone(loadCertificateAndKey("", ""))
         self.assertIsNotNone(loadTrustRoot(""))  # the platform store
 
     def test_policyStripsIPv6Brackets(self) -> None:

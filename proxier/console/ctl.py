@@ -6,7 +6,8 @@ C{proxier-ctl}: the local console's JSON API from a shell on the gateway
 It reads the API the page reads, with the standard library alone (urllib:
 no Twisted, no treq), so that it runs wherever the proxier's Python does.
 Where the console is, and its credentials, come from the config file's
-C{[console]} section; C{--url} says otherwise. No HTTP proxy of the
+C{[console]} section; C{--url} says otherwise. A console serving HTTPS
+(C{[console] certificate}) is trusted by that certificate alone. No HTTP proxy of the
 environment is ever used: the console is on this machine or its LAN.
 
 Exit status: 0 done, 1 the console refused or failed (its CWMP fault is
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 import time
 import urllib.error
@@ -43,12 +45,17 @@ class ConsoleError(Exception):
 
 
 class Console:
-    """The console's API at C{url}, with Digest C{credentials} (C{("", "")}: none)."""
+    """
+    The console's API at C{url}, with Digest C{credentials} (C{("", "")}:
+    none); over https, its certificate verified against C{cafile} (PEM; empty:
+    the system's trust store).
+    """
 
-    def __init__(self, url: str, credentials: tuple[str, str], timeout: float = TIMEOUT) -> None:
+    def __init__(self, url: str, credentials: tuple[str, str], timeout: float = TIMEOUT, cafile: str = "") -> None:
         self.url = url if url.endswith("/") else url + "/"
         self.timeout = timeout
-        handlers: list[Any] = [urllib.request.ProxyHandler({})]
+        handlers: list[Any] = [urllib.request.ProxyHandler({}),
+                               urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile or None))]
         if credentials[0]:
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             passwords.add_password(None, self.url, credentials[0], credentials[1])
@@ -149,6 +156,9 @@ def showDevices(devices: list[dict[str, Any]], out: IO[str], now: float) -> None
         rows.append([device["key"], device["protocol"], "online" if device["online"] else "offline",
                      _waiting(device["cwmp"]), _lastSession(device["cwmp"], now)])
     _table(rows, out)
+    for device in devices:  # what someone must do, first, under the table
+        for notice in sorted(device.get("notices", []), key=lambda n: n["kind"] != "action"):
+            out.write(f"{device['key']}: {notice['kind']}: {notice['text']}\n")
 
 
 def showValues(values: list[dict[str, str]], out: IO[str]) -> None:
@@ -184,8 +194,9 @@ def _console(options: argparse.Namespace) -> Console:
     url = options.url
     if not url:
         address = section["listen_address"]
-        url = f"http://{f'[{address}]' if ':' in address else address}:{section['port']}/"
-    return Console(url, section["credentials"])
+        scheme = "https" if section["certificate"] else "http"
+        url = f"{scheme}://{f'[{address}]' if ':' in address else address}:{section['port']}/"
+    return Console(url, section["credentials"], cafile=section["certificate"])
 
 
 def main(argv: Optional[Sequence[str]] = None, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:

@@ -16,8 +16,12 @@ port) for every request, page included; without (allowed on loopback
 only), every local user, named C{loopback} in the log. Whatever the
 credentials, the C{Host} header must name an address or C{localhost}: a
 page of another site whose name was made to resolve to this address (DNS
-rebinding) sends its own name and is refused. TLS is not offered (as the
-Connection Request server does not).
+rebinding) sends its own name and is refused.
+
+TLS: with C{certificate} and C{key} (PEM files, read as the ACS client
+certificate is: L{proxier.pem.loadCertificateAndKey}) the port speaks HTTPS
+only, TLS 1.2 or later; a plain HTTP request there gets no answer. Without
+them it is plain HTTP (loopback, or Digest on the LAN side).
 
 Connections, request time and body size are bounded by
 L{proxier.httpguard} as on the proxier's other servers.
@@ -30,6 +34,7 @@ import os
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from twisted.application.service import Service
+from twisted.internet import ssl
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 from twisted.web.resource import Resource
@@ -39,6 +44,7 @@ from proxier.config import ConfigError
 from proxier.console.api import ConsoleAPI, ConsoleSource, TreeSource
 from proxier.httpauth import MAX_HEADER, DigestServer
 from proxier.httpguard import GuardedSite
+from proxier.pem import TLSConfigError, loadCertificateAndKey
 
 __all__ = ["ConsoleRoot", "ConsoleService", "addConsole", "checkListenAddress", "REALM", "MAX_BODY", "STATIC"]
 
@@ -207,6 +213,7 @@ class ConsoleService(Service):
                                 requestTimeout=10.0, maxBody=MAX_BODY, idleTimeout=60.0)
         self.port: Optional[int] = None
         self._listening: Any = None
+        self._tls: Any = None
 
     def listen(self) -> None:
         """
@@ -222,18 +229,38 @@ class ConsoleService(Service):
         if why is not None:
             raise ConfigError(self._config.path, "console", "listen_address",
                               f"{why}: the console listens on loopback or a LAN address only")
+        tls = self._tlsOptions()
         try:
-            self._listening = self._reactor.listenTCP(self.section["port"], self.site, interface=address)
+            if tls is not None:
+                self._listening = self._reactor.listenSSL(self.section["port"], self.site, tls, interface=address)
+            else:
+                self._listening = self._reactor.listenTCP(self.section["port"], self.site, interface=address)
         except CannotListenError as e:
             raise ConfigError(self._config.path, "console", "port",
                               f"cannot listen on {address} port {self.section['port']}: {e.socketError}") from None
         self.port = self._listening.getHost().port
 
+    def _tlsOptions(self) -> Any:
+        """
+        The server's TLS options from C{certificate} and C{key}, or None (plain HTTP).
+
+        @raise ConfigError: naming C{certificate} when the files cannot be used.
+        """
+        try:
+            served = loadCertificateAndKey(self.section["certificate"], self.section["key"])
+        except TLSConfigError as e:
+            raise ConfigError(self._config.path, "console", "certificate", str(e)) from None
+        if served is None:
+            return None
+        self._tls = served
+        return ssl.CertificateOptions(privateKey=served.privateKey.original, certificate=served.original,
+                                      raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
+
     def url(self) -> str:
         """Where a browser finds the console."""
         address = self.section["listen_address"]
         host = f"[{address}]" if ":" in address else address
-        return f"http://{host}:{self.port}/"
+        return f"{'https' if self._tls is not None else 'http'}://{host}:{self.port}/"
 
     def privilegedStartService(self) -> None:
         self.listen()

@@ -37,11 +37,12 @@ from proxier.config import Config, ConfigError
 from proxier.cwmp.connreq import ConnectionRequestServer, connectionRequestPath, ensureCredentials, localAddressToward
 from proxier.cwmp.endpoint import CWMPEndpoint
 from proxier.cwmp.settings import EndpointSettings
-from proxier.cwmp.tls import TLSConfigError, makeACSAgent
+from proxier.cwmp.tls import makeACSAgent
 from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IForcedInform, IRebaselining
 from proxier.log import DeviceLogger
 from proxier.outbound import TargetPolicy
+from proxier.pem import TLSConfigError
 from proxier.store import Store
 
 __all__ = ["CWMPService", "EndpointManager", "urlHostFor", "OWN_ENDPOINT", "MakeModel"]

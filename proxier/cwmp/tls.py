@@ -32,22 +32,9 @@ from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
 from proxier.interfaces import IACSAgent, ISessionAgent
-from proxier.pem import certificateBlocks
+from proxier.pem import TLSConfigError, certificateBlocks, loadCertificateAndKey, readPEM
 
-__all__ = ["ACSTLSPolicy", "ACSAgent", "SessionAgent", "loadTrustRoot", "loadClientCertificate", "makeACSAgent",
-           "TLSConfigError"]
-
-
-class TLSConfigError(ValueError):
-    """A CA file, certificate or key that cannot be used; the text names the file."""
-
-
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(1 << 20)
-    except OSError as e:
-        raise TLSConfigError(f"{path}: {e.strerror}") from None
+__all__ = ["ACSTLSPolicy", "ACSAgent", "SessionAgent", "loadTrustRoot", "makeACSAgent"]
 
 
 def loadTrustRoot(caFile: str = "") -> Any:
@@ -57,24 +44,13 @@ def loadTrustRoot(caFile: str = "") -> Any:
     """
     if not caFile:
         return ssl.platformTrust()
-    blocks = certificateBlocks(_read(caFile))
+    blocks = certificateBlocks(readPEM(caFile))
     if not blocks:
         raise TLSConfigError(f"{caFile}: no PEM certificate in it")
     try:
         return ssl.trustRootFromCertificates([ssl.Certificate.loadPEM(b) for b in blocks])
     except Exception as e:
         raise TLSConfigError(f"{caFile}: unreadable certificate ({e})") from None
-
-
-def loadClientCertificate(certificateFile: str = "", keyFile: str = "") -> Optional[ssl.PrivateCertificate]:
-    """The CPE's client certificate with its key, or C{None} when not configured."""
-    if not certificateFile:
-        return None
-    pem = _read(certificateFile) + b"\n" + _read(keyFile)
-    try:
-        return ssl.PrivateCertificate.loadPEM(pem)
-    except Exception as e:
-        raise TLSConfigError(f"{certificateFile} / {keyFile}: unusable certificate or key ({e})") from None
 
 
 @implementer(IPolicyForHTTPS)
@@ -159,5 +135,5 @@ def makeACSAgent(reactor: Any, acs: Mapping[str, Any], *, pool: Optional[HTTPCon
     @raise TLSConfigError: when a file cannot be used.
     """
     policy = ACSTLSPolicy(loadTrustRoot(acs.get("ca_file", "")),
-                          loadClientCertificate(acs.get("client_certificate", ""), acs.get("client_key", "")))
+                          loadCertificateAndKey(acs.get("client_certificate", ""), acs.get("client_key", "")))
     return ACSAgent(reactor, policy, acs.get("request_timeout", 30), pool)
