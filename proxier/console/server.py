@@ -38,7 +38,6 @@ from twisted.internet import ssl
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from proxier.config import ConfigError
 from proxier.console.api import ConsoleAPI, ConsoleSource, TreeSource
