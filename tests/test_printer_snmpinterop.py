@@ -69,11 +69,12 @@ def entry(port: int) -> str:
 
 
 class Lab(_e2e.Lab):
-    """The proxier with the printer protocol, its [printer] printers given, and the fake ACS."""
+    """The proxier with the printer protocol, its [printer] printers (and other keys) given, and the fake ACS."""
 
-    def __init__(self, testCase: unittest.TestCase, printers: Sequence[str], devices: Sequence[DeviceIdentity]):
+    def __init__(self, testCase: unittest.TestCase, printers: Sequence[str], devices: Sequence[DeviceIdentity],
+                 **printer: Any):
         super().__init__(testCase, [PrinterProtocol()], PROXIER,
-                         {"printer": {"printers": tuple(printers), "poll_interval": 10}})
+                         {"printer": {"printers": tuple(printers), "poll_interval": 10, **printer}})
         self._devices = list(devices)
 
     def devices(self) -> list[DeviceIdentity]:
@@ -164,6 +165,29 @@ class SNMPOnlyTests(SnmpsimTestsMixin, unittest.TestCase):
         self.snmpsim(port=port, upTime=500)
         yield waitFor(lab.ended(SNMP_ONLY, 2), what="the session after the restart")
         self.assertEqual(events(lab.sessions(SNMP_ONLY)[1]), ["1 BOOT"])
+
+
+class ProbedTests(SnmpsimTestsMixin, unittest.TestCase):
+    @defer.inlineCallbacks
+    def test_found(self) -> Any:
+        """
+        [printer] snmp_targets = 127.0.0.1/32, snmpsim's port as snmp_port,
+        its community (the recording's name) after one it does not answer:
+        the SNMP probe finds the printer, which bootstraps as an SNMP-only
+        Virtual CWMP Device listed with DiscoveryProtocol X_000000_SNMP, its
+        rows read as recorded.
+        """
+        lab = yield Lab(self, [], [SNMP_ONLY], snmp_targets=("127.0.0.1/32",), snmp_port=self.snmpsim(),
+                        snmp_communities=(b"wrong", b"printer-mfp4000")).start()
+        [boot] = lab.sessions(SNMP_ONLY)
+        self.assertEqual(events(boot), ["0 BOOTSTRAP"])
+        table = "Device.ManagementServer.VirtualDevice.1."
+        session = yield lab.session([m.GetParameterValues(
+            (table + "SerialNumber", table + "ProxyProtocol", table + "DiscoveryProtocol"))], PROXIER)
+        self.assertEqual(values(session), {table + "SerialNumber": SERIAL, table + "ProxyProtocol": "X_000000_SNMP",
+                                           table + "DiscoveryProtocol": "X_000000_SNMP"})
+        session = yield lab.session([m.GetParameterValues(tuple(ROWS))], SNMP_ONLY)
+        self.assertEqual(values(session), ROWS)
 
 
 class MergedTests(SnmpsimTestsMixin, unittest.TestCase):

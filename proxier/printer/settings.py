@@ -274,7 +274,8 @@ KEYS: tuple[Key, ...] = (
         "Off in embedded mode."),
     Key("forget_after", integer(60, 365 * 86400), "86400",
         "Seconds a printer found by DNS-SD stays, offline, after its last advertisement went (a goodbye, or "
-        "its TTL ran out) before it is removed from the proxier. Its state is kept: coming back, it is the "
+        "its TTL ran out), or one the SNMP probe found after it no longer answers as a printer, before it is "
+        "removed from the proxier. Its state is kept: coming back, it is the "
         "same Virtual CWMP Device, with the same VirtualDevice instance number, and never bootstraps again."),
     Key("snmp_targets", snmpTargets, "",
         "Addresses and CIDR ranges (IPv4 or IPv6, for example 192.168.1.0/24) whose SNMP agents are probed, "
@@ -289,6 +290,8 @@ KEYS: tuple[Key, ...] = (
         "SNMP probes sent per second at most."),
     Key("snmp_probe_interval", integer(60, 7 * 86400), "3600",
         "Seconds between two probes of snmp_targets: a printer that came is found, one that went goes offline."),
+    Key("snmp_port", integer(1, 65535), "161",
+        "The UDP port the SNMP probe sends to (an agent on another port, such as a simulator in a test)."),
     Key("credentials", credentials, "",
         "Admin credentials of printers whose writes need them, one line per printer: the printer's URL "
         "as in printers, a space, username:password. Digest is used where the printer offers it, "
@@ -325,6 +328,7 @@ class PrinterSettings:
     snmpCommunities: tuple[bytes, ...] = field(default=(b"public",), repr=False)
     snmpProbeRate: float = 10.0
     snmpProbeInterval: float = 3600.0
+    snmpPort: int = 161
 
     @classmethod
     def fromConfig(cls, config: Config, deviceTimeout: Optional[float] = None) -> "PrinterSettings":
@@ -355,6 +359,7 @@ class PrinterSettings:
             snmpCommunities=key("snmp_communities"),
             snmpProbeRate=float(key("snmp_probe_rate")),
             snmpProbeInterval=float(key("snmp_probe_interval")),
+            snmpPort=key("snmp_port"),
         )
 
     @property

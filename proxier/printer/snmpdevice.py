@@ -44,7 +44,7 @@ from proxier.printer.settings import (
     DISCOVERY_PROTOCOL, DNS_SD, SNMP_DISCOVERY_PROTOCOL, SNMP_PROXY_PROTOCOL, VENDOR, PrinterSettings, SNMPEntry,
     snmpEntry,
 )
-from proxier.printer.snmpclient import SNMP_PORT, SNMPClient, SNMPProtocol, listen
+from proxier.printer.snmpclient import SNMPClient, SNMPProtocol, listen
 from proxier.printer.snmpprobe import SNMPProbe, isPrinter
 from proxier.printer.snmpreader import SERVICE, SNMPAnswer, SNMPPart, SNMPReader, SNMPTarget, Targets, answered
 from proxier.proxy.device import DeviceStatus, ProxiedDevice, deviceKey
@@ -214,11 +214,9 @@ class SNMPPrinters:
     @param clientFactory: C{(entry, writeCommunity) → SNMPClient} (tests
         give one on an in-memory agent); by default a client on one UDP
         socket of the reactor's, opened when there is an entry.
-    @param port: the UDP port probed (tests: an agent's own port).
     """
 
-    def __init__(self, service: Any, *, clientFactory: Optional[Callable[..., SNMPClient]] = None,
-                 port: int = SNMP_PORT) -> None:
+    def __init__(self, service: Any, *, clientFactory: Optional[Callable[..., SNMPClient]] = None) -> None:
         self.service = service
         self.settings: PrinterSettings = service.settings
         self.clock = service.clock
@@ -229,7 +227,7 @@ class SNMPPrinters:
         self.joined: dict[str, Any] = {}  # entry -> the IPP device it is the SNMP source of
         self._probes: dict[str, Any] = {}  # entry -> the next probe's call
         self._waiting: dict[str, tuple[SNMPReader, SNMPAnswer, Any]] = {}  # answered, no IPP match yet
-        self.port_ = port
+        self.probePort = self.settings.snmpPort
         self.probe: Optional[SNMPProbe] = None
         self.discovered: dict[str, str] = {}  # address -> the entry the probe found there
         self._forget: dict[str, Any] = {}  # entry -> the forget call of its device, offline since it was lost
@@ -262,6 +260,7 @@ class SNMPPrinters:
         self._startProbe(self.settings)
 
     def _startProbe(self, settings: PrinterSettings) -> None:
+        self.probePort = settings.snmpPort
         if settings.snmpTargets or settings.discovery == DNS_SD:
             self.probe = SNMPProbe(self.clock, self._ask, settings.snmpCommunities, found=self.found,
                                    lost=self.lost, rate=settings.snmpProbeRate,
@@ -316,8 +315,8 @@ class SNMPPrinters:
 
     def _entryAt(self, address: str, community: bytes) -> SNMPEntry:
         host = f"[{address}]" if ":" in address else address
-        url = f"snmp://{community.decode('latin-1')}@{host}:{self.port_}"
-        return SNMPEntry(url, address, self.port_, community)
+        url = f"snmp://{community.decode('latin-1')}@{host}:{self.probePort}"
+        return SNMPEntry(url, address, self.probePort, community)
 
     def _ask(self, address: str, community: bytes) -> Deferred:
         return isPrinter(self.clientFactory(self._entryAt(address, community), None))
