@@ -446,6 +446,7 @@ class ProbedTests(_AgentCase):
         self.directory = DeviceDirectory()
         self.context = ProtocolContext(self.clock, Components(), config, Store.open(self.mktemp()), self.directory)
         service = PrinterService(self.context, random=lambda: 0.0,
+                                 clientFactory=lambda url, c, t: FakeClient(self.printer, url),
                                  snmpClientFactory=lambda entry, write: SNMPClient(
                                      self.protocol, entry.host, entry.port, community=entry.community, timeout=1.0,
                                      retries=1))
@@ -477,6 +478,24 @@ class ProbedTests(_AgentCase):
         self.clock.pump([1.0] * 600)
         [back] = self.directory.devices()
         self.assertEqual((back.identity, back.online), (SNMP_ONLY, True))
+
+    def test_joinsIPPDevice(self) -> None:
+        """
+        Found while the IPP printer of [printer] printers has not answered:
+        it waits a poll interval for it, then joins its device (one printer,
+        one device), though its community does not parse back as a URL's.
+        """
+        self.agent.community = b"pub@lic/1"
+        self.printer = FakePrinter(self.clock, mfp4000() + [attribute("printer-serial-number", TEXT, SERIAL)])
+        self.printer.up = False
+        self.service(printers=(URL,), snmp_communities=(b"pub@lic/1",))
+        self.clock.pump([1.0] * 5)
+        self.assertEqual(self.directory.devices(), [])
+        self.printer.up = True
+        self.clock.pump([60.0] * 2)
+        [device] = self.directory.devices()
+        self.assertIsInstance(device, PrinterDevice)
+        self.assertTrue(device.hasSNMP)
 
     def test_stop(self) -> None:
         """Stopping the service stops the probe: no timer is left."""

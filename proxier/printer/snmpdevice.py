@@ -230,6 +230,7 @@ class SNMPPrinters:
         self.probePort = self.settings.snmpPort
         self.probe: Optional[SNMPProbe] = None
         self.discovered: dict[str, str] = {}  # address -> the entry the probe found there
+        self.probed: dict[str, SNMPEntry] = {}  # the entries made for what the probe found, by URL
         self._forget: dict[str, Any] = {}  # entry -> the forget call of its device, offline since it was lost
         self.running = False
 
@@ -318,6 +319,10 @@ class SNMPPrinters:
         url = f"snmp://{community.decode('latin-1')}@{host}:{self.probePort}"
         return SNMPEntry(url, address, self.probePort, community)
 
+    def _entry(self, url: str) -> SNMPEntry:
+        """An entry by its URL: the probe's as made (its community may not parse back), else the config's."""
+        return self.probed.get(url) or snmpEntry(url)
+
     def _ask(self, address: str, community: bytes) -> Deferred:
         return isPrinter(self.clientFactory(self._entryAt(address, community), None))
 
@@ -338,6 +343,7 @@ class SNMPPrinters:
         self.lost(address, quiet=True)
         entry = self._entryAt(address, community)
         self.discovered[address] = entry.url
+        self.probed[entry.url] = entry
         if entry.url in self.joined:  # its IPP device's SNMP source still: its polls tell it answers
             return
         old = self.devices.get(entry.url)
@@ -444,16 +450,19 @@ class SNMPPrinters:
             if sources.samePrinter(keys, sources.matchKeys(answer.readings())):
                 call.cancel()
                 del self._waiting[url]
-                self._join(device, snmpEntry(url), reader, answer)
+                self._join(device, self._entry(url), reader, answer)
                 return
         for url, own in list(self.devices.items()):
             if own.snmp.readings is not None and sources.samePrinter(keys, sources.matchKeys(own.snmp.readings)):
+                forget = self._forget.pop(url, None)  # lost by the probe: stopped already
+                if forget is not None:
+                    forget.cancel()
                 own.log.warn("its IPP side answers now at {url}: this device goes, the printer is {identity}",
                              url=device.url, identity=str(device.identity))
                 own.stop()
                 del self.devices[url]
                 self.service.context.deviceRemoved(own)
-                self._join(device, snmpEntry(url), own.snmp.reader, None)
+                self._join(device, self._entry(url), own.snmp.reader, None)
                 return
 
     def ippGone(self, device: Any) -> None:
@@ -461,7 +470,7 @@ class SNMPPrinters:
         for url, joined in list(self.joined.items()):
             if joined is device:
                 del self.joined[url]
-                entry = snmpEntry(url)
+                entry = self._entry(url)
                 self._probe(entry, self._reader(entry))
 
     # -- what an entry becomes ------------------------------------------------------------------
