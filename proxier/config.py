@@ -682,9 +682,11 @@ def render(sections: Iterable[Section]) -> str:
         "# Lists are separated by commas or spaces. Booleans: true/false.",
         "#",
         "# SIGHUP reloads this file. Applied at once: [log] level, format and file",
-        "# (reopened), [lan] interfaces and interface_check_interval. Every other key",
-        "# is read at start only: a reload names those that changed, for the next",
-        "# restart. A file with mistakes changes nothing (they are logged).",
+        "# (reopened), [lan] interfaces and interface_check_interval, [printer]",
+        "# snmp_targets, snmp_communities, snmp_probe_rate, snmp_probe_interval and",
+        "# snmp_port. Every other key is read at start only: a reload names those",
+        "# that changed, for the next restart. A file with mistakes changes nothing",
+        "# (they are logged).",
     ]
     for section in sections:
         lines.append("")

@@ -58,6 +58,12 @@ RELOADABLE = frozenset({
     ("log", "file"),
     ("lan", "interfaces"),
     ("lan", "interface_check_interval"),
+    # the printer plugin's SNMP probe (proxier.printer.snmpdevice.SNMPPrinters.configReloaded)
+    ("printer", "snmp_targets"),
+    ("printer", "snmp_communities"),
+    ("printer", "snmp_probe_rate"),
+    ("printer", "snmp_probe_interval"),
+    ("printer", "snmp_port"),
 })
 
 # How often the proxier's own tree looks for parameters that changed by themselves.
@@ -382,8 +388,8 @@ class ProxierService(MultiService):
         """
         Read the config file again (SIGHUP) and apply what can change while
         running (L{RELOADABLE}: the C{[log]} section, the C{[lan]} interfaces
-        and their check interval; the interfaces are looked at at once in any
-        case). Every other change is named in one line as taking effect at
+        and their check interval, the printer plugin's SNMP probe keys; the
+        interfaces are looked at at once in any case). Every other change is named in one line as taking effect at
         the next restart. A file with mistakes changes nothing: its mistakes
         are logged, the running configuration stays.
 
