@@ -479,6 +479,24 @@ class ProbedTests(_AgentCase):
         [back] = self.directory.devices()
         self.assertEqual((back.identity, back.online), (SNMP_ONLY, True))
 
+    def test_backWithAnotherCommunity(self) -> None:
+        """Lost, then answering to another community before it is forgotten: one device, the new one."""
+        self.service(snmp_communities=(b"public", b"other"))
+        self.clock.pump([1.0] * 5)
+        [device] = self.directory.devices()
+        self.transport.silent = True
+        self.clock.pump([1.0] * 600)
+        self.assertEqual(self.directory.devices(), [device])
+        self.assertFalse(device.online)
+        self.transport.silent = False
+        self.agent.community = b"other"
+        self.clock.pump([1.0] * 600)
+        [back] = self.directory.devices()
+        self.assertIsNot(back, device)
+        self.assertEqual((back.identity, back.online), (SNMP_ONLY, True))
+        self.clock.advance(3600)
+        self.assertEqual(self.directory.devices(), [back])
+
     def test_joinsIPPDevice(self) -> None:
         """
         Found while the IPP printer of [printer] printers has not answered:

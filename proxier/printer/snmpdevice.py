@@ -346,10 +346,9 @@ class SNMPPrinters:
         self.probed[entry.url] = entry
         if entry.url in self.joined:  # its IPP device's SNMP source still: its polls tell it answers
             return
-        old = self.devices.get(entry.url)
-        if old is not None:  # offline since it was lost: a new device from the new walk
-            self._forget.pop(entry.url).cancel()
-            del self.devices[entry.url]
+        for url in [u for u in self._forget if self._entry(u).host == address]:
+            self._forget.pop(url).cancel()  # offline since it was lost: a new device from the new walk
+            old = self.devices.pop(url)
             old.log.info("back: answers the SNMP probe at {where}", where=entry.where)
             self.service.context.deviceRemoved(old)
         self._probe(entry, self._reader(entry))
