@@ -32,7 +32,7 @@ from proxier.service import DeviceDirectory, ProtocolContext
 from proxier.sim.snmpagent import SNMPAgent
 from proxier.store import Store
 from tests._fakeprinter import TEXT, URL, FakeClient, FakePrinter, attribute, mfp4000
-from tests._helpers import fired
+from tests._helpers import LogCapture, fired
 from tests.test_printer_device import Endpoint
 from tests.test_printer_snmpclient import AGENT, FakeTransport
 from tests.test_printer_snmpreader import CONTACT, LOCATION, RESET, recorded
@@ -514,6 +514,13 @@ class ProbedTests(_AgentCase):
         [device] = self.directory.devices()
         self.assertIsInstance(device, PrinterDevice)
         self.assertTrue(device.hasSNMP)
+
+    def test_noCommunity(self) -> None:
+        """snmp_communities empty: no probe (said), the service runs."""
+        logs = LogCapture(self)
+        service = self.service(snmp_communities=())
+        self.assertIsNone(service.snmpPrinters.probe)
+        self.assertTrue(any("snmp_communities is empty" in e.get("log_format", "") for e in logs.events))
 
     def test_stop(self) -> None:
         """Stopping the service stops the probe: no timer is left."""

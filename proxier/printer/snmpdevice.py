@@ -262,6 +262,10 @@ class SNMPPrinters:
 
     def _startProbe(self, settings: PrinterSettings) -> None:
         self.probePort = settings.snmpPort
+        if not settings.snmpCommunities:
+            if settings.snmpTargets:
+                self.service.log.error("[printer] snmp_communities is empty: snmp_targets are not probed")
+            return
         if settings.snmpTargets or settings.discovery == DNS_SD:
             self.probe = SNMPProbe(self.clock, self._ask, settings.snmpCommunities, found=self.found,
                                    lost=self.lost, rate=settings.snmpProbeRate,
