@@ -39,6 +39,7 @@ __all__ = [
     "CORE_SECTIONS",
     "DEFAULT_PATH",
     "load",
+    "reloadableKeys",
     "boolean",
     "integer",
     "choice",
@@ -236,12 +237,15 @@ class Key:
 
     @ivar default: the default as it would be written in the file.
     @ivar doc: one or a few sentences for C{etc/proxier.conf}.
+    @ivar reloadable: SIGHUP applies it at once (its owner follows the
+        change); every other key waits for the next start.
     """
 
     name: str
     parse: Parser
     default: str
     doc: str
+    reloadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -414,12 +418,12 @@ CORE_SECTIONS: tuple[Section, ...] = (
         Key("interfaces", words, "",
             "Interfaces to discover devices on, for example 'br-lan'. Empty: every "
             "interface that is up, has an address and supports multicast, except "
-            "loopback and any interface holding a default route (the WAN)."),
+            "loopback and any interface holding a default route (the WAN).", reloadable=True),
         Key("interface_check_interval", integer(0, 86400), "30",
             "Seconds between looks at the interfaces: one that comes up later (a "
             "bridge made after the daemon started) is discovered on from then on, one "
             "that went away or changed address is closed or reopened. SIGHUP looks at "
-            "once. 0: only at start and on SIGHUP."),
+            "once. 0: only at start and on SIGHUP.", reloadable=True),
         Key("ssdp_mode", choice("multicast", "unicast-loopback"), "multicast",
             "multicast: join 239.255.255.250 / FF02::C / FF05::C on the interfaces. "
             "unicast-loopback: join no group and listen on 127.0.0.1:ssdp_port only "
@@ -465,11 +469,12 @@ CORE_SECTIONS: tuple[Section, ...] = (
         "log",
         "Logging (replaces the log options of twistd / twist).",
         Key("level", choice("debug", "info", "warn", "error", "critical"), "info",
-            "Least severe level written."),
+            "Least severe level written.", reloadable=True),
         Key("format", choice("text", "json"), "text",
             "text: one human-readable line per event; json: one JSON object per line "
-            "(every field of the event, the device identity included)."),
-        Key("file", text(4096), "-", "File to append to; - for standard output."),
+            "(every field of the event, the device identity included).", reloadable=True),
+        Key("file", text(4096), "-", "File to append to (reopened on SIGHUP); - for standard output.",
+            reloadable=True),
     ),
     _section(
         "protocols",
@@ -665,6 +670,11 @@ def stateDirectory(config: Config) -> str:
     return os.path.join(base, "proxier")
 
 
+def reloadableKeys(sections: Iterable[Section]) -> frozenset:
+    """The (section, key) pairs SIGHUP applies at once (L{Key.reloadable})."""
+    return frozenset((s.name, k.name) for s in sections for k in s.keys if k.reloadable)
+
+
 def render(sections: Iterable[Section]) -> str:
     """
     The documented config file: every section and key with its default,
@@ -681,13 +691,14 @@ def render(sections: Iterable[Section]) -> str:
         "# change it. Unknown sections or keys stop the start, one line per mistake.",
         "# Lists are separated by commas or spaces. Booleans: true/false.",
         "#",
-        "# SIGHUP reloads this file. Applied at once: [log] level, format and file",
-        "# (reopened), [lan] interfaces and interface_check_interval, [printer]",
-        "# snmp_targets, snmp_communities, snmp_probe_rate, snmp_probe_interval and",
-        "# snmp_port. Every other key is read at start only: a reload names those",
-        "# that changed, for the next restart. A file with mistakes changes nothing",
-        "# (they are logged).",
     ]
+    sections = list(sections)
+    applied = "; ".join(f"[{s.name}] " + ", ".join(k.name for k in s.keys if k.reloadable)
+                        for s in sections if any(k.reloadable for k in s.keys))
+    lines.extend("# " + l for l in textwrap.wrap(
+        f"SIGHUP reloads this file. Applied at once: {applied or 'nothing'}. Every other key is read at start "
+        "only: a reload names those that changed, for the next restart. A file with mistakes changes nothing "
+        "(they are logged).", 76))
     for section in sections:
         lines.append("")
         lines.append(f"[{section.name}]")

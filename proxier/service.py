@@ -49,22 +49,8 @@ from proxier.registry import makeRegistry
 from proxier.sdnotify import Notifier
 from proxier.store import Store
 
-__all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener", "ownIdentity", "RELOADABLE"]
+__all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener", "ownIdentity"]
 
-#: What SIGHUP applies without a restart (README.rst, "Reloading"); every other key waits for one.
-RELOADABLE = frozenset({
-    ("log", "level"),
-    ("log", "format"),
-    ("log", "file"),
-    ("lan", "interfaces"),
-    ("lan", "interface_check_interval"),
-    # the printer plugin's SNMP probe (proxier.printer.snmpdevice.SNMPPrinters.configReloaded)
-    ("printer", "snmp_targets"),
-    ("printer", "snmp_communities"),
-    ("printer", "snmp_probe_rate"),
-    ("printer", "snmp_probe_interval"),
-    ("printer", "snmp_port"),
-})
 
 # How often the proxier's own tree looks for parameters that changed by themselves.
 POLL_INTERVAL = 60.0
@@ -387,9 +373,10 @@ class ProxierService(MultiService):
     def reload(self) -> list[tuple[str, str]]:
         """
         Read the config file again (SIGHUP) and apply what can change while
-        running (L{RELOADABLE}: the C{[log]} section, the C{[lan]} interfaces
-        and their check interval, the printer plugin's SNMP probe keys; the
-        interfaces are looked at at once in any case). Every other change is named in one line as taking effect at
+        running (the keys declared L{reloadable<proxier.config.Key.reloadable>}:
+        the C{[log]} section, the C{[lan]} interfaces and their check interval,
+        a plugin's own such as the printer's SNMP probe; the interfaces are
+        looked at at once in any case). Every other change is named in one line as taking effect at
         the next restart. A file with mistakes changes nothing: its mistakes
         are logged, the running configuration stays.
 
@@ -410,7 +397,8 @@ class ProxierService(MultiService):
                                path=path)
                 return []
             changed = _changedKeys(self._running, new)
-            applied = [k for k in changed if k in RELOADABLE]
+            reloadable = configmod.reloadableKeys(list(configmod.CORE_SECTIONS) + sections)
+            applied = [k for k in changed if k in reloadable]
             if any(section == "log" for section, _ in applied) and hasattr(self.logObserver, "reconfigure"):
                 try:
                     self.logObserver.reconfigure(new["log"])

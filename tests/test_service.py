@@ -235,13 +235,18 @@ class ReloadTests(unittest.TestCase):
         """Every key a reload applies is named in the documented config file's header."""
         import os
 
-        from proxier.service import RELOADABLE
+        from proxier.config import CORE_SECTIONS, reloadableKeys
+        from proxier.plugins.printer import printer
+        from proxier.plugins.upnpdm import upnpdm
 
         top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         with open(os.path.join(top, "etc", "proxier.conf")) as f:
             text = f.read()
         start = text.index("# SIGHUP reloads this file.")
         header = " ".join(l.lstrip("# ") for l in text[start:text.index("\n[", start)].splitlines())
-        for section, key in sorted(RELOADABLE):
+        reloadable = reloadableKeys(list(CORE_SECTIONS) + [printer.configSection, upnpdm.configSection])
+        self.assertIn(("log", "level"), reloadable)
+        self.assertIn(("printer", "snmp_targets"), reloadable)
+        for section, key in sorted(reloadable):
             self.assertIn(f"[{section}]", header)
             self.assertIn(key, header)

@@ -282,16 +282,18 @@ KEYS: tuple[Key, ...] = (
         "one unicast GET at a time and never a broadcast (a range's network and broadcast addresses are left "
         "out; 1024 addresses at most). An agent whose hrDeviceTable lists a printer becomes a Virtual CWMP "
         "Device (DiscoveryProtocol X_000000_SNMP), as an snmp:// entry of printers would; one that stops "
-        "answering is offline, then forgotten after forget_after. Empty: no probe."),
+        "answering is offline, then forgotten after forget_after. Empty: no probe.", reloadable=True),
     Key("snmp_communities", communities, "public",
         "The read communities tried in turn on each address probed (and on the printers DNS-SD advertises "
-        "as _pdl-datastream._tcp or _printer._tcp): the first one answered is the printer's. Never logged."),
+        "as _pdl-datastream._tcp or _printer._tcp): the first one answered is the printer's. Never logged.",
+        reloadable=True),
     Key("snmp_probe_rate", integer(1, 1000), "10",
-        "SNMP probes sent per second at most."),
+        "SNMP probes sent per second at most.", reloadable=True),
     Key("snmp_probe_interval", integer(60, 7 * 86400), "3600",
-        "Seconds between two probes of snmp_targets: a printer that came is found, one that went goes offline."),
+        "Seconds between two probes of snmp_targets: a printer that came is found, one that went goes offline.",
+        reloadable=True),
     Key("snmp_port", integer(1, 65535), "161",
-        "The UDP port the SNMP probe sends to (an agent on another port, such as a simulator in a test)."),
+        "The UDP port the SNMP probe sends to (an agent on another port, such as a simulator in a test).", reloadable=True),
     Key("credentials", credentials, "",
         "Admin credentials of printers whose writes need them, one line per printer: the printer's URL "
         "as in printers, a space, username:password. Digest is used where the printer offers it, "
