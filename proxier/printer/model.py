@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Union
 
 from proxier import xmlsafe
+from proxier.asciinum import parseUnsigned
 from proxier.datamodel import paths
 from proxier.datamodel.declarations import CAN_DENY, FORCE_DEFAULT_ENABLED, FORCE_ENABLED, NORMAL, Object, Parameter, Setter, Table
 from proxier.datamodel.types import DataType, fromSyntax
@@ -183,9 +184,10 @@ def _children(element: Any, name: str) -> list:
 def _entries(text: Optional[str], what: str) -> int:
     if text == "unbounded":
         return -1
-    if text is None or not text.isascii() or not text.isdigit():
-        raise DocumentError(f"{what}: bad entry count {text!r}")
-    return int(text)
+    try:
+        return parseUnsigned(text if text is not None else "", what="entry count")
+    except ValueError as e:
+        raise DocumentError(f"{what}: bad entry count {text!r} ({e})") from None
 
 
 def _parameter(element: Any, namedTypes: Mapping[str, Any], owner: str) -> ParameterSpec:
