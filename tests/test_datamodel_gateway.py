@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from twisted.internet import defer, task
+from twisted.logger import LogLevel
 from twisted.trial import unittest
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
@@ -22,7 +23,7 @@ from proxier.datamodel.gateway import (
     virtualDeviceLocalModel,
     virtualDeviceModel,
 )
-from proxier.datamodel.standard import FORCED_INFORM
+from proxier.datamodel.standard import FORCED_INFORM, isUUID, supportedDataModelUUID
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import String
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
@@ -76,7 +77,7 @@ class GatewayTestCase(ModelCalls, unittest.TestCase):
         self.observed: list = []
         self.model = self.make()
 
-    def make(self, deviceConfig: dict | None = None, directory: Any = None) -> Any:
+    def make(self, deviceConfig: dict | None = None, directory: Any = None, rows: Any = None) -> Any:
         store = Store.open(self.storePath).child("endpoint-proxier")
         self.settings = EndpointSettings(store.document("settings"), self.acs,
                                          connectionRequestUsername="cru", connectionRequestPassword="crp")
@@ -84,8 +85,9 @@ class GatewayTestCase(ModelCalls, unittest.TestCase):
         return proxierModel(
             PROXIER, deviceConfig or self.deviceConfig, self.settings, lambda: self.crURL, store,
             directory=directory if directory is not None else self.directory, clock=self.clock,
-            supportedDataModels=[SupportedDataModel("http://127.0.0.1/dm.xml", "urn:broadband-forum-org:tr-181-2-17-0",
-                                                    ("Feature1", "Feature2"))],
+            supportedDataModels=rows if rows is not None else [
+                SupportedDataModel("http://127.0.0.1/dm.xml", "urn:broadband-forum-org:tr-181-2-17-0",
+                                   ("Feature1", "Feature2"))],
         )
 
     def spv(self, *triples, model: Any = None) -> defer.Deferred:
@@ -134,16 +136,41 @@ class DeviceInfoTests(GatewayTestCase):
         self.assertEqual({code for _, code in self.perParameter(fault)}, {9008})
 
     def test_supportedDataModel(self) -> None:
-        """SupportedDataModel rows show what the proxier was given."""
+        """SupportedDataModel rows show what the proxier was given; without a UUID, the name-based one."""
         values = self.values("Device.DeviceInfo.SupportedDataModel.")
+        derived = supportedDataModelUUID("urn:broadband-forum-org:tr-181-2-17-0", "http://127.0.0.1/dm.xml")
+        self.assertTrue(isUUID(derived))
         self.assertEqual(values, {
             "Device.DeviceInfo.SupportedDataModel.1.URL": "http://127.0.0.1/dm.xml",
-            "Device.DeviceInfo.SupportedDataModel.1.UUID": "",
+            "Device.DeviceInfo.SupportedDataModel.1.UUID": derived,
             "Device.DeviceInfo.SupportedDataModel.1.URN": "urn:broadband-forum-org:tr-181-2-17-0",
             "Device.DeviceInfo.SupportedDataModel.1.Features": "Feature1,Feature2",
         })
         self.assertEqual(self.values("Device.DeviceInfo.SupportedDataModelNumberOfEntries"),
                          {"Device.DeviceInfo.SupportedDataModelNumberOfEntries": "1"})
+
+    def test_supportedDataModelUUIDStable(self) -> None:
+        """A rebuilt model (a restart) answers the same derived UUID."""
+        name = "Device.DeviceInfo.SupportedDataModel.1.UUID"
+        self.assertEqual(self.values(name, model=self.make()), self.values(name))
+
+    def test_supportedDataModelUUIDGiven(self) -> None:
+        """
+        A valid UUID is answered as given; one that is not a UUID is
+        logged once, at the build, and replaced by the name-based one.
+        """
+        capture = LogCapture(self)
+        self.storePath = self.mktemp()  # rows numbered afresh
+        given = "0A1B2C3D-0000-4000-8000-00000000000F"
+        model = self.make(rows=[SupportedDataModel("http://a/", "urn:a", uuid=given),
+                                SupportedDataModel("http://b/", "urn:b", uuid="not-a-uuid")])
+        for _ in range(2):
+            values = self.values("Device.DeviceInfo.SupportedDataModel.", model=model)
+            self.assertEqual(values["Device.DeviceInfo.SupportedDataModel.1.UUID"], given)
+            self.assertEqual(values["Device.DeviceInfo.SupportedDataModel.2.UUID"],
+                             supportedDataModelUUID("urn:b", "http://b/"))
+        warned = [e for e in capture.atLeast(LogLevel.warn) if e.get("uuid") == "not-a-uuid"]
+        self.assertEqual(len(warned), 1)
 
 
 class ManagementServerTests(GatewayTestCase):

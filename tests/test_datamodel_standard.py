@@ -8,6 +8,7 @@ converted to the TR-181 type or refused, one type class at a time.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from twisted.trial import unittest
 
@@ -134,3 +135,28 @@ class ConvertTests(unittest.TestCase):
                         standard.convert(text, fromCMSType(cmsName), target)
                     except ValueError:
                         pass
+
+
+class SupportedDataModelUUIDTests(unittest.TestCase):
+    def test_isUUID(self) -> None:
+        """TR-181's UUID pattern, whole: 8-4-4-4-12 hex digits of either case, nothing around them."""
+        self.assertTrue(standard.isUUID("3F2504E0-4f89-11d3-9a0c-0305e82c3301"))
+        for text in ("", "3f2504e0-4f89-11d3-9a0c-0305e82c330", "3f2504e0-4f89-11d3-9a0c-0305e82c33011",
+                     "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}", "3f2504e04f8911d39a0c0305e82c3301",
+                     "3f2504e0-4f89-11d3-9a0c-0305e82c330g", "3f2504e0-4f89-11d3-9a0c-0305e82c3301\n",
+                     "３f2504e0-4f89-11d3-9a0c-0305e82c3301"):
+            self.assertFalse(standard.isUUID(text), repr(text))
+
+    def test_derived(self) -> None:
+        """
+        Name-based (version 5) in the project's namespace: a fixed value for
+        a given URN and URL (the same after a restart or an upgrade), fits
+        TR-181's type, and differs when the URN or the URL does.
+        """
+        value = standard.supportedDataModelUUID("urn:broadband-forum-org:tr-181-2-17-0", "")
+        self.assertEqual(value, "932b7bb1-2762-520f-be3d-3a314f4d862d")
+        self.assertTrue(standard.isUUID(value))
+        self.assertEqual(uuid.UUID(value).version, 5)
+        standard.typeOf("Device.DeviceInfo.SupportedDataModel.1.UUID").parse(value)
+        self.assertEqual(len({standard.supportedDataModelUUID(urn, url)
+                              for urn, url in (("urn:a", ""), ("urn:a", "http://a/"), ("urn:b", ""))}), 3)

@@ -15,10 +15,12 @@ from twisted.trial import unittest
 from zope.interface import implementer
 
 from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.standard import isUUID, supportedDataModelUUID
 from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IDataModel, IDeviceObserver
 from proxier.printer import ipp, ippsource
 from proxier.printer.device import PrinterDevice
+from proxier.printer.devicemodel import SUPPORTED_DATA_MODELS
 from proxier.printer.poller import PollSlots
 from proxier.printer.proxy import identityOf
 from proxier.printer.settings import PrinterSettings
@@ -112,6 +114,20 @@ class _PrinterCase(unittest.TestCase):
 
 
 class DeviceTests(_PrinterCase):
+    def test_supportedDataModelUUID(self) -> None:
+        """
+        Each SupportedDataModel row answers the name-based UUID of its URN
+        (its URL is empty): TR-181's 36 characters, the same on a device
+        built again (a restart).
+        """
+        names = [f"Device.DeviceInfo.SupportedDataModel.{i}.UUID" for i in (1, 2)]
+        first = self.gpv(self.device(), *names)
+        self.assertEqual(first, {name: supportedDataModelUUID(urn, "")
+                                 for name, (urn, _) in zip(names, SUPPORTED_DATA_MODELS)})
+        self.assertTrue(all(isUUID(value) for value in first.values()))
+        self.assertEqual(len(set(first.values())), 2)
+        self.assertEqual(self.gpv(self.device(), *names), first)
+
     def test_found(self) -> None:
         """
         A printer found now is online with the answer that found it: its

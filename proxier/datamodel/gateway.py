@@ -17,7 +17,7 @@ The proxier's own Device:2 models.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from zope.interface import implementer
@@ -33,7 +33,7 @@ from proxier.datamodel.managementserver import (
     observeSettings,
     protocolEnumeration,
 )
-from proxier.datamodel.standard import FORCED_INFORM
+from proxier.datamodel.standard import FORCED_INFORM, UUID_PATTERN, isUUID, supportedDataModelUUID
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt
 from proxier.datamodel.values import DeviceIdentity
@@ -62,7 +62,11 @@ _OUI = String(6, minLength=6, patterns=("[0-9A-F]{6}",))
 
 @dataclass(frozen=True)
 class SupportedDataModel:
-    """One C{Device.DeviceInfo.SupportedDataModel.{i}.} row (TR-181; TR-069 Annex J)."""
+    """
+    One C{Device.DeviceInfo.SupportedDataModel.{i}.} row (TR-181; TR-069 Annex J).
+    A C{uuid} that is not a valid UUID (empty by default) is answered as
+    L{supportedDataModelUUID} of the row's URN and URL.
+    """
 
     url: str
     urn: str
@@ -108,9 +112,7 @@ def _deviceInfo(identity: DeviceIdentity, deviceConfig: Mapping[str, Any], clock
         Table(
             "SupportedDataModel",
             Parameter("URL", String(2048), get=lambda node: node.data.url),
-            Parameter("UUID", String(36, minLength=36, patterns=(
-                "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",)),
-                get=lambda node: node.data.uuid),
+            Parameter("UUID", String(36, minLength=36, patterns=(UUID_PATTERN,)), get=lambda node: node.data.uuid),
             Parameter("URN", String(256), get=lambda node: node.data.urn),
             Parameter("Features", ListOf(String()), get=lambda node: tuple(node.data.features)),
         ),
@@ -172,6 +174,11 @@ def proxierModel(
     _configWins(model, treeStore, "Device.DeviceInfo.ProvisioningCode", deviceConfig.get("provisioning_code", ""))
     with model.batch():
         for row in supportedDataModels:
+            if not isUUID(row.uuid):
+                if row.uuid:
+                    model.log.warn("SupportedDataModel {urn}: UUID {uuid!r} is not a UUID; "
+                                   "a name-based one is answered", urn=row.urn, uuid=row.uuid[:40])
+                row = replace(row, uuid=supportedDataModelUUID(row.urn, row.url))
             model.addInstance("Device.DeviceInfo.SupportedDataModel.", key=row.urn or row.url, data=row)
     observeSettings(model, settings)
     model.virtualDevices = VirtualDeviceTable(model)

@@ -21,18 +21,24 @@ Forum's C{tr-181-2-17-0-cwmp-full.xml} (the Device:2.17 the Virtual CWMP
 Devices report as RootDataModelVersion) by C{tools/gen-tr181-types};
 C{tests.test_datamodel_standard} checks it against that file entry by entry.
 It is read once, on first use.
+
+L{supportedDataModelUUID} says what a C{Device.DeviceInfo.SupportedDataModel.{i}.UUID}
+holds (C{string(36)}, a UUID) when its source gives no valid one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import uuid
 from typing import Any, Mapping, Optional
 
 from proxier.datamodel import paths
 from proxier.datamodel.types import DataType, ListOf, fromSpec
 
-__all__ = ["DATA_FILE", "MODEL", "FORCED_INFORM", "typeOf", "convert", "table"]
+__all__ = ["DATA_FILE", "MODEL", "FORCED_INFORM", "UUID_PATTERN", "SUPPORTED_DATA_MODEL_NAMESPACE", "typeOf",
+           "convert", "table", "isUUID", "supportedDataModelUUID"]
 
 DATA_FILE = os.path.join(os.path.dirname(__file__), "data", "tr-181-2-17-types.json")
 #: What the table describes.
@@ -52,6 +58,14 @@ FORCED_INFORM: tuple[str, ...] = (
     "Device.ManagementServer.AliasBasedAddressing",
 )
 
+#: TR-181's pattern for a UUID parameter (SupportedDataModel.{i}.UUID and others).
+UUID_PATTERN = "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
+#: The namespace of the name-based UUIDs L{supportedDataModelUUID} derives:
+#: C{uuid5(NAMESPACE_URL, "urn:x-proxier:supported-data-model")}, fixed here
+#: so that a derived UUID never changes between releases.
+SUPPORTED_DATA_MODEL_NAMESPACE = uuid.UUID("7624d7f9-14ae-550a-ade3-557066a7375c")
+
+_UUID = re.compile(UUID_PATTERN)
 _table: Optional[dict[str, DataType]] = None
 
 
@@ -112,3 +126,19 @@ def convert(text: str, deviceType: DataType, standard: DataType) -> Any:
         except (ValueError, TypeError):
             pass
     raise ValueError(str(first))
+
+
+def isUUID(text: str) -> bool:
+    """Whether C{text} is what TR-181's C{UUID_PATTERN} accepts (36 characters, 8-4-4-4-12 hex digits)."""
+    return isinstance(text, str) and _UUID.fullmatch(text) is not None
+
+
+def supportedDataModelUUID(urn: str, url: str) -> str:
+    """
+    The UUID of a C{SupportedDataModel} row whose source gives no valid one:
+    RFC 4122 version 5 of C{urn} and C{url} (joined by a space, which
+    neither can hold) in L{SUPPORTED_DATA_MODEL_NAMESPACE}. Name-based, never
+    random, so that a row answers the same UUID after every restart; never
+    empty, as TR-181 wants 36 characters.
+    """
+    return str(uuid.uuid5(SUPPORTED_DATA_MODEL_NAMESPACE, f"{urn} {url}"))

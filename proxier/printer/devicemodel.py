@@ -59,6 +59,7 @@ from zope.interface import implementer
 from proxier.datamodel.capabilities import ILocalWrites, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.declarations import FORCE_ENABLED, Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.standard import UUID_PATTERN, supportedDataModelUUID
 from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
@@ -73,7 +74,8 @@ SERVICE_PATH = printmodel.SERVICE_TABLE + "1."
 #: Where a matching EWS adapter's parameters are mounted.
 EWS_PATH = SERVICE_PATH + ews.OBJECT + "."
 #: TR-181 DeviceInfo.SupportedDataModel rows, (URN, Features): the root model and the print service, whose
-#: URN is the generated document's own (PRINTERS.md §3: the PWG's proposal, not a BBF-published model).
+#: URN is the generated document's own (PRINTERS.md §3: the PWG's proposal, not a BBF-published model). Their
+#: URL is empty and their UUID L{supportedDataModelUUID}'s, the same on every printer and after every restart.
 SUPPORTED_DATA_MODELS = (
     ("urn:broadband-forum-org:tr-181-2-17-0", ()),
     ("urn:x-proxier:pwg-sm-printservice-1-0", (printmodel.ROOT + ":1.0",)),
@@ -107,6 +109,8 @@ def deviceInfo(identity: Any, readings: Callable[[], Any]) -> Object:
         Table(
             "SupportedDataModel",
             Parameter("URL", String(2048), get=lambda node: ""),
+            Parameter("UUID", String(36, minLength=36, patterns=(UUID_PATTERN,)),
+                      get=lambda node: supportedDataModelUUID(node.data[0], "")),
             Parameter("URN", String(256), get=lambda node: node.data[0]),
             Parameter("Features", ListOf(String()), get=lambda node: node.data[1]),
         ),
