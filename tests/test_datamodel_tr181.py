@@ -9,18 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
+import copy
+import dataclasses
+
 from twisted.internet import task
 from twisted.trial import unittest
 from zope.interface import implementer
 
 from proxier.config import load
+from proxier.cwmp import messages
+from proxier.cwmp.codec import encode
 from proxier.cwmp.settings import EndpointSettings
 from proxier.datamodel import paths
-from proxier.datamodel.gateway import SupportedDataModel, proxierModel, virtualDeviceLocalModel
+from proxier.datamodel.gateway import SupportedDataModel, proxierModel, virtualDeviceLocalModel, virtualDeviceModel
 from proxier.datamodel.values import DeviceIdentity
 from proxier.interfaces import IProxiedDevice
+from proxier.proxy.gate import ActionGate
+from proxier.sim.device import Identity, SimulatedDevice
 from proxier.store import Store
+from proxier.upnpdm import errors
+from proxier.upnpdm.model import CMSDataModel
+from proxier.upnpdm.profile import candidates, capabilities, probe
+from proxier.upnpdm.state import DeviceState
 from tests import tr181
+from tests.cwmpxsd import assertValidCWMP
+from tests.test_upnpdm_fakes import SimUPnPDevice, schema
 
 PROXIER = DeviceIdentity("proxier", "00D0F5", "Gateway", "GW-0001")
 
@@ -98,6 +111,62 @@ class ConformanceTests(tr181.ConformanceChecks, unittest.TestCase):
                 if standard.hidden:
                     self.assertEqual(value.value, "")
                     continue
-                if value.name.endswith(".UUID") and value.value == "":
-                    continue  # an absent UUID: TR-181 allows the parameter to be empty when unknown
                 dataType.parse(value.value)
+
+
+class VirtualDeviceSupportedDataModelTests(unittest.TestCase):
+    """What a Virtual CWMP Device of a UPnP DM device answers for its SupportedDataModel table."""
+
+    def setUp(self) -> None:
+        if not tr181.available():
+            raise unittest.SkipTest(f"{tr181.TR181_FULL} is not here")
+        self.standard = tr181.load()
+
+    def virtualDevice(self, bbfUUID: str) -> Any:
+        """The simulated device, its BBF model's SubTree carrying C{bbfUUID}, probed and wrapped as TR-330 does."""
+        clock = task.Clock()
+        deviceSchema = copy.copy(schema())
+        deviceSchema.dataModels = tuple(dataclasses.replace(m, uuid=bbfUUID) if "broadband-forum" in m.uri else m
+                                        for m in deviceSchema.dataModels)
+        sim = SimulatedDevice(Identity.forIndex(0), deviceSchema, clock)
+        sim.setLocation("http://127.0.0.1:49000")
+        sim.powerOn()
+        device = SimUPnPDevice(clock, sim=sim)
+        gate = ActionGate(lambda: device, clock, refused=errors.refusedByDevice, timeout=30)
+        [candidate], _ = candidates(device.description)
+        profile = self.successResultOf(probe(gate.call, candidate, capabilities(candidate, device.scpd), "2.17"))
+        store = Store.open(self.mktemp())
+        cms = CMSDataModel(profile, gate, DeviceState(store.document("device")), clock=clock,
+                           onReboot=lambda reason: None, onFactoryReset=lambda: None)
+        settings = EndpointSettings(store.document("settings"), dict(load(None)["acs"], url="http://acs.example.net/"))
+        local = virtualDeviceLocalModel(PROXIER, "UPnP-DM", settings, lambda: "", store.child("local"))
+        return virtualDeviceModel(cms, local)
+
+    def test_getParameterValues(self) -> None:
+        """
+        With the device's valid UUID, without one, and with one that is not
+        a UUID: the GetParameterValuesResponse of the table validates
+        against the CWMP schema, and every value parses with TR-181's type
+        (the UUID 36 characters of its pattern), the same on a rebuild.
+        """
+        given = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+        name = "Device.DeviceInfo.SupportedDataModel.1.UUID"
+        for bbfUUID in ("", given, "not-a-uuid"):
+            answers = []
+            for _ in range(2):
+                values = self.successResultOf(self.virtualDevice(bbfUUID).getParameterValues(
+                    ["Device.DeviceInfo.SupportedDataModel."]))
+                self.assertEqual({v.name.rsplit(".", 1)[1] for v in values}, {"URL", "URN", "UUID", "Features"})
+                assertValidCWMP(self, encode(messages.Envelope(
+                    messages.GetParameterValuesResponse(parameters=tuple(values)), id="h29")), bbfUUID)
+                for value in values:
+                    standard = self.standard.parameters[paths.schemaPath(value.name)].type()
+                    self.assertEqual(value.type, standard.xsiType, value.name)
+                    standard.parse(value.value)
+                answers.append({v.name: v.value for v in values})
+            self.assertEqual(answers[0], answers[1])
+            self.assertEqual(len(answers[0][name]), 36)
+            if bbfUUID == given:
+                self.assertEqual(answers[0][name], given)
+            else:
+                self.assertNotEqual(answers[0][name], given)

@@ -63,6 +63,15 @@ class ReadingTests(unittest.TestCase):
         self.assertEqual(cmsxml.parseSupportedDataModels(text),
                          [cmsxml.DataModelEntry("urn:x", "/X/", "http://u", "d"), cmsxml.DataModelEntry("urn:y", "/Y/")])
 
+    def test_supportedDataModelsUUID(self) -> None:
+        """A SubTree's CMS:2 UUID is read as the device gives it, spaces trimmed; none is empty."""
+        given = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+        text = device.supportedDataModels([DataModelSpec("urn:x", "/X/", uuid=given), DataModelSpec("urn:y", "/Y/")])
+        self.assertEqual([e.uuid for e in cmsxml.parseSupportedDataModels(text)], [given, ""])
+        text = (f"<cms:SupportedDataModels {NS}><SubTree><URI>urn:a</URI><Location>/A/</Location>"
+                f"<UUID> bogus </UUID></SubTree></cms:SupportedDataModels>")
+        self.assertEqual(cmsxml.parseSupportedDataModels(text), [cmsxml.DataModelEntry("urn:a", "/A/", uuid="bogus")])
+
     def test_supportedDataModelsWithoutURIOrLocation(self) -> None:
         """A SubTree without URI or Location is skipped, not fatal."""
         text = (f"<cms:SupportedDataModels {NS}><SubTree><URI>urn:a</URI></SubTree>"

@@ -6,12 +6,14 @@ probe that asks them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from twisted.internet import task
 from twisted.internet.defer import succeed
 from twisted.trial import unittest
 
+from proxier.datamodel.standard import isUUID, supportedDataModelUUID
 from proxier.proxy.gate import ActionGate
 from proxier.sim import cmsxml as devicexml
 from proxier.sim.cmstree import DataModelSpec
@@ -210,6 +212,27 @@ class MakeProfileTests(unittest.TestCase):
         self.assertEqual(profile.constants["Device.DeviceInfo.SupportedDataModelNumberOfEntries"].type,
                          "xsd:unsignedInt")
         self.assertIn("Device.DeviceInfo.SupportedDataModel.1.", profile.constantObjects())
+
+    def test_supportedDataModelUUID(self) -> None:
+        """
+        A row's UUID: the device's when it gives a valid one; else the
+        name-based one of its URN and URL, the same for a profile built
+        again (a restart); one that is not a UUID is replaced and noted
+        (the device logs the notes once).
+        """
+        given = "3F2504E0-4F89-11D3-9A0C-0305E82C3301"
+        name = "Device.DeviceInfo.SupportedDataModel.1.UUID"
+        derived = supportedDataModelUUID("urn:broadband-forum-org:tr-181-2-11-0", "http://bbf/tr-181-2-11-0.xml")
+        for uuid, expected, noted in (("", derived, False), (given, given, False), ("urn:uuid:" + given, derived, True),
+                                      (given[:-1], derived, True)):
+            models = [MODELS[0], dataclasses.replace(MODELS[1], uuid=uuid)]
+            profiles = [P.makeProfile(self.candidate(), P.Capabilities(frozenset()), models, "/UPnP/DM/", COMMON,
+                                      ["/BBF/Time/"], "2.17") for _ in range(2)]
+            for profile in profiles:
+                value = profile.constants[name]
+                self.assertEqual((value.value, value.type), (expected, "xsd:string"), uuid)
+                self.assertTrue(isUUID(value.value))
+                self.assertEqual(len([n for n in profile.notes if "UUID" in n]), int(noted), profile.notes)
 
     def test_withoutBBFModel(self) -> None:
         """No usable BBF model: no root, and a note says so."""

@@ -206,6 +206,8 @@ def supportedDataModels(models: Iterable[DataModelSpec]) -> str:
     for model in models:
         subTree = etree.SubElement(document, "SubTree")
         cmsdoc.addText(subTree, "URI", model.uri)
+        if model.uuid:
+            cmsdoc.addText(subTree, "UUID", model.uuid)
         cmsdoc.addText(subTree, "Location", model.location)
         if model.url:
             cmsdoc.addText(subTree, "URL", model.url)

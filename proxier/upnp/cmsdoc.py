@@ -46,12 +46,13 @@ SCHEMA_LOCATION = f"{CMS_NS} http://www.upnp.org/schemas/dm/cms.xsd"
 
 @dataclass(frozen=True)
 class DataModelEntry:
-    """One C{SubTree} of GetSupportedDataModels."""
+    """One C{SubTree} of GetSupportedDataModels (C{uuid}: its CMS:2 C{UUID}, as the device gives it)."""
 
     uri: str
     location: str
     url: str = ""
     description: str = ""
+    uuid: str = ""
 
 
 # The characters XML 1.0 cannot carry (lxml refuses them).

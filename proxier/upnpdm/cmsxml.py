@@ -147,7 +147,8 @@ def parseSupportedDataModels(value: str) -> list[DataModelEntry]:
         if not uri or not location:
             continue
         out.append(DataModelEntry(uri, location, _text(_field(subTree, "URL")).strip(),
-                                  _text(_field(subTree, "Description")).strip()))
+                                  _text(_field(subTree, "Description")).strip(),
+                                  _text(_field(subTree, "UUID")).strip()))
     return out
 
 

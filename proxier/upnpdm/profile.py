@@ -40,6 +40,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from proxier.asciinum import isUnsigned
+from proxier.datamodel.standard import isUUID, supportedDataModelUUID
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.upnp.description import Device, DeviceDescription, Service, requiredActions
 from proxier.upnp.ssdp import parseType
@@ -433,7 +434,12 @@ def makeProfile(candidate: Candidate, caps: Capabilities, models: Sequence[DataM
             "Device.DeviceInfo.SupportedDataModelNumberOfEntries", str(len(rows)), "xsd:unsignedInt")
         for index, model in enumerate(rows, start=1):
             prefix = f"{SUPPORTED_DATA_MODEL}{index}."
-            for leaf, value in (("URL", model.url[:2048]), ("URN", model.uri[:256]), ("UUID", ""), ("Features", "")):
+            uuid = model.uuid
+            if not isUUID(uuid):
+                if uuid:
+                    notes.append(f"{model.uri[:80]}: UUID {uuid[:40]!r} is not a UUID; a name-based one is answered")
+                uuid = supportedDataModelUUID(model.uri[:256], model.url[:2048])
+            for leaf, value in (("URL", model.url[:2048]), ("URN", model.uri[:256]), ("UUID", uuid), ("Features", "")):
                 constants[prefix + leaf] = ParameterValue(prefix + leaf, value, "xsd:string")
     unmapped = [m.uri for m in models if not BBF_URI.match(m.uri) and not COMMON_OBJECTS_URI.match(m.uri)]
     if unmapped:
