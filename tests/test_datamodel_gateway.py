@@ -17,6 +17,7 @@ from proxier.cwmp.settings import EndpointSettings
 from proxier.datamodel.declarations import Object, Parameter
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.gateway import (
+    ROOT_DATA_MODEL_URN,
     ROOT_DATA_MODEL_VERSION,
     SupportedDataModel,
     proxierModel,
@@ -148,6 +149,20 @@ class DeviceInfoTests(GatewayTestCase):
         })
         self.assertEqual(self.values("Device.DeviceInfo.SupportedDataModelNumberOfEntries"),
                          {"Device.DeviceInfo.SupportedDataModelNumberOfEntries": "1"})
+
+    def test_supportedDataModelByDefault(self) -> None:
+        """Given no rows, the proxier lists the root data model its tree declares (TR-181 2.17), no URL."""
+        store = Store.open(self.mktemp()).child("endpoint-proxier")
+        settings = EndpointSettings(store.document("settings"), self.acs)
+        model = proxierModel(PROXIER, self.deviceConfig, settings, lambda: self.crURL, store,
+                             directory=self.directory, clock=self.clock)
+        values = self.values("Device.DeviceInfo.SupportedDataModel.", model=model)
+        self.assertEqual(values, {
+            "Device.DeviceInfo.SupportedDataModel.1.URL": "",
+            "Device.DeviceInfo.SupportedDataModel.1.UUID": supportedDataModelUUID(ROOT_DATA_MODEL_URN, ""),
+            "Device.DeviceInfo.SupportedDataModel.1.URN": ROOT_DATA_MODEL_URN,
+            "Device.DeviceInfo.SupportedDataModel.1.Features": "",
+        })
 
     def test_supportedDataModelUUIDStable(self) -> None:
         """A rebuilt model (a restart) answers the same derived UUID."""

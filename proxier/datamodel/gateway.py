@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 ROOT_DATA_MODEL_VERSION = "2.17"
+#: The URN of the root data model every tree here declares (TR-181 Device:2.17).
+ROOT_DATA_MODEL_URN = "urn:broadband-forum-org:tr-181-2-17-0"
 PROXIER_INFO = "Device.DeviceInfo.ProxierInfo."
 # Where the proxier-held objects of a Virtual CWMP Device are mounted.
 VIRTUAL_DEVICE_MOUNTS = (MANAGEMENT_SERVER, PROXIER_INFO)
@@ -128,7 +130,7 @@ def proxierModel(
     *,
     directory: Any = None,
     clock: Any = None,
-    supportedDataModels: Sequence[SupportedDataModel] = (),
+    supportedDataModels: Optional[Sequence[SupportedDataModel]] = None,
     hostReference: Optional[Callable[[Any], Sequence[str]]] = None,
     handlers: Optional[Mapping[str, Callable[..., Any]]] = None,
     reportForcedInform: bool = False,
@@ -151,6 +153,9 @@ def proxierModel(
     @param directory: the service tree's L{DeviceDirectory}; its devices are
         the C{VirtualDevice} rows.
     @param clock: C{seconds()} for UpTime (the reactor by default).
+    @param supportedDataModels: the C{DeviceInfo.SupportedDataModel} rows;
+        by default the one root data model the tree declares (TR-181
+        Device:2.17, its URN; no DT instance URL).
     @param handlers: Reboot/FactoryReset/Download/Upload handlers, if the
         gateway offers them (see L{TreeDataModel}).
     @param reportForcedInform: report value changes of forced-inform
@@ -161,6 +166,8 @@ def proxierModel(
     """
     if clock is None:
         from twisted.internet import reactor as clock  # type: ignore[no-redef]
+    if supportedDataModels is None:
+        supportedDataModels = (SupportedDataModel(url="", urn=ROOT_DATA_MODEL_URN),)
     root = Object(
         "Device",
         Parameter("RootDataModelVersion", String(32, patterns=(r"2\.\d+",)), value=ROOT_DATA_MODEL_VERSION,

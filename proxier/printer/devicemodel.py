@@ -59,6 +59,7 @@ from zope.interface import implementer
 from proxier.datamodel.capabilities import ILocalWrites, INotifyingDataModel, IValidatingDataModel
 from proxier.datamodel.declarations import FORCE_ENABLED, Object, Parameter, Table
 from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.gateway import ROOT_DATA_MODEL_URN, ROOT_DATA_MODEL_VERSION
 from proxier.datamodel.standard import UUID_PATTERN, supportedDataModelUUID
 from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt, acceptValue
@@ -66,9 +67,8 @@ from proxier.datamodel.values import ParameterValue
 from proxier.interfaces import IDataModel, IRebaselining
 from proxier.printer import ews, ippsource, model as printmodel, snmpreader, snmpsource, sources
 
-__all__ = ["PrinterModel", "ROOT_DATA_MODEL_VERSION", "SUPPORTED_DATA_MODELS", "SERVICE_PATH"]
+__all__ = ["PrinterModel", "SUPPORTED_DATA_MODELS", "SERVICE_PATH"]
 
-ROOT_DATA_MODEL_VERSION = "2.17"
 #: The printer's one print service instance.
 SERVICE_PATH = printmodel.SERVICE_TABLE + "1."
 #: Where a matching EWS adapter's parameters are mounted.
@@ -77,7 +77,7 @@ EWS_PATH = SERVICE_PATH + ews.OBJECT + "."
 #: URN is the generated document's own (PRINTERS.md §3: the PWG's proposal, not a BBF-published model). Their
 #: URL is empty and their UUID L{supportedDataModelUUID}'s, the same on every printer and after every restart.
 SUPPORTED_DATA_MODELS = (
-    ("urn:broadband-forum-org:tr-181-2-17-0", ()),
+    (ROOT_DATA_MODEL_URN, ()),
     ("urn:x-proxier:pwg-sm-printservice-1-0", (printmodel.ROOT + ":1.0",)),
 )
 
