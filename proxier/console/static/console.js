@@ -92,6 +92,7 @@ function deviceRow(device) {
   const state = el("td");
   state.append(el("div", device.online ? "online" : "offline", device.online ? "online" : "offline"));
   for (const notice of device.notices || []) state.append(noticeItem("div", notice));
+  row.append(state);
   const waiting = [...device.cwmp.pendingEvents];
   if (device.cwmp.transfers.length) waiting.push("transfers: " + device.cwmp.transfers.join(", "));
   if (device.cwmp.inSession) waiting.push("in session");
