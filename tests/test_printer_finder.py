@@ -22,7 +22,8 @@ from proxier.lan.mdns import APPEARED, GONE, InstanceEvent, ServiceInstance, par
 from proxier.log import DeviceLogger
 from proxier.plugins.printer import PrinterProtocol
 from proxier.printer.discovery import IPP, IPPS, LPD, PDL_DATASTREAM, PrinterCandidate
-from proxier.printer.finder import GONE_REASON, DNSSDDiscovery, PrinterLifecycle
+from proxier.printer.finder import DNSSDDiscovery
+from proxier.printer.lifecycle import GONE_REASON, PrinterLifecycle
 from proxier.printer.proxy import PrinterService
 from proxier.proxy.device import deviceKey
 from tests import _e2e

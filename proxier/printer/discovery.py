@@ -107,6 +107,16 @@ class PrinterCandidate:
     makeAndModel: Optional[str] = None
     discoveryProtocol: str = DISCOVERY_PROTOCOL
 
+    @property
+    def url(self) -> Optional[str]:
+        """Where its device talks to the printer (for L{proxier.printer.lifecycle})."""
+        return self.ippURL
+
+    @property
+    def label(self) -> str:
+        """It, for a log line."""
+        return f"{self.name} ({self.serviceType}) at {self.ippURL or self.address}"
+
 
 def candidateOf(instance: ServiceInstance, interface: NetworkInterface) -> PrinterCandidate:
     """

@@ -6,31 +6,22 @@ Printers found by DNS-SD become Virtual CWMP Devices (PRINTERS.md §8; issue
     Browser (lan/mdns, per LAN interface) ──InstanceEvent──▶ CandidateTracker (printer/discovery)
         ──found / changed / lost──▶ PrinterLifecycle ──probe, make──▶ PrinterDevice ──▶ the proxier
 
-L{PrinterLifecycle} is the sans-IO state machine of the printers DNS-SD
-finds, keyed by identity (the device key), with the clock injected:
-
-    (advertised) ──probe answered──▶ PROXIED ──no advertisement left──▶ OFFLINE ──forget_after──▶ forgotten
-                                        ▲                                  │
-                                        └──── advertised and answers ──────┘
+L{PrinterLifecycle<proxier.printer.lifecycle.PrinterLifecycle>} is the
+life of the printers DNS-SD finds (the SNMP probe's go through one too):
+a candidate is an advertisement; gone, back, moved and forgotten are
+its, and here:
 
  - an IPP candidate (C{_ipp._tcp}, C{_ipps._tcp}) is asked who it is
    (Get-Printer-Attributes at its URL; again every C{retry} seconds while
-   it is advertised and silent); its identity decides which printer it is:
-   the same printer advertised twice (IPP and IPPS, two interfaces) is one
-   device, and a printer also listed in C{[printer] printers} is that
-   static entry's device (L{PrinterLifecycle.held}; a static entry that
-   identifies a printer discovery proxies first takes it over,
-   L{PrinterLifecycle.release});
+   it is advertised and silent): the same printer advertised twice (IPP
+   and IPPS, two interfaces) is one device, and a printer also listed in
+   C{[printer] printers} is that static entry's device (C{held}; a static
+   entry that identifies a printer discovery proxies first takes it over,
+   L{PrinterLifecycle.release<proxier.printer.lifecycle.PrinterLifecycle.release>});
  - a printer whose last advertisement is gone (goodbye, TTL, its interface
-   gone) is stopped and offline — Connection Requests 503, no session — and
-   forgotten after C{forget_after} seconds: removed from the proxier (its
-   endpoint and VirtualDevice row go). Its durable state stays, and the core
-   keeps its VirtualDevice instance number by its key, so that a printer
-   coming back, before or after, is the same Virtual CWMP Device: it never
-   bootstraps again and no other device ever gets its number;
- - coming back (or moving to another address) makes a new device from the
-   answer that found it, online; the old one is removed first (a device's
-   IPP client is bound to its URL), the endpoint then resumes from its state;
+   gone) is offline, then forgotten after C{forget_after} seconds, its
+   state kept: back, it is the same Virtual CWMP Device and never
+   bootstraps again;
  - an C{snmp://} entry of C{[printer] printers} of the same printer
    (L{proxier.printer.snmpdevice}) joins the device found, as it joins a
    static entry's, and is found again when that device goes;
@@ -49,10 +40,9 @@ device made with the service's clients, settings and store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -63,263 +53,12 @@ from proxier.log import DeviceLogger
 from proxier.printer import ippsource
 from proxier.printer.device import PrinterDevice
 from proxier.printer.discovery import SERVICE_TYPES, CandidateTracker, PrinterCandidate
+from proxier.printer.lifecycle import PrinterLifecycle
 from proxier.printer.proxy import PrinterService, identityOf
 from proxier.proxy.device import deviceKey
 from proxier.store import StoreError
 
-__all__ = ["PrinterLifecycle", "DNSSDDiscovery", "GONE_REASON"]
-
-#: Why a printer whose advertisements are all gone is offline (its log line).
-GONE_REASON = "its DNS-SD advertisement is gone"
-
-
-@dataclass
-class _Printer:
-    """One printer DNS-SD found in this run: its device, the candidates advertising it now, its forget timer."""
-
-    identity: DeviceIdentity
-    device: Any
-    candidates: set[str] = field(default_factory=set)
-    forget: Any = None  # the IDelayedCall while no advertisement is left (OFFLINE)
-
-
-class PrinterLifecycle:
-    """
-    See the module docstring.
-
-    @param probe: C{probe(candidate)} → Deferred firing with C{(identity or
-        None, answer)}: who the printer at the candidate's URL says it is.
-    @param makeDevice: C{makeDevice(candidate, identity, answer, replaced)}
-        → a device not started (online: it just answered), or None when it
-        cannot be made (logged); C{replaced(device)} is for the device to
-        call when its printer turns out to be another one.
-    @param appeared: C{appeared(device)}: report it to the proxier and start it.
-    @param removed: C{removed(device)}: the proxier forgets it (state kept).
-    @param held: C{held(identity)}: a device of C{[printer] printers} has it.
-    @param snmpAdded: C{snmpAdded(address)}: a candidate that may speak
-        SNMP only advertises this address (probe it).
-    @param snmpRemoved: C{snmpRemoved(address)}: no such candidate does now.
-    @param forgetAfter: seconds a printer stays offline before it is removed.
-    @param retry: seconds before a silent candidate is asked again.
-    """
-
-    log = Logger()
-
-    def __init__(self, clock: Any, *, probe: Callable[[PrinterCandidate], Deferred],
-                 makeDevice: Callable[..., Any], appeared: Callable[[Any], None], removed: Callable[[Any], None],
-                 held: Callable[[DeviceIdentity], bool] = lambda identity: False,
-                 snmpAdded: Callable[[str], None] = lambda address: None,
-                 snmpRemoved: Callable[[str], None] = lambda address: None, forgetAfter: float = 86400.0,
-                 retry: float = 60.0) -> None:
-        self.clock = clock
-        self.probe, self.makeDevice = probe, makeDevice
-        self.appeared, self.removed, self.held = appeared, removed, held
-        self.snmpAdded, self.snmpRemoved = snmpAdded, snmpRemoved
-        self.forgetAfter = forgetAfter
-        self.retry = retry
-        self.printers: dict[str, _Printer] = {}  # by device key
-        self.candidates: dict[str, PrinterCandidate] = {}  # advertised now, by candidate key
-        self.identified: dict[str, str] = {}  # candidate key -> the device key it answered as
-        self._asking: dict[str, Any] = {}  # candidate key -> the probe's Deferred or its retry timer
-        self.snmpOnly: dict[str, str] = {}  # SNMP-only candidate key -> the address given to the probe
-        self.running = True
-
-    # -- the candidate events (CandidateTracker) --------------------------------------------------
-
-    def found(self, candidate: PrinterCandidate) -> None:
-        self.candidates[candidate.key] = candidate
-        if candidate.ippURL is None:
-            self._snmpOnly(candidate)
-            return
-        self._ask(candidate)
-
-    def changed(self, candidate: PrinterCandidate) -> None:
-        """A new URL (or SNMP address) is asked again (the printer is the answer's); nothing else changes it."""
-        old = self.candidates.get(candidate.key)
-        self.candidates[candidate.key] = candidate
-        if old is None or (old.ippURL, old.snmpAddress) != (candidate.ippURL, candidate.snmpAddress):
-            self.found(candidate)
-
-    def lost(self, candidate: PrinterCandidate) -> None:
-        self.candidates.pop(candidate.key, None)
-        self._snmpOnlyGone(candidate.key)
-        self._cancel(candidate.key)
-        self._detach(candidate.key)
-
-    # -- the candidates that may speak SNMP only --------------------------------------------------
-
-    def _snmpOnly(self, candidate: PrinterCandidate) -> None:
-        address = candidate.snmpAddress or candidate.address
-        if self.snmpOnly.get(candidate.key) == address:
-            return
-        self._snmpOnlyGone(candidate.key)
-        given = address in self.snmpOnly.values()
-        self.snmpOnly[candidate.key] = address
-        self.log.info("DNS-SD: {name} ({type}) at {address} may speak SNMP only: probed over SNMP",
-                      name=candidate.name, type=candidate.serviceType, address=address)
-        if not given:
-            self.snmpAdded(address)
-
-    def _snmpOnlyGone(self, candidateKey: str) -> None:
-        address = self.snmpOnly.pop(candidateKey, None)
-        if address is not None and address not in self.snmpOnly.values():
-            self.snmpRemoved(address)
-
-    # -- asking a candidate who it is --------------------------------------------------------------
-
-    def _ask(self, candidate: PrinterCandidate) -> None:
-        self._cancel(candidate.key)
-        d = maybeDeferred(self.probe, candidate)
-        self._asking[candidate.key] = d
-        d.addCallbacks(self._answered, self._silent, callbackArgs=(candidate, d), errbackArgs=(candidate, d))
-        d.addErrback(lambda f: self.log.failure("DNS-SD: taking {name}'s answer failed", f, name=candidate.name))
-
-    def _current(self, candidate: PrinterCandidate, d: Any) -> bool:
-        """The answer is to the candidate's current advertisement (not a lost, changed or cancelled one)."""
-        if self._asking.get(candidate.key) is not d:
-            return False
-        del self._asking[candidate.key]
-        return self.running and self.candidates.get(candidate.key) == candidate
-
-    def _silent(self, failure: Failure, candidate: PrinterCandidate, d: Any) -> None:
-        if not self._current(candidate, d):
-            return
-        self.log.info("DNS-SD: {name} at {url} does not answer ({why}); asking again in {n:g} s", name=candidate.name,
-                      url=candidate.ippURL, why=failure.getErrorMessage(), n=self.retry)
-        self._asking[candidate.key] = self.clock.callLater(self.retry, self._retry, candidate)
-
-    def _retry(self, candidate: PrinterCandidate) -> None:
-        del self._asking[candidate.key]
-        self._ask(candidate)
-
-    def _answered(self, result: tuple[Optional[DeviceIdentity], Any], candidate: PrinterCandidate, d: Any) -> None:
-        if not self._current(candidate, d):
-            return
-        identity, answer = result
-        if identity is None:
-            self.log.warn("DNS-SD: {name} at {url} tells no serial number, device ID SN nor printer-uuid: not "
-                          "proxied", name=candidate.name, url=candidate.ippURL)
-            self._detach(candidate.key)
-            return
-        key = deviceKey(identity)
-        if self.identified.get(candidate.key) not in (None, key):
-            self._detach(candidate.key)  # another printer now answers this advertisement
-        if self.held(identity):
-            DeviceLogger(identity).info("also advertised by DNS-SD as {name} at {url}: proxied as the entry of "
-                                        "[printer] printers", name=candidate.name, url=candidate.ippURL)
-            return
-        printer = self.printers.get(key)
-        self.identified[candidate.key] = key
-        if printer is None:
-            device = self.makeDevice(candidate, identity, answer, self._replaced)
-            if device is None:
-                del self.identified[candidate.key]
-                return
-            self.printers[key] = _Printer(identity, device, {candidate.key})
-            device.log.info("found by DNS-SD as {name} at {url}", name=candidate.name, url=candidate.ippURL)
-            self.appeared(device)
-            return
-        printer.candidates.add(candidate.key)
-        moved = printer.device.url != candidate.ippURL and not any(
-            self.candidates[k].ippURL == printer.device.url for k in printer.candidates if k in self.candidates)
-        if printer.forget is not None or moved:
-            self._renew(printer, candidate, answer)
-
-    def _renew(self, printer: _Printer, candidate: PrinterCandidate, answer: Any) -> None:
-        """
-        A new device for the printer (back, or at another address) from the
-        answer that found it again; the old one goes first. When none can
-        be made (logged), the printer stays as it was.
-        """
-        device = self.makeDevice(candidate, printer.identity, answer, self._replaced)
-        if device is None:
-            return
-        old = printer.device
-        if printer.forget is not None:  # back: the old device stopped when it went
-            printer.forget.cancel()
-            printer.forget = None
-            why = "back"
-        else:
-            old.stop()
-            why = "moved"
-        printer.device = device
-        self.removed(old)
-        device.log.info("{why}: advertised by DNS-SD as {name} at {url}", why=why, name=candidate.name,
-                        url=candidate.ippURL)
-        self.appeared(device)
-
-    # -- printers going -------------------------------------------------------------------------
-
-    def _detach(self, candidateKey: str) -> None:
-        """The candidate no longer advertises the printer it answered as; that printer goes offline if none does."""
-        key = self.identified.pop(candidateKey, None)
-        printer = self.printers.get(key) if key is not None else None
-        if printer is None:
-            return
-        printer.candidates.discard(candidateKey)
-        if not printer.candidates and printer.forget is None:
-            printer.device.stop()
-            printer.device.silent(GONE_REASON)
-            printer.forget = self.clock.callLater(self.forgetAfter, self._forget, printer)
-
-    def _forget(self, printer: _Printer) -> None:
-        printer.forget = None
-        del self.printers[deviceKey(printer.identity)]
-        printer.device.log.info("not advertised for {n:g} s: forgotten (its state is kept for its return)",
-                                n=self.forgetAfter)
-        self.removed(printer.device)
-
-    def _replaced(self, device: Any) -> None:
-        """
-        Its printer's answer names another identity (the device stopped
-        itself): it goes, and its candidates are asked again.
-        """
-        printer = self.printers.get(device.key)
-        if printer is None or printer.device is not device:
-            return
-        del self.printers[device.key]
-        if printer.forget is not None and printer.forget.active():
-            printer.forget.cancel()
-        self.removed(device)
-        for candidateKey in sorted(printer.candidates):
-            self.identified.pop(candidateKey, None)
-            if candidateKey in self.candidates:
-                self._ask(self.candidates[candidateKey])
-
-    def release(self, identity: DeviceIdentity) -> None:
-        """A static entry of C{[printer] printers} is this printer: discovery's device of it goes."""
-        printer = self.printers.pop(deviceKey(identity), None)
-        if printer is None:
-            return
-        if printer.forget is not None and printer.forget.active():
-            printer.forget.cancel()
-        else:
-            printer.device.stop()
-        for candidateKey in printer.candidates:
-            self.identified.pop(candidateKey, None)
-        printer.device.log.info("listed in [printer] printers: proxied as that entry from now on")
-        self.removed(printer.device)
-
-    def stop(self) -> list[Deferred]:
-        """Nothing more is asked or forgotten; returns the running devices' stop Deferreds."""
-        self.running = False
-        for key in list(self._asking):
-            self._cancel(key)
-        stopped = []
-        for printer in self.printers.values():
-            if printer.forget is not None:
-                if printer.forget.active():
-                    printer.forget.cancel()
-            else:
-                stopped.append(printer.device.stop())
-        return [d for d in stopped if isinstance(d, Deferred)]
-
-    def _cancel(self, candidateKey: str) -> None:
-        asking = self._asking.pop(candidateKey, None)
-        if isinstance(asking, Deferred):
-            asking.cancel()
-        elif asking is not None and asking.active():
-            asking.cancel()
+__all__ = ["DNSSDDiscovery"]
 
 
 class DNSSDDiscovery:
