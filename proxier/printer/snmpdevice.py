@@ -29,7 +29,8 @@ is tried again after the next full walk.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Mapping, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from twisted.internet.defer import Deferred, fail, succeed
 
@@ -38,6 +39,7 @@ from proxier.printer import snmp, sources
 from proxier.printer.device import validateState
 from proxier.printer.devicemodel import PrinterModel
 from proxier.printer.ippsource import Readings
+from proxier.printer.lifecycle import PrinterLifecycle
 from proxier.printer.poller import PollSlots
 from proxier.log import DeviceLogger
 from proxier.printer.settings import (
@@ -119,6 +121,10 @@ class SNMPPrinterDevice(ProxiedDevice):
         self.model.refresh()
 
     def snmpSilent(self, reason: str) -> None:
+        self.silent(reason)
+
+    def silent(self, reason: str) -> None:
+        """Offline: its agent does not answer, or the SNMP probe lost it (L{PrinterLifecycle})."""
         self._moveTo(DeviceStatus.OFFLINE, reason)
 
     def snmpAnswering(self) -> None:
@@ -179,6 +185,33 @@ def snmpIdentity(readings: Readings, oui: str) -> Optional[DeviceIdentity]:
     return DeviceIdentity(found.manufacturer[:_FIELD], chosen, found.productClass[:_FIELD], found.serialNumber[:_FIELD])
 
 
+@dataclass(frozen=True)
+class ProbedPrinter:
+    """A printer the SNMP probe found: a candidate of L{PrinterLifecycle}, the same one at the same address."""
+
+    entry: SNMPEntry
+    snmpAddress = None  # it has a URL: asked over SNMP itself
+
+    @property
+    def key(self) -> str:
+        return self.entry.host
+
+    @property
+    def label(self) -> str:
+        return self.entry.where  # never the community
+
+    @property
+    def url(self) -> str:
+        return self.entry.url
+
+
+class Walked(NamedTuple):
+    """An entry's agent walked: the reader that did it (the device's from then on) and the answer."""
+
+    reader: SNMPReader
+    answer: SNMPAnswer
+
+
 def knownKey(entry: SNMPEntry) -> str:
     """An entry's key in the store: its address and a digest of its community (which is a password)."""
     return f"{entry.where}#{hashlib.sha256(entry.community).hexdigest()[:16]}"
@@ -205,11 +238,13 @@ class SNMPPrinters:
 
     The printers the SNMP probe (L{SNMPProbe}: C{[printer] snmp_targets},
     and the DNS-SD candidates L{probeAddress} is given) finds are entries
-    too, made at run time (DiscoveryProtocol C{X_000000_SNMP}): each joins
-    the IPP device of its printer or is a device of its own, as a static
-    entry. One the probe loses is stopped and offline, and forgotten after
-    C{forget_after} (its state kept, as for a printer DNS-SD lost); found
-    again, it is walked again and made anew.
+    too, made at run time (DiscoveryProtocol C{X_000000_SNMP}), and the
+    candidates (L{ProbedPrinter}, by address) of a L{PrinterLifecycle}, the
+    one DNS-SD's printers go through: each is walked, then joins the IPP
+    device of its printer or is a device of its own, as a static entry.
+    One the probe loses is stopped and offline, and forgotten after
+    C{forget_after} (its state kept); found again, under any community, it
+    is walked again and made anew.
 
     @param clientFactory: C{(entry, writeCommunity) → SNMPClient} (tests
         give one on an in-memory agent); by default a client on one UDP
@@ -223,15 +258,18 @@ class SNMPPrinters:
         self.clientFactory = clientFactory or self._makeClient
         self.protocol: Optional[SNMPProtocol] = None
         self.port: Any = None
-        self.devices: dict[str, SNMPPrinterDevice] = {}  # by entry
+        self.devices: dict[str, SNMPPrinterDevice] = {}  # the entries of [printer] printers of their own, by URL
         self.joined: dict[str, Any] = {}  # entry -> the IPP device it is the SNMP source of
-        self._probes: dict[str, Any] = {}  # entry -> the next probe's call
-        self._waiting: dict[str, tuple[SNMPReader, SNMPAnswer, Any]] = {}  # answered, no IPP match yet
+        self._probes: dict[str, Any] = {}  # entry of [printer] printers -> the next walk's call
+        self._waiting: dict[str, tuple[Walked, Any, Deferred]] = {}  # walked, no IPP match yet: call, what it fires
         self.probePort = self.settings.snmpPort
         self.probe: Optional[SNMPProbe] = None
-        self.discovered: dict[str, str] = {}  # address -> the entry the probe found there
         self.probed: dict[str, SNMPEntry] = {}  # the entries made for what the probe found, by URL
-        self._forget: dict[str, Any] = {}  # entry -> the forget call of its device, offline since it was lost
+        self.lifecycle = PrinterLifecycle(
+            self.clock, probe=self._walkProbed, makeDevice=self._makeProbed, appeared=self._appeared,
+            removed=lambda device: self.service.context.deviceRemoved(device), held=self._joinedTo,
+            forgetAfter=self.settings.forgetAfter, retry=self.settings.pollInterval, source="the SNMP probe",
+            gone=LOST_REASON, heldAs="the SNMP source of its IPP device")
         self.running = False
 
     def _makeClient(self, entry: SNMPEntry, writeCommunity: Optional[bytes]) -> SNMPClient:
@@ -294,7 +332,7 @@ class SNMPPrinters:
             probed = set(new.targets) | new.extra
             kept = {a: c for a, c in old.printers.items() if a in probed and c in new.communities}
             new.printers.update(kept)
-        for address in list(self.discovered):
+        for address in list(self.lifecycle.candidates):
             if address not in kept:
                 self.lost(address)
 
@@ -303,20 +341,19 @@ class SNMPPrinters:
         if self.probe is not None:
             self.probe.stop()
             self.probe = None
-        calls = [*self._probes.values(), *(w[2] for w in self._waiting.values()), *self._forget.values()]
-        for call in calls:
+        stopped = self.lifecycle.stop()
+        for call in [*self._probes.values(), *(waited[1] for waited in self._waiting.values())]:
             if call is not None and call.active():
                 call.cancel()
         self._probes.clear()
         self._waiting.clear()
-        stopped = [device.stop() for url, device in self.devices.items() if url not in self._forget]
-        self._forget.clear()
+        stopped += [device.stop() for device in self.devices.values()]
         if self.port is not None:
             stopped.append(self.port.stopListening() or succeed(None))
             self.port = None
         return stopped
 
-    # -- the printers the SNMP probe finds ---------------------------------------------------
+    # -- the printers the SNMP probe finds: the lifecycle's candidates -------------------------
 
     def _entryAt(self, address: str, community: bytes) -> SNMPEntry:
         host = f"[{address}]" if ":" in address else address
@@ -341,59 +378,92 @@ class SNMPPrinters:
             self.probe.discard(address)
 
     def found(self, address: str, community: bytes) -> None:
-        """The probe found a printer (or found it again): walked, then joined or its own device."""
+        """The probe found a printer (again, or under another community): the lifecycle's candidate."""
         if not self.running:
             return
-        self.lost(address, quiet=True)
         entry = self._entryAt(address, community)
-        self.discovered[address] = entry.url
         self.probed[entry.url] = entry
-        if entry.url in self.joined:  # its IPP device's SNMP source still: its polls tell it answers
-            return
-        for url in [u for u in self._forget if self._entry(u).host == address]:
-            self._forget.pop(url).cancel()  # offline since it was lost: a new device from the new walk
-            old = self.devices.pop(url)
-            old.log.info("back: answers the SNMP probe at {where}", where=entry.where)
-            self.service.context.deviceRemoved(old)
-        self._probe(entry, self._reader(entry))
+        self.lifecycle.found(ProbedPrinter(entry))
 
-    def lost(self, address: str, quiet: bool = False) -> None:
+    def lost(self, address: str) -> None:
         """
         The probe lost a printer: its own device stops, offline, forgotten
-        after forget_after; the SNMP source of an IPP device it joined stays
-        that device's, told silent by the device's own polls.
+        after forget_after (the lifecycle's); the SNMP source of an IPP
+        device it joined stays that device's, told silent by the device's
+        own polls.
         """
-        url = self.discovered.pop(address, None)
-        if url is None:
-            return
-        call = self._probes.pop(url, None) or self._waiting.pop(url, (None, None, None))[2]
-        if call is not None and call.active():
-            call.cancel()
-        device = self.devices.get(url)
-        if device is not None and url not in self._forget:
-            if quiet:  # the same printer under another community: the old entry goes now
-                del self.devices[url]
-                device.stop()
-                self.service.context.deviceRemoved(device)
-                return
-            device.stop()
-            device.snmpSilent(LOST_REASON)
-            self._forget[url] = self.clock.callLater(self.settings.forgetAfter, self._forgotten, url)
+        candidate = self.lifecycle.candidates.get(address)
+        if candidate is not None:
+            self.lifecycle.lost(candidate)
 
-    def _forgotten(self, url: str) -> None:
-        del self._forget[url]
-        device = self.devices.pop(url)
-        device.log.info("lost by the SNMP probe {n:g} s ago: forgotten (its state is kept for its return)",
-                        n=self.settings.forgetAfter)
-        self.service.context.deviceRemoved(device)
+    def _walkProbed(self, candidate: ProbedPrinter) -> Deferred:
+        """Who a printer the probe found is: the IPP device's it is the SNMP source of already, or walked."""
+        joined = self.joined.get(candidate.url)
+        if joined is not None:
+            return succeed((joined.identity, None))
+        return self._walk(candidate.entry, self._reader(candidate.entry))
+
+    def _joinedTo(self, identity: DeviceIdentity) -> bool:
+        """The printer is an IPP device's, its entry that device's SNMP source (L{_walk} joined it)."""
+        return any(device.identity == identity for device in self.joined.values())
+
+    def _makeProbed(self, candidate: ProbedPrinter, identity: DeviceIdentity, walked: Walked,
+                    replaced: Callable[[Any], None]) -> Optional[SNMPPrinterDevice]:
+        """The device of a printer the probe found, kept as a static entry's is (its identity never changes)."""
+        if not self._keep(candidate.entry, identity):
+            return None
+        device = self._device(candidate.entry, identity, walked.reader, walked.answer)
+        if device is not None:
+            device.discoveryProtocol = SNMP_DISCOVERY_PROTOCOL
+        return device
 
     # -- finding which printer an entry is ----------------------------------------------------
 
-    def _probe(self, entry: SNMPEntry, reader: SNMPReader) -> None:
-        """Walk an entry's agent not known yet; again every poll_interval until it answers."""
-        self._probes.pop(entry.url, None)
+    def _walk(self, entry: SNMPEntry, reader: SNMPReader) -> Deferred:
+        """
+        Which printer an entry's agent is: a Deferred firing with
+        C{(identity or None, Walked)}. The same printer as an IPP device
+        joins it (the identity is that device's); while an IPP printer of
+        the config has not answered, it has one poll_interval to be it.
+        """
         d = reader.fetch(True)
-        d.addCallbacks(self._probed, self._probeFailed, (entry, reader), errbackArgs=(entry, reader))
+        d.addCallback(self._walked, entry, reader)
+        return d
+
+    def _walked(self, answer: SNMPAnswer, entry: SNMPEntry, reader: SNMPReader) -> Any:
+        walked = Walked(reader, answer)
+        if not self.running:
+            return None, walked
+        device = self._match(answer.readings())
+        if device is None and self._ippPending():
+            self.service.log.info("{where} answers; an IPP printer has not yet: one poll interval for it to be "
+                                  "the same printer", where=entry.where)
+            call = self.clock.callLater(self.settings.pollInterval, self._decide, entry)
+            waiting: Deferred = Deferred(lambda d: self._unwait(entry.url))
+            self._waiting[entry.url] = (walked, call, waiting)
+            return waiting
+        return self._decided(entry, walked, device)
+
+    def _unwait(self, url: str) -> None:
+        waited = self._waiting.pop(url, None)
+        if waited is not None and waited[1].active():
+            waited[1].cancel()
+
+    def _decide(self, entry: SNMPEntry) -> None:
+        walked, _, waiting = self._waiting.pop(entry.url)
+        waiting.callback(self._decided(entry, walked, self._match(walked.answer.readings())))
+
+    def _decided(self, entry: SNMPEntry, walked: Walked, device: Any) -> tuple[Optional[DeviceIdentity], Walked]:
+        if device is not None:
+            self._join(device, entry, walked.reader, walked.answer)
+            return device.identity, walked
+        return snmpIdentity(walked.answer.readings(), self.settings.oui), walked
+
+    def _probe(self, entry: SNMPEntry, reader: SNMPReader) -> None:
+        """Walk an entry of [printer] printers not known yet; again every poll_interval until it answers."""
+        self._probes.pop(entry.url, None)
+        d = self._walk(entry, reader)
+        d.addCallbacks(self._probed, self._probeFailed, (entry,), errbackArgs=(entry, reader))
         d.addErrback(lambda f: self.service.log.failure("an SNMP probe's answer could not be taken", f))
 
     def _probeFailed(self, failure: Any, entry: SNMPEntry, reader: SNMPReader) -> None:
@@ -403,27 +473,14 @@ class SNMPPrinters:
                               why=failure.getErrorMessage(), n=self.settings.pollInterval)
         self._probes[entry.url] = self.clock.callLater(self.settings.pollInterval, self._probe, entry, reader)
 
-    def _probed(self, answer: SNMPAnswer, entry: SNMPEntry, reader: SNMPReader) -> None:
-        if not self.running:
+    def _probed(self, result: tuple[Optional[DeviceIdentity], Walked], entry: SNMPEntry) -> None:
+        identity, walked = result
+        if not self.running or entry.url in self.joined:
             return
-        device = self._match(answer.readings())
-        if device is not None:
-            self._join(device, entry, reader, answer)
-        elif self._ippPending():
-            self.service.log.info("{where} answers; an IPP printer has not yet: one poll interval for it to be "
-                                  "the same printer", where=entry.where)
-            call = self.clock.callLater(self.settings.pollInterval, self._decide, entry)
-            self._waiting[entry.url] = (reader, answer, call)
-        else:
-            self._alone(entry, reader, answer)
-
-    def _decide(self, entry: SNMPEntry) -> None:
-        reader, answer, _ = self._waiting.pop(entry.url)
-        device = self._match(answer.readings())
-        if device is not None:
-            self._join(device, entry, reader, answer)
-        else:
-            self._alone(entry, reader, answer)
+        if identity is None:
+            self.service.log.warn("{where} tells no prtGeneralSerialNumber nor MAC: not proxied", where=entry.where)
+        elif self._keep(entry, identity):
+            self._own(entry, identity, walked.reader, walked.answer)
 
     def _match(self, readings: Readings) -> Any:
         """The IPP device of the same printer (PRINTERS.md §8), if one answered already."""
@@ -449,32 +506,40 @@ class SNMPPrinters:
         if not self.running or device.hasSNMP:
             return
         keys = sources.matchKeys(device.ippReadings)
-        for url, (reader, answer, call) in list(self._waiting.items()):
-            if sources.samePrinter(keys, sources.matchKeys(answer.readings())):
+        for url, (walked, call, waiting) in list(self._waiting.items()):
+            if sources.samePrinter(keys, sources.matchKeys(walked.answer.readings())):
                 call.cancel()
                 del self._waiting[url]
-                self._join(device, self._entry(url), reader, answer)
+                waiting.callback(self._decided(self._entry(url), walked, device))
                 return
-        for url, own in list(self.devices.items()):
+        for own in [*self.devices.values(), *(printer.device for printer in self.lifecycle.printers.values())]:
             if own.snmp.readings is not None and sources.samePrinter(keys, sources.matchKeys(own.snmp.readings)):
-                forget = self._forget.pop(url, None)  # lost by the probe: stopped already
-                if forget is not None:
-                    forget.cancel()
                 own.log.warn("its IPP side answers now at {url}: this device goes, the printer is {identity}",
                              url=device.url, identity=str(device.identity))
-                own.stop()
-                del self.devices[url]
-                self.service.context.deviceRemoved(own)
-                self._join(device, self._entry(url), own.snmp.reader, None)
+                if self.devices.get(own.url) is own:
+                    own.stop()
+                    del self.devices[own.url]
+                    self.service.context.deviceRemoved(own)
+                else:  # one the probe found (lost maybe, stopped already)
+                    self.lifecycle.release(own.identity, "the SNMP source of its IPP device from now on")
+                self._join(device, self._entry(own.url), own.snmp.reader, None)
                 return
 
     def ippGone(self, device: Any) -> None:
-        """An IPP device went (another printer answers at its URL): its SNMP entry is found again."""
+        """
+        An IPP device went (another printer answers at its URL): its SNMP
+        entry is found again (the lifecycle's candidate, while the probe
+        finds it).
+        """
         for url, joined in list(self.joined.items()):
             if joined is device:
                 del self.joined[url]
                 entry = self._entry(url)
-                self._probe(entry, self._reader(entry))
+                candidate = self.lifecycle.candidates.get(entry.host)
+                if candidate is not None and candidate.url == url:
+                    self.lifecycle.found(candidate)
+                elif url not in self.probed:
+                    self._probe(entry, self._reader(entry))
 
     # -- what an entry becomes ------------------------------------------------------------------
 
@@ -493,27 +558,26 @@ class SNMPPrinters:
         self.joined[entry.url] = device
         device.attachSNMP(entry.url, reader, answer)
 
-    def _alone(self, entry: SNMPEntry, reader: SNMPReader, answer: SNMPAnswer) -> None:
-        identity = snmpIdentity(answer.readings(), self.settings.oui)
-        if identity is None:
-            self.service.log.warn("{where} tells no prtGeneralSerialNumber nor MAC: not proxied", where=entry.where)
-            return
-        if self._keep(entry, identity):
-            self._own(entry, identity, reader, answer)
-
-    def _own(self, entry: SNMPEntry, identity: DeviceIdentity, reader: SNMPReader,
-             answer: Optional[SNMPAnswer]) -> None:
+    def _device(self, entry: SNMPEntry, identity: DeviceIdentity, reader: SNMPReader,
+                answer: Optional[SNMPAnswer]) -> Optional[SNMPPrinterDevice]:
         extra = {"random": self.service.random} if self.service.random is not None else {}
         try:
             store = self.service.store.child("printer-" + deviceKey(identity))
-            device = SNMPPrinterDevice(identity, entry.url, reader, store, self.service.slots, self.settings,
-                                       self.clock, found=answer, **extra)
+            return SNMPPrinterDevice(identity, entry.url, reader, store, self.service.slots, self.settings,
+                                     self.clock, found=answer, **extra)
         except StoreError as e:
             DeviceLogger(identity).error("SNMP printer at {where} not proxied: {why}", where=entry.where, why=str(e))
+            return None
+
+    def _own(self, entry: SNMPEntry, identity: DeviceIdentity, reader: SNMPReader,
+             answer: Optional[SNMPAnswer]) -> None:
+        device = self._device(entry, identity, reader, answer)
+        if device is None:
             return
-        if entry.url in self.discovered.values():
-            device.discoveryProtocol = SNMP_DISCOVERY_PROTOCOL
         self.devices[entry.url] = device
         DeviceLogger(identity).info("SNMP printer at {where}", where=entry.where)
+        self._appeared(device)
+
+    def _appeared(self, device: SNMPPrinterDevice) -> None:
         self.service.context.deviceAppeared(device)
         device.start()
