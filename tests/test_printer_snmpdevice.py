@@ -497,6 +497,20 @@ class ProbedTests(_AgentCase):
         self.clock.advance(3600)
         self.assertEqual(self.directory.devices(), [back])
 
+    def test_twoAddresses(self) -> None:
+        """
+        One printer answering at two addresses is one device, not
+        forgotten while the probe finds it at one of them.
+        """
+        self.transport.agents[("127.0.0.2", AGENT[1])] = self.agent
+        self.service(snmp_targets=("127.0.0.1/32", "127.0.0.2/32"))
+        self.clock.pump([1.0] * 5)
+        [device] = self.directory.devices()
+        del self.transport.agents[AGENT]
+        self.clock.pump([1.0] * 600)
+        self.clock.advance(3600)
+        self.assertEqual(self.directory.devices(), [device])
+
     def test_joinsIPPDevice(self) -> None:
         """
         Found while the IPP printer of [printer] printers has not answered:
