@@ -103,6 +103,8 @@ class PrinterLifecycle:
     @param source: who finds the candidates, for log lines.
     @param gone: why a printer with no candidate left is offline.
     @param heldAs: what proxies a printer C{held} says another device has.
+    @param identities: where an identity is read, for the log line of a
+        printer that tells none.
     """
 
     log = Logger()
@@ -113,14 +115,15 @@ class PrinterLifecycle:
                  snmpAdded: Callable[[str], None] = lambda address: None,
                  snmpRemoved: Callable[[str], None] = lambda address: None, forgetAfter: float = 86400.0,
                  retry: float = 60.0, source: str = "DNS-SD", gone: str = GONE_REASON,
-                 heldAs: str = "the entry of [printer] printers") -> None:
+                 heldAs: str = "the entry of [printer] printers",
+                 identities: str = "printer-serial-number, device ID SN, printer-uuid") -> None:
         self.clock = clock
         self.probe, self.makeDevice = probe, makeDevice
         self.appeared, self.removed, self.held = appeared, removed, held
         self.snmpAdded, self.snmpRemoved = snmpAdded, snmpRemoved
         self.forgetAfter = forgetAfter
         self.retry = retry
-        self.source, self.gone, self.heldAs = source, gone, heldAs
+        self.source, self.gone, self.heldAs, self.identities = source, gone, heldAs, identities
         self.printers: dict[str, _Printer] = {}  # by device key
         self.candidates: dict[str, Candidate] = {}  # found now, by candidate key
         self.identified: dict[str, str] = {}  # candidate key -> the device key it answered as
@@ -203,8 +206,8 @@ class PrinterLifecycle:
             return
         identity, answer = result
         if identity is None:
-            self.log.warn("{source}: {label} tells no serial number, device ID SN nor printer-uuid: not proxied",
-                          source=self.source, label=candidate.label)
+            self.log.warn("{source}: {label} tells no serial number nor other identity ({identities}): not proxied",
+                          source=self.source, label=candidate.label, identities=self.identities)
             self._detach(candidate.key)
             return
         key = deviceKey(identity)

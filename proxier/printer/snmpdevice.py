@@ -269,7 +269,8 @@ class SNMPPrinters:
             self.clock, probe=self._walkProbed, makeDevice=self._makeProbed, appeared=self._appeared,
             removed=lambda device: self.service.context.deviceRemoved(device), held=self._joinedTo,
             forgetAfter=self.settings.forgetAfter, retry=self.settings.pollInterval, source="the SNMP probe",
-            gone=LOST_REASON, heldAs="the SNMP source of its IPP device")
+            gone=LOST_REASON, heldAs="the SNMP source of its IPP device",
+            identities="prtGeneralSerialNumber, MAC")
         self.running = False
 
     def _makeClient(self, entry: SNMPEntry, writeCommunity: Optional[bytes]) -> SNMPClient:
