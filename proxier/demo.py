@@ -630,17 +630,39 @@ def _printerPort(store: Store) -> int:
     ippeveprinter's printer-uuid (the printer's serial number here) follows
     its port, so a kept port keeps the printer one device across runs.
     """
+    import random
     import socket
 
     document = store.child("demo").document("printer")
     saved = document.load(default={}, validate=lambda p: int(p.get("port", 0)))
     wanted = saved.get("port", 0) if isinstance(saved, dict) else 0
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", wanted))
-        except OSError:
+    # The printer listens a moment after the port is chosen: a port below the
+    # kernel's ephemeral range is one no outgoing connection takes meanwhile.
+    low = _ephemeralLow()
+    candidates = ([wanted] if wanted else []) + random.sample(range(20000, low), min(64, max(0, low - 20000)))
+    for candidate in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        chosen = candidate
+        break
+    else:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
-        chosen = s.getsockname()[1]
+            chosen = s.getsockname()[1]
     if chosen != wanted:
         document.save({"port": chosen})
     return chosen
+
+
+def _ephemeralLow(path: str = "/proc/sys/net/ipv4/ip_local_port_range") -> int:
+    """The first port of the kernel's ephemeral range (32768, Linux's default, when it cannot be read)."""
+    from proxier.asciinum import parseUnsigned
+
+    try:
+        with open(path) as f:
+            return max(20001, min(65535, parseUnsigned(f.read().split()[0], 65535, what="ephemeral port")))
+    except (OSError, ValueError, IndexError):
+        return 32768

@@ -310,6 +310,42 @@ def printerChanged(lines: list[str]) -> bool:
         f"Inform from {PRINTER}" in line and "4 VALUE CHANGE" in line and LEVEL in line for line in lines)
 
 
+class DemoPrinterPortTests(unittest.TestCase):
+    def test_keptOrBelowTheEphemeralRange(self) -> None:
+        """
+        The printer's port of the last run is kept while it is free; a busy
+        one is replaced by a port below the kernel's ephemeral range (which
+        no outgoing connection takes before the printer listens), saved for
+        the next run.
+        """
+        import socket
+
+        from proxier.store import Store
+
+        store = Store.open(self.mktemp())
+        first = demo._printerPort(store)
+        self.assertLess(first, demo._ephemeralLow())
+        self.assertEqual(demo._printerPort(store), first)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+            busy.bind(("127.0.0.1", first))
+            busy.listen(1)
+            second = demo._printerPort(store)
+        self.assertNotEqual(second, first)
+        self.assertLess(second, demo._ephemeralLow())
+        self.assertEqual(demo._printerPort(store), second)
+
+    def test_ephemeralLow(self) -> None:
+        """The range's first port is read as ASCII digits; an unreadable file gives Linux's default."""
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("40000\t60999\n")
+        self.assertEqual(demo._ephemeralLow(path), 40000)
+        with open(path, "w") as f:
+            f.write("\uff14\uff10000 60999\n")
+        self.assertEqual(demo._ephemeralLow(path), 32768)
+        self.assertEqual(demo._ephemeralLow(path + ".none"), 32768)
+
+
 class DemoPrinterTests(unittest.TestCase):
     """
     The demo's printer (no UPnP device here): started on 127.0.0.1, walked
