@@ -35,7 +35,7 @@ is left out and named in C{problems}, as for IPP.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from proxier.printer import conversions, ippsource, mib, snmp, supplies
 from proxier.printer.conversions import ConversionError
@@ -299,6 +299,20 @@ def _scalars(walk: _Walk, device: int, readings: Readings) -> None:
                 lambda: any(_int(n, "prtMarkerProcessColorants") > 1 for n in colorants.values()))
 
 
+def _fillRow(walk: _Walk, readings: Readings, row: dict[str, Any], index: tuple[int, ...],
+             columns: Sequence[tuple[str, str, Callable[[Any], Any]]], device: Optional[int] = None) -> None:
+    """One table row's columns converted into C{row}; a value of the wrong type is a problem, not a row lost."""
+    for name, rel, convert in columns:
+        value = walk.column(name, device).get(index)
+        if value is None:
+            continue
+        try:
+            row[rel] = convert(value)
+        except ConversionError as e:
+            where = f"{name}.{device}.{index[0]}" if device is not None else f"{name}.{index[0]}"
+            readings.problems.append(f"{where}: {e}")
+
+
 def _markers(walk: _Walk, device: int, readings: Readings) -> None:
     """prtMarkerTable rows, and the page counts by their counter unit (sheets and impressions apart)."""
     units = walk.column("prtMarkerCounterUnit", device)
@@ -309,7 +323,7 @@ def _markers(walk: _Walk, device: int, readings: Readings) -> None:
             readings.problems.append(f"prtMarkerTable: index {index} is not one number")
             continue
         row: dict[str, Any] = {"MarkerStatus.Id": index[0]}
-        for name, rel, convert in (
+        _fillRow(walk, readings, row, index, (
             ("prtMarkerMarkTech", "MarkerStatus.MarkerTechnology", lambda v: _label("prtMarkerMarkTech", v)),
             ("prtMarkerCounterUnit", "MarkerStatus.MarkerCounterUnit", lambda v: _label("prtMarkerCounterUnit", v)),
             ("prtMarkerLifeCount", "MarkerStatus.MarkerCounterLife", lambda v: _int(v, "prtMarkerLifeCount")),
@@ -317,14 +331,7 @@ def _markers(walk: _Walk, device: int, readings: Readings) -> None:
             ("prtMarkerProcessColorants", "MarkerStatus.MarkerProcessColorants",
              lambda v: _int(v, "prtMarkerProcessColorants")),
             ("prtMarkerSpotColorants", "MarkerStatus.MarkerSpotColorants", lambda v: _int(v, "prtMarkerSpotColorants")),
-        ):
-            value = walk.column(name, device).get(index)
-            if value is None:
-                continue
-            try:
-                row[rel] = convert(value)
-            except ConversionError as e:
-                readings.problems.append(f"{name}.{device}.{index[0]}: {e}")
+        ), device)
         addRow(readings, MARKER, index, row)
         unit, life = units.get(index), lives.get(index)
         if isinstance(unit, int) and isinstance(life, int) and not isinstance(life, bool) and life >= 0:
@@ -449,20 +456,13 @@ def _interfaceRows(walk: _Walk, readings: Readings) -> None:
         if len(index) != 1:
             continue
         row: dict[str, Any] = {"InterfaceStatus.Id": index[0]}
-        for name, rel, convert in (
+        _fillRow(walk, readings, row, index, (
             ("ifPhysAddress", "InterfaceStatus.InterfacePhysicalAddress",
              lambda v: macAddress(_octets(v, "ifPhysAddress"))),
             ("ifType", "InterfaceStatus.InterfaceType", lambda v: _int(v, "ifType")),
             ("ifOperStatus", "InterfaceStatus.InterfaceOperState", lambda v: _label("ifOperStatus", v)),
             ("ifDescr", "InterfaceDescription.InterfaceName", lambda v: _text(v, "ifDescr")),
-        ):
-            value = walk.column(name).get(index)
-            if value is None:
-                continue
-            try:
-                row[rel] = convert(value)
-            except ConversionError as e:
-                readings.problems.append(f"{name}.{index[0]}: {e}")
+        ))
         addRow(readings, INTERFACE, index, row)
 
 
