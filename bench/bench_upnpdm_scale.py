@@ -19,7 +19,14 @@ the machine), so the figures are the proxier's own:
 Peak RSS is the kernel's VmHWM of the proxier process; CPU is its user +
 system time, both read when the last BOOTSTRAP session ended.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_upnpdm_scale.py [--sizes 10,100,1000] [--timeout 900]
+A gateway's flash takes 5-20 ms per fsync: C{--fsync-delays 0,0.01} runs
+each size again with the proxier started through L{bench._slowfsync}, which
+sleeps that long before every fsync, and reports the fsyncs and the bytes
+they made durable per device (counted to the proxier's exit, its shutdown
+included).
+
+    PYTHONPATH=. .venv/bin/python bench/bench_upnpdm_scale.py [--sizes 10,100,1000] [--timeout 900] \
+        [--fsync-delays 0,0.01]
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ def procStatus(pid: int, field: str) -> int:
 
 
 @defer.inlineCallbacks
-def measure(reactor: Any, count: int, timeout: float, profile: str = "") -> Any:
+def measure(reactor: Any, count: int, timeout: float, profile: str = "", fsyncDelay: float = 0.0) -> Any:
     from twisted.web.server import Site
 
     from proxier.cwmp.fakeacs import FakeACS
@@ -88,11 +95,14 @@ enable = no
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=workdir, text=True)
     assert fleet.stdout is not None
     fleet.stdout.readline()  # its first line: the fleet is up
+    counts = os.path.join(workdir, "fsyncs")
+    env = dict(subprocessEnv(), PROXIER_BENCH_FSYNC_DELAY=str(fsyncDelay), PROXIER_BENCH_FSYNC_COUNT=counts)
     started = time.monotonic()
     proxier = subprocess.Popen(
-        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile="]
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_slowfsync.py"), "--nodaemon",
+         "--pidfile="]
         + ([f"--profile={profile}", "--profiler=cprofile", "--savestats"] if profile else [])
-        + ["proxier", "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=workdir)
+        + ["proxier", "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env, cwd=workdir)
     wanted = {f"02C0DE-SimDM-SIM{i:06d}" for i in range(count)}
     done: set[str] = set()
     peak = 0
@@ -128,22 +138,33 @@ enable = no
         if fleet.stdout is not None:
             fleet.stdout.close()
         yield acsPort.stopListening()
+    try:
+        with open(counts) as f:
+            result["fsyncs"], result["bytes"] = (int(n) for n in f.read().split())
+    except (OSError, ValueError):
+        result["fsyncs"] = result["bytes"] = None
     return result
 
 
 @defer.inlineCallbacks
-def run(reactor: Any, sizes: list[int], timeout: float, profile: str = "") -> Any:
+def run(reactor: Any, sizes: list[int], timeout: float, profile: str = "", fsyncDelays: tuple[float, ...] = (0.0,)
+        ) -> Any:
     print(f"proxier UPnP-DM: N simulated devices → every Virtual CWMP Device's BOOTSTRAP session done "
           f"(Python {sys.version.split()[0]}, Twisted {__import__('twisted').__version__}, "
-          f"{os.cpu_count()} CPUs)")
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
     for count in sizes:
-        result = yield measure(reactor, count, timeout, profile and f"{profile}.{count}")
-        if result["seconds"] is None:
-            print(f"  N = {count:>5}: only {result['done']} of {count} within {timeout:.0f} s; "
-                  f"peak RSS {result['peak'] / 2**20:6.1f} MiB, CPU {result['cpu']:6.1f} s")
-        else:
-            print(f"  N = {count:>5}: all BOOTSTRAP sessions done in {result['seconds']:6.1f} s; proxier peak RSS "
-                  f"{result['peak'] / 2**20:6.1f} MiB, CPU {result['cpu']:6.1f} s")
+        for delay in fsyncDelays:
+            result = yield measure(reactor, count, timeout, profile and f"{profile}.{count}", delay)
+            label = f"  N = {count:>5}, fsync +{delay * 1000:4.0f} ms"
+            if result["seconds"] is None:
+                print(f"{label}: only {result['done']} of {count} within {timeout:.0f} s; "
+                      f"peak RSS {result['peak'] / 2**20:6.1f} MiB, CPU {result['cpu']:6.1f} s")
+            else:
+                print(f"{label}: all BOOTSTRAP sessions done in {result['seconds']:6.1f} s; proxier peak RSS "
+                      f"{result['peak'] / 2**20:6.1f} MiB, CPU {result['cpu']:6.1f} s")
+            if result["fsyncs"] is not None:
+                print(f"{' ' * len(label)}  {result['fsyncs'] / count:6.1f} fsyncs, "
+                      f"{result['bytes'] / count / 1024:8.1f} KiB made durable per device (to exit)")
 
 
 def main() -> None:
@@ -152,9 +173,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--profile", default="", metavar="FILE",
                         help="cProfile the proxier (twistd --profile) into FILE.<N>; the figures then include its cost")
+    parser.add_argument("--fsync-delays", default="0", metavar="SECONDS,...",
+                        help="run each size with fsync made this much slower (a gateway's flash: 0.005-0.02)")
     arguments = parser.parse_args()
     sizes = [int(s) for s in arguments.sizes.split(",") if s]
-    task.react(run, (sizes, arguments.timeout, os.path.abspath(arguments.profile) if arguments.profile else ""))
+    delays = tuple(float(s) for s in arguments.fsync_delays.split(",") if s)
+    task.react(run, (sizes, arguments.timeout, os.path.abspath(arguments.profile) if arguments.profile else "",
+                     delays))
 
 
 if __name__ == "__main__":
