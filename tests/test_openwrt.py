@@ -156,6 +156,7 @@ class RenderTests(unittest.TestCase):
         config = host.load()
         self.assertEqual(config["lan"]["interfaces"], ("br-lan",))
         self.assertEqual(config["connection_request"]["port"], 7548)
+        self.assertEqual((config["console"]["enable"], config["console"]["listen_address"]), (False, "127.0.0.1"))
         # and with the plugins' sections, as the init script runs it
         renderFile(host.uci, host.out, cwmpConfigs=[], boardJSON=host.board)
         C.load(host.out, pluginSections(protocolPlugins()))
@@ -292,13 +293,56 @@ class MakefileTests(unittest.TestCase):
         """Every ./files/ the install step names exists; the UCI file is a conffile; the scripts are executable."""
         install = self.vars["Package/proxier/install"]
         named = re.findall(r"\./files/(\S+)", install)
-        self.assertEqual(sorted(named), ["proxier.config", "proxier.hotplug", "proxier.init"])
+        self.assertEqual(sorted(named), ["proxier-ctl", "proxier.config", "proxier.hotplug", "proxier.init"])
         for name in named:
             self.assertTrue(os.path.exists(os.path.join(FILES, name)), name)
-        for name in ("proxier.init", "proxier.hotplug"):
+        for name in ("proxier.init", "proxier.hotplug", "proxier-ctl"):
             self.assertTrue(os.access(os.path.join(FILES, name), os.X_OK), name)
         self.assertIn("/etc/config/proxier", self.vars["Package/proxier/conffiles"].split())
         self.assertIn("$(PROXIER_SOURCE_DIR)/proxier ", self.vars["Build/Prepare"])
+
+    def test_ctlInstalled(self) -> None:
+        """proxier-ctl is installed as a program on the PATH, in a directory the install step makes."""
+        install = self.vars["Package/proxier/install"]
+        self.assertIn("$(INSTALL_BIN) ./files/proxier-ctl $(1)/usr/bin/proxier-ctl", install)
+        made = re.search(r"\$\(INSTALL_DIR\)((?: \$\(1\)/\S+)+)", install.split("./files/")[0]).group(1).split()
+        self.assertIn("$(1)/usr/bin", made)
+
+    def test_ctlScript(self) -> None:
+        """
+        The installed proxier-ctl reads the console of the INI file the init
+        script rendered from the UCI file (its 'config console'); a --config
+        given on its command line wins; a file not rendered yet is not named
+        (the daemon's defaults apply, not a "missing file" mistake).
+        """
+        with open(os.path.join(FILES, "proxier-ctl")) as f:
+            script = f.read()
+        self.assertTrue(script.startswith("#!/bin/sh\n"))
+        self.assertIn("\nPYTHON=/usr/bin/python3\n", script)
+        self.assertIn("\nINI_FILE=/var/etc/proxier.conf\n", script)
+        host = Host(self, EXPORT + "\nconfig console 'console'\n\toption port '1'\n")
+        host.render()
+        other = host.path("other.conf", "[console]\nport = 2\n")
+
+        def run(ini: str, *args: str) -> subprocess.CompletedProcess:
+            stub = script.replace("\nPYTHON=/usr/bin/python3\n", f"\nPYTHON={sys.executable}\n") \
+                         .replace("\nINI_FILE=/var/etc/proxier.conf\n", f"\nINI_FILE={ini}\n")
+            return subprocess.run(["sh", "-c", stub, "proxier-ctl", *args], env=subprocessEnv(TREE),
+                                  capture_output=True, text=True, timeout=60)
+
+        # port 1 of loopback: nobody listens, so "cannot reach" names the console it tried
+        done = run(host.out, "status")
+        self.assertEqual(done.returncode, 3, done.stderr)
+        self.assertIn("cannot reach the console at http://127.0.0.1:1/", done.stderr)
+        done = run(host.out, "--config", other, "devices")
+        self.assertEqual(done.returncode, 3, done.stderr)
+        self.assertIn("http://127.0.0.1:2/", done.stderr)
+        done = run(host.out + ".none", "--url", "http://127.0.0.1:2/", "status")
+        self.assertEqual(done.returncode, 3, done.stderr)
+        self.assertIn("http://127.0.0.1:2/", done.stderr)
+        done = run(host.out, "--help")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("proxier-ctl", done.stdout)
 
     def test_initScript(self) -> None:
         """The init script is procd's: respawn, stdout/stderr to logd, reload by SIGHUP, started only with an ACS URL."""
