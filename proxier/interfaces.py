@@ -24,6 +24,8 @@ with L{CWMPFault<proxier.datamodel.faults.CWMPFault>}.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from twisted.web.iweb import IAgent
 from zope.interface import Attribute, Interface
 
@@ -34,6 +36,7 @@ __all__ = [
     "IEmbeddedDevice",
     "IDeviceObserver",
     "IDeviceAttention",
+    "IPendingDevices",
     "IDataModel",
     "IRebaselining",
     "IForcedInform",
@@ -243,6 +246,46 @@ class IDeviceAttention(Interface):
             pressing first: C{kind} is C{"action"} (someone must do
             something: the text says what and where), C{"warning"} or
             C{"info"}; C{since} is when it began (ISO 8601 UTC) or C{""}.
+        """
+
+
+class PendingDevice(NamedTuple):
+    """
+    One device a protocol found but does not proxy (yet), as
+    L{IPendingDevices.pending} tells it: plain data, no protocol object.
+    """
+
+    #: which one, stable while it is pending and unique among the service's (never a device key)
+    key: str
+    #: what a person recognises it by (its friendly name, where it was found), never a password
+    label: str
+    #: the ProxyProtocol it would be proxied with (L{IProxyProtocol.name} or one of its others)
+    protocol: str
+    #: its address, or C{""}
+    host: str
+    #: C{"probing"} (being asked who it is), C{"waiting"} (for someone, or for it to answer) or
+    #: C{"refused"} (it cannot be proxied as it is)
+    state: str
+    #: why, in words
+    why: str
+    #: what a person must know or do, as L{IDeviceAttention.notices} gives it
+    notices: tuple[tuple[str, str, str], ...] = ()
+
+
+class IPendingDevices(Interface):
+    """
+    Optional on a protocol service: the devices it found that are no
+    Virtual CWMP Device (yet) — one that does not tell who it is, one its
+    owner must first let the proxier manage (a button to press, a
+    certificate to accept), one refused and why. The local console lists
+    them beside the devices, since these are the ones an installer needs
+    to see; a device that becomes proxied leaves this list.
+    """
+
+    def pending():
+        """
+        @return: a sequence of L{PendingDevice} (in any order: the console
+            sorts them), empty when there are none.
         """
 
 

@@ -29,7 +29,7 @@ from proxier.console.server import ConsoleRoot, ConsoleService, checkListenAddre
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
 from proxier.httpauth import DigestClient, DigestServer, parseChallenges
-from proxier.interfaces import IDataModel, IDeviceAttention
+from proxier.interfaces import IDataModel, IDeviceAttention, PendingDevice
 from proxier.lan.netif import NetworkInterface
 from proxier.log import DeviceLogger
 from tests._helpers import LogCapture
@@ -83,6 +83,8 @@ class FakeSource:
         self.identity = PROXIER
         self.own = FakeEndpoint(PROXIER, TreeDataModel(thingTree(Thing("GW-1"))), b"/own")
         self.pairs: dict[str, tuple[FakeDevice, FakeEndpoint]] = {}
+        #: the devices found but not proxied (IPendingDevices.pending of the protocols)
+        self.waiting: list[PendingDevice] = []
 
     def add(self, serial: str, model: Any = None, online: bool = True) -> tuple[FakeDevice, FakeEndpoint]:
         thing = Thing(serial)
@@ -100,6 +102,9 @@ class FakeSource:
 
     def device(self, key: str) -> Optional[tuple]:
         return self.pairs.get(key)
+
+    def pending(self) -> list:
+        return list(self.waiting)
 
     def connectionRequestURL(self, endpoint: Any) -> str:
         return "http://127.0.0.1:7547" + endpoint.connectionRequestPath.decode()
@@ -210,6 +215,32 @@ class ReadTests(ConsoleTestCase):
             {"kind": "action", "text": "DeviceProtection: press the device's WPS/introduction button",
              "since": "2026-12-06T13:00:00+00:00"},
             {"kind": "info", "text": "diagnostics IPPing running (asked by the ACS)", "since": ""}])
+
+    def test_pending(self) -> None:
+        """
+        GET /api/devices: the devices found but not proxied (yet) are listed
+        apart, by protocol and key, marked not proxied, with their state,
+        why and notices; they are no device of the parameter browser.
+        """
+        button = ("action", "DeviceProtection: press the device's WPS/introduction button (before 13:05 UTC) to let "
+                            "the proxier manage it", "2026-12-06T13:00:00+00:00")
+        self.source.waiting = [
+            PendingDevice("uuid:b", "Living room box (SIM-DM)", "UPnP-DM", "192.0.2.7", "waiting",
+                          "DeviceProtection held: it grants the proxier nothing beyond Public", (button,)),
+            PendingDevice("198.51.100.9", "198.51.100.9", "X_000000_SNMP", "198.51.100.9", "refused",
+                          "it tells no serial number nor other identity")]
+        code, body, _ = self.fetch("GET", "/api/devices")
+        self.assertEqual(code, 200)
+        self.assertEqual([(r["key"], r["proxied"]) for r in body["devices"]], [(self.device.key, True)])
+        self.assertEqual(body["pending"], [
+            {"key": "uuid:b", "label": "Living room box (SIM-DM)", "protocol": "UPnP-DM", "host": "192.0.2.7",
+             "state": "waiting", "why": "DeviceProtection held: it grants the proxier nothing beyond Public",
+             "proxied": False, "notices": [{"kind": button[0], "text": button[1], "since": button[2]}]},
+            {"key": "198.51.100.9", "label": "198.51.100.9", "protocol": "X_000000_SNMP", "host": "198.51.100.9",
+             "state": "refused", "why": "it tells no serial number nor other identity", "proxied": False,
+             "notices": []}])
+        code, body, _ = self.fetch("GET", "/api/devices/uuid:b/names?path=Device.")
+        self.assertEqual((code, body["error"]["code"]), (404, 9005))
 
     def test_names(self) -> None:
         """GET names: GetParameterNames through the endpoint's model, next level or the whole subtree."""

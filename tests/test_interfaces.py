@@ -39,6 +39,7 @@ class ContractTests(unittest.TestCase):
         from proxier.upnpdm.device import VirtualDevice
         from proxier.upnpdm.management import _Idle
         from proxier.upnpdm.model import CMSDataModel
+        from proxier.upnpdm.proxy import UPnPDMService
 
         pairs = [
             (interfaces.ICWMPEndpoint, CWMPEndpoint),
@@ -51,6 +52,7 @@ class ContractTests(unittest.TestCase):
             (interfaces.ISessionAgent, SessionAgent),
             (interfaces.IProxiedDevice, VirtualDevice),
             (interfaces.IDeviceAttention, VirtualDevice),
+            (interfaces.IPendingDevices, UPnPDMService),
             (interfaces.IDataModel, CMSDataModel),
             (INotifyingDataModel, CMSDataModel),
             (INotifyingDataModel, CompositeDataModel),

@@ -8,7 +8,11 @@ the ACS would see.
 
 Devices are reached through the shared interfaces only (L{IProxiedDevice},
 the optional L{IDeviceAttention} for what a person must do, L{ICWMPEndpoint}
-and its model): nothing here knows a protocol. A write is
+and its model): nothing here knows a protocol. So are the devices a
+protocol found but does not proxy (yet) — the one whose owner must press
+its button first, the printer that tells no identity — from each protocol
+service providing L{IPendingDevices}: listed beside the devices, marked not
+proxied, with what a person must do. A write is
 made with L{ILocalWrites}, never as the ACS's: where Notification is on the
 ACS hears of it as "4 VALUE CHANGE" (TR-069 A.3.2.4).
 
@@ -35,7 +39,7 @@ from proxier.datamodel import paths
 from proxier.datamodel.capabilities import ILocalWrites
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
-from proxier.interfaces import IDeviceAttention
+from proxier.interfaces import IDeviceAttention, IPendingDevices, PendingDevice
 
 __all__ = ["ConsoleAPI", "ConsoleSource", "TreeSource", "OWN_KEY", "CSRF_HEADER", "MODEL_TIMEOUT", "MAX_VALUES"]
 
@@ -63,6 +67,8 @@ class ConsoleSource(Protocol):
 
     def device(self, key: str) -> Optional[tuple[Any, Any]]: ...
 
+    def pending(self) -> Sequence[PendingDevice]: ...
+
     def connectionRequestURL(self, endpoint: Any) -> str: ...
 
 
@@ -85,6 +91,14 @@ class TreeSource:
         device = self._tree.directory.get(key)
         endpoint = self._tree.cwmp.manager.endpoints.get(key)
         return (device, endpoint) if device is not None and endpoint is not None else None
+
+    def pending(self) -> list[PendingDevice]:
+        """What each protocol service providing L{IPendingDevices} found and does not proxy (yet)."""
+        found: list[PendingDevice] = []
+        for service in self._tree:
+            if IPendingDevices.providedBy(service):
+                found.extend(service.pending())
+        return found
 
     def connectionRequestURL(self, endpoint: Any) -> str:
         return self._tree.cwmp.server.url(endpoint.connectionRequestPath)
@@ -109,6 +123,13 @@ def _notices(device: Any) -> list[dict[str, str]]:
     if not IDeviceAttention.providedBy(device):
         return []
     return [{"kind": kind, "text": text, "since": since} for kind, text, since in device.notices()]
+
+
+def pendingJSON(pending: PendingDevice) -> dict[str, Any]:
+    """A device found but not proxied, as the API shows it: C{proxied} false, no endpoint, no parameters."""
+    return {"key": pending.key, "label": pending.label, "protocol": pending.protocol, "host": pending.host,
+            "state": pending.state, "why": pending.why, "proxied": False,
+            "notices": [{"kind": kind, "text": text, "since": since} for kind, text, since in pending.notices]}
 
 
 def faultJSON(fault: CWMPFault) -> dict[str, Any]:
@@ -190,7 +211,7 @@ class ConsoleAPI:
         if segments == ["session"] and method == b"GET":
             return (200, {"user": user, "csrf": self.csrfToken})
         if segments == ["devices"] and method == b"GET":
-            return (200, {"devices": self.devices()})
+            return (200, {"devices": self.devices(), "pending": self.pending()})
         if len(segments) == 3 and segments[0] == "devices" and segments[2] in ("names", "values"):
             endpoint = self._endpoint(segments[1])
             if segments[2] == "names" and method == b"GET":
@@ -223,11 +244,16 @@ class ConsoleAPI:
         out = []
         for device, endpoint in sorted(self.source.devices(), key=lambda pair: pair[0].key):
             row = {"key": device.key, "identity": _identity(device.identity), "protocol": device.proxyProtocol,
-                   "discovery": device.discoveryProtocol, "host": device.host, "online": bool(device.online)}
+                   "discovery": device.discoveryProtocol, "host": device.host, "online": bool(device.online),
+                   "proxied": True}
             row["notices"] = _notices(device)
             row.update(self._endpointJSON(endpoint))
             out.append(row)
         return out
+
+    def pending(self) -> list[dict[str, Any]]:
+        """The devices found but not proxied (yet), by protocol and key."""
+        return [pendingJSON(p) for p in sorted(self.source.pending(), key=lambda p: (p.protocol, p.key))]
 
     def _endpointJSON(self, endpoint: Any) -> dict[str, Any]:
         snapshot = endpoint.snapshot()

@@ -12,7 +12,10 @@ A described UPnP device's logical devices with a ConfigurationManagement
 service are probed (L{proxier.upnpdm.profile.probe}) through a gate of their
 own, a few times if they do not answer; one that cannot be proxied is
 logged with its UDN and address and left alone until it announces itself
-again. Logical devices that turn out to have the same identity — one
+again. Until a logical device is a reported Virtual CWMP Device the
+service lists it as pending (L{IPendingDevices}: being probed, refused and
+why, or held by DeviceProtection with what its owner must do), for the
+local console. Logical devices that turn out to have the same identity — one
 physical device announcing several UPnP devices, or the same device again
 after it left — are one L{VirtualDevice}, reported to the proxier once per
 run and kept (offline) when its UPnP devices leave: a device that comes
@@ -33,15 +36,16 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from proxier.datamodel.gateway import ROOT_DATA_MODEL_VERSION
-from proxier.interfaces import IDataModel, IProxierContext
+from proxier.interfaces import IDataModel, IPendingDevices, IProxierContext, PendingDevice
 from proxier.store import StoreError
 from proxier.proxy.device import deviceKey
 from proxier.proxy.gate import ActionGate, GateFull, NoAnswer
 from proxier.upnp.actions import ActionError
 from proxier.upnp.controlpoint import ControlPoint, IUPnPDeviceObserver
+from proxier.upnp.dps.security import REFUSED
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.cmsxml import CMSDocumentError
-from proxier.upnpdm.device import Member, VirtualDevice
+from proxier.upnpdm.device import PROXY_PROTOCOL, Member, VirtualDevice
 from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import Candidate, ProbeRefused, candidates, capabilities, probe
 from proxier.upnpdm.settings import ProxySettings
@@ -70,6 +74,7 @@ class UPnPDMProxy:
     @param store: the protocol's store (a document per device).
 
     @ivar devices: the Virtual CWMP Devices of this run, by key.
+    @ivar reported: the keys of those reported to the proxier (their model learnt).
     @ivar actionObservers: told of every action to every device (the demo).
     """
 
@@ -85,6 +90,7 @@ class UPnPDMProxy:
         self.defaultRootVersion = defaultRootVersion
         self.uploadAgent = uploadAgent
         self.devices: dict[str, VirtualDevice] = {}
+        self.reported: set[str] = set()
         self.actionObservers: list[Any] = []
         self.refused: dict[tuple[str, str], str] = {}
         self._probing: dict[tuple[str, str], Any] = {}
@@ -186,6 +192,7 @@ class UPnPDMProxy:
             def ready(_: Any) -> None:
                 # its model learnt: the endpoint's first session finds it warm
                 if not self.stopped:
+                    self.reported.add(device.key)
                     self.deviceAppeared(device)
 
             device.attached(upnp, candidate, profile).addCallback(ready)
@@ -251,6 +258,25 @@ class UPnPDMProxy:
         for device in self._devicesOf(upnp):
             device.stateMayBeStale(upnp, service, reason)
 
+    def deviceOf(self, upnp: Any, candidate: Candidate) -> Optional[VirtualDevice]:
+        """The Virtual CWMP Device this logical device is a member of, if any."""
+        for device in self._devicesOf(upnp):
+            if any(m.upnp is upnp and m.udn == candidate.udn for m in device.members):
+                return device
+        return None
+
+    def standing(self, upnp: Any, candidate: Candidate) -> tuple[str, str]:
+        """
+        Where a logical device of a UPnP device observers were shown stands
+        while it is no Virtual CWMP Device (L{IPendingDevices}): C{(state, why)}.
+        """
+        key = (upnp.udn, candidate.udn)
+        if key in self.refused:
+            return ("refused", self.refused[key])
+        if key in self._retries:
+            return ("probing", "it did not tell its identity yet (see the log); asked again soon")
+        return ("probing", "asking it who it is")
+
     def stop(self) -> None:
         self.stopped = True
         for key in list(self._retries):
@@ -262,6 +288,7 @@ class UPnPDMProxy:
             device.stop()
 
 
+@implementer(IPendingDevices)
 class UPnPDMService(MultiService):
     """
     What the UPnP-DM plugin's C{makeService} returns.
@@ -293,6 +320,41 @@ class UPnPDMService(MultiService):
     def addActionObserver(self, observer: Any) -> None:
         """Hear of every action to every device (see L{proxier.proxy.gate.IActionObserver})."""
         self.proxy.addActionObserver(observer)
+
+    def pending(self) -> list[PendingDevice]:
+        """
+        L{IPendingDevices}: each logical device with a ConfigurationManagement
+        service the control point knows that is no reported Virtual CWMP
+        Device — held by DeviceProtection (waiting for its owner: the
+        layer's notices say to press its button, grant a role or accept its
+        certificate; or refused), being secured or probed, or refused by the
+        proxy (why). A device proxied before and held now is a device still:
+        its own notices tell it.
+        """
+        layer = self.controlPoint.security
+        out = []
+        for upnp in self.controlPoint.devices():
+            for candidate in candidates(upnp.description)[0]:
+                device = self.proxy.deviceOf(upnp, candidate)
+                if device is not None:
+                    if device.key in self.proxy.reported:
+                        continue
+                    standing = ("probing", "reading its data model")
+                elif upnp.shown:
+                    standing = self.proxy.standing(upnp, candidate)
+                elif upnp.state == "held":
+                    security = upnp.security
+                    standing = ("refused" if security.state == REFUSED else "waiting",
+                                f"DeviceProtection {security.state}: {security.reason}")
+                else:
+                    standing = ("probing", "securing the connection and subscribing to its events")
+                described = candidate.device
+                label = described.friendlyName or described.modelName or candidate.udn
+                if described.friendlyName and described.modelName and described.modelName not in label:
+                    label += f" ({described.modelName})"
+                out.append(PendingDevice(candidate.udn, label, PROXY_PROTOCOL, upnp.host, standing[0], standing[1],
+                                         tuple(layer.notices(upnp))))
+        return out
 
     def _uploadAgent(self) -> Any:
         """
