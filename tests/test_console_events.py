@@ -18,11 +18,12 @@ from twisted.web.server import NOT_DONE_YET
 from twisted.web.test.requesthelper import DummyRequest
 
 from proxier import config as configmod
-from proxier.console.events import HEARTBEAT, MAX_CLIENTS, EventHub, changes
+from proxier.console.events import HEARTBEAT, MAX_CLIENTS, EventHub, changes, lookPending, pendingChanges
 from proxier.console.server import ConsoleService
 from tests._fakehttp import FakeConnection
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.values import AttributeChange, ParameterValue
+from proxier.interfaces import PendingDevice
 from tests._helpers import fired
 from tests._memproto import Thing, thingTree
 from tests.test_console import FakeSource
@@ -71,6 +72,25 @@ class ChangesTests(unittest.TestCase):
             ("device", {"key": "c", "what": "appeared", "online": False}),
         ])
         self.assertEqual(changes(after, after), [])
+
+    def test_pendingChanges(self) -> None:
+        """A device found but not proxied appearing, changing (state, why or notices) or gone is one event."""
+        button = ("action", "press the device's button", "")
+        held = PendingDevice("uuid:a", "A", "UPnP-DM", "192.0.2.1", "waiting", "held", (button,))
+        probed = PendingDevice("uuid:b", "B", "UPnP-DM", "192.0.2.2", "probing", "asking it who it is")
+        silent = PendingDevice("192.0.2.3", "192.0.2.3", "X_000000_SNMP", "192.0.2.3", "probing", "walking")
+        source = FakeSource()
+        source.waiting = [held, probed, silent]
+        before = lookPending(source)
+        source.waiting = [held._replace(notices=()), silent._replace(state="refused"),
+                        PendingDevice("uuid:c", "C", "UPnP-DM", "", "probing", "")]
+        self.assertEqual(pendingChanges(before, lookPending(source)), [
+            ("pending", {"key": "uuid:b", "protocol": "UPnP-DM", "what": "gone"}),
+            ("pending", {"key": "uuid:a", "protocol": "UPnP-DM", "what": "changed", "state": "waiting"}),
+            ("pending", {"key": "uuid:c", "protocol": "UPnP-DM", "what": "appeared", "state": "probing"}),
+            ("pending", {"key": "192.0.2.3", "protocol": "X_000000_SNMP", "what": "changed", "state": "refused"}),
+        ])
+        self.assertEqual(pendingChanges(before, before), [])
 
 
 class HubTests(unittest.TestCase):
@@ -148,6 +168,29 @@ class HubTests(unittest.TestCase):
         model.changed(TEMPERATURE)
         self.assertEqual([name for name, _ in parse(b"".join(request.written))],
                          ["value-change", "device", "value-change", "device"], "the second change is not sent")
+
+    def test_pending(self) -> None:
+        """
+        A device found but not proxied is told as it appears and changes;
+        once proxied, it is gone from the pending list and a device appeared.
+        """
+        request = self.open()
+        found = PendingDevice("uuid:sim", "Simulated device 2", "UPnP-DM", "127.0.0.1", "probing",
+                              "asking it who it is")
+        self.source.waiting = [found]
+        self.clock.advance(1)
+        self.assertEqual(parse(request.written[-1]), [
+            ("pending", {"key": "uuid:sim", "protocol": "UPnP-DM", "what": "appeared", "state": "probing"})])
+        self.source.waiting = [found._replace(state="waiting", notices=(("action", "press its button", ""),))]
+        self.clock.advance(1)
+        self.assertEqual(parse(request.written[-1]), [
+            ("pending", {"key": "uuid:sim", "protocol": "UPnP-DM", "what": "changed", "state": "waiting"})])
+        self.source.waiting = []
+        proxied, _ = self.source.add("MEM-0002")
+        self.clock.advance(1)
+        self.assertEqual(parse(request.written[-1]), [
+            ("device", {"key": proxied.key, "what": "appeared", "online": True}),
+            ("pending", {"key": "uuid:sim", "protocol": "UPnP-DM", "what": "gone"})])
 
     def test_heartbeat(self) -> None:
         """A comment line after HEARTBEAT seconds of silence, not before."""

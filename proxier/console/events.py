@@ -7,8 +7,9 @@ changed, so that it refreshes then rather than polling.
 Nothing here subscribes to a device or an endpoint (the console knows no
 protocol and adds no hook to the CWMP side): while at least one client
 listens, every L{PERIOD} seconds the hub takes what the API shows — each
-device's online state and its endpoint's C{snapshot()} — and sends what
-differs from its last look (L{changes}). A session that comes and goes
+device's online state and its endpoint's C{snapshot()}, and the devices
+found but not proxied (the source's C{pending()}) — and sends what differs
+from its last look (L{changes}, L{pendingChanges}). A session that comes and goes
 within one period is seen when it ended.
 
 Value changes take the models' own route instead: while a client listens
@@ -29,7 +30,11 @@ for the proxier's own endpoint):
    Inform's C{events};
  - C{value-change}: the C{names} of parameters with Notification on that
    changed by themselves or from the console (what the ACS hears as
-   "4 VALUE CHANGE"), and whether any of them is C{active}.
+   "4 VALUE CHANGE"), and whether any of them is C{active};
+ - C{pending}: a device found but not proxied (its C{key} and C{protocol}
+   as C{/api/devices} lists it under C{pending}) C{appeared}, C{changed}
+   (its state, why or notices; with its C{state}) or is C{gone} — gone
+   from that list, as it is once proxied (a C{device} event tells that).
 
 A comment line every L{HEARTBEAT} seconds of silence keeps proxies and
 NATs from dropping the connection, and shows a dead client at the next
@@ -49,7 +54,8 @@ from twisted.web.server import NOT_DONE_YET
 
 from proxier.datamodel.capabilities import INotifyingDataModel
 
-__all__ = ["EventHub", "endpoints", "look", "changes", "PERIOD", "HEARTBEAT", "MAX_CLIENTS", "RETRY"]
+__all__ = ["EventHub", "endpoints", "look", "changes", "lookPending", "pendingChanges", "PERIOD", "HEARTBEAT",
+           "MAX_CLIENTS", "RETRY"]
 
 #: seconds between two looks at the devices while a client listens
 PERIOD = 1.0
@@ -104,6 +110,25 @@ def changes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]])
     return events
 
 
+def lookPending(source: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """What is compared of the devices found but not proxied, by (protocol, key): state, why, notices."""
+    return {(p.protocol, p.key): {"state": p.state, "why": p.why, "notices": [list(n) for n in p.notices]}
+            for p in source.pending()}
+
+
+def pendingChanges(before: dict[tuple[str, str], dict[str, Any]],
+                   after: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The C{pending} events that take C{before} to C{after} (two L{lookPending}s), those gone first."""
+    events: list[tuple[str, dict[str, Any]]] = [("pending", {"key": key, "protocol": protocol, "what": "gone"})
+                                                for protocol, key in sorted(before.keys() - after.keys())]
+    for protocol, key in sorted(after):
+        was, now = before.get((protocol, key)), after[(protocol, key)]
+        if was != now:
+            what = "appeared" if was is None else "changed"
+            events.append(("pending", {"key": key, "protocol": protocol, "what": what, "state": now["state"]}))
+    return events
+
+
 def encode(event: str, data: dict[str, Any]) -> bytes:
     """One event as the stream carries it (JSON has no newline: one data line)."""
     return b"event: " + event.encode("ascii") + b"\ndata: " + json.dumps(data, sort_keys=True).encode("utf-8") + \
@@ -129,6 +154,7 @@ class EventHub:
         self.heartbeat = heartbeat
         self.clients: list[Any] = []
         self._last: dict[str, dict[str, Any]] = {}
+        self._lastPending: dict[tuple[str, str], dict[str, Any]] = {}
         self._lastWrite = 0.0
         self._timer: Any = None
         #: by device key: the model the hub listens on, and its listener
@@ -147,6 +173,7 @@ class EventHub:
         request.setHeader(b"Cache-Control", b"no-store")
         if not self.clients:
             self._last = self._look() or {}
+            self._lastPending = self._lookPending() or {}
             self._watch()
             self._schedule()
         self.clients.append(request)
@@ -180,6 +207,13 @@ class EventHub:
             return look(self.source)
         except Exception:
             self.log.failure("console: the look at the devices for the event streams failed")
+            return None
+
+    def _lookPending(self) -> Optional[dict[tuple[str, str], dict[str, Any]]]:
+        try:
+            return lookPending(self.source)
+        except Exception:
+            self.log.failure("console: the look at the devices not proxied for the event streams failed")
             return None
 
     def _watch(self) -> None:
@@ -220,11 +254,15 @@ class EventHub:
     def _tick(self) -> None:
         self._timer = None
         self._watch()
+        events: list[tuple[str, dict[str, Any]]] = []
         now = self._look()
         if now is not None:
             events, self._last = changes(self._last, now), now
-            if events:
-                self._send(b"".join(encode(name, data) for name, data in events))
+        pending = self._lookPending()
+        if pending is not None:
+            events, self._lastPending = events + pendingChanges(self._lastPending, pending), pending
+        if events:
+            self._send(b"".join(encode(name, data) for name, data in events))
         if self.clients and self.clock.seconds() - self._lastWrite >= self.heartbeat:
             self._send(b": heartbeat\n\n")
         if self.clients:
