@@ -196,3 +196,33 @@ class FunctionTests(unittest.TestCase):
         self.assertIn("letter", paths.aliasError("_a"))
         self.assertIn("letter", paths.aliasError("\u00e9a"))
         self.assertIn("characters", paths.aliasError("a.b"))
+
+
+class ParseCacheTests(unittest.TestCase):
+    def test_parsedOnce(self) -> None:
+        """A name parsed again is the same (immutable) Path, not parsed anew; so is its schema name."""
+        first = paths.parse("Device.Hosts.Host.3.IPAddress")
+        self.assertIs(paths.parse("Device.Hosts.Host.3.IPAddress"), first)
+        self.assertIs(paths.schemaPath("Device.Hosts.Host.3.IPAddress"),
+                      paths.schemaPath("Device.Hosts.Host.3.IPAddress"))
+        with self.assertRaises(AttributeError):
+            first.segments = ()  # type: ignore[misc]
+
+    def test_bounded(self) -> None:
+        """However many names go by, at most PARSE_CACHE are remembered, and each still parses right."""
+        for index in range(1, paths.PARSE_CACHE + 500):
+            self.assertEqual(paths.parse(f"Device.X.{index}.Y").segments, ("Device", "X", index, "Y"))
+            paths.schemaPath(f"Device.X.{index}.Y")
+        self.assertLessEqual(paths._parse.cache_info().currsize, paths.PARSE_CACHE)
+        self.assertLessEqual(paths._schemaPath.cache_info().currsize, paths.PARSE_CACHE)
+
+    def test_invalidNotRemembered(self) -> None:
+        """An invalid path fails every time with its reason; a non-text one too, before any cache."""
+        for _ in range(2):
+            with self.assertRaises(PathError) as caught:
+                paths.parse("Device..A")
+            self.assertIn("empty node name", caught.exception.reason)
+            self.assertEqual(paths.check("Device.A.01."), "instance number '01' is zero or has leading zeros")
+            self.assertRaises(PathError, paths.parse, ["Device."])
+            self.assertRaises(PathError, paths.schemaPath, ["Device."])
+            self.assertRaises(PathError, paths.schemaPath, "Device.1")

@@ -17,19 +17,26 @@ that the models themselves only ever see well-formed names:
  - at most 256 characters in all (the CWMP C{ParameterName} is a
    string(256)).
 
-The functions are pure and cheap; L{parse} caches nothing because callers
-keep the L{Path} they got.
+The functions are pure. L{parse} and L{schemaPath} remember their last
+L{PARSE_CACHE} answers (a L{Path} is immutable, so one is shared): every
+layer a name crosses (the endpoint's composite, a device's composite, the
+device's model, the TR-181 typing of its value) checks or parses it, and
+an ACS asks the same names again and again; the bound keeps a walk of a
+large table from holding every name it ever saw (an entry is about
+0.6 KB: at most about 1.2 MB, filled only by use). A path that is not valid is not remembered: it is parsed again.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Union
 
 from proxier.asciinum import isUnsigned
 
 __all__ = [
+    "PARSE_CACHE",
     "MAX_PATH_LENGTH",
     "MAX_ALIAS_LENGTH",
     "MAX_INSTANCE",
@@ -49,6 +56,8 @@ __all__ = [
 ]
 
 MAX_PATH_LENGTH = 256
+#: How many paths L{parse} (and, apart, L{schemaPath}) remember.
+PARSE_CACHE = 2048
 MAX_ALIAS_LENGTH = 64
 MAX_INSTANCE = 2**32 - 1
 
@@ -173,12 +182,17 @@ def _textOf(segments: Iterable[Segment], partial: bool) -> str:
 
 def parse(text: str) -> Path:
     """
-    Parse and check C{text}.
+    Parse and check C{text} (remembered: see L{PARSE_CACHE}).
 
     @raise PathError: with the reason when it is not a valid CWMP path.
     """
     if not isinstance(text, str):
         raise PathError(repr(text), "a path is text")
+    return _parse(text)
+
+
+@lru_cache(maxsize=PARSE_CACHE)
+def _parse(text: str) -> Path:
     if text == "":
         return Path("", (), True)
     if len(text) > MAX_PATH_LENGTH:
@@ -279,7 +293,16 @@ def schemaPath(text: str) -> str:
 
     >>> schemaPath("Device.Hosts.Host.3.IPAddress")
     'Device.Hosts.Host.{i}.IPAddress'
+
+    @raise PathError: when C{text} is not a valid path.
     """
-    path = parse(text)
+    if not isinstance(text, str):
+        raise PathError(repr(text), "a path is text")
+    return _schemaPath(text)
+
+
+@lru_cache(maxsize=PARSE_CACHE)
+def _schemaPath(text: str) -> str:
+    path = _parse(text)
     return _textOf(("{i}" if not isinstance(s, str) or isinstance(s, Alias) else s for s in path.segments),
                    path.partial)

@@ -23,12 +23,17 @@ the table again and retry.
 A device's answers are checked on the way back: a path that is not under
 what was asked, or not a CMS path, is dropped by the caller, never passed
 on (L{parse} says why).
+
+L{parse} and L{structureOf} remember their last answers, bounded as the
+CWMP side's are (L{proxier.datamodel.paths.PARSE_CACHE}): a device answers
+the same paths at every read, and each is translated, typed and checked.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Mapping, Optional, Union
 
 from proxier.datamodel import paths as cwmppaths
@@ -113,6 +118,11 @@ def parse(text: str, *, wildcard: bool = False) -> CMSPath:
     """
     if not isinstance(text, str):
         raise CMSPathError("a path is text")
+    return _parse(text, wildcard)
+
+
+@lru_cache(maxsize=cwmppaths.PARSE_CACHE)
+def _parse(text: str, wildcard: bool) -> CMSPath:
     if len(text) > MAX_CMS_PATH:
         raise CMSPathError(f"longer than {MAX_CMS_PATH} characters")
     if not text.startswith("/"):
@@ -158,6 +168,7 @@ def _text(segments: tuple[Segment, ...], partial: bool) -> str:
 _INSTANCE_SEGMENT = re.compile(r"(?<=/)(?:0|[1-9][0-9]{0,9})(?=/|$)")
 
 
+@lru_cache(maxsize=cwmppaths.PARSE_CACHE)
 def structureOf(path: str) -> str:
     """
     The StructurePath of a concrete CMS path: every instance number becomes
@@ -202,6 +213,7 @@ class Translator:
             if not parsed.partial or any(not isinstance(s, str) for s in parsed.segments):
                 raise CMSPathError(f"the model location {root!r} is not an object path")
         self.root = root
+        self._rootDepth = 0 if root is None else len(parse(root).segments)
         self.mapped = dict(mapped)
         self.reverse = {cms: cwmp for cwmp, cms in self.mapped.items()}
 
@@ -261,8 +273,7 @@ class Translator:
             parsed = parse(cms)
         except CMSPathError:
             return None
-        rootDepth = len(parse(self.root).segments)
-        segments = parsed.segments[rootDepth:]
+        segments = parsed.segments[self._rootDepth:]
         out = _ROOT_NAME
         prefix = self.root.rstrip("/")
         for segment in segments:
