@@ -287,6 +287,51 @@ class GetParameterValuesTests(ModelTestCase):
         self.assertEqual(self.gate.busy, 0)
 
 
+class RoutingTests(ModelTestCase):
+    """How a GetParameterValues routes its names (L{proxier.upnpdm.cmsrouting})."""
+
+    def test_knownNamesWithoutADeferredEach(self) -> None:
+        """
+        Names the proxier can route from what it knows are routed without a
+        Deferred each (nor L{NameRouting.resolve}), to the same plan.
+        """
+        names = ["Device.Hosts.Host.1.HostName", "Device.Time.", "Device.DeviceInfo.SupportedDataModel.1.URN", ""]
+        self.ok(self.model.getParameterValues(names[:1]))  # Host.1 known from here on
+        held = self.model.constants
+        expected = []
+        for name in names:
+            expected.extend(self.ok(self.model.routing.resolve(name, held)))
+        resolved: list = []
+        self.patch(self.model.routing, "resolve", lambda name, held: resolved.append(name))
+        self.device.calls.clear()
+        d = self.model.routing.resolveAll(names, held)
+        self.assertEqual(self.ok(d), expected)
+        self.assertEqual(self.device.calls, [])
+        values = self.ok(self.model.getParameterValues(names))
+        self.assertEqual(resolved, [])
+        self.assertIn(ParameterValue("Device.Hosts.Host.1.HostName", "laptop"), values)
+
+    def test_unknownInstanceThenOneByOne(self) -> None:
+        """
+        A name whose instance is not known yet reads its table, and the
+        names after it route after that read, in the order asked.
+        """
+        values = self.ok(self.model.getParameterValues(["Device.Time.Enable", "Device.Hosts.Host.2.HostName",
+                                                        "Device.Hosts.Host.1.HostName"]))
+        self.assertEqual([v.name for v in values], ["Device.Time.Enable", "Device.Hosts.Host.2.HostName",
+                                                     "Device.Hosts.Host.1.HostName"])
+        self.assertEqual([a for _, a, _ in self.device.calls][:2], ["GetInstances", "GetValues"])
+
+    def test_faultStopsAtTheSameName(self) -> None:
+        """A name outside the model faults before an alias after it is read from the device."""
+        fault = self.fault(self.model.getParameterValues(["Other.Thing", "Device.Hosts.Host.[cpe-x].HostName"]))
+        self.assertEqual(fault.code, 9005)
+        self.assertEqual(self.device.calls, [])
+        fault = self.fault(self.model.getParameterValues(["Device.Time.Enable", "Device..Bad"]))
+        self.assertEqual(fault.code, 9005)
+        self.assertEqual(self.device.calls, [])
+
+
 class Table2Tests(ModelTestCase):
     """Every row of TR-330 Table 2, as the device answers it to GetValues, reaches the ACS as its fault."""
 

@@ -88,6 +88,21 @@ class NameResolver:
         """
         return self._toCMS(name)
 
+    def toCMSNow(self, name: str) -> Optional[str]:
+        """
+        The CMS path of a CWMP path from what the proxier knows, without a
+        Deferred: C{None} when an instance number or alias is not known yet
+        (L{toCMS} reads the table).
+
+        @raise CWMPFault: 9005 when the path is not in the device's model.
+        """
+        try:
+            return self.translator.toCMS(name, self._lookup)
+        except NotInModel:
+            raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)") from None
+        except UnknownInstance:
+            return None
+
     @inlineCallbacks
     def _toCMS(self, name: str) -> Any:
         refreshed: set[tuple[str, bool]] = set()

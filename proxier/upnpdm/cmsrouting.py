@@ -12,13 +12,18 @@ GetParameterValues, GetParameterAttributes) and SetParameterAttributes start
 by this same routing of each name they are given, and the three sources
 answer in one order: the device's nodes, then the mapped ones, then the
 constants, in tree order (L{treeOrder}).
+
+A name routes without a Deferred (L{NameRouting.resolveNow}) unless an
+instance alias or an instance number not known yet makes the proxier read
+the device: a GetParameterValues of many names costs one Deferred, not
+one per name (L{NameRouting.resolveAll}).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
 
-from twisted.internet.defer import Deferred, gatherResults, inlineCallbacks, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, fail, gatherResults, inlineCallbacks, maybeDeferred, succeed
 
 from proxier.asciinum import isUnsigned
 from proxier.datamodel import paths as cwmppaths
@@ -96,6 +101,54 @@ class NameRouting:
         checkName(name)
         if "[" in name:
             name = yield self.names.numbered(name)
+        plan = self._resolveNumbered(name, held)
+        if plan is None:  # an instance not known yet: read its table
+            plan = self._resolveNumbered(name, held, (yield self.names.toCMS(name)))
+        return plan
+
+    def resolveNow(self, name: str, held: Mapping[str, ParameterValue]) -> Optional[list[tuple[str, Optional[str]]]]:
+        """
+        L{resolve} from what the proxier knows, without a Deferred: C{None}
+        when the device must be read first (an instance alias, an instance
+        number not known yet).
+
+        @raise CWMPFault: 9005, as L{resolve} fails.
+        """
+        checkName(name)
+        if "[" in name:
+            return None
+        return self._resolveNumbered(name, held)
+
+    def resolveAll(self, names: Sequence[str], held: Mapping[str, ParameterValue]) -> Deferred:
+        """
+        L{resolve} of each name, the plans joined in order: synchronously
+        up to the first name that needs the device, then one by one as
+        L{resolve} does (so the device is read in the same order as before,
+        and a fault stops at the same name).
+        """
+        plan: list[tuple[str, Optional[str]]] = []
+        for index, name in enumerate(names):
+            try:
+                found = self.resolveNow(name, held)
+            except Exception:
+                return fail()
+            if found is None:
+                return self._resolveRest(plan, names[index:], held)
+            plan.extend(found)
+        return succeed(plan)
+
+    @inlineCallbacks
+    def _resolveRest(self, plan: list, names: Sequence[str], held: Mapping[str, ParameterValue]) -> Any:
+        for name in names:
+            plan.extend((yield self.resolve(name, held)))
+        return plan
+
+    def _resolveNumbered(self, name: str, held: Mapping[str, ParameterValue],
+                         cms: Optional[str] = None) -> Optional[list[tuple[str, Optional[str]]]]:
+        """
+        L{resolve} of a checked name without aliases; C{cms} its CMS path
+        when already read, else C{None} is answered when it needs the device.
+        """
         if name == "":
             name = CWMP_ROOT
         if name in held:
@@ -104,12 +157,20 @@ class NameRouting:
         if name in mapped:
             return [(name, mapped[name])]
         if not name.endswith("."):
-            return [(name, (yield self.names.toCMS(name)))]
+            if cms is None:
+                cms = self.names.toCMSNow(name)
+            return None if cms is None else [(name, cms)]
         constants, mappedBelow = self.localUnder(name, held)
         covered = self.deviceCovers(name)
         if not (covered or constants or mappedBelow):
             raise CWMPFault(9005, f"Invalid parameter name ({name} is not in this device's model)")
-        plan: list[tuple[str, Optional[str]]] = [(name, (yield self.names.toCMS(name)))] if covered else []
+        plan: list[tuple[str, Optional[str]]] = []
+        if covered:
+            if cms is None:
+                cms = self.names.toCMSNow(name)
+                if cms is None:
+                    return None
+            plan.append((name, cms))
         plan.extend((n, mapped[n]) for n in mappedBelow)
         plan.extend((n, None) for n in sorted(constants, key=treeOrder))
         return plan

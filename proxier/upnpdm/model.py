@@ -367,9 +367,7 @@ class CMSDataModel:
         if self.extraConstants:
             yield self.routing.refreshLocal(names)
         held = self.constants  # built once: with extra sources it is a merge
-        plan: list[tuple[str, Optional[str]]] = []
-        for name in names:
-            plan.extend((yield self.routing.resolve(name, held)))
+        plan: list[tuple[str, Optional[str]]] = yield self.routing.resolveAll(names, held)
         contents = list(dict.fromkeys(cms for _, cms in plan if cms is not None))
         values = yield self.readValues(contents)
         byPath = {path: value for path, value, _ in values}
