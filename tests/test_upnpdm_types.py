@@ -174,6 +174,28 @@ class ValuesTests(TypesTestCase):
         self.setValue("/BBF/Time/Status", "Synchronized")
         self.assertEqual(self.values("Device.Time.Status")["Device.Time.Status"].value, "Synchronized")
 
+    def test_typeFollowsTheSchema(self) -> None:
+        """
+        The types read from CMS Type texts are remembered by text, shared by
+        every device, not by parameter: a structure whose Type the schema
+        learns anew is typed by the new one; a Type UPnP DM does not define
+        is read as a string, warned about once, and not remembered.
+        """
+        from proxier.upnpdm import cmsvalues
+        from proxier.upnpdm.cmsschema import NodeInfo
+
+        name, structure = "Device.DeviceInfo.X_ACME_Colour", "/BBF/DeviceInfo/X_ACME_Colour"
+        self.assertEqual(self.values(name)[name].type, "xsd:hexBinary")
+        access = self.model.knowledge.nodes[structure].access
+        self.model.knowledge.nodes[structure] = NodeInfo("string", access)
+        self.assertEqual(self.values(name)[name], ParameterValue(name, "00FF00", "xsd:string"))
+        self.model.knowledge.nodes[structure] = NodeInfo("colour", access)
+        for _ in range(2):
+            self.assertEqual(self.values(name)[name], ParameterValue(name, "00FF00", "xsd:string"))
+        self.assertEqual(len(self.warnings("'colour'")), 1)
+        self.assertNotIn("colour", cmsvalues._TYPES)
+        self.assertLessEqual(len(cmsvalues._TYPES), cmsvalues._MAX_TYPES)
+
 
 class ChangeTests(TypesTestCase):
     """The values an Inform reports (value changes) carry TR-181's type too."""

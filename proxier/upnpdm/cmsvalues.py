@@ -29,6 +29,24 @@ __all__ = ["ValueTyping", "MAX_REFUSED"]
 #: The most refused values remembered (to warn once per value), then forgotten at once.
 MAX_REFUSED = 50000
 
+#: CMS Type attribute text → its TR-106 type, shared by every device: a
+#: type is a value, and the few texts devices write (C{string},
+#: C{unsignedInt}, ...) are read at every value. Bounded, as the text is
+#: the device's; a text UPnP DM does not define is not kept.
+_TYPES: dict[str, DataType] = {}
+_MAX_TYPES = 64
+
+
+def _fromCMSType(typeName: str) -> DataType:
+    """L{fromCMSType}, remembered. @raise ValueError: as it does."""
+    known = _TYPES.get(typeName)
+    if known is None:
+        known = fromCMSType(typeName)
+        if len(_TYPES) >= _MAX_TYPES:
+            _TYPES.clear()
+        _TYPES[typeName] = known
+    return known
+
 
 class ValueTyping:
     """The typing of one device's values, from its schema."""
@@ -44,7 +62,7 @@ class ValueTyping:
         info = self.schema.nodes.get(structureOf(cms))
         typeName = info.type if info is not None else ""
         try:
-            return fromCMSType(typeName)
+            return _fromCMSType(typeName)
         except ValueError:
             structure = structureOf(cms)
             if structure not in self._typeWarned:
