@@ -16,7 +16,7 @@ from typing import Any, Callable
 from twisted.internet import task
 
 __all__ = ["percentile", "reactWithRounds", "reactFleet", "startWithOneDevice", "startWithPrinters", "Cleanups",
-           "warningsOnly", "residentBytes", "processCPUSeconds", "memoryPerDevice"]
+           "warningsOnly", "residentBytes", "processCPUSeconds", "memoryPerDevice", "profiled"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -92,6 +92,38 @@ def memoryPerDevice(build: Callable[[int], Any], devices: int = 10) -> tuple[flo
     total = sum(s.size_diff for s in stats)
     datamodel = sum(s.size_diff for s in stats if tree in s.traceback[0].filename)
     return total / devices, datamodel / devices
+
+
+def profiled(call: Callable[[], Any], rounds: int, path: str, within: str = "", top: int = 15) -> Any:
+    """
+    C{rounds} more calls of C{call} (each a Deferred) under cProfile, saved
+    to C{path}; its top functions by own time printed, only those whose
+    file matches the regular expression C{within} when given (a peer
+    simulated in this process is profiled too, but is not what the bench
+    measures).
+    """
+    import cProfile
+    import pstats
+
+    from twisted.internet import defer
+
+    @defer.inlineCallbacks
+    def go() -> Any:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(rounds):
+            yield call()
+        profiler.disable()
+        profiler.dump_stats(path)
+        print(f"  profile of {rounds} calls (reactor waits included) in {path}; by own time"
+              + (f", functions in {within!r}:" if within else ":"))
+        stats = pstats.Stats(path).sort_stats("tottime")
+        if within:
+            stats.print_stats(within, top)
+        else:
+            stats.print_stats(top)
+
+    return go()
 
 
 def reactFleet(run: Callable[[Any, int, float, str], Any], doc: str, count: int, window: float) -> None:
