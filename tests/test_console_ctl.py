@@ -17,6 +17,7 @@ from twisted.trial import unittest
 from proxier import config as configmod
 from proxier.console import ctl
 from proxier.console.server import ConsoleService
+from proxier.interfaces import PendingDevice
 from tests._memproto import Thing
 from tests.test_console import AttentiveDevice, FakeSource, throwawayCertificate
 
@@ -77,6 +78,37 @@ class CtlTests(unittest.TestCase):
         code, out, _ = yield self.ctl("--json", "devices")
         self.assertEqual([d["key"] for d in json.loads(out)["devices"]],
                          ["000000-Thing-MEM-0001", "000000-Thing-MEM-0002"])
+
+    @defer.inlineCallbacks
+    def test_pending(self) -> None:
+        """
+        devices: the devices found but not proxied (yet) in a table of their
+        own under the devices' — key, protocol, state, address, what, why —
+        then what someone must do about them, actions first.
+        """
+        self.source.waiting = [
+            PendingDevice("uuid:b", "Living room box", "UPnP-DM", "192.0.2.7", "waiting", "DeviceProtection held",
+                          (("info", "DeviceProtection: introduction failed", ""),
+                           ("action", "DeviceProtection: press the device's WPS/introduction button", ""))),
+            PendingDevice("lan0/Office printer", "Office printer", "X_000000_IPP", "", "refused",
+                          "it tells no serial number nor other identity")]
+        code, out, err = yield self.ctl("devices")
+        self.assertEqual((code, err), (0, ""))
+        lines = out.splitlines()
+        start = lines.index("")
+        self.assertEqual([line.split("  ")[0] for line in lines[:start]],
+                         ["DEVICE", "000000-Thing-MEM-0001", "000000-Thing-MEM-0002"])
+        header, box, office, *notices = lines[start + 1:]
+        self.assertEqual(header.split(), ["NOT", "PROXIED", "(YET)", "PROTOCOL", "STATE", "ADDRESS", "WHAT", "WHY"])
+        self.assertEqual([cell.strip() for cell in box.split("  ") if cell.strip()],
+                         ["uuid:b", "UPnP-DM", "waiting", "192.0.2.7", "Living room box", "DeviceProtection held"])
+        self.assertEqual([cell.strip() for cell in office.split("  ") if cell.strip()][:4],
+                         ["lan0/Office printer", "X_000000_IPP", "refused", "-"])
+        self.assertEqual(notices, ["uuid:b: action: DeviceProtection: press the device's WPS/introduction button",
+                                   "uuid:b: info: DeviceProtection: introduction failed"])
+        code, out, _ = yield self.ctl("--json", "devices")
+        self.assertEqual([(p["key"], p["proxied"]) for p in json.loads(out)["pending"]],
+                         [("uuid:b", False), ("lan0/Office printer", False)])
 
     @defer.inlineCallbacks
     def test_get(self) -> None:

@@ -147,18 +147,33 @@ def showStatus(status: dict[str, Any], out: IO[str], now: float) -> None:
     _table(rows, out)
 
 
-def showDevices(devices: list[dict[str, Any]], out: IO[str], now: float) -> None:
+def _notices(entries: list[dict[str, Any]], out: IO[str]) -> None:
+    """What someone must do about each entry, first, then what goes on."""
+    for entry in entries:
+        for notice in sorted(entry.get("notices", []), key=lambda n: n["kind"] != "action"):
+            out.write(f"{entry['key']}: {notice['kind']}: {notice['text']}\n")
+
+
+def showDevices(devices: list[dict[str, Any]], out: IO[str], now: float,
+                pending: Sequence[dict[str, Any]] = ()) -> None:
+    """The devices, then those found but not proxied (yet), each table with its notices under it."""
     if not devices:
         out.write("no devices\n")
-        return
-    rows = [["DEVICE", "PROTOCOL", "STATE", "WAITING FOR THE ACS", "LAST SESSION"]]
-    for device in devices:
-        rows.append([device["key"], device["protocol"], "online" if device["online"] else "offline",
-                     _waiting(device["cwmp"]), _lastSession(device["cwmp"], now)])
-    _table(rows, out)
-    for device in devices:  # what someone must do, first, under the table
-        for notice in sorted(device.get("notices", []), key=lambda n: n["kind"] != "action"):
-            out.write(f"{device['key']}: {notice['kind']}: {notice['text']}\n")
+    else:
+        rows = [["DEVICE", "PROTOCOL", "STATE", "WAITING FOR THE ACS", "LAST SESSION"]]
+        for device in devices:
+            rows.append([device["key"], device["protocol"], "online" if device["online"] else "offline",
+                         _waiting(device["cwmp"]), _lastSession(device["cwmp"], now)])
+        _table(rows, out)
+        _notices(devices, out)
+    if pending:
+        out.write("\n")
+        rows = [["NOT PROXIED (YET)", "PROTOCOL", "STATE", "ADDRESS", "WHAT", "WHY"]]
+        for found in pending:
+            rows.append([found["key"], found["protocol"], found["state"], found["host"] or "-", found["label"],
+                         found["why"]])
+        _table(rows, out)
+        _notices(list(pending), out)
 
 
 def showValues(values: list[dict[str, str]], out: IO[str]) -> None:
@@ -229,7 +244,7 @@ def main(argv: Optional[Sequence[str]] = None, out: IO[str] = sys.stdout, err: I
     elif options.command == "status":
         showStatus(answer, out, now)
     elif options.command == "devices":
-        showDevices(answer["devices"], out, now)
+        showDevices(answer["devices"], out, now, answer.get("pending", []))
     elif options.command == "get":
         showValues(answer["values"], out)
     else:
