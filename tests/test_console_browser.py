@@ -178,3 +178,52 @@ class BrowserTests(unittest.TestCase):
         with open(path, "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         self.assertEqual(self.browser.exceptions, [])
+
+
+class PendingBrowserTests(unittest.TestCase):
+    """A device found but not proxied yet, on the page, until its owner presses its button."""
+
+    timeout = 150
+    if CHROMIUM is None:
+        skip = "Chromium is not installed (tools/install-test-peers installs Debian's chromium)"
+
+    @defer.inlineCallbacks
+    def test_waitingForTheButton(self) -> None:
+        """
+        A simulated DeviceProtection device granting the proxier nothing
+        beyond Public is listed as found, not proxied, waiting; pressing its
+        button is the page's first "Needs you" item. Once pressed, the page
+        (live, no reload) lists it as a device and no longer as pending.
+        """
+        from tests.test_dps_e2e import DPSLab
+
+        lab = DPSLab(self, upnp={"dps_introduction": "pbc", "dps_introduction_timeout": 60})
+        lab.startTree()
+        console = ConsoleService(lab.tree.config.replace("console", enable=True, port=0), TreeSource(lab.tree),
+                                 reactor=reactor)
+        console.setServiceParent(lab.tree)
+        lab.startFleet()
+        udn = lab.sim().udn.lower()
+        home = os.path.abspath(self.mktemp())
+        os.makedirs(home)
+        browser = yield _cdp.launch(reactor, CHROMIUM, home)
+        self.addCleanup(browser.stop)
+        page = yield _cdp.Page.open(browser, console.url(), reactor)
+        yield page.waitFor("document.readyState === 'complete'", WAIT, "the page loaded")
+        row = f"document.querySelector('#pending tbody tr[data-key={js(udn)}]')"
+        state = yield page.waitFor(f"{row} && {row}.dataset.state", WAIT, "the device listed as pending")
+        self.assertEqual(state, "waiting")
+        action = yield page.waitFor("(document.querySelector('#attention li.notice[data-kind=\"action\"]') || "
+                                    "{}).textContent", WAIT, "the action in 'Needs you'")
+        self.assertIn("press the device's WPS/introduction button", action)
+        self.assertIn("not proxied yet", action)
+        self.assertFalse((yield page.evaluate("document.getElementById('pending-section').hidden")))
+        path = yield page.screenshot(os.path.join(home, "console-pending.png"))
+        log.info("the console with a device waiting for its button: {path}", path=path)
+        lab.secure[0].pressButton()
+        serial = lab.sim().identity.serialNumber
+        yield page.waitFor(f"[...document.querySelectorAll('#devices tbody tr')].some((tr) => "
+                           f"tr.textContent.includes({js(serial)}))", WAIT * 2, "the device proxied, on the page")
+        yield page.waitFor("document.querySelectorAll('#pending tbody tr').length === 0 && "
+                           "document.getElementById('pending-section').hidden", WAIT, "no longer pending")
+        self.assertEqual(browser.exceptions, [])

@@ -7,7 +7,7 @@
 
 const REFRESH_MS = 2000;
 const EVENTS_SHOWN = 12;
-const EVENT_NAMES = ["device", "online", "offline", "session", "value-change"];
+const EVENT_NAMES = ["device", "online", "offline", "session", "value-change", "pending"];
 let csrf = "";
 let chosen = null;
 let polling = null;
@@ -66,15 +66,19 @@ function noticeItem(tag, notice) {
   return node;
 }
 
-// What someone must do (press a device's button, accept a certificate), above everything else.
-function showAttention(devices) {
+// What someone must do (press a device's button, accept a certificate), above everything else:
+// about a proxied device, or one found that is not proxied until someone does it.
+function showAttention(devices, pending) {
   const items = [];
-  for (const device of devices) {
-    for (const notice of device.notices || []) {
+  const about = [
+    ...devices.map((d) => [d, d.identity.manufacturer + " " + d.identity.productClass + " (" + d.key + "): "]),
+    ...pending.map((p) => [p, p.label + " (" + p.key + ", not proxied yet): "]),
+  ];
+  for (const [entry, who] of about) {
+    for (const notice of entry.notices || []) {
       if (notice.kind !== "action") continue;
       const item = noticeItem("li", notice);
-      item.prepend(el("strong", device.identity.manufacturer + " " + device.identity.productClass + " (" +
-                      device.key + "): "));
+      item.prepend(el("strong", who));
       items.push(item);
     }
   }
@@ -106,6 +110,25 @@ function deviceRow(device) {
   return row;
 }
 
+// A device found but not proxied (yet): no endpoint, no parameters; why, and what someone must do.
+function pendingRow(found) {
+  const row = el("tr");
+  row.dataset.key = found.key;
+  row.dataset.state = found.state;
+  const name = el("td");
+  name.append(el("div", found.label));
+  name.append(el("div", found.key, "small"));
+  row.append(name);
+  row.append(el("td", found.protocol));
+  const state = el("td");
+  state.append(el("div", found.state, "pending " + found.state));
+  for (const notice of found.notices || []) state.append(noticeItem("div", notice));
+  row.append(state);
+  row.append(el("td", found.host || "", "small"));
+  row.append(el("td", found.why));
+  return row;
+}
+
 async function refresh() {
   try {
     const status = await api("status");
@@ -114,10 +137,14 @@ async function refresh() {
       id.manufacturer + " " + id.productClass + " " + id.serialNumber + " — proxier " + status.version +
       " — ACS " + (status.acsURL || "(none)") + " — " + status.online + " of " + status.devices +
       " devices online — up " + Math.round(status.uptime / 60) + " min";
-    const devices = (await api("devices")).devices;
+    const answer = await api("devices");
+    const devices = answer.devices;
+    const pending = answer.pending || [];
     const body = document.querySelector("#devices tbody");
     body.replaceChildren(...devices.map(deviceRow));
-    showAttention(devices);
+    document.querySelector("#pending tbody").replaceChildren(...pending.map(pendingRow));
+    document.getElementById("pending-section").hidden = !pending.length;
+    showAttention(devices, pending);
     document.getElementById("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
     showProblem("");
   } catch (e) {
@@ -235,6 +262,10 @@ function describeEvent(name, data) {
       (data.events && data.events.length ? ", Inform: " + data.events.join(", ") : ""));
   }
   if (name === "value-change") return who + ": changed " + data.names.join(", ");
+  if (name === "pending") {
+    return data.key + " (" + data.protocol + ", not proxied): " +
+      (data.what === "gone" ? "no longer pending" : data.what + ", " + data.state);
+  }
   return who + " " + name;
 }
 
