@@ -16,7 +16,14 @@ Device, no VirtualDevice table, no ProxierInfo.
 
 The tree owns the registry, the store and the L{DeviceDirectory}: protocols
 report devices there, and whoever needs to know (the endpoints, the
-proxier's own VirtualDevice table) listens to it. A Virtual CWMP Device's
+proxier's own VirtualDevice table) listens to it. Each protocol's section
+says by its C{mechanism} key how its devices are presented (TR-069 Annex
+J): as Virtual CWMP Devices (C{virtual}, the default), as objects of the
+proxier's own tree (C{embedded}: the Embedded Object Mechanism, Annex J.3,
+L{proxier.proxy.embeddedobjects} — not embedded mode), or both; the CWMP
+service and the VirtualDevice table hear only of the devices meant for
+Virtual CWMP Devices (L{DirectoryView}), the own tree's embedded objects
+only of the others. A Virtual CWMP Device's
 model is the protocol's own (the registry adapts the device to
 L{IDataModel}) with the proxier-held ManagementServer and
 DeviceInfo.ProxierInfo objects mounted into it (TR-069 Annex J, TR-330
@@ -45,6 +52,7 @@ from proxier.interfaces import (
     IReloadable,
 )
 from proxier.log import DeviceLogger
+from proxier.proxy.embeddedobjects import BOTH, EMBEDDED, VIRTUAL, DirectoryView, IEmbeddedObjects, mechanismOf
 from proxier.registry import makeRegistry
 from proxier.sdnotify import Notifier
 from proxier.store import Store
@@ -217,8 +225,19 @@ class ProxierService(MultiService):
         self._watchdog: Any = None
         self._previousSIGHUP: Any = None
         self._running = config  # the configuration in force, for SIGHUP to compare with
+        #: ProxyProtocol value → "virtual", "embedded" or "both" (the protocols' [section] mechanism)
+        self.mechanisms = mechanismOf(self.protocols, config)
+        for protocol in self.protocols:
+            if self.mechanisms.get(protocol.name, VIRTUAL) != VIRTUAL and not getattr(protocol, "embeddedObjects", None):
+                self.log.warn("{protocol} offers no embedded objects (TR-069 Annex J.3) yet: its devices are "
+                              "Virtual CWMP Devices", protocol=protocol.name)
+                for name in (protocol.name, *getattr(protocol, "otherProxyProtocols", ())):
+                    self.mechanisms[name] = VIRTUAL
+        #: the devices presented as Virtual CWMP Devices, and those as the own tree's embedded objects
+        self.virtualDirectory = DirectoryView(self.directory, lambda d: self._mechanism(d) in (VIRTUAL, BOTH))
+        self.embeddedDirectory = DirectoryView(self.directory, lambda d: self._mechanism(d) in (EMBEDDED, BOTH))
 
-        self.cwmp = CWMPService(config, store, self.directory, self._virtualDeviceModel,
+        self.cwmp = CWMPService(config, store, self.virtualDirectory, self._virtualDeviceModel,
                                 reactor=reactor, agent=agent)
         self.cwmp.setServiceParent(self)
 
@@ -242,10 +261,15 @@ class ProxierService(MultiService):
             self.embedded.identified().addCallback(self._embeddedIdentified)
             return
 
+        embeddedSpecs = [p.embeddedObjects for p in self.protocols if getattr(p, "embeddedObjects", None)
+                         and self.mechanisms.get(p.name, VIRTUAL) in (EMBEDDED, BOTH)]
+
         def ownModel(settings: Any, connectionRequestURL: Callable[[], str], endpointStore: Store) -> Any:
             return proxierModel(self.identity, config["device"], settings, connectionRequestURL, endpointStore,
-                                directory=self.directory, clock=reactor, reportForcedInform=True,
-                                protocols=self.protocols)
+                                directory=self.virtualDirectory, clock=reactor, reportForcedInform=True,
+                                protocols=self.protocols, embedded=embeddedSpecs,
+                                embeddedDirectory=self.embeddedDirectory,
+                                adaptEmbedded=lambda device: self.registry.queryAdapter(device, IEmbeddedObjects))
 
         self.ownEndpoint = self.cwmp.addOwnEndpoint(self.identity, ownModel)
         poller = TimerService(POLL_INTERVAL, self.ownEndpoint.model.poll)
@@ -253,6 +277,9 @@ class ProxierService(MultiService):
         poller.setServiceParent(self)
         for _, service in services:
             service.setServiceParent(self)
+
+    def _mechanism(self, device: IProxiedDevice) -> str:
+        return self.mechanisms.get(device.proxyProtocol, VIRTUAL)
 
     def _embeddedIdentified(self, device: IProxiedDevice) -> None:
         """

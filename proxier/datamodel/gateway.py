@@ -13,6 +13,13 @@ The proxier's own Device:2 models.
  - L{embeddedDeviceModel}: the tree of the proxier running on one device as
    that device's own CWMP CPE (embedded mode): the device's own model with
    the proxier-held C{Device.ManagementServer.} mounted into it.
+
+When a protocol uses the Embedded Object Mechanism (TR-069 Annex J.3,
+L{proxier.proxy.embeddedobjects}; not embedded mode), L{proxierModel}
+returns an L{EmbeddingProxierModel}: the tree above with each protocol's
+table (C{Device.Services.PrintService.}) mounted over it, its
+C{...NumberOfEntries}, the C{ManagementServer.EmbeddedDevice.{i}.} table
+and the protocols' data models in C{DeviceInfo.SupportedDataModel}.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from proxier._version import __version__
 from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.declarations import CAN_DENY, FORCE_ENABLED, Object, Parameter, Table
 from proxier.datamodel.managementserver import (
+    EMBEDDED_DEVICE_TABLE,
     MANAGEMENT_SERVER,
     PROXY_PROTOCOLS,
     VirtualDeviceTable,
@@ -37,7 +45,8 @@ from proxier.datamodel.standard import FORCED_INFORM, UUID_PATTERN, isUUID, supp
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.types import ListOf, String, UnsignedInt
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IForcedInform
+from proxier.interfaces import IForcedInform, IRebaselining
+from proxier.proxy.embeddedobjects import EmbeddedObjects, EmbeddedObjectsSpec, EmbeddedObjectTable
 from proxier.store import Store
 
 __all__ = [
@@ -50,6 +59,7 @@ __all__ = [
     "virtualDeviceLocalModel",
     "virtualDeviceModel",
     "embeddedDeviceModel",
+    "EmbeddingProxierModel",
 ]
 
 ROOT_DATA_MODEL_VERSION = "2.17"
@@ -135,8 +145,11 @@ def proxierModel(
     handlers: Optional[Mapping[str, Callable[..., Any]]] = None,
     reportForcedInform: bool = False,
     protocols: Sequence[Any] = (),
+    embedded: Sequence[EmbeddedObjectsSpec] = (),
+    embeddedDirectory: Any = None,
+    adaptEmbedded: Optional[Callable[[Any], Any]] = None,
     log: Any = None,
-) -> ProxierModel:
+) -> Any:
     """
     The data model of the proxier's own endpoint.
 
@@ -163,18 +176,37 @@ def proxierModel(
         listeners too (see L{TreeDataModel}).
     @param protocols: the installed protocol plugins (L{IProxyProtocol}),
         whose values the C{VirtualDevice} rows may show.
+    @param embedded: the tables of the protocols that use the Embedded
+        Object Mechanism: the model is then an L{EmbeddingProxierModel}, its
+        rows the devices of C{embeddedDirectory} (a DeviceDirectory or a
+        view of it), each adapted by C{adaptEmbedded} (device →
+        L{IEmbeddedObjects<proxier.proxy.embeddedobjects.IEmbeddedObjects>} or None).
+    @return: a L{ProxierModel}, or with C{embedded} an L{EmbeddingProxierModel}.
     """
     if clock is None:
         from twisted.internet import reactor as clock  # type: ignore[no-redef]
     if supportedDataModels is None:
         supportedDataModels = (SupportedDataModel(url="", urn=ROOT_DATA_MODEL_URN),)
+    supportedDataModels = list(supportedDataModels) + [
+        SupportedDataModel(url="", urn=urn, features=tuple(features))
+        for spec in embedded for urn, features in spec.supportedDataModels
+        if urn not in {row.urn for row in supportedDataModels}]
+    tables = {spec.table: EmbeddedObjectTable(spec.table) for spec in embedded}
+    model: Any = None
+
+    def supportedDataModelRows(urns: Sequence[str]) -> list[str]:
+        table = "Device.DeviceInfo.SupportedDataModel."
+        return [f"{table}{n}" for n in model.instances(table) if model.node(f"{table}{n}.").data.urn in urns]
+
     root = Object(
         "Device",
         Parameter("RootDataModelVersion", String(32, patterns=(r"2\.\d+",)), value=ROOT_DATA_MODEL_VERSION,
                   forcedInform=True),
         _deviceInfo(identity, deviceConfig, clock, supportedDataModels),
         managementServer(settings, connectionRequestURL, virtualDevices=True, hostReference=hostReference,
-                         protocols=protocols),
+                         protocols=protocols, embeddedDevices=bool(embedded),
+                         supportedDataModelRows=supportedDataModelRows),
+        *_tableCounts(tables),
     )
     treeStore = store.child("datamodel")
     model = ProxierModel(root, treeStore, handlers=handlers, reportForcedInform=reportForcedInform, log=log)
@@ -191,8 +223,62 @@ def proxierModel(
     model.virtualDevices = VirtualDeviceTable(model)
     if directory is not None:
         model.virtualDevices.attach(directory)
+    if not embedded:
+        model.startNotifications()
+        return model
+    objects = EmbeddedObjects(model, tables, adaptEmbedded or (lambda device: None),
+                              treeStore.document("embedded-objects"), clock, rowsTable=EMBEDDED_DEVICE_TABLE)
+    if embeddedDirectory is not None:
+        objects.attach(embeddedDirectory)
     model.startNotifications()
-    return model
+    return EmbeddingProxierModel(model, list(tables.values()), objects, log=log)
+
+
+def _tableCounts(tables: Mapping[str, EmbeddedObjectTable]) -> list[Any]:
+    """
+    The C{...NumberOfEntries} of the embedded objects' tables, as children
+    of C{Device.}: a parameter for a table in C{Device.}, an object holding
+    it for one in C{Device.<Object>.} (C{Device.Services.PrintServiceNumberOfEntries}).
+    """
+    direct: list[Any] = []
+    objects: dict[str, list[Any]] = {}
+    for path, table in tables.items():
+        parts = path.split(".")[:-1]
+        if len(parts) not in (2, 3) or parts[0] != "Device":
+            raise ValueError(f"an embedded objects' table is Device.<Table>. or Device.<Object>.<Table>.: {path!r}")
+        count = Parameter(parts[-1] + "NumberOfEntries", UnsignedInt(), get=lambda node, t=table: len(t))
+        if len(parts) == 2:
+            direct.append(count)
+        else:
+            objects.setdefault(parts[1], []).append(count)
+    return direct + [Object(name, *children) for name, children in objects.items()]
+
+
+@implementer(IRebaselining)
+class EmbeddingProxierModel(CompositeDataModel):
+    """
+    The proxier's own model when protocols use the Embedded Object
+    Mechanism: its L{ProxierModel} at C{Device.} with the protocols'
+    L{EmbeddedObjectTable}s mounted at their table paths.
+
+    @ivar tree: the L{ProxierModel}.
+    @ivar virtualDevices: its L{VirtualDeviceTable}.
+    @ivar embeddedObjects: the L{EmbeddedObjects} listener filling the tables.
+    """
+
+    def __init__(self, tree: ProxierModel, tables: Sequence[EmbeddedObjectTable], objects: EmbeddedObjects, *,
+                 log: Any = None) -> None:
+        super().__init__([("Device.", tree)] + [(t.table, t) for t in tables], forcedInform=FORCED_INFORM, log=log)
+        self.tree = tree
+        self.virtualDevices = tree.virtualDevices
+        self.embeddedObjects = objects
+
+    def poll(self) -> None:
+        """The own tree's changes (the embedded objects' come from their devices' models)."""
+        self.tree.poll()
+
+    def rebaseline(self, *paths: str) -> None:
+        self.tree.rebaseline(*paths)
 
 
 def _configWins(model: TreeDataModel, store: Store, path: str, configured: str) -> None:

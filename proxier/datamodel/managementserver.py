@@ -15,6 +15,7 @@ Notification on are reported. Types, ranges and access are TR-181's
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
@@ -23,7 +24,7 @@ from twisted.logger import Logger
 from proxier.config import url as _urlParser
 from proxier.datamodel.declarations import CAN_DENY, FORCE_DEFAULT_ENABLED, Batch, Object, Parameter, Table
 from proxier.datamodel.tree import ObjectNode, TreeDataModel
-from proxier.datamodel.types import Boolean, DateTime, Enumeration, ListOf, String, UnsignedInt
+from proxier.datamodel.types import UNKNOWN_TIME, Boolean, DateTime, Enumeration, ListOf, String, UnsignedInt
 
 __all__ = [
     "MANAGEMENT_SERVER",
@@ -38,10 +39,17 @@ __all__ = [
     "managementServer",
     "observeSettings",
     "VirtualDeviceTable",
+    "EMBEDDED_DEVICE_TABLE",
+    "COMMAND_PROCESSED",
 ]
 
 MANAGEMENT_SERVER = "Device.ManagementServer."
 VIRTUAL_DEVICE_TABLE = MANAGEMENT_SERVER + "VirtualDevice."
+#: The rows of the devices proxied by the Embedded Object Mechanism (TR-069 Annex J.3); see
+#: L{proxier.proxy.embeddedobjects}, which fills it.
+EMBEDDED_DEVICE_TABLE = MANAGEMENT_SERVER + "EmbeddedDevice."
+#: TR-181 EmbeddedDevice.{i}.CommandProcessed.
+COMMAND_PROCESSED = ("Pending", "Retrying", "Success", "Error")
 
 # Which EndpointSettings value each parameter shows (relative to
 # Device.ManagementServer.).
@@ -149,6 +157,8 @@ def managementServer(
     connectionRequestURL: Callable[[], str],
     *,
     virtualDevices: bool = False,
+    embeddedDevices: bool = False,
+    supportedDataModelRows: Optional[Callable[[Sequence[str]], Sequence[str]]] = None,
     hostReference: Optional[Callable[[Any], Sequence[str]]] = None,
     protocols: Sequence[Any] = (),
 ) -> Object:
@@ -172,6 +182,13 @@ def managementServer(
         and discovery protocols are the C{VirtualDevice.{i}.ProxyProtocol}
         and C{DiscoveryProtocol} values beside TR-181's
         (L{protocolEnumeration}).
+    @param embeddedDevices: add C{EmbeddedDeviceNumberOfEntries} and the
+        C{EmbeddedDevice.{i}.} table (the proxier's own endpoint, when a
+        protocol uses the Embedded Object Mechanism); each row's C{data} is
+        an L{EmbeddedRow<proxier.proxy.embeddedobjects.EmbeddedRow>}.
+    @param supportedDataModelRows: URNs → the paths of the own
+        C{DeviceInfo.SupportedDataModel} rows that list them (an EmbeddedDevice
+        row's C{SupportedDataModel}).
     """
     batch = Batch(lambda changes: settings.set(**{key: _toSetting(key, value) for _, key, value in changes}))
 
@@ -208,10 +225,30 @@ def managementServer(
             bound(_FILE_TYPE_FILTER, ListOf(String(patterns=FILE_TYPE_PATTERNS), maxLength=1024)),
         ),
     ]
+    host = hostReference or (lambda device: ())
+    proxyValues = [v for p in protocols for v in proxyProtocols(p)]
+    discoveryValues = [v for p in protocols for v in discoveryProtocols(p)]
+    if embeddedDevices:
+        rows = supportedDataModelRows or (lambda urns: ())
+        children.append(Table(
+            "EmbeddedDevice",
+            Parameter("ControllerID", String(256), value=""),
+            Parameter("ProxiedDeviceID", String(256), get=lambda node: node.data.device.key[:256]),
+            Parameter("Reference", String(), get=lambda node: node.data.reference[:-1]),
+            Parameter("SupportedDataModel", ListOf(String()), get=lambda node: tuple(rows(node.data.objects.urns))),
+            Parameter("Host", ListOf(String(), maxItems=32), get=lambda node: tuple(host(node.data.device))),
+            Parameter("ProxyProtocol", String(enumeration=protocolEnumeration(PROXY_PROTOCOLS, proxyValues)),
+                      get=lambda node: node.data.device.proxyProtocol),
+            Parameter("ProxyProtocolReference", String(), get=lambda node: ""),
+            Parameter("DiscoveryProtocol",
+                      ListOf(String(enumeration=protocolEnumeration(DISCOVERY_PROTOCOLS, discoveryValues))),
+                      get=lambda node: _discovery(node.data.device)),
+            Parameter("DiscoveryProtocolReference", ListOf(String()), get=lambda node: ()),
+            Parameter("CommandProcessed", Enumeration(COMMAND_PROCESSED), get=lambda node: node.data.synced.state),
+            Parameter("CommandProcessingErrMsg", String(1024), get=lambda node: node.data.synced.errorMessage),
+            Parameter("LastSyncTime", DateTime(), get=lambda node: _time(node.data.synced.lastSyncTime())),
+        ))
     if virtualDevices:
-        host = hostReference or (lambda device: ())
-        proxyValues = [v for p in protocols for v in proxyProtocols(p)]
-        discoveryValues = [v for p in protocols for v in discoveryProtocols(p)]
         children.append(Table(
             "VirtualDevice",
             Parameter("ManufacturerOUI", String(6, minLength=6, patterns=("[0-9A-F]{6}",)),
@@ -228,6 +265,17 @@ def managementServer(
             Parameter("DiscoveryProtocolReference", ListOf(String()), get=lambda node: ()),
         ))
     return Object("ManagementServer", *children)
+
+
+def _discovery(device: Any) -> tuple[str, ...]:
+    return (device.discoveryProtocol,) if device.discoveryProtocol else ()
+
+
+def _time(seconds: Optional[float]) -> Any:
+    """A clock's seconds as a DateTime value; None is TR-106's Unknown Time."""
+    if seconds is None:
+        return UNKNOWN_TIME
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
 
 
 def observeSettings(model: TreeDataModel, settings: Any, prefix: str = MANAGEMENT_SERVER) -> None:
