@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from twisted.internet import task
 
 __all__ = ["percentile", "reactWithRounds", "reactFleet", "startWithOneDevice", "startWithPrinters", "Cleanups",
-           "warningsOnly", "residentBytes", "processCPUSeconds", "memoryPerDevice", "profiled"]
+           "warningsOnly", "residentBytes", "processCPUSeconds", "memoryPerDevice", "profiled", "GPVCases",
+           "gpvCases"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -201,3 +203,61 @@ def startWithPrinters(reactor: Any, acsURL: str, prefix: str, printers: tuple[st
     tree = ProxierService(config, Store.open(tempfile.mkdtemp(prefix=prefix)), [printer], reactor=reactor)
     tree.startService()
     return tree, tree.getServiceNamed(SERVICE_NAME)
+
+
+@dataclass
+class GPVCases:
+    """
+    What the GetParameterValues benchmarks of a UPnP DM device ask, proxied
+    and direct: per size, the CWMP names and the CMS GetValues argument
+    (ContentPathList) of the same parameters.
+    """
+
+    key: str
+    endpoint: Any  # the device's CWMP endpoint; its model is what the endpoint calls
+    upnp: Any  # the control point's UPnP device, for the direct CMS call
+    cms: Any  # its ConfigurationManagement service
+    cases: dict[int, tuple[list[str], str]]
+
+    def direct(self, size: int) -> Any:
+        """The direct CMS GetValues of the parameters of C{size} (a Deferred of its answer)."""
+        return self.upnp.callAction(self.cms, "GetValues", {"Parameters": self.cases[size][1]})
+
+
+def gpvCases(reactor: Any, tree: Any, service: Any, fleet: Any, sizes: tuple[int, ...] = (1, 50)) -> Any:
+    """
+    Once the simulated device of L{startWithOneDevice} has its CWMP
+    endpoint: a L{GPVCases} of C{sizes} parameters, the device's own
+    (Time, Hosts, Ethernet, DeviceInfo; none of what the proxier holds,
+    which has no CMS path), four host rows added so that there are enough.
+    """
+    from twisted.internet import defer
+
+    from proxier.upnpdm import cmsxml
+
+    @defer.inlineCallbacks
+    def prepare() -> Any:
+        sim = fleet.devices[0]
+        key = sim.identity.deviceIdentity.key
+        while key not in tree.cwmp.manager.endpoints:
+            yield task.deferLater(reactor, 0.05, lambda: None)
+        for index in range(4):
+            sim.cms.addLocalInstance("/BBF/Hosts/Host/", [("HostName", f"bench-{index}")])
+        endpoint = tree.cwmp.manager.endpoints[key]
+        device = service.devices[key]
+        names = [i.name for i in (yield endpoint.model.getParameterNames("Device.", False))
+                 if not i.name.endswith(".") and i.name.startswith(("Device.Time.", "Device.Hosts.",
+                                                                   "Device.Ethernet.", "Device.DeviceInfo."))
+                 and not any(held in i.name for held in ("ProxierInfo", "SupportedDataModel", "VendorLogFile"))]
+        cases = {}
+        for size in sizes:
+            chosen = names[:size]
+            if len(chosen) < size:
+                raise SystemExit(f"only {len(chosen)} parameters to read")
+            cms = []
+            for name in chosen:
+                cms.append((yield device.model.toCMS(name)))
+            cases[size] = (chosen, cmsxml.contentPathList(cms))
+        return GPVCases(key, endpoint, device._target(), device.profile.candidate.cms, cases)
+
+    return prepare()

@@ -6,12 +6,32 @@ process, so the CPU figure covers both sides). Prints RPCs per second and CPU
 seconds per session.
 
     PYTHONPATH=. .venv/bin/python bench/bench_cwmp_session.py [--sessions N] [--rpcs N] [--new-connections]
+
+With C{--upnpdm}, end to end from the ACS's request (issue 19): the fake
+ACS asks a Virtual CWMP Device (the proxier's tree with the UPnP-DM plugin
+and one simulated device, bench/_harness.py) for 1 and for 50 of the
+device's parameters, GetParameterValues after GetParameterValues in a
+session: each exchange timed from the ACS handing its request to the
+CPE's POST to the answer decoded by the ACS (the proxier's CWMP session,
+its model, the device's GetValues, both ends' SOAP). Beside it, the same
+parameters by the direct CMS GetValues over HTTP to the simulator. Each
+of C{--blocks} (at least 5) blocks is one session of C{--rounds} exchanges
+then as many direct calls; figures are medians over every call, and the
+ratio is of medians. C{--before DIR} measures DIR's proxier (a checkout
+of older code: C{git worktree add /tmp/before-F da53cae}) the same way in
+a child process first, and prints both.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_cwmp_session.py --upnpdm [--blocks 5] [--rounds 40] [--before DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -112,10 +132,150 @@ def main(reactor: Any, sessions: int, rpcs: int, newConnections: bool) -> Any:
     print(f"  CPU per session:    mean {sum(cpus) / len(cpus):.3f} s (ACS and CPE together)")
 
 
+#: The sizes of GetParameterValues the --upnpdm comparison asks.
+SIZES = (1, 50)
+
+
+@defer.inlineCallbacks
+def throughProxier(reactor: Any, blocks: int, rounds: int) -> Any:
+    """
+    The --upnpdm measurement in this process: C{{size: {"acs": [seconds],
+    "direct": [seconds]}}}.
+    """
+    from bench._harness import gpvCases, startWithOneDevice, warningsOnly
+
+    warningsOnly()
+    acs = FakeACS(clock=reactor, validator=None)  # its schema validation is not what is measured
+    port = reactor.listenTCP(0, Site(acs), interface="127.0.0.1")
+    tree, service, fleet = startWithOneDevice(reactor, f"http://127.0.0.1:{port.getHost().port}/acs",
+                                              "bench-cwmp-upnpdm-")
+    gpv = yield gpvCases(reactor, tree, service, fleet, SIZES)
+    endpoint = gpv.endpoint
+    who = str(endpoint.identity)
+
+    @defer.inlineCallbacks
+    def waitIdle() -> Any:
+        deadline = time.monotonic() + 120
+        while endpoint.inSession or not all(s.ended for s in acs.sessionsFor(who)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the device's session did not end within 120 s")
+            yield task.deferLater(reactor, 0.005, lambda: None)
+
+    @defer.inlineCallbacks
+    def session(size: int, count: int) -> Any:
+        """One session of C{count} GetParameterValues of C{size} names; the exchanges' seconds."""
+        names = tuple(gpv.cases[size][0])
+        times: list[float] = []
+        sent: list[float] = []
+        done: defer.Deferred = defer.Deferred()
+
+        def script(_: Any, last: Any) -> Any:
+            now = time.perf_counter()
+            if sent:
+                if not isinstance(last, m.GetParameterValuesResponse) or len(last.parameters) != size:
+                    reactor.callLater(0, done.errback, RuntimeError(f"not {size} values: {last!r}"[:200]))
+                    return None
+                times.append(now - sent.pop())
+            if len(times) == count:
+                reactor.callLater(0, done.callback, times)
+                return None
+            sent.append(time.perf_counter())
+            return m.GetParameterValues(names)
+
+        yield waitIdle()
+        acs.script(script, who)
+        endpoint.requestSession("6 CONNECTION REQUEST")
+        result = yield done
+        yield waitIdle()
+        return result
+
+    @defer.inlineCallbacks
+    def direct(size: int, count: int) -> Any:
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            yield gpv.direct(size)
+            times.append(time.perf_counter() - start)
+        return times
+
+    results: dict[int, dict[str, list[float]]] = {}
+    for size in SIZES:
+        yield session(size, 10)  # warm-up: caches, connections
+        yield direct(size, 10)
+        results[size] = {"acs": [], "direct": []}
+        for _ in range(blocks):
+            results[size]["acs"].extend((yield session(size, rounds)))
+            results[size]["direct"].extend((yield direct(size, rounds)))
+    yield fleet.stopService()
+    yield tree.stopService()
+    yield port.stopListening()
+    return results
+
+
+def measured(code: str, blocks: int, rounds: int) -> dict:
+    """
+    The --upnpdm figures of the proxier in the checkout C{code}, measured in
+    a child process whose C{proxier} package (the simulator included) is
+    imported from there, the benchmark's own helpers from this checkout.
+    """
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    boot = ("import json, sys\n"
+            f"sys.path.insert(0, {os.path.abspath(code)!r})\n"
+            "import proxier\n"
+            f"sys.path[0] = {here!r}\n"
+            "from twisted.internet import task\n"
+            "from bench.bench_cwmp_session import throughProxier\n"
+            "out = {}\n"
+            "def run(reactor):\n"
+            f"    return throughProxier(reactor, {blocks}, {rounds}).addCallback(out.update)\n"
+            "try:\n"
+            "    task.react(run)\n"
+            "finally:\n"
+            "    print(json.dumps({'proxier': proxier.__file__, 'results': out}))\n")
+    done = subprocess.run([sys.executable, "-c", boot], capture_output=True, text=True, timeout=1800,
+                          stdin=subprocess.DEVNULL, cwd=here)
+    if not done.stdout.strip():
+        raise SystemExit(f"the measurement of {code} failed:\n{done.stderr[-2000:]}")
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    if not answer["results"]:
+        raise SystemExit(f"the measurement of {code} failed:\n{done.stderr[-2000:]}")
+    return answer
+
+
+def compare(blocks: int, rounds: int, before: str) -> None:
+    """Print the --upnpdm figures, of C{before}'s code first when given, then of this checkout's."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    print(f"CWMP end to end: the fake ACS's GetParameterValues to a Virtual CWMP Device (UPnP DM, one simulated "
+          f"device) vs the direct CMS GetValues, loopback HTTP; {blocks} blocks x {rounds} calls each, medians "
+          f"(Python {sys.version.split()[0]}, Twisted {__import__('twisted').__version__})")
+    runs = ([("before", before)] if before else []) + [("after" if before else "this", here)]
+    figures: dict[str, dict] = {}
+    for label, code in runs:
+        answer = measured(code, blocks, rounds)
+        figures[label] = answer["results"]
+        print(f"  {label}: {os.path.dirname(os.path.dirname(answer['proxier']))}")
+    for size in SIZES:
+        for label, _ in runs:
+            times = figures[label][str(size)]
+            acs, direct = (statistics.median(times[k]) * 1000 for k in ("acs", "direct"))
+            print(f"  {size:>2} parameter(s), {label:<6}: from the ACS {acs:6.2f} ms   direct CMS {direct:5.2f} ms"
+                  f"   ratio {acs / direct:4.2f}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--rpcs", type=int, default=100)
     parser.add_argument("--new-connections", action="store_true")
+    parser.add_argument("--upnpdm", action="store_true", help="GPV of 1 and 50 parameters to a Virtual CWMP Device "
+                                                              "vs the direct CMS GetValues")
+    parser.add_argument("--blocks", type=int, default=5, help="--upnpdm: sessions (at least 5)")
+    parser.add_argument("--rounds", type=int, default=40, help="--upnpdm: exchanges per session")
+    parser.add_argument("--before", default="", metavar="DIR", help="--upnpdm: measure DIR's code too, first")
     options = parser.parse_args()
-    task.react(main, (options.sessions, options.rpcs, options.new_connections))
+    if options.upnpdm:
+        if options.blocks < 5 or options.rounds < 1:
+            parser.error("--blocks: at least 5; --rounds: at least 1")
+        compare(options.blocks, options.rounds, options.before)
+    else:
+        task.react(main, (options.sessions, options.rpcs, options.new_connections))

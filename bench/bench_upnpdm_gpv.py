@@ -30,7 +30,7 @@ from typing import Any
 
 from twisted.internet import defer, task
 
-from bench._harness import percentile, profiled, startWithOneDevice
+from bench._harness import gpvCases, percentile, profiled, startWithOneDevice
 
 
 @defer.inlineCallbacks
@@ -43,36 +43,13 @@ def run(reactor: Any, rounds: int, profile: str) -> Any:
     acs = FakeACS(clock=reactor, validator=None)  # its schema validation is not what is measured
     port = reactor.listenTCP(0, Site(acs), interface="127.0.0.1")
     tree, service, fleet = startWithOneDevice(reactor, f"http://127.0.0.1:{port.getHost().port}/acs", "bench-upnpdm-")
-    sim = fleet.devices[0]
-    key = sim.identity.deviceIdentity.key
-    while key not in tree.cwmp.manager.endpoints:
-        yield task.deferLater(reactor, 0.05, lambda: None)
-    for index in range(4):  # enough parameters for 50 of them
-        sim.cms.addLocalInstance("/BBF/Hosts/Host/", [("HostName", f"bench-{index}")])
-    model = tree.cwmp.manager.endpoints[key].model
-    device = service.devices[key]
-    upnp = device._target()
-    cms = device.profile.candidate.cms
-    names = [i.name for i in (yield model.getParameterNames("Device.", False))
-             if not i.name.endswith(".") and i.name.startswith(("Device.Time.", "Device.Hosts.", "Device.Ethernet.",
-                                                               "Device.DeviceInfo."))
-             # what the proxier itself holds has no CMS path: only the device's own parameters
-             and not any(held in i.name for held in ("ProxierInfo", "SupportedDataModel", "VendorLogFile"))]
-    cases = {}
-    for size in (1, 50):
-        chosen = names[:size]
-        if len(chosen) < size:
-            raise SystemExit(f"only {len(chosen)} parameters to read")
-        paths = []
-        for name in chosen:
-            paths.append((yield device.model.toCMS(name)))
-        cases[size] = (chosen, cmsxml.contentPathList(paths))
+    gpv = yield gpvCases(reactor, tree, service, fleet)
+    model = gpv.endpoint.model
 
     def proxied(size: int) -> defer.Deferred:
-        return model.getParameterValues(cases[size][0])
+        return model.getParameterValues(gpv.cases[size][0])
 
-    def direct(size: int) -> defer.Deferred:
-        return upnp.callAction(cms, "GetValues", {"Parameters": cases[size][1]})
+    direct = gpv.direct
 
     def directParsed(size: int) -> defer.Deferred:
         return direct(size).addCallback(lambda answer: cmsxml.parseParameterValueList(answer["ParameterValueList"]))
