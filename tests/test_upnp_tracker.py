@@ -80,6 +80,25 @@ class Listener:
         self.calls.append(("announcement", device.udn, value))
 
 
+def checkIndexes(case: unittest.TestCase, tracker: DeviceTracker) -> None:
+    """The tracker's indexes and slot counts are what a scan of its entries finds (none stale, none missing)."""
+    entries = list(tracker.entries.values())
+    case.assertEqual({k: e.udn for k, e in tracker.entries.items()}, {e.udn: e.udn for e in entries})
+    for udn, entry in tracker.byUDN.items():
+        case.assertIn(entry, entries, udn)
+        case.assertIn(udn, entry.udns)
+    for entry in entries:
+        case.assertIs(tracker.byUDN.get(entry.udn), entry)
+    for location, entry in tracker.byLocation.items():
+        case.assertIn(entry, entries, location)
+        case.assertEqual(entry.indexedLocation, location)
+    fetching = [e for e in entries if e.state == "fetching"]
+    case.assertEqual(tracker.pendingCount, len(fetching))
+    case.assertEqual([e.slot is not None for e in entries], [e.state == "fetching" for e in entries])
+    case.assertEqual(sum(tracker.admission._fetchingFrom.values()), len(fetching))
+    case.assertFalse(set(tracker.waiting) & set(tracker.byUDN))
+
+
 class TrackerTests(unittest.TestCase):
     def setUp(self) -> None:
         self.clock = Clock()
@@ -467,6 +486,44 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(self.listener.calls[-1], ("changed", ROOT_UDN, "embedded device byebye"))
         self.assertIsNone(self.tracker.get(EMBEDDED_UDN))
 
+    def test_indexesFollowTheDevice(self) -> None:
+        """
+        The UDN and LOCATION indexes follow a device through a new root UDN
+        (announced by its embedded UDN), a move, an embedded device gone
+        from its description and its byebye: none is left stale, none
+        missing, at each step.
+        """
+        self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
+        checkIndexes(self, self.tracker)
+        self.fetch.answer(withEmbedded())
+        self.assertEqual(set(self.tracker.byUDN), {ROOT_UDN, EMBEDDED_UDN})
+        checkIndexes(self, self.tracker)
+        moved = "http://192.168.1.20:50000/desc.xml"
+        self.tracker.received(alive(location=moved), ORIGIN)
+        self.assertEqual(set(self.tracker.byLocation), {moved})
+        self.fetch.answer(dmDescription())
+        self.assertEqual((set(self.tracker.byUDN), set(self.tracker.byLocation)), ({ROOT_UDN}, {moved}))
+        self.assertIsNone(self.tracker.get(EMBEDDED_UDN))
+        checkIndexes(self, self.tracker)
+        self.tracker.received(byebye(), ORIGIN)
+        self.clock.advance(2)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "byebye"))
+        self.assertEqual((self.tracker.entries, self.tracker.byUDN, self.tracker.byLocation), ({}, {}, {}))
+        checkIndexes(self, self.tracker)
+
+    def test_slotFollowsTheSource(self) -> None:
+        """A new device that moves to another address while being described holds that source's slot, not the first's."""
+        self.tracker.admission.maxPerSource = 1
+        self.tracker.received(alive(), ORIGIN)
+        other = Origin("192.168.1.21", LAN)
+        self.tracker.received(alive(location="http://192.168.1.21:49152/desc.xml"), ORIGIN)
+        self.tracker.received(ssdp.Notify(nts=ssdp.UPDATE, nt=CMS, usn=f"{ROOT_UDN}::{CMS}", bootId=1, nextBootId=2,
+                                          location="http://192.168.1.21:49152/desc.xml"), other)
+        checkIndexes(self, self.tracker)
+        self.assertEqual(self.tracker.admission._fetchingFrom, {"192.168.1.21": 1})
+        self.tracker.received(alive("uuid:next", location="http://192.168.1.20:2/d.xml"), ORIGIN)
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.20:2/d.xml")
+
     def test_leavingEmbeddedFirst(self) -> None:
         """A device leaving says byebye for its embedded devices, then its root: gone, with no fetch between."""
         self.tracker.received(alive(EMBEDDED_UDN), ORIGIN)
@@ -536,7 +593,7 @@ class TrackerTests(unittest.TestCase):
 
     def test_perSourceCap(self) -> None:
         """One source may hold only maxPendingPerSource fetches; another source still gets its turn."""
-        self.tracker.maxPendingPerSource = 2
+        self.tracker.admission.maxPerSource = 2
         for i in range(4):
             self.tracker.received(alive(f"uuid:s{i}", location=f"http://192.168.1.20:{i + 1}/d.xml"), ORIGIN)
         self.assertEqual(len(self.fetch.calls), 2)
@@ -603,18 +660,95 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(len(self.tracker.devices()), 8)
         self.assertGreater(self.tracker.counts["dropped-full"], 0)
 
-    def test_waitingExpires(self) -> None:
-        """An announcement kept waiting longer than maxWait is dropped, not fetched late."""
-        self.tracker.maxPendingPerSource = 1
-        self.tracker.received(alive("uuid:a", location="http://192.168.1.20:1/d.xml"), ORIGIN)
-        self.tracker.received(alive("uuid:b", location="http://192.168.1.20:2/d.xml"), ORIGIN)
-        self.clock.advance(121)
-        self.fetch.fail(0)
-        self.clock.advance(2)
-        self.fetch.fail(1)
+    def test_waitingKeptWhileItsMaxAgeRuns(self) -> None:
+        """
+        A device waits for a slot as long as its announcement's max-age says
+        it is there (not a fixed while); one heard again keeps its place, and
+        one whose max-age ran out unrenewed is dropped, not fetched late.
+        """
+        self.tracker.admission.maxPerSource = 1
+        for name, maxAge in (("a", 1800), ("b", 1800), ("c", 100), ("d", 100)):
+            self.tracker.received(alive(f"uuid:{name}", location=f"http://192.168.1.20:{name}/d.xml", maxAge=maxAge),
+                                  ORIGIN)
+        self.clock.advance(100)
+        self.tracker.received(alive("uuid:d", location="http://192.168.1.20:d/d.xml", maxAge=100), ORIGIN)
+        self.tracker.received(alive("uuid:b", location="http://192.168.1.20:b/d.xml"), ORIGIN)
+        self.assertEqual(list(self.tracker.waiting), ["uuid:b", "uuid:c", "uuid:d"])
+        self.clock.advance(50)  # c's max-age (and grace) ran out; d was heard again
+        for name in "abd":
+            self.fetch.answer(dmDescription(udn=f"uuid:{name}"))
+            self.clock.advance(0)
+        self.assertEqual([loc for loc, _, _ in self.fetch.calls],
+                         [f"http://192.168.1.20:{name}/d.xml" for name in "abd"])
+        self.assertEqual((self.tracker.waiting, self.tracker.counts["dropped-pending"]), ({}, 1))
+        checkIndexes(self, self.tracker)
+
+    def test_hundredWaitingAllDescribed(self) -> None:
+        """
+        100 new devices heard at once (NOTIFYs and search answers alike)
+        with 4 fetch slots: every one is described as slots free, in the
+        order heard, without another search or announcement.
+        """
+        self.tracker.maxDevices = 100
+        for i in range(100):
+            udn, location = f"uuid:dev-{i:03d}", f"http://192.168.1.{i + 100}:1/d.xml"
+            origin = Origin(f"192.168.1.{i + 100}", LAN)
+            if i % 2:
+                self.tracker.received(alive(udn, location=location), origin)
+            else:
+                self.tracker.received(SearchResponse(st=CMS, usn=f"{udn}::{CMS}", location=location, maxAge=1800),
+                                      origin)
+        self.assertEqual((len(self.fetch.calls), len(self.tracker.waiting)), (4, 96))
+        answered = 0
+        while answered < len(self.fetch.calls):
+            self.clock.advance(1)
+            self.fetch.answer(dmDescription(udn=f"uuid:dev-{answered:03d}"), index=answered)
+            answered += 1
+            self.clock.advance(0)
+            self.assertLessEqual(self.tracker.pendingCount, 4)
+            checkIndexes(self, self.tracker)
+        self.assertEqual([loc for loc, _, _ in self.fetch.calls],
+                         [f"http://192.168.1.{i + 100}:1/d.xml" for i in range(100)])
+        self.assertEqual(self.listener.calls, [("found", f"uuid:dev-{i:03d}") for i in range(100)])
+        self.assertEqual((self.tracker.waiting, self.tracker.counts["dropped-pending"]), ({}, 0))
+
+    def test_byebyeWhileWaiting(self) -> None:
+        """A device that says byebye while waiting for a slot leaves the queue: it is never fetched."""
+        for i in range(6):
+            self.tracker.received(alive(f"uuid:d{i}", location=f"http://192.168.1.{30 + i}/d.xml"),
+                                  Origin(f"192.168.1.{30 + i}", LAN))
+        self.assertEqual(list(self.tracker.waiting), ["uuid:d4", "uuid:d5"])
+        self.tracker.received(byebye("uuid:d4"), Origin("192.168.1.34", LAN))
+        self.assertEqual(list(self.tracker.waiting), ["uuid:d5"])
+        self.fetch.answer(dmDescription(udn="uuid:d0"), index=0)
         self.clock.advance(0)
-        self.assertEqual([loc for loc, _, _ in self.fetch.calls], ["http://192.168.1.20:1/d.xml"] * 2)
-        self.assertEqual(self.tracker.waiting, {})
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.35/d.xml")
+        self.assertEqual((len(self.fetch.calls), self.tracker.waiting), (5, {}))
+        self.clock.advance(10)
+        self.assertEqual(len(self.fetch.calls), 5)
+
+    def test_fullSourceHoldsUpNobody(self) -> None:
+        """
+        A source whose fetch slots are all taken waits in its own line: a
+        device of another source heard after its waiting ones is fetched as
+        soon as any slot frees; the first source's go when its own slots do.
+        """
+        self.tracker.admission.maxPerSource = 2
+        for i in range(5):
+            self.tracker.received(alive(f"uuid:s{i}", location=f"http://192.168.1.20:{i + 1}/d.xml"), ORIGIN)
+        others = [Origin(f"192.168.1.{40 + i}", LAN) for i in range(3)]
+        for i, origin in enumerate(others):
+            self.tracker.received(alive(f"uuid:o{i}", location=f"http://{origin.source}/d.xml"), origin)
+        self.assertEqual([loc for loc, _, _ in self.fetch.calls][2:],
+                         ["http://192.168.1.40/d.xml", "http://192.168.1.41/d.xml"])
+        self.fetch.answer(dmDescription(udn="uuid:o0"), index=2)
+        self.clock.advance(0)
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.42/d.xml")
+        self.fetch.answer(dmDescription(udn="uuid:s0"), index=0)
+        self.clock.advance(0)
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.20:3/d.xml")
+        self.assertEqual(list(self.tracker.waiting), ["uuid:s3", "uuid:s4"])
+        checkIndexes(self, self.tracker)
 
     def test_loopbackNotCappedPerSource(self) -> None:
         """Devices on this host (unicast-loopback mode) share one source address: no per-source cap for them."""
@@ -624,26 +758,58 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(len(self.fetch.calls), 4)
 
     def test_flood(self) -> None:
-        """A flood of distinct USNs and locations costs bounded fetches and memory; the newest wait, the oldest go."""
+        """
+        A flood of distinct USNs and locations from one host costs bounded
+        fetches and memory: its first maxWaitingPerSource wait, the rest are
+        dropped (one warning); a device of another host still gets its turn.
+        """
+        admission = self.tracker.admission
+        admission.maxPerSource = 2
         for i in range(5000):
             self.tracker.received(alive(f"uuid:flood-{i}", location=f"http://192.168.1.{i % 200 + 2}:{i}/d.xml"),
                                   ORIGIN)
-        self.assertEqual(len(self.fetch.calls), 4)
-        self.assertEqual(len(self.tracker.entries), 4)
-        self.assertEqual(len(self.tracker.waiting), self.tracker.maxWaiting)
-        self.assertIn("uuid:flood-4999", self.tracker.waiting)
-        self.assertEqual(self.tracker.counts["dropped-pending"], 5000 - 4 - self.tracker.maxWaiting)
+        self.assertEqual(len(self.fetch.calls), 2)
+        self.assertEqual(len(self.tracker.entries), 2)
+        self.assertEqual(len(self.tracker.waiting), admission.maxWaitingPerSource)
+        self.assertEqual(list(self.tracker.waiting)[-1], f"uuid:flood-{2 + admission.maxWaitingPerSource - 1}")
+        self.assertEqual(self.tracker.counts["dropped-pending"], 5000 - 2 - admission.maxWaitingPerSource)
         self.assertLessEqual(len(self.tracker.byUDN) + len(self.tracker.byLocation), 8)
         warnings = [e for e in self.logs.events if "waiting to be described" in e.get("log_format", "")]
         self.assertEqual(len(warnings), 1)
-        for _ in range(400):  # every fetch fails at once: the waiting ones are tried, then nothing is left
+        honest = Origin("192.168.1.77", LAN)
+        self.tracker.received(alive("uuid:honest", location="http://192.168.1.77/d.xml"), honest)
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.77/d.xml")
+        for _ in range(700):  # every fetch fails at once: the waiting ones are tried, then nothing is left
             for index in range(len(self.fetch.calls)):
                 if not self.fetch.calls[index][2].called:
                     self.fetch.fail(index)
             self.clock.advance(2)
         self.assertEqual((self.tracker.entries, self.tracker.waiting), ({}, {}))
-        self.assertLessEqual(len(self.fetch.calls), 2 * (4 + self.tracker.maxWaiting))
+        self.assertLessEqual(len(self.fetch.calls), 2 * (3 + admission.maxWaitingPerSource))
         self.assertLessEqual(len(self.tracker.failed), self.tracker.failedCacheSize)
+        checkIndexes(self, self.tracker)
+
+    def test_waitingBounded(self) -> None:
+        """
+        Beyond maxWaiting the least recently heard waiting devices are
+        dropped (one warning), whatever their source: one heard again lately
+        is kept, in its place.
+        """
+        self.tracker.admission.maxWaiting = 10
+        origins = [Origin(f"192.168.1.{100 + i}", LAN) for i in range(23)]
+        for i, origin in enumerate(origins[:14]):
+            self.tracker.received(alive(f"uuid:w{i}", location=f"http://{origin.source}/d.xml"), origin)
+        self.assertEqual(list(self.tracker.waiting), [f"uuid:w{i}" for i in range(4, 14)])
+        self.tracker.received(alive("uuid:w4", location="http://192.168.1.104/d.xml"), origins[4])
+        for i, origin in enumerate(origins[14:], 14):
+            self.tracker.received(alive(f"uuid:w{i}", location=f"http://{origin.source}/d.xml"), origin)
+        self.assertEqual(list(self.tracker.waiting), ["uuid:w4"] + [f"uuid:w{i}" for i in range(14, 23)])
+        self.assertEqual(self.tracker.counts["dropped-pending"], 9)
+        warnings = [e for e in self.logs.events if "least recently heard" in e.get("log_format", "")]
+        self.assertEqual(len(warnings), 1)
+        self.fetch.answer(dmDescription(udn="uuid:w0"), index=0)
+        self.clock.advance(0)
+        self.assertEqual(self.fetch.calls[-1][0], "http://192.168.1.104/d.xml")
 
     def test_listenerErrorContained(self) -> None:
         """A listener that raises is logged; the tracker goes on."""

@@ -13,7 +13,8 @@ of L{proxier.sim} for the device side too):
 
 On top of them, thin Twisted code with the reactor, clock and HTTP client
 injected: the SSDP sockets and search rounds (L{proxier.upnp.discovery}), the
-device tracker (L{proxier.upnp.tracker}), the description fetcher
+device tracker (L{proxier.upnp.tracker}, with L{proxier.upnp.admission}
+deciding which new devices are described when), the description fetcher
 (L{proxier.upnp.fetcher}), the SOAP action client (L{proxier.upnp.actions}),
 and the GENA subscriptions and callback server (L{proxier.upnp.eventing}).
 Under all of them, the LAN plumbing shared with the other protocols

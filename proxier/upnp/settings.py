@@ -49,7 +49,8 @@ KEYS: tuple[Key, ...] = (
     Key("description_max_bytes", integer(4096, 16 * 1024 * 1024), "524288",
         "Largest device description or SCPD accepted, in bytes."),
     Key("max_pending", integer(1, 4096), "32",
-        "Most new devices being described at once; further announcements wait for the next round."),
+        "Most new devices being described at once; further new devices wait for a free slot, described in the "
+        "order heard (thousands may wait), not dropped until the next search."),
     Key("action_timeout", integer(1, 600), "30",
         "Seconds a device has to answer one action (a caller may ask for less)."),
     Key("action_max_bytes", integer(4096, 64 * 1024 * 1024), "1048576",

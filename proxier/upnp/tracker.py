@@ -31,10 +31,17 @@ otherwise it is gone.
 It is built to survive a hostile LAN: announcements only create an entry
 when they are about a type worth fetching (the UPnP DM types and root
 devices); entries are capped (C{[lan] max_devices}), and so are entries still
-being fetched; each new device costs at most a bounded number of description
-fetches, after which its (location, UDN) is remembered as failed for a while;
-a description must contain the UDN that announced it; and repeated log lines
+being fetched, overall and per source address; new devices beyond those
+wait for a free slot, in a bounded queue (L{proxier.upnp.admission}); each
+new device costs at most a bounded number of description fetches, after
+which its (location, UDN) is remembered as failed for a while; a
+description must contain the UDN that announced it; and repeated log lines
 about refused packets are rate-limited.
+
+Every lookup is by index (C{entries} and C{byUDN} by UDN, C{byLocation} by
+the LOCATION fetched; each entry knows the keys it is indexed under), and the
+slots are counted as entries start and end their first fetch: the cost of a
+message does not grow with the number of devices.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from twisted.python.failure import Failure
 
 from proxier.log import DeviceLogger, RateLimitedLog
 from proxier.upnp import ssdp
+from proxier.upnp.admission import LOOPBACK, MAX_WAITING, MAX_WAITING_PER_SOURCE, Admission
 from proxier.upnp.fetcher import DeviceInfo, isDMService
 from proxier.upnp.ssdp import Notify, SearchResponse, parseType
 from proxier.lan.urlpolicy import Origin
@@ -122,6 +130,9 @@ class TrackedDevice:
 
     @ivar udn: the root UDN in lower case (the announcing UDN until described).
     @ivar info: the latest L{DeviceInfo}, or C{None} before the first.
+    @ivar slot: the source whose first-fetch slot it holds (while
+        C{fetching}), or C{None}.
+    @ivar indexedLocation: the LOCATION it was last indexed under.
     """
 
     def __init__(self, udn: str, location: str, origin: Origin, message: Sighting, now: float) -> None:
@@ -155,6 +166,8 @@ class TrackedDevice:
         self.checks = 0  # looks taken since that byebye
         self.doubted = False  # a look is under way: a failure means the device left
         self.lastProbe = float("-inf")
+        self.slot: Optional[str] = None
+        self.indexedLocation: Optional[str] = None
         self.log = DeviceLogger(f"{udn} at {origin.source}")
         # the source addresses it was heard from, and when (a multi-homed or
         # dual-stack device announces a LOCATION per address)
@@ -170,6 +183,11 @@ class TrackedDevice:
 
 def _host(address: str) -> str:
     return address.partition("%")[0]
+
+
+def _source(origin: Origin) -> str:
+    """Whose fetch slots a device's first fetch takes: its address's, or this host's own (no cap)."""
+    return LOOPBACK if origin.loopbackMode else _host(origin.source)
 
 
 def _sameLocation(message: Sighting, location: str) -> Sighting:
@@ -210,7 +228,9 @@ class DeviceTracker:
         fails, C{retryDelay} apart, before it is lost as unreachable.
     @param failedFor: seconds a failed (location, UDN) is not fetched again.
     @param maxWaiting: new devices kept waiting for a free fetch slot (the
-        oldest are dropped beyond it); each waits at most C{maxWait} seconds.
+        least recently heard are dropped beyond it); C{maxWaitingPerSource}
+        of them for one source address at most. Each waits until its
+        announcement's max-age runs out.
     @param byebyeGrace: seconds a byebye waits before the device is gone: an
         alive within them was a re-announcement (GSSDP and others send
         byebye before alive), not a departure.
@@ -233,8 +253,8 @@ class DeviceTracker:
         retryDelay: float = 10.0,
         failedFor: float = 60.0,
         failedCacheSize: int = 1024,
-        maxWaiting: int = 256,
-        maxWait: float = 120.0,
+        maxWaiting: int = MAX_WAITING,
+        maxWaitingPerSource: int = MAX_WAITING_PER_SOURCE,
         byebyeGrace: float = 2.0,
         interesting: Callable[[str], bool] = isInteresting,
     ) -> None:
@@ -242,8 +262,8 @@ class DeviceTracker:
         self.listener = listener
         self.clock = clock
         self.maxDevices = maxDevices
-        self.maxPending = min(maxPending, maxDevices)
-        self.maxPendingPerSource = maxPendingPerSource
+        self.admission = Admission(min(maxPending, maxDevices), maxPendingPerSource, maxWaiting=maxWaiting,
+                                   maxWaitingPerSource=maxWaitingPerSource)
         self.newAttempts = newAttempts
         self.newRetryDelay = newRetryDelay
         self.fetchAttempts = fetchAttempts
@@ -255,9 +275,6 @@ class DeviceTracker:
         self.byUDN: dict[str, TrackedDevice] = {}
         self.byLocation: dict[str, TrackedDevice] = {}
         self.failed: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self.waiting: OrderedDict[str, tuple[Sighting, Origin, float]] = OrderedDict()
-        self.maxWaiting = maxWaiting
-        self.maxWait = maxWait
         self.byebyeGrace = byebyeGrace
         self._drainCall: Any = None
         self.limited = RateLimitedLog(clock, self.log)
@@ -274,7 +291,13 @@ class DeviceTracker:
 
     @property
     def pendingCount(self) -> int:
-        return sum(1 for e in self.entries.values() if e.state == "fetching")
+        """Entries in their first fetch."""
+        return self.admission.fetching
+
+    @property
+    def waiting(self) -> dict:
+        """The new devices waiting for a fetch slot, by UDN, in the order first heard."""
+        return self.admission.waiting
 
     # input
 
@@ -315,7 +338,7 @@ class DeviceTracker:
         if self._drainCall is not None and self._drainCall.active():
             self._drainCall.cancel()
         self._drainCall = None
-        self.waiting.clear()
+        self.admission.clear()
         for entry in list(self.entries.values()):
             self._cancelTimers(entry)
             entry.generation += 1
@@ -367,7 +390,7 @@ class DeviceTracker:
                 entry.log.info("announced a change ({change}): describing it again", change=change)
                 if change.location:
                     entry.location = message.location
-                    entry.origin = origin
+                    self._setOrigin(entry, origin)
                 entry.bootId = message.bootId
                 entry.configId = message.configId
                 entry.secureLocation = message.secureLocation
@@ -384,72 +407,90 @@ class DeviceTracker:
 
     def _admit(self, udn: str, message: Sighting, origin: Origin, now: float) -> None:
         """A new device: fetch it now, or wait for a free slot, or drop it."""
+        if self._refused(udn, message, origin, now):
+            self.admission.discard(udn)
+            return
+        source = _source(origin)
+        if not self.admission.mayStart(source):
+            self._wait(udn, message, origin, source, now)
+            return
+        self.admission.discard(udn)
+        self._start(udn, message, origin, now)
+
+    def _refused(self, udn: str, message: Sighting, origin: Origin, now: float) -> bool:
+        """Whether a new device is dropped: the tracker is full, or it failed not long ago."""
         if len(self.entries) >= self.maxDevices:
             self.counts["dropped-full"] += 1
             self.limited.warn("full", "{count} devices tracked ([lan] max_devices): announcement of {udn} from "
                               "{source} dropped", count=len(self.entries), udn=udn[:80], source=origin.source)
-            return
+            return True
         failedUntil = self.failed.get((message.location, udn))
         if failedUntil is not None:
             if failedUntil > now:
                 self.counts["dropped-failed"] += 1
-                return
+                return True
             del self.failed[(message.location, udn)]
-        if not self._hasSlot(origin):
-            self._wait(udn, message, origin, now)
-            return
-        self.waiting.pop(udn, None)
+        return False
+
+    def _start(self, udn: str, message: Sighting, origin: Origin, now: float) -> None:
         entry = TrackedDevice(udn, message.location, origin, message, now)
         self.entries[udn] = entry
         self.byUDN[udn] = entry
-        self.byLocation[message.location] = entry
+        self._take(entry)
         self._armExpiry(entry)
         entry.log.info("discovered ({nt}) at {location}", nt=message.nt[:120], location=message.location[:200])
         self._fetch(entry)
 
-    def _hasSlot(self, origin: Origin) -> bool:
-        """Whether one more first fetch may start, overall and for this source."""
-        pending = [e for e in self.entries.values() if e.state == "fetching"]
-        if len(pending) >= self.maxPending:
-            return False
-        if origin.loopbackMode:  # this host's own devices: no source to be wary of
-            return True
-        source = origin.source.partition("%")[0]
-        return sum(1 for e in pending if e.origin.source.partition("%")[0] == source) < self.maxPendingPerSource
-
-    def _wait(self, udn: str, message: Sighting, origin: Origin, now: float) -> None:
-        """Keep a new device's announcement until a fetch slot frees (bounded; oldest dropped first)."""
+    def _wait(self, udn: str, message: Sighting, origin: Origin, source: str, now: float) -> None:
+        """Keep a new device's announcement until a fetch slot frees, as long as its max-age says it is there."""
         if udn not in self.waiting:
             self.counts["waited"] += 1
-        self.waiting[udn] = (message, origin, now)
-        self.waiting.move_to_end(udn)
-        while len(self.waiting) > self.maxWaiting:
-            self.waiting.popitem(last=False)
-            self.counts["dropped-pending"] += 1
-            self.limited.warn("pending", "{count} new devices waiting to be described: the oldest announcements "
-                              "are dropped", count=self.maxWaiting)
+        dropped = self.admission.wait(udn, message, origin, source, now + _clamp(message.maxAge) * (1 + EXPIRY_GRACE))
+        if dropped:
+            self.counts["dropped-pending"] += len(dropped)
+            if dropped[0].udn == udn:
+                self.limited.warn("pending-source", "{count} new devices from {source} waiting to be described: "
+                                  "its further announcements are dropped", count=self.admission.maxWaitingPerSource,
+                                  source=source)
+            else:
+                self.limited.warn("pending", "{count} new devices waiting to be described: the least recently heard "
+                                  "are dropped", count=self.admission.maxWaiting)
+        self._scheduleDrain()
 
     def _scheduleDrain(self) -> None:
         if self.waiting and self._drainCall is None and not self.stopped:
             self._drainCall = self.clock.callLater(0, self._drain)
 
     def _drain(self) -> None:
-        """Start fetches for waiting devices while slots are free (stale waits dropped)."""
+        """Start fetches for waiting devices, in turn, while slots are free (lapsed and known ones dropped)."""
         self._drainCall = None
         now = self.clock.seconds()
-        for udn, (message, origin, since) in list(self.waiting.items()):
-            if self.pendingCount >= self.maxPending:
-                break
-            if now - since > self.maxWait:
-                del self.waiting[udn]
+        while (waiting := self.admission.next()) is not None:
+            if waiting.until < now:
                 self.counts["dropped-pending"] += 1
-                continue
-            if udn in self.byUDN or not self._hasSlot(origin):
-                if udn in self.byUDN:
-                    del self.waiting[udn]
-                continue
-            del self.waiting[udn]
-            self._admit(udn, message, origin, now)
+            elif self._lookup(waiting.udn, waiting.message.location) is None and not self._refused(
+                    waiting.udn, waiting.message, waiting.origin, now):
+                self._start(waiting.udn, waiting.message, waiting.origin, now)
+
+    def _take(self, entry: TrackedDevice) -> None:
+        """The entry starts a first fetch: it holds a slot of its source."""
+        if entry.slot is None:
+            entry.slot = _source(entry.origin)
+            self.admission.started(entry.slot)
+
+    def _release(self, entry: TrackedDevice) -> None:
+        """The entry's first fetch ended: its slot goes to whoever waits."""
+        if entry.slot is not None:
+            self.admission.finished(entry.slot)
+            entry.slot = None
+            self._scheduleDrain()
+
+    def _setOrigin(self, entry: TrackedDevice, origin: Origin) -> None:
+        """The entry is reached at another address now: a slot it holds is that source's."""
+        entry.origin = origin
+        if entry.slot is not None and entry.slot != _source(origin):
+            self._release(entry)
+            self._take(entry)
 
     def _seen(self, entry: TrackedDevice, message: Sighting, now: float) -> None:
         entry.lastSeen = now
@@ -471,7 +512,7 @@ class DeviceTracker:
                        new=message.nextBootId, location=message.location[:200])
         change = Change(update=True, location=message.location != entry.location)
         entry.location = message.location
-        entry.origin = origin
+        self._setOrigin(entry, origin)
         entry.seenFrom[_host(origin.source)] = self.clock.seconds()
         entry.bootId = message.nextBootId
         if message.configId is not None:
@@ -481,6 +522,8 @@ class DeviceTracker:
         self._changed(entry, change)
 
     def _byebye(self, udn: str, message: Notify, origin: Origin) -> None:
+        if self.admission.discard(udn) is not None:
+            self.log.debug("{udn} said byebye while waiting to be described: no longer waiting", udn=udn[:80])
         entry = self._lookup(udn)
         if entry is None:
             return
@@ -525,7 +568,8 @@ class DeviceTracker:
             self._lose(entry, "byebye")
             return
         entry.seenFrom.pop(_host(entry.origin.source), None)
-        entry.location, entry.origin = fallback
+        entry.location = fallback[0]
+        self._setOrigin(entry, fallback[1])
         entry.log.info("said byebye at one address, still alive at {location}: describing it there",
                        location=fallback[0][:200])
         self._changed(entry, Change(location=True))
@@ -559,6 +603,8 @@ class DeviceTracker:
         entry.pending |= change
         if entry.state in ("ready", "ignored"):
             entry.state = "refreshing" if entry.state == "ready" else "fetching"
+            if entry.state == "fetching":
+                self._take(entry)
             entry.failures = 0
             self._fetch(entry)
         elif entry.retry is not None:  # waiting to retry: go now, with the new location
@@ -578,10 +624,11 @@ class DeviceTracker:
         d.addErrback(lambda f: entry.log.failure("tracker bug", f))
 
     def _indexLocation(self, entry: TrackedDevice, location: str) -> None:
-        for loc, e in list(self.byLocation.items()):
-            if e is entry and loc != location:
-                del self.byLocation[loc]
+        old = entry.indexedLocation
+        if old is not None and old != location and self.byLocation.get(old) is entry:
+            del self.byLocation[old]
         self.byLocation[location] = entry
+        entry.indexedLocation = location
 
     def _fetched(self, info: DeviceInfo, entry: TrackedDevice, generation: int, location: str) -> None:
         if generation != entry.generation or self.entries.get(entry.udn) is not entry:
@@ -602,8 +649,9 @@ class DeviceTracker:
             entry.udn = rootUDN
             self.entries[rootUDN] = entry
             entry.log.rebind(f"{rootUDN} at {entry.origin.source}")
-        for old in [u for u, e in self.byUDN.items() if e is entry and u not in udns]:
-            del self.byUDN[old]
+        for old in entry.udns - udns:
+            if self.byUDN.get(old) is entry:
+                del self.byUDN[old]
         for u in udns:
             if self.byUDN.get(u) not in (None, entry):
                 continue  # another tracked device claims that UDN; keep the first
@@ -623,7 +671,7 @@ class DeviceTracker:
                 entry.state = "ignored"
                 self._tell("deviceLost", entry, "no longer a UPnP DM device")
             entry.state = "ignored"
-            self._scheduleDrain()
+            self._release(entry)
             return
         if location != entry.location:  # moved again while we were fetching
             entry.pending = change
@@ -631,7 +679,7 @@ class DeviceTracker:
             self._fetch(entry)
             return
         entry.state = "ready"
-        self._scheduleDrain()
+        self._release(entry)
         if doubted and 0 < entry.checks < CHECKS_AFTER_BYEBYE:
             entry.checking = self.clock.callLater(self.byebyeGrace * 2 ** entry.checks, self._check, entry)
         if previous == "refreshing" and not change:
@@ -701,10 +749,12 @@ class DeviceTracker:
         entry.generation += 1
         if self.entries.get(entry.udn) is entry:
             del self.entries[entry.udn]
-        for table in (self.byUDN, self.byLocation):
-            for key in [k for k, e in table.items() if e is entry]:
-                del table[key]
-        self._scheduleDrain()
+        for udn in entry.udns:
+            if self.byUDN.get(udn) is entry:
+                del self.byUDN[udn]
+        if entry.indexedLocation is not None and self.byLocation.get(entry.indexedLocation) is entry:
+            del self.byLocation[entry.indexedLocation]
+        self._release(entry)
 
     def _cancelTimers(self, entry: TrackedDevice) -> None:
         self._cancel(entry, "expiry")
