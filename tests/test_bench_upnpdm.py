@@ -1,0 +1,50 @@
+"""
+Tests for the UPnP DM GetParameterValues benchmarks (issue 19, "Measured"):
+each script runs to its end with tiny sizes and prints every figure it
+promises (the figures themselves are not checked: they are measurements).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from twisted.trial import unittest
+
+from tests._helpers import TOP, subprocessEnv
+
+
+class ScriptTests(unittest.TestCase):
+    """Each script as it is run by hand, with tiny sizes, on this interpreter."""
+
+    timeout = 180
+
+    def run_(self, script: str, *arguments: str) -> str:
+        result = subprocess.run([sys.executable, os.path.join(TOP, "bench", script), *arguments], capture_output=True,
+                                text=True, timeout=150, env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(result.stderr, "")
+        return result.stdout
+
+    def test_gpv(self) -> None:
+        """bench_upnpdm_gpv: both sizes, the three timings and their ratios; the profile of the proxier's part."""
+        profile = os.path.abspath(self.mktemp())
+        out = self.run_("bench_upnpdm_gpv.py", "--rounds", "2", "--profile", profile)
+        for line in (" 1 parameter(s): proxied", "50 parameter(s): proxied", "ratio of medians proxied/direct",
+                     f"profile of 2 calls (reactor waits included) in {profile}", "proxier/upnpdm/"):
+            self.assertIn(line, out)
+        self.assertTrue(os.path.getsize(profile))
+
+    def test_endToEnd(self) -> None:
+        """
+        bench_cwmp_session --upnpdm, with --before (this checkout again, so
+        that both child processes run): each size from the ACS and direct,
+        before and after.
+        """
+        out = self.run_("bench_cwmp_session.py", "--upnpdm", "--blocks", "5", "--rounds", "1", "--before", TOP)
+        self.assertIn("5 blocks x 1 calls each", out)
+        for size in (" 1", "50"):
+            for label in ("before", "after "):
+                self.assertIn(f"{size} parameter(s), {label}: from the ACS", out)
+        self.assertEqual(out.count("ratio"), 4)
