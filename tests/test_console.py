@@ -48,11 +48,13 @@ class FakeEndpoint:
         self.connectionRequestPath = path
         self.log = DeviceLogger(identity)
         self.online = True
+        #: keys of the snapshot a test changes
+        self.changed: dict[str, Any] = {}
 
     def snapshot(self) -> dict:
         return {"acsURL": "http://acs.example/", "online": self.online, "inSession": False, "sessions": 2,
                 "retryCount": 0, "pendingEvents": ["4 VALUE CHANGE"], "pendingValueChanges": [], "transfers": [],
-                "lastSession": None}
+                "lastSession": None, **self.changed}
 
 
 class FakeDevice:
@@ -85,6 +87,8 @@ class FakeSource:
         self.pairs: dict[str, tuple[FakeDevice, FakeEndpoint]] = {}
         #: the devices found but not proxied (IPendingDevices.pending of the protocols)
         self.waiting: list[PendingDevice] = []
+        #: what the running tree would tell of the proxier (TreeSource.notices)
+        self.told: list[tuple[str, str, str]] = []
 
     def add(self, serial: str, model: Any = None, online: bool = True) -> tuple[FakeDevice, FakeEndpoint]:
         thing = Thing(serial)
@@ -105,6 +109,9 @@ class FakeSource:
 
     def pending(self) -> list:
         return list(self.waiting)
+
+    def notices(self) -> list:
+        return list(self.told)
 
     def connectionRequestURL(self, endpoint: Any) -> str:
         return "http://127.0.0.1:7547" + endpoint.connectionRequestPath.decode()
@@ -182,6 +189,29 @@ class ReadTests(ConsoleTestCase):
         self.assertEqual(body["endpoint"]["connectionRequestURL"], "http://127.0.0.1:7547/own")
         self.assertEqual(response.headers.getRawHeaders("cache-control"), ["no-store"])
         self.assertIn("frame-ancestors 'none'", response.headers.getRawHeaders("content-security-policy")[0])
+        self.assertEqual(body["notices"], [])
+
+    def test_statusNotices(self) -> None:
+        """
+        GET /api/status: the proxier's own notices — its endpoint's last
+        session (failed, faults answered) and what the tree tells — most
+        pressing first, in the shape of a device's.
+        """
+        self.source.own.changed = {"retryCount": 2, "lastSession": {
+            "started": 1.0, "ended": 3.0, "ok": False, "reason": "cannot reach http://acs.example/: refused",
+            "events": ["2 PERIODIC"], "faults": [{"method": "GetParameterValues", "code": 9005, "string": "x"}]}}
+        self.source.told = [("info", "embedded mode: waiting", ""), ("action", "press it", "")]
+        code, body, _ = self.fetch("GET", "/api/status")
+        self.assertEqual(code, 200)
+        self.assertEqual([n["kind"] for n in body["notices"]], ["action", "warning", "warning", "info"])
+        self.assertEqual(body["notices"][0], {"kind": "action", "text": "press it", "since": ""})
+        self.assertIn("failed (2 failed in a row): cannot reach", body["notices"][1]["text"])
+        self.assertEqual(body["notices"][1]["since"], "1970-01-01T00:00:03+00:00")
+        self.assertIn("GetParameterValues 9005 x", body["notices"][2]["text"])
+        self.source.own.changed = {"acsURL": ""}
+        self.source.told = []
+        code, body, _ = self.fetch("GET", "/api/status")
+        self.assertEqual([(n["kind"], n["text"][:10]) for n in body["notices"]], [("action", "no ACS URL")])
 
     def test_devices(self) -> None:
         """GET /api/devices: each device by key with identity, protocol, online, CR URL, and its endpoint's state."""

@@ -35,6 +35,15 @@ from twisted.web.server import NOT_DONE_YET
 
 from proxier._version import __version__
 from proxier.console.events import EventHub
+from proxier.console.notices import (
+    Notice,
+    consoleNotices,
+    embeddedNotices,
+    ordered,
+    sessionNotices,
+    stateNotices,
+    unpresentedNotices,
+)
 from proxier.datamodel import paths
 from proxier.datamodel.capabilities import ILocalWrites
 from proxier.datamodel.faults import CWMPFault, asFault
@@ -69,6 +78,9 @@ class ConsoleSource(Protocol):
 
     def pending(self) -> Sequence[PendingDevice]: ...
 
+    def notices(self) -> Sequence[Notice]:
+        """What the running proxier knows a person must put right, beyond its own endpoint's sessions."""
+
     def connectionRequestURL(self, endpoint: Any) -> str: ...
 
 
@@ -99,6 +111,25 @@ class TreeSource:
             if IPendingDevices.providedBy(service):
                 found.extend(service.pending())
         return found
+
+    def notices(self) -> list[Notice]:
+        """
+        State held in memory only (an endpoint whose last save failed),
+        devices meant to be Virtual CWMP Devices that have no endpoint, a
+        console served in plain HTTP off loopback, embedded mode still
+        waiting for its device (L{proxier.console.notices}).
+        """
+        tree = self._tree
+        own = tree.ownEndpoint
+        endpoints = tree.cwmp.manager.endpoints
+        undurable = [OWN_KEY] if own is not None and not own.state.durable else []
+        undurable += sorted(key for key, e in endpoints.items() if e is not own and not e.state.durable)
+        out = stateNotices(tree.store.path, undurable)
+        out += unpresentedNotices(d.key for d in tree.virtualDirectory.devices() if d.key not in endpoints)
+        out += consoleNotices(tree.config["console"])
+        if tree.embedded is not None:
+            out += embeddedNotices(identified=own is not None)
+        return out
 
     def connectionRequestURL(self, endpoint: Any) -> str:
         return self._tree.cwmp.server.url(endpoint.connectionRequestPath)
@@ -226,9 +257,14 @@ class ConsoleAPI:
     # ---- what is shown ---------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """The proxier itself: identity, version, ACS, uptime, how many devices (online)."""
+        """
+        The proxier itself: identity, version, ACS, uptime, how many devices
+        (online), and what an installer must know about it (C{notices}, most
+        pressing first, as a device's).
+        """
         own = self.source.ownEndpoint()  # None in embedded mode until the device is identified
         pairs = self.source.devices()
+        notices = sessionNotices(own.snapshot()) if own is not None else []
         return {
             "identity": _identity(own.identity if own is not None else self.source.identity),
             "version": __version__,
@@ -237,6 +273,8 @@ class ConsoleAPI:
             "devices": len(pairs),
             "online": sum(1 for device, _ in pairs if device.online),
             "endpoint": self._endpointJSON(own) if own is not None else None,
+            "notices": [{"kind": kind, "text": text, "since": since}
+                        for kind, text, since in ordered([*notices, *self.source.notices()])],
         }
 
     def devices(self) -> list[dict[str, Any]]:
