@@ -322,6 +322,31 @@ class RoutingTests(ModelTestCase):
                                                      "Device.Hosts.Host.1.HostName"])
         self.assertEqual([a for _, a, _ in self.device.calls][:2], ["GetInstances", "GetValues"])
 
+    def test_extraSourceRefreshedWhenTouched(self) -> None:
+        """
+        A source of proxier-held values is refreshed before a read of one of
+        its names, of an object holding one, or of the root; not for a name
+        beside them, even one its names start with.
+        """
+        refreshed: list[int] = []
+
+        class Source:
+            def values(self) -> dict:
+                return {"Device.DeviceInfo.VendorLogFile.1.Name": ParameterValue("x", "y"),
+                        "Device.DeviceInfo.VendorLogFileNumberOfEntries": ParameterValue("x", "1")}
+
+            def refresh(self) -> None:
+                refreshed.append(1)
+
+        self.model.routing.extraConstants.append(Source())
+        for names, expected in [(["Device.Time.Enable"], 0), (["Device.DeviceInfo.VendorLogFile.1.Name"], 1),
+                                (["Device.Time.", "Device.DeviceInfo."], 1), (["Device.DeviceInfo.VendorLogFile."], 1),
+                                (["Device."], 1), ([""], 1), (["Device.DeviceInfo.VendorLogFile.1.Na"], 0),
+                                (["Device.DeviceInfo.VendorLog"], 0), (["Device.DeviceInfo.VendorLogFile.1"], 0)]:
+            del refreshed[:]
+            self.ok(self.model.routing.refreshLocal(names))
+            self.assertEqual(len(refreshed), expected, names)
+
     def test_faultStopsAtTheSameName(self) -> None:
         """A name outside the model faults before an alias after it is read from the device."""
         fault = self.fault(self.model.getParameterValues(["Other.Thing", "Device.Hosts.Host.[cpe-x].HostName"]))

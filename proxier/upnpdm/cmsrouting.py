@@ -21,7 +21,7 @@ one per name (L{NameRouting.resolveAll}).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from twisted.internet.defer import Deferred, fail, gatherResults, inlineCallbacks, maybeDeferred, succeed
 
@@ -40,6 +40,22 @@ __all__ = ["NameRouting", "treeOrder"]
 def treeOrder(name: str) -> tuple:
     """Sort key putting names in tree order, instance numbers (ASCII digits: '²' is a name) numerically."""
     return tuple((0, int(p), "") if isUnsigned(p) else (1, 0, p) for p in name.split("."))
+
+
+def _withObjects(held: Iterable[str]) -> set[str]:
+    """
+    The names of C{held}, the object paths holding them and the root
+    (C{""} too): the names that touch one of them, one set lookup each
+    rather than a prefix check against every one.
+    """
+    out = {"", CWMP_ROOT}
+    for name in held:
+        out.add(name)
+        end = name.find(".")
+        while end != -1:
+            out.add(name[: end + 1])
+            end = name.find(".", end + 1)
+    return out
 
 
 class NameRouting:
@@ -85,8 +101,8 @@ class NameRouting:
         """
         due = []
         for source in self.extraConstants:
-            held = list(source.values())
-            if any(n in ("", CWMP_ROOT) or any(cwmppaths.isPrefix(n, h) or n == h for h in held) for n in names):
+            touched = _withObjects(source.values())
+            if any(n in touched for n in names):
                 due.append(maybeDeferred(source.refresh).addErrback(lambda f: None))
         return gatherResults(due) if due else succeed(None)
 
