@@ -61,9 +61,22 @@ class CtlTests(unittest.TestCase):
         self.assertIn("ACS                 http://acs.example/", lines)
         self.assertIn("devices             2 (1 online)", lines)
         self.assertIn("waiting             4 VALUE CHANGE", lines)
+        self.assertFalse([line for line in lines if line.startswith(("action:", "warning:", "info:"))], lines)
         code, out, err = yield self.ctl("--json", "status")
         self.assertEqual(code, 0)
         self.assertEqual((json.loads(out)["devices"], json.loads(out)["identity"]["serialNumber"]), (2, "GW-1"))
+
+    @defer.inlineCallbacks
+    def test_statusNotices(self) -> None:
+        """status: the proxier's notices under the table, one a line with its kind, in the API's order."""
+        self.source.own.changed = {"acsURL": ""}
+        self.source.told = [("warning", "state cannot be saved in /var/lib/proxier", "")]
+        code, out, err = yield self.ctl("status")
+        self.assertEqual((code, err), (0, ""))
+        lines = out.splitlines()
+        self.assertIn("ACS                 (none)", lines)
+        self.assertTrue(lines[-2].startswith("action: no ACS URL: set url in the [acs] section"), lines)
+        self.assertEqual(lines[-1], "warning: state cannot be saved in /var/lib/proxier")
 
     @defer.inlineCallbacks
     def test_devices(self) -> None:

@@ -145,6 +145,8 @@ def showStatus(status: dict[str, Any], out: IO[str], now: float) -> None:
         rows += [["waiting", _waiting(cwmp)], ["last session", _lastSession(cwmp, now)],
                  ["Connection Request", endpoint.get("connectionRequestURL", "")]]
     _table(rows, out)
+    for notice in status.get("notices", []):  # the API gives them most pressing first
+        out.write(f"{notice['kind']}: {notice['text']}\n")
 
 
 def _notices(entries: list[dict[str, Any]], out: IO[str]) -> None:
