@@ -227,3 +227,47 @@ class PendingBrowserTests(unittest.TestCase):
         yield page.waitFor("document.querySelectorAll('#pending tbody tr').length === 0 && "
                            "document.getElementById('pending-section').hidden", WAIT, "no longer pending")
         self.assertEqual(browser.exceptions, [])
+
+
+class ProxierNoticesBrowserTests(unittest.TestCase):
+    """What an installer must know about the proxier itself, on the page's proxier panel."""
+
+    timeout = 60
+    if CHROMIUM is None:
+        skip = "Chromium is not installed (tools/install-test-peers installs Debian's chromium)"
+
+    @defer.inlineCallbacks
+    def test_proxierNotices(self) -> None:
+        """
+        The proxier's notices show under its status line, most pressing
+        first with their kinds; its action ("no ACS URL") is in "Needs you"
+        too, said to be the proxier's. A screenshot is left.
+        """
+        from proxier.config import load
+        from tests.test_console import FakeSource
+
+        source = FakeSource()
+        source.own.changed = {"acsURL": ""}
+        source.told = [("warning", "state cannot be saved in /var/lib/proxier", "")]
+        config = load(None).replace("console", enable=True, port=0)
+        console = ConsoleService(config, source, reactor=reactor, interfaces=lambda: [], wan=lambda: [])
+        console.startService()
+        self.addCleanup(console.stopService)
+        home = os.path.abspath(self.mktemp())
+        os.makedirs(home)
+        browser = yield _cdp.launch(reactor, CHROMIUM, home)
+        self.addCleanup(browser.stop)
+        page = yield _cdp.Page.open(browser, console.url(), reactor)
+        shown = yield page.waitFor(
+            "(() => { const items = [...document.querySelectorAll('#proxier-notices li.notice')];"
+            " return items.length === 2 && items.map((li) => [li.dataset.kind, li.textContent]); })()",
+            WAIT, "the proxier's notices")
+        self.assertEqual([kind for kind, _ in shown], ["action", "warning"])
+        self.assertTrue(shown[0][1].startswith("no ACS URL: set url in the [acs] section"), shown)
+        self.assertEqual(shown[1][1], "state cannot be saved in /var/lib/proxier")
+        needs = yield page.evaluate("document.querySelector('#attention li.notice[data-kind=\"action\"]').textContent")
+        self.assertTrue(needs.startswith("This proxier: no ACS URL"), needs)
+        self.assertFalse((yield page.evaluate("document.getElementById('attention-section').hidden")))
+        path = yield page.screenshot(os.path.join(home, "console-proxier-notices.png"))
+        log.info("the console telling the proxier's notices: {path}", path=path)
+        self.assertEqual(browser.exceptions, [])

@@ -68,9 +68,10 @@ function noticeItem(tag, notice) {
 
 // What someone must do (press a device's button, accept a certificate), above everything else:
 // about a proxied device, or one found that is not proxied until someone does it.
-function showAttention(devices, pending) {
+function showAttention(devices, pending, own) {
   const items = [];
   const about = [
+    [{notices: own}, "This proxier: "],
     ...devices.map((d) => [d, d.identity.manufacturer + " " + d.identity.productClass + " (" + d.key + "): "]),
     ...pending.map((p) => [p, p.label + " (" + p.key + ", not proxied yet): "]),
   ];
@@ -137,6 +138,8 @@ async function refresh() {
       id.manufacturer + " " + id.productClass + " " + id.serialNumber + " — proxier " + status.version +
       " — ACS " + (status.acsURL || "(none)") + " — " + status.online + " of " + status.devices +
       " devices online — up " + Math.round(status.uptime / 60) + " min";
+    const own = status.notices || [];
+    document.getElementById("proxier-notices").replaceChildren(...own.map((n) => noticeItem("li", n)));
     const answer = await api("devices");
     const devices = answer.devices;
     const pending = answer.pending || [];
@@ -144,7 +147,7 @@ async function refresh() {
     body.replaceChildren(...devices.map(deviceRow));
     document.querySelector("#pending tbody").replaceChildren(...pending.map(pendingRow));
     document.getElementById("pending-section").hidden = !pending.length;
-    showAttention(devices, pending);
+    showAttention(devices, pending, own);
     document.getElementById("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
     showProblem("");
   } catch (e) {
