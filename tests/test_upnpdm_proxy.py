@@ -71,6 +71,70 @@ class DiscoveryTests(ProxyTestCase):
         [device] = self.appeared
         self.assertEqual(len(device.members), 2)
 
+    def test_identityChangeMovesTheMember(self) -> None:
+        """
+        A UPnP device that says another identity when described again leaves
+        its old Virtual CWMP Device for the new one: from then on its news
+        (announcements, its leaving) reach the new device only — the index of
+        devices by member is not left pointing at the old one.
+        """
+        upnp = SimUPnPDevice(self.clock)
+        self.proxy.deviceReady(upnp)
+        [old] = self.appeared
+        other = SimulatedDevice(Identity.forIndex(1, udn=upnp.sim.udn), schema(), self.clock)
+        other.setLocation("http://127.0.0.1:49000")
+        other.powerOn()
+        upnp.sim = other
+        self.proxy.deviceChanged(upnp, Change(configId=True))
+        [_, new] = self.appeared
+        self.assertEqual((old.key, new.key), ("02C0DE-SimDM-SIM000000", "02C0DE-SimDM-SIM000001"))
+        self.assertEqual((old.members, [m.upnp for m in new.members]), ((), [upnp]))
+        self.assertEqual((old.online, new.online), (False, True))
+        self.proxy.announcement(upnp, "AboutToReboot")
+        self.assertEqual((old.state.announcement, new.state.announcement), ("", "AboutToReboot"))
+        upnp.state = "gone"
+        self.proxy.deviceGone(upnp, "byebye")
+        self.assertFalse(new.online)
+        self.assertEqual(self.proxy._byUPnP, {upnp.udn: {new.key: new}})
+
+    def test_replacedMemberIndexed(self) -> None:
+        """
+        The same device found again under a new UPnP device object replaces
+        the old member: the old object's late news reaches no device, the
+        new one's does, and one shared UDN index entry remains.
+        """
+        first = SimUPnPDevice(self.clock)
+        self.proxy.deviceReady(first)
+        [device] = self.appeared
+        first.state = "gone"
+        self.proxy.deviceGone(first, "byebye")
+        again = SimUPnPDevice(self.clock, sim=first.sim)
+        self.proxy.deviceReady(again)
+        self.assertTrue(device.online)
+        self.assertEqual([m.upnp for m in device.members], [again])
+        self.proxy.deviceGone(first, "expired")  # the old object's news, late
+        self.assertTrue(device.online)
+        self.proxy.announcement(again, "AboutToReboot")
+        self.assertEqual(device.state.announcement, "AboutToReboot")
+        self.assertEqual(self.proxy._byUPnP, {again.udn: {device.key: device}})
+
+    def test_indexOfTwoMembers(self) -> None:
+        """A Virtual CWMP Device of two UPnP devices is found from either; one leaving leaves the other's entry."""
+        first = SimUPnPDevice(self.clock)
+        twin = SimulatedDevice(Identity.forIndex(0, udn="uuid:11111111-2222-3333-4444-555555555555"), schema(),
+                               self.clock)
+        twin.setLocation("http://127.0.0.2:49001")
+        twin.powerOn()
+        second = SimUPnPDevice(self.clock, sim=twin, host="127.0.0.2")
+        self.proxy.deviceReady(first)
+        self.proxy.deviceReady(second)
+        [device] = self.appeared
+        self.assertEqual(set(self.proxy._byUPnP), {first.udn, second.udn})
+        for upnp in (first, second):
+            self.assertEqual(self.proxy._devicesOf(upnp), [device])
+        device.removeMember(second, second.udn)
+        self.assertEqual((self.proxy._byUPnP, self.proxy._devicesOf(second)), ({first.udn: {device.key: device}}, []))
+
     def test_noIdentityNotProxied(self) -> None:
         """No OUI in the Common Objects: not proxied, logged once with the UDN and the address."""
         upnp = SimUPnPDevice(self.clock, oui="")

@@ -101,6 +101,10 @@ class VirtualDevice(ProxiedDevice):
     @ivar overlays: C{(path, model)} mounts of objects the proxier holds
         for this device over its own model (TR-330 §4.3.2) — issue 7's
         diagnostics objects go here; L{dataModel} mounts them.
+
+    @param onMembers: called with the device once it is made and after
+        every change of its members, so that an index of devices by member
+        (the proxy module's) never goes stale.
     """
 
     proxyProtocol = PROXY_PROTOCOL
@@ -109,11 +113,13 @@ class VirtualDevice(ProxiedDevice):
     def __init__(self, profile: DeviceProfile, member: Member, state: DeviceState, *, clock: Any,
                  gateFactory: Callable[..., ActionGate], probeInterval: float = 60.0,
                  store: Any = None, uploadAgent: Optional[Callable[[], Any]] = None,
-                 settings: Optional[ProxySettings] = None) -> None:
+                 settings: Optional[ProxySettings] = None,
+                 onMembers: Optional[Callable[["VirtualDevice"], None]] = None) -> None:
         super().__init__(profile.identity)
         self.clock = clock
         self.state = state
-        self.members: list[Member] = [member]
+        self._onMembers: Optional[Callable[["VirtualDevice"], None]] = None
+        self._setMembers((member,))
         self.expected = ""  # "reboot" / "reset": the proxier asked for it
         self.probeInterval = probeInterval
         self.overlays: list[tuple[str, Any]] = []
@@ -132,6 +138,9 @@ class VirtualDevice(ProxiedDevice):
 
             self.management = DeviceManagement(self, store, uploadAgent=uploadAgent,
                                                settings=settings or ProxySettings())
+        self._onMembers = onMembers  # made: from now on its members are worth indexing
+        if onMembers is not None:
+            onMembers(self)
 
     # -- IProxiedDevice ----------------------------------------------------------------
 
@@ -196,8 +205,24 @@ class VirtualDevice(ProxiedDevice):
                 return member.upnp
         return None
 
+    @property
+    def members(self) -> tuple[Member, ...]:
+        """The UPnP logical devices it is made of, in the order they joined."""
+        return self._members
+
     def hasMember(self, upnp: Any) -> bool:
-        return any(m.upnp is upnp for m in self.members)
+        return upnp in self._memberUPnPs
+
+    def removeMember(self, upnp: Any, udn: str) -> None:
+        """The logical device C{udn} of C{upnp} is no longer one of this device's (it says another identity now)."""
+        self._setMembers(tuple(m for m in self._members if not (m.upnp is upnp and m.udn == udn)))
+
+    def _setMembers(self, members: tuple[Member, ...]) -> None:
+        """Every change of members goes here: the set L{hasMember} reads and the C{onMembers} hook follow."""
+        self._members = members
+        self._memberUPnPs = {m.upnp for m in members}
+        if self._onMembers is not None:
+            self._onMembers(self)
 
     def _logProfile(self, profile: DeviceProfile) -> None:
         caps = profile.capabilities
@@ -229,9 +254,8 @@ class VirtualDevice(ProxiedDevice):
         member = next((m for m in self.members if m.upnp is upnp and m.udn == candidate.udn), None)
         if member is None:
             # the same logical device under a new UPnPDevice object replaces the old one
-            self.members = [m for m in self.members if m.udn != candidate.udn]
             member = Member(upnp, candidate)
-            self.members.append(member)
+            self._setMembers(tuple(m for m in self._members if m.udn != candidate.udn) + (member,))
         else:
             member.candidate = candidate
         if profile.candidate.udn == self.profile.candidate.udn or not self._othersReady(member):

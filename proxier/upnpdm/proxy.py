@@ -90,6 +90,10 @@ class UPnPDMProxy:
         self.defaultRootVersion = defaultRootVersion
         self.uploadAgent = uploadAgent
         self.devices: dict[str, VirtualDevice] = {}
+        # which devices have a member of a UPnP device: by its root UDN, then by device key (VirtualDevice's
+        # onMembers keeps it), and the UDNs each device is indexed under
+        self._byUPnP: dict[str, dict[str, VirtualDevice]] = {}
+        self._indexed: dict[str, frozenset[str]] = {}
         self.reported: set[str] = set()
         self.actionObservers: list[Any] = []
         self.refused: dict[tuple[str, str], str] = {}
@@ -115,7 +119,21 @@ class UPnPDMProxy:
     # -- which devices a UPnP device belongs to -----------------------------------------
 
     def _devicesOf(self, upnp: Any) -> list[VirtualDevice]:
-        return [d for d in self.devices.values() if d.hasMember(upnp)]
+        """The Virtual CWMP Devices C{upnp} (that very object) is a member of, by index rather than by a scan."""
+        return [d for d in self._byUPnP.get(upnp.udn, {}).values() if d.hasMember(upnp)]
+
+    def _membersChanged(self, device: VirtualDevice) -> None:
+        """The index follows a device's members (made, joined, replaced, or gone with another identity)."""
+        now = frozenset(m.upnp.udn for m in device.members)
+        before = self._indexed.get(device.key, frozenset())
+        for udn in before - now:
+            devices = self._byUPnP[udn]
+            del devices[device.key]
+            if not devices:
+                del self._byUPnP[udn]
+        for udn in now - before:
+            self._byUPnP.setdefault(udn, {})[device.key] = device
+        self._indexed[device.key] = now
 
     # -- IUPnPDeviceObserver ----------------------------------------------------------------
 
@@ -173,7 +191,7 @@ class UPnPDMProxy:
                 other.log.warn("its UPnP device {udn} now says it is {identity}", udn=candidate.udn,
                                identity=str(profile.identity))
                 other.memberGone(upnp, "its identity changed")
-                other.members = [m for m in other.members if not (m.upnp is upnp and m.udn == candidate.udn)]
+                other.removeMember(upnp, candidate.udn)
         device = self.devices.get(key)
         if device is None:
             try:
@@ -181,7 +199,7 @@ class UPnPDMProxy:
                 device = VirtualDevice(profile, Member(upnp, candidate), state, clock=self.clock,
                                        gateFactory=self.makeGate, probeInterval=self.settings.onlineProbeInterval,
                                        store=self.store.child(_managementName(key)), uploadAgent=self.uploadAgent,
-                                       settings=self.settings)
+                                       settings=self.settings, onMembers=self._membersChanged)
             except StoreError as e:  # a state file that cannot be read: not replaced by a blank one
                 self._refuse(upnp, candidate, str(e))
                 return
