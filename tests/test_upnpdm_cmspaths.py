@@ -108,6 +108,36 @@ class TranslatorTests(unittest.TestCase):
         self.assertEqual(self.translator.toCMS("Device.A.1.B.3.C", self.lookup), "/BBF/A/0/B/5/C")
         self.assertEqual(self.translator.toCWMP("/BBF/A/0/B/5/C", self.numberFor), "Device.A.1.B.6.C")
 
+    def test_numbersNotRemembered(self) -> None:
+        """
+        What a path translates to apart from its instance numbers is
+        remembered, shared by translators of the same root; the numbers are
+        asked every time (a table read again renumbers, a number is retired).
+        """
+        self.numbers[("/BBF/A/", 1)] = 0
+        self.numbers[("/BBF/A/0/B/", 3)] = 5
+        other = Translator("/BBF/")
+        for translator in (self.translator, other, self.translator):
+            self.assertEqual(translator.toCMS("Device.A.1.B.3.", self.lookup), "/BBF/A/0/B/5/")
+            self.assertEqual(translator.toCWMP("/BBF/A/0/B/5/", self.numberFor), "Device.A.1.B.6.")
+        self.numbers[("/BBF/A/", 1)] = 4
+        self.numbers[("/BBF/A/4/B/", 3)] = 2
+        self.assertEqual(self.translator.toCMS("Device.A.1.B.3.", self.lookup), "/BBF/A/4/B/2/")
+        self.assertEqual(self.translator.toCWMP("/BBF/A/0/B/5/", lambda table, upnp: upnp + 10), "Device.A.10.B.15.")
+        del self.numbers[("/BBF/A/4/B/", 3)]
+        with self.assertRaises(UnknownInstance) as caught:
+            self.translator.toCMS("Device.A.1.B.3.", self.lookup)
+        self.assertEqual((caught.exception.tablePath, caught.exception.segment), ("/BBF/A/4/B/", 3))
+        self.assertEqual(Translator("/Other/").toCMS("Device.A.1.B.3.", lambda table, segment: 0), "/Other/A/0/B/0/")
+
+    def test_tooLong(self) -> None:
+        """A path too long once its numbers are in is not in the model (CMS) or dropped (CWMP)."""
+        long = "/BBF/" + "Nnnnnnnnnn/" * 20
+        self.assertIsNone(self.translator.toCWMP(long + "0/X", lambda table, upnp: 10 ** 60))
+        self.assertEqual(self.translator.toCWMP(long + "0/X", self.numberFor), "Device." + "Nnnnnnnnnn." * 20 + "1.X")
+        name = "Device.A.1." + "B." * 100 + "C"
+        self.assertRaises(NotInModel, self.translator.toCMS, name, lambda table, segment: 10 ** 900)
+
     def test_alias(self) -> None:
         """An instance alias is resolved by the lookup like a number."""
         self.assertEqual(self.translator.toCMS("Device.Hosts.Host.[cpe-tv].HostName", self.lookup),

@@ -213,7 +213,6 @@ class Translator:
             if not parsed.partial or any(not isinstance(s, str) for s in parsed.segments):
                 raise CMSPathError(f"the model location {root!r} is not an object path")
         self.root = root
-        self._rootDepth = 0 if root is None else len(parse(root).segments)
         self.mapped = dict(mapped)
         self.reverse = {cms: cwmp for cwmp, cms in self.mapped.items()}
 
@@ -235,25 +234,20 @@ class Translator:
             raise NotInModel(name)
         if name in ("", CWMP_ROOT):
             return self.root
-        try:
-            parsed = cwmppaths.parse(name)
-        except cwmppaths.PathError:
-            raise NotInModel(name) from None
-        if not parsed.segments or parsed.segments[0] != _ROOT_NAME:
+        pattern = _cmsPattern(self.root, name)
+        if pattern is None:
             raise NotInModel(name)
-        out = self.root.rstrip("/")
-        for segment in parsed.segments[1:]:
-            if isinstance(segment, str) and not isinstance(segment, cwmppaths.Alias):
-                out += "/" + segment
-                continue
-            table = out + "/"
-            number = lookup(table, segment)
+        pieces, partial = pattern
+        out = pieces[0]
+        for index in range(1, len(pieces), 2):
+            segment = pieces[index]
+            number = lookup(out, segment)
             if number is None:
-                raise UnknownInstance(table, segment)
-            out += f"/{number}"
+                raise UnknownInstance(out, segment)
+            out += f"{number}{pieces[index + 1]}"
         if len(out) + 1 > MAX_CMS_PATH:
             raise NotInModel(name)
-        return out + "/" if parsed.partial else out
+        return out + "/" if partial else out
 
     def toCWMP(self, cms: str, numberFor: NumberFor) -> Optional[str]:
         """
@@ -267,22 +261,74 @@ class Translator:
         mapped = self.reverse.get(cms)
         if mapped is not None:
             return mapped
-        if self.root is None or not isUnder(self.root, cms):
+        if self.root is None:
             return None
-        try:
-            parsed = parse(cms)
-        except CMSPathError:
+        pieces = _cwmpPattern(self.root, cms)
+        if pieces is None:
             return None
-        segments = parsed.segments[self._rootDepth:]
-        out = _ROOT_NAME
-        prefix = self.root.rstrip("/")
-        for segment in segments:
-            if isinstance(segment, int):
-                out += f".{numberFor(prefix + '/', segment)}"
-            else:
-                out += "." + segment
-            prefix += f"/{segment}"
-        text = out + "." if parsed.partial else out
+        text = pieces[0]
+        for index in range(1, len(pieces), 2):
+            table, upnp = pieces[index]
+            text += f"{numberFor(table, upnp)}{pieces[index + 1]}"
         if len(text) > cwmppaths.MAX_PATH_LENGTH:
             return None
         return text
+
+
+# What a path translates to apart from its instance numbers, remembered by
+# content (the model's root and the path: the same for every device of a
+# model) and bounded as the parses are: a GetParameterValues translates
+# every name asked one way and every path answered the other.
+
+
+@lru_cache(maxsize=cwmppaths.PARSE_CACHE)
+def _cmsPattern(root: str, name: str) -> Optional[tuple[tuple[object, ...], bool]]:
+    """
+    The CMS path of CWMP path C{name} below C{root} as C{(pieces,
+    partial)}: texts with, between them, the CWMP instance segments (int or
+    Alias) whose UPnP number goes there; the text before a segment ends
+    with its table's path. C{None} when C{name} is not below C{Device.}.
+    """
+    try:
+        parsed = cwmppaths.parse(name)
+    except cwmppaths.PathError:
+        return None
+    if not parsed.segments or parsed.segments[0] != _ROOT_NAME:
+        return None
+    pieces: list[object] = []
+    out = root.rstrip("/")
+    for segment in parsed.segments[1:]:
+        if isinstance(segment, str) and not isinstance(segment, cwmppaths.Alias):
+            out += "/" + segment
+            continue
+        pieces += [out + "/", segment]
+        out = ""
+    pieces.append(out)
+    return tuple(pieces), parsed.partial
+
+
+@lru_cache(maxsize=cwmppaths.PARSE_CACHE)
+def _cwmpPattern(root: str, cms: str) -> Optional[tuple[object, ...]]:
+    """
+    The CWMP path of CMS path C{cms} below C{root}: texts with, between
+    them, C{(tablePath, upnpNumber)} for each instance, whose CWMP number
+    goes there. C{None} when C{cms} is not below C{root} or not a CMS path.
+    """
+    if not isUnder(root, cms):
+        return None
+    try:
+        parsed = parse(cms)
+    except CMSPathError:
+        return None
+    pieces: list[object] = []
+    out = _ROOT_NAME
+    prefix = root.rstrip("/")
+    for segment in parsed.segments[len(parse(root).segments):]:
+        if isinstance(segment, int):
+            pieces += [out + ".", (prefix + "/", segment)]
+            out = ""
+        else:
+            out += "." + segment
+        prefix += f"/{segment}"
+    pieces.append(out + "." if parsed.partial else out)
+    return tuple(pieces)
