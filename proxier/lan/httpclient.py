@@ -7,10 +7,12 @@ followed only after the policy checked them again.
 It sits on an injected client with treq's C{HTTPClient.request}: treq's
 own when it is installed, else L{AgentHTTPClient} on Twisted's C{Agent}
 alone (treq is not in OpenWrt's packages feed; nothing here needs more than
-its C{request}). L{makeHTTPClient} makes the default one: a non-persistent pool (device web servers are often poor at
-keep-alive) and an endpoint factory that reaches IPv6 link-local devices
-through the interface they were heard on, and that the DeviceProtection
-work can give a TLS connection creator per device (L{EndpointFactory.tls}).
+its C{request}). L{makeHTTPClient} makes the default one: a non-persistent
+pool unless given one (the control point's keeps connections to devices
+alive: L{proxier.lan.keepalive}) and an endpoint factory that reaches IPv6
+link-local devices through the interface they were heard on, and that the
+DeviceProtection work can give a TLS connection creator per device
+(L{EndpointFactory.tls}).
 """
 
 from __future__ import annotations
@@ -287,18 +289,23 @@ class AgentHTTPClient:
 
 
 def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0,
-                   useTreq: Optional[bool] = None) -> tuple[Any, EndpointFactory]:
+                   useTreq: Optional[bool] = None, *, pool: Any = None) -> tuple[Any, EndpointFactory]:
     """
     The default client: treq's C{HTTPClient} (or, without treq, an
-    L{AgentHTTPClient}) on an C{Agent} with a non-persistent pool and an
-    L{EndpointFactory} (returned too, for the L{Requester}).
+    L{AgentHTTPClient}) on an C{Agent} and an L{EndpointFactory} (returned
+    too, for the L{Requester}).
 
     @param useTreq: C{None}: treq when it can be imported.
+    @param pool: the C{Agent}'s connection pool (a
+        L{DevicePool<proxier.lan.keepalive.DevicePool>}); C{None}: a
+        non-persistent one, a new connection for every request.
     """
     from twisted.web.client import Agent, HTTPConnectionPool
 
     endpoints = EndpointFactory(reactor, connectTimeout)
-    agent = Agent.usingEndpointFactory(reactor, endpoints, pool=HTTPConnectionPool(reactor, persistent=False))
+    if pool is None:
+        pool = HTTPConnectionPool(reactor, persistent=False)
+    agent = Agent.usingEndpointFactory(reactor, endpoints, pool=pool)
     if useTreq is not False:
         try:
             from treq.client import HTTPClient

@@ -52,6 +52,7 @@ from proxier.upnp.discovery import Discovery
 from proxier.upnp.eventing import CallbackServer, Subscription
 from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
 from proxier.lan.httpclient import EndpointFactory, Requester, makeHTTPClient
+from proxier.lan.keepalive import DevicePool
 from proxier.lan.netif import NetworkInterface, defaultRouteInterfaces, listInterfaces, selectInterfaces
 from proxier.upnp.dps.security import HELD, QUARANTINED, REFUSED, DeviceSecurity, SecurityManager
 from proxier.upnp.settings import Settings
@@ -358,7 +359,8 @@ class ControlPoint(MultiService):
         (default: L{defaultRouteInterfaces} when C{interfaces} is not given,
         else none).
     @param httpClient: a treq C{HTTPClient} for every request to devices
-        (default: L{makeHTTPClient}; then C{endpoints} is its factory).
+        (default: L{makeHTTPClient} on a L{DevicePool}, kept in C{pool}:
+        connections kept alive; then C{endpoints} is its factory).
     @param resolve: name → Deferred list of addresses (URL policy).
     @param store: where DeviceProtection keeps its identity, pins,
         quarantine and introduction status (C{None}: in memory).
@@ -402,8 +404,11 @@ class ControlPoint(MultiService):
         s = self.settings
         self.loopbackMode = s.ssdpMode == "unicast-loopback"
         self.rng = rng or random.Random()
+        self.pool: Optional[DevicePool] = None
         if httpClient is None:
-            httpClient, endpoints = makeHTTPClient(reactor, connectTimeout=min(10.0, float(s.actionTimeout)))
+            self.pool = DevicePool(self.clock)
+            httpClient, endpoints = makeHTTPClient(reactor, connectTimeout=min(10.0, float(s.actionTimeout)),
+                                                   pool=self.pool)
         self.httpClient = httpClient
         self.endpoints = endpoints
         self.policy = URLPolicy(resolve, reactor=reactor)
@@ -577,7 +582,11 @@ class ControlPoint(MultiService):
         self.byUDN.clear()
         waits.append(self.callbacks.stop())
         waits.append(children)
-        return DeferredList([d for d in waits if isinstance(d, Deferred)], consumeErrors=True)
+        stopped = DeferredList([d for d in waits if isinstance(d, Deferred)], consumeErrors=True)
+        if self.pool is not None:  # after the UNSUBSCRIBEs, which may have used them
+            pool = self.pool
+            stopped.addCallback(lambda _: pool.closeCachedConnections())
+        return stopped
 
     def _received(self, message: ssdp.Message, origin: Any) -> None:
         self.tracker.received(message, origin)

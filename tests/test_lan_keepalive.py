@@ -1,0 +1,385 @@
+"""
+Tests for L{proxier.lan.keepalive}: kept-alive connections to devices,
+against loopback servers that count their connections and answer as
+devices do (well, or mishandling keep-alive). The pool's clock is a
+C{Clock}: idle timeouts and early closes are decided by advancing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, gatherResults, inlineCallbacks, succeed
+from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock, deferLater
+from twisted.logger import globalLogPublisher
+from twisted.trial import unittest
+from twisted.web.client import readBody
+
+from proxier.lan.httpclient import AgentHTTPClient, BodyTooLarge, HTTPFailure, HTTPTimeout, Requester, makeHTTPClient
+from proxier.lan.keepalive import IDLE_TIMEOUT, DevicePool
+from proxier.lan.urlpolicy import Origin, URLPolicy
+
+from .test_lan_urlpolicy import resolverOf
+
+LOOPBACK = Origin("127.0.0.1", None, loopbackMode=True)
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+class Device(Protocol):
+    """One connection of a L{DeviceServer}: parses requests, lets the server's C{answer} reply."""
+
+    def connectionMade(self) -> None:
+        self.buffer = b""
+        self.served = 0
+        self.factory.connections.append(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.buffer += data
+        while b"\r\n\r\n" in self.buffer:
+            head, _, rest = self.buffer.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+            length = int(headers.get("content-length", "0"))
+            if len(rest) < length:
+                return
+            self.buffer = rest[length:]
+            self.served += 1
+            self.factory.requests.append((lines[0].split(" ")[0], headers, self.served))
+            self.factory.answer(self, headers)
+
+    def connectionLost(self, reason: Any) -> None:
+        self.factory.lost += 1
+        for d in self.factory.lostWaiters:
+            d.callback(None)
+        self.factory.lostWaiters = []
+
+
+class DeviceServer(Factory):
+    """
+    A loopback device web server.
+
+    @param answer: C{(protocol, headers)} → writes the reply (default: 200
+        with a length, the connection kept open unless asked to close).
+    """
+
+    protocol = Device
+
+    def __init__(self, answer: Optional[Callable[[Device, dict], None]] = None) -> None:
+        self.answer = answer or self.keepAlive
+        self.connections: list[Device] = []
+        self.requests: list[tuple[str, dict, int]] = []
+        self.lost = 0
+        self.lostWaiters: list[Deferred] = []
+
+    @staticmethod
+    def keepAlive(conn: Device, headers: dict) -> None:
+        conn.transport.write(OK)
+        if headers.get("connection", "").lower() == "close":
+            conn.transport.loseConnection()
+
+    def waitLost(self, count: int) -> Deferred:
+        """Fires once C{count} connections have been closed."""
+        if self.lost >= count:
+            return succeed(None)
+        d: Deferred = Deferred()
+        self.lostWaiters.append(d)
+        return d.addCallback(lambda _: self.waitLost(count))
+
+
+def turn() -> Deferred:
+    """A few reactor turns: what the peer sent (a close) is read."""
+    return deferLater(reactor, 0.05, lambda: None)
+
+
+class KeepAliveTests(unittest.TestCase):
+    """The control point's client (treq on an Agent) on a L{DevicePool}."""
+
+    useTreq: Optional[bool] = None
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.pool = DevicePool(self.clock)
+        self.addCleanup(self.pool.closeCachedConnections)
+        client, endpoints = makeHTTPClient(reactor, connectTimeout=5, useTreq=self.useTreq, pool=self.pool)
+        if self.useTreq is False:
+            self.assertIsInstance(client, AgentHTTPClient)
+        self.policy = URLPolicy(resolverOf({}))
+        self.requester = Requester(client, reactor, self.policy, endpoints=endpoints)
+
+    def serve(self, answer: Optional[Callable[[Device, dict], None]] = None) -> DeviceServer:
+        server = DeviceServer(answer)
+        port = reactor.listenTCP(0, server, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        server.url = f"http://127.0.0.1:{port.getHost().port}"  # type: ignore[attr-defined]
+        return server
+
+    def get(self, server: DeviceServer, method: str = "GET", body: Optional[bytes] = None,
+            timeout: float = 10, maxBytes: int = 1000) -> Deferred:
+        target = self.policy.checkAddressLiteral(server.url + "/desc.xml", LOOPBACK)  # type: ignore[attr-defined]
+        return self.requester.request(method, target, LOOPBACK, body=body, timeout=timeout, maxBytes=maxBytes)
+
+    def logged(self) -> list[str]:
+        from twisted.logger import formatEvent
+
+        events: list[str] = []
+
+        def observe(event: dict) -> None:
+            if event.get("log_namespace", "").startswith("proxier.lan.keepalive"):
+                events.append(formatEvent(event))
+
+        globalLogPublisher.addObserver(observe)
+        self.addCleanup(globalLogPublisher.removeObserver, observe)
+        return events
+
+    @inlineCallbacks
+    def test_reuse(self) -> Any:
+        """Two requests, one after the other: one TCP connection, kept idle afterwards; no Connection: close."""
+        server = self.serve()
+        for _ in range(2):
+            result = yield self.get(server)
+            self.assertEqual((result.code, result.body), (200, b"ok"))
+        self.assertEqual(len(server.connections), 1)
+        self.assertEqual([served for _, _, served in server.requests], [1, 2])
+        self.assertNotIn("connection", server.requests[0][1])
+        self.assertEqual(self.pool.idle, 1)
+        self.assertEqual(self.pool.fallbacks(), {})
+
+    @inlineCallbacks
+    def test_idleClose(self) -> Any:
+        """An idle connection is closed after IDLE_TIMEOUT seconds of the pool's clock; the next request opens one."""
+        server = self.serve()
+        yield self.get(server)
+        self.clock.advance(IDLE_TIMEOUT - 0.5)
+        self.assertEqual(self.pool.idle, 1)
+        self.clock.advance(0.5)
+        self.assertEqual(self.pool.idle, 0)
+        yield server.waitLost(1)
+        yield self.get(server)
+        self.assertEqual(len(server.connections), 2)
+        self.assertEqual(self.pool.fallbacks(), {}, "closed by the proxier: nothing said of the device")
+
+    @inlineCallbacks
+    def test_perDeviceBound(self) -> Any:
+        """Three requests at once: three connections, two kept, the third closed."""
+        server = self.serve()
+        yield gatherResults([self.get(server) for _ in range(3)])
+        self.assertEqual(len(server.connections), 3)
+        self.assertEqual(self.pool.idle, 2)
+        yield server.waitLost(1)
+
+    @inlineCallbacks
+    def test_totalBoundLRU(self) -> Any:
+        """Past the total bound the least recently used idle connection is closed, whatever its device."""
+        self.pool.maxIdle = 2
+        servers = [self.serve() for _ in range(3)]
+        for server in servers:
+            yield self.get(server)
+        self.assertEqual(self.pool.idle, 2)
+        yield servers[0].waitLost(1)
+        self.assertEqual((servers[1].lost, servers[2].lost), (0, 0))
+        yield self.get(servers[2])
+        self.assertEqual(len(servers[2].connections), 1, "the recent ones are still reused")
+
+    @inlineCallbacks
+    def test_staleGetRetried(self) -> Any:
+        """A GET on a kept connection the device closed unanswered is sent once more on a new connection."""
+        def answer(conn: Device, headers: dict) -> None:
+            if conn.served == 2:
+                conn.transport.loseConnection()  # as if it had timed it out just before
+            else:
+                conn.transport.write(OK)
+
+        server = self.serve(answer)
+        yield self.get(server)
+        result = yield self.get(server)
+        self.assertEqual(result.body, b"ok")
+        self.assertEqual(len(server.connections), 2)
+        self.assertEqual([m for m, _, _ in server.requests], ["GET"] * 3)
+
+    @inlineCallbacks
+    def test_staleGetRetriedOnce(self) -> Any:
+        """The retry is one: a device that closes the new connection too fails the GET."""
+        def answer(conn: Device, headers: dict) -> None:
+            if len(conn.factory.requests) == 1:
+                conn.transport.write(OK)
+            else:
+                conn.transport.loseConnection()
+
+        server = self.serve(answer)
+        yield self.get(server)
+        yield self.assertFailure(self.get(server), HTTPFailure)
+        self.assertEqual(len(server.requests), 3)
+
+    @inlineCallbacks
+    def test_actionNotSentAgain(self) -> Any:
+        """A POST (a SOAP action) on a kept connection closed unanswered fails: it is never sent twice."""
+        def answer(conn: Device, headers: dict) -> None:
+            if conn.served == 3:
+                conn.transport.loseConnection()
+            else:
+                conn.transport.write(OK)
+
+        server = self.serve(answer)
+        yield self.get(server)
+        yield self.get(server)  # answered on a reused connection: keep-alive works there
+        yield self.assertFailure(self.get(server, "POST", b"<s:Envelope/>"), HTTPFailure)
+        self.assertEqual([m for m, _, _ in server.requests], ["GET", "GET", "POST"])
+        self.assertEqual(len(server.connections), 1)
+
+    @inlineCallbacks
+    def test_actionNeverSentIsSent(self) -> Any:
+        """A POST that provably never left (RequestNotSent: the connection was no longer usable) goes on a new one."""
+        from twisted.internet.defer import fail
+        from twisted.web._newclient import Request, RequestNotSent
+        from twisted.web.http_headers import Headers
+
+        from proxier.httpbody import BytesProducer
+        from proxier.lan.keepalive import _Use
+
+        class Unusable:
+            def request(self, request: Any) -> Deferred:
+                return fail(RequestNotSent())
+
+        server = self.serve()
+        port = int(server.url.rpartition(":")[2])  # type: ignore[attr-defined]
+        device = self.pool._device(b"127.0.0.1", port)
+        device.proven = True
+        use = _Use(self.pool, device, (b"http", b"127.0.0.1", port), TCP4ClientEndpoint(reactor, "127.0.0.1", port),
+                   Unusable(), reused=True)
+        request = Request._construct(b"POST", b"/control", Headers({b"host": [b"127.0.0.1"]}),
+                                     BytesProducer(b"<s:Envelope/>"), persistent=True)
+        response = yield use.request(request)
+        self.assertEqual((yield readBody(response)), b"ok")
+        self.assertEqual([m for m, _, _ in server.requests], ["POST"])
+
+    @inlineCallbacks
+    def test_actionWaitsForProvenKeepAlive(self) -> Any:
+        """A POST reuses a connection only to a device that already answered on a reused one."""
+        server = self.serve()
+        yield self.get(server)
+        yield self.get(server, "POST", b"<s:Envelope/>")
+        self.assertEqual([served for _, _, served in server.requests], [1, 1])
+        self.assertEqual(self.pool.idle, 2)
+        yield self.get(server)  # on the most recently kept one, answered: proven
+        yield self.get(server, "POST", b"<s:Envelope/>")
+        self.assertEqual([served for _, _, served in server.requests], [1, 1, 2, 3])
+        self.assertEqual(len(server.connections), 2)
+
+    @inlineCallbacks
+    def test_closeEveryTime(self) -> Any:
+        """A device answering Connection: close every time is recorded (logged once) and asked with close."""
+        events = self.logged()
+
+        def answer(conn: Device, headers: dict) -> None:
+            conn.transport.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+            conn.transport.loseConnection()
+
+        server = self.serve(answer)
+        for _ in range(4):
+            result = yield self.get(server)
+            self.assertEqual(result.body, b"ok")
+        self.assertEqual([h.get("connection", "").lower() for _, h, _ in server.requests],
+                         ["", "", "close", "close"])
+        self.assertEqual(list(self.pool.fallbacks().values()), ["answers Connection: close every time"])
+        self.assertIn(server.url[len("http://"):], self.pool.fallbacks())  # type: ignore[attr-defined]
+        self.assertEqual(len(events), 1, events)
+        self.assertIn("mishandles HTTP keep-alive", events[0])
+
+    @inlineCallbacks
+    def test_noLengthClosing(self) -> Any:
+        """An answer without Content-Length ended by closing: read whole, and the device recorded."""
+        def answer(conn: Device, headers: dict) -> None:
+            conn.transport.write(b"HTTP/1.1 200 OK\r\n\r\nok")
+            conn.transport.loseConnection()
+
+        server = self.serve(answer)
+        result = yield self.get(server)
+        self.assertEqual(result.body, b"ok")
+        self.assertIn("without Content-Length", list(self.pool.fallbacks().values())[0])
+        yield self.get(server)
+        self.assertEqual(server.requests[1][1].get("connection"), "close")
+
+    @inlineCallbacks
+    def test_noLengthNoClose(self) -> Any:
+        """No length and no close: the deadline ends it; the device is recorded and then asked with close."""
+        def answer(conn: Device, headers: dict) -> None:
+            conn.transport.write(b"HTTP/1.1 200 OK\r\n\r\nok")
+            if headers.get("connection") == "close":
+                conn.transport.loseConnection()
+
+        server = self.serve(answer)
+        yield self.assertFailure(self.get(server, timeout=0.3), HTTPTimeout)
+        yield turn()  # the dropped connection's end is read
+        self.assertIn("did not close", list(self.pool.fallbacks().values())[0])
+        result = yield self.get(server)
+        self.assertEqual(result.body, b"ok")
+
+    @inlineCallbacks
+    def test_closeMidAnswer(self) -> Any:
+        """A device closing in the middle of an answer: that request fails, the device is recorded."""
+        def answer(conn: Device, headers: dict) -> None:
+            conn.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok")
+            conn.transport.loseConnection()
+
+        server = self.serve(answer)
+        yield self.assertFailure(self.get(server), HTTPFailure)
+        self.assertIn("in the middle of an answer", list(self.pool.fallbacks().values())[0])
+
+    @inlineCallbacks
+    def test_silentCloseAfterAnswer(self) -> Any:
+        """Closing each kept connection right after answering, without saying so: recorded after two."""
+        def answer(conn: Device, headers: dict) -> None:
+            conn.transport.write(OK)
+            conn.transport.loseConnection()
+
+        server = self.serve(answer)
+        for _ in range(3):
+            yield self.get(server)
+            yield turn()
+        self.assertIn("right after answering", list(self.pool.fallbacks().values())[0])
+        self.assertEqual(server.requests[2][1].get("connection"), "close")
+
+    @inlineCallbacks
+    def test_droppedConnectionsNotReused(self) -> Any:
+        """A body over its cap drops its connection: the next request opens another; nothing recorded."""
+        server = self.serve()
+        yield self.assertFailure(self.get(server, maxBytes=1), BodyTooLarge)
+        yield self.get(server)
+        self.assertEqual(len(server.connections), 2)
+        self.assertEqual(self.pool.fallbacks(), {})
+
+    @inlineCallbacks
+    def test_httpsNotKept(self) -> Any:
+        """https (DeviceProtection) connections are never kept: each request asks to close and gets its own."""
+        server = self.serve()
+        port = int(server.url.rpartition(":")[2])  # type: ignore[attr-defined]
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
+        for _ in range(2):
+            use = yield self.pool.getConnection((b"https", b"127.0.0.1", port), endpoint)
+            from twisted.web._newclient import Request
+            from twisted.web.http_headers import Headers
+
+            headers = Headers({b"host": [b"127.0.0.1"]})
+            response = yield use.request(Request._construct(b"GET", b"/", headers, None, persistent=True))
+            self.assertEqual(response.code, 200)
+        self.assertEqual([h.get("connection") for _, h, _ in server.requests], ["close", "close"])
+        self.assertEqual(len(server.connections), 2)
+        self.assertEqual(self.pool.idle, 0)
+
+    @inlineCallbacks
+    def test_closeCachedConnections(self) -> Any:
+        """Closing the pool closes the idle connections (the control point's stop)."""
+        server = self.serve()
+        yield self.get(server)
+        yield self.pool.closeCachedConnections()
+        self.assertEqual(self.pool.idle, 0)
+        yield server.waitLost(1)
+
+
+class AgentClientKeepAliveTests(KeepAliveTests):
+    """The same without treq (OpenWrt): L{AgentHTTPClient} on the Agent."""
+
+    useTreq = False
