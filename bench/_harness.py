@@ -4,7 +4,8 @@ command line of those run for a number of rounds, cleanups of the peers a
 script starts, its log kept to warnings (an unstarted log would keep
 every event in memory), and the proxier's tree with the UPnP-DM plugin and
 one simulated device on loopback, or with the printer plugin on given
-printers.
+printers; or, in processes of their own, a fleet of simulated devices and
+the proxier (L{FleetProcesses}).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from twisted.internet import task
 
 __all__ = ["percentile", "reactWithRounds", "reactFleet", "startWithOneDevice", "startWithPrinters", "Cleanups",
            "warningsOnly", "residentBytes", "processCPUSeconds", "memoryPerDevice", "profiled", "GPVCases",
-           "gpvCases"]
+           "gpvCases", "procStatus", "freeTCPPort", "bootstrapped", "FleetProcesses"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -261,3 +262,158 @@ def gpvCases(reactor: Any, tree: Any, service: Any, fleet: Any, sizes: tuple[int
         return GPVCases(key, endpoint, device._target(), device.profile.candidate.cms, cases)
 
     return prepare()
+
+
+def procStatus(pid: int, field: str) -> int:
+    """A size field of a process's /proc status (VmHWM, VmRSS...), in bytes; 0 when absent."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def freeTCPPort() -> int:
+    """A TCP port on 127.0.0.1 free now (for a child's listening port the parent must know)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bootstrapped(acs: Any, wanted: set[str]) -> set[str]:
+    """The devices of C{wanted} whose "0 BOOTSTRAP" session with the fake ACS ended well."""
+    return {s.device for s in acs.sessions if s.device in wanted and s.ended and s.ok
+            and any(e.code == "0 BOOTSTRAP" for e in s.inform.events)}
+
+
+class FleetProcesses:
+    """
+    What the UPnP DM fleet benchmarks share: three processes, all on
+    127.0.0.1 (unicast-loopback SSDP, nothing leaves the machine), so that
+    the figures are the proxier's own —
+
+     - this one: the fake ACS (C{acs}), schema validation off (it is not
+       what is measured);
+     - C{count} simulated devices (C{python -m proxier.sim.main}), answering
+       searches on a known port;
+     - the proxier (twistd, through C{bench/_slowfsync.py}: fsync as slow as
+       asked, fsyncs counted), on a configuration of its defaults but for
+       the loopback ports, its state and log in a new folder, and the
+       C{sections} given (C{{"lan": {"max_devices": "1064"}}}).
+
+    The proxier may be stopped and started again on the same state.
+    """
+
+    def __init__(self, reactor: Any, count: int, prefix: str, sections: dict[str, dict[str, str]]) -> None:
+        import os
+
+        from twisted.web.server import Site
+
+        from proxier.cwmp.fakeacs import FakeACS
+        from tests._helpers import freeSearchPort, freeUDPPort
+
+        self.reactor = reactor
+        self.count = count
+        self.acs = FakeACS(clock=reactor, validator=None)
+        self.acsPort = reactor.listenTCP(0, Site(self.acs), interface="127.0.0.1")
+        self.workdir = tempfile.mkdtemp(prefix=prefix)
+        self.ssdpPort = freeUDPPort()
+        self.searchPort = freeSearchPort(52000, 7)  # OSError: no free port for the fleet's searches
+        config: dict[str, dict[str, str]] = {
+            "acs": {"url": f"http://127.0.0.1:{self.acsPort.getHost().port}/acs", "periodic_inform_enable": "false"},
+            "connection_request": {"port": "0"},
+            "lan": {"ssdp_mode": "unicast-loopback", "ssdp_port": str(self.ssdpPort)},
+            "upnp": {"loopback_search_ports": str(self.searchPort)},
+            "state": {"directory": os.path.join(self.workdir, "state")},
+            "log": {"level": "warn", "file": os.path.join(self.workdir, "proxier.log")},
+            "demo": {"enable": "no"},
+        }
+        for name, keys in sections.items():
+            config.setdefault(name, {}).update(keys)
+        self.config = os.path.join(self.workdir, "proxier.conf")
+        with open(self.config, "w") as f:
+            for name, keys in config.items():
+                f.write(f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items()))
+        self.fsyncs = os.path.join(self.workdir, "fsyncs")
+        self.fleet: Any = None
+        self.proxier: Any = None
+
+    @property
+    def wanted(self) -> set[str]:
+        """The fleet's devices' keys."""
+        return {f"02C0DE-SimDM-SIM{i:06d}" for i in range(self.count)}
+
+    def startFleet(self) -> None:
+        """The simulated devices, up when this returns."""
+        import subprocess
+        import sys
+
+        from tests._helpers import subprocessEnv
+
+        self.fleet = subprocess.Popen(
+            [sys.executable, "-m", "proxier.sim.main", "--count", str(self.count), "--control-point",
+             f"127.0.0.1:{self.ssdpPort}", "--search-port", str(self.searchPort), "--log-level", "error",
+             "--stagger", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=self.workdir, text=True)
+        assert self.fleet.stdout is not None
+        self.fleet.stdout.readline()  # its first line: the fleet is up
+
+    def startProxier(self, fsyncDelay: float = 0.0, profile: str = "") -> None:
+        """The proxier, fsync slowed by C{fsyncDelay} seconds, cProfiled into C{profile} when given."""
+        import os
+        import subprocess
+        import sys
+
+        from tests._helpers import subprocessEnv
+
+        env = dict(subprocessEnv(), PROXIER_BENCH_FSYNC_DELAY=str(fsyncDelay), PROXIER_BENCH_FSYNC_COUNT=self.fsyncs)
+        self.proxier = subprocess.Popen(
+            [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_slowfsync.py"), "--nodaemon",
+             "--pidfile="]
+            + ([f"--profile={profile}", "--profiler=cprofile", "--savestats"] if profile else [])
+            + ["proxier", "--config", self.config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env,
+            cwd=self.workdir)
+
+    def proxierUsage(self) -> tuple[int, float]:
+        """The proxier's peak RSS (VmHWM, bytes) and CPU seconds so far; SystemExit when it exited."""
+        try:
+            return procStatus(self.proxier.pid, "VmHWM"), processCPUSeconds(self.proxier.pid)
+        except OSError:
+            raise SystemExit(f"the proxier exited ({self.proxier.poll()}); see {self.workdir}/proxier.log")
+
+    def stopProxier(self) -> None:
+        """SIGTERM, and its end awaited (its state saved)."""
+        _stop([self.proxier])
+
+    def fsyncCounts(self) -> tuple[Any, Any]:
+        """The fsyncs and the bytes they made durable in the proxier's last run (None, None: not written)."""
+        try:
+            with open(self.fsyncs) as f:
+                fsyncs, size = (int(n) for n in f.read().split())
+            return fsyncs, size
+        except (OSError, ValueError):
+            return None, None
+
+    def stop(self) -> Any:
+        """Both children stopped; a Deferred firing once the ACS no longer listens."""
+        _stop([child for child in (self.proxier, self.fleet) if child is not None])
+        if self.fleet is not None and self.fleet.stdout is not None:
+            self.fleet.stdout.close()
+        return self.acsPort.stopListening()
+
+
+def _stop(children: list) -> None:
+    import signal
+    import subprocess
+
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(timeout=10)

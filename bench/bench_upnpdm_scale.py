@@ -33,10 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -44,80 +41,22 @@ from twisted.internet import defer, task
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import processCPUSeconds  # noqa: E402
-
-def procStatus(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
+from bench._harness import FleetProcesses, bootstrapped  # noqa: E402
 
 
 @defer.inlineCallbacks
 def measure(reactor: Any, count: int, timeout: float, profile: str = "", fsyncDelay: float = 0.0) -> Any:
-    from twisted.web.server import Site
-
-    from proxier.cwmp.fakeacs import FakeACS
-    from tests._helpers import freeSearchPort, freeUDPPort, subprocessEnv
-
-    acs = FakeACS(clock=reactor, validator=None)  # its schema validation is not what is measured
-    acsPort = reactor.listenTCP(0, Site(acs), interface="127.0.0.1")
-    workdir = tempfile.mkdtemp(prefix=f"bench-scale-{count}-")
-    ssdpPort = freeUDPPort()
-    searchPort = freeSearchPort(52000, 7)  # OSError: no free port for the fleet's searches
-    config = os.path.join(workdir, "proxier.conf")
-    with open(config, "w") as f:
-        f.write(f"""[acs]
-url = http://127.0.0.1:{acsPort.getHost().port}/acs
-periodic_inform_enable = false
-[connection_request]
-port = 0
-[lan]
-ssdp_mode = unicast-loopback
-ssdp_port = {ssdpPort}
-search_interval = 10
-max_devices = {count + 64}
-[upnp]
-loopback_search_ports = {searchPort}
-max_pending = 64
-[state]
-directory = {workdir}/state
-[log]
-level = warn
-file = {workdir}/proxier.log
-[demo]
-enable = no
-""")
-    fleet = subprocess.Popen(
-        [sys.executable, "-m", "proxier.sim.main", "--count", str(count), "--control-point", f"127.0.0.1:{ssdpPort}",
-         "--search-port", str(searchPort), "--log-level", "error", "--stagger", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=workdir, text=True)
-    assert fleet.stdout is not None
-    fleet.stdout.readline()  # its first line: the fleet is up
-    counts = os.path.join(workdir, "fsyncs")
-    env = dict(subprocessEnv(), PROXIER_BENCH_FSYNC_DELAY=str(fsyncDelay), PROXIER_BENCH_FSYNC_COUNT=counts)
+    lan = FleetProcesses(reactor, count, f"bench-scale-{count}-", {
+        "lan": {"search_interval": "10", "max_devices": str(count + 64)}, "upnp": {"max_pending": "64"}})
+    lan.startFleet()
     started = time.monotonic()
-    proxier = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_slowfsync.py"), "--nodaemon",
-         "--pidfile="]
-        + ([f"--profile={profile}", "--profiler=cprofile", "--savestats"] if profile else [])
-        + ["proxier", "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env, cwd=workdir)
-    wanted = {f"02C0DE-SimDM-SIM{i:06d}" for i in range(count)}
-    done: set[str] = set()
-    peak = 0
+    lan.startProxier(fsyncDelay, profile)
+    wanted = lan.wanted
     result: dict = {}
     try:
         while True:
-            for session in acs.sessions:
-                if session.device in wanted and session.ended and session.ok and any(
-                        e.code == "0 BOOTSTRAP" for e in session.inform.events):
-                    done.add(session.device)
-            try:
-                peak = max(peak, procStatus(proxier.pid, "VmHWM"))
-                cpu = processCPUSeconds(proxier.pid)
-            except OSError:
-                raise SystemExit(f"the proxier exited ({proxier.poll()}); see {workdir}/proxier.log")
+            done = bootstrapped(lan.acs, wanted)
+            peak, cpu = lan.proxierUsage()
             if len(done) == count:
                 result = {"seconds": time.monotonic() - started, "peak": peak, "cpu": cpu}
                 break
@@ -126,23 +65,8 @@ enable = no
                 break
             yield task.deferLater(reactor, 0.1, lambda: None)
     finally:
-        for child in (proxier, fleet):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in (proxier, fleet):
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait(timeout=10)
-        if fleet.stdout is not None:
-            fleet.stdout.close()
-        yield acsPort.stopListening()
-    try:
-        with open(counts) as f:
-            result["fsyncs"], result["bytes"] = (int(n) for n in f.read().split())
-    except (OSError, ValueError):
-        result["fsyncs"] = result["bytes"] = None
+        yield lan.stop()
+    result["fsyncs"], result["bytes"] = lan.fsyncCounts()
     return result
 
 

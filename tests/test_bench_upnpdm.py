@@ -48,3 +48,16 @@ class ScriptTests(unittest.TestCase):
             for label in ("before", "after "):
                 self.assertIn(f"{size} parameter(s), {label}: from the ACS", out)
         self.assertEqual(out.count("ratio"), 4)
+
+    def test_scale(self) -> None:
+        """bench_upnpdm_scale: the BOOTSTRAP time, peak RSS and CPU of a tiny fleet, and the fsyncs per device."""
+        out = self.run_("bench_upnpdm_scale.py", "--sizes", "2", "--timeout", "100")
+        self.assertIn("N =     2, fsync +   0 ms: all BOOTSTRAP sessions done in", out)
+        self.assertIn("fsyncs,", out)
+
+    def test_restart(self) -> None:
+        """bench_upnpdm_restart: a tiny fleet bootstrapped, then back online after the proxier's restart."""
+        out = self.run_("bench_upnpdm_restart.py", "--sizes", "2", "--timeout", "100")
+        self.assertIn("N =     2: first run, all bootstrapped in", out)
+        self.assertIn("; restarted, all online in", out)
+        self.assertIn("90 % in", out)
