@@ -10,6 +10,8 @@ COMPLETE". The BMS mapping is tested in tests.test_upnpdm_diag.
 
 from __future__ import annotations
 
+import os
+
 from typing import Any, Optional
 
 from twisted.internet import task
@@ -530,6 +532,51 @@ class ValuesTests(ServiceCase):
         self.assertEqual([path for path, _ in service.mounts], [tables.NSLOOKUP.path])
         self.assertEqual(self.failureResultOf(service.model.getParameterValues([PING + "Host"]), CWMPFault).value.code,
                          9005)
+
+
+class BuiltWhenUsedTests(ServiceCase):
+    def makeLazy(self) -> core.DiagnosticsService:
+        """A service whose tree's store is given as a function, as a device's is (its folder made when used)."""
+        store = Store.open(self.path)
+        service = core.DiagnosticsService(tables.KINDS, self.runner, self.link, store.document("diagnostics"),
+                                          lambda: store.child("lazy-tree"))
+        self.addCleanup(service.stop)
+        service.deviceReady(False)
+        return service
+
+    def test_noTreeUntilUsed(self) -> None:
+        """Made, mounted and listened to, a device's diagnostics hold no tree nor folder; the first read builds it."""
+        service = self.makeLazy()
+        service.model.addChangeListener(lambda values, active: None)
+        self.assertEqual([path for path, _ in service.mounts], [k.path for k in tables.KINDS])
+        self.assertFalse(service.model.built)
+        self.assertFalse(os.path.exists(os.path.join(self.path, "lazy-tree")))
+        values = {v.name: v.value for v in self.ok(service.model.getParameterValues([PING + "DiagnosticsState"]))}
+        self.assertEqual(values, {PING + "DiagnosticsState": "None"})
+        self.assertTrue(service.model.built)
+        self.assertTrue(os.path.isdir(os.path.join(self.path, "lazy-tree")))
+
+    def test_endReportedByATreeBuiltAfterRestart(self) -> None:
+        """
+        Notification on, a test requested, the proxier restarted: the new
+        service builds its tree only when the test ends, and the end is
+        still reported to the listener added before (the reference is on disk).
+        """
+        service = self.service = self.makeLazy()
+        self.ok(service.model.setParameterAttributes([AttributeChange(PING + "DiagnosticsState", True, 2)]))
+        self.requestPing()
+        self.started(7)
+        self.service.stop()
+        self.link = FakeLink(self.clock)
+        self.runner = FakeRunner()
+        service = self.service = self.makeLazy()
+        changes: list = []
+        service.model.addChangeListener(lambda values, active: changes.append((list(values), active)))
+        self.assertFalse(service.model.built)
+        service.testsActive(set())
+        self.runner.open("result").callback(core.Outcome("Complete"))
+        self.assertTrue(service.model.built)
+        self.assertEqual(changes, [([ParameterValue(PING + "DiagnosticsState", "Complete")], True)])
 
 
 class RestartTests(ServiceCase):

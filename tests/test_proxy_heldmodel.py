@@ -51,3 +51,26 @@ class LocalWriteTests(ModelCalls, unittest.TestCase):
         self.fault(self.model.setParameterValuesLocally([ParameterValue(HOST, "refused")]), 9007)
         self.assertEqual((self.reports, self.applied), ([], []))
         self.assertEqual(self.tree.getLocal(HOST), "")
+
+
+class BuiltWhenUsedTests(ModelCalls, unittest.TestCase):
+    def test_builtAtFirstCall(self) -> None:
+        """Given a builder, the tree is made at the first call, once; listeners added before are handed to it."""
+        made: list = []
+
+        def build() -> TreeDataModel:
+            made.append(TreeDataModel(Object("Device", Object("Held", Parameter("Host", String(64), writable=True)))))
+            return made[-1]
+
+        model = HeldModel(build)
+        reports: list = []
+        gone: list = []
+        model.addChangeListener(lambda values, active: reports.append([(v.name, v.value) for v in values]))
+        model.addChangeListener(gone.append)
+        model.removeChangeListener(gone.append)
+        self.assertEqual((made, model.built), ([], False))
+        self.ok(model.setParameterAttributes([AttributeChange(HOST, True, 1)]))
+        self.assertEqual((len(made), model.built), (1, True))
+        self.ok(model.setParameterValuesLocally([ParameterValue(HOST, "local.example")]))
+        self.assertEqual(len(made), 1)
+        self.assertEqual((reports, gone), ([[(HOST, "local.example")]], []))

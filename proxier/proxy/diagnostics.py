@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
+from typing import Any, Callable, Mapping, Optional, Protocol, Sequence, Union
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.python.failure import Failure
@@ -769,10 +769,19 @@ class DiagnosticsService:
     The diagnostics objects of one proxied device: one L{Diagnostic} per
     test its C{runner} can run, their durable document, and the held model
     that shows them (mount L{model} at each of L{mounts}).
+
+    The objects' tree (some 300 Python objects: a parameter, a getter and a
+    node per field) is built when first used — an RPC under the mounts, or a
+    test that ends — not for every device of a fleet that may never run a
+    test (issue 19). Its Notification attributes and last reported values
+    are on disk, so a change is reported all the same when it is built late.
+
+    @param treeStore: the tree's store, or C{() → Store} giving it when the
+        tree is built (its directory is made then).
     """
 
     def __init__(self, kinds: Sequence[d.Kind], runner: ITestRunner, link: DiagnosticsLink, document: Document,
-                 treeStore: Optional[Store]) -> None:
+                 treeStore: Union[Store, Callable[[], Optional[Store]], None]) -> None:
         self.runner = runner
         self.link = link
         self.log = link.log
@@ -789,11 +798,23 @@ class DiagnosticsService:
                 self.log.error("stored diagnostic {kind} unusable ({why}); starting afresh", kind=kind.key, why=str(e))
                 record = Record.fresh(kind)
             self.diagnostics[kind.key] = Diagnostic(kind, record, runner, link, self._save, self._changed)
-        self.tree = TreeDataModel(_roots(self), treeStore, log=link.log)
+        self._treeStore = treeStore
+        self.model = HeldModel(self._buildTree, checkValues=self._checkValues)
+
+    @property
+    def tree(self) -> TreeDataModel:
+        """The objects' tree (built now if it was not)."""
+        return self.model.tree
+
+    def _buildTree(self) -> TreeDataModel:
+        store = self._treeStore
+        self._treeStore = None
+        tree = TreeDataModel(_roots(self), store if store is None or isinstance(store, Store) else store(),
+                             log=self.link.log)
         for diagnostic in self.diagnostics.values():
-            self._showRows(diagnostic)
-        self.tree.startNotifications()
-        self.model = HeldModel(self.tree, checkValues=self._checkValues)
+            self._showRows(diagnostic, tree)
+        tree.startNotifications()
+        return tree
 
     @property
     def mounts(self) -> list[tuple[str, Any]]:
@@ -828,28 +849,29 @@ class DiagnosticsService:
         ended), else the new values are taken as they are (what the ACS's own
         SetParameterValues did).
         """
-        self._showRows(diagnostic)
+        self._showRows(diagnostic, self.tree)
         if report:
             self.tree.changed(diagnostic.kind.path)
         else:
             self.tree.rebaseline(diagnostic.kind.path)
 
-    def _showRows(self, diagnostic: Diagnostic) -> None:
+    @staticmethod
+    def _showRows(diagnostic: Diagnostic, tree: TreeDataModel) -> None:
         table = diagnostic.kind.table
         if table is None:
             return
         tablePath = diagnostic.kind.path + table.name + "."
         rows = diagnostic.record.rows
-        present = self.tree.instances(tablePath)
-        with self.tree.batch():  # a result's rows written once
+        present = tree.instances(tablePath)
+        with tree.batch():  # a result's rows written once
             for number in present:
                 if number > len(rows):
-                    self.tree.removeInstance(tablePath, number)
+                    tree.removeInstance(tablePath, number)
             for index, row in enumerate(rows, start=1):
                 if index in present:
-                    self.tree.node(f"{tablePath}{index}.").data = row
+                    tree.node(f"{tablePath}{index}.").data = row
                 else:
-                    self.tree.addInstance(tablePath, key=str(index), data=row)
+                    tree.addInstance(tablePath, key=str(index), data=row)
 
     def _checkValues(self, values: Sequence[ParameterValue]) -> None:
         """

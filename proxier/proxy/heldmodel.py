@@ -22,11 +22,17 @@ L{TreeDataModel} with two hooks a plain tree lacks.
 
 It validates (L{IValidatingDataModel}) so that a SetParameterValues that
 spans it and the device's own model stays all-or-nothing in the composite.
+
+Its tree may be given as a function that builds it, called at the first
+call that needs it: a device whose diagnostics the ACS never uses holds no
+tree for them (issue 19: most devices of a large fleet never run one). The
+change listeners added before are handed to the tree then; until then
+nothing can change in it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 
 from twisted.internet import defer
 from zope.interface import implementer
@@ -43,20 +49,40 @@ __all__ = ["HeldModel"]
 @implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, ILocalWrites)
 class HeldModel:
     """
-    @param tree: the objects themselves.
+    @param tree: the objects themselves, or C{() → TreeDataModel} building
+        them when first needed.
     @param beforeRead: C{(names) → Deferred} (never failing), run before a
         call that names a path (a read, or a write).
     @param checkValues: C{(values) → None}, raising a L{CWMPFault} to refuse.
     @param afterSet: C{(values) → None}, told of a SetParameterValues applied.
     """
 
-    def __init__(self, tree: TreeDataModel, *, beforeRead: Optional[Callable[[Sequence[str]], Any]] = None,
+    def __init__(self, tree: Union[TreeDataModel, Callable[[], TreeDataModel]], *,
+                 beforeRead: Optional[Callable[[Sequence[str]], Any]] = None,
                  checkValues: Optional[Callable[[Sequence[ParameterValue]], None]] = None,
                  afterSet: Optional[Callable[[Sequence[ParameterValue]], None]] = None) -> None:
-        self.tree = tree
+        self._tree: Optional[TreeDataModel] = tree if isinstance(tree, TreeDataModel) else None
+        self._build: Optional[Callable[[], TreeDataModel]] = None if self._tree is not None else tree
+        self._listeners: list[ChangeListener] = []  # those added before the tree is built
         self._beforeRead = beforeRead
         self._checkValues = checkValues
         self._afterSet = afterSet
+
+    @property
+    def built(self) -> bool:
+        """Whether the tree exists (it is built at the first call that needs it)."""
+        return self._tree is not None
+
+    @property
+    def tree(self) -> TreeDataModel:
+        if self._tree is None:
+            assert self._build is not None
+            tree = self._build()
+            self._tree, self._build = tree, None
+            for listener in self._listeners:
+                tree.addChangeListener(listener)
+            self._listeners = []
+        return self._tree
 
     def supportedMethods(self) -> frozenset:
         return PARAMETER_METHODS
@@ -138,7 +164,13 @@ class HeldModel:
         return defer.fail(CWMPFault(9000))
 
     def addChangeListener(self, listener: ChangeListener) -> None:
-        self.tree.addChangeListener(listener)
+        if self._tree is None:
+            self._listeners.append(listener)
+        else:
+            self._tree.addChangeListener(listener)
 
     def removeChangeListener(self, listener: ChangeListener) -> None:
-        self.tree.removeChangeListener(listener)
+        if self._tree is None:
+            self._listeners.remove(listener)
+        else:
+            self._tree.removeChangeListener(listener)

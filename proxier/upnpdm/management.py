@@ -188,7 +188,7 @@ class DeviceManagement:
         kinds = bmsdiagnostics.supportedKinds(caps.bms) if candidate.bms is not None else ()
         if kinds:
             self.diagnostics = DiagnosticsService(kinds, bmsdiagnostics.BMSTestRunner(self.link), self.link,
-                                                  store.document("diagnostics"), store.child("diagnostics-tree"))
+                                                  store.document("diagnostics"), lambda: store.child("diagnostics-tree"))
             device.overlays.extend(self.diagnostics.mounts)
             self.log.info("diagnostics offered: {kinds}", kinds=", ".join(k.path for k in kinds))
         if candidate.bms is not None and {"GetLogURIs", "GetLogInfo"} <= caps.bms:
