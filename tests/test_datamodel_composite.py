@@ -290,6 +290,31 @@ class ValuesTests(CompositeTestCase):
                         names.index("Device.Hosts.HostNumberOfEntries"))
         self.assertEqual(got[0].type, "xsd:boolean")
 
+    def test_parametersRoutedOnce(self) -> None:
+        """
+        Parameter names are routed once each (their answers are not routed
+        again), yet a model's answer for a name another model owns is still
+        dropped, an answer named otherwise still routed, and a bad or
+        unknown name is 9005.
+        """
+        device = Plain(deviceTree(shadow=True))
+        device.answerExtra = [ParameterValue("Device.ManagementServer.URL", "http://device-says/"),
+                              ParameterValue("Device.DeviceInfo.ProxierInfo.ProductClass", "Device")]
+        model = self.compose(device, self.local)
+        routed: list[str] = []
+        route = model.route
+        self.patch(model, "route", lambda name: routed.append(name) or route(name))
+        asked = ["Device.Enabled", "Device.ManagementServer.URL", "Device.Enabled", "Device.DeviceInfo."]
+        values = [(v.name, v.value) for v in self.ok(model.getParameterValues(asked))]
+        self.assertEqual(values, [("Device.Enabled", "true"), ("Device.Enabled", "true"),
+                                  ("Device.DeviceInfo.Manufacturer", "Acme"), ("Device.DeviceInfo.FriendlyName", "tv"),
+                                  ("Device.DeviceInfo.ProxierInfo.ProductClass", "Gateway"),
+                                  ("Device.ManagementServer.URL", "http://acs/")])
+        self.assertEqual((routed.count("Device.Enabled"), routed.count("Device.ManagementServer.URL")), (1, 1))
+        self.assertIn("Device.DeviceInfo.ProxierInfo.ProductClass", routed)
+        for bad in ("Device..Enabled", "Other.X", "Device.Hosts.Host.0.IPAddress"):
+            self.fault(model.getParameterValues(["Device.Enabled", bad]), 9005)
+
     def test_names(self) -> None:
         """A list of names is answered by one call per model, with every name."""
         device = Plain(self.device)

@@ -323,7 +323,22 @@ class CompositeDataModel:
             # owner queries for objects that only lead to mounts: the owner
             # may not know them, and that is no fault
             intermediate: set[tuple[int, str]] = set()
+            # the mount each parameter asked routes to, which its answer routes to too
+            owners: dict[str, Mount] = {}
             for name in names:
+                if name and name[-1] != ".":
+                    # a parameter (the usual request): its owner alone answers, routed once
+                    self._check(name)
+                    owner = owners.get(name) or self.route(name)
+                    if owner is None:
+                        raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
+                    owners[name] = owner
+                    key = id(owner.model)
+                    if key not in plan:
+                        plan[key] = (owner.model, [])
+                        order.append(key)
+                    plan[key][1].append(name)
+                    continue
                 queries = self._queries(name)
                 for mount, asked, isOwner in queries:
                     key = id(mount.model)
@@ -355,7 +370,7 @@ class CompositeDataModel:
                     if not covers(item.name):
                         stray += 1
                         continue
-                    mount = self.route(item.name)
+                    mount = owners.get(item.name) or self.route(item.name)
                     if mount is None or mount.model is not model:
                         continue
                     groups.setdefault(id(mount), (mount, []))[1].append(item)
@@ -690,6 +705,7 @@ class _Coverage:
 
     def __init__(self, asked: Sequence[str]) -> None:
         self._exact: set[str] = set()
+        self._objects: set[str] = set()
         self._aliased: dict[str, _AliasPath] = {}
         for path in asked:
             if "[" in path:
@@ -697,9 +713,10 @@ class _Coverage:
                     self._aliased[path] = _AliasPath(path)
             else:
                 self._exact.add(path)
+                if not path or path[-1] == ".":
+                    self._objects.add(path)
         self._pending = list(self._aliased.values())
         self._all = "" in self._exact
-        self._objects = {a for a in self._exact if paths.isPartial(a)}
         self._prefixes = self._fewPrefixes()
 
     def _fewPrefixes(self) -> Optional[tuple[str, ...]]:
