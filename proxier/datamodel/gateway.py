@@ -227,7 +227,7 @@ def proxierModel(
         model.startNotifications()
         return model
     objects = EmbeddedObjects(model, tables, adaptEmbedded or (lambda device: None),
-                              treeStore.document("embedded-objects"), clock, rowsTable=EMBEDDED_DEVICE_TABLE)
+                              treeStore.child("embedded-objects"), clock, rowsTable=EMBEDDED_DEVICE_TABLE)
     if embeddedDirectory is not None:
         objects.attach(embeddedDirectory)
     model.startNotifications()

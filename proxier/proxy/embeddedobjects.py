@@ -333,7 +333,11 @@ class SyncedModel:
     (L{_FINAL_FAULTS}: Error at once); while the device is offline it waits
     for the device, without using up attempts. What could not be pushed is
     dropped from the copy (CommandProcessed Error, the reason in
-    C{errorMessage}). What is accepted is held in memory only.
+    C{errorMessage}). What is accepted and not on the device yet is kept in
+    C{document} (when given) as soon as it is accepted, and pushed again
+    after a restart of the proxier. A model that cannot validate
+    (no L{IValidatingDataModel}) has every value accepted: a wrong one ends
+    as Error.
 
     It observes the device (L{IDeviceObserver}) for it coming back.
 
@@ -343,10 +347,8 @@ class SyncedModel:
 
     def __init__(self, model: Any, device: Any, clock: Any, *,
                  synchronized: Callable[[], Optional[float]] = lambda: None,
-                 changed: Callable[[], None] = lambda: None,
+                 changed: Callable[[], None] = lambda: None, document: Any = None,
                  delays: Sequence[float] = RETRY_DELAYS, log: Any = None) -> None:
-        if not IValidatingDataModel.providedBy(model):
-            raise TypeError(f"{model!r} cannot validate: it cannot back a synchronized copy")
         self.model = model
         self.device = device
         self.clock = clock
@@ -362,6 +364,19 @@ class SyncedModel:
         self._attempts = 0
         self._timer: Any = None
         self._stopped = False
+        self._document = document
+        if document is not None:
+            for name, value, xsiType, byACS in document.load(default=[], validate=_validatePending):
+                self._pending[name] = (ParameterValue(name, value, xsiType), byACS)
+            if self._pending:
+                self.state = PENDING
+                self._timer = clock.callLater(0, self._push)
+
+    def _save(self) -> None:
+        """What is not on the device yet, durably (the values in flight too: they may not have taken)."""
+        if self._document is not None:
+            held = {**self._inFlight, **self._pending}
+            self._document.save([[v.name, v.value, v.type, byACS] for v, byACS in held.values()])
 
     # -- the state the EmbeddedDevice row shows -------------------------------------------------
 
@@ -431,6 +446,8 @@ class SyncedModel:
     # -- writes: into the copy, then down to the device ---------------------------------------------
 
     def validateParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
+        if not IValidatingDataModel.providedBy(self.model):
+            return defer.succeed(None)
         return defer.maybeDeferred(self.model.validateParameterValues, values)
 
     def setParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
@@ -443,6 +460,7 @@ class SyncedModel:
         def accepted(_: Any) -> int:
             for value in values:
                 self._pending[value.name] = (value, byACS)
+            self._save()
             self._attempts = 0
             self._moveTo(PENDING)
             self._cancelTimer()
@@ -476,6 +494,7 @@ class SyncedModel:
 
     def _pushDone(self, _: Any) -> None:
         self._inFlight = {}
+        self._save()
         self._attempts = 0
         self._lastPush = self.clock.seconds()
         if self._pending:
@@ -487,12 +506,13 @@ class SyncedModel:
     def _pushFailed(self, failure: Failure) -> None:
         fault = asFault(failure.value)
         batch, self._inFlight = self._inFlight, {}
-        why = f"{fault.code} {fault.string}"[:900]
+        why = "; ".join([f"{fault.code} {fault.string}"] + [f"{f.parameterName}: {f.faultCode} {f.faultString}"
+                                                          for f in fault.parameterFaults])[:900]
         if self._stopped:
             return
+        self._pending = {**batch, **self._pending}  # what came since is newer
         final = fault.code in _FINAL_FAULTS
         if not final and self._attempts < len(self.delays):
-            self._pending = {**batch, **self._pending}  # what came since is newer
             delay = self.delays[self._attempts]
             self._attempts += 1
             self._moveTo(RETRYING, f"attempt {self._attempts} failed ({why}); trying again in {delay:g} s")
@@ -502,6 +522,10 @@ class SyncedModel:
             return
         attempts = self._attempts + 1
         self._attempts = 0
+        for name, (value, _) in batch.items():
+            if self._pending.get(name, (None,))[0] is value:
+                del self._pending[name]
+        self._save()
         self.log.warn("embedded objects: the device did not take {names} ({why}); dropped from the copy",
                       names=sorted(batch), why=why)
         self._moveTo(ERROR, f"{', '.join(sorted(batch))[:200]}: {why}" +
@@ -781,8 +805,9 @@ class EmbeddedObjects:
     for the mechanism (a L{DeviceDirectory<proxier.service.DeviceDirectory>}
     listener, through a L{DirectoryView}): for each, a row of its protocol's
     L{EmbeddedObjectTable} (durable numbers, by device key, never reused:
-    an L{InstanceMap} saved in C{document}) and a C{Device.ManagementServer.EmbeddedDevice.{i}.}
-    row of C{tree}, whose C{data} is the device's L{EmbeddedRow}.
+    an L{InstanceMap} saved in C{store}'s C{numbers}) and a C{Device.ManagementServer.EmbeddedDevice.{i}.}
+    row of C{tree}, whose C{data} is the device's L{EmbeddedRow}; what the
+    ACS set that is not on a device yet is kept in C{store} too (C{pending-<key>}).
 
     @param tree: the own TreeDataModel (with the EmbeddedDevice table and
         the tables' C{...NumberOfEntries}).
@@ -793,17 +818,18 @@ class EmbeddedObjects:
     log = Logger()
 
     def __init__(self, tree: Any, tables: Mapping[str, EmbeddedObjectTable], adapt: Callable[[Any], Any],
-                 document: Any, clock: Any, *, rowsTable: str = "Device.ManagementServer.EmbeddedDevice.",
+                 store: Any, clock: Any, *, rowsTable: str = "Device.ManagementServer.EmbeddedDevice.",
                  delays: Sequence[float] = RETRY_DELAYS) -> None:
         self.tree = tree
         self.tables = dict(tables)
         self.adapt = adapt
-        self.document = document
+        self.store = store
+        self.document = store.document("numbers")
         self.clock = clock
         self.rowsTable = rowsTable
         self.delays = delays
         self.rows: dict[str, EmbeddedRow] = {}  # by device key
-        self.numbers = InstanceMap.fromJSON(document.load(default={}, validate=_validateNumbers))
+        self.numbers = InstanceMap.fromJSON(self.document.load(default={}, validate=_validateNumbers))
 
     def attach(self, directory: Any) -> None:
         directory.addListener(self)
@@ -826,7 +852,8 @@ class EmbeddedObjects:
         self.document.save(self.numbers.toJSON())
         row = EmbeddedRow(device, objects, table.rowPath(number))
         row.synced = SyncedModel(objects.model, device, self.clock, synchronized=objects.synchronized,
-                                 changed=lambda: self._rowChanged(row), delays=self.delays)
+                                 changed=lambda: self._rowChanged(row), delays=self.delays,
+                                 document=self.store.document("pending-" + device.key))
         table.add(number, RemappedModel(row.synced, objects.inner, row.reference))
         device.addObserver(row.synced)
         self.rows[device.key] = row
@@ -863,6 +890,13 @@ class EmbeddedRow:
 
 def _validateNumbers(payload: Any) -> None:
     InstanceMap.fromJSON(payload)
+
+
+def _validatePending(payload: Any) -> None:
+    if not isinstance(payload, list) or not all(
+            isinstance(item, list) and len(item) == 4 and all(isinstance(f, str) for f in item[:3])
+            and isinstance(item[3], bool) for item in payload):
+        raise ValueError("not a list of [name, value, type, byACS]")
 
 
 # ---- routing devices -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from proxier.config import Config, Key, Section, boolean, integer
+from proxier.proxy.embeddedobjects import mechanismKey
 from proxier.upnp import settings as cpsettings
 from proxier.upnpdm.firmware import UPDATE_LIMIT
 from proxier.upnpdm.httpfiles import FETCH_TIMEOUT, MAX_LOG_BYTES, UPLOAD_TIMEOUT
@@ -26,6 +27,7 @@ from proxier.upnpdm.httpfiles import FETCH_TIMEOUT, MAX_LOG_BYTES, UPLOAD_TIMEOU
 __all__ = ["KEYS", "SECTION", "ProxySettings"]
 
 KEYS: tuple[Key, ...] = (
+    mechanismKey("UPnP DM devices"),
     Key("action_concurrency", integer(1, 16), "2",
         "Actions in flight at once to one device; the others wait their turn. A hung device holds at "
         "most this many, and never delays another device."),
