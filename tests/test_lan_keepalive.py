@@ -214,6 +214,37 @@ class KeepAliveTests(unittest.TestCase):
         self.assertEqual(len(server.requests), 3)
 
     @inlineCallbacks
+    def test_staleNowAndThen(self) -> Any:
+        """Stale connections count against a device only in a row: an answer on a reused one in between clears them."""
+        def answer(conn: Device, headers: dict) -> None:
+            if len(conn.factory.requests) in (2, 5):
+                conn.transport.loseConnection()
+            else:
+                conn.transport.write(OK)
+
+        server = self.serve(answer)
+        for _ in range(4):
+            yield self.get(server)
+        self.assertEqual(len(server.requests), 6)
+        self.assertEqual(self.pool.fallbacks(), {})
+
+    @inlineCallbacks
+    def test_staleInARow(self) -> Any:
+        """A device whose kept connections are stale twice in a row is recorded; the GETs still succeed."""
+        def answer(conn: Device, headers: dict) -> None:
+            if conn.served == 2:
+                conn.transport.loseConnection()
+            else:
+                conn.transport.write(OK)
+
+        server = self.serve(answer)
+        for _ in range(3):
+            yield self.get(server)
+        self.assertIn("before they are reused", list(self.pool.fallbacks().values())[0])
+        self.assertEqual([h.get("connection") for _, h, _ in server.requests], [None, None, None, None, "close"],
+                         "the second retry already asks to close")
+
+    @inlineCallbacks
     def test_actionNotSentAgain(self) -> Any:
         """A POST (a SOAP action) on a kept connection closed unanswered fails: it is never sent twice."""
         def answer(conn: Device, headers: dict) -> None:
@@ -377,6 +408,28 @@ class KeepAliveTests(unittest.TestCase):
         yield self.pool.closeCachedConnections()
         self.assertEqual(self.pool.idle, 0)
         yield server.waitLost(1)
+
+
+class FallbackForTests(unittest.TestCase):
+    def test_byAddress(self) -> None:
+        """A device's fallback is found by its address and port, an IPv6 one as the client names it; else ""."""
+        from proxier.lan.httpclient import ipv6HostName
+
+        pool = DevicePool(Clock())
+        pool._fallback(pool._device(b"192.168.1.7", 49152), "four")
+        pool._fallback(pool._device(ipv6HostName("fe80::7").encode("ascii"), 80), "six")
+        self.assertEqual((pool.fallbackFor("192.168.1.7", 49152), pool.fallbackFor("fe80::7", 80)), ("four", "six"))
+        self.assertEqual((pool.fallbackFor("192.168.1.7", 80), pool.fallbackFor("192.168.1.8", 49152)), ("", ""))
+        self.assertEqual(pool.fallbacks(), {"192.168.1.7:49152": "four", "[fe80::7]:80": "six"})
+
+    def test_recordsBounded(self) -> None:
+        """Past maxRecords the least recently asked device is forgotten (its flag too), not one holding a connection."""
+        pool = DevicePool(Clock(), maxRecords=2)
+        pool._fallback(pool._device(b"10.0.0.1", 80), "x")
+        pool._device(b"10.0.0.2", 80)
+        pool._device(b"10.0.0.3", 80)
+        self.assertEqual(pool.fallbackFor("10.0.0.1", 80), "")
+        self.assertEqual(len(pool._devices), 2)
 
 
 class AgentClientKeepAliveTests(KeepAliveTests):

@@ -84,3 +84,15 @@ class SimDeviceKeepAliveTests(unittest.TestCase):
         self.assertGreaterEqual(counts["requests"], 8, counts)
         self.assertLessEqual(counts["connections"] * 2, counts["requests"], counts)
         self.assertEqual(self.cp.pool.fallbacks(), {})
+        self.assertEqual(device.keepAliveFallback, "")
+
+    @inlineCallbacks
+    def test_fallbackOnTheDevice(self) -> None:
+        """A device recorded as mishandling keep-alive says so, and why."""
+        from urllib.parse import urlsplit
+
+        _, device = yield self.waiter.wait("ready")
+        pool = self.cp.pool
+        reason = "answers Connection: close every time"
+        pool._fallback(pool._device(b"127.0.0.1", urlsplit(device.location).port), reason)
+        self.assertEqual(device.keepAliveFallback, reason)

@@ -8,7 +8,9 @@ IPP and SNMP next), with no protocol knowledge of its own:
    checked against where the device was heard, so that a forged
    announcement cannot steer the proxier at anything but the device;
  - L{proxier.lan.httpclient}: one HTTP request to a device, with a deadline,
-   a body cap and redirects checked again by the policy.
+   a body cap and redirects checked again by the policy;
+ - L{proxier.lan.keepalive}: the connections to devices kept alive between
+   requests, bounded, and given up for a device that mishandles keep-alive.
 
 The hosts the proxier reaches on the ACS's behalf (an Upload's file server, a
 redirect in a session) are the WAN side's concern: L{proxier.outbound}.

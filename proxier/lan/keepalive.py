@@ -44,7 +44,7 @@ from twisted.web.http import PotentialDataLoss
 from twisted.web.iweb import UNKNOWN_LENGTH, IResponse
 from zope.interface import implementer
 
-from proxier.lan.httpclient import addressFromHostName
+from proxier.lan.httpclient import addressFromHostName, ipv6HostName
 
 __all__ = ["DevicePool", "PER_DEVICE", "MAX_IDLE", "IDLE_TIMEOUT"]
 
@@ -77,7 +77,7 @@ class _Device:
     fallback: str = ""  # why it gets no kept-alive connection ("": it does)
     proven: bool = False  # it answered a request on a reused connection
     closes: int = 0  # consecutive "Connection: close" answers to a kept-alive request
-    strikes: int = 0  # kept connections it closed early, or that were stale
+    strikes: int = 0  # kept connections it closed early, or that were stale, since it last answered on one
 
 
 class _Connection(HTTP11ClientProtocol):
@@ -158,8 +158,9 @@ class _Use:
         return d
 
     def _answered(self, response: Any, request: Any) -> Any:
-        if self.reused and self.device is not None:
+        if self.reused and self.device is not None:  # keep-alive works there: strikes count only in a row
             self.device.proven = True
+            self.device.strikes = 0
         return _Watched(response, lambda reason, stopped: self._ended(response, reason, stopped))
 
     def _ended(self, response: Any, reason: Failure, stopped: bool) -> None:
@@ -168,6 +169,7 @@ class _Use:
         if device is None or device.fallback:
             return
         if stopped:  # the caller dropped it (deadline, cap): only an endless body of unknown length tells
+            # (a chunked body that stalled is taken for one too: it costs that device only its keep-alive)
             if response.length is UNKNOWN_LENGTH:
                 self.pool._fallback(device, "answered without Content-Length and did not close")
         elif reason.check(ResponseDone):
@@ -276,6 +278,12 @@ class DevicePool:
     def fallbacks(self) -> dict[str, str]:
         """C{host:port} → why that device gets no kept-alive connection."""
         return {d.name: d.fallback for d in self._devices.values() if d.fallback}
+
+    def fallbackFor(self, address: str, port: int) -> str:
+        """Why the device at C{address}, C{port} gets no kept-alive connection (C{""}: it does, or is unknown)."""
+        host = ipv6HostName(address) if ":" in address else address
+        record = self._devices.get((host.encode("ascii", "replace"), port))
+        return record.fallback if record is not None else ""
 
     # what the Agent calls
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from typing import Any, Callable, Optional, Sequence, Union
+from urllib.parse import urlsplit
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, DeferredList, gatherResults, succeed
@@ -175,6 +176,23 @@ class UPnPDevice:
     @property
     def online(self) -> bool:
         return self.state in ("subscribing", "ready")
+
+    @property
+    def keepAliveFallback(self) -> str:
+        """
+        Why requests to the device (at its description's port) go one per
+        connection, without keep-alive: it mishandled keep-alive
+        (L{DevicePool.fallbacks}). C{""}: they keep connections alive, or
+        the control point was given a client of its own.
+        """
+        pool = self.controlPoint.pool
+        if pool is None:
+            return ""
+        try:
+            port = urlsplit(self.location).port or 80
+        except ValueError:
+            return ""
+        return pool.fallbackFor(self.host, port)
 
     def services(self, serviceType: Optional[str] = None) -> list[tuple[Device, UPnPService]]:
         """Every (device, service), or those of a type (same or newer version)."""
