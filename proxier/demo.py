@@ -25,22 +25,31 @@ Everything stays on 127.0.0.1 — nothing leaves the machine:
 
 The demo ACS prints every Inform it gets and, once per run and per Virtual
 CWMP Device, walks it through a short script — GetParameterNames,
-GetParameterValues, SetParameterValues, AddObject, Reboot — printing each
-request and answer; every UPnP action the proxier sends on its behalf is
-printed as well. The printer's walk (L{PRINTER_WALK}) reads the demo-table
-rows IPP serves, sets the location and reads it back (ippeveprinter lets no
-attribute be set: there the ACS hears 9003 with 9008 and reads the location
-unchanged), and turns on active notification for the black toner level:
-after each drop, once a poll has seen it, the printer's Virtual CWMP Device
-starts a session by itself, its Inform carrying "4 VALUE CHANGE" with the
-new level. A device that starts no session by
-itself (a run on a state directory that already knows it: no BOOTSTRAP
-again) is sent a Connection Request. Then the demo keeps running (the reboot comes back as
-"1 BOOT" + "M Reboot"; devices keep being managed) until Ctrl-C.
+GetParameterValues, SetParameterValues, AddObject, SetParameterAttributes,
+Reboot; every UPnP action the proxier sends on its behalf is printed as
+well. The terminal gets one short line per CWMP exchange (the request with
+its answer) and per UPnP action (with its answer and time), each naming its
+device in a column of its own (L{deviceLabel}); the full exchange goes to
+the log at debug level (C{[log] level = debug}, C{[log] file}). Once every
+device is walked, the demo says what to try next (L{tryNextLines}).
+
+The printer's walk (L{PRINTER_WALK}) reads the demo-table rows IPP serves,
+sets the location and reads it back (ippeveprinter lets no attribute be
+set: there the ACS hears 9003 with 9008 and reads the location unchanged),
+and turns on active notification for the black toner level: after each
+drop, once a poll has seen it, the printer's Virtual CWMP Device starts a
+session by itself, its Inform carrying "4 VALUE CHANGE" with the new level.
+A device that starts no session by itself (a run on a state directory that
+already knows it: no BOOTSTRAP again) is sent a Connection Request. Then
+the demo keeps running (the reboot comes back as "1 BOOT" + "M Reboot";
+devices keep being managed) until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
 import sys
 from typing import IO, Any, Callable, Iterable, Mapping, Optional, Sequence
 
@@ -129,30 +138,104 @@ PRINTER_WALK_DONE = ("the demo rows read, the location set and read back, active
                      "toner level")
 
 
+#: the widest line the demo prints (its full form goes to the log, at debug level)
+WIDTH = 120
+#: the width of the column naming the device
+LABEL_WIDTH = 18
+#: the longest value quoted in a short line
+VALUE_WIDTH = 24
+
+
+def clip(text: str, width: int) -> str:
+    """C{text} cut to C{width} characters, an ellipsis saying it was."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def deviceLabel(productClass: str, serialNumber: str) -> str:
+    """
+    A device in at most L{LABEL_WIDTH} characters that tell the demo's
+    apart: (the start of) its serial number after the last words of its
+    product class that fit.
+    """
+    serial = serialNumber if len(serialNumber) <= 12 else serialNumber[:8]
+    words = productClass.split()
+    kept: list[str] = []
+    while words and len(" ".join([words[-1], *kept, serial])) <= LABEL_WIDTH:
+        kept.insert(0, words.pop())
+    if kept or not productClass:
+        return clip(" ".join([*kept, serial]), LABEL_WIDTH)
+    return clip(f"{clip(productClass, max(1, LABEL_WIDTH - len(serial) - 1))} {serial}", LABEL_WIDTH)
+
+
+def nameLabel(name: str) -> str:
+    """
+    L{deviceLabel} of a device named C{"OUI-ProductClass-SerialNumber"} (an
+    action gate's name), or C{"probe <uuid start>"} for a UPnP device
+    being asked who it is.
+    """
+    if name.startswith("probe of uuid:"):
+        return "probe " + name[len("probe of uuid:"):][:8]
+    parts = name.split("-", 2)
+    return deviceLabel(parts[1], parts[2]) if len(parts) == 3 else name
+
+
 class Printer:
-    """One readable line per thing that crossed a side."""
+    """
+    One short line per thing that crossed a side, for a person to follow
+    on the terminal; its full form goes to the log at debug level (C{[log]
+    level = debug}, C{[log] file}).
+    """
+
+    log = Logger()
 
     def __init__(self, stream: Optional[IO[str]] = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
 
     def line(self, side: str, text: str) -> None:
-        self.stream.write(f"{side:<6} {text}\n")
+        """One of the demo's own lines, as it is."""
+        self.stream.write(f"{side:<4} {text}\n")
+        self.stream.flush()
+
+    def exchange(self, side: str, label: str, short: str, detail: str, tail: str = "") -> None:
+        """
+        What one device (C{label}) did: C{short} on the terminal, cut to fit
+        L{WIDTH} with C{tail} after it whole; C{detail} in the log.
+        """
+        self.log.debug("{side} {label}: {detail}", side=side, label=label, detail=detail)
+        head = f"{side:<4} {label:<{LABEL_WIDTH}} "
+        room = WIDTH - len(head) - (len(tail) + 1 if tail else 0)
+        self.stream.write(head + clip(short, room) + (f" {tail}" if tail else "") + "\n")
         self.stream.flush()
 
 
-def _short(items: Sequence[str], limit: int = 4) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
+def _short(items: Sequence[str], limit: Optional[int] = 4) -> str:
+    """C{items} joined; beyond C{limit} (None: no limit) counted, not listed."""
+    if limit is None or len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f", … ({len(items)} in all)"
+
+
+def _leaf(path: str) -> str:
+    """The last part of a CWMP or UPnP DM path (an object's with its instance number)."""
+    separator = "/" if path.startswith("/") else "."
+    parts = path.rstrip(separator).split(separator)
+    if path.endswith(separator):
+        return separator.join(parts[-2:] if parts[-1].isdigit() else parts[-1:]) + separator
+    return parts[-1]
+
+
+def _value(value: str) -> str:
+    return repr(clip(value, VALUE_WIDTH))
 
 
 def describeRequest(message: m.Message) -> str:
-    """A CWMP request of the ACS, in a few words."""
+    """A CWMP request of the ACS, in full."""
     if isinstance(message, m.GetParameterNames):
         return f"GetParameterNames {message.path or '(all)'} next-level={str(message.nextLevel).lower()}"
     if isinstance(message, m.GetParameterValues):
-        return f"GetParameterValues {_short(list(message.names))}"
+        return f"GetParameterValues {_short(list(message.names), None)}"
     if isinstance(message, m.SetParameterValues):
-        return "SetParameterValues " + _short([f"{p.name} = {p.value!r}" for p in message.parameters])
+        return "SetParameterValues " + _short([f"{p.name} = {p.value!r}" for p in message.parameters], None)
     if isinstance(message, m.AddObject):
         return f"AddObject {message.objectName}"
     if isinstance(message, m.DeleteObject):
@@ -161,23 +244,39 @@ def describeRequest(message: m.Message) -> str:
         return f"Reboot (CommandKey {message.commandKey!r})"
     if isinstance(message, m.SetParameterAttributes):
         return "SetParameterAttributes " + _short([f"{c.name} Notification={c.notification}"
-                                                   for c in message.changes if c.notificationChange])
+                                                   for c in message.changes if c.notificationChange], None)
     return message.name
 
 
-def describeResponse(message: Optional[m.Message]) -> str:
-    """What a Virtual CWMP Device answered, in a few words."""
+def briefRequest(message: m.Message) -> str:
+    """A CWMP request in a few words: parameters by their last names."""
+    if isinstance(message, m.GetParameterNames):
+        return f"GetParameterNames {message.path or '(all)'}" + (" next level" if message.nextLevel else "")
+    if isinstance(message, m.GetParameterValues):
+        return "GetParameterValues" if len(message.names) > 1 else f"GetParameterValues {_leaf(message.names[0])}"
+    if isinstance(message, m.SetParameterValues):
+        return "SetParameterValues " + _short([f"{_leaf(p.name)}={_value(p.value)}" for p in message.parameters], 2)
+    if isinstance(message, m.SetParameterAttributes):
+        return "SetParameterAttributes " + _short([f"{_leaf(c.name)} Notification={c.notification}"
+                                                   for c in message.changes if c.notificationChange], 2)
+    if isinstance(message, m.Reboot):
+        return f"Reboot {message.commandKey!r}"
+    return describeRequest(message)
+
+
+def describeResponse(message: Optional[m.Message], limit: Optional[int] = None) -> str:
+    """What a Virtual CWMP Device answered, in full (C{limit}: values listed, the others counted)."""
     if message is None:
         return "(nothing)"
     if isinstance(message, m.SOAPFault):
         each = [f"{f.parameterName.rpartition('.')[2]}: {f.faultCode} {CPE_FAULTS.get(f.faultCode, '')}".rstrip()
                 for f in message.fault.parameterFaults]
-        return f"Fault {message.fault.code} {message.fault.string}" + (f" ({_short(each)})" if each else "")
+        return f"Fault {message.fault.code} {message.fault.string}" + (f" ({_short(each, limit)})" if each else "")
     if isinstance(message, m.GetParameterNamesResponse):
         return f"{len(message.parameters)} names: " + _short(
-            [p.name + (" (writable)" if p.writable else "") for p in message.parameters])
+            [p.name + (" (writable)" if p.writable else "") for p in message.parameters], limit)
     if isinstance(message, m.GetParameterValuesResponse):
-        return _short([f"{p.name} = {p.value!r}" for p in message.parameters])
+        return _short([f"{p.name} = {p.value!r}" for p in message.parameters], limit)
     if isinstance(message, m.SetParameterValuesResponse):
         return f"SetParameterValuesResponse Status {message.status}"
     if isinstance(message, m.AddObjectResponse):
@@ -189,36 +288,76 @@ def describeResponse(message: Optional[m.Message]) -> str:
     return message.name
 
 
+def briefResponse(message: Optional[m.Message]) -> str:
+    """An answer in a few words: counts, last names, statuses."""
+    if isinstance(message, m.SOAPFault):
+        each = [f"{_leaf(f.parameterName)}: {f.faultCode}" for f in message.fault.parameterFaults]
+        return f"Fault {message.fault.code} " + (f"({_short(each, 2)})" if each else message.fault.string)
+    if isinstance(message, m.GetParameterNamesResponse):
+        return f"{len(message.parameters)} names"
+    if isinstance(message, m.GetParameterValuesResponse):
+        return _short([f"{_leaf(p.name)}={_value(p.value)}" for p in message.parameters], 3) or "no values"
+    if isinstance(message, (m.SetParameterValuesResponse, m.DeleteObjectResponse)):
+        return f"Status {message.status}"
+    if isinstance(message, m.AddObjectResponse):
+        return f"instance {message.instanceNumber}" + (f", Status {message.status}" if message.status else "")
+    if message is None:
+        return "(nothing)"
+    return "done"
+
+
 def describeArguments(arguments: Mapping[str, object]) -> str:
-    """An action's arguments, the XML documents CMS passes shown by their paths and values."""
+    """An action's arguments, the XML documents CMS passes shown by their paths and values, in full."""
     parts = []
     for name, value in arguments.items():
         text = str(value)
-        if text.lstrip().startswith("<"):
-            parts.append(_document(text))
+        entries = _entries(text)
+        if entries is not None:
+            described = [f"{path} = {' '.join(f'{k}={v!r}' if k != 'Value' else repr(v) for k, v in rest)}"
+                         if rest else path for path, rest in entries]
+            parts.append(_short(described, None) if described else "(empty)")
         elif text:
             parts.append(f"{name}={text}")
     return " ".join(parts)
 
 
-def _document(text: str) -> str:
+def briefArguments(arguments: Mapping[str, object]) -> str:
+    """An action's arguments in a few words: the documents' paths by their last names, a value where one is set."""
+    parts = []
+    for name, value in arguments.items():
+        text = str(value)
+        entries = _entries(text)
+        if entries is not None:
+            parts.append(_short([_leaf(path) + "".join(f"={_value(v)}" for k, v in rest if k == "Value")
+                                 for path, rest in entries], 2))
+        elif text:
+            parts.append(f"{name}={clip(text, VALUE_WIDTH)}")
+    return " ".join(p for p in parts if p)
+
+
+def _entries(text: str) -> Optional[list[tuple[str, list[tuple[str, str]]]]]:
+    """
+    The entries of an XML document CMS passes (a path, then its other
+    fields by name), C{[("(a document)", [])]} for one that does not parse,
+    None when C{text} is no document.
+    """
+    if not text.lstrip().startswith("<"):
+        return None
     try:
         root = xmlstring.decode(text)
     except xmlstring.XMLStringError:
-        return "(a document)"
+        return [("(a document)", [])]
     entries = []
     for node in root:
         if not isinstance(node.tag, str):
             continue
         children = [c for c in node if isinstance(c.tag, str)]
         if not children:
-            entries.append((node.text or "").strip())
+            entries.append(((node.text or "").strip(), []))
             continue
         fields = [(c.tag.rpartition("}")[2], (c.text or "").strip()) for c in children]
-        path = fields[0][1]
-        rest = [f"{k}={v!r}" if k not in ("Value",) else repr(v) for k, v in fields[1:]]
-        entries.append(f"{path} = {' '.join(rest)}" if rest else path)
-    return _short(entries, 3) if entries else "(empty)"
+        entries.append((fields[0][1], fields[1:]))
+    return entries
 
 
 class DemoACS:
@@ -242,28 +381,20 @@ class DemoACS:
         self.walking: dict[str, int] = {}
         self.seen: set[str] = set()
         self._printed: set[int] = set()
+        self._asked: dict[int, m.Message] = {}  # the request each session's answer is to
 
     def _script(self, session: Any, last: Optional[m.Message]) -> Optional[m.Message]:
         device = session.device
+        label = deviceLabel(session.inform.deviceId.productClass, session.inform.deviceId.serialNumber)
         if id(session) not in self._printed:
             self._printed.add(id(session))
             self.seen.add(device)
-            events = ", ".join(e.code + (f" {e.commandKey!r}" if e.commandKey else "") for e in session.inform.events)
-            version = next((p.value for p in session.inform.parameters
-                            if p.name == "Device.DeviceInfo.SoftwareVersion"), "?")
-            changed = [f"{p.name} = {p.value!r}" for p in session.inform.parameters
-                       if any(e.code == "4 VALUE CHANGE" for e in session.inform.events)
-                       and not p.name.startswith(("Device.ManagementServer.", "Device.RootDataModelVersion",
-                                                  "Device.DeviceInfo.HardwareVersion",
-                                                  "Device.DeviceInfo.SoftwareVersion",
-                                                  "Device.DeviceInfo.ProvisioningCode"))]
-            self.printer.line("CWMP", f"← Inform from {device}: {events} (SoftwareVersion {version})"
-                              + (f"; changed: {_short(changed)}" if changed else ""))
-        elif isinstance(last, m.GetParameterValuesResponse) and device in self.printers():
-            for p in last.parameters:  # the printer's demo-table rows, one a line
-                self.printer.line("CWMP", f"← {device}: {p.name.removeprefix(_SERVICE)} = {p.value!r}")
+            self._inform(session, label)
         elif last is not None:
-            self.printer.line("CWMP", f"← {device}: {describeResponse(last)}")
+            asked = self._asked.pop(id(session), None)
+            brief = briefResponse(last) if asked is None else f"{briefRequest(asked)} → {briefResponse(last)}"
+            full = describeResponse(last) if asked is None else f"{describeRequest(asked)} → {describeResponse(last)}"
+            self.printer.exchange("CWMP", label, brief, f"{device}: {full}")
         if device in self.walked or device == self.proxier:
             return None
         walk, done = (PRINTER_WALK, PRINTER_WALK_DONE) if device in self.printers() else (self.walk, WALK_DONE)
@@ -271,35 +402,57 @@ class DemoACS:
         if step >= len(walk):
             self.walked.add(device)
             self.walking.pop(device, None)
-            self.printer.line("demo", f"{device}: walk done ({done})")
+            self.printer.line("demo", f"{label:<{LABEL_WIDTH}} walk done ({done})")
             return None
         self.walking[device] = step + 1
         request = walk[step]()
-        self.printer.line("CWMP", f"→ {device}: {describeRequest(request)}")
+        self._asked[id(session)] = request  # printed with its answer, one line for the two
         return request
+
+    def _inform(self, session: Any, label: str) -> None:
+        """The Inform that opened C{session}: its events, and what changed when it reports a change."""
+        inform = session.inform
+        events = ", ".join(e.code + (f" {e.commandKey!r}" if e.commandKey else "") for e in inform.events)
+        version = next((p.value for p in inform.parameters if p.name == "Device.DeviceInfo.SoftwareVersion"), "?")
+        changed = [p for p in inform.parameters
+                   if any(e.code == "4 VALUE CHANGE" for e in inform.events)
+                   and not p.name.startswith(("Device.ManagementServer.", "Device.RootDataModelVersion",
+                                              "Device.DeviceInfo.HardwareVersion", "Device.DeviceInfo.SoftwareVersion",
+                                              "Device.DeviceInfo.ProvisioningCode"))]
+        brief = f"← Inform {events}" + (
+            f"; changed {_short([f'{_leaf(p.name)}={_value(p.value)}' for p in changed], 2)}" if changed else "")
+        full = (f"Inform from {session.device}: {events} (SoftwareVersion {version})"
+                + (f"; changed: {_short([f'{p.name} = {p.value!r}' for p in changed], None)}" if changed else ""))
+        self.printer.exchange("CWMP", label, brief, full)
 
     #: the proxier's own identity: its endpoint is not walked
     proxier = ""
 
 
 class ActionPrinter:
-    """Prints every UPnP action the proxier sends (an IActionObserver of the UPnP-DM service)."""
+    """
+    Prints every UPnP action the proxier sends (an IActionObserver of the
+    UPnP-DM service): one line once it is answered, or failed.
+    """
 
     def __init__(self, printer: Printer) -> None:
         self.printer = printer
 
     def actionStarted(self, gate: Any, service: Any, action: str, arguments: Mapping[str, object]) -> None:
-        kind = service.serviceType.rpartition(":service:")[2].rpartition(":")[0]
-        args = describeArguments(arguments)
-        self.printer.line("UPnP", f"→ {gate.name}: {kind} {action}" + (f" {args}" if args else ""))
+        pass  # told with its answer
 
     def actionEnded(self, gate: Any, service: Any, action: str, arguments: Mapping[str, object], result: Any,
                     elapsed: float) -> None:
+        kind = service.serviceType.rpartition(":service:")[2].rpartition(":")[0]
+        asked = " ".join(filter(None, (action, briefArguments(arguments))))
+        full = " ".join(filter(None, (f"{gate.name}: {kind} {action}", describeArguments(arguments))))
         if isinstance(result, Failure):
-            what = result.getErrorMessage()
+            brief = answer = f"failed: {result.getErrorMessage()}"
         else:
-            what = describeArguments(result) or "done"
-        self.printer.line("UPnP", f"← {gate.name}: {action} {what} ({elapsed * 1000:.0f} ms)")
+            brief, answer = briefArguments(result) or "done", describeArguments(result) or "done"
+        took = f"({elapsed * 1000:.0f} ms)"
+        self.printer.exchange("UPnP", nameLabel(gate.name), f"{asked} → {brief}", f"{full} → {answer} {took}",
+                              tail=took)
 
 
 class DemoPrinter:
@@ -402,6 +555,41 @@ class DemoPrinter:
         return succeed(None)
 
 
+def ctlCommand(executable: str = sys.executable) -> str:
+    """
+    How to run proxier-ctl with the Python the demo runs on: C{proxier-ctl}
+    when that is the one on the PATH, its script's path when it is
+    installed beside this Python only (a venv), else the module.
+    """
+    script = os.path.join(os.path.dirname(executable), "proxier-ctl")
+    if not os.access(script, os.X_OK):
+        return f"{shlex.quote(executable)} -m proxier.console.ctl"
+    found = shutil.which("proxier-ctl")
+    return "proxier-ctl" if found and os.path.realpath(found) == os.path.realpath(script) else shlex.quote(script)
+
+
+def tryNextLines(consoleURL: str, key: str, label: str, ctl: str) -> list[str]:
+    """
+    What the demo says once every device is walked: the console and
+    proxier-ctl on device C{key} (C{label}), how to change a value on a
+    simulated device and what to watch for, and where every exchange is
+    told in full.
+    """
+    lines = ["every device walked. Try next:"]
+    if consoleURL:
+        shell = f"{ctl} --url {consoleURL}"
+        lines += [f"  in a browser: {consoleURL} (pick a device: its parameters as this ACS reads them)",
+                  f"  in a shell:   {shell} devices",
+                  f"                {shell} get {key} Device.Time.",
+                  f"  change a value on a simulated device ({label}): edit {TRY_PARAMETER} on the page, or",
+                  f"                {shell} set {key} {TRY_PARAMETER} ntp.example.org",
+                  "  it reaches the device as a UPnP SetValues, and the ACS, which asked for active notification,",
+                  f"  hears of it at once: 'CWMP {label} ← Inform 4 VALUE CHANGE' here"]
+    lines.append("  every exchange in full: [log] level = debug and [log] file = PATH in a config file "
+                 "(tools/run-demo --config FILE)")
+    return lines
+
+
 class _Demo(Service):
     """Starts the fleet once the control point listens; asks quiet devices for a session; stops it all."""
 
@@ -469,29 +657,28 @@ class _Demo(Service):
             self._tryNext()
 
     def _tryNext(self) -> None:
-        """Once every device is walked: what a new user may try with the console."""
-        example = sorted(d.key for d in self.tree.directory.devices() if d.proxyProtocol == "UPnP-DM")[:1]
-        key = example[0] if example else "KEY"
-        lines = ["every device walked. Try next:"]
-        if self.consoleURL:
-            lines += [f"  open {self.consoleURL} and pick a device: its parameters as this ACS reads them",
-                      f"  change {TRY_PARAMETER} there (or: proxier-ctl --url {self.consoleURL} set {key} "
-                      f"{TRY_PARAMETER} ntp.example.org);",
-                      "  the ACS turned its notification on, so it hears of it at once: "
-                      "'← Inform from …: 4 VALUE CHANGE' here"]
-        for line in lines:
+        """Once every device is walked: what a new user may try next."""
+        devices = sorted((d for d in self.tree.directory.devices() if d.proxyProtocol == "UPnP-DM"),
+                         key=lambda d: d.key)
+        example = devices[0] if devices else None
+        for line in tryNextLines(self.consoleURL, example.key if example else "KEY",
+                                 deviceLabel(example.identity.productClass, example.identity.serialNumber)
+                                 if example else "a simulated device", ctlCommand()):
             self.printer.line("demo", line)
 
     def _connectionRequest(self, endpoint: Any, why: str) -> None:
         from proxier.cwmp.fakeacs import connectionRequest
 
         name = str(endpoint.identity)
+        label = deviceLabel(endpoint.identity.productClass, endpoint.identity.serialNumber)
         username, password = endpoint.connectionRequestCredentials()
         url = self.tree.cwmp.server.url(endpoint.connectionRequestPath)
-        self.printer.line("CWMP", f"→ Connection Request to {name} ({why})")
         d = connectionRequest(url, username, password, clock=self.clock, timeout=5.0)
-        d.addCallbacks(lambda status: self.printer.line("CWMP", f"  {name} answered HTTP {status}"),
-                       lambda f: self.printer.line("CWMP", f"  {name}: {f.getErrorMessage()}"))
+        asked = f"Connection Request ({why})"
+        d.addCallbacks(lambda status: self.printer.exchange("CWMP", label, f"{asked} → HTTP {status}",
+                                                            f"{name}: {asked} to {url} → HTTP {status}"),
+                       lambda f: self.printer.exchange("CWMP", label, f"{asked} → {f.getErrorMessage()}",
+                                                       f"{name}: {asked} to {url} → {f.getErrorMessage()}"))
 
     def _printerNames(self) -> list[str]:
         """The identities of the printer protocol's devices (the demo's printer)."""

@@ -23,13 +23,15 @@ from twisted.trial import unittest
 from proxier import demo
 from proxier.config import load
 from proxier.cwmp import messages as m
-from proxier.datamodel.faults import CWMPFault
+from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault
 from proxier.datamodel.values import ParameterInfo, ParameterValue
 from tests._helpers import TOP, processRuns, subprocessEnv
 
 DEVICES = 2
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile=", "proxier"]
 NAMES = [f"02C0DE-SimDM-SIM{i:06d}" for i in range(DEVICES)]
+#: how the demo's short lines name each device, padded to its column
+LABELS = [f"{demo.deviceLabel('SimDM', f'SIM{i:06d}'):<{demo.LABEL_WIDTH}}" for i in range(DEVICES)]
 
 
 def socketInodes(pid: int) -> set[str]:
@@ -91,7 +93,9 @@ def isLoopback(host: str) -> bool:
 class DemoRun:
     """One demo process, its output read line by line on a thread (so every wait is bounded)."""
 
-    def __init__(self, testCase: unittest.TestCase, config: str) -> None:
+    def __init__(self, testCase: unittest.TestCase, config: str, log: str = "") -> None:
+        #: the demo's log file ([log] file), where every exchange is told in full
+        self.log = log
         self.child = subprocess.Popen(TWISTD + ["--config", config], stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True, env=subprocessEnv(), cwd=TOP)
         testCase.addCleanup(self.kill)
@@ -137,6 +141,18 @@ class DemoRun:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    def logged(self) -> str:
+        with open(self.log, encoding="utf-8") as f:
+            return f.read()
+
+    def checkShort(self, testCase: unittest.TestCase) -> None:
+        """Every line about a device is one short line: within the width, no XML, no full path of a document."""
+        for line in self.lines:
+            if line.startswith(("CWMP ", "UPnP ")):
+                testCase.assertLessEqual(len(line), demo.WIDTH, line)
+                testCase.assertNotIn("<", line.replace("←", ""), line)
+                testCase.assertNotIn("Access='", line)
+
 
 def consoleDevices(url: str) -> list[dict]:
     """The devices the console at C{url} lists (no proxy of the environment: it is on loopback)."""
@@ -150,8 +166,8 @@ def consoleDevices(url: str) -> list[dict]:
 
 def walkedAndRebooted(lines: list[str]) -> bool:
     text = "\n".join(lines)
-    return all(f"{name}: walk done" in text and f"Inform from {name}: 1 BOOT, M Reboot 'demo-reboot'" in text
-               for name in NAMES)
+    return all(f"demo {label} walk done" in text and f"CWMP {label} ← Inform 1 BOOT, M Reboot 'demo-reboot'" in text
+               for label in LABELS)
 
 
 class DemoProcessTests(unittest.TestCase):
@@ -160,30 +176,42 @@ class DemoProcessTests(unittest.TestCase):
     def setUp(self) -> None:
         self.state = os.path.abspath(self.mktemp())
         self.config = os.path.abspath(self.mktemp())
+        self.log = os.path.abspath(self.mktemp())
         with open(self.config, "w") as f:
-            # no [acs] url: the demo, as with no configuration at all
-            f.write(f"[state]\ndirectory = {self.state}\n[demo]\ndevices = {DEVICES}\n")
+            # no [acs] url: the demo, as with no configuration at all; every exchange in full in the log
+            f.write(f"[state]\ndirectory = {self.state}\n[demo]\ndevices = {DEVICES}\n"
+                    f"[log]\nlevel = debug\nfile = {self.log}\n")
 
     def checkWalk(self, run: DemoRun, firstEvents: str) -> None:
+        """Each exchange of the walk, both sides, one short line each; the log has them in full."""
         text = run.text()
-        for name in NAMES:
+        logged = run.logged()
+        run.checkShort(self)
+        for name, label in zip(NAMES, LABELS):
+            serial = name.rsplit("-", 1)[1]
             with self.subTest(device=name):
-                self.assertIn(f"Inform from {name}: {firstEvents}", text)
-                for request in ("GetParameterNames Device.DeviceInfo.", "GetParameterValues Device.DeviceInfo.SerialNumber",
-                                "SetParameterValues Device.Time.NTPServer1 = 'ntp.demo.example'",
-                                "AddObject Device.Hosts.Host.", "Reboot (CommandKey 'demo-reboot')"):
-                    self.assertIn(f"→ {name}: {request}", text)
-                self.assertIn(f"← {name}: SetParameterValuesResponse Status 0", text)
-                self.assertRegex(text, rf"← {name}: AddObjectResponse instance \d+, Status 0")
-                serial = name.rsplit("-", 1)[1]
-                self.assertIn(f"Device.DeviceInfo.SerialNumber = '{serial}'", text)
+                self.assertIn(f"CWMP {label} ← Inform {firstEvents}", text)
+                for exchange in ("GetParameterNames Device.DeviceInfo. next level → 14 names",
+                                 f"GetParameterValues → SerialNumber='{serial}', SoftwareVersion='1.0.0', ",
+                                 "SetParameterValues NTPServer1='ntp.demo.example' → Status 0",
+                                 "AddObject Device.Hosts.Host. → instance ",
+                                 f"SetParameterAttributes {demo.TRY_PARAMETER.rpartition('.')[2]} Notification=2 → "
+                                 "done",
+                                 "Reboot 'demo-reboot' → done"):
+                    self.assertIn(f"CWMP {label} {exchange}", text)
                 # the UPnP side of the same walk
-                self.assertIn(f"UPnP   → {name}: ConfigurationManagement SetValues /BBF/Time/NTPServer1 = "
-                              "'ntp.demo.example'", text)
-                self.assertIn(f"UPnP   → {name}: ConfigurationManagement CreateInstance MultiInstanceName="
-                              "/BBF/Hosts/Host/", text)
-                self.assertIn(f"UPnP   → {name}: BasicManagement Reboot", text)
-                self.assertIn(f"→ {name}: SetParameterAttributes {demo.TRY_PARAMETER} Notification=2", text)
+                for action in ("SetValues NTPServer1='ntp.demo.example' → Status=ChangesApplied (",
+                               "CreateInstance MultiInstanceName=/BBF/Hosts/Host/ → InstanceIdentifier=",
+                               "Reboot → RebootStatus="):
+                    self.assertIn(f"UPnP {label} {action}", text)
+                # and in full, in the log
+                self.assertIn(f"{name}: GetParameterValues Device.DeviceInfo.SerialNumber, "
+                              "Device.DeviceInfo.SoftwareVersion, Device.Time.NTPServer1, "
+                              f"Device.Hosts.HostNumberOfEntries → Device.DeviceInfo.SerialNumber = '{serial}', ",
+                              logged)
+                self.assertIn(f"{name}: ConfigurationManagement SetValues /BBF/Time/NTPServer1 = "
+                              "'ntp.demo.example' → ", logged)
+                self.assertIn(f"{name}: SetParameterAttributes {demo.TRY_PARAMETER} Notification=2 → ", logged)
 
     def test_demoTwice(self) -> None:
         """
@@ -191,26 +219,28 @@ class DemoProcessTests(unittest.TestCase):
         ("1 BOOT" + "M Reboot"); only loopback sockets; Ctrl-C ends it cleanly. Second run on the same
         state: no BOOTSTRAP (the ACS URL is the same), each device is walked again.
         """
-        run = DemoRun(self, self.config)
+        run = DemoRun(self, self.config, self.log)
         self.assertTrue(run.waitFor(walkedAndRebooted), run.text()[-3000:])
-        console = re.match(r"demo   console at (http://127\.0\.0\.1:\d+/) — open it in a browser", run.lines[0])
+        console = re.match(r"demo console at (http://127\.0\.0\.1:\d+/) — open it in a browser", run.lines[0])
         self.assertIsNotNone(console, run.lines[:3])
         self.assertEqual(sorted(d["key"] for d in consoleDevices(console.group(1))), NAMES)
-        tryNext = f"demo     open {console.group(1)} and pick a device"
-        self.assertTrue(run.waitFor(lambda lines: any(line.startswith(tryNext) for line in lines), timeout=10),
-                        run.text()[-2000:])
-        self.assertIn("demo   every device walked. Try next:", run.text())
+        self.assertTrue(run.waitFor(lambda lines: any("every exchange in full: [log] level = debug" in line
+                                                      for line in lines), timeout=10), run.text()[-2000:])
+        self.assertIn(f"demo   in a browser: {console.group(1)} ", run.text())
+        self.assertIn("demo every device walked. Try next:", run.text())
+        self.assertIn(f" --url {console.group(1)} set {NAMES[0]} {demo.TRY_PARAMETER} ", run.text())
         addresses = boundAddresses(run.child.pid)
         self.assertTrue(addresses)
         for protocol, host, port in addresses:
             self.assertTrue(isLoopback(host), f"{protocol} socket on {host}:{port}")
         self.checkWalk(run, "0 BOOTSTRAP")
         self.assertIn(run.stop(), (0, -signal.SIGINT))
-        self.assertIn("demo   stopped", run.text())
+        self.assertIn("demo stopped", run.text())
         self.assertNotIn("Traceback", run.text())
+        self.assertNotIn("Traceback", run.logged())
         first = run.text()
 
-        again = DemoRun(self, self.config)
+        again = DemoRun(self, self.config, self.log)
         self.assertTrue(again.waitFor(walkedAndRebooted), again.text()[-3000:])
         self.checkWalk(again, "1 BOOT")
         self.assertNotIn("0 BOOTSTRAP", again.text())
@@ -283,15 +313,15 @@ class DemoPartsTests(unittest.TestCase):
         self.assertNotIn("\n", line)
 
     def test_descriptions(self) -> None:
-        """What the demo prints of requests, answers and actions: short, readable, no XML."""
+        """What the log gets of requests, answers and actions: in full (a limit lists some), no XML."""
         self.assertEqual(demo.describeRequest(m.AddObject("Device.Hosts.Host.", "k")), "AddObject Device.Hosts.Host.")
         self.assertEqual(demo.describeResponse(m.GetParameterValuesResponse((ParameterValue("A.B", "1"),))),
                          "A.B = '1'")
         self.assertEqual(demo.describeResponse(m.SOAPFault(CWMPFault(9005))),
                          "Fault 9005 Invalid parameter name")
-        names = demo.describeResponse(m.GetParameterNamesResponse(tuple(ParameterInfo(f"A.{i}", i == 0)
-                                                                        for i in range(6))))
-        self.assertEqual(names, "6 names: A.0 (writable), A.1, A.2, A.3, … (6 in all)")
+        answer = m.GetParameterNamesResponse(tuple(ParameterInfo(f"A.{i}", i == 0) for i in range(6)))
+        self.assertEqual(demo.describeResponse(answer, 4), "6 names: A.0 (writable), A.1, A.2, A.3, … (6 in all)")
+        self.assertEqual(demo.describeResponse(answer), "6 names: A.0 (writable), A.1, A.2, A.3, A.4, A.5")
         from proxier.upnpdm import cmsxml
 
         described = demo.describeArguments({"ParameterValueList": cmsxml.parameterValueList([("/BBF/A", "x")])})
@@ -299,15 +329,173 @@ class DemoPartsTests(unittest.TestCase):
         self.assertEqual(demo.describeArguments({"StartingNode": "/BBF/", "SearchDepth": 1}),
                          "StartingNode=/BBF/ SearchDepth=1")
 
+    def test_briefForms(self) -> None:
+        """
+        What the terminal gets: parameters by their last names, values cut,
+        answers as counts and statuses, documents as their paths' last names
+        (no attribute of theirs), a few listed and the others counted.
+        """
+        from proxier.upnpdm import cmsxml
+
+        ntp = ParameterValue("Device.Time.NTPServer1", "ntp." + "x" * 40, "xsd:string")
+        self.assertEqual(demo.briefRequest(m.SetParameterValues((ntp,), "k")),
+                         "SetParameterValues NTPServer1='ntp." + "x" * 19 + "…'")
+        self.assertEqual(demo.briefRequest(m.GetParameterNames("Device.DeviceInfo.", True)),
+                         "GetParameterNames Device.DeviceInfo. next level")
+        self.assertEqual(demo.briefRequest(m.Reboot("demo-reboot")), "Reboot 'demo-reboot'")
+        values = tuple(ParameterValue(f"Device.DeviceInfo.P{i}", str(i)) for i in range(5))
+        self.assertEqual(demo.briefResponse(m.GetParameterValuesResponse(values)),
+                         "P0='0', P1='1', P2='2', … (5 in all)")
+        self.assertEqual(demo.briefResponse(m.AddObjectResponse(3, 0)), "instance 3")
+        self.assertEqual(demo.briefResponse(m.SetParameterValuesResponse(1)), "Status 1")
+        self.assertEqual(demo.briefResponse(m.RebootResponse()), "done")
+        fault = CWMPFault(9003, parameterFaults=(SetParameterValuesFault("Device.A.Location", 9008, "x"),))
+        self.assertEqual(demo.briefResponse(m.SOAPFault(fault)), "Fault 9003 (Location: 9008)")
+        self.assertEqual(demo.briefResponse(m.SOAPFault(CWMPFault(9005))), "Fault 9005 Invalid parameter name")
+        attributes = ("<cms:ParameterAttributeList xmlns:cms='urn:schemas-upnp-org:dm:cms'>" + "".join(
+            f"<Parameter><ParameterPath>/BBF/DeviceInfo/P{i}</ParameterPath><Access>readOnly</Access>"
+            f"<Type>string</Type></Parameter>" for i in range(36)) + "</cms:ParameterAttributeList>")
+        self.assertEqual(demo.briefArguments({"ParameterAttributeList": attributes}), "P0, P1, … (36 in all)")
+        self.assertEqual(demo.briefArguments({"ParameterValueList": cmsxml.parameterValueList(
+            [("/BBF/Time/NTPServer1", "ntp.demo.example")])}), "NTPServer1='ntp.demo.example'")
+        self.assertEqual(demo.briefArguments({"StartingNode": "/BBF/Hosts/Host/", "SearchDepth": 0}),
+                         "StartingNode=/BBF/Hosts/Host/ SearchDepth=0")
+        self.assertEqual(demo.briefArguments({"Instances": "<x><p>/BBF/Hosts/Host/2/</p></x>"}), "Host/2/")
+
+    def test_labels(self) -> None:
+        """Devices are told apart in a short column: the product class's last words that fit, the serial's start."""
+        self.assertEqual(demo.deviceLabel("SimDM", "SIM000001"), "SimDM SIM000001")
+        self.assertEqual(demo.deviceLabel("ExampleCo Demo MFP", "2d8d486a-f569-54aa-9c94-f82bf8e9787a"),
+                         "Demo MFP 2d8d486a")
+        self.assertEqual(demo.deviceLabel("AVeryLongProductClassName", "S1"), "AVeryLongProdu… S1")
+        for label in (demo.deviceLabel("A" * 40, "B" * 40), demo.deviceLabel("Gateway", "3D1219C7C4C5404A")):
+            self.assertLessEqual(len(label), demo.LABEL_WIDTH, label)
+        self.assertEqual(demo.nameLabel("02C0DE-SimDM-SIM000001"), "SimDM SIM000001")
+        self.assertEqual(demo.nameLabel("probe of uuid:fe078e06-2d37-52e2-aad0-4350f5993eae"), "probe fe078e06")
+
+    def test_printerLines(self) -> None:
+        """
+        A device's line is cut to the width, what follows it (the time
+        taken) kept whole; the full text goes to the log at debug level.
+        """
+        import io
+
+        from twisted.logger import LogLevel
+
+        from tests._helpers import LogCapture
+
+        log = LogCapture(self)
+        out = io.StringIO()
+        printer = demo.Printer(out)
+        printer.exchange("UPnP", "SimDM SIM000001", "GetValues " + "P, " * 60, "the whole of it", tail="(7 ms)")
+        printer.line("demo", "stopped")
+        first, second = out.getvalue().splitlines()
+        self.assertEqual(len(first), demo.WIDTH)
+        self.assertTrue(first.startswith(f"UPnP {'SimDM SIM000001':<{demo.LABEL_WIDTH}} GetValues P, P, "), first)
+        self.assertTrue(first.endswith("… (7 ms)"), first)
+        self.assertEqual(second, "demo stopped")
+        [event] = [e for e in log.events if e.get("detail") == "the whole of it"]
+        self.assertEqual((event["log_level"], event["label"], event["side"]),
+                         (LogLevel.debug, "SimDM SIM000001", "UPnP"))
+
+    def test_oneLinePerExchange(self) -> None:
+        """
+        The demo ACS prints one line per CWMP exchange — the request with
+        its answer — naming the device by its label, and the Inform that
+        opens a session; the whole exchange goes to the log.
+        """
+        import io
+        from types import SimpleNamespace
+
+        from twisted.internet import task
+
+        from proxier.datamodel.values import DeviceIdentity
+        from tests._helpers import LogCapture
+
+        log = LogCapture(self)
+        out = io.StringIO()
+        acs = demo.DemoACS(demo.Printer(out), clock=task.Clock(), walk=demo.WALK[:2])
+        identity = DeviceIdentity("Simulated", "02C0DE", "SimDM", "SIM000001")
+        inform = m.Inform(deviceId=identity, events=(m.EventStruct("1 BOOT", ""),))
+        session = SimpleNamespace(device=str(identity), inform=inform)
+        first = acs._script(session, None)
+        self.assertIsInstance(first, m.GetParameterNames)
+        second = acs._script(session, m.GetParameterNamesResponse((ParameterInfo("Device.DeviceInfo.A", False),)))
+        self.assertIsInstance(second, m.GetParameterValues)
+        serial = ParameterValue("Device.DeviceInfo.SerialNumber", "SIM000001")
+        self.assertIsNone(acs._script(session, m.GetParameterValuesResponse((serial,))))
+        label = f"{'SimDM SIM000001':<{demo.LABEL_WIDTH}}"
+        self.assertEqual(out.getvalue().splitlines(), [
+            f"CWMP {label} ← Inform 1 BOOT",
+            f"CWMP {label} GetParameterNames Device.DeviceInfo. next level → 1 names",
+            f"CWMP {label} GetParameterValues → SerialNumber='SIM000001'",
+            f"demo {label} walk done ({demo.WALK_DONE})"])
+        details = [e["detail"] for e in log.events if "detail" in e]
+        self.assertIn("02C0DE-SimDM-SIM000001: GetParameterValues Device.DeviceInfo.SerialNumber, "
+                      "Device.DeviceInfo.SoftwareVersion, Device.Time.NTPServer1, Device.Hosts.HostNumberOfEntries "
+                      "→ Device.DeviceInfo.SerialNumber = 'SIM000001'", details)
+
+    def test_oneLinePerAction(self) -> None:
+        """A UPnP action is one line once answered (nothing when it leaves), with its time; a failure says so."""
+        import io
+        from types import SimpleNamespace
+
+        from twisted.python.failure import Failure
+
+        from proxier.upnpdm import cmsxml
+
+        out = io.StringIO()
+        actions = demo.ActionPrinter(demo.Printer(out))
+        gate = SimpleNamespace(name="02C0DE-SimDM-SIM000001")
+        cms = SimpleNamespace(serviceType="urn:schemas-upnp-org:service:ConfigurationManagement:2")
+        asked = {"ParameterValueList": cmsxml.parameterValueList([("/BBF/Time/NTPServer1", "ntp.demo.example")])}
+        actions.actionStarted(gate, cms, "SetValues", asked)
+        self.assertEqual(out.getvalue(), "")
+        actions.actionEnded(gate, cms, "SetValues", asked, {"Status": "ChangesApplied"}, 0.007)
+        actions.actionEnded(gate, cms, "GetValues", {}, Failure(ValueError("no answer")), 0.5)
+        label = f"{'SimDM SIM000001':<{demo.LABEL_WIDTH}}"
+        self.assertEqual(out.getvalue().splitlines(), [
+            f"UPnP {label} SetValues NTPServer1='ntp.demo.example' → Status=ChangesApplied (7 ms)",
+            f"UPnP {label} GetValues → failed: no answer (500 ms)"])
+
+    def test_tryNext(self) -> None:
+        """Once walked, the demo says where the console is, the proxier-ctl commands for a device, and what to watch."""
+        lines = demo.tryNextLines("http://127.0.0.1:8547/", "02C0DE-SimDM-SIM000000", "SimDM SIM000000", "proxier-ctl")
+        text = "\n".join(lines)
+        self.assertEqual(lines[0], "every device walked. Try next:")
+        self.assertIn("in a browser: http://127.0.0.1:8547/", text)
+        self.assertIn("proxier-ctl --url http://127.0.0.1:8547/ devices", text)
+        self.assertIn("proxier-ctl --url http://127.0.0.1:8547/ get 02C0DE-SimDM-SIM000000 Device.Time.", text)
+        self.assertIn(f"proxier-ctl --url http://127.0.0.1:8547/ set 02C0DE-SimDM-SIM000000 {demo.TRY_PARAMETER} ",
+                      text)
+        self.assertIn("'CWMP SimDM SIM000000 ← Inform 4 VALUE CHANGE'", text)
+        self.assertIn("[log] level = debug", lines[-1])
+        self.assertEqual(demo.tryNextLines("", "K", "L", "c")[1:], lines[-1:])
+
+    def test_ctlCommand(self) -> None:
+        """proxier-ctl as this Python runs it: the script beside it when there is one, else the module."""
+        folder = os.path.abspath(self.mktemp())
+        os.makedirs(folder)
+        python = os.path.join(folder, "python3")
+        self.assertEqual(demo.ctlCommand(python), f"{python} -m proxier.console.ctl")
+        script = os.path.join(folder, "proxier-ctl")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(script, 0o755)
+        self.assertEqual(demo.ctlCommand(python), script)
+
 
 PRINTER = "000000-ExampleCo Demo MFP-"
+#: the printer's short lines: its label (the start of its serial number, a UUID), padded to its column
+PRINTER_LINE = r"CWMP Demo MFP [0-9a-f]{8} +"
 LEVEL = "MarkerSupply.2.MarkerSupplyDescription.MarkerSupplyCurrentLevel"
 
 
 def printerChanged(lines: list[str]) -> bool:
     """The printer walked, and an Inform of it with "4 VALUE CHANGE" for the black toner level."""
     return any("walk done (the demo rows read" in line for line in lines) and any(
-        f"Inform from {PRINTER}" in line and "4 VALUE CHANGE" in line and LEVEL in line for line in lines)
+        re.match(PRINTER_LINE + "← Inform 4 VALUE CHANGE; changed MarkerSupplyCurrentLevel='", line)
+        for line in lines)
 
 
 class DemoPrinterPortTests(unittest.TestCase):
@@ -360,14 +548,20 @@ class DemoPrinterTests(unittest.TestCase):
     def start(self, kind: str) -> DemoRun:
         state = os.path.abspath(self.mktemp())
         config = os.path.abspath(self.mktemp())
+        log = os.path.abspath(self.mktemp())
         with open(config, "w") as f:
-            f.write(f"[state]\ndirectory = {state}\n[demo]\ndevices = 0\nprinter = {kind}\n")
-        run = DemoRun(self, config)
+            f.write(f"[state]\ndirectory = {state}\n[demo]\ndevices = 0\nprinter = {kind}\n"
+                    f"[log]\nlevel = debug\nfile = {log}\n")
+        run = DemoRun(self, config, log)
         self.assertTrue(run.waitFor(printerChanged), run.text()[-3000:])
         return run
 
     def checkWalk(self, run: DemoRun) -> None:
+        """The walk in short lines; every demo-table row read, and the change, in full in the log."""
         text = run.text()
+        logged = run.logged()
+        run.checkShort(self)
+        self.assertRegex(text, PRINTER_LINE + "GetParameterValues → SerialNumber='")
         for row in ("Device.DeviceInfo.SerialNumber = '", "PrintServiceDescription.ServiceLocation = 'Front office'",
                     "PrintServiceDescription.ColorSupported = 'true'", "PrintServiceStatus.State = 'Idle'",
                     f"{LEVEL} = '", "InputTray.2.InputTrayDescription.InputTrayCurrentLevel = '275'",
@@ -375,26 +569,28 @@ class DemoPrinterTests(unittest.TestCase):
                     "PrintDocumentProcessing.Sides = 'TwoSidedLongEdge'",
                     "PrintDocumentProcessing.Resolution.CrossFeedDir = '600'", "PrintDocumentProcessing.Copies = '1'"):
             with self.subTest(row=row):
-                self.assertRegex(text, rf"← {PRINTER}[-0-9a-f]+: (\S+\.)?{re.escape(row)}")
+                self.assertIn(row, logged)
+        self.assertRegex(text, PRINTER_LINE + "SetParameterValues ServiceLocation='Demo lab, shelf 2' → ")
+        self.assertRegex(text, PRINTER_LINE + "SetParameterAttributes MarkerSupplyCurrentLevel Notification=2 → done")
         self.assertIn("SetParameterValues Device.Services.PrintService.1.PrintServiceDescription.ServiceLocation = "
-                      "'Demo lab, shelf 2'", text)
-        self.assertIn(f"{LEVEL} Notification=2", text)
-        self.assertRegex(text, rf"Inform from {PRINTER}[-0-9a-f]+: 4 VALUE CHANGE .*; changed: "
-                               rf"Device\.Services\.PrintService\.1\.\S+{LEVEL} = '7\d'")
+                      "'Demo lab, shelf 2'", logged)
+        self.assertRegex(logged, rf"Inform from {PRINTER}[-0-9a-f]+: 4 VALUE CHANGE .*; changed: "
+                                 rf"Device\.Services\.PrintService\.1\.\S+{LEVEL} = '7\d'")
 
     def stop(self, run: DemoRun) -> None:
         self.assertIn(run.stop(), (0, -signal.SIGINT))
-        self.assertIn("demo   stopped", run.text())
+        self.assertIn("demo stopped", run.text())
         self.assertNotIn("Traceback", run.text())
+        self.assertNotIn("Traceback", run.logged())
 
     def test_fakePrinter(self) -> None:
         """The in-process fake printer: the location is set and read back as set."""
         run = self.start("fake")
         self.assertIn("printer: the in-process fake IPP printer at ipp://127.0.0.1:", run.text())
         self.checkWalk(run)
-        self.assertRegex(run.text(), rf"← {PRINTER}[-0-9a-f]+: SetParameterValuesResponse Status 0\n.*\n"
-                                     rf".*← {PRINTER}[-0-9a-f]+: PrintServiceDescription.ServiceLocation = "
-                                     "'Demo lab, shelf 2'")
+        self.assertRegex(run.text(), PRINTER_LINE + r"SetParameterValues ServiceLocation='Demo lab, shelf 2' → "
+                                     r"Status 0\n" + PRINTER_LINE + "GetParameterValues ServiceLocation → "
+                                     "ServiceLocation='Demo lab, shelf 2'")
         self.assertIn("black toner now 7", run.text())
         for protocol, host, port in boundAddresses(run.child.pid):
             self.assertTrue(isLoopback(host), f"{protocol} socket on {host}:{port}")
@@ -415,10 +611,11 @@ class DemoPrinterTests(unittest.TestCase):
         started = re.search(r"a real ippeveprinter \(PID (\d+), its private D-Bus bus PID (\d+)\)", run.text())
         self.assertIsNotNone(started, run.text()[-3000:])
         self.checkWalk(run)
-        self.assertRegex(run.text(), rf"← {PRINTER}[-0-9a-f]+: Fault 9003 Invalid arguments \(ServiceLocation: "
-                                     rf"9008 Attempt to set a non-writable parameter\)\n.*\n"
-                                     rf".*← {PRINTER}[-0-9a-f]+: PrintServiceDescription.ServiceLocation = "
-                                     "'Front office'")
+        self.assertRegex(run.text(), PRINTER_LINE + r"SetParameterValues ServiceLocation='Demo lab, shelf 2' → "
+                                     r"Fault 9003 \(ServiceLocation: 9008\)\n" + PRINTER_LINE +
+                                     "GetParameterValues ServiceLocation → ServiceLocation='Front office'")
+        self.assertIn("Fault 9003 Invalid arguments (ServiceLocation: 9008 Attempt to set a non-writable parameter)",
+                      run.logged())
         self.assertRegex(run.text(), r"black toner set to 7\d % through ippeveprinter's /supplies form \(HTTP 200\)")
         self.stop(run)
         for pid in started.groups():
