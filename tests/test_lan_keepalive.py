@@ -317,7 +317,8 @@ class KeepAliveTests(unittest.TestCase):
         self.assertEqual(list(self.pool.fallbacks().values()), ["answers Connection: close every time"])
         self.assertIn(server.url[len("http://"):], self.pool.fallbacks())  # type: ignore[attr-defined]
         self.assertEqual(len(events), 1, events)
-        self.assertIn("mishandles HTTP keep-alive", events[0])
+        self.assertIn(f"keep-alive given up for device {server.url[7:]}: it answers Connection: close every time",
+                      events[0])
 
     @inlineCallbacks
     def test_noLengthClosing(self) -> Any:

@@ -381,5 +381,5 @@ class DevicePool:
         device.fallback = reason
         for connection in list(device.idle):
             self._drop(connection)
-        self.log.info("device {device} mishandles HTTP keep-alive ({reason}): one connection per request from now on",
-                      device=device.name, reason=reason)
+        self.log.info("HTTP keep-alive given up for device {device}: it {reason}; "
+                      "one connection per request from now on", device=device.name, reason=reason)
