@@ -26,6 +26,38 @@ consistent in one of two ways: a change asked for by the ACS is undone in
 memory and the RPC fails (memory is what is on disk), or a change the
 proxier observed is kept in memory, known not yet durable, and saved again
 later — L{Retrier} does that with a clock.
+
+Coalesced writes. An fsync costs 5-20 ms on a gateway's flash, and state the
+proxier observes (a device's Inform events, its last reported values)
+changes many times a second while devices come up. Once the service tree
+gives the store a L{Writer} (L{Store.writeWith}), L{Document.saveSoon}
+records a change instead of writing it: the writes happen on the writer's
+thread, at most L{WRITE_WINDOW} seconds later, one per document however
+many changes it had meanwhile. The guarantee stays what a synchronous save
+gave, because of two rules:
+
+ - B{Order}: the writer writes changes in the order they were made, one
+   document after the other, each replaced atomically and its directory
+   fsync'd before the next begins; a change is merged only into the last
+   one still waiting (the same document saved twice in a row). So the disk
+   always holds a prefix of the changes: whatever a change depends on (the
+   endpoint took a TransferComplete before its protocol dropped its own
+   record) is on disk before it. A plain L{Document.save} (an ACS's change
+   that must be undone when it cannot be saved) writes what waits first,
+   then itself, before it returns.
+ - B{Barrier}: L{Store.durable} gives a Deferred that fires once every
+   change made so far is on disk (it starts the write at once rather than
+   at the end of the window). The CWMP session waits for it before each
+   message it sends to the ACS, so nothing the ACS is told or acknowledges
+   (events an InformResponse cleared, a TransferComplete it acknowledged,
+   instance numbers, credentials, a ParameterKey) can be lost by a crash
+   after the ACS heard of it.
+
+A coalesced write that fails is logged once like a save, errbacks the
+Deferreds waiting for it with the C{OSError}, and is tried again every
+L{RETRY_INTERVAL} seconds (later changes wait behind it: the order holds);
+memory is ahead of the disk meanwhile, as with L{Retrier}. L{Writer.stop}
+(the service's stopService) writes everything before the process ends.
 """
 
 from __future__ import annotations
@@ -35,15 +67,25 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
+from collections import deque
 from typing import Any, Callable, Optional
 
+from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
-__all__ = ["Store", "Document", "StoreError", "Retrier", "RETRY_INTERVAL"]
+__all__ = ["Store", "Document", "StoreError", "Retrier", "Writer", "RETRY_INTERVAL", "WRITE_WINDOW"]
 
 #: Seconds between two attempts to save a document whose save failed.
 RETRY_INTERVAL = 30.0
+
+#: Seconds a coalesced change waits for more changes before it is written,
+#: when nothing waits for the disk: long enough that a device coming up
+#: (a dozen changes within a few hundred ms) costs a few writes rather than
+#: one per change, short enough that little is in memory only.
+WRITE_WINDOW = 0.1
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TMP = re.compile(r"^\..+\.[0-9]+\.tmp$")
@@ -90,6 +132,8 @@ class Store:
         self._read = read or _readFile
         self._write = write or _writeFile
         self._failing: set[str] = set()
+        # the Writer of coalesced changes, shared with the children (see writeWith)
+        self._shared: list[Optional[Writer]] = [None]
 
     @classmethod
     def open(cls, path: str, **kw: Any) -> "Store":
@@ -121,8 +165,30 @@ class Store:
         path = os.path.join(self.path, _checkName(name))
         os.makedirs(path, mode=0o700, exist_ok=True)
         store = Store(path, clock=self._clock, read=self._read, write=self._write)
+        store._shared = self._shared
         store._sweep()
         return store
+
+    def writeWith(self, writer: Optional["Writer"]) -> None:
+        """
+        From now on L{Document.saveSoon} of this store and of its children
+        (made before or after) hands its changes to C{writer}; C{None}: they
+        are written at once again.
+        """
+        self._shared[0] = writer
+
+    @property
+    def writer(self) -> Optional["Writer"]:
+        return self._shared[0]
+
+    def durable(self) -> Deferred:
+        """
+        A Deferred that fires once every change made so far to the documents
+        of this store and of its children is on disk (and, by the order,
+        every change made before the last of them, in any document).
+        """
+        writer = self._shared[0]
+        return writer.durable(self.path) if writer is not None else succeed(None)
 
     def _sweep(self) -> None:
         """Remove temporary files a writer killed mid-save left behind."""
@@ -158,6 +224,11 @@ class Document:
         self.name = name
         self.path = os.path.join(store.path, name + ".json")
 
+    @property
+    def failing(self) -> bool:
+        """Whether the last attempt to write this document failed."""
+        return self.name in self._store._failing
+
     def load(self, default: Any = None, validate: Optional[Callable[[Any], None]] = None) -> Any:
         """
         Read the document.
@@ -167,6 +238,10 @@ class Document:
         @raise StoreError: the file exists but cannot be read (EIO, EACCES,
             a directory in its place): one line saying which and why.
         """
+        writer = self._store._shared[0]
+        waiting = writer.waiting(self) if writer is not None else None
+        if waiting is not None:
+            return json.loads(waiting.decode("utf-8"))["payload"]  # newer than the file
         try:
             raw = self._store._read(self.path)
         except FileNotFoundError:
@@ -192,45 +267,90 @@ class Document:
 
     def save(self, payload: Any) -> None:
         """
-        Replace the document atomically and durably with C{payload}.
+        Replace the document atomically and durably with C{payload}, now
+        (after the coalesced changes made before, which are written first).
 
         @raise OSError: the save failed (the document on disk is the previous
             one); logged once until a save of this document succeeds again.
         """
-        body = json.dumps(
-            {"format": _FORMAT, "sha256": _digest(payload), "payload": payload},
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        directory = self._store.path
-        tmp = os.path.join(directory, f".{self.name}.{os.getpid()}.tmp")
-        failing = self._store._failing
+        body = _encode(payload)
+        writer = self._store._shared[0]
+        if writer is not None:
+            writer.writeNow(self, body)
+            return
         try:
-            try:
-                self._store._write(tmp, body)
-            except BaseException:
-                _unlinkQuietly(tmp)
-                raise
-            try:
-                os.replace(tmp, self.path)
-            except BaseException:
-                _unlinkQuietly(tmp)
-                raise
-            _fsyncDirectory(directory)
+            self._put(body)
         except OSError as e:
-            if self.name not in failing:
-                failing.add(self.name)
-                self._store.log.error("state {path} could not be saved ({reason}); the last saved one stays "
-                                      "on disk until a save succeeds", path=self.path, reason=e.strerror or str(e))
+            self._failed(e)
             raise
-        if self.name in failing:
-            failing.discard(self.name)
-            self._store.log.info("state {path} saved again", path=self.path)
+        self._succeeded()
+
+    def saveSoon(self, snapshot: Callable[[], Any]) -> None:
+        """
+        Record that the document changed: C{snapshot()} (called on this
+        thread, at the latest when another document changes or the write
+        begins) is written by the store's L{Writer} within L{WRITE_WINDOW}
+        seconds, in order with every other change (module docstring);
+        L{durable} says when it is on disk. Without a writer it is saved at
+        once.
+
+        @raise OSError: only without a writer, as L{save}.
+        """
+        writer = self._store._shared[0]
+        if writer is None:
+            self.save(snapshot())
+        else:
+            writer.change(self, snapshot)
+
+    def durable(self) -> Deferred:
+        """
+        A Deferred that fires once this document's changes so far are on
+        disk (and, by the order, every change made before them); it fails
+        with the C{OSError} of a write that failed meanwhile.
+        """
+        writer = self._store._shared[0]
+        return writer.durable(self.path) if writer is not None else succeed(None)
 
     def delete(self) -> None:
-        """Forget the document."""
-        _unlinkQuietly(self.path)
-        _fsyncDirectory(self._store.path)
+        """Forget the document (after the changes made before, written first)."""
+        writer = self._store._shared[0]
+        if writer is not None:
+            writer.writeNow(self, None)
+            return
+        self._put(None)
+
+    def _put(self, body: Optional[bytes]) -> None:
+        """Replace the file with C{body}, or remove it for C{None} (any thread)."""
+        directory = self._store.path
+        if body is None:
+            _unlinkQuietly(self.path)
+            _fsyncDirectory(directory)
+            return
+        tmp = os.path.join(directory, f".{self.name}.{os.getpid()}.tmp")
+        try:
+            self._store._write(tmp, body)
+        except BaseException:
+            _unlinkQuietly(tmp)
+            raise
+        try:
+            os.replace(tmp, self.path)
+        except BaseException:
+            _unlinkQuietly(tmp)
+            raise
+        _fsyncDirectory(directory)
+
+    def _failed(self, error: BaseException) -> None:
+        failing = self._store._failing
+        if self.name not in failing:
+            failing.add(self.name)
+            reason = getattr(error, "strerror", None) or str(error)
+            self._store.log.error("state {path} could not be saved ({reason}); the last saved one stays "
+                                  "on disk until a save succeeds", path=self.path, reason=reason)
+
+    def _succeeded(self) -> None:
+        if self.name in self._store._failing:
+            self._store._failing.discard(self.name)
+            self._store.log.info("state {path} saved again", path=self.path)
 
     def _quarantine(self, reason: str) -> None:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self._store._clock()))
@@ -247,37 +367,334 @@ class Document:
         )
 
 
+class _Change:
+    """One document's change waiting in a L{Writer}: its snapshot until frozen into the bytes to write."""
+
+    __slots__ = ("document", "snapshot", "body", "seq")
+
+    def __init__(self, document: Document, snapshot: Optional[Callable[[], Any]], body: Optional[bytes],
+                 seq: int) -> None:
+        self.document = document
+        self.snapshot = snapshot
+        self.body = body
+        self.seq = seq
+
+    def freeze(self) -> None:
+        if self.snapshot is not None:
+            self.body = _encode(self.snapshot())
+            self.snapshot = None
+
+
+class Writer:
+    """
+    Writes the coalesced changes of a store's documents in the order they
+    were made, on a thread of its own (see the module docstring).
+
+    The reactor thread owns C{_waiting} (the changes not yet handed over;
+    only the last one may still be a snapshot to take); the thread and a
+    synchronous L{Document.save} take changes from C{_batch} under C{_lock},
+    one file at a time, so both keep the order.
+    """
+
+    log = Logger()
+
+    def __init__(self, reactor: Any, *, window: float = WRITE_WINDOW, retryInterval: float = RETRY_INTERVAL,
+                 inThread: Optional[Callable[[Callable[[], Any]], Deferred]] = None) -> None:
+        """
+        @param reactor: C{callLater}, and the thread pool's home.
+        @param inThread: runs a blocking function off the reactor thread and
+            gives its result as a Deferred (default: a one-thread pool;
+            tests run it synchronously, or hold it).
+        """
+        self._reactor = reactor
+        self._window = window
+        self._retryInterval = retryInterval
+        self._inThread = inThread
+        self._pool: Any = None
+        self._lock = threading.Lock()
+        self._waiting: list[_Change] = []
+        self._batch: deque[_Change] = deque()
+        self._made = 0  # sequence number of the last change
+        self._written = 0  # every change up to this one is on disk
+        self._last: dict[str, int] = {}  # path of a document or directory → its last change's sequence number
+        self._waiters: list[tuple[int, Deferred]] = []
+        self._soonest = 1  # the lowest change a waiter waits for (read by the thread)
+        self._timer: Any = None
+        self._busy = False  # the thread has the batch
+        self._error: Optional[BaseException] = None  # the last attempt failed with it; retried by the timer
+
+    # -- what documents ask --------------------------------------------------------------
+
+    def change(self, document: Document, snapshot: Callable[[], Any]) -> None:
+        """Record a change of C{document} (L{Document.saveSoon})."""
+        self._made += 1
+        self._mark(document.path, self._made)
+        last = self._waiting[-1] if self._waiting else None
+        if last is not None and last.document.path == document.path:
+            last.snapshot, last.body, last.seq = snapshot, None, self._made
+        else:
+            if last is not None:
+                last.freeze()  # it may no longer change: later ones are written after it
+            self._waiting.append(_Change(document, snapshot, None, self._made))
+        if not self._busy and self._timer is None:
+            self._timer = self._reactor.callLater(self._window, self._start)
+
+    def waiting(self, document: Document) -> Optional[bytes]:
+        """The newest bytes of C{document} not yet on disk, or C{None}."""
+        for change in reversed(self._waiting):
+            if change.document.path == document.path:
+                change.freeze()
+                return change.body
+        with self._lock:
+            for change in reversed(self._batch):
+                if change.document.path == document.path:
+                    return change.body
+        return None
+
+    def _mark(self, path: str, seq: int) -> None:
+        """C{seq} is the last change of the document at C{path} and of the directories above it."""
+        while True:
+            self._last[path] = seq
+            parent = os.path.dirname(path)
+            if parent == path:
+                return
+            path = parent
+
+    def durable(self, path: Optional[str] = None) -> Deferred:
+        """
+        Fires once every change so far (of the document or directory at
+        C{path}, and so of every one made before its last) is on disk; fails
+        with the error of an attempt that failed meanwhile. Starts writing
+        now.
+        """
+        target = self._made if path is None else self._last.get(path, 0)
+        if self._written >= target:
+            return succeed(None)
+        d: Deferred = Deferred()
+        self._waiters.append((target, d))
+        self._soonest = min(self._soonest, target)
+        self._startNow()
+        return d
+
+    def writeNow(self, document: Document, body: Optional[bytes]) -> None:
+        """
+        Write every change waiting, then C{body} for C{document} (C{None}:
+        remove it), before returning (L{Document.save}, L{Document.delete}).
+
+        @raise OSError: a write failed; C{document} is as it was on disk.
+        """
+        if self._waiting and self._waiting[-1].document.path == document.path:
+            self._waiting.pop()  # the last change, which this one replaces where it stood
+        for change in self._waiting:
+            change.freeze()
+        self._made += 1
+        seq = self._made
+        self._mark(document.path, seq)
+        with self._lock:  # after the change the thread writes now, if any
+            self._batch.extend(self._waiting)
+            self._waiting = []
+            written, error = self._drainLocked()
+            if error is None:
+                try:
+                    document._put(body)
+                except OSError as e:
+                    error = (document, e)
+                else:
+                    written.append(document)
+                    self._written = seq
+        self._report(written, error)
+        if self._batch and not self._busy and self._timer is None:
+            self._timer = self._reactor.callLater(self._retryInterval, self._start)  # a waiting change failed
+        if self._waiters:
+            self._reactor.callLater(0, self._fire)
+        if error is not None:
+            raise error[1]
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _startNow(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        self._start()
+
+    def _start(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        if self._busy:
+            return  # what waits goes when the thread is done
+        for change in self._waiting:
+            change.freeze()
+        with self._lock:
+            self._batch.extend(self._waiting)
+            self._waiting = []
+            if not self._batch:
+                self._fire()
+                return
+        self._busy = True
+        self._run(self._drain).addBoth(self._drained)
+
+    def _run(self, f: Callable[[], Any]) -> Deferred:
+        if self._inThread is not None:
+            return self._inThread(f)
+        if self._pool is None:
+            from twisted.internet.threads import deferToThreadPool
+            from twisted.python.threadpool import ThreadPool
+
+            self._pool = ThreadPool(minthreads=1, maxthreads=1, name="proxier-store")
+            self._pool.start()
+            self._shutdownTrigger = self._reactor.addSystemEventTrigger("during", "shutdown", self._stopPool)
+            self._deferToThreadPool = deferToThreadPool
+        return self._deferToThreadPool(self._reactor, self._pool, f)
+
+    def _drain(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
+        """On the thread: write the batch, a change at a time."""
+        written: list[Document] = []
+        while True:
+            with self._lock:
+                if not self._batch:
+                    return written, None
+                change = self._batch[0]
+                try:
+                    change.document._put(change.body)
+                except Exception as e:
+                    return written, (change.document, e)
+                self._batch.popleft()
+                self._written = change.seq
+            written.append(change.document)
+            if change.seq >= self._soonest and self._inThread is None:
+                # someone waits for this change (a session): told now, not at the end of the batch
+                self._reactor.callFromThread(self._fire)
+
+    def _drainLocked(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
+        """With C{_lock} held: write the batch; stop at the first failure (the order)."""
+        written: list[Document] = []
+        while self._batch:
+            change = self._batch[0]
+            try:
+                change.document._put(change.body)
+            except OSError as e:
+                return written, (change.document, e)
+            self._batch.popleft()
+            self._written = change.seq
+            written.append(change.document)
+        return written, None
+
+    def _drained(self, result: Any) -> None:
+        self._busy = False
+        if isinstance(result, Failure):  # the thread pool itself failed
+            self.log.failure("the state writer failed", result)
+            written, error = [], (None, result.value)
+        else:
+            written, error = result
+        self._report(written, error)
+        if error is not None or self._batch:
+            if self._timer is None:
+                self._timer = self._reactor.callLater(self._retryInterval, self._start)
+        elif self._waiting:
+            if self._waiters:
+                self._start()
+            elif self._timer is None:
+                self._timer = self._reactor.callLater(self._window, self._start)
+        self._fire()
+
+    def _report(self, written: list[Document], error: Optional[tuple[Any, BaseException]]) -> None:
+        """Log (once per document) on the reactor thread what the writes did."""
+        for document in written:
+            document._succeeded()
+        self._error = None
+        if error is not None:
+            document, self._error = error
+            if document is not None:
+                document._failed(self._error)
+
+    def _fire(self) -> None:
+        """Tell the waiters whose changes are on disk; fail the others when the last attempt failed."""
+        waiters, self._waiters = self._waiters, []
+        for target, d in waiters:
+            if self._written >= target:
+                d.callback(None)
+            elif self._error is not None:
+                d.errback(Failure(self._error))
+            else:
+                self._waiters.append((target, d))
+        self._soonest = min((target for target, _ in self._waiters), default=self._made + 1)
+
+    # -- the end -------------------------------------------------------------------------
+
+    def stop(self) -> Deferred:
+        """
+        Write everything now (one attempt: a disk that refuses it was logged)
+        and end the thread; fires when done, never with a failure.
+        """
+        d = self.durable()
+
+        def done(result: Any) -> Any:
+            if not isinstance(result, Failure) and self._written < self._made:
+                return self.durable().addBoth(done)  # changed while the last writes ran
+            if self._timer is not None and self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+            if isinstance(result, Failure):
+                self.log.error("state not saved at exit: {reason}", reason=str(result.value))
+            self._stopPool()
+
+        return d.addBoth(done)
+
+    def _stopPool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            self._reactor.removeSystemEventTrigger(self._shutdownTrigger)
+            pool.stop()
+
+
 class Retrier:
     """
     Saves what C{snapshot()} gives to a document, now and, while that fails,
     again every C{interval} seconds (the latest snapshot each time), for state
     the proxier keeps in memory ahead of the disk.
 
+    With C{coalesce}, a save is a L{Document.saveSoon} when the store has a
+    L{Writer}: the writer writes it (and retries it) off the reactor thread,
+    and whoever must not go ahead of the disk waits for L{Store.durable}.
+
     @ivar pending: a save failed and none has succeeded since.
     """
 
     def __init__(self, document: Document, snapshot: Callable[[], Any], clock: Any = None,
-                 interval: float = RETRY_INTERVAL) -> None:
+                 interval: float = RETRY_INTERVAL, coalesce: bool = False) -> None:
         self._document = document
         self._snapshot = snapshot
         self._clock = clock
         self._interval = interval
+        self._coalesce = coalesce
         self._call: Any = None
-        self.pending = False
+        self._pending = False
+
+    @property
+    def pending(self) -> bool:
+        return self._pending or (self._coalesce and self._document.failing)
 
     def save(self) -> bool:
-        """Save now; False (and a later attempt scheduled when there is a clock) when that failed."""
+        """
+        Save now (or hand the change to the writer); False (and a later
+        attempt scheduled when there is a clock) when that failed.
+        """
         if self._call is not None and self._call.active():
             self._call.cancel()
         self._call = None
         try:
-            self._document.save(self._snapshot())
+            if self._coalesce:
+                self._document.saveSoon(self._snapshot)
+            else:
+                self._document.save(self._snapshot())
         except OSError:
-            self.pending = True
+            self._pending = True
             if self._clock is not None:
                 self._call = self._clock.callLater(self._interval, self._retry)
             return False
-        self.pending = False
+        self._pending = False
         return True
 
     def _retry(self) -> None:
@@ -306,6 +723,14 @@ def _writeFile(path: str, body: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _encode(payload: Any) -> bytes:
+    return json.dumps(
+        {"format": _FORMAT, "sha256": _digest(payload), "payload": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode("utf-8")
 
 
 def _digest(payload: Any) -> str:
