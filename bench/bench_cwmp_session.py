@@ -19,9 +19,12 @@ of C{--blocks} (at least 5) blocks is one session of C{--rounds} exchanges
 then as many direct calls; figures are medians over every call, and the
 ratio is of medians. C{--before DIR} measures DIR's proxier (a checkout
 of older code: C{git worktree add /tmp/before-F da53cae}) the same way in
-a child process first, and prints both.
+a child process, taking turns with this checkout's (C{--repeat} turns
+each, their calls pooled: a machine busy with other work slows both alike),
+and prints both.
 
     PYTHONPATH=. .venv/bin/python bench/bench_cwmp_session.py --upnpdm [--blocks 5] [--rounds 40] [--before DIR]
+        [--repeat 2]
 """
 
 from __future__ import annotations
@@ -242,18 +245,27 @@ def measured(code: str, blocks: int, rounds: int) -> dict:
     return answer
 
 
-def compare(blocks: int, rounds: int, before: str) -> None:
-    """Print the --upnpdm figures, of C{before}'s code first when given, then of this checkout's."""
+def compare(blocks: int, rounds: int, before: str, repeat: int) -> None:
+    """
+    Print the --upnpdm figures, of C{before}'s code first when given, then
+    of this checkout's; with C{before}, the two take turns C{repeat} times
+    (a machine busy with other work slows both alike), their calls pooled.
+    """
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    print(f"CWMP end to end: the fake ACS's GetParameterValues to a Virtual CWMP Device (UPnP DM, one simulated "
-          f"device) vs the direct CMS GetValues, loopback HTTP; {blocks} blocks x {rounds} calls each, medians "
-          f"(Python {sys.version.split()[0]}, Twisted {__import__('twisted').__version__})")
     runs = ([("before", before)] if before else []) + [("after" if before else "this", here)]
-    figures: dict[str, dict] = {}
-    for label, code in runs:
-        answer = measured(code, blocks, rounds)
-        figures[label] = answer["results"]
-        print(f"  {label}: {os.path.dirname(os.path.dirname(answer['proxier']))}")
+    print(f"CWMP end to end: the fake ACS's GetParameterValues to a Virtual CWMP Device (UPnP DM, one simulated "
+          f"device) vs the direct CMS GetValues, loopback HTTP; {blocks} blocks x {rounds} calls each"
+          + (f", {repeat} turns of each checkout" if before else "") + ", medians "
+          f"(Python {sys.version.split()[0]}, Twisted {__import__('twisted').__version__})")
+    figures: dict[str, dict[str, dict[str, list[float]]]] = {label: {} for label, _ in runs}
+    for turn in range(repeat if before else 1):
+        for label, code in runs:
+            answer = measured(code, blocks, rounds)
+            for size, times in answer["results"].items():
+                for kind, values in times.items():
+                    figures[label].setdefault(size, {}).setdefault(kind, []).extend(values)
+            if turn == 0:
+                print(f"  {label}: {os.path.dirname(os.path.dirname(answer['proxier']))}")
     for size in SIZES:
         for label, _ in runs:
             times = figures[label][str(size)]
@@ -272,10 +284,11 @@ if __name__ == "__main__":
     parser.add_argument("--blocks", type=int, default=5, help="--upnpdm: sessions (at least 5)")
     parser.add_argument("--rounds", type=int, default=40, help="--upnpdm: exchanges per session")
     parser.add_argument("--before", default="", metavar="DIR", help="--upnpdm: measure DIR's code too, first")
+    parser.add_argument("--repeat", type=int, default=2, help="--upnpdm with --before: turns of each checkout")
     options = parser.parse_args()
     if options.upnpdm:
-        if options.blocks < 5 or options.rounds < 1:
-            parser.error("--blocks: at least 5; --rounds: at least 1")
-        compare(options.blocks, options.rounds, options.before)
+        if options.blocks < 5 or options.rounds < 1 or options.repeat < 1:
+            parser.error("--blocks: at least 5; --rounds and --repeat: at least 1")
+        compare(options.blocks, options.rounds, options.before, options.repeat)
     else:
         task.react(main, (options.sessions, options.rpcs, options.new_connections))

@@ -42,8 +42,9 @@ class ScriptTests(unittest.TestCase):
         that both child processes run): each size from the ACS and direct,
         before and after.
         """
-        out = self.run_("bench_cwmp_session.py", "--upnpdm", "--blocks", "5", "--rounds", "1", "--before", TOP)
-        self.assertIn("5 blocks x 1 calls each", out)
+        out = self.run_("bench_cwmp_session.py", "--upnpdm", "--blocks", "5", "--rounds", "1", "--before", TOP,
+                        "--repeat", "2")
+        self.assertIn("5 blocks x 1 calls each, 2 turns of each checkout", out)
         for size in (" 1", "50"):
             for label in ("before", "after "):
                 self.assertIn(f"{size} parameter(s), {label}: from the ACS", out)
