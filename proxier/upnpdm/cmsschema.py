@@ -18,18 +18,22 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
+from proxier.sharing import InternTable, internText
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.cmspaths import isInstanceSegment, structureOf
 
-__all__ = ["NodeInfo", "CMSSchema", "chunks", "isInstancePath"]
+__all__ = ["NodeInfo", "nodeInfo", "CMSSchema", "chunks", "isInstancePath"]
 
 READ_WRITE = "readwrite"
 TABLE_TYPES = frozenset({"multiinstance", "table"})
 
 
-@dataclass
+@dataclass(frozen=True)
 class NodeInfo:
-    """What the proxier knows of one StructurePath: its CMS Type and Access."""
+    """
+    What the proxier knows of one StructurePath: its CMS Type and Access.
+    Immutable, so that the devices of one model share each one (L{nodeInfo}).
+    """
 
     type: str = ""
     access: str = ""
@@ -37,6 +41,15 @@ class NodeInfo:
     @property
     def writable(self) -> bool:
         return self.access.strip().lower() == READ_WRITE
+
+
+_nodeInfos: InternTable[NodeInfo] = InternTable()
+_UNKNOWN = NodeInfo()
+
+
+def nodeInfo(type: str, access: str) -> NodeInfo:
+    """The L{NodeInfo} of C{type} and C{access}, one object for all the nodes of every device that have them."""
+    return _nodeInfos(NodeInfo(type, access))
 
 
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -79,7 +92,11 @@ class CMSSchema:
         self.objects.clear()
 
     def learnStructure(self, structures: Iterable[str]) -> None:
-        """Tables and objects named by StructurePaths (C{.../Table/#/...}, C{.../Object/...})."""
+        """
+        Tables and objects named by StructurePaths (C{.../Table/#/...},
+        C{.../Object/...}). Paths are kept as shared strings (L{internText}):
+        every device of a model names the same ones.
+        """
         for structure in structures:
             segments = [p for p in structure.split("/") if p]
             prefix = "/"
@@ -87,7 +104,7 @@ class CMSSchema:
                 if segment == "#":
                     prefix += "#/"
                     continue
-                path = prefix + segment + "/"
+                path = internText(prefix + segment + "/")
                 following = segments[index + 1] if index + 1 < len(segments) else None
                 if following == "#":
                     self.tables.add(path)
@@ -98,17 +115,15 @@ class CMSSchema:
 
     def learn(self, path: str, attributes: Mapping[str, str]) -> None:
         """What one GetAttributes answer says of the concrete node C{path}."""
-        structure = structureOf(path)
-        info = self.nodes.get(structure) or NodeInfo()
-        if "Type" in attributes:
-            info.type = attributes["Type"].strip()
-        if "Access" in attributes:
-            info.access = attributes["Access"].strip()
+        structure = internText(structureOf(path))
+        known = self.nodes.get(structure) or _UNKNOWN
+        info = nodeInfo(attributes["Type"].strip() if "Type" in attributes else known.type,
+                        attributes["Access"].strip() if "Access" in attributes else known.access)
         self.nodes[structure] = info
         if info.type.lower() in TABLE_TYPES and not isInstancePath(path):
             self.tables.add(structure)
         if "EventOnChange" in attributes and not path.endswith("/"):
-            self.eventOnChange[path] = _isTrue(attributes["EventOnChange"])
+            self.eventOnChange[internText(path)] = _isTrue(attributes["EventOnChange"])
 
     def getAttributes(self, paths: Sequence[str], batch: int) -> Deferred:
         """

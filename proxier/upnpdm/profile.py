@@ -42,6 +42,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from proxier.asciinum import isUnsigned
 from proxier.datamodel.standard import isUUID, supportedDataModelUUID
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
+from proxier.sharing import InternTable, internFrozenset, internText
 from proxier.upnp.description import Device, DeviceDescription, Service, requiredActions
 from proxier.upnp.ssdp import parseType
 from proxier.upnp.soap import UPnPError
@@ -254,13 +255,21 @@ def _actions(scpd: Any, service: Optional[Service]) -> frozenset[str]:
     return requiredActions(service.serviceType) or frozenset()
 
 
+_capabilities: InternTable[Capabilities] = InternTable()
+_profileParts: InternTable[Any] = InternTable()
+
+
 def capabilities(candidate: Candidate, scpdOf: Callable[[Service], Any]) -> Capabilities:
-    """The capabilities from each service's SCPD (C{scpdOf(service)}, or C{None} when unknown)."""
-    return Capabilities(
-        cms=_actions(scpdOf(candidate.cms), candidate.cms),
-        bms=_actions(scpdOf(candidate.bms) if candidate.bms else None, candidate.bms),
-        sms=_actions(scpdOf(candidate.sms) if candidate.sms else None, candidate.sms),
-    )
+    """
+    The capabilities from each service's SCPD (C{scpdOf(service)}, or
+    C{None} when unknown): one object for every device whose SCPDs offer the
+    same actions.
+    """
+    return _capabilities(Capabilities(
+        cms=internFrozenset(_actions(scpdOf(candidate.cms), candidate.cms)),
+        bms=internFrozenset(_actions(scpdOf(candidate.bms) if candidate.bms else None, candidate.bms)),
+        sms=internFrozenset(_actions(scpdOf(candidate.sms) if candidate.sms else None, candidate.sms)),
+    ))
 
 
 def commonObjectsLocation(models: Sequence[DataModelEntry]) -> Optional[str]:
@@ -446,19 +455,20 @@ def makeProfile(candidate: Candidate, caps: Capabilities, models: Sequence[DataM
         notes.append(f"data models without a CWMP mapping, not presented: {', '.join(u[:80] for u in unmapped[:5])}")
     if root is None:
         notes.append("no Broadband Forum data model: Device. holds only the Common Objects' identity")
+    # what every device of a model says alike is shared between them (issue 19)
     return DeviceProfile(
         identity=identity,
         candidate=candidate,
         capabilities=caps,
-        models=tuple(models),
+        models=_profileParts(tuple(_profileParts(m) for m in models)),
         commonObjects=common,
         root=root,
         mapped=mapped,
-        constants=constants,
+        constants={internText(name): _profileParts(value) for name, value in constants.items()},
         softwareVersion=_clean(commonValues.get(IDENTITY_PATHS["softwareVersion"], "")),
         hardwareVersion=_clean(commonValues.get(IDENTITY_PATHS["hardwareVersion"], "")),
         notes=tuple(notes),
-        rootStructure=frozenset(structure) if root is not None else frozenset(),
+        rootStructure=internFrozenset(structure) if root is not None else frozenset(),
     )
 
 
