@@ -36,6 +36,7 @@ from typing import Any, Callable, Optional, Protocol, Sequence
 
 from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
+from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 from zope.interface.registry import Components
@@ -55,7 +56,7 @@ from proxier.log import DeviceLogger
 from proxier.proxy.embeddedobjects import BOTH, EMBEDDED, VIRTUAL, DirectoryView, IEmbeddedObjects, mechanismOf
 from proxier.registry import makeRegistry
 from proxier.sdnotify import Notifier
-from proxier.store import Store
+from proxier.store import Store, Writer
 
 __all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListener", "ownIdentity"]
 
@@ -221,6 +222,9 @@ class ProxierService(MultiService):
         self.identity = ownIdentity(config["device"])
         #: install a SIGHUP handler that calls L{reload} (the daemon's runners set it; tests call reload)
         self.handleSIGHUP = False
+        #: the L{Writer} of the store's coalesced changes while the tree runs (the daemon's makeService
+        #: sets it; None: every change is written at once, as tests with a fake clock want)
+        self.writer: Optional[Writer] = None
         self.notifier = notifier if notifier is not None else Notifier()
         self._watchdog: Any = None
         self._previousSIGHUP: Any = None
@@ -352,6 +356,8 @@ class ProxierService(MultiService):
             state=self.store.path,
             protocols=", ".join(p.name for p in self.protocols) or "none",
         )
+        if self.writer is not None:
+            self.store.writeWith(self.writer)
         try:
             super().startService()
         except ConfigError as e:
@@ -367,7 +373,20 @@ class ProxierService(MultiService):
             self._watchdog.stop()
         self._watchdog = None
         self._restoreSIGHUP()
-        return super().stopService()
+        stopped = defer.maybeDeferred(super().stopService)
+        writer = self.writer
+        if writer is not None and self.store.writer is writer:
+
+            def flush(result: Any) -> Any:
+                # what the stopping services saved last is on disk before the process ends
+                def written(_: Any) -> Any:
+                    self.store.writeWith(None)
+                    return result
+
+                return writer.stop().addCallback(written)
+
+            stopped.addBoth(flush)
+        return stopped
 
     def _ready(self) -> None:
         """The ports are bound and the reactor runs: tell systemd, and start the watchdog beat it asked for."""

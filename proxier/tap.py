@@ -20,7 +20,7 @@ from proxier import config as configmod
 from proxier._version import __version__
 from proxier.log import LEVELS, observerFromConfig
 from proxier.registry import protocolPlugins, selectProtocols
-from proxier.store import Store, StoreError
+from proxier.store import Store, StoreError, Writer
 
 __all__ = ["Options", "makeService", "pluginSections", "configSections", "demoActive", "demoLogSection"]
 
@@ -151,6 +151,8 @@ def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
 
         addConsole(service)
     service.logObserver = observer
+    # while it runs, the daemon's state changes are coalesced and written off the reactor thread (proxier.store)
+    service.writer = Writer(service.reactor)
     # reload the config (README.rst, "Reloading the configuration"); not the demo, whose config is made up
     service.handleSIGHUP = not demoMode
     return service

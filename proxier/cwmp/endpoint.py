@@ -254,6 +254,7 @@ class CWMPEndpoint:
         self.connectionRequestPath = connectionRequestPath
         self.online = online
         self.state = EndpointState(store.document("cwmp-state"), reactor)
+        self._durable = store.durable
         self.log = DeviceLogger(identity)
         self._clock = reactor
         self._agent = agent
@@ -649,6 +650,22 @@ class CWMPEndpoint:
                 actions = session.transportFailed(self._abort)
                 continue
             if isinstance(action, Send):
+                # Nothing reaches the ACS before what it may depend on is on disk (proxier.store:
+                # the barrier): the events its InformResponse cleared, the RPC it acknowledged, the
+                # ParameterKey and instance numbers this answer reports. A disk that refuses it was
+                # logged; memory goes ahead of it then, as it always did.
+                self._inFlight = self._durable()
+                try:
+                    yield self._inFlight
+                except defer.CancelledError:
+                    actions = session.transportFailed(self._abort or "cancelled")
+                    continue
+                except OSError:
+                    pass
+                finally:
+                    self._inFlight = None
+                if self._abort is not None:
+                    continue
                 self._inFlight = http.post(action.body)
                 try:
                     result = yield self._inFlight

@@ -20,11 +20,15 @@ it knows of it.
    the session retry count, the Reboot waiting for the device to come back,
    actions due after a session, scheduled Informs, transfers in progress.
 
-All of it is one document of L{proxier.store}, saved atomically before any
-change is acknowledged to anyone (the caller of an IDeviceObserver method, or
-the ACS through the next message of the session): a SIGKILL at any point
-loses nothing, and redelivers only what TR-069 lets a CPE redeliver (what was
-sent but not yet acknowledged).
+All of it is one document of L{proxier.store}, changed with
+L{Document.saveSoon<proxier.store.Document.saveSoon>}: written off the
+reactor thread, coalesced, in the order of the changes, and on disk before
+anyone can depend on it — a later change of any document (the caller of an
+IDeviceObserver method dropping its own record) lands after it, and the
+session waits for L{Store.durable<proxier.store.Store.durable>} before each
+message to the ACS. So a SIGKILL at any point loses nothing the ACS was told
+or acknowledged, and redelivers only what TR-069 lets a CPE redeliver (what
+was sent but not yet acknowledged).
 
 When the disk refuses a save (full, read-only, failing), memory goes ahead of
 it rather than the change being refused: an event or a TransferComplete the
@@ -200,7 +204,7 @@ class EndpointState:
         """
         self._document = document
         self._data = document.load(default=None, validate=_validate) or _empty()
-        self._saver = Retrier(document, lambda: self._data, clock)
+        self._saver = Retrier(document, lambda: self._data, clock, coalesce=True)
         self.dropped: list[str] = []
 
     @property
@@ -222,10 +226,14 @@ class EndpointState:
     # -- events --------------------------------------------------------------
 
     def queueEvent(self, code: str, commandKey: str = "") -> None:
-        """Queue an Inform event (one of each single event; "M ..." events once per CommandKey)."""
+        """
+        Queue an Inform event (one of each single event; "M ..." events once
+        per CommandKey); saved when that changed anything (a BOOTSTRAP still
+        waiting is asked for again at every attempt).
+        """
         self.dropped = []
-        self._addEvent(code, commandKey)
-        self._save()
+        if self._addEvent(code, commandKey):
+            self._save()
 
     def queueEvents(self, events: Iterable[tuple[str, str]]) -> None:
         """Queue several events in one save."""
@@ -234,19 +242,22 @@ class EndpointState:
             self._addEvent(code, commandKey)
         self._save()
 
-    def _addEvent(self, code: str, commandKey: str) -> None:
+    def _addEvent(self, code: str, commandKey: str) -> bool:
+        """Whether the events changed."""
         events = self._data["events"]
         for event in events:
             if event["code"] == code and (code in SINGLE_EVENTS or event["commandKey"] == commandKey):
-                if code in SINGLE_EVENTS:
-                    event["commandKey"] = commandKey
-                return
+                if event["commandKey"] == commandKey:
+                    return False
+                event["commandKey"] = commandKey
+                return True
         events.append({"id": self._id(), "code": code, "commandKey": commandKey})
         while len(events) > MAX_QUEUED_EVENTS:
             # the oldest "M ..." event goes first; single events are few
             victim = next((e for e in events if e["code"].startswith("M ")), events[0])
             events.remove(victim)
             self.dropped.append(f"event {victim['code']} {victim['commandKey']!r}")
+        return True
 
     def events(self) -> list[m.EventStruct]:
         """The events waiting (queued ones, then those of queued RPCs), as an Inform would carry them."""

@@ -122,7 +122,8 @@ class EndpointSettings:
         self._configSeen = seen
         if changed:
             try:
-                self._save()
+                # coalesced: what the config gives is taken again at every start until it is on disk
+                self._document.saveSoon(self._payload)
             except OSError:
                 # logged by the store; what the config gives is taken again at
                 # the next start, and the next set() saves everything
@@ -155,6 +156,20 @@ class EndpointSettings:
 
         @raise OSError: the save failed; nothing changed.
         """
+        self._apply(changes, soon=False)
+
+    def setSoon(self, **changes: Any) -> None:
+        """
+        L{set} for values the proxier picks itself (an endpoint's new
+        Connection Request credentials): coalesced (L{proxier.store}) rather
+        than on disk before the return — nothing acknowledged them, and the
+        ACS hears of them only through a session, which waits for the disk.
+
+        @raise OSError: only when the store writes at once and that failed; nothing changed.
+        """
+        self._apply(changes, soon=True)
+
+    def _apply(self, changes: dict[str, Any], soon: bool) -> None:
         unknown = set(changes) - set(_NAMES)
         if unknown:
             raise AttributeError(f"no ManagementServer setting {sorted(unknown)[0]!r}")
@@ -162,7 +177,10 @@ class EndpointSettings:
         try:
             for name, value in changes.items():
                 setattr(self._values, name, _decode(name, _encode(value)))
-            self._save()
+            if soon:
+                self._document.saveSoon(self._payload)
+            else:
+                self._document.save(self._payload())
         except BaseException:
             # not on disk, so not applied: memory stays what the disk holds
             # and the caller (the ACS's RPC: 9002) may try again
@@ -197,13 +215,11 @@ class EndpointSettings:
             self._configSeen = before
             raise
 
-    def _save(self) -> None:
-        self._document.save(
-            {
-                "values": {name: _encode(getattr(self._values, name)) for name in _NAMES},
-                "configSeen": self._configSeen,
-            }
-        )
+    def _payload(self) -> dict:
+        return {
+            "values": {name: _encode(getattr(self._values, name)) for name in _NAMES},
+            "configSeen": dict(self._configSeen),
+        }
 
 
 class _Missing:

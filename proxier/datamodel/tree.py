@@ -255,7 +255,8 @@ class TreeDataModel:
             self._tablesDoc = store.document("tables")
             self._baselinesDoc = store.document("baselines")
             # a failed save is tried again at the next change (the store logs it)
-            self._baselinesSaver = Retrier(self._baselinesDoc, lambda: dict(self._baselines.values))
+            # coalesced: the values last reported are the proxier's own observation, not an RPC's
+            self._baselinesSaver = Retrier(self._baselinesDoc, lambda: dict(self._baselines.values), coalesce=True)
             self._load()
 
     # ---- persistence -----------------------------------------------------------
@@ -322,9 +323,22 @@ class TreeDataModel:
                 out[node.path + param.name] = param.type.format(node.values[param.name])
         self._valuesDoc.save(out)
 
-    def _saveTables(self) -> None:
+    def _saveTables(self, soon: bool = False) -> None:
+        """
+        @param soon: coalesced (L{Document.saveSoon}): for rows code adds,
+            which no RPC acknowledges — the ACS hears of them only through a
+            session, which waits for the disk. Devices appearing one after
+            the other then cost one write of the table's numbers per write
+            window, not one each.
+        """
         if self._store is None or self._deferred(self._saveTables):
             return
+        if soon:
+            self._tablesDoc.saveSoon(self._tables)
+        else:
+            self._tablesDoc.save(self._tables())
+
+    def _tables(self) -> dict:
         # (the rows of tables inside instances that are gone for now stay as they were)
         for table in self._walkTables(self.root):
             if table.schema.persist:
@@ -333,7 +347,7 @@ class TreeDataModel:
                     self._rows[table.path] = rows
                 else:
                     self._rows.pop(table.path, None)
-        self._tablesDoc.save({"version": TABLES_VERSION, "numbers": self._numbers.toJSON(), "rows": self._rows})
+        return {"version": TABLES_VERSION, "numbers": self._numbers.toJSON(), "rows": dict(self._rows)}
 
     def _saveAttributes(self) -> None:
         if self._store is None or self._deferred(self._saveAttributes):
@@ -887,7 +901,7 @@ class TreeDataModel:
         table.insert(node)
         if key is not None:
             self._numbers.forgetAbsent(table.path, table.instances)
-        self._saveTables()
+        self._saveTables(soon=True)
         if values and any(node.params[n].persist for n in values):
             self._saveValues()
         self._countChanged(table)

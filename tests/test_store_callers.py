@@ -1,0 +1,147 @@
+"""
+The callers of L{proxier.store}'s coalesced writes (issue 19): the CWMP
+session sends nothing ahead of the disk, the service tree writes what waits
+when it stops, and a device's bootstrap saves nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import task
+from twisted.trial import unittest
+from twisted.web.resource import Resource
+
+from proxier.store import WRITE_WINDOW, Store, Writer
+from tests.test_store_writer import HeldThread, WriterTestCase
+
+
+class Counting(Resource):
+    """Counts the POSTs that reach the ACS behind it."""
+
+    isLeaf = True
+
+    def __init__(self, acs: Any) -> None:
+        super().__init__()
+        self.acs = acs
+        self.posts = 0
+
+    def render_POST(self, request: Any) -> Any:
+        self.posts += 1
+        return self.acs.render(request)
+
+
+class SessionBarrierTests(unittest.TestCase):
+    """The CWMP session sends nothing to the ACS before what it depends on is on disk."""
+
+    def test_noMessageAheadOfTheDisk(self) -> None:
+        """
+        With the writer's thread held, the Inform (its BOOTSTRAP event
+        queued) and the POST after the InformResponse (the events it
+        cleared) wait until the thread has written them; each goes as soon
+        as it has.
+        """
+        from treq.testing import RequestTraversalAgent
+
+        from proxier.config import load
+        from proxier.cwmp.endpoint import CWMPEndpoint
+        from proxier.cwmp.fakeacs import FakeACS
+        from proxier.cwmp.settings import EndpointSettings
+        from proxier.datamodel.values import DeviceIdentity
+        from tests.test_cwmp_endpoint import FakeModel
+
+        clock = task.Clock()
+        clock.advance(1_700_000_000)
+        thread = HeldThread()
+        root = Store.open(self.mktemp())
+        root.writeWith(Writer(clock, inThread=thread))
+        store = root.child("endpoint-x")
+        acs = Counting(FakeACS(clock=task.Clock(), validator=None))
+        acsConfig = dict(load(None)["acs"], url="http://acs.example.net/acs", periodic_inform_enable=False)
+        endpoint = CWMPEndpoint(DeviceIdentity("ACME", "00D09E", "Speaker", "K-1"), FakeModel(),
+                                EndpointSettings(store.document("management-server"), acsConfig), store,
+                                agent=RequestTraversalAgent(acs), reactor=clock, random=lambda: 0.0)
+        endpoint.start()
+        clock.advance(0)
+        self.assertTrue(endpoint.inSession)
+        self.assertEqual(acs.posts, 0)  # the BOOTSTRAP event is not on disk yet
+        self.assertEqual(len(thread.held), 1)
+        thread.release()
+        clock.advance(0)
+        self.assertEqual(acs.posts, 1)  # the Inform
+        self.assertEqual(len(thread.held), 1)  # the events its InformResponse cleared
+        self.assertEqual(Store(store.path).document("cwmp-state").load()["bootstrappedURL"], None)
+        while thread.held:
+            posts = acs.posts
+            thread.release()
+            clock.advance(0)
+            self.assertEqual(acs.posts, posts + 1)
+        clock.advance(60)
+        self.assertFalse(endpoint.inSession)
+        self.assertEqual(Store(store.path).document("cwmp-state").load()["bootstrappedURL"],
+                         "http://acs.example.net/acs")
+        endpoint.stop()
+
+
+class ServiceTests(unittest.TestCase):
+    def test_stopFlushes(self) -> None:
+        """
+        The service tree hands its writer to the store while it runs; its
+        stopService fires only once the last changes are on disk, and later
+        changes are written at once again.
+        """
+        from twisted.internet.testing import MemoryReactorClock
+
+        from proxier.config import load
+        from proxier.service import ProxierService
+
+        clock = MemoryReactorClock()
+        store = Store.open(self.mktemp())
+        service = ProxierService(load(None).replace("connection_request", port=0), store, [], reactor=clock)
+        thread = HeldThread()
+        service.writer = Writer(clock, inThread=thread)
+        service.startService()
+        self.assertIs(store.writer, service.writer)
+        store.child("endpoint-x").document("cwmp-state").saveSoon(lambda: {"last": True})
+        stopped = service.stopService()
+        self.assertNoResult(stopped)
+        while thread.held:
+            thread.release()
+        self.successResultOf(stopped)
+        self.assertEqual(Store(store.path).child("endpoint-x").document("cwmp-state").load(), {"last": True})
+        self.assertIsNone(store.writer)
+
+
+class BootstrapSavesTests(WriterTestCase):
+    """The saves a device's bootstrap makes: none that changes nothing, code-added rows coalesced."""
+
+    def test_bootstrapAskedAgainSavesNothing(self) -> None:
+        """A BOOTSTRAP still waiting, queued again at each session attempt, is not saved again."""
+        from proxier.cwmp.events import EndpointState
+
+        plain = Store.open(self.mktemp(), write=self.disk.write)
+        state = EndpointState(plain.document("cwmp-state"))
+        state.queueEvent("0 BOOTSTRAP")
+        state.queueEvent("0 BOOTSTRAP")
+        state.queueEvent("M Download", "k")
+        state.queueEvent("M Download", "k")
+        self.assertEqual(self.disk.written, ["cwmp-state", "cwmp-state"])
+
+    def test_rowsAddedByCodeCoalesced(self) -> None:
+        """
+        Rows code adds one after the other (the VirtualDevice table as
+        devices appear) cost one write of the table's numbers per window,
+        not one each; the numbers survive a restart.
+        """
+        from proxier.datamodel.tree import TreeDataModel
+        from tests.test_datamodel_tree import Device, sampleTree
+
+        tree = TreeDataModel(sampleTree(Device()), self.store.child("tree"))
+        del self.disk.written[:]
+        for n in range(50):
+            tree.addInstance("Device.Ro.", key=f"device-{n}", data=n)
+        self.assertEqual(self.disk.written, [])
+        self.clock.advance(WRITE_WINDOW)
+        self.assertEqual(self.disk.written, ["tables"])
+        again = TreeDataModel(sampleTree(Device()), Store(self.store.path).child("tree"))
+        self.assertEqual(again.addInstance("Device.Ro.", key="device-7"), 8)
