@@ -46,12 +46,16 @@ gave, because of two rules:
    that must be undone when it cannot be saved) writes what waits first,
    then itself, before it returns.
  - B{Barrier}: L{Store.durable} gives a Deferred that fires once every
-   change made so far is on disk (it starts the write at once rather than
-   at the end of the window). The CWMP session waits for it before each
-   message it sends to the ACS, so nothing the ACS is told or acknowledges
-   (events an InformResponse cleared, a TransferComplete it acknowledged,
-   instance numbers, credentials, a ParameterKey) can be lost by a crash
-   after the ACS heard of it.
+   change made so far to the documents of that store and of its children
+   is on disk — and so, by the order, every change made before the last of
+   them (it starts the write at once rather than at the end of the window).
+   The CWMP session waits for its endpoint's store before each message it
+   sends to the ACS, so nothing the ACS is told or acknowledges (events an
+   InformResponse cleared, a TransferComplete it acknowledged, instance
+   numbers, credentials) can be lost by a crash after the ACS heard of it.
+   What an endpoint reports and is kept elsewhere (a protocol's device
+   state, an ACS's change such as a ParameterKey) is saved with L{save},
+   on disk before its caller goes on.
 
 A coalesced write that fails is logged once like a save, errbacks the
 Deferreds waiting for it with the C{OSError}, and is tried again every
