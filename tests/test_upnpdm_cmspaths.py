@@ -50,20 +50,18 @@ class ParseTests(unittest.TestCase):
         self.assertFalse(cmspaths.isUnder("/BBF/", "/UPnP/A"))
 
 
-class ParseCacheTests(unittest.TestCase):
-    def test_parsedOnce(self) -> None:
-        """A device path parsed again is the same CMSPath; with and without wildcards apart."""
-        self.assertIs(cmspaths.parse("/BBF/Hosts/Host/0/"), cmspaths.parse("/BBF/Hosts/Host/0/"))
-        self.assertEqual(cmspaths.parse("/A/#/", wildcard=True).segments, ("A", "#"))
-        self.assertRaises(cmspaths.CMSPathError, cmspaths.parse, "/A/#/")
-
+class CacheTests(unittest.TestCase):
     def test_bounded(self) -> None:
-        """At most PARSE_CACHE paths and structures are remembered, each still right."""
+        """At most PARSE_CACHE structures and translations are remembered, each still right."""
+        translator = Translator("/BBF/")
         for index in range(cmspaths.cwmppaths.PARSE_CACHE + 500):
-            self.assertEqual(cmspaths.parse(f"/BBF/X/{index}/").segments, ("BBF", "X", index))
             self.assertEqual(cmspaths.structureOf(f"/BBF/X/{index}/Y"), "/BBF/X/#/Y")
-        self.assertLessEqual(cmspaths._parse.cache_info().currsize, cmspaths.cwmppaths.PARSE_CACHE)
-        self.assertLessEqual(cmspaths.structureOf.cache_info().currsize, cmspaths.cwmppaths.PARSE_CACHE)
+            self.assertEqual(translator.toCWMP(f"/BBF/X/{index}/", lambda table, upnp: upnp + 1),
+                             f"Device.X.{index + 1}.")
+            self.assertEqual(translator.toCMS(f"Device.X.{index + 1}.Y", lambda table, segment: segment - 1),
+                             f"/BBF/X/{index}/Y")
+        for cache in (cmspaths.structureOf, cmspaths._cmsPattern, cmspaths._cwmpPattern):
+            self.assertLessEqual(cache.cache_info().currsize, cmspaths.cwmppaths.PARSE_CACHE)
 
 
 class TranslatorTests(unittest.TestCase):

@@ -21,9 +21,12 @@ The functions are pure. L{parse} and L{schemaPath} remember their last
 L{PARSE_CACHE} answers (a L{Path} is immutable, so one is shared): every
 layer a name crosses (the endpoint's composite, a device's composite, the
 device's model, the TR-181 typing of its value) checks or parses it, and
-an ACS asks the same names again and again; the bound keeps a walk of a
-large table from holding every name it ever saw (an entry is about
-0.6 KB: at most about 1.2 MB, filled only by use). A path that is not valid is not remembered: it is parsed again.
+an ACS asks the same names again and again, of every device of a model.
+The bound keeps a walk of a large table from holding every name it ever
+saw: filled only by use, these and the UPnP DM translations
+(L{proxier.upnpdm.cmspaths}) hold about 3 MB when all are full, however
+many devices there are (node names are interned, so shared). A path that
+is not valid is not remembered: it is parsed again.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from sys import intern
 from typing import Iterable, Union
 
 from proxier.asciinum import isUnsigned
@@ -125,7 +129,7 @@ def _segmentText(segment: Segment) -> str:
     return str(segment)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Path:
     """
     A parsed CWMP path.
@@ -231,7 +235,7 @@ def _parse(text: str) -> Path:
         else:
             if not _NAME.match(part):
                 raise PathError(text, nameError(part))
-            segments.append(part)
+            segments.append(intern(part))
     last = segments[-1]
     if not partial and (isinstance(last, (int, Alias))):
         raise PathError(text, "an instance names an object: a trailing '.' is missing")

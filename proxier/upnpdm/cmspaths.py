@@ -24,15 +24,17 @@ A device's answers are checked on the way back: a path that is not under
 what was asked, or not a CMS path, is dropped by the caller, never passed
 on (L{parse} says why).
 
-L{parse} and L{structureOf} remember their last answers, bounded as the
-CWMP side's are (L{proxier.datamodel.paths.PARSE_CACHE}): a device answers
-the same paths at every read, and each is translated, typed and checked.
+The translation of a path apart from its instance numbers, and
+L{structureOf}, are remembered, bounded as the CWMP side's parses are
+(L{proxier.datamodel.paths.PARSE_CACHE}): a device answers the same paths
+at every read, and each is translated and typed.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from sys import intern
 from functools import lru_cache
 from typing import Callable, Mapping, Optional, Union
 
@@ -90,7 +92,7 @@ class NotInModel(LookupError):
     """The CWMP path is outside what the device's models map (answer 9005)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CMSPath:
     """
     A parsed CMS path.
@@ -118,11 +120,6 @@ def parse(text: str, *, wildcard: bool = False) -> CMSPath:
     """
     if not isinstance(text, str):
         raise CMSPathError("a path is text")
-    return _parse(text, wildcard)
-
-
-@lru_cache(maxsize=cwmppaths.PARSE_CACHE)
-def _parse(text: str, wildcard: bool) -> CMSPath:
     if len(text) > MAX_CMS_PATH:
         raise CMSPathError(f"longer than {MAX_CMS_PATH} characters")
     if not text.startswith("/"):
@@ -148,7 +145,7 @@ def _parse(text: str, wildcard: bool) -> CMSPath:
                 raise CMSPathError("a path cannot start with an instance number")
             segments.append(number)
         elif _NAME.match(part):
-            segments.append(part)
+            segments.append(intern(part))
         else:
             raise CMSPathError(f"{part[:40]!r} is not a node name or an instance number")
     if not partial and not isinstance(segments[-1], str):
@@ -301,9 +298,9 @@ def _cmsPattern(root: str, name: str) -> Optional[tuple[tuple[object, ...], bool
         if isinstance(segment, str) and not isinstance(segment, cwmppaths.Alias):
             out += "/" + segment
             continue
-        pieces += [out + "/", segment]
+        pieces += [intern(out + "/"), segment]
         out = ""
-    pieces.append(out)
+    pieces.append(intern(out))
     return tuple(pieces), parsed.partial
 
 
@@ -325,10 +322,10 @@ def _cwmpPattern(root: str, cms: str) -> Optional[tuple[object, ...]]:
     prefix = root.rstrip("/")
     for segment in parsed.segments[len(parse(root).segments):]:
         if isinstance(segment, int):
-            pieces += [out + ".", (prefix + "/", segment)]
+            pieces += [intern(out + "."), (intern(prefix + "/"), segment)]
             out = ""
         else:
             out += "." + segment
         prefix += f"/{segment}"
-    pieces.append(out + "." if parsed.partial else out)
+    pieces.append(intern(out + "." if parsed.partial else out))
     return tuple(pieces)
