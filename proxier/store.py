@@ -57,6 +57,14 @@ gave, because of two rules:
    state, an ACS's change such as a ParameterKey) is saved with L{save},
    on disk before its caller goes on.
 
+A document nothing else depends on, and that depends on nothing else, may
+be changed I{apart} (C{saveSoon(snapshot, apart=True)}): the table of the
+VirtualDevice numbers, rewritten whole as each device appears. Its change
+stays out of the order and is written when someone waits for its store, or
+at the latest its size / L{APART_RATE} seconds after it changed: adding N
+rows one after the other costs a bounded rate of bytes, not O(N²), and a
+crash loses at most the numbers no session reported yet.
+
 A coalesced write that fails is logged once like a save, errbacks the
 Deferreds waiting for it with the C{OSError}, and is tried again every
 L{RETRY_INTERVAL} seconds (later changes wait behind it: the order holds);
@@ -80,10 +88,15 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-__all__ = ["Store", "Document", "StoreError", "Retrier", "Writer", "RETRY_INTERVAL", "WRITE_WINDOW"]
+__all__ = ["Store", "Document", "StoreError", "Retrier", "Writer", "RETRY_INTERVAL", "WRITE_WINDOW", "APART_RATE"]
 
 #: Seconds between two attempts to save a document whose save failed.
 RETRY_INTERVAL = 30.0
+
+#: Bytes a second, on average, that the writes of a document changed apart
+#: (L{Document.saveSoon} with C{apart}) may take: such a document is written
+#: again at the earliest its last size / APART_RATE seconds after it changed.
+APART_RATE = 32 * 1024
 
 #: Seconds a coalesced change waits for more changes before it is written,
 #: when nothing waits for the disk: long enough that a device coming up
@@ -289,7 +302,7 @@ class Document:
             raise
         self._succeeded()
 
-    def saveSoon(self, snapshot: Callable[[], Any]) -> None:
+    def saveSoon(self, snapshot: Callable[[], Any], apart: bool = False) -> None:
         """
         Record that the document changed: C{snapshot()} (called on this
         thread, at the latest when another document changes or the write
@@ -298,11 +311,15 @@ class Document:
         L{durable} says when it is on disk. Without a writer it is saved at
         once.
 
+        @param apart: out of the order, written when its store is waited
+            for or after a delay that grows with its size (module docstring).
         @raise OSError: only without a writer, as L{save}.
         """
         writer = self._store._shared[0]
         if writer is None:
             self.save(snapshot())
+        elif apart:
+            writer.changeApart(self, snapshot)
         else:
             writer.change(self, snapshot)
 
@@ -424,6 +441,10 @@ class Writer:
         self._waiters: list[tuple[int, Deferred]] = []
         self._soonest = 1  # the lowest change a waiter waits for (read by the thread)
         self._timer: Any = None
+        # changes made apart: path → (document, snapshot, when it is due); the size each last had
+        self._apart: dict[str, tuple[Document, Callable[[], Any], float]] = {}
+        self._apartSizes: dict[str, int] = {}
+        self._apartTimer: Any = None
         self._busy = False  # the thread has the batch
         self._error: Optional[BaseException] = None  # the last attempt failed with it; retried by the timer
 
@@ -443,8 +464,51 @@ class Writer:
         if not self._busy and self._timer is None:
             self._timer = self._reactor.callLater(self._window, self._start)
 
+    def changeApart(self, document: Document, snapshot: Callable[[], Any]) -> None:
+        """Record a change of C{document} made apart (L{Document.saveSoon} with C{apart})."""
+        known = self._apart.get(document.path)
+        if known is not None:
+            self._apart[document.path] = (document, snapshot, known[2])
+            return
+        delay = max(self._window, self._apartSizes.get(document.path, 0) / APART_RATE)
+        due = self._reactor.seconds() + delay
+        self._apart[document.path] = (document, snapshot, due)
+        if self._apartTimer is not None and self._apartTimer.getTime() > due:
+            self._apartTimer.cancel()
+            self._apartTimer = None
+        if self._apartTimer is None:
+            self._apartTimer = self._reactor.callLater(delay, self._apartDue)
+
+    def _apartDue(self) -> None:
+        self._apartTimer = None
+        now = self._reactor.seconds()
+        if self._join(lambda path, due: due <= now):
+            self._startNow()  # it waited long enough already
+        if self._apart:
+            delay = max(0.0, min(due for _, _, due in self._apart.values()) - now)
+            self._apartTimer = self._reactor.callLater(delay, self._apartDue)
+
+    def _join(self, which: Callable[[str, float], bool]) -> bool:
+        """
+        Put the changes made apart that C{which} selects into the order, as
+        changes made now; whether there were any.
+        """
+        joined = False
+        for path, (document, snapshot, due) in list(self._apart.items()):
+            if which(path, due):
+                del self._apart[path]
+                self.change(document, snapshot)
+                change = self._waiting[-1]
+                change.freeze()
+                self._apartSizes[path] = len(change.body or b"")
+                joined = True
+        return joined
+
     def waiting(self, document: Document) -> Optional[bytes]:
         """The newest bytes of C{document} not yet on disk, or C{None}."""
+        apart = self._apart.get(document.path)
+        if apart is not None:
+            return _encode(apart[1]())
         for change in reversed(self._waiting):
             if change.document.path == document.path:
                 change.freeze()
@@ -471,6 +535,9 @@ class Writer:
         with the error of an attempt that failed meanwhile. Starts writing
         now.
         """
+        if self._apart:
+            under = None if path is None else path.rstrip(os.sep) + os.sep
+            self._join(lambda doc, due: under is None or doc.startswith(under) or doc == path)
         target = self._made if path is None else self._last.get(path, 0)
         if self._written >= target:
             return succeed(None)
@@ -487,6 +554,7 @@ class Writer:
 
         @raise OSError: a write failed; C{document} is as it was on disk.
         """
+        self._apart.pop(document.path, None)  # this one is newer
         if self._waiting and self._waiting[-1].document.path == document.path:
             self._waiting.pop()  # the last change, which this one replaces where it stood
         for change in self._waiting:
@@ -635,11 +703,12 @@ class Writer:
         d = self.durable()
 
         def done(result: Any) -> Any:
-            if not isinstance(result, Failure) and self._written < self._made:
+            if not isinstance(result, Failure) and (self._written < self._made or self._apart):
                 return self.durable().addBoth(done)  # changed while the last writes ran
-            if self._timer is not None and self._timer.active():
-                self._timer.cancel()
-            self._timer = None
+            for timer in (self._timer, self._apartTimer):
+                if timer is not None and timer.active():
+                    timer.cancel()
+            self._timer = self._apartTimer = None
             if isinstance(result, Failure):
                 self.log.error("state not saved at exit: {reason}", reason=str(result.value))
             self._stopPool()

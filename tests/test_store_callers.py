@@ -127,21 +127,27 @@ class BootstrapSavesTests(WriterTestCase):
         state.queueEvent("M Download", "k")
         self.assertEqual(self.disk.written, ["cwmp-state", "cwmp-state"])
 
-    def test_rowsAddedByCodeCoalesced(self) -> None:
+    def test_rowsAddedByCodeApart(self) -> None:
         """
-        Rows code adds one after the other (the VirtualDevice table as
-        devices appear) cost one write of the table's numbers per window,
-        not one each; the numbers survive a restart.
+        Rows code adds by key one after the other (the VirtualDevice table
+        as devices appear, each device's own state changing in between)
+        cost one write of the table's numbers per delay, not one each; a
+        session of the tree's endpoint (its store's barrier) has them
+        written at once; the numbers survive a restart.
         """
         from proxier.datamodel.tree import TreeDataModel
         from tests.test_datamodel_tree import Device, sampleTree
 
-        tree = TreeDataModel(sampleTree(Device()), self.store.child("tree"))
+        tree = TreeDataModel(sampleTree(Device()), self.store.child("endpoint-self").child("datamodel"))
         del self.disk.written[:]
         for n in range(50):
             tree.addInstance("Device.Ro.", key=f"device-{n}", data=n)
-        self.assertEqual(self.disk.written, [])
+            self.store.child(f"endpoint-{n}").document("cwmp-state").saveSoon(lambda n=n: {"n": n})
         self.clock.advance(WRITE_WINDOW)
-        self.assertEqual(self.disk.written, ["tables"])
-        again = TreeDataModel(sampleTree(Device()), Store(self.store.path).child("tree"))
-        self.assertEqual(again.addInstance("Device.Ro.", key="device-7"), 8)
+        self.assertEqual(self.disk.written.count("tables"), 1)
+        self.assertEqual(self.disk.written.count("cwmp-state"), 50)
+        tree.addInstance("Device.Ro.", key="device-50", data=50)
+        self.successResultOf(self.store.child("endpoint-self").durable())
+        self.assertEqual(self.disk.written.count("tables"), 2)
+        again = TreeDataModel(sampleTree(Device()), Store(self.store.path).child("endpoint-self").child("datamodel"))
+        self.assertEqual(again.addInstance("Device.Ro.", key="device-50"), 51)

@@ -271,6 +271,60 @@ class BarrierTests(WriterTestCase):
         self.assertEqual(self.disk.written, ["a", "b"])
 
 
+class ApartTests(WriterTestCase):
+    """Documents changed apart: out of the order, written at a bounded rate or when their store is waited for."""
+
+    def test_mergedWhereverItWaits(self) -> None:
+        """A change apart merges into its waiting one across other documents' changes: one write."""
+        table = self.store.document("tables")
+        for n in range(5):
+            table.saveSoon(lambda n=n: {"rows": n}, apart=True)
+            self.store.document(f"doc{n}").saveSoon(lambda: 1)
+        self.clock.advance(WRITE_WINDOW)
+        self.assertEqual(self.disk.written.count("tables"), 1)
+        self.assertEqual(Store(self.store.path).document("tables").load(), {"rows": 4})
+
+    def test_delayGrowsWithSize(self) -> None:
+        """Once written, a document apart is written again at the earliest its size / APART_RATE later."""
+        table = self.store.document("tables")
+        big = {"rows": "x" * (4 * storemod.APART_RATE)}
+        table.saveSoon(lambda: big, apart=True)
+        self.clock.advance(WRITE_WINDOW)
+        self.assertEqual(self.disk.written, ["tables"])
+        table.saveSoon(lambda: dict(big, n=1), apart=True)
+        self.clock.advance(3.9)
+        self.assertEqual(self.disk.written, ["tables"])
+        self.clock.advance(0.2)
+        self.assertEqual(self.disk.written, ["tables", "tables"])
+
+    def test_storeBarrierTakesIt(self) -> None:
+        """durable() of its store (or of a parent) writes it now; that of another store does not wait for it."""
+        own, other = self.store.child("endpoint-self"), self.store.child("endpoint-x")
+        own.child("datamodel").document("tables").saveSoon(lambda: 1, apart=True)
+        self.assertIsNone(self.successResultOf(other.durable()))
+        self.assertEqual(self.disk.written, [])
+        self.assertIsNone(self.successResultOf(own.durable()))
+        self.assertEqual(self.disk.written, ["tables"])
+
+    def test_saveReplacesIt(self) -> None:
+        """A plain save of the document drops its change apart (the save is newer)."""
+        table = self.store.document("tables")
+        table.saveSoon(lambda: 1, apart=True)
+        table.save(2)
+        self.clock.advance(10)
+        self.assertEqual(self.disk.written, ["tables"])
+        self.assertEqual(table.load(), 2)
+
+    def test_loadAndStop(self) -> None:
+        """A load sees the change apart; stop() writes it."""
+        table = self.store.document("tables")
+        table.saveSoon(lambda: {"n": 1}, apart=True)
+        self.assertEqual(self.store.document("tables").load(), {"n": 1})
+        self.successResultOf(self.writer.stop())
+        self.assertEqual(Store(self.store.path).document("tables").load(), {"n": 1})
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
 class FailureTests(WriterTestCase):
     def test_failedWriteRetried(self) -> None:
         """

@@ -323,18 +323,21 @@ class TreeDataModel:
                 out[node.path + param.name] = param.type.format(node.values[param.name])
         self._valuesDoc.save(out)
 
-    def _saveTables(self, soon: bool = False) -> None:
+    def _saveTables(self, soon: bool = False, apart: bool = False) -> None:
         """
         @param soon: coalesced (L{Document.saveSoon}): for rows code adds,
             which no RPC acknowledges — the ACS hears of them only through a
-            session, which waits for the disk. Devices appearing one after
-            the other then cost one write of the table's numbers per write
-            window, not one each.
+            session, which waits for the disk.
+        @param apart: and out of the order (the rows code adds by key, whose
+            numbers no other document refers to): devices appearing one
+            after the other cost a bounded rate of bytes
+            (L{APART_RATE<proxier.store.APART_RATE>}), not a rewrite of the
+            whole table each.
         """
         if self._store is None or self._deferred(self._saveTables):
             return
         if soon:
-            self._tablesDoc.saveSoon(self._tables)
+            self._tablesDoc.saveSoon(self._tables, apart=apart)
         else:
             self._tablesDoc.save(self._tables())
 
@@ -901,7 +904,7 @@ class TreeDataModel:
         table.insert(node)
         if key is not None:
             self._numbers.forgetAbsent(table.path, table.instances)
-        self._saveTables(soon=True)
+        self._saveTables(soon=True, apart=key is not None and not values)
         if values and any(node.params[n].persist for n in values):
             self._saveValues()
         self._countChanged(table)
