@@ -315,6 +315,26 @@ class ValuesTests(CompositeTestCase):
         for bad in ("Device..Enabled", "Other.X", "Device.Hosts.Host.0.IPAddress"):
             self.fault(model.getParameterValues(["Device.Enabled", bad]), 9005)
 
+    def test_subtreeRoutedOnce(self) -> None:
+        """
+        What a model answers for a subtree no other model is mounted in is
+        not routed name by name; where one is (an overlay below), each name
+        is, and the overlay's still win.
+        """
+        device = Plain(deviceTree(shadow=True))
+        model = self.compose(device, self.local)
+        routed: list[str] = []
+        route = model.route
+        self.patch(model, "route", lambda name: routed.append(name) or route(name))
+        values = [v.name for v in self.ok(model.getParameterValues(["Device.Hosts.", "Device.Enabled"]))]
+        self.assertEqual(values, ["Device.Hosts.HostNumberOfEntries", "Device.Enabled"])
+        self.assertEqual(routed, ["Device.Hosts.", "Device.Enabled"])
+        del routed[:]
+        values = {v.name: v.value for v in self.ok(model.getParameterValues(["Device."]))}
+        self.assertEqual(values["Device.ManagementServer.URL"], "http://acs/")
+        self.assertIn("Device.ManagementServer.URL", routed)
+        self.assertIn("Device.DeviceInfo.Manufacturer", routed)
+
     def test_names(self) -> None:
         """A list of names is answered by one call per model, with every name."""
         device = Plain(self.device)

@@ -137,6 +137,8 @@ class CompositeDataModel:
         # longest prefix first: the first match of a name is its route
         self._byDepth = sorted(self._mounts, key=lambda m: -m.depth)
         self._routes: dict[str, Optional[Mount]] = {}
+        # the mount paths with another mount inside them
+        self._nested = {m.prefix for m in self._mounts if self._below(m.prefix)}
         self._models: list[Any] = []
         for mount in self._mounts:
             if not any(mount.model is m for m in self._models):
@@ -316,7 +318,13 @@ class CompositeDataModel:
         return self._readMany(names, "getParameterAttributes")
 
     def _readMany(self, names: Sequence[str], method: str) -> defer.Deferred:
-        """One call per model with every path it answers for, all at once; merged in order."""
+        """
+        One call per model with every path it answers for, all at once;
+        merged in order. What a model answers is routed again (overlays
+        win) unless every path it was asked routes to one mount with no
+        mount below it (a list of parameters, a subtree with no overlay):
+        then its answers inside them are that mount's.
+        """
         try:
             plan: dict[int, tuple[Any, list[str]]] = {}
             order: list[int] = []
@@ -325,6 +333,20 @@ class CompositeDataModel:
             intermediate: set[tuple[int, str]] = set()
             # the mount each parameter asked routes to, which its answer routes to too
             owners: dict[str, Mount] = {}
+            # per model, the one mount all it was asked routes to, with no mount below (None: not so)
+            sole: dict[int, Optional[Mount]] = {}
+
+            def ask(mount: Mount, asked: str, whole: bool) -> int:
+                key = id(mount.model)
+                if key not in plan:
+                    plan[key] = (mount.model, [])
+                    order.append(key)
+                    sole[key] = mount if whole else None
+                elif not whole or sole[key] is not mount:
+                    sole[key] = None
+                plan[key][1].append(asked)
+                return key
+
             for name in names:
                 if name and name[-1] != ".":
                     # a parameter (the usual request): its owner alone answers, routed once
@@ -333,21 +355,16 @@ class CompositeDataModel:
                     if owner is None:
                         raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
                     owners[name] = owner
-                    key = id(owner.model)
-                    if key not in plan:
-                        plan[key] = (owner.model, [])
-                        order.append(key)
-                    plan[key][1].append(name)
+                    ask(owner, name, "[" not in name)
                     continue
                 queries = self._queries(name)
                 for mount, asked, isOwner in queries:
-                    key = id(mount.model)
-                    if key not in plan:
-                        plan[key] = (mount.model, [])
-                        order.append(key)
-                    plan[key][1].append(asked)
-                    if isOwner and len(queries) > 1:
-                        intermediate.add((key, asked))
+                    if isOwner:
+                        key = ask(mount, asked, len(queries) == 1 and "[" not in asked)
+                        if len(queries) > 1:
+                            intermediate.add((key, asked))
+                    else:
+                        ask(mount, asked, mount.prefix not in self._nested)
         except CWMPFault as fault:
             return defer.fail(fault)
         batches = [plan[key] for key in order]
@@ -362,15 +379,16 @@ class CompositeDataModel:
                     else:
                         raise fault
             merged: list = []
-            for (model, asked), items in zip(batches, results):
+            for key, (model, asked), items in zip(order, batches, results):
                 groups: dict[int, tuple[Mount, list]] = {}
                 stray = 0
                 covers = _coverage(asked)
+                only = sole[key]
                 for item in items:
                     if not covers(item.name):
                         stray += 1
                         continue
-                    mount = owners.get(item.name) or self.route(item.name)
+                    mount = only or owners.get(item.name) or self.route(item.name)
                     if mount is None or mount.model is not model:
                         continue
                     groups.setdefault(id(mount), (mount, []))[1].append(item)
