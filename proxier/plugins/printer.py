@@ -25,6 +25,7 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from proxier.interfaces import IProxyProtocol
+from proxier.printer.model import DATA_MODEL, SERVICE_TABLE
 from proxier.printer.settings import (
     DISCOVERY_PROTOCOL,
     DNS_SD_DISCOVERY_PROTOCOL,
@@ -34,6 +35,7 @@ from proxier.printer.settings import (
     SNMP_DISCOVERY_PROTOCOL,
     SNMP_PROXY_PROTOCOL,
 )
+from proxier.proxy.embeddedobjects import EmbeddedObjectsSpec
 
 
 @implementer(IPlugin, IProxyProtocol)
@@ -44,6 +46,9 @@ class PrinterProtocol:
     otherProxyProtocols = (SNMP_PROXY_PROTOCOL,)  # a printer that speaks only SNMP
     discoveryProtocol = (DISCOVERY_PROTOCOL, DNS_SD_DISCOVERY_PROTOCOL, SNMP_DISCOVERY_PROTOCOL)
     configSection = SECTION
+    #: [printer] mechanism = embedded / both: each printer a Device.Services.PrintService.{i}. row of the
+    #: proxier's own tree (TR-069 Annex J.3, proxier.proxy.embeddedobjects)
+    embeddedObjects = EmbeddedObjectsSpec(SERVICE_TABLE, (DATA_MODEL,))
 
     def makeService(self, context: Any) -> Any:
         from proxier.printer.proxy import EmbeddedPrinterService, PrinterService

@@ -49,7 +49,7 @@ from zope.interface import implementer
 
 from proxier.datamodel.values import DeviceIdentity
 from proxier.printer import ews, ipp, ippsource, snmp, snmpreader, sources
-from proxier.printer.devicemodel import PrinterModel
+from proxier.printer.devicemodel import PrinterModel, PrinterModels
 from proxier.printer.events import IPPEvents
 from proxier.printer.ippclient import OP_CUPS_ADD_MODIFY_PRINTER, IPPClient, IPPStatusError
 from proxier.printer.poller import CHEAP_ATTRIBUTES, Health, IPollObserver, Phase, PollSlots, PrinterPoller
@@ -127,7 +127,7 @@ class _Attributes:
 
 
 @implementer(IPollObserver)
-class PrinterDevice(ProxiedDevice):
+class PrinterDevice(PrinterModels, ProxiedDevice):
     """
     @param client: the printer's L{IPPClient}.
     @param store: the device's own store (its tree's state and its boot time).
@@ -202,7 +202,10 @@ class PrinterDevice(ProxiedDevice):
             self.poller.seed(found)
             self._read(found, None)
             self._saveBootTime()
+        self.modelStore = store
         self.model = PrinterModel(self, store.child("datamodel"), embedded=embedded, adapters=ewsAdapters)
+        if found is not None:
+            self.lastRead = clock.seconds()
 
     @property
     def settable(self) -> frozenset:
@@ -234,7 +237,7 @@ class PrinterDevice(ProxiedDevice):
             self._slots, self.settings, self.clock, self, self.log, found=found, **extra)
         self.log.info("its SNMP agent at {where} is the same printer: one device", where=reader.where)
         self._merge()
-        self.model.refresh()
+        self.refreshModels()
         if self.poller.phase is not Phase.STOPPED:
             self.snmp.start()
 
@@ -305,7 +308,7 @@ class PrinterDevice(ProxiedDevice):
                 return
         self._read(attributes, None if full else CHEAP_ATTRIBUTES, readings)
         self._saveBootTime()
-        self.model.refresh()
+        self.refreshModels()
 
     def silent(self, reason: str) -> None:
         if self.snmp is None or self.snmp.poller.health is Health.OFFLINE:
@@ -333,7 +336,7 @@ class PrinterDevice(ProxiedDevice):
 
     def snmpPolled(self) -> None:
         self._merge()
-        self.model.refresh()
+        self.refreshModels()
 
     def snmpSilent(self, reason: str) -> None:
         if self.poller.health is Health.OFFLINE:

@@ -66,8 +66,9 @@ from proxier.datamodel.types import ListOf, String, UnsignedInt, acceptValue
 from proxier.datamodel.values import ParameterValue
 from proxier.interfaces import IDataModel, IRebaselining
 from proxier.printer import ews, ippsource, model as printmodel, snmpreader, snmpsource, sources
+from proxier.proxy.embeddedobjects import DeviceObjects
 
-__all__ = ["PrinterModel", "SUPPORTED_DATA_MODELS", "SERVICE_PATH"]
+__all__ = ["PrinterModel", "PrinterModels", "SUPPORTED_DATA_MODELS", "SERVICE_PATH"]
 
 #: The printer's one print service instance.
 SERVICE_PATH = printmodel.SERVICE_TABLE + "1."
@@ -78,7 +79,7 @@ EWS_PATH = SERVICE_PATH + ews.OBJECT + "."
 #: URL is empty and their UUID L{supportedDataModelUUID}'s, the same on every printer and after every restart.
 SUPPORTED_DATA_MODELS = (
     (ROOT_DATA_MODEL_URN, ()),
-    ("urn:x-proxier:pwg-sm-printservice-1-0", (printmodel.ROOT + ":1.0",)),
+    printmodel.DATA_MODEL,
 )
 
 
@@ -492,6 +493,42 @@ class PrinterModel:
 
     def rebaseline(self, *paths: str) -> None:
         self.tree.rebaseline(*paths)
+
+
+class PrinterModels:
+    """
+    A printer device's models (mixed into its device class): C{model}, its
+    Virtual CWMP Device's, and — made when the Embedded Object Mechanism
+    first asks (L{embeddedObjects}) — a second one for its
+    C{Device.Services.PrintService.{i}.} row in the proxier's own tree, with
+    its own Notification attributes and baselines (C{[printer] mechanism =
+    both} must not share them between two endpoints). Both follow every
+    answer of the printer (L{refreshModels}).
+
+    The device sets C{model}, C{clock} and C{modelStore} (its store).
+    """
+
+    model: PrinterModel
+    clock: Any
+    modelStore: Any
+    #: when the printer's readings were last new (the embedded objects' LastSyncTime), None before
+    lastRead: Optional[float] = None
+    _embeddedModel: Optional[PrinterModel] = None
+
+    def embeddedObjects(self) -> DeviceObjects:
+        """The device's L{IEmbeddedObjects<proxier.proxy.embeddedobjects.IEmbeddedObjects>}."""
+        if self._embeddedModel is None:
+            self._embeddedModel = PrinterModel(self, self.modelStore.child("embedded-objects"),
+                                               adapters=self.model.adapters)
+        return DeviceObjects(printmodel.SERVICE_TABLE, SERVICE_PATH, self._embeddedModel, (printmodel.DATA_MODEL[0],),
+                             synchronized=lambda: self.lastRead)
+
+    def refreshModels(self) -> None:
+        """The printer answered: every model follows (L{PrinterModel.refresh})."""
+        self.lastRead = self.clock.seconds()
+        self.model.refresh()
+        if self._embeddedModel is not None:
+            self._embeddedModel.refresh()
 
 
 def _prefix(table: str, depth: int) -> str:

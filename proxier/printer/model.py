@@ -62,6 +62,7 @@ __all__ = [
     "SERVICES",
     "SERVICE_TABLE",
     "INSTANCE",
+    "DATA_MODEL",
     "DOCUMENT_PATH",
     "DocumentError",
     "BindingError",
@@ -84,6 +85,9 @@ SERVICES = "Device.Services."
 SERVICE_TABLE = SERVICES + ROOT + "."
 #: How the document writes the service instance, the prefix of its paths.
 INSTANCE = ROOT + ".{i}."
+#: The print service's data model, (URN, Features) of a SupportedDataModel row: the generated document's own
+#: URN (PRINTERS.md §3: the PWG's proposal, not a BBF-published model).
+DATA_MODEL = ("urn:x-proxier:pwg-sm-printservice-1-0", (ROOT + ":1.0",))
 
 DOCUMENT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "printservice.xml")
 #: The packaged document is ~0.5 MB; a cap above it, as for every parse.

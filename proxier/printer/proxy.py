@@ -23,7 +23,10 @@ candidates that may speak SNMP only) the printers an SNMP probe finds are
 too (L{SNMPPrinters}, DiscoveryProtocol C{X_000000_SNMP}).
 
 The service registers, in the tree's registry, the adapters from
-L{PrinterDevice} and L{SNMPPrinterDevice} to L{IDataModel}.
+L{PrinterDevice} and L{SNMPPrinterDevice} to L{IDataModel} (a Virtual CWMP
+Device's model) and to L{IEmbeddedObjects} (its
+C{Device.Services.PrintService.{i}.} row in the proxier's own tree, with
+C{[printer] mechanism = embedded} or C{both}: TR-069 Annex J.3).
 
 With C{[printer] embedded} set the proxier runs on that one printer as its
 own CWMP CPE (PRINTERS.md §11) and the plugin makes an
@@ -51,6 +54,7 @@ from proxier.printer.poller import PollSlots
 from proxier.printer.settings import DNS_SD, PROXY_PROTOCOL, PrinterSettings, snmpEntry
 from proxier.printer.snmpdevice import SNMPPrinterDevice, SNMPPrinters
 from proxier.proxy.device import deviceKey
+from proxier.proxy.embeddedobjects import IEmbeddedObjects
 from proxier.store import StoreError
 
 __all__ = ["PrinterService", "EmbeddedPrinterService", "identityOf", "SERVICE_NAME", "EMBEDDED_WAIT"]
@@ -121,6 +125,8 @@ class PrinterService(Service):
         self.snmpPrinters = SNMPPrinters(self, clientFactory=snmpClientFactory)
         context.registry.registerAdapter(_dataModelOf, (PrinterDevice,), IDataModel)
         context.registry.registerAdapter(_dataModelOf, (SNMPPrinterDevice,), IDataModel)
+        context.registry.registerAdapter(_embeddedObjectsOf, (PrinterDevice,), IEmbeddedObjects)
+        context.registry.registerAdapter(_embeddedObjectsOf, (SNMPPrinterDevice,), IEmbeddedObjects)
 
     def _makeClient(self, url: str, credentials: Any, timeout: float) -> IPPClient:
         return IPPClient(url, reactor=self.clock, credentials=credentials, pins=self.pins, timeout=timeout)
@@ -381,4 +387,8 @@ class EmbeddedPrinterService(PrinterService):
 
 def _dataModelOf(device: PrinterDevice) -> Any:
     return device.model
+
+
+def _embeddedObjectsOf(device: PrinterDevice) -> Any:
+    return device.embeddedObjects()
 

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 from proxier.config import Config, Key, Section, choice, integer, url, words
 from proxier.printer import snmp
 from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
+from proxier.proxy.embeddedobjects import mechanismKey
 
 __all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "embeddedSNMP", "credentials",
            "VENDOR",
@@ -232,6 +233,7 @@ def oui(value: str) -> str:
 
 
 KEYS: tuple[Key, ...] = (
+    mechanismKey("printers"),
     Key("printers", printerURLs, "",
         "Printers to proxy: IPP printers, each an ipp:// or ipps:// URL (for example "
         "ipp://192.168.1.20/ipp/print), and SNMP agents, each snmp://community@address[:port] (SNMPv2c; "

@@ -37,7 +37,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 from proxier.datamodel.values import DeviceIdentity
 from proxier.printer import snmp, sources
 from proxier.printer.device import validateState
-from proxier.printer.devicemodel import PrinterModel
+from proxier.printer.devicemodel import PrinterModel, PrinterModels
 from proxier.printer.ippsource import Readings
 from proxier.printer.lifecycle import PrinterLifecycle
 from proxier.printer.poller import PollSlots
@@ -62,7 +62,7 @@ QUEUE_LIMIT = 16
 LOST_REASON = "it no longer answers the SNMP probe as a printer"
 
 
-class SNMPPrinterDevice(ProxiedDevice):
+class SNMPPrinterDevice(PrinterModels, ProxiedDevice):
     """
     A printer that speaks only SNMP, as a Virtual CWMP Device
     (C{X_000000_SNMP}): the model of an IPP printer's device, filled by
@@ -92,7 +92,10 @@ class SNMPPrinterDevice(ProxiedDevice):
         self.snmp = SNMPPart(url, reader, self._call, slots, settings, clock, self, self.log, found=found,
                              bootTime=self._bootTime, random=random)
         self._saveBootTime()
+        self.modelStore = store
         self.model = PrinterModel(self, store.child("datamodel"))
+        if found is not None:
+            self.lastRead = clock.seconds()
 
     def _call(self, action: str, arguments: Mapping[str, Any], timeout: Optional[float]) -> Deferred:
         return self.gate.call(SERVICE, action, arguments, timeout=timeout)
@@ -118,7 +121,7 @@ class SNMPPrinterDevice(ProxiedDevice):
 
     def snmpPolled(self) -> None:
         self._saveBootTime()
-        self.model.refresh()
+        self.refreshModels()
 
     def snmpSilent(self, reason: str) -> None:
         self.silent(reason)

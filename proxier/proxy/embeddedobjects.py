@@ -78,7 +78,6 @@ MECHANISMS = (VIRTUAL, EMBEDDED, BOTH)
 
 #: TR-181 EmbeddedDevice.{i}.CommandProcessed.
 PENDING, RETRYING, SUCCESS, ERROR = "Pending", "Retrying", "Success", "Error"
-COMMAND_STATES = (PENDING, RETRYING, SUCCESS, ERROR)
 #: Seconds before each new attempt to push what the ACS set to a device that answered with a fault; after
 #: the last, CommandProcessed is Error. Time offline does not count: the push waits for the device.
 RETRY_DELAYS = (10.0, 30.0, 90.0, 270.0)
