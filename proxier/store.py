@@ -46,21 +46,20 @@ gave, because of two rules:
    that must be undone when it cannot be saved) writes what waits first,
    then itself, before it returns.
  - B{Barrier}: L{Store.durable} gives a Deferred that fires once every
-   change made so far to the documents of that store and of its children
-   is on disk — and so, by the order, every change made before the last of
-   them (it starts the write at once rather than at the end of the window).
-   The CWMP session waits for its endpoint's store before each message it
-   sends to the ACS, so nothing the ACS is told or acknowledges (events an
-   InformResponse cleared, a TransferComplete it acknowledged, instance
-   numbers, credentials) can be lost by a crash after the ACS heard of it.
-   What an endpoint reports and is kept elsewhere (a protocol's device
-   state, an ACS's change such as a ParameterKey) is saved with L{save},
-   on disk before its caller goes on.
+   change made so far is on disk (it starts the write at once rather than
+   at the end of the window). The CWMP session waits for it (its endpoint's
+   store) before each message it sends to the ACS, so nothing the ACS is
+   told or acknowledges (events an InformResponse cleared, a TransferComplete
+   it acknowledged, instance numbers, credentials) can be lost by a crash
+   after the ACS heard of it. An ACS's change that must be undone when the
+   disk refuses it (a ParameterKey, an AddObject's row) is saved with
+   L{save}, on disk before its RPC is answered.
 
 A document nothing else depends on, and that depends on nothing else, may
 be changed I{apart} (C{saveSoon(snapshot, apart=True)}): the table of the
 VirtualDevice numbers, rewritten whole as each device appears. Its change
-stays out of the order and is written when someone waits for its store, or
+stays out of the order and is written when someone waits for its store (or
+a parent: not another endpoint's), or
 at the latest its size / L{APART_RATE} seconds after it changed: adding N
 rows one after the other costs a bounded rate of bytes, not O(N²), and a
 crash loses at most the numbers no session reported yet.
@@ -200,9 +199,9 @@ class Store:
 
     def durable(self) -> Deferred:
         """
-        A Deferred that fires once every change made so far to the documents
-        of this store and of its children is on disk (and, by the order,
-        every change made before the last of them, in any document).
+        A Deferred that fires once every change made so far is on disk: those
+        of every document in order, and those made apart in this store and its
+        children.
         """
         writer = self._shared[0]
         return writer.durable(self.path) if writer is not None else succeed(None)
@@ -240,6 +239,11 @@ class Document:
         self._store = store
         self.name = name
         self.path = os.path.join(store.path, name + ".json")
+
+    @property
+    def coalesced(self) -> bool:
+        """Whether L{saveSoon} hands changes to a L{Writer} (rather than saving at once)."""
+        return self._store._shared[0] is not None
 
     @property
     def failing(self) -> bool:
@@ -326,8 +330,8 @@ class Document:
     def durable(self) -> Deferred:
         """
         A Deferred that fires once this document's changes so far are on
-        disk (and, by the order, every change made before them); it fails
-        with the C{OSError} of a write that failed meanwhile.
+        disk (with every change made so far); it fails with the C{OSError}
+        of a write that failed meanwhile.
         """
         writer = self._store._shared[0]
         return writer.durable(self.path) if writer is not None else succeed(None)
@@ -437,7 +441,6 @@ class Writer:
         self._batch: deque[_Change] = deque()
         self._made = 0  # sequence number of the last change
         self._written = 0  # every change up to this one is on disk
-        self._last: dict[str, int] = {}  # path of a document or directory → its last change's sequence number
         self._waiters: list[tuple[int, Deferred]] = []
         self._soonest = 1  # the lowest change a waiter waits for (read by the thread)
         self._timer: Any = None
@@ -453,7 +456,6 @@ class Writer:
     def change(self, document: Document, snapshot: Callable[[], Any]) -> None:
         """Record a change of C{document} (L{Document.saveSoon})."""
         self._made += 1
-        self._mark(document.path, self._made)
         last = self._waiting[-1] if self._waiting else None
         if last is not None and last.document.path == document.path:
             last.snapshot, last.body, last.seq = snapshot, None, self._made
@@ -519,26 +521,17 @@ class Writer:
                     return change.body
         return None
 
-    def _mark(self, path: str, seq: int) -> None:
-        """C{seq} is the last change of the document at C{path} and of the directories above it."""
-        while True:
-            self._last[path] = seq
-            parent = os.path.dirname(path)
-            if parent == path:
-                return
-            path = parent
-
     def durable(self, path: Optional[str] = None) -> Deferred:
         """
-        Fires once every change so far (of the document or directory at
-        C{path}, and so of every one made before its last) is on disk; fails
+        Fires once every change so far is on disk, with those made apart in
+        the document or directory at C{path} (C{None}: all of them); fails
         with the error of an attempt that failed meanwhile. Starts writing
         now.
         """
         if self._apart:
             under = None if path is None else path.rstrip(os.sep) + os.sep
             self._join(lambda doc, due: under is None or doc.startswith(under) or doc == path)
-        target = self._made if path is None else self._last.get(path, 0)
+        target = self._made
         if self._written >= target:
             return succeed(None)
         d: Deferred = Deferred()
@@ -561,7 +554,6 @@ class Writer:
             change.freeze()
         self._made += 1
         seq = self._made
-        self._mark(document.path, seq)
         with self._lock:  # after the change the thread writes now, if any
             self._batch.extend(self._waiting)
             self._waiting = []

@@ -13,7 +13,7 @@ from twisted.trial import unittest
 from twisted.web.resource import Resource
 
 from proxier.store import WRITE_WINDOW, Store, Writer
-from tests.test_store_writer import HeldThread, WriterTestCase
+from tests.test_store_writer import Disk, HeldThread, WriterTestCase
 
 
 class Counting(Resource):
@@ -151,3 +151,64 @@ class BootstrapSavesTests(WriterTestCase):
         self.assertEqual(self.disk.written.count("tables"), 2)
         again = TreeDataModel(sampleTree(Device()), Store(self.store.path).child("endpoint-self").child("datamodel"))
         self.assertEqual(again.addInstance("Device.Ro.", key="device-50"), 51)
+
+
+class DeviceStateTests(WriterTestCase):
+    """A UPnP DM device's state: what the proxier learns on its own is coalesced; an RPC still says whether it is on disk."""
+
+    def test_flushSoon(self) -> None:
+        """flushSoon hands the change to the writer (taken now); without a writer it is a flush."""
+        from proxier.upnpdm.state import DeviceState
+
+        state = DeviceState(self.store.document("device"))
+        state.setBootId("uuid:a", 7)
+        state.flushSoon()
+        state.setBootId("uuid:a", 8)  # not flushed: not in what was handed over
+        self.assertEqual(self.disk.written, [])
+        self.clock.advance(WRITE_WINDOW)
+        self.assertEqual(self.disk.written, ["device"])
+        self.assertEqual(Store(self.store.path).document("device").load()["bootIds"], {"uuid:a": 7})
+        plain = DeviceState(Store.open(self.mktemp(), write=self.disk.write).document("device"))
+        plain.setBootId("uuid:b", 1)
+        plain.flushSoon()
+        self.assertEqual(self.disk.written, ["device", "device"])
+
+
+class HeldWriteTests(unittest.TestCase):
+    """An ACS's change to a UPnP DM device is answered only once what the proxier holds of it is on disk."""
+
+    def setUp(self) -> None:
+        from tests.test_upnpdm_model import ModelTestCase
+
+        case = ModelTestCase()
+        case.mktemp = self.mktemp  # type: ignore[method-assign]
+        case.successResultOf = self.successResultOf  # type: ignore[method-assign]
+        case.setUp()
+        self.case = case
+        self.disk = Disk()
+        case.store._write = self.disk.write
+        self.thread = HeldThread()
+        case.store.writeWith(Writer(case.clock, inThread=self.thread))
+
+    def test_answerWaitsForTheDisk(self) -> None:
+        """
+        A change flushSoon handed over (a sweep's instance numbers) is on
+        disk before a SetParameterValues is answered; a disk that refuses it
+        makes the answer 9002.
+        """
+        from proxier.datamodel.faults import CWMPFault
+        from proxier.datamodel.values import ParameterValue
+
+        case = self.case
+        case.state.setBootId("uuid:a", 7)
+        case.state.flushSoon()
+        answer = case.model.setParameterValues([ParameterValue("Device.Time.NTPServer1", "a")])
+        self.assertNoResult(answer)
+        self.thread.release()
+        self.assertIn(self.successResultOf(answer), (0, 1))
+        self.disk.failing.add("device")
+        case.state.setBootId("uuid:a", 8)
+        case.state.flushSoon()
+        answer = case.model.setParameterValues([ParameterValue("Device.Time.NTPServer1", "b")])
+        self.thread.release()
+        self.assertEqual(self.failureResultOf(answer, CWMPFault).value.code, 9002)

@@ -141,7 +141,7 @@ class ChangeWatcher:
 
     def _ran(self, _: Any) -> None:
         self.state_ = "idle"
-        self.state.flush()
+        self.state.flushSoon()  # what a sweep learnt: no RPC waits on it, the next message to the ACS does
         kind, self.pending = self.pending, None
         if kind is not None and not self.stopped:
             self._run(kind)

@@ -294,7 +294,7 @@ class VirtualDevice(ProxiedDevice):
             self.expected = ""
             self.model.invalidateSchema()
             self.watcher.reset()
-        self.state.flush()
+        self.state.flushSoon()  # before the endpoint hears of the boot (the order of the store's writes)
 
         alive = _aliveTime(upnp, self.clock)
 

@@ -264,12 +264,18 @@ class CMSDataModel:
         d.addErrback(self._asFault, rpc)
 
         def flushed(result: Any) -> Any:
-            if not self.state.flush() and rpc in _HELD_WRITES and not isinstance(result, Failure):
+            if rpc not in _HELD_WRITES or isinstance(result, Failure):
+                self.state.flush()
+                return result
+            if not self.state.flush():
                 # what the proxier holds of this change (instance numbers,
                 # Notification) is not on disk: not a success (issue 17 item 7);
                 # kept in memory and saved again later, so the ACS's retry finds it
                 return Failure(CWMPFault(9002, "Internal error (the change could not be saved)"))
-            return result
+            # a sweep during the RPC may have handed instance numbers to the store's writer
+            return self.state.durable().addCallbacks(
+                lambda _: result,
+                lambda _: Failure(CWMPFault(9002, "Internal error (the change could not be saved)")))
 
         return d.addBoth(flushed)
 

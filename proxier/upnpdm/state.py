@@ -20,7 +20,10 @@ device's key:
    notification for use after receiving a later ssdp:alive").
 
 One document, so one atomic write per change however many parts changed
-(L{DeviceState.flush} writes only when something did).
+(L{DeviceState.flush} writes only when something did). What the proxier
+learns on its own (a boot, a sweep) is handed to the store's writer with
+L{DeviceState.flushSoon}: off the reactor thread, in order with the
+endpoint's changes, on disk before the next message to the ACS.
 """
 
 from __future__ import annotations
@@ -125,6 +128,27 @@ class DeviceState:
             return False
         self.dirty = self.baselines.dirty = False
         return True
+
+    def durable(self) -> Any:
+        """A Deferred that fires once what L{flushSoon} handed over is on disk (fails with the OSError)."""
+        return self._document.durable()
+
+    def flushSoon(self) -> None:
+        """
+        L{flush} for what the proxier learnt on its own (no RPC waits on it):
+        coalesced (L{proxier.store.Document.saveSoon}), retried by the writer
+        when the disk refuses it, written before the next message to the ACS.
+        An RPC's L{flush} after it still says whether the disk took it.
+        """
+        if not self._document.coalesced:
+            self.flush()
+            return
+        if not (self.dirty or self.instances.dirty or self.baselines.dirty):
+            return
+        # taken now, not when written: toJSON forgets the instance map's own mark, which an RPC's flush reads
+        payload = self._payload()
+        self._document.saveSoon(lambda: payload)
+        self.dirty = self.baselines.dirty = False
 
     def _payload(self) -> dict:
         return {
