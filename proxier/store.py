@@ -597,6 +597,7 @@ class Writer:
                 self._fire()
                 return
         self._busy = True
+        self._error = None  # an attempt again: told by its outcome, not by the last one's
         self._run(self._drain).addBoth(self._drained)
 
     def _run(self, f: Callable[[], Any]) -> Deferred:

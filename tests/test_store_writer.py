@@ -360,6 +360,21 @@ class FailureTests(WriterTestCase):
         self.assertIsNone(self.successResultOf(self.store.durable()))
         self.assertEqual(self.disk.written, ["a"])
 
+    def test_retryNotFailedEarly(self) -> None:
+        """While a retry runs, a waiter is not failed with the error of the attempt before it."""
+        thread = self.hold()
+        self.disk.failing.add("a")
+        self.store.document("a").saveSoon(lambda: 1)
+        first = self.store.durable()
+        thread.release()
+        self.failureResultOf(first, OSError)
+        self.disk.failing.clear()
+        second = self.store.durable()  # the retry, held
+        self.writer._fire()  # as the thread does when a change someone waits for is written
+        self.assertNoResult(second)
+        thread.release()
+        self.assertIsNone(self.successResultOf(second))
+
     def test_saveRaisesWhenWhatWaitsFails(self) -> None:
         """
         A plain save behind a change that cannot be written raises OSError
