@@ -53,7 +53,15 @@ from proxier.interfaces import (
     IReloadable,
 )
 from proxier.log import DeviceLogger
-from proxier.proxy.embeddedobjects import BOTH, EMBEDDED, VIRTUAL, DirectoryView, IEmbeddedObjects, mechanismOf
+from proxier.proxy.embeddedobjects import (
+    BOTH,
+    EMBEDDED,
+    VIRTUAL,
+    DirectoryView,
+    EmbeddedObjectsSpec,
+    IEmbeddedObjects,
+    mechanismOf,
+)
 from proxier.registry import makeRegistry
 from proxier.sdnotify import Notifier
 from proxier.store import Store, Writer
@@ -266,7 +274,7 @@ class ProxierService(MultiService):
             self.embedded.identified().addCallback(self._embeddedIdentified)
             return
 
-        embeddedSpecs = [p.embeddedObjects for p in self.protocols if getattr(p, "embeddedObjects", None)
+        embeddedSpecs = [_embeddedSpec(p, config) for p in self.protocols if getattr(p, "embeddedObjects", None)
                          and self.mechanisms.get(p.name, VIRTUAL) in (EMBEDDED, BOTH)]
 
         def ownModel(settings: Any, connectionRequestURL: Callable[[], str], endpointStore: Store) -> Any:
@@ -501,6 +509,15 @@ def _walk(service: Any) -> list[Any]:
     for child in list(getattr(service, "services", [])):
         found.extend(_walk(child))
     return found
+
+
+def _embeddedSpec(protocol: IProxyProtocol, config: Config) -> EmbeddedObjectsSpec:
+    """
+    A protocol's C{embeddedObjects}: an EmbeddedObjectsSpec, or a function
+    of the config giving one (a table named with C{[device] oui}).
+    """
+    spec = protocol.embeddedObjects  # type: ignore[attr-defined]
+    return spec if isinstance(spec, EmbeddedObjectsSpec) else spec(config)
 
 
 def _storeName(protocolName: str) -> str:
