@@ -212,3 +212,83 @@ class HeldWriteTests(unittest.TestCase):
         answer = case.model.setParameterValues([ParameterValue("Device.Time.NTPServer1", "b")])
         self.thread.release()
         self.assertEqual(self.failureResultOf(answer, CWMPFault).value.code, 9002)
+
+
+class HoldAfter:
+    """A writer's thread that writes the first C{runs} batches, then none: the process dies with changes in memory."""
+
+    def __init__(self, runs: int) -> None:
+        self.runs = runs
+
+    def __call__(self, f: Any) -> Any:
+        from twisted.internet.defer import Deferred, maybeDeferred
+
+        if self.runs <= 0:
+            return Deferred()
+        self.runs -= 1
+        return maybeDeferred(f)
+
+
+class KillWithWritesHeldTests(unittest.TestCase):
+    """
+    tests.test_cwmp_durability's kill tests with the writer's thread dying
+    too: the process is killed after its writer wrote a number of batches,
+    with what it had not written lost. Killed before the owed changes were
+    written, the ACS heard nothing of them (the Inform waited for the disk):
+    as if the process had died before they happened. Killed after the ACS
+    answered a POST but before what its answer cleared was on disk, the next
+    POST never left, and what that POST carried is delivered again — as
+    when its answer is lost (test_cwmp_durability's table), which TR-069
+    allows. Everything else exactly once.
+    """
+
+    def incarnation(self, store: Store, acs: Any, writer: Any = None, prepare: Any = None) -> tuple[Any, Any]:
+        from treq.testing import RequestTraversalAgent
+
+        from proxier.config import load
+        from proxier.cwmp.endpoint import CWMPEndpoint
+        from proxier.cwmp.settings import EndpointSettings
+        from proxier.datamodel.values import DeviceIdentity
+        from tests.test_cwmp_endpoint import FakeModel
+
+        clock = task.Clock()
+        clock.advance(1_700_000_000)
+        root = Store(store.path)
+        root.writeWith(Writer(clock, inThread=writer) if writer is not None else None)
+        acsConfig = dict(load(None)["acs"], url="http://acs.example.net/acs", periodic_inform_enable=False)
+        endpoint = CWMPEndpoint(DeviceIdentity("ACME", "00D09E", "Speaker", "K-1"), FakeModel(),
+                                EndpointSettings(root.document("management-server"), acsConfig), root,
+                                agent=RequestTraversalAgent(acs), reactor=clock, random=lambda: 0.0)
+        endpoint.start()
+        if prepare is not None:
+            prepare(endpoint)
+        clock.advance(0)
+        return endpoint, clock
+
+    def test_killedWithWritesPending(self) -> None:
+        """Killed after 0, 1, 2 ... batches were written: nothing on disk lost, repeats only where an answer was."""
+        from proxier.cwmp.fakeacs import FakeACS
+        from proxier.datamodel.values import ParameterValue, TransferResult
+
+        def owed(endpoint: Any) -> None:
+            endpoint.diagnosticsComplete(None)
+            endpoint.model.changed([ParameterValue("Device.X_Test.Level", "3", "xsd:unsignedInt")], False)
+            endpoint.transferComplete(None, TransferResult("ck-1", "Download"))
+
+        for runs in range(6):
+            store = Store.open(self.mktemp())
+            acs = FakeACS(clock=task.Clock(), validator=None)
+            self.incarnation(store, acs)  # bootstrapped, the ACS's methods known, all on disk
+            victim, _ = self.incarnation(store, acs, HoldAfter(runs), owed)
+            killed = victim.inSession
+            survivor, clock = self.incarnation(store, acs)
+            clock.advance(3600)
+            self.assertFalse(survivor.state.hasPending())
+            later = acs.sessions[1:]
+            events = sum(1 for s in later if any(e.code == "8 DIAGNOSTICS COMPLETE" for e in s.inform.events))
+            changes = sum(1 for s in later if any(p.name == "Device.X_Test.Level" for p in s.inform.parameters))
+            transfers = sum(1 for s in later for msg in s.received if msg is not None and msg.name == "TransferComplete")
+            expected = {0: (0, 0, 0), 1: (2, 2, 1), 2: (1, 1, 2)}.get(runs, (1, 1, 1))
+            self.assertEqual((events, changes, transfers), expected, f"killed after {runs} batches ({killed})")
+            if runs == 0:
+                self.assertEqual(len(acs.sessions), 1)  # the victim's Inform never left; nothing owed after
