@@ -106,7 +106,7 @@ class ReadingTests(unittest.TestCase):
                          [("/BBF/A", {"Access": "readOnly", "Type": "int"}), ("/BBF/T/#/", {"Access": "readWrite"})])
 
     def test_lenient(self) -> None:
-        """No namespace, another namespace, a declaration, surrounding white space, unknown elements."""
+        """No namespace, another namespace, a declaration, surrounding white space, unknown elements, comments, order."""
         variants = [
             "<ParameterValueList><Parameter><ParameterPath>/A</ParameterPath><Value>1</Value></Parameter>"
             "</ParameterValueList>",
@@ -114,6 +114,8 @@ class ReadingTests(unittest.TestCase):
             "</x:ParameterPath><x:Value>1</x:Value><Extra/></x:Parameter><Junk/></x:ParameterValueList>  ",
             html.escape(f"<cms:ParameterValueList {NS}><Parameter><ParameterPath> /A </ParameterPath>"
                         "<Value>1</Value></Parameter></cms:ParameterValueList>"),
+            "<ParameterValueList><!-- c --><Parameter><Value><!-- c -->1</Value><ParameterPath>/<!-- c -->A"
+            "</ParameterPath><Value>2</Value></Parameter></ParameterValueList>",
         ]
         for text in variants:
             with self.subTest(text=text[:40]):

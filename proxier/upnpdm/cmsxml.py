@@ -31,6 +31,7 @@ is not telling the proxier anything it can use.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterable, Optional
 
 from lxml import etree
@@ -104,6 +105,8 @@ def parameterInitialValueList(pairs: Iterable[tuple[str, str]]) -> str:
 def _text(element: Optional[etree._Element]) -> str:
     if element is None:
         return ""
+    if not len(element):  # the usual leaf: its text is all there is (no comment or child inside)
+        return element.text or ""
     return "".join(element.itertext())
 
 
@@ -119,22 +122,19 @@ def _document(value: str, *roots: str) -> etree._Element:
     return root
 
 
+# lxml finds the children of a local name in any namespace or none ("{*}name")
+# itself: a device's answer of thousands of entries is not walked in Python.
+
+
 def _entries(root: etree._Element, name: str) -> list[etree._Element]:
-    entries = []
-    for node in cmsdoc.children(root):
-        if cmsdoc.localName(node) != name:
-            continue  # lenient: an element we do not know is skipped
-        entries.append(node)
-        if len(entries) > MAX_ENTRIES:
-            raise CMSDocumentError(f"more than {MAX_ENTRIES} <{name}> entries")
-    return entries
+    entries = list(islice(root.iterchildren(f"{{*}}{name}"), MAX_ENTRIES + 1))
+    if len(entries) > MAX_ENTRIES:
+        raise CMSDocumentError(f"more than {MAX_ENTRIES} <{name}> entries")
+    return entries  # lenient: an element we do not know is skipped
 
 
 def _field(node: etree._Element, *names: str) -> Optional[etree._Element]:
-    for child in cmsdoc.children(node):
-        if cmsdoc.localName(child) in names:
-            return child
-    return None
+    return next(node.iterchildren(*(f"{{*}}{name}" for name in names)), None)
 
 
 def parseSupportedDataModels(value: str) -> list[DataModelEntry]:
@@ -172,10 +172,10 @@ def parseParameterValueList(value: str) -> list[tuple[str, str]]:
     document = _document(value, "ParameterValueList")
     out = []
     for node in _entries(document, "Parameter"):
-        path = _text(_field(node, "ParameterPath")).strip()
+        path = _text(next(node.iterchildren("{*}ParameterPath"), None)).strip()
         if not path:
             raise CMSDocumentError("a <Parameter> without <ParameterPath>")
-        out.append((path, _text(_field(node, "Value"))))
+        out.append((path, _text(next(node.iterchildren("{*}Value"), None))))
     return out
 
 
