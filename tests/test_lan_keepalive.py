@@ -52,9 +52,9 @@ class Device(Protocol):
 
     def connectionLost(self, reason: Any) -> None:
         self.factory.lost += 1
-        for d in self.factory.lostWaiters:
+        waiters, self.factory.lostWaiters = self.factory.lostWaiters, []
+        for d in waiters:
             d.callback(None)
-        self.factory.lostWaiters = []
 
 
 class DeviceServer(Factory):
@@ -241,8 +241,24 @@ class KeepAliveTests(unittest.TestCase):
         for _ in range(3):
             yield self.get(server)
         self.assertIn("before they are reused", list(self.pool.fallbacks().values())[0])
-        self.assertEqual([h.get("connection") for _, h, _ in server.requests], [None, None, None, None, "close"],
-                         "the second retry already asks to close")
+        yield self.get(server)
+        self.assertEqual([h.get("connection") for _, h, _ in server.requests], [None] * 5 + ["close"])
+
+    @inlineCallbacks
+    def test_restarting(self) -> Any:
+        """A device closing all its kept connections at once (restarting) is suspected once, not given up."""
+        server = self.serve()
+        yield gatherResults([self.get(server) for _ in range(2)])
+        for connection in server.connections:
+            connection.transport.loseConnection()
+        yield server.waitLost(2)
+        yield turn()
+        self.assertEqual(self.pool.idle, 0)
+        self.assertEqual(self.pool.fallbacks(), {})
+        yield self.get(server)  # it answers again: one strike of the two in a row it takes
+        self.assertEqual(self.pool.fallbacks(), {})
+        yield self.get(server)
+        self.assertEqual(self.pool.fallbacks(), {})
 
     @inlineCallbacks
     def test_actionNotSentAgain(self) -> Any:
@@ -368,11 +384,11 @@ class KeepAliveTests(unittest.TestCase):
             conn.transport.loseConnection()
 
         server = self.serve(answer)
-        for _ in range(3):
+        for _ in range(4):
             yield self.get(server)
             yield turn()
         self.assertIn("right after answering", list(self.pool.fallbacks().values())[0])
-        self.assertEqual(server.requests[2][1].get("connection"), "close")
+        self.assertEqual([h.get("connection") for _, h, _ in server.requests], [None, None, None, "close"])
 
     @inlineCallbacks
     def test_droppedConnectionsNotReused(self) -> Any:

@@ -61,7 +61,10 @@ MAX_IDLE = 64
 #: still longer than the gaps within a bootstrap or an ACS session.
 IDLE_TIMEOUT = 4.0
 #: A kept connection the device closes this soon after its answer: it closes
-#: after answering without saying so (two such, and it is a fallback device).
+#: after answering without saying so. Such a close, or a stale connection,
+#: counts against the device once it answers on a new connection (a device
+#: going down closes its connections too); twice in a row, it is a fallback
+#: device.
 EARLY_CLOSE = 1.0
 #: Devices remembered (their fallback flag, whether keep-alive was seen to work).
 MAX_RECORDS = 4096
@@ -77,7 +80,8 @@ class _Device:
     fallback: str = ""  # why it gets no kept-alive connection ("": it does)
     proven: bool = False  # it answered a request on a reused connection
     closes: int = 0  # consecutive "Connection: close" answers to a kept-alive request
-    strikes: int = 0  # kept connections it closed early, or that were stale, since it last answered on one
+    suspect: str = ""  # a kept connection it closed early or that was stale: a strike if it then answers
+    strikes: int = 0  # such closes followed by an answer on a new connection, since it last answered on a kept one
 
 
 class _Connection(HTTP11ClientProtocol):
@@ -145,7 +149,7 @@ class _Use:
         if device is None or device.fallback:
             request.persistent = False
         if self.reused and device is not None and not device.proven and not _repeatable(request):
-            # keep-alive not yet seen to work there: not a request that cannot be sent again
+            # keep-alive not yet seen to work there: a request that must not be sent twice takes a new connection
             self.pool._put(self.connection)
             return self.pool._fresh(self.key, self.endpoint, device, request)
         if isinstance(self.connection, _Connection):
@@ -158,9 +162,14 @@ class _Use:
         return d
 
     def _answered(self, response: Any, request: Any) -> Any:
-        if self.reused and self.device is not None:  # keep-alive works there: strikes count only in a row
-            self.device.proven = True
-            self.device.strikes = 0
+        device = self.device
+        if device is not None and self.reused:  # keep-alive works there: strikes count only in a row
+            device.proven = True
+            device.strikes = 0
+            device.suspect = ""
+        elif device is not None and device.suspect:  # it is up: the close was its keep-alive's, not its going down
+            reason, device.suspect = device.suspect, ""
+            self.pool._strike(device, reason)
         return _Watched(response, lambda reason, stopped: self._ended(response, reason, stopped))
 
     def _ended(self, response: Any, reason: Failure, stopped: bool) -> None:
@@ -189,7 +198,7 @@ class _Use:
         if _cancelled(failure) or not failure.check(RequestNotSent, RequestTransmissionFailed, ResponseNeverReceived):
             return failure
         if self.device is not None and not failure.check(RequestNotSent):
-            self.pool._strike(self.device, "closes kept-alive connections before they are reused")
+            self.device.suspect = "closes kept-alive connections before they are reused"
         if failure.check(RequestNotSent) or _repeatable(request):
             return self.pool._fresh(self.key, self.endpoint, self.device, request)
         return failure
@@ -368,7 +377,7 @@ class DevicePool:
             return
         self._unidle(connection)
         if self.clock.seconds() - since < EARLY_CLOSE:
-            self._strike(connection.device, "closes kept-alive connections right after answering, without saying so")
+            connection.device.suspect = "closes kept-alive connections right after answering, without saying so"
 
     def _strike(self, device: _Device, reason: str) -> None:
         device.strikes += 1
