@@ -447,7 +447,7 @@ def _short(text: str) -> str:
 
 def _local(element: etree._Element) -> str:
     tag = element.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
 
 
 def _namespaceOf(element: etree._Element) -> Optional[str]:
@@ -458,7 +458,8 @@ def _namespaceOf(element: etree._Element) -> Optional[str]:
 
 
 def _elements(element: etree._Element) -> list[etree._Element]:
-    return [c for c in element if isinstance(c.tag, str)]
+    """The element children, comments and processing instructions left out (by lxml: a list may be long)."""
+    return list(element.iterchildren(etree.Element))
 
 
 def _parseBool(text: str, what: str) -> bool:
@@ -476,8 +477,9 @@ class _Fields:
     def __init__(self, element: etree._Element, where: str) -> None:
         self.where = where
         self.children: dict[str, etree._Element] = {}
-        for child in _elements(element):
-            self.children.setdefault(_local(child), child)
+        for child in element.iterchildren(etree.Element):
+            tag = child.tag
+            self.children.setdefault(tag[tag.rfind("}") + 1:], child)
 
     def element(self, name: str, required: bool = True) -> Optional[etree._Element]:
         element = self.children.get(name)
@@ -541,7 +543,7 @@ class _Fields:
         element = self.element(name, default is _REQUIRED)
         if element is None:
             return list(default)
-        return [c for c in _elements(element) if _local(c) == item]
+        return list(element.iterchildren(f"{{*}}{item}"))  # any namespace or none, as _Fields
 
 
 _U32 = (0, 2**32 - 1)
