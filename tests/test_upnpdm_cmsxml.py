@@ -13,6 +13,7 @@ from twisted.trial import unittest
 
 from proxier.sim import cmsxml as device
 from proxier.sim.cmstree import DataModelSpec
+from proxier.upnp import cmsdoc
 from proxier.upnpdm import cmsxml
 
 NS = 'xmlns:cms="urn:schemas-upnp-org:dm:cms"'
@@ -46,6 +47,18 @@ class WritingTests(unittest.TestCase):
         self.assertEqual(device.parseParameterInitialValueList(
             cmsxml.parameterInitialValueList([("Alias", "cpe-tv")])), [("Alias", "cpe-tv")])
         self.assertEqual(cmsxml.parameterInitialValueList([]), "")
+
+    def test_pathListAsTheTreeWritesIt(self) -> None:
+        """A path list, written as text, is character for character the document lxml writes of it."""
+        lists = [[], [""], ["/BBF/Time/", "/BBF/Hosts/Host/1/IPAddress"],
+                 ["a&b<c>d\r\ne\"f'g ]]>", "\x00\x1f\ud800\ufffe", "\u00e9\U0001f600\t", "&amp;"]]
+        for paths in lists:
+            for root, entry in (("ContentPathList", "ContentPath"), ("NodeAttributePathList", "NodeAttributePath")):
+                with self.subTest(paths=paths, root=root):
+                    document = cmsdoc.newDocument(root)
+                    for path in paths:
+                        cmsdoc.addText(document, entry, path)
+                    self.assertEqual(cmsdoc.pathList(root, entry, paths), cmsdoc.serialize(document))
 
     def test_characterXMLCannotCarryIsDropped(self) -> None:
         """A value with a character XML 1.0 cannot hold is written without it rather than failing."""
