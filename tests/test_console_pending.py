@@ -3,18 +3,31 @@ The devices a protocol found but does not proxy (yet), as the local console
 lists them (L{IPendingDevices} through L{TreeSource}): a simulated
 DeviceProtection device that grants the proxier nothing beyond Public is
 listed as waiting, with the "action" to press its button, until its owner
-does; then it is a proxied device and leaves the list. The proxier's whole
-service tree, the simulated device over TLS on 127.0.0.1, the fake ACS.
+does; then it is a proxied device and leaves the list (the proxier's whole
+service tree, the simulated device over TLS on 127.0.0.1, the fake ACS).
+Printers: an entry that does not answer, a printer DNS-SD finds that tells
+no identity (sans-IO, in-memory printers).
 """
 
 from __future__ import annotations
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from proxier.console.api import ConsoleAPI, TreeSource
+from proxier.interfaces import IPendingDevices
+from proxier.lan.mdns import APPEARED, GONE
+from proxier.sim.device import Identity, SimulatedDevice
+from proxier.store import Store
+from proxier.upnpdm.profile import candidates
+from proxier.upnpdm.proxy import UPnPDMProxy
+from proxier.upnpdm.settings import ProxySettings
+from tests._fakeprinter import TEXT, FakePrinter, attribute
 from tests.test_dps_e2e import DPSLab
+from tests import test_printer_finder as finder
+from tests.test_printer_finder import A, HALL, OFFICE, URL_B
 from tests.test_upnpdm_e2e import waitFor
+from tests.test_upnpdm_fakes import SimUPnPDevice, schema
 
 
 class UPnPDMPendingTests(unittest.TestCase):
@@ -50,3 +63,74 @@ class UPnPDMPendingTests(unittest.TestCase):
         [device] = api.devices()
         self.assertEqual((device["identity"]["serialNumber"], device["proxied"]), ("SIM000000", True))
         self.assertEqual(api.pending(), [])
+
+
+class UPnPDMStandingTests(unittest.TestCase):
+    def test_refused(self) -> None:
+        """A logical device the proxy refuses stands refused, with the reason it logged; none is reported."""
+        clock = task.Clock()
+        appeared: list = []
+        proxy = UPnPDMProxy(appeared.append, Store.open(self.mktemp()), ProxySettings(requireReboot=True), clock)
+        sim = SimulatedDevice(Identity.forIndex(0), schema(), clock)
+        sim.bms.disableAction("Reboot")
+        sim.setLocation("http://127.0.0.1:49000")
+        sim.powerOn()
+        upnp = SimUPnPDevice(clock, sim=sim)
+        proxy.deviceReady(upnp)
+        [candidate] = candidates(upnp.description)[0]
+        self.assertEqual((appeared, proxy.deviceOf(upnp, candidate)), ([], None))
+        state, why = proxy.standing(upnp, candidate)
+        self.assertEqual(state, "refused")
+        self.assertIn("require_reboot", why)
+
+
+class PrinterPendingTests(unittest.TestCase):
+    """
+    The printer service's pending printers (L{PrinterService.pending}), with
+    DNS-SD on a L{task.Clock} and in-memory printers (the setting of
+    L{tests.test_printer_finder.ServiceTests}).
+    """
+
+    setUp = finder.ServiceTests.setUp
+    _browser = finder.ServiceTests._browser
+    service = finder.ServiceTests.service
+
+    def test_pending(self) -> None:
+        """
+        A [printer] printers entry that does not answer waits, and says so;
+        a printer DNS-SD finds that tells no identity is refused, and why;
+        one that answers is a device, not pending. The entry answering makes
+        it a device; the refused one lost, nothing is pending.
+        """
+        static = "ipp://192.168.1.20/ipp/print"
+        self.printers[static].up = False
+        self.printers[URL_B] = FakePrinter(self.clock, [attribute("printer-make-and-model", TEXT, "Nameless")])
+        service = self.service()
+        self.assertTrue(IPendingDevices.providedBy(service))
+        assert self.browser is not None
+        self.browser.hear(APPEARED, OFFICE)
+        self.browser.hear(APPEARED, HALL)
+        [device] = self.directory.devices()
+        self.assertEqual(device.identity, A)
+        waiting, refused = service.pending()
+        self.assertEqual((waiting.key, waiting.label, waiting.protocol, waiting.host, waiting.state),
+                         (static, static, "X_000000_IPP", "192.168.1.20", "waiting"))
+        self.assertIn("does not answer", waiting.why)
+        self.assertEqual((refused.protocol, refused.host, refused.state, refused.notices),
+                         ("X_000000_IPP", "192.168.1.21", "refused", ()))
+        self.assertIn("Hall", refused.label)
+        self.assertIn("tells no serial number", refused.why)
+        self.printers[static].up = True
+        self.clock.advance(self.config["printer"]["poll_interval"])
+        self.assertEqual([d.url for d in self.directory.devices()], [static])
+        self.assertEqual([p.state for p in service.pending()], ["refused"])
+        self.browser.hear(GONE, HALL)
+        self.assertEqual(service.pending(), [])
+
+    def test_noPassword(self) -> None:
+        """A pending entry is named without the user information of its URL."""
+        from proxier.printer.proxy import _public
+
+        self.assertEqual(_public("ipps://admin:s3cret@192.168.1.20/ipp/print"),
+                         ("ipps://192.168.1.20/ipp/print", "192.168.1.20"))
+        self.assertEqual(_public("snmp://public@[fd00::20]:161"), ("snmp://[fd00::20]:161", "fd00::20"))

@@ -30,7 +30,9 @@ sans-IO, keyed by identity (the device key), with the clock injected:
    client is bound to its URL), the endpoint then resumes from its state;
  - a DNS-SD candidate with no URL to ask (C{_pdl-datastream._tcp},
    C{_printer._tcp}) gives its C{snmpAddress} to the SNMP probe, and takes
-   it back when no such candidate has it any more.
+   it back when no such candidate has it any more;
+ - a candidate found now that is no device is L{pending}: being asked,
+   silent, telling no identity (the local console lists it).
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class PrinterLifecycle:
         self.identified: dict[str, str] = {}  # candidate key -> the device key it answered as
         self._asking: dict[str, Any] = {}  # candidate key -> the probe's Deferred or its retry timer
         self.snmpOnly: dict[str, str] = {}  # SNMP-only candidate key -> the address given to the probe
+        self.unproxied: dict[str, tuple[str, str]] = {}  # candidate key -> (state, why) while it is no device
         self.running = True
 
     # -- the candidate events -----------------------------------------------------------------------
@@ -149,6 +152,7 @@ class PrinterLifecycle:
 
     def lost(self, candidate: Candidate) -> None:
         self.candidates.pop(candidate.key, None)
+        self.unproxied.pop(candidate.key, None)
         self._snmpOnlyGone(candidate.key)
         self._cancel(candidate.key)
         self._detach(candidate.key)
@@ -175,8 +179,21 @@ class PrinterLifecycle:
 
     # -- asking a candidate who it is --------------------------------------------------------------
 
+    def pending(self) -> list[tuple[Candidate, str, str]]:
+        """
+        The candidates found now that are no device, by key, each with its
+        state and why (L{IPendingDevices<proxier.interfaces.IPendingDevices>}):
+        C{probing} (being asked who it is), C{waiting} (silent: asked again
+        later) or C{refused} (it tells no identity, or no device could be
+        made of it). A candidate of a printer another device proxies, or
+        one left to the SNMP probe, is none.
+        """
+        return [(self.candidates[key], state, why) for key, (state, why) in sorted(self.unproxied.items())
+                if key in self.candidates and key not in self.identified]
+
     def _ask(self, candidate: Candidate) -> None:
         self._cancel(candidate.key)
+        self.unproxied[candidate.key] = ("probing", "asking it who it is")
         d = maybeDeferred(self.probe, candidate)
         self._asking[candidate.key] = d
         d.addCallbacks(self._answered, self._silent, callbackArgs=(candidate, d), errbackArgs=(candidate, d))
@@ -195,6 +212,8 @@ class PrinterLifecycle:
             return
         self.log.info("{source}: {label} does not answer ({why}); asking again in {n:g} s", source=self.source,
                       label=candidate.label, why=failure.getErrorMessage(), n=self.retry)
+        self.unproxied[candidate.key] = ("waiting", f"it does not answer ({failure.getErrorMessage()}); asked "
+                                                    f"again every {self.retry:g} s")
         self._asking[candidate.key] = self.clock.callLater(self.retry, self._retry, candidate)
 
     def _retry(self, candidate: Candidate) -> None:
@@ -208,12 +227,15 @@ class PrinterLifecycle:
         if identity is None:
             self.log.warn("{source}: {label} tells no serial number nor other identity ({identities}): not proxied",
                           source=self.source, label=candidate.label, identities=self.identities)
+            self.unproxied[candidate.key] = ("refused", f"it tells no serial number nor other identity "
+                                                        f"({self.identities})")
             self._detach(candidate.key)
             return
         key = deviceKey(identity)
         if self.identified.get(candidate.key) not in (None, key):
             self._detach(candidate.key)  # another printer now answers as this candidate
         if self.held(identity):
+            self.unproxied.pop(candidate.key, None)
             DeviceLogger(identity).info("also found by {source} as {label}: proxied as {held}", source=self.source,
                                         label=candidate.label, held=self.heldAs)
             return
@@ -223,12 +245,15 @@ class PrinterLifecycle:
             device = self.makeDevice(candidate, identity, answer, self._replaced)
             if device is None:
                 del self.identified[candidate.key]
+                self.unproxied[candidate.key] = ("refused", f"no device could be made of {identity} (see the log)")
                 return
+            self.unproxied.pop(candidate.key, None)
             self.printers[key] = _Printer(identity, device, {candidate.key})
             device.log.info("found by {source} as {label}", source=self.source, label=candidate.label)
             self.appeared(device)
             return
         printer.candidates.add(candidate.key)
+        self.unproxied.pop(candidate.key, None)
         moved = printer.device.url != candidate.url and not any(
             self.candidates[k].url == printer.device.url for k in printer.candidates if k in self.candidates)
         if printer.forget is not None or moved:

@@ -22,6 +22,13 @@ that entry's one device. With C{[printer] snmp_targets} (or DNS-SD's
 candidates that may speak SNMP only) the printers an SNMP probe finds are
 too (L{SNMPPrinters}, DiscoveryProtocol C{X_000000_SNMP}).
 
+Until a printer is a device the service lists it as pending
+(L{IPendingDevices}): an entry of C{[printer] printers} not known yet
+(being asked, silent, telling no identity), and the candidates DNS-SD and
+the SNMP probe found that are no device (their lifecycles'
+L{pending<proxier.printer.lifecycle.PrinterLifecycle.pending>}), for the
+local console.
+
 The service registers, in the tree's registry, the adapters from
 L{PrinterDevice} and L{SNMPPrinterDevice} to L{IDataModel} (a Virtual CWMP
 Device's model) and to L{IEmbeddedObjects} (its
@@ -37,6 +44,7 @@ tree as L{IEmbeddedDevice} rather than reported as a Virtual CWMP Device.
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList
@@ -44,14 +52,14 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from proxier.datamodel.values import DeviceIdentity
-from proxier.interfaces import IDataModel, IEmbeddedDevice, IProxierContext, IReloadable
+from proxier.interfaces import IDataModel, IEmbeddedDevice, IPendingDevices, IProxierContext, IReloadable, PendingDevice
 from proxier.log import DeviceLogger
 from proxier.printer import ipp, ippsource
 from proxier.printer.device import PrinterDevice
 from proxier.printer.ippclient import IPPClient
 from proxier.printer.pinning import CertificatePins
 from proxier.printer.poller import PollSlots
-from proxier.printer.settings import DNS_SD, PROXY_PROTOCOL, PrinterSettings, snmpEntry
+from proxier.printer.settings import DNS_SD, PROXY_PROTOCOL, SNMP_PROXY_PROTOCOL, PrinterSettings, snmpEntry
 from proxier.printer.snmpdevice import SNMPPrinterDevice, SNMPPrinters
 from proxier.proxy.device import deviceKey
 from proxier.proxy.embeddedobjects import IEmbeddedObjects
@@ -86,7 +94,15 @@ def _validateKnown(payload: Any) -> None:
             raise ValueError(f"{url}: not four identity fields")
 
 
-@implementer(IReloadable)
+def _public(url: Optional[str]) -> tuple[str, str]:
+    """A URL without its user information (a password, an SNMP community), and its host."""
+    if not url:
+        return "", ""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl(), parts.hostname or ""
+
+
+@implementer(IReloadable, IPendingDevices)
 class PrinterService(Service):
     """
     What the printer plugin's C{makeService} returns.
@@ -120,6 +136,8 @@ class PrinterService(Service):
         self.devices: dict[str, PrinterDevice] = {}  # by URL
         self._known = self.store.document("printers")
         self._probes: dict[str, Any] = {}
+        #: the entries of [printer] printers not known yet, by URL: (state, why) (L{pending})
+        self.unknown: dict[str, tuple[str, str]] = {}
         self._discoveryFactory = discovery
         self.discovery: Any = None
         self.snmpPrinters = SNMPPrinters(self, clientFactory=snmpClientFactory)
@@ -181,6 +199,24 @@ class PrinterService(Service):
         """The IPP devices running now: the static entries' and those DNS-SD found (an SNMP entry may join one)."""
         return [*self.devices.values(), *(self.discovery.devices() if self.discovery is not None else ())]
 
+    def pending(self) -> list[PendingDevice]:
+        """
+        L{IPendingDevices}: the entries of C{[printer] printers} not known
+        yet, then the candidates of DNS-SD and of the SNMP probe that are no
+        device — each named by its URL or address, never with a password.
+        """
+        out = []
+        for url, (state, why) in sorted(self.unknown.items()):
+            shown, host = _public(url)
+            out.append(PendingDevice(shown, shown, PROXY_PROTOCOL, host, state, why))
+        lifecycles = [(self.discovery.lifecycle, PROXY_PROTOCOL)] if self.discovery is not None else []
+        lifecycles.append((self.snmpPrinters.lifecycle, SNMP_PROXY_PROTOCOL))
+        for lifecycle, protocol in lifecycles:
+            for candidate, state, why in lifecycle.pending():
+                out.append(PendingDevice(candidate.key, candidate.label, protocol, _public(candidate.url)[1], state,
+                                         why))
+        return out
+
     def configReloaded(self, config: Any) -> None:
         """SIGHUP: DNS-SD follows the new C{[lan]} interfaces, the SNMP probe the new C{snmp_*} keys."""
         if self.discovery is not None:
@@ -192,6 +228,7 @@ class PrinterService(Service):
     def _probe(self, url: str, client: IPPClient) -> None:
         """Ask a printer not known yet who it is; again every poll_interval until it says."""
         self._probes.pop(url, None)
+        self.unknown[url] = ("probing", "asking it who it is")
         d = client.getPrinterAttributes()
         d.addCallback(self._probed, url, client)
         d.addErrback(self._probeFailed, url, client)
@@ -202,6 +239,7 @@ class PrinterService(Service):
         identity = identityOf(ippsource.read(group), self.settings.oui)
         if identity is None:
             self.log.warn("{url} tells no serial number, device ID SN nor printer-uuid: not proxied", url=url)
+            self.unknown[url] = ("refused", "it tells no serial number, device ID SN nor printer-uuid")
             return
         known = self._loadKnown()
         known[url] = [identity.manufacturer, identity.oui, identity.productClass, identity.serialNumber]
@@ -209,6 +247,7 @@ class PrinterService(Service):
             self._known.save(known)
         except StoreError as e:
             self.log.error("{url}: its identity cannot be kept ({why}): not proxied", url=url, why=str(e))
+            self.unknown[url] = ("refused", f"its identity cannot be kept ({e})")
             return
         self._appear(url, identity, client, group)
 
@@ -217,10 +256,13 @@ class PrinterService(Service):
             return
         self.log.info("{url} does not answer yet ({why}); asking again in {n:g} s", url=url,
                       why=failure.getErrorMessage(), n=self.settings.pollInterval)
+        self.unknown[url] = ("waiting", f"it does not answer ({failure.getErrorMessage()}); asked again every "
+                                        f"{self.settings.pollInterval:g} s")
         self._probes[url] = self.clock.callLater(self.settings.pollInterval, self._probe, url, client)
 
     def _appear(self, url: str, identity: DeviceIdentity, client: IPPClient,
                 found: Optional[ipp.AttributeGroup]) -> None:
+        self.unknown.pop(url, None)
         if self.discovery is not None:  # one printer, one device: the static entry's
             self.discovery.lifecycle.release(identity)
         extra = {"random": self.random} if self.random is not None else {}
@@ -316,6 +358,10 @@ class EmbeddedPrinterService(PrinterService):
             self._bound.cancel()
         self._bound = None
         return super().stopService()
+
+    def pending(self) -> list[PendingDevice]:
+        """None: the proxier is its printer's own CWMP CPE, no Virtual CWMP Device is pending."""
+        return []
 
     def _probeFailed(self, failure: Any, url: str, client: IPPClient) -> None:
         if not self.running or self.device is not None:
