@@ -56,6 +56,21 @@ class ValueWrites:
         @param byACS: whether the ACS made it (never reported back), or
             someone else (reported where Notification is on).
         """
+        plan = yield self.check(values)
+        yield self.model.lock.acquire()
+        try:
+            status = yield self._applyValues(plan, byACS)
+        finally:
+            self.model.lock.release()
+        return status
+
+    @inlineCallbacks
+    def check(self, values: list[ParameterValue]) -> Any:
+        """
+        The checks of L{set} alone, nothing written (the Embedded Object
+        Mechanism checks at once and writes later): C{[(value, CMS path,
+        device text)]}, or the CWMPFault L{set} would fail with.
+        """
         if not values:
             raise CWMPFault(9003, "Invalid arguments (no parameter to set)")
         if len(values) > MAX_REQUEST:
@@ -104,12 +119,7 @@ class ValueWrites:
                 plan.append((pv, cms, text))
         if faults:
             raise CWMPFault(9003, parameterFaults=[faults[n] for n in names if n in faults])
-        yield self.model.lock.acquire()
-        try:
-            status = yield self._applyValues(plan, byACS)
-        finally:
-            self.model.lock.release()
-        return status
+        return plan
 
     @inlineCallbacks
     def _infosForSet(self, targets: list[tuple[str, str]], faults: dict[str, SetParameterValuesFault]) -> Any:

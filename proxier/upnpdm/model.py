@@ -438,6 +438,11 @@ class CMSDataModel:
         """L{ILocalWrites}: the same SetValues, left for the change watcher to report as the device's own change."""
         return self._rpc("SetParameterValues", self.writes.set, list(values), False)
 
+    def checkParameterValues(self, values: Sequence[ParameterValue]) -> Deferred:
+        """What a SetParameterValues of C{values} would fault with (names, access, types), nothing set: None if none."""
+        d = maybeDeferred(self.writes.check, list(values))
+        return d.addCallbacks(lambda _: None, self._asFault, errbackArgs=("SetParameterValues",))
+
     def statusOf(self, text: str, action: str) -> int:
         """The CWMP Status of a CMS write's Status (L{STATUS}; an unknown one is taken as committed)."""
         status = STATUS.get(text.strip())
