@@ -101,6 +101,10 @@ class VirtualDevice(ProxiedDevice):
     @ivar overlays: C{(path, model)} mounts of objects the proxier holds
         for this device over its own model (TR-330 §4.3.2) — issue 7's
         diagnostics objects go here; L{dataModel} mounts them.
+    @ivar followers: other CMS models of the device, each with its own
+        state and change watcher (L{proxier.upnpdm.embedded.CMSFollower}:
+        its embedded objects'), told what the model and its watcher are
+        told: a new profile, a schema or a state gone stale, events, the stop.
 
     @param onMembers: called with the device once it is made and after
         every change of its members, so that an index of devices by member
@@ -123,6 +127,7 @@ class VirtualDevice(ProxiedDevice):
         self.expected = ""  # "reboot" / "reset": the proxier asked for it
         self.probeInterval = probeInterval
         self.overlays: list[tuple[str, Any]] = []
+        self.followers: list[Any] = []
         self._probe: Any = None
         self._composite: Optional[CompositeDataModel] = None
         self.gate = gateFactory(self._target, onUnreachable=self._unreachable, onAnswer=self._answering,
@@ -261,6 +266,7 @@ class VirtualDevice(ProxiedDevice):
         if profile.candidate.udn == self.profile.candidate.udn or not self._othersReady(member):
             if profile != self.profile:
                 self.model.setProfile(profile)
+                self._follow("setProfile", profile)
         return self._booted(upnp, member)
 
     def _othersReady(self, member: Member) -> bool:
@@ -285,6 +291,7 @@ class VirtualDevice(ProxiedDevice):
         if announced == ABOUT_TO_BASELINE_RESET:
             self.log.info("back after a baseline reset: its caches are rebuilt, \"0 BOOTSTRAP\" follows")
             self.state.factoryReset()
+            self._follow("factoryReset")
             event = self._tellFactoryReset
         elif announced == ABOUT_TO_REBOOT or rebooted:
             why = "as announced" if announced else f"BOOTID {previous} → {bootId}"
@@ -294,6 +301,7 @@ class VirtualDevice(ProxiedDevice):
             self.expected = ""
             self.model.invalidateSchema()
             self.watcher.reset()
+            self._follow("restarted")
         self.state.flushSoon()  # before the endpoint hears of the boot (the order of the store's writes)
 
         alive = _aliveTime(upnp, self.clock)
@@ -305,6 +313,7 @@ class VirtualDevice(ProxiedDevice):
             if self.management is not None:
                 self.management.deviceReady(event is not None, alive)
 
+        self._follow("sweep")
         return self.watcher.sweep().addCallback(tell)
 
     def changed(self, upnp: Any, change: Any, candidate: Optional[Candidate] = None,
@@ -321,8 +330,10 @@ class VirtualDevice(ProxiedDevice):
             member.candidate = candidate
         if profile is not None and profile != self.profile and member.udn == self.profile.candidate.udn:
             self.model.setProfile(profile)
+            self._follow("setProfile", profile)
         if change.configId:
             self.model.invalidateSchema()
+            self._follow("invalidateSchema")
         if (change.bootId and not change.update) or self.state.announcement:
             self._booted(upnp, member)
             return
@@ -331,6 +342,7 @@ class VirtualDevice(ProxiedDevice):
         self.state.flush()
         self._setOnline(True)
         self.watcher.check()
+        self._follow("check")
 
     def announced(self, upnp: Any, value: str) -> None:
         """C{Announcement.dm.upnp.org} on a byebye: kept durably for the alive that follows."""
@@ -343,6 +355,7 @@ class VirtualDevice(ProxiedDevice):
         self.state.setAnnouncement(kind)
         self.state.flush()
         self.watcher.reset()  # what it reads now belongs to before the restart
+        self._follow("reset")
         self.log.info("announced {kind}", kind=kind)
 
     def memberGone(self, upnp: Any, reason: str) -> None:
@@ -360,6 +373,7 @@ class VirtualDevice(ProxiedDevice):
             return  # restarting: once it is back, a sweep learns it afresh (events until then are moot)
         if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
             self.watcher.eventReceived(variables)
+            self._follow("eventReceived", variables)
         elif self.management is not None and upnp is self._target():
             self.management.eventReceived(service, variables)
 
@@ -368,6 +382,7 @@ class VirtualDevice(ProxiedDevice):
             return
         if service.serviceId == self.profile.candidate.cms.serviceId and upnp is self._target():
             self.watcher.check()
+            self._follow("check")
         elif self.management is not None and upnp is self._target():
             self.management.stateMayBeStale(service)
 
@@ -375,9 +390,15 @@ class VirtualDevice(ProxiedDevice):
         if self.management is not None:
             self.management.stop()
         self.watcher.stop()
+        self._follow("stop")
         self._stopProbe()
         self.gate.cancelAll("the proxier stops")
         self.state.flush()
+
+    def _follow(self, what: str, *args: Any) -> None:
+        """Tell each follower what its model, watcher or state is told (L{followers})."""
+        for follower in self.followers:
+            getattr(follower, what)(*args)
 
     # -- online / offline --------------------------------------------------------------------
 

@@ -21,8 +21,10 @@ after it left — are one L{VirtualDevice}, reported to the proxier once per
 run and kept (offline) when its UPnP devices leave: a device that comes
 back resumes its endpoint, never bootstraps again.
 
-The service registers, in the tree's registry, the adapter from
-L{VirtualDevice} to L{IDataModel} that the CWMP side uses.
+The service registers, in the tree's registry, the adapters from
+L{VirtualDevice} to L{IDataModel} that the CWMP side uses and to
+L{IEmbeddedObjects} (its row of the proxier's own tree, with C{[upnp]
+mechanism = embedded} or C{both}: L{proxier.upnpdm.embedded}).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from zope.interface import implementer
 
 from proxier.datamodel.gateway import ROOT_DATA_MODEL_VERSION
 from proxier.interfaces import IDataModel, IPendingDevices, IProxierContext, PendingDevice
+from proxier.proxy.embeddedobjects import IEmbeddedObjects
 from proxier.store import StoreError
 from proxier.proxy.device import deviceKey
 from proxier.proxy.gate import ActionGate, GateFull, NoAnswer
@@ -46,6 +49,7 @@ from proxier.upnp.dps.security import REFUSED
 from proxier.upnp.soap import UPnPError
 from proxier.upnpdm.cmsxml import CMSDocumentError
 from proxier.upnpdm.device import PROXY_PROTOCOL, Member, VirtualDevice
+from proxier.upnpdm.embedded import embeddedObjects, specOf
 from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import Candidate, ProbeRefused, candidates, capabilities, probe
 from proxier.upnpdm.settings import ProxySettings
@@ -329,7 +333,10 @@ class UPnPDMService(MultiService):
                                  uploadAgent=self._uploadAgent)
         controlPoint.addObserver(self.proxy)
         controlPoint.setServiceParent(self)
+        #: each device's embedded objects, by key: made once, whenever its row comes back
+        self.embeddedObjects: dict[str, Any] = {}
         context.registry.registerAdapter(_dataModelOf, (VirtualDevice,), IDataModel)
+        context.registry.registerAdapter(self._embeddedObjectsOf, (VirtualDevice,), IEmbeddedObjects)
 
     @property
     def devices(self) -> dict[str, VirtualDevice]:
@@ -373,6 +380,14 @@ class UPnPDMService(MultiService):
                 out.append(PendingDevice(candidate.udn, label, PROXY_PROTOCOL, upnp.host, standing[0], standing[1],
                                          tuple(layer.notices(upnp))))
         return out
+
+    def _embeddedObjectsOf(self, device: VirtualDevice) -> Any:
+        """Its L{IEmbeddedObjects}: its row of the table C{[device] oui} names, a CMS model of its own."""
+        objects = self.embeddedObjects.get(device.key)
+        if objects is None:
+            objects = embeddedObjects(device, specOf(self.context.config).table, self.context.store)
+            self.embeddedObjects[device.key] = objects
+        return objects
 
     def _uploadAgent(self) -> Any:
         """
