@@ -192,9 +192,9 @@ class RowTests(unittest.TestCase):
         self.assertEqual(add, m.AddObjectResponse(3, 0))
         self.assertIsInstance(spa, m.SetParameterAttributesResponse)
         self.assertEqual([(p.name, p.notification) for p in gpa.parameters], [(NTP, 2)])
-        yield waitFor(lambda: lab.sim().cms.model.value("/BBF/Time/NTPServer2") == "ntp.example", what="the push")
         [row] = lab.objects().rows.values()
-        self.assertEqual(row.synced.state, SUCCESS)
+        yield waitFor(lambda: row.synced.state == SUCCESS, what="the push")
+        self.assertEqual(lab.sim().cms.model.value("/BBF/Time/NTPServer2"), "ntp.example")
         self.assertEqual(lab.sim().cms.model.value("/BBF/Time/Enable"), "1")
         session = yield lab.ownSession([m.DeleteObject(ROW + "Hosts.Host.3.", "k6"),
                                         m.GetParameterNames(ROW + "Hosts.Host.", True),
@@ -230,7 +230,9 @@ class RowTests(unittest.TestCase):
         self.assertEqual(lab.values(session), {EMBEDDED + "CommandProcessed": "Retrying"})
         self.assertEqual(faultCode(answers(session)[1]), 9002)  # no copy of a CMS tree: the device is asked
         lab.sim().powerOn()
-        yield waitFor(lambda: lab.sim().cms.model.value("/BBF/Time/NTPServer1") == "later.example", what="the push")
+        [row] = lab.objects().rows.values()
+        yield waitFor(lambda: row.synced.state == SUCCESS, what="the push")
+        self.assertEqual(lab.sim().cms.model.value("/BBF/Time/NTPServer1"), "later.example")
         session = yield lab.ownSession([m.GetParameterValues((EMBEDDED + "CommandProcessed",
                                                               EMBEDDED + "CommandProcessingErrMsg", NTP))])
         self.assertEqual(lab.values(session), {EMBEDDED + "CommandProcessed": "Success",
@@ -408,7 +410,7 @@ class MixedTests(unittest.TestCase):
         """
         Each its table and its EmbeddedDevice row, both data models
         declared, neither a Virtual CWMP Device; one SetParameterValues
-        over both rows taken by both.
+        over both rows taken by both; GetRPCMethods the proxier's own.
         """
         from twisted.internet import reactor
         from twisted.web.client import HTTPConnectionPool
@@ -456,8 +458,12 @@ class MixedTests(unittest.TestCase):
                                   "Device.ManagementServer.VirtualDeviceNumberOfEntries")),
             m.SetParameterValues((ParameterValue(location, "Mixed"), ParameterValue(NTP, "mixed.lan")), "k"),
             m.GetParameterValues((location, NTP)),
+            m.GetRPCMethods(),
         ])
         values = lab.values(session)
+        self.assertEqual(set(answers(session)[3].methods), {
+            "GetRPCMethods", "ScheduleInform", "GetParameterNames", "GetParameterValues", "SetParameterValues",
+            "GetParameterAttributes", "SetParameterAttributes", "AddObject", "DeleteObject"})
         self.assertEqual(values["Device.ManagementServer.VirtualDeviceNumberOfEntries"], "0")
         references = sorted(v for n, v in values.items() if n.endswith(".Reference"))
         self.assertEqual(references, ["Device.Services.PrintService.1", ROW[:-1]])
@@ -468,3 +474,4 @@ class MixedTests(unittest.TestCase):
         self.assertEqual((values[location], values[NTP]), ("Mixed", "mixed.lan"))
         yield waitFor(lambda: lab.sim().cms.model.value("/BBF/Time/NTPServer1") == "mixed.lan", what="the push")
         yield waitFor(lambda: fake.attributes["printer-location"].value == "Mixed", what="the printer's push")
+        yield waitFor(lambda: {r.synced.state for r in lab.objects().rows.values()} == {SUCCESS}, what="both pushed")
