@@ -32,9 +32,9 @@ proxier observes (a device's Inform events, its last reported values)
 changes many times a second while devices come up. Once the service tree
 gives the store a L{Writer} (L{Store.writeWith}), L{Document.saveSoon}
 records a change instead of writing it: the writes happen on the writer's
-thread, at most L{WRITE_WINDOW} seconds later, one per document however
-many changes it had meanwhile. The guarantee stays what a synchronous save
-gave, because of two rules:
+thread, at most L{WRITE_WINDOW} seconds later, one per run of changes of a
+document. The guarantee stays what a synchronous save gave, because of two
+rules:
 
  - B{Order}: the writer writes changes in the order they were made, one
    document after the other, each replaced atomically and its directory
@@ -59,10 +59,10 @@ A document nothing else depends on, and that depends on nothing else, may
 be changed I{apart} (C{saveSoon(snapshot, apart=True)}): the table of the
 VirtualDevice numbers, rewritten whole as each device appears. Its change
 stays out of the order and is written when someone waits for its store (or
-a parent: not another endpoint's), or
-at the latest its size / L{APART_RATE} seconds after it changed: adding N
-rows one after the other costs a bounded rate of bytes, not O(N²), and a
-crash loses at most the numbers no session reported yet.
+a parent; not another endpoint's), or at the latest its size /
+L{APART_RATE} seconds after it changed: adding N rows one after the other
+costs a bounded rate of bytes, not O(N²), and a crash loses at most the
+numbers no session reported yet.
 
 A coalesced write that fails is logged once like a save, errbacks the
 Deferreds waiting for it with the C{OSError}, and is tried again every
