@@ -32,20 +32,36 @@ of the proxied call / the direct one, ratio), .venv (Python 3.11.7, Twisted
                          1.32 / 1.02 ms  1.30x (D)   2.79 / 1.79 ms  1.56x (D)
   (one run; the same in a second run within 0.1x; D: Debian 12)
 
+  41fca40 (before)       1.22 / 0.93 ms  1.31x       2.78 / 1.79 ms  1.56x
+                         1.38 / 1.10 ms  1.29x (D)   3.05 / 1.94 ms  1.58x (D)
+  + the answer read by   1.18 / 0.90 ms  1.31x       2.51 / 1.74 ms  1.42x
+    lxml (cc183e4..)     1.37 / 1.09 ms  1.26x (D)   2.75 / 1.86 ms  1.47x (D)
+  (the two checkouts taking turns, 5 runs each: medians of the runs'
+  figures; every run's ratio within 0.04x of its median but two of 41fca40
+  on Debian 12, 1.38x and 1.73x)
+
 Before, 53 % of the proxier's own time was path handling (each name parsed
 five times on its way through two composites, the device's model and the
 TR-181 typing; each answered CMS path parsed twice) and a Deferred per name;
 now a name is parsed once (bounded caches, datamodel/paths.py) and
 translated by a remembered pattern (upnpdm/cmspaths.py), routed
-synchronously (upnpdm/cmsrouting.py) and once per composite layer. What is
-left of the proxied call beyond the direct one, for 50 names, in this
-order: parsing the device's answer (0.26 ms, which any use of the answer
-needs: "direct+parse"), typing the 50 values (0.08), two composite layers
-(0.10), building the request's ContentPathList (0.05), routing and
-translating the names both ways (0.09), the Deferreds of the model, the
-gate and the composites. With keep-alive to the device (lan/keepalive.py)
-the direct call is faster, and that fixed part is a larger share of one
-parameter.
+synchronously (upnpdm/cmsrouting.py) and once per composite layer. The
+device's answer (upnpdm/cmsxml.py) is read by lxml's own any-namespace
+lookups (0.30 -> 0.11 ms for 50 entries, 0.045 of it the hardened parse,
+xmlsafe.py, which stays), the request's ContentPathList written as text
+(upnp/cmsdoc.py: 0.05 -> 0.004 ms).
+
+What is left, for 50 names, as the proxier's own code costs with the
+device's answer handed back at once (a loop of calls, caches hot): 0.53 ms
+in all — typing the 50 values (upnpdm/cmsvalues.py, datamodel/standard.py:
+TR-181 type lookup, parse, check, format) 0.12, the two composite layers
+(datamodel/composite.py) 0.12, routing and translating the names both ways
+(upnpdm/cmsrouting.py, cmspaths.py) 0.12, reading the answer 0.10, the
+gate 0.006 and the Deferreds of the model; for 1 name 0.09 ms (the
+composites 0.03, the model 0.06). In this benchmark the proxied call costs
+0.28 ms more than the direct one for 1 name, three times what the loop
+measures: the same code, run between the device's and the HTTP work of
+the same process (cold caches; not measured apart).
 """
 
 from __future__ import annotations
