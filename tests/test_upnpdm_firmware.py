@@ -30,7 +30,7 @@ from proxier.upnpdm.firmware import (
     resultOf,
     updateRefused,
 )
-from proxier.upnpdm.settings import ProxySettings
+from proxier.upnpdm.settings import UPDATE_LIMIT, ProxySettings
 from tests.cwmpxsd import assertValidCWMP
 from tests.test_upnpdm_transfer_support import ManagedDevice
 
@@ -262,7 +262,7 @@ class DownloadTests(FirmwareCase):
         """An operation that never ends: 9002 after UPDATE_LIMIT, once."""
         self.sim.sms.installDelay = 10**7
         self.accept(download())
-        self.endSession(firmware.UPDATE_LIMIT + 10)
+        self.endSession(UPDATE_LIMIT + 10)
         [result] = self.completes()
         self.assertEqual(result.faultCode, 9002)
 

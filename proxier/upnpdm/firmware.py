@@ -27,7 +27,7 @@ TR-330 §4.7.1: the device's firmware through SoftwareManagement (DUID 0).
    applies the Virtual CWMP Device's AutonomousTransferCompletePolicy and
    drops it for an ACS without the RPC.
 
-Every wait is bounded (C{[upnp] firmware_update_limit}, L{UPDATE_LIMIT} by
+Every wait is bounded (C{[upnp] firmware_update_limit}, L{UPDATE_LIMIT<proxier.upnpdm.settings.UPDATE_LIMIT>} by
 default); the autonomous updates followed are few (L{MAX_AUTONOMOUS}) and
 kept durably with their StartTime.
 """
@@ -51,6 +51,7 @@ from proxier.upnp.soap import UPnPError
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.bmsdiagnostics import parseIDList
 from proxier.upnpdm.errors import describeError
+from proxier.upnpdm.settings import UPDATE_LIMIT
 
 __all__ = [
     "FIRMWARE",
@@ -61,7 +62,6 @@ __all__ = [
     "updateRefused",
     "checkDownload",
     "FirmwareService",
-    "UPDATE_LIMIT",
     "POLL_INTERVAL",
     "MAX_AUTONOMOUS",
 ]
@@ -110,10 +110,6 @@ ERROR_ALIASES: Mapping[str, str] = {"Error Other": "Error_Other"}
 #: An ErrorDescription SMS:2 does not define is a failure like Error_Other.
 UNKNOWN_ERROR_FAULT = 9001
 
-#: Seconds from the Update's acceptance to its end, at most, unless the config
-#: says otherwise; past it the TransferComplete says 9002 (the outcome could
-#: not be learnt).
-UPDATE_LIMIT = 3600.0
 #: Seconds between two GetOperationIDs while an update is followed (events may be lost).
 POLL_INTERVAL = 60.0
 #: Times Update (or the reading of the outcome) is asked when the device does not answer.

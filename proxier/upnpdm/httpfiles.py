@@ -42,6 +42,7 @@ from proxier._version import __version__
 from proxier.httpauth import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
 from proxier.httpbody import describe, requestWithin
 from proxier.outbound import TargetPolicy, TargetRefused
+from proxier.upnpdm.settings import FETCH_TIMEOUT, MAX_LOG_BYTES, UPLOAD_TIMEOUT
 
 __all__ = [
     "TransferFailed",
@@ -49,18 +50,9 @@ __all__ = [
     "Uploader",
     "UPLOAD_VERDICTS",
     "uploadVerdict",
-    "MAX_LOG_BYTES",
-    "FETCH_TIMEOUT",
-    "UPLOAD_TIMEOUT",
     "checkUploadURL",
 ]
 
-#: The largest log read from a device (and so uploaded).
-MAX_LOG_BYTES = 4 * 1024 * 1024
-#: Seconds to read a log from the device.
-FETCH_TIMEOUT = 60.0
-#: Seconds for one upload request to the file server (the body included).
-UPLOAD_TIMEOUT = 300.0
 #: The most of a file server's answer read (and dropped).
 MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = f"proxier/{__version__} (CWMP CPE Proxier)"

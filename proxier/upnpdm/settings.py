@@ -21,10 +21,23 @@ from typing import Optional
 from proxier.config import Config, Key, Section, boolean, integer
 from proxier.proxy.embeddedobjects import mechanismKey
 from proxier.upnp import settings as cpsettings
-from proxier.upnpdm.firmware import UPDATE_LIMIT
-from proxier.upnpdm.httpfiles import FETCH_TIMEOUT, MAX_LOG_BYTES, UPLOAD_TIMEOUT
 
-__all__ = ["KEYS", "SECTION", "ProxySettings"]
+__all__ = ["KEYS", "SECTION", "ProxySettings", "UPDATE_LIMIT", "MAX_LOG_BYTES", "FETCH_TIMEOUT", "UPLOAD_TIMEOUT"]
+
+# The defaults of the transfer keys live here, not in the modules that use them
+# (proxier.upnpdm.firmware, httpfiles): the plugin system reads this section at
+# every start, and a config without a device never needs those modules.
+
+#: Seconds from a firmware Update's acceptance to its end, at most, unless the
+#: config says otherwise; past it the TransferComplete says 9002 (the outcome
+#: could not be learnt).
+UPDATE_LIMIT = 3600.0
+#: The largest log read from a device (and so uploaded).
+MAX_LOG_BYTES = 4 * 1024 * 1024
+#: Seconds to read a log from the device.
+FETCH_TIMEOUT = 60.0
+#: Seconds for one upload request to the file server (the body included).
+UPLOAD_TIMEOUT = 300.0
 
 KEYS: tuple[Key, ...] = (
     mechanismKey("UPnP DM devices"),
