@@ -5,11 +5,14 @@ DeviceProtection device that grants the proxier nothing beyond Public is
 listed as waiting, with the "action" to press its button, until its owner
 does; then it is a proxied device and leaves the list (the proxier's whole
 service tree, the simulated device over TLS on 127.0.0.1, the fake ACS).
-Printers: an entry that does not answer, a printer DNS-SD finds that tells
-no identity (sans-IO, in-memory printers).
+Printers: an entry being asked, one that does not answer, a printer DNS-SD
+finds that tells no identity (sans-IO, in-memory printers); an C{snmp://}
+entry being walked, silent, then a device (the in-memory agent).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
@@ -22,10 +25,12 @@ from proxier.store import Store
 from proxier.upnpdm.profile import candidates
 from proxier.upnpdm.proxy import UPnPDMProxy
 from proxier.upnpdm.settings import ProxySettings
-from tests._fakeprinter import TEXT, FakePrinter, attribute
+from tests._fakeprinter import TEXT, FakeClient, FakePrinter, attribute
 from tests.test_dps_e2e import DPSLab
 from tests import test_printer_finder as finder
 from tests.test_printer_finder import A, HALL, OFFICE, URL_B
+from tests.test_printer_snmpdevice import SNMP_ONLY, _AgentCase
+from tests.test_printer_snmpdevice import ServiceTests as SNMPServiceTests
 from tests.test_upnpdm_e2e import waitFor
 from tests.test_upnpdm_fakes import SimUPnPDevice, schema
 
@@ -134,3 +139,82 @@ class PrinterPendingTests(unittest.TestCase):
         self.assertEqual(_public("ipps://admin:s3cret@192.168.1.20/ipp/print"),
                          ("ipps://192.168.1.20/ipp/print", "192.168.1.20"))
         self.assertEqual(_public("snmp://public@[fd00::20]:161"), ("snmp://[fd00::20]:161", "fd00::20"))
+
+    def test_probing(self) -> None:
+        """
+        An entry of [printer] printers being asked who it is (no answer
+        yet): probing; once it answers, a device and no longer pending.
+        """
+        from zope.interface.registry import Components
+
+        from proxier.config import load
+        from proxier.printer.proxy import PrinterService
+        from proxier.printer.settings import SECTION
+        from proxier.service import ProtocolContext
+        from proxier.store import Store
+
+        static = "ipp://192.168.1.20/ipp/print"
+        printer = self.printers[static]
+        held: defer.Deferred = defer.Deferred()
+
+        class Asked(FakeClient):
+            """Its first Get-Printer-Attributes answered when the test says."""
+
+            def getPrinterAttributes(self, requested: Any = ("all",)) -> defer.Deferred:
+                if not held.called:
+                    return held
+                return super().getPrinterAttributes(requested)
+
+        config = load(None, [SECTION]).replace("printer", printers=(static,))
+        context = ProtocolContext(self.clock, Components(), config, Store.open(self.mktemp()), self.directory)
+        service = PrinterService(context, clientFactory=lambda url, c, t: Asked(printer, url), random=lambda: 0.0)
+        service.startService()
+        self.addCleanup(service.stopService)
+        [asked] = service.pending()
+        self.assertEqual((asked.key, asked.protocol, asked.host, asked.state, asked.why),
+                         (static, "X_000000_IPP", "192.168.1.20", "probing", "asking it who it is"))
+        held.callback(printer.group(("all",)))
+        self.assertEqual([d.url for d in self.directory.devices()], [static])
+        self.assertEqual(service.pending(), [])
+
+
+class SNMPPendingTests(_AgentCase):
+    """
+    An C{snmp://} entry of C{[printer] printers} not known yet, pending as an
+    C{ipp://} one is (L{SNMPPrinters.unknown<proxier.printer.snmpdevice.SNMPPrinters>}):
+    the printer service with the in-memory agent of L{tests.test_printer_snmpdevice}.
+    """
+
+    ENTRY = "snmp://public@127.0.0.1:161"
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.stateDir = self.mktemp()
+
+    service = SNMPServiceTests.service
+    stop = SNMPServiceTests.stop
+
+    def test_silentEntry(self) -> None:
+        """
+        Walked: probing; silent: waiting, why, and asked again every
+        poll_interval; named without its community. Once it answers, its own
+        device (X_000000_SNMP) and no longer pending.
+        """
+        self.transport.silent = True
+        service = self.service((self.ENTRY,))
+        self.addCleanup(self.stop, service)
+        [walked] = service.pending()
+        self.assertEqual((walked.key, walked.label, walked.protocol, walked.host, walked.state),
+                         ("snmp://127.0.0.1:161", "snmp://127.0.0.1:161", "X_000000_SNMP", "127.0.0.1", "probing"))
+        self.clock.pump([1.0] * 5)
+        [silent] = service.pending()
+        self.assertEqual((silent.key, silent.state), ("snmp://127.0.0.1:161", "waiting"))
+        self.assertIn("it does not answer", silent.why)
+        self.assertIn("asked again every 60 s", silent.why)
+        self.assertNotIn("public", repr(service.pending()))
+        self.assertEqual(self.directory.devices(), [])
+        self.transport.silent = False
+        self.clock.pump([60.0] + [1.0] * 5)
+        [device] = self.directory.devices()
+        self.assertEqual((device.identity, device.proxyProtocol), (SNMP_ONLY, "X_000000_SNMP"))
+        self.assertEqual(service.pending(), [])

@@ -202,13 +202,15 @@ class PrinterService(Service):
     def pending(self) -> list[PendingDevice]:
         """
         L{IPendingDevices}: the entries of C{[printer] printers} not known
-        yet, then the candidates of DNS-SD and of the SNMP probe that are no
-        device — each named by its URL or address, never with a password.
+        yet (C{ipp://}, then C{snmp://}), then the candidates of DNS-SD and
+        of the SNMP probe that are no device — each named by its URL or
+        address, never with a password nor a community.
         """
         out = []
-        for url, (state, why) in sorted(self.unknown.items()):
-            shown, host = _public(url)
-            out.append(PendingDevice(shown, shown, PROXY_PROTOCOL, host, state, why))
+        for unknown, protocol in ((self.unknown, PROXY_PROTOCOL), (self.snmpPrinters.unknown, SNMP_PROXY_PROTOCOL)):
+            for url, (state, why) in sorted(unknown.items()):
+                shown, host = _public(url)
+                out.append(PendingDevice(shown, shown, protocol, host, state, why))
         lifecycles = [(self.discovery.lifecycle, PROXY_PROTOCOL)] if self.discovery is not None else []
         lifecycles.append((self.snmpPrinters.lifecycle, SNMP_PROXY_PROTOCOL))
         for lifecycle, protocol in lifecycles:

@@ -239,6 +239,12 @@ class SNMPPrinters:
     source of the IPP device it joined, or its own device again — offline
     until it answers.
 
+    Until an entry is known it is listed in L{unknown}, for the service's
+    pending devices (the console): being walked, silent (asked again every
+    C{poll_interval}), answering but waiting one poll interval for an IPP
+    printer to be the same printer, or refused (no identity, or one that
+    cannot be kept) — as the IPP entries are.
+
     The printers the SNMP probe (L{SNMPProbe}: C{[printer] snmp_targets},
     and the DNS-SD candidates L{probeAddress} is given) finds are entries
     too, made at run time (DiscoveryProtocol C{X_000000_SNMP}), and the
@@ -265,6 +271,8 @@ class SNMPPrinters:
         self.joined: dict[str, Any] = {}  # entry -> the IPP device it is the SNMP source of
         self._probes: dict[str, Any] = {}  # entry of [printer] printers -> the next walk's call
         self._waiting: dict[str, tuple[Walked, Any, Deferred]] = {}  # walked, no IPP match yet: call, what it fires
+        #: the entries of [printer] printers not known yet, by URL: (state, why), as PrinterService.unknown
+        self.unknown: dict[str, tuple[str, str]] = {}
         self.probePort = self.settings.snmpPort
         self.probe: Optional[SNMPProbe] = None
         self.probed: dict[str, SNMPEntry] = {}  # the entries made for what the probe found, by URL
@@ -351,6 +359,7 @@ class SNMPPrinters:
                 call.cancel()
         self._probes.clear()
         self._waiting.clear()
+        self.unknown.clear()
         stopped += [device.stop() for device in self.devices.values()]
         if self.port is not None:
             stopped.append(self.port.stopListening() or succeed(None))
@@ -440,6 +449,9 @@ class SNMPPrinters:
             return None, walked
         device = self._match(answer.readings())
         if device is None and self._ippPending():
+            if entry.url in self.unknown:
+                self.unknown[entry.url] = ("probing", "it answers; an IPP printer of [printer] printers has one poll "
+                                                      "interval to answer as the same printer")
             self.service.log.info("{where} answers; an IPP printer has not yet: one poll interval for it to be "
                                   "the same printer", where=entry.where)
             call = self.clock.callLater(self.settings.pollInterval, self._decide, entry)
@@ -466,6 +478,7 @@ class SNMPPrinters:
     def _probe(self, entry: SNMPEntry, reader: SNMPReader) -> None:
         """Walk an entry of [printer] printers not known yet; again every poll_interval until it answers."""
         self._probes.pop(entry.url, None)
+        self.unknown[entry.url] = ("probing", "walking its agent to learn who it is")
         d = self._walk(entry, reader)
         d.addCallbacks(self._probed, self._probeFailed, (entry,), errbackArgs=(entry, reader))
         d.addErrback(lambda f: self.service.log.failure("an SNMP probe's answer could not be taken", f))
@@ -475,16 +488,29 @@ class SNMPPrinters:
             return
         self.service.log.info("{where} does not answer yet ({why}); asking again in {n:g} s", where=entry.where,
                               why=failure.getErrorMessage(), n=self.settings.pollInterval)
+        self.unknown[entry.url] = ("waiting", f"it does not answer ({failure.getErrorMessage()}); asked again every "
+                                              f"{self.settings.pollInterval:g} s")
         self._probes[entry.url] = self.clock.callLater(self.settings.pollInterval, self._probe, entry, reader)
 
     def _probed(self, result: tuple[Optional[DeviceIdentity], Walked], entry: SNMPEntry) -> None:
         identity, walked = result
-        if not self.running or entry.url in self.joined:
+        if not self.running:
+            return
+        if entry.url in self.joined:
+            self.unknown.pop(entry.url, None)
             return
         if identity is None:
             self.service.log.warn("{where} tells no prtGeneralSerialNumber nor MAC: not proxied", where=entry.where)
+            self.unknown[entry.url] = ("refused", "it tells no prtGeneralSerialNumber nor MAC")
         elif self._keep(entry, identity):
             self._own(entry, identity, walked.reader, walked.answer)
+            if entry.url in self.devices:
+                self.unknown.pop(entry.url, None)
+            else:
+                self.unknown[entry.url] = ("refused", "its state cannot be read (the log says why)")
+        else:
+            self.unknown[entry.url] = ("refused", "what it is cannot be kept in the state directory (the log says "
+                                                  "why)")
 
     def _match(self, readings: Readings) -> Any:
         """The IPP device of the same printer (PRINTERS.md §8), if one answered already."""
