@@ -24,7 +24,7 @@ from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
 from proxier import config as configmod
-from proxier.console.api import CSRF_HEADER, MAX_VALUES, MODEL_TIMEOUT, ConsoleAPI
+from proxier.console.api import CSRF_HEADER, MAX_VALUES, MODEL_TIMEOUT, ConsoleAPI, EmbeddedPresentation
 from proxier.console.server import ConsoleRoot, ConsoleService, checkListenAddress
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
@@ -87,6 +87,8 @@ class FakeSource:
         self.pairs: dict[str, tuple[FakeDevice, FakeEndpoint]] = {}
         #: the devices found but not proxied (IPendingDevices.pending of the protocols)
         self.waiting: list[PendingDevice] = []
+        #: the devices shown as embedded objects of the own tree (TreeSource.embedded)
+        self.shown: list[EmbeddedPresentation] = []
         #: what the running tree would tell of the proxier (TreeSource.notices)
         self.told: list[tuple[str, str, str]] = []
 
@@ -106,6 +108,9 @@ class FakeSource:
 
     def device(self, key: str) -> Optional[tuple]:
         return self.pairs.get(key)
+
+    def embedded(self) -> list:
+        return list(self.shown)
 
     def pending(self) -> list:
         return list(self.waiting)
@@ -373,7 +378,7 @@ class WriteTests(ConsoleTestCase):
         self.assertEqual(heard, [])
         logs = LogCapture(self)
         code, body, _ = self.write(self.device.key, [{"name": "Device.X_000000_Thing.Label", "value": "hall"}])
-        self.assertEqual((code, body), (200, {"status": 0}))
+        self.assertEqual((code, body), (200, {"status": 0, "via": "virtual"}))
         self.assertEqual(model.getLocal("Device.X_000000_Thing.Label"), "hall")
         self.assertEqual(heard, [[("Device.X_000000_Thing.Label", "hall")]])
         lines = [e for e in logs.events if "console:" in e.get("log_format", "")]

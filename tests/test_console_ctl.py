@@ -16,10 +16,11 @@ from twisted.trial import unittest
 
 from proxier import config as configmod
 from proxier.console import ctl
+from proxier.console.api import EmbeddedPresentation
 from proxier.console.server import ConsoleService
 from proxier.interfaces import PendingDevice
 from tests._memproto import Thing
-from tests.test_console import AttentiveDevice, FakeSource, throwawayCertificate
+from tests.test_console import AttentiveDevice, FakeDevice, FakeSource, throwawayCertificate
 
 USER, PASSWORD = "installer", "s3cret"
 
@@ -59,7 +60,7 @@ class CtlTests(unittest.TestCase):
         lines = out.splitlines()
         self.assertRegex(lines[0], r"^proxier +Example Gateways Gateway GW-1 \(version .+\)$")
         self.assertIn("ACS                 http://acs.example/", lines)
-        self.assertIn("devices             2 (1 online)", lines)
+        self.assertIn("devices             2 (1 online, 0 as embedded objects), 0 found not proxied (yet)", lines)
         self.assertIn("waiting             4 VALUE CHANGE", lines)
         self.assertFalse([line for line in lines if line.startswith(("action:", "warning:", "info:"))], lines)
         code, out, err = yield self.ctl("--json", "status")
@@ -86,7 +87,7 @@ class CtlTests(unittest.TestCase):
         header, first, second = out.splitlines()
         self.assertEqual(header.split("  ")[0], "DEVICE")
         self.assertEqual(first.split(), ["000000-Thing-MEM-0001", "X_000000_MemoryDevice", "online", "4", "VALUE",
-                                         "CHANGE", "none", "yet"])
+                                         "CHANGE", "none", "yet", "-"])
         self.assertEqual(second.split()[:3], ["000000-Thing-MEM-0002", "X_000000_MemoryDevice", "offline"])
         code, out, _ = yield self.ctl("--json", "devices")
         self.assertEqual([d["key"] for d in json.loads(out)["devices"]],
@@ -122,6 +123,51 @@ class CtlTests(unittest.TestCase):
         code, out, _ = yield self.ctl("--json", "devices")
         self.assertEqual([(p["key"], p["proxied"]) for p in json.loads(out)["pending"]],
                          [("uuid:b", False), ("lan0/Office printer", False)])
+
+    def embed(self, serial: str, withEndpoint: bool) -> Any:
+        """A device shown as embedded objects: its rows are the own tree's DeviceInfo. and X_000000_Thing."""
+        device = self.source.add(serial)[0] if withEndpoint else FakeDevice(Thing(serial).identity)
+        self.source.shown.append(EmbeddedPresentation(device, "Device.DeviceInfo.", "Device.X_000000_Thing.",
+                                                      "Retrying", "attempt 1 failed (9002 Internal error)", None))
+        return device
+
+    @defer.inlineCallbacks
+    def test_embedded(self) -> None:
+        """
+        A device shown as embedded objects alone: listed with no session,
+        where its objects are and its CommandProcessed, its Retrying a
+        notice; status counts it; get reads the proxier's tree under its
+        rows, set writes there ("in the proxier's copy" for Status 1). A
+        device presented both ways: get --embedded reads its rows.
+        """
+        alone = self.embed("MEM-0003", withEndpoint=False)
+        both = self.embed("MEM-0004", withEndpoint=True)
+        code, out, err = yield self.ctl("status")
+        self.assertIn("devices             4 (3 online, 2 as embedded objects), 0 found not proxied (yet)",
+                      out.splitlines())
+        code, out, err = yield self.ctl("devices")
+        self.assertEqual((code, err), (0, ""))
+        row = next(line for line in out.splitlines() if line.startswith(alone.key))
+        self.assertEqual([cell.strip() for cell in row.split("  ") if cell.strip()],
+                         [alone.key, "X_000000_MemoryDevice", "online", "- (the proxier's endpoint)", "-",
+                          "Device.X_000000_Thing. (Device.DeviceInfo.) Retrying, not synced yet"])
+        self.assertIn(f"{alone.key}: info: what the ACS set is not on the device yet: attempt 1 failed (9002 "
+                      "Internal error)", out.splitlines())
+        code, out, err = yield self.ctl("get", alone.key, "Device.X_000000_Thing.Label",
+                                        "Device.DeviceInfo.SerialNumber")
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual([line.split()[:2] for line in out.splitlines()],
+                         [["Device.X_000000_Thing.Label", "xsd:string"], ["Device.DeviceInfo.SerialNumber", "GW-1"]])
+        code, out, err = yield self.ctl("get", alone.key, "Device.ManagementServer.")
+        self.assertEqual(code, 1)
+        self.assertIn("fault 9005: Invalid parameter name (Device.ManagementServer. is not in", err)
+        code, out, err = yield self.ctl("get", both.key, "Device.DeviceInfo.SerialNumber")
+        self.assertEqual(out.split()[:2], ["Device.DeviceInfo.SerialNumber", "MEM-0004"])
+        code, out, err = yield self.ctl("get", "--embedded", both.key, "Device.DeviceInfo.SerialNumber")
+        self.assertEqual(out.split()[:2], ["Device.DeviceInfo.SerialNumber", "GW-1"])
+        code, out, err = yield self.ctl("set", "--embedded", both.key, "Device.X_000000_Thing.Label", "roof")
+        self.assertEqual((code, out, err), (0, "set\n", ""))
+        self.assertEqual(self.source.own.model.getLocal("Device.X_000000_Thing.Label"), "roof")
 
     @defer.inlineCallbacks
     def test_get(self) -> None:

@@ -7,7 +7,10 @@ CHANGE" in the next Inform, with the new value (TR-069 A.3.2.4); the same
 parameter set by the ACS itself is not reported back. So too for a printer
 (the real printer plugin polling the demo's IPP printer,
 L{proxier.sim.ippprinter}, on 127.0.0.1): the console's write goes through
-Set-Printer-Attributes and its read-back.
+Set-Printer-Attributes and its read-back. A printer presented both ways
+(C{[printer] mechanism = both}): listed once, with its Virtual CWMP Device
+and its rows of the proxier's own tree; browsed and written there, the
+value pushed down to the printer, CommandProcessed back to Success.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from proxier.cwmp import messages as m
 from proxier.datamodel.values import AttributeChange, DeviceIdentity, ParameterValue
 from proxier.sim import ippprinter
 from tests import _e2e
-from tests._e2e import events
+from tests._e2e import events, waitFor
 from tests._memproto import THING, Bench, MemoryProtocol
 from tests.test_printer_interop import LOCATION
 from tests.test_printer_interop import Lab as PrinterLab
+from tests.test_proxy_embeddedobjects import Lab as EmbeddedLab
+from tests.test_printer_plugin import PRINTER
 
 PROXIER = DeviceIdentity("proxier", "000000", "Gateway", "GW-CONSOLE-1")
 LABEL = THING + "Label"
@@ -85,7 +90,7 @@ class ConsoleWriteTests(unittest.TestCase):
                                   data=json.dumps({"values": [{"name": LOCATION, "value": "Lab 7"}]}).encode(),
                                   headers={"Content-Type": "application/json",
                                            CSRF_HEADER.decode(): session["csrf"]})
-        self.assertEqual((code, answer), (200, {"status": 0}))
+        self.assertEqual((code, answer), (200, {"status": 0, "via": "virtual"}))
         self.assertEqual(printer.attributes["printer-location"].value, "Lab 7")
         after = yield lab.session([], lab.printer)
         self.assertEqual(events(after), ["4 VALUE CHANGE", "6 CONNECTION REQUEST"])
@@ -113,7 +118,7 @@ class ConsoleWriteTests(unittest.TestCase):
                                   data=json.dumps({"values": [{"name": LABEL, "value": "set at the gateway"}]}).encode(),
                                   headers={"Content-Type": "application/json",
                                            CSRF_HEADER.decode(): session["csrf"]})
-        self.assertEqual((code, answer), (200, {"status": 0}))
+        self.assertEqual((code, answer), (200, {"status": 0, "via": "virtual"}))
         code, listed = yield call("GET", "devices")
         self.assertIn("4 VALUE CHANGE", listed["devices"][0]["cwmp"]["pendingEvents"])
 
@@ -127,3 +132,44 @@ class ConsoleWriteTests(unittest.TestCase):
         self.assertEqual(_e2e.answers(again)[0].parameters, (ParameterValue(LABEL, "set by the ACS", "xsd:string"),))
         code, values = yield call("GET", f"devices/{device.key}/values?path={LABEL}")
         self.assertEqual(values["values"][0]["value"], "set by the ACS")
+
+    @defer.inlineCallbacks
+    def test_embeddedObjects(self) -> None:
+        """
+        [printer] mechanism = both: the printer listed once, "both", with
+        its endpoint and its rows (EmbeddedDevice.1, PrintService.1),
+        counted by the status; its location read through its rows (what the
+        ACS reads there) and set there: Status 1, the value in the proxier's
+        copy at once, on the printer once pushed, CommandProcessed Success
+        and LastSyncTime shown.
+        """
+        lab = EmbeddedLab(self, "both")
+        lab.sections["console"] = {"enable": True, "port": 0}
+        yield lab.start()
+        call = self.client(addConsole(lab.tree))
+        row, service = "Device.ManagementServer.EmbeddedDevice.1.", "Device.Services.PrintService.1."
+        location = service + "PrintServiceDescription.ServiceLocation"
+        code, listed = yield call("GET", "devices")
+        [device] = listed["devices"]
+        self.assertEqual((device["key"], device["mechanism"], device["embedded"]["row"],
+                          device["embedded"]["reference"], device["embedded"]["commandProcessed"]),
+                         (PRINTER.key, "both", row, service, "Success"))
+        self.assertTrue(device["cwmp"]["sessions"])
+        code, status = yield call("GET", "status")
+        self.assertEqual((status["devices"], status["embedded"], status["pending"]), (1, 1, 0))
+        code, names = yield call("GET", f"devices/{PRINTER.key}/names?via=embedded&next=1")
+        self.assertEqual([n["name"] for n in names["names"]], [row, service])
+        code, values = yield call("GET", f"devices/{PRINTER.key}/values?via=embedded&path={location}"
+                                         f"&path={row}Reference")
+        self.assertEqual([v["value"] for v in values["values"]], ["Room 1", service[:-1]])
+        code, session = yield call("GET", "session")
+        code, answer = yield call("POST", f"devices/{PRINTER.key}/values?via=embedded",
+                                  data=json.dumps({"values": [{"name": location, "value": "Lab 3"}]}).encode(),
+                                  headers={"Content-Type": "application/json", CSRF_HEADER.decode(): session["csrf"]})
+        self.assertEqual((code, answer), (200, {"status": 1, "via": "embedded"}))
+        code, values = yield call("GET", f"devices/{PRINTER.key}/values?via=embedded&path={location}")
+        self.assertEqual(values["values"][0]["value"], "Lab 3")
+        yield waitFor(lambda: lab.printer.attributes["printer-location"].value == "Lab 3", what="the push")
+        code, listed = yield call("GET", "devices")
+        self.assertEqual(listed["devices"][0]["embedded"]["commandProcessed"], "Success")
+        self.assertTrue(listed["devices"][0]["embedded"]["lastSyncTime"])

@@ -12,7 +12,13 @@ and its model): nothing here knows a protocol. So are the devices a
 protocol found but does not proxy (yet) — the one whose owner must press
 its button first, the printer that tells no identity — from each protocol
 service providing L{IPendingDevices}: listed beside the devices, marked not
-proxied, with what a person must do. A write is
+proxied, with what a person must do. A device proxied by the Embedded Object
+Mechanism (TR-069 Annex J.3) has no endpoint of its own, only rows of the
+proxier's own tree (L{EmbeddedPresentation}): it is listed like the others,
+and its parameter browser is the proxier's own endpoint under those rows —
+what the ACS reads there, written through the same SetParameterValues path
+(into the proxier's synchronized copy, pushed down afterwards). A device
+presented both ways is listed once, with both. A write is
 made with L{ILocalWrites}, never as the ACS's: where Notification is on the
 ACS hears of it as "4 VALUE CHANGE" (TR-069 A.3.2.4).
 
@@ -27,6 +33,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+from dataclasses import dataclass
 from typing import Any, Optional, Protocol, Sequence
 
 from twisted.internet import defer
@@ -37,6 +44,7 @@ from proxier._version import __version__
 from proxier.console.events import EventHub
 from proxier.console.notices import (
     Notice,
+    commandNotices,
     consoleNotices,
     embeddedNotices,
     ordered,
@@ -50,7 +58,8 @@ from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.values import DeviceIdentity, ParameterValue
 from proxier.interfaces import IDeviceAttention, IPendingDevices, PendingDevice
 
-__all__ = ["ConsoleAPI", "ConsoleSource", "TreeSource", "OWN_KEY", "CSRF_HEADER", "MODEL_TIMEOUT", "MAX_VALUES"]
+__all__ = ["ConsoleAPI", "ConsoleSource", "TreeSource", "EmbeddedPresentation", "OWN_KEY", "CSRF_HEADER",
+           "MODEL_TIMEOUT", "MAX_VALUES", "VIRTUAL", "EMBEDDED", "BOTH"]
 
 #: the key of the proxier's own endpoint in the API's URLs (a device key always holds a "-")
 OWN_KEY = "self"
@@ -61,12 +70,44 @@ MODEL_TIMEOUT = 30.0
 MAX_VALUES = 64
 MAX_PATH = 1024
 
+#: how a device is presented to the ACS (the values of the protocols' [section] mechanism, TR-069 Annex J)
+VIRTUAL, EMBEDDED, BOTH = "virtual", "embedded", "both"
+
 # The HTTP status of a CWMP fault (every other code, the caller's mistakes, is 400).
 _FAULT_STATUS = {9000: 405, 9001: 403, 9002: 502, 9008: 403}
 
 
+@dataclass(frozen=True)
+class EmbeddedPresentation:
+    """
+    A device proxied by the Embedded Object Mechanism, as its rows of the
+    proxier's own tree show it when looked at: plain data, no protocol.
+
+    @ivar device: the L{IProxiedDevice}.
+    @ivar row: its C{Device.ManagementServer.EmbeddedDevice.{i}.} row.
+    @ivar reference: the row its objects are (C{Reference}, with its dot:
+        C{Device.Services.PrintService.2.}).
+    @ivar lastSyncTime: seconds (the clock's), or None: not synchronized since the proxier started.
+    """
+
+    device: Any
+    row: str
+    reference: str
+    commandProcessed: str
+    commandProcessingErrMsg: str
+    lastSyncTime: Optional[float]
+
+    @property
+    def roots(self) -> tuple[str, str]:
+        """The own tree's objects its parameter browser shows: its EmbeddedDevice row, then its objects."""
+        return (self.row, self.reference)
+
+
 class ConsoleSource(Protocol):
-    """What the console reads: the proxier's own endpoint and each device with its endpoint."""
+    """
+    What the console reads: the proxier's own endpoint, each device with its
+    endpoint, the devices presented as embedded objects.
+    """
 
     identity: DeviceIdentity
 
@@ -75,6 +116,8 @@ class ConsoleSource(Protocol):
     def devices(self) -> list[tuple[Any, Any]]: ...
 
     def device(self, key: str) -> Optional[tuple[Any, Any]]: ...
+
+    def embedded(self) -> Sequence[EmbeddedPresentation]: ...
 
     def pending(self) -> Sequence[PendingDevice]: ...
 
@@ -103,6 +146,20 @@ class TreeSource:
         device = self._tree.directory.get(key)
         endpoint = self._tree.cwmp.manager.endpoints.get(key)
         return (device, endpoint) if device is not None and endpoint is not None else None
+
+    def embedded(self) -> list[EmbeddedPresentation]:
+        """
+        The rows of the own model's embedded objects (an
+        L{EmbeddingProxierModel<proxier.datamodel.gateway.EmbeddingProxierModel>}
+        has them; a model without, as in embedded mode, none), as they are now.
+        """
+        own = self._tree.ownEndpoint
+        objects = getattr(own.model, "embeddedObjects", None) if own is not None else None
+        if objects is None:
+            return []
+        return [EmbeddedPresentation(row.device, f"{objects.rowsTable}{row.number}.", row.reference,
+                                     row.synced.state, row.synced.errorMessage, row.synced.lastSyncTime())
+                for row in objects.rows.values() if row.number is not None]
 
     def pending(self) -> list[PendingDevice]:
         """What each protocol service providing L{IPendingDevices} found and does not proxy (yet)."""
@@ -161,6 +218,43 @@ def pendingJSON(pending: PendingDevice) -> dict[str, Any]:
     return {"key": pending.key, "label": pending.label, "protocol": pending.protocol, "host": pending.host,
             "state": pending.state, "why": pending.why, "proxied": False,
             "notices": [{"kind": kind, "text": text, "since": since} for kind, text, since in pending.notices]}
+
+
+def embeddedJSON(shown: EmbeddedPresentation, writable: bool) -> dict[str, Any]:
+    """A device's embedded objects: its rows and how the last commands went (TR-181 EmbeddedDevice)."""
+    return {"row": shown.row, "reference": shown.reference, "commandProcessed": shown.commandProcessed,
+            "commandProcessingErrMsg": shown.commandProcessingErrMsg, "lastSyncTime": shown.lastSyncTime,
+            "writable": writable}
+
+
+class _Target:
+    """
+    What a parameter browser request reads and writes: an endpoint's whole
+    model, or (C{roots}) the proxier's own endpoint under a device's rows.
+    """
+
+    def __init__(self, endpoint: Any, roots: Optional[Sequence[str]] = None, key: str = OWN_KEY) -> None:
+        self.endpoint = endpoint
+        self.model = endpoint.model
+        self.roots = tuple(roots) if roots is not None else None
+        self.key = key
+
+    @property
+    def via(self) -> str:
+        return EMBEDDED if self.roots is not None else VIRTUAL
+
+    def check(self, path: str) -> None:
+        """9005 for a path outside the device's rows (the rest of the own tree is the proxier's)."""
+        if self.roots is not None and not any(path.startswith(root) for root in self.roots):
+            raise BadRequest(CWMPFault(9005, f"Invalid parameter name ({path} is not in {self.key}'s rows: "
+                                             f"{' or '.join(self.roots)})"))
+
+    def expand(self, path: str) -> list[str]:
+        """A path asked: the empty one is the device's rows, for a device shown by its rows."""
+        if path or self.roots is None:
+            self.check(path)
+            return [path]
+        return list(self.roots)
 
 
 def faultJSON(fault: CWMPFault) -> dict[str, Any]:
@@ -244,13 +338,13 @@ class ConsoleAPI:
         if segments == ["devices"] and method == b"GET":
             return (200, {"devices": self.devices(), "pending": self.pending()})
         if len(segments) == 3 and segments[0] == "devices" and segments[2] in ("names", "values"):
-            endpoint = self._endpoint(segments[1])
+            target = self._target(segments[1], request)
             if segments[2] == "names" and method == b"GET":
-                return self._names(endpoint, request)
+                return self._names(target, request)
             if segments[2] == "values" and method == b"GET":
-                return self._values(endpoint, request)
+                return self._values(target, request)
             if segments[2] == "values" and method == b"POST":
-                return self._set(endpoint, request, user)
+                return self._set(target, request, user)
             raise BadRequest(CWMPFault(9000, "Method not supported (use GET, or POST for values)"), 405)
         raise BadRequest(CWMPFault(9000, "Method not supported (no such API)"), 404)
 
@@ -259,33 +353,57 @@ class ConsoleAPI:
     def status(self) -> dict[str, Any]:
         """
         The proxier itself: identity, version, ACS, uptime, how many devices
-        (online), and what an installer must know about it (C{notices}, most
-        pressing first, as a device's).
+        (online; of them, how many are shown as embedded objects), how many
+        found are not proxied (yet), and what an installer must know about
+        it (C{notices}, most pressing first, as a device's).
         """
         own = self.source.ownEndpoint()  # None in embedded mode until the device is identified
-        pairs = self.source.devices()
+        devices = self._proxied()
         notices = sessionNotices(own.snapshot()) if own is not None else []
         return {
             "identity": _identity(own.identity if own is not None else self.source.identity),
             "version": __version__,
             "acsURL": own.snapshot()["acsURL"] if own is not None else "",
             "uptime": int(self.clock.seconds() - self.started),
-            "devices": len(pairs),
-            "online": sum(1 for device, _ in pairs if device.online),
+            "devices": len(devices),
+            "online": sum(1 for device, _, _ in devices if device.online),
+            "embedded": sum(1 for _, _, shown in devices if shown is not None),
+            "pending": len(self.source.pending()),
             "endpoint": self._endpointJSON(own) if own is not None else None,
             "notices": [{"kind": kind, "text": text, "since": since}
                         for kind, text, since in ordered([*notices, *self.source.notices()])],
         }
 
+    def _proxied(self) -> list[tuple[Any, Any, Optional[EmbeddedPresentation]]]:
+        """Every device proxied, once, by key: (device, its endpoint or None, its embedded objects or None)."""
+        pairs = {device.key: (device, endpoint) for device, endpoint in self.source.devices()}
+        shown = {p.device.key: p for p in self.source.embedded()}
+        return [(*(pairs[key] if key in pairs else (shown[key].device, None)), shown.get(key))
+                for key in sorted(pairs.keys() | shown)]
+
     def devices(self) -> list[dict[str, Any]]:
-        """Every Virtual CWMP Device, by key."""
+        """
+        Every device proxied, by key: a Virtual CWMP Device with its endpoint
+        (C{cwmp}), one shown as the own tree's objects with its rows
+        (C{embedded}), one presented both ways with both.
+        """
         out = []
-        for device, endpoint in sorted(self.source.devices(), key=lambda pair: pair[0].key):
+        own = self.source.ownEndpoint()
+        for device, endpoint, shown in self._proxied():
+            mechanism = BOTH if endpoint is not None and shown is not None else VIRTUAL if shown is None else EMBEDDED
             row = {"key": device.key, "identity": _identity(device.identity), "protocol": device.proxyProtocol,
                    "discovery": device.discoveryProtocol, "host": device.host, "online": bool(device.online),
-                   "proxied": True}
+                   "proxied": True, "mechanism": mechanism}
             row["notices"] = _notices(device)
-            row.update(self._endpointJSON(endpoint))
+            if endpoint is not None:
+                row.update(self._endpointJSON(endpoint))
+            else:  # no endpoint of its own: the ACS reaches it through the proxier's
+                row.update({"connectionRequestURL": "", "writable": False, "cwmp": None})
+            row["embedded"] = None
+            if shown is not None:
+                row["embedded"] = embeddedJSON(shown, own is not None and ILocalWrites.providedBy(own.model))
+                row["notices"] += [{"kind": kind, "text": text, "since": since} for kind, text, since
+                                   in commandNotices(shown.commandProcessed, shown.commandProcessingErrMsg)]
             out.append(row)
         return out
 
@@ -300,11 +418,31 @@ class ConsoleAPI:
 
     # ---- the parameter browser ----------------------------------------------------------------
 
-    def _endpoint(self, key: str) -> Any:
-        found = (None, self.source.ownEndpoint()) if key == OWN_KEY else self.source.device(key)
+    def _target(self, key: str, request: Any) -> _Target:
+        """
+        The model a parameter browser request of device C{key} goes to: its
+        endpoint's, or (C{via=embedded}, the default for a device with no
+        endpoint) the proxier's own under its rows.
+        """
+        unknown = BadRequest(CWMPFault(9005, "Invalid parameter name (no such device)"), 404)
+        via = request.args.get(b"via", [b""])
+        if len(via) != 1 or via[0] not in (b"", VIRTUAL.encode(), EMBEDDED.encode()):
+            raise BadRequest(CWMPFault(9003, "Invalid arguments (via is virtual or embedded, once)"))
+        if key == OWN_KEY:
+            own = self.source.ownEndpoint()
+            if own is None or via[0] == EMBEDDED.encode():
+                raise unknown
+            return _Target(own)
+        found = self.source.device(key)
+        if via[0] == EMBEDDED.encode() or (not via[0] and (found is None or found[1] is None)):
+            own = self.source.ownEndpoint()
+            shown = next((p for p in self.source.embedded() if p.device.key == key), None)
+            if shown is None or own is None:
+                raise unknown
+            return _Target(own, shown.roots, key)
         if found is None or found[1] is None:
-            raise BadRequest(CWMPFault(9005, "Invalid parameter name (no such device)"), 404)
-        return found[1]
+            raise unknown
+        return _Target(found[1], key=key)
 
     @staticmethod
     def _path(request: Any, allowEmpty: bool) -> str:
@@ -325,18 +463,25 @@ class ConsoleAPI:
         return d.addTimeout(self.timeout, self.clock)
 
     @defer.inlineCallbacks
-    def _names(self, endpoint: Any, request: Any) -> Any:
+    def _names(self, target: _Target, request: Any) -> Any:
         path = self._path(request, allowEmpty=True)
         nextLevel = request.args.get(b"next", [b"0"])[0] in (b"1", b"true")
-        infos = yield self._bounded(defer.maybeDeferred(endpoint.model.getParameterNames, path, nextLevel))
-        return (200, {"path": path, "next": nextLevel,
-                      "names": [{"name": i.name, "writable": bool(i.writable)} for i in infos]})
+        if not path and nextLevel and target.roots is not None:  # the device's rows, as objects of one level
+            names = [{"name": root, "writable": False} for root in target.roots]
+        else:
+            names = []
+            for asked in target.expand(path):
+                infos = yield self._bounded(defer.maybeDeferred(target.model.getParameterNames, asked, nextLevel))
+                names += [{"name": i.name, "writable": bool(i.writable)} for i in infos]
+        return (200, {"path": path, "next": nextLevel, "via": target.via, "names": names})
 
     @defer.inlineCallbacks
-    def _values(self, endpoint: Any, request: Any) -> Any:
+    def _values(self, target: _Target, request: Any) -> Any:
         names = self._paths(request)
-        values = yield self._bounded(defer.maybeDeferred(endpoint.model.getParameterValues, names))
-        return (200, {"paths": names, "values": [{"name": v.name, "value": v.value, "type": v.type} for v in values]})
+        asked = [name for path in names for name in target.expand(path)]
+        values = yield self._bounded(defer.maybeDeferred(target.model.getParameterValues, asked))
+        return (200, {"paths": names, "via": target.via,
+                      "values": [{"name": v.name, "value": v.value, "type": v.type} for v in values]})
 
     def _checkWrite(self, request: Any) -> None:
         """CSRF: the session's token in a header, a JSON body, and no foreign Origin."""
@@ -374,11 +519,13 @@ class ConsoleAPI:
         return out
 
     @defer.inlineCallbacks
-    def _set(self, endpoint: Any, request: Any, user: str) -> Any:
+    def _set(self, target: _Target, request: Any, user: str) -> Any:
         self._checkWrite(request)
         request.content.seek(0)
         items = self._parseValues(request.content.read())
-        model = endpoint.model
+        for item in items:
+            target.check(item["name"])
+        endpoint, model = target.endpoint, target.model
         if not ILocalWrites.providedBy(model):
             raise CWMPFault(9001, "Request denied (this device's model cannot tell a local write from the ACS's, "
                                   "so the ACS would not hear of it)")
@@ -391,6 +538,8 @@ class ConsoleAPI:
         values = [ParameterValue(i["name"], i["value"], i["type"] or types.get(i["name"], "xsd:string"))
                   for i in items]
         names = ", ".join(v.name for v in values)
+        if target.roots is not None:
+            names += f" (the embedded objects of {target.key})"
         try:
             status = yield self._bounded(defer.maybeDeferred(model.setParameterValuesLocally, values))
         except CWMPFault as fault:
@@ -398,7 +547,7 @@ class ConsoleAPI:
                               fault=str(fault))
             raise
         endpoint.log.info("console: {user} set {names}", user=user, names=names)
-        return (200, {"status": status})
+        return (200, {"status": status, "via": target.via})
 
 
 def _checkedPath(raw: bytes, allowEmpty: bool) -> str:

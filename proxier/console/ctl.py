@@ -91,11 +91,11 @@ class Console:
         except ValueError:
             raise ConsoleError(f"the console at {self.url} did not answer JSON") from None
 
-    def set(self, device: str, values: list[dict[str, str]]) -> Any:
+    def set(self, device: str, values: list[dict[str, str]], via: str = "") -> Any:
         """Write C{values} (name, value, optional type), with the session's CSRF token."""
         token = self.call("session")["csrf"]
-        return self.call(f"devices/{urllib.parse.quote(device, safe='')}/values", body={"values": values},
-                         headers={"X-Proxier-CSRF": token})
+        return self.call(f"devices/{urllib.parse.quote(device, safe='')}/values", [("via", via)] if via else (),
+                         body={"values": values}, headers={"X-Proxier-CSRF": token})
 
 
 def _ago(when: Optional[float], now: float) -> str:
@@ -123,6 +123,15 @@ def _waiting(cwmp: dict[str, Any]) -> str:
     return ", ".join(waiting) or "nothing"
 
 
+def _embedded(embedded: Optional[dict[str, Any]], now: float) -> str:
+    """Where a device's embedded objects are in the proxier's tree, and how its last commands went."""
+    if not embedded:
+        return "-"
+    synced = _ago(embedded.get("lastSyncTime"), now)
+    return (f"{embedded['reference']} ({embedded['row']}) {embedded['commandProcessed']}"
+            + (f", synced {synced}" if synced else ", not synced yet"))
+
+
 def _table(rows: list[list[str]], out: IO[str]) -> None:
     """Columns as wide as their widest cell, two spaces apart."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -139,7 +148,8 @@ def showStatus(status: dict[str, Any], out: IO[str], now: float) -> None:
                     f"(version {status['version']})"],
         ["ACS", status.get("acsURL") or "(none)"],
         ["uptime", f"{status['uptime'] // 3600} h {status['uptime'] // 60 % 60} min"],
-        ["devices", f"{status['devices']} ({status['online']} online)"],
+        ["devices", f"{status['devices']} ({status['online']} online, {status.get('embedded', 0)} as embedded "
+                    f"objects), {status.get('pending', 0)} found not proxied (yet)"],
     ]
     if cwmp:
         rows += [["waiting", _waiting(cwmp)], ["last session", _lastSession(cwmp, now)],
@@ -162,10 +172,12 @@ def showDevices(devices: list[dict[str, Any]], out: IO[str], now: float,
     if not devices:
         out.write("no devices\n")
     else:
-        rows = [["DEVICE", "PROTOCOL", "STATE", "WAITING FOR THE ACS", "LAST SESSION"]]
+        rows = [["DEVICE", "PROTOCOL", "STATE", "WAITING FOR THE ACS", "LAST SESSION", "EMBEDDED OBJECTS"]]
         for device in devices:
+            cwmp = device["cwmp"]  # None: no endpoint of its own, only rows of the proxier's (embedded objects)
             rows.append([device["key"], device["protocol"], "online" if device["online"] else "offline",
-                         _waiting(device["cwmp"]), _lastSession(device["cwmp"], now)])
+                         _waiting(cwmp) if cwmp else "- (the proxier's endpoint)",
+                         _lastSession(cwmp, now) if cwmp else "-", _embedded(device.get("embedded"), now)])
         _table(rows, out)
         _notices(devices, out)
     if pending:
@@ -191,15 +203,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the API's JSON answer as it is")
     commands = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("status", help="the proxier itself")
-    commands.add_parser("devices", help="every Virtual CWMP Device")
+    commands.add_parser("devices", help="every device proxied (Virtual CWMP Devices and embedded objects), and "
+                                        "those found but not proxied (yet)")
+    embedded = ("a device presented both ways: its embedded objects in the proxier's own tree rather than its "
+                "Virtual CWMP Device (a device shown only as embedded objects is read there anyway)")
     get = commands.add_parser("get", help="values of parameters (a path ending in '.' reads all below it)")
     get.add_argument("device", help="a device's key as 'devices' lists it, or 'self' for the proxier")
     get.add_argument("paths", nargs="+", metavar="PATH")
+    get.add_argument("--embedded", action="store_true", help=embedded)
     put = commands.add_parser("set", help="set one parameter, as a change not the ACS's (a VALUE CHANGE for it)")
     put.add_argument("device")
     put.add_argument("path")
     put.add_argument("value")
     put.add_argument("--type", default="", help="its xsd type (default: the type the device gives it)")
+    put.add_argument("--embedded", action="store_true", help=embedded)
     return p
 
 
@@ -230,11 +247,12 @@ def main(argv: Optional[Sequence[str]] = None, out: IO[str] = sys.stdout, err: I
         elif options.command == "devices":
             answer = console.call("devices")
         elif options.command == "get":
+            via = [("via", "embedded")] if options.embedded else []
             answer = console.call(f"devices/{urllib.parse.quote(options.device, safe='')}/values",
-                                  [("path", p) for p in options.paths])
+                                  via + [("path", p) for p in options.paths])
         else:
             answer = console.set(options.device, [{"name": options.path, "value": options.value,
-                                                   "type": options.type}])
+                                                   "type": options.type}], "embedded" if options.embedded else "")
     except ConsoleError as e:
         err.write(f"proxier-ctl: {e}\n")
         for p in (e.fault or {}).get("parameterFaults", []):
@@ -249,9 +267,12 @@ def main(argv: Optional[Sequence[str]] = None, out: IO[str] = sys.stdout, err: I
         showDevices(answer["devices"], out, now, answer.get("pending", []))
     elif options.command == "get":
         showValues(answer["values"], out)
-    else:
-        # SetParameterValuesResponse's Status: 1 when the device applies it later
-        out.write("set\n" if answer["status"] == 0 else "set (applied when the device next restarts)\n")
+    elif answer["status"] == 0:
+        out.write("set\n")
+    elif answer.get("via") == "embedded":  # Status 1: in the proxier's copy, pushed down afterwards
+        out.write("set in the proxier's copy (pushed to the device now: 'devices' shows its CommandProcessed)\n")
+    else:  # Status 1: the device applies it when it restarts
+        out.write("set (applied when the device next restarts)\n")
     return 0
 
 

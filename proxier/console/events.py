@@ -7,8 +7,10 @@ changed, so that it refreshes then rather than polling.
 Nothing here subscribes to a device or an endpoint (the console knows no
 protocol and adds no hook to the CWMP side): while at least one client
 listens, every L{PERIOD} seconds the hub takes what the API shows — each
-device's online state and its endpoint's C{snapshot()}, and the devices
-found but not proxied (the source's C{pending()}) — and sends what differs
+device's online state and its endpoint's C{snapshot()}, the
+CommandProcessed of a device shown as embedded objects (the source's
+C{embedded()}), and the devices found but not proxied (the source's
+C{pending()}) — and sends what differs
 from its last look (L{changes}, L{pendingChanges}). A session that comes and goes
 within one period is seen when it ended.
 
@@ -17,20 +19,27 @@ the hub is a change listener of each endpoint's model
 (L{INotifyingDataModel}), the one way a change with Notification on takes
 to the endpoint, so that it is told as it happens — also a change with
 active notification, which a session started at once hands to the ACS
-before any look would see it held. The hub stops listening with its last
+before any look would see it held. A change of the proxier's own endpoint
+inside a device's embedded objects is told for the proxier and for that
+device. The hub stops listening with its last
 client (the endpoint listens anyway while it runs, so its models detect
 changes with or without the console).
 
 Events (each C{data} is a JSON object with the device's C{key}, C{"self"}
 for the proxier's own endpoint):
 
- - C{device}: C{what} C{appeared} (with C{online}) or C{removed};
+ - C{device}: C{what} C{appeared} (with C{online}) or C{removed} (a device
+   shown as embedded objects alone too: it has no sessions);
  - C{online}, C{offline};
  - C{session}: C{what} C{start}, or C{end} with C{ok}, C{reason} and the
    Inform's C{events};
  - C{value-change}: the C{names} of parameters with Notification on that
    changed by themselves or from the console (what the ACS hears as
-   "4 VALUE CHANGE"), and whether any of them is C{active};
+   "4 VALUE CHANGE"), and whether any of them is C{active}; C{via}
+   C{embedded} for a device's embedded objects (the names are the own
+   tree's);
+ - C{embedded}: a device's EmbeddedDevice row changed its
+   C{commandProcessed} (with C{commandProcessingErrMsg});
  - C{pending}: a device found but not proxied (its C{key} and C{protocol}
    as C{/api/devices} lists it under C{pending}) C{appeared}, C{changed}
    (its state, why or notices; with its C{state}) or is C{gone} — gone
@@ -81,12 +90,22 @@ def endpoints(source: Any) -> list[tuple[str, bool, Any]]:
 
 
 def look(source: Any) -> dict[str, dict[str, Any]]:
-    """What is compared, by device key: online, in session, sessions started, last session."""
+    """
+    What is compared, by device key: online, in session, sessions started,
+    last session, and for a device shown as embedded objects how its
+    commands went (a device with no endpoint of its own has no session).
+    """
     out = {}
     for key, online, endpoint in endpoints(source):
         snapshot = endpoint.snapshot()
         out[key] = {"online": online, "inSession": bool(snapshot["inSession"]), "sessions": snapshot["sessions"],
                     "lastSession": snapshot["lastSession"] or {}}
+    for shown in source.embedded():
+        key = shown.device.key
+        seen = out.setdefault(key, {"online": bool(shown.device.online), "inSession": False, "sessions": 0,
+                                    "lastSession": {}})
+        seen["embedded"] = {"commandProcessed": shown.commandProcessed,
+                            "commandProcessingErrMsg": shown.commandProcessingErrMsg}
     return out
 
 
@@ -107,6 +126,8 @@ def changes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]])
         if last and last.get("ended") != was["lastSession"].get("ended"):
             events.append(("session", {"key": key, "what": "end", "ok": bool(last.get("ok")),
                                        "reason": last.get("reason", ""), "events": list(last.get("events", []))}))
+        if now.get("embedded") and now["embedded"] != was.get("embedded"):
+            events.append(("embedded", {"key": key, **now["embedded"]}))
     return events
 
 
@@ -247,9 +268,27 @@ class EventHub:
         def changed(values: Sequence[Any], active: bool) -> None:
             names = [value.name for value in values]
             if names and self.clients:
-                self._send(encode("value-change", {"key": key, "names": names, "active": bool(active)}))
+                told = [encode("value-change", {"key": key, "names": names, "active": bool(active)})]
+                if key == _OWN:
+                    told += self._embeddedChanges(names, active)
+                self._send(b"".join(told))
 
         return changed
+
+    def _embeddedChanges(self, names: Sequence[str], active: bool) -> list[bytes]:
+        """The own endpoint's changed names inside a device's embedded objects, told for that device."""
+        try:
+            shown = list(self.source.embedded())
+        except Exception:
+            self.log.failure("console: listing the embedded objects for the event streams failed")
+            return []
+        told = []
+        for presentation in shown:
+            inside = [name for name in names if name.startswith(presentation.roots)]
+            if inside:
+                told.append(encode("value-change", {"key": presentation.device.key, "names": inside,
+                                                    "active": bool(active), "via": "embedded"}))
+        return told
 
     def _tick(self) -> None:
         self._timer = None

@@ -5,7 +5,8 @@ proxier panel and by C{proxier-ctl status} (README.rst, "The local
 console"): what only a person can put right — no ACS URL, an ACS that
 cannot be reached or refuses the proxier, faults the proxier answered it,
 state that cannot be saved, a console open to the LAN in plain HTTP,
-devices found but not presented to the ACS.
+devices found but not presented to the ACS; and, about a device shown as
+embedded objects, what the ACS set that is not on it yet.
 
 Each is a C{(kind, text, since)} as a device's
 L{IDeviceAttention<proxier.interfaces.IDeviceAttention>} notices are, so
@@ -24,7 +25,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 from proxier.store import RETRY_INTERVAL
 
 __all__ = ["Notice", "sessionNotices", "consoleNotices", "stateNotices", "unpresentedNotices",
-           "embeddedNotices", "ordered", "MAX_LISTED"]
+           "embeddedNotices", "commandNotices", "ordered", "MAX_LISTED"]
 
 Notice = tuple[str, str, str]
 
@@ -109,6 +110,20 @@ def embeddedNotices(identified: bool) -> list[Notice]:
         return []
     return [("info", "embedded mode: waiting for the device to tell who it is; the proxier's CWMP CPE starts then",
              "")]
+
+
+def commandNotices(commandProcessed: str, message: str) -> list[Notice]:
+    """
+    A device shown as embedded objects (TR-069 Annex J.3), from its
+    EmbeddedDevice row: what the ACS set is being tried again (Retrying), or
+    was given up and dropped from the proxier's copy (Error), and why
+    (CommandProcessingErrMsg).
+    """
+    if commandProcessed == "Retrying":
+        return [("info", f"what the ACS set is not on the device yet: {message}", "")]
+    if commandProcessed == "Error":
+        return [("warning", f"what the ACS set last could not be put on the device and was dropped: {message}", "")]
+    return []
 
 
 def ordered(notices: Iterable[Notice]) -> list[Notice]:

@@ -2,14 +2,16 @@
 // something changed (polled every 2 s while that stream is not open), and a
 // parameter browser over the JSON API of the same server (README.rst, "The
 // local console"). No framework, no build step; data is put in the page as
-// text only.
+// text only. A device shown as embedded objects of the proxier's own tree
+// (TR-069 Annex J.3) is browsed there, under its rows ("via=embedded").
 "use strict";
 
 const REFRESH_MS = 2000;
 const EVENTS_SHOWN = 12;
-const EVENT_NAMES = ["device", "online", "offline", "session", "value-change", "pending"];
+const EVENT_NAMES = ["device", "online", "offline", "session", "value-change", "pending", "embedded"];
 let csrf = "";
 let chosen = null;
+let chosenVia = "";
 let polling = null;
 let refreshing = null;
 
@@ -28,6 +30,12 @@ async function api(path, options) {
     throw Object.assign(new Error(error.string), {fault: error});
   }
   return body;
+}
+
+// the API of one device's parameters: its endpoint's, or (via "embedded") its rows of the proxier's tree
+function deviceAPI(key, what, via, query) {
+  const args = (via ? ["via=" + via] : []).concat(query ? [query] : []);
+  return "devices/" + encodeURIComponent(key) + "/" + what + (args.length ? "?" + args.join("&") : "");
 }
 
 function faultText(fault) {
@@ -87,8 +95,33 @@ function showAttention(devices, pending, own) {
   document.getElementById("attention-section").hidden = !items.length;
 }
 
+// Where a device's embedded objects are in the proxier's tree, how its last commands went, and a way there.
+function embeddedCell(device) {
+  const cell = el("td", null, "small embedded");
+  const shown = device.embedded;
+  if (!shown) return cell;
+  cell.append(el("div", shown.reference));
+  cell.append(el("div", shown.row));
+  cell.append(el("div", "CommandProcessed: " + shown.commandProcessed +
+                 (shown.commandProcessingErrMsg ? " (" + shown.commandProcessingErrMsg + ")" : ""),
+                 shown.commandProcessed === "Error" ? "fault" : ""));
+  cell.append(el("div", shown.lastSyncTime ? "synced " + ago(shown.lastSyncTime) : "not synced yet"));
+  if (device.cwmp) {  // presented both ways: the row's click browses its Virtual CWMP Device
+    const button = el("button", "Browse these", "browse-embedded");
+    button.type = "button";
+    button.addEventListener("click", (e) => {
+      e.stopPropagation();
+      browse(device.key, device.identity.serialNumber + " (embedded objects)", "embedded");
+    });
+    cell.append(button);
+  }
+  return cell;
+}
+
 function deviceRow(device) {
   const row = el("tr");
+  row.dataset.key = device.key;
+  row.dataset.mechanism = device.mechanism;
   const name = el("td");
   name.append(el("div", device.identity.manufacturer + " " + device.identity.productClass));
   name.append(el("div", device.key, "small"));
@@ -98,16 +131,24 @@ function deviceRow(device) {
   state.append(el("div", device.online ? "online" : "offline", device.online ? "online" : "offline"));
   for (const notice of device.notices || []) state.append(noticeItem("div", notice));
   row.append(state);
-  const waiting = [...device.cwmp.pendingEvents];
-  if (device.cwmp.transfers.length) waiting.push("transfers: " + device.cwmp.transfers.join(", "));
-  if (device.cwmp.inSession) waiting.push("in session");
-  row.append(el("td", waiting.join(", ") || "nothing"));
-  const last = el("td");
-  last.append(lastSession(device.cwmp));
-  row.append(last);
+  if (device.cwmp) {
+    const waiting = [...device.cwmp.pendingEvents];
+    if (device.cwmp.transfers.length) waiting.push("transfers: " + device.cwmp.transfers.join(", "));
+    if (device.cwmp.inSession) waiting.push("in session");
+    row.append(el("td", waiting.join(", ") || "nothing"));
+    const last = el("td");
+    last.append(lastSession(device.cwmp));
+    row.append(last);
+  } else {  // no endpoint of its own: the ACS reaches it through the proxier's
+    row.append(el("td", "(through the proxier's own endpoint)", "small"));
+    row.append(el("td", "", "small"));
+  }
   row.append(el("td", device.connectionRequestURL, "small"));
+  row.append(embeddedCell(device));
   if (chosen === device.key) row.classList.add("chosen");
-  row.addEventListener("click", () => browse(device.key, device.identity.serialNumber));
+  const via = device.cwmp ? "" : "embedded";
+  row.addEventListener("click", () => browse(device.key, device.identity.serialNumber +
+                                             (via ? " (embedded objects)" : ""), via));
   return row;
 }
 
@@ -137,7 +178,9 @@ async function refresh() {
     document.getElementById("proxier").textContent =
       id.manufacturer + " " + id.productClass + " " + id.serialNumber + " — proxier " + status.version +
       " — ACS " + (status.acsURL || "(none)") + " — " + status.online + " of " + status.devices +
-      " devices online — up " + Math.round(status.uptime / 60) + " min";
+      " devices online" + (status.embedded ? " (" + status.embedded + " as embedded objects)" : "") +
+      (status.pending ? ", " + status.pending + " found not proxied" : "") +
+      " — up " + Math.round(status.uptime / 60) + " min";
     const own = status.notices || [];
     document.getElementById("proxier-notices").replaceChildren(...own.map((n) => noticeItem("li", n)));
     const answer = await api("devices");
@@ -155,23 +198,25 @@ async function refresh() {
   }
 }
 
-async function setValue(key, name, type, input, note) {
+async function setValue(key, via, name, type, input, note) {
   note.textContent = "setting…";
   note.className = "note small";
   try {
-    await api("devices/" + encodeURIComponent(key) + "/values", {
+    const answer = await api(deviceAPI(key, "values", via), {
       method: "POST",
       headers: {"Content-Type": "application/json", "X-Proxier-CSRF": csrf},
       body: JSON.stringify({values: [{name: name, value: input.value, type: type}]}),
     });
-    note.textContent = "set";
+    // Status 1 through embedded objects: in the proxier's copy, pushed to the device afterwards
+    note.textContent = answer.status && answer.via === "embedded" ? "set (pushed to the device now)" :
+      answer.status ? "set (applied when the device restarts)" : "set";
   } catch (e) {
     note.textContent = e.fault ? faultText(e.fault) : e.message;
     note.className = "note fault small";
   }
 }
 
-function parameterItem(key, info, value) {
+function parameterItem(key, via, info, value) {
   const item = el("li", null, "parameter");
   item.dataset.name = info.name;
   item.append(el("span", info.name.split(".").pop(), "name"));
@@ -184,7 +229,7 @@ function parameterItem(key, info, value) {
     input.value = value.value;
     const button = el("button", "Set");
     const note = el("span", "", "note small");
-    button.addEventListener("click", () => setValue(key, info.name, value.type, input, note));
+    button.addEventListener("click", () => setValue(key, via, info.name, value.type, input, note));
     item.append(input, button, el("span", value.type, "type"), note);
   } else {
     item.append(el("span", value.value, "value"), el("span", value.type, "type"));
@@ -192,24 +237,23 @@ function parameterItem(key, info, value) {
   return item;
 }
 
-async function openObject(key, path, list) {
+async function openObject(key, via, path, list) {
   list.replaceChildren(el("li", "loading…", "small"));
   try {
-    const names = (await api("devices/" + encodeURIComponent(key) + "/names?next=1&path=" +
-                             encodeURIComponent(path))).names;
+    const names = (await api(deviceAPI(key, "names", via, "next=1&path=" + encodeURIComponent(path)))).names;
     const params = names.filter((n) => !n.name.endsWith("."));
     const values = {};
     // the values of this level only, at most 64 a request (the API's limit)
     for (let i = 0; i < params.length; i += 64) {
       const query = params.slice(i, i + 64).map((n) => "path=" + encodeURIComponent(n.name)).join("&");
-      const answer = await api("devices/" + encodeURIComponent(key) + "/values?" + query);
+      const answer = await api(deviceAPI(key, "values", via, query));
       for (const v of answer.values) values[v.name] = v;
     }
     const items = [];
     for (const info of names) {
       if (info.name === path) continue;
-      if (info.name.endsWith(".")) items.push(objectItem(key, info.name));
-      else items.push(parameterItem(key, info, values[info.name]));
+      if (info.name.endsWith(".")) items.push(objectItem(key, via, info.name, via && !path));
+      else items.push(parameterItem(key, via, info, values[info.name]));
     }
     list.replaceChildren(...items);
   } catch (e) {
@@ -217,34 +261,36 @@ async function openObject(key, path, list) {
   }
 }
 
-function objectItem(key, path) {
+function objectItem(key, via, path, full) {
   const item = el("li", null, "object");
-  const label = el("span", path.split(".").slice(-2)[0] + ".", "name");
+  // a device's rows in the proxier's tree (the top of its embedded objects) by their full path
+  const label = el("span", full ? path : path.split(".").slice(-2)[0] + ".", "name");
   const children = el("ul");
   label.addEventListener("click", () => {
-    if (item.classList.toggle("open")) openObject(key, path, children);
+    if (item.classList.toggle("open")) openObject(key, via, path, children);
     else children.replaceChildren();
   });
   item.append(label, children);
   return item;
 }
 
-function browse(key, label) {
+function browse(key, label, via) {
   chosen = key;
+  chosenVia = via || "";
   document.getElementById("browser").hidden = false;
   document.getElementById("browsing").textContent = label;
-  openObject(key, "", document.getElementById("tree"));
+  openObject(key, chosenVia, "", document.getElementById("tree"));
   refresh();
 }
 
 // values the endpoint saw change, shown again where the browser shows them (not in a field being edited)
-async function showChanged(key, names) {
+async function showChanged(key, via, names) {
   const items = [...document.querySelectorAll("#tree li.parameter")].filter(
     (li) => names.includes(li.dataset.name));
-  if (key !== chosen || !items.length) return;
+  if (key !== chosen || (via || "") !== chosenVia || !items.length) return;
   try {
     const query = items.map((li) => "path=" + encodeURIComponent(li.dataset.name)).join("&");
-    const answer = await api("devices/" + encodeURIComponent(key) + "/values?" + query);
+    const answer = await api(deviceAPI(key, "values", chosenVia, query));
     for (const v of answer.values) {
       const item = items.find((li) => li.dataset.name === v.name);
       const field = item.querySelector("input.edit") || item.querySelector(".value");
@@ -265,6 +311,10 @@ function describeEvent(name, data) {
       (data.events && data.events.length ? ", Inform: " + data.events.join(", ") : ""));
   }
   if (name === "value-change") return who + ": changed " + data.names.join(", ");
+  if (name === "embedded") {
+    return who + ": CommandProcessed " + data.commandProcessed +
+      (data.commandProcessingErrMsg ? " (" + data.commandProcessingErrMsg + ")" : "");
+  }
   if (name === "pending") {
     return data.key + " (" + data.protocol + ", not proxied): " +
       (data.what === "gone" ? "no longer pending" : data.what + ", " + data.state);
@@ -279,7 +329,7 @@ function noteEvent(name, data) {
   list.prepend(item);
   while (list.children.length > EVENTS_SHOWN) list.lastChild.remove();
   document.getElementById("events-section").hidden = false;
-  if (name === "value-change") showChanged(data.key, data.names);
+  if (name === "value-change") showChanged(data.key, data.via, data.names);
   clearTimeout(refreshing);
   refreshing = setTimeout(refresh, 200);  // one refresh for a burst of events
 }
@@ -312,7 +362,7 @@ function listen() {
 }
 
 async function start() {
-  document.getElementById("own").addEventListener("click", () => browse("self", "the proxier itself"));
+  document.getElementById("own").addEventListener("click", () => browse("self", "the proxier itself", ""));
   try {
     csrf = (await api("session")).csrf;
   } catch (e) {
