@@ -288,6 +288,9 @@ class ProxierService(MultiService):
         poller = TimerService(POLL_INTERVAL, self.ownEndpoint.model.poll)
         poller.clock = reactor
         poller.setServiceParent(self)
+        objects = getattr(self.ownEndpoint.model, "embeddedObjects", None)
+        if objects is not None:  # its synchronized copies push what the ACS set while the tree runs
+            objects.setServiceParent(self)
         for _, service in services:
             service.setServiceParent(self)
 

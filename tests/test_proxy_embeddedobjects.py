@@ -224,6 +224,68 @@ class AdaptorTests(unittest.TestCase):
         self.assertEqual((again.state, self.inner.getLocal("Device.Services.Thing.1.Name")), (SUCCESS, "kept"))
         self.assertEqual(document.load(), [])
 
+    def test_stoppedWithTheTree(self) -> None:
+        """
+        The rows' copies stop with the service tree: a push the stop cut off
+        leaves no timer (no retry on a stopped tree), its value stays held on
+        disk, and the next start pushes it.
+        """
+        from proxier.proxy.embeddedobjects import DeviceObjects, EmbeddedObjects
+
+        held: list = []
+
+        class Hanging(FlakyTree):
+            def setParameterValues(self, values: Any) -> defer.Deferred:
+                d: defer.Deferred = defer.Deferred()
+                held.append(d)
+                return d.addCallback(lambda _: TreeDataModel.setParameterValues(self, values))
+
+        class Rows:
+            def addInstance(self, table: str, key: str, data: Any) -> int:
+                return 1
+
+            def removeInstance(self, table: str, key: str) -> None:
+                pass
+
+            def changed(self, path: str) -> None:
+                pass
+
+        root = Object("Device", Object("Services", Table(
+            "Thing", Parameter("Name", String(16), writable=True, persist=True))))
+        inner = Hanging(root, Store.open(self.mktemp()))
+        inner.addInstance("Device.Services.Thing.", key="1", values={"Name": "first"})
+        self.device.key = "thing-1"
+        self.device.identity = DeviceIdentity("M", "000000", "P", "1")
+        table = EmbeddedObjectTable("Device.Services.Thing.")
+        store = Store.open(self.mktemp())
+        objects = EmbeddedObjects(Rows(), {table.table: table},
+                                  lambda device: DeviceObjects(table.table, "Device.Services.Thing.1.", inner),
+                                  store, self.clock, delays=(10.0,))
+        objects.startService()
+        objects.deviceAppeared(self.device)
+        synced = objects.rows["thing-1"].synced
+        name = "Device.Services.Thing.1.Name"
+        self.assertEqual(self.result(table.setParameterValues([ParameterValue(name, "kept")])), 1)
+        self.clock.advance(0)
+        self.assertEqual(len(held), 1)  # the push is on its way
+        objects.stopService()
+        held[0].errback(CWMPFault(9002, "Internal error (the device's actions were withdrawn)"))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertEqual(store.document("pending-thing-1").load(), [[name, "kept", "xsd:string", True]])
+        self.assertEqual(self.result(table.getParameterValues([name]))[0].value, "kept")
+        self.device.online = False
+        synced.deviceOnline(self.device)  # a device coming back to a stopped tree: nothing pushed
+        self.device.online = True
+        self.assertEqual((len(held), self.clock.getDelayedCalls()), (1, []))
+        objects.startService()
+        self.clock.advance(0)
+        self.assertEqual(len(held), 2)
+        held[1].callback(None)
+        self.assertEqual((synced.state, inner.getLocal(name)), (SUCCESS, "kept"))
+        self.assertEqual(store.document("pending-thing-1").load(), [])
+        objects.stopService()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
     def test_modelThatCannotValidate(self) -> None:
         """A device model without validation: every value is accepted, a wrong one ends as Error."""
         from zope.interface import implementer

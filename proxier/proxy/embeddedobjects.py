@@ -49,6 +49,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from twisted.application.service import Service
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -338,6 +339,10 @@ class SyncedModel:
     (no L{IValidatingDataModel}) has every value accepted: a wrong one ends
     as Error.
 
+    It pushes only while it runs (L{start}, L{stop}: the service tree's
+    lifetime, C{running} at first): stopped, no timer is left, and a push
+    the stop cut off is held again, for the next start.
+
     It observes the device (L{IDeviceObserver}) for it coming back.
 
     @ivar state: CommandProcessed (L{SUCCESS} until a command comes).
@@ -347,7 +352,7 @@ class SyncedModel:
     def __init__(self, model: Any, device: Any, clock: Any, *,
                  synchronized: Callable[[], Optional[float]] = lambda: None,
                  changed: Callable[[], None] = lambda: None, document: Any = None,
-                 delays: Sequence[float] = RETRY_DELAYS, log: Any = None) -> None:
+                 delays: Sequence[float] = RETRY_DELAYS, log: Any = None, running: bool = True) -> None:
         self.model = model
         self.device = device
         self.clock = clock
@@ -362,14 +367,15 @@ class SyncedModel:
         self._inFlight: dict[str, tuple[ParameterValue, bool]] = {}
         self._attempts = 0
         self._timer: Any = None
-        self._stopped = False
+        self._stopped = True
         self._document = document
         if document is not None:
             for name, value, xsiType, byACS in document.load(default=[], validate=_validatePending):
                 self._pending[name] = (ParameterValue(name, value, xsiType), byACS)
             if self._pending:
                 self.state = PENDING
-                self._timer = clock.callLater(0, self._push)
+        if running:
+            self.start()
 
     def _save(self) -> None:
         """What is not on the device yet, durably (the values in flight too: they may not have taken)."""
@@ -463,7 +469,8 @@ class SyncedModel:
             self._attempts = 0
             self._moveTo(PENDING)
             self._cancelTimer()
-            self._timer = self.clock.callLater(0, self._push)  # after the response
+            if not self._stopped:
+                self._timer = self.clock.callLater(0, self._push)  # after the response
             return APPLIED_LATER
 
         return self.validateParameterValues(values).addCallback(accepted)
@@ -497,7 +504,8 @@ class SyncedModel:
         self._attempts = 0
         self._lastPush = self.clock.seconds()
         if self._pending:
-            self._push()
+            if not self._stopped:
+                self._push()
             return
         self._moveTo(SUCCESS)
         self.log.info("embedded objects: the values set are on the device")
@@ -507,9 +515,9 @@ class SyncedModel:
         batch, self._inFlight = self._inFlight, {}
         why = "; ".join([f"{fault.code} {fault.string}"] + [f"{f.parameterName}: {f.faultCode} {f.faultString}"
                                                           for f in fault.parameterFaults])[:900]
-        if self._stopped:
-            return
         self._pending = {**batch, **self._pending}  # what came since is newer
+        if self._stopped:
+            return  # held (and on disk) for the next start
         final = fault.code in _FINAL_FAULTS
         if not final and self._attempts < len(self.delays):
             delay = self.delays[self._attempts]
@@ -529,7 +537,7 @@ class SyncedModel:
                       names=sorted(batch), why=why)
         self._moveTo(ERROR, f"{', '.join(sorted(batch))[:200]}: {why}" +
                      (f" (after {attempts} attempts)" if not final else ""))
-        if self._pending:  # set since: a command of its own
+        if self._pending and not self._stopped:  # set since: a command of its own
             self._timer = self.clock.callLater(0, self._push)
 
     # -- IDeviceObserver -----------------------------------------------------------------------
@@ -557,8 +565,20 @@ class SyncedModel:
     def autonomousTransferComplete(self, device: Any, result: Any) -> None:
         pass
 
+    def start(self) -> None:
+        """Push again: what was held (since a stop, or on disk since the last run) goes down now."""
+        if not self._stopped:
+            return
+        self._stopped = False
+        if self._pending and not self._inFlight:
+            self._timer = self.clock.callLater(0, self._push)
+
     def stop(self) -> None:
-        """The device is no longer proxied this way: nothing more is pushed."""
+        """
+        The service tree stops, or the device is no longer proxied this way:
+        nothing more is pushed and no timer is left; what is not on the
+        device yet stays held, in memory and on disk.
+        """
         self._stopped = True
         self._cancelTimer()
 
@@ -798,7 +818,7 @@ def _raiseMerged(failed: Sequence[tuple[Sequence[Any], Failure]]) -> None:
 # ---- the devices ------------------------------------------------------------------------------------
 
 
-class EmbeddedObjects:
+class EmbeddedObjects(Service):
     """
     Keeps the own tree's embedded objects in step with the devices meant
     for the mechanism (a L{DeviceDirectory<proxier.service.DeviceDirectory>}
@@ -807,6 +827,10 @@ class EmbeddedObjects:
     an L{InstanceMap} saved in C{store}'s C{numbers}) and a C{Device.ManagementServer.EmbeddedDevice.{i}.}
     row of C{tree}, whose C{data} is the device's L{EmbeddedRow}; what the
     ACS set that is not on a device yet is kept in C{store} too (C{pending-<key>}).
+
+    A service of the proxier's tree: the rows' synchronized copies push
+    what the ACS set only while it runs, so none has a timer once it
+    stopped; what they hold is pushed again at the next start.
 
     @param tree: the own TreeDataModel (with the EmbeddedDevice table and
         the tables' C{...NumberOfEntries}).
@@ -830,6 +854,16 @@ class EmbeddedObjects:
         self.rows: dict[str, EmbeddedRow] = {}  # by device key
         self.numbers = InstanceMap.fromJSON(self.document.load(default={}, validate=_validateNumbers))
 
+    def startService(self) -> None:
+        super().startService()
+        for row in list(self.rows.values()):
+            row.synced.start()
+
+    def stopService(self) -> None:
+        super().stopService()
+        for row in list(self.rows.values()):
+            row.synced.stop()
+
     def attach(self, directory: Any) -> None:
         directory.addListener(self)
 
@@ -852,7 +886,7 @@ class EmbeddedObjects:
         row = EmbeddedRow(device, objects, table.rowPath(number))
         row.synced = SyncedModel(objects.model, device, self.clock, synchronized=objects.synchronized,
                                  changed=lambda: self._rowChanged(row), delays=self.delays,
-                                 document=self.store.document("pending-" + device.key))
+                                 document=self.store.document("pending-" + device.key), running=bool(self.running))
         table.add(number, RemappedModel(row.synced, objects.inner, row.reference))
         device.addObserver(row.synced)
         self.rows[device.key] = row
