@@ -17,18 +17,28 @@ L{GuardedSite} bounds instead:
    has sent nothing yet (for C{grace} seconds: it has not had its chance to
    be read, and a burst of new connections must not push out the one real
    request among them) — and is refused only when there is none;
- - the connections one peer holds (C{maxPerPeer}), the same way within
-   that peer's own connections — a peer being an IPv4 address, or an IPv6
-   prefix of C{ipv6PeerPrefix} bits (64 where one host may take any
-   address of its /64, as towards the WAN; 128 on a LAN whose devices all
-   share one /64);
+ - the connections one peer holds (C{maxPerPeer}, or what L{GuardedSite.peerQuota}
+   says), the same way within that peer's own connections — a peer being an
+   IPv4 address, or an IPv6 prefix of C{ipv6PeerPrefix} bits (64 where one
+   host may take any address of its /64, as towards the WAN; 128 on a LAN
+   whose devices all share one /64);
+ - with C{maxWaiting}, a burst: when every slot is taken and none is held by
+   a connection that had its chance (began its request and stalls, or sits
+   idle after an answer), a new connection waits, unread, in a queue of that
+   many (oldest admitted first as slots free, within C{requestTimeout}),
+   instead of pushing out a fresh one or being refused: a waiting connection
+   holds a socket and a channel but none of its bytes, so it costs far less
+   than a slot, which may hold a body of C{maxBody};
  - the request body (C{maxBody}): a declared C{Content-Length} over it is
    answered 413 as soon as the head is read, a chunked or unbounded body is
    cut off (413) the moment it passes it; nothing past the cap is kept, in
    memory or on disk.
 
 What it did is logged as one warning line per C{logInterval} at most, with
-counts, so a flood of packets is not a flood of lines. The clock is the
+counts, so a flood of packets is not a flood of lines. C{lost}, when given,
+hears of each connection closed before its request was served
+(L{GuardedSite.lost}): a server whose clients do not retry (GENA) learns
+what it may have missed. The clock is the
 site's reactor (injected: a L{twisted.internet.task.Clock} in tests).
 """
 
@@ -37,7 +47,7 @@ from __future__ import annotations
 import ipaddress
 from collections import OrderedDict
 from io import BytesIO
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from twisted.logger import Logger
 from twisted.web import http, server
@@ -53,26 +63,39 @@ class GuardedChannel(http.HTTPChannel):
     tells its L{GuardedSite} when it waits for a request (evictable) and when
     it serves one (not evictable).
 
-    States: C{reading} (from the connection, or the end of a response, to
-    the last byte of the next request; a deadline runs), C{serving} (the
-    request is being answered; no deadline), C{closed}.
+    States: C{queued} (accepted in a burst, not read: no slot yet; a
+    deadline runs), C{reading} (from the connection, or the end of a
+    response, to the last byte of the next request; a deadline runs),
+    C{serving} (the request is being answered; no deadline), C{closed}.
     """
 
     state = "reading"
     since = 0.0  # when the present wait for a request began
     heard = False  # whether any byte came during the present wait
     served = False  # whether a request of this connection was answered (it is kept alive)
+    target: Optional[bytes] = None  # the request target of the request being read, once its line came
     _deadline: Any = None
     _refused = False
 
     def connectionMade(self) -> None:
         super().connectionMade()
+        if self.state == "queued":
+            self.transport.pauseProducing()  # its bytes stay in the kernel until it has a slot
+            self.since = self.site.reactor.seconds()
+            self._deadline = self.site.reactor.callLater(self.site.requestTimeout, self._tooSlow)
+            return
         self._reading()
+
+    def admit(self) -> None:
+        """A slot is free for this queued connection: read its request now, with a whole deadline."""
+        self._reading()
+        self.transport.resumeProducing()
 
     def _reading(self) -> None:
         self.state = "reading"
         self.since = self.site.reactor.seconds()
         self.heard = False
+        self.target = None
         self._cancelDeadline()
         self._deadline = self.site.reactor.callLater(self.site.requestTimeout, self._tooSlow)
         self.site._reading(self)
@@ -91,9 +114,14 @@ class GuardedChannel(http.HTTPChannel):
             self.site._forget(self)
             self.drop()
             return
-        self.site._note("slow", self._peer())
+        self.site._note("refused" if self.state == "queued" else "slow", self._peer(), self)
         self.site._forget(self)
         self.drop()
+
+    @property
+    def idle(self) -> bool:
+        """Kept alive after an answer, nothing sent since: closing it costs its client nothing owed."""
+        return self.served and not self.heard
 
     def _peer(self) -> str:
         return getattr(self.transport.getPeer(), "host", "") if self.transport is not None else ""
@@ -114,6 +142,12 @@ class GuardedChannel(http.HTTPChannel):
         self.heard = True
         super().dataReceived(data)
 
+    def lineReceived(self, line: bytes) -> None:
+        if self.target is None and self.state == "reading" and line:
+            parts = line.split()
+            self.target = parts[1] if len(parts) == 3 else b""
+        super().lineReceived(line)
+
     def allHeadersReceived(self) -> None:
         if self.length is not None and self.length > self.site.maxBody:
             self.bodyTooLarge()
@@ -126,7 +160,7 @@ class GuardedChannel(http.HTTPChannel):
             return
         self._refused = True
         self._cancelDeadline()
-        self.site._note("large", self._peer())
+        self.site._note("large", self._peer(), self)
         self.site._forget(self)
         self.transport.write(_TOO_LARGE)
         self.loseConnection()
@@ -182,8 +216,13 @@ class GuardedSite(server.Site):
     evicted as the module docstring says.
 
     @ivar counts: what the guard did, since the start: C{evicted} (a waiting
-        connection closed to make room), C{refused} (no room at all),
-        C{slow} (request not complete in time), C{large} (body over the cap).
+        connection closed to make room), C{refused} (no room at all, or no
+        slot within C{requestTimeout} for one queued), C{slow} (request not
+        complete in time), C{large} (body over the cap), C{queued} (made to
+        wait for a slot, then served or not).
+    @ivar lost: C{(address, target, what)}, told of every connection closed
+        before its request was served — C{target} the request target if its
+        line came, else C{None}; C{what} a key of C{counts} — or C{None}.
     """
 
     protocol = GuardedChannel  # type: ignore[assignment]  # HTTP/1.1 only: no h2 negotiation behind it
@@ -193,7 +232,7 @@ class GuardedSite(server.Site):
     def __init__(self, resource: Any, *, clock: Any = None, name: str = "HTTP server", maxConnections: int = 64,
                  maxPerPeer: int = 32, ipv6PeerPrefix: int = 128, requestTimeout: float = 10.0,
                  maxBody: int = 64 * 1024, idleTimeout: float = 60.0, logInterval: float = 60.0,
-                 grace: float = 0.5) -> None:
+                 grace: float = 0.5, maxWaiting: int = 0) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
         super().__init__(resource, timeout=idleTimeout, reactor=clock)
@@ -205,19 +244,31 @@ class GuardedSite(server.Site):
         self.maxBody = maxBody
         self.logInterval = logInterval
         self.grace = grace
+        self.maxWaiting = maxWaiting
+        self.lost: Optional[Callable[[str, Optional[bytes], str], None]] = None
         self.displayTracebacks = False
         self.noisy = False
         self._open: dict[GuardedChannel, str] = {}  # every counted connection → its peer
         self._waiting: "OrderedDict[GuardedChannel, None]" = OrderedDict()  # reading, oldest first
-        self._perPeer: dict[str, int] = {}
-        self.counts = {"evicted": 0, "refused": 0, "slow": 0, "large": 0}
+        self._queued: "OrderedDict[GuardedChannel, str]" = OrderedDict()  # waiting for a slot, oldest first
+        self._perPeer: dict[str, int] = {}  # open and queued connections of each peer
+        self.counts = {"evicted": 0, "refused": 0, "slow": 0, "large": 0, "queued": 0}
         self._unlogged = dict(self.counts)
         self._lastLog: Optional[float] = None
 
     @property
     def openConnections(self) -> int:
-        """Connections counted against the limits now."""
+        """Connections holding a slot now."""
         return len(self._open)
+
+    @property
+    def queuedConnections(self) -> int:
+        """Connections waiting, unread, for a slot now."""
+        return len(self._queued)
+
+    def peerQuota(self, peer: str) -> int:
+        """The connections (open and queued) the peer C{peer} (L{peer}) may hold at once."""
+        return self.maxPerPeer
 
     def peer(self, host: str) -> str:
         """Whose quota a connection from C{host} counts against (an address, or an IPv6 prefix)."""
@@ -230,29 +281,47 @@ class GuardedSite(server.Site):
         return str(network)
 
     def buildProtocol(self, addr: Any) -> Any:
-        host = self.peer(getattr(addr, "host", "") or "")
-        if self._perPeer.get(host, 0) >= self.maxPerPeer:
+        address = getattr(addr, "host", "") or ""
+        host = self.peer(address)
+        anyone = lambda channel: True  # noqa: E731
+        if self._perPeer.get(host, 0) >= self.peerQuota(host):
             if not self._evict(lambda channel: self._open.get(channel) == host):
-                self._note("refused", host)
+                self._note("refused", host, address=address)
                 return None
         if len(self._open) >= self.maxConnections:
-            if not self._evict(lambda channel: True):
-                self._note("refused", host)
+            if not self.maxWaiting:
+                self._evict(anyone)
+            elif not self._evict(anyone, hadTheirChance=True) and len(self._queued) >= self.maxWaiting:
+                self._evict(anyone)  # the queue is full: a fresh silent one goes after all
+            # a slot freed goes to the oldest queued connection first
+            if len(self._open) >= self.maxConnections and len(self._queued) >= self.maxWaiting:
+                self._note("refused", host, address=address)
                 return None
         channel = super().buildProtocol(addr)
-        self._open[channel] = host
+        if len(self._open) >= self.maxConnections:
+            channel.state = "queued"
+            self._queued[channel] = host
+            self.counts["queued"] += 1
+            self._unlogged["queued"] += 1
+        else:
+            self._open[channel] = host
         self._perPeer[host] = self._perPeer.get(host, 0) + 1
         return channel
 
-    def _evict(self, eligible: Any) -> bool:
+    def _evict(self, eligible: Any, hadTheirChance: bool = False) -> bool:
         """
         Close the oldest waiting connection C{eligible} accepts that has sent
-        something, or has been there C{grace} seconds; whether there was one.
+        something, or has been there C{grace} seconds — with
+        C{hadTheirChance}, only one that has sent something or sits idle
+        after an answer that long, never one not read yet; whether there was
+        one.
         """
         now = self.reactor.seconds()
         for channel in self._waiting:
-            if eligible(channel) and (channel.heard or now - channel.since >= self.grace):
-                self._note("evicted", self._open.get(channel, ""))
+            if not eligible(channel):
+                continue
+            if channel.heard or (now - channel.since >= self.grace and (channel.idle or not hadTheirChance)):
+                self._note("evicted", self._open.get(channel, ""), channel)
                 self._forget(channel)
                 channel.drop()
                 return True
@@ -267,19 +336,33 @@ class GuardedSite(server.Site):
         self._waiting.pop(channel, None)
 
     def _forget(self, channel: GuardedChannel) -> None:
-        """Stop counting C{channel} (closed, or being closed: its slot is free now)."""
+        """Stop counting C{channel} (closed, or being closed: its slot is free now, for the oldest queued)."""
         self._waiting.pop(channel, None)
         host = self._open.pop(channel, None)
         if host is None:
-            return
+            host = self._queued.pop(channel, None)
+            if host is None:
+                return
         left = self._perPeer.get(host, 1) - 1
         if left > 0:
             self._perPeer[host] = left
         else:
             self._perPeer.pop(host, None)
+        while self._queued and len(self._open) < self.maxConnections:
+            admitted, host = self._queued.popitem(last=False)
+            self._open[admitted] = host
+            admitted.admit()
 
-    def _note(self, what: str, host: str) -> None:
-        """Count what the guard did; one warning per C{logInterval} at most, with the counts since the last."""
+    def _note(self, what: str, host: str, channel: Optional[GuardedChannel] = None, address: str = "") -> None:
+        """
+        Count what the guard did; one warning per C{logInterval} at most, with
+        the counts since the last. A connection closed unserved is told to
+        L{lost}.
+        """
+        if self.lost is not None and not (channel is not None and channel.idle):  # an idle one owes nothing
+            if channel is not None:
+                address = channel._peer()
+            self.lost(address, channel.target if channel is not None else None, what)
         self.counts[what] += 1
         self._unlogged[what] += 1
         now = self.reactor.seconds()
@@ -290,5 +373,5 @@ class GuardedSite(server.Site):
         self._logger.warn(
             "{name} under pressure (latest from {host}): {evicted} waiting connections closed to make room, "
             "{refused} refused (no room), {slow} too slow to send their request in {timeout:g} s, "
-            "{large} with a body over {maxBody} bytes — since the last such line",
+            "{large} with a body over {maxBody} bytes, {queued} made to wait for a slot — since the last such line",
             name=self.name, host=host or "?", timeout=self.requestTimeout, maxBody=self.maxBody, **done)

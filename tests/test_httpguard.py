@@ -235,6 +235,83 @@ class GuardTests(unittest.TestCase):
         self.site.ipv6PeerPrefix = 128
         self.assertNotEqual(self.site.peer("2001:db8:1:2::5"), self.site.peer("2001:db8:1:2::6"))
 
+    def test_burstWaitsForASlot(self) -> None:
+        """
+        With maxWaiting, a newcomer finding every slot held by connections not
+        read yet waits, unread, instead of being refused or pushing one out;
+        the oldest waiting gets the first slot freed, with a whole deadline;
+        past the queue, the refusal is as before.
+        """
+        self.site.maxWaiting = 2
+        pending: list = []
+        self.resource.render = lambda request: pending.append(request) or NOT_DONE_YET
+        fresh = [self.connect(f"192.0.2.{i + 1}") for i in range(4)]
+        queued = [self.connect(f"192.0.2.{i + 11}") for i in range(2)]
+        self.assertFalse(any(c.closing for c in fresh + queued))
+        self.assertEqual([c.transport.producerState for c in queued], ["paused", "paused"])
+        self.assertEqual((self.site.openConnections, self.site.queuedConnections), (4, 2))
+        self.assertTrue(self.connect("192.0.2.30").refused)
+        for client in fresh:  # they are read first (being served keeps a slot for good)
+            client.send(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.clock.advance(5)
+        pending[0].finish()
+        self.assertEqual(status(fresh[0].received()), 200)
+        fresh[0].finish()
+        self.assertEqual(queued[0].transport.producerState, "producing")
+        self.assertEqual(queued[1].transport.producerState, "paused")
+        self.clock.advance(5)  # the second waited its requestTimeout: refused; the first has a deadline of its own
+        self.assertTrue(queued[1].closing)
+        self.assertFalse(queued[0].closing)
+        queued[0].send(b"GET / HTTP/1.1\r\n\r\n")
+        pending[-1].finish()
+        self.assertEqual(status(queued[0].received()), 200)
+        self.assertEqual((self.site.counts["queued"], self.site.counts["refused"], self.site.counts["evicted"]),
+                         (2, 2, 0))
+
+    def test_burstStillEvictsStalledRequests(self) -> None:
+        """
+        With maxWaiting, a connection that began its request and stalls still
+        gives its slot to a newcomer (a slowloris does not make devices wait);
+        a fresh silent one past the grace does only when the queue is full.
+        """
+        self.site.maxWaiting = 1
+        stalled = self.slow("192.0.2.1")
+        silent = [self.connect(f"192.0.2.{i + 2}") for i in range(3)]
+        self.clock.advance(self.site.grace)
+        newcomer = self.connect("192.0.2.9")
+        self.assertTrue(stalled.closing)
+        self.assertEqual(self.site.queuedConnections, 0)
+        self.assertFalse(self.connect("192.0.2.10").closing)  # queued: the silent ones keep their slots
+        self.assertEqual(self.site.queuedConnections, 1)
+        self.assertFalse(any(c.closing for c in silent + [newcomer]))
+        self.connect("192.0.2.11")  # the queue is full: the oldest silent one goes, its slot to the queued one
+        self.assertTrue(silent[0].closing)
+        self.assertEqual((self.site.openConnections, self.site.queuedConnections), (4, 1))
+
+    def test_lostConnectionsTold(self) -> None:
+        """
+        C{lost} hears of each connection closed unserved, with the request
+        target once its line came; not of an idle kept-alive one.
+        """
+        lost: list = []
+        self.site.lost = lambda address, target, what: lost.append((address, target, what))
+        idle = self.connect("192.0.2.1")
+        idle.request("GET", "/a")
+        named = self.connect("192.0.2.2")
+        named.send(b"NOTIFY /gena/t HTTP/1.1\r\nHost: x\r\n")
+        self.clock.advance(10)
+        self.assertEqual(lost, [("192.0.2.2", b"/gena/t", "slow")])
+        self.assertTrue(idle.closing)
+        busy = [self.slow(f"192.0.2.{i + 3}") for i in range(4)]
+        busy.append(self.connect("192.0.2.9"))
+        self.assertEqual(lost[1:], [("192.0.2.3", None, "evicted")])  # no whole line yet
+        self.resource.render = lambda request: NOT_DONE_YET
+        for client in busy[1:4]:
+            client.send(b"TP/1.1\r\n\r\n")
+        busy[4].send(b"GET / HTTP/1.1\r\n\r\n")
+        self.assertTrue(self.connect("192.0.2.11").refused)
+        self.assertEqual(lost[2:], [("192.0.2.11", None, "refused")])
+
     def test_cutOffBodyEndingInTheSameRead(self) -> None:
         """A chunked body that passes the cap and ends in the same packet is still refused, never rendered."""
         client = self.connect()
