@@ -36,11 +36,29 @@ turns; from the ACS / direct CMS, ratio), .venv (Python 3.11.7, Twisted 26.10):
   Debian 12 (Python 3.11.2, Twisted 22.4): before 2.11x and 3.21x, b0be297
   2.36x and 2.65x.
 
+Then (--before /tmp/before-F2, a copy of 41fca40; 3 turns; medians of 5
+runs of the two, every figure the median of the runs'):
+
+  41fca40 (before)               2.33 / 0.97 ms  2.39x    5.08 / 1.82 ms  2.82x
+  + the device's answer and the  2.28 / 0.95 ms  2.39x    4.51 / 1.82 ms  2.48x
+    CWMP structs read by lxml
+    (cc183e4..4cf29d3)
+  The runs' ratios: before 2.36-2.56x and 2.61-3.40x, after 2.34-2.43x and
+  2.45-3.04x. Debian 12, one run on a quieter machine: 2.52x -> 2.41x and
+  2.62x -> 2.50x (four more, the machine busy with other work: 2.7-5.8x
+  for both checkouts alike).
+
 Beyond the proxied GetParameterValues itself (bench_upnpdm_gpv.py), about
-1.2 ms a call is the CWMP exchange: the CPE's POST carrying the answer and
-the ACS's reply carrying the next request, the CWMP codec decoding and
-encoding both (cwmp/codec.py; 50 ParameterValueStructs), and the fake
-ACS's own decoding, in this same process.
+1.1 ms a call of 1 parameter (2.0 of 50) is the CWMP exchange: one HTTP
+exchange (the CPE's POST carrying the answer, the ACS's reply carrying the
+next request: Agent, cookies and URL handling on the CPE's side, twisted.web
+on the ACS's), the CWMP codec on both ends (cwmp/codec.py; CPU, 50
+ParameterValueStructs: the CPE decodes the request in 0.04 ms and encodes
+its answer in 0.16, the ACS decodes it in 0.21, lxml's tree building and
+proxies most of it — a text encoder of the structs and a reparse saved only
+a tenth), and the fake ACS's own work, in this same process. Twisted 26's
+twisted.web parses each POST's Content-Type with the email package (0.06 ms,
+the ACS's and the simulated device's, not the proxier's).
 """
 
 from __future__ import annotations
