@@ -3,7 +3,9 @@ The console in a real browser (issue 15, "A real browser"): headless
 Chromium loads the page from a proxier whose UPnP-DM plugin proxies two
 simulated devices (L{proxier.sim.fleet.Fleet}, SSDP in unicast-loopback
 mode: nothing multicast) for the fake ACS, everything on 127.0.0.1, and the
-test acts on the page only through its DOM, as a person would.
+test acts on the page only through its DOM, as a person would. Also: a
+printer shown as embedded objects of the proxier's own tree (an in-memory
+printer), browsed and written there.
 
 The driver is Chromium's own DevTools protocol over
 C{--remote-debugging-pipe}, with the small client of L{tests._cdp}:
@@ -265,9 +267,65 @@ class ProxierNoticesBrowserTests(unittest.TestCase):
         self.assertEqual([kind for kind, _ in shown], ["action", "warning"])
         self.assertTrue(shown[0][1].startswith("no ACS URL: set url in the [acs] section"), shown)
         self.assertEqual(shown[1][1], "state cannot be saved in /var/lib/proxier")
-        needs = yield page.evaluate("document.querySelector('#attention li.notice[data-kind=\"action\"]').textContent")
+        # the status line is drawn before the devices are read, "Needs you" after: waited for too
+        needs = yield page.waitFor("(document.querySelector('#attention li.notice[data-kind=\"action\"]') || {})"
+                                   ".textContent", WAIT, "the proxier's action in 'Needs you'")
         self.assertTrue(needs.startswith("This proxier: no ACS URL"), needs)
         self.assertFalse((yield page.evaluate("document.getElementById('attention-section').hidden")))
         path = yield page.screenshot(os.path.join(home, "console-proxier-notices.png"))
         log.info("the console telling the proxier's notices: {path}", path=path)
+        self.assertEqual(browser.exceptions, [])
+
+
+class EmbeddedBrowserTests(unittest.TestCase):
+    """A printer proxied as embedded objects of the proxier's own tree, on the page."""
+
+    timeout = 90
+    if CHROMIUM is None:
+        skip = "Chromium is not installed (tools/install-test-peers installs Debian's chromium)"
+
+    @defer.inlineCallbacks
+    def test_embeddedPrinter(self) -> None:
+        """
+        [printer] mechanism = embedded (an in-memory printer): its row says
+        "embedded" and where its objects are; a click browses the proxier's
+        tree under its two rows, and its location set there is "pushed to
+        the device now" — and on the printer. A screenshot is left.
+        """
+        from tests.test_proxy_embeddedobjects import LOCATION, SERVICE
+        from tests.test_proxy_embeddedobjects import Lab as EmbeddedLab
+        from tests.test_printer_plugin import PRINTER
+
+        lab = yield EmbeddedLab(self, "embedded").start()
+        yield waitFor(lambda: len(lab.tree.directory) == 1, what="the printer")
+        console = ConsoleService(lab.tree.config.replace("console", enable=True, port=0), TreeSource(lab.tree),
+                                 reactor=reactor)
+        console.setServiceParent(lab.tree)
+        home = os.path.abspath(self.mktemp())
+        os.makedirs(home)
+        browser = yield _cdp.launch(reactor, CHROMIUM, home)
+        self.addCleanup(browser.stop)
+        page = yield _cdp.Page.open(browser, console.url(), reactor)
+        row = f"document.querySelector('#devices tbody tr[data-key={js(PRINTER.key)}]')"
+        mechanism = yield page.waitFor(f"{row} && {row}.dataset.mechanism", WAIT, "the printer listed")
+        self.assertEqual(mechanism, "embedded")
+        cell = yield page.evaluate(f"{row}.querySelector('td.embedded').textContent")
+        self.assertIn(SERVICE + "Device.ManagementServer.EmbeddedDevice.1.CommandProcessed: Success", cell)
+        yield page.evaluate(f"{row}.click()")
+        opened = ("(path) => { const name = [...document.querySelectorAll('#tree li.object > .name')].find("
+                  "(n) => n.parentNode.querySelector(':scope > ul') && n.textContent === path);"
+                  " if (name && !name.parentNode.classList.contains('open')) name.click(); return !!name; }")
+        yield page.waitFor(f"({opened})({js(SERVICE)})", WAIT, "its objects' row in the browser")
+        yield page.waitFor(f"({opened})('PrintServiceDescription.')", WAIT, "its description")
+        item = f"document.querySelector('#tree li.parameter[data-name={js(LOCATION)}]')"
+        value = yield page.waitFor(f"{item} && {item}.querySelector('input.edit').value", WAIT, "its location")
+        self.assertEqual(value, "Room 1")
+        yield page.evaluate(f"{item}.querySelector('input.edit').value = 'Lab 5'; "
+                            f"{item}.querySelector('button').click(); true")
+        note = yield page.waitFor(f"(() => {{ const t = {item}.lastChild.textContent; "
+                                  "return t !== 'setting…' && t; })()", WAIT, "the page's answer to the write")
+        self.assertEqual(note, "set (pushed to the device now)")
+        yield waitFor(lambda: lab.printer.attributes["printer-location"].value == "Lab 5", what="the push")
+        path = yield page.screenshot(os.path.join(home, "console-embedded.png"))
+        log.info("the console with a printer as embedded objects: {path}", path=path)
         self.assertEqual(browser.exceptions, [])
