@@ -29,7 +29,6 @@ were.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
