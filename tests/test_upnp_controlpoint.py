@@ -392,7 +392,8 @@ class SettingsTests(unittest.TestCase):
                   "description_timeout": "7", "description_max_bytes": "9999", "max_pending": "3",
                   "action_timeout": "8", "action_max_bytes": "8888", "subscription_timeout": "60",
                   "poll_interval": "20", "callback_port": "4321", "callback_request_timeout": "5",
-                  "callback_max_connections": "128", "callback_max_connections_per_peer": "4"}
+                  "callback_max_connections": "128", "callback_max_connections_per_peer": "4",
+                  "callback_max_waiting": "10"}
         with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
             # the DeviceProtection keys (proxier.upnp.dps.security); files must exist, this one does
             values.update({"dps_certificate": f.name, "dps_private_key": f.name, "dps_certificate_chain": f.name,
@@ -411,11 +412,12 @@ class SettingsTests(unittest.TestCase):
     def test_callbackLimitsReachTheServer(self) -> None:
         """[upnp] callback_* keys bound the GENA callback server the control point runs (issue 11.2's guard)."""
         config = C.load(None, [SECTION]).replace("upnp", callback_request_timeout=5, callback_max_connections=128,
-                                                  callback_max_connections_per_peer=4)
+                                                  callback_max_connections_per_peer=4, callback_max_waiting=10)
         cp = ControlPoint(config, reactor=object(), clock=Clock(), httpClient=StubTreq(FakeDMDevice()),
                           listenTCP=Listens(), resolve=lambda name: None)
         site = cp.callbacks.site
-        self.assertEqual((site.requestTimeout, site.maxConnections, site.maxPerPeer), (5, 128, 4))
+        self.assertEqual((site.requestTimeout, site.maxConnections, site.maxPerPeer, site.maxWaiting),
+                         (5, 128, 4, 10))
 
     def test_badPorts(self) -> None:
         """A bad port list stops the start with the key named."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 
-from twisted.internet import reactor
+from twisted.internet import defer, reactor, task
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.trial import unittest
@@ -13,9 +14,11 @@ from treq.client import HTTPClient
 from treq.testing import StubTreq
 
 from proxier.upnp import gena
-from proxier.upnp.eventing import ASSUMED_TIMEOUT, MAX_GAPS, RETRY_DELAYS, CallbackServer, Subscription, renewDelay
+from proxier.upnp.eventing import (ASSUMED_TIMEOUT, INITIAL_EVENT_DUE, LOST_INTERVAL, MAX_GAPS, RETRY_DELAYS,
+                                   CallbackServer, Subscription, renewDelay)
 from proxier.upnp.gena import INFINITE, EventMessage
 from proxier.lan.httpclient import Requester
+from proxier.lan.netif import NetworkInterface
 from proxier.lan.urlpolicy import Origin, URLPolicy
 
 from ._fakehttp import FakeConnection, status
@@ -42,8 +45,9 @@ class Listens:
     def __init__(self) -> None:
         self.calls: list = []
 
-    def __call__(self, port: int, factory: object, interface: str = "") -> FakePort:
+    def __call__(self, port: int, factory: object, backlog: int = 50, interface: str = "") -> FakePort:
         self.calls.append((port, interface))
+        self.backlog = backlog
         return FakePort(interface, 41000 + len(self.calls))
 
 
@@ -126,6 +130,7 @@ class SubscriptionTests(unittest.TestCase):
         for status in (412, 404, 500):
             self.setUp()
             self.start()
+            self.event(0)
             token = self.sub.token
             self.publisher.refuseRenew = status
             self.advance(160)
@@ -139,6 +144,7 @@ class SubscriptionTests(unittest.TestCase):
         """renewNow renews at once, counts the renewal, and re-arms the timer; outside 'subscribed' it does nothing."""
         self.assertFalse(self.sub.renewNow())
         self.start()
+        self.event(0)
         self.assertTrue(self.sub.renewNow())
         self.stub.flush()
         self.assertEqual((self.sub.state, self.sub.renewals, len(self.publisher.requests)), ("subscribed", 1, 2))
@@ -202,12 +208,55 @@ class SubscriptionTests(unittest.TestCase):
         self.assertEqual(self.owner.stale, [])
 
     def test_firstSeqNotZero(self) -> None:
-        """A device whose first event is not SEQ 0 is followed from there, not resubscribed forever."""
+        """
+        A device whose first event is not SEQ 0 is followed from there, not
+        resubscribed forever; the initial event (all the variables) was lost,
+        so the state is read once.
+        """
         self.start()
         self.event(5)
         self.event(6)
         self.assertEqual(len(self.owner.events), 2)
+        self.assertEqual(self.owner.stale, ["seq-gap"])
+        self.assertEqual(len(self.publisher.requests), 1)
+
+    def test_noInitialEvent(self) -> None:
+        """No event INITIAL_EVENT_DUE seconds after the SUBSCRIBE answer: the state is read, once."""
+        self.start()
+        self.advance(INITIAL_EVENT_DUE - 1)
         self.assertEqual(self.owner.stale, [])
+        self.advance(1)
+        self.assertEqual(self.owner.stale, ["no-initial-event"])
+        self.advance(INITIAL_EVENT_DUE)
+        self.assertEqual(self.owner.stale, ["no-initial-event"])
+        self.setUp()
+        self.start()
+        self.event(0)
+        self.advance(INITIAL_EVENT_DUE)
+        self.assertEqual(self.owner.stale, [])
+
+    def test_lostEventsRateLimited(self) -> None:
+        """
+        Losses reported by the server: the state is read at once, then at most
+        once per LOST_INTERVAL — a loss within it gets one read at its end
+        (so a read always begins after the loss) — and none once stopped.
+        """
+        self.start()
+        self.event(0)
+        self.sub.eventsMayBeLost("NOTIFY refused")
+        self.assertEqual(self.owner.stale, ["lost"])
+        self.advance(1)
+        self.sub.eventsMayBeLost("NOTIFY refused")
+        self.sub.eventsMayBeLost("NOTIFY evicted")
+        self.assertEqual(self.owner.stale, ["lost"])
+        self.advance(LOST_INTERVAL - 1)
+        self.assertEqual(self.owner.stale, ["lost", "lost"])
+        self.advance(1)
+        self.sub.eventsMayBeLost("NOTIFY refused")  # within the interval again: put off
+        self.sub.stop(unsubscribe=False)
+        self.advance(LOST_INTERVAL)
+        self.assertEqual(self.owner.stale, ["lost", "lost"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
 
     def test_seqGap(self) -> None:
         """A SEQ gap: state may be stale, UNSUBSCRIBE the old SID, SUBSCRIBE again."""
@@ -363,7 +412,7 @@ class CallbackServerTests(unittest.TestCase):
         self.assertEqual(self.owner.events, [])
         self.assertEqual(self.server.notify(self.path, DEVICE, good, body), 200)
         self.assertEqual(self.owner.events, [[("A", "1")]])
-        self.assertEqual(self.server.counts, {"accepted": 1, "backlogged": 0, "refused": 8})
+        self.assertEqual(self.server.counts, {"accepted": 1, "backlogged": 0, "refused": 8, "lost": 0})
 
     def test_seqOfUnicodeDigits(self) -> None:
         """A NOTIFY whose SEQ is '²' or '①' is refused 400 (it was an HTTP 500) and delivers nothing."""
@@ -413,6 +462,31 @@ class RealCallbackServerTests(unittest.TestCase):
         d.addCallback(lambda r: self.assertEqual(r.code, 405))
         return d
 
+    @defer.inlineCallbacks
+    def test_keepAlive(self) -> None:
+        """
+        A device that keeps its connection sends its next NOTIFY on it: one
+        connection for two events; idle, it is closed at the deadline.
+        """
+        pool = HTTPConnectionPool(reactor, persistent=True)
+        self.addCleanup(pool.closeCachedConnections)
+        client = HTTPClient(Agent(reactor, pool=pool))
+        accepted: list = []
+        build = self.server.site.buildProtocol
+        self.patch(self.server.site, "buildProtocol", lambda addr: accepted.append(addr) or build(addr))
+        self.server.site.requestTimeout = 0.5
+        for seq in (0, 1):
+            response = yield client.request("NOTIFY", self.url, headers=notifyHeaders("uuid:s", seq),
+                                            data=gena.encodePropertySet({"A": str(seq)}), timeout=10)
+            self.assertEqual(response.code, 200)
+            yield response.content()
+        self.assertEqual(len(accepted), 1)
+        self.assertEqual(self.owner.events, [[("A", "0")], [("A", "1")]])
+        self.assertEqual(self.server.site.openConnections, 1)
+        yield task.deferLater(reactor, 1.0, lambda: None)
+        self.assertEqual(self.server.site.openConnections, 0)
+        self.assertEqual(self.server.counts["lost"], 0)
+
     def test_bodyCap(self) -> None:
         """A body over the cap gets the connection dropped, and nothing is delivered."""
         self.server.site.maxBody = 1000
@@ -460,23 +534,132 @@ class ReentrancyTests(unittest.TestCase):
 
 class ConnectionCapTests(unittest.TestCase):
     def test_cap(self) -> None:
-        """The callback site refuses connections beyond its cap and counts closed ones back."""
+        """
+        The callback site queues connections beyond its cap up to maxWaiting,
+        refuses beyond, and gives a slot freed to the oldest queued.
+        """
         from twisted.internet.testing import StringTransport
 
-        server = CallbackServer(Clock(), Listens())
+        server = CallbackServer(Clock(), Listens(), maxWaiting=1)
         site = server.site
         site.maxConnections = 2
         address = IPv4Address("TCP", "192.168.1.20", 1)
-        first, second = site.buildProtocol(address), site.buildProtocol(address)
+        first, second, third = site.buildProtocol(address), site.buildProtocol(address), site.buildProtocol(address)
+        self.assertEqual(third.state, "queued")
         self.assertIsNone(site.buildProtocol(address))
         from twisted.internet.error import ConnectionDone
         from twisted.python.failure import Failure
 
-        first.makeConnection(StringTransport())
+        for protocol in (first, third):
+            protocol.makeConnection(StringTransport())
         first.connectionLost(Failure(ConnectionDone()))
-        self.assertEqual(site.openConnections, 1)
+        self.assertEqual((site.openConnections, site.queuedConnections, third.state), (2, 0, "reading"))
         self.assertIsNotNone(site.buildProtocol(address))
         del second
+
+    def test_listenBacklog(self) -> None:
+        """The kernel's accept queue holds a burst as long as the wait queue (within 50 and 4096)."""
+        listens = Listens()
+        CallbackServer(Clock(), listens, maxWaiting=1024).callbackURL("192.168.1.1", "t")
+        self.assertEqual(listens.backlog, 1024)
+        CallbackServer(Clock(), listens, maxWaiting=0).callbackURL("192.168.1.1", "t")
+        self.assertEqual(listens.backlog, 50)
+
+
+WIDE_LAN = NetworkInterface("br-lan", 5, addresses=(ipaddress.ip_interface("10.0.0.254/16"),))
+
+
+class BurstTests(unittest.TestCase):
+    """
+    1,000 devices subscribed at once each send their initial event (issue
+    19): every connection is accepted before any is read, as by a busy
+    reactor; the queued ones send once admitted (their bytes wait in the
+    kernel meanwhile).
+    """
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.server = CallbackServer(self.clock, Listens())
+        self.owner = Owner()
+        self.policy = URLPolicy(resolverOf({}))
+
+    def subscribe(self, host: str, origin: Origin, i: int) -> str:
+        target = self.policy.checkAddressLiteral(f"http://{host}:{49152 + i}/event/cms", origin)
+        sub = Subscription(self.server, None, target, origin, self.owner, self.clock, localAddress=origin.source)
+        sub.state, sub.sid = "subscribed", f"uuid:s{i}"
+        return "/gena/" + self.server.register(sub)
+
+    def burst(self, hosts: list[str], origin: Origin) -> list:
+        paths = [self.subscribe(host, origin, i) for i, host in enumerate(hosts)]
+        connections = [FakeConnection(self.server.site, host) for host in hosts]
+        requests = {}
+        for i, (connection, path) in enumerate(zip(connections, paths)):
+            body = gena.encodePropertySet({"A": str(i)})
+            headers = "".join(f"{k}: {v}\r\n" for k, v in notifyHeaders(f"uuid:s{i}", 0).items())
+            requests[connection] = (f"NOTIFY {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n"
+                                    f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        sent = True
+        while sent:  # a reactor's turns: each admitted connection is read, answered and closed by its client
+            sent = False
+            for connection in connections:
+                if connection in requests and not connection.closing and \
+                        connection.transport.producerState == "producing":
+                    connection.send(requests.pop(connection))
+                    connection.finish()
+                    sent = True
+        return connections
+
+    def test_oneEventFromEachOf1000Devices(self) -> None:
+        """A thousand NOTIFYs from a thousand LAN addresses: none refused, each delivered."""
+        hosts = [f"10.0.{1 + i // 250}.{1 + i % 250}" for i in range(1000)]
+        origin = Origin("10.0.1.1", WIDE_LAN)
+        connections = self.burst(hosts, origin)
+        self.assertEqual(sorted(int(v[0][1]) for v in self.owner.events), list(range(1000)))
+        self.assertTrue(all(status(c.transport.value()) == 200 for c in connections))
+        self.assertEqual((self.server.site.counts["refused"], self.server.site.counts["evicted"]), (0, 0))
+        self.assertGreater(self.server.site.counts["queued"], 900)
+        self.assertEqual((self.server.site.openConnections, self.server.site.queuedConnections), (0, 0))
+        self.assertEqual(self.owner.stale, [])
+
+    def test_loopbackFleet(self) -> None:
+        """
+        The same from one loopback address (a simulated fleet, as in the
+        benchmarks) is not bounded as one LAN device: none refused.
+        """
+        origin = Origin("127.0.0.1", None, loopbackMode=True)
+        self.burst(["127.0.0.1"] * 1000, origin)
+        self.assertEqual(len(self.owner.events), 1000)
+        self.assertEqual(self.server.site.counts["refused"], 0)
+
+    def test_oneLANAddressStillBounded(self) -> None:
+        """One LAN address still holds at most maxPerPeer connections, queued ones included."""
+        connections = [FakeConnection(self.server.site, "192.168.1.66") for _ in range(100)]
+        self.assertEqual(sum(not c.refused for c in connections), self.server.site.maxPerPeer)
+
+    def test_refusedNotifyMakesStateStale(self) -> None:
+        """
+        A NOTIFY connection refused (the queue full too) or cut: the
+        subscription of its path, if it came, else those of the address, are
+        told their state may be stale; other devices' are not.
+        """
+        origin = Origin("192.168.1.254", LAN)
+        stale: list = []
+        self.owner.stateMayBeStale = lambda sub, reason: stale.append((sub.sid, reason))
+        paths = [self.subscribe(host, origin, i) for i, host in enumerate(["192.168.1.20", "192.168.1.20",
+                                                                                "192.168.1.21"])]
+        site = self.server.site
+        site.maxConnections, site.maxWaiting = 4, 0
+        holders = [FakeConnection(site, f"192.168.1.{30 + i}") for i in range(4)]
+        self.assertTrue(FakeConnection(site, "192.168.1.20").refused)
+        self.assertEqual(sorted(stale), [("uuid:s0", "lost"), ("uuid:s1", "lost")])
+        del stale[:]
+        for holder in holders:
+            holder.finish()
+        cut = FakeConnection(site, "192.168.1.21")
+        cut.send(f"NOTIFY {paths[2]} HTTP/1.1\r\nHost: x\r\n".encode())
+        self.clock.advance(self.server.site.requestTimeout)
+        self.assertEqual(stale, [("uuid:s2", "lost")])
+        self.assertEqual(self.server.counts["lost"], 2)
 
 
 class HostileClientTests(unittest.TestCase):

@@ -5,7 +5,7 @@ UPnP DM devices (L{proxier.sim.fleet.Fleet}) and the fake ACS — every CWMP
 message the proxier sends validated against the BBF schema.
 
 Covered: TR-330 Table 1 (the rows issue 6 covers: 0 BOOTSTRAP, 1 BOOT + M
-Reboot, 4 VALUE CHANGE — also across a lost NOTIFY —, offline/online), Table 2 (one test per row, the
+Reboot, 4 VALUE CHANGE — also across a lost or refused NOTIFY —, offline/online), Table 2 (one test per row, the
 device made to answer each code), the GetParameterNames examples of §4.6.2
 and Figure 7, the Status mappings of SetParameterValues, AddObject,
 DeleteObject and SetParameterAttributes, a restart of the proxier, a
@@ -287,6 +287,39 @@ class Table1Tests(unittest.TestCase):
         values = {p.name: p.value for s in reported for p in s.inform.parameters}
         self.assertEqual(values["Device.Time.NTPServer1"], "lost.example")
         self.assertEqual(values["Device.Hosts.Host.1.HostName"], "renamed")
+
+    @defer.inlineCallbacks
+    def test_refusedEvent(self) -> None:
+        """
+        The callback server has no room for a NOTIFY (every slot held, none
+        may wait): the connection is refused before a byte of it is read, so
+        the device's state is read again and the change it carried is
+        reported all the same (GENA does not send an event twice; issue 19).
+        """
+        from twisted.internet.protocol import ClientFactory, Protocol
+
+        lab = yield Lab(self).start()
+        yield lab.session([m.SetParameterAttributes((AttributeChange("Device.Time.NTPServer1", True, 2),))])
+        callbacks = lab.controlPoint.callbacks
+        site = callbacks.site
+        self.patch(site, "maxConnections", 4)
+        self.patch(site, "maxWaiting", 0)
+        self.patch(site, "grace", 3600.0)  # the silent holders below are never pushed out
+        holders: list = []
+        factory = ClientFactory.forProtocol(Protocol)
+        port = callbacks.listeners["127.0.0.1"].getHost().port
+        for _ in range(4):
+            holders.append(reactor.connectTCP("127.0.0.1", port, factory))
+        self.addCleanup(lambda: [h.disconnect() for h in holders])
+        yield waitFor(lambda: site.openConnections == 4, what="the callback server full")
+        lost = callbacks.counts["lost"]
+        lab.sim().cms.setLocal("/BBF/Time/NTPServer1", "refused.example")
+        yield waitFor(lambda: callbacks.counts["lost"] > lost, what="the NOTIFY refused")
+        yield waitFor(lab.ended(0, 3), what="the VALUE CHANGE session")
+        change = lab.sessions()[2]
+        self.assertEqual(events(change), ["4 VALUE CHANGE"])
+        self.assertIn(ParameterValue("Device.Time.NTPServer1", "refused.example"), change.inform.parameters)
+        self.assertEqual(site.counts["refused"], callbacks.counts["lost"])
 
     @defer.inlineCallbacks
     def test_offlineAndOnline(self) -> None:

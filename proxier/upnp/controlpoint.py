@@ -113,8 +113,10 @@ class IUPnPDeviceObserver(Interface):
     def stateMayBeStale(device, service, reason):
         """
         Events of C{service} may have been missed: read the state again by
-        actions. C{reason}: C{"seq-gap"}, C{"resubscribed"} or C{"poll"}
-        (the device refuses subscriptions and is polled instead).
+        actions. C{reason}: C{"seq-gap"}, C{"resubscribed"}, C{"poll"}
+        (the device refuses subscriptions and is polled instead), C{"lost"}
+        (a NOTIFY refused or cut by the callback server) or
+        C{"no-initial-event"}.
         """
 
 
@@ -436,7 +438,8 @@ class ControlPoint(MultiService):
         self.actions = ActionClient(self.requester, timeout=s.actionTimeout, maxBytes=s.actionMaxBytes)
         self.callbacks = CallbackServer(self.clock, listenTCP or reactor.listenTCP, port=s.callbackPort,
                                         requestTimeout=s.callbackRequestTimeout,
-                                        maxConnections=s.callbackMaxConnections, maxPerPeer=s.callbackMaxPerPeer)
+                                        maxConnections=s.callbackMaxConnections, maxPerPeer=s.callbackMaxPerPeer,
+                                        maxWaiting=s.callbackMaxWaiting)
         self.tracker = DeviceTracker(self._fetchDescription, _TrackerEvents(self), self.clock,
                                      maxDevices=s.maxDevices, maxPending=s.maxPending)
         self.security = SecurityManager(self, s, store, identity or IdentityKeeper(s, store, self.clock,

@@ -15,10 +15,19 @@ one for each new SUBSCRIBE), answers NOTIFY at once, accepts it only for the
 SID held on that path and from the device's own addresses, keeps a short
 backlog for events that arrive before the SUBSCRIBE answer, and listens only
 on the local addresses devices need (never on a wildcard address).
+
+GENA never sends an event twice, so an event the server could not take is
+state lost unless it is read again: a connection refused or cut before its
+NOTIFY was served (L{proxier.httpguard} tells which, with the path when it
+came), an initial event that does not come, a first event other than SEQ 0
+and a SEQ gap all end in C{stateMayBeStale} for the subscriptions concerned.
+A burst (1,000 devices subscribed at once each send their initial event)
+waits for a slot rather than being refused (C{maxWaiting}).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import secrets
 from typing import Any, Callable, Optional, Protocol as TypingProtocol
@@ -51,6 +60,10 @@ RETRY_DELAYS = (30, 60, 120, 300, 600, 1800)
 #: More SEQ gaps than this within GAP_WINDOW seconds: stop trusting events, poll.
 MAX_GAPS = 5
 GAP_WINDOW = 600
+#: Seconds after the SUBSCRIBE answer by which the initial event (SEQ 0) is due; none: the state is read.
+INITIAL_EVENT_DUE = 30.0
+#: At most one re-read for lost events per subscription in this many seconds (more losses meanwhile: one after).
+LOST_INTERVAL = 10.0
 _MAX_ANSWER = 64 * 1024
 
 
@@ -63,7 +76,8 @@ class ISubscriptionOwner(TypingProtocol):
     def stateMayBeStale(self, subscription: "Subscription", reason: str) -> None:
         """
         Events may have been missed: re-read the state by actions. C{reason}:
-        C{"seq-gap"}, C{"resubscribed"} or C{"poll"}.
+        C{"seq-gap"}, C{"resubscribed"}, C{"poll"}, C{"lost"} (a NOTIFY
+        refused or cut by the callback server) or C{"no-initial-event"}.
         """
 
     def unreachable(self, subscription: "Subscription", why: str) -> None:
@@ -161,6 +175,9 @@ class Subscription:
         self._generation = 0
         self._timer: Any = None
         self._pollTimer: Any = None
+        self._initialTimer: Any = None
+        self._lostAt: Optional[float] = None
+        self._lostCall: Any = None
         self._settled: list[Deferred] = []
 
     # what the device may send from
@@ -216,10 +233,16 @@ class Subscription:
         """A NOTIFY for our SID (the server checked path, SID and sender)."""
         if self.state not in ("subscribed", "renewing") or message.sid != self.sid:
             return
+        self._cancel("_initialTimer")
         if self.expectedSeq is None:
             if message.seq != 0:
-                self.log.info("{label}: first event has SEQ {seq}, not 0; taken as the start", label=self.label,
+                # the initial event (all the variables) was lost: this one is taken as the start, the rest read
+                self.log.info("{label}: first event has SEQ {seq}, not 0; its state is read again", label=self.label,
                               seq=message.seq)
+                generation = self._generation
+                self.owner.stateMayBeStale(self, "seq-gap")
+                if generation != self._generation:
+                    return
         elif message.seq != self.expectedSeq:
             if message.seq == _previous(self.expectedSeq):
                 return  # the same event delivered twice
@@ -228,12 +251,37 @@ class Subscription:
         self.expectedSeq = nextSEQ(message.seq)
         self.owner.eventReceived(self, list(message.variables))
 
+    def eventsMayBeLost(self, why: str) -> None:
+        """
+        A NOTIFY that may have been this subscription's was refused or cut
+        (L{CallbackServer}): the owner re-reads the state, at most once per
+        L{LOST_INTERVAL} — a loss within it gets one re-read at its end, so
+        that one always begins after the loss.
+        """
+        if self.state in ("idle", "closed") or self._lostCall is not None:
+            return
+        now = self.clock.seconds()
+        if self._lostAt is not None and now - self._lostAt < LOST_INTERVAL:
+            self._lostCall = self.clock.callLater(self._lostAt + LOST_INTERVAL - now, self._lostNow, why)
+            return
+        self._lostNow(why)
+
+    def _lostNow(self, why: str) -> None:
+        self._lostCall = None
+        if self.state in ("idle", "closed"):
+            return
+        self._lostAt = self.clock.seconds()
+        self.log.info("{label}: an event NOTIFY may have been lost ({why}); its state is read again",
+                      label=self.label, why=why)
+        self.owner.stateMayBeStale(self, "lost")
+
     # the machine
 
     def _enter(self, state: str) -> None:
         self._generation += 1
         self.state = state
         self._cancel("_timer")
+        self._cancel("_initialTimer")
         if state not in ("polling", "subscribing"):  # polling goes on while SUBSCRIBE is retried
             self._cancel("_pollTimer")
 
@@ -254,6 +302,8 @@ class Subscription:
             self.token = None
         self.sid = None
         self.expectedSeq = None
+        if self.state == "closed":
+            self._cancel("_lostCall")
 
     def _subscribe(self) -> None:
         old = self.sid
@@ -296,6 +346,7 @@ class Subscription:
         if isinstance(self.granted, int) and self.granted < 2:
             self.granted = 2
         self._timer = self.clock.callLater(renewDelay(self.granted, self.rng), self._renew)
+        self._initialTimer = self.clock.callLater(INITIAL_EVENT_DUE, self._noInitialEvent)
         self.log.debug("{label}: subscribed, SID {sid}, {granted}", label=self.label, sid=self.sid,
                        granted=self.granted)
         first = not self.subscribedOnce
@@ -313,6 +364,13 @@ class Subscription:
             if generation != self._generation:
                 return
             self.eventArrived(message)
+
+    def _noInitialEvent(self) -> None:
+        self._initialTimer = None
+        if self.state in ("subscribed", "renewing") and self.expectedSeq is None:
+            self.log.info("{label}: no initial event {due:g} s after subscribing; its state is read instead",
+                          label=self.label, due=INITIAL_EVENT_DUE)
+            self.owner.stateMayBeStale(self, "no-initial-event")
 
     def _requestFailed(self, failure: Failure, generation: int) -> None:
         if generation != self._generation:
@@ -445,6 +503,18 @@ class _NotifyResource(Resource):
         return b""
 
 
+class _CallbackSite(GuardedSite):
+    """The callback server's guard: a loopback peer's quota is the whole server's (L{CallbackServer})."""
+
+    def peerQuota(self, peer: str) -> int:
+        try:
+            if ipaddress.ip_address(peer.partition("%")[0]).is_loopback:
+                return self.maxConnections + self.maxWaiting
+        except ValueError:
+            pass
+        return self.maxPerPeer
+
+
 class CallbackServer:
     """
     The HTTP server devices send events to.
@@ -454,7 +524,11 @@ class CallbackServer:
     @param requestTimeout: seconds a device has to send a whole NOTIFY;
         C{maxConnections} and C{maxPerPeer} bound the connections open at
         once, a new one taking the place of the oldest still sending its
-        request (L{proxier.httpguard}: slowloris, issue 11).
+        request (L{proxier.httpguard}: slowloris, issue 11); past them up to
+        C{maxWaiting} more wait, unread, for a slot (a burst of initial
+        events). A loopback peer is the machine itself — in unicast-loopback
+        mode a whole fleet of simulated devices on one address —: it counts
+        against the total only, as the devices of a LAN each do.
     """
 
     log = Logger()
@@ -472,6 +546,7 @@ class CallbackServer:
         requestTimeout: float = 10.0,
         maxConnections: int = 64,
         maxPerPeer: int = 16,
+        maxWaiting: int = 1024,
         tokenBytes: int = 18,
     ) -> None:
         self.clock = clock
@@ -480,13 +555,15 @@ class CallbackServer:
         self.backlogSeconds = backlogSeconds
         self.maxBacklog = maxBacklog
         self.tokenBytes = tokenBytes
-        self.site = GuardedSite(_NotifyResource(self), clock=clock, name="GENA callback server",
-                                maxConnections=maxConnections, maxPerPeer=maxPerPeer, requestTimeout=requestTimeout,
-                                maxBody=maxBody, idleTimeout=idleTimeout)
+        self.site = _CallbackSite(_NotifyResource(self), clock=clock, name="GENA callback server",
+                                  maxConnections=maxConnections, maxPerPeer=maxPerPeer, requestTimeout=requestTimeout,
+                                  maxBody=maxBody, idleTimeout=idleTimeout, maxWaiting=maxWaiting)
+        self.site.lost = self._lost
         self.listeners: dict[str, Any] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.backlog: dict[str, list[tuple[float, EventMessage]]] = {}
-        self.counts = {"accepted": 0, "backlogged": 0, "refused": 0}
+        #: C{lost}: NOTIFY connections refused or cut before being served (each may be an event lost)
+        self.counts = {"accepted": 0, "backlogged": 0, "refused": 0, "lost": 0}
 
     # listening
 
@@ -498,7 +575,9 @@ class CallbackServer:
         port = self.listeners.get(localAddress)
         if port is None:
             interface = f"{localAddress}%{scope}" if scope and localAddress.lower().startswith("fe80") else localAddress
-            port = self.listenTCP(self.port, self.site, interface=interface)
+            # the kernel's accept queue is where a burst waits before the reactor takes it in
+            backlog = max(50, min(4096, self.site.maxWaiting))
+            port = self.listenTCP(self.port, self.site, backlog=backlog, interface=interface)
             self.listeners[localAddress] = port
             self.log.info("GENA callback server listening on {address} port {port}",
                           address=localAddress, port=port.getHost().port)
@@ -507,6 +586,10 @@ class CallbackServer:
     def stop(self) -> "Deferred[Any]":
         from twisted.internet.defer import gatherResults
 
+        if self.listeners:
+            self.log.info("GENA callback server stops: {accepted} events taken, {lost} NOTIFY connections refused "
+                          "or cut, {queued} made to wait for a slot", accepted=self.counts["accepted"],
+                          lost=self.counts["lost"], queued=self.site.counts["queued"])
         listeners, self.listeners = list(self.listeners.values()), {}
         return gatherResults([succeed(None)] + [d for d in (p.stopListening() for p in listeners) if d is not None])
 
@@ -556,6 +639,24 @@ class CallbackServer:
         self.counts["accepted"] += 1
         subscription.eventArrived(message)
         return 200
+
+    def _lost(self, address: str, target: Optional[bytes], what: str) -> None:
+        """
+        The guard closed a connection from C{address} before its NOTIFY was
+        served: the subscription of its path, if that came, else every
+        subscription the address may send for, may have lost an event.
+        """
+        self.counts["lost"] += 1
+        address = address.partition("%")[0]
+        subscription = None
+        if target is not None and target.startswith(b"/gena/"):
+            subscription = self.subscriptions.get(target.decode("latin-1").rpartition("/")[2])
+        if subscription is not None and address in subscription.peers:
+            subscription.eventsMayBeLost(f"NOTIFY {what}")
+            return
+        for subscription in list(self.subscriptions.values()):
+            if address in subscription.peers:
+                subscription.eventsMayBeLost(f"a NOTIFY connection from {address} {what}")
 
     def _refuse(self, status: int, why: str, host: str) -> int:
         self.counts["refused"] += 1

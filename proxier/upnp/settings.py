@@ -64,10 +64,17 @@ KEYS: tuple[Key, ...] = (
     Key("callback_request_timeout", integer(1, 300), "10",
         "Seconds a device has to send a whole NOTIFY, head and body, however it paces its bytes."),
     Key("callback_max_connections", integer(4, 4096), "64",
-        "Connections the GENA callback server holds open at once; past it a new one takes the slot of the "
-        "oldest still waiting for its request. Raise it for a LAN with many devices that notify at once."),
+        "Connections the GENA callback server reads or answers at once (each may hold a NOTIFY body of up to "
+        "256 KiB); past it a new one takes the slot of the oldest that began its request and stalls, else waits "
+        "(callback_max_waiting)."),
+    Key("callback_max_waiting", integer(0, 65536), "1024",
+        "Connections that wait, unread, for a slot of the GENA callback server when devices notify at once (the "
+        "initial events of a LAN's devices subscribed together): each costs its socket and about 2 KiB (its "
+        "bytes stay in the kernel until it has a slot); past it a new one is refused — an event lost, whose state is read again. 0: none wait."),
     Key("callback_max_connections_per_peer", integer(1, 4096), "16",
-        "Connections one LAN address may hold open on the GENA callback server at once."),
+        "Connections (reading, answered or waiting) one LAN address may hold on the GENA callback server at "
+        "once; a loopback address (the simulated devices of unicast-loopback mode) counts against the totals "
+        "only."),
     # DeviceProtection:1 (TR-330 §2.3, §2.4, §4.8): see proxier.upnp.dps.security
     Key("dps_certificate", filePath(), "",
         "PEM certificate the proxier presents to DeviceProtection devices over TLS; its CPID is what "
@@ -139,6 +146,7 @@ class Settings:
     callbackPort: int = 0
     callbackRequestTimeout: int = 10
     callbackMaxConnections: int = 64
+    callbackMaxWaiting: int = 1024
     callbackMaxPerPeer: int = 16
     dpsCertificate: str = ""
     dpsPrivateKey: str = ""
@@ -177,6 +185,7 @@ class Settings:
             callbackPort=key("callback_port"),
             callbackRequestTimeout=key("callback_request_timeout"),
             callbackMaxConnections=key("callback_max_connections"),
+            callbackMaxWaiting=key("callback_max_waiting"),
             callbackMaxPerPeer=key("callback_max_connections_per_peer"),
             dpsCertificate=key("dps_certificate"),
             dpsPrivateKey=key("dps_private_key"),
