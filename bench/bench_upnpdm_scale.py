@@ -17,7 +17,9 @@ the machine), so the figures are the proxier's own:
    its model and bootstraps it.
 
 Peak RSS is the kernel's VmHWM of the proxier process; CPU is its user +
-system time, both read when the last BOOTSTRAP session ended.
+system time, both read when the last BOOTSTRAP session ended. The GENA
+NOTIFY connections refused or cut (events whose state had to be read again)
+are counted to the proxier's exit, from its log.
 
 A gateway's flash takes 5-20 ms per fsync: C{--fsync-delays 0,0.01} runs
 each size again with the proxier started through L{bench._slowfsync}, which
@@ -67,7 +69,25 @@ def measure(reactor: Any, count: int, timeout: float, profile: str = "", fsyncDe
     finally:
         yield lan.stop()
     result["fsyncs"], result["bytes"] = lan.fsyncCounts()
+    result["lostNotifies"] = lostNotifies(lan.workdir)
     return result
+
+
+def lostNotifies(workdir: str) -> int:
+    """
+    NOTIFY connections the proxier's GENA callback server refused or cut (each
+    an event whose state had to be read again), from the warning it logs when
+    it stops; 0 when it logged none.
+    """
+    import re
+
+    lost = 0
+    with open(os.path.join(workdir, "proxier.log"), encoding="utf-8", errors="replace") as f:
+        for line in f:
+            match = re.search(r"GENA callback server stops: \d+ events taken, (\d+) NOTIFY", line)
+            if match:
+                lost = int(match.group(1))
+    return lost
 
 
 @defer.inlineCallbacks
@@ -86,6 +106,7 @@ def run(reactor: Any, sizes: list[int], timeout: float, profile: str = "", fsync
             else:
                 print(f"{label}: all BOOTSTRAP sessions done in {result['seconds']:6.1f} s; proxier peak RSS "
                       f"{result['peak'] / 2**20:6.1f} MiB, CPU {result['cpu']:6.1f} s")
+            print(f"{' ' * len(label)}  {result['lostNotifies']} GENA NOTIFY connections refused or cut")
             if result["fsyncs"] is not None:
                 print(f"{' ' * len(label)}  {result['fsyncs'] / count:6.1f} fsyncs, "
                       f"{result['bytes'] / count / 1024:8.1f} KiB made durable per device (to exit)")

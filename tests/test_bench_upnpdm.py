@@ -54,7 +54,22 @@ class ScriptTests(unittest.TestCase):
         """bench_upnpdm_scale: the BOOTSTRAP time, peak RSS and CPU of a tiny fleet, and the fsyncs per device."""
         out = self.run_("bench_upnpdm_scale.py", "--sizes", "2", "--timeout", "100")
         self.assertIn("N =     2, fsync +   0 ms: all BOOTSTRAP sessions done in", out)
+        self.assertIn("0 GENA NOTIFY connections refused or cut", out)
         self.assertIn("fsyncs,", out)
+
+    def test_lostNotifiesFromTheLog(self) -> None:
+        """The refused or cut NOTIFYs are the callback server's last word at exit; none logged: 0."""
+        from bench.bench_upnpdm_scale import lostNotifies
+
+        workdir = self.mktemp()
+        os.makedirs(workdir)
+        with open(os.path.join(workdir, "proxier.log"), "w") as f:
+            f.write("2026-12-06T15:46:20+0000 WARN [proxier.upnp.eventing.CallbackServer#warn] GENA callback server "
+                    "stops: 2990 events taken, 17 NOTIFY connections refused or cut, 800 made to wait for a slot\n")
+        self.assertEqual(lostNotifies(workdir), 17)
+        with open(os.path.join(workdir, "proxier.log"), "w") as f:
+            f.write("nothing\n")
+        self.assertEqual(lostNotifies(workdir), 0)
 
     def test_restart(self) -> None:
         """bench_upnpdm_restart: a tiny fleet bootstrapped, then back online after the proxier's restart."""
