@@ -21,7 +21,7 @@ from proxier.datamodel import paths
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.proxy.embeddedobjects import SUCCESS
-from proxier.upnpdm.embedded import DATA_MODEL, EmbeddedCMS, tableOf
+from proxier.upnpdm.embedded import DATA_MODEL, CMSCopy, EmbeddedCMS, tableOf
 from tests import tr181
 from tests.test_upnpdm_e2e import Lab, answers, events, faultCode, waitFor
 
@@ -48,8 +48,8 @@ class EmbeddedLab(Lab):
         yield waitFor(lambda: len(self.objects().rows) == self.count, what="the rows")
         for index in range(self.count):
             [follower] = self.device(index).followers
-            yield waitFor(lambda: follower.watcher.swept and follower.watcher.state_ == "idle",
-                          what=f"the row's model of device {index} learnt")
+            yield waitFor(lambda: follower.watcher.swept and follower.watcher.state_ == "idle" and follower.copy.held,
+                          what=f"the row's model of device {index} learnt, its copy read")
         if self.mechanism == "both":
             for index in range(self.count):
                 yield waitFor(self.ended(index, 1), what=f"the BOOTSTRAP session of device {index}")
@@ -195,6 +195,15 @@ class RowTests(unittest.TestCase):
         [row] = lab.objects().rows.values()
         yield waitFor(lambda: row.synced.state == SUCCESS, what="the push")
         self.assertEqual(lab.sim().cms.model.value("/BBF/Time/NTPServer2"), "ntp.example")
+        [follower] = lab.device().followers
+        self.assertEqual(follower.copy.values["Device.Time.NTPServer2"].value, "ntp.example")  # the push's
+        asked = dict(lab.device().gate.counts)
+        failure = yield self.assertFailure(row.synced.validateParameterValues([
+            ParameterValue("Device.Time.NTPServer2", "ntp.other"), ParameterValue("Device.Time.Nothing", "1")]),
+            CWMPFault)
+        self.assertEqual([(f.parameterName, f.faultCode) for f in failure.parameterFaults],
+                         [("Device.Time.Nothing", 9005)])
+        self.assertEqual(lab.device().gate.counts, asked)  # the learnt schema and the copy: the device not asked
         self.assertEqual(lab.sim().cms.model.value("/BBF/Time/Enable"), "1")
         session = yield lab.ownSession([m.DeleteObject(ROW + "Hosts.Host.3.", "k6"),
                                         m.GetParameterNames(ROW + "Hosts.Host.", True),
@@ -215,24 +224,58 @@ class RowTests(unittest.TestCase):
         self.assertEqual(events(change), ["4 VALUE CHANGE"])
         self.assertIn(ParameterValue(NTP, "ntp.lan"), change.inform.parameters)
         self.assertEqual([p.name for p in change.inform.parameters if p.name.startswith(TABLE)], [NTP])
+        asked = dict(lab.device().gate.counts)
+        values = yield lab.tree.ownEndpoint.model.getParameterValues([NTP])
+        self.assertEqual([v.value for v in values], ["ntp.lan"])  # the change is in the copy,
+        self.assertEqual(lab.device().gate.counts, asked)  # which answered without the device
 
     @defer.inlineCallbacks
     def test_offlineRetryingThenSuccess(self) -> Any:
-        """The device gone: a value set is accepted and waits (Retrying); back, it is pushed (Success)."""
+        """
+        The device gone: its row still answers GetParameterNames, Values and
+        Attributes from the proxier's copy, LastSyncTime the time of its last
+        reading; a value set is accepted and waits (Retrying); back, it is
+        pushed (Success) and the copy has it.
+        """
         lab = yield EmbeddedLab(self, "embedded").start()
         device = lab.device()
+        serial = ROW + "DeviceInfo.SerialNumber"
+        session = yield lab.ownSession([m.GetParameterValues((EMBEDDED + "LastSyncTime", ROW + "Time."))])
+        before = lab.values(session)
+        self.assertNotEqual(before[EMBEDDED + "LastSyncTime"], "0001-01-01T00:00:00Z")
         lab.sim().powerOff()
         yield waitFor(lambda: not device.online, what="the device offline")
-        session = yield lab.ownSession([m.SetParameterValues((ParameterValue(NTP, "later.example"),), "k")])
-        self.assertEqual(answers(session), [m.SetParameterValuesResponse(1)])
-        session = yield lab.ownSession([m.GetParameterValues((EMBEDDED + "CommandProcessed",)),
-                                        m.GetParameterValues((NTP,))])
-        self.assertEqual(lab.values(session), {EMBEDDED + "CommandProcessed": "Retrying"})
-        self.assertEqual(faultCode(answers(session)[1]), 9002)  # no copy of a CMS tree: the device is asked
+        session = yield lab.ownSession([
+            m.SetParameterValues((ParameterValue(NTP, "later.example"),), "k"),
+            m.SetParameterValues((ParameterValue(ROW + "Time.Enable", "maybe"),), "k2"),
+            m.SetParameterValues((ParameterValue(ROW + "Time.NoSuchThing", "1"), ParameterValue(NTP, "x")), "k3"),
+        ])
+        accepted, bad, unknown = answers(session)  # checked against what the proxier learnt: no device needed
+        self.assertEqual(accepted, m.SetParameterValuesResponse(1))
+        for answer, name, code in ((bad, ROW + "Time.Enable", 9007), (unknown, ROW + "Time.NoSuchThing", 9005)):
+            self.assertEqual(faultCode(answer), 9003)
+            self.assertEqual([(f.parameterName, f.faultCode) for f in answer.fault.parameterFaults], [(name, code)])
+        session = yield lab.ownSession([m.GetParameterValues((EMBEDDED + "CommandProcessed",
+                                                              EMBEDDED + "LastSyncTime", ROW + "Time.", serial)),
+                                        m.GetParameterNames(ROW + "Time.", True),
+                                        m.GetParameterAttributes((NTP,)),
+                                        m.GetParameterValues((ROW + "Time.NoSuchThing",))])
+        values = lab.values(session)
+        self.assertEqual((values[EMBEDDED + "CommandProcessed"], values[EMBEDDED + "LastSyncTime"]),
+                         ("Retrying", before[EMBEDDED + "LastSyncTime"]))
+        self.assertEqual({n: v for n, v in values.items() if n.startswith(ROW + "Time.")},
+                         {n: "later.example" if n == NTP else v for n, v in before.items() if n.startswith(ROW)})
+        self.assertEqual(values[serial], "SIM000000")
+        _, names, attributes, unknown = answers(session)
+        self.assertIn(NTP, [p.name for p in names.parameters])
+        self.assertEqual([p.name for p in attributes.parameters], [NTP])
+        self.assertEqual(faultCode(unknown), 9005)
         lab.sim().powerOn()
         [row] = lab.objects().rows.values()
         yield waitFor(lambda: row.synced.state == SUCCESS, what="the push")
         self.assertEqual(lab.sim().cms.model.value("/BBF/Time/NTPServer1"), "later.example")
+        [follower] = device.followers
+        self.assertEqual(follower.copy.values["Device.Time.NTPServer1"].value, "later.example")  # the push's
         session = yield lab.ownSession([m.GetParameterValues((EMBEDDED + "CommandProcessed",
                                                               EMBEDDED + "CommandProcessingErrMsg", NTP))])
         self.assertEqual(lab.values(session), {EMBEDDED + "CommandProcessed": "Success",
@@ -272,6 +315,76 @@ class RowTests(unittest.TestCase):
             failure = yield self.assertFailure(call(), CWMPFault)
             self.assertEqual(failure.code, 9000)
         self.assertEqual(lab.device().gate.counts, asked)
+
+
+class CopyTests(unittest.TestCase):
+    """L{CMSCopy} sans-IO, over a plain tree as the row's model: its answers are the model's."""
+
+    def setUp(self) -> None:
+        from twisted.internet.task import Clock
+
+        from proxier.datamodel.declarations import Object, Parameter, Table
+        from proxier.datamodel.tree import TreeDataModel
+        from proxier.datamodel.types import Boolean, String
+        from proxier.store import Store
+
+        root = Object("Device", Object("Time", Parameter("Enable", Boolean(), writable=True, value=True),
+                                       Parameter("NTPServer1", String(64), writable=True, value="pool")),
+                      Object("Hosts", Table("Host", Parameter("IPAddress", String(45)))))
+        self.model = TreeDataModel(root, Store.open(self.mktemp()))
+        self.model.addInstance("Device.Hosts.Host.", key="a", values={"IPAddress": "10.0.0.1"})
+        self.clock = Clock()
+        self.clock.advance(100)
+        self.copy = CMSCopy(self.model, self.clock)
+
+    def same(self, method: str, *args: Any) -> None:
+        asked = {"getParameterNames": "getParameterNames", "read": "getParameterValues"}[method]
+        self.assertEqual(getattr(self.copy, method)(*args), self.successResultOf(getattr(self.model, asked)(*args)))
+
+    def test_answersAsTheModel(self) -> None:
+        """Names (a subtree, a level, a table, a parameter), values and attributes; 9005 for what is not there."""
+        self.assertFalse(self.copy.covers(["Device."]))
+        self.successResultOf(self.copy.refresh())
+        self.assertEqual((self.copy.held, self.copy.at), (True, 100))
+        for path, nextLevel in (("Device.", False), ("Device.", True), ("Device.Hosts.Host.", True),
+                                ("Device.Time.NTPServer1", False), ("Device.Hosts.", False)):
+            self.same("getParameterNames", path, nextLevel)
+        self.same("read", ["Device.Time.", "Device.Hosts.Host.1.IPAddress"])
+        self.assertEqual(self.copy.read(["Device.Time."], True),
+                         self.successResultOf(self.model.getParameterAttributes(["Device.Time."])))
+        for call in (lambda: self.copy.read(["Device.Time.Nothing"]), lambda: self.copy.read(["Device.Nothing."]),
+                     lambda: self.copy.getParameterNames("Device.Hosts.Host.2.", True)):
+            self.assertEqual(self.assertRaises(CWMPFault, call).code, 9005)
+        self.assertFalse(self.copy.covers(["Device.Hosts.Host.[a]."]))  # an alias: the model resolves it
+
+    def test_keptUpToDate(self) -> None:
+        """
+        An object read again is spliced in (a new row and its count), a change
+        taken; LastSyncTime only moves with a whole reading.
+        """
+        self.successResultOf(self.copy.refresh())
+        self.model.addInstance("Device.Hosts.Host.", key="b", values={"IPAddress": "10.0.0.2"})
+        self.clock.advance(5)
+        self.successResultOf(self.copy.refresh("Device.Hosts."))
+        self.same("getParameterNames", "Device.", False)
+        self.same("read", ["Device."])
+        self.assertEqual(self.copy.at, 100)
+        self.copy.changed([ParameterValue("Device.Time.NTPServer1", "lan", "xsd:string"),
+                           ParameterValue("Device.Time.NotCopied", "x", "xsd:string")])
+        self.assertEqual(self.copy.read(["Device.Time.NTPServer1"]),
+                         [ParameterValue("Device.Time.NTPServer1", "lan", "xsd:string")])
+        self.model.setLocal("Device.Time.NTPServer1", "pushed")
+        self.assertTrue(self.successResultOf(self.copy.reread(["Device.Time.NTPServer1"])))
+        self.same("read", ["Device."])
+        self.successResultOf(self.copy.refresh())
+        self.assertEqual(self.copy.at, 105)
+
+    def test_bounded(self) -> None:
+        """A tree larger than the copy's limit is not copied: its reads are the model's."""
+        copy = CMSCopy(self.model, self.clock, limit=5)
+        self.successResultOf(copy.refresh())
+        self.assertFalse(copy.covers(["Device."]))
+        self.assertEqual((copy.names, copy.values, copy.at), (None, {}, None))
 
 
 class MechanismTests(unittest.TestCase):
