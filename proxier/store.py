@@ -417,8 +417,10 @@ class Writer:
 
     The reactor thread owns C{_waiting} (the changes not yet handed over;
     only the last one may still be a snapshot to take); the thread and a
-    synchronous L{Document.save} take changes from C{_batch} under C{_lock},
-    one file at a time, so both keep the order.
+    synchronous L{Document.save} write the changes of C{_batch} holding
+    C{_io}, one file at a time, so both keep the order. C{_lock} guards the
+    batch and what is known of it for a moment only: the reactor thread
+    never waits for a file to be written unless it writes one itself.
     """
 
     log = Logger()
@@ -436,8 +438,10 @@ class Writer:
         self._retryInterval = retryInterval
         self._inThread = inThread
         self._pool: Any = None
-        self._lock = threading.Lock()
+        self._io = threading.Lock()  # held while a file is written
+        self._lock = threading.Lock()  # held while _batch, _newest or _written is looked at
         self._waiting: list[_Change] = []
+        self._newest: dict[str, _Change] = {}  # path → its last change not yet on disk
         self._batch: deque[_Change] = deque()
         self._made = 0  # sequence number of the last change
         self._written = 0  # every change up to this one is on disk
@@ -462,7 +466,10 @@ class Writer:
         else:
             if last is not None:
                 last.freeze()  # it may no longer change: later ones are written after it
-            self._waiting.append(_Change(document, snapshot, None, self._made))
+            change = _Change(document, snapshot, None, self._made)
+            self._waiting.append(change)
+            with self._lock:
+                self._newest[document.path] = change
         if not self._busy and self._timer is None:
             self._timer = self._reactor.callLater(self._window, self._start)
 
@@ -511,15 +518,12 @@ class Writer:
         apart = self._apart.get(document.path)
         if apart is not None:
             return _encode(apart[1]())
-        for change in reversed(self._waiting):
-            if change.document.path == document.path:
-                change.freeze()
-                return change.body
         with self._lock:
-            for change in reversed(self._batch):
-                if change.document.path == document.path:
-                    return change.body
-        return None
+            change = self._newest.get(document.path)
+        if change is None:
+            return None
+        change.freeze()  # still waiting, or frozen already
+        return change.body
 
     def durable(self, path: Optional[str] = None) -> Deferred:
         """
@@ -535,7 +539,7 @@ class Writer:
         if self._written >= target:
             return succeed(None)
         d: Deferred = Deferred()
-        self._waiters.append((target, d))
+        self._waiters.append((target, d))  # targets only grow: the list stays in their order
         self._soonest = min(self._soonest, target)
         self._startNow()
         return d
@@ -550,12 +554,15 @@ class Writer:
         self._apart.pop(document.path, None)  # this one is newer
         if self._waiting and self._waiting[-1].document.path == document.path:
             self._waiting.pop()  # the last change, which this one replaces where it stood
+            with self._lock:
+                self._newest.pop(document.path, None)  # what waits before it is written first
         for change in self._waiting:
             change.freeze()
         self._made += 1
         seq = self._made
-        with self._lock:  # after the change the thread writes now, if any
-            self._batch.extend(self._waiting)
+        with self._io:  # after the file the thread writes now, if any
+            with self._lock:
+                self._batch.extend(self._waiting)
             self._waiting = []
             written, error = self._drainLocked()
             if error is None:
@@ -565,7 +572,8 @@ class Writer:
                     error = (document, e)
                 else:
                     written.append(document)
-                    self._written = seq
+                    with self._lock:
+                        self._written = seq
         self._report(written, error)
         if self._batch and not self._busy and self._timer is None:
             self._timer = self._reactor.callLater(self._retryInterval, self._start)  # a waiting change failed
@@ -617,34 +625,43 @@ class Writer:
         """On the thread: write the batch, a change at a time."""
         written: list[Document] = []
         while True:
-            with self._lock:
-                if not self._batch:
-                    return written, None
-                change = self._batch[0]
+            with self._io:
+                with self._lock:
+                    if not self._batch:
+                        return written, None
+                    change = self._batch[0]
                 try:
                     change.document._put(change.body)
                 except Exception as e:
                     return written, (change.document, e)
-                self._batch.popleft()
-                self._written = change.seq
+                self._wrote(change)
             written.append(change.document)
             if change.seq >= self._soonest and self._inThread is None:
                 # someone waits for this change (a session): told now, not at the end of the batch
                 self._reactor.callFromThread(self._fire)
 
     def _drainLocked(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
-        """With C{_lock} held: write the batch; stop at the first failure (the order)."""
+        """With C{_io} held: write the batch; stop at the first failure (the order)."""
         written: list[Document] = []
-        while self._batch:
-            change = self._batch[0]
+        while True:
+            with self._lock:
+                if not self._batch:
+                    return written, None
+                change = self._batch[0]
             try:
                 change.document._put(change.body)
             except OSError as e:
                 return written, (change.document, e)
+            self._wrote(change)
+            written.append(change.document)
+
+    def _wrote(self, change: _Change) -> None:
+        """C{change}, the first of the batch, is on disk."""
+        with self._lock:
             self._batch.popleft()
             self._written = change.seq
-            written.append(change.document)
-        return written, None
+            if self._newest.get(change.document.path) is change:
+                del self._newest[change.document.path]
 
     def _drained(self, result: Any) -> None:
         self._busy = False
@@ -675,16 +692,25 @@ class Writer:
                 document._failed(self._error)
 
     def _fire(self) -> None:
-        """Tell the waiters whose changes are on disk; fail the others when the last attempt failed."""
-        waiters, self._waiters = self._waiters, []
-        for target, d in waiters:
+        """
+        Tell the waiters whose changes are on disk; fail the others when the
+        last attempt failed. (Their targets grow in the order they came.)
+        """
+        done = 0
+        for target, _ in self._waiters:
+            if self._written < target:
+                break
+            done += 1
+        ready, self._waiters = self._waiters[:done], self._waiters[done:]
+        if self._error is not None:
+            ready += [(target, d) for target, d in self._waiters]
+            self._waiters = []
+        for target, d in ready:
             if self._written >= target:
                 d.callback(None)
-            elif self._error is not None:
-                d.errback(Failure(self._error))
             else:
-                self._waiters.append((target, d))
-        self._soonest = min((target for target, _ in self._waiters), default=self._made + 1)
+                d.errback(Failure(self._error))
+        self._soonest = self._waiters[0][0] if self._waiters else self._made + 1
 
     # -- the end -------------------------------------------------------------------------
 
