@@ -97,11 +97,14 @@ class RowTests(unittest.TestCase):
         DiscoveryProtocol, Host, SupportedDataModel declared by the
         proxier), the vendor table's count, the device's CMS tree in its row
         (DeviceInfo., its other objects, no ManagementServer.), no endpoint
-        and no VirtualDevice row.
+        and no VirtualDevice row; the device's tree learnt once, by the
+        row's model (its Virtual CWMP Device's unused model never sweeps).
         """
         lab = yield EmbeddedLab(self, "embedded").start()
         key = lab.sim().identity.deviceIdentity.key
         self.assertNotIn(key, lab.tree.cwmp.manager.endpoints)
+        [follower] = lab.device().followers
+        self.assertEqual((lab.device().watcher.counts["sweeps"], follower.watcher.counts["sweeps"]), (0, 1))
         self.assertEqual(lab.sessions(), [])
         session = yield lab.ownSession([
             m.GetParameterValues(("Device.ManagementServer.", "Device.X_000000_UPnPDMNumberOfEntries",
@@ -408,6 +411,7 @@ class MechanismTests(unittest.TestCase):
         change reaches the proxier's endpoint with the row's name.
         """
         lab = yield EmbeddedLab(self, "both").start()
+        self.assertGreater(lab.device().watcher.counts["sweeps"], 0)  # its Virtual CWMP Device's model learnt too
         yield lab.ownSession([m.SetParameterAttributes((AttributeChange(NTP, True, 2),))])
         session = yield lab.session([m.GetParameterAttributes(("Device.Time.NTPServer1",))])
         [attributes] = answers(session)

@@ -39,7 +39,7 @@ from zope.interface import implementer
 
 from proxier.datamodel.gateway import ROOT_DATA_MODEL_VERSION
 from proxier.interfaces import IDataModel, IPendingDevices, IProxierContext, PendingDevice
-from proxier.proxy.embeddedobjects import IEmbeddedObjects
+from proxier.proxy.embeddedobjects import EMBEDDED, IEmbeddedObjects
 from proxier.store import StoreError
 from proxier.proxy.device import deviceKey
 from proxier.proxy.gate import ActionGate, GateFull, NoAnswer
@@ -52,7 +52,7 @@ from proxier.upnpdm.device import PROXY_PROTOCOL, Member, VirtualDevice
 from proxier.upnpdm.embedded import embeddedObjects, specOf
 from proxier.upnpdm.errors import refusedByDevice
 from proxier.upnpdm.profile import Candidate, ProbeRefused, candidates, capabilities, probe
-from proxier.upnpdm.settings import ProxySettings
+from proxier.upnpdm.settings import SECTION, ProxySettings
 from proxier.upnpdm.state import DeviceState
 
 __all__ = ["UPnPDMService", "UPnPDMProxy", "SERVICE_NAME", "PROBE_RETRY"]
@@ -76,6 +76,10 @@ class UPnPDMProxy:
     """
     @param deviceAppeared: the proxier's C{deviceAppeared} (the context's).
     @param store: the protocol's store (a document per device).
+    @param virtual: whether its devices are Virtual CWMP Devices (C{[upnp]
+        mechanism} virtual or both). When not, a device's own change watcher
+        never runs, as no endpoint listens to its model: only its embedded
+        objects' model learns the device's tree (L{proxier.upnpdm.embedded}).
 
     @ivar devices: the Virtual CWMP Devices of this run, by key.
     @ivar reported: the keys of those reported to the proxier (their model learnt).
@@ -86,8 +90,9 @@ class UPnPDMProxy:
 
     def __init__(self, deviceAppeared: Callable[[Any], None], store: Any, settings: ProxySettings, clock: Any,
                  *, defaultRootVersion: str = ROOT_DATA_MODEL_VERSION,
-                 uploadAgent: Optional[Callable[[], Any]] = None) -> None:
+                 uploadAgent: Optional[Callable[[], Any]] = None, virtual: bool = True) -> None:
         self.deviceAppeared = deviceAppeared
+        self.virtual = virtual
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -207,6 +212,8 @@ class UPnPDMProxy:
             except StoreError as e:  # a state file that cannot be read: not replaced by a blank one
                 self._refuse(upnp, candidate, str(e))
                 return
+            if not self.virtual:
+                device.watcher.stop()
             self.devices[key] = device
             if len(candidates(upnp.description)[0]) == 1:
                 upnp.log.rebind(f"{profile.identity} ({upnp.udn} at {upnp.host})")
@@ -330,7 +337,8 @@ class UPnPDMService(MultiService):
             controlPoint = ControlPoint(context.config, reactor=context.reactor)
         self.controlPoint = controlPoint
         self.proxy = UPnPDMProxy(context.deviceAppeared, context.store, self.settings, context.reactor,
-                                 uploadAgent=self._uploadAgent)
+                                 uploadAgent=self._uploadAgent,
+                                 virtual=SECTION.reader(context.config)("mechanism") != EMBEDDED)
         controlPoint.addObserver(self.proxy)
         controlPoint.setServiceParent(self)
         #: each device's embedded objects, by key: made once, whenever its row comes back
