@@ -1,0 +1,84 @@
+"""
+Tests for the proxier's footprint (issue 19): a started proxier imports only
+what its configured protocols need — a UPnP-only one no printer service nor
+any device-management code before a device comes, a printer-only one no
+UPnP control point — and bench/bench_footprint.py runs to its end.
+
+Each start is a child process: this one has imported everything already.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from twisted.trial import unittest
+
+from tests._helpers import TOP, subprocessEnv
+
+# Start the tree as twistd would (tap's options and service, the config given),
+# then print the project's modules imported; no reactor runs, nothing is sent.
+_START = """
+import os, sys
+from proxier import tap
+options = tap.Options()
+options.parseOptions(["--config", sys.argv[1]])
+tap.makeService(options).startService()
+print(" ".join(sorted(m for m in sys.modules if m.startswith("proxier"))))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+#: What a proxier with no device never needs: each protocol's service and the
+#: management of a device (built with the first device).
+PRINTER_SERVICE = ("proxier.printer.proxy", "proxier.printer.poller", "proxier.printer.snmpclient",
+                   "proxier.printer.snmpprobe", "proxier.printer.devicemodel")
+DEVICE_MANAGEMENT = ("proxier.upnpdm.management", "proxier.upnpdm.firmware", "proxier.upnpdm.logs",
+                     "proxier.upnpdm.bmsdiagnostics", "proxier.upnpdm.httpfiles", "proxier.proxy.diagnostics")
+UPNP = ("proxier.upnpdm.proxy", "proxier.upnp.controlpoint", "proxier.upnp.dps.security", "proxier.upnpdm.model")
+
+
+class ImportsTests(unittest.TestCase):
+    timeout = 120
+
+    def started(self, enabled: str) -> set[str]:
+        """The project modules a proxier with C{[protocols] enabled = enabled} imported once started."""
+        folder = os.path.abspath(self.mktemp())
+        os.makedirs(folder)
+        config = os.path.join(folder, "proxier.conf")
+        with open(config, "w") as f:
+            f.write(f"[acs]\nurl = http://127.0.0.1:9/acs\n[connection_request]\nport = 0\n"
+                    f"[lan]\nssdp_mode = unicast-loopback\nssdp_port = 0\n[console]\nenable = false\n"
+                    f"[state]\ndirectory = {folder}/state\n[log]\nlevel = error\nfile = {folder}/log\n"
+                    f"[demo]\nenable = no\n[protocols]\nenabled = {enabled}\n")
+        result = subprocess.run([sys.executable, "-c", _START, config], capture_output=True, text=True, timeout=100,
+                                env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return set(result.stdout.split())
+
+    def test_upnpOnly(self) -> None:
+        """UPnP-DM only, no device yet: its control point runs; no printer service, no device management."""
+        modules = self.started("UPnP-DM")
+        self.assertIn("proxier.upnpdm.proxy", modules)
+        self.assertEqual(modules & set(PRINTER_SERVICE + DEVICE_MANAGEMENT), set())
+
+    def test_printerOnly(self) -> None:
+        """The printer protocol only: its service runs; no UPnP control point, CMS model or DPS."""
+        modules = self.started("X_000000_IPP")
+        self.assertIn("proxier.printer.proxy", modules)
+        self.assertEqual(modules & set(UPNP + DEVICE_MANAGEMENT), set())
+
+
+class BenchTests(unittest.TestCase):
+    timeout = 240
+
+    def test_runs(self) -> None:
+        """bench_footprint with no device and two: each line's figures, and the bytes a device adds."""
+        result = subprocess.run(
+            [sys.executable, os.path.join(TOP, "bench", "bench_footprint.py"), "--sizes", "0,2", "--settle", "0",
+             "--window", "1", "--timeout", "120"],
+            capture_output=True, text=True, timeout=200, env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("N =     0: RSS", result.stdout)
+        self.assertIn("KiB a device over N = 0; bootstrapped in", result.stdout)
