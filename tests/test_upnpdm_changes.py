@@ -153,6 +153,24 @@ class ChangeTests(WatcherTestCase):
         self.swept()
         self.assertEqual(self.reports[-1][0], [ParameterValue("Device.Time.NTPServer1", "changed-while-down")])
 
+    def test_stoppedWhileWaitingForTheLock(self) -> None:
+        """
+        A check waiting for the model's lock (a SetParameterValues the device
+        answers slowly) when the proxier stops: once the withdrawn write lets
+        go of the lock, the device is asked nothing and no timer is left.
+        """
+        self.device.delay = 1.0
+        written = self.model.setParameterValues([ParameterValue("Device.Time.NTPServer1", "ntp.acs")])
+        self.sim.cms.setLocal("/BBF/Time/NTPServer1", "ntp.local")  # its event: a check, waiting for the lock
+        self.assertEqual(self.watcher.state_, "running")
+        asked = dict(self.gate.counts)
+        self.watcher.stop()
+        self.gate.cancelAll("the proxier stops")
+        self.failureResultOf(written)
+        self.clock.advance(1)  # the device's late answer to the withdrawn write
+        self.assertEqual(self.gate.counts, asked)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
     def test_sameValueOfItsType(self) -> None:
         """Values are compared as values of their type: '1' and 'true' are the same boolean."""
         self.assertTrue(self.model.sameValue("/BBF/Ethernet/Interface/0/Enable", "1", "true"))

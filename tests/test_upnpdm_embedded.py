@@ -285,6 +285,33 @@ class RowTests(unittest.TestCase):
                                                EMBEDDED + "CommandProcessingErrMsg": "", NTP: "later.example"})
 
     @defer.inlineCallbacks
+    def test_heldAcrossAStop(self) -> Any:
+        """
+        A push the tree's stop cut off (a slow device): no retry is left
+        waiting on a timer and the value stays on disk; the proxier started
+        again pushes it.
+        """
+        from twisted.internet import reactor
+
+        lab = yield EmbeddedLab(self, "embedded").start()
+        lab.sim().actionDelay = 1.0
+        yield lab.ownSession([m.SetParameterValues((ParameterValue(NTP, "kept.example"),), "k")])
+        [row] = lab.objects().rows.values()
+        yield waitFor(lambda: row.synced._inFlight, what="the push on its way")
+        objects = lab.objects()
+        yield lab.tree.stopService()
+        self.assertEqual([c for c in reactor.getDelayedCalls() if getattr(c.func, "__self__", None) is row.synced], [])
+        self.assertEqual([name for name, *_ in objects.store.document("pending-" + lab.device().key).load()],
+                         ["Device.Time.NTPServer1"])
+        lab.sim().actionDelay = 0.0
+        lab.sim().cms.setLocal("/BBF/Time/NTPServer1", "meanwhile")
+        lab.startTree()
+        yield waitFor(lambda: len(lab.objects().rows) == 1, what="the row again")
+        [row] = lab.objects().rows.values()
+        yield waitFor(lambda: row.synced.state == SUCCESS and not row.synced._pending, what="the push after the start")
+        self.assertEqual(lab.sim().cms.model.value("/BBF/Time/NTPServer1"), "kept.example")
+
+    @defer.inlineCallbacks
     def test_removed(self) -> Any:
         """The device no longer proxied: both rows go; back, the same numbers."""
         lab = yield EmbeddedLab(self, "embedded").start()

@@ -243,6 +243,8 @@ class ChangeWatcher:
         baselines = self.state.baselines
         yield model.lock.acquire()
         try:
+            if self.stopped:
+                return None  # stopped while a write held the lock (its action withdrawn): the device is not asked
             paths = list(baselines.values)
             if not paths or generation != self.generation:
                 baselines.clearMarks()
