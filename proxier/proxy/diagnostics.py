@@ -240,13 +240,13 @@ class RecordError(ValueError):
     """A stored record that cannot be used."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """
     Everything the proxier keeps about one diagnostics object, saved before
     anyone is told: the test parameters the ACS set, the DiagnosticsState, the
     phase of the test under way (and its ID on the device), and the last
-    results.
+    results. Slotted: every device holds one per diagnostics object.
 
     @ivar generation: counts requests, so that an answer about an earlier
         request is recognised and ignored.
@@ -389,6 +389,10 @@ class Diagnostic:
     other move is a bug, raised as C{IllegalTransition} — in a step's
     callback it ends the diagnostic in Error_Other (C{_crashed}).
     """
+
+    # every device holds one per diagnostics object offered (issue 19)
+    __slots__ = ("kind", "record", "runner", "link", "clock", "log", "_save", "_changed", "_timer", "_watchdog",
+                 "_inFlight", "_ready", "_stopped", "_cancelling", "_cancelWait")
 
     def __init__(self, kind: d.Kind, record: Record, runner: ITestRunner, link: DiagnosticsLink,
                  save: Callable[[], None], changed: Callable[["Diagnostic", bool], None]) -> None:

@@ -47,6 +47,8 @@ _SERVICES = {"bms": "BasicManagement", "sms": "SoftwareManagement", "cms": "Conf
 class DeviceLinkOf:
     """The L{DeviceLink<proxier.upnpdm.link.DeviceLink>} of a L{VirtualDevice<proxier.upnpdm.device.VirtualDevice>}."""
 
+    __slots__ = ("device", "settings", "clock", "log", "idleLimit", "fetcher")  # one per device
+
     def __init__(self, device: Any, settings: ProxySettings) -> None:
         self.device = device
         self.settings = settings
