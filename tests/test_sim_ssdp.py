@@ -207,6 +207,18 @@ class ResponderTests(unittest.TestCase):
         self.clock.advance(5)
         self.assertEqual(self.responder.pending, 0)
 
+    def test_stopDropsWaitingAnswers(self) -> None:
+        """An answer sent is no longer held; stop cancels those still waiting, and nothing more is sent."""
+        self.responder.datagramReceived(ssdp.Search(st="ssdp:all", mx=5).toBytes(), ("192.168.1.5", 40000))
+        self.clock.advance(2.5)
+        sent = len(self.sender.unicast)
+        self.assertTrue(0 < sent < 18)
+        self.assertEqual(len(self.responder._scheduled), 18 - sent)
+        self.responder.stop()
+        self.assertEqual((self.responder._scheduled, self.responder.pending), ({}, 0))
+        self.clock.advance(10)
+        self.assertEqual(len(self.sender.unicast), sent)
+
     def test_sendErrorsLogged(self) -> None:
         """A send that fails is logged, not raised."""
         def refuse(datagram, address):

@@ -30,6 +30,7 @@ Sans-IO but for the clock: datagrams go out through an L{SSDPSender}.
 
 from __future__ import annotations
 
+import itertools
 import random as _random
 from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
 
@@ -280,7 +281,11 @@ class SearchResponder:
         self.dropped = 0
         self.answered = 0
         self.maxPending = MAX_PENDING_ANSWERS
-        self._scheduled: set[Any] = set()
+        # answers waiting, by a number of their own: each leaves as it is
+        # sent (a fleet of 1,000 has thousands waiting after one search, and
+        # a sweep of them all per answer sent was quadratic)
+        self._scheduled: dict[int, Any] = {}
+        self._numbers = itertools.count()
 
     def datagramReceived(self, data: bytes, address: tuple) -> None:
         """One datagram from the network: answer it if it is a search."""
@@ -311,19 +316,18 @@ class SearchResponder:
         for answer in answers:
             delay = self.random.uniform(0, mx) if mx else 0.0
             self.pending += 1
-            call = self.clock.callLater(delay, self._send, answer, address)
-            self._scheduled.add(call)
+            number = next(self._numbers)
+            self._scheduled[number] = self.clock.callLater(delay, self._send, number, answer, address)
 
     def stop(self) -> None:
         """Drop the answers not sent yet (the endpoint is closing)."""
-        for call in self._scheduled:
-            if call.active():
-                call.cancel()
+        for call in self._scheduled.values():
+            call.cancel()
         self._scheduled.clear()
         self.pending = 0
 
-    def _send(self, answer: bytes, address: tuple) -> None:
-        self._scheduled = {c for c in self._scheduled if c.active()}
+    def _send(self, number: int, answer: bytes, address: tuple) -> None:
+        del self._scheduled[number]
         self.pending -= 1
         self.answered += 1
         try:
