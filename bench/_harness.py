@@ -383,6 +383,16 @@ class FleetProcesses:
         except OSError:
             raise SystemExit(f"the proxier exited ({self.proxier.poll()}); see {self.workdir}/proxier.log")
 
+    def fleetCPU(self) -> float:
+        """
+        The simulated fleet's CPU seconds so far: it runs every device in one
+        process, so near the wall time it is the bottleneck, not the proxier.
+        """
+        try:
+            return processCPUSeconds(self.fleet.pid)
+        except OSError:
+            raise SystemExit(f"the simulated fleet exited ({self.fleet.poll()})")
+
     def stopProxier(self) -> None:
         """SIGTERM, and its end awaited (its state saved)."""
         _stop([self.proxier])
