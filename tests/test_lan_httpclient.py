@@ -21,6 +21,7 @@ from proxier.lan.httpclient import (
     HTTPFailure,
     HTTPTimeout,
     Requester,
+    TreqWireClient,
     USER_AGENT,
     makeHTTPClient,
 )
@@ -62,6 +63,14 @@ class FakeDevice(Resource):
         if path == b"/slow":
             self.pending.append(request)
             return NOT_DONE_YET
+        if path == b"/cookie":
+            request.addCookie(b"session", b"s1", path=b"/")
+            return b"set"
+        if path == b"/gzip":
+            import gzip
+
+            request.setHeader(b"content-encoding", b"gzip")
+            return gzip.compress(b"<root>inflated</root>")
         request.setResponseCode(404)
         return b"no"
 
@@ -177,6 +186,47 @@ class AgentClientRequesterTests(RequesterTests):
         self.assertEqual(self.device.requests[0][1], b"/d%C3%A9sc.xml")
 
 
+class TreqWireClientRequesterTests(RequesterTests):
+    """
+    Every Requester test again on L{TreqWireClient} (the default client where
+    treq is installed), and what it sends checked against treq's own client.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.requester = Requester(TreqWireClient(self.stub._agent), self.clock, self.policy)
+
+    def exchanges(self) -> list:
+        """A few requests (a cookie set, then sent back; an IRI; a body): what the device received."""
+        self.run_("GET", "http://192.168.1.20:49152/cookie")
+        self.run_("GET", "http://192.168.1.20:49152/desc.xml")
+        self.run_("GET", "http://192.168.1.20:49152/d\u00e9sc.xml?a=b|{c}")
+        self.run_("POST", "http://192.168.1.20:49152/desc.xml", body=b"<x/>", headers=[("SOAPACTION", '"a#b"')])
+        self.run_("GET", "http://192.168.1.20:49152/gzip")
+        return self.device.requests
+
+    def test_sameRequestsAsTreq(self) -> None:
+        """The device receives byte for byte what treq's client sends: URIs, headers (cookies, gzip asked), bodies."""
+        ours = self.exchanges()
+        self.device.requests = []
+        self.requester = Requester(self.stub, self.clock, self.policy)
+        theirs = self.exchanges()
+        self.assertEqual(ours, theirs)
+        self.assertEqual(ours[1][2][b"Cookie"], [b"session=s1"])
+        self.assertEqual(ours[0][2][b"Accept-Encoding"], [b"gzip"])
+        self.assertEqual(ours[2][1], b"/d%C3%A9sc.xml?a=b%7C%7Bc%7D")
+
+    def test_gzipInflated(self) -> None:
+        """A gzip answer is read inflated, as through treq."""
+        self.assertEqual(self.run_("GET", "http://192.168.1.20/gzip").body, b"<root>inflated</root>")
+
+    def test_onlyWhatTheRequesterAsks(self) -> None:
+        """Redirects and buffering are the Requester's: asking the client for them is a plain error."""
+        client = TreqWireClient(self.stub._agent)
+        self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", allow_redirects=True)
+        self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", unbuffered=False)
+
+
 class HTTP10Server(Protocol):
     """Answers like an old embedded server: HTTP/1.0, no Content-Length, then closes."""
 
@@ -245,7 +295,7 @@ class AgentClientLoopbackTests(LoopbackTests):
     def test_treqDemanded(self) -> None:
         """makeHTTPClient(useTreq=False) never uses treq; useTreq=True uses it."""
         self.assertIsInstance(makeHTTPClient(reactor, useTreq=False)[0], AgentHTTPClient)
-        self.assertNotIsInstance(makeHTTPClient(reactor, useTreq=True)[0], AgentHTTPClient)
+        self.assertIsInstance(makeHTTPClient(reactor, useTreq=True)[0], TreqWireClient)
 
 
 class EndpointFactoryTests(unittest.TestCase):
