@@ -617,7 +617,7 @@ class Writer:
 
             self._pool = ThreadPool(minthreads=1, maxthreads=1, name="proxier-store")
             self._pool.start()
-            self._shutdownTrigger = self._reactor.addSystemEventTrigger("during", "shutdown", self._stopPool)
+            self._shutdownTrigger = self._reactor.addSystemEventTrigger("during", "shutdown", self._stopPool, True)
             self._deferToThreadPool = deferToThreadPool
         return self._deferToThreadPool(self._reactor, self._pool, f)
 
@@ -734,10 +734,16 @@ class Writer:
 
         return d.addBoth(done)
 
-    def _stopPool(self) -> None:
+    def _stopPool(self, atShutdown: bool = False) -> None:
+        """
+        End the thread. From the shutdown trigger itself the trigger is not
+        removed: the reactor already took it off its list while firing it
+        (removing it raised ValueError and the exit hung).
+        """
         pool, self._pool = self._pool, None
         if pool is not None:
-            self._reactor.removeSystemEventTrigger(self._shutdownTrigger)
+            if not atShutdown:
+                self._reactor.removeSystemEventTrigger(self._shutdownTrigger)
             pool.stop()
 
 

@@ -479,3 +479,31 @@ class ThreadTests(unittest.TestCase):
 
         return check()
 
+
+    def test_reactorStopEndsTheThread(self) -> None:
+        """
+        A process whose reactor stops without the writer's stop() (the
+        shutdown trigger ends the thread) exits: the trigger once failed
+        removing itself and left the thread running, so the exit hung.
+        """
+        import subprocess
+        import sys
+
+        code = (
+            "import tempfile\n"
+            "from twisted.internet import reactor\n"
+            "from proxier.store import Store, Writer\n"
+            "s = Store(tempfile.mkdtemp())\n"
+            "s.writeWith(Writer(reactor))\n"
+            "s.document('a').saveSoon(lambda: {'x': 1})\n"
+            "reactor.callWhenRunning(lambda: s.durable().addBoth(lambda _: reactor.stop()))\n"
+            "reactor.run()\n"
+        )
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, PYTHONPATH=root)
+        try:
+            done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            self.fail("the process did not exit once its reactor stopped")
+        self.assertEqual(done.returncode, 0, done.stderr.decode("utf-8", "replace"))
+        self.assertNotIn(b"Traceback", done.stderr)
