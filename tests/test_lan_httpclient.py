@@ -220,6 +220,36 @@ class TreqWireClientRequesterTests(RequesterTests):
         """A gzip answer is read inflated, as through treq."""
         self.assertEqual(self.run_("GET", "http://192.168.1.20/gzip").body, b"<root>inflated</root>")
 
+    def test_uriAsTreqMakesIt(self) -> None:
+        """
+        The request URI is the one treq makes of the URL (hyperlink's URI
+        form), whether the URL is taken as it is or worked out: thousands of
+        URLs made of every kind of character a URL holds, default ports,
+        leading zeros, empty queries, IRIs.
+        """
+        import random
+
+        import hyperlink
+
+        from proxier.lan.httpclient import _treqURI
+
+        r = random.Random(19)
+        characters = "aZ09._~!$'()*+,;=:@/-%?&# \u00e9|{"
+        asIs = 0
+        for _ in range(5000):
+            url = (r.choice(["http", "https", "HTTP"]) + "://" + r.choice(["127.0.0.1", "dev-1.lan", "Dev.lan", "a"])
+                   + r.choice(["", ":80", ":443", ":080", ":49152", ":0", ":70000"]))
+            url += r.choice(["/", "/", "/", ""]) + "".join(r.choice(characters) if r.random() < 0.9 else "%" + r.choice("0aF") + r.choice("9eE")
+                           for _ in range(r.randint(0, 12)))
+            try:
+                wanted = hyperlink.EncodedURL.from_text(url).to_uri().to_text().encode("ascii")
+            except Exception as e:
+                self.assertRaises(type(e), _treqURI, url)
+                continue
+            self.assertEqual(_treqURI(url), wanted, url)
+            asIs += wanted == url.encode()
+        self.assertGreater(asIs, 1000)
+
     def test_onlyWhatTheRequesterAsks(self) -> None:
         """Redirects and buffering are the Requester's: asking the client for them is a plain error."""
         client = TreqWireClient(self.stub._agent)

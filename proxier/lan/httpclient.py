@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import urljoin
@@ -291,14 +292,37 @@ class AgentHTTPClient:
         return self.agent.request(method.encode("ascii"), uri, headers, producer)
 
 
-@functools.lru_cache(maxsize=4096)
+#: A URL that hyperlink's URI form leaves as it is, character for character:
+#: http(s), a lower-case host name or IPv4 address, a port without leading
+#: zero, a path, a query not empty, only characters of RFC 3986 that are
+#: never encoded and upper-case percent escapes. (Not a default port, which
+#: hyperlink drops: checked apart.) What a device's description gives is
+#: almost always such a URL.
+_AS_IS = re.compile(
+    r"(?P<scheme>https?)://(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"/(?:[A-Za-z0-9._~!$'()*+,;=:@/-]|%[0-9A-F]{2})*"
+    r"(?:\?(?:[A-Za-z0-9._~!$'()*+,;=:@/?&-]|%[0-9A-F]{2})+)?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _treqURI(url: str) -> bytes:
     """
     The request URI treq makes of C{url} (hyperlink's URI form: an IRI's
-    path percent-encoded, its host IDNA-encoded). A device's few URLs are
-    asked again and again; working it out each time was a fifth of treq's
-    cost per request.
+    path percent-encoded, its host IDNA-encoded, a default port dropped).
+    Working it out for every request was a fifth of treq's cost: a URL it
+    would leave as it is is taken as it is, any other one worked out once.
     """
+    plain = _AS_IS.fullmatch(url)
+    if plain is not None:
+        port = plain["port"]
+        if port is None or (int(port) <= 65535 and int(port) != _DEFAULT_PORTS[plain["scheme"]]):
+            return url.encode("ascii")
+    return _hyperlinkURI(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _hyperlinkURI(url: str) -> bytes:
     import hyperlink
 
     return hyperlink.EncodedURL.from_text(url).to_uri().to_text().encode("ascii")
