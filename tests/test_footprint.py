@@ -34,6 +34,9 @@ os._exit(0)
 #: management of a device (built with the first device).
 PRINTER_SERVICE = ("proxier.printer.proxy", "proxier.printer.poller", "proxier.printer.snmpclient",
                    "proxier.printer.snmpprobe", "proxier.printer.devicemodel")
+#: What listing the printer protocol's keys never needs: its IPP client and codecs, its SNMP codec.
+PRINTER_CODECS = ("proxier.printer.ippclient", "proxier.printer.ipp", "proxier.printer.ipptags",
+                  "proxier.printer.snmp")
 DEVICE_MANAGEMENT = ("proxier.upnpdm.management", "proxier.upnpdm.firmware", "proxier.upnpdm.logs",
                      "proxier.upnpdm.bmsdiagnostics", "proxier.upnpdm.httpfiles", "proxier.proxy.diagnostics")
 UPNP = ("proxier.upnpdm.proxy", "proxier.upnp.controlpoint", "proxier.upnp.dps.security", "proxier.upnpdm.model")
@@ -58,10 +61,15 @@ class ImportsTests(unittest.TestCase):
         return set(result.stdout.split())
 
     def test_upnpOnly(self) -> None:
-        """UPnP-DM only, no device yet: its control point runs; no printer service, no device management."""
+        """
+        UPnP-DM only, no device yet: its control point runs; no printer
+        service nor printer codec (the [printer] keys are listed all the
+        same), no device management.
+        """
         modules = self.started("UPnP-DM")
         self.assertIn("proxier.upnpdm.proxy", modules)
-        self.assertEqual(modules & set(PRINTER_SERVICE + DEVICE_MANAGEMENT), set())
+        self.assertIn("proxier.printer.settings", modules)
+        self.assertEqual(modules & set(PRINTER_SERVICE + PRINTER_CODECS + DEVICE_MANAGEMENT), set())
 
     def test_printerOnly(self) -> None:
         """The printer protocol only: its service runs; no UPnP control point, CMS model or DPS."""

@@ -30,13 +30,18 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from proxier.config import Config, Key, Section, choice, integer, url, words
-from proxier.printer import snmp
-from proxier.printer.ippclient import Credentials, IPPClientError, httpURL
 from proxier.proxy.embeddedobjects import mechanismKey
+
+if TYPE_CHECKING:
+    from proxier.printer.ippclient import Credentials
+
+# The IPP client and the SNMP codec are imported where an entry is read: the protocol plugin imports this
+# module to list the [printer] keys, and a proxier without the printer protocol (or without printers) never
+# needs them (issue 19).
 
 __all__ = ["SECTION", "SECTION_NAME", "PrinterSettings", "printerURLs", "embeddedURL", "embeddedSNMP", "credentials",
            "VENDOR",
@@ -75,7 +80,7 @@ class SNMPEntry:
     host: str
     port: int
     community: bytes = field(repr=False)
-    version: int = snmp.V2C
+    version: int  # proxier.printer.snmp.V1 or V2C
 
     @property
     def where(self) -> str:
@@ -113,6 +118,8 @@ def snmpEntry(word: str) -> SNMPEntry:
     query = parse_qsl(parts.query, keep_blank_values=True)
     if query not in ([], [("version", "1")], [("version", "2c")]):
         raise ValueError(f"{where}: the one query an entry takes is version=1 (or 2c, the default)")
+    from proxier.printer import snmp
+
     version = snmp.V1 if query == [("version", "1")] else snmp.V2C
     return SNMPEntry(word, host, port, unquote_to_bytes(parts.username), version)
 
@@ -134,6 +141,8 @@ def printerURLs(value: str) -> tuple[str, ...]:
 
 
 def _check(word: str) -> None:
+    from proxier.printer.ippclient import IPPClientError, httpURL
+
     _ippURL(word)
     try:
         httpURL(word)
@@ -193,6 +202,8 @@ def credentials(value: str) -> dict[str, Any]:
             raise ValueError(f"{target}: give username:password after the URL")
         if target in found:
             raise ValueError(f"{target}: credentials given twice")
+        from proxier.printer.ippclient import Credentials
+
         found[target] = Credentials(username, password)
     return found
 
@@ -340,6 +351,8 @@ class PrinterSettings:
         @param deviceTimeout: the endpoint's bound on a device call; None:
             no bound but C{request_timeout}.
         """
+        from proxier.printer.ippclient import Credentials
+
         key = SECTION.reader(config)
         secrets = key("credentials")
         timeout = key("request_timeout")

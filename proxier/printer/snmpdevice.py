@@ -371,7 +371,7 @@ class SNMPPrinters:
     def _entryAt(self, address: str, community: bytes) -> SNMPEntry:
         host = f"[{address}]" if ":" in address else address
         url = f"snmp://{community.decode('latin-1')}@{host}:{self.probePort}"
-        return SNMPEntry(url, address, self.probePort, community)
+        return SNMPEntry(url, address, self.probePort, community, snmp.V2C)
 
     def _entry(self, url: str) -> SNMPEntry:
         """An entry by its URL: the probe's as made (its community may not parse back), else the config's."""
