@@ -202,9 +202,9 @@ def credentials(value: str) -> dict[str, Any]:
             raise ValueError(f"{target}: give username:password after the URL")
         if target in found:
             raise ValueError(f"{target}: credentials given twice")
-        from proxier.printer.ippclient import Credentials
+        from proxier.printer import ippclient
 
-        found[target] = Credentials(username, password)
+        found[target] = ippclient.Credentials(username, password)
     return found
 
 
