@@ -217,13 +217,17 @@ class ConfiguredObserver:
         predicate = LogLevelFilterPredicate(defaultLogLevel=LEVELS[section["level"]])
         old = self._owned
         self._observer = FilteringLogObserver(base, [predicate])
+        # chatter is info, demoted to debug: above info both are dropped, and
+        # telling chatter apart formats every Twisted info event (issue 19:
+        # thousands per second while 1,000 devices boot) for nothing
+        self._demoteChatter = section["level"] in ("debug", "info")
         self._owned = None if self._stream is not None or out is self._stdout else out
         self.section = dict(section)
         if old is not None and old is not self._owned:
             old.close()
 
     def __call__(self, event: dict) -> None:
-        if isChatter(event):
+        if self._demoteChatter and isChatter(event):
             event = dict(event, log_level=LogLevel.debug)
         self._observer(event)
 

@@ -121,6 +121,20 @@ class ChatterTests(unittest.TestCase):
             self.assertEqual("starting on 7547" in text, shown, text)
             self.assertEqual("Port 1900 Closed" in text, shown, text)
 
+    def test_notToldApartAboveInfo(self) -> None:
+        """Above info, chatter and its demoted form are both dropped: Twisted's info events are not formatted to tell."""
+        import proxier.log
+
+        told: list = []
+        self.patch(proxier.log, "isChatter", lambda event: told.append(event) or False)
+        chatter = self.events()
+        for level, tells in (("warn", False), ("error", False), ("info", True), ("debug", True)):
+            del told[:]
+            observer = observerFromConfig({"format": "text", "level": level, "file": "-"}, io.StringIO())
+            for event in chatter:
+                observer(event)
+            self.assertEqual(bool(told), tells, level)
+
     def test_notChatter(self) -> None:
         """A proxier line that happens to read alike, a warning, and Twisted's other lines are left alone."""
         own = {"log_level": LogLevel.info, "log_namespace": "proxier.upnp.discovery", "log_format": "Starting factory x"}
