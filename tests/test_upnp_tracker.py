@@ -187,6 +187,25 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(self.tracker.devices(), [])
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
+    def test_expiryMovedNotRemade(self) -> None:
+        """
+        A sighting moves the running max-age timer (later or sooner) rather
+        than cancelling it and making another: the reactor's heap keeps one
+        call a device however often it answers a search.
+        """
+        self.tracker.received(alive(maxAge=120), ORIGIN)
+        self.fetch.answer(dmDescription())
+        timer = self.tracker.get(ROOT_UDN).expiry
+        self.clock.advance(50)
+        self.tracker.received(SearchResponse(st=CMS, usn=f"{ROOT_UDN}::{CMS}", location=LOC, maxAge=120), ORIGIN)
+        self.assertIs(self.tracker.get(ROOT_UDN).expiry, timer)
+        self.assertEqual(timer.getTime(), 50 + 132)
+        self.tracker.received(alive(maxAge=20), ORIGIN)
+        self.assertIs(self.tracker.get(ROOT_UDN).expiry, timer)
+        self.clock.advance(22.1)
+        self.assertEqual(self.listener.calls[-1], ("lost", ROOT_UDN, "expired"))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
     def test_maxAgeClamped(self) -> None:
         """A max-age of 1 s is taken as 10 s, an absurd one as a day."""
         self.tracker.received(alive(maxAge=1), ORIGIN)
