@@ -40,6 +40,8 @@ PRINTER_CODECS = ("proxier.printer.ippclient", "proxier.printer.ipp", "proxier.p
 DEVICE_MANAGEMENT = ("proxier.upnpdm.management", "proxier.upnpdm.firmware", "proxier.upnpdm.logs",
                      "proxier.upnpdm.bmsdiagnostics", "proxier.upnpdm.httpfiles", "proxier.proxy.diagnostics")
 UPNP = ("proxier.upnpdm.proxy", "proxier.upnp.controlpoint", "proxier.upnp.dps.security", "proxier.upnpdm.model")
+#: What a UPnP control point needs only once a DeviceProtection device is introduced: the WPS registrar.
+DPS_INTRODUCTION = ("proxier.upnp.dps.wps",)
 
 
 class ImportsTests(unittest.TestCase):
@@ -64,12 +66,12 @@ class ImportsTests(unittest.TestCase):
         """
         UPnP-DM only, no device yet: its control point runs; no printer
         service nor printer codec (the [printer] keys are listed all the
-        same), no device management.
+        same), no device management, no WPS registrar.
         """
         modules = self.started("UPnP-DM")
         self.assertIn("proxier.upnpdm.proxy", modules)
         self.assertIn("proxier.printer.settings", modules)
-        self.assertEqual(modules & set(PRINTER_SERVICE + PRINTER_CODECS + DEVICE_MANAGEMENT), set())
+        self.assertEqual(modules & set(PRINTER_SERVICE + PRINTER_CODECS + DEVICE_MANAGEMENT + DPS_INTRODUCTION), set())
 
     def test_printerOnly(self) -> None:
         """The printer protocol only: its service runs; no UPnP control point, CMS model or DPS."""

@@ -43,14 +43,14 @@ import base64
 import binascii
 import datetime
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from proxier.upnp.dps import codec, wps
+from proxier.upnp.dps import codec
 from proxier.upnp.actions import ActionError
 from proxier.upnp.dps.cpidentity import Credentials, fingerprint
 from proxier.upnp.description import Service
@@ -59,6 +59,10 @@ from proxier.upnp.soap import UPnPError
 from proxier.upnp.ssdp import parseType
 from proxier.upnp.dps.tls import ClientTLS, DeviceTrust, Verdict, describeTLSFailure
 from proxier.lan.urlpolicy import URLRefused
+
+if TYPE_CHECKING:
+    # the WPS registrar is imported with the first introduction: most devices never need one (issue 19)
+    from proxier.upnp.dps import wps
 
 __all__ = [
     "DeviceSecurity",
@@ -309,6 +313,8 @@ class Introduction:
 
     @inlineCallbacks
     def _run(self) -> Any:
+        from proxier.upnp.dps import wps
+
         registrar = wps.Registrar(self.me, expectedUUID=self.deviceUUID)
         answer = yield self._send("")
         message: Optional[bytes] = answer
@@ -332,12 +338,16 @@ class Introduction:
     def _send(self, inMessage: str) -> Any:
         out = yield self.call("SendSetupMessage", {"ProtocolType": "WPS", "InMessage": inMessage})
         text = out.get("OutMessage", "")
+        from proxier.upnp.dps import wps
+
         try:
             return base64.b64decode(text.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise wps.RegistrationError("OutMessage is not base64") from None
 
     def _ran(self, result: Any) -> None:
+        from proxier.upnp.dps import wps
+
         self._running = None
         if self.state == "cancelled":
             return
@@ -763,6 +773,8 @@ class SecurityManager:
         udn = device.udn
         if udn in self.introductions or udn in self.retries:
             return
+        from proxier.upnp.dps import wps
+
         credentials = self.credentials
         me = wps.DeviceAttributes(uuid=codec.cpidBytes(credentials.der), manufacturer="proxier",
                                   modelName="CPE Proxier", modelNumber="1", serialNumber=credentials.cpid[:32],
