@@ -10,17 +10,20 @@ agreed. Value changes of parameters with Notification on come from models
 that can tell (L{INotifyingDataModel}); the endpoint listens on its model.
 A write made on the gateway itself (the local console) is not the ACS's:
 a model that can tell the two apart offers it (L{ILocalWrites}).
+A model of parameters alone refuses the device RPCs (L{ParametersOnly}).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+from twisted.internet import defer
 from zope.interface import Interface
 
+from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import ParameterValue
 
-__all__ = ["IValidatingDataModel", "INotifyingDataModel", "ILocalWrites", "ChangeListener"]
+__all__ = ["IValidatingDataModel", "INotifyingDataModel", "ILocalWrites", "ChangeListener", "ParametersOnly"]
 
 # listener(values, active): the new values of parameters with Notification
 # on that changed by themselves; active is True when any of them has
@@ -84,3 +87,23 @@ class ILocalWrites(Interface):
 
         @param values: L{ParameterValue}s, each with its C{xsi:type}.
         """
+
+
+class ParametersOnly:
+    """
+    The device RPCs of a model that serves the parameter RPCs alone (a
+    device's objects held or copied by the proxier, not the device): Reboot,
+    FactoryReset, Download and Upload fail with 9000 (Method not supported).
+    """
+
+    def reboot(self, commandKey: str) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))
+
+    def factoryReset(self) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))
+
+    def download(self, request: Any) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))
+
+    def upload(self, request: Any) -> defer.Deferred:
+        return defer.fail(CWMPFault(9000))

@@ -57,7 +57,13 @@ from zope.interface import Attribute, Interface, implementer
 
 from proxier.config import Key, choice
 from proxier.datamodel import paths
-from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import (
+    ChangeListener,
+    ILocalWrites,
+    INotifyingDataModel,
+    IValidatingDataModel,
+    ParametersOnly,
+)
 from proxier.datamodel.declarations import APPLIED_LATER
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.tree import PARAMETER_METHODS
@@ -169,7 +175,7 @@ class DeviceObjects:
 
 
 @implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, ILocalWrites)
-class RemappedModel:
+class RemappedModel(ParametersOnly):
     """
     A model answering for C{inner} shown at C{outer}: every name asked is
     renamed into the model's, every name answered back; what the model
@@ -283,18 +289,6 @@ class RemappedModel:
             return defer.fail(fault)
         return self._call(self.model.deleteObject, inner)
 
-    def reboot(self, commandKey: str) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def factoryReset(self) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def download(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def upload(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
     def addChangeListener(self, listener: ChangeListener) -> None:
         def renamed(values: Sequence[ParameterValue], active: bool) -> None:
             out = self._outValues(values)
@@ -320,7 +314,7 @@ def _renamed(change: AttributeChange, name: str) -> AttributeChange:
 
 
 @implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, ILocalWrites, IDeviceObserver)
-class SyncedModel:
+class SyncedModel(ParametersOnly):
     """
     The proxier's synchronized copy of one device's objects (TR-181
     EmbeddedDevice: CommandProcessed, LastSyncTime). Reads serve the device
@@ -427,18 +421,6 @@ class SyncedModel:
 
     def deleteObject(self, path: str) -> defer.Deferred:
         return defer.maybeDeferred(self.model.deleteObject, path)
-
-    def reboot(self, commandKey: str) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def factoryReset(self) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def download(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def upload(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         if INotifyingDataModel.providedBy(self.model):
@@ -587,7 +569,7 @@ class SyncedModel:
 
 
 @implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, ILocalWrites)
-class EmbeddedObjectTable:
+class EmbeddedObjectTable(ParametersOnly):
     """
     One table of the own tree (C{Device.Services.PrintService.}) whose rows
     are devices' models (each a L{RemappedModel} answering for its row
@@ -759,18 +741,6 @@ class EmbeddedObjectTable:
             return defer.fail(CWMPFault(9001, f"Request denied (the rows of {self.table} are the devices "
                                               "proxied; they come and go with them)"))
         return defer.maybeDeferred(self._rows[number].deleteObject, path)
-
-    def reboot(self, commandKey: str) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def factoryReset(self) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def download(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def upload(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)

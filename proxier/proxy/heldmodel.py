@@ -37,7 +37,13 @@ from typing import Any, Callable, Optional, Sequence, Union
 from twisted.internet import defer
 from zope.interface import implementer
 
-from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import (
+    ChangeListener,
+    ILocalWrites,
+    INotifyingDataModel,
+    IValidatingDataModel,
+    ParametersOnly,
+)
 from proxier.datamodel.faults import CWMPFault, asFault
 from proxier.datamodel.tree import PARAMETER_METHODS, TreeDataModel
 from proxier.datamodel.values import ParameterValue
@@ -47,7 +53,7 @@ __all__ = ["HeldModel"]
 
 
 @implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, ILocalWrites)
-class HeldModel:
+class HeldModel(ParametersOnly):
     """
     @param tree: the objects themselves, or C{() → TreeDataModel} building
         them when first needed.
@@ -150,18 +156,6 @@ class HeldModel:
 
     def deleteObject(self, path: str) -> defer.Deferred:
         return self._read([path], lambda: self.tree.deleteObject(path))
-
-    def reboot(self, commandKey: str) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def factoryReset(self) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def download(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
-
-    def upload(self, request: Any) -> defer.Deferred:
-        return defer.fail(CWMPFault(9000))
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         if self._tree is None:

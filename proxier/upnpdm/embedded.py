@@ -53,7 +53,13 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from proxier.datamodel import paths
-from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotifyingDataModel, IValidatingDataModel
+from proxier.datamodel.capabilities import (
+    ChangeListener,
+    ILocalWrites,
+    INotifyingDataModel,
+    IValidatingDataModel,
+    ParametersOnly,
+)
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.values import AttributeChange, Notification, ParameterAttributes, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel
@@ -244,7 +250,7 @@ def _spliced(items: Sequence[Any], below: str, fresh: Sequence[Any]) -> list[Any
 
 
 @implementer(IDataModel, IValidatingDataModel, INotifyingDataModel, ILocalWrites)
-class EmbeddedCMS:
+class EmbeddedCMS(ParametersOnly):
     """
     A device's L{CMSDataModel} as the synchronized copy wants it: reads
     answered by its L{CMSCopy} once held (the model's otherwise), kept up
@@ -347,18 +353,6 @@ class EmbeddedCMS:
 
     def _resized(self, result: Any, holder: str) -> Deferred:
         return self.copy.refresh(holder or CWMP_ROOT).addCallback(lambda _: result)
-
-    def reboot(self, commandKey: str) -> Deferred:
-        return fail(CWMPFault(9000))
-
-    def factoryReset(self) -> Deferred:
-        return fail(CWMPFault(9000))
-
-    def download(self, request: Any) -> Deferred:
-        return fail(CWMPFault(9000))
-
-    def upload(self, request: Any) -> Deferred:
-        return fail(CWMPFault(9000))
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         """The device's value changes reach the copy first, then C{listener} (the own endpoint, through the row)."""
