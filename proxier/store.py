@@ -73,6 +73,7 @@ memory is ahead of the disk meanwhile, as with L{Retrier}. L{Writer.stop}
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -81,7 +82,7 @@ import re
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import Any, Callable, ContextManager, Optional
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
@@ -622,38 +623,39 @@ class Writer:
         return self._deferToThreadPool(self._reactor, self._pool, f)
 
     def _drain(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
-        """On the thread: write the batch, a change at a time."""
+        """On the thread: write the batch, taking C{_io} a change at a time (a plain save may come between)."""
+        return self._writeBatch(self._io, Exception, self._toldFromThread)
+
+    def _drainLocked(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
+        """With C{_io} held: write the batch."""
+        return self._writeBatch(contextlib.nullcontext(), OSError, lambda change: None)
+
+    def _writeBatch(self, io: ContextManager[Any], errors: type[BaseException], then: Callable[[_Change], None]
+                    ) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
+        """
+        Write the batch, a change at a time with C{io} held, and stop at the
+        first failure (one of C{errors}: the order); C{then} is told of
+        each change written.
+        """
         written: list[Document] = []
         while True:
-            with self._io:
+            with io:
                 with self._lock:
                     if not self._batch:
                         return written, None
                     change = self._batch[0]
                 try:
                     change.document._put(change.body)
-                except Exception as e:
+                except errors as e:
                     return written, (change.document, e)
                 self._wrote(change)
             written.append(change.document)
-            if change.seq >= self._soonest and self._inThread is None:
-                # someone waits for this change (a session): told now, not at the end of the batch
-                self._reactor.callFromThread(self._fire)
+            then(change)
 
-    def _drainLocked(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
-        """With C{_io} held: write the batch; stop at the first failure (the order)."""
-        written: list[Document] = []
-        while True:
-            with self._lock:
-                if not self._batch:
-                    return written, None
-                change = self._batch[0]
-            try:
-                change.document._put(change.body)
-            except OSError as e:
-                return written, (change.document, e)
-            self._wrote(change)
-            written.append(change.document)
+    def _toldFromThread(self, change: _Change) -> None:
+        """On the thread: C{change} is written; a waiter for it is told now, not at the end of the batch."""
+        if change.seq >= self._soonest and self._inThread is None:
+            self._reactor.callFromThread(self._fire)  # a session, say
 
     def _wrote(self, change: _Change) -> None:
         """C{change}, the first of the batch, is on disk."""
