@@ -30,7 +30,7 @@ from proxier.tap import pluginSections
 from tests import _helpers
 from tests.cwmpxsd import assertValidCWMP, validationErrors
 
-__all__ = ["Lab", "waitFor", "events", "answers"]
+__all__ = ["Lab", "startProxier", "waitFor", "events", "answers"]
 
 waitFor = partial(_helpers.waitFor, timeout=20.0)
 
@@ -68,22 +68,10 @@ class Lab:
 
     def startTree(self) -> ProxierService:
         """A new proxier on the lab's state directory, with the lab's plugins enabled."""
-        config = load(None, pluginSections(self.plugins))
-        config = config.replace("protocols", enabled=tuple(plugin.name for plugin in self.plugins))
-        config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False, retry_minimum_wait=1,
-                                local_targets=("127.0.0.1",))
-        config = config.replace("connection_request", port=0)
-        config = config.replace("device", serial_number=self.proxier.serialNumber)
-        config = config.replace("demo", enable="no")
-        for section, values in self.sections.items():
-            config = config.replace(section, **values)
-        protocols = selectProtocols(self.plugins, config["protocols"]["enabled"])
-        agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
-        tree = ProxierService(config, Store.open(self.state), protocols, reactor=reactor, agent=agent)
-        tree.startService()
-        self.tree = tree
-        self.testCase.addCleanup(lambda: tree.stopService() if tree.running else None)
-        return tree
+        sections = dict(self.sections)
+        sections["device"] = {"serial_number": self.proxier.serialNumber, **sections.get("device", {})}
+        self.tree = startProxier(self.testCase, self.plugins, self.acsURL, self.state, sections)
+        return self.tree
 
     def devices(self) -> list[DeviceIdentity]:
         """The Virtual CWMP Devices L{start} waits for (a lab of a protocol names its own)."""
@@ -126,6 +114,30 @@ class Lab:
         self.testCase.assertEqual(status, 200)
         yield waitFor(self.ended(who, before + 1), what=f"the session of {who}")
         return self.sessions(who)[before]
+
+
+def startProxier(testCase: unittest.TestCase, plugins: Sequence[Any], acsURL: str, state: str,
+                 sections: Mapping[str, Mapping[str, Any]]) -> ProxierService:
+    """
+    A proxier started with C{plugins} enabled on the state directory
+    C{state}, reaching the ACS at C{acsURL} over loopback, and stopped at
+    the test's cleanup; C{sections}: per config section, the values that
+    differ from a test's defaults.
+    """
+    config = load(None, pluginSections(plugins))
+    config = config.replace("protocols", enabled=tuple(plugin.name for plugin in plugins))
+    config = config.replace("acs", url=acsURL, periodic_inform_enable=False, retry_minimum_wait=1,
+                            local_targets=("127.0.0.1",))
+    config = config.replace("connection_request", port=0)
+    config = config.replace("demo", enable="no")
+    for section, values in sections.items():
+        config = config.replace(section, **values)
+    protocols = selectProtocols(plugins, config["protocols"]["enabled"])
+    agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
+    tree = ProxierService(config, Store.open(state), protocols, reactor=reactor, agent=agent)
+    tree.startService()
+    testCase.addCleanup(lambda: tree.stopService() if tree.running else None)
+    return tree
 
 
 def events(session: Any) -> list[str]:

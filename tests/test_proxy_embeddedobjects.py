@@ -649,11 +649,7 @@ class MixedTests(unittest.TestCase):
         no endpoint; neither is in the other's table.
         """
         from twisted.internet import reactor
-        from twisted.web.client import HTTPConnectionPool
 
-        from proxier.config import load
-        from proxier.cwmp.tls import makeACSAgent
-        from proxier.plugins.printer import printer as printerPlugin
         from proxier.plugins.upnpdm import upnpdm
         from proxier.service import ProxierService
         from tests import test_upnpdm_e2e
@@ -662,23 +658,13 @@ class MixedTests(unittest.TestCase):
 
         class MixedLab(test_upnpdm_e2e.Lab):
             def startTree(self) -> ProxierService:
-                protocols = [upnpdm, FakePrinterProtocol(fake)]
-                config = load(None, [upnpdm.configSection, printerPlugin.configSection])
-                config = config.replace("protocols", enabled=tuple(p.name for p in protocols))
-                config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False, retry_minimum_wait=1,
-                                        local_targets=("127.0.0.1",))
-                config = config.replace("connection_request", port=0)
-                config = config.replace("device", serial_number=PROXIER.serialNumber)
-                config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
-                config = config.replace("demo", enable="no")
-                config = config.replace("upnp", online_probe_interval=5)
-                config = config.replace("printer", printers=(URL,), mechanism="embedded")
-                agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
-                tree = ProxierService(config, Store.open(self.state), protocols, reactor=reactor, agent=agent)
-                tree.startService()
-                self.tree = tree
-                self.testCase.addCleanup(lambda: tree.stopService() if tree.running else None)
-                return tree
+                sections = {"device": {"serial_number": PROXIER.serialNumber},
+                            "lan": {"ssdp_mode": "unicast-loopback", "ssdp_port": 0},
+                            "upnp": {"online_probe_interval": 5},
+                            "printer": {"printers": (URL,), "mechanism": "embedded"}}
+                self.tree = _e2e.startProxier(self.testCase, [upnpdm, FakePrinterProtocol(fake)], self.acsURL,
+                                              self.state, sections)
+                return self.tree
 
         lab = yield MixedLab(self).start()
         yield waitFor(lambda: len(lab.tree.directory) == 2, what="both devices")

@@ -557,15 +557,11 @@ class MixedTests(unittest.TestCase):
         over both rows taken by both; GetRPCMethods the proxier's own.
         """
         from twisted.internet import reactor
-        from twisted.web.client import HTTPConnectionPool
 
-        from proxier.config import load
-        from proxier.cwmp.tls import makeACSAgent
-        from proxier.plugins.printer import printer as printerPlugin
         from proxier.plugins.upnpdm import upnpdm
         from proxier.printer.model import DATA_MODEL as PRINTER_DATA_MODEL
         from proxier.service import ProxierService
-        from proxier.store import Store
+        from tests._e2e import startProxier
         from tests._fakeprinter import URL, FakePrinter
         from tests.test_printer_plugin import FakePrinterProtocol
 
@@ -573,22 +569,12 @@ class MixedTests(unittest.TestCase):
 
         class MixedLab(EmbeddedLab):
             def startTree(self) -> ProxierService:
-                protocols = [upnpdm, FakePrinterProtocol(fake)]
-                config = load(None, [upnpdm.configSection, printerPlugin.configSection])
-                config = config.replace("protocols", enabled=tuple(p.name for p in protocols))
-                config = config.replace("acs", url=self.acsURL, periodic_inform_enable=False, retry_minimum_wait=1,
-                                        local_targets=("127.0.0.1",))
-                config = config.replace("connection_request", port=0)
-                config = config.replace("lan", ssdp_mode="unicast-loopback", ssdp_port=0)
-                config = config.replace("demo", enable="no")
-                config = config.replace("upnp", online_probe_interval=5, mechanism="embedded")
-                config = config.replace("printer", printers=(URL,), mechanism="embedded")
-                agent = makeACSAgent(reactor, config["acs"], pool=HTTPConnectionPool(reactor, persistent=False))
-                tree = ProxierService(config, Store.open(self.state), protocols, reactor=reactor, agent=agent)
-                tree.startService()
-                self.tree = tree
-                self.testCase.addCleanup(lambda: tree.stopService() if tree.running else None)
-                return tree
+                sections = {"lan": {"ssdp_mode": "unicast-loopback", "ssdp_port": 0},
+                            "upnp": {"online_probe_interval": 5, "mechanism": "embedded"},
+                            "printer": {"printers": (URL,), "mechanism": "embedded"}}
+                self.tree = startProxier(self.testCase, [upnpdm, FakePrinterProtocol(fake)], self.acsURL, self.state,
+                                         sections)
+                return self.tree
 
         lab = MixedLab(self, "embedded")
         lab.startTree()
