@@ -23,6 +23,17 @@ def subprocessEnv(*extraPath: str) -> dict:
     return dict(os.environ, PYTHONPATH=os.pathsep.join(path))
 
 
+def runBench(testCase: unittest.TestCase, script: str, *arguments: str) -> str:
+    """A script of bench/ run to its end as by hand, on this interpreter: its output (exit 0, nothing on stderr)."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, os.path.join(TOP, "bench", script), *arguments], capture_output=True,
+                            text=True, timeout=150, env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
+    testCase.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+    testCase.assertEqual(result.stderr, "")
+    return result.stdout
+
+
 def fired(d: Deferred) -> Any:
     """The result of a Deferred that has fired (in-memory agents are synchronous); its failure is raised."""
     out: list = []

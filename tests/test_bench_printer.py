@@ -8,9 +8,6 @@ are not checked: they are measurements).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 from twisted.internet.task import Clock
@@ -26,7 +23,7 @@ from proxier.printer.ippclient import IPPClient, IPPProtocolError, IPPStatusErro
 from proxier.printer.snmpclient import SNMPClient, SNMPNotWritten, SNMPProtocol, SNMPTimeout
 from proxier.printer.snmpreader import SNMPReader
 from tests import _snmprec
-from tests._helpers import TOP, subprocessEnv
+from tests._helpers import runBench
 
 
 def _refuseResolve(host: str) -> Any:
@@ -153,16 +150,9 @@ class ScriptTests(unittest.TestCase):
 
     timeout = 180
 
-    def run_(self, script: str, *arguments: str) -> str:
-        result = subprocess.run([sys.executable, os.path.join(TOP, "bench", script), *arguments], capture_output=True,
-                                text=True, timeout=150, env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertEqual(result.stderr, "")
-        return result.stdout
-
     def test_gpv(self) -> None:
         """bench_printer_gpv: the three timings, their ratio, the parts, and the CWMP sessions."""
-        out = self.run_("bench_printer_gpv.py", "--rounds", "3", "--sessions", "1")
+        out = runBench(self, "bench_printer_gpv.py", "--rounds", "3", "--sessions", "1")
         for line in ("-> 223 parameter values", "raw        median", "fresh GPV  median", "cached GPV median",
                      "ratio of medians fresh GPV / raw", "of which ippsource.read",
                      "through CWMP with the fake ACS (1 sessions, 223 values each)"):
@@ -170,7 +160,7 @@ class ScriptTests(unittest.TestCase):
 
     def test_fleet(self) -> None:
         """bench_printer_fleet: every printer bootstrapped and online; CPU, polls and memory figures."""
-        out = self.run_("bench_printer_fleet.py", "--count", "2", "--window", "1")
+        out = runBench(self, "bench_printer_fleet.py", "--count", "2", "--window", "1")
         for line in ("2 printers: every BOOTSTRAP session done", "0 offline after the window", "polls/s",
                      "% of one core", "at the default period (60 s, 900 s)", "KiB a printer",
                      "tracemalloc, 10 devices"):
@@ -178,7 +168,7 @@ class ScriptTests(unittest.TestCase):
 
     def test_snmpFleet(self) -> None:
         """bench_printer_snmp_fleet: every printer bootstrapped and online; CPU, polls, memory and packet figures."""
-        out = self.run_("bench_printer_snmp_fleet.py", "--count", "2", "--window", "1")
+        out = runBench(self, "bench_printer_snmp_fleet.py", "--count", "2", "--window", "1")
         for line in ("2 printers: every BOOTSTRAP session done", "0 offline after the window", "packets until then",
                      "polls/s", "% of one core", "packets in the window", "at the default period (60 s, 900 s)",
                      "KiB a printer", "one full poll (walk)", "one cheap poll", "tracemalloc, 10 devices"):

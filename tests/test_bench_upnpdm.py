@@ -7,12 +7,10 @@ promises (the figures themselves are not checked: they are measurements).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 from twisted.trial import unittest
 
-from tests._helpers import TOP, subprocessEnv
+from tests._helpers import TOP, runBench
 
 
 class ScriptTests(unittest.TestCase):
@@ -20,17 +18,10 @@ class ScriptTests(unittest.TestCase):
 
     timeout = 180
 
-    def run_(self, script: str, *arguments: str) -> str:
-        result = subprocess.run([sys.executable, os.path.join(TOP, "bench", script), *arguments], capture_output=True,
-                                text=True, timeout=150, env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertEqual(result.stderr, "")
-        return result.stdout
-
     def test_gpv(self) -> None:
         """bench_upnpdm_gpv: both sizes, the three timings and their ratios; the profile of the proxier's part."""
         profile = os.path.abspath(self.mktemp())
-        out = self.run_("bench_upnpdm_gpv.py", "--rounds", "2", "--profile", profile)
+        out = runBench(self, "bench_upnpdm_gpv.py", "--rounds", "2", "--profile", profile)
         for line in (" 1 parameter(s): proxied", "50 parameter(s): proxied", "ratio of medians proxied/direct",
                      f"profile of 2 calls (reactor waits included) in {profile}", "proxier/upnpdm/"):
             self.assertIn(line, out)
@@ -42,7 +33,7 @@ class ScriptTests(unittest.TestCase):
         that both child processes run): each size from the ACS and direct,
         before and after.
         """
-        out = self.run_("bench_cwmp_session.py", "--upnpdm", "--blocks", "5", "--rounds", "1", "--before", TOP,
+        out = runBench(self, "bench_cwmp_session.py", "--upnpdm", "--blocks", "5", "--rounds", "1", "--before", TOP,
                         "--repeat", "2")
         self.assertIn("5 blocks x 1 calls each, 2 turns of each checkout", out)
         for size in (" 1", "50"):
@@ -52,7 +43,7 @@ class ScriptTests(unittest.TestCase):
 
     def test_scale(self) -> None:
         """bench_upnpdm_scale: the BOOTSTRAP time, peak RSS and CPU of a tiny fleet, and the fsyncs per device."""
-        out = self.run_("bench_upnpdm_scale.py", "--sizes", "2", "--timeout", "100")
+        out = runBench(self, "bench_upnpdm_scale.py", "--sizes", "2", "--timeout", "100")
         self.assertIn("N =     2, fsync +   0 ms: all BOOTSTRAP sessions done in", out)
         self.assertIn("0 GENA NOTIFY connections refused or cut", out)
         self.assertIn("fsyncs,", out)
@@ -73,7 +64,7 @@ class ScriptTests(unittest.TestCase):
 
     def test_restart(self) -> None:
         """bench_upnpdm_restart: a tiny fleet bootstrapped, then back online after the proxier's restart."""
-        out = self.run_("bench_upnpdm_restart.py", "--sizes", "2", "--timeout", "100")
+        out = runBench(self, "bench_upnpdm_restart.py", "--sizes", "2", "--timeout", "100")
         self.assertIn("N =     2: first run, all bootstrapped in", out)
         self.assertIn("; restarted, all online in", out)
         self.assertIn("90 % in", out)
