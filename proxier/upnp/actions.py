@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from twisted.internet.defer import Deferred, fail, inlineCallbacks
+from twisted.internet.defer import Deferred, fail
+from twisted.python.failure import Failure
 
 from proxier.upnp import soap
 from proxier.upnp.description import SCPD
@@ -95,29 +96,35 @@ class ActionClient:
             return fail(UPnPError(402, f"{action}: {e} (checked by the proxier)"))
         return self._call(control, origin, serviceType, action, body, timeout or self.timeout)
 
-    @inlineCallbacks
-    def _call(self, control: Target, origin: Origin, serviceType: str, action: str, body: bytes, timeout: float) -> Any:
+    # plain callbacks, not generators: every UPnP action of every device
+    # comes through here (issue 19: ten a device to bootstrap it)
+    def _call(self, control: Target, origin: Origin, serviceType: str, action: str, body: bytes,
+              timeout: float) -> "Deferred[dict[str, str]]":
         headers = [
             ("Content-Type", soap.CONTENT_TYPE),
             ("SOAPACTION", soap.soapActionHeader(serviceType, action)),
         ]
-        result = yield self._post("POST", control, origin, headers, body, timeout, action)
-        if result.code == 405:  # a UDA 1.0 device that wants the M-POST form
-            mpost = [("Content-Type", soap.CONTENT_TYPE), ("MAN", _MPOST_MAN),
-                     ("01-SOAPACTION", soap.soapActionHeader(serviceType, action))]
-            result = yield self._post("M-POST", control, origin, mpost, body, timeout, action)
-        return self._decode(result, action)
 
-    @inlineCallbacks
+        def answered(result: HTTPResult) -> Any:
+            if result.code == 405:  # a UDA 1.0 device that wants the M-POST form
+                mpost = [("Content-Type", soap.CONTENT_TYPE), ("MAN", _MPOST_MAN),
+                         ("01-SOAPACTION", soap.soapActionHeader(serviceType, action))]
+                return self._post("M-POST", control, origin, mpost, body, timeout, action).addCallback(
+                    self._decode, action)
+            return self._decode(result, action)
+
+        return self._post("POST", control, origin, headers, body, timeout, action).addCallback(answered)
+
     def _post(self, method: str, control: Target, origin: Origin, headers: list, body: bytes, timeout: float,
-              action: str) -> Any:
-        try:
-            result = yield self.requester.request(
-                method, control, origin, headers=headers, body=body, timeout=timeout, maxBytes=self.maxBytes
-            )
-        except (HTTPFailure, URLRefused) as e:
-            raise ActionError(f"{action}: {e}") from None
-        return result
+              action: str) -> "Deferred[HTTPResult]":
+        def failed(f: Failure) -> Failure:
+            if f.check(HTTPFailure, URLRefused):
+                return Failure(ActionError(f"{action}: {f.value}"))
+            return f
+
+        return self.requester.request(
+            method, control, origin, headers=headers, body=body, timeout=timeout, maxBytes=self.maxBytes
+        ).addErrback(failed)
 
     def _decode(self, result: HTTPResult, action: str) -> dict[str, str]:
         if result.code == 200:
