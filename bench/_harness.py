@@ -19,7 +19,7 @@ from twisted.internet import task
 
 __all__ = ["percentile", "reactWithRounds", "reactFleet", "startWithOneDevice", "startWithPrinters", "Cleanups",
            "warningsOnly", "residentBytes", "processCPUSeconds", "memoryPerDevice", "profiled", "GPVCases",
-           "gpvCases", "procStatus", "freeTCPPort", "bootstrapped", "FleetProcesses"]
+           "gpvCases", "procStatus", "freeTCPPort", "bootstrapped", "FleetProcesses", "stopChildren"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -395,7 +395,7 @@ class FleetProcesses:
 
     def stopProxier(self) -> None:
         """SIGTERM, and its end awaited (its state saved)."""
-        _stop([self.proxier])
+        stopChildren([self.proxier])
 
     def fsyncCounts(self) -> tuple[Any, Any]:
         """The fsyncs and the bytes they made durable in the proxier's last run (None, None: not written)."""
@@ -408,13 +408,14 @@ class FleetProcesses:
 
     def stop(self) -> Any:
         """Both children stopped; a Deferred firing once the ACS no longer listens."""
-        _stop([child for child in (self.proxier, self.fleet) if child is not None])
+        stopChildren([child for child in (self.proxier, self.fleet) if child is not None])
         if self.fleet is not None and self.fleet.stdout is not None:
             self.fleet.stdout.close()
         return self.acsPort.stopListening()
 
 
-def _stop(children: list) -> None:
+def stopChildren(children: list) -> None:
+    """Child processes ended: SIGTERM, a minute to exit, then SIGKILL."""
     import signal
     import subprocess
 

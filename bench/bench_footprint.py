@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from twisted.internet import defer, task
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import processCPUSeconds  # noqa: E402
+from bench._harness import processCPUSeconds, stopChildren  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,18 +50,6 @@ def residentOf(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise OSError(f"no VmRSS for {pid}")
-
-
-def _stop(*children: subprocess.Popen) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(timeout=10)
 
 
 @defer.inlineCallbacks
@@ -137,7 +124,7 @@ enable = no
         idleCPU = processCPUSeconds(proxier.pid) - cpu
         return {"rss": resident, "rssAfter": residentOf(proxier.pid), "idleCPU": idleCPU, "bootstrap": bootstrapped}
     finally:
-        _stop(*children)
+        stopChildren(children)
         for child in children:
             if child.stdout is not None:
                 child.stdout.close()

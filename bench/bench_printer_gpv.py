@@ -70,7 +70,7 @@ from twisted.internet import defer, task
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import Cleanups, percentile, startWithPrinters, warningsOnly  # noqa: E402
+from bench._harness import Cleanups, percentile, profiled, startWithPrinters, warningsOnly  # noqa: E402
 
 WARM_UP = 20
 #: What the CWMP endpoint accepts of Connection Requests in a minute (more are answered 503).
@@ -246,27 +246,10 @@ def run(reactor: Any, rounds: int, profile: str, sessions: int) -> Any:
         if sessions:
             yield throughCWMP(reactor, tree, acs, device, sessions)
         if profile:
-            yield profiled(fresh, rounds, profile)
+            yield profiled(fresh, rounds, profile, top=12)
         yield tree.stopService()
     finally:
         peers.run()
-
-
-@defer.inlineCallbacks
-def profiled(call: Callable[[], defer.Deferred], rounds: int, path: str) -> Any:
-    """C{rounds} more calls under cProfile, saved to C{path}; the top of it printed."""
-    import cProfile
-    import pstats
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(rounds):
-        yield call()
-    profiler.disable()
-    profiler.dump_stats(path)
-    print(f"  profile of {rounds} fresh GPVs (reactor waits included) in {path}; by own time:")
-    stats = pstats.Stats(path)
-    stats.sort_stats("tottime").print_stats(12)
 
 
 def main() -> None:
