@@ -43,6 +43,15 @@ class ProxyTestCase(unittest.TestCase):
 
 
 class DiscoveryTests(ProxyTestCase):
+    def twins(self) -> tuple[SimUPnPDevice, SimUPnPDevice]:
+        """Two UPnP devices (two UDNs, two hosts) with the same Common Objects."""
+        first = SimUPnPDevice(self.clock)
+        twin = SimulatedDevice(Identity.forIndex(0, udn="uuid:11111111-2222-3333-4444-555555555555"), schema(),
+                               self.clock)
+        twin.setLocation("http://127.0.0.2:49001")
+        twin.powerOn()
+        return first, SimUPnPDevice(self.clock, sim=twin, host="127.0.0.2")
+
     def test_appearsOnce(self) -> None:
         """A UPnP DM device becomes one Virtual CWMP Device, reported once, named by its identity."""
         upnp = SimUPnPDevice(self.clock)
@@ -60,12 +69,7 @@ class DiscoveryTests(ProxyTestCase):
 
     def test_sameIdentityIsOneDevice(self) -> None:
         """Two UPnP devices (two UDNs) with the same Common Objects are one Virtual CWMP Device."""
-        first = SimUPnPDevice(self.clock)
-        twin = SimulatedDevice(Identity.forIndex(0, udn="uuid:11111111-2222-3333-4444-555555555555"), schema(),
-                               self.clock)
-        twin.setLocation("http://127.0.0.2:49001")
-        twin.powerOn()
-        second = SimUPnPDevice(self.clock, sim=twin, host="127.0.0.2")
+        first, second = self.twins()
         self.proxy.deviceReady(first)
         self.proxy.deviceReady(second)
         [device] = self.appeared
@@ -120,12 +124,7 @@ class DiscoveryTests(ProxyTestCase):
 
     def test_indexOfTwoMembers(self) -> None:
         """A Virtual CWMP Device of two UPnP devices is found from either; one leaving leaves the other's entry."""
-        first = SimUPnPDevice(self.clock)
-        twin = SimulatedDevice(Identity.forIndex(0, udn="uuid:11111111-2222-3333-4444-555555555555"), schema(),
-                               self.clock)
-        twin.setLocation("http://127.0.0.2:49001")
-        twin.powerOn()
-        second = SimUPnPDevice(self.clock, sim=twin, host="127.0.0.2")
+        first, second = self.twins()
         self.proxy.deviceReady(first)
         self.proxy.deviceReady(second)
         [device] = self.appeared
