@@ -118,19 +118,29 @@ function embeddedCell(device) {
   return cell;
 }
 
+// The first cells of a device's row, proxied or only found: what it is with its key under it; its state and notices.
+function nameCell(label, key) {
+  const cell = el("td");
+  cell.append(el("div", label));
+  cell.append(el("div", key, "small"));
+  return cell;
+}
+
+function stateCell(state, notices) {
+  const cell = el("td");
+  cell.append(state);
+  for (const notice of notices || []) cell.append(noticeItem("div", notice));
+  return cell;
+}
+
 function deviceRow(device) {
   const row = el("tr");
   row.dataset.key = device.key;
   row.dataset.mechanism = device.mechanism;
-  const name = el("td");
-  name.append(el("div", device.identity.manufacturer + " " + device.identity.productClass));
-  name.append(el("div", device.key, "small"));
-  row.append(name);
+  row.append(nameCell(device.identity.manufacturer + " " + device.identity.productClass, device.key));
   row.append(el("td", device.protocol));
-  const state = el("td");
-  state.append(el("div", device.online ? "online" : "offline", device.online ? "online" : "offline"));
-  for (const notice of device.notices || []) state.append(noticeItem("div", notice));
-  row.append(state);
+  const online = device.online ? "online" : "offline";
+  row.append(stateCell(el("div", online, online), device.notices));
   if (device.cwmp) {
     const waiting = [...device.cwmp.pendingEvents];
     if (device.cwmp.transfers.length) waiting.push("transfers: " + device.cwmp.transfers.join(", "));
@@ -157,15 +167,9 @@ function pendingRow(found) {
   const row = el("tr");
   row.dataset.key = found.key;
   row.dataset.state = found.state;
-  const name = el("td");
-  name.append(el("div", found.label));
-  name.append(el("div", found.key, "small"));
-  row.append(name);
+  row.append(nameCell(found.label, found.key));
   row.append(el("td", found.protocol));
-  const state = el("td");
-  state.append(el("div", found.state, "pending " + found.state));
-  for (const notice of found.notices || []) state.append(noticeItem("div", notice));
-  row.append(state);
+  row.append(stateCell(el("div", found.state, "pending " + found.state), found.notices));
   row.append(el("td", found.host || "", "small"));
   row.append(el("td", found.why));
   return row;
