@@ -208,11 +208,17 @@ class RemappedModel(ParametersOnly):
                                            f.faultString) for f in fault.parameterFaults]
         return Failure(CWMPFault(fault.code, fault.string.replace(self.inner, self.outer), renamed))
 
-    def _call(self, method: Callable[..., Any], *args: Any) -> defer.Deferred:
-        return defer.maybeDeferred(method, *args).addErrback(self._fault)
-
-    def _renamedValues(self, values: Sequence[ParameterValue]) -> list[ParameterValue]:
-        return [ParameterValue(self.toInner(v.name), v.value, v.type) for v in values]
+    def _call(self, method: Callable[..., Any], inner: Callable[[], Any], *more: Any) -> defer.Deferred:
+        """
+        C{method(inner(), *more)}, its faults renamed back; C{inner} renames
+        what the ACS asked into the model's names, and a name outside
+        C{outer} fails the call without asking the model.
+        """
+        try:
+            renamed = inner()
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        return defer.maybeDeferred(method, renamed, *more).addErrback(self._fault)
 
     def _outValues(self, values: Sequence[Any]) -> list[Any]:
         out = []
@@ -226,32 +232,20 @@ class RemappedModel(ParametersOnly):
         return frozenset(self.model.supportedMethods()) & PARAMETER_METHODS
 
     def getParameterNames(self, path: str, nextLevel: bool) -> defer.Deferred:
-        try:
-            inner = self.toInner(path)
-        except CWMPFault as fault:
-            return defer.fail(fault)
-        return self._call(self.model.getParameterNames, inner, nextLevel).addCallback(self._outValues)
+        return self._call(self.model.getParameterNames, lambda: self.toInner(path), nextLevel).addCallback(
+            self._outValues)
 
     def getParameterValues(self, names: Sequence[str]) -> defer.Deferred:
-        try:
-            inner = [self.toInner(n) for n in names]
-        except CWMPFault as fault:
-            return defer.fail(fault)
-        return self._call(self.model.getParameterValues, inner).addCallback(self._outValues)
+        return self._call(self.model.getParameterValues, lambda: [self.toInner(n) for n in names]).addCallback(
+            self._outValues)
 
     def getParameterAttributes(self, names: Sequence[str]) -> defer.Deferred:
-        try:
-            inner = [self.toInner(n) for n in names]
-        except CWMPFault as fault:
-            return defer.fail(fault)
-        return self._call(self.model.getParameterAttributes, inner).addCallback(self._outValues)
+        return self._call(self.model.getParameterAttributes, lambda: [self.toInner(n) for n in names]).addCallback(
+            self._outValues)
 
     def _values(self, method: str, values: Sequence[ParameterValue]) -> defer.Deferred:
-        try:
-            inner = self._renamedValues(values)
-        except CWMPFault as fault:
-            return defer.fail(fault)
-        return self._call(getattr(self.model, method), inner)
+        return self._call(getattr(self.model, method),
+                          lambda: [ParameterValue(self.toInner(v.name), v.value, v.type) for v in values])
 
     def validateParameterValues(self, values: Sequence[ParameterValue]) -> defer.Deferred:
         return self._values("validateParameterValues", values)
@@ -263,11 +257,7 @@ class RemappedModel(ParametersOnly):
         return self._values("setParameterValuesLocally", values)
 
     def _changes(self, method: str, changes: Sequence[AttributeChange]) -> defer.Deferred:
-        try:
-            inner = [_renamed(c, self.toInner(c.name)) for c in changes]
-        except CWMPFault as fault:
-            return defer.fail(fault)
-        return self._call(getattr(self.model, method), inner)
+        return self._call(getattr(self.model, method), lambda: [_renamed(c, self.toInner(c.name)) for c in changes])
 
     def validateParameterAttributes(self, changes: Sequence[AttributeChange]) -> defer.Deferred:
         return self._changes("validateParameterAttributes", changes)
@@ -276,18 +266,10 @@ class RemappedModel(ParametersOnly):
         return self._changes("setParameterAttributes", changes)
 
     def addObject(self, path: str) -> defer.Deferred:
-        try:
-            inner = self.toInner(path)
-        except CWMPFault as fault:
-            return defer.fail(fault)
-        return self._call(self.model.addObject, inner)
+        return self._call(self.model.addObject, lambda: self.toInner(path))
 
     def deleteObject(self, path: str) -> defer.Deferred:
-        try:
-            inner = self.toInner(path)
-        except CWMPFault as fault:
-            return defer.fail(fault)
-        return self._call(self.model.deleteObject, inner)
+        return self._call(self.model.deleteObject, lambda: self.toInner(path))
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         def renamed(values: Sequence[ParameterValue], active: bool) -> None:
