@@ -30,8 +30,15 @@ Reboot; every UPnP action the proxier sends on its behalf is printed as
 well. The terminal gets one short line per CWMP exchange (the request with
 its answer) and per UPnP action (with its answer and time), each naming its
 device in a column of its own (L{deviceLabel}); the full exchange goes to
-the log at debug level (C{[log] level = debug}, C{[log] file}). Once every
-device is walked, the demo says what to try next (L{tryNextLines}).
+the log at debug level (C{[log] level = debug}, C{[log] file}). A device
+shown as embedded objects (C{[upnp]}/C{[printer] mechanism = embedded} or
+C{both}: L{proxier.proxy.embeddedobjects}) has no session of its own: the
+demo ACS walks it in the gateway's own sessions (asking for them with a
+Connection Request) — its C{Device.ManagementServer.EmbeddedDevice.{i}.}
+row and the row its C{Reference} names read, a value set through that row
+(L{embeddedSet}), and C{CommandProcessed} read back in a later session
+until it is Success or Error. Once every device is walked, both ways, the
+demo says what to try next (L{tryNextLines}).
 
 The printer's walk (L{PRINTER_WALK}) reads the demo-table rows IPP serves,
 sets the location and reads it back (ippeveprinter lets no attribute be
@@ -51,6 +58,8 @@ import os
 import shlex
 import shutil
 import sys
+from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from twisted.application.service import Service
@@ -62,6 +71,7 @@ from proxier.config import Config, ConfigError
 from proxier.cwmp import messages as m
 from proxier.datamodel.faults import CPE_FAULTS
 from proxier.datamodel.values import AttributeChange, Notification, ParameterValue
+from proxier.proxy.embeddedobjects import BOTH, EMBEDDED, ERROR, SUCCESS, VIRTUAL
 from proxier.store import Store
 from proxier.upnp import xmlstring
 
@@ -137,6 +147,42 @@ PRINTER_WALK: tuple[Callable[[], m.Message], ...] = (
 PRINTER_WALK_DONE = ("the demo rows read, the location set and read back, active notification on the black "
                      "toner level")
 
+#: The gateway's table saying, for each device shown as embedded objects (TR-069 Annex J.3), where its row is.
+EMBEDDED_ROWS = "Device.ManagementServer.EmbeddedDevice."
+#: What the walk of a UPnP DM device shown as embedded objects sets through its row (its virtual walk sets another).
+EMBEDDED_NTP = "ntp2.demo.example"
+#: Seconds from the set through a device's row to each reading back of its CommandProcessed.
+READ_BACK = 2.0
+#: Readings of CommandProcessed before the walk ends with it still Pending or Retrying (a push retried, 10 s).
+READ_BACKS = 10
+
+
+def embeddedSet(protocol: str, reference: str) -> Optional[ParameterValue]:
+    """
+    What the demo ACS sets through the row C{reference} (an EmbeddedDevice
+    row's Reference) of a device of C{protocol} (its ProxyProtocol); None:
+    nothing for that protocol.
+    """
+    from proxier.printer.settings import PROXY_PROTOCOL
+
+    found = {"UPnP-DM": ("Time.NTPServer1", EMBEDDED_NTP),
+             PROXY_PROTOCOL: ("PrintServiceDescription.ServiceLocation", DEMO_LOCATION)}.get(protocol)
+    return None if found is None else ParameterValue(f"{reference}.{found[0]}", found[1], "xsd:string")
+
+
+def expectedWalks(mechanisms: Mapping[str, str], devices: int, printer: bool) -> tuple[int, int]:
+    """
+    How many walks the demo waits for before it says what to try next:
+    (of Virtual CWMP Devices, of devices shown as embedded objects), as
+    each protocol's C{mechanism} (ProxyProtocol → mechanism) presents
+    C{devices} simulated UPnP DM devices and the C{printer}.
+    """
+    from proxier.printer.settings import PROXY_PROTOCOL
+
+    counts = {"UPnP-DM": devices, PROXY_PROTOCOL: 1 if printer else 0}
+    return (sum(n for p, n in counts.items() if mechanisms.get(p, VIRTUAL) in (VIRTUAL, BOTH)),
+            sum(n for p, n in counts.items() if mechanisms.get(p, VIRTUAL) in (EMBEDDED, BOTH)))
+
 
 #: the widest line the demo prints (its full form goes to the log, at debug level)
 WIDTH = 120
@@ -177,6 +223,15 @@ def nameLabel(name: str) -> str:
         return "probe " + name[len("probe of uuid:"):][:8]
     parts = name.split("-", 2)
     return deviceLabel(parts[1], parts[2]) if len(parts) == 3 else name
+
+
+def keyLabel(key: str) -> str:
+    """
+    L{deviceLabel} of a device by its key (an EmbeddedDevice row's
+    ProxiedDeviceID), whose product class has C{_} for each space.
+    """
+    parts = key.split("-", 2)
+    return deviceLabel(parts[1].replace("_", " "), parts[2]) if len(parts) == 3 else clip(key, LABEL_WIDTH)
 
 
 class Printer:
@@ -253,6 +308,9 @@ def briefRequest(message: m.Message) -> str:
     if isinstance(message, m.GetParameterNames):
         return f"GetParameterNames {message.path or '(all)'}" + (" next level" if message.nextLevel else "")
     if isinstance(message, m.GetParameterValues):
+        parents = {name.rstrip(".").rpartition(".")[0] + "." for name in message.names}
+        if len(message.names) > 1 and len(parents) == 1:  # one object's parameters: the object
+            return f"GetParameterValues {_leaf(parents.pop())}"
         return "GetParameterValues" if len(message.names) > 1 else f"GetParameterValues {_leaf(message.names[0])}"
     if isinstance(message, m.SetParameterValues):
         return "SetParameterValues " + _short([f"{_leaf(p.name)}={_value(p.value)}" for p in message.parameters], 2)
@@ -360,10 +418,29 @@ def _entries(text: str) -> Optional[list[tuple[str, list[tuple[str, str]]]]]:
     return entries
 
 
+@dataclass
+class _ReadBack:
+    """A set through a device's row, waiting to be read back from its EmbeddedDevice row (C{row})."""
+
+    row: str
+    label: str
+    what: str
+    due: float
+    reads: int = 0
+
+
+#: what the gateway's session asks next, and what reads its answer (it may put more steps first)
+_Step = tuple[m.Message, Optional[Callable[[m.Message, list], None]]]
+
+
 class DemoACS:
     """
     The demo's ACS: a L{FakeACS} whose script, for any device, prints each
-    Inform and each exchange, and walks each Virtual CWMP Device once.
+    Inform and each exchange, and walks each Virtual CWMP Device once, and
+    each device shown as embedded objects once, in the gateway's own
+    sessions: its EmbeddedDevice row and the row its Reference names read,
+    a value set through that row, then CommandProcessed read back, in a
+    later session, until it is Success or Error.
     """
 
     log = Logger()
@@ -380,6 +457,17 @@ class DemoACS:
         self.walked: set[str] = set()
         self.walking: dict[str, int] = {}
         self.seen: set[str] = set()
+        self.clock = clock
+        #: the keys of the devices shown as embedded objects whose rows the gateway can be asked about
+        self.embedded: Callable[[], Iterable[str]] = lambda: ()
+        #: the keys of those walked
+        self.embeddedWalked: set[str] = set()
+        #: key → (its EmbeddedDevice row, its Reference, its ProxyProtocol), as the gateway told them
+        self.embeddedRows: dict[str, tuple[str, str, str]] = {}
+        self._rowKeys: dict[str, str] = {}  # EmbeddedDevice row → ProxiedDeviceID
+        self._readBacks: dict[str, _ReadBack] = {}  # by key
+        self._plans: dict[int, list[_Step]] = {}  # each gateway session's steps to go
+        self._handling: dict[int, Callable[[m.Message, list], None]] = {}
         self._printed: set[int] = set()
         self._asked: dict[int, m.Message] = {}  # the request each session's answer is to
 
@@ -395,7 +483,9 @@ class DemoACS:
             brief = briefResponse(last) if asked is None else f"{briefRequest(asked)} → {briefResponse(last)}"
             full = describeResponse(last) if asked is None else f"{describeRequest(asked)} → {describeResponse(last)}"
             self.printer.exchange("CWMP", label, brief, f"{device}: {full}")
-        if device in self.walked or device == self.proxier:
+        if device == self.proxier:
+            return self._gatewayStep(session, last)
+        if device in self.walked:
             return None
         walk, done = (PRINTER_WALK, PRINTER_WALK_DONE) if device in self.printers() else (self.walk, WALK_DONE)
         step = self.walking.get(device, 0)
@@ -425,7 +515,102 @@ class DemoACS:
                 + (f"; changed: {_short([f'{p.name} = {p.value!r}' for p in changed], None)}" if changed else ""))
         self.printer.exchange("CWMP", label, brief, full)
 
-    #: the proxier's own identity: its endpoint is not walked
+    # -- the devices shown as embedded objects, walked through the gateway's sessions ------------
+
+    def gatewayWanted(self) -> str:
+        """Why the gateway's session is wanted now (a device's rows to walk, a set to read back), or ""."""
+        if set(self.embedded()) - self.embeddedWalked - set(self._readBacks):
+            return "embedded objects to walk"
+        now = self.clock.seconds()
+        return "a set to read back" if any(r.due <= now for r in self._readBacks.values()) else ""
+
+    def _gatewayStep(self, session: Any, last: Optional[m.Message]) -> Optional[m.Message]:
+        plan = self._plans.get(id(session))
+        if plan is None:
+            plan = self._plans[id(session)] = self._gatewayPlan()
+        else:
+            handle = self._handling.pop(id(session), None)
+            if handle is not None and last is not None:
+                handle(last, plan)
+        if not plan:
+            return None
+        request, handle = plan.pop(0)
+        if handle is not None:
+            self._handling[id(session)] = handle
+        self._asked[id(session)] = request  # printed with its answer, as the walks' are
+        return request
+
+    def _gatewayPlan(self) -> list[_Step]:
+        """A gateway session's first steps: the sets due to be read back, the EmbeddedDevice rows listed."""
+        now = self.clock.seconds()
+        plan: list[_Step] = [
+            (m.GetParameterValues((f"{r.row}CommandProcessed", f"{r.row}CommandProcessingErrMsg",
+                                   f"{r.row}LastSyncTime")), partial(self._readBack, key))
+            for key, r in self._readBacks.items() if r.due <= now]
+        if set(self.embedded()) - self.embeddedWalked - set(self._readBacks):
+            plan.append((m.GetParameterNames(EMBEDDED_ROWS, True), self._listed))
+        return plan
+
+    def _listed(self, answer: m.Message, plan: list[_Step]) -> None:
+        """The EmbeddedDevice rows: each not walked yet is read (rows of walked devices are known by number)."""
+        if not isinstance(answer, m.GetParameterNamesResponse):
+            return
+        steps: list[_Step] = []
+        for info in answer.parameters:
+            key = self._rowKeys.get(info.name)
+            if key is not None and (key in self.embeddedWalked or key in self._readBacks):
+                continue
+            steps += [(m.GetParameterNames(info.name, False), None),
+                      (m.GetParameterValues((info.name,)), partial(self._rowRead, info.name))]
+        plan[0:0] = steps
+
+    def _rowRead(self, row: str, answer: m.Message, plan: list[_Step]) -> None:
+        """A device's EmbeddedDevice row: its own row read next, then a value set through it."""
+        if not isinstance(answer, m.GetParameterValuesResponse):
+            return
+        values = {p.name[len(row):]: str(p.value) for p in answer.parameters if p.name.startswith(row)}
+        key, reference = values.get("ProxiedDeviceID", ""), values.get("Reference", "")
+        if not key or not reference or values.get("LastSyncTime", "0001-").startswith("0001-"):
+            return  # not read from its device yet (Unknown Time): walked in a later session
+        protocol = values.get("ProxyProtocol", "")
+        self._rowKeys[row] = key
+        self.embeddedRows[key] = (row, reference, protocol)
+        label = keyLabel(key)
+        change = embeddedSet(protocol, reference)
+        names = (m.GetParameterNames(reference + ".", False), None)
+        if change is None:
+            plan[0:0] = [names, (m.GetParameterValues((reference + ".",)),
+                                 lambda _answer, _plan: self._walkDone(key, label, f"nothing to set for {protocol}"))]
+            return
+        plan[0:0] = [names, (m.GetParameterValues((reference + ".",)), None),
+                     (m.SetParameterValues((change,), "demo-embedded"),
+                      partial(self._setAnswered, key, row, label, _leaf(change.name)))]
+
+    def _setAnswered(self, key: str, row: str, label: str, name: str, answer: m.Message, plan: list[_Step]) -> None:
+        if isinstance(answer, m.SetParameterValuesResponse):
+            self._readBacks[key] = _ReadBack(row, label, f"{name} set", self.clock.seconds() + READ_BACK)
+        else:
+            self._walkDone(key, label, f"{name} not set: {briefResponse(answer)}")
+
+    def _readBack(self, key: str, answer: m.Message, plan: list[_Step]) -> None:
+        """CommandProcessed read: the walk is done once it is Success or Error (or after L{READ_BACKS} reads)."""
+        waiting = self._readBacks[key]
+        waiting.reads += 1
+        state = next((str(p.value) for p in getattr(answer, "parameters", ())
+                      if p.name == waiting.row + "CommandProcessed"), "")
+        if state in (SUCCESS, ERROR) or not state or waiting.reads >= READ_BACKS:
+            del self._readBacks[key]
+            self._walkDone(key, waiting.label, f"{waiting.what}, CommandProcessed {state or 'not read'}")
+        else:
+            waiting.due = self.clock.seconds() + READ_BACK
+
+    def _walkDone(self, key: str, label: str, what: str) -> None:
+        self.embeddedWalked.add(key)
+        row, reference, _ = self.embeddedRows[key]
+        self.printer.line("demo", f"{label:<{LABEL_WIDTH}} walk done as embedded objects, in the gateway's sessions "
+                                  f"({_leaf(row)} and {_leaf(reference + '.')} read, {what})")
+
+    #: the proxier's own identity: its endpoint is not walked as a device; the embedded objects' walks use it
     proxier = ""
 
 
@@ -568,23 +753,34 @@ def ctlCommand(executable: str = sys.executable) -> str:
     return "proxier-ctl" if found and os.path.realpath(found) == os.path.realpath(script) else shlex.quote(script)
 
 
-def tryNextLines(consoleURL: str, key: str, label: str, ctl: str) -> list[str]:
+def tryNextLines(consoleURL: str, key: str, label: str, ctl: str,
+                 embedded: Optional[tuple[str, str, str, str]] = None) -> list[str]:
     """
     What the demo says once every device is walked: the console and
-    proxier-ctl on device C{key} (C{label}), how to change a value on a
-    simulated device and what to watch for, and where every exchange is
-    told in full.
+    proxier-ctl on device C{key} (C{label}; "": no simulated device is a
+    Virtual CWMP Device), how to change a value on a simulated device and
+    what to watch for, how to read a device shown as embedded objects
+    (C{embedded}: its key, label, EmbeddedDevice row and Reference), and
+    where every exchange is told in full.
     """
     lines = ["every device walked. Try next:"]
     if consoleURL:
         shell = f"{ctl} --url {consoleURL}"
         lines += [f"  in a browser: {consoleURL} (pick a device: its parameters as this ACS reads them)",
-                  f"  in a shell:   {shell} devices",
-                  f"                {shell} get {key} Device.Time.",
-                  f"  change a value on a simulated device ({label}): edit {TRY_PARAMETER} on the page, or",
-                  f"                {shell} set {key} {TRY_PARAMETER} ntp.example.org",
-                  "  it reaches the device as a UPnP SetValues, and the ACS, which asked for active notification,",
-                  f"  hears of it at once: 'CWMP {label} ← Inform 4 VALUE CHANGE' here"]
+                  f"  in a shell:   {shell} devices"]
+        if key:
+            lines += [f"                {shell} get {key} Device.Time.",
+                      f"  change a value on a simulated device ({label}): edit {TRY_PARAMETER} on the page, or",
+                      f"                {shell} set {key} {TRY_PARAMETER} ntp.example.org",
+                      "  it reaches the device as a UPnP SetValues, and the ACS, which asked for active notification,",
+                      f"  hears of it at once: 'CWMP {label} ← Inform 4 VALUE CHANGE' here"]
+        if embedded is not None:
+            other, otherLabel, row, reference = embedded
+            lines += [f"  a device shown as embedded objects ({otherLabel}) is rows of the gateway's own tree: "
+                      "its 'Embedded objects' button on the page, or",
+                      f"                {shell} get --embedded {shlex.quote(other)} {row} {reference}.",
+                      "  'set --embedded' writes into the gateway's copy, pushed down to the device: "
+                      f"{_leaf(row)}CommandProcessed says how it went"]
     lines.append("  every exchange in full: [log] level = debug and [log] file = PATH in a config file "
                  "(tools/run-demo --config FILE)")
     return lines
@@ -609,6 +805,7 @@ class _Demo(Service):
         self.fleet: Any = None
         self.firstSeen: dict[str, float] = {}
         self.asked: set[str] = set()
+        self._gatewayAsked: Optional[float] = None  # when the gateway was last sent a Connection Request
         self._timer: Any = None
 
     def startService(self) -> None:
@@ -630,6 +827,7 @@ class _Demo(Service):
         if self.demoPrinter is not None:
             self.acs.printers = self._printerNames
             self.demoPrinter.start()
+        self.acs.embedded = self._embeddedNames
         self._timer = self.clock.callLater(1.0, self._askQuiet)
 
     def _askQuiet(self) -> None:
@@ -649,21 +847,56 @@ class _Demo(Service):
                 continue
             self.asked.add(name)
             self._connectionRequest(endpoint, "it knows this ACS already: no BOOTSTRAP")
-        expected = self.count + (1 if self.demoPrinter is not None else 0)
-        if len(self.acs.walked) < expected or any(name not in self.acs.seen for name in self.firstSeen):
+        self._askGateway(now)
+        virtual, embedded = expectedWalks(self.tree.mechanisms, self.count, self.demoPrinter is not None)
+        if (len(self.acs.walked) < virtual or len(self.acs.embeddedWalked) < embedded
+                or any(name not in self.acs.seen for name in self.firstSeen)):
             self._timer = self.clock.callLater(1.0, self._askQuiet)
         elif not self.hinted:
             self.hinted = True
             self._tryNext()
 
+    def _askGateway(self, now: float) -> None:
+        """
+        The gateway's own endpoint gets a Connection Request when the demo
+        ACS has embedded objects to walk or a set to read back (and it is
+        not in a session already), at most every L{QUIET} seconds.
+        """
+        own = self.tree.ownEndpoint
+        if (own is None or not own.online or own.inSession
+                or (self._gatewayAsked is not None and now - self._gatewayAsked < QUIET)):
+            return
+        why = self.acs.gatewayWanted()
+        if why:
+            self._gatewayAsked = now
+            self._connectionRequest(own, why)
+
+    def _embeddedNames(self) -> list[str]:
+        """The keys of the devices shown as embedded objects whose copy was read from the device once."""
+        own = self.tree.ownEndpoint
+        objects = getattr(own.model, "embeddedObjects", None) if own is not None else None
+        if objects is None:
+            return []
+        return [key for key, row in objects.rows.items()
+                if row.number is not None and row.synced.lastSyncTime() is not None]
+
     def _tryNext(self) -> None:
         """Once every device is walked: what a new user may try next."""
-        devices = sorted((d for d in self.tree.directory.devices() if d.proxyProtocol == "UPnP-DM"),
+        devices = sorted((d for d in self.tree.virtualDirectory.devices() if d.proxyProtocol == "UPnP-DM"),
                          key=lambda d: d.key)
         example = devices[0] if devices else None
-        for line in tryNextLines(self.consoleURL, example.key if example else "KEY",
-                                 deviceLabel(example.identity.productClass, example.identity.serialNumber)
-                                 if example else "a simulated device", ctlCommand()):
+        if example is not None:
+            key, label = example.key, deviceLabel(example.identity.productClass, example.identity.serialNumber)
+        elif self.tree.mechanisms.get("UPnP-DM", VIRTUAL) == EMBEDDED:
+            key, label = "", ""  # no simulated device is a Virtual CWMP Device
+        else:
+            key, label = "KEY", "a simulated device"
+        embedded = None
+        if self.acs.embeddedRows:
+            other = min(self.acs.embeddedRows)
+            row, reference, _ = self.acs.embeddedRows[other]
+            embedded = (other, keyLabel(other), row, reference)
+        for line in tryNextLines(self.consoleURL, key, label, ctlCommand(), embedded):
             self.printer.line("demo", line)
 
     def _connectionRequest(self, endpoint: Any, why: str) -> None:

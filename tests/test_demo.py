@@ -343,6 +343,12 @@ class DemoPartsTests(unittest.TestCase):
         self.assertEqual(demo.briefRequest(m.GetParameterNames("Device.DeviceInfo.", True)),
                          "GetParameterNames Device.DeviceInfo. next level")
         self.assertEqual(demo.briefRequest(m.Reboot("demo-reboot")), "Reboot 'demo-reboot'")
+        # several parameters: their object when they have one, else none named
+        row = "Device.ManagementServer.EmbeddedDevice.2."
+        self.assertEqual(demo.briefRequest(m.GetParameterValues((row + "CommandProcessed", row + "LastSyncTime"))),
+                         "GetParameterValues EmbeddedDevice.2.")
+        self.assertEqual(demo.briefRequest(m.GetParameterValues(("Device.DeviceInfo.SerialNumber",
+                                                                 "Device.Time.NTPServer1"))), "GetParameterValues")
         values = tuple(ParameterValue(f"Device.DeviceInfo.P{i}", str(i)) for i in range(5))
         self.assertEqual(demo.briefResponse(m.GetParameterValuesResponse(values)),
                          "P0='0', P1='1', P2='2', … (5 in all)")
@@ -371,6 +377,7 @@ class DemoPartsTests(unittest.TestCase):
         for label in (demo.deviceLabel("A" * 40, "B" * 40), demo.deviceLabel("Gateway", "3D1219C7C4C5404A")):
             self.assertLessEqual(len(label), demo.LABEL_WIDTH, label)
         self.assertEqual(demo.nameLabel("02C0DE-SimDM-SIM000001"), "SimDM SIM000001")
+        self.assertEqual(demo.keyLabel("000000-ExampleCo_Demo_MFP-2d8d486a-f569"), "Demo MFP 2d8d486a")
         self.assertEqual(demo.nameLabel("probe of uuid:fe078e06-2d37-52e2-aad0-4350f5993eae"), "probe fe078e06")
 
     def test_printerLines(self) -> None:
@@ -435,6 +442,125 @@ class DemoPartsTests(unittest.TestCase):
                       "Device.DeviceInfo.SoftwareVersion, Device.Time.NTPServer1, Device.Hosts.HostNumberOfEntries "
                       "→ Device.DeviceInfo.SerialNumber = 'SIM000001'", details)
 
+    def test_embeddedWalk(self) -> None:
+        """
+        A device shown as embedded objects is walked in the gateway's
+        sessions: the EmbeddedDevice rows listed, each row and the row its
+        Reference names read, a value set through it; in a later session
+        (the gateway is wanted once it is due) CommandProcessed and
+        LastSyncTime are read until Success, then the walk is done. A row
+        not read from its device yet waits; a walked one is not asked again.
+        """
+        import io
+        from types import SimpleNamespace
+
+        from twisted.internet import task
+
+        from proxier.datamodel.values import DeviceIdentity
+        from proxier.printer.settings import PROXY_PROTOCOL
+
+        out = io.StringIO()
+        clock = task.Clock()
+        acs = demo.DemoACS(demo.Printer(out), clock=clock)
+        gateway = DeviceIdentity("proxier", "000000", "Gateway", "3D1219C7C4C5404A")
+        acs.proxier = str(gateway)
+        printer, later = "000000-ExampleCo_Demo_MFP-a3dd5eb6-ed2b", "02C0DE-SimDM-SIM000000"
+        keys = [printer]
+        acs.embedded = lambda: keys
+        self.assertEqual(acs.gatewayWanted(), "embedded objects to walk")
+        rows = demo.EMBEDDED_ROWS
+        service = "Device.Services.PrintService.1"
+        location = f"{service}.PrintServiceDescription.ServiceLocation"
+
+        def session(events: str = "6 CONNECTION REQUEST") -> SimpleNamespace:
+            inform = m.Inform(deviceId=gateway, events=(m.EventStruct(events, ""),))
+            return SimpleNamespace(device=acs.proxier, inform=inform)
+
+        def row(number: int, key: str, reference: str, protocol: str, synced: str) -> m.Message:
+            values = (("ProxiedDeviceID", key), ("Reference", reference), ("ProxyProtocol", protocol),
+                      ("CommandProcessed", "Success"), ("LastSyncTime", synced))
+            return m.GetParameterValuesResponse(tuple(ParameterValue(f"{rows}{number}.{name}", value)
+                                                      for name, value in values))
+
+        first = session()
+        self.assertEqual(acs._script(first, None), m.GetParameterNames(rows, True))
+        listed = m.GetParameterNamesResponse((ParameterInfo(f"{rows}1.", False), ParameterInfo(f"{rows}2.", False)))
+        self.assertEqual(acs._script(first, listed), m.GetParameterNames(f"{rows}1.", False))
+        self.assertEqual(acs._script(first, m.GetParameterNamesResponse(())), m.GetParameterValues((f"{rows}1.",)))
+        self.assertEqual(acs._script(first, row(1, printer, service, PROXY_PROTOCOL, "2026-12-06T16:00:00Z")),
+                         m.GetParameterNames(service + ".", False))
+        self.assertEqual(acs._script(first, m.GetParameterNamesResponse(())), m.GetParameterValues((service + ".",)))
+        request = acs._script(first, m.GetParameterValuesResponse((ParameterValue(location, "Front office"),)))
+        self.assertEqual(request, m.SetParameterValues((ParameterValue(location, demo.DEMO_LOCATION, "xsd:string"),),
+                                                       "demo-embedded"))
+        # row 2: its device not read yet (Unknown Time), so nothing more of it now
+        self.assertEqual(acs._script(first, m.SetParameterValuesResponse(1)), m.GetParameterNames(f"{rows}2.", False))
+        self.assertEqual(acs._script(first, m.GetParameterNamesResponse(())), m.GetParameterValues((f"{rows}2.",)))
+        self.assertIsNone(acs._script(first, row(2, later, "Device.X_000000_UPnPDM.1", "UPnP-DM",
+                                                 "0001-01-01T00:00:00Z")))
+        self.assertEqual(acs.gatewayWanted(), "")  # the printer's set is not due yet; the other is not ready
+        clock.advance(demo.READ_BACK)
+        self.assertEqual(acs.gatewayWanted(), "a set to read back")
+        readBack = m.GetParameterValues((f"{rows}1.CommandProcessed", f"{rows}1.CommandProcessingErrMsg",
+                                         f"{rows}1.LastSyncTime"))
+
+        def state(value: str) -> m.Message:
+            return m.GetParameterValuesResponse((ParameterValue(f"{rows}1.CommandProcessed", value),
+                                                 ParameterValue(f"{rows}1.LastSyncTime", "2026-12-06T16:00:02Z")))
+
+        second = session()
+        self.assertEqual(acs._script(second, None), readBack)
+        self.assertIsNone(acs._script(second, state("Pending")))
+        self.assertEqual(acs.embeddedWalked, set())
+        clock.advance(demo.READ_BACK)
+        third = session()
+        self.assertEqual(acs._script(third, None), readBack)
+        self.assertIsNone(acs._script(third, state("Success")))
+        self.assertEqual(acs.embeddedWalked, {printer})
+        self.assertEqual(acs.embeddedRows[printer], (f"{rows}1.", service, PROXY_PROTOCOL))
+        self.assertEqual(acs.gatewayWanted(), "")
+        # the other device is ready now: only its row is read (the printer's is known by its number)
+        keys.append(later)
+        fourth = session()
+        self.assertEqual(acs._script(fourth, None), m.GetParameterNames(rows, True))
+        self.assertEqual(acs._script(fourth, listed), m.GetParameterNames(f"{rows}2.", False))
+        acs._script(fourth, m.GetParameterNamesResponse(()))
+        acs._script(fourth, row(2, later, "Device.X_000000_UPnPDM.1", "UPnP-DM", "2026-12-06T16:00:05Z"))
+        acs._script(fourth, m.GetParameterNamesResponse(()))
+        request = acs._script(fourth, m.GetParameterValuesResponse(()))
+        self.assertEqual(request.parameters, (ParameterValue("Device.X_000000_UPnPDM.1.Time.NTPServer1",
+                                                             demo.EMBEDDED_NTP, "xsd:string"),))
+        self.assertIsNone(acs._script(fourth, m.SOAPFault(CWMPFault(9003, parameterFaults=[SetParameterValuesFault(
+            "Device.X_000000_UPnPDM.1.Time.NTPServer1", 9008, "")]))))
+        self.assertEqual(acs.embeddedWalked, {printer, later})
+
+        gatewayLabel = f"{'Gateway 3D1219C7':<{demo.LABEL_WIDTH}}"
+        printerLabel = f"{'Demo MFP a3dd5eb6':<{demo.LABEL_WIDTH}}"
+        lines = out.getvalue().splitlines()
+        for line in (
+                f"CWMP {gatewayLabel} GetParameterNames {rows} next level → 2 names",
+                f"CWMP {gatewayLabel} GetParameterValues EmbeddedDevice.1. → "
+                "ProxiedDeviceID='000000-ExampleCo_Demo_M…', Reference='D…",
+                f"CWMP {gatewayLabel} GetParameterValues PrintService.1. → ServiceLocation='Front office'",
+                f"CWMP {gatewayLabel} SetParameterValues ServiceLocation='Demo lab, shelf 2' → Status 1",
+                f"CWMP {gatewayLabel} GetParameterValues EmbeddedDevice.1. → CommandProcessed='Pending', "
+                "LastSyncTime='2026-12-06T16:…",
+                f"demo {printerLabel} walk done as embedded objects, in the gateway's sessions (EmbeddedDevice.1. and "
+                "PrintService.1. read, ServiceLocation set, CommandProcessed Success)",
+                f"demo {'SimDM SIM000000':<{demo.LABEL_WIDTH}} walk done as embedded objects, in the gateway's "
+                "sessions (EmbeddedDevice.2. and X_000000_UPnPDM.1. read, NTPServer1 not set: Fault 9003 "
+                "(NTPServer1: 9008))"):
+            self.assertIn(line, lines)
+        self.assertEqual(sum("walk done" in line for line in lines), 2)
+
+    def test_expectedWalks(self) -> None:
+        """The demo waits for a walk of each device per way it is shown: virtual, embedded, or both."""
+        from proxier.printer.settings import PROXY_PROTOCOL
+
+        self.assertEqual(demo.expectedWalks({}, 3, True), (4, 0))
+        self.assertEqual(demo.expectedWalks({"UPnP-DM": "both", PROXY_PROTOCOL: "embedded"}, 2, True), (2, 3))
+        self.assertEqual(demo.expectedWalks({"UPnP-DM": "embedded", PROXY_PROTOCOL: "embedded"}, 2, False), (0, 2))
+
     def test_oneLinePerAction(self) -> None:
         """A UPnP action is one line once answered (nothing when it leaves), with its time; a failure says so."""
         import io
@@ -471,6 +597,26 @@ class DemoPartsTests(unittest.TestCase):
         self.assertIn("'CWMP SimDM SIM000000 ← Inform 4 VALUE CHANGE'", text)
         self.assertIn("[log] level = debug", lines[-1])
         self.assertEqual(demo.tryNextLines("", "K", "L", "c")[1:], lines[-1:])
+
+    def test_tryNextEmbedded(self) -> None:
+        """
+        With a device shown as embedded objects, the hint reads its rows
+        with proxier-ctl --embedded (its key quoted for the shell); with no
+        simulated device a Virtual CWMP Device, no lines about one.
+        """
+        embedded = ("000000-ExampleCo Demo MFP-a3dd", "Demo MFP a3dd", "Device.ManagementServer.EmbeddedDevice.3.",
+                    "Device.Services.PrintService.1")
+        lines = demo.tryNextLines("http://127.0.0.1:8547/", "", "", "proxier-ctl", embedded)
+        text = "\n".join(lines)
+        self.assertIn("a device shown as embedded objects (Demo MFP a3dd)", text)
+        self.assertIn("proxier-ctl --url http://127.0.0.1:8547/ get --embedded '000000-ExampleCo Demo MFP-a3dd' "
+                      "Device.ManagementServer.EmbeddedDevice.3. Device.Services.PrintService.1.", text)
+        self.assertIn("EmbeddedDevice.3.CommandProcessed", text)
+        self.assertNotIn(demo.TRY_PARAMETER, text)
+        both = "\n".join(demo.tryNextLines("http://127.0.0.1:8547/", "02C0DE-SimDM-SIM000000", "SimDM SIM000000",
+                                           "proxier-ctl", embedded))
+        self.assertIn(f"set 02C0DE-SimDM-SIM000000 {demo.TRY_PARAMETER} ", both)
+        self.assertIn("get --embedded ", both)
 
     def test_ctlCommand(self) -> None:
         """proxier-ctl as this Python runs it: the script beside it when there is one, else the module."""
