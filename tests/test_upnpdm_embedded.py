@@ -17,7 +17,6 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from proxier.cwmp import messages as m
-from proxier.datamodel import paths
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import AttributeChange, ParameterValue
 from proxier.proxy.embeddedobjects import SUCCESS
@@ -531,17 +530,7 @@ class OwnTreeTR181Tests(tr181.ConformanceChecks, unittest.TestCase):
     @defer.inlineCallbacks
     def test_ownTree(self) -> Any:
         lab = yield EmbeddedLab(self, "embedded").start()
-        tree = lab.tree.ownEndpoint.model.tree
-        self.trees = [("proxier", tree)]
-        self.assertIn(EMBEDDED + "LastSyncTime", [i.name for i in self.walk(tree)])
-        self.checkNamesExist()
-        self.checkAccess()
-        self.assertGreater(self.checkTypes(), 50)
-        self.checkNotificationFacts()
-        for value in self.successResultOf(tree.getParameterValues([EMBEDDED])):
-            standard = self.standard.parameters[paths.schemaPath(value.name)].type()
-            self.assertEqual(value.type, standard.xsiType, value.name)
-            standard.parse(value.value)
+        self.checkEmbeddedDevice(lab.tree.ownEndpoint.model.tree, EMBEDDED)
 
 
 class MixedTests(unittest.TestCase):

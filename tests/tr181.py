@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from lxml import etree
 
@@ -192,3 +192,22 @@ class ConformanceChecks:
                 self.assertEqual(declared.activeNotify, standard.activeNotify, where)
                 self.assertEqual(declared.forcedInform, standard.forcedInform, where)
                 self.assertEqual(declared.hidden, standard.hidden, where)
+
+    def checkEmbeddedDevice(self, tree: Any, row: str, vendor: Callable[[str], bool] = lambda name: False) -> None:
+        """
+        The proxier's own tree C{tree} with the EmbeddedDevice row C{row}:
+        every check above, and each value of the row of its TR-181 type,
+        parsed as such but for those C{vendor} names (TR-106 §3.3 vendor
+        values).
+        """
+        self.trees = [("proxier", tree)]
+        self.assertIn(row + "LastSyncTime", [i.name for i in self.walk(tree)])
+        self.checkNamesExist()
+        self.checkAccess()
+        self.assertGreater(self.checkTypes(), 50)
+        self.checkNotificationFacts()
+        for value in self.successResultOf(tree.getParameterValues([row])):
+            standard = self.standard.parameters[paths.schemaPath(value.name)].type()
+            self.assertEqual(value.type, standard.xsiType, value.name)
+            if not vendor(value.name):
+                standard.parse(value.value)
