@@ -90,6 +90,23 @@ def js(value: Any) -> str:
     return json.dumps(value)
 
 
+def consoleOn(tree: Any) -> ConsoleService:
+    """The console of a proxier tree, on a free port, a service of the tree."""
+    console = ConsoleService(tree.config.replace("console", enable=True, port=0), TreeSource(tree), reactor=reactor)
+    console.setServiceParent(tree)
+    return console
+
+
+@defer.inlineCallbacks
+def launchBrowser(testCase: unittest.TestCase) -> Any:
+    """Headless Chromium with a home of the test's own (where screenshots go), stopped at cleanup: (browser, home)."""
+    home = os.path.abspath(testCase.mktemp())
+    os.makedirs(home)
+    browser = yield _cdp.launch(reactor, CHROMIUM, home)
+    testCase.addCleanup(browser.stop)
+    return browser, home
+
+
 class BrowserTests(unittest.TestCase):
     """The console page in headless Chromium against the simulators."""
 
@@ -101,13 +118,8 @@ class BrowserTests(unittest.TestCase):
     def setUp(self) -> Any:
         self.lab = Lab(self, count=2)
         yield self.lab.start()
-        config = self.lab.tree.config.replace("console", enable=True, port=0)
-        self.console = ConsoleService(config, TreeSource(self.lab.tree), reactor=reactor)
-        self.console.setServiceParent(self.lab.tree)
-        self.home = os.path.abspath(self.mktemp())
-        os.makedirs(self.home)
-        self.browser = yield _cdp.launch(reactor, CHROMIUM, self.home)
-        self.addCleanup(self.browser.stop)
+        self.console = consoleOn(self.lab.tree)
+        self.browser, self.home = yield launchBrowser(self)
         log.info("headless Chromium (pid {pid}) on the console {url}", pid=self.browser.pid, url=self.console.url())
 
     @defer.inlineCallbacks
@@ -201,15 +213,10 @@ class PendingBrowserTests(unittest.TestCase):
 
         lab = DPSLab(self, upnp={"dps_introduction": "pbc", "dps_introduction_timeout": 60})
         lab.startTree()
-        console = ConsoleService(lab.tree.config.replace("console", enable=True, port=0), TreeSource(lab.tree),
-                                 reactor=reactor)
-        console.setServiceParent(lab.tree)
+        console = consoleOn(lab.tree)
         lab.startFleet()
         udn = lab.sim().udn.lower()
-        home = os.path.abspath(self.mktemp())
-        os.makedirs(home)
-        browser = yield _cdp.launch(reactor, CHROMIUM, home)
-        self.addCleanup(browser.stop)
+        browser, home = yield launchBrowser(self)
         page = yield _cdp.Page.open(browser, console.url(), reactor)
         yield page.waitFor("document.readyState === 'complete'", WAIT, "the page loaded")
         row = f"document.querySelector('#pending tbody tr[data-key={js(udn)}]')"
@@ -255,10 +262,7 @@ class ProxierNoticesBrowserTests(unittest.TestCase):
         console = ConsoleService(config, source, reactor=reactor, interfaces=lambda: [], wan=lambda: [])
         console.startService()
         self.addCleanup(console.stopService)
-        home = os.path.abspath(self.mktemp())
-        os.makedirs(home)
-        browser = yield _cdp.launch(reactor, CHROMIUM, home)
-        self.addCleanup(browser.stop)
+        browser, home = yield launchBrowser(self)
         page = yield _cdp.Page.open(browser, console.url(), reactor)
         shown = yield page.waitFor(
             "(() => { const items = [...document.querySelectorAll('#proxier-notices li.notice')];"
@@ -298,13 +302,8 @@ class EmbeddedBrowserTests(unittest.TestCase):
 
         lab = yield EmbeddedLab(self, "embedded").start()
         yield waitFor(lambda: len(lab.tree.directory) == 1, what="the printer")
-        console = ConsoleService(lab.tree.config.replace("console", enable=True, port=0), TreeSource(lab.tree),
-                                 reactor=reactor)
-        console.setServiceParent(lab.tree)
-        home = os.path.abspath(self.mktemp())
-        os.makedirs(home)
-        browser = yield _cdp.launch(reactor, CHROMIUM, home)
-        self.addCleanup(browser.stop)
+        console = consoleOn(lab.tree)
+        browser, home = yield launchBrowser(self)
         page = yield _cdp.Page.open(browser, console.url(), reactor)
         row = f"document.querySelector('#devices tbody tr[data-key={js(PRINTER.key)}]')"
         mechanism = yield page.waitFor(f"{row} && {row}.dataset.mechanism", WAIT, "the printer listed")
