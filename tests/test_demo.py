@@ -766,3 +766,44 @@ class DemoPrinterTests(unittest.TestCase):
         self.stop(run)
         for pid in started.groups():
             self.assertFalse(processRuns(int(pid)), f"PID {pid} still runs after the demo stopped")
+
+
+class DemoEmbeddedTests(unittest.TestCase):
+    """
+    The demo with the printer shown as embedded objects only and the UPnP
+    DM device both ways: each walked, the embedded ones in the gateway's
+    sessions, and then what to try next (it waited for a printer's Virtual
+    CWMP Device that never comes, before).
+    """
+
+    timeout = 300
+
+    def test_walkedInTheGatewaysSessions(self) -> None:
+        state = os.path.abspath(self.mktemp())
+        config = os.path.abspath(self.mktemp())
+        log = os.path.abspath(self.mktemp())
+        with open(config, "w") as f:
+            f.write(f"[state]\ndirectory = {state}\n[demo]\ndevices = 1\nprinter = fake\n"
+                    "[upnp]\nmechanism = both\n[printer]\nmechanism = embedded\n"
+                    f"[log]\nlevel = debug\nfile = {log}\n")
+        run = DemoRun(self, config, log)
+        self.assertTrue(run.waitFor(lambda lines: any("every exchange in full: [log] level = debug" in line
+                                                      for line in lines)), run.text()[-3000:])
+        text = run.text()
+        run.checkShort(self)
+        gateway = r"CWMP Gateway [0-9A-F]{8} +"
+        self.assertRegex(text, gateway + r"GetParameterNames Device\.ManagementServer\.EmbeddedDevice\. next level")
+        self.assertRegex(text, gateway + r"SetParameterValues ServiceLocation='Demo lab, shelf 2' → Status 1")
+        self.assertRegex(text, gateway + r"GetParameterValues EmbeddedDevice\.\d\. → CommandProcessed='Success'")
+        self.assertRegex(text, r"demo Demo MFP [0-9a-f]{8} +walk done as embedded objects, in the gateway's "
+                               r"sessions \(EmbeddedDevice\.\d\. and PrintService\.1\. read, ServiceLocation set, "
+                               r"CommandProcessed Success\)")
+        self.assertIn(f"demo {LABELS[0]} walk done (", text)
+        self.assertIn(f"demo {LABELS[0]} walk done as embedded objects", text)
+        self.assertNotRegex(text, r"CWMP Demo MFP")  # no Virtual CWMP Device of the printer
+        self.assertIn("demo every device walked. Try next:", text)
+        self.assertRegex(text, r" get --embedded 000000-ExampleCo_Demo_MFP-\S+ "
+                               r"Device\.ManagementServer\.EmbeddedDevice\.\d\. Device\.Services\.PrintService\.1\.")
+        self.assertIn(run.stop(), (0, -signal.SIGINT))
+        self.assertNotIn("Traceback", run.text())
+        self.assertNotIn("Traceback", run.logged())
