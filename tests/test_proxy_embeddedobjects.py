@@ -108,6 +108,9 @@ class AdaptorTests(unittest.TestCase):
                                      "Device.Services.Thing.7.Name"])
         self.assertTrue(all(n.startswith("Device.Services.Thing.") for n in names))
         self.assertEqual(self.fault(self.table.getParameterNames("Device.Services.Thing.1.", False)).code, 9005)
+        for number in ("\u2077", "\u0667", "+7", " 7"):  # a superscript and an Arabic-Indic 7: not row 7, no crash
+            self.assertEqual(self.fault(self.table.getParameterValues([f"Device.Services.Thing.{number}.Name"])).code,
+                             9005)
 
     def test_valuesAndAttributes(self) -> None:
         """GetParameterValues and Get/SetParameterAttributes go through the row, renamed both ways."""

@@ -55,6 +55,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface, implementer
 
+from proxier.asciinum import isUnsigned
 from proxier.config import Key, choice
 from proxier.datamodel import paths
 from proxier.datamodel.capabilities import (
@@ -611,7 +612,7 @@ class EmbeddedObjectTable(ParametersOnly):
             return None
         if name.startswith(self.table):
             head = name[len(self.table):].split(".", 1)
-            if len(head) == 2 and head[0].isdigit() and int(head[0]) in self._rows:
+            if len(head) == 2 and isUnsigned(head[0]) and int(head[0]) in self._rows:
                 return int(head[0])
         raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
 
