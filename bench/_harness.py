@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from twisted.internet import task
 
@@ -282,9 +282,12 @@ def freeTCPPort() -> int:
         return s.getsockname()[1]
 
 
-def bootstrapped(acs: Any, wanted: set[str]) -> set[str]:
-    """The devices of C{wanted} whose "0 BOOTSTRAP" session with the fake ACS ended well."""
-    return {s.device for s in acs.sessions if s.device in wanted and s.ended and s.ok
+def bootstrapped(acs: Any, wanted: Optional[set[str]] = None) -> set[str]:
+    """
+    The devices of C{wanted} (of any, the gateway itself included, when
+    None) whose "0 BOOTSTRAP" session with the fake ACS ended well.
+    """
+    return {s.device for s in acs.sessions if (wanted is None or s.device in wanted) and s.ended and s.ok
             and any(e.code == "0 BOOTSTRAP" for e in s.inform.events)}
 
 
@@ -299,9 +302,14 @@ class FleetProcesses:
      - C{count} simulated devices (C{python -m proxier.sim.main}), answering
        searches on a known port;
      - the proxier (twistd, through C{bench/_slowfsync.py}: fsync as slow as
-       asked, fsyncs counted), on a configuration of its defaults but for
-       the loopback ports, its state and log in a new folder, and the
-       C{sections} given (C{{"lan": {"max_devices": "1064"}}}).
+       asked, fsyncs counted; or plain, as on a gateway), on the
+       configuration as shipped but for what a run on loopback needs: the
+       ACS's URL, unicast-loopback SSDP and the fleet's search port, the
+       Connection Request port picked free, the state and the log (kept to
+       warnings) in a new folder, the demo off (as the package ships it),
+       C{[lan] max_devices} raised when the fleet would not fit in its
+       default (a gateway fronting that many devices must say so), and the
+       C{sections} given (C{{"lan": {"search_interval": "10"}}}).
 
     The proxier may be stopped and started again on the same state.
     """
@@ -311,6 +319,7 @@ class FleetProcesses:
 
         from twisted.web.server import Site
 
+        from proxier.config import load
         from proxier.cwmp.fakeacs import FakeACS
         from tests._helpers import freeSearchPort, freeUDPPort
 
@@ -322,7 +331,7 @@ class FleetProcesses:
         self.ssdpPort = freeUDPPort()
         self.searchPort = freeSearchPort(52000, 7)  # OSError: no free port for the fleet's searches
         config: dict[str, dict[str, str]] = {
-            "acs": {"url": f"http://127.0.0.1:{self.acsPort.getHost().port}/acs", "periodic_inform_enable": "false"},
+            "acs": {"url": f"http://127.0.0.1:{self.acsPort.getHost().port}/acs"},
             "connection_request": {"port": "0"},
             "lan": {"ssdp_mode": "unicast-loopback", "ssdp_port": str(self.ssdpPort)},
             "upnp": {"loopback_search_ports": str(self.searchPort)},
@@ -330,6 +339,8 @@ class FleetProcesses:
             "log": {"level": "warn", "file": os.path.join(self.workdir, "proxier.log")},
             "demo": {"enable": "no"},
         }
+        if count > load(None)["lan"]["max_devices"] - 16:  # room either way: the limit is not what is measured
+            config["lan"]["max_devices"] = str(count + 64)
         for name, keys in sections.items():
             config.setdefault(name, {}).update(keys)
         self.config = os.path.join(self.workdir, "proxier.conf")
@@ -375,6 +386,20 @@ class FleetProcesses:
             + ([f"--profile={profile}", "--profiler=cprofile", "--savestats"] if profile else [])
             + ["proxier", "--config", self.config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env,
             cwd=self.workdir)
+
+    def startShippedProxier(self, python: str, tree: str) -> None:
+        """
+        The proxier as on a gateway: plain twistd (no fsync wrapper), run by
+        C{python} with the checkout C{tree} alone on its path, so that another
+        interpreter (Debian 12's) takes its own libraries, not this one's.
+        """
+        import os
+        import subprocess
+
+        self.proxier = subprocess.Popen(
+            [python, "-c", "from twisted.scripts.twistd import run; run()", "--nodaemon", "--pidfile=", "proxier",
+             "--config", self.config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONPATH=tree), cwd=self.workdir)
 
     def proxierUsage(self) -> tuple[int, float]:
         """The proxier's peak RSS (VmHWM, bytes) and CPU seconds so far; SystemExit when it exited."""

@@ -90,5 +90,20 @@ class BenchTests(unittest.TestCase):
              "--window", "1", "--timeout", "120"],
             capture_output=True, text=True, timeout=200, env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("configuration as shipped; RSS 0 s after the last BOOTSTRAP", result.stdout)
         self.assertIn("N =     0: RSS", result.stdout)
         self.assertIn("KiB a device over N = 0; bootstrapped in", result.stdout)
+        self.assertEqual(result.stdout.count("; no search round in the window"), 2)
+
+    def test_searchRounds(self) -> None:
+        """
+        A window ending before the earliest second round holds none; one
+        longer than the latest interval holds one at least; between, perhaps.
+        """
+        from bench.bench_footprint import searchRounds
+
+        self.assertEqual(searchRounds(40, 100, 300), "no search round in the window")
+        self.assertEqual(searchRounds(40, 269, 300), "no search round in the window")
+        self.assertEqual(searchRounds(40, 271, 300), "perhaps a search round in the window")
+        self.assertEqual(searchRounds(40, 370, 300), "a search round or more in the window")
+        self.assertEqual(searchRounds(40, 70, 10), "a search round or more in the window")
