@@ -15,13 +15,12 @@ from twisted.web.server import NOT_DONE_YET
 from treq.testing import StubTreq
 
 from proxier.lan.httpclient import (
-    AgentHTTPClient,
     BodyTooLarge,
+    DeviceHTTPClient,
     EndpointFactory,
     HTTPFailure,
     HTTPTimeout,
     Requester,
-    TreqWireClient,
     USER_AGENT,
     makeHTTPClient,
 )
@@ -164,37 +163,15 @@ class RequesterTests(unittest.TestCase):
         self.assertEqual(self.device.requests[1][3], b"")
 
 
-class AgentClientRequesterTests(RequesterTests):
+class DeviceHTTPClientRequesterTests(RequesterTests):
     """
-    Every Requester test again on L{AgentHTTPClient} — the client used where
-    treq is not installed (OpenWrt) — over the same in-memory device.
-    """
-
-    def setUp(self) -> None:
-        super().setUp()
-        self.requester = Requester(AgentHTTPClient(self.stub._agent), self.clock, self.policy)
-
-    def test_onlyWhatTheRequesterAsks(self) -> None:
-        """Redirects and buffering are the Requester's: asking the client for them is a plain error."""
-        client = AgentHTTPClient(self.stub._agent)
-        self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", allow_redirects=True)
-        self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", unbuffered=False)
-
-    def test_iri(self) -> None:
-        """A non-ASCII path is sent percent-encoded."""
-        self.run_("GET", "http://192.168.1.20/d\u00e9sc.xml")
-        self.assertEqual(self.device.requests[0][1], b"/d%C3%A9sc.xml")
-
-
-class TreqWireClientRequesterTests(RequesterTests):
-    """
-    Every Requester test again on L{TreqWireClient} (the default client where
-    treq is installed), and what it sends checked against treq's own client.
+    Every Requester test again on L{DeviceHTTPClient} (the client used
+    always), and what it sends checked against treq's own client.
     """
 
     def setUp(self) -> None:
         super().setUp()
-        self.requester = Requester(TreqWireClient(self.stub._agent), self.clock, self.policy)
+        self.requester = Requester(DeviceHTTPClient(self.stub._agent), self.clock, self.policy)
 
     def exchanges(self) -> list:
         """A few requests (a cookie set, then sent back; an IRI; a body): what the device received."""
@@ -252,9 +229,14 @@ class TreqWireClientRequesterTests(RequesterTests):
 
     def test_onlyWhatTheRequesterAsks(self) -> None:
         """Redirects and buffering are the Requester's: asking the client for them is a plain error."""
-        client = TreqWireClient(self.stub._agent)
+        client = DeviceHTTPClient(self.stub._agent)
         self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", allow_redirects=True)
         self.assertRaises(ValueError, client.request, "GET", "http://192.168.1.20/", unbuffered=False)
+
+    def test_iri(self) -> None:
+        """A non-ASCII path is sent percent-encoded."""
+        self.run_("GET", "http://192.168.1.20/d\u00e9sc.xml")
+        self.assertEqual(self.device.requests[0][1], b"/d%C3%A9sc.xml")
 
 
 class HTTP10Server(Protocol):
@@ -266,6 +248,16 @@ class HTTP10Server(Protocol):
             self.transport.loseConnection()
 
 
+class RecordingServer(Protocol):
+    """Keeps the head of the request it receives, answers 200 with a length, then closes."""
+
+    def dataReceived(self, data: bytes) -> None:
+        self.factory.received.append(data)
+        if b"\r\n\r\n" in b"".join(self.factory.received):
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            self.transport.loseConnection()
+
+
 class LoopbackTests(unittest.TestCase):
     """The default client against real loopback sockets."""
 
@@ -273,8 +265,27 @@ class LoopbackTests(unittest.TestCase):
         self.port = reactor.listenTCP(0, Factory.forProtocol(HTTP10Server), interface="127.0.0.1")
         self.addCleanup(self.port.stopListening)
         client, endpoints = makeHTTPClient(reactor, connectTimeout=5)
+        self.assertIsInstance(client, DeviceHTTPClient)
         self.policy = URLPolicy(resolverOf({}))
         self.requester = Requester(client, reactor, self.policy, endpoints=endpoints)
+
+    def test_requestOnTheWire(self) -> None:
+        """What a device receives: treq's request (an IRI percent-encoded, gzip asked), our Host and User-Agent."""
+        factory = Factory.forProtocol(RecordingServer)
+        factory.received = []  # type: ignore[attr-defined]
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        number = port.getHost().port
+        target = self.policy.checkAddressLiteral(f"http://127.0.0.1:{number}/d\u00e9sc.xml?a=b|c", LOOPBACK)
+
+        def check(result: object) -> None:
+            head = b"".join(factory.received).partition(b"\r\n\r\n")[0].split(b"\r\n")  # type: ignore[attr-defined]
+            self.assertEqual(head[0], b"GET /d%C3%A9sc.xml?a=b%7Cc HTTP/1.1")
+            self.assertEqual(sorted(head[1:]), sorted([
+                b"Connection: close", b"Host: 127.0.0.1:%d" % number, b"User-Agent: " + USER_AGENT.encode(),
+                b"Accept-Encoding: gzip"]))
+
+        return self.requester.request("GET", target, LOOPBACK, timeout=10, maxBytes=10).addCallback(check)
 
     def test_http10WithoutLength(self) -> None:
         """An HTTP/1.0 answer without Content-Length is read to the end of the connection."""
@@ -304,28 +315,34 @@ class LoopbackTests(unittest.TestCase):
         return d.addCallback(go)
 
 
-class AgentClientLoopbackTests(LoopbackTests):
-    """The loopback tests again with makeHTTPClient's client when treq is not installed."""
+def withoutTreq(case: unittest.TestCase) -> None:
+    """Makes treq unimportable until C{case} ends, as on OpenWrt, where it is not packaged."""
+    import sys
+
+    names = ["treq"] + [name for name in sys.modules if name.startswith("treq.")]
+    saved = {name: sys.modules.get(name) for name in names}
+
+    def restore() -> None:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+    case.addCleanup(restore)
+    for name in names:
+        sys.modules[name] = None  # type: ignore[assignment]
+
+
+class WithoutTreqLoopbackTests(LoopbackTests):
+    """
+    The loopback tests again with treq unimportable (OpenWrt): the same
+    client, sending the same request, none of treq needed.
+    """
 
     def setUp(self) -> None:
-        import sys
-
-        saved = {name: sys.modules.get(name) for name in ("treq", "treq.client")}
-        sys.modules["treq"] = sys.modules["treq.client"] = None  # type: ignore[assignment]
-        try:
-            super().setUp()
-        finally:
-            for name, module in saved.items():
-                if module is None:
-                    sys.modules.pop(name, None)
-                else:
-                    sys.modules[name] = module
-        self.assertIsInstance(self.requester.client, AgentHTTPClient)
-
-    def test_treqDemanded(self) -> None:
-        """makeHTTPClient(useTreq=False) never uses treq; useTreq=True uses it."""
-        self.assertIsInstance(makeHTTPClient(reactor, useTreq=False)[0], AgentHTTPClient)
-        self.assertIsInstance(makeHTTPClient(reactor, useTreq=True)[0], TreqWireClient)
+        withoutTreq(self)
+        super().setUp()
 
 
 class EndpointFactoryTests(unittest.TestCase):

@@ -18,10 +18,11 @@ from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 from twisted.web.client import readBody
 
-from proxier.lan.httpclient import AgentHTTPClient, BodyTooLarge, HTTPFailure, HTTPTimeout, Requester, makeHTTPClient
+from proxier.lan.httpclient import BodyTooLarge, HTTPFailure, HTTPTimeout, Requester, makeHTTPClient
 from proxier.lan.keepalive import IDLE_TIMEOUT, DevicePool
 from proxier.lan.urlpolicy import Origin, URLPolicy
 
+from .test_lan_httpclient import withoutTreq
 from .test_lan_urlpolicy import resolverOf
 
 LOOPBACK = Origin("127.0.0.1", None, loopbackMode=True)
@@ -95,17 +96,13 @@ def turn() -> Deferred:
 
 
 class KeepAliveTests(unittest.TestCase):
-    """The control point's client (treq on an Agent) on a L{DevicePool}."""
-
-    useTreq: Optional[bool] = None
+    """The control point's client (what treq sends, on an Agent) on a L{DevicePool}."""
 
     def setUp(self) -> None:
         self.clock = Clock()
         self.pool = DevicePool(self.clock)
         self.addCleanup(self.pool.closeCachedConnections)
-        client, endpoints = makeHTTPClient(reactor, connectTimeout=5, useTreq=self.useTreq, pool=self.pool)
-        if self.useTreq is False:
-            self.assertIsInstance(client, AgentHTTPClient)
+        client, endpoints = makeHTTPClient(reactor, connectTimeout=5, pool=self.pool)
         self.policy = URLPolicy(resolverOf({}))
         self.requester = Requester(client, reactor, self.policy, endpoints=endpoints)
 
@@ -449,7 +446,9 @@ class FallbackForTests(unittest.TestCase):
         self.assertEqual(len(pool._devices), 2)
 
 
-class AgentClientKeepAliveTests(KeepAliveTests):
-    """The same without treq (OpenWrt): L{AgentHTTPClient} on the Agent."""
+class WithoutTreqKeepAliveTests(KeepAliveTests):
+    """The same with treq unimportable (OpenWrt): connections kept alive all the same."""
 
-    useTreq = False
+    def setUp(self) -> None:
+        withoutTreq(self)
+        super().setUp()

@@ -4,10 +4,10 @@ HTTP towards devices: one request with a deadline, a body cap, the Host
 header the URL policy computed, an explicit Content-Length, and redirects
 followed only after the policy checked them again.
 
-It sits on an injected client with treq's C{HTTPClient.request}: where
-treq is installed, L{TreqWireClient}, which sends what treq's would, else
-L{AgentHTTPClient} on Twisted's C{Agent} alone (treq is not in OpenWrt's
-packages feed; nothing here needs more than its C{request}).
+It sits on an injected client with treq's C{HTTPClient.request}:
+L{DeviceHTTPClient}, which sends what treq's would on Twisted's C{Agent}
+alone, on every system (treq is not in OpenWrt's packages feed, and the
+wire must not depend on whether it is installed).
 L{makeHTTPClient} makes the default one: a non-persistent
 pool unless given one (the control point's keeps connections to devices
 alive: L{proxier.lan.keepalive}) and an endpoint factory that reaches IPv6
@@ -43,8 +43,7 @@ __all__ = [
     "Requester",
     "EndpointFactory",
     "makeHTTPClient",
-    "AgentHTTPClient",
-    "TreqWireClient",
+    "DeviceHTTPClient",
     "readBody",
     "ipv6HostName",
     "addressFromHostName",
@@ -267,31 +266,6 @@ class EndpointFactory:
         return endpoint
 
 
-class AgentHTTPClient:
-    """
-    The one call of treq's C{HTTPClient} the L{Requester} makes, on a bare
-    Twisted C{IAgent}: for a system without treq (OpenWrt). The response is
-    the agent's own C{IResponse}, read with L{readBody}; a body is sent with
-    its length known (C{Content-Length}, never chunked).
-    """
-
-    def __init__(self, agent: Any) -> None:
-        self.agent = agent
-
-    def request(self, method: str, url: str, *, headers: Optional[Headers] = None, data: Optional[bytes] = None,
-                allow_redirects: bool = False, unbuffered: bool = True) -> "Deferred[Any]":
-        if allow_redirects or not unbuffered:
-            raise ValueError("AgentHTTPClient follows no redirect and buffers nothing (the Requester does both)")
-        try:
-            uri = url.encode("ascii")
-        except UnicodeEncodeError:  # an IRI: percent-encode it as treq would
-            import hyperlink
-
-            uri = hyperlink.URL.from_text(url).to_uri().to_text().encode("ascii")
-        producer = httpbody.BytesProducer(data) if data is not None else None
-        return self.agent.request(method.encode("ascii"), uri, headers, producer)
-
-
 #: A URL that hyperlink's URI form leaves as it is, character for character:
 #: http(s), a lower-case host name or IPv4 address, a port without leading
 #: zero, a path, a query not empty, only characters of RFC 3986 that are
@@ -328,15 +302,19 @@ def _hyperlinkURI(url: str) -> bytes:
     return hyperlink.EncodedURL.from_text(url).to_uri().to_text().encode("ascii")
 
 
-class TreqWireClient:
+class DeviceHTTPClient:
     """
     The L{Requester}'s one call of treq's C{HTTPClient.request}, the same
     request on the wire — the URI treq makes of the URL, C{Accept-Encoding:
     gzip} and a gzip answer inflated, the cookies devices set kept in one jar
-    and sent back — without treq's work per request (issue 19: the URL parsed
-    and encoded again, cookie jars made and merged, agents wrapped anew and
-    the response wrapped were a tenth of the proxier's time bootstrapping
-    1,000 devices). The response is the agent's own C{IResponse}.
+    and sent back — on Twisted's C{Agent} alone. What treq sends is what the
+    proxier sent to devices while treq was its client, and what devices have
+    been tried with; sending it without treq keeps it the same where treq is
+    not installed (OpenWrt) and saves treq's work per request (issue 19: the
+    URL parsed and encoded again, cookie jars made and merged, agents wrapped
+    anew and the response wrapped were a tenth of the proxier's time
+    bootstrapping 1,000 devices). The response is the agent's own
+    C{IResponse}.
     """
 
     def __init__(self, agent: Any) -> None:
@@ -350,21 +328,18 @@ class TreqWireClient:
     def request(self, method: str, url: str, *, headers: Optional[Headers] = None, data: Optional[bytes] = None,
                 allow_redirects: bool = False, unbuffered: bool = True) -> "Deferred[Any]":
         if allow_redirects or not unbuffered:
-            raise ValueError("TreqWireClient follows no redirect and buffers nothing (the Requester does both)")
+            raise ValueError("DeviceHTTPClient follows no redirect and buffers nothing (the Requester does both)")
         producer = httpbody.BytesProducer(data) if data is not None else None
         return self.agent.request(method.encode("ascii").upper(), _treqURI(url),
                                   headers if headers is not None else Headers(), producer)
 
 
-def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0,
-                   useTreq: Optional[bool] = None, *, pool: Any = None) -> tuple[Any, EndpointFactory]:
+def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0, *,
+                   pool: Any = None) -> tuple[DeviceHTTPClient, EndpointFactory]:
     """
-    The default client: a L{TreqWireClient} (or, without treq, an
-    L{AgentHTTPClient}) on an C{Agent} and an L{EndpointFactory} (returned
-    too, for the L{Requester}).
+    The default client: a L{DeviceHTTPClient} on an C{Agent}, and its
+    L{EndpointFactory} (returned too, for the L{Requester}).
 
-    @param useTreq: C{None}: what treq sends when treq is installed (it is
-        not imported: nothing of it is used).
     @param pool: the C{Agent}'s connection pool (a
         L{DevicePool<proxier.lan.keepalive.DevicePool>}); C{None}: a
         non-persistent one, a new connection for every request.
@@ -375,19 +350,4 @@ def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0,
     if pool is None:
         pool = HTTPConnectionPool(reactor, persistent=False)
     agent = Agent.usingEndpointFactory(reactor, endpoints, pool=pool)
-    if useTreq is not False:
-        if _installed("treq"):
-            return TreqWireClient(agent), endpoints
-        if useTreq:
-            raise ImportError("treq is not installed")
-    return AgentHTTPClient(agent), endpoints
-
-
-def _installed(name: str) -> bool:
-    """Whether module C{name} could be imported (a module blocked in C{sys.modules} with C{None} cannot)."""
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ValueError:
-        return False
+    return DeviceHTTPClient(agent), endpoints
