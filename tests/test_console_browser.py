@@ -220,7 +220,9 @@ class PendingBrowserTests(unittest.TestCase):
         page = yield _cdp.Page.open(browser, console.url(), reactor)
         yield page.waitFor("document.readyState === 'complete'", WAIT, "the page loaded")
         row = f"document.querySelector('#pending tbody tr[data-key={js(udn)}]')"
-        state = yield page.waitFor(f"{row} && {row}.dataset.state", WAIT, "the device listed as pending")
+        # listed first as "probing" while its DeviceProtection session is set up (the refresh may catch it)
+        state = yield page.waitFor(f"{row} && {row}.dataset.state !== 'probing' && {row}.dataset.state", WAIT,
+                                   "the device listed as pending, past its probing")
         self.assertEqual(state, "waiting")
         action = yield page.waitFor("(document.querySelector('#attention li.notice[data-kind=\"action\"]') || "
                                     "{}).textContent", WAIT, "the action in 'Needs you'")
