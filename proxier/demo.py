@@ -67,6 +67,7 @@ from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from proxier.asciinum import isUnsigned
 from proxier.config import Config, ConfigError
 from proxier.cwmp import messages as m
 from proxier.datamodel.faults import CPE_FAULTS
@@ -275,7 +276,7 @@ def _leaf(path: str) -> str:
     separator = "/" if path.startswith("/") else "."
     parts = path.rstrip(separator).split(separator)
     if path.endswith(separator):
-        return separator.join(parts[-2:] if parts[-1].isdigit() else parts[-1:]) + separator
+        return separator.join(parts[-2:] if isUnsigned(parts[-1]) else parts[-1:]) + separator
     return parts[-1]
 
 
