@@ -403,6 +403,8 @@ class FleetProcesses:
 
     def proxierUsage(self) -> tuple[int, float]:
         """The proxier's peak RSS (VmHWM, bytes) and CPU seconds so far; SystemExit when it exited."""
+        if self.proxier.poll() is not None:  # exited, perhaps not reaped yet: its /proc entry may still be there
+            raise SystemExit(f"the proxier exited ({self.proxier.returncode}); see {self.workdir}/proxier.log")
         try:
             return procStatus(self.proxier.pid, "VmHWM"), processCPUSeconds(self.proxier.pid)
         except OSError:
