@@ -239,5 +239,5 @@ def _checkAlias(node: "ObjectNode", value: str) -> None:
     table = node.table
     assert table is not None
     for other in table.instances.values():
-        if other is not node and other.values.get("Alias") == value:
+        if other is not node and other.stored("Alias") == value:
             raise ValueError(f"alias {value!r} is already used by instance {other.instance}")

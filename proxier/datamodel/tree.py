@@ -40,7 +40,9 @@ changes are detected both when told and by polling.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from weakref import WeakKeyDictionary
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -111,22 +113,110 @@ _ACCESS_LIST_VALUES = frozenset({"Subscriber"})
 # ---- the tree at run time ---------------------------------------------------------
 
 
+class _Layout:
+    """
+    What every running object of one declaration shares, worked out once per
+    declaration rather than for each node (issue 19: every device's trees
+    repeat the same declarations): its parameters (with its tables'
+    C{...NumberOfEntries}), their order, and where a node holds each child
+    and each value the tree keeps.
+
+    @ivar params: name → L{Parameter}.
+    @ivar order: C{(kind, what)} in declaration order: C{("p", Parameter)},
+        C{("o", index)} for an object, C{("t", index)} for a table, C{index}
+        its place in L{ObjectNode.children}.
+    @ivar childIndex: child name → its place in L{ObjectNode.children}.
+    @ivar declarations: the children's L{Object}s and L{Table}s, in that order.
+    @ivar valueIndex: name of a parameter the tree keeps → its place in
+        L{ObjectNode.values}.
+    @ivar initial: those parameters' initial values, in that order: every
+        node's values until one of them is written.
+    """
+
+    __slots__ = ("params", "order", "childIndex", "declarations", "valueIndex", "initial")
+
+    def __init__(self, children: Sequence[Any]) -> None:
+        self.params: dict[str, Parameter] = {}
+        self.childIndex: dict[str, int] = {}
+        self.valueIndex: dict[str, int] = {}
+        order: list[tuple[str, Any]] = []
+        declarations: list[Union[Object, Table]] = []
+        initial: list[Any] = []
+
+        def add(param: Parameter) -> None:
+            self.params[param.name] = param
+            order.append(("p", param))
+            if param.stored:
+                self.valueIndex[param.name] = len(initial)
+                initial.append(param.initial)
+
+        for child in children:
+            if isinstance(child, Parameter):
+                add(child)
+                continue
+            index = self.childIndex[child.name] = len(declarations)
+            declarations.append(child)
+            if isinstance(child, Object):
+                order.append(("o", index))
+                continue
+            if child.numberOfEntries:
+                add(Parameter(child.numberOfEntries, UnsignedInt(), get=partial(_countInstances, index)))
+            order.append(("t", index))
+        self.order = tuple(order)
+        self.declarations = tuple(declarations)
+        self.initial = tuple(initial)
+
+
+# Each declaration's layout, made when a tree first runs it; the root's by its only top object.
+_layouts: "WeakKeyDictionary[Union[Object, Table], _Layout]" = WeakKeyDictionary()
+_rootLayouts: "WeakKeyDictionary[Object, _Layout]" = WeakKeyDictionary()
+
+
+def _layoutOf(declaration: Union[Object, Table]) -> _Layout:
+    layout = _layouts.get(declaration)
+    if layout is None:
+        layout = _layouts[declaration] = _Layout(declaration.children)
+    return layout
+
+
+def _rootLayout(roots: Sequence[Object]) -> _Layout:
+    """The layout of a tree's top (its top-level objects), shared by the trees of one top object."""
+    if len(roots) != 1:
+        return _Layout(roots)
+    layout = _rootLayouts.get(roots[0])
+    if layout is None:
+        layout = _rootLayouts[roots[0]] = _Layout(roots)
+    return layout
+
+
+def _countInstances(index: int, node: "ObjectNode") -> int:
+    """A table's C{...NumberOfEntries}: the instances of the node's child C{index}."""
+    return len(node.children[index].instances)  # type: ignore[union-attr]
+
+
 class ObjectNode:
     """
     One object of a running tree (a single-instance object or one instance
-    of a table): what getters, setters and hooks receive.
+    of a table): what getters, setters and hooks receive. Slots, and what
+    all nodes of a declaration share in their L{_Layout}: there are a few
+    dozen a device (issue 19).
 
     @ivar path: its path, ending in C{"."} (C{""} for the top).
     @ivar instance: its instance number, or the enclosing instance's, or None.
     @ivar data: what code attached to the enclosing instance (see
-        L{TreeDataModel.addInstance}), or None.
+        L{TreeDataModel.addInstance}), or outside any instance the tree's
+        C{data}, or None.
     @ivar table: the L{_TableNode} it is an instance of, or None.
     @ivar model: the L{TreeDataModel}.
+    @ivar children: its objects and tables (L{ObjectNode}, L{_TableNode}),
+        placed as its layout says.
+    @ivar values: the values of its parameters the tree keeps, placed as its
+        layout says: the layout's initial tuple until one is written.
     """
 
-    __slots__ = ("path", "instance", "data", "table", "model", "parent", "params", "children", "values", "order")
+    __slots__ = ("path", "instance", "data", "table", "model", "parent", "layout", "children", "values")
 
-    def __init__(self, model: "TreeDataModel", path: str, children: Sequence[Any],
+    def __init__(self, model: "TreeDataModel", path: str, layout: _Layout,
                  parent: Optional["ObjectNode"], instance: Optional[int] = None, data: Any = None,
                  table: Optional["_TableNode"] = None) -> None:
         self.model = model
@@ -135,31 +225,32 @@ class ObjectNode:
         self.instance = instance if instance is not None else (parent.instance if parent else None)
         self.data = data if data is not None or table is not None else (parent.data if parent else None)
         self.table = table
-        self.params: dict[str, Parameter] = {}
-        self.children: dict[str, Union[ObjectNode, _TableNode]] = {}
-        self.values: dict[str, Any] = {}
-        # (name, kind) in declaration order; kind: "p" parameter, "o" object, "t" table
-        self.order: list[tuple[str, str]] = []
-        for child in children:
-            if isinstance(child, Parameter):
-                self._addParam(child)
-            elif isinstance(child, Object):
-                self.children[child.name] = ObjectNode(model, path + child.name + ".", child.children, self)
-                self.order.append((child.name, "o"))
-            else:
-                tableNode = _TableNode(model, path + child.name + ".", child, self)
-                if child.numberOfEntries:
-                    self._addParam(
-                        Parameter(child.numberOfEntries, UnsignedInt(), get=lambda node, t=tableNode: len(t.instances))
-                    )
-                self.children[child.name] = tableNode
-                self.order.append((child.name, "t"))
+        self.layout = layout
+        self.values: Union[tuple, list] = layout.initial
+        self.children: tuple[Union[ObjectNode, _TableNode], ...] = tuple(
+            ObjectNode(model, path + child.name + ".", _layoutOf(child), self) if isinstance(child, Object)
+            else _TableNode(model, path + child.name + ".", child, self)
+            for child in layout.declarations)
 
-    def _addParam(self, param: Parameter) -> None:
-        self.params[param.name] = param
-        self.order.append((param.name, "p"))
-        if param.stored:
-            self.values[param.name] = param.initial
+    @property
+    def params(self) -> Mapping[str, Parameter]:
+        """Its parameters by name (its declaration's, with its tables' C{...NumberOfEntries})."""
+        return self.layout.params
+
+    def child(self, name: str) -> Union["ObjectNode", "_TableNode", None]:
+        """Its object or table C{name}, or None."""
+        index = self.layout.childIndex.get(name)
+        return None if index is None else self.children[index]
+
+    def stored(self, name: str) -> Any:
+        """The value the tree keeps for its parameter C{name}."""
+        return self.values[self.layout.valueIndex[name]]
+
+    def keep(self, name: str, value: Any) -> None:
+        """Keep C{value} for its parameter C{name} (its own values from the first one written)."""
+        if isinstance(self.values, tuple):
+            self.values = list(self.values)
+        self.values[self.layout.valueIndex[name]] = value
 
     def value(self, name: str) -> Any:
         """The current value of this object's parameter C{name}."""
@@ -183,15 +274,15 @@ class _TableNode:
 
     def byAlias(self, alias: str) -> Optional[ObjectNode]:
         for node in self.instances.values():
-            if node.values.get("Alias") == alias:
+            if node.stored("Alias") == alias:
                 return node
         return None
 
     def newInstance(self, number: int, data: Any = None) -> ObjectNode:
-        node = ObjectNode(self.model, f"{self.path}{number}.", self.schema.children, self.parent,
+        node = ObjectNode(self.model, f"{self.path}{number}.", _layoutOf(self.schema), self.parent,
                           instance=number, data=data, table=self)
         if self.schema.alias:
-            node.values["Alias"] = f"cpe-{number}"
+            node.keep("Alias", f"cpe-{number}")
         return node
 
     def insert(self, node: ObjectNode) -> None:
@@ -216,6 +307,10 @@ class TreeDataModel:
     @param reportForcedInform: report value changes of forced-inform
         parameters too (they are in every Inform anyway).
     @param log: a L{Logger} or L{proxier.log.DeviceLogger}.
+    @param data: L{ObjectNode.data} of every object outside a table's
+        instances: what the getters and setters of a declaration shared by
+        many trees read their own tree's things through (the endpoint
+        settings of L{managementServer<proxier.datamodel.managementserver.managementServer>}).
     """
 
     _defaultLog = Logger()
@@ -228,6 +323,7 @@ class TreeDataModel:
         handlers: Optional[Mapping[str, Callable[..., Any]]] = None,
         reportForcedInform: bool = False,
         log: Any = None,
+        data: Any = None,
     ) -> None:
         if isinstance(roots, Object):
             roots = (roots,)
@@ -241,10 +337,10 @@ class TreeDataModel:
             raise ValueError(f"no such handler: {sorted(unknown)}")
         self._reportForcedInform = reportForcedInform
         self._listeners: list[ChangeListener] = []
-        self.root = ObjectNode(self, "", roots, None)
+        self.root = ObjectNode(self, "", _rootLayout(tuple(roots)), None, data=data)
         self._store = store
         self._batchDepth = 0
-        self._deferredSaves: set[str] = set()
+        self._deferredSaves: Optional[set[str]] = None  # a set from the first save a batch holds back
         self._baselines = Baselines()
         self._numbers = InstanceMap()
         # table path → numbers of the instances without key kept across restarts (tables with persist)
@@ -274,10 +370,10 @@ class TreeDataModel:
             if param.stored and param.persist and node.path + name in values:
                 text = values[node.path + name]
                 try:
-                    node.values[name] = param.type.parse(text)
+                    node.keep(name, param.type.parse(text))
                 except ValueError as e:
                     self.log.warn("stored value of {path} ignored: {reason}", path=node.path + name, reason=str(e))
-        for child in node.children.values():
+        for child in node.children:
             if isinstance(child, ObjectNode):
                 self._restore(child, values)
             elif child.schema.persist:
@@ -302,7 +398,7 @@ class TreeDataModel:
         finally:
             self._batchDepth -= 1
             if not self._batchDepth and self._deferredSaves:
-                saves, self._deferredSaves = self._deferredSaves, set()
+                saves, self._deferredSaves = self._deferredSaves, None
                 for save in (self._saveTables, self._saveValues, self._saveAttributes, self._saveBaselines):
                     if save.__name__ in saves:
                         save()
@@ -311,6 +407,8 @@ class TreeDataModel:
         """Whether C{save} waits for the end of a L{batch}."""
         if not self._batchDepth:
             return False
+        if self._deferredSaves is None:
+            self._deferredSaves = set()
         self._deferredSaves.add(save.__name__)
         return True
 
@@ -320,7 +418,7 @@ class TreeDataModel:
         out: dict[str, str] = {}
         for node, param in self._walkParams(self.root):
             if param.stored and param.persist:
-                out[node.path + param.name] = param.type.format(node.values[param.name])
+                out[node.path + param.name] = param.type.format(node.stored(param.name))
         self._valuesDoc.save(out)
 
     def _saveTables(self, soon: bool = False, apart: bool = False) -> None:
@@ -398,7 +496,7 @@ class TreeDataModel:
                 if param is None:
                     raise _unknown(text)
                 return "param", current, param
-            child = current.children.get(segment)
+            child = current.child(segment)
             if child is None:
                 raise _unknown(text)
             current = child
@@ -407,21 +505,21 @@ class TreeDataModel:
         return "object", current, None
 
     def _walkParams(self, node: ObjectNode) -> Iterator[tuple[ObjectNode, Parameter]]:
-        for name, kind in node.order:
+        for kind, what in node.layout.order:
             if kind == "p":
-                yield node, node.params[name]
+                yield node, what
             elif kind == "o":
-                yield from self._walkParams(node.children[name])  # type: ignore[arg-type]
+                yield from self._walkParams(node.children[what])  # type: ignore[arg-type]
             else:
-                for instance in list(node.children[name].instances.values()):  # type: ignore[union-attr]
+                for instance in list(node.children[what].instances.values()):  # type: ignore[union-attr]
                     yield from self._walkParams(instance)
 
     def _walkTables(self, node: ObjectNode) -> Iterator[_TableNode]:
-        for name, kind in node.order:
+        for kind, what in node.layout.order:
             if kind == "o":
-                yield from self._walkTables(node.children[name])  # type: ignore[arg-type]
+                yield from self._walkTables(node.children[what])  # type: ignore[arg-type]
             elif kind == "t":
-                table = node.children[name]
+                table = node.children[what]
                 yield table  # type: ignore[misc]
                 for instance in list(table.instances.values()):  # type: ignore[union-attr]
                     yield from self._walkTables(instance)
@@ -437,17 +535,16 @@ class TreeDataModel:
                 yield from self._walkParams(instance)
 
     def _names(self, node: ObjectNode, out: list, nextLevel: bool) -> None:
-        for name, kind in node.order:
+        for kind, what in node.layout.order:
             if kind == "p":
-                param = node.params[name]
-                out.append(ParameterInfo(node.path + name, param.writable))
+                out.append(ParameterInfo(node.path + what.name, what.writable))
             elif kind == "o":
-                child = node.children[name]
+                child = node.children[what]
                 out.append(ParameterInfo(child.path, False))
                 if not nextLevel:
                     self._names(child, out, False)  # type: ignore[arg-type]
             else:
-                table = node.children[name]
+                table = node.children[what]
                 out.append(ParameterInfo(table.path, table.schema.writable))  # type: ignore[union-attr]
                 if not nextLevel:
                     self._tableNames(table, out)  # type: ignore[arg-type]
@@ -464,7 +561,7 @@ class TreeDataModel:
 
     def _read(self, node: ObjectNode, param: Parameter) -> Any:
         if param.stored:
-            return node.values[param.name]
+            return node.stored(param.name)
         try:
             return param.get(node)  # type: ignore[misc]
         except CWMPFault:
@@ -539,14 +636,13 @@ class TreeDataModel:
         than a generator resumed at every level for every parameter (a
         subtree of 223 values was 6 resumptions each).
         """
-        for name, kind in node.order:
+        for kind, what in node.layout.order:
             if kind == "p":
-                param = node.params[name]
-                out.append(ParameterValue(node.path + param.name, self._text(node, param), param.type.xsiType))
+                out.append(ParameterValue(node.path + what.name, self._text(node, what), what.type.xsiType))
             elif kind == "o":
-                self._values(node.children[name], out)  # type: ignore[arg-type]
+                self._values(node.children[what], out)  # type: ignore[arg-type]
             else:
-                for instance in list(node.children[name].instances.values()):  # type: ignore[union-attr]
+                for instance in list(node.children[what].instances.values()):  # type: ignore[union-attr]
                     self._values(instance, out)
         _capResult(out)
 
@@ -637,9 +733,9 @@ class TreeDataModel:
                 else:
                     node, param, value = step
                     if param.stored:
-                        old = node.values[param.name]
-                        node.values[param.name] = value
-                        undo.append(lambda n=node, p=param, o=old: n.values.__setitem__(p.name, o))
+                        old = node.stored(param.name)
+                        node.keep(param.name, value)
+                        undo.append(lambda n=node, p=param, o=old: n.keep(p.name, o))
                         persist = persist or param.persist
                         result = None
                     else:
@@ -801,7 +897,7 @@ class TreeDataModel:
         number = self._numbers.following(table.path)
         node = table.newInstance(number)
         if alias is not None:
-            node.values["Alias"] = alias
+            node.keep("Alias", alias)
         status = APPLIED
         if table.schema.onAdd is not None:
             status = self._hook(table.schema.onAdd, node) or APPLIED
@@ -921,7 +1017,7 @@ class TreeDataModel:
             if not param.stored:
                 raise KeyError(f"{name} is not kept by the tree")
             param.type.check(value)
-            node.values[name] = value
+            node.keep(name, value)
         # the number is taken once the instance is sure to be added (the same as following() gave)
         number = self._numbers.assign(table.path, key) if key is not None else self._numbers.fresh(table.path)
         table.insert(node)
@@ -980,7 +1076,7 @@ class TreeDataModel:
         if kind != "param" or not param.stored:
             raise KeyError(f"{path} is not a parameter the tree keeps")
         param.type.check(value)
-        node.values[param.name] = value
+        node.keep(param.name, value)
         if param.persist:
             self._saveValues()
         self._detect([(node, param)])
