@@ -685,6 +685,48 @@ class ObjectTests(TreeTestCase):
         self.assertEqual(self.model.getLocal("Device.Host.2.Sub.2.X"), -4)
 
 
+class SharedDeclarationTests(unittest.TestCase, ModelCalls):
+    """One declaration served by several trees (every device's, issue 19): each tree's values are its own."""
+
+    def setUp(self) -> None:
+        self.declaration = Object(
+            "Device",
+            Parameter("Name", String(16), value="box", writable=True, persist=True),
+            Parameter("Owner", String(), get=lambda node: node.data["owner"]),
+            Table("Host", Parameter("Port", UnsignedInt(), value=80, writable=True), writable=True, alias=True),
+        )
+        self.one = TreeDataModel(self.declaration, Store.open(self.mktemp()), data={"owner": "one"})
+        self.two = TreeDataModel(self.declaration, Store.open(self.mktemp()), data={"owner": "two"})
+
+    def test_ownValues(self) -> None:
+        """What one tree keeps, its instances and their counts are not the other's."""
+        self.ok(self.one.setParameterValues([ParameterValue("Device.Name", "first", "xsd:string")]))
+        self.ok(self.one.addObject("Device.Host."))
+        self.ok(self.one.setParameterValues([ParameterValue("Device.Host.1.Port", "8080", "xsd:unsignedInt")]))
+        self.assertEqual(self.values("Device.", model=self.one), {
+            "Device.Name": "first", "Device.Owner": "one", "Device.HostNumberOfEntries": "1",
+            "Device.Host.1.Alias": "cpe-1", "Device.Host.1.Port": "8080"})
+        self.assertEqual(self.values("Device.", model=self.two), {
+            "Device.Name": "box", "Device.Owner": "two", "Device.HostNumberOfEntries": "0"})
+        self.ok(self.two.addObject("Device.Host."))
+        self.assertEqual(self.values("Device.Host.", model=self.two),
+                         {"Device.Host.1.Alias": "cpe-1", "Device.Host.1.Port": "80"})
+
+    def test_dataInsideInstances(self) -> None:
+        """The tree's data is that of the objects outside instances; an instance's is what code attached to it."""
+        self.assertEqual(self.one.node("Device.").data, {"owner": "one"})
+        self.one.addInstance("Device.Host.", data="row")
+        self.assertEqual(self.one.node("Device.Host.1.").data, "row")
+
+    def test_aliases(self) -> None:
+        """An alias one tree's instance takes is not taken in the other tree's table."""
+        self.ok(self.one.addObject("Device.Host."))
+        self.ok(self.two.addObject("Device.Host."))
+        self.ok(self.one.setParameterValues([ParameterValue("Device.Host.1.Alias", "mine", "xsd:string")]))
+        self.assertEqual(self.values("Device.Host.1.Alias", model=self.two), {"Device.Host.1.Alias": "cpe-1"})
+        self.assertEqual(self.ok(self.two.addObject("Device.Host.[mine].")), (2, 0))
+
+
 class CodeInstanceTests(TreeTestCase):
     def test_keysAreStable(self) -> None:
         """A key keeps its instance number when removed and added again, also after a restart; new keys get new numbers."""
