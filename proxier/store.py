@@ -135,6 +135,9 @@ class Store:
     @ivar path: the directory.
     """
 
+    # slots: a few per device (its endpoint, its model's trees), issue 19
+    __slots__ = ("path", "_clock", "_read", "_write", "_failing", "_shared")
+
     log = Logger()
 
     def __init__(self, path: str, *, clock: Callable[[], float] = time.time,
@@ -148,7 +151,7 @@ class Store:
         self._clock = clock
         self._read = read or _readFile
         self._write = write or _writeFile
-        self._failing: set[str] = set()
+        self._failing: Optional[set[str]] = None  # names whose last write failed; made at the first failure
         # the Writer of coalesced changes, shared with the children (see writeWith)
         self._shared: list[Optional[Writer]] = [None]
 
@@ -236,10 +239,17 @@ class Document:
     raises L{StoreError} when the file is there but cannot be read.
     """
 
+    # slots, and the path derived when used: a dozen per device (issue 19)
+    __slots__ = ("_store", "name")
+
     def __init__(self, store: Store, name: str) -> None:
         self._store = store
         self.name = name
-        self.path = os.path.join(store.path, name + ".json")
+
+    @property
+    def path(self) -> str:
+        """The document's file."""
+        return os.path.join(self._store.path, self.name + ".json")
 
     @property
     def coalesced(self) -> bool:
@@ -249,7 +259,8 @@ class Document:
     @property
     def failing(self) -> bool:
         """Whether the last attempt to write this document failed."""
-        return self.name in self._store._failing
+        failing = self._store._failing
+        return failing is not None and self.name in failing
 
     def load(self, default: Any = None, validate: Optional[Callable[[Any], None]] = None) -> Any:
         """
@@ -367,6 +378,8 @@ class Document:
 
     def _failed(self, error: BaseException) -> None:
         failing = self._store._failing
+        if failing is None:
+            failing = self._store._failing = set()
         if self.name not in failing:
             failing.add(self.name)
             reason = getattr(error, "strerror", None) or str(error)
@@ -374,8 +387,8 @@ class Document:
                                   "on disk until a save succeeds", path=self.path, reason=reason)
 
     def _succeeded(self) -> None:
-        if self.name in self._store._failing:
-            self._store._failing.discard(self.name)
+        if self.failing:
+            self._store._failing.discard(self.name)  # type: ignore[union-attr]
             self._store.log.info("state {path} saved again", path=self.path)
 
     def _quarantine(self, reason: str) -> None:
@@ -761,6 +774,9 @@ class Retrier:
 
     @ivar pending: a save failed and none has succeeded since.
     """
+
+    # slots: one per durable part of each device (issue 19)
+    __slots__ = ("_document", "_snapshot", "_clock", "_interval", "_coalesce", "_call", "_pending")
 
     def __init__(self, document: Document, snapshot: Callable[[], Any], clock: Any = None,
                  interval: float = RETRY_INTERVAL, coalesce: bool = False) -> None:
