@@ -456,6 +456,33 @@ class VirtualDeviceLocalTests(GatewayTestCase):
                          {"Device.RootDataModelVersion": "2.12"})
 
 
+    def test_ownEndpoint(self) -> None:
+        """
+        Two Virtual CWMP Devices, one ManagementServer declaration between
+        them (issue 19): each shows, sets and reports its own endpoint's
+        settings and Connection Request URL.
+        """
+        store = Store.open(self.mktemp())
+        otherSettings = EndpointSettings(store.document("settings"), self.acs)
+        other = virtualDeviceLocalModel(PROXIER, "UPnP-DM", otherSettings, lambda: "http://127.0.0.1:7547/v2", store)
+        self.assertIs(other.parameter(MS + "URL"), self.local.parameter(MS + "URL"))
+        self.ok(self.spv((MS + "PeriodicInformInterval", "120", "xsd:unsignedInt"),
+                         (MS + "Username", "mine", "xsd:string"), model=other))
+        self.assertEqual((otherSettings.periodicInformInterval, otherSettings.username), (120, "mine"))
+        self.assertNotEqual(self.vsettings.periodicInformInterval, 120)
+        self.assertEqual(self.values(MS + "PeriodicInformInterval", MS + "ConnectionRequestURL", model=other),
+                         {MS + "PeriodicInformInterval": "120", MS + "ConnectionRequestURL": "http://127.0.0.1:7547/v2"})
+        self.assertEqual(self.values(MS + "ConnectionRequestURL", model=self.local),
+                         {MS + "ConnectionRequestURL": "http://127.0.0.1:7547/v1"})
+        seen: dict[str, list] = {"local": [], "other": []}
+        self.local.addChangeListener(lambda values, active: seen["local"].append([v.name for v in values]))
+        other.addChangeListener(lambda values, active: seen["other"].append([v.name for v in values]))
+        for model in (self.local, other):
+            self.ok(model.setParameterAttributes([AttributeChange(MS + "PeriodicInformEnable", True, 2)]))
+        otherSettings.set(periodicInformEnable=not otherSettings.periodicInformEnable)
+        self.assertEqual(seen, {"local": [], "other": [[MS + "PeriodicInformEnable"]]})
+
+
 class ForcedInformOptionTests(GatewayTestCase):
     def test_reportForcedInform(self) -> None:
         """With reportForcedInform, a new ConnectionRequestURL reaches listeners, actively, by default."""

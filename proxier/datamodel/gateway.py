@@ -25,6 +25,7 @@ and the protocols' data models in C{DeviceInfo.SupportedDataModel}.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from zope.interface import implementer
@@ -34,7 +35,9 @@ from proxier.datamodel.composite import CompositeDataModel
 from proxier.datamodel.declarations import CAN_DENY, FORCE_ENABLED, Object, Parameter, Table
 from proxier.datamodel.managementserver import (
     EMBEDDED_DEVICE_TABLE,
+    ENDPOINT_MANAGEMENT_SERVER,
     MANAGEMENT_SERVER,
+    EndpointData,
     PROXY_PROTOCOLS,
     VirtualDeviceTable,
     managementServer,
@@ -203,13 +206,13 @@ def proxierModel(
         Parameter("RootDataModelVersion", String(32, patterns=(r"2\.\d+",)), value=ROOT_DATA_MODEL_VERSION,
                   forcedInform=True),
         _deviceInfo(identity, deviceConfig, clock, supportedDataModels),
-        managementServer(settings, connectionRequestURL, virtualDevices=True, hostReference=hostReference,
-                         protocols=protocols, embeddedDevices=bool(embedded),
-                         supportedDataModelRows=supportedDataModelRows),
+        managementServer(virtualDevices=True, hostReference=hostReference, protocols=protocols,
+                         embeddedDevices=bool(embedded), supportedDataModelRows=supportedDataModelRows),
         *_tableCounts(tables),
     )
     treeStore = store.child("datamodel")
-    model = ProxierModel(root, treeStore, handlers=handlers, reportForcedInform=reportForcedInform, log=log)
+    model = ProxierModel(root, treeStore, handlers=handlers, reportForcedInform=reportForcedInform, log=log,
+                         data=EndpointData(settings, connectionRequestURL))
     _configWins(model, treeStore, "Device.DeviceInfo.ProvisioningCode", deviceConfig.get("provisioning_code", ""))
     with model.batch():
         for row in supportedDataModels:
@@ -320,9 +323,24 @@ def virtualDeviceLocalModel(
     @param store: the Virtual CWMP Device endpoint's store; the tree keeps
         its state in its child C{datamodel}.
     """
-    root = Object(
+    model = TreeDataModel(_virtualDeviceRoot(proxierIdentity, proxyProtocol), store.child("datamodel"),
+                          reportForcedInform=reportForcedInform, log=log,
+                          data=EndpointData(settings, connectionRequestURL))
+    observeSettings(model, settings)
+    model.startNotifications()
+    return model
+
+
+@lru_cache(maxsize=16)
+def _virtualDeviceRoot(proxierIdentity: DeviceIdentity, proxyProtocol: str) -> Object:
+    """
+    The declaration of L{virtualDeviceLocalModel}'s tree: one for the
+    Virtual CWMP Devices of a protocol (issue 19), whose endpoints are their
+    trees' data.
+    """
+    return Object(
         "Device",
-        managementServer(settings, connectionRequestURL),
+        ENDPOINT_MANAGEMENT_SERVER,
         Object(
             "DeviceInfo",
             Object(
@@ -335,10 +353,6 @@ def virtualDeviceLocalModel(
             ),
         ),
     )
-    model = TreeDataModel(root, store.child("datamodel"), reportForcedInform=reportForcedInform, log=log)
-    observeSettings(model, settings)
-    model.startNotifications()
-    return model
 
 
 def virtualDeviceModel(deviceModel: Any, localModel: Any,
@@ -356,6 +370,10 @@ def virtualDeviceModel(deviceModel: Any, localModel: Any,
     return CompositeDataModel(mounts + list(extra), forcedInform=FORCED_INFORM, log=log)
 
 
+# embeddedDeviceModel's tree: its ManagementServer alone
+_EMBEDDED_ROOT = Object("Device", ENDPOINT_MANAGEMENT_SERVER)
+
+
 def embeddedDeviceModel(deviceModel: Any, settings: Any, connectionRequestURL: Callable[[], str], store: Store, *,
                         reportForcedInform: bool = False, log: Any = None) -> CompositeDataModel:
     """
@@ -369,8 +387,8 @@ def embeddedDeviceModel(deviceModel: Any, settings: Any, connectionRequestURL: C
     @param store: the endpoint's store; the ManagementServer tree keeps its
         state in its child C{datamodel}.
     """
-    local = TreeDataModel(Object("Device", managementServer(settings, connectionRequestURL)), store.child("datamodel"),
-                          reportForcedInform=reportForcedInform, log=log)
+    local = TreeDataModel(_EMBEDDED_ROOT, store.child("datamodel"), reportForcedInform=reportForcedInform, log=log,
+                          data=EndpointData(settings, connectionRequestURL))
     observeSettings(local, settings)
     local.startNotifications()
     return CompositeDataModel([("Device.", deviceModel), (MANAGEMENT_SERVER, local)], forcedInform=FORCED_INFORM,

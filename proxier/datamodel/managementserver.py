@@ -1,7 +1,8 @@
 # -*- test-case-name: tests.test_datamodel_gateway -*-
 """
-C{Device.ManagementServer.} (TR-181 Device:2.17) bound to one endpoint's
-L{EndpointSettings<proxier.cwmp.settings.EndpointSettings>}, and its
+C{Device.ManagementServer.} (TR-181 Device:2.17) showing an endpoint's
+L{EndpointSettings<proxier.cwmp.settings.EndpointSettings>} (declared once:
+the endpoint is its tree's L{EndpointData}), and its
 C{VirtualDevice.{i}.} table (TR-330 §4.3.1) fed by the service tree's
 L{DeviceDirectory<proxier.service.DeviceDirectory>}.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from twisted.logger import Logger
@@ -37,6 +39,8 @@ __all__ = [
     "discoveryProtocols",
     "FILE_TYPE_PATTERNS",
     "managementServer",
+    "ENDPOINT_MANAGEMENT_SERVER",
+    "EndpointData",
     "observeSettings",
     "VirtualDeviceTable",
     "EMBEDDED_DEVICE_TABLE",
@@ -152,9 +156,80 @@ def discoveryProtocols(protocol: Any) -> tuple[str, ...]:
     return tuple(v for v in values if v)
 
 
+class EndpointData:
+    """
+    What the ManagementServer declaration reads of one endpoint: the tree
+    serving it takes it as its C{data} (L{TreeDataModel}'s), so that one
+    declaration serves every endpoint (issue 19: one a Virtual CWMP Device)
+    rather than getters and setters made again for each.
+
+    @ivar settings: the endpoint's L{EndpointSettings}.
+    @ivar connectionRequestURL: gives the endpoint's current Connection
+        Request URL.
+    """
+
+    __slots__ = ("settings", "connectionRequestURL")
+
+    def __init__(self, settings: Any, connectionRequestURL: Callable[[], str]) -> None:
+        self.settings = settings
+        self.connectionRequestURL = connectionRequestURL
+
+
+def _readSetting(key: str, node: ObjectNode) -> Any:
+    return _fromSetting(key, getattr(node.data.settings, key))
+
+
+def _applySettings(changes: list) -> None:
+    """One SetParameterValues' settings, applied with one L{EndpointSettings.set} of the tree's endpoint."""
+    settings = changes[0][0].data.settings
+    settings.set(**{key: _toSetting(key, value) for _, key, value in changes})
+
+
+_SETTINGS = Batch(_applySettings)
+
+
+def _bound(key: str, type_: Any, **options: Any) -> Parameter:
+    """The parameter showing setting C{key} of the tree's endpoint, set with the others in one batch."""
+    name = SETTINGS_PARAMETERS[key].rpartition(".")[2]
+    return Parameter(name, type_, get=partial(_readSetting, key), set=_SETTINGS.field(key), **options)
+
+
+# Every endpoint's ManagementServer parameters (the proxier's own adds its tables).
+_ENDPOINT_CHILDREN = (
+    _bound("url", String(2048), check=_checkURL),
+    _bound("username", String(256)),
+    _bound("password", String(256), hidden=True),
+    _bound("periodicInformEnable", Boolean()),
+    _bound("periodicInformInterval", UnsignedInt(1)),
+    _bound("periodicInformTime", DateTime()),
+    Parameter("ParameterKey", String(32), get=lambda node: node.data.settings.parameterKey,
+              activeNotify=CAN_DENY, forcedInform=True),
+    Parameter("ConnectionRequestURL", String(2048), get=lambda node: node.data.connectionRequestURL(),
+              activeNotify=FORCE_DEFAULT_ENABLED, forcedInform=True),
+    _bound("connectionRequestUsername", String(256)),
+    _bound("connectionRequestPassword", String(256), hidden=True),
+    _bound("upgradesManaged", Boolean()),
+    _bound("defaultActiveNotificationThrottle", UnsignedInt()),
+    _bound("retryMinimumWaitInterval", UnsignedInt(1, 65535)),
+    _bound("retryIntervalMultiplier", UnsignedInt(1000, 65535)),
+    # alias-based addressing (TR-069 3.6.1) needs InstanceMode and
+    # AutoCreateInstances too; the proxier does not offer it
+    Parameter("AliasBasedAddressing", Boolean(), value=False, forcedInform=True),
+    Object(
+        "AutonomousTransferCompletePolicy",
+        _bound("autonomousTransferCompletePolicyEnable", Boolean()),
+        _bound("autonomousTransferCompletePolicyTransferTypeFilter", Enumeration(("Upload", "Download", "Both"))),
+        _bound("autonomousTransferCompletePolicyResultTypeFilter", Enumeration(("Success", "Failure", "Both"))),
+        _bound(_FILE_TYPE_FILTER, ListOf(String(patterns=FILE_TYPE_PATTERNS), maxLength=1024)),
+    ),
+)
+
+#: The C{ManagementServer} object of an endpoint without tables (a Virtual CWMP
+#: Device's, embedded mode's): one declaration for them all.
+ENDPOINT_MANAGEMENT_SERVER = Object("ManagementServer", *_ENDPOINT_CHILDREN)
+
+
 def managementServer(
-    settings: Any,
-    connectionRequestURL: Callable[[], str],
     *,
     virtualDevices: bool = False,
     embeddedDevices: bool = False,
@@ -163,13 +238,12 @@ def managementServer(
     protocols: Sequence[Any] = (),
 ) -> Object:
     """
-    The C{ManagementServer} object bound to C{settings}.
+    The C{ManagementServer} object, bound to the endpoint its tree's C{data}
+    is (an L{EndpointData}): the Connection Request URL is read-only here
+    (tell the model C{changed("Device.ManagementServer.ConnectionRequestURL")}
+    when it changes, so that its active notification reaches the ACS).
+    Without tables it is L{ENDPOINT_MANAGEMENT_SERVER}.
 
-    @param settings: the endpoint's L{EndpointSettings}.
-    @param connectionRequestURL: gives the endpoint's current Connection
-        Request URL (read-only here; tell the model
-        C{changed("Device.ManagementServer.ConnectionRequestURL")} when it
-        changes, so that its active notification reaches the ACS).
     @param virtualDevices: add C{VirtualDeviceNumberOfEntries} and the
         C{VirtualDevice.{i}.} table (the proxier's own endpoint only); feed
         it with L{VirtualDeviceTable}.
@@ -190,41 +264,9 @@ def managementServer(
         C{DeviceInfo.SupportedDataModel} rows that list them (an EmbeddedDevice
         row's C{SupportedDataModel}).
     """
-    batch = Batch(lambda changes: settings.set(**{key: _toSetting(key, value) for _, key, value in changes}))
-
-    def bound(key: str, type_: Any, **options: Any) -> Parameter:
-        name = SETTINGS_PARAMETERS[key].rpartition(".")[2]
-        return Parameter(name, type_, get=lambda node: _fromSetting(key, getattr(settings, key)),
-                         set=batch.field(key), **options)
-
-    children: list[Any] = [
-        bound("url", String(2048), check=_checkURL),
-        bound("username", String(256)),
-        bound("password", String(256), hidden=True),
-        bound("periodicInformEnable", Boolean()),
-        bound("periodicInformInterval", UnsignedInt(1)),
-        bound("periodicInformTime", DateTime()),
-        Parameter("ParameterKey", String(32), get=lambda node: settings.parameterKey,
-                  activeNotify=CAN_DENY, forcedInform=True),
-        Parameter("ConnectionRequestURL", String(2048), get=lambda node: connectionRequestURL(),
-                  activeNotify=FORCE_DEFAULT_ENABLED, forcedInform=True),
-        bound("connectionRequestUsername", String(256)),
-        bound("connectionRequestPassword", String(256), hidden=True),
-        bound("upgradesManaged", Boolean()),
-        bound("defaultActiveNotificationThrottle", UnsignedInt()),
-        bound("retryMinimumWaitInterval", UnsignedInt(1, 65535)),
-        bound("retryIntervalMultiplier", UnsignedInt(1000, 65535)),
-        # alias-based addressing (TR-069 3.6.1) needs InstanceMode and
-        # AutoCreateInstances too; the proxier does not offer it
-        Parameter("AliasBasedAddressing", Boolean(), value=False, forcedInform=True),
-        Object(
-            "AutonomousTransferCompletePolicy",
-            bound("autonomousTransferCompletePolicyEnable", Boolean()),
-            bound("autonomousTransferCompletePolicyTransferTypeFilter", Enumeration(("Upload", "Download", "Both"))),
-            bound("autonomousTransferCompletePolicyResultTypeFilter", Enumeration(("Success", "Failure", "Both"))),
-            bound(_FILE_TYPE_FILTER, ListOf(String(patterns=FILE_TYPE_PATTERNS), maxLength=1024)),
-        ),
-    ]
+    if not (virtualDevices or embeddedDevices):
+        return ENDPOINT_MANAGEMENT_SERVER
+    children: list[Any] = list(_ENDPOINT_CHILDREN)
     host = hostReference or (lambda device: ())
     proxyValues = [v for p in protocols for v in proxyProtocols(p)]
     discoveryValues = [v for p in protocols for v in discoveryProtocols(p)]
@@ -284,12 +326,13 @@ def observeSettings(model: TreeDataModel, settings: Any, prefix: str = MANAGEMEN
     SetParameterValues (which the tree already knows not to report).
     """
 
-    def changed(name: str, old: Any, new: Any) -> None:
-        parameter = SETTINGS_PARAMETERS.get(name)
-        if parameter is not None:
-            model.changed(prefix + parameter)
+    settings.observe(partial(_settingChanged, model, prefix))
 
-    settings.observe(changed)
+
+def _settingChanged(model: TreeDataModel, prefix: str, name: str, old: Any, new: Any) -> None:
+    parameter = SETTINGS_PARAMETERS.get(name)
+    if parameter is not None:
+        model.changed(prefix + parameter)
 
 
 class VirtualDeviceTable:
