@@ -101,6 +101,10 @@ def renewDelay(granted: Timeout, rng: random.Random) -> float:
     return max(1.0, delay)
 
 
+#: What a subscription logs to unless given its device's logger (the namespace its class attribute had).
+_subscriptionLog = Logger(namespace=f"{__name__}.Subscription")
+
+
 class Subscription:
     """
     One subscription to one service's events.
@@ -128,7 +132,13 @@ class Subscription:
     @ivar granted: the duration the device granted (after the quirks).
     """
 
-    log = Logger()
+    # slots: several per device, each with some thirty attributes (issue 19)
+    __slots__ = (
+        "server", "requester", "eventTarget", "origin", "owner", "clock", "localAddress", "scope",
+        "requestedTimeout", "pollInterval", "requestTimeout", "rng", "label", "log", "state", "sid", "granted",
+        "token", "expectedSeq", "subscribedOnce", "retries", "renewals", "gaps", "_generation", "_timer",
+        "_pollTimer", "_initialTimer", "_lostAt", "_lostCall", "_settled",
+    )
 
     def __init__(
         self,
@@ -161,8 +171,7 @@ class Subscription:
         self.requestTimeout = requestTimeout
         self.rng = rng or random.Random()
         self.label = label or eventTarget.url
-        if log is not None:
-            self.log = log
+        self.log = log if log is not None else _subscriptionLog
         self.state = "idle"
         self.sid: Optional[str] = None
         self.granted: Optional[Timeout] = None
@@ -171,14 +180,14 @@ class Subscription:
         self.subscribedOnce = False
         self.retries = 0
         self.renewals = 0
-        self.gaps: list[float] = []
+        self.gaps: tuple[float, ...] = ()
         self._generation = 0
         self._timer: Any = None
         self._pollTimer: Any = None
         self._initialTimer: Any = None
         self._lostAt: Optional[float] = None
         self._lostCall: Any = None
-        self._settled: list[Deferred] = []
+        self._settled: tuple[Deferred, ...] = ()  # who waits for start() to settle
 
     # what the device may send from
 
@@ -196,7 +205,7 @@ class Subscription:
         if self.state != "idle":
             return succeed(self.state)
         d: Deferred[str] = Deferred()
-        self._settled.append(d)
+        self._settled += (d,)
         self._subscribe()
         return d
 
@@ -292,7 +301,7 @@ class Subscription:
         setattr(self, name, None)
 
     def _settle(self) -> None:
-        waiting, self._settled = self._settled, []
+        waiting, self._settled = self._settled, ()
         for d in waiting:
             d.callback(self.state)
 
@@ -462,7 +471,7 @@ class Subscription:
 
     def _gap(self, seq: int) -> None:
         now = self.clock.seconds()
-        self.gaps = [t for t in self.gaps if now - t < GAP_WINDOW] + [now]
+        self.gaps = tuple(t for t in self.gaps if now - t < GAP_WINDOW) + (now,)
         self.log.info("{label}: event SEQ {seq} where {expected} was due; subscribing again",
                       label=self.label, seq=seq, expected=self.expectedSeq)
         generation = self._generation
