@@ -92,7 +92,7 @@ def isInteresting(nt: str) -> bool:
     return parsed is not None and parsed.domain == "schemas-upnp-org" and parsed.name in INTERESTING_NAMES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """What changed about a device, as its announcements show."""
 
@@ -116,6 +116,10 @@ class Change:
         return ", ".join(n for n, v in zip(names, self.astuple()) if v) or "nothing"
 
 
+#: No change: what an entry holds while nothing is pending (one for all: a Change is immutable).
+NO_CHANGE = Change()
+
+
 class TrackedDevice:
     """
     One device (a root device and its embedded devices), keyed by its root
@@ -135,6 +139,14 @@ class TrackedDevice:
     @ivar indexedLocation: the LOCATION it was last indexed under.
     """
 
+    # slots: one per device, some thirty attributes (issue 19)
+    __slots__ = (
+        "udn", "announcedUDN", "location", "origin", "state", "bootId", "configId", "secureLocation", "server",
+        "searchPort", "maxAge", "lastSeen", "info", "udns", "pending", "failures", "lastAnnouncement", "fetches",
+        "generation", "expiry", "retry", "leaving", "embeddedLeaving", "fallback", "checking", "checks", "doubted",
+        "lastProbe", "slot", "indexedLocation", "log", "seenFrom",
+    )
+
     def __init__(self, udn: str, location: str, origin: Origin, message: Sighting, now: float) -> None:
         self.udn = udn
         self.announcedUDN = udn
@@ -149,8 +161,8 @@ class TrackedDevice:
         self.maxAge = _clamp(message.maxAge)
         self.lastSeen = now
         self.info: Optional[DeviceInfo] = None
-        self.udns: set[str] = {udn}
-        self.pending = Change()
+        self.udns: tuple[str, ...] = (udn,)  # the UDNs it is indexed under (a tuple: a set costs 216 bytes)
+        self.pending = NO_CHANGE
         self.failures = 0
         self.lastAnnouncement: Optional[tuple[str, Optional[int]]] = None
         self.fetches = 0
@@ -169,9 +181,9 @@ class TrackedDevice:
         self.slot: Optional[str] = None
         self.indexedLocation: Optional[str] = None
         self.log = DeviceLogger(f"{udn} at {origin.source}")
-        # the source addresses it was heard from, and when (a multi-homed or
-        # dual-stack device announces a LOCATION per address)
-        self.seenFrom: OrderedDict[str, float] = OrderedDict({_host(origin.source): now})
+        # the source addresses it was heard from, and when, the least recently heard first (a multi-homed or
+        # dual-stack device announces a LOCATION per address); a dict, half an OrderedDict's size
+        self.seenFrom: dict[str, float] = {_host(origin.source): now}
 
     @property
     def description(self) -> Any:
@@ -372,11 +384,11 @@ class DeviceTracker:
                 entry.checks = 0
             self._cancel(entry, "embeddedLeaving")
             self._seen(entry, message, now)
+            entry.seenFrom.pop(source, None)  # to the end: the most recently heard
             entry.seenFrom[source] = now
-            entry.seenFrom.move_to_end(source)
             while len(entry.seenFrom) > MAX_SOURCES:
-                entry.seenFrom.popitem(last=False)
-            change = Change()
+                del entry.seenFrom[next(iter(entry.seenFrom))]
+            change = NO_CHANGE
             if message.location != entry.location:
                 if source == inUse or now - entry.seenFrom.get(inUse, 0.0) > entry.maxAge / 2:
                     change |= Change(location=True)  # moved, or the address in use went quiet
@@ -633,7 +645,7 @@ class DeviceTracker:
     def _fetched(self, info: DeviceInfo, entry: TrackedDevice, generation: int, location: str) -> None:
         if generation != entry.generation or self.entries.get(entry.udn) is not entry:
             return
-        udns = set(info.udns)
+        udns = tuple(dict.fromkeys(info.udns))
         if entry.announcedUDN not in udns and entry.udn not in udns:
             self._fetchFailed(Failure(ValueError(f"the description at {location[:200]} does not describe "
                                                  f"{entry.announcedUDN}")), entry, generation, location)
@@ -649,7 +661,9 @@ class DeviceTracker:
             entry.udn = rootUDN
             self.entries[rootUDN] = entry
             entry.log.rebind(f"{rootUDN} at {entry.origin.source}")
-        for old in entry.udns - udns:
+        for old in entry.udns:
+            if old in udns:
+                continue
             if self.byUDN.get(old) is entry:
                 del self.byUDN[old]
         for u in udns:
@@ -663,7 +677,7 @@ class DeviceTracker:
         for problem in info.problems:
             entry.log.warn("{problem}", problem=problem)
         previous = entry.state
-        change, entry.pending = entry.pending, Change()
+        change, entry.pending = entry.pending, NO_CHANGE
         if not any(isDMService(s) for _, s in info.description.services()):
             if previous != "ignored":
                 entry.log.info("no UPnP DM service: ignored until its announcements expire")
