@@ -54,6 +54,30 @@ LEVELS = {
 }
 
 
+#: The Logger of each namespace, shared by the device loggers without a source (issue 19: several per device).
+_loggers: dict[str, Logger] = {}
+#: Each format with the device prefix, made once: the format strings are the code's, the same for every device.
+_prefixed: dict[str, str] = {}
+_MAX_PREFIXED = 4096
+
+
+def _sharedLogger(namespace: str) -> Logger:
+    logger = _loggers.get(namespace)
+    if logger is None:
+        logger = _loggers[namespace] = Logger(namespace=namespace)
+    return logger
+
+
+def _withPrefix(format: Optional[str]) -> str:
+    format = format or ""
+    prefixed = _prefixed.get(format)
+    if prefixed is None:
+        prefixed = "[device {device}] " + format
+        if len(_prefixed) < _MAX_PREFIXED:  # bounded, should a caller ever build its formats
+            _prefixed[format] = prefixed
+    return prefixed
+
+
 class DeviceLogger:
     """
     A L{Logger} whose every event names one device.
@@ -62,11 +86,14 @@ class DeviceLogger:
         address before the identity is known).
     """
 
+    # slots: several per device (issue 19)
+    __slots__ = ("device", "_logger")
+
     def __init__(self, device: object, namespace: Optional[str] = None, source: Any = None) -> None:
         self.device = str(device)
         if namespace is None:  # the module that made this logger, as Logger() does
             namespace = sys._getframe(1).f_globals.get("__name__", "proxier")
-        self._logger = Logger(namespace=namespace, source=source)
+        self._logger = _sharedLogger(namespace) if source is None else Logger(namespace=namespace, source=source)
 
     def rebind(self, device: object) -> None:
         """The device's identity became known (or changed)."""
@@ -74,7 +101,7 @@ class DeviceLogger:
 
     def emit(self, level: LogLevel, format: Optional[str] = None, **kwargs: Any) -> None:
         kwargs.setdefault("device", self.device)
-        self._logger.emit(level, "[device {device}] " + (format or ""), **kwargs)
+        self._logger.emit(level, _withPrefix(format), **kwargs)
 
     def debug(self, format: Optional[str] = None, **kwargs: Any) -> None:
         self.emit(LogLevel.debug, format, **kwargs)
@@ -93,7 +120,7 @@ class DeviceLogger:
 
     def failure(self, format: str, failure: Any = None, level: LogLevel = LogLevel.critical, **kwargs: Any) -> None:
         kwargs.setdefault("device", self.device)
-        self._logger.failure("[device {device}] " + format, failure, level, **kwargs)
+        self._logger.failure(_withPrefix(format), failure, level, **kwargs)
 
 
 class RateLimitedLog:

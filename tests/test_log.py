@@ -21,7 +21,7 @@ def logTo(fmt: str, level: str) -> tuple[io.StringIO, DeviceLogger]:
     publisher = LogPublisher()
     publisher.addObserver(observerFromConfig({"format": fmt, "level": level, "file": "-"}, out))
     log = DeviceLogger(IDENTITY)
-    log._logger.observer = publisher
+    log._logger = Logger(namespace=__name__, observer=publisher)  # not the namespace's shared one
     return out, log
 
 
@@ -75,6 +75,26 @@ class LogTests(unittest.TestCase):
         log.info("second")
         self.assertIn("[device uuid:1234 at 10.0.0.5] first", out.getvalue())
         self.assertIn("[device 00D0F5-MFP4000-SN123] second", out.getvalue())
+
+    def test_sharedPerNamespace(self) -> None:
+        """
+        Device loggers of one namespace share its Logger and each prefixed
+        format (issue 19: several per device); one given a source has its own.
+        """
+        from twisted.logger import globalLogPublisher
+
+        events: list = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        one, two = DeviceLogger("SN1"), DeviceLogger("SN2")
+        self.assertIs(one._logger, two._logger)
+        self.assertIsNot(DeviceLogger("SN3", source=self)._logger, one._logger)
+        one.info("shared {n}", n=1)
+        two.info("shared {n}", n=2)
+        mine = [e for e in events if e.get("device") in ("SN1", "SN2")]
+        self.assertEqual([e["log_namespace"] for e in mine], [__name__] * 2)
+        self.assertIs(mine[0]["log_format"], mine[1]["log_format"])
+        self.assertEqual(mine[1]["log_format"], "[device {device}] shared {n}")
 
 
 class ChatterTests(unittest.TestCase):
