@@ -174,6 +174,33 @@ class ValuesTests(TypesTestCase):
         self.setValue("/BBF/Time/Status", "Synchronized")
         self.assertEqual(self.values("Device.Time.Status")["Device.Time.Status"].value, "Synchronized")
 
+    def test_typedTextsRemembered(self) -> None:
+        """
+        What a device's text of a parameter comes to is remembered, shared by
+        every device (issue 19: devices answer the same texts read after
+        read): read again, it is not converted again and comes the same; a
+        new text is converted; a refused one is still left out, warned once.
+        """
+        from proxier.upnpdm import cmsvalues
+
+        self.patch(cmsvalues, "_TYPED", {})
+        converted: list[str] = []
+        typedText = cmsvalues._typedText
+        self.patch(cmsvalues, "_typedText", lambda *a: converted.append(a[2]) or typedText(*a))
+        first = self.values("Device.Time.")
+        count = len(converted)
+        self.assertGreater(count, 3)
+        self.assertEqual(self.values("Device.Time."), first)
+        self.assertEqual(len(converted), count)
+        self.setValue("/BBF/Time/NTPServer1", "ntp.example")
+        self.setValue("/BBF/Time/Status", "Sleeping")
+        for _ in range(2):
+            values = self.values("Device.Time.NTPServer1", "Device.Time.Status")
+            self.assertEqual(values["Device.Time.NTPServer1"].value, "ntp.example")
+            self.assertNotIn("Device.Time.Status", values)
+        self.assertEqual(converted[count:], ["ntp.example", "Sleeping"])
+        self.assertEqual(len(self.warnings("Device.Time.Status")), 1)
+
     def test_typeFollowsTheSchema(self) -> None:
         """
         The types read from CMS Type texts are remembered by text, shared by

@@ -38,7 +38,7 @@ from proxier.datamodel import paths
 from proxier.datamodel.types import DataType, ListOf, fromSpec
 
 __all__ = ["DATA_FILE", "MODEL", "FORCED_INFORM", "UUID_PATTERN", "SUPPORTED_DATA_MODEL_NAMESPACE", "typeOf",
-           "convert", "table", "isUUID", "supportedDataModelUUID"]
+           "schemaOf", "convert", "table", "isUUID", "supportedDataModelUUID"]
 
 DATA_FILE = os.path.join(os.path.dirname(__file__), "data", "tr-181-2-17-types.json")
 #: What the table describes.
@@ -92,13 +92,24 @@ def table() -> Mapping[str, DataType]:
 
 def typeOf(name: str) -> Optional[DataType]:
     """The TR-181 type of the concrete parameter C{name}, or C{None} when TR-181 gives none."""
+    schema = schemaOf(name)
+    return None if schema is None else table().get(schema)
+
+
+def schemaOf(name: str) -> Optional[str]:
+    """
+    The schema name (C{Device.Hosts.Host.{i}.IPAddress}) under which the
+    table would hold the concrete parameter C{name}, or C{None} when no
+    Device:2 parameter can have that name: what L{typeOf} looks up, and what
+    a caller keys its own remembered typings by (names differing only in
+    their instance numbers share one).
+    """
     if not name.startswith("Device.") or name.endswith("."):
         return None
     try:
-        schema = paths.schemaPath(name)
+        return paths.schemaPath(name)
     except ValueError:
         return None
-    return table().get(schema)
 
 
 def convert(text: str, deviceType: DataType, standard: DataType) -> Any:

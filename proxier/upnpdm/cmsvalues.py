@@ -37,6 +37,40 @@ _TYPES: dict[str, DataType] = {}
 _MAX_TYPES = 64
 
 
+#: What a device's text comes to (L{_typedText}), by C{(CMS Type text, TR-181
+#: schema name or None, text)}: shared by every device, as the devices of a
+#: model answer the same texts for the same parameters, read after read.
+#: Bounded (then forgotten at once), and short texts only, as the texts are
+#: the device's.
+_TYPED: dict[tuple[str, Optional[str], str], "_Typed"] = {}
+_MAX_TYPED = 4096
+_MAX_TYPED_TEXT = 256
+
+#: C{(value, xsiType, warning)}: L{_typedText}'s answer.
+_Typed = tuple[Optional[str], str, Optional[tuple[str, str]]]
+
+
+def _typedText(dataType: DataType, tr181: Optional[DataType], text: str) -> _Typed:
+    """
+    The device's C{text} of its type C{dataType} as CWMP writes it, where
+    TR-181 types the parameter C{tr181} (or does not: C{None}):
+    C{(value, xsiType, None)}; C{(None, "", (TR-181's base type, why))}
+    when TR-181's type refuses it; C{(text as XML carries it, "xsd:string",
+    (the device's base type, why))} when, TR-181 not typing it, it is not a
+    value of the device's own type (sent as a string, with a warning).
+    """
+    if tr181 is not None:
+        try:
+            value = standard.convert(text, dataType, tr181)
+        except ValueError as e:
+            return None, "", (tr181.base, str(e)[:80])
+        return tr181.format(value), tr181.xsiType, None
+    try:
+        return dataType.format(dataType.parse(text)), dataType.xsiType, None
+    except (ValueError, TypeError) as e:
+        return xmlText(text), "xsd:string", (dataType.base, str(e)[:80])
+
+
 def _fromCMSType(typeName: str) -> DataType:
     """L{fromCMSType}, remembered. @raise ValueError: as it does."""
     known = _TYPES.get(typeName)
@@ -84,30 +118,41 @@ class ValueTyping:
         batches of names, as GenieACS does, would fail every refresh of the
         device), while an ACS takes a parameter missing from an answer as
         one it knows nothing new of.
+
+        What a text comes to depends only on the Type text, the TR-181
+        parameter and the text itself: remembered (L{_typedText}), shared by
+        every device.
         """
-        dataType = self.dataType(cms)
-        tr181 = standard.typeOf(name)
-        if tr181 is not None:
-            try:
-                value = standard.convert(text, dataType, tr181)
-            except ValueError as e:
-                if self._refused.get(name) != text:
-                    if len(self._refused) >= MAX_REFUSED:
-                        self._refused.clear()
-                    self._refused[name] = text
-                    self.log.warn("{name}: the device's value {value} is not a valid {type} as TR-181 defines "
-                                  "it ({why}); not sent", name=name, value=repr(text[:40]), type=tr181.base,
-                                  why=str(e)[:80])
-                return None
+        info = self.schema.nodes.get(structureOf(cms))
+        typeName = info.type if info is not None else ""
+        schema = standard.schemaOf(name)
+        key = (typeName, schema, text)
+        typed = _TYPED.get(key)
+        if typed is None:
+            dataType = _TYPES.get(typeName)
+            if dataType is None:
+                dataType = self.dataType(cms)  # which warns of a Type UPnP DM does not define
+            typed = _typedText(dataType, None if schema is None else standard.table().get(schema), text)
+            if typeName in _TYPES and len(text) <= _MAX_TYPED_TEXT:
+                if len(_TYPED) >= _MAX_TYPED:
+                    _TYPED.clear()
+                _TYPED[key] = typed
+        value, xsiType, warning = typed
+        if value is None:
+            if self._refused.get(name) != text:
+                if len(self._refused) >= MAX_REFUSED:
+                    self._refused.clear()
+                self._refused[name] = text
+                self.log.warn("{name}: the device's value {value} is not a valid {type} as TR-181 defines "
+                              "it ({why}); not sent", name=name, value=repr(text[:40]), type=warning[0],
+                              why=warning[1])
+            return None
+        if self._refused:
             self._refused.pop(name, None)
-            return ParameterValue(name, tr181.format(value), tr181.xsiType)
-        try:
-            value = dataType.format(dataType.parse(text))
-            return ParameterValue(name, value, dataType.xsiType)
-        except (ValueError, TypeError) as e:
+        if warning is not None:
             self.log.warn("{name}: the device's value is not a valid {type} ({why}); sent as a string",
-                          name=name, type=dataType.base, why=str(e)[:80])
-            return ParameterValue(name, xmlText(text), "xsd:string")
+                          name=name, type=warning[0], why=warning[1])
+        return ParameterValue(name, value, xsiType)
 
     def sameValue(self, cms: str, a: str, b: str) -> bool:
         """Whether two texts of a parameter are the same value of its type."""
