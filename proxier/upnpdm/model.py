@@ -72,8 +72,8 @@ from twisted.internet.defer import (
     Deferred,
     DeferredLock,
     fail,
-    inlineCallbacks,
     maybeDeferred,
+    succeed,
 )
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -93,7 +93,7 @@ from proxier.upnpdm.cmsattributes import NotificationAttributes
 from proxier.upnpdm.cmslisting import NameListing
 from proxier.upnpdm.cmsnames import NameResolver
 from proxier.upnpdm.cmsobjects import TableInstances
-from proxier.upnpdm.cmspaths import CWMP_ROOT, CMSPathError, Translator
+from proxier.upnpdm.cmspaths import CWMP_ROOT, CMSPathError, Translator, structureOf
 from proxier.upnpdm.cmsrouting import NameRouting
 from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
 from proxier.upnpdm.cmsvalues import ValueTyping
@@ -366,16 +366,29 @@ class CMSDataModel:
     def getParameterValues(self, names: Sequence[str]) -> Deferred:
         return self._rpc("GetParameterValues", self._gpv, list(names))
 
-    @inlineCallbacks
     def _gpv(self, names: list[str]) -> Any:
+        """
+        Plain callbacks, not a generator: where nothing waits on the device
+        but its one GetValues, the names are routed and the answer typed
+        synchronously (issue 19: a Deferred per request, not per name).
+        """
         if len(names) > MAX_REQUEST:
             raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
         if self.extraConstants:
-            yield self.routing.refreshLocal(names)
+            return self.routing.refreshLocal(names).addCallback(lambda _: self._gpvRouted(names))
+        return self._gpvRouted(names)
+
+    def _gpvRouted(self, names: list[str]) -> Deferred:
         held = self.constants  # built once: with extra sources it is a merge
-        plan: list[tuple[str, Optional[str]]] = yield self.routing.resolveAll(names, held)
+        return self.routing.resolveAll(names, held).addCallback(self._gpvPlanned, held)
+
+    def _gpvPlanned(self, plan: list[tuple[str, Optional[str]]], held: Mapping[str, ParameterValue]) -> Deferred:
         contents = list(dict.fromkeys(cms for _, cms in plan if cms is not None))
-        values = yield self.readValues(contents)
+        return self._readValues(contents).addCallback(self._gpvAnswer, plan, held)
+
+    @staticmethod
+    def _gpvAnswer(values: list, plan: list[tuple[str, Optional[str]]],
+                   held: Mapping[str, ParameterValue]) -> list[ParameterValue]:
         byPath = {path: value for path, value, _ in values}
         out: list[ParameterValue] = []
         seen: set[str] = set()
@@ -404,29 +417,53 @@ class CMSDataModel:
         """
         return self._readValues(contents)
 
-    @inlineCallbacks
-    def _readValues(self, contents: Sequence[str]) -> Any:
+    def _readValues(self, contents: Sequence[str]) -> Deferred:
+        """L{readValues}: one GetValues after another (callbacks), then the Types not known yet, then typing."""
         raw: list[tuple[str, str]] = []
-        for chunk in chunks(list(contents), self.batch):
-            if not chunk:
-                continue
-            answer = yield self.cms("GetValues", Parameters=cmsxml.contentPathList(chunk))
+        pending = chunks(list(contents), self.batch)
+        pending.reverse()
+
+        def readNext() -> Deferred:
+            while pending:
+                chunk = pending.pop()
+                if chunk:
+                    d = self.cms("GetValues", Parameters=cmsxml.contentPathList(chunk))
+                    return d.addCallback(answered, chunk)
+            return self._typedValues(raw)
+
+        def answered(answer: Mapping[str, str], chunk: Sequence[str]) -> Deferred:
             exact = {c for c in chunk if not c.endswith("/")}
-            prefixes = [c for c in chunk if c.endswith("/")]
+            prefixes = tuple(c for c in chunk if c.endswith("/"))
             for path, value in cmsxml.parseParameterValueList(answer.get("ParameterValueList", "")):
                 if path.endswith("/"):
                     continue
-                if path in exact or any(path.startswith(p) for p in prefixes):
+                if path in exact or (prefixes and path.startswith(prefixes)):
                     raw.append((path, value))
             if len(raw) > MAX_NODES:
                 raise OverflowError(f"more than {MAX_NODES} values")
-        yield self.nodeInfos([p for p, _ in raw])
+            return readNext()
+
+        try:
+            return readNext()
+        except Exception:
+            return fail()
+
+    def _typedValues(self, raw: list[tuple[str, str]]) -> Deferred:
+        """The values read, typed, once the device told the Type of each (asked only of those not known yet)."""
+        nodes = self.knowledge.nodes
+        root = self.profile.root
+        if all(structureOf(path) in nodes or path == root for path, _ in raw):
+            return succeed(self._typed(raw))
+        return self.nodeInfos([p for p, _ in raw]).addCallback(lambda _: self._typed(raw))
+
+    def _typed(self, raw: list[tuple[str, str]]) -> list[tuple[str, Optional[ParameterValue], str]]:
+        toCWMP = self.names.toCWMP
+        typed = self.typing.typed
         out = []
         for path, text in raw:
-            name = self.toCWMP(path)
-            if name is None:
-                continue
-            out.append((path, self.typed(name, path, text), text))
+            name = toCWMP(path)
+            if name is not None:
+                out.append((path, typed(name, path, text), text))
         return out
 
     # ---- IDataModel: SetParameterValues (L{ValueWrites}) ---------------------------------------------
