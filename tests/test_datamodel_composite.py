@@ -297,6 +297,7 @@ class ValuesTests(CompositeTestCase):
         dropped, an answer named otherwise still routed, and a bad or
         unknown name is 9005.
         """
+        self.patch(composite, "_layouts", {})  # routes remembered by earlier composites of this layout forgotten
         device = Plain(deviceTree(shadow=True))
         device.answerExtra = [ParameterValue("Device.ManagementServer.URL", "http://device-says/"),
                               ParameterValue("Device.DeviceInfo.ProxierInfo.ProductClass", "Device")]
@@ -321,6 +322,7 @@ class ValuesTests(CompositeTestCase):
         not routed name by name; where one is (an overlay below), each name
         is, and the overlay's still win.
         """
+        self.patch(composite, "_layouts", {})  # routes remembered by earlier composites of this layout forgotten
         device = Plain(deviceTree(shadow=True))
         model = self.compose(device, self.local)
         routed: list[str] = []
@@ -665,6 +667,32 @@ class CoverageTests(unittest.TestCase):
                 expected = next((m for m in sorted(model.mounts(), key=lambda m: -m.depth)
                                  if paths.isPrefix(m.prefix, name)), None)
                 self.assertIs(model.route(name), expected, name)
+
+    def test_routesShared(self) -> None:
+        """
+        Composites of the same mount paths share the routes they remember
+        (issue 19: one table, not one a device): a parameter one routed is
+        not routed by the other, and answers the other's own mount; a bad
+        name is never remembered, a 9005 each time.
+        """
+        def tree() -> TreeDataModel:
+            return TreeDataModel(Object("Device", Parameter("X", String())))
+
+        self.patch(composite, "_layouts", {})
+        first, second = [CompositeDataModel([("Device.", tree()), ("Device.ManagementServer.", tree())])
+                         for _ in range(2)]
+        other = CompositeDataModel([("Device.", tree())])
+        self.successResultOf(first.getParameterValues(["Device.X"]))
+        routed: list[str] = []
+        route = second.route
+        self.patch(second, "route", lambda name: routed.append(name) or route(name))
+        [value] = self.successResultOf(second.getParameterValues(["Device.X"]))
+        self.assertEqual(routed, [])
+        self.assertIs(second._parameterRoute("Device.X").model, second.mounts()[0].model)
+        self.assertIsNot(second._routes, other._routes)
+        for _ in range(2):
+            self.assertEqual(self.failureResultOf(second.getParameterValues(["Device..X"]), CWMPFault).value.code, 9005)
+        self.assertNotIn("Device..X", second._routes.parameters)
 
     def test_aliasCoversOneInstanceByNumber(self) -> None:
         """

@@ -136,7 +136,7 @@ class CompositeDataModel:
             raise ValueError("two models mounted at the same path")
         # longest prefix first: the first match of a name is its route
         self._byDepth = sorted(self._mounts, key=lambda m: -m.depth)
-        self._routes: dict[str, Optional[Mount]] = {}
+        self._routes = _routesOf(tuple(m.prefix for m in self._byDepth))
         # the mount paths with another mount inside them
         self._nested = {m.prefix for m in self._mounts if self._below(m.prefix)}
         self._models: list[Any] = []
@@ -171,20 +171,44 @@ class CompositeDataModel:
         if "[" in name:
             return self._route(name)
         key = name[: name.rfind(".") + 1]
-        try:
-            return self._routes[key]
-        except KeyError:
-            pass
-        if len(self._routes) >= _MAX_ROUTES:
-            self._routes.clear()
-        mount = self._routes[key] = self._route(key)
-        return mount
+        objects = self._routes.objects
+        index = objects.get(key)
+        if index is None:
+            if len(objects) >= _MAX_ROUTES:
+                objects.clear()
+            index = objects[key] = self._routeIndex(key)
+        return self._byDepth[index] if index >= 0 else None
 
     def _route(self, name: str) -> Optional[Mount]:
-        for mount in self._byDepth:
+        index = self._routeIndex(name)
+        return self._byDepth[index] if index >= 0 else None
+
+    def _routeIndex(self, name: str) -> int:
+        """The index in C{_byDepth} of the mount answering for C{name}, -1 for none."""
+        for index, mount in enumerate(self._byDepth):
             if paths.isPrefix(mount.prefix, name):
-                return mount
-        return None
+                return index
+        return -1
+
+    def _parameterRoute(self, name: str) -> Optional[Mount]:
+        """
+        The mount answering for the parameter C{name} without aliases, as
+        L{route}, once the name is checked (9005 when it is not a valid path
+        or no mount answers for it): both remembered together, as an ACS
+        asks the same names again and again of every device.
+        """
+        parameters = self._routes.parameters
+        index = parameters.get(name)
+        if index is None:
+            self._check(name)
+            owner = self.route(name)
+            if owner is None:
+                raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
+            if len(parameters) >= _MAX_ROUTES:
+                parameters.clear()
+            parameters[name] = self._byDepth.index(owner)
+            return owner
+        return self._byDepth[index]
 
     def mounts(self) -> list[Mount]:
         """The mounts, in the order given."""
@@ -350,10 +374,13 @@ class CompositeDataModel:
             for name in names:
                 if name and name[-1] != ".":
                     # a parameter (the usual request): its owner alone answers, routed once
-                    self._check(name)
-                    owner = owners.get(name) or self.route(name)
-                    if owner is None:
-                        raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
+                    if "[" in name:
+                        self._check(name)
+                        owner = owners.get(name) or self.route(name)
+                        if owner is None:
+                            raise CWMPFault(9005, f"Invalid parameter name ({name} does not exist)")
+                    else:
+                        owner = self._parameterRoute(name)
                     owners[name] = owner
                     ask(owner, name, "[" not in name)
                     continue
@@ -384,6 +411,14 @@ class CompositeDataModel:
                 stray = 0
                 covers = _coverage(asked)
                 only = sole[key]
+                if only is not None:
+                    # everything it was asked is one mount's, none below it: its answers inside them are that mount's
+                    kept = [item for item in items if covers(item.name)]
+                    if len(kept) < len(items):
+                        self.log.warn("a model answered {count} names it was not asked; dropped",
+                                      count=len(items) - len(kept))
+                    _insert(merged, kept, only.prefix)
+                    continue
                 for item in items:
                     if not covers(item.name):
                         stray += 1
@@ -604,8 +639,40 @@ class CompositeDataModel:
 
 # ---- helpers ------------------------------------------------------------------------------
 
-#: Object paths whose route a composite remembers (then it starts afresh).
+#: Object paths whose route a layout of mounts remembers, and parameter names
+#: likewise (then it starts afresh).
 _MAX_ROUTES = 4096
+#: The layouts of mounts whose routes are remembered (then every layout starts afresh).
+_MAX_LAYOUTS = 64
+
+
+class _Routes:
+    """
+    The routes remembered for one layout of mounts (their paths, deepest
+    first), shared by every composite of that layout — every Virtual CWMP
+    Device's, every UPnP DM device's with the same overlays (issue 19: one
+    table, not one a device): an object path → the index of its mount (-1:
+    none); a parameter name already checked → its mount's index.
+    """
+
+    __slots__ = ("objects", "parameters")
+
+    def __init__(self) -> None:
+        self.objects: dict[str, int] = {}
+        self.parameters: dict[str, int] = {}
+
+
+_layouts: dict[tuple[str, ...], _Routes] = {}
+
+
+def _routesOf(layout: tuple[str, ...]) -> _Routes:
+    """The routes of the layout of mounts C{layout} (their paths, deepest first)."""
+    routes = _layouts.get(layout)
+    if routes is None:
+        if len(_layouts) >= _MAX_LAYOUTS:
+            _layouts.clear()
+        routes = _layouts[layout] = _Routes()
+    return routes
 #: Up to this many object paths asked, a name's coverage is one str.startswith.
 _FEW_PREFIXES = 32
 
