@@ -96,6 +96,20 @@ class CheckTests(unittest.TestCase):
                                    "http://192.168.1.20:49152/desc.xml?x=1", "192.168.1.20:49152",
                                    "192.168.1.20", 49152))
 
+    def test_deviceTargetsShare(self) -> None:
+        """
+        A device's URLs share its address, Host header and port objects, and
+        a URL naming its address and port is its own connectURL (issue 19:
+        about ten targets per device).
+        """
+        control = self.check("http://192.168.1.20:" + str(49152) + "/control")
+        events = self.check("http://192.168.1.20:" + str(49152) + "/events")
+        self.assertIs(control.address, events.address)
+        self.assertIs(control.hostHeader, events.hostHeader)
+        self.assertIs(control.port, events.port)
+        self.assertIs(control.connectURL, control.url)
+        self.assertEqual(self.check("http://192.168.1.20:49152/d?q#f").connectURL, "http://192.168.1.20:49152/d?q")
+
     def test_defaultPortAndPath(self) -> None:
         """No port means 80 (not repeated in Host); no path means /."""
         t = self.check("http://192.168.1.20")

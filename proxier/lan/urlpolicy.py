@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import Deferred, fail, succeed
 
 from proxier.lan.netif import NetworkInterface
+from proxier.sharing import InternTable, internText
 
 __all__ = ["URLRefused", "Origin", "Target", "URLPolicy", "addressRefusal", "formatHost", "normalizeAddress"]
 
@@ -52,11 +53,15 @@ _RESERVED_V4 = (
 )
 
 
+#: Port numbers, shared by the targets that name them (L{URLPolicy._target}).
+_ports: InternTable[int] = InternTable()
+
+
 class URLRefused(Exception):
     """A device URL the policy refuses; C{str()} says why, for a log line."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """
     Where a device was heard: what its URLs are checked against.
@@ -72,10 +77,11 @@ class Origin:
     loopbackMode: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """
-    A checked URL.
+    A checked URL (slots: about ten per device, issue 19; a device's targets
+    share its address and Host header strings, L{URLPolicy._target}).
 
     @ivar url: the URL as the device gave it.
     @ivar connectURL: the same URL with the checked address as host.
@@ -240,7 +246,11 @@ class URLPolicy:
         hostPart = formatHost(host)
         hostHeader = hostPart if port == default else f"{hostPart}:{port}"
         connectURL = f"{scheme}://{formatHost(str(ip))}:{port}{rest}"
-        return Target(url, connectURL, hostHeader, str(ip), port, scheme, scope)
+        # a device's URLs (about ten) name one host: one string each for its address and Host header, one
+        # int for its port (past 256 each is an object); a URL that names its address and port is its own
+        # connectURL (issue 19)
+        return Target(url, url if connectURL == url else connectURL, internText(hostHeader), internText(str(ip)),
+                      _ports(port), internText(scheme), scope)
 
 
 def _split(url: str, schemes: Sequence[str]) -> tuple[str, str, int, str]:
