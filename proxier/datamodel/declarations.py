@@ -65,6 +65,8 @@ class Batch:
         value)}; returns None, L{APPLIED} or L{APPLIED_LATER}.
     """
 
+    __slots__ = ("apply",)
+
     def __init__(self, apply: Callable[[list], Optional[int]]) -> None:
         self.apply = apply
 
@@ -109,6 +111,10 @@ class Parameter:
     @param hidden: reads back as an empty string (TR-181 C{hidden}, for
         passwords).
     """
+
+    # slots: some models declare their tree for each device (issue 19)
+    __slots__ = ("name", "type", "get", "set", "check", "stored", "initial", "writable", "persist", "activeNotify",
+                 "forcedInform", "hidden")
 
     def __init__(
         self,
@@ -156,7 +162,15 @@ class Parameter:
 
 
 class Object:
-    """A single-instance object and what it holds (parameters, objects, tables)."""
+    """
+    A single-instance object and what it holds (parameters, objects, tables).
+
+    @ivar layout: what the engine (L{proxier.datamodel.tree}) works out of
+        it for all its trees, once: None until a tree serves it.
+    @ivar topLayout: likewise for a tree whose only top object it is.
+    """
+
+    __slots__ = ("name", "children", "layout", "topLayout")
 
     def __init__(self, name: str, *children: Union[Parameter, "Object", "Table"]) -> None:
         reason = paths.nameError(name)
@@ -164,6 +178,8 @@ class Object:
             raise ValueError(reason)
         self.name = name
         self.children = _checkChildren(name, children)
+        self.layout: Any = None
+        self.topLayout: Any = None
 
 
 class Table:
@@ -185,7 +201,12 @@ class Table:
         before it is visible; raise a L{CWMPFault} to refuse; may return
         L{APPLIED_LATER}.
     @param onDelete: C{onDelete(node)} likewise before an ACS deletion.
+    @ivar layout: what the engine (L{proxier.datamodel.tree}) works out of
+        one instance for all its trees, once: None until a tree serves it.
     """
+
+    __slots__ = ("name", "children", "writable", "numberOfEntries", "alias", "persist", "maxEntries", "onAdd",
+                 "onDelete", "layout")
 
     def __init__(
         self,
@@ -215,6 +236,7 @@ class Table:
                 Parameter("Alias", String(64), writable=True, persist=persist, check=_checkAlias),
             ) + tuple(children)
         self.children = _checkChildren(name, children)
+        self.layout: Any = None
 
 
 def _checkChildren(owner: str, children: Sequence[Any]) -> tuple:

@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import partial
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
-from weakref import WeakKeyDictionary
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -74,6 +74,7 @@ from proxier.datamodel.values import (
 from proxier.interfaces import IDataModel, IRebaselining
 from proxier.proxy.baselines import Baselines, Observed, sameText
 from proxier.proxy.instances import InstanceMap
+from proxier.sharing import internText
 from proxier.store import Retrier, Store
 
 __all__ = [
@@ -107,6 +108,9 @@ MAX_RESULT_ITEMS = 200000
 # "rows": {table path: [numbers of the instances without key kept]}}.
 TABLES_VERSION = 2
 
+# What is empty is this one mapping (issue 19): a tree's handlers when it has none, a layout's.
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
 # AccessList entries TR-069 A.3.2.4 defines.
 _ACCESS_LIST_VALUES = frozenset({"Subscriber"})
 
@@ -136,25 +140,25 @@ class _Layout:
     __slots__ = ("params", "order", "childIndex", "declarations", "valueIndex", "initial")
 
     def __init__(self, children: Sequence[Any]) -> None:
-        self.params: dict[str, Parameter] = {}
-        self.childIndex: dict[str, int] = {}
-        self.valueIndex: dict[str, int] = {}
+        params: dict[str, Parameter] = {}
+        childIndex: dict[str, int] = {}
+        valueIndex: dict[str, int] = {}
         order: list[tuple[str, Any]] = []
         declarations: list[Union[Object, Table]] = []
         initial: list[Any] = []
 
         def add(param: Parameter) -> None:
-            self.params[param.name] = param
+            params[param.name] = param
             order.append(("p", param))
             if param.stored:
-                self.valueIndex[param.name] = len(initial)
+                valueIndex[param.name] = len(initial)
                 initial.append(param.initial)
 
         for child in children:
             if isinstance(child, Parameter):
                 add(child)
                 continue
-            index = self.childIndex[child.name] = len(declarations)
+            index = childIndex[child.name] = len(declarations)
             declarations.append(child)
             if isinstance(child, Object):
                 order.append(("o", index))
@@ -162,31 +166,29 @@ class _Layout:
             if child.numberOfEntries:
                 add(Parameter(child.numberOfEntries, UnsignedInt(), get=partial(_countInstances, index)))
             order.append(("t", index))
+        # (an empty mapping is the shared one: models that declare a tree for each device have many layouts)
+        self.params: Mapping[str, Parameter] = params or _EMPTY
+        self.childIndex: Mapping[str, int] = childIndex or _EMPTY
+        self.valueIndex: Mapping[str, int] = valueIndex or _EMPTY
         self.order = tuple(order)
         self.declarations = tuple(declarations)
         self.initial = tuple(initial)
 
 
-# Each declaration's layout, made when a tree first runs it; the root's by its only top object.
-_layouts: "WeakKeyDictionary[Union[Object, Table], _Layout]" = WeakKeyDictionary()
-_rootLayouts: "WeakKeyDictionary[Object, _Layout]" = WeakKeyDictionary()
-
-
 def _layoutOf(declaration: Union[Object, Table]) -> _Layout:
-    layout = _layouts.get(declaration)
-    if layout is None:
-        layout = _layouts[declaration] = _Layout(declaration.children)
-    return layout
+    """The layout of an object or of a table's instances, made when a tree first serves it."""
+    if declaration.layout is None:
+        declaration.layout = _Layout(declaration.children)
+    return declaration.layout
 
 
 def _rootLayout(roots: Sequence[Object]) -> _Layout:
     """The layout of a tree's top (its top-level objects), shared by the trees of one top object."""
     if len(roots) != 1:
         return _Layout(roots)
-    layout = _rootLayouts.get(roots[0])
-    if layout is None:
-        layout = _rootLayouts[roots[0]] = _Layout(roots)
-    return layout
+    if roots[0].topLayout is None:
+        roots[0].topLayout = _Layout(roots)
+    return roots[0].topLayout
 
 
 def _countInstances(index: int, node: "ObjectNode") -> int:
@@ -227,9 +229,11 @@ class ObjectNode:
         self.table = table
         self.layout = layout
         self.values: Union[tuple, list] = layout.initial
+        # outside instances, every tree of the declaration has the same paths: one string for them all
+        name: Callable[[str], str] = internText if self.instance is None else str
         self.children: tuple[Union[ObjectNode, _TableNode], ...] = tuple(
-            ObjectNode(model, path + child.name + ".", _layoutOf(child), self) if isinstance(child, Object)
-            else _TableNode(model, path + child.name + ".", child, self)
+            ObjectNode(model, name(path + child.name + "."), _layoutOf(child), self) if isinstance(child, Object)
+            else _TableNode(model, name(path + child.name + "."), child, self)
             for child in layout.declarations)
 
     @property
@@ -331,7 +335,7 @@ class TreeDataModel:
             if not isinstance(root, Object):
                 raise TypeError("the top of a tree is made of Objects")
         self.log = log if log is not None else self._defaultLog
-        self._handlers = dict(handlers or {})
+        self._handlers: Mapping[str, Callable[..., Any]] = dict(handlers) if handlers else _EMPTY
         unknown = set(self._handlers) - {"Reboot", "FactoryReset", "Download", "Upload"}
         if unknown:
             raise ValueError(f"no such handler: {sorted(unknown)}")
@@ -352,7 +356,7 @@ class TreeDataModel:
             self._baselinesDoc = store.document("baselines")
             # a failed save is tried again at the next change (the store logs it)
             # coalesced: the values last reported are the proxier's own observation, not an RPC's
-            self._baselinesSaver = Retrier(self._baselinesDoc, lambda: dict(self._baselines.values), coalesce=True)
+            self._baselinesSaver = Retrier(self._baselinesDoc, self._reportedValues, coalesce=True)
             self._load()
 
     # ---- persistence -----------------------------------------------------------
@@ -360,7 +364,9 @@ class TreeDataModel:
     def _load(self) -> None:
         raw = self._attributesDoc.load(default={}, validate=_validateAttributes)
         reported = self._baselinesDoc.load(default={}, validate=_validateValues)
-        self._baselines = Baselines({p: (int(n), tuple(acl)) for p, (n, acl) in raw.items()}, reported)
+        # the paths kept are every device's same few: one string each for all trees
+        self._baselines = Baselines({internText(p): (int(n), tuple(acl)) for p, (n, acl) in raw.items()},
+                                    {internText(p): text for p, text in reported.items()})
         self._numbers, self._rows = _loadTables(self._tablesDoc.load(default={}, validate=_validateTables))
         values = self._valuesDoc.load(default={}, validate=_validateValues)
         self._restore(self.root, values)
@@ -454,6 +460,9 @@ class TreeDataModel:
         if self._store is None or self._deferred(self._saveAttributes):
             return
         self._attributesDoc.save({p: [n, list(acl)] for p, (n, acl) in sorted(self._baselines.attributes.items())})
+
+    def _reportedValues(self) -> dict[str, str]:
+        return dict(self._baselines.values)
 
     def _saveBaselines(self) -> None:
         """The values last reported, on disk when they changed (a failed save is retried at the next change)."""
@@ -859,7 +868,7 @@ class TreeDataModel:
 
     def _baseline(self, path: str, node: ObjectNode, param: Parameter) -> None:
         try:
-            watched = self._baselines.watch(path, self._compareText(node, param))
+            watched = self._baselines.watch(internText(path), self._compareText(node, param))
         except CWMPFault:
             self._baselines.unwatch(path)
             return
