@@ -75,6 +75,7 @@ MAX_RPC_FAULTS = 5  # failures (faults but 8000/8005, or sessions lost while it 
 # cwmp-1-2.xsd, EventCodeType: the patterns an event code must match.
 _EVENT_CODE = re.compile(r"^(?:\d+( \S+)+|M \S+|X [0-9A-F]{6} .+|X \S+ .+)$")
 CLOSE_TIMEOUT = 5.0  # seconds a session's end waits for its connection to close
+_NOTHING_WITHHELD: frozenset[str] = frozenset()  # shared: frozenset() makes a new 216-byte set each time
 
 
 def deviceTimeout(sessionTimeout: float) -> float:
@@ -223,6 +224,14 @@ class CWMPEndpoint:
     @ivar online: whether the device answers (TR-069 J.2.3).
     """
 
+    # slots: one endpoint per device (issue 19: its instance dict was 1.6 KB)
+    __slots__ = ("identity", "model", "settings", "connectionRequestPath", "online", "state", "log", "sessions",
+                 "_store", "_clock", "_agent", "_boot", "_sessionTimeout", "_lowercaseSessionTimeout",
+                 "_requestTimeout", "_maxSessionDuration", "_deviceTimeout", "_random", "_targets", "_running",
+                 "_session", "_sessionObservers", "_again", "_withheld", "_againUrgent", "_timer", "_retryAt",
+                 "_rpcs", "_inform", "_timers", "_inFlight", "_abort", "_lastActive", "_warnedNoURL",
+                 "_lastSession", "_sessionStarted", "_sessionFaults")
+
     def __init__(
         self,
         identity: DeviceIdentity,
@@ -254,7 +263,7 @@ class CWMPEndpoint:
         self.connectionRequestPath = connectionRequestPath
         self.online = online
         self.state = EndpointState(store.document("cwmp-state"), reactor)
-        self._durable = store.durable
+        self._store = store
         self.log = DeviceLogger(identity)
         self._clock = reactor
         self._agent = agent
@@ -268,9 +277,9 @@ class CWMPEndpoint:
         self._targets = targets
         self._running = False
         self._session: Optional[Deferred] = None
-        self._sessionObservers: list[ISessionObserver] = []
+        self._sessionObservers: tuple[ISessionObserver, ...] = ()
         self._again = False
-        self._withheld: frozenset[str] = frozenset()  # RPC kinds the running session's Inform held back
+        self._withheld = _NOTHING_WITHHELD  # RPC kinds the running session's Inform held back
         self._againUrgent = False
         self._timer: Any = None
         self._retryAt: Optional[float] = None
@@ -283,7 +292,8 @@ class CWMPEndpoint:
         self._lastActive: Optional[float] = None
         self._warnedNoURL = False
         self.sessions = 0
-        self._lastSession: Optional[dict[str, Any]] = None  # for snapshot(): how the last session went
+        # for snapshot(): how the last session went (started, ended, ok, reason, faults, event codes)
+        self._lastSession: Optional[tuple[float, float, bool, str, tuple[dict[str, Any], ...], tuple[str, ...]]] = None
         self._sessionStarted = 0.0
         self._sessionFaults: list[dict[str, Any]] = []  # the faults the running session answered
         settings.observe(self._settingChanged)
@@ -358,8 +368,15 @@ class CWMPEndpoint:
             "pendingEvents": [e.code for e in self.state.events()],
             "pendingValueChanges": [v.name for v in self.state.valueChanges()],
             "transfers": [t["method"] for t in self.state.transfers()],
-            "lastSession": dict(self._lastSession) if self._lastSession is not None else None,
+            "lastSession": self._lastSessionSnapshot(),
         }
+
+    def _lastSessionSnapshot(self) -> Optional[dict[str, Any]]:
+        if self._lastSession is None:
+            return None
+        started, ended, ok, reason, faults, events = self._lastSession
+        return {"started": started, "ended": ended, "ok": ok, "reason": reason, "faults": list(faults),
+                "events": list(events)}
 
     def connectionRequestCredentials(self) -> tuple[str, str]:
         """The username and password the ACS must give in a Connection Request."""
@@ -398,11 +415,10 @@ class CWMPEndpoint:
     def addSessionObserver(self, observer: ISessionObserver) -> None:
         """Tell C{observer} each time a session ends."""
         if observer not in self._sessionObservers:
-            self._sessionObservers.append(observer)
+            self._sessionObservers += (observer,)
 
     def removeSessionObserver(self, observer: ISessionObserver) -> None:
-        if observer in self._sessionObservers:
-            self._sessionObservers.remove(observer)
+        self._sessionObservers = tuple(o for o in self._sessionObservers if o != observer)
 
     def requestDownload(self, fileType: str, args: tuple[tuple[str, str], ...] = ()) -> None:
         """Ask the ACS for a file ("9 REQUEST DOWNLOAD" and a RequestDownload RPC, if the ACS supports it)."""
@@ -654,7 +670,7 @@ class CWMPEndpoint:
                 # the barrier): the events its InformResponse cleared, the RPC it acknowledged, the
                 # ParameterKey and instance numbers this answer reports. A disk that refuses it was
                 # logged; memory goes ahead of it then, as it always did.
-                self._inFlight = self._durable()
+                self._inFlight = self._store.durable()
                 try:
                     yield self._inFlight
                 except defer.CancelledError:
@@ -709,9 +725,9 @@ class CWMPEndpoint:
             ended, content = result
         if content is not None and not ended.informAcknowledged:
             self.state.informFailed(content)
-        self._lastSession = {"started": self._sessionStarted, "ended": self._clock.seconds(), "ok": ended.ok,
-                             "reason": ended.reason, "faults": self._sessionFaults,
-                             "events": [e.code for e in content.events] if content is not None else []}
+        codes = tuple(e.code for e in content.events) if content is not None else ()
+        self._lastSession = (self._sessionStarted, self._clock.seconds(), ended.ok, ended.reason,
+                             tuple(self._sessionFaults), codes)
         if ended.ok:
             self.state.setRetryCount(0)
             self._retryAt = None
@@ -732,7 +748,7 @@ class CWMPEndpoint:
             return
         again, self._again = self._again, False
         urgent, self._againUrgent = self._againUrgent, False
-        withheld, self._withheld = self._withheld, frozenset()
+        withheld, self._withheld = self._withheld, _NOTHING_WITHHELD
         if ended.ok:
             if again or (withheld and self.state.acsMethods(self.settings.url) is not None
                          and any(rpc.name in withheld for _, rpc in self.state.queuedRPCs())):
@@ -742,7 +758,7 @@ class CWMPEndpoint:
             self._wantSession(urgent=urgent)
 
     def _tellSessionEnded(self) -> None:
-        for observer in list(self._sessionObservers):
+        for observer in self._sessionObservers:
             try:
                 observer.sessionEnded(self)
             except Exception:

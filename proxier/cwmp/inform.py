@@ -36,6 +36,9 @@ class InformParameters:
     @param log: where warnings go (the endpoint's L{DeviceLogger}).
     """
 
+    # slots: one per endpoint, so per device (issue 19)
+    __slots__ = ("model", "_bounded", "log", "_forcedNames")
+
     def __init__(self, model: Any, bounded: Callable[[Deferred], Deferred], log: Any) -> None:
         self.model = model
         self._bounded = bounded

@@ -30,6 +30,10 @@ class InformTimers:
     @param wantSession: asks the endpoint for a session (something waits for the ACS).
     """
 
+    # slots: one per endpoint, so per device (issue 19)
+    __slots__ = ("_clock", "settings", "state", "_wantSession", "_running", "_reference", "_periodicCall",
+                 "_scheduledCall")
+
     def __init__(self, clock: Any, settings: Any, state: Any, wantSession: Callable[[], None]) -> None:
         self._clock = clock
         self.settings = settings
