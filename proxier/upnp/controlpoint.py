@@ -45,6 +45,7 @@ from zope.interface import Interface, implementer
 from proxier.config import Config
 from proxier.interfaces import IReloadable
 from proxier.log import DeviceLogger
+from proxier.sharing import internText
 from proxier.upnp import ssdp
 from proxier.upnp.actions import ActionClient, ActionError
 from proxier.upnp.dps.cpidentity import IdentityKeeper
@@ -141,6 +142,12 @@ class UPnPDevice:
         whether it is talked to over TLS, and what the proxier's roles allow
         (C{security.allows(serviceType, action)}).
     """
+
+    # slots: one per device (issue 19)
+    __slots__ = (
+        "controlPoint", "udn", "state", "log", "subscriptions", "generation", "shown", "security", "info",
+        "location", "origin", "bootId", "configId", "secureLocation", "server",
+    )
 
     def __init__(self, controlPoint: "ControlPoint", entry: TrackedDevice) -> None:
         self.controlPoint = controlPoint
@@ -305,6 +312,8 @@ class _Poller:
     owner is asked to re-read its state every C{interval} seconds.
     """
 
+    __slots__ = ("owner", "clock", "interval", "state", "timer")
+
     def __init__(self, owner: "_ServiceEvents", clock: Any, interval: float) -> None:
         self.owner, self.clock, self.interval = owner, clock, interval
         self.state = "polling"
@@ -324,6 +333,8 @@ class _Poller:
 
 class _ServiceEvents:
     """Forwards one subscription's news to the observers, with its device and service."""
+
+    __slots__ = ("controlPoint", "device", "service", "generation")  # one per evented service of each device
 
     def __init__(self, controlPoint: "ControlPoint", device: UPnPDevice, service: UPnPService, generation: int):
         self.controlPoint = controlPoint
@@ -723,7 +734,7 @@ class ControlPoint(MultiService):
             scpd = device.info.scpd(d, service)
             if scpd is not None and not scpd.eventedVariables:
                 continue
-            key = (d.udn.lower(), service.serviceId)
+            key = (internText(d.udn.lower()), service.serviceId)
             events = _ServiceEvents(self, device, service, generation)
             target = device.info.target(service.eventSubURL) if service.eventSubURL else None
             local, scope = self._localAddress(device, target.address) if target is not None else (None, "")
@@ -733,11 +744,10 @@ class ControlPoint(MultiService):
                 device.subscriptions[key] = _Poller(events, self.clock, s.pollInterval)
                 continue
             sub = Subscription(
-                self.callbacks, self.requester, target, device.origin,
-                _ServiceEvents(self, device, service, generation), self.clock,
+                self.callbacks, self.requester, target, device.origin, events, self.clock,
                 localAddress=local, scope=scope, requestedTimeout=s.subscriptionTimeout,
                 pollInterval=s.pollInterval, requestTimeout=s.descriptionTimeout, rng=self.rng,
-                label=f"{service.serviceType.rpartition(':service:')[2]} events", log=device.log,
+                label=internText(f"{service.serviceType.rpartition(':service:')[2]} events"), log=device.log,
             )
             device.subscriptions[key] = sub
             starts.append(sub.start())
