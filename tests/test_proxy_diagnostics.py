@@ -556,6 +556,40 @@ class BuiltWhenUsedTests(ServiceCase):
         self.assertTrue(service.model.built)
         self.assertTrue(os.path.isdir(os.path.join(self.path, "lazy-tree")))
 
+    def test_noDiagnosticUntilUsed(self) -> None:
+        """
+        A device with nothing stored holds no Diagnostic through what the
+        device says (ready, tests active, events missed, the endpoint
+        listening), has no notice, and saves nothing; the first request
+        makes them, ready, and the test starts once the session is over.
+        """
+        service = self.service = self.makeLazy()
+        service.testsActive({3})
+        service.stateMayBeStale()
+        service.observed()
+        self.assertEqual(service.notices(), [])
+        self.assertIsNone(service._diagnostics)
+        self.assertNotIn("diagnostics.json", os.listdir(self.path))
+        self.requestPing()
+        self.assertIsNotNone(service._diagnostics)
+        self.started(7)
+        self.assertEqual(self.saved()["phase"], "running")
+
+    def test_storedRecordsMadeAtOnce(self) -> None:
+        """A document holding records (a test under way) makes the Diagnostics with the service: the test goes on."""
+        service = self.service = self.makeLazy()
+        self.requestPing()
+        self.started(7)
+        service.stop()
+        self.link = FakeLink(self.clock)
+        self.runner = FakeRunner()
+        service = self.service = self.makeLazy()
+        self.assertIsNotNone(service._diagnostics)
+        self.assertEqual([notice[1] for notice in service.notices()],
+                         ["diagnostics IPPing " + core._PHASE_TEXT[core.Phase.RUNNING] + " (asked by the ACS)"])
+        service.testsActive(set())
+        self.assertEqual(self.runner.made(), [("result", ("IPPing", 7))])
+
     def test_endReportedByATreeBuiltAfterRestart(self) -> None:
         """
         Notification on, a test requested, the proxier restarted: the new

@@ -779,6 +779,10 @@ class DiagnosticsService:
     test that ends — not for every device of a fleet that may never run a
     test (issue 19). Its Notification attributes and last reported values
     are on disk, so a change is reported all the same when it is built late.
+    Likewise the L{Diagnostic}s and their records: made at once when the
+    document holds any (a test may be under way, a notice owed), else when
+    first used; until then every object is idle with its initial values, and
+    what the device says of its tests concerns none of them.
 
     @param treeStore: the tree's store, or C{() → Store} giving it when the
         tree is built (its directory is made then).
@@ -791,19 +795,46 @@ class DiagnosticsService:
         self.log = link.log
         self.kinds = tuple(kinds)
         self._document = document
-        self._saver = Retrier(document, lambda: {key: diagnostic.record.toJSON()
-                                                 for key, diagnostic in self.diagnostics.items()}, link.clock)
+        self._saver: Optional[Retrier] = None
+        self._diagnostics: Optional[dict[str, Diagnostic]] = None
+        self._ready = False  # deviceReady was told: a Diagnostic made later starts ready
+        self._stopped = False
+        self._treeStore = treeStore
+        self.model = HeldModel(self._buildTree, checkValues=self._checkValues)
         stored = document.load(default={}, validate=self._validate)
-        self.diagnostics: dict[str, Diagnostic] = {}
+        if stored:
+            self._make(stored)
+
+    @property
+    def diagnostics(self) -> dict[str, Diagnostic]:
+        """Kind key → its L{Diagnostic} (made now if they were not)."""
+        if self._diagnostics is None:
+            self._make({})
+        assert self._diagnostics is not None
+        return self._diagnostics
+
+    def _made(self) -> list[Diagnostic]:
+        """The Diagnostics made so far (none: every object idle, nothing owed)."""
+        return list(self._diagnostics.values()) if self._diagnostics is not None else []
+
+    def _make(self, stored: dict) -> None:
+        self._saver = Retrier(self._document, self._snapshot, self.link.clock)
+        self._diagnostics = {}
         for kind in self.kinds:
             try:
                 record = Record.fromJSON(kind, stored[kind.key]) if kind.key in stored else Record.fresh(kind)
             except RecordError as e:
                 self.log.error("stored diagnostic {kind} unusable ({why}); starting afresh", kind=kind.key, why=str(e))
                 record = Record.fresh(kind)
-            self.diagnostics[kind.key] = Diagnostic(kind, record, runner, link, self._save, self._changed)
-        self._treeStore = treeStore
-        self.model = HeldModel(self._buildTree, checkValues=self._checkValues)
+            diagnostic = Diagnostic(kind, record, self.runner, self.link, self._save, self._changed)
+            self._diagnostics[kind.key] = diagnostic
+            if self._stopped:
+                diagnostic.stop()
+            elif self._ready:
+                diagnostic.deviceReady(False)
+
+    def _snapshot(self) -> dict:
+        return {key: diagnostic.record.toJSON() for key, diagnostic in self.diagnostics.items()}
 
     @property
     def tree(self) -> TreeDataModel:
@@ -830,7 +861,7 @@ class DiagnosticsService:
         notices: which test, how far it is, since the ACS asked for it.
         """
         out = []
-        for diagnostic in self.diagnostics.values():
+        for diagnostic in self._made():
             record = diagnostic.record
             if record.pending:
                 name = diagnostic.kind.path.rstrip(".").rpartition(".")[2]
@@ -844,6 +875,7 @@ class DiagnosticsService:
             raise ValueError("not a mapping")
 
     def _save(self) -> None:
+        assert self._saver is not None  # made with the Diagnostics, the only ones that save
         self._saver.save()  # a failure is logged once by the store and tried again with the clock
 
     def _changed(self, diagnostic: Diagnostic, report: bool) -> None:
@@ -905,27 +937,30 @@ class DiagnosticsService:
 
     def testsActive(self, active: set[int]) -> None:
         """The device named the tests it runs now (a BMS ActiveTestIDs event): those not named ended."""
-        for diagnostic in self.diagnostics.values():
+        for diagnostic in self._made():
             diagnostic.activeTests(active)
 
     def stateMayBeStale(self) -> None:
         """The device's word on its tests may have been lost (events missed): running tests are polled."""
-        for diagnostic in self.diagnostics.values():
+        for diagnostic in self._made():
             if diagnostic.record.phase == Phase.RUNNING:
                 diagnostic._poll()
 
     def deviceReady(self, rebooted: bool) -> None:
-        for diagnostic in self.diagnostics.values():
+        self._ready = True
+        for diagnostic in self._made():
             diagnostic.deviceReady(rebooted)
 
     def observed(self) -> None:
         """The endpoint listens now: owed "8 DIAGNOSTICS COMPLETE" events are told."""
-        for diagnostic in self.diagnostics.values():
+        for diagnostic in self._made():
             diagnostic.announce()
 
     def stop(self) -> None:
-        self._saver.stop()
-        for diagnostic in self.diagnostics.values():
+        self._stopped = True
+        if self._saver is not None:
+            self._saver.stop()
+        for diagnostic in self._made():
             diagnostic.stop()
 
 
