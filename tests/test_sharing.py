@@ -54,6 +54,36 @@ class DevicesShareTests(unittest.TestCase):
         self.assertEqual((schemas[0].info("/BBF/Hosts/Host/1/HostName").type,
                           schemas[1].info("/BBF/Hosts/Host/1/HostName").access), ("string", "readWrite"))
 
+    def test_schemaTables(self) -> None:
+        """
+        Two devices' schemas that learnt the same hold one object per table;
+        one device's write is its own (copied) until the next batch, after
+        which the equal content is one object again; an unequal one is not.
+        """
+        schemas = [CMSSchema(lambda *a, **k: None) for _ in range(3)]
+        for schema in schemas:
+            schema.learnStructure(["/BBF/Hosts/Host/#/HostName", "".join(["/BBF/Time/", "Enable"])])
+            schema.learn("/BBF/Time/Enable", {"Type": "boolean", "Access": "readWrite", "EventOnChange": "1"})
+            schema.share()
+        a, b, c = schemas
+        for name in ("nodes", "tables", "objects", "eventOnChange"):
+            self.assertIs(getattr(a, name)._data, getattr(b, name)._data, name)
+        self.assertEqual((set(a.tables), set(a.objects)), ({"/BBF/Hosts/Host/"}, {"/BBF/", "/BBF/Hosts/", "/BBF/Time/"}))
+        a.eventOnChange["/BBF/Time/Enable"] = False
+        a.tables.add("/BBF/X/")
+        self.assertEqual((b.eventOnChange["/BBF/Time/Enable"], "/BBF/X/" in b.tables), (True, False))
+        b.eventOnChange["/BBF/Time/Enable"] = False
+        c.tables.add("/BBF/Y/")
+        for schema in schemas:
+            schema.share()
+        self.assertIs(a.eventOnChange._data, b.eventOnChange._data)
+        self.assertEqual(a.eventOnChange, {"/BBF/Time/Enable": False})
+        self.assertIsNot(a.tables._data, c.tables._data)
+        self.assertNotIn("/BBF/Y/", a.tables)
+        del a.eventOnChange["/BBF/Time/Enable"]
+        a.forget()
+        self.assertEqual((len(a.nodes), len(a.tables), dict(b.eventOnChange)), (0, 0, {"/BBF/Time/Enable": False}))
+
     def candidate(self, udn: str) -> P.Candidate:
         return P.Candidate(udn, Device("t", udn.upper(), manufacturer="Lamps Inc."),
                            {"ConfigurationManagement": service(CMS2, "CMS")})

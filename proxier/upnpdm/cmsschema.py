@@ -9,12 +9,19 @@ Kept apart from the RPCs that use it because it is the one part of a
 device's model that is a cache: the "entire object model held in the CPE
 Proxier" of TR-330's notes, so that a node is asked about once, emptied
 when the device says its supported parameters changed.
+
+Every device of one model learns the same schema (issue 19): each of its
+four tables is a L{SharedDict} or L{SharedSet}, which holds one object for
+equal contents across devices, copied on the first write that changes it
+and shared again once a batch of learning is over (L{CMSSchema.share}).
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import MutableMapping, MutableSet
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
@@ -22,7 +29,7 @@ from proxier.sharing import InternTable, internText
 from proxier.upnpdm import cmsxml
 from proxier.upnpdm.cmspaths import isInstanceSegment, structureOf
 
-__all__ = ["NodeInfo", "nodeInfo", "CMSSchema", "chunks", "isInstancePath"]
+__all__ = ["NodeInfo", "nodeInfo", "CMSSchema", "SharedDict", "SharedSet", "chunks", "isInstancePath"]
 
 READ_WRITE = "readwrite"
 TABLE_TYPES = frozenset({"multiinstance", "table"})
@@ -66,6 +73,138 @@ def _isTrue(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes")
 
 
+class _FrozenDict(dict):
+    """A dict no one writes to any more, shared by devices (a dict cannot be weakly referenced; this can)."""
+
+    __slots__ = ("__weakref__",)
+
+
+# The contents devices hold now, by hash: weak, so that a content no device
+# holds any more (a schema learnt further, a device gone) is not kept.
+_contents: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
+
+
+def _shared(content: Any, key: Hashable) -> Any:
+    """The object of C{content}'s value that devices hold already (C{key}: a hashable form of it), or C{content}."""
+    digest = hash(key)
+    found = _contents.get(digest)
+    if found is not None and type(found) is type(content) and found == content:
+        return found
+    _contents[digest] = content
+    return content
+
+
+_EMPTY_DICT = _FrozenDict()
+
+
+class SharedDict(MutableMapping):
+    """
+    A dict of one device whose content is shared with the devices that
+    hold an equal one: read in place, copied on the first write that
+    changes it, shared again by L{share}. Slots: four per device, issue 19.
+    """
+
+    __slots__ = ("_data", "_own")
+
+    def __init__(self) -> None:
+        self._data: dict = _EMPTY_DICT
+        self._own = False
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"SharedDict({dict(self._data)!r})"
+
+    def _writable(self) -> dict:
+        if not self._own:
+            self._data = _FrozenDict(self._data)
+            self._own = True
+        return self._data
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        data = self._data
+        if key in data and data[key] == value:
+            return  # learnt again as it was: still shared
+        self._writable()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        if key not in self._data:
+            raise KeyError(key)
+        del self._writable()[key]
+
+    def clear(self) -> None:
+        self._data = _EMPTY_DICT
+        self._own = False
+
+    def share(self) -> None:
+        """No more writes for now: hold the object of this content that other devices hold, if one does."""
+        if self._own:
+            self._data = _shared(self._data, frozenset(self._data.items()))
+            self._own = False
+
+
+class SharedSet(MutableSet):
+    """A set of one device whose content is shared as L{SharedDict}'s is."""
+
+    __slots__ = ("_data", "_own")
+
+    def __init__(self) -> None:
+        self._data: Any = frozenset()
+        self._own = False
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._data
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"SharedSet({set(self._data)!r})"
+
+    def add(self, item: Any) -> None:
+        if item in self._data:
+            return
+        if not self._own:
+            self._data = set(self._data)
+            self._own = True
+        self._data.add(item)
+
+    def discard(self, item: Any) -> None:
+        if item not in self._data:
+            return
+        if not self._own:
+            self._data = set(self._data)
+            self._own = True
+        self._data.discard(item)
+
+    def clear(self) -> None:
+        self._data = frozenset()
+        self._own = False
+
+    def share(self) -> None:
+        """As L{SharedDict.share}."""
+        if self._own:
+            content = frozenset(self._data)
+            self._data = _shared(content, content)
+            self._own = False
+
+
 class CMSSchema:
     """
     The schema cache of one device.
@@ -78,18 +217,29 @@ class CMSSchema:
         last read or set.
     """
 
+    __slots__ = ("cms", "nodes", "tables", "objects", "eventOnChange")  # one per device, issue 19
+
     def __init__(self, cms: Callable[..., Deferred]) -> None:
         self.cms = cms
-        self.nodes: dict[str, NodeInfo] = {}
-        self.tables: set[str] = set()
-        self.objects: set[str] = set()
-        self.eventOnChange: dict[str, bool] = {}
+        self.nodes: SharedDict = SharedDict()
+        self.tables: SharedSet = SharedSet()
+        self.objects: SharedSet = SharedSet()
+        self.eventOnChange: SharedDict = SharedDict()
 
     def forget(self) -> None:
         """The supported parameters or attributes may have changed (EventOnChange values stay)."""
         self.nodes.clear()
         self.tables.clear()
         self.objects.clear()
+
+    def share(self) -> None:
+        """
+        A batch of learning is over: each table holds the object other
+        devices hold for the same content (called per batch, not per node,
+        so that the states in between are never looked up).
+        """
+        for table in (self.nodes, self.tables, self.objects, self.eventOnChange):
+            table.share()
 
     def learnStructure(self, structures: Iterable[str]) -> None:
         """
@@ -112,6 +262,7 @@ class CMSSchema:
                 elif (following is not None or structure.endswith("/")) and path not in self.tables:
                     self.objects.add(path)
                 prefix = path
+        self.share()
 
     def learn(self, path: str, attributes: Mapping[str, str]) -> None:
         """What one GetAttributes answer says of the concrete node C{path}."""
@@ -147,6 +298,7 @@ class CMSSchema:
                     continue  # a node we did not ask about
                 self.learn(path, attributes)
                 out[path] = attributes
+            self.share()
         return out
 
     def info(self, path: str) -> NodeInfo:

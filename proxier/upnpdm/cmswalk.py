@@ -65,6 +65,7 @@ class TreeWalker:
             path = cms + name + suffix
             if path not in out:
                 out.append(path)
+        self.schema.share()
         return out
 
     def subtree(self, cms: str) -> Deferred:
@@ -144,6 +145,7 @@ class TreeWalker:
                 self._emit(instance, start + "#/", children, byTable, out)
         else:
             self._emit(cms, start, children, byTable, out)
+        self.schema.share()
         if len(out) > MAX_NODES:
             raise OverflowError(f"more than {MAX_NODES} nodes below {cms}")
         return out
