@@ -45,6 +45,17 @@ class NumberingTests(unittest.TestCase):
         self.assertEqual(self.map.assign(ROWS, "a"), 2)
         self.assertIsNone(self.map.retire(ROWS, "nope"))
 
+    def test_keyOfFollowsChanges(self) -> None:
+        """The number → key index, made at the first keyOf, follows the keys given and retired after it."""
+        self.map.assign(ROWS, "a")
+        self.assertEqual(self.map.keyOf(ROWS, 1), "a")
+        self.map.assign(ROWS, "b")
+        self.map.retire(ROWS, "a")
+        self.map.sync(ROWS, ["b", "c"])
+        self.assertEqual([self.map.keyOf(ROWS, n) for n in (1, 2, 3)], [None, "b", "c"])
+        restored = InstanceMap.fromJSON(self.map.toJSON())
+        self.assertEqual([restored.keyOf(ROWS, n) for n in (1, 2, 3)], [None, "b", "c"])
+
     def test_forgetAbsent(self) -> None:
         """Keys of absent instances are kept up to a number, the oldest dropped first (their numbers stay used)."""
         for key in "abcd":

@@ -43,12 +43,35 @@ Key = Union[int, str]
 
 
 class _Table:
-    __slots__ = ("numbers", "reverse", "highest")
+    """
+    One table's numbers. The number → key index is made at the first
+    L{InstanceMap.keyOf} of the table, kept up to date from then on: most
+    tables of a fleet's devices are never asked (issue 19).
+    """
+
+    __slots__ = ("numbers", "_reverse", "highest")
 
     def __init__(self) -> None:
         self.numbers: dict[Key, int] = {}  # key → CWMP number
-        self.reverse: dict[int, Key] = {}  # CWMP number → key
+        self._reverse: Optional[dict[int, Key]] = None  # CWMP number → key, once asked
         self.highest = 0
+
+    @property
+    def reverse(self) -> dict[int, Key]:
+        if self._reverse is None:
+            self._reverse = {number: key for key, number in self.numbers.items()}
+        return self._reverse
+
+    def add(self, key: Key, number: int) -> None:
+        self.numbers[key] = number
+        if self._reverse is not None:
+            self._reverse[number] = key
+
+    def pop(self, key: Key) -> int:
+        number = self.numbers.pop(key)
+        if self._reverse is not None:
+            del self._reverse[number]
+        return number
 
 
 class InstanceMap:
@@ -57,6 +80,8 @@ class InstanceMap:
 
     @ivar dirty: something changed since L{toJSON} was last called.
     """
+
+    __slots__ = ("_tables", "dirty")  # one per tree and per device (issue 19)
 
     def __init__(self) -> None:
         self._tables: dict[str, _Table] = {}
@@ -114,8 +139,7 @@ class InstanceMap:
         number = preferred if preferred is not None and preferred > found.highest else found.highest + 1
         if number > _MAX_CWMP:
             raise OverflowError(f"no CWMP instance number left in {table}")
-        found.numbers[key] = number
-        found.reverse[number] = key
+        found.add(key, number)
         found.highest = max(found.highest, number)
         self.dirty = True
         return number
@@ -142,8 +166,7 @@ class InstanceMap:
         found = self._tables.get(table)
         if found is None or key not in found.numbers:
             return None
-        number = found.numbers.pop(key)
-        del found.reverse[number]
+        number = found.pop(key)
         if below is not None:
             self.forgetTables(below)
         self.dirty = True
@@ -226,14 +249,15 @@ class InstanceMap:
             if not _isNumber(highest) or not isinstance(numbers, list) or len(numbers) > MAX_INSTANCES:
                 raise ValueError(f"bad table entry {path!r}")
             table = _Table()
+            given: set[int] = set()
             for pair in numbers:
                 if not isinstance(pair, list) or len(pair) != 2 or not _isKey(pair[0]) or not _isNumber(pair[1]):
                     raise ValueError(f"bad instance pair in {path!r}")
                 key, number = pair
-                if not 1 <= number <= highest or number in table.reverse or key in table.numbers:
+                if not 1 <= number <= highest or number in given or key in table.numbers:
                     raise ValueError(f"inconsistent instance pair {pair} in {path!r}")
                 table.numbers[key] = number
-                table.reverse[number] = key
+                given.add(number)
             table.highest = highest
             result._tables[path] = table
         return result
