@@ -570,7 +570,7 @@ class TreeDataModel:
 
     def _read(self, node: ObjectNode, param: Parameter) -> Any:
         if param.stored:
-            return node.stored(param.name)
+            return node.values[node.layout.valueIndex[param.name]]  # node.stored(), inline: every value read
         try:
             return param.get(node)  # type: ignore[misc]
         except CWMPFault:
