@@ -130,6 +130,20 @@ class CompositeTestCase(ModelCalls, unittest.TestCase):
                                    ("Device.DeviceInfo.ProxierInfo.", local)])
 
 
+def routedBy(case: unittest.TestCase, model: CompositeDataModel) -> list[str]:
+    """The names C{model} routes from now on, for the rest of the test (composites have slots: the class is patched)."""
+    routed: list[str] = []
+    route = CompositeDataModel.route
+
+    def recorded(self: CompositeDataModel, name: str) -> Any:
+        if self is model:
+            routed.append(name)
+        return route(self, name)
+
+    case.patch(CompositeDataModel, "route", recorded)
+    return routed
+
+
 class ConstructionTests(CompositeTestCase):
     def test_interfaces(self) -> None:
         """A composite of validating models provides IDataModel, IValidatingDataModel and INotifyingDataModel."""
@@ -302,9 +316,7 @@ class ValuesTests(CompositeTestCase):
         device.answerExtra = [ParameterValue("Device.ManagementServer.URL", "http://device-says/"),
                               ParameterValue("Device.DeviceInfo.ProxierInfo.ProductClass", "Device")]
         model = self.compose(device, self.local)
-        routed: list[str] = []
-        route = model.route
-        self.patch(model, "route", lambda name: routed.append(name) or route(name))
+        routed = routedBy(self, model)
         asked = ["Device.Enabled", "Device.ManagementServer.URL", "Device.Enabled", "Device.DeviceInfo."]
         values = [(v.name, v.value) for v in self.ok(model.getParameterValues(asked))]
         self.assertEqual(values, [("Device.Enabled", "true"), ("Device.Enabled", "true"),
@@ -325,9 +337,7 @@ class ValuesTests(CompositeTestCase):
         self.patch(composite, "_layouts", {})  # routes remembered by earlier composites of this layout forgotten
         device = Plain(deviceTree(shadow=True))
         model = self.compose(device, self.local)
-        routed: list[str] = []
-        route = model.route
-        self.patch(model, "route", lambda name: routed.append(name) or route(name))
+        routed = routedBy(self, model)
         values = [v.name for v in self.ok(model.getParameterValues(["Device.Hosts.", "Device.Enabled"]))]
         self.assertEqual(values, ["Device.Hosts.HostNumberOfEntries", "Device.Enabled"])
         self.assertEqual(routed, ["Device.Hosts.", "Device.Enabled"])
@@ -683,9 +693,7 @@ class CoverageTests(unittest.TestCase):
                          for _ in range(2)]
         other = CompositeDataModel([("Device.", tree())])
         self.successResultOf(first.getParameterValues(["Device.X"]))
-        routed: list[str] = []
-        route = second.route
-        self.patch(second, "route", lambda name: routed.append(name) or route(name))
+        routed = routedBy(self, second)
         [value] = self.successResultOf(second.getParameterValues(["Device.X"]))
         self.assertEqual(routed, [])
         self.assertIs(second._parameterRoute("Device.X").model, second.mounts()[0].model)

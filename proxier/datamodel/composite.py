@@ -122,27 +122,31 @@ class CompositeDataModel:
         declare follow, each name once.
     """
 
-    log = Logger()
+    # slots: two a Virtual CWMP Device of a UPnP DM device with overlays (issue 19); __provides__ for alsoProvides
+    __slots__ = ("_log", "_mounts", "_byDepth", "_routes", "_nested", "_models", "forcedInform", "_listeners",
+                 "_forwarders", "__provides__", "__weakref__")
+
+    _defaultLog = Logger()
 
     def __init__(self, mounts: Sequence[tuple[str, Any]], *, forcedInform: Sequence[str] = (),
                  log: Any = None) -> None:
-        if log is not None:
-            self.log = log
-        self._mounts = [Mount(prefix, model) for prefix, model in mounts]
+        self._log = log
+        self._mounts = tuple(Mount(prefix, model) for prefix, model in mounts)
         if not self._mounts:
             raise ValueError("a composite needs at least one model")
         prefixes = [m.prefix for m in self._mounts]
         if len(set(prefixes)) != len(prefixes):
             raise ValueError("two models mounted at the same path")
         # longest prefix first: the first match of a name is its route
-        self._byDepth = sorted(self._mounts, key=lambda m: -m.depth)
+        self._byDepth = tuple(sorted(self._mounts, key=lambda m: -m.depth))
         self._routes = _routesOf(tuple(m.prefix for m in self._byDepth))
-        # the mount paths with another mount inside them
-        self._nested = {m.prefix for m in self._mounts if self._below(m.prefix)}
-        self._models: list[Any] = []
+        # the mount paths with another mount inside them (mostly none: the one empty frozenset)
+        self._nested = frozenset(m.prefix for m in self._mounts if self._below(m.prefix))
+        models: list[Any] = []
         for mount in self._mounts:
-            if not any(mount.model is m for m in self._models):
-                self._models.append(mount.model)
+            if not any(mount.model is m for m in models):
+                models.append(mount.model)
+        self._models = tuple(models)
         if all(IValidatingDataModel.providedBy(m) for m in self._models):
             alsoProvides(self, IValidatingDataModel)
         if all(ILocalWrites.providedBy(m) for m in self._models):
@@ -156,8 +160,13 @@ class CompositeDataModel:
         # Listening on the mounted models only while someone listens here: a
         # model that detects changes without a listener keeps its baselines,
         # so what changes before the endpoint listens is reported once it does.
-        self._forwarders = [(model, self._forwarder(model)) for model in self._models
-                            if INotifyingDataModel.providedBy(model)]
+        self._forwarders = tuple(_Forwarder(self, model) for model in self._models
+                                 if INotifyingDataModel.providedBy(model))
+
+    @property
+    def log(self) -> Any:
+        """The logger given, or the class's."""
+        return self._log if self._log is not None else self._defaultLog
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -611,30 +620,44 @@ class CompositeDataModel:
 
     # ---- value changes ----------------------------------------------------------------------
 
-    def _forwarder(self, model: Any) -> ChangeListener:
-        def forward(values: Sequence[ParameterValue], active: bool) -> None:
-            own = [v for v in values if (m := self.route(v.name)) is not None and m.model is model]
-            if not own:
-                return
-            for listener in list(self._listeners):
-                try:
-                    listener(own, active)
-                except Exception:
-                    self.log.failure("a change listener failed")
-
-        return forward
+    def _tell(self, model: Any, values: Sequence[ParameterValue], active: bool) -> None:
+        """A mounted model's value changes: those that route back to it, to every listener."""
+        own = [v for v in values if (m := self.route(v.name)) is not None and m.model is model]
+        if not own:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(own, active)
+            except Exception:
+                self.log.failure("a change listener failed")
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
         if len(self._listeners) == 1:
-            for model, forward in self._forwarders:
-                model.addChangeListener(forward)
+            for forward in self._forwarders:
+                forward.model.addChangeListener(forward)
 
     def removeChangeListener(self, listener: ChangeListener) -> None:
         self._listeners.remove(listener)
         if not self._listeners:
-            for model, forward in self._forwarders:
-                model.removeChangeListener(forward)
+            for forward in self._forwarders:
+                forward.model.removeChangeListener(forward)
+
+
+class _Forwarder:
+    """
+    The listener a composite adds to one mounted model (L{CompositeDataModel._tell}):
+    an object of two slots rather than a closure, a few a device (issue 19).
+    """
+
+    __slots__ = ("composite", "model")
+
+    def __init__(self, composite: CompositeDataModel, model: Any) -> None:
+        self.composite = composite
+        self.model = model
+
+    def __call__(self, values: Sequence[ParameterValue], active: bool) -> None:
+        self.composite._tell(self.model, values, active)
 
 
 # ---- helpers ------------------------------------------------------------------------------
