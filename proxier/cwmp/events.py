@@ -48,6 +48,7 @@ from typing import Any, Iterable, Optional, Sequence
 from proxier.cwmp import messages as m
 from proxier.datamodel._tr106time import UNKNOWN_TIME, formatDateTime, parseDateTime
 from proxier.datamodel.values import AutonomousTransferResult, ParameterValue, TransferResult
+from proxier.sharing import internText
 from proxier.store import Document, Retrier
 
 __all__ = [
@@ -197,6 +198,8 @@ class EndpointState:
         the caller to log (list of texts).
     """
 
+    __slots__ = ("_document", "_data", "_saver", "dropped")  # one per endpoint, so per device (issue 19)
+
     def __init__(self, document: Document, clock: Any = None) -> None:
         """
         @param clock: schedules the next attempt after a failed save (None:
@@ -204,7 +207,7 @@ class EndpointState:
         """
         self._document = document
         self._data = document.load(default=None, validate=_validate) or _empty()
-        self._saver = Retrier(document, lambda: self._data, clock, coalesce=True)
+        self._saver = Retrier(document, self._payload, clock, coalesce=True)
         self.dropped: list[str] = []
 
     @property
@@ -215,6 +218,9 @@ class EndpointState:
     def stop(self) -> None:
         """No more attempts to save (the endpoint is going away)."""
         self._saver.stop()
+
+    def _payload(self) -> dict:
+        return self._data
 
     def _save(self) -> None:
         self._saver.save()
@@ -460,7 +466,8 @@ class EndpointState:
 
     def setACSMethods(self, url: str, methods: Iterable[str]) -> None:
         entries = [e for e in self._data["acsMethods"] if e[0] != url]
-        entries.insert(0, [url, sorted(set(methods))])
+        # interned: every device of the ACS is told the same names
+        entries.insert(0, [internText(url), sorted({internText(method) for method in methods})])
         self._data["acsMethods"] = entries[:MAX_REMEMBERED_ACS]
         self._save()
 

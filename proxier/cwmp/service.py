@@ -120,6 +120,8 @@ class EndpointManager:
         self._running = False
         self.endpoints: dict[str, CWMPEndpoint] = {}
         self._devices: dict[str, Any] = {}
+        # where an ACS redirect may lead: the same check for every endpoint, one object (issue 19)
+        self._targets = TargetPolicy(config["acs"]["local_targets"], reactor=reactor)
 
     def _prepare(self, key: str) -> tuple[Store, bytes, EndpointSettings]:
         store = self.storeFor(key)
@@ -135,7 +137,7 @@ class EndpointManager:
                             connectionRequestPath=path, sessionTimeout=acs["session_timeout"],
                             lowercaseSessionTimeout=acs["lowercase_session_timeout"],
                             requestTimeout=acs["request_timeout"], online=online,
-                            targets=TargetPolicy(acs["local_targets"], reactor=self._reactor))
+                            targets=self._targets)
 
     def _add(self, key: str, endpoint: CWMPEndpoint) -> None:
         self.endpoints[key] = endpoint

@@ -25,9 +25,9 @@ from proxier.store import Document
 __all__ = ["EndpointSettings", "Values", "FROM_CONFIG"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Values:
-    """The settings themselves (names as in TR-181 ManagementServer, camelCase)."""
+    """The settings themselves (names as in TR-181 ManagementServer, camelCase); slots: one per device."""
 
     url: str = ""
     username: str = ""
@@ -93,6 +93,8 @@ class EndpointSettings:
     Read with attribute access (C{settings.url}); change with L{set}, which
     saves before observers are told.
     """
+
+    __slots__ = ("_document", "_observers", "_values", "_configSeen")  # one per endpoint, so per device (issue 19)
 
     def __init__(self, document: Document, acsConfig: Mapping[str, Any], **initial: Any) -> None:
         """
