@@ -328,6 +328,26 @@ class ValuesTests(CompositeTestCase):
         for bad in ("Device..Enabled", "Other.X", "Device.Hosts.Host.0.IPAddress"):
             self.fault(model.getParameterValues(["Device.Enabled", bad]), 9005)
 
+    def test_parametersOfOneMount(self) -> None:
+        """
+        Parameters all of one mount (the usual request) are asked of its
+        model alone, in order, duplicates kept; only names asked are kept of
+        its answer, the others dropped with a warning, whoever owns them;
+        its fault is the answer.
+        """
+        device = Plain(deviceTree(shadow=True))
+        device.answerExtra = [ParameterValue("Device.ManagementServer.URL", "http://device-says/"),
+                              ParameterValue("Device.Hosts.HostNumberOfEntries", "9")]
+        model = self.compose(device, self.local)
+        logs = LogCapture(self)
+        asked = ["Device.Enabled", "Device.DeviceInfo.Manufacturer", "Device.Enabled"]
+        values = [(v.name, v.value) for v in self.ok(model.getParameterValues(asked))]
+        self.assertEqual(values, [("Device.Enabled", "true"), ("Device.DeviceInfo.Manufacturer", "Acme"),
+                                  ("Device.Enabled", "true")])
+        self.assertEqual([e["count"] for e in logs.events if "not asked" in e.get("log_format", "")], [2])
+        device.answerExtra = []
+        self.fault(model.getParameterValues(["Device.Enabled", "Device.Nothing"]), 9005)
+
     def test_subtreeRoutedOnce(self) -> None:
         """
         What a model answers for a subtree no other model is mounted in is

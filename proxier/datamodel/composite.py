@@ -359,6 +359,14 @@ class CompositeDataModel:
         then its answers inside them are that mount's.
         """
         try:
+            single = self._singleMount(names)
+        except CWMPFault as fault:
+            return defer.fail(fault)
+        if single is not None:
+            asked = list(names)
+            call = _call(getattr(single.model, method), asked)
+            return _gather([call]).addCallback(self._onlyAsked, asked).addErrback(_faultOnly)
+        try:
             plan: dict[int, tuple[Any, list[str]]] = {}
             order: list[int] = []
             # owner queries for objects that only lead to mounts: the owner
@@ -443,6 +451,36 @@ class CompositeDataModel:
             return merged
 
         return _gather(calls).addCallback(merge).addErrback(_faultOnly)
+
+    def _singleMount(self, names: Sequence[str]) -> Optional[Mount]:
+        """
+        The one mount that answers for every name, when each is a parameter
+        without aliases (the usual GetParameterValues), else None: what
+        L{_readMany} asks it is all it keeps of the answer.
+
+        @raise CWMPFault: 9005 for the first name that is not valid or that no mount answers for.
+        """
+        single = None
+        for name in names:
+            if not name or name[-1] == "." or "[" in name:
+                return None
+            mount = self._parameterRoute(name)
+            if single is None:
+                single = mount
+            elif mount is not single:
+                return None
+        return single
+
+    def _onlyAsked(self, results: list, asked: list[str]) -> list:
+        """L{_readMany}'s merge of the one model asked only parameters of one mount: what it answered of them."""
+        [result] = results
+        if isinstance(result, Failure):
+            raise asFault(result.value)
+        exact = set(asked)
+        kept = [item for item in result if item.name in exact]
+        if len(kept) < len(result):
+            self.log.warn("a model answered {count} names it was not asked; dropped", count=len(result) - len(kept))
+        return kept
 
     # ---- IDataModel: SetParameterValues ---------------------------------------------------
 
