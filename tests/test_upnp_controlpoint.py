@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+from dataclasses import replace
 
 from twisted.internet.task import Clock
 from twisted.logger import LogLevel
@@ -208,7 +209,7 @@ class ControlPointTests(unittest.TestCase):
         cms, bms, cds = desc.device.services
         evil = cms.__class__(cms.serviceType, cms.serviceId, cms.scpdURL, cms.controlURL,
                              "http://127.0.0.1:9/event/cms")
-        device = desc.device.__class__(**{**desc.device.__dict__, "services": (evil, bms, cds)})
+        device = replace(desc.device, services=(evil, bms, cds))
         self.device.documents[b"/desc.xml"] = DeviceDescription(device=device).toBytes()
         self.announce()
         self.assertEqual(self.observer.calls, [("ready", ROOT_UDN)])

@@ -109,6 +109,21 @@ class DeviceDescriptionTests(unittest.TestCase):
         self.assertIs(d.deviceByUDN("UUID:11111111-2222-3333-4444-666666666666"), dm)
         self.assertIsNone(d.deviceByUDN("uuid:nope"))
 
+    def test_modelTextShared(self) -> None:
+        """
+        Two devices of a model share the strings that name the model (types,
+        service IDs, manufacturer, model), not those that name the device
+        (issue 19: a fleet of one model).
+        """
+        one = parseDeviceDescription(DESCRIPTION, "http://10.251.0.2:49152/desc.xml").device.devices[0]
+        two = parseDeviceDescription(DESCRIPTION.replace(b"666666666666", b"777777777777"),
+                                     "http://10.251.0.3:49152/desc.xml").device.devices[0]
+        for attr in ("deviceType", "manufacturer", "modelName"):
+            self.assertIs(getattr(one, attr), getattr(two, attr), attr)
+        self.assertIs(one.services[0].serviceType, two.services[0].serviceType)
+        self.assertIs(one.services[0].serviceId, two.services[0].serviceId)
+        self.assertNotEqual(one.udn, two.udn)
+
     def test_relativeToLocation(self) -> None:
         """Without URLBase, URLs resolve against the URL the description came from."""
         data = DESCRIPTION.replace(b"<URLBase>http://10.251.0.2:49152/base/</URLBase>", b"")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from twisted.internet.task import Clock
 from twisted.trial import unittest
 from treq.testing import StubTreq
@@ -64,7 +66,7 @@ class FetcherTests(unittest.TestCase):
         cms, bms, cds = desc.device.services
         evil = D.Service(cms.serviceType, cms.serviceId, "http://127.0.0.1:8080/cms.xml",
                          "http://169.254.169.254/control", cms.eventSubURL)
-        device = desc.device.__class__(**{**desc.device.__dict__, "services": (evil, bms)})
+        device = replace(desc.device, services=(evil, bms))
         self.device.documents[b"/desc.xml"] = D.DeviceDescription(device=device).toBytes()
         info = self.fetch()
         self.assertIsNone(info.target("http://127.0.0.1:8080/cms.xml"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.trial import unittest
@@ -38,7 +40,7 @@ def withEmbedded(udn: str = ROOT_UDN) -> DeviceDescription:
     """A root (no services) with an embedded ManageableDevice carrying CMS."""
     inner = dmDescription().device
     return DeviceDescription(device=Device(deviceType="urn:schemas-upnp-org:device:Basic:1", udn=udn,
-                                           devices=(Device(**{**inner.__dict__, "udn": EMBEDDED_UDN}),)))
+                                           devices=(replace(inner, udn=EMBEDDED_UDN),)))
 
 
 def nonDM(udn: str = ROOT_UDN) -> DeviceDescription:

@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from proxier import xmlsafe
+from proxier.sharing import internText
 from proxier.asciinum import isUnsigned
 from proxier.upnp._xmlutil import child, childText, children, localName, parseBody
 from proxier.upnp.ssdp import parseType
@@ -112,7 +113,7 @@ class DescriptionError(ValueError):
 # Device descriptions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Service:
     """
     One service of a device. URLs are absolute after parsing (C{eventSubURL}
@@ -126,7 +127,7 @@ class Service:
     eventSubURL: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Device:
     """A root or embedded device."""
 
@@ -164,7 +165,7 @@ class Device:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeviceDescription:
     """
     @ivar location: the URL the description was fetched from.
@@ -329,12 +330,21 @@ def _resolve(base: str, url: str) -> str:
     return resolved
 
 
+#: The device fields that tell one device from another of its model: the others are interned (issue 19).
+_OWN_FIELDS = frozenset({"udn", "serialNumber", "friendlyName"})
+
+
+def _shared(attr: str, text: str) -> str:
+    """A description's text, one string for every device of a model where it names the model, not the device."""
+    return text if attr in _OWN_FIELDS else internText(text)
+
+
 def _parseDevice(element: etree._Element, base: str, problems: list[str], count: list[int], depth: int) -> Device:
     count[0] += 1
     udn = childText(element, "UDN")
     if not udn.lower().startswith("uuid:") or len(udn) > 128:
         raise DescriptionError(f"device without a valid UDN ({udn[:60]!r})")
-    values = {attr: childText(element, tag)[:_MAX_TEXT] for attr, tag, _ in _DEVICE_FIELDS}
+    values = {attr: _shared(attr, childText(element, tag)[:_MAX_TEXT]) for attr, tag, _ in _DEVICE_FIELDS}
     values["presentationURL"] = _resolve(base, childText(element, "presentationURL"))
     services = []
     serviceList = child(element, "serviceList")
@@ -342,7 +352,7 @@ def _parseDevice(element: etree._Element, base: str, problems: list[str], count:
         if len(services) >= MAX_SERVICES:
             problems.append(f"{udn}: more than {MAX_SERVICES} services; the rest ignored")
             break
-        serviceType = childText(se, "serviceType")[:_MAX_TEXT]
+        serviceType = internText(childText(se, "serviceType")[:_MAX_TEXT])
         scpd = _resolve(base, childText(se, "SCPDURL"))
         control = _resolve(base, childText(se, "controlURL"))
         if not serviceType or not control:
@@ -350,7 +360,7 @@ def _parseDevice(element: etree._Element, base: str, problems: list[str], count:
             continue
         services.append(Service(
             serviceType=serviceType,
-            serviceId=childText(se, "serviceId")[:_MAX_TEXT],
+            serviceId=internText(childText(se, "serviceId")[:_MAX_TEXT]),
             scpdURL=scpd,
             controlURL=control,
             eventSubURL=_resolve(base, childText(se, "eventSubURL")),

@@ -35,6 +35,7 @@ from proxier.upnp.description import (
 from proxier.lan.httpclient import HTTPFailure, Requester
 from proxier.upnp.ssdp import parseType
 from proxier.lan.urlpolicy import Origin, Target, URLPolicy, URLRefused
+from proxier.sharing import internText
 
 __all__ = ["FetchError", "DeviceInfo", "DescriptionFetcher", "DM_SERVICES", "isDMService"]
 
@@ -52,7 +53,7 @@ class FetchError(Exception):
     """The description could not be had or used; C{str()} says why."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeviceInfo:
     """
     A device as it describes itself.
@@ -77,7 +78,7 @@ class DeviceInfo:
 
     @property
     def udns(self) -> list[str]:
-        return [d.udn.lower() for d in self.description.devices()]
+        return [internText(d.udn.lower()) for d in self.description.devices()]
 
 
 #: Parsed SCPDs kept by their content's digest: a home or an office holds many
@@ -159,7 +160,7 @@ class DescriptionFetcher:
             missing = missingRequiredActions(service.serviceType, scpd)
             if missing:
                 problems.append(f"{device.udn} {service.serviceType} lacks required actions: {', '.join(missing)}")
-            scpds[(device.udn.lower(), service.serviceId)] = scpd
+            scpds[(internText(device.udn.lower()), service.serviceId)] = scpd
         return DeviceInfo(description, origin, scpds, targets, tuple(problems))
 
     def _parseSCPD(self, data: bytes) -> SCPD:
