@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from twisted.internet.defer import Deferred, fail, succeed
 
 from proxier.lan.urlpolicy import normalizeAddress
+from proxier.sharing import internFrozenset
 
 __all__ = ["TargetPolicy", "TargetRefused", "gatewayAddresses", "LOCAL_NAMES"]
 
@@ -70,10 +71,13 @@ class TargetPolicy:
         C{resolveTimeout}.
     """
 
+    __slots__ = ("allowed", "_own", "_resolve", "_reactor", "_resolveTimeout")
+
     def __init__(self, allowed: Iterable[str] = (), *, ownAddresses: Optional[Callable[[], Iterable[Any]]] = None,
                  resolve: Optional[Callable[[str], Deferred]] = None, reactor: Any = None,
                  resolveTimeout: float = 10.0) -> None:
-        self.allowed = frozenset(_hostKey(h) for h in allowed if h.strip())
+        # slots and one shared set of allowed hosts: a policy per device (issue 19)
+        self.allowed = internFrozenset(_hostKey(h) for h in allowed if h.strip())
         self._own = ownAddresses or gatewayAddresses
         self._resolve = resolve
         self._reactor = reactor

@@ -89,6 +89,12 @@ class PolicyTests(unittest.TestCase):
         """Without an injected list the gateway's addresses are its interfaces' (here: loopback at least)."""
         self.assertIsNotNone(TargetPolicy().addressRefusal("127.0.0.1"))
 
+    def test_allowedShared(self) -> None:
+        """Policies allowing the same hosts share one set of them (issue 19: a policy per device)."""
+        self.assertIs(TargetPolicy(["Files.Lab.", "127.0.0.1"]).allowed,
+                      TargetPolicy(["127.0.0.1", "files.lab"]).allowed)
+        self.assertIs(TargetPolicy().allowed, TargetPolicy([" "]).allowed)
+
     def test_allowedHosts(self) -> None:
         """A host the operator allows (local_targets) passes, spelt as in the URL, and only that host."""
         p = policy(("127.0.0.1", "[::1]", "Files.Lab."))
