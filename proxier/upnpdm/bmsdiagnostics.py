@@ -286,11 +286,14 @@ class BMSTestRunner:
     CancelTest.
     """
 
+    __slots__ = ("link", "log", "_completed")  # one per device, issue 19
+
     def __init__(self, link: DeviceLink) -> None:
         self.link = link
         self.log = link.log
         # tests a GetTestInfo poll saw Completed: their result is read without asking GetTestInfo again
-        self._completed: set[int] = set()
+        # (rebound, not changed in place: the empty frozenset is one object for every device, issue 19)
+        self._completed: frozenset[int] = frozenset()
 
     def start(self, kind: Kind, parameters: Mapping[str, Any]) -> Deferred:
         call = self.link.call("bms", BMS_TESTS[kind.key].action, testArguments(kind, parameters))
@@ -320,7 +323,7 @@ class BMSTestRunner:
             def answered(answer: Mapping[str, str]) -> bool:
                 running = self._running(kind, testId, answer)
                 if not running:
-                    self._completed.add(testId)
+                    self._completed |= {testId}
                 return running
 
         def failed(failure: Failure) -> Failure:
@@ -332,7 +335,7 @@ class BMSTestRunner:
 
     def result(self, kind: Kind, testId: int) -> Deferred:
         if testId in self._completed or not self.link.has("bms", "GetTestInfo"):
-            self._completed.discard(testId)
+            self._completed -= {testId}
             return self._readResult(kind, testId)
         call = self.link.call("bms", "GetTestInfo", {"TestID": testId})
 
@@ -379,5 +382,5 @@ class BMSTestRunner:
         return self.link.has("bms", "CancelTest")
 
     def cancel(self, testId: int) -> Deferred:
-        self._completed.discard(testId)
+        self._completed -= {testId}
         return self.link.call("bms", "CancelTest", {"TestID": testId}).addErrback(_refused)

@@ -223,9 +223,10 @@ class VirtualDevice(ProxiedDevice):
         self._setMembers(tuple(m for m in self._members if not (m.upnp is upnp and m.udn == udn)))
 
     def _setMembers(self, members: tuple[Member, ...]) -> None:
-        """Every change of members goes here: the set L{hasMember} reads and the C{onMembers} hook follow."""
+        """Every change of members goes here: what L{hasMember} reads and the C{onMembers} hook follow."""
         self._members = members
-        self._memberUPnPs = {m.upnp for m in members}
+        # a tuple (a member or two): a set would cost 216 bytes a device (issue 19)
+        self._memberUPnPs = tuple(m.upnp for m in members)
         if self._onMembers is not None:
             self._onMembers(self)
 

@@ -199,7 +199,12 @@ class FirmwareService:
     C{"running"} → C{"concluding"} → C{"reporting"} (told, then forgotten).
     """
 
+    # slots: one per device, issue 19
+    __slots__ = ("link", "updateLimit", "clock", "log", "queue", "common", "_document", "_saver", "autonomous",
+                 "notFirmware", "firstSeen", "_examining", "_busy", "_deadlines", "_poll", "_stopped")
+
     wantsAliveTime = True
+    unreachable = (9002, "Internal error (the device was not reachable to start the update)")
 
     def __init__(self, link: Any, queue: Any, document: Document, commonObjects: str, *,
                  updateLimit: float = UPDATE_LIMIT) -> None:
@@ -209,19 +214,21 @@ class FirmwareService:
         self.log = link.log
         self.queue = queue
         self.common = commonObjects
-        self.unreachable = (9002, "Internal error (the device was not reachable to start the update)")
         self._document = document
-        self._saver = Retrier(document, lambda: {"autonomous": self.autonomous,
-                                                 "notFirmware": self.notFirmware[-MAX_REMEMBERED:]}, self.clock)
+        self._saver = Retrier(document, self._payload, self.clock)
         stored = document.load(default=None, validate=_validate)
         self.autonomous: list[dict] = list(stored["autonomous"]) if stored else []
         self.notFirmware: list[int] = list(stored["notFirmware"]) if stored else []
         self.firstSeen: dict[int, float] = {}
-        self._examining: set[int] = set()
+        # rebound, not changed in place: the empty frozenset is one object for every device
+        self._examining: frozenset[int] = frozenset()
         self._busy: dict[Any, Deferred] = {}
         self._deadlines: dict[int, Any] = {}
         self._poll: Any = None
         self._stopped = False
+
+    def _payload(self) -> dict:
+        return {"autonomous": self.autonomous, "notFirmware": self.notFirmware[-MAX_REMEMBERED:]}
 
     def _save(self) -> None:
         self._saver.save()  # a failure is logged once by the store and tried again with the clock
@@ -630,7 +637,7 @@ class FirmwareService:
     # -- updates by other control points (§4.7.1.3) --------------------------------------------
 
     def _examine(self, operationId: int, at: float) -> None:
-        self._examining.add(operationId)
+        self._examining |= {operationId}
         d = self.link.call("sms", "GetOperationInfo", {"OperationID": operationId})
 
         @inlineCallbacks
@@ -663,7 +670,10 @@ class FirmwareService:
         d.addCallback(answered)
         d.addErrback(lambda f: None if f.check(CancelledError) else self.log.info(
             "GetOperationInfo({id}) failed ({why})", id=operationId, why=describeError(f.value)))
-        d.addBoth(lambda _: self._examining.discard(operationId))
+        d.addBoth(lambda _: self._notExamining(operationId))
+
+    def _notExamining(self, operationId: int) -> None:
+        self._examining -= {operationId}
 
     @inlineCallbacks
     def _concludeAutonomous(self, entry: dict, completeTime: float, rebooted: bool = False) -> Any:

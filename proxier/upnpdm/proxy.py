@@ -102,7 +102,7 @@ class UPnPDMProxy:
         # which devices have a member of a UPnP device: by its root UDN, then by device key (VirtualDevice's
         # onMembers keeps it), and the UDNs each device is indexed under
         self._byUPnP: dict[str, dict[str, VirtualDevice]] = {}
-        self._indexed: dict[str, frozenset[str]] = {}
+        self._indexed: dict[str, tuple[str, ...]] = {}
         self.reported: set[str] = set()
         self.actionObservers: list[Any] = []
         self.refused: dict[tuple[str, str], str] = {}
@@ -134,7 +134,7 @@ class UPnPDMProxy:
     def _membersChanged(self, device: VirtualDevice) -> None:
         """The index follows a device's members (made, joined, replaced, or gone with another identity)."""
         now = frozenset(m.upnp.udn for m in device.members)
-        before = self._indexed.get(device.key, frozenset())
+        before = frozenset(self._indexed.get(device.key, ()))
         for udn in before - now:
             devices = self._byUPnP[udn]
             del devices[device.key]
@@ -142,7 +142,7 @@ class UPnPDMProxy:
                 del self._byUPnP[udn]
         for udn in now - before:
             self._byUPnP.setdefault(udn, {})[device.key] = device
-        self._indexed[device.key] = now
+        self._indexed[device.key] = tuple(now)  # kept as a tuple: a frozenset costs 216 bytes a device (issue 19)
 
     # -- IUPnPDeviceObserver ----------------------------------------------------------------
 
