@@ -95,10 +95,19 @@ class DevicesShareTests(unittest.TestCase):
 
         caps = [P.capabilities(self.candidate(udn), lambda s: scpd()) for udn in ("uuid:a", "uuid:b")]
         self.assertIs(caps[0], caps[1])
-        profiles = [P.makeProfile(self.candidate(udn), caps[0], [type(m)(**vars(m)) for m in MODELS], "/UPnP/DM/",
-                                  COMMON, ["/BBF/DeviceInfo/", "/BBF/Hosts/Host/#/"], "2.17")
+        def fresh(text: str) -> str:
+            return (text + "!")[:-1]  # equal, not the same object: as read from another device's answer
+
+        profiles = [P.makeProfile(self.candidate(udn), caps[0], [type(m)(**vars(m)) for m in MODELS],
+                                  fresh("/UPnP/DM/"), {fresh(k): fresh(v) for k, v in COMMON.items()},
+                                  ["/BBF/DeviceInfo/", "/BBF/Hosts/Host/#/"], "2.17")
                     for udn in ("uuid:a", "uuid:b")]
         self.assertIs(profiles[0].models, profiles[1].models)
         self.assertIs(profiles[0].rootStructure, profiles[1].rootStructure)
         name = "Device.RootDataModelVersion"
         self.assertIs(profiles[0].constants[name], profiles[1].constants[name])
+        for part in ("constants", "mapped", "commonObjects", "softwareVersion", "hardwareVersion"):
+            self.assertIs(getattr(profiles[0], part), getattr(profiles[1], part), part)
+        self.assertTrue(profiles[0].mapped)
+        self.assertIs(profiles[0].identity.productClass, profiles[1].identity.productClass)
+        self.assertIsNot(profiles[0].identity.serialNumber, profiles[1].identity.serialNumber)

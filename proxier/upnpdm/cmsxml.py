@@ -36,6 +36,7 @@ from typing import Iterable, Optional
 
 from lxml import etree
 
+from proxier.sharing import internText
 from proxier.upnp import cmsdoc, xmlstring
 from proxier.upnp.cmsdoc import CMS_NS, DataModelEntry, parameterValueList, splitAttributePath
 
@@ -168,14 +169,19 @@ def parseInstancePathList(value: str) -> list[str]:
 
 
 def parseParameterValueList(value: str) -> list[tuple[str, str]]:
-    """GetValues' C{ParameterValueList}: C{(path, value)} pairs in order; a missing Value is empty."""
+    """
+    GetValues' C{ParameterValueList}: C{(path, value)} pairs in order; a
+    missing Value is empty. The paths are shared strings (L{internText}):
+    the values a device's watcher keeps are by path, the same for every
+    device of a model (issue 19).
+    """
     document = _document(value, "ParameterValueList")
     out = []
     for node in _entries(document, "Parameter"):
         path = _text(next(node.iterchildren("{*}ParameterPath"), None)).strip()
         if not path:
             raise CMSDocumentError("a <Parameter> without <ParameterPath>")
-        out.append((path, _text(next(node.iterchildren("{*}Value"), None))))
+        out.append((internText(path), _text(next(node.iterchildren("{*}Value"), None))))
     return out
 
 

@@ -21,6 +21,7 @@ Each part keeps its own durable document in the device's store.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable, Optional, Sequence
 
 from twisted.internet.defer import Deferred, fail
@@ -42,6 +43,12 @@ from proxier.upnpdm.settings import ProxySettings
 __all__ = ["DeviceManagement", "DeviceLinkOf"]
 
 _SERVICES = {"bms": "BasicManagement", "sms": "SoftwareManagement", "cms": "ConfigurationManagement"}
+
+
+@lru_cache(maxsize=8)
+def _uploadTargets(localTargets: tuple) -> TargetPolicy:
+    """The policy the ACS's file servers must pass: configuration only, so one serves every device (issue 19)."""
+    return TargetPolicy(localTargets)
 
 
 class DeviceLinkOf:
@@ -197,7 +204,7 @@ class DeviceManagement:
             self.logs = LogsService(self.link, store.document("logs"), store.child("logs-tree"), self.queue,
                                     fetch=self.link.fetch,
                                     uploader=Uploader(uploadAgent, self.link.clock, timeout=settings.uploadTimeout,
-                                                      targets=TargetPolicy(settings.localTargets)))
+                                                      targets=_uploadTargets(settings.localTargets)))
             device.overlays.extend(self.logs.mounts)
             model.extraConstants.append(self.logs.count)
             model.transferHandlers["Upload"] = self.logs.upload

@@ -132,7 +132,7 @@ def serviceName(service: Service) -> Optional[str]:
     return parsed.name if parsed.name in DM_NAMES and parsed.version >= 1 else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per device, issue 19
 class Candidate:
     """
     One logical device that may become a Virtual CWMP Device.
@@ -259,6 +259,15 @@ _capabilities: InternTable[Capabilities] = InternTable()
 _profileParts: InternTable[Any] = InternTable()
 
 
+class _SharedMapping(dict):
+    """A profile's C{mapped} or C{constants}: one object for the profiles that hold equal ones (nothing writes to it)."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+
 def capabilities(candidate: Candidate, scpdOf: Callable[[Service], Any]) -> Capabilities:
     """
     The capabilities from each service's SCPD (C{scpdOf(service)}, or
@@ -338,10 +347,11 @@ def identityFrom(values: Mapping[str, str], manufacturer: str = "") -> DeviceIde
         raise ProbeRefused(f"no SerialNumber in the Common Objects ({IDENTITY_PATHS['serialNumber']})")
     productClass = _clean(values.get(IDENTITY_PATHS["productClass"], ""))
     maker = _clean(values.get(IDENTITY_PATHS["manufacturer"], "") or manufacturer)
-    return DeviceIdentity(maker, oui, productClass, serial)
+    # what the devices of a model say alike is one string for them all (issue 19); the serial number is each one's
+    return DeviceIdentity(internText(maker), internText(oui), internText(productClass), serial)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per device, issue 19
 class DeviceProfile:
     """
     What one Virtual CWMP Device is made of.
@@ -461,12 +471,13 @@ def makeProfile(candidate: Candidate, caps: Capabilities, models: Sequence[DataM
         candidate=candidate,
         capabilities=caps,
         models=_profileParts(tuple(_profileParts(m) for m in models)),
-        commonObjects=common,
-        root=root,
-        mapped=mapped,
-        constants={internText(name): _profileParts(value) for name, value in constants.items()},
-        softwareVersion=_clean(commonValues.get(IDENTITY_PATHS["softwareVersion"], "")),
-        hardwareVersion=_clean(commonValues.get(IDENTITY_PATHS["hardwareVersion"], "")),
+        commonObjects=internText(common),
+        root=internText(root) if root is not None else None,
+        mapped=_profileParts(_SharedMapping((internText(name), internText(path)) for name, path in mapped.items())),
+        constants=_profileParts(_SharedMapping((internText(name), _profileParts(value))
+                                               for name, value in constants.items())),
+        softwareVersion=internText(_clean(commonValues.get(IDENTITY_PATHS["softwareVersion"], ""))),
+        hardwareVersion=internText(_clean(commonValues.get(IDENTITY_PATHS["hardwareVersion"], ""))),
         notes=tuple(notes),
         rootStructure=internFrozenset(structure) if root is not None else frozenset(),
     )

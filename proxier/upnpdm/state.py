@@ -42,6 +42,8 @@ _ANNOUNCEMENTS = ("", "AboutToReboot", "AboutToBaselineReset")
 
 
 class DeviceState:
+    __slots__ = ("_document", "_retrier", "instances", "baselines", "bootIds", "announcement", "dirty")  # issue 19
+
     log = Logger()
 
     def __init__(self, document: Document, clock: Any = None) -> None:
