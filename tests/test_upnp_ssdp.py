@@ -423,6 +423,9 @@ class TypeTests(unittest.TestCase):
         """Device and service types parse; anything else is None."""
         self.assertEqual(parseType(CMS2), UPnPType("schemas-upnp-org", "service", "ConfigurationManagement", 2))
         self.assertEqual(str(parseType(CMS2)), CMS2)
+        one, two = parseType(CMS2), parseType(" " + CMS2)  # the parts of equal types are shared (issue 19)
+        self.assertIs(one.domain, two.domain)
+        self.assertIs(one.name, two.name)
         self.assertEqual(parseType("urn:dslforum-org:device:InternetGatewayDevice:1").kind, "device")
         for bad in ("upnp:rootdevice", UDN, "urn:x:thing:Y:1", "urn:x:service:Y:z", "urn::service:Y:1",
                     "urn:x:service::1", "urn:x:service:Y"):

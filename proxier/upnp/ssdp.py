@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence, Union
 
 from proxier.asciinum import isUnsigned, parseUnsigned
+from proxier.sharing import internText
 
 __all__ = [
     "SSDP_PORT",
@@ -575,7 +576,7 @@ def splitUSN(usn: str) -> tuple[str, str]:
     return udn.strip(), rest.strip()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UPnPType:
     """A device or service type: C{urn:<domain>:<kind>:<name>:<version>}."""
 
@@ -598,7 +599,8 @@ def parseType(text: str) -> Optional[UPnPType]:
         return None
     if not isUnsigned(parts[4], maxDigits=9) or not parts[1] or not parts[3]:
         return None
-    return UPnPType(parts[1], parts[2], parts[3], int(parts[4]))
+    # interned: what the profiles of a fleet keep is the same few types (issue 19)
+    return UPnPType(internText(parts[1]), internText(parts[2]), internText(parts[3]), int(parts[4]))
 
 
 def searchTargetMatches(st: str, nt: str) -> bool:

@@ -55,6 +55,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from proxier.log import DeviceLogger, RateLimitedLog
+from proxier.sharing import internText
 from proxier.upnp import ssdp
 from proxier.upnp.admission import LOOPBACK, MAX_WAITING, MAX_WAITING_PER_SOURCE, Admission
 from proxier.upnp.fetcher import DeviceInfo, isDMService
@@ -156,7 +157,7 @@ class TrackedDevice:
         self.bootId = message.bootId
         self.configId = message.configId
         self.secureLocation = message.secureLocation
-        self.server = message.server
+        self.server = internText(message.server)  # the same for every device of a model
         self.searchPort = message.searchPort
         self.maxAge = _clamp(message.maxAge)
         self.lastSeen = now
@@ -507,7 +508,7 @@ class DeviceTracker:
     def _seen(self, entry: TrackedDevice, message: Sighting, now: float) -> None:
         entry.lastSeen = now
         entry.maxAge = _clamp(message.maxAge)
-        entry.server = message.server or entry.server
+        entry.server = internText(message.server) if message.server else entry.server
         if message.searchPort is not None:
             entry.searchPort = message.searchPort
         self._armExpiry(entry)
