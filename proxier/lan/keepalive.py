@@ -71,9 +71,9 @@ MAX_RECORDS = 4096
 _STRIKES = 2  # early closes, stale connections, or consecutive "Connection: close" answers
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Device:
-    """What the pool knows of one C{host:port}."""
+    """What the pool knows of one C{host:port} (slots: one per device, issue 19)."""
 
     name: str
     idle: list["_Connection"] = field(default_factory=list)  # oldest first
