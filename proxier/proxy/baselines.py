@@ -94,19 +94,22 @@ class Baselines:
         cleared it (after saving them).
     """
 
+    # slots, and no marks until the ACS makes some: one per tree and per device (issue 19)
+    __slots__ = ("attributes", "values", "limit", "dirty", "_marks")
+
     def __init__(self, attributes: Optional[Mapping[str, Attributes]] = None,
                  values: Optional[Mapping[str, str]] = None, *, limit: int = MAX_WATCHED) -> None:
         self.attributes: dict[str, Attributes] = dict(attributes or {})
         self.values: dict[str, str] = dict(values or {})
         self.limit = limit
         self.dirty = False
-        self._marks: dict[str, float] = {}
+        self._marks: Optional[dict[str, float]] = None
 
     def copy(self) -> "Baselines":
         """An independent copy (to set back when a change cannot be saved)."""
         other = Baselines(self.attributes, self.values, limit=self.limit)
         other.dirty = self.dirty
-        other._marks = dict(self._marks)
+        other._marks = dict(self._marks) if self._marks is not None else None
         return other
 
     # -- attributes -------------------------------------------------------------------------
@@ -158,7 +161,7 @@ class Baselines:
         """The device is back to its factory state: attributes, baselines and marks go."""
         self.attributes.clear()
         self.values.clear()
-        self._marks.clear()
+        self._marks = None
         self.dirty = True
 
     # -- what the ACS changed ---------------------------------------------------------------
@@ -169,11 +172,15 @@ class Baselines:
         L{clearMarks}); a partial path (ending in C{.} or C{/}) covers
         everything below it.
         """
+        marks = self._marks if self._marks is not None else {}
         for path in paths:
-            self._marks[path] = until
+            marks[path] = until
+        self._marks = marks or None
 
     def markedByACS(self, path: str, now: float = 0.0) -> bool:
         """Whether a change at C{path} is the ACS's own (marks older than C{now} are dropped)."""
+        if self._marks is None:
+            return False
         for marked, until in list(self._marks.items()):
             if until < now:
                 del self._marks[marked]
@@ -184,7 +191,7 @@ class Baselines:
 
     def clearMarks(self) -> None:
         """The ACS's changes were seen (their outcome is the baseline now): the marks have done their job."""
-        self._marks.clear()
+        self._marks = None
 
     # -- change detection -------------------------------------------------------------------
 

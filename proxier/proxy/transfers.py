@@ -117,6 +117,10 @@ class TransferQueue:
     @param handlers: kind → L{ITransferHandler}.
     """
 
+    # slots: one queue per device (issue 19)
+    __slots__ = ("link", "clock", "log", "handlers", "_document", "_saver", "_seq", "jobs", "_resume", "_timer",
+                 "_waiting", "_ready", "_stopped", "_arming")
+
     def __init__(self, link: TransferLink, document: Document,
                  handlers: Optional[Mapping[str, Any]] = None) -> None:
         self.link = link
@@ -125,16 +129,20 @@ class TransferQueue:
         self.handlers: dict[str, Any] = dict(handlers or {})
         self._document = document
         # a failed save (logged once by the store) is tried again with the clock
-        self._saver = Retrier(document, lambda: {"seq": self._seq, "jobs": self.jobs}, self.clock)
+        self._saver = Retrier(document, self._payload, self.clock)
         stored = document.load(default=None, validate=_validate)
         self._seq = int(stored["seq"]) if stored else 0
         self.jobs: list[dict] = list(stored["jobs"]) if stored else []
-        self._resume = {job["id"] for job in self.jobs if job["phase"] == "running"}
+        # the jobs a restart interrupted, run again when the device is ready (a tuple: mostly empty)
+        self._resume = tuple(job["id"] for job in self.jobs if job["phase"] == "running")
         self._timer: Any = None
         self._waiting: Any = None
         self._ready = False
         self._stopped = False
         self._arming = False
+
+    def _payload(self) -> dict:
+        return {"seq": self._seq, "jobs": self.jobs}
 
     def save(self) -> None:
         """Write the queue; when that fails it stays in memory and is saved again later."""
@@ -179,7 +187,7 @@ class TransferQueue:
         for job in [j for j in self.jobs if j["phase"] == "running"]:
             handler = self.handlers[job["kind"]]
             if job["id"] in self._resume:
-                self._resume.discard(job["id"])
+                self._resume = tuple(i for i in self._resume if i != job["id"])
                 handler.run(job)
             else:
                 handler.jobDeviceReady(job, rebooted, aliveTime if aliveTime is not None else self.clock.seconds())
