@@ -10,9 +10,9 @@ console's server certificate), read through Twisted's own loaders.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional
 
-from twisted.internet import ssl
+from proxier import deferredtls
 
 __all__ = ["certificateBlocks", "readPEM", "loadCertificateAndKey", "TLSConfigError"]
 
@@ -30,13 +30,16 @@ def readPEM(path: str) -> bytes:
         raise TLSConfigError(f"{path}: {e.strerror}") from None
 
 
-def loadCertificateAndKey(certificateFile: str = "", keyFile: str = "") -> Optional[ssl.PrivateCertificate]:
-    """The certificate of C{certificateFile} with the key of C{keyFile}, or C{None} when not configured."""
+def loadCertificateAndKey(certificateFile: str = "", keyFile: str = "") -> Optional[Any]:
+    """
+    The certificate of C{certificateFile} with the key of C{keyFile} (a
+    L{twisted.internet.ssl.PrivateCertificate}), or C{None} when not configured.
+    """
     if not certificateFile:
         return None
     pem = readPEM(certificateFile) + b"\n" + readPEM(keyFile)
     try:
-        return ssl.PrivateCertificate.loadPEM(pem)
+        return deferredtls.ssl().PrivateCertificate.loadPEM(pem)
     except Exception as e:
         raise TLSConfigError(f"{certificateFile} / {keyFile}: unusable certificate or key ({e})") from None
 

@@ -129,6 +129,9 @@ def _openStore(config: configmod.Config) -> Store:
 
 def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
     """The service tree for parsed C{options} (in demo mode when no ACS is configured: L{proxier.demo})."""
+    from proxier.deferredtls import installReactor
+
+    installReactor()  # before the service's modules import the reactor: pyOpenSSL waits for the first TLS use
     from proxier.service import ProxierService
 
     demoMode = demoActive(options.config)

@@ -34,11 +34,11 @@ import os
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from twisted.application.service import Service
-from twisted.internet import ssl
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 
+from proxier import deferredtls
 from proxier.config import ConfigError
 from proxier.console.api import ConsoleAPI, ConsoleSource, TreeSource
 from proxier.httpauth import MAX_HEADER, DigestServer
@@ -252,6 +252,7 @@ class ConsoleService(Service):
         if served is None:
             return None
         self._tls = served
+        ssl = deferredtls.ssl()
         return ssl.CertificateOptions(privateKey=served.privateKey.original, certificate=served.original,
                                       raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
 

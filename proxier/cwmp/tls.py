@@ -18,19 +18,23 @@ store) and its name against the URL's host through service-identity, by
 L{twisted.internet.ssl.optionsForClientTLS} (TR-069 3.4.3: the CPE MUST
 verify the ACS certificate). An optional client certificate authenticates the
 CPE. Keys and certificates are read through Twisted's own loaders; pyOpenSSL
-is used for nothing else.
+is used for nothing else. With an http:// ACS they are read at the first
+https connection (a transfer, a redirect, a new URL), so that pyOpenSSL is
+not loaded for nothing (L{proxier.deferredtls}); the files are still checked
+at start as far as that needs no pyOpenSSL (readable, holding PEM blocks).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
+from urllib.parse import urlsplit
 
-from twisted.internet import ssl
 from twisted.internet.defer import Deferred
 from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
+from proxier import deferredtls
 from proxier.interfaces import IACSAgent, ISessionAgent
 from proxier.pem import TLSConfigError, certificateBlocks, loadCertificateAndKey, readPEM
 
@@ -42,30 +46,48 @@ def loadTrustRoot(caFile: str = "") -> Any:
     The trust root for ACS certificates: every certificate in the PEM file
     C{caFile}, or the platform's trust store when it is empty.
     """
+    ssl = deferredtls.ssl()
     if not caFile:
         return ssl.platformTrust()
-    blocks = certificateBlocks(readPEM(caFile))
-    if not blocks:
-        raise TLSConfigError(f"{caFile}: no PEM certificate in it")
+    blocks = _trustBlocks(caFile)
     try:
         return ssl.trustRootFromCertificates([ssl.Certificate.loadPEM(b) for b in blocks])
     except Exception as e:
         raise TLSConfigError(f"{caFile}: unreadable certificate ({e})") from None
 
 
+def _trustBlocks(caFile: str) -> list[bytes]:
+    blocks = certificateBlocks(readPEM(caFile))
+    if not blocks:
+        raise TLSConfigError(f"{caFile}: no PEM certificate in it")
+    return blocks
+
+
 @implementer(IPolicyForHTTPS)
 class ACSTLSPolicy:
-    """Verify the ACS against C{trustRoot} and its URL's host name; present C{clientCertificate}."""
+    """
+    Verify the ACS against C{trustRoot} and its URL's host name; present
+    C{clientCertificate} (a L{twisted.internet.ssl.PrivateCertificate}).
 
-    def __init__(self, trustRoot: Any, clientCertificate: Optional[ssl.PrivateCertificate] = None) -> None:
+    @param load: when given, makes C{(trustRoot, clientCertificate)} at the
+        first https connection (L{TLSConfigError}: that connection fails).
+    """
+
+    def __init__(self, trustRoot: Any = None, clientCertificate: Any = None, *,
+                 load: Optional[Callable[[], tuple[Any, Any]]] = None) -> None:
         self.trustRoot = trustRoot
         self.clientCertificate = clientCertificate
+        self._load = load
 
     def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+        if self._load is not None:
+            self.trustRoot, self.clientCertificate = self._load()
+            self._load = None
         name = hostname.decode("idna") if isinstance(hostname, bytes) else hostname
         if name.startswith("[") and name.endswith("]"):
             name = name[1:-1]
-        return ssl.optionsForClientTLS(name, trustRoot=self.trustRoot, clientCertificate=self.clientCertificate)
+        return deferredtls.ssl().optionsForClientTLS(name, trustRoot=self.trustRoot,
+                                                     clientCertificate=self.clientCertificate)
 
 
 @implementer(ISessionAgent)
@@ -130,10 +152,23 @@ def makeACSAgent(reactor: Any, acs: Mapping[str, Any], *, pool: Optional[HTTPCon
     The agents towards the ACS, from the C{[acs]} config section
     (C{ca_file}, C{client_certificate}, C{client_key}, C{request_timeout}).
     C{pool} serves one-off requests; when it is not persistent, sessions do
-    not keep their connection either.
+    not keep their connection either. The files are read now when the ACS's
+    URL is https, else at the first https connection (see the module).
 
     @raise TLSConfigError: when a file cannot be used.
     """
-    policy = ACSTLSPolicy(loadTrustRoot(acs.get("ca_file", "")),
-                          loadCertificateAndKey(acs.get("client_certificate", ""), acs.get("client_key", "")))
+    caFile, certificate, key = acs.get("ca_file", ""), acs.get("client_certificate", ""), acs.get("client_key", "")
+
+    def load() -> tuple[Any, Any]:
+        return loadTrustRoot(caFile), loadCertificateAndKey(certificate, key)
+
+    if urlsplit(acs.get("url", "")).scheme.lower() == "https":
+        policy = ACSTLSPolicy(*load())
+    else:
+        if caFile:
+            _trustBlocks(caFile)
+        if certificate:
+            readPEM(certificate)
+            readPEM(key)
+        policy = ACSTLSPolicy(load=load)
     return ACSAgent(reactor, policy, acs.get("request_timeout", 30), pool)

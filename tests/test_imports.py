@@ -1,0 +1,130 @@
+"""
+What the proxier imports (issue 19, the idle floor): pyOpenSSL and
+cryptography only when TLS is used (L{proxier.deferredtls}). The proxier
+runs as on a gateway (twistd on the shipped configuration, in a process of
+its own, all on 127.0.0.1) and is asked, by SIGUSR1, for its C{sys.modules}
+once its BOOTSTRAP session with a fake ACS ended.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from twisted.internet import defer
+from twisted.trial import unittest
+from twisted.web.server import Site
+
+from tests._helpers import subprocessEnv, waitFor
+
+#: the proxier under twistd, writing its sys.modules to $MODULES_FILE on SIGUSR1
+CHILD = """
+import os, signal, sys
+def dump(*_):
+    with open(os.environ["MODULES_FILE"] + ".tmp", "w") as f:
+        f.write("\\n".join(sorted(sys.modules)))
+    os.rename(os.environ["MODULES_FILE"] + ".tmp", os.environ["MODULES_FILE"])
+signal.signal(signal.SIGUSR1, dump)
+from twisted.scripts.twistd import run
+run()
+"""
+TLS_MODULES = ("OpenSSL", "cryptography", "service_identity", "twisted.internet.ssl")
+
+
+class ShippedProxierTests(unittest.TestCase):
+    @defer.inlineCallbacks
+    def modulesAfterBootstrap(self, https: bool) -> Any:
+        """The modules of a proxier whose BOOTSTRAP session with a fake ACS (over TLS when C{https}) ended well."""
+        from twisted.internet import reactor
+
+        from bench._harness import FleetProcesses, bootstrapped, freeTCPPort, stopChildren
+
+        sections: dict[str, dict[str, str]] = {}
+        port = freeTCPPort()
+        if https:
+            from twisted.internet import ssl
+
+            from tests.test_cwmp_transport import makeCertificate, pem
+
+            folder = os.path.abspath(self.mktemp())
+            os.makedirs(folder)
+            ca = makeCertificate("Test ACS CA", ca=True)
+            with open(os.path.join(folder, "ca.pem"), "wb") as f:
+                f.write(pem(ca[0]))
+            sections["acs"] = {"url": f"https://localhost:{port}/acs", "ca_file": os.path.join(folder, "ca.pem")}
+        lan = FleetProcesses(reactor, 0, "test-imports-", sections)
+        self.addCleanup(lan.stop)
+        if https:
+            server = ssl.PrivateCertificate.loadPEM(pem(*makeCertificate("localhost", ca, ("localhost",))))
+            listening = reactor.listenSSL(port, Site(lan.acs), server.options(), interface="127.0.0.1")
+            self.addCleanup(listening.stopListening)
+        modules = os.path.join(lan.workdir, "modules")
+        output = open(os.path.join(lan.workdir, "twistd.out"), "w")
+        self.addCleanup(output.close)
+        lan.proxier = subprocess.Popen(
+            [sys.executable, "-c", CHILD, "--nodaemon", "--pidfile=", "proxier", "--config", lan.config],
+            stdout=output, stderr=subprocess.STDOUT, cwd=lan.workdir,
+            env=dict(subprocessEnv(), MODULES_FILE=modules))
+        self.addCleanup(stopChildren, [lan.proxier])
+        yield from waitFor(lambda: bool(bootstrapped(lan.acs)) or lan.proxier.poll() is not None, 60,
+                           "the proxier's BOOTSTRAP session")
+        self.assertIsNone(lan.proxier.poll(), f"the proxier exited; see {lan.workdir}/twistd.out")
+        os.kill(lan.proxier.pid, signal.SIGUSR1)
+        yield from waitFor(lambda: os.path.exists(modules), 10, "the proxier's sys.modules")
+        with open(modules) as f:
+            return set(f.read().split())
+
+    @defer.inlineCallbacks
+    def test_httpACSLoadsNoTLS(self) -> None:
+        """
+        With an http:// ACS, no console certificate and no DeviceProtection
+        device, neither pyOpenSSL nor cryptography is loaded, even after a
+        session: the reactor, endpoints and Agent were imported without them.
+        """
+        modules = yield self.modulesAfterBootstrap(https=False)
+        self.assertIn("twisted.web.client", modules)
+        self.assertEqual([m for m in TLS_MODULES if m in modules], [])
+
+    @defer.inlineCallbacks
+    def test_httpsACSFromTheFirstInform(self) -> None:
+        """
+        With an https:// ACS the first Inform goes over TLS, verified against
+        the configured CA: pyOpenSSL loaded when needed works as if imported
+        at start (the names Twisted binds from it bound then).
+        """
+        modules = yield self.modulesAfterBootstrap(https=True)
+        self.assertEqual([m for m in TLS_MODULES if m not in modules], [])
+
+
+class BindingTests(unittest.TestCase):
+    def test_boundAsAnEagerImport(self) -> None:
+        """
+        Each module of L{proxier.deferredtls._BOUND}, imported without
+        pyOpenSSL and bound once it loads, holds the same TLS names as after
+        an eager import (this Twisted's: a new name would be missing).
+        """
+        script = """
+import sys
+from proxier import deferredtls
+if sys.argv[1] == "deferred":
+    assert deferredtls.installReactor()
+    assert "OpenSSL" not in sys.modules
+    import OpenSSL
+else:
+    import twisted.internet.reactor, twisted.internet.endpoints, twisted.web.client
+for name in sorted(deferredtls._BOUND):
+    module = sys.modules[name]
+    for key, value in sorted(vars(module).items()):
+        if not key.startswith("__") and getattr(value, "__module__", getattr(value, "__name__", "")).startswith(
+                ("OpenSSL", "twisted.internet.ssl", "twisted.internet._sslverify", "twisted.protocols")):
+            print(name, key, getattr(value, "__module__", ""), getattr(value, "__name__", ""))
+"""
+        runs = [subprocess.run([sys.executable, "-c", script, how], capture_output=True, text=True, timeout=60,
+                               env=subprocessEnv()) for how in ("deferred", "eager")]
+        for run in runs:
+            self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("twisted.internet.endpoints TLSMemoryBIOFactory", runs[1].stdout)
+        self.assertEqual(runs[0].stdout, runs[1].stdout)
