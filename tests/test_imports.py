@@ -128,3 +128,33 @@ for name in sorted(deferredtls._BOUND):
             self.assertEqual(run.returncode, 0, run.stderr)
         self.assertIn("twisted.internet.endpoints TLSMemoryBIOFactory", runs[1].stdout)
         self.assertEqual(runs[0].stdout, runs[1].stdout)
+
+
+class ACSFilesTests(unittest.TestCase):
+    """The ACS's TLS files with an http:// ACS: checked at start without pyOpenSSL, parsed at the first https use."""
+
+    def agent(self, **acs: str) -> Any:
+        from twisted.internet import reactor
+
+        from proxier.cwmp.tls import makeACSAgent
+
+        return makeACSAgent(reactor, dict({"url": "http://acs.example.net/acs", "request_timeout": 10}, **acs))
+
+    def test_missingFileAtStart(self) -> None:
+        """A CA file or client certificate that cannot be read stops the start, as with an https ACS."""
+        from proxier.pem import TLSConfigError
+
+        missing = os.path.abspath(self.mktemp())
+        self.assertRaises(TLSConfigError, self.agent, ca_file=missing)
+        self.assertRaises(TLSConfigError, self.agent, client_certificate=missing, client_key=missing)
+
+    def test_unreadableCertificateAtFirstUse(self) -> None:
+        """A PEM block that is no certificate is reported, naming the file, by the first https connection."""
+        from proxier.pem import TLSConfigError
+
+        path = os.path.abspath(self.mktemp())
+        with open(path, "wb") as f:
+            f.write(b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+        agent = self.agent(ca_file=path)
+        error = self.assertRaises(TLSConfigError, agent.policy.creatorForNetloc, b"acs.example.net", 443)
+        self.assertIn(path, str(error))
