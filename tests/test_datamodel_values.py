@@ -47,6 +47,12 @@ class IdentityTests(unittest.TestCase):
         self.assertEqual(DeviceIdentity("M", "00D0F5", "Media Box/2", "A:1").key, "00D0F5-Media_Box_2-A_1")
         self.assertEqual(str(DeviceIdentity("M", "00D0F5", "Media Box/2", "A:1")), "00D0F5-Media Box/2-A:1")
 
+    def test_sharedText(self) -> None:
+        """Each caller of a device's key or name gets the one string (issue 19: a device's parts each keep it)."""
+        one, other = DeviceIdentity("M", "00D0F5", "Box", "SN-1"), DeviceIdentity("M", "00D0F5", "Box", "SN-1")
+        self.assertIs(one.key, other.key)
+        self.assertIs(str(one), str(other))
+
     def test_transferDirection(self) -> None:
         """The method names the direction."""
         self.assertFalse(TransferRequest("Upload", "k", "4 Vendor Log File 1", "http://acs/").isDownload)

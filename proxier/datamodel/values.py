@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from proxier.sharing import internText
+
 __all__ = [
     "DeviceIdentity",
     "ParameterInfo",
@@ -66,12 +68,14 @@ class DeviceIdentity:
         A stable, file-system-safe name for this identity: C{OUI-ProductClass-
         SerialNumber} (the form TR-069 uses for the CPE in HTTP logs), with
         anything but letters, digits, C{.}, C{_} and C{-} replaced by C{_}.
+        One string for every caller (issue 19: a device's parts each keep it).
         """
         raw = f"{self.oui}-{self.productClass}-{self.serialNumber}"
-        return "".join(c if (c.isascii() and (c.isalnum() or c in "._-")) else "_" for c in raw)
+        return internText("".join(c if (c.isascii() and (c.isalnum() or c in "._-")) else "_" for c in raw))
 
     def __str__(self) -> str:
-        return f"{self.oui}-{self.productClass}-{self.serialNumber}"
+        # one string for every caller, as the key
+        return internText(f"{self.oui}-{self.productClass}-{self.serialNumber}")
 
 
 @dataclass(frozen=True)
