@@ -43,6 +43,7 @@ from proxier.datamodel.capabilities import ChangeListener, ILocalWrites, INotify
 from proxier.datamodel.faults import CWMPFault, SetParameterValuesFault, asFault
 from proxier.datamodel.values import AttributeChange, ParameterInfo, ParameterValue
 from proxier.interfaces import IDataModel, IForcedInform
+from proxier.sharing import InternTable
 
 __all__ = ["CompositeDataModel", "Mount"]
 
@@ -140,8 +141,8 @@ class CompositeDataModel:
         # longest prefix first: the first match of a name is its route
         self._byDepth = tuple(sorted(self._mounts, key=lambda m: -m.depth))
         self._routes = _routesOf(tuple(m.prefix for m in self._byDepth))
-        # the mount paths with another mount inside them (mostly none: the one empty frozenset)
-        self._nested = frozenset(m.prefix for m in self._mounts if self._below(m.prefix))
+        # the mount paths with another mount inside them (mostly none: the one empty tuple)
+        self._nested = tuple(m.prefix for m in self._mounts if self._below(m.prefix))
         models: list[Any] = []
         for mount in self._mounts:
             if not any(mount.model is m for m in models):
@@ -155,7 +156,7 @@ class CompositeDataModel:
         for model in self._models:
             if IForcedInform.providedBy(model):
                 names.extend(n for n in model.forcedInform if n not in names)
-        self.forcedInform: tuple[str, ...] = tuple(names)
+        self.forcedInform: tuple[str, ...] = _forcedInforms(tuple(names))
         self._listeners: list[ChangeListener] = []
         # Listening on the mounted models only while someone listens here: a
         # model that detects changes without a listener keeps its baselines,
@@ -739,6 +740,9 @@ _FEW_PREFIXES = 32
 
 
 _log = Logger()
+
+#: The forced-inform names of composites, one tuple for the composites that have the same (issue 19).
+_forcedInforms: InternTable[tuple[str, ...]] = InternTable()
 
 
 def _call(method: Callable[..., Any], *args: Any) -> defer.Deferred:
