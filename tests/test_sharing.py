@@ -10,7 +10,7 @@ from __future__ import annotations
 from twisted.trial import unittest
 
 from proxier.sharing import InternTable, internFrozenset
-from proxier.upnp.description import SCPD, Action, Device
+from proxier.upnp.description import SCPD, Action, Device, DeviceDescription
 from proxier.upnpdm import profile as P
 from proxier.upnpdm.cmsschema import CMSSchema
 from tests.test_upnpdm_profile import CMS2, COMMON, MODELS, service
@@ -87,6 +87,12 @@ class DevicesShareTests(unittest.TestCase):
     def candidate(self, udn: str) -> P.Candidate:
         return P.Candidate(udn, Device("t", udn.upper(), manufacturer="Lamps Inc."),
                            {"ConfigurationManagement": service(CMS2, "CMS")})
+
+    def test_serviceNames(self) -> None:
+        """A candidate's services are keyed by the module's names, not by the strings parsed from each description."""
+        found, _ = P.candidates(DeviceDescription(Device("t", "uuid:A", services=(service((CMS2 + "!")[:-1], "CMS"),))))
+        [name] = found[0].services
+        self.assertIs(name, P.DM_NAMES[1])
 
     def test_capabilitiesAndProfile(self) -> None:
         """Two devices of one model, SCPDs parsed apart: one Capabilities, one models tuple, shared constants."""

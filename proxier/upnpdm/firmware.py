@@ -220,8 +220,8 @@ class FirmwareService:
         self.autonomous: list[dict] = list(stored["autonomous"]) if stored else []
         self.notFirmware: list[int] = list(stored["notFirmware"]) if stored else []
         self.firstSeen: dict[int, float] = {}
-        # rebound, not changed in place: the empty frozenset is one object for every device
-        self._examining: frozenset[int] = frozenset()
+        # a tuple (an ID or two, rebound): the empty tuple is one object for every device, a set costs 216 bytes
+        self._examining: tuple[int, ...] = ()
         self._busy: dict[Any, Deferred] = {}
         self._deadlines: dict[int, Any] = {}
         self._poll: Any = None
@@ -569,7 +569,7 @@ class FirmwareService:
             return  # an unknown ID may be the Update under way: examined at the next look
         ours = {j["data"].get("operationId") for j in self.queue.ofKind("firmware")}
         tracked = {a["operationId"] for a in self.autonomous}
-        for operationId in sorted(ids - ours - tracked - set(self.notFirmware) - self._examining):
+        for operationId in sorted(ids - ours - tracked - set(self.notFirmware) - set(self._examining)):
             self._examine(operationId, at)
         self._armPoll()
 
@@ -637,7 +637,7 @@ class FirmwareService:
     # -- updates by other control points (§4.7.1.3) --------------------------------------------
 
     def _examine(self, operationId: int, at: float) -> None:
-        self._examining |= {operationId}
+        self._examining += (operationId,)
         d = self.link.call("sms", "GetOperationInfo", {"OperationID": operationId})
 
         @inlineCallbacks
@@ -673,7 +673,7 @@ class FirmwareService:
         d.addBoth(lambda _: self._notExamining(operationId))
 
     def _notExamining(self, operationId: int) -> None:
-        self._examining -= {operationId}
+        self._examining = tuple(i for i in self._examining if i != operationId)
 
     @inlineCallbacks
     def _concludeAutonomous(self, entry: dict, completeTime: float, rebooted: bool = False) -> Any:

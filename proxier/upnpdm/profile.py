@@ -73,6 +73,8 @@ __all__ = [
 
 #: The UPnP DM services (TR-330 §3.1: "at least one of BMS, CMS or SMS").
 DM_NAMES = ("BasicManagement", "ConfigurationManagement", "SoftwareManagement")
+# each name as this module spells it: a candidate's services are keyed by these, not by each device's copy (issue 19)
+_DM_NAME = {name: name for name in DM_NAMES}
 
 #: The CMS actions without which the model cannot be read (all required by
 #: the CMS:1 and CMS:2 templates).
@@ -129,7 +131,7 @@ def serviceName(service: Service) -> Optional[str]:
     parsed = parseType(service.serviceType)
     if parsed is None or parsed.domain != "schemas-upnp-org" or parsed.kind != "service":
         return None
-    return parsed.name if parsed.name in DM_NAMES and parsed.version >= 1 else None
+    return _DM_NAME.get(parsed.name) if parsed.version >= 1 else None
 
 
 @dataclass(frozen=True, slots=True)  # slots: one per device, issue 19
