@@ -95,6 +95,7 @@ def _shared(content: Any, key: Hashable) -> Any:
 
 
 _EMPTY_DICT = _FrozenDict()
+_EMPTY_SET: frozenset = frozenset()  # one object: frozenset() makes a new one each time since Python 3.10
 
 
 class SharedDict(MutableMapping):
@@ -162,7 +163,7 @@ class SharedSet(MutableSet):
     __slots__ = ("_data", "_own")
 
     def __init__(self) -> None:
-        self._data: Any = frozenset()
+        self._data: Any = _EMPTY_SET
         self._own = False
 
     def __contains__(self, item: object) -> bool:
@@ -194,7 +195,7 @@ class SharedSet(MutableSet):
         self._data.discard(item)
 
     def clear(self) -> None:
-        self._data = frozenset()
+        self._data = _EMPTY_SET
         self._own = False
 
     def share(self) -> None:
