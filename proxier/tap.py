@@ -66,6 +66,11 @@ class Options(usage.Options):
         sys.exit(0)
 
     def postOptions(self) -> None:
+        from proxier.deferredtls import installReactor
+
+        # before anything imports the reactor (C{python -m twisted} imports it once these options are parsed):
+        # pyOpenSSL then waits for the first TLS use
+        installReactor()
         path = self["config"]
         required = path is not None
         if path is None:
@@ -129,9 +134,6 @@ def _openStore(config: configmod.Config) -> Store:
 
 def makeService(options: Options, reactor: Optional[Any] = None) -> Any:
     """The service tree for parsed C{options} (in demo mode when no ACS is configured: L{proxier.demo})."""
-    from proxier.deferredtls import installReactor
-
-    installReactor()  # before the service's modules import the reactor: pyOpenSSL waits for the first TLS use
     from proxier.service import ProxierService
 
     demoMode = demoActive(options.config)

@@ -14,13 +14,14 @@ import subprocess
 import sys
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, threads
 from twisted.trial import unittest
 from twisted.web.server import Site
 
 from tests._helpers import subprocessEnv, waitFor
 
-#: the proxier under twistd, writing its sys.modules to $MODULES_FILE on SIGUSR1
+#: the proxier under twistd (Debian's proxier(8)) or twist (OpenWrt's python -m twisted), writing its sys.modules
+#: to $MODULES_FILE on SIGUSR1
 CHILD = """
 import os, signal, sys
 def dump(*_):
@@ -28,16 +29,25 @@ def dump(*_):
         f.write("\\n".join(sorted(sys.modules)))
     os.rename(os.environ["MODULES_FILE"] + ".tmp", os.environ["MODULES_FILE"])
 signal.signal(signal.SIGUSR1, dump)
-from twisted.scripts.twistd import run
-run()
+if sys.argv.pop(1) == "twistd":
+    from twisted.scripts.twistd import run
+    run()
+else:
+    from twisted.application.twist._twist import Twist
+    Twist.main()
 """
+RUNNERS = {"twistd": ["--nodaemon", "--pidfile="], "twist": []}
 TLS_MODULES = ("OpenSSL", "cryptography", "service_identity", "twisted.internet.ssl")
 
 
 class ShippedProxierTests(unittest.TestCase):
     @defer.inlineCallbacks
-    def modulesAfterBootstrap(self, https: bool) -> Any:
-        """The modules of a proxier whose BOOTSTRAP session with a fake ACS (over TLS when C{https}) ended well."""
+    def modulesAfterBootstrap(self, https: bool, runner: str = "twistd") -> Any:
+        """
+        The modules of a proxier run by C{runner} whose BOOTSTRAP session
+        with a fake ACS ended well; with C{https}, the ACS and the console
+        are served over TLS, the console's certificate checked here.
+        """
         from twisted.internet import reactor
 
         from bench._harness import FleetProcesses, bootstrapped, freeTCPPort, stopChildren
@@ -55,6 +65,13 @@ class ShippedProxierTests(unittest.TestCase):
             with open(os.path.join(folder, "ca.pem"), "wb") as f:
                 f.write(pem(ca[0]))
             sections["acs"] = {"url": f"https://localhost:{port}/acs", "ca_file": os.path.join(folder, "ca.pem")}
+            consoleCertificate = makeCertificate("console")
+            with open(os.path.join(folder, "console.pem"), "wb") as f:
+                f.write(pem(*consoleCertificate))
+            consolePort = freeTCPPort()
+            sections["console"] = {"enable": "yes", "port": str(consolePort),
+                                   "certificate": os.path.join(folder, "console.pem"),
+                                   "key": os.path.join(folder, "console.pem")}
         lan = FleetProcesses(reactor, 0, "test-imports-", sections)
         self.addCleanup(lan.stop)
         if https:
@@ -65,13 +82,20 @@ class ShippedProxierTests(unittest.TestCase):
         output = open(os.path.join(lan.workdir, "twistd.out"), "w")
         self.addCleanup(output.close)
         lan.proxier = subprocess.Popen(
-            [sys.executable, "-c", CHILD, "--nodaemon", "--pidfile=", "proxier", "--config", lan.config],
+            [sys.executable, "-c", CHILD, runner, *RUNNERS[runner], "proxier", "--config", lan.config],
             stdout=output, stderr=subprocess.STDOUT, cwd=lan.workdir,
             env=dict(subprocessEnv(), MODULES_FILE=modules))
         self.addCleanup(stopChildren, [lan.proxier])
         yield from waitFor(lambda: bool(bootstrapped(lan.acs)) or lan.proxier.poll() is not None, 60,
                            "the proxier's BOOTSTRAP session")
         self.assertIsNone(lan.proxier.poll(), f"the proxier exited; see {lan.workdir}/twistd.out")
+        if https:
+            import ssl as stdlibSSL
+
+            from cryptography import x509
+
+            served = yield threads.deferToThread(stdlibSSL.get_server_certificate, ("127.0.0.1", consolePort))
+            self.assertEqual(x509.load_pem_x509_certificate(served.encode("ascii")), consoleCertificate[0])
         os.kill(lan.proxier.pid, signal.SIGUSR1)
         yield from waitFor(lambda: os.path.exists(modules), 10, "the proxier's sys.modules")
         with open(modules) as f:
@@ -89,11 +113,22 @@ class ShippedProxierTests(unittest.TestCase):
         self.assertEqual([m for m in TLS_MODULES if m in modules], [])
 
     @defer.inlineCallbacks
+    def test_httpACSUnderTwist(self) -> None:
+        """
+        The same under C{python -m twisted proxier} (OpenWrt's init script),
+        which installs the reactor once the options are parsed, before the
+        service is made.
+        """
+        modules = yield self.modulesAfterBootstrap(https=False, runner="twist")
+        self.assertEqual([m for m in TLS_MODULES if m in modules], [])
+
+    @defer.inlineCallbacks
     def test_httpsACSFromTheFirstInform(self) -> None:
         """
         With an https:// ACS the first Inform goes over TLS, verified against
-        the configured CA: pyOpenSSL loaded when needed works as if imported
-        at start (the names Twisted binds from it bound then).
+        the configured CA, and the console serves its certificate (listenSSL):
+        pyOpenSSL loaded when needed works as if imported at start (the names
+        Twisted binds from it bound then).
         """
         modules = yield self.modulesAfterBootstrap(https=True)
         self.assertEqual([m for m in TLS_MODULES if m not in modules], [])
