@@ -127,7 +127,7 @@ class VirtualDevice(ProxiedDevice):
         self.expected = ""  # "reboot" / "reset": the proxier asked for it
         self.probeInterval = probeInterval
         self.overlays: list[tuple[str, Any]] = []
-        self.followers: list[Any] = []
+        self.followers: tuple[Any, ...] = ()  # rarely any: the empty tuple is shared (issue 19)
         self._probe: Any = None
         self._composite: Optional[CompositeDataModel] = None
         self.gate = gateFactory(self._target, onUnreachable=self._unreachable, onAnswer=self._answering,

@@ -447,7 +447,7 @@ def embeddedObjects(device: Any, table: str, store: Any) -> DeviceObjects:
     once a device.
     """
     follower = CMSFollower(device, store.document("embedded-" + device.key[:100]))
-    device.followers.append(follower)
+    device.followers += (follower,)
     follower.sweep()
     return DeviceObjects(table, CWMP_ROOT, EmbeddedCMS(follower.model, follower.copy), (DATA_MODEL[0],),
                          synchronized=lambda: follower.copy.at)
