@@ -354,9 +354,8 @@ class TreeDataModel:
             self._valuesDoc = store.document("values")
             self._tablesDoc = store.document("tables")
             self._baselinesDoc = store.document("baselines")
-            # a failed save is tried again at the next change (the store logs it)
-            # coalesced: the values last reported are the proxier's own observation, not an RPC's
-            self._baselinesSaver = Retrier(self._baselinesDoc, self._reportedValues, coalesce=True)
+            # made by the first save: a tree whose parameters are never watched has none (issue 19)
+            self._baselinesSaver: Optional[Retrier] = None
             self._load()
 
     # ---- persistence -----------------------------------------------------------
@@ -468,6 +467,10 @@ class TreeDataModel:
         """The values last reported, on disk when they changed (a failed save is retried at the next change)."""
         if self._store is None or not self._baselines.dirty or self._deferred(self._saveBaselines):
             return
+        if self._baselinesSaver is None:
+            # a failed save is tried again at the next change (the store logs it)
+            # coalesced: the values last reported are the proxier's own observation, not an RPC's
+            self._baselinesSaver = Retrier(self._baselinesDoc, self._reportedValues, coalesce=True)
         if self._baselinesSaver.save():
             self._baselines.dirty = False
 
