@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Any
+from typing import Any, Optional
 
 from twisted.internet import defer, threads
 from twisted.trial import unittest
@@ -42,7 +42,8 @@ TLS_MODULES = ("OpenSSL", "cryptography", "service_identity", "twisted.internet.
 
 class ShippedProxierTests(unittest.TestCase):
     @defer.inlineCallbacks
-    def modulesAfterBootstrap(self, https: bool, runner: str = "twistd") -> Any:
+    def modulesAfterBootstrap(self, https: bool, runner: str = "twistd",
+                              sections: Optional[dict[str, dict[str, str]]] = None) -> Any:
         """
         The modules of a proxier run by C{runner} whose BOOTSTRAP session
         with a fake ACS ended well; with C{https}, the ACS and the console
@@ -52,7 +53,7 @@ class ShippedProxierTests(unittest.TestCase):
 
         from bench._harness import FleetProcesses, bootstrapped, freeTCPPort, stopChildren
 
-        sections: dict[str, dict[str, str]] = {}
+        sections = dict(sections or {})
         port = freeTCPPort()
         if https:
             from twisted.internet import ssl
@@ -132,6 +133,18 @@ class ShippedProxierTests(unittest.TestCase):
         """
         modules = yield self.modulesAfterBootstrap(https=True)
         self.assertEqual([m for m in TLS_MODULES if m not in modules], [])
+
+
+    @defer.inlineCallbacks
+    def test_printerModelOnlyWhenEnabled(self) -> None:
+        """
+        With the printer protocol not enabled, its model (the generated
+        PrintService tree) and service are not imported: listing the plugins
+        imports the printer's settings alone.
+        """
+        modules = yield self.modulesAfterBootstrap(https=False, sections={"protocols": {"enabled": "UPnP-DM"}})
+        self.assertEqual(sorted(m for m in modules if m.startswith("proxier.printer")),
+                         ["proxier.printer", "proxier.printer.settings"])
 
 
 class BindingTests(unittest.TestCase):

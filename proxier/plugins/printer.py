@@ -14,7 +14,8 @@ CWMP CPE instead (PRINTERS.md §11): the service made is then an
 L{IEmbeddedDevice<proxier.interfaces.IEmbeddedDevice>}.
 
 Kept light: the plugin system imports this module to list protocols; the
-printer service itself is imported when the service is made.
+printer's model (its generated PrintService tree, lxml) and service are
+imported when the protocol is enabled, not to list it (issue 19).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from proxier.interfaces import IProxyProtocol
-from proxier.printer.model import DATA_MODEL, SERVICE_TABLE
 from proxier.printer.settings import (
     DISCOVERY_PROTOCOL,
     DNS_SD_DISCOVERY_PROTOCOL,
@@ -35,7 +35,6 @@ from proxier.printer.settings import (
     SNMP_DISCOVERY_PROTOCOL,
     SNMP_PROXY_PROTOCOL,
 )
-from proxier.proxy.embeddedobjects import EmbeddedObjectsSpec
 
 
 @implementer(IPlugin, IProxyProtocol)
@@ -46,9 +45,17 @@ class PrinterProtocol:
     otherProxyProtocols = (SNMP_PROXY_PROTOCOL,)  # a printer that speaks only SNMP
     discoveryProtocol = (DISCOVERY_PROTOCOL, DNS_SD_DISCOVERY_PROTOCOL, SNMP_DISCOVERY_PROTOCOL)
     configSection = SECTION
-    #: [printer] mechanism = embedded / both: each printer a Device.Services.PrintService.{i}. row of the
-    #: proxier's own tree (TR-069 Annex J.3, proxier.proxy.embeddedobjects)
-    embeddedObjects = EmbeddedObjectsSpec(SERVICE_TABLE, (DATA_MODEL,))
+
+    def embeddedObjects(self, config: Any) -> Any:
+        """
+        C{[printer] mechanism = embedded} / C{both}: each printer a
+        C{Device.Services.PrintService.{i}.} row of the proxier's own tree
+        (TR-069 Annex J.3, L{proxier.proxy.embeddedobjects}).
+        """
+        from proxier.printer.model import DATA_MODEL, SERVICE_TABLE
+        from proxier.proxy.embeddedobjects import EmbeddedObjectsSpec
+
+        return EmbeddedObjectsSpec(SERVICE_TABLE, (DATA_MODEL,))
 
     def makeService(self, context: Any) -> Any:
         from proxier.printer.proxy import EmbeddedPrinterService, PrinterService
