@@ -95,7 +95,7 @@ class ChangeWatcher:
         self.generation = 0
         self.lastSeen: dict[str, str] = {}
         self.counts = {"sweeps": 0, "checks": 0, "reported": 0}
-        self._waiters: list[Deferred] = []
+        self._waiters: tuple[Deferred, ...] = ()  # mostly none: the empty tuple is shared (issue 19)
 
     # -- asking for work ---------------------------------------------------------------
 
@@ -125,7 +125,7 @@ class ChangeWatcher:
         if self.stopped:
             return succeed(None)
         done: Deferred = Deferred()
-        self._waiters.append(done)
+        self._waiters += (done,)
         if self.state_ == "running":
             if self.pending != "sweep":
                 self.pending = kind
@@ -146,7 +146,7 @@ class ChangeWatcher:
         if kind is not None and not self.stopped:
             self._run(kind)
             return
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters, ()
         for waiter in waiters:
             waiter.callback(None)
 
