@@ -9,6 +9,7 @@ once its BOOTSTRAP session with a fake ACS ended.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -74,6 +75,7 @@ class ShippedProxierTests(unittest.TestCase):
                                    "certificate": os.path.join(folder, "console.pem"),
                                    "key": os.path.join(folder, "console.pem")}
         lan = FleetProcesses(reactor, 0, "test-imports-", sections)
+        self.addCleanup(shutil.rmtree, lan.workdir, True)
         self.addCleanup(lan.stop)
         if https:
             server = ssl.PrivateCertificate.loadPEM(pem(*makeCertificate("localhost", ca, ("localhost",))))
