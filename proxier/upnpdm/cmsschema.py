@@ -73,8 +73,11 @@ def _isTrue(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes")
 
 
-class _FrozenDict(dict):
-    """A dict no one writes to any more, shared by devices (a dict cannot be weakly referenced; this can)."""
+class _Content(dict):
+    """
+    A L{SharedDict}'s content: written by its one device until shared, by
+    no one after (a dict cannot be weakly referenced; this can).
+    """
 
     __slots__ = ("__weakref__",)
 
@@ -94,7 +97,7 @@ def _shared(content: Any, key: Hashable) -> Any:
     return content
 
 
-_EMPTY_DICT = _FrozenDict()
+_EMPTY_DICT = _Content()
 _EMPTY_SET: frozenset = frozenset()  # one object: frozenset() makes a new one each time since Python 3.10
 
 
@@ -131,7 +134,7 @@ class SharedDict(MutableMapping):
 
     def _writable(self) -> dict:
         if not self._own:
-            self._data = _FrozenDict(self._data)
+            self._data = _Content(self._data)
             self._own = True
         return self._data
 
