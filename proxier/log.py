@@ -103,20 +103,27 @@ class DeviceLogger:
         kwargs.setdefault("device", self.device)
         self._logger.emit(level, _withPrefix(format), **kwargs)
 
+    # each level straight to the Logger: one keyword dict per event, not one more for emit
+
     def debug(self, format: Optional[str] = None, **kwargs: Any) -> None:
-        self.emit(LogLevel.debug, format, **kwargs)
+        kwargs.setdefault("device", self.device)
+        self._logger.emit(LogLevel.debug, _withPrefix(format), **kwargs)
 
     def info(self, format: Optional[str] = None, **kwargs: Any) -> None:
-        self.emit(LogLevel.info, format, **kwargs)
+        kwargs.setdefault("device", self.device)
+        self._logger.emit(LogLevel.info, _withPrefix(format), **kwargs)
 
     def warn(self, format: Optional[str] = None, **kwargs: Any) -> None:
-        self.emit(LogLevel.warn, format, **kwargs)
+        kwargs.setdefault("device", self.device)
+        self._logger.emit(LogLevel.warn, _withPrefix(format), **kwargs)
 
     def error(self, format: Optional[str] = None, **kwargs: Any) -> None:
-        self.emit(LogLevel.error, format, **kwargs)
+        kwargs.setdefault("device", self.device)
+        self._logger.emit(LogLevel.error, _withPrefix(format), **kwargs)
 
     def critical(self, format: Optional[str] = None, **kwargs: Any) -> None:
-        self.emit(LogLevel.critical, format, **kwargs)
+        kwargs.setdefault("device", self.device)
+        self._logger.emit(LogLevel.critical, _withPrefix(format), **kwargs)
 
     def failure(self, format: str, failure: Any = None, level: LogLevel = LogLevel.critical, **kwargs: Any) -> None:
         kwargs.setdefault("device", self.device)
