@@ -136,7 +136,7 @@ class Store:
     """
 
     # slots: a few per device (its endpoint, its model's trees), issue 19
-    __slots__ = ("path", "_clock", "_read", "_write", "_failing", "_shared")
+    __slots__ = ("_parent", "_name", "_clock", "_read", "_write", "_failing", "_shared")
 
     log = Logger()
 
@@ -147,13 +147,21 @@ class Store:
         @param read: reads a whole file (tests inject C{OSError}s here).
         @param write: writes and fsyncs a new file (tests inject disk-full here).
         """
-        self.path = os.path.abspath(path)
+        self._parent: Optional[Store] = None
+        self._name = os.path.abspath(path)  # a child store's: its name in its parent
         self._clock = clock
         self._read = read or _readFile
         self._write = write or _writeFile
         self._failing: Optional[set[str]] = None  # names whose last write failed; made at the first failure
         # the Writer of coalesced changes, shared with the children (see writeWith)
         self._shared: list[Optional[Writer]] = [None]
+
+    @property
+    def path(self) -> str:
+        """The directory; a child's is derived from its parent's when used (issue 19: no path string kept)."""
+        if self._parent is None:
+            return self._name
+        return os.path.join(self._parent.path, self._name)
 
     @classmethod
     def open(cls, path: str, **kw: Any) -> "Store":
@@ -185,6 +193,7 @@ class Store:
         path = os.path.join(self.path, _checkName(name))
         os.makedirs(path, mode=0o700, exist_ok=True)
         store = Store(path, clock=self._clock, read=self._read, write=self._write)
+        store._parent, store._name = self, name
         store._shared = self._shared
         store._sweep()
         return store

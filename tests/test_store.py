@@ -108,6 +108,14 @@ class StoreTests(unittest.TestCase):
         self.assertEqual(self.store.children(), ["endpoint-1", "endpoint-2"])
         self.assertEqual(Store(child.path).document("d").load(), True)
 
+    def test_childPaths(self) -> None:
+        """A child's path, and its documents', are its parent's absolute directory and its name, at any depth."""
+        store = Store.open(os.path.relpath(self.path))
+        grandchild = store.child("endpoint-1").child("datamodel")
+        self.assertEqual(grandchild.path, os.path.join(os.path.abspath(self.path), "endpoint-1", "datamodel"))
+        self.assertTrue(os.path.isdir(grandchild.path))
+        self.assertEqual(grandchild.document("values").path, os.path.join(grandchild.path, "values.json"))
+
     def test_staleTemporarySwept(self) -> None:
         """A temporary file left by a killed writer is removed on open."""
         stale = os.path.join(self.path, ".params.99999.tmp")
