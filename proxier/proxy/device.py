@@ -109,7 +109,8 @@ class ProxiedDevice:
         self.log = DeviceLogger(identity, namespace=type(self).__module__)
         self.status = status
         self._observers: list[IDeviceObserver] = []
-        self._pending: list[tuple[str, ObserverCall]] = []
+        # what waits for the first observer (a tuple: empty for good once it came, issue 19)
+        self._pending: tuple[tuple[str, ObserverCall], ...] = ()
 
     @property
     def online(self) -> bool:
@@ -127,7 +128,7 @@ class ProxiedDevice:
         """
         observer = IDeviceObserver(observer)
         self._observers.append(observer)
-        pending, self._pending = self._pending, []
+        pending, self._pending = self._pending, ()
         for what, call in pending:
             self._tellOne(observer, what, call)
 
@@ -202,7 +203,7 @@ class ProxiedDevice:
         """
         if not self._observers:
             if len(self._pending) < MAX_PENDING_EVENTS:
-                self._pending.append((what, call))
+                self._pending += ((what, call),)
             else:
                 self.log.error("no observer yet and {n} events waiting: {method} dropped", n=len(self._pending),
                                method=what)
