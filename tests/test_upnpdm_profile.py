@@ -58,6 +58,18 @@ class CandidateTests(unittest.TestCase):
         self.assertEqual(sorted(candidate.services), ["BasicManagement", "ConfigurationManagement",
                                                       "SoftwareManagement"])
 
+    def test_servicesMapping(self) -> None:
+        """A candidate's services read as the dict they are made from: by name, absent ones neither listed nor found."""
+        cms, bms = service(CMS2, "CMS"), service(BMS2, "BMS")
+        services = P.DMServices({"ConfigurationManagement": cms, "BasicManagement": bms})
+        self.assertEqual(services, {"BasicManagement": bms, "ConfigurationManagement": cms})
+        self.assertEqual((len(services), list(services)), (2, ["BasicManagement", "ConfigurationManagement"]))
+        self.assertIs(services["ConfigurationManagement"], cms)
+        self.assertIsNone(services.get("SoftwareManagement"))
+        self.assertNotIn("SoftwareManagement", services)
+        for name in ("SoftwareManagement", "ContentDirectory"):
+            self.assertRaises(KeyError, services.__getitem__, name)
+
     def test_embeddedBorrowsFromAncestors(self) -> None:
         """An embedded device with CMS uses its root's BMS (one physical device)."""
         child = Device("urn:x:device:ManageableDevice:2", "uuid:C", services=(service(CMS1, "CMS"),))

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
@@ -57,6 +57,7 @@ __all__ = [
     "COMMON_OBJECTS_FALLBACKS",
     "IDENTITY_PATHS",
     "Candidate",
+    "DMServices",
     "Capabilities",
     "DeviceProfile",
     "ProbeRefused",
@@ -134,6 +135,33 @@ def serviceName(service: Service) -> Optional[str]:
     return _DM_NAME.get(parsed.name) if parsed.version >= 1 else None
 
 
+class DMServices(Mapping):
+    """
+    A candidate's DM services by name (L{DM_NAMES}), in a tuple rather than
+    a dict: every device keeps one (issue 19: a third of a dict's size).
+    """
+
+    __slots__ = ("_services",)
+
+    def __init__(self, services: Mapping[str, Service]) -> None:
+        self._services = tuple(services.get(name) for name in DM_NAMES)
+
+    def __getitem__(self, name: str) -> Service:
+        service = self._services[DM_NAMES.index(name)] if name in DM_NAMES else None
+        if service is None:
+            raise KeyError(name)
+        return service
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, service in zip(DM_NAMES, self._services) if service is not None)
+
+    def __len__(self) -> int:
+        return sum(service is not None for service in self._services)
+
+    def __repr__(self) -> str:
+        return f"DMServices({dict(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)  # slots: one per device, issue 19
 class Candidate:
     """
@@ -202,7 +230,7 @@ def candidates(description: DeviceDescription) -> tuple[list[Candidate], list[st
             if ancestor is not None:
                 services[name] = own[ancestor.udn][name]
                 used.add(ancestor.udn)
-        found.append(Candidate(device.udn.lower(), device, services))
+        found.append(Candidate(device.udn.lower(), device, DMServices(services)))
     for device in order:
         if own[device.udn] and device.udn not in used:
             names = ", ".join(sorted(own[device.udn]))
