@@ -226,6 +226,18 @@ class StateTests(unittest.TestCase):
         self.assertEqual(self.store.document("cwmp").load()["format"], 2)
         self.assertEqual(len(self.restart().queuedRPCs()), 2)
 
+    def test_documentFields(self) -> None:
+        """The document holds format 2's fields and values, as the state keeps them (no other key)."""
+        self.state.queueEvent("1 BOOT")
+        self.state.setRetryCount(3)
+        self.state.setACSMethods(ACS, ["Inform"])
+        saved = self.store.document("cwmp").load()
+        self.assertEqual(sorted(saved), ["acsMethods", "afterSession", "bootstrappedURL", "completedTransfers",
+                                         "events", "format", "rebootCommandKey", "retryCount", "rpcs",
+                                         "scheduledInforms", "seq", "transfers", "valueChanges"])
+        self.assertEqual((saved["format"], saved["seq"], saved["retryCount"], saved["acsMethods"], saved["events"]),
+                         (2, 1, 3, [[ACS, ["Inform"]]], [{"id": 1, "code": "1 BOOT", "commandKey": ""}]))
+
     def test_acsMethods(self) -> None:
         """What each ACS supports is remembered per URL, the most recent few."""
         self.state.setACSMethods(ACS, ["Inform", "GetRPCMethods", "TransferComplete"])
@@ -290,7 +302,7 @@ class StateTests(unittest.TestCase):
         for i in range(MAX_QUEUED_EVENTS + 5):
             self.state.queueEvent("M X_VENDOR_Thing", str(i))
         self.assertTrue(self.state.dropped)
-        self.assertEqual(len(self.state._data["events"]), MAX_QUEUED_EVENTS)
+        self.assertEqual(len(self.state._payload()["events"]), MAX_QUEUED_EVENTS)
         for i in range(MAX_QUEUED_RPCS + 3):
             self.state.addTransferComplete(TransferResult(f"t{i}", "Download"))
         self.assertEqual(len(self.state.queuedRPCs()), MAX_QUEUED_RPCS)

@@ -198,7 +198,10 @@ class EndpointState:
         the caller to log (list of texts).
     """
 
-    __slots__ = ("_document", "_data", "_saver", "dropped")  # one per endpoint, so per device (issue 19)
+    # slots, and the document's fields as attributes rather than a dict: one per endpoint, so per device (issue 19)
+    __slots__ = ("_document", "_saver", "dropped", "_seq", "_bootstrappedURL", "_acsMethods", "_retryCount",
+                 "_events", "_valueChanges", "_rpcs", "_rebootCommandKey", "_afterSession", "_scheduledInforms",
+                 "_transfers", "_completedTransfers")
 
     def __init__(self, document: Document, clock: Any = None) -> None:
         """
@@ -206,7 +209,19 @@ class EndpointState:
             the next change saves again).
         """
         self._document = document
-        self._data = document.load(default=None, validate=_validate) or _empty()
+        data = document.load(default=None, validate=_validate) or _empty()
+        self._seq: int = data["seq"]
+        self._bootstrappedURL: Optional[str] = data["bootstrappedURL"]
+        self._acsMethods: list[list] = data["acsMethods"]
+        self._retryCount: int = data["retryCount"]
+        self._events: list[dict] = data["events"]
+        self._valueChanges: list[list] = data["valueChanges"]
+        self._rpcs: list[dict] = data["rpcs"]
+        self._rebootCommandKey: Optional[str] = data["rebootCommandKey"]
+        self._afterSession: list[list] = data["afterSession"]
+        self._scheduledInforms: list[dict] = data["scheduledInforms"]
+        self._transfers: list[dict] = data["transfers"]
+        self._completedTransfers: list[list] = data["completedTransfers"]
         self._saver = Retrier(document, self._payload, clock, coalesce=True)
         self.dropped: list[str] = []
 
@@ -220,14 +235,29 @@ class EndpointState:
         self._saver.stop()
 
     def _payload(self) -> dict:
-        return self._data
+        """The document (see L{_empty})."""
+        return {
+            "format": _FORMAT,
+            "seq": self._seq,
+            "bootstrappedURL": self._bootstrappedURL,
+            "acsMethods": self._acsMethods,
+            "retryCount": self._retryCount,
+            "events": self._events,
+            "valueChanges": self._valueChanges,
+            "rpcs": self._rpcs,
+            "rebootCommandKey": self._rebootCommandKey,
+            "afterSession": self._afterSession,
+            "scheduledInforms": self._scheduledInforms,
+            "transfers": self._transfers,
+            "completedTransfers": self._completedTransfers,
+        }
 
     def _save(self) -> None:
         self._saver.save()
 
     def _id(self) -> int:
-        self._data["seq"] += 1
-        return self._data["seq"]
+        self._seq += 1
+        return self._seq
 
     # -- events --------------------------------------------------------------
 
@@ -250,7 +280,7 @@ class EndpointState:
 
     def _addEvent(self, code: str, commandKey: str) -> bool:
         """Whether the events changed."""
-        events = self._data["events"]
+        events = self._events
         for event in events:
             if event["code"] == code and (code in SINGLE_EVENTS or event["commandKey"] == commandKey):
                 if event["commandKey"] == commandKey:
@@ -272,7 +302,7 @@ class EndpointState:
     def addValueChanges(self, values: Sequence[ParameterValue]) -> None:
         """Remember the new values of changed parameters (they bring "4 VALUE CHANGE")."""
         self.dropped = []
-        changes = self._data["valueChanges"]
+        changes = self._valueChanges
         index = {c[0]: c for c in changes}
         for value in values:
             if value.name in index:
@@ -286,13 +316,13 @@ class EndpointState:
         self._save()
 
     def valueChanges(self) -> list[ParameterValue]:
-        return [ParameterValue(n, v, t) for n, v, t in self._data["valueChanges"]]
+        return [ParameterValue(n, v, t) for n, v, t in self._valueChanges]
 
     # -- queued RPCs -----------------------------------------------------------
 
     def _queueRPC(self, entry: dict) -> None:
         self.dropped = []
-        rpcs = self._data["rpcs"]
+        rpcs = self._rpcs
         entry.update(id=self._id(), faults=0)
         rpcs.append(entry)
         sameKind = [r for r in rpcs if r["kind"] == entry["kind"]]
@@ -318,15 +348,15 @@ class EndpointState:
         if cut:
             result = replace(result, commandKey=result.commandKey[:32])
         key = [result.commandKey, result.method]
-        transfers = self._data["transfers"]
+        transfers = self._transfers
         started = next((t for t in transfers if [t["commandKey"], t["method"]] == key), None)
-        if started is None and (key in self._data["completedTransfers"] or any(
+        if started is None and (key in self._completedTransfers or any(
                 r["kind"] == "TransferComplete" and [r["result"]["commandKey"], r["result"]["method"]] == key
-                for r in self._data["rpcs"])):
+                for r in self._rpcs)):
             return False
         if started is not None:
             transfers.remove(started)
-        completed = self._data["completedTransfers"]
+        completed = self._completedTransfers
         if key in completed:
             completed.remove(key)
         completed.append(key)
@@ -344,11 +374,11 @@ class EndpointState:
 
     def queuedRPCs(self) -> list[tuple[int, m.Message]]:
         """The RPCs the CPE still has to send, oldest first, with their handles."""
-        return [(r["id"], _rpcFromJSON(r)) for r in self._data["rpcs"]]
+        return [(r["id"], _rpcFromJSON(r)) for r in self._rpcs]
 
     def rpcDelivered(self, rpcId: int) -> None:
         """The ACS acknowledged the RPC: it (and its event) are done."""
-        self._data["rpcs"] = [r for r in self._data["rpcs"] if r["id"] != rpcId]
+        self._rpcs = [r for r in self._rpcs if r["id"] != rpcId]
         self._save()
 
     def rpcDropped(self, rpcId: int) -> None:
@@ -361,11 +391,11 @@ class EndpointState:
 
         @return: whether it was dropped.
         """
-        for rpc in self._data["rpcs"]:
+        for rpc in self._rpcs:
             if rpc["id"] == rpcId:
                 rpc["faults"] += 1
                 if rpc["faults"] >= limit:
-                    self._data["rpcs"].remove(rpc)
+                    self._rpcs.remove(rpc)
                     self._save()
                     return True
                 self._save()
@@ -373,9 +403,9 @@ class EndpointState:
 
     def dropRPCs(self, kind: str) -> list[m.Message]:
         """Drop every queued RPC of a kind (the ACS does not support it); return them for the log."""
-        dropped = [r for r in self._data["rpcs"] if r["kind"] == kind]
+        dropped = [r for r in self._rpcs if r["kind"] == kind]
         if dropped:
-            self._data["rpcs"] = [r for r in self._data["rpcs"] if r["kind"] != kind]
+            self._rpcs = [r for r in self._rpcs if r["kind"] != kind]
             self._save()
         return [_rpcFromJSON(r) for r in dropped]
 
@@ -389,15 +419,15 @@ class EndpointState:
         """
         events: list[m.EventStruct] = []
         ids = set()
-        for event in self._data["events"][:MAX_QUEUED_EVENTS]:
+        for event in self._events[:MAX_QUEUED_EVENTS]:
             events.append(m.EventStruct(event["code"], event["commandKey"]))
             ids.add(event["id"])
         seen = {e.code for e in events}
-        if self._data["valueChanges"] and "4 VALUE CHANGE" not in seen:
+        if self._valueChanges and "4 VALUE CHANGE" not in seen:
             # "4 VALUE CHANGE" lasts as long as changed values wait.
             events.append(m.EventStruct("4 VALUE CHANGE", ""))
             seen.add("4 VALUE CHANGE")
-        for rpc in self._data["rpcs"]:
+        for rpc in self._rpcs:
             if rpc["kind"] in withheld:
                 continue
             code = _RPC_EVENTS[rpc["kind"]]
@@ -419,19 +449,19 @@ class EndpointState:
         delivered (a BOOTSTRAP, for C{url}), and so are its value changes
         unless the value changed again since.
         """
-        self._data["events"] = [e for e in self._data["events"] if e["id"] not in content.eventIds]
+        self._events = [e for e in self._events if e["id"] not in content.eventIds]
         delivered = {(v.name, v.value, v.type) for v in content.valueChanges}
-        self._data["valueChanges"] = [c for c in self._data["valueChanges"] if tuple(c) not in delivered]
+        self._valueChanges = [c for c in self._valueChanges if tuple(c) not in delivered]
         if any(e.code == "0 BOOTSTRAP" for e in content.events):
-            self._data["bootstrappedURL"] = url
+            self._bootstrappedURL = url
         self._save()
 
     def informFailed(self, content: InformContent) -> None:
         """The Inform was not acknowledged: its "6 CONNECTION REQUEST" is dropped, never retried."""
-        before = len(self._data["events"])
-        self._data["events"] = [e for e in self._data["events"]
+        before = len(self._events)
+        self._events = [e for e in self._events
                                 if not (e["id"] in content.eventIds and e["code"] == "6 CONNECTION REQUEST")]
-        if len(self._data["events"]) != before:
+        if len(self._events) != before:
             self._save()
 
     def withheldKinds(self, url: str) -> frozenset[str]:
@@ -444,7 +474,7 @@ class EndpointState:
         """
         if self.acsMethods(url) is not None:
             return frozenset()
-        return frozenset(r["kind"] for r in self._data["rpcs"] if r["kind"] not in m.ACS_REQUIRED_METHODS)
+        return frozenset(r["kind"] for r in self._rpcs if r["kind"] not in m.ACS_REQUIRED_METHODS)
 
     def hasPending(self) -> bool:
         """Whether anything waits to be delivered."""
@@ -455,29 +485,29 @@ class EndpointState:
 
     @property
     def bootstrappedURL(self) -> Optional[str]:
-        return self._data["bootstrappedURL"]
+        return self._bootstrappedURL
 
     def acsMethods(self, url: str) -> Optional[frozenset[str]]:
         """What the ACS at C{url} said it supports, or C{None} when it was never asked."""
-        for known, methods in self._data["acsMethods"]:
+        for known, methods in self._acsMethods:
             if known == url:
                 return frozenset(methods)
         return None
 
     def setACSMethods(self, url: str, methods: Iterable[str]) -> None:
-        entries = [e for e in self._data["acsMethods"] if e[0] != url]
+        entries = [e for e in self._acsMethods if e[0] != url]
         # interned: every device of the ACS is told the same names
         entries.insert(0, [internText(url), sorted({internText(method) for method in methods})])
-        self._data["acsMethods"] = entries[:MAX_REMEMBERED_ACS]
+        self._acsMethods = entries[:MAX_REMEMBERED_ACS]
         self._save()
 
     @property
     def retryCount(self) -> int:
-        return self._data["retryCount"]
+        return self._retryCount
 
     def setRetryCount(self, count: int) -> None:
-        if count != self._data["retryCount"]:
-            self._data["retryCount"] = count
+        if count != self._retryCount:
+            self._retryCount = count
             self._save()
 
     # -- after the session, and later ------------------------------------------
@@ -485,43 +515,43 @@ class EndpointState:
     @property
     def rebootCommandKey(self) -> Optional[str]:
         """The CommandKey of a Reboot the ACS asked for, until the device is back."""
-        return self._data["rebootCommandKey"]
+        return self._rebootCommandKey
 
     def rebootRequested(self, commandKey: str) -> None:
         """A Reboot was accepted: remember its CommandKey and run it after the session."""
-        self._data["rebootCommandKey"] = commandKey
-        self._data["afterSession"].append(["reboot", commandKey])
+        self._rebootCommandKey = commandKey
+        self._afterSession.append(["reboot", commandKey])
         self._save()
 
     def booted(self) -> None:
         """The device booted: "1 BOOT", and "M Reboot" when the ACS had asked for it."""
         self.dropped = []
         self._addEvent("1 BOOT", "")
-        if self._data["rebootCommandKey"] is not None:
-            self._addEvent("M Reboot", self._data["rebootCommandKey"])
-            self._data["rebootCommandKey"] = None
+        if self._rebootCommandKey is not None:
+            self._addEvent("M Reboot", self._rebootCommandKey)
+            self._rebootCommandKey = None
         self._save()
 
     def rebootAbandoned(self) -> None:
         """The device refused to reboot: no "M Reboot" will ever come."""
-        self._data["rebootCommandKey"] = None
+        self._rebootCommandKey = None
         self._save()
 
     def factoryResetRequested(self) -> None:
-        self._data["afterSession"].append(["factoryReset"])
+        self._afterSession.append(["factoryReset"])
         self._save()
 
     def afterSession(self) -> list[list[str]]:
         """The actions due now that the session ended (Reboot, FactoryReset), in order."""
-        return [list(a) for a in self._data["afterSession"]]
+        return [list(a) for a in self._afterSession]
 
     def afterSessionDone(self, count: int) -> None:
-        del self._data["afterSession"][:count]
+        del self._afterSession[:count]
         self._save()
 
     def scheduleInform(self, at: float, commandKey: str) -> None:
         self.dropped = []
-        scheduled = self._data["scheduledInforms"]
+        scheduled = self._scheduledInforms
         scheduled.append({"at": at, "commandKey": commandKey})
         scheduled.sort(key=lambda s: s["at"])
         while len(scheduled) > MAX_SCHEDULED_INFORMS:
@@ -530,14 +560,14 @@ class EndpointState:
         self._save()
 
     def scheduledInforms(self) -> list[tuple[float, str]]:
-        return [(s["at"], s["commandKey"]) for s in self._data["scheduledInforms"]]
+        return [(s["at"], s["commandKey"]) for s in self._scheduledInforms]
 
     def scheduledInformDue(self, now: float) -> list[str]:
         """Move every ScheduleInform due at C{now} into the events; return their CommandKeys."""
-        due = [s for s in self._data["scheduledInforms"] if s["at"] <= now]
+        due = [s for s in self._scheduledInforms if s["at"] <= now]
         if not due:
             return []
-        self._data["scheduledInforms"] = [s for s in self._data["scheduledInforms"] if s["at"] > now]
+        self._scheduledInforms = [s for s in self._scheduledInforms if s["at"] > now]
         self._addEvent("3 SCHEDULED", "")
         for s in due:
             self._addEvent("M ScheduleInform", s["commandKey"])
@@ -547,11 +577,11 @@ class EndpointState:
     def transferStarted(self, method: str, commandKey: str, fileType: str, fileSize: int, targetFileName: str,
                         startAt: float) -> None:
         """A Download/Upload goes on after its response (Status 1)."""
-        transfers = self._data["transfers"]
+        transfers = self._transfers
         transfers.append({"method": method, "commandKey": commandKey, "fileType": fileType, "fileSize": fileSize,
                           "targetFileName": targetFileName, "startAt": startAt})
         del transfers[:-MAX_QUEUED_RPCS]
         self._save()
 
     def transfers(self) -> list[dict]:
-        return [dict(t) for t in self._data["transfers"]]
+        return [dict(t) for t in self._transfers]
