@@ -388,7 +388,7 @@ class SupportTests(unittest.TestCase):
         """A simulated service's event reaches the device; with its service in C{lose}, it does not."""
         lab = ManagedDevice(self)
         seen: list = []
-        lab.device.management.eventReceived = lambda service, values: seen.append(values)
+        self.patch(type(lab.device.management), "eventReceived", lambda management, service, values: seen.append(values))
         lab.sim.bms.changed("ActiveTestIDs")
         self.assertEqual(seen, [[("ActiveTestIDs", "")]])
         lab.lose.add("bms")

@@ -183,6 +183,8 @@ class DeviceManagement:
     @ivar queue: the transfers the ACS asked for (L{TransferQueue}).
     """
 
+    __slots__ = ("device", "link", "log", "queue", "diagnostics", "logs", "firmware", "_bmsId", "_smsId")  # issue 19
+
     def __init__(self, device: Any, store: Store, *, settings: ProxySettings,
                  uploadAgent: Optional[Callable[[], Any]] = None) -> None:
         self.device = device
