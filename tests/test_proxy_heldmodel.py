@@ -68,6 +68,7 @@ class BuiltWhenUsedTests(ModelCalls, unittest.TestCase):
         model.addChangeListener(lambda values, active: reports.append([(v.name, v.value) for v in values]))
         model.addChangeListener(gone.append)
         model.removeChangeListener(gone.append)
+        self.assertRaises(ValueError, model.removeChangeListener, gone.append)  # as a tree answers an unknown one
         self.assertEqual((made, model.built), ([], False))
         self.ok(model.setParameterAttributes([AttributeChange(HOST, True, 1)]))
         self.assertEqual((len(made), model.built), (1, True))

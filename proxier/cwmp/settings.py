@@ -104,7 +104,7 @@ class EndpointSettings:
             config (for example generated Connection Request credentials).
         """
         self._document = document
-        self._observers: list[Observer] = []
+        self._observers: tuple[Observer, ...] = ()
         stored = document.load(default=None, validate=self._validate)
         values = Values(**{k: v for k, v in initial.items()})
         seen: dict[str, Any] = {}
@@ -149,7 +149,7 @@ class EndpointSettings:
 
     def observe(self, observer: Observer) -> None:
         """Call C{observer(name, old, new)} after each change is saved."""
-        self._observers.append(observer)
+        self._observers += (observer,)
 
     def set(self, **changes: Any) -> None:
         """
@@ -192,7 +192,7 @@ class EndpointSettings:
         for name in changes:
             new = getattr(self._values, name)
             if new != old[name]:
-                for observer in list(self._observers):
+                for observer in self._observers:
                     observer(name, old[name], new)
 
     def adopt(self, **configured: Any) -> None:

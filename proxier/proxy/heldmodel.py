@@ -69,7 +69,8 @@ class HeldModel(ParametersOnly):
                  afterSet: Optional[Callable[[Sequence[ParameterValue]], None]] = None) -> None:
         self._tree: Optional[TreeDataModel] = tree if isinstance(tree, TreeDataModel) else None
         self._build: Optional[Callable[[], TreeDataModel]] = None if self._tree is not None else tree
-        self._listeners: list[ChangeListener] = []  # those added before the tree is built
+        # those added before the tree is built (a tuple: one or two, none once it is; issue 19)
+        self._listeners: tuple[ChangeListener, ...] = ()
         self._beforeRead = beforeRead
         self._checkValues = checkValues
         self._afterSet = afterSet
@@ -87,7 +88,7 @@ class HeldModel(ParametersOnly):
             self._tree, self._build = tree, None
             for listener in self._listeners:
                 tree.addChangeListener(listener)
-            self._listeners = []
+            self._listeners = ()
         return self._tree
 
     def supportedMethods(self) -> frozenset:
@@ -159,12 +160,13 @@ class HeldModel(ParametersOnly):
 
     def addChangeListener(self, listener: ChangeListener) -> None:
         if self._tree is None:
-            self._listeners.append(listener)
+            self._listeners += (listener,)
         else:
             self._tree.addChangeListener(listener)
 
     def removeChangeListener(self, listener: ChangeListener) -> None:
         if self._tree is None:
-            self._listeners.remove(listener)
+            index = self._listeners.index(listener)  # ValueError when unknown, as a list's remove()
+            self._listeners = self._listeners[:index] + self._listeners[index + 1:]
         else:
             self._tree.removeChangeListener(listener)
