@@ -184,6 +184,12 @@ class LogsService:
     @param uploader: the L{Uploader} to the ACS's file servers.
     """
 
+    # slots: one per device, issue 19
+    __slots__ = ("link", "clock", "log", "queue", "fetch", "uploader", "_document", "_saver", "logs", "order",
+                 "tree", "model", "count", "_refreshing", "_waiters", "_fresh", "_observeAfterBoot", "_running")
+
+    unreachable = (9011, "Upload failure (the device was not reachable to read its log)")
+
     def __init__(self, link: Any, document: Document, treeStore: Optional[Store], queue: Any,
                  fetch: Callable[[str], Deferred], uploader: Uploader) -> None:
         self.link = link
@@ -192,20 +198,19 @@ class LogsService:
         self.queue = queue
         self.fetch = fetch
         self.uploader = uploader
-        self.unreachable = (9011, "Upload failure (the device was not reachable to read its log)")
         self._document = document
-        self._saver = Retrier(document, lambda: {"logs": self.logs, "order": self.order}, self.clock)
+        self._saver = Retrier(document, self._payload, self.clock)
         stored = document.load(default={}, validate=_validate)
         self.logs: dict[str, dict] = {uri: dict(entry) for uri, entry in stored.get("logs", {}).items()}
         self.order: list[str] = [uri for uri in stored.get("order", []) if uri in self.logs]
-        self.tree = TreeDataModel(_root(), treeStore, log=link.log)
+        self.tree = TreeDataModel(_ROOT, treeStore, log=link.log)
         self._show()
         self.tree.startNotifications()
-        self.model = HeldModel(self.tree, beforeRead=lambda names: self.refresh(), checkValues=self._checkValues,
+        self.model = HeldModel(self.tree, beforeRead=self._beforeRead, checkValues=self._checkValues,
                                afterSet=self._afterSet)
         self.count = CountSource(self)
         self._refreshing: Optional[Deferred] = None
-        self._waiters: list[tuple[Deferred, Any]] = []
+        self._waiters: tuple[tuple[Deferred, Any], ...] = ()  # mostly none: the empty tuple is shared
         self._fresh = float("-inf")
         self._observeAfterBoot = False
         self._running: dict[int, Deferred] = {}
@@ -213,6 +218,9 @@ class LogsService:
     @property
     def mounts(self) -> list[tuple[str, Any]]:
         return [(TABLE, self.model)]
+
+    def _payload(self) -> dict:
+        return {"logs": self.logs, "order": self.order}
 
     def _save(self) -> None:
         self._saver.save()  # a failure is logged once by the store and tried again with the clock
@@ -255,15 +263,18 @@ class LogsService:
             return succeed(None)
         waiting: Deferred = Deferred()
         timer = self.clock.callLater(REFRESH_BUDGET, self._release, waiting)
-        self._waiters.append((waiting, timer))
+        self._waiters += ((waiting, timer),)
         if self._refreshing is None:
             self._refreshing = self._refresh()
             self._refreshing.addBoth(self._refreshed)
         return waiting
 
+    def _beforeRead(self, names: Sequence[str]) -> Deferred:
+        return self.refresh()
+
     def _release(self, waiting: Deferred) -> None:
         """A read waited its budget: it is answered from what is known."""
-        self._waiters = [(w, t) for w, t in self._waiters if w is not waiting]
+        self._waiters = tuple((w, t) for w, t in self._waiters if w is not waiting)
         if not waiting.called:
             waiting.callback(None)
 
@@ -271,7 +282,7 @@ class LogsService:
         self._refreshing = None
         if isinstance(result, Failure) and not result.check(CancelledError):
             self.log.failure("refreshing the log table failed", result)
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters, ()
         for waiting, timer in waiters:
             if timer.active():
                 timer.cancel()
@@ -493,7 +504,7 @@ class LogsService:
         for waiting, timer in self._waiters:
             if timer.active():
                 timer.cancel()
-        self._waiters = []
+        self._waiters = ()
 
 
 def _root() -> Object:
@@ -504,6 +515,10 @@ def _root() -> Object:
         Parameter("MaximumSize", UnsignedInt(), get=lambda node: node.data.get("maxSize", 0)),
         Parameter("Persistent", Boolean(), get=lambda node: bool(node.data.get("persistent"))),
         alias=True, numberOfEntries=None)))
+
+
+#: One declaration for every device's table (issue 19): what a row holds is its node's C{data}.
+_ROOT = _root()
 
 
 def _aliasInstance(name: str) -> Optional[int]:
