@@ -43,6 +43,7 @@ from proxier.upnp import gena
 from proxier.upnp.gena import INFINITE, EventMessage, GENAError, Subscribe, Timeout, nextSEQ
 from proxier.lan.httpclient import HTTPFailure, Requester
 from proxier.lan.urlpolicy import Origin, Target, URLRefused, formatHost
+from proxier.timers import TimerQueue
 
 __all__ = [
     "ISubscriptionOwner",
@@ -271,7 +272,7 @@ class Subscription:
             return
         now = self.clock.seconds()
         if self._lostAt is not None and now - self._lostAt < LOST_INTERVAL:
-            self._lostCall = self.clock.callLater(self._lostAt + LOST_INTERVAL - now, self._lostNow, why)
+            self._lostCall = self.server.timers.callLater(self._lostAt + LOST_INTERVAL - now, self._lostNow, why)
             return
         self._lostNow(why)
 
@@ -354,8 +355,8 @@ class Subscription:
         self.granted = answer.timeout if answer.timeout is not None else ASSUMED_TIMEOUT
         if isinstance(self.granted, int) and self.granted < 2:
             self.granted = 2
-        self._timer = self.clock.callLater(renewDelay(self.granted, self.rng), self._renew)
-        self._initialTimer = self.clock.callLater(INITIAL_EVENT_DUE, self._noInitialEvent)
+        self._timer = self.server.timers.callLater(renewDelay(self.granted, self.rng), self._renew)
+        self._initialTimer = self.server.timers.callLater(INITIAL_EVENT_DUE, self._noInitialEvent)
         self.log.debug("{label}: subscribed, SID {sid}, {granted}", label=self.label, sid=self.sid,
                        granted=self.granted)
         first = not self.subscribedOnce
@@ -404,9 +405,9 @@ class Subscription:
                       label=self.label, why=why, poll=self.pollInterval, delay=delay)
         self._release()
         self._enter("polling")
-        self._timer = self.clock.callLater(delay, self._retry)
+        self._timer = self.server.timers.callLater(delay, self._retry)
         if self._pollTimer is None:
-            self._pollTimer = self.clock.callLater(self.pollInterval, self._poll)
+            self._pollTimer = self.server.timers.callLater(self.pollInterval, self._poll)
         self._settle()
 
     def _retry(self) -> None:
@@ -418,7 +419,7 @@ class Subscription:
         self._pollTimer = None
         if self.state not in ("polling", "subscribing"):
             return
-        self._pollTimer = self.clock.callLater(self.pollInterval, self._poll)
+        self._pollTimer = self.server.timers.callLater(self.pollInterval, self._poll)
         self.owner.stateMayBeStale(self, "poll")
 
     def _renew(self) -> None:
@@ -449,7 +450,7 @@ class Subscription:
                 self.granted = answer.timeout if answer.timeout is not None else ASSUMED_TIMEOUT
                 if isinstance(self.granted, int) and self.granted < 2:
                     self.granted = 2
-                self._timer = self.clock.callLater(renewDelay(self.granted, self.rng), self._renew)
+                self._timer = self.server.timers.callLater(renewDelay(self.granted, self.rng), self._renew)
                 self.log.debug("{label}: renewed, {granted}", label=self.label, granted=self.granted)
                 return
             why = "renewal answered with another SID"
@@ -569,6 +570,8 @@ class CallbackServer:
                                   maxBody=maxBody, idleTimeout=idleTimeout, maxWaiting=maxWaiting)
         self.site.lost = self._lost
         self.listeners: dict[str, Any] = {}
+        #: the subscriptions' timers (renewals, retries, polls), on one reactor call: several per device (issue 19)
+        self.timers = TimerQueue(clock)
         self.subscriptions: dict[str, Subscription] = {}
         self.backlog: dict[str, list[tuple[float, EventMessage]]] = {}
         #: C{lost}: NOTIFY connections refused or cut before being served (each may be an event lost)
