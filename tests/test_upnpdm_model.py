@@ -326,12 +326,17 @@ class RoutingTests(ModelTestCase):
         """
         A source of proxier-held values is refreshed before a read of one of
         its names, of an object holding one, or of the root; not for a name
-        beside them, even one its names start with.
+        beside them, even one its names start with; a GetParameterValues
+        touching none of them does not ask its values.
         """
         refreshed: list[int] = []
+        asked: list[int] = []
 
         class Source:
+            names = ("Device.DeviceInfo.VendorLogFile.1.Name", "Device.DeviceInfo.VendorLogFileNumberOfEntries")
+
             def values(self) -> dict:
+                asked.append(1)
                 return {"Device.DeviceInfo.VendorLogFile.1.Name": ParameterValue("x", "y"),
                         "Device.DeviceInfo.VendorLogFileNumberOfEntries": ParameterValue("x", "1")}
 
@@ -346,6 +351,27 @@ class RoutingTests(ModelTestCase):
             del refreshed[:]
             self.ok(self.model.routing.refreshLocal(names))
             self.assertEqual(len(refreshed), expected, names)
+        del refreshed[:]
+        self.ok(self.model.getParameterValues(["Device.Time.Enable", "Device.DeviceInfo.Manufacturer"]))
+        self.assertEqual((refreshed, asked), ([], []))
+        values = self.ok(self.model.getParameterValues(["Device.DeviceInfo.VendorLogFileNumberOfEntries"]))
+        self.assertEqual((len(refreshed), values), (1, [ParameterValue("x", "1")]))
+
+    def test_answerUnderTheNameAsked(self) -> None:
+        """
+        A parameter asked by its name is answered under that name, the
+        device's path not translated back (issue 19); the answers of a
+        partial path are, and the same values come.
+        """
+        names = ["Device.Hosts.Host.1.HostName", "Device.Time."]
+        expected = self.ok(self.model.getParameterValues(names))
+        translated: list[str] = []
+        toCWMP = self.model.names.toCWMP
+        self.patch(self.model.names, "toCWMP", lambda path: translated.append(path) or toCWMP(path))
+        self.assertEqual(self.ok(self.model.getParameterValues(names)), expected)
+        self.assertEqual(expected[0], ParameterValue("Device.Hosts.Host.1.HostName", "laptop"))
+        self.assertNotIn("/BBF/Hosts/Host/0/HostName", translated)
+        self.assertIn("/BBF/Time/Enable", translated)
 
     def test_faultStopsAtTheSameName(self) -> None:
         """A name outside the model faults before an alias after it is read from the device."""

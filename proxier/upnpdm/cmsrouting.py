@@ -21,7 +21,8 @@ one per name (L{NameRouting.resolveAll}).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from functools import lru_cache
+from typing import Any, Mapping, Optional, Sequence
 
 from twisted.internet.defer import Deferred, fail, gatherResults, inlineCallbacks, maybeDeferred, succeed
 
@@ -42,11 +43,13 @@ def treeOrder(name: str) -> tuple:
     return tuple((0, int(p), "") if isUnsigned(p) else (1, 0, p) for p in name.split("."))
 
 
-def _withObjects(held: Iterable[str]) -> set[str]:
+@lru_cache(maxsize=64)
+def _withObjects(held: tuple[str, ...]) -> frozenset[str]:
     """
     The names of C{held}, the object paths holding them and the root
     (C{""} too): the names that touch one of them, one set lookup each
-    rather than a prefix check against every one.
+    rather than a prefix check against every one. Remembered: a source's
+    names are fixed.
     """
     out = {"", CWMP_ROOT}
     for name in held:
@@ -55,7 +58,7 @@ def _withObjects(held: Iterable[str]) -> set[str]:
         while end != -1:
             out.add(name[: end + 1])
             end = name.find(".", end + 1)
-    return out
+    return frozenset(out)
 
 
 class NameRouting:
@@ -63,8 +66,10 @@ class NameRouting:
     The routing of one device's names.
 
     @ivar profile: the device's profile (replaced when it is probed again).
-    @ivar extraConstants: the sources of proxier-held values that change
-        (each with C{values()} and C{refresh()}), added by the device's management.
+    @ivar extraConstants: the sources of proxier-held values that change,
+        added by the device's management: each with C{names} (the names it
+        holds, a tuple that never changes), C{values()} (C{{name:
+        ParameterValue}} of those names) and C{refresh()}.
     """
 
     def __init__(self, profile: DeviceProfile, names: NameResolver, walker: TreeWalker) -> None:
@@ -93,17 +98,27 @@ class NameRouting:
         """Whether C{name} is in (or above) the device's own BBF tree."""
         return self.profile.inBBF(name)
 
+    def touchedSources(self, names: Sequence[str]) -> list[Any]:
+        """
+        The extra sources whose parameters C{names} touch (at, below or
+        above them), by their names alone: a request touching none routes
+        by the profile's constants, without their values.
+        """
+        return [source for source in self.extraConstants
+                if not _withObjects(source.names).isdisjoint(names)]
+
     def refreshLocal(self, names: Sequence[str]) -> Deferred:
         """
         Refresh the extra sources whose parameters C{names} touch (at, below
         or above them); fires when they are done (never fails: a source
         answers from what it knows).
         """
-        due = []
-        for source in self.extraConstants:
-            touched = _withObjects(source.values())
-            if any(n in touched for n in names):
-                due.append(maybeDeferred(source.refresh).addErrback(lambda f: None))
+        return self.refresh(self.touchedSources(names))
+
+    @staticmethod
+    def refresh(sources: Sequence[Any]) -> Deferred:
+        """Refresh C{sources}; fires when they are done (never fails: a source answers from what it knows)."""
+        due = [maybeDeferred(source.refresh).addErrback(lambda f: None) for source in sources]
         return gatherResults(due) if due else succeed(None)
 
     @inlineCallbacks
@@ -143,15 +158,44 @@ class NameRouting:
         and a fault stops at the same name).
         """
         plan: list[tuple[str, Optional[str]]] = []
-        for index, name in enumerate(names):
-            try:
-                found = self.resolveNow(name, held)
-            except Exception:
-                return fail()
-            if found is None:
-                return self._resolveRest(plan, names[index:], held)
-            plan.extend(found)
+        try:
+            done = self._resolveKnown(names, held, plan)
+        except Exception:
+            return fail()
+        if done < len(names):
+            return self._resolveRest(plan, names[done:], held)
         return succeed(plan)
+
+    def resolveAllNow(self, names: Sequence[str],
+                      held: Mapping[str, ParameterValue]) -> Optional[list[tuple[str, Optional[str]]]]:
+        """
+        L{resolveAll} from what the proxier knows, without a Deferred: C{None}
+        when a name needs the device first.
+
+        @raise CWMPFault: 9005, as L{resolveAll} fails, at the same name.
+        """
+        plan: list[tuple[str, Optional[str]]] = []
+        return plan if self._resolveKnown(names, held, plan) == len(names) else None
+
+    def _resolveKnown(self, names: Sequence[str], held: Mapping[str, ParameterValue],
+                      plan: list[tuple[str, Optional[str]]]) -> int:
+        """Add to C{plan} what the names stand for up to the first one that needs the device; how many were."""
+        mapped = self.names.translator.mapped
+        toCMSNow = self.names.toCMSNow
+        for index, name in enumerate(names):
+            if name and name[-1] != "." and "[" not in name and name not in held and name not in mapped:
+                # a parameter of the device's own tree (the usual request): L{resolveNow} in short
+                checkName(name)
+                cms = toCMSNow(name)
+                if cms is None:
+                    return index
+                plan.append((name, cms))
+                continue
+            found = self.resolveNow(name, held)
+            if found is None:
+                return index
+            plan.extend(found)
+        return len(names)
 
     @inlineCallbacks
     def _resolveRest(self, plan: list, names: Sequence[str], held: Mapping[str, ParameterValue]) -> Any:

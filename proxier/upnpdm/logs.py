@@ -164,6 +164,9 @@ def _holds(data: bytes, digest: str) -> bool:
 class CountSource:
     """C{VendorLogFileNumberOfEntries} as a proxier-held value of the device's CMS model."""
 
+    #: What it holds (a read touching none of it neither refreshes it nor asks its values).
+    names = (COUNT,)
+
     def __init__(self, service: "LogsService") -> None:
         self.service = service
 

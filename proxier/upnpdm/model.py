@@ -374,17 +374,25 @@ class CMSDataModel:
         """
         if len(names) > MAX_REQUEST:
             raise CWMPFault(9004, f"Resources exceeded (more than {MAX_REQUEST} names)")
-        if self.extraConstants:
-            return self.routing.refreshLocal(names).addCallback(lambda _: self._gpvRouted(names))
-        return self._gpvRouted(names)
+        due = self.routing.touchedSources(names) if self.extraConstants else []
+        if due:
+            # built once: with extra sources it is a merge
+            return self.routing.refresh(due).addCallback(lambda _: self._gpvRouted(names, self.constants))
+        # the extra sources' values change nothing for names that touch none of them
+        return self._gpvRouted(names, self.profile.constants)
 
-    def _gpvRouted(self, names: list[str]) -> Deferred:
-        held = self.constants  # built once: with extra sources it is a merge
-        return self.routing.resolveAll(names, held).addCallback(self._gpvPlanned, held)
+    def _gpvRouted(self, names: list[str], held: Mapping[str, ParameterValue]) -> Deferred:
+        plan = self.routing.resolveAllNow(names, held)
+        if plan is None:
+            return self.routing.resolveAll(names, held).addCallback(self._gpvPlanned, held)
+        return self._gpvPlanned(plan, held)
 
     def _gpvPlanned(self, plan: list[tuple[str, Optional[str]]], held: Mapping[str, ParameterValue]) -> Deferred:
         contents = list(dict.fromkeys(cms for _, cms in plan if cms is not None))
-        return self._readValues(contents).addCallback(self._gpvAnswer, plan, held)
+        # a parameter asked by its name is answered under it, not translated back (but a Common Objects one)
+        reverse = self.names.translator.reverse
+        known = {cms: name for name, cms in plan if cms is not None and cms[-1] != "/" and cms not in reverse}
+        return self._readValues(contents, known).addCallback(self._gpvAnswer, plan, held)
 
     @staticmethod
     def _gpvAnswer(values: list, plan: list[tuple[str, Optional[str]]],
@@ -393,10 +401,15 @@ class CMSDataModel:
         out: list[ParameterValue] = []
         seen: set[str] = set()
         for name, cms in plan:
+            if cms is not None and cms[-1] != "/":
+                # a parameter (the usual request): its value, if the device gave one
+                value = byPath.get(cms)
+                if value is not None and value.name not in seen:  # None: refused by its TR-181 type (logged)
+                    seen.add(value.name)
+                    out.append(value)
+                continue
             if cms is None:
                 found = [held[name]]
-            elif not cms.endswith("/"):
-                found = [byPath[cms]] if cms in byPath else []
             else:
                 found = [value for path, value, _ in values if path.startswith(cms)]
             for value in found:
@@ -417,21 +430,25 @@ class CMSDataModel:
         """
         return self._readValues(contents)
 
-    def _readValues(self, contents: Sequence[str]) -> Deferred:
-        """L{readValues}: one GetValues after another (callbacks), then the Types not known yet, then typing."""
+    def _readValues(self, contents: Sequence[str], known: Mapping[str, str] = {}) -> Deferred:
+        """
+        L{readValues}: one GetValues after another (callbacks), then the
+        Types not known yet, then typing; C{known} gives the CWMP names of
+        CMS paths already translated.
+        """
         raw: list[tuple[str, str]] = []
         pending = chunks(list(contents), self.batch)
         pending.reverse()
 
-        def readNext() -> Deferred:
+        def readNext() -> Any:
             while pending:
                 chunk = pending.pop()
                 if chunk:
                     d = self.cms("GetValues", Parameters=cmsxml.contentPathList(chunk))
                     return d.addCallback(answered, chunk)
-            return self._typedValues(raw)
+            return self._typedValues(raw, known)
 
-        def answered(answer: Mapping[str, str], chunk: Sequence[str]) -> Deferred:
+        def answered(answer: Mapping[str, str], chunk: Sequence[str]) -> Any:
             exact = {c for c in chunk if not c.endswith("/")}
             prefixes = tuple(c for c in chunk if c.endswith("/"))
             for path, value in cmsxml.parseParameterValueList(answer.get("ParameterValueList", "")):
@@ -444,24 +461,29 @@ class CMSDataModel:
             return readNext()
 
         try:
-            return readNext()
+            result = readNext()
         except Exception:
             return fail()
+        return result if isinstance(result, Deferred) else succeed(result)
 
-    def _typedValues(self, raw: list[tuple[str, str]]) -> Deferred:
-        """The values read, typed, once the device told the Type of each (asked only of those not known yet)."""
+    def _typedValues(self, raw: list[tuple[str, str]], known: Mapping[str, str]) -> Any:
+        """
+        The values read, typed, once the device told the Type of each
+        (asked only of those not known yet: then a Deferred).
+        """
         nodes = self.knowledge.nodes
         root = self.profile.root
         if all(structureOf(path) in nodes or path == root for path, _ in raw):
-            return succeed(self._typed(raw))
-        return self.nodeInfos([p for p, _ in raw]).addCallback(lambda _: self._typed(raw))
+            return self._typed(raw, known)
+        return self.nodeInfos([p for p, _ in raw]).addCallback(lambda _: self._typed(raw, known))
 
-    def _typed(self, raw: list[tuple[str, str]]) -> list[tuple[str, Optional[ParameterValue], str]]:
+    def _typed(self, raw: list[tuple[str, str]],
+               known: Mapping[str, str]) -> list[tuple[str, Optional[ParameterValue], str]]:
         toCWMP = self.names.toCWMP
         typed = self.typing.typed
         out = []
         for path, text in raw:
-            name = toCWMP(path)
+            name = known.get(path) or toCWMP(path)
             if name is not None:
                 out.append((path, typed(name, path, text), text))
         return out
