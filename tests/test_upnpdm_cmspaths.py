@@ -64,6 +64,26 @@ class CacheTests(unittest.TestCase):
             self.assertLessEqual(cache.cache_info().currsize, cmspaths.cwmppaths.PARSE_CACHE)
 
 
+    def test_translatorShared(self) -> None:
+        """
+        One translator for every device of a model (issue 19): the same
+        object for the same root and mapped paths, whatever their order; a
+        new one for another root or mapping, or once the table was emptied at
+        its cap.
+        """
+        self.patch(cmspaths, "_translators", {})
+        self.patch(cmspaths, "_MAX_TRANSLATORS", 3)
+        mapped = {"Device.DeviceInfo.SerialNumber": "/UPnP/DM/SN", "Device.DeviceInfo.ModelName": "/UPnP/DM/MN"}
+        first = cmspaths.translatorFor("/BBF/", mapped)
+        self.assertIs(cmspaths.translatorFor("/BBF/", dict(reversed(list(mapped.items())))), first)
+        self.assertEqual((first.root, first.mapped), ("/BBF/", mapped))
+        others = [cmspaths.translatorFor("/Other/", mapped), cmspaths.translatorFor("/BBF/"),
+                  cmspaths.translatorFor(None, mapped)]
+        self.assertEqual(len({id(t) for t in [first] + others}), 4)
+        self.assertLessEqual(len(cmspaths._translators), 3)
+        self.assertIsNot(cmspaths.translatorFor("/BBF/", mapped), first)
+
+
 class TranslatorTests(unittest.TestCase):
     def setUp(self) -> None:
         self.translator = Translator("/BBF/", {"Device.DeviceInfo.SerialNumber":

@@ -53,6 +53,7 @@ __all__ = [
     "instanceNumberOf",
     "isUnder",
     "Translator",
+    "translatorFor",
     "CWMP_ROOT",
 ]
 
@@ -194,9 +195,27 @@ InstanceLookup = Callable[[str, object], Optional[int]]
 NumberFor = Callable[[str, int], int]
 
 
+def translatorFor(root: Optional[str], mapped: Mapping[str, str] = {}) -> "Translator":
+    """
+    The L{Translator} of C{root} and C{mapped}, one object for every device
+    of a model (issue 19: it holds two dicts, and is never written once
+    made). Bounded, as the paths are the devices'.
+
+    @raise CMSPathError: as L{Translator} does.
+    """
+    key = (root, tuple(sorted(mapped.items())))
+    found = _translators.get(key)
+    if found is None:
+        if len(_translators) >= _MAX_TRANSLATORS:
+            _translators.clear()
+        found = _translators[key] = Translator(root, mapped)
+    return found
+
+
 class Translator:
     """
-    Converts paths for one Virtual CWMP Device.
+    Converts paths for one Virtual CWMP Device (or for every device of a
+    model: L{translatorFor}; nothing writes to it once made).
 
     @ivar root: the CMS location of L{CWMP_ROOT} (C{"/BBF/"}), or C{None}
         when the device has no Broadband Forum model.
@@ -270,6 +289,10 @@ class Translator:
         if len(text) > cwmppaths.MAX_PATH_LENGTH:
             return None
         return text
+
+
+_translators: dict[tuple[Optional[str], tuple[tuple[str, str], ...]], Translator] = {}
+_MAX_TRANSLATORS = 64
 
 
 # What a path translates to apart from its instance numbers, remembered by

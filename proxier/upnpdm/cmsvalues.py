@@ -85,11 +85,14 @@ def _fromCMSType(typeName: str) -> DataType:
 class ValueTyping:
     """The typing of one device's values, from its schema."""
 
+    # slots: one a device (issue 19); what it warned of is made at the first warning, mostly never
+    __slots__ = ("schema", "log", "_typeWarned", "_refused")
+
     def __init__(self, schema: CMSSchema, log: Any) -> None:
         self.schema = schema
         self.log = log
-        self._typeWarned: set[str] = set()
-        self._refused: dict[str, str] = {}  # CWMP name → the device's text last refused by its TR-181 type
+        self._typeWarned: Optional[set[str]] = None  # structures whose Type UPnP DM does not define
+        self._refused: Optional[dict[str, str]] = None  # CWMP name → the device's text last refused by its TR-181 type
 
     def dataType(self, cms: str) -> DataType:
         """The TR-106 type of a CMS parameter, from its Type attribute (string when unknown)."""
@@ -99,6 +102,8 @@ class ValueTyping:
             return _fromCMSType(typeName)
         except ValueError:
             structure = structureOf(cms)
+            if self._typeWarned is None:
+                self._typeWarned = set()
             if structure not in self._typeWarned:
                 self._typeWarned.add(structure)
                 self.log.warn("{path} has Type {type!r}, which UPnP DM does not define: read as a string",
@@ -139,6 +144,8 @@ class ValueTyping:
                 _TYPED[key] = typed
         value, xsiType, warning = typed
         if value is None:
+            if self._refused is None:
+                self._refused = {}
             if self._refused.get(name) != text:
                 if len(self._refused) >= MAX_REFUSED:
                     self._refused.clear()

@@ -93,7 +93,7 @@ from proxier.upnpdm.cmsattributes import NotificationAttributes
 from proxier.upnpdm.cmslisting import NameListing
 from proxier.upnpdm.cmsnames import NameResolver
 from proxier.upnpdm.cmsobjects import TableInstances
-from proxier.upnpdm.cmspaths import CWMP_ROOT, CMSPathError, Translator, structureOf
+from proxier.upnpdm.cmspaths import CWMP_ROOT, CMSPathError, Translator, structureOf, translatorFor
 from proxier.upnpdm.cmsrouting import NameRouting
 from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
 from proxier.upnpdm.cmsvalues import ValueTyping
@@ -187,7 +187,7 @@ class CMSDataModel:
         self.tables = self.knowledge.tables
         self.objects = self.knowledge.objects
         self.eventOnChange = self.knowledge.eventOnChange
-        self.names = NameResolver(self.cms, self.knowledge, state, Translator(profile.root, profile.mapped))
+        self.names = NameResolver(self.cms, self.knowledge, state, translatorFor(profile.root, profile.mapped))
         self.aliases = self.names.aliases
         self.walker = TreeWalker(self.cms, self.knowledge, state)
         self.typing = ValueTyping(self.knowledge, self.log)
@@ -210,7 +210,7 @@ class CMSDataModel:
         """The device was probed (again): its models, services and capabilities."""
         self.profile = profile
         self.routing.profile = profile
-        self.names.translator = Translator(profile.root, profile.mapped)
+        self.names.translator = translatorFor(profile.root, profile.mapped)
         self.caps = profile.capabilities
         self.knowledge.learnStructure(profile.rootStructure)
 
