@@ -88,6 +88,8 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from proxier.sharing import internText
+
 __all__ = ["Store", "Document", "StoreError", "Retrier", "Writer", "RETRY_INTERVAL", "WRITE_WINDOW", "APART_RATE"]
 
 #: Seconds between two attempts to save a document whose save failed.
@@ -193,7 +195,8 @@ class Store:
         path = os.path.join(self.path, _checkName(name))
         os.makedirs(path, mode=0o700, exist_ok=True)
         store = Store(path, clock=self._clock, read=self._read, write=self._write)
-        store._parent, store._name = self, name
+        # interned: an endpoint's store is opened twice (its own, its model's), one name for both
+        store._parent, store._name = self, internText(name)
         store._shared = self._shared
         store._sweep()
         return store
