@@ -462,10 +462,12 @@ class CompositeDataModel:
         @raise CWMPFault: 9005 for the first name that is not valid or that no mount answers for.
         """
         single = None
+        remembered = self._routes.parameters
         for name in names:
             if not name or name[-1] == "." or "[" in name:
                 return None
-            mount = self._parameterRoute(name)
+            index = remembered.get(name)
+            mount = self._byDepth[index] if index is not None else self._parameterRoute(name)
             if single is None:
                 single = mount
             elif mount is not single:

@@ -245,7 +245,9 @@ def _parse(text: str) -> Path:
 def check(text: str) -> str:
     """Why C{text} is not a valid path, or C{""} when it is."""
     try:
-        parse(text)
+        if not isinstance(text, str):
+            raise PathError(repr(text), "a path is text")
+        _parse(text)  # L{parse} without a call more: every layer checks every name asked
     except PathError as e:
         return e.reason
     return ""

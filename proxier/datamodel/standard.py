@@ -32,6 +32,7 @@ import json
 import os
 import re
 import uuid
+from functools import lru_cache
 from typing import Any, Mapping, Optional
 
 from proxier.datamodel import paths
@@ -96,13 +97,15 @@ def typeOf(name: str) -> Optional[DataType]:
     return None if schema is None else table().get(schema)
 
 
+@lru_cache(maxsize=paths.PARSE_CACHE)
 def schemaOf(name: str) -> Optional[str]:
     """
     The schema name (C{Device.Hosts.Host.{i}.IPAddress}) under which the
     table would hold the concrete parameter C{name}, or C{None} when no
     Device:2 parameter can have that name: what L{typeOf} looks up, and what
     a caller keys its own remembered typings by (names differing only in
-    their instance numbers share one).
+    their instance numbers share one). Remembered, bounded as the parses
+    (every value a device answers is typed by it).
     """
     if not name.startswith("Device.") or name.endswith("."):
         return None

@@ -449,13 +449,17 @@ class CMSDataModel:
             return self._typedValues(raw, known)
 
         def answered(answer: Mapping[str, str], chunk: Sequence[str]) -> Any:
-            exact = {c for c in chunk if not c.endswith("/")}
-            prefixes = tuple(c for c in chunk if c.endswith("/"))
-            for path, value in cmsxml.parseParameterValueList(answer.get("ParameterValueList", "")):
-                if path.endswith("/"):
-                    continue
-                if path in exact or (prefixes and path.startswith(prefixes)):
-                    raw.append((path, value))
+            exact = {c for c in chunk if c[-1] != "/"}
+            prefixes = tuple(c for c in chunk if c[-1] == "/")
+            pairs = cmsxml.parseParameterValueList(answer.get("ParameterValueList", ""))
+            if not prefixes:  # parameters only (the usual request): what was asked, an exact path ends in no "/"
+                raw.extend(pair for pair in pairs if pair[0] in exact)
+            else:
+                for path, value in pairs:
+                    if path.endswith("/"):
+                        continue
+                    if path in exact or path.startswith(prefixes):
+                        raw.append((path, value))
             if len(raw) > MAX_NODES:
                 raise OverflowError(f"more than {MAX_NODES} values")
             return readNext()
