@@ -37,6 +37,25 @@ class AttributeTests(unittest.TestCase):
         self.assertIsNone(baselines.attributesOf("Device.A"))
         self.assertTrue(baselines.dirty)
 
+    def test_emptyUntilWritten(self) -> None:
+        """
+        Baselines without entries hold no table of their own (issue 19);
+        the first write makes one, which no other Baselines sees, and a copy
+        or a reset leaves the original's entries alone.
+        """
+        first, second = Baselines(), Baselines()
+        self.assertIs(first.values, second.values)
+        self.assertIs(first.attributes, second.attributes)
+        first.watch("Device.A", "1")
+        first.setAttributes("Device.A", Notification.ACTIVE)
+        self.assertEqual((dict(second.values), dict(second.attributes)), ({}, {}))
+        copy = first.copy()
+        copy.factoryReset()
+        second.factoryReset()
+        second.unwatch("Device.A")
+        self.assertEqual((dict(first.values), dict(first.attributes)), ({"Device.A": "1"}, {"Device.A": (2, ())}))
+        self.assertEqual((dict(copy.values), dict(copy.attributes), dict(Baselines().values)), ({}, {}, {}))
+
     def test_forgetBelowAndFactoryReset(self) -> None:
         """A deleted instance's attributes and baselines go (by their own prefixes); a reset clears all."""
         baselines = Baselines({"Device.H.2.N": (1, ()), "Device.H.20.N": (1, ())},

@@ -26,6 +26,7 @@ what the ACS set is already the baseline on disk.
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, NamedTuple, Optional
 
 from proxier.datamodel.values import Notification, ParameterValue
@@ -82,14 +83,19 @@ class Changes(NamedTuple):
     refused: list[str]
 
 
+#: What an empty table reads as until the first entry: most trees of most devices never get one (issue 19).
+_NONE: Mapping = MappingProxyType({})
+
+
 class Baselines:
     """
     Notification attributes by CWMP path, baselines by the owner's path
     (the CWMP path for a tree, a CMS path for UPnP DM), and the ACS's marks.
 
     @ivar attributes: path → (Notification, AccessList), only where the ACS
-        set something other than the parameter's default.
-    @ivar values: path → its baseline text.
+        set something other than the parameter's default (read-only: changed
+        by the methods below).
+    @ivar values: path → its baseline text (read-only likewise).
     @ivar dirty: attributes or baselines changed since the owner last
         cleared it (after saving them).
     """
@@ -99,11 +105,21 @@ class Baselines:
 
     def __init__(self, attributes: Optional[Mapping[str, Attributes]] = None,
                  values: Optional[Mapping[str, str]] = None, *, limit: int = MAX_WATCHED) -> None:
-        self.attributes: dict[str, Attributes] = dict(attributes or {})
-        self.values: dict[str, str] = dict(values or {})
+        self.attributes: Mapping[str, Attributes] = dict(attributes) if attributes else _NONE
+        self.values: Mapping[str, str] = dict(values) if values else _NONE
         self.limit = limit
         self.dirty = False
         self._marks: Optional[dict[str, float]] = None
+
+    def _editAttributes(self) -> dict[str, Attributes]:
+        if self.attributes is _NONE:
+            self.attributes = {}
+        return self.attributes  # type: ignore[return-value]
+
+    def _editValues(self) -> dict[str, str]:
+        if self.values is _NONE:
+            self.values = {}
+        return self.values  # type: ignore[return-value]
 
     def copy(self) -> "Baselines":
         """An independent copy (to set back when a change cannot be saved)."""
@@ -123,10 +139,11 @@ class Baselines:
         """The ACS set C{path}'s attributes; the parameter's default with no AccessList is kept as nothing."""
         entry = (notification, tuple(accessList))
         if notification == default and not entry[1]:
-            if self.attributes.pop(path, None) is not None:
+            if path in self.attributes:
+                del self._editAttributes()[path]
                 self.dirty = True
         elif self.attributes.get(path) != entry:
-            self.attributes[path] = entry
+            self._editAttributes()[path] = entry
             self.dirty = True
 
     # -- baselines --------------------------------------------------------------------------
@@ -136,12 +153,13 @@ class Baselines:
         if path not in self.values and len(self.values) >= self.limit:
             return False
         if self.values.get(path) != text:
-            self.values[path] = text
+            self._editValues()[path] = text
             self.dirty = True
         return True
 
     def unwatch(self, path: str) -> None:
-        if self.values.pop(path, None) is not None:
+        if path in self.values:
+            del self._editValues()[path]
             self.dirty = True
 
     def forgetBelow(self, prefix: str, valuesPrefix: Optional[str] = None) -> None:
@@ -151,16 +169,17 @@ class Baselines:
         """
         valuesPrefix = prefix if valuesPrefix is None else valuesPrefix
         for path in [p for p in self.attributes if p.startswith(prefix)]:
-            del self.attributes[path]
+            del self._editAttributes()[path]
             self.dirty = True
         for path in [p for p in self.values if p.startswith(valuesPrefix)]:
-            del self.values[path]
+            del self._editValues()[path]
             self.dirty = True
 
     def factoryReset(self) -> None:
         """The device is back to its factory state: attributes, baselines and marks go."""
-        self.attributes.clear()
-        self.values.clear()
+        for table in (self.attributes, self.values):
+            if table is not _NONE:
+                table.clear()  # type: ignore[attr-defined]
         self._marks = None
         self.dirty = True
 
