@@ -21,13 +21,22 @@ from twisted.web.server import Site
 
 from tests._helpers import subprocessEnv, waitFor
 
+#: what the proxier's module list holds once L{proxier.deferredtls} bound pyOpenSSL's names into Twisted's modules:
+#: the deferred mode ran to its end (an eager import, or a mode never entered, binds nothing)
+BOUND = "<deferredtls-bound>"
 #: the proxier under twistd (Debian's proxier(8)) or twist (OpenWrt's python -m twisted), writing its sys.modules
-#: to $MODULES_FILE on SIGUSR1
-CHILD = """
+#: (and BOUND) to $MODULES_FILE on SIGUSR1
+CHILD = f"""
 import os, signal, sys
+from proxier import deferredtls
+bound = []
+def bind(original=deferredtls._bind):
+    bound.append(True)
+    original()
+deferredtls._bind = bind
 def dump(*_):
     with open(os.environ["MODULES_FILE"] + ".tmp", "w") as f:
-        f.write("\\n".join(sorted(sys.modules)))
+        f.write("\\n".join(sorted(sys.modules) + [{BOUND!r}] * bool(bound)))
     os.rename(os.environ["MODULES_FILE"] + ".tmp", os.environ["MODULES_FILE"])
 signal.signal(signal.SIGUSR1, dump)
 if sys.argv.pop(1) == "twistd":
@@ -42,6 +51,84 @@ TLS_MODULES = ("OpenSSL", "cryptography", "service_identity", "twisted.internet.
 
 
 class ShippedProxierTests(unittest.TestCase):
+    """
+    The proxier as shipped, in the deferred mode: none of TLS at start, and
+    each TLS path it has working once pyOpenSSL is loaded by its first use —
+    an https ACS and the console (listenSSL), an Upload to an https file
+    server (the ACS's agent with an http ACS).
+    """
+
+    def fleetProcesses(self, count: int, sections: dict[str, dict[str, str]]) -> Any:
+        """L{FleetProcesses} (nothing started), stopped and removed at the end of the test."""
+        from twisted.internet import reactor
+
+        from bench._harness import FleetProcesses
+
+        lan = FleetProcesses(reactor, count, "test-imports-", sections)
+        self.addCleanup(shutil.rmtree, lan.workdir, True)
+        self.addCleanup(lan.stop)
+        return lan
+
+    def tlsFolder(self) -> tuple[str, tuple[Any, Any]]:
+        """A new folder holding C{ca.pem}, the certificate of a new CA (returned with its key)."""
+        from tests.test_cwmp_transport import makeCertificate, pem
+
+        folder = os.path.abspath(self.mktemp())
+        os.makedirs(folder)
+        ca = makeCertificate("Test ACS CA", ca=True)
+        with open(os.path.join(folder, "ca.pem"), "wb") as f:
+            f.write(pem(ca[0]))
+        return folder, ca
+
+    def listenTLS(self, resource: Any, ca: tuple[Any, Any], port: int = 0) -> int:
+        """C{resource} served over TLS on 127.0.0.1 as C{localhost}, its certificate signed by C{ca}; the port."""
+        from twisted.internet import reactor, ssl
+
+        from tests.test_cwmp_transport import makeCertificate, pem
+
+        server = ssl.PrivateCertificate.loadPEM(pem(*makeCertificate("localhost", ca, ("localhost",))))
+        listening = reactor.listenSSL(port, Site(resource), server.options(), interface="127.0.0.1")
+        self.addCleanup(listening.stopListening)
+        return listening.getHost().port
+
+    def startProxier(self, lan: Any, runner: str = "twistd") -> None:
+        """The proxier (L{CHILD}) run by C{runner} on C{lan}'s configuration, its output in C{twistd.out}."""
+        from bench._harness import stopChildren
+
+        output = open(os.path.join(lan.workdir, "twistd.out"), "w")
+        self.addCleanup(output.close)
+        lan.proxier = subprocess.Popen(
+            [sys.executable, "-c", CHILD, runner, *RUNNERS[runner], "proxier", "--config", lan.config],
+            stdout=output, stderr=subprocess.STDOUT, cwd=lan.workdir,
+            env=dict(subprocessEnv(), MODULES_FILE=os.path.join(lan.workdir, "modules")))
+        self.addCleanup(stopChildren, [lan.proxier])
+
+    def bootstraps(self, lan: Any, count: int = 1, wanted: Optional[set[str]] = None, timeout: float = 25) -> Any:
+        """Until C{count} devices (of C{wanted}, if given) ended their BOOTSTRAP session well; the proxier runs."""
+        from bench._harness import bootstrapped
+
+        yield from waitFor(lambda: len(bootstrapped(lan.acs, wanted)) >= count or lan.proxier.poll() is not None,
+                           timeout, f"{count} BOOTSTRAP sessions; see {lan.workdir}")
+        self.assertIsNone(lan.proxier.poll(), f"the proxier exited; see {lan.workdir}/twistd.out")
+
+    def modules(self, lan: Any) -> Any:
+        """
+        The proxier's C{sys.modules} now (and L{BOUND}), once its output and
+        log were checked for tracebacks: a TLS path that failed on the way
+        could leave one and still reach its end by another way.
+        """
+        path = os.path.join(lan.workdir, "modules")
+        os.kill(lan.proxier.pid, signal.SIGUSR1)
+        yield from waitFor(lambda: os.path.exists(path), 10, "the proxier's sys.modules")
+        for name in ("twistd.out", "proxier.log"):
+            logged = os.path.join(lan.workdir, name)
+            if os.path.exists(logged):
+                with open(logged, errors="replace") as f:
+                    text = f.read()
+                self.assertNotIn("Traceback", text, f"{name}:\n{text[-4000:]}")
+        with open(path) as f:
+            return set(f.read().split())
+
     @defer.inlineCallbacks
     def modulesAfterBootstrap(self, https: bool, runner: str = "twistd",
                               sections: Optional[dict[str, dict[str, str]]] = None) -> Any:
@@ -50,22 +137,14 @@ class ShippedProxierTests(unittest.TestCase):
         with a fake ACS ended well; with C{https}, the ACS and the console
         are served over TLS, the console's certificate checked here.
         """
-        from twisted.internet import reactor
-
-        from bench._harness import FleetProcesses, bootstrapped, freeTCPPort, stopChildren
+        from bench._harness import freeTCPPort
 
         sections = dict(sections or {})
         port = freeTCPPort()
         if https:
-            from twisted.internet import ssl
-
             from tests.test_cwmp_transport import makeCertificate, pem
 
-            folder = os.path.abspath(self.mktemp())
-            os.makedirs(folder)
-            ca = makeCertificate("Test ACS CA", ca=True)
-            with open(os.path.join(folder, "ca.pem"), "wb") as f:
-                f.write(pem(ca[0]))
+            folder, ca = self.tlsFolder()
             sections["acs"] = {"url": f"https://localhost:{port}/acs", "ca_file": os.path.join(folder, "ca.pem")}
             consoleCertificate = makeCertificate("console")
             with open(os.path.join(folder, "console.pem"), "wb") as f:
@@ -74,24 +153,11 @@ class ShippedProxierTests(unittest.TestCase):
             sections["console"] = {"enable": "yes", "port": str(consolePort),
                                    "certificate": os.path.join(folder, "console.pem"),
                                    "key": os.path.join(folder, "console.pem")}
-        lan = FleetProcesses(reactor, 0, "test-imports-", sections)
-        self.addCleanup(shutil.rmtree, lan.workdir, True)
-        self.addCleanup(lan.stop)
+        lan = self.fleetProcesses(0, sections)
         if https:
-            server = ssl.PrivateCertificate.loadPEM(pem(*makeCertificate("localhost", ca, ("localhost",))))
-            listening = reactor.listenSSL(port, Site(lan.acs), server.options(), interface="127.0.0.1")
-            self.addCleanup(listening.stopListening)
-        modules = os.path.join(lan.workdir, "modules")
-        output = open(os.path.join(lan.workdir, "twistd.out"), "w")
-        self.addCleanup(output.close)
-        lan.proxier = subprocess.Popen(
-            [sys.executable, "-c", CHILD, runner, *RUNNERS[runner], "proxier", "--config", lan.config],
-            stdout=output, stderr=subprocess.STDOUT, cwd=lan.workdir,
-            env=dict(subprocessEnv(), MODULES_FILE=modules))
-        self.addCleanup(stopChildren, [lan.proxier])
-        yield from waitFor(lambda: bool(bootstrapped(lan.acs)) or lan.proxier.poll() is not None, 60,
-                           "the proxier's BOOTSTRAP session")
-        self.assertIsNone(lan.proxier.poll(), f"the proxier exited; see {lan.workdir}/twistd.out")
+            self.listenTLS(lan.acs, ca, port)
+        self.startProxier(lan, runner)
+        yield from self.bootstraps(lan, timeout=60)
         if https:
             import ssl as stdlibSSL
 
@@ -99,10 +165,8 @@ class ShippedProxierTests(unittest.TestCase):
 
             served = yield threads.deferToThread(stdlibSSL.get_server_certificate, ("127.0.0.1", consolePort))
             self.assertEqual(x509.load_pem_x509_certificate(served.encode("ascii")), consoleCertificate[0])
-        os.kill(lan.proxier.pid, signal.SIGUSR1)
-        yield from waitFor(lambda: os.path.exists(modules), 10, "the proxier's sys.modules")
-        with open(modules) as f:
-            return set(f.read().split())
+        modules = yield from self.modules(lan)
+        return modules
 
     @defer.inlineCallbacks
     def test_httpACSLoadsNoTLS(self) -> None:
@@ -114,6 +178,7 @@ class ShippedProxierTests(unittest.TestCase):
         modules = yield self.modulesAfterBootstrap(https=False)
         self.assertIn("twisted.web.client", modules)
         self.assertEqual([m for m in TLS_MODULES if m in modules], [])
+        self.assertNotIn(BOUND, modules)
 
     @defer.inlineCallbacks
     def test_httpACSUnderTwist(self) -> None:
@@ -135,7 +200,43 @@ class ShippedProxierTests(unittest.TestCase):
         """
         modules = yield self.modulesAfterBootstrap(https=True)
         self.assertEqual([m for m in TLS_MODULES if m not in modules], [])
+        self.assertIn(BOUND, modules)
 
+    @defer.inlineCallbacks
+    def test_httpsUploadWithAnHTTPACS(self) -> None:
+        """
+        With an http:// ACS and a CA file, the first TLS use is an Upload of
+        a device's log (TR-330 §4.4.2) to an https:// file server: verified
+        against that CA through the ACS's agent, the log arrives and the
+        TransferComplete says so.
+        """
+        from proxier.cwmp import messages as m
+        from proxier.datamodel.values import TransferRequest
+        from tests.test_upnpdm_transfer_support import FileServer
+
+        folder, ca = self.tlsFolder()
+        files = FileServer()
+        port = self.listenTLS(files, ca)
+        lan = self.fleetProcesses(1, {"acs": {"ca_file": os.path.join(folder, "ca.pem"),
+                                              "local_targets": "localhost"}})
+        [device] = lan.wanted
+        lan.acs.script([m.Upload(TransferRequest("Upload", "log-1", "4 Vendor Log File 1",
+                                                 f"https://localhost:{port}/uploads/system.log"))], device)
+        lan.startFleet()
+        self.startProxier(lan)
+        yield from self.bootstraps(lan, wanted=lan.wanted)
+        def completes() -> list:
+            return [message for s in lan.acs.sessionsFor(device) for message in s.received
+                    if isinstance(message, m.TransferComplete)]
+
+        yield from waitFor(completes, 25, "the TransferComplete")
+        [complete] = completes()
+        self.assertEqual((complete.result.commandKey, complete.result.faultCode, complete.result.faultString),
+                         ("log-1", 0, ""))
+        self.assertIn("/uploads/system.log", files.files)
+        modules = yield from self.modules(lan)
+        self.assertEqual([m for m in TLS_MODULES if m not in modules], [])
+        self.assertIn(BOUND, modules)
 
     @defer.inlineCallbacks
     def test_printerModelOnlyWhenEnabled(self) -> None:
