@@ -14,9 +14,15 @@ tap before anything imports the reactor, imports them with pyOpenSSL
 hidden, so that each takes that branch, and then watches for the first
 import of pyOpenSSL or of Twisted's TLS modules: once they are loaded,
 whoever needs them first, the names those modules bind from them are bound (L{_BOUND}), so that listenSSL, connectSSL,
-wrapClientTLS and Agent's https work as after an eager import. What stays
-missing is startTLS on a TCP connection (its mixins are base classes of
-C{tcp}'s), which the proxier never uses.
+wrapClientTLS and Agent's https work as after an eager import. Until
+then, C{wrapClientTLS} (which refuses to run without TLSMemoryBIOFactory)
+finds a stand-in that loads them at the connection
+(L{_loadingTLSMemoryBIOFactory}): the connection creators of the LAN client
+(a DeviceProtection device's, an ipps printer's pins) are the proxier's own
+and load nothing of Twisted's TLS before it. listenSSL and connectSSL have
+no stand-in: their callers take their context factories from L{ssl}. What
+stays missing is startTLS on a TCP connection (its mixins are base classes
+of C{tcp}'s), which the proxier never uses.
 
 Where the reactor is already imported (trial, C{twistd --reactor}), this
 does nothing: pyOpenSSL is loaded already.
@@ -79,6 +85,7 @@ def installReactor() -> bool:
             importlib.import_module(name)
     finally:
         del sys.modules["OpenSSL"]
+    setattr(sys.modules["twisted.internet.endpoints"], "TLSMemoryBIOFactory", _loadingTLSMemoryBIOFactory)
     sys.meta_path.insert(0, _FirstImport())
     return True
 
@@ -89,6 +96,17 @@ def ssl() -> ModuleType:
     the proxier's own TLS (the ACS, the console), made when it is first used.
     """
     return importlib.import_module("twisted.internet.ssl")
+
+
+def _loadingTLSMemoryBIOFactory(*args: Any, **kwargs: Any) -> Any:
+    """
+    C{twisted.internet.endpoints.TLSMemoryBIOFactory} until Twisted's TLS
+    modules are loaded: loads them (L{_bind} then binds the real one in its
+    place) and makes the real one. Without it C{wrapClientTLS} raised
+    NotImplementedError ("OpenSSL not available") for a connection creator
+    that is not Twisted's, which loads none of them.
+    """
+    return importlib.import_module("twisted.protocols.tls").TLSMemoryBIOFactory(*args, **kwargs)
 
 
 def _bind() -> None:

@@ -54,8 +54,9 @@ class ShippedProxierTests(unittest.TestCase):
     """
     The proxier as shipped, in the deferred mode: none of TLS at start, and
     each TLS path it has working once pyOpenSSL is loaded by its first use —
-    an https ACS and the console (listenSSL), an Upload to an https file
-    server (the ACS's agent with an http ACS).
+    an https ACS and the console (listenSSL), a DeviceProtection device and
+    an ipps printer (the LAN client's wrapClientTLS), an Upload to an https
+    file server (the ACS's agent with an http ACS).
     """
 
     def fleetProcesses(self, count: int, sections: dict[str, dict[str, str]]) -> Any:
@@ -203,6 +204,53 @@ class ShippedProxierTests(unittest.TestCase):
         self.assertIn(BOUND, modules)
 
     @defer.inlineCallbacks
+    def test_deviceProtectionOverTLS(self) -> None:
+        """
+        A DeviceProtection device (the simulator's, TR-330 §2.3) whose button
+        the user pressed is introduced over TLS (WPS bound to the session,
+        the proxier's own certificate) and reaches its BOOTSTRAP through its
+        TLS port: the LAN client's wrapClientTLS, pyOpenSSL loaded when the
+        device was first met.
+        """
+        lan = self.fleetProcesses(1, {"upnp": {"dps_introduction": "pbc"}})
+        # FleetProcesses.startFleet's devices, made DeviceProtection devices
+        lan.fleet = subprocess.Popen(
+            [sys.executable, "-m", "proxier.sim.main", "--count", "1", "--control-point", f"127.0.0.1:{lan.ssdpPort}",
+             "--search-port", str(lan.searchPort), "--log-level", "error", "--stagger", "0", "--device-protection"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=subprocessEnv(), cwd=lan.workdir, text=True)
+        self.assertTrue(lan.fleet.stdout.readline().startswith('{"ssdp"'), "the simulated device did not start")
+        os.kill(lan.fleet.pid, signal.SIGUSR1)  # the button: active for WPS's walk time (120 s)
+        self.startProxier(lan)
+        yield from self.bootstraps(lan, wanted=lan.wanted)
+        modules = yield from self.modules(lan)
+        self.assertEqual([m for m in TLS_MODULES if m not in modules], [])
+        self.assertIn(BOUND, modules)
+
+    @defer.inlineCallbacks
+    def test_ippsPrinter(self) -> None:
+        """
+        An ipps:// printer (ippeveprinter: GnuTLS, a self-signed certificate)
+        is read over TLS, its key pinned on first use, and reaches its
+        BOOTSTRAP: the IPP client's wrapClientTLS, pyOpenSSL loaded at its
+        first poll.
+        """
+        from proxier.printer.settings import PROXY_PROTOCOL
+        from tests.peers import printers
+
+        printer = printers.startPrinter(self)
+        lan = self.fleetProcesses(0, {"protocols": {"enabled": PROXY_PROTOCOL},
+                                      "printer": {"printers": f"ipps://127.0.0.1:{printer.port}/ipp/print"}})
+        self.startProxier(lan)
+        yield from self.bootstraps(lan, count=2)  # the gateway's and the printer's
+        modules = yield from self.modules(lan)
+        self.assertEqual([m for m in TLS_MODULES if m not in modules], [])
+        self.assertIn(BOUND, modules)
+        pins = [os.path.join(d, f) for d, _, files in os.walk(lan.workdir) for f in files if "ipps-pins" in f]
+        self.assertEqual(len(pins), 1, pins)
+        with open(pins[0]) as f:
+            self.assertIn(f"127.0.0.1:{printer.port}", f.read())
+
+    @defer.inlineCallbacks
     def test_httpsUploadWithAnHTTPACS(self) -> None:
         """
         With an http:// ACS and a CA file, the first TLS use is an Upload of
@@ -255,13 +303,17 @@ class BindingTests(unittest.TestCase):
         """
         Each module of L{proxier.deferredtls._BOUND}, imported without
         pyOpenSSL and bound once it loads, holds the same TLS names as after
-        an eager import (this Twisted's: a new name would be missing).
+        an eager import (this Twisted's: a new name would be missing); before
+        it loads, wrapClientTLS is taken without loading it.
         """
         script = """
 import sys
 from proxier import deferredtls
 if sys.argv[1] == "deferred":
     assert deferredtls.installReactor()
+    from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
+    from twisted.internet import reactor
+    wrapClientTLS(object(), TCP4ClientEndpoint(reactor, "127.0.0.1", 1))  # pyOpenSSL loaded at the connection
     assert "OpenSSL" not in sys.modules
     import OpenSSL
 else:
