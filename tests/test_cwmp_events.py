@@ -226,6 +226,22 @@ class StateTests(unittest.TestCase):
         self.assertEqual(self.store.document("cwmp").load()["format"], 2)
         self.assertEqual(len(self.restart().queuedRPCs()), 2)
 
+    def test_unusedQueuesShared(self) -> None:
+        """
+        Queues never used hold the one empty tuple (issue 19); the first
+        entry makes a list of the state's own, saved as the document's list.
+        """
+        other = EndpointState(self.store.document("other"))
+        self.assertIs(self.state._afterSession, other._afterSession)
+        self.state.afterSessionDone(0)
+        self.state.factoryResetRequested()
+        self.state.scheduleInform(5.0, "k")
+        self.assertEqual((self.state.afterSession(), other.afterSession(), other.scheduledInforms()),
+                         ([["factoryReset"]], [], []))
+        saved = self.store.document("cwmp").load()
+        self.assertEqual((saved["afterSession"], saved["scheduledInforms"], saved["rpcs"]),
+                         ([["factoryReset"]], [{"at": 5.0, "commandKey": "k"}], []))
+
     def test_documentFields(self) -> None:
         """The document holds format 2's fields and values, as the state keeps them (no other key)."""
         self.state.queueEvent("1 BOOT")

@@ -295,7 +295,7 @@ class CWMPEndpoint:
         # for snapshot(): how the last session went (started, ended, ok, reason, faults, event codes)
         self._lastSession: Optional[tuple[float, float, bool, str, tuple[dict[str, Any], ...], tuple[str, ...]]] = None
         self._sessionStarted = 0.0
-        self._sessionFaults: list[dict[str, Any]] = []  # the faults the running session answered
+        self._sessionFaults: tuple[dict[str, Any], ...] = ()  # the faults the running session answered
         settings.observe(self._settingChanged)
 
     # -- life ------------------------------------------------------------------
@@ -501,7 +501,7 @@ class CWMPEndpoint:
     def _logDropped(self) -> None:
         for what in self.state.dropped:
             self.log.error("queue full: dropped {what}", what=what)
-        self.state.dropped = []
+        self.state.dropped = ()
 
     # -- the model's change listener (INotifyingDataModel) ------------------------------
 
@@ -592,7 +592,7 @@ class CWMPEndpoint:
         self._abort = None
         self.sessions += 1
         self._sessionStarted = self._clock.seconds()
-        self._sessionFaults = []
+        self._sessionFaults = ()
         limit = self._clock.callLater(self._maxSessionDuration, self._abortSession,
                                       f"session longer than {self._maxSessionDuration:g} s")
         # The session's own connection (INTEROP §CWMP 6: an ACS binds a
@@ -712,8 +712,8 @@ class CWMPEndpoint:
                 finally:
                     self._inFlight = None
                 if isinstance(answer, CWMPFault) and len(self._sessionFaults) < MAX_SHOWN_FAULTS:
-                    self._sessionFaults.append({"method": type(action.request).__name__, "code": answer.code,
-                                                "string": answer.string})
+                    self._sessionFaults += ({"method": type(action.request).__name__, "code": answer.code,
+                                             "string": answer.string},)
                 actions = session.respond(answer)
 
     def _sessionFinished(self, result: Any) -> None:
@@ -727,7 +727,7 @@ class CWMPEndpoint:
             self.state.informFailed(content)
         codes = tuple(e.code for e in content.events) if content is not None else ()
         self._lastSession = (self._sessionStarted, self._clock.seconds(), ended.ok, ended.reason,
-                             tuple(self._sessionFaults), codes)
+                             self._sessionFaults, codes)
         if ended.ok:
             self.state.setRetryCount(0)
             self._retryAt = None

@@ -194,8 +194,12 @@ class EndpointState:
     The durable CWMP state of one endpoint (see the module docstring). Every
     mutating method saves before it returns.
 
+    The queues most endpoints never use hold the empty tuple rather than a
+    list of their own until their first entry (issue 19: one state per
+    device): an empty queue may be a tuple, a queue with entries is a list.
+
     @ivar dropped: what the last call had to drop to stay within its caps, for
-        the caller to log (list of texts).
+        the caller to log (texts).
     """
 
     # slots, and the document's fields as attributes rather than a dict: one per endpoint, so per device (issue 19)
@@ -216,14 +220,14 @@ class EndpointState:
         self._retryCount: int = data["retryCount"]
         self._events: list[dict] = data["events"]
         self._valueChanges: list[list] = data["valueChanges"]
-        self._rpcs: list[dict] = data["rpcs"]
+        self._rpcs: Sequence[dict] = data["rpcs"] or ()
         self._rebootCommandKey: Optional[str] = data["rebootCommandKey"]
-        self._afterSession: list[list] = data["afterSession"]
-        self._scheduledInforms: list[dict] = data["scheduledInforms"]
-        self._transfers: list[dict] = data["transfers"]
-        self._completedTransfers: list[list] = data["completedTransfers"]
+        self._afterSession: Sequence[list] = data["afterSession"] or ()
+        self._scheduledInforms: Sequence[dict] = data["scheduledInforms"] or ()
+        self._transfers: Sequence[dict] = data["transfers"] or ()
+        self._completedTransfers: Sequence[list] = data["completedTransfers"] or ()
         self._saver = Retrier(document, self._payload, clock, coalesce=True)
-        self.dropped: list[str] = []
+        self.dropped: tuple[str, ...] = ()
 
     @property
     def durable(self) -> bool:
@@ -267,13 +271,13 @@ class EndpointState:
         per CommandKey); saved when that changed anything (a BOOTSTRAP still
         waiting is asked for again at every attempt).
         """
-        self.dropped = []
+        self.dropped = ()
         if self._addEvent(code, commandKey):
             self._save()
 
     def queueEvents(self, events: Iterable[tuple[str, str]]) -> None:
         """Queue several events in one save."""
-        self.dropped = []
+        self.dropped = ()
         for code, commandKey in events:
             self._addEvent(code, commandKey)
         self._save()
@@ -292,7 +296,7 @@ class EndpointState:
             # the oldest "M ..." event goes first; single events are few
             victim = next((e for e in events if e["code"].startswith("M ")), events[0])
             events.remove(victim)
-            self.dropped.append(f"event {victim['code']} {victim['commandKey']!r}")
+            self.dropped += (f"event {victim['code']} {victim['commandKey']!r}",)
         return True
 
     def events(self) -> list[m.EventStruct]:
@@ -301,7 +305,7 @@ class EndpointState:
 
     def addValueChanges(self, values: Sequence[ParameterValue]) -> None:
         """Remember the new values of changed parameters (they bring "4 VALUE CHANGE")."""
-        self.dropped = []
+        self.dropped = ()
         changes = self._valueChanges
         index = {c[0]: c for c in changes}
         for value in values:
@@ -312,7 +316,7 @@ class EndpointState:
                 changes.append(entry)
                 index[value.name] = entry
         while len(changes) > MAX_VALUE_CHANGES:
-            self.dropped.append(f"value change of {changes.pop(0)[0]}")
+            self.dropped += (f"value change of {changes.pop(0)[0]}",)
         self._save()
 
     def valueChanges(self) -> list[ParameterValue]:
@@ -321,14 +325,13 @@ class EndpointState:
     # -- queued RPCs -----------------------------------------------------------
 
     def _queueRPC(self, entry: dict) -> None:
-        self.dropped = []
-        rpcs = self._rpcs
+        self.dropped = ()
         entry.update(id=self._id(), faults=0)
-        rpcs.append(entry)
+        rpcs = self._rpcs = [*self._rpcs, entry]
         sameKind = [r for r in rpcs if r["kind"] == entry["kind"]]
         if len(sameKind) > MAX_QUEUED_RPCS:
             rpcs.remove(sameKind[0])
-            self.dropped.append(f"{sameKind[0]['kind']} {sameKind[0].get('result', {}).get('commandKey', '')!r}")
+            self.dropped += (f"{sameKind[0]['kind']} {sameKind[0].get('result', {}).get('commandKey', '')!r}",)
         self._save()
 
     def addTransferComplete(self, result: TransferResult) -> bool:
@@ -343,27 +346,23 @@ class EndpointState:
 
         @return: whether it was queued (C{False}: a repeat, dropped).
         """
-        self.dropped = []
+        self.dropped = ()
         cut = len(result.commandKey) > 32
         if cut:
             result = replace(result, commandKey=result.commandKey[:32])
         key = [result.commandKey, result.method]
-        transfers = self._transfers
-        started = next((t for t in transfers if [t["commandKey"], t["method"]] == key), None)
+        started = next((t for t in self._transfers if [t["commandKey"], t["method"]] == key), None)
         if started is None and (key in self._completedTransfers or any(
                 r["kind"] == "TransferComplete" and [r["result"]["commandKey"], r["result"]["method"]] == key
                 for r in self._rpcs)):
             return False
         if started is not None:
-            transfers.remove(started)
-        completed = self._completedTransfers
-        if key in completed:
-            completed.remove(key)
-        completed.append(key)
-        del completed[:-MAX_COMPLETED_TRANSFERS]
+            self._transfers = [t for t in self._transfers if t is not started]
+        completed = [k for k in self._completedTransfers if k != key] + [key]
+        self._completedTransfers = completed[-MAX_COMPLETED_TRANSFERS:]
         self._queueRPC({"kind": "TransferComplete", "result": _resultToJSON(result)})
         if cut:
-            self.dropped.append("the end of an over-long CommandKey")
+            self.dropped += ("the end of an over-long CommandKey",)
         return True
 
     def addAutonomousTransferComplete(self, result: AutonomousTransferResult) -> None:
@@ -395,7 +394,7 @@ class EndpointState:
             if rpc["id"] == rpcId:
                 rpc["faults"] += 1
                 if rpc["faults"] >= limit:
-                    self._rpcs.remove(rpc)
+                    self._rpcs = [r for r in self._rpcs if r is not rpc]
                     self._save()
                     return True
                 self._save()
@@ -520,12 +519,12 @@ class EndpointState:
     def rebootRequested(self, commandKey: str) -> None:
         """A Reboot was accepted: remember its CommandKey and run it after the session."""
         self._rebootCommandKey = commandKey
-        self._afterSession.append(["reboot", commandKey])
+        self._afterSession = [*self._afterSession, ["reboot", commandKey]]
         self._save()
 
     def booted(self) -> None:
         """The device booted: "1 BOOT", and "M Reboot" when the ACS had asked for it."""
-        self.dropped = []
+        self.dropped = ()
         self._addEvent("1 BOOT", "")
         if self._rebootCommandKey is not None:
             self._addEvent("M Reboot", self._rebootCommandKey)
@@ -538,7 +537,7 @@ class EndpointState:
         self._save()
 
     def factoryResetRequested(self) -> None:
-        self._afterSession.append(["factoryReset"])
+        self._afterSession = [*self._afterSession, ["factoryReset"]]
         self._save()
 
     def afterSession(self) -> list[list[str]]:
@@ -546,17 +545,16 @@ class EndpointState:
         return [list(a) for a in self._afterSession]
 
     def afterSessionDone(self, count: int) -> None:
-        del self._afterSession[:count]
+        self._afterSession = self._afterSession[count:]
         self._save()
 
     def scheduleInform(self, at: float, commandKey: str) -> None:
-        self.dropped = []
-        scheduled = self._scheduledInforms
-        scheduled.append({"at": at, "commandKey": commandKey})
+        self.dropped = ()
+        scheduled = self._scheduledInforms = [*self._scheduledInforms, {"at": at, "commandKey": commandKey}]
         scheduled.sort(key=lambda s: s["at"])
         while len(scheduled) > MAX_SCHEDULED_INFORMS:
             victim = scheduled.pop()
-            self.dropped.append(f"ScheduleInform {victim['commandKey']!r}")
+            self.dropped += (f"ScheduleInform {victim['commandKey']!r}",)
         self._save()
 
     def scheduledInforms(self) -> list[tuple[float, str]]:
@@ -577,10 +575,9 @@ class EndpointState:
     def transferStarted(self, method: str, commandKey: str, fileType: str, fileSize: int, targetFileName: str,
                         startAt: float) -> None:
         """A Download/Upload goes on after its response (Status 1)."""
-        transfers = self._transfers
-        transfers.append({"method": method, "commandKey": commandKey, "fileType": fileType, "fileSize": fileSize,
-                          "targetFileName": targetFileName, "startAt": startAt})
-        del transfers[:-MAX_QUEUED_RPCS]
+        started = {"method": method, "commandKey": commandKey, "fileType": fileType, "fileSize": fileSize,
+                   "targetFileName": targetFileName, "startAt": startAt}
+        self._transfers = [*self._transfers, started][-MAX_QUEUED_RPCS:]
         self._save()
 
     def transfers(self) -> list[dict]:
