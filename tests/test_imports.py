@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 from twisted.internet import defer, threads
 from twisted.trial import unittest
+from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from tests._helpers import subprocessEnv, waitFor
@@ -50,6 +51,16 @@ RUNNERS = {"twistd": ["--nodaemon", "--pidfile="], "twist": []}
 TLS_MODULES = ("OpenSSL", "cryptography", "service_identity", "twisted.internet.ssl")
 
 
+class _Forward(Resource):
+    """A leaf resource answering as its target, set after the port serving it listens."""
+
+    isLeaf = True
+    target: Any = None
+
+    def render(self, request: Any) -> Any:
+        return self.target.render(request)
+
+
 class ShippedProxierTests(unittest.TestCase):
     """
     The proxier as shipped, in the deferred mode: none of TLS at start, and
@@ -81,14 +92,14 @@ class ShippedProxierTests(unittest.TestCase):
             f.write(pem(ca[0]))
         return folder, ca
 
-    def listenTLS(self, resource: Any, ca: tuple[Any, Any], port: int = 0) -> int:
+    def listenTLS(self, resource: Any, ca: tuple[Any, Any]) -> int:
         """C{resource} served over TLS on 127.0.0.1 as C{localhost}, its certificate signed by C{ca}; the port."""
         from twisted.internet import reactor, ssl
 
         from tests.test_cwmp_transport import makeCertificate, pem
 
         server = ssl.PrivateCertificate.loadPEM(pem(*makeCertificate("localhost", ca, ("localhost",))))
-        listening = reactor.listenSSL(port, Site(resource), server.options(), interface="127.0.0.1")
+        listening = reactor.listenSSL(0, Site(resource), server.options(), interface="127.0.0.1")
         self.addCleanup(listening.stopListening)
         return listening.getHost().port
 
@@ -141,11 +152,12 @@ class ShippedProxierTests(unittest.TestCase):
         from bench._harness import freeTCPPort
 
         sections = dict(sections or {})
-        port = freeTCPPort()
         if https:
             from tests.test_cwmp_transport import makeCertificate, pem
 
             folder, ca = self.tlsFolder()
+            acs = _Forward()  # listening before the fleet's own ports are taken: a port picked free could be one
+            port = self.listenTLS(acs, ca)
             sections["acs"] = {"url": f"https://localhost:{port}/acs", "ca_file": os.path.join(folder, "ca.pem")}
             consoleCertificate = makeCertificate("console")
             with open(os.path.join(folder, "console.pem"), "wb") as f:
@@ -156,7 +168,7 @@ class ShippedProxierTests(unittest.TestCase):
                                    "key": os.path.join(folder, "console.pem")}
         lan = self.fleetProcesses(0, sections)
         if https:
-            self.listenTLS(lan.acs, ca, port)
+            acs.target = lan.acs
         self.startProxier(lan, runner)
         yield from self.bootstraps(lan, timeout=60)
         if https:
