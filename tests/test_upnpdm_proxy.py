@@ -275,6 +275,28 @@ class Context:
 
 
 class ServiceTests(unittest.TestCase):
+    def test_deviceProtectionStateKept(self) -> None:
+        """
+        The control point the service makes keeps DeviceProtection's state in
+        the proxier's state directory: a service made again on the same
+        directory (a restart) has the same identity, which secured devices
+        know it by, and the pins it learnt.
+        """
+        from twisted.internet.testing import MemoryReactorClock
+
+        def context() -> Context:
+            made = Context(Store.open(path))
+            made.reactor = MemoryReactorClock()  # the control point made from the configuration listens
+            return made
+
+        path = self.mktemp()
+        first = UPnPDMService(context())
+        identity = first.controlPoint.security.identity.load()
+        first.controlPoint.security.pins.pin("uuid:dev-1", "SHA256:" + "AB" * 32, "192.0.2.7")
+        again = UPnPDMService(context())
+        self.assertEqual(again.controlPoint.security.identity.load().cpid, identity.cpid)
+        self.assertEqual(again.controlPoint.security.pins.pinned("uuid:dev-1"), "SHA256:" + "AB" * 32)
+
     def test_service(self) -> None:
         """The service is named UPnP-DM, observes the control point, and registers the IDataModel adapter."""
         context = Context(Store.open(self.mktemp()))

@@ -334,7 +334,9 @@ class UPnPDMService(MultiService):
         self.context = context
         self.settings = ProxySettings.fromConfig(context.config, context.deviceTimeout)
         if controlPoint is None:
-            controlPoint = ControlPoint(context.config, reactor=context.reactor)
+            # the state directory keeps DeviceProtection's identity, pins and introductions: without it a
+            # restart made a new identity, and every secured device had to be introduced again
+            controlPoint = ControlPoint(context.config, reactor=context.reactor, store=context.store)
         self.controlPoint = controlPoint
         self.proxy = UPnPDMProxy(context.deviceAppeared, context.store, self.settings, context.reactor,
                                  uploadAgent=self._uploadAgent,
