@@ -19,10 +19,14 @@ class ScriptTests(unittest.TestCase):
     timeout = 180
 
     def test_gpv(self) -> None:
-        """bench_upnpdm_gpv: both sizes, the three timings and their ratios; the profile of the proxier's part."""
+        """
+        bench_upnpdm_gpv: both sizes, the three timings and their ratios; the
+        proxier's own time of each; the profile of the proxier's part.
+        """
         profile = os.path.abspath(self.mktemp())
-        out = runBench(self, "bench_upnpdm_gpv.py", "--rounds", "2", "--profile", profile)
+        out = runBench(self, "bench_upnpdm_gpv.py", "--rounds", "2", "--own", "2", "--profile", profile)
         for line in (" 1 parameter(s): proxied", "50 parameter(s): proxied", "ratio of medians proxied/direct",
+                     " 1 parameter(s): the proxier's own time", "50 parameter(s): the proxier's own time",
                      f"profile of 2 calls (reactor waits included) in {profile}", "proxier/upnpdm/"):
             self.assertIn(line, out)
         self.assertTrue(os.path.getsize(profile))
