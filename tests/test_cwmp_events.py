@@ -228,8 +228,9 @@ class StateTests(unittest.TestCase):
 
     def test_unusedQueuesShared(self) -> None:
         """
-        Queues never used hold the one empty tuple (issue 19); the first
-        entry makes a list of the state's own, saved as the document's list.
+        Queues never used, or emptied, hold the one empty tuple (issue 19);
+        the first entry makes a list of the state's own, saved as the
+        document's list. The ACS's methods are shared between endpoints.
         """
         other = EndpointState(self.store.document("other"))
         self.assertIs(self.state._afterSession, other._afterSession)
@@ -241,6 +242,15 @@ class StateTests(unittest.TestCase):
         saved = self.store.document("cwmp").load()
         self.assertEqual((saved["afterSession"], saved["scheduledInforms"], saved["rpcs"]),
                          ([["factoryReset"]], [{"at": 5.0, "commandKey": "k"}], []))
+        self.state.queueEvent("1 BOOT")
+        self.state.addValueChanges([ParameterValue("Device.X", "1", "xsd:string")])
+        self.state.informAcknowledged(self.state.informContent(), ACS)
+        self.assertEqual((self.codes(), self.state.valueChanges()), ([], []))
+        self.assertIs(self.state._events, other._events)
+        self.assertIs(self.state._valueChanges, other._valueChanges)
+        for state in (self.state, other):
+            state.setACSMethods(ACS, ["TransferComplete", "Inform"])
+        self.assertIs(self.state._acsMethods[0][1], other._acsMethods[0][1])
 
     def test_documentFields(self) -> None:
         """The document holds format 2's fields and values, as the state keeps them (no other key)."""

@@ -48,7 +48,7 @@ from typing import Any, Iterable, Optional, Sequence
 from proxier.cwmp import messages as m
 from proxier.datamodel._tr106time import UNKNOWN_TIME, formatDateTime, parseDateTime
 from proxier.datamodel.values import AutonomousTransferResult, ParameterValue, TransferResult
-from proxier.sharing import internText
+from proxier.sharing import InternTable, internText
 from proxier.store import Document, Retrier
 
 __all__ = [
@@ -181,6 +181,9 @@ def _rpcFromJSON(raw: dict) -> m.Message:
     raise ValueError(f"unknown queued RPC {kind!r}")
 
 
+# The ACS's methods, one tuple for the endpoints told the same (issue 19).
+_methodLists: InternTable[tuple[str, ...]] = InternTable()
+
 # The Inform event each queued RPC goes with (TR-069 Table 7).
 _RPC_EVENTS = {
     "TransferComplete": "7 TRANSFER COMPLETE",
@@ -194,9 +197,10 @@ class EndpointState:
     The durable CWMP state of one endpoint (see the module docstring). Every
     mutating method saves before it returns.
 
-    The queues most endpoints never use hold the empty tuple rather than a
-    list of their own until their first entry (issue 19: one state per
-    device): an empty queue may be a tuple, a queue with entries is a list.
+    Its lists hold the empty tuple rather than a list of their own while
+    they are empty, as most are for most endpoints (issue 19: one state per
+    device): an empty one may be a tuple, one with entries is a list (the
+    ACS's methods: a tuple of pairs, the method names shared).
 
     @ivar dropped: what the last call had to drop to stay within its caps, for
         the caller to log (texts).
@@ -216,10 +220,10 @@ class EndpointState:
         data = document.load(default=None, validate=_validate) or _empty()
         self._seq: int = data["seq"]
         self._bootstrappedURL: Optional[str] = data["bootstrappedURL"]
-        self._acsMethods: list[list] = data["acsMethods"]
+        self._acsMethods: Sequence[Sequence] = data["acsMethods"] or ()
         self._retryCount: int = data["retryCount"]
-        self._events: list[dict] = data["events"]
-        self._valueChanges: list[list] = data["valueChanges"]
+        self._events: Sequence[dict] = data["events"] or ()
+        self._valueChanges: Sequence[list] = data["valueChanges"] or ()
         self._rpcs: Sequence[dict] = data["rpcs"] or ()
         self._rebootCommandKey: Optional[str] = data["rebootCommandKey"]
         self._afterSession: Sequence[list] = data["afterSession"] or ()
@@ -284,7 +288,7 @@ class EndpointState:
 
     def _addEvent(self, code: str, commandKey: str) -> bool:
         """Whether the events changed."""
-        events = self._events
+        events = self._events = self._events or []
         for event in events:
             if event["code"] == code and (code in SINGLE_EVENTS or event["commandKey"] == commandKey):
                 if event["commandKey"] == commandKey:
@@ -306,7 +310,7 @@ class EndpointState:
     def addValueChanges(self, values: Sequence[ParameterValue]) -> None:
         """Remember the new values of changed parameters (they bring "4 VALUE CHANGE")."""
         self.dropped = ()
-        changes = self._valueChanges
+        changes = self._valueChanges = self._valueChanges or []
         index = {c[0]: c for c in changes}
         for value in values:
             if value.name in index:
@@ -448,9 +452,9 @@ class EndpointState:
         delivered (a BOOTSTRAP, for C{url}), and so are its value changes
         unless the value changed again since.
         """
-        self._events = [e for e in self._events if e["id"] not in content.eventIds]
+        self._events = [e for e in self._events if e["id"] not in content.eventIds] or ()
         delivered = {(v.name, v.value, v.type) for v in content.valueChanges}
-        self._valueChanges = [c for c in self._valueChanges if tuple(c) not in delivered]
+        self._valueChanges = [c for c in self._valueChanges if tuple(c) not in delivered] or ()
         if any(e.code == "0 BOOTSTRAP" for e in content.events):
             self._bootstrappedURL = url
         self._save()
@@ -459,7 +463,7 @@ class EndpointState:
         """The Inform was not acknowledged: its "6 CONNECTION REQUEST" is dropped, never retried."""
         before = len(self._events)
         self._events = [e for e in self._events
-                                if not (e["id"] in content.eventIds and e["code"] == "6 CONNECTION REQUEST")]
+                        if not (e["id"] in content.eventIds and e["code"] == "6 CONNECTION REQUEST")] or ()
         if len(self._events) != before:
             self._save()
 
@@ -495,9 +499,9 @@ class EndpointState:
 
     def setACSMethods(self, url: str, methods: Iterable[str]) -> None:
         entries = [e for e in self._acsMethods if e[0] != url]
-        # interned: every device of the ACS is told the same names
-        entries.insert(0, [internText(url), sorted({internText(method) for method in methods})])
-        self._acsMethods = entries[:MAX_REMEMBERED_ACS]
+        # shared: every device of the ACS is told the same names
+        entries.insert(0, (internText(url), _methodLists(tuple(sorted({internText(m) for m in methods})))))
+        self._acsMethods = tuple(entries[:MAX_REMEMBERED_ACS])
         self._save()
 
     @property
