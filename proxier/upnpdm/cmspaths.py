@@ -176,9 +176,12 @@ def structureOf(path: str) -> str:
 
 
 def tableOf(instancePath: str) -> str:
-    """C{/BBF/Hosts/Host/3/} → C{/BBF/Hosts/Host/}."""
+    """
+    C{/BBF/Hosts/Host/3/} → C{/BBF/Hosts/Host/}: one string for every device
+    of a model (issue 19: each device's instance map keeps its tables by it).
+    """
     body = instancePath.rstrip("/")
-    return body.rsplit("/", 1)[0] + "/"
+    return intern(body.rsplit("/", 1)[0] + "/")
 
 
 def instanceNumberOf(instancePath: str) -> int:
