@@ -17,6 +17,11 @@ libraries) or another checkout (the code before a change: C{git worktree
 add /tmp/before HASH}) runs the proxier; the fake ACS and the simulated
 devices are always this checkout's and this interpreter's.
 
+Each size also gives the bytes a device adds: over no device at all (what
+the first device loads once, modules and tables, included) and, from the
+second nonzero size on, over the size before it (one more device alone:
+what the issue's "memory per extra device" is).
+
 The resident size is the kernel's VmRSS of the proxier, read after the
 last BOOTSTRAP session (or, with no device, the proxier's own) and
 C{--settle} seconds more; the idle CPU is its user + system time over the
@@ -116,6 +121,7 @@ def run(reactor: Any, sizes: list[int], python: str, tree: str, settle: float, w
           f"shipped" + (f" but a search every {interval} s (shipped: {shipped} s)" if interval != shipped else "")
           + f"; RSS {settle:.0f} s after the last BOOTSTRAP, idle CPU over the next {window:.0f} s")
     base = None
+    previous: Optional[tuple[int, int]] = None
     for count in sizes:
         result = yield measure(reactor, count, python, tree, settle, window, timeout, searchInterval)
         line = (f"  N = {count:>5}: RSS {result['rss'] / 2**20:6.1f} MiB ({result['rssAfter'] / 2**20:6.1f} after the "
@@ -124,6 +130,11 @@ def run(reactor: Any, sizes: list[int], python: str, tree: str, settle: float, w
             base = result["rss"]
         elif base is not None:
             line += f", {(result['rss'] - base) / count / 1024:6.1f} KiB a device over N = 0"
+        if previous is not None and previous[0] and count > previous[0]:
+            # what one more device costs, without what the first device loads once (modules, tables)
+            line += (f", {(result['rss'] - previous[1]) / (count - previous[0]) / 1024:6.1f} KiB a device over "
+                     f"N = {previous[0]}")
+        previous = (count, result["rss"])
         line += (f"; bootstrapped in {result['bootstrap']:.1f} s" if count else "")
         print(f"{line}; {searchRounds(*result['window'], interval)}", flush=True)
 

@@ -84,16 +84,21 @@ class BenchTests(unittest.TestCase):
     timeout = 240
 
     def test_runs(self) -> None:
-        """bench_footprint with no device and two: each line's figures, and the bytes a device adds."""
+        """
+        bench_footprint with no device, one and two: each line's figures, the
+        bytes a device adds over none and, for two, over one.
+        """
         result = subprocess.run(
-            [sys.executable, os.path.join(TOP, "bench", "bench_footprint.py"), "--sizes", "0,2", "--settle", "0",
+            [sys.executable, os.path.join(TOP, "bench", "bench_footprint.py"), "--sizes", "0,1,2", "--settle", "0",
              "--window", "1", "--timeout", "120"],
             capture_output=True, text=True, timeout=200, env=subprocessEnv(), cwd=TOP, stdin=subprocess.DEVNULL)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("configuration as shipped; RSS 0 s after the last BOOTSTRAP", result.stdout)
         self.assertIn("N =     0: RSS", result.stdout)
         self.assertIn("KiB a device over N = 0; bootstrapped in", result.stdout)
-        self.assertEqual(result.stdout.count("; no search round in the window"), 2)
+        self.assertIn("KiB a device over N = 0,", result.stdout)
+        self.assertIn("KiB a device over N = 1; bootstrapped in", result.stdout)
+        self.assertEqual(result.stdout.count("; no search round in the window"), 3)
 
     def test_searchRounds(self) -> None:
         """
