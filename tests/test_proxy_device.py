@@ -81,6 +81,23 @@ class IdentityTests(ProxiedDeviceTestCase):
         self.assertTrue(self.device.online)
         self.assertEqual(repr(self.device), f"<Lamp {IDENTITY} online>")
 
+    def test_slots(self) -> None:
+        """A subclass may keep its own state in slots: none of the device's own state needs an instance dict (issue 19)."""
+
+        class SlottedLamp(ProxiedDevice):
+            __slots__ = ("brightness",)
+            proxyProtocol = Lamp.proxyProtocol
+            discoveryProtocol = ""
+            host = Lamp.host
+
+        device = SlottedLamp(IDENTITY)
+        self.assertFalse(hasattr(device, "__dict__"))
+        device.brightness = 3
+        self.assertEqual((device.host, device.diagnostics, device.notices()), ("192.0.2.7", None, ()))
+        device.addObserver(self.observer)
+        device._tellBooted()
+        self.assertEqual(self.observer.kinds(), ["deviceBooted"])
+
     def test_logsInSubclassNamespace(self) -> None:
         """Its log lines name the device and come from the protocol's module, as they did before the move."""
         self.device._moveTo(DeviceStatus.OFFLINE, "unplugged")

@@ -98,6 +98,10 @@ class ProxiedDevice:
         the proxier holds for it, or None.
     """
 
+    # slots: one per device (issue 19), so that a subclass may keep its own in slots too; host and
+    # diagnostics stay class defaults a subclass overrides (a property, or its own attribute)
+    __slots__ = ("identity", "key", "log", "status", "_observers", "_pending")
+
     proxyProtocol: str
     discoveryProtocol: str
     host = ""
@@ -108,7 +112,8 @@ class ProxiedDevice:
         self.key = deviceKey(identity)
         self.log = DeviceLogger(identity, namespace=type(self).__module__)
         self.status = status
-        self._observers: list[IDeviceObserver] = []
+        # a tuple: one observer (its endpoint) for most of its life (issue 19)
+        self._observers: tuple[IDeviceObserver, ...] = ()
         # what waits for the first observer (a tuple: empty for good once it came, issue 19)
         self._pending: tuple[tuple[str, ObserverCall], ...] = ()
 
@@ -119,7 +124,7 @@ class ProxiedDevice:
     @property
     def observers(self) -> tuple[IDeviceObserver, ...]:
         """Who is told now, first added first."""
-        return tuple(self._observers)
+        return self._observers
 
     def addObserver(self, observer: Any) -> None:
         """
@@ -127,14 +132,15 @@ class ProxiedDevice:
         from now on; the first one hears at once what waited for it, in order.
         """
         observer = IDeviceObserver(observer)
-        self._observers.append(observer)
+        self._observers += (observer,)
         pending, self._pending = self._pending, ()
         for what, call in pending:
             self._tellOne(observer, what, call)
 
     def removeObserver(self, observer: Any) -> None:
         if observer in self._observers:
-            self._observers.remove(observer)
+            index = self._observers.index(observer)
+            self._observers = self._observers[:index] + self._observers[index + 1:]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.identity} {self.status.value}>"
@@ -208,7 +214,7 @@ class ProxiedDevice:
                 self.log.error("no observer yet and {n} events waiting: {method} dropped", n=len(self._pending),
                                method=what)
             return
-        for observer in list(self._observers):
+        for observer in self._observers:
             self._tellOne(observer, what, call)
 
     def _tellOne(self, observer: IDeviceObserver, what: str, call: ObserverCall) -> None:
