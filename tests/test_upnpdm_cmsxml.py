@@ -129,6 +129,10 @@ class ReadingTests(unittest.TestCase):
                         "<Value>1</Value></Parameter></cms:ParameterValueList>"),
             "<ParameterValueList><!-- c --><Parameter><Value><!-- c -->1</Value><ParameterPath>/<!-- c -->A"
             "</ParameterPath><Value>2</Value></Parameter></ParameterValueList>",
+            # fields among a comment, a processing instruction, look-alikes; the first of each counts
+            '<ParameterValueList><Parameter><!-- c --><?pi x?><ValueX>0</ValueX><y:Value xmlns:y="urn:y">1</y:Value>'
+            "<Path>/B</Path><ParameterPath>/A</ParameterPath><ParameterPath>/C</ParameterPath><Value>3</Value>"
+            "</Parameter></ParameterValueList>",
         ]
         for text in variants:
             with self.subTest(text=text[:40]):

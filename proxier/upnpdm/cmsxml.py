@@ -178,10 +178,22 @@ def parseParameterValueList(value: str) -> list[tuple[str, str]]:
     document = _document(value, "ParameterValueList")
     out = []
     for node in _entries(document, "Parameter"):
-        path = _text(next(node.iterchildren("{*}ParameterPath"), None)).strip()
+        # its first ParameterPath and first Value in any namespace or none, as
+        # iterchildren("{*}...") finds them, in one pass over its (two) children:
+        # two lxml look-ups an entry were half the walk (issue 19)
+        pathField = valueField = None
+        for field in node:
+            tag = field.tag
+            if not isinstance(tag, str):  # a comment or processing instruction
+                continue
+            if pathField is None and (tag == "ParameterPath" or tag.endswith("}ParameterPath")):
+                pathField = field
+            elif valueField is None and (tag == "Value" or tag.endswith("}Value")):
+                valueField = field
+        path = _text(pathField).strip()
         if not path:
             raise CMSDocumentError("a <Parameter> without <ParameterPath>")
-        out.append((internText(path), _text(next(node.iterchildren("{*}Value"), None))))
+        out.append((internText(path), _text(valueField)))
     return out
 
 
