@@ -535,6 +535,15 @@ class UnprotectedTests(DPSCase):
         self.assertFalse(self.logged("SECURELOCATION"))
 
 
+class PlainPermissionsTests(unittest.SynchronousTestCase):
+    def test_shared(self):
+        """Every plain device reads one shared, immutable permissions value, which allows everything (issue 19)."""
+        first, second = S.DeviceSecurity(), S.DeviceSecurity()
+        self.assertIs(first.permissions, second.permissions)
+        self.assertEqual(first.permissions, codec.Permissions(codec.EVERYONE, table={}))
+        self.assertTrue(first.permissions.allows(D.BASIC_MANAGEMENT_2, "Reboot"))
+
+
 class NoticeTests(unittest.TestCase):
     """What the layer says a person must know or do about a device (the console's notices), state by state."""
 

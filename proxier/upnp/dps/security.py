@@ -109,6 +109,11 @@ ROLE_QUESTIONS: tuple[tuple[str, str], ...] = (
 BUTTON_POLL = 5.0
 
 
+#: What a plain device allows: all of it. Immutable, so one for every device (issue 19: its role set and
+#: two dicts were ~0.6 KB a device).
+_PLAIN_PERMISSIONS = codec.Permissions(codec.EVERYONE, table={})
+
+
 @dataclass
 class DeviceSecurity:
     """
@@ -122,7 +127,7 @@ class DeviceSecurity:
     """
 
     state: str = PLAIN
-    permissions: codec.Permissions = field(default_factory=lambda: codec.Permissions(codec.EVERYONE, table={}))
+    permissions: codec.Permissions = field(default_factory=lambda: _PLAIN_PERMISSIONS)
     reason: str = ""
     fingerprint: str = ""
     certificate: bytes = b""
@@ -627,7 +632,7 @@ class SecurityManager:
             return False
         if info.description.device.udn.lower() != device.udn:
             return self._refuse(device, f"its TLS description describes {info.description.device.udn}")
-        for t in info.targets.values():
+        for t in info.targets:
             if t.scheme == "https" and t.address == target.address:
                 self._route(trust, t.address, t.port)
         device.info = info
