@@ -47,6 +47,17 @@ class FetcherTests(unittest.TestCase):
         self.assertEqual(info.problems, ())
         self.assertIs(info.origin, ORIGIN)
 
+    def test_targetsKept(self) -> None:
+        """The control and event URLs' targets are kept, each found by its URL; the SCPD URLs' are not (issue 19)."""
+        info = self.fetch()
+        services = info.description.device.services
+        kept = {u for s in services for u in (s.controlURL, s.eventSubURL) if u}
+        self.assertEqual({t.url for t in info.targets}, kept)
+        for url in kept:
+            self.assertEqual(info.target(url).url, url)
+        for s in services:
+            self.assertIsNone(info.target(s.scpdURL))
+
     def test_isDMService(self) -> None:
         """The DM service names, any version, in the UPnP domain only."""
         self.assertTrue(isDMService(D.Service(D.SOFTWARE_MANAGEMENT_2, "", "", "")))

@@ -60,21 +60,27 @@ class DeviceInfo:
 
     @ivar scpds: C{(device UDN in lower case, serviceId)} → its SCPD, for the
         services fetched.
-    @ivar targets: each service URL that passed the policy → its L{Target}.
+    @ivar targets: the L{Target} of each control and event URL that passed the
+        policy (a tuple, looked through by L{target}: a dict of ten costs
+        272 bytes a device; the SCPD URLs' are used while fetching only —
+        issue 19).
     @ivar problems: what was left out or is missing, for a log line.
     """
 
     description: DeviceDescription
     origin: Origin
     scpds: Mapping[tuple[str, str], SCPD] = field(default_factory=dict)
-    targets: Mapping[str, Target] = field(default_factory=dict)
+    targets: tuple[Target, ...] = ()
     problems: tuple[str, ...] = ()
 
     def scpd(self, device: Device, service: Service) -> Optional[SCPD]:
         return self.scpds.get((device.udn.lower(), service.serviceId))
 
     def target(self, url: str) -> Optional[Target]:
-        return self.targets.get(url)
+        for target in self.targets:
+            if target.url == url:
+                return target
+        return None
 
     @property
     def udns(self) -> list[str]:
@@ -129,12 +135,12 @@ class DescriptionFetcher:
         except DescriptionError as e:
             raise FetchError(f"description at {location[:200]}: {e}") from None
         problems = list(description.problems)
-        targets: dict[str, Target] = {}
+        checked: dict[str, Target] = {}
         urls = sorted({u for _, s in description.services() for u in (s.scpdURL, s.controlURL, s.eventSubURL) if u})
         checks = yield DeferredList([self.policy.check(u, origin, schemes) for u in urls], consumeErrors=True)
         for url, (ok, result) in zip(urls, checks):
             if ok:
-                targets[url] = result
+                checked[url] = result
             else:
                 problems.append(f"URL refused: {result.getErrorMessage()}")
         scpds: dict[tuple[str, str], SCPD] = {}
@@ -145,7 +151,7 @@ class DescriptionFetcher:
             if fetched >= self.maxSCPDs:
                 problems.append(f"more than {self.maxSCPDs} SCPDs to fetch; {service.serviceType} skipped")
                 continue
-            scpdTarget = targets.get(service.scpdURL)
+            scpdTarget = checked.get(service.scpdURL)
             if scpdTarget is None:
                 problems.append(f"{device.udn} {service.serviceType}: no usable SCPDURL")
                 continue
@@ -161,6 +167,8 @@ class DescriptionFetcher:
             if missing:
                 problems.append(f"{device.udn} {service.serviceType} lacks required actions: {', '.join(missing)}")
             scpds[(internText(device.udn.lower()), service.serviceId)] = scpd
+        used = {u for _, s in description.services() for u in (s.controlURL, s.eventSubURL)}
+        targets = tuple(t for u, t in checked.items() if u in used)
         return DeviceInfo(description, origin, scpds, targets, tuple(problems))
 
     def _parseSCPD(self, data: bytes) -> SCPD:
