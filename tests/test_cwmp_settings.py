@@ -68,6 +68,30 @@ class SettingsTests(unittest.TestCase):
         self.store.document("ms").save({"values": {"periodicInformInterval": "soon"}, "configSeen": {}})
         self.assertEqual(self.make().periodicInformInterval, 600)
 
+    def test_configSeenShared(self) -> None:
+        """
+        Endpoints that saw the same config hold one record of it (issue 19);
+        one that adopts a new value has its own, saved as the same document.
+        """
+        first = self.make()
+        other = EndpointSettings(self.store.document("ms2"), self.acs)
+        self.assertIs(first._configSeen, other._configSeen)
+        first.adopt(connectionRequestUsername="u")
+        self.assertIsNot(first._configSeen, other._configSeen)
+        self.assertEqual(self.store.document("ms").load()["configSeen"],
+                         dict(self.store.document("ms2").load()["configSeen"], connectionRequestUsername="u"))
+        self.assertEqual(self.make().connectionRequestUsername, "u")
+
+    def test_configSeenKeepsTypes(self) -> None:
+        """A value seen is shared only with one of its type: the document keeps 1 as 1, True as True."""
+        self.store.document("a").save({"values": {}, "configSeen": {"x": 1}})
+        self.store.document("b").save({"values": {}, "configSeen": {"x": True}})
+        self.store.document("c").save({"values": {}, "configSeen": {"x": [1]}})  # unhashable: kept, unshared
+        for name in "abc":
+            EndpointSettings(self.store.document(name), self.acs).set(parameterKey=name)
+        self.assertEqual([self.store.document(n).load()["configSeen"]["x"] for n in "abc"], [1, True, [1]])
+        self.assertIs(self.store.document("b").load()["configSeen"]["x"], True)
+
 
 class SharedCredentialsTests(unittest.TestCase):
     """credentials = shared seeds the Connection Request pair the way [acs] seeds the rest (issue 17 item 7)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Callable, Mapping
 
 from proxier.datamodel._tr106time import UNKNOWN_TIME, formatDateTime, parseDateTime
+from proxier.sharing import InternTable
 from proxier.store import Document
 
 __all__ = ["EndpointSettings", "Values", "FROM_CONFIG"]
@@ -63,6 +64,26 @@ FROM_CONFIG: Mapping[str, str] = {
 _NAMES = [f.name for f in fields(Values)]
 
 Observer = Callable[[str, Any, Any], None]
+
+#: The config values an endpoint last saw, as (name, type, encoded value) in the order they were seen:
+#: with its type, a value is shared only with one of its type (1 is no True in the document).
+Seen = tuple[tuple[str, type, Any], ...]
+
+# every endpoint saw the same config: one tuple for all of them (issue 19: a dict of ten a device)
+_seenTable: InternTable[Seen] = InternTable()
+
+
+def _shareSeen(seen: Mapping[str, Any]) -> Seen:
+    """C{seen} as the one tuple every endpoint that saw the same shares (unshared if a value is unhashable)."""
+    entries = tuple((name, type(value), value) for name, value in seen.items())
+    try:
+        return _seenTable(entries)
+    except TypeError:  # a value no config gives, read from a document edited by hand
+        return entries
+
+
+def _seenDict(seen: Seen) -> dict[str, Any]:
+    return {name: value for name, _, value in seen}
 
 
 def _encode(value: Any) -> Any:
@@ -121,7 +142,7 @@ class EndpointSettings:
                 seen[name] = configured
                 changed = True
         self._values = values
-        self._configSeen = seen
+        self._configSeen = _shareSeen(seen)
         if changed:
             try:
                 # coalesced: what the config gives is taken again at every start until it is on disk
@@ -203,14 +224,16 @@ class EndpointSettings:
         read, so that what the ACS set since survives a restart.
         """
         changes = {}
+        before = self._configSeen
+        seen = _seenDict(before)
         for name, value in configured.items():
             encoded = _encode(value)
-            if self._configSeen.get(name, _MISSING) != encoded:
+            if seen.get(name, _MISSING) != encoded:
                 changes[name] = value
         if not changes:
             return
-        before = dict(self._configSeen)
-        self._configSeen.update({name: _encode(value) for name, value in changes.items()})
+        seen.update({name: _encode(value) for name, value in changes.items()})
+        self._configSeen = _shareSeen(seen)
         try:
             self.set(**changes)
         except BaseException:
@@ -220,7 +243,7 @@ class EndpointSettings:
     def _payload(self) -> dict:
         return {
             "values": {name: _encode(getattr(self._values, name)) for name in _NAMES},
-            "configSeen": dict(self._configSeen),
+            "configSeen": _seenDict(self._configSeen),
         }
 
 
