@@ -17,9 +17,12 @@ medians, and the ratio is proxied over direct. C{--profile FILE} profiles
 (cProfile) an extra pass of proxied calls of 50 parameters and prints where
 the proxier's own time goes (the simulated device, in this process too, left
 out of the listing). C{--own N} also measures the proxier's own CPU time
-a call, N calls in a loop with the device's answer handed back at once.
+a call, N calls in a loop with the device's answer handed back at once;
+C{--phases N}, where the time of N calls each goes, step by step, and
+whether both send the same request on the same connection.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_upnpdm_gpv.py [--rounds 300] [--profile FILE] [--own 300]
+    PYTHONPATH=. .venv/bin/python bench/bench_upnpdm_gpv.py [--rounds 300] [--profile FILE] [--own 300] \\
+        [--phases 300]
 
 Last measured (issue 19; 2 cores shared with other work, 300 rounds, medians
 of the proxied call / the direct one, ratio), .venv (Python 3.11.7, Twisted
@@ -48,6 +51,15 @@ of the proxied call / the direct one, ratio), .venv (Python 3.11.7, Twisted
     (c3cc43b..)
   (the two checkouts taking turns, 3 runs each: medians of the runs'
   figures; every run's ratio within 0.05x of its median)
+
+  1279796 (before)       0.92 / 0.78 ms  1.18x       2.01 / 1.61 ms  1.25x
+                         0.88 / 0.72 ms  1.24x (D)   1.94 / 1.52 ms  1.28x (D)
+  + an answer's entry    0.91 / 0.77 ms  1.18x       2.02 / 1.58 ms  1.25x
+    read in one pass     0.88 / 0.73 ms  1.22x (D)   1.96 / 1.55 ms  1.27x (D)
+    (7ec93bd)
+  (as above, 3 runs each, while other work shared the cores; every run's
+  ratio within 0.03x of its median; the own time for 50 names 0.29 ->
+  0.27 ms, 0.30 -> 0.26 on Debian 12, no change the wall clock shows)
 
 Before, 53 % of the proxier's own time was path handling (each name parsed
 five times on its way through two composites, the device's model and the
@@ -78,11 +90,27 @@ names 0.52 -> 0.30 ms (Debian 12: 0.100 -> 0.057, 0.51 -> 0.28). Of the
 the hardened parse 0.04, the walk 0.06) is about 0.11, routing and
 translating the names 0.05, typing 0.04 (the device's Type and TR-181's
 looked up per value, then one dict look-up), the two composites 0.03, the
-rest the model's answer and Deferreds. In this benchmark the proxied call
-costs 0.45 ms more than the direct one for 50 names, 1.5 times the loop's
-figure, and 0.15 ms for 1 name, three times (the same code, run between
-the device's and the HTTP work of the same process). What would bring 50
-names to 1.2x is in the answer's reading, not in these files.
+rest the model's answer and Deferreds.
+
+Where the wall clock's gap goes (C{--phases}: each step's time from the
+call's start, medians; 50 names, .venv, 1279796): both calls put the same
+bytes on the same keep-alive connection in one write, and take the same
+four reactor turns (the gate sends at once, in the caller's turn: no
+callLater(0), no Deferred hop, no second write for Nagle or delayed ACK to
+hold). The proxied call is 0.12 ms before its callAction (routing, the two
+composites, the gate) and 0.28 ms after callAction's answer (reading and
+typing the answer, the composites): 0.40 ms of the proxier's own code
+against 0.29 in the C{--own} loop, the same code run cold between the
+HTTP work and the device's (the loop runs it hot). The rest, ~0.05 ms:
+the request, handed to the connection, leaves at the next reactor turn,
+0.02 ms later than the direct one's (the proxied call's Deferreds are
+returned through the gate, the model and the composites first), and the
+simulated device, in this process, takes 0.02-0.04 ms longer over the same
+request after the proxier's code than after the direct call (its caches
+too). So the whole gap is the proxier's own work, and 1.2x for 50 names
+needs ~0.1 ms less of it in the wall clock; the answer's walk is now 0.035
+ms for 50 entries, and what is left is spread (routing 0.05, typing 0.04,
+the composites 0.03, the hardened parse 0.04, which stays).
 """
 
 from __future__ import annotations
@@ -90,6 +118,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 from twisted.internet import defer, task
@@ -98,7 +127,7 @@ from bench._harness import gpvCases, percentile, profiled, startWithOneDevice
 
 
 @defer.inlineCallbacks
-def run(reactor: Any, rounds: int, profile: str, own: int) -> Any:
+def run(reactor: Any, rounds: int, profile: str, own: int, phases: int) -> Any:
     from twisted.web.server import Site
 
     from proxier.cwmp.fakeacs import FakeACS
@@ -139,6 +168,8 @@ def run(reactor: Any, rounds: int, profile: str, own: int) -> Any:
             f"{name} {medians[name]:5.2f} ms (p90 {p90[name]:5.2f})" for name in times)
             + f"   ratio of medians proxied/direct {medians['proxied'] / medians['direct']:4.2f}"
             f", proxied/direct+parse {medians['proxied'] / medians['direct+parse']:4.2f}")
+    if phases:
+        yield phaseTimes(proxied, direct, phases)
     if own:
         yield ownTime(service.devices[gpv.key].model, proxied, own)
     if profile:
@@ -146,6 +177,86 @@ def run(reactor: Any, rounds: int, profile: str, own: int) -> Any:
     yield fleet.stopService()
     yield tree.stopService()
     yield port.stopListening()
+
+
+@defer.inlineCallbacks
+def phaseTimes(proxied: Any, direct: Any, calls: int) -> Any:
+    """
+    Where a call's time goes, proxied and direct taking turns (C{calls}
+    each): the median time from its start to each step — the control
+    point's callAction, the request handed to the HTTP connection, the first
+    reactor turn, the device's server reading the request and finishing its
+    answer, the answer's first bytes, callAction's answer, the end — and
+    whether both put the same bytes on the same connection. The steps are
+    marked by wrapping those methods on their classes for the pass.
+    """
+    from twisted.internet import reactor
+    from twisted.web import _newclient, http
+
+    from proxier.upnp.controlpoint import UPnPDevice
+
+    marks: list[tuple[str, float]] = []
+    requests: dict[str, Counter] = {"proxied": Counter(), "direct": Counter()}
+    seen: list[tuple[int, bytes]] = []
+    current = [""]
+
+    def marking(cls: Any, method: str, step: str, after: Any = None) -> tuple[Any, str, Any]:
+        original = getattr(cls, method)
+
+        def wrapper(self: Any, *a: Any, **k: Any) -> Any:
+            marks.append((step, time.perf_counter()))
+            result = original(self, *a, **k)
+            return after(self, a, result) if after is not None else result
+
+        setattr(cls, method, wrapper)
+        return cls, method, original
+
+    def answered(self: Any, a: Any, d: defer.Deferred) -> defer.Deferred:
+        return d.addBoth(lambda result: (marks.append(("answered", time.perf_counter())), result)[1])
+
+    def received(self: Any, a: Any, result: Any) -> Any:
+        if b"#GetValues" in a[0]:  # not the ACS's or the callback server's (same class)
+            seen.append((self.transport.getPeer().port, a[0]))
+        return result
+
+    patched = [marking(UPnPDevice, "callAction", "callAction", answered),
+               marking(_newclient.HTTP11ClientProtocol, "request", "request written"),
+               marking(_newclient.HTTP11ClientProtocol, "dataReceived", "answer's first bytes"),
+               marking(type(reactor), "runUntilCurrent", "reactor turn"),
+               marking(http.HTTPChannel, "dataReceived", "device read", received),
+               marking(http.Request, "finish", "device answered")]
+    try:
+        for size in (1, 50):
+            steps: dict[str, dict[str, list[float]]] = {"proxied": {}, "direct": {}}
+            turns: dict[str, list[int]] = {"proxied": [], "direct": []}
+            for name in requests:
+                requests[name].clear()
+            for index in range(calls):
+                for name, call in ((("proxied", proxied), ("direct", direct)) if index % 2 else
+                                   (("direct", direct), ("proxied", proxied))):
+                    current[0] = name
+                    del marks[:], seen[:]
+                    start = time.perf_counter()
+                    yield call(size)
+                    marks.append(("end", time.perf_counter()))
+                    requests[name][tuple(seen)] += 1
+                    turns[name].append(sum(1 for step, _ in marks if step == "reactor turn"))
+                    first: dict[str, float] = {}
+                    for step, at in marks:
+                        first.setdefault(step, at)
+                    for step, at in first.items():
+                        steps[name].setdefault(step, []).append((at - start) * 1000)
+            for name, found in steps.items():
+                ordered = sorted((statistics.median(v), step) for step, v in found.items())
+                print(f"  {size:>2} parameter(s), {name:>7}: " + ", ".join(f"{step} {at:.3f}" for at, step in ordered)
+                      + f" ms; reactor turns {statistics.median(turns[name]):g}")
+            (proxiedRequest, proxiedCount), = requests["proxied"].most_common(1)
+            (directRequest, directCount), = requests["direct"].most_common(1)
+            print(f"  {size:>2} parameter(s): the same request (bytes, connection, writes) most often: "
+                  f"{proxiedRequest == directRequest} ({proxiedCount} and {directCount} of {calls} calls)")
+    finally:
+        for cls, method, original in patched:
+            setattr(cls, method, original)
 
 
 @defer.inlineCallbacks
@@ -191,8 +302,11 @@ def main() -> None:
     parser.add_argument("--profile", default="", metavar="FILE", help="cProfile an extra pass of proxied calls")
     parser.add_argument("--own", type=int, default=0, metavar="N",
                         help="also the proxier's own time: N calls with the device's answer handed back at once")
+    parser.add_argument("--phases", type=int, default=0, metavar="N",
+                        help="also where a call's time goes, step by step (N calls each, proxied and direct)")
     arguments = parser.parse_args()
-    task.react(run, (arguments.rounds, os.path.abspath(arguments.profile) if arguments.profile else "", arguments.own))
+    task.react(run, (arguments.rounds, os.path.abspath(arguments.profile) if arguments.profile else "", arguments.own,
+                     arguments.phases))
 
 
 if __name__ == "__main__":
