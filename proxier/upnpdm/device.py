@@ -111,6 +111,10 @@ class VirtualDevice(ProxiedDevice):
         (the proxy module's) never goes stale.
     """
 
+    # slots: one per device, and its __dict__ of fifteen attributes was ~0.6 KB (issue 19)
+    __slots__ = ("clock", "state", "_onMembers", "_members", "_memberUPnPs", "expected", "probeInterval",
+                 "overlays", "followers", "_probe", "_composite", "gate", "model", "watcher", "management")
+
     proxyProtocol = PROXY_PROTOCOL
     discoveryProtocol = DISCOVERY_PROTOCOL
 
