@@ -6,7 +6,7 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.trial import unittest
-from zope.interface import alsoProvides, implementer
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from proxier.datamodel.capabilities import ILocalWrites, INotifyingDataModel, IValidatingDataModel
@@ -35,9 +35,9 @@ def deviceTree(withDeviceInfo: bool = True, shadow: bool = False) -> TreeDataMod
                          handlers={"Reboot": lambda key: None, "Download": lambda request: None})
 
 
-def localTree() -> TreeDataModel:
+def localTree(cls: type[TreeDataModel] = TreeDataModel) -> TreeDataModel:
     """The proxier-held overlay: ManagementServer and DeviceInfo.ProxierInfo."""
-    return TreeDataModel(Object(
+    return cls(Object(
         "Device",
         Object("ManagementServer",
                Parameter("URL", String(256), value="http://acs/", writable=True),
@@ -45,6 +45,13 @@ def localTree() -> TreeDataModel:
                Parameter("ParameterKey", String(32))),
         Object("DeviceInfo", Object("ProxierInfo", Parameter("ProductClass", String(64), value="Gateway"))),
     ), handlers={"Reboot": lambda key: None})
+
+
+@implementer(IForcedInform)
+class ForcedTree(TreeDataModel):
+    """A tree that declares forced-inform parameters, as the proxier's own does (a tree has slots: a subclass)."""
+
+    forcedInform: tuple[str, ...] = ()
 
 
 @implementer(IDataModel)
@@ -157,9 +164,9 @@ class ConstructionTests(CompositeTestCase):
         models declare (IForcedInform), each once; none when nobody declares any.
         """
         self.assertEqual(self.model.forcedInform, ())
-        alsoProvides(self.local, IForcedInform)
-        self.local.forcedInform = ("Device.ManagementServer.URL", "Device.RootDataModelVersion")
-        model = CompositeDataModel([("Device.", self.device), ("Device.ManagementServer.", self.local)],
+        local = localTree(ForcedTree)
+        local.forcedInform = ("Device.ManagementServer.URL", "Device.RootDataModelVersion")
+        model = CompositeDataModel([("Device.", self.device), ("Device.ManagementServer.", local)],
                                    forcedInform=("Device.RootDataModelVersion",))
         verifyObject(IForcedInform, model)
         self.assertEqual(model.forcedInform, ("Device.RootDataModelVersion", "Device.ManagementServer.URL"))

@@ -585,6 +585,18 @@ class ObjectTests(TreeTestCase):
         self.assertEqual(self.model.instances("Device.Host."), [1, 3])
         self.assertEqual(self.values("Device.Host.3.Port"), {"Device.Host.3.Port": "80"})
 
+    def test_rowsSharedUntilKept(self) -> None:
+        """
+        A tree that keeps no rows holds the one shared empty mapping of them (issue 19); its first row kept is
+        its own alone, and deleting it leaves none.
+        """
+        other = TreeDataModel(sampleTree(Device()), Store.open(self.mktemp()).child("tree"))
+        self.assertIs(self.model._rows, other._rows)
+        self.ok(self.model.addObject("Device.Host."))
+        self.assertEqual((dict(self.model._rows), dict(other._rows)), ({"Device.Host.": [1]}, {}))
+        self.ok(self.model.deleteObject("Device.Host.1."))
+        self.assertEqual(dict(self.model._rows), {})
+
     def test_persisted(self) -> None:
         """Instances the ACS added, their values and the next number survive a restart."""
         self.ok(self.model.addObject("Device.Host."))

@@ -317,6 +317,11 @@ class TreeDataModel:
         settings of L{managementServer<proxier.datamodel.managementserver.managementServer>}).
     """
 
+    # slots: two or three trees a device (its vendor logs', its ManagementServer's), issue 19
+    __slots__ = ("log", "_handlers", "_reportForcedInform", "_listeners", "root", "_store", "_batchDepth",
+                 "_deferredSaves", "_baselines", "_numbers", "_rows", "_attributesDoc", "_valuesDoc", "_tablesDoc",
+                 "_baselinesDoc", "_baselinesSaver")
+
     _defaultLog = Logger()
 
     def __init__(
@@ -340,7 +345,7 @@ class TreeDataModel:
         if unknown:
             raise ValueError(f"no such handler: {sorted(unknown)}")
         self._reportForcedInform = reportForcedInform
-        self._listeners: list[ChangeListener] = []
+        self._listeners: tuple[ChangeListener, ...] = ()  # mostly one: a tuple (issue 19)
         self.root = ObjectNode(self, "", _rootLayout(tuple(roots)), None, data=data)
         self._store = store
         self._batchDepth = 0
@@ -348,7 +353,8 @@ class TreeDataModel:
         self._baselines = Baselines()
         self._numbers = InstanceMap()
         # table path → numbers of the instances without key kept across restarts (tables with persist)
-        self._rows: dict[str, list[int]] = {}
+        # the shared empty mapping until a table keeps rows (most trees never: issue 19)
+        self._rows: Mapping[str, list[int]] = _EMPTY
         if store is not None:
             self._attributesDoc = store.document("attributes")
             self._valuesDoc = store.document("values")
@@ -366,7 +372,8 @@ class TreeDataModel:
         # the paths kept are every device's same few: one string each for all trees
         self._baselines = Baselines({internText(p): (int(n), tuple(acl)) for p, (n, acl) in raw.items()},
                                     {internText(p): text for p, text in reported.items()})
-        self._numbers, self._rows = _loadTables(self._tablesDoc.load(default={}, validate=_validateTables))
+        self._numbers, rows = _loadTables(self._tablesDoc.load(default={}, validate=_validateTables))
+        self._rows = rows or _EMPTY
         values = self._valuesDoc.load(default={}, validate=_validateValues)
         self._restore(self.root, values)
 
@@ -450,9 +457,11 @@ class TreeDataModel:
             if table.schema.persist:
                 rows = [n for n in table.instances if self._numbers.keyOf(table.path, n) is None]
                 if rows:
-                    self._rows[table.path] = rows
-                else:
-                    self._rows.pop(table.path, None)
+                    if self._rows is _EMPTY:
+                        self._rows = {}
+                    self._rows[table.path] = rows  # type: ignore[index]
+                elif table.path in self._rows:
+                    del self._rows[table.path]  # type: ignore[attr-defined]
         return {"version": TABLES_VERSION, "numbers": self._numbers.toJSON(), "rows": dict(self._rows)}
 
     def _saveAttributes(self) -> None:
@@ -956,7 +965,7 @@ class TreeDataModel:
         self._baselines.forgetBelow(prefix)
         self._numbers.forgetTables(prefix)
         for path in [p for p in self._rows if p.startswith(prefix)]:
-            del self._rows[path]
+            del self._rows[path]  # type: ignore[attr-defined]
         self._saveAttributes()
         self._saveTables()
         self._saveValues()
@@ -1113,10 +1122,12 @@ class TreeDataModel:
     # ---- value changes ------------------------------------------------------------------
 
     def addChangeListener(self, listener: ChangeListener) -> None:
-        self._listeners.append(listener)
+        self._listeners += (listener,)
 
     def removeChangeListener(self, listener: ChangeListener) -> None:
-        self._listeners.remove(listener)
+        listeners = list(self._listeners)
+        listeners.remove(listener)  # ValueError for one never added, as before
+        self._listeners = tuple(listeners)
 
     def changed(self, *paths_: str) -> None:
         """
@@ -1145,7 +1156,7 @@ class TreeDataModel:
             self.log.warn("more parameters with Notification than the tree watches; {path} is not",
                           path=found.refused[0])
         if found.values:
-            for listener in list(self._listeners):
+            for listener in self._listeners:
                 try:
                     listener(found.values, found.active)
                 except Exception:
