@@ -200,6 +200,23 @@ class DownloadTests(FirmwareCase):
         self.assertEqual(self.sim.softwareVersion, "2.0.0")
         self.assertIn("GetOperationInfo", self.lab.calls("sms"))
 
+    def test_idleHoldsNothingOfItsOwn(self) -> None:
+        """
+        Until its first update, a device's firmware service has no saver and shares its empty work and deadline
+        mappings (issue 19); a Download makes them, and the stop lets them go.
+        """
+        firmware = self.lab.device.management.firmware
+        self.assertIsNone(firmware._saver)
+        self.assertIs(firmware._busy, firmware._deadlines)
+        self.accept(download())
+        self.lab.observer.inSession = False
+        self.lab.advance(0.3)
+        self.assertIsNotNone(firmware._saver)
+        self.assertEqual(len(firmware._deadlines), 1)
+        self.assertIsNot(firmware._busy, firmware._deadlines)
+        firmware.stop()
+        self.assertEqual((dict(firmware._busy), dict(firmware._deadlines)), ({}, {}))
+
     def test_delaySeconds(self) -> None:
         """DelaySeconds: Update only that long after the request (and after the session)."""
         self.accept(download(delay=60))

@@ -34,6 +34,7 @@ kept durably with their StartTime.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 FIRMWARE = "1 Firmware Upgrade Image"
+
+_NOTHING: Mapping[Any, Any] = MappingProxyType({})  # an idle service's work and deadlines, shared (read-only)
 
 # TR-330 Issue 1, §4.7.1.2, Table 3 "Error Case Mappings for Firmware Update
 # Operation", the SMS::Update() rows: the UPnP error of Update → the
@@ -215,15 +218,16 @@ class FirmwareService:
         self.queue = queue
         self.common = commonObjects
         self._document = document
-        self._saver = Retrier(document, self._payload, self.clock)
+        self._saver: Optional[Retrier] = None  # made by the first save (issue 19: most devices never update)
         stored = document.load(default=None, validate=_validate)
         self.autonomous: list[dict] = list(stored["autonomous"]) if stored else []
         self.notFirmware: list[int] = list(stored["notFirmware"]) if stored else []
         self.firstSeen: dict[int, float] = {}
         # a tuple (an ID or two, rebound): the empty tuple is one object for every device, a set costs 216 bytes
         self._examining: tuple[int, ...] = ()
-        self._busy: dict[Any, Deferred] = {}
-        self._deadlines: dict[int, Any] = {}
+        # the shared empty mapping until the first update (issue 19: two empty dicts a device)
+        self._busy: Mapping[Any, Deferred] = _NOTHING
+        self._deadlines: Mapping[int, Any] = _NOTHING
         self._poll: Any = None
         self._stopped = False
 
@@ -231,6 +235,8 @@ class FirmwareService:
         return {"autonomous": self.autonomous, "notFirmware": self.notFirmware[-MAX_REMEMBERED:]}
 
     def _save(self) -> None:
+        if self._saver is None:
+            self._saver = Retrier(self._document, self._payload, self.clock)
         self._saver.save()  # a failure is logged once by the store and tried again with the clock
 
     # -- the ACS's Download -----------------------------------------------------------------------
@@ -269,11 +275,13 @@ class FirmwareService:
 
     def _do(self, key: Any, work: Deferred) -> None:
         """Run C{work} for C{key} (a job or an autonomous entry), one at a time; failures logged, never lost."""
-        self._busy[id(key)] = work
+        if self._busy is _NOTHING:
+            self._busy = {}
+        self._busy[id(key)] = work  # type: ignore[index]
 
         def done(result: Any) -> None:
             if self._busy.get(id(key)) is work:
-                del self._busy[id(key)]
+                del self._busy[id(key)]  # type: ignore[attr-defined]
             if isinstance(result, Failure) and not result.check(CancelledError):
                 self.log.failure("the firmware update's follow-up failed", result)
                 if key in self.queue.jobs and key.get("phase") == "running":
@@ -290,17 +298,24 @@ class FirmwareService:
             job["data"]["acceptedAt"] = start
             self.queue.save()
         delay = max(0.0, start + self.updateLimit - self.clock.seconds())
-        self._deadlines[job["id"]] = self.clock.callLater(delay, self._expired, job)
+        if self._deadlines is _NOTHING:
+            self._deadlines = {}
+        self._deadlines[job["id"]] = self.clock.callLater(delay, self._expired, job)  # type: ignore[index]
 
     def _finish(self, job: dict, code: int, why: str, startTime: Optional[float],
                 completeTime: Optional[float]) -> None:
-        call = self._deadlines.pop(job["id"], None)
+        call = self._deadlines.get(job["id"])
+        self._forgetDeadline(job)
         if call is not None and call.active():
             call.cancel()
         self.queue.finish(job, code, why, startTime, completeTime)
 
+    def _forgetDeadline(self, job: dict) -> None:
+        if job["id"] in self._deadlines:
+            del self._deadlines[job["id"]]  # type: ignore[attr-defined]
+
     def _expired(self, job: dict) -> None:
-        self._deadlines.pop(job["id"], None)
+        self._forgetDeadline(job)
         if job in self.queue.jobs and job["phase"] == "running":
             self._finish(job, 9002, f"Internal error (the device did not report the update's end within "
                                          f"{self.updateLimit:g} s)", job["data"].get("startTime"), self.clock.seconds())
@@ -744,17 +759,18 @@ class FirmwareService:
 
     def stop(self) -> None:
         self._stopped = True
-        self._saver.stop()
+        if self._saver is not None:
+            self._saver.stop()
         if self._poll is not None and self._poll.active():
             self._poll.cancel()
         self._poll = None
         for call in self._deadlines.values():
             if call.active():
                 call.cancel()
-        self._deadlines.clear()
+        self._deadlines = _NOTHING
         for work in list(self._busy.values()):
             work.cancel()
-        self._busy.clear()
+        self._busy = _NOTHING
 
 
 def _isFirmwareUpdate(info: Mapping[str, str]) -> bool:

@@ -167,6 +167,8 @@ class CountSource:
     #: What it holds (a read touching none of it neither refreshes it nor asks its values).
     names = (COUNT,)
 
+    __slots__ = ("service",)  # one per device (issue 19)
+
     def __init__(self, service: "LogsService") -> None:
         self.service = service
 
@@ -202,7 +204,7 @@ class LogsService:
         self.fetch = fetch
         self.uploader = uploader
         self._document = document
-        self._saver = Retrier(document, self._payload, self.clock)
+        self._saver: Optional[Retrier] = None  # made by the first save (issue 19: most devices' logs never change)
         stored = document.load(default={}, validate=_validate)
         self.logs: dict[str, dict] = {uri: dict(entry) for uri, entry in stored.get("logs", {}).items()}
         self.order: list[str] = [uri for uri in stored.get("order", []) if uri in self.logs]
@@ -216,7 +218,7 @@ class LogsService:
         self._waiters: tuple[tuple[Deferred, Any], ...] = ()  # mostly none: the empty tuple is shared
         self._fresh = float("-inf")
         self._observeAfterBoot = False
-        self._running: dict[int, Deferred] = {}
+        self._running: Optional[dict[int, Deferred]] = None  # a dict from the first Upload (issue 19)
 
     @property
     def mounts(self) -> list[tuple[str, Any]]:
@@ -226,6 +228,8 @@ class LogsService:
         return {"logs": self.logs, "order": self.order}
 
     def _save(self) -> None:
+        if self._saver is None:
+            self._saver = Retrier(self._document, self._payload, self.clock)
         self._saver.save()  # a failure is logged once by the store and tried again with the clock
 
     # -- the table ---------------------------------------------------------------------------
@@ -434,8 +438,11 @@ class LogsService:
     def run(self, job: dict) -> None:
         """The queue's handler: carry one Upload out (fresh, or again after a restart)."""
         d = self._upload(job)
-        self._running[job["id"]] = d
-        d.addBoth(lambda r: (self._running.pop(job["id"], None), r)[1])
+        if self._running is None:
+            self._running = {}
+        running = self._running
+        running[job["id"]] = d
+        d.addBoth(lambda r: (running.pop(job["id"], None), r)[1])
         d.addErrback(lambda f: None if f.check(CancelledError) else self._crashed(job, f))
 
     def _crashed(self, job: dict, failure: Failure) -> None:
@@ -498,10 +505,12 @@ class LogsService:
         """An Upload's log was read before it runs on: the device coming back changes nothing."""
 
     def stop(self) -> None:
-        self._saver.stop()
-        for d in list(self._running.values()):
-            d.cancel()
-        self._running.clear()
+        if self._saver is not None:
+            self._saver.stop()
+        if self._running is not None:
+            for d in list(self._running.values()):
+                d.cancel()
+            self._running.clear()
         if self._refreshing is not None:
             self._refreshing.cancel()
         for waiting, timer in self._waiters:
