@@ -230,7 +230,8 @@ def candidates(description: DeviceDescription) -> tuple[list[Candidate], list[st
             if ancestor is not None:
                 services[name] = own[ancestor.udn][name]
                 used.add(ancestor.udn)
-        found.append(Candidate(device.udn.lower(), device, DMServices(services)))
+        # the lowered UDN is the control point's and the fetcher's string too (interned there): one copy (issue 19)
+        found.append(Candidate(internText(device.udn.lower()), device, DMServices(services)))
     for device in order:
         if own[device.udn] and device.udn not in used:
             names = ", ".join(sorted(own[device.udn]))
