@@ -141,7 +141,7 @@ class ControlPointTests(unittest.TestCase):
         self.announce()
         device = self.cp.device(ROOT_UDN)
         cms = device.services(CMS)[0][1]
-        sub = next(s for (u, sid), s in device.subscriptions.items() if sid == cms.serviceId)
+        sub = next(s for s in device.subscriptions if s.owner.service.serviceId == cms.serviceId)
         message = EventMessage(sub.sid, 0, (("ConfigurationUpdate", "2,/BBF/A"),))
         from twisted.internet.address import IPv4Address
         status = self.cp.callbacks.notify(b"/gena/" + sub.token.encode(), IPv4Address("TCP", "192.168.1.20", 1),
@@ -228,7 +228,7 @@ class ControlPointTests(unittest.TestCase):
         for publisher in self.device.publishers.values():
             publisher.hold = True  # the event URLs stop answering
         self.device.documents.clear()  # so does its description
-        for sub in device.subscriptions.values():
+        for sub in device.subscriptions:
             sub.renewNow()
         self.flush()
         for _ in range(5):

@@ -154,7 +154,9 @@ class UPnPDevice:
         self.udn = entry.udn
         self.state = "describing"
         self.log = DeviceLogger(self._name(entry))
-        self.subscriptions: dict[tuple[str, str], Subscription] = {}
+        # its evented services' subscriptions (or pollers), each knowing its service by its owner (a tuple: a
+        # dict and its (UDN, serviceId) keys cost ~0.4 KB a device, issue 19)
+        self.subscriptions: tuple[Union[Subscription, _Poller], ...] = ()
         self.generation = 0
         self.shown = False  # observers were told deviceReady
         self.security = DeviceSecurity()
@@ -236,8 +238,11 @@ class UPnPDevice:
         """C{"subscribed"}, C{"renewing"}, C{"polling"}, ... or C{None} (no eventing for it)."""
         for d, s in self.description.services():
             if s is service or (s.serviceId == service.serviceId and s.controlURL == service.controlURL):
-                sub = self.subscriptions.get((d.udn.lower(), s.serviceId))
-                return sub.state if sub is not None else None
+                udn = d.udn.lower()
+                for sub in self.subscriptions:
+                    if sub.owner.udn == udn and sub.owner.service.serviceId == s.serviceId:
+                        return sub.state
+                return None
         return None
 
     def callAction(
@@ -334,11 +339,13 @@ class _Poller:
 class _ServiceEvents:
     """Forwards one subscription's news to the observers, with its device and service."""
 
-    __slots__ = ("controlPoint", "device", "service", "generation")  # one per evented service of each device
+    __slots__ = ("controlPoint", "device", "udn", "service", "generation")  # one per evented service of each device
 
-    def __init__(self, controlPoint: "ControlPoint", device: UPnPDevice, service: UPnPService, generation: int):
+    def __init__(self, controlPoint: "ControlPoint", device: UPnPDevice, udn: str, service: UPnPService,
+                 generation: int):
         self.controlPoint = controlPoint
         self.device = device
+        self.udn = udn  # of the (root or embedded) device that has the service, in lower case
         self.service = service
         self.generation = generation
 
@@ -734,14 +741,13 @@ class ControlPoint(MultiService):
             scpd = device.info.scpd(d, service)
             if scpd is not None and not scpd.eventedVariables:
                 continue
-            key = (internText(d.udn.lower()), service.serviceId)
-            events = _ServiceEvents(self, device, service, generation)
+            events = _ServiceEvents(self, device, internText(d.udn.lower()), service, generation)
             target = device.info.target(service.eventSubURL) if service.eventSubURL else None
             local, scope = self._localAddress(device, target.address) if target is not None else (None, "")
             if target is None or local is None:
                 device.log.warn("{service}: evented, but no usable event URL or local address: polled instead",
                                 service=service.serviceType)
-                device.subscriptions[key] = _Poller(events, self.clock, s.pollInterval)
+                device.subscriptions += (_Poller(events, self.clock, s.pollInterval),)
                 continue
             sub = Subscription(
                 self.callbacks, self.requester, target, device.origin, events, self.clock,
@@ -749,7 +755,7 @@ class ControlPoint(MultiService):
                 pollInterval=s.pollInterval, requestTimeout=s.descriptionTimeout, rng=self.rng,
                 label=internText(f"{service.serviceType.rpartition(':service:')[2]} events"), log=device.log,
             )
-            device.subscriptions[key] = sub
+            device.subscriptions += (sub,)
             starts.append(sub.start())
 
         def settled(_: Any) -> None:
@@ -761,7 +767,7 @@ class ControlPoint(MultiService):
         gatherResults(starts + [succeed(None)]).addCallback(settled)
 
     def _stopSubscriptions(self, device: UPnPDevice, unsubscribe: bool) -> list[Deferred]:
-        subs, device.subscriptions = list(device.subscriptions.values()), {}
+        subs, device.subscriptions = device.subscriptions, ()
         device.generation += 1
         return [sub.stop(unsubscribe=unsubscribe) for sub in subs]
 

@@ -82,8 +82,7 @@ class InteropMixin:
     @inlineCallbacks
     def renewed(self, device, serviceType: str):  # noqa: ANN001, ANN201
         """Every subscription of the service type survives one renewal with the same SID."""
-        subs = [s for (u, sid), s in device.subscriptions.items()
-                if any(x.serviceId == sid and x.serviceType.startswith(serviceType) for _, x in device.services())]
+        subs = [s for s in device.subscriptions if s.owner.service.serviceType.startswith(serviceType)]
         self.assertTrue(subs, f"no subscription to {serviceType}")
         for sub in subs:
             yield self.waitUntil(lambda: sub.state == "subscribed")
@@ -347,7 +346,7 @@ class AsyncUPnPClientTests(InteropMixin, unittest.TestCase):
         version = yield device.callAction(cms, "GetCurrentConfigurationVersion")
         self.assertEqual(version, {"CurrentVersion": "1"})
         yield self.upnpError(device, cms, "GetValues", {"Parameters": "<x/>"}, 703)
-        sub = list(device.subscriptions.values())[0]
+        sub = device.subscriptions[0]
         yield self.waitUntil(lambda: sub.state == "subscribed")
         self.assertFalse(sub.sid.startswith("uuid:"))
         self.assertEqual(sub.granted, 30)  # asked for 30, answered with a bare "30"
@@ -376,7 +375,7 @@ class AsyncUPnPClientTests(InteropMixin, unittest.TestCase):
         yield peer.waitFor("READY")
         cp, waiter = self.controlPoint(lab, ipv6=False)
         device = yield self.found(cp, waiter, self.UDN)
-        sub = list(device.subscriptions.values())[0]
+        sub = device.subscriptions[0]
         yield self.waitUntil(lambda: sub.state == "subscribed")
         old = sub.sid
         sub.sid = "not-a-sid-it-knows"

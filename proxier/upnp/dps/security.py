@@ -114,10 +114,11 @@ BUTTON_POLL = 5.0
 _PLAIN_PERMISSIONS = codec.Permissions(codec.EVERYONE, table={})
 
 
-@dataclass
+@dataclass(slots=True)
 class DeviceSecurity:
     """
-    What the proxier knows of one device's protection (C{UPnPDevice.security}).
+    What the proxier knows of one device's protection (C{UPnPDevice.security};
+    slots: one per device, issue 19).
 
     @ivar state: L{PLAIN}, L{CONNECTING}, L{GRANTED}, L{PUBLIC}, L{HELD},
         L{QUARANTINED} or L{REFUSED}.
