@@ -82,7 +82,7 @@ import re
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, ContextManager, Optional
+from typing import Any, Callable, ContextManager, Optional, Union
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
@@ -129,6 +129,24 @@ def _fsyncDirectory(path: str) -> None:
         os.close(fd)
 
 
+class _Root:
+    """
+    What a store and all its children share: the clock, how files are read
+    and written, and the L{Writer} of coalesced changes (see
+    L{Store.writeWith}). One object for them all rather than four slots in
+    each child (issue 19: a few child stores a device).
+    """
+
+    __slots__ = ("clock", "read", "write", "writer")
+
+    def __init__(self, clock: Callable[[], float], read: Callable[[str], bytes],
+                 write: Callable[[str, bytes], None]) -> None:
+        self.clock = clock
+        self.read = read
+        self.write = write
+        self.writer: Optional[Writer] = None
+
+
 class Store:
     """
     A directory of documents, and of child stores (one per endpoint, one per
@@ -138,32 +156,44 @@ class Store:
     """
 
     # slots: a few per device (its endpoint, its model's trees), issue 19
-    __slots__ = ("_parent", "_name", "_clock", "_read", "_write", "_failing", "_shared")
+    __slots__ = ("_up", "_name", "_failing")
 
     log = Logger()
 
     def __init__(self, path: str, *, clock: Callable[[], float] = time.time,
                  read: Optional[Callable[[str], bytes]] = None,
-                 write: Optional[Callable[[str, bytes], None]] = None) -> None:
+                 write: Optional[Callable[[str, bytes], None]] = None,
+                 parent: Optional["Store"] = None) -> None:
         """
         @param read: reads a whole file (tests inject C{OSError}s here).
         @param write: writes and fsyncs a new file (tests inject disk-full here).
+        @param parent: made by L{child}: C{path} is then the name in
+            C{parent}, whose clock, reads and writes it shares.
         """
-        self._parent: Optional[Store] = None
-        self._name = os.path.abspath(path)  # a child store's: its name in its parent
-        self._clock = clock
-        self._read = read or _readFile
-        self._write = write or _writeFile
+        # a child's parent, or for the top store what all share
+        self._up: Union[Store, _Root]
+        if parent is None:
+            self._up = _Root(clock, read or _readFile, write or _writeFile)
+            self._name = os.path.abspath(path)
+        else:
+            self._up = parent
+            self._name = path
         self._failing: Optional[set[str]] = None  # names whose last write failed; made at the first failure
-        # the Writer of coalesced changes, shared with the children (see writeWith)
-        self._shared: list[Optional[Writer]] = [None]
+
+    @property
+    def _root(self) -> _Root:
+        up = self._up
+        while isinstance(up, Store):
+            up = up._up
+        return up
 
     @property
     def path(self) -> str:
         """The directory; a child's is derived from its parent's when used (issue 19: no path string kept)."""
-        if self._parent is None:
-            return self._name
-        return os.path.join(self._parent.path, self._name)
+        up = self._up
+        if isinstance(up, Store):
+            return os.path.join(up.path, self._name)
+        return self._name
 
     @classmethod
     def open(cls, path: str, **kw: Any) -> "Store":
@@ -194,10 +224,8 @@ class Store:
         """The store of a part of the proxier, in a subdirectory made on demand."""
         path = os.path.join(self.path, _checkName(name))
         os.makedirs(path, mode=0o700, exist_ok=True)
-        store = Store(path, clock=self._clock, read=self._read, write=self._write)
         # interned: an endpoint's store is opened twice (its own, its model's), one name for both
-        store._parent, store._name = self, internText(name)
-        store._shared = self._shared
+        store = Store(internText(name), parent=self)
         store._sweep()
         return store
 
@@ -207,11 +235,11 @@ class Store:
         (made before or after) hands its changes to C{writer}; C{None}: they
         are written at once again.
         """
-        self._shared[0] = writer
+        self._root.writer = writer
 
     @property
     def writer(self) -> Optional["Writer"]:
-        return self._shared[0]
+        return self._root.writer
 
     def durable(self) -> Deferred:
         """
@@ -219,7 +247,7 @@ class Store:
         of every document in order, and those made apart in this store and its
         children.
         """
-        writer = self._shared[0]
+        writer = self._root.writer
         return writer.durable(self.path) if writer is not None else succeed(None)
 
     def _sweep(self) -> None:
@@ -266,7 +294,7 @@ class Document:
     @property
     def coalesced(self) -> bool:
         """Whether L{saveSoon} hands changes to a L{Writer} (rather than saving at once)."""
-        return self._store._shared[0] is not None
+        return self._store._root.writer is not None
 
     @property
     def failing(self) -> bool:
@@ -283,12 +311,12 @@ class Document:
         @raise StoreError: the file exists but cannot be read (EIO, EACCES,
             a directory in its place): one line saying which and why.
         """
-        writer = self._store._shared[0]
+        writer = self._store._root.writer
         waiting = writer.waiting(self) if writer is not None else None
         if waiting is not None:
             return json.loads(waiting.decode("utf-8"))["payload"]  # newer than the file
         try:
-            raw = self._store._read(self.path)
+            raw = self._store._root.read(self.path)
         except FileNotFoundError:
             return default
         except OSError as e:
@@ -319,7 +347,7 @@ class Document:
             one); logged once until a save of this document succeeds again.
         """
         body = _encode(payload)
-        writer = self._store._shared[0]
+        writer = self._store._root.writer
         if writer is not None:
             writer.writeNow(self, body)
             return
@@ -343,7 +371,7 @@ class Document:
             for or after a delay that grows with its size (module docstring).
         @raise OSError: only without a writer, as L{save}.
         """
-        writer = self._store._shared[0]
+        writer = self._store._root.writer
         if writer is None:
             self.save(snapshot())
         elif apart:
@@ -357,12 +385,12 @@ class Document:
         disk (with every change made so far); it fails with the C{OSError}
         of a write that failed meanwhile.
         """
-        writer = self._store._shared[0]
+        writer = self._store._root.writer
         return writer.durable(self.path) if writer is not None else succeed(None)
 
     def delete(self) -> None:
         """Forget the document (after the changes made before, written first)."""
-        writer = self._store._shared[0]
+        writer = self._store._root.writer
         if writer is not None:
             writer.writeNow(self, None)
             return
@@ -377,7 +405,7 @@ class Document:
             return
         tmp = os.path.join(directory, f".{self.name}.{os.getpid()}.tmp")
         try:
-            self._store._write(tmp, body)
+            self._store._root.write(tmp, body)
         except BaseException:
             _unlinkQuietly(tmp)
             raise
@@ -404,7 +432,7 @@ class Document:
             self._store.log.info("state {path} saved again", path=self.path)
 
     def _quarantine(self, reason: str) -> None:
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self._store._clock()))
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self._store._root.clock()))
         aside = f"{self.path}.corrupt-{stamp}"
         try:
             os.replace(self.path, aside)

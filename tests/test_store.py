@@ -11,9 +11,10 @@ import sys
 import textwrap
 import time
 
+from twisted.internet.task import Clock
 from twisted.trial import unittest
 
-from proxier.store import Store, StoreError
+from proxier.store import Store, StoreError, Writer
 
 from tests._helpers import LogCapture, subprocessEnv
 
@@ -115,6 +116,36 @@ class StoreTests(unittest.TestCase):
         self.assertEqual(grandchild.path, os.path.join(os.path.abspath(self.path), "endpoint-1", "datamodel"))
         self.assertTrue(os.path.isdir(grandchild.path))
         self.assertEqual(grandchild.document("values").path, os.path.join(grandchild.path, "values.json"))
+
+    def test_childrenShareTheTop(self) -> None:
+        """
+        A child store reads, writes, stamps and coalesces as the top store
+        does, through the one object they share rather than copies of its
+        own (issue 19); a writer set from a child is the top's.
+        """
+        reads: list[str] = []
+        written: list[str] = []
+
+        def read(path: str) -> bytes:
+            reads.append(path)
+            raise FileNotFoundError(path)
+
+        def write(path: str, data: bytes) -> None:
+            written.append(path)
+            with open(path, "wb") as f:
+                f.write(data)
+
+        store = Store.open(self.path, read=read, write=write, clock=lambda: 0.0)
+        grandchild = store.child("endpoint-1").child("datamodel")
+        self.assertIs(grandchild._root, store._root)
+        self.assertEqual(Store.__slots__, ("_up", "_name", "_failing"))
+        grandchild.document("values").save(1)
+        self.assertIsNone(grandchild.document("values").load())
+        self.assertEqual((len(written), reads), (1, [grandchild.document("values").path]))
+        writer = Writer(Clock())
+        grandchild.writeWith(writer)
+        self.assertIs(store.writer, writer)
+        self.assertTrue(store.child("endpoint-2").document("d").coalesced)
 
     def test_staleTemporarySwept(self) -> None:
         """A temporary file left by a killed writer is removed on open."""

@@ -186,7 +186,7 @@ class HeldWriteTests(unittest.TestCase):
         case.setUp()
         self.case = case
         self.disk = Disk()
-        case.store._write = self.disk.write
+        case.store._root.write = self.disk.write
         self.thread = HeldThread()
         case.store.writeWith(Writer(case.clock, inThread=self.thread))
 

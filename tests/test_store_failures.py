@@ -231,7 +231,7 @@ class HeldWritesTests(ModelTestCase):
     def test_notificationNotSaved(self) -> None:
         """SetParameterAttributes on a full disk: 9002; saved (and so kept) once the disk has room."""
         disk = Disk()
-        self.store._write = disk.write
+        self.store._root.write = disk.write
         disk.writeError = errno.ENOSPC
         fault = self.fault(self.model.setParameterAttributes([AttributeChange("Device.Time.NTPServer1", True, 2)]))
         self.assertEqual(fault.code, 9002)
@@ -244,7 +244,7 @@ class HeldWritesTests(ModelTestCase):
     def test_addObjectNotSaved(self) -> None:
         """AddObject on a full disk: 9002 rather than a number that a restart could give to another instance."""
         disk = Disk()
-        self.store._write = disk.write
+        self.store._root.write = disk.write
         disk.writeError = errno.ENOSPC
         self.assertEqual(self.fault(self.model.addObject("Device.Hosts.Host.")).code, 9002)
 
