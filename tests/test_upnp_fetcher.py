@@ -42,6 +42,9 @@ class FetcherTests(unittest.TestCase):
         self.assertIn("GetValues", info.scpd(info.description.device, cms).actionNames)
         self.assertIn("Reboot", info.scpd(info.description.device, bms).actionNames)
         self.assertIsNone(info.scpd(info.description.device, cds))
+        self.assertIs(info.scpd(replace(info.description.device, udn=ROOT_UDN.upper()), cms),
+                      info.scpd(info.description.device, cms))  # by the UDN in lower case
+        self.assertIsNone(info.scpd(replace(info.description.device, udn="uuid:another"), cms))
         self.assertNotIn((b"GET", b"/cds.xml"), self.device.log)
         self.assertEqual(info.target(cms.controlURL).connectURL, "http://192.168.1.20:49152/control/cms")
         self.assertEqual(info.problems, ())

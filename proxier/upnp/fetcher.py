@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks
 
@@ -58,8 +58,9 @@ class DeviceInfo:
     """
     A device as it describes itself.
 
-    @ivar scpds: C{(device UDN in lower case, serviceId)} → its SCPD, for the
-        services fetched.
+    @ivar scpds: C{(device UDN in lower case, serviceId, its SCPD)} for the
+        services fetched (a tuple, looked through by L{scpd}: a dict costs
+        224 bytes a device, issue 19).
     @ivar targets: the L{Target} of each control and event URL that passed the
         policy (a tuple, looked through by L{target}: a dict of ten costs
         272 bytes a device; the SCPD URLs' are used while fetching only —
@@ -69,12 +70,16 @@ class DeviceInfo:
 
     description: DeviceDescription
     origin: Origin
-    scpds: Mapping[tuple[str, str], SCPD] = field(default_factory=dict)
+    scpds: tuple[tuple[str, str, SCPD], ...] = ()
     targets: tuple[Target, ...] = ()
     problems: tuple[str, ...] = ()
 
     def scpd(self, device: Device, service: Service) -> Optional[SCPD]:
-        return self.scpds.get((device.udn.lower(), service.serviceId))
+        udn = device.udn.lower()
+        for owner, serviceId, scpd in self.scpds:
+            if serviceId == service.serviceId and owner == udn:
+                return scpd
+        return None
 
     def target(self, url: str) -> Optional[Target]:
         for target in self.targets:
@@ -143,7 +148,7 @@ class DescriptionFetcher:
                 checked[url] = result
             else:
                 problems.append(f"URL refused: {result.getErrorMessage()}")
-        scpds: dict[tuple[str, str], SCPD] = {}
+        scpds: dict[tuple[str, str], SCPD] = {}  # a service listed twice: its last SCPD, as before
         fetched = 0
         for device, service in description.services():
             if not self.wanted(service):
@@ -169,7 +174,8 @@ class DescriptionFetcher:
             scpds[(internText(device.udn.lower()), service.serviceId)] = scpd
         used = {u for _, s in description.services() for u in (s.controlURL, s.eventSubURL)}
         targets = tuple(t for u, t in checked.items() if u in used)
-        return DeviceInfo(description, origin, scpds, targets, tuple(problems))
+        kept = tuple((udn, serviceId, scpd) for (udn, serviceId), scpd in scpds.items())
+        return DeviceInfo(description, origin, kept, targets, tuple(problems))
 
     def _parseSCPD(self, data: bytes) -> SCPD:
         """L{parseSCPD}, once per distinct content (its failures are not kept: they are cheap and rare)."""
