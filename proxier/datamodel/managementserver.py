@@ -326,13 +326,22 @@ def observeSettings(model: TreeDataModel, settings: Any, prefix: str = MANAGEMEN
     SetParameterValues (which the tree already knows not to report).
     """
 
-    settings.observe(partial(_settingChanged, model, prefix))
+    settings.observe(_SettingsObserver(model, prefix))
 
 
-def _settingChanged(model: TreeDataModel, prefix: str, name: str, old: Any, new: Any) -> None:
-    parameter = SETTINGS_PARAMETERS.get(name)
-    if parameter is not None:
-        model.changed(prefix + parameter)
+class _SettingsObserver:
+    """Tells a tree of its endpoint's settings changed: two slots rather than a partial (one a device, issue 19)."""
+
+    __slots__ = ("model", "prefix")
+
+    def __init__(self, model: TreeDataModel, prefix: str) -> None:
+        self.model = model
+        self.prefix = prefix
+
+    def __call__(self, name: str, old: Any, new: Any) -> None:
+        parameter = SETTINGS_PARAMETERS.get(name)
+        if parameter is not None:
+            self.model.changed(self.prefix + parameter)
 
 
 class VirtualDeviceTable:
