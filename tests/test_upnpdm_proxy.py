@@ -99,7 +99,7 @@ class DiscoveryTests(ProxyTestCase):
         upnp.state = "gone"
         self.proxy.deviceGone(upnp, "byebye")
         self.assertFalse(new.online)
-        self.assertEqual(self.proxy._byUPnP, {upnp.udn: {new.key: new}})
+        self.assertEqual(self.proxy._byUPnP, {upnp.udn: (new,)})
 
     def test_replacedMemberIndexed(self) -> None:
         """
@@ -120,7 +120,7 @@ class DiscoveryTests(ProxyTestCase):
         self.assertTrue(device.online)
         self.proxy.announcement(again, "AboutToReboot")
         self.assertEqual(device.state.announcement, "AboutToReboot")
-        self.assertEqual(self.proxy._byUPnP, {again.udn: {device.key: device}})
+        self.assertEqual(self.proxy._byUPnP, {again.udn: (device,)})
 
     def test_indexOfTwoMembers(self) -> None:
         """A Virtual CWMP Device of two UPnP devices is found from either; one leaving leaves the other's entry."""
@@ -132,7 +132,7 @@ class DiscoveryTests(ProxyTestCase):
         for upnp in (first, second):
             self.assertEqual(self.proxy._devicesOf(upnp), [device])
         device.removeMember(second, second.udn)
-        self.assertEqual((self.proxy._byUPnP, self.proxy._devicesOf(second)), ({first.udn: {device.key: device}}, []))
+        self.assertEqual((self.proxy._byUPnP, self.proxy._devicesOf(second)), ({first.udn: (device,)}, []))
 
     def test_noIdentityNotProxied(self) -> None:
         """No OUI in the Common Objects: not proxied, logged once with the UDN and the address."""

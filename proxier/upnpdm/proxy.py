@@ -99,9 +99,9 @@ class UPnPDMProxy:
         self.defaultRootVersion = defaultRootVersion
         self.uploadAgent = uploadAgent
         self.devices: dict[str, VirtualDevice] = {}
-        # which devices have a member of a UPnP device: by its root UDN, then by device key (VirtualDevice's
-        # onMembers keeps it), and the UDNs each device is indexed under
-        self._byUPnP: dict[str, dict[str, VirtualDevice]] = {}
+        # which devices have a member of a UPnP device, by its root UDN (VirtualDevice's onMembers keeps it;
+        # mostly one: a tuple rather than a dict by key, issue 19), and the UDNs each device is indexed under
+        self._byUPnP: dict[str, tuple[VirtualDevice, ...]] = {}
         self._indexed: dict[str, tuple[str, ...]] = {}
         self.reported: set[str] = set()
         self.actionObservers: list[Any] = []
@@ -129,19 +129,20 @@ class UPnPDMProxy:
 
     def _devicesOf(self, upnp: Any) -> list[VirtualDevice]:
         """The Virtual CWMP Devices C{upnp} (that very object) is a member of, by index rather than by a scan."""
-        return [d for d in self._byUPnP.get(upnp.udn, {}).values() if d.hasMember(upnp)]
+        return [d for d in self._byUPnP.get(upnp.udn, ()) if d.hasMember(upnp)]
 
     def _membersChanged(self, device: VirtualDevice) -> None:
         """The index follows a device's members (made, joined, replaced, or gone with another identity)."""
         now = frozenset(m.upnp.udn for m in device.members)
         before = frozenset(self._indexed.get(device.key, ()))
         for udn in before - now:
-            devices = self._byUPnP[udn]
-            del devices[device.key]
-            if not devices:
+            devices = tuple(d for d in self._byUPnP[udn] if d.key != device.key)
+            if devices:
+                self._byUPnP[udn] = devices
+            else:
                 del self._byUPnP[udn]
         for udn in now - before:
-            self._byUPnP.setdefault(udn, {})[device.key] = device
+            self._byUPnP[udn] = tuple(d for d in self._byUPnP.get(udn, ()) if d.key != device.key) + (device,)
         self._indexed[device.key] = tuple(now)  # kept as a tuple: a frozenset costs 216 bytes a device (issue 19)
 
     # -- IUPnPDeviceObserver ----------------------------------------------------------------
