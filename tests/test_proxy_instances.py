@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from twisted.trial import unittest
 
-from proxier.proxy.instances import MAX_TABLES, InstanceMap
+from proxier.proxy.instances import MAX_TABLES, SMALL_TABLE, InstanceMap
 
 ROWS = "Device.Rows."
 
@@ -81,6 +81,44 @@ class NumberingTests(unittest.TestCase):
             self.map.fresh(f"Device.T{n}.")
         self.assertRaises(OverflowError, self.map.fresh, "Device.Last.")
         self.assertRaises(OverflowError, self.map.assign, "Device.Last.", "a")
+
+
+class CompactTests(unittest.TestCase):
+    """Small tables as flat tuples, no table dict until a table is made (issue 19): the same numbers as a dict gave."""
+
+    def test_noTablesShared(self) -> None:
+        """Maps with no table share one empty mapping; a table made in one is seen by no other."""
+        one, other = InstanceMap(), InstanceMap.fromJSON({})
+        self.assertIs(one._tables, other._tables)
+        one.assign(ROWS, "a")
+        self.assertEqual((one.tables(), other.tables(), InstanceMap().tables()), ([ROWS], [], []))
+        one.reset()
+        self.assertEqual(one.tables(), [])
+
+    def test_smallAndGrown(self) -> None:
+        """A table keeps every key's number, order and retirement through its growth past SMALL_TABLE and back."""
+        numbers = InstanceMap()
+        keys = [f"k{i}" for i in range(SMALL_TABLE)] + [7, "k9", 8]
+        given = [numbers.assign(ROWS, key) for key in keys[:SMALL_TABLE]]
+        self.assertIsInstance(numbers._tables[ROWS]._numbers, tuple)
+        self.assertEqual(numbers.retire(ROWS, "k3"), 4)
+        self.assertEqual((numbers.number(ROWS, "k3"), numbers.keyOf(ROWS, 4), numbers.retire(ROWS, "k3")),
+                         (None, None, None))
+        self.assertEqual(numbers.keyOf(ROWS, 5), "k4")
+        given.append(numbers.assign(ROWS, 7))
+        self.assertIsInstance(numbers._tables[ROWS]._numbers, tuple)  # one retired: room for one more
+        given += [numbers.assign(ROWS, key) for key in keys[SMALL_TABLE + 1:]]
+        self.assertIsInstance(numbers._tables[ROWS]._numbers, dict)
+        numbers.assign(ROWS, "k10")
+        self.assertEqual(given, list(range(1, len(keys) + 1)))
+        self.assertEqual((numbers.keyOf(ROWS, 10), numbers.keyOf(ROWS, 11), numbers.number(ROWS, "8")), ("k9", 8, None))
+        expected = [[k, n] for k, n in zip(keys, given) if k != "k3"] + [["k10", 12]]
+        self.assertEqual(numbers.toJSON()[ROWS]["numbers"], expected)
+        again = InstanceMap.fromJSON(numbers.toJSON())
+        self.assertEqual(again.known(ROWS), numbers.known(ROWS))
+        self.assertEqual(again.toJSON(), numbers.toJSON())
+        again.forgetAbsent(ROWS, present={1, 9}, keep=0)
+        self.assertEqual((again.known(ROWS), again.following(ROWS), again.retire(ROWS, 7)), ({"k0": 1, 7: 9}, 13, 9))
 
 
 class PersistenceTests(unittest.TestCase):

@@ -26,7 +26,8 @@ Sans-IO.
 
 from __future__ import annotations
 
-from typing import Any, Container, Iterable, Optional, Union
+from types import MappingProxyType
+from typing import Any, Container, Iterable, Mapping, Optional, Union
 
 __all__ = ["InstanceMap", "Key", "MAX_TABLES", "MAX_INSTANCES", "MAX_ABSENT_KEYS"]
 
@@ -42,33 +43,85 @@ _MAX_CWMP = 2**32 - 1
 Key = Union[int, str]
 
 
+_NO_TABLES: Mapping[str, Any] = MappingProxyType({})
+
+#: Keys a table holds in a flat tuple before it takes a dict (issue 19: most tables hold one or two).
+SMALL_TABLE = 8
+
+
 class _Table:
     """
     One table's numbers. The number → key index is made at the first
     L{InstanceMap.keyOf} of the table, kept up to date from then on: most
     tables of a fleet's devices are never asked (issue 19).
+
+    Key → number is a flat tuple C{(key, number, key, number, ...)} while
+    the table holds at most L{SMALL_TABLE} keys, a dict past that: a dict
+    of one key costs three times a tuple of two (issue 19).
     """
 
-    __slots__ = ("numbers", "_reverse", "highest")
+    __slots__ = ("_numbers", "_reverse", "highest")
 
     def __init__(self) -> None:
-        self.numbers: dict[Key, int] = {}  # key → CWMP number
+        self._numbers: Union[tuple[Any, ...], dict[Key, int]] = ()
         self._reverse: Optional[dict[int, Key]] = None  # CWMP number → key, once asked
         self.highest = 0
+
+    def get(self, key: Key) -> Optional[int]:
+        numbers = self._numbers
+        if isinstance(numbers, dict):
+            return numbers.get(key)
+        for index in range(0, len(numbers), 2):
+            if numbers[index] == key:
+                return numbers[index + 1]  # type: ignore[no-any-return]
+        return None
+
+    def __contains__(self, key: Key) -> bool:
+        return self.get(key) is not None
+
+    def __len__(self) -> int:
+        numbers = self._numbers
+        return len(numbers) if isinstance(numbers, dict) else len(numbers) // 2
+
+    def keys(self) -> list[Key]:
+        """The keys, first given first."""
+        numbers = self._numbers
+        return list(numbers) if isinstance(numbers, dict) else list(numbers[0::2])
+
+    def items(self) -> list[tuple[Key, int]]:
+        """(key, number), first given first."""
+        numbers = self._numbers
+        return list(numbers.items()) if isinstance(numbers, dict) else list(zip(numbers[0::2], numbers[1::2]))
 
     @property
     def reverse(self) -> dict[int, Key]:
         if self._reverse is None:
-            self._reverse = {number: key for key, number in self.numbers.items()}
+            self._reverse = {number: key for key, number in self.items()}
         return self._reverse
 
     def add(self, key: Key, number: int) -> None:
-        self.numbers[key] = number
+        """Give C{key} (not in the table) C{number}."""
+        numbers = self._numbers
+        if isinstance(numbers, dict):
+            numbers[key] = number
+        elif len(numbers) < 2 * SMALL_TABLE:
+            self._numbers = numbers + (key, number)
+        else:
+            grown = dict(zip(numbers[0::2], numbers[1::2]))
+            grown[key] = number
+            self._numbers = grown
         if self._reverse is not None:
             self._reverse[number] = key
 
     def pop(self, key: Key) -> int:
-        number = self.numbers.pop(key)
+        """Take C{key} (in the table) out; its number."""
+        numbers = self._numbers
+        if isinstance(numbers, dict):
+            number = numbers.pop(key)
+        else:
+            index = numbers[0::2].index(key) * 2
+            number = numbers[index + 1]
+            self._numbers = numbers[:index] + numbers[index + 2:]
         if self._reverse is not None:
             del self._reverse[number]
         return number
@@ -84,7 +137,8 @@ class InstanceMap:
     __slots__ = ("_tables", "dirty")  # one per tree and per device (issue 19)
 
     def __init__(self) -> None:
-        self._tables: dict[str, _Table] = {}
+        # the shared empty mapping until a table is made (issue 19: a tree's map mostly holds none)
+        self._tables: Mapping[str, _Table] = _NO_TABLES
         self.dirty = False
 
     # -- queries -------------------------------------------------------------------
@@ -92,7 +146,7 @@ class InstanceMap:
     def number(self, table: str, key: Key) -> Optional[int]:
         """The CWMP number of a key already seen, or C{None}."""
         found = self._tables.get(table)
-        return found.numbers.get(key) if found is not None else None
+        return found.get(key) if found is not None else None
 
     def keyOf(self, table: str, number: int) -> Optional[Key]:
         """The key behind a CWMP number, or C{None} (none, or an instance without a key)."""
@@ -102,7 +156,7 @@ class InstanceMap:
     def known(self, table: str) -> dict[Key, int]:
         """Key → CWMP number of a table's keys seen and not retired."""
         found = self._tables.get(table)
-        return dict(found.numbers) if found is not None else {}
+        return dict(found.items()) if found is not None else {}
 
     def tables(self) -> list[str]:
         return sorted(self._tables)
@@ -119,7 +173,9 @@ class InstanceMap:
         if found is None:
             if len(self._tables) >= MAX_TABLES:
                 raise OverflowError(f"more than {MAX_TABLES} tables")
-            found = self._tables[table] = _Table()
+            if self._tables is _NO_TABLES:
+                self._tables = {}
+            found = self._tables[table] = _Table()  # type: ignore[index]
         return found
 
     def assign(self, table: str, key: Key, preferred: Optional[int] = None) -> int:
@@ -131,10 +187,10 @@ class InstanceMap:
             table ran out of CWMP numbers.
         """
         found = self._table(table)
-        number = found.numbers.get(key)
+        number = found.get(key)
         if number is not None:
             return number
-        if len(found.numbers) >= MAX_INSTANCES:
+        if len(found) >= MAX_INSTANCES:
             raise OverflowError(f"more than {MAX_INSTANCES} instances in {table}")
         number = preferred if preferred is not None and preferred > found.highest else found.highest + 1
         if number > _MAX_CWMP:
@@ -164,7 +220,7 @@ class InstanceMap:
         it) are forgotten. Returns the retired CWMP number.
         """
         found = self._tables.get(table)
-        if found is None or key not in found.numbers:
+        if found is None or key not in found:
             return None
         number = found.pop(key)
         if below is not None:
@@ -182,7 +238,7 @@ class InstanceMap:
         retired = []
         if found is not None:
             keep = set(present)
-            for key in sorted(k for k in found.numbers if k not in keep):  # type: ignore[type-var]
+            for key in sorted(k for k in found.keys() if k not in keep):  # type: ignore[type-var]
                 number = self.retire(table, key)
                 if number is not None:
                     retired.append(number)
@@ -198,13 +254,13 @@ class InstanceMap:
         keep = set(keep)
         for path in [p for p in self._tables if p.startswith(prefix) and p not in keep]:
             found = self._tables.get(path)
-            for key in list(found.numbers) if found is not None else ():
+            for key in found.keys() if found is not None else ():
                 self.retire(path, key)
 
     def forgetTables(self, prefix: str) -> None:
         """The tables whose path starts with C{prefix} are gone with their instance: forgotten."""
         for path in [p for p in self._tables if p.startswith(prefix)]:
-            del self._tables[path]
+            del self._tables[path]  # type: ignore[attr-defined]
             self.dirty = True
 
     def forgetAbsent(self, table: str, present: Container[int], keep: int = MAX_ABSENT_KEYS) -> None:
@@ -212,14 +268,14 @@ class InstanceMap:
         found = self._tables.get(table)
         if found is None:
             return
-        absent = [k for k, n in found.numbers.items() if n not in present]
+        absent = [k for k, n in found.items() if n not in present]
         for key in absent[: max(0, len(absent) - keep)]:
             self.retire(table, key)
 
     def reset(self) -> None:
         """The device was reset to its factory state: every table starts afresh."""
         if self._tables:
-            self._tables.clear()
+            self._tables.clear()  # type: ignore[attr-defined]
             self.dirty = True
 
     # -- persistence ----------------------------------------------------------------
@@ -227,7 +283,7 @@ class InstanceMap:
     def toJSON(self) -> dict:
         self.dirty = False
         return {
-            path: {"highest": t.highest, "numbers": [[k, n] for k, n in t.numbers.items()]}
+            path: {"highest": t.highest, "numbers": [[k, n] for k, n in t.items()]}
             for path, t in sorted(self._tables.items())
         }
 
@@ -241,6 +297,7 @@ class InstanceMap:
         if len(data) > MAX_TABLES:
             raise ValueError("too many tables")
         result = cls()
+        tables: dict[str, _Table] = {}
         for path, entry in data.items():
             if not isinstance(path, str) or not path.endswith((".", "/")) or not isinstance(entry, dict):
                 raise ValueError(f"bad table entry {path!r}")
@@ -254,12 +311,14 @@ class InstanceMap:
                 if not isinstance(pair, list) or len(pair) != 2 or not _isKey(pair[0]) or not _isNumber(pair[1]):
                     raise ValueError(f"bad instance pair in {path!r}")
                 key, number = pair
-                if not 1 <= number <= highest or number in given or key in table.numbers:
+                if not 1 <= number <= highest or number in given or key in table:
                     raise ValueError(f"inconsistent instance pair {pair} in {path!r}")
-                table.numbers[key] = number
+                table.add(key, number)
                 given.add(number)
             table.highest = highest
-            result._tables[path] = table
+            tables[path] = table
+        if tables:
+            result._tables = tables
         return result
 
 
