@@ -71,6 +71,24 @@ class GateTests(unittest.TestCase):
         self.assertEqual([a for a, _, _ in self.device.started], ["A0", "A1", "A2"])
         self.assertEqual(self.gate.busy, 3)
 
+    def test_idleHoldsTheEmptyTuple(self) -> None:
+        """
+        An idle gate's queue and calls in flight are the one empty tuple, again
+        once every call ended — answered, timed out, cancelled (issue 19).
+        """
+        self.assertEqual((self.gate._waiting, self.gate._inFlight), ((), ()))
+        ds = [self.gate.call(CMS, f"A{i}") for i in range(4)]
+        self.device.answer(1, {})
+        ds[3].cancel()
+        self.assertEqual(self.gate.busy, 2)
+        self.clock.advance(10)
+        self.assertEqual([self.successResultOf(ds[1]), self.gate.busy], [{}, 0])
+        self.failureResultOf(ds[0], ActionTimeout)
+        self.failureResultOf(ds[2], ActionTimeout)
+        self.failureResultOf(ds[3], CancelledError)
+        self.assertIs(self.gate._waiting, ())
+        self.assertIs(self.gate._inFlight, ())
+
     def test_queueLimit(self) -> None:
         """Beyond the waiting limit a call fails at once with GateFull."""
         for i in range(5):
