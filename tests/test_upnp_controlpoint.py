@@ -114,6 +114,12 @@ class ControlPointTests(unittest.TestCase):
         self.assertEqual(device.subscriptionState(cms), "subscribed")
         self.assertEqual(self.cp.devices(), [device])
         self.assertEqual(self.listens.calls, [(0, "192.168.1.1")])
+        # what the subscriptions share is one object (issue 19), made from the settings
+        self.assertEqual({id(sub.terms) for sub in device.subscriptions}, {id(self.cp.subscriptionTerms)})
+        terms = self.cp.subscriptionTerms
+        self.assertEqual((terms.requestedTimeout, terms.pollInterval, terms.requestTimeout),
+                         (self.cp.settings.subscriptionTimeout, self.cp.settings.pollInterval,
+                          self.cp.settings.descriptionTimeout))
 
     def test_callAction(self) -> None:
         """callAction reaches the device's control URL; UPnPError and unknown actions come back typed."""

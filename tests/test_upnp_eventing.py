@@ -15,7 +15,7 @@ from treq.testing import StubTreq
 
 from proxier.upnp import gena
 from proxier.upnp.eventing import (ASSUMED_TIMEOUT, INITIAL_EVENT_DUE, LOST_INTERVAL, MAX_GAPS, RETRY_DELAYS,
-                                   CallbackServer, Subscription, renewDelay)
+                                   CallbackServer, Subscription, SubscriptionTerms, renewDelay)
 from proxier.upnp.gena import INFINITE, EventMessage
 from proxier.lan.httpclient import Requester
 from proxier.lan.netif import NetworkInterface
@@ -78,10 +78,9 @@ class SubscriptionTests(unittest.TestCase):
         self.server = CallbackServer(self.clock, self.listens)
         self.owner = Owner()
         target = policy.checkAddressLiteral("http://192.168.1.20:49152/event/cms", ORIGIN)
-        self.sub = Subscription(
-            self.server, Requester(self.stub, self.clock, policy), target, ORIGIN, self.owner, self.clock,
-            localAddress="192.168.1.1", requestedTimeout=1800, pollInterval=60, rng=random.Random(4), label="cms",
-        )
+        terms = SubscriptionTerms(self.server, Requester(self.stub, self.clock, policy), self.clock,
+                                  requestedTimeout=1800, pollInterval=60, rng=random.Random(4))
+        self.sub = Subscription(terms, target, ORIGIN, self.owner, localAddress="192.168.1.1", label="cms")
         self.settled: list = []
 
     def start(self) -> None:
@@ -388,7 +387,8 @@ class CallbackServerTests(unittest.TestCase):
         self.owner = Owner()
         policy = URLPolicy(resolverOf({}))
         target = policy.checkAddressLiteral("http://192.168.1.20:49152/event/cms", ORIGIN)
-        self.sub = Subscription(self.server, None, target, ORIGIN, self.owner, self.clock, localAddress="192.168.1.1")
+        self.sub = Subscription(SubscriptionTerms(self.server, None, self.clock), target, ORIGIN, self.owner,
+                                localAddress="192.168.1.1")
         self.sub.state, self.sub.sid = "subscribed", "uuid:s"
         self.token = self.server.register(self.sub)
         self.path = b"/gena/" + self.token.encode()
@@ -442,7 +442,8 @@ class RealCallbackServerTests(unittest.TestCase):
         self.owner = Owner()
         origin = Origin("127.0.0.1", None, loopbackMode=True)
         target = URLPolicy(resolverOf({})).checkAddressLiteral("http://127.0.0.1:1/e", origin)
-        self.sub = Subscription(self.server, None, target, origin, self.owner, reactor, localAddress="127.0.0.1")
+        self.sub = Subscription(SubscriptionTerms(self.server, None, reactor), target, origin, self.owner,
+                                localAddress="127.0.0.1")
         self.sub.state, self.sub.sid = "subscribed", "uuid:s"
         self.url = self.server.callbackURL("127.0.0.1", self.server.register(self.sub))
         self.addCleanup(self.server.stop)
@@ -585,7 +586,8 @@ class BurstTests(unittest.TestCase):
 
     def subscribe(self, host: str, origin: Origin, i: int) -> str:
         target = self.policy.checkAddressLiteral(f"http://{host}:{49152 + i}/event/cms", origin)
-        sub = Subscription(self.server, None, target, origin, self.owner, self.clock, localAddress=origin.source)
+        sub = Subscription(SubscriptionTerms(self.server, None, self.clock), target, origin, self.owner,
+                           localAddress=origin.source)
         sub.state, sub.sid = "subscribed", f"uuid:s{i}"
         return "/gena/" + self.server.register(sub)
 
@@ -671,7 +673,8 @@ class HostileClientTests(unittest.TestCase):
         self.owner = Owner()
         policy = URLPolicy(resolverOf({}))
         target = policy.checkAddressLiteral("http://192.168.1.20:49152/event/cms", ORIGIN)
-        self.sub = Subscription(self.server, None, target, ORIGIN, self.owner, self.clock, localAddress="192.168.1.1")
+        self.sub = Subscription(SubscriptionTerms(self.server, None, self.clock), target, ORIGIN, self.owner,
+                                localAddress="192.168.1.1")
         self.sub.state, self.sub.sid = "subscribed", "uuid:s"
         self.path = "/gena/" + self.server.register(self.sub)
 

@@ -51,7 +51,7 @@ from proxier.upnp.actions import ActionClient, ActionError
 from proxier.upnp.dps.cpidentity import IdentityKeeper
 from proxier.upnp.description import SCPD, Device, DeviceDescription, Service as UPnPService
 from proxier.upnp.discovery import Discovery
-from proxier.upnp.eventing import CallbackServer, Subscription
+from proxier.upnp.eventing import CallbackServer, Subscription, SubscriptionTerms
 from proxier.upnp.fetcher import DescriptionFetcher, DeviceInfo, isDMService
 from proxier.lan.httpclient import EndpointFactory, Requester, makeHTTPClient
 from proxier.lan.keepalive import DevicePool
@@ -458,6 +458,10 @@ class ControlPoint(MultiService):
                                         requestTimeout=s.callbackRequestTimeout,
                                         maxConnections=s.callbackMaxConnections, maxPerPeer=s.callbackMaxPerPeer,
                                         maxWaiting=s.callbackMaxWaiting)
+        #: what every event subscription shares (the settings it takes are not reloaded)
+        self.subscriptionTerms = SubscriptionTerms(self.callbacks, self.requester, self.clock,
+                                                   requestedTimeout=s.subscriptionTimeout, pollInterval=s.pollInterval,
+                                                   requestTimeout=s.descriptionTimeout, rng=self.rng)
         self.tracker = DeviceTracker(self._fetchDescription, _TrackerEvents(self), self.clock,
                                      maxDevices=s.maxDevices, maxPending=s.maxPending)
         self.security = SecurityManager(self, s, store, identity or IdentityKeeper(s, store, self.clock,
@@ -750,9 +754,7 @@ class ControlPoint(MultiService):
                 device.subscriptions += (_Poller(events, self.clock, s.pollInterval),)
                 continue
             sub = Subscription(
-                self.callbacks, self.requester, target, device.origin, events, self.clock,
-                localAddress=local, scope=scope, requestedTimeout=s.subscriptionTimeout,
-                pollInterval=s.pollInterval, requestTimeout=s.descriptionTimeout, rng=self.rng,
+                self.subscriptionTerms, target, device.origin, events, localAddress=local, scope=scope,
                 label=internText(f"{service.serviceType.rpartition(':service:')[2]} events"), log=device.log,
             )
             device.subscriptions += (sub,)

@@ -48,6 +48,7 @@ from proxier.timers import TimerQueue
 __all__ = [
     "ISubscriptionOwner",
     "Subscription",
+    "SubscriptionTerms",
     "CallbackServer",
     "renewDelay",
     "ASSUMED_TIMEOUT",
@@ -106,6 +107,36 @@ def renewDelay(granted: Timeout, rng: random.Random) -> float:
 _subscriptionLog = Logger(namespace=f"{__name__}.Subscription")
 
 
+class SubscriptionTerms:
+    """
+    What the subscriptions of one control point share: its callback server,
+    requester and clock, the TIMEOUT asked for, the poll interval, the
+    requests' deadline and the renewals' random source (one object for all,
+    rather than seven attributes in each: issue 19, several a device).
+    """
+
+    __slots__ = ("server", "requester", "clock", "requestedTimeout", "pollInterval", "requestTimeout", "rng")
+
+    def __init__(
+        self,
+        server: "CallbackServer",
+        requester: Requester,
+        clock: Any,
+        *,
+        requestedTimeout: Timeout = gena.DEFAULT_TIMEOUT,
+        pollInterval: float = 300.0,
+        requestTimeout: float = 10.0,
+        rng: Optional[random.Random] = None,
+    ) -> None:
+        self.server = server
+        self.requester = requester
+        self.clock = clock
+        self.requestedTimeout = requestedTimeout
+        self.pollInterval = pollInterval
+        self.requestTimeout = requestTimeout
+        self.rng = rng or random.Random()
+
+
 class Subscription:
     """
     One subscription to one service's events.
@@ -133,44 +164,31 @@ class Subscription:
     @ivar granted: the duration the device granted (after the quirks).
     """
 
-    # slots: several per device, each with some thirty attributes (issue 19)
+    # slots: several per device, each with some twenty attributes (issue 19)
     __slots__ = (
-        "server", "requester", "eventTarget", "origin", "owner", "clock", "localAddress", "scope",
-        "requestedTimeout", "pollInterval", "requestTimeout", "rng", "label", "log", "state", "sid", "granted",
-        "token", "expectedSeq", "subscribedOnce", "retries", "renewals", "gaps", "_generation", "_timer",
+        "terms", "eventTarget", "origin", "owner", "localAddress", "scope", "label", "log", "state", "sid",
+        "granted", "token", "expectedSeq", "subscribedOnce", "retries", "renewals", "gaps", "_generation", "_timer",
         "_pollTimer", "_initialTimer", "_lostAt", "_lostCall", "_settled",
     )
 
     def __init__(
         self,
-        server: "CallbackServer",
-        requester: Requester,
+        terms: "SubscriptionTerms",
         eventTarget: Target,
         origin: Origin,
         owner: ISubscriptionOwner,
-        clock: Any,
         *,
         localAddress: str,
         scope: str = "",
-        requestedTimeout: Timeout = gena.DEFAULT_TIMEOUT,
-        pollInterval: float = 300.0,
-        requestTimeout: float = 10.0,
-        rng: Optional[random.Random] = None,
         label: str = "",
         log: Any = None,
     ) -> None:
-        self.server = server
-        self.requester = requester
+        self.terms = terms
         self.eventTarget = eventTarget
         self.origin = origin
         self.owner = owner
-        self.clock = clock
         self.localAddress = localAddress
         self.scope = scope
-        self.requestedTimeout = requestedTimeout
-        self.pollInterval = pollInterval
-        self.requestTimeout = requestTimeout
-        self.rng = rng or random.Random()
         self.label = label or eventTarget.url
         self.log = log if log is not None else _subscriptionLog
         self.state = "idle"
@@ -270,9 +288,9 @@ class Subscription:
         """
         if self.state in ("idle", "closed") or self._lostCall is not None:
             return
-        now = self.clock.seconds()
+        now = self.terms.clock.seconds()
         if self._lostAt is not None and now - self._lostAt < LOST_INTERVAL:
-            self._lostCall = self.server.timers.callLater(self._lostAt + LOST_INTERVAL - now, self._lostNow, why)
+            self._lostCall = self.terms.server.timers.callLater(self._lostAt + LOST_INTERVAL - now, self._lostNow, why)
             return
         self._lostNow(why)
 
@@ -280,7 +298,7 @@ class Subscription:
         self._lostCall = None
         if self.state in ("idle", "closed"):
             return
-        self._lostAt = self.clock.seconds()
+        self._lostAt = self.terms.clock.seconds()
         self.log.info("{label}: an event NOTIFY may have been lost ({why}); its state is read again",
                       label=self.label, why=why)
         self.owner.stateMayBeStale(self, "lost")
@@ -308,7 +326,7 @@ class Subscription:
 
     def _release(self) -> None:
         if self.token is not None:
-            self.server.unregister(self.token)
+            self.terms.server.unregister(self.token)
             self.token = None
         self.sid = None
         self.expectedSeq = None
@@ -322,18 +340,18 @@ class Subscription:
             self._unsubscribe(old)
         self._enter("subscribing")
         generation = self._generation
-        self.token = self.server.register(self)
+        self.token = self.terms.server.register(self)
         try:
-            url = self.server.callbackURL(self.localAddress, self.token, self.scope)
+            url = self.terms.server.callbackURL(self.localAddress, self.token, self.scope)
         except Exception as e:  # cannot listen on that address
             self.log.warn("{label}: no callback server for {address}: {error}", label=self.label,
                           address=self.localAddress, error=e)
             self._failed(generation, f"no callback address: {e}")
             return
-        request = Subscribe((url,), self.requestedTimeout)
-        d = self.requester.request(
+        request = Subscribe((url,), self.terms.requestedTimeout)
+        d = self.terms.requester.request(
             "SUBSCRIBE", self.eventTarget, self.origin, headers=request.headers(),
-            timeout=self.requestTimeout, maxBytes=_MAX_ANSWER,
+            timeout=self.terms.requestTimeout, maxBytes=_MAX_ANSWER,
         )
         d.addCallbacks(self._subscribeAnswered, self._requestFailed, (generation,), None, (generation,))
 
@@ -355,15 +373,15 @@ class Subscription:
         self.granted = answer.timeout if answer.timeout is not None else ASSUMED_TIMEOUT
         if isinstance(self.granted, int) and self.granted < 2:
             self.granted = 2
-        self._timer = self.server.timers.callLater(renewDelay(self.granted, self.rng), self._renew)
-        self._initialTimer = self.server.timers.callLater(INITIAL_EVENT_DUE, self._noInitialEvent)
+        self._timer = self.terms.server.timers.callLater(renewDelay(self.granted, self.terms.rng), self._renew)
+        self._initialTimer = self.terms.server.timers.callLater(INITIAL_EVENT_DUE, self._noInitialEvent)
         self.log.debug("{label}: subscribed, SID {sid}, {granted}", label=self.label, sid=self.sid,
                        granted=self.granted)
         first = not self.subscribedOnce
         self.subscribedOnce = True
         generation = self._generation
         assert self.token is not None
-        backlog = self.server.drainBacklog(self.token, answer.sid)
+        backlog = self.terms.server.drainBacklog(self.token, answer.sid)
         # every call out may stop or restart this subscription: check after each
         self._settle()
         if generation != self._generation:
@@ -402,12 +420,12 @@ class Subscription:
         delay = RETRY_DELAYS[min(self.retries, len(RETRY_DELAYS) - 1)]
         self.retries += 1
         self.log.info("{label}: {why}; polling every {poll:g} s, SUBSCRIBE again in {delay} s",
-                      label=self.label, why=why, poll=self.pollInterval, delay=delay)
+                      label=self.label, why=why, poll=self.terms.pollInterval, delay=delay)
         self._release()
         self._enter("polling")
-        self._timer = self.server.timers.callLater(delay, self._retry)
+        self._timer = self.terms.server.timers.callLater(delay, self._retry)
         if self._pollTimer is None:
-            self._pollTimer = self.server.timers.callLater(self.pollInterval, self._poll)
+            self._pollTimer = self.terms.server.timers.callLater(self.terms.pollInterval, self._poll)
         self._settle()
 
     def _retry(self) -> None:
@@ -419,7 +437,7 @@ class Subscription:
         self._pollTimer = None
         if self.state not in ("polling", "subscribing"):
             return
-        self._pollTimer = self.server.timers.callLater(self.pollInterval, self._poll)
+        self._pollTimer = self.terms.server.timers.callLater(self.terms.pollInterval, self._poll)
         self.owner.stateMayBeStale(self, "poll")
 
     def _renew(self) -> None:
@@ -429,10 +447,10 @@ class Subscription:
         sid = self.sid
         self.state = "renewing"
         generation = self._generation
-        d = self.requester.request(
+        d = self.terms.requester.request(
             "SUBSCRIBE", self.eventTarget, self.origin,
-            headers=gena.Renew(sid, self.requestedTimeout).headers(),
-            timeout=self.requestTimeout, maxBytes=_MAX_ANSWER,
+            headers=gena.Renew(sid, self.terms.requestedTimeout).headers(),
+            timeout=self.terms.requestTimeout, maxBytes=_MAX_ANSWER,
         )
         d.addCallbacks(self._renewAnswered, self._renewFailed, (generation, sid), None, (generation,))
 
@@ -450,7 +468,7 @@ class Subscription:
                 self.granted = answer.timeout if answer.timeout is not None else ASSUMED_TIMEOUT
                 if isinstance(self.granted, int) and self.granted < 2:
                     self.granted = 2
-                self._timer = self.server.timers.callLater(renewDelay(self.granted, self.rng), self._renew)
+                self._timer = self.terms.server.timers.callLater(renewDelay(self.granted, self.terms.rng), self._renew)
                 self.log.debug("{label}: renewed, {granted}", label=self.label, granted=self.granted)
                 return
             why = "renewal answered with another SID"
@@ -471,7 +489,7 @@ class Subscription:
             self._unreachable(why)
 
     def _gap(self, seq: int) -> None:
-        now = self.clock.seconds()
+        now = self.terms.clock.seconds()
         self.gaps = tuple(t for t in self.gaps if now - t < GAP_WINDOW) + (now,)
         self.log.info("{label}: event SEQ {seq} where {expected} was due; subscribing again",
                       label=self.label, seq=seq, expected=self.expectedSeq)
@@ -485,9 +503,9 @@ class Subscription:
         self._subscribe()
 
     def _unsubscribe(self, sid: str) -> "Deferred[None]":
-        d = self.requester.request(
+        d = self.terms.requester.request(
             "UNSUBSCRIBE", self.eventTarget, self.origin, headers=gena.Unsubscribe(sid).headers(),
-            timeout=min(self.requestTimeout, 5.0), maxBytes=_MAX_ANSWER,
+            timeout=min(self.terms.requestTimeout, 5.0), maxBytes=_MAX_ANSWER,
         )
         return d.addBoth(lambda _: None)
 
