@@ -32,13 +32,14 @@ _MIN_REBUILD = 32
 
 
 class Timer:
-    """One timer of a L{TimerQueue}: what a C{DelayedCall} offers its holder (C{active}, C{cancel}, C{getTime})."""
+    """One timer of a L{TimerQueue}: what a C{DelayedCall} offers its holder (C{active}, C{cancel}, C{reset} ...)."""
 
-    __slots__ = ("time", "order", "func", "args", "cancelled", "called", "_queue", "_queued")
+    __slots__ = ("time", "order", "func", "args", "cancelled", "called", "_queue", "_queued", "_due")
 
     def __init__(self, queue: "TimerQueue", time: float, order: int, func: Callable[..., Any], args: tuple) -> None:
         self._queue = queue
         self.time = time
+        self._due = time  # where it sits in the heap: its time, or an earlier one it was moved back from
         self.order = order  # equal times fire in the order they were set
         self.func = func
         self.args = args
@@ -47,13 +48,29 @@ class Timer:
         self._queued = True  # in the queue's heap
 
     def __lt__(self, other: "Timer") -> bool:  # the heap's order
-        return (self.time, self.order) < (other.time, other.order)
+        return (self._due, self.order) < (other._due, other.order)
 
     def getTime(self) -> float:
         return self.time
 
     def active(self) -> bool:
         return not (self.cancelled or self.called)
+
+    def reset(self, delay: float) -> None:
+        """
+        Fire C{delay} seconds from now instead (as C{DelayedCall.reset}; an
+        inactive timer: C{ValueError}). Moved later, it is one assignment:
+        the timer keeps its place until its old time comes, and is then put
+        back for the new one — a max-age deadline pushed back at every
+        announcement costs no heap work (issue 19). Moved sooner, the heap is
+        reordered.
+        """
+        if not self.active():
+            raise ValueError(f"{self!r} cannot be reset")
+        self.time = self._queue.clock.seconds() + max(0.0, delay)
+        if self.time < self._due:
+            self._due = self.time
+            self._queue._moved()
 
     def cancel(self) -> None:
         """Do not fire (a timer that fired or was cancelled already: nothing)."""
@@ -95,6 +112,11 @@ class TimerQueue:
         self._arm()
         return timer
 
+    def _moved(self) -> None:
+        """A timer was moved sooner."""
+        heapq.heapify(self._heap)
+        self._arm()
+
     def _cancelled(self) -> None:
         self._dead += 1
         if self._dead > _MIN_REBUILD and self._dead * 2 > len(self._heap):
@@ -116,7 +138,7 @@ class TimerQueue:
                 self._call.cancel()
             self._call = self._armedFor = None
             return
-        when = heap[0].time
+        when = heap[0]._due
         if self._call is not None and self._call.active():
             if when == self._armedFor:
                 return
@@ -130,15 +152,23 @@ class TimerQueue:
         limit = max(self.clock.seconds(), self._armedFor or 0.0)
         self._call = self._armedFor = None
         heap, due = self._heap, []
-        while heap and heap[0].time <= limit:  # those due now; a timer set meanwhile waits for the next call
+        while heap and heap[0]._due <= limit:  # those due now; a timer set meanwhile waits for the next call
             timer = heapq.heappop(heap)
-            timer._queued = False
             if timer.cancelled:
+                timer._queued = False
                 self._dead -= 1
+            elif timer.time > limit:  # moved later: back in the heap for its time
+                timer._due = timer.time
+                heapq.heappush(heap, timer)
             else:
+                timer._queued = False
                 due.append(timer)
         for timer in due:
             if timer.cancelled:  # by an earlier one of these
+                continue
+            if timer.time > limit:  # moved later by an earlier one of these
+                timer._due, timer._queued = timer.time, True
+                heapq.heappush(heap, timer)
                 continue
             timer.called = True
             try:

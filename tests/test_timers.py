@@ -98,3 +98,53 @@ class TimerQueueTests(unittest.TestCase):
         self.clock.advance(2000)
         self.assertEqual(self.fired, ["live"])
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_resetLater(self) -> None:
+        """A timer moved later fires at its new time only, the others at theirs; moved again, at the last."""
+        moved, other = self.later(10, "moved"), self.later(15, "other")
+        self.clock.advance(5)
+        moved.reset(20)
+        self.assertEqual(moved.getTime(), 25)
+        self.assertEqual(len(self.queue._heap), 2)  # no new entry
+        self.clock.advance(5)
+        self.assertEqual(self.fired, [])
+        moved.reset(20)  # at 10, to 30
+        self.clock.advance(5)
+        self.assertEqual(self.fired, ["other"])
+        self.clock.advance(14.5)
+        self.assertEqual(self.fired, ["other"])
+        self.clock.advance(0.5)
+        self.assertEqual(self.fired, ["other", "moved"])
+        self.assertFalse(moved.active())
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_resetSooner(self) -> None:
+        """A timer moved sooner brings the reactor call forward and fires before those it now precedes."""
+        self.later(10, "other")
+        moved = self.later(100, "moved")
+        moved.reset(50)  # later than its place, sooner than its time
+        moved.reset(3)
+        self.assertEqual([c.getTime() for c in self.clock.getDelayedCalls()], [3])
+        self.clock.advance(3)
+        self.assertEqual(self.fired, ["moved"])
+        self.clock.advance(7)
+        self.assertEqual(self.fired, ["moved", "other"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_resetWhileFiring(self) -> None:
+        """A timer due in the same call, moved later by an earlier one, waits for its new time."""
+        self.queue.callLater(5, lambda: victim.reset(10))
+        victim = self.later(5, "victim")
+        self.clock.advance(5)
+        self.assertEqual(self.fired, [])
+        self.assertTrue(victim.active())
+        self.clock.advance(10)
+        self.assertEqual(self.fired, ["victim"])
+
+    def test_resetInactive(self) -> None:
+        """A timer that fired or was cancelled cannot be reset."""
+        fired, cancelled = self.later(1, "fired"), self.later(5, "cancelled")
+        cancelled.cancel()
+        self.clock.advance(1)
+        self.assertRaises(ValueError, fired.reset, 1)
+        self.assertRaises(ValueError, cancelled.reset, 1)

@@ -56,6 +56,7 @@ from twisted.python.failure import Failure
 
 from proxier.log import DeviceLogger, RateLimitedLog
 from proxier.sharing import internText
+from proxier.timers import TimerQueue
 from proxier.upnp import ssdp
 from proxier.upnp.admission import LOOPBACK, MAX_WAITING, MAX_WAITING_PER_SOURCE, Admission
 from proxier.upnp.fetcher import DeviceInfo, isDMService
@@ -274,6 +275,9 @@ class DeviceTracker:
         self.fetch = fetch
         self.listener = listener
         self.clock = clock
+        #: the devices' max-age deadlines, one per device for as long as it is known, on one reactor call
+        #: (a Timer costs a fourth of a DelayedCall, and is pushed back as cheaply: issue 19)
+        self.timers = TimerQueue(clock)
         self.maxDevices = maxDevices
         self.admission = Admission(min(maxPending, maxDevices), maxPendingPerSource, maxWaiting=maxWaiting,
                                    maxWaitingPerSource=maxWaitingPerSource)
@@ -747,15 +751,16 @@ class DeviceTracker:
         Push the device's max-age deadline back. Every answer to a search and
         every alive does this (about three a device a search), so the running
         timer is moved rather than cancelled and made anew: a later time is
-        one assignment for the reactor, where each cancelled call stays in
-        its heap until the heap is rebuilt (issue 19: at 1,000 devices, the
-        bulk of the idle proxier's timer work).
+        one assignment (L{Timer.reset<proxier.timers.Timer.reset>}), where
+        each cancelled timer stays in the heap until the heap is rebuilt
+        (issue 19: at 1,000 devices, the bulk of the idle proxier's timer
+        work).
         """
         delay = entry.maxAge * (1 + EXPIRY_GRACE)
         if entry.expiry is not None and entry.expiry.active():
             entry.expiry.reset(delay)
         else:
-            entry.expiry = self.clock.callLater(delay, self._expired, entry)
+            entry.expiry = self.timers.callLater(delay, self._expired, entry)
 
     def _expired(self, entry: TrackedDevice) -> None:
         entry.expiry = None
