@@ -21,14 +21,23 @@ class ScriptTests(unittest.TestCase):
     def test_gpv(self) -> None:
         """
         bench_upnpdm_gpv: both sizes, the three timings and their ratios; the
-        proxier's own time of each; the profile of the proxier's part.
+        proxier's own time of each; each call's steps, and the request the
+        same both ways; the profile of the proxier's part.
         """
         profile = os.path.abspath(self.mktemp())
-        out = runBench(self, "bench_upnpdm_gpv.py", "--rounds", "2", "--own", "2", "--profile", profile)
+        out = runBench(self, "bench_upnpdm_gpv.py", "--rounds", "2", "--own", "2", "--phases", "2",
+                       "--profile", profile)
         for line in (" 1 parameter(s): proxied", "50 parameter(s): proxied", "ratio of medians proxied/direct",
                      " 1 parameter(s): the proxier's own time", "50 parameter(s): the proxier's own time",
                      f"profile of 2 calls (reactor waits included) in {profile}", "proxier/upnpdm/"):
             self.assertIn(line, out)
+        for size in (" 1", "50"):
+            for name in ("proxied", " direct"):
+                self.assertRegex(out, f"{size} parameter\\(s\\), {name}: callAction [0-9.]+, .*request written .*"
+                                      "device read .*answered .*end [0-9.]+ ms; reactor turns [0-9]")
+            # (which connection a call finds free is the pool's: True is the finding, not what is checked)
+            self.assertRegex(out, f"{size} parameter\\(s\\): the same request \\(bytes, connection, writes\\) "
+                                  "most often: (True|False) \\([0-9]+ and [0-9]+ of 2 calls\\)")
         self.assertTrue(os.path.getsize(profile))
 
     def test_endToEnd(self) -> None:
