@@ -153,6 +153,7 @@ class KeepAliveTests(unittest.TestCase):
         self.assertEqual(self.pool.idle, 1)
         self.clock.advance(0.5)
         self.assertEqual(self.pool.idle, 0)
+        self.assertEqual([record.idle for record in self.pool._devices.values()], [()])  # the empty tuple, issue 19
         yield server.waitLost(1)
         yield self.get(server)
         self.assertEqual(len(server.connections), 2)

@@ -31,7 +31,7 @@ is then never reused.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList, succeed
@@ -76,7 +76,8 @@ class _Device:
     """What the pool knows of one C{host:port} (slots: one per device, issue 19)."""
 
     name: str
-    idle: list["_Connection"] = field(default_factory=list)  # oldest first
+    # oldest first; a tuple, mostly the shared empty one (the idle timeout is short; a list is 56 bytes a device)
+    idle: tuple["_Connection", ...] = ()
     fallback: str = ""  # why it gets no kept-alive connection ("": it does)
     proven: bool = False  # it answered a request on a reused connection
     closes: int = 0  # consecutive "Connection: close" answers to a kept-alive request
@@ -302,7 +303,7 @@ class DevicePool:
             return self._connect(None, endpoint).addCallback(lambda c: _Use(self, None, key, endpoint, c, False))
         device = self._device(host, port)
         while device.idle:
-            connection = device.idle.pop()  # the most recently used: the other one may time out
+            connection = device.idle[-1]  # the most recently used: the other one may time out
             self._unidle(connection)
             if connection.state == "QUIESCENT":
                 return succeed(_Use(self, device, key, endpoint, connection, True))
@@ -350,7 +351,7 @@ class DevicePool:
             return
         while len(device.idle) >= self.perDevice:
             self._drop(device.idle[0])
-        device.idle.append(connection)
+        device.idle += (connection,)
         self._idle[connection] = None
         connection.idleSince = self.clock.seconds()
         connection.timer = self.clock.callLater(self.idleTimeout, self._drop, connection)
@@ -359,8 +360,9 @@ class DevicePool:
 
     def _unidle(self, connection: _Connection) -> None:
         self._idle.pop(connection, None)
-        if connection in connection.device.idle:
-            connection.device.idle.remove(connection)
+        device = connection.device
+        if connection in device.idle:
+            device.idle = tuple(c for c in device.idle if c is not connection)
         if connection.timer is not None and connection.timer.active():
             connection.timer.cancel()
         connection.timer = None
@@ -388,7 +390,7 @@ class DevicePool:
         if device.fallback:
             return
         device.fallback = reason
-        for connection in list(device.idle):
+        for connection in device.idle:
             self._drop(connection)
         self.log.info("HTTP keep-alive given up for device {device}: it {reason}; "
                       "one connection per request from now on", device=device.name, reason=reason)
