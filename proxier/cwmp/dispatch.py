@@ -53,6 +53,9 @@ class RPCDispatcher:
     @param informScheduled: called after a ScheduleInform was recorded, to arm its timer.
     """
 
+    # slots: one per endpoint, so per device (issue 19)
+    __slots__ = ("model", "settings", "state", "_clock", "_deviceTimeout", "log", "_informScheduled")
+
     def __init__(self, model: Any, settings: Any, state: Any, clock: Any, deviceTimeout: float, log: Any,
                  informScheduled: Callable[[], None]) -> None:
         self.model = model

@@ -285,7 +285,7 @@ class CWMPEndpoint:
         self._retryAt: Optional[float] = None
         self._rpcs = RPCDispatcher(model, settings, self.state, reactor, self._deviceTimeout, self.log,
                                    self._informScheduled)
-        self._inform = InformParameters(model, self._rpcs.bounded, self.log)
+        self._inform = InformParameters(self._rpcs)
         self._timers = InformTimers(reactor, settings, self.state, self._wantSession)
         self._inFlight: Optional[Deferred] = None
         self._abort: Optional[str] = None

@@ -11,7 +11,7 @@ session or its scheduling.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
@@ -30,20 +30,30 @@ class InformParameters:
     Which forced-inform parameters the model has is learned on the first
     Inform (asked together; on 9005 one by one) and kept until L{forget}.
 
-    @param model: the endpoint's L{IDataModel<proxier.interfaces.IDataModel>}.
-    @param bounded: turns a model call's Deferred into one that fires with
-        its result or a L{CWMPFault} in its place, within the device timeout.
-    @param log: where warnings go (the endpoint's L{DeviceLogger}).
+    @param rpcs: the endpoint's L{RPCDispatcher<proxier.cwmp.dispatch.RPCDispatcher>}:
+        its model (an L{IDataModel<proxier.interfaces.IDataModel>}), its log,
+        and C{bounded}, which turns a model call's Deferred into one that
+        fires with its result or a L{CWMPFault} in its place, within the
+        device timeout. Read from it rather than kept twice (issue 19).
     """
 
     # slots: one per endpoint, so per device (issue 19)
-    __slots__ = ("model", "_bounded", "log", "_forcedNames")
+    __slots__ = ("_rpcs", "_forcedNames")
 
-    def __init__(self, model: Any, bounded: Callable[[Deferred], Deferred], log: Any) -> None:
-        self.model = model
-        self._bounded = bounded
-        self.log = log
+    def __init__(self, rpcs: Any) -> None:
+        self._rpcs = rpcs
         self._forcedNames: Optional[tuple[str, ...]] = None
+
+    @property
+    def model(self) -> Any:
+        return self._rpcs.model
+
+    @property
+    def log(self) -> Any:
+        return self._rpcs.log
+
+    def _bounded(self, d: Deferred) -> Deferred:
+        return self._rpcs.bounded(d)  # type: ignore[no-any-return]
 
     def forget(self) -> None:
         """Learn again which forced-inform parameters the model has (for the next ACS)."""
