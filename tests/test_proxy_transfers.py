@@ -122,6 +122,18 @@ class QueueTests(unittest.TestCase):
         self.clock.advance(1)
         self.assertEqual([j["commandKey"] for j in self.handler.runs], ["a", "b"])
 
+    def test_saverAtTheFirstSave(self) -> None:
+        """A queue that never held a transfer has no saver (issue 19) and stops all the same; the first job makes it."""
+        self.queue.deviceReady(False)
+        self.clock.advance(100)
+        self.assertIsNone(self.queue._saver)
+        self.queue.add("firmware", request("a"))
+        self.assertIsNotNone(self.queue._saver)
+        self.assertEqual([j["commandKey"] for j in self.make().jobs], ["a"])
+        idle = self.make()
+        idle.stop()
+        self.assertIsNone(idle._saver)
+
     def test_full(self) -> None:
         """Beyond MAX_TRANSFERS: 9004, nothing queued."""
         for i in range(transfers.MAX_TRANSFERS):

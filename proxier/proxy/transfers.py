@@ -128,8 +128,8 @@ class TransferQueue:
         self.log = link.log
         self.handlers: dict[str, Any] = dict(handlers or {})
         self._document = document
-        # a failed save (logged once by the store) is tried again with the clock
-        self._saver = Retrier(document, self._payload, self.clock)
+        # made by the first save: most devices' queues never hold a transfer (issue 19)
+        self._saver: Optional[Retrier] = None
         stored = document.load(default=None, validate=_validate)
         self._seq = int(stored["seq"]) if stored else 0
         self.jobs: list[dict] = list(stored["jobs"]) if stored else []
@@ -146,7 +146,13 @@ class TransferQueue:
 
     def save(self) -> None:
         """Write the queue; when that fails it stays in memory and is saved again later."""
-        self._saver.save()
+        self._save()
+
+    def _save(self) -> bool:
+        if self._saver is None:
+            # a failed save (logged once by the store) is tried again with the clock
+            self._saver = Retrier(self._document, self._payload, self.clock)
+        return self._saver.save()
 
     def ofKind(self, kind: str, phase: Optional[str] = None) -> list[dict]:
         return [j for j in self.jobs if j["kind"] == kind and (phase is None or j["phase"] == phase)]
@@ -169,7 +175,7 @@ class TransferQueue:
                "password": request.password, "receivedAt": now, "startAt": now + request.delaySeconds,
                "phase": "waiting", "data": dict(data)}
         self.jobs.append(job)
-        if not self._saver.save():
+        if not self._save():
             # not on disk, so not accepted: a Status 1 would promise a
             # TransferComplete that a restart could forget
             self.jobs.remove(job)
@@ -309,7 +315,8 @@ class TransferQueue:
 
     def stop(self) -> None:
         self._stopped = True
-        self._saver.stop()
+        if self._saver is not None:
+            self._saver.stop()
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
