@@ -58,9 +58,10 @@ class DeviceInfo:
     """
     A device as it describes itself.
 
-    @ivar scpds: C{(device UDN in lower case, serviceId, its SCPD)} for the
-        services fetched (a tuple, looked through by L{scpd}: a dict costs
-        224 bytes a device, issue 19).
+    @ivar scpds: the SCPD of each service of C{description.services()}, in
+        its order, C{None} for a service not fetched (none after the last
+        fetched): L{scpd} finds a service's by its device's UDN and its
+        serviceId. A dict by those would cost ~0.4 KB a device (issue 19).
     @ivar targets: the L{Target} of each control and event URL that passed the
         policy (a tuple, looked through by L{target}: a dict of ten costs
         272 bytes a device; the SCPD URLs' are used while fetching only —
@@ -70,16 +71,16 @@ class DeviceInfo:
 
     description: DeviceDescription
     origin: Origin
-    scpds: tuple[tuple[str, str, SCPD], ...] = ()
+    scpds: tuple[Optional[SCPD], ...] = ()
     targets: tuple[Target, ...] = ()
     problems: tuple[str, ...] = ()
 
     def scpd(self, device: Device, service: Service) -> Optional[SCPD]:
-        udn = device.udn.lower()
-        for owner, serviceId, scpd in self.scpds:
-            if serviceId == service.serviceId and owner == udn:
-                return scpd
-        return None
+        udn, found = device.udn.lower(), None
+        for (d, s), scpd in zip(self.description.services(), self.scpds):
+            if scpd is not None and s.serviceId == service.serviceId and d.udn.lower() == udn:
+                found = scpd  # a service listed twice: the last one's
+        return found
 
     def target(self, url: str) -> Optional[Target]:
         for target in self.targets:
@@ -148,9 +149,10 @@ class DescriptionFetcher:
                 checked[url] = result
             else:
                 problems.append(f"URL refused: {result.getErrorMessage()}")
-        scpds: dict[tuple[str, str], SCPD] = {}  # a service listed twice: its last SCPD, as before
+        services = description.services()
+        scpds: list[Optional[SCPD]] = [None] * len(services)
         fetched = 0
-        for device, service in description.services():
+        for index, (device, service) in enumerate(services):
             if not self.wanted(service):
                 continue
             if fetched >= self.maxSCPDs:
@@ -171,11 +173,12 @@ class DescriptionFetcher:
             missing = missingRequiredActions(service.serviceType, scpd)
             if missing:
                 problems.append(f"{device.udn} {service.serviceType} lacks required actions: {', '.join(missing)}")
-            scpds[(internText(device.udn.lower()), service.serviceId)] = scpd
-        used = {u for _, s in description.services() for u in (s.controlURL, s.eventSubURL)}
+            scpds[index] = scpd
+        while scpds and scpds[-1] is None:
+            scpds.pop()
+        used = {u for _, s in services for u in (s.controlURL, s.eventSubURL)}
         targets = tuple(t for u, t in checked.items() if u in used)
-        kept = tuple((udn, serviceId, scpd) for (udn, serviceId), scpd in scpds.items())
-        return DeviceInfo(description, origin, kept, targets, tuple(problems))
+        return DeviceInfo(description, origin, tuple(scpds), targets, tuple(problems))
 
     def _parseSCPD(self, data: bytes) -> SCPD:
         """L{parseSCPD}, once per distinct content (its failures are not kept: they are cheap and rare)."""
