@@ -14,6 +14,7 @@ from proxier.upnp.fetcher import DeviceInfo
 from proxier.upnp.ssdp import Notify, SearchResponse
 from proxier.upnp.tracker import CHECKS_AFTER_BYEBYE, MAX_MAX_AGE, PROBE_INTERVAL, Change, DeviceTracker, isInteresting
 from proxier.lan.urlpolicy import Origin
+from proxier.sharing import internText
 
 from ._helpers import LogCapture
 from .test_upnp_fakes import ROOT_UDN, dmDescription
@@ -175,6 +176,8 @@ class TrackerTests(unittest.TestCase):
         self.fetch.answer(withEmbedded())
         self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
         self.assertEqual([e.udn for e in self.tracker.devices()], [ROOT_UDN])
+        # the one string of its UDN, which its description's parts share (issue 19)
+        self.assertIs(self.tracker.get(ROOT_UDN).udn, internText(ROOT_UDN.lower()))
 
     def test_expiry(self) -> None:
         """Without re-announcement a device is gone after its max-age (plus grace); each alive extends it."""

@@ -122,6 +122,10 @@ class Change:
 NO_CHANGE = Change()
 
 
+#: The time of a probe never made (one float for every device).
+_NEVER = float("-inf")
+
+
 class TrackedDevice:
     """
     One device (a root device and its embedded devices), keyed by its root
@@ -179,7 +183,7 @@ class TrackedDevice:
         self.checking: Any = None
         self.checks = 0  # looks taken since that byebye
         self.doubted = False  # a look is under way: a failure means the device left
-        self.lastProbe = float("-inf")
+        self.lastProbe = _NEVER
         self.slot: Optional[str] = None
         self.indexedLocation: Optional[str] = None
         self.log = DeviceLogger(f"{udn} at {origin.source}")
@@ -450,6 +454,7 @@ class DeviceTracker:
         return False
 
     def _start(self, udn: str, message: Sighting, origin: Origin, now: float) -> None:
+        udn = internText(udn)  # the one string of the device's UDN: its description's parts are keyed by it (issue 19)
         entry = TrackedDevice(udn, message.location, origin, message, now)
         self.entries[udn] = entry
         self.byUDN[udn] = entry
@@ -663,7 +668,7 @@ class DeviceTracker:
                 self._changed(other, Change(location=other.location != location))
                 return
             del self.entries[entry.udn]
-            entry.udn = rootUDN
+            entry.udn = rootUDN = internText(rootUDN)
             self.entries[rootUDN] = entry
             entry.log.rebind(f"{rootUDN} at {entry.origin.source}")
         for old in entry.udns:
