@@ -257,7 +257,7 @@ class EventTests(DeviceTestCase):
         """With overlays mounted, the device's changes reach the listeners of the composite it gives."""
         overlay = TreeDataModel(Object("Device", Object("X_TEST", Parameter("A", String(), value="a"))), None)
         self.device.model.removeChangeListener(self.observer.changed)
-        self.device.overlays.append(("Device.X_TEST.", overlay))
+        self.device.overlays += (("Device.X_TEST.", overlay),)
         self.device.dataModel().addChangeListener(self.observer.changed)
         self.sim.cms.addListener(lambda variables: self.device.eventReceived(
             self.upnp, self.upnp.service("ConfigurationManagement"), variables))
@@ -282,7 +282,7 @@ class OverlayTests(DeviceTestCase):
         """Without overlays the model is the CMS model; with one, a composite mounting it (issue 7's place)."""
         self.assertIs(self.device.dataModel(), self.device.model)
         overlay = TreeDataModel(Object("Device", Object("X_TEST", Parameter("A", String(), value="a"))), None)
-        self.device.overlays.append(("Device.X_TEST.", overlay))
+        self.device.overlays += (("Device.X_TEST.", overlay),)
         model = self.device.dataModel()
         self.assertIsInstance(model, CompositeDataModel)
         values = self.successResultOf(model.getParameterValues(["Device.X_TEST.A", "Device.Time.Enable"]))
@@ -293,7 +293,7 @@ class OverlayTests(DeviceTestCase):
         self.assertEqual(self.device.model.mountPoint, CWMP_ROOT)
         self.device.model.mountPoint = "Device.X_TEST_Elsewhere."
         overlay = TreeDataModel(Object("Device", Object("X_TEST", Parameter("A", String(), value="a"))), None)
-        self.device.overlays.append(("Device.X_TEST.", overlay))
+        self.device.overlays += (("Device.X_TEST.", overlay),)
         self.assertEqual([m.prefix for m in self.device.dataModel().mounts()],
                          ["Device.X_TEST_Elsewhere.", "Device.X_TEST."])
 

@@ -130,7 +130,7 @@ class VirtualDevice(ProxiedDevice):
         self._setMembers((member,))
         self.expected = ""  # "reboot" / "reset": the proxier asked for it
         self.probeInterval = probeInterval
-        self.overlays: list[tuple[str, Any]] = []
+        self.overlays: tuple[tuple[str, Any], ...] = ()  # a tuple: made once, by its management (issue 19)
         self.followers: tuple[Any, ...] = ()  # rarely any: the empty tuple is shared (issue 19)
         self._probe: Any = None
         self._composite: Optional[CompositeDataModel] = None

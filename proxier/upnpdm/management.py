@@ -200,14 +200,14 @@ class DeviceManagement:
         if kinds:
             self.diagnostics = DiagnosticsService(kinds, bmsdiagnostics.BMSTestRunner(self.link), self.link,
                                                   store.document("diagnostics"), lambda: store.child("diagnostics-tree"))
-            device.overlays.extend(self.diagnostics.mounts)
+            device.overlays += tuple(self.diagnostics.mounts)
             self.log.info("diagnostics offered: {kinds}", kinds=", ".join(k.path for k in kinds))
         if candidate.bms is not None and {"GetLogURIs", "GetLogInfo"} <= caps.bms:
             self.logs = LogsService(self.link, store.document("logs"), store.child("logs-tree"), self.queue,
                                     fetch=self.link.fetch,
                                     uploader=Uploader(uploadAgent, self.link.clock, timeout=settings.uploadTimeout,
                                                       targets=_uploadTargets(settings.localTargets)))
-            device.overlays.extend(self.logs.mounts)
+            device.overlays += tuple(self.logs.mounts)
             model.extraConstants.append(self.logs.count)
             model.transferHandlers["Upload"] = self.logs.upload
             self.queue.handlers["upload"] = self.logs
