@@ -304,6 +304,26 @@ class LifecycleTests(EndpointTestCase):
         verifyObject(ICWMPEndpoint, endpoint)
         verifyObject(IDeviceObserver, endpoint)
 
+    def test_sessionConfigShared(self) -> None:
+        """
+        Endpoints made alike (a fleet's) share how their sessions run (issue
+        19); one with another agent or timeout has its own.
+        """
+        random = lambda: 0.0  # noqa: E731
+        endpoints = [CWMPEndpoint(IDENTITY, self.model, self.makeSettings(), self.store, agent=self.agent,
+                                  reactor=self.clock, random=random, sessionTimeout=s) for s in (30, 30, 40, 40)]
+        self.endpoints.extend(endpoints)
+        configs = [e._config for e in endpoints]
+        self.assertIs(configs[0], configs[1])
+        self.assertIsNot(configs[1], configs[2])
+        self.assertIs(configs[2], configs[3])
+        self.assertEqual((configs[0].sessionTimeout, configs[0].deviceTimeout, configs[2].deviceTimeout),
+                         (30, 25.0, 35.0))
+        other = CWMPEndpoint(IDENTITY, self.model, self.makeSettings(), self.store, agent=object(),
+                             reactor=self.clock, random=random, sessionTimeout=40)
+        self.endpoints.append(other)
+        self.assertIsNot(other._config, configs[3])
+
     def test_firstContact(self) -> None:
         """
         The first session of a new endpoint carries "0 BOOTSTRAP" (and "1 BOOT"

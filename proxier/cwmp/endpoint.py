@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 import random as _random
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred, succeed
@@ -85,6 +85,35 @@ def deviceTimeout(sessionTimeout: float) -> float:
     answer (a 9002 fault if need be) before it gives up on the session.
     """
     return max(1.0, sessionTimeout - min(5.0, sessionTimeout * 0.2))
+
+
+class _SessionConfig(NamedTuple):
+    """
+    How an endpoint's sessions run, the same for every endpoint of the
+    proxier: one tuple for all of them (issue 19: eight slots and a float
+    each). Equal only with the same agent, target policy and random source.
+    """
+
+    agent: Any
+    sessionTimeout: int
+    lowercaseSessionTimeout: bool
+    requestTimeout: float
+    maxSessionDuration: float
+    deviceTimeout: float
+    random: Callable[[], float]
+    targets: Any
+
+
+# the last one made, handed to the next endpoint when equal (the fleet's endpoints are made with the same)
+_lastConfig: list[Optional[_SessionConfig]] = [None]
+
+
+def _sessionConfig(config: _SessionConfig) -> _SessionConfig:
+    last = _lastConfig[0]
+    if last is not None and last == config:
+        return last
+    _lastConfig[0] = config
+    return config
 
 
 class _Outbox:
@@ -226,8 +255,7 @@ class CWMPEndpoint:
 
     # slots: one endpoint per device (issue 19: its instance dict was 1.6 KB)
     __slots__ = ("identity", "model", "settings", "connectionRequestPath", "online", "state", "log", "sessions",
-                 "_store", "_clock", "_agent", "_boot", "_sessionTimeout", "_lowercaseSessionTimeout",
-                 "_requestTimeout", "_maxSessionDuration", "_deviceTimeout", "_random", "_targets", "_running",
+                 "_store", "_clock", "_config", "_boot", "_running",
                  "_session", "_sessionObservers", "_again", "_withheld", "_againUrgent", "_timer", "_retryAt",
                  "_rpcs", "_inform", "_timers", "_inFlight", "_abort", "_lastActive", "_warnedNoURL",
                  "_lastSession", "_sessionStarted", "_sessionFaults")
@@ -266,15 +294,10 @@ class CWMPEndpoint:
         self._store = store
         self.log = DeviceLogger(identity)
         self._clock = reactor
-        self._agent = agent
         self._boot = boot
-        self._sessionTimeout = sessionTimeout
-        self._lowercaseSessionTimeout = lowercaseSessionTimeout
-        self._requestTimeout = requestTimeout
-        self._maxSessionDuration = maxSessionDuration
-        self._deviceTimeout = deviceTimeout(sessionTimeout)
-        self._random = random
-        self._targets = targets
+        self._config = _sessionConfig(_SessionConfig(agent, sessionTimeout, lowercaseSessionTimeout, requestTimeout,
+                                                     maxSessionDuration, deviceTimeout(sessionTimeout), random,
+                                                     targets))
         self._running = False
         self._session: Optional[Deferred] = None
         self._sessionObservers: tuple[ISessionObserver, ...] = ()
@@ -283,7 +306,7 @@ class CWMPEndpoint:
         self._againUrgent = False
         self._timer: Any = None
         self._retryAt: Optional[float] = None
-        self._rpcs = RPCDispatcher(model, settings, self.state, reactor, self._deviceTimeout, self.log,
+        self._rpcs = RPCDispatcher(model, settings, self.state, reactor, self._config.deviceTimeout, self.log,
                                    self._informScheduled)
         self._inform = InformParameters(self._rpcs)
         self._timers = InformTimers(reactor, settings, self.state, self._wantSession)
@@ -593,15 +616,16 @@ class CWMPEndpoint:
         self.sessions += 1
         self._sessionStarted = self._clock.seconds()
         self._sessionFaults = ()
-        limit = self._clock.callLater(self._maxSessionDuration, self._abortSession,
-                                      f"session longer than {self._maxSessionDuration:g} s")
+        limit = self._clock.callLater(self._config.maxSessionDuration, self._abortSession,
+                                      f"session longer than {self._config.maxSessionDuration:g} s")
         # The session's own connection (INTEROP §CWMP 6: an ACS binds a
         # session to its TCP connection), closed when the session ends.
-        agent = self._agent.sessionAgent() if IACSAgent.providedBy(self._agent) else self._agent
+        shared = self._config.agent
+        agent = shared.sessionAgent() if IACSAgent.providedBy(shared) else shared
         d = defer.maybeDeferred(self._runSession, agent)
 
         def closeConnection(result: Any) -> Any:
-            if agent is self._agent or not ISessionAgent.providedBy(agent):
+            if agent is shared or not ISessionAgent.providedBy(agent):
                 return result
             closing = defer.maybeDeferred(agent.close)
             closing.addTimeout(CLOSE_TIMEOUT, self._clock)
@@ -649,12 +673,12 @@ class CWMPEndpoint:
             parameters=tuple(parameters),
         )
         self.log.info("session to {url}: {events}", url=url, events=", ".join(e.code for e in content.events))
-        http = ACSHTTPSession(agent if agent is not None else self._agent, url, self.settings.username,
-                              self.settings.password, clock=self._clock, requestTimeout=self._requestTimeout,
-                              targets=self._targets)
+        http = ACSHTTPSession(agent if agent is not None else self._config.agent, url, self.settings.username,
+                              self.settings.password, clock=self._clock, requestTimeout=self._config.requestTimeout,
+                              targets=self._config.targets)
         outbox = _Outbox(self, url, content)
-        session = CPESession(outbox, sessionTimeout=self._sessionTimeout, log=self.log,
-                             lowercaseSessionTimeout=self._lowercaseSessionTimeout)
+        session = CPESession(outbox, sessionTimeout=self._config.sessionTimeout, log=self.log,
+                             lowercaseSessionTimeout=self._config.lowercaseSessionTimeout)
         actions = session.start(inform)
         while True:
             action = actions[0]
@@ -738,7 +762,7 @@ class CWMPEndpoint:
             wait = ended.retryAfter
             if wait is None:
                 wait = retryDelay(count, self.settings.retryMinimumWaitInterval,
-                                  self.settings.retryIntervalMultiplier, self._random)
+                                  self.settings.retryIntervalMultiplier, self._config.random)
             self._retryAt = self._clock.seconds() + wait
             self.log.warn("session failed ({reason}); trying again in {wait:.0f} s (retry {count}) if there is "
                           "still an event or request to deliver to the ACS",
