@@ -75,7 +75,7 @@ from proxier.interfaces import IDataModel, IRebaselining
 from proxier.proxy.baselines import Baselines, Observed, sameText
 from proxier.proxy.instances import InstanceMap
 from proxier.sharing import internText
-from proxier.store import Retrier, Store
+from proxier.store import Document, Retrier, Store
 
 __all__ = [
     "ObjectNode",
@@ -319,8 +319,7 @@ class TreeDataModel:
 
     # slots: two or three trees a device (its vendor logs', its ManagementServer's), issue 19
     __slots__ = ("log", "_handlers", "_reportForcedInform", "_listeners", "root", "_store", "_batchDepth",
-                 "_deferredSaves", "_baselines", "_numbers", "_rows", "_attributesDoc", "_valuesDoc", "_tablesDoc",
-                 "_baselinesDoc", "_baselinesSaver")
+                 "_deferredSaves", "_baselines", "_numbers", "_rows", "_baselinesSaver")
 
     _defaultLog = Logger()
 
@@ -356,25 +355,28 @@ class TreeDataModel:
         # the shared empty mapping until a table keeps rows (most trees never: issue 19)
         self._rows: Mapping[str, list[int]] = _EMPTY
         if store is not None:
-            self._attributesDoc = store.document("attributes")
-            self._valuesDoc = store.document("values")
-            self._tablesDoc = store.document("tables")
-            self._baselinesDoc = store.document("baselines")
             # made by the first save: a tree whose parameters are never watched has none (issue 19)
             self._baselinesSaver: Optional[Retrier] = None
             self._load()
 
     # ---- persistence -----------------------------------------------------------
 
+    def _document(self, name: str) -> Document:
+        """
+        One of its documents (attributes, values, tables, baselines), made when used: a Document is only its
+        store and name, and four kept a tree were a fifth of its size (issue 19).
+        """
+        return self._store.document(name)  # type: ignore[union-attr]
+
     def _load(self) -> None:
-        raw = self._attributesDoc.load(default={}, validate=_validateAttributes)
-        reported = self._baselinesDoc.load(default={}, validate=_validateValues)
+        raw = self._document("attributes").load(default={}, validate=_validateAttributes)
+        reported = self._document("baselines").load(default={}, validate=_validateValues)
         # the paths kept are every device's same few: one string each for all trees
         self._baselines = Baselines({internText(p): (int(n), tuple(acl)) for p, (n, acl) in raw.items()},
                                     {internText(p): text for p, text in reported.items()})
-        self._numbers, rows = _loadTables(self._tablesDoc.load(default={}, validate=_validateTables))
+        self._numbers, rows = _loadTables(self._document("tables").load(default={}, validate=_validateTables))
         self._rows = rows or _EMPTY
-        values = self._valuesDoc.load(default={}, validate=_validateValues)
+        values = self._document("values").load(default={}, validate=_validateValues)
         self._restore(self.root, values)
 
     def _restore(self, node: ObjectNode, values: Mapping[str, str]) -> None:
@@ -431,7 +433,7 @@ class TreeDataModel:
         for node, param in self._walkParams(self.root):
             if param.stored and param.persist:
                 out[node.path + param.name] = param.type.format(node.stored(param.name))
-        self._valuesDoc.save(out)
+        self._document("values").save(out)
 
     def _saveTables(self, soon: bool = False, apart: bool = False) -> None:
         """
@@ -447,9 +449,9 @@ class TreeDataModel:
         if self._store is None or self._deferred(self._saveTables):
             return
         if soon:
-            self._tablesDoc.saveSoon(self._tables, apart=apart)
+            self._document("tables").saveSoon(self._tables, apart=apart)
         else:
-            self._tablesDoc.save(self._tables())
+            self._document("tables").save(self._tables())
 
     def _tables(self) -> dict:
         # (the rows of tables inside instances that are gone for now stay as they were)
@@ -467,7 +469,7 @@ class TreeDataModel:
     def _saveAttributes(self) -> None:
         if self._store is None or self._deferred(self._saveAttributes):
             return
-        self._attributesDoc.save({p: [n, list(acl)] for p, (n, acl) in sorted(self._baselines.attributes.items())})
+        self._document("attributes").save({p: [n, list(acl)] for p, (n, acl) in sorted(self._baselines.attributes.items())})
 
     def _reportedValues(self) -> dict[str, str]:
         return dict(self._baselines.values)
@@ -479,7 +481,7 @@ class TreeDataModel:
         if self._baselinesSaver is None:
             # a failed save is tried again at the next change (the store logs it)
             # coalesced: the values last reported are the proxier's own observation, not an RPC's
-            self._baselinesSaver = Retrier(self._baselinesDoc, self._reportedValues, coalesce=True)
+            self._baselinesSaver = Retrier(self._document("baselines"), self._reportedValues, coalesce=True)
         if self._baselinesSaver.save():
             self._baselines.dirty = False
 
