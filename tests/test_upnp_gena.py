@@ -57,6 +57,10 @@ class TimeoutTests(unittest.TestCase):
             else:
                 self.assertEqual(parseTimeout(text), expected, text)
 
+    def test_shared(self) -> None:
+        """Equal durations parse to one int (issue 19: each subscription keeps its grant)."""
+        self.assertIs(parseTimeout("Second-" + str(1800 + len(TIMEOUT_ROWS))), parseTimeout(f"{1800 + len(TIMEOUT_ROWS)}"))
+
     def test_default(self) -> None:
         """A missing TIMEOUT reads as the caller's default."""
         self.assertEqual(parseTimeout(None, 1800), 1800)

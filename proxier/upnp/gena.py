@@ -24,6 +24,7 @@ from lxml import etree
 
 from proxier import xmlsafe
 from proxier.asciinum import parseUnsigned
+from proxier.sharing import InternTable
 from proxier.upnp._xmlutil import children, innerValue, localName, parseBody
 
 __all__ = [
@@ -102,6 +103,10 @@ class GENAError(ValueError):
         super().__init__(f"{status}: {reason}")
 
 
+#: The durations granted, one int each (past 256 an int is an object; every subscription keeps its grant, and
+#: a model's devices grant the same: issue 19).
+_durations: InternTable[int] = InternTable(limit=256)
+
 _TIMEOUT = re.compile(r"^(?:second-?)?[ \t]*([0-9]{1,10}|infinite)$", re.IGNORECASE | re.ASCII)  # ASCII digits only
 
 
@@ -119,7 +124,7 @@ def parseTimeout(value: Optional[str], default: Optional[Timeout] = None) -> Opt
         raise GENAError(400, f"TIMEOUT {value[:40]!r} is not Second-N or Second-infinite")
     if match.group(1).lower() == "infinite":
         return INFINITE
-    return int(match.group(1))
+    return _durations(int(match.group(1)))
 
 
 def formatTimeout(timeout: Timeout) -> str:
