@@ -12,7 +12,8 @@ from proxier.upnp import description as D, ssdp
 from proxier.upnp.description import Device, DeviceDescription, Service
 from proxier.upnp.fetcher import DeviceInfo
 from proxier.upnp.ssdp import Notify, SearchResponse
-from proxier.upnp.tracker import CHECKS_AFTER_BYEBYE, MAX_MAX_AGE, PROBE_INTERVAL, Change, DeviceTracker, isInteresting
+from proxier.upnp.tracker import (CHECKS_AFTER_BYEBYE, MAX_MAX_AGE, MAX_SOURCES, PROBE_INTERVAL, Change, DeviceTracker,
+                                   _heard, _heardAt, _unheard, isInteresting)
 from proxier.lan.urlpolicy import Origin
 from proxier.sharing import internText
 
@@ -249,7 +250,7 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(len(self.fetch.calls), 1)
         entry = self.tracker.get(ROOT_UDN)
         self.assertEqual((entry.location, entry.origin), (LOC, ORIGIN))
-        self.assertEqual(list(entry.seenFrom), ["fd12:3456::20", "192.168.1.20"])
+        self.assertEqual([address for address, _ in entry.seenFrom], ["fd12:3456::20", "192.168.1.20"])
         self.tracker.received(alive(location="http://[fd12:3456::20]:49152/desc.xml", bootId=2), v6)
         self.assertEqual(self.fetch.calls[-1][0], LOC)  # a reboot heard on IPv6: described again where it was
         self.fetch.answer(dmDescription())
@@ -352,7 +353,7 @@ class TrackerTests(unittest.TestCase):
         self.assertEqual(len(self.fetch.calls), 1 + CHECKS_AFTER_BYEBYE)
         self.assertEqual(self.listener.calls, [("found", ROOT_UDN)])
         self.assertIsNone(self.tracker.get(ROOT_UDN).checking)  # and then no more
-        self.assertNotIn("fd12:3456::20", self.tracker.get(ROOT_UDN).seenFrom)
+        self.assertNotIn("fd12:3456::20", [address for address, _ in self.tracker.get(ROOT_UDN).seenFrom])
 
     def test_byebyeFromAddressNeverHeard(self) -> None:
         """
@@ -851,3 +852,25 @@ class TrackerTests(unittest.TestCase):
         self.fetch.answer(dmDescription())
         self.tracker.received(alive("uuid:other"), ORIGIN)
         self.assertEqual((self.listener.calls, self.clock.getDelayedCalls(), len(self.fetch.calls)), ([], [], 1))
+
+
+class SeenFromTests(unittest.SynchronousTestCase):
+    """The addresses a device was heard from: (address, time) pairs, the least recently heard first."""
+
+    def test_heard(self) -> None:
+        """Heard again, an address moves to the end; past MAX_SOURCES the least recently heard is dropped."""
+        seen = ((f"10.0.0.{i}", float(i)) for i in range(MAX_SOURCES))
+        seen = _heard(tuple(seen), "10.0.0.0", 100.0)
+        self.assertEqual(seen[-1], ("10.0.0.0", 100.0))
+        seen = _heard(seen, "10.0.0.99", 101.0)
+        self.assertEqual(len(seen), MAX_SOURCES)
+        self.assertEqual([a for a, _ in seen[:2]], ["10.0.0.2", "10.0.0.3"])  # 10.0.0.1 was the least recent
+        self.assertEqual(_heardAt(seen, "10.0.0.99"), 101.0)
+        self.assertIsNone(_heardAt(seen, "10.0.0.1"))
+
+    def test_inPlace(self) -> None:
+        """An ssdp:update updates a known address's time where it stands; an unknown one is added last."""
+        seen = (("a", 1.0), ("b", 2.0))
+        self.assertEqual(_heard(seen, "a", 5.0, inPlace=True), (("a", 5.0), ("b", 2.0)))
+        self.assertEqual(_heard(seen, "c", 5.0, inPlace=True), (("a", 1.0), ("b", 2.0), ("c", 5.0)))
+        self.assertEqual(_unheard(seen, "a"), (("b", 2.0),))

@@ -188,8 +188,9 @@ class TrackedDevice:
         self.indexedLocation: Optional[str] = None
         self.log = DeviceLogger(f"{udn} at {origin.source}")
         # the source addresses it was heard from, and when, the least recently heard first (a multi-homed or
-        # dual-stack device announces a LOCATION per address); a dict, half an OrderedDict's size
-        self.seenFrom: dict[str, float] = {_host(origin.source): now}
+        # dual-stack device announces a LOCATION per address): (address, time) pairs, mostly one (a dict of one
+        # is 184 bytes a device, issue 19)
+        self.seenFrom: tuple[tuple[str, float], ...] = ((_host(origin.source), now),)
 
     @property
     def description(self) -> Any:
@@ -201,6 +202,31 @@ class TrackedDevice:
 
 def _host(address: str) -> str:
     return address.partition("%")[0]
+
+
+def _heardAt(seenFrom: tuple[tuple[str, float], ...], source: str) -> Optional[float]:
+    """When a device was last heard from C{source}, or C{None}."""
+    for address, when in seenFrom:
+        if address == source:
+            return when
+    return None
+
+
+def _heard(seenFrom: tuple[tuple[str, float], ...], source: str, now: float,
+           inPlace: bool = False) -> tuple[tuple[str, float], ...]:
+    """
+    C{seenFrom} with C{source} heard at C{now}: the most recently heard (the
+    last), the least recently heard beyond L{MAX_SOURCES} dropped — or, with
+    C{inPlace}, a known source's time updated where it stands.
+    """
+    if inPlace and _heardAt(seenFrom, source) is not None:
+        return tuple((address, now if address == source else when) for address, when in seenFrom)
+    return _unheard(seenFrom, source)[-(MAX_SOURCES - 1):] + ((source, now),)
+
+
+def _unheard(seenFrom: tuple[tuple[str, float], ...], source: str) -> tuple[tuple[str, float], ...]:
+    """C{seenFrom} without C{source}."""
+    return tuple(pair for pair in seenFrom if pair[0] != source)
 
 
 def _source(origin: Origin) -> str:
@@ -383,7 +409,7 @@ class DeviceTracker:
         if entry is not None:
             source, inUse = _host(origin.source), _host(entry.origin.source)
             if entry.leaving is not None and source != inUse and message.location != entry.location:
-                if source in entry.seenFrom:  # an address it was heard from before: decided when the grace ends
+                if _heardAt(entry.seenFrom, source) is not None:  # heard from before: decided when the grace ends
                     entry.fallback = (message.location, origin)
                 return
             self._cancel(entry, "leaving")  # said byebye, and is back at once: it only re-announced
@@ -393,13 +419,10 @@ class DeviceTracker:
                 entry.checks = 0
             self._cancel(entry, "embeddedLeaving")
             self._seen(entry, message, now)
-            entry.seenFrom.pop(source, None)  # to the end: the most recently heard
-            entry.seenFrom[source] = now
-            while len(entry.seenFrom) > MAX_SOURCES:
-                del entry.seenFrom[next(iter(entry.seenFrom))]
+            entry.seenFrom = _heard(entry.seenFrom, source, now)
             change = NO_CHANGE
             if message.location != entry.location:
-                if source == inUse or now - entry.seenFrom.get(inUse, 0.0) > entry.maxAge / 2:
+                if source == inUse or now - (_heardAt(entry.seenFrom, inUse) or 0.0) > entry.maxAge / 2:
                     change |= Change(location=True)  # moved, or the address in use went quiet
                 else:
                     message = _sameLocation(message, entry.location)  # another address of a multi-homed device
@@ -535,7 +558,7 @@ class DeviceTracker:
         change = Change(update=True, location=message.location != entry.location)
         entry.location = message.location
         self._setOrigin(entry, origin)
-        entry.seenFrom[_host(origin.source)] = self.clock.seconds()
+        entry.seenFrom = _heard(entry.seenFrom, _host(origin.source), self.clock.seconds(), inPlace=True)
         entry.bootId = message.nextBootId
         if message.configId is not None:
             entry.configId = message.configId
@@ -560,11 +583,11 @@ class DeviceTracker:
         source, inUse = _host(origin.source), _host(entry.origin.source)
         if entry.fallback is not None and _host(entry.fallback[1].source) == source:
             entry.fallback = None  # the other address is leaving too
-        if source != inUse and self.clock.seconds() - entry.seenFrom.get(inUse, 0.0) <= entry.maxAge / 2:
+        if source != inUse and self.clock.seconds() - (_heardAt(entry.seenFrom, inUse) or 0.0) <= entry.maxAge / 2:
             # one address of a multi-homed device left; is the one in use still there? Any on-link address may
             # ask (rygel's link-local byebyes come from an address a control point that joined after its alive
             # burst never heard otherwise); what a stranger's byebyes cost is bounded by _check
-            entry.seenFrom.pop(source, None)
+            entry.seenFrom = _unheard(entry.seenFrom, source)
             if entry.checking is not None and entry.checking.active():
                 entry.checking.reset(self.byebyeGrace)  # a burst of byebyes (one per NT): look after the last
             elif entry.state == "ready":
@@ -589,7 +612,7 @@ class DeviceTracker:
         if fallback is None:
             self._lose(entry, "byebye")
             return
-        entry.seenFrom.pop(_host(entry.origin.source), None)
+        entry.seenFrom = _unheard(entry.seenFrom, _host(entry.origin.source))
         entry.location = fallback[0]
         self._setOrigin(entry, fallback[1])
         entry.log.info("said byebye at one address, still alive at {location}: describing it there",
