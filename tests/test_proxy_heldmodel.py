@@ -63,6 +63,7 @@ class BuiltWhenUsedTests(ModelCalls, unittest.TestCase):
             return made[-1]
 
         model = HeldModel(build)
+        self.assertFalse(hasattr(model, "__dict__"))  # slots: two a device (issue 19)
         reports: list = []
         gone: list = []
         model.addChangeListener(lambda values, active: reports.append([(v.name, v.value) for v in values]))

@@ -96,6 +96,8 @@ class ParametersOnly:
     FactoryReset, Download and Upload fail with 9000 (Method not supported).
     """
 
+    __slots__ = ()  # no state: a subclass may keep its own in slots (issue 19)
+
     def reboot(self, commandKey: str) -> defer.Deferred:
         return defer.fail(CWMPFault(9000))
 

@@ -63,6 +63,9 @@ class HeldModel(ParametersOnly):
     @param afterSet: C{(values) → None}, told of a SetParameterValues applied.
     """
 
+    # slots: two a device (its diagnostics', its vendor logs'), issue 19
+    __slots__ = ("_tree", "_build", "_listeners", "_beforeRead", "_checkValues", "_afterSet")
+
     def __init__(self, tree: Union[TreeDataModel, Callable[[], TreeDataModel]], *,
                  beforeRead: Optional[Callable[[Sequence[str]], Any]] = None,
                  checkValues: Optional[Callable[[Sequence[ParameterValue]], None]] = None,
