@@ -288,6 +288,10 @@ class RunnerInterfaceTests(unittest.TestCase):
 
 
 class PhaseTests(ServiceCase):
+    def test_slots(self) -> None:
+        """The service and its held model keep no instance dict: one each a device (issue 19)."""
+        self.assertFalse(hasattr(self.service, "__dict__") or hasattr(self.service.model, "__dict__"))
+
     def test_allTheWay(self) -> None:
         """
         Figure 6 through the phases, each saved before anyone is told: idle → waiting (the request,

@@ -788,6 +788,10 @@ class DiagnosticsService:
         tree is built (its directory is made then).
     """
 
+    # slots: one per device (issue 19)
+    __slots__ = ("runner", "link", "log", "kinds", "_document", "_saver", "_diagnostics", "_ready", "_stopped",
+                 "_treeStore", "model")
+
     def __init__(self, kinds: Sequence[d.Kind], runner: ITestRunner, link: DiagnosticsLink, document: Document,
                  treeStore: Union[Store, Callable[[], Optional[Store]], None]) -> None:
         self.runner = runner
