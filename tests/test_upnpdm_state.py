@@ -61,6 +61,8 @@ class StateTests(unittest.TestCase):
         state = DeviceState(self.document)
         state.flush()
         self.assertFalse(os.path.exists(self.document.path))
+        self.assertIsNone(state._retrier, "a saver made with nothing to save (issue 19)")
+        state.stop()
         state.baselines.setAttributes("Device.X", 0)  # removing what is not there is no change
         state.baselines.unwatch("/BBF/X")
         state.flush()

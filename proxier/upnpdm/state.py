@@ -42,7 +42,8 @@ _ANNOUNCEMENTS = ("", "AboutToReboot", "AboutToBaselineReset")
 
 
 class DeviceState:
-    __slots__ = ("_document", "_retrier", "instances", "baselines", "bootIds", "announcement", "dirty")  # issue 19
+    # issue 19: one per device
+    __slots__ = ("_document", "_clock", "_retrier", "instances", "baselines", "bootIds", "announcement", "dirty")
 
     log = Logger()
 
@@ -53,7 +54,9 @@ class DeviceState:
             tries again.
         """
         self._document = document
-        self._retrier = Retrier(document, self._payload, clock)
+        self._clock = clock
+        # made by the first flush: the proxier's own learning is saved by flushSoon, without it (issue 19)
+        self._retrier: Optional[Retrier] = None
         self.instances = UPnPInstances()
         self.baselines = Baselines()
         self.bootIds: dict[str, int] = {}
@@ -126,6 +129,8 @@ class DeviceState:
         if not (self.dirty or self.instances.dirty or self.baselines.dirty):
             return True
         self.dirty = True  # until it is on disk (toJSON forgets the instance map's own mark)
+        if self._retrier is None:
+            self._retrier = Retrier(self._document, self._payload, self._clock)
         if not self._retrier.save():
             return False
         self.dirty = self.baselines.dirty = False
@@ -163,4 +168,5 @@ class DeviceState:
 
     def stop(self) -> None:
         """No more saves retried (the device is gone for good)."""
-        self._retrier.stop()
+        if self._retrier is not None:
+            self._retrier.stop()
