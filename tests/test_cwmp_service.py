@@ -210,6 +210,31 @@ class ServiceTests(unittest.TestCase):
         self.assertNotIn(b"cwmp:sessionTimeout", inform)
         self.assertIn(b">30</cwmp:SessionTimeout>", inform)
 
+    def test_periodicInformsOnOneCall(self) -> None:
+        """
+        The endpoints' periodic Informs are timers of one queue on one reactor
+        call (issue 19: not a DelayedCall a device), and each comes in time.
+        """
+        self.config = self.config.replace("acs", periodic_inform_enable=True, periodic_inform_interval=600)
+        self.service = self.makeService()
+        devices = [FakeDevice(f"SN{i}") for i in range(3)]
+        for device in devices:
+            self.directory.deviceAppeared(device)
+        self.start()
+        queue = self.service.manager._timers
+        endpoints = list(self.service.manager.endpoints.values())
+        self.assertEqual(len(endpoints), 3)
+        self.assertEqual({e._timers._periodicCall._queue for e in endpoints}, {queue})
+        self.assertEqual(len(queue), 3)
+        self.assertEqual(len([c for c in self.reactor.getDelayedCalls() if c.func == queue._fire]), 1)
+        sessions = len(self.acs.sessions)
+        self.reactor.advance(600)
+        periodic = [s.device for s in self.acs.sessions[sessions:]
+                    if "2 PERIODIC" in [e.code for e in s.inform.events]]
+        self.assertEqual(sorted(periodic), sorted(str(d.identity) for d in devices))
+        self.successResultOf(self.service.stopService())
+        self.assertEqual(len(queue), 0)
+
     def test_stop(self) -> None:
         """Stopping the service stops every endpoint and the listener."""
         self.directory.deviceAppeared(FakeDevice("SN6"))

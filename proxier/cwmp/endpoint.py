@@ -102,6 +102,7 @@ class _SessionConfig(NamedTuple):
     deviceTimeout: float
     random: Callable[[], float]
     targets: Any
+    timers: Any
 
 
 # the last one made, handed to the next endpoint when equal (the fleet's endpoints are made with the same)
@@ -278,10 +279,14 @@ class CWMPEndpoint:
         online: bool = True,
         random: Callable[[], float] = _random.random,
         targets: Any = None,
+        timers: Any = None,
     ) -> None:
         """
         @param targets: the L{proxier.outbound.TargetPolicy} an ACS redirect's
             target must pass (None: not checked).
+        @param timers: a L{proxier.timers.TimerQueue} on C{reactor} for the
+            periodic and scheduled Informs, shared by the endpoints (None:
+            the reactor's own calls).
         """
         if reactor is None:
             from twisted.internet import reactor  # type: ignore[no-redef]
@@ -297,7 +302,7 @@ class CWMPEndpoint:
         self._boot = boot
         self._config = _sessionConfig(_SessionConfig(agent, sessionTimeout, lowercaseSessionTimeout, requestTimeout,
                                                      maxSessionDuration, deviceTimeout(sessionTimeout), random,
-                                                     targets))
+                                                     targets, timers))
         self._running = False
         self._session: Optional[Deferred] = None
         self._sessionObservers: tuple[ISessionObserver, ...] = ()
@@ -309,7 +314,7 @@ class CWMPEndpoint:
         self._rpcs = RPCDispatcher(model, settings, self.state, reactor, self._config.deviceTimeout, self.log,
                                    self._informScheduled)
         self._inform = InformParameters(self._rpcs)
-        self._timers = InformTimers(reactor, settings, self.state, self._wantSession)
+        self._timers = InformTimers(reactor, settings, self.state, self._wantSession, self._config.timers)
         self._inFlight: Optional[Deferred] = None
         self._abort: Optional[str] = None
         self._lastActive: Optional[float] = None

@@ -28,14 +28,20 @@ class InformTimers:
     @param settings: the endpoint's L{EndpointSettings<proxier.cwmp.settings.EndpointSettings>}.
     @param state: the endpoint's L{EndpointState<proxier.cwmp.events.EndpointState>}.
     @param wantSession: asks the endpoint for a session (something waits for the ACS).
+    @param timers: where the timers are set (C{callLater}): a
+        L{TimerQueue<proxier.timers.TimerQueue>} on C{clock} that every
+        endpoint shares (issue 19: a C{DelayedCall} a device, armed for as
+        long as it lives, cost ~0.4 KB), or None for C{clock} itself.
     """
 
     # slots: one per endpoint, so per device (issue 19)
-    __slots__ = ("_clock", "settings", "state", "_wantSession", "_running", "_reference", "_periodicCall",
+    __slots__ = ("_clock", "_timers", "settings", "state", "_wantSession", "_running", "_reference", "_periodicCall",
                  "_scheduledCall")
 
-    def __init__(self, clock: Any, settings: Any, state: Any, wantSession: Callable[[], None]) -> None:
+    def __init__(self, clock: Any, settings: Any, state: Any, wantSession: Callable[[], None],
+                 timers: Any = None) -> None:
         self._clock = clock
+        self._timers = timers if timers is not None else clock
         self.settings = settings
         self.state = state
         self._wantSession = wantSession
@@ -76,7 +82,7 @@ class InformTimers:
         phase = None if phaseTime == UNKNOWN_TIME else phaseTime.timestamp()
         now = self._clock.seconds()
         at = nextPeriodicInform(now, self.settings.periodicInformInterval, phase, self._reference)
-        self._periodicCall = self._clock.callLater(at - now, self._periodicFired)
+        self._periodicCall = self._timers.callLater(at - now, self._periodicFired)
 
     def _periodicFired(self) -> None:
         self._periodicCall = None
@@ -93,7 +99,7 @@ class InformTimers:
         if not self._running or not scheduled:
             return
         delay = max(0.0, scheduled[0][0] - self._clock.seconds())
-        self._scheduledCall = self._clock.callLater(delay, self._scheduledFired)
+        self._scheduledCall = self._timers.callLater(delay, self._scheduledFired)
 
     def _scheduledFired(self) -> None:
         self._scheduledCall = None

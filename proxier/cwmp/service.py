@@ -44,6 +44,7 @@ from proxier.log import DeviceLogger
 from proxier.outbound import TargetPolicy
 from proxier.pem import TLSConfigError
 from proxier.store import Store
+from proxier.timers import TimerQueue
 
 __all__ = ["CWMPService", "EndpointManager", "urlHostFor", "OWN_ENDPOINT", "MakeModel"]
 
@@ -135,6 +136,8 @@ class EndpointManager:
         self._devices: dict[str, Any] = {}
         # where an ACS redirect may lead: the same check for every endpoint, one object (issue 19)
         self._targets = TargetPolicy(config["acs"]["local_targets"], reactor=reactor)
+        # the endpoints' periodic and scheduled Informs on one reactor call (issue 19: a DelayedCall a device)
+        self._timers = TimerQueue(reactor)
 
     def _prepare(self, key: str) -> tuple[Store, bytes, EndpointSettings]:
         store = self.storeFor(key)
@@ -150,7 +153,7 @@ class EndpointManager:
                             connectionRequestPath=path, sessionTimeout=acs["session_timeout"],
                             lowercaseSessionTimeout=acs["lowercase_session_timeout"],
                             requestTimeout=acs["request_timeout"], online=online,
-                            targets=self._targets)
+                            targets=self._targets, timers=self._timers)
 
     def _add(self, key: str, endpoint: CWMPEndpoint) -> None:
         self.endpoints[key] = endpoint
