@@ -251,6 +251,31 @@ class StateTests(unittest.TestCase):
         for state in (self.state, other):
             state.setACSMethods(ACS, ["TransferComplete", "Inform"])
         self.assertIs(self.state._acsMethods[0][1], other._acsMethods[0][1])
+        self.assertIs(self.state._acsMethods, other._acsMethods)
+        # read back after a restart, they are shared again
+        again, otherAgain = self.restart(), EndpointState(self.store.document("other"))
+        self.assertIs(again._acsMethods, otherAgain._acsMethods)
+        self.assertEqual(again.acsMethods(ACS), frozenset({"TransferComplete", "Inform"}))
+
+    def test_bootstrappedURLShared(self) -> None:
+        """The URL the endpoints bootstrapped with is one string for all, as told and as read back (issue 19)."""
+        for state in (self.state, EndpointState(self.store.document("other"))):
+            state.queueEvent("0 BOOTSTRAP")
+            state.informAcknowledged(state.informContent(), "".join(["http://acs.example.net", "/cwmp"]))
+        urls = [EndpointState(self.store.document(n)).bootstrappedURL for n in ("cwmp", "other")]
+        self.assertEqual(urls, [ACS, ACS])
+        self.assertIs(urls[0], urls[1])
+
+    def test_malformedACSMethodsKept(self) -> None:
+        """ACS methods a hand-edited document holds in another shape are kept as they are, as before."""
+        self.state.setRetryCount(2)
+        saved = self.store.document("cwmp").load()
+        saved["acsMethods"] = [[ACS, ["Inform"], "extra"]]
+        self.store.document("cwmp").save(saved)
+        state = self.restart()
+        self.assertEqual(state._acsMethods, [[ACS, ["Inform"], "extra"]])
+        state.setRetryCount(3)
+        self.assertEqual(self.store.document("cwmp").load()["acsMethods"], [[ACS, ["Inform"], "extra"]])
 
     def test_documentFields(self) -> None:
         """The document holds format 2's fields and values, as the state keeps them (no other key)."""

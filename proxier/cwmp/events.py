@@ -183,6 +183,16 @@ def _rpcFromJSON(raw: dict) -> m.Message:
 
 # The ACS's methods, one tuple for the endpoints told the same (issue 19).
 _methodLists: InternTable[tuple[str, ...]] = InternTable()
+# and the (URL, methods) pairs of every ACS an endpoint remembers: a fleet's are the same
+_acsMethodTables: InternTable[tuple[tuple[str, tuple[str, ...]], ...]] = InternTable()
+
+
+def _shareACSMethods(entries: Sequence[Sequence]) -> Sequence[Sequence]:
+    """C{entries} ((URL, methods) pairs) as the tuple every endpoint told the same holds; unshared when malformed."""
+    try:
+        return _acsMethodTables(tuple((internText(url), _methodLists(tuple(methods))) for url, methods in entries))
+    except (TypeError, ValueError):  # a document edited by hand: kept as it is, as before
+        return entries
 
 # The Inform event each queued RPC goes with (TR-069 Table 7).
 _RPC_EVENTS = {
@@ -219,8 +229,11 @@ class EndpointState:
         self._document = document
         data = document.load(default=None, validate=_validate) or _empty()
         self._seq: int = data["seq"]
-        self._bootstrappedURL: Optional[str] = data["bootstrappedURL"]
-        self._acsMethods: Sequence[Sequence] = data["acsMethods"] or ()
+        bootstrappedURL = data["bootstrappedURL"]
+        # the URL of the fleet's ACS: one string for every endpoint (issue 19)
+        self._bootstrappedURL: Optional[str] = (internText(bootstrappedURL) if isinstance(bootstrappedURL, str)
+                                                else bootstrappedURL)
+        self._acsMethods: Sequence[Sequence] = _shareACSMethods(data["acsMethods"] or ())
         self._retryCount: int = data["retryCount"]
         self._events: Sequence[dict] = data["events"] or ()
         self._valueChanges: Sequence[list] = data["valueChanges"] or ()
@@ -456,7 +469,7 @@ class EndpointState:
         delivered = {(v.name, v.value, v.type) for v in content.valueChanges}
         self._valueChanges = [c for c in self._valueChanges if tuple(c) not in delivered] or ()
         if any(e.code == "0 BOOTSTRAP" for e in content.events):
-            self._bootstrappedURL = url
+            self._bootstrappedURL = internText(url)
         self._save()
 
     def informFailed(self, content: InformContent) -> None:
@@ -501,7 +514,7 @@ class EndpointState:
         entries = [e for e in self._acsMethods if e[0] != url]
         # shared: every device of the ACS is told the same names
         entries.insert(0, (internText(url), _methodLists(tuple(sorted({internText(m) for m in methods})))))
-        self._acsMethods = tuple(entries[:MAX_REMEMBERED_ACS])
+        self._acsMethods = _shareACSMethods(tuple(entries[:MAX_REMEMBERED_ACS]))
         self._save()
 
     @property
