@@ -144,7 +144,7 @@ class HubTests(unittest.TestCase):
         model = TreeDataModel(thingTree(thing))
         fired(model.setParameterAttributes([AttributeChange(TEMPERATURE, True, 2)]))
         device, _ = self.source.add("MEM-0003", model=model)
-        self.assertEqual(model._listeners, [])
+        self.assertEqual(len(model._listeners), 0)
         request = self.open()
         self.assertEqual(len(model._listeners), 1)
         thing.temperature = 31
@@ -161,9 +161,9 @@ class HubTests(unittest.TestCase):
             ("value-change", {"key": added.key, "names": [LABEL], "active": False})])
         del self.source.pairs[added.key]
         self.clock.advance(1)
-        self.assertEqual(laterModel._listeners, [], "a device gone is not listened on")
+        self.assertEqual(len(laterModel._listeners), 0, "a device gone is not listened on")
         request.finish()
-        self.assertEqual(model._listeners, [], "no client, no listener")
+        self.assertEqual(len(model._listeners), 0, "no client, no listener")
         thing.temperature = 32
         model.changed(TEMPERATURE)
         self.assertEqual([name for name, _ in parse(b"".join(request.written))],
