@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import sys
 from typing import Any, Callable
@@ -66,10 +67,15 @@ def freeUDPPort() -> int:
 def freeSearchPort(first: int, step: int) -> int:
     """
     A UDP port free on 127.0.0.1 in 49152-65535 (SEARCHPORT.UPNP.ORG's
-    range), tried from C{first} by C{step} (apart from other users' ports);
-    C{OSError} if there is none.
+    range), one of C{first} + k * C{step} (apart from other users' ports),
+    tried from a random one of them on: two test workers (trial -j2) looking
+    at the same moment do not both take the first free one, which only the
+    first of their simulated fleets could then bind; C{OSError} if there is
+    none.
     """
-    for port in range(first, 65000, step):
+    ports = range(first, 65000, step)
+    start = random.randrange(len(ports))
+    for port in (*ports[start:], *ports[:start]):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             try:
                 s.bind(("127.0.0.1", port))
