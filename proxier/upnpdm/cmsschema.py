@@ -181,21 +181,19 @@ class SharedSet(MutableSet):
     def __repr__(self) -> str:
         return f"SharedSet({set(self._data)!r})"
 
-    def add(self, item: Any) -> None:
-        if item in self._data:
-            return
+    def _writable(self) -> set:
         if not self._own:
             self._data = set(self._data)
             self._own = True
-        self._data.add(item)
+        return self._data  # type: ignore[no-any-return]
+
+    def add(self, item: Any) -> None:
+        if item not in self._data:
+            self._writable().add(item)
 
     def discard(self, item: Any) -> None:
-        if item not in self._data:
-            return
-        if not self._own:
-            self._data = set(self._data)
-            self._own = True
-        self._data.discard(item)
+        if item in self._data:
+            self._writable().discard(item)
 
     def clear(self) -> None:
         self._data = _EMPTY_SET
