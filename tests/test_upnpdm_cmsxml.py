@@ -138,6 +138,49 @@ class ReadingTests(unittest.TestCase):
             with self.subTest(text=text[:40]):
                 self.assertEqual(cmsxml.parseParameterValueList(text), [("/A", "1")])
 
+    def test_plainEntriesAsTheWalk(self) -> None:
+        """
+        A ParameterValueList of plain entries only is read off its text
+        (issue 19), and reads as the walk of its nodes reads it: references,
+        white space, a declaration, a byte order mark, another namespace, text
+        between entries. Any other shape is left to the walk: an entry with
+        more inside, a carriage return, a comment, CDATA or a processing
+        instruction (which may hold what looks like an entry), a document
+        escaped twice.
+        """
+        entry = "<Parameter><ParameterPath>{}</ParameterPath><Value>{}</Value></Parameter>"
+        plain = [
+            f"<cms:ParameterValueList {NS}>" + entry.format("/A", "1") + entry.format(" /B/0/C ", "")
+            + entry.format("/D", "a &amp; b &lt;c&gt; &quot;&apos; &#233;&#x20AC; ]&gt;") + "</cms:ParameterValueList>",
+            '\ufeff \n<?xml version="1.0" encoding="ISO-8859-1"?>\n<ParameterValueList xmlns="urn:other">\n'
+            + entry.format("/A", " x\ty\n ") + "\n text\n" + entry.format("/B", "&#13;") + "</ParameterValueList>\n",
+            "<ParameterValueList></ParameterValueList>",
+        ]
+        walked = [
+            "<ParameterValueList>" + entry.format("/A", "1\r\n2") + "</ParameterValueList>",
+            "<ParameterValueList>" + entry.format("/A", "1") + "<Parameter><ParameterPath>/B</ParameterPath>"
+            "<Value>2</Value><Extra/></Parameter></ParameterValueList>",
+            "<ParameterValueList><!--" + entry.format("/X", "0") + "-->" + entry.format("/A", "1") + "<B/>"
+            "</ParameterValueList>",
+            "<ParameterValueList><?pi " + entry.format("/X", "0") + "?>" + entry.format("/A", "1")
+            + "</ParameterValueList>",
+            "<?xml-stylesheet " + entry.format("/X", "0") + "?><ParameterValueList>" + entry.format("/A", "1")
+            + "</ParameterValueList>",
+            "<ParameterValueList>" + entry.format("/A", "<![CDATA[1]]>") + "</ParameterValueList>",
+            "&lt;ParameterValueList&gt;&lt;!--" + entry.format("/X", "0") + "--&gt;<B></B>"
+            + html.escape(entry.format("/A", "1")) + "&lt;/ParameterValueList&gt;",
+            "<ParameterValueList><x:Parameter xmlns:x='urn:x'><x:ParameterPath>/A</x:ParameterPath><x:Value>1</x:Value>"
+            "</x:Parameter></ParameterValueList>",
+        ]
+        for text, expected in [(t, True) for t in plain] + [(t, False) for t in walked]:
+            with self.subTest(text=text[:60]):
+                self.assertEqual(cmsxml._plainEntries(text) is not None, expected)
+                read = cmsxml.parseParameterValueList(text)
+                walk = self.patch(cmsxml, "_plainEntries", lambda value: None)
+                self.assertEqual(read, cmsxml.parseParameterValueList(text))
+                walk.restore()
+                self.assertTrue(read or text.startswith("<ParameterValueList></"))
+
     def test_refused(self) -> None:
         """Empty, malformed, hostile or wrongly rooted documents are refused with CMSDocumentError."""
         bad = [
