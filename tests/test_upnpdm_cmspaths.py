@@ -148,6 +148,22 @@ class TranslatorTests(unittest.TestCase):
         self.assertEqual((caught.exception.tablePath, caught.exception.segment), ("/BBF/A/4/B/", 3))
         self.assertEqual(Translator("/Other/").toCMS("Device.A.1.B.3.", lambda table, segment: 0), "/Other/A/0/B/0/")
 
+    def test_parametersRemembered(self) -> None:
+        """
+        A parameter translated by its pattern is remembered as its pieces
+        (its instances left to look up); an object, a mapped name or a name
+        outside the model is not; past the bound all are forgotten at once.
+        """
+        translator = Translator("/BBF/", {"Device.DeviceInfo.SerialNumber": "/UPnP/DM/DeviceInfo/SerialNumber"})
+        for name in ("Device.A.1.B.3.C", "Device.Time.Enable", "Device.A.1.", "Device.DeviceInfo.SerialNumber",
+                     "Other.X"):
+            translator.rememberParameter(name)
+        self.assertEqual(translator.parameters, {"Device.A.1.B.3.C": ("/BBF/A/", 1, "/B/", 3, "/C"),
+                                                 "Device.Time.Enable": ("/BBF/Time/Enable",)})
+        self.patch(cmspaths.cwmppaths, "PARSE_CACHE", 2)
+        translator.rememberParameter("Device.Time.Status")
+        self.assertEqual(list(translator.parameters), ["Device.Time.Status"])
+
     def test_tooLong(self) -> None:
         """A path too long once its numbers are in is not in the model (CMS) or dropped (CWMP)."""
         long = "/BBF/" + "Nnnnnnnnnn/" * 20

@@ -373,6 +373,32 @@ class RoutingTests(ModelTestCase):
         self.assertNotIn("/BBF/Hosts/Host/0/HostName", translated)
         self.assertIn("/BBF/Time/Enable", translated)
 
+    def test_namesAskedAgainRemembered(self) -> None:
+        """
+        A parameter routed once is routed again from the pieces its model's
+        translator remembered (issue 19), neither checked nor translated
+        again, to the same plan; its instance looked up each time: gone from
+        the device, the name reads its table again and faults as before.
+        """
+        from proxier.upnpdm import cmsrouting
+
+        names = ["Device.Hosts.Host.1.HostName", "Device.Time.Enable", "Device.DeviceInfo.SerialNumber"]
+        held = self.model.constants
+        self.ok(self.model.getParameterValues(names))  # Host.1 known from here on
+        first = self.model.routing.resolveAllNow(names, held)
+        self.assertIsNotNone(first)
+        self.assertIn("Device.Hosts.Host.1.HostName", self.model.names.translator.parameters)
+        checked: list[str] = []
+        self.patch(cmsrouting, "checkName", checked.append)
+        self.assertEqual(self.model.routing.resolveAllNow(names, held), first)
+        self.assertEqual(checked, [])
+        self.sim.cms.deleteLocalInstance("/BBF/Hosts/Host/0/")
+        self.ok(self.model.getParameterNames("Device.Hosts.Host.", True))
+        self.device.calls.clear()
+        self.assertIsNone(self.model.routing.resolveAllNow(names, held))
+        self.assertEqual(self.fault(self.model.getParameterValues(names)).code, 9005)
+        self.assertEqual(self.sent("GetInstances"), [{"StartingNode": "/BBF/Hosts/Host/", "SearchDepth": 1}])
+
     def test_faultStopsAtTheSameName(self) -> None:
         """A name outside the model faults before an alias after it is read from the device."""
         fault = self.fault(self.model.getParameterValues(["Other.Thing", "Device.Hosts.Host.[cpe-x].HostName"]))

@@ -201,8 +201,8 @@ NumberFor = Callable[[str, int], int]
 def translatorFor(root: Optional[str], mapped: Mapping[str, str] = {}) -> "Translator":
     """
     The L{Translator} of C{root} and C{mapped}, one object for every device
-    of a model (issue 19: it holds two dicts, and is never written once
-    made). Bounded, as the paths are the devices'.
+    of a model (issue 19: it holds two dicts, and nothing but what follows
+    from them is written once made). Bounded, as the paths are the devices'.
 
     @raise CMSPathError: as L{Translator} does.
     """
@@ -218,7 +218,8 @@ def translatorFor(root: Optional[str], mapped: Mapping[str, str] = {}) -> "Trans
 class Translator:
     """
     Converts paths for one Virtual CWMP Device (or for every device of a
-    model: L{translatorFor}; nothing writes to it once made).
+    model: L{translatorFor}; nothing writes to it once made but its own
+    L{parameters}, which follow from its root and mapping alone).
 
     @ivar root: the CMS location of L{CWMP_ROOT} (C{"/BBF/"}), or C{None}
         when the device has no Broadband Forum model.
@@ -234,6 +235,22 @@ class Translator:
         self.root = root
         self.mapped = dict(mapped)
         self.reverse = {cms: cwmp for cwmp, cms in self.mapped.items()}
+        # a parameter name of the device's own tree already checked and translated → L{_cmsPattern}'s
+        # pieces (the whole CMS path alone when it has no instance): a GetParameterValues asks the same
+        # names again and again (issue 19); bounded as the parses, as the names are the ACS's
+        self.parameters: dict[str, tuple[object, ...]] = {}
+
+    def rememberParameter(self, name: str) -> None:
+        """
+        Keep in L{parameters} the pieces of C{name}, a parameter that
+        L{toCMS} translated by its pattern (checked valid, not mapped).
+        """
+        pattern = _cmsPattern(self.root, name) if self.root is not None and name not in self.mapped else None
+        if pattern is None or pattern[1]:
+            return
+        if len(self.parameters) >= cwmppaths.PARSE_CACHE:
+            self.parameters.clear()
+        self.parameters[name] = pattern[0]
 
     def toCMS(self, name: str, lookup: InstanceLookup) -> str:
         """

@@ -31,7 +31,7 @@ from proxier.datamodel import paths as cwmppaths
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.values import ParameterValue
 from proxier.upnpdm.cmsnames import NameResolver, checkName
-from proxier.upnpdm.cmspaths import CWMP_ROOT
+from proxier.upnpdm.cmspaths import CWMP_ROOT, MAX_CMS_PATH
 from proxier.upnpdm.cmswalk import TreeWalker
 from proxier.upnpdm.profile import DeviceProfile
 
@@ -180,9 +180,27 @@ class NameRouting:
     def _resolveKnown(self, names: Sequence[str], held: Mapping[str, ParameterValue],
                       plan: list[tuple[str, Optional[str]]]) -> int:
         """Add to C{plan} what the names stand for up to the first one that needs the device; how many were."""
-        mapped = self.names.translator.mapped
+        translator = self.names.translator
+        mapped = translator.mapped
+        # a parameter of the device's own tree asked before (the usual request, asked again): its CMS path
+        # from the pieces remembered, its instances looked up, no check or parse again (issue 19)
+        remembered = translator.parameters
+        keyOf = self.names.state.instances.keyOf
         toCMSNow = self.names.toCMSNow
         for index, name in enumerate(names):
+            pieces = remembered.get(name)
+            if pieces is not None and name not in held:
+                cms = pieces[0]
+                for at in range(1, len(pieces), 2):
+                    number = keyOf(cms, pieces[at])  # type: ignore[arg-type]
+                    if number is None:
+                        break
+                    cms += f"{number}{pieces[at + 1]}"
+                else:
+                    if len(cms) < MAX_CMS_PATH:
+                        plan.append((name, cms))
+                        continue
+                # an instance not known (yet), a path too long: as below, which says what to do
             if name and name[-1] != "." and "[" not in name and name not in held and name not in mapped:
                 # a parameter of the device's own tree (the usual request): L{resolveNow} in short
                 checkName(name)
@@ -190,6 +208,7 @@ class NameRouting:
                 if cms is None:
                     return index
                 plan.append((name, cms))
+                translator.rememberParameter(name)
                 continue
             found = self.resolveNow(name, held)
             if found is None:
