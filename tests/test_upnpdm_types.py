@@ -178,20 +178,24 @@ class ValuesTests(TypesTestCase):
         """
         What a device's text of a parameter comes to is remembered, shared by
         every device (issue 19: devices answer the same texts read after
-        read): read again, it is not converted again and comes the same; a
-        new text is converted; a refused one is still left out, warned once.
+        read): read again, it is not converted again and comes the same, the
+        one value made at the first read; a new text is converted; a refused
+        one is still left out, warned once.
         """
         from proxier.upnpdm import cmsvalues
 
         self.patch(cmsvalues, "_TYPED", {})
+        self.patch(cmsvalues, "_VALUES", {})
         converted: list[str] = []
         typedText = cmsvalues._typedText
         self.patch(cmsvalues, "_typedText", lambda *a: converted.append(a[2]) or typedText(*a))
         first = self.values("Device.Time.")
         count = len(converted)
         self.assertGreater(count, 3)
-        self.assertEqual(self.values("Device.Time."), first)
+        again = self.values("Device.Time.")
+        self.assertEqual(again, first)
         self.assertEqual(len(converted), count)
+        self.assertTrue(all(again[name] is value for name, value in first.items()))
         self.setValue("/BBF/Time/NTPServer1", "ntp.example")
         self.setValue("/BBF/Time/Status", "Sleeping")
         for _ in range(2):

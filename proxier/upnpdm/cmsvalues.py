@@ -46,6 +46,14 @@ _TYPED: dict[tuple[str, Optional[str], str], "_Typed"] = {}
 _MAX_TYPED = 4096
 _MAX_TYPED_TEXT = 256
 
+#: The value sent for a device's text of a parameter, by C{(CWMP name, CMS Type
+#: text, text)}, when its typing warned of nothing: what L{_TYPED} gives,
+#: made into the one L{ParameterValue} once (issue 19: a GetParameterValues
+#: of many names asks the same texts of the same names again and again).
+#: Bounded (then forgotten at once), short texts only, as L{_TYPED}.
+_VALUES: dict[tuple[str, str, str], ParameterValue] = {}
+_MAX_VALUES = 4096
+
 #: C{(value, xsiType, warning)}: L{_typedText}'s answer.
 _Typed = tuple[Optional[str], str, Optional[tuple[str, str]]]
 
@@ -130,6 +138,11 @@ class ValueTyping:
         """
         info = self.schema.nodes.get(structureOf(cms))
         typeName = info.type if info is not None else ""
+        known = _VALUES.get((name, typeName, text))
+        if known is not None:
+            if self._refused:
+                self._refused.pop(name, None)
+            return known
         schema = standard.schemaOf(name)
         key = (typeName, schema, text)
         typed = _TYPED.get(key)
@@ -159,7 +172,13 @@ class ValueTyping:
         if warning is not None:
             self.log.warn("{name}: the device's value is not a valid {type} ({why}); sent as a string",
                           name=name, type=warning[0], why=warning[1])
-        return ParameterValue(name, value, xsiType)
+            return ParameterValue(name, value, xsiType)
+        made = ParameterValue(name, value, xsiType)
+        if key in _TYPED:  # remembered as L{_TYPED} does
+            if len(_VALUES) >= _MAX_VALUES:
+                _VALUES.clear()
+            _VALUES[(name, typeName, text)] = made
+        return made
 
     def sameValue(self, cms: str, a: str, b: str) -> bool:
         """Whether two texts of a parameter are the same value of its type."""
