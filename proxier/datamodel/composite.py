@@ -364,9 +364,11 @@ class CompositeDataModel:
         except CWMPFault as fault:
             return defer.fail(fault)
         if single is not None:
+            # its one call's own Deferred carries the answer (issue 19: no gathering of one; cancelling
+            # it cancels the call, as cancelling the gathering did)
             asked = list(names)
-            call = _call(getattr(single.model, method), asked)
-            return _gather([call]).addCallback(self._onlyAsked, asked).addErrback(_faultOnly)
+            return _call(getattr(single.model, method), asked).addCallback(self._onlyAsked, asked).addErrback(
+                _faultOnly)
         try:
             plan: dict[int, tuple[Any, list[str]]] = {}
             order: list[int] = []
@@ -474,11 +476,8 @@ class CompositeDataModel:
                 return None
         return single
 
-    def _onlyAsked(self, results: list, asked: list[str]) -> list:
+    def _onlyAsked(self, result: list, asked: list[str]) -> list:
         """L{_readMany}'s merge of the one model asked only parameters of one mount: what it answered of them."""
-        [result] = results
-        if isinstance(result, Failure):
-            raise asFault(result.value)
         exact = set(asked)
         kept = [item for item in result if item.name in exact]
         if len(kept) < len(result):
