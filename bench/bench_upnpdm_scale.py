@@ -25,9 +25,9 @@ are counted to the proxier's exit, from its log.
 
 A gateway's flash takes 5-20 ms per fsync: C{--fsync-delays 0,0.01} runs
 each size again with the proxier started through L{bench._slowfsync}, which
-sleeps that long before every fsync, and reports the fsyncs and the bytes
-they made durable per device (counted to the proxier's exit, its shutdown
-included).
+sleeps that long before every fsync (and every sync of the file system at a
+journal checkpoint), and reports those syncs and the bytes they made durable
+per device (counted to the proxier's exit, its shutdown included).
 
     PYTHONPATH=. .venv/bin/python bench/bench_upnpdm_scale.py [--sizes 10,100,1000] [--timeout 900] \
         [--fsync-delays 0,0.01]

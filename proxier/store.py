@@ -33,18 +33,21 @@ changes many times a second while devices come up. Once the service tree
 gives the store a L{Writer} (L{Store.writeWith}), L{Document.saveSoon}
 records a change instead of writing it: the writes happen on the writer's
 thread, at most L{WRITE_WINDOW} seconds later, one per run of changes of a
-document. The guarantee stays what a synchronous save gave, because of two
-rules:
+document, and a batch of them costs one fsync whatever its size (group
+commit through the journal, L{proxier.journal}). The guarantee stays what a
+synchronous save gave, because of two rules:
 
- - B{Order}: the writer writes changes in the order they were made, one
-   document after the other, each replaced atomically and its directory
-   fsync'd before the next begins; a change is merged only into the last
-   one still waiting (the same document saved twice in a row). So the disk
-   always holds a prefix of the changes: whatever a change depends on (the
-   endpoint took a TransferComplete before its protocol dropped its own
-   record) is on disk before it. A plain L{Document.save} (an ACS's change
-   that must be undone when it cannot be saved) writes what waits first,
-   then itself, before it returns.
+ - B{Order}: the writer commits changes in the order they were made, a
+   batch at a time, each batch one record of the journal that is on disk
+   whole or not at all (the documents are then replaced in place without
+   an fsync, and the journal replayed at the next open after a crash); a
+   change is merged only into the last one still waiting (the same
+   document saved twice in a row). So the disk always holds a prefix of
+   the changes: whatever a change depends on (the endpoint took a
+   TransferComplete before its protocol dropped its own record) is on disk
+   before it or with it. A plain L{Document.save} (an ACS's change that
+   must be undone when it cannot be saved) is committed with what waits
+   before it, before it returns.
  - B{Barrier}: L{Store.durable} gives a Deferred that fires once every
    change made so far is on disk (it starts the write at once rather than
    at the end of the window). The CWMP session waits for it (its endpoint's
@@ -64,17 +67,21 @@ L{APART_RATE} seconds after it changed: adding N rows one after the other
 costs a bounded rate of bytes, not O(N²), and a crash loses at most the
 numbers no session reported yet.
 
-A coalesced write that fails is logged once like a save, errbacks the
-Deferreds waiting for it with the C{OSError}, and is tried again every
+A commit that fails is logged once like a save, errbacks the Deferreds
+waiting for it with the C{OSError}, and is tried again every
 L{RETRY_INTERVAL} seconds (later changes wait behind it: the order holds);
-memory is ahead of the disk meanwhile, as with L{Retrier}. L{Writer.stop}
-(the service's stopService) writes everything before the process ends.
+memory is ahead of the disk meanwhile, as with L{Retrier}. A document
+committed but refused in place stays in the journal (and is what a load
+returns) until it is written in place. L{Writer.stop} (the service's
+stopService) writes everything and empties the journal before the process
+ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -88,6 +95,8 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from proxier.journal import LIMIT as JOURNAL_LIMIT
+from proxier.journal import Disk, Journal, fsyncDirectory, replay, temporaryName, writeFile
 from proxier.sharing import internText
 
 __all__ = ["Store", "Document", "StoreError", "Retrier", "Writer", "RETRY_INTERVAL", "WRITE_WINDOW", "APART_RATE"]
@@ -119,14 +128,6 @@ def _checkName(name: str) -> str:
     if not _NAME.match(name) or name.endswith((".tmp", ".json")) or ".." in name:
         raise ValueError(f"not a valid state name: {name!r}")
     return name
-
-
-def _fsyncDirectory(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _Root:
@@ -173,7 +174,7 @@ class Store:
         # a child's parent, or for the top store what all share
         self._up: Union[Store, _Root]
         if parent is None:
-            self._up = _Root(clock, read or _readFile, write or _writeFile)
+            self._up = _Root(clock, read or _readFile, write or writeFile)
             self._name = os.path.abspath(path)
         else:
             self._up = parent
@@ -217,6 +218,11 @@ class Store:
         except OSError as e:
             raise StoreError(f"cannot write in {path}: {e.strerror}") from None
         store = cls(path, **kw)
+        try:
+            replay(store.path, _isDocumentPath, functools.partial(_replace, write=writeFile), cls.log)
+        except OSError as e:
+            raise StoreError(f"the state journal in {path} cannot be replayed ({e.strerror or e}); not starting "
+                             f"from documents it would have repaired") from None
         store._sweep()
         return store
 
@@ -235,6 +241,11 @@ class Store:
         (made before or after) hands its changes to C{writer}; C{None}: they
         are written at once again.
         """
+        if writer is not None:
+            top = self
+            while isinstance(top._up, Store):
+                top = top._up
+            writer.attach(top.path)
         self._root.writer = writer
 
     @property
@@ -397,24 +408,8 @@ class Document:
         self._put(None)
 
     def _put(self, body: Optional[bytes]) -> None:
-        """Replace the file with C{body}, or remove it for C{None} (any thread)."""
-        directory = self._store.path
-        if body is None:
-            _unlinkQuietly(self.path)
-            _fsyncDirectory(directory)
-            return
-        tmp = os.path.join(directory, f".{self.name}.{os.getpid()}.tmp")
-        try:
-            self._store._root.write(tmp, body)
-        except BaseException:
-            _unlinkQuietly(tmp)
-            raise
-        try:
-            os.replace(tmp, self.path)
-        except BaseException:
-            _unlinkQuietly(tmp)
-            raise
-        _fsyncDirectory(directory)
+        """Replace the file with C{body}, or remove it for C{None}, durably (without a writer)."""
+        _replace(self.path, body, self._store._root.write)
 
     def _failed(self, error: BaseException) -> None:
         failing = self._store._failing
@@ -471,28 +466,34 @@ class Writer:
 
     The reactor thread owns C{_waiting} (the changes not yet handed over;
     only the last one may still be a snapshot to take); the thread and a
-    synchronous L{Document.save} write the changes of C{_batch} holding
-    C{_io}, one file at a time, so both keep the order. C{_lock} guards the
-    batch and what is known of it for a moment only: the reactor thread
-    never waits for a file to be written unless it writes one itself.
+    synchronous L{Document.save} commit the changes of C{_batch} holding
+    C{_io}, the whole batch as one record of the journal
+    (L{proxier.journal}: one fsync for all of them), so both keep the
+    order. C{_lock} guards the batch and what is known of it for a moment
+    only: the reactor thread never waits for the disk unless it writes
+    itself.
     """
 
     log = Logger()
 
     def __init__(self, reactor: Any, *, window: float = WRITE_WINDOW, retryInterval: float = RETRY_INTERVAL,
-                 inThread: Optional[Callable[[Callable[[], Any]], Deferred]] = None) -> None:
+                 inThread: Optional[Callable[[Callable[[], Any]], Deferred]] = None,
+                 disk: Optional[Disk] = None) -> None:
         """
         @param reactor: C{callLater}, and the thread pool's home.
         @param inThread: runs a blocking function off the reactor thread and
             gives its result as a Deferred (default: a one-thread pool;
             tests run it synchronously, or hold it).
+        @param disk: the file work (tests count, hold or fail it).
         """
         self._reactor = reactor
         self._window = window
         self._retryInterval = retryInterval
         self._inThread = inThread
         self._pool: Any = None
-        self._io = threading.Lock()  # held while a file is written
+        self._disk = disk or Disk()
+        self._journal: Optional[Journal] = None  # in the state directory, known when attached
+        self._io = threading.Lock()  # held while the disk is written
         self._lock = threading.Lock()  # held while _batch, _newest or _written is looked at
         self._waiting: list[_Change] = []
         self._newest: dict[str, _Change] = {}  # path → its last change not yet on disk
@@ -506,8 +507,21 @@ class Writer:
         self._apart: dict[str, tuple[Document, Callable[[], Any], float]] = {}
         self._apartSizes: dict[str, int] = {}
         self._apartTimer: Any = None
+        # committed changes not in place yet (placing them failed): path → bytes; kept in the journal
+        self._misplaced: dict[str, Optional[bytes]] = {}
+        self._notes: list[tuple[str, str, dict[str, Any]]] = []  # what the thread has to log: level, format, fields
         self._busy = False  # the thread has the batch
         self._error: Optional[BaseException] = None  # the last attempt failed with it; retried by the timer
+
+    def attach(self, home: str) -> None:
+        """
+        Write the documents of the state directory C{home} (L{Store.writeWith});
+        its journal is there. One writer writes one state directory.
+        """
+        if self._journal is None:
+            self._journal = Journal(home, self._disk)
+        elif self._journal.directory != home:
+            raise ValueError(f"this writer writes {self._journal.directory}, not {home}")
 
     # -- what documents ask --------------------------------------------------------------
 
@@ -574,8 +588,8 @@ class Writer:
             return _encode(apart[1]())
         with self._lock:
             change = self._newest.get(document.path)
-        if change is None:
-            return None
+            if change is None:
+                return self._misplaced.get(document.path)
         change.freeze()  # still waiting, or frozen already
         return change.body
 
@@ -613,21 +627,16 @@ class Writer:
         for change in self._waiting:
             change.freeze()
         self._made += 1
-        seq = self._made
-        with self._io:  # after the file the thread writes now, if any
+        own = _Change(document, None, body, self._made)
+        with self._io:  # after the batch the thread commits now, if any
             with self._lock:
                 self._batch.extend(self._waiting)
+                self._batch.append(own)
             self._waiting = []
             written, error = self._drainLocked()
-            if error is None:
-                try:
-                    document._put(body)
-                except OSError as e:
-                    error = (document, e)
-                else:
-                    written.append(document)
-                    with self._lock:
-                        self._written = seq
+            if error is not None:
+                with self._lock:
+                    self._batch.pop()  # not written: the caller undoes it; what waited before stays
         self._report(written, error)
         if self._batch and not self._busy and self._timer is None:
             self._timer = self._reactor.callLater(self._retryInterval, self._start)  # a waiting change failed
@@ -686,37 +695,99 @@ class Writer:
     def _writeBatch(self, io: ContextManager[Any], errors: type[BaseException], then: Callable[[_Change], None]
                     ) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
         """
-        Write the batch, a change at a time with C{io} held, and stop at the
-        first failure (one of C{errors}: the order); C{then} is told of
-        each change written.
+        Commit the batch with C{io} held, all of it or (on one of C{errors})
+        none of it; C{then} is told of its last change once it is committed.
         """
-        written: list[Document] = []
-        while True:
-            with io:
+        with io:
+            with self._lock:
+                changes = list(self._batch)
+            if not changes:
+                return [], None
+            try:
+                self._commit(changes)
+            except errors as e:
+                return [], (changes[0].document, e)
+            with self._lock:
+                for change in changes:
+                    self._batch.popleft()
+                    if self._newest.get(change.document.path) is change:
+                        del self._newest[change.document.path]
+                self._written = changes[-1].seq
+            then(changes[-1])
+            if self._journal.size > JOURNAL_LIMIT:  # type: ignore[union-attr]
+                self._checkpoint()
+        return [change.document for change in changes], None
+
+    def _commit(self, changes: list[_Change]) -> None:
+        """
+        Append the newest state of each document of C{changes} to the
+        journal as one record, the commit, then put each in place without an
+        fsync (L{proxier.journal}). A document that cannot be put in place
+        (the disk full) is in the journal: it stays there, and in
+        C{_misplaced} for loads, until a later attempt puts it in place.
+
+        @raise OSError: the commit failed: nothing of C{changes} is on disk.
+        """
+        journal = self._journal
+        if journal is None:
+            raise ValueError("the writer was not attached to a state directory (Store.writeWith)")
+        home = journal.directory + os.sep
+        newest: dict[str, Optional[bytes]] = {}
+        for change in changes:
+            newest[change.document.path] = change.body
+        entries = []
+        for path, body in newest.items():
+            if not path.startswith(home):
+                raise ValueError(f"{path} is not under the writer's state directory {journal.directory}")
+            entries.append((path[len(home):], body))
+        journal.append(entries)
+        self._place(newest)
+
+    def _place(self, documents: dict[str, Optional[bytes]]) -> None:
+        """Put committed documents in place; those that fail go to C{_misplaced}, noted once."""
+        for path, body in documents.items():
+            try:
+                self._disk.place(path, body)
+            except OSError as e:
                 with self._lock:
-                    if not self._batch:
-                        return written, None
-                    change = self._batch[0]
-                try:
-                    change.document._put(change.body)
-                except errors as e:
-                    return written, (change.document, e)
-                self._wrote(change)
-            written.append(change.document)
-            then(change)
+                    if path not in self._misplaced:
+                        self._notes.append(("warn", "state {path} is saved in the journal but could not be "
+                                            "written in place ({reason}); it stays in the journal until it "
+                                            "can be", {"path": path, "reason": e.strerror or str(e)}))
+                    self._misplaced[path] = body
+            else:
+                if self._misplaced:
+                    with self._lock:
+                        self._misplaced.pop(path, None)
+
+    def _checkpoint(self) -> None:
+        """
+        With C{_io} held: make the documents put in place durable and empty
+        the journal (when every committed document is in place). A failure
+        is noted; the journal keeps its records (replayed after a crash) and
+        the next commit tries again.
+        """
+        journal = self._journal
+        if journal is None:
+            return
+        if self._misplaced:
+            with self._lock:
+                misplaced = dict(self._misplaced)
+            self._place(misplaced)
+            if self._misplaced:
+                return
+        try:
+            journal.checkpoint()
+        except OSError as e:
+            with self._lock:
+                self._notes.append(("error", "state journal {path} could not be emptied ({reason}); it is "
+                                    "tried again later and replayed after a crash",
+                                    {"path": journal.path, "reason": e.strerror or str(e)}))
 
     def _toldFromThread(self, change: _Change) -> None:
         """On the thread: C{change} is written; a waiter for it is told now, not at the end of the batch."""
         if change.seq >= self._soonest and self._inThread is None:
             self._reactor.callFromThread(self._fire)  # a session, say
-
-    def _wrote(self, change: _Change) -> None:
-        """C{change}, the first of the batch, is on disk."""
-        with self._lock:
-            self._batch.popleft()
-            self._written = change.seq
-            if self._newest.get(change.document.path) is change:
-                del self._newest[change.document.path]
 
     def _drained(self, result: Any) -> None:
         self._busy = False
@@ -738,6 +809,11 @@ class Writer:
 
     def _report(self, written: list[Document], error: Optional[tuple[Any, BaseException]]) -> None:
         """Log (once per document) on the reactor thread what the writes did."""
+        if self._notes:
+            with self._lock:
+                notes, self._notes = self._notes, []
+            for level, text, fields in notes:
+                getattr(self.log, level)(text, **fields)
         for document in written:
             document._succeeded()
         self._error = None
@@ -785,9 +861,24 @@ class Writer:
             self._timer = self._apartTimer = None
             if isinstance(result, Failure):
                 self.log.error("state not saved at exit: {reason}", reason=str(result.value))
+                self._stopPool()
+                return None
+            return self._run(self._finish).addBoth(finished)
+
+        def finished(result: Any) -> None:
+            if isinstance(result, Failure):  # the thread pool itself
+                self.log.failure("the state writer failed", result)
+            self._report([], None)
             self._stopPool()
 
         return d.addBoth(done)
+
+    def _finish(self) -> None:
+        """On the thread, at the end: every document durable in place, the journal empty (or noted why not)."""
+        with self._io:
+            self._checkpoint()
+            if self._journal is not None:
+                self._journal.close()
 
     def _stopPool(self, atShutdown: bool = False) -> None:
         """
@@ -864,21 +955,44 @@ class Retrier:
         self._call = None
 
 
+def _replace(path: str, body: Optional[bytes], write: Callable[[str, bytes], None]) -> None:
+    """
+    Replace the file C{path} with C{body} (C{None}: remove it) atomically and
+    durably: C{write} writes and fsyncs a temporary file, renamed over the
+    old one, and the directory is fsync'd.
+    """
+    directory = os.path.dirname(path)
+    if body is None:
+        _unlinkQuietly(path)
+        fsyncDirectory(directory)
+        return
+    tmp = temporaryName(path)
+    try:
+        write(tmp, body)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlinkQuietly(tmp)
+        raise
+    fsyncDirectory(directory)
+
+
+def _isDocumentPath(relative: str) -> bool:
+    """Whether a path from the journal names a document of the store or of a child store, nothing else."""
+    parts = relative.split("/")
+    if not parts[-1].endswith(".json"):
+        return False
+    parts[-1] = parts[-1][:-5]
+    for part in parts:
+        try:
+            _checkName(part)
+        except ValueError:
+            return False
+    return True
+
+
 def _readFile(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
-
-
-def _writeFile(path: str, body: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(body)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _encode(payload: Any) -> bytes:

@@ -186,9 +186,8 @@ class HeldWriteTests(unittest.TestCase):
         case.setUp()
         self.case = case
         self.disk = Disk()
-        case.store._root.write = self.disk.write
         self.thread = HeldThread()
-        case.store.writeWith(Writer(case.clock, inThread=self.thread))
+        case.store.writeWith(Writer(case.clock, inThread=self.thread, disk=self.disk))
 
     def test_answerWaitsForTheDisk(self) -> None:
         """

@@ -34,6 +34,7 @@ from proxier.cwmp.settings import EndpointSettings
 from proxier.datamodel.faults import CWMPFault
 from proxier.datamodel.tree import TreeDataModel
 from proxier.datamodel.values import AttributeChange, ParameterValue
+from proxier.journal import writeFile
 from proxier.store import RETRY_INTERVAL, Retrier, Store, StoreError
 from proxier.upnpdm.state import DeviceState
 from tests._helpers import LogCapture
@@ -58,7 +59,7 @@ class Disk:
         self.writes += 1
         if self.writeError:
             raise OSError(self.writeError, os.strerror(self.writeError), path)
-        storemod._writeFile(path, body)
+        writeFile(path, body)
 
 
 def onDisk(document: storemod.Document) -> object:

@@ -19,6 +19,7 @@ from twisted.internet import defer, task
 from twisted.internet.defer import Deferred
 from twisted.trial import unittest
 
+from proxier import journal
 from proxier import store as storemod
 from proxier.store import RETRY_INTERVAL, WRITE_WINDOW, Retrier, Store, Writer
 from tests._helpers import LogCapture
@@ -26,19 +27,49 @@ from tests._helpers import LogCapture
 _TMP_NAME = re.compile(r"^\.(.+)\.[0-9]+\.tmp$")
 
 
-class Disk:
-    """Records which documents are written, in order; fails those named in C{failing}."""
+class Disk(journal.Disk):
+    """
+    Records which documents are written in place, in order, and the
+    documents of each journal record (the commits). A commit holding a
+    document named in C{failing} fails (the disk full as it is written), as
+    does a plain store's save of it (L{write}); a document named in
+    C{unplaceable} is committed but cannot be written in place.
+    """
 
     def __init__(self) -> None:
         self.written: list[str] = []
+        self.commits: list[list[str]] = []
         self.failing: set[str] = set()
+        self.unplaceable: set[str] = set()
+        self.checkpoints = 0
 
     def write(self, path: str, body: bytes) -> None:
+        """A plain store's write (no writer): written and fsync'd."""
         name = _TMP_NAME.match(os.path.basename(path)).group(1)  # type: ignore[union-attr]
         if name in self.failing:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
         self.written.append(name)
-        storemod._writeFile(path, body)
+        journal.writeFile(path, body)
+
+    def append(self, fd: int, data: bytes) -> None:
+        records, _, _ = journal.decodeRecords(data)
+        names = [os.path.basename(path)[:-5] for path, _ in records[0]]
+        if self.failing.intersection(names):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "journal")
+        self.commits.append(names)
+        super().append(fd, data)
+
+    def place(self, path: str, body: Any) -> None:
+        name = os.path.basename(path)[:-5]
+        if name in self.unplaceable:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        if body is not None:
+            self.written.append(name)
+        super().place(path, body)
+
+    def syncFilesystem(self, directory: str) -> None:
+        self.checkpoints += 1
+        super().syncFilesystem(directory)
 
 
 class HeldThread:
@@ -63,7 +94,7 @@ class WriterTestCase(unittest.TestCase):
         self.disk = Disk()
         self.store = Store.open(self.mktemp(), write=self.disk.write)
         self.thread: Any = lambda f: defer.maybeDeferred(f)
-        self.writer = Writer(self.clock, inThread=lambda f: self.thread(f))
+        self.writer = Writer(self.clock, inThread=lambda f: self.thread(f), disk=self.disk)
         self.store.writeWith(self.writer)
 
     def hold(self) -> HeldThread:
@@ -115,15 +146,21 @@ class CoalescingTests(WriterTestCase):
         self.assertEqual(self.store.document("device").load(), {"v": 3})
 
     def test_childStoresShareTheWriter(self) -> None:
-        """A child store made before or after writeWith hands its changes to the same writer."""
+        """
+        A child store made before or after writeWith hands its changes to
+        the same writer, one commit for both; a writer writes one state
+        directory.
+        """
         before = Store.open(self.mktemp(), write=self.disk.write)
         child = before.child("endpoint-a")
-        before.writeWith(self.writer)
+        self.assertRaises(ValueError, before.writeWith, self.writer)
+        before.writeWith(Writer(self.clock, inThread=defer.maybeDeferred, disk=self.disk))
         child.document("x").saveSoon(lambda: 1)
         before.child("endpoint-b").document("y").saveSoon(lambda: 2)
         self.assertEqual(self.disk.written, [])
         self.clock.advance(WRITE_WINDOW)
         self.assertEqual(self.disk.written, ["x", "y"])
+        self.assertEqual(self.disk.commits, [["x", "y"]])
 
     def test_withoutWriterAtOnce(self) -> None:
         """Without a writer, saveSoon saves before it returns, raising as save does."""
@@ -136,24 +173,24 @@ class CoalescingTests(WriterTestCase):
 
 
 class OrderTests(WriterTestCase):
-    def test_interleavedChangesKeptInOrder(self) -> None:
+    def test_batchIsOneCommit(self) -> None:
         """
-        A change is merged only into the last one waiting: A, B, A is three
-        writes in that order (B's second state may depend on A's first), A,
-        A, B is two.
+        The changes of a batch are one record of the journal, one fsync
+        however many documents changed, each document's last state once
+        (the record is all or nothing, so B's state never lands without the
+        A it may depend on); then each is written in place.
         """
         a, b = self.store.document("a"), self.store.document("b")
         a.saveSoon(lambda: 1)
         b.saveSoon(lambda: 1)
         a.saveSoon(lambda: 2)
+        for n in range(20):
+            self.store.child(f"endpoint-{n}").document("cwmp-state").saveSoon(lambda n=n: {"n": n})
         self.clock.advance(WRITE_WINDOW)
-        self.assertEqual(self.disk.written, ["a", "b", "a"])
-        del self.disk.written[:]
-        a.saveSoon(lambda: 3)
-        a.saveSoon(lambda: 4)
-        b.saveSoon(lambda: 2)
-        self.clock.advance(WRITE_WINDOW)
-        self.assertEqual(self.disk.written, ["a", "b"])
+        self.assertEqual(self.disk.commits, [["a", "b"] + ["cwmp-state"] * 20])
+        self.assertEqual(self.disk.written, ["a", "b"] + ["cwmp-state"] * 20)
+        self.assertEqual(Store(self.store.path).document("a").load(), 2)
+        self.assertEqual(Store(self.store.path).child("endpoint-7").document("cwmp-state").load(), {"n": 7})
 
     def test_frozenWhenAnotherDocumentChanges(self) -> None:
         """
@@ -196,6 +233,7 @@ class OrderTests(WriterTestCase):
         self.clock.advance(WRITE_WINDOW)
         self.store.document("c").save(1)
         self.assertEqual(self.disk.written, ["a", "b", "c"])
+        self.assertEqual(self.disk.commits, [["a", "b", "c"]])
         thread.release()
         self.assertEqual(self.disk.written, ["a", "b", "c"])
 
@@ -388,11 +426,18 @@ class FailureTests(WriterTestCase):
         self.assertIsNone(self.store.document("b").load())
 
     def test_saveOwnFailure(self) -> None:
-        """A plain save that fails raises OSError, the changes before it being on disk."""
+        """
+        A plain save whose commit fails raises OSError and nothing of it is
+        on disk; the changes made before it, committed with it, were not
+        either: they are written at the retry, without it.
+        """
         self.disk.failing.add("b")
         self.store.document("a").saveSoon(lambda: 1)
         self.assertRaises(OSError, self.store.document("b").save, 2)
+        self.assertEqual(self.disk.written, [])
+        self.clock.advance(RETRY_INTERVAL)
         self.assertEqual(self.disk.written, ["a"])
+        self.assertIsNone(Store(self.store.path).document("b").load())
 
     def test_retrierPending(self) -> None:
         """A coalescing Retrier is pending while the writer fails to write its document."""
@@ -420,8 +465,13 @@ class StopTests(WriterTestCase):
         thread.release()
         self.assertNoResult(d)  # b goes in a second batch
         thread.release()
+        self.assertNoResult(d)  # then the documents are made durable in place, the journal emptied
+        self.assertEqual(self.disk.checkpoints, 0)
+        thread.release()
         self.assertIsNone(self.successResultOf(d))
         self.assertEqual(self.disk.written, ["a", "b"])
+        self.assertEqual(self.disk.checkpoints, 1)
+        self.assertEqual(os.path.getsize(os.path.join(self.store.path, journal.JOURNAL)), 0)
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
     def test_stopWhenTheDiskFails(self) -> None:
