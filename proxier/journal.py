@@ -166,7 +166,25 @@ class Disk:
         _syncfs(directory)
 
 
-_syncfsCall: Any = None  # libc's syncfs, False where there is none; looked up at the first checkpoint
+_syncfsCall: Any = None  # libc's syncfs and get_errno, False where there is none; see _findSyncfs
+
+
+def _findSyncfs() -> None:
+    """
+    Look syncfs up in the C library, once, when a journal is first opened
+    (ctypes costs about 0.6 MiB: paid once by a proxier that writes state,
+    rather than by a checkpoint half way through a bootstrap).
+    """
+    global _syncfsCall
+    if _syncfsCall is None:
+        try:
+            import ctypes
+
+            call = ctypes.CDLL(None, use_errno=True).syncfs
+            call.argtypes = [ctypes.c_int]
+            _syncfsCall = (call, ctypes.get_errno)
+        except (OSError, AttributeError, ImportError):
+            _syncfsCall = False
 
 
 def _syncfs(directory: str) -> None:
@@ -175,16 +193,7 @@ def _syncfs(directory: str) -> None:
     that file system for every file replaced since the last checkpoint.
     Where the C library has no syncfs, sync(2) (every file system).
     """
-    global _syncfsCall
-    if _syncfsCall is None:
-        try:
-            import ctypes  # only when the first checkpoint comes: not part of the idle footprint
-
-            call = ctypes.CDLL(None, use_errno=True).syncfs
-            call.argtypes = [ctypes.c_int]
-            _syncfsCall = (call, ctypes.get_errno)
-        except (OSError, AttributeError, ImportError):
-            _syncfsCall = False
+    _findSyncfs()
     if _syncfsCall is False:
         os.sync()
         return
@@ -220,6 +229,7 @@ class Journal:
         if self._fd is None:
             # what an earlier process left was replayed when the store was
             # opened (L{replay}): what is there now is this writer's own
+            _findSyncfs()
             new = not os.path.exists(self.path)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
