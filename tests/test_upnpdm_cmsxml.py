@@ -172,6 +172,22 @@ class ReadingTests(unittest.TestCase):
             "<ParameterValueList><x:Parameter xmlns:x='urn:x'><x:ParameterPath>/A</x:ParameterPath><x:Value>1</x:Value>"
             "</x:Parameter></ParameterValueList>",
         ]
+        # anything else put anywhere in a plain document: what reads at all reads as the walk reads it
+        inserts = ["<!-- c -->", "<?pi x?>", "<![CDATA[x]]>", "<X/>", "<X>y</X>", "<!--" + entry.format("/X", "0") + "-->",
+                   "<?pi " + entry.format("/X", "0") + "?>", "<![CDATA[" + entry.format("/X", "0") + "]]>"]
+        base = '<?xml version="1.0"?><ParameterValueList>' + entry.format("/A", "1") + entry.format("/B", "2") \
+            + "</ParameterValueList>"
+        for at in [i for i, c in enumerate(base) if c == "<"] + [base.index("1<"), base.index("2<")]:
+            for insert in inserts:
+                text = base[:at] + insert + base[at:]
+                try:
+                    read = cmsxml.parseParameterValueList(text)
+                except cmsxml.CMSDocumentError:
+                    continue
+                walk = self.patch(cmsxml, "_plainEntries", lambda value: None)
+                self.assertEqual(read, cmsxml.parseParameterValueList(text), text)
+                walk.restore()
+                self.assertIsNone(cmsxml._plainEntries(text), text)
         for text, expected in [(t, True) for t in plain] + [(t, False) for t in walked]:
             with self.subTest(text=text[:60]):
                 self.assertEqual(cmsxml._plainEntries(text) is not None, expected)

@@ -195,22 +195,23 @@ def _plainEntries(value: str) -> Optional[list[tuple[str, str]]]:
     node (issue 19: the walk was half the reading of a device's answer).
     C{None} when the document is any other shape: the walk reads it.
 
-    Why the texts are the parser's: with no comment, CDATA section, DTD or
-    processing instruction in the text (no C{<!}, no C{<?} but the
-    declaration at the start, which holds no C{<}), every C{<} starts a
-    tag; so when the root's two tags and six a match account for all of
-    them, the matches are the root's children, in order, and their texts
-    hold no markup: only XML's own references, read as the parser reads
-    them.
+    Why the texts are the parser's, when the root's two tags, the
+    declaration (dropped before the parser, holding no other C{<}) and six
+    a match account for every C{<} of the text: in a well-formed document
+    a C{<} starts a tag, a comment, a CDATA section or a processing
+    instruction, or lies inside one of the last three; a match's C{<} are
+    never such a start (each is followed by one of its own tag names), so
+    each of those would leave a C{<} unaccounted for, as would any tag but
+    the root's and the matches'. So the matches are the root's children,
+    in order, and their texts hold no markup: only XML's own references,
+    read as the parser reads them.
     """
-    # what the parser was given: the value itself, but for white space and a byte order mark before
-    # it (and after it), and the declaration dropped (L{xmlsafe.parse}) — not a document escaped twice
+    # what the parser was given: the value itself, but for white space and a byte order mark around
+    # it, and the declaration dropped (L{xmlsafe.parse}); not a document escaped twice
     head = value.strip().lstrip("\ufeff").lstrip(" \t\r\n")
-    if head[:1] != "<" or "<!" in value:
+    if head[:1] != "<":
         return None
-    declaration = value.count("<?")
-    if declaration and (declaration > 1 or not (head.startswith("<?xml") and head[5:6] in (" ", "\t", "\r", "\n"))):
-        return None
+    declaration = 1 if head.startswith("<?xml") and head[5:6] in (" ", "\t", "\r", "\n") else 0
     pairs = _PLAIN_ENTRY.findall(value)
     if value.count("<") != 2 + declaration + 6 * len(pairs):
         return None
