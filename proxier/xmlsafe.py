@@ -29,6 +29,7 @@ for an external subset. So there are two fences, each sufficient alone:
 from __future__ import annotations
 
 import re
+import threading
 from typing import Optional
 
 from lxml import etree
@@ -52,9 +53,9 @@ class _RefuseAll(etree.Resolver):
 def makeParser(*, recover: bool = False) -> etree.XMLParser:
     """
     A parser with every external and expanding feature off, and a resolver
-    that refuses every external resource. Parsers are not thread-safe and
-    cheap to make, so each parse makes its own. Only L{parse} screens the
-    document first: parse untrusted bytes with it, not with this parser.
+    that refuses every external resource. Parsers are not thread-safe: each
+    thread has its own (L{parse} keeps one a thread). Only L{parse} screens
+    the document first: parse untrusted bytes with it, not with this parser.
     """
     parser = etree.XMLParser(
         resolve_entities=False,
@@ -102,7 +103,7 @@ def parse(data: bytes | str, maxBytes: int = DEFAULT_MAX_BYTES) -> etree._Elemen
     if isinstance(data, str) and len(source) > maxBytes:
         raise XMLRejected(f"document of {len(source)} bytes exceeds the {maxBytes}-byte cap")
     try:
-        root = etree.fromstring(source, parser=makeParser())
+        root = etree.fromstring(source, parser=_parser())
     except XMLRejected:
         raise
     except etree.XMLSyntaxError as e:
@@ -112,9 +113,26 @@ def parse(data: bytes | str, maxBytes: int = DEFAULT_MAX_BYTES) -> etree._Elemen
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise XMLRejected("document type declarations are not accepted")
-    for _ in root.iter(etree.Entity):  # lxml finds them: no Python proxy for every node of a big answer
-        raise XMLRejected("entity references are not accepted")
+    if "&" in text:  # an entity reference is written with one (a cheap test of a big answer: issue 19)
+        for _ in root.iter(etree.Entity):  # lxml finds them: no Python proxy for every node of a big answer
+            raise XMLRejected("entity references are not accepted")
     return root
+
+
+_parsers = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """
+    This thread's parser of L{makeParser}, made at its first parse: the
+    same settings every time, and lxml resets a parser's state at each
+    document (issue 19: a new parser was a tenth of parsing a small answer).
+    """
+    try:
+        return _parsers.parser  # type: ignore[no-any-return]
+    except AttributeError:
+        parser = _parsers.parser = makeParser()
+        return parser
 
 
 # ---- screening ------------------------------------------------------------------------
@@ -143,7 +161,8 @@ _CROWDED_START_TAG = re.compile(
 
 
 def _screen(text: str) -> None:
-    found = _DECLARATION_MARKUP.search(text)
+    # the search only where a markup declaration's "!" is (a cheap test of a big answer: issue 19)
+    found = _DECLARATION_MARKUP.search(text) if "!" in text else None
     if found:
         raise XMLRejected(f"markup declaration {found.group()[:20]!r} refused (no DTD is accepted)")
     if text.count("=") > MAX_ATTRIBUTES:

@@ -70,6 +70,37 @@ class ParseTests(unittest.TestCase):
         """A str, even one declaring an encoding, parses."""
         self.assertEqual(parse('<?xml version="1.0" encoding="UTF-8"?><a>\u00e9</a>').text, "\u00e9")
 
+    def test_oneParserAThread(self) -> None:
+        """
+        A thread's documents are parsed by one parser (issue 19), made as
+        L{makeParser} makes them; a document refused leaves nothing behind
+        for the next; another thread has its own.
+        """
+        import threading
+
+        from proxier import xmlsafe
+
+        made: list = []
+        self.patch(xmlsafe, "_parsers", threading.local())
+        self.patch(xmlsafe, "makeParser", lambda: made.append(xmlsafe.etree.XMLParser()) or made[-1])
+        for doc in (b"<a><b>1</b></a>", b"<a><b>1</a>", b'<!DOCTYPE a SYSTEM "x"><a/>', b"<a>&e;</a>", b"<c>2</c>"):
+            try:
+                root = parse(doc)
+            except XMLRejected:
+                continue
+            self.assertEqual("".join(root.itertext()), "1" if root.tag == "a" else "2")
+        self.assertEqual(len(made), 1)
+        other = threading.Thread(target=parse, args=(b"<a/>",))
+        other.start()
+        other.join()
+        self.assertEqual(len(made), 2)
+        self.assertIsNot(made[0], made[1])
+
+    def test_entityReferenceRefused(self) -> None:
+        """An entity reference left as a node (not expanded, no DTD) is refused, wherever it is."""
+        for doc in (b"<a>&e;</a>", b"<a><b>x&e;y</b></a>", b"<a b='&amp;'>&undefined;</a>"):
+            self.assertRaises(XMLRejected, parse, doc)
+
     def test_processingInstructionsDropped(self) -> None:
         """Processing instructions inside the document are dropped."""
         root = parse(b"<a><?php evil()?><b/></a>")
