@@ -205,6 +205,32 @@ class ValuesTests(TypesTestCase):
         self.assertEqual(converted[count:], ["ntp.example", "Sleeping"])
         self.assertEqual(len(self.warnings("Device.Time.Status")), 1)
 
+    def test_typedInOnePass(self) -> None:
+        """
+        The values of a GetValues answer are typed in one pass as each alone
+        is (issue 19): a refused one None, a path without a CWMP name left
+        out; with a node the schema does not know yet, nothing is typed
+        (the device is asked its Types first), but for the model's root.
+        """
+        self.values("Device.Time.", "Device.DeviceInfo.")
+        typing = self.model.typing
+        raw = [("/BBF/Time/NTPServer1", "ntp.example"), ("/BBF/Time/Enable", "perhaps"),
+               ("/BBF/DeviceInfo/X_ACME_Colour", "0A0B"), ("/Elsewhere/X", "1"), ("/BBF/Time/LocalTimeZone", "CET")]
+        toCWMP = self.model.names.toCWMP
+        known = {"/BBF/Time/Enable": "Device.Time.Enable"}
+        expected = [(path, typing.typed(known.get(path) or toCWMP(path), path, text), text) for path, text in raw
+                    if (known.get(path) or toCWMP(path)) is not None]
+        self.assertEqual(len(expected), 4)
+        self.assertIsNone(expected[1][1])
+        self.assertEqual(typing.typedAll(raw, known, toCWMP), expected)
+        raw.remove(("/Elsewhere/X", "1"))  # not in the schema either
+        self.assertEqual(typing.typedKnown(raw, known, toCWMP, "/BBF/"), expected)
+        warned = len(self.events)
+        unknown = raw + [("/BBF/Time/X_Unknown", "1")]
+        self.assertIsNone(typing.typedKnown(unknown, known, toCWMP, "/BBF/"))
+        self.assertEqual(len(self.events), warned)
+        self.assertIsNotNone(typing.typedKnown(raw + [("/BBF/", "1")], known, toCWMP, "/BBF/"))
+
     def test_typeFollowsTheSchema(self) -> None:
         """
         The types read from CMS Type texts are remembered by text, shared by

@@ -129,6 +129,14 @@ class SharedDict(MutableMapping):
     def __len__(self) -> int:
         return len(self._data)
 
+    def reading(self) -> Mapping:
+        """
+        The content as it is now, to read in one synchronous pass and not to
+        write (issue 19: a value typed looked its node up through a method
+        of this class, a call a value).
+        """
+        return self._data
+
     def __repr__(self) -> str:
         return f"SharedDict({dict(self._data)!r})"
 

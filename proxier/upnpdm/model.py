@@ -93,7 +93,7 @@ from proxier.upnpdm.cmsattributes import NotificationAttributes
 from proxier.upnpdm.cmslisting import NameListing
 from proxier.upnpdm.cmsnames import NameResolver
 from proxier.upnpdm.cmsobjects import TableInstances
-from proxier.upnpdm.cmspaths import CWMP_ROOT, CMSPathError, Translator, structureOf, translatorFor
+from proxier.upnpdm.cmspaths import CWMP_ROOT, CMSPathError, Translator, translatorFor
 from proxier.upnpdm.cmsrouting import NameRouting
 from proxier.upnpdm.cmsschema import CMSSchema, NodeInfo, chunks
 from proxier.upnpdm.cmsvalues import ValueTyping
@@ -475,22 +475,11 @@ class CMSDataModel:
         The values read, typed, once the device told the Type of each
         (asked only of those not known yet: then a Deferred).
         """
-        nodes = self.knowledge.nodes
-        root = self.profile.root
-        if all(structureOf(path) in nodes or path == root for path, _ in raw):
-            return self._typed(raw, known)
-        return self.nodeInfos([p for p, _ in raw]).addCallback(lambda _: self._typed(raw, known))
-
-    def _typed(self, raw: list[tuple[str, str]],
-               known: Mapping[str, str]) -> list[tuple[str, Optional[ParameterValue], str]]:
-        toCWMP = self.names.toCWMP
-        typed = self.typing.typed
-        out = []
-        for path, text in raw:
-            name = known.get(path) or toCWMP(path)
-            if name is not None:
-                out.append((path, typed(name, path, text), text))
-        return out
+        typed = self.typing.typedKnown(raw, known, self.names.toCWMP, self.profile.root)
+        if typed is not None:
+            return typed
+        return self.nodeInfos([p for p, _ in raw]).addCallback(
+            lambda _: self.typing.typedAll(raw, known, self.names.toCWMP))
 
     # ---- IDataModel: SetParameterValues (L{ValueWrites}) ---------------------------------------------
 
