@@ -193,6 +193,23 @@ class DeviceHTTPClientRequesterTests(RequesterTests):
         self.assertEqual(ours[0][2][b"Accept-Encoding"], [b"gzip"])
         self.assertEqual(ours[2][1], b"/d%C3%A9sc.xml?a=b%7C%7Bc%7D")
 
+    def test_emptyJarNotConsulted(self) -> None:
+        """
+        While no device set a cookie, a request is not looked up in the jar;
+        an answer's Set-Cookie is kept all the same, and sent back after.
+        """
+        jar = self.requester.client.cookies
+        consulted: list = []
+        original = jar.add_cookie_header
+        jar.add_cookie_header = lambda request: (consulted.append(request), original(request))[1]
+        self.run_("GET", "http://192.168.1.20:49152/desc.xml")
+        self.assertEqual((consulted, len(jar)), ([], 0))
+        self.run_("GET", "http://192.168.1.20:49152/cookie")
+        self.assertEqual((len(consulted), len(jar)), (0, 1))
+        self.run_("GET", "http://192.168.1.20:49152/desc.xml")
+        self.assertEqual(len(consulted), 1)
+        self.assertEqual(self.device.requests[-1][2][b"Cookie"], [b"session=s1"])
+
     def test_gzipInflated(self) -> None:
         """A gzip answer is read inflated, as through treq."""
         self.assertEqual(self.run_("GET", "http://192.168.1.20/gzip").body, b"<root>inflated</root>")
