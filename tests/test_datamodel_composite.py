@@ -729,6 +729,35 @@ class CoverageTests(unittest.TestCase):
             self.assertEqual(self.failureResultOf(second.getParameterValues(["Device..X"]), CWMPFault).value.code, 9005)
         self.assertNotIn("Device..X", second._routes.parameters)
 
+    def test_requestsRemembered(self) -> None:
+        """
+        The names of a request one mount answers for are remembered for the
+        layout (issue 19): asked again, of this composite or another of the
+        same mount paths, they are not routed one by one, and the other's own
+        mount answers; a request of two mounts, or with a bad name, is not
+        remembered; past the bound all are forgotten at once.
+        """
+        def tree() -> TreeDataModel:
+            return TreeDataModel(Object("Device", Parameter("X", String()), Parameter("Y", String()),
+                                        Object("ManagementServer", Parameter("URL", String()))))
+
+        self.patch(composite, "_layouts", {})
+        first, second = [CompositeDataModel([("Device.", tree()), ("Device.ManagementServer.", tree())])
+                         for _ in range(2)]
+        self.successResultOf(first.getParameterValues(["Device.X", "Device.Y"]))
+        self.assertEqual(list(first._routes.requests), [("Device.X", "Device.Y")])
+        remembered: list[str] = []
+        self.patch(second._routes, "parameters", _Recording(second._routes.parameters, remembered))
+        self.assertEqual(len(self.successResultOf(second.getParameterValues(["Device.X", "Device.Y"]))), 2)
+        self.assertEqual(remembered, [])
+        self.assertIs(second._singleMount(["Device.X", "Device.Y"]), second.mounts()[0])
+        self.successResultOf(second.getParameterValues(["Device.X", "Device.ManagementServer.URL"]))
+        self.failureResultOf(second.getParameterValues(["Device.X", "Device..X"]), CWMPFault)
+        self.assertEqual(list(first._routes.requests), [("Device.X", "Device.Y")])
+        self.patch(composite, "_MAX_REQUESTS", 1)
+        self.successResultOf(second.getParameterValues(["Device.Y"]))
+        self.assertEqual(list(first._routes.requests), [("Device.Y",)])
+
     def test_aliasCoversOneInstanceByNumber(self) -> None:
         """
         A path asked with instance aliases covers the names of one instance
@@ -882,3 +911,15 @@ class AliasTests(ModelCalls, unittest.TestCase):
                 fault = self.fault(self.model.setParameterValues([ParameterValue(path, "x")]), 9003)
                 self.assertEqual([(f.parameterName, f.faultCode) for f in fault.parameterFaults], [(path, 9005)])
         self.fault(self.model.addObject("Device.Hosts.Host.[nope].Port."), 9005)
+
+
+class _Recording(dict):
+    """A dict that notes the keys looked up with C{get}."""
+
+    def __init__(self, content: dict, noted: list) -> None:
+        super().__init__(content)
+        self.noted = noted
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.noted.append(key)
+        return super().get(key, default)

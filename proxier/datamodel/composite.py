@@ -463,8 +463,16 @@ class CompositeDataModel:
 
         @raise CWMPFault: 9005 for the first name that is not valid or that no mount answers for.
         """
+        routes = self._routes
+        asked = tuple(names)
+        try:
+            index = routes.requests.get(asked)  # asked before, by this device or another of the layout
+        except TypeError:  # a name that is not text: faulted below
+            index = None
+        if index is not None:
+            return self._byDepth[index]
         single = None
-        remembered = self._routes.parameters
+        remembered = routes.parameters
         for name in names:
             if not name or name[-1] == "." or "[" in name:
                 return None
@@ -474,6 +482,10 @@ class CompositeDataModel:
                 single = mount
             elif mount is not single:
                 return None
+        if single is not None:
+            if len(routes.requests) >= _MAX_REQUESTS:
+                routes.requests.clear()
+            routes.requests[asked] = self._byDepth.index(single)
         return single
 
     def _onlyAsked(self, result: list, asked: list[str]) -> list:
@@ -705,6 +717,8 @@ class _Forwarder:
 #: Object paths whose route a layout of mounts remembers, and parameter names
 #: likewise (then it starts afresh).
 _MAX_ROUTES = 4096
+#: Requests whose one mount a layout remembers (then it starts afresh).
+_MAX_REQUESTS = 256
 #: The layouts of mounts whose routes are remembered (then every layout starts afresh).
 _MAX_LAYOUTS = 64
 
@@ -715,14 +729,17 @@ class _Routes:
     first), shared by every composite of that layout — every Virtual CWMP
     Device's, every UPnP DM device's with the same overlays (issue 19: one
     table, not one a device): an object path → the index of its mount (-1:
-    none); a parameter name already checked → its mount's index.
+    none); a parameter name already checked → its mount's index; the names
+    of a request (a GetParameterValues asked again and again) whose
+    parameters one mount answers for → its index.
     """
 
-    __slots__ = ("objects", "parameters")
+    __slots__ = ("objects", "parameters", "requests")
 
     def __init__(self) -> None:
         self.objects: dict[str, int] = {}
         self.parameters: dict[str, int] = {}
+        self.requests: dict[tuple[str, ...], int] = {}
 
 
 _layouts: dict[tuple[str, ...], _Routes] = {}
