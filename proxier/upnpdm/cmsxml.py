@@ -232,12 +232,10 @@ def parseParameterValueList(value: str) -> list[tuple[str, str]]:
     if plain is not None:
         if len(plain) > MAX_ENTRIES:
             raise CMSDocumentError(f"more than {MAX_ENTRIES} <Parameter> entries")
-        out = []
-        for path, text in plain:
-            path = path.strip()
+        out = [(internText(path.strip()), text) for path, text in plain]
+        for path, _ in out:
             if not path:
                 raise CMSDocumentError("a <Parameter> without <ParameterPath>")
-            out.append((internText(path), text))
         return out
     out = []
     for node in _entries(document, "Parameter"):
