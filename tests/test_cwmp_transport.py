@@ -339,6 +339,24 @@ class LimitTests(unittest.TestCase):
                               clock=task.Clock()).post(b"x"))
         self.assertEqual(resource.seen[0].uri, b"/%C3%A9t%C3%A9?x=%C3%BC")
 
+    def test_urlWorkedOutOnce(self) -> None:
+        """
+        Sessions POSTing to the same URL (every endpoint's) have it worked out
+        once, and sent the same; an unusable URL fails each time.
+        """
+        from proxier.cwmp.transport import _toURI
+
+        _toURI.cache_clear()
+        for _ in range(3):
+            resource = Scripted(ok)
+            fired(ACSHTTPSession(RequestTraversalAgent(resource), "http://acs.example.net/été?x=ü",
+                                  clock=task.Clock()).post(b"x"))
+            self.assertEqual(resource.seen[0].uri, b"/%C3%A9t%C3%A9?x=%C3%BC")
+        self.assertEqual((_toURI.cache_info().misses, _toURI.cache_info().hits), (1, 2))
+        for _ in range(2):
+            with self.assertRaises(TransportError):
+                fired(ACSHTTPSession(RequestTraversalAgent(Scripted(ok)), "http://[::1", clock=task.Clock()).post(b"x"))
+
     def test_cancel(self) -> None:
         """Cancelling a POST in flight stops it."""
         agent = RequestTraversalAgent(Scripted(lambda request, n: NOT_DONE_YET))
