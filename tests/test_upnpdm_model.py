@@ -399,6 +399,43 @@ class RoutingTests(ModelTestCase):
         self.assertEqual(self.fault(self.model.getParameterValues(names)).code, 9005)
         self.assertEqual(self.sent("GetInstances"), [{"StartingNode": "/BBF/Hosts/Host/", "SearchDepth": 1}])
 
+    def test_plansSharedByDevicesNumberingAlike(self) -> None:
+        """
+        The plan of a request's names is remembered for every device of the
+        model (issue 19): another device numbering the instances alike gets
+        it without routing a name; not a device holding one of the names
+        itself, nor one numbering differently; bounded.
+        """
+        from proxier.upnpdm import cmsrouting
+
+        self.patch(cmsrouting, "_plans", {})
+        names = ["Device.Hosts.Host.1.HostName", "Device.Hosts.Host.1.IPAddress", "Device.Time.Enable"]
+        self.ok(self.model.getParameterValues(names))
+        other = CMSDataModel(self.profile, self.gate, DeviceState(self.store.document("other")), clock=self.clock)
+        self.ok(other.getParameterValues(names))  # Host.1 known to it too
+        held = self.model.constants
+        routed: list = []
+        resolveKnown = other.routing._resolveKnown
+        self.patch(other.routing, "_resolveKnown", lambda *a: routed.append(a[0]) or resolveKnown(*a))
+        expected = [("Device.Hosts.Host.1.HostName", "/BBF/Hosts/Host/0/HostName"),
+                    ("Device.Hosts.Host.1.IPAddress", "/BBF/Hosts/Host/0/IPAddress"),
+                    ("Device.Time.Enable", "/BBF/Time/Enable")]
+        self.assertEqual(self.model.routing.resolveAllNow(names, held), expected)  # each name remembered
+        self.assertEqual(self.model.routing.resolveAllNow(names, held), expected)  # all from remembered: a plan
+        self.assertEqual(other.routing.resolveAllNow(names, held), expected)
+        self.assertEqual(routed, [])
+        constant = ParameterValue("Device.Time.Enable", "true", "xsd:boolean")
+        self.assertEqual(other.routing.resolveAllNow(names, dict(held, **{"Device.Time.Enable": constant})),
+                         expected[:2] + [("Device.Time.Enable", None)])
+        self.assertEqual(routed, [names])
+        self.sim.cms.deleteLocalInstance("/BBF/Hosts/Host/0/")
+        self.ok(other.getParameterNames("Device.Hosts.Host.", True))  # Host.1 retired for the other alone
+        self.assertIsNone(other.routing.resolveAllNow(names, held))
+        self.assertEqual(self.model.routing.resolveAllNow(names, held), expected)
+        self.patch(cmsrouting, "_MAX_PLANS", 1)
+        self.model.routing.resolveAllNow(names[2:], held)
+        self.assertEqual([key[1] for key in cmsrouting._plans], [tuple(names[2:])])
+
     def test_faultStopsAtTheSameName(self) -> None:
         """A name outside the model faults before an alias after it is read from the device."""
         fault = self.fault(self.model.getParameterValues(["Other.Thing", "Device.Hosts.Host.[cpe-x].HostName"]))

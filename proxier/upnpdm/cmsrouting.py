@@ -43,6 +43,15 @@ def treeOrder(name: str) -> tuple:
     return tuple((0, int(p), "") if isUnsigned(p) else (1, 0, p) for p in name.split("."))
 
 
+#: What the names of a request routed from remembered pieces alone stand for, by their model's
+#: translator and the names: C{(plan, instance look-ups)}, the look-ups C{(table, segment, UPnP
+#: number)} each. Shared by every device of a model (issue 19: an ACS asks the same names again and
+#: again, and a fleet's devices mostly number their instances alike): a device whose look-ups give
+#: the same numbers, holding none of the names itself, has the same plan. Bounded, then forgotten.
+_plans: dict[tuple[Any, tuple[str, ...]], tuple[tuple[tuple[str, Optional[str]], ...], tuple]] = {}
+_MAX_PLANS = 32
+
+
 @lru_cache(maxsize=64)
 def _withObjects(held: tuple[str, ...]) -> frozenset[str]:
     """
@@ -174,12 +183,37 @@ class NameRouting:
 
         @raise CWMPFault: 9005, as L{resolveAll} fails, at the same name.
         """
+        translator = self.names.translator
+        keyOf = self.names.state.instances.keyOf
+        try:
+            key = (translator, tuple(names))
+            found = _plans.get(key)
+        except TypeError:  # a name that is not text: faulted below
+            key, found = None, None
+        if found is not None:
+            # the plan of these names, valid for this device when it numbers the same and holds none of them
+            if held.keys().isdisjoint(key[1]) and all(keyOf(table, segment) == upnp  # type: ignore[index]
+                                                     for table, segment, upnp in found[1]):
+                return list(found[0])
         plan: list[tuple[str, Optional[str]]] = []
-        return plan if self._resolveKnown(names, held, plan) == len(names) else None
+        lookups: list = []
+        if self._resolveKnown(names, held, plan, lookups) < len(names):
+            return None
+        if key is not None and None not in lookups:
+            if len(_plans) >= _MAX_PLANS:
+                _plans.clear()
+            _plans[key] = (tuple(plan), tuple(dict.fromkeys(lookups)))
+        return plan
 
     def _resolveKnown(self, names: Sequence[str], held: Mapping[str, ParameterValue],
-                      plan: list[tuple[str, Optional[str]]]) -> int:
-        """Add to C{plan} what the names stand for up to the first one that needs the device; how many were."""
+                      plan: list[tuple[str, Optional[str]]], lookups: Optional[list] = None) -> int:
+        """
+        Add to C{plan} what the names stand for up to the first one that
+        needs the device; how many were. C{lookups}, when given, gets the
+        instance look-ups of the names routed from remembered pieces
+        (C{(table, segment, UPnP number)}), and C{None} for a name routed
+        otherwise.
+        """
         translator = self.names.translator
         mapped = translator.mapped
         # a parameter of the device's own tree asked before (the usual request, asked again): its CMS path
@@ -195,11 +229,15 @@ class NameRouting:
                     number = keyOf(cms, pieces[at])  # type: ignore[arg-type]
                     if number is None:
                         break
+                    if lookups is not None:
+                        lookups.append((cms, pieces[at], number))
                     cms += f"{number}{pieces[at + 1]}"
                 else:
                     if len(cms) < MAX_CMS_PATH:
                         plan.append((name, cms))
                         continue
+            if lookups is not None:
+                lookups.append(None)
                 # an instance not known (yet), a path too long: as below, which says what to do
             if name and name[-1] != "." and "[" not in name and name not in held and name not in mapped:
                 # a parameter of the device's own tree (the usual request): L{resolveNow} in short
