@@ -265,14 +265,21 @@ class Journal:
             raise
         self.size += len(data)
 
-    def checkpoint(self) -> None:
+    def sync(self) -> None:
         """
-        Make every document replaced so far durable in place and empty the
-        journal (C{OSError}: it keeps its records, replayed after a crash).
+        The first half of a checkpoint: every document replaced so far made
+        durable in place (one sync of the file system).
+        """
+        self.disk.syncFilesystem(self.directory)
+
+    def empty(self) -> None:
+        """
+        The second half, once nothing was appended since L{sync}: the
+        journal emptied (C{OSError}: it keeps its records, replayed after a
+        crash).
         """
         if self.size == 0 and not self._torn:
             return
-        self.disk.syncFilesystem(self.directory)
         fd = self._open()
         os.ftruncate(fd, 0)
         os.fsync(fd)

@@ -685,8 +685,12 @@ class Writer:
         return self._deferToThreadPool(self._reactor, self._pool, f)
 
     def _drain(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
-        """On the thread: write the batch, taking C{_io} a change at a time (a plain save may come between)."""
-        return self._writeBatch(self._io, Exception, self._toldFromThread)
+        """On the thread: commit the batch holding C{_io}; then a checkpoint, when the journal is due one."""
+        result = self._writeBatch(self._io, Exception, self._toldFromThread)
+        journal = self._journal
+        if journal is not None and journal.size > JOURNAL_LIMIT:
+            self._checkpoint()
+        return result
 
     def _drainLocked(self) -> tuple[list[Document], Optional[tuple[Document, BaseException]]]:
         """With C{_io} held: write the batch."""
@@ -714,8 +718,6 @@ class Writer:
                         del self._newest[change.document.path]
                 self._written = changes[-1].seq
             then(changes[-1])
-            if self._journal.size > JOURNAL_LIMIT:  # type: ignore[union-attr]
-                self._checkpoint()
         return [change.document for change in changes], None
 
     def _commit(self, changes: list[_Change]) -> None:
@@ -762,22 +764,32 @@ class Writer:
 
     def _checkpoint(self) -> None:
         """
-        With C{_io} held: make the documents put in place durable and empty
-        the journal (when every committed document is in place). A failure
-        is noted; the journal keeps its records (replayed after a crash) and
-        the next commit tries again.
+        On the thread: make the documents put in place durable and empty the
+        journal (when every committed document is in place). The sync of the
+        file system, the long part, runs without C{_io}: a plain save on the
+        reactor thread does not wait for it (a commit made meanwhile keeps
+        the journal for the next checkpoint). A failure is noted; the
+        journal keeps its records (replayed after a crash) and a later
+        checkpoint tries again.
         """
         journal = self._journal
         if journal is None:
             return
-        if self._misplaced:
-            with self._lock:
-                misplaced = dict(self._misplaced)
-            self._place(misplaced)
+        with self._io:
             if self._misplaced:
-                return
+                with self._lock:
+                    misplaced = dict(self._misplaced)
+                self._place(misplaced)
+                if self._misplaced:
+                    return
+            size = journal.size
+        if size == 0:
+            return
         try:
-            journal.checkpoint()
+            journal.sync()
+            with self._io:
+                if journal.size == size:
+                    journal.empty()
         except OSError as e:
             with self._lock:
                 self._notes.append(("error", "state journal {path} could not be emptied ({reason}); it is "
@@ -785,7 +797,7 @@ class Writer:
                                     {"path": journal.path, "reason": e.strerror or str(e)}))
 
     def _toldFromThread(self, change: _Change) -> None:
-        """On the thread: C{change} is written; a waiter for it is told now, not at the end of the batch."""
+        """On the thread: C{change} is committed; a waiter for it is told now, not after a checkpoint."""
         if change.seq >= self._soonest and self._inThread is None:
             self._reactor.callFromThread(self._fire)  # a session, say
 
@@ -875,8 +887,8 @@ class Writer:
 
     def _finish(self) -> None:
         """On the thread, at the end: every document durable in place, the journal empty (or noted why not)."""
+        self._checkpoint()
         with self._io:
-            self._checkpoint()
             if self._journal is not None:
                 self._journal.close()
 

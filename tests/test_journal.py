@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -305,6 +306,8 @@ class KillTests(unittest.TestCase):
             child = subprocess.Popen([sys.executable, "-c", WRITER, path, str(last)], stdout=subprocess.PIPE,
                                      bufsize=0, env=env)
             try:
+                ready, _, _ = select.select([child.stdout], [], [], 60)
+                self.assertTrue(ready, "the writer reported nothing durable within 60 s")
                 first = child.stdout.readline()  # type: ignore[union-attr]
                 self.assertTrue(first.strip().isdigit(), first)
                 time.sleep(rng.uniform(0, 0.05))
