@@ -326,11 +326,13 @@ class ProxierService(MultiService):
                                            host=device.host)
 
     def _virtualDeviceModel(self, device: IProxiedDevice, settings: Any,
-                            connectionRequestURL: Callable[[], str]) -> Any:
+                            connectionRequestURL: Callable[[], str], store: Store) -> Any:
         """
         The whole data model of a Virtual CWMP Device: the protocol's model of
         the device, with the proxier-held ManagementServer (bound to this
-        endpoint's settings) and DeviceInfo.ProxierInfo mounted into it.
+        endpoint's settings) and DeviceInfo.ProxierInfo mounted into it,
+        its state in C{store}, the endpoint's own (the same object: opening
+        it again was a directory made and listed again, issue 19).
 
         @raise LookupError: when no installed protocol can model the device.
         """
@@ -340,7 +342,7 @@ class ProxierService(MultiService):
         if deviceModel is None:
             raise LookupError(f"no data model for {device.proxyProtocol} devices is registered")
         local = virtualDeviceLocalModel(self.identity, device.proxyProtocol, settings, connectionRequestURL,
-                                        self.cwmp.manager.storeFor(device.key), reportForcedInform=True)
+                                        store, reportForcedInform=True)
         return virtualDeviceModel(deviceModel, local)
 
     def privilegedStartService(self) -> None:

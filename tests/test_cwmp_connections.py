@@ -197,7 +197,7 @@ class ManyDevicesTests(unittest.TestCase):
 
         delays = iter([0.002 * (1 + i % 4) for i in range(self.DEVICES)])
         self.service = CWMPService(config, Store.open(self.mktemp()), self.directory,
-                                   lambda device, settings, url: DeviceModel(next(delays)), reactor=reactor)
+                                   lambda device, settings, url, store: DeviceModel(next(delays)), reactor=reactor)
         self.service.startService()
         self.addCleanup(self.service.stopService)
 

@@ -59,10 +59,10 @@ class ServiceTests(unittest.TestCase):
         self.made: list[tuple] = []
         self.service = self.makeService()
 
-    def makeModel(self, device: Any, settings: Any, url: Any) -> FakeModel:
+    def makeModel(self, device: Any, settings: Any, url: Any, store: Any) -> FakeModel:
         if device.identity.serialNumber == "broken":
             raise RuntimeError("cannot read the device")
-        self.made.append((device, settings, url))
+        self.made.append((device, settings, url, store))
         return FakeModel()
 
     def makeService(self) -> CWMPService:
@@ -97,10 +97,12 @@ class ServiceTests(unittest.TestCase):
         self.assertEqual(len(paths), 2)
         credentials = {e.connectionRequestCredentials() for e in endpoints.values()}
         self.assertEqual(len(credentials), 2)
-        (_, settings, url) = self.made[0]
+        (_, settings, url, store) = self.made[0]
         self.assertEqual(url(), self.service.server.url(endpoints[first.key].connectionRequestPath))
         self.assertTrue(url().startswith("http://127.0.0.1:"))
         self.assertIs(settings, endpoints[first.key].settings)
+        self.assertIs(store, endpoints[first.key]._store)  # the model's state beside the endpoint's, one Store
+        self.assertEqual(store.path, self.store.child("endpoint-" + first.key).path)
         self.assertEqual(self.acs.validationErrors, [])
 
     def test_offlineDevice(self) -> None:

@@ -10,12 +10,13 @@ agent towards the ACS, and one endpoint per proxied device.
             └── CWMPEndpoint × n      one per device, model from makeModel()
 
 What a device's endpoint means (its data model) is not decided here: the
-service is given C{makeModel(device, settings, connectionRequestURL)} — the
-TR-330 module composes the device's own model with the proxier-held
+service is given C{makeModel(device, settings, connectionRequestURL, store)}
+— the TR-330 module composes the device's own model with the proxier-held
 ManagementServer bound to C{settings}. Each endpoint keeps its durable state
-in C{store.child("endpoint-<device.key>")} (L{EndpointManager.storeFor}, which
-a makeModel may use for the model's own state), which outlives the device's
-removal, so a device that comes back never bootstraps again.
+in C{store}, C{store.child("endpoint-<device.key>")}
+(L{EndpointManager.storeFor}; the makeModel keeps the model's own state
+there too), which outlives the device's removal, so a device that comes
+back never bootstraps again.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from proxier.timers import TimerQueue
 
 __all__ = ["CWMPService", "EndpointManager", "urlHostFor", "OWN_ENDPOINT", "MakeModel"]
 
-MakeModel = Callable[[Any, EndpointSettings, Callable[[], str]], Any]
+MakeModel = Callable[[Any, EndpointSettings, Callable[[], str], Store], Any]
 OWN_ENDPOINT = "self"  # the store name of the proxier's own endpoint: "endpoint-self"
 _WILDCARDS = ("0.0.0.0", "::")
 
@@ -191,7 +192,7 @@ class EndpointManager:
         log = DeviceLogger(device.identity)
         try:
             store, path, settings = self._prepare(device.key)
-            model = self._makeModel(device, settings, _ConnectionRequestURL(self._server, path))
+            model = self._makeModel(device, settings, _ConnectionRequestURL(self._server, path), store)
             endpoint = self._endpoint(device.identity, model, settings, store, path, boot=False,
                                       online=bool(device.online))
         except Exception:
