@@ -35,7 +35,7 @@ __all__ = ["readBody", "BytesProducer", "Answer", "requestWithin", "describe"]
 class _Bounded(Protocol):
     def __init__(self, maxBytes: int, tooLarge: Callable[[str], Exception],
                  cutShort: Optional[Callable[[str], Exception]]) -> None:
-        self.finished: Deferred = Deferred(self._cancel)
+        self.finished: Optional[Deferred] = Deferred(self._cancel)
         self._maxBytes = maxBytes
         self._tooLarge = tooLarge
         self._cutShort = cutShort
@@ -55,21 +55,27 @@ class _Bounded(Protocol):
         self._size += len(data)
         if self._size > self._maxBytes:
             self._done = True
+            finished = self.finished
             self.transport.stopProducing()
-            self.finished.errback(self._tooLarge(f"response body larger than {self._maxBytes} bytes"))
+            if finished is not None:
+                finished.errback(self._tooLarge(f"response body larger than {self._maxBytes} bytes"))
             return
         self._parts.append(data)
 
     def connectionLost(self, reason: Optional[Failure] = None) -> None:  # type: ignore[override]
+        # The reader, its Deferred (whose canceller is the reader's) and its transport (a wrapper
+        # that is the reader's transport) hold each other: let go, so that the answer and what the
+        # callbacks kept are freed at once, not by the cyclic collector (issue 19: every request).
+        finished, self.finished, self.transport = self.finished, None, None
         if self._done:
             return
         self._done = True
         if reason is None or reason.check(ResponseDone, PotentialDataLoss):  # PotentialDataLoss: HTTP/1.0, no length
-            self.finished.callback(b"".join(self._parts))
+            finished.callback(b"".join(self._parts))
         elif self._cutShort is not None:
-            self.finished.errback(self._cutShort(f"response body cut short: {reason.getErrorMessage()}"))
+            finished.errback(self._cutShort(f"response body cut short: {reason.getErrorMessage()}"))
         else:
-            self.finished.errback(reason)
+            finished.errback(reason)
 
 
 class _Discard(Protocol):
@@ -93,8 +99,10 @@ def readBody(response: Any, maxBytes: int, *, tooLarge: Callable[[str], Exceptio
             pass
         return fail(tooLarge(f"declared response body of {length} bytes exceeds {maxBytes}"))
     reader = _Bounded(maxBytes, tooLarge, cutShort)
+    finished = reader.finished
+    assert finished is not None  # (the reader lets go of it once the body ended)
     response.deliverBody(reader)
-    return reader.finished
+    return finished
 
 
 @implementer(IBodyProducer)

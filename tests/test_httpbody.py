@@ -148,3 +148,69 @@ class RequestWithinTests(unittest.TestCase):
         refused = ResponseNeverReceived([Failure(ConnectionRefusedError("refused"))])
         d = call(_Agent(fail(refused)), task.Clock())
         self.assertEqual(str(self.failureResultOf(d, Refused).value), "failed: refused")
+
+
+class ReaderCycleTests(unittest.TestCase):
+    """
+    The body reader, its Deferred and its transport let go of each other once
+    the body ended: what they held is freed by reference counts, not left to
+    the cyclic collector (issue 19: one reader a request).
+    """
+
+    def setUp(self) -> None:
+        import gc
+
+        if gc.isenabled():
+            gc.disable()
+            self.addCleanup(gc.enable)
+
+    def read(self, end: Any) -> tuple[Any, Deferred]:
+        import weakref
+
+        from proxier.httpbody import readBody
+
+        response = _Response()
+        d = readBody(response, 8, tooLarge=Refused, cutShort=Refused)
+        reader = weakref.ref(response.protocol)
+        end(response.protocol)
+        response.protocol = None
+        return reader, d
+
+    def test_bodyEnded(self) -> None:
+        """A whole body, one cut short, one over the cap: the reader is gone as soon as the answer ends."""
+        def whole(protocol: Any) -> None:
+            protocol.dataReceived(b"abc")
+            protocol.connectionLost(Failure(ResponseDone()))
+
+        def cut(protocol: Any) -> None:
+            protocol.connectionLost(Failure(ResponseNeverReceived([])))
+
+        def over(protocol: Any) -> None:
+            protocol.dataReceived(b"123456789")
+            protocol.connectionLost(Failure(ResponseDone()))
+
+        for end, wanted in ((whole, b"abc"), (cut, Refused), (over, Refused)):
+            reader, d = self.read(end)
+            if wanted is Refused:
+                self.failureResultOf(d, Refused)
+            else:
+                self.assertEqual(self.successResultOf(d), wanted)
+            del d  # (its canceller is the reader's: the caller's Deferred keeps it, not the other way round)
+            self.assertIsNone(reader(), end.__name__)
+
+    def test_cancelled(self) -> None:
+        """Cancelled, the connection is dropped, and once it is lost the reader is gone too."""
+        import weakref
+
+        from proxier.httpbody import readBody
+
+        response = _Response()
+        d = readBody(response, 8, tooLarge=Refused, cutShort=Refused)
+        protocol, response.protocol = response.protocol, None
+        reader = weakref.ref(protocol)
+        d.cancel()
+        self.assertTrue(response.transport.stopped)
+        self.failureResultOf(d, CancelledError)
+        protocol.connectionLost(Failure(ResponseDone()))
+        del protocol, d
+        self.assertIsNone(reader())
