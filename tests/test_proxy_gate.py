@@ -71,6 +71,32 @@ class GateTests(unittest.TestCase):
         self.assertEqual([a for a, _, _ in self.device.started], ["A0", "A1", "A2"])
         self.assertEqual(self.gate.busy, 3)
 
+    def test_freedWithoutTheCollector(self) -> None:
+        """
+        Once a call ended — answered, refused, timed out on the wire,
+        cancelled while waiting — its Deferred is freed as soon as the caller lets go
+        of it: the call and its Deferred no longer hold each other, which
+        left every action's answer to the cyclic collector (issue 19).
+        """
+        import gc
+        import weakref
+
+        if gc.isenabled():
+            gc.disable()
+            self.addCleanup(gc.enable)
+        self.device.started.clear()
+        ds = [self.gate.call(CMS, f"A{i}") for i in range(5)]  # two on the wire, three waiting
+        refs = [weakref.ref(d) for d in ds]
+        for d in ds:
+            d.addErrback(lambda f: None)
+        self.device.answer(0, {"x": "1"})
+        self.device.answer(1, Refused())
+        ds[4].cancel()  # waiting
+        self.clock.advance(10)  # A2 and A3, sent as A0 and A1 ended, time out on the wire
+        self.device.started.clear()
+        del ds, d
+        self.assertEqual([ref() for ref in refs], [None] * 5)
+
     def test_idleHoldsTheEmptyTuple(self) -> None:
         """
         An idle gate's queue and calls in flight are the one empty tuple, again

@@ -69,7 +69,7 @@ class _Call:
         self.action = action
         self.arguments = arguments
         self.timeout = timeout
-        self.deferred: Deferred = Deferred()
+        self.deferred: Optional[Deferred] = None  # the caller's; let go once fired (its canceller holds this call)
         self.timer: Any = None
         self.inner: Optional[Deferred] = None
         self.started: Optional[float] = None
@@ -159,12 +159,12 @@ class ActionGate:
         if len(self._waiting) >= self.queueLimit:
             return fail(GateFull(f"{len(self._waiting)} actions already wait for this device"))
         call = _Call(service, action, dict(arguments or {}), float(timeout or self.timeout))
-        call.deferred = Deferred(lambda _: self._cancel(call))
+        call.deferred = d = Deferred(lambda _: self._cancel(call))
         call.deadline = self.clock.seconds() + call.timeout
         call.timer = self.clock.callLater(call.timeout, self._expired, call)
         self._waiting += (call,)
         self._next()
-        return call.deferred
+        return d
 
     def cancelAll(self, reason: str) -> None:
         """Fail every waiting and running action (the device is gone for now)."""
@@ -179,9 +179,8 @@ class ActionGate:
             if self.clock.seconds() >= call.deadline:  # its timer is due in this same turn: never send it
                 self._stopTimer(call)
                 self.counts["timeouts"] += 1
-                if not call.deferred.called:
-                    call.deferred.errback(ActionTimeout(
-                        f"{call.action}: no answer within {call.timeout:g} s (waiting in the queue)"))
+                self._fire(call, Failure(ActionTimeout(
+                    f"{call.action}: no answer within {call.timeout:g} s (waiting in the queue)")))
                 continue
             self._send(call)
 
@@ -220,6 +219,7 @@ class ActionGate:
                      count=call in self._inFlight)
 
     def _cancel(self, call: _Call) -> None:
+        call.deferred = None  # it fails with CancelledError by itself
         self._waiting = _without(self._waiting, call)
         self._stopTimer(call)
         inner, call.inner = call.inner, None
@@ -242,12 +242,22 @@ class ActionGate:
             inner.cancel()
         if count:
             self._account(call, result)
-        if not call.deferred.called:
-            if isinstance(result, Failure):
-                call.deferred.errback(result)
-            else:
-                call.deferred.callback(result)
+        self._fire(call, result)
         self._next()
+
+    @staticmethod
+    def _fire(call: _Call, result: Any) -> None:
+        """
+        The caller's Deferred fired with C{result}, and let go: it and the
+        call hold each other (its canceller is the call's), and were freed
+        by the cyclic collector only, with the answer (issue 19).
+        """
+        d, call.deferred = call.deferred, None
+        if d is not None and not d.called:
+            if isinstance(result, Failure):
+                d.errback(result)
+            else:
+                d.callback(result)
 
     def _account(self, call: _Call, result: Any) -> None:
         elapsed = self.clock.seconds() - call.started if call.started is not None else 0.0
