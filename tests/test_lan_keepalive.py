@@ -453,3 +453,34 @@ class WithoutTreqKeepAliveTests(KeepAliveTests):
     def setUp(self) -> None:
         withoutTreq(self)
         super().setUp()
+
+
+class BodyWatchTests(unittest.TestCase):
+    def test_letsGo(self) -> None:
+        """
+        Once the body ended, the watch lets go of the reader (whose transport
+        it is) and of its report (which holds the response): with the
+        collector off the reader is freed as soon as nobody else holds it,
+        after the report was told how the body ended (issue 19).
+        """
+        import gc
+        import weakref
+
+        from twisted.python.failure import Failure
+        from twisted.web.client import ResponseDone
+
+        from proxier.lan.keepalive import _BodyWatch
+
+        if gc.isenabled():
+            gc.disable()
+            self.addCleanup(gc.enable)
+        reader = Protocol()
+        told: list = []
+        watch = _BodyWatch(reader, lambda reason, stopped: told.append((reason.type, stopped)))
+        watch.makeConnection(object())
+        self.assertIs(reader.transport, watch)
+        ref = weakref.ref(reader)
+        del reader
+        watch.connectionLost(Failure(ResponseDone()))
+        self.assertEqual(told, [(ResponseDone, False)])
+        self.assertIsNone(ref())

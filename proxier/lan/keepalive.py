@@ -244,10 +244,13 @@ class _BodyWatch(Protocol):
         self.inner.dataReceived(data)
 
     def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
+        # the reader's transport is this watch, which holds the reader, and its report holds the
+        # response: let go of both, so that they are freed at once, not by the cyclic collector (issue 19)
+        inner, ended, self.inner, self.ended = self.inner, self.ended, None, None
         try:
-            self.ended(reason, self.stopped)
+            ended(reason, self.stopped)
         finally:
-            self.inner.connectionLost(reason)
+            inner.connectionLost(reason)
 
 
 class DevicePool:
