@@ -336,6 +336,13 @@ class AttentionTests(DeviceTestCase):
             "DeviceProtection: role granted: Admin",
             "diagnostics IPPing running (asked by the ACS)"])
 
+    def test_keepAliveFallbackNotice(self) -> None:
+        """A member the control point reaches one request per connection says so, and why (issue 19)."""
+        self.assertEqual(self.device.notices(), ())
+        self.upnp.keepAliveFallback = "answers Connection: close every time"
+        self.assertEqual(self.device.notices(), (
+            ("info", "reached one request per connection: it answers Connection: close every time", ""),))
+
 
 class RestartingTests(DeviceTestCase):
     def test_eventsIgnoredWhileRestarting(self) -> None:

@@ -163,7 +163,9 @@ class VirtualDevice(ProxiedDevice):
         L{IDeviceAttention<proxier.interfaces.IDeviceAttention>}: each
         member's DeviceProtection (the control point's layer says what its
         state asks of a person: a certificate to accept, a button to press,
-        the role granted), then the diagnostics under way; what must be
+        the role granted), then the diagnostics under way, and a member
+        reached one request per connection because it mishandled
+        keep-alive (why, for whoever wonders why it is slow); what must be
         done first.
         """
         out: list[tuple[str, str, str]] = []
@@ -171,6 +173,9 @@ class VirtualDevice(ProxiedDevice):
             layer = getattr(getattr(member.upnp, "controlPoint", None), "security", None)
             if layer is not None and getattr(member.upnp, "security", None) is not None:
                 out.extend(layer.notices(member.upnp))
+            fallback = getattr(member.upnp, "keepAliveFallback", "")
+            if fallback:
+                out.append(("info", f"reached one request per connection: it {fallback}", ""))
         out.extend(super().notices())
         order = {"action": 0, "warning": 1}
         return tuple(sorted(out, key=lambda notice: order.get(notice[0], 2)))
