@@ -24,6 +24,33 @@ def subprocessEnv(*extraPath: str) -> dict:
     return dict(os.environ, PYTHONPATH=os.pathsep.join(path))
 
 
+def killedWhileWriting(testCase: unittest.TestCase, script: str, arguments: list[str], pause: float) -> list[int]:
+    """
+    Run the Python C{script} until it has reported a first number on a line,
+    let it go on for C{pause} seconds, SIGKILL it: every number it reported
+    (the kill tests of the state store; a script that reports nothing
+    within 60 s fails the test rather than hang it).
+    """
+    import select
+    import signal
+    import subprocess
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", script, *arguments], stdout=subprocess.PIPE,
+                             bufsize=0,  # unbuffered: communicate(timeout=) reads the pipe itself, past a reader's buffer
+                             env=subprocessEnv())
+    try:
+        ready, _, _ = select.select([child.stdout], [], [], 60)
+        testCase.assertTrue(ready, "the writer reported nothing within 60 s")
+        first = child.stdout.readline()  # type: ignore[union-attr]
+        testCase.assertTrue(first.strip().isdigit(), first)
+        time.sleep(pause)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate(timeout=30)
+    return [int(x) for x in (first + out).split() if x.isdigit()]
+
+
 def runBench(testCase: unittest.TestCase, script: str, *arguments: str) -> str:
     """A script of bench/ run to its end as by hand, on this interpreter: its output (exit 0, nothing on stderr)."""
     import subprocess

@@ -9,12 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import random
-import select
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from typing import Any, Optional
 
 from twisted.internet import defer, task
@@ -23,7 +18,7 @@ from twisted.trial import unittest
 from proxier import journal
 from proxier.journal import JOURNAL, Journal, decodeRecords, encodeRecord
 from proxier.store import Store, StoreError, Writer, _encode
-from tests._helpers import LogCapture, subprocessEnv
+from tests._helpers import LogCapture, killedWhileWriting
 
 
 class CodecTests(unittest.TestCase):
@@ -299,22 +294,10 @@ class KillTests(unittest.TestCase):
         path = self.mktemp()
         Store.open(path)
         rng = random.Random(4321)
-        env = subprocessEnv()
         last = 0
         log = LogCapture(self)
         for _ in range(self.ROUNDS):
-            child = subprocess.Popen([sys.executable, "-c", WRITER, path, str(last)], stdout=subprocess.PIPE,
-                                     bufsize=0, env=env)
-            try:
-                ready, _, _ = select.select([child.stdout], [], [], 60)
-                self.assertTrue(ready, "the writer reported nothing durable within 60 s")
-                first = child.stdout.readline()  # type: ignore[union-attr]
-                self.assertTrue(first.strip().isdigit(), first)
-                time.sleep(rng.uniform(0, 0.05))
-            finally:
-                child.send_signal(signal.SIGKILL)
-                out, _ = child.communicate(timeout=30)
-            reported = [int(x) for x in (first + out).split() if x.isdigit()]
+            reported = killedWhileWriting(self, WRITER, [path, str(last)], rng.uniform(0, 0.05))
             store = Store.open(path)
             one = store.document("first").load()
             two = store.child("endpoint-1").document("second").load()

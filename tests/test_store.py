@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 from proxier.store import Store, StoreError, Writer
 
-from tests._helpers import LogCapture, subprocessEnv
+from tests._helpers import LogCapture, killedWhileWriting
 
 
 class StoreTests(unittest.TestCase):
@@ -207,24 +203,10 @@ class KillTests(unittest.TestCase):
         path = self.mktemp()
         Store.open(path)
         rng = random.Random(1234)
-        env = subprocessEnv()
         last = 0
         log = LogCapture(self)
         for _ in range(self.ROUNDS):
-            child = subprocess.Popen(
-                [sys.executable, "-c", WRITER, path, str(last)],
-                stdout=subprocess.PIPE,
-                bufsize=0,  # unbuffered: communicate(timeout=) reads the pipe itself, past a reader's buffer
-                env=env,
-            )
-            try:
-                first = child.stdout.readline()  # it has saved at least once
-                self.assertTrue(first.strip().isdigit(), first)
-                time.sleep(rng.uniform(0, 0.03))
-            finally:
-                child.send_signal(signal.SIGKILL)
-                out, _ = child.communicate(timeout=30)
-            reported = [int(x) for x in (first + out).split() if x.isdigit()]
+            reported = killedWhileWriting(self, WRITER, [path, str(last)], rng.uniform(0, 0.03))
             payload = Store(path).document("state").load()
             self.assertIsNotNone(payload)
             self.assertIn(payload["n"], (reported[-1], reported[-1] + 1))
