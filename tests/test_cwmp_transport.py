@@ -114,6 +114,31 @@ class HeaderAndCookieTests(unittest.TestCase):
         fired(ACSHTTPSession(agent, ACS, clock=task.Clock()).post(b"<Inform/>"))
         self.assertNotIn("cookie", resource.seen[-1].headers)
 
+    def test_jarAskedOnlyWhenThereIsACookie(self) -> None:
+        """
+        Until the ACS sets a cookie, the session's jar is neither looked up
+        for a POST nor handed an answer (issue 19); the answer that sets one
+        is, and so is every later POST.
+        """
+        def handler(request, n):  # type: ignore[no-untyped-def]
+            if n == 2:
+                request.addCookie(b"session", b"s1", path=b"/")
+            return b""
+
+        resource = Scripted(handler)
+        session = ACSHTTPSession(RequestTraversalAgent(resource), ACS, clock=task.Clock())
+        asked: list[str] = []
+        for name in ("add_cookie_header", "extract_cookies"):
+            original = getattr(session.cookies, name)
+            setattr(session.cookies, name, lambda *a, name=name, original=original: (asked.append(name), original(*a))[1])
+        fired(session.post(b"<Inform/>"))
+        self.assertEqual(asked, [])
+        fired(session.post(b""))
+        self.assertEqual(asked, ["extract_cookies"])
+        fired(session.post(b""))
+        self.assertEqual(asked, ["extract_cookies", "add_cookie_header", "extract_cookies"])
+        self.assertEqual(resource.seen[-1].headers.get("cookie"), ["session=s1"])
+
 
 class AuthenticationTests(unittest.TestCase):
     def digestResource(self, password: str = "pw", lifetime: float = 300,

@@ -37,13 +37,12 @@ from urllib.parse import urljoin, urlsplit
 from hyperlink import URL
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
-from twisted.web.client import CookieAgent
 from twisted.web.http_headers import Headers
 
 from proxier._version import __version__
 from proxier.cwmp.codec import MAX_ENVELOPE_BYTES
 from proxier.httpauth import AuthenticationError, DigestClient, basicAuthorization, parseChallenges
-from proxier.httpbody import describe, requestWithin
+from proxier.httpbody import cookieAgent, describe, requestWithin
 
 __all__ = ["ACSHTTPSession", "HTTPResult", "TransportError", "MAX_REDIRECTS", "USER_AGENT"]
 
@@ -169,7 +168,7 @@ class ACSHTTPSession:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
         self.url = url
         self.cookies = CookieJar()
-        self._agent = CookieAgent(_CookieFilter(agent), self.cookies)
+        self._agent = cookieAgent(_CookieFilter(agent), self.cookies)
         self._username = username
         self._password = password
         self._clock = clock

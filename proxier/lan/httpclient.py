@@ -323,7 +323,7 @@ class DeviceHTTPClient:
         from twisted.web.client import ContentDecoderAgent, GzipDecoder
 
         self.cookies = CookieJar()
-        self.agent = ContentDecoderAgent(_jarAgent(agent, self.cookies), [(b"gzip", GzipDecoder)])
+        self.agent = ContentDecoderAgent(httpbody.cookieAgent(agent, self.cookies), [(b"gzip", GzipDecoder)])
 
     def request(self, method: str, url: str, *, headers: Optional[Headers] = None, data: Optional[bytes] = None,
                 allow_redirects: bool = False, unbuffered: bool = True) -> "Deferred[Any]":
@@ -332,38 +332,6 @@ class DeviceHTTPClient:
         producer = httpbody.BytesProducer(data) if data is not None else None
         return self.agent.request(method.encode("ascii").upper(), _treqURI(url),
                                   headers if headers is not None else Headers(), producer)
-
-
-def _jarAgent(agent: Any, jar: Any) -> Any:
-    """
-    Twisted's C{CookieAgent} on C{jar}, which does its work only when there
-    is some: while the jar is empty a request has no cookie to carry, and
-    an answer without C{Set-Cookie} (or C{Set-Cookie2}) has none to keep —
-    nearly every device and answer. Its stand-in for a urllib request parses
-    the URL again, and with the jar's look-ups and sweeps it was ~3 % of the
-    proxier's time bootstrapping 1,000 devices (issue 19). Whatever it does
-    otherwise is C{CookieAgent}'s own, so the cookies kept and sent stay
-    treq's.
-    """
-    from twisted.web import client
-
-    # Twisted 23.8 renamed its stand-ins for urllib's request (Debian 12 has 22.4)
-    fakeRequest = getattr(client, "_FakeStdlibRequest", None) or getattr(client, "_FakeUrllib2Request")
-
-    class JarAgent(client.CookieAgent):
-        def request(self, method: bytes, uri: bytes, headers: Optional[Headers] = None,
-                    bodyProducer: Any = None) -> "Deferred[Any]":
-            if len(self.cookieJar):
-                return super().request(method, uri, headers, bodyProducer)
-            d = self._agent.request(method, uri, headers if headers is not None else Headers(), bodyProducer)
-            return d.addCallback(self._extractIfSet, uri)
-
-        def _extractIfSet(self, response: Any, uri: bytes) -> Any:
-            if response.headers.hasHeader(b"set-cookie") or response.headers.hasHeader(b"set-cookie2"):
-                return self._extractCookies(response, fakeRequest(uri))
-            return response
-
-    return JarAgent(agent, jar)
 
 
 def makeHTTPClient(reactor: Any, connectTimeout: float = 10.0, *,
