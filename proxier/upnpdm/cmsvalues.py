@@ -154,12 +154,9 @@ class ValueTyping:
         device must be asked the Types first.
         """
         nodes = self.schema.nodes.reading()
-        infos = []
-        for path, _ in raw:
-            info = nodes.get(structureOf(path))
-            if info is None and path != root:
-                return None
-            infos.append(info)
+        infos = [nodes.get(structureOf(path)) for path, _ in raw]
+        if None in infos and any(info is None and path != root for (path, _), info in zip(raw, infos)):
+            return None
         return self._typedEach(raw, infos, known, toCWMP)
 
     def typedAll(self, raw: Sequence[tuple[str, str]], known: Mapping[str, str],

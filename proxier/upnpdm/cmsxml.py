@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from itertools import islice
+from sys import intern
 from typing import Iterable, Optional
 
 from lxml import etree
@@ -232,7 +233,7 @@ def parseParameterValueList(value: str) -> list[tuple[str, str]]:
     if plain is not None:
         if len(plain) > MAX_ENTRIES:
             raise CMSDocumentError(f"more than {MAX_ENTRIES} <Parameter> entries")
-        out = [(internText(path.strip()), text) for path, text in plain]
+        out = [(intern(path.strip()), text) for path, text in plain]  # internText, without a call more
         for path, _ in out:
             if not path:
                 raise CMSDocumentError("a <Parameter> without <ParameterPath>")
