@@ -735,7 +735,8 @@ class CoverageTests(unittest.TestCase):
         layout (issue 19): asked again, of this composite or another of the
         same mount paths, they are not routed one by one, and the other's own
         mount answers; a request of two mounts, or with a bad name, is not
-        remembered; past the bound all are forgotten at once.
+        remembered, nor one of too many names; past the bound all are
+        forgotten at once.
         """
         def tree() -> TreeDataModel:
             return TreeDataModel(Object("Device", Parameter("X", String()), Parameter("Y", String()),
@@ -756,6 +757,9 @@ class CoverageTests(unittest.TestCase):
         self.assertEqual(list(first._routes.requests), [("Device.X", "Device.Y")])
         self.patch(composite, "_MAX_REQUESTS", 1)
         self.successResultOf(second.getParameterValues(["Device.Y"]))
+        self.assertEqual(list(first._routes.requests), [("Device.Y",)])
+        self.patch(composite, "_MAX_REQUEST_NAMES", 1)
+        self.successResultOf(second.getParameterValues(["Device.X", "Device.Y"]))
         self.assertEqual(list(first._routes.requests), [("Device.Y",)])
 
     def test_aliasCoversOneInstanceByNumber(self) -> None:

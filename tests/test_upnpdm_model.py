@@ -435,6 +435,9 @@ class RoutingTests(ModelTestCase):
         self.patch(cmsrouting, "_MAX_PLANS", 1)
         self.model.routing.resolveAllNow(names[2:], held)
         self.assertEqual([key[1] for key in cmsrouting._plans], [tuple(names[2:])])
+        self.patch(cmsrouting, "_MAX_PLAN_NAMES", 2)
+        self.model.routing.resolveAllNow(names, held)
+        self.assertEqual([key[1] for key in cmsrouting._plans], [tuple(names[2:])])
 
     def test_faultStopsAtTheSameName(self) -> None:
         """A name outside the model faults before an alias after it is read from the device."""

@@ -482,7 +482,7 @@ class CompositeDataModel:
                 single = mount
             elif mount is not single:
                 return None
-        if single is not None:
+        if single is not None and len(asked) <= _MAX_REQUEST_NAMES:
             if len(routes.requests) >= _MAX_REQUESTS:
                 routes.requests.clear()
             routes.requests[asked] = self._byDepth.index(single)
@@ -719,8 +719,9 @@ class _Forwarder:
 #: Object paths whose route a layout of mounts remembers, and parameter names
 #: likewise (then it starts afresh).
 _MAX_ROUTES = 4096
-#: Requests whose one mount a layout remembers (then it starts afresh).
-_MAX_REQUESTS = 256
+#: Requests whose one mount a layout remembers (then it starts afresh), of at most so many names.
+_MAX_REQUESTS = 32
+_MAX_REQUEST_NAMES = 256
 #: The layouts of mounts whose routes are remembered (then every layout starts afresh).
 _MAX_LAYOUTS = 64
 

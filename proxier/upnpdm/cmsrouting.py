@@ -47,9 +47,11 @@ def treeOrder(name: str) -> tuple:
 #: translator and the names: C{(plan, instance look-ups)}, the look-ups C{(table, segment, UPnP
 #: number)} each. Shared by every device of a model (issue 19: an ACS asks the same names again and
 #: again, and a fleet's devices mostly number their instances alike): a device whose look-ups give
-#: the same numbers, holding none of the names itself, has the same plan. Bounded, then forgotten.
+#: the same numbers, holding none of the names itself, has the same plan. Bounded (plans of at most
+#: L{_MAX_PLAN_NAMES} names), then forgotten.
 _plans: dict[tuple[Any, tuple[str, ...]], tuple[tuple[tuple[str, Optional[str]], ...], tuple]] = {}
 _MAX_PLANS = 32
+_MAX_PLAN_NAMES = 256
 
 
 @lru_cache(maxsize=64)
@@ -199,7 +201,7 @@ class NameRouting:
         lookups: list = []
         if self._resolveKnown(names, held, plan, lookups) < len(names):
             return None
-        if key is not None and None not in lookups:
+        if key is not None and len(plan) <= _MAX_PLAN_NAMES and None not in lookups:
             if len(_plans) >= _MAX_PLANS:
                 _plans.clear()
             _plans[key] = (tuple(plan), tuple(dict.fromkeys(lookups)))
