@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks
+from twisted.python.failure import Failure
 
 from proxier.upnp.description import (
     MAX_DESCRIPTION_BYTES,
@@ -32,7 +33,7 @@ from proxier.upnp.description import (
     parseDeviceDescription,
     parseSCPD,
 )
-from proxier.lan.httpclient import HTTPFailure, Requester
+from proxier.lan.httpclient import HTTPFailure, HTTPResult, Requester
 from proxier.upnp.ssdp import parseType
 from proxier.lan.urlpolicy import Origin, Target, URLPolicy, URLRefused
 from proxier.sharing import internText
@@ -193,16 +194,25 @@ class DescriptionFetcher:
             self._parsed.move_to_end(key)
         return scpd
 
-    @inlineCallbacks
-    def _get(self, target: Target, origin: Origin, what: str) -> Any:
-        try:
-            result = yield self.requester.request(
-                "GET", target, origin, timeout=self.timeout, maxBytes=self.maxBytes, redirects=self.redirects
-            )
-        except URLRefused as e:
-            raise FetchError(f"{what}: redirect refused: {e}") from None
-        except HTTPFailure as e:
-            raise FetchError(f"{what}: {e}") from None
-        if result.code != 200:
-            raise FetchError(f"{what} at {target.url[:200]}: HTTP {result.code}")
-        return result.body, result.url
+    def _get(self, target: Target, origin: Origin, what: str) -> "Deferred[tuple[bytes, str]]":
+        """
+        The body of a GET, and the URL that answered. Callbacks, not
+        inlineCallbacks: four a device (issue 19; on Twisted 22.4 each
+        inlineCallbacks call leaves a reference cycle to the collector).
+        """
+        def answered(result: HTTPResult) -> tuple[bytes, str]:
+            if result.code != 200:
+                raise FetchError(f"{what} at {target.url[:200]}: HTTP {result.code}")
+            return result.body, result.url
+
+        def failed(failure: Failure) -> Failure:
+            if failure.check(URLRefused):
+                raise FetchError(f"{what}: redirect refused: {failure.value}")
+            if failure.check(HTTPFailure):
+                raise FetchError(f"{what}: {failure.value}")
+            return failure
+
+        d = self.requester.request(
+            "GET", target, origin, timeout=self.timeout, maxBytes=self.maxBytes, redirects=self.redirects
+        )
+        return d.addCallbacks(answered, failed)
