@@ -96,6 +96,28 @@ class FetcherTests(unittest.TestCase):
         self.assertTrue(result.check(FetchError))
         self.assertIn("HTTP 404", str(result.value))
 
+    def test_requestFailures(self) -> None:
+        """A redirect refused and a failed request fail the fetch with a FetchError saying so; anything else passes."""
+        from twisted.internet.defer import fail
+
+        from proxier.lan.httpclient import HTTPFailure
+
+        class Failing:
+            def __init__(self, error: Exception) -> None:
+                self.error = error
+
+            def request(self, *a: object, **kw: object) -> object:
+                return fail(self.error)
+
+        for error, wanted in ((URLRefused("to 127.0.0.1"), "description: redirect refused: to 127.0.0.1"),
+                              (HTTPFailure("GET x: no answer"), "description: GET x: no answer")):
+            self.fetcher.requester = Failing(error)
+            result = self.fetch()
+            self.assertTrue(result.check(FetchError))
+            self.assertEqual(str(result.value), wanted)
+        self.fetcher.requester = Failing(KeyError("bug"))
+        self.assertTrue(self.fetch().check(KeyError))
+
     def test_malformedDescription(self) -> None:
         """A hostile or malformed description fails with FetchError."""
         self.device.documents[b"/desc.xml"] = b'<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><root>&e;</root>'
