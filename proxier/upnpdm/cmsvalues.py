@@ -155,7 +155,8 @@ class ValueTyping:
         """
         nodes = self.schema.nodes.reading()
         infos = [nodes.get(structureOf(path)) for path, _ in raw]
-        if None in infos and any(info is None and path != root for (path, _), info in zip(raw, infos)):
+        # all(): a node's info is true, and None false, without the dataclass's __eq__ that "None in" calls
+        if not all(infos) and any(info is None and path != root for (path, _), info in zip(raw, infos)):
             return None
         return self._typedEach(raw, infos, known, toCWMP)
 
