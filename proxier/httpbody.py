@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
+from twisted.web import client
 from twisted.web.client import ResponseDone
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
@@ -221,6 +222,25 @@ def requestWithin(agent: Any, method: bytes, uri: bytes, headers: Any, body: Opt
     return d.addBoth(finished)
 
 
+# Twisted 23.8 renamed its stand-in for urllib's request (Debian 12 has 22.4)
+_FakeRequest = getattr(client, "_FakeStdlibRequest", None) or getattr(client, "_FakeUrllib2Request")
+
+
+class _JarAgent(client.CookieAgent):
+    """L{cookieAgent}'s agent."""
+
+    def request(self, method: bytes, uri: bytes, headers: Any = None, bodyProducer: Any = None) -> Deferred:
+        if len(self.cookieJar):
+            return super().request(method, uri, headers, bodyProducer)
+        d = self._agent.request(method, uri, headers if headers is not None else Headers(), bodyProducer)
+        return d.addCallback(self._extractIfSet, uri)
+
+    def _extractIfSet(self, response: Any, uri: bytes) -> Any:
+        if response.headers.hasHeader(b"set-cookie") or response.headers.hasHeader(b"set-cookie2"):
+            return self._extractCookies(response, _FakeRequest(uri))
+        return response
+
+
 def cookieAgent(agent: Any, jar: Any) -> Any:
     """
     Twisted's C{CookieAgent} on C{jar}, which does its work only when there
@@ -234,21 +254,4 @@ def cookieAgent(agent: Any, jar: Any) -> Any:
     Whatever it does otherwise is C{CookieAgent}'s own, so the cookies kept
     and sent stay the same.
     """
-    from twisted.web import client
-
-    # Twisted 23.8 renamed its stand-ins for urllib's request (Debian 12 has 22.4)
-    fakeRequest = getattr(client, "_FakeStdlibRequest", None) or getattr(client, "_FakeUrllib2Request")
-
-    class JarAgent(client.CookieAgent):
-        def request(self, method: bytes, uri: bytes, headers: Any = None, bodyProducer: Any = None) -> Deferred:
-            if len(self.cookieJar):
-                return super().request(method, uri, headers, bodyProducer)
-            d = self._agent.request(method, uri, headers if headers is not None else Headers(), bodyProducer)
-            return d.addCallback(self._extractIfSet, uri)
-
-        def _extractIfSet(self, response: Any, uri: bytes) -> Any:
-            if response.headers.hasHeader(b"set-cookie") or response.headers.hasHeader(b"set-cookie2"):
-                return self._extractCookies(response, fakeRequest(uri))
-            return response
-
-    return JarAgent(agent, jar)
+    return _JarAgent(agent, jar)
