@@ -388,7 +388,7 @@ class CMSDataModel:
         return self._gpvPlanned(plan, held)
 
     def _gpvPlanned(self, plan: list[tuple[str, Optional[str]]], held: Mapping[str, ParameterValue]) -> Deferred:
-        contents = list(dict.fromkeys(cms for _, cms in plan if cms is not None))
+        contents = list(dict.fromkeys([cms for _, cms in plan if cms is not None]))
         # a parameter asked by its name is answered under it, not translated back (but a Common Objects one)
         reverse = self.names.translator.reverse
         known = {cms: name for name, cms in plan if cms is not None and cms[-1] != "/" and cms not in reverse}
@@ -453,7 +453,7 @@ class CMSDataModel:
             prefixes = tuple(c for c in chunk if c[-1] == "/")
             pairs = cmsxml.parseParameterValueList(answer.get("ParameterValueList", ""))
             if not prefixes:  # parameters only (the usual request): what was asked, an exact path ends in no "/"
-                raw.extend(pair for pair in pairs if pair[0] in exact)
+                raw.extend([pair for pair in pairs if pair[0] in exact])
             else:
                 for path, value in pairs:
                     if path.endswith("/"):
