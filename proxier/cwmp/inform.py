@@ -59,16 +59,24 @@ class InformParameters:
         """Learn again which forced-inform parameters the model has (for the next ACS)."""
         self._forcedNames = None
 
-    @defer.inlineCallbacks
-    def parameters(self, valueChanges: tuple[ParameterValue, ...]) -> Any:
+    def parameters(self, valueChanges: tuple[ParameterValue, ...]) -> Deferred:
         """
         The Inform's ParameterList: the forced-inform parameters (those the
         changes carry left out), then the changed ones. Never fails;
-        cancellable.
+        cancellable. Without changes (a BOOTSTRAP, a BOOT, a PERIODIC...)
+        the forced ones alone, not gathered with an empty list (issue 19:
+        two Deferreds and an inlineCallbacks call an Inform).
         """
-        forced, current = yield defer.gatherResults([self._forcedParameters(), self._currentValues(valueChanges)])
-        changed = {v.name for v in current}
-        return [p for p in forced if p.name not in changed] + list(current)
+        if not valueChanges:
+            return self._forcedParameters()  # type: ignore[no-any-return]
+
+        def merged(results: list) -> list:
+            forced, current = results
+            changed = {v.name for v in current}
+            return [p for p in forced if p.name not in changed] + list(current)
+
+        gathered = defer.gatherResults([self._forcedParameters(), self._currentValues(valueChanges)])
+        return gathered.addCallback(merged)
 
     @defer.inlineCallbacks
     def _currentValues(self, valueChanges: tuple[ParameterValue, ...]) -> Any:
