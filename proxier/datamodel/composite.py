@@ -491,7 +491,9 @@ class CompositeDataModel:
     def _onlyAsked(self, result: list, asked: list[str]) -> list:
         """L{_readMany}'s merge of the one model asked only parameters of one mount: what it answered of them."""
         if type(result) is list and [item.name for item in result] == asked:
-            return result  # each name asked answered in turn (the usual answer): all of it (issue 19: no set made)
+            # each name asked answered in turn (the usual answer): all of it, a list of its own as before
+            # (issue 19: no set made)
+            return result[:]
         exact = set(asked)
         kept = [item for item in result if item.name in exact]
         if len(kept) < len(result):
