@@ -408,6 +408,34 @@ class CopyTests(unittest.TestCase):
         self.successResultOf(self.copy.refresh())
         self.assertEqual(self.copy.at, 105)
 
+    def test_readingOvertakenByAWrite(self) -> None:
+        """
+        A reading that a write reached the device during (its values read
+        before it) is read again, not taken: the copy never holds the value
+        the write replaced (a faster device made it a race the tests lost).
+        """
+        from twisted.internet import defer
+
+        model, gates = self.model, [defer.Deferred()]
+
+        class Slowed:
+            """The model, its first attributes answered once the gate opens."""
+
+            getParameterNames = model.getParameterNames
+            getParameterValues = model.getParameterValues
+
+            def getParameterAttributes(self, names: Any) -> defer.Deferred:
+                return gates.pop().addCallback(lambda _: model.getParameterAttributes(names)) if gates else \
+                    model.getParameterAttributes(names)
+
+        copy, gate = CMSCopy(Slowed(), self.clock), gates[0]
+        reading = copy.refresh()
+        self.model.setLocal("Device.Time.NTPServer1", "pushed")
+        self.assertFalse(self.successResultOf(copy.reread(["Device.Time.NTPServer1"])))  # not held yet
+        gate.callback(None)
+        self.successResultOf(reading)
+        self.assertEqual([v.value for v in copy.read(["Device.Time.NTPServer1"])], ["pushed"])
+
     def test_bounded(self) -> None:
         """A tree larger than the copy's limit is not copied: its reads are the model's."""
         copy = CMSCopy(self.model, self.clock, limit=5)

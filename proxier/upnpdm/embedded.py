@@ -114,6 +114,7 @@ class CMSCopy:
         self.at: Optional[float] = None  # the last whole reading
         self._objects: set[str] = set()
         self._whole = 0  # whole readings started: only the last one started is kept
+        self._writes = 0  # writes read back (L{reread}): a reading a write overtook is read again
 
     @property
     def held(self) -> bool:
@@ -138,20 +139,25 @@ class CMSCopy:
         if whole:
             self._whole += 1
         started = self._whole
-        try:
-            names = yield self.model.getParameterNames(below, False)
-            kept = len(names) + (0 if whole else sum(1 for i in self.names or () if not i.name.startswith(below)))
-            if kept > self.limit:
-                self.log.warn("{n} names: more than the {limit} a row's copy holds; its reads ask the device",
-                              n=kept, limit=self.limit)
-                self._drop()
+        while True:
+            writes = self._writes
+            try:
+                names = yield self.model.getParameterNames(below, False)
+                kept = len(names) + (0 if whole else sum(1 for i in self.names or () if not i.name.startswith(below)))
+                if kept > self.limit:
+                    self.log.warn("{n} names: more than the {limit} a row's copy holds; its reads ask the device",
+                                  n=kept, limit=self.limit)
+                    self._drop()
+                    return None
+                values = yield self.model.getParameterValues([below])
+                attributes = yield self.model.getParameterAttributes([below])
+            except CWMPFault as fault:
+                self.log.info("the row's copy of {path} was not read again ({code} {why})", path=below,
+                              code=fault.code, why=fault.string)
                 return None
-            values = yield self.model.getParameterValues([below])
-            attributes = yield self.model.getParameterAttributes([below])
-        except CWMPFault as fault:
-            self.log.info("the row's copy of {path} was not read again ({code} {why})", path=below,
-                          code=fault.code, why=fault.string)
-            return None
+            if writes == self._writes:
+                break
+            # a write reached the device while it was read: what was read may be older than the write
         if whole:
             if started != self._whole:
                 return None  # a newer reading is under way
@@ -180,8 +186,10 @@ class CMSCopy:
         """
         The values (or attributes) of C{names} read again after the proxier
         changed them on the device. Fires with whether they were read (the
-        model may need the device).
+        model may need the device). A reading under way (L{refresh}) reads
+        again: what it read may be older than the change.
         """
+        self._writes += 1
         if not self.covers(names):
             return False
         try:
