@@ -71,8 +71,6 @@ __all__ = ["ProxierService", "DeviceDirectory", "ProtocolContext", "IDeviceListe
 
 # How often the proxier's own tree looks for parameters that changed by themselves.
 POLL_INTERVAL = 60.0
-# New objects between two collections of the cyclic collector's youngest generation while the service runs.
-COLLECTOR_THRESHOLD = 2_000
 
 
 class IDeviceListener(Protocol):
@@ -238,7 +236,7 @@ class ProxierService(MultiService):
         self.notifier = notifier if notifier is not None else Notifier()
         self._watchdog: Any = None
         self._previousSIGHUP: Any = None
-        self._collectorThresholds: Optional[tuple[int, ...]] = None
+        self._frozen = False  # what the process held at start is out of the collector's walks (_freezeStartup)
         self._running = config  # the configuration in force, for SIGHUP to compare with
         #: ProxyProtocol value → "virtual", "embedded" or "both" (the protocols' [section] mechanism)
         self.mechanisms = mechanismOf(self.protocols, config)
@@ -374,7 +372,7 @@ class ProxierService(MultiService):
         )
         if self.writer is not None:
             self.store.writeWith(self.writer)
-        self._spaceCollections()
+        self._freezeStartup()
         try:
             super().startService()
         except ConfigError as e:
@@ -391,7 +389,7 @@ class ProxierService(MultiService):
         self._watchdog = None
         self._restoreSIGHUP()
         stopped = defer.maybeDeferred(super().stopService)
-        stopped.addBoth(self._restoreCollections)
+        stopped.addBoth(self._thawStartup)
         writer = self.writer
         if writer is not None and self.store.writer is writer:
 
@@ -406,36 +404,35 @@ class ProxierService(MultiService):
             stopped.addBoth(flush)
         return stopped
 
-    def _spaceCollections(self) -> None:
+    def _freezeStartup(self) -> None:
         """
-        Run the cyclic garbage collector's youngest generation after
-        L{COLLECTOR_THRESHOLD} new objects rather than CPython's 700 while
-        the tree runs. Devices coming up make objects by the million (a
-        Deferred, headers, a parsed answer for every HTTP exchange), nearly
-        all freed by their reference counts; collecting every 700 brought
-        the older generations' collections every 70,000, and each full one
-        walks every object the devices hold: a fifth (venv) to a third
-        (Debian 12) of the proxier's CPU bootstrapping 1,000 devices (issue
-        19). Garbage in cycles waits longer: Debian 12's idle RSS once
-        1,000 devices bootstrapped, 90.5 MiB at 700, is 95.5 at 2,000 and
-        100.9 at 5,000, which bootstrapped them in 25.6 s rather than 27.4
-        (32.6 at 700; the venv's RSS the same). A collector set to run more
-        seldom still, or turned off, is left as it is.
+        Collect once, then leave what the process holds at start (Twisted,
+        lxml, the configuration, the tree: objects that live as long as the
+        process) out of every later walk of the cyclic garbage collector
+        (C{gc.freeze}). Devices coming up make objects by the million, and
+        each full collection walked every object held, those of the start
+        included (issue 19). Shipped twistd on Debian 12's libraries, where
+        each HTTP exchange still leaves a reference cycle, 1,000 devices,
+        single runs: 32.9 s to BOOTSTRAP with 27.6 KiB a device as CPython
+        collects; 29.9 s with 27.7 KiB with this. Spacing the collections
+        instead (the youngest generation every 2,000 new objects) took
+        29.7 s but 31.1 KiB a device: garbage in cycles waited longer and
+        left the heap fragmented. A collector turned off is left alone.
         """
         import gc
 
-        thresholds = gc.get_threshold()
-        if thresholds[0] and thresholds[0] < COLLECTOR_THRESHOLD:
-            self._collectorThresholds = thresholds
-            gc.set_threshold(COLLECTOR_THRESHOLD, *thresholds[1:])
+        if gc.isenabled():
+            gc.collect()
+            gc.freeze()
+            self._frozen = True
 
-    def _restoreCollections(self, result: Any) -> Any:
-        """The collector's thresholds as they were before L{_spaceCollections}."""
+    def _thawStartup(self, result: Any) -> Any:
+        """What L{_freezeStartup} left out is walked again once the tree stopped."""
         import gc
 
-        if self._collectorThresholds is not None:
-            gc.set_threshold(*self._collectorThresholds)
-            self._collectorThresholds = None
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
         return result
 
     def _ready(self) -> None:

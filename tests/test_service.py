@@ -130,42 +130,36 @@ class ServiceTests(unittest.TestCase):
         self.assertTrue(any("no devices found yet" in t for t in texts), texts)
         service.stopService()
 
-    def test_collectorSpaced(self) -> None:
+    def test_startupFrozen(self) -> None:
         """
-        While the tree runs, the cyclic collector's youngest generation waits
-        for COLLECTOR_THRESHOLD new objects (the older generations' factors
-        kept); stopped, the thresholds are back as they were.
+        While the tree runs, what the process held when it started is left
+        out of the cyclic collector's walks (frozen, after one collection);
+        stopped, it is walked again.
         """
         import gc
 
-        from proxier.service import COLLECTOR_THRESHOLD
-
-        before = gc.get_threshold()
-        self.addCleanup(gc.set_threshold, *before)
-        gc.set_threshold(700, 10, 10)
+        self.addCleanup(gc.unfreeze)
+        gc.unfreeze()
         service = ProxierService(load(None).replace("connection_request", port=0), Store.open(self.mktemp()), [],
                                  reactor=MemoryReactorClock())
         service.startService()
-        self.assertEqual(gc.get_threshold(), (COLLECTOR_THRESHOLD, 10, 10))
+        self.assertGreater(gc.get_freeze_count(), 0)
         service.stopService()
-        self.assertEqual(gc.get_threshold(), (700, 10, 10))
+        self.assertEqual(gc.get_freeze_count(), 0)
 
-    def test_collectorLeftAlone(self) -> None:
-        """A collector already set to run more seldom, or turned off, is left as it is."""
+    def test_collectorOffLeftAlone(self) -> None:
+        """A collector turned off is left as it is: nothing collected, nothing frozen."""
         import gc
 
-        from proxier.service import COLLECTOR_THRESHOLD
-
-        before = gc.get_threshold()
-        self.addCleanup(gc.set_threshold, *before)
-        for thresholds in ((COLLECTOR_THRESHOLD * 2, 5, 5), (0, 10, 10)):
-            gc.set_threshold(*thresholds)
-            service = ProxierService(load(None).replace("connection_request", port=0), Store.open(self.mktemp()), [],
-                                     reactor=MemoryReactorClock())
-            service.startService()
-            self.assertEqual(gc.get_threshold(), thresholds)
-            service.stopService()
-            self.assertEqual(gc.get_threshold(), thresholds)
+        self.addCleanup(gc.enable)
+        gc.unfreeze()
+        gc.disable()
+        service = ProxierService(load(None).replace("connection_request", port=0), Store.open(self.mktemp()), [],
+                                 reactor=MemoryReactorClock())
+        service.startService()
+        self.assertEqual(gc.get_freeze_count(), 0)
+        service.stopService()
+        self.assertFalse(gc.isenabled())
 
 
 @implementer(IReloadable)
