@@ -291,6 +291,13 @@ class KillTests(unittest.TestCase):
     ROUNDS = 20
 
     def test_killedWriter(self) -> Any:
+        """
+        Twenty times: a writer changes two documents in turn through the
+        journal, waiting for the disk every third change, and is SIGKILLed
+        at a random moment; reopened, both hold at least what it last
+        reported durable, the second never ahead of the first, checksums
+        good.
+        """
         path = self.mktemp()
         Store.open(path)
         rng = random.Random(4321)
