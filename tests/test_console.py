@@ -523,6 +523,26 @@ class BindRuleTests(unittest.TestCase):
             else:
                 self.assertIn(why, verdict or "", (address, names))
 
+    def test_portTakenInTheSameInstant(self) -> None:
+        """
+        A port another process bound in the same instant (listen() refused
+        with EADDRINUSE, not bind()) is a ConfigError naming [console] port,
+        as a port taken before is: the demo then takes a free one.
+        """
+        import errno
+
+        class Racing(MemoryReactorClock):
+            def listenTCP(self, port: int, factory: Any, backlog: int = 50, interface: str = "") -> Any:
+                raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
+
+        config = configmod.load(None).replace("console", enable=True, listen_address="127.0.0.1")
+        service = ConsoleService(config, FakeSource(), reactor=Racing(), interfaces=lambda: [LAN, WAN],
+                                 wan=lambda: ["eth0"])
+        with self.assertRaises(configmod.ConfigError) as caught:
+            service.listen()
+        self.assertIn("[console] port", str(caught.exception))
+        self.assertIn("Address already in use", str(caught.exception))
+
     def test_refusedAtStart(self) -> None:
         """The service refuses to listen where the rule says no, with a ConfigError naming the key."""
         config = configmod.load(None).replace("console", enable=True, listen_address="203.0.113.7",

@@ -234,9 +234,12 @@ class ConsoleService(Service):
                 self._listening = self._reactor.listenSSL(self.section["port"], self.site, tls, interface=address)
             else:
                 self._listening = self._reactor.listenTCP(self.section["port"], self.site, interface=address)
-        except CannotListenError as e:
+        except (CannotListenError, OSError) as e:
+            # bind() refused: CannotListenError; listen() refused, another process having bound the
+            # port in the same instant (both with SO_REUSEADDR): the OSError itself
+            reason = e.socketError if isinstance(e, CannotListenError) else (e.strerror or str(e))
             raise ConfigError(self._config.path, "console", "port",
-                              f"cannot listen on {address} port {self.section['port']}: {e.socketError}") from None
+                              f"cannot listen on {address} port {self.section['port']}: {reason}") from None
         self.port = self._listening.getHost().port
 
     def _tlsOptions(self) -> Any:
