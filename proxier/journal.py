@@ -34,7 +34,7 @@ import struct
 import time
 from typing import Any, Callable, Iterable, Optional
 
-__all__ = ["Journal", "Disk", "replay", "encodeRecord", "decodeRecords", "writeFile", "fsyncDirectory",
+__all__ = ["Journal", "Disk", "replay", "encodeRecord", "decodeRecords", "replaceFile", "writeFile", "fsyncDirectory",
            "temporaryName", "JOURNAL", "LIMIT"]
 
 #: The journal's name in the state directory (a dot file: never a document or a child store).
@@ -144,22 +144,7 @@ class Disk:
         Replace the file C{path} with C{body} (C{None}: remove it) atomically
         but without an fsync: the journal holds the change already.
         """
-        if body is None:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
-            return
-        tmp = temporaryName(path)
-        try:
-            writeFile(tmp, body, sync=False)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        replaceFile(path, body, _writeUnsynced, durable=False)
 
     def syncFilesystem(self, directory: str) -> None:
         """Make every file written so far on C{directory}'s file system durable (a checkpoint)."""
@@ -197,11 +182,11 @@ def _syncfs(directory: str) -> None:
     if _syncfsCall is False:
         os.sync()
         return
-    call, errno = _syncfsCall
+    call, getErrno = _syncfsCall
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         if call(fd) != 0:
-            code = errno()
+            code = getErrno()
             raise OSError(code, os.strerror(code), directory)
     finally:
         os.close(fd)
@@ -347,6 +332,35 @@ def temporaryName(path: str) -> str:
     return os.path.join(os.path.dirname(path), f".{os.path.basename(path)[:-5]}.{os.getpid()}.tmp")
 
 
+def replaceFile(path: str, body: Optional[bytes], write: Optional[Callable[[str, bytes], None]] = None,
+                durable: bool = True) -> None:
+    """
+    Replace the file C{path} with C{body} (C{None}: remove it) atomically:
+    C{write} (default L{writeFile}, fsync'd) writes a temporary file,
+    renamed over the old one; C{durable}: the directory is fsync'd too, so
+    that the rename survives a power cut.
+    """
+    directory = os.path.dirname(path)
+    if body is None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    else:
+        tmp = temporaryName(path)
+        try:
+            (write or writeFile)(tmp, body)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    if durable:
+        fsyncDirectory(directory)
+
+
 def writeFile(path: str, body: bytes, sync: bool = True) -> None:
     """Write a new file whole, fsync'd unless C{sync} is false."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -356,6 +370,10 @@ def writeFile(path: str, body: bytes, sync: bool = True) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _writeUnsynced(path: str, body: bytes) -> None:
+    writeFile(path, body, sync=False)
 
 
 def _writeAll(fd: int, data: bytes) -> None:

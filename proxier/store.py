@@ -81,7 +81,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import hashlib
 import json
 import os
@@ -96,7 +95,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from proxier.journal import LIMIT as JOURNAL_LIMIT
-from proxier.journal import Disk, Journal, fsyncDirectory, replay, temporaryName, writeFile
+from proxier.journal import Disk, Journal, replaceFile, replay, writeFile
 from proxier.sharing import internText
 
 __all__ = ["Store", "Document", "StoreError", "Retrier", "Writer", "RETRY_INTERVAL", "WRITE_WINDOW", "APART_RATE"]
@@ -219,7 +218,7 @@ class Store:
             raise StoreError(f"cannot write in {path}: {e.strerror}") from None
         store = cls(path, **kw)
         try:
-            replay(store.path, _isDocumentPath, functools.partial(_replace, write=writeFile), cls.log)
+            replay(store.path, _isDocumentPath, replaceFile, cls.log)
         except OSError as e:
             raise StoreError(f"the state journal in {path} cannot be replayed ({e.strerror or e}); not starting "
                              f"from documents it would have repaired") from None
@@ -409,7 +408,7 @@ class Document:
 
     def _put(self, body: Optional[bytes]) -> None:
         """Replace the file with C{body}, or remove it for C{None}, durably (without a writer)."""
-        _replace(self.path, body, self._store._root.write)
+        replaceFile(self.path, body, self._store._root.write)
 
     def _failed(self, error: BaseException) -> None:
         failing = self._store._failing
@@ -965,27 +964,6 @@ class Retrier:
         if self._call is not None and self._call.active():
             self._call.cancel()
         self._call = None
-
-
-def _replace(path: str, body: Optional[bytes], write: Callable[[str, bytes], None]) -> None:
-    """
-    Replace the file C{path} with C{body} (C{None}: remove it) atomically and
-    durably: C{write} writes and fsyncs a temporary file, renamed over the
-    old one, and the directory is fsync'd.
-    """
-    directory = os.path.dirname(path)
-    if body is None:
-        _unlinkQuietly(path)
-        fsyncDirectory(directory)
-        return
-    tmp = temporaryName(path)
-    try:
-        write(tmp, body)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlinkQuietly(tmp)
-        raise
-    fsyncDirectory(directory)
 
 
 def _isDocumentPath(relative: str) -> bool:
