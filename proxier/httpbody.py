@@ -222,8 +222,9 @@ def requestWithin(agent: Any, method: bytes, uri: bytes, headers: Any, body: Opt
     return d.addBoth(finished)
 
 
-# Twisted 23.8 renamed its stand-in for urllib's request (Debian 12 has 22.4)
-_FakeRequest = getattr(client, "_FakeStdlibRequest", None) or getattr(client, "_FakeUrllib2Request")
+# Twisted 23.8 renamed its stand-in for urllib's request (Debian 12 has 22.4); private names, so a
+# Twisted without either (or without CookieAgent._extractCookies) gets CookieAgent itself (cookieAgent)
+_FakeRequest = getattr(client, "_FakeStdlibRequest", None) or getattr(client, "_FakeUrllib2Request", None)
 
 
 class _JarAgent(client.CookieAgent):
@@ -252,6 +253,9 @@ def cookieAgent(agent: Any, jar: Any) -> Any:
     1,000 devices; on Twisted 22.4 (Debian 12) its stand-in for a response
     makes a class for each answer, left to the cyclic collector (issue 19).
     Whatever it does otherwise is C{CookieAgent}'s own, so the cookies kept
-    and sent stay the same.
+    and sent stay the same. It leans on private names of Twisted's: one
+    that lacks them gets C{CookieAgent} as it is, slower, not a failure.
     """
+    if _FakeRequest is None or not hasattr(client.CookieAgent, "_extractCookies"):
+        return client.CookieAgent(agent, jar)
     return _JarAgent(agent, jar)

@@ -210,6 +210,17 @@ class DeviceHTTPClientRequesterTests(RequesterTests):
         self.assertEqual(len(consulted), 1)
         self.assertEqual(self.device.requests[-1][2][b"Cookie"], [b"session=s1"])
 
+    def test_cookieAgentWithoutTwistedsPrivateNames(self) -> None:
+        """A Twisted without the private names the lighter cookie agent uses gets CookieAgent as it is."""
+        from twisted.web.client import CookieAgent
+
+        from proxier import httpbody
+
+        self.assertIsInstance(httpbody.cookieAgent(object(), object()), httpbody._JarAgent)
+        self.patch(httpbody, "_FakeRequest", None)
+        agent = httpbody.cookieAgent(object(), object())
+        self.assertIs(type(agent), CookieAgent)
+
     def test_gzipInflated(self) -> None:
         """A gzip answer is read inflated, as through treq."""
         self.assertEqual(self.run_("GET", "http://192.168.1.20/gzip").body, b"<root>inflated</root>")
