@@ -130,6 +130,11 @@ class ServiceTests(unittest.TestCase):
         self.assertTrue(any("no devices found yet" in t for t in texts), texts)
         service.stopService()
 
+    def bareService(self) -> ProxierService:
+        """A tree with no protocol, its connection-request port any free one, on a memory reactor."""
+        return ProxierService(load(None).replace("connection_request", port=0), Store.open(self.mktemp()), [],
+                              reactor=MemoryReactorClock())
+
     def test_startupFrozen(self) -> None:
         """
         While the tree runs, what the process held when it started is left
@@ -140,8 +145,7 @@ class ServiceTests(unittest.TestCase):
 
         self.addCleanup(gc.unfreeze)
         gc.unfreeze()
-        service = ProxierService(load(None).replace("connection_request", port=0), Store.open(self.mktemp()), [],
-                                 reactor=MemoryReactorClock())
+        service = self.bareService()
         service.startService()
         self.assertGreater(gc.get_freeze_count(), 0)
         service.stopService()
@@ -154,8 +158,7 @@ class ServiceTests(unittest.TestCase):
         self.addCleanup(gc.enable)
         gc.unfreeze()
         gc.disable()
-        service = ProxierService(load(None).replace("connection_request", port=0), Store.open(self.mktemp()), [],
-                                 reactor=MemoryReactorClock())
+        service = self.bareService()
         service.startService()
         self.assertEqual(gc.get_freeze_count(), 0)
         service.stopService()
